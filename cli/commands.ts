@@ -1,0 +1,18 @@
+import type { CliIo } from './index.js';
+
+export interface CliCommand {
+  summary: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+/** Every subcommand, by name; a command module is loaded only when it runs. */
+export const commands: Record<string, CliCommand> = {
+  decode: {
+    summary: 'decode HJ 212 frames from a file or stdin into JSON lines',
+    run: async (argv, io) => (await import('./decode.js')).run(argv, io),
+  },
+  encode: {
+    summary: 'encode JSON lines into HJ 212 frames with length and CRC',
+    run: async (argv, io) => (await import('./encode.js')).run(argv, io),
+  },
+};

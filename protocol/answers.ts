@@ -1,0 +1,78 @@
+import { makeFlag } from './flag.js';
+import { formatHjTime, makeQn } from './time.js';
+import type { Cp, Packet, Version } from './types.js';
+
+/** What an answer copies from the packet it answers. */
+export type Answered = Pick<Packet, 'version' | 'qn' | 'mn' | 'pw'>;
+
+/** System code of interaction commands (table 5). */
+export const ST_SYSTEM = '91';
+
+/**
+ * Interaction packets (ST=91) echo the QN of what they answer; HJ/T 212-2005 put that QN in the CP
+ * instead of the header (its appendix examples), and sent Flag=0.
+ */
+function answer(to: Answered, cn: string, params: Record<string, string>): Packet {
+  const cp: Cp = { params: {}, factors: {} };
+  const packet: Packet = { version: to.version, st: ST_SYSTEM, cn, cp, flag: makeFlag(to.version) };
+  if (to.version === '2005') {
+    if (to.qn !== undefined) cp.params['QN'] = to.qn;
+  } else if (to.qn !== undefined) {
+    packet.qn = to.qn;
+  }
+  Object.assign(cp.params, params);
+  if (to.pw !== undefined) packet.pw = to.pw;
+  if (to.mn !== undefined) packet.mn = to.mn;
+  return packet;
+}
+
+/** 9011 request answer with a QnRtn of table 7 (1 ready, 3 wrong PW, 4 wrong MN, 9 bad CRC...). */
+export const qnRtnAnswer = (to: Answered, qnRtn: number): Packet => answer(to, '9011', { QnRtn: String(qnRtn) });
+
+/** 9012 execution result with an ExeRtn of table 6 (1 success, 100 no data...). */
+export const exeRtnAnswer = (to: Answered, exeRtn: number): Packet => answer(to, '9012', { ExeRtn: String(exeRtn) });
+
+/** 9013 answer to a notice (1013, 2012, 2022). */
+export const noticeAnswer = (to: Answered): Packet => answer(to, '9013', {});
+
+/** 9014 answer to an upload that had the A bit set. */
+export const dataAnswer = (to: Answered): Packet => answer(to, '9014', {});
+
+/** The station a platform addresses. */
+export interface Target {
+  mn: string;
+  pw: string;
+  st: string;
+  version?: Version;
+}
+
+export interface RequestOptions {
+  qn?: string;
+  now?: Date;
+  /** Minutes east of UTC for the QN and times (default UTC+8). */
+  utcOffsetMinutes?: number;
+  ack?: boolean;
+}
+
+/** A platform request or notice to a logger (1000-3999), with the A bit set unless told otherwise. */
+export function request(target: Target, cn: string, params: Record<string, string> = {}, opts: RequestOptions = {}): Packet {
+  const version = target.version ?? '2017';
+  return {
+    version,
+    qn: opts.qn ?? makeQn(opts.now ?? new Date(), opts.utcOffsetMinutes),
+    st: target.st,
+    cn,
+    pw: target.pw,
+    mn: target.mn,
+    flag: makeFlag(version, { ack: opts.ack ?? true }),
+    cp: { params: { ...params }, factors: {} },
+  };
+}
+
+export type HistoryCn = '2031' | '2041' | '2051' | '2061';
+
+/** A history request (day 2031, run time 2041, minute 2051, hour 2061) for BeginTime..EndTime. */
+export function historyRequest(target: Target, cn: HistoryCn, begin: Date | string, end: Date | string, opts: RequestOptions = {}): Packet {
+  const t = (d: Date | string): string => (typeof d === 'string' ? d : formatHjTime(d, opts.utcOffsetMinutes));
+  return request(target, cn, { BeginTime: t(begin), EndTime: t(end) }, opts);
+}
