@@ -15,4 +15,8 @@ export const commands: Record<string, CliCommand> = {
     summary: 'encode JSON lines into HJ 212 frames with length and CRC',
     run: async (argv, io) => (await import('./encode.js')).run(argv, io),
   },
+  'sim analyzer': {
+    summary: 'simulate analyzers as Modbus RTU/TCP slaves with scripted scenarios',
+    run: async (argv, io) => (await import('./sim-analyzer.js')).run(argv, io),
+  },
 };

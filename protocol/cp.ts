@@ -9,12 +9,16 @@ const INFO_CODE = /^i[0-9a-z]{5}$/;
 const INFO_ITEM = /(?:^|[;,])\s*i[0-9a-z]{5}-/;
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
-const EQ = 61;
-const SEMI = 59;
 const COMMA = 44;
 const DASH = 45;
 const SLASH = 47;
 const SPACE = 32;
+
+/** The index of `ch` at or after `from`, or `n` when there is none. */
+function indexOr(s: string, ch: string, from: number, n: number): number {
+  const k = s.indexOf(ch, from);
+  return k < 0 ? n : k;
+}
 
 /** `[+-]digits[.digits]` between `from` and `to`, checked without building a string. */
 function isNumber(s: string, from: number, to: number): boolean {
@@ -48,12 +52,18 @@ function describe(field: string): string {
   return 'data flag (one letter of table 8)';
 }
 
-const COMMON_FIELDS = ['Rtd', 'Min', 'Avg', 'Max', 'Cou', 'Flag', 'ZsRtd', 'ZsMin', 'ZsAvg', 'ZsMax', 'EFlag', 'SampleTime', 'Info', 'SN'];
+/** Field names met in every upload, as shared strings: a property key that is already interned costs less to store. */
+const COMMON_FIELDS: Record<number, readonly string[]> = {
+  2: ['SN', 'RS', 'RT'],
+  3: ['Rtd', 'Min', 'Avg', 'Max', 'Cou'],
+  4: ['Flag', 'Info', 'Data'],
+  5: ['ZsRtd', 'ZsMin', 'ZsAvg', 'ZsMax', 'EFlag'],
+  10: ['SampleTime'],
+};
 
-/** The shared string of a common field name, so the hot path allocates none for it. */
 function knownField(s: string, from: number, to: number): string | undefined {
-  const len = to - from;
-  for (const name of COMMON_FIELDS) if (name.length === len && s.startsWith(name, from)) return name;
+  const names = COMMON_FIELDS[to - from];
+  if (names) for (const name of names) if (s.startsWith(name, from)) return name;
   return undefined;
 }
 
@@ -142,42 +152,46 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
     st.relax('spaces', 'CP holds only spaces; expected CP=&&&& for an empty data area', undefined, 'bad-cp');
     return st.cp;
   }
+  const hasSpace = content.includes(' ');
+  const hasQuote = content.includes('//');
+  // Cursors to the next separators; native indexOf scans far faster than a char loop.
+  let semi = -1;
+  let comma = -1;
+  let eqAt = -1;
+  let dashAt = -1;
   let i = 0;
   let sepBefore = 0;
   let prevCode: string | undefined;
   while (i <= n) {
-    let dash = -1;
-    let j = i;
-    let c = 0;
-    for (; j < n; j++) {
-      c = content.charCodeAt(j);
-      if (c === EQ || c === SEMI || c === COMMA) break;
-      if (c === DASH && dash < 0) dash = j;
-    }
-    if (j >= n || c !== EQ) {
-      const piece = content.slice(i, j);
+    if (semi < i) semi = indexOr(content, ';', i, n);
+    if (comma < i) comma = indexOr(content, ',', i, n);
+    if (eqAt < i) eqAt = indexOr(content, '=', i, n);
+    const sep = semi < comma ? semi : comma;
+    if (eqAt >= sep) {
+      const piece = content.slice(i, sep);
       if (piece.trim() === '') st.relax('empty-item', `empty data item at CP position ${i}; remove the extra ";" or ","`, undefined, 'bad-cp');
       else st.relax('value-format', `data item "${piece}" has no "=" (expected Field=Value)`, piece.trim(), 'bad-cp');
-      sepBefore = c;
-      i = j + 1;
+      sepBefore = sep < n ? content.charCodeAt(sep) : 0;
+      i = sep + 1;
       continue;
     }
+    const j = eqAt;
+    if (dashAt < i) dashAt = indexOr(content, '-', i, n);
+    let dash = dashAt < j ? dashAt : -1;
     const v = j + 1;
-    let e = v;
-    if (content.charCodeAt(v) === SLASH && content.charCodeAt(v + 1) === SLASH) {
+    let e = sep;
+    if (hasQuote && content.charCodeAt(v) === SLASH && content.charCodeAt(v + 1) === SLASH) {
       const close = content.indexOf('//', v + 2);
       if (close < 0) throw new Hj212Error('bad-cp', `value of "${content.slice(i, j)}" opens "//" and never closes it`, { field: content.slice(i, j).trim() });
-      e = close + 2;
-    }
-    for (; e < n; e++) {
-      c = content.charCodeAt(e);
-      if (c === SEMI || c === COMMA) break;
+      semi = indexOr(content, ';', close + 2, n);
+      comma = indexOr(content, ',', close + 2, n);
+      e = semi < comma ? semi : comma;
     }
     let keyFrom = i;
     let keyTo = j;
     let valFrom = v;
     let valTo = e;
-    if (content.charCodeAt(keyFrom) === SPACE || content.charCodeAt(keyTo - 1) === SPACE || content.charCodeAt(valFrom) === SPACE || content.charCodeAt(valTo - 1) === SPACE) {
+    if (hasSpace && (content.charCodeAt(keyFrom) === SPACE || content.charCodeAt(keyTo - 1) === SPACE || content.charCodeAt(valFrom) === SPACE || content.charCodeAt(valTo - 1) === SPACE)) {
       while (keyFrom < keyTo && content.charCodeAt(keyFrom) === SPACE) keyFrom++;
       while (keyTo > keyFrom && content.charCodeAt(keyTo - 1) === SPACE) keyTo--;
       while (valFrom < valTo && content.charCodeAt(valFrom) === SPACE) valFrom++;

@@ -1,0 +1,1 @@
+export * as analyzer from './analyzer/index.js';
