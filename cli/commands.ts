@@ -19,4 +19,12 @@ export const commands: Record<string, CliCommand> = {
     summary: 'simulate analyzers as Modbus RTU/TCP slaves with scripted scenarios',
     run: async (argv, io) => (await import('./sim-analyzer.js')).run(argv, io),
   },
+  'sim logger': {
+    summary: 'simulate HJ 212 data loggers (and load) against a platform, print a JSON summary',
+    run: async (argv, io) => (await import('./sim-logger.js')).run(argv, io),
+  },
+  'sim platform': {
+    summary: 'run an HJ 212 platform that checks loggers and prints a conformance report',
+    run: async (argv, io) => (await import('./sim-platform.js')).run(argv, io),
+  },
 };

@@ -1,4 +1,4 @@
-import type { SimClock } from './clock.js';
+import type { SimClock } from '../shared/clock.js';
 import { decodeValue, encodeValue, registerCount } from './encoding.js';
 import type { ModbusSlave, WriteOutcome } from './modbus.js';
 import { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER } from './profile.js';

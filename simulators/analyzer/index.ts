@@ -1,6 +1,6 @@
 /** Simulated analyzers (Modbus RTU/TCP slaves) with documented register maps and scripted scenarios. */
-export { warpedClock } from './clock.js';
-export type { SimClock } from './clock.js';
+export { warpedClock } from '../shared/clock.js';
+export type { SimClock } from '../shared/clock.js';
 export {
   analyzerConfigSchema,
   deviceSchema,

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../shared/random.js';
+
 /**
  * Noise is a pure function of (seed, key, sample index) rather than a stream of draws, so a reading
  * does not depend on how often, or in which order, clients poll.
@@ -8,16 +10,6 @@ function hash32(text: string): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A standard normal deviate (Box-Muller) determined by its arguments. */

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { warpedClock } from './clock.js';
-import type { SimClock } from './clock.js';
+import { warpedClock } from '../shared/clock.js';
+import type { SimClock } from '../shared/clock.js';
 import { planSimulation } from './config.js';
 import type { AnalyzerConfig } from './config.js';
 import { AnalyzerDevice } from './device.js';

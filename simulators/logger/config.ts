@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { DurationSchema } from '../hj212-link/duration.js';
+import { DEFAULT_PASSWORD, Sm4KeySchema } from '../hj212-link/keys.js';
+import type { Identity } from './requests.js';
+import { OUTLET_ST, type Outlet } from './values.js';
+
+const VersionSchema = z.enum(['2005', '2017', '2025']);
+const OutletSchema = z.enum(['water', 'gas']);
+const MnSchema = z.string().regex(/^[0-9A-F]{24}$/, 'MN is 24 upper-case hex digits');
+const PwSchema = z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits');
+
+const StationSchema = z.object({
+  mn: MnSchema,
+  pw: PwSchema,
+  version: VersionSchema.default('2017'),
+  outlet: OutletSchema.default('water'),
+  st: z.string().regex(/^\d{2}$/).optional(),
+  sm4Key: Sm4KeySchema.optional(),
+});
+
+export const LoggerConfigSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(1).max(65535),
+    /** Explicit stations; without them `count` stations are made from mnPrefix, pw, version, outlet. */
+    stations: z.array(StationSchema).optional(),
+    count: z.number().int().min(1).max(10_000).default(1),
+    mnPrefix: z.string().regex(/^[0-9A-F]{0,23}$/, 'mnPrefix is up to 23 upper-case hex digits').default('0100000000A89000'),
+    pw: PwSchema.optional(),
+    version: VersionSchema.default('2017'),
+    outlet: OutletSchema.default('water'),
+    sm4Key: Sm4KeySchema.optional(),
+    /** Simulated seconds per real second. */
+    warp: z.number().positive().default(1),
+    /** Simulated start time (ISO 8601); the real time by default. */
+    start: z.iso.datetime({ offset: true }).optional(),
+    intervals: z
+      .object({
+        rtd: z.number().int().min(1).max(3600).default(30),
+        minute: z.number().int().min(1).max(60).default(10),
+        hour: z.boolean().default(true),
+        day: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** Packets per second over all connections; real-time uploads then pace by real time, not warp. */
+    rate: z.number().positive().optional(),
+    duration: DurationSchema.optional(),
+    /** Table 1: 5-10 s and 3 retries. */
+    ackTimeout: DurationSchema.default(5000),
+    retries: z.number().int().min(0).max(10).default(3),
+    reconnect: DurationSchema.default(2000),
+    /** How often the schedule is checked, in real time. */
+    tick: DurationSchema.default(100),
+    seed: z.number().int().default(1),
+    allowDefaultPassword: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.stations && c.count >= 16 ** (24 - c.mnPrefix.length)) {
+      ctx.addIssue({ code: 'custom', path: ['mnPrefix'], message: `${c.count} loggers do not fit in the ${24 - c.mnPrefix.length} hex digits the prefix leaves` });
+    }
+    if (!c.stations && c.pw === undefined) ctx.addIssue({ code: 'custom', path: ['pw'], message: 'give a password (pw) or a list of stations' });
+    const pws = c.stations ? c.stations.map((s, i) => ({ pw: s.pw, path: ['stations', i, 'pw'] })) : [{ pw: c.pw, path: ['pw'] }];
+    for (const { pw, path } of pws) {
+      if (pw === DEFAULT_PASSWORD && !c.allowDefaultPassword) {
+        ctx.addIssue({ code: 'custom', path, message: `${DEFAULT_PASSWORD} is the field default password; pass allowDefaultPassword (--allow-default-password) to use it` });
+      }
+    }
+    const needsKey = c.stations ? c.stations.map((s, i) => ({ s, path: ['stations', i, 'sm4Key'] })) : [{ s: c, path: ['sm4Key'] }];
+    for (const { s, path } of needsKey) {
+      if (s.version === '2025' && s.sm4Key === undefined) ctx.addIssue({ code: 'custom', path, message: 'HJ 212-2025 needs an SM4 key (32 hex digits)' });
+    }
+  });
+
+export type LoggerConfigInput = z.input<typeof LoggerConfigSchema>;
+export type LoggerConfig = z.output<typeof LoggerConfigSchema>;
+
+export interface StationSpec {
+  identity: Identity;
+  outlet: Outlet;
+  sm4Key?: string;
+}
+
+/** The stations a config describes: its explicit list, or `count` numbered MNs under the prefix. */
+export function stationsOf(c: LoggerConfig): StationSpec[] {
+  const spec = (mn: string, pw: string, version: LoggerConfig['version'], outlet: Outlet, st: string | undefined, sm4Key: string | undefined): StationSpec => {
+    const out: StationSpec = { identity: { mn, pw, version, st: st ?? OUTLET_ST[outlet] }, outlet };
+    if (sm4Key !== undefined) out.sm4Key = sm4Key;
+    return out;
+  };
+  if (c.stations) return c.stations.map((s) => spec(s.mn, s.pw, s.version, s.outlet, s.st, s.sm4Key));
+  const width = 24 - c.mnPrefix.length;
+  return Array.from({ length: c.count }, (_, i) =>
+    spec(c.mnPrefix + (i + 1).toString(16).toUpperCase().padStart(width, '0'), c.pw!, c.version, c.outlet, undefined, c.sm4Key),
+  );
+}

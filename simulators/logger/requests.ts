@@ -1,0 +1,149 @@
+import {
+  CN,
+  ExeRtn,
+  QnRtn,
+  command,
+  exeRtnAnswer,
+  formatHjTime,
+  makeFlag,
+  noticeAnswer,
+  parseHjTime,
+  qnRtnAnswer,
+  type Cp,
+  type Packet,
+  type Version,
+} from '../../protocol/index.js';
+import { aggregateCp, periodMs, periodStarts, OUTLET_FACTORS, type Outlet, type PeriodCn } from './values.js';
+
+export interface Identity {
+  mn: string;
+  pw: string;
+  st: string;
+  version: Version;
+}
+
+/** What a request handler needs to know about the logger; the handler itself never mutates it. */
+export interface LoggerState {
+  identity: Identity;
+  outlet: Outlet;
+  seed: number;
+  /** The logger's own clock (simulated time plus any offset set by 1012). */
+  now: number;
+  rtdIntervalS: number;
+  minIntervalMin: number;
+}
+
+/** Changes a request asks for, applied by the connection that owns the state. */
+export interface StateChange {
+  setTime?: number;
+  rtdIntervalS?: number;
+  minIntervalMin?: number;
+  realtime?: boolean;
+}
+
+export interface Handled {
+  /** Packets to send, in order (9011, data, 9012 for a request). */
+  replies: Packet[];
+  change: StateChange;
+  /** Why the request was refused, for the log. */
+  refused?: string;
+}
+
+/** HJ 212-2017 §6.6: RtdInterval 30-3600 s; MinInterval one of these minutes. */
+const MIN_INTERVALS = new Set([1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30]);
+/** A history request over a long range would otherwise flood the link. */
+export const HISTORY_LIMIT = 500;
+
+const NOTICES = new Set<string>([CN.StopRealtimeData, CN.StopRunState]);
+const HISTORY = new Set<string>([CN.MinuteData, CN.HourData, CN.DayData]);
+
+/** A data packet answering a request: it echoes the request's QN and wants no 9014. */
+function dataReply(state: LoggerState, req: Packet, cn: string, cp: Cp): Packet {
+  const { identity: id } = state;
+  const p: Packet = { version: id.version, st: id.st, cn, pw: id.pw, mn: id.mn, flag: makeFlag(id.version), cp };
+  if (req.qn !== undefined) p.qn = req.qn;
+  return p;
+}
+
+const params = (p: Record<string, string>): Cp => ({ params: p, factors: {} });
+
+function refuse(req: Packet, code: number, why: string): Handled {
+  return { replies: [qnRtnAnswer(req, code)], change: {}, refused: why };
+}
+
+/** Runs a request and wraps its result into the standard sequence 9011 QnRtn=1, data..., 9012. */
+function execute(req: Packet, run: () => { data: Packet[]; exeRtn: number; change?: StateChange }): Handled {
+  const { data, exeRtn, change } = run();
+  return { replies: [qnRtnAnswer(req, QnRtn.Ready), ...data, exeRtnAnswer(req, exeRtn)], change: change ?? {} };
+}
+
+function history(state: LoggerState, req: Packet): Handled {
+  let begin: number;
+  let end: number;
+  try {
+    begin = parseHjTime(req.cp.params['BeginTime'] ?? '', undefined, 'BeginTime').getTime();
+    end = parseHjTime(req.cp.params['EndTime'] ?? '', undefined, 'EndTime').getTime();
+  } catch {
+    return execute(req, () => ({ data: [], exeRtn: ExeRtn.BadCondition }));
+  }
+  const cn = req.cn as PeriodCn;
+  const len = periodMs(cn, state.minIntervalMin);
+  const starts = periodStarts(begin, end, len, state.now, HISTORY_LIMIT);
+  const data = starts.map((s) => dataReply(state, req, cn, aggregateCp(state.seed, state.identity.mn, state.outlet, s, len)));
+  return execute(req, () => ({ data, exeRtn: data.length > 0 ? ExeRtn.Success : ExeRtn.NoData }));
+}
+
+function fieldInfo(state: LoggerState, req: Packet): Handled {
+  const polId = req.cp.params['PolId'] ?? OUTLET_FACTORS[state.outlet][0]!.code;
+  const time = formatHjTime(new Date(state.now));
+  // B.10: i12001 work state 0 = running, i13001 measuring range; enough for a platform to parse 3020.
+  const cp: Cp = { params: { DataTime: time }, factors: {}, info: [{ polId, codes: { i12001: { Info: '0' }, i13001: { Info: '500' } } }] };
+  return execute(req, () => ({ data: [dataReply(state, req, CN.FieldInfo, cp)], exeRtn: ExeRtn.Success }));
+}
+
+/**
+ * Answers one platform request per HJ 212-2017 §6.6 and appendix C: wrong PW → QnRtn=3, another
+ * station's MN → QnRtn=4, CN not in table 9 → QnRtn=8, a CN this logger does not implement → QnRtn=2.
+ */
+export function handleRequest(state: LoggerState, req: Packet): Handled {
+  if (NOTICES.has(req.cn)) {
+    return { replies: [noticeAnswer(req)], change: req.cn === CN.StopRealtimeData ? { realtime: false } : {} };
+  }
+  if (req.mn !== undefined && req.mn !== state.identity.mn) return refuse(req, QnRtn.BadMn, `MN ${req.mn} is not this logger`);
+  if (req.pw !== state.identity.pw) return refuse(req, QnRtn.BadPassword, 'wrong PW');
+  if (command(req.cn) === undefined) return refuse(req, QnRtn.BadCn, `CN ${req.cn} is not in table 9`);
+  const p = req.cp.params;
+  switch (req.cn) {
+    case CN.GetTime:
+      return execute(req, () => ({ data: [dataReply(state, req, CN.GetTime, params({ SystemTime: formatHjTime(new Date(state.now)) }))], exeRtn: ExeRtn.Success }));
+    case CN.SetTime:
+      return execute(req, () => {
+        try {
+          return { data: [], exeRtn: ExeRtn.Success, change: { setTime: parseHjTime(p['SystemTime'] ?? '', undefined, 'SystemTime').getTime() } };
+        } catch {
+          return { data: [], exeRtn: ExeRtn.BadCondition };
+        }
+      });
+    case CN.GetRtdInterval:
+      return execute(req, () => ({ data: [dataReply(state, req, CN.GetRtdInterval, params({ RtdInterval: String(state.rtdIntervalS) }))], exeRtn: ExeRtn.Success }));
+    case CN.SetRtdInterval: {
+      const v = Number(p['RtdInterval']);
+      const ok = Number.isInteger(v) && v >= 30 && v <= 3600;
+      return execute(req, () => (ok ? { data: [], exeRtn: ExeRtn.Success, change: { rtdIntervalS: v } } : { data: [], exeRtn: ExeRtn.BadCondition }));
+    }
+    case CN.GetMinInterval:
+      return execute(req, () => ({ data: [dataReply(state, req, CN.GetMinInterval, params({ MinInterval: String(state.minIntervalMin) }))], exeRtn: ExeRtn.Success }));
+    case CN.SetMinInterval: {
+      const v = Number(p['MinInterval']);
+      const ok = MIN_INTERVALS.has(v);
+      return execute(req, () => (ok ? { data: [], exeRtn: ExeRtn.Success, change: { minIntervalMin: v } } : { data: [], exeRtn: ExeRtn.BadCondition }));
+    }
+    case CN.RealtimeData:
+      return { replies: [qnRtnAnswer(req, QnRtn.Ready)], change: { realtime: true } };
+    case CN.FieldInfo:
+      return fieldInfo(state, req);
+    default:
+      if (HISTORY.has(req.cn)) return history(state, req);
+      return refuse(req, QnRtn.Rejected, `CN ${req.cn} is not implemented by this simulator`);
+  }
+}

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { warpedClock, type SimClock } from '../shared/clock.js';
+import { makeLog } from '../hj212-link/link.js';
+import { DEFAULT_PASSWORD } from '../hj212-link/keys.js';
+import { stationsOf, type LoggerConfig } from './config.js';
+import { SimLogger } from './station.js';
+import { emptySummary, type RunSummary } from './summary.js';
+
+export interface RunOptions {
+  /** Simulated clock; a warped real clock from the config by default. */
+  clock?: SimClock;
+  log?: Logger;
+}
+
+/** A started fleet of simulated loggers. */
+export interface LoggerFleet {
+  loggers: readonly SimLogger[];
+  summary: RunSummary;
+  /** Stops uploading, waits for outstanding answers (or their retries to run out), closes, and summarises. */
+  stop(): Promise<RunSummary>;
+}
+
+/** Connects every configured logger and starts their schedules. */
+export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}): Promise<LoggerFleet> {
+  const log = opts.log ?? makeLog('hj212-sim-logger');
+  const stations = stationsOf(config);
+  const summary = emptySummary(stations.length);
+  const clock = opts.clock ?? warpedClock(config.start !== undefined ? Date.parse(config.start) : Date.now(), config.warp);
+  const rtdEveryMs = config.rate !== undefined ? (1000 * stations.length) / config.rate : undefined;
+  const loggers = stations.map((spec) => {
+    if (spec.identity.pw === DEFAULT_PASSWORD) log.warn({ mn: spec.identity.mn, reason: 'field default password 123456 in use' }, 'default password');
+    const o: ConstructorParameters<typeof SimLogger>[0] = {
+      spec,
+      host: config.host,
+      port: config.port,
+      clock,
+      seed: config.seed,
+      intervals: config.intervals,
+      ackTimeoutMs: config.ackTimeout,
+      retries: config.retries,
+      reconnectMs: config.reconnect,
+      tickMs: config.tick,
+      summary,
+      log,
+    };
+    if (rtdEveryMs !== undefined) o.rtdEveryMs = rtdEveryMs;
+    return new SimLogger(o);
+  });
+  const began = Date.now();
+  const results = await Promise.allSettled(loggers.map((l) => l.connect()));
+  const live: SimLogger[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') live.push(loggers[i]!);
+    else summary.errors.push(`${loggers[i]!.mn}: ${(r.reason as Error).message}`);
+  });
+  summary.connected = live.length;
+  for (const l of live) l.start();
+  return {
+    loggers: live,
+    summary,
+    async stop() {
+      await Promise.all(live.map((l) => l.stop()));
+      summary.durationMs = Date.now() - began;
+      return summary;
+    },
+  };
+}
+
+/** Runs the fleet for the configured duration (or until `signal` aborts) and returns the summary. */
+export async function runLoggers(config: LoggerConfig, opts: RunOptions & { signal?: AbortSignal } = {}): Promise<RunSummary> {
+  const fleet = await startLoggers(config, opts);
+  await new Promise<void>((resolve) => {
+    const timer = config.duration !== undefined ? setTimeout(resolve, config.duration) : undefined;
+    opts.signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  return fleet.stop();
+}

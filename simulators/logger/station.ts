@@ -1,0 +1,247 @@
+import { connect, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { CN, QnRtn, makeFlag, makeQn, splitPacket, STANDARD_MAX_SEGMENT, type CodecOptions, type Cp, type DecodeResult, type Packet } from '../../protocol/index.js';
+import type { SimClock } from '../shared/clock.js';
+import { sm4KeyLookup } from '../hj212-link/keys.js';
+import { answeredQn, FrameLink } from '../hj212-link/link.js';
+import type { StationSpec } from './config.js';
+import { handleRequest, type LoggerState, type StateChange } from './requests.js';
+import { countCn, type RunSummary } from './summary.js';
+import { aggregateCp, nextBoundary, periodMs, realtimeCp } from './values.js';
+
+export interface StationOptions {
+  spec: StationSpec;
+  host: string;
+  port: number;
+  clock: SimClock;
+  seed: number;
+  intervals: { rtd: number; minute: number; hour: boolean; day: boolean };
+  /** Load mode: one real-time upload every this many real milliseconds instead of the warped RtdInterval. */
+  rtdEveryMs?: number;
+  ackTimeoutMs: number;
+  retries: number;
+  /** Wait before reconnecting after the platform closed the connection. */
+  reconnectMs: number;
+  tickMs: number;
+  summary: RunSummary;
+  log: Logger;
+}
+
+interface Pending {
+  frame: string;
+  cn: string;
+  attempts: number;
+  timer: NodeJS.Timeout;
+}
+
+type Stream = '2011' | '2051' | '2061' | '2031';
+
+/** A warped clock can run far ahead of a tick; beyond this many periods the backlog is skipped, not sent. */
+const CATCH_UP = 10;
+
+/** One simulated data logger: one TCP connection, its own MN, password, clock and schedule. */
+export class SimLogger {
+  private link: FrameLink | undefined;
+  private offsetMs = 0;
+  private rtdIntervalS: number;
+  private minIntervalMin: number;
+  private realtime = true;
+  private next: Partial<Record<Stream, number>> = {};
+  private readonly pending = new Map<string, Pending>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private lastQnTime = 0;
+  private settled: (() => void) | undefined;
+  private stopping = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly codec: Pick<CodecOptions, 'sm4Key' | 'mode'>;
+  private readonly log: Logger;
+
+  constructor(private readonly o: StationOptions) {
+    this.rtdIntervalS = o.intervals.rtd;
+    this.minIntervalMin = o.intervals.minute;
+    const { mn } = o.spec.identity;
+    this.codec = { mode: 'lenient' };
+    if (o.spec.sm4Key !== undefined) this.codec.sm4Key = sm4KeyLookup(new Map([[mn, o.spec.sm4Key]]));
+    this.log = o.log.child({ mn });
+  }
+
+  get mn(): string {
+    return this.o.spec.identity.mn;
+  }
+
+  /** The logger's own time: simulated time plus whatever offset a 1012 set. */
+  now(): number {
+    return this.o.clock.now() + this.offsetMs;
+  }
+
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket: Socket = connect({ host: this.o.host, port: this.o.port });
+      socket.setNoDelay(true);
+      socket.once('connect', () => {
+        this.link = new FrameLink(socket, this.codec, (r) => this.onResult(r));
+        socket.on('close', () => {
+          this.log.info({ reason: 'connection closed' }, 'disconnected');
+          if (!this.stopping) this.reconnect();
+        });
+        resolve();
+      });
+      socket.once('error', (err) => {
+        this.log.warn({ reason: err.message }, 'socket error');
+        reject(err);
+      });
+    });
+  }
+
+  /** A logger in the field keeps dialling its platform; uploads due meanwhile wait in their retries. */
+  private reconnect(): void {
+    this.reconnectTimer = setTimeout(() => {
+      this.o.summary.reconnects++;
+      this.connect().catch(() => {
+        if (!this.stopping) this.reconnect();
+      });
+    }, this.o.reconnectMs);
+  }
+
+  /** Starts the upload schedule. */
+  start(): void {
+    // The first tick fixes the first boundaries against the clock as it reads now.
+    this.tick();
+    this.timers.push(setInterval(() => this.tick(), this.o.tickMs));
+    if (this.o.rtdEveryMs !== undefined) {
+      this.timers.push(
+        setInterval(() => {
+          if (this.realtime) this.upload(CN.RealtimeData, realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, this.now()));
+        }, this.o.rtdEveryMs),
+      );
+    }
+  }
+
+  /** Stops the schedule, lets unanswered uploads run out their retries, and closes the connection. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    for (const t of this.timers) clearInterval(t);
+    if (this.pending.size > 0) await new Promise<void>((resolve) => (this.settled = resolve));
+    await this.link?.close();
+  }
+
+  private lengthOf(stream: Stream): number {
+    return stream === '2011' ? this.rtdIntervalS * 1000 : periodMs(stream, this.minIntervalMin);
+  }
+
+  private streams(): Stream[] {
+    const out: Stream[] = [];
+    if (this.o.rtdEveryMs === undefined && this.realtime) out.push('2011');
+    out.push('2051');
+    if (this.o.intervals.hour) out.push('2061');
+    if (this.o.intervals.day) out.push('2031');
+    return out;
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const stream of this.streams()) {
+      const len = this.lengthOf(stream);
+      let due = this.next[stream] ?? nextBoundary(now, len);
+      for (let n = 0; due <= now && n < CATCH_UP; n++, due += len) {
+        const cp = stream === '2011' ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due) : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len);
+        this.upload(stream, cp);
+      }
+      this.next[stream] = due <= now ? nextBoundary(now, len) : due;
+    }
+  }
+
+  /** QNs must be unique per logger so each 9014 finds its upload, even when several go out in one millisecond. */
+  private qn(): string {
+    this.lastQnTime = Math.max(Math.floor(this.now()), this.lastQnTime + 1);
+    return makeQn(new Date(this.lastQnTime));
+  }
+
+  private upload(cn: string, cp: Cp): void {
+    const { identity: id } = this.o.spec;
+    const packet: Packet = { version: id.version, qn: this.qn(), st: id.st, cn, pw: id.pw, mn: id.mn, flag: makeFlag(id.version, { ack: true }), cp };
+    for (const part of splitPacket(packet, { ...this.codec, maxSegment: STANDARD_MAX_SEGMENT })) {
+      const frame = this.link?.send(part);
+      if (frame === undefined) {
+        this.log.warn({ cn, reason: 'not connected' }, 'upload dropped');
+        continue;
+      }
+      countCn(this.o.summary, cn, 'sent');
+      const entry: Pending = { frame, cn, attempts: 0, timer: setTimeout(() => this.onTimeout(part.qn!), this.o.ackTimeoutMs) };
+      this.pending.set(part.qn!, entry);
+    }
+  }
+
+  private onTimeout(qn: string): void {
+    const p = this.pending.get(qn);
+    if (!p) return;
+    if (p.attempts < this.o.retries) {
+      p.attempts++;
+      this.o.summary.retries++;
+      this.log.info({ qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.o.ackTimeoutMs} ms` }, 'retrying upload');
+      this.link?.write(p.frame);
+      p.timer = setTimeout(() => this.onTimeout(qn), this.o.ackTimeoutMs);
+      return;
+    }
+    this.log.warn({ qn, cn: p.cn, reason: `no 9014 after ${this.o.retries} retries` }, 'upload unacknowledged');
+    this.finish(qn, 'unacknowledged');
+  }
+
+  private finish(qn: string, outcome: 'acknowledged' | 'unacknowledged'): void {
+    const p = this.pending.get(qn);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(qn);
+    countCn(this.o.summary, p.cn, outcome);
+    if (this.pending.size === 0) this.settled?.();
+  }
+
+  private state(): LoggerState {
+    return { identity: this.o.spec.identity, outlet: this.o.spec.outlet, seed: this.o.seed, now: this.now(), rtdIntervalS: this.rtdIntervalS, minIntervalMin: this.minIntervalMin };
+  }
+
+  private apply(change: StateChange): void {
+    if (change.setTime !== undefined) {
+      this.offsetMs = change.setTime - this.o.clock.now();
+      this.next = {};
+    }
+    if (change.rtdIntervalS !== undefined) {
+      this.rtdIntervalS = change.rtdIntervalS;
+      delete this.next['2011'];
+    }
+    if (change.minIntervalMin !== undefined) {
+      this.minIntervalMin = change.minIntervalMin;
+      delete this.next['2051'];
+    }
+    if (change.realtime !== undefined) this.realtime = change.realtime;
+  }
+
+  private onResult(r: DecodeResult): void {
+    if (!r.ok) {
+      this.log.warn({ reason: `${r.error.code}: ${r.error.message}` }, 'undecodable frame from platform');
+      return;
+    }
+    const packet = r.frame.packet;
+    const qn = answeredQn(packet);
+    if (packet.cn === CN.DataAnswer) {
+      if (qn !== undefined) this.finish(qn, 'acknowledged');
+      return;
+    }
+    if (packet.cn === CN.QnRtn || packet.cn === CN.ExeRtn || packet.cn === CN.NoticeAnswer) {
+      // The platform refused an upload (QnRtn 3 wrong PW, 4 unknown MN, 9 CRC): retrying cannot help.
+      const code = packet.cp.params['QnRtn'];
+      if (qn !== undefined && this.pending.has(qn) && code !== undefined && Number(code) !== QnRtn.Ready) {
+        this.o.summary.refused[code] = (this.o.summary.refused[code] ?? 0) + 1;
+        this.log.warn({ qn, reason: `platform answered QnRtn=${code}` }, 'upload refused');
+        this.finish(qn, 'unacknowledged');
+      }
+      return;
+    }
+    const handled = handleRequest(this.state(), packet);
+    if (handled.refused !== undefined) this.log.warn({ cn: packet.cn, qn: packet.qn, reason: handled.refused }, 'request refused');
+    this.apply(handled.change);
+    this.o.summary.requests++;
+    for (const reply of handled.replies) this.link?.send(reply);
+  }
+}

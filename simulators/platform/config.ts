@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { DurationSchema } from '../hj212-link/duration.js';
+import { Sm4KeySchema } from '../hj212-link/keys.js';
+
+const StationSchema = z.object({
+  mn: z.string().min(1, 'MN is required'),
+  pw: z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits'),
+  /** The edition the station is expected to speak; a frame in another edition fails the version check. */
+  version: z.enum(['2005', '2017', '2025']).optional(),
+  /** System code used when the platform addresses the station (table 5). */
+  st: z.string().regex(/^\d{2}$/).default('32'),
+  sm4Key: Sm4KeySchema.optional(),
+});
+
+const ScriptStepSchema = z.object({
+  /** Delay after the station's first valid frame on a connection. */
+  after: DurationSchema,
+  mn: z.string().min(1),
+  cn: z.string().regex(/^\d{4}$/, 'cn is 4 digits of table 9'),
+  /** CP fields as sent, e.g. { RtdInterval: '60' } or { BeginTime: '20260101000000', EndTime: ... }. */
+  params: z.record(z.string(), z.string()).default({}),
+  /** For history requests: BeginTime = now - last, EndTime = now (when params give no BeginTime). */
+  last: DurationSchema.optional(),
+});
+
+export const PlatformConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(9212),
+  maxConnections: z.number().int().min(1).default(1000),
+  /** Largest whole frame accepted: `##` + 4 + 1024-byte data segment + CRC + CR LF by default. */
+  maxFrameBytes: z.number().int().min(64).max(10_011).default(1036),
+  stations: z.array(StationSchema).default([]),
+  /** How long the platform waits for the 9011 ... 9012 sequence after one of its own requests. */
+  requestTimeout: DurationSchema.default(10_000),
+  script: z.array(ScriptStepSchema).default([]),
+  /** CLI only: stop after this long and print the report. */
+  duration: DurationSchema.optional(),
+});
+
+export type PlatformConfigInput = z.input<typeof PlatformConfigSchema>;
+export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
+export type StationConfig = PlatformConfig['stations'][number];
+export type ScriptStep = PlatformConfig['script'][number];
+
+/** Bytes of a frame around its data segment: `##`, length, CRC, CR LF. */
+export const FRAME_OVERHEAD = 12;

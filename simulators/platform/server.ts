@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import {
+  CN,
+  QnRtn,
+  dataAnswer,
+  decodeFrame,
+  formatHjTime,
+  historyRequest,
+  makeQn,
+  needsAck,
+  parseSegment,
+  qnRtnAnswer,
+  request,
+  type CodecOptions,
+  type DecodeResult,
+  type DecodedFrame,
+  type HistoryCn,
+  type Packet,
+} from '../../protocol/index.js';
+import { DEFAULT_PASSWORD, sm4KeyLookup } from '../hj212-link/keys.js';
+import { answeredQn, FrameLink, makeLog } from '../hj212-link/link.js';
+import { checkDataPacket, isDataCn } from './checks.js';
+import { FRAME_OVERHEAD, type PlatformConfig, type ScriptStep, type StationConfig } from './config.js';
+import { expire, newExchange, observe, type ExchangeRecord } from './exchange.js';
+import { ReportBuilder, type ConformanceReport, type RejectedFrame } from './report.js';
+
+interface Connection {
+  label: string;
+  link: FrameLink;
+  mn?: string;
+}
+
+interface OpenExchange {
+  record: ExchangeRecord;
+  timer: NodeJS.Timeout;
+}
+
+const ANSWERS = new Set<string>([CN.QnRtn, CN.ExeRtn, CN.NoticeAnswer, CN.DataAnswer]);
+const HISTORY = new Set<string>([CN.DayData, CN.RunTimeDay, CN.MinuteData, CN.HourData]);
+
+export interface PlatformEvents {
+  exchange: [ExchangeRecord];
+  upload: [{ mn: string; cn: string; qn?: string }];
+  rejected: [{ mn: string; error: RejectedFrame['error'] }];
+  refused: [{ mn: string; cn: string; qnRtn: number }];
+}
+
+/**
+ * The platform (上位机) simulator: accepts loggers, decodes strictly, answers per the standard, runs
+ * scripted requests, and builds a per-MN conformance report.
+ */
+export class PlatformServer extends EventEmitter<PlatformEvents> {
+  private readonly server: Server;
+  private readonly stations: Map<string, StationConfig>;
+  private readonly report: ReportBuilder;
+  private readonly strict: CodecOptions;
+  private readonly lenient: CodecOptions;
+  private readonly connections = new Set<Connection>();
+  private readonly byMn = new Map<string, Connection>();
+  private readonly exchanges = new Map<string, OpenExchange>();
+  private readonly scripted = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private lastQnTime = 0;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly config: PlatformConfig,
+    opts: { log?: Logger; now?: () => number } = {},
+  ) {
+    super();
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? makeLog('hj212-sim-platform');
+    this.stations = new Map(config.stations.map((s) => [s.mn, s]));
+    for (const s of config.stations) {
+      if (s.pw === DEFAULT_PASSWORD) this.log.warn({ mn: s.mn, reason: `station configured with the field default password ${DEFAULT_PASSWORD}` }, 'default password');
+    }
+    this.report = new ReportBuilder(new Set(this.stations.keys()));
+    const keys = new Map(config.stations.flatMap((s) => (s.sm4Key !== undefined ? [[s.mn, s.sm4Key] as const] : [])));
+    const sm4Key = sm4KeyLookup(keys);
+    this.strict = { mode: 'strict', sm4Key, maxSegment: config.maxFrameBytes - FRAME_OVERHEAD };
+    this.lenient = { mode: 'lenient', sm4Key };
+    this.server = createServer((socket) => this.accept(socket));
+    this.server.maxConnections = config.maxConnections;
+    this.server.on('drop', (d) => this.log.warn({ reason: `over maxConnections ${config.maxConnections}`, remote: d?.remoteAddress }, 'connection refused'));
+  }
+
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address() as AddressInfo;
+        this.log.info({ host: address.address, port: address.port }, 'listening');
+        resolve(address);
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** The conformance report so far. */
+  conformance(): ConformanceReport {
+    return this.report.build(new Date(this.now()));
+  }
+
+  /** Stops listening, ends open exchanges and scripts, closes every connection, and returns the report. */
+  async close(): Promise<ConformanceReport> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const [key, open] of this.exchanges) this.finish(key, open, 'the platform stopped before the answer was complete');
+    const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([...this.connections].map((c) => c.link.close()));
+    await closing;
+    return this.conformance();
+  }
+
+  private accept(socket: Socket): void {
+    const label = `unidentified ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const conn: Connection = { label, link: new FrameLink(socket, this.strict, (r) => this.onResult(conn, r)) };
+    this.connections.add(conn);
+    this.report.totals.connections++;
+    socket.on('error', (err) => this.log.warn({ mn: conn.mn, remote: label, reason: err.message }, 'socket error'));
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      if (conn.mn !== undefined && this.byMn.get(conn.mn) === conn) this.byMn.delete(conn.mn);
+      this.log.info({ mn: conn.mn, remote: label }, 'disconnected');
+    });
+  }
+
+  private send(conn: Connection, packet: Packet): void {
+    try {
+      conn.link.send(packet);
+    } catch (err) {
+      this.log.error({ mn: conn.mn, cn: packet.cn, reason: (err as Error).message }, 'could not encode an answer');
+    }
+  }
+
+  private onResult(conn: Connection, r: DecodeResult): void {
+    if (r.ok) this.onFrame(conn, r.frame);
+    else this.onRejected(conn, r.error, r.raw);
+  }
+
+  private onFrame(conn: Connection, frame: DecodedFrame): void {
+    const p = frame.packet;
+    // Strict decoding makes MN mandatory, so this is the station's MN.
+    const mn = p.mn ?? conn.mn ?? conn.label;
+    this.report.accepted(mn, p.version);
+    this.report.check(mn, 'frame-strict', true);
+    const station = this.stations.get(mn);
+    if (!station) {
+      this.report.check(mn, 'station-known', false, 'MN is not configured on this platform');
+      this.log.warn({ mn, cn: p.cn, reason: 'unknown MN' }, 'frame from unknown station');
+      this.refuse(conn, mn, p, QnRtn.BadMn);
+      return;
+    }
+    this.report.check(mn, 'station-known', true);
+    this.bind(conn, mn);
+    if (p.pw !== station.pw) {
+      this.report.check(mn, 'password', false, `PW ${p.pw ?? '(none)'} does not match the station's password`);
+      this.log.warn({ mn, cn: p.cn, reason: 'wrong PW' }, 'frame refused');
+      this.refuse(conn, mn, p, QnRtn.BadPassword);
+      return;
+    }
+    this.report.check(mn, 'password', true);
+    if (p.pw === DEFAULT_PASSWORD) this.report.warn(mn, `uses the field default password ${DEFAULT_PASSWORD}`);
+    if (station.version !== undefined) this.report.check(mn, 'version', p.version === station.version, `speaks HJ 212-${p.version}, configured for ${station.version}`);
+    for (const c of checkDataPacket(p)) this.report.check(mn, c.check, c.ok, c.reason);
+
+    const qn = answeredQn(p);
+    const key = `${mn}|${qn ?? ''}`;
+    const open = this.exchanges.get(key);
+    if (open && (ANSWERS.has(p.cn) || p.cn === open.record.cn)) {
+      if (observe(open.record, p)) this.finish(key, open);
+      if (needsAck(p.flag)) this.send(conn, dataAnswer(p));
+      return;
+    }
+    if (ANSWERS.has(p.cn)) {
+      this.report.check(mn, 'answers', false, `unsolicited ${p.cn} (QN ${qn ?? 'none'} matches no request of this platform)`);
+      return;
+    }
+    const ack = needsAck(p.flag);
+    if (ack) this.send(conn, dataAnswer(p));
+    if (isDataCn(p.cn) || p.cn === CN.FieldInfo || p.cn === CN.RunState || p.cn === CN.RunTimeDay) this.report.upload(mn, p.cn, ack);
+    const upload: { mn: string; cn: string; qn?: string } = { mn, cn: p.cn };
+    if (p.qn !== undefined) upload.qn = p.qn;
+    this.emit('upload', upload);
+  }
+
+  /** 9011 with a QnRtn of table 7, only to a packet that asked for an answer (A bit). */
+  private refuse(conn: Connection, mn: string, p: Packet, code: number): void {
+    if (!needsAck(p.flag)) return;
+    this.send(conn, qnRtnAnswer(p, code));
+    this.emit('refused', { mn, cn: p.cn, qnRtn: code });
+  }
+
+  /**
+   * A frame the strict decoder refused: decoded again leniently to name the dialect, attributed to
+   * the MN it carries where one can be read, and answered with QnRtn=9 when only its CRC is wrong.
+   */
+  private onRejected(conn: Connection, error: RejectedFrame['error'], raw: string): void {
+    const again = decodeFrame(raw, this.lenient);
+    const lenient: RejectedFrame['lenient'] = again.ok ? { ok: true, crcDialect: again.frame.crcDialect, relaxations: again.frame.relaxations } : { ok: false, error: again.error };
+    const header = again.ok ? again.frame.packet : this.readHeader(raw);
+    const mn = header?.mn ?? conn.mn ?? conn.label;
+    this.report.rejected(mn, { error, lenient, raw });
+    this.report.check(mn, 'frame-strict', false, `${error.code}: ${error.message}`);
+    this.log.warn({ mn, reason: `${error.code}: ${error.message}`, lenient: lenient.ok ? lenient.crcDialect : lenient.error.code }, 'frame rejected');
+    this.emit('rejected', { mn, error });
+    if (error.code === 'bad-crc' && header) this.refuse(conn, mn, header, QnRtn.BadCrc);
+  }
+
+  /** The header of a well-framed packet whose CRC failed, read by the codec's own segment parser. */
+  private readHeader(raw: string): Packet | undefined {
+    if (!raw.startsWith('##') || !raw.endsWith('\r\n')) return undefined;
+    try {
+      return parseSegment(raw.slice(6, raw.length - 6), this.lenient).packet;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The first valid frame of a station on a connection makes it addressable and starts its script. */
+  private bind(conn: Connection, mn: string): void {
+    if (conn.mn === mn && this.byMn.get(mn) === conn) return;
+    conn.mn = mn;
+    this.byMn.set(mn, conn);
+    this.log.info({ mn, remote: conn.label }, 'station identified');
+    if (this.scripted.has(mn)) return;
+    this.scripted.add(mn);
+    for (const step of this.config.script.filter((s) => s.mn === mn)) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.issue(step);
+      }, step.after);
+      this.timers.add(t);
+    }
+  }
+
+  private qn(): string {
+    this.lastQnTime = Math.max(this.now(), this.lastQnTime + 1);
+    return makeQn(new Date(this.lastQnTime));
+  }
+
+  /** Sends one scripted request and waits for its 9011 ... 9012 within the request timeout. */
+  issue(step: Pick<ScriptStep, 'mn' | 'cn' | 'params' | 'last'>): ExchangeRecord {
+    const now = new Date(this.now());
+    const qn = this.qn();
+    const record = newExchange(step.mn, step.cn, qn, now);
+    const station = this.stations.get(step.mn);
+    const conn = this.byMn.get(step.mn);
+    if (!station || !conn) {
+      expire(record, station ? 'the station is not connected' : 'the MN is not a configured station');
+      this.report.exchange(record);
+      this.emit('exchange', record);
+      return record;
+    }
+    const target = { mn: station.mn, pw: station.pw, st: station.st, version: station.version ?? '2017' };
+    const params = { ...step.params };
+    if (step.cn === CN.SetTime && params['SystemTime'] === undefined) params['SystemTime'] = formatHjTime(now);
+    const packet =
+      HISTORY.has(step.cn) && params['BeginTime'] === undefined && step.last !== undefined
+        ? historyRequest(target, step.cn as HistoryCn, new Date(now.getTime() - step.last), now, { qn })
+        : request(target, step.cn, params, { qn });
+    const key = `${step.mn}|${qn}`;
+    const timer = setTimeout(() => this.finish(key, this.exchanges.get(key)!, `no complete answer within ${this.config.requestTimeout} ms`), this.config.requestTimeout);
+    this.exchanges.set(key, { record, timer });
+    this.log.info({ mn: step.mn, cn: step.cn, qn }, 'request sent');
+    this.send(conn, packet);
+    return record;
+  }
+
+  private finish(key: string, open: OpenExchange, expired?: string): void {
+    clearTimeout(open.timer);
+    this.exchanges.delete(key);
+    if (expired !== undefined) expire(open.record, expired);
+    this.report.exchange(open.record);
+    this.report.check(open.record.mn, `request-${open.record.cn}`, open.record.ok, open.record.reason);
+    this.log.info({ mn: open.record.mn, cn: open.record.cn, qn: open.record.qn, ok: open.record.ok, reason: open.record.reason }, 'request finished');
+    this.emit('exchange', open.record);
+  }
+}

@@ -1,0 +1,211 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/index.js';
+import { StreamDecoder, dataAnswer, encodeFrame, historyRequest, request, type Packet } from '../protocol/index.js';
+import { LoggerConfigSchema, handleRequest, startLoggers, stationsOf, type LoggerFleet, type LoggerState } from '../simulators/logger/index.js';
+import { readYaml, validateConfig } from '../simulators/hj212-link/index.js';
+import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
+
+const silent = pino({ level: 'silent' });
+const MN = '0100000000A89000000000A1';
+const cleanup: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+type OnFrame = (socket: Socket, packet: Packet, connection: number) => void;
+
+/** A bare TCP "platform": by default it reads and never answers, so every upload must time out. */
+async function testServer(onFrame: OnFrame = () => undefined): Promise<{ server: Server; port: number; frames: Packet[]; firstFrame: Promise<void> }> {
+  const frames: Packet[] = [];
+  const sockets = new Set<Socket>();
+  let first!: () => void;
+  const firstFrame = new Promise<void>((resolve) => (first = resolve));
+  let connections = 0;
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const connection = ++connections;
+    const decoder = new StreamDecoder({ mode: 'strict' });
+    socket.on('data', (chunk: Buffer) => {
+      for (const r of decoder.push(chunk)) {
+        if (r.ok) {
+          frames.push(r.frame.packet);
+          first();
+          onFrame(socket, r.frame.packet, connection);
+        }
+      }
+    });
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { server, port: (server.address() as AddressInfo).port, frames, firstFrame };
+}
+
+describe('retries', () => {
+  it('re-sends an unanswered upload the configured number of times, then counts it unacknowledged', async () => {
+    const srv = await testServer();
+    // A hand-driven clock: exactly one real-time period passes, so exactly one upload is made.
+    const t0 = Date.parse('2026-03-01T04:00:01Z');
+    let now = t0;
+    const config = LoggerConfigSchema.parse({
+      port: srv.port,
+      stations: [{ mn: MN, pw: 'pw1234' }],
+      intervals: { rtd: 30, minute: 10, hour: false, day: false },
+      ackTimeout: 50,
+      retries: 2,
+      tick: 10,
+    });
+    const fleet = await startLoggers(config, { clock: { now: () => now }, log: silent });
+    now = t0 + 30_000;
+    await srv.firstFrame;
+    const summary = await fleet.stop();
+    expect(summary.sent).toBe(1);
+    expect(summary.retries).toBe(2);
+    expect(summary.failed).toBe(1);
+    expect(summary.acknowledged).toBe(0);
+    expect(summary.perCn['2011']).toEqual({ sent: 1, acknowledged: 0, unacknowledged: 1 });
+    expect(srv.frames).toHaveLength(3);
+    expect(new Set(srv.frames.map((f) => f.qn)).size).toBe(1);
+    expect(srv.frames[0]!.flag).toBe(5);
+  });
+});
+
+describe('reconnect', () => {
+  it('dials again after the platform drops the connection and delivers the pending upload there', async () => {
+    let answered!: () => void;
+    const secondConnection = new Promise<void>((resolve) => (answered = resolve));
+    const srv = await testServer((socket, packet, connection) => {
+      if (connection === 1) {
+        socket.destroy();
+        return;
+      }
+      socket.write(encodeFrame(dataAnswer(packet)));
+      answered();
+    });
+    const t0 = Date.parse('2026-03-01T04:00:01Z');
+    let now = t0;
+    const config = LoggerConfigSchema.parse({
+      port: srv.port,
+      stations: [{ mn: MN, pw: 'pw1234' }],
+      intervals: { rtd: 30, minute: 10, hour: false, day: false },
+      ackTimeout: 100,
+      retries: 5,
+      reconnect: 20,
+      tick: 10,
+    });
+    const fleet = await startLoggers(config, { clock: { now: () => now }, log: silent });
+    now = t0 + 30_000;
+    await secondConnection;
+    const summary = await fleet.stop();
+    expect(summary.reconnects).toBeGreaterThanOrEqual(1);
+    expect(summary.sent).toBe(1);
+    expect(summary.acknowledged).toBe(1);
+    expect(summary.failed).toBe(0);
+    expect(summary.retries).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('load mode', () => {
+  it('50 connections for a bounded run: the summary agrees with what the platform counted', async () => {
+    const config = LoggerConfigSchema.parse({ port: 1, count: 50, pw: 'load01', rate: 500, ackTimeout: '3s', retries: 1, tick: 50 });
+    // The platform knows the fleet's stations; unknown MNs would be refused.
+    const stations = stationsOf(config).map((s) => ({ mn: s.identity.mn, pw: s.identity.pw }));
+    const p2 = new PlatformServer(PlatformConfigSchema.parse({ port: 0, stations }), { log: silent });
+    await p2.listen();
+    cleanup.push(() => p2.close());
+    const fleet: LoggerFleet = await startLoggers({ ...config, port: p2.port }, { log: silent });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const summary = await fleet.stop();
+    const report = await p2.close();
+    expect(summary.connected).toBe(50);
+    expect(summary.sent).toBeGreaterThan(50);
+    expect(summary.acknowledged).toBe(summary.sent);
+    expect(summary.failed).toBe(0);
+    expect(report.totals.uploads).toBe(summary.sent);
+    expect(report.totals.acknowledged).toBe(summary.acknowledged);
+    expect(report.stations).toHaveLength(50);
+    expect(report.stations.every((s) => s.verdict === 'pass')).toBe(true);
+  });
+});
+
+describe('request handling (pure)', () => {
+  const state: LoggerState = {
+    identity: { mn: MN, pw: 'pw1234', st: '32', version: '2017' },
+    outlet: 'water',
+    seed: 7,
+    now: Date.parse('2026-03-01T04:30:00Z'),
+    rtdIntervalS: 30,
+    minIntervalMin: 10,
+  };
+  const target = { mn: MN, pw: 'pw1234', st: '32' };
+  const cns = (ps: Packet[]): string[] => ps.map((p) => `${p.cn}${p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn'] ?? ''}`);
+
+  it('answers a wrong password with QnRtn=3 and a CN outside table 9 with QnRtn=8', () => {
+    expect(cns(handleRequest(state, request({ ...target, pw: 'nope' }, '1011')).replies)).toEqual(['90113']);
+    expect(cns(handleRequest(state, request(target, '1999')).replies)).toEqual(['90118']);
+  });
+
+  it('gets and sets time and intervals with 9011, data, 9012', () => {
+    const get = handleRequest(state, request(target, '1011'));
+    expect(cns(get.replies)).toEqual(['90111', '1011', '90121']);
+    expect(get.replies[1]!.cp.params['SystemTime']).toBe('20260301123000');
+    const set = handleRequest(state, request(target, '1012', { SystemTime: '20260301130000' }));
+    expect(set.change.setTime).toBe(Date.parse('2026-03-01T05:00:00Z'));
+    expect(cns(handleRequest(state, request(target, '1062', { RtdInterval: '10' })).replies)).toEqual(['90111', '90123']);
+    expect(handleRequest(state, request(target, '1064', { MinInterval: '5' })).change.minIntervalMin).toBe(5);
+    expect(handleRequest(state, request(target, '1063')).replies[1]!.cp.params['MinInterval']).toBe('10');
+  });
+
+  it('regenerates history identically and answers ExeRtn=100 when the range holds no data', () => {
+    const h = handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000'));
+    expect(cns(h.replies)).toEqual(['90111', '2061', '2061', '2061', '90121']);
+    expect(h.replies[1]!.cp.params['DataTime']).toBe('20260301090000');
+    expect(Object.keys(h.replies[1]!.cp.factors['w01018']!)).toEqual(['Cou', 'Min', 'Avg', 'Max', 'Flag']);
+    expect(handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000')).replies.map((p) => p.cp)).toEqual(h.replies.map((p) => p.cp));
+    expect(cns(handleRequest(state, historyRequest(target, '2061', '20260302000000', '20260302010000')).replies)).toEqual(['90111', '9012100']);
+  });
+
+  it('answers stop notices with 9013', () => {
+    const stop = handleRequest(state, request(target, '2012', {}, { ack: false }));
+    expect(cns(stop.replies)).toEqual(['9013']);
+    expect(stop.change.realtime).toBe(false);
+  });
+});
+
+describe('config and CLI', () => {
+  it('refuses the default password 123456 unless explicitly allowed, naming the field', async () => {
+    const r = LoggerConfigSchema.safeParse({ port: 1, pw: '123456' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.path).toEqual(['pw']);
+    expect(LoggerConfigSchema.safeParse({ port: 1, pw: '123456', allowDefaultPassword: true }).success).toBe(true);
+    expect(LoggerConfigSchema.safeParse({ port: 1, pw: 'abc', version: '2025' }).error!.issues[0]!.path).toEqual(['sm4Key']);
+
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr };
+    expect(await runCli(['sim', 'logger', '--port', '1', '--pw', '123456'], io)).toBe(2);
+    expect(err).toMatch(/pw: 123456 is the field default password/);
+  });
+
+  it('the example configs validate', async () => {
+    expect(validateConfig(LoggerConfigSchema, await readYaml('simulators/logger/example.yaml'), 'logger example').stations).toHaveLength(3);
+    const platform = validateConfig(PlatformConfigSchema, await readYaml('simulators/platform/example.yaml'), 'platform example');
+    expect(platform.script.map((s) => s.cn)).toEqual(['1011', '1012', '1062', '1064', '2061', '2061']);
+    expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(/inline: stations\.0\.pw: PW is 1-6 letters or digits/);
+  });
+
+  it('numbers MNs under the prefix as 24 hex digits', () => {
+    const c = LoggerConfigSchema.parse({ port: 1, pw: 'abc', count: 3, mnPrefix: 'AB' });
+    expect(stationsOf(c).map((s) => s.identity.mn)).toEqual(['AB0000000000000000000001', 'AB0000000000000000000002', 'AB0000000000000000000003']);
+  });
+});

@@ -1,0 +1,258 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { StreamDecoder, buildSegment, crcFor, encodeFrame, makeFlag, makeQn, type Packet } from '../protocol/index.js';
+import { LoggerConfigSchema, startLoggers, type LoggerConfigInput, type LoggerFleet } from '../simulators/logger/index.js';
+import { PlatformConfigSchema, PlatformServer, renderReport, checkDataPacket, observe, newExchange, type ExchangeRecord, type PlatformConfigInput } from '../simulators/platform/index.js';
+
+const silent = pino({ level: 'silent' });
+const KEY = '0123456789ABCDEF0123456789ABCDEF';
+const MN_2017 = '0100000000A89000000000A1';
+const MN_2005 = '0100000000A89000000000B2';
+const MN_2025 = '0100000000A89000000000C3';
+
+const open: { platforms: PlatformServer[]; fleets: LoggerFleet[]; sockets: Socket[] } = { platforms: [], fleets: [], sockets: [] };
+
+afterEach(async () => {
+  for (const s of open.sockets.splice(0)) s.destroy();
+  await Promise.all(open.fleets.splice(0).map((f) => f.stop()));
+  await Promise.all(open.platforms.splice(0).map((p) => p.close()));
+});
+
+async function platform(input: Omit<PlatformConfigInput, 'port'>): Promise<PlatformServer> {
+  const p = new PlatformServer(PlatformConfigSchema.parse({ ...input, port: 0 }), { log: silent });
+  open.platforms.push(p);
+  await p.listen();
+  return p;
+}
+
+async function fleet(port: number, input: Omit<LoggerConfigInput, 'port'>): Promise<LoggerFleet> {
+  const f = await startLoggers(LoggerConfigSchema.parse({ ...input, port }), { log: silent });
+  open.fleets.push(f);
+  return f;
+}
+
+/** Resolves once `n` scripted exchanges have finished (the test timeout bounds the wait). */
+function exchanges(p: PlatformServer, n: number): Promise<ExchangeRecord[]> {
+  const got: ExchangeRecord[] = [];
+  return new Promise((resolve) => {
+    p.on('exchange', (ex) => {
+      got.push(ex);
+      if (got.length === n) resolve(got);
+    });
+  });
+}
+
+/** A raw TCP client collecting decoded frames from the platform. */
+async function rawClient(port: number): Promise<{ socket: Socket; received: Packet[]; next: (pred: (p: Packet) => boolean) => Promise<Packet> }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  open.sockets.push(socket);
+  await once(socket, 'connect');
+  const decoder = new StreamDecoder({ mode: 'lenient' });
+  const received: Packet[] = [];
+  const waiters: { pred: (p: Packet) => boolean; resolve: (p: Packet) => void }[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    for (const r of decoder.push(chunk)) {
+      if (!r.ok) continue;
+      received.push(r.frame.packet);
+      for (const w of waiters.splice(0)) {
+        if (w.pred(r.frame.packet)) w.resolve(r.frame.packet);
+        else waiters.push(w);
+      }
+    }
+  });
+  const next = (pred: (p: Packet) => boolean): Promise<Packet> => {
+    const found = received.find(pred);
+    return found ? Promise.resolve(found) : new Promise((resolve) => waiters.push({ pred, resolve }));
+  };
+  return { socket, received, next };
+}
+
+const upload = (mn: string, pw: string, qn = makeQn(new Date())): Packet => ({
+  version: '2017',
+  qn,
+  st: '32',
+  cn: '2011',
+  pw,
+  mn,
+  flag: makeFlag('2017', { ack: true }),
+  cp: { params: { DataTime: '20260301120000' }, factors: { w01018: { Rtd: '38.2', Flag: 'N' } } },
+});
+
+describe('logger ↔ platform end to end', () => {
+  it('three loggers (2017, 2005, 2025 with SM4) are acknowledged, pass, and answer scripted 1011 and 2061 requests in sequence', async () => {
+    const p = await platform({
+      stations: [
+        { mn: MN_2017, pw: 'a1b2c3', version: '2017' },
+        { mn: MN_2005, pw: 'x9y8z7', version: '2005', st: '31' },
+        { mn: MN_2025, pw: 'k2025k', version: '2025', sm4Key: KEY },
+      ],
+      requestTimeout: '5s',
+      script: [
+        { after: '100ms', mn: MN_2017, cn: '1011' },
+        { after: '150ms', mn: MN_2017, cn: '2061', last: '3h' },
+        { after: '150ms', mn: MN_2005, cn: '1011' },
+        { after: '200ms', mn: MN_2025, cn: '2061', last: '3h' },
+      ],
+    });
+    const done = exchanges(p, 4);
+    const f = await fleet(p.port, {
+      stations: [
+        { mn: MN_2017, pw: 'a1b2c3', version: '2017', outlet: 'water' },
+        { mn: MN_2005, pw: 'x9y8z7', version: '2005', outlet: 'gas' },
+        { mn: MN_2025, pw: 'k2025k', version: '2025', outlet: 'water', sm4Key: KEY },
+      ],
+      warp: 600,
+      intervals: { rtd: 30, minute: 1, hour: true, day: false },
+      ackTimeout: '2s',
+      retries: 1,
+      tick: 20,
+    });
+    const records = await done;
+    const summary = await f.stop();
+    const report = await p.close();
+
+    expect(summary.connected).toBe(3);
+    expect(summary.sent).toBeGreaterThan(0);
+    expect(summary.acknowledged).toBe(summary.sent);
+    expect(summary.failed).toBe(0);
+    expect(summary.retries).toBe(0);
+    expect(report.totals.acknowledged).toBe(summary.acknowledged);
+
+    for (const mn of [MN_2017, MN_2005, MN_2025]) {
+      const s = report.stations.find((x) => x.mn === mn);
+      expect(s, mn).toBeDefined();
+      expect(s!.verdict, `${mn}\n${renderReport(report)}`).toBe('pass');
+      expect(s!.acknowledged).toBeGreaterThan(0);
+    }
+    expect(report.stations.find((x) => x.mn === MN_2005)!.versions).toEqual(['2005']);
+    expect(report.stations.find((x) => x.mn === MN_2025)!.versions).toEqual(['2025']);
+
+    const time = records.find((r) => r.mn === MN_2017 && r.cn === '1011')!;
+    expect(time.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
+    expect(time.ok).toBe(true);
+    const time2005 = records.find((r) => r.mn === MN_2005 && r.cn === '1011')!;
+    expect(time2005.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
+    for (const mn of [MN_2017, MN_2025]) {
+      const hist = records.find((r) => r.mn === mn && r.cn === '2061')!;
+      expect(hist.ok, hist.reason).toBe(true);
+      expect(hist.answers[0]).toBe('9011 QnRtn=1');
+      expect(hist.answers.at(-1)).toBe('9012 ExeRtn=1');
+      expect(hist.dataPackets).toBeGreaterThanOrEqual(2);
+      expect(hist.answers.slice(1, -1).every((a) => a === '2061')).toBe(true);
+      expect(report.stations.find((x) => x.mn === mn)!.requests.map((r) => r.cn)).toContain('2061');
+    }
+    expect(renderReport(report)).toContain(`PASS  ${MN_2017}`);
+  });
+});
+
+describe('bad input', () => {
+  it('a logger with a wrong password gets QnRtn=3 and is reported failing', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'right1' }] });
+    const f = await fleet(p.port, { stations: [{ mn: MN_2017, pw: 'wrong1' }], warp: 600, intervals: { rtd: 30, minute: 10, hour: false, day: false }, ackTimeout: '2s', retries: 3, tick: 20 });
+    await once(p, 'refused');
+    // Stopping waits for the refused upload's 9011 (no retries: a wrong PW cannot get better).
+    const summary = await f.stop();
+    const report = await p.close();
+    expect(summary.refused['3']).toBeGreaterThan(0);
+    expect(summary.acknowledged).toBe(0);
+    expect(summary.retries).toBe(0);
+    const s = report.stations.find((x) => x.mn === MN_2017)!;
+    expect(s.verdict).toBe('fail');
+    expect(s.checks['password']!.failed).toBeGreaterThan(0);
+    expect(s.checks['password']!.reasons[0]).toMatch(/PW wrong1/);
+  });
+
+  it('reports a bad CRC (answered QnRtn=9), garbage and a dialect frame with reasons, and still accepts the valid frame after them', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+    const c = await rawClient(p.port);
+    const badQn = '20260301120000001';
+    const good = encodeFrame(upload(MN_2017, 'pw2017', badQn));
+    const badCrc = good.slice(0, -6) + (good.slice(-6, -2) === '0000' ? '0001' : '0000') + '\r\n';
+    const dialectSeg = buildSegment(upload(MN_2017, 'pw2017', '20260301120000002'));
+    const modbus = crcFor('modbus', Buffer.from(dialectSeg)).toString(16).toUpperCase().padStart(4, '0');
+    const dialect = `##${String(Buffer.byteLength(dialectSeg)).padStart(4, '0')}${dialectSeg}${modbus}\r\n`;
+    const validQn = '20260301120000003';
+    c.socket.write(badCrc + 'garbage bytes here\r\n' + dialect + encodeFrame(upload(MN_2017, 'pw2017', validQn)));
+
+    const crcAnswer = await c.next((x) => x.cn === '9011');
+    expect(crcAnswer.qn).toBe(badQn);
+    expect(crcAnswer.cp.params['QnRtn']).toBe('9');
+    const ack = await c.next((x) => x.cn === '9014');
+    expect(ack.qn).toBe(validQn);
+    expect(c.received.filter((x) => x.cn === '9014')).toHaveLength(1);
+
+    const report = await p.close();
+    const s = report.stations.find((x) => x.mn === MN_2017)!;
+    expect(s.uploads['2011']).toBe(1);
+    expect(s.acknowledged).toBe(1);
+    expect(s.verdict).toBe('fail');
+    const codes = s.rejected.map((r) => r.error.code);
+    expect(codes).toContain('bad-crc');
+    const dialectFrame = s.rejected.find((r) => r.lenient.ok);
+    expect(dialectFrame?.lenient).toMatchObject({ ok: true, crcDialect: 'modbus' });
+    expect(s.checks['frame-strict']!.failed).toBe(2);
+    const garbage = report.stations.find((x) => x.mn.startsWith('unidentified'));
+    expect(garbage?.rejected[0]?.error.code).toBe('garbage');
+    expect(renderReport(report)).toMatch(/bad-crc: CRC/);
+  });
+
+  it('answers an unknown MN that asked for an answer with QnRtn=4 and reports it', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+    const c = await rawClient(p.port);
+    const stranger = 'FFFF0000000000000000FFFF';
+    c.socket.write(encodeFrame(upload(stranger, 'pw2017')));
+    const answer = await c.next((x) => x.cn === '9011');
+    expect(answer.cp.params['QnRtn']).toBe('4');
+    const report = await p.close();
+    const s = report.stations.find((x) => x.mn === stranger)!;
+    expect(s.configured).toBe(false);
+    expect(s.verdict).toBe('fail');
+    expect(s.checks['station-known']!.reasons).toEqual(['MN is not configured on this platform']);
+    expect(renderReport(report)).toContain('not a configured station');
+  });
+
+  it('warns about the field default password without failing the station', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: '123456' }] });
+    const c = await rawClient(p.port);
+    c.socket.write(encodeFrame(upload(MN_2017, '123456')));
+    await c.next((x) => x.cn === '9014');
+    const s = (await p.close()).stations[0]!;
+    expect(s.verdict).toBe('pass');
+    expect(s.warnings).toEqual(['uses the field default password 123456']);
+  });
+
+  it('a scripted request to a station that is not connected is recorded as failed', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+    const ex = p.issue({ mn: MN_2017, cn: '1011', params: {} });
+    expect(ex.ok).toBe(false);
+    expect(ex.reason).toMatch(/not connected/);
+  });
+});
+
+describe('platform checks (pure)', () => {
+  it('data uploads need DataTime, a factor, Avg for statistics and table 8 flags', () => {
+    const p = upload(MN_2017, 'x');
+    expect(checkDataPacket(p).every((c) => c.ok)).toBe(true);
+    const hour: Packet = { ...p, cn: '2061', cp: { params: {}, factors: { w01018: { Rtd: '1', Flag: 'Q' } } } };
+    const [fields, flags] = checkDataPacket(hour);
+    expect(fields!.ok).toBe(false);
+    expect(fields!.reason).toMatch(/no DataTime.*w01018 has no Avg/);
+    expect(flags!.reason).toMatch(/Flag=Q is not a flag of table 8/);
+  });
+
+  it('flags data before 9011 and a 9012 without data', () => {
+    const ex = newExchange(MN_2017, '2061', '20260301120000000', new Date());
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({ version: '2017', cn, cp: { params, factors: {} } });
+    expect(observe(ex, reply('2061'))).toBe(false);
+    expect(observe(ex, reply('9011', { QnRtn: '1' }))).toBe(false);
+    expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);
+    expect(ex.ok).toBe(false);
+    expect(ex.reason).toMatch(/2061 data came before 9011/);
+    const empty = newExchange(MN_2017, '1011', '20260301120000000', new Date());
+    observe(empty, reply('9011', { QnRtn: '1' }));
+    observe(empty, reply('9012', { ExeRtn: '1' }));
+    expect(empty.reason).toMatch(/no 1011 data/);
+  });
+});
