@@ -7,7 +7,6 @@ import type { CodecOptions, Cp, DecodeMode, Packet, Relaxation, Version } from '
 
 const HEADER_ORDER = ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag', 'PNUM', 'PNO'] as const;
 type HeaderKey = (typeof HEADER_ORDER)[number];
-const HEADER_KEYS = new Set<string>(HEADER_ORDER);
 
 const FORMATS: Record<HeaderKey, { re: RegExp; what: string }> = {
   QN: { re: /^\d{17}$/, what: '17 digits YYYYMMDDhhmmsszzz' },
@@ -40,32 +39,47 @@ class SegmentReader {
   }
 }
 
+const ORDER_OF = new Map<string, number>(HEADER_ORDER.map((k, i) => [k, i]));
+
 function readHeader(text: string, reader: SegmentReader): Map<string, string> {
   const header = new Map<string, string>();
-  const seen: string[] = [];
-  for (const piece of text.split(/[;,]/)) {
-    if (piece.trim() === '') continue;
+  const commas = text.includes(',');
+  if (commas) reader.relax('value-format', 'a "," separates data segment fields; the standard uses ";"', undefined, 'bad-field');
+  const spaces = text.includes(' ');
+  let lastOrder = -1;
+  let outOfOrder = false;
+  let i = 0;
+  while (i < text.length) {
+    let end = text.indexOf(';', i);
+    if (end < 0) end = text.length;
+    if (commas) {
+      const comma = text.indexOf(',', i);
+      if (comma >= 0 && comma < end) end = comma;
+    }
+    const piece = text.slice(i, end);
+    i = end + 1;
+    if (piece === '' || (spaces && piece.trim() === '')) continue;
     const eq = piece.indexOf('=');
     if (eq < 0) throw new Hj212Error('bad-field', `data segment field "${piece}" has no "="`, { field: piece });
     let key = piece.slice(0, eq);
     let value = piece.slice(eq + 1);
-    if (key.trim() !== key || value.trim() !== value) {
+    if (spaces && (key.trim() !== key || value.trim() !== value)) {
       key = key.trim();
       value = value.trim();
       reader.relax('spaces', `spaces around ${key}; fields are written ${key}=value with no spaces`, key, 'bad-field');
     }
-    if (!HEADER_KEYS.has(key)) {
+    const order = ORDER_OF.get(key);
+    if (order === undefined) {
       reader.relax('unknown-field', `"${key}" is not a data segment field (QN ST CN PW MN Flag PNUM PNO CP)`, key, 'bad-field');
       continue;
     }
     if (header.has(key)) throw new Hj212Error('duplicate-field', `${key} appears twice in the data segment`, { field: key });
+    if (order < lastOrder) outOfOrder = true;
+    lastOrder = order;
     header.set(key, value);
-    seen.push(key);
   }
-  if (/,/.test(text)) reader.relax('value-format', 'a "," separates data segment fields; the standard uses ";"', undefined, 'bad-field');
-  const expected = HEADER_ORDER.filter((k) => header.has(k));
-  if (seen.some((k, i) => k !== expected[i])) {
-    reader.relax('field-order', `fields in order ${seen.join(';')}; the standard orders them QN;ST;CN;PW;MN;Flag;PNUM;PNO;CP`, undefined, 'bad-field');
+  if (outOfOrder) {
+    reader.relax('field-order', `fields in order ${[...header.keys()].join(';')}; the standard orders them QN;ST;CN;PW;MN;Flag;PNUM;PNO;CP`, undefined, 'bad-field');
   }
   return header;
 }
