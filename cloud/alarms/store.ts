@@ -1,0 +1,101 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { AlarmType, Condition } from '../rules/judge.js';
+
+export interface Alarm {
+  id: number;
+  type: AlarmType;
+  mn: string;
+  factor?: string;
+  kind?: string;
+  /** Data time the condition was first seen (epoch ms). */
+  openedAt: number;
+  closedAt?: number;
+  value?: number;
+  limit?: number;
+  multiple?: number;
+  /** Largest multiple seen while open. */
+  peak?: number;
+  detail?: string;
+}
+
+export const AlarmFilterSchema = z.object({
+  mn: z.string().optional(),
+  type: z.enum(['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour']).optional(),
+  state: z.enum(['open', 'closed']).optional(),
+  /** Opened at or after, epoch ms. */
+  from: z.coerce.number().int().optional(),
+  /** Opened before, epoch ms. */
+  to: z.coerce.number().int().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+export type AlarmFilter = z.input<typeof AlarmFilterSchema>;
+
+type Row = { id: number; type: AlarmType; mn: string; factor: string | null; kind: string | null; opened_at: number; closed_at: number | null; value: number | null; lim: number | null; multiple: number | null; peak: number | null; detail: string | null };
+
+function toAlarm(r: Row): Alarm {
+  const a: Alarm = { id: r.id, type: r.type, mn: r.mn, openedAt: r.opened_at };
+  if (r.factor !== null) a.factor = r.factor;
+  if (r.kind !== null) a.kind = r.kind;
+  if (r.closed_at !== null) a.closedAt = r.closed_at;
+  if (r.value !== null) a.value = r.value;
+  if (r.lim !== null) a.limit = r.lim;
+  if (r.multiple !== null) a.multiple = r.multiple;
+  if (r.peak !== null) a.peak = r.peak;
+  if (r.detail !== null) a.detail = r.detail;
+  return a;
+}
+
+/** What identifies one episode: at most one alarm per key is open at a time. */
+export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> & Partial<Pick<Condition, 'factor' | 'kind' | 'value' | 'limit' | 'multiple'>> & { key: string; detail?: string };
+
+/** Alarm episodes in SQLite: opened once, updated while open, closed once. */
+export class AlarmStore {
+  constructor(private readonly db: Database.Database) {
+    db.exec(`CREATE TABLE IF NOT EXISTS alarms (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT,
+      opened_at INTEGER NOT NULL, closed_at INTEGER, value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT);
+      CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (key) WHERE closed_at IS NULL;
+      CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at)`);
+  }
+
+  /** Opens an episode, or raises the peak of the open one; returns the alarm only when it is new. */
+  open(a: AlarmOpen): Alarm | undefined {
+    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(a.key) as { id: number } | undefined;
+    if (open) {
+      if (a.multiple !== undefined) this.db.prepare('UPDATE alarms SET peak = max(coalesce(peak, ?), ?) WHERE id = ?').run(a.multiple, a.multiple, open.id);
+      return undefined;
+    }
+    const id = this.db
+      .prepare('INSERT INTO alarms (key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(a.key, a.type, a.mn, a.factor ?? null, a.kind ?? null, a.time, a.value ?? null, a.limit ?? null, a.multiple ?? null, a.multiple ?? null, a.detail ?? null).lastInsertRowid;
+    return this.get(Number(id));
+  }
+
+  /** Closes the open episode of `key`, if any, and returns it. */
+  close(key: string, at: number): Alarm | undefined {
+    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) as { id: number } | undefined;
+    if (!open) return undefined;
+    this.db.prepare('UPDATE alarms SET closed_at = ? WHERE id = ?').run(at, open.id);
+    return this.get(open.id);
+  }
+
+  isOpen(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) !== undefined;
+  }
+
+  get(id: number): Alarm | undefined {
+    const r = this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as Row | undefined;
+    return r && toAlarm(r);
+  }
+
+  list(input: AlarmFilter = {}): Alarm[] {
+    const f = AlarmFilterSchema.parse(input);
+    const given = ([['mn = ?', f.mn], ['type = ?', f.type], ['opened_at >= ?', f.from], ['opened_at < ?', f.to]] as const).filter(([, v]) => v !== undefined);
+    const where: string[] = given.map(([clause]) => clause);
+    const args = given.map(([, v]) => v!);
+    if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
+    const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map(toAlarm);
+  }
+}

@@ -1,0 +1,50 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { TokenBucket } from '../rate.js';
+import type { Role } from './route.js';
+
+export const ApiTokenSchema = z.object({
+  name: z.string().min(1),
+  /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
+  role: z.enum(['read', 'admin']),
+});
+export type ApiToken = z.output<typeof ApiTokenSchema>;
+
+const RANK: Record<Role, number> = { read: 1, admin: 2 };
+export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefined {
+  const h = Buffer.from(sha256(presented), 'hex');
+  return tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), h));
+}
+
+/** Bearer tokens with roles, and a request rate per token (per address before authentication). */
+export function apiAuth(app: FastifyInstance, opts: { tokens: readonly ApiToken[]; rate: number; burst: number }): void {
+  const buckets = new Map<string, TokenBucket>();
+  app.addHook('onRequest', async (req, reply) => {
+    const needs = req.routeOptions.config.role;
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = bearer !== undefined ? find(opts.tokens, bearer) : undefined;
+    const who = token ? `token:${token.name}` : `addr:${req.ip}`;
+    // Addresses are unbounded; forgetting them all now and then only resets their allowance.
+    if (buckets.size > 10_000) buckets.clear();
+    let bucket = buckets.get(who);
+    if (!bucket) buckets.set(who, (bucket = new TokenBucket(opts.rate, opts.burst)));
+    const wait = bucket.take();
+    if (wait > 0) {
+      req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
+      return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ error: 'rate limited', retryAfterMs: wait });
+    }
+    if (needs === undefined) return;
+    if (!token) {
+      req.log.warn({ who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url }, 'request refused');
+      return reply.code(401).send({ error: 'give an API token: Authorization: Bearer TOKEN' });
+    }
+    if (RANK[token.role] < RANK[needs]) {
+      req.log.warn({ who, reason: 'role', needs, url: req.url }, 'request refused');
+      return reply.code(403).send({ error: `this needs the ${needs} role; token ${token.name} has ${token.role}` });
+    }
+  });
+}

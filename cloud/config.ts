@@ -1,0 +1,46 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HttpOptionsSchema } from './api/server.js';
+import { MqttOptionsSchema } from './ingest/mqtt.js';
+import { TcpOptionsSchema } from './ingest/tcp.js';
+import { RulesOptionsSchema } from './rules/engine.js';
+import { InfluxOptionsSchema } from './store/influx.js';
+import { describeIssues, ConfigError } from './registry.js';
+
+const SqliteStoreSchema = z.object({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
+
+export const CloudConfigSchema = z.object({
+  /** The station registry (YAML), reloaded when it changes. */
+  registry: z.string().min(1, 'give the station registry file, e.g. registry: stations.yaml'),
+  store: z.discriminatedUnion('type', [SqliteStoreSchema, InfluxOptionsSchema], 'store.type is sqlite or influxdb').default({ type: 'sqlite', path: 'hj212-cloud.db' }),
+  /** Raw HJ 212 over TCP; leave out to disable. */
+  tcp: TcpOptionsSchema.optional(),
+  /** HJ 212 frames over MQTT: the embedded broker, or an external one by URL; leave out to disable. */
+  mqtt: MqttOptionsSchema.optional(),
+  /** The HTTP API (and HTTP ingestion); leave out to disable. */
+  http: HttpOptionsSchema.optional(),
+  /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
+  state: z.string().default('hj212-state.db'),
+  rules: RulesOptionsSchema,
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+});
+export type CloudConfig = z.output<typeof CloudConfigSchema>;
+export type CloudConfigInput = z.input<typeof CloudConfigSchema>;
+
+/** Reads and validates a config file; relative paths in it are taken from the file's folder. */
+export async function loadCloudConfig(file: string): Promise<CloudConfig> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${file}: ${(e as Error).message}`);
+  }
+  const r = CloudConfigSchema.safeParse(doc);
+  if (!r.success) throw new ConfigError(describeIssues(r.error, file));
+  const base = dirname(resolve(file));
+  const c = r.data;
+  const store = c.store.type === 'sqlite' ? { ...c.store, path: resolve(base, c.store.path) } : { ...c.store, spillPath: resolve(base, c.store.spillPath) };
+  return { ...c, registry: resolve(base, c.registry), state: resolve(base, c.state), store };
+}

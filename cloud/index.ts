@@ -1,0 +1,26 @@
+/** The cloud ingest a monitoring centre runs: HJ 212 in over TCP, stored, queryable. */
+export { CloudConfigSchema, loadCloudConfig, type CloudConfig, type CloudConfigInput } from './config.js';
+export { startCloud, type Cloud } from './service.js';
+export { Registry, RegistrySchema, StationSchema, ConfigError, type Station, type StationInput, type RegistryInput, type Shutdown } from './registry.js';
+export { Authenticator, type AuthResult } from './auth.js';
+export { hashSecret, verifySecret, DEFAULT_PASSWORD } from './secrets.js';
+export { importCsv, parseCsv, type CsvImport } from './csv-import.js';
+export { watchRegistry } from './watch.js';
+export { Ingest, type IngestStats, type Verdict, type Via } from './ingest/ingest.js';
+export { pointsOf, DATA_CN } from './ingest/points.js';
+export { TcpListener, TcpOptionsSchema, type TcpOptions } from './ingest/tcp.js';
+export { MqttOptionsSchema, upTopic, downTopic, type MqttOptions, type MqttInput } from './ingest/mqtt.js';
+export { SqliteStore, openSqlite } from './store/sqlite.js';
+export { InfluxStore, InfluxOptionsSchema, type InfluxOptions } from './store/influx.js';
+export { toLine } from './store/line-protocol.js';
+export { KindSchema, type Kind, type Point, type PointQuery, type MeasurementStore } from './store/types.js';
+export { RuleEngine, RulesOptionsSchema, type RulesOptions } from './rules/engine.js';
+export { judge, judgedValue, exceedance, valueConditions, nextRun, isValid, type Condition, type AlarmType, type Run } from './rules/judge.js';
+export { missingHours, hoursBetween, HOUR } from './rules/missing.js';
+export { AlarmStore, AlarmFilterSchema, type Alarm, type AlarmFilter } from './alarms/store.js';
+export { makeNotifier, type Notify, type AlarmEvent } from './alarms/notify.js';
+export { ShutdownStore, ShutdownBodySchema } from './shutdowns.js';
+export { dailyRates, type FactorRates } from './rules/rates.js';
+export { startApi, HttpOptionsSchema, type HttpOptions } from './api/server.js';
+export { ApiTokenSchema, sha256, type ApiToken } from './api/auth.js';
+export type { ApiContext } from './api/routes.js';

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import { dataAnswer, needsAck, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
+import type { Authenticator } from '../auth.js';
+import type { Station } from '../registry.js';
+import type { MeasurementStore, Point } from '../store/types.js';
+import { DATA_CN, pointsOf } from './points.js';
+
+/** Where a packet came from, for logs and for sending requests back. */
+export type Via = 'tcp' | 'mqtt' | 'http';
+
+export type Verdict =
+  | { ok: true; station: Station; points: Point[]; answer?: Packet }
+  | { ok: false; reason: string; answer?: Packet };
+
+export interface IngestOptions {
+  auth: Authenticator;
+  store: MeasurementStore;
+  log: Logger;
+  /** Called after points are stored, before the upload is answered (rules hang here). */
+  onStored?: (station: Station, points: Point[], packet: Packet | undefined, via: Via) => void;
+  /** Called for every authenticated packet (live status, answers to our requests). */
+  onPacket?: (station: Station, packet: Packet, via: Via) => void;
+}
+
+/** Counts of packets by outcome and of rejections by reason, for logs and the API. */
+export interface IngestStats {
+  packets: number;
+  stored: number;
+  points: number;
+  rejected: Record<string, number>;
+}
+
+/**
+ * The path every packet takes whatever the transport: authenticate against the registry, store the
+ * measurements, then answer. 9014 goes out only once the store has the data, so a logger that got
+ * its answer never needs to send again.
+ */
+export class Ingest {
+  readonly stats: IngestStats = { packets: 0, stored: 0, points: 0, rejected: {} };
+  private readonly defaultWarned = new Set<string>();
+
+  constructor(private readonly o: IngestOptions) {}
+
+  /** Counts and logs a rejection (also for frames that never decoded into a packet). */
+  reject(reason: string, context: Record<string, unknown>): void {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+    this.o.log.warn({ ...context, reason }, 'packet rejected');
+  }
+
+  /** Stores points and runs the rules on them; false (counted and logged) if the store failed. */
+  async store(station: Station, points: Point[], packet: Packet | undefined, via: Via): Promise<boolean> {
+    try {
+      await this.o.store.write(points);
+    } catch (e) {
+      // Not answered: the logger keeps the data and sends it again.
+      this.reject('store-failed', { mn: station.mn, qn: packet?.qn, via, detail: (e as Error).message });
+      return false;
+    }
+    this.stats.stored++;
+    this.stats.points += points.length;
+    this.o.onStored?.(station, points, packet, via);
+    return true;
+  }
+
+  async accept(packet: Packet, via: Via): Promise<Verdict> {
+    this.stats.packets++;
+    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via };
+    const auth = await this.o.auth.check(packet.mn, packet.pw);
+    if (!auth.ok) {
+      const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
+      this.reject(auth.reason, ctx);
+      return { ok: false, reason: auth.reason, answer: qnRtnAnswer(packet, code) };
+    }
+    const station = auth.station;
+    if (auth.defaultPassword && !this.defaultWarned.has(station.mn)) {
+      this.defaultWarned.add(station.mn);
+      this.o.log.warn({ mn: station.mn, reason: 'default-password' }, 'station authenticated with the field default password 123456 (allowed by the registry)');
+    }
+    this.o.onPacket?.(station, packet, via);
+    const kind = DATA_CN[packet.cn];
+    let points: Point[] = [];
+    if (kind !== undefined) {
+      const r = pointsOf(packet, kind, station.outlet);
+      if (!r.ok) {
+        this.reject('bad-data', { ...ctx, detail: r.reason });
+        return { ok: false, reason: 'bad-data' };
+      }
+      points = r.points;
+      if (!(await this.store(station, points, packet, via))) return { ok: false, reason: 'store-failed' };
+    }
+    return needsAck(packet.flag) && isUpload(packet.cn) ? { ok: true, station, points, answer: dataAnswer(packet) } : { ok: true, station, points };
+  }
+}
+
+/** Uploads (2xxx, 3020, 1013 aside) are what 9014 answers; answers (9xxx) are never answered. */
+const isUpload = (cn: string): boolean => cn.startsWith('2') || cn === '3020';

@@ -1,0 +1,190 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { connectAsync, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
+import type { Authenticator } from '../auth.js';
+import { SECRET_HASH, verifySecret } from '../secrets.js';
+import type { Ingest } from './ingest.js';
+import { headerOf } from './header.js';
+import type { Keys } from './tcp.js';
+
+export const upTopic = (mn: string): string => `hj212/${mn}/up`;
+export const downTopic = (mn: string): string => `hj212/${mn}/down`;
+const UP = /^hj212\/([^/]+)\/up$/;
+
+export const MqttOptionsSchema = z.discriminatedUnion('mode', [
+  z.object({
+    mode: z.literal('embedded'),
+    host: z.string().default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(1883),
+    /** Largest payload accepted, bytes: one HJ 212 frame. */
+    maxPayload: z.number().int().min(64).default(10_240),
+    /** Logins (dashboards, SCADA) that may only read the alarm topics. */
+    observers: z.array(z.object({ username: z.string().min(1), secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`') })).default([]),
+  }),
+  z.object({
+    mode: z.literal('external'),
+    url: z.string().regex(/^mqtts?:\/\//, 'url is mqtt://host:port or mqtts://host:port'),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** Several ingest processes in one share group split the uploads between them. */
+    group: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
+    maxPayload: z.number().int().min(64).default(10_240),
+  }),
+]);
+export type MqttOptions = z.output<typeof MqttOptionsSchema>;
+
+/**
+ * One upload from `hj212/{MN}/up`: the frame must decode and name the MN of its topic; the answer
+ * (9014 after storing, or 9011 with the reason) is for `hj212/{MN}/down`.
+ */
+async function handleUpload(topic: string, payload: Buffer, maxPayload: number, ingest: Ingest, codec: Keys = {}): Promise<Packet | undefined> {
+  const topicMn = UP.exec(topic)?.[1];
+  const ctx = { topic, via: 'mqtt' as const };
+  if (topicMn === undefined) {
+    ingest.reject('bad-topic', ctx);
+    return undefined;
+  }
+  if (payload.length > maxPayload) {
+    ingest.reject('oversize', { ...ctx, mn: topicMn, bytes: payload.length });
+    return undefined;
+  }
+  const r = decodeFrame(payload, { ...codec, mode: 'lenient', maxSegment: maxPayload });
+  if (!r.ok) {
+    ingest.reject(r.error.code, { ...ctx, mn: topicMn, detail: r.error.message });
+    return r.error.code === 'bad-crc' ? qnRtnAnswer({ ...headerOf(r.raw), mn: topicMn }, QnRtn.BadCrc) : undefined;
+  }
+  const packet = r.frame.packet;
+  if (packet.mn !== topicMn) {
+    ingest.reject('topic-mismatch', { ...ctx, mn: topicMn, frameMn: packet.mn });
+    return qnRtnAnswer({ ...packet, mn: topicMn }, QnRtn.BadMn);
+  }
+  return (await ingest.accept(packet, 'mqtt')).answer;
+}
+
+/** Handles an upload and publishes its answer; a fault is counted and logged, never thrown. */
+async function answerUpload(topic: string, payload: Buffer, maxPayload: number, ingest: Ingest, codec: Keys, publish: (topic: string, payload: string) => Promise<void>): Promise<void> {
+  try {
+    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec);
+    if (answer?.mn !== undefined) await publish(downTopic(answer.mn), encodeFrame(answer, codec));
+  } catch (e) {
+    ingest.reject('internal-error', { topic, via: 'mqtt', detail: (e as Error).message });
+  }
+}
+
+/** Sends packets to devices and alarms to subscribers, whichever broker is in use. */
+export interface MqttInput {
+  publish(topic: string, payload: string): Promise<void>;
+  address?: AddressInfo;
+  close(): Promise<void>;
+}
+
+function authError(message: string): AuthenticateError {
+  // 4 = bad user name or password (MQTT 3.1.1 CONNACK); aedes types it as a const enum.
+  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
+}
+
+/**
+ * The embedded broker: a device logs in with its MN as user name and its MQTT secret, may publish
+ * only to its own up topic and subscribe only to its own down topic.
+ */
+export async function startEmbeddedBroker(
+  opts: Extract<MqttOptions, { mode: 'embedded' }>,
+  auth: Authenticator,
+  ingest: Ingest,
+  log: Logger,
+  codec: Keys = {},
+  alarmTopic = 'hj212/alarms',
+): Promise<MqttInput> {
+  const mnOf = new WeakMap<Client, string>();
+  const observers = new WeakSet<Client>();
+  const login = async (client: Client, username: string | undefined, secret: string | undefined): Promise<string | undefined> => {
+    const observer = opts.observers.find((o) => o.username === username);
+    if (observer) {
+      if (secret === undefined || !(await verifySecret(secret, observer.secretHash))) return 'bad-password';
+      observers.add(client);
+      return undefined;
+    }
+    const r = await auth.check(username, secret, 'mqttSecretHash');
+    if (!r.ok) return r.reason;
+    mnOf.set(client, r.station.mn);
+    return undefined;
+  };
+  const broker = await Aedes.createBroker({
+    authenticate: (client, username, password, done) => {
+      login(client, username, password?.toString('utf8')).then(
+        (reason) => {
+          if (reason === undefined) return done(null, true);
+          ingest.reject(`mqtt-${reason}`, { mn: username, clientId: client.id, via: 'mqtt' });
+          done(authError(reason), false);
+        },
+        (e: Error) => done(authError(e.message), false),
+      );
+    },
+    authorizePublish: (client, packet, done) => {
+      const mn = client ? mnOf.get(client) : undefined;
+      if (client === null || (mn !== undefined && packet.topic === upTopic(mn))) return done(null);
+      ingest.reject('mqtt-publish-denied', { mn, topic: packet.topic, via: 'mqtt' });
+      done(new Error(`${mn ?? client.id} may publish only to ${mn === undefined ? 'its own up topic' : upTopic(mn)}`));
+    },
+    authorizeSubscribe: (client, sub, done) => {
+      const mn = mnOf.get(client);
+      if (mn !== undefined && sub.topic === downTopic(mn)) return done(null, sub);
+      if (observers.has(client) && sub.topic.startsWith(`${alarmTopic}/`)) return done(null, sub);
+      ingest.reject('mqtt-subscribe-denied', { mn, topic: sub.topic, via: 'mqtt' });
+      // A null subscription is a SUBACK failure (0x80): the device learns, its connection stays.
+      done(null, null);
+    },
+  });
+  const publish = (topic: string, payload: string): Promise<void> =>
+    new Promise((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve) =>
+    broker.subscribe(
+      'hj212/+/up',
+      (packet, done) => {
+        done();
+        void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish);
+      },
+      resolve,
+    ),
+  );
+  const server: Server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  log.info({ port: (server.address() as AddressInfo).port }, 'embedded MQTT broker listening');
+  return {
+    publish,
+    address: server.address() as AddressInfo,
+    async close() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** An external broker (Mosquitto, EMQX): the ingest joins a shared subscription of the up topics. */
+export async function connectExternalBroker(opts: Extract<MqttOptions, { mode: 'external' }>, ingest: Ingest, log: Logger, codec: Keys = {}): Promise<MqttInput> {
+  const o: Parameters<typeof connectAsync>[1] = { protocolVersion: 5, reconnectPeriod: 1000, clean: true };
+  if (opts.username !== undefined) o.username = opts.username;
+  if (opts.password !== undefined) o.password = opts.password;
+  const client: MqttClient = await connectAsync(opts.url, o);
+  const publish = async (topic: string, payload: string): Promise<void> => {
+    await client.publishAsync(topic, payload, { qos: 1 });
+  };
+  client.on('message', (topic, payload) => {
+    void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
+  });
+  client.on('error', (e) => log.warn({ reason: e.message, url: opts.url }, 'MQTT broker error'));
+  await client.subscribeAsync(`$share/${opts.group}/hj212/+/up`, { qos: 1 });
+  log.info({ url: opts.url, group: opts.group }, 'subscribed to the external MQTT broker');
+  return {
+    publish,
+    async close() {
+      await client.endAsync();
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { encodeFrame, qnRtnAnswer, QnRtn, StreamDecoder, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
+import { TokenBucket } from '../rate.js';
+import { headerOf } from './header.js';
+import type { Ingest } from './ingest.js';
+
+export const TcpOptionsSchema = z.object({
+  host: z.string().default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(9212),
+  /** Largest data segment accepted, bytes (1024 is the 2017 cap; vendors send more). */
+  maxSegment: z.number().int().min(64).max(9999).default(4096),
+  /** Sustained frames per second per connection, and the burst above it. */
+  rate: z.number().positive().default(50),
+  burst: z.number().int().min(1).default(200),
+  idleTimeoutMs: z.number().int().min(1000).default(10 * 60_000),
+  maxConnectionsPerAddress: z.number().int().min(1).default(64),
+});
+export type TcpOptions = z.output<typeof TcpOptionsSchema>;
+
+const HIGH_WATER = 256;
+
+/** Per-station SM4 keys (HJ 212-2025), looked up in the registry in force. */
+export type Keys = Pick<CodecOptions, 'sm4Key'>;
+
+/**
+ * Raw HJ 212 over TCP for the installed base of data loggers. Frames of a connection are handled one
+ * at a time, in order, so answers go out in the order uploads came in; a connection over its rate is
+ * paused (TCP pushes back on the logger) rather than having its data dropped.
+ */
+export class TcpListener {
+  private server: Server | undefined;
+  private readonly perAddress = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  /** The latest connection each MN was seen on, for requests back to the logger. */
+  private readonly byMn = new Map<string, Socket>();
+
+  constructor(
+    private readonly opts: TcpOptions,
+    private readonly ingest: Ingest,
+    private readonly log: Logger,
+    private readonly codec: Keys = {},
+  ) {}
+
+  async listen(): Promise<AddressInfo> {
+    const server = createServer((s) => this.connection(s));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    return server.address() as AddressInfo;
+  }
+
+  /** Sends a packet to the logger with this MN, if it is connected. */
+  send(mn: string, packet: Packet): boolean {
+    const s = this.byMn.get(mn);
+    if (!s || s.destroyed) return false;
+    s.write(encodeFrame(packet, this.codec));
+    return true;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private connection(socket: Socket): void {
+    const addr = socket.remoteAddress ?? 'unknown';
+    const count = (this.perAddress.get(addr) ?? 0) + 1;
+    if (count > this.opts.maxConnectionsPerAddress) {
+      this.ingest.reject('too-many-connections', { addr, limit: this.opts.maxConnectionsPerAddress, via: 'tcp' });
+      socket.destroy();
+      return;
+    }
+    this.perAddress.set(addr, count);
+    this.sockets.add(socket);
+    const decoder = new StreamDecoder({ ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment });
+    const bucket = new TokenBucket(this.opts.rate, this.opts.burst);
+    const queue: DecodeResult[] = [];
+    let working = false;
+
+    const work = async (): Promise<void> => {
+      working = true;
+      // Frames already received are handled even if the logger has hung up: their data is kept.
+      while (queue.length > 0) {
+        const wait = bucket.take();
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+        const r = queue.shift()!;
+        try {
+          await this.handle(r, socket, addr);
+        } catch (e) {
+          // A fault of ours (rules, state database) must not take the connection or the process down.
+          this.ingest.reject('internal-error', { addr, via: 'tcp', detail: (e as Error).message });
+        }
+        if (queue.length < HIGH_WATER / 2 && socket.isPaused()) socket.resume();
+      }
+      working = false;
+    };
+
+    socket.setTimeout(this.opts.idleTimeoutMs, () => {
+      this.log.info({ addr, reason: 'idle-timeout', idleMs: this.opts.idleTimeoutMs }, 'closing idle connection');
+      socket.destroy();
+    });
+    const take = (results: DecodeResult[]): void => {
+      queue.push(...results);
+      if (queue.length >= HIGH_WATER) socket.pause();
+      if (!working) void work();
+    };
+    socket.on('data', (chunk) => take(decoder.push(chunk)));
+    // What is left when the logger hangs up is a truncated frame: reported, not silently dropped.
+    socket.on('end', () => take(decoder.end()));
+    socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      const left = (this.perAddress.get(addr) ?? 1) - 1;
+      if (left === 0) this.perAddress.delete(addr);
+      else this.perAddress.set(addr, left);
+      for (const [mn, s] of this.byMn) if (s === socket) this.byMn.delete(mn);
+    });
+  }
+
+  private async handle(r: DecodeResult, socket: Socket, addr: string): Promise<void> {
+    if (!r.ok) {
+      const header = headerOf(r.raw);
+      this.ingest.reject(r.error.code, { addr, mn: header.mn, qn: header.qn, detail: r.error.message, offset: r.offset, via: 'tcp' });
+      // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
+      if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed) socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
+      return;
+    }
+    const packet = r.frame.packet;
+    const v = await this.ingest.accept(packet, 'tcp');
+    if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
+    if (v.answer && !socket.destroyed) socket.write(encodeFrame(v.answer, this.codec));
+  }
+}

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { factor as factorDef } from '../protocol/index.js';
+import { SECRET_HASH } from './secrets.js';
+
+const Hash = z.string().regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
+
+const FactorSchema = z
+  .object({
+    unit: z.string().min(1).optional(),
+    upper: z.number().optional(),
+    lower: z.number().optional(),
+    /** Same value this many periods in a row raises a constant-value alarm. */
+    constantPeriods: z.number().int().min(2).optional(),
+    zeroAlarm: z.boolean().default(false),
+    negativeAlarm: z.boolean().default(true),
+  })
+  .refine((f) => f.upper === undefined || f.lower === undefined || f.lower < f.upper, { message: 'lower must be below upper', path: ['lower'] });
+
+const ShutdownSchema = z
+  .object({
+    from: z.iso.datetime({ offset: true, message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' }),
+    to: z.iso.datetime({ offset: true, message: 'to is an ISO 8601 time with its zone, e.g. 2026-11-21T00:00:00+08:00' }),
+    reason: z.string().default('停产'),
+  })
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'a shutdown window ends after it starts', path: ['to'] });
+
+const OUTLET_ST = { water: '32', gas: '31' } as const;
+
+export const StationSchema = z
+  .object({
+    mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/, 'MN is 14-24 letters or digits, unique per data logger'),
+    enterprise: z.string().min(1, 'name the enterprise'),
+    outlet: z.string().min(1, 'name the outlet'),
+    type: z.enum(['water', 'gas'], 'type is water or gas'),
+    st: z.string().regex(/^\d{2,3}$/, 'st is a system code of table 5, e.g. 32').optional(),
+    version: z.enum(['2005', '2017', '2025']).default('2017'),
+    passwordHash: Hash,
+    /** MQTT password of the device (its username is the MN); no MQTT access without it. */
+    mqttSecretHash: Hash.optional(),
+    /** HJ 212-2025 SM4 key (32 hex digits) for loggers that encrypt their CP. */
+    sm4Key: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'sm4Key is 32 hex digits (16 bytes)').optional(),
+    /** 123456 is the field default; accepted only when the operator opts in, and warned about. */
+    allowDefaultPassword: z.boolean().default(false),
+    /** Reference O2 (%) of the emission standard: gas limits apply to values converted to it. */
+    o2Ref: z.number().min(0).max(20.9).optional(),
+    intervals: z
+      .object({ rtdSeconds: z.number().int().min(30).max(3600).default(30), minuteMinutes: z.number().int().min(1).max(60).default(10) })
+      .prefault({}),
+    offlineMinutes: z.number().int().min(1).default(15),
+    factors: z.record(z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'), FactorSchema),
+    shutdowns: z.array(ShutdownSchema).default([]),
+  })
+  .transform((s, ctx) => {
+    const factors: Record<string, z.output<typeof FactorSchema> & { unit: string }> = {};
+    for (const [code, f] of Object.entries(s.factors)) {
+      const unit = f.unit ?? factorDef(code)?.unit;
+      if (unit === undefined) ctx.addIssue({ code: 'custom', path: ['factors', code, 'unit'], message: `${code} is not in appendix B: give its unit` });
+      factors[code] = { ...f, unit: unit ?? '' };
+    }
+    return { ...s, st: s.st ?? OUTLET_ST[s.type], factors };
+  });
+
+export const RegistrySchema = z
+  .object({ stations: z.array(StationSchema) })
+  .superRefine((r, ctx) => {
+    const seen = new Map<string, number>();
+    r.stations.forEach((s, i) => {
+      const first = seen.get(s.mn);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['stations', i, 'mn'], message: `MN ${s.mn} is already station ${first}: each logger has its own MN` });
+      seen.set(s.mn, i);
+    });
+  });
+
+export type Station = z.output<typeof StationSchema>;
+export type StationInput = z.input<typeof StationSchema>;
+export type RegistryInput = z.input<typeof RegistrySchema>;
+export type Shutdown = Station['shutdowns'][number];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** "stations.2.factors.w01018.upper: expected number" for every issue, so the operator knows what to fix. */
+export function describeIssues(error: z.ZodError, source: string): string {
+  return `${source}: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+}
+
+/** The stations a monitoring centre accepts data from, by MN. */
+export class Registry {
+  private readonly byMn: Map<string, Station>;
+
+  constructor(readonly stations: readonly Station[]) {
+    this.byMn = new Map(stations.map((s) => [s.mn, s]));
+  }
+
+  static parse(input: unknown, source = 'registry'): Registry {
+    const r = RegistrySchema.safeParse(input);
+    if (!r.success) throw new ConfigError(describeIssues(r.error, source));
+    return new Registry(r.data.stations);
+  }
+
+  static async load(file: string): Promise<Registry> {
+    let doc: unknown;
+    try {
+      doc = parseYaml(await readFile(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${file}: ${(e as Error).message}`);
+    }
+    return Registry.parse(doc, file);
+  }
+
+  get(mn: string | undefined): Station | undefined {
+    return mn === undefined ? undefined : this.byMn.get(mn);
+  }
+
+  /** The SM4 key of a station, as the codec asks for it (`CodecOptions.sm4Key`). */
+  readonly sm4Key = (mn: string | undefined): Uint8Array | undefined => {
+    const hex = this.get(mn)?.sm4Key;
+    return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+  };
+}

@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { formatHjTime, historyRequest, type Packet } from '../../protocol/index.js';
+import type { Notify } from '../alarms/notify.js';
+import type { AlarmOpen, AlarmStore } from '../alarms/store.js';
+import type { Via } from '../ingest/ingest.js';
+import type { Registry, Shutdown, Station } from '../registry.js';
+import type { MeasurementStore, Point } from '../store/types.js';
+import { judge, nextRun, type Condition, type Run } from './judge.js';
+import { HOUR, missingHours } from './missing.js';
+
+export const RulesOptionsSchema = z
+  .object({
+    /** How long after an hour ends its record may still arrive before it counts as missing. */
+    graceMinutes: z.number().int().min(0).default(20),
+    /** How far back hours are checked. */
+    lookbackHours: z.number().int().min(1).max(24 * 31).default(24),
+    checkEverySeconds: z.number().int().min(1).default(60),
+    /** Least time between two 2061 requests to one logger. */
+    requestEveryMinutes: z.number().int().min(1).default(10),
+    webhooks: z.array(z.url()).default([]),
+    /** Alarm events go to `{alarmTopic}/{MN}` on the MQTT broker. */
+    alarmTopic: z.string().default('hj212/alarms'),
+  })
+  .prefault({});
+export type RulesOptions = z.output<typeof RulesOptionsSchema>;
+
+const key = (...parts: (string | number)[]): string => parts.join('|');
+
+export interface RuleEngineOptions {
+  options: RulesOptions;
+  registry: () => Registry;
+  store: MeasurementStore;
+  alarms: AlarmStore;
+  notify: Notify;
+  /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
+  send: (mn: string, via: Via, packet: Packet) => boolean;
+  /** Shutdown windows of a station: the registry's and those registered since. */
+  shutdowns: (station: Station) => Shutdown[];
+  log: Logger;
+  now?: () => number;
+}
+
+/** What the platform knows to address a logger with: its last accepted PW, ST, version and transport. */
+interface Seen {
+  at: number;
+  via: Via;
+  pw?: string;
+  st?: string;
+  version: Packet['version'];
+}
+
+/**
+ * Applies the pure rules to what the ingest stores, and the clock-driven ones (offline, missing hour)
+ * on a timer, turning conditions into alarm episodes: opened once, closed once, pushed both times.
+ */
+export class RuleEngine {
+  private readonly runs = new Map<string, Run>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly requested = new Map<string, number>();
+  private readonly started: number;
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+
+  constructor(private readonly o: RuleEngineOptions) {
+    this.started = this.now();
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      const now = this.now();
+      this.checkOffline(now);
+      this.checking ??= this.checkMissing(now)
+        .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
+        .finally(() => (this.checking = undefined));
+    }, this.o.options.checkEverySeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checking;
+  }
+
+  /** When and over what the station was last heard from. */
+  lastSeen(mn: string): { at: number; via: Via } | undefined {
+    const s = this.seen.get(mn);
+    return s && { at: s.at, via: s.via };
+  }
+
+  /** Every authenticated packet: the station is alive. */
+  onPacket(station: Station, packet: Packet, via: Via): void {
+    const s: Seen = { at: this.now(), via, version: packet.version };
+    if (packet.pw !== undefined) s.pw = packet.pw;
+    if (packet.st !== undefined) s.st = packet.st;
+    this.seen.set(station.mn, s);
+    this.close(key('offline', station.mn), s.at);
+  }
+
+  /** Stored points: value rules, and the missing hours they fill. */
+  onStored(station: Station, points: readonly Point[]): void {
+    const runs = (p: Point): Run | undefined => {
+      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      if (value === undefined) return undefined;
+      const k = key(p.mn, p.factor, p.kind);
+      const run = nextRun(this.runs.get(k), value, p.time);
+      this.runs.set(k, run);
+      return run;
+    };
+    for (const c of judge(station, points, runs)) this.apply(c);
+    // A missing hour closes when its data arrives, so its close time is the arrival.
+    for (const p of points) if (p.kind === 'hour') this.close(key('missing-hour', p.mn, p.factor, p.time), this.now());
+  }
+
+  private apply(c: Condition): void {
+    const k = key(c.type, c.mn, c.factor, c.kind);
+    if (!c.active) return this.close(k, c.time);
+    const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
+    if (c.value !== undefined) a.value = c.value;
+    if (c.limit !== undefined) a.limit = c.limit;
+    if (c.multiple !== undefined) a.multiple = c.multiple;
+    this.open(a);
+  }
+
+  private open(a: AlarmOpen): void {
+    const alarm = this.o.alarms.open(a);
+    if (!alarm) return;
+    this.o.log.warn({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple }, 'alarm opened');
+    this.o.notify('opened', alarm);
+  }
+
+  private close(k: string, at: number): void {
+    const alarm = this.o.alarms.close(k, at);
+    if (!alarm) return;
+    this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type }, 'alarm closed');
+    this.o.notify('closed', alarm);
+  }
+
+  /** Stations silent for longer than their offline threshold (counted from start-up if never seen). */
+  checkOffline(now: number): void {
+    for (const st of this.o.registry().stations) {
+      const last = this.seen.get(st.mn)?.at ?? this.started;
+      if (now - last > st.offlineMinutes * 60_000) this.open({ key: key('offline', st.mn), type: 'offline', mn: st.mn, time: last, detail: `no packet since ${new Date(last).toISOString()}` });
+    }
+  }
+
+  /** Opens an alarm per missing station/factor hour and asks each reachable logger for its gap (2061). */
+  async checkMissing(now: number): Promise<void> {
+    const { graceMinutes, lookbackHours, requestEveryMinutes } = this.o.options;
+    const lookbackMs = lookbackHours * HOUR;
+    for (const st of this.o.registry().stations) {
+      const stored = await this.o.store.query({ mn: st.mn, kind: 'hour', from: now - lookbackMs - HOUR, to: now, limit: 100_000 });
+      const missing = missingHours({
+        factors: Object.keys(st.factors),
+        have: new Set(stored.map((p) => key(p.factor, p.time))),
+        shutdowns: this.o.shutdowns(st),
+        now,
+        graceMs: graceMinutes * 60_000,
+        lookbackMs,
+      });
+      if (missing.length === 0) continue;
+      for (const m of missing) this.open({ key: key('missing-hour', st.mn, m.factor, m.hour), type: 'missing-hour', mn: st.mn, factor: m.factor, kind: 'hour', time: m.hour });
+      this.requestGap(st, Math.min(...missing.map((m) => m.hour)), Math.max(...missing.map((m) => m.hour)), now, requestEveryMinutes * 60_000);
+    }
+  }
+
+  private requestGap(st: Station, first: number, last: number, now: number, everyMs: number): void {
+    const seen = this.seen.get(st.mn);
+    const before = this.requested.get(st.mn);
+    if (!seen || seen.pw === undefined || (before !== undefined && now - before < everyMs)) return;
+    const packet = historyRequest({ mn: st.mn, pw: seen.pw, st: seen.st ?? st.st, version: seen.version }, '2061', new Date(first), new Date(last), { now: new Date(now) });
+    if (!this.o.send(st.mn, seen.via, packet)) return;
+    this.requested.set(st.mn, now);
+    this.o.log.info({ mn: st.mn, reason: 'missing-hour', begin: formatHjTime(new Date(first)), end: formatHjTime(new Date(last)), via: seen.via }, 'requested missing hours (2061)');
+  }
+}

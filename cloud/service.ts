@@ -1,0 +1,113 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { encodeFrame } from '../protocol/index.js';
+import { startApi } from './api/server.js';
+import { makeNotifier } from './alarms/notify.js';
+import { AlarmStore } from './alarms/store.js';
+import { Authenticator } from './auth.js';
+import type { CloudConfig } from './config.js';
+import { Ingest } from './ingest/ingest.js';
+import { connectExternalBroker, downTopic, startEmbeddedBroker, type MqttInput } from './ingest/mqtt.js';
+import { TcpListener } from './ingest/tcp.js';
+import { Registry } from './registry.js';
+import { RuleEngine } from './rules/engine.js';
+import { ShutdownStore } from './shutdowns.js';
+import { InfluxStore } from './store/influx.js';
+import { openSqlite, SqliteStore } from './store/sqlite.js';
+import type { MeasurementStore } from './store/types.js';
+import { watchRegistry } from './watch.js';
+
+/** A running cloud ingest. */
+export interface Cloud {
+  registry(): Registry;
+  ingest: Ingest;
+  store: MeasurementStore;
+  alarms: AlarmStore;
+  rules: RuleEngine;
+  shutdowns: ShutdownStore;
+  tcp?: { address: AddressInfo; listener: TcpListener };
+  mqtt?: MqttInput;
+  http?: { address: AddressInfo; app: FastifyInstance };
+  stop(): Promise<void>;
+}
+
+/** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
+export async function startCloud(config: CloudConfig, log: Logger): Promise<Cloud> {
+  let registry = await Registry.load(config.registry);
+  const auth = new Authenticator(registry);
+  const unwatch = watchRegistry(
+    config.registry,
+    (r) => {
+      registry = r;
+      auth.use(r);
+    },
+    log,
+  );
+  // Whatever registry is in force when a frame comes, its keys are the ones used.
+  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
+  const store = config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
+  const stateDb = openSqlite(config.state);
+  const alarms = new AlarmStore(stateDb);
+  const shutdowns = new ShutdownStore(stateDb);
+  let mqtt: MqttInput | undefined;
+  let tcp: TcpListener | undefined;
+  const rules = new RuleEngine({
+    options: config.rules,
+    registry: () => registry,
+    store,
+    alarms,
+    notify: makeNotifier({ webhooks: config.rules.webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() }),
+    send: (mn, via, packet) => {
+      if (via === 'tcp') return tcp?.send(mn, packet) ?? false;
+      if (via !== 'mqtt' || !mqtt) return false;
+      mqtt.publish(downTopic(mn), encodeFrame(packet, codec)).catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
+      return true;
+    },
+    shutdowns: (st) => shutdowns.windows(st),
+    log,
+  });
+  const ingest = new Ingest({ auth, store, log, onPacket: (st, p, via) => rules.onPacket(st, p, via), onStored: (st, points) => rules.onStored(st, points) });
+  const stops: (() => Promise<void>)[] = [];
+  const cloud: Cloud = {
+    registry: () => registry,
+    ingest,
+    store,
+    alarms,
+    rules,
+    shutdowns,
+    async stop() {
+      unwatch();
+      await rules.stop();
+      for (const stop of stops.reverse()) await stop();
+      await store.close();
+      stateDb.close();
+    },
+  };
+  try {
+    if (config.tcp) {
+      const listener = new TcpListener(config.tcp, ingest, log, codec);
+      tcp = listener;
+      stops.push(() => listener.close());
+      cloud.tcp = { address: await listener.listen(), listener };
+      log.info({ port: cloud.tcp.address.port }, 'HJ 212 TCP listening');
+    }
+    if (config.mqtt) {
+      const input = config.mqtt.mode === 'embedded' ? await startEmbeddedBroker(config.mqtt, auth, ingest, log, codec, config.rules.alarmTopic) : await connectExternalBroker(config.mqtt, ingest, log, codec);
+      mqtt = input;
+      stops.push(() => input.close());
+      cloud.mqtt = input;
+    }
+    if (config.http) {
+      const api = await startApi(config.http, { ...cloud, codec }, log);
+      stops.push(() => api.app.close());
+      cloud.http = api;
+      log.info({ port: api.address.port }, 'HTTP API listening');
+    }
+  } catch (e) {
+    await cloud.stop();
+    throw e;
+  }
+  rules.start();
+  return cloud;
+}

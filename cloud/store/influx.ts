@@ -1,0 +1,168 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { quote, toLine } from './line-protocol.js';
+import { openSqlite } from './sqlite.js';
+import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
+
+export const InfluxOptionsSchema = z
+  .object({
+    type: z.literal('influxdb'),
+    url: z.url('url is the InfluxDB HTTP address, e.g. http://127.0.0.1:8086'),
+    /** 1.x database; with 2.x/3.x, the database name mapped to the bucket (DBRP) of the v1 API. */
+    database: z.string().min(1),
+    /** 1.x authentication. */
+    username: z.string().optional(),
+    password: z.string().optional(),
+    /** 2.x/3.x token authentication. */
+    token: z.string().optional(),
+    /** The durable spill queue (SQLite) that holds points until InfluxDB has them. */
+    spillPath: z.string().default('hj212-spill.db'),
+    /** Points the spill queue may hold; past it uploads go unanswered so loggers keep and resend them. */
+    maxSpill: z.number().int().min(1).default(1_000_000),
+    batchSize: z.number().int().min(1).max(50_000).default(5000),
+    flushIntervalMs: z.number().int().min(10).default(200),
+    timeoutMs: z.number().int().min(100).default(10_000),
+  })
+  .refine((o) => o.token === undefined || o.username === undefined, { message: 'give either token (2.x/3.x) or username/password (1.x), not both', path: ['token'] });
+export type InfluxOptions = z.output<typeof InfluxOptionsSchema>;
+
+type SpillRow = { id: number; point: string };
+type Series = { name: string; columns: string[]; values: unknown[][] };
+type QueryResponse = { results?: { series?: Series[]; error?: string }[]; error?: string };
+
+const TAGS = new Set(['time', 'mn', 'factor', 'outlet', 'flag']);
+
+/**
+ * InfluxDB behind the store interface, over the v1 HTTP API (`/write`, `/query`) that 1.x serves
+ * natively and 2.x/3.x serve for compatibility, so one code path covers all three. A write is
+ * durable once it is in the local spill queue; a flusher moves batches to InfluxDB and deletes them
+ * only when InfluxDB has acknowledged them, so an outage delays points and loses none.
+ */
+export class InfluxStore implements MeasurementStore {
+  private readonly db: Database.Database;
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private failures = 0;
+  private closed = false;
+  private spilled: number;
+
+  constructor(
+    private readonly o: InfluxOptions,
+    private readonly log: Logger,
+  ) {
+    this.db = openSqlite(o.spillPath);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
+    this.spilled = (this.db.prepare('SELECT count(*) AS n FROM spill').get() as { n: number }).n;
+    this.schedule(0);
+  }
+
+  /** Points waiting for InfluxDB. */
+  get pending(): number {
+    return this.spilled;
+  }
+
+  async write(points: readonly Point[]): Promise<void> {
+    if (this.pending + points.length > this.o.maxSpill) {
+      throw new Error(`spill queue full (${this.o.maxSpill} points) while InfluxDB is unreachable`);
+    }
+    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const p of points) insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
+    })();
+    this.spilled += points.length;
+    if (this.failures === 0) this.schedule(this.o.flushIntervalMs);
+  }
+
+  /** Moves everything spilled to InfluxDB now; rejects if InfluxDB refuses. */
+  async flush(): Promise<void> {
+    while (this.pending > 0) await this.flushBatch();
+  }
+
+  async query(input: PointQuery): Promise<Point[]> {
+    const q = PointQuerySchema.parse(input);
+    const where = [`"mn" = ${quote(q.mn)}`, `time >= ${q.from}ms`, `time < ${q.to}ms`];
+    if (q.factor !== undefined) where.push(`"factor" = ${quote(q.factor)}`);
+    const res = await this.request('/query', { q: `SELECT * FROM "${q.kind}" WHERE ${where.join(' AND ')} LIMIT ${q.limit}`, epoch: 'ms' });
+    const body = (await res.json()) as QueryResponse;
+    const error = body.error ?? body.results?.find((r) => r.error)?.error;
+    if (error !== undefined) throw new Error(`InfluxDB query failed: ${error}`);
+    const byKey = new Map<string, Point>();
+    for (const s of body.results?.[0]?.series ?? []) for (const row of s.values) {
+      const p = fromRow(q.kind, s.columns, row);
+      byKey.set(`${p.time}|${p.factor}`, p);
+    }
+    // Read your writes: what still waits in the spill queue is newer than what InfluxDB has.
+    const spilled = this.db.prepare('SELECT id, point FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id').all(q.mn, q.kind, q.from, q.to) as SpillRow[];
+    for (const r of spilled) {
+      const p = JSON.parse(r.point) as Point;
+      if (q.factor === undefined || p.factor === q.factor) byKey.set(`${p.time}|${p.factor}`, p);
+    }
+    return [...byKey.values()].sort((a, b) => a.time - b.time || (a.factor < b.factor ? -1 : a.factor > b.factor ? 1 : 0)).slice(0, q.limit);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.flushing;
+    this.db.close();
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.drain().finally(() => (this.flushing = undefined));
+    }, ms);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.closed && this.pending > 0) await this.flushBatch();
+      if (this.failures > 0) this.log.info({ store: 'influxdb', url: this.o.url }, 'InfluxDB reachable again; spill queue drained');
+      this.failures = 0;
+    } catch (e) {
+      this.failures++;
+      if (this.failures === 1) this.log.warn({ store: 'influxdb', url: this.o.url, reason: (e as Error).message, pending: this.pending }, 'InfluxDB write failed; spilling until it is back');
+      // Back off to at most 5 s between attempts during an outage.
+      this.schedule(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
+    }
+  }
+
+  private async flushBatch(): Promise<void> {
+    const rows = this.db.prepare('SELECT id, point FROM spill ORDER BY id LIMIT ?').all(this.o.batchSize) as SpillRow[];
+    if (rows.length === 0) return;
+    const body = rows.map((r) => toLine(JSON.parse(r.point) as Point)).join('\n');
+    const res = await this.request('/write', { db: this.o.database, precision: 'ms' }, body);
+    await res.arrayBuffer();
+    this.spilled -= this.db.prepare('DELETE FROM spill WHERE id <= ?').run(rows.at(-1)!.id).changes;
+  }
+
+  private async request(path: string, params: Record<string, string>, body?: string): Promise<Response> {
+    const url = new URL(path, this.o.url);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    if (path === '/query') url.searchParams.set('db', this.o.database);
+    const headers: Record<string, string> = {};
+    if (this.o.token !== undefined) headers['Authorization'] = `Token ${this.o.token}`;
+    else if (this.o.username !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${this.o.username}:${this.o.password ?? ''}`).toString('base64')}`;
+    const init: RequestInit = { method: body === undefined ? 'GET' : 'POST', headers, signal: AbortSignal.timeout(this.o.timeoutMs) };
+    if (body !== undefined) init.body = body;
+    const res = await fetch(url, init);
+    if (!res.ok) throw new Error(`InfluxDB ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    return res;
+  }
+}
+
+function fromRow(kind: Point['kind'], columns: string[], row: unknown[]): Point {
+  const at = (name: string): unknown => row[columns.indexOf(name)];
+  const p: Point = { mn: String(at('mn')), factor: String(at('factor')), kind, time: Number(at('time')), values: {} };
+  columns.forEach((c, i) => {
+    if (!TAGS.has(c) && typeof row[i] === 'number') p.values[c] = row[i];
+  });
+  const flag = at('flag');
+  if (typeof flag === 'string' && flag !== '') p.flag = flag;
+  const outlet = at('outlet');
+  if (typeof outlet === 'string') p.outlet = outlet;
+  return p;
+}

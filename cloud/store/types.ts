@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const KINDS = ['rtd', 'minute', 'hour', 'day'] as const;
+export const KindSchema = z.enum(KINDS);
+export type Kind = z.infer<typeof KindSchema>;
+
+/** One factor's values at one time: the unit of storage, keyed by (mn, factor, kind, time). */
+export interface Point {
+  mn: string;
+  factor: string;
+  kind: Kind;
+  /** DataTime, epoch milliseconds. */
+  time: number;
+  /** Numeric fields as sent (Rtd, Avg, Min, Max, Cou, ZsAvg...). */
+  values: Record<string, number>;
+  /** Data flag of table 8 (N, F, M, S, D, C, T, B). */
+  flag?: string;
+  /** Outlet name from the registry, a tag for stores that index by it. */
+  outlet?: string;
+}
+
+export const PointQuerySchema = z.object({
+  mn: z.string().min(1),
+  factor: z.string().min(1).optional(),
+  kind: KindSchema,
+  /** Inclusive, epoch ms. */
+  from: z.number().int(),
+  /** Exclusive, epoch ms. */
+  to: z.number().int(),
+  limit: z.number().int().min(1).max(100_000).default(10_000),
+});
+export type PointQuery = z.input<typeof PointQuerySchema>;
+
+/**
+ * Where measurements go. `write` resolves once the points are durable (the ingest answers 9014 only
+ * then); writing the same key again overwrites, so a logger's retries and 2061 backfills are harmless.
+ */
+export interface MeasurementStore {
+  write(points: readonly Point[]): Promise<void>;
+  /** Points of one station in [from, to), ordered by time then factor. */
+  query(q: PointQuery): Promise<Point[]>;
+  close(): Promise<void>;
+}

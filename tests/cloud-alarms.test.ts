@@ -1,0 +1,157 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectAsync } from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alarm, StationInput } from '../cloud/index.js';
+import { encodeFrame, qnRtnAnswer, exeRtnAnswer, type FactorFields, type Packet } from '../protocol/index.js';
+import { GAS_MN, rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type RawClient, type TestCloud } from './helpers/cloud-fixtures.js';
+import { startMosquitto } from './helpers/cloud-procs.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const H = 3_600_000;
+const T0 = Date.parse('2026-11-20T10:00:00+08:00');
+const WATER_FACTORS = ['w01018', 'w21003', 'w01001', 'w00000'];
+
+/** A webhook receiver: every alarm event POSTed to it, in order. */
+async function webhook(): Promise<{ url: string; events: { event: string; alarm: Alarm }[]; next(n: number): Promise<void> }> {
+  const events: { event: string; alarm: Alarm }[] = [];
+  const waiters: (() => void)[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      events.push(JSON.parse(body) as { event: string; alarm: Alarm });
+      res.end();
+      for (const w of waiters.splice(0)) w();
+    });
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanup.push(() => new Promise((r) => server.close(r)));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alarms`,
+    events,
+    async next(n) {
+      while (events.length < n) await new Promise<void>((r) => waiters.push(r));
+    },
+  };
+}
+
+let qn = 0;
+const hourUpload = (hour: number, factors: Record<string, FactorFields>): string =>
+  encodeFrame({ version: '2017', qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(10 + hour).padStart(2, '0')}0000` }, factors } } satisfies Packet);
+// Within every limit (COD 50, NH3-N 5, pH 6-9): only the missing hours raise alarms.
+const allFactors = (cod: string): Record<string, FactorFields> => ({
+  w01018: { Avg: cod, Flag: 'N' },
+  w21003: { Avg: '1.2', Flag: 'N' },
+  w01001: { Avg: '7.1', Flag: 'N' },
+  w00000: { Avg: '3.5', Cou: '12600', Flag: 'N' },
+});
+
+async function cloudWith(extra: Parameters<typeof startTestCloud>[0], stations?: StationInput[]): Promise<{ c: TestCloud; client: RawClient }> {
+  const c = await startTestCloud(extra, stations);
+  cleanup.push(() => c.stop());
+  const client = await rawClient(c.cloud.tcp!.address.port);
+  cleanup.push(async () => client.close());
+  return { c, client };
+}
+
+describe('exceedance episodes', () => {
+  it('opens one alarm for a scripted episode, tracks its peak, closes it, and pushes both events to a webhook and MQTT', async () => {
+    const hook = await webhook();
+    const mosq = await startMosquitto();
+    cleanup.push(() => mosq.stop());
+    const watcher = await connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { reconnectPeriod: 0 });
+    cleanup.push(() => watcher.endAsync(true));
+    const pushed: string[] = [];
+    watcher.on('message', (topic, payload) => pushed.push(`${topic} ${(JSON.parse(payload.toString()) as { event: string }).event}`));
+    await watcher.subscribeAsync('hj212/alarms/#', { qos: 1 });
+    const { c, client } = await cloudWith({ rules: { webhooks: [hook.url] }, mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` } });
+
+    // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is ignored.
+    const script: [number, string, string][] = [
+      [0, '20', 'N'],
+      [1, '60', 'N'],
+      [2, '500', 'D'],
+      [3, '75', 'N'],
+      [4, '30', 'N'],
+    ];
+    for (const [i, [hour, avg, flag]] of script.entries()) {
+      client.socket.write(hourUpload(hour, { w01018: { Avg: avg, Flag: flag } }));
+      await client.received(i + 1);
+    }
+    const alarms = c.cloud.alarms.list({ mn: WATER_MN });
+    expect(alarms).toEqual([
+      expect.objectContaining({ type: 'exceedance', factor: 'w01018', kind: 'hour', openedAt: T0 + H, closedAt: T0 + 4 * H, value: 60, limit: 50, multiple: 0.2, peak: 0.5 }),
+    ]);
+    await hook.next(2);
+    expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([
+      ['opened', alarms[0]!.id],
+      ['closed', alarms[0]!.id],
+    ]);
+    while (pushed.length < 2) await new Promise((r) => setTimeout(r, 20));
+    expect(pushed).toEqual([`hj212/alarms/${WATER_MN} opened`, `hj212/alarms/${WATER_MN} closed`]);
+  });
+});
+
+describe('missing hours', () => {
+  const rules = { graceMinutes: 20, lookbackHours: 3, requestEveryMinutes: 10 };
+  const now = T0 + 3.5 * H; // 13:30: hours 11:00 and 12:00 are due
+
+  it('detects a missing hour, asks the logger for it (2061), and closes the alarms when the data arrives', async () => {
+    const hook = await webhook();
+    const { c, client } = await cloudWith({ rules: { ...rules, webhooks: [hook.url] } });
+    client.socket.write(hourUpload(0, allFactors('20')) + hourUpload(2, allFactors('21')));
+    await client.received(2);
+
+    await c.cloud.rules.checkMissing(now);
+    const open = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' });
+    expect(open.map((a) => [a.factor, a.openedAt])).toEqual(WATER_FACTORS.map((f) => [f, T0 + H]));
+    const [request] = (await client.received(3)).slice(2);
+    expect(request).toMatchObject({ cn: '2061', mn: WATER_MN, pw: WATER_PW, cp: { params: { BeginTime: '20261120110000', EndTime: '20261120110000' } } });
+    // Asked once per interval, however often the check runs.
+    await c.cloud.rules.checkMissing(now + 60_000);
+    expect(c.lines.filter((l) => l['msg'] === 'requested missing hours (2061)')).toHaveLength(1);
+
+    // The logger does as the standard says: 9011, the data, 9012.
+    client.socket.write(encodeFrame(qnRtnAnswer(request!, 1)) + hourUpload(1, allFactors('19')) + encodeFrame(exeRtnAnswer(request!, 1)));
+    await client.received(4);
+    expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' })).toEqual([]);
+    expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' })).toHaveLength(4);
+    // The gas station never reported: its 4 factors x 2 hours stay open (and it cannot be asked).
+    await hook.next(16);
+    const events = (mn: string, event: string): number => hook.events.filter((e) => e.alarm.mn === mn && e.event === event).length;
+    expect([events(WATER_MN, 'opened'), events(WATER_MN, 'closed'), events(GAS_MN, 'opened'), events(GAS_MN, 'closed')]).toEqual([4, 4, 8, 0]);
+    expect(c.cloud.ingest.stats.rejected).toEqual({});
+  });
+
+  it('does not flag hours inside a registered shutdown window, nor ask for them', async () => {
+    const [water] = await testStations();
+    const shutdown = { from: '2026-11-20T11:00:00+08:00', to: '2026-11-20T12:00:00+08:00', reason: '停产检修' };
+    const { c, client } = await cloudWith({ rules }, [{ ...water!, shutdowns: [shutdown] }]);
+    client.socket.write(hourUpload(2, allFactors('21')));
+    await client.received(1);
+    await c.cloud.rules.checkMissing(now);
+    expect(c.cloud.alarms.list({ type: 'missing-hour' })).toEqual([]);
+    expect(c.lines.filter((l) => l['msg'] === 'requested missing hours (2061)')).toEqual([]);
+    // Without the window the same hour is an alarm: the window is what suppressed it.
+    await c.cloud.rules.checkMissing(now + H);
+    expect(c.cloud.alarms.list({ type: 'missing-hour' }).map((a) => a.openedAt)).toContain(T0 + 3 * H);
+    expect(c.cloud.alarms.list({ type: 'missing-hour' }).map((a) => a.openedAt)).not.toContain(T0 + H);
+  });
+});
+
+describe('offline', () => {
+  it('opens an offline alarm for a silent station and closes it on its next packet', async () => {
+    const { c, client } = await cloudWith({});
+    c.cloud.rules.checkOffline(Date.now() + 20 * 60_000);
+    expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn).sort()).toEqual(['0100000000A89000000000A1', '0100000000A89000000000B2']);
+    client.socket.write(hourUpload(0, allFactors('20')));
+    await client.received(1);
+    expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn)).toEqual(['0100000000A89000000000B2']);
+  });
+});

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { sha256 } from '../cloud/index.js';
+import { encodeFrame, type FactorFields } from '../protocol/index.js';
+import { rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const READ = 'read-token-0123456789abcdef';
+const ADMIN = 'admin-token-0123456789abcdef';
+const H = 3_600_000;
+const T0 = Date.parse('2026-11-20T00:00:00+08:00');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are whatever the API sent; the assertions check them
+type Json = any;
+
+let qn = 0;
+const hourFrame = (hour: number, factors: Record<string, FactorFields>, pw = WATER_PW): string =>
+  encodeFrame({ version: '2017', qn: `20261120000000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors } });
+
+async function api(http: object = {}): Promise<{ c: TestCloud; call: (method: string, path: string, opts?: { token?: string; json?: unknown; text?: string }) => Promise<{ status: number; body: Json }> }> {
+  const c = await startTestCloud({
+    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'viewer', sha256: sha256(READ), role: 'read' }, { name: 'ops', sha256: sha256(ADMIN), role: 'admin' }], ...http },
+    rules: { lookbackHours: 24 },
+  });
+  cleanup.push(() => c.stop());
+  const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
+  const call = async (method: string, path: string, opts: { token?: string; json?: unknown; text?: string } = {}): Promise<{ status: number; body: Json }> => {
+    const headers: Record<string, string> = {};
+    if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    if (opts.text !== undefined) {
+      headers['content-type'] = 'text/plain';
+      body = opts.text;
+    }
+    const res = await fetch(base + path, { method, headers, body });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+  };
+  return { c, call };
+}
+
+describe('HTTP API', () => {
+  it('serves its OpenAPI description without a token, with every route and its role', async () => {
+    const { call } = await api();
+    const { status, body } = await call('GET', '/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/ingest/frames', '/ingest/records', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns']);
+    expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');
+    expect(body.paths['/stations/{mn}/data'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['mn', 'factor', 'kind', 'from', 'to', 'limit']);
+  });
+
+  it('needs a token, the admin role to write, and names the fields of a bad request', async () => {
+    const { call } = await api();
+    expect((await call('GET', '/stations')).status).toBe(401);
+    expect((await call('GET', '/stations', { token: 'guess' })).status).toBe(401);
+    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: READ, json: {} })).status).toBe(403);
+    const bad = await call('GET', `/stations/${WATER_MN}/data?kind=week`, { token: READ });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/query\.kind: .*query\.from/s);
+    expect((await call('GET', '/stations/NOPE/data?from=0&to=1', { token: READ })).status).toBe(404);
+  });
+
+  it('lists stations with their live status, and data by factor, kind and time range', async () => {
+    const { c, call } = await api();
+    const client = await rawClient(c.cloud.tcp!.address.port);
+    cleanup.push(async () => client.close());
+    client.socket.write(hourFrame(10, { w01018: { Avg: '20', Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } }) + hourFrame(11, { w01018: { Avg: '21', Flag: 'N' } }));
+    await client.received(2);
+    const stations = (await call('GET', '/stations', { token: READ })).body;
+    expect(stations.map((s: { mn: string; online: boolean; via: string | null }) => [s.mn, s.online, s.via])).toEqual([
+      [WATER_MN, true, 'tcp'],
+      ['0100000000A89000000000B2', false, null],
+    ]);
+    const data = await call('GET', `/stations/${WATER_MN}/data?factor=w01018&kind=hour&from=2026-11-20T10:00:00%2B08:00&to=${T0 + 11 * H}`, { token: READ });
+    expect(data.body).toEqual([{ mn: WATER_MN, factor: 'w01018', kind: 'hour', time: T0 + 10 * H, values: { Avg: 20 }, flag: 'N', outlet: 'WS-01' }]);
+  });
+
+  it('ingests raw frames and JSON records over HTTP, rejecting the bad ones with their reason and keeping the rest', async () => {
+    const { c, call } = await api();
+    const good = hourFrame(1, { w01018: { Avg: '30', Flag: 'N' } });
+    const badCrc = hourFrame(2, { w01018: { Avg: '31', Flag: 'N' } }).replace(/[0-9A-F]{4}\r\n$/, '0000\r\n');
+    const wrongPw = hourFrame(3, { w01018: { Avg: '32', Flag: 'N' } }, 'nope00');
+    const frames = await call('POST', '/ingest/frames', { token: ADMIN, text: good + badCrc + wrongPw });
+    expect(frames.body.results.map((r: { ok: boolean; reason?: string }) => [r.ok, r.reason])).toEqual([
+      [true, undefined],
+      [false, 'bad-crc'],
+      [false, 'bad-password'],
+    ]);
+    expect(frames.body.results[0].answer).toMatch(/CN=9014/);
+    expect(frames.body.results[2].answer).toMatch(/QnRtn=3/);
+    const records = await call('POST', '/ingest/records', {
+      token: ADMIN,
+      json: { packets: [{ cn: '2061', st: '32', mn: WATER_MN, pw: WATER_PW, cp: { params: { DataTime: '20261120040000' }, factors: { w01018: { Avg: '33', Flag: 'N' } } } }, { st: '32', mn: WATER_MN }] },
+    });
+    expect(records.body.results[0]).toMatchObject({ ok: true, points: 1 });
+    expect(records.body.results[1]).toMatchObject({ ok: false, reason: 'bad-record', detail: expect.stringMatching(/packets\.1: cn:/) });
+    const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 5 * H });
+    expect(stored.map((p) => p.values['Avg'])).toEqual([30, 33]);
+  });
+
+  it('stores manual entries with flag S, registers shutdown windows, and reports daily rates', async () => {
+    const { c, call } = await api();
+    const client = await rawClient(c.cloud.tcp!.address.port);
+    cleanup.push(async () => client.close());
+    // 20 hours from the logger, 2 of them flagged D (analyzer fault); 02:00-04:00 the plant was shut down.
+    const frames = [0, 1, ...Array.from({ length: 18 }, (_, i) => i + 4)].map((h) => hourFrame(h, { w01018: { Avg: '20', Flag: h === 5 || h === 6 ? 'D' : 'N' } }));
+    client.socket.write(frames.join(''));
+    await client.received(20);
+    const window = { from: '2026-11-20T02:00:00+08:00', to: '2026-11-20T04:00:00+08:00', reason: '停产检修' };
+    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: ADMIN, json: window })).status).toBe(201);
+    expect((await call('GET', `/stations/${WATER_MN}/shutdowns`, { token: READ })).body).toEqual([window]);
+    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: ADMIN, json: { ...window, to: window.from } })).body.message).toMatch(/body\.to: a shutdown window ends after it starts/);
+
+    const manual = await call('POST', `/stations/${WATER_MN}/data`, { token: ADMIN, json: { kind: 'hour', time: '2026-11-20T22:00:00+08:00', factors: { w01018: { Avg: 19.5 } } } });
+    expect(manual.status).toBe(201);
+    const [entered] = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', factor: 'w01018', from: T0 + 22 * H, to: T0 + 23 * H });
+    expect(entered).toMatchObject({ values: { Avg: 19.5 }, flag: 'S' });
+
+    const rates = (await call('GET', `/stations/${WATER_MN}/rates?day=2026-11-20`, { token: READ })).body;
+    // Expected 22 (24 less the 2 shutdown hours); received 21 (20 + the manual one); valid 18 (not D, not S).
+    const cod = rates.factors.find((f: { factor: string }) => f.factor === 'w01018');
+    expect(cod).toMatchObject({ factor: 'w01018', expected: 22, received: 21, valid: 18, transmissionRate: 21 / 22, validityRate: 18 / 21 });
+    expect(cod.effectivenessRate).toBeCloseTo(18 / 22, 12);
+
+    // The registered window keeps its hours out of the missing-hour check too; hour 23 is the only gap.
+    await c.cloud.rules.checkMissing(T0 + 24 * H + 30 * 60_000);
+    const gaps = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', from: T0, to: T0 + 24 * H }).filter((a) => a.factor === 'w01018');
+    expect(gaps.map((a) => (a.openedAt - T0) / H)).toEqual([23]);
+  });
+
+  it('lists alarms with filters', async () => {
+    const { c, call } = await api();
+    c.cloud.rules.checkOffline(Date.now() + 20 * 60_000);
+    const all = (await call('GET', '/alarms?type=offline&state=open', { token: READ })).body;
+    expect(all.map((a: { mn: string }) => a.mn).sort()).toEqual((await testStations()).map((s) => s.mn).sort());
+    expect((await call('GET', `/alarms?mn=${WATER_MN}`, { token: READ })).body).toHaveLength(1);
+    expect((await call('GET', '/alarms?state=closed', { token: READ })).body).toEqual([]);
+  });
+
+  it('refuses bodies over the limit and requests over the rate', async () => {
+    const { call } = await api({ bodyLimit: 2048, rate: 0.01, burst: 3 });
+    expect((await call('POST', '/ingest/frames', { token: ADMIN, text: 'x'.repeat(4096) })).status).toBe(413);
+    expect((await call('GET', '/stations', { token: READ })).status).toBe(200);
+    expect((await call('GET', '/stations', { token: READ })).status).toBe(200);
+    expect((await call('GET', '/stations', { token: READ })).status).toBe(200);
+    expect((await call('GET', '/stations', { token: READ })).status).toBe(429);
+  });
+});

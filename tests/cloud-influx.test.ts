@@ -1,0 +1,133 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxOptionsSchema, InfluxStore, toLine, type InfluxOptions, type Point } from '../cloud/index.js';
+import { encodeFrame } from '../protocol/index.js';
+import { captureLog, rawClient, startTestCloud, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
+import { startInfluxd, type Proc } from './helpers/cloud-procs.js';
+
+const USER = 'hj212';
+const PASSWORD = 's3cret';
+let influx: Proc;
+let dbs = 0;
+const cleanup: (() => Promise<unknown>)[] = [];
+
+async function influxql(q: string, db?: string): Promise<unknown> {
+  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
+  url.searchParams.set('q', q);
+  if (db !== undefined) url.searchParams.set('db', db);
+  url.searchParams.set('u', USER);
+  url.searchParams.set('p', PASSWORD);
+  const res = await fetch(url, { method: 'POST' });
+  if (!res.ok) throw new Error(await res.text());
+  return res.json();
+}
+
+async function database(): Promise<string> {
+  const name = `hj212_${++dbs}`;
+  await influxql(`CREATE DATABASE ${name}`);
+  return name;
+}
+
+beforeAll(async () => {
+  influx = await startInfluxd();
+  // With auth on and no users yet, InfluxDB 1.x lets exactly this statement through.
+  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
+  url.searchParams.set('q', `CREATE USER ${USER} WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`);
+  const res = await fetch(url, { method: 'POST' });
+  if (!res.ok) throw new Error(await res.text());
+});
+afterAll(async () => influx?.stop());
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function store(patch: Partial<InfluxOptions> = {}): Promise<{ s: InfluxStore; o: InfluxOptions }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+  const o = InfluxOptionsSchema.parse({ type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: await database(), username: USER, password: PASSWORD, spillPath: join(dir, 'spill.db'), ...patch });
+  const s = new InfluxStore(o, captureLog().log);
+  cleanup.push(async () => {
+    await s.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { s, o };
+}
+
+const T0 = Date.parse('2026-11-20T10:00:00+08:00');
+const H = 3_600_000;
+const point = (factor: string, kind: Point['kind'], time: number, values: Record<string, number>, flag = 'N'): Point => ({ mn: WATER_MN, factor, kind, time, values, flag, outlet: 'WS 01' });
+
+describe('line protocol', () => {
+  it('puts the kind in the measurement, mn/factor/outlet in escaped tags, values and the flag in fields', () => {
+    expect(toLine({ mn: 'M1', factor: 'w01018', kind: 'hour', time: 5, values: { Avg: 1.5, Cou: 2 }, flag: 'N', outlet: 'WS 01,a=b' })).toBe(
+      'hour,factor=w01018,mn=M1,outlet=WS\\ 01\\,a\\=b Avg=1.5,Cou=2,flag="N" 5',
+    );
+  });
+});
+
+describe('InfluxDB 1.x store (real influxd, user/password)', () => {
+  it('writes in batches and reads back by station, factor, kind and range; the same key overwrites', async () => {
+    const { s, o } = await store({ batchSize: 3 });
+    await s.write([0, 1, 2, 3].map((i) => point('w01018', 'hour', T0 + i * H, { Avg: i })));
+    await s.write([point('w21003', 'hour', T0, { Avg: 0.5 }), point('w01018', 'minute', T0, { Avg: 9 })]);
+    await s.flush();
+    expect(s.pending).toBe(0);
+    await s.write([point('w01018', 'hour', T0 + H, { Avg: 11 }, 'M')]);
+    await s.flush();
+    const got = await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 3 * H });
+    expect(got.map((p) => [p.factor, p.time - T0, p.values, p.flag, p.outlet])).toEqual([
+      ['w01018', 0, { Avg: 0 }, 'N', 'WS 01'],
+      ['w21003', 0, { Avg: 0.5 }, 'N', 'WS 01'],
+      ['w01018', H, { Avg: 11 }, 'M', 'WS 01'],
+      ['w01018', 2 * H, { Avg: 2 }, 'N', 'WS 01'],
+    ]);
+    expect((await s.query({ mn: WATER_MN, kind: 'minute', factor: 'w01018', from: T0, to: T0 + H })).map((p) => p.values)).toEqual([{ Avg: 9 }]);
+    // Really in InfluxDB, one row per key: overwrite, not append.
+    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as { results: { series: { values: number[][] }[] }[] };
+    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(5);
+  });
+
+  it('keeps points spilled (and queryable) while InfluxDB refuses them', async () => {
+    const { s } = await store({ password: 'wrong' });
+    await s.write([point('w01018', 'hour', T0, { Avg: 1 })]);
+    await expect(s.flush()).rejects.toThrow(/401/);
+    expect(s.pending).toBe(1);
+  });
+
+  it('keeps accepting during an outage, catches up after, and refuses (unanswered) past the spill bound', async () => {
+    const db = await database();
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const c = await startTestCloud({
+      store: { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: db, username: USER, password: PASSWORD, spillPath: join(dir, 'spill.db'), maxSpill: 6, flushIntervalMs: 20 },
+    });
+    cleanup.push(() => c.stop());
+    const s = c.cloud.store as InfluxStore;
+    const client = await rawClient(c.cloud.tcp!.address.port);
+    cleanup.push(async () => client.close());
+    let n = 0;
+    const send = (hour: number): void => {
+      const dt = `20261120${String(10 + hour).padStart(2, '0')}0000`;
+      client.socket.write(encodeFrame({ version: '2017', qn: `2026112010000000${n++}`, st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: dt }, factors: { w01018: { Avg: String(hour), Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } } } }));
+    };
+    send(0);
+    await client.received(1);
+    await s.flush();
+
+    await influx.kill();
+    for (const h of [1, 2, 3]) send(h);
+    expect((await client.received(4)).map((a) => a.cn)).toEqual(['9014', '9014', '9014', '9014']);
+    expect(s.pending).toBe(6);
+    // Full: this upload is not answered, so the logger keeps it and sends it again later.
+    send(4);
+    while (c.cloud.ingest.stats.rejected['store-failed'] === undefined) await new Promise((r) => setTimeout(r, 20));
+    expect(client.packets).toHaveLength(4);
+    expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
+
+    influx = await startInfluxd(influx.dir, influx.port);
+    while (s.pending > 0) await new Promise((r) => setTimeout(r, 50));
+    const hours = await s.query({ mn: WATER_MN, kind: 'hour', factor: 'w01018', from: T0, to: T0 + 5 * H });
+    expect(hours.map((p) => p.values['Avg'])).toEqual([0, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATA_CN, pointsOf, SqliteStore, type Point } from '../cloud/index.js';
+import { parseCp, type Packet } from '../protocol/index.js';
+import { WATER_MN } from './helpers/cloud-fixtures.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function tempStore(): Promise<SqliteStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'hj212-store-'));
+  const store = SqliteStore.open(join(dir, 'store.db'));
+  cleanup.push(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return store;
+}
+
+const T0 = Date.parse('2026-11-20T10:00:00+08:00');
+const point = (factor: string, kind: Point['kind'], time: number, avg: number, flag = 'N'): Point => ({ mn: WATER_MN, factor, kind, time, values: { Avg: avg }, flag, outlet: 'WS-01' });
+
+describe('SQLite store', () => {
+  it('runs in WAL mode', async () => {
+    const store = await tempStore();
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('overwrites the same MN, factor, kind and time, and keeps kinds apart', async () => {
+    const store = await tempStore();
+    await store.write([point('w01018', 'hour', T0, 20), point('w21003', 'hour', T0, 1)]);
+    await store.write([point('w01018', 'hour', T0, 22, 'M'), point('w01018', 'minute', T0, 21)]);
+    const hours = await store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 1 });
+    expect(hours).toEqual([point('w01018', 'hour', T0, 22, 'M'), point('w21003', 'hour', T0, 1)]);
+    expect(await store.query({ mn: WATER_MN, kind: 'minute', from: T0, to: T0 + 1 })).toEqual([point('w01018', 'minute', T0, 21)]);
+  });
+
+  it('queries by factor and a half-open time range, ordered by time', async () => {
+    const store = await tempStore();
+    const H = 3_600_000;
+    await store.write([3, 1, 0, 2].map((i) => point('w01018', 'hour', T0 + i * H, i)));
+    await store.write([point('w21003', 'hour', T0 + H, 9)]);
+    const got = await store.query({ mn: WATER_MN, factor: 'w01018', kind: 'hour', from: T0 + H, to: T0 + 3 * H });
+    expect(got.map((p) => p.values['Avg'])).toEqual([1, 2]);
+    expect(await store.query({ mn: 'other', kind: 'hour', from: 0, to: T0 * 2 })).toEqual([]);
+  });
+});
+
+describe('points of a packet', () => {
+  const packet = (cn: string, cp: string): Packet => ({ version: '2017', st: '32', cn, mn: WATER_MN, flag: 5, cp: parseCp(cp, 'strict', []) });
+
+  it('takes numeric fields as values, the flag apart, and DataTime as local UTC+8 time', () => {
+    const p = packet('2061', 'DataTime=20261120100000;w01018-Avg=20.5,w01018-Max=30,w01018-Flag=N,w01018-SampleTime=20261120100500;w00000-Cou=12.25,w00000-Flag=N');
+    const r = pointsOf(p, DATA_CN['2061']!, 'WS-01');
+    expect(r).toEqual({
+      ok: true,
+      points: [
+        { mn: WATER_MN, factor: 'w01018', kind: 'hour', time: T0, values: { Avg: 20.5, Max: 30 }, flag: 'N', outlet: 'WS-01' },
+        { mn: WATER_MN, factor: 'w00000', kind: 'hour', time: T0, values: { Cou: 12.25 }, flag: 'N', outlet: 'WS-01' },
+      ],
+    });
+  });
+
+  it('refuses an upload without a usable DataTime', () => {
+    expect(pointsOf(packet('2011', 'w01018-Rtd=1'), 'rtd')).toEqual({ ok: false, reason: 'no DataTime in the CP' });
+    expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1'), 'rtd')).toMatchObject({ ok: false, reason: expect.stringMatching(/not a valid date/) });
+  });
+});
