@@ -15,6 +15,10 @@ export const commands: Record<string, CliCommand> = {
     summary: 'encode JSON lines into HJ 212 frames with length and CRC',
     run: async (argv, io) => (await import('./encode.js')).run(argv, io),
   },
+  cloud: {
+    summary: 'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',
+    run: async (argv, io) => (await import('./cloud.js')).run(argv, io),
+  },
   'sim analyzer': {
     summary: 'simulate analyzers as Modbus RTU/TCP slaves with scripted scenarios',
     run: async (argv, io) => (await import('./sim-analyzer.js')).run(argv, io),
