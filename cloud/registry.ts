@@ -51,6 +51,8 @@ export const StationSchema = z
     offlineMinutes: z.number().int().min(1).default(15),
     factors: z.record(z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'), FactorSchema),
     shutdowns: z.array(ShutdownSchema).default([]),
+    /** Start of monitoring (commissioning): no hour before it can be missing. Default: the first data on record. */
+    monitoredSince: z.iso.datetime({ offset: true, message: 'monitoredSince is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' }).optional(),
   })
   .transform((s, ctx) => {
     const factors: Record<string, z.output<typeof FactorSchema> & { unit: string }> = {};

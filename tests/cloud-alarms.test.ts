@@ -122,19 +122,32 @@ describe('missing hours', () => {
     await client.received(4);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' })).toEqual([]);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' })).toHaveLength(4);
-    // The gas station never reported: its 4 factors x 2 hours stay open (and it cannot be asked).
-    await hook.next(16);
+    // The gas station never reported: monitoring has not begun, so no hour of it is missing (it is offline).
+    await hook.next(8);
     const events = (mn: string, event: string): number => hook.events.filter((e) => e.alarm.mn === mn && e.event === event).length;
-    expect([events(WATER_MN, 'opened'), events(WATER_MN, 'closed'), events(GAS_MN, 'opened'), events(GAS_MN, 'closed')]).toEqual([4, 4, 8, 0]);
+    expect([events(WATER_MN, 'opened'), events(WATER_MN, 'closed'), events(GAS_MN, 'opened'), events(GAS_MN, 'closed')]).toEqual([4, 4, 0, 0]);
     expect(c.cloud.ingest.stats.rejected).toEqual({});
+  });
+
+  it('counts hours from the start of monitoring: the registry date, else the first data on record', async () => {
+    const [water, gas] = await testStations();
+    const { c, client } = await cloudWith({ rules }, [water!, { ...gas!, monitoredSince: '2026-11-20T12:00:00+08:00' }]);
+    // The water station's first hour on record is 12:00, so 11:00 (before it) is not missing.
+    client.socket.write(hourUpload(2, allFactors('21')));
+    await client.received(1);
+    await c.cloud.rules.checkMissing(now);
+    expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour' })).toEqual([]);
+    // The gas station was commissioned at 12:00 and sent nothing since: 12:00 is missing, 11:00 is not.
+    expect(c.cloud.alarms.list({ mn: GAS_MN, type: 'missing-hour' }).map((a) => a.openedAt)).toEqual(Array(4).fill(T0 + 2 * H));
   });
 
   it('does not flag hours inside a registered shutdown window, nor ask for them', async () => {
     const [water] = await testStations();
     const shutdown = { from: '2026-11-20T11:00:00+08:00', to: '2026-11-20T12:00:00+08:00', reason: '停产检修' };
     const { c, client } = await cloudWith({ rules }, [{ ...water!, shutdowns: [shutdown] }]);
-    client.socket.write(hourUpload(2, allFactors('21')));
-    await client.received(1);
+    // Data at 10:00 and 12:00: 11:00 would be missing (as the first test shows) but for the window.
+    client.socket.write(hourUpload(0, allFactors('20')) + hourUpload(2, allFactors('21')));
+    await client.received(2);
     await c.cloud.rules.checkMissing(now);
     expect(c.cloud.alarms.list({ type: 'missing-hour' })).toEqual([]);
     expect(c.lines.filter((l) => l['msg'] === 'requested missing hours (2061)')).toEqual([]);

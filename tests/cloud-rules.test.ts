@@ -99,6 +99,12 @@ describe('missing hours', () => {
     expect(missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) })).toHaveLength(2);
   });
 
+  it('never counts an hour that began before monitoring did', () => {
+    // Monitoring began at 11:20: 11:00 was only partly watched, so the first due hour is 12:00.
+    const got = missingHours({ ...base, have: have(), since: T + 1 * HOUR + 20 * 60_000, ...at(T + 3.5 * HOUR) });
+    expect(got.map((m) => (m.hour - T) / HOUR)).toEqual([2, 2]);
+  });
+
   it('excludes hours overlapping a registered shutdown window', () => {
     const shutdowns = [{ from: '2026-11-20T10:30:00+08:00', to: '2026-11-20T12:00:00+08:00', reason: '停产' }];
     expect(missingHours({ ...base, shutdowns, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) })).toEqual([]);

@@ -58,6 +58,8 @@ export class RuleEngine {
   private readonly runs = new Map<string, Run>();
   private readonly seen = new Map<string, Seen>();
   private readonly requested = new Map<string, number>();
+  /** Per station, the earliest of its first stored hour and its first packet heard by this process. */
+  private readonly since = new Map<string, number>();
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -97,6 +99,7 @@ export class RuleEngine {
     if (packet.pw !== undefined) s.pw = packet.pw;
     if (packet.st !== undefined) s.st = packet.st;
     this.seen.set(station.mn, s);
+    if (!this.since.has(station.mn)) this.since.set(station.mn, s.at);
     this.close(key('offline', station.mn), s.at);
   }
 
@@ -152,8 +155,12 @@ export class RuleEngine {
     const { graceMinutes, lookbackHours, requestEveryMinutes } = this.o.options;
     const lookbackMs = lookbackHours * HOUR;
     for (const st of this.o.registry().stations) {
+      const since = await this.monitoredSince(st, now);
+      // A station never heard from has no gap to fill: the offline alarm speaks for it.
+      if (since === undefined) continue;
       const stored = await this.o.store.query({ mn: st.mn, kind: 'hour', from: now - lookbackMs - HOUR, to: now, limit: 100_000 });
       const missing = missingHours({
+        since,
         factors: Object.keys(st.factors),
         have: new Set(stored.map((p) => key(p.factor, p.time))),
         shutdowns: this.o.shutdowns(st),
@@ -165,6 +172,17 @@ export class RuleEngine {
       for (const m of missing) this.open({ key: key('missing-hour', st.mn, m.factor, m.hour), type: 'missing-hour', mn: st.mn, factor: m.factor, kind: 'hour', time: m.hour });
       this.requestGap(st, Math.min(...missing.map((m) => m.hour)), Math.max(...missing.map((m) => m.hour)), now, requestEveryMinutes * 60_000);
     }
+  }
+
+  /** When monitoring of a station began: the registry says, or its first data on record does. */
+  private async monitoredSince(st: Station, now: number): Promise<number | undefined> {
+    if (st.monitoredSince !== undefined) return Date.parse(st.monitoredSince);
+    const heard = this.since.get(st.mn);
+    const [first] = await this.o.store.query({ mn: st.mn, kind: 'hour', from: 0, to: now, limit: 1 });
+    const since = Math.min(first?.time ?? Infinity, heard ?? Infinity);
+    if (since === Infinity) return undefined;
+    this.since.set(st.mn, since);
+    return since;
   }
 
   private requestGap(st: Station, first: number, last: number, now: number, everyMs: number): void {

@@ -13,7 +13,8 @@ export const overlaps = (h: number, w: Shutdown): boolean => Date.parse(w.from) 
 
 /**
  * The hours of each factor due by `now` (the hour over and the grace period gone) in the lookback
- * window that have no hour record and are not in a registered shutdown window.
+ * window that have no hour record and are not in a registered shutdown window. Hours that began
+ * before `since` (the start of monitoring) are never due: a new station has no gap behind it.
  */
 export function missingHours(opts: {
   factors: readonly string[];
@@ -22,7 +23,8 @@ export function missingHours(opts: {
   now: number;
   graceMs: number;
   lookbackMs: number;
+  since?: number;
 }): { factor: string; hour: number }[] {
-  const due = hoursBetween(opts.now - opts.lookbackMs, opts.now - opts.graceMs - HOUR + 1).filter((h) => !opts.shutdowns.some((w) => overlaps(h, w)));
+  const due = hoursBetween(Math.max(opts.now - opts.lookbackMs, opts.since ?? -Infinity), opts.now - opts.graceMs - HOUR + 1).filter((h) => !opts.shutdowns.some((w) => overlaps(h, w)));
   return due.flatMap((hour) => opts.factors.filter((factor) => !opts.have.has(`${factor}|${hour}`)).map((factor) => ({ factor, hour })));
 }
