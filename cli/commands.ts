@@ -15,6 +15,10 @@ export const commands: Record<string, CliCommand> = {
     summary: 'encode JSON lines into HJ 212 frames with length and CRC',
     run: async (argv, io) => (await import('./encode.js')).run(argv, io),
   },
+  edge: {
+    summary: 'run the edge agent: analyzers over Modbus in, HJ 212 data sets out to platforms and MQTT',
+    run: async (argv, io) => (await import('./edge.js')).run(argv, io),
+  },
   cloud: {
     summary: 'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',
     run: async (argv, io) => (await import('./cloud.js')).run(argv, io),

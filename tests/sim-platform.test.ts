@@ -255,4 +255,12 @@ describe('platform checks (pure)', () => {
     observe(empty, reply('9012', { ExeRtn: '1' }));
     expect(empty.reason).toMatch(/no 1011 data/);
   });
+
+  it('takes 9011 then 9012 as the whole answer to a 2011 start request (table C.10)', () => {
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({ version: '2017', cn, cp: { params, factors: {} } });
+    const ex = newExchange(MN_2017, '2011', '20260301120000000', new Date());
+    expect(observe(ex, reply('9011', { QnRtn: '1' }))).toBe(false);
+    expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);
+    expect(ex.ok).toBe(true);
+  });
 });

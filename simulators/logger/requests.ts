@@ -139,7 +139,8 @@ export function handleRequest(state: LoggerState, req: Packet): Handled {
       return execute(req, () => (ok ? { data: [], exeRtn: ExeRtn.Success, change: { minIntervalMin: v } } : { data: [], exeRtn: ExeRtn.BadCondition }));
     }
     case CN.RealtimeData:
-      return { replies: [qnRtnAnswer(req, QnRtn.Ready)], change: { realtime: true } };
+      // Table C.10: 9011, then 9012 once uploading has started; the 2011 uploads follow on their own.
+      return { replies: [qnRtnAnswer(req, QnRtn.Ready), exeRtnAnswer(req, ExeRtn.Success)], change: { realtime: true } };
     case CN.FieldInfo:
       return fieldInfo(state, req);
     default:

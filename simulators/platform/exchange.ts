@@ -2,8 +2,6 @@ import { CN, ExeRtn, QnRtn, exeRtn as exeRtnDef, qnRtn as qnRtnDef, type Packet 
 
 /** Requests answered with data between 9011 and 9012 (table 9 "提取" commands and history). */
 const RETURNS_DATA = new Set<string>([CN.GetTime, CN.GetRtdInterval, CN.GetMinInterval, CN.DayData, CN.RunTimeDay, CN.MinuteData, CN.HourData, CN.FieldInfo, CN.GetSamplePeriod, CN.GetSampleOutputTime, CN.GetAnalyzerId]);
-/** Requests that only start a stream: the logger answers 9011 and then uploads. */
-const START_ONLY = new Set<string>([CN.RealtimeData, CN.RunState]);
 /** Notices, answered with 9013. */
 const NOTICES = new Set<string>([CN.StopRealtimeData, CN.StopRunState]);
 
@@ -60,10 +58,6 @@ export function observe(ex: ExchangeRecord, p: Packet): boolean {
     ex.qnRtn = code;
     if (code !== QnRtn.Ready) {
       note(`request refused: ${describe('QnRtn', code)}`);
-      close(ex, problems);
-      return true;
-    }
-    if (START_ONLY.has(ex.cn)) {
       close(ex, problems);
       return true;
     }

@@ -1,0 +1,123 @@
+/**
+ * Edge agent benchmark, one JSON line:
+ * - footprint: RSS and CPU of `hj212 edge` (its own process) for a typical outlet, 10 analyzers polled
+ *   every second over Modbus TCP from the analyzer simulator, uploading to the platform simulator;
+ * - replay: records/s an HJ 212 TCP uplink moves to the platform simulator from an outbox holding a
+ *   7-day outage (real-time every 30 s, minute, hour and day data of the 10 factors).
+ *   node dist/bench/edge.js [--seconds 30] [--days 7]
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { stringify } from 'yaml';
+import { EdgeStore, TcpUplink, parseEdgeConfig } from '../edge/index.js';
+import type { DataRecord, EdgeConfig, PeriodStats } from '../edge/index.js';
+import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
+import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
+
+const MN = '010000A8900016F000169DC0';
+const PW = 'a1B2c3';
+const PROFILES = ['so2', 'nox', 'particulate', 'o2', 'flue-temp', 'flue-pressure', 'flue-velocity', 'flue-humidity', 'flue-flow', 'cod'];
+const CODES = ['a21026', 'a21002', 'a34013', 'a19001', 'a01012', 'a01013', 'a01011', 'a01014', 'a00000', 'w01018'];
+const silent = pino({ level: 'silent' });
+
+async function platform(): Promise<PlatformServer> {
+  const server = new PlatformServer(PlatformConfigSchema.parse({ port: 0, stations: [{ mn: MN, pw: PW, st: '31' }] }), { log: silent });
+  await server.listen();
+  return server;
+}
+
+function outlet(dataDir: string, modbusPort: number, platformPort: number): EdgeConfig {
+  return parseEdgeConfig({
+    station: { mn: MN, st: '31', kind: 'gas', flow: { code: 'a00000', unit: 'm3/h' }, referenceO2: 6 },
+    dataDir,
+    buses: [{ id: 'cems', kind: 'tcp', host: '127.0.0.1', port: modbusPort }],
+    devices: CODES.map((code, i) => ({ id: `d${i + 1}`, bus: 'cems', unit: i + 1, pollSeconds: 1, status: { address: 2 }, factors: [{ code, value: { address: 0 } }] })),
+    uplinks: [{ id: 'province', kind: 'hj212-tcp', host: '127.0.0.1', port: platformPort, pw: PW }],
+  });
+}
+
+/** utime + stime of a process, in seconds, from /proc (Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const kb = /VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
+
+async function footprint(dir: string, seconds: number) {
+  const sim = await startAnalyzerSimulator(parseAnalyzerConfig({ tcp: { port: 0 }, devices: PROFILES.map((profile, i) => ({ unit: i + 1, profile })) }));
+  const server = await platform();
+  const file = join(dir, 'edge.yaml');
+  await writeFile(file, stringify(outlet(join(dir, 'footprint'), sim.tcp!.port, server.port)));
+  const main = new URL('../cli/main.js', import.meta.url).pathname;
+  const agent = spawn(process.execPath, [main, 'edge', '--config', file, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    // Past start-up (module loading, JIT warm-up) before measuring.
+    await new Promise((r) => setTimeout(r, 5000));
+    const [cpu0, t0] = [await cpuSeconds(agent.pid!), Date.now()];
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const [cpu1, t1] = [await cpuSeconds(agent.pid!), Date.now()];
+    return { seconds, factors: CODES.length, pollSeconds: 1, rssMiB: Number((await rssMiB(agent.pid!)).toFixed(1)), cpuPercent: Number(((100 * (cpu1 - cpu0)) / ((t1 - t0) / 1000)).toFixed(2)), uploads: server.conformance().totals.uploads };
+  } finally {
+    agent.kill('SIGTERM');
+    await once(agent, 'exit');
+    await server.close();
+    await sim.close();
+  }
+}
+
+function outage(days: number): DataRecord[] {
+  const t0 = Date.parse('2026-01-01T00:00:00+08:00');
+  const stats = (avg: number): PeriodStats => Object.fromEntries(CODES.map((c, i) => [c, { min: avg * 0.9 + i, avg: avg + i, max: avg * 1.1 + i, cou: 0.01 * i, flag: 'N', valid: 60, count: 60 }]));
+  const every = (cn: DataRecord['cn'], stepMs: number) => Array.from({ length: (days * 86_400_000) / stepMs }, (_, i) => ({ cn, at: t0 + i * stepMs, stats: stats(20 + (i % 7)) }));
+  return [...every('2011', 30_000), ...every('2051', 600_000), ...every('2061', 3_600_000), ...every('2031', 86_400_000)].sort((a, b) => a.at - b.at);
+}
+
+async function replay(dir: string, days: number) {
+  const config = outlet(join(dir, 'replay'), 1, 1);
+  const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
+  const records = outage(days);
+  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [{ uplink: 'province', accepts: () => true }]);
+  const server = await platform();
+  const uplinkConfig = { ...config.uplinks[0]!, port: server.port } as Extract<EdgeConfig['uplinks'][number], { kind: 'hj212-tcp' }>;
+  const uplink = new TcpUplink(uplinkConfig, {
+    store,
+    logger: silent,
+    station: config.station,
+    decimals: new Map(),
+    context: () => ({ now: Date.now(), utcOffsetMinutes: 480, rtdIntervalSeconds: 30, minIntervalMinutes: 10, clockTrusted: true, history: () => [], parameters: () => undefined }),
+    onEffect: () => undefined,
+  });
+  const t0 = Date.now();
+  uplink.start();
+  while (store.outboxDepth('province').records > 0) await new Promise((r) => setTimeout(r, 50));
+  const seconds = (Date.now() - t0) / 1000;
+  await uplink.stop();
+  await server.close();
+  store.close();
+  return { days, records: records.length, window: uplinkConfig.window, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(records.length / seconds) };
+}
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, days: { type: 'string', default: '7' } } });
+const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
+try {
+  const result = {
+    bench: 'edge',
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    footprint: await footprint(dir, Number(values.seconds)),
+    replay: await replay(dir, Number(values.days)),
+  };
+  console.log(JSON.stringify(result));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,183 @@
+import type { Logger } from 'pino';
+import { Aggregator } from './aggregator.js';
+import type { DataRecord } from './aggregator.js';
+import type { CommandEffect } from './commands.js';
+import type { EdgeConfig } from './config.js';
+import { periodStart } from './datasets.js';
+import type { PeriodStats } from './datasets.js';
+import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
+import { BusPoller } from './modbus.js';
+import type { DeviceHealth, DevicePoll } from './modbus.js';
+import { startHealthServer } from './health.js';
+import type { HealthServer } from './health.js';
+import { EdgeStore } from './store.js';
+import { MqttUplink } from './uplink-mqtt.js';
+import { TcpUplink } from './uplink-tcp.js';
+
+export interface AgentOptions {
+  logger: Logger;
+  /** The agent's clock (ms since epoch); tests pass a warped one so an hour takes seconds. */
+  clock?: () => number;
+  /** Real milliseconds between ticks that close minutes and move records to the outboxes. */
+  tickMs?: number;
+}
+
+export interface DeviceStatus extends DeviceHealth {
+  lastReadings?: DevicePoll['readings'];
+}
+
+export interface AgentHealth {
+  mn: string;
+  now: number;
+  uplinks: Record<string, UplinkHealth>;
+  devices: Record<string, DeviceStatus>;
+}
+
+export interface RunningAgent {
+  health(): AgentHealth;
+  /** The port of the health endpoint, when configured (port 0 picks a free one). */
+  healthPort?: number;
+  close(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+/** The access password loggers ship with (seed 000); accepted, but never silently. */
+const FIELD_DEFAULT_PASSWORD = '123456';
+
+/**
+ * The edge agent: bus pollers feed the aggregator; each tick commits closed minutes and new
+ * records to history and the outboxes in one transaction and wakes the uplinks.
+ */
+export async function startAgent(config: EdgeConfig, options: AgentOptions): Promise<RunningAgent> {
+  const logger = options.logger.child({ mn: config.station.mn });
+  const utc = config.station.utcOffsetMinutes;
+  const baseClock = options.clock ?? Date.now;
+  let clockOffset = 0;
+  const now = () => baseClock() + clockOffset;
+  const store = new EdgeStore(config.dataDir, { logger, utcOffsetMinutes: utc, outboxBytes: new Map(config.uplinks.map((u) => [u.id, u.outboxBytes])) });
+  const settings = {
+    rtdIntervalSeconds: Number(store.setting('rtdIntervalSeconds') ?? config.rtdIntervalSeconds),
+    minIntervalMinutes: Number(store.setting('minIntervalMinutes') ?? config.minIntervalMinutes),
+  };
+  const restored = store.restore((t) => periodStart(t, 'hour', utc), (t) => periodStart(t, 'day', utc));
+  const aggregator = new Aggregator({ station: config.station, ...settings }, now(), restored);
+  if (restored) logger.info({ resumeAt: restored.cursor, minutes: restored.minutes.length, hours: restored.hours.length }, 'resumed the open hour and day from disk');
+
+  for (const u of config.uplinks) {
+    if (u.pw === FIELD_DEFAULT_PASSWORD) logger.warn({ uplink: u.id, reason: 'default password' }, `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`);
+  }
+  // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.
+  const unsaved: { minutes: [number, PeriodStats][]; records: DataRecord[] } = { minutes: [], records: [] };
+  const lastReadings = new Map<string, DevicePoll['readings']>();
+  const parametersByFactor = new Map<string, Record<string, number>>();
+  const factorsOf = new Map(config.devices.map((d) => [d.id, d.factors.map((f) => f.code)]));
+  const pollers = config.buses.map(
+    (bus) =>
+      new BusPoller(
+        bus,
+        config.devices.filter((d) => d.bus === bus.id),
+        {
+          logger,
+          now,
+          onPoll: (poll) => {
+            lastReadings.set(poll.device, poll.readings);
+            aggregator.add(poll.at, poll.readings);
+          },
+          onParameters: (device, values) => {
+            const codes = factorsOf.get(device) ?? [];
+            const changed = codes.some((code) => JSON.stringify(parametersByFactor.get(code)) !== JSON.stringify(values));
+            for (const code of codes) parametersByFactor.set(code, values);
+            // Dynamic control: parameters go up (3020) when they change; the first read after start counts.
+            if (changed) unsaved.records.push({ cn: '3020', at: now(), stats: {}, info: Object.fromEntries(codes.map((code) => [code, values])) });
+          },
+        },
+      ),
+  );
+
+  const onEffect = (uplink: string, effect: CommandEffect) => {
+    logger.info({ uplink, effect }, 'platform command applied');
+    if (effect.kind === 'set-time') clockOffset += effect.at - now();
+    if (effect.kind === 'set-rtd-interval') settings.rtdIntervalSeconds = effect.seconds;
+    if (effect.kind === 'set-min-interval') settings.minIntervalMinutes = effect.minutes;
+    if (effect.kind === 'set-rtd-interval' || effect.kind === 'set-min-interval') {
+      aggregator.setIntervals(settings.rtdIntervalSeconds, settings.minIntervalMinutes);
+      store.saveSetting('rtdIntervalSeconds', String(settings.rtdIntervalSeconds));
+      store.saveSetting('minIntervalMinutes', String(settings.minIntervalMinutes));
+    }
+  };
+  const deps: UplinkDeps = {
+    store,
+    logger,
+    station: config.station,
+    decimals: new Map(config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const))),
+    context: () => ({
+      now: now(),
+      utcOffsetMinutes: utc,
+      ...settings,
+      clockTrusted: config.clockTrusted,
+      history: (cn, from, to) => store.history(cn, from, to),
+      parameters: (polId) => parametersByFactor.get(polId),
+    }),
+    onEffect,
+  };
+  const uplinks: Uplink[] = config.uplinks.map((u) => (u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps)));
+
+  let lastPrune = 0;
+  const tick = () => {
+    const at = now();
+    const result = aggregator.tick(at);
+    unsaved.minutes.push(...result.closedMinutes);
+    unsaved.records.push(...result.records);
+    if (unsaved.minutes.length === 0 && unsaved.records.length === 0) return;
+    store.commit(at, { minutes: unsaved.minutes, state: aggregator.state(), records: unsaved.records }, uplinks.map((u) => ({ uplink: u.id, accepts: (r) => u.accepts(r) })));
+    unsaved.minutes = [];
+    unsaved.records = [];
+    if (at - lastPrune > DAY_MS / 24) {
+      store.prune(at - config.historyDays * DAY_MS, at);
+      lastPrune = at;
+    }
+    for (const u of uplinks) u.notify();
+  };
+
+  const health = (): AgentHealth => ({
+    mn: config.station.mn,
+    now: now(),
+    uplinks: Object.fromEntries(uplinks.map((u) => [u.id, u.health()])),
+    devices: Object.fromEntries(
+      pollers.flatMap((p) => Object.entries(p.health)).map(([id, h]) => {
+        const readings = lastReadings.get(id);
+        return [id, readings ? { ...h, lastReadings: readings } : h];
+      }),
+    ),
+  });
+  let server: HealthServer | undefined;
+  try {
+    server = config.health && (await startHealthServer(health, config.health.host, config.health.port));
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+
+  for (const p of pollers) p.start();
+  for (const u of uplinks) u.start();
+  const timer = setInterval(() => {
+    try {
+      tick();
+    } catch (err) {
+      logger.error({ reason: (err as Error).message, unsaved: unsaved.records.length }, 'cannot store records; retrying next tick');
+    }
+  }, options.tickMs ?? 1000);
+  logger.info({ buses: config.buses.length, devices: config.devices.length, uplinks: uplinks.map((u) => u.id), health: server?.port }, 'edge agent started');
+
+  return {
+    health,
+    ...(server && { healthPort: server.port }),
+    close: async () => {
+      clearInterval(timer);
+      await server?.close();
+      await Promise.all([...pollers.map((p) => p.stop()), ...uplinks.map((u) => u.stop())]);
+      store.close();
+      logger.info('edge agent stopped');
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { EdgeConfig } from './config.js';
+import { minuteStats, periodStart, periodStats, realtimeStats } from './datasets.js';
+import type { PeriodStats, Sample } from './datasets.js';
+import type { FactorReading } from './registers.js';
+
+export type DataCn = '2011' | '2051' | '2061' | '2031';
+
+/** Analyzer parameters by PolId (the factor an analyzer measures), then i-code (table B.10). */
+export type FieldInfo = Record<string, Record<string, number>>;
+
+/**
+ * A record to upload: `at` is its DataTime (start of the period; the instant for real-time data and
+ * 3020 field information, whose values are in `info` and whose `stats` are empty).
+ */
+export interface DataRecord {
+  cn: DataCn | '3020';
+  at: number;
+  stats: PeriodStats;
+  info?: FieldInfo;
+}
+
+/** What survives a restart so an hour or a day in progress is not lost: closed minutes and hours. */
+export interface AggregatorState {
+  /** The first minute not closed yet. */
+  cursor: number;
+  minutes: [number, PeriodStats][];
+  hours: [number, PeriodStats][];
+}
+
+export interface TickResult {
+  records: DataRecord[];
+  /** One-minute statistics closed by this tick, for the caller to persist. */
+  closedMinutes: [number, PeriodStats][];
+}
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/**
+ * Turns timestamped readings into HJ 212 records as the clock passes period boundaries. It keeps no
+ * timers: the caller feeds readings and ticks with its clock, so a test drives an hour in a loop.
+ */
+export class Aggregator {
+  private cursor: number;
+  private nextRealtime: number;
+  private readonly pending = new Map<number, Map<string, Sample[]>>();
+  private readonly latest = new Map<string, Sample>();
+  private readonly minutes: Map<number, PeriodStats>;
+  private readonly hours: Map<number, PeriodStats>;
+  private readonly config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>;
+
+  constructor(config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>, now: number, restored?: AggregatorState) {
+    this.config = { station: config.station, rtdIntervalSeconds: config.rtdIntervalSeconds, minIntervalMinutes: config.minIntervalMinutes };
+    this.cursor = restored?.cursor ?? periodStart(now, 'minute', this.offset);
+    this.minutes = new Map(restored?.minutes);
+    this.hours = new Map(restored?.hours);
+    this.nextRealtime = this.realtimeAfter(now);
+  }
+
+  private get offset(): number {
+    return this.config.station.utcOffsetMinutes;
+  }
+
+  /** RtdInterval and MinInterval can change at run time (1062, 1064); the next boundary follows them. */
+  setIntervals(rtdIntervalSeconds: number, minIntervalMinutes: number): void {
+    Object.assign(this.config, { rtdIntervalSeconds, minIntervalMinutes });
+    this.nextRealtime = this.realtimeAfter(this.nextRealtime - 1);
+  }
+
+  private realtimeAfter(at: number): number {
+    const step = this.config.rtdIntervalSeconds * 1000;
+    return (Math.floor(at / step) + 1) * step;
+  }
+
+  add(at: number, readings: readonly FactorReading[]): void {
+    // A reading stamped before the open minute (a poll that straddled the boundary) joins the open one.
+    const minute = Math.max(periodStart(at, 'minute', this.offset), this.cursor);
+    const bucket = this.pending.get(minute) ?? new Map<string, Sample[]>();
+    this.pending.set(minute, bucket);
+    for (const r of readings) {
+      const sample = { at, value: r.value, flag: r.flag };
+      bucket.set(r.code, [...(bucket.get(r.code) ?? []), sample]);
+      this.latest.set(r.code, sample);
+    }
+  }
+
+  /** Closes every minute that ended by `now` and returns the records whose periods ended with them. */
+  tick(now: number): TickResult {
+    const records: DataRecord[] = [];
+    const closedMinutes: [number, PeriodStats][] = [];
+    if (now >= this.nextRealtime && this.latest.size > 0) {
+      records.push({ cn: '2011', at: this.nextRealtime, stats: realtimeStats(this.latest, this.config.station) });
+    }
+    if (now >= this.nextRealtime) this.nextRealtime = this.realtimeAfter(now);
+    while (this.cursor + MINUTE <= now) {
+      const start = this.cursor;
+      const stats = minuteStats(this.pending.get(start) ?? new Map(), this.config.station);
+      this.pending.delete(start);
+      this.minutes.set(start, stats);
+      closedMinutes.push([start, stats]);
+      this.cursor += MINUTE;
+      records.push(...this.boundaryRecords(this.cursor));
+    }
+    return { records, closedMinutes };
+  }
+
+  private boundaryRecords(end: number): DataRecord[] {
+    const out: DataRecord[] = [];
+    const station = this.config.station;
+    const interval = this.config.minIntervalMinutes * MINUTE;
+    const minutesIn = (from: number, to: number) => [...this.minutes].filter(([t]) => t >= from && t < to).map(([, s]) => s);
+    const record = (cn: DataCn, at: number, stats: PeriodStats) => {
+      if (Object.keys(stats).length > 0) out.push({ cn, at, stats });
+    };
+    if (periodStart(end, 'interval', this.offset, this.config.minIntervalMinutes) === end) {
+      record('2051', end - interval, periodStats('minute', minutesIn(end - interval, end), this.config.minIntervalMinutes, station));
+    }
+    if (periodStart(end, 'hour', this.offset) === end) {
+      const hour = periodStats('hour', minutesIn(end - HOUR, end), 60, station);
+      this.hours.set(end - HOUR, hour);
+      record('2061', end - HOUR, hour);
+      for (const t of this.minutes.keys()) if (t < end - HOUR) this.minutes.delete(t);
+    }
+    if (periodStart(end, 'day', this.offset) === end) {
+      const hours = [...this.hours].filter(([t]) => t >= end - DAY && t < end).map(([, s]) => s);
+      record('2031', end - DAY, periodStats('day', hours, 24, station));
+      for (const t of this.hours.keys()) if (t < end - DAY) this.hours.delete(t);
+    }
+    return out;
+  }
+
+  /** Everything needed to resume after a restart. */
+  state(): AggregatorState {
+    return { cursor: this.cursor, minutes: [...this.minutes], hours: [...this.hours] };
+  }
+}

@@ -1,0 +1,28 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { AgentHealth } from './agent.js';
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Whether the box is doing its job: every uplink connected and every device answering. */
+export function healthy(h: AgentHealth): boolean {
+  return Object.values(h.uplinks).every((u) => u.state === 'connected') && Object.values(h.devices).every((d) => d.failures === 0);
+}
+
+/**
+ * A small local HTTP endpoint for the integrator's laptop and monitoring: GET /health answers 200
+ * when all is well and 503 otherwise, with uplink states, outbox depths and the last read per device.
+ */
+export async function startHealthServer(health: () => AgentHealth, host: string, port: number): Promise<HealthServer> {
+  const app: FastifyInstance = Fastify({ logger: false });
+  app.get('/health', async (_req, reply) => {
+    const h = health();
+    return reply.code(healthy(h) ? 200 : 503).send({ ok: healthy(h), ...h });
+  });
+  await app.listen({ host, port });
+  const address = app.server.address();
+  return { port: typeof address === 'object' && address ? address.port : port, close: () => app.close() };
+}

@@ -1,0 +1,232 @@
+import ModbusSerial from 'modbus-serial';
+import type { Logger } from 'pino';
+import type { BusConfig, DeviceConfig } from './config.js';
+import { RegisterError, deviceParameters, deviceReadings, planReads, readingRegisters } from './registers.js';
+import type { FactorReading, ReadBlock, RegisterImage } from './registers.js';
+
+// modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
+const ModbusRTU = ModbusSerial as unknown as typeof ModbusSerial.default;
+type ModbusClient = InstanceType<typeof ModbusRTU>;
+
+/** One poll of a device: readings (B-flagged, value held, when the device did not answer). */
+export interface DevicePoll {
+  device: string;
+  at: number;
+  readings: FactorReading[];
+  /** Why the device is B-flagged this poll. */
+  error?: string;
+}
+
+export interface DeviceHealth {
+  bus: string;
+  lastOkAt?: number;
+  lastError?: string;
+  failures: number;
+}
+
+export interface BusPollerOptions {
+  logger: Logger;
+  /** The agent's clock (ms since epoch), so readings are stamped in simulated time in tests. */
+  now: () => number;
+  onPoll: (poll: DevicePoll) => void;
+  onParameters?: (device: string, parameters: Record<string, number>) => void;
+}
+
+interface DeviceState {
+  config: DeviceConfig;
+  readBlocks: ReadBlock[];
+  parameterBlocks: ReadBlock[];
+  nextPollAt: number;
+  nextParametersAt: number;
+  /** A device that failed is not asked again before this instant (ms, real time): its silence costs the bus nothing meanwhile. */
+  retryAt: number;
+  failures: number;
+  held: Map<string, number>;
+  health: DeviceHealth;
+}
+
+const PORT_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'EIO', 'ENXIO', 'ENOENT']);
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; modbusCode?: number; errno?: string };
+  if (e.modbusCode !== undefined) return `Modbus exception ${e.modbusCode}: ${e.message ?? ''}`;
+  return e.message ?? String(err);
+}
+
+/** Whether the error means the port (socket, serial device) is unusable, rather than one slave being silent. */
+function isPortError(err: unknown, client: ModbusClient | undefined): boolean {
+  const e = err as { code?: string; errno?: string; message?: string };
+  return !client?.isOpen || PORT_ERRORS.has(e.code ?? e.errno ?? '') || /Port Not Open/.test(e.message ?? '');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`${what}: no answer within ${ms} ms`), { errno: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Polls the devices of one bus, one request at a time (a serial line carries one transaction at a
+ * time, and TCP gateways to RS-485 behave the same). A device that stops answering backs off
+ * exponentially so the others keep their schedule, and still yields B-flagged readings on its own.
+ */
+export class BusPoller {
+  private client: ModbusClient | undefined;
+  private readonly devices: DeviceState[];
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly bus: BusConfig,
+    devices: readonly DeviceConfig[],
+    private readonly options: BusPollerOptions,
+  ) {
+    this.devices = devices.map((config) => ({
+      config,
+      readBlocks: planReads(readingRegisters(config), bus.maxGap, bus.maxRegisters),
+      parameterBlocks: planReads(config.parameters, bus.maxGap, bus.maxRegisters),
+      nextPollAt: 0,
+      nextParametersAt: 0,
+      retryAt: 0,
+      failures: 0,
+      held: new Map(),
+      health: { bus: bus.id, failures: 0 },
+    }));
+  }
+
+  get health(): Record<string, DeviceHealth> {
+    return Object.fromEntries(this.devices.map((d) => [d.config.id, { ...d.health }]));
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.closeClient();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.cycle().finally(() => {
+        const next = Math.min(...this.devices.map((d) => d.nextPollAt));
+        this.schedule(Math.max(0, next - Date.now()));
+      });
+    }, delayMs);
+  }
+
+  private async cycle(): Promise<void> {
+    const due = this.devices.filter((d) => d.nextPollAt <= Date.now()).sort((a, b) => a.nextPollAt - b.nextPollAt);
+    for (const device of due) {
+      if (this.stopped) return;
+      device.nextPollAt = Math.max(device.nextPollAt + device.config.pollSeconds * 1000, Date.now());
+      await this.pollDevice(device);
+    }
+  }
+
+  private async pollDevice(device: DeviceState): Promise<void> {
+    const at = this.options.now();
+    if (Date.now() < device.retryAt) {
+      this.emitFailure(device, at, device.health.lastError ?? 'backing off');
+      return;
+    }
+    try {
+      const image = await this.readBlocks(device, device.readBlocks);
+      const readings = deviceReadings(device.config, image);
+      for (const r of readings) device.held.set(r.code, r.value);
+      device.failures = 0;
+      device.retryAt = 0;
+      device.health = { bus: this.bus.id, lastOkAt: at, failures: 0 };
+      this.options.onPoll({ device: device.config.id, at, readings });
+    } catch (err) {
+      await this.failed(device, at, err);
+      return;
+    }
+    if (device.parameterBlocks.length > 0 && Date.now() >= device.nextParametersAt) await this.pollParameters(device);
+  }
+
+  /** Analyzer parameters change rarely and only feed 3020: a failed read is logged, the readings stand. */
+  private async pollParameters(device: DeviceState): Promise<void> {
+    device.nextParametersAt = Date.now() + device.config.parametersPollSeconds * 1000;
+    try {
+      this.options.onParameters?.(device.config.id, deviceParameters(device.config, await this.readBlocks(device, device.parameterBlocks)));
+    } catch (err) {
+      this.options.logger.warn({ bus: this.bus.id, device: device.config.id, reason: describe(err) }, 'analyzer parameters not read');
+      await this.reopenIfBroken(err);
+    }
+  }
+
+  private async failed(device: DeviceState, at: number, err: unknown): Promise<void> {
+    device.failures += 1;
+    const backoff = Math.min(this.bus.backoffMaxSeconds * 1000, device.config.pollSeconds * 1000 * 2 ** (device.failures - 1));
+    device.retryAt = Date.now() + backoff;
+    const reason = describe(err);
+    if (device.failures === 1 || device.failures % 10 === 0) {
+      this.options.logger.warn({ bus: this.bus.id, device: device.config.id, unit: device.config.unit, reason, failures: device.failures, backoffMs: backoff }, 'device did not answer; its data is B-flagged');
+    }
+    this.emitFailure(device, at, reason);
+    await this.reopenIfBroken(err);
+  }
+
+  /** A silent slave leaves the port alone; a broken port (socket reset, adapter unplugged) is reopened on the next poll. */
+  private async reopenIfBroken(err: unknown): Promise<void> {
+    if (!(err instanceof RegisterError) && isPortError(err, this.client)) await this.closeClient();
+  }
+
+  private emitFailure(device: DeviceState, at: number, reason: string): void {
+    device.health = { ...device.health, bus: this.bus.id, lastError: reason, failures: device.failures };
+    const readings = device.config.factors.map((f) => ({ code: f.code, value: device.held.get(f.code) ?? Number.NaN, flag: 'B' as const }));
+    this.options.onPoll({ device: device.config.id, at, readings, error: reason });
+  }
+
+  private async readBlocks(device: DeviceState, blocks: readonly ReadBlock[]): Promise<RegisterImage> {
+    const client = await this.connected();
+    client.setID(device.config.unit);
+    const image: RegisterImage = new Map();
+    for (const block of blocks) {
+      const what = `unit ${device.config.unit} ${block.function} ${block.address}+${block.count}`;
+      const read = block.function === 'holding' ? client.readHoldingRegisters(block.address, block.count) : client.readInputRegisters(block.address, block.count);
+      // modbus-serial times requests out itself; the race also bounds a reply that never completes.
+      const { data } = await withTimeout(read, this.bus.timeoutMs + 200, what);
+      if (data.length !== block.count) throw new RegisterError(`${what}: the reply carried ${data.length} registers`);
+      const list = image.get(block.function) ?? [];
+      list.push({ base: block.address, words: data });
+      image.set(block.function, list);
+    }
+    return image;
+  }
+
+  private async connected(): Promise<ModbusClient> {
+    if (this.client?.isOpen) return this.client;
+    await this.closeClient();
+    const client = new ModbusRTU();
+    const bus = this.bus;
+    const opening =
+      bus.kind === 'tcp'
+        ? client.connectTCP(bus.host, { port: bus.port, timeout: bus.timeoutMs })
+        : client.connectRTUBuffered(bus.path, { baudRate: bus.baudRate, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits });
+    // Without a listener a port error after opening would be an uncaught exception.
+    client.on('error', (err) => this.options.logger.warn({ bus: bus.id, reason: describe(err) }, 'bus port error; reopening'));
+    this.client = client;
+    await withTimeout(opening, bus.timeoutMs * 2, `open bus ${bus.id}`);
+    client.setTimeout(bus.timeoutMs);
+    this.options.logger.info({ bus: bus.id, kind: bus.kind }, 'bus open');
+    return client;
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    // A port that died mid-open may never call back; closing must not hang the poller.
+    const closed = new Promise<void>((resolve) => (client.isOpen ? client.close(() => resolve()) : client.destroy(() => resolve())));
+    await withTimeout(closed, 1000, `close bus ${this.bus.id}`).catch(() => undefined);
+  }
+}

@@ -1,0 +1,56 @@
+import { formatHjTime, makeFlag } from '../protocol/index.js';
+import type { InfoGroup, Packet, Version } from '../protocol/index.js';
+import type { DataRecord, FieldInfo } from './aggregator.js';
+import type { FactorStat } from './datasets.js';
+
+/** Who a packet is for: each platform has its own MN, password and edition. */
+export interface Addressee {
+  mn: string;
+  pw: string;
+  st: string;
+  version: Version;
+}
+
+// Emission amounts of one minute are small (tens of grams), so they keep more decimals than readings.
+const COU_DECIMALS = 4;
+
+const FIELDS_2011 = [['Rtd', 'avg'], ['ZsRtd', 'zsAvg']] as const;
+const FIELDS_PERIOD = [['Min', 'min'], ['Avg', 'avg'], ['Max', 'max'], ['ZsMin', 'zsMin'], ['ZsAvg', 'zsAvg'], ['ZsMax', 'zsMax']] as const;
+
+function factorFields(cn: DataRecord['cn'], stat: FactorStat, decimals: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, key] of cn === '2011' ? FIELDS_2011 : FIELDS_PERIOD) {
+    const value = stat[key];
+    if (value !== undefined) out[field] = value.toFixed(decimals);
+  }
+  if (cn !== '2011' && stat.cou !== undefined) out['Cou'] = stat.cou.toFixed(COU_DECIMALS);
+  out['Flag'] = stat.flag;
+  return out;
+}
+
+/** 3020 field information as CP groups: `PolId=w01018;i13004-Info=165` per analyzer (C.44, C.45). */
+export function infoGroups(info: FieldInfo): InfoGroup[] {
+  return Object.entries(info).map(([polId, values]) => ({
+    polId,
+    // Registers yield float noise (165.0399932861328); four decimals are more than any i-code's format.
+    codes: Object.fromEntries(Object.entries(values).map(([code, value]) => [code, { Info: String(Number(value.toFixed(4))) }])),
+  }));
+}
+
+/** The upload packet of a record (A bit set: the receiver answers 9014 before the outbox lets it go). */
+export function recordPacket(record: DataRecord, to: Addressee, qn: string, decimals: ReadonlyMap<string, number>, utcOffsetMinutes: number): Packet {
+  const factors = Object.fromEntries(
+    Object.entries(record.stats).map(([code, stat]) => [code, factorFields(record.cn, stat, decimals.get(code) ?? 3)]),
+  );
+  const info = record.info && { info: infoGroups(record.info) };
+  return {
+    version: to.version,
+    qn,
+    st: to.st,
+    cn: record.cn,
+    pw: to.pw,
+    mn: to.mn,
+    flag: makeFlag(to.version, { ack: true }),
+    cp: { params: { DataTime: formatHjTime(new Date(record.at), utcOffsetMinutes) }, factors, ...info },
+  };
+}

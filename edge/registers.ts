@@ -1,0 +1,132 @@
+import type { DataType, DeviceConfig, HjFlag, RegisterSpec, StatusSpec } from './config.js';
+
+export function registerWidth(type: DataType): 1 | 2 | 4 {
+  if (type === 'int16' || type === 'uint16') return 1;
+  return type === 'float64' ? 4 : 2;
+}
+
+/** A Modbus reply carried fewer registers, or a value no analyzer sends (NaN, infinite). */
+export class RegisterError extends Error {
+  override name = 'RegisterError';
+}
+
+/**
+ * The raw value of `spec` in `words` (16-bit registers starting at `base`). Bytes are brought back to
+ * big-endian A B C D (E F G H) order first: vendors differ in both byte and word order.
+ */
+export function decodeRaw(words: readonly number[], base: number, spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>): number {
+  const width = registerWidth(spec.type);
+  const start = spec.address - base;
+  const slice = words.slice(start, start + width);
+  if (start < 0 || slice.length !== width) {
+    throw new RegisterError(`register ${spec.address} (${spec.type}) is outside the ${words.length} registers read from ${base}`);
+  }
+  const ordered = spec.wordOrder === 'little' ? slice.reverse() : slice;
+  const bytes = Buffer.alloc(width * 2);
+  ordered.forEach((word, i) => {
+    const swapped = spec.byteOrder === 'little' ? ((word & 0xff) << 8) | (word >> 8) : word;
+    bytes.writeUInt16BE(swapped & 0xffff, i * 2);
+  });
+  switch (spec.type) {
+    case 'int16': return bytes.readInt16BE(0);
+    case 'uint16': return bytes.readUInt16BE(0);
+    case 'int32': return bytes.readInt32BE(0);
+    case 'uint32': return bytes.readUInt32BE(0);
+    case 'float32': return bytes.readFloatBE(0);
+    case 'float64': return bytes.readDoubleBE(0);
+  }
+}
+
+/** The engineering value: raw × scale + offset; non-finite readings are errors, not data. */
+export function decodeValue(words: readonly number[], base: number, spec: RegisterSpec): number {
+  const raw = decodeRaw(words, base, spec);
+  if (!Number.isFinite(raw)) throw new RegisterError(`register ${spec.address} holds ${raw}, not a reading`);
+  return raw * spec.scale + spec.offset;
+}
+
+/** The HJ 212 data flag a status register value stands for; unknown codes are faults (D), never N. */
+export function statusFlag(words: readonly number[], base: number, spec: StatusSpec): HjFlag {
+  const code = decodeRaw(words, base, spec);
+  return spec.flags[String(code)] ?? 'D';
+}
+
+/** One Modbus read: `count` registers from `address` with one function code. */
+export interface ReadBlock {
+  function: RegisterSpec['function'];
+  address: number;
+  count: number;
+}
+
+interface Wanted {
+  function: RegisterSpec['function'];
+  from: number;
+  to: number;
+}
+
+/**
+ * Coalesces the registers a device needs into as few reads as possible: ranges closer than
+ * `maxGap` registers share one read (bytes on a 9600 baud line cost less than a request round trip),
+ * no read exceeds `maxRegisters`.
+ */
+export function planReads(specs: readonly Pick<RegisterSpec, 'address' | 'type' | 'function'>[], maxGap: number, maxRegisters: number): ReadBlock[] {
+  const wanted: Wanted[] = specs
+    .map((s) => ({ function: s.function, from: s.address, to: s.address + registerWidth(s.type) }))
+    .sort((a, b) => a.function.localeCompare(b.function) || a.from - b.from);
+  const blocks: ReadBlock[] = [];
+  let current: Wanted | undefined;
+  for (const w of wanted) {
+    const joins = current && current.function === w.function && w.from - current.to <= maxGap && Math.max(current.to, w.to) - current.from <= maxRegisters;
+    if (current && joins) {
+      current.to = Math.max(current.to, w.to);
+      continue;
+    }
+    if (current) blocks.push({ function: current.function, address: current.from, count: current.to - current.from });
+    current = { ...w };
+  }
+  if (current) blocks.push({ function: current.function, address: current.from, count: current.to - current.from });
+  return blocks;
+}
+
+/** Every register a device's readings need (values and statuses), for `planReads`. */
+export function readingRegisters(device: DeviceConfig): Pick<RegisterSpec, 'address' | 'type' | 'function'>[] {
+  const statuses = [device.status, ...device.factors.map((f) => f.status)].filter((s) => s !== undefined);
+  return [...device.factors.map((f) => f.value), ...statuses];
+}
+
+/** What one poll read, by function code: blocks of consecutive registers from `base`. */
+export type RegisterImage = Map<string, { base: number; words: number[] }[]>;
+
+function blockFor(image: RegisterImage, spec: Pick<RegisterSpec, 'address' | 'type' | 'function'>): { base: number; words: number[] } {
+  const end = spec.address + registerWidth(spec.type);
+  const found = image.get(spec.function)?.find((b) => b.base <= spec.address && end <= b.base + b.words.length);
+  if (!found) throw new RegisterError(`register ${spec.address} was not read`);
+  return found;
+}
+
+export interface FactorReading {
+  code: string;
+  value: number;
+  flag: HjFlag;
+}
+
+/** The readings of a device from the blocks read this poll (pure: the caller did the I/O). */
+export function deviceReadings(device: DeviceConfig, image: RegisterImage): FactorReading[] {
+  return device.factors.map((factor) => {
+    const block = blockFor(image, factor.value);
+    const value = decodeValue(block.words, block.base, factor.value);
+    const status = factor.status ?? device.status;
+    const statusBlock = status && blockFor(image, status);
+    const flag = status && statusBlock ? statusFlag(statusBlock.words, statusBlock.base, status) : 'N';
+    return { code: factor.code, value, flag };
+  });
+}
+
+/** A device's analyzer parameters (3020 i-codes) from the blocks read. */
+export function deviceParameters(device: DeviceConfig, image: RegisterImage): Record<string, number> {
+  return Object.fromEntries(
+    device.parameters.map((p) => {
+      const block = blockFor(image, p);
+      return [p.info, decodeValue(block.words, block.base, p)];
+    }),
+  );
+}

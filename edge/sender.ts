@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import { encodeFrame, splitPacket } from '../protocol/index.js';
+import type { DataRecord } from './aggregator.js';
+import type { Addressee } from './packets.js';
+import { recordPacket } from './packets.js';
+import type { EdgeStore, OutboxRow } from './store.js';
+
+export interface SenderOptions {
+  uplink: string;
+  store: EdgeStore;
+  logger: Logger;
+  /** Records sent and not yet confirmed at once; 1 is strict stop-and-wait. */
+  window: number;
+  timeoutMs: number;
+  retries: number;
+  addressee: () => Addressee;
+  decimals: ReadonlyMap<string, number>;
+  utcOffsetMinutes: number;
+  write: (frame: string) => void;
+  /** No answer after every retry: the link is presumed dead; the record stays in the outbox. */
+  onGiveUp: (reason: string) => void;
+}
+
+interface InFlight {
+  row: OutboxRow;
+  /** QNs of the parts still unanswered (one unless the record was split into PNUM packets). */
+  pending: Set<string>;
+  frames: string[];
+  attempts: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** The frames of a record for one addressee: one, or PNUM parts when its segment exceeds 1024 bytes. */
+export function recordFrames(record: DataRecord, qn: string, to: Addressee, decimals: ReadonlyMap<string, number>, utcOffsetMinutes: number): { qn: string; frame: string }[] {
+  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes)).map((part) => ({ qn: part.qn ?? qn, frame: encodeFrame(part) }));
+}
+
+/**
+ * Moves an uplink's outbox over a connected link: a window of records in flight, each resent after
+ * the answer timeout up to `retries` times (table 1), and deleted only when its 9014 arrives.
+ */
+export class OutboxSender {
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly byQn = new Map<string, number>();
+  private up = false;
+
+  constructor(private readonly options: SenderOptions) {}
+
+  get sending(): number {
+    return this.inFlight.size;
+  }
+
+  /** The link is up: start (or resume) sending. */
+  start(): void {
+    this.up = true;
+    this.pump();
+  }
+
+  /** The link is down: forget what was in flight; it is all still in the outbox. */
+  halt(): void {
+    this.up = false;
+    for (const f of this.inFlight.values()) clearTimeout(f.timer);
+    this.inFlight.clear();
+    this.byQn.clear();
+  }
+
+  /** New records were committed, or a slot freed up. */
+  pump(): void {
+    const o = this.options;
+    if (!this.up) return;
+    const free = o.window - this.inFlight.size;
+    if (free <= 0) return;
+    for (const row of o.store.nextBatch(o.uplink, free, new Set(this.inFlight.keys()))) {
+      let parts: { qn: string; frame: string }[];
+      try {
+        parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes);
+      } catch (err) {
+        // A record no frame can carry would block the outbox for ever; it is logged and let go.
+        o.logger.error({ uplink: o.uplink, mn: o.addressee().mn, cn: row.record.cn, at: row.record.at, reason: (err as Error).message }, 'record cannot be encoded; dropped');
+        o.store.confirm(o.uplink, row.qn);
+        continue;
+      }
+      const flight: InFlight = { row, pending: new Set(parts.map((p) => p.qn)), frames: parts.map((p) => p.frame), attempts: 0 };
+      this.inFlight.set(row.id, flight);
+      for (const qn of flight.pending) this.byQn.set(qn, row.id);
+      this.transmit(flight);
+    }
+  }
+
+  private transmit(flight: InFlight): void {
+    const o = this.options;
+    flight.attempts += 1;
+    for (const frame of flight.frames) o.write(frame);
+    clearTimeout(flight.timer);
+    flight.timer = setTimeout(() => {
+      if (flight.attempts <= o.retries) {
+        o.logger.info({ uplink: o.uplink, mn: o.addressee().mn, qn: flight.row.qn, attempt: flight.attempts + 1, reason: 'no 9014 within the timeout' }, 'resending');
+        this.transmit(flight);
+        return;
+      }
+      o.onGiveUp(`no 9014 for QN ${flight.row.qn} after ${flight.attempts} attempts`);
+    }, o.timeoutMs);
+  }
+
+  /** A 9014 arrived: the part is confirmed; the record leaves the outbox when all its parts are. */
+  confirm(qn: string): void {
+    const id = this.byQn.get(qn);
+    const flight = id === undefined ? undefined : this.inFlight.get(id);
+    if (id === undefined || !flight) {
+      // An answer to a record sent before a reconnect still confirms it.
+      this.options.store.confirm(this.options.uplink, qn);
+      return;
+    }
+    this.byQn.delete(qn);
+    flight.pending.delete(qn);
+    if (flight.pending.size > 0) return;
+    clearTimeout(flight.timer);
+    this.inFlight.delete(id);
+    this.options.store.confirm(this.options.uplink, flight.row.qn);
+    this.pump();
+  }
+}

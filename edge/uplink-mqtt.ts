@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { connect } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { StreamDecoder } from '../protocol/index.js';
+import type { UplinkConfig } from './config.js';
+import { UplinkBase, backoffMs } from './link.js';
+import type { UplinkDeps } from './link.js';
+
+type MqttUplinkConfig = Extract<UplinkConfig, { kind: 'mqtt' }>;
+
+export const upTopic = (mn: string): string => `hj212/${mn}/up`;
+export const downTopic = (mn: string): string => `hj212/${mn}/down`;
+
+/**
+ * The cloud uplink over MQTT: each HJ 212 frame is one QoS 1 message on hj212/{MN}/up; 9014 answers
+ * and commands come back on hj212/{MN}/down. The session is persistent (clean: false, a stable client
+ * id), so the broker keeps commands sent while the box was offline; QoS 1 alone does not take a
+ * record out of the outbox, only the cloud's 9014 does.
+ */
+export class MqttUplink extends UplinkBase {
+  private client: MqttClient | undefined;
+  private attempt = 0;
+
+  constructor(
+    private readonly mqtt: MqttUplinkConfig,
+    deps: UplinkDeps,
+  ) {
+    super(mqtt, deps);
+  }
+
+  private get mn(): string {
+    return this.addressee().mn;
+  }
+
+  start(): void {
+    const options: IClientOptions = {
+      clientId: `hj212-edge-${this.mn}-${this.mqtt.id}`,
+      clean: false,
+      reconnectPeriod: this.mqtt.reconnectMinSeconds * 1000,
+      connectTimeout: this.mqtt.timeoutSeconds * 1000,
+      ...(this.mqtt.username !== undefined && { username: this.mqtt.username }),
+      ...(this.mqtt.password !== undefined && { password: this.mqtt.password }),
+      ...(this.mqtt.ca !== undefined && { ca: readFileSync(this.mqtt.ca) }),
+    };
+    this.setState('connecting');
+    const client = connect(this.mqtt.url, options);
+    this.client = client;
+    // mqtt.js retries at a fixed period; ahead of its own close handler, each failure doubles it.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = backoffMs(this.attempt++, this.mqtt);
+    });
+    client.on('connect', (ack) => {
+      this.attempt = 0;
+      this.setState('connected');
+      this.logger.info({ url: this.mqtt.url, sessionPresent: ack.sessionPresent }, 'connected to the broker');
+      // Subscribing again is harmless with a present session and needed without one.
+      client.subscribe(downTopic(this.mn), { qos: 1 }, (err) => {
+        if (err) this.logger.error({ reason: err.message }, 'cannot subscribe to the down topic');
+      });
+      this.sender.start();
+    });
+    client.on('message', (_topic, payload) => {
+      // One message carries one frame; a fresh decoder keeps a bad message from spoiling the next.
+      const decoder = new StreamDecoder({ mode: 'lenient' });
+      for (const result of [...decoder.push(payload), ...decoder.end()]) this.receive(result);
+    });
+    client.on('offline', () => {
+      this.sender.halt();
+      this.setState('waiting');
+    });
+    client.on('error', (err) => {
+      this.noteError(err.message);
+      this.logger.warn({ reason: err.message }, 'broker connection error');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.sender.halt();
+    this.setState('stopped');
+    await this.client?.endAsync(true);
+    this.client = undefined;
+  }
+
+  protected write(frame: string): void {
+    // Offline, the frame stays in the outbox and goes out after the reconnect, not twice.
+    if (this.client?.connected) this.client.publish(upTopic(this.mn), frame, { qos: 1 });
+  }
+
+  protected reconnect(): void {
+    this.client?.reconnect();
+  }
+}

@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RegisterError, decodeRaw, decodeValue, deviceReadings, parseEdgeConfig, planReads, statusFlag } from '../edge/index.js';
+import type { RegisterSpec } from '../edge/index.js';
+import { encodeValue } from '../simulators/analyzer/index.js';
+import { minimalConfig } from './helpers/edge-config.js';
+
+const spec = (over: Partial<RegisterSpec>): RegisterSpec => ({
+  address: 0, type: 'float32', byteOrder: 'big', wordOrder: 'big', scale: 1, offset: 0, function: 'holding', ...over,
+});
+
+const ORDERS = { ABCD: ['big', 'big'], CDAB: ['big', 'little'], BADC: ['little', 'big'], DCBA: ['little', 'little'] } as const;
+
+describe('register decoding', () => {
+  it('reads what the analyzer simulator encodes, in all four byte/word orders', () => {
+    for (const [order, [byteOrder, wordOrder]] of Object.entries(ORDERS)) {
+      const words = encodeValue(123.25, { type: 'float32', scale: 1, wordOrder: order as keyof typeof ORDERS });
+      expect(decodeValue(words, 0, spec({ byteOrder, wordOrder })), order).toBe(123.25);
+      const u32 = encodeValue(70_000, { type: 'uint32', scale: 1, wordOrder: order as keyof typeof ORDERS });
+      expect(decodeRaw(u32, 0, spec({ type: 'uint32', byteOrder, wordOrder })), order).toBe(70_000);
+    }
+  });
+
+  it('decodes every type with scale and offset at an address inside a block', () => {
+    expect(decodeValue([0, 0xfff6], 10, spec({ address: 11, type: 'int16', scale: 0.1 }))).toBeCloseTo(-1);
+    expect(decodeValue([0xfff6], 0, spec({ type: 'uint16', scale: 2, offset: -4 }))).toBe(0xfff6 * 2 - 4);
+    expect(decodeRaw([0xffff, 0xfffe], 0, spec({ type: 'int32' }))).toBe(-2);
+    expect(decodeRaw([0xfffe, 0xffff], 0, spec({ type: 'int32', wordOrder: 'little' }))).toBe(-2);
+    const f64 = Buffer.alloc(8);
+    f64.writeDoubleBE(Math.PI);
+    const words = [0, 2, 4, 6].map((i) => f64.readUInt16BE(i));
+    expect(decodeRaw(words, 0, spec({ type: 'float64' }))).toBe(Math.PI);
+    expect(decodeRaw([...words].reverse(), 0, spec({ type: 'float64', wordOrder: 'little' }))).toBe(Math.PI);
+  });
+
+  it('round-trips any float64 and int32 through any order', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...Object.values(ORDERS)), (value, [byteOrder, wordOrder]) => {
+        const b = Buffer.alloc(8);
+        b.writeDoubleBE(value);
+        let words = [0, 2, 4, 6].map((i) => b.readUInt16BE(i));
+        if (byteOrder === 'little') words = words.map((w) => ((w & 0xff) << 8) | (w >> 8));
+        if (wordOrder === 'little') words.reverse();
+        expect(Object.is(decodeRaw(words, 0, spec({ type: 'float64', byteOrder, wordOrder })), value)).toBe(true);
+      }),
+    );
+  });
+
+  it('rejects short replies and NaN readings by name instead of inventing values', () => {
+    expect(() => decodeValue([1], 0, spec({}))).toThrow(RegisterError);
+    expect(() => decodeValue([0x7fc0, 0], 0, spec({}))).toThrow(/holds NaN, not a reading/);
+  });
+
+  it('maps status codes to HJ 212 flags; an unknown code is D, never N', () => {
+    const status = { address: 0, type: 'uint16' as const, byteOrder: 'big' as const, wordOrder: 'big' as const, function: 'holding' as const, flags: { 0: 'N', 7: 'M' } as Record<string, 'N' | 'M'> };
+    expect(statusFlag([7], 0, status)).toBe('M');
+    expect(statusFlag([0], 0, status)).toBe('N');
+    expect(statusFlag([9], 0, status)).toBe('D');
+  });
+});
+
+describe('read planning', () => {
+  it('coalesces neighbours within the gap, splits by function code and size', () => {
+    const blocks = planReads(
+      [spec({ address: 0 }), spec({ address: 2, type: 'uint16' }), spec({ address: 12 }), spec({ address: 40 }), spec({ address: 0, type: 'uint16', function: 'input' })],
+      9,
+      125,
+    );
+    expect(blocks).toEqual([
+      { function: 'holding', address: 0, count: 14 },
+      { function: 'holding', address: 40, count: 2 },
+      { function: 'input', address: 0, count: 1 },
+    ]);
+    // registers 3..11 are the gap: one fewer allowed and the read splits
+    expect(planReads([spec({ address: 2, type: 'uint16' }), spec({ address: 12 })], 8, 125)).toHaveLength(2);
+    expect(planReads([spec({ address: 0 }), spec({ address: 2 })], 0, 3)).toEqual([
+      { function: 'holding', address: 0, count: 2 },
+      { function: 'holding', address: 2, count: 2 },
+    ]);
+  });
+
+  it('covers every wanted register, never exceeding maxRegisters', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ address: fc.nat(500), type: fc.constantFrom('int16', 'float32', 'float64') as fc.Arbitrary<RegisterSpec['type']> }), { minLength: 1 }), fc.nat(20), fc.integer({ min: 4, max: 125 }), (regs, gap, max) => {
+        const blocks = planReads(regs.map((r) => spec(r)), gap, max);
+        for (const b of blocks) expect(b.count).toBeLessThanOrEqual(max);
+        for (const r of regs) {
+          const width = r.type === 'int16' ? 1 : r.type === 'float32' ? 2 : 4;
+          expect(blocks.some((b) => b.address <= r.address && r.address + width <= b.address + b.count)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it("turns a device's blocks into readings with flags", () => {
+    const device = parseEdgeConfig(minimalConfig()).devices[0]!;
+    const image = new Map([['holding', [{ base: 0, words: [...encodeValue(48.5, { type: 'float32', scale: 1, wordOrder: 'ABCD' }), 2] }]]]);
+    expect(deviceReadings(device, image)).toEqual([{ code: 'w01018', value: 48.5, flag: 'C' }]);
+  });
+});

@@ -1,0 +1,110 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAgent } from '../edge/index.js';
+import type { RunningAgent } from '../edge/index.js';
+import { StreamDecoder, encodeFrame, formatHjTime, request } from '../protocol/index.js';
+import type { Packet } from '../protocol/index.js';
+import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+
+/**
+ * The agent end to end: the analyzer simulator over Modbus TCP in, the platform simulator over
+ * HJ 212 TCP out, on a clock 1200 times real time (an hour in 3 s).
+ */
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function setup(warp = 1200) {
+  const clock = warpedClock(warp);
+  const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }], scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  cleanups.push(() => sim.close());
+  const platform = await startPlatform(0, clock);
+  cleanups.push(async () => void (await platform.server.close()));
+  const data = await tempDir();
+  cleanups.push(data.remove);
+  const { logger, lines } = memoryLogger();
+  return { clock, sim, platform, data, logger, lines };
+}
+
+async function agentOn(config: Parameters<typeof startAgent>[0], logger: Parameters<typeof startAgent>[1]['logger'], clock: () => number): Promise<RunningAgent> {
+  const agent = await startAgent(config, { logger, clock, tickMs: 25 });
+  cleanups.push(() => agent.close());
+  return agent;
+}
+
+describe('HJ 212 TCP uplink to the platform simulator', () => {
+  it('delivers real-time, minute and hour data that pass the platform checks, each confirmed by 9014', async () => {
+    const { clock, sim, platform, data, logger } = await setup();
+    const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    await until(() => platform.uploads.filter((u) => u.cn === '2061').length >= 1, 'the first hour record', 15_000);
+    const station = platform.server.conformance().stations.find((s) => s.mn === MN)!;
+    const failed = Object.entries(station.checks).filter(([, t]) => t.failed > 0);
+    expect(failed).toEqual([]);
+    expect(station.uploads['2051']).toBeGreaterThanOrEqual(6);
+    // 60 real-time records an hour, less the snapshots a late tick skips on a busy machine
+    expect(station.uploads['2011']).toBeGreaterThanOrEqual(40);
+    // the COD analyzer's parameters went up once (3020): they did not change afterwards
+    expect(station.uploads['3020']).toBe(1);
+    await until(() => agent.health().uplinks['province']!.outbox.records <= 4, 'the outbox to drain');
+    expect(agent.health().uplinks['province']).toMatchObject({ kind: 'hj212-tcp', state: 'connected' });
+    expect(agent.health().devices['cod']).toMatchObject({ failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] });
+  });
+
+  it('answers platform commands with 9011/9012/9013 in the order of appendix C', async () => {
+    const { clock, sim, platform, data, logger } = await setup();
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    await until(() => platform.uploads.some((u) => u.cn === '2061'), 'an hour of history', 15_000);
+    const ask = async (cn: string, params: Record<string, string> = {}) => {
+      const before = platform.exchanges.length;
+      platform.server.issue({ mn: MN, cn, params });
+      await until(() => platform.exchanges.length > before, `the answer to ${cn}`);
+      return platform.exchanges.at(-1)!;
+    };
+    for (const cn of ['1011', '1061', '1063']) expect(await ask(cn), cn).toMatchObject({ ok: true, qnRtn: 1, exeRtn: 1, dataPackets: 1 });
+    expect(await ask('1062', { RtdInterval: '120' })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+    expect(await ask('1062', { RtdInterval: '10' })).toMatchObject({ exeRtn: 3 });
+    expect(await ask('1064', { MinInterval: '5' })).toMatchObject({ ok: true, exeRtn: 1 });
+    expect(await ask('3020', { PolId: 'w01018', InfoId: 'i13001' })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '3020', '9012 ExeRtn=1'] });
+    const hour = formatHjTime(new Date(SIM_START));
+    expect(await ask('2061', { BeginTime: hour, EndTime: hour })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '2061', '9012 ExeRtn=1'] });
+    expect(await ask('2061', { BeginTime: '20200101000000', EndTime: '20200101010000' })).toMatchObject({ ok: true, exeRtn: 100, dataPackets: 0 });
+    expect(await ask('2012')).toMatchObject({ ok: true, answers: ['9013'] });
+    expect(await ask('3011', { PolId: 'w01018' })).toMatchObject({ qnRtn: 2 });
+    expect(await ask('1999')).toMatchObject({ qnRtn: 8 });
+    const failed = Object.entries(platform.server.conformance().stations.find((s) => s.mn === MN)!.checks).filter(([name, t]) => t.failed > 0 && !['request-1062', 'request-3011', 'request-1999'].includes(name));
+    expect(failed).toEqual([]);
+  });
+
+  it('logs garbage and frames with a bad CRC from the platform, and still answers the next request', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const got: Packet[] = [];
+    const peers: Socket[] = [];
+    const server = createServer((socket) => {
+      peers.push(socket);
+      const decoder = new StreamDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+      });
+      const good = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1061', {}, { qn: '20250601000000123' }));
+      const badCrc = `${good.slice(0, -6)}${good.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
+      socket.write(`garbage\r\n${badCrc}`);
+      setTimeout(() => socket.write(good), 100);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port), logger, clock);
+    await until(() => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'), 'the answer to the good request');
+    expect(got.filter((p) => p.qn === '20250601000000123').map((p) => p.cn)).toEqual(['9011', '1061', '9012']);
+    expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(expect.arrayContaining(['bad-crc']));
+    expect(lines.some((l) => l['msg'] === 'platform link down; the outbox keeps the data')).toBe(false);
+  });
+});
