@@ -113,6 +113,11 @@ const uplinkCommon = {
   mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/).optional().describe("this platform's MN for the station; defaults to station.mn"),
   pw: z.string().min(1).max(6).describe('access password the platform issued'),
   version: z.enum(['2017', '2025']).default('2017'),
+  sm4Key: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
+    .optional()
+    .describe('HJ 212-2025: the CP of data commands (2000-2999), 1014 and 3020 is SM4-encrypted with this key'),
   outboxBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024).describe('outbox cap; beyond it the oldest real-time/minute records are dropped first'),
   realtime: z.boolean().default(true).describe('send real-time data (2011); many provinces ask for less'),
   window: z.number().int().min(1).max(64).default(4).describe('records sent before waiting for their 9014; 1 is stop-and-wait'),
@@ -177,6 +182,11 @@ export const edgeConfigSchema = z
       if (seenCodes.has(code)) ctx.addIssue({ code: 'custom', path, message: `factor ${code} is measured twice; keep one source per factor` });
       seenCodes.add(code);
     }
+    config.uplinks.forEach((uplink, i) => {
+      if (uplink.sm4Key !== undefined && uplink.version !== '2025') {
+        ctx.addIssue({ code: 'custom', path: ['uplinks', i, 'sm4Key'], message: 'SM4 encryption is part of HJ 212-2025: set version: "2025" or remove sm4Key' });
+      }
+    });
     const flow = config.station.flow?.code;
     if (flow !== undefined && !seenCodes.has(flow)) {
       ctx.addIssue({ code: 'custom', path: ['station', 'flow', 'code'], message: `no device measures ${flow}; add it to a device's factors` });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CN, encodeFrame, makeFlag } from '../protocol/index.js';
-import type { DecodeResult, Packet } from '../protocol/index.js';
+import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
 import type { CommandContext, CommandEffect } from './commands.js';
@@ -51,6 +51,8 @@ export interface Uplink {
 export abstract class UplinkBase implements Uplink {
   protected readonly sender: OutboxSender;
   protected readonly logger: Logger;
+  /** The SM4 key of an HJ 212-2025 link, for frames both ways. */
+  protected readonly codec: Pick<CodecOptions, 'sm4Key'>;
   private pw: string;
   private realtime: boolean;
   private state: UplinkState = 'stopped';
@@ -62,6 +64,8 @@ export abstract class UplinkBase implements Uplink {
     protected readonly deps: UplinkDeps,
   ) {
     this.pw = deps.store.setting(`${config.id}.pw`) ?? config.pw;
+    const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
+    this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
     this.logger = deps.logger.child({ uplink: config.id, mn: this.addressee().mn });
     this.sender = new OutboxSender({
@@ -74,6 +78,7 @@ export abstract class UplinkBase implements Uplink {
       addressee: () => this.addressee(),
       decimals: deps.decimals,
       utcOffsetMinutes: deps.station.utcOffsetMinutes,
+      codec: this.codec,
       write: (frame) => this.write(frame),
       onGiveUp: (reason) => {
         this.setState(this.state, reason);
@@ -149,7 +154,7 @@ export abstract class UplinkBase implements Uplink {
     }
     this.logger.info({ cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) }, 'command answered');
     if (outcome.effect) this.apply(outcome.effect);
-    for (const reply of outcome.replies) this.write(encodeFrame(reply));
+    for (const reply of outcome.replies) this.write(encodeFrame(reply, this.codec));
   }
 
   private apply(effect: CommandEffect): void {

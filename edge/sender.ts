@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { encodeFrame, splitPacket } from '../protocol/index.js';
+import type { CodecOptions } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
@@ -16,6 +17,8 @@ export interface SenderOptions {
   addressee: () => Addressee;
   decimals: ReadonlyMap<string, number>;
   utcOffsetMinutes: number;
+  /** The SM4 key of an HJ 212-2025 link. */
+  codec?: Pick<CodecOptions, 'sm4Key'>;
   write: (frame: string) => void;
   /** No answer after every retry: the link is presumed dead; the record stays in the outbox. */
   onGiveUp: (reason: string) => void;
@@ -31,8 +34,15 @@ interface InFlight {
 }
 
 /** The frames of a record for one addressee: one, or PNUM parts when its segment exceeds 1024 bytes. */
-export function recordFrames(record: DataRecord, qn: string, to: Addressee, decimals: ReadonlyMap<string, number>, utcOffsetMinutes: number): { qn: string; frame: string }[] {
-  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes)).map((part) => ({ qn: part.qn ?? qn, frame: encodeFrame(part) }));
+export function recordFrames(
+  record: DataRecord,
+  qn: string,
+  to: Addressee,
+  decimals: ReadonlyMap<string, number>,
+  utcOffsetMinutes: number,
+  codec: Pick<CodecOptions, 'sm4Key'> = {},
+): { qn: string; frame: string }[] {
+  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes), codec).map((part) => ({ qn: part.qn ?? qn, frame: encodeFrame(part, codec) }));
 }
 
 /**
@@ -73,7 +83,7 @@ export class OutboxSender {
     for (const row of o.store.nextBatch(o.uplink, free, new Set(this.inFlight.keys()))) {
       let parts: { qn: string; frame: string }[];
       try {
-        parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes);
+        parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);
       } catch (err) {
         // A record no frame can carry would block the outbox for ever; it is logged and let go.
         o.logger.error({ uplink: o.uplink, mn: o.addressee().mn, cn: row.record.cn, at: row.record.at, reason: (err as Error).message }, 'record cannot be encoded; dropped');

@@ -61,7 +61,7 @@ export class MqttUplink extends UplinkBase {
     });
     client.on('message', (_topic, payload) => {
       // One message carries one frame; a fresh decoder keeps a bad message from spoiling the next.
-      const decoder = new StreamDecoder({ mode: 'lenient' });
+      const decoder = new StreamDecoder({ mode: 'lenient', ...this.codec });
       for (const result of [...decoder.push(payload), ...decoder.end()]) this.receive(result);
     });
     client.on('offline', () => {

@@ -60,7 +60,7 @@ export class TcpUplink extends UplinkBase {
     this.setState('connecting');
     const socket = connect({ host: this.tcp.host, port: this.tcp.port });
     this.socket = socket;
-    const decoder = new StreamDecoder({ mode: 'lenient' });
+    const decoder = new StreamDecoder({ mode: 'lenient', ...this.codec });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.once('connect', () => {

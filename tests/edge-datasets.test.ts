@@ -165,6 +165,20 @@ describe('uploads over 1024 bytes', () => {
   });
 });
 
+describe('HJ 212-2025 uploads', () => {
+  it('carry the CP SM4-encrypted under the uplink key, and decode only with that key', () => {
+    const key = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
+    const stat: FactorStat = { min: 1, avg: 2, max: 3, flag: 'N', valid: 60, count: 60 };
+    const record: DataRecord = { cn: '2061', at: T0, stats: { a21026: stat } };
+    const [part] = recordFrames(record, '20250601010000000', { mn: gas.mn, pw: 'a1B2c3', st: '31', version: '2025' }, new Map(), 480, { sm4Key: () => key });
+    expect(part!.frame).toMatch(/CP=&&[0-9A-F]{32,}&&/);
+    expect(part!.frame).not.toContain('a21026');
+    const decoded = decodeFrame(part!.frame, { mode: 'strict', sm4Key: () => key });
+    expect(decoded.ok && decoded.frame.packet.cp.factors['a21026']).toMatchObject({ Avg: '2.000', Flag: 'N' });
+    expect(decodeFrame(part!.frame, { mode: 'strict' })).toMatchObject({ ok: false, error: { code: 'decrypt-failed' } });
+  });
+});
+
 describe('field information uploads (3020)', () => {
   it('carry each analyzer parameter under its PolId, without register float noise', () => {
     const record: DataRecord = { cn: '3020', at: T0, stats: {}, info: { w01018: { i13004: 165.0399932861328, i13001: 500 } } };

@@ -55,6 +55,23 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(agent.health().devices['cod']).toMatchObject({ failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] });
   });
 
+  it('speaks HJ 212-2025 with the CP SM4-encrypted under the uplink key, and the platform reads it', async () => {
+    const key = '00112233445566778899AABBCCDDEEFF';
+    const { clock, sim, data, logger } = await setup();
+    const platform = await startPlatform(0, clock, { version: '2025', sm4Key: key });
+    cleanups.push(async () => void (await platform.server.close()));
+    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port);
+    await agentOn({ ...config, uplinks: [{ ...config.uplinks[0]!, version: '2025', sm4Key: key }] }, logger, clock);
+    await until(() => platform.uploads.filter((u) => u.cn === '2051').length >= 2, 'two minute records', 15_000);
+    const station = platform.server.conformance().stations.find((s) => s.mn === MN)!;
+    expect(Object.entries(station.checks).filter(([, t]) => t.failed > 0)).toEqual([]);
+    expect(station.versions).toEqual(['2025']);
+  });
+
+  it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
+    expect(() => waterOutlet('/tmp/x', 1, 2, { uplinks: [{ id: 'p', kind: 'hj212-tcp', host: '127.0.0.1', port: 2, pw: PW, sm4Key: '00112233445566778899AABBCCDDEEFF' }] })).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
+  });
+
   it('answers platform commands with 9011/9012/9013 in the order of appendix C', async () => {
     const { clock, sim, platform, data, logger } = await setup();
     await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);

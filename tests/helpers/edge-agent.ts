@@ -18,8 +18,8 @@ export function warpedClock(warp: number, start = SIM_START): () => number {
 }
 
 /** The platform simulator on a loopback port, recording every upload (by QN) and finished exchange. */
-export async function startPlatform(port = 0, now?: () => number) {
-  const server = new PlatformServer(PlatformConfigSchema.parse({ port, stations: [{ mn: MN, pw: PW, st: '32', version: '2017' }], requestTimeout: 5000 }), {
+export async function startPlatform(port = 0, now?: () => number, station: { version?: '2017' | '2025'; sm4Key?: string } = {}) {
+  const server = new PlatformServer(PlatformConfigSchema.parse({ port, stations: [{ mn: MN, pw: PW, st: '32', version: '2017', ...station }], requestTimeout: 5000 }), {
     log: pino({ level: 'silent' }),
     ...(now && { now }),
   });
