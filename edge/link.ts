@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CN, encodeFrame, makeFlag } from '../protocol/index.js';
+import { CN, encodeFrame, makeFlag, makeQn, request } from '../protocol/index.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
@@ -133,6 +133,18 @@ export abstract class UplinkBase implements Uplink {
     };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     return h;
+  }
+
+  /**
+   * A box whose clock follows no time source asks the platform to set it (1013, table C.4); the
+   * platform answers 9013 and sends 1012, which `receive` carries out.
+   */
+  protected askTimeCalibration(): void {
+    const ctx = this.deps.context();
+    if (ctx.clockTrusted) return;
+    const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
+    this.write(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
+    this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
   }
 
   /** Handles one decoded frame from the peer and sends the replies it calls for, in order. */

@@ -67,6 +67,7 @@ export class TcpUplink extends UplinkBase {
       this.attempt = 0;
       this.setState('connected');
       this.logger.info({ host: this.tcp.host, port: this.tcp.port }, 'connected to the platform');
+      this.askTimeCalibration();
       this.sender.start();
     });
     socket.on('data', (chunk: Buffer) => {

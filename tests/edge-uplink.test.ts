@@ -68,6 +68,22 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(station.versions).toEqual(['2025']);
   });
 
+  it('asks for a time calibration (1013) when its clock is not trusted, and takes the 1012 that follows', async () => {
+    const { clock, sim, platform, data, logger, lines } = await setup();
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    await until(() => platform.exchanges.some((e) => e.cn === '1012'), 'the platform to set the time', 15_000);
+    expect(platform.exchanges.find((e) => e.cn === '1012')).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+    expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(true);
+  });
+
+  it('does not ask when the box clock follows a time source', async () => {
+    const { clock, sim, platform, data, logger, lines } = await setup();
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port, { clockTrusted: true }), logger, clock);
+    await until(() => platform.uploads.some((u) => u.cn === '2051'), 'a minute record', 15_000);
+    expect(platform.exchanges.filter((e) => e.cn === '1012')).toEqual([]);
+    expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(false);
+  });
+
   it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
     expect(() => waterOutlet('/tmp/x', 1, 2, { uplinks: [{ id: 'p', kind: 'hj212-tcp', host: '127.0.0.1', port: 2, pw: PW, sm4Key: '00112233445566778899AABBCCDDEEFF' }] })).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
   });

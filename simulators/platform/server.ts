@@ -5,6 +5,7 @@ import {
   CN,
   QnRtn,
   dataAnswer,
+  noticeAnswer,
   decodeFrame,
   formatHjTime,
   historyRequest,
@@ -181,6 +182,13 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     }
     if (ANSWERS.has(p.cn)) {
       this.report.check(mn, 'answers', false, `unsolicited ${p.cn} (QN ${qn ?? 'none'} matches no request of this platform)`);
+      return;
+    }
+    if (p.cn === CN.TimeCalibration) {
+      // Table C.4: answer the notice, then set the logger's clock as table C.3 does.
+      this.send(conn, noticeAnswer(p));
+      this.log.info({ mn, reason: 'time calibration requested (1013)' }, 'setting the logger clock');
+      this.issue({ mn, cn: CN.SetTime, params: {} });
       return;
     }
     const ack = needsAck(p.flag);
