@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
+import { ExeRtn } from '../protocol/index.js';
 import { EdgeStore, TcpUplink, parseEdgeConfig } from '../edge/index.js';
 import type { DataRecord, EdgeConfig, PeriodStats } from '../edge/index.js';
 import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
@@ -95,6 +96,8 @@ async function replay(dir: string, days: number) {
     decimals: new Map(),
     context: () => ({ now: Date.now(), utcOffsetMinutes: 480, rtdIntervalSeconds: 30, minIntervalMinutes: 10, clockTrusted: true, history: () => [], parameters: () => undefined }),
     onEffect: () => undefined,
+    // The replay bench sends no 3021: a request would be refused as for a box without parameters.
+    setParameters: async () => ExeRtn.BadCondition,
   });
   const t0 = Date.now();
   uplink.start();

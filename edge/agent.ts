@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ExeRtn } from '../protocol/index.js';
 import { Aggregator } from './aggregator.js';
 import type { DataRecord } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
@@ -7,6 +8,7 @@ import { periodStart } from './datasets.js';
 import type { PeriodStats } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
 import { BusPoller } from './modbus.js';
+import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
@@ -105,6 +107,26 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       store.saveSetting('minIntervalMinutes', String(settings.minIntervalMinutes));
     }
   };
+  /** 3021: every value checked against the device's parameters first, so a bad request writes nothing. */
+  const setParameters = async (polId: string, values: Record<string, number>): Promise<number> => {
+    const device = config.devices.find((d) => d.factors.some((f) => f.code === polId));
+    const poller = device && pollers[config.buses.findIndex((b) => b.id === device.bus)];
+    const unknown = Object.keys(values).filter((info) => !device?.parameters.some((p) => p.info === info && p.function === 'holding'));
+    if (!device || !poller || unknown.length > 0) {
+      logger.warn({ polId, values, reason: device ? `no writable parameter ${unknown.join(', ')}` : `no device measures ${polId}` }, 'analyzer parameters refused (3021)');
+      return ExeRtn.BadCondition;
+    }
+    try {
+      for (const [info, value] of Object.entries(values)) await poller.writeParameter(device.id, info, value);
+      logger.info({ device: device.id, polId, values }, 'analyzer parameters written (3021)');
+      return ExeRtn.Success;
+    } catch (err) {
+      logger.warn({ device: device.id, polId, values, reason: (err as Error).message }, 'analyzer parameters not written (3021)');
+      // A value the register cannot hold, or one the analyzer refuses (Modbus exception 03), is the request's fault.
+      const refused = err instanceof RegisterError || (err as { modbusCode?: number }).modbusCode === 3;
+      return refused ? ExeRtn.BadCondition : ExeRtn.Failed;
+    }
+  };
   const deps: UplinkDeps = {
     store,
     logger,
@@ -119,6 +141,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       parameters: (polId) => parametersByFactor.get(polId),
     }),
     onEffect,
+    setParameters,
   };
   const uplinks: Uplink[] = config.uplinks.map((u) => (u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps)));
 

@@ -11,7 +11,9 @@ export type CommandEffect =
   | { kind: 'set-rtd-interval'; seconds: number }
   | { kind: 'set-min-interval'; minutes: number }
   | { kind: 'set-password'; pw: string }
-  | { kind: 'realtime'; on: boolean };
+  | { kind: 'realtime'; on: boolean }
+  /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
+  | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet };
 
 /** What the handler needs to know about the agent, read-only. */
 export interface CommandContext {
@@ -80,6 +82,26 @@ function fieldInfo(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn:
 }
 
 /**
+ * 3021 (table C.46): the parameters come as i-codes under their analyzer's PolId. 9011 goes at once;
+ * the 9012 waits for the Modbus write, so it says whether the analyzer took the values.
+ */
+function setParameters(p: Packet, to: Addressee): CommandOutcome {
+  const answered = { ...p, pw: to.pw, mn: to.mn };
+  const [group, ...more] = p.cp.info ?? [];
+  const values: Record<string, number> = {};
+  for (const [code, fields] of Object.entries(group?.codes ?? {})) {
+    const text = fields['Info'];
+    if (text !== undefined && /^[+-]?\d+(\.\d+)?$/.test(text)) values[code] = Number(text);
+  }
+  const complete = group?.polId !== undefined && more.length === 0 && Object.keys(values).length > 0 && Object.keys(values).length === Object.keys(group.codes).length;
+  if (!complete) return requestFlow(p, to, () => ({ exeRtn: ExeRtn.BadCondition }));
+  return {
+    replies: [qnRtnAnswer(answered, QnRtn.Ready)],
+    effect: { kind: 'set-parameters', polId: group.polId!, values, answer: (exeRtn) => exeRtnAnswer(answered, exeRtn) },
+  };
+}
+
+/**
  * Answers a platform's command as HJ 212-2017 appendix C prescribes. Returns undefined for packets
  * that are not commands to a data logger (answers, uploads), which the uplink handles itself.
  */
@@ -127,6 +149,8 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       return { replies: [noticeAnswer({ ...p, pw: to.pw, mn: to.mn })], effect: { kind: 'realtime', on: false } };
     case CN.FieldInfo:
       return requestFlow(p, to, () => fieldInfo(p, ctx));
+    case CN.SetFieldParams:
+      return setParameters(p, to);
     default:
       if (HISTORY_CNS.has(p.cn)) return requestFlow(p, to, () => history(p, ctx));
       // A command of table 9 this box cannot carry out (analyzer control...) is refused; anything else is a bad CN.

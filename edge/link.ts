@@ -20,6 +20,8 @@ export interface UplinkDeps {
   /** The agent's state commands read (clock, intervals, history, analyzer parameters). */
   context: () => Omit<CommandContext, 'to' | 'dataPacket'>;
   onEffect: (uplink: string, effect: CommandEffect) => void;
+  /** Writes analyzer parameters (3021); resolves to the ExeRtn of table 6 to answer with. */
+  setParameters: (polId: string, values: Record<string, number>) => Promise<number>;
 }
 
 export type UplinkState = 'connecting' | 'connected' | 'waiting' | 'stopped';
@@ -175,6 +177,9 @@ export abstract class UplinkBase implements Uplink {
       this.deps.store.saveSetting(`${this.config.id}.pw`, effect.pw);
     } else if (effect.kind === 'realtime') {
       this.realtime = effect.on;
+    } else if (effect.kind === 'set-parameters') {
+      void this.deps.setParameters(effect.polId, effect.values).then((exeRtn) => this.write(encodeFrame(effect.answer(exeRtn), this.codec)));
+      return;
     }
     this.deps.onEffect(this.config.id, effect);
   }

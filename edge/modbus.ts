@@ -1,7 +1,7 @@
 import ModbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { BusConfig, DeviceConfig } from './config.js';
-import { RegisterError, deviceParameters, deviceReadings, planReads, readingRegisters } from './registers.js';
+import { RegisterError, deviceParameters, deviceReadings, encodeRegisters, planReads, readingRegisters } from './registers.js';
 import type { FactorReading, ReadBlock, RegisterImage } from './registers.js';
 
 // modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
@@ -78,6 +78,7 @@ export class BusPoller {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
+  private line: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly bus: BusConfig,
@@ -115,11 +116,36 @@ export class BusPoller {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.cycle().finally(() => {
+      this.running = this.exclusive(() => this.cycle()).finally(() => {
         const next = Math.min(...this.devices.map((d) => d.nextPollAt));
         this.schedule(Math.max(0, next - Date.now()));
       });
     }, delayMs);
+  }
+
+  /** Polls and writes queue behind each other: the line carries one transaction at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.line.then(fn, fn);
+    this.line = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Writes an analyzer parameter (3021) with FC16 and has it read back on the next poll, so the 3020
+   * upload that follows reports what the analyzer now holds.
+   */
+  async writeParameter(deviceId: string, info: string, value: number): Promise<void> {
+    const device = this.devices.find((d) => d.config.id === deviceId);
+    const spec = device?.config.parameters.find((p) => p.info === info);
+    if (!device || !spec) throw new RegisterError(`device ${deviceId} has no parameter ${info}`);
+    if (spec.function !== 'holding') throw new RegisterError(`${info} is an input register of ${deviceId}: read-only`);
+    const words = encodeRegisters(value, spec);
+    await this.exclusive(async () => {
+      const client = await this.connected();
+      client.setID(device.config.unit);
+      await withTimeout(client.writeRegisters(spec.address, words), this.bus.timeoutMs + 200, `unit ${device.config.unit} write ${spec.address}+${words.length}`);
+    });
+    device.nextParametersAt = 0;
   }
 
   private async cycle(): Promise<void> {

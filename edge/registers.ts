@@ -44,6 +44,42 @@ export function decodeValue(words: readonly number[], base: number, spec: Regist
   return raw * spec.scale + spec.offset;
 }
 
+const INTEGER_RANGES: Partial<Record<DataType, [number, number]>> = {
+  int16: [-0x8000, 0x7fff],
+  uint16: [0, 0xffff],
+  int32: [-0x80000000, 0x7fffffff],
+  uint32: [0, 0xffffffff],
+};
+
+/**
+ * The registers that make `value` read back as `value` through `spec` (the inverse of decodeValue),
+ * for writing analyzer parameters (3021). Integers are rounded; a value the type cannot hold is an error.
+ */
+export function encodeRegisters(value: number, spec: RegisterSpec): number[] {
+  let raw = (value - spec.offset) / spec.scale;
+  const range = INTEGER_RANGES[spec.type];
+  if (range) {
+    raw = Math.round(raw);
+    if (raw < range[0] || raw > range[1]) throw new RegisterError(`${value} does not fit register ${spec.address} (${spec.type}, scale ${spec.scale}, offset ${spec.offset})`);
+  }
+  if (!Number.isFinite(raw)) throw new RegisterError(`${value} is not a value register ${spec.address} can hold`);
+  const width = registerWidth(spec.type);
+  const bytes = Buffer.alloc(width * 2);
+  switch (spec.type) {
+    case 'int16': bytes.writeInt16BE(raw, 0); break;
+    case 'uint16': bytes.writeUInt16BE(raw, 0); break;
+    case 'int32': bytes.writeInt32BE(raw, 0); break;
+    case 'uint32': bytes.writeUInt32BE(raw, 0); break;
+    case 'float32': bytes.writeFloatBE(raw, 0); break;
+    case 'float64': bytes.writeDoubleBE(raw, 0); break;
+  }
+  const words = Array.from({ length: width }, (_, i) => {
+    const word = bytes.readUInt16BE(i * 2);
+    return spec.byteOrder === 'little' ? ((word & 0xff) << 8) | (word >> 8) : word;
+  });
+  return spec.wordOrder === 'little' ? words.reverse() : words;
+}
+
 /** The HJ 212 data flag a status register value stands for; unknown codes are faults (D), never N. */
 export function statusFlag(words: readonly number[], base: number, spec: StatusSpec): HjFlag {
   const code = decodeRaw(words, base, spec);

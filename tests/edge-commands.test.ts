@@ -78,6 +78,20 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     expect(handleCommand(ask('3020', { PolId: 'w21003' }), ctx())!.replies.at(-1)?.cp.params).toEqual({ ExeRtn: '100' });
   });
 
+  it('3021 answers 9011 at once and leaves the write and its 9012 to the agent; a malformed request gets ExeRtn 3', () => {
+    const p: Packet = { ...ask('3021'), cp: { params: { InfoId: 'i13004' }, factors: {}, info: [{ polId: 'w01018', codes: { i13004: { Info: '168.0' } } }] } };
+    const outcome = handleCommand(p, ctx())!;
+    expect(summary(outcome.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
+    expect(outcome.effect).toMatchObject({ kind: 'set-parameters', polId: 'w01018', values: { i13004: 168 } });
+    const effect = outcome.effect as Extract<typeof outcome.effect, { kind: 'set-parameters' }>;
+    expect(summary([effect.answer(1)])).toEqual([['9012', '20250601100000000', { ExeRtn: '1' }]]);
+    const bad: Packet = { ...p, cp: { ...p.cp, info: [{ polId: 'w01018', codes: { i13004: { Info: 'hot' } } }] } };
+    expect(summary(handleCommand(bad, ctx())!.replies)).toEqual([
+      ['9011', '20250601100000000', { QnRtn: '1' }],
+      ['9012', '20250601100000000', { ExeRtn: '3' }],
+    ]);
+  });
+
   it('leaves answers to the uplink and refuses what a logger cannot do', () => {
     expect(handleCommand({ ...ask('9014'), cn: '9014' }, ctx())).toBeUndefined();
     expect(handleCommand(ask('3011'), ctx())!.replies[0]?.cp.params).toEqual({ QnRtn: '2' });

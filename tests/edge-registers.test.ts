@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RegisterError, decodeRaw, decodeValue, deviceReadings, parseEdgeConfig, planReads, statusFlag } from '../edge/index.js';
+import { RegisterError, decodeRaw, decodeValue, deviceReadings, encodeRegisters, parseEdgeConfig, planReads, statusFlag } from '../edge/index.js';
 import type { RegisterSpec } from '../edge/index.js';
 import { encodeValue } from '../simulators/analyzer/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
@@ -10,6 +10,27 @@ const spec = (over: Partial<RegisterSpec>): RegisterSpec => ({
 });
 
 const ORDERS = { ABCD: ['big', 'big'], CDAB: ['big', 'little'], BADC: ['little', 'big'], DCBA: ['little', 'little'] } as const;
+
+describe('register encoding for parameter writes (3021)', () => {
+  const TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const;
+
+  it('is the inverse of decoding, for every type, byte and word order, scale and offset', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...TYPES), fc.constantFrom(...Object.values(ORDERS)), fc.constantFrom(1, 0.1, 0.01, 2), fc.constantFrom(0, -10, 5), fc.integer({ min: 0, max: 30000 }), (type, [byteOrder, wordOrder], scale, offset, n) => {
+        const s = spec({ type, byteOrder, wordOrder, scale, offset, address: 7 });
+        const value = n * scale + offset;
+        const back = decodeValue(encodeRegisters(value, s), 7, s);
+        expect(back).toBeCloseTo(value, type === 'float32' ? 1 : 6);
+      }),
+    );
+  });
+
+  it('refuses a value the register cannot hold, naming the register', () => {
+    expect(() => encodeRegisters(70_000, spec({ type: 'uint16', address: 20 }))).toThrow(/does not fit register 20 \(uint16/);
+    expect(() => encodeRegisters(-1, spec({ type: 'uint32' }))).toThrow(RegisterError);
+    expect(() => encodeRegisters(Number.NaN, spec({ type: 'float32' }))).toThrow(RegisterError);
+  });
+});
 
 describe('register decoding', () => {
   it('reads what the analyzer simulator encodes, in all four byte/word orders', () => {

@@ -84,6 +84,25 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(false);
   });
 
+  it('writes analyzer parameters a platform sets (3021) over Modbus, answers 9011/9012, and reports them back (3020)', async () => {
+    const { clock, sim, platform, data, logger, lines } = await setup();
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    await until(() => platform.uploads.some((u) => u.cn === '3020'), 'the first 3020 upload', 15_000);
+    const set = (value: string) => platform.server.issue({ mn: MN, cn: '3021', params: { PolId: 'w01018', InfoId: 'i13001', 'i13001-Info': value } });
+    const accepted = set('800');
+    await until(() => accepted.done, 'the 3021 exchange', 10_000);
+    expect(accepted).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+    // The analyzer (unit 1, range upper limit at register 12) now holds it, and the box says so with a 3020.
+    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
+    await until(() => platform.uploads.filter((u) => u.cn === '3020').length >= 2, 'the 3020 with the new value', 10_000);
+    // The analyzer refuses a negative range (Modbus exception 03): the platform hears ExeRtn 3, and nothing changed.
+    const refused = set('-5');
+    await until(() => refused.done, 'the refused 3021 exchange', 10_000);
+    expect(refused.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=3']);
+    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
+    expect(lines.some((l) => l['msg'] === 'analyzer parameters not written (3021)')).toBe(true);
+  });
+
   it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
     expect(() => waterOutlet('/tmp/x', 1, 2, { uplinks: [{ id: 'p', kind: 'hj212-tcp', host: '127.0.0.1', port: 2, pw: PW, sm4Key: '00112233445566778899AABBCCDDEEFF' }] })).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
   });
