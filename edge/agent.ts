@@ -7,6 +7,8 @@ import type { EdgeConfig } from './config.js';
 import { periodStart } from './datasets.js';
 import type { PeriodStats } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
+import { RunTimeTracker, facilityDevice, facilityDeviceId } from './facilities.js';
+import type { RunTimeState } from './facilities.js';
 import { BusPoller } from './modbus.js';
 import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
@@ -50,6 +52,19 @@ const FIELD_DEFAULT_PASSWORD = '123456';
  * The edge agent: bus pollers feed the aggregator; each tick commits closed minutes and new
  * records to history and the outboxes in one transaction and wakes the uplinks.
  */
+/** The facilities' open day as saved; a damaged copy is logged and dropped (that day's 2041 starts over). */
+function restoredRunTime(saved: string | undefined, logger: Logger): RunTimeState | undefined {
+  if (saved === undefined) return undefined;
+  try {
+    const state = JSON.parse(saved) as RunTimeState;
+    if (typeof state.day === 'number' && typeof state.runMs === 'object' && typeof state.last === 'object') return state;
+  } catch {
+    // falls through to the warning
+  }
+  logger.warn({ reason: 'unreadable run-time state' }, 'facility run time of the open day restarts from zero');
+  return undefined;
+}
+
 export async function startAgent(config: EdgeConfig, options: AgentOptions): Promise<RunningAgent> {
   const logger = options.logger.child({ mn: config.station.mn });
   const utc = config.station.utcOffsetMinutes;
@@ -63,6 +78,8 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   };
   const restored = store.restore((t) => periodStart(t, 'hour', utc), (t) => periodStart(t, 'day', utc));
   const aggregator = new Aggregator({ station: config.station, ...settings }, now(), restored);
+  const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
+  const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
   if (restored) logger.info({ resumeAt: restored.cursor, minutes: restored.minutes.length, hours: restored.hours.length }, 'resumed the open hour and day from disk');
 
   for (const u of config.uplinks) {
@@ -77,12 +94,16 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     (bus) =>
       new BusPoller(
         bus,
-        config.devices.filter((d) => d.bus === bus.id),
+        [...config.devices.filter((d) => d.bus === bus.id), ...config.facilities.filter((f) => f.bus === bus.id).map(facilityDevice)],
         {
           logger,
           now,
           onPoll: (poll) => {
             lastReadings.set(poll.device, poll.readings);
+            if (facilityIds.has(poll.device)) {
+              for (const r of poll.readings) runTime.add(poll.at, r);
+              return;
+            }
             aggregator.add(poll.at, poll.readings);
           },
           onParameters: (device, values) => {
@@ -150,9 +171,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     const at = now();
     const result = aggregator.tick(at);
     unsaved.minutes.push(...result.closedMinutes);
-    unsaved.records.push(...result.records);
+    unsaved.records.push(...result.records, ...runTime.tick(at));
+    // Facility run states go up with each real-time record, stamped alike.
+    const realtime = result.records.find((r) => r.cn === '2011');
+    const states = realtime && runTime.realtime(realtime.at);
+    if (states) unsaved.records.push(states);
     if (unsaved.minutes.length === 0 && unsaved.records.length === 0) return;
     store.commit(at, { minutes: unsaved.minutes, state: aggregator.state(), records: unsaved.records }, uplinks.map((u) => ({ uplink: u.id, accepts: (r) => u.accepts(r) })));
+    // After the commit: a crash in between repeats a day's 2041 rather than losing it.
+    if (config.facilities.length > 0) store.saveSetting('runTime', JSON.stringify(runTime.snapshot()));
     unsaved.minutes = [];
     unsaved.records = [];
     if (at - lastPrune > DAY_MS / 24) {

@@ -13,11 +13,16 @@ export type FieldInfo = Record<string, Record<string, number>>;
  * 3020 field information, whose values are in `info` and whose `stats` are empty).
  */
 export interface DataRecord {
-  cn: DataCn | '3020';
+  cn: DataCn | '3020' | '2021' | '2041';
   at: number;
   stats: PeriodStats;
   info?: FieldInfo;
+  /** Treatment facilities (SBxxx): run state (2021) or hours run in the day (2041). */
+  facilities?: Record<string, number>;
 }
+
+/** What a platform may ask for by BeginTime/EndTime. */
+export type HistoryCn = DataCn | '2041';
 
 /** What survives a restart so an hour or a day in progress is not lost: closed minutes and hours. */
 export interface AggregatorState {

@@ -1,6 +1,6 @@
 import { CN, ExeRtn, QnRtn, command, exeRtnAnswer, formatHjTime, makeFlag, noticeAnswer, parseHjTime, qnRtnAnswer } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
-import type { DataCn, DataRecord } from './aggregator.js';
+import type { DataRecord, HistoryCn } from './aggregator.js';
 import { MIN_INTERVALS } from './config.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
@@ -12,6 +12,7 @@ export type CommandEffect =
   | { kind: 'set-min-interval'; minutes: number }
   | { kind: 'set-password'; pw: string }
   | { kind: 'realtime'; on: boolean }
+  | { kind: 'run-state'; on: boolean }
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
   | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet };
 
@@ -24,7 +25,7 @@ export interface CommandContext {
   minIntervalMinutes: number;
   /** Whether the box clock follows a time source (NTP) the platform may rely on. */
   clockTrusted: boolean;
-  history: (cn: DataCn, from: number, to: number) => DataRecord[];
+  history: (cn: HistoryCn, from: number, to: number) => DataRecord[];
   /** Latest analyzer parameters by factor code, as i-code → value. */
   parameters: (polId: string) => Record<string, number> | undefined;
   /** Packets the agent sends for a history record (the uplink's own builder, with a fresh QN). */
@@ -36,7 +37,7 @@ export interface CommandOutcome {
   effect?: CommandEffect;
 }
 
-const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData]);
+const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.RunTimeDay]);
 
 /** A response upload of a request (1011, 1061, 1063, 3020): same QN and ST as the request, no answer wanted. */
 function response(request: Packet, to: Addressee, params: Record<string, string>, info?: Packet['cp']['info']): Packet {
@@ -64,7 +65,7 @@ function history(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn: n
   try {
     const from = parseHjTime(p.cp.params['BeginTime'] ?? '', ctx.utcOffsetMinutes, 'BeginTime').getTime();
     const to = parseHjTime(p.cp.params['EndTime'] ?? '', ctx.utcOffsetMinutes, 'EndTime').getTime();
-    const records = ctx.history(p.cn as DataCn, from, to);
+    const records = ctx.history(p.cn as HistoryCn, from, to);
     return { replies: records.map(ctx.dataPacket), exeRtn: records.length > 0 ? ExeRtn.Success : ExeRtn.NoData };
   } catch {
     return { replies: [], exeRtn: ExeRtn.BadCondition };
@@ -147,6 +148,10 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'realtime', on: true } }));
     case CN.StopRealtimeData:
       return { replies: [noticeAnswer({ ...p, pw: to.pw, mn: to.mn })], effect: { kind: 'realtime', on: false } };
+    case CN.RunState:
+      return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'run-state', on: true } }));
+    case CN.StopRunState:
+      return { replies: [noticeAnswer({ ...p, pw: to.pw, mn: to.mn })], effect: { kind: 'run-state', on: false } };
     case CN.FieldInfo:
       return requestFlow(p, to, () => fieldInfo(p, ctx));
     case CN.SetFieldParams:

@@ -65,6 +65,23 @@ const deviceSchema = z.strictObject({
 });
 export type DeviceConfig = z.output<typeof deviceSchema>;
 
+const facilitySchema = z.strictObject({
+  code: z.string().regex(/^SB\d{1,3}$/, 'expected a treatment-facility code SB1 to SB999 (table 4: SBxxx-RS, SBxxx-RT)'),
+  name: z.string().optional(),
+  bus: id.describe('the id of a bus in buses'),
+  unit: z.number().int().min(0).max(247).describe('Modbus slave id of the controller reporting the run state'),
+  pollSeconds: z.number().positive().max(3600).default(5),
+  state: registerSchema
+    .extend({ type: z.enum(['int16', 'uint16']).default('uint16') })
+    .omit({ scale: true, offset: true })
+    .describe('the run-state register'),
+  states: z
+    .record(z.string().regex(/^\d+$/, 'register values such as 0 or 1'), z.number().int().min(0).max(5))
+    .default({ '0': 0, '1': 1 })
+    .describe('register value → run state of table 4 (0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 blowback); unlisted values count as 4'),
+});
+export type FacilityConfig = z.output<typeof facilitySchema>;
+
 const busCommon = {
   id,
   timeoutMs: z.number().int().min(50).max(60_000).default(1000).describe('timeout of every Modbus request'),
@@ -120,6 +137,7 @@ const uplinkCommon = {
     .describe('HJ 212-2025: the CP of data commands (2000-2999), 1014 and 3020 is SM4-encrypted with this key'),
   outboxBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024).describe('outbox cap; beyond it the oldest real-time/minute records are dropped first'),
   realtime: z.boolean().default(true).describe('send real-time data (2011); many provinces ask for less'),
+  runState: z.boolean().default(true).describe('send treatment-facility run states (2021) with the real-time data; 2021/2022 from the platform switch it'),
   window: z.number().int().min(1).max(64).default(4).describe('records sent before waiting for their 9014; 1 is stop-and-wait'),
   timeoutSeconds: z.number().positive().max(120).default(10).describe('9014 answer timeout (table 1: 5-10 s)'),
   retries: z.number().int().min(0).max(10).default(3).describe('resends before the link is presumed dead (table 1: 3)'),
@@ -159,6 +177,7 @@ export const edgeConfigSchema = z
     clockTrusted: z.boolean().default(false).describe('the box keeps time by NTP or GPS: platforms may read its clock (1011) but not set it (1012)'),
     buses: z.array(busSchema).min(1, 'declare at least one Modbus bus'),
     devices: z.array(deviceSchema).min(1, 'declare at least one device'),
+    facilities: z.array(facilitySchema).default([]).describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
     uplinks: z.array(uplinkSchema).default([]),
     health: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
   })
@@ -168,6 +187,10 @@ export const edgeConfigSchema = z
       if (!buses.has(device.bus)) {
         ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `no bus has id ${device.bus}; declare it in buses or use one of ${[...buses].join(', ')}` });
       }
+    });
+    config.facilities.forEach((f, i) => {
+      if (!buses.has(f.bus)) ctx.addIssue({ code: 'custom', path: ['facilities', i, 'bus'], message: `no bus has id ${f.bus}; declare it in buses or use one of ${[...buses].join(', ')}` });
+      if (config.facilities.findIndex((g) => g.code === f.code) !== i) ctx.addIssue({ code: 'custom', path: ['facilities', i, 'code'], message: `facility ${f.code} is listed twice` });
     });
     for (const [list, key] of [[config.buses, 'buses'], [config.devices, 'devices'], [config.uplinks, 'uplinks']] as const) {
       const seen = new Set<string>();

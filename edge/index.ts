@@ -10,6 +10,7 @@ export * from './commands.js';
 export * from './sender.js';
 export * from './link.js';
 export * from './uplink-tcp.js';
+export * from './facilities.js';
 export * from './agent.js';
 export * from './uplink-mqtt.js';
 export * from './health.js';

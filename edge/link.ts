@@ -57,6 +57,7 @@ export abstract class UplinkBase implements Uplink {
   protected readonly codec: Pick<CodecOptions, 'sm4Key'>;
   private pw: string;
   private realtime: boolean;
+  private runState: boolean;
   private state: UplinkState = 'stopped';
   private since = Date.now();
   private lastError: string | undefined;
@@ -69,6 +70,7 @@ export abstract class UplinkBase implements Uplink {
     const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
     this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
+    this.runState = config.runState;
     this.logger = deps.logger.child({ uplink: config.id, mn: this.addressee().mn });
     this.sender = new OutboxSender({
       uplink: config.id,
@@ -111,7 +113,8 @@ export abstract class UplinkBase implements Uplink {
   }
 
   accepts(record: DataRecord): boolean {
-    return record.cn !== '2011' || this.realtime;
+    if (record.cn === '2011') return this.realtime;
+    return record.cn !== '2021' || this.runState;
   }
 
   protected setState(state: UplinkState, error?: string): void {
@@ -177,6 +180,8 @@ export abstract class UplinkBase implements Uplink {
       this.deps.store.saveSetting(`${this.config.id}.pw`, effect.pw);
     } else if (effect.kind === 'realtime') {
       this.realtime = effect.on;
+    } else if (effect.kind === 'run-state') {
+      this.runState = effect.on;
     } else if (effect.kind === 'set-parameters') {
       void this.deps.setParameters(effect.polId, effect.values).then((exeRtn) => this.write(encodeFrame(effect.answer(exeRtn), this.codec)));
       return;

@@ -37,11 +37,17 @@ export function infoGroups(info: FieldInfo): InfoGroup[] {
   }));
 }
 
+/** Table 4: SBxxx-RS is a run-state digit, SBxxx-RT hours run in the day (N2.2). */
+function facilityFields(cn: DataRecord['cn'], facilities: Record<string, number>): Record<string, Record<string, string>> {
+  const field = (v: number): Record<string, string> => (cn === '2021' ? { RS: String(v) } : { RT: v.toFixed(2) });
+  return Object.fromEntries(Object.entries(facilities).map(([code, v]) => [code, field(v)]));
+}
+
 /** The upload packet of a record (A bit set: the receiver answers 9014 before the outbox lets it go). */
 export function recordPacket(record: DataRecord, to: Addressee, qn: string, decimals: ReadonlyMap<string, number>, utcOffsetMinutes: number): Packet {
-  const factors = Object.fromEntries(
-    Object.entries(record.stats).map(([code, stat]) => [code, factorFields(record.cn, stat, decimals.get(code) ?? 3)]),
-  );
+  const factors = record.facilities
+    ? facilityFields(record.cn, record.facilities)
+    : Object.fromEntries(Object.entries(record.stats).map(([code, stat]) => [code, factorFields(record.cn, stat, decimals.get(code) ?? 3)]));
   const info = record.info && { info: infoGroups(record.info) };
   return {
     version: to.version,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { makeQn, parseHjTime } from '../protocol/index.js';
-import type { AggregatorState, DataCn, DataRecord, FieldInfo } from './aggregator.js';
+import type { AggregatorState, DataRecord, FieldInfo, HistoryCn } from './aggregator.js';
 import type { PeriodStats } from './datasets.js';
 
 /** One record waiting in an uplink's outbox. */
@@ -38,12 +38,16 @@ CREATE UNIQUE INDEX IF NOT EXISTS outbox_qn ON outbox (uplink, qn);
 const QN_STEP_MS = 10;
 
 // Parameter changes (3020) are rare and what dynamic control is about: kept like hour data.
-const KEEP: Record<DataRecord['cn'], 0 | 1> = { '2011': 0, '2051': 0, '2061': 1, '2031': 1, '3020': 1 };
+const KEEP: Record<DataRecord['cn'], 0 | 1> = { '2011': 0, '2021': 0, '2051': 0, '2061': 1, '2031': 1, '2041': 1, '3020': 1 };
+const isFacilityCn = (cn: DataRecord['cn']): boolean => cn === '2021' || cn === '2041';
 
 /** The stored body of a record: its statistics, or the field information of a 3020 upload. */
-const bodyOf = (r: DataRecord): string => JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : r.stats);
-const fromBody = (cn: DataRecord['cn'], at: number, body: string): DataRecord =>
-  cn === '3020' ? { cn, at, stats: {}, info: JSON.parse(body) as FieldInfo } : { cn, at, stats: JSON.parse(body) as PeriodStats };
+const bodyOf = (r: DataRecord): string => JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : isFacilityCn(r.cn) ? (r.facilities ?? {}) : r.stats);
+function fromBody(cn: DataRecord['cn'], at: number, body: string): DataRecord {
+  if (cn === '3020') return { cn, at, stats: {}, info: JSON.parse(body) as FieldInfo };
+  if (isFacilityCn(cn)) return { cn, at, stats: {}, facilities: JSON.parse(body) as Record<string, number> };
+  return { cn, at, stats: JSON.parse(body) as PeriodStats };
+}
 
 export interface StoreOptions {
   logger: Logger;
@@ -197,7 +201,7 @@ export class EdgeStore {
   }
 
   /** Records of one kind whose DataTime is within [from, to], for history requests (2031/2051/2061). */
-  history(cn: DataCn, from: number, to: number): DataRecord[] {
+  history(cn: HistoryCn, from: number, to: number): DataRecord[] {
     const rows = this.db.prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at').all(cn, from, to) as { at: number; stats: string }[];
     return rows.map((r) => fromBody(cn, r.at, r.stats));
   }

@@ -43,7 +43,7 @@ const HISTORY = new Set<string>([CN.DayData, CN.RunTimeDay, CN.MinuteData, CN.Ho
 
 export interface PlatformEvents {
   exchange: [ExchangeRecord];
-  upload: [{ mn: string; cn: string; qn?: string }];
+  upload: [{ mn: string; cn: string; qn?: string; cp: Packet['cp'] }];
   rejected: [{ mn: string; error: RejectedFrame['error'] }];
   refused: [{ mn: string; cn: string; qnRtn: number }];
 }
@@ -194,7 +194,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     const ack = needsAck(p.flag);
     if (ack) this.send(conn, dataAnswer(p));
     if (isDataCn(p.cn) || p.cn === CN.FieldInfo || p.cn === CN.RunState || p.cn === CN.RunTimeDay) this.report.upload(mn, p.cn, ack);
-    const upload: { mn: string; cn: string; qn?: string } = { mn, cn: p.cn };
+    const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: p.cn, cp: p.cp };
     if (p.qn !== undefined) upload.qn = p.qn;
     this.emit('upload', upload);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig, EdgeConfigInput } from '../../edge/index.js';
+import type { Packet } from '../../protocol/index.js';
 import { PlatformConfigSchema, PlatformServer } from '../../simulators/platform/index.js';
 import type { ExchangeRecord } from '../../simulators/platform/index.js';
 import { SIM_START } from './edge-sim.js';
@@ -23,7 +24,7 @@ export async function startPlatform(port = 0, now?: () => number, station: { ver
     log: pino({ level: 'silent' }),
     ...(now && { now }),
   });
-  const uploads: { cn: string; qn?: string }[] = [];
+  const uploads: { cn: string; qn?: string; cp: Packet['cp'] }[] = [];
   const exchanges: ExchangeRecord[] = [];
   server.on('upload', (u) => uploads.push(u));
   server.on('exchange', (e) => exchanges.push(e));
