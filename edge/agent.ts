@@ -33,6 +33,8 @@ export interface DeviceStatus extends DeviceHealth {
 export interface AgentHealth {
   mn: string;
   now: number;
+  /** Whether platforms may rely on the box clock (it follows NTP/GPS), and how far 1012 has moved it. */
+  clock: { trusted: boolean; offsetMs: number };
   uplinks: Record<string, UplinkHealth>;
   devices: Record<string, DeviceStatus>;
 }
@@ -192,6 +194,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const health = (): AgentHealth => ({
     mn: config.station.mn,
     now: now(),
+    clock: { trusted: config.clockTrusted, offsetMs: clockOffset },
     uplinks: Object.fromEntries(uplinks.map((u) => [u.id, u.health()])),
     devices: Object.fromEntries(
       pollers.flatMap((p) => Object.entries(p.health)).map(([id, h]) => {

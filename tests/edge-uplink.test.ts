@@ -70,16 +70,18 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
 
   it('asks for a time calibration (1013) when its clock is not trusted, and takes the 1012 that follows', async () => {
     const { clock, sim, platform, data, logger, lines } = await setup();
-    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
     await until(() => platform.exchanges.some((e) => e.cn === '1012'), 'the platform to set the time', 15_000);
+    expect(agent.health().clock).toMatchObject({ trusted: false, offsetMs: expect.any(Number) });
     expect(platform.exchanges.find((e) => e.cn === '1012')).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
     expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(true);
   });
 
   it('does not ask when the box clock follows a time source', async () => {
     const { clock, sim, platform, data, logger, lines } = await setup();
-    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port, { clockTrusted: true }), logger, clock);
+    const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port, { clockTrusted: true }), logger, clock);
     await until(() => platform.uploads.some((u) => u.cn === '2051'), 'a minute record', 15_000);
+    expect(agent.health().clock).toEqual({ trusted: true, offsetMs: 0 });
     expect(platform.exchanges.filter((e) => e.cn === '1012')).toEqual([]);
     expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(false);
   });
