@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpOptionsSchema } from './api/server.js';
+import { ClusterOptionsSchema } from './cluster.js';
 import { MqttOptionsSchema } from './ingest/mqtt.js';
 import { TcpOptionsSchema } from './ingest/tcp.js';
 import { RulesOptionsSchema } from './rules/engine.js';
@@ -25,15 +26,38 @@ export const CloudConfigSchema = z.object({
   state: z.string().default('hj212-state.db'),
   rules: RulesOptionsSchema,
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-});
+  /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */
+  cluster: ClusterOptionsSchema.optional(),
+}).refine((c) => c.cluster === undefined || c.mqtt?.mode === 'external', { path: ['cluster'], message: 'a cluster needs mqtt: { mode: external }: its processes talk through the broker' });
 export type CloudConfig = z.output<typeof CloudConfigSchema>;
 export type CloudConfigInput = z.input<typeof CloudConfigSchema>;
+
+/**
+ * `${NAME}` in a config file is the environment variable NAME, so containers and systemd can keep
+ * secrets (InfluxDB token, broker password) and per-node values out of the file. An unset one is
+ * an error naming the line: a secret silently replaced by "" would be a login with an empty password.
+ * Comment lines are left alone, so examples may show the syntax.
+ */
+export function expandEnv(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return text
+    .split('\n')
+    .map((line, i) =>
+      line.trimStart().startsWith('#')
+        ? line
+        : line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+            const value = env[name];
+            if (value === undefined) throw new Error(`line ${i + 1}: \${${name}} is not set in the environment`);
+            return value;
+          }),
+    )
+    .join('\n');
+}
 
 /** Reads and validates a config file; relative paths in it are taken from the file's folder. */
 export async function loadCloudConfig(file: string): Promise<CloudConfig> {
   let doc: unknown;
   try {
-    doc = parseYaml(await readFile(file, 'utf8'));
+    doc = parseYaml(expandEnv(await readFile(file, 'utf8')));
   } catch (e) {
     throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
@@ -42,5 +66,6 @@ export async function loadCloudConfig(file: string): Promise<CloudConfig> {
   const base = dirname(resolve(file));
   const c = r.data;
   const store = c.store.type === 'sqlite' ? { ...c.store, path: resolve(base, c.store.path) } : { ...c.store, spillPath: resolve(base, c.store.spillPath) };
-  return { ...c, registry: resolve(base, c.registry), state: resolve(base, c.state), store };
+  const mqtt = c.mqtt?.mode === 'external' && c.mqtt.ca !== undefined ? { ...c.mqtt, ca: resolve(base, c.mqtt.ca) } : c.mqtt;
+  return { ...c, registry: resolve(base, c.registry), state: resolve(base, c.state), store, ...(mqtt && { mqtt }) };
 }

@@ -1,6 +1,6 @@
 /** The cloud ingest a monitoring centre runs: HJ 212 in over TCP, stored, queryable. */
-export { CloudConfigSchema, loadCloudConfig, type CloudConfig, type CloudConfigInput } from './config.js';
-export { startCloud, type Cloud } from './service.js';
+export { CloudConfigSchema, loadCloudConfig, expandEnv, type CloudConfig, type CloudConfigInput } from './config.js';
+export { startCloud, type Cloud, type CloudOptions } from './service.js';
 export { Registry, RegistrySchema, StationSchema, ConfigError, type Station, type StationInput, type RegistryInput, type Shutdown } from './registry.js';
 export { Authenticator, type AuthResult } from './auth.js';
 export { hashSecret, verifySecret, DEFAULT_PASSWORD } from './secrets.js';

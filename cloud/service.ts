@@ -2,10 +2,13 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { encodeFrame } from '../protocol/index.js';
+import { AckStore } from './api/acks.js';
+import { LiveHub } from './api/live.js';
 import { startApi } from './api/server.js';
 import { makeNotifier } from './alarms/notify.js';
 import { AlarmStore } from './alarms/store.js';
 import { Authenticator } from './auth.js';
+import { joinCluster, ownedBy, type ClusterLink } from './cluster.js';
 import type { CloudConfig } from './config.js';
 import { Ingest } from './ingest/ingest.js';
 import { connectExternalBroker, downTopic, startEmbeddedBroker, type MqttInput } from './ingest/mqtt.js';
@@ -32,8 +35,14 @@ export interface Cloud {
   stop(): Promise<void>;
 }
 
+/** Options a config file cannot express. */
+export interface CloudOptions {
+  /** The rules' clock (ms since epoch); the demo passes its simulators' warped one, so an hour takes a minute. */
+  now?: () => number;
+}
+
 /** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
-export async function startCloud(config: CloudConfig, log: Logger): Promise<Cloud> {
+export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
   let registry = await Registry.load(config.registry);
   const auth = new Authenticator(registry);
   const unwatch = watchRegistry(
@@ -50,24 +59,42 @@ export async function startCloud(config: CloudConfig, log: Logger): Promise<Clou
   const stateDb = openSqlite(config.state);
   const alarms = new AlarmStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
+  const live = new LiveHub();
+  const notify = makeNotifier({ webhooks: config.rules.webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() });
   let mqtt: MqttInput | undefined;
   let tcp: TcpListener | undefined;
+  // With several ingest processes, rule state of each station lives on its owner only (cloud/cluster.ts).
+  let cluster: ClusterLink | undefined;
   const rules = new RuleEngine({
     options: config.rules,
     registry: () => registry,
     store,
     alarms,
-    notify: makeNotifier({ webhooks: config.rules.webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() }),
+    notify: (event, alarm) => {
+      notify(event, alarm);
+      live.publish({ type: 'alarm', event, alarm });
+    },
     send: (mn, via, packet) => {
-      if (via === 'tcp') return tcp?.send(mn, packet) ?? false;
+      if (via === 'tcp') return cluster ? cluster.relay(mn, packet) : (tcp?.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !mqtt) return false;
       mqtt.publish(downTopic(mn), encodeFrame(packet, codec)).catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
       return true;
     },
     shutdowns: (st) => shutdowns.windows(st),
     log,
+    ...(options.now && { now: options.now }),
+    ...(config.cluster && { owns: ownedBy(config.cluster) }),
   });
-  const ingest = new Ingest({ auth, store, log, onPacket: (st, p, via) => rules.onPacket(st, p, via), onStored: (st, points) => rules.onStored(st, points) });
+  const ingest = new Ingest({
+    auth,
+    store,
+    log,
+    onPacket: (st, p, via) => (cluster ?? rules).onPacket(st, p, via),
+    onStored: (st, points) => {
+      (cluster ?? rules).onStored(st, points);
+      live.stored(st.mn, points);
+    },
+  });
   const stops: (() => Promise<void>)[] = [];
   const cloud: Cloud = {
     registry: () => registry,
@@ -85,6 +112,11 @@ export async function startCloud(config: CloudConfig, log: Logger): Promise<Clou
     },
   };
   try {
+    if (config.cluster && config.mqtt?.mode === 'external') {
+      const link = await joinCluster({ cluster: config.cluster, mqtt: config.mqtt, registry: () => registry, rules, sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false, log });
+      cluster = link;
+      stops.push(() => link.close());
+    }
     if (config.tcp) {
       const listener = new TcpListener(config.tcp, ingest, log, codec);
       tcp = listener;
@@ -99,7 +131,7 @@ export async function startCloud(config: CloudConfig, log: Logger): Promise<Clou
       cloud.mqtt = input;
     }
     if (config.http) {
-      const api = await startApi(config.http, { ...cloud, codec }, log);
+      const api = await startApi(config.http, { ...cloud, codec, live, acks: new AckStore(stateDb) }, log);
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

@@ -83,6 +83,10 @@ export class EdgeStore {
     this.db = new Database(join(dataDir, 'edge.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // Boxes have small disks: fold the log back every 256 pages (1 MiB) and cut it back to 1 MiB after,
+    // instead of letting it grow to SQLite's defaults before the outbox cap has any say.
+    this.db.pragma('wal_autocheckpoint = 256');
+    this.db.pragma('journal_size_limit = 1048576');
     this.db.exec(SCHEMA);
     const totals = this.db.prepare('SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink').all() as { uplink: string; total: number }[];
     for (const { uplink, total } of totals) this.bytes.set(uplink, total);

@@ -54,16 +54,17 @@ function locateStrict(b: Buffer, i: number, n: number, max: number, final: boole
   if (len > max) return fail('oversize', `declared data segment of ${len} bytes exceeds the limit of ${max}`, 2, i + 2, 'length');
   const segEnd = i + 6 + len;
   const end = segEnd + 6;
+  // Errors resume just past this "##": a wrong length may have announced more than came, over whole frames.
   if (n < end) {
     const early = b.indexOf('\r\n##', i + 6);
     if (early >= 0 && early < n) {
-      return fail('bad-length', `declared length ${len} but the frame ends after ${early - 4 - (i + 6)} bytes`, 2, early + 2, 'length');
+      return fail('bad-length', `declared length ${len} but the frame ends after ${early - 4 - (i + 6)} bytes`, 2, i + 2, 'length');
     }
-    return final ? fail('truncated', `stream ended inside a frame (${n - i} of ${end - i} bytes)`, n - i, n) : { kind: 'need' };
+    return final ? fail('truncated', `stream ended inside a frame (${n - i} of ${end - i} bytes)`, n - i, i + 2) : { kind: 'need' };
   }
   for (let k = segEnd; k < segEnd + 4; k++) {
     if (!isUpperHex(b[k])) {
-      if (isHex(b[k])) return fail('bad-crc-format', 'CRC must be 4 upper-case hex digits', k - i, end, 'CRC');
+      if (isHex(b[k])) return fail('bad-crc-format', 'CRC must be 4 upper-case hex digits', k - i, i + 2, 'CRC');
       return fail('bad-length', `no CRC at the declared end of the data segment (length ${len}); the length is wrong or bytes were lost`, 2, i + 2, 'length');
     }
   }

@@ -1,49 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256 } from '../cloud/index.js';
-import { encodeFrame, type FactorFields } from '../protocol/index.js';
-import { rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
+import { rawClient, testStations, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
+import { ADMIN, apiCloud, H, hourFrame, READ, T0 } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-const READ = 'read-token-0123456789abcdef';
-const ADMIN = 'admin-token-0123456789abcdef';
-const H = 3_600_000;
-const T0 = Date.parse('2026-11-20T00:00:00+08:00');
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are whatever the API sent; the assertions check them
-type Json = any;
-
-let qn = 0;
-const hourFrame = (hour: number, factors: Record<string, FactorFields>, pw = WATER_PW): string =>
-  encodeFrame({ version: '2017', qn: `20261120000000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors } });
-
-async function api(http: object = {}): Promise<{ c: TestCloud; call: (method: string, path: string, opts?: { token?: string; json?: unknown; text?: string }) => Promise<{ status: number; body: Json }> }> {
-  const c = await startTestCloud({
-    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'viewer', sha256: sha256(READ), role: 'read' }, { name: 'ops', sha256: sha256(ADMIN), role: 'admin' }], ...http },
-    rules: { lookbackHours: 24 },
-  });
-  cleanup.push(() => c.stop());
-  const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
-  const call = async (method: string, path: string, opts: { token?: string; json?: unknown; text?: string } = {}): Promise<{ status: number; body: Json }> => {
-    const headers: Record<string, string> = {};
-    if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
-    let body: string | undefined;
-    if (opts.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(opts.json);
-    }
-    if (opts.text !== undefined) {
-      headers['content-type'] = 'text/plain';
-      body = opts.text;
-    }
-    const res = await fetch(base + path, { method, headers, body });
-    const text = await res.text();
-    return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-  };
-  return { c, call };
+async function api(http: object = {}): ReturnType<typeof apiCloud> {
+  const started = await apiCloud(http);
+  cleanup.push(() => started.c.stop());
+  return started;
 }
 
 describe('HTTP API', () => {
@@ -52,7 +19,7 @@ describe('HTTP API', () => {
     const { status, body } = await call('GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/ingest/frames', '/ingest/records', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns']);
+    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/alarms/{id}/ack', '/enterprises', '/events', '/ingest/frames', '/ingest/records', '/report', '/report.csv', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns', '/whoami']);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');
     expect(body.paths['/stations/{mn}/data'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['mn', 'factor', 'kind', 'from', 'to', 'limit']);
   });

@@ -12,6 +12,13 @@ export const ApiTokenSchema = z.object({
 });
 export type ApiToken = z.output<typeof ApiTokenSchema>;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The token the request was authenticated with (null before or without one). */
+    apiToken: ApiToken | null;
+  }
+}
+
 const RANK: Record<Role, number> = { read: 1, admin: 2 };
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -23,6 +30,7 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
 /** Bearer tokens with roles, and a request rate per token (per address before authentication). */
 export function apiAuth(app: FastifyInstance, opts: { tokens: readonly ApiToken[]; rate: number; burst: number }): void {
   const buckets = new Map<string, TokenBucket>();
+  app.decorateRequest('apiToken', null);
   app.addHook('onRequest', async (req, reply) => {
     const needs = req.routeOptions.config.role;
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -37,6 +45,7 @@ export function apiAuth(app: FastifyInstance, opts: { tokens: readonly ApiToken[
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
       return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ error: 'rate limited', retryAfterMs: wait });
     }
+    req.apiToken = token ?? null;
     if (needs === undefined) return;
     if (!token) {
       req.log.warn({ who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url }, 'request refused');

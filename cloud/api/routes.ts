@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeZodError, PacketSchema, StreamDecoder, encodeFrame, type Packet } from '../../protocol/index.js';
+import { describeZodError, factor, PacketSchema, StreamDecoder, encodeFrame, type Packet } from '../../protocol/index.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';
 import type { Ingest, Verdict } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
@@ -9,6 +9,8 @@ import type { RuleEngine } from '../rules/engine.js';
 import { dailyRates } from '../rules/rates.js';
 import { ShutdownBodySchema, type ShutdownStore } from '../shutdowns.js';
 import { KindSchema, type MeasurementStore, type Point } from '../store/types.js';
+import type { AckStore } from './acks.js';
+import type { LiveHub } from './live.js';
 import { route, type OpenApiDoc } from './route.js';
 
 /** What the API reads and writes. */
@@ -20,13 +22,22 @@ export interface ApiContext {
   ingest: Ingest;
   shutdowns: ShutdownStore;
   codec: Keys;
+  live: LiveHub;
+  acks: AckStore;
+}
+
+/** Heard from within the station's offline threshold. */
+export function isOnline(ctx: Pick<ApiContext, 'rules'>, s: Station): boolean {
+  const seen = ctx.rules.lastSeen(s.mn);
+  // Last-seen times are on the rules' clock, which a demo runs warped: compare on the same clock.
+  return seen !== undefined && ctx.rules.now() - seen.at <= s.offlineMinutes * 60_000;
 }
 
 /** Epoch milliseconds, or an ISO 8601 time with its zone. */
 const Time = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int()]);
 const MnParams = z.object({ mn: z.string().min(1) });
 const DataQuery = z.object({ factor: z.string().optional(), kind: KindSchema.default('hour'), from: Time, to: Time, limit: z.coerce.number().int().min(1).max(100_000).default(10_000) });
-const DayQuery = z.object({ day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)') });
+export const DayQuery = z.object({ day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)') });
 const ManualBody = z.object({
   kind: KindSchema,
   time: z.iso.datetime({ offset: true }),
@@ -59,10 +70,13 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
         outlet: s.outlet,
         type: s.type,
         factors: Object.keys(s.factors),
+        limits: Object.fromEntries(Object.entries(s.factors).map(([code, f]) => [code, { name: factor(code)?.name ?? code, nameEn: factor(code)?.nameEn ?? code, unit: f.unit, upper: f.upper, lower: f.lower }])),
         lastSeen: seen ? new Date(seen.at).toISOString() : null,
         via: seen?.via ?? null,
-        online: seen !== undefined && Date.now() - seen.at <= s.offlineMinutes * 60_000,
+        online: isOnline(ctx, s),
+        offlineMinutes: s.offlineMinutes,
         openAlarms: ctx.alarms.list({ mn: s.mn, state: 'open' }).length,
+        latest: ctx.live.values(s.mn),
       };
     }),
   );
@@ -96,7 +110,11 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
     return reply.code(201).send(body);
   });
 
-  route(app, doc, { method: 'GET', url: '/alarms', role: 'read', summary: 'alarms by station, type, state and opening time', query: AlarmFilterSchema }, async ({ query }) => ctx.alarms.list(query));
+  route(app, doc, { method: 'GET', url: '/alarms', role: 'read', summary: 'alarms by station, type, state and opening time', query: AlarmFilterSchema }, async ({ query }) => {
+    const alarms = ctx.alarms.list(query);
+    const acks = ctx.acks.of(alarms.map((a) => a.id));
+    return alarms.map((a) => ({ ...a, ack: acks.get(a.id) ?? null }));
+  });
 
   route(app, doc, { method: 'POST', url: '/ingest/frames', role: 'admin', summary: 'raw HJ 212 frames (text), each authenticated by its MN and PW', body: z.string().min(1), bodyType: 'text/plain' }, async ({ body }) => {
     const decoder = new StreamDecoder({ ...ctx.codec, mode: 'lenient' });

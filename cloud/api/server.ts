@@ -2,7 +2,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { dashboard } from '../dashboard/plugin.js';
 import { ApiTokenSchema, apiAuth } from './auth.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { newOpenApi } from './route.js';
 import { apiRoutes, type ApiContext } from './routes.js';
 
@@ -18,14 +20,20 @@ export const HttpOptionsSchema = z.object({
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
-/** The HTTP API as a fastify app; `/openapi.json` describes it and needs no token. */
+/** The HTTP API as a fastify app; `/openapi.json` and the dashboard's static shell need no token. */
 async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Per-request logs are at info; at the ingest's rates they would drown the rejections that matter.
   const app = Fastify({ loggerInstance: log.child({ part: 'api' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: opts.bodyLimit });
   const doc = newOpenApi();
+  // Fastify refuses an oversized body before any route runs and logs it at info: say it where operators look.
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode === 413) req.log.warn({ who: `addr:${req.ip}`, url: req.url, reason: 'body-too-large', limit: opts.bodyLimit }, 'request refused');
+  });
   apiAuth(app, opts);
   app.get('/openapi.json', async () => doc);
   apiRoutes(app, doc, ctx);
+  dashboardRoutes(app, doc, ctx);
+  await dashboard(app);
   await app.ready();
   return app;
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -32,6 +33,8 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     /** Several ingest processes in one share group split the uploads between them. */
     group: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
     maxPayload: z.number().int().min(64).default(10_240),
+    /** CA certificate file (PEM) for an mqtts:// broker whose certificate a private CA signed. */
+    ca: z.string().optional(),
   }),
 ]);
 export type MqttOptions = z.output<typeof MqttOptionsSchema>;
@@ -144,7 +147,9 @@ export async function startEmbeddedBroker(
     broker.subscribe(
       'hj212/+/up',
       (packet, done) => {
-        done();
+        // Called synchronously, done() lets mqemitter recurse through its whole queue: 10,000 devices
+        // publishing at once overflowed the stack. The next turn of the event loop unwinds it.
+        setImmediate(done);
         void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish);
       },
       resolve,
@@ -171,6 +176,7 @@ export async function connectExternalBroker(opts: Extract<MqttOptions, { mode: '
   const o: Parameters<typeof connectAsync>[1] = { protocolVersion: 5, reconnectPeriod: 1000, clean: true };
   if (opts.username !== undefined) o.username = opts.username;
   if (opts.password !== undefined) o.password = opts.password;
+  if (opts.ca !== undefined) o.ca = await readFile(opts.ca);
   const client: MqttClient = await connectAsync(opts.url, o);
   const publish = async (topic: string, payload: string): Promise<void> => {
     await client.publishAsync(topic, payload, { qos: 1 });

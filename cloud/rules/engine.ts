@@ -39,6 +39,8 @@ export interface RuleEngineOptions {
   shutdowns: (station: Station) => Shutdown[];
   log: Logger;
   now?: () => number;
+  /** Whether this process keeps the rule state of a station (cloud/cluster.ts); all of them by default. */
+  owns?: (mn: string) => boolean;
 }
 
 /** What the platform knows to address a logger with: its last accepted PW, ST, version and transport. */
@@ -60,6 +62,12 @@ export class RuleEngine {
   private readonly requested = new Map<string, number>();
   /** Per station, the earliest of its first stored hour and its first packet heard by this process. */
   private readonly since = new Map<string, number>();
+  /**
+   * Hour records stored since start-up, per station (factor|time → time). With several ingest
+   * processes another one may have stored an hour that the store cannot show yet (still in that
+   * process's InfluxDB spill); what this process was told is stored is not missing.
+   */
+  private readonly hoursStored = new Map<string, Map<string, number>>();
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -68,7 +76,8 @@ export class RuleEngine {
     this.started = this.now();
   }
 
-  private now(): number {
+  /** The rules' clock: wall time, or the one the service was started with (a demo's warped time). */
+  now(): number {
     return this.o.now?.() ?? Date.now();
   }
 
@@ -94,7 +103,7 @@ export class RuleEngine {
   }
 
   /** Every authenticated packet: the station is alive. */
-  onPacket(station: Station, packet: Packet, via: Via): void {
+  onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void {
     const s: Seen = { at: this.now(), via, version: packet.version };
     if (packet.pw !== undefined) s.pw = packet.pw;
     if (packet.st !== undefined) s.st = packet.st;
@@ -115,7 +124,12 @@ export class RuleEngine {
     };
     for (const c of judge(station, points, runs)) this.apply(c);
     // A missing hour closes when its data arrives, so its close time is the arrival.
-    for (const p of points) if (p.kind === 'hour') this.close(key('missing-hour', p.mn, p.factor, p.time), this.now());
+    for (const p of points) {
+      if (p.kind !== 'hour') continue;
+      this.close(key('missing-hour', p.mn, p.factor, p.time), this.now());
+      const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
+      this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
+    }
   }
 
   private apply(c: Condition): void {
@@ -144,7 +158,7 @@ export class RuleEngine {
 
   /** Stations silent for longer than their offline threshold (counted from start-up if never seen). */
   checkOffline(now: number): void {
-    for (const st of this.o.registry().stations) {
+    for (const st of this.owned()) {
       const last = this.seen.get(st.mn)?.at ?? this.started;
       if (now - last > st.offlineMinutes * 60_000) this.open({ key: key('offline', st.mn), type: 'offline', mn: st.mn, time: last, detail: `no packet since ${new Date(last).toISOString()}` });
     }
@@ -154,7 +168,7 @@ export class RuleEngine {
   async checkMissing(now: number): Promise<void> {
     const { graceMinutes, lookbackHours, requestEveryMinutes } = this.o.options;
     const lookbackMs = lookbackHours * HOUR;
-    for (const st of this.o.registry().stations) {
+    for (const st of this.owned()) {
       const since = await this.monitoredSince(st, now);
       // A station never heard from has no gap to fill: the offline alarm speaks for it.
       if (since === undefined) continue;
@@ -162,7 +176,7 @@ export class RuleEngine {
       const missing = missingHours({
         since,
         factors: Object.keys(st.factors),
-        have: new Set(stored.map((p) => key(p.factor, p.time))),
+        have: new Set([...stored.map((p) => key(p.factor, p.time)), ...this.recentHours(st.mn, now - lookbackMs - HOUR)]),
         shutdowns: this.o.shutdowns(st),
         now,
         graceMs: graceMinutes * 60_000,
@@ -172,6 +186,21 @@ export class RuleEngine {
       for (const m of missing) this.open({ key: key('missing-hour', st.mn, m.factor, m.hour), type: 'missing-hour', mn: st.mn, factor: m.factor, kind: 'hour', time: m.hour });
       this.requestGap(st, Math.min(...missing.map((m) => m.hour)), Math.max(...missing.map((m) => m.hour)), now, requestEveryMinutes * 60_000);
     }
+  }
+
+  /** Hours this process saw stored for a station, from `from` on; older ones are forgotten. */
+  private recentHours(mn: string, from: number): string[] {
+    const hours = this.hoursStored.get(mn);
+    if (!hours) return [];
+    for (const [k, time] of hours) if (time < from) hours.delete(k);
+    return [...hours.keys()];
+  }
+
+  /** The stations whose clock-driven rules run here: the others' owners sweep them. */
+  private owned(): Station[] {
+    const owns = this.o.owns;
+    const all = this.o.registry().stations;
+    return owns ? all.filter((st) => owns(st.mn)) : [...all];
   }
 
   /** When monitoring of a station began: the registry says, or its first data on record does. */

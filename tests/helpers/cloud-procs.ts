@@ -30,9 +30,11 @@ export interface Proc {
   stop(): Promise<void>;
   /** Kills the process but keeps its dir, to start it again on the same port and data. */
   kill(): Promise<void>;
+  /** What it printed so far (stdout and stderr), e.g. a broker's log. */
+  output(): string;
 }
 
-async function launch(dir: string, port: number, cmd: string, args: string[], what: string, deadlineMs = 20_000): Promise<Proc> {
+export async function launch(dir: string, port: number, cmd: string, args: string[], what: string, deadlineMs = 20_000): Promise<Proc> {
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -57,6 +59,7 @@ async function launch(dir: string, port: number, cmd: string, args: string[], wh
     dir,
     child,
     kill,
+    output: () => output,
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });

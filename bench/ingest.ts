@@ -1,0 +1,164 @@
+/**
+ * Ingest at scale into a real InfluxDB 1.x: `hj212 cloud` (its own process) with the InfluxDB store,
+ * N concurrent loggers over TCP, then N devices over MQTT (embedded broker), each one connection
+ * sending its next 2011 upload (10 factors) as soon as the previous one is answered. Per phase:
+ * packets/s, points/s, p50/p99 send → 9014 (9014 goes out once the points are durable and
+ * queryable), the time until InfluxDB itself holds every point, and the ingest's CPU and RSS per
+ * 1,000 packets/s. Linux only (/proc). One JSON line.
+ *   node dist/bench/ingest.js [--connections 1000,10000] [--seconds 20] [--mqtt true]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { hashSecret } from '../cloud/index.js';
+import { startInfluxd } from '../tests/helpers/cloud-procs.js';
+import { median } from './stats.js';
+import { mqttLoggers, tcpLoggers, type Fleet } from './ingest-load.js';
+
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,10000' }, seconds: { type: 'string', default: '20' }, mqtt: { type: 'string', default: 'true' } } });
+const SIZES = values.connections.split(',').map(Number);
+const SECONDS = Number(values.seconds);
+const MAX = Math.max(...SIZES);
+const FACTORS = 10;
+const CLK_TCK = 100;
+const USER = { name: 'bench', password: 'b3nch' };
+const PW = 'b3nch1';
+const MQTT_SECRET = 'mqtt-secret';
+
+const mnOf = (i: number): string => `0100000000A8900000${String(i).padStart(6, '0')}`;
+
+async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return { cpuMs: (Number(stat[11]) + Number(stat[12])) * (1000 / CLK_TCK), rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024 };
+}
+
+const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+
+const influx = await startInfluxd();
+const dir = await mkdtemp(join(tmpdir(), 'hj212-bench-ingest-'));
+let child: ReturnType<typeof spawn> | undefined;
+try {
+  const query = async (q: string, db?: string): Promise<unknown> => {
+    const params = new URLSearchParams({ q, u: USER.name, p: USER.password, ...(db && { db }) });
+    const res = await fetch(`http://127.0.0.1:${influx.port}/query?${params}`, { method: 'POST' });
+    if (!res.ok) throw new Error(await res.text());
+    return res.json();
+  };
+  await query(`CREATE USER ${USER.name} WITH PASSWORD '${USER.password}' WITH ALL PRIVILEGES`);
+  await query('CREATE DATABASE bench');
+  /** Points InfluxDB itself holds (not the ingest's spill queue). */
+  const inInflux = async (): Promise<number> => {
+    const r = (await query('SELECT count(Rtd) FROM rtd', 'bench')) as { results: { series?: { values: [string, number][] }[] }[] };
+    return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+  };
+
+  // A low scrypt cost: the ingest verifies each station's secret once, and 10k default-cost checks would time the KDF, not the ingest.
+  const hash = await hashSecret(PW, 1024);
+  const secretHash = await hashSecret(MQTT_SECRET, 1024);
+  const factors = Object.fromEntries(['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000', 'w00001', 'w00002', 'w00003'].map((f) => [f, { unit: 'mg/L' }]));
+  const stations = Array.from({ length: MAX }, (_, i) => ({ mn: mnOf(i), enterprise: `E${i}`, outlet: `WS-${i}`, type: 'water', passwordHash: hash, mqttSecretHash: secretHash, factors }));
+  await writeFile(join(dir, 'stations.yaml'), stringify({ stations }, { aliasDuplicateObjects: false }));
+  await writeFile(
+    join(dir, 'cloud.yaml'),
+    stringify({
+      registry: 'stations.yaml',
+      state: 'state.db',
+      store: { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: 'bench', username: USER.name, password: USER.password, spillPath: 'spill.db', maxSpill: 10_000_000, batchSize: 5000 },
+      tcp: { host: '127.0.0.1', port: 0, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: MAX + 100 },
+      mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
+      rules: { checkEverySeconds: 3600 },
+      logLevel: 'info',
+    }),
+  );
+  const c = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child = c;
+  // The OS picks the ports; the ingest logs which (at info it logs nothing per packet).
+  const ports = await new Promise<{ tcp: number; mqtt: number }>((resolve, reject) => {
+    let out = '';
+    c.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const tcp = /"port":(\d+)[^\n]*HJ 212 TCP listening/.exec(out)?.[1];
+      const mqtt = /"port":(\d+)[^\n]*embedded MQTT broker listening/.exec(out)?.[1];
+      if (tcp && mqtt) resolve({ tcp: Number(tcp), mqtt: Number(mqtt) });
+    });
+    c.once('exit', () => reject(new Error(`hj212 cloud exited: ${out}`)));
+  });
+
+  // If the ingest dies under load, that is the phase's result: recorded, and the bench stops there.
+  const died = new Promise<never>((_, reject) => c.once('exit', (code, signal) => reject(new Error(`the ingest process exited (${signal ?? code}) under load`))));
+  died.catch(() => undefined);
+  const phases: Record<string, number | string>[] = [];
+  let sent = 0;
+  outer: for (const n of SIZES) {
+    for (const transport of values.mqtt === 'true' ? (['tcp', 'mqtt'] as const) : (['tcp'] as const)) {
+      try {
+        await Promise.race([died, phase(n, transport)]);
+      } catch (e) {
+        phases.push({ transport, connections: n, error: (e as Error).message });
+        break outer;
+      }
+    }
+  }
+  async function phase(n: number, transport: 'tcp' | 'mqtt'): Promise<void> {
+    const fleet: Fleet = transport === 'tcp' ? await tcpLoggers(ports.tcp, n, mnOf, PW) : await mqttLoggers(ports.mqtt, n, mnOf, PW, MQTT_SECRET);
+    process.stderr.write(`${transport} ${n}: connected\n`);
+    // Warm-up: one answered upload per logger (each station's secret is verified once, then remembered).
+    await fleet.round();
+    process.stderr.write(`${transport} ${n}: warmed up\n`);
+    const before = await proc(c.pid!);
+    const t0 = performance.now();
+    const latencies = await fleet.run(SECONDS * 1000);
+    const wall = (performance.now() - t0) / 1000;
+    const after = await proc(c.pid!);
+    sent += latencies.length + n;
+    process.stderr.write(`${transport} ${n}: ran, ${fleet.unanswered()} unanswered\n`);
+    const drained = performance.now();
+    while ((await inInflux()) < sent * FACTORS && performance.now() - drained < 120_000) await new Promise((r) => setTimeout(r, 100));
+    const pps = latencies.length / wall;
+    const cores = (after.cpuMs - before.cpuMs) / 1000 / wall;
+    phases.push({
+      transport,
+      connections: fleet.connected,
+      packets: latencies.length,
+      unanswered: fleet.unanswered(),
+      packetsPerS: Math.round(pps),
+      pointsPerS: Math.round(pps * FACTORS),
+      p50Ms: +percentile(latencies, 50).toFixed(1),
+      p99Ms: +percentile(latencies, 99).toFixed(1),
+      medianMs: +median(latencies).toFixed(1),
+      influxLagMs: Math.round(performance.now() - drained),
+      ingestCores: +cores.toFixed(2),
+      ingestRssMb: Math.round(after.rssMb),
+      cpuCoresPer1000PacketsPerS: +(cores / (pps / 1000)).toFixed(3),
+      rssMbPer1000PacketsPerS: +(after.rssMb / (pps / 1000)).toFixed(1),
+    });
+    await fleet.close();
+  }
+  const ratio = (t: 'tcp' | 'mqtt'): number | undefined => {
+    const [a, b] = [phases.find((p) => p.transport === t && p.connections === SIZES[0]), phases.find((p) => p.transport === t && p.connections === SIZES.at(-1))];
+    return a && b ? +((b.packetsPerS as number) / (a.packetsPerS as number)).toFixed(2) : undefined;
+  };
+  console.log(
+    JSON.stringify({
+      machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
+      store: 'influxdb 1.x (real influxd)',
+      factorsPerPacket: FACTORS,
+      secondsPerPhase: SECONDS,
+      phases,
+      ratios: { tcpThroughputLargestVsSmallest: ratio('tcp'), mqttThroughputLargestVsSmallest: ratio('mqtt') },
+    }),
+  );
+} finally {
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+  }
+  await influx.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+// Connections of a phase cut short by a dead ingest may still be open: do not wait for them.
+process.exit(0);

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { Alarm } from '../alarms/store.js';
+import type { Point } from '../store/types.js';
+import { route, type OpenApiDoc } from './route.js';
+
+/** The newest value of one factor, whatever kind of record brought it. */
+export interface Latest {
+  kind: Point['kind'];
+  time: number;
+  value?: number;
+  flag?: string;
+}
+
+/** What the dashboard is told about as it happens; it re-reads what it shows on each event. */
+export type LiveEvent = { type: 'data'; mn: string; time: number } | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged'; alarm: Alarm };
+
+type Send = (event: LiveEvent) => void;
+
+/** Newest values per station and factor, and the open event streams they are pushed to. */
+export class LiveHub {
+  private readonly latest = new Map<string, Map<string, Latest>>();
+  private readonly streams = new Set<Send>();
+
+  stored(mn: string, points: readonly Point[]): void {
+    const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
+    this.latest.set(mn, byFactor);
+    for (const p of points) {
+      const before = byFactor.get(p.factor);
+      // A 2061 backfill of an old hour must not hide the real-time value that came before it.
+      if (before && before.time > p.time) continue;
+      const l: Latest = { kind: p.kind, time: p.time };
+      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      if (value !== undefined) l.value = value;
+      if (p.flag !== undefined) l.flag = p.flag;
+      byFactor.set(p.factor, l);
+    }
+    if (points.length > 0) this.publish({ type: 'data', mn, time: Math.max(...points.map((p) => p.time)) });
+  }
+
+  values(mn: string): Record<string, Latest> {
+    return Object.fromEntries(this.latest.get(mn) ?? []);
+  }
+
+  publish(event: LiveEvent): void {
+    for (const send of this.streams) send(event);
+  }
+
+  subscribe(send: Send): () => void {
+    this.streams.add(send);
+    return () => this.streams.delete(send);
+  }
+}
+
+/**
+ * `GET /events`: server-sent events over a plain response, so the browser reads it with fetch and
+ * its Authorization header (EventSource cannot send one, and a token in the URL would end up in logs).
+ */
+export function eventsRoute(app: FastifyInstance, doc: OpenApiDoc, hub: LiveHub, keepAliveMs = 15_000): void {
+  const open = new Set<() => void>();
+  // Streams never end on their own; without this, closing the server would wait for every browser.
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
+  route(app, doc, { method: 'GET', url: '/events', role: 'read', summary: 'server-sent events: data stored, alarms opened, closed, acknowledged' }, async (_input, req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    const unsubscribe = hub.subscribe((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+    // Proxies drop connections that stay silent.
+    const timer = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+    const end = (): void => {
+      clearInterval(timer);
+      unsubscribe();
+      open.delete(end);
+      res.end();
+    };
+    open.add(end);
+    req.raw.on('close', end);
+  });
+}

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Packet } from '../protocol/index.js';
+import type { Via } from './ingest/ingest.js';
+import type { MqttOptions } from './ingest/mqtt.js';
+import type { Registry, Station } from './registry.js';
+import type { Point } from './store/types.js';
+
+/**
+ * Several ingest processes behind one broker. Uploads reach whichever process the shared
+ * subscription (or the TCP load balancer) picks, round robin, so storing is split freely (writes are
+ * idempotent). Rule state is not: an alarm episode or a missing-hour sweep needs every packet of its
+ * station in one place. So each station has one owner, by rendezvous hashing of its MN over
+ * `nodeCount`, and whoever stores a packet forwards what the rules need to the owner's channel
+ * `hj212/_cluster/{owner}/{MN}`. All of a station's packets then reach its owner through the broker
+ * in the order they were stored, whichever process stored them.
+ */
+export const ClusterOptionsSchema = z
+  .object({
+    /** This process, 0 to nodeCount - 1; unique in the cluster. */
+    nodeIndex: z.number().int().min(0),
+    /** How many ingest processes share the stations; the same on every one. */
+    nodeCount: z.number().int().min(1).max(1024),
+  })
+  .refine((c) => c.nodeIndex < c.nodeCount, { path: ['nodeIndex'], message: 'nodeIndex is 0 to nodeCount - 1' });
+export type ClusterOptions = z.output<typeof ClusterOptionsSchema>;
+
+const PREFIX = 'hj212/_cluster';
+/** The channel of a node's stations; the broker's ACL gives it to the ingest account only. */
+export const clusterTopic = (node: number, mn: string): string => `${PREFIX}/${node}/${mn}`;
+/** Requests for a logger connected over TCP to some process: every process hears them, the one holding the socket sends. */
+const sendTopic = (mn: string): string => `${PREFIX}/send/${mn}`;
+
+/**
+ * The owner of a station: the node with the highest hash of (node, MN). Adding a node moves only the
+ * stations the new node wins (1/n of them), and every process computes the same answer alone.
+ */
+export function ownerOf(mn: string, nodeCount: number): number {
+  let best = 0;
+  let bestScore = -1n;
+  for (let node = 0; node < nodeCount; node++) {
+    const score = createHash('sha256').update(`${node}:${mn}`).digest().readBigUInt64BE(0);
+    if (score > bestScore) [best, bestScore] = [node, score];
+  }
+  return best;
+}
+
+/** Whether a node owns a station: the rules' filter for clock-driven checks. */
+export const ownedBy =
+  (c: ClusterOptions) =>
+  (mn: string): boolean =>
+    ownerOf(mn, c.nodeCount) === c.nodeIndex;
+
+/** What the rules learn from one packet: it was heard (and how to answer it), and what it stored. */
+type Feed = { t: 'packet'; via: Via; packet: Pick<Packet, 'version' | 'pw' | 'st'> } | { t: 'stored'; points: Point[] };
+
+export interface RuleSink {
+  onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void;
+  onStored(station: Station, points: Point[]): void;
+}
+
+export interface ClusterLink extends RuleSink {
+  owns(mn: string): boolean;
+  /** Sends `packet` to a TCP logger from whichever process it is connected to; false if not even asked. */
+  relay(mn: string, packet: Packet): boolean;
+  close(): Promise<void>;
+}
+
+export interface JoinOptions {
+  cluster: ClusterOptions;
+  mqtt: Extract<MqttOptions, { mode: 'external' }>;
+  registry: () => Registry;
+  /** This process's rules, fed with its own stations' packets. */
+  rules: RuleSink;
+  /** Sends to a logger connected here over TCP; false if it is not. */
+  sendTcp: (mn: string, packet: Packet) => boolean;
+  log: Logger;
+}
+
+export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
+  const { nodeIndex, nodeCount } = o.cluster;
+  const opts: IClientOptions = { protocolVersion: 5, reconnectPeriod: 1000, clean: true, clientId: `hj212-ingest-${nodeIndex}-${process.pid}` };
+  if (o.mqtt.username !== undefined) opts.username = o.mqtt.username;
+  if (o.mqtt.password !== undefined) opts.password = o.mqtt.password;
+  if (o.mqtt.ca !== undefined) opts.ca = await readFile(o.mqtt.ca);
+  const client: MqttClient = await connectAsync(o.mqtt.url, opts);
+  const log = o.log.child({ node: nodeIndex });
+  client.on('error', (e) => log.warn({ reason: e.message }, 'cluster channel error'));
+  client.on('message', (topic, payload) => {
+    const mn = topic.slice(topic.lastIndexOf('/') + 1);
+    try {
+      if (topic.startsWith(`${PREFIX}/send/`)) {
+        o.sendTcp(mn, JSON.parse(payload.toString()) as Packet);
+        return;
+      }
+      const station = o.registry().get(mn);
+      if (!station) return;
+      const feed = JSON.parse(payload.toString()) as Feed;
+      if (feed.t === 'packet') o.rules.onPacket(station, feed.packet, feed.via);
+      else o.rules.onStored(station, feed.points);
+    } catch (e) {
+      log.error({ mn, topic, reason: (e as Error).message }, 'cluster message not applied');
+    }
+  });
+  // QoS 1 both ways and one connection: the owner gets a station's messages in the order stored.
+  await client.subscribeAsync([`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`], { qos: 1 });
+  log.info({ nodeCount, url: o.mqtt.url }, 'joined the ingest cluster');
+  const forward = (mn: string, feed: Feed): void => {
+    client.publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 }).catch((e: Error) => log.error({ mn, reason: e.message }, 'not forwarded to the station owner'));
+  };
+  return {
+    owns: ownedBy(o.cluster),
+    onPacket: (station, packet, via) => forward(station.mn, { t: 'packet', via, packet: { version: packet.version, ...(packet.pw !== undefined && { pw: packet.pw }), ...(packet.st !== undefined && { st: packet.st }) } }),
+    onStored: (station, points) => forward(station.mn, { t: 'stored', points }),
+    relay(mn, packet) {
+      if (o.sendTcp(mn, packet)) return true;
+      if (!client.connected) return false;
+      client.publishAsync(sendTopic(mn), JSON.stringify(packet), { qos: 1 }).catch((e: Error) => log.warn({ mn, reason: e.message }, 'request not relayed'));
+      return true;
+    },
+    async close() {
+      await client.endAsync();
+    },
+  };
+}

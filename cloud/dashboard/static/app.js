@@ -1,0 +1,95 @@
+/* global document, window, location, setTimeout, clearTimeout, URLSearchParams */
+import { api, AuthError, clearToken, setToken, streamEvents, takeTokenFromUrl, token } from './api.js';
+import { applyLabels, t, toggleLang } from './i18n.js';
+import { alarmsView } from './alarms.js';
+import { reportView } from './report.js';
+import { stationView } from './station.js';
+import { stationsView } from './stations.js';
+
+const VIEWS = { stations: stationsView, station: stationView, alarms: alarmsView, report: reportView };
+const $ = (id) => document.getElementById(id);
+const session = { who: undefined, view: undefined, stopEvents: undefined };
+
+/** "#/station/MN?kind=hour" → ['station', ['MN'], URLSearchParams]. */
+function route() {
+  const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, ...args] = path.split('/').map(decodeURIComponent);
+  return { name: VIEWS[name] ? name : 'stations', args, query: new URLSearchParams(query ?? '') };
+}
+
+function showLogin(message = '') {
+  session.stopEvents?.();
+  session.who = undefined;
+  $('login').hidden = false;
+  $('view').replaceChildren();
+  for (const id of ['logout', 'live']) $(id).hidden = true;
+  document.querySelector('nav').hidden = true;
+  $('who').textContent = '';
+  $('login-error').textContent = message;
+}
+
+async function render() {
+  const r = route();
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${r.name === 'station' ? 'stations' : r.name}`);
+  const root = $('view');
+  try {
+    const view = await VIEWS[r.name]({ root, args: r.args, query: r.query, who: session.who });
+    session.view = view;
+    // Which address the page shows is complete: what scripts (and the browser tests) wait for.
+    root.dataset.shown = location.hash;
+  } catch (e) {
+    if (e instanceof AuthError) return showLogin(t('login.bad'));
+    root.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: e.message }));
+  }
+}
+
+/** Live events only say that something changed; the view shown re-reads what it shows (if it concerns it), at most a few times a second. */
+let pending;
+function onEvent(event) {
+  if (session.view?.concerns && !session.view.concerns(event)) return;
+  clearTimeout(pending);
+  pending = setTimeout(() => session.view?.refresh?.().catch((e) => e instanceof AuthError && showLogin(t('login.bad'))), 250);
+}
+
+async function start() {
+  if (!token()) return showLogin();
+  try {
+    session.who = await api('/whoami');
+  } catch (e) {
+    // Only a refused token is forgotten; an unreachable server is no reason to type it again.
+    if (e instanceof AuthError) clearToken();
+    return showLogin(e instanceof AuthError ? t('login.bad') : e.message);
+  }
+  $('login').hidden = true;
+  $('logout').hidden = false;
+  document.querySelector('nav').hidden = false;
+  $('who').textContent = `${session.who.name} (${session.who.role})`;
+  session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
+  await render();
+}
+
+$('login').addEventListener('submit', (e) => {
+  e.preventDefault();
+  setToken($('token').value.trim());
+  $('token').value = '';
+  start();
+});
+$('logout').addEventListener('click', () => {
+  clearToken();
+  showLogin();
+});
+$('lang').addEventListener('click', () => {
+  toggleLang();
+  if (session.who) render();
+});
+window.addEventListener('hashchange', () => {
+  // A link with a token may be opened while the dashboard is already open with another one.
+  if (takeTokenFromUrl()) {
+    session.stopEvents?.();
+    start();
+  } else if (session.who) render();
+});
+
+takeTokenFromUrl();
+applyLabels();
+start();

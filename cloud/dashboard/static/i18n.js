@@ -1,0 +1,99 @@
+/* global document, localStorage */
+// Labels in Chinese (the default: the centre's operators read it) and English.
+// Each label as [Chinese, English]: one line per label, so neither language can miss one.
+const LABELS = {
+  title: ['污染源自动监控', 'Pollution-source online monitoring'],
+  'nav.stations': ['站点', 'Stations'],
+  'nav.alarms': ['报警', 'Alarms'],
+  'nav.report': ['日报', 'Daily report'],
+  live: ['实时', 'live'],
+  logout: ['退出', 'Log out'],
+  'login.title': ['输入访问令牌', 'Enter your API token'],
+  'login.help': ['令牌由管理员用 hj212 cloud token 生成，保存在本浏览器中。', 'An administrator makes tokens with hj212 cloud token; it is kept in this browser.'],
+  'login.submit': ['登录', 'Log in'],
+  'login.bad': ['令牌无效', 'Token refused'],
+  enterprise: ['企业', 'Enterprise'],
+  outlet: ['排口', 'Outlet'],
+  mn: ['MN', 'MN'],
+  type: ['类型', 'Type'],
+  water: ['废水', 'water'],
+  gas: ['废气', 'gas'],
+  state: ['状态', 'State'],
+  online: ['在线', 'online'],
+  offline: ['离线', 'offline'],
+  lastSeen: ['最后数据时间', 'Last packet'],
+  current: ['当前值', 'Current values'],
+  openAlarms: ['未关闭报警', 'Open alarms'],
+  full: ['全部联网', 'fully connected'],
+  partial: ['部分联网', 'partly connected'],
+  none: ['未联网', 'not connected'],
+  outletsOnline: ['在线排口', 'outlets online'],
+  never: ['从未上线', 'never seen'],
+  time: ['时间', 'Time'],
+  rtd: ['实时', 'real-time'],
+  minute: ['分钟', 'minute'],
+  hour: ['小时', 'hour'],
+  day: ['日', 'day'],
+  from: ['开始', 'From'],
+  to: ['结束', 'To'],
+  apply: ['查询', 'Show'],
+  kind: ['数据类型', 'Data'],
+  limit: ['限值', 'limit'],
+  upper: ['上限', 'upper limit'],
+  lower: ['下限', 'lower limit'],
+  flaggedPts: ['标记点', 'flagged points'],
+  exceedPts: ['超标点', 'exceeding points'],
+  missingHours: ['缺失小时', 'missing hours'],
+  shutdownWindows: ['停产时段', 'shutdown windows'],
+  points: ['数据点', 'points'],
+  alarms: ['报警', 'Alarms'],
+  all: ['全部', 'all'],
+  open: ['未关闭', 'open'],
+  closed: ['已关闭', 'closed'],
+  id: ['编号', 'ID'],
+  factor: ['因子', 'Factor'],
+  opened: ['开始时间', 'Opened'],
+  closedAt: ['结束时间', 'Closed'],
+  value: ['数值', 'Value'],
+  multiple: ['超标倍数', 'Multiple'],
+  ack: ['确认', 'Acknowledged'],
+  comment: ['备注', 'comment'],
+  acknowledge: ['确认', 'Acknowledge'],
+  station: ['站点', 'Station'],
+  'alarm.exceedance': ['超标', 'exceedance'],
+  'alarm.negative': ['负值', 'negative value'],
+  'alarm.zero': ['零值', 'zero value'],
+  'alarm.constant': ['恒值', 'constant value'],
+  'alarm.offline': ['离线', 'offline'],
+  'alarm.missing-hour': ['小时数据缺失', 'missing hour'],
+  report: ['日报', 'Daily report'],
+  dayLabel: ['日期', 'Day'],
+  transmissionRate: ['传输率', 'Transmission rate'],
+  validityRate: ['有效率', 'Validity rate'],
+  effectivenessRate: ['传输有效率', 'Effectiveness rate'],
+  hoursMissing: ['缺失小时数', 'Hours missing'],
+  hoursExceeding: ['超标小时数', 'Hours exceeding'],
+  csv: ['导出 CSV', 'Export CSV'],
+};
+
+const KEY = 'hj212.lang';
+
+export const lang = () => (localStorage.getItem(KEY) === 'en' ? 'en' : 'zh');
+
+export const t = (key) => LABELS[key]?.[lang() === 'en' ? 1 : 0] ?? key;
+
+/** Factor names come from the standard's appendix B through the API, in both languages. */
+export const factorName = (info, code) => (info ? (lang() === 'en' ? info.nameEn : info.name) : code);
+
+/** Relabels the static shell; views re-render themselves. */
+export function applyLabels() {
+  document.documentElement.lang = lang() === 'en' ? 'en' : 'zh-CN';
+  document.title = t('title');
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  document.getElementById('lang').textContent = lang() === 'en' ? '中文' : 'English';
+}
+
+export function toggleLang() {
+  localStorage.setItem(KEY, lang() === 'en' ? 'zh' : 'en');
+  applyLabels();
+}

@@ -1,0 +1,125 @@
+/** The one-command demo (`hj212 demo`): simulators → edge agents → cloud, on loopback, in one process. */
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { stringify } from 'yaml';
+import { CloudConfigSchema, sha256, startCloud, type Cloud } from '../cloud/index.js';
+import { parseEdgeConfig, startAgent, type RunningAgent } from '../edge/index.js';
+import { parseAnalyzerConfig, startAnalyzerSimulator, warpedClock, type AnalyzerConfigInput, type RunningAnalyzerSimulator, type SimClock } from '../simulators/analyzer/index.js';
+import { generateCredentials } from './credentials.js';
+import { keepLoggerAway } from './outage.js';
+import { CEMS_MN, cemsAnalyzers, cemsEdge, COD_LIMIT, HOUR, LOGGER_AWAY, LOGGER_MN, WATER_MN, waterAnalyzers, waterEdge, demoStations } from './scene.js';
+
+export { CEMS_MN, COD_LIMIT, LOGGER_AWAY, LOGGER_MN, WATER_MN } from './scene.js';
+
+export interface DemoOptions {
+  /** Where databases and the log go; an empty or new folder, kept afterwards. A temp dir (removed at stop) by default. */
+  dir?: string;
+  /** Simulated seconds per real second: 60 makes an hour a minute. */
+  warp?: number;
+  /** The API's port (0: any free one). */
+  httpPort?: number;
+  /** Where the components' JSON logs go; `dir/demo.log` by default. */
+  log?: Logger;
+}
+
+export interface Demo {
+  dir: string;
+  logFile?: string;
+  api: string;
+  mqtt: string;
+  tcp: string;
+  readToken: string;
+  adminToken: string;
+  /** The simulated clock every component runs on. */
+  clock: SimClock;
+  start: number;
+  warp: number;
+  stop(): Promise<void>;
+}
+
+async function prepareDir(dir: string | undefined): Promise<{ dir: string; owned: boolean }> {
+  if (dir === undefined) return { dir: await mkdtemp(join(tmpdir(), 'hj212-demo-')), owned: true };
+  const abs = resolve(dir);
+  await mkdir(abs, { recursive: true });
+  // The edge boxes resume from what their databases hold; a previous run's would be on another clock.
+  if ((await readdir(abs)).length > 0) throw new Error(`--dir ${abs}: not empty; give a new or empty folder`);
+  return { dir: abs, owned: false };
+}
+
+/** Starts every part on one warped clock; `stop` ends them in order, from the sources to the cloud. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const warp = options.warp ?? 60;
+  const { dir, owned } = await prepareDir(options.dir);
+  const logFile = options.log ? undefined : join(dir, 'demo.log');
+  const log = options.log ?? pino({ level: 'info' }, pino.destination({ dest: logFile!, sync: true }));
+  // A whole hour a day ago: every source's first hour is complete, and simulated time stays in the
+  // past for a while (24 real minutes at 60x), where the dashboard's "up to now" views look.
+  const start = Math.floor(Date.now() / HOUR) * HOUR - 24 * HOUR;
+  // Whole milliseconds: stores and API schemas take integer times, and a warped clock is fractional.
+  const warped = warpedClock(start, warp);
+  const clock: SimClock = { now: () => Math.floor(warped.now()) };
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch((e: Error) => log.error({ reason: e.message }, 'demo: stopping a part failed'));
+    log.flush();
+    if (owned) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const creds = await generateCredentials([WATER_MN, CEMS_MN, LOGGER_MN], [WATER_MN, CEMS_MN]);
+    const registry = join(dir, 'stations.yaml');
+    await writeFile(registry, stringify({ stations: demoStations(creds, start) }));
+    const config = CloudConfigSchema.parse({
+      registry,
+      store: { type: 'sqlite', path: join(dir, 'measurements.db') },
+      state: join(dir, 'state.db'),
+      tcp: { host: '127.0.0.1', port: 0 },
+      mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: options.httpPort ?? 0, tokens: [{ name: 'demo-viewer', role: 'read', sha256: sha256(creds.readToken) }, { name: 'demo-operator', role: 'admin', sha256: sha256(creds.adminToken) }] },
+      // Grace in simulated minutes; the check itself every 2 real seconds, a simulated minute or two.
+      rules: { graceMinutes: 20, lookbackHours: 24, checkEverySeconds: 2, requestEveryMinutes: 10 },
+    });
+    const cloud: Cloud = await startCloud(config, log.child({ part: 'cloud' }), { now: clock.now });
+    stops.push(() => cloud.stop());
+    const mqtt = `mqtt://127.0.0.1:${cloud.mqtt!.address!.port}`;
+    const tcpPort = cloud.tcp!.address.port;
+
+    const analyzers = async (input: AnalyzerConfigInput): Promise<RunningAnalyzerSimulator> => {
+      const sim = await startAnalyzerSimulator(parseAnalyzerConfig(input), { clock, logger: log.child({ part: 'analyzers' }) });
+      stops.push(() => sim.close());
+      return sim;
+    };
+    const water = await analyzers(waterAnalyzers(0));
+    const cems = await analyzers(cemsAnalyzers(0));
+    const pollSeconds = Math.max(0.05, 60 / warp);
+    const agent = async (mn: string, input: ReturnType<typeof waterEdge>): Promise<RunningAgent> => {
+      const a = await startAgent(parseEdgeConfig(input, `demo edge ${mn}`), { logger: log.child({ part: 'edge' }), clock: clock.now, tickMs: 250 });
+      stops.push(() => a.close());
+      return a;
+    };
+    await agent(WATER_MN, waterEdge({ dataDir: join(dir, 'edge-water'), analyzerPort: water.tcp!.port, mqttUrl: mqtt, credentials: creds, pollSeconds }));
+    await agent(CEMS_MN, cemsEdge({ dataDir: join(dir, 'edge-cems'), analyzerPort: cems.tcp!.port, mqttUrl: mqtt, credentials: creds, pollSeconds }));
+
+    stops.push(await keepLoggerAway({ port: tcpPort, mn: LOGGER_MN, pw: creds.pw[LOGGER_MN]!, clock, start, away: LOGGER_AWAY, log: log.child({ part: 'logger' }) }));
+
+    const demo: Demo = {
+      dir,
+      api: `http://127.0.0.1:${cloud.http!.address.port}`,
+      mqtt,
+      tcp: `127.0.0.1:${tcpPort}`,
+      readToken: creds.readToken,
+      adminToken: creds.adminToken,
+      clock,
+      start,
+      warp,
+      stop,
+    };
+    if (logFile !== undefined) demo.logFile = logFile;
+    log.info({ api: demo.api, mqtt, tcp: demo.tcp, warp, codLimit: COD_LIMIT }, 'demo started');
+    return demo;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

@@ -1,0 +1,166 @@
+/// <reference lib="dom" />
+// The callbacks given to page.evaluate and waitForFunction run in the browser.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
+import { ADMIN, CLEAN_MN, FED_MN, GAS_MN, H, READ, SILENT_MN, startScene, type Scene } from './helpers/dashboard-scene.js';
+
+if (!haveChromium) console.warn('dashboard browser tests skipped: /usr/bin/chromium is missing (apt install chromium)');
+
+/** YYYY-MM-DD and YYYY-MM-DDTHH:MM of an instant in China time, as the dashboard's inputs take them. */
+const china = (ms: number): string => new Date(ms + 8 * H).toISOString().slice(0, 16);
+
+describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
+  let scene: Scene;
+  let b: TestBrowser;
+  const text = (selector: string) => b.page.locator(selector).first().innerText();
+  /** Waits until the dashboard has rendered an address containing `part` (it renders a page whole, once its data is in). */
+  const shown = (part: string) => b.page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
+
+  /** Uncaught script errors and content-security-policy refusals in the page. */
+  const faults: string[] = [];
+
+  beforeAll(async () => {
+    [scene, b] = await Promise.all([startScene(), launchBrowser()]);
+    b.page.on('pageerror', (e) => faults.push(e.message));
+    b.page.on('console', (m) => /Content Security Policy/.test(m.text()) && faults.push(m.text()));
+  });
+  afterAll(async () => {
+    await b?.close();
+    await scene?.stop();
+  });
+
+  it('serves only the shell and the login form without a token, then lists stations with their live state', async () => {
+    const { page } = b;
+    await page.goto(scene.base + '/');
+    await page.locator('#login').waitFor();
+    expect(await page.locator('#view').innerText()).toBe('');
+    expect(await page.evaluate(async () => (await fetch('/stations')).status)).toBe(401);
+    await b.shot('login');
+
+    await page.fill('#token', READ);
+    await page.click('#login button[type=submit]');
+    await page.locator('table.stations').first().waitFor();
+    expect(await text('#who')).toBe('viewer (read)');
+    const row = (mn: string) => `tr[data-mn="${mn}"]`;
+    expect(await text(`${row(FED_MN)} .state`)).toBe('在线');
+    expect(await text(`${row(SILENT_MN)} .state`)).toBe('离线');
+    expect(await text(`${row(SILENT_MN)} .last-seen`)).toBe('从未上线');
+    // Every COD value the simulator sends is over WS-01's 30 mg/L: shown red, with its flag.
+    expect(await page.locator(`${row(FED_MN)} .current [data-factor="w01018"]`).getAttribute('class')).toBe('exceed');
+    expect(await text(`${row(FED_MN)} .current [data-factor="w01018"]`)).toMatch(/^化学需氧量 \d+(\.\d+)? mg\/L N$/);
+    expect(Number(await text(`${row(FED_MN)} .open-alarms`))).toBeGreaterThan(0);
+    expect(await text(`${row(CLEAN_MN)} .open-alarms`)).toBe('4');
+    // Networking as regulators count it: one of two outlets online, none, all.
+    expect(await text('[data-enterprise="示例化工有限公司"] .networking')).toBe('部分联网');
+    expect(await text('[data-enterprise="示例电厂"] .networking')).toBe('未联网');
+    expect(await text('[data-enterprise="示例水务有限公司"] .networking')).toBe('全部联网');
+    expect(await page.locator(row(GAS_MN)).count()).toBe(1);
+    await b.shot('stations');
+  });
+
+  it('updates the station list live when a logger uploads, without reloading the page', async () => {
+    const { page } = b;
+    await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+    const cell = `tr[data-mn="${FED_MN}"] .last-seen`;
+    const before = await text(cell);
+    // Wall-clock seconds in the last-packet column: make sure the next packet arrives in a later one.
+    await new Promise((r) => setTimeout(r, 1100));
+    scene.clock.now += 30_000;
+    await page.waitForFunction(([sel, was]) => document.querySelector(sel!)?.textContent !== was, [cell, before]);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.locator('#live').isVisible()).toBe(true);
+  });
+
+  it('charts hour data per factor over a chosen time range, with the limit, exceeding points, the missing hour and the shutdown', async () => {
+    const { page } = b;
+    await page.click(`tr[data-mn="${FED_MN}"] a`);
+    await page.locator('form.filters').waitFor();
+    await page.selectOption('select[name=kind]', 'hour');
+    await page.fill('input[name=from]', china(scene.day0));
+    await page.fill('input[name=to]', china(scene.day0 + 12 * H));
+    await page.click('form.filters button[type=submit]');
+    await shown('kind=hour');
+    expect(await page.locator('.chart[data-factor="w01018"] canvas').count()).toBe(1);
+    const cod = '.chart[data-factor="w01018"]';
+    expect(await text(`${cod} .u-legend`)).toMatch(/上限 30/);
+    // Hours 00-02 and 04-07 came, all over 30; hour 03 did not; 08:00 onwards is the shutdown.
+    expect(await text(`${cod} .summary`)).toMatch(/^数据点 7 · 超标点 7 · 标记点 0 · 缺失小时 1停产时段 1$/);
+    expect(await text('.chart[data-factor="w01001"] .u-legend')).toMatch(/上限 9.*下限 6/s);
+    expect(await text('.chart[data-factor="w01001"] .exceed-count')).toBe('超标点 0');
+    await b.shot('station-hour');
+  });
+
+  it('lists alarms by kind, and lets an admin acknowledge one with a comment', async () => {
+    const { page } = b;
+    await page.click('nav a[href="#/alarms"]');
+    await page.locator('table.alarms').waitFor();
+    await page.selectOption('select[name=type]', 'exceedance');
+    await page.click('form.filters button[type=submit]');
+    await shown('type=exceedance');
+    const types = await page.locator('table.alarms tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
+    expect(types.length).toBeGreaterThan(0);
+    expect(new Set(types)).toEqual(new Set(['exceedance']));
+    // A read token sees no acknowledge button.
+    expect(await page.locator('.ack-form').count()).toBe(0);
+
+    await page.goto(`${scene.base}/#token=${ADMIN}`);
+    await page.waitForFunction(() => document.getElementById('who')?.textContent === 'ops (admin)');
+    expect(await page.evaluate(() => location.hash)).toBe('#/stations');
+    await page.goto(`${scene.base}/#/alarms?type=missing-hour&mn=${FED_MN}`);
+    const first = page.locator('table.alarms tbody tr').first();
+    await first.locator('.ack-form').waitFor();
+    expect(await first.locator('td').nth(2).innerText()).toBe('小时数据缺失');
+    const id = await first.getAttribute('data-alarm');
+    await first.locator('input[name=comment]').fill('已通知企业补传');
+    await first.locator('.ack-form button').click();
+    const acked = page.locator(`tr[data-alarm="${id}"] .ack`);
+    await acked.waitFor();
+    expect(await acked.innerText()).toMatch(/^ops · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\n已通知企业补传$/);
+    await b.shot('alarms');
+    await page.reload();
+    expect(await page.locator(`tr[data-alarm="${id}"] .ack`).innerText()).toMatch(/已通知企业补传/);
+  });
+
+  it('reports the day per outlet and exports it as CSV', async () => {
+    const { page } = b;
+    const day = china(scene.day0).slice(0, 10);
+    await page.click('nav a[href="#/report"]');
+    await page.fill('input[name=day]', day);
+    await page.click('form.filters button[type=submit]');
+    await shown(`#/report?day=${day}`);
+    const row = (mn: string, col: string) => text(`table.report tr[data-mn="${mn}"] .${col}`);
+    // 8 hours expected (the rest of the day was a shutdown), 7 received, all valid; hour 03 missing.
+    expect([await row(FED_MN, 'transmission'), await row(FED_MN, 'validity'), await row(FED_MN, 'effectiveness'), await row(FED_MN, 'missing'), await row(FED_MN, 'exceeding')]).toEqual(['87.5%', '100.0%', '87.5%', '1', '7']);
+    expect(await row(CLEAN_MN, 'exceeding')).toBe('0');
+    expect(await row(SILENT_MN, 'transmission')).toBe('0.0%');
+    await b.shot('report');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.csv')]);
+    expect(download.suggestedFilename()).toBe(`hj212-report-${day}.csv`);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数');
+    expect(csv).toContain(`${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7\r\n`);
+  });
+
+  it('switches the labels to English and back', async () => {
+    const { page } = b;
+    await page.click('nav a[href="#/stations"]');
+    await page.locator('table.stations').first().waitFor();
+    await page.click('#lang');
+    // The shell is relabelled at once, the page when it has been rendered again.
+    await page.waitForFunction(() => document.querySelector('nav a')?.textContent === 'Stations' && document.querySelector('table.stations th')?.textContent === 'Outlet');
+    expect(await text('[data-enterprise="示例化工有限公司"] .networking')).toBe('partly connected');
+    expect(await text(`tr[data-mn="${SILENT_MN}"] .state`)).toBe('offline');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
+    await b.shot('stations-en');
+    await page.reload();
+    await page.locator('table.stations').first().waitFor();
+    expect(await text('table.stations th')).toBe('Outlet');
+    await page.click('#lang');
+    await page.waitForFunction(() => document.querySelector('table.stations th')?.textContent === '排口');
+  });
+
+  it('ran every page without a script error or a refused resource', () => {
+    expect(faults).toEqual([]);
+  });
+});

@@ -1,0 +1,46 @@
+import { sha256 } from '../../cloud/index.js';
+import { encodeFrame, type FactorFields } from '../../protocol/index.js';
+import { startTestCloud, WATER_MN, WATER_PW, type TestCloud } from './cloud-fixtures.js';
+
+export const READ = 'read-token-0123456789abcdef';
+export const ADMIN = 'admin-token-0123456789abcdef';
+export const H = 3_600_000;
+export const T0 = Date.parse('2026-11-20T00:00:00+08:00');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are whatever the API sent; the assertions check them
+export type Json = any;
+
+let qn = 0;
+/** A 2061 hour record of the water station for an hour of 2026-11-20, as its logger frames it. */
+export const hourFrame = (hour: number, factors: Record<string, FactorFields>, pw = WATER_PW): string =>
+  encodeFrame({ version: '2017', qn: `20261120000000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors } });
+
+export type Call = (method: string, path: string, opts?: { token?: string; json?: unknown; text?: string }) => Promise<{ status: number; body: Json; type: string | null }>;
+
+/** A test cloud with a read and an admin token, and a client for its HTTP API (JSON bodies parsed, others as text). */
+export async function apiCloud(http: object = {}): Promise<{ c: TestCloud; base: string; call: Call }> {
+  const c = await startTestCloud({
+    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'viewer', sha256: sha256(READ), role: 'read' }, { name: 'ops', sha256: sha256(ADMIN), role: 'admin' }], ...http },
+    rules: { lookbackHours: 24 },
+  });
+  const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
+  const call: Call = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = {};
+    if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    if (opts.text !== undefined) {
+      headers['content-type'] = 'text/plain';
+      body = opts.text;
+    }
+    const res = await fetch(base + path, { method, headers, body });
+    // Decoded by hand: res.text() would drop a CSV's byte-order mark.
+    const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
+    const type = res.headers.get('content-type');
+    return { status: res.status, type, body: type?.startsWith('application/json') ? JSON.parse(text) : text === '' ? undefined : text };
+  };
+  return { c, base, call };
+}

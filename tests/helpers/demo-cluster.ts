@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { stringify } from 'yaml';
+import { decodeFrame, encodeFrame, formatHjTime, type Packet } from '../../protocol/index.js';
+
+const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
+
+/** One `hj212 cloud` process of a cluster; `stop` sends SIGTERM and returns the ingest counters it prints. */
+export interface IngestNode {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<{ stored: number; packets: number }>;
+}
+
+export interface NodeSetup {
+  dir: string;
+  index: number;
+  count: number;
+  brokerUrl: string;
+  caFile: string;
+  password: string;
+}
+
+/** Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the cluster. */
+export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
+  const config = join(s.dir, `cloud-${s.index}.yaml`);
+  await writeFile(
+    config,
+    stringify({
+      registry: 'stations.yaml',
+      store: { type: 'sqlite', path: 'store.db' },
+      state: `state-${s.index}.db`,
+      mqtt: { mode: 'external', url: s.brokerUrl, username: 'ingest', password: s.password, group: 'ingest', ca: s.caFile },
+      cluster: { nodeIndex: s.index, nodeCount: s.count },
+      // The first missing-hour sweep runs 20 s after the start, once the devices have sent everything.
+      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 20 },
+    }),
+  );
+  const child = spawn(process.execPath, [MAIN, 'cloud', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes('subscribed to the external MQTT broker')) {
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`ingest node ${s.index} did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      const line = out.split('\n').find((l) => l.startsWith('{"packets"'));
+      if (!line) throw new Error(`ingest node ${s.index} printed no counters:\n${out}`);
+      return JSON.parse(line) as { stored: number; packets: number };
+    },
+  };
+}
+
+/** A device uploading COD data over MQTT, one upload at a time: each waits for its 9014. */
+export async function uploader(client: MqttClient, mn: string, pw: string) {
+  const down = `hj212/${mn}/down`;
+  await client.subscribeAsync(down, { qos: 1 });
+  let qn = Date.now();
+  return async (cn: '2011' | '2061', time: number, cod: number): Promise<void> => {
+    const field = cn === '2011' ? 'Rtd' : 'Avg';
+    const packet: Packet = { version: '2017', qn: String(qn++), st: '32', cn, pw, mn, flag: 5, cp: { params: { DataTime: formatHjTime(new Date(time)) }, factors: { w01018: { [field]: String(cod), Flag: 'N' } } } };
+    const answered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${mn}: no 9014 for ${packet.qn}`)), 10_000);
+      const on = (topic: string, payload: Buffer) => {
+        const r = decodeFrame(payload);
+        if (topic !== down || !r.ok || r.frame.packet.cn !== '9014' || r.frame.packet.qn !== packet.qn) return;
+        clearTimeout(timer);
+        client.off('message', on);
+        resolve();
+      };
+      client.on('message', on);
+    });
+    await client.publishAsync(`hj212/${mn}/up`, encodeFrame(packet), { qos: 1 });
+    await answered;
+  };
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { DATA_CN, SqliteStore, type MeasurementStore, type StationInput } from '../../cloud/index.js';
+import { EdgeStore, type DataCn } from '../../edge/index.js';
+import { MN, PW } from './edge-agent.js';
+import { memoryLogger } from './edge-sim.js';
+import { testHash } from './cloud-fixtures.js';
+
+const CNS: DataCn[] = ['2011', '2051', '2061', '2031'];
+
+/** The registry entry for the edge test outlet (tests/helpers/edge-agent.ts), so the cloud accepts it. */
+export async function edgeStation(): Promise<StationInput> {
+  return { mn: MN, enterprise: '故障测试', outlet: 'WS-F', type: 'water', passwordHash: await testHash(PW), factors: { w01018: {}, w21003: {}, w00000: {} } };
+}
+
+/** A record's identity in the cloud store: MN, factor, kind, time (to the second, as DataTime carries it). */
+const key = (kind: string, factor: string, time: number): string => `${MN}|${kind}|${factor}|${Math.floor(time / 1000) * 1000}`;
+
+/** What the edge produced (its local history) and what its outbox still held, as store keys. Agent must be stopped. */
+export function edgeLedger(dataDir: string): { produced: Set<string>; pending: Set<string> } {
+  const store = new EdgeStore(dataDir, { logger: memoryLogger().logger, utcOffsetMinutes: 480, outboxBytes: new Map() });
+  const keysOf = (cn: string, at: number, factors: string[]): string[] => factors.map((f) => key(DATA_CN[cn]!, f, at));
+  try {
+    const produced = new Set(CNS.flatMap((cn) => store.history(cn, 0, Number.MAX_SAFE_INTEGER).flatMap((r) => keysOf(cn, r.at, Object.keys(r.stats)))));
+    const pending = new Set(store.nextBatch('province', 1_000_000, new Set()).flatMap((row) => keysOf(row.record.cn, row.record.at, Object.keys(row.record.stats))));
+    return { produced, pending };
+  } finally {
+    store.close();
+  }
+}
+
+/** Every key the cloud store holds for the edge outlet, with how many rows each has. */
+export async function cloudKeys(store: MeasurementStore): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const kind of ['rtd', 'minute', 'hour', 'day'] as const) {
+    for (const p of await store.query({ mn: MN, kind, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100_000 })) {
+      const k = key(kind, p.factor, p.time);
+      out.set(k, (out.get(k) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+/** Compares the edge's ledger with the cloud: what is missing (not even pending) and what the cloud has that the edge never made. */
+export function reconcile(edge: { produced: Set<string>; pending: Set<string> }, cloud: Map<string, number>): { missing: string[]; unknown: string[]; duplicated: string[]; delivered: number } {
+  const missing = [...edge.produced].filter((k) => !cloud.has(k) && !edge.pending.has(k));
+  const unknown = [...cloud.keys()].filter((k) => !edge.produced.has(k));
+  const duplicated = [...cloud].filter(([, n]) => n > 1).map(([k]) => k);
+  return { missing, unknown, duplicated, delivered: [...edge.produced].filter((k) => cloud.has(k)).length };
+}
+
+/** `hj212 cloud` as its own process (SQLite store) on a fixed port, so a test can kill -9 it and start it again on the same files. */
+export interface CloudProcess {
+  port: number;
+  dir: string;
+  start(): Promise<void>;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+  /** The store, opened once the process is stopped. */
+  openStore(): SqliteStore;
+  remove(): Promise<void>;
+}
+
+export async function cloudProcess(port: number, stations: StationInput[]): Promise<CloudProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'hj212-fault-cloud-'));
+  await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
+  await writeFile(join(dir, 'cloud.yaml'), stringify({ registry: 'stations.yaml', store: { type: 'sqlite', path: 'store.db' }, state: 'state.db', tcp: { host: '127.0.0.1', port }, rules: { checkEverySeconds: 3600 } }));
+  const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+  let child: ChildProcess | undefined;
+  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = once(c, 'exit');
+    c.kill(signal);
+    await exited;
+  };
+  return {
+    port,
+    dir,
+    async start() {
+      const c = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = c;
+      let out = '';
+      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const until = Date.now() + 15_000;
+      while (!out.includes('HJ 212 TCP listening')) {
+        if (c.exitCode !== null || Date.now() > until) throw new Error(`hj212 cloud did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    kill9: () => stopWith('SIGKILL'),
+    stop: () => stopWith('SIGTERM'),
+    openStore: () => SqliteStore.open(join(dir, 'store.db')),
+    async remove() {
+      await stopWith('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ownerOf } from '../cloud/cluster.js';
+import { pino } from 'pino';
+import { AlarmStore, CloudConfigSchema, hashSecret, openSqlite, Registry, RulesOptionsSchema, RuleEngine, SqliteStore, type AlarmEvent as Event, type Alarm } from '../cloud/index.js';
+import { startIngestNode, uploader, type IngestNode } from './helpers/demo-cluster.js';
+import { startCentreMosquitto, type CentreBroker } from './helpers/demo-centre.js';
+
+const H = 3_600_000;
+const MNS = Array.from({ length: 6 }, (_, i) => `0100000000A8900000000${(0xa0 + i).toString(16).toUpperCase()}0`);
+const pw = (mn: string) => `p${mn.slice(-5)}`;
+const LIMIT = 100;
+const HOURS = 6;
+/** Real-time COD of the station with the scripted episode: one run above the limit, then back under. */
+const EPISODE = [40, 45, 150, 160, 170, 45, 40];
+const NORMAL = [40, 42, 41, 43, 40, 44, 42];
+
+interface AlarmEvent {
+  event: 'opened' | 'closed';
+  alarm: { type: string; mn: string; factor?: string; openedAt: number };
+}
+
+describe('scale-out: two ingest processes on one mosquitto (shared subscription) and one store', () => {
+  let broker: CentreBroker;
+  let dir: string;
+  const nodes: IngestNode[] = [];
+  const clients: MqttClient[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hj212-scale-'));
+    broker = await startCentreMosquitto({ ingest: 'ingest-secret', alarms: 'alarms-secret', ...Object.fromEntries(MNS.map((mn) => [mn, `mqtt-${mn}`])) });
+  }, 30_000);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    for (const n of nodes) if (n.child.exitCode === null) n.child.kill('SIGKILL');
+    await broker?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('splits the uploads, stores each once, and raises every alarm exactly once', { timeout: 90_000 }, async () => {
+    // One station of each owner carries the scripted episode or the gap, so both hand-offs are exercised.
+    const exceeding = MNS.find((mn) => ownerOf(mn, 2) === 0)!;
+    const gappy = MNS.find((mn) => ownerOf(mn, 2) === 1)!;
+    expect(exceeding && gappy).toBeTruthy();
+    const stations = await Promise.all(
+      MNS.map(async (mn, i) => ({ mn, enterprise: `E${i}`, outlet: `WS-${i}`, type: 'water', passwordHash: await hashSecret(pw(mn), 1024), factors: { w01018: { upper: LIMIT } } })),
+    );
+    await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
+    const started = Date.now();
+    for (const index of [0, 1]) nodes.push(await startIngestNode({ dir, index, count: 2, brokerUrl: broker.url, caFile: broker.caFile, password: 'ingest-secret' }));
+
+    const observer = await broker.client('alarms', 'alarms-secret');
+    clients.push(observer);
+    const events: AlarmEvent[] = [];
+    observer.on('message', (_t, payload) => events.push(JSON.parse(payload.toString()) as AlarmEvent));
+    await observer.subscribeAsync('hj212/alarms/#', { qos: 1 });
+
+    // Every station: HOURS finished hours of data (the gappy one skips the third) and a run of real-time data.
+    const h0 = Math.floor(Date.now() / H) * H - HOURS * H;
+    let sent = 0;
+    await Promise.all(
+      MNS.map(async (mn) => {
+        const client = await broker.client(mn, `mqtt-${mn}`, { clientId: `dev-${mn}` });
+        clients.push(client);
+        const upload = await uploader(client, mn, pw(mn));
+        for (let h = 0; h < HOURS; h++) {
+          if (mn === gappy && h === 2) continue;
+          await upload('2061', h0 + h * H, 40);
+          sent++;
+        }
+        const values = mn === exceeding ? EPISODE : NORMAL;
+        for (const [i, v] of values.entries()) {
+          await upload('2011', h0 + HOURS * H + i * 30_000, v);
+          sent++;
+        }
+      }),
+    );
+    // Everything was answered (so stored) before the nodes' first sweep, 20 s after they started.
+    expect(Date.now() - started).toBeLessThan(18_000);
+
+    const deadline = Date.now() + 40_000;
+    const of = (type: string, event: string) => events.filter((e) => e.alarm.type === type && e.event === event);
+    while (of('missing-hour', 'opened').length === 0 || of('exceedance', 'closed').length === 0) {
+      if (Date.now() > deadline) throw new Error(`alarms: ${JSON.stringify(events)}\n${nodes.map((n) => n.output()).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // A second sweep on each node must not raise the gap again.
+    await new Promise((r) => setTimeout(r, 21_000));
+
+    expect(of('exceedance', 'opened').map((e) => [e.alarm.mn, e.alarm.factor])).toEqual([[exceeding, 'w01018']]);
+    expect(of('exceedance', 'closed').map((e) => e.alarm.mn)).toEqual([exceeding]);
+    expect(of('missing-hour', 'opened').map((e) => [e.alarm.mn, e.alarm.factor, e.alarm.openedAt])).toEqual([[gappy, 'w01018', h0 + 2 * H]]);
+    expect(events.filter((e) => !['exceedance', 'missing-hour'].includes(e.alarm.type))).toEqual([]);
+
+    const counters = await Promise.all(nodes.map((n) => n.stop()));
+    // Both processes stored uploads; together, each exactly once.
+    expect(counters.every((c) => c.stored > 0)).toBe(true);
+    expect(counters.reduce((sum, c) => sum + c.stored, 0)).toBe(sent);
+    const db = new Database(join(dir, 'store.db'), { readonly: true });
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      const table = tables.map((t) => t.name).find((n) => !n.startsWith('sqlite_'))!;
+      expect((db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n).toBe(sent);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('station ownership (rendezvous hashing)', () => {
+  const mns = Array.from({ length: 3000 }, (_, i) => `0100000000A89${i.toString(16).toUpperCase().padStart(11, '0')}`);
+
+  it("spreads stations evenly and moves only the new node's share when a node is added", () => {
+    const three = mns.map((mn) => ownerOf(mn, 3));
+    for (const node of [0, 1, 2]) expect(three.filter((o) => o === node).length).toBeGreaterThan(800);
+    const four = mns.map((mn) => ownerOf(mn, 4));
+    const moved = mns.filter((_, i) => four[i] !== three[i]);
+    // Every moved station went to the new node, and about a quarter moved.
+    expect(moved.every((mn) => ownerOf(mn, 4) === 3)).toBe(true);
+    expect(moved.length / mns.length).toBeGreaterThan(0.2);
+    expect(moved.length / mns.length).toBeLessThan(0.3);
+  });
+
+  it('a cluster config names the field at fault', () => {
+    const base = { registry: 'r.yaml', mqtt: { mode: 'external', url: 'mqtt://b:1883' } };
+    expect(CloudConfigSchema.safeParse({ ...base, cluster: { nodeIndex: 2, nodeCount: 2 } }).error?.issues[0]?.path).toEqual(['cluster', 'nodeIndex']);
+    const embedded = CloudConfigSchema.safeParse({ ...base, mqtt: { mode: 'embedded' }, cluster: { nodeIndex: 0, nodeCount: 2 } });
+    expect(embedded.error?.issues[0]).toMatchObject({ path: ['cluster'], message: expect.stringContaining('mode: external') as unknown });
+  });
+});
+
+describe('missing hours on a station owner', () => {
+  it('counts an hour another process stored as present, before the shared store shows it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-owner-'));
+    const store = SqliteStore.open(join(dir, 'store.db'));
+    const state = openSqlite(join(dir, 'state.db'));
+    try {
+      const t0 = Date.parse('2026-11-20T00:00:00+08:00');
+      const registry = Registry.parse({ stations: [{ mn: MNS[0], enterprise: 'E', outlet: 'WS', type: 'water', passwordHash: await hashSecret('p', 1024), factors: { w01018: {} }, monitoredSince: new Date(t0).toISOString() }] });
+      const opened: Alarm[] = [];
+      const rules = new RuleEngine({
+        options: RulesOptionsSchema.parse({ graceMinutes: 0, lookbackHours: 48 }),
+        registry: () => registry,
+        store,
+        alarms: new AlarmStore(state),
+        notify: (event: Event, alarm: Alarm) => void (event === 'opened' && opened.push(alarm)),
+        send: () => false,
+        shutdowns: () => [],
+        log: pino({ level: 'silent' }),
+      });
+      // Hours 0, 1 and 3 reached this owner through the cluster channel; the store has none of them yet.
+      const hour = (h: number) => ({ mn: MNS[0]!, factor: 'w01018', kind: 'hour' as const, time: t0 + h * H, values: { Avg: 40 }, flag: 'N' });
+      rules.onStored(registry.get(MNS[0])!, [hour(0), hour(1), hour(3)]);
+      await rules.checkMissing(t0 + 4 * H);
+      expect(opened.map((a) => a.openedAt)).toEqual([t0 + 2 * H]);
+    } finally {
+      await store.close();
+      state.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
