@@ -18,7 +18,8 @@ export { RuleEngine, RulesOptionsSchema, type RulesOptions } from './rules/engin
 export { judge, judgedValue, exceedance, valueConditions, nextRun, isValid, type Condition, type AlarmType, type Run } from './rules/judge.js';
 export { missingHours, hoursBetween, HOUR } from './rules/missing.js';
 export { AlarmStore, AlarmFilterSchema, type Alarm, type AlarmFilter } from './alarms/store.js';
-export { makeNotifier, type Notify, type AlarmEvent } from './alarms/notify.js';
+export { makeNotifier, eventKey, type Notify, type AlarmEvent } from './alarms/notify.js';
+export { WebhookOutbox, type WebhookOptions } from './alarms/webhooks.js';
 export { ShutdownStore, ShutdownBodySchema } from './shutdowns.js';
 export { dailyRates, type FactorRates } from './rules/rates.js';
 export { startApi, HttpOptionsSchema, type HttpOptions } from './api/server.js';

@@ -7,6 +7,7 @@ import { LiveHub } from './api/live.js';
 import { startApi } from './api/server.js';
 import { makeNotifier } from './alarms/notify.js';
 import { AlarmStore } from './alarms/store.js';
+import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
 import { joinCluster, ownedBy, type ClusterLink } from './cluster.js';
 import type { CloudConfig } from './config.js';
@@ -60,7 +61,8 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   const alarms = new AlarmStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
   const live = new LiveHub();
-  const notify = makeNotifier({ webhooks: config.rules.webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() });
+  const webhooks = new WebhookOutbox(stateDb, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
+  const notify = makeNotifier({ webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() });
   let mqtt: MqttInput | undefined;
   let tcp: TcpListener | undefined;
   // With several ingest processes, rule state of each station lives on its owner only (cloud/cluster.ts).
@@ -106,6 +108,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     async stop() {
       unwatch();
       await rules.stop();
+      await webhooks.stop();
       for (const stop of stops.reverse()) await stop();
       await store.close();
       stateDb.close();
@@ -141,5 +144,6 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     throw e;
   }
   rules.start();
+  webhooks.start();
   return cloud;
 }

@@ -1,25 +1,25 @@
 import type { Logger } from 'pino';
 import type { Alarm } from './store.js';
+import type { WebhookOutbox } from './webhooks.js';
 
 export type AlarmEvent = 'opened' | 'closed';
 export type Notify = (event: AlarmEvent, alarm: Alarm) => void;
 
 /**
- * Pushes alarm events to webhooks (POST JSON) and to an MQTT topic per station. Delivery is best
- * effort: a failure is logged with the reason, and the alarm stays listed by the API either way.
+ * Names one event of one episode the same on every ingest process and across restarts, unlike the
+ * alarm's row id, which is local to a state database.
  */
-export function makeNotifier(opts: { webhooks: readonly string[]; publish?: (topic: string, payload: string) => Promise<void>; topic: string; log: Logger; timeoutMs?: number }): Notify {
+export const eventKey = (event: AlarmEvent, a: Alarm): string => [a.mn, a.type, a.factor ?? '', a.kind ?? '', a.openedAt, event].join('/');
+
+/**
+ * Pushes alarm events to webhooks (POST JSON, queued until taken: see WebhookOutbox) and to an MQTT
+ * topic per station (QoS 1 to the broker; a failure is logged with the reason).
+ */
+export function makeNotifier(opts: { webhooks?: WebhookOutbox; publish?: (topic: string, payload: string) => Promise<void>; topic: string; log: Logger }): Notify {
   return (event, alarm) => {
-    const body = JSON.stringify({ event, alarm });
-    for (const url of opts.webhooks) {
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(opts.timeoutMs ?? 5000) }).then(
-        (res) => {
-          if (!res.ok) opts.log.warn({ mn: alarm.mn, url, reason: `HTTP ${res.status}` }, 'alarm webhook refused');
-          return res.arrayBuffer();
-        },
-        (e: Error) => opts.log.warn({ mn: alarm.mn, url, reason: e.message }, 'alarm webhook failed'),
-      );
-    }
+    const key = eventKey(event, alarm);
+    const body = JSON.stringify({ event, key, alarm });
+    opts.webhooks?.enqueue(key, alarm.mn, body);
     opts.publish?.(`${opts.topic}/${alarm.mn}`, body).catch((e: Error) => opts.log.warn({ mn: alarm.mn, reason: e.message }, 'alarm MQTT publish failed'));
   };
 }

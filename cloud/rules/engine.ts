@@ -19,6 +19,8 @@ export const RulesOptionsSchema = z
     /** Least time between two 2061 requests to one logger. */
     requestEveryMinutes: z.number().int().min(1).default(10),
     webhooks: z.array(z.url()).default([]),
+    /** How long an alarm event is retried for a webhook that is down or failing. */
+    webhookRetryHours: z.number().min(0).max(24 * 31).default(24),
     /** Alarm events go to `{alarmTopic}/{MN}` on the MQTT broker. */
     alarmTopic: z.string().default('hj212/alarms'),
   })
