@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ownerOf } from '../cloud/cluster.js';
 import { pino } from 'pino';
+import { encodeFrame, formatHjTime, parseHjTime } from '../protocol/index.js';
+import { freePort } from './helpers/cloud-procs.js';
+import { rawClient } from './helpers/cloud-fixtures.js';
 import { AlarmStore, CloudConfigSchema, hashSecret, openSqlite, Registry, RulesOptionsSchema, RuleEngine, SqliteStore, type AlarmEvent as Event, type Alarm } from '../cloud/index.js';
 import { startIngestNode, uploader, type IngestNode } from './helpers/demo-cluster.js';
 import { startCentreMosquitto, type CentreBroker } from './helpers/demo-centre.js';
@@ -108,6 +111,42 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
     } finally {
       db.close();
     }
+  });
+  it('relays a 2061 request from the station owner to the process holding its logger\'s TCP connection', { timeout: 60_000 }, async () => {
+    const sub = join(dir, 'relay');
+    await mkdir(sub);
+    // The logger connects to the node that does not own its station, so the request must cross over.
+    const mn = MNS.find((m) => ownerOf(m, 2) === 1)!;
+    const station = { mn, enterprise: 'E', outlet: 'WS', type: 'water', passwordHash: await hashSecret(pw(mn), 1024), factors: { w01018: { upper: LIMIT } } };
+    await writeFile(join(sub, 'stations.yaml'), stringify({ stations: [station] }));
+    const ports = [await freePort(), await freePort()];
+    const pair = [];
+    for (const index of [0, 1]) pair.push(await startIngestNode({ dir: sub, index, count: 2, brokerUrl: broker.url, caFile: broker.caFile, password: 'ingest-secret', tcpPort: ports[index]! }));
+    nodes.push(...pair);
+    const logger = await rawClient(ports[0]!);
+    const h0 = Math.floor(Date.now() / H) * H - 4 * H;
+    let qn = 0;
+    for (const h of [0, 1, 3]) {
+      const frame = encodeFrame({ version: '2017', qn: `${formatHjTime(new Date(h0 + h * H))}${String(++qn).padStart(3, '0')}`, st: '32', cn: '2061', pw: pw(mn), mn, flag: 5, cp: { params: { DataTime: formatHjTime(new Date(h0 + h * H)) }, factors: { w01018: { Avg: '40', Flag: 'N' } } } });
+      logger.socket.write(frame);
+    }
+    // Three 9014s, then the owner's sweep (20 s after it started) asks node 0's connection for hour 2.
+    const deadline = Date.now() + 40_000;
+    let request;
+    while (!(request = logger.packets.find((p) => p.cn === '2061'))) {
+      if (Date.now() > deadline) throw new Error(`no 2061 request relayed: ${JSON.stringify(logger.packets)}\n${pair.map((n) => n.output()).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    logger.close();
+    expect(logger.packets.filter((p) => p.cn === '9014')).toHaveLength(3);
+    expect(request.mn).toBe(mn);
+    expect(parseHjTime(request.cp.params['BeginTime']!).getTime()).toBe(h0 + 2 * H);
+    // The hour now running joins the gap if it ends during the test.
+    expect([h0 + 2 * H, h0 + 4 * H]).toContain(parseHjTime(request.cp.params['EndTime']!).getTime());
+    // Only the owner raised the gap; the node holding the socket sent the request.
+    expect(pair[1]!.output()).toContain('alarm opened');
+    expect(pair[0]!.output()).not.toContain('alarm opened');
+    await Promise.all(pair.map((n) => n.stop()));
   });
 });
 

@@ -22,6 +22,8 @@ export interface NodeSetup {
   brokerUrl: string;
   caFile: string;
   password: string;
+  /** Also listen for raw HJ 212 over TCP on this loopback port. */
+  tcpPort?: number;
 }
 
 /** Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the cluster. */
@@ -35,6 +37,7 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
       state: `state-${s.index}.db`,
       mqtt: { mode: 'external', url: s.brokerUrl, username: 'ingest', password: s.password, group: 'ingest', ca: s.caFile },
       cluster: { nodeIndex: s.index, nodeCount: s.count },
+      ...(s.tcpPort !== undefined && { tcp: { host: '127.0.0.1', port: s.tcpPort } }),
       // The first missing-hour sweep runs 20 s after the start, once the devices have sent everything.
       rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 20 },
     }),
