@@ -4,6 +4,9 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
+import type { AlarmEvent } from './alarms/notify.js';
+import { AlarmFilterSchema, type Alarm, type AlarmStore } from './alarms/store.js';
+import { AckBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
 import type { Registry, Station } from './registry.js';
@@ -33,6 +36,29 @@ const PREFIX = 'hj212/_cluster';
 export const clusterTopic = (node: number, mn: string): string => `${PREFIX}/${node}/${mn}`;
 /** Requests for a logger connected over TCP to some process: every process hears them, the one holding the socket sends. */
 const sendTopic = (mn: string): string => `${PREFIX}/send/${mn}`;
+/** Every process copies the others' alarm episodes and acknowledgements, so each one lists them all. */
+const alarmTopic = (node: number): string => `${PREFIX}/alarms/${node}`;
+const ackTopic = (node: number): string => `${PREFIX}/acks/${node}`;
+/** A process that (re)joins asks the others for what it missed. */
+const syncTopic = (node: number): string => `${PREFIX}/sync/${node}`;
+/** How far back a (re)joining process is sent the others' episodes; open ones always. */
+const SYNC_DAYS = 31;
+
+const AlarmCopySchema = z.object({
+  id: z.number().int().nonnegative(),
+  type: AlarmFilterSchema.shape.type.unwrap(),
+  mn: z.string().min(1),
+  factor: z.string().optional(),
+  kind: z.string().optional(),
+  openedAt: z.number(),
+  closedAt: z.number().optional(),
+  value: z.number().optional(),
+  limit: z.number().optional(),
+  multiple: z.number().optional(),
+  peak: z.number().optional(),
+  detail: z.string().optional(),
+});
+const AckCopySchema = z.object({ alarmId: z.number().int().nonnegative(), ack: AckBodySchema.extend({ by: z.string(), at: z.number() }) });
 
 /**
  * The owner of a station: the node with the highest hash of (node, MN). Adding a node moves only the
@@ -77,7 +103,18 @@ export interface JoinOptions {
   rules: RuleSink;
   /** Sends to a logger connected here over TCP; false if it is not. */
   sendTcp: (mn: string, packet: Packet) => boolean;
+  alarms: AlarmStore;
+  acks: AckStore;
+  /** An episode of another process opened or closed (for live views). */
+  onPeerAlarm?: (event: AlarmEvent, alarm: Alarm) => void;
   log: Logger;
+}
+
+/** Where a message on the cluster channel goes: `{kind, node}` for node-scoped topics, `{kind, mn}` for station ones. */
+function route(topic: string): { kind: 'alarms' | 'acks' | 'sync'; node: number } | { kind: 'send'; mn: string } | { kind: 'feed'; mn: string } {
+  const [kind, last = ''] = topic.slice(PREFIX.length + 1).split('/');
+  if (kind === 'alarms' || kind === 'acks' || kind === 'sync') return { kind, node: Number(last) };
+  return kind === 'send' ? { kind, mn: last } : { kind: 'feed', mn: last };
 }
 
 export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
@@ -89,24 +126,50 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   const client: MqttClient = await connectAsync(o.mqtt.url, opts);
   const log = o.log.child({ node: nodeIndex });
   client.on('error', (e) => log.warn({ reason: e.message }, 'cluster channel error'));
-  client.on('message', (topic, payload) => {
-    const mn = topic.slice(topic.lastIndexOf('/') + 1);
-    try {
-      if (topic.startsWith(`${PREFIX}/send/`)) {
-        o.sendTcp(mn, JSON.parse(payload.toString()) as Packet);
-        return;
-      }
-      const station = o.registry().get(mn);
+  const publish = (topic: string, body: unknown, mn?: string): void => {
+    client.publishAsync(topic, JSON.stringify(body), { qos: 1 }).catch((e: Error) => log.error({ mn, topic, reason: e.message }, 'cluster message not sent'));
+  };
+  const shareOwn = (): void => {
+    const own = o.alarms.own(Date.now() - SYNC_DAYS * 86_400_000);
+    for (const a of own) publish(alarmTopic(nodeIndex), a, a.mn);
+    for (const [alarmId, ack] of o.acks.of(own.map((a) => a.id))) publish(ackTopic(nodeIndex), { alarmId, ack });
+  };
+  const apply = (topic: string, payload: Buffer): void => {
+    const to = route(topic);
+    if (to.kind === 'send') return void o.sendTcp(to.mn, JSON.parse(payload.toString()) as Packet);
+    if (to.kind === 'feed') {
+      const station = o.registry().get(to.mn);
       if (!station) return;
       const feed = JSON.parse(payload.toString()) as Feed;
       if (feed.t === 'packet') o.rules.onPacket(station, feed.packet, feed.via);
       else o.rules.onStored(station, feed.points);
+      return;
+    }
+    if (to.node === nodeIndex) return;
+    if (to.kind === 'sync') return shareOwn();
+    if (to.kind === 'acks') {
+      const { alarmId, ack } = AckCopySchema.parse(JSON.parse(payload.toString()));
+      return o.acks.apply(alarmId, ack);
+    }
+    const alarm = AlarmCopySchema.parse(JSON.parse(payload.toString())) as Alarm;
+    const change = o.alarms.applyPeer(alarm);
+    if (change !== 'updated') o.onPeerAlarm?.(change, alarm);
+  };
+  client.on('message', (topic, payload) => {
+    try {
+      apply(topic, payload);
     } catch (e) {
-      log.error({ mn, topic, reason: (e as Error).message }, 'cluster message not applied');
+      log.error({ mn: topic.slice(topic.lastIndexOf('/') + 1), topic, reason: (e as Error).message }, 'cluster message not applied');
     }
   });
   // QoS 1 both ways and one connection: the owner gets a station's messages in the order stored.
-  await client.subscribeAsync([`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`], { qos: 1 });
+  await client.subscribeAsync([`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`, `${PREFIX}/alarms/+`, `${PREFIX}/acks/+`, `${PREFIX}/sync/+`], { qos: 1 });
+  o.alarms.watch((a) => publish(alarmTopic(nodeIndex), a, a.mn));
+  o.acks.watch((alarmId, ack) => publish(ackTopic(nodeIndex), { alarmId, ack }));
+  // Changes made while this process was away are not queued for it (clean session): ask for them, and
+  // offer its own, which the others may have missed in turn.
+  publish(syncTopic(nodeIndex), {});
+  shareOwn();
   log.info({ nodeCount, url: o.mqtt.url }, 'joined the ingest cluster');
   const forward = (mn: string, feed: Feed): void => {
     client.publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 }).catch((e: Error) => log.error({ mn, reason: e.message }, 'not forwarded to the station owner'));

@@ -58,7 +58,8 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
   const store = config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
   const stateDb = openSqlite(config.state);
-  const alarms = new AlarmStore(stateDb);
+  const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
+  const acks = new AckStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
   const live = new LiveHub();
   const webhooks = new WebhookOutbox(stateDb, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
@@ -116,7 +117,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   };
   try {
     if (config.cluster && config.mqtt?.mode === 'external') {
-      const link = await joinCluster({ cluster: config.cluster, mqtt: config.mqtt, registry: () => registry, rules, sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false, log });
+      const link = await joinCluster({ cluster: config.cluster, mqtt: config.mqtt, registry: () => registry, rules, sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false, alarms, acks, onPeerAlarm: (event, alarm) => live.publish({ type: 'alarm', event, alarm }), log });
       cluster = link;
       stops.push(() => link.close());
     }
@@ -134,7 +135,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       cloud.mqtt = input;
     }
     if (config.http) {
-      const api = await startApi(config.http, { ...cloud, codec, live, acks: new AckStore(stateDb) }, log);
+      const api = await startApi(config.http, { ...cloud, codec, live, acks }, log);
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

@@ -11,7 +11,7 @@ import { encodeFrame, formatHjTime, parseHjTime } from '../protocol/index.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { rawClient } from './helpers/cloud-fixtures.js';
 import { AlarmStore, CloudConfigSchema, hashSecret, openSqlite, Registry, RulesOptionsSchema, RuleEngine, SqliteStore, type AlarmEvent as Event, type Alarm } from '../cloud/index.js';
-import { startIngestNode, uploader, type IngestNode } from './helpers/demo-cluster.js';
+import { nodeApi, startIngestNode, uploader, type IngestNode } from './helpers/demo-cluster.js';
 import { startCentreMosquitto, type CentreBroker } from './helpers/demo-centre.js';
 
 const H = 3_600_000;
@@ -44,7 +44,7 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('splits the uploads, stores each once, and raises every alarm exactly once', { timeout: 90_000 }, async () => {
+  it('splits the uploads, stores each once, raises every alarm exactly once, and lists and acknowledges every alarm on either process', { timeout: 90_000 }, async () => {
     // One station of each owner carries the scripted episode or the gap, so both hand-offs are exercised.
     const exceeding = MNS.find((mn) => ownerOf(mn, 2) === 0)!;
     const gappy = MNS.find((mn) => ownerOf(mn, 2) === 1)!;
@@ -54,7 +54,9 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
     );
     await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
     const started = Date.now();
-    for (const index of [0, 1]) nodes.push(await startIngestNode({ dir, index, count: 2, brokerUrl: broker.url, caFile: broker.caFile, password: 'ingest-secret' }));
+    const http = [await freePort(), await freePort()];
+    const setup = (index: number) => ({ dir, index, count: 2, brokerUrl: broker.url, caFile: broker.caFile, password: 'ingest-secret', httpPort: http[index]! });
+    for (const index of [0, 1]) nodes.push(await startIngestNode(setup(index)));
 
     const observer = await broker.client('alarms', 'alarms-secret');
     clients.push(observer);
@@ -99,7 +101,37 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
     expect(of('missing-hour', 'opened').map((e) => [e.alarm.mn, e.alarm.factor, e.alarm.openedAt])).toEqual([[gappy, 'w01018', h0 + 2 * H]]);
     expect(events.filter((e) => !['exceedance', 'missing-hour'].includes(e.alarm.type))).toEqual([]);
 
-    const counters = await Promise.all(nodes.map((n) => n.stop()));
+    // Either process lists every episode, under the same id, whichever process owns the station.
+    type Listed = Alarm & { ack: { by: string; comment: string } | null };
+    const view = (a: Listed) => [a.id, a.type, a.mn, a.openedAt, a.closedAt ?? null];
+    const raised = events.filter((e) => e.event === 'opened').length;
+    const listed = async (port: number, want: (l: Listed[]) => boolean): Promise<Listed[]> => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const l = await nodeApi<Listed[]>(port, '/alarms').catch(() => []);
+        if (want(l)) return l;
+        if (Date.now() > deadline) throw new Error(`:${port} lists ${JSON.stringify(l)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const settled = (l: Listed[]) => l.length === raised && l.every((a) => a.type !== 'exceedance' || a.closedAt !== undefined);
+    const [on0, on1] = [await listed(http[0]!, settled), await listed(http[1]!, settled)];
+    expect(on1.map(view)).toEqual(on0.map(view));
+    expect(new Set(on0.map((a) => a.id % 1024))).toEqual(new Set([0, 1]));
+    // Acknowledged on the process that does not own the station: the owner shows it too.
+    const episode = on0.find((a) => a.type === 'exceedance')!;
+    await nodeApi(http[1]!, `/alarms/${episode.id}/ack`, { method: 'POST', body: { comment: 'flushed the sampling line' } });
+    const acked = (l: Listed[]) => l.find((a) => a.id === episode.id)?.ack?.comment === 'flushed the sampling line';
+    await listed(http[0]!, acked);
+
+    const counters = [await nodes[1]!.stop()];
+    // A process that joins with an empty state database is sent the others' episodes and acknowledgements.
+    const fresh = await startIngestNode({ ...setup(1), state: 'state-1-fresh.db' });
+    nodes.push(fresh);
+    const copied = await listed(http[1]!, acked);
+    expect(copied.map(view)).toEqual(on0.filter((a) => ownerOf(a.mn, 2) === 0).map(view));
+    await fresh.stop();
+    counters.push(await nodes[0]!.stop());
     // Both processes stored uploads; together, each exactly once.
     expect(counters.every((c) => c.stored > 0)).toBe(true);
     expect(counters.reduce((sum, c) => sum + c.stored, 0)).toBe(sent);

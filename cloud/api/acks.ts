@@ -10,14 +10,32 @@ export interface Ack {
   comment: string;
 }
 
-/** Acknowledgements beside the alarm episodes (same state database); the last one given counts. */
+/**
+ * Acknowledgements beside the alarm episodes (same state database); the latest one counts, also
+ * when acknowledgements of one alarm are given on two processes of a cluster at once.
+ */
 export class AckStore {
+  private readonly watchers: ((alarmId: number, ack: Ack) => void)[] = [];
+
   constructor(private readonly db: Database.Database) {
     db.exec('CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id INTEGER PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL, comment TEXT NOT NULL)');
   }
 
+  /** Calls `fn` after every acknowledgement given here (not those applied from peers). */
+  watch(fn: (alarmId: number, ack: Ack) => void): void {
+    this.watchers.push(fn);
+  }
+
   add(alarmId: number, ack: Ack): void {
-    this.db.prepare('INSERT OR REPLACE INTO alarm_acks (alarm_id, by, at, comment) VALUES (?, ?, ?, ?)').run(alarmId, ack.by, ack.at, ack.comment);
+    this.apply(alarmId, ack);
+    for (const fn of this.watchers) fn(alarmId, ack);
+  }
+
+  /** Records an acknowledgement unless a later one is already there. */
+  apply(alarmId: number, ack: Ack): void {
+    this.db
+      .prepare('INSERT INTO alarm_acks (alarm_id, by, at, comment) VALUES (?, ?, ?, ?) ON CONFLICT (alarm_id) DO UPDATE SET by = excluded.by, at = excluded.at, comment = excluded.comment WHERE excluded.at >= alarm_acks.at')
+      .run(alarmId, ack.by, ack.at, ack.comment);
   }
 
   /** Acknowledgements of the given alarms, by alarm id. */

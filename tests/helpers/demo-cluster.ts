@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +25,14 @@ export interface NodeSetup {
   password: string;
   /** Also listen for raw HJ 212 over TCP on this loopback port. */
   tcpPort?: number;
+  /** Also serve the HTTP API on this loopback port, for CLUSTER_TOKEN (admin). */
+  httpPort?: number;
+  /** State database file name, default `state-{index}.db`. */
+  state?: string;
 }
+
+/** The admin API token of every node started with `httpPort`. */
+export const CLUSTER_TOKEN = 'cluster-test-token-0123456789abcdef';
 
 /** Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the cluster. */
 export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
@@ -34,10 +42,11 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
     stringify({
       registry: 'stations.yaml',
       store: { type: 'sqlite', path: 'store.db' },
-      state: `state-${s.index}.db`,
+      state: s.state ?? `state-${s.index}.db`,
       mqtt: { mode: 'external', url: s.brokerUrl, username: 'ingest', password: s.password, group: 'ingest', ca: s.caFile },
       cluster: { nodeIndex: s.index, nodeCount: s.count },
       ...(s.tcpPort !== undefined && { tcp: { host: '127.0.0.1', port: s.tcpPort } }),
+      ...(s.httpPort !== undefined && { http: { host: '127.0.0.1', port: s.httpPort, tokens: [{ name: 'test', role: 'admin', sha256: createHash('sha256').update(CLUSTER_TOKEN).digest('hex') }] } }),
       // The first missing-hour sweep runs 20 s after the start, once the devices have sent everything.
       rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 20 },
     }),
@@ -68,6 +77,17 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
       return JSON.parse(line) as { stored: number; packets: number };
     },
   };
+}
+
+/** GET `path` from a node's API with the cluster token. */
+export async function nodeApi<T>(port: number, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} on :${port}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }
 
 /** A device uploading COD data over MQTT, one upload at a time: each waits for its 9014. */
