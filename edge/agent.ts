@@ -14,7 +14,7 @@ import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
-import { EdgeStore } from './store.js';
+import { EdgeStore, type DiskFullStats } from './store.js';
 import { MqttUplink } from './uplink-mqtt.js';
 import { TcpUplink } from './uplink-tcp.js';
 
@@ -37,6 +37,8 @@ export interface AgentHealth {
   clock: { trusted: boolean; offsetMs: number };
   uplinks: Record<string, UplinkHealth>;
   devices: Record<string, DeviceStatus>;
+  /** Full-disk drops so far, whether the reserve is back, and records held in memory because the store refused them. */
+  storage: DiskFullStats & { unsavedRecords: number };
 }
 
 export interface RunningAgent {
@@ -196,6 +198,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     now: now(),
     clock: { trusted: config.clockTrusted, offsetMs: clockOffset },
     uplinks: Object.fromEntries(uplinks.map((u) => [u.id, u.health()])),
+    storage: { ...store.diskFullStats(), unsavedRecords: unsaved.records.length },
     devices: Object.fromEntries(
       pollers.flatMap((p) => Object.entries(p.health)).map(([id, h]) => {
         const readings = lastReadings.get(id);

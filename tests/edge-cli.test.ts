@@ -86,6 +86,7 @@ describe('hj212 edge', () => {
       ok: false,
       mn: MN,
       uplinks: { province: { kind: 'hj212-tcp', state: 'connected', outbox: { records: expect.any(Number), bytes: expect.any(Number) } } },
+      storage: { events: 0, dropped: 0, reserve: true, unsavedRecords: 0 },
       devices: { cod: { bus: 'line', failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] }, nh3n: { lastError: expect.stringMatching(/exception 11/) } },
     });
     stop();

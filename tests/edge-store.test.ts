@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../edge/index.js';
 import type { DataRecord } from '../edge/index.js';
@@ -92,5 +94,24 @@ describe('the durable outbox', () => {
     expect(restored).toMatchObject({ cursor: T0 + 60_000, hours: [[T0, record('2061', 0).stats]] });
     store.prune(T0 + 1, T0 + 1);
     expect(store.history('2061', 0, Number.MAX_SAFE_INTEGER).map((r) => r.at)).toEqual([T0 + 3_600_000]);
+  });
+
+  it('converts a database from before auto-vacuum, so a full disk can get space back, and keeps a real reserve next to it', () => {
+    const old = new Database(join(dir, 'edge.db'));
+    old.pragma('journal_mode = WAL');
+    old.exec("CREATE TABLE history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID; INSERT INTO history VALUES ('2061', 0, '{}')");
+    old.close();
+    const { store, lines } = open();
+    expect(store.history('2061', 0, 0)).toHaveLength(1);
+    store.close();
+    stores.pop();
+    const db = new Database(join(dir, 'edge.db'));
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    db.close();
+    expect(lines.some((l) => l['msg'] === 'edge.db converted to incremental auto-vacuum')).toBe(true);
+    // Allocated blocks, not a hole: a sparse file would give nothing back on a full disk.
+    const reserve = statSync(join(dir, 'edge.db.reserve'));
+    expect(reserve.size).toBeGreaterThanOrEqual(1024 * 1024);
+    expect(reserve.blocks * 512).toBeGreaterThanOrEqual(reserve.size);
   });
 });
