@@ -3,11 +3,16 @@
  * - footprint: RSS and CPU of `hj212 edge` (its own process) for a typical outlet, 10 analyzers polled
  *   every second over Modbus TCP from the analyzer simulator, uploading to the platform simulator;
  * - replay: records/s an HJ 212 TCP uplink moves to the platform simulator from an outbox holding a
- *   7-day outage (real-time every 30 s, minute, hour and day data of the 10 factors).
- *   node dist/bench/edge.js [--seconds 30] [--days 7]
+ *   7-day outage (real-time every 30 s, minute, hour and day data of the 10 factors);
+ * - replayCloud: an outbox of `--cloud-days` replayed into our cloud ingest (SQLite store, in this
+ *   process), each record confirmed by 9014 once stored, over each path: HJ 212 TCP, MQTT through the
+ *   ingest's embedded broker, and MQTT through Debian's Mosquitto as shipped and with set_tcp_nodelay.
+ *   node dist/bench/edge.js [--seconds 30] [--days 7] [--cloud-days 1] [--paths tcp,mqttEmbedded,...]
+ *   (--seconds 0 skips the footprint)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +20,16 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { ExeRtn } from '../protocol/index.js';
-import { EdgeStore, TcpUplink, parseEdgeConfig } from '../edge/index.js';
-import type { DataRecord, EdgeConfig, PeriodStats } from '../edge/index.js';
+import { CloudConfigSchema, hashSecret, startCloud, type Cloud, type CloudConfigInput } from '../cloud/index.js';
+import { EdgeStore, MqttUplink, TcpUplink, parseEdgeConfig } from '../edge/index.js';
+import type { DataRecord, EdgeConfig, PeriodStats, Uplink, UplinkDeps } from '../edge/index.js';
 import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
 import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
+import { startMosquitto, type Proc } from '../tests/helpers/cloud-procs.js';
 
 const MN = '010000A8900016F000169DC0';
 const PW = 'a1B2c3';
+const MQTT_SECRET = 'bench-mqtt-secret';
 const PROFILES = ['so2', 'nox', 'particulate', 'o2', 'flue-temp', 'flue-pressure', 'flue-velocity', 'flue-humidity', 'flue-flow', 'cod'];
 const CODES = ['a21026', 'a21002', 'a34013', 'a19001', 'a01012', 'a01013', 'a01011', 'a01014', 'a00000', 'w01018'];
 const silent = pino({ level: 'silent' });
@@ -82,14 +90,15 @@ function outage(days: number): DataRecord[] {
   return [...every('2011', 30_000), ...every('2051', 600_000), ...every('2061', 3_600_000), ...every('2031', 86_400_000)].sort((a, b) => a.at - b.at);
 }
 
-async function replay(dir: string, days: number) {
-  const config = outlet(join(dir, 'replay'), 1, 1);
+type UplinkOf<K> = Extract<EdgeConfig['uplinks'][number], { kind: K }>;
+
+/** Fills an outbox with `days` of outage, starts the uplink `make` builds on it and times the drain. */
+async function drain(dataDir: string, days: number, make: (config: EdgeConfig, deps: UplinkDeps) => Uplink) {
+  const config = outlet(dataDir, 1, 1);
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
   store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [{ uplink: 'province', accepts: () => true }]);
-  const server = await platform();
-  const uplinkConfig = { ...config.uplinks[0]!, port: server.port } as Extract<EdgeConfig['uplinks'][number], { kind: 'hj212-tcp' }>;
-  const uplink = new TcpUplink(uplinkConfig, {
+  const uplink = make(config, {
     store,
     logger: silent,
     station: config.station,
@@ -104,12 +113,67 @@ async function replay(dir: string, days: number) {
   while (store.outboxDepth('province').records > 0) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - t0) / 1000;
   await uplink.stop();
-  await server.close();
   store.close();
-  return { days, records: records.length, window: uplinkConfig.window, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(records.length / seconds) };
+  return { days, records: records.length, window: config.uplinks[0]!.window, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(records.length / seconds) };
 }
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, days: { type: 'string', default: '7' } } });
+async function replay(dir: string, days: number) {
+  const server = await platform();
+  try {
+    return await drain(join(dir, 'replay'), days, (config, deps) => new TcpUplink({ ...(config.uplinks[0] as UplinkOf<'hj212-tcp'>), port: server.port }, deps));
+  } finally {
+    await server.close();
+  }
+}
+
+/** The cloud ingest on loopback (SQLite store; its embedded MQTT broker unless given one), the outlet registered with both secrets. */
+async function cloud(dir: string, mqtt: CloudConfigInput['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0 }) {
+  const registry = join(dir, 'stations.yaml');
+  const [passwordHash, mqttSecretHash] = await Promise.all([hashSecret(PW, 1024), hashSecret(MQTT_SECRET, 1024)]);
+  await writeFile(registry, stringify({ stations: [{ mn: MN, enterprise: 'bench', outlet: 'DA-01', type: 'gas', passwordHash, mqttSecretHash, factors: Object.fromEntries(CODES.map((c) => [c, {}])) }] }));
+  // No rate limit on the TCP connection: the bench measures the uplink, not the ingest's flood guard.
+  const tcp = { host: '127.0.0.1', port: 0, rate: 1_000_000, burst: 1_000_000 };
+  return startCloud(CloudConfigSchema.parse({ registry, state: join(dir, 'state.db'), store: { type: 'sqlite', path: join(dir, 'store.db') }, tcp, mqtt, rules: { checkEverySeconds: 3600 } }), silent);
+}
+
+/** How the edge reaches the cloud ingest in a replay: the broker in between, if any, and the uplink. */
+interface Path {
+  broker?: () => Promise<Proc>;
+  uplink(base: EdgeConfig['uplinks'][number], c: Cloud, broker?: Proc): EdgeConfig['uplinks'][number];
+}
+
+const PATHS: Record<string, Path> = {
+  tcp: { uplink: (base, c) => ({ ...(base as UplinkOf<'hj212-tcp'>), port: c.tcp!.address.port }) },
+  mqttEmbedded: { uplink: (base, c) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${c.mqtt!.address!.port}`, username: MN, password: MQTT_SECRET }) },
+  // Debian's Mosquitto as shipped (Nagle on), and with set_tcp_nodelay: what a centre's broker adds.
+  mqttMosquitto: { broker: () => startMosquitto(), uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }) },
+  mqttMosquittoNoDelay: { broker: () => startMosquitto(['set_tcp_nodelay true']), uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }) },
+};
+
+/** The outage replayed into the cloud ingest over each path, so TCP and MQTT compare like for like. */
+async function replayCloud(dir: string, days: number, paths: string[]) {
+  const out: Record<string, Awaited<ReturnType<typeof drain>>> = {};
+  for (const name of paths) {
+    const path = PATHS[name];
+    if (!path) throw new Error(`unknown replay path ${name}; one of ${Object.keys(PATHS).join(', ')}`);
+    const broker = await path.broker?.();
+    const c = await cloud(await mkdtemp(join(dir, 'cloud-')), broker && { mode: 'external', url: `mqtt://127.0.0.1:${broker.port}` });
+    try {
+      out[name] = await drain(join(dir, `replay-${name}`), days, (config, deps) => {
+        const u = path.uplink(config.uplinks[0]!, c, broker);
+        return u.kind === 'mqtt' ? new MqttUplink(u, deps) : new TcpUplink(u, deps);
+      });
+    } finally {
+      await c.stop();
+      await broker?.stop();
+    }
+  }
+  return out;
+}
+
+// The Mosquitto paths need Debian's mosquitto; without it they are left out unless asked for.
+const paths = existsSync('/usr/sbin/mosquitto') ? Object.keys(PATHS) : ['tcp', 'mqttEmbedded'];
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, days: { type: 'string', default: '7' }, 'cloud-days': { type: 'string', default: '1' }, paths: { type: 'string', default: paths.join(',') } } });
 const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
 try {
   const result = {
@@ -117,8 +181,9 @@ try {
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: cpus().length,
-    footprint: await footprint(dir, Number(values.seconds)),
+    footprint: Number(values.seconds) > 0 ? await footprint(dir, Number(values.seconds)) : undefined,
     replay: await replay(dir, Number(values.days)),
+    replayCloud: await replayCloud(dir, Number(values['cloud-days']), values.paths.split(',')),
   };
   console.log(JSON.stringify(result));
 } finally {

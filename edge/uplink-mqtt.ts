@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { connect } from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { StreamDecoder } from '../protocol/index.js';
@@ -10,6 +11,16 @@ type MqttUplinkConfig = Extract<UplinkConfig, { kind: 'mqtt' }>;
 
 export const upTopic = (mn: string): string => `hj212/${mn}/up`;
 export const downTopic = (mn: string): string => `hj212/${mn}/down`;
+
+/**
+ * Turns Nagle's algorithm off on the client's socket (a new one after every reconnect). With it on,
+ * a small write that follows an unacknowledged one waits for the peer's delayed ACK (40 ms on Linux):
+ * on the broker's side that held each 9014 behind the PUBACK of its upload and capped a replay at a
+ * window per 40 ms; on ours it would hold the next upload behind the PUBACK of a 9014 the same way.
+ */
+function noDelay(client: MqttClient): void {
+  (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
+}
 
 /**
  * The cloud uplink over MQTT: each HJ 212 frame is one QoS 1 message on hj212/{MN}/up; 9014 answers
@@ -51,6 +62,7 @@ export class MqttUplink extends UplinkBase {
     });
     client.on('connect', (ack) => {
       this.attempt = 0;
+      noDelay(client);
       this.setState('connected');
       this.logger.info({ url: this.mqtt.url, sessionPresent: ack.sessionPresent }, 'connected to the broker');
       // Subscribing again is harmless with a present session and needed without one.

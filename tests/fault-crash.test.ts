@@ -1,18 +1,19 @@
 import fc from 'fast-check';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent } from '../edge/index.js';
-import { freePort } from './helpers/cloud-procs.js';
+import { startAgent, type EdgeConfig } from '../edge/index.js';
+import { freePort, influxDatabase, startInfluxd } from './helpers/cloud-procs.js';
 import { startTestCloud } from './helpers/cloud-fixtures.js';
-import { tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
-import { cloudKeys, cloudProcess, edgeLedger, edgeStation, reconcile } from './helpers/fault-pipeline.js';
+import { cloudKeys, cloudProcess, EDGE_MQTT_SECRET, edgeLedger, edgeStation, influxKeys, reconcile, spillDepth } from './helpers/fault-pipeline.js';
 
 /**
  * Crashes along the whole chain, analyzer simulator (Modbus TCP) → edge agent → cloud ingest (real
- * sockets, SQLite on disk), on a clock 1200 times real time (an hour in 3 s). After each run the
- * edge's own history is the ground truth: every record in it must be in the cloud store exactly
- * once (by MN, factor, kind, time), except those still in the outbox, in flight when it stopped.
+ * sockets, SQLite on disk or a real influxd), on a clock 1200 times real time (an hour in 3 s). After
+ * each run the edge's own history is the ground truth: every record in it must be in the cloud store
+ * exactly once (by MN, factor, kind, time), except those still in the outbox, in flight when it stopped.
  */
 
 const WARP = 1200;
@@ -36,6 +37,19 @@ async function analyzers(clock: () => number) {
 const pauses = (seed: number, n: number, min: number, max: number): number[] => fc.sample(fc.integer({ min, max }), { numRuns: n, seed });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The cloud in this process, and the configuration of an edge child reaching it over `transport`:
+ * HJ 212 TCP, or MQTT through the ingest's embedded broker with the edge's persistent session.
+ */
+async function cloudOver(transport: 'hj212-tcp' | 'mqtt') {
+  const cloud = await startTestCloud(transport === 'mqtt' ? { mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, tcp: undefined } : {}, [await edgeStation()]);
+  cleanups.push(() => cloud.stop());
+  const mqtt = () => ({ id: 'province', kind: 'mqtt' as const, url: `mqtt://127.0.0.1:${cloud.cloud.mqtt!.address!.port}`, username: MN, password: EDGE_MQTT_SECRET, pw: PW, timeoutSeconds: 1, reconnectMinSeconds: 0.1, reconnectMaxSeconds: 0.5 });
+  const config = (dir: string, modbusPort: number): EdgeConfig =>
+    transport === 'mqtt' ? waterOutlet(dir, modbusPort, 1, { uplinks: [mqtt()] }) : waterOutlet(dir, modbusPort, cloud.cloud.tcp!.address.port);
+  return { cloud, config };
+}
+
 function expectReconciled(r: ReturnType<typeof reconcile>, pending: number): void {
   expect(r.missing, 'records the edge made that the cloud never stored').toEqual([]);
   expect(r.unknown, 'cloud records the edge never made').toEqual([]);
@@ -51,41 +65,42 @@ describe('crashes along the chain', () => {
   }, 60_000);
   afterAll(async () => build?.remove());
 
-  it('edge killed with kill -9 three times at random moments: every record it made is stored once', async () => {
-    const seed = Date.now() % 100_000;
-    const realStart = Date.now();
-    const clock = warpedClock(WARP, EARLY);
-    const sim = await analyzers(clock);
-    const cloud = await startTestCloud({}, [await edgeStation()]);
-    cleanups.push(() => cloud.stop());
-    const data = await tempDir();
-    cleanups.push(data.remove);
-    const config = waterOutlet(data.dir, sim.tcp!.port, cloud.cloud.tcp!.address.port);
-    const timing = { warp: WARP, realStart, simStart: EARLY };
-    let agent: AgentProcess | undefined;
-    cleanups.push(async () => void agent?.child.kill('SIGKILL'));
-    const recoveries: number[] = [];
-    for (const pause of pauses(seed, 3, HOUR_MS / 3, HOUR_MS * 1.2)) {
+  for (const transport of ['hj212-tcp', 'mqtt'] as const) {
+    it(`edge killed with kill -9 three times at random moments (${transport} uplink): every record it made is stored once`, async () => {
+      const seed = Date.now() % 100_000;
+      const realStart = Date.now();
+      const clock = warpedClock(WARP, EARLY);
+      const sim = await analyzers(clock);
+      const { cloud, config: configFor } = await cloudOver(transport);
+      const data = await tempDir();
+      cleanups.push(data.remove);
+      const config = configFor(data.dir, sim.tcp!.port);
+      const timing = { warp: WARP, realStart, simStart: EARLY };
+      let agent: AgentProcess | undefined;
+      cleanups.push(async () => void agent?.child.kill('SIGKILL'));
+      const recoveries: number[] = [];
+      for (const pause of pauses(seed, 3, HOUR_MS / 3, HOUR_MS * 1.2)) {
+        agent = await spawnAgent(build.entry, config, data.dir, timing);
+        const restarted = Date.now();
+        const before = cloud.cloud.ingest.stats.stored;
+        await until(() => cloud.cloud.ingest.stats.stored > before, 'an upload stored after the (re)start', 15_000);
+        recoveries.push(Date.now() - restarted);
+        await sleep(pause);
+        agent.child.kill('SIGKILL');
+        await agent.exited;
+      }
+      // A last run long enough to close an hour and replay what the kills left behind, then a clean stop.
       agent = await spawnAgent(build.entry, config, data.dir, timing);
-      const restarted = Date.now();
-      const before = cloud.cloud.ingest.stats.stored;
-      await until(() => cloud.cloud.ingest.stats.stored > before, 'an upload stored after the (re)start', 15_000);
-      recoveries.push(Date.now() - restarted);
-      await sleep(pause);
-      agent.child.kill('SIGKILL');
+      await sleep(HOUR_MS * 1.5);
+      agent.child.kill('SIGTERM');
       await agent.exited;
-    }
-    // A last run long enough to close an hour and replay what the kills left behind, then a clean stop.
-    agent = await spawnAgent(build.entry, config, data.dir, timing);
-    await sleep(HOUR_MS * 1.5);
-    agent.child.kill('SIGTERM');
-    await agent.exited;
-    const edge = edgeLedger(data.dir);
-    const r = reconcile(edge, await cloudKeys(cloud.cloud.store));
-    console.info(JSON.stringify({ fault: 'edge kill -9 x3', seed, recoveryMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
-    expectReconciled(r, edge.pending.size);
-    expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
-  }, 60_000);
+      const edge = edgeLedger(data.dir);
+      const r = reconcile(edge, await cloudKeys(cloud.cloud.store));
+      console.info(JSON.stringify({ fault: `edge kill -9 x3 (${transport})`, mn: MN, seed, recoveryMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+      expectReconciled(r, edge.pending.size);
+      expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
+    }, 60_000);
+  }
 
   it('cloud ingest killed with kill -9 twice mid-stream (once while the edge replays its backlog): every record stored once', async () => {
     const seed = Date.now() % 100_000;
@@ -125,10 +140,62 @@ describe('crashes along the chain', () => {
     const store = cloud.openStore();
     try {
       const r = reconcile(edge, await cloudKeys(store));
-      console.info(JSON.stringify({ fault: 'cloud kill -9 x2', seed, drainMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+      console.info(JSON.stringify({ fault: 'cloud kill -9 x2', mn: MN, seed, drainMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
       expectReconciled(r, edge.pending.size);
     } finally {
       store.db.close();
     }
   }, 60_000);
+  it('cloud ingest on InfluxDB (real influxd) killed with kill -9 twice mid-batch: the spill queue survives, every record is in InfluxDB once', async () => {
+    const seed = Date.now() % 100_000;
+    const user = { name: 'hj212', password: 's3cret' };
+    const influx = await startInfluxd();
+    cleanups.push(() => influx.stop());
+    // A frozen influxd ignores SIGTERM until it runs again: thawed before it is stopped.
+    cleanups.push(async () => void influx.child.kill('SIGCONT'));
+    const query = await influxDatabase(influx, user, 'fault');
+    const port = await freePort();
+    const store = { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: 'fault', username: user.name, password: user.password, spillPath: 'spill.db', batchSize: 20, flushIntervalMs: 50 };
+    const cloud = await cloudProcess(port, [await edgeStation()], store);
+    cleanups.push(() => cloud.remove());
+    await cloud.start();
+    const spilled = (): number => spillDepth(join(cloud.dir, 'spill.db'));
+    const clock = warpedClock(WARP, EARLY);
+    const sim = await analyzers(clock);
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), { logger: memoryLogger().logger, clock, tickMs: 25 });
+    let stopped = false;
+    cleanups.push(async () => void (stopped || (await agent.close())));
+    const outbox = (): number => agent.health().uplinks['province']!.outbox.records;
+    const recoveries: number[] = [];
+    const survived: number[] = [];
+    for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
+      await sleep(pause);
+      // influxd frozen: the flusher's batch is sent and never answered, and every upload answered
+      // from now on exists only in the spill queue, so a 9014 sent before the spill had it loses data.
+      influx.child.kill('SIGSTOP');
+      await until(() => spilled() >= 20, 'uploads answered while InfluxDB is frozen', 15_000);
+      await cloud.kill9();
+      survived.push(spilled());
+      influx.child.kill('SIGCONT');
+      await sleep(HOUR_MS / 2);
+      const restarted = Date.now();
+      await cloud.start();
+      // The second kill lands while the edge replays the backlog the first one left.
+      if (i === 0) continue;
+      await until(() => spilled() === 0 && outbox() <= 2, 'the spill queue and the edge backlog to drain', 20_000);
+      recoveries.push(Date.now() - restarted);
+    }
+    await sleep(HOUR_MS);
+    await agent.close();
+    stopped = true;
+    await until(() => spilled() === 0, 'the last points to reach InfluxDB', 10_000);
+    await cloud.stop();
+    const edge = edgeLedger(data.dir);
+    const r = reconcile(edge, await influxKeys(query, 'fault'));
+    console.info(JSON.stringify({ fault: 'cloud (InfluxDB) kill -9 x2 mid-batch', mn: MN, seed, spillAfterKill: survived, recoveryMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+    expect(Math.min(...survived), 'points the spill queue held through the kill').toBeGreaterThan(0);
+    expectReconciled(r, edge.pending.size);
+  }, 80_000);
 });

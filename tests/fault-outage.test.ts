@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InfluxStore } from '../cloud/index.js';
 import { startAgent, type EdgeConfig } from '../edge/index.js';
 import { startTestCloud, type TestCloud } from './helpers/cloud-fixtures.js';
-import { launch, startInfluxd, startMosquitto, type Proc } from './helpers/cloud-procs.js';
+import { influxDatabase, launch, startInfluxd, startMosquitto, type Proc } from './helpers/cloud-procs.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import { cloudKeys, edgeLedger, edgeStation, reconcile } from './helpers/fault-pipeline.js';
@@ -40,10 +40,11 @@ async function edge(uplink: (modbusPort: number, dir: string) => EdgeConfig) {
   return { agent, dir: data.dir, close, outbox: () => agent.health().uplinks['province']!.outbox.records };
 }
 
-async function reconciled(c: TestCloud, dir: string, label: string, recoveryMs: number): Promise<void> {
+/** Reconciles edge and cloud and logs the fault with its recovery figures (`report`). */
+async function reconciled(c: TestCloud, dir: string, label: string, report: Record<string, number>): Promise<void> {
   const books = edgeLedger(dir);
   const r = reconcile(books, await cloudKeys(c.cloud.store));
-  console.info(JSON.stringify({ fault: label, recoveryMs, delivered: r.delivered, pending: books.pending.size }));
+  console.info(JSON.stringify({ fault: label, mn: MN, ...report, delivered: r.delivered, pending: books.pending.size }));
   expect(r.missing, 'records the edge made that the cloud never stored').toEqual([]);
   expect(r.unknown).toEqual([]);
   expect(r.duplicated).toEqual([]);
@@ -57,15 +58,7 @@ describe('outages', () => {
     const user = { name: 'hj212', password: 's3cret' };
     let influx: Proc = await startInfluxd();
     cleanups.push(() => influx.stop());
-    const q = async (statement: string): Promise<void> => {
-      const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-      url.search = new URLSearchParams({ q: statement, u: user.name, p: user.password }).toString();
-      const res = await fetch(url, { method: 'POST' });
-      if (!res.ok) throw new Error(await res.text());
-    };
-    // With auth on and no users yet, InfluxDB 1.x lets exactly the first admin's creation through.
-    await q(`CREATE USER ${user.name} WITH PASSWORD '${user.password}' WITH ALL PRIVILEGES`);
-    await q('CREATE DATABASE fault');
+    await influxDatabase(influx, user, 'fault');
     const spill = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
     cleanups.push(() => rm(spill, { recursive: true, force: true }));
     const c = await startTestCloud(
@@ -87,7 +80,7 @@ describe('outages', () => {
     await e.close();
     await until(() => store.pending === 0, 'the last points to reach InfluxDB', 10_000);
     expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
-    await reconciled(c, e.dir, 'influxd stopped 1 h', recovery);
+    await reconciled(c, e.dir, 'influxd stopped 1 h', { recoveryMs: recovery });
   }, 60_000);
 
   it('MQTT: the broker (mosquitto) restarted mid-stream, then the link cut for an hour of data: every record stored once', async () => {
@@ -113,10 +106,11 @@ describe('outages', () => {
     const restartRecovery = Date.now() - at;
     await restart(HOUR_MS);
     at = Date.now();
+    const backlog = e.outbox();
     await until(() => e.outbox() <= 2, 'the hour of backlog to drain', 20_000);
     const cutRecovery = Date.now() - at;
     await sleep(HOUR_MS / 2);
     await e.close();
-    await reconciled(c, e.dir, `mosquitto restart (${restartRecovery} ms) + 1 h cut`, cutRecovery);
+    await reconciled(c, e.dir, 'mosquitto restart + 1 h cut', { restartRecoveryMs: restartRecovery, backlog, recoveryMs: cutRecovery });
   }, 60_000);
 });

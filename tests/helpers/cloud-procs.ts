@@ -67,12 +67,12 @@ export async function launch(dir: string, port: number, cmd: string, args: strin
   };
 }
 
-/** Mosquitto on a loopback port, anonymous, no persistence. */
-export async function startMosquitto(): Promise<Proc> {
+/** Mosquitto on a loopback port, anonymous, no persistence, plus any `extra` lines of configuration. */
+export async function startMosquitto(extra: string[] = []): Promise<Proc> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n`);
+  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ...extra, ''].join('\n'));
   return launch(dir, port, '/usr/sbin/mosquitto', ['-c', conf], 'mosquitto');
 }
 
@@ -105,4 +105,24 @@ export async function startInfluxd(dir?: string, port?: number): Promise<Proc> {
     ].join('\n'),
   );
   return launch(d, http, '/usr/bin/influxd', ['run', '-config', conf], 'influxd');
+}
+
+/** InfluxQL over HTTP as one user, against one database unless the statement names its own. */
+export type InfluxQuery = (statement: string, db?: string) => Promise<unknown>;
+
+/**
+ * Makes the admin user of a fresh influxd (with auth on and no users yet, InfluxDB 1.x lets exactly
+ * that first statement through) and a database, and returns InfluxQL as that user.
+ */
+export async function influxDatabase(influx: Pick<Proc, 'port'>, user: { name: string; password: string }, database: string): Promise<InfluxQuery> {
+  const query: InfluxQuery = async (statement, db) => {
+    const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
+    url.search = new URLSearchParams({ q: statement, u: user.name, p: user.password, epoch: 'ms', ...(db !== undefined && { db }) }).toString();
+    const res = await fetch(url, { method: 'POST' });
+    if (!res.ok) throw new Error(`InfluxDB ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  await query(`CREATE USER ${user.name} WITH PASSWORD '${user.password}' WITH ALL PRIVILEGES`);
+  await query(`CREATE DATABASE ${database}`);
+  return query;
 }
