@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATA_CN, pointsOf, SqliteStore, type Point } from '../cloud/index.js';
+import { GroupCommit } from '../cloud/store/group-commit.js';
 import { parseCp, type Packet } from '../protocol/index.js';
 import { WATER_MN } from './helpers/cloud-fixtures.js';
 
@@ -25,9 +26,18 @@ const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 const point = (factor: string, kind: Point['kind'], time: number, avg: number, flag = 'N'): Point => ({ mn: WATER_MN, factor, kind, time, values: { Avg: avg }, flag, outlet: 'WS-01' });
 
 describe('SQLite store', () => {
-  it('runs in WAL mode', async () => {
+  it('runs in WAL mode and syncs every commit: a 9014 is only sent for what a power cut cannot take back', async () => {
     const store = await tempStore();
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+  });
+
+  it('commits the uploads of one event-loop turn together, each confirmed once stored', async () => {
+    const store = await tempStore();
+    const writes = [0, 1, 2, 3].map((i) => store.write([point('w01018', 'hour', T0 + i * 3_600_000, i)]));
+    expect(await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: T0 * 2 })).toEqual([]);
+    await Promise.all(writes);
+    expect((await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: T0 * 2 })).map((p) => p.values['Avg'])).toEqual([0, 1, 2, 3]);
   });
 
   it('overwrites the same MN, factor, kind and time, and keeps kinds apart', async () => {
@@ -68,5 +78,20 @@ describe('points of a packet', () => {
   it('refuses an upload without a usable DataTime', () => {
     expect(pointsOf(packet('2011', 'w01018-Rtd=1'), 'rtd')).toEqual({ ok: false, reason: 'no DataTime in the CP' });
     expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1'), 'rtd')).toMatchObject({ ok: false, reason: expect.stringMatching(/not a valid date/) });
+  });
+});
+
+describe('group commit', () => {
+  it('writes the additions of one turn together, and when that fails, each alone: only the bad one is refused', async () => {
+    const commits: number[][][] = [];
+    const group = new GroupCommit<number>((groups) => {
+      if (groups.some((g) => g.includes(-1))) throw new Error('disk says no');
+      commits.push(groups.map((g) => [...g]));
+    });
+    await Promise.all([group.add([1]), group.add([2, 3])]);
+    expect(commits).toEqual([[[1], [2, 3]]]);
+    const outcomes = await Promise.allSettled([group.add([4]), group.add([-1]), group.add([5])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(commits.slice(1)).toEqual([[[4]], [[5]]]);
   });
 });

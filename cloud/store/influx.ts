@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { quote, toLine } from './line-protocol.js';
+import { GroupCommit } from './group-commit.js';
 import { openSqlite } from './sqlite.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
 
@@ -46,15 +47,24 @@ export class InfluxStore implements MeasurementStore {
   private failures = 0;
   private closed = false;
   private spilled: number;
+  private readonly group: GroupCommit<Point>;
 
   constructor(
     private readonly o: InfluxOptions,
     private readonly log: Logger,
   ) {
-    this.db = openSqlite(o.spillPath);
+    this.db = openSqlite(o.spillPath, { durable: true });
     this.db.exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
     this.spilled = (this.db.prepare('SELECT count(*) AS n FROM spill').get() as { n: number }).n;
+    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
+    const spillGroups = this.db.transaction((groups: readonly (readonly Point[])[]) => {
+      for (const points of groups) for (const p of points) insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
+    });
+    this.group = new GroupCommit((groups) => {
+      spillGroups(groups);
+      for (const points of groups) this.spilled += points.length;
+    });
     this.schedule(0);
   }
 
@@ -67,11 +77,7 @@ export class InfluxStore implements MeasurementStore {
     if (this.pending + points.length > this.o.maxSpill) {
       throw new Error(`spill queue full (${this.o.maxSpill} points) while InfluxDB is unreachable`);
     }
-    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const p of points) insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
-    })();
-    this.spilled += points.length;
+    await this.group.add(points);
     if (this.failures === 0) this.schedule(this.o.flushIntervalMs);
   }
 
@@ -105,6 +111,7 @@ export class InfluxStore implements MeasurementStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.group.flush();
     await this.flushing;
     this.db.close();
   }

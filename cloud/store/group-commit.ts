@@ -1,0 +1,48 @@
+interface Pending<T> {
+  items: readonly T[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Group commit: the writes of one event-loop turn go to disk in one transaction, so the fsync a
+ * 9014 must wait for (the logger deletes what we confirm) is paid once per turn rather than once per
+ * upload. If the group fails, each write is tried alone, so one bad write cannot fail its neighbours.
+ */
+export class GroupCommit<T> {
+  private pending: Pending<T>[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  /** `commit` writes every group in one transaction (and throws if it did not). */
+  constructor(private readonly commit: (groups: readonly (readonly T[])[]) => void) {}
+
+  /** Resolves once `items` are committed. */
+  add(items: readonly T[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ items, resolve, reject });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Commits what waits now (before the database closes). */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    try {
+      this.commit(batch.map((p) => p.items));
+      for (const p of batch) p.resolve();
+    } catch {
+      for (const p of batch) {
+        try {
+          this.commit([p.items]);
+          p.resolve();
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+    }
+  }
+}
