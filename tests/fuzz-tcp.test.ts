@@ -1,9 +1,13 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, StreamDecoder, type Packet } from '../protocol/index.js';
-import { rawClient, startTestCloud, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
+import { rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
 import { frameBytes, mutate, mutationArb, uploadArb } from './helpers/fault-frames.js';
 import { deafSender, sendInPieces, settled } from './helpers/fault-net.js';
+import { rssVerdict, sampleRss, startIngestChild } from './helpers/fuzz-ingest.js';
+import { fuzzSeed, hourUpload as upload } from './helpers/fuzz-traffic.js';
 
 // tests/cloud-tcp.test.ts covers one frame of each kind of damage and the per-connection limits; this
 // throws fuzzed traffic at a real listener on many connections at once, next to an honest logger.
@@ -25,11 +29,7 @@ async function cloud(): Promise<TestCloud> {
 }
 const port = (c: TestCloud): number => c.cloud.tcp!.address.port;
 
-function hourUpload(i: number): Packet {
-  const hh = String(i % 24).padStart(2, '0');
-  const dd = String(1 + Math.floor(i / 24)).padStart(2, '0');
-  return { version: '2017', qn: `202611${dd}${hh}0000000`, st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `202611${dd}${hh}0000` }, factors: { w01018: { Avg: String(i), Flag: 'N' } } } };
-}
+const hourUpload = (i: number): Packet => upload(WATER_MN, WATER_PW, i);
 
 /** An honest logger's uploads over its own connection: all must be answered 9014 and stored. */
 async function honestLogger(c: TestCloud, n: number): Promise<void> {
@@ -54,18 +54,71 @@ function expectedOf(streams: Buffer[]): { decoderReasons: Set<string>; frames: n
   return { decoderReasons, frames };
 }
 
+const MiB = 1024 * 1024;
+/** MNs the partial frames of cut-off connections carry, so their log lines can be told apart. */
+const HALF_OPEN_MN = 'DDDD0000A8900000000000EE';
+const RESET_MN = 'CCCC0000A8900000000000EE';
+
+/** The first bytes of a frame, no more: what a connection holds when its peer vanishes mid-frame. */
+const partialFrame = (mn: string): Buffer => frameBytes({ ...hourUpload(0), mn }).subarray(0, 80);
+
+/** Announces 9999 bytes and sends `junk` bytes with no end of frame: nothing may wait for or keep them. */
+const hugeStream = (junk: number): Buffer => Buffer.concat([Buffer.from('##9999QN=1;CP=&&'), Buffer.alloc(junk, 'x'), frameBytes({ ...hourUpload(0), mn: STRANGER })]);
+
+async function connected(port: number): Promise<Socket> {
+  const s = connect(port, '127.0.0.1');
+  s.on('error', () => undefined);
+  await once(s, 'connect');
+  return s;
+}
+
+/** Peers that send part of a frame and then nothing, never closing (a logger whose link died without a FIN). */
+async function halfOpen(port: number, n: number): Promise<Socket[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = await connected(port);
+      s.write(partialFrame(HALF_OPEN_MN));
+      return s;
+    }),
+  );
+}
+
+/** Peers that send part of a frame and then reset the connection (RST, no FIN). */
+async function resetMidFrame(port: number, n: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = await connected(port);
+      s.write(partialFrame(RESET_MN));
+      // Long enough for the listener to have read the bytes before the reset arrives.
+      await new Promise((r) => setTimeout(r, 100));
+      s.resetAndDestroy();
+    }),
+  );
+}
+
 const damagedStream = fc.array(fc.record({ p: uploadArb(fc.constant(STRANGER)), damage: fc.array(mutationArb, { maxLength: 3 }) }), { minLength: 5, maxLength: 30 });
 const junk = fc.uint8Array({ minLength: 1, maxLength: 4000 });
+
+/** `n` streams of a stranger's uploads, some damaged, and `m` of random bytes. */
+function fuzzStreams(n: number, m: number, seed: number): { damaged: Buffer[]; random: Buffer[] } {
+  return {
+    damaged: fc.sample(damagedStream, { numRuns: n, seed }).map((items) => Buffer.concat(items.map(({ p, damage }) => damage.reduce(mutate, frameBytes(p))))),
+    random: fc.sample(junk, { numRuns: m, seed: seed + 1 }).map((a) => Buffer.from(a)),
+  };
+}
+
+/** A damaged frame and an intact one, for sending a byte at a time. */
+function slowStream(): Buffer {
+  const stranger = frameBytes({ ...hourUpload(0), mn: STRANGER });
+  return Buffer.concat([mutate(stranger, { op: 'flip', at: 60, byte: 0x41 }), stranger]);
+}
 
 describe('fuzzing the TCP listener over real sockets', () => {
   it('survives random, damaged, oversize and byte-at-a-time traffic on many connections; an honest logger next to it loses nothing; every rejection is counted and logged with its reason', async () => {
     const c = await cloud();
-    const damaged = fc.sample(damagedStream, { numRuns: 12, seed: 212 }).map((items) => Buffer.concat(items.map(({ p, damage }) => damage.reduce(mutate, frameBytes(p)))));
-    const random = fc.sample(junk, { numRuns: 6, seed: 8 }).map((a) => Buffer.from(a));
-    const stranger = frameBytes({ ...hourUpload(0), mn: STRANGER });
-    // Announces 9999 bytes and sends megabytes with no end of frame: nothing may wait for or keep them.
-    const huge = Buffer.concat([Buffer.from('##9999QN=1;CP=&&'), Buffer.alloc(2_000_000, 'x'), stranger]);
-    const slow = Buffer.concat([mutate(stranger, { op: 'flip', at: 60, byte: 0x41 }), stranger]);
+    const { damaged, random } = fuzzStreams(12, 6, 212);
+    const huge = hugeStream(2_000_000);
+    const slow = slowStream();
     const streams = [...damaged, ...random, huge, slow];
     const rssBefore = process.memoryUsage().rss;
     await Promise.all([
@@ -105,4 +158,72 @@ describe('fuzzing the TCP listener over real sockets', () => {
     expect(handled).toBeLessThan(frames);
     await honestLogger(c, 20);
   });
+
+  it('as its own process: rounds of fuzz, huge announced lengths, slow senders, half-open and reset connections keep its memory bounded; an honest logger loses nothing; every refusal is counted and logged', async () => {
+    const seed = fuzzSeed('TCP fuzz, ingest process');
+    const child = await startIngestChild({ tcp: { maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } }, await testStations());
+    cleanup.push(() => child.remove());
+    const tcp = child.ports.tcp!;
+    const honest = await rawClient(tcp);
+    cleanup.push(async () => honest.close());
+    let sent = 0;
+    /** `n` more honest uploads, all answered before it resolves. */
+    const honestUploads = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) honest.socket.write(encodeFrame(hourUpload(sent++)));
+      await honest.received(sent);
+    };
+
+    await honestUploads(20);
+    const baseline = child.rss();
+    const rss = sampleRss(() => child.rss());
+    const streams: Buffer[] = [];
+    const idle: Socket[] = [];
+    const ROUNDS = 4;
+    const RESETS = 10;
+    // 4 x 48 MiB: a listener that kept what it was sent would go well past the bound.
+    const huge = hugeStream(48 * MiB);
+    const slow = slowStream();
+    for (let round = 0; round < ROUNDS; round++) {
+      const { damaged, random } = fuzzStreams(6, 4, seed + 2 * round);
+      streams.push(...damaged, ...random, huge, slow);
+      idle.push(...(await halfOpen(tcp, 50)));
+      await Promise.all([
+        ...damaged.map((s, i) => sendInPieces(tcp, s, [1 + i * 37, 3, 500])),
+        ...random.map((s) => sendInPieces(tcp, s, [4096])),
+        sendInPieces(tcp, huge, [65536]),
+        sendInPieces(tcp, slow, [1], 1),
+        resetMidFrame(tcp, RESETS),
+        honestUploads(20),
+      ]);
+    }
+    // The half-open peers finally hang up: what they held is a truncated frame each, reported.
+    for (const s of idle) s.end();
+    await settled(() => child.lines().length, 1000);
+    const samples = rss.stop();
+    expect(child.alive()).toBe(true);
+    const counters = await child.stop();
+
+    const context = `seed ${seed}`;
+    const want = expectedOf(streams);
+    for (const reason of want.decoderReasons) expect(counters.rejected, `${reason}, ${context}`).toHaveProperty(reason);
+    expect(AUTH_REASONS.reduce((n, r) => n + (counters.rejected[r] ?? 0), 0), context).toBe(want.frames);
+    expect(counters.rejected['internal-error'], context).toBeUndefined();
+    const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
+    expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
+    expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'tcp')).toBe(true);
+    const cutOff = (mn: string): number => logged.filter((l) => l['mn'] === mn && l['reason'] === 'truncated').length;
+    expect([cutOff(HALF_OPEN_MN), cutOff(RESET_MN)]).toEqual([idle.length, ROUNDS * RESETS]);
+
+    expect(honest.packets.map((p) => p.cn)).toEqual(Array(sent).fill('9014'));
+    const store = child.openStore();
+    try {
+      const rows = await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
+      expect(rows.map((r) => r.values['Avg'])).toEqual(Array.from({ length: sent }, (_, i) => i));
+      expect(await store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER })).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const v = rssVerdict(baseline, samples);
+    expect(v.ok, v.why).toBe(true);
+  }, 90_000);
 });

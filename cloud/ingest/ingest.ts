@@ -3,6 +3,7 @@ import { dataAnswer, needsAck, qnRtnAnswer, QnRtn, type Packet } from '../../pro
 import type { Authenticator } from '../auth.js';
 import type { Station } from '../registry.js';
 import type { MeasurementStore, Point } from '../store/types.js';
+import { answerable } from './header.js';
 import { DATA_CN, pointsOf } from './points.js';
 
 /** Where a packet came from, for logs and for sending requests back. */
@@ -69,7 +70,7 @@ export class Ingest {
     if (!auth.ok) {
       const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
       this.reject(auth.reason, ctx);
-      return { ok: false, reason: auth.reason, answer: qnRtnAnswer(packet, code) };
+      return { ok: false, reason: auth.reason, answer: qnRtnAnswer(answerable(packet), code) };
     }
     const station = auth.station;
     if (auth.defaultPassword && !this.defaultWarned.has(station.mn)) {
@@ -88,7 +89,7 @@ export class Ingest {
       points = r.points;
       if (!(await this.store(station, points, packet, via))) return { ok: false, reason: 'store-failed' };
     }
-    return needsAck(packet.flag) && isUpload(packet.cn) ? { ok: true, station, points, answer: dataAnswer(packet) } : { ok: true, station, points };
+    return needsAck(packet.flag) && isUpload(packet.cn) ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) } : { ok: true, station, points };
   }
 }
 

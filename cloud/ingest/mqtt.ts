@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -8,7 +8,7 @@ import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../..
 import type { Authenticator } from '../auth.js';
 import { SECRET_HASH, verifySecret } from '../secrets.js';
 import type { Ingest } from './ingest.js';
-import { headerOf } from './header.js';
+import { answerable, headerOf } from './header.js';
 import type { Keys } from './tcp.js';
 
 export const upTopic = (mn: string): string => `hj212/${mn}/up`;
@@ -62,7 +62,7 @@ async function handleUpload(topic: string, payload: Buffer, maxPayload: number, 
   const packet = r.frame.packet;
   if (packet.mn !== topicMn) {
     ingest.reject('topic-mismatch', { ...ctx, mn: topicMn, frameMn: packet.mn });
-    return qnRtnAnswer({ ...packet, mn: topicMn }, QnRtn.BadMn);
+    return qnRtnAnswer({ ...answerable(packet), mn: topicMn }, QnRtn.BadMn);
   }
   return (await ingest.accept(packet, 'mqtt')).answer;
 }
@@ -82,6 +82,42 @@ export interface MqttInput {
   publish(topic: string, payload: string): Promise<void>;
   address?: AddressInfo;
   close(): Promise<void>;
+}
+
+/** Room over `maxPayload` in an MQTT packet for a PUBLISH's topic and properties, or a CONNECT's or SUBSCRIBE's fields. */
+const PACKET_ROOM = 64 * 1024;
+
+/**
+ * Reads the MQTT fixed headers of what a connection sends and calls `tooBig` with the remaining
+ * length of the first packet announced over `limit`, before its body is buffered anywhere.
+ */
+function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk: Buffer) => void {
+  let body = 0;
+  /** Remaining-length bytes read so far; undefined while the next byte is a packet's type. */
+  let length: number[] | undefined;
+  let tripped = false;
+  return (chunk) => {
+    for (let i = 0; i < chunk.length && !tripped; ) {
+      if (body > 0) {
+        const n = Math.min(body, chunk.length - i);
+        body -= n;
+        i += n;
+      } else if (length === undefined) {
+        length = [];
+        i++;
+      } else {
+        const b = chunk[i++]!;
+        length.push(b);
+        if (b & 0x80 && length.length < 4) continue;
+        body = length.reduce((sum, x, k) => sum + (x & 0x7f) * 128 ** k, 0);
+        length = undefined;
+        if (body > limit) {
+          tripped = true;
+          tooBig(body);
+        }
+      }
+    }
+  };
 }
 
 function authError(message: string): AuthenticateError {
@@ -155,7 +191,20 @@ export async function startEmbeddedBroker(
       resolve,
     ),
   );
-  const server: Server = createServer(broker.handle);
+  // Nagle off: a 9014 written just after the PUBACK of its upload would otherwise wait for the
+  // device's delayed ACK (40 ms), which caps a device's replay at its window per 40 ms.
+  const server: Server = createServer((socket) => {
+    const client = broker.handle(socket.setNoDelay(true));
+    // aedes has no size limit: it would buffer all a packet announces (up to 256 MB), from anyone, before
+    // any check of ours runs. Added after aedes' 'readable' listener, this sees each chunk aedes reads.
+    socket.on(
+      'data',
+      packetSizeGuard(opts.maxPayload + PACKET_ROOM, (bytes) => {
+        ingest.reject('oversize', { mn: mnOf.get(client), clientId: client.id, bytes, via: 'mqtt' });
+        socket.destroy();
+      }),
+    );
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -173,7 +222,8 @@ export async function startEmbeddedBroker(
 
 /** An external broker (Mosquitto, EMQX): the ingest joins a shared subscription of the up topics. */
 export async function connectExternalBroker(opts: Extract<MqttOptions, { mode: 'external' }>, ingest: Ingest, log: Logger, codec: Keys = {}): Promise<MqttInput> {
-  const o: Parameters<typeof connectAsync>[1] = { protocolVersion: 5, reconnectPeriod: 1000, clean: true };
+  // The broker may take bigger payloads from devices than we do; it must not pass them on for us to buffer.
+  const o: Parameters<typeof connectAsync>[1] = { protocolVersion: 5, reconnectPeriod: 1000, clean: true, properties: { maximumPacketSize: opts.maxPayload + PACKET_ROOM } };
   if (opts.username !== undefined) o.username = opts.username;
   if (opts.password !== undefined) o.password = opts.password;
   if (opts.ca !== undefined) o.ca = await readFile(opts.ca);
@@ -181,6 +231,9 @@ export async function connectExternalBroker(opts: Extract<MqttOptions, { mode: '
   const publish = async (topic: string, payload: string): Promise<void> => {
     await client.publishAsync(topic, payload, { qos: 1 });
   };
+  // Nagle off (a new socket after each reconnect), for the same reason as the embedded broker's.
+  client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
+  (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
   client.on('message', (topic, payload) => {
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });

@@ -120,10 +120,18 @@ export class TcpListener {
       if (!working) void work();
     };
     socket.on('data', (chunk) => take(decoder.push(chunk)));
-    // What is left when the logger hangs up is a truncated frame: reported, not silently dropped.
-    socket.on('end', () => take(decoder.end()));
+    // What is left when the logger hangs up is a truncated frame: reported, not silently dropped. A
+    // reset (or our own destroy) closes with no 'end', so 'close' reports it then.
+    let ended = false;
+    const hangUp = (): void => {
+      if (ended) return;
+      ended = true;
+      take(decoder.end());
+    };
+    socket.on('end', hangUp);
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
     socket.on('close', () => {
+      hangUp();
       this.sockets.delete(socket);
       const left = (this.perAddress.get(addr) ?? 1) - 1;
       if (left === 0) this.perAddress.delete(addr);
