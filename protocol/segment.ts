@@ -150,6 +150,13 @@ function mapLegacyCodes(cp: Cp): Record<string, string> | undefined {
 /** Parses a data segment (without `##`, length, CRC and trailer) into a packet. */
 export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSegment {
   const reader = new SegmentReader(opts.mode ?? 'lenient');
+  // No dialect puts a line break inside a segment, and no answer or re-encoding could carry one.
+  const cr = segment.indexOf('\r');
+  const lf = segment.indexOf('\n');
+  if (cr >= 0 || lf >= 0) {
+    const at = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+    throw new Hj212Error('bad-field', `line break inside the data segment at offset ${at}; a frame's only CR LF is its trailer`, { field: 'segment', offset: at });
+  }
   const cpStart = segment.indexOf('CP=&&');
   if (cpStart < 0) throw new Hj212Error('missing-field', 'the data segment has no CP=&&...&& data area', { field: 'CP' });
   const cpEnd = segment.lastIndexOf('&&');

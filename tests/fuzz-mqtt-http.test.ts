@@ -351,13 +351,13 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
       expect(okQns, body.toString('latin1').slice(0, 300)).toEqual(qns);
     }
 
-    // Line breaks in header values, which the lenient decoder takes but no answer can echo: the answer
-    // to the first threw, a 500 that dropped the frames after it (found by the TCP fuzz).
-    const around = [validRecord(), validRecord(), validRecord()] as unknown as Packet[];
-    const breaks = Buffer.concat([frameBytes(around[0]!), withBreakIn(around[1]!, 'QN'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'), frameBytes(around[2]!)]);
+    // Line breaks in header values: once taken by the lenient decoder, whose answer then threw, a 500
+    // that dropped the frames after it (found by the TCP fuzz). Now refused alone, the others stored.
+    const around = [validRecord(), validRecord()] as unknown as Packet[];
+    const breaks = Buffer.concat([frameBytes(around[0]!), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9001), 'QN'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'), frameBytes(around[1]!)]);
     const broken = await post(child, '/ingest/frames', breaks, 'text/plain');
     expect(broken.status, JSON.stringify(broken.body)).toBe(200);
-    expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([[true, undefined], [true, undefined], [false, 'bad-password'], [false, 'unknown-mn'], [true, undefined]]);
+    expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([[true, undefined], [false, 'bad-field'], [false, 'bad-field'], [false, 'bad-field'], [true, undefined]]);
 
     // Over the body limit (with and without a length up front), deeply nested, not JSON, not a type we take.
     const nested = (depth: number): string => `{"packets":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;

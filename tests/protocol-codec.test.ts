@@ -198,6 +198,13 @@ describe('errors are typed and say where', () => {
     expect(e.message).toContain('w21003-Rtd=abc');
   });
 
+  it('a line break inside the data segment, in either mode: no answer could carry the value', () => {
+    const frame = frameSegment(SEG_2011.replace('QN=20160801085857223', 'QN=2016080108\r5857223'));
+    for (const mode of ['strict', 'lenient'] as const) {
+      expect(err(decodeFrame(frame, { mode }))).toMatchObject({ code: 'bad-field', field: 'segment', offset: 6 + 'QN=2016080108'.length });
+    }
+  });
+
   it('missing CP, missing CN', () => {
     expect(err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;CN=2011;Flag=5'), { mode: 'strict' }))).toMatchObject({ code: 'missing-field', field: 'CP' });
     expect(err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;Flag=5;CP=&&&&')))).toMatchObject({ code: 'missing-field', field: 'CN' });
