@@ -56,7 +56,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   );
   // Whatever registry is in force when a frame comes, its keys are the ones used.
   const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
-  const store = config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
+  const store: MeasurementStore = config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
   const stateDb = openSqlite(config.state);
   const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
   const acks = new AckStore(stateDb);
@@ -135,7 +135,13 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       cloud.mqtt = input;
     }
     if (config.http) {
-      const api = await startApi(config.http, { ...cloud, codec, live, acks }, log);
+      const gauges = () => ({
+        ...(tcp && { tcpConnections: tcp.connections }),
+        ...(mqtt?.clients && { mqttClients: mqtt.clients() }),
+        ...(store.pending !== undefined && { storePending: store.pending }),
+        webhookPending: webhooks.pending(),
+      });
+      const api = await startApi(config.http, { ...cloud, codec, live, acks, gauges }, log);
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

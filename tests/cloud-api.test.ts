@@ -19,7 +19,7 @@ describe('HTTP API', () => {
     const { status, body } = await call('GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/alarms/{id}/ack', '/enterprises', '/events', '/ingest/frames', '/ingest/records', '/report', '/report.csv', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns', '/whoami']);
+    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/alarms/{id}/ack', '/enterprises', '/events', '/ingest/frames', '/ingest/records', '/ingest/stats', '/report', '/report.csv', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns', '/whoami']);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');
     expect(body.paths['/stations/{mn}/data'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['mn', 'factor', 'kind', 'from', 'to', 'limit']);
   });
@@ -71,6 +71,12 @@ describe('HTTP API', () => {
     expect(records.body.results[1]).toMatchObject({ ok: false, reason: 'bad-record', detail: expect.stringMatching(/packets\.1: cn:/) });
     const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 5 * H });
     expect(stored.map((p) => p.values['Avg'])).toEqual([30, 33]);
+    // The same counts as an operator sees them, with the connections of this process.
+    const client = await rawClient(c.cloud.tcp!.address.port);
+    cleanup.push(async () => client.close());
+    const stats = await call('GET', '/ingest/stats', { token: READ });
+    expect(stats.body).toMatchObject({ packets: 3, stored: 2, points: 2, rejected: { 'bad-crc': 1, 'bad-password': 1, 'bad-record': 1 }, tcpConnections: 1, webhookPending: 0 });
+    expect(stats.body.uptimeSeconds).toBeGreaterThanOrEqual(0);
   });
 
   it('stores manual entries with flag S, registers shutdown windows, and reports daily rates', async () => {

@@ -24,6 +24,17 @@ export interface ApiContext {
   codec: Keys;
   live: LiveHub;
   acks: AckStore;
+  /** Connections and queues of this process, for `GET /ingest/stats`. */
+  gauges: () => IngestGauges;
+}
+
+export interface IngestGauges {
+  tcpConnections?: number;
+  mqttClients?: number;
+  /** Points waiting for InfluxDB in the spill queue. */
+  storePending?: number;
+  /** Alarm events waiting for a webhook receiver. */
+  webhookPending: number;
 }
 
 /** Heard from within the station's offline threshold. */
@@ -110,6 +121,11 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
     return reply.code(201).send(body);
   });
 
+  route(app, doc, { method: 'GET', url: '/ingest/stats', role: 'read', summary: 'counters of this process since it started: packets, stored, rejections by reason; connections and queues' }, async () => ({
+    ...ctx.ingest.stats,
+    ...ctx.gauges(),
+    uptimeSeconds: Math.round(process.uptime()),
+  }));
   route(app, doc, { method: 'GET', url: '/alarms', role: 'read', summary: 'alarms by station, type, state and opening time', query: AlarmFilterSchema }, async ({ query }) => {
     const alarms = ctx.alarms.list(query);
     const acks = ctx.acks.of(alarms.map((a) => a.id));

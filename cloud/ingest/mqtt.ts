@@ -81,6 +81,8 @@ async function answerUpload(topic: string, payload: Buffer, maxPayload: number, 
 export interface MqttInput {
   publish(topic: string, payload: string): Promise<void>;
   address?: AddressInfo;
+  /** Devices connected to the embedded broker (an external broker counts its own). */
+  clients?: () => number;
   close(): Promise<void>;
 }
 
@@ -213,6 +215,7 @@ export async function startEmbeddedBroker(
   return {
     publish,
     address: server.address() as AddressInfo,
+    clients: () => broker.connectedClients,
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -43,6 +43,11 @@ export class TcpListener {
     private readonly codec: Keys = {},
   ) {}
 
+  /** Open logger connections. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
   async listen(): Promise<AddressInfo> {
     const server = createServer((s) => this.connection(s));
     this.server = server;
