@@ -105,8 +105,8 @@ export interface JoinOptions {
   sendTcp: (mn: string, packet: Packet) => boolean;
   alarms: AlarmStore;
   acks: AckStore;
-  /** An episode of another process opened or closed (for live views). */
-  onPeerAlarm?: (event: AlarmEvent, alarm: Alarm) => void;
+  /** An episode of another process opened or closed, or one acknowledged on another process (for live views). */
+  onPeerAlarm?: (event: AlarmEvent | 'acknowledged', alarm: Alarm) => void;
   log: Logger;
 }
 
@@ -149,7 +149,10 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
     if (to.kind === 'sync') return shareOwn();
     if (to.kind === 'acks') {
       const { alarmId, ack } = AckCopySchema.parse(JSON.parse(payload.toString()));
-      return o.acks.apply(alarmId, ack);
+      o.acks.apply(alarmId, ack);
+      const alarm = o.alarms.get(alarmId);
+      if (alarm) o.onPeerAlarm?.('acknowledged', alarm);
+      return;
     }
     const alarm = AlarmCopySchema.parse(JSON.parse(payload.toString())) as Alarm;
     const change = o.alarms.applyPeer(alarm);
