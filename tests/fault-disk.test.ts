@@ -241,3 +241,49 @@ describe('edge store on a disk that fills up', () => {
     expect(reserveBytes(fs.dir)).toBeGreaterThanOrEqual(MIB);
   }, 20_000);
 });
+
+describe('edge agent on a disk that fills up', () => {
+  it('another program takes every free byte while the platform is unreachable: the agent drops its oldest real-time and minute data, says so in its log and health, and keeps every hour record', async (ctx) => {
+    const fs = await smallFilesystem(6 * MIB);
+    cleanups.push(fs.remove);
+    ctx.skip(!fs.real, NO_ROOT);
+    const clock = warpedClock(WARP, SIM_START - 10 * 60_000);
+    const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
+    const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 2, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+    cleanups.push(() => sim.close());
+    const config = waterOutlet(fs.dir, sim.tcp!.port, await freePort());
+    const { logger, lines } = memoryLogger();
+    const agent = await startAgent(config, { logger, clock, tickMs: 25 });
+    let open = true;
+    cleanups.push(async () => void (open && (await agent.close())));
+    await new Promise((r) => setTimeout(r, 3 * HOUR_MS));
+    expect(agent.health().storage.events).toBe(0);
+    fillDisk(fs.dir);
+    const filledAt = clock();
+    await new Promise((r) => setTimeout(r, 5 * HOUR_MS));
+    const health = agent.health();
+    await agent.close();
+    open = false;
+    console.info(JSON.stringify({ fault: 'disk full under the running agent', storage: health.storage, outbox: health.uplinks['province']!.outbox, freeBytes: await freeBytes(fs.dir) }));
+
+    // Three hours of our own data are far less than the reserve: it cannot come back until the other program frees space, and the log says so.
+    expect(health.storage).toMatchObject({ unsavedRecords: 0, reserve: false });
+    expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({ level: 40, mn: config.station.mn, msg: expect.stringContaining('no room for the disk-full reserve') });
+    expect(health.storage.events).toBeGreaterThan(0);
+    expect(health.storage.dropped).toBeGreaterThan(0);
+    expect(lines.filter((l) => l['level'] === 50)).toEqual([]);
+    const drops = diskFullLines(lines);
+    expect(drops.length).toBe(health.storage.events);
+    for (const d of drops) expect(d).toMatchObject({ mn: config.station.mn, dataDir: fs.dir });
+    expect(new Set(drops.flatMap((l) => l['cns'] as string[])).has('2061')).toBe(false);
+    const { produced, pending } = edgeLedger(fs.dir);
+    const hours = [...produced].filter((k) => k.includes('|hour|'));
+    expect(hours.length).toBeGreaterThanOrEqual(7 * 2);
+    expect(hours.filter((k) => !pending.has(k))).toEqual([]);
+    // Writes went on after the disk filled: the real-time data of the last hour are there.
+    const rtd = [...pending].filter((k) => k.includes('|rtd|')).map((k) => Number(k.split('|').at(-1)));
+    expect(Math.max(...rtd)).toBeGreaterThan(filledAt + 4 * 3_600_000);
+    // Oldest first: everything dropped is older than every real-time record still waiting.
+    expect(Math.max(...drops.filter((d) => (d['dropped'] as number) > 0).map((d) => d['to'] as number))).toBeLessThan(Math.min(...rtd));
+  }, 30_000);
+});
