@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
 import { ExeRtn } from '../protocol/index.js';
 import { Aggregator } from './aggregator.js';
-import type { DataRecord } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
 import { periodStart } from './datasets.js';
-import type { PeriodStats } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
 import { RunTimeTracker, facilityDevice, facilityDeviceId } from './facilities.js';
 import type { RunTimeState } from './facilities.js';
@@ -15,6 +13,7 @@ import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
 import { EdgeStore, type DiskFullStats } from './store.js';
+import { trimUnsaved, type Unsaved } from './unsaved.js';
 import { MqttUplink } from './uplink-mqtt.js';
 import { TcpUplink } from './uplink-tcp.js';
 
@@ -90,7 +89,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     if (u.pw === FIELD_DEFAULT_PASSWORD) logger.warn({ uplink: u.id, reason: 'default password' }, `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`);
   }
   // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.
-  const unsaved: { minutes: [number, PeriodStats][]; records: DataRecord[] } = { minutes: [], records: [] };
+  const unsaved: Unsaved = { minutes: [], records: [] };
+  let droppedInMemory = 0;
+  let lastStoreError = 0;
   const lastReadings = new Map<string, DevicePoll['readings']>();
   const parametersByFactor = new Map<string, Record<string, number>>();
   const factorsOf = new Map(config.devices.map((d) => [d.id, d.factors.map((f) => f.code)]));
@@ -186,6 +187,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     if (config.facilities.length > 0) store.saveSetting('runTime', JSON.stringify(runTime.snapshot()));
     unsaved.minutes = [];
     unsaved.records = [];
+    lastStoreError = 0;
     if (at - lastPrune > DAY_MS / 24) {
       store.prune(at - config.historyDays * DAY_MS, at);
       lastPrune = at;
@@ -198,7 +200,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     now: now(),
     clock: { trusted: config.clockTrusted, offsetMs: clockOffset },
     uplinks: Object.fromEntries(uplinks.map((u) => [u.id, u.health()])),
-    storage: { ...store.diskFullStats(), unsavedRecords: unsaved.records.length },
+    storage: { ...store.diskFullStats(), dropped: store.diskFullStats().dropped + droppedInMemory, unsavedRecords: unsaved.records.length },
     devices: Object.fromEntries(
       pollers.flatMap((p) => Object.entries(p.health)).map(([id, h]) => {
         const readings = lastReadings.get(id);
@@ -220,7 +222,16 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     try {
       tick();
     } catch (err) {
-      logger.error({ reason: (err as Error).message, unsaved: unsaved.records.length }, 'cannot store records; retrying next tick');
+      const dropped = trimUnsaved(unsaved);
+      if (dropped.length > 0) {
+        droppedInMemory += dropped.length;
+        logger.warn({ reason: 'store-refuses', dropped: dropped.length, cns: [...new Set(dropped.map((r) => r.cn))], from: dropped[0]!.at, to: dropped.at(-1)!.at }, 'records held in memory reached their bound: dropped the oldest real-time and minute data');
+      }
+      // Once a minute: a tick a second against a full disk would bury everything else in the log.
+      if (Date.now() - lastStoreError >= 60_000) {
+        lastStoreError = Date.now();
+        logger.error({ reason: (err as Error).message, unsaved: unsaved.records.length }, 'cannot store records; retrying every tick');
+      }
     }
   }, options.tickMs ?? 1000);
   logger.info({ buses: config.buses.length, devices: config.devices.length, uplinks: uplinks.map((u) => u.id), health: server?.port }, 'edge agent started');

@@ -14,3 +14,4 @@ export * from './facilities.js';
 export * from './agent.js';
 export * from './uplink-mqtt.js';
 export * from './health.js';
+export * from './unsaved.js';

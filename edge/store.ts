@@ -40,6 +40,8 @@ const QN_STEP_MS = 10;
 // Parameter changes (3020) are rare and what dynamic control is about: kept like hour data.
 const KEEP: Record<DataRecord['cn'], 0 | 1> = { '2011': 0, '2021': 0, '2051': 0, '2061': 1, '2031': 1, '2041': 1, '3020': 1 };
 const DROPPABLE_CNS = (Object.keys(KEEP) as DataRecord['cn'][]).filter((cn) => KEEP[cn] === 0);
+/** What gives way first on a full disk or a full outbox: real-time and minute data, never hour, day or parameter records. */
+export const isDroppable = (cn: DataRecord['cn']): boolean => KEEP[cn] === 0;
 const isFacilityCn = (cn: DataRecord['cn']): boolean => cn === '2021' || cn === '2041';
 
 /** The stored body of a record: its statistics, or the field information of a 3020 upload. */
@@ -129,6 +131,8 @@ export class EdgeStore {
   private readonly reservePath: string;
   private reserved: boolean;
   private reserveWarned = false;
+  /** A disk full beyond help fails every write alike: said once, until a write gets through again. */
+  private futileWarned = false;
   private readonly diskFull = { events: 0, dropped: 0 };
 
   constructor(private readonly dataDir: string, private readonly options: StoreOptions) {
@@ -318,6 +322,7 @@ export class EdgeStore {
       if (!isDiskFull(err)) throw err;
       result = this.retryAfterMakingRoom(fn);
     }
+    this.futileWarned = false;
     this.ensureReserve();
     return result;
   }
@@ -361,6 +366,9 @@ export class EdgeStore {
     const count = (from: Dropped['from']) => dropped.filter((d) => d.from === from).length;
     const ats = dropped.map((d) => d.at);
     const enough = this.room() >= ROOM_BYTES;
+    const futile = dropped.length === 0 && !enough;
+    if (futile && this.futileWarned) return;
+    this.futileWarned = futile;
     this.options.logger.warn(
       {
         reason: 'disk-full',

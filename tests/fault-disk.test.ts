@@ -5,7 +5,7 @@ import { EdgeStore, startAgent } from '../edge/index.js';
 import type { DataRecord } from '../edge/index.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { flat, memoryLogger, SIM_START, startSim } from './helpers/edge-sim.js';
+import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import { freeBytes, smallFilesystem } from './helpers/fault-disk.js';
 import { edgeLedger } from './helpers/fault-pipeline.js';
 
@@ -22,25 +22,34 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
+/**
+ * The test water outlet on `dir`, its analyzers simulated, its platform unreachable (nothing listens
+ * there: every record stays in the outbox), an hour passing every HOUR_MS. `stop` closes it once.
+ */
+async function outletOnSmallDisk(dir: string, seed: number, outboxBytes?: number) {
+  const clock = warpedClock(WARP, SIM_START - 10 * 60_000);
+  const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
+  const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  cleanups.push(() => sim.close());
+  const config = waterOutlet(dir, sim.tcp!.port, await freePort());
+  const { logger, lines } = memoryLogger();
+  const uplinks = outboxBytes === undefined ? config.uplinks : config.uplinks.map((u) => ({ ...u, outboxBytes }));
+  const agent = await startAgent({ ...config, uplinks }, { logger, clock, tickMs: 25 });
+  let open = true;
+  const stop = async () => void (open && ((open = false), await agent.close()));
+  cleanups.push(stop);
+  return { clock, mn: config.station.mn, agent, lines, stop };
+}
+const passHours = (n: number) => new Promise((r) => setTimeout(r, n * HOUR_MS));
+
 describe('edge outbox on a small disk', () => {
   it('platform unreachable for 8 hours: the byte cap drops real-time and minute data first, logs it, and every hour record survives', async () => {
     const fs = await smallFilesystem(16 * 1024 * 1024);
     cleanups.push(fs.remove);
-    const clock = warpedClock(WARP, SIM_START - 10 * 60_000);
-    const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
-    const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
-    cleanups.push(() => sim.close());
-    // Nothing listens there: every record stays in the outbox.
-    const dead = await freePort();
-    const config = waterOutlet(fs.dir, sim.tcp!.port, dead);
-    const { logger, lines } = memoryLogger();
-    const agent = await startAgent({ ...config, uplinks: config.uplinks.map((u) => ({ ...u, outboxBytes: CAP })) }, { logger, clock, tickMs: 25 });
-    let open = true;
-    cleanups.push(async () => void (open && (await agent.close())));
-    await new Promise((r) => setTimeout(r, 8 * HOUR_MS));
+    const { agent, lines, stop } = await outletOnSmallDisk(fs.dir, 1, CAP);
+    await passHours(8);
     const depth = agent.health().uplinks['province']!.outbox;
-    await agent.close();
-    open = false;
+    await stop();
     const free = await freeBytes(fs.dir);
     console.info(JSON.stringify({ fault: 'outbox cap on a small disk', realFilesystem: fs.real, capBytes: CAP, outbox: depth, freeBytes: free }));
 
@@ -83,8 +92,8 @@ function commitMinute(store: EdgeStore, i: number, cns: DataRecord['cn'][] = ['2
 }
 
 /** Takes every byte left on the filesystem of `dir`, as another program's file would. */
-function fillDisk(dir: string): string {
-  const path = join(dir, 'other-program.log');
+function fillDisk(dir: string, name = 'other-program.log'): string {
+  const path = join(dir, name);
   const fd = openSync(path, 'w');
   const chunk = Buffer.alloc(64 * 1024, 1);
   try {
@@ -247,34 +256,25 @@ describe('edge agent on a disk that fills up', () => {
     const fs = await smallFilesystem(6 * MIB);
     cleanups.push(fs.remove);
     ctx.skip(!fs.real, NO_ROOT);
-    const clock = warpedClock(WARP, SIM_START - 10 * 60_000);
-    const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
-    const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 2, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
-    cleanups.push(() => sim.close());
-    const config = waterOutlet(fs.dir, sim.tcp!.port, await freePort());
-    const { logger, lines } = memoryLogger();
-    const agent = await startAgent(config, { logger, clock, tickMs: 25 });
-    let open = true;
-    cleanups.push(async () => void (open && (await agent.close())));
-    await new Promise((r) => setTimeout(r, 3 * HOUR_MS));
+    const { clock, mn, agent, lines, stop } = await outletOnSmallDisk(fs.dir, 2);
+    await passHours(3);
     expect(agent.health().storage.events).toBe(0);
     fillDisk(fs.dir);
     const filledAt = clock();
-    await new Promise((r) => setTimeout(r, 5 * HOUR_MS));
+    await passHours(5);
     const health = agent.health();
-    await agent.close();
-    open = false;
+    await stop();
     console.info(JSON.stringify({ fault: 'disk full under the running agent', storage: health.storage, outbox: health.uplinks['province']!.outbox, freeBytes: await freeBytes(fs.dir) }));
 
     // Three hours of our own data are far less than the reserve: it cannot come back until the other program frees space, and the log says so.
     expect(health.storage).toMatchObject({ unsavedRecords: 0, reserve: false });
-    expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({ level: 40, mn: config.station.mn, msg: expect.stringContaining('no room for the disk-full reserve') });
+    expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({ level: 40, mn: mn, msg: expect.stringContaining('no room for the disk-full reserve') });
     expect(health.storage.events).toBeGreaterThan(0);
     expect(health.storage.dropped).toBeGreaterThan(0);
     expect(lines.filter((l) => l['level'] === 50)).toEqual([]);
     const drops = diskFullLines(lines);
     expect(drops.length).toBe(health.storage.events);
-    for (const d of drops) expect(d).toMatchObject({ mn: config.station.mn, dataDir: fs.dir });
+    for (const d of drops) expect(d).toMatchObject({ mn: mn, dataDir: fs.dir });
     expect(new Set(drops.flatMap((l) => l['cns'] as string[])).has('2061')).toBe(false);
     const { produced, pending } = edgeLedger(fs.dir);
     const hours = [...produced].filter((k) => k.includes('|hour|'));
@@ -285,5 +285,43 @@ describe('edge agent on a disk that fills up', () => {
     expect(Math.max(...rtd)).toBeGreaterThan(filledAt + 4 * 3_600_000);
     // Oldest first: everything dropped is older than every real-time record still waiting.
     expect(Math.max(...drops.filter((d) => (d['dropped'] as number) > 0).map((d) => d['to'] as number))).toBeLessThan(Math.min(...rtd));
+  }, 30_000);
+
+  it('a disk full beyond help: records wait in memory, the log says so once, and once space is freed every one of them is stored', async (ctx) => {
+    const fs = await smallFilesystem(6 * MIB);
+    cleanups.push(fs.remove);
+    ctx.skip(!fs.real, NO_ROOT);
+    const { clock, mn, agent, lines, stop } = await outletOnSmallDisk(fs.dir, 3);
+    await passHours(1);
+    // The reserve is gone too (another program took it): nothing is left to give back but our own real-time data.
+    const fillers = [fillDisk(fs.dir)];
+    rmSync(join(fs.dir, 'edge.db.reserve'));
+    fillers.push(fillDisk(fs.dir, 'other-program-2.log'));
+    await until(() => agent.health().storage.unsavedRecords > 0, 'records the store refused');
+    await passHours(3);
+    const full = agent.health().storage;
+    const refusals = lines.filter((l) => l['msg'] === 'cannot store records; retrying every tick');
+    for (const f of fillers) rmSync(f);
+    await until(() => agent.health().storage.unsavedRecords === 0, 'the records held in memory to be stored');
+    const endAt = clock();
+    const after = agent.health().storage;
+    await stop();
+    console.info(JSON.stringify({ fault: 'disk full beyond help under the running agent', whileFull: full, after }));
+
+    // Three warped hours of real-time, minute and hour data waited in memory, and nothing was dropped.
+    expect(full.unsavedRecords).toBeGreaterThan(100);
+    expect(after).toMatchObject({ dropped: 0, unsavedRecords: 0, reserve: true });
+    // Each said once for the whole outage (at most once a minute), the refusal naming the way out.
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toMatchObject({ level: 50, mn: mn, reason: expect.stringContaining('free disk space on that filesystem') });
+    expect(lines.filter((l) => l['msg'] === 'disk full: no real-time or minute data left to drop')).toHaveLength(1);
+    const { produced, pending } = edgeLedger(fs.dir);
+    const hours = [...produced].filter((k) => k.includes('|hour|'));
+    expect(hours.length).toBeGreaterThanOrEqual(2 * (Math.floor((endAt - SIM_START) / 3_600_000) - 1));
+    expect(hours.filter((k) => !pending.has(k))).toEqual([]);
+    // The real-time series has no hole where the disk was full: what memory held reached the outbox.
+    const rtdAt = [...pending].filter((k) => k.includes('|rtd|w01018|')).map((k) => Number(k.split('|').at(-1))).sort((a, b) => a - b);
+    expect(rtdAt.at(-1)! - rtdAt[0]!).toBeGreaterThan(3.5 * 3_600_000);
+    expect(Math.max(...rtdAt.slice(1).map((t, i) => t - rtdAt[i]!))).toBeLessThanOrEqual(3 * 60_000);
   }, 30_000);
 });
