@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectAsync } from 'mqtt';
@@ -31,7 +33,8 @@ async function webhook(): Promise<{ url: string; events: { event: string; alarm:
     });
   }).listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanup.push(() => new Promise((r) => server.close(r)));
+  // The ingest's HTTP client keeps its connection alive: closing it ends the test now, not after its idle timeout.
+  cleanup.push(() => new Promise((r) => (server.close(r), server.closeAllConnections())));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/alarms`,
     events,
@@ -95,6 +98,27 @@ describe('exceedance episodes', () => {
     ]);
     while (pushed.length < 2) await new Promise((r) => setTimeout(r, 20));
     expect(pushed).toEqual([`hj212/alarms/${WATER_MN} opened`, `hj212/alarms/${WATER_MN} closed`]);
+  });
+
+  it('stores an alarm and its webhook event together: when the queue cannot take the event neither is kept, and the next data records both', async () => {
+    const hook = await webhook();
+    const { c, client } = await cloudWith({ rules: { webhooks: [hook.url] } });
+    // Another connection to the state database takes the queue away, as a failing disk would.
+    const side = new Database(join(c.dir, 'state.db'));
+    cleanup.push(async () => side.close());
+    side.exec('ALTER TABLE webhook_outbox RENAME TO webhook_outbox_away');
+    client.socket.write(hourUpload(0, { w01018: { Avg: '60', Flag: 'N' } }));
+    await client.received(1);
+    expect(c.cloud.alarms.list({ mn: WATER_MN })).toEqual([]);
+    expect(c.lines.find((l) => l['msg'] === 'alarm change not stored; it is made again on the next data or check')).toMatchObject({ level: 50, mn: WATER_MN, event: 'opened' });
+
+    side.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
+    client.socket.write(hourUpload(1, { w01018: { Avg: '70', Flag: 'N' } }));
+    await client.received(2);
+    const alarms = c.cloud.alarms.list({ mn: WATER_MN });
+    expect(alarms).toEqual([expect.objectContaining({ type: 'exceedance', factor: 'w01018', value: 70 })]);
+    await hook.next(1);
+    expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([['opened', alarms[0]!.id]]);
   });
 });
 

@@ -63,6 +63,7 @@ const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, o
  */
 export class AlarmStore {
   private readonly watchers: ((alarm: Alarm) => void)[] = [];
+  private uncommitted: Alarm[] | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -80,10 +81,36 @@ export class AlarmStore {
     this.watchers.push(fn);
   }
 
+  /**
+   * Runs `fn` (an episode change and what it queues, such as webhook events in the same database) as
+   * one transaction: a crash or a failed queue write leaves neither. Watchers hear of the changes only
+   * once they are committed.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.uncommitted) return fn();
+    this.uncommitted = [];
+    try {
+      const result = this.db.transaction(fn)();
+      const committed = this.uncommitted;
+      this.uncommitted = undefined;
+      for (const alarm of committed) this.tell(alarm);
+      return result;
+    } finally {
+      this.uncommitted = undefined;
+    }
+  }
+
   private changed(id: number): Alarm | undefined {
     const alarm = this.get(id);
-    if (alarm) for (const fn of this.watchers) fn(alarm);
+    if (alarm) {
+      if (this.uncommitted) this.uncommitted.push(alarm);
+      else this.tell(alarm);
+    }
     return alarm;
+  }
+
+  private tell(alarm: Alarm): void {
+    for (const fn of this.watchers) fn(alarm);
   }
 
   /** The next id of this process: plain row ids alone, its own residue class in a cluster. */

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatHjTime, historyRequest, type Packet } from '../../protocol/index.js';
-import type { Notify } from '../alarms/notify.js';
-import type { AlarmOpen, AlarmStore } from '../alarms/store.js';
+import type { AlarmEvent, Notify } from '../alarms/notify.js';
+import type { Alarm, AlarmOpen, AlarmStore } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import type { MeasurementStore, Point } from '../store/types.js';
@@ -111,7 +111,7 @@ export class RuleEngine {
     if (packet.st !== undefined) s.st = packet.st;
     this.seen.set(station.mn, s);
     if (!this.since.has(station.mn)) this.since.set(station.mn, s.at);
-    this.close(key('offline', station.mn), s.at);
+    this.close(station.mn, key('offline', station.mn), s.at);
   }
 
   /** Stored points: value rules, and the missing hours they fill. */
@@ -128,7 +128,7 @@ export class RuleEngine {
     // A missing hour closes when its data arrives, so its close time is the arrival.
     for (const p of points) {
       if (p.kind !== 'hour') continue;
-      this.close(key('missing-hour', p.mn, p.factor, p.time), this.now());
+      this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), this.now());
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
       this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
     }
@@ -136,7 +136,7 @@ export class RuleEngine {
 
   private apply(c: Condition): void {
     const k = key(c.type, c.mn, c.factor, c.kind);
-    if (!c.active) return this.close(k, c.time);
+    if (!c.active) return this.close(c.mn, k, c.time);
     const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
     if (c.value !== undefined) a.value = c.value;
     if (c.limit !== undefined) a.limit = c.limit;
@@ -145,17 +145,30 @@ export class RuleEngine {
   }
 
   private open(a: AlarmOpen): void {
-    const alarm = this.o.alarms.open(a);
-    if (!alarm) return;
-    this.o.log.warn({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple }, 'alarm opened');
-    this.o.notify('opened', alarm);
+    const alarm = this.record('opened', a.mn, () => this.o.alarms.open(a));
+    if (alarm) this.o.log.warn({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple }, 'alarm opened');
   }
 
-  private close(k: string, at: number): void {
-    const alarm = this.o.alarms.close(k, at);
-    if (!alarm) return;
-    this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type }, 'alarm closed');
-    this.o.notify('closed', alarm);
+  private close(mn: string, k: string, at: number): void {
+    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at));
+    if (alarm) this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type }, 'alarm closed');
+  }
+
+  /**
+   * An episode change and its notification (queued webhook events) are stored together or not at
+   * all; when not, the condition still holds and the next data or check records it again.
+   */
+  private record(event: AlarmEvent, mn: string, change: () => Alarm | undefined): Alarm | undefined {
+    try {
+      return this.o.alarms.atomically(() => {
+        const alarm = change();
+        if (alarm) this.o.notify(event, alarm);
+        return alarm;
+      });
+    } catch (err) {
+      this.o.log.error({ mn, event, reason: (err as Error).message }, 'alarm change not stored; it is made again on the next data or check');
+      return undefined;
+    }
   }
 
   /** Stations silent for longer than their offline threshold (counted from start-up if never seen). */
