@@ -20,7 +20,13 @@ import { encodeFrame, formatHjTime, makeQn, StreamDecoder, type Packet } from '.
 const FACTORS = ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000', 'w00001', 'w00002', 'w00003'];
 const CLK_TCK = 100;
 
-const { values } = parseArgs({ options: { stations: { type: 'string', default: '20' }, packets: { type: 'string', default: '500' }, window: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: {
+    stations: { type: 'string', default: '20' },
+    packets: { type: 'string', default: '500' },
+    window: { type: 'string', default: '8' },
+  },
+});
 const STATIONS = Number(values.stations);
 const PACKETS = Number(values.packets);
 const WINDOW = Number(values.window);
@@ -32,8 +38,19 @@ const PW = 'b3nch1';
 function frame(mn: string, n: number): { qn: string; text: string } {
   const t = new Date(Date.UTC(2026, 0, 1) + n * 1000);
   const qn = makeQn(t);
-  const factors = Object.fromEntries(FACTORS.map((f, i) => [f, { Rtd: (10 + i + (n % 7) / 10).toFixed(2), Flag: 'N' }]));
-  const p: Packet = { version: '2017', qn, st: '32', cn: '2011', pw: PW, mn, flag: 5, cp: { params: { DataTime: formatHjTime(t) }, factors } };
+  const factors = Object.fromEntries(
+    FACTORS.map((f, i) => [f, { Rtd: (10 + i + (n % 7) / 10).toFixed(2), Flag: 'N' }]),
+  );
+  const p: Packet = {
+    version: '2017',
+    qn,
+    st: '32',
+    cn: '2011',
+    pw: PW,
+    mn,
+    flag: 5,
+    cp: { params: { DataTime: formatHjTime(t) }, factors },
+  };
   return { qn, text: encodeFrame(p) };
 }
 
@@ -48,7 +65,10 @@ const percentile = (xs: number[], p: number): number => {
 };
 
 /** Drives every station with up to WINDOW unanswered uploads each; resolves with the latencies. */
-async function drive(send: (station: number, text: string) => void, onAnswer: (cb: (station: number, qn: string) => void) => void): Promise<number[]> {
+async function drive(
+  send: (station: number, text: string) => void,
+  onAnswer: (cb: (station: number, qn: string) => void) => void,
+): Promise<number[]> {
   const latencies: number[] = [];
   const sentAt = new Map<string, number>();
   const next = new Array<number>(STATIONS).fill(0);
@@ -72,7 +92,11 @@ async function drive(send: (station: number, text: string) => void, onAnswer: (c
   });
 }
 
-async function phase(name: string, pid: number, run: () => Promise<number[]>): Promise<Record<string, number | string>> {
+async function phase(
+  name: string,
+  pid: number,
+  run: () => Promise<number[]>,
+): Promise<Record<string, number | string>> {
   const cpu0 = await cpuTicks(pid);
   const t0 = performance.now();
   const lat = await run();
@@ -96,7 +120,15 @@ const secretHash = await hashSecret('mqtt-secret');
 await writeFile(
   join(dir, 'stations.yaml'),
   stringify({
-    stations: Array.from({ length: STATIONS }, (_, i) => ({ mn: mnOf(i), enterprise: `E${i}`, outlet: `WS-${i}`, type: 'water', passwordHash: hash, mqttSecretHash: secretHash, factors: Object.fromEntries(FACTORS.map((f) => [f, { unit: 'mg/L' }])) })),
+    stations: Array.from({ length: STATIONS }, (_, i) => ({
+      mn: mnOf(i),
+      enterprise: `E${i}`,
+      outlet: `WS-${i}`,
+      type: 'water',
+      passwordHash: hash,
+      mqttSecretHash: secretHash,
+      factors: Object.fromEntries(FACTORS.map((f) => [f, { unit: 'mg/L' }])),
+    })),
   }),
 );
 await writeFile(
@@ -110,7 +142,11 @@ await writeFile(
     logLevel: 'info',
   }),
 );
-const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 try {
   // The OS picks the ports; the ingest logs which.
   const ports = await new Promise<{ tcp: number; mqtt: number }>((resolve, reject) => {
@@ -124,28 +160,62 @@ try {
     child.once('exit', () => reject(new Error(`hj212 cloud exited: ${out}`)));
   });
   const tcp = await phase('tcp', child.pid!, async () => {
-    const sockets: Socket[] = await Promise.all(Array.from({ length: STATIONS }, () => new Promise<Socket>((resolve) => { const s = connect(ports.tcp, '127.0.0.1', () => resolve(s)); })));
+    const sockets: Socket[] = await Promise.all(
+      Array.from(
+        { length: STATIONS },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const s = connect(ports.tcp, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
     const lat = await drive(
       (s, text) => sockets[s]!.write(text),
-      (cb) => sockets.forEach((sock, s) => {
-        const d = new StreamDecoder();
-        sock.on('data', (c: Buffer) => { for (const r of d.push(c)) if (r.ok && r.frame.packet.qn) cb(s, r.frame.packet.qn); });
-      }),
+      (cb) =>
+        sockets.forEach((sock, s) => {
+          const d = new StreamDecoder();
+          sock.on('data', (c: Buffer) => {
+            for (const r of d.push(c)) if (r.ok && r.frame.packet.qn) cb(s, r.frame.packet.qn);
+          });
+        }),
     );
     sockets.forEach((s) => s.destroy());
     return lat;
   });
   const mqtt = await phase('mqtt', child.pid!, async () => {
-    const clients: MqttClient[] = await Promise.all(Array.from({ length: STATIONS }, (_, s) => connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { username: mnOf(s), password: 'mqtt-secret', reconnectPeriod: 0 })));
+    const clients: MqttClient[] = await Promise.all(
+      Array.from({ length: STATIONS }, (_, s) =>
+        connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, {
+          username: mnOf(s),
+          password: 'mqtt-secret',
+          reconnectPeriod: 0,
+        }),
+      ),
+    );
     await Promise.all(clients.map((c, s) => c.subscribeAsync(downTopic(mnOf(s)), { qos: 1 })));
     const lat = await drive(
       (s, text) => void clients[s]!.publish(upTopic(mnOf(s)), text, { qos: 1 }),
-      (cb) => clients.forEach((c, s) => c.on('message', (_t, payload) => { const qn = /QN=(\d+)/.exec(payload.toString())?.[1]; if (qn) cb(s, qn); })),
+      (cb) =>
+        clients.forEach((c, s) =>
+          c.on('message', (_t, payload) => {
+            const qn = /QN=(\d+)/.exec(payload.toString())?.[1];
+            if (qn) cb(s, qn);
+          }),
+        ),
     );
     await Promise.all(clients.map((c) => c.endAsync()));
     return lat;
   });
-  console.log(JSON.stringify({ stations: STATIONS, packetsPerStation: PACKETS, window: WINDOW, factorsPerPacket: FACTORS.length, store: 'sqlite', results: [tcp, mqtt] }));
+  console.log(
+    JSON.stringify({
+      stations: STATIONS,
+      packetsPerStation: PACKETS,
+      window: WINDOW,
+      factorsPerPacket: FACTORS.length,
+      store: 'sqlite',
+      results: [tcp, mqtt],
+    }),
+  );
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

@@ -30,12 +30,25 @@ import { startMosquitto, type Proc } from '../tests/helpers/cloud-procs.js';
 const MN = '010000A8900016F000169DC0';
 const PW = 'a1B2c3';
 const MQTT_SECRET = 'bench-mqtt-secret';
-const PROFILES = ['so2', 'nox', 'particulate', 'o2', 'flue-temp', 'flue-pressure', 'flue-velocity', 'flue-humidity', 'flue-flow', 'cod'];
+const PROFILES = [
+  'so2',
+  'nox',
+  'particulate',
+  'o2',
+  'flue-temp',
+  'flue-pressure',
+  'flue-velocity',
+  'flue-humidity',
+  'flue-flow',
+  'cod',
+];
 const CODES = ['a21026', 'a21002', 'a34013', 'a19001', 'a01012', 'a01013', 'a01011', 'a01014', 'a00000', 'w01018'];
 const silent = pino({ level: 'silent' });
 
 async function platform(): Promise<PlatformServer> {
-  const server = new PlatformServer(PlatformConfigSchema.parse({ port: 0, stations: [{ mn: MN, pw: PW, st: '31' }] }), { log: silent });
+  const server = new PlatformServer(PlatformConfigSchema.parse({ port: 0, stations: [{ mn: MN, pw: PW, st: '31' }] }), {
+    log: silent,
+  });
   await server.listen();
   return server;
 }
@@ -45,7 +58,14 @@ function outlet(dataDir: string, modbusPort: number, platformPort: number): Edge
     station: { mn: MN, st: '31', kind: 'gas', flow: { code: 'a00000', unit: 'm3/h' }, referenceO2: 6 },
     dataDir,
     buses: [{ id: 'cems', kind: 'tcp', host: '127.0.0.1', port: modbusPort }],
-    devices: CODES.map((code, i) => ({ id: `d${i + 1}`, bus: 'cems', unit: i + 1, pollSeconds: 1, status: { address: 2 }, factors: [{ code, value: { address: 0 } }] })),
+    devices: CODES.map((code, i) => ({
+      id: `d${i + 1}`,
+      bus: 'cems',
+      unit: i + 1,
+      pollSeconds: 1,
+      status: { address: 2 },
+      factors: [{ code, value: { address: 0 } }],
+    })),
     uplinks: [{ id: 'province', kind: 'hj212-tcp', host: '127.0.0.1', port: platformPort, pw: PW }],
   });
 }
@@ -62,19 +82,30 @@ async function rssMiB(pid: number): Promise<number> {
 }
 
 async function footprint(dir: string, seconds: number) {
-  const sim = await startAnalyzerSimulator(parseAnalyzerConfig({ tcp: { port: 0 }, devices: PROFILES.map((profile, i) => ({ unit: i + 1, profile })) }));
+  const sim = await startAnalyzerSimulator(
+    parseAnalyzerConfig({ tcp: { port: 0 }, devices: PROFILES.map((profile, i) => ({ unit: i + 1, profile })) }),
+  );
   const server = await platform();
   const file = join(dir, 'edge.yaml');
   await writeFile(file, stringify(outlet(join(dir, 'footprint'), sim.tcp!.port, server.port)));
   const main = new URL('../cli/main.js', import.meta.url).pathname;
-  const agent = spawn(process.execPath, [main, 'edge', '--config', file, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const agent = spawn(process.execPath, [main, 'edge', '--config', file, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     // Past start-up (module loading, JIT warm-up) before measuring.
     await new Promise((r) => setTimeout(r, 5000));
     const [cpu0, t0] = [await cpuSeconds(agent.pid!), Date.now()];
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const [cpu1, t1] = [await cpuSeconds(agent.pid!), Date.now()];
-    return { seconds, factors: CODES.length, pollSeconds: 1, rssMiB: Number((await rssMiB(agent.pid!)).toFixed(1)), cpuPercent: Number(((100 * (cpu1 - cpu0)) / ((t1 - t0) / 1000)).toFixed(2)), uploads: server.conformance().totals.uploads };
+    return {
+      seconds,
+      factors: CODES.length,
+      pollSeconds: 1,
+      rssMiB: Number((await rssMiB(agent.pid!)).toFixed(1)),
+      cpuPercent: Number(((100 * (cpu1 - cpu0)) / ((t1 - t0) / 1000)).toFixed(2)),
+      uploads: server.conformance().totals.uploads,
+    };
   } finally {
     agent.kill('SIGTERM');
     await once(agent, 'exit');
@@ -85,9 +116,25 @@ async function footprint(dir: string, seconds: number) {
 
 function outage(days: number): DataRecord[] {
   const t0 = Date.parse('2026-01-01T00:00:00+08:00');
-  const stats = (avg: number): PeriodStats => Object.fromEntries(CODES.map((c, i) => [c, { min: avg * 0.9 + i, avg: avg + i, max: avg * 1.1 + i, cou: 0.01 * i, flag: 'N', valid: 60, count: 60 }]));
-  const every = (cn: DataRecord['cn'], stepMs: number) => Array.from({ length: (days * 86_400_000) / stepMs }, (_, i) => ({ cn, at: t0 + i * stepMs, stats: stats(20 + (i % 7)) }));
-  return [...every('2011', 30_000), ...every('2051', 600_000), ...every('2061', 3_600_000), ...every('2031', 86_400_000)].sort((a, b) => a.at - b.at);
+  const stats = (avg: number): PeriodStats =>
+    Object.fromEntries(
+      CODES.map((c, i) => [
+        c,
+        { min: avg * 0.9 + i, avg: avg + i, max: avg * 1.1 + i, cou: 0.01 * i, flag: 'N', valid: 60, count: 60 },
+      ]),
+    );
+  const every = (cn: DataRecord['cn'], stepMs: number) =>
+    Array.from({ length: (days * 86_400_000) / stepMs }, (_, i) => ({
+      cn,
+      at: t0 + i * stepMs,
+      stats: stats(20 + (i % 7)),
+    }));
+  return [
+    ...every('2011', 30_000),
+    ...every('2051', 600_000),
+    ...every('2061', 3_600_000),
+    ...every('2031', 86_400_000),
+  ].sort((a, b) => a.at - b.at);
 }
 
 type UplinkOf<K> = Extract<EdgeConfig['uplinks'][number], { kind: K }>;
@@ -97,13 +144,23 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
   const config = outlet(dataDir, 1, 1);
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
-  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [{ uplink: 'province', accepts: () => true }]);
+  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
+    { uplink: 'province', accepts: () => true },
+  ]);
   const uplink = make(config, {
     store,
     logger: silent,
     station: config.station,
     decimals: new Map(),
-    context: () => ({ now: Date.now(), utcOffsetMinutes: 480, rtdIntervalSeconds: 30, minIntervalMinutes: 10, clockTrusted: true, history: () => [], parameters: () => undefined }),
+    context: () => ({
+      now: Date.now(),
+      utcOffsetMinutes: 480,
+      rtdIntervalSeconds: 30,
+      minIntervalMinutes: 10,
+      clockTrusted: true,
+      history: () => [],
+      parameters: () => undefined,
+    }),
     onEffect: () => undefined,
     // The replay bench sends no 3021: a request would be refused as for a box without parameters.
     setParameters: async () => ExeRtn.BadCondition,
@@ -114,13 +171,23 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
   const seconds = (Date.now() - t0) / 1000;
   await uplink.stop();
   store.close();
-  return { days, records: records.length, window: config.uplinks[0]!.window, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(records.length / seconds) };
+  return {
+    days,
+    records: records.length,
+    window: config.uplinks[0]!.window,
+    seconds: Number(seconds.toFixed(2)),
+    recordsPerSecond: Math.round(records.length / seconds),
+  };
 }
 
 async function replay(dir: string, days: number) {
   const server = await platform();
   try {
-    return await drain(join(dir, 'replay'), days, (config, deps) => new TcpUplink({ ...(config.uplinks[0] as UplinkOf<'hj212-tcp'>), port: server.port }, deps));
+    return await drain(
+      join(dir, 'replay'),
+      days,
+      (config, deps) => new TcpUplink({ ...(config.uplinks[0] as UplinkOf<'hj212-tcp'>), port: server.port }, deps),
+    );
   } finally {
     await server.close();
   }
@@ -130,10 +197,35 @@ async function replay(dir: string, days: number) {
 async function cloud(dir: string, mqtt: CloudConfigInput['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0 }) {
   const registry = join(dir, 'stations.yaml');
   const [passwordHash, mqttSecretHash] = await Promise.all([hashSecret(PW, 1024), hashSecret(MQTT_SECRET, 1024)]);
-  await writeFile(registry, stringify({ stations: [{ mn: MN, enterprise: 'bench', outlet: 'DA-01', type: 'gas', passwordHash, mqttSecretHash, factors: Object.fromEntries(CODES.map((c) => [c, {}])) }] }));
+  await writeFile(
+    registry,
+    stringify({
+      stations: [
+        {
+          mn: MN,
+          enterprise: 'bench',
+          outlet: 'DA-01',
+          type: 'gas',
+          passwordHash,
+          mqttSecretHash,
+          factors: Object.fromEntries(CODES.map((c) => [c, {}])),
+        },
+      ],
+    }),
+  );
   // No rate limit on the TCP connection: the bench measures the uplink, not the ingest's flood guard.
   const tcp = { host: '127.0.0.1', port: 0, rate: 1_000_000, burst: 1_000_000 };
-  return startCloud(CloudConfigSchema.parse({ registry, state: join(dir, 'state.db'), store: { type: 'sqlite', path: join(dir, 'store.db') }, tcp, mqtt, rules: { checkEverySeconds: 3600 } }), silent);
+  return startCloud(
+    CloudConfigSchema.parse({
+      registry,
+      state: join(dir, 'state.db'),
+      store: { type: 'sqlite', path: join(dir, 'store.db') },
+      tcp,
+      mqtt,
+      rules: { checkEverySeconds: 3600 },
+    }),
+    silent,
+  );
 }
 
 /** How the edge reaches the cloud ingest in a replay: the broker in between, if any, and the uplink. */
@@ -144,10 +236,24 @@ interface Path {
 
 const PATHS: Record<string, Path> = {
   tcp: { uplink: (base, c) => ({ ...(base as UplinkOf<'hj212-tcp'>), port: c.tcp!.address.port }) },
-  mqttEmbedded: { uplink: (base, c) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${c.mqtt!.address!.port}`, username: MN, password: MQTT_SECRET }) },
+  mqttEmbedded: {
+    uplink: (base, c) => ({
+      ...base,
+      kind: 'mqtt',
+      url: `mqtt://127.0.0.1:${c.mqtt!.address!.port}`,
+      username: MN,
+      password: MQTT_SECRET,
+    }),
+  },
   // Debian's Mosquitto as shipped (Nagle on), and with set_tcp_nodelay: what a centre's broker adds.
-  mqttMosquitto: { broker: () => startMosquitto(), uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }) },
-  mqttMosquittoNoDelay: { broker: () => startMosquitto(['set_tcp_nodelay true']), uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }) },
+  mqttMosquitto: {
+    broker: () => startMosquitto(),
+    uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }),
+  },
+  mqttMosquittoNoDelay: {
+    broker: () => startMosquitto(['set_tcp_nodelay true']),
+    uplink: (base, _c, b) => ({ ...base, kind: 'mqtt', url: `mqtt://127.0.0.1:${b!.port}` }),
+  },
 };
 
 /** The outage replayed into the cloud ingest over each path, so TCP and MQTT compare like for like. */
@@ -157,7 +263,10 @@ async function replayCloud(dir: string, days: number, paths: string[]) {
     const path = PATHS[name];
     if (!path) throw new Error(`unknown replay path ${name}; one of ${Object.keys(PATHS).join(', ')}`);
     const broker = await path.broker?.();
-    const c = await cloud(await mkdtemp(join(dir, 'cloud-')), broker && { mode: 'external', url: `mqtt://127.0.0.1:${broker.port}` });
+    const c = await cloud(
+      await mkdtemp(join(dir, 'cloud-')),
+      broker && { mode: 'external', url: `mqtt://127.0.0.1:${broker.port}` },
+    );
     try {
       out[name] = await drain(join(dir, `replay-${name}`), days, (config, deps) => {
         const u = path.uplink(config.uplinks[0]!, c, broker);
@@ -173,7 +282,14 @@ async function replayCloud(dir: string, days: number, paths: string[]) {
 
 // The Mosquitto paths need Debian's mosquitto; without it they are left out unless asked for.
 const paths = existsSync('/usr/sbin/mosquitto') ? Object.keys(PATHS) : ['tcp', 'mqttEmbedded'];
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, days: { type: 'string', default: '7' }, 'cloud-days': { type: 'string', default: '1' }, paths: { type: 'string', default: paths.join(',') } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    days: { type: 'string', default: '7' },
+    'cloud-days': { type: 'string', default: '1' },
+    paths: { type: 'string', default: paths.join(',') },
+  },
+});
 const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
 try {
   const result = {

@@ -21,15 +21,32 @@ export interface Fleet {
 function upload(mn: string, pw: string, n: number): { qn: string; text: string } {
   const t = new Date(Date.UTC(2026, 0, 1) + n * 1000);
   const qn = makeQn(t);
-  const factors = Object.fromEntries(FACTORS.map((f, i) => [f, { Rtd: (10 + i + (n % 7) / 10).toFixed(2), Flag: 'N' }]));
-  const p: Packet = { version: '2017', qn, st: '32', cn: '2011', pw, mn, flag: 5, cp: { params: { DataTime: formatHjTime(t) }, factors } };
+  const factors = Object.fromEntries(
+    FACTORS.map((f, i) => [f, { Rtd: (10 + i + (n % 7) / 10).toFixed(2), Flag: 'N' }]),
+  );
+  const p: Packet = {
+    version: '2017',
+    qn,
+    st: '32',
+    cn: '2011',
+    pw,
+    mn,
+    flag: 5,
+    cp: { params: { DataTime: formatHjTime(t) }, factors },
+  };
   return { qn, text: encodeFrame(p) };
 }
 
 /** The closed loop over any transport: `send` an upload for logger i; the transport calls `answered(i, qn)`. */
 let fleets = 0;
 
-function fleet(n: number, mnOf: (i: number) => string, pw: string, send: (i: number, text: string) => void, close: () => Promise<void>): Fleet & { answered: (i: number, qn: string) => void } {
+function fleet(
+  n: number,
+  mnOf: (i: number) => string,
+  pw: string,
+  send: (i: number, text: string) => void,
+  close: () => Promise<void>,
+): Fleet & { answered: (i: number, qn: string) => void } {
   // Each fleet's uploads get times of their own (a fleet sends fewer than 10^7 per logger), so no phase overwrites another's points.
   const next = new Array<number>(n).fill(1e7 * fleets++);
   const inFlight = new Map<number, { qn: string; at: number }>();
@@ -78,16 +95,27 @@ function fleet(n: number, mnOf: (i: number) => string, pw: string, send: (i: num
 /** Opens `n` connections a few hundred at a time (a burst of thousands overflows the listen backlog). */
 async function inBatches<T>(n: number, open: (i: number) => Promise<T>, batch = 250): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < n; i += batch) out.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => open(i + k)))));
+  for (let i = 0; i < n; i += batch)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => open(i + k)))));
   return out;
 }
 
 export async function tcpLoggers(port: number, n: number, mnOf: (i: number) => string, pw: string): Promise<Fleet> {
-  const sockets = await inBatches(n, () => new Promise<Socket>((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  }));
-  const f = fleet(n, mnOf, pw, (i, text) => sockets[i]!.write(text), async () => sockets.forEach((s) => s.destroy()));
+  const sockets = await inBatches(
+    n,
+    () =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      }),
+  );
+  const f = fleet(
+    n,
+    mnOf,
+    pw,
+    (i, text) => sockets[i]!.write(text),
+    async () => sockets.forEach((s) => s.destroy()),
+  );
   sockets.forEach((s, i) => {
     const d = new StreamDecoder();
     s.on('data', (c: Buffer) => {
@@ -97,13 +125,30 @@ export async function tcpLoggers(port: number, n: number, mnOf: (i: number) => s
   return f;
 }
 
-export async function mqttLoggers(port: number, n: number, mnOf: (i: number) => string, pw: string, secret: string): Promise<Fleet> {
+export async function mqttLoggers(
+  port: number,
+  n: number,
+  mnOf: (i: number) => string,
+  pw: string,
+  secret: string,
+): Promise<Fleet> {
   const clients = await inBatches(n, async (i) => {
-    const c: MqttClient = await connectAsync(`mqtt://127.0.0.1:${port}`, { username: mnOf(i), password: secret, reconnectPeriod: 0, keepalive: 600 });
+    const c: MqttClient = await connectAsync(`mqtt://127.0.0.1:${port}`, {
+      username: mnOf(i),
+      password: secret,
+      reconnectPeriod: 0,
+      keepalive: 600,
+    });
     await c.subscribeAsync(downTopic(mnOf(i)), { qos: 1 });
     return c;
   });
-  const f = fleet(n, mnOf, pw, (i, text) => void clients[i]!.publish(upTopic(mnOf(i)), text, { qos: 1 }), async () => void (await Promise.all(clients.map((c) => c.endAsync(true)))));
+  const f = fleet(
+    n,
+    mnOf,
+    pw,
+    (i, text) => void clients[i]!.publish(upTopic(mnOf(i)), text, { qos: 1 }),
+    async () => void (await Promise.all(clients.map((c) => c.endAsync(true)))),
+  );
   clients.forEach((c, i) =>
     c.on('message', (_t, payload) => {
       const qn = /QN=(\d+)/.exec(payload.toString())?.[1];

@@ -18,7 +18,13 @@ import { startInfluxd } from '../tests/helpers/cloud-procs.js';
 import { median } from './stats.js';
 import { mqttLoggers, tcpLoggers, type Fleet } from './ingest-load.js';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000,10000' }, seconds: { type: 'string', default: '20' }, mqtt: { type: 'string', default: 'true' } } });
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '1000,10000' },
+    seconds: { type: 'string', default: '20' },
+    mqtt: { type: 'string', default: 'true' },
+  },
+});
 const SIZES = values.connections.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const MAX = Math.max(...SIZES);
@@ -33,10 +39,14 @@ const mnOf = (i: number): string => `0100000000A8900000${String(i).padStart(6, '
 async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return { cpuMs: (Number(stat[11]) + Number(stat[12])) * (1000 / CLK_TCK), rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024 };
+  return {
+    cpuMs: (Number(stat[11]) + Number(stat[12])) * (1000 / CLK_TCK),
+    rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024,
+  };
 }
 
-const percentile = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const percentile = (xs: number[], p: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 const influx = await startInfluxd();
 const dir = await mkdtemp(join(tmpdir(), 'hj212-bench-ingest-'));
@@ -52,29 +62,57 @@ try {
   await query('CREATE DATABASE bench');
   /** Points InfluxDB itself holds (not the ingest's spill queue). */
   const inInflux = async (): Promise<number> => {
-    const r = (await query('SELECT count(Rtd) FROM rtd', 'bench')) as { results: { series?: { values: [string, number][] }[] }[] };
+    const r = (await query('SELECT count(Rtd) FROM rtd', 'bench')) as {
+      results: { series?: { values: [string, number][] }[] }[];
+    };
     return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
   };
 
   // A low scrypt cost: the ingest verifies each station's secret once, and 10k default-cost checks would time the KDF, not the ingest.
   const hash = await hashSecret(PW, 1024);
   const secretHash = await hashSecret(MQTT_SECRET, 1024);
-  const factors = Object.fromEntries(['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000', 'w00001', 'w00002', 'w00003'].map((f) => [f, { unit: 'mg/L' }]));
-  const stations = Array.from({ length: MAX }, (_, i) => ({ mn: mnOf(i), enterprise: `E${i}`, outlet: `WS-${i}`, type: 'water', passwordHash: hash, mqttSecretHash: secretHash, factors }));
+  const factors = Object.fromEntries(
+    ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000', 'w00001', 'w00002', 'w00003'].map((f) => [
+      f,
+      { unit: 'mg/L' },
+    ]),
+  );
+  const stations = Array.from({ length: MAX }, (_, i) => ({
+    mn: mnOf(i),
+    enterprise: `E${i}`,
+    outlet: `WS-${i}`,
+    type: 'water',
+    passwordHash: hash,
+    mqttSecretHash: secretHash,
+    factors,
+  }));
   await writeFile(join(dir, 'stations.yaml'), stringify({ stations }, { aliasDuplicateObjects: false }));
   await writeFile(
     join(dir, 'cloud.yaml'),
     stringify({
       registry: 'stations.yaml',
       state: 'state.db',
-      store: { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: 'bench', username: USER.name, password: USER.password, spillPath: 'spill.db', maxSpill: 10_000_000, batchSize: 5000 },
+      store: {
+        type: 'influxdb',
+        url: `http://127.0.0.1:${influx.port}`,
+        database: 'bench',
+        username: USER.name,
+        password: USER.password,
+        spillPath: 'spill.db',
+        maxSpill: 10_000_000,
+        batchSize: 5000,
+      },
       tcp: { host: '127.0.0.1', port: 0, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: MAX + 100 },
       mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
       rules: { checkEverySeconds: 3600 },
       logLevel: 'info',
     }),
   );
-  const c = spawn(process.execPath, [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const c = spawn(
+    process.execPath,
+    [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   child = c;
   // The OS picks the ports; the ingest logs which (at info it logs nothing per packet).
   const ports = await new Promise<{ tcp: number; mqtt: number }>((resolve, reject) => {
@@ -89,7 +127,9 @@ try {
   });
 
   // If the ingest dies under load, that is the phase's result: recorded, and the bench stops there.
-  const died = new Promise<never>((_, reject) => c.once('exit', (code, signal) => reject(new Error(`the ingest process exited (${signal ?? code}) under load`))));
+  const died = new Promise<never>((_, reject) =>
+    c.once('exit', (code, signal) => reject(new Error(`the ingest process exited (${signal ?? code}) under load`))),
+  );
   died.catch(() => undefined);
   const phases: Record<string, number | string>[] = [];
   let sent = 0;
@@ -104,7 +144,10 @@ try {
     }
   }
   async function phase(n: number, transport: 'tcp' | 'mqtt'): Promise<void> {
-    const fleet: Fleet = transport === 'tcp' ? await tcpLoggers(ports.tcp, n, mnOf, PW) : await mqttLoggers(ports.mqtt, n, mnOf, PW, MQTT_SECRET);
+    const fleet: Fleet =
+      transport === 'tcp'
+        ? await tcpLoggers(ports.tcp, n, mnOf, PW)
+        : await mqttLoggers(ports.mqtt, n, mnOf, PW, MQTT_SECRET);
     process.stderr.write(`${transport} ${n}: connected\n`);
     // Warm-up: one answered upload per logger (each station's secret is verified once, then remembered).
     await fleet.round();
@@ -117,7 +160,8 @@ try {
     sent += latencies.length + n;
     process.stderr.write(`${transport} ${n}: ran, ${fleet.unanswered()} unanswered\n`);
     const drained = performance.now();
-    while ((await inInflux()) < sent * FACTORS && performance.now() - drained < 120_000) await new Promise((r) => setTimeout(r, 100));
+    while ((await inInflux()) < sent * FACTORS && performance.now() - drained < 120_000)
+      await new Promise((r) => setTimeout(r, 100));
     const pps = latencies.length / wall;
     const cores = (after.cpuMs - before.cpuMs) / 1000 / wall;
     phases.push({
@@ -139,7 +183,10 @@ try {
     await fleet.close();
   }
   const ratio = (t: 'tcp' | 'mqtt'): number | undefined => {
-    const [a, b] = [phases.find((p) => p.transport === t && p.connections === SIZES[0]), phases.find((p) => p.transport === t && p.connections === SIZES.at(-1))];
+    const [a, b] = [
+      phases.find((p) => p.transport === t && p.connections === SIZES[0]),
+      phases.find((p) => p.transport === t && p.connections === SIZES.at(-1)),
+    ];
     return a && b ? +((b.packetsPerS as number) / (a.packetsPerS as number)).toFixed(2) : undefined;
   };
   console.log(

@@ -12,7 +12,23 @@ import { crc16, encodeFrame, makeFlag, StreamDecoder, type Packet } from '../pro
 import { interleaved, median } from './stats.js';
 
 const WATER = ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000'];
-const AIR = ['a21026', 'a21002', 'a34013', 'a19001', 'a01011', 'a01012', 'a01013', 'a01014', 'a00000', 'a21024', 'a21005', 'a24088', 'a01016', 'a01017', 'a01015'];
+const AIR = [
+  'a21026',
+  'a21002',
+  'a34013',
+  'a19001',
+  'a01011',
+  'a01012',
+  'a01013',
+  'a01014',
+  'a00000',
+  'a21024',
+  'a21005',
+  'a24088',
+  'a01016',
+  'a01017',
+  'a01015',
+];
 
 /** A deterministic PRNG so every run decodes the same bytes. */
 function prng(seed: number): () => number {
@@ -33,9 +49,16 @@ function packets(n: number): Packet[] {
     const factors: Packet['cp']['factors'] = {};
     for (const code of codes) {
       const v = (rand() * 200).toFixed(2);
-      factors[code] = cn === '2011'
-        ? { Rtd: v, Flag: 'N' }
-        : { Min: (Number(v) * 0.8).toFixed(2), Avg: v, Max: (Number(v) * 1.2).toFixed(2), ...(gas ? { ZsAvg: (Number(v) * 1.1).toFixed(2) } : { Cou: (Number(v) * 3.6).toFixed(3) }), Flag: 'N' };
+      factors[code] =
+        cn === '2011'
+          ? { Rtd: v, Flag: 'N' }
+          : {
+              Min: (Number(v) * 0.8).toFixed(2),
+              Avg: v,
+              Max: (Number(v) * 1.2).toFixed(2),
+              ...(gas ? { ZsAvg: (Number(v) * 1.1).toFixed(2) } : { Cou: (Number(v) * 3.6).toFixed(3) }),
+              Flag: 'N',
+            };
     }
     out.push({
       version: '2017',
@@ -57,7 +80,9 @@ function chunks(buf: Buffer, size: number): Buffer[] {
   return out;
 }
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '9' } } });
+const { values } = parseArgs({
+  options: { frames: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '9' } },
+});
 const sample = packets(Number(values.frames));
 const frames = sample.map((p) => encodeFrame(p));
 const cpJson = sample.map((p) => JSON.stringify(p.cp));
@@ -85,7 +110,11 @@ const times = interleaved(
 );
 if (decoded !== frames.length) throw new Error(`decoded ${decoded} of ${frames.length} frames`);
 
-const figure = (ms: number) => ({ medianMs: Number(ms.toFixed(2)), packetsPerSec: Math.round(frames.length / (ms / 1000)), mbPerSec: Number((bytes.length / 1e6 / (ms / 1000)).toFixed(1)) });
+const figure = (ms: number) => ({
+  medianMs: Number(ms.toFixed(2)),
+  packetsPerSec: Math.round(frames.length / (ms / 1000)),
+  mbPerSec: Number((bytes.length / 1e6 / (ms / 1000)).toFixed(1)),
+});
 const decodeMs = median(times['decode']!);
 const crcMs = median(times['crc']!);
 const ratio = decodeMs / crcMs;

@@ -54,7 +54,10 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       return 0;
     }
     if (sub === 'import-csv' && arg !== undefined) {
-      const { registry, warnings } = await importCsv(await readFile(arg, 'utf8'), { allowDefaultPassword: values['allow-default-password'] === true, source: arg });
+      const { registry, warnings } = await importCsv(await readFile(arg, 'utf8'), {
+        allowDefaultPassword: values['allow-default-password'] === true,
+        source: arg,
+      });
       for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
       io.stdout.write(stringify(registry));
       return 0;

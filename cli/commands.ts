@@ -20,11 +20,13 @@ export const commands: Record<string, CliCommand> = {
     run: async (argv, io) => (await import('./edge.js')).run(argv, io),
   },
   cloud: {
-    summary: 'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',
+    summary:
+      'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',
     run: async (argv, io) => (await import('./cloud.js')).run(argv, io),
   },
   demo: {
-    summary: 'run the whole chain on loopback: simulators, two edge agents, a third-party logger, the cloud and its API',
+    summary:
+      'run the whole chain on loopback: simulators, two edge agents, a third-party logger, the cloud and its API',
     run: async (argv, io) => (await import('./demo.js')).run(argv, io),
   },
   'sim analyzer': {

@@ -17,7 +17,19 @@ frame: {"ok":true,"version":"2017","qn":...,"cn":"2011",...,"cp":{...}} or
 export function resultJson(r: DecodeResult): Record<string, unknown> {
   if (!r.ok) return { ok: false, error: r.error, raw: r.raw, offset: r.offset };
   const { packet: p, crcDialect, relaxations, encrypted, legacyCodes } = r.frame;
-  const out: Record<string, unknown> = { ok: true, version: p.version, qn: p.qn, st: p.st, cn: p.cn, pw: p.pw, mn: p.mn, flag: p.flag, pnum: p.pnum, pno: p.pno, cp: p.cp };
+  const out: Record<string, unknown> = {
+    ok: true,
+    version: p.version,
+    qn: p.qn,
+    st: p.st,
+    cn: p.cn,
+    pw: p.pw,
+    mn: p.mn,
+    flag: p.flag,
+    pnum: p.pnum,
+    pno: p.pno,
+    cp: p.cp,
+  };
   if (crcDialect !== 'hj212') out['crc'] = crcDialect;
   if (relaxations.length > 0) out['relaxations'] = relaxations;
   if (encrypted) out['encrypted'] = true;

@@ -56,10 +56,22 @@ Ctrl-C stops everything.
 }
 
 /** `waitForStop` resolves when the demo should end; tests may pass their own. */
-export async function run(argv: string[], io: CliIo, waitForStop: () => Promise<string> = untilStopped): Promise<number> {
+export async function run(
+  argv: string[],
+  io: CliIo,
+  waitForStop: () => Promise<string> = untilStopped,
+): Promise<number> {
   let values: { warp?: string; port?: string; dir?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { warp: { type: 'string' }, port: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        warp: { type: 'string' },
+        port: { type: 'string' },
+        dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
   } catch (err) {
     io.stderr.write(`hj212 demo: ${(err as Error).message}\n\n${HELP}`);
     return 2;

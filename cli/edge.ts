@@ -20,13 +20,21 @@ deploy/edge/hj212-edge.service.
 
 async function untilSignal(): Promise<string> {
   const stopListening = new AbortController();
-  const first = await Promise.race((['SIGINT', 'SIGTERM'] as const).map((name) => once(process, name, { signal: stopListening.signal }).then(() => name)));
+  const first = await Promise.race(
+    (['SIGINT', 'SIGTERM'] as const).map((name) =>
+      once(process, name, { signal: stopListening.signal }).then(() => name),
+    ),
+  );
   stopListening.abort();
   return first;
 }
 
 /** `waitForStop` resolves when the agent should stop; tests pass their own instead of process signals. */
-export async function run(argv: string[], io: CliIo, waitForStop: () => Promise<string> = untilSignal): Promise<number> {
+export async function run(
+  argv: string[],
+  io: CliIo,
+  waitForStop: () => Promise<string> = untilSignal,
+): Promise<number> {
   let values: { config?: string; check?: boolean; 'json-schema'?: boolean; help?: boolean; 'log-level'?: string };
   try {
     ({ values } = parseArgs({
@@ -73,7 +81,12 @@ export async function run(argv: string[], io: CliIo, waitForStop: () => Promise<
     return 0;
   } catch (err) {
     if (!(err instanceof EdgeConfigError)) throw err;
-    io.stderr.write(`${err.message.split('\n').map((line) => `hj212 edge: ${line}`).join('\n')}\n`);
+    io.stderr.write(
+      `${err.message
+        .split('\n')
+        .map((line) => `hj212 edge: ${line}`)
+        .join('\n')}\n`,
+    );
     return 2;
   }
 }

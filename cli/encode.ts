@@ -1,5 +1,13 @@
 import { parseArgs } from 'node:util';
-import { PacketSchema, describeZodError, encodeFrame, splitPacket, Hj212Error, type CodecOptions, type Packet } from '../protocol/index.js';
+import {
+  PacketSchema,
+  describeZodError,
+  encodeFrame,
+  splitPacket,
+  Hj212Error,
+  type CodecOptions,
+  type Packet,
+} from '../protocol/index.js';
 import type { CliIo } from './index.js';
 import { lines, openInput, sm4Keys, write } from './io.js';
 
@@ -43,7 +51,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** Prints the frame(s) for one JSON line; returns why it was rejected, if it was. */
-async function encodeLine(line: string, split: boolean, opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'>, io: CliIo): Promise<string | undefined> {
+async function encodeLine(
+  line: string,
+  split: boolean,
+  opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'>,
+  io: CliIo,
+): Promise<string | undefined> {
   let json: unknown;
   try {
     json = JSON.parse(line);

@@ -74,7 +74,8 @@ function tcpFlag(value: string): AnalyzerConfig['tcp'] {
 
 function profileFlag(spec: string): AnalyzerConfig['devices'][number] {
   const match = /^([^:]+):(\d+)(?::(\w+))?$/.exec(spec);
-  if (!match) throw new AnalyzerConfigError(`--profile ${spec}: expected ID:UNIT[:WORDORDER], such as cod:1 or so2:3:CDAB`);
+  if (!match)
+    throw new AnalyzerConfigError(`--profile ${spec}: expected ID:UNIT[:WORDORDER], such as cod:1 or so2:3:CDAB`);
   const [, profile, unit, wordOrder] = match;
   return parseWith(deviceSchema, { profile, unit: Number(unit), wordOrder }, `--profile ${spec}`);
 }
@@ -104,7 +105,9 @@ function scenarioFlags(flags: Flags, scenario: AnalyzerScenario): AnalyzerScenar
 /** The configuration file, if any, with the flags laid over it. */
 async function configFromFlags(flags: Flags): Promise<AnalyzerConfig> {
   const base = flags.config ? await loadAnalyzerConfig(flags.config) : parseAnalyzerConfig({});
-  const scenario = flags.scenario ? await loadScenarioFile(flags.scenario) : (base.scenario ?? scenarioSchema.parse({}));
+  const scenario = flags.scenario
+    ? await loadScenarioFile(flags.scenario)
+    : (base.scenario ?? scenarioSchema.parse({}));
   return {
     ...base,
     tcp: flags.tcp === undefined ? base.tcp : tcpFlag(flags.tcp),

@@ -58,7 +58,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       duration: values.duration,
     };
     const merged = await withFlags(values.config, flags);
-    if (flagStations.length > 0) merged['stations'] = [...((merged['stations'] as unknown[] | undefined) ?? []), ...flagStations];
+    if (flagStations.length > 0)
+      merged['stations'] = [...((merged['stations'] as unknown[] | undefined) ?? []), ...flagStations];
     const config = validateConfig(PlatformConfigSchema, merged, values.config ?? 'flags');
     const platform = new PlatformServer(config);
     await platform.listen();

@@ -58,7 +58,10 @@ const AlarmCopySchema = z.object({
   peak: z.number().optional(),
   detail: z.string().optional(),
 });
-const AckCopySchema = z.object({ alarmId: z.number().int().nonnegative(), ack: AckBodySchema.extend({ by: z.string(), at: z.number() }) });
+const AckCopySchema = z.object({
+  alarmId: z.number().int().nonnegative(),
+  ack: AckBodySchema.extend({ by: z.string(), at: z.number() }),
+});
 
 /**
  * The owner of a station: the node with the highest hash of (node, MN). Adding a node moves only the
@@ -111,7 +114,9 @@ export interface JoinOptions {
 }
 
 /** Where a message on the cluster channel goes: `{kind, node}` for node-scoped topics, `{kind, mn}` for station ones. */
-function route(topic: string): { kind: 'alarms' | 'acks' | 'sync'; node: number } | { kind: 'send'; mn: string } | { kind: 'feed'; mn: string } {
+function route(
+  topic: string,
+): { kind: 'alarms' | 'acks' | 'sync'; node: number } | { kind: 'send'; mn: string } | { kind: 'feed'; mn: string } {
   const [kind, last = ''] = topic.slice(PREFIX.length + 1).split('/');
   if (kind === 'alarms' || kind === 'acks' || kind === 'sync') return { kind, node: Number(last) };
   return kind === 'send' ? { kind, mn: last } : { kind: 'feed', mn: last };
@@ -119,7 +124,12 @@ function route(topic: string): { kind: 'alarms' | 'acks' | 'sync'; node: number 
 
 export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   const { nodeIndex, nodeCount } = o.cluster;
-  const opts: IClientOptions = { protocolVersion: 5, reconnectPeriod: 1000, clean: true, clientId: `hj212-ingest-${nodeIndex}-${process.pid}` };
+  const opts: IClientOptions = {
+    protocolVersion: 5,
+    reconnectPeriod: 1000,
+    clean: true,
+    clientId: `hj212-ingest-${nodeIndex}-${process.pid}`,
+  };
   if (o.mqtt.username !== undefined) opts.username = o.mqtt.username;
   if (o.mqtt.password !== undefined) opts.password = o.mqtt.password;
   if (o.mqtt.ca !== undefined) opts.ca = await readFile(o.mqtt.ca);
@@ -127,7 +137,9 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   const log = o.log.child({ node: nodeIndex });
   client.on('error', (e) => log.warn({ reason: e.message }, 'cluster channel error'));
   const publish = (topic: string, body: unknown, mn?: string): void => {
-    client.publishAsync(topic, JSON.stringify(body), { qos: 1 }).catch((e: Error) => log.error({ mn, topic, reason: e.message }, 'cluster message not sent'));
+    client
+      .publishAsync(topic, JSON.stringify(body), { qos: 1 })
+      .catch((e: Error) => log.error({ mn, topic, reason: e.message }, 'cluster message not sent'));
   };
   const shareOwn = (): void => {
     const own = o.alarms.own(Date.now() - SYNC_DAYS * 86_400_000);
@@ -162,11 +174,17 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
     try {
       apply(topic, payload);
     } catch (e) {
-      log.error({ mn: topic.slice(topic.lastIndexOf('/') + 1), topic, reason: (e as Error).message }, 'cluster message not applied');
+      log.error(
+        { mn: topic.slice(topic.lastIndexOf('/') + 1), topic, reason: (e as Error).message },
+        'cluster message not applied',
+      );
     }
   });
   // QoS 1 both ways and one connection: the owner gets a station's messages in the order stored.
-  await client.subscribeAsync([`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`, `${PREFIX}/alarms/+`, `${PREFIX}/acks/+`, `${PREFIX}/sync/+`], { qos: 1 });
+  await client.subscribeAsync(
+    [`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`, `${PREFIX}/alarms/+`, `${PREFIX}/acks/+`, `${PREFIX}/sync/+`],
+    { qos: 1 },
+  );
   o.alarms.watch((a) => publish(alarmTopic(nodeIndex), a, a.mn));
   o.acks.watch((alarmId, ack) => publish(ackTopic(nodeIndex), { alarmId, ack }));
   // Changes made while this process was away are not queued for it (clean session): ask for them, and
@@ -175,16 +193,29 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   shareOwn();
   log.info({ nodeCount, url: o.mqtt.url }, 'joined the ingest cluster');
   const forward = (mn: string, feed: Feed): void => {
-    client.publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 }).catch((e: Error) => log.error({ mn, reason: e.message }, 'not forwarded to the station owner'));
+    client
+      .publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 })
+      .catch((e: Error) => log.error({ mn, reason: e.message }, 'not forwarded to the station owner'));
   };
   return {
     owns: ownedBy(o.cluster),
-    onPacket: (station, packet, via) => forward(station.mn, { t: 'packet', via, packet: { version: packet.version, ...(packet.pw !== undefined && { pw: packet.pw }), ...(packet.st !== undefined && { st: packet.st }) } }),
+    onPacket: (station, packet, via) =>
+      forward(station.mn, {
+        t: 'packet',
+        via,
+        packet: {
+          version: packet.version,
+          ...(packet.pw !== undefined && { pw: packet.pw }),
+          ...(packet.st !== undefined && { st: packet.st }),
+        },
+      }),
     onStored: (station, points) => forward(station.mn, { t: 'stored', points }),
     relay(mn, packet) {
       if (o.sendTcp(mn, packet)) return true;
       if (!client.connected) return false;
-      client.publishAsync(sendTopic(mn), JSON.stringify(packet), { qos: 1 }).catch((e: Error) => log.warn({ mn, reason: e.message }, 'request not relayed'));
+      client
+        .publishAsync(sendTopic(mn), JSON.stringify(packet), { qos: 1 })
+        .catch((e: Error) => log.warn({ mn, reason: e.message }, 'request not relayed'));
       return true;
     },
     async close() {

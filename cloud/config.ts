@@ -12,23 +12,30 @@ import { describeIssues, ConfigError } from './registry.js';
 
 const SqliteStoreSchema = z.object({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
 
-export const CloudConfigSchema = z.object({
-  /** The station registry (YAML), reloaded when it changes. */
-  registry: z.string().min(1, 'give the station registry file, e.g. registry: stations.yaml'),
-  store: z.discriminatedUnion('type', [SqliteStoreSchema, InfluxOptionsSchema], 'store.type is sqlite or influxdb').default({ type: 'sqlite', path: 'hj212-cloud.db' }),
-  /** Raw HJ 212 over TCP; leave out to disable. */
-  tcp: TcpOptionsSchema.optional(),
-  /** HJ 212 frames over MQTT: the embedded broker, or an external one by URL; leave out to disable. */
-  mqtt: MqttOptionsSchema.optional(),
-  /** The HTTP API (and HTTP ingestion); leave out to disable. */
-  http: HttpOptionsSchema.optional(),
-  /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
-  state: z.string().default('hj212-state.db'),
-  rules: RulesOptionsSchema,
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-  /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */
-  cluster: ClusterOptionsSchema.optional(),
-}).refine((c) => c.cluster === undefined || c.mqtt?.mode === 'external', { path: ['cluster'], message: 'a cluster needs mqtt: { mode: external }: its processes talk through the broker' });
+export const CloudConfigSchema = z
+  .object({
+    /** The station registry (YAML), reloaded when it changes. */
+    registry: z.string().min(1, 'give the station registry file, e.g. registry: stations.yaml'),
+    store: z
+      .discriminatedUnion('type', [SqliteStoreSchema, InfluxOptionsSchema], 'store.type is sqlite or influxdb')
+      .default({ type: 'sqlite', path: 'hj212-cloud.db' }),
+    /** Raw HJ 212 over TCP; leave out to disable. */
+    tcp: TcpOptionsSchema.optional(),
+    /** HJ 212 frames over MQTT: the embedded broker, or an external one by URL; leave out to disable. */
+    mqtt: MqttOptionsSchema.optional(),
+    /** The HTTP API (and HTTP ingestion); leave out to disable. */
+    http: HttpOptionsSchema.optional(),
+    /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
+    state: z.string().default('hj212-state.db'),
+    rules: RulesOptionsSchema,
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */
+    cluster: ClusterOptionsSchema.optional(),
+  })
+  .refine((c) => c.cluster === undefined || c.mqtt?.mode === 'external', {
+    path: ['cluster'],
+    message: 'a cluster needs mqtt: { mode: external }: its processes talk through the broker',
+  });
 export type CloudConfig = z.output<typeof CloudConfigSchema>;
 export type CloudConfigInput = z.input<typeof CloudConfigSchema>;
 
@@ -65,7 +72,11 @@ export async function loadCloudConfig(file: string): Promise<CloudConfig> {
   if (!r.success) throw new ConfigError(describeIssues(r.error, file));
   const base = dirname(resolve(file));
   const c = r.data;
-  const store = c.store.type === 'sqlite' ? { ...c.store, path: resolve(base, c.store.path) } : { ...c.store, spillPath: resolve(base, c.store.spillPath) };
-  const mqtt = c.mqtt?.mode === 'external' && c.mqtt.ca !== undefined ? { ...c.mqtt, ca: resolve(base, c.mqtt.ca) } : c.mqtt;
+  const store =
+    c.store.type === 'sqlite'
+      ? { ...c.store, path: resolve(base, c.store.path) }
+      : { ...c.store, spillPath: resolve(base, c.store.spillPath) };
+  const mqtt =
+    c.mqtt?.mode === 'external' && c.mqtt.ca !== undefined ? { ...c.mqtt, ca: resolve(base, c.mqtt.ca) } : c.mqtt;
   return { ...c, registry: resolve(base, c.registry), state: resolve(base, c.state), store, ...(mqtt && { mqtt }) };
 }

@@ -50,7 +50,14 @@ const CSV_COLUMNS = {
 
 type Column = keyof typeof CSV_COLUMNS;
 const REQUIRED: readonly Column[] = ['enterprise', 'outlet', 'type', 'mn', 'password', 'factor'];
-const TYPES: Record<string, 'water' | 'gas'> = { 废水: 'water', 水: 'water', water: 'water', 废气: 'gas', 气: 'gas', gas: 'gas' };
+const TYPES: Record<string, 'water' | 'gas'> = {
+  废水: 'water',
+  水: 'water',
+  water: 'water',
+  废气: 'gas',
+  气: 'gas',
+  gas: 'gas',
+};
 
 export interface CsvImport {
   registry: RegistryInput;
@@ -61,7 +68,10 @@ export interface CsvImport {
  * Builds a registry from a regulator's CSV export: one row per station factor, stations grouped by
  * MN. Plain-text passwords in the export are hashed here so the registry never holds them.
  */
-export async function importCsv(text: string, opts: { allowDefaultPassword?: boolean; source?: string } = {}): Promise<CsvImport> {
+export async function importCsv(
+  text: string,
+  opts: { allowDefaultPassword?: boolean; source?: string } = {},
+): Promise<CsvImport> {
   const source = opts.source ?? 'csv';
   const [header, ...rows] = parseCsv(text);
   if (!header) throw new ConfigError(`${source}: empty file; the first row names the columns (${REQUIRED.join(', ')})`);
@@ -69,7 +79,8 @@ export async function importCsv(text: string, opts: { allowDefaultPassword?: boo
   const index = {} as Record<Column, number>;
   for (const [col, aliases] of Object.entries(CSV_COLUMNS) as [Column, readonly string[]][]) {
     index[col] = names.findIndex((n) => aliases.includes(n));
-    if (index[col] < 0 && REQUIRED.includes(col)) throw new ConfigError(`${source}: no column ${col} (header one of: ${aliases.join(', ')})`);
+    if (index[col] < 0 && REQUIRED.includes(col))
+      throw new ConfigError(`${source}: no column ${col} (header one of: ${aliases.join(', ')})`);
   }
   const warnings: string[] = [];
   const stations = new Map<string, StationInput>();
@@ -92,11 +103,16 @@ export async function importCsv(text: string, opts: { allowDefaultPassword?: boo
       const password = get('password') ?? '';
       const allowDefault = password === DEFAULT_PASSWORD;
       if (allowDefault && !opts.allowDefaultPassword) {
-        throw new ConfigError(`${source} line ${line}: MN ${mn} has the field default password ${DEFAULT_PASSWORD}; have it changed, or import with --allow-default-password`);
+        throw new ConfigError(
+          `${source} line ${line}: MN ${mn} has the field default password ${DEFAULT_PASSWORD}; have it changed, or import with --allow-default-password`,
+        );
       }
       if (allowDefault) warnings.push(`MN ${mn} uses the field default password ${DEFAULT_PASSWORD}`);
       const type = TYPES[get('type') ?? ''];
-      if (!type) throw new ConfigError(`${source} line ${line}: type "${get('type') ?? ''}" is not one of ${Object.keys(TYPES).join(', ')}`);
+      if (!type)
+        throw new ConfigError(
+          `${source} line ${line}: type "${get('type') ?? ''}" is not one of ${Object.keys(TYPES).join(', ')}`,
+        );
       station = {
         mn,
         enterprise: get('enterprise') ?? '',

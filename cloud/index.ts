@@ -1,7 +1,16 @@
 /** The cloud ingest a monitoring centre runs: HJ 212 in over TCP, stored, queryable. */
 export { CloudConfigSchema, loadCloudConfig, expandEnv, type CloudConfig, type CloudConfigInput } from './config.js';
 export { startCloud, type Cloud, type CloudOptions } from './service.js';
-export { Registry, RegistrySchema, StationSchema, ConfigError, type Station, type StationInput, type RegistryInput, type Shutdown } from './registry.js';
+export {
+  Registry,
+  RegistrySchema,
+  StationSchema,
+  ConfigError,
+  type Station,
+  type StationInput,
+  type RegistryInput,
+  type Shutdown,
+} from './registry.js';
 export { Authenticator, type AuthResult } from './auth.js';
 export { hashSecret, verifySecret, DEFAULT_PASSWORD } from './secrets.js';
 export { importCsv, parseCsv, type CsvImport } from './csv-import.js';
@@ -15,7 +24,17 @@ export { InfluxStore, InfluxOptionsSchema, type InfluxOptions } from './store/in
 export { toLine } from './store/line-protocol.js';
 export { KindSchema, type Kind, type Point, type PointQuery, type MeasurementStore } from './store/types.js';
 export { RuleEngine, RulesOptionsSchema, type RulesOptions } from './rules/engine.js';
-export { judge, judgedValue, exceedance, valueConditions, nextRun, isValid, type Condition, type AlarmType, type Run } from './rules/judge.js';
+export {
+  judge,
+  judgedValue,
+  exceedance,
+  valueConditions,
+  nextRun,
+  isValid,
+  type Condition,
+  type AlarmType,
+  type Run,
+} from './rules/judge.js';
 export { missingHours, hoursBetween, HOUR } from './rules/missing.js';
 export { AlarmStore, AlarmFilterSchema, type Alarm, type AlarmFilter } from './alarms/store.js';
 export { makeNotifier, eventKey, type Notify, type AlarmEvent } from './alarms/notify.js';

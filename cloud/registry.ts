@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
 import { SECRET_HASH } from './secrets.js';
 
-const Hash = z.string().regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
+const Hash = z
+  .string()
+  .regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
 
 const FactorSchema = z
   .object({
@@ -16,15 +18,27 @@ const FactorSchema = z
     zeroAlarm: z.boolean().default(false),
     negativeAlarm: z.boolean().default(true),
   })
-  .refine((f) => f.upper === undefined || f.lower === undefined || f.lower < f.upper, { message: 'lower must be below upper', path: ['lower'] });
+  .refine((f) => f.upper === undefined || f.lower === undefined || f.lower < f.upper, {
+    message: 'lower must be below upper',
+    path: ['lower'],
+  });
 
 const ShutdownSchema = z
   .object({
-    from: z.iso.datetime({ offset: true, message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' }),
-    to: z.iso.datetime({ offset: true, message: 'to is an ISO 8601 time with its zone, e.g. 2026-11-21T00:00:00+08:00' }),
+    from: z.iso.datetime({
+      offset: true,
+      message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00',
+    }),
+    to: z.iso.datetime({
+      offset: true,
+      message: 'to is an ISO 8601 time with its zone, e.g. 2026-11-21T00:00:00+08:00',
+    }),
     reason: z.string().default('停产'),
   })
-  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'a shutdown window ends after it starts', path: ['to'] });
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), {
+    message: 'a shutdown window ends after it starts',
+    path: ['to'],
+  });
 
 const OUTLET_ST = { water: '32', gas: '31' } as const;
 
@@ -34,46 +48,71 @@ export const StationSchema = z
     enterprise: z.string().min(1, 'name the enterprise'),
     outlet: z.string().min(1, 'name the outlet'),
     type: z.enum(['water', 'gas'], 'type is water or gas'),
-    st: z.string().regex(/^\d{2,3}$/, 'st is a system code of table 5, e.g. 32').optional(),
+    st: z
+      .string()
+      .regex(/^\d{2,3}$/, 'st is a system code of table 5, e.g. 32')
+      .optional(),
     version: z.enum(['2005', '2017', '2025']).default('2017'),
     passwordHash: Hash,
     /** MQTT password of the device (its username is the MN); no MQTT access without it. */
     mqttSecretHash: Hash.optional(),
     /** HJ 212-2025 SM4 key (32 hex digits) for loggers that encrypt their CP. */
-    sm4Key: z.string().regex(/^[0-9A-Fa-f]{32}$/, 'sm4Key is 32 hex digits (16 bytes)').optional(),
+    sm4Key: z
+      .string()
+      .regex(/^[0-9A-Fa-f]{32}$/, 'sm4Key is 32 hex digits (16 bytes)')
+      .optional(),
     /** 123456 is the field default; accepted only when the operator opts in, and warned about. */
     allowDefaultPassword: z.boolean().default(false),
     /** Reference O2 (%) of the emission standard: gas limits apply to values converted to it. */
     o2Ref: z.number().min(0).max(20.9).optional(),
     intervals: z
-      .object({ rtdSeconds: z.number().int().min(30).max(3600).default(30), minuteMinutes: z.number().int().min(1).max(60).default(10) })
+      .object({
+        rtdSeconds: z.number().int().min(30).max(3600).default(30),
+        minuteMinutes: z.number().int().min(1).max(60).default(10),
+      })
       .prefault({}),
     offlineMinutes: z.number().int().min(1).default(15),
-    factors: z.record(z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'), FactorSchema),
+    factors: z.record(
+      z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'),
+      FactorSchema,
+    ),
     shutdowns: z.array(ShutdownSchema).default([]),
     /** Start of monitoring (commissioning): no hour before it can be missing. Default: the first data on record. */
-    monitoredSince: z.iso.datetime({ offset: true, message: 'monitoredSince is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' }).optional(),
+    monitoredSince: z.iso
+      .datetime({
+        offset: true,
+        message: 'monitoredSince is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00',
+      })
+      .optional(),
   })
   .transform((s, ctx) => {
     const factors: Record<string, z.output<typeof FactorSchema> & { unit: string }> = {};
     for (const [code, f] of Object.entries(s.factors)) {
       const unit = f.unit ?? factorDef(code)?.unit;
-      if (unit === undefined) ctx.addIssue({ code: 'custom', path: ['factors', code, 'unit'], message: `${code} is not in appendix B: give its unit` });
+      if (unit === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['factors', code, 'unit'],
+          message: `${code} is not in appendix B: give its unit`,
+        });
       factors[code] = { ...f, unit: unit ?? '' };
     }
     return { ...s, st: s.st ?? OUTLET_ST[s.type], factors };
   });
 
-export const RegistrySchema = z
-  .object({ stations: z.array(StationSchema) })
-  .superRefine((r, ctx) => {
-    const seen = new Map<string, number>();
-    r.stations.forEach((s, i) => {
-      const first = seen.get(s.mn);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['stations', i, 'mn'], message: `MN ${s.mn} is already station ${first}: each logger has its own MN` });
-      seen.set(s.mn, i);
-    });
+export const RegistrySchema = z.object({ stations: z.array(StationSchema) }).superRefine((r, ctx) => {
+  const seen = new Map<string, number>();
+  r.stations.forEach((s, i) => {
+    const first = seen.get(s.mn);
+    if (first !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stations', i, 'mn'],
+        message: `MN ${s.mn} is already station ${first}: each logger has its own MN`,
+      });
+    seen.set(s.mn, i);
   });
+});
 
 export type Station = z.output<typeof StationSchema>;
 export type StationInput = z.input<typeof StationSchema>;

@@ -56,14 +56,24 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   );
   // Whatever registry is in force when a frame comes, its keys are the ones used.
   const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
-  const store: MeasurementStore = config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
+  const store: MeasurementStore =
+    config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
   const stateDb = openSqlite(config.state);
   const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
   const acks = new AckStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
   const live = new LiveHub();
-  const webhooks = new WebhookOutbox(stateDb, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
-  const notify = makeNotifier({ webhooks, topic: config.rules.alarmTopic, log, publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve() });
+  const webhooks = new WebhookOutbox(stateDb, {
+    urls: config.rules.webhooks,
+    retryHours: config.rules.webhookRetryHours,
+    log,
+  });
+  const notify = makeNotifier({
+    webhooks,
+    topic: config.rules.alarmTopic,
+    log,
+    publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve(),
+  });
   let mqtt: MqttInput | undefined;
   let tcp: TcpListener | undefined;
   // With several ingest processes, rule state of each station lives on its owner only (cloud/cluster.ts).
@@ -80,7 +90,9 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     send: (mn, via, packet) => {
       if (via === 'tcp') return cluster ? cluster.relay(mn, packet) : (tcp?.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !mqtt) return false;
-      mqtt.publish(downTopic(mn), encodeFrame(packet, codec)).catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
+      mqtt
+        .publish(downTopic(mn), encodeFrame(packet, codec))
+        .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
       return true;
     },
     shutdowns: (st) => shutdowns.windows(st),
@@ -117,7 +129,17 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   };
   try {
     if (config.cluster && config.mqtt?.mode === 'external') {
-      const link = await joinCluster({ cluster: config.cluster, mqtt: config.mqtt, registry: () => registry, rules, sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false, alarms, acks, onPeerAlarm: (event, alarm) => live.publish({ type: 'alarm', event, alarm }), log });
+      const link = await joinCluster({
+        cluster: config.cluster,
+        mqtt: config.mqtt,
+        registry: () => registry,
+        rules,
+        sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false,
+        alarms,
+        acks,
+        onPeerAlarm: (event, alarm) => live.publish({ type: 'alarm', event, alarm }),
+        log,
+      });
       cluster = link;
       stops.push(() => link.close());
     }
@@ -129,7 +151,10 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       log.info({ port: cloud.tcp.address.port }, 'HJ 212 TCP listening');
     }
     if (config.mqtt) {
-      const input = config.mqtt.mode === 'embedded' ? await startEmbeddedBroker(config.mqtt, auth, ingest, log, codec, config.rules.alarmTopic) : await connectExternalBroker(config.mqtt, ingest, log, codec);
+      const input =
+        config.mqtt.mode === 'embedded'
+          ? await startEmbeddedBroker(config.mqtt, auth, ingest, log, codec, config.rules.alarmTopic)
+          : await connectExternalBroker(config.mqtt, ingest, log, codec);
       mqtt = input;
       stops.push(() => input.close());
       cloud.mqtt = input;

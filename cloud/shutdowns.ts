@@ -4,11 +4,17 @@ import type { Shutdown, Station } from './registry.js';
 
 export const ShutdownBodySchema = z
   .object({
-    from: z.iso.datetime({ offset: true, message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' }),
+    from: z.iso.datetime({
+      offset: true,
+      message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00',
+    }),
     to: z.iso.datetime({ offset: true, message: 'to is an ISO 8601 time with its zone' }),
     reason: z.string().min(1).max(200).default('停产'),
   })
-  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'a shutdown window ends after it starts', path: ['to'] });
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), {
+    message: 'a shutdown window ends after it starts',
+    path: ['to'],
+  });
 
 /** Shutdown windows registered through the API, kept beside the ones in the registry file. */
 export class ShutdownStore {
@@ -18,11 +24,15 @@ export class ShutdownStore {
   }
 
   add(mn: string, w: Shutdown): void {
-    this.db.prepare('INSERT INTO shutdowns (mn, "from", "to", reason) VALUES (?, ?, ?, ?)').run(mn, w.from, w.to, w.reason);
+    this.db
+      .prepare('INSERT INTO shutdowns (mn, "from", "to", reason) VALUES (?, ?, ?, ?)')
+      .run(mn, w.from, w.to, w.reason);
   }
 
   list(mn: string): Shutdown[] {
-    return this.db.prepare('SELECT "from", "to", reason FROM shutdowns WHERE mn = ? ORDER BY "from"').all(mn) as Shutdown[];
+    return this.db
+      .prepare('SELECT "from", "to", reason FROM shutdowns WHERE mn = ? ORDER BY "from"')
+      .all(mn) as Shutdown[];
   }
 
   /** Every window of a station: the registry's and the registered ones. */

@@ -15,10 +15,14 @@ const secret = (): string => randomBytes(18).toString('base64url');
  * Fresh credentials for every run, never a default: a PW per station, an MQTT secret per edge box,
  * and API tokens; the registry gets their scrypt hashes only.
  */
-export async function generateCredentials(stations: readonly string[], edges: readonly string[]): Promise<Credentials & { readToken: string; adminToken: string }> {
+export async function generateCredentials(
+  stations: readonly string[],
+  edges: readonly string[],
+): Promise<Credentials & { readToken: string; adminToken: string }> {
   const pw = Object.fromEntries(stations.map((mn) => [mn, password()]));
   const mqtt = Object.fromEntries(edges.map((mn) => [mn, secret()]));
   const hashes: Credentials['hashes'] = {};
-  for (const mn of stations) hashes[mn] = { pw: await hashSecret(pw[mn]!), ...(mqtt[mn] !== undefined && { mqtt: await hashSecret(mqtt[mn]) }) };
+  for (const mn of stations)
+    hashes[mn] = { pw: await hashSecret(pw[mn]!), ...(mqtt[mn] !== undefined && { mqtt: await hashSecret(mqtt[mn]) }) };
   return { pw, mqtt, hashes, readToken: secret(), adminToken: secret() };
 }

@@ -6,10 +6,29 @@ import { pino, type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { CloudConfigSchema, sha256, startCloud, type Cloud } from '../cloud/index.js';
 import { parseEdgeConfig, startAgent, type RunningAgent } from '../edge/index.js';
-import { parseAnalyzerConfig, startAnalyzerSimulator, warpedClock, type AnalyzerConfigInput, type RunningAnalyzerSimulator, type SimClock } from '../simulators/analyzer/index.js';
+import {
+  parseAnalyzerConfig,
+  startAnalyzerSimulator,
+  warpedClock,
+  type AnalyzerConfigInput,
+  type RunningAnalyzerSimulator,
+  type SimClock,
+} from '../simulators/analyzer/index.js';
 import { generateCredentials } from './credentials.js';
 import { keepLoggerAway } from './outage.js';
-import { CEMS_MN, cemsAnalyzers, cemsEdge, COD_LIMIT, HOUR, LOGGER_AWAY, LOGGER_MN, WATER_MN, waterAnalyzers, waterEdge, demoStations } from './scene.js';
+import {
+  CEMS_MN,
+  cemsAnalyzers,
+  cemsEdge,
+  COD_LIMIT,
+  HOUR,
+  LOGGER_AWAY,
+  LOGGER_MN,
+  WATER_MN,
+  waterAnalyzers,
+  waterEdge,
+  demoStations,
+} from './scene.js';
 
 export { CEMS_MN, COD_LIMIT, LOGGER_AWAY, LOGGER_MN, WATER_MN } from './scene.js';
 
@@ -62,7 +81,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const clock: SimClock = { now: () => Math.floor(warped.now()) };
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
-    for (const s of stops.splice(0).reverse()) await s().catch((e: Error) => log.error({ reason: e.message }, 'demo: stopping a part failed'));
+    for (const s of stops.splice(0).reverse())
+      await s().catch((e: Error) => log.error({ reason: e.message }, 'demo: stopping a part failed'));
     log.flush();
     if (owned) await rm(dir, { recursive: true, force: true });
   };
@@ -76,7 +96,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       state: join(dir, 'state.db'),
       tcp: { host: '127.0.0.1', port: 0 },
       mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
-      http: { host: '127.0.0.1', port: options.httpPort ?? 0, tokens: [{ name: 'demo-viewer', role: 'read', sha256: sha256(creds.readToken) }, { name: 'demo-operator', role: 'admin', sha256: sha256(creds.adminToken) }] },
+      http: {
+        host: '127.0.0.1',
+        port: options.httpPort ?? 0,
+        tokens: [
+          { name: 'demo-viewer', role: 'read', sha256: sha256(creds.readToken) },
+          { name: 'demo-operator', role: 'admin', sha256: sha256(creds.adminToken) },
+        ],
+      },
       // Grace in simulated minutes; the check itself every 2 real seconds, a simulated minute or two.
       rules: { graceMinutes: 20, lookbackHours: 24, checkEverySeconds: 2, requestEveryMinutes: 10 },
     });
@@ -86,7 +113,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const tcpPort = cloud.tcp!.address.port;
 
     const analyzers = async (input: AnalyzerConfigInput): Promise<RunningAnalyzerSimulator> => {
-      const sim = await startAnalyzerSimulator(parseAnalyzerConfig(input), { clock, logger: log.child({ part: 'analyzers' }) });
+      const sim = await startAnalyzerSimulator(parseAnalyzerConfig(input), {
+        clock,
+        logger: log.child({ part: 'analyzers' }),
+      });
       stops.push(() => sim.close());
       return sim;
     };
@@ -94,14 +124,46 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     const cems = await analyzers(cemsAnalyzers(0));
     const pollSeconds = Math.max(0.05, 60 / warp);
     const agent = async (mn: string, input: ReturnType<typeof waterEdge>): Promise<RunningAgent> => {
-      const a = await startAgent(parseEdgeConfig(input, `demo edge ${mn}`), { logger: log.child({ part: 'edge' }), clock: clock.now, tickMs: 250 });
+      const a = await startAgent(parseEdgeConfig(input, `demo edge ${mn}`), {
+        logger: log.child({ part: 'edge' }),
+        clock: clock.now,
+        tickMs: 250,
+      });
       stops.push(() => a.close());
       return a;
     };
-    await agent(WATER_MN, waterEdge({ dataDir: join(dir, 'edge-water'), analyzerPort: water.tcp!.port, mqttUrl: mqtt, credentials: creds, pollSeconds }));
-    await agent(CEMS_MN, cemsEdge({ dataDir: join(dir, 'edge-cems'), analyzerPort: cems.tcp!.port, mqttUrl: mqtt, credentials: creds, pollSeconds }));
+    await agent(
+      WATER_MN,
+      waterEdge({
+        dataDir: join(dir, 'edge-water'),
+        analyzerPort: water.tcp!.port,
+        mqttUrl: mqtt,
+        credentials: creds,
+        pollSeconds,
+      }),
+    );
+    await agent(
+      CEMS_MN,
+      cemsEdge({
+        dataDir: join(dir, 'edge-cems'),
+        analyzerPort: cems.tcp!.port,
+        mqttUrl: mqtt,
+        credentials: creds,
+        pollSeconds,
+      }),
+    );
 
-    stops.push(await keepLoggerAway({ port: tcpPort, mn: LOGGER_MN, pw: creds.pw[LOGGER_MN]!, clock, start, away: LOGGER_AWAY, log: log.child({ part: 'logger' }) }));
+    stops.push(
+      await keepLoggerAway({
+        port: tcpPort,
+        mn: LOGGER_MN,
+        pw: creds.pw[LOGGER_MN]!,
+        clock,
+        start,
+        away: LOGGER_AWAY,
+        log: log.child({ part: 'logger' }),
+      }),
+    );
 
     const demo: Demo = {
       dir,

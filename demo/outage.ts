@@ -20,7 +20,12 @@ export interface OutageOptions {
  * periods it slept through, as a real one that lost power would not, until the platform asks (2061).
  */
 export async function keepLoggerAway(o: OutageOptions): Promise<() => Promise<void>> {
-  const config = LoggerConfigSchema.parse({ port: o.port, stations: [{ mn: o.mn, pw: o.pw }], intervals: { rtd: 30, minute: 10, hour: true, day: true }, tick: 100 });
+  const config = LoggerConfigSchema.parse({
+    port: o.port,
+    stations: [{ mn: o.mn, pw: o.pw }],
+    intervals: { rtd: 30, minute: 10, hour: true, day: true },
+    tick: 100,
+  });
   const connect = () => startLoggers(config, { clock: o.clock, log: o.log });
   let fleet: LoggerFleet | undefined = await connect();
   let phase: 'before' | 'away' | 'back' = 'before';

@@ -34,11 +34,29 @@ export interface Credentials {
 export function demoStations(c: Credentials, monitoredSince: number): StationInput[] {
   const since = new Date(monitoredSince).toISOString();
   const water = { w01018: { upper: COD_LIMIT }, w21003: { upper: 15 }, w01001: { lower: 6, upper: 9 }, w00000: {} };
-  const station = (mn: string) => ({ mn, passwordHash: c.hashes[mn]!.pw, ...(c.hashes[mn]!.mqtt !== undefined && { mqttSecretHash: c.hashes[mn]!.mqtt }), monitoredSince: since });
+  const station = (mn: string) => ({
+    mn,
+    passwordHash: c.hashes[mn]!.pw,
+    ...(c.hashes[mn]!.mqtt !== undefined && { mqttSecretHash: c.hashes[mn]!.mqtt }),
+    monitoredSince: since,
+  });
   return [
     { ...station(WATER_MN), enterprise: '示例化工有限公司', outlet: 'WS-01 总排口', type: 'water', factors: water },
-    { ...station(CEMS_MN), enterprise: '示例热电有限公司', outlet: 'DA-01 锅炉烟囱', type: 'gas', o2Ref: 6, factors: { a21026: { upper: 50 }, a21002: { upper: 100 }, a34013: { upper: 20 }, a19001: {}, a00000: {} } },
-    { ...station(LOGGER_MN), enterprise: '示例印染有限公司', outlet: 'WS-02 (third-party logger)', type: 'water', factors: water },
+    {
+      ...station(CEMS_MN),
+      enterprise: '示例热电有限公司',
+      outlet: 'DA-01 锅炉烟囱',
+      type: 'gas',
+      o2Ref: 6,
+      factors: { a21026: { upper: 50 }, a21002: { upper: 100 }, a34013: { upper: 20 }, a19001: {}, a00000: {} },
+    },
+    {
+      ...station(LOGGER_MN),
+      enterprise: '示例印染有限公司',
+      outlet: 'WS-02 (third-party logger)',
+      type: 'water',
+      factors: water,
+    },
   ];
 }
 
@@ -74,29 +92,69 @@ interface EdgeSetup {
   pollSeconds: number;
 }
 
-const reading = (code: string, decimals: number) => [{ code, value: { address: 0, type: 'float32' as const }, decimals }];
+const reading = (code: string, decimals: number) => [
+  { code, value: { address: 0, type: 'float32' as const }, decimals },
+];
 
-function edgeConfig(mn: string, s: EdgeSetup, station: EdgeConfigInput['station'], devices: [string, string, number][]): EdgeConfigInput {
+function edgeConfig(
+  mn: string,
+  s: EdgeSetup,
+  station: EdgeConfigInput['station'],
+  devices: [string, string, number][],
+): EdgeConfigInput {
   return {
     station,
     rtdIntervalSeconds: 30,
     minIntervalMinutes: 10,
     dataDir: s.dataDir,
     buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: s.analyzerPort }],
-    devices: devices.map(([id, code, decimals], i) => ({ id, bus: 'line', unit: i + 1, pollSeconds: s.pollSeconds, status: { address: 2 }, factors: reading(code, decimals) })),
-    uplinks: [{ id: 'cloud', kind: 'mqtt', url: s.mqttUrl, username: mn, password: s.credentials.mqtt[mn]!, pw: s.credentials.pw[mn]!, realtime: true }],
+    devices: devices.map(([id, code, decimals], i) => ({
+      id,
+      bus: 'line',
+      unit: i + 1,
+      pollSeconds: s.pollSeconds,
+      status: { address: 2 },
+      factors: reading(code, decimals),
+    })),
+    uplinks: [
+      {
+        id: 'cloud',
+        kind: 'mqtt',
+        url: s.mqttUrl,
+        username: mn,
+        password: s.credentials.mqtt[mn]!,
+        pw: s.credentials.pw[mn]!,
+        realtime: true,
+      },
+    ],
   };
 }
 
 /** The outlet of deploy/edge/water-outlet.yaml (COD, NH3-N, pH, flow) on one simulated Modbus TCP line, uplinked to the demo's cloud. */
 export function waterEdge(s: EdgeSetup): EdgeConfigInput {
   const station = { mn: WATER_MN, st: '32', kind: 'water' as const, flow: { code: 'w00000', unit: 'L/s' as const } };
-  return edgeConfig(WATER_MN, s, station, [['cod', 'w01018', 1], ['nh3n', 'w21003', 3], ['ph', 'w01001', 2], ['flow', 'w00000', 2]]);
+  return edgeConfig(WATER_MN, s, station, [
+    ['cod', 'w01018', 1],
+    ['nh3n', 'w21003', 3],
+    ['ph', 'w01001', 2],
+    ['flow', 'w00000', 2],
+  ]);
 }
 
 /** The stack of deploy/edge/cems-outlet.yaml (SO2, NOx, particulate, O2, flue-gas flow), likewise. */
 export function cemsEdge(s: EdgeSetup): EdgeConfigInput {
-  const station = { mn: CEMS_MN, st: '31', kind: 'gas' as const, flow: { code: 'a00000', unit: 'm3/h' as const }, referenceO2: 6 };
-  return edgeConfig(CEMS_MN, s, station, [['so2', 'a21026', 1], ['nox', 'a21002', 1], ['dust', 'a34013', 2], ['o2', 'a19001', 2], ['flow', 'a00000', 0]]);
+  const station = {
+    mn: CEMS_MN,
+    st: '31',
+    kind: 'gas' as const,
+    flow: { code: 'a00000', unit: 'm3/h' as const },
+    referenceO2: 6,
+  };
+  return edgeConfig(CEMS_MN, s, station, [
+    ['so2', 'a21026', 1],
+    ['nox', 'a21002', 1],
+    ['dust', 'a34013', 2],
+    ['o2', 'a19001', 2],
+    ['flow', 'a00000', 0],
+  ]);
 }
-

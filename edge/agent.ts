@@ -60,7 +60,8 @@ function restoredRunTime(saved: string | undefined, logger: Logger): RunTimeStat
   if (saved === undefined) return undefined;
   try {
     const state = JSON.parse(saved) as RunTimeState;
-    if (typeof state.day === 'number' && typeof state.runMs === 'object' && typeof state.last === 'object') return state;
+    if (typeof state.day === 'number' && typeof state.runMs === 'object' && typeof state.last === 'object')
+      return state;
   } catch {
     // falls through to the warning
   }
@@ -74,19 +75,34 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const baseClock = options.clock ?? Date.now;
   let clockOffset = 0;
   const now = () => baseClock() + clockOffset;
-  const store = new EdgeStore(config.dataDir, { logger, utcOffsetMinutes: utc, outboxBytes: new Map(config.uplinks.map((u) => [u.id, u.outboxBytes])) });
+  const store = new EdgeStore(config.dataDir, {
+    logger,
+    utcOffsetMinutes: utc,
+    outboxBytes: new Map(config.uplinks.map((u) => [u.id, u.outboxBytes])),
+  });
   const settings = {
     rtdIntervalSeconds: Number(store.setting('rtdIntervalSeconds') ?? config.rtdIntervalSeconds),
     minIntervalMinutes: Number(store.setting('minIntervalMinutes') ?? config.minIntervalMinutes),
   };
-  const restored = store.restore((t) => periodStart(t, 'hour', utc), (t) => periodStart(t, 'day', utc));
+  const restored = store.restore(
+    (t) => periodStart(t, 'hour', utc),
+    (t) => periodStart(t, 'day', utc),
+  );
   const aggregator = new Aggregator({ station: config.station, ...settings }, now(), restored);
   const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
-  if (restored) logger.info({ resumeAt: restored.cursor, minutes: restored.minutes.length, hours: restored.hours.length }, 'resumed the open hour and day from disk');
+  if (restored)
+    logger.info(
+      { resumeAt: restored.cursor, minutes: restored.minutes.length, hours: restored.hours.length },
+      'resumed the open hour and day from disk',
+    );
 
   for (const u of config.uplinks) {
-    if (u.pw === FIELD_DEFAULT_PASSWORD) logger.warn({ uplink: u.id, reason: 'default password' }, `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`);
+    if (u.pw === FIELD_DEFAULT_PASSWORD)
+      logger.warn(
+        { uplink: u.id, reason: 'default password' },
+        `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`,
+      );
   }
   // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.
   const unsaved: Unsaved = { minutes: [], records: [] };
@@ -99,7 +115,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     (bus) =>
       new BusPoller(
         bus,
-        [...config.devices.filter((d) => d.bus === bus.id), ...config.facilities.filter((f) => f.bus === bus.id).map(facilityDevice)],
+        [
+          ...config.devices.filter((d) => d.bus === bus.id),
+          ...config.facilities.filter((f) => f.bus === bus.id).map(facilityDevice),
+        ],
         {
           logger,
           now,
@@ -113,10 +132,18 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
           },
           onParameters: (device, values) => {
             const codes = factorsOf.get(device) ?? [];
-            const changed = codes.some((code) => JSON.stringify(parametersByFactor.get(code)) !== JSON.stringify(values));
+            const changed = codes.some(
+              (code) => JSON.stringify(parametersByFactor.get(code)) !== JSON.stringify(values),
+            );
             for (const code of codes) parametersByFactor.set(code, values);
             // Dynamic control: parameters go up (3020) when they change; the first read after start counts.
-            if (changed) unsaved.records.push({ cn: '3020', at: now(), stats: {}, info: Object.fromEntries(codes.map((code) => [code, values])) });
+            if (changed)
+              unsaved.records.push({
+                cn: '3020',
+                at: now(),
+                stats: {},
+                info: Object.fromEntries(codes.map((code) => [code, values])),
+              });
           },
         },
       ),
@@ -137,9 +164,18 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const setParameters = async (polId: string, values: Record<string, number>): Promise<number> => {
     const device = config.devices.find((d) => d.factors.some((f) => f.code === polId));
     const poller = device && pollers[config.buses.findIndex((b) => b.id === device.bus)];
-    const unknown = Object.keys(values).filter((info) => !device?.parameters.some((p) => p.info === info && p.function === 'holding'));
+    const unknown = Object.keys(values).filter(
+      (info) => !device?.parameters.some((p) => p.info === info && p.function === 'holding'),
+    );
     if (!device || !poller || unknown.length > 0) {
-      logger.warn({ polId, values, reason: device ? `no writable parameter ${unknown.join(', ')}` : `no device measures ${polId}` }, 'analyzer parameters refused (3021)');
+      logger.warn(
+        {
+          polId,
+          values,
+          reason: device ? `no writable parameter ${unknown.join(', ')}` : `no device measures ${polId}`,
+        },
+        'analyzer parameters refused (3021)',
+      );
       return ExeRtn.BadCondition;
     }
     try {
@@ -147,7 +183,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       logger.info({ device: device.id, polId, values }, 'analyzer parameters written (3021)');
       return ExeRtn.Success;
     } catch (err) {
-      logger.warn({ device: device.id, polId, values, reason: (err as Error).message }, 'analyzer parameters not written (3021)');
+      logger.warn(
+        { device: device.id, polId, values, reason: (err as Error).message },
+        'analyzer parameters not written (3021)',
+      );
       // A value the register cannot hold, or one the analyzer refuses (Modbus exception 03), is the request's fault.
       const refused = err instanceof RegisterError || (err as { modbusCode?: number }).modbusCode === 3;
       return refused ? ExeRtn.BadCondition : ExeRtn.Failed;
@@ -169,7 +208,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     onEffect,
     setParameters,
   };
-  const uplinks: Uplink[] = config.uplinks.map((u) => (u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps)));
+  const uplinks: Uplink[] = config.uplinks.map((u) =>
+    u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps),
+  );
 
   let lastPrune = 0;
   const tick = () => {
@@ -182,7 +223,11 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     const states = realtime && runTime.realtime(realtime.at);
     if (states) unsaved.records.push(states);
     if (unsaved.minutes.length === 0 && unsaved.records.length === 0) return;
-    store.commit(at, { minutes: unsaved.minutes, state: aggregator.state(), records: unsaved.records }, uplinks.map((u) => ({ uplink: u.id, accepts: (r) => u.accepts(r) })));
+    store.commit(
+      at,
+      { minutes: unsaved.minutes, state: aggregator.state(), records: unsaved.records },
+      uplinks.map((u) => ({ uplink: u.id, accepts: (r) => u.accepts(r) })),
+    );
     // After the commit: a crash in between repeats a day's 2041 rather than losing it.
     if (config.facilities.length > 0) store.saveSetting('runTime', JSON.stringify(runTime.snapshot()));
     unsaved.minutes = [];
@@ -200,12 +245,18 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     now: now(),
     clock: { trusted: config.clockTrusted, offsetMs: clockOffset },
     uplinks: Object.fromEntries(uplinks.map((u) => [u.id, u.health()])),
-    storage: { ...store.diskFullStats(), dropped: store.diskFullStats().dropped + droppedInMemory, unsavedRecords: unsaved.records.length },
+    storage: {
+      ...store.diskFullStats(),
+      dropped: store.diskFullStats().dropped + droppedInMemory,
+      unsavedRecords: unsaved.records.length,
+    },
     devices: Object.fromEntries(
-      pollers.flatMap((p) => Object.entries(p.health)).map(([id, h]) => {
-        const readings = lastReadings.get(id);
-        return [id, readings ? { ...h, lastReadings: readings } : h];
-      }),
+      pollers
+        .flatMap((p) => Object.entries(p.health))
+        .map(([id, h]) => {
+          const readings = lastReadings.get(id);
+          return [id, readings ? { ...h, lastReadings: readings } : h];
+        }),
     ),
   });
   let server: HealthServer | undefined;
@@ -225,16 +276,36 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       const dropped = trimUnsaved(unsaved);
       if (dropped.length > 0) {
         droppedInMemory += dropped.length;
-        logger.warn({ reason: 'store-refuses', dropped: dropped.length, cns: [...new Set(dropped.map((r) => r.cn))], from: dropped[0]!.at, to: dropped.at(-1)!.at }, 'records held in memory reached their bound: dropped the oldest real-time and minute data');
+        logger.warn(
+          {
+            reason: 'store-refuses',
+            dropped: dropped.length,
+            cns: [...new Set(dropped.map((r) => r.cn))],
+            from: dropped[0]!.at,
+            to: dropped.at(-1)!.at,
+          },
+          'records held in memory reached their bound: dropped the oldest real-time and minute data',
+        );
       }
       // Once a minute: a tick a second against a full disk would bury everything else in the log.
       if (Date.now() - lastStoreError >= 60_000) {
         lastStoreError = Date.now();
-        logger.error({ reason: (err as Error).message, unsaved: unsaved.records.length }, 'cannot store records; retrying every tick');
+        logger.error(
+          { reason: (err as Error).message, unsaved: unsaved.records.length },
+          'cannot store records; retrying every tick',
+        );
       }
     }
   }, options.tickMs ?? 1000);
-  logger.info({ buses: config.buses.length, devices: config.devices.length, uplinks: uplinks.map((u) => u.id), health: server?.port }, 'edge agent started');
+  logger.info(
+    {
+      buses: config.buses.length,
+      devices: config.devices.length,
+      uplinks: uplinks.map((u) => u.id),
+      health: server?.port,
+    },
+    'edge agent started',
+  );
 
   return {
     health,

@@ -55,8 +55,16 @@ export class Aggregator {
   private readonly hours: Map<number, PeriodStats>;
   private readonly config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>;
 
-  constructor(config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>, now: number, restored?: AggregatorState) {
-    this.config = { station: config.station, rtdIntervalSeconds: config.rtdIntervalSeconds, minIntervalMinutes: config.minIntervalMinutes };
+  constructor(
+    config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>,
+    now: number,
+    restored?: AggregatorState,
+  ) {
+    this.config = {
+      station: config.station,
+      rtdIntervalSeconds: config.rtdIntervalSeconds,
+      minIntervalMinutes: config.minIntervalMinutes,
+    };
     this.cursor = restored?.cursor ?? periodStart(now, 'minute', this.offset);
     this.minutes = new Map(restored?.minutes);
     this.hours = new Map(restored?.hours);
@@ -114,12 +122,17 @@ export class Aggregator {
     const out: DataRecord[] = [];
     const station = this.config.station;
     const interval = this.config.minIntervalMinutes * MINUTE;
-    const minutesIn = (from: number, to: number) => [...this.minutes].filter(([t]) => t >= from && t < to).map(([, s]) => s);
+    const minutesIn = (from: number, to: number) =>
+      [...this.minutes].filter(([t]) => t >= from && t < to).map(([, s]) => s);
     const record = (cn: DataCn, at: number, stats: PeriodStats) => {
       if (Object.keys(stats).length > 0) out.push({ cn, at, stats });
     };
     if (periodStart(end, 'interval', this.offset, this.config.minIntervalMinutes) === end) {
-      record('2051', end - interval, periodStats('minute', minutesIn(end - interval, end), this.config.minIntervalMinutes, station));
+      record(
+        '2051',
+        end - interval,
+        periodStats('minute', minutesIn(end - interval, end), this.config.minIntervalMinutes, station),
+      );
     }
     if (periodStart(end, 'hour', this.offset) === end) {
       const hour = periodStats('hour', minutesIn(end - HOUR, end), 60, station);

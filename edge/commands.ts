@@ -1,4 +1,15 @@
-import { CN, ExeRtn, QnRtn, command, exeRtnAnswer, formatHjTime, makeFlag, noticeAnswer, parseHjTime, qnRtnAnswer } from '../protocol/index.js';
+import {
+  CN,
+  ExeRtn,
+  QnRtn,
+  command,
+  exeRtnAnswer,
+  formatHjTime,
+  makeFlag,
+  noticeAnswer,
+  parseHjTime,
+  qnRtnAnswer,
+} from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import type { DataRecord, HistoryCn } from './aggregator.js';
 import { MIN_INTERVALS } from './config.js';
@@ -41,7 +52,15 @@ const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.
 
 /** A response upload of a request (1011, 1061, 1063, 3020): same QN and ST as the request, no answer wanted. */
 function response(request: Packet, to: Addressee, params: Record<string, string>, info?: Packet['cp']['info']): Packet {
-  const packet: Packet = { version: to.version, st: request.st ?? to.st, cn: request.cn, pw: to.pw, mn: to.mn, flag: makeFlag(to.version), cp: { params, factors: {} } };
+  const packet: Packet = {
+    version: to.version,
+    st: request.st ?? to.st,
+    cn: request.cn,
+    pw: to.pw,
+    mn: to.mn,
+    flag: makeFlag(to.version),
+    cp: { params, factors: {} },
+  };
   if (request.qn !== undefined) packet.qn = request.qn;
   if (info) packet.cp.info = info;
   return packet;
@@ -53,10 +72,16 @@ function intParam(p: Packet, key: string): number | undefined {
 }
 
 /** 9011 Ready, then whatever `run` sends, then 9012 with its execution result (HJ 212-2017 appendix C). */
-function requestFlow(p: Packet, to: Addressee, run: () => { replies?: Packet[]; exeRtn: number; effect?: CommandEffect }): CommandOutcome {
+function requestFlow(
+  p: Packet,
+  to: Addressee,
+  run: () => { replies?: Packet[]; exeRtn: number; effect?: CommandEffect },
+): CommandOutcome {
   const done = run();
   const answered = { ...p, pw: to.pw, mn: to.mn };
-  const outcome: CommandOutcome = { replies: [qnRtnAnswer(answered, QnRtn.Ready), ...(done.replies ?? []), exeRtnAnswer(answered, done.exeRtn)] };
+  const outcome: CommandOutcome = {
+    replies: [qnRtnAnswer(answered, QnRtn.Ready), ...(done.replies ?? []), exeRtnAnswer(answered, done.exeRtn)],
+  };
   if (done.effect) outcome.effect = done.effect;
   return outcome;
 }
@@ -79,7 +104,10 @@ function fieldInfo(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn:
   const wanted = Object.entries(values ?? {}).filter(([code]) => infoId === undefined || code === infoId);
   if (polId === undefined || wanted.length === 0) return { replies: [], exeRtn: ExeRtn.NoData };
   const info = infoGroups({ [polId]: Object.fromEntries(wanted) });
-  return { replies: [response(p, ctx.to, { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes) }, info)], exeRtn: ExeRtn.Success };
+  return {
+    replies: [response(p, ctx.to, { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes) }, info)],
+    exeRtn: ExeRtn.Success,
+  };
 }
 
 /**
@@ -94,7 +122,11 @@ function setParameters(p: Packet, to: Addressee): CommandOutcome {
     const text = fields['Info'];
     if (text !== undefined && /^[+-]?\d+(\.\d+)?$/.test(text)) values[code] = Number(text);
   }
-  const complete = group?.polId !== undefined && more.length === 0 && Object.keys(values).length > 0 && Object.keys(values).length === Object.keys(group.codes).length;
+  const complete =
+    group?.polId !== undefined &&
+    more.length === 0 &&
+    Object.keys(values).length > 0 &&
+    Object.keys(values).length === Object.keys(group.codes).length;
   if (!complete) return requestFlow(p, to, () => ({ exeRtn: ExeRtn.BadCondition }));
   return {
     replies: [qnRtnAnswer(answered, QnRtn.Ready)],
@@ -114,35 +146,52 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
   const now = formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes);
   switch (p.cn) {
     case CN.GetTime:
-      return requestFlow(p, to, () => ({ replies: [response(p, to, { ...(p.cp.params['PolId'] && { PolId: p.cp.params['PolId'] }), SystemTime: now })], exeRtn: ExeRtn.Success }));
+      return requestFlow(p, to, () => ({
+        replies: [response(p, to, { ...(p.cp.params['PolId'] && { PolId: p.cp.params['PolId'] }), SystemTime: now })],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetTime:
       return requestFlow(p, to, () => {
         try {
           const at = parseHjTime(p.cp.params['SystemTime'] ?? '', ctx.utcOffsetMinutes, 'SystemTime').getTime();
           // A box on NTP keeps its clock: the platform's is no better, and jumps would split periods.
-          return ctx.clockTrusted ? { exeRtn: ExeRtn.BadCondition } : { exeRtn: ExeRtn.Success, effect: { kind: 'set-time', at } };
+          return ctx.clockTrusted
+            ? { exeRtn: ExeRtn.BadCondition }
+            : { exeRtn: ExeRtn.Success, effect: { kind: 'set-time', at } };
         } catch {
           return { exeRtn: ExeRtn.BadCondition };
         }
       });
     case CN.GetRtdInterval:
-      return requestFlow(p, to, () => ({ replies: [response(p, to, { RtdInterval: String(ctx.rtdIntervalSeconds) })], exeRtn: ExeRtn.Success }));
+      return requestFlow(p, to, () => ({
+        replies: [response(p, to, { RtdInterval: String(ctx.rtdIntervalSeconds) })],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetRtdInterval:
       return requestFlow(p, to, () => {
         const seconds = intParam(p, 'RtdInterval');
-        return seconds !== undefined && seconds >= 30 && seconds <= 3600 ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-rtd-interval', seconds } } : { exeRtn: ExeRtn.BadCondition };
+        return seconds !== undefined && seconds >= 30 && seconds <= 3600
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-rtd-interval', seconds } }
+          : { exeRtn: ExeRtn.BadCondition };
       });
     case CN.GetMinInterval:
-      return requestFlow(p, to, () => ({ replies: [response(p, to, { MinInterval: String(ctx.minIntervalMinutes) })], exeRtn: ExeRtn.Success }));
+      return requestFlow(p, to, () => ({
+        replies: [response(p, to, { MinInterval: String(ctx.minIntervalMinutes) })],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetMinInterval:
       return requestFlow(p, to, () => {
         const minutes = intParam(p, 'MinInterval');
-        return minutes !== undefined && (MIN_INTERVALS as readonly number[]).includes(minutes) ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-min-interval', minutes } } : { exeRtn: ExeRtn.BadCondition };
+        return minutes !== undefined && (MIN_INTERVALS as readonly number[]).includes(minutes)
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-min-interval', minutes } }
+          : { exeRtn: ExeRtn.BadCondition };
       });
     case CN.SetPassword:
       return requestFlow(p, to, () => {
         const pw = p.cp.params['NewPW'];
-        return pw !== undefined && /^[0-9A-Za-z]{1,6}$/.test(pw) ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-password', pw } } : { exeRtn: ExeRtn.BadCondition };
+        return pw !== undefined && /^[0-9A-Za-z]{1,6}$/.test(pw)
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-password', pw } }
+          : { exeRtn: ExeRtn.BadCondition };
       });
     case CN.RealtimeData:
       return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'realtime', on: true } }));

@@ -15,15 +15,32 @@ export type HjFlag = (typeof HJ_FLAGS)[number];
 // HJ 212-2017 §6.6.4: RtdInterval 30..3600 s; MinInterval one of these minutes (divisors of an hour).
 export const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;
 
-const factorCode = z.string().regex(/^[a-z]\d{5}$|^[a-z]{2}\d{3}$/, 'expected an HJ 212-2017 factor code such as w01018 or a21026 (appendix B)');
+const factorCode = z
+  .string()
+  .regex(/^[a-z]\d{5}$|^[a-z]{2}\d{3}$/, 'expected an HJ 212-2017 factor code such as w01018 or a21026 (appendix B)');
 const id = z.string().regex(/^[A-Za-z][\w-]*$/, 'expected a name of letters, digits, - and _, such as rs485-1');
 
 const registerSchema = z.strictObject({
-  address: z.number().int().min(0).max(0xffff).describe('0-based PDU address (mbpoll -r counts from 1: use address + 1 there)'),
+  address: z
+    .number()
+    .int()
+    .min(0)
+    .max(0xffff)
+    .describe('0-based PDU address (mbpoll -r counts from 1: use address + 1 there)'),
   type: z.enum(DATA_TYPES).default('float32'),
-  byteOrder: z.enum(['big', 'little']).default('big').describe('byte order inside each 16-bit register; little swaps the two bytes (BADC, DCBA)'),
-  wordOrder: z.enum(['big', 'little']).default('big').describe('order of the registers of a 32/64-bit value; little puts the low word first (CDAB)'),
-  scale: z.number().refine((n) => n !== 0, 'scale 0 would turn every reading into the offset; use 1').default(1).describe('value = raw × scale + offset'),
+  byteOrder: z
+    .enum(['big', 'little'])
+    .default('big')
+    .describe('byte order inside each 16-bit register; little swaps the two bytes (BADC, DCBA)'),
+  wordOrder: z
+    .enum(['big', 'little'])
+    .default('big')
+    .describe('order of the registers of a 32/64-bit value; little puts the low word first (CDAB)'),
+  scale: z
+    .number()
+    .refine((n) => n !== 0, 'scale 0 would turn every reading into the offset; use 1')
+    .default(1)
+    .describe('value = raw × scale + offset'),
   offset: z.number().default(0),
   function: z.enum(['holding', 'input']).default('holding').describe('FC 03 (holding) or FC 04 (input registers)'),
 });
@@ -60,13 +77,18 @@ const deviceSchema = z.strictObject({
   pollSeconds: z.number().positive().max(3600).default(1),
   status: statusSchema.optional(),
   factors: z.array(factorSchema).min(1, 'list at least one factor this device measures'),
-  parameters: z.array(parameterSchema).default([]).describe('analyzer parameters reported with CN 3020 (dynamic control)'),
+  parameters: z
+    .array(parameterSchema)
+    .default([])
+    .describe('analyzer parameters reported with CN 3020 (dynamic control)'),
   parametersPollSeconds: z.number().positive().default(60),
 });
 export type DeviceConfig = z.output<typeof deviceSchema>;
 
 const facilitySchema = z.strictObject({
-  code: z.string().regex(/^SB\d{1,3}$/, 'expected a treatment-facility code SB1 to SB999 (table 4: SBxxx-RS, SBxxx-RT)'),
+  code: z
+    .string()
+    .regex(/^SB\d{1,3}$/, 'expected a treatment-facility code SB1 to SB999 (table 4: SBxxx-RS, SBxxx-RT)'),
   name: z.string().optional(),
   bus: id.describe('the id of a bus in buses'),
   unit: z.number().int().min(0).max(247).describe('Modbus slave id of the controller reporting the run state'),
@@ -78,16 +100,28 @@ const facilitySchema = z.strictObject({
   states: z
     .record(z.string().regex(/^\d+$/, 'register values such as 0 or 1'), z.number().int().min(0).max(5))
     .default({ '0': 0, '1': 1 })
-    .describe('register value → run state of table 4 (0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 blowback); unlisted values count as 4'),
+    .describe(
+      'register value → run state of table 4 (0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 blowback); unlisted values count as 4',
+    ),
 });
 export type FacilityConfig = z.output<typeof facilitySchema>;
 
 const busCommon = {
   id,
   timeoutMs: z.number().int().min(50).max(60_000).default(1000).describe('timeout of every Modbus request'),
-  maxGap: z.number().int().min(0).max(120).default(8).describe('registers between two wanted ranges read anyway to save a request'),
+  maxGap: z
+    .number()
+    .int()
+    .min(0)
+    .max(120)
+    .default(8)
+    .describe('registers between two wanted ranges read anyway to save a request'),
   maxRegisters: z.number().int().min(1).max(125).default(100),
-  backoffMaxSeconds: z.number().positive().default(60).describe('longest pause before retrying a device that stopped answering'),
+  backoffMaxSeconds: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('longest pause before retrying a device that stopped answering'),
 };
 
 const tcpBusSchema = z.strictObject({
@@ -116,18 +150,33 @@ const stationSchema = z.strictObject({
     .describe('HJ 212-2017/2025 platforms decoding strictly expect 24 hex digits; 14 characters is the older form'),
   st: z.string().regex(/^\d{2}$/, 'expected a system code of table 5, such as 32 (water) or 31 (air)'),
   kind: z.enum(['water', 'gas']).describe('water: Cou kg = mg/L × m3 × 1e-3; gas: Cou kg = mg/m3 × m3 × 1e-6'),
-  utcOffsetMinutes: z.number().int().min(-720).max(840).default(480).describe('HJ 212 times are local; China is UTC+8 (480)'),
+  utcOffsetMinutes: z
+    .number()
+    .int()
+    .min(-720)
+    .max(840)
+    .default(480)
+    .describe('HJ 212 times are local; China is UTC+8 (480)'),
   flow: z
     .strictObject({ code: factorCode, unit: z.enum(['L/s', 'm3/s', 'm3/h']) })
     .optional()
     .describe('the flow factor and its unit; needed for Cou (emission amounts)'),
-  referenceO2: z.number().min(0).lt(21).optional().describe('reference O2 % of the emission standard, for converted (Zs) values'),
+  referenceO2: z
+    .number()
+    .min(0)
+    .lt(21)
+    .optional()
+    .describe('reference O2 % of the emission standard, for converted (Zs) values'),
   o2Code: factorCode.default('a19001'),
 });
 
 const uplinkCommon = {
   id,
-  mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/).optional().describe("this platform's MN for the station; defaults to station.mn"),
+  mn: z
+    .string()
+    .regex(/^[0-9A-Za-z]{14,24}$/)
+    .optional()
+    .describe("this platform's MN for the station; defaults to station.mn"),
   pw: z.string().min(1).max(6).describe('access password the platform issued'),
   version: z.enum(['2017', '2025']).default('2017'),
   sm4Key: z
@@ -135,14 +184,34 @@ const uplinkCommon = {
     .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
     .optional()
     .describe('HJ 212-2025: the CP of data commands (2000-2999), 1014 and 3020 is SM4-encrypted with this key'),
-  outboxBytes: z.number().int().min(64 * 1024).default(64 * 1024 * 1024).describe('outbox cap; beyond it the oldest real-time/minute records are dropped first'),
+  outboxBytes: z
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(64 * 1024 * 1024)
+    .describe('outbox cap; beyond it the oldest real-time/minute records are dropped first'),
   realtime: z.boolean().default(true).describe('send real-time data (2011); many provinces ask for less'),
-  runState: z.boolean().default(true).describe('send treatment-facility run states (2021) with the real-time data; 2021/2022 from the platform switch it'),
-  window: z.number().int().min(1).max(64).default(4).describe('records sent before waiting for their 9014; 1 is stop-and-wait'),
+  runState: z
+    .boolean()
+    .default(true)
+    .describe(
+      'send treatment-facility run states (2021) with the real-time data; 2021/2022 from the platform switch it',
+    ),
+  window: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('records sent before waiting for their 9014; 1 is stop-and-wait'),
   timeoutSeconds: z.number().positive().max(120).default(10).describe('9014 answer timeout (table 1: 5-10 s)'),
   retries: z.number().int().min(0).max(10).default(3).describe('resends before the link is presumed dead (table 1: 3)'),
   reconnectMinSeconds: z.number().positive().default(1),
-  reconnectMaxSeconds: z.number().positive().default(60).describe('longest pause between reconnect attempts (back-off doubles up to it)'),
+  reconnectMaxSeconds: z
+    .number()
+    .positive()
+    .default(60)
+    .describe('longest pause between reconnect attempts (back-off doubles up to it)'),
 };
 
 const tcpUplinkSchema = z.strictObject({
@@ -169,53 +238,102 @@ export const edgeConfigSchema = z
     rtdIntervalSeconds: z.number().int().min(30).max(3600).default(30).describe('RtdInterval (1061/1062)'),
     minIntervalMinutes: z
       .number()
-      .refine((n) => (MIN_INTERVALS as readonly number[]).includes(n), `expected one of ${MIN_INTERVALS.join(', ')} (minutes that divide an hour)`)
+      .refine(
+        (n) => (MIN_INTERVALS as readonly number[]).includes(n),
+        `expected one of ${MIN_INTERVALS.join(', ')} (minutes that divide an hour)`,
+      )
       .default(10)
       .describe('MinInterval (1063/1064)'),
     dataDir: z.string().min(1).describe('directory for the history and outbox databases'),
     historyDays: z.number().int().min(1).max(3650).default(180),
-    clockTrusted: z.boolean().default(false).describe('the box keeps time by NTP or GPS: platforms may read its clock (1011) but not set it (1012)'),
+    clockTrusted: z
+      .boolean()
+      .default(false)
+      .describe('the box keeps time by NTP or GPS: platforms may read its clock (1011) but not set it (1012)'),
     buses: z.array(busSchema).min(1, 'declare at least one Modbus bus'),
     devices: z.array(deviceSchema).min(1, 'declare at least one device'),
-    facilities: z.array(facilitySchema).default([]).describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
+    facilities: z
+      .array(facilitySchema)
+      .default([])
+      .describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
     uplinks: z.array(uplinkSchema).default([]),
-    health: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
+    health: z
+      .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const buses = new Set(config.buses.map((b) => b.id));
     config.devices.forEach((device, i) => {
       if (!buses.has(device.bus)) {
-        ctx.addIssue({ code: 'custom', path: ['devices', i, 'bus'], message: `no bus has id ${device.bus}; declare it in buses or use one of ${[...buses].join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'bus'],
+          message: `no bus has id ${device.bus}; declare it in buses or use one of ${[...buses].join(', ')}`,
+        });
       }
     });
     config.facilities.forEach((f, i) => {
-      if (!buses.has(f.bus)) ctx.addIssue({ code: 'custom', path: ['facilities', i, 'bus'], message: `no bus has id ${f.bus}; declare it in buses or use one of ${[...buses].join(', ')}` });
-      if (config.facilities.findIndex((g) => g.code === f.code) !== i) ctx.addIssue({ code: 'custom', path: ['facilities', i, 'code'], message: `facility ${f.code} is listed twice` });
+      if (!buses.has(f.bus))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['facilities', i, 'bus'],
+          message: `no bus has id ${f.bus}; declare it in buses or use one of ${[...buses].join(', ')}`,
+        });
+      if (config.facilities.findIndex((g) => g.code === f.code) !== i)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['facilities', i, 'code'],
+          message: `facility ${f.code} is listed twice`,
+        });
     });
-    for (const [list, key] of [[config.buses, 'buses'], [config.devices, 'devices'], [config.uplinks, 'uplinks']] as const) {
+    for (const [list, key] of [
+      [config.buses, 'buses'],
+      [config.devices, 'devices'],
+      [config.uplinks, 'uplinks'],
+    ] as const) {
       const seen = new Set<string>();
       list.forEach((item, i) => {
-        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `id ${item.id} is used twice; give each one its own` });
+        if (seen.has(item.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, i, 'id'],
+            message: `id ${item.id} is used twice; give each one its own`,
+          });
         seen.add(item.id);
       });
     }
-    const codes = config.devices.flatMap((d, i) => d.factors.map((f, j) => ({ code: f.code, path: ['devices', i, 'factors', j, 'code'] })));
+    const codes = config.devices.flatMap((d, i) =>
+      d.factors.map((f, j) => ({ code: f.code, path: ['devices', i, 'factors', j, 'code'] })),
+    );
     const seenCodes = new Set<string>();
     for (const { code, path } of codes) {
-      if (seenCodes.has(code)) ctx.addIssue({ code: 'custom', path, message: `factor ${code} is measured twice; keep one source per factor` });
+      if (seenCodes.has(code))
+        ctx.addIssue({ code: 'custom', path, message: `factor ${code} is measured twice; keep one source per factor` });
       seenCodes.add(code);
     }
     config.uplinks.forEach((uplink, i) => {
       if (uplink.sm4Key !== undefined && uplink.version !== '2025') {
-        ctx.addIssue({ code: 'custom', path: ['uplinks', i, 'sm4Key'], message: 'SM4 encryption is part of HJ 212-2025: set version: "2025" or remove sm4Key' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['uplinks', i, 'sm4Key'],
+          message: 'SM4 encryption is part of HJ 212-2025: set version: "2025" or remove sm4Key',
+        });
       }
     });
     const flow = config.station.flow?.code;
     if (flow !== undefined && !seenCodes.has(flow)) {
-      ctx.addIssue({ code: 'custom', path: ['station', 'flow', 'code'], message: `no device measures ${flow}; add it to a device's factors` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['station', 'flow', 'code'],
+        message: `no device measures ${flow}; add it to a device's factors`,
+      });
     }
     if (config.station.referenceO2 !== undefined && !seenCodes.has(config.station.o2Code)) {
-      ctx.addIssue({ code: 'custom', path: ['station', 'referenceO2'], message: `converted values need O2 (${config.station.o2Code}) measured by a device` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['station', 'referenceO2'],
+        message: `converted values need O2 (${config.station.o2Code}) measured by a device`,
+      });
     }
   });
 
@@ -223,7 +341,10 @@ export type EdgeConfig = z.output<typeof edgeConfigSchema>;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
 function describeIssue(source: string, issue: z.core.$ZodIssue): string {
-  const where = issue.path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '');
+  const where = issue.path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  );
   const fix = issue.code === 'unrecognized_keys' ? ' (check the spelling or remove it)' : '';
   return `${source}: ${where || '(top level)'}: ${issue.message}${fix}`;
 }

@@ -67,7 +67,12 @@ export function minuteStat(samples: readonly Sample[]): FactorStat {
   const valid = measured.filter((s) => s.flag === 'N');
   const isValid = samples.length > 0 && valid.length >= VALID_SHARE * samples.length;
   const values = (isValid ? valid : measured).map((s) => s.value);
-  return { ...meanMinMax(values), flag: isValid ? 'N' : dominantInvalidFlag(samples.map((s) => s.flag)), valid: valid.length, count: samples.length };
+  return {
+    ...meanMinMax(values),
+    flag: isValid ? 'N' : dominantInvalidFlag(samples.map((s) => s.flag)),
+    valid: valid.length,
+    count: samples.length,
+  };
 }
 
 /**
@@ -125,7 +130,11 @@ export function withConverted(stats: PeriodStats, station: Station): PeriodStats
   return Object.fromEntries(
     Object.entries(stats).map(([code, stat]) => {
       if (factor(code)?.unit !== 'mg/m3') return [code, stat];
-      const zs = { zsMin: converted(stat.min, o2, ref), zsAvg: converted(stat.avg, o2, ref), zsMax: converted(stat.max, o2, ref) };
+      const zs = {
+        zsMin: converted(stat.min, o2, ref),
+        zsAvg: converted(stat.avg, o2, ref),
+        zsMax: converted(stat.max, o2, ref),
+      };
       return [code, zs.zsAvg === undefined ? stat : { ...stat, ...zs }];
     }),
   );
@@ -153,7 +162,12 @@ export type PeriodKind = 'minute' | 'hour' | 'day';
  * hour data (60), hour stats for day data. `expected` is how many children the period has, present or
  * not: a minute with no reading still counts against validity.
  */
-export function periodStats(kind: PeriodKind, children: readonly PeriodStats[], expected: number, station: Station): PeriodStats {
+export function periodStats(
+  kind: PeriodKind,
+  children: readonly PeriodStats[],
+  expected: number,
+  station: Station,
+): PeriodStats {
   const minValid = kind === 'day' ? VALID_HOURS_PER_DAY : Math.ceil(VALID_SHARE * expected);
   const stats = Object.fromEntries(
     [...byFactor(children)].map(([code, list]) => {
@@ -175,7 +189,12 @@ export function realtimeStats(latest: ReadonlyMap<string, Sample>, station: Stat
 }
 
 /** Start of the local period containing `at` (HJ 212 periods follow the outlet's local clock). */
-export function periodStart(at: number, kind: PeriodKind | 'interval', utcOffsetMinutes: number, intervalMinutes = 1): number {
+export function periodStart(
+  at: number,
+  kind: PeriodKind | 'interval',
+  utcOffsetMinutes: number,
+  intervalMinutes = 1,
+): number {
   const offset = utcOffsetMinutes * 60_000;
   const length = { minute: 60_000, interval: intervalMinutes * 60_000, hour: 3_600_000, day: 86_400_000 }[kind];
   return Math.floor((at + offset) / length) * length - offset;

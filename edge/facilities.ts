@@ -93,7 +93,9 @@ export class RunTimeTracker {
     while (this.state.day + DAY <= now) {
       const end = this.state.day + DAY;
       for (const code of this.states.keys()) this.accumulate(code, end);
-      const facilities = Object.fromEntries([...this.states.keys()].map((code) => [code, Math.min(24, (this.state.runMs[code] ?? 0) / 3_600_000)]));
+      const facilities = Object.fromEntries(
+        [...this.states.keys()].map((code) => [code, Math.min(24, (this.state.runMs[code] ?? 0) / 3_600_000)]),
+      );
       this.closed.push({ cn: '2041', at: this.state.day, stats: {}, facilities });
       this.state = { day: end, runMs: {}, last: this.state.last };
     }

@@ -9,7 +9,11 @@ export interface HealthServer {
 
 /** Whether the box is doing its job: every uplink connected, every device answering, every record stored. */
 export function healthy(h: AgentHealth): boolean {
-  return Object.values(h.uplinks).every((u) => u.state === 'connected') && Object.values(h.devices).every((d) => d.failures === 0) && h.storage.unsavedRecords === 0;
+  return (
+    Object.values(h.uplinks).every((u) => u.state === 'connected') &&
+    Object.values(h.devices).every((d) => d.failures === 0) &&
+    h.storage.unsavedRecords === 0
+  );
 }
 
 /**

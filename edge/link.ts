@@ -109,7 +109,12 @@ export abstract class UplinkBase implements Uplink {
   }
 
   addressee(): Addressee {
-    return { mn: this.config.mn ?? this.deps.station.mn, pw: this.pw, st: this.deps.station.st, version: this.config.version };
+    return {
+      mn: this.config.mn ?? this.deps.station.mn,
+      pw: this.pw,
+      st: this.deps.station.st,
+      version: this.config.version,
+    };
   }
 
   accepts(record: DataRecord): boolean {
@@ -155,7 +160,10 @@ export abstract class UplinkBase implements Uplink {
   /** Handles one decoded frame from the peer and sends the replies it calls for, in order. */
   protected receive(result: DecodeResult): void {
     if (!result.ok) {
-      this.logger.warn({ reason: result.error.code, detail: result.error.message, raw: result.raw.slice(0, 200) }, 'frame from the peer rejected');
+      this.logger.warn(
+        { reason: result.error.code, detail: result.error.message, raw: result.raw.slice(0, 200) },
+        'frame from the peer rejected',
+      );
       return;
     }
     const p = result.frame.packet;
@@ -164,12 +172,19 @@ export abstract class UplinkBase implements Uplink {
       return;
     }
     const to = this.addressee();
-    const outcome = handleCommand(p, { ...this.deps.context(), to, dataPacket: (record) => this.historyPacket(record, p) });
+    const outcome = handleCommand(p, {
+      ...this.deps.context(),
+      to,
+      dataPacket: (record) => this.historyPacket(record, p),
+    });
     if (!outcome) {
       this.logger.debug({ cn: p.cn, qn: p.qn }, 'packet ignored: not a command to a data logger');
       return;
     }
-    this.logger.info({ cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) }, 'command answered');
+    this.logger.info(
+      { cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) },
+      'command answered',
+    );
     if (outcome.effect) this.apply(outcome.effect);
     for (const reply of outcome.replies) this.write(encodeFrame(reply, this.codec));
   }
@@ -183,7 +198,9 @@ export abstract class UplinkBase implements Uplink {
     } else if (effect.kind === 'run-state') {
       this.runState = effect.on;
     } else if (effect.kind === 'set-parameters') {
-      void this.deps.setParameters(effect.polId, effect.values).then((exeRtn) => this.write(encodeFrame(effect.answer(exeRtn), this.codec)));
+      void this.deps
+        .setParameters(effect.polId, effect.values)
+        .then((exeRtn) => this.write(encodeFrame(effect.answer(exeRtn), this.codec)));
       return;
     }
     this.deps.onEffect(this.config.id, effect);
@@ -198,6 +215,9 @@ export abstract class UplinkBase implements Uplink {
 }
 
 /** Reconnect pauses: doubling from the minimum to the maximum, reset by a successful connection. */
-export function backoffMs(attempt: number, config: Pick<UplinkConfig, 'reconnectMinSeconds' | 'reconnectMaxSeconds'>): number {
+export function backoffMs(
+  attempt: number,
+  config: Pick<UplinkConfig, 'reconnectMinSeconds' | 'reconnectMaxSeconds'>,
+): number {
   return Math.min(config.reconnectMaxSeconds, config.reconnectMinSeconds * 2 ** attempt) * 1000;
 }

@@ -1,7 +1,14 @@
 import ModbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { BusConfig, DeviceConfig } from './config.js';
-import { RegisterError, deviceParameters, deviceReadings, encodeRegisters, planReads, readingRegisters } from './registers.js';
+import {
+  RegisterError,
+  deviceParameters,
+  deviceReadings,
+  encodeRegisters,
+  planReads,
+  readingRegisters,
+} from './registers.js';
 import type { FactorReading, ReadBlock, RegisterImage } from './registers.js';
 
 // modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
@@ -45,7 +52,17 @@ interface DeviceState {
   health: DeviceHealth;
 }
 
-const PORT_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENOTCONN', 'EHOSTUNREACH', 'ENETUNREACH', 'EIO', 'ENXIO', 'ENOENT']);
+const PORT_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EIO',
+  'ENXIO',
+  'ENOENT',
+]);
 
 function describe(err: unknown): string {
   const e = err as { message?: string; modbusCode?: number; errno?: string };
@@ -62,7 +79,10 @@ function isPortError(err: unknown, client: ModbusClient | undefined): boolean {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`${what}: no answer within ${ms} ms`), { errno: 'ETIMEDOUT' })), ms);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`${what}: no answer within ${ms} ms`), { errno: 'ETIMEDOUT' })),
+      ms,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -143,7 +163,11 @@ export class BusPoller {
     await this.exclusive(async () => {
       const client = await this.connected();
       client.setID(device.config.unit);
-      await withTimeout(client.writeRegisters(spec.address, words), this.bus.timeoutMs + 200, `unit ${device.config.unit} write ${spec.address}+${words.length}`);
+      await withTimeout(
+        client.writeRegisters(spec.address, words),
+        this.bus.timeoutMs + 200,
+        `unit ${device.config.unit} write ${spec.address}+${words.length}`,
+      );
     });
     device.nextParametersAt = 0;
   }
@@ -182,20 +206,39 @@ export class BusPoller {
   private async pollParameters(device: DeviceState): Promise<void> {
     device.nextParametersAt = Date.now() + device.config.parametersPollSeconds * 1000;
     try {
-      this.options.onParameters?.(device.config.id, deviceParameters(device.config, await this.readBlocks(device, device.parameterBlocks)));
+      this.options.onParameters?.(
+        device.config.id,
+        deviceParameters(device.config, await this.readBlocks(device, device.parameterBlocks)),
+      );
     } catch (err) {
-      this.options.logger.warn({ bus: this.bus.id, device: device.config.id, reason: describe(err) }, 'analyzer parameters not read');
+      this.options.logger.warn(
+        { bus: this.bus.id, device: device.config.id, reason: describe(err) },
+        'analyzer parameters not read',
+      );
       await this.reopenIfBroken(err);
     }
   }
 
   private async failed(device: DeviceState, at: number, err: unknown): Promise<void> {
     device.failures += 1;
-    const backoff = Math.min(this.bus.backoffMaxSeconds * 1000, device.config.pollSeconds * 1000 * 2 ** (device.failures - 1));
+    const backoff = Math.min(
+      this.bus.backoffMaxSeconds * 1000,
+      device.config.pollSeconds * 1000 * 2 ** (device.failures - 1),
+    );
     device.retryAt = Date.now() + backoff;
     const reason = describe(err);
     if (device.failures === 1 || device.failures % 10 === 0) {
-      this.options.logger.warn({ bus: this.bus.id, device: device.config.id, unit: device.config.unit, reason, failures: device.failures, backoffMs: backoff }, 'device did not answer; its data is B-flagged');
+      this.options.logger.warn(
+        {
+          bus: this.bus.id,
+          device: device.config.id,
+          unit: device.config.unit,
+          reason,
+          failures: device.failures,
+          backoffMs: backoff,
+        },
+        'device did not answer; its data is B-flagged',
+      );
     }
     this.emitFailure(device, at, reason);
     await this.reopenIfBroken(err);
@@ -208,7 +251,11 @@ export class BusPoller {
 
   private emitFailure(device: DeviceState, at: number, reason: string): void {
     device.health = { ...device.health, bus: this.bus.id, lastError: reason, failures: device.failures };
-    const readings = device.config.factors.map((f) => ({ code: f.code, value: device.held.get(f.code) ?? Number.NaN, flag: 'B' as const }));
+    const readings = device.config.factors.map((f) => ({
+      code: f.code,
+      value: device.held.get(f.code) ?? Number.NaN,
+      flag: 'B' as const,
+    }));
     this.options.onPoll({ device: device.config.id, at, readings, error: reason });
   }
 
@@ -218,7 +265,10 @@ export class BusPoller {
     const image: RegisterImage = new Map();
     for (const block of blocks) {
       const what = `unit ${device.config.unit} ${block.function} ${block.address}+${block.count}`;
-      const read = block.function === 'holding' ? client.readHoldingRegisters(block.address, block.count) : client.readInputRegisters(block.address, block.count);
+      const read =
+        block.function === 'holding'
+          ? client.readHoldingRegisters(block.address, block.count)
+          : client.readInputRegisters(block.address, block.count);
       // modbus-serial times requests out itself; the race also bounds a reply that never completes.
       const { data } = await withTimeout(read, this.bus.timeoutMs + 200, what);
       if (data.length !== block.count) throw new RegisterError(`${what}: the reply carried ${data.length} registers`);
@@ -237,9 +287,16 @@ export class BusPoller {
     const opening =
       bus.kind === 'tcp'
         ? client.connectTCP(bus.host, { port: bus.port, timeout: bus.timeoutMs })
-        : client.connectRTUBuffered(bus.path, { baudRate: bus.baudRate, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits });
+        : client.connectRTUBuffered(bus.path, {
+            baudRate: bus.baudRate,
+            parity: bus.parity,
+            dataBits: bus.dataBits,
+            stopBits: bus.stopBits,
+          });
     // Without a listener a port error after opening would be an uncaught exception.
-    client.on('error', (err) => this.options.logger.warn({ bus: bus.id, reason: describe(err) }, 'bus port error; reopening'));
+    client.on('error', (err) =>
+      this.options.logger.warn({ bus: bus.id, reason: describe(err) }, 'bus port error; reopening'),
+    );
     this.client = client;
     await withTimeout(opening, bus.timeoutMs * 2, `open bus ${bus.id}`);
     client.setTimeout(bus.timeoutMs);
@@ -252,7 +309,9 @@ export class BusPoller {
     this.client = undefined;
     if (!client) return;
     // A port that died mid-open may never call back; closing must not hang the poller.
-    const closed = new Promise<void>((resolve) => (client.isOpen ? client.close(() => resolve()) : client.destroy(() => resolve())));
+    const closed = new Promise<void>((resolve) =>
+      client.isOpen ? client.close(() => resolve()) : client.destroy(() => resolve()),
+    );
     await withTimeout(closed, 1000, `close bus ${this.bus.id}`).catch(() => undefined);
   }
 }

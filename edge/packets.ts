@@ -14,8 +14,18 @@ export interface Addressee {
 // Emission amounts of one minute are small (tens of grams), so they keep more decimals than readings.
 const COU_DECIMALS = 4;
 
-const FIELDS_2011 = [['Rtd', 'avg'], ['ZsRtd', 'zsAvg']] as const;
-const FIELDS_PERIOD = [['Min', 'min'], ['Avg', 'avg'], ['Max', 'max'], ['ZsMin', 'zsMin'], ['ZsAvg', 'zsAvg'], ['ZsMax', 'zsMax']] as const;
+const FIELDS_2011 = [
+  ['Rtd', 'avg'],
+  ['ZsRtd', 'zsAvg'],
+] as const;
+const FIELDS_PERIOD = [
+  ['Min', 'min'],
+  ['Avg', 'avg'],
+  ['Max', 'max'],
+  ['ZsMin', 'zsMin'],
+  ['ZsAvg', 'zsAvg'],
+  ['ZsMax', 'zsMax'],
+] as const;
 
 function factorFields(cn: DataRecord['cn'], stat: FactorStat, decimals: number): Record<string, string> {
   const out: Record<string, string> = {};
@@ -33,21 +43,37 @@ export function infoGroups(info: FieldInfo): InfoGroup[] {
   return Object.entries(info).map(([polId, values]) => ({
     polId,
     // Registers yield float noise (165.0399932861328); four decimals are more than any i-code's format.
-    codes: Object.fromEntries(Object.entries(values).map(([code, value]) => [code, { Info: String(Number(value.toFixed(4))) }])),
+    codes: Object.fromEntries(
+      Object.entries(values).map(([code, value]) => [code, { Info: String(Number(value.toFixed(4))) }]),
+    ),
   }));
 }
 
 /** Table 4: SBxxx-RS is a run-state digit, SBxxx-RT hours run in the day (N2.2). */
-function facilityFields(cn: DataRecord['cn'], facilities: Record<string, number>): Record<string, Record<string, string>> {
+function facilityFields(
+  cn: DataRecord['cn'],
+  facilities: Record<string, number>,
+): Record<string, Record<string, string>> {
   const field = (v: number): Record<string, string> => (cn === '2021' ? { RS: String(v) } : { RT: v.toFixed(2) });
   return Object.fromEntries(Object.entries(facilities).map(([code, v]) => [code, field(v)]));
 }
 
 /** The upload packet of a record (A bit set: the receiver answers 9014 before the outbox lets it go). */
-export function recordPacket(record: DataRecord, to: Addressee, qn: string, decimals: ReadonlyMap<string, number>, utcOffsetMinutes: number): Packet {
+export function recordPacket(
+  record: DataRecord,
+  to: Addressee,
+  qn: string,
+  decimals: ReadonlyMap<string, number>,
+  utcOffsetMinutes: number,
+): Packet {
   const factors = record.facilities
     ? facilityFields(record.cn, record.facilities)
-    : Object.fromEntries(Object.entries(record.stats).map(([code, stat]) => [code, factorFields(record.cn, stat, decimals.get(code) ?? 3)]));
+    : Object.fromEntries(
+        Object.entries(record.stats).map(([code, stat]) => [
+          code,
+          factorFields(record.cn, stat, decimals.get(code) ?? 3),
+        ]),
+      );
   const info = record.info && { info: infoGroups(record.info) };
   return {
     version: to.version,

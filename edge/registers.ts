@@ -14,12 +14,18 @@ export class RegisterError extends Error {
  * The raw value of `spec` in `words` (16-bit registers starting at `base`). Bytes are brought back to
  * big-endian A B C D (E F G H) order first: vendors differ in both byte and word order.
  */
-export function decodeRaw(words: readonly number[], base: number, spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>): number {
+export function decodeRaw(
+  words: readonly number[],
+  base: number,
+  spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>,
+): number {
   const width = registerWidth(spec.type);
   const start = spec.address - base;
   const slice = words.slice(start, start + width);
   if (start < 0 || slice.length !== width) {
-    throw new RegisterError(`register ${spec.address} (${spec.type}) is outside the ${words.length} registers read from ${base}`);
+    throw new RegisterError(
+      `register ${spec.address} (${spec.type}) is outside the ${words.length} registers read from ${base}`,
+    );
   }
   const ordered = spec.wordOrder === 'little' ? slice.reverse() : slice;
   const bytes = Buffer.alloc(width * 2);
@@ -28,12 +34,18 @@ export function decodeRaw(words: readonly number[], base: number, spec: Pick<Reg
     bytes.writeUInt16BE(swapped & 0xffff, i * 2);
   });
   switch (spec.type) {
-    case 'int16': return bytes.readInt16BE(0);
-    case 'uint16': return bytes.readUInt16BE(0);
-    case 'int32': return bytes.readInt32BE(0);
-    case 'uint32': return bytes.readUInt32BE(0);
-    case 'float32': return bytes.readFloatBE(0);
-    case 'float64': return bytes.readDoubleBE(0);
+    case 'int16':
+      return bytes.readInt16BE(0);
+    case 'uint16':
+      return bytes.readUInt16BE(0);
+    case 'int32':
+      return bytes.readInt32BE(0);
+    case 'uint32':
+      return bytes.readUInt32BE(0);
+    case 'float32':
+      return bytes.readFloatBE(0);
+    case 'float64':
+      return bytes.readDoubleBE(0);
   }
 }
 
@@ -60,18 +72,33 @@ export function encodeRegisters(value: number, spec: RegisterSpec): number[] {
   const range = INTEGER_RANGES[spec.type];
   if (range) {
     raw = Math.round(raw);
-    if (raw < range[0] || raw > range[1]) throw new RegisterError(`${value} does not fit register ${spec.address} (${spec.type}, scale ${spec.scale}, offset ${spec.offset})`);
+    if (raw < range[0] || raw > range[1])
+      throw new RegisterError(
+        `${value} does not fit register ${spec.address} (${spec.type}, scale ${spec.scale}, offset ${spec.offset})`,
+      );
   }
   if (!Number.isFinite(raw)) throw new RegisterError(`${value} is not a value register ${spec.address} can hold`);
   const width = registerWidth(spec.type);
   const bytes = Buffer.alloc(width * 2);
   switch (spec.type) {
-    case 'int16': bytes.writeInt16BE(raw, 0); break;
-    case 'uint16': bytes.writeUInt16BE(raw, 0); break;
-    case 'int32': bytes.writeInt32BE(raw, 0); break;
-    case 'uint32': bytes.writeUInt32BE(raw, 0); break;
-    case 'float32': bytes.writeFloatBE(raw, 0); break;
-    case 'float64': bytes.writeDoubleBE(raw, 0); break;
+    case 'int16':
+      bytes.writeInt16BE(raw, 0);
+      break;
+    case 'uint16':
+      bytes.writeUInt16BE(raw, 0);
+      break;
+    case 'int32':
+      bytes.writeInt32BE(raw, 0);
+      break;
+    case 'uint32':
+      bytes.writeUInt32BE(raw, 0);
+      break;
+    case 'float32':
+      bytes.writeFloatBE(raw, 0);
+      break;
+    case 'float64':
+      bytes.writeDoubleBE(raw, 0);
+      break;
   }
   const words = Array.from({ length: width }, (_, i) => {
     const word = bytes.readUInt16BE(i * 2);
@@ -104,14 +131,22 @@ interface Wanted {
  * `maxGap` registers share one read (bytes on a 9600 baud line cost less than a request round trip),
  * no read exceeds `maxRegisters`.
  */
-export function planReads(specs: readonly Pick<RegisterSpec, 'address' | 'type' | 'function'>[], maxGap: number, maxRegisters: number): ReadBlock[] {
+export function planReads(
+  specs: readonly Pick<RegisterSpec, 'address' | 'type' | 'function'>[],
+  maxGap: number,
+  maxRegisters: number,
+): ReadBlock[] {
   const wanted: Wanted[] = specs
     .map((s) => ({ function: s.function, from: s.address, to: s.address + registerWidth(s.type) }))
     .sort((a, b) => a.function.localeCompare(b.function) || a.from - b.from);
   const blocks: ReadBlock[] = [];
   let current: Wanted | undefined;
   for (const w of wanted) {
-    const joins = current && current.function === w.function && w.from - current.to <= maxGap && Math.max(current.to, w.to) - current.from <= maxRegisters;
+    const joins =
+      current &&
+      current.function === w.function &&
+      w.from - current.to <= maxGap &&
+      Math.max(current.to, w.to) - current.from <= maxRegisters;
     if (current && joins) {
       current.to = Math.max(current.to, w.to);
       continue;
@@ -132,7 +167,10 @@ export function readingRegisters(device: DeviceConfig): Pick<RegisterSpec, 'addr
 /** What one poll read, by function code: blocks of consecutive registers from `base`. */
 export type RegisterImage = Map<string, { base: number; words: number[] }[]>;
 
-function blockFor(image: RegisterImage, spec: Pick<RegisterSpec, 'address' | 'type' | 'function'>): { base: number; words: number[] } {
+function blockFor(
+  image: RegisterImage,
+  spec: Pick<RegisterSpec, 'address' | 'type' | 'function'>,
+): { base: number; words: number[] } {
   const end = spec.address + registerWidth(spec.type);
   const found = image.get(spec.function)?.find((b) => b.base <= spec.address && end <= b.base + b.words.length);
   if (!found) throw new RegisterError(`register ${spec.address} was not read`);

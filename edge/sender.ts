@@ -42,7 +42,10 @@ export function recordFrames(
   utcOffsetMinutes: number,
   codec: Pick<CodecOptions, 'sm4Key'> = {},
 ): { qn: string; frame: string }[] {
-  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes), codec).map((part) => ({ qn: part.qn ?? qn, frame: encodeFrame(part, codec) }));
+  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes), codec).map((part) => ({
+    qn: part.qn ?? qn,
+    frame: encodeFrame(part, codec),
+  }));
 }
 
 /**
@@ -86,11 +89,25 @@ export class OutboxSender {
         parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);
       } catch (err) {
         // A record no frame can carry would block the outbox for ever; it is logged and let go.
-        o.logger.error({ uplink: o.uplink, mn: o.addressee().mn, cn: row.record.cn, at: row.record.at, reason: (err as Error).message }, 'record cannot be encoded; dropped');
+        o.logger.error(
+          {
+            uplink: o.uplink,
+            mn: o.addressee().mn,
+            cn: row.record.cn,
+            at: row.record.at,
+            reason: (err as Error).message,
+          },
+          'record cannot be encoded; dropped',
+        );
         o.store.confirm(o.uplink, row.qn);
         continue;
       }
-      const flight: InFlight = { row, pending: new Set(parts.map((p) => p.qn)), frames: parts.map((p) => p.frame), attempts: 0 };
+      const flight: InFlight = {
+        row,
+        pending: new Set(parts.map((p) => p.qn)),
+        frames: parts.map((p) => p.frame),
+        attempts: 0,
+      };
       this.inFlight.set(row.id, flight);
       for (const qn of flight.pending) this.byQn.set(qn, row.id);
       this.transmit(flight);
@@ -104,7 +121,16 @@ export class OutboxSender {
     clearTimeout(flight.timer);
     flight.timer = setTimeout(() => {
       if (flight.attempts <= o.retries) {
-        o.logger.info({ uplink: o.uplink, mn: o.addressee().mn, qn: flight.row.qn, attempt: flight.attempts + 1, reason: 'no 9014 within the timeout' }, 'resending');
+        o.logger.info(
+          {
+            uplink: o.uplink,
+            mn: o.addressee().mn,
+            qn: flight.row.qn,
+            attempt: flight.attempts + 1,
+            reason: 'no 9014 within the timeout',
+          },
+          'resending',
+        );
         this.transmit(flight);
         return;
       }

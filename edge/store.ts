@@ -1,4 +1,14 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -38,14 +48,23 @@ CREATE UNIQUE INDEX IF NOT EXISTS outbox_qn ON outbox (uplink, qn);
 const QN_STEP_MS = 10;
 
 // Parameter changes (3020) are rare and what dynamic control is about: kept like hour data.
-const KEEP: Record<DataRecord['cn'], 0 | 1> = { '2011': 0, '2021': 0, '2051': 0, '2061': 1, '2031': 1, '2041': 1, '3020': 1 };
+const KEEP: Record<DataRecord['cn'], 0 | 1> = {
+  '2011': 0,
+  '2021': 0,
+  '2051': 0,
+  '2061': 1,
+  '2031': 1,
+  '2041': 1,
+  '3020': 1,
+};
 const DROPPABLE_CNS = (Object.keys(KEEP) as DataRecord['cn'][]).filter((cn) => KEEP[cn] === 0);
 /** What gives way first on a full disk or a full outbox: real-time and minute data, never hour, day or parameter records. */
 export const isDroppable = (cn: DataRecord['cn']): boolean => KEEP[cn] === 0;
 const isFacilityCn = (cn: DataRecord['cn']): boolean => cn === '2021' || cn === '2041';
 
 /** The stored body of a record: its statistics, or the field information of a 3020 upload. */
-const bodyOf = (r: DataRecord): string => JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : isFacilityCn(r.cn) ? (r.facilities ?? {}) : r.stats);
+const bodyOf = (r: DataRecord): string =>
+  JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : isFacilityCn(r.cn) ? (r.facilities ?? {}) : r.stats);
 function fromBody(cn: DataRecord['cn'], at: number, body: string): DataRecord {
   if (cn === '3020') return { cn, at, stats: {}, info: JSON.parse(body) as FieldInfo };
   if (isFacilityCn(cn)) return { cn, at, stats: {}, facilities: JSON.parse(body) as Record<string, number> };
@@ -77,7 +96,7 @@ function writeZeros(path: string, bytes: number): void {
   const fd = openSync(path, 'w');
   try {
     const zeros = Buffer.alloc(64 * 1024);
-    for (let done = 0; done < bytes; ) done += writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done));
+    for (let done = 0; done < bytes;) done += writeSync(fd, zeros, 0, Math.min(zeros.length, bytes - done));
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -135,7 +154,10 @@ export class EdgeStore {
   private futileWarned = false;
   private readonly diskFull = { events: 0, dropped: 0 };
 
-  constructor(private readonly dataDir: string, private readonly options: StoreOptions) {
+  constructor(
+    private readonly dataDir: string,
+    private readonly options: StoreOptions,
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(join(dataDir, 'edge.db'));
     // Before the first table: lets a disk-full drop give the freed pages back to the filesystem.
@@ -151,7 +173,10 @@ export class EdgeStore {
     this.reservePath = join(dataDir, 'edge.db.reserve');
     this.reserved = statSync(this.reservePath, { throwIfNoEntry: false })?.size === RESERVE_BYTES;
     this.ensureReserve();
-    const totals = this.db.prepare('SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink').all() as { uplink: string; total: number }[];
+    const totals = this.db.prepare('SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink').all() as {
+      uplink: string;
+      total: number;
+    }[];
     for (const { uplink, total } of totals) this.bytes.set(uplink, total);
     const last = this.db.prepare('SELECT MAX(qn) AS qn FROM outbox').get() as { qn: string | null };
     if (last.qn) this.lastQnAt = parseHjTime(last.qn, options.utcOffsetMinutes, 'QN').getTime();
@@ -170,26 +195,34 @@ export class EdgeStore {
    * Commits a tick's outcome at once: the closed minutes, the aggregator's resume point, the new
    * records in history and in the outbox of each uplink that takes them.
    */
-  commit(now: number, tick: { minutes: [number, PeriodStats][]; state: AggregatorState; records: DataRecord[] }, outboxes: { uplink: string; accepts: (r: DataRecord) => boolean }[]): void {
+  commit(
+    now: number,
+    tick: { minutes: [number, PeriodStats][]; state: AggregatorState; records: DataRecord[] },
+    outboxes: { uplink: string; accepts: (r: DataRecord) => boolean }[],
+  ): void {
     const insertMinute = this.db.prepare('INSERT OR REPLACE INTO minutes (at, stats) VALUES (?, ?)');
     const insertHistory = this.db.prepare('INSERT OR REPLACE INTO history (cn, at, stats) VALUES (?, ?, ?)');
-    const insertOutbox = this.db.prepare('INSERT INTO outbox (uplink, qn, cn, at, stats, bytes, keep) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insertOutbox = this.db.prepare(
+      'INSERT INTO outbox (uplink, qn, cn, at, stats, bytes, keep) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     const setState = this.db.prepare("INSERT OR REPLACE INTO state (key, value) VALUES ('cursor', ?)");
-    const added = this.write(() => this.db.transaction(() => {
-      const added = new Map<string, number>();
-      for (const [at, stats] of tick.minutes) insertMinute.run(at, JSON.stringify(stats));
-      setState.run(String(tick.state.cursor));
-      for (const record of tick.records) {
-        const stats = bodyOf(record);
-        insertHistory.run(record.cn, record.at, stats);
-        for (const box of outboxes) {
-          if (!box.accepts(record)) continue;
-          insertOutbox.run(box.uplink, this.nextQn(now), record.cn, record.at, stats, stats.length, KEEP[record.cn]);
-          added.set(box.uplink, (added.get(box.uplink) ?? 0) + stats.length);
+    const added = this.write(() =>
+      this.db.transaction(() => {
+        const added = new Map<string, number>();
+        for (const [at, stats] of tick.minutes) insertMinute.run(at, JSON.stringify(stats));
+        setState.run(String(tick.state.cursor));
+        for (const record of tick.records) {
+          const stats = bodyOf(record);
+          insertHistory.run(record.cn, record.at, stats);
+          for (const box of outboxes) {
+            if (!box.accepts(record)) continue;
+            insertOutbox.run(box.uplink, this.nextQn(now), record.cn, record.at, stats, stats.length, KEEP[record.cn]);
+            added.set(box.uplink, (added.get(box.uplink) ?? 0) + stats.length);
+          }
         }
-      }
-      return added;
-    })());
+        return added;
+      })(),
+    );
     for (const [uplink, n] of added) {
       this.bytes.set(uplink, (this.bytes.get(uplink) ?? 0) + n);
       this.enforceCap(uplink);
@@ -200,28 +233,40 @@ export class EdgeStore {
   private enforceCap(uplink: string): void {
     const cap = this.options.outboxBytes.get(uplink);
     if (cap === undefined) return;
-    const oldest = this.db.prepare('SELECT id, cn, at, bytes FROM outbox WHERE uplink = ? AND keep = ? ORDER BY id LIMIT 500');
+    const oldest = this.db.prepare(
+      'SELECT id, cn, at, bytes FROM outbox WHERE uplink = ? AND keep = ? ORDER BY id LIMIT 500',
+    );
     const remove = this.db.prepare('DELETE FROM outbox WHERE id = ?');
     for (const keep of [0, 1]) {
       while ((this.bytes.get(uplink) ?? 0) > cap) {
         // Selected inside the write: a retry after a disk-full drop must not count rows that drop took.
-        const dropped = this.write(() => this.db.transaction(() => {
-          const rows = oldest.all(uplink, keep) as { id: number; cn: string; at: number; bytes: number }[];
-          let left = this.bytes.get(uplink) ?? 0;
-          const taken: typeof rows = [];
-          for (const row of rows) {
-            if (left <= cap) break;
-            remove.run(row.id);
-            left -= row.bytes;
-            taken.push(row);
-          }
-          return taken;
-        })());
+        const dropped = this.write(() =>
+          this.db.transaction(() => {
+            const rows = oldest.all(uplink, keep) as { id: number; cn: string; at: number; bytes: number }[];
+            let left = this.bytes.get(uplink) ?? 0;
+            const taken: typeof rows = [];
+            for (const row of rows) {
+              if (left <= cap) break;
+              remove.run(row.id);
+              left -= row.bytes;
+              taken.push(row);
+            }
+            return taken;
+          })(),
+        );
         if (dropped.length === 0) break;
         const freed = dropped.reduce((sum, r) => sum + r.bytes, 0);
         this.bytes.set(uplink, (this.bytes.get(uplink) ?? 0) - freed);
         this.options.logger.warn(
-          { uplink, reason: 'outbox-full', capBytes: cap, dropped: dropped.length, cns: [...new Set(dropped.map((r) => r.cn))], from: dropped[0]?.at, to: dropped.at(-1)?.at },
+          {
+            uplink,
+            reason: 'outbox-full',
+            capBytes: cap,
+            dropped: dropped.length,
+            cns: [...new Set(dropped.map((r) => r.cn))],
+            from: dropped[0]?.at,
+            to: dropped.at(-1)?.at,
+          },
           'outbox over its cap: dropped the oldest records of the lowest priority',
         );
       }
@@ -234,10 +279,16 @@ export class EdgeStore {
    */
   nextBatch(uplink: string, size: number, skip: ReadonlySet<number>): OutboxRow[] {
     const pick = (order: 'ASC' | 'DESC', n: number) =>
-      (this.db.prepare(`SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id ${order} LIMIT ?`).all(uplink, n + skip.size) as RawOutboxRow[]).filter((r) => !skip.has(r.id));
+      (
+        this.db
+          .prepare(`SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id ${order} LIMIT ?`)
+          .all(uplink, n + skip.size) as RawOutboxRow[]
+      ).filter((r) => !skip.has(r.id));
     const live = Math.max(1, Math.floor(size / 4));
     const oldest = pick('ASC', size - live).slice(0, size - live);
-    const newest = pick('DESC', live).filter((r) => !oldest.some((o) => o.id === r.id)).slice(0, live);
+    const newest = pick('DESC', live)
+      .filter((r) => !oldest.some((o) => o.id === r.id))
+      .slice(0, live);
     return [...oldest, ...newest.reverse()].map(toRow);
   }
 
@@ -249,11 +300,18 @@ export class EdgeStore {
     this.db.pragma('synchronous = NORMAL');
     let row: { bytes: number } | undefined;
     try {
-      row = this.write(() => this.db.prepare('DELETE FROM outbox WHERE uplink = ? AND qn = ? RETURNING bytes').get(uplink, qn) as { bytes: number } | undefined);
+      row = this.write(
+        () =>
+          this.db.prepare('DELETE FROM outbox WHERE uplink = ? AND qn = ? RETURNING bytes').get(uplink, qn) as
+            { bytes: number } | undefined,
+      );
     } catch (err) {
       // Called from a socket's data handler: a throw there would take the agent and its unsaved records down.
       if (!(err instanceof DiskFullError)) throw err;
-      this.options.logger.error({ uplink, qn, reason: err.message }, 'confirmation not stored: the record will go out again');
+      this.options.logger.error(
+        { uplink, qn, reason: err.message },
+        'confirmation not stored: the record will go out again',
+      );
     } finally {
       this.db.pragma('synchronous = FULL');
     }
@@ -263,13 +321,17 @@ export class EdgeStore {
 
   /** Settings commands changed (a platform's new password), kept across restarts. */
   setting(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM state WHERE key = ?').get(`setting:${key}`) as { value: string } | undefined)?.value;
+    return (
+      this.db.prepare('SELECT value FROM state WHERE key = ?').get(`setting:${key}`) as { value: string } | undefined
+    )?.value;
   }
 
   /** On a disk full beyond help the value holds until the agent stops: failing a platform's command, or a tick that already stored its records, would lose more. */
   saveSetting(key: string, value: string): void {
     try {
-      this.write(() => this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)').run(`setting:${key}`, value));
+      this.write(() =>
+        this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)').run(`setting:${key}`, value),
+      );
     } catch (err) {
       if (!(err instanceof DiskFullError)) throw err;
       this.options.logger.error({ key, reason: err.message }, 'setting not stored: it holds until the agent stops');
@@ -283,7 +345,9 @@ export class EdgeStore {
 
   /** Records of one kind whose DataTime is within [from, to], for history requests (2031/2051/2061). */
   history(cn: HistoryCn, from: number, to: number): DataRecord[] {
-    const rows = this.db.prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at').all(cn, from, to) as { at: number; stats: string }[];
+    const rows = this.db
+      .prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at')
+      .all(cn, from, to) as { at: number; stats: string }[];
     return rows.map((r) => fromBody(cn, r.at, r.stats));
   }
 
@@ -292,9 +356,16 @@ export class EdgeStore {
     const row = this.db.prepare("SELECT value FROM state WHERE key = 'cursor'").get() as { value: string } | undefined;
     if (!row) return undefined;
     const cursor = Number(row.value);
-    const minutes = this.db.prepare('SELECT at, stats FROM minutes WHERE at >= ? AND at < ?').all(hourStart(cursor), cursor) as { at: number; stats: string }[];
-    const hours = this.db.prepare("SELECT at, stats FROM history WHERE cn = '2061' AND at >= ? AND at < ?").all(dayStart(cursor), cursor) as { at: number; stats: string }[];
-    const parse = (r: { at: number; stats: string }): [number, PeriodStats] => [r.at, JSON.parse(r.stats) as PeriodStats];
+    const minutes = this.db
+      .prepare('SELECT at, stats FROM minutes WHERE at >= ? AND at < ?')
+      .all(hourStart(cursor), cursor) as { at: number; stats: string }[];
+    const hours = this.db
+      .prepare("SELECT at, stats FROM history WHERE cn = '2061' AND at >= ? AND at < ?")
+      .all(dayStart(cursor), cursor) as { at: number; stats: string }[];
+    const parse = (r: { at: number; stats: string }): [number, PeriodStats] => [
+      r.at,
+      JSON.parse(r.stats) as PeriodStats,
+    ];
     return { cursor, minutes: minutes.map(parse), hours: hours.map(parse) };
   }
 
@@ -380,7 +451,11 @@ export class EdgeStore {
         ...(dropped.length > 0 && { from: Math.min(...ats), to: Math.max(...ats) }),
         freeBytes: this.freeBytes(),
       },
-      dropped.length > 0 ? 'disk full: dropped the oldest real-time and minute data to make room' : enough ? 'disk full: made room without dropping data' : 'disk full: no real-time or minute data left to drop',
+      dropped.length > 0
+        ? 'disk full: dropped the oldest real-time and minute data to make room'
+        : enough
+          ? 'disk full: made room without dropping data'
+          : 'disk full: no real-time or minute data left to drop',
     );
   }
 
@@ -419,11 +494,19 @@ export class EdgeStore {
    * platform's re-send request.
    */
   private dropOldest(): Dropped[] {
-    const firstOutbox = this.db.prepare('SELECT at FROM outbox WHERE uplink = ? AND keep = 0 ORDER BY id LIMIT 1').pluck();
+    const firstOutbox = this.db
+      .prepare('SELECT at FROM outbox WHERE uplink = ? AND keep = 0 ORDER BY id LIMIT 1')
+      .pluck();
     const firstHistory = this.db.prepare('SELECT at FROM history WHERE cn = ? ORDER BY at LIMIT 1').pluck();
     const sources = [
-      ...[...this.bytes.keys()].map((uplink) => ({ at: firstOutbox.get(uplink) as number | undefined, drop: () => this.dropOutbox(uplink) })),
-      ...DROPPABLE_CNS.map((cn) => ({ at: firstHistory.get(cn) as number | undefined, drop: () => this.dropHistory(cn) })),
+      ...[...this.bytes.keys()].map((uplink) => ({
+        at: firstOutbox.get(uplink) as number | undefined,
+        drop: () => this.dropOutbox(uplink),
+      })),
+      ...DROPPABLE_CNS.map((cn) => ({
+        at: firstHistory.get(cn) as number | undefined,
+        drop: () => this.dropHistory(cn),
+      })),
     ];
     let oldest: (typeof sources)[number] | undefined;
     for (const s of sources) if (s.at !== undefined && (oldest?.at === undefined || s.at < oldest.at)) oldest = s;
@@ -431,14 +514,19 @@ export class EdgeStore {
   }
 
   private dropOutbox(uplink: string): Dropped[] {
-    const rows = this.db.prepare('SELECT id, cn, at, bytes FROM outbox WHERE uplink = ? AND keep = 0 ORDER BY id LIMIT ?').all(uplink, DROP_CHUNK) as { id: number; cn: string; at: number; bytes: number }[];
+    const rows = this.db
+      .prepare('SELECT id, cn, at, bytes FROM outbox WHERE uplink = ? AND keep = 0 ORDER BY id LIMIT ?')
+      .all(uplink, DROP_CHUNK) as { id: number; cn: string; at: number; bytes: number }[];
     this.db.prepare('DELETE FROM outbox WHERE uplink = ? AND keep = 0 AND id <= ?').run(uplink, rows.at(-1)!.id);
     this.bytes.set(uplink, (this.bytes.get(uplink) ?? 0) - rows.reduce((sum, r) => sum + r.bytes, 0));
     return rows.map((r) => ({ from: 'outbox', cn: r.cn, at: r.at }));
   }
 
   private dropHistory(cn: string): Dropped[] {
-    const ats = this.db.prepare('SELECT at FROM history WHERE cn = ? ORDER BY at LIMIT ?').pluck().all(cn, DROP_CHUNK) as number[];
+    const ats = this.db
+      .prepare('SELECT at FROM history WHERE cn = ? ORDER BY at LIMIT ?')
+      .pluck()
+      .all(cn, DROP_CHUNK) as number[];
     this.db.prepare('DELETE FROM history WHERE cn = ? AND at <= ?').run(cn, ats.at(-1)!);
     return ats.map((at) => ({ from: 'history', cn, at }));
   }
@@ -448,7 +536,10 @@ export class EdgeStore {
     if (this.reserved) return;
     const failure = this.placeReserve();
     if (failure !== undefined && !this.reserveWarned) {
-      this.options.logger.warn({ reason: 'disk-full', dataDir: this.dataDir, reserveBytes: RESERVE_BYTES, cause: failure }, 'no room for the disk-full reserve; trying again after later writes');
+      this.options.logger.warn(
+        { reason: 'disk-full', dataDir: this.dataDir, reserveBytes: RESERVE_BYTES, cause: failure },
+        'no room for the disk-full reserve; trying again after later writes',
+      );
     }
     this.reserveWarned = failure !== undefined;
   }
@@ -480,7 +571,10 @@ export class EdgeStore {
       this.db.exec('VACUUM');
       this.options.logger.info({ dataDir: this.dataDir }, 'edge.db converted to incremental auto-vacuum');
     } catch (err) {
-      this.options.logger.warn({ reason: (err as Error).message, dataDir: this.dataDir }, 'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; retried at the next start');
+      this.options.logger.warn(
+        { reason: (err as Error).message, dataDir: this.dataDir },
+        'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; retried at the next start',
+      );
     }
   }
 }

@@ -80,7 +80,10 @@ export class TcpUplink extends UplinkBase {
       if (this.stopped) return;
       const delay = backoffMs(this.attempt++, this.tcp);
       this.setState('waiting');
-      this.logger.warn({ reason: this.health().lastError ?? 'connection closed', retryInMs: delay }, 'platform link down; the outbox keeps the data');
+      this.logger.warn(
+        { reason: this.health().lastError ?? 'connection closed', retryInMs: delay },
+        'platform link down; the outbox keeps the data',
+      );
       this.timer = setTimeout(() => this.dial(), delay);
     });
   }

@@ -55,7 +55,12 @@ export interface RequestOptions {
 }
 
 /** A platform request or notice to a logger (1000-3999), with the A bit set unless told otherwise. */
-export function request(target: Target, cn: string, params: Record<string, string> = {}, opts: RequestOptions = {}): Packet {
+export function request(
+  target: Target,
+  cn: string,
+  params: Record<string, string> = {},
+  opts: RequestOptions = {},
+): Packet {
   const version = target.version ?? '2017';
   return {
     version,
@@ -72,7 +77,13 @@ export function request(target: Target, cn: string, params: Record<string, strin
 export type HistoryCn = '2031' | '2041' | '2051' | '2061';
 
 /** A history request (day 2031, run time 2041, minute 2051, hour 2061) for BeginTime..EndTime. */
-export function historyRequest(target: Target, cn: HistoryCn, begin: Date | string, end: Date | string, opts: RequestOptions = {}): Packet {
+export function historyRequest(
+  target: Target,
+  cn: HistoryCn,
+  begin: Date | string,
+  end: Date | string,
+  opts: RequestOptions = {},
+): Packet {
   const t = (d: Date | string): string => (typeof d === 'string' ? d : formatHjTime(d, opts.utcOffsetMinutes));
   return request(target, cn, { BeginTime: t(begin), EndTime: t(end) }, opts);
 }

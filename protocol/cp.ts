@@ -2,8 +2,33 @@ import { Hj212Error } from './errors.js';
 import type { Cp, DecodeMode, FactorFields, InfoGroup, Relaxation } from './types.js';
 
 const TIME_PARAMS = new Set(['DataTime', 'SystemTime', 'BeginTime', 'EndTime', 'RestartTime']);
-const INT_PARAMS = new Set(['QnRtn', 'ExeRtn', 'RtdInterval', 'MinInterval', 'OverTime', 'ReCount', 'VaseNo', 'Ctime', 'Stime', 'RS']);
-const NUMERIC_FIELDS = new Set(['Rtd', 'Min', 'Avg', 'Max', 'Cou', 'ZsRtd', 'ZsMin', 'ZsAvg', 'ZsMax', 'RT', 'Data', 'DayData', 'NightData']);
+const INT_PARAMS = new Set([
+  'QnRtn',
+  'ExeRtn',
+  'RtdInterval',
+  'MinInterval',
+  'OverTime',
+  'ReCount',
+  'VaseNo',
+  'Ctime',
+  'Stime',
+  'RS',
+]);
+const NUMERIC_FIELDS = new Set([
+  'Rtd',
+  'Min',
+  'Avg',
+  'Max',
+  'Cou',
+  'ZsRtd',
+  'ZsMin',
+  'ZsAvg',
+  'ZsMax',
+  'RT',
+  'Data',
+  'DayData',
+  'NightData',
+]);
 const KNOWN_FIELDS = new Set([...NUMERIC_FIELDS, 'Flag', 'EFlag', 'SampleTime', 'Info', 'SN', 'RS']);
 const INFO_CODE = /^i[0-9a-z]{5}$/;
 const INFO_ITEM = /(?:^|[;,])\s*i[0-9a-z]{5}-/;
@@ -106,7 +131,8 @@ class CpParse {
   }
 
   param(key: string, value: string): void {
-    if (!KEY.test(key)) throw new Hj212Error('bad-field', `"${key}" is not a valid CP field name (letters and digits)`, { field: key });
+    if (!KEY.test(key))
+      throw new Hj212Error('bad-field', `"${key}" is not a valid CP field name (letters and digits)`, { field: key });
     if (this.hasInfo && key === 'PolId') {
       this.group = { polId: value, codes: {} };
       (this.cp.info ??= []).push(this.group);
@@ -114,7 +140,8 @@ class CpParse {
       this.fields = undefined;
       return;
     }
-    if (badValue(key, value, 0, value.length)) this.relax('value-format', `${key}=${value} is not a valid ${describe(key)}`, key, 'bad-value');
+    if (badValue(key, value, 0, value.length))
+      this.relax('value-format', `${key}=${value} is not a valid ${describe(key)}`, key, 'bad-value');
     this.put(this.cp.params, '', key, value);
   }
 
@@ -169,7 +196,8 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
     const sep = semi < comma ? semi : comma;
     if (eqAt >= sep) {
       const piece = content.slice(i, sep);
-      if (piece.trim() === '') st.relax('empty-item', `empty data item at CP position ${i}; remove the extra ";" or ","`, undefined, 'bad-cp');
+      if (piece.trim() === '')
+        st.relax('empty-item', `empty data item at CP position ${i}; remove the extra ";" or ","`, undefined, 'bad-cp');
       else st.relax('value-format', `data item "${piece}" has no "=" (expected Field=Value)`, piece.trim(), 'bad-cp');
       sepBefore = sep < n ? content.charCodeAt(sep) : 0;
       i = sep + 1;
@@ -182,7 +210,10 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
     let e = sep;
     if (hasQuote && content.charCodeAt(v) === SLASH && content.charCodeAt(v + 1) === SLASH) {
       const close = content.indexOf('//', v + 2);
-      if (close < 0) throw new Hj212Error('bad-cp', `value of "${content.slice(i, j)}" opens "//" and never closes it`, { field: content.slice(i, j).trim() });
+      if (close < 0)
+        throw new Hj212Error('bad-cp', `value of "${content.slice(i, j)}" opens "//" and never closes it`, {
+          field: content.slice(i, j).trim(),
+        });
       semi = indexOr(content, ';', close + 2, n);
       comma = indexOr(content, ',', close + 2, n);
       e = semi < comma ? semi : comma;
@@ -191,13 +222,24 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
     let keyTo = j;
     let valFrom = v;
     let valTo = e;
-    if (hasSpace && (content.charCodeAt(keyFrom) === SPACE || content.charCodeAt(keyTo - 1) === SPACE || content.charCodeAt(valFrom) === SPACE || content.charCodeAt(valTo - 1) === SPACE)) {
+    if (
+      hasSpace &&
+      (content.charCodeAt(keyFrom) === SPACE ||
+        content.charCodeAt(keyTo - 1) === SPACE ||
+        content.charCodeAt(valFrom) === SPACE ||
+        content.charCodeAt(valTo - 1) === SPACE)
+    ) {
       while (keyFrom < keyTo && content.charCodeAt(keyFrom) === SPACE) keyFrom++;
       while (keyTo > keyFrom && content.charCodeAt(keyTo - 1) === SPACE) keyTo--;
       while (valFrom < valTo && content.charCodeAt(valFrom) === SPACE) valFrom++;
       while (valTo > valFrom && content.charCodeAt(valTo - 1) === SPACE) valTo--;
       if (dash >= 0 && dash < keyFrom) dash = -1;
-      st.relax('spaces', `spaces around "${content.slice(keyFrom, keyTo)}" or its value; fields are written Field=Value with no spaces`, content.slice(keyFrom, keyTo), 'bad-field');
+      st.relax(
+        'spaces',
+        `spaces around "${content.slice(keyFrom, keyTo)}" or its value; fields are written Field=Value with no spaces`,
+        content.slice(keyFrom, keyTo),
+        'bad-field',
+      );
     }
     const value = content.slice(valFrom, valTo);
     let code: string;
@@ -205,15 +247,32 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
       code = '';
       st.param(content.slice(keyFrom, keyTo), value);
     } else {
-      code = prevCode !== undefined && dash - keyFrom === prevCode.length && content.startsWith(prevCode, keyFrom) ? prevCode : content.slice(keyFrom, dash);
+      code =
+        prevCode !== undefined && dash - keyFrom === prevCode.length && content.startsWith(prevCode, keyFrom)
+          ? prevCode
+          : content.slice(keyFrom, dash);
       const field = knownField(content, dash + 1, keyTo) ?? content.slice(dash + 1, keyTo);
-      if (!KNOWN_FIELDS.has(field) && !KEY.test(field)) throw new Hj212Error('bad-field', `"${code}-${field}" is not a valid CP field name`, { field: `${code}-${field}` });
-      if (badValue(field, content, valFrom, valTo)) st.relax('value-format', `${code}-${field}=${value} is not a valid ${describe(field)}`, `${code}-${field}`, 'bad-value');
+      if (!KNOWN_FIELDS.has(field) && !KEY.test(field))
+        throw new Hj212Error('bad-field', `"${code}-${field}" is not a valid CP field name`, {
+          field: `${code}-${field}`,
+        });
+      if (badValue(field, content, valFrom, valTo))
+        st.relax(
+          'value-format',
+          `${code}-${field}=${value} is not a valid ${describe(field)}`,
+          `${code}-${field}`,
+          'bad-value',
+        );
       st.put(st.target(code), code, field, value);
     }
     // "," groups the fields of one factor; fields of different items are separated by ";".
     if (sepBefore === COMMA && (code === '' || code !== prevCode)) {
-      st.relax('value-format', `"," joins fields of different items before ${content.slice(keyFrom, keyTo)}; separate items with ";"`, content.slice(keyFrom, keyTo), 'bad-cp');
+      st.relax(
+        'value-format',
+        `"," joins fields of different items before ${content.slice(keyFrom, keyTo)}; separate items with ";"`,
+        content.slice(keyFrom, keyTo),
+        'bad-cp',
+      );
     }
     prevCode = code;
     sepBefore = e < n ? content.charCodeAt(e) : 0;
@@ -226,7 +285,11 @@ function checkValue(key: string, value: string): void {
   const quoted = value.length >= 4 && value.startsWith('//') && value.endsWith('//');
   const inner = quoted ? value.slice(2, -2) : value;
   if (/[\r\n]|&&/.test(inner) || (!quoted && /[;,=]/.test(inner)) || (quoted && inner.includes('//'))) {
-    throw new Hj212Error('bad-input', `value of ${key} contains a separator (; , = && or a line break); wrap free text as //text//`, { field: key });
+    throw new Hj212Error(
+      'bad-input',
+      `value of ${key} contains a separator (; , = && or a line break); wrap free text as //text//`,
+      { field: key },
+    );
   }
   if (!KEY.test(key)) throw new Hj212Error('bad-input', `"${key}" is not a valid CP field name`, { field: key });
 }

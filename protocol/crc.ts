@@ -49,7 +49,12 @@ export function crcFor(dialect: CrcDialect, bytes: Uint8Array, start = 0, end = 
  * Which dialect produced `printed` for these bytes, trying the standard first; undefined when none.
  * Only the lenient decoder asks, so the cost of the Modbus passes is paid only on mismatches.
  */
-export function matchCrcDialect(printed: number, bytes: Uint8Array, start = 0, end = bytes.length): CrcDialect | undefined {
+export function matchCrcDialect(
+  printed: number,
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): CrcDialect | undefined {
   if (crc16(bytes, start, end) === printed) return 'hj212';
   const m = crc16Modbus(bytes, start, end);
   if (m === printed) return 'modbus';

@@ -11,7 +11,11 @@ export function versionFromFlag(flag: number): Version {
   const bits = flag >> 2;
   const found = (Object.keys(VERSION_BITS) as Version[]).find((v) => VERSION_BITS[v] === bits);
   if (!found) {
-    throw new Hj212Error('unknown-version', `Flag=${flag} carries version bits ${bits.toString(2).padStart(6, '0')}, which no known HJ 212 edition uses (000000 2005, 000001 2017, 000010 2025)`, { field: 'Flag' });
+    throw new Hj212Error(
+      'unknown-version',
+      `Flag=${flag} carries version bits ${bits.toString(2).padStart(6, '0')}, which no known HJ 212 edition uses (000000 2005, 000001 2017, 000010 2025)`,
+      { field: 'Flag' },
+    );
   }
   return found;
 }

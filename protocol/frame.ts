@@ -13,20 +13,30 @@ const LF = 0x0a;
 const AMP = 0x26;
 
 export function maxSegmentOf(opts: CodecOptions): number {
-  return Math.min(opts.maxSegment ?? (opts.mode === 'strict' ? STANDARD_MAX_SEGMENT : LENGTH_FIELD_MAX), LENGTH_FIELD_MAX);
+  return Math.min(
+    opts.maxSegment ?? (opts.mode === 'strict' ? STANDARD_MAX_SEGMENT : LENGTH_FIELD_MAX),
+    LENGTH_FIELD_MAX,
+  );
 }
 
 /** Wraps a data segment into a frame: `##`, 4-digit UTF-8 byte length, segment, CRC, CR LF. */
 export function frameSegment(segment: string, maxSegment = LENGTH_FIELD_MAX): string {
   const bytes = Buffer.from(segment, 'utf8');
   if (bytes.length > maxSegment) {
-    throw new Hj212Error('oversize', `data segment is ${bytes.length} bytes, over the limit of ${maxSegment}; split it with splitPacket()`, { field: 'CP' });
+    throw new Hj212Error(
+      'oversize',
+      `data segment is ${bytes.length} bytes, over the limit of ${maxSegment}; split it with splitPacket()`,
+      { field: 'CP' },
+    );
   }
   return `##${String(bytes.length).padStart(4, '0')}${segment}${crcHex(crc16(bytes))}\r\n`;
 }
 
 /** Encodes a packet as a complete frame (text). */
-export function encodeFrame(packet: Parameters<typeof buildSegment>[0], opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'> = {}): string {
+export function encodeFrame(
+  packet: Parameters<typeof buildSegment>[0],
+  opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'> = {},
+): string {
   return frameSegment(buildSegment(packet, opts), opts.maxSegment ?? LENGTH_FIELD_MAX);
 }
 
@@ -51,29 +61,50 @@ function locateStrict(b: Buffer, i: number, n: number, max: number, final: boole
     if (!isDigit(b[k])) return fail('bad-length', 'the length after ## is not 4 decimal digits', 2, i + 1, 'length');
   }
   const len = (b[i + 2]! - 0x30) * 1000 + (b[i + 3]! - 0x30) * 100 + (b[i + 4]! - 0x30) * 10 + (b[i + 5]! - 0x30);
-  if (len > max) return fail('oversize', `declared data segment of ${len} bytes exceeds the limit of ${max}`, 2, i + 2, 'length');
+  if (len > max)
+    return fail('oversize', `declared data segment of ${len} bytes exceeds the limit of ${max}`, 2, i + 2, 'length');
   const segEnd = i + 6 + len;
   const end = segEnd + 6;
   // Errors resume just past this "##": a wrong length may have announced more than came, over whole frames.
   if (n < end) {
     const early = b.indexOf('\r\n##', i + 6);
     if (early >= 0 && early < n) {
-      return fail('bad-length', `declared length ${len} but the frame ends after ${early - 4 - (i + 6)} bytes`, 2, i + 2, 'length');
+      return fail(
+        'bad-length',
+        `declared length ${len} but the frame ends after ${early - 4 - (i + 6)} bytes`,
+        2,
+        i + 2,
+        'length',
+      );
     }
-    return final ? fail('truncated', `stream ended inside a frame (${n - i} of ${end - i} bytes)`, n - i, i + 2) : { kind: 'need' };
+    return final
+      ? fail('truncated', `stream ended inside a frame (${n - i} of ${end - i} bytes)`, n - i, i + 2)
+      : { kind: 'need' };
   }
   for (let k = segEnd; k < segEnd + 4; k++) {
     if (!isUpperHex(b[k])) {
       if (isHex(b[k])) return fail('bad-crc-format', 'CRC must be 4 upper-case hex digits', k - i, i + 2, 'CRC');
-      return fail('bad-length', `no CRC at the declared end of the data segment (length ${len}); the length is wrong or bytes were lost`, 2, i + 2, 'length');
+      return fail(
+        'bad-length',
+        `no CRC at the declared end of the data segment (length ${len}); the length is wrong or bytes were lost`,
+        2,
+        i + 2,
+        'length',
+      );
     }
   }
-  if (b[end - 2] !== CR || b[end - 1] !== LF) return fail('bad-trailer', 'the frame does not end with CR LF after the CRC', end - 2 - i, i + 2, 'trailer');
+  if (b[end - 2] !== CR || b[end - 1] !== LF)
+    return fail('bad-trailer', 'the frame does not end with CR LF after the CRC', end - 2 - i, i + 2, 'trailer');
   return { kind: 'frame', segStart: i + 6, segEnd, crcEnd: segEnd + 4, end, relaxations: [] };
 }
 
 /** Where the CRC + trailer after a candidate segment end start and stop; undefined if they don't fit. */
-function tailAt(b: Buffer, at: number, n: number, final: boolean): { crcEnd: number; end: number; trailer: boolean } | 'need' | undefined {
+function tailAt(
+  b: Buffer,
+  at: number,
+  n: number,
+  final: boolean,
+): { crcEnd: number; end: number; trailer: boolean } | 'need' | undefined {
   let k = at;
   while (k < n && k - at < 4 && isHex(b[k])) k++;
   if (k === at) return k >= n && !final ? 'need' : undefined;
@@ -98,10 +129,16 @@ function locateLenient(b: Buffer, i: number, n: number, max: number, final: bool
   if (d < 4 && i + 2 + d >= n && !final) return { kind: 'need' };
   let len = 0;
   for (let k = 0; k < d; k++) len = len * 10 + (b[i + 2 + k]! - 0x30);
-  if (len > max) return fail('oversize', `declared data segment of ${len} bytes exceeds the limit of ${max}`, 2, i + 2, 'length');
+  if (len > max)
+    return fail('oversize', `declared data segment of ${len} bytes exceeds the limit of ${max}`, 2, i + 2, 'length');
   const segStart = i + 2 + d;
   const relaxations: Relaxation[] = [];
-  if (d < 4) relaxations.push({ code: 'length-unpadded', message: `length written with ${d} digits; the standard pads it to 4`, field: 'length' });
+  if (d < 4)
+    relaxations.push({
+      code: 'length-unpadded',
+      message: `length written with ${d} digits; the standard pads it to 4`,
+      field: 'length',
+    });
 
   const declaredEnd = segStart + len;
   const endsWithCp = (at: number): boolean => at - 2 >= segStart && b[at - 1] === AMP && b[at - 2] === AMP;
@@ -137,7 +174,8 @@ function locateLenient(b: Buffer, i: number, n: number, max: number, final: bool
       field: 'length',
     });
   }
-  if (!found.trailer) relaxations.push({ code: 'missing-trailer', message: 'the frame does not end with CR LF', field: 'trailer' });
+  if (!found.trailer)
+    relaxations.push({ code: 'missing-trailer', message: 'the frame does not end with CR LF', field: 'trailer' });
   return { kind: 'frame', segStart, segEnd: found.segEnd, crcEnd: found.crcEnd, end: found.end, relaxations };
 }
 
@@ -159,10 +197,15 @@ function segmentText(b: Buffer, start: number, end: number, opts: CodecOptions, 
   try {
     return utf8.decode(b.subarray(start, end));
   } catch {
-    if (opts.mode === 'strict') throw new Hj212Error('bad-encoding', 'the data segment is not valid UTF-8', { field: 'segment' });
+    if (opts.mode === 'strict')
+      throw new Hj212Error('bad-encoding', 'the data segment is not valid UTF-8', { field: 'segment' });
     try {
       const decoded = gbk.decode(b.subarray(start, end));
-      relaxations.push({ code: 'value-format', message: 'the data segment is GBK-encoded; the standard requires UTF-8', field: 'segment' });
+      relaxations.push({
+        code: 'value-format',
+        message: 'the data segment is GBK-encoded; the standard requires UTF-8',
+        field: 'segment',
+      });
       return decoded;
     } catch {
       throw new Hj212Error('bad-encoding', 'the data segment is neither UTF-8 nor GBK', { field: 'segment' });
@@ -171,7 +214,12 @@ function segmentText(b: Buffer, start: number, end: number, opts: CodecOptions, 
 }
 
 /** Checks the CRC of a located frame and parses its data segment. */
-export function checkFrame(b: Buffer, i: number, loc: Extract<Located, { kind: 'frame' }>, opts: CodecOptions): DecodeResult {
+export function checkFrame(
+  b: Buffer,
+  i: number,
+  loc: Extract<Located, { kind: 'frame' }>,
+  opts: CodecOptions,
+): DecodeResult {
   const rawText = b.toString('utf8', i, loc.end);
   const raw = (): string => rawText;
   const relaxations = loc.relaxations;
@@ -183,22 +231,52 @@ export function checkFrame(b: Buffer, i: number, loc: Extract<Located, { kind: '
       dialect = crc16(b, loc.segStart, loc.segEnd) === printed ? 'hj212' : undefined;
     } else {
       dialect = matchCrcDialect(printed, b, loc.segStart, loc.segEnd);
-      if (crcText.length < 4) relaxations.push({ code: 'crc-unpadded', message: `CRC written with ${crcText.length} hex digits; the standard pads it to 4`, field: 'CRC' });
-      if (crcText !== crcText.toUpperCase()) relaxations.push({ code: 'crc-lowercase', message: 'CRC in lower-case hex; the standard prints upper case', field: 'CRC' });
-      if (dialect !== undefined && dialect !== 'hj212') relaxations.push({ code: 'crc-dialect', message: `CRC is ${dialect === 'modbus' ? 'CRC-16/MODBUS' : 'CRC-16/MODBUS with its bytes swapped'}, not the appendix A CRC`, field: 'CRC' });
+      if (crcText.length < 4)
+        relaxations.push({
+          code: 'crc-unpadded',
+          message: `CRC written with ${crcText.length} hex digits; the standard pads it to 4`,
+          field: 'CRC',
+        });
+      if (crcText !== crcText.toUpperCase())
+        relaxations.push({
+          code: 'crc-lowercase',
+          message: 'CRC in lower-case hex; the standard prints upper case',
+          field: 'CRC',
+        });
+      if (dialect !== undefined && dialect !== 'hj212')
+        relaxations.push({
+          code: 'crc-dialect',
+          message: `CRC is ${dialect === 'modbus' ? 'CRC-16/MODBUS' : 'CRC-16/MODBUS with its bytes swapped'}, not the appendix A CRC`,
+          field: 'CRC',
+        });
     }
     if (dialect === undefined) {
-      throw new Hj212Error('bad-crc', `CRC ${crcText} does not match the data segment (appendix A CRC is ${crcHex(crc16(b, loc.segStart, loc.segEnd))})`, { field: 'CRC', offset: loc.segEnd - i });
+      throw new Hj212Error(
+        'bad-crc',
+        `CRC ${crcText} does not match the data segment (appendix A CRC is ${crcHex(crc16(b, loc.segStart, loc.segEnd))})`,
+        { field: 'CRC', offset: loc.segEnd - i },
+      );
     }
     const segLen = loc.segEnd - loc.segStart;
     if (opts.mode !== 'strict' && segLen > STANDARD_MAX_SEGMENT) {
-      relaxations.push({ code: 'oversize-segment', message: `data segment of ${segLen} bytes exceeds the standard's 1024`, field: 'length' });
+      relaxations.push({
+        code: 'oversize-segment',
+        message: `data segment of ${segLen} bytes exceeds the standard's 1024`,
+        field: 'length',
+      });
     }
     // An ASCII frame (the usual case) has one character per byte: the segment is a slice of the raw text.
     const ascii = rawText.length === loc.end - i && !rawText.includes('\uFFFD');
-    const segment = ascii ? rawText.slice(loc.segStart - i, loc.segEnd - i) : segmentText(b, loc.segStart, loc.segEnd, opts, relaxations);
+    const segment = ascii
+      ? rawText.slice(loc.segStart - i, loc.segEnd - i)
+      : segmentText(b, loc.segStart, loc.segEnd, opts, relaxations);
     const parsed = parseSegment(segment, opts);
-    const frame: DecodedFrame = { packet: parsed.packet, raw: raw(), crcDialect: dialect, relaxations: relaxations.concat(parsed.relaxations) };
+    const frame: DecodedFrame = {
+      packet: parsed.packet,
+      raw: raw(),
+      crcDialect: dialect,
+      relaxations: relaxations.concat(parsed.relaxations),
+    };
     if (parsed.encrypted) frame.encrypted = true;
     if (parsed.legacyCodes) frame.legacyCodes = parsed.legacyCodes;
     return { ok: true, frame };
@@ -214,16 +292,31 @@ export function checkFrame(b: Buffer, i: number, loc: Extract<Located, { kind: '
 
 /** Decodes exactly one frame; anything before or after it is an error, not silently dropped. */
 export function decodeFrame(input: Uint8Array | string, opts: CodecOptions = {}): DecodeResult {
-  const b = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const b =
+    typeof input === 'string'
+      ? Buffer.from(input, 'utf8')
+      : Buffer.isBuffer(input)
+        ? input
+        : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const rawAll = (): string => b.toString('utf8');
   if (b[0] !== HASH || b[1] !== HASH) {
-    return { ok: false, error: new Hj212Error('bad-header', 'a frame starts with ##', { offset: 0 }).toJSON(), raw: rawAll() };
+    return {
+      ok: false,
+      error: new Hj212Error('bad-header', 'a frame starts with ##', { offset: 0 }).toJSON(),
+      raw: rawAll(),
+    };
   }
   const loc = locateFrame(b, 0, b.length, opts, true);
   if (loc.kind === 'need') throw new Error('unreachable: a final locate never waits');
   if (loc.kind === 'error') return { ok: false, error: loc.error.toJSON(), raw: rawAll() };
   if (loc.end !== b.length) {
-    return { ok: false, error: new Hj212Error('bad-trailer', `${b.length - loc.end} bytes follow the end of the frame`, { offset: loc.end }).toJSON(), raw: rawAll() };
+    return {
+      ok: false,
+      error: new Hj212Error('bad-trailer', `${b.length - loc.end} bytes follow the end of the frame`, {
+        offset: loc.end,
+      }).toJSON(),
+      raw: rawAll(),
+    };
   }
   return checkFrame(b, 0, loc, opts);
 }

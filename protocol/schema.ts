@@ -1,11 +1,16 @@
 import { z } from 'zod';
 
 const NO_SEPARATORS = /^[^;,=&\r\n]*$/;
-const fieldName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_]*$/, 'a field name is letters and digits, e.g. Rtd or DataTime');
+const fieldName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_]*$/, 'a field name is letters and digits, e.g. Rtd or DataTime');
 const code = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_]*$/, 'a factor code is letters and digits, e.g. w01018');
 const value = z
   .string()
-  .refine((v) => NO_SEPARATORS.test(v) || /^\/\/[^\r\n]*\/\/$/.test(v), 'a value may not hold ; , = & or line breaks (wrap free text as //text//)');
+  .refine(
+    (v) => NO_SEPARATORS.test(v) || /^\/\/[^\r\n]*\/\/$/.test(v),
+    'a value may not hold ; , = & or line breaks (wrap free text as //text//)',
+  );
 const fields = z.record(fieldName, value);
 
 export const CpSchema = z.object({
@@ -14,12 +19,16 @@ export const CpSchema = z.object({
   info: z.array(z.object({ polId: code.optional(), codes: z.record(code, fields) })).optional(),
 });
 
-const headerValue = (what: string) => z.string().min(1).regex(NO_SEPARATORS, `${what} may not hold ; , = & or line breaks`);
+const headerValue = (what: string) =>
+  z.string().min(1).regex(NO_SEPARATORS, `${what} may not hold ; , = & or line breaks`);
 
 /** A packet as JSON: what `hj212 decode` prints and `hj212 encode` reads. Unknown keys are ignored. */
 export const PacketSchema = z.object({
   version: z.enum(['2005', '2017', '2025']).default('2017'),
-  qn: z.string().regex(/^\d{1,20}$/, 'qn is digits, YYYYMMDDhhmmsszzz').optional(),
+  qn: z
+    .string()
+    .regex(/^\d{1,20}$/, 'qn is digits, YYYYMMDDhhmmsszzz')
+    .optional(),
   st: headerValue('st').max(3).optional(),
   cn: z.string().regex(/^\d{4}$/, 'cn is 4 digits of table 9, e.g. "2011"'),
   pw: headerValue('pw').max(24).optional(),

@@ -44,7 +44,8 @@ const ORDER_OF = new Map<string, number>(HEADER_ORDER.map((k, i) => [k, i]));
 function readHeader(text: string, reader: SegmentReader): Map<string, string> {
   const header = new Map<string, string>();
   const commas = text.includes(',');
-  if (commas) reader.relax('value-format', 'a "," separates data segment fields; the standard uses ";"', undefined, 'bad-field');
+  if (commas)
+    reader.relax('value-format', 'a "," separates data segment fields; the standard uses ";"', undefined, 'bad-field');
   const spaces = text.includes(' ');
   let lastOrder = -1;
   let outOfOrder = false;
@@ -70,16 +71,27 @@ function readHeader(text: string, reader: SegmentReader): Map<string, string> {
     }
     const order = ORDER_OF.get(key);
     if (order === undefined) {
-      reader.relax('unknown-field', `"${key}" is not a data segment field (QN ST CN PW MN Flag PNUM PNO CP)`, key, 'bad-field');
+      reader.relax(
+        'unknown-field',
+        `"${key}" is not a data segment field (QN ST CN PW MN Flag PNUM PNO CP)`,
+        key,
+        'bad-field',
+      );
       continue;
     }
-    if (header.has(key)) throw new Hj212Error('duplicate-field', `${key} appears twice in the data segment`, { field: key });
+    if (header.has(key))
+      throw new Hj212Error('duplicate-field', `${key} appears twice in the data segment`, { field: key });
     if (order < lastOrder) outOfOrder = true;
     lastOrder = order;
     header.set(key, value);
   }
   if (outOfOrder) {
-    reader.relax('field-order', `fields in order ${[...header.keys()].join(';')}; the standard orders them QN;ST;CN;PW;MN;Flag;PNUM;PNO;CP`, undefined, 'bad-field');
+    reader.relax(
+      'field-order',
+      `fields in order ${[...header.keys()].join(';')}; the standard orders them QN;ST;CN;PW;MN;Flag;PNUM;PNO;CP`,
+      undefined,
+      'bad-field',
+    );
   }
   return header;
 }
@@ -94,7 +106,12 @@ function versionOf(header: Map<string, string>, cpText: string, reader: SegmentR
   if (flagText === undefined) {
     if (reader.mode === 'strict') return '2005';
     const guessed = guessVersion(cpText);
-    reader.relax('missing-flag', `no Flag field; assumed HJ ${guessed === '2005' ? 'T 212-2005' : '212-2017'} from the content`, 'Flag', 'missing-field');
+    reader.relax(
+      'missing-flag',
+      `no Flag field; assumed HJ ${guessed === '2005' ? 'T 212-2005' : '212-2017'} from the content`,
+      'Flag',
+      'missing-field',
+    );
     return guessed;
   }
   if (!FORMATS.Flag.re.test(flagText) || Number(flagText) > 255) {
@@ -104,7 +121,8 @@ function versionOf(header: Map<string, string>, cpText: string, reader: SegmentR
 }
 
 function checkHeader(header: Map<string, string>, version: Version, reader: SegmentReader): void {
-  if (!header.has('CN')) throw new Hj212Error('missing-field', 'the data segment has no CN (command code)', { field: 'CN' });
+  if (!header.has('CN'))
+    throw new Hj212Error('missing-field', 'the data segment has no CN (command code)', { field: 'CN' });
   const required: HeaderKey[] = version === '2005' ? ['ST', 'CN', 'PW', 'MN'] : ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag'];
   for (const key of required) {
     if (!header.has(key)) reader.relax('missing-field', `the data segment has no ${key}`, key, 'missing-field');
@@ -114,23 +132,36 @@ function checkHeader(header: Map<string, string>, version: Version, reader: Segm
     const ok = k === 'MN' && version === '2005' ? MN_2005.test(value) : FORMATS[k].re.test(value);
     if (ok) continue;
     // CN and the packet numbers drive dispatch and reassembly: no dialect can excuse them.
-    if (k === 'CN' || k === 'PNUM' || k === 'PNO') throw new Hj212Error('bad-field', `${key}=${value} is not ${FORMATS[k].what}`, { field: key });
+    if (k === 'CN' || k === 'PNUM' || k === 'PNO')
+      throw new Hj212Error('bad-field', `${key}=${value} is not ${FORMATS[k].what}`, { field: key });
     reader.relax('value-format', `${key}=${value} is not ${FORMATS[k].what}`, key, 'bad-field');
   }
 }
 
-function splitNumbers(header: Map<string, string>, flag: number | undefined, reader: SegmentReader): { pnum?: number; pno?: number } {
+function splitNumbers(
+  header: Map<string, string>,
+  flag: number | undefined,
+  reader: SegmentReader,
+): { pnum?: number; pno?: number } {
   const pnumText = header.get('PNUM');
   const pnoText = header.get('PNO');
   const flagged = isSplit(flag);
   if (pnumText === undefined || pnoText === undefined) {
-    if (flagged) reader.relax('missing-field', 'Flag has the D bit (split packet) but PNUM/PNO are missing', 'PNUM', 'split-mismatch');
-    if (pnumText !== undefined || pnoText !== undefined) reader.relax('missing-field', 'PNUM and PNO must come together', 'PNO', 'split-mismatch');
+    if (flagged)
+      reader.relax(
+        'missing-field',
+        'Flag has the D bit (split packet) but PNUM/PNO are missing',
+        'PNUM',
+        'split-mismatch',
+      );
+    if (pnumText !== undefined || pnoText !== undefined)
+      reader.relax('missing-field', 'PNUM and PNO must come together', 'PNO', 'split-mismatch');
     return {};
   }
   const pnum = Number(pnumText);
   const pno = Number(pnoText);
-  if (pnum < 1 || pno < 1 || pno > pnum) throw new Hj212Error('split-mismatch', `PNO=${pno} of PNUM=${pnum} is out of range`, { field: 'PNO' });
+  if (pnum < 1 || pno < 1 || pno > pnum)
+    throw new Hj212Error('split-mismatch', `PNO=${pno} of PNUM=${pnum} is out of range`, { field: 'PNO' });
   if (!flagged) reader.relax('value-format', 'PNUM/PNO present but Flag has no D bit', 'Flag', 'split-mismatch');
   return { pnum, pno };
 }
@@ -155,15 +186,25 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
   const lf = segment.indexOf('\n');
   if (cr >= 0 || lf >= 0) {
     const at = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
-    throw new Hj212Error('bad-field', `line break inside the data segment at offset ${at}; a frame's only CR LF is its trailer`, { field: 'segment', offset: at });
+    throw new Hj212Error(
+      'bad-field',
+      `line break inside the data segment at offset ${at}; a frame's only CR LF is its trailer`,
+      { field: 'segment', offset: at },
+    );
   }
   const cpStart = segment.indexOf('CP=&&');
-  if (cpStart < 0) throw new Hj212Error('missing-field', 'the data segment has no CP=&&...&& data area', { field: 'CP' });
+  if (cpStart < 0)
+    throw new Hj212Error('missing-field', 'the data segment has no CP=&&...&& data area', { field: 'CP' });
   const cpEnd = segment.lastIndexOf('&&');
-  if (cpEnd < cpStart + 5) throw new Hj212Error('bad-cp', 'the CP data area is not closed with "&&"', { field: 'CP', offset: segment.length });
+  if (cpEnd < cpStart + 5)
+    throw new Hj212Error('bad-cp', 'the CP data area is not closed with "&&"', { field: 'CP', offset: segment.length });
   const tail = segment.slice(cpEnd + 2);
   if (tail !== '') {
-    if (tail.trim() !== '') throw new Hj212Error('bad-cp', `"${tail}" follows the CP data area; CP=&&...&& must end the data segment`, { field: 'CP', offset: cpEnd + 2 });
+    if (tail.trim() !== '')
+      throw new Hj212Error('bad-cp', `"${tail}" follows the CP data area; CP=&&...&& must end the data segment`, {
+        field: 'CP',
+        offset: cpEnd + 2,
+      });
     reader.relax('spaces', 'spaces after the CP data area', 'CP', 'bad-cp');
   }
   const headerText = segment.slice(0, cpStart);
@@ -182,7 +223,12 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
   let encrypted: boolean | undefined;
   if (version === '2025' && isEncryptableCn(cn) && looksEncrypted(cpText)) {
     const key = opts.sm4Key?.(mn);
-    if (!key) throw new Hj212Error('decrypt-failed', `the CP of CN ${cn} from MN ${mn ?? '(none)'} is SM4-encrypted and no key is configured for this station`, { field: 'CP' });
+    if (!key)
+      throw new Hj212Error(
+        'decrypt-failed',
+        `the CP of CN ${cn} from MN ${mn ?? '(none)'} is SM4-encrypted and no key is configured for this station`,
+        { field: 'CP' },
+      );
     cpText = decryptCp(cpText, key);
     encrypted = true;
   }
@@ -208,13 +254,18 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
 /** The Flag a packet goes out with: as given (checked against the version), or derived from it. */
 export function flagFor(packet: Packet): number | undefined {
   const split = packet.pnum !== undefined;
-  if (packet.flag === undefined) return packet.version === '2005' && !split ? undefined : makeFlag(packet.version, { split });
+  if (packet.flag === undefined)
+    return packet.version === '2005' && !split ? undefined : makeFlag(packet.version, { split });
   if (!Number.isInteger(packet.flag) || packet.flag < 0 || packet.flag > 255) {
     throw new Hj212Error('bad-input', `flag ${packet.flag} is not an integer 0-255`, { field: 'Flag' });
   }
   const flagVersion = versionFromFlag(packet.flag);
   if (flagVersion !== packet.version) {
-    throw new Hj212Error('bad-input', `flag ${packet.flag} says HJ 212-${flagVersion} but version is ${packet.version}; drop one or make them agree`, { field: 'Flag' });
+    throw new Hj212Error(
+      'bad-input',
+      `flag ${packet.flag} says HJ 212-${flagVersion} but version is ${packet.version}; drop one or make them agree`,
+      { field: 'Flag' },
+    );
   }
   if (split !== ((packet.flag & FLAG_SPLIT) !== 0)) {
     throw new Hj212Error('bad-input', 'the D bit of flag and the presence of pnum/pno disagree', { field: 'Flag' });
@@ -233,7 +284,8 @@ function checkHeaderValue(key: HeaderKey, value: string): string {
 
 /** Builds the data segment text of a packet; the CP is SM4-encrypted when a 2025 key is given. */
 export function buildSegment(packet: Packet, opts: Pick<CodecOptions, 'sm4Key'> = {}): string {
-  if (!/^\d{4}$/.test(packet.cn)) throw new Hj212Error('bad-input', `cn "${packet.cn}" must be 4 digits of table 9`, { field: 'CN' });
+  if (!/^\d{4}$/.test(packet.cn))
+    throw new Hj212Error('bad-input', `cn "${packet.cn}" must be 4 digits of table 9`, { field: 'CN' });
   if ((packet.pnum === undefined) !== (packet.pno === undefined)) {
     throw new Hj212Error('bad-input', 'pnum and pno go together', { field: 'PNUM' });
   }

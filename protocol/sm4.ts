@@ -18,7 +18,8 @@ export function looksEncrypted(content: string): boolean {
 }
 
 function checkKey(key: Uint8Array): void {
-  if (key.length !== 16) throw new Hj212Error('bad-input', `SM4 key must be 16 bytes, got ${key.length}`, { field: 'sm4Key' });
+  if (key.length !== 16)
+    throw new Hj212Error('bad-input', `SM4 key must be 16 bytes, got ${key.length}`, { field: 'sm4Key' });
 }
 
 export function encryptCp(content: string, key: Uint8Array): string {
@@ -28,7 +29,9 @@ export function encryptCp(content: string, key: Uint8Array): string {
   plain.copy(padded);
   const cipher = createCipheriv('sm4-ecb', key, null);
   cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(padded), cipher.final()]).toString('hex').toUpperCase();
+  return Buffer.concat([cipher.update(padded), cipher.final()])
+    .toString('hex')
+    .toUpperCase();
 }
 
 export function decryptCp(hex: string, key: Uint8Array): string {
@@ -41,7 +44,11 @@ export function decryptCp(hex: string, key: Uint8Array): string {
   const text = plain.subarray(0, end).toString('utf8');
   // A wrong key yields noise; a CP always has Field=Value pairs, so noise is caught here.
   if (text !== '' && (!text.includes('=') || text.includes('\uFFFD'))) {
-    throw new Hj212Error('decrypt-failed', 'the SM4-encrypted CP did not decrypt to Field=Value pairs; check the station key', { field: 'CP' });
+    throw new Hj212Error(
+      'decrypt-failed',
+      'the SM4-encrypted CP did not decrypt to Field=Value pairs; check the station key',
+      { field: 'CP' },
+    );
   }
   return text;
 }

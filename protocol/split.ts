@@ -33,7 +33,12 @@ export function splitPacket(packet: Packet, opts: Pick<CodecOptions, 'sm4Key' | 
     ...(packet.cp.info ?? []).map((info): Unit => ({ info })),
   ];
   // Placeholders of the widest PNUM/PNO keep room for the numbers that are filled in at the end.
-  const probe = (us: Unit[]): Packet => ({ ...withUnits(packet, us), flag: makeFlag(packet.version, { split: true, ack: true }), pnum: 9999, pno: 9999 });
+  const probe = (us: Unit[]): Packet => ({
+    ...withUnits(packet, us),
+    flag: makeFlag(packet.version, { split: true, ack: true }),
+    pnum: 9999,
+    pno: 9999,
+  });
   const groups: Unit[][] = [];
   let current: Unit[] = [];
   for (const unit of units) {
@@ -136,7 +141,11 @@ export class Reassembler {
 
 function incomplete(key: string, entry: Pending, why: string): Hj212ErrorInfo {
   const missing = Array.from({ length: entry.pnum }, (_, i) => i + 1).filter((n) => !entry.parts.has(n));
-  return new Hj212Error('split-incomplete', `split message ${key} given up: ${why}; missing PNO ${missing.join(',')} of ${entry.pnum}`, { field: 'PNO' }).toJSON();
+  return new Hj212Error(
+    'split-incomplete',
+    `split message ${key} given up: ${why}; missing PNO ${missing.join(',')} of ${entry.pnum}`,
+    { field: 'PNO' },
+  ).toJSON();
 }
 
 function merge(parts: Packet[]): Packet {

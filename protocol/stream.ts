@@ -53,7 +53,12 @@ export class StreamDecoder {
 
   private reject(results: DecodeResult[], error: Hj212Error, from: number, to: number): void {
     const limit = Math.min(to, from + maxSegmentOf(this.opts) + 16);
-    results.push({ ok: false, error: error.toJSON(), raw: this.buf.toString('utf8', from, limit), offset: this.base + from });
+    results.push({
+      ok: false,
+      error: error.toJSON(),
+      raw: this.buf.toString('utf8', from, limit),
+      offset: this.base + from,
+    });
     this.count(error.code);
   }
 
@@ -64,7 +69,12 @@ export class StreamDecoder {
 
   private garbage(results: DecodeResult[], from: number, to: number): void {
     if (to <= from || isBlank(this.buf, from, to)) return;
-    this.reject(results, new Hj212Error('garbage', `${to - from} bytes outside any frame (no ## before them)`, { offset: 0 }), from, to);
+    this.reject(
+      results,
+      new Hj212Error('garbage', `${to - from} bytes outside any frame (no ## before them)`, { offset: 0 }),
+      from,
+      to,
+    );
   }
 
   private drain(final: boolean): DecodeResult[] {

@@ -24,7 +24,15 @@ export function makeQn(date: Date = new Date(), offsetMinutes = CHINA_UTC_OFFSET
 export function parseHjTime(text: string, offsetMinutes = CHINA_UTC_OFFSET_MINUTES, field = 'DataTime'): Date {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(text);
   if (!m) throw new Hj212Error('bad-value', `${field}=${text} is not YYYYMMDDhhmmss`, { field });
-  const [y, mo, d, h, mi, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number, number, number, number];
+  const [y, mo, d, h, mi, s, ms] = m.slice(1).map((x) => Number(x ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const back = new Date(utc);
   if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {

@@ -25,7 +25,12 @@ async function cli(argv: string[], input = ''): Promise<{ code: number; out: str
   return { code, out, err };
 }
 
-const jsonLines = (text: string): Array<Record<string, unknown>> => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonLines = (text: string): Array<Record<string, unknown>> =>
+  text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('hj212 decode', () => {
   it('prints one JSON object per frame and exits 0 when all are good', async () => {
@@ -33,7 +38,16 @@ describe('hj212 decode', () => {
     expect(code).toBe(0);
     const lines = jsonLines(out);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ ok: true, version: '2017', qn: '20160801085857223', st: '32', cn: '1062', mn: '010000A8900016F000169DC0', flag: 5, cp: { params: { RtdInterval: '30' } } });
+    expect(lines[0]).toMatchObject({
+      ok: true,
+      version: '2017',
+      qn: '20160801085857223',
+      st: '32',
+      cn: '1062',
+      mn: '010000A8900016F000169DC0',
+      flag: 5,
+      cp: { params: { RtdInterval: '30' } },
+    });
   });
 
   it('reports a failed frame with its code and raw bytes, keeps the good ones, exits 1', async () => {
@@ -74,7 +88,12 @@ describe('hj212 encode', () => {
   });
 
   it('names the field of a bad line, goes on with the next, and exits 1', async () => {
-    const input = ['{"cn":"20"}', 'not json', '{"cn":"2011","cp":{"factors":{"w01018":{"Rtd":"1;2"}}}}', '{"cn":"9014","st":"91"}'].join('\n');
+    const input = [
+      '{"cn":"20"}',
+      'not json',
+      '{"cn":"2011","cp":{"factors":{"w01018":{"Rtd":"1;2"}}}}',
+      '{"cn":"9014","st":"91"}',
+    ].join('\n');
     const { code, out, err } = await cli(['encode'], input);
     expect(code).toBe(1);
     expect(err).toMatch(/line 1: cn: cn is 4 digits/);
@@ -84,8 +103,18 @@ describe('hj212 encode', () => {
   });
 
   it('splits an oversize packet into PNUM/PNO frames with --split', async () => {
-    const factors = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`w${String(20000 + i).padStart(5, '0')}`, { Avg: '12.345', Flag: 'N' }]));
-    const line = JSON.stringify({ qn: '20160801085857534', st: '32', cn: '2061', pw: '123456', mn: '010000A8900016F000169DC0', flag: 5, cp: { params: { DataTime: '20160801080000' }, factors } });
+    const factors = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`w${String(20000 + i).padStart(5, '0')}`, { Avg: '12.345', Flag: 'N' }]),
+    );
+    const line = JSON.stringify({
+      qn: '20160801085857534',
+      st: '32',
+      cn: '2061',
+      pw: '123456',
+      mn: '010000A8900016F000169DC0',
+      flag: 5,
+      cp: { params: { DataTime: '20160801080000' }, factors },
+    });
     expect((await cli(['encode'], line)).err).toMatch(/split/);
     const { code, out } = await cli(['encode', '--split'], line);
     expect(code).toBe(0);

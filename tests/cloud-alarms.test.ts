@@ -7,7 +7,16 @@ import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarm, StationInput } from '../cloud/index.js';
 import { encodeFrame, qnRtnAnswer, exeRtnAnswer, type FactorFields, type Packet } from '../protocol/index.js';
-import { GAS_MN, rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type RawClient, type TestCloud } from './helpers/cloud-fixtures.js';
+import {
+  GAS_MN,
+  rawClient,
+  startTestCloud,
+  testStations,
+  WATER_MN,
+  WATER_PW,
+  type RawClient,
+  type TestCloud,
+} from './helpers/cloud-fixtures.js';
 import { startMosquitto } from './helpers/cloud-procs.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -20,7 +29,11 @@ const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 const WATER_FACTORS = ['w01018', 'w21003', 'w01001', 'w00000'];
 
 /** A webhook receiver: every alarm event POSTed to it, in order. */
-async function webhook(): Promise<{ url: string; events: { event: string; alarm: Alarm }[]; next(n: number): Promise<void> }> {
+async function webhook(): Promise<{
+  url: string;
+  events: { event: string; alarm: Alarm }[];
+  next(n: number): Promise<void>;
+}> {
   const events: { event: string; alarm: Alarm }[] = [];
   const waiters: (() => void)[] = [];
   const server: Server = createServer((req, res) => {
@@ -46,7 +59,16 @@ async function webhook(): Promise<{ url: string; events: { event: string; alarm:
 
 let qn = 0;
 const hourUpload = (hour: number, factors: Record<string, FactorFields>): string =>
-  encodeFrame({ version: '2017', qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(10 + hour).padStart(2, '0')}0000` }, factors } } satisfies Packet);
+  encodeFrame({
+    version: '2017',
+    qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`,
+    st: '32',
+    cn: '2061',
+    pw: WATER_PW,
+    mn: WATER_MN,
+    flag: 5,
+    cp: { params: { DataTime: `20261120${String(10 + hour).padStart(2, '0')}0000` }, factors },
+  } satisfies Packet);
 // Within every limit (COD 50, NH3-N 5, pH 6-9): only the missing hours raise alarms.
 const allFactors = (cod: string): Record<string, FactorFields> => ({
   w01018: { Avg: cod, Flag: 'N' },
@@ -55,7 +77,10 @@ const allFactors = (cod: string): Record<string, FactorFields> => ({
   w00000: { Avg: '3.5', Cou: '12600', Flag: 'N' },
 });
 
-async function cloudWith(extra: Parameters<typeof startTestCloud>[0], stations?: StationInput[]): Promise<{ c: TestCloud; client: RawClient }> {
+async function cloudWith(
+  extra: Parameters<typeof startTestCloud>[0],
+  stations?: StationInput[],
+): Promise<{ c: TestCloud; client: RawClient }> {
   const c = await startTestCloud(extra, stations);
   cleanup.push(() => c.stop());
   const client = await rawClient(c.cloud.tcp!.address.port);
@@ -71,9 +96,14 @@ describe('exceedance episodes', () => {
     const watcher = await connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { reconnectPeriod: 0 });
     cleanup.push(() => watcher.endAsync(true));
     const pushed: string[] = [];
-    watcher.on('message', (topic, payload) => pushed.push(`${topic} ${(JSON.parse(payload.toString()) as { event: string }).event}`));
+    watcher.on('message', (topic, payload) =>
+      pushed.push(`${topic} ${(JSON.parse(payload.toString()) as { event: string }).event}`),
+    );
     await watcher.subscribeAsync('hj212/alarms/#', { qos: 1 });
-    const { c, client } = await cloudWith({ rules: { webhooks: [hook.url] }, mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` } });
+    const { c, client } = await cloudWith({
+      rules: { webhooks: [hook.url] },
+      mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` },
+    });
 
     // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is ignored.
     const script: [number, string, string][] = [
@@ -89,7 +119,17 @@ describe('exceedance episodes', () => {
     }
     const alarms = c.cloud.alarms.list({ mn: WATER_MN });
     expect(alarms).toEqual([
-      expect.objectContaining({ type: 'exceedance', factor: 'w01018', kind: 'hour', openedAt: T0 + H, closedAt: T0 + 4 * H, value: 60, limit: 50, multiple: 0.2, peak: 0.5 }),
+      expect.objectContaining({
+        type: 'exceedance',
+        factor: 'w01018',
+        kind: 'hour',
+        openedAt: T0 + H,
+        closedAt: T0 + 4 * H,
+        value: 60,
+        limit: 50,
+        multiple: 0.2,
+        peak: 0.5,
+      }),
     ]);
     await hook.next(2);
     expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([
@@ -110,7 +150,9 @@ describe('exceedance episodes', () => {
     client.socket.write(hourUpload(0, { w01018: { Avg: '60', Flag: 'N' } }));
     await client.received(1);
     expect(c.cloud.alarms.list({ mn: WATER_MN })).toEqual([]);
-    expect(c.lines.find((l) => l['msg'] === 'alarm change not stored; it is made again on the next data or check')).toMatchObject({ level: 50, mn: WATER_MN, event: 'opened' });
+    expect(
+      c.lines.find((l) => l['msg'] === 'alarm change not stored; it is made again on the next data or check'),
+    ).toMatchObject({ level: 50, mn: WATER_MN, event: 'opened' });
 
     side.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
     client.socket.write(hourUpload(1, { w01018: { Avg: '70', Flag: 'N' } }));
@@ -136,33 +178,51 @@ describe('missing hours', () => {
     const open = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' });
     expect(open.map((a) => [a.factor, a.openedAt])).toEqual(WATER_FACTORS.map((f) => [f, T0 + H]));
     const [request] = (await client.received(3)).slice(2);
-    expect(request).toMatchObject({ cn: '2061', mn: WATER_MN, pw: WATER_PW, cp: { params: { BeginTime: '20261120110000', EndTime: '20261120110000' } } });
+    expect(request).toMatchObject({
+      cn: '2061',
+      mn: WATER_MN,
+      pw: WATER_PW,
+      cp: { params: { BeginTime: '20261120110000', EndTime: '20261120110000' } },
+    });
     // Asked once per interval, however often the check runs.
     await c.cloud.rules.checkMissing(now + 60_000);
     expect(c.lines.filter((l) => l['msg'] === 'requested missing hours (2061)')).toHaveLength(1);
 
     // The logger does as the standard says: 9011, the data, 9012.
-    client.socket.write(encodeFrame(qnRtnAnswer(request!, 1)) + hourUpload(1, allFactors('19')) + encodeFrame(exeRtnAnswer(request!, 1)));
+    client.socket.write(
+      encodeFrame(qnRtnAnswer(request!, 1)) + hourUpload(1, allFactors('19')) + encodeFrame(exeRtnAnswer(request!, 1)),
+    );
     await client.received(4);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' })).toEqual([]);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' })).toHaveLength(4);
     // The gas station never reported: monitoring has not begun, so no hour of it is missing (it is offline).
     await hook.next(8);
-    const events = (mn: string, event: string): number => hook.events.filter((e) => e.alarm.mn === mn && e.event === event).length;
-    expect([events(WATER_MN, 'opened'), events(WATER_MN, 'closed'), events(GAS_MN, 'opened'), events(GAS_MN, 'closed')]).toEqual([4, 4, 0, 0]);
+    const events = (mn: string, event: string): number =>
+      hook.events.filter((e) => e.alarm.mn === mn && e.event === event).length;
+    expect([
+      events(WATER_MN, 'opened'),
+      events(WATER_MN, 'closed'),
+      events(GAS_MN, 'opened'),
+      events(GAS_MN, 'closed'),
+    ]).toEqual([4, 4, 0, 0]);
     expect(c.cloud.ingest.stats.rejected).toEqual({});
   });
 
   it('counts hours from the start of monitoring: the registry date, else the first data on record', async () => {
     const [water, gas] = await testStations();
-    const { c, client } = await cloudWith({ rules }, [water!, { ...gas!, monitoredSince: '2026-11-20T12:00:00+08:00' }]);
+    const { c, client } = await cloudWith({ rules }, [
+      water!,
+      { ...gas!, monitoredSince: '2026-11-20T12:00:00+08:00' },
+    ]);
     // The water station's first hour on record is 12:00, so 11:00 (before it) is not missing.
     client.socket.write(hourUpload(2, allFactors('21')));
     await client.received(1);
     await c.cloud.rules.checkMissing(now);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour' })).toEqual([]);
     // The gas station was commissioned at 12:00 and sent nothing since: 12:00 is missing, 11:00 is not.
-    expect(c.cloud.alarms.list({ mn: GAS_MN, type: 'missing-hour' }).map((a) => a.openedAt)).toEqual(Array(4).fill(T0 + 2 * H));
+    expect(c.cloud.alarms.list({ mn: GAS_MN, type: 'missing-hour' }).map((a) => a.openedAt)).toEqual(
+      Array(4).fill(T0 + 2 * H),
+    );
   });
 
   it('does not flag hours inside a registered shutdown window, nor ask for them', async () => {
@@ -186,9 +246,16 @@ describe('offline', () => {
   it('opens an offline alarm for a silent station and closes it on its next packet', async () => {
     const { c, client } = await cloudWith({});
     c.cloud.rules.checkOffline(Date.now() + 20 * 60_000);
-    expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn).sort()).toEqual(['0100000000A89000000000A1', '0100000000A89000000000B2']);
+    expect(
+      c.cloud.alarms
+        .list({ type: 'offline', state: 'open' })
+        .map((a) => a.mn)
+        .sort(),
+    ).toEqual(['0100000000A89000000000A1', '0100000000A89000000000B2']);
     client.socket.write(hourUpload(0, allFactors('20')));
     await client.received(1);
-    expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn)).toEqual(['0100000000A89000000000B2']);
+    expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn)).toEqual([
+      '0100000000A89000000000B2',
+    ]);
   });
 });

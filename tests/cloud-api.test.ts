@@ -19,9 +19,31 @@ describe('HTTP API', () => {
     const { status, body } = await call('GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual(['/alarms', '/alarms/{id}/ack', '/enterprises', '/events', '/ingest/frames', '/ingest/records', '/ingest/stats', '/report', '/report.csv', '/stations', '/stations/{mn}/data', '/stations/{mn}/rates', '/stations/{mn}/shutdowns', '/whoami']);
+    expect(Object.keys(body.paths).sort()).toEqual([
+      '/alarms',
+      '/alarms/{id}/ack',
+      '/enterprises',
+      '/events',
+      '/ingest/frames',
+      '/ingest/records',
+      '/ingest/stats',
+      '/report',
+      '/report.csv',
+      '/stations',
+      '/stations/{mn}/data',
+      '/stations/{mn}/rates',
+      '/stations/{mn}/shutdowns',
+      '/whoami',
+    ]);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');
-    expect(body.paths['/stations/{mn}/data'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['mn', 'factor', 'kind', 'from', 'to', 'limit']);
+    expect(body.paths['/stations/{mn}/data'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'mn',
+      'factor',
+      'kind',
+      'from',
+      'to',
+      'limit',
+    ]);
   });
 
   it('needs a token, the admin role to write, and names the fields of a bad request', async () => {
@@ -39,15 +61,32 @@ describe('HTTP API', () => {
     const { c, call } = await api();
     const client = await rawClient(c.cloud.tcp!.address.port);
     cleanup.push(async () => client.close());
-    client.socket.write(hourFrame(10, { w01018: { Avg: '20', Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } }) + hourFrame(11, { w01018: { Avg: '21', Flag: 'N' } }));
+    client.socket.write(
+      hourFrame(10, { w01018: { Avg: '20', Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } }) +
+        hourFrame(11, { w01018: { Avg: '21', Flag: 'N' } }),
+    );
     await client.received(2);
     const stations = (await call('GET', '/stations', { token: READ })).body;
     expect(stations.map((s: { mn: string; online: boolean; via: string | null }) => [s.mn, s.online, s.via])).toEqual([
       [WATER_MN, true, 'tcp'],
       ['0100000000A89000000000B2', false, null],
     ]);
-    const data = await call('GET', `/stations/${WATER_MN}/data?factor=w01018&kind=hour&from=2026-11-20T10:00:00%2B08:00&to=${T0 + 11 * H}`, { token: READ });
-    expect(data.body).toEqual([{ mn: WATER_MN, factor: 'w01018', kind: 'hour', time: T0 + 10 * H, values: { Avg: 20 }, flag: 'N', outlet: 'WS-01' }]);
+    const data = await call(
+      'GET',
+      `/stations/${WATER_MN}/data?factor=w01018&kind=hour&from=2026-11-20T10:00:00%2B08:00&to=${T0 + 11 * H}`,
+      { token: READ },
+    );
+    expect(data.body).toEqual([
+      {
+        mn: WATER_MN,
+        factor: 'w01018',
+        kind: 'hour',
+        time: T0 + 10 * H,
+        values: { Avg: 20 },
+        flag: 'N',
+        outlet: 'WS-01',
+      },
+    ]);
   });
 
   it('ingests raw frames and JSON records over HTTP, rejecting the bad ones with their reason and keeping the rest', async () => {
@@ -65,17 +104,39 @@ describe('HTTP API', () => {
     expect(frames.body.results[2].answer).toMatch(/QnRtn=3/);
     const records = await call('POST', '/ingest/records', {
       token: ADMIN,
-      json: { packets: [{ cn: '2061', st: '32', mn: WATER_MN, pw: WATER_PW, cp: { params: { DataTime: '20261120040000' }, factors: { w01018: { Avg: '33', Flag: 'N' } } } }, { st: '32', mn: WATER_MN }] },
+      json: {
+        packets: [
+          {
+            cn: '2061',
+            st: '32',
+            mn: WATER_MN,
+            pw: WATER_PW,
+            cp: { params: { DataTime: '20261120040000' }, factors: { w01018: { Avg: '33', Flag: 'N' } } },
+          },
+          { st: '32', mn: WATER_MN },
+        ],
+      },
     });
     expect(records.body.results[0]).toMatchObject({ ok: true, points: 1 });
-    expect(records.body.results[1]).toMatchObject({ ok: false, reason: 'bad-record', detail: expect.stringMatching(/packets\.1: cn:/) });
+    expect(records.body.results[1]).toMatchObject({
+      ok: false,
+      reason: 'bad-record',
+      detail: expect.stringMatching(/packets\.1: cn:/),
+    });
     const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 5 * H });
     expect(stored.map((p) => p.values['Avg'])).toEqual([30, 33]);
     // The same counts as an operator sees them, with the connections of this process.
     const client = await rawClient(c.cloud.tcp!.address.port);
     cleanup.push(async () => client.close());
     const stats = await call('GET', '/ingest/stats', { token: READ });
-    expect(stats.body).toMatchObject({ packets: 3, stored: 2, points: 2, rejected: { 'bad-crc': 1, 'bad-password': 1, 'bad-record': 1 }, tcpConnections: 1, webhookPending: 0 });
+    expect(stats.body).toMatchObject({
+      packets: 3,
+      stored: 2,
+      points: 2,
+      rejected: { 'bad-crc': 1, 'bad-password': 1, 'bad-record': 1 },
+      tcpConnections: 1,
+      webhookPending: 0,
+    });
     expect(stats.body.uptimeSeconds).toBeGreaterThanOrEqual(0);
   });
 
@@ -84,28 +145,51 @@ describe('HTTP API', () => {
     const client = await rawClient(c.cloud.tcp!.address.port);
     cleanup.push(async () => client.close());
     // 20 hours from the logger, 2 of them flagged D (analyzer fault); 02:00-04:00 the plant was shut down.
-    const frames = [0, 1, ...Array.from({ length: 18 }, (_, i) => i + 4)].map((h) => hourFrame(h, { w01018: { Avg: '20', Flag: h === 5 || h === 6 ? 'D' : 'N' } }));
+    const frames = [0, 1, ...Array.from({ length: 18 }, (_, i) => i + 4)].map((h) =>
+      hourFrame(h, { w01018: { Avg: '20', Flag: h === 5 || h === 6 ? 'D' : 'N' } }),
+    );
     client.socket.write(frames.join(''));
     await client.received(20);
     const window = { from: '2026-11-20T02:00:00+08:00', to: '2026-11-20T04:00:00+08:00', reason: '停产检修' };
     expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: ADMIN, json: window })).status).toBe(201);
     expect((await call('GET', `/stations/${WATER_MN}/shutdowns`, { token: READ })).body).toEqual([window]);
-    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: ADMIN, json: { ...window, to: window.from } })).body.message).toMatch(/body\.to: a shutdown window ends after it starts/);
+    expect(
+      (await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: ADMIN, json: { ...window, to: window.from } }))
+        .body.message,
+    ).toMatch(/body\.to: a shutdown window ends after it starts/);
 
-    const manual = await call('POST', `/stations/${WATER_MN}/data`, { token: ADMIN, json: { kind: 'hour', time: '2026-11-20T22:00:00+08:00', factors: { w01018: { Avg: 19.5 } } } });
+    const manual = await call('POST', `/stations/${WATER_MN}/data`, {
+      token: ADMIN,
+      json: { kind: 'hour', time: '2026-11-20T22:00:00+08:00', factors: { w01018: { Avg: 19.5 } } },
+    });
     expect(manual.status).toBe(201);
-    const [entered] = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', factor: 'w01018', from: T0 + 22 * H, to: T0 + 23 * H });
+    const [entered] = await c.cloud.store.query({
+      mn: WATER_MN,
+      kind: 'hour',
+      factor: 'w01018',
+      from: T0 + 22 * H,
+      to: T0 + 23 * H,
+    });
     expect(entered).toMatchObject({ values: { Avg: 19.5 }, flag: 'S' });
 
     const rates = (await call('GET', `/stations/${WATER_MN}/rates?day=2026-11-20`, { token: READ })).body;
     // Expected 22 (24 less the 2 shutdown hours); received 21 (20 + the manual one); valid 18 (not D, not S).
     const cod = rates.factors.find((f: { factor: string }) => f.factor === 'w01018');
-    expect(cod).toMatchObject({ factor: 'w01018', expected: 22, received: 21, valid: 18, transmissionRate: 21 / 22, validityRate: 18 / 21 });
+    expect(cod).toMatchObject({
+      factor: 'w01018',
+      expected: 22,
+      received: 21,
+      valid: 18,
+      transmissionRate: 21 / 22,
+      validityRate: 18 / 21,
+    });
     expect(cod.effectivenessRate).toBeCloseTo(18 / 22, 12);
 
     // The registered window keeps its hours out of the missing-hour check too; hour 23 is the only gap.
     await c.cloud.rules.checkMissing(T0 + 24 * H + 30 * 60_000);
-    const gaps = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', from: T0, to: T0 + 24 * H }).filter((a) => a.factor === 'w01018');
+    const gaps = c.cloud.alarms
+      .list({ mn: WATER_MN, type: 'missing-hour', from: T0, to: T0 + 24 * H })
+      .filter((a) => a.factor === 'w01018');
     expect(gaps.map((a) => (a.openedAt - T0) / H)).toEqual([23]);
   });
 

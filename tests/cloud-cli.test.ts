@@ -49,11 +49,17 @@ describe('hj212 cloud', () => {
   it('imports a CSV into a valid registry, and says what is wrong with a bad one', async () => {
     const dir = await tempDir();
     const csv = join(dir, 'export.csv');
-    await writeFile(csv, `企业名称,排口名称,排口类型,MN,密码,因子编码,排放上限\n示例化工,WS-01,废水,${WATER_MN},${WATER_PW},w01018,50\n`);
+    await writeFile(
+      csv,
+      `企业名称,排口名称,排口类型,MN,密码,因子编码,排放上限\n示例化工,WS-01,废水,${WATER_MN},${WATER_PW},w01018,50\n`,
+    );
     const ok = await cli(['cloud', 'import-csv', csv]);
     expect(ok.code).toBe(0);
     expect(Registry.parse(parse(ok.out)).get(WATER_MN)!.factors['w01018']!.upper).toBe(50);
-    await writeFile(csv, `企业名称,排口名称,排口类型,MN,密码,因子编码\n示例化工,WS-01,废水,${WATER_MN},123456,w01018\n`);
+    await writeFile(
+      csv,
+      `企业名称,排口名称,排口类型,MN,密码,因子编码\n示例化工,WS-01,废水,${WATER_MN},123456,w01018\n`,
+    );
     const bad = await cli(['cloud', 'import-csv', csv]);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/line 2: .*default password 123456.*--allow-default-password/);
@@ -65,7 +71,9 @@ describe('hj212 cloud', () => {
     expect(config.registry).toBe(join(deploy, 'stations.example.yaml'));
     expect((await Registry.load(config.registry)).stations).toHaveLength(2);
     const csv = await cli(['cloud', 'import-csv', join(deploy, 'stations.example.csv')]);
-    expect(Registry.parse(parse(csv.out)).stations.map((s) => s.mn)).toEqual((await Registry.load(config.registry)).stations.map((s) => s.mn));
+    expect(Registry.parse(parse(csv.out)).stations.map((s) => s.mn)).toEqual(
+      (await Registry.load(config.registry)).stations.map((s) => s.mn),
+    );
   });
 
   it('names the config field at fault', async () => {
@@ -81,10 +89,19 @@ describe('hj212 cloud', () => {
     const dir = await tempDir();
     const port = await freePort();
     await writeFile(join(dir, 'stations.yaml'), stringify({ stations: await testStations() }));
-    await writeFile(join(dir, 'cloud.yaml'), stringify({ registry: 'stations.yaml', store: { type: 'sqlite', path: 'data.db' }, tcp: { host: '127.0.0.1', port } }));
+    await writeFile(
+      join(dir, 'cloud.yaml'),
+      stringify({
+        registry: 'stations.yaml',
+        store: { type: 'sqlite', path: 'data.db' },
+        tcp: { host: '127.0.0.1', port },
+      }),
+    );
     // The built binary, as `npm test` builds it first.
     const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
-    const child = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     cleanup.push(async () => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
@@ -95,7 +112,18 @@ describe('hj212 cloud', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     const client = await rawClient(port);
-    client.socket.write(encodeFrame({ version: '2017', qn: '20261120100000001', st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: '20261120100000' }, factors: { w01018: { Avg: '20', Flag: 'N' } } } }));
+    client.socket.write(
+      encodeFrame({
+        version: '2017',
+        qn: '20261120100000001',
+        st: '32',
+        cn: '2061',
+        pw: WATER_PW,
+        mn: WATER_MN,
+        flag: 5,
+        cp: { params: { DataTime: '20261120100000' }, factors: { w01018: { Avg: '20', Flag: 'N' } } },
+      }),
+    );
     expect((await client.received(1))[0]!.cn).toBe('9014');
     client.close();
     child.kill('SIGTERM');

@@ -19,7 +19,17 @@ describe('edge agent → cloud ingest', () => {
     const clock = warpedClock(1200);
     const c = await startTestCloud({ mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 } });
     cleanups.push(() => c.stop());
-    const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }], scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod' },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+      },
+      clock,
+    );
     cleanups.push(() => sim.close());
     const data = await tempDir();
     cleanups.push(data.remove);
@@ -29,8 +39,23 @@ describe('edge agent → cloud ingest', () => {
       ...base,
       station: { ...base.station, mn: WATER_MN },
       uplinks: [
-        { ...base.uplinks[0]!, ...common, id: 'cloud-mqtt', kind: 'mqtt' as const, url: `mqtt://127.0.0.1:${c.cloud.mqtt!.address!.port}`, username: WATER_MN, password: 'water-secret' },
-        { ...base.uplinks[0]!, ...common, id: 'cloud-tcp', kind: 'hj212-tcp' as const, host: '127.0.0.1', port: c.cloud.tcp!.address!.port },
+        {
+          ...base.uplinks[0]!,
+          ...common,
+          id: 'cloud-mqtt',
+          kind: 'mqtt' as const,
+          url: `mqtt://127.0.0.1:${c.cloud.mqtt!.address!.port}`,
+          username: WATER_MN,
+          password: 'water-secret',
+        },
+        {
+          ...base.uplinks[0]!,
+          ...common,
+          id: 'cloud-tcp',
+          kind: 'hj212-tcp' as const,
+          host: '127.0.0.1',
+          port: c.cloud.tcp!.address!.port,
+        },
       ],
     };
     const agent = await startAgent(config, { logger: memoryLogger().logger, clock, tickMs: 25 });
@@ -39,14 +64,26 @@ describe('edge agent → cloud ingest', () => {
     const hourStart = SIM_START;
     await until(() => clock() > SIM_START + 3_600_000 + 120_000, 'the first hour to close', 15_000);
     const stored = async () => c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: hourStart, to: hourStart + 1 });
-    await until(() => (agent.health().uplinks['cloud-mqtt']!.outbox.records <= 4 && agent.health().uplinks['cloud-tcp']!.outbox.records <= 4), 'both outboxes to drain', 15_000);
+    await until(
+      () =>
+        agent.health().uplinks['cloud-mqtt']!.outbox.records <= 4 &&
+        agent.health().uplinks['cloud-tcp']!.outbox.records <= 4,
+      'both outboxes to drain',
+      15_000,
+    );
     const hours = await stored();
     expect(hours.map((p) => [p.factor, p.values['Avg'], p.flag]).sort()).toEqual([
       ['w00000', 20, 'N'],
       ['w01018', 48.5, 'N'],
     ]);
     // Six 10-minute records in the hour, each stored once although both uplinks sent it.
-    const minutes = await c.cloud.store.query({ mn: WATER_MN, factor: 'w01018', kind: 'minute', from: hourStart, to: hourStart + 3_600_000 });
+    const minutes = await c.cloud.store.query({
+      mn: WATER_MN,
+      factor: 'w01018',
+      kind: 'minute',
+      from: hourStart,
+      to: hourStart + 3_600_000,
+    });
     expect(minutes.map((p) => p.time)).toEqual(Array.from({ length: 6 }, (_, i) => hourStart + i * 600_000));
     expect(c.cloud.ingest.stats.rejected).toEqual({});
     expect(agent.health().uplinks['cloud-mqtt']).toMatchObject({ kind: 'mqtt', state: 'connected' });

@@ -45,7 +45,15 @@ afterEach(async () => {
 
 async function store(patch: Partial<InfluxOptions> = {}): Promise<{ s: InfluxStore; o: InfluxOptions }> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
-  const o = InfluxOptionsSchema.parse({ type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: await database(), username: USER, password: PASSWORD, spillPath: join(dir, 'spill.db'), ...patch });
+  const o = InfluxOptionsSchema.parse({
+    type: 'influxdb',
+    url: `http://127.0.0.1:${influx.port}`,
+    database: await database(),
+    username: USER,
+    password: PASSWORD,
+    spillPath: join(dir, 'spill.db'),
+    ...patch,
+  });
   const s = new InfluxStore(o, captureLog().log);
   cleanup.push(async () => {
     await s.close();
@@ -56,13 +64,27 @@ async function store(patch: Partial<InfluxOptions> = {}): Promise<{ s: InfluxSto
 
 const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 const H = 3_600_000;
-const point = (factor: string, kind: Point['kind'], time: number, values: Record<string, number>, flag = 'N'): Point => ({ mn: WATER_MN, factor, kind, time, values, flag, outlet: 'WS 01' });
+const point = (
+  factor: string,
+  kind: Point['kind'],
+  time: number,
+  values: Record<string, number>,
+  flag = 'N',
+): Point => ({ mn: WATER_MN, factor, kind, time, values, flag, outlet: 'WS 01' });
 
 describe('line protocol', () => {
   it('puts the kind in the measurement, mn/factor/outlet in escaped tags, values and the flag in fields', () => {
-    expect(toLine({ mn: 'M1', factor: 'w01018', kind: 'hour', time: 5, values: { Avg: 1.5, Cou: 2 }, flag: 'N', outlet: 'WS 01,a=b' })).toBe(
-      'hour,factor=w01018,mn=M1,outlet=WS\\ 01\\,a\\=b Avg=1.5,Cou=2,flag="N" 5',
-    );
+    expect(
+      toLine({
+        mn: 'M1',
+        factor: 'w01018',
+        kind: 'hour',
+        time: 5,
+        values: { Avg: 1.5, Cou: 2 },
+        flag: 'N',
+        outlet: 'WS 01,a=b',
+      }),
+    ).toBe('hour,factor=w01018,mn=M1,outlet=WS\\ 01\\,a\\=b Avg=1.5,Cou=2,flag="N" 5');
   });
 });
 
@@ -82,9 +104,13 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       ['w01018', H, { Avg: 11 }, 'M', 'WS 01'],
       ['w01018', 2 * H, { Avg: 2 }, 'N', 'WS 01'],
     ]);
-    expect((await s.query({ mn: WATER_MN, kind: 'minute', factor: 'w01018', from: T0, to: T0 + H })).map((p) => p.values)).toEqual([{ Avg: 9 }]);
+    expect(
+      (await s.query({ mn: WATER_MN, kind: 'minute', factor: 'w01018', from: T0, to: T0 + H })).map((p) => p.values),
+    ).toEqual([{ Avg: 9 }]);
     // Really in InfluxDB, one row per key: overwrite, not append.
-    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as { results: { series: { values: number[][] }[] }[] };
+    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+      results: { series: { values: number[][] }[] }[];
+    };
     expect(count.results[0]!.series[0]!.values[0]![1]).toBe(5);
   });
 
@@ -100,7 +126,16 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const c = await startTestCloud({
-      store: { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: db, username: USER, password: PASSWORD, spillPath: join(dir, 'spill.db'), maxSpill: 6, flushIntervalMs: 20 },
+      store: {
+        type: 'influxdb',
+        url: `http://127.0.0.1:${influx.port}`,
+        database: db,
+        username: USER,
+        password: PASSWORD,
+        spillPath: join(dir, 'spill.db'),
+        maxSpill: 6,
+        flushIntervalMs: 20,
+      },
     });
     cleanup.push(() => c.stop());
     const s = c.cloud.store as InfluxStore;
@@ -109,7 +144,21 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     let n = 0;
     const send = (hour: number): void => {
       const dt = `20261120${String(10 + hour).padStart(2, '0')}0000`;
-      client.socket.write(encodeFrame({ version: '2017', qn: `2026112010000000${n++}`, st: '32', cn: '2061', pw: WATER_PW, mn: WATER_MN, flag: 5, cp: { params: { DataTime: dt }, factors: { w01018: { Avg: String(hour), Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } } } }));
+      client.socket.write(
+        encodeFrame({
+          version: '2017',
+          qn: `2026112010000000${n++}`,
+          st: '32',
+          cn: '2061',
+          pw: WATER_PW,
+          mn: WATER_MN,
+          flag: 5,
+          cp: {
+            params: { DataTime: dt },
+            factors: { w01018: { Avg: String(hour), Flag: 'N' }, w21003: { Avg: '1', Flag: 'N' } },
+          },
+        }),
+      );
     };
     send(0);
     await client.received(1);

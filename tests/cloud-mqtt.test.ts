@@ -13,11 +13,29 @@ afterEach(async () => {
 const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 let qn = 0;
 const hourFrame = (mn: string, pw: string, time: string, avg: string): string =>
-  encodeFrame({ version: '2017', qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw, mn, flag: 5, cp: { params: { DataTime: time }, factors: { w01018: { Avg: avg, Flag: 'N' } } } } satisfies Packet);
+  encodeFrame({
+    version: '2017',
+    qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`,
+    st: '32',
+    cn: '2061',
+    pw,
+    mn,
+    flag: 5,
+    cp: { params: { DataTime: time }, factors: { w01018: { Avg: avg, Flag: 'N' } } },
+  } satisfies Packet);
 
 /** A device: logged in, subscribed to its down topic, collecting the decoded answers. */
-async function device(url: string, mn: string, secret?: string): Promise<{ client: MqttClient; answers: Packet[]; next(n: number): Promise<Packet[]> }> {
-  const client = await connectAsync(url, { username: mn, password: secret, reconnectPeriod: 0, clientId: `dev-${mn}-${qn++}` });
+async function device(
+  url: string,
+  mn: string,
+  secret?: string,
+): Promise<{ client: MqttClient; answers: Packet[]; next(n: number): Promise<Packet[]> }> {
+  const client = await connectAsync(url, {
+    username: mn,
+    password: secret,
+    reconnectPeriod: 0,
+    clientId: `dev-${mn}-${qn++}`,
+  });
   cleanup.push(() => client.endAsync(true));
   const answers: Packet[] = [];
   const waiters: (() => void)[] = [];
@@ -59,7 +77,10 @@ describe('embedded MQTT broker', () => {
   });
 
   it('asks a device for its missing hours (2061) on its down topic', async () => {
-    const c = await startTestCloud({ mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, rules: { lookbackHours: 2 } });
+    const c = await startTestCloud({
+      mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
+      rules: { lookbackHours: 2 },
+    });
     cleanup.push(() => c.stop());
     const d = await device(`mqtt://127.0.0.1:${c.cloud.mqtt!.address!.port}`, WATER_MN, 'water-secret');
     await d.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, '20261120120000', '20'), { qos: 1 });
@@ -67,13 +88,22 @@ describe('embedded MQTT broker', () => {
     // Only COD came for 12:00, so the other factors of that hour are asked for.
     await c.cloud.rules.checkMissing(T0 + 3.5 * 3_600_000);
     const [, request] = await d.next(2);
-    expect(request).toMatchObject({ cn: '2061', mn: WATER_MN, pw: WATER_PW, cp: { params: { BeginTime: '20261120120000', EndTime: '20261120120000' } } });
+    expect(request).toMatchObject({
+      cn: '2061',
+      mn: WATER_MN,
+      pw: WATER_PW,
+      cp: { params: { BeginTime: '20261120120000', EndTime: '20261120120000' } },
+    });
   });
 
   it('refuses a wrong secret and a station without an MQTT secret', async () => {
     const { c, url } = await start();
-    await expect(connectAsync(url, { username: WATER_MN, password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
-    await expect(connectAsync(url, { username: GAS_MN, password: 'x', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
+    await expect(connectAsync(url, { username: WATER_MN, password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(connectAsync(url, { username: GAS_MN, password: 'x', reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/i,
+    );
     expect(c.cloud.ingest.stats.rejected).toEqual({ 'mqtt-bad-password': 2 });
   });
 
@@ -87,23 +117,39 @@ describe('embedded MQTT broker', () => {
     const [answer] = await d.next(1);
     expect(answer).toMatchObject({ cn: '9011', mn: WATER_MN, cp: { params: { QnRtn: '4' } } });
     // Another station's up topic: aedes drops the publish (and the connection).
-    await d.client.publishAsync(upTopic(GAS_MN), hourFrame(GAS_MN, WATER_PW, '20261120100000', '2'), { qos: 0 }).catch(() => undefined);
-    while (c.cloud.ingest.stats.rejected['mqtt-publish-denied'] === undefined) await new Promise((r) => setTimeout(r, 20));
+    await d.client
+      .publishAsync(upTopic(GAS_MN), hourFrame(GAS_MN, WATER_PW, '20261120100000', '2'), { qos: 0 })
+      .catch(() => undefined);
+    while (c.cloud.ingest.stats.rejected['mqtt-publish-denied'] === undefined)
+      await new Promise((r) => setTimeout(r, 20));
     expect(await c.cloud.store.query({ mn: GAS_MN, kind: 'hour', from: T0, to: T0 + 1 })).toEqual([]);
-    expect(c.cloud.ingest.stats.rejected).toMatchObject({ 'mqtt-subscribe-denied': 1, 'topic-mismatch': 1, 'mqtt-publish-denied': 1 });
+    expect(c.cloud.ingest.stats.rejected).toMatchObject({
+      'mqtt-subscribe-denied': 1,
+      'topic-mismatch': 1,
+      'mqtt-publish-denied': 1,
+    });
   });
 });
 
 describe('embedded broker observers', () => {
   it('lets an observer read the alarm topics and nothing else', async () => {
-    const c = await cloud({ mode: 'embedded', host: '127.0.0.1', port: 0, observers: [{ username: 'scada', secretHash: await testHash('look-only') }] });
+    const c = await cloud({
+      mode: 'embedded',
+      host: '127.0.0.1',
+      port: 0,
+      observers: [{ username: 'scada', secretHash: await testHash('look-only') }],
+    });
     const url = `mqtt://127.0.0.1:${c.cloud.mqtt!.address!.port}`;
-    await expect(connectAsync(url, { username: 'scada', password: 'guess', reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
+    await expect(connectAsync(url, { username: 'scada', password: 'guess', reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/i,
+    );
     const observer = await connectAsync(url, { username: 'scada', password: 'look-only', reconnectPeriod: 0 });
     cleanup.push(() => observer.endAsync(true));
     await expect(observer.subscribeAsync('hj212/+/up', { qos: 1 })).rejects.toThrow(/Subscribe error/);
     const alarms: string[] = [];
-    observer.on('message', (topic, payload) => alarms.push(`${topic} ${(JSON.parse(payload.toString()) as { alarm: { type: string } }).alarm.type}`));
+    observer.on('message', (topic, payload) =>
+      alarms.push(`${topic} ${(JSON.parse(payload.toString()) as { alarm: { type: string } }).alarm.type}`),
+    );
     await observer.subscribeAsync('hj212/alarms/#', { qos: 1 });
     c.cloud.rules.checkOffline(Date.now() + 20 * 60_000);
     while (alarms.length < 2) await new Promise((r) => setTimeout(r, 20));

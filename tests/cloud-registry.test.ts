@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Authenticator, importCsv, parseCsv, Registry, ConfigError, verifySecret, watchRegistry } from '../cloud/index.js';
+import {
+  Authenticator,
+  importCsv,
+  parseCsv,
+  Registry,
+  ConfigError,
+  verifySecret,
+  watchRegistry,
+} from '../cloud/index.js';
 import { captureLog, GAS_MN, GAS_PW, testHash, testStations, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -34,9 +42,13 @@ describe('registry', () => {
     };
     expect(bad({ passwordHash: 'a1b2c3' })).toMatch(/stations\.0\.passwordHash: .*hj212 cloud hash/);
     expect(bad({ factors: { w01018: { upper: 'fifty' } } })).toMatch(/stations\.0\.factors\.w01018\.upper/);
-    expect(bad({ factors: { w01001: { lower: 9, upper: 6 } } })).toMatch(/stations\.0\.factors\.w01001\.lower: lower must be below upper/);
+    expect(bad({ factors: { w01001: { lower: 9, upper: 6 } } })).toMatch(
+      /stations\.0\.factors\.w01001\.lower: lower must be below upper/,
+    );
     expect(bad({ factors: { x99999: {} } })).toMatch(/factors\.x99999\.unit: x99999 is not in appendix B/);
-    expect(bad({ shutdowns: [{ from: '2026-11-20', to: '2026-11-21T00:00:00+08:00' }] })).toMatch(/shutdowns\.0\.from: .*ISO 8601/);
+    expect(bad({ shutdowns: [{ from: '2026-11-20', to: '2026-11-21T00:00:00+08:00' }] })).toMatch(
+      /shutdowns\.0\.from: .*ISO 8601/,
+    );
     expect(() => Registry.parse({ stations: [s, s] })).toThrow(/stations\.1\.mn: MN .* is already station 0/);
   });
 });
@@ -59,7 +71,9 @@ describe('authentication', () => {
     const hash = await testHash('123456');
     const strict = new Authenticator(Registry.parse({ stations: [{ ...s, passwordHash: hash }] }));
     expect(await strict.check(WATER_MN, '123456')).toMatchObject({ ok: false, reason: 'default-password' });
-    const lax = new Authenticator(Registry.parse({ stations: [{ ...s, passwordHash: hash, allowDefaultPassword: true }] }));
+    const lax = new Authenticator(
+      Registry.parse({ stations: [{ ...s, passwordHash: hash, allowDefaultPassword: true }] }),
+    );
     expect(await lax.check(WATER_MN, '123456')).toMatchObject({ ok: true, defaultPassword: true });
   });
 
@@ -108,7 +122,10 @@ describe('reload on change', () => {
     await writeFile(file, 'stations: [{ mn: 1 }]');
     await changed;
     expect(loads).toHaveLength(1);
-    expect(lines.at(-1)).toMatchObject({ msg: 'registry not reloaded; keeping the last good one', reason: expect.stringMatching(/stations\.0\.mn/) });
+    expect(lines.at(-1)).toMatchObject({
+      msg: 'registry not reloaded; keeping the last good one',
+      reason: expect.stringMatching(/stations\.0\.mn/),
+    });
   });
 });
 
@@ -132,7 +149,10 @@ describe('CSV import', () => {
     const { registry, warnings } = await importCsv(csv);
     expect(warnings).toEqual([]);
     const r = Registry.parse(registry);
-    expect(r.get(WATER_MN)!.factors).toMatchObject({ w01018: { upper: 50, unit: 'mg/L' }, w01001: { upper: 9, lower: 6 } });
+    expect(r.get(WATER_MN)!.factors).toMatchObject({
+      w01018: { upper: 50, unit: 'mg/L' },
+      w01001: { upper: 9, lower: 6 },
+    });
     expect(r.get(GAS_MN)).toMatchObject({ type: 'gas', o2Ref: 6, version: '2017' });
     expect(JSON.stringify(registry)).not.toContain(WATER_PW);
     expect(await verifySecret(WATER_PW, r.get(WATER_MN)!.passwordHash)).toBe(true);
@@ -148,7 +168,11 @@ describe('CSV import', () => {
 
   it('names a missing column and a bad value by line', async () => {
     await expect(importCsv('企业名称,MN\nA,B')).rejects.toThrow(/no column outlet/);
-    await expect(importCsv(`${header}\nA,B,废水,${WATER_MN},pw1,2017,w01018,,fifty,,`)).rejects.toThrow(/line 2: upper "fifty" is not a number/);
-    await expect(importCsv(`${header}\nA,B,废水,${WATER_MN},pw1,2017,w01018,,50,,\nA,B,废水,123,pw1,2017,w01018,,50,,`)).rejects.toThrow(/stations\.1\.mn/);
+    await expect(importCsv(`${header}\nA,B,废水,${WATER_MN},pw1,2017,w01018,,fifty,,`)).rejects.toThrow(
+      /line 2: upper "fifty" is not a number/,
+    );
+    await expect(
+      importCsv(`${header}\nA,B,废水,${WATER_MN},pw1,2017,w01018,,50,,\nA,B,废水,123,pw1,2017,w01018,,50,,`),
+    ).rejects.toThrow(/stations\.1\.mn/);
   });
 });

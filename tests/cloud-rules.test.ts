@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { exceedance, HOUR, judge, judgedValue, missingHours, nextRun, Registry, valueConditions, type Point, type Run } from '../cloud/index.js';
+import {
+  exceedance,
+  HOUR,
+  judge,
+  judgedValue,
+  missingHours,
+  nextRun,
+  Registry,
+  valueConditions,
+  type Point,
+  type Run,
+} from '../cloud/index.js';
 import { GAS_MN, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
 
 const stations = await testStations();
@@ -7,7 +18,13 @@ const registry = Registry.parse({ stations });
 const gas = registry.get(GAS_MN)!;
 const water = registry.get(WATER_MN)!;
 const T = Date.parse('2026-11-20T10:00:00+08:00');
-const pt = (mn: string, factor: string, values: Record<string, number>, flag: string | undefined = 'N', kind: Point['kind'] = 'hour'): Point => {
+const pt = (
+  mn: string,
+  factor: string,
+  values: Record<string, number>,
+  flag: string | undefined = 'N',
+  kind: Point['kind'] = 'hour',
+): Point => {
   const p: Point = { mn, factor, kind, time: T, values };
   if (flag !== undefined) p.flag = flag;
   return p;
@@ -36,32 +53,61 @@ describe('judged value', () => {
 
 describe('exceedance', () => {
   it('is active above the upper limit, with the multiple (C - limit) / limit', () => {
-    expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 75 }), undefined)).toMatchObject({ active: true, value: 75, limit: 50, multiple: 0.5 });
+    expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 75 }), undefined)).toMatchObject({
+      active: true,
+      value: 75,
+      limit: 50,
+      multiple: 0.5,
+    });
     expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 50 }), undefined)).toMatchObject({ active: false });
   });
 
   it('is active below a lower limit (pH 6-9)', () => {
-    expect(exceedance(water, pt(WATER_MN, 'w01001', { Avg: 4.5 }), undefined)).toMatchObject({ active: true, limit: 6, multiple: 0.25 });
+    expect(exceedance(water, pt(WATER_MN, 'w01001', { Avg: 4.5 }), undefined)).toMatchObject({
+      active: true,
+      limit: 6,
+      multiple: 0.25,
+    });
     expect(exceedance(water, pt(WATER_MN, 'w01001', { Avg: 7 }), undefined)).toMatchObject({ active: false });
   });
 
   it('ignores invalid data and factors without limits; a missing flag counts as valid', () => {
-    for (const flag of ['F', 'M', 'S', 'D', 'C', 'T', 'B']) expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 500 }, flag), undefined)).toBeUndefined();
+    for (const flag of ['F', 'M', 'S', 'D', 'C', 'T', 'B'])
+      expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 500 }, flag), undefined)).toBeUndefined();
     expect(exceedance(water, pt(WATER_MN, 'w00000', { Avg: 1e9 }), undefined)).toBeUndefined();
-    expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 500 }, undefined), undefined)).toMatchObject({ active: true });
+    expect(exceedance(water, pt(WATER_MN, 'w01018', { Avg: 500 }, undefined), undefined)).toMatchObject({
+      active: true,
+    });
   });
 
   it('judges gas limits on converted values', () => {
-    const conditions = judge(gas, [pt(GAS_MN, 'a21026', { Avg: 30 }), pt(GAS_MN, 'a19001', { Avg: 11 })], () => undefined);
-    expect(conditions.filter((c) => c.active)).toEqual([expect.objectContaining({ type: 'exceedance', factor: 'a21026', active: true, value: 45, multiple: (45 - 35) / 35 })]);
+    const conditions = judge(
+      gas,
+      [pt(GAS_MN, 'a21026', { Avg: 30 }), pt(GAS_MN, 'a19001', { Avg: 11 })],
+      () => undefined,
+    );
+    expect(conditions.filter((c) => c.active)).toEqual([
+      expect.objectContaining({
+        type: 'exceedance',
+        factor: 'a21026',
+        active: true,
+        value: 45,
+        multiple: (45 - 35) / 35,
+      }),
+    ]);
   });
 });
 
 describe('value alarms', () => {
-  const station = Registry.parse({ stations: [{ ...stations[0]!, factors: { w01018: { zeroAlarm: true, constantPeriods: 3 } } }] }).get(WATER_MN)!;
+  const station = Registry.parse({
+    stations: [{ ...stations[0]!, factors: { w01018: { zeroAlarm: true, constantPeriods: 3 } } }],
+  }).get(WATER_MN)!;
 
   it('flags negative and zero values', () => {
-    const types = (v: number): string[] => valueConditions(station, pt(WATER_MN, 'w01018', { Avg: v }), undefined).filter((c) => c.active).map((c) => c.type);
+    const types = (v: number): string[] =>
+      valueConditions(station, pt(WATER_MN, 'w01018', { Avg: v }), undefined)
+        .filter((c) => c.active)
+        .map((c) => c.type);
     expect(types(-1)).toEqual(['negative']);
     expect(types(0)).toEqual(['zero']);
     expect(types(3)).toEqual([]);
@@ -70,9 +116,19 @@ describe('value alarms', () => {
   it('flags a value constant for the configured number of periods, not counting resent periods', () => {
     let run: Run | undefined;
     const active: boolean[] = [];
-    for (const [i, v] of [[0, 5], [1, 5], [1, 5], [2, 5], [3, 6]] as const) {
+    for (const [i, v] of [
+      [0, 5],
+      [1, 5],
+      [1, 5],
+      [2, 5],
+      [3, 6],
+    ] as const) {
       run = nextRun(run, v, T + i * HOUR);
-      active.push(valueConditions(station, { ...pt(WATER_MN, 'w01018', { Avg: v }), time: T + i * HOUR }, run).find((c) => c.type === 'constant')!.active);
+      active.push(
+        valueConditions(station, { ...pt(WATER_MN, 'w01018', { Avg: v }), time: T + i * HOUR }, run).find(
+          (c) => c.type === 'constant',
+        )!.active,
+      );
     }
     expect(active).toEqual([false, false, false, true, false]);
   });
@@ -86,7 +142,11 @@ describe('missing hours', () => {
 
   it('lists each factor hour that is due and absent', () => {
     // now 13:30: hours 10, 11 and 12 are due (12:00-13:00 plus 20 min grace); 13:00 is not.
-    const got = missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0], ['w01018', 2]), ...at(T + 3.5 * HOUR) });
+    const got = missingHours({
+      ...base,
+      have: have(['w01018', 0], ['w21003', 0], ['w01018', 2]),
+      ...at(T + 3.5 * HOUR),
+    });
     expect(got.map((m) => [m.factor, (m.hour - T) / HOUR])).toEqual([
       ['w01018', 1],
       ['w21003', 1],
@@ -95,8 +155,12 @@ describe('missing hours', () => {
   });
 
   it('waits out the grace period', () => {
-    expect(missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 19 * 60_000) })).toEqual([]);
-    expect(missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) })).toHaveLength(2);
+    expect(
+      missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 19 * 60_000) }),
+    ).toEqual([]);
+    expect(
+      missingHours({ ...base, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) }),
+    ).toHaveLength(2);
   });
 
   it('never counts an hour that began before monitoring did', () => {
@@ -107,6 +171,8 @@ describe('missing hours', () => {
 
   it('excludes hours overlapping a registered shutdown window', () => {
     const shutdowns = [{ from: '2026-11-20T10:30:00+08:00', to: '2026-11-20T12:00:00+08:00', reason: '停产' }];
-    expect(missingHours({ ...base, shutdowns, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) })).toEqual([]);
+    expect(
+      missingHours({ ...base, shutdowns, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) }),
+    ).toEqual([]);
   });
 });

@@ -23,7 +23,15 @@ async function tempStore(): Promise<SqliteStore> {
 }
 
 const T0 = Date.parse('2026-11-20T10:00:00+08:00');
-const point = (factor: string, kind: Point['kind'], time: number, avg: number, flag = 'N'): Point => ({ mn: WATER_MN, factor, kind, time, values: { Avg: avg }, flag, outlet: 'WS-01' });
+const point = (factor: string, kind: Point['kind'], time: number, avg: number, flag = 'N'): Point => ({
+  mn: WATER_MN,
+  factor,
+  kind,
+  time,
+  values: { Avg: avg },
+  flag,
+  outlet: 'WS-01',
+});
 
 describe('SQLite store', () => {
   it('runs in WAL mode and syncs every commit: a 9014 is only sent for what a power cut cannot take back', async () => {
@@ -37,7 +45,9 @@ describe('SQLite store', () => {
     const writes = [0, 1, 2, 3].map((i) => store.write([point('w01018', 'hour', T0 + i * 3_600_000, i)]));
     expect(await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: T0 * 2 })).toEqual([]);
     await Promise.all(writes);
-    expect((await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: T0 * 2 })).map((p) => p.values['Avg'])).toEqual([0, 1, 2, 3]);
+    expect(
+      (await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: T0 * 2 })).map((p) => p.values['Avg']),
+    ).toEqual([0, 1, 2, 3]);
   });
 
   it('overwrites the same MN, factor, kind and time, and keeps kinds apart', async () => {
@@ -46,7 +56,9 @@ describe('SQLite store', () => {
     await store.write([point('w01018', 'hour', T0, 22, 'M'), point('w01018', 'minute', T0, 21)]);
     const hours = await store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 1 });
     expect(hours).toEqual([point('w01018', 'hour', T0, 22, 'M'), point('w21003', 'hour', T0, 1)]);
-    expect(await store.query({ mn: WATER_MN, kind: 'minute', from: T0, to: T0 + 1 })).toEqual([point('w01018', 'minute', T0, 21)]);
+    expect(await store.query({ mn: WATER_MN, kind: 'minute', from: T0, to: T0 + 1 })).toEqual([
+      point('w01018', 'minute', T0, 21),
+    ]);
   });
 
   it('queries by factor and a half-open time range, ordered by time', async () => {
@@ -61,15 +73,33 @@ describe('SQLite store', () => {
 });
 
 describe('points of a packet', () => {
-  const packet = (cn: string, cp: string): Packet => ({ version: '2017', st: '32', cn, mn: WATER_MN, flag: 5, cp: parseCp(cp, 'strict', []) });
+  const packet = (cn: string, cp: string): Packet => ({
+    version: '2017',
+    st: '32',
+    cn,
+    mn: WATER_MN,
+    flag: 5,
+    cp: parseCp(cp, 'strict', []),
+  });
 
   it('takes numeric fields as values, the flag apart, and DataTime as local UTC+8 time', () => {
-    const p = packet('2061', 'DataTime=20261120100000;w01018-Avg=20.5,w01018-Max=30,w01018-Flag=N,w01018-SampleTime=20261120100500;w00000-Cou=12.25,w00000-Flag=N');
+    const p = packet(
+      '2061',
+      'DataTime=20261120100000;w01018-Avg=20.5,w01018-Max=30,w01018-Flag=N,w01018-SampleTime=20261120100500;w00000-Cou=12.25,w00000-Flag=N',
+    );
     const r = pointsOf(p, DATA_CN['2061']!, 'WS-01');
     expect(r).toEqual({
       ok: true,
       points: [
-        { mn: WATER_MN, factor: 'w01018', kind: 'hour', time: T0, values: { Avg: 20.5, Max: 30 }, flag: 'N', outlet: 'WS-01' },
+        {
+          mn: WATER_MN,
+          factor: 'w01018',
+          kind: 'hour',
+          time: T0,
+          values: { Avg: 20.5, Max: 30 },
+          flag: 'N',
+          outlet: 'WS-01',
+        },
         { mn: WATER_MN, factor: 'w00000', kind: 'hour', time: T0, values: { Cou: 12.25 }, flag: 'N', outlet: 'WS-01' },
       ],
     });
@@ -77,7 +107,10 @@ describe('points of a packet', () => {
 
   it('refuses an upload without a usable DataTime', () => {
     expect(pointsOf(packet('2011', 'w01018-Rtd=1'), 'rtd')).toEqual({ ok: false, reason: 'no DataTime in the CP' });
-    expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1'), 'rtd')).toMatchObject({ ok: false, reason: expect.stringMatching(/not a valid date/) });
+    expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1'), 'rtd')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a valid date/),
+    });
   });
 });
 

@@ -2,7 +2,18 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, type FactorFields, type Packet } from '../protocol/index.js';
 import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
-import { captureLog, GAS_MN, GAS_PW, rawClient, startTestCloud, testHash, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
+import {
+  captureLog,
+  GAS_MN,
+  GAS_PW,
+  rawClient,
+  startTestCloud,
+  testHash,
+  testStations,
+  WATER_MN,
+  WATER_PW,
+  type TestCloud,
+} from './helpers/cloud-fixtures.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -17,11 +28,28 @@ async function cloud(extra: Parameters<typeof startTestCloud>[0] = {}): Promise<
 
 const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 let qn = 0;
-function upload(mn: string, pw: string, cn: string, dataTime: string, factors: Record<string, FactorFields>, ack = true): string {
-  const p: Packet = { version: '2017', qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn, pw, mn, flag: ack ? 5 : 4, cp: { params: { DataTime: dataTime }, factors } };
+function upload(
+  mn: string,
+  pw: string,
+  cn: string,
+  dataTime: string,
+  factors: Record<string, FactorFields>,
+  ack = true,
+): string {
+  const p: Packet = {
+    version: '2017',
+    qn: `20261120100000${String(++qn % 1000).padStart(3, '0')}`,
+    st: '32',
+    cn,
+    pw,
+    mn,
+    flag: ack ? 5 : 4,
+    cp: { params: { DataTime: dataTime }, factors },
+  };
   return encodeFrame(p);
 }
-const hour = (mn: string, pw: string, avg: string): string => upload(mn, pw, '2061', '20261120100000', { w01018: { Avg: avg, Flag: 'N' } });
+const hour = (mn: string, pw: string, avg: string): string =>
+  upload(mn, pw, '2061', '20261120100000', { w01018: { Avg: avg, Flag: 'N' } });
 const corruptCrc = (frame: string): string => frame.replace(/[0-9A-F]{4}\r\n$/, '0000\r\n');
 const port = (c: TestCloud): number => c.cloud.tcp!.address.port;
 
@@ -30,7 +58,10 @@ describe('HJ 212 TCP listener', () => {
     const c = await cloud();
     const client = await rawClient(port(c));
     cleanup.push(async () => client.close());
-    const frame = upload(WATER_MN, WATER_PW, '2061', '20261120100000', { w01018: { Avg: '20.5', Flag: 'N' }, w00000: { Cou: '12.2', Flag: 'N' } });
+    const frame = upload(WATER_MN, WATER_PW, '2061', '20261120100000', {
+      w01018: { Avg: '20.5', Flag: 'N' },
+      w00000: { Cou: '12.2', Flag: 'N' },
+    });
     client.socket.write(frame);
     const [answer] = await client.received(1);
     expect(answer).toMatchObject({ cn: '9014', mn: WATER_MN, qn: /QN=(\d+)/.exec(frame)![1], st: '91' });
@@ -46,9 +77,13 @@ describe('HJ 212 TCP listener', () => {
     const client = await rawClient(port(c));
     cleanup.push(async () => client.close());
     const good1 = upload(WATER_MN, WATER_PW, '2061', '20261120100000', { w01018: { Avg: '20', Flag: 'N' } });
-    const badCrc = corruptCrc(upload(WATER_MN, WATER_PW, '2061', '20261120110000', { w01018: { Avg: '99', Flag: 'N' } }));
+    const badCrc = corruptCrc(
+      upload(WATER_MN, WATER_PW, '2061', '20261120110000', { w01018: { Avg: '99', Flag: 'N' } }),
+    );
     const wrongPw = upload(WATER_MN, 'zzzzzz', '2061', '20261120120000', { w01018: { Avg: '98', Flag: 'N' } });
-    const unknown = upload('0100000000A890000000FFFF', WATER_PW, '2061', '20261120130000', { w01018: { Avg: '97', Flag: 'N' } });
+    const unknown = upload('0100000000A890000000FFFF', WATER_PW, '2061', '20261120130000', {
+      w01018: { Avg: '97', Flag: 'N' },
+    });
     const good2 = upload(GAS_MN, GAS_PW, '2061', '20261120100000', { a21026: { Avg: '12', ZsAvg: '14', Flag: 'N' } });
     // One write, with line noise between frames: read boundaries must not matter.
     client.socket.write([good1, 'noise!', badCrc, wrongPw, '\x00\xff', unknown, good2].join(''));
@@ -83,7 +118,13 @@ describe('HJ 212 TCP listener', () => {
     const c = await cloud({ tcp: { host: '127.0.0.1', port: 0, maxSegment: 256 } });
     const client = await rawClient(port(c));
     cleanup.push(async () => client.close());
-    const big = upload(WATER_MN, WATER_PW, '2011', '20261120100000', Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`w0${1000 + i}`, { Rtd: '1.000', Flag: 'N' }])));
+    const big = upload(
+      WATER_MN,
+      WATER_PW,
+      '2011',
+      '20261120100000',
+      Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`w0${1000 + i}`, { Rtd: '1.000', Flag: 'N' }])),
+    );
     client.socket.write(big + hour(WATER_MN, WATER_PW, '7'));
     expect((await client.received(1))[0]!.cn).toBe('9014');
     expect(c.cloud.ingest.stats.rejected['oversize']).toBe(1);
@@ -93,7 +134,11 @@ describe('HJ 212 TCP listener', () => {
     const c = await cloud({ tcp: { host: '127.0.0.1', port: 0, rate: 50, burst: 5 } });
     const client = await rawClient(port(c));
     cleanup.push(async () => client.close());
-    const frames = Array.from({ length: 30 }, (_, i) => upload(WATER_MN, WATER_PW, '2051', `202611201${String(i).padStart(3, '0')}00`.slice(0, 14), { w01018: { Avg: String(i), Flag: 'N' } }));
+    const frames = Array.from({ length: 30 }, (_, i) =>
+      upload(WATER_MN, WATER_PW, '2051', `202611201${String(i).padStart(3, '0')}00`.slice(0, 14), {
+        w01018: { Avg: String(i), Flag: 'N' },
+      }),
+    );
     client.socket.write(frames.join(''));
     const answers = await client.received(30);
     expect(answers.every((a) => a.cn === '9014')).toBe(true);
@@ -103,7 +148,11 @@ describe('HJ 212 TCP listener', () => {
   it('keeps every frame a rate-limited logger sent before hanging up, and reports a truncated last one', async () => {
     const c = await cloud({ tcp: { host: '127.0.0.1', port: 0, rate: 50, burst: 2 } });
     const client = await rawClient(port(c));
-    const frames = Array.from({ length: 10 }, (_, i) => upload(WATER_MN, WATER_PW, '2051', `2026112010${String(i).padStart(2, '0')}00`, { w01018: { Avg: String(i), Flag: 'N' } }));
+    const frames = Array.from({ length: 10 }, (_, i) =>
+      upload(WATER_MN, WATER_PW, '2051', `2026112010${String(i).padStart(2, '0')}00`, {
+        w01018: { Avg: String(i), Flag: 'N' },
+      }),
+    );
     client.socket.end(frames.join('') + frames[0]!.slice(0, 40));
     const range = { mn: WATER_MN, kind: 'minute' as const, from: T0, to: T0 + 3_600_000 };
     while ((await c.cloud.store.query(range)).length < 10) await new Promise((r) => setTimeout(r, 50));
@@ -126,7 +175,11 @@ describe('HJ 212 TCP listener', () => {
     const SM4_MN = '0100000000A89000000000C3';
     const sm4Key = '0123456789ABCDEF0123456789ABCDEF';
     const [water, gas] = await testStations();
-    const c = await startTestCloud({}, [water!, { ...gas!, version: '2005' }, { ...water!, mn: SM4_MN, version: '2025', sm4Key, passwordHash: await testHash('k2025k') }]);
+    const c = await startTestCloud({}, [
+      water!,
+      { ...gas!, version: '2005' },
+      { ...water!, mn: SM4_MN, version: '2025', sm4Key, passwordHash: await testHash('k2025k') },
+    ]);
     cleanup.push(() => c.stop());
     const start = '2026-11-20T09:59:00+08:00';
     const config = LoggerConfigSchema.parse({
@@ -144,7 +197,8 @@ describe('HJ 212 TCP listener', () => {
     const fleet = await startLoggers(config, { log: captureLog().log });
     cleanup.push(() => fleet.stop());
     // At an hour a second, hours 10:00 and 11:00 local are uploaded within ~3 s of real time.
-    const hours = (mn: string): Promise<unknown[]> => c.cloud.store.query({ mn, kind: 'hour', from: Date.parse(start), to: Date.parse(start) + 4 * 3_600_000 });
+    const hours = (mn: string): Promise<unknown[]> =>
+      c.cloud.store.query({ mn, kind: 'hour', from: Date.parse(start), to: Date.parse(start) + 4 * 3_600_000 });
     const until = Date.now() + 15_000;
     for (;;) {
       const counts = await Promise.all([WATER_MN, GAS_MN, SM4_MN].map(hours));
@@ -159,6 +213,16 @@ describe('HJ 212 TCP listener', () => {
     expect(summary.acknowledged).toBe(summary.sent);
     expect(c.cloud.ingest.stats.rejected).toEqual({});
     // The 2005 logger's codes arrive mapped to 2017 ones (SO2 011 -> a21026 and so on).
-    expect((await c.cloud.store.query({ mn: GAS_MN, kind: 'hour', factor: 'a21026', from: Date.parse(start), to: Date.parse(start) + 4 * 3_600_000 })).length).toBeGreaterThan(0);
+    expect(
+      (
+        await c.cloud.store.query({
+          mn: GAS_MN,
+          kind: 'hour',
+          factor: 'a21026',
+          from: Date.parse(start),
+          to: Date.parse(start) + 4 * 3_600_000,
+        })
+      ).length,
+    ).toBeGreaterThan(0);
   });
 });

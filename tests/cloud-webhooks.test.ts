@@ -21,7 +21,10 @@ interface Received {
 }
 
 /** A receiver on `port` that answers each POST with the next status of `script` (then 200). */
-async function receiver(port: number, script: number[] = []): Promise<{ url: string; got: Received[]; answered: number[]; close(): Promise<void> }> {
+async function receiver(
+  port: number,
+  script: number[] = [],
+): Promise<{ url: string; got: Received[]; answered: number[]; close(): Promise<void> }> {
   const got: Received[] = [];
   const answered: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -54,11 +57,34 @@ async function stateDb() {
 }
 
 const MN = '88888880000001';
-const alarm = (id: number, closedAt?: number): Alarm => ({ id, type: 'exceedance', mn: MN, factor: 'w01018', kind: 'hour', openedAt: 1_790_000_000_000 + id, value: 80, limit: 50, multiple: 0.6, ...(closedAt !== undefined && { closedAt }) });
+const alarm = (id: number, closedAt?: number): Alarm => ({
+  id,
+  type: 'exceedance',
+  mn: MN,
+  factor: 'w01018',
+  kind: 'hour',
+  openedAt: 1_790_000_000_000 + id,
+  value: 80,
+  limit: 50,
+  multiple: 0.6,
+  ...(closedAt !== undefined && { closedAt }),
+});
 
-function outbox(db: ReturnType<typeof openSqlite>, urls: string[], extra: Partial<ConstructorParameters<typeof WebhookOutbox>[1]> = {}) {
+function outbox(
+  db: ReturnType<typeof openSqlite>,
+  urls: string[],
+  extra: Partial<ConstructorParameters<typeof WebhookOutbox>[1]> = {},
+) {
   const mem = memoryLogger();
-  const box = new WebhookOutbox(db, { urls, log: mem.logger, retryHours: 24, baseDelayMs: 20, maxDelayMs: 200, timeoutMs: 2000, ...extra });
+  const box = new WebhookOutbox(db, {
+    urls,
+    log: mem.logger,
+    retryHours: 24,
+    baseDelayMs: 20,
+    maxDelayMs: 200,
+    timeoutMs: 2000,
+    ...extra,
+  });
   cleanup.push(() => box.stop());
   const notify = makeNotifier({ webhooks: box, topic: 'hj212/alarms', log: mem.logger });
   return { box, notify, lines: mem.lines };
@@ -73,7 +99,10 @@ describe('alarm webhooks', () => {
     await until(() => hook.got.length === 2 && box.pending() === 0, 'both events taken');
     expect(hook.answered).toEqual([503, 500, 200, 200]);
     expect(hook.got.map((r) => r.body.event)).toEqual(['opened', 'closed']);
-    expect(hook.got.map((r) => r.headers['idempotency-key'])).toEqual([eventKey('opened', alarm(1)), eventKey('closed', alarm(1))]);
+    expect(hook.got.map((r) => r.headers['idempotency-key'])).toEqual([
+      eventKey('opened', alarm(1)),
+      eventKey('closed', alarm(1)),
+    ]);
     expect(hook.got[1]!.body.key).toBe(eventKey('closed', alarm(1)));
     const warns = lines.filter((l) => l['msg'] === 'alarm webhook failed; will retry');
     expect(warns.map((l) => l['reason'])).toEqual(['HTTP 503', 'HTTP 500']);
@@ -89,7 +118,9 @@ describe('alarm webhooks', () => {
     first.notify('opened', alarm(2));
     first.notify('closed', alarm(2, 1_790_000_720_000));
     await until(() => first.lines.some((l) => l['msg'] === 'alarm webhook failed; will retry'), 'a failed attempt');
-    expect(String(first.lines.find((l) => l['msg'] === 'alarm webhook failed; will retry')!['reason'])).toMatch(/ECONNREFUSED|fetch failed/);
+    expect(String(first.lines.find((l) => l['msg'] === 'alarm webhook failed; will retry')!['reason'])).toMatch(
+      /ECONNREFUSED|fetch failed/,
+    );
     await first.box.stop();
     db1.close();
 
@@ -118,12 +149,18 @@ describe('alarm webhooks', () => {
     const dead = `http://127.0.0.1:${await freePort()}/hook`;
     const live = await receiver(0);
     let clock = 1_000_000;
-    const { box, notify, lines } = outbox((await stateDb()).open(), [dead, live.url], { retryHours: 1, now: () => clock });
+    const { box, notify, lines } = outbox((await stateDb()).open(), [dead, live.url], {
+      retryHours: 1,
+      now: () => clock,
+    });
     notify('opened', alarm(5));
     await until(() => live.got.length === 1, 'the live receiver served');
     expect(box.pending(dead)).toBe(1);
     clock += 2 * 3_600_000;
     await until(() => box.pending() === 0, 'the dead receiver given up');
-    expect(lines.find((l) => l['msg'] === 'alarm webhook given up after 1 h of retries')).toMatchObject({ mn: MN, url: dead });
+    expect(lines.find((l) => l['msg'] === 'alarm webhook given up after 1 h of retries')).toMatchObject({
+      mn: MN,
+      url: dead,
+    });
   });
 });

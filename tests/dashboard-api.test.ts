@@ -16,7 +16,10 @@ async function start(): ReturnType<typeof apiCloud> {
 }
 
 /** Reads server-sent events from GET /events until `n` events have come. */
-async function events(base: string, token: string): Promise<{ next: (n: number) => Promise<Json[]>; close: () => void }> {
+async function events(
+  base: string,
+  token: string,
+): Promise<{ next: (n: number) => Promise<Json[]>; close: () => void }> {
   const ac = new AbortController();
   const res = await fetch(`${base}/events`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
   expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -50,7 +53,8 @@ describe('dashboard API', () => {
     expect((await call('GET', '/ui/uPlot.iife.min.js')).type).toBe('text/javascript; charset=utf-8');
     expect((await call('GET', '/ui/app.css')).status).toBe(200);
     expect((await call('GET', '/ui/../package.json')).status).toBe(404);
-    for (const path of ['/whoami', '/enterprises', '/report?day=2026-11-20', '/report.csv?day=2026-11-20', '/events']) expect((await call('GET', path)).status).toBe(401);
+    for (const path of ['/whoami', '/enterprises', '/report?day=2026-11-20', '/report.csv?day=2026-11-20', '/events'])
+      expect((await call('GET', path)).status).toBe(401);
     expect((await call('GET', '/whoami', { token: ADMIN })).body).toEqual({ name: 'ops', role: 'admin' });
   });
 
@@ -58,7 +62,9 @@ describe('dashboard API', () => {
     const { call } = await start();
     const doc = (await call('GET', '/openapi.json')).body;
     expect(doc.paths['/alarms/{id}/ack'].post['x-role']).toBe('admin');
-    expect(['/whoami', '/enterprises', '/report', '/report.csv', '/events'].map((p) => doc.paths[p].get['x-role'])).toEqual(['read', 'read', 'read', 'read', 'read']);
+    expect(
+      ['/whoami', '/enterprises', '/report', '/report.csv', '/events'].map((p) => doc.paths[p].get['x-role']),
+    ).toEqual(['read', 'read', 'read', 'read', 'read']);
   });
 
   it('gives each enterprise its networking status and each station its newest values', async () => {
@@ -70,13 +76,23 @@ describe('dashboard API', () => {
     ]);
     const client = await rawClient(c.cloud.tcp!.address.port);
     cleanup.push(async () => client.close());
-    client.socket.write(hourFrame(10, { w01018: { Avg: '20', Flag: 'N' } }) + hourFrame(9, { w01018: { Avg: '19', Flag: 'D' } }));
+    client.socket.write(
+      hourFrame(10, { w01018: { Avg: '20', Flag: 'N' } }) + hourFrame(9, { w01018: { Avg: '19', Flag: 'D' } }),
+    );
     await client.received(2);
-    expect((await call('GET', '/enterprises', { token: READ })).body[0]).toMatchObject({ online: 1, networking: 'full' });
+    expect((await call('GET', '/enterprises', { token: READ })).body[0]).toMatchObject({
+      online: 1,
+      networking: 'full',
+    });
     const water = (await call('GET', '/stations', { token: READ })).body[0];
     // The later hour stays the newest even though the earlier one came after it.
     expect(water.latest).toEqual({ w01018: { kind: 'hour', time: T0 + 10 * H, value: 20, flag: 'N' } });
-    expect(water.limits.w01018).toEqual({ name: '化学需氧量', nameEn: 'COD (chemical oxygen demand)', unit: 'mg/L', upper: 50 });
+    expect(water.limits.w01018).toEqual({
+      name: '化学需氧量',
+      nameEn: 'COD (chemical oxygen demand)',
+      unit: 'mg/L',
+      upper: 50,
+    });
   });
 
   it('lets an admin acknowledge an alarm with a comment, and pushes alarm and data events', async () => {
@@ -87,11 +103,17 @@ describe('dashboard API', () => {
     cleanup.push(async () => client.close());
     client.socket.write(hourFrame(10, { w01018: { Avg: '75', Flag: 'N' } }));
     const [opened, data] = await stream.next(2);
-    expect(opened).toMatchObject({ type: 'alarm', event: 'opened', alarm: { type: 'exceedance', mn: WATER_MN, factor: 'w01018', value: 75 } });
+    expect(opened).toMatchObject({
+      type: 'alarm',
+      event: 'opened',
+      alarm: { type: 'exceedance', mn: WATER_MN, factor: 'w01018', value: 75 },
+    });
     expect(data).toEqual({ type: 'data', mn: WATER_MN, time: T0 + 10 * H });
     const id = opened.alarm.id;
     expect((await call('POST', `/alarms/${id}/ack`, { token: READ, json: { comment: 'seen' } })).status).toBe(403);
-    expect((await call('POST', `/alarms/${id}/ack`, { token: ADMIN, json: { comment: '  ' } })).body.message).toMatch(/body\.comment: say what was done/);
+    expect((await call('POST', `/alarms/${id}/ack`, { token: ADMIN, json: { comment: '  ' } })).body.message).toMatch(
+      /body\.comment: say what was done/,
+    );
     expect((await call('POST', '/alarms/999/ack', { token: ADMIN, json: { comment: 'seen' } })).status).toBe(404);
     const acked = await call('POST', `/alarms/${id}/ack`, { token: ADMIN, json: { comment: '已电话通知企业' } });
     expect(acked.status).toBe(201);
@@ -113,19 +135,35 @@ describe('dashboard API', () => {
     cleanup.push(async () => client.close());
     // All four factors for hours 0-11, one of them flagged D at hour 1; COD over 50 at hours 2 and 3.
     const frames = Array.from({ length: 12 }, (_, h) =>
-      hourFrame(h, { w01018: { Avg: h === 2 || h === 3 ? '60' : '20', Flag: 'N' }, w21003: { Avg: '1', Flag: h === 1 ? 'D' : 'N' }, w01001: { Avg: '7', Flag: 'N' }, w00000: { Avg: '10', Flag: 'N' } }),
+      hourFrame(h, {
+        w01018: { Avg: h === 2 || h === 3 ? '60' : '20', Flag: 'N' },
+        w21003: { Avg: '1', Flag: h === 1 ? 'D' : 'N' },
+        w01001: { Avg: '7', Flag: 'N' },
+        w00000: { Avg: '10', Flag: 'N' },
+      }),
     );
     client.socket.write(frames.join(''));
     await client.received(12);
     const report = (await call('GET', '/report?day=2026-11-20', { token: READ })).body;
-    expect(report.outlets[0]).toEqual({ enterprise: '示例化工有限公司', outlet: 'WS-01', mn: WATER_MN, transmissionRate: 0.5, validityRate: 47 / 48, effectivenessRate: 47 / 96, hoursMissing: 12, hoursExceeding: 2 });
+    expect(report.outlets[0]).toEqual({
+      enterprise: '示例化工有限公司',
+      outlet: 'WS-01',
+      mn: WATER_MN,
+      transmissionRate: 0.5,
+      validityRate: 47 / 48,
+      effectivenessRate: 47 / 96,
+      hoursMissing: 12,
+      hoursExceeding: 2,
+    });
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
       '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding',
       `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.9,49.0,12,2`,
     ]);
-    expect((await call('GET', '/report?day=20261120', { token: READ })).body.message).toMatch(/query\.day: day is YYYY-MM-DD/);
+    expect((await call('GET', '/report?day=20261120', { token: READ })).body.message).toMatch(
+      /query\.day: day is YYYY-MM-DD/,
+    );
   });
 });
 
@@ -133,9 +171,17 @@ describe('daily report line', () => {
   it('counts only hours that are over and outside shutdowns as missing, and quotes CSV fields that need it', async () => {
     const [station] = await testStations();
     const parsed = StationSchema.parse({ ...station, enterprise: '示例化工, "南厂"' });
-    const line = outletDay({ station: parsed, dayStart: T0, hours: [], shutdowns: [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-20T02:00:00+08:00', reason: '停产' }], now: T0 + 5 * H + 1 });
+    const line = outletDay({
+      station: parsed,
+      dayStart: T0,
+      hours: [],
+      shutdowns: [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-20T02:00:00+08:00', reason: '停产' }],
+      now: T0 + 5 * H + 1,
+    });
     // Hours 0-1 are a shutdown, 2-4 are over and empty, 5 onwards not over yet.
     expect(line).toMatchObject({ hoursMissing: 3, hoursExceeding: 0, transmissionRate: 0, validityRate: 0 });
-    expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(`2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0`);
+    expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(
+      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0`,
+    );
   });
 });

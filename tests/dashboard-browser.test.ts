@@ -3,7 +3,17 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
-import { ADMIN, CLEAN_MN, FED_MN, GAS_MN, H, READ, SILENT_MN, startScene, type Scene } from './helpers/dashboard-scene.js';
+import {
+  ADMIN,
+  CLEAN_MN,
+  FED_MN,
+  GAS_MN,
+  H,
+  READ,
+  SILENT_MN,
+  startScene,
+  type Scene,
+} from './helpers/dashboard-scene.js';
 
 if (!haveChromium) console.warn('dashboard browser tests skipped: /usr/bin/chromium is missing (apt install chromium)');
 
@@ -15,7 +25,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
   let b: TestBrowser;
   const text = (selector: string) => b.page.locator(selector).first().innerText();
   /** Waits until the dashboard has rendered an address containing `part` (it renders a page whole, once its data is in). */
-  const shown = (part: string) => b.page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
+  const shown = (part: string) =>
+    b.page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
 
   /** Uncaught script errors and content-security-policy refusals in the page. */
   const faults: string[] = [];
@@ -98,7 +109,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.selectOption('select[name=type]', 'exceedance');
     await page.click('form.filters button[type=submit]');
     await shown('type=exceedance');
-    const types = await page.locator('table.alarms tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
+    const types = await page
+      .locator('table.alarms tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
     expect(types.length).toBeGreaterThan(0);
     expect(new Set(types)).toEqual(new Set(['exceedance']));
     // A read token sees no acknowledge button.
@@ -131,14 +144,22 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await shown(`#/report?day=${day}`);
     const row = (mn: string, col: string) => text(`table.report tr[data-mn="${mn}"] .${col}`);
     // 8 hours expected (the rest of the day was a shutdown), 7 received, all valid; hour 03 missing.
-    expect([await row(FED_MN, 'transmission'), await row(FED_MN, 'validity'), await row(FED_MN, 'effectiveness'), await row(FED_MN, 'missing'), await row(FED_MN, 'exceeding')]).toEqual(['87.5%', '100.0%', '87.5%', '1', '7']);
+    expect([
+      await row(FED_MN, 'transmission'),
+      await row(FED_MN, 'validity'),
+      await row(FED_MN, 'effectiveness'),
+      await row(FED_MN, 'missing'),
+      await row(FED_MN, 'exceeding'),
+    ]).toEqual(['87.5%', '100.0%', '87.5%', '1', '7']);
     expect(await row(CLEAN_MN, 'exceeding')).toBe('0');
     expect(await row(SILENT_MN, 'transmission')).toBe('0.0%');
     await b.shot('report');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.csv')]);
     expect(download.suggestedFilename()).toBe(`hj212-report-${day}.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数');
+    expect(csv.split('\r\n')[0]).toBe(
+      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数',
+    );
     expect(csv).toContain(`${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7\r\n`);
   });
 
@@ -148,7 +169,11 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.locator('table.stations').first().waitFor();
     await page.click('#lang');
     // The shell is relabelled at once, the page when it has been rendered again.
-    await page.waitForFunction(() => document.querySelector('nav a')?.textContent === 'Stations' && document.querySelector('table.stations th')?.textContent === 'Outlet');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('nav a')?.textContent === 'Stations' &&
+        document.querySelector('table.stations th')?.textContent === 'Outlet',
+    );
     expect(await text('[data-enterprise="示例化工有限公司"] .networking')).toBe('partly connected');
     expect(await text(`tr[data-mn="${SILENT_MN}"] .state`)).toBe('offline');
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');

@@ -67,13 +67,23 @@ describe('deploy/centre/compose.yaml', () => {
   });
 
   it("the ingest's config loads with the environment compose gives it, and its registry parses", async () => {
-    const env = { ...services['ingest-1']!.environment, INFLUX_TOKEN: 't', INGEST_MQTT_PASSWORD: 'p', BROKER_HOST: 'mosquitto' };
+    const env = {
+      ...services['ingest-1']!.environment,
+      INFLUX_TOKEN: 't',
+      INGEST_MQTT_PASSWORD: 'p',
+      BROKER_HOST: 'mosquitto',
+    };
     const saved = { ...process.env };
     Object.assign(process.env, env);
     try {
       const config = await loadCloudConfig(join(centre, 'config/cloud.yaml'));
       expect(config.store.type).toBe('influxdb');
-      expect(config.mqtt).toMatchObject({ mode: 'external', url: 'mqtts://mosquitto:8883', username: 'ingest', password: 'p' });
+      expect(config.mqtt).toMatchObject({
+        mode: 'external',
+        url: 'mqtts://mosquitto:8883',
+        username: 'ingest',
+        password: 'p',
+      });
       expect(config.cluster).toEqual({ nodeIndex: 0, nodeCount: 2 });
       Registry.parse(parse(await read('config/stations.yaml')), 'stations.yaml');
     } finally {
@@ -110,7 +120,12 @@ describe('deploy/centre Mosquitto config and ACL, on a real mosquitto', () => {
     return c;
   };
   beforeAll(async () => {
-    broker = await startCentreMosquitto({ [A]: 'secret-a', [B]: 'secret-b', ingest: 'ingest-secret', alarms: 'alarms-secret' });
+    broker = await startCentreMosquitto({
+      [A]: 'secret-a',
+      [B]: 'secret-b',
+      ingest: 'ingest-secret',
+      alarms: 'alarms-secret',
+    });
   }, 30_000);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.endAsync(true)));
@@ -120,7 +135,9 @@ describe('deploy/centre Mosquitto config and ACL, on a real mosquitto', () => {
   it('refuses anonymous logins, wrong secrets and clients that do not trust the CA', async () => {
     await expect(broker.client('', '')).rejects.toThrow();
     await expect(broker.client(A, 'secret-b')).rejects.toThrow();
-    await expect(broker.client(A, 'secret-a', { ca: [] as unknown as Buffer, rejectUnauthorized: true })).rejects.toThrow();
+    await expect(
+      broker.client(A, 'secret-a', { ca: [] as unknown as Buffer, rejectUnauthorized: true }),
+    ).rejects.toThrow();
   });
 
   // Mosquitto 2.0 grants any subscription and applies the ACL per delivered message, so what counts is what arrives.
@@ -140,7 +157,8 @@ describe('deploy/centre Mosquitto config and ACL, on a real mosquitto', () => {
 
     const atA = received(a, 1000);
     const atB = received(b, 1000);
-    for (const topic of [`hj212/${A}/down`, `hj212/${B}/down`, `hj212/alarms/${A}`, 'hj212/_cluster/0/x']) await ingest.publishAsync(topic, FRAME, { qos: 1 });
+    for (const topic of [`hj212/${A}/down`, `hj212/${B}/down`, `hj212/alarms/${A}`, 'hj212/_cluster/0/x'])
+      await ingest.publishAsync(topic, FRAME, { qos: 1 });
     expect(await atA).toEqual([`hj212/${A}/down`]);
     expect(await atB).toEqual([`hj212/${B}/down`]);
   });

@@ -35,50 +35,58 @@ describe('hj212 demo', () => {
   });
 
   // At 240x the scripted hour outage is over-plus-grace 35 s after the start.
-  it('shows stations with data, an exceedance and a missing hour in the API, and stops cleanly on SIGINT', { timeout: 180_000 }, async () => {
-    demo = startDemoChild(['--warp', '240', '--port', '0']);
-    const deadline = Date.now() + 150_000;
-    let banner = demo.banner();
-    while (!banner) {
-      if (Date.now() > deadline || demo.child.exitCode !== null) throw new Error(`no banner:\n${demo.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-      banner = demo.banner();
-    }
-    const { api, readToken, dir } = banner;
-    const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${readToken}` } });
-      expect(res.status, path).toBe(200);
-      return (await res.json()) as T;
-    };
-    let alarms: Alarm[] = [];
-    let stations: StationView[] = [];
-    const seen = () => ({
-      exceedance: alarms.some((a) => a.type === 'exceedance' && a.mn === WATER_MN && a.factor === 'w01018'),
-      missing: alarms.some((a) => a.type === 'missing-hour' && a.mn === LOGGER_MN),
-      data: [WATER_MN, CEMS_MN, LOGGER_MN].every((mn) => Object.keys(stations.find((s) => s.mn === mn)?.latest ?? {}).length > 0),
-    });
-    while (!Object.values(seen()).every(Boolean)) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(seen())}\n${demo.output()}`);
-      await new Promise((r) => setTimeout(r, 1000));
-      [alarms, stations] = await Promise.all([get<Alarm[]>('/alarms?limit=1000'), get<StationView[]>('/stations')]);
-    }
-    // The edge stations report all along: online on the demo's (warped) clock, as an operator would see them.
-    expect(stations.filter((s) => s.mn === WATER_MN || s.mn === CEMS_MN).map((s) => s.online)).toEqual([true, true]);
-    // Only the scripted episodes: no other station or factor is over its limit.
-    expect(alarms.filter((a) => a.type === 'exceedance').every((a) => a.mn === WATER_MN && a.factor === 'w01018')).toBe(true);
-    expect(alarms.filter((a) => a.type === 'missing-hour').every((a) => a.mn === LOGGER_MN)).toBe(true);
+  it(
+    'shows stations with data, an exceedance and a missing hour in the API, and stops cleanly on SIGINT',
+    { timeout: 180_000 },
+    async () => {
+      demo = startDemoChild(['--warp', '240', '--port', '0']);
+      const deadline = Date.now() + 150_000;
+      let banner = demo.banner();
+      while (!banner) {
+        if (Date.now() > deadline || demo.child.exitCode !== null) throw new Error(`no banner:\n${demo.output()}`);
+        await new Promise((r) => setTimeout(r, 100));
+        banner = demo.banner();
+      }
+      const { api, readToken, dir } = banner;
+      const get = async <T>(path: string): Promise<T> => {
+        const res = await fetch(`${api}${path}`, { headers: { authorization: `Bearer ${readToken}` } });
+        expect(res.status, path).toBe(200);
+        return (await res.json()) as T;
+      };
+      let alarms: Alarm[] = [];
+      let stations: StationView[] = [];
+      const seen = () => ({
+        exceedance: alarms.some((a) => a.type === 'exceedance' && a.mn === WATER_MN && a.factor === 'w01018'),
+        missing: alarms.some((a) => a.type === 'missing-hour' && a.mn === LOGGER_MN),
+        data: [WATER_MN, CEMS_MN, LOGGER_MN].every(
+          (mn) => Object.keys(stations.find((s) => s.mn === mn)?.latest ?? {}).length > 0,
+        ),
+      });
+      while (!Object.values(seen()).every(Boolean)) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(seen())}\n${demo.output()}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        [alarms, stations] = await Promise.all([get<Alarm[]>('/alarms?limit=1000'), get<StationView[]>('/stations')]);
+      }
+      // The edge stations report all along: online on the demo's (warped) clock, as an operator would see them.
+      expect(stations.filter((s) => s.mn === WATER_MN || s.mn === CEMS_MN).map((s) => s.online)).toEqual([true, true]);
+      // Only the scripted episodes: no other station or factor is over its limit.
+      expect(
+        alarms.filter((a) => a.type === 'exceedance').every((a) => a.mn === WATER_MN && a.factor === 'w01018'),
+      ).toBe(true);
+      expect(alarms.filter((a) => a.type === 'missing-hour').every((a) => a.mn === LOGGER_MN)).toBe(true);
 
-    // The dashboard's page, on the same port the banner names.
-    const page = await fetch(`${api}/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toContain('text/html');
+      // The dashboard's page, on the same port the banner names.
+      const page = await fetch(`${api}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
 
-    const port = Number(new URL(api).port);
-    expect(await demo.stop('SIGINT')).toBe(0);
-    expect(demo.output()).toContain('hj212 demo: stopped');
-    expect(await refused(port)).toBe(true);
-    expect(existsSync(dir)).toBe(false);
-  });
+      const port = Number(new URL(api).port);
+      expect(await demo.stop('SIGINT')).toBe(0);
+      expect(demo.output()).toContain('hj212 demo: stopped');
+      expect(await refused(port)).toBe(true);
+      expect(existsSync(dir)).toBe(false);
+    },
+  );
 });
 
 describe('hj212 demo arguments', () => {

@@ -34,20 +34,28 @@ describe('hj212 edge', () => {
     const data = await tempDir();
     cleanups.push(data.remove);
     const ok = io();
-    expect(await run(['--config', new URL('../deploy/edge/cems-outlet.yaml', import.meta.url).pathname, '--check'], ok.io)).toBe(0);
+    expect(
+      await run(['--config', new URL('../deploy/edge/cems-outlet.yaml', import.meta.url).pathname, '--check'], ok.io),
+    ).toBe(0);
     expect(ok.out()).toMatch(/cems-outlet\.yaml: ok \(6 devices, 1 uplinks\)/);
     const file = join(data.dir, 'bad.yaml');
     await writeFile(file, 'station: { mn: "123", st: "32", kind: water }\ndataDir: /tmp\nbuses: []\ndevices: []\n');
     const bad = io();
     expect(await run(['--config', file, '--check'], bad.io)).toBe(2);
-    expect(bad.err()).toContain(`hj212 edge: ${file}: station.mn: expected the MN of the data logger: 14 to 24 letters and digits`);
+    expect(bad.err()).toContain(
+      `hj212 edge: ${file}: station.mn: expected the MN of the data logger: 14 to 24 letters and digits`,
+    );
     expect(bad.err()).toContain(`hj212 edge: ${file}: buses: declare at least one Modbus bus`);
     const level = io();
     expect(await run(['--config', file, '--log-level', 'loud'], level.io)).toBe(2);
   });
 
   it('runs the agent from a YAML file, serves /health and stops cleanly', async () => {
-    const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }], scenario: { seed: 1, signals: { cod: flat(48.5) } } });
+    const sim = await startSim({
+      tcp: { port: 0 },
+      devices: [{ unit: 1, profile: 'cod' }],
+      scenario: { seed: 1, signals: { cod: flat(48.5) } },
+    });
     cleanups.push(() => sim.close());
     const platform = await startPlatform();
     cleanups.push(async () => void (await platform.server.close()));
@@ -58,8 +66,22 @@ describe('hj212 edge', () => {
       dataDir: join(data.dir, 'state'),
       buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: sim.tcp!.port, timeoutMs: 200 }],
       devices: [
-        { id: 'cod', bus: 'line', unit: 1, pollSeconds: 0.1, status: { address: 2 }, factors: [{ code: 'w01018', value: { address: 0 } }] },
-        { id: 'nh3n', bus: 'line', unit: 2, pollSeconds: 0.1, status: { address: 2 }, factors: [{ code: 'w21003', value: { address: 0 } }] },
+        {
+          id: 'cod',
+          bus: 'line',
+          unit: 1,
+          pollSeconds: 0.1,
+          status: { address: 2 },
+          factors: [{ code: 'w01018', value: { address: 0 } }],
+        },
+        {
+          id: 'nh3n',
+          bus: 'line',
+          unit: 2,
+          pollSeconds: 0.1,
+          status: { address: 2 },
+          factors: [{ code: 'w21003', value: { address: 0 } }],
+        },
       ],
       uplinks: [{ id: 'province', kind: 'hj212-tcp', host: '127.0.0.1', port: platform.port, pw: PW }],
       health: { port: 0 },
@@ -71,13 +93,22 @@ describe('hj212 edge', () => {
     const stopped = new Promise<string>((resolve) => (stop = () => resolve('test')));
     const exit = run(['--config', file], t.io, () => stopped);
     await until(() => t.out().includes('edge agent started'), 'the start line');
-    const started = t.out().split('\n').map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : {})).find((l) => l['msg'] === 'edge agent started')!;
+    const started = t
+      .out()
+      .split('\n')
+      .map((l) => (l ? (JSON.parse(l) as Record<string, unknown>) : {}))
+      .find((l) => l['msg'] === 'edge agent started')!;
     expect(started).toMatchObject({ name: 'hj212-edge', mn: MN, uplinks: ['province'] });
     const url = `http://127.0.0.1:${String(started['health'])}/health`;
     const wanted = (b: Record<string, unknown>) =>
-      (b['uplinks'] as Record<string, { state: string }> | undefined)?.['province']?.state === 'connected' && (b['devices'] as Record<string, { failures: number }>)['nh3n']!.failures > 0;
+      (b['uplinks'] as Record<string, { state: string }> | undefined)?.['province']?.state === 'connected' &&
+      (b['devices'] as Record<string, { failures: number }>)['nh3n']!.failures > 0;
     let body: Record<string, unknown> = {};
-    for (const deadline = Date.now() + 10_000; !wanted(body) && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    for (
+      const deadline = Date.now() + 10_000;
+      !wanted(body) && Date.now() < deadline;
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
       const response = await fetch(url);
       body = { status: response.status, ...((await response.json()) as object) };
     }
@@ -85,9 +116,18 @@ describe('hj212 edge', () => {
       status: 503,
       ok: false,
       mn: MN,
-      uplinks: { province: { kind: 'hj212-tcp', state: 'connected', outbox: { records: expect.any(Number), bytes: expect.any(Number) } } },
+      uplinks: {
+        province: {
+          kind: 'hj212-tcp',
+          state: 'connected',
+          outbox: { records: expect.any(Number), bytes: expect.any(Number) },
+        },
+      },
       storage: { events: 0, dropped: 0, reserve: true, unsavedRecords: 0 },
-      devices: { cod: { bus: 'line', failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] }, nh3n: { lastError: expect.stringMatching(/exception 11/) } },
+      devices: {
+        cod: { bus: 'line', failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] },
+        nh3n: { lastError: expect.stringMatching(/exception 11/) },
+      },
     });
     stop();
     expect(await exit).toBe(0);

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EdgeConfigError, edgeConfigJsonSchema, loadEdgeConfig, parseEdgeConfig, parseEdgeConfigYaml } from '../edge/index.js';
+import {
+  EdgeConfigError,
+  edgeConfigJsonSchema,
+  loadEdgeConfig,
+  parseEdgeConfig,
+  parseEdgeConfigYaml,
+} from '../edge/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 const deploy = (name: string) => new URL(`../deploy/edge/${name}`, import.meta.url).pathname;
@@ -30,7 +36,14 @@ describe('edge configuration', () => {
     const config = parseEdgeConfig(minimalConfig());
     const device = config.devices[0]!;
     expect(device.status?.flags).toEqual({ 0: 'N', 1: 'M', 2: 'C', 3: 'D', 4: 'T', 5: 'F' });
-    expect(device.factors[0]?.value).toMatchObject({ type: 'float32', byteOrder: 'big', wordOrder: 'big', scale: 1, offset: 0, function: 'holding' });
+    expect(device.factors[0]?.value).toMatchObject({
+      type: 'float32',
+      byteOrder: 'big',
+      wordOrder: 'big',
+      scale: 1,
+      offset: 0,
+      function: 'holding',
+    });
     expect(config.minIntervalMinutes).toBe(10);
   });
 
@@ -45,15 +58,21 @@ describe('edge configuration', () => {
     // Cross-field rules run only once every field is well-formed.
     const unknownBus = minimalConfig();
     unknownBus.devices[0]!.bus = 'rs-486';
-    expect(errorOf(() => parseEdgeConfig(unknownBus, 'plant.yaml'))).toBe('plant.yaml: devices[0].bus: no bus has id rs-486; declare it in buses or use one of line');
+    expect(errorOf(() => parseEdgeConfig(unknownBus, 'plant.yaml'))).toBe(
+      'plant.yaml: devices[0].bus: no bus has id rs-486; declare it in buses or use one of line',
+    );
   });
 
   it('rejects unknown keys, duplicate factors and Zs without O2', () => {
     const typo = { ...minimalConfig(), histroyDays: 3 };
-    expect(errorOf(() => parseEdgeConfig(typo))).toMatch(/\(top level\): Unrecognized key: "histroyDays" \(check the spelling or remove it\)/);
+    expect(errorOf(() => parseEdgeConfig(typo))).toMatch(
+      /\(top level\): Unrecognized key: "histroyDays" \(check the spelling or remove it\)/,
+    );
     const twice = minimalConfig();
     twice.devices.push({ ...twice.devices[0]!, id: 'cod2', unit: 2 });
-    expect(errorOf(() => parseEdgeConfig(twice))).toContain('devices[1].factors[0].code: factor w01018 is measured twice');
+    expect(errorOf(() => parseEdgeConfig(twice))).toContain(
+      'devices[1].factors[0].code: factor w01018 is measured twice',
+    );
     const zs = minimalConfig();
     zs.station.referenceO2 = 6;
     expect(errorOf(() => parseEdgeConfig(zs))).toContain('station.referenceO2: converted values need O2 (a19001)');
@@ -66,6 +85,9 @@ describe('edge configuration', () => {
   it('deploy/edge/config.schema.json is the schema the code generates (regenerate: hj212 edge --json-schema)', async () => {
     const file = JSON.parse(await readFile(deploy('config.schema.json'), 'utf8')) as unknown;
     expect(file).toEqual(edgeConfigJsonSchema());
-    expect(edgeConfigJsonSchema()).toMatchObject({ type: 'object', required: expect.arrayContaining(['station', 'dataDir', 'buses', 'devices']) });
+    expect(edgeConfigJsonSchema()).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['station', 'dataDir', 'buses', 'devices']),
+    });
   });
 });

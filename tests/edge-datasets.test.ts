@@ -1,21 +1,69 @@
 import { describe, expect, it } from 'vitest';
-import { Aggregator, combineStats, converted, minuteStat, parseEdgeConfig, periodStart, periodStats, recordFrames, recordPacket, withAmounts, withConverted } from '../edge/index.js';
+import {
+  Aggregator,
+  combineStats,
+  converted,
+  minuteStat,
+  parseEdgeConfig,
+  periodStart,
+  periodStats,
+  recordFrames,
+  recordPacket,
+  withAmounts,
+  withConverted,
+} from '../edge/index.js';
 import type { DataRecord, FactorStat, HjFlag, PeriodStats } from '../edge/index.js';
 import { decodeFrame, encodeFrame } from '../protocol/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00+08:00');
 const MIN = 60_000;
-const water = { mn: '010000A8900016F000169DC0', st: '32', kind: 'water' as const, utcOffsetMinutes: 480, flow: { code: 'w00000', unit: 'L/s' as const }, o2Code: 'a19001' };
-const gas = { mn: '370104201800010000A8C2F1', st: '31', kind: 'gas' as const, utcOffsetMinutes: 480, flow: { code: 'a00000', unit: 'm3/h' as const }, referenceO2: 6, o2Code: 'a19001' };
-const minuteOf = (avg: number, flag: HjFlag = 'N'): FactorStat => ({ min: avg, avg, max: avg, flag, valid: flag === 'N' ? 1 : 0, count: 1 });
+const water = {
+  mn: '010000A8900016F000169DC0',
+  st: '32',
+  kind: 'water' as const,
+  utcOffsetMinutes: 480,
+  flow: { code: 'w00000', unit: 'L/s' as const },
+  o2Code: 'a19001',
+};
+const gas = {
+  mn: '370104201800010000A8C2F1',
+  st: '31',
+  kind: 'gas' as const,
+  utcOffsetMinutes: 480,
+  flow: { code: 'a00000', unit: 'm3/h' as const },
+  referenceO2: 6,
+  o2Code: 'a19001',
+};
+const minuteOf = (avg: number, flag: HjFlag = 'N'): FactorStat => ({
+  min: avg,
+  avg,
+  max: avg,
+  flag,
+  valid: flag === 'N' ? 1 : 0,
+  count: 1,
+});
 
 describe('minute statistics from samples', () => {
   it('averages valid samples; a minute with 3 of 4 valid is N', () => {
     const s = (value: number, flag: HjFlag = 'N') => ({ at: T0, value, flag });
-    expect(minuteStat([s(10), s(20), s(30), s(40, 'M')])).toEqual({ min: 10, avg: 20, max: 30, flag: 'N', valid: 3, count: 4 });
+    expect(minuteStat([s(10), s(20), s(30), s(40, 'M')])).toEqual({
+      min: 10,
+      avg: 20,
+      max: 30,
+      flag: 'N',
+      valid: 3,
+      count: 4,
+    });
     // mostly calibration: flag C, values over everything measured (what the analyzer read)
-    expect(minuteStat([s(10), s(20, 'C'), s(30, 'C')])).toEqual({ min: 10, avg: 20, max: 30, flag: 'C', valid: 1, count: 3 });
+    expect(minuteStat([s(10), s(20, 'C'), s(30, 'C')])).toEqual({
+      min: 10,
+      avg: 20,
+      max: 30,
+      flag: 'C',
+      valid: 1,
+      count: 3,
+    });
     // never answered: B and no values
     expect(minuteStat([s(Number.NaN, 'B'), s(Number.NaN, 'B')])).toEqual({ flag: 'B', valid: 0, count: 2 });
   });
@@ -23,12 +71,18 @@ describe('minute statistics from samples', () => {
 
 describe('hour and day validity (HJ 76-2017, HJ 356-2019)', () => {
   it('an hour with 45 valid minutes is N, averaging only them', () => {
-    const minutes = [...Array.from({ length: 45 }, () => minuteOf(10)), ...Array.from({ length: 15 }, () => minuteOf(100, 'M'))];
+    const minutes = [
+      ...Array.from({ length: 45 }, () => minuteOf(10)),
+      ...Array.from({ length: 15 }, () => minuteOf(100, 'M')),
+    ];
     expect(combineStats(minutes, 45)).toMatchObject({ avg: 10, min: 10, max: 10, flag: 'N', valid: 45 });
   });
 
   it('an hour with 44 valid minutes is not N: it takes the dominant flag and the mean of what was measured', () => {
-    const minutes = [...Array.from({ length: 44 }, () => minuteOf(10)), ...Array.from({ length: 16 }, () => minuteOf(100, 'M'))];
+    const minutes = [
+      ...Array.from({ length: 44 }, () => minuteOf(10)),
+      ...Array.from({ length: 16 }, () => minuteOf(100, 'M')),
+    ];
     const hour = combineStats(minutes, 45);
     expect(hour.flag).toBe('M');
     expect(hour.avg).toBeCloseTo((44 * 10 + 16 * 100) / 60, 10);
@@ -38,11 +92,16 @@ describe('hour and day validity (HJ 76-2017, HJ 356-2019)', () => {
   it('minutes that never came count against the hour', () => {
     const fortyFive = Array.from({ length: 45 }, () => ({ w01018: minuteOf(10) }));
     expect(periodStats('hour', fortyFive, 60, water)['w01018']).toMatchObject({ flag: 'N', valid: 45, count: 60 });
-    expect(periodStats('hour', fortyFive.slice(1), 60, water)['w01018']).toMatchObject({ flag: 'B', valid: 44, avg: 10 });
+    expect(periodStats('hour', fortyFive.slice(1), 60, water)['w01018']).toMatchObject({
+      flag: 'B',
+      valid: 44,
+      avg: 10,
+    });
   });
 
   it('a day needs 20 valid hours', () => {
-    const hours = (valid: number) => Array.from({ length: 24 }, (_, i) => ({ w01018: minuteOf(i < valid ? 10 : 50, i < valid ? 'N' : 'D') }));
+    const hours = (valid: number) =>
+      Array.from({ length: 24 }, (_, i) => ({ w01018: minuteOf(i < valid ? 10 : 50, i < valid ? 'N' : 'D') }));
     expect(periodStats('day', hours(20), 24, water)['w01018']).toMatchObject({ flag: 'N', avg: 10 });
     expect(periodStats('day', hours(19), 24, water)['w01018']).toMatchObject({ flag: 'D' });
   });
@@ -79,7 +138,9 @@ describe('local periods', () => {
   it('follow the outlet clock: Beijing midnight is 16:00 UTC', () => {
     expect(periodStart(Date.parse('2025-06-01T15:59:59Z'), 'day', 480)).toBe(Date.parse('2025-05-31T16:00:00Z'));
     expect(periodStart(Date.parse('2025-06-01T16:00:00Z'), 'day', 480)).toBe(Date.parse('2025-06-01T16:00:00Z'));
-    expect(periodStart(Date.parse('2025-06-01T10:37:10Z'), 'interval', 480, 10)).toBe(Date.parse('2025-06-01T10:30:00Z'));
+    expect(periodStart(Date.parse('2025-06-01T10:37:10Z'), 'interval', 480, 10)).toBe(
+      Date.parse('2025-06-01T10:30:00Z'),
+    );
     expect(periodStart(Date.parse('2025-06-01T10:37:10Z'), 'hour', 330)).toBe(Date.parse('2025-06-01T10:30:00Z'));
   });
 });
@@ -95,7 +156,10 @@ function drive(minutes: number, maintenance: (minute: number) => boolean): DataR
     records.push(...agg.tick(t).records);
     const minute = Math.floor((t - T0) / MIN);
     const flag = maintenance(minute) ? 'M' : 'N';
-    agg.add(t, [{ code: 'w01018', value: flag === 'M' ? 0 : 40 + (minute % 2) * 10, flag }, { code: 'w00000', value: 20, flag: 'N' }]);
+    agg.add(t, [
+      { code: 'w01018', value: flag === 'M' ? 0 : 40 + (minute % 2) * 10, flag },
+      { code: 'w00000', value: 20, flag: 'N' },
+    ]);
   }
   return records;
 }
@@ -109,7 +173,11 @@ describe('the aggregator over a day of known input', () => {
     expect(of('2051')).toHaveLength(24 * 6);
     expect(of('2061')).toHaveLength(24);
     expect(of('2031')).toHaveLength(1);
-    expect(of('2051').map((r) => r.at).slice(0, 3)).toEqual([T0, T0 + 10 * MIN, T0 + 20 * MIN]);
+    expect(
+      of('2051')
+        .map((r) => r.at)
+        .slice(0, 3),
+    ).toEqual([T0, T0 + 10 * MIN, T0 + 20 * MIN]);
   });
 
   it('computes minute values and flags: a 10-minute record is N with at least 8 valid minutes', () => {
@@ -138,24 +206,79 @@ describe('the aggregator over a day of known input', () => {
 
   it('builds the upload: DataTime in Beijing time, fixed decimals, A bit set, and the codec reads it back', () => {
     const hour = of('2061')[0]!;
-    const packet = recordPacket(hour, { mn: water.mn, pw: '123456', st: '32', version: '2017' }, '20250601010000000', new Map([['w01018', 1]]), 480);
+    const packet = recordPacket(
+      hour,
+      { mn: water.mn, pw: '123456', st: '32', version: '2017' },
+      '20250601010000000',
+      new Map([['w01018', 1]]),
+      480,
+    );
     const frame = encodeFrame(packet);
     const decoded = decodeFrame(frame, { mode: 'strict' });
     expect(decoded.ok).toBe(true);
     if (!decoded.ok) return;
-    expect(decoded.frame.packet).toMatchObject({ cn: '2061', flag: 5, mn: water.mn, cp: { params: { DataTime: '20250601000000' } } });
-    expect(decoded.frame.packet.cp.factors['w01018']).toEqual({ Min: '40.0', Avg: '44.9', Max: '50.0', Cou: '2.4240', Flag: 'N' });
+    expect(decoded.frame.packet).toMatchObject({
+      cn: '2061',
+      flag: 5,
+      mn: water.mn,
+      cp: { params: { DataTime: '20250601000000' } },
+    });
+    expect(decoded.frame.packet.cp.factors['w01018']).toEqual({
+      Min: '40.0',
+      Avg: '44.9',
+      Max: '50.0',
+      Cou: '2.4240',
+      Flag: 'N',
+    });
     const rt: PeriodStats = { w01018: { avg: 41.26, flag: 'B', valid: 0, count: 1 } };
-    expect(recordPacket({ cn: '2011', at: T0, stats: rt }, { mn: water.mn, pw: '123456', st: '32', version: '2017' }, '20250601000000000', new Map(), 480).cp.factors).toEqual({ w01018: { Rtd: '41.260', Flag: 'B' } });
+    expect(
+      recordPacket(
+        { cn: '2011', at: T0, stats: rt },
+        { mn: water.mn, pw: '123456', st: '32', version: '2017' },
+        '20250601000000000',
+        new Map(),
+        480,
+      ).cp.factors,
+    ).toEqual({ w01018: { Rtd: '41.260', Flag: 'B' } });
   });
 });
 
 describe('uploads over 1024 bytes', () => {
   it('are split into PNUM/PNO packets with their own QNs, each within the standard length', () => {
-    const stat: FactorStat = { min: 123.456, avg: 234.567, max: 345.678, zsMin: 150.1, zsAvg: 250.2, zsMax: 350.3, cou: 1.2345, flag: 'N', valid: 60, count: 60 };
-    const codes = ['a21026', 'a21002', 'a34013', 'a21024', 'a21005', 'a24088', 'a19001', 'a01011', 'a01012', 'a01013', 'a01014', 'a00000'];
+    const stat: FactorStat = {
+      min: 123.456,
+      avg: 234.567,
+      max: 345.678,
+      zsMin: 150.1,
+      zsAvg: 250.2,
+      zsMax: 350.3,
+      cou: 1.2345,
+      flag: 'N',
+      valid: 60,
+      count: 60,
+    };
+    const codes = [
+      'a21026',
+      'a21002',
+      'a34013',
+      'a21024',
+      'a21005',
+      'a24088',
+      'a19001',
+      'a01011',
+      'a01012',
+      'a01013',
+      'a01014',
+      'a00000',
+    ];
     const record: DataRecord = { cn: '2061', at: T0, stats: Object.fromEntries(codes.map((c) => [c, stat])) };
-    const parts = recordFrames(record, '20250601010000000', { mn: gas.mn, pw: 'a1B2c3', st: '31', version: '2017' }, new Map(), 480);
+    const parts = recordFrames(
+      record,
+      '20250601010000000',
+      { mn: gas.mn, pw: 'a1B2c3', st: '31', version: '2017' },
+      new Map(),
+      480,
+    );
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.map((p) => p.qn)).toEqual(parts.map((_, i) => `2025060101000000${i}`));
     const decoded = parts.map((p) => decodeFrame(p.frame, { mode: 'strict' }));
@@ -170,20 +293,45 @@ describe('HJ 212-2025 uploads', () => {
     const key = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
     const stat: FactorStat = { min: 1, avg: 2, max: 3, flag: 'N', valid: 60, count: 60 };
     const record: DataRecord = { cn: '2061', at: T0, stats: { a21026: stat } };
-    const [part] = recordFrames(record, '20250601010000000', { mn: gas.mn, pw: 'a1B2c3', st: '31', version: '2025' }, new Map(), 480, { sm4Key: () => key });
+    const [part] = recordFrames(
+      record,
+      '20250601010000000',
+      { mn: gas.mn, pw: 'a1B2c3', st: '31', version: '2025' },
+      new Map(),
+      480,
+      { sm4Key: () => key },
+    );
     expect(part!.frame).toMatch(/CP=&&[0-9A-F]{32,}&&/);
     expect(part!.frame).not.toContain('a21026');
     const decoded = decodeFrame(part!.frame, { mode: 'strict', sm4Key: () => key });
     expect(decoded.ok && decoded.frame.packet.cp.factors['a21026']).toMatchObject({ Avg: '2.000', Flag: 'N' });
-    expect(decodeFrame(part!.frame, { mode: 'strict' })).toMatchObject({ ok: false, error: { code: 'decrypt-failed' } });
+    expect(decodeFrame(part!.frame, { mode: 'strict' })).toMatchObject({
+      ok: false,
+      error: { code: 'decrypt-failed' },
+    });
   });
 });
 
 describe('field information uploads (3020)', () => {
   it('carry each analyzer parameter under its PolId, without register float noise', () => {
-    const record: DataRecord = { cn: '3020', at: T0, stats: {}, info: { w01018: { i13004: 165.0399932861328, i13001: 500 } } };
-    const frame = encodeFrame(recordPacket(record, { mn: water.mn, pw: 'a1B2c3', st: '32', version: '2017' }, '20250601000000000', new Map(), 480));
-    expect(frame).toContain('CN=3020;PW=a1B2c3;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20250601000000;PolId=w01018;i13004-Info=165.04;i13001-Info=500&&');
+    const record: DataRecord = {
+      cn: '3020',
+      at: T0,
+      stats: {},
+      info: { w01018: { i13004: 165.0399932861328, i13001: 500 } },
+    };
+    const frame = encodeFrame(
+      recordPacket(
+        record,
+        { mn: water.mn, pw: 'a1B2c3', st: '32', version: '2017' },
+        '20250601000000000',
+        new Map(),
+        480,
+      ),
+    );
+    expect(frame).toContain(
+      'CN=3020;PW=a1B2c3;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20250601000000;PolId=w01018;i13004-Info=165.04;i13001-Info=500&&',
+    );
     expect(decodeFrame(frame, { mode: 'strict' }).ok).toBe(true);
   });
 });

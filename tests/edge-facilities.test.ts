@@ -6,7 +6,14 @@ import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './help
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 
 const H = 3_600_000;
-const blower: FacilityConfig = { code: 'SB1', bus: 'line', unit: 1, pollSeconds: 5, state: { address: 2, type: 'uint16', byteOrder: 'big', wordOrder: 'big', function: 'holding' }, states: { '0': 1, '5': 0 } };
+const blower: FacilityConfig = {
+  code: 'SB1',
+  bus: 'line',
+  unit: 1,
+  pollSeconds: 5,
+  state: { address: 2, type: 'uint16', byteOrder: 'big', wordOrder: 'big', function: 'holding' },
+  states: { '0': 1, '5': 0 },
+};
 const on = (rs: number) => ({ code: 'SB1', value: rs === 1 ? 0 : 5, flag: 'N' as const });
 
 describe('facility run time (2041) and run state (2021)', () => {
@@ -15,13 +22,20 @@ describe('facility run time (2041) and run state (2021)', () => {
     t.add(SIM_START + 1 * H, on(1));
     t.add(SIM_START + 3 * H, on(0)); // ran 1 h to 3 h
     t.add(SIM_START + 20 * H, on(1)); // runs from 20 h through midnight
-    expect(t.realtime(SIM_START + 21 * H)).toEqual({ cn: '2021', at: SIM_START + 21 * H, stats: {}, facilities: { SB1: 1 } });
+    expect(t.realtime(SIM_START + 21 * H)).toEqual({
+      cn: '2021',
+      at: SIM_START + 21 * H,
+      stats: {},
+      facilities: { SB1: 1 },
+    });
     expect(t.tick(SIM_START + 23 * H)).toEqual([]);
     // A sample from the next day closes the old one before it counts: 2 + 4 hours, and 2 into day 2.
     t.add(SIM_START + 26 * H, on(1));
     expect(t.tick(SIM_START + 26 * H)).toEqual([{ cn: '2041', at: SIM_START, stats: {}, facilities: { SB1: 6 } }]);
     t.add(SIM_START + 30 * H, on(0));
-    expect(t.tick(SIM_START + 48 * H)).toEqual([{ cn: '2041', at: SIM_START + 24 * H, stats: {}, facilities: { SB1: 6 } }]);
+    expect(t.tick(SIM_START + 48 * H)).toEqual([
+      { cn: '2041', at: SIM_START + 24 * H, stats: {}, facilities: { SB1: 6 } },
+    ]);
   });
 
   it('counts no run time while the controller does not answer (B), and unknown values as alarm (4)', () => {
@@ -46,21 +60,43 @@ describe('facility run time (2041) and run state (2021)', () => {
     const to = { mn: MN, pw: PW, st: '32', version: '2017' as const };
     const rs: DataRecord = { cn: '2021', at: SIM_START, stats: {}, facilities: { SB1: 1, SB2: 0 } };
     const rt: DataRecord = { cn: '2041', at: SIM_START, stats: {}, facilities: { SB1: 23.5 } };
-    const decode = (r: DataRecord) => decodeFrame(encodeFrame(recordPacket(r, to, '20250601000000000', new Map(), 480)), { mode: 'strict' });
-    expect(decode(rs)).toMatchObject({ ok: true, frame: { packet: { cn: '2021', cp: { params: { DataTime: '20250601000000' }, factors: { SB1: { RS: '1' }, SB2: { RS: '0' } } } } } });
-    expect(decode(rt)).toMatchObject({ ok: true, frame: { packet: { cn: '2041', cp: { factors: { SB1: { RT: '23.50' } } } } } });
+    const decode = (r: DataRecord) =>
+      decodeFrame(encodeFrame(recordPacket(r, to, '20250601000000000', new Map(), 480)), { mode: 'strict' });
+    expect(decode(rs)).toMatchObject({
+      ok: true,
+      frame: {
+        packet: {
+          cn: '2021',
+          cp: { params: { DataTime: '20250601000000' }, factors: { SB1: { RS: '1' }, SB2: { RS: '0' } } },
+        },
+      },
+    });
+    expect(decode(rt)).toMatchObject({
+      ok: true,
+      frame: { packet: { cn: '2041', cp: { factors: { SB1: { RT: '23.50' } } } } },
+    });
   });
 
   it('2021 starts and 2022 stops run-state uploads; 2041 is answered from local history', () => {
     const day: DataRecord = { cn: '2041', at: SIM_START, stats: {}, facilities: { SB1: 20 } };
     const ctx: CommandContext = {
-      to: { mn: MN, pw: PW, st: '32', version: '2017' }, now: SIM_START + 30 * H, utcOffsetMinutes: 480, rtdIntervalSeconds: 30, minIntervalMinutes: 10, clockTrusted: false,
+      to: { mn: MN, pw: PW, st: '32', version: '2017' },
+      now: SIM_START + 30 * H,
+      utcOffsetMinutes: 480,
+      rtdIntervalSeconds: 30,
+      minIntervalMinutes: 10,
+      clockTrusted: false,
       history: (cn, from, to) => (cn === '2041' && from <= SIM_START && SIM_START <= to ? [day] : []),
       parameters: () => undefined,
-      dataPacket: (record) => recordPacket(record, { mn: MN, pw: PW, st: '32', version: '2017' }, '20250602060000000', new Map(), 480),
+      dataPacket: (record) =>
+        recordPacket(record, { mn: MN, pw: PW, st: '32', version: '2017' }, '20250602060000000', new Map(), 480),
     };
-    const ask = (cn: string, params: Record<string, string> = {}) => handleCommand(request({ mn: MN, pw: PW, st: '32' }, cn, params, { qn: '20250602060000000' }), ctx)!;
-    expect(ask('2021')).toMatchObject({ replies: [{ cn: '9011' }, { cn: '9012' }], effect: { kind: 'run-state', on: true } });
+    const ask = (cn: string, params: Record<string, string> = {}) =>
+      handleCommand(request({ mn: MN, pw: PW, st: '32' }, cn, params, { qn: '20250602060000000' }), ctx)!;
+    expect(ask('2021')).toMatchObject({
+      replies: [{ cn: '9011' }, { cn: '9012' }],
+      effect: { kind: 'run-state', on: true },
+    });
     expect(ask('2022')).toMatchObject({ replies: [{ cn: '9013' }], effect: { kind: 'run-state', on: false } });
     const history = ask('2041', { BeginTime: '20250601000000', EndTime: '20250601000000' });
     expect(history.replies.map((p) => p.cn)).toEqual(['9011', '2041', '9012']);
@@ -77,13 +113,28 @@ describe('a facility polled by the agent', () => {
   it('reports run states and, at midnight, the hours it ran: stopped 18:00-21:00 is 21 hours', async () => {
     // A day in 10 s; the COD analyzer's status register (0 normal, 5 stopped) stands in for the blower's.
     const clock = warpedClock(8_640);
-    const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }], scenario: { seed: 1, signals: { cod: flat(48.5, [{ kind: 'stopped', from: '18h', to: '21h' }]), 'water-flow': flat(20) } } }, clock);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod' },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        scenario: {
+          seed: 1,
+          signals: { cod: flat(48.5, [{ kind: 'stopped', from: '18h', to: '21h' }]), 'water-flow': flat(20) },
+        },
+      },
+      clock,
+    );
     cleanups.push(() => sim.close());
     const platform = await startPlatform(0, clock);
     cleanups.push(async () => void (await platform.server.close()));
     const data = await tempDir();
     cleanups.push(data.remove);
-    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port, { facilities: [{ ...blower, pollSeconds: 0.02 }] });
+    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port, {
+      facilities: [{ ...blower, pollSeconds: 0.02 }],
+    });
     const agent: RunningAgent = await startAgent(config, { logger: memoryLogger().logger, clock, tickMs: 25 });
     cleanups.push(() => agent.close());
     await until(() => platform.uploads.some((u) => u.cn === '2041'), 'the day run time (2041)', 30_000);

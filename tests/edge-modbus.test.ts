@@ -23,12 +23,20 @@ afterEach(async () => {
 
 function devices(bus: string): ConfigInput['devices'] {
   const dev = (id: string, unit: number, code: string, extra: object = {}) => ({
-    id, bus, unit, pollSeconds: 0.1, status: { address: 2 }, factors: [{ code, value: { address: 0, type: 'float32' as const, ...extra } }],
+    id,
+    bus,
+    unit,
+    pollSeconds: 0.1,
+    status: { address: 2 },
+    factors: [{ code, value: { address: 0, type: 'float32' as const, ...extra } }],
   });
   return [
     dev('cod', 1, 'w01018'),
     dev('nh3n', 2, 'w21003'),
-    { ...dev('flow', 4, 'w00000', { wordOrder: 'little' }), parameters: [{ info: 'i13001', address: 12, type: 'float32' as const, wordOrder: 'little' as const }] },
+    {
+      ...dev('flow', 4, 'w00000', { wordOrder: 'little' }),
+      parameters: [{ info: 'i13001', address: 12, type: 'float32' as const, wordOrder: 'little' as const }],
+    },
     dev('ghost', 9, 'w01001'),
   ];
 }
@@ -51,14 +59,24 @@ function startPoller(config: ConfigInput) {
 }
 
 const SIGNALS = { cod: flat(48.5), nh3n: flat(2.25, [{ kind: 'dropout', from: 0 }]), 'water-flow': flat(30.5) };
-const SIM_DEVICES = [{ unit: 1, profile: 'cod' }, { unit: 2, profile: 'nh3n' }, { unit: 4, profile: 'water-flow', wordOrder: 'CDAB' as const }];
+const SIM_DEVICES = [
+  { unit: 1, profile: 'cod' },
+  { unit: 2, profile: 'nh3n' },
+  { unit: 4, profile: 'water-flow', wordOrder: 'CDAB' as const },
+];
 
 describe('Modbus TCP', () => {
   it('reads several units, B-flags the silent and the missing ones without stalling the others', async () => {
-    const sim = await startSim({ tcp: { port: 0 }, devices: SIM_DEVICES, scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: SIGNALS } });
+    const sim = await startSim({
+      tcp: { port: 0 },
+      devices: SIM_DEVICES,
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: SIGNALS },
+    });
     cleanups.push(() => sim.close());
     const config = minimalConfig();
-    config.buses = [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: sim.tcp!.port, timeoutMs: 250, backoffMaxSeconds: 1 }];
+    config.buses = [
+      { id: 'line', kind: 'tcp', host: '127.0.0.1', port: sim.tcp!.port, timeoutMs: 250, backoffMaxSeconds: 1 },
+    ];
     config.devices = devices('line');
     const { of, parameters, poller, lines } = startPoller(config);
 
@@ -74,11 +92,17 @@ describe('Modbus TCP', () => {
     expect(of('ghost')[0]?.error).toMatch(/Modbus exception 11/);
     expect(poller.health['nh3n']).toMatchObject({ bus: 'line', failures: expect.any(Number) });
     expect(poller.health['cod']).toMatchObject({ lastOkAt: SIM_START, failures: 0 });
-    expect(lines.some((l) => l['device'] === 'nh3n' && l['msg'] === 'device did not answer; its data is B-flagged')).toBe(true);
+    expect(
+      lines.some((l) => l['device'] === 'nh3n' && l['msg'] === 'device did not answer; its data is B-flagged'),
+    ).toBe(true);
   });
 
   it('reopens the connection when the gateway restarts, holding the last value with B meanwhile', async () => {
-    const sim = await startSim({ tcp: { port: 0 }, devices: SIM_DEVICES.slice(0, 1), scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { cod: flat(48.5) } } });
+    const sim = await startSim({
+      tcp: { port: 0 },
+      devices: SIM_DEVICES.slice(0, 1),
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { cod: flat(48.5) } },
+    });
     const port = sim.tcp!.port;
     const config = minimalConfig();
     config.buses = [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 250, backoffMaxSeconds: 0.3 }];
@@ -88,7 +112,11 @@ describe('Modbus TCP', () => {
     await sim.close();
     await until(() => of('cod').some((p) => p.readings[0]?.flag === 'B'), 'B-flagged polls while the gateway is down');
     expect(of('cod').find((p) => p.error)?.readings[0]?.value).toBe(48.5);
-    const again: RunningAnalyzerSimulator = await startSim({ tcp: { port }, devices: SIM_DEVICES.slice(0, 1), scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { cod: flat(60) } } });
+    const again: RunningAnalyzerSimulator = await startSim({
+      tcp: { port },
+      devices: SIM_DEVICES.slice(0, 1),
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { cod: flat(60) } },
+    });
     cleanups.push(() => again.close());
     await until(() => of('cod').at(-1)?.readings[0]?.value === 60, 'readings after the gateway came back');
     expect(of('cod').at(-1)?.readings[0]?.flag).toBe('N');
@@ -101,15 +129,32 @@ describe.skipIf(!commandExists('socat'))('Modbus RTU on a pty pair', () => {
   it('polls units on one serial line; a calibration status becomes C; an absent or garbling slave does not stall the line', async () => {
     pty = await openPtyPair();
     cleanups.push(() => pty.close());
-    const signals = { cod: flat(48.5, [{ kind: 'calibration', from: 0, value: 100 }]), 'water-flow': flat(30.5), tp: flat(0.3, [{ kind: 'garbled', from: 0, mode: 'bad-crc' }]) };
-    const sim = await startSim({ rtu: { path: pty.a, baudRate: 19200 }, devices: [SIM_DEVICES[0]!, SIM_DEVICES[2]!, { unit: 5, profile: 'tp' }], scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals } });
+    const signals = {
+      cod: flat(48.5, [{ kind: 'calibration', from: 0, value: 100 }]),
+      'water-flow': flat(30.5),
+      tp: flat(0.3, [{ kind: 'garbled', from: 0, mode: 'bad-crc' }]),
+    };
+    const sim = await startSim({
+      rtu: { path: pty.a, baudRate: 19200 },
+      devices: [SIM_DEVICES[0]!, SIM_DEVICES[2]!, { unit: 5, profile: 'tp' }],
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals },
+    });
     cleanups.push(() => sim.close());
     const config = minimalConfig();
     // named through a symlink, as /dev/serial/by-id names an adapter whatever ttyUSB number it got
     const links = await mkdtemp(join(tmpdir(), 'edge-by-id-'));
     cleanups.push(() => rm(links, { recursive: true, force: true }));
     await symlink(pty.b, join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'));
-    config.buses = [{ id: 'rs485', kind: 'rtu', path: join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'), baudRate: 19200, timeoutMs: 200, backoffMaxSeconds: 2 }];
+    config.buses = [
+      {
+        id: 'rs485',
+        kind: 'rtu',
+        path: join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'),
+        baudRate: 19200,
+        timeoutMs: 200,
+        backoffMaxSeconds: 2,
+      },
+    ];
     const tp = { ...devices('rs485')[0]!, id: 'tp', unit: 5, factors: [{ code: 'w21011', value: { address: 0 } }] };
     config.devices = [...devices('rs485').filter((d) => d.id !== 'nh3n'), tp];
     const { of } = startPoller(config);

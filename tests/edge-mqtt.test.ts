@@ -18,7 +18,17 @@ const CREDENTIALS: Credentials = { [MN]: 'device-secret', cloud: 'cloud-secret' 
 
 async function run(startBroker: (c: Credentials) => Promise<Broker>, ca?: string) {
   const clock = warpedClock(1200);
-  const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }], scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices: [
+        { unit: 1, profile: 'cod' },
+        { unit: 4, profile: 'water-flow' },
+      ],
+      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   const broker = await startBroker(CREDENTIALS);
   cleanups.push(() => broker.close());
@@ -26,8 +36,20 @@ async function run(startBroker: (c: Credentials) => Promise<Broker>, ca?: string
   cleanups.push(cloud.close);
   const data = await tempDir();
   cleanups.push(data.remove);
-  const mqtt = (id: string, password: string) => ({ id, kind: 'mqtt' as const, url: broker.url, username: MN, password, pw: PW, timeoutSeconds: 1, reconnectMinSeconds: 0.2, ...(ca && { ca }) });
-  const config = waterOutlet(data.dir, sim.tcp!.port, 1, { uplinks: [mqtt('cloud', CREDENTIALS[MN]!), mqtt('impostor', 'wrong')] });
+  const mqtt = (id: string, password: string) => ({
+    id,
+    kind: 'mqtt' as const,
+    url: broker.url,
+    username: MN,
+    password,
+    pw: PW,
+    timeoutSeconds: 1,
+    reconnectMinSeconds: 0.2,
+    ...(ca && { ca }),
+  });
+  const config = waterOutlet(data.dir, sim.tcp!.port, 1, {
+    uplinks: [mqtt('cloud', CREDENTIALS[MN]!), mqtt('impostor', 'wrong')],
+  });
   const { logger } = memoryLogger();
   const start = async () => {
     const agent = await startAgent(config, { logger, clock, tickMs: 25 });
@@ -45,21 +67,32 @@ const brokers: [string, (c: Credentials) => Promise<Broker>, boolean][] = [
 ];
 
 describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => {
-  it.skipIf(!available)('publishes each record as an HJ 212 frame on hj212/{MN}/up until the cloud answers 9014, and takes commands on /down', async () => {
-    const { agent, cloud } = await run(startBroker);
-    await until(() => cloud.received.some((p) => p.cn === '2061'), 'an hour record over MQTT', 15_000);
-    expect(cloud.received.every((p) => p.mn === MN && p.pw === PW)).toBe(true);
-    await until(() => agent.health().uplinks['cloud']!.outbox.records <= 4, 'the cloud outbox to drain');
-    // wrong per-device credentials: refused, and the records wait in that uplink's outbox
-    expect(agent.health().uplinks['impostor']).toMatchObject({ state: expect.stringMatching(/connecting|waiting/), lastError: expect.stringMatching(/Not authorized|Bad user ?name or password/i) });
-    expect(agent.health().uplinks['impostor']!.outbox.records).toBeGreaterThan(10);
+  it.skipIf(!available)(
+    'publishes each record as an HJ 212 frame on hj212/{MN}/up until the cloud answers 9014, and takes commands on /down',
+    async () => {
+      const { agent, cloud } = await run(startBroker);
+      await until(() => cloud.received.some((p) => p.cn === '2061'), 'an hour record over MQTT', 15_000);
+      expect(cloud.received.every((p) => p.mn === MN && p.pw === PW)).toBe(true);
+      await until(() => agent.health().uplinks['cloud']!.outbox.records <= 4, 'the cloud outbox to drain');
+      // wrong per-device credentials: refused, and the records wait in that uplink's outbox
+      expect(agent.health().uplinks['impostor']).toMatchObject({
+        state: expect.stringMatching(/connecting|waiting/),
+        lastError: expect.stringMatching(/Not authorized|Bad user ?name or password/i),
+      });
+      expect(agent.health().uplinks['impostor']!.outbox.records).toBeGreaterThan(10);
 
-    await cloud.send(MN, request({ mn: MN, pw: PW, st: '32' }, '1061', {}, { qn: '20250601120000000' }));
-    await until(() => cloud.received.some((p) => p.cn === '9012' && p.qn === '20250601120000000'), 'the answer to 1061');
-    const answer = cloud.received.filter((p) => p.qn === '20250601120000000').map((p) => `${p.cn} ${JSON.stringify(p.cp.params)}`);
-    expect(answer).toEqual(['9011 {"QnRtn":"1"}', '1061 {"RtdInterval":"60"}', '9012 {"ExeRtn":"1"}']);
-    expect(cloud.failures).toEqual([]);
-  });
+      await cloud.send(MN, request({ mn: MN, pw: PW, st: '32' }, '1061', {}, { qn: '20250601120000000' }));
+      await until(
+        () => cloud.received.some((p) => p.cn === '9012' && p.qn === '20250601120000000'),
+        'the answer to 1061',
+      );
+      const answer = cloud.received
+        .filter((p) => p.qn === '20250601120000000')
+        .map((p) => `${p.cn} ${JSON.stringify(p.cp.params)}`);
+      expect(answer).toEqual(['9011 {"QnRtn":"1"}', '1061 {"RtdInterval":"60"}', '9012 {"ExeRtn":"1"}']);
+      expect(cloud.failures).toEqual([]);
+    },
+  );
 
   it.skipIf(!available)('keeps records while the cloud does not answer and sends them once it does', async () => {
     const { agent, cloud } = await run(startBroker);
@@ -75,7 +108,10 @@ describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => 
     await stop();
     await cloud.send(MN, request({ mn: MN, pw: PW, st: '32' }, '1063', {}, { qn: '20250601130000000' }));
     await start();
-    await until(() => cloud.received.some((p) => p.cn === '9012' && p.qn === '20250601130000000'), 'the answer to the queued 1063');
+    await until(
+      () => cloud.received.some((p) => p.cn === '9012' && p.qn === '20250601130000000'),
+      'the answer to the queued 1063',
+    );
     expect(cloud.received.find((p) => p.cn === '1063')?.cp.params).toEqual({ MinInterval: '10' });
   });
 });

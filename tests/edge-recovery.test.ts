@@ -23,15 +23,36 @@ afterEach(async () => {
 });
 
 async function analyzers(clock: () => number, signals: Record<string, ReturnType<typeof flat>> = {}) {
-  const devices = [{ unit: 1, profile: 'cod' }, { unit: 2, profile: 'nh3n' }, { unit: 4, profile: 'water-flow' }];
-  const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 1, start: EARLY_ISO, signals: { cod: flat(48.5), nh3n: flat(2.5), 'water-flow': flat(20), ...signals } } }, clock);
+  const devices = [
+    { unit: 1, profile: 'cod' },
+    { unit: 2, profile: 'nh3n' },
+    { unit: 4, profile: 'water-flow' },
+  ];
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices,
+      scenario: {
+        seed: 1,
+        start: EARLY_ISO,
+        signals: { cod: flat(48.5), nh3n: flat(2.5), 'water-flow': flat(20), ...signals },
+      },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   return sim;
 }
 
 function outlet(dataDir: string, modbusPort: number, platformPort: number): EdgeConfig {
   const config = waterOutlet(dataDir, modbusPort, platformPort);
-  const nh3n = { ...config.devices[0]!, id: 'nh3n', unit: 2, parameters: [], factors: [{ ...config.devices[0]!.factors[0]!, code: 'w21003' }] };
+  const nh3n = {
+    ...config.devices[0]!,
+    id: 'nh3n',
+    unit: 2,
+    parameters: [],
+    factors: [{ ...config.devices[0]!.factors[0]!, code: 'w21003' }],
+  };
   return { ...config, devices: [...config.devices, nh3n] };
 }
 
@@ -57,14 +78,24 @@ function ledger(dataDir: string) {
   const store = new EdgeStore(dataDir, { logger, utcOffsetMinutes: 480, outboxBytes: new Map() });
   try {
     const pending = new Map<string, number>();
-    for (const row of store.nextBatch('province', 1_000_000, new Set())) pending.set(row.record.cn, (pending.get(row.record.cn) ?? 0) + 1);
-    return Object.fromEntries(CNS.map((cn) => [cn, { history: store.history(cn, 0, Number.MAX_SAFE_INTEGER).length, pending: pending.get(cn) ?? 0 }]));
+    for (const row of store.nextBatch('province', 1_000_000, new Set()))
+      pending.set(row.record.cn, (pending.get(row.record.cn) ?? 0) + 1);
+    return Object.fromEntries(
+      CNS.map((cn) => [
+        cn,
+        { history: store.history(cn, 0, Number.MAX_SAFE_INTEGER).length, pending: pending.get(cn) ?? 0 },
+      ]),
+    );
   } finally {
     store.close();
   }
 }
 
-function expectEveryRecordDelivered(dataDir: string, uploads: { cn: string; qn?: string }[], maxDuplicates: number): void {
+function expectEveryRecordDelivered(
+  dataDir: string,
+  uploads: { cn: string; qn?: string }[],
+  maxDuplicates: number,
+): void {
   const got = received(uploads);
   const books = ledger(dataDir);
   for (const cn of CNS) {
@@ -128,7 +159,11 @@ describe('recovery', () => {
       const first = await spawnAgent(build.entry, config, data.dir, timing);
       cleanups.push(async () => void first.child.kill('SIGKILL'));
       // Mid-stream: minute data flowing, in the second simulated hour.
-      await until(() => received(platform.uploads).count('2061') >= 1 && received(platform.uploads).count('2051') >= 8, 'data in the second hour', 20_000);
+      await until(
+        () => received(platform.uploads).count('2061') >= 1 && received(platform.uploads).count('2051') >= 8,
+        'data in the second hour',
+        20_000,
+      );
       first.child.kill('SIGKILL');
       await first.exited;
       const second = await spawnAgent(build.entry, config, data.dir, timing);
@@ -156,7 +191,10 @@ describe('recovery', () => {
     // A short Modbus timeout: each retry of the silent unit holds the bus for 50 ms real time (30
     // simulated seconds); the back-off (0.5 s, five simulated minutes) spaces them out.
     const config = outlet(data.dir, sim.tcp!.port, platform.port);
-    const agent = await startAgent({ ...config, buses: [{ ...config.buses[0]!, timeoutMs: 50, backoffMaxSeconds: 0.5 }] }, { logger, clock, tickMs: 25 });
+    const agent = await startAgent(
+      { ...config, buses: [{ ...config.buses[0]!, timeoutMs: 50, backoffMaxSeconds: 0.5 }] },
+      { logger, clock, tickMs: 25 },
+    );
     let stopped = false;
     cleanups.push(async () => void (stopped || (await agent.close())));
     await until(() => clock() > SIM_START + 2 * 3_600_000 + 60_000, 'two hours', 30_000);
@@ -180,6 +218,10 @@ describe('recovery', () => {
     expect(flagsAt('w01018')).toBe('N'.repeat(minutes.length));
     // back after 01:40: found again at the next retry, within five simulated minutes
     expect(flagsAt('w21003')).toMatch(/^NNBBBBBBBB[BN]N$/);
-    expect(lines.some((l) => l['device'] === 'nh3n' && l['mn'] === MN && l['msg'] === 'device did not answer; its data is B-flagged')).toBe(true);
+    expect(
+      lines.some(
+        (l) => l['device'] === 'nh3n' && l['mn'] === MN && l['msg'] === 'device did not answer; its data is B-flagged',
+      ),
+    ).toBe(true);
   });
 });

@@ -1,32 +1,62 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RegisterError, decodeRaw, decodeValue, deviceReadings, encodeRegisters, parseEdgeConfig, planReads, statusFlag } from '../edge/index.js';
+import {
+  RegisterError,
+  decodeRaw,
+  decodeValue,
+  deviceReadings,
+  encodeRegisters,
+  parseEdgeConfig,
+  planReads,
+  statusFlag,
+} from '../edge/index.js';
 import type { RegisterSpec } from '../edge/index.js';
 import { encodeValue } from '../simulators/analyzer/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 const spec = (over: Partial<RegisterSpec>): RegisterSpec => ({
-  address: 0, type: 'float32', byteOrder: 'big', wordOrder: 'big', scale: 1, offset: 0, function: 'holding', ...over,
+  address: 0,
+  type: 'float32',
+  byteOrder: 'big',
+  wordOrder: 'big',
+  scale: 1,
+  offset: 0,
+  function: 'holding',
+  ...over,
 });
 
-const ORDERS = { ABCD: ['big', 'big'], CDAB: ['big', 'little'], BADC: ['little', 'big'], DCBA: ['little', 'little'] } as const;
+const ORDERS = {
+  ABCD: ['big', 'big'],
+  CDAB: ['big', 'little'],
+  BADC: ['little', 'big'],
+  DCBA: ['little', 'little'],
+} as const;
 
 describe('register encoding for parameter writes (3021)', () => {
   const TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const;
 
   it('is the inverse of decoding, for every type, byte and word order, scale and offset', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...TYPES), fc.constantFrom(...Object.values(ORDERS)), fc.constantFrom(1, 0.1, 0.01, 2), fc.constantFrom(0, -10, 5), fc.integer({ min: 0, max: 30000 }), (type, [byteOrder, wordOrder], scale, offset, n) => {
-        const s = spec({ type, byteOrder, wordOrder, scale, offset, address: 7 });
-        const value = n * scale + offset;
-        const back = decodeValue(encodeRegisters(value, s), 7, s);
-        expect(back).toBeCloseTo(value, type === 'float32' ? 1 : 6);
-      }),
+      fc.property(
+        fc.constantFrom(...TYPES),
+        fc.constantFrom(...Object.values(ORDERS)),
+        fc.constantFrom(1, 0.1, 0.01, 2),
+        fc.constantFrom(0, -10, 5),
+        fc.integer({ min: 0, max: 30000 }),
+        (type, [byteOrder, wordOrder], scale, offset, n) => {
+          const s = spec({ type, byteOrder, wordOrder, scale, offset, address: 7 });
+          const value = n * scale + offset;
+          const back = decodeValue(encodeRegisters(value, s), 7, s);
+          expect(back).toBeCloseTo(value, type === 'float32' ? 1 : 6);
+        },
+      ),
     );
   });
 
   it('refuses a value the register cannot hold, naming the register', () => {
-    expect(() => encodeRegisters(70_000, spec({ type: 'uint16', address: 20 }))).toThrow(/does not fit register 20 \(uint16/);
+    expect(() => encodeRegisters(70_000, spec({ type: 'uint16', address: 20 }))).toThrow(
+      /does not fit register 20 \(uint16/,
+    );
     expect(() => encodeRegisters(-1, spec({ type: 'uint32' }))).toThrow(RegisterError);
     expect(() => encodeRegisters(Number.NaN, spec({ type: 'float32' }))).toThrow(RegisterError);
   });
@@ -56,14 +86,18 @@ describe('register decoding', () => {
 
   it('round-trips any float64 and int32 through any order', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...Object.values(ORDERS)), (value, [byteOrder, wordOrder]) => {
-        const b = Buffer.alloc(8);
-        b.writeDoubleBE(value);
-        let words = [0, 2, 4, 6].map((i) => b.readUInt16BE(i));
-        if (byteOrder === 'little') words = words.map((w) => ((w & 0xff) << 8) | (w >> 8));
-        if (wordOrder === 'little') words.reverse();
-        expect(Object.is(decodeRaw(words, 0, spec({ type: 'float64', byteOrder, wordOrder })), value)).toBe(true);
-      }),
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.constantFrom(...Object.values(ORDERS)),
+        (value, [byteOrder, wordOrder]) => {
+          const b = Buffer.alloc(8);
+          b.writeDoubleBE(value);
+          let words = [0, 2, 4, 6].map((i) => b.readUInt16BE(i));
+          if (byteOrder === 'little') words = words.map((w) => ((w & 0xff) << 8) | (w >> 8));
+          if (wordOrder === 'little') words.reverse();
+          expect(Object.is(decodeRaw(words, 0, spec({ type: 'float64', byteOrder, wordOrder })), value)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -73,7 +107,14 @@ describe('register decoding', () => {
   });
 
   it('maps status codes to HJ 212 flags; an unknown code is D, never N', () => {
-    const status = { address: 0, type: 'uint16' as const, byteOrder: 'big' as const, wordOrder: 'big' as const, function: 'holding' as const, flags: { 0: 'N', 7: 'M' } as Record<string, 'N' | 'M'> };
+    const status = {
+      address: 0,
+      type: 'uint16' as const,
+      byteOrder: 'big' as const,
+      wordOrder: 'big' as const,
+      function: 'holding' as const,
+      flags: { 0: 'N', 7: 'M' } as Record<string, 'N' | 'M'>,
+    };
     expect(statusFlag([7], 0, status)).toBe('M');
     expect(statusFlag([0], 0, status)).toBe('N');
     expect(statusFlag([9], 0, status)).toBe('D');
@@ -83,7 +124,13 @@ describe('register decoding', () => {
 describe('read planning', () => {
   it('coalesces neighbours within the gap, splits by function code and size', () => {
     const blocks = planReads(
-      [spec({ address: 0 }), spec({ address: 2, type: 'uint16' }), spec({ address: 12 }), spec({ address: 40 }), spec({ address: 0, type: 'uint16', function: 'input' })],
+      [
+        spec({ address: 0 }),
+        spec({ address: 2, type: 'uint16' }),
+        spec({ address: 12 }),
+        spec({ address: 40 }),
+        spec({ address: 0, type: 'uint16', function: 'input' }),
+      ],
       9,
       125,
     );
@@ -102,20 +149,37 @@ describe('read planning', () => {
 
   it('covers every wanted register, never exceeding maxRegisters', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ address: fc.nat(500), type: fc.constantFrom('int16', 'float32', 'float64') as fc.Arbitrary<RegisterSpec['type']> }), { minLength: 1 }), fc.nat(20), fc.integer({ min: 4, max: 125 }), (regs, gap, max) => {
-        const blocks = planReads(regs.map((r) => spec(r)), gap, max);
-        for (const b of blocks) expect(b.count).toBeLessThanOrEqual(max);
-        for (const r of regs) {
-          const width = r.type === 'int16' ? 1 : r.type === 'float32' ? 2 : 4;
-          expect(blocks.some((b) => b.address <= r.address && r.address + width <= b.address + b.count)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            address: fc.nat(500),
+            type: fc.constantFrom('int16', 'float32', 'float64') as fc.Arbitrary<RegisterSpec['type']>,
+          }),
+          { minLength: 1 },
+        ),
+        fc.nat(20),
+        fc.integer({ min: 4, max: 125 }),
+        (regs, gap, max) => {
+          const blocks = planReads(
+            regs.map((r) => spec(r)),
+            gap,
+            max,
+          );
+          for (const b of blocks) expect(b.count).toBeLessThanOrEqual(max);
+          for (const r of regs) {
+            const width = r.type === 'int16' ? 1 : r.type === 'float32' ? 2 : 4;
+            expect(blocks.some((b) => b.address <= r.address && r.address + width <= b.address + b.count)).toBe(true);
+          }
+        },
+      ),
     );
   });
 
   it("turns a device's blocks into readings with flags", () => {
     const device = parseEdgeConfig(minimalConfig()).devices[0]!;
-    const image = new Map([['holding', [{ base: 0, words: [...encodeValue(48.5, { type: 'float32', scale: 1, wordOrder: 'ABCD' }), 2] }]]]);
+    const image = new Map([
+      ['holding', [{ base: 0, words: [...encodeValue(48.5, { type: 'float32', scale: 1, wordOrder: 'ABCD' }), 2] }]],
+    ]);
     expect(deviceReadings(device, image)).toEqual([{ code: 'w01018', value: 48.5, flag: 'C' }]);
   });
 });

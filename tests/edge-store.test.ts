@@ -27,14 +27,21 @@ function open(caps: Record<string, number> = {}) {
   return { store, lines };
 }
 
-const record = (cn: DataRecord['cn'], i: number): DataRecord => ({ cn, at: T0 + i * 60_000, stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } } });
+const record = (cn: DataRecord['cn'], i: number): DataRecord => ({
+  cn,
+  at: T0 + i * 60_000,
+  stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } },
+});
 const state = { cursor: T0, minutes: [], hours: [] };
 const everyone = (uplink: string) => ({ uplink, accepts: () => true });
 
 describe('the durable outbox', () => {
   it('keeps a record per uplink until that uplink confirms its QN, across a reopen', () => {
     const { store } = open();
-    store.commit(T0, { minutes: [], state, records: [record('2051', 0), record('2061', 1)] }, [everyone('a'), { uplink: 'b', accepts: (r) => r.cn === '2061' }]);
+    store.commit(T0, { minutes: [], state, records: [record('2051', 0), record('2061', 1)] }, [
+      everyone('a'),
+      { uplink: 'b', accepts: (r) => r.cn === '2061' },
+    ]);
     const batch = store.nextBatch('a', 10, new Set());
     expect(batch.map((r) => r.record.cn)).toEqual(['2051', '2061']);
     expect(batch[0]?.qn).toBe('20250601000000000');
@@ -61,7 +68,9 @@ describe('the durable outbox', () => {
 
   it('replays oldest first in batches while letting the newest records through', () => {
     const { store } = open();
-    store.commit(T0, { minutes: [], state, records: Array.from({ length: 100 }, (_, i) => record('2051', i)) }, [everyone('a')]);
+    store.commit(T0, { minutes: [], state, records: Array.from({ length: 100 }, (_, i) => record('2051', i)) }, [
+      everyone('a'),
+    ]);
     const first = store.nextBatch('a', 8, new Set()).map((r) => r.record.at);
     expect(first).toEqual([...[0, 1, 2, 3, 4, 5].map((i) => T0 + i * 60_000), T0 + 98 * 60_000, T0 + 99 * 60_000]);
     const inFlight = new Set(store.nextBatch('a', 8, new Set()).map((r) => r.id));
@@ -87,10 +96,21 @@ describe('the durable outbox', () => {
 
   it('keeps history by kind and time for re-send requests, and prunes it', () => {
     const { store } = open();
-    store.commit(T0, { minutes: [[T0, { w01018: { avg: 1, flag: 'N', valid: 1, count: 1 } }]], state: { cursor: T0 + 60_000, minutes: [], hours: [] }, records: [record('2061', 0), record('2061', 60), record('2051', 10)] }, []);
+    store.commit(
+      T0,
+      {
+        minutes: [[T0, { w01018: { avg: 1, flag: 'N', valid: 1, count: 1 } }]],
+        state: { cursor: T0 + 60_000, minutes: [], hours: [] },
+        records: [record('2061', 0), record('2061', 60), record('2051', 10)],
+      },
+      [],
+    );
     expect(store.history('2061', T0, T0 + 3_600_000).map((r) => r.at)).toEqual([T0, T0 + 3_600_000]);
     expect(store.history('2051', T0, T0 + 3_600_000)).toHaveLength(1);
-    const restored = store.restore((t) => t - (t % 3_600_000), () => T0);
+    const restored = store.restore(
+      (t) => t - (t % 3_600_000),
+      () => T0,
+    );
     expect(restored).toMatchObject({ cursor: T0 + 60_000, hours: [[T0, record('2061', 0).stats]] });
     store.prune(T0 + 1, T0 + 1);
     expect(store.history('2061', 0, Number.MAX_SAFE_INTEGER).map((r) => r.at)).toEqual([T0 + 3_600_000]);
@@ -99,7 +119,9 @@ describe('the durable outbox', () => {
   it('converts a database from before auto-vacuum, so a full disk can get space back, and keeps a real reserve next to it', () => {
     const old = new Database(join(dir, 'edge.db'));
     old.pragma('journal_mode = WAL');
-    old.exec("CREATE TABLE history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID; INSERT INTO history VALUES ('2061', 0, '{}')");
+    old.exec(
+      "CREATE TABLE history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID; INSERT INTO history VALUES ('2061', 0, '{}')",
+    );
     old.close();
     const { store, lines } = open();
     expect(store.history('2061', 0, 0)).toHaveLength(1);

@@ -15,12 +15,19 @@ describe('records a refusing store leaves in memory', () => {
     const cns: DataRecord['cn'][] = ['2011', '2061', '2051', '2011', '2031', '3020', '2021', '2011', '2041', '2011'];
     const u: Unsaved = { minutes: [], records: cns.map((cn, i) => record(cn, i)) };
     const dropped = trimUnsaved(u, { records: 7, minutes: 10 });
-    expect(dropped.map((r) => [r.cn, r.at])).toEqual([['2011', 0], ['2051', 2], ['2011', 3]]);
+    expect(dropped.map((r) => [r.cn, r.at])).toEqual([
+      ['2011', 0],
+      ['2051', 2],
+      ['2011', 3],
+    ]);
     expect(u.records.map((r) => r.at)).toEqual([1, 4, 5, 6, 7, 8, 9]);
   });
 
   it('with nothing droppable left it keeps every hour and day record over the bound', () => {
-    const u: Unsaved = { minutes: [], records: [record('2061', 1), record('2011', 2), record('2031', 3), record('2061', 4)] };
+    const u: Unsaved = {
+      minutes: [],
+      records: [record('2061', 1), record('2011', 2), record('2031', 3), record('2061', 4)],
+    };
     expect(trimUnsaved(u, { records: 1, minutes: 10 }).map((r) => r.at)).toEqual([2]);
     expect(u.records.map((r) => r.cn)).toEqual(['2061', '2031', '2061']);
   });

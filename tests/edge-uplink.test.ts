@@ -21,7 +21,17 @@ afterEach(async () => {
 
 async function setup(warp = 1200) {
   const clock = warpedClock(warp);
-  const sim = await startSim({ tcp: { port: 0 }, devices: [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }], scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices: [
+        { unit: 1, profile: 'cod' },
+        { unit: 4, profile: 'water-flow' },
+      ],
+      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   const platform = await startPlatform(0, clock);
   cleanups.push(async () => void (await platform.server.close()));
@@ -31,7 +41,11 @@ async function setup(warp = 1200) {
   return { clock, sim, platform, data, logger, lines };
 }
 
-async function agentOn(config: Parameters<typeof startAgent>[0], logger: Parameters<typeof startAgent>[1]['logger'], clock: () => number): Promise<RunningAgent> {
+async function agentOn(
+  config: Parameters<typeof startAgent>[0],
+  logger: Parameters<typeof startAgent>[1]['logger'],
+  clock: () => number,
+): Promise<RunningAgent> {
   const agent = await startAgent(config, { logger, clock, tickMs: 25 });
   cleanups.push(() => agent.close());
   return agent;
@@ -52,7 +66,10 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(station.uploads['3020']).toBe(1);
     await until(() => agent.health().uplinks['province']!.outbox.records <= 4, 'the outbox to drain');
     expect(agent.health().uplinks['province']).toMatchObject({ kind: 'hj212-tcp', state: 'connected' });
-    expect(agent.health().devices['cod']).toMatchObject({ failures: 0, lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }] });
+    expect(agent.health().devices['cod']).toMatchObject({
+      failures: 0,
+      lastReadings: [{ code: 'w01018', value: 48.5, flag: 'N' }],
+    });
   });
 
   it('speaks HJ 212-2025 with the CP SM4-encrypted under the uplink key, and the platform reads it', async () => {
@@ -73,13 +90,20 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
     await until(() => platform.exchanges.some((e) => e.cn === '1012'), 'the platform to set the time', 15_000);
     expect(agent.health().clock).toMatchObject({ trusted: false, offsetMs: expect.any(Number) });
-    expect(platform.exchanges.find((e) => e.cn === '1012')).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+    expect(platform.exchanges.find((e) => e.cn === '1012')).toMatchObject({
+      ok: true,
+      answers: ['9011 QnRtn=1', '9012 ExeRtn=1'],
+    });
     expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(true);
   });
 
   it('does not ask when the box clock follows a time source', async () => {
     const { clock, sim, platform, data, logger, lines } = await setup();
-    const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port, { clockTrusted: true }), logger, clock);
+    const agent = await agentOn(
+      waterOutlet(data.dir, sim.tcp!.port, platform.port, { clockTrusted: true }),
+      logger,
+      clock,
+    );
     await until(() => platform.uploads.some((u) => u.cn === '2051'), 'a minute record', 15_000);
     expect(agent.health().clock).toEqual({ trusted: true, offsetMs: 0 });
     expect(platform.exchanges.filter((e) => e.cn === '1012')).toEqual([]);
@@ -90,13 +114,22 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     const { clock, sim, platform, data, logger, lines } = await setup();
     await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
     await until(() => platform.uploads.some((u) => u.cn === '3020'), 'the first 3020 upload', 15_000);
-    const set = (value: string) => platform.server.issue({ mn: MN, cn: '3021', params: { PolId: 'w01018', InfoId: 'i13001', 'i13001-Info': value } });
+    const set = (value: string) =>
+      platform.server.issue({
+        mn: MN,
+        cn: '3021',
+        params: { PolId: 'w01018', InfoId: 'i13001', 'i13001-Info': value },
+      });
     const accepted = set('800');
     await until(() => accepted.done, 'the 3021 exchange', 10_000);
     expect(accepted).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
     // The analyzer (unit 1, range upper limit at register 12) now holds it, and the box says so with a 3020.
     expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
-    await until(() => platform.uploads.filter((u) => u.cn === '3020').length >= 2, 'the 3020 with the new value', 10_000);
+    await until(
+      () => platform.uploads.filter((u) => u.cn === '3020').length >= 2,
+      'the 3020 with the new value',
+      10_000,
+    );
     // The analyzer refuses a negative range (Modbus exception 03): the platform hears ExeRtn 3, and nothing changed.
     const refused = set('-5');
     await until(() => refused.done, 'the refused 3021 exchange', 10_000);
@@ -106,7 +139,20 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
   });
 
   it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
-    expect(() => waterOutlet('/tmp/x', 1, 2, { uplinks: [{ id: 'p', kind: 'hj212-tcp', host: '127.0.0.1', port: 2, pw: PW, sm4Key: '00112233445566778899AABBCCDDEEFF' }] })).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
+    expect(() =>
+      waterOutlet('/tmp/x', 1, 2, {
+        uplinks: [
+          {
+            id: 'p',
+            kind: 'hj212-tcp',
+            host: '127.0.0.1',
+            port: 2,
+            pw: PW,
+            sm4Key: '00112233445566778899AABBCCDDEEFF',
+          },
+        ],
+      }),
+    ).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
   });
 
   it('answers platform commands with 9011/9012/9013 in the order of appendix C', async () => {
@@ -119,18 +165,34 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       await until(() => platform.exchanges.length > before, `the answer to ${cn}`);
       return platform.exchanges.at(-1)!;
     };
-    for (const cn of ['1011', '1061', '1063']) expect(await ask(cn), cn).toMatchObject({ ok: true, qnRtn: 1, exeRtn: 1, dataPackets: 1 });
-    expect(await ask('1062', { RtdInterval: '120' })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+    for (const cn of ['1011', '1061', '1063'])
+      expect(await ask(cn), cn).toMatchObject({ ok: true, qnRtn: 1, exeRtn: 1, dataPackets: 1 });
+    expect(await ask('1062', { RtdInterval: '120' })).toMatchObject({
+      ok: true,
+      answers: ['9011 QnRtn=1', '9012 ExeRtn=1'],
+    });
     expect(await ask('1062', { RtdInterval: '10' })).toMatchObject({ exeRtn: 3 });
     expect(await ask('1064', { MinInterval: '5' })).toMatchObject({ ok: true, exeRtn: 1 });
-    expect(await ask('3020', { PolId: 'w01018', InfoId: 'i13001' })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '3020', '9012 ExeRtn=1'] });
+    expect(await ask('3020', { PolId: 'w01018', InfoId: 'i13001' })).toMatchObject({
+      ok: true,
+      answers: ['9011 QnRtn=1', '3020', '9012 ExeRtn=1'],
+    });
     const hour = formatHjTime(new Date(SIM_START));
-    expect(await ask('2061', { BeginTime: hour, EndTime: hour })).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '2061', '9012 ExeRtn=1'] });
-    expect(await ask('2061', { BeginTime: '20200101000000', EndTime: '20200101010000' })).toMatchObject({ ok: true, exeRtn: 100, dataPackets: 0 });
+    expect(await ask('2061', { BeginTime: hour, EndTime: hour })).toMatchObject({
+      ok: true,
+      answers: ['9011 QnRtn=1', '2061', '9012 ExeRtn=1'],
+    });
+    expect(await ask('2061', { BeginTime: '20200101000000', EndTime: '20200101010000' })).toMatchObject({
+      ok: true,
+      exeRtn: 100,
+      dataPackets: 0,
+    });
     expect(await ask('2012')).toMatchObject({ ok: true, answers: ['9013'] });
     expect(await ask('3011', { PolId: 'w01018' })).toMatchObject({ qnRtn: 2 });
     expect(await ask('1999')).toMatchObject({ qnRtn: 8 });
-    const failed = Object.entries(platform.server.conformance().stations.find((s) => s.mn === MN)!.checks).filter(([name, t]) => t.failed > 0 && !['request-1062', 'request-3011', 'request-1999'].includes(name));
+    const failed = Object.entries(platform.server.conformance().stations.find((s) => s.mn === MN)!.checks).filter(
+      ([name, t]) => t.failed > 0 && !['request-1062', 'request-3011', 'request-1999'].includes(name),
+    );
     expect(failed).toEqual([]);
   });
 
@@ -156,9 +218,14 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       await new Promise((resolve) => server.close(resolve));
     });
     await agentOn(waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port), logger, clock);
-    await until(() => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'), 'the answer to the good request');
+    await until(
+      () => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'),
+      'the answer to the good request',
+    );
     expect(got.filter((p) => p.qn === '20250601000000123').map((p) => p.cn)).toEqual(['9011', '1061', '9012']);
-    expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(expect.arrayContaining(['bad-crc']));
+    expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(
+      expect.arrayContaining(['bad-crc']),
+    );
     expect(lines.some((l) => l['msg'] === 'platform link down; the outbox keeps the data')).toBe(false);
   });
 });

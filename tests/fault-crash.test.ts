@@ -7,7 +7,16 @@ import { startTestCloud } from './helpers/cloud-fixtures.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
-import { cloudKeys, cloudProcess, EDGE_MQTT_SECRET, edgeLedger, edgeStation, influxKeys, reconcile, spillDepth } from './helpers/fault-pipeline.js';
+import {
+  cloudKeys,
+  cloudProcess,
+  EDGE_MQTT_SECRET,
+  edgeLedger,
+  edgeStation,
+  influxKeys,
+  reconcile,
+  spillDepth,
+} from './helpers/fault-pipeline.js';
 
 /**
  * Crashes along the whole chain, analyzer simulator (Modbus TCP) → edge agent → cloud ingest (real
@@ -27,14 +36,25 @@ afterEach(async () => {
 });
 
 async function analyzers(clock: () => number) {
-  const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
-  const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  const devices = [
+    { unit: 1, profile: 'cod' },
+    { unit: 4, profile: 'water-flow' },
+  ];
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices,
+      scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   return sim;
 }
 
 /** Pauses (real ms) between crashes, reproducible from the seed the test prints. */
-const pauses = (seed: number, n: number, min: number, max: number): number[] => fc.sample(fc.integer({ min, max }), { numRuns: n, seed });
+const pauses = (seed: number, n: number, min: number, max: number): number[] =>
+  fc.sample(fc.integer({ min, max }), { numRuns: n, seed });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -42,11 +62,26 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * HJ 212 TCP, or MQTT through the ingest's embedded broker with the edge's persistent session.
  */
 async function cloudOver(transport: 'hj212-tcp' | 'mqtt') {
-  const cloud = await startTestCloud(transport === 'mqtt' ? { mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, tcp: undefined } : {}, [await edgeStation()]);
+  const cloud = await startTestCloud(
+    transport === 'mqtt' ? { mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, tcp: undefined } : {},
+    [await edgeStation()],
+  );
   cleanups.push(() => cloud.stop());
-  const mqtt = () => ({ id: 'province', kind: 'mqtt' as const, url: `mqtt://127.0.0.1:${cloud.cloud.mqtt!.address!.port}`, username: MN, password: EDGE_MQTT_SECRET, pw: PW, timeoutSeconds: 1, reconnectMinSeconds: 0.1, reconnectMaxSeconds: 0.5 });
+  const mqtt = () => ({
+    id: 'province',
+    kind: 'mqtt' as const,
+    url: `mqtt://127.0.0.1:${cloud.cloud.mqtt!.address!.port}`,
+    username: MN,
+    password: EDGE_MQTT_SECRET,
+    pw: PW,
+    timeoutSeconds: 1,
+    reconnectMinSeconds: 0.1,
+    reconnectMaxSeconds: 0.5,
+  });
   const config = (dir: string, modbusPort: number): EdgeConfig =>
-    transport === 'mqtt' ? waterOutlet(dir, modbusPort, 1, { uplinks: [mqtt()] }) : waterOutlet(dir, modbusPort, cloud.cloud.tcp!.address.port);
+    transport === 'mqtt'
+      ? waterOutlet(dir, modbusPort, 1, { uplinks: [mqtt()] })
+      : waterOutlet(dir, modbusPort, cloud.cloud.tcp!.address.port);
   return { cloud, config };
 }
 
@@ -96,7 +131,16 @@ describe('crashes along the chain', () => {
       await agent.exited;
       const edge = edgeLedger(data.dir);
       const r = reconcile(edge, await cloudKeys(cloud.cloud.store));
-      console.info(JSON.stringify({ fault: `edge kill -9 x3 (${transport})`, mn: MN, seed, recoveryMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+      console.info(
+        JSON.stringify({
+          fault: `edge kill -9 x3 (${transport})`,
+          mn: MN,
+          seed,
+          recoveryMs: recoveries,
+          delivered: r.delivered,
+          pending: edge.pending.size,
+        }),
+      );
       expectReconciled(r, edge.pending.size);
       expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
     }, 60_000);
@@ -140,7 +184,16 @@ describe('crashes along the chain', () => {
     const store = cloud.openStore();
     try {
       const r = reconcile(edge, await cloudKeys(store));
-      console.info(JSON.stringify({ fault: 'cloud kill -9 x2', mn: MN, seed, drainMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+      console.info(
+        JSON.stringify({
+          fault: 'cloud kill -9 x2',
+          mn: MN,
+          seed,
+          drainMs: recoveries,
+          delivered: r.delivered,
+          pending: edge.pending.size,
+        }),
+      );
       expectReconciled(r, edge.pending.size);
     } finally {
       store.db.close();
@@ -155,7 +208,16 @@ describe('crashes along the chain', () => {
     cleanups.push(async () => void influx.child.kill('SIGCONT'));
     const query = await influxDatabase(influx, user, 'fault');
     const port = await freePort();
-    const store = { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: 'fault', username: user.name, password: user.password, spillPath: 'spill.db', batchSize: 20, flushIntervalMs: 50 };
+    const store = {
+      type: 'influxdb',
+      url: `http://127.0.0.1:${influx.port}`,
+      database: 'fault',
+      username: user.name,
+      password: user.password,
+      spillPath: 'spill.db',
+      batchSize: 20,
+      flushIntervalMs: 50,
+    };
     const cloud = await cloudProcess(port, [await edgeStation()], store);
     cleanups.push(() => cloud.remove());
     await cloud.start();
@@ -164,7 +226,11 @@ describe('crashes along the chain', () => {
     const sim = await analyzers(clock);
     const data = await tempDir();
     cleanups.push(data.remove);
-    const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), { logger: memoryLogger().logger, clock, tickMs: 25 });
+    const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), {
+      logger: memoryLogger().logger,
+      clock,
+      tickMs: 25,
+    });
     let stopped = false;
     cleanups.push(async () => void (stopped || (await agent.close())));
     const outbox = (): number => agent.health().uplinks['province']!.outbox.records;
@@ -194,7 +260,17 @@ describe('crashes along the chain', () => {
     await cloud.stop();
     const edge = edgeLedger(data.dir);
     const r = reconcile(edge, await influxKeys(query, 'fault'));
-    console.info(JSON.stringify({ fault: 'cloud (InfluxDB) kill -9 x2 mid-batch', mn: MN, seed, spillAfterKill: survived, recoveryMs: recoveries, delivered: r.delivered, pending: edge.pending.size }));
+    console.info(
+      JSON.stringify({
+        fault: 'cloud (InfluxDB) kill -9 x2 mid-batch',
+        mn: MN,
+        seed,
+        spillAfterKill: survived,
+        recoveryMs: recoveries,
+        delivered: r.delivered,
+        pending: edge.pending.size,
+      }),
+    );
     expect(Math.min(...survived), 'points the spill queue held through the kill').toBeGreaterThan(0);
     expectReconciled(r, edge.pending.size);
   }, 80_000);

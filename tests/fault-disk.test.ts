@@ -28,8 +28,18 @@ afterEach(async () => {
  */
 async function outletOnSmallDisk(dir: string, seed: number, outboxBytes?: number) {
   const clock = warpedClock(WARP, SIM_START - 10 * 60_000);
-  const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
-  const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  const devices = [
+    { unit: 1, profile: 'cod' },
+    { unit: 4, profile: 'water-flow' },
+  ];
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices,
+      scenario: { seed, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   const config = waterOutlet(dir, sim.tcp!.port, await freePort());
   const { logger, lines } = memoryLogger();
@@ -51,7 +61,15 @@ describe('edge outbox on a small disk', () => {
     const depth = agent.health().uplinks['province']!.outbox;
     await stop();
     const free = await freeBytes(fs.dir);
-    console.info(JSON.stringify({ fault: 'outbox cap on a small disk', realFilesystem: fs.real, capBytes: CAP, outbox: depth, freeBytes: free }));
+    console.info(
+      JSON.stringify({
+        fault: 'outbox cap on a small disk',
+        realFilesystem: fs.real,
+        capBytes: CAP,
+        outbox: depth,
+        freeBytes: free,
+      }),
+    );
 
     expect(depth.bytes).toBeLessThanOrEqual(CAP);
     const drops = lines.filter((l) => l['reason'] === 'outbox-full');
@@ -62,7 +80,9 @@ describe('edge outbox on a small disk', () => {
     expect(hours.length).toBeGreaterThanOrEqual(6 * 2);
     expect(hours.filter((k) => !pending.has(k))).toEqual([]);
     // The dropped real-time and minute data are still in the history, for a platform's re-send request.
-    expect([...produced].filter((k) => k.includes('|minute|')).length).toBeGreaterThan([...pending].filter((k) => k.includes('|minute|')).length);
+    expect([...produced].filter((k) => k.includes('|minute|')).length).toBeGreaterThan(
+      [...pending].filter((k) => k.includes('|minute|')).length,
+    );
     if (fs.real) expect(free).toBeGreaterThan(0);
   }, 30_000);
 });
@@ -74,12 +94,22 @@ const UPLINKS = [
   { uplink: 'province', accepts: (r: DataRecord) => r.cn !== '2011' },
   { uplink: 'cloud', accepts: () => true },
 ];
-const stats = (i: number) => Object.fromEntries(['w01018', 'w21003', 'w21011', 'w00000'].map((code) => [code, { avg: i / 7, min: i / 9, max: i / 3, flag: 'N', valid: 1, count: 60 } as const]));
+const stats = (i: number) =>
+  Object.fromEntries(
+    ['w01018', 'w21003', 'w21011', 'w00000'].map((code) => [
+      code,
+      { avg: i / 7, min: i / 9, max: i / 3, flag: 'N', valid: 1, count: 60 } as const,
+    ]),
+  );
 
 function openStore(dir: string) {
   const { logger, lines } = memoryLogger();
   // Caps far above the disk: only the disk can stop the outboxes.
-  const store = new EdgeStore(dir, { logger, outboxBytes: new Map(UPLINKS.map((u) => [u.uplink, 1024 * MIB])), utcOffsetMinutes: 480 });
+  const store = new EdgeStore(dir, {
+    logger,
+    outboxBytes: new Map(UPLINKS.map((u) => [u.uplink, 1024 * MIB])),
+    utcOffsetMinutes: 480,
+  });
   cleanups.push(async () => store.close());
   return { store, lines };
 }
@@ -87,8 +117,20 @@ function openStore(dir: string) {
 /** Minute `i` of the simulated clock, as the agent commits it: real-time and minute data, the hour and day when they close. */
 function commitMinute(store: EdgeStore, i: number, cns: DataRecord['cn'][] = ['2011', '2051']): void {
   const at = SIM_START + i * MINUTE_MS;
-  const closing: DataRecord['cn'][] = [...cns, ...(i % 60 === 59 ? ['2061' as const] : []), ...(i % 1440 === 1439 ? ['2031' as const] : [])];
-  store.commit(at, { minutes: [[at, stats(i)]], state: { cursor: at + MINUTE_MS, minutes: [], hours: [] }, records: closing.map((cn) => ({ cn, at, stats: stats(i) })) }, UPLINKS);
+  const closing: DataRecord['cn'][] = [
+    ...cns,
+    ...(i % 60 === 59 ? ['2061' as const] : []),
+    ...(i % 1440 === 1439 ? ['2031' as const] : []),
+  ];
+  store.commit(
+    at,
+    {
+      minutes: [[at, stats(i)]],
+      state: { cursor: at + MINUTE_MS, minutes: [], hours: [] },
+      records: closing.map((cn) => ({ cn, at, stats: stats(i) })),
+    },
+    UPLINKS,
+  );
 }
 
 /** Takes every byte left on the filesystem of `dir`, as another program's file would. */
@@ -108,14 +150,25 @@ function fillDisk(dir: string, name = 'other-program.log'): string {
 
 /** The records of `cn` each uplink's outbox still holds, and the history. */
 function kept(store: EdgeStore, cn: '2061' | '2031') {
-  const outbox = (uplink: string) => store.nextBatch(uplink, 1_000_000, new Set()).filter((r) => r.record.cn === cn).map((r) => r.record.at);
-  return { province: outbox('province'), cloud: outbox('cloud'), history: store.history(cn, 0, Number.MAX_SAFE_INTEGER).map((r) => r.at) };
+  const outbox = (uplink: string) =>
+    store
+      .nextBatch(uplink, 1_000_000, new Set())
+      .filter((r) => r.record.cn === cn)
+      .map((r) => r.record.at);
+  return {
+    province: outbox('province'),
+    cloud: outbox('cloud'),
+    history: store.history(cn, 0, Number.MAX_SAFE_INTEGER).map((r) => r.at),
+  };
 }
-const closedAt = (minutes: number, every: number) => Array.from({ length: Math.floor(minutes / every) }, (_, k) => SIM_START + ((k + 1) * every - 1) * MINUTE_MS);
+const closedAt = (minutes: number, every: number) =>
+  Array.from({ length: Math.floor(minutes / every) }, (_, k) => SIM_START + ((k + 1) * every - 1) * MINUTE_MS);
 
-const diskFullLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l['reason'] === 'disk-full' && typeof l['dropped'] === 'number');
+const diskFullLines = (lines: Record<string, unknown>[]) =>
+  lines.filter((l) => l['reason'] === 'disk-full' && typeof l['dropped'] === 'number');
 const reserveBytes = (dir: string) => statSync(join(dir, 'edge.db.reserve'), { throwIfNoEntry: false })?.size ?? 0;
-const NO_ROOT = 'needs root to mount a small tmpfs; a temp dir on the big disk never fills, so there is nothing to test';
+const NO_ROOT =
+  'needs root to mount a small tmpfs; a temp dir on the big disk never fills, so there is nothing to test';
 
 describe('edge store on a disk that fills up', () => {
   it('outbox caps far above a 6 MB disk: the oldest real-time and minute data make room, no write fails, every hour and day record survives', async (ctx) => {
@@ -136,8 +189,22 @@ describe('edge store on a disk that fills up', () => {
       if (firstFull === undefined && store.diskFullStats().events > 0) firstFull = i;
     }
     const free = await freeBytes(fs.dir);
-    const files = Object.fromEntries(['edge.db', 'edge.db-wal', 'edge.db.reserve'].map((f) => [f, statSync(join(fs.dir, f), { throwIfNoEntry: false })?.size]));
-    console.info(JSON.stringify({ fault: 'disk full under the outbox', minutes: MINUTES, firstFull, disk: store.diskFullStats(), freeBytes: free, files }));
+    const files = Object.fromEntries(
+      ['edge.db', 'edge.db-wal', 'edge.db.reserve'].map((f) => [
+        f,
+        statSync(join(fs.dir, f), { throwIfNoEntry: false })?.size,
+      ]),
+    );
+    console.info(
+      JSON.stringify({
+        fault: 'disk full under the outbox',
+        minutes: MINUTES,
+        firstFull,
+        disk: store.diskFullStats(),
+        freeBytes: free,
+        files,
+      }),
+    );
 
     expect(failed).toEqual([]);
     expect(firstFull).toBeDefined();
@@ -147,12 +214,22 @@ describe('edge store on a disk that fills up', () => {
     expect(kept(store, '2061')).toEqual({ province: hours, cloud: hours, history: hours });
     expect(kept(store, '2031')).toEqual({ province: days, cloud: days, history: days });
     // Oldest first: the newest minutes are still there, the first ones are gone.
-    const minutes = store.nextBatch('province', 1_000_000, new Set()).filter((r) => r.record.cn === '2051').map((r) => r.record.at);
+    const minutes = store
+      .nextBatch('province', 1_000_000, new Set())
+      .filter((r) => r.record.cn === '2051')
+      .map((r) => r.record.at);
     expect(minutes.at(-1)).toBe(SIM_START + (MINUTES - 1) * MINUTE_MS);
     expect(minutes[0]).toBeGreaterThan(SIM_START);
     const drops = diskFullLines(lines);
     expect(drops.length).toBe(store.diskFullStats().events);
-    expect(drops[0]).toMatchObject({ level: 40, dataDir: fs.dir, outbox: expect.any(Number), history: expect.any(Number), from: SIM_START, msg: expect.stringContaining('disk full') });
+    expect(drops[0]).toMatchObject({
+      level: 40,
+      dataDir: fs.dir,
+      outbox: expect.any(Number),
+      history: expect.any(Number),
+      from: SIM_START,
+      msg: expect.stringContaining('disk full'),
+    });
     expect(drops.reduce((n, l) => n + (l['dropped'] as number), 0)).toBe(store.diskFullStats().dropped);
     expect(store.diskFullStats().dropped).toBeGreaterThan(0);
     expect(new Set(drops.flatMap((l) => l['cns'] as string[]))).toEqual(new Set(['2011', '2051']));
@@ -195,7 +272,9 @@ describe('edge store on a disk that fills up', () => {
     const first = openStore(fs.dir);
     for (let i = 0; i < 1200; i++) commitMinute(first.store, i);
     // Uplinks confirmed all but the last 200 records and history was pruned: pages freed, the file as big as ever.
-    for (const u of UPLINKS) for (const r of first.store.nextBatch(u.uplink, 1_000_000, new Set()).slice(0, -200)) first.store.confirm(u.uplink, r.qn);
+    for (const u of UPLINKS)
+      for (const r of first.store.nextBatch(u.uplink, 1_000_000, new Set()).slice(0, -200))
+        first.store.confirm(u.uplink, r.qn);
     first.store.prune(SIM_START + 1000 * MINUTE_MS, SIM_START + 1200 * MINUTE_MS);
     first.store.close();
     const size = () => statSync(join(fs.dir, 'edge.db')).size;
@@ -234,12 +313,17 @@ describe('edge store on a disk that fills up', () => {
         error = err as Error;
       }
     }
-    expect(error?.message).toMatch(/^disk full: no room for .*edge\.db .*free disk space on that filesystem or lower the uplinks' outboxBytes$/);
+    expect(error?.message).toMatch(
+      /^disk full: no room for .*edge\.db .*free disk space on that filesystem or lower the uplinks' outboxBytes$/,
+    );
     expect(error?.message).toContain(fs.dir);
     expect(store.diskFullStats().reserve).toBe(false);
     // A setting (a platform's new password) cannot fail the command that brought it: logged, kept in memory.
     expect(() => store.saveSetting('province.pw', 'x'.repeat(4 * MIB))).not.toThrow();
-    expect(lines.find((l) => l['key'] === 'province.pw')).toMatchObject({ level: 50, msg: 'setting not stored: it holds until the agent stops' });
+    expect(lines.find((l) => l['key'] === 'province.pw')).toMatchObject({
+      level: 50,
+      msg: 'setting not stored: it holds until the agent stops',
+    });
     expect(store.setting('province.pw')).toBeUndefined();
     rmSync(filler);
     const before = kept(store, '2061').history.length;
@@ -264,11 +348,22 @@ describe('edge agent on a disk that fills up', () => {
     await passHours(5);
     const health = agent.health();
     await stop();
-    console.info(JSON.stringify({ fault: 'disk full under the running agent', storage: health.storage, outbox: health.uplinks['province']!.outbox, freeBytes: await freeBytes(fs.dir) }));
+    console.info(
+      JSON.stringify({
+        fault: 'disk full under the running agent',
+        storage: health.storage,
+        outbox: health.uplinks['province']!.outbox,
+        freeBytes: await freeBytes(fs.dir),
+      }),
+    );
 
     // Three hours of our own data are far less than the reserve: it cannot come back until the other program frees space, and the log says so.
     expect(health.storage).toMatchObject({ unsavedRecords: 0, reserve: false });
-    expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({ level: 40, mn: mn, msg: expect.stringContaining('no room for the disk-full reserve') });
+    expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({
+      level: 40,
+      mn: mn,
+      msg: expect.stringContaining('no room for the disk-full reserve'),
+    });
     expect(health.storage.events).toBeGreaterThan(0);
     expect(health.storage.dropped).toBeGreaterThan(0);
     expect(lines.filter((l) => l['level'] === 50)).toEqual([]);
@@ -284,7 +379,9 @@ describe('edge agent on a disk that fills up', () => {
     const rtd = [...pending].filter((k) => k.includes('|rtd|')).map((k) => Number(k.split('|').at(-1)));
     expect(Math.max(...rtd)).toBeGreaterThan(filledAt + 4 * 3_600_000);
     // Oldest first: everything dropped is older than every real-time record still waiting.
-    expect(Math.max(...drops.filter((d) => (d['dropped'] as number) > 0).map((d) => d['to'] as number))).toBeLessThan(Math.min(...rtd));
+    expect(Math.max(...drops.filter((d) => (d['dropped'] as number) > 0).map((d) => d['to'] as number))).toBeLessThan(
+      Math.min(...rtd),
+    );
   }, 30_000);
 
   it('a disk full beyond help: records wait in memory, the log says so once, and once space is freed every one of them is stored', async (ctx) => {
@@ -313,14 +410,21 @@ describe('edge agent on a disk that fills up', () => {
     expect(after).toMatchObject({ dropped: 0, unsavedRecords: 0, reserve: true });
     // Each said once for the whole outage (at most once a minute), the refusal naming the way out.
     expect(refusals).toHaveLength(1);
-    expect(refusals[0]).toMatchObject({ level: 50, mn: mn, reason: expect.stringContaining('free disk space on that filesystem') });
+    expect(refusals[0]).toMatchObject({
+      level: 50,
+      mn: mn,
+      reason: expect.stringContaining('free disk space on that filesystem'),
+    });
     expect(lines.filter((l) => l['msg'] === 'disk full: no real-time or minute data left to drop')).toHaveLength(1);
     const { produced, pending } = edgeLedger(fs.dir);
     const hours = [...produced].filter((k) => k.includes('|hour|'));
     expect(hours.length).toBeGreaterThanOrEqual(2 * (Math.floor((endAt - SIM_START) / 3_600_000) - 1));
     expect(hours.filter((k) => !pending.has(k))).toEqual([]);
     // The real-time series has no hole where the disk was full: what memory held reached the outbox.
-    const rtdAt = [...pending].filter((k) => k.includes('|rtd|w01018|')).map((k) => Number(k.split('|').at(-1))).sort((a, b) => a - b);
+    const rtdAt = [...pending]
+      .filter((k) => k.includes('|rtd|w01018|'))
+      .map((k) => Number(k.split('|').at(-1)))
+      .sort((a, b) => a - b);
     expect(rtdAt.at(-1)! - rtdAt[0]!).toBeGreaterThan(3.5 * 3_600_000);
     expect(Math.max(...rtdAt.slice(1).map((t, i) => t - rtdAt[i]!))).toBeLessThanOrEqual(3 * 60_000);
   }, 30_000);

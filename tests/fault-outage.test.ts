@@ -28,8 +28,18 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Analyzers and the edge agent (in process) sending to the uplink `over` describes; stopped by `close`. */
 async function edge(uplink: (modbusPort: number, dir: string) => EdgeConfig) {
   const clock = warpedClock(WARP, EARLY);
-  const devices = [{ unit: 1, profile: 'cod' }, { unit: 4, profile: 'water-flow' }];
-  const sim = await startSim({ tcp: { port: 0 }, devices, scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } } }, clock);
+  const devices = [
+    { unit: 1, profile: 'cod' },
+    { unit: 4, profile: 'water-flow' },
+  ];
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices,
+      scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
   cleanups.push(() => sim.close());
   const data = await tempDir();
   cleanups.push(data.remove);
@@ -44,7 +54,9 @@ async function edge(uplink: (modbusPort: number, dir: string) => EdgeConfig) {
 async function reconciled(c: TestCloud, dir: string, label: string, report: Record<string, number>): Promise<void> {
   const books = edgeLedger(dir);
   const r = reconcile(books, await cloudKeys(c.cloud.store));
-  console.info(JSON.stringify({ fault: label, mn: MN, ...report, delivered: r.delivered, pending: books.pending.size }));
+  console.info(
+    JSON.stringify({ fault: label, mn: MN, ...report, delivered: r.delivered, pending: books.pending.size }),
+  );
   expect(r.missing, 'records the edge made that the cloud never stored').toEqual([]);
   expect(r.unknown).toEqual([]);
   expect(r.duplicated).toEqual([]);
@@ -62,7 +74,17 @@ describe('outages', () => {
     const spill = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
     cleanups.push(() => rm(spill, { recursive: true, force: true }));
     const c = await startTestCloud(
-      { store: { type: 'influxdb', url: `http://127.0.0.1:${influx.port}`, database: 'fault', username: user.name, password: user.password, spillPath: join(spill, 'spill.db'), flushIntervalMs: 50 } },
+      {
+        store: {
+          type: 'influxdb',
+          url: `http://127.0.0.1:${influx.port}`,
+          database: 'fault',
+          username: user.name,
+          password: user.password,
+          spillPath: join(spill, 'spill.db'),
+          flushIntervalMs: 50,
+        },
+      },
       [await edgeStation()],
     );
     cleanups.push(() => c.stop());
@@ -91,11 +113,26 @@ describe('outages', () => {
     const restart = async (downMs: number): Promise<void> => {
       await broker.kill();
       await sleep(downMs);
-      broker = await launch(mosq.dir, mosq.port, '/usr/sbin/mosquitto', ['-c', join(mosq.dir, 'mosquitto.conf')], 'mosquitto');
+      broker = await launch(
+        mosq.dir,
+        mosq.port,
+        '/usr/sbin/mosquitto',
+        ['-c', join(mosq.dir, 'mosquitto.conf')],
+        'mosquitto',
+      );
     };
     const c = await startTestCloud({ mqtt: { mode: 'external', url }, tcp: undefined }, [await edgeStation()]);
     cleanups.push(() => c.stop());
-    const mqtt = { id: 'province', kind: 'mqtt' as const, url, username: MN, pw: PW, timeoutSeconds: 1, reconnectMinSeconds: 0.1, reconnectMaxSeconds: 0.5 };
+    const mqtt = {
+      id: 'province',
+      kind: 'mqtt' as const,
+      url,
+      username: MN,
+      pw: PW,
+      timeoutSeconds: 1,
+      reconnectMinSeconds: 0.1,
+      reconnectMaxSeconds: 0.5,
+    };
     const e = await edge((modbus, dir) => waterOutlet(dir, modbus, 1, { uplinks: [mqtt] }));
     const stored = (): number => c.cloud.ingest.stats.stored;
     await until(() => stored() > 5, 'the first uploads over MQTT', 15_000);
@@ -111,6 +148,10 @@ describe('outages', () => {
     const cutRecovery = Date.now() - at;
     await sleep(HOUR_MS / 2);
     await e.close();
-    await reconciled(c, e.dir, 'mosquitto restart + 1 h cut', { restartRecoveryMs: restartRecovery, backlog, recoveryMs: cutRecovery });
+    await reconciled(c, e.dir, 'mosquitto restart + 1 h cut', {
+      restartRecoveryMs: restartRecovery,
+      backlog,
+      recoveryMs: cutRecovery,
+    });
   }, 60_000);
 });

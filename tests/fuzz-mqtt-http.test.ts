@@ -13,7 +13,15 @@ import { settled } from './helpers/fault-net.js';
 import { commandExists } from './helpers/pty.js';
 import { rssVerdict, sampleRss, startIngestChild, type IngestChild } from './helpers/fuzz-ingest.js';
 import { frameBytes } from './helpers/fault-frames.js';
-import { fuzzSeed, HOUR_0, hourUpload, mqttOutcome, mqttPayloadArb, tally, withBreakIn } from './helpers/fuzz-traffic.js';
+import {
+  fuzzSeed,
+  HOUR_0,
+  hourUpload,
+  mqttOutcome,
+  mqttPayloadArb,
+  tally,
+  withBreakIn,
+} from './helpers/fuzz-traffic.js';
 
 // tests/cloud-mqtt.test.ts checks one refusal of each kind; this throws fuzzed payloads at the MQTT
 // and HTTP inputs of a real `hj212 cloud` process while an honest station uploads next to them.
@@ -50,12 +58,15 @@ async function mqttClient(url: string, username: string, password: string, clien
 }
 
 /** The honest station: uploads number `from` to `to` one after another, each waiting for its 9014; counts every 9014 it gets by QN. */
-async function honestDevice(url: string): Promise<{ send(from: number, to: number): Promise<void>; answers: Map<string, number> }> {
+async function honestDevice(
+  url: string,
+): Promise<{ send(from: number, to: number): Promise<void>; answers: Map<string, number> }> {
   const client = await mqttClient(url, GAS_MN, SECRETS.gas, 'honest');
   const answers = new Map<string, number>();
   client.on('message', (_t, payload) => {
     const r = decodeFrame(payload);
-    if (r.ok && r.frame.packet.cn === '9014') answers.set(r.frame.packet.qn!, (answers.get(r.frame.packet.qn!) ?? 0) + 1);
+    if (r.ok && r.frame.packet.cn === '9014')
+      answers.set(r.frame.packet.qn!, (answers.get(r.frame.packet.qn!) ?? 0) + 1);
   });
   const up = await uploader(client, GAS_MN, GAS_PW);
   return {
@@ -74,7 +85,12 @@ async function publishAll(client: MqttClient, topic: string, payloads: Buffer[])
 /** Publishes to topics the device may not use, each over its own connection (the broker may drop a device for it). */
 async function publishWhereDenied(url: string, topics: string[]): Promise<void> {
   for (const [i, topic] of topics.entries()) {
-    const c = await connectAsync(url, { username: WATER_MN, password: SECRETS.water, clientId: `stray-${i}`, reconnectPeriod: 0 });
+    const c = await connectAsync(url, {
+      username: WATER_MN,
+      password: SECRETS.water,
+      clientId: `stray-${i}`,
+      reconnectPeriod: 0,
+    });
     c.on('error', () => undefined);
     // QoS 0: a broker that refuses the publish may never acknowledge it.
     await c.publishAsync(topic, encodeFrame(hourUpload(GAS_MN, GAS_PW, 24 * 40 + i)), { qos: 0 });
@@ -85,7 +101,12 @@ async function publishWhereDenied(url: string, topics: string[]): Promise<void> 
 
 /** A device that publishes one huge payload over its own connection: the broker may answer it or drop the connection. */
 async function publishHuge(url: string, payload: Buffer): Promise<void> {
-  const c = await connectAsync(url, { username: WATER_MN, password: SECRETS.water, clientId: 'huge', reconnectPeriod: 0 });
+  const c = await connectAsync(url, {
+    username: WATER_MN,
+    password: SECRETS.water,
+    clientId: 'huge',
+    reconnectPeriod: 0,
+  });
   c.on('error', () => undefined);
   const closed = new Promise<void>((r) => c.once('close', () => r()));
   await Promise.race([c.publishAsync(upTopic(WATER_MN), payload, { qos: 1 }).catch(() => undefined), closed]);
@@ -124,10 +145,16 @@ async function embedded(): Promise<BrokerSetup> {
 }
 
 async function mosquitto(): Promise<BrokerSetup> {
-  const broker = await startDeployedMosquitto({ [WATER_MN]: SECRETS.water, [GAS_MN]: SECRETS.gas, ingest: SECRETS.ingest });
+  const broker = await startDeployedMosquitto({
+    [WATER_MN]: SECRETS.water,
+    [GAS_MN]: SECRETS.gas,
+    ingest: SECRETS.ingest,
+  });
   cleanup.push(() => broker.stop());
   const url = `mqtt://127.0.0.1:${broker.port}`;
-  const child = await ingestChild({ mqtt: { mode: 'external', url, username: 'ingest', password: SECRETS.ingest, maxPayload: MAX_PAYLOAD } });
+  const child = await ingestChild({
+    mqtt: { mode: 'external', url, username: 'ingest', password: SECRETS.ingest, maxPayload: MAX_PAYLOAD },
+  });
   return { url, child, ingestIsBroker: false, broker };
 }
 
@@ -136,77 +163,98 @@ describe('fuzzing the MQTT input of a running ingest', () => {
     ['embedded broker (aedes)', embedded, true],
     ['external broker (Mosquitto as deployed)', mosquitto, commandExists('mosquitto_passwd')],
   ] as const) {
-    it.skipIf(!available)(`${name}: random, damaged, oversize, non-UTF-8, multi-frame and wrong-MN payloads and wrong topics next to an honest device; nothing lost, every refusal counted and logged by reason and MN, memory bounded`, async () => {
-      const seed = fuzzSeed(`MQTT fuzz, ${name}`);
-      const { url, child, ingestIsBroker, broker } = await setup();
-      const payloads = fc.sample(mqttPayloadArb(WATER_MN, WATER_PW, GAS_MN), { numRuns: FUZZ, seed });
-      const justOver = Buffer.alloc(MAX_PAYLOAD + 1, '#');
-      // Far over the limit: not to be held even briefly in full.
-      const huge = Buffer.concat([Buffer.from(encodeFrame(hourUpload(WATER_MN, WATER_PW, 0))), Buffer.alloc(48 * MiB, 'x')]);
-      const denied = [upTopic(GAS_MN), downTopic(WATER_MN), 'hj212/alarms/x', `hj212/${WATER_MN}/up/more`];
+    it.skipIf(!available)(
+      `${name}: random, damaged, oversize, non-UTF-8, multi-frame and wrong-MN payloads and wrong topics next to an honest device; nothing lost, every refusal counted and logged by reason and MN, memory bounded`,
+      async () => {
+        const seed = fuzzSeed(`MQTT fuzz, ${name}`);
+        const { url, child, ingestIsBroker, broker } = await setup();
+        const payloads = fc.sample(mqttPayloadArb(WATER_MN, WATER_PW, GAS_MN), { numRuns: FUZZ, seed });
+        const justOver = Buffer.alloc(MAX_PAYLOAD + 1, '#');
+        // Far over the limit: not to be held even briefly in full.
+        const huge = Buffer.concat([
+          Buffer.from(encodeFrame(hourUpload(WATER_MN, WATER_PW, 0))),
+          Buffer.alloc(48 * MiB, 'x'),
+        ]);
+        const denied = [upTopic(GAS_MN), downTopic(WATER_MN), 'hj212/alarms/x', `hj212/${WATER_MN}/up/more`];
 
-      const honest = await honestDevice(url);
-      const fuzzer = await mqttClient(url, WATER_MN, SECRETS.water, 'fuzzer');
-      // Warm up on honest traffic and some fuzz, so the baseline includes what a running ingest holds anyway.
-      await honest.send(0, 10);
-      await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(0, 20));
-      await settled(() => child.lines().length);
-      const baseline = child.rss();
-      const rss = sampleRss(() => child.rss());
-      await Promise.all([
-        honest.send(10, HONEST),
-        (async () => {
-          await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(20, 120));
-          await publishAll(fuzzer, upTopic(WATER_MN), [justOver]);
-          await publishHuge(url, huge);
-          if (ingestIsBroker) await hugeConnect(child.ports.mqtt!);
-          await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(120));
-          await publishWhereDenied(url, denied);
-        })(),
-      ]);
-      await settled(() => child.lines().length, 1000);
-      const samples = rss.stop();
-      expect(child.alive()).toBe(true);
-      const stats = await child.stop();
+        const honest = await honestDevice(url);
+        const fuzzer = await mqttClient(url, WATER_MN, SECRETS.water, 'fuzzer');
+        // Warm up on honest traffic and some fuzz, so the baseline includes what a running ingest holds anyway.
+        await honest.send(0, 10);
+        await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(0, 20));
+        await settled(() => child.lines().length);
+        const baseline = child.rss();
+        const rss = sampleRss(() => child.rss());
+        await Promise.all([
+          honest.send(10, HONEST),
+          (async () => {
+            await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(20, 120));
+            await publishAll(fuzzer, upTopic(WATER_MN), [justOver]);
+            await publishHuge(url, huge);
+            if (ingestIsBroker) await hugeConnect(child.ports.mqtt!);
+            await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(120));
+            await publishWhereDenied(url, denied);
+          })(),
+        ]);
+        await settled(() => child.lines().length, 1000);
+        const samples = rss.stop();
+        expect(child.alive()).toBe(true);
+        const stats = await child.stop();
 
-      const outcomes = tally([...payloads, justOver].map((p) => mqttOutcome(p, WATER_MN, MAX_PAYLOAD)));
-      const accepted = outcomes['accept'] ?? 0;
-      const want: Record<string, number> = { ...outcomes };
-      delete want['accept'];
-      if (ingestIsBroker) {
-        want['mqtt-publish-denied'] = denied.length;
-        want['oversize'] = (want['oversize'] ?? 0) + 2;
-      }
-      const got = { ...stats.rejected };
-      const afterAuth = INGEST_REASONS.reduce((n, r) => n + (got[r] ?? 0), 0);
-      for (const r of INGEST_REASONS) delete got[r];
-      const context = `seed ${seed}`;
-      // Refusals before authentication exactly as the decoder predicts them; nothing else (no internal-error).
-      expect(got, context).toEqual(want);
-      // Every frame that decoded and named its topic's MN reached the ingest path once, the honest ones too.
-      expect(stats.packets, context).toBe(HONEST + accepted);
-      expect(afterAuth, context).toBeLessThanOrEqual(accepted);
+        const outcomes = tally([...payloads, justOver].map((p) => mqttOutcome(p, WATER_MN, MAX_PAYLOAD)));
+        const accepted = outcomes['accept'] ?? 0;
+        const want: Record<string, number> = { ...outcomes };
+        delete want['accept'];
+        if (ingestIsBroker) {
+          want['mqtt-publish-denied'] = denied.length;
+          want['oversize'] = (want['oversize'] ?? 0) + 2;
+        }
+        const got = { ...stats.rejected };
+        const afterAuth = INGEST_REASONS.reduce((n, r) => n + (got[r] ?? 0), 0);
+        for (const r of INGEST_REASONS) delete got[r];
+        const context = `seed ${seed}`;
+        // Refusals before authentication exactly as the decoder predicts them; nothing else (no internal-error).
+        expect(got, context).toEqual(want);
+        // Every frame that decoded and named its topic's MN reached the ingest path once, the honest ones too.
+        expect(stats.packets, context).toBe(HONEST + accepted);
+        expect(afterAuth, context).toBeLessThanOrEqual(accepted);
 
-      const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
-      expect(logged, context).toHaveLength(Object.values(stats.rejected).reduce((a, b) => a + b, 0));
-      for (const l of logged) expect([typeof l['reason'], l['via']], JSON.stringify(l)).toEqual(['string', 'mqtt']);
-      // Each names the station, but for the peer that never logged in.
-      expect(logged.filter((l) => typeof l['mn'] !== 'string').map((l) => l['reason'])).toEqual(ingestIsBroker ? ['oversize'] : []);
-      if (!ingestIsBroker) expect(broker!.output().match(/Denied PUBLISH/g)?.length ?? 0, broker!.output().slice(-3000)).toBeGreaterThanOrEqual(denied.length);
+        const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
+        expect(logged, context).toHaveLength(Object.values(stats.rejected).reduce((a, b) => a + b, 0));
+        for (const l of logged) expect([typeof l['reason'], l['via']], JSON.stringify(l)).toEqual(['string', 'mqtt']);
+        // Each names the station, but for the peer that never logged in.
+        expect(logged.filter((l) => typeof l['mn'] !== 'string').map((l) => l['reason'])).toEqual(
+          ingestIsBroker ? ['oversize'] : [],
+        );
+        if (!ingestIsBroker)
+          expect(
+            broker!.output().match(/Denied PUBLISH/g)?.length ?? 0,
+            broker!.output().slice(-3000),
+          ).toBeGreaterThanOrEqual(denied.length);
 
-      // The honest station: each upload answered once and stored once; nothing of anyone else's under its MN.
-      expect([...honest.answers.values()]).toEqual(Array(HONEST).fill(1));
-      const store = child.openStore();
-      try {
-        const rows = await store.query({ mn: GAS_MN, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
-        expect(rows.map((r) => [r.time, r.values['Avg']])).toEqual(Array.from({ length: HONEST }, (_, i) => [HOUR_0 + i * 3_600_000, i]));
-      } finally {
-        await store.close();
-      }
+        // The honest station: each upload answered once and stored once; nothing of anyone else's under its MN.
+        expect([...honest.answers.values()]).toEqual(Array(HONEST).fill(1));
+        const store = child.openStore();
+        try {
+          const rows = await store.query({
+            mn: GAS_MN,
+            kind: 'hour',
+            from: 0,
+            to: Number.MAX_SAFE_INTEGER,
+            limit: 10_000,
+          });
+          expect(rows.map((r) => [r.time, r.values['Avg']])).toEqual(
+            Array.from({ length: HONEST }, (_, i) => [HOUR_0 + i * 3_600_000, i]),
+          );
+        } finally {
+          await store.close();
+        }
 
-      const v = rssVerdict(baseline, samples);
-      expect(v.ok, v.why).toBe(true);
-    }, 90_000);
+        const v = rssVerdict(baseline, samples);
+        expect(v.ok, v.why).toBe(true);
+      },
+      90_000,
+    );
   }
 });
 
@@ -219,7 +267,11 @@ interface Reply {
 
 /** POSTs as the admin token; every reply must be JSON. */
 async function post(child: IngestChild, path: string, body: string | Uint8Array, type: string): Promise<Reply> {
-  const res = await fetch(`http://127.0.0.1:${child.ports.http}${path}`, { method: 'POST', headers: { authorization: `Bearer ${child.token}`, 'content-type': type }, body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]) });
+  const res = await fetch(`http://127.0.0.1:${child.ports.http}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${child.token}`, 'content-type': type },
+    body: typeof body === 'string' ? body : new Blob([new Uint8Array(body)]),
+  });
   const text = await res.text();
   let json: Record<string, unknown>;
   try {
@@ -243,11 +295,20 @@ const resultsOf = (r: Reply): Result[] => r.body['results'] as Result[];
 const badRecordArb = (valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<unknown> =>
   fc.oneof(
     fc.anything({ maxDepth: 3 }),
-    fc.tuple(valid, fc.constantFrom('cn', 'mn', 'pw', 'qn', 'cp', 'flag'), fc.oneof(fc.integer(), fc.constant(null), fc.array(fc.string()), fc.constant('a;b'))).map(([r, k, v]) => ({ ...r, [k]: v })),
+    fc
+      .tuple(
+        valid,
+        fc.constantFrom('cn', 'mn', 'pw', 'qn', 'cp', 'flag'),
+        fc.oneof(fc.integer(), fc.constant(null), fc.array(fc.string()), fc.constant('a;b')),
+      )
+      .map(([r, k, v]) => ({ ...r, [k]: v })),
     valid.map((r) => ({ ...r, pw: 'wrong1' })),
     valid.map((r) => ({ ...r, mn: 'FFFF0000A8900000000000EE' })),
     valid.map((r) => ({ ...r, cp: { params: { DataTime: '2026-13-45' }, factors: { w01018: { Avg: '1' } } } })),
-    valid.map((r) => ({ ...r, cp: { params: { DataTime: '20261101000000' }, factors: { w01018: { Avg: '1;CN=9014' } } } })),
+    valid.map((r) => ({
+      ...r,
+      cp: { params: { DataTime: '20261101000000' }, factors: { w01018: { Avg: '1;CN=9014' } } },
+    })),
   );
 
 /**
@@ -257,7 +318,11 @@ const badRecordArb = (valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrar
  */
 const oddRecordArb = (() => {
   const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_]{0,8}$/);
-  const value = fc.oneof(fc.stringMatching(/^[^;,=&\r\n]{1,12}$/), fc.double().map(String), fc.constantFrom('1e308', '-0', 'NaN', 'Infinity', '9999.99', '0x1F', '//free text//'));
+  const value = fc.oneof(
+    fc.stringMatching(/^[^;,=&\r\n]{1,12}$/),
+    fc.double().map(String),
+    fc.constantFrom('1e308', '-0', 'NaN', 'Infinity', '9999.99', '0x1F', '//free text//'),
+  );
   const time = fc.oneof(fc.constant('20261120100000'), fc.stringMatching(/^\d{14}$/), fc.stringMatching(/^\d{1,20}$/));
   return fc.record({
     version: fc.constantFrom('2005', '2017', '2025'),
@@ -267,13 +332,19 @@ const oddRecordArb = (() => {
     pw: fc.constant(GAS_PW),
     mn: fc.constant(GAS_MN),
     flag: fc.integer({ min: 0, max: 255 }),
-    cp: fc.record({ params: fc.record({ DataTime: time }), factors: fc.dictionary(name, fc.dictionary(name, value, { maxKeys: 4 }), { maxKeys: 4 }) }),
+    cp: fc.record({
+      params: fc.record({ DataTime: time }),
+      factors: fc.dictionary(name, fc.dictionary(name, value, { maxKeys: 4 }), { maxKeys: 4 }),
+    }),
   });
 })();
 
 /** What the store holds for the water station, hour data, as upload numbers (hourUpload's Avg). */
 async function storedUploads(child: IngestChild): Promise<number[]> {
-  const res = await fetch(`http://127.0.0.1:${child.ports.http}/stations/${WATER_MN}/data?kind=hour&from=0&to=${Number.MAX_SAFE_INTEGER}&limit=100000`, { headers: { authorization: `Bearer ${child.token}` } });
+  const res = await fetch(
+    `http://127.0.0.1:${child.ports.http}/stations/${WATER_MN}/data?kind=hour&from=0&to=${Number.MAX_SAFE_INTEGER}&limit=100000`,
+    { headers: { authorization: `Bearer ${child.token}` } },
+  );
   const rows = (await res.json()) as { values: { Avg: number } }[];
   return rows.map((r) => r.values.Avg).sort((a, b) => a - b);
 }
@@ -292,12 +363,29 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
     const template = fc.constant(hourUpload(WATER_MN, WATER_PW, 9000) as unknown as Record<string, unknown>);
     const stats = { badRecords: 0 };
     // Warm up on valid records, so the baseline includes what a running API holds anyway.
-    for (let i = 0; i < 5; i++) expect((await post(child, '/ingest/records', JSON.stringify({ packets: [validRecord(), validRecord()] }), 'application/json')).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect(
+        (
+          await post(
+            child,
+            '/ingest/records',
+            JSON.stringify({ packets: [validRecord(), validRecord()] }),
+            'application/json',
+          )
+        ).status,
+      ).toBe(200);
     const baseline = child.rss();
     const rss = sampleRss(() => child.rss());
 
     // Not even the shape: random JSON, the wrong types for `packets`, too few or too many.
-    const shapes = [...fc.sample(fc.json({ maxDepth: 4 }), { numRuns: 80, seed }), '{"packets":"x"}', '{"packets":{}}', '{"packets":[]}', '{"packets":null}', JSON.stringify({ packets: Array(1001).fill({}) })];
+    const shapes = [
+      ...fc.sample(fc.json({ maxDepth: 4 }), { numRuns: 80, seed }),
+      '{"packets":"x"}',
+      '{"packets":{}}',
+      '{"packets":[]}',
+      '{"packets":null}',
+      JSON.stringify({ packets: Array(1001).fill({}) }),
+    ];
     for (const body of shapes) {
       const r = await post(child, '/ingest/records', body, 'application/json');
       if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
@@ -305,7 +393,10 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
     }
 
     // Valid records mixed with invalid ones: each gets its own result, in order; the valid ones are stored.
-    const mixes = fc.sample(fc.array(fc.oneof(fc.constant(undefined), badRecordArb(template)), { minLength: 1, maxLength: 30 }), { numRuns: 60, seed: seed + 1 });
+    const mixes = fc.sample(
+      fc.array(fc.oneof(fc.constant(undefined), badRecordArb(template)), { minLength: 1, maxLength: 30 }),
+      { numRuns: 60, seed: seed + 1 },
+    );
     for (const mix of mixes) {
       const packets = mix.map((m) => (m === undefined ? validRecord() : m));
       const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
@@ -313,7 +404,9 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
       const results = resultsOf(r);
       expect(results).toHaveLength(packets.length);
       results.forEach((res, i) => {
-        expect(res.ok, `packets.${i}: ${JSON.stringify(packets[i])} → ${JSON.stringify(res)}`).toBe(mix[i] === undefined);
+        expect(res.ok, `packets.${i}: ${JSON.stringify(packets[i])} → ${JSON.stringify(res)}`).toBe(
+          mix[i] === undefined,
+        );
         if (!res.ok) expect(typeof res.reason).toBe('string');
         if (res.reason === 'bad-record') expect(res.detail).toMatch(new RegExp(`^packets\\.${i}: `));
       });
@@ -321,7 +414,10 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
     }
 
     // Records the schema takes but the ingest may not: each gets a result, none a 500.
-    for (const packets of fc.sample(fc.array(oddRecordArb, { minLength: 1, maxLength: 20 }), { numRuns: 40, seed: seed + 3 })) {
+    for (const packets of fc.sample(fc.array(oddRecordArb, { minLength: 1, maxLength: 20 }), {
+      numRuns: 40,
+      seed: seed + 3,
+    })) {
       const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
       expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
       const results = resultsOf(r);
@@ -330,7 +426,13 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
     }
 
     // Raw frames: intact ones among damaged ones and junk, in one body.
-    const frameBodies = fc.sample(fc.array(fc.oneof(fc.constant(undefined), mqttPayloadArb(WATER_MN, 'wrong1', GAS_MN)), { minLength: 1, maxLength: 20 }), { numRuns: 50, seed: seed + 2 });
+    const frameBodies = fc.sample(
+      fc.array(fc.oneof(fc.constant(undefined), mqttPayloadArb(WATER_MN, 'wrong1', GAS_MN)), {
+        minLength: 1,
+        maxLength: 20,
+      }),
+      { numRuns: 50, seed: seed + 2 },
+    );
     for (const items of frameBodies) {
       const qns: string[] = [];
       const body = Buffer.concat(
@@ -347,22 +449,39 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
         expect(qns).toEqual([]);
         continue;
       }
-      const okQns = resultsOf(r).filter((x) => x.ok).map((x) => x.qn);
+      const okQns = resultsOf(r)
+        .filter((x) => x.ok)
+        .map((x) => x.qn);
       expect(okQns, body.toString('latin1').slice(0, 300)).toEqual(qns);
     }
 
     // Line breaks in header values: once taken by the lenient decoder, whose answer then threw, a 500
     // that dropped the frames after it (found by the TCP fuzz). Now refused alone, the others stored.
     const around = [validRecord(), validRecord()] as unknown as Packet[];
-    const breaks = Buffer.concat([frameBytes(around[0]!), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9001), 'QN'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'), withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'), frameBytes(around[1]!)]);
+    const breaks = Buffer.concat([
+      frameBytes(around[0]!),
+      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9001), 'QN'),
+      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'),
+      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'),
+      frameBytes(around[1]!),
+    ]);
     const broken = await post(child, '/ingest/frames', breaks, 'text/plain');
     expect(broken.status, JSON.stringify(broken.body)).toBe(200);
-    expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([[true, undefined], [false, 'bad-field'], [false, 'bad-field'], [false, 'bad-field'], [true, undefined]]);
+    expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([
+      [true, undefined],
+      [false, 'bad-field'],
+      [false, 'bad-field'],
+      [false, 'bad-field'],
+      [true, undefined],
+    ]);
 
     // Over the body limit (with and without a length up front), deeply nested, not JSON, not a type we take.
     const nested = (depth: number): string => `{"packets":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
-    const nestedObjects = (depth: number): string => `{"packets":[${'{"__proto__":'.repeat(depth)}1${'}'.repeat(depth)}]}`;
-    const huge = JSON.stringify({ packets: [{ ...hourUpload(WATER_MN, WATER_PW, 9001), pad: 'x'.repeat(BODY_LIMIT) }] });
+    const nestedObjects = (depth: number): string =>
+      `{"packets":[${'{"__proto__":'.repeat(depth)}1${'}'.repeat(depth)}]}`;
+    const huge = JSON.stringify({
+      packets: [{ ...hourUpload(WATER_MN, WATER_PW, 9001), pad: 'x'.repeat(BODY_LIMIT) }],
+    });
     const hugeStream = new Blob([huge]).stream();
     for (const [what, path, body, type] of [
       ['huge JSON', '/ingest/records', huge, 'application/json'],
@@ -376,7 +495,12 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
       if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
       else expectNamedRefusal(r, what);
     }
-    const chunked = await fetch(`http://127.0.0.1:${child.ports.http}/ingest/records`, { method: 'POST', headers: { authorization: `Bearer ${child.token}`, 'content-type': 'application/json' }, body: hugeStream, duplex: 'half' } as RequestInit);
+    const chunked = await fetch(`http://127.0.0.1:${child.ports.http}/ingest/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${child.token}`, 'content-type': 'application/json' },
+      body: hugeStream,
+      duplex: 'half',
+    } as RequestInit);
     expect(chunked.status).toBe(413);
 
     expect(await storedUploads(child)).toEqual(sent);
@@ -390,6 +514,12 @@ describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
     const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
     expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
     expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'http')).toBe(true);
-    expect(child.lines().filter((l) => Number(l['level']) >= 50 || (l['res'] as { statusCode?: number } | undefined)?.statusCode === 500)).toEqual([]);
+    expect(
+      child
+        .lines()
+        .filter(
+          (l) => Number(l['level']) >= 50 || (l['res'] as { statusCode?: number } | undefined)?.statusCode === 500,
+        ),
+    ).toEqual([]);
   }, 90_000);
 });

@@ -3,7 +3,14 @@ import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame, StreamDecoder, type Packet } from '../protocol/index.js';
-import { rawClient, startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
+import {
+  rawClient,
+  startTestCloud,
+  testStations,
+  WATER_MN,
+  WATER_PW,
+  type TestCloud,
+} from './helpers/cloud-fixtures.js';
 import { frameBytes, mutate, mutationArb, uploadArb } from './helpers/fault-frames.js';
 import { deafSender, sendInPieces, settled } from './helpers/fault-net.js';
 import { rssVerdict, sampleRss, startIngestChild } from './helpers/fuzz-ingest.js';
@@ -23,7 +30,16 @@ const AUTH_REASONS = ['unknown-mn', 'bad-password', 'default-password'];
 
 async function cloud(): Promise<TestCloud> {
   // A generous rate: the fuzz must reach the decoder rather than wait behind the token bucket.
-  const c = await startTestCloud({ tcp: { host: '127.0.0.1', port: 0, maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } });
+  const c = await startTestCloud({
+    tcp: {
+      host: '127.0.0.1',
+      port: 0,
+      maxSegment: MAX_SEGMENT,
+      rate: 100_000,
+      burst: 100_000,
+      maxConnectionsPerAddress: 1000,
+    },
+  });
   cleanup.push(() => c.stop());
   return c;
 }
@@ -38,7 +54,12 @@ async function honestLogger(c: TestCloud, n: number): Promise<void> {
   for (let i = 0; i < n; i++) client.socket.write(encodeFrame(hourUpload(i)));
   const answers = await client.received(n);
   expect(answers.map((a) => a.cn)).toEqual(Array(n).fill('9014'));
-  const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: Date.parse('2026-11-01T00:00:00+08:00'), to: Date.parse('2026-12-01T00:00:00+08:00') });
+  const stored = await c.cloud.store.query({
+    mn: WATER_MN,
+    kind: 'hour',
+    from: Date.parse('2026-11-01T00:00:00+08:00'),
+    to: Date.parse('2026-12-01T00:00:00+08:00'),
+  });
   expect(stored).toHaveLength(n);
 }
 
@@ -63,7 +84,12 @@ const RESET_MN = 'CCCC0000A8900000000000EE';
 const partialFrame = (mn: string): Buffer => frameBytes({ ...hourUpload(0), mn }).subarray(0, 80);
 
 /** Announces 9999 bytes and sends `junk` bytes with no end of frame: nothing may wait for or keep them. */
-const hugeStream = (junk: number): Buffer => Buffer.concat([Buffer.from('##9999QN=1;CP=&&'), Buffer.alloc(junk, 'x'), frameBytes({ ...hourUpload(0), mn: STRANGER })]);
+const hugeStream = (junk: number): Buffer =>
+  Buffer.concat([
+    Buffer.from('##9999QN=1;CP=&&'),
+    Buffer.alloc(junk, 'x'),
+    frameBytes({ ...hourUpload(0), mn: STRANGER }),
+  ]);
 
 async function connected(port: number): Promise<Socket> {
   const s = connect(port, '127.0.0.1');
@@ -96,13 +122,18 @@ async function resetMidFrame(port: number, n: number): Promise<void> {
   );
 }
 
-const damagedStream = fc.array(fc.record({ p: uploadArb(fc.constant(STRANGER)), damage: fc.array(mutationArb, { maxLength: 3 }) }), { minLength: 5, maxLength: 30 });
+const damagedStream = fc.array(
+  fc.record({ p: uploadArb(fc.constant(STRANGER)), damage: fc.array(mutationArb, { maxLength: 3 }) }),
+  { minLength: 5, maxLength: 30 },
+);
 const junk = fc.uint8Array({ minLength: 1, maxLength: 4000 });
 
 /** `n` streams of a stranger's uploads, some damaged, and `m` of random bytes. */
 function fuzzStreams(n: number, m: number, seed: number): { damaged: Buffer[]; random: Buffer[] } {
   return {
-    damaged: fc.sample(damagedStream, { numRuns: n, seed }).map((items) => Buffer.concat(items.map(({ p, damage }) => damage.reduce(mutate, frameBytes(p))))),
+    damaged: fc
+      .sample(damagedStream, { numRuns: n, seed })
+      .map((items) => Buffer.concat(items.map(({ p, damage }) => damage.reduce(mutate, frameBytes(p))))),
     random: fc.sample(junk, { numRuns: m, seed: seed + 1 }).map((a) => Buffer.from(a)),
   };
 }
@@ -161,7 +192,10 @@ describe('fuzzing the TCP listener over real sockets', () => {
 
   it('as its own process: rounds of fuzz, huge announced lengths, slow senders, half-open and reset connections keep its memory bounded; an honest logger loses nothing; every refusal is counted and logged', async () => {
     const seed = fuzzSeed('TCP fuzz, ingest process');
-    const child = await startIngestChild({ tcp: { maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } }, await testStations());
+    const child = await startIngestChild(
+      { tcp: { maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } },
+      await testStations(),
+    );
     cleanup.push(() => child.remove());
     const tcp = child.ports.tcp!;
     const honest = await rawClient(tcp);
@@ -206,7 +240,10 @@ describe('fuzzing the TCP listener over real sockets', () => {
     const context = `seed ${seed}`;
     const want = expectedOf(streams);
     for (const reason of want.decoderReasons) expect(counters.rejected, `${reason}, ${context}`).toHaveProperty(reason);
-    expect(AUTH_REASONS.reduce((n, r) => n + (counters.rejected[r] ?? 0), 0), context).toBe(want.frames);
+    expect(
+      AUTH_REASONS.reduce((n, r) => n + (counters.rejected[r] ?? 0), 0),
+      context,
+    ).toBe(want.frames);
     expect(counters.rejected['internal-error'], context).toBeUndefined();
     const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
     expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
@@ -217,7 +254,13 @@ describe('fuzzing the TCP listener over real sockets', () => {
     expect(honest.packets.map((p) => p.cn)).toEqual(Array(sent).fill('9014'));
     const store = child.openStore();
     try {
-      const rows = await store.query({ mn: WATER_MN, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
+      const rows = await store.query({
+        mn: WATER_MN,
+        kind: 'hour',
+        from: 0,
+        to: Number.MAX_SAFE_INTEGER,
+        limit: 10_000,
+      });
       expect(rows.map((r) => r.values['Avg'])).toEqual(Array.from({ length: sent }, (_, i) => i));
       expect(await store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER })).toEqual([]);
     } finally {

@@ -75,7 +75,9 @@ describe('appendix C: every packet example', () => {
       } else {
         // The standard's own deviations (spaces, commas, "…"): accepted leniently, and every one reported
         // unless it is a spelling the codec cannot know is wrong (CTime for Ctime, a foreign QN).
-        const reportable = example.quirks.some((q) => /space|comma|truncated|missing|no ;|;/i.test(q) && !/CTime|QN=/.test(q));
+        const reportable = example.quirks.some(
+          (q) => /space|comma|truncated|missing|no ;|;/i.test(q) && !/CTime|QN=/.test(q),
+        );
         if (reportable) {
           expect(f.relaxations.length, example.quirks.join('; ')).toBeGreaterThan(0);
           expect(decodeFrame(frame, { mode: 'strict' }).ok).toBe(false);
@@ -91,17 +93,22 @@ describe('appendix C: every packet example', () => {
     for (const [i, example] of APPENDIX_C.entries()) {
       const cn = /CN=(\d{4})/.exec(example.segment)![1];
       if (!['9011', '9012', '9013', '9014'].includes(cn!) || example.quirks) continue;
-      const answered = APPENDIX_C.slice(0, i).reverse().find((e) => e.table === example.table && !/CN=90/.test(e.segment));
+      const answered = APPENDIX_C.slice(0, i)
+        .reverse()
+        .find((e) => e.table === example.table && !/CN=90/.test(e.segment));
       if (!answered) continue;
       const to = decoded(frameSegment(answered.segment), 'lenient').packet;
       const printed = decoded(frameSegment(example.segment), 'strict').packet;
       // An answer echoes the QN of the packet it answers; the standard's tables reuse the request QN.
       const subject: Packet = { ...to, qn: printed.qn! };
       const built =
-        cn === '9011' ? qnRtnAnswer(subject, Number(printed.cp.params['QnRtn']))
-        : cn === '9012' ? exeRtnAnswer(subject, Number(printed.cp.params['ExeRtn']))
-        : cn === '9013' ? noticeAnswer(subject)
-        : dataAnswer(subject);
+        cn === '9011'
+          ? qnRtnAnswer(subject, Number(printed.cp.params['QnRtn']))
+          : cn === '9012'
+            ? exeRtnAnswer(subject, Number(printed.cp.params['ExeRtn']))
+            : cn === '9013'
+              ? noticeAnswer(subject)
+              : dataAnswer(subject);
       expect(buildSegment(built), `${example.table} #${i}`).toBe(example.segment);
       compared++;
     }

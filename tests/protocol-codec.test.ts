@@ -28,7 +28,12 @@ function err(r: DecodeResult) {
   if (r.ok) throw new Error('expected a rejection');
   return r.error;
 }
-const withCrc = (segment: string, crc: string, len = String(Buffer.byteLength(segment)).padStart(4, '0'), tail = '\r\n'): string => `##${len}${segment}${crc}${tail}`;
+const withCrc = (
+  segment: string,
+  crc: string,
+  len = String(Buffer.byteLength(segment)).padStart(4, '0'),
+  tail = '\r\n',
+): string => `##${len}${segment}${crc}${tail}`;
 
 describe('CRC', () => {
   it('CRC-16/MODBUS of "123456789" is the catalogue check value 4B37', () => {
@@ -62,13 +67,17 @@ describe('versions and Flag', () => {
   });
 
   it('rejects a Flag that is not 0-255', () => {
-    expect(err(decodeFrame(frameSegment(SEG_2011.replace('Flag=5', 'Flag=300'))))).toMatchObject({ code: 'bad-flag', field: 'Flag' });
+    expect(err(decodeFrame(frameSegment(SEG_2011.replace('Flag=5', 'Flag=300'))))).toMatchObject({
+      code: 'bad-flag',
+      field: 'Flag',
+    });
   });
 });
 
 describe('HJ/T 212-2005', () => {
   // The upload printed in HJ/T 212-2005's examples, without its trailing "..." (no QN, no Flag).
-  const seg = 'ST=32;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20040516020111;B01-Rtd=100;101-Rtd=1.1,101-Flag=N;102-Rtd=2.2,102-Flag=N&&';
+  const seg =
+    'ST=32;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20040516020111;B01-Rtd=100;101-Rtd=1.1,101-Flag=N;102-Rtd=2.2,102-Flag=N&&';
 
   it('decodes strictly and maps 2005 factor codes to 2017 codes', () => {
     const f = ok(decodeFrame(frameSegment(seg), { mode: 'strict' }));
@@ -117,7 +126,10 @@ describe('HJ 212-2025', () => {
   });
 
   it('leaves interaction commands in clear text', () => {
-    const frame = encodeFrame({ ...packet, cn: '9014', st: '91', cp: { params: {}, factors: {} } }, { sm4Key: () => key });
+    const frame = encodeFrame(
+      { ...packet, cn: '9014', st: '91', cp: { params: {}, factors: {} } },
+      { sm4Key: () => key },
+    );
     expect(frame).toContain('CP=&&&&');
   });
 
@@ -129,7 +141,16 @@ describe('HJ 212-2025', () => {
   });
 
   it('counts the length in UTF-8 bytes when the CP holds Chinese text', () => {
-    const log: Packet = { ...packet, cn: '3020', flag: 8, cp: { params: { DataTime: '20260301120000' }, factors: {}, info: [{ polId: 'w01018', codes: { i11001: { Info: '//清洗管路//' } } }] } };
+    const log: Packet = {
+      ...packet,
+      cn: '3020',
+      flag: 8,
+      cp: {
+        params: { DataTime: '20260301120000' },
+        factors: {},
+        info: [{ polId: 'w01018', codes: { i11001: { Info: '//清洗管路//' } } }],
+      },
+    };
     const frame = encodeFrame(log);
     const segment = frame.slice(6, -6);
     expect(Number(frame.slice(2, 6))).toBe(Buffer.byteLength(segment, 'utf8'));
@@ -149,11 +170,26 @@ describe('strict mode and the lenient dialects', () => {
     ['spaces around fields', frameSegment(SEG_2011.replace('w21003-Rtd=2.1', ' w21003-Rtd = 2.1')), 'spaces'],
     ['MN before PW', frameSegment(SEG_2011.replace(`PW=123456;MN=${MN}`, `MN=${MN};PW=123456`)), 'field-order'],
     ['CRC-16/MODBUS', withCrc(SEG_2011, crcHex(crc16Modbus(Buffer.from(SEG_2011)))), 'crc-dialect'],
-    ['CRC-16/MODBUS low byte first', withCrc(SEG_2011, crcHex(((crc16Modbus(Buffer.from(SEG_2011)) & 0xff) << 8) | (crc16Modbus(Buffer.from(SEG_2011)) >> 8))), 'crc-dialect'],
+    [
+      'CRC-16/MODBUS low byte first',
+      withCrc(
+        SEG_2011,
+        crcHex(((crc16Modbus(Buffer.from(SEG_2011)) & 0xff) << 8) | (crc16Modbus(Buffer.from(SEG_2011)) >> 8)),
+      ),
+      'crc-dialect',
+    ],
     ['trailing ; before &&', frameSegment(SEG_2011.replace('N&&', 'N;&&')), 'empty-item'],
     ['missing QN', frameSegment(SEG_2011.replace('QN=20160801085857223;', '')), 'missing-field'],
     ['14-character MN', frameSegment(SEG_2011.replace(MN, '88888880000001')), 'value-format'],
-    ['length counted in characters', withCrc(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X'), crcHex(crc16(Buffer.from(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X')))), String(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X').length).padStart(4, '0')), 'length-mismatch'],
+    [
+      'length counted in characters',
+      withCrc(
+        SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X'),
+        crcHex(crc16(Buffer.from(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X')))),
+        String(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X').length).padStart(4, '0'),
+      ),
+      'length-mismatch',
+    ],
   ];
 
   for (const [name, frame, relaxation] of dialects) {
@@ -175,7 +211,11 @@ describe('strict mode and the lenient dialects', () => {
   it('a GBK data segment is accepted leniently and rejected strictly', () => {
     const text = `QN=20160801085857223;ST=32;CN=3020;PW=123456;MN=${MN};Flag=4;CP=&&DataTime=20160801085857;PolId=w01018;i11001-Info=//`;
     const gbkBytes = Buffer.concat([Buffer.from(text), Buffer.from([0xc7, 0xe5, 0xcf, 0xb4]), Buffer.from('//&&')]);
-    const frame = Buffer.concat([Buffer.from(`##${String(gbkBytes.length).padStart(4, '0')}`), gbkBytes, Buffer.from(`${crcHex(crc16(gbkBytes))}\r\n`)]);
+    const frame = Buffer.concat([
+      Buffer.from(`##${String(gbkBytes.length).padStart(4, '0')}`),
+      gbkBytes,
+      Buffer.from(`${crcHex(crc16(gbkBytes))}\r\n`),
+    ]);
     expect(err(decodeFrame(frame, { mode: 'strict' })).code).toBe('bad-encoding');
     expect(ok(decodeFrame(frame)).packet.cp.info?.[0]?.codes['i11001']).toEqual({ Info: '//清洗//' });
   });
@@ -185,11 +225,18 @@ describe('errors are typed and say where', () => {
   it('bad CRC: field CRC at the CRC offset', () => {
     const frame = frameSegment(SEG_2011);
     const bad = frame.slice(0, -6) + (frame.slice(-6, -2) === '0000' ? '0001' : '0000') + '\r\n';
-    expect(err(decodeFrame(bad, { mode: 'strict' }))).toMatchObject({ code: 'bad-crc', field: 'CRC', offset: bad.length - 6 });
+    expect(err(decodeFrame(bad, { mode: 'strict' }))).toMatchObject({
+      code: 'bad-crc',
+      field: 'CRC',
+      offset: bad.length - 6,
+    });
   });
 
   it('oversize: a declared segment over 1024 bytes in strict mode', () => {
-    expect(err(decodeFrame(`##2000${SEG_2011}`, { mode: 'strict' }))).toMatchObject({ code: 'oversize', field: 'length' });
+    expect(err(decodeFrame(`##2000${SEG_2011}`, { mode: 'strict' }))).toMatchObject({
+      code: 'oversize',
+      field: 'length',
+    });
   });
 
   it('bad value: the CP field and its offset in the frame', () => {
@@ -201,13 +248,22 @@ describe('errors are typed and say where', () => {
   it('a line break inside the data segment, in either mode: no answer could carry the value', () => {
     const frame = frameSegment(SEG_2011.replace('QN=20160801085857223', 'QN=2016080108\r5857223'));
     for (const mode of ['strict', 'lenient'] as const) {
-      expect(err(decodeFrame(frame, { mode }))).toMatchObject({ code: 'bad-field', field: 'segment', offset: 6 + 'QN=2016080108'.length });
+      expect(err(decodeFrame(frame, { mode }))).toMatchObject({
+        code: 'bad-field',
+        field: 'segment',
+        offset: 6 + 'QN=2016080108'.length,
+      });
     }
   });
 
   it('missing CP, missing CN', () => {
-    expect(err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;CN=2011;Flag=5'), { mode: 'strict' }))).toMatchObject({ code: 'missing-field', field: 'CP' });
-    expect(err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;Flag=5;CP=&&&&')))).toMatchObject({ code: 'missing-field', field: 'CN' });
+    expect(
+      err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;CN=2011;Flag=5'), { mode: 'strict' })),
+    ).toMatchObject({ code: 'missing-field', field: 'CP' });
+    expect(err(decodeFrame(frameSegment('QN=20160801085857223;ST=32;Flag=5;CP=&&&&')))).toMatchObject({
+      code: 'missing-field',
+      field: 'CN',
+    });
   });
 
   it('encode names the field a bad value is in', () => {
@@ -228,7 +284,11 @@ describe('time helpers', () => {
   });
 
   it('builds a history request the way table C.49 prints it', () => {
-    const p = historyRequest({ mn: MN, pw: '123456', st: '32' }, '2061', '20160801080000', '20160801080000', { qn: '20160801085857223' });
-    expect(buildSegment(p)).toBe(`QN=20160801085857223;ST=32;CN=2061;PW=123456;MN=${MN};Flag=5;CP=&&BeginTime=20160801080000;EndTime=20160801080000&&`);
+    const p = historyRequest({ mn: MN, pw: '123456', st: '32' }, '2061', '20160801080000', '20160801080000', {
+      qn: '20160801085857223',
+    });
+    expect(buildSegment(p)).toBe(
+      `QN=20160801085857223;ST=32;CN=2061;PW=123456;MN=${MN};Flag=5;CP=&&BeginTime=20160801080000;EndTime=20160801080000&&`,
+    );
   });
 });

@@ -294,16 +294,41 @@ describe('appendix B factors', () => {
       dataType: 'N5.1',
       code2005: '011',
     });
-    expect(factor('w21003')).toMatchObject({ name: '氨氮', unit: 'mg/L', amountUnit: 'kg', dataType: 'N4.2', code2005: '060' });
-    expect(factor('w00000')).toMatchObject({ name: '污水', unit: 'L/s', amountUnit: 'm3', dataType: 'N5.2', code2005: 'B01' });
+    expect(factor('w21003')).toMatchObject({
+      name: '氨氮',
+      unit: 'mg/L',
+      amountUnit: 'kg',
+      dataType: 'N4.2',
+      code2005: '060',
+    });
+    expect(factor('w00000')).toMatchObject({
+      name: '污水',
+      unit: 'L/s',
+      amountUnit: 'm3',
+      dataType: 'N5.2',
+      code2005: 'B01',
+    });
     expect(factor('w01001')).toMatchObject({ unit: 'dimensionless', dataType: 'N2.2', code2005: '001' });
     expect(factor('w01001')?.amountUnit).toBeUndefined();
     expect(factor('w20111')).toMatchObject({ unit: 'μg/L', amountUnit: 'g' });
     expect(factor('w20089')).toMatchObject({ unit: 'ng/L', amountUnit: 'mg' });
     expect(factor('w20138')?.code2005).toBeUndefined();
-    expect(factor('a21026')).toMatchObject({ name: '二氧化硫', nameEn: 'SO2', unit: 'mg/m3', amountUnit: 'kg', dataType: 'N5.2', code2005: '02' });
+    expect(factor('a21026')).toMatchObject({
+      name: '二氧化硫',
+      nameEn: 'SO2',
+      unit: 'mg/m3',
+      amountUnit: 'kg',
+      dataType: 'N5.2',
+      code2005: '02',
+    });
     expect(factor('a19001')).toMatchObject({ name: '氧气含量', unit: '%', dataType: 'N3.1', code2005: 'S01' });
-    expect(factor('a00000')).toMatchObject({ name: '废气', unit: 'm3/s', amountUnit: 'm3', dataType: 'N6.1', code2005: 'B02' });
+    expect(factor('a00000')).toMatchObject({
+      name: '废气',
+      unit: 'm3/s',
+      amountUnit: 'm3',
+      dataType: 'N6.1',
+      code2005: 'B02',
+    });
     expect(factor('a34013')).toMatchObject({ name: '烟尘', nameEn: 'Particulate matter (smoke/dust)', code2005: '01' });
     expect(factor('a01012')).toMatchObject({ unit: '℃', code2005: 'S03' });
     expect(factor('a01013')).toMatchObject({ unit: 'kPa', code2005: 'S08' });

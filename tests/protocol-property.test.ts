@@ -15,18 +15,53 @@ import {
 
 const KEY = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 const sm4Key = (): Buffer => KEY;
-const FACTORS = ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w00000', 'a21026', 'a21002', 'a34013', 'a19001', 'a01011', 'a01012', 'a00000', 'SB1', 'e12001'];
+const FACTORS = [
+  'w01018',
+  'w21003',
+  'w21011',
+  'w21001',
+  'w01001',
+  'w00000',
+  'a21026',
+  'a21002',
+  'a34013',
+  'a19001',
+  'a01011',
+  'a01012',
+  'a00000',
+  'SB1',
+  'e12001',
+];
 const digits = (n: number): fc.Arbitrary<string> => fc.stringMatching(new RegExp(`^\\d{${n}}$`));
-const time14 = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString().replace(/\D/g, '').slice(0, 14));
-const number = fc.oneof(fc.integer({ min: -99999, max: 999999 }).map(String), fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => x.toFixed(3)));
+const time14 = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().replace(/\D/g, '').slice(0, 14));
+const number = fc.oneof(
+  fc.integer({ min: -99999, max: 999999 }).map(String),
+  fc.double({ min: -1e6, max: 1e6, noNaN: true, noDefaultInfinity: true }).map((x) => x.toFixed(3)),
+);
 const fields = fc.record(
-  { Rtd: number, Min: number, Avg: number, Max: number, Cou: number, ZsAvg: number, Flag: fc.constantFrom('N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'), EFlag: fc.stringMatching(/^[A-Z0-9]{1,4}$/), SampleTime: time14 },
+  {
+    Rtd: number,
+    Min: number,
+    Avg: number,
+    Max: number,
+    Cou: number,
+    ZsAvg: number,
+    Flag: fc.constantFrom('N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'),
+    EFlag: fc.stringMatching(/^[A-Z0-9]{1,4}$/),
+    SampleTime: time14,
+  },
   { requiredKeys: ['Flag'] },
 );
 const info = fc.array(
   fc.record({
     polId: fc.constantFrom('w01018', 'w21003', 'a21026'),
-    codes: fc.dictionary(fc.constantFrom('i12001', 'i12003', 'i13004', 'i11001'), fc.record({ Info: fc.oneof(number, fc.constantFrom('//清洗管路//', '//校准; 完成//')) }), { minKeys: 1, maxKeys: 3 }),
+    codes: fc.dictionary(
+      fc.constantFrom('i12001', 'i12003', 'i13004', 'i11001'),
+      fc.record({ Info: fc.oneof(number, fc.constantFrom('//清洗管路//', '//校准; 完成//')) }),
+      { minKeys: 1, maxKeys: 3 },
+    ),
   }),
   { maxLength: 2 },
 );
@@ -46,7 +81,13 @@ function packetArb(version: Version): fc.Arbitrary<Packet> {
       info,
     })
     .map(({ ack, dataTime, factors, info: groups, cn, ...h }) => {
-      const p: Packet = { version, ...h, cn, flag: makeFlag(version, { ack }), cp: { params: {}, factors: cn === '3020' ? {} : factors } };
+      const p: Packet = {
+        version,
+        ...h,
+        cn,
+        flag: makeFlag(version, { ack }),
+        cp: { params: {}, factors: cn === '3020' ? {} : factors },
+      };
       if (dataTime) p.cp.params['DataTime'] = dataTime;
       if (cn === '3020' && groups.length > 0) p.cp.info = groups;
       return p;
@@ -83,13 +124,18 @@ describe('round trips', () => {
 });
 
 describe('split packets', () => {
-  const big = fc
-    .record({ p: packetArb('2017'), n: fc.integer({ min: 20, max: 80 }) })
-    .map(({ p, n }) => {
-      const factors: Packet['cp']['factors'] = {};
-      for (let i = 0; i < n; i++) factors[`w${String(10000 + i * 37).padStart(5, '0')}`] = { Min: '1.234', Avg: '2.345', Max: '3.456', Cou: '12.5', Flag: 'N' };
-      return { ...p, cn: '2061', cp: { params: { DataTime: '20160801080000' }, factors } } as Packet;
-    });
+  const big = fc.record({ p: packetArb('2017'), n: fc.integer({ min: 20, max: 80 }) }).map(({ p, n }) => {
+    const factors: Packet['cp']['factors'] = {};
+    for (let i = 0; i < n; i++)
+      factors[`w${String(10000 + i * 37).padStart(5, '0')}`] = {
+        Min: '1.234',
+        Avg: '2.345',
+        Max: '3.456',
+        Cou: '12.5',
+        Flag: 'N',
+      };
+    return { ...p, cn: '2061', cp: { params: { DataTime: '20160801080000' }, factors } } as Packet;
+  });
 
   it('every part fits in 1024 bytes, and the parts reassemble in any order into the original', () => {
     fc.assert(
@@ -102,7 +148,10 @@ describe('split packets', () => {
           if (!r.ok) throw new Error(r.error.message);
           return r.frame.packet;
         });
-        const order = decoded.map((d, i) => ({ d, k: (i * 7919 + seed) % 1009 })).sort((a, b) => a.k - b.k).map((x) => x.d);
+        const order = decoded
+          .map((d, i) => ({ d, k: (i * 7919 + seed) % 1009 }))
+          .sort((a, b) => a.k - b.k)
+          .map((x) => x.d);
         const r = new Reassembler();
         const done = order.map((d) => r.push(d).packet).filter((x) => x !== undefined);
         expect(done).toHaveLength(1);
@@ -120,7 +169,15 @@ describe('split packets', () => {
     const r = new Reassembler({ maxPending: 10, timeoutMs: 1000, now: () => now });
     const dropped: string[] = [];
     for (let i = 0; i < 100; i++) {
-      const part: Packet = { version: '2017', mn: `MN${i}`, cn: '2061', flag: 6, pnum: 3, pno: 1, cp: { params: { DataTime: '20160801080000' }, factors: {} } };
+      const part: Packet = {
+        version: '2017',
+        mn: `MN${i}`,
+        cn: '2061',
+        flag: 6,
+        pnum: 3,
+        pno: 1,
+        cp: { params: { DataTime: '20160801080000' }, factors: {} },
+      };
       dropped.push(...r.push(part).dropped.map((d) => d.code));
       expect(r.size).toBeLessThanOrEqual(10);
     }
@@ -134,7 +191,9 @@ describe('split packets', () => {
 
 describe('the streaming decoder', () => {
   // Garbage rich in the bytes that matter to framing: '#', '&', digits, CR, LF, hex, high bytes.
-  const garbage = fc.array(fc.constantFrom(...'##&&0123456789ABCDEFabc;=\r\n \u00ff\u4e2d'.split('')), { maxLength: 40 }).map((a) => a.join(''));
+  const garbage = fc
+    .array(fc.constantFrom(...'##&&0123456789ABCDEFabc;=\r\n \u00ff\u4e2d'.split('')), { maxLength: 40 })
+    .map((a) => a.join(''));
 
   function feed(bytes: Buffer, cuts: number[], opts: CodecOptions): DecodeResult[] {
     const d = new StreamDecoder(opts);
@@ -151,11 +210,16 @@ describe('the streaming decoder', () => {
   for (const mode of ['strict', 'lenient'] as const) {
     it(`${mode}: yields every valid packet, in order, whatever the read boundaries and the garbage between`, () => {
       fc.assert(
-        fc.property(fc.array(fc.tuple(garbage, anyPacket), { minLength: 1, maxLength: 6 }), garbage, fc.array(fc.nat(), { maxLength: 12 }), (items, tail, cuts) => {
-          const text = items.map(([g, p]) => g + encodeFrame(p)).join('') + tail;
-          const results = feed(Buffer.from(text), cuts, { mode });
-          expect(okPackets(results)).toEqual(items.map(([, p]) => p));
-        }),
+        fc.property(
+          fc.array(fc.tuple(garbage, anyPacket), { minLength: 1, maxLength: 6 }),
+          garbage,
+          fc.array(fc.nat(), { maxLength: 12 }),
+          (items, tail, cuts) => {
+            const text = items.map(([g, p]) => g + encodeFrame(p)).join('') + tail;
+            const results = feed(Buffer.from(text), cuts, { mode });
+            expect(okPackets(results)).toEqual(items.map(([, p]) => p));
+          },
+        ),
         { numRuns: 300 },
       );
     });
@@ -163,19 +227,23 @@ describe('the streaming decoder', () => {
 
   it('reports a bad CRC, a wrong length and an oversize frame, and keeps the valid packets around them', () => {
     fc.assert(
-      fc.property(fc.array(anyPacket, { minLength: 3, maxLength: 3 }), fc.array(fc.nat(), { maxLength: 8 }), (ps, cuts) => {
-        const [a, b, c] = ps.map((p) => encodeFrame(p)) as [string, string, string];
-        const badCrc = a.slice(0, -6) + (a.slice(-6, -2) === 'FFFF' ? '0000' : 'FFFF') + '\r\n';
-        const wrongLength = `##${String(Number(b.slice(2, 6)) + 7).padStart(4, '0')}${b.slice(6)}`;
-        const oversize = `##1500${'x'.repeat(1500)}`;
-        const stream = Buffer.from(badCrc + a + wrongLength + b + oversize + c);
-        const results = feed(stream, cuts, { mode: 'strict' });
-        expect(okPackets(results)).toEqual(ps);
-        const codes = results.flatMap((r) => (r.ok ? [] : [r.error.code]));
-        expect(codes).toContain('bad-crc');
-        expect(codes).toContain('bad-length');
-        expect(codes).toContain('oversize');
-      }),
+      fc.property(
+        fc.array(anyPacket, { minLength: 3, maxLength: 3 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (ps, cuts) => {
+          const [a, b, c] = ps.map((p) => encodeFrame(p)) as [string, string, string];
+          const badCrc = a.slice(0, -6) + (a.slice(-6, -2) === 'FFFF' ? '0000' : 'FFFF') + '\r\n';
+          const wrongLength = `##${String(Number(b.slice(2, 6)) + 7).padStart(4, '0')}${b.slice(6)}`;
+          const oversize = `##1500${'x'.repeat(1500)}`;
+          const stream = Buffer.from(badCrc + a + wrongLength + b + oversize + c);
+          const results = feed(stream, cuts, { mode: 'strict' });
+          expect(okPackets(results)).toEqual(ps);
+          const codes = results.flatMap((r) => (r.ok ? [] : [r.error.code]));
+          expect(codes).toContain('bad-crc');
+          expect(codes).toContain('bad-length');
+          expect(codes).toContain('oversize');
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -72,7 +72,10 @@ describe('hj212 sim analyzer', () => {
     [['--tcp', '0', '--profile', 'cod:300'], '--profile cod:300: unit: Too big'],
     [['--tcp', 'x', '--profile', 'cod:1'], '--tcp x: port: Invalid input: expected number, received NaN'],
     [['--tcp', '0', '--profile', 'cod:1', '--warp', '0'], '--warp: Too small'],
-    [['--tcp', '0', '--profile', 'cod:1', '--baud', '19200'], '--baud/--parity: name the serial device with --rtu PATH'],
+    [
+      ['--tcp', '0', '--profile', 'cod:1', '--baud', '19200'],
+      '--baud/--parity: name the serial device with --rtu PATH',
+    ],
     [['--tcp', '0', '--profile', 'cod:1', '--log-level', 'loud'], '--log-level loud: use one of fatal, error'],
     [['--frobnicate'], "Unknown option '--frobnicate'"],
   ])('refuses %j, saying what to fix', async (argv, message) => {
@@ -96,7 +99,12 @@ describe('hj212 sim analyzer', () => {
     file('day.yaml', scenarioYaml ?? '');
     const config = await loadAnalyzerConfig(file('plant.yaml', configYaml ?? ''));
     const plan = planSimulation(config, Date.now());
-    expect(plan.devices.map((d) => `${d.profile.id}:${d.unit}`)).toEqual(['cod:1', 'nh3n:2', 'acme-ph:3', 'water-flow:4']);
+    expect(plan.devices.map((d) => `${d.profile.id}:${d.unit}`)).toEqual([
+      'cod:1',
+      'nh3n:2',
+      'acme-ph:3',
+      'water-flow:4',
+    ]);
     expect(plan.warp).toBe(1440);
     const io = cliIo();
     expect(await run(['--config', path.join(dir, 'plant.yaml'), '--register-map'], io)).toBe(0);

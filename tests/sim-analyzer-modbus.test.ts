@@ -156,7 +156,13 @@ describe.each(TRANSPORTS)('analyzer simulator over Modbus %s', (transport) => {
     const target = transport === 'tcp' ? { mode: 'tcp', port: sim.tcp?.port } : { mode: 'rtu', path: ptyPath() };
     const result = await run(tools.python ?? 'python3', ['-c', PYMODBUS_SCRIPT, JSON.stringify(target)]);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ cod: 123.5, codStatus: 0, codInt16: 1235, so2: 42.25, gapException: 2 });
+    expect(JSON.parse(result.stdout)).toEqual({
+      cod: 123.5,
+      codStatus: 0,
+      codInt16: 1235,
+      so2: 42.25,
+      gapException: 2,
+    });
   });
 
   it('modbus-serial reads with FC03/FC04 and writes a working parameter with FC06/FC16', async (ctx) => {

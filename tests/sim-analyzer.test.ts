@@ -376,7 +376,9 @@ describe('analyzer device registers', () => {
     const device = deviceAt('3h', [{ kind: 'maintenance', from: '2h', to: '4h' }]);
     expect(device.read(0, 4)).toEqual([0x42f7, 0x0000, 1, 1235]);
     const image = registerImage(device.profile, device.snapshot());
-    expect(decodeValue([image.get(12) ?? 0, image.get(13) ?? 0], { type: 'float32', scale: 1, wordOrder: 'ABCD' })).toBe(500);
+    expect(
+      decodeValue([image.get(12) ?? 0, image.get(13) ?? 0], { type: 'float32', scale: 1, wordOrder: 'ABCD' }),
+    ).toBe(500);
     expect(image.get(20)).toBe(1650); // digestion temperature 165.0 °C ×10
     expect(device.read(4, 2)).toBeUndefined(); // unmapped
   });

@@ -5,7 +5,14 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/index.js';
 import { StreamDecoder, dataAnswer, encodeFrame, historyRequest, request, type Packet } from '../protocol/index.js';
-import { LoggerConfigSchema, handleRequest, startLoggers, stationsOf, type LoggerFleet, type LoggerState } from '../simulators/logger/index.js';
+import {
+  LoggerConfigSchema,
+  handleRequest,
+  startLoggers,
+  stationsOf,
+  type LoggerFleet,
+  type LoggerState,
+} from '../simulators/logger/index.js';
 import { readYaml, validateConfig } from '../simulators/hj212-link/index.js';
 import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
 
@@ -20,7 +27,9 @@ afterEach(async () => {
 type OnFrame = (socket: Socket, packet: Packet, connection: number) => void;
 
 /** A bare TCP "platform": by default it reads and never answers, so every upload must time out. */
-async function testServer(onFrame: OnFrame = () => undefined): Promise<{ server: Server; port: number; frames: Packet[]; firstFrame: Promise<void> }> {
+async function testServer(
+  onFrame: OnFrame = () => undefined,
+): Promise<{ server: Server; port: number; frames: Packet[]; firstFrame: Promise<void> }> {
   const frames: Packet[] = [];
   const sockets = new Set<Socket>();
   let first!: () => void;
@@ -116,7 +125,15 @@ describe('reconnect', () => {
 
 describe('load mode', () => {
   it('50 connections for a bounded run: the summary agrees with what the platform counted', async () => {
-    const config = LoggerConfigSchema.parse({ port: 1, count: 50, pw: 'load01', rate: 500, ackTimeout: '3s', retries: 1, tick: 50 });
+    const config = LoggerConfigSchema.parse({
+      port: 1,
+      count: 50,
+      pw: 'load01',
+      rate: 500,
+      ackTimeout: '3s',
+      retries: 1,
+      tick: 50,
+    });
     // The platform knows the fleet's stations; unknown MNs would be refused.
     const stations = stationsOf(config).map((s) => ({ mn: s.identity.mn, pw: s.identity.pw }));
     const p2 = new PlatformServer(PlatformConfigSchema.parse({ port: 0, stations }), { log: silent });
@@ -147,7 +164,8 @@ describe('request handling (pure)', () => {
     minIntervalMin: 10,
   };
   const target = { mn: MN, pw: 'pw1234', st: '32' };
-  const cns = (ps: Packet[]): string[] => ps.map((p) => `${p.cn}${p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn'] ?? ''}`);
+  const cns = (ps: Packet[]): string[] =>
+    ps.map((p) => `${p.cn}${p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn'] ?? ''}`);
 
   it('answers a wrong password with QnRtn=3 and a CN outside table 9 with QnRtn=8', () => {
     expect(cns(handleRequest(state, request({ ...target, pw: 'nope' }, '1011')).replies)).toEqual(['90113']);
@@ -160,7 +178,10 @@ describe('request handling (pure)', () => {
     expect(get.replies[1]!.cp.params['SystemTime']).toBe('20260301123000');
     const set = handleRequest(state, request(target, '1012', { SystemTime: '20260301130000' }));
     expect(set.change.setTime).toBe(Date.parse('2026-03-01T05:00:00Z'));
-    expect(cns(handleRequest(state, request(target, '1062', { RtdInterval: '10' })).replies)).toEqual(['90111', '90123']);
+    expect(cns(handleRequest(state, request(target, '1062', { RtdInterval: '10' })).replies)).toEqual([
+      '90111',
+      '90123',
+    ]);
     expect(handleRequest(state, request(target, '1064', { MinInterval: '5' })).change.minIntervalMin).toBe(5);
     expect(handleRequest(state, request(target, '1063')).replies[1]!.cp.params['MinInterval']).toBe('10');
   });
@@ -170,8 +191,12 @@ describe('request handling (pure)', () => {
     expect(cns(h.replies)).toEqual(['90111', '2061', '2061', '2061', '90121']);
     expect(h.replies[1]!.cp.params['DataTime']).toBe('20260301090000');
     expect(Object.keys(h.replies[1]!.cp.factors['w01018']!)).toEqual(['Cou', 'Min', 'Avg', 'Max', 'Flag']);
-    expect(handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000')).replies.map((p) => p.cp)).toEqual(h.replies.map((p) => p.cp));
-    expect(cns(handleRequest(state, historyRequest(target, '2061', '20260302000000', '20260302010000')).replies)).toEqual(['90111', '9012100']);
+    expect(
+      handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000')).replies.map((p) => p.cp),
+    ).toEqual(h.replies.map((p) => p.cp));
+    expect(
+      cns(handleRequest(state, historyRequest(target, '2061', '20260302000000', '20260302010000')).replies),
+    ).toEqual(['90111', '9012100']);
   });
 
   it('answers stop notices with 9013', () => {
@@ -187,7 +212,9 @@ describe('config and CLI', () => {
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.path).toEqual(['pw']);
     expect(LoggerConfigSchema.safeParse({ port: 1, pw: '123456', allowDefaultPassword: true }).success).toBe(true);
-    expect(LoggerConfigSchema.safeParse({ port: 1, pw: 'abc', version: '2025' }).error!.issues[0]!.path).toEqual(['sm4Key']);
+    expect(LoggerConfigSchema.safeParse({ port: 1, pw: 'abc', version: '2025' }).error!.issues[0]!.path).toEqual([
+      'sm4Key',
+    ]);
 
     const stderr = new PassThrough();
     let err = '';
@@ -198,14 +225,26 @@ describe('config and CLI', () => {
   });
 
   it('the example configs validate', async () => {
-    expect(validateConfig(LoggerConfigSchema, await readYaml('simulators/logger/example.yaml'), 'logger example').stations).toHaveLength(3);
-    const platform = validateConfig(PlatformConfigSchema, await readYaml('simulators/platform/example.yaml'), 'platform example');
+    expect(
+      validateConfig(LoggerConfigSchema, await readYaml('simulators/logger/example.yaml'), 'logger example').stations,
+    ).toHaveLength(3);
+    const platform = validateConfig(
+      PlatformConfigSchema,
+      await readYaml('simulators/platform/example.yaml'),
+      'platform example',
+    );
     expect(platform.script.map((s) => s.cn)).toEqual(['1011', '1012', '1062', '1064', '2061', '2061']);
-    expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(/inline: stations\.0\.pw: PW is 1-6 letters or digits/);
+    expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(
+      /inline: stations\.0\.pw: PW is 1-6 letters or digits/,
+    );
   });
 
   it('numbers MNs under the prefix as 24 hex digits', () => {
     const c = LoggerConfigSchema.parse({ port: 1, pw: 'abc', count: 3, mnPrefix: 'AB' });
-    expect(stationsOf(c).map((s) => s.identity.mn)).toEqual(['AB0000000000000000000001', 'AB0000000000000000000002', 'AB0000000000000000000003']);
+    expect(stationsOf(c).map((s) => s.identity.mn)).toEqual([
+      'AB0000000000000000000001',
+      'AB0000000000000000000002',
+      'AB0000000000000000000003',
+    ]);
   });
 });

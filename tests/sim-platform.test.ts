@@ -3,8 +3,22 @@ import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamDecoder, buildSegment, crcFor, encodeFrame, makeFlag, makeQn, type Packet } from '../protocol/index.js';
-import { LoggerConfigSchema, startLoggers, type LoggerConfigInput, type LoggerFleet } from '../simulators/logger/index.js';
-import { PlatformConfigSchema, PlatformServer, renderReport, checkDataPacket, observe, newExchange, type ExchangeRecord, type PlatformConfigInput } from '../simulators/platform/index.js';
+import {
+  LoggerConfigSchema,
+  startLoggers,
+  type LoggerConfigInput,
+  type LoggerFleet,
+} from '../simulators/logger/index.js';
+import {
+  PlatformConfigSchema,
+  PlatformServer,
+  renderReport,
+  checkDataPacket,
+  observe,
+  newExchange,
+  type ExchangeRecord,
+  type PlatformConfigInput,
+} from '../simulators/platform/index.js';
 
 const silent = pino({ level: 'silent' });
 const KEY = '0123456789ABCDEF0123456789ABCDEF';
@@ -12,7 +26,11 @@ const MN_2017 = '0100000000A89000000000A1';
 const MN_2005 = '0100000000A89000000000B2';
 const MN_2025 = '0100000000A89000000000C3';
 
-const open: { platforms: PlatformServer[]; fleets: LoggerFleet[]; sockets: Socket[] } = { platforms: [], fleets: [], sockets: [] };
+const open: { platforms: PlatformServer[]; fleets: LoggerFleet[]; sockets: Socket[] } = {
+  platforms: [],
+  fleets: [],
+  sockets: [],
+};
 
 afterEach(async () => {
   for (const s of open.sockets.splice(0)) s.destroy();
@@ -45,7 +63,9 @@ function exchanges(p: PlatformServer, n: number): Promise<ExchangeRecord[]> {
 }
 
 /** A raw TCP client collecting decoded frames from the platform. */
-async function rawClient(port: number): Promise<{ socket: Socket; received: Packet[]; next: (pred: (p: Packet) => boolean) => Promise<Packet> }> {
+async function rawClient(
+  port: number,
+): Promise<{ socket: Socket; received: Packet[]; next: (pred: (p: Packet) => boolean) => Promise<Packet> }> {
   const socket = connect({ host: '127.0.0.1', port });
   open.sockets.push(socket);
   await once(socket, 'connect');
@@ -150,7 +170,14 @@ describe('logger ↔ platform end to end', () => {
 describe('bad input', () => {
   it('a logger with a wrong password gets QnRtn=3 and is reported failing', async () => {
     const p = await platform({ stations: [{ mn: MN_2017, pw: 'right1' }] });
-    const f = await fleet(p.port, { stations: [{ mn: MN_2017, pw: 'wrong1' }], warp: 600, intervals: { rtd: 30, minute: 10, hour: false, day: false }, ackTimeout: '2s', retries: 3, tick: 20 });
+    const f = await fleet(p.port, {
+      stations: [{ mn: MN_2017, pw: 'wrong1' }],
+      warp: 600,
+      intervals: { rtd: 30, minute: 10, hour: false, day: false },
+      ackTimeout: '2s',
+      retries: 3,
+      tick: 20,
+    });
     await once(p, 'refused');
     // Stopping waits for the refused upload's 9011 (no retries: a wrong PW cannot get better).
     const summary = await f.stop();
@@ -244,7 +271,11 @@ describe('platform checks (pure)', () => {
 
   it('flags data before 9011 and a 9012 without data', () => {
     const ex = newExchange(MN_2017, '2061', '20260301120000000', new Date());
-    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({ version: '2017', cn, cp: { params, factors: {} } });
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({
+      version: '2017',
+      cn,
+      cp: { params, factors: {} },
+    });
     expect(observe(ex, reply('2061'))).toBe(false);
     expect(observe(ex, reply('9011', { QnRtn: '1' }))).toBe(false);
     expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);
@@ -257,7 +288,11 @@ describe('platform checks (pure)', () => {
   });
 
   it('takes 9011 then 9012 as the whole answer to a 2011 start request (table C.10)', () => {
-    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({ version: '2017', cn, cp: { params, factors: {} } });
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({
+      version: '2017',
+      cn,
+      cp: { params, factors: {} },
+    });
     const ex = newExchange(MN_2017, '2011', '20260301120000000', new Date());
     expect(observe(ex, reply('9011', { QnRtn: '1' }))).toBe(false);
     expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);

@@ -9,17 +9,25 @@ export type Notify = (event: AlarmEvent, alarm: Alarm) => void;
  * Names one event of one episode the same on every ingest process and across restarts, unlike the
  * alarm's row id, which is local to a state database.
  */
-export const eventKey = (event: AlarmEvent, a: Alarm): string => [a.mn, a.type, a.factor ?? '', a.kind ?? '', a.openedAt, event].join('/');
+export const eventKey = (event: AlarmEvent, a: Alarm): string =>
+  [a.mn, a.type, a.factor ?? '', a.kind ?? '', a.openedAt, event].join('/');
 
 /**
  * Pushes alarm events to webhooks (POST JSON, queued until taken: see WebhookOutbox) and to an MQTT
  * topic per station (QoS 1 to the broker; a failure is logged with the reason).
  */
-export function makeNotifier(opts: { webhooks?: WebhookOutbox; publish?: (topic: string, payload: string) => Promise<void>; topic: string; log: Logger }): Notify {
+export function makeNotifier(opts: {
+  webhooks?: WebhookOutbox;
+  publish?: (topic: string, payload: string) => Promise<void>;
+  topic: string;
+  log: Logger;
+}): Notify {
   return (event, alarm) => {
     const key = eventKey(event, alarm);
     const body = JSON.stringify({ event, key, alarm });
     opts.webhooks?.enqueue(key, alarm.mn, body);
-    opts.publish?.(`${opts.topic}/${alarm.mn}`, body).catch((e: Error) => opts.log.warn({ mn: alarm.mn, reason: e.message }, 'alarm MQTT publish failed'));
+    opts
+      .publish?.(`${opts.topic}/${alarm.mn}`, body)
+      .catch((e: Error) => opts.log.warn({ mn: alarm.mn, reason: e.message }, 'alarm MQTT publish failed'));
   };
 }

@@ -31,7 +31,20 @@ export const AlarmFilterSchema = z.object({
 });
 export type AlarmFilter = z.input<typeof AlarmFilterSchema>;
 
-type Row = { id: number; type: AlarmType; mn: string; factor: string | null; kind: string | null; opened_at: number; closed_at: number | null; value: number | null; lim: number | null; multiple: number | null; peak: number | null; detail: string | null };
+type Row = {
+  id: number;
+  type: AlarmType;
+  mn: string;
+  factor: string | null;
+  kind: string | null;
+  opened_at: number;
+  closed_at: number | null;
+  value: number | null;
+  lim: number | null;
+  multiple: number | null;
+  peak: number | null;
+  detail: string | null;
+};
 
 function toAlarm(r: Row): Alarm {
   const a: Alarm = { id: r.id, type: r.type, mn: r.mn, openedAt: r.opened_at };
@@ -47,7 +60,8 @@ function toAlarm(r: Row): Alarm {
 }
 
 /** What identifies one episode: at most one alarm per key is open at a time. */
-export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> & Partial<Pick<Condition, 'factor' | 'kind' | 'value' | 'limit' | 'multiple'>> & { key: string; detail?: string };
+export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> &
+  Partial<Pick<Condition, 'factor' | 'kind' | 'value' | 'limit' | 'multiple'>> & { key: string; detail?: string };
 
 /** Room for this many ingest processes in the alarm ids of a cluster (the most `nodeCount` allows). */
 export const ID_STRIDE = 1024;
@@ -122,35 +136,76 @@ export class AlarmStore {
 
   /** Applies an episode another process of the cluster owns; says whether it was new or now closed. */
   applyPeer(a: Alarm): 'opened' | 'closed' | 'updated' {
-    const before = this.db.prepare('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as { closed_at: number | null } | undefined;
+    const before = this.db.prepare('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
+      { closed_at: number | null } | undefined;
     this.db
-      .prepare('INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(a.id, a.type, a.mn, a.factor ?? null, a.kind ?? null, a.openedAt, a.closedAt ?? null, a.value ?? null, a.limit ?? null, a.multiple ?? null, a.peak ?? null, a.detail ?? null);
+      .prepare(
+        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        a.id,
+        a.type,
+        a.mn,
+        a.factor ?? null,
+        a.kind ?? null,
+        a.openedAt,
+        a.closedAt ?? null,
+        a.value ?? null,
+        a.limit ?? null,
+        a.multiple ?? null,
+        a.peak ?? null,
+        a.detail ?? null,
+      );
     if (!before) return 'opened';
     return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
   }
 
   /** This process's own episodes opened at or after `from`, and those still open: what a peer that (re)joins needs. */
   own(from: number): Alarm[] {
-    return (this.db.prepare('SELECT * FROM alarms WHERE opened_at >= ? OR closed_at IS NULL ORDER BY id').all(from) as Row[]).map(toAlarm);
+    return (
+      this.db.prepare('SELECT * FROM alarms WHERE opened_at >= ? OR closed_at IS NULL ORDER BY id').all(from) as Row[]
+    ).map(toAlarm);
   }
 
   /** Opens an episode, or raises the peak of the open one; returns the alarm only when it is new. */
   open(a: AlarmOpen): Alarm | undefined {
-    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(a.key) as { id: number } | undefined;
+    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(a.key) as
+      { id: number } | undefined;
     if (open) {
-      if (a.multiple !== undefined && this.db.prepare('UPDATE alarms SET peak = ? WHERE id = ? AND (peak IS NULL OR peak < ?)').run(a.multiple, open.id, a.multiple).changes > 0) this.changed(open.id);
+      if (
+        a.multiple !== undefined &&
+        this.db
+          .prepare('UPDATE alarms SET peak = ? WHERE id = ? AND (peak IS NULL OR peak < ?)')
+          .run(a.multiple, open.id, a.multiple).changes > 0
+      )
+        this.changed(open.id);
       return undefined;
     }
     const id = this.db
-      .prepare('INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(this.nextId(), a.key, a.type, a.mn, a.factor ?? null, a.kind ?? null, a.time, a.value ?? null, a.limit ?? null, a.multiple ?? null, a.multiple ?? null, a.detail ?? null).lastInsertRowid;
+      .prepare(
+        'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        this.nextId(),
+        a.key,
+        a.type,
+        a.mn,
+        a.factor ?? null,
+        a.kind ?? null,
+        a.time,
+        a.value ?? null,
+        a.limit ?? null,
+        a.multiple ?? null,
+        a.multiple ?? null,
+        a.detail ?? null,
+      ).lastInsertRowid;
     return this.changed(Number(id));
   }
 
   /** Closes the open episode of `key`, if any, and returns it. */
   close(key: string, at: number): Alarm | undefined {
-    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) as { id: number } | undefined;
+    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) as
+      { id: number } | undefined;
     if (!open) return undefined;
     this.db.prepare('UPDATE alarms SET closed_at = ? WHERE id = ?').run(at, open.id);
     return this.changed(open.id);
@@ -161,13 +216,21 @@ export class AlarmStore {
   }
 
   get(id: number): Alarm | undefined {
-    const r = (this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) ?? this.db.prepare('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
+    const r = (this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) ??
+      this.db.prepare('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
     return r && toAlarm(r);
   }
 
   list(input: AlarmFilter = {}): Alarm[] {
     const f = AlarmFilterSchema.parse(input);
-    const given = ([['mn = ?', f.mn], ['type = ?', f.type], ['opened_at >= ?', f.from], ['opened_at < ?', f.to]] as const).filter(([, v]) => v !== undefined);
+    const given = (
+      [
+        ['mn = ?', f.mn],
+        ['type = ?', f.type],
+        ['opened_at >= ?', f.from],
+        ['opened_at < ?', f.to],
+      ] as const
+    ).filter(([, v]) => v !== undefined);
     const where: string[] = given.map(([clause]) => clause);
     const args = given.map(([, v]) => v!);
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');

@@ -50,7 +50,9 @@ export class WebhookOutbox {
       id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, event_key TEXT NOT NULL, mn TEXT NOT NULL,
       body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS webhook_outbox_url ON webhook_outbox (url, id)`);
-    this.insert = db.prepare('INSERT INTO webhook_outbox (url, event_key, mn, body, created_at) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO webhook_outbox (url, event_key, mn, body, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
     this.head = db.prepare('SELECT * FROM webhook_outbox WHERE url = ? ORDER BY id LIMIT 1');
   }
 
@@ -69,13 +71,18 @@ export class WebhookOutbox {
     const urls = this.db.prepare('SELECT DISTINCT url FROM webhook_outbox').pluck().all() as string[];
     for (const url of urls) {
       if (this.o.urls.includes(url)) this.pump(url);
-      else this.o.log.warn({ url, pending: this.pending(url) }, 'webhook no longer configured; its queued alarm events are kept until it is again');
+      else
+        this.o.log.warn(
+          { url, pending: this.pending(url) },
+          'webhook no longer configured; its queued alarm events are kept until it is again',
+        );
     }
   }
 
   /** Events not yet taken by `url` (all receivers when omitted). */
   pending(url?: string): number {
-    const sql = url === undefined ? 'SELECT count(*) FROM webhook_outbox' : 'SELECT count(*) FROM webhook_outbox WHERE url = ?';
+    const sql =
+      url === undefined ? 'SELECT count(*) FROM webhook_outbox' : 'SELECT count(*) FROM webhook_outbox WHERE url = ?';
     return (url === undefined ? this.db.prepare(sql).pluck().get() : this.db.prepare(sql).pluck().get(url)) as number;
   }
 
@@ -102,9 +109,17 @@ export class WebhookOutbox {
   private async post(row: Row): Promise<{ outcome: Outcome; reason?: string }> {
     const abort = new AbortController();
     this.aborts.add(abort);
-    const timer = setTimeout(() => abort.abort(new Error(`no answer in ${this.o.timeoutMs ?? 5000} ms`)), this.o.timeoutMs ?? 5000);
+    const timer = setTimeout(
+      () => abort.abort(new Error(`no answer in ${this.o.timeoutMs ?? 5000} ms`)),
+      this.o.timeoutMs ?? 5000,
+    );
     try {
-      const res = await fetch(row.url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': row.event_key }, body: row.body, signal: abort.signal });
+      const res = await fetch(row.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': row.event_key },
+        body: row.body,
+        signal: abort.signal,
+      });
       await res.arrayBuffer();
       if (res.ok) return { outcome: 'delivered' };
       // A receiver that rejects the request itself will reject it again; overload and timeouts pass.
@@ -112,7 +127,10 @@ export class WebhookOutbox {
       return { outcome: permanent ? 'refused' : 'retry', reason: `HTTP ${res.status}` };
     } catch (e) {
       const err = e as Error;
-      return { outcome: 'retry', reason: err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message };
+      return {
+        outcome: 'retry',
+        reason: err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message,
+      };
     } finally {
       clearTimeout(timer);
       this.aborts.delete(abort);

@@ -7,7 +7,9 @@ import type { Role } from './route.js';
 export const ApiTokenSchema = z.object({
   name: z.string().min(1),
   /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
   role: z.enum(['read', 'admin']),
 });
 export type ApiToken = z.output<typeof ApiTokenSchema>;
@@ -28,7 +30,10 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
 }
 
 /** Bearer tokens with roles, and a request rate per token (per address before authentication). */
-export function apiAuth(app: FastifyInstance, opts: { tokens: readonly ApiToken[]; rate: number; burst: number }): void {
+export function apiAuth(
+  app: FastifyInstance,
+  opts: { tokens: readonly ApiToken[]; rate: number; burst: number },
+): void {
   const buckets = new Map<string, TokenBucket>();
   app.decorateRequest('apiToken', null);
   app.addHook('onRequest', async (req, reply) => {
@@ -43,12 +48,18 @@ export function apiAuth(app: FastifyInstance, opts: { tokens: readonly ApiToken[
     const wait = bucket.take();
     if (wait > 0) {
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
-      return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ error: 'rate limited', retryAfterMs: wait });
+      return reply
+        .code(429)
+        .header('retry-after', Math.ceil(wait / 1000))
+        .send({ error: 'rate limited', retryAfterMs: wait });
     }
     req.apiToken = token ?? null;
     if (needs === undefined) return;
     if (!token) {
-      req.log.warn({ who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url }, 'request refused');
+      req.log.warn(
+        { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url },
+        'request refused',
+      );
       return reply.code(401).send({ error: 'give an API token: Authorization: Bearer TOKEN' });
     }
     if (RANK[token.role] < RANK[needs]) {

@@ -12,7 +12,9 @@ export interface Latest {
 }
 
 /** What the dashboard is told about as it happens; it re-reads what it shows on each event. */
-export type LiveEvent = { type: 'data'; mn: string; time: number } | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged'; alarm: Alarm };
+export type LiveEvent =
+  | { type: 'data'; mn: string; time: number }
+  | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged'; alarm: Alarm };
 
 type Send = (event: LiveEvent) => void;
 
@@ -61,21 +63,35 @@ export function eventsRoute(app: FastifyInstance, doc: OpenApiDoc, hub: LiveHub,
   app.addHook('preClose', async () => {
     for (const end of open) end();
   });
-  route(app, doc, { method: 'GET', url: '/events', role: 'read', summary: 'server-sent events: data stored, alarms opened, closed, acknowledged' }, async (_input, req, reply) => {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write(': connected\n\n');
-    const unsubscribe = hub.subscribe((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
-    // Proxies drop connections that stay silent.
-    const timer = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
-    const end = (): void => {
-      clearInterval(timer);
-      unsubscribe();
-      open.delete(end);
-      res.end();
-    };
-    open.add(end);
-    req.raw.on('close', end);
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/events',
+      role: 'read',
+      summary: 'server-sent events: data stored, alarms opened, closed, acknowledged',
+    },
+    async (_input, req, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write(': connected\n\n');
+      const unsubscribe = hub.subscribe((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
+      // Proxies drop connections that stay silent.
+      const timer = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
+      const end = (): void => {
+        clearInterval(timer);
+        unsubscribe();
+        open.delete(end);
+        res.end();
+      };
+      open.add(end);
+      req.raw.on('close', end);
+    },
+  );
 }

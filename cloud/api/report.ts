@@ -25,7 +25,13 @@ const dayStartOf = (day: string): number => Date.parse(`${day}T00:00:00+08:00`);
 const O2 = 'a19001';
 
 /** The report line of one outlet from its hour records of the day. */
-export function outletDay(opts: { station: Station; dayStart: number; hours: readonly Point[]; shutdowns: readonly Shutdown[]; now: number }): OutletDay {
+export function outletDay(opts: {
+  station: Station;
+  dayStart: number;
+  hours: readonly Point[];
+  shutdowns: readonly Shutdown[];
+  now: number;
+}): OutletDay {
   const { station: s, dayStart, hours } = opts;
   const factors = Object.keys(s.factors);
   const rates = dailyRates({ dayStart, factors, hours, shutdowns: opts.shutdowns });
@@ -42,18 +48,53 @@ export function outletDay(opts: { station: Station; dayStart: number; hours: rea
     const due = h + HOUR <= opts.now && !opts.shutdowns.some((w) => overlaps(h, w));
     if (due && factors.some((f) => !got.some((p) => p.factor === f))) hoursMissing++;
   }
-  return { enterprise: s.enterprise, outlet: s.outlet, mn: s.mn, transmissionRate, validityRate, effectivenessRate: transmissionRate * validityRate, hoursMissing, hoursExceeding };
+  return {
+    enterprise: s.enterprise,
+    outlet: s.outlet,
+    mn: s.mn,
+    transmissionRate,
+    validityRate,
+    effectivenessRate: transmissionRate * validityRate,
+    hoursMissing,
+    hoursExceeding,
+  };
 }
 
 /** Every station of the registry, in its order, for one day. */
-export async function dailyReport(opts: { registry: Registry; day: string; hoursOf: (s: Station, from: number, to: number) => Promise<Point[]>; shutdowns: (s: Station) => Shutdown[]; now: number }): Promise<OutletDay[]> {
+export async function dailyReport(opts: {
+  registry: Registry;
+  day: string;
+  hoursOf: (s: Station, from: number, to: number) => Promise<Point[]>;
+  shutdowns: (s: Station) => Shutdown[];
+  now: number;
+}): Promise<OutletDay[]> {
   const dayStart = dayStartOf(opts.day);
-  return Promise.all(opts.registry.stations.map(async (station) => outletDay({ station, dayStart, hours: await opts.hoursOf(station, dayStart, dayStart + 24 * HOUR), shutdowns: opts.shutdowns(station), now: opts.now })));
+  return Promise.all(
+    opts.registry.stations.map(async (station) =>
+      outletDay({
+        station,
+        dayStart,
+        hours: await opts.hoursOf(station, dayStart, dayStart + 24 * HOUR),
+        shutdowns: opts.shutdowns(station),
+        now: opts.now,
+      }),
+    ),
+  );
 }
 
 const HEADERS = {
   zh: ['日期', '企业名称', '排口名称', 'MN', '传输率(%)', '有效率(%)', '传输有效率(%)', '缺失小时数', '超标小时数'],
-  en: ['day', 'enterprise', 'outlet', 'MN', 'transmission rate (%)', 'validity rate (%)', 'effectiveness rate (%)', 'hours missing', 'hours exceeding'],
+  en: [
+    'day',
+    'enterprise',
+    'outlet',
+    'MN',
+    'transmission rate (%)',
+    'validity rate (%)',
+    'effectiveness rate (%)',
+    'hours missing',
+    'hours exceeding',
+  ],
 } as const;
 
 /** RFC 4180: quote a field only when it needs it. */
@@ -65,6 +106,19 @@ const pct = (r: number): string => (r * 100).toFixed(1);
 
 /** The report as CSV with a BOM, so that spreadsheet programs in China open the Chinese names right. */
 export function reportCsv(day: string, rows: readonly OutletDay[], lang: keyof typeof HEADERS): string {
-  const lines = [HEADERS[lang], ...rows.map((r) => [day, r.enterprise, r.outlet, r.mn, pct(r.transmissionRate), pct(r.validityRate), pct(r.effectivenessRate), r.hoursMissing, r.hoursExceeding])];
+  const lines = [
+    HEADERS[lang],
+    ...rows.map((r) => [
+      day,
+      r.enterprise,
+      r.outlet,
+      r.mn,
+      pct(r.transmissionRate),
+      pct(r.validityRate),
+      pct(r.effectivenessRate),
+      r.hoursMissing,
+      r.hoursExceeding,
+    ]),
+  ];
   return '\uFEFF' + lines.map((l) => l.map(field).join(',')).join('\r\n') + '\r\n';
 }

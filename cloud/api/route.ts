@@ -22,7 +22,9 @@ export function newOpenApi(): OpenApiDoc {
   return {
     openapi: '3.1.0',
     info: { title: 'hj212 cloud', version: '1' },
-    components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'API token; role read or admin' } } },
+    components: {
+      securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'API token; role read or admin' } },
+    },
     paths: {},
   };
 }
@@ -46,14 +48,22 @@ export interface Input<P extends z.ZodType, Q extends z.ZodType, B extends z.Zod
 }
 
 const json = (s: z.ZodType): unknown => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 };
 
 function parameters(where: 'path' | 'query', s: z.ZodType | undefined): unknown[] {
   if (!s) return [];
   const schema = json(s) as { properties?: Record<string, unknown>; required?: string[] };
-  return Object.entries(schema.properties ?? {}).map(([name, p]) => ({ name, in: where, required: where === 'path' || (schema.required ?? []).includes(name), schema: p }));
+  return Object.entries(schema.properties ?? {}).map(([name, p]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (schema.required ?? []).includes(name),
+    schema: p,
+  }));
 }
 
 /** 400 with every field at fault and what to fix. */
@@ -64,7 +74,8 @@ class BadRequest extends Error {
 function parse<T extends z.ZodType>(s: T | undefined, value: unknown, where: string): z.output<T> {
   if (!s) return undefined as z.output<T>;
   const r = s.safeParse(value);
-  if (!r.success) throw new BadRequest(r.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; '));
+  if (!r.success)
+    throw new BadRequest(r.error.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; '));
   return r.data;
 }
 
@@ -84,14 +95,33 @@ export function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodT
     security: [{ token: [] }],
     'x-role': def.role,
     parameters: [...parameters('path', def.params), ...parameters('query', def.query)],
-    responses: { '200': { description: 'OK' }, '400': { description: 'invalid request: the fields at fault' }, '401': { description: 'no or unknown token' }, '403': { description: 'role too low' }, '429': { description: 'rate limited' } },
+    responses: {
+      '200': { description: 'OK' },
+      '400': { description: 'invalid request: the fields at fault' },
+      '401': { description: 'no or unknown token' },
+      '403': { description: 'role too low' },
+      '429': { description: 'rate limited' },
+    },
   };
-  if (def.body) op['requestBody'] = { required: true, content: { [def.bodyType ?? 'application/json']: { schema: json(def.body) } } };
+  if (def.body)
+    op['requestBody'] = {
+      required: true,
+      content: { [def.bodyType ?? 'application/json']: { schema: json(def.body) } },
+    };
   (doc.paths[path] ??= {})[def.method.toLowerCase()] = op;
   app.route({
     method: def.method,
     url: def.url,
     config: { role: def.role },
-    handler: async (req, reply) => handler({ params: parse(def.params, req.params, 'params'), query: parse(def.query, req.query, 'query'), body: parse(def.body, req.body, 'body') }, req, reply),
+    handler: async (req, reply) =>
+      handler(
+        {
+          params: parse(def.params, req.params, 'params'),
+          query: parse(def.query, req.query, 'query'),
+          body: parse(def.body, req.body, 'body'),
+        },
+        req,
+        reply,
+      ),
   });
 }

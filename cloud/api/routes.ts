@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeZodError, factor, PacketSchema, StreamDecoder, encodeFrame, type Packet } from '../../protocol/index.js';
+import {
+  describeZodError,
+  factor,
+  PacketSchema,
+  StreamDecoder,
+  encodeFrame,
+  type Packet,
+} from '../../protocol/index.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';
 import type { Ingest, Verdict } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
@@ -47,12 +54,21 @@ export function isOnline(ctx: Pick<ApiContext, 'rules'>, s: Station): boolean {
 /** Epoch milliseconds, or an ISO 8601 time with its zone. */
 const Time = z.union([z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int()]);
 const MnParams = z.object({ mn: z.string().min(1) });
-const DataQuery = z.object({ factor: z.string().optional(), kind: KindSchema.default('hour'), from: Time, to: Time, limit: z.coerce.number().int().min(1).max(100_000).default(10_000) });
+const DataQuery = z.object({
+  factor: z.string().optional(),
+  kind: KindSchema.default('hour'),
+  from: Time,
+  to: Time,
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
 export const DayQuery = z.object({ day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)') });
 const ManualBody = z.object({
   kind: KindSchema,
   time: z.iso.datetime({ offset: true }),
-  factors: z.record(z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/), z.record(z.string().regex(/^[A-Za-z]+$/), z.number())),
+  factors: z.record(
+    z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/),
+    z.record(z.string().regex(/^[A-Za-z]+$/), z.number()),
+  ),
 });
 const RecordsBody = z.object({ packets: z.array(z.unknown()).min(1).max(1000) });
 
@@ -81,7 +97,18 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
         outlet: s.outlet,
         type: s.type,
         factors: Object.keys(s.factors),
-        limits: Object.fromEntries(Object.entries(s.factors).map(([code, f]) => [code, { name: factor(code)?.name ?? code, nameEn: factor(code)?.nameEn ?? code, unit: f.unit, upper: f.upper, lower: f.lower }])),
+        limits: Object.fromEntries(
+          Object.entries(s.factors).map(([code, f]) => [
+            code,
+            {
+              name: factor(code)?.name ?? code,
+              nameEn: factor(code)?.nameEn ?? code,
+              unit: f.unit,
+              upper: f.upper,
+              lower: f.lower,
+            },
+          ]),
+        ),
         lastSeen: seen ? new Date(seen.at).toISOString() : null,
         via: seen?.via ?? null,
         online: isOnline(ctx, s),
@@ -92,72 +119,202 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
     }),
   );
 
-  route(app, doc, { method: 'GET', url: '/stations/:mn/data', role: 'read', summary: 'measurements by factor, kind and time range [from, to)', params: MnParams, query: DataQuery }, async ({ params, query }) => {
-    station(ctx, params.mn);
-    const q: Parameters<MeasurementStore['query']>[0] = { mn: params.mn, kind: query.kind, from: query.from, to: query.to, limit: query.limit };
-    if (query.factor !== undefined) q.factor = query.factor;
-    return ctx.store.query(q);
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/stations/:mn/data',
+      role: 'read',
+      summary: 'measurements by factor, kind and time range [from, to)',
+      params: MnParams,
+      query: DataQuery,
+    },
+    async ({ params, query }) => {
+      station(ctx, params.mn);
+      const q: Parameters<MeasurementStore['query']>[0] = {
+        mn: params.mn,
+        kind: query.kind,
+        from: query.from,
+        to: query.to,
+        limit: query.limit,
+      };
+      if (query.factor !== undefined) q.factor = query.factor;
+      return ctx.store.query(q);
+    },
+  );
 
-  route(app, doc, { method: 'POST', url: '/stations/:mn/data', role: 'admin', summary: 'manual data entry (stored with flag S)', params: MnParams, body: ManualBody }, async ({ params, body }, _req, reply) => {
-    const s = station(ctx, params.mn);
-    const time = Date.parse(body.time);
-    const points: Point[] = Object.entries(body.factors).map(([factor, values]) => ({ mn: s.mn, factor, kind: body.kind, time, values, flag: 'S', outlet: s.outlet }));
-    if (!(await ctx.ingest.store(s, points, undefined, 'http'))) return reply.code(503).send({ error: 'the store refused the data; try again' });
-    return reply.code(201).send({ stored: points.length });
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'POST',
+      url: '/stations/:mn/data',
+      role: 'admin',
+      summary: 'manual data entry (stored with flag S)',
+      params: MnParams,
+      body: ManualBody,
+    },
+    async ({ params, body }, _req, reply) => {
+      const s = station(ctx, params.mn);
+      const time = Date.parse(body.time);
+      const points: Point[] = Object.entries(body.factors).map(([factor, values]) => ({
+        mn: s.mn,
+        factor,
+        kind: body.kind,
+        time,
+        values,
+        flag: 'S',
+        outlet: s.outlet,
+      }));
+      if (!(await ctx.ingest.store(s, points, undefined, 'http')))
+        return reply.code(503).send({ error: 'the store refused the data; try again' });
+      return reply.code(201).send({ stored: points.length });
+    },
+  );
 
-  route(app, doc, { method: 'GET', url: '/stations/:mn/rates', role: 'read', summary: 'daily transmission, validity and effectiveness rates per factor', params: MnParams, query: DayQuery }, async ({ params, query }) => {
-    const s = station(ctx, params.mn);
-    const dayStart = Date.parse(`${query.day}T00:00:00+08:00`);
-    const hours = await ctx.store.query({ mn: s.mn, kind: 'hour', from: dayStart, to: dayStart + 86_400_000, limit: 100_000 });
-    return { mn: s.mn, outlet: s.outlet, day: query.day, factors: dailyRates({ dayStart, factors: Object.keys(s.factors), hours, shutdowns: ctx.shutdowns.windows(s) }) };
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/stations/:mn/rates',
+      role: 'read',
+      summary: 'daily transmission, validity and effectiveness rates per factor',
+      params: MnParams,
+      query: DayQuery,
+    },
+    async ({ params, query }) => {
+      const s = station(ctx, params.mn);
+      const dayStart = Date.parse(`${query.day}T00:00:00+08:00`);
+      const hours = await ctx.store.query({
+        mn: s.mn,
+        kind: 'hour',
+        from: dayStart,
+        to: dayStart + 86_400_000,
+        limit: 100_000,
+      });
+      return {
+        mn: s.mn,
+        outlet: s.outlet,
+        day: query.day,
+        factors: dailyRates({ dayStart, factors: Object.keys(s.factors), hours, shutdowns: ctx.shutdowns.windows(s) }),
+      };
+    },
+  );
 
-  route(app, doc, { method: 'GET', url: '/stations/:mn/shutdowns', role: 'read', summary: 'shutdown windows (registry and registered)', params: MnParams }, async ({ params }) => ctx.shutdowns.windows(station(ctx, params.mn)));
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/stations/:mn/shutdowns',
+      role: 'read',
+      summary: 'shutdown windows (registry and registered)',
+      params: MnParams,
+    },
+    async ({ params }) => ctx.shutdowns.windows(station(ctx, params.mn)),
+  );
 
-  route(app, doc, { method: 'POST', url: '/stations/:mn/shutdowns', role: 'admin', summary: 'register a shutdown window', params: MnParams, body: ShutdownBodySchema }, async ({ params, body }, _req, reply) => {
-    ctx.shutdowns.add(station(ctx, params.mn).mn, body);
-    return reply.code(201).send(body);
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'POST',
+      url: '/stations/:mn/shutdowns',
+      role: 'admin',
+      summary: 'register a shutdown window',
+      params: MnParams,
+      body: ShutdownBodySchema,
+    },
+    async ({ params, body }, _req, reply) => {
+      ctx.shutdowns.add(station(ctx, params.mn).mn, body);
+      return reply.code(201).send(body);
+    },
+  );
 
-  route(app, doc, { method: 'GET', url: '/ingest/stats', role: 'read', summary: 'counters of this process since it started: packets, stored, rejections by reason; connections and queues' }, async () => ({
-    ...ctx.ingest.stats,
-    ...ctx.gauges(),
-    uptimeSeconds: Math.round(process.uptime()),
-  }));
-  route(app, doc, { method: 'GET', url: '/alarms', role: 'read', summary: 'alarms by station, type, state and opening time', query: AlarmFilterSchema }, async ({ query }) => {
-    const alarms = ctx.alarms.list(query);
-    const acks = ctx.acks.of(alarms.map((a) => a.id));
-    return alarms.map((a) => ({ ...a, ack: acks.get(a.id) ?? null }));
-  });
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/ingest/stats',
+      role: 'read',
+      summary:
+        'counters of this process since it started: packets, stored, rejections by reason; connections and queues',
+    },
+    async () => ({
+      ...ctx.ingest.stats,
+      ...ctx.gauges(),
+      uptimeSeconds: Math.round(process.uptime()),
+    }),
+  );
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/alarms',
+      role: 'read',
+      summary: 'alarms by station, type, state and opening time',
+      query: AlarmFilterSchema,
+    },
+    async ({ query }) => {
+      const alarms = ctx.alarms.list(query);
+      const acks = ctx.acks.of(alarms.map((a) => a.id));
+      return alarms.map((a) => ({ ...a, ack: acks.get(a.id) ?? null }));
+    },
+  );
 
-  route(app, doc, { method: 'POST', url: '/ingest/frames', role: 'admin', summary: 'raw HJ 212 frames (text), each authenticated by its MN and PW', body: z.string().min(1), bodyType: 'text/plain' }, async ({ body }) => {
-    const decoder = new StreamDecoder({ ...ctx.codec, mode: 'lenient' });
-    const results: Record<string, unknown>[] = [];
-    for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
-      if (!r.ok) {
-        ctx.ingest.reject(r.error.code, { via: 'http', detail: r.error.message, offset: r.offset });
-        results.push({ ok: false, reason: r.error.code, detail: r.error.message });
-        continue;
+  route(
+    app,
+    doc,
+    {
+      method: 'POST',
+      url: '/ingest/frames',
+      role: 'admin',
+      summary: 'raw HJ 212 frames (text), each authenticated by its MN and PW',
+      body: z.string().min(1),
+      bodyType: 'text/plain',
+    },
+    async ({ body }) => {
+      const decoder = new StreamDecoder({ ...ctx.codec, mode: 'lenient' });
+      const results: Record<string, unknown>[] = [];
+      for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
+        if (!r.ok) {
+          ctx.ingest.reject(r.error.code, { via: 'http', detail: r.error.message, offset: r.offset });
+          results.push({ ok: false, reason: r.error.code, detail: r.error.message });
+          continue;
+        }
+        results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http'), ctx.codec));
       }
-      results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http'), ctx.codec));
-    }
-    return { results };
-  });
+      return { results };
+    },
+  );
 
-  route(app, doc, { method: 'POST', url: '/ingest/records', role: 'admin', summary: 'HJ 212 packets as JSON (as `hj212 decode` prints them)', body: RecordsBody }, async ({ body }) => {
-    const results: Record<string, unknown>[] = [];
-    for (const [i, raw] of body.packets.entries()) {
-      const p = PacketSchema.safeParse(raw);
-      if (!p.success) {
-        ctx.ingest.reject('bad-record', { via: 'http', index: i, detail: describeZodError(p.error) });
-        results.push({ ok: false, reason: 'bad-record', detail: `packets.${i}: ${describeZodError(p.error)}` });
-        continue;
+  route(
+    app,
+    doc,
+    {
+      method: 'POST',
+      url: '/ingest/records',
+      role: 'admin',
+      summary: 'HJ 212 packets as JSON (as `hj212 decode` prints them)',
+      body: RecordsBody,
+    },
+    async ({ body }) => {
+      const results: Record<string, unknown>[] = [];
+      for (const [i, raw] of body.packets.entries()) {
+        const p = PacketSchema.safeParse(raw);
+        if (!p.success) {
+          ctx.ingest.reject('bad-record', { via: 'http', index: i, detail: describeZodError(p.error) });
+          results.push({ ok: false, reason: 'bad-record', detail: `packets.${i}: ${describeZodError(p.error)}` });
+          continue;
+        }
+        const packet = p.data as Packet;
+        results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http'), ctx.codec));
       }
-      const packet = p.data as Packet;
-      results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http'), ctx.codec));
-    }
-    return { results };
-  });
+      return { results };
+    },
+  );
 }

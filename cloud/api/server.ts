@@ -12,7 +12,11 @@ export const HttpOptionsSchema = z.object({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8212),
   /** Largest request body, bytes. */
-  bodyLimit: z.number().int().min(1024).default(1024 * 1024),
+  bodyLimit: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** Requests per second per token (or address), and the burst above it. */
   rate: z.number().positive().default(20),
   burst: z.number().int().min(1).default(100),
@@ -23,11 +27,18 @@ export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 /** The HTTP API as a fastify app; `/openapi.json` and the dashboard's static shell need no token. */
 async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Per-request logs are at info; at the ingest's rates they would drown the rejections that matter.
-  const app = Fastify({ loggerInstance: log.child({ part: 'api' }, { level: 'warn' }) as FastifyBaseLogger, bodyLimit: opts.bodyLimit });
+  const app = Fastify({
+    loggerInstance: log.child({ part: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+  });
   const doc = newOpenApi();
   // Fastify refuses an oversized body before any route runs and logs it at info: say it where operators look.
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode === 413) req.log.warn({ who: `addr:${req.ip}`, url: req.url, reason: 'body-too-large', limit: opts.bodyLimit }, 'request refused');
+    if (reply.statusCode === 413)
+      req.log.warn(
+        { who: `addr:${req.ip}`, url: req.url, reason: 'body-too-large', limit: opts.bodyLimit },
+        'request refused',
+      );
   });
   apiAuth(app, opts);
   app.get('/openapi.json', async () => doc);
@@ -38,7 +49,11 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   return app;
 }
 
-export async function startApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<{ app: FastifyInstance; address: AddressInfo }> {
+export async function startApi(
+  opts: HttpOptions,
+  ctx: ApiContext,
+  log: Logger,
+): Promise<{ app: FastifyInstance; address: AddressInfo }> {
   const app = await buildApi(opts, ctx, log);
   await app.listen({ host: opts.host, port: opts.port });
   return { app, address: app.server.address() as AddressInfo };

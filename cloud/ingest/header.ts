@@ -1,7 +1,8 @@
 import type { Answered } from '../../protocol/index.js';
 
 /** A header value an answer can carry: the encoder refuses empty ones and ones holding a separator or line break. */
-const carriable = (v: string | undefined): string | undefined => (v !== undefined && /^[^;=&\r\n]+$/.test(v) ? v : undefined);
+const carriable = (v: string | undefined): string | undefined =>
+  v !== undefined && /^[^;=&\r\n]+$/.test(v) ? v : undefined;
 
 /**
  * What an answer copies from what it answers, less any value no answer can carry: a damaged frame,

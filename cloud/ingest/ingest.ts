@@ -10,8 +10,7 @@ import { DATA_CN, pointsOf } from './points.js';
 export type Via = 'tcp' | 'mqtt' | 'http';
 
 export type Verdict =
-  | { ok: true; station: Station; points: Point[]; answer?: Packet }
-  | { ok: false; reason: string; answer?: Packet };
+  { ok: true; station: Station; points: Point[]; answer?: Packet } | { ok: false; reason: string; answer?: Packet };
 
 export interface IngestOptions {
   auth: Authenticator;
@@ -75,7 +74,10 @@ export class Ingest {
     const station = auth.station;
     if (auth.defaultPassword && !this.defaultWarned.has(station.mn)) {
       this.defaultWarned.add(station.mn);
-      this.o.log.warn({ mn: station.mn, reason: 'default-password' }, 'station authenticated with the field default password 123456 (allowed by the registry)');
+      this.o.log.warn(
+        { mn: station.mn, reason: 'default-password' },
+        'station authenticated with the field default password 123456 (allowed by the registry)',
+      );
     }
     this.o.onPacket?.(station, packet, via);
     const kind = DATA_CN[packet.cn];
@@ -89,7 +91,9 @@ export class Ingest {
       points = r.points;
       if (!(await this.store(station, points, packet, via))) return { ok: false, reason: 'store-failed' };
     }
-    return needsAck(packet.flag) && isUpload(packet.cn) ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) } : { ok: true, station, points };
+    return needsAck(packet.flag) && isUpload(packet.cn)
+      ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) }
+      : { ok: true, station, points };
   }
 }
 

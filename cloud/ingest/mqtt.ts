@@ -23,7 +23,14 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     /** Largest payload accepted, bytes: one HJ 212 frame. */
     maxPayload: z.number().int().min(64).default(10_240),
     /** Logins (dashboards, SCADA) that may only read the alarm topics. */
-    observers: z.array(z.object({ username: z.string().min(1), secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`') })).default([]),
+    observers: z
+      .array(
+        z.object({
+          username: z.string().min(1),
+          secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`'),
+        }),
+      )
+      .default([]),
   }),
   z.object({
     mode: z.literal('external'),
@@ -31,7 +38,10 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     username: z.string().optional(),
     password: z.string().optional(),
     /** Several ingest processes in one share group split the uploads between them. */
-    group: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
+    group: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('ingest'),
     maxPayload: z.number().int().min(64).default(10_240),
     /** CA certificate file (PEM) for an mqtts:// broker whose certificate a private CA signed. */
     ca: z.string().optional(),
@@ -43,7 +53,13 @@ export type MqttOptions = z.output<typeof MqttOptionsSchema>;
  * One upload from `hj212/{MN}/up`: the frame must decode and name the MN of its topic; the answer
  * (9014 after storing, or 9011 with the reason) is for `hj212/{MN}/down`.
  */
-async function handleUpload(topic: string, payload: Buffer, maxPayload: number, ingest: Ingest, codec: Keys = {}): Promise<Packet | undefined> {
+async function handleUpload(
+  topic: string,
+  payload: Buffer,
+  maxPayload: number,
+  ingest: Ingest,
+  codec: Keys = {},
+): Promise<Packet | undefined> {
   const topicMn = UP.exec(topic)?.[1];
   const ctx = { topic, via: 'mqtt' as const };
   if (topicMn === undefined) {
@@ -68,7 +84,14 @@ async function handleUpload(topic: string, payload: Buffer, maxPayload: number, 
 }
 
 /** Handles an upload and publishes its answer; a fault is counted and logged, never thrown. */
-async function answerUpload(topic: string, payload: Buffer, maxPayload: number, ingest: Ingest, codec: Keys, publish: (topic: string, payload: string) => Promise<void>): Promise<void> {
+async function answerUpload(
+  topic: string,
+  payload: Buffer,
+  maxPayload: number,
+  ingest: Ingest,
+  codec: Keys,
+  publish: (topic: string, payload: string) => Promise<void>,
+): Promise<void> {
   try {
     const answer = await handleUpload(topic, payload, maxPayload, ingest, codec);
     if (answer?.mn !== undefined) await publish(downTopic(answer.mn), encodeFrame(answer, codec));
@@ -99,7 +122,7 @@ function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk
   let length: number[] | undefined;
   let tripped = false;
   return (chunk) => {
-    for (let i = 0; i < chunk.length && !tripped; ) {
+    for (let i = 0; i < chunk.length && !tripped;) {
       if (body > 0) {
         const n = Math.min(body, chunk.length - i);
         body -= n;
@@ -141,7 +164,11 @@ export async function startEmbeddedBroker(
 ): Promise<MqttInput> {
   const mnOf = new WeakMap<Client, string>();
   const observers = new WeakSet<Client>();
-  const login = async (client: Client, username: string | undefined, secret: string | undefined): Promise<string | undefined> => {
+  const login = async (
+    client: Client,
+    username: string | undefined,
+    secret: string | undefined,
+  ): Promise<string | undefined> => {
     const observer = opts.observers.find((o) => o.username === username);
     if (observer) {
       if (secret === undefined || !(await verifySecret(secret, observer.secretHash))) return 'bad-password';
@@ -180,7 +207,12 @@ export async function startEmbeddedBroker(
     },
   });
   const publish = (topic: string, payload: string): Promise<void> =>
-    new Promise((resolve, reject) => broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())));
+    new Promise((resolve, reject) =>
+      broker.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false },
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
   await new Promise<void>((resolve) =>
     broker.subscribe(
       'hj212/+/up',
@@ -224,9 +256,19 @@ export async function startEmbeddedBroker(
 }
 
 /** An external broker (Mosquitto, EMQX): the ingest joins a shared subscription of the up topics. */
-export async function connectExternalBroker(opts: Extract<MqttOptions, { mode: 'external' }>, ingest: Ingest, log: Logger, codec: Keys = {}): Promise<MqttInput> {
+export async function connectExternalBroker(
+  opts: Extract<MqttOptions, { mode: 'external' }>,
+  ingest: Ingest,
+  log: Logger,
+  codec: Keys = {},
+): Promise<MqttInput> {
   // The broker may take bigger payloads from devices than we do; it must not pass them on for us to buffer.
-  const o: Parameters<typeof connectAsync>[1] = { protocolVersion: 5, reconnectPeriod: 1000, clean: true, properties: { maximumPacketSize: opts.maxPayload + PACKET_ROOM } };
+  const o: Parameters<typeof connectAsync>[1] = {
+    protocolVersion: 5,
+    reconnectPeriod: 1000,
+    clean: true,
+    properties: { maximumPacketSize: opts.maxPayload + PACKET_ROOM },
+  };
   if (opts.username !== undefined) o.username = opts.username;
   if (opts.password !== undefined) o.password = opts.password;
   if (opts.ca !== undefined) o.ca = await readFile(opts.ca);

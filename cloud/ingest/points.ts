@@ -2,7 +2,12 @@ import { num, parseHjTime, type Packet } from '../../protocol/index.js';
 import type { Kind, Point } from '../store/types.js';
 
 /** Upload commands that carry measurements, and the data kind each stores as. */
-export const DATA_CN: Readonly<Record<string, Kind>> = { '2011': 'rtd', '2051': 'minute', '2061': 'hour', '2031': 'day' };
+export const DATA_CN: Readonly<Record<string, Kind>> = {
+  '2011': 'rtd',
+  '2051': 'minute',
+  '2061': 'hour',
+  '2031': 'day',
+};
 
 /** Per-factor fields that are not measurements. */
 const NOT_VALUES = new Set(['Flag', 'EFlag', 'SampleTime', 'SN', 'Info']);

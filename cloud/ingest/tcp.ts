@@ -1,7 +1,15 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { encodeFrame, qnRtnAnswer, QnRtn, StreamDecoder, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
+import {
+  encodeFrame,
+  qnRtnAnswer,
+  QnRtn,
+  StreamDecoder,
+  type CodecOptions,
+  type DecodeResult,
+  type Packet,
+} from '../../protocol/index.js';
 import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
@@ -14,7 +22,11 @@ export const TcpOptionsSchema = z.object({
   /** Sustained frames per second per connection, and the burst above it. */
   rate: z.number().positive().default(50),
   burst: z.number().int().min(1).default(200),
-  idleTimeoutMs: z.number().int().min(1000).default(10 * 60_000),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000),
   maxConnectionsPerAddress: z.number().int().min(1).default(64),
 });
 export type TcpOptions = z.output<typeof TcpOptionsSchema>;
@@ -148,9 +160,17 @@ export class TcpListener {
   private async handle(r: DecodeResult, socket: Socket, addr: string): Promise<void> {
     if (!r.ok) {
       const header = headerOf(r.raw);
-      this.ingest.reject(r.error.code, { addr, mn: header.mn, qn: header.qn, detail: r.error.message, offset: r.offset, via: 'tcp' });
+      this.ingest.reject(r.error.code, {
+        addr,
+        mn: header.mn,
+        qn: header.qn,
+        detail: r.error.message,
+        offset: r.offset,
+        via: 'tcp',
+      });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
-      if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed) socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
+      if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed)
+        socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
       return;
     }
     const packet = r.frame.packet;

@@ -14,13 +14,22 @@ export const RulesOptionsSchema = z
     /** How long after an hour ends its record may still arrive before it counts as missing. */
     graceMinutes: z.number().int().min(0).default(20),
     /** How far back hours are checked. */
-    lookbackHours: z.number().int().min(1).max(24 * 31).default(24),
+    lookbackHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 31)
+      .default(24),
     checkEverySeconds: z.number().int().min(1).default(60),
     /** Least time between two 2061 requests to one logger. */
     requestEveryMinutes: z.number().int().min(1).default(10),
     webhooks: z.array(z.url()).default([]),
     /** How long an alarm event is retried for a webhook that is down or failing. */
-    webhookRetryHours: z.number().min(0).max(24 * 31).default(24),
+    webhookRetryHours: z
+      .number()
+      .min(0)
+      .max(24 * 31)
+      .default(24),
     /** Alarm events go to `{alarmTopic}/{MN}` on the MQTT broker. */
     alarmTopic: z.string().default('hj212/alarms'),
   })
@@ -146,7 +155,11 @@ export class RuleEngine {
 
   private open(a: AlarmOpen): void {
     const alarm = this.record('opened', a.mn, () => this.o.alarms.open(a));
-    if (alarm) this.o.log.warn({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple }, 'alarm opened');
+    if (alarm)
+      this.o.log.warn(
+        { mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple },
+        'alarm opened',
+      );
   }
 
   private close(mn: string, k: string, at: number): void {
@@ -166,7 +179,10 @@ export class RuleEngine {
         return alarm;
       });
     } catch (err) {
-      this.o.log.error({ mn, event, reason: (err as Error).message }, 'alarm change not stored; it is made again on the next data or check');
+      this.o.log.error(
+        { mn, event, reason: (err as Error).message },
+        'alarm change not stored; it is made again on the next data or check',
+      );
       return undefined;
     }
   }
@@ -175,7 +191,14 @@ export class RuleEngine {
   checkOffline(now: number): void {
     for (const st of this.owned()) {
       const last = this.seen.get(st.mn)?.at ?? this.started;
-      if (now - last > st.offlineMinutes * 60_000) this.open({ key: key('offline', st.mn), type: 'offline', mn: st.mn, time: last, detail: `no packet since ${new Date(last).toISOString()}` });
+      if (now - last > st.offlineMinutes * 60_000)
+        this.open({
+          key: key('offline', st.mn),
+          type: 'offline',
+          mn: st.mn,
+          time: last,
+          detail: `no packet since ${new Date(last).toISOString()}`,
+        });
     }
   }
 
@@ -187,19 +210,42 @@ export class RuleEngine {
       const since = await this.monitoredSince(st, now);
       // A station never heard from has no gap to fill: the offline alarm speaks for it.
       if (since === undefined) continue;
-      const stored = await this.o.store.query({ mn: st.mn, kind: 'hour', from: now - lookbackMs - HOUR, to: now, limit: 100_000 });
+      const stored = await this.o.store.query({
+        mn: st.mn,
+        kind: 'hour',
+        from: now - lookbackMs - HOUR,
+        to: now,
+        limit: 100_000,
+      });
       const missing = missingHours({
         since,
         factors: Object.keys(st.factors),
-        have: new Set([...stored.map((p) => key(p.factor, p.time)), ...this.recentHours(st.mn, now - lookbackMs - HOUR)]),
+        have: new Set([
+          ...stored.map((p) => key(p.factor, p.time)),
+          ...this.recentHours(st.mn, now - lookbackMs - HOUR),
+        ]),
         shutdowns: this.o.shutdowns(st),
         now,
         graceMs: graceMinutes * 60_000,
         lookbackMs,
       });
       if (missing.length === 0) continue;
-      for (const m of missing) this.open({ key: key('missing-hour', st.mn, m.factor, m.hour), type: 'missing-hour', mn: st.mn, factor: m.factor, kind: 'hour', time: m.hour });
-      this.requestGap(st, Math.min(...missing.map((m) => m.hour)), Math.max(...missing.map((m) => m.hour)), now, requestEveryMinutes * 60_000);
+      for (const m of missing)
+        this.open({
+          key: key('missing-hour', st.mn, m.factor, m.hour),
+          type: 'missing-hour',
+          mn: st.mn,
+          factor: m.factor,
+          kind: 'hour',
+          time: m.hour,
+        });
+      this.requestGap(
+        st,
+        Math.min(...missing.map((m) => m.hour)),
+        Math.max(...missing.map((m) => m.hour)),
+        now,
+        requestEveryMinutes * 60_000,
+      );
     }
   }
 
@@ -233,9 +279,24 @@ export class RuleEngine {
     const seen = this.seen.get(st.mn);
     const before = this.requested.get(st.mn);
     if (!seen || seen.pw === undefined || (before !== undefined && now - before < everyMs)) return;
-    const packet = historyRequest({ mn: st.mn, pw: seen.pw, st: seen.st ?? st.st, version: seen.version }, '2061', new Date(first), new Date(last), { now: new Date(now) });
+    const packet = historyRequest(
+      { mn: st.mn, pw: seen.pw, st: seen.st ?? st.st, version: seen.version },
+      '2061',
+      new Date(first),
+      new Date(last),
+      { now: new Date(now) },
+    );
     if (!this.o.send(st.mn, seen.via, packet)) return;
     this.requested.set(st.mn, now);
-    this.o.log.info({ mn: st.mn, reason: 'missing-hour', begin: formatHjTime(new Date(first)), end: formatHjTime(new Date(last)), via: seen.via }, 'requested missing hours (2061)');
+    this.o.log.info(
+      {
+        mn: st.mn,
+        reason: 'missing-hour',
+        begin: formatHjTime(new Date(first)),
+        end: formatHjTime(new Date(last)),
+        via: seen.via,
+      },
+      'requested missing hours (2061)',
+    );
   }
 }

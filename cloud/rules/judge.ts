@@ -32,9 +32,14 @@ export const isValid = (p: Point): boolean => p.flag === undefined || isValidFla
  * logger sent (ZsRtd/ZsAvg), else C x (21 - O2ref) / (21 - O2) from the O2 of the same upload;
  * undefined when it cannot be known (no value, 9999.99, O2 >= 21).
  */
-export function judgedValue(station: Pick<Station, 'type' | 'o2Ref'>, p: Point, o2: Point | undefined): number | undefined {
+export function judgedValue(
+  station: Pick<Station, 'type' | 'o2Ref'>,
+  p: Point,
+  o2: Point | undefined,
+): number | undefined {
   const measured = p.values[field(p)];
-  if (station.type !== 'gas' || station.o2Ref === undefined || p.factor === O2) return measured === NOT_COMPUTABLE ? undefined : measured;
+  if (station.type !== 'gas' || station.o2Ref === undefined || p.factor === O2)
+    return measured === NOT_COMPUTABLE ? undefined : measured;
   const zs = p.values[`Zs${field(p)}`];
   if (zs !== undefined) return zs === NOT_COMPUTABLE ? undefined : zs;
   const o2v = o2 && isValid(o2) ? o2.values[field(o2)] : undefined;
@@ -43,14 +48,20 @@ export function judgedValue(station: Pick<Station, 'type' | 'o2Ref'>, p: Point, 
 }
 
 /** Exceedance of the factor's limits, on valid data only; undefined when there is nothing to judge. */
-export function exceedance(station: Pick<Station, 'type' | 'o2Ref' | 'factors'>, p: Point, o2: Point | undefined): Condition | undefined {
+export function exceedance(
+  station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
+  p: Point,
+  o2: Point | undefined,
+): Condition | undefined {
   const limits = station.factors[p.factor];
   if (!limits || (limits.upper === undefined && limits.lower === undefined) || !isValid(p)) return undefined;
   const value = judgedValue(station, p, o2);
   if (value === undefined) return undefined;
   const base = { type: 'exceedance' as const, mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value };
-  if (limits.upper !== undefined && value > limits.upper) return { ...base, active: true, limit: limits.upper, multiple: (value - limits.upper) / limits.upper };
-  if (limits.lower !== undefined && value < limits.lower) return { ...base, active: true, limit: limits.lower, multiple: (limits.lower - value) / limits.lower };
+  if (limits.upper !== undefined && value > limits.upper)
+    return { ...base, active: true, limit: limits.upper, multiple: (value - limits.upper) / limits.upper };
+  if (limits.lower !== undefined && value < limits.lower)
+    return { ...base, active: true, limit: limits.lower, multiple: (limits.lower - value) / limits.lower };
   return { ...base, active: false };
 }
 
@@ -77,7 +88,8 @@ export function valueConditions(station: Pick<Station, 'factors'>, p: Point, run
   const out: Condition[] = [];
   if (f.negativeAlarm) out.push({ ...base, type: 'negative', active: value < 0 });
   if (f.zeroAlarm) out.push({ ...base, type: 'zero', active: value === 0 });
-  if (f.constantPeriods !== undefined && run !== undefined) out.push({ ...base, type: 'constant', active: run.count >= f.constantPeriods });
+  if (f.constantPeriods !== undefined && run !== undefined)
+    out.push({ ...base, type: 'constant', active: run.count >= f.constantPeriods });
   return out;
 }
 

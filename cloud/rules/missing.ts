@@ -25,6 +25,11 @@ export function missingHours(opts: {
   lookbackMs: number;
   since?: number;
 }): { factor: string; hour: number }[] {
-  const due = hoursBetween(Math.max(opts.now - opts.lookbackMs, opts.since ?? -Infinity), opts.now - opts.graceMs - HOUR + 1).filter((h) => !opts.shutdowns.some((w) => overlaps(h, w)));
-  return due.flatMap((hour) => opts.factors.filter((factor) => !opts.have.has(`${factor}|${hour}`)).map((factor) => ({ factor, hour })));
+  const due = hoursBetween(
+    Math.max(opts.now - opts.lookbackMs, opts.since ?? -Infinity),
+    opts.now - opts.graceMs - HOUR + 1,
+  ).filter((h) => !opts.shutdowns.some((w) => overlaps(h, w)));
+  return due.flatMap((hour) =>
+    opts.factors.filter((factor) => !opts.have.has(`${factor}|${hour}`)).map((factor) => ({ factor, hour })),
+  );
 }

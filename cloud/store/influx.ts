@@ -25,7 +25,10 @@ export const InfluxOptionsSchema = z
     flushIntervalMs: z.number().int().min(10).default(200),
     timeoutMs: z.number().int().min(100).default(10_000),
   })
-  .refine((o) => o.token === undefined || o.username === undefined, { message: 'give either token (2.x/3.x) or username/password (1.x), not both', path: ['token'] });
+  .refine((o) => o.token === undefined || o.username === undefined, {
+    message: 'give either token (2.x/3.x) or username/password (1.x), not both',
+    path: ['token'],
+  });
 export type InfluxOptions = z.output<typeof InfluxOptionsSchema>;
 
 type SpillRow = { id: number; point: string };
@@ -54,7 +57,8 @@ export class InfluxStore implements MeasurementStore {
     private readonly log: Logger,
   ) {
     this.db = openSqlite(o.spillPath, { durable: true });
-    this.db.exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
+    this.db
+      .exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
     this.spilled = (this.db.prepare('SELECT count(*) AS n FROM spill').get() as { n: number }).n;
     const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
@@ -90,22 +94,30 @@ export class InfluxStore implements MeasurementStore {
     const q = PointQuerySchema.parse(input);
     const where = [`"mn" = ${quote(q.mn)}`, `time >= ${q.from}ms`, `time < ${q.to}ms`];
     if (q.factor !== undefined) where.push(`"factor" = ${quote(q.factor)}`);
-    const res = await this.request('/query', { q: `SELECT * FROM "${q.kind}" WHERE ${where.join(' AND ')} LIMIT ${q.limit}`, epoch: 'ms' });
+    const res = await this.request('/query', {
+      q: `SELECT * FROM "${q.kind}" WHERE ${where.join(' AND ')} LIMIT ${q.limit}`,
+      epoch: 'ms',
+    });
     const body = (await res.json()) as QueryResponse;
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     if (error !== undefined) throw new Error(`InfluxDB query failed: ${error}`);
     const byKey = new Map<string, Point>();
-    for (const s of body.results?.[0]?.series ?? []) for (const row of s.values) {
-      const p = fromRow(q.kind, s.columns, row);
-      byKey.set(`${p.time}|${p.factor}`, p);
-    }
+    for (const s of body.results?.[0]?.series ?? [])
+      for (const row of s.values) {
+        const p = fromRow(q.kind, s.columns, row);
+        byKey.set(`${p.time}|${p.factor}`, p);
+      }
     // Read your writes: what still waits in the spill queue is newer than what InfluxDB has.
-    const spilled = this.db.prepare('SELECT id, point FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id').all(q.mn, q.kind, q.from, q.to) as SpillRow[];
+    const spilled = this.db
+      .prepare('SELECT id, point FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id')
+      .all(q.mn, q.kind, q.from, q.to) as SpillRow[];
     for (const r of spilled) {
       const p = JSON.parse(r.point) as Point;
       if (q.factor === undefined || p.factor === q.factor) byKey.set(`${p.time}|${p.factor}`, p);
     }
-    return [...byKey.values()].sort((a, b) => a.time - b.time || (a.factor < b.factor ? -1 : a.factor > b.factor ? 1 : 0)).slice(0, q.limit);
+    return [...byKey.values()]
+      .sort((a, b) => a.time - b.time || (a.factor < b.factor ? -1 : a.factor > b.factor ? 1 : 0))
+      .slice(0, q.limit);
   }
 
   async close(): Promise<void> {
@@ -127,11 +139,16 @@ export class InfluxStore implements MeasurementStore {
   private async drain(): Promise<void> {
     try {
       while (!this.closed && this.pending > 0) await this.flushBatch();
-      if (this.failures > 0) this.log.info({ store: 'influxdb', url: this.o.url }, 'InfluxDB reachable again; spill queue drained');
+      if (this.failures > 0)
+        this.log.info({ store: 'influxdb', url: this.o.url }, 'InfluxDB reachable again; spill queue drained');
       this.failures = 0;
     } catch (e) {
       this.failures++;
-      if (this.failures === 1) this.log.warn({ store: 'influxdb', url: this.o.url, reason: (e as Error).message, pending: this.pending }, 'InfluxDB write failed; spilling until it is back');
+      if (this.failures === 1)
+        this.log.warn(
+          { store: 'influxdb', url: this.o.url, reason: (e as Error).message, pending: this.pending },
+          'InfluxDB write failed; spilling until it is back',
+        );
       // Back off to at most 5 s between attempts during an outage.
       this.schedule(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
     }
@@ -152,8 +169,14 @@ export class InfluxStore implements MeasurementStore {
     if (path === '/query') url.searchParams.set('db', this.o.database);
     const headers: Record<string, string> = {};
     if (this.o.token !== undefined) headers['Authorization'] = `Token ${this.o.token}`;
-    else if (this.o.username !== undefined) headers['Authorization'] = `Basic ${Buffer.from(`${this.o.username}:${this.o.password ?? ''}`).toString('base64')}`;
-    const init: RequestInit = { method: body === undefined ? 'GET' : 'POST', headers, signal: AbortSignal.timeout(this.o.timeoutMs) };
+    else if (this.o.username !== undefined)
+      headers['Authorization'] =
+        `Basic ${Buffer.from(`${this.o.username}:${this.o.password ?? ''}`).toString('base64')}`;
+    const init: RequestInit = {
+      method: body === undefined ? 'GET' : 'POST',
+      headers,
+      signal: AbortSignal.timeout(this.o.timeoutMs),
+    };
     if (body !== undefined) init.body = body;
     const res = await fetch(url, init);
     if (!res.ok) throw new Error(`InfluxDB ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);

@@ -2,7 +2,15 @@ import Database from 'better-sqlite3';
 import { GroupCommit } from './group-commit.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
 
-type Row = { mn: string; factor: string; kind: Point['kind']; time: number; vals: string; flag: string | null; outlet: string | null };
+type Row = {
+  mn: string;
+  factor: string;
+  kind: Point['kind'];
+  time: number;
+  vals: string;
+  flag: string | null;
+  outlet: string | null;
+};
 
 /**
  * Opens a SQLite file in WAL mode: readers (the API) never block the ingest's writes. `durable` is for
@@ -28,10 +36,13 @@ export class SqliteStore implements MeasurementStore {
       mn TEXT NOT NULL, factor TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL,
       vals TEXT NOT NULL, flag TEXT, outlet TEXT,
       PRIMARY KEY (mn, kind, time, factor)) WITHOUT ROWID`);
-    this.insert = db.prepare(`INSERT INTO measurements (mn, factor, kind, time, vals, flag, outlet) VALUES (?, ?, ?, ?, ?, ?, ?)
+    this.insert =
+      db.prepare(`INSERT INTO measurements (mn, factor, kind, time, vals, flag, outlet) VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (mn, kind, time, factor) DO UPDATE SET vals = excluded.vals, flag = excluded.flag, outlet = excluded.outlet`);
     const writeGroups = db.transaction((groups: readonly (readonly Point[])[]) => {
-      for (const points of groups) for (const p of points) this.insert.run(p.mn, p.factor, p.kind, p.time, JSON.stringify(p.values), p.flag ?? null, p.outlet ?? null);
+      for (const points of groups)
+        for (const p of points)
+          this.insert.run(p.mn, p.factor, p.kind, p.time, JSON.stringify(p.values), p.flag ?? null, p.outlet ?? null);
     });
     this.group = new GroupCommit((groups) => writeGroups(groups));
   }
@@ -52,7 +63,13 @@ export class SqliteStore implements MeasurementStore {
       )
       .all(...[q.mn, q.kind, q.from, q.to, ...(q.factor !== undefined ? [q.factor] : []), q.limit]) as Row[];
     return rows.map((r) => {
-      const p: Point = { mn: r.mn, factor: r.factor, kind: r.kind, time: r.time, values: JSON.parse(r.vals) as Record<string, number> };
+      const p: Point = {
+        mn: r.mn,
+        factor: r.factor,
+        kind: r.kind,
+        time: r.time,
+        values: JSON.parse(r.vals) as Record<string, number>,
+      };
       if (r.flag !== null) p.flag = r.flag;
       if (r.outlet !== null) p.outlet = r.outlet;
       return p;

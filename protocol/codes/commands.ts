@@ -1,6 +1,11 @@
 import type { CommandDef, CommandDirection, CommandKind, CommandUse } from './types.js';
 
-const down = (kind: CommandKind, name: string, nameEn: string): CommandUse => ({ direction: 'down', kind, name, nameEn });
+const down = (kind: CommandKind, name: string, nameEn: string): CommandUse => ({
+  direction: 'down',
+  kind,
+  name,
+  nameEn,
+});
 const up = (kind: CommandKind, name: string, nameEn: string): CommandUse => ({ direction: 'up', kind, name, nameEn });
 
 /**
@@ -23,7 +28,10 @@ export const COMMANDS: readonly CommandDef[] = [
     cn: '1014',
     group: 'param',
     since: '2025',
-    uses: [down('request', '设置新密钥', 'Set new encryption key'), up('request', '获取新密钥', 'Request new encryption key')],
+    uses: [
+      down('request', '设置新密钥', 'Set new encryption key'),
+      up('request', '获取新密钥', 'Request new encryption key'),
+    ],
   },
   {
     cn: '1061',
@@ -120,7 +128,10 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     cn: '3017',
     group: 'control',
-    uses: [down('request', '提取采样时间周期', 'Get sampling period'), up('upload', '上传采样时间周期', 'Upload sampling period')],
+    uses: [
+      down('request', '提取采样时间周期', 'Get sampling period'),
+      up('upload', '上传采样时间周期', 'Upload sampling period'),
+    ],
   },
   {
     cn: '3018',
@@ -141,7 +152,10 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     cn: '3020',
     group: 'control',
-    uses: [down('request', '提取现场机信息', 'Get field information'), up('upload', '上传现场机信息', 'Upload field information')],
+    uses: [
+      down('request', '提取现场机信息', 'Get field information'),
+      up('upload', '上传现场机信息', 'Upload field information'),
+    ],
   },
   { cn: '3021', group: 'control', uses: [down('request', '设置现场机参数', 'Set field parameters')] },
   // 交互命令

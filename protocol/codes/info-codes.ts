@@ -15,7 +15,11 @@ export const INFO_CLASSES: readonly InfoClassDef[] = [
   { code: '3', name: '参数', nameEn: 'Parameter' },
 ];
 
-const INFO_CLASS_KEYS: Readonly<Record<string, InfoCodeDef['infoClass']>> = { '1': 'log', '2': 'state', '3': 'parameter' };
+const INFO_CLASS_KEYS: Readonly<Record<string, InfoCodeDef['infoClass']>> = {
+  '1': 'log',
+  '2': 'state',
+  '3': 'parameter',
+};
 
 type Enumeration = readonly (readonly [value: string, name: string, nameEn: string])[];
 
@@ -31,7 +35,14 @@ const RUN_STOP_FAULT_MAINTENANCE: Enumeration = [
 ];
 
 /** '' stands for a cell printed '--' ("单位、数据类型根据实际自定义": left to the implementation). */
-type InfoRow = readonly [code: string, name: string, unitZh: UnitZh | '年月日时分秒' | '', dataType: string, nameEn: string, values?: Enumeration];
+type InfoRow = readonly [
+  code: string,
+  name: string,
+  unitZh: UnitZh | '年月日时分秒' | '',
+  dataType: string,
+  nameEn: string,
+  values?: Enumeration,
+];
 
 /**
  * Table B.10. A code is i + device class (B.8) + information class (B.9) + a 3-character number,

@@ -101,7 +101,8 @@ export function planSimulation(config: AnalyzerConfig, now: number): SimulationP
   const profiles = new Map([...BUILTIN_PROFILES, ...config.profiles.map((p) => [p.id, p] as const)]);
   const scenario = config.scenario ?? scenarioSchema.parse({});
   const start = scenario.start ?? now;
-  if (!config.tcp && !config.rtu) problems.push('nothing to serve on: set tcp and/or rtu (flags --tcp PORT, --rtu PATH)');
+  if (!config.tcp && !config.rtu)
+    problems.push('nothing to serve on: set tcp and/or rtu (flags --tcp PORT, --rtu PATH)');
   if (config.devices.length === 0) {
     problems.push(`devices: none configured; add one such as { unit: 1, profile: cod } (flag --profile cod:1)`);
   }

@@ -20,8 +20,7 @@ export interface ModbusSlave {
 }
 
 export type Answer =
-  | { kind: 'silent'; reason: 'unknown-unit' | 'dropout' }
-  | { kind: 'reply'; pdu: Buffer; garble?: GarbleMode };
+  { kind: 'silent'; reason: 'unknown-unit' | 'dropout' } | { kind: 'reply'; pdu: Buffer; garble?: GarbleMode };
 
 // Limits from the spec: a read fits 125 registers in a 253-byte PDU, a write 123.
 const MAX_READ = 125;
@@ -32,7 +31,8 @@ export function exceptionPdu(functionCode: number, code: number): Buffer {
 }
 
 function writeException(functionCode: number, outcome: Exclude<WriteOutcome, 'ok'>): Buffer {
-  const code = outcome === 'illegal-address' ? MODBUS_EXCEPTIONS.illegalDataAddress : MODBUS_EXCEPTIONS.illegalDataValue;
+  const code =
+    outcome === 'illegal-address' ? MODBUS_EXCEPTIONS.illegalDataAddress : MODBUS_EXCEPTIONS.illegalDataValue;
   return exceptionPdu(functionCode, code);
 }
 

@@ -96,7 +96,10 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
     }
     if (reg.source === 'param' && !(reg.param in profile.parameters)) {
       const known = Object.keys(profile.parameters).join(', ') || 'none declared';
-      issue(['registers', i, 'param'], `unknown parameter "${reg.param}"; declare it under parameters (known: ${known})`);
+      issue(
+        ['registers', i, 'param'],
+        `unknown parameter "${reg.param}"; declare it under parameters (known: ${known})`,
+      );
     }
   });
   for (const [name, p] of Object.entries(profile.parameters)) {

@@ -29,7 +29,11 @@ const eventSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.enum(STATUS_EVENT_KINDS), ...windowFields, value: heldValue.optional() }),
   z.strictObject({ kind: z.literal('dropout'), ...windowFields }),
-  z.strictObject({ kind: z.literal('garbled'), ...windowFields, mode: z.enum(['bad-crc', 'truncated']).default('bad-crc') }),
+  z.strictObject({
+    kind: z.literal('garbled'),
+    ...windowFields,
+    mode: z.enum(['bad-crc', 'truncated']).default('bad-crc'),
+  }),
 ]);
 
 export type ScenarioEvent = z.output<typeof eventSchema>;
@@ -51,7 +55,8 @@ const signalSchema = z
   })
   .superRefine((signal, ctx) => {
     signal.events.forEach((event, i) => {
-      const issue = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['events', i, field], message });
+      const issue = (field: string, message: string) =>
+        ctx.addIssue({ code: 'custom', path: ['events', i, field], message });
       if (event.to !== undefined && event.to <= event.from) issue('to', 'must be later than from');
       if (event.every !== undefined) {
         if (event.to === undefined) issue('every', 'a repeating window needs an end: add to');

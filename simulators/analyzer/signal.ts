@@ -157,7 +157,7 @@ export function lastCalibrationAt(signal: Signal, t: number): number {
  */
 export function totalBetween(signal: Signal, from: number, to: number, perSecond: number): number {
   let total = 0;
-  for (let t = from; t < to; ) {
+  for (let t = from; t < to;) {
     const next = Math.min(to, signal.start + (sampleIndex(signal, t) + 1) * signal.sampleEvery);
     total += Math.max(0, readingAt(signal, t).value) * ((next - t) / 1000) * perSecond;
     t = next;

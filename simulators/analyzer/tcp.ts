@@ -72,7 +72,11 @@ export async function serveTcp(
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const hint = err.code === 'EADDRINUSE' ? 'is in use' : err.code === 'EACCES' ? 'needs privileges' : err.message;
-      reject(new AnalyzerConfigError(`tcp: ${options.host}:${options.port} ${hint}; choose another port (0 picks a free one)`));
+      reject(
+        new AnalyzerConfigError(
+          `tcp: ${options.host}:${options.port} ${hint}; choose another port (0 picks a free one)`,
+        ),
+      );
     });
     server.listen(options.port, options.host, resolve);
   });

@@ -28,7 +28,10 @@ export async function readYaml(path: string): Promise<unknown> {
 }
 
 /** A YAML config file (when given) overlaid with the command-line flags that were set. */
-export async function withFlags(path: string | undefined, flags: Record<string, unknown>): Promise<Record<string, unknown>> {
+export async function withFlags(
+  path: string | undefined,
+  flags: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const fromFile = path !== undefined ? ((await readYaml(path)) as Record<string, unknown>) : {};
   return { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
 }

@@ -14,7 +14,10 @@ const StationSchema = z.object({
   pw: PwSchema,
   version: VersionSchema.default('2017'),
   outlet: OutletSchema.default('water'),
-  st: z.string().regex(/^\d{2}$/).optional(),
+  st: z
+    .string()
+    .regex(/^\d{2}$/)
+    .optional(),
   sm4Key: Sm4KeySchema.optional(),
 });
 
@@ -25,7 +28,10 @@ export const LoggerConfigSchema = z
     /** Explicit stations; without them `count` stations are made from mnPrefix, pw, version, outlet. */
     stations: z.array(StationSchema).optional(),
     count: z.number().int().min(1).max(10_000).default(1),
-    mnPrefix: z.string().regex(/^[0-9A-F]{0,23}$/, 'mnPrefix is up to 23 upper-case hex digits').default('0100000000A89000'),
+    mnPrefix: z
+      .string()
+      .regex(/^[0-9A-F]{0,23}$/, 'mnPrefix is up to 23 upper-case hex digits')
+      .default('0100000000A89000'),
     pw: PwSchema.optional(),
     version: VersionSchema.default('2017'),
     outlet: OutletSchema.default('water'),
@@ -56,18 +62,32 @@ export const LoggerConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!c.stations && c.count >= 16 ** (24 - c.mnPrefix.length)) {
-      ctx.addIssue({ code: 'custom', path: ['mnPrefix'], message: `${c.count} loggers do not fit in the ${24 - c.mnPrefix.length} hex digits the prefix leaves` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mnPrefix'],
+        message: `${c.count} loggers do not fit in the ${24 - c.mnPrefix.length} hex digits the prefix leaves`,
+      });
     }
-    if (!c.stations && c.pw === undefined) ctx.addIssue({ code: 'custom', path: ['pw'], message: 'give a password (pw) or a list of stations' });
-    const pws = c.stations ? c.stations.map((s, i) => ({ pw: s.pw, path: ['stations', i, 'pw'] })) : [{ pw: c.pw, path: ['pw'] }];
+    if (!c.stations && c.pw === undefined)
+      ctx.addIssue({ code: 'custom', path: ['pw'], message: 'give a password (pw) or a list of stations' });
+    const pws = c.stations
+      ? c.stations.map((s, i) => ({ pw: s.pw, path: ['stations', i, 'pw'] }))
+      : [{ pw: c.pw, path: ['pw'] }];
     for (const { pw, path } of pws) {
       if (pw === DEFAULT_PASSWORD && !c.allowDefaultPassword) {
-        ctx.addIssue({ code: 'custom', path, message: `${DEFAULT_PASSWORD} is the field default password; pass allowDefaultPassword (--allow-default-password) to use it` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${DEFAULT_PASSWORD} is the field default password; pass allowDefaultPassword (--allow-default-password) to use it`,
+        });
       }
     }
-    const needsKey = c.stations ? c.stations.map((s, i) => ({ s, path: ['stations', i, 'sm4Key'] })) : [{ s: c, path: ['sm4Key'] }];
+    const needsKey = c.stations
+      ? c.stations.map((s, i) => ({ s, path: ['stations', i, 'sm4Key'] }))
+      : [{ s: c, path: ['sm4Key'] }];
     for (const { s, path } of needsKey) {
-      if (s.version === '2025' && s.sm4Key === undefined) ctx.addIssue({ code: 'custom', path, message: 'HJ 212-2025 needs an SM4 key (32 hex digits)' });
+      if (s.version === '2025' && s.sm4Key === undefined)
+        ctx.addIssue({ code: 'custom', path, message: 'HJ 212-2025 needs an SM4 key (32 hex digits)' });
     }
   });
 
@@ -82,7 +102,14 @@ export interface StationSpec {
 
 /** The stations a config describes: its explicit list, or `count` numbered MNs under the prefix. */
 export function stationsOf(c: LoggerConfig): StationSpec[] {
-  const spec = (mn: string, pw: string, version: LoggerConfig['version'], outlet: Outlet, st: string | undefined, sm4Key: string | undefined): StationSpec => {
+  const spec = (
+    mn: string,
+    pw: string,
+    version: LoggerConfig['version'],
+    outlet: Outlet,
+    st: string | undefined,
+    sm4Key: string | undefined,
+  ): StationSpec => {
     const out: StationSpec = { identity: { mn, pw, version, st: st ?? OUTLET_ST[outlet] }, outlet };
     if (sm4Key !== undefined) out.sm4Key = sm4Key;
     return out;
@@ -90,6 +117,13 @@ export function stationsOf(c: LoggerConfig): StationSpec[] {
   if (c.stations) return c.stations.map((s) => spec(s.mn, s.pw, s.version, s.outlet, s.st, s.sm4Key));
   const width = 24 - c.mnPrefix.length;
   return Array.from({ length: c.count }, (_, i) =>
-    spec(c.mnPrefix + (i + 1).toString(16).toUpperCase().padStart(width, '0'), c.pw!, c.version, c.outlet, undefined, c.sm4Key),
+    spec(
+      c.mnPrefix + (i + 1).toString(16).toUpperCase().padStart(width, '0'),
+      c.pw!,
+      c.version,
+      c.outlet,
+      undefined,
+      c.sm4Key,
+    ),
   );
 }

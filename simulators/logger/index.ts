@@ -1,6 +1,27 @@
-export { LoggerConfigSchema, stationsOf, type LoggerConfig, type LoggerConfigInput, type StationSpec } from './config.js';
-export { handleRequest, HISTORY_LIMIT, type Identity, type LoggerState, type StateChange, type Handled } from './requests.js';
-export { realtimeCp, aggregateCp, periodStarts, nextBoundary, OUTLET_FACTORS, OUTLET_ST, type Outlet } from './values.js';
+export {
+  LoggerConfigSchema,
+  stationsOf,
+  type LoggerConfig,
+  type LoggerConfigInput,
+  type StationSpec,
+} from './config.js';
+export {
+  handleRequest,
+  HISTORY_LIMIT,
+  type Identity,
+  type LoggerState,
+  type StateChange,
+  type Handled,
+} from './requests.js';
+export {
+  realtimeCp,
+  aggregateCp,
+  periodStarts,
+  nextBoundary,
+  OUTLET_FACTORS,
+  OUTLET_ST,
+  type Outlet,
+} from './values.js';
 export { SimLogger, type StationOptions } from './station.js';
 export { startLoggers, runLoggers, type LoggerFleet, type RunOptions } from './run.js';
 export type { RunSummary, CnCounts } from './summary.js';

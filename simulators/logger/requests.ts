@@ -89,7 +89,9 @@ function history(state: LoggerState, req: Packet): Handled {
   const cn = req.cn as PeriodCn;
   const len = periodMs(cn, state.minIntervalMin);
   const starts = periodStarts(begin, end, len, state.now, HISTORY_LIMIT);
-  const data = starts.map((s) => dataReply(state, req, cn, aggregateCp(state.seed, state.identity.mn, state.outlet, s, len)));
+  const data = starts.map((s) =>
+    dataReply(state, req, cn, aggregateCp(state.seed, state.identity.mn, state.outlet, s, len)),
+  );
   return execute(req, () => ({ data, exeRtn: data.length > 0 ? ExeRtn.Success : ExeRtn.NoData }));
 }
 
@@ -97,7 +99,11 @@ function fieldInfo(state: LoggerState, req: Packet): Handled {
   const polId = req.cp.params['PolId'] ?? OUTLET_FACTORS[state.outlet][0]!.code;
   const time = formatHjTime(new Date(state.now));
   // B.10: i12001 work state 0 = running, i13001 measuring range; enough for a platform to parse 3020.
-  const cp: Cp = { params: { DataTime: time }, factors: {}, info: [{ polId, codes: { i12001: { Info: '0' }, i13001: { Info: '500' } } }] };
+  const cp: Cp = {
+    params: { DataTime: time },
+    factors: {},
+    info: [{ polId, codes: { i12001: { Info: '0' }, i13001: { Info: '500' } } }],
+  };
   return execute(req, () => ({ data: [dataReply(state, req, CN.FieldInfo, cp)], exeRtn: ExeRtn.Success }));
 }
 
@@ -109,38 +115,63 @@ export function handleRequest(state: LoggerState, req: Packet): Handled {
   if (NOTICES.has(req.cn)) {
     return { replies: [noticeAnswer(req)], change: req.cn === CN.StopRealtimeData ? { realtime: false } : {} };
   }
-  if (req.mn !== undefined && req.mn !== state.identity.mn) return refuse(req, QnRtn.BadMn, `MN ${req.mn} is not this logger`);
+  if (req.mn !== undefined && req.mn !== state.identity.mn)
+    return refuse(req, QnRtn.BadMn, `MN ${req.mn} is not this logger`);
   if (req.pw !== state.identity.pw) return refuse(req, QnRtn.BadPassword, 'wrong PW');
   if (command(req.cn) === undefined) return refuse(req, QnRtn.BadCn, `CN ${req.cn} is not in table 9`);
   const p = req.cp.params;
   switch (req.cn) {
     case CN.GetTime:
-      return execute(req, () => ({ data: [dataReply(state, req, CN.GetTime, params({ SystemTime: formatHjTime(new Date(state.now)) }))], exeRtn: ExeRtn.Success }));
+      return execute(req, () => ({
+        data: [dataReply(state, req, CN.GetTime, params({ SystemTime: formatHjTime(new Date(state.now)) }))],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetTime:
       return execute(req, () => {
         try {
-          return { data: [], exeRtn: ExeRtn.Success, change: { setTime: parseHjTime(p['SystemTime'] ?? '', undefined, 'SystemTime').getTime() } };
+          return {
+            data: [],
+            exeRtn: ExeRtn.Success,
+            change: { setTime: parseHjTime(p['SystemTime'] ?? '', undefined, 'SystemTime').getTime() },
+          };
         } catch {
           return { data: [], exeRtn: ExeRtn.BadCondition };
         }
       });
     case CN.GetRtdInterval:
-      return execute(req, () => ({ data: [dataReply(state, req, CN.GetRtdInterval, params({ RtdInterval: String(state.rtdIntervalS) }))], exeRtn: ExeRtn.Success }));
+      return execute(req, () => ({
+        data: [dataReply(state, req, CN.GetRtdInterval, params({ RtdInterval: String(state.rtdIntervalS) }))],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetRtdInterval: {
       const v = Number(p['RtdInterval']);
       const ok = Number.isInteger(v) && v >= 30 && v <= 3600;
-      return execute(req, () => (ok ? { data: [], exeRtn: ExeRtn.Success, change: { rtdIntervalS: v } } : { data: [], exeRtn: ExeRtn.BadCondition }));
+      return execute(req, () =>
+        ok
+          ? { data: [], exeRtn: ExeRtn.Success, change: { rtdIntervalS: v } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
     }
     case CN.GetMinInterval:
-      return execute(req, () => ({ data: [dataReply(state, req, CN.GetMinInterval, params({ MinInterval: String(state.minIntervalMin) }))], exeRtn: ExeRtn.Success }));
+      return execute(req, () => ({
+        data: [dataReply(state, req, CN.GetMinInterval, params({ MinInterval: String(state.minIntervalMin) }))],
+        exeRtn: ExeRtn.Success,
+      }));
     case CN.SetMinInterval: {
       const v = Number(p['MinInterval']);
       const ok = MIN_INTERVALS.has(v);
-      return execute(req, () => (ok ? { data: [], exeRtn: ExeRtn.Success, change: { minIntervalMin: v } } : { data: [], exeRtn: ExeRtn.BadCondition }));
+      return execute(req, () =>
+        ok
+          ? { data: [], exeRtn: ExeRtn.Success, change: { minIntervalMin: v } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
     }
     case CN.RealtimeData:
       // Table C.10: 9011, then 9012 once uploading has started; the 2011 uploads follow on their own.
-      return { replies: [qnRtnAnswer(req, QnRtn.Ready), exeRtnAnswer(req, ExeRtn.Success)], change: { realtime: true } };
+      return {
+        replies: [qnRtnAnswer(req, QnRtn.Ready), exeRtnAnswer(req, ExeRtn.Success)],
+        change: { realtime: true },
+      };
     case CN.FieldInfo:
       return fieldInfo(state, req);
     default:

@@ -25,10 +25,12 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
   const log = opts.log ?? makeLog('hj212-sim-logger');
   const stations = stationsOf(config);
   const summary = emptySummary(stations.length);
-  const clock = opts.clock ?? warpedClock(config.start !== undefined ? Date.parse(config.start) : Date.now(), config.warp);
+  const clock =
+    opts.clock ?? warpedClock(config.start !== undefined ? Date.parse(config.start) : Date.now(), config.warp);
   const rtdEveryMs = config.rate !== undefined ? (1000 * stations.length) / config.rate : undefined;
   const loggers = stations.map((spec) => {
-    if (spec.identity.pw === DEFAULT_PASSWORD) log.warn({ mn: spec.identity.mn, reason: 'field default password 123456 in use' }, 'default password');
+    if (spec.identity.pw === DEFAULT_PASSWORD)
+      log.warn({ mn: spec.identity.mn, reason: 'field default password 123456 in use' }, 'default password');
     const o: ConstructorParameters<typeof SimLogger>[0] = {
       spec,
       host: config.host,
@@ -67,7 +69,10 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
 }
 
 /** Runs the fleet for the configured duration (or until `signal` aborts) and returns the summary. */
-export async function runLoggers(config: LoggerConfig, opts: RunOptions & { signal?: AbortSignal } = {}): Promise<RunSummary> {
+export async function runLoggers(
+  config: LoggerConfig,
+  opts: RunOptions & { signal?: AbortSignal } = {},
+): Promise<RunSummary> {
   const fleet = await startLoggers(config, opts);
   await new Promise<void>((resolve) => {
     const timer = config.duration !== undefined ? setTimeout(resolve, config.duration) : undefined;

@@ -1,6 +1,17 @@
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { CN, QnRtn, makeFlag, makeQn, splitPacket, STANDARD_MAX_SEGMENT, type CodecOptions, type Cp, type DecodeResult, type Packet } from '../../protocol/index.js';
+import {
+  CN,
+  QnRtn,
+  makeFlag,
+  makeQn,
+  splitPacket,
+  STANDARD_MAX_SEGMENT,
+  type CodecOptions,
+  type Cp,
+  type DecodeResult,
+  type Packet,
+} from '../../protocol/index.js';
 import type { SimClock } from '../shared/clock.js';
 import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { answeredQn, FrameLink } from '../hj212-link/link.js';
@@ -111,7 +122,8 @@ export class SimLogger {
     if (this.o.rtdEveryMs !== undefined) {
       this.timers.push(
         setInterval(() => {
-          if (this.realtime) this.upload(CN.RealtimeData, realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, this.now()));
+          if (this.realtime)
+            this.upload(CN.RealtimeData, realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, this.now()));
         }, this.o.rtdEveryMs),
       );
     }
@@ -145,7 +157,10 @@ export class SimLogger {
       const len = this.lengthOf(stream);
       let due = this.next[stream] ?? nextBoundary(now, len);
       for (let n = 0; due <= now && n < CATCH_UP; n++, due += len) {
-        const cp = stream === '2011' ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due) : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len);
+        const cp =
+          stream === '2011'
+            ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due)
+            : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len);
         this.upload(stream, cp);
       }
       this.next[stream] = due <= now ? nextBoundary(now, len) : due;
@@ -160,7 +175,16 @@ export class SimLogger {
 
   private upload(cn: string, cp: Cp): void {
     const { identity: id } = this.o.spec;
-    const packet: Packet = { version: id.version, qn: this.qn(), st: id.st, cn, pw: id.pw, mn: id.mn, flag: makeFlag(id.version, { ack: true }), cp };
+    const packet: Packet = {
+      version: id.version,
+      qn: this.qn(),
+      st: id.st,
+      cn,
+      pw: id.pw,
+      mn: id.mn,
+      flag: makeFlag(id.version, { ack: true }),
+      cp,
+    };
     for (const part of splitPacket(packet, { ...this.codec, maxSegment: STANDARD_MAX_SEGMENT })) {
       const frame = this.link?.send(part);
       if (frame === undefined) {
@@ -168,7 +192,12 @@ export class SimLogger {
         continue;
       }
       countCn(this.o.summary, cn, 'sent');
-      const entry: Pending = { frame, cn, attempts: 0, timer: setTimeout(() => this.onTimeout(part.qn!), this.o.ackTimeoutMs) };
+      const entry: Pending = {
+        frame,
+        cn,
+        attempts: 0,
+        timer: setTimeout(() => this.onTimeout(part.qn!), this.o.ackTimeoutMs),
+      };
       this.pending.set(part.qn!, entry);
     }
   }
@@ -179,7 +208,10 @@ export class SimLogger {
     if (p.attempts < this.o.retries) {
       p.attempts++;
       this.o.summary.retries++;
-      this.log.info({ qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.o.ackTimeoutMs} ms` }, 'retrying upload');
+      this.log.info(
+        { qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.o.ackTimeoutMs} ms` },
+        'retrying upload',
+      );
       this.link?.write(p.frame);
       p.timer = setTimeout(() => this.onTimeout(qn), this.o.ackTimeoutMs);
       return;
@@ -198,7 +230,14 @@ export class SimLogger {
   }
 
   private state(): LoggerState {
-    return { identity: this.o.spec.identity, outlet: this.o.spec.outlet, seed: this.o.seed, now: this.now(), rtdIntervalS: this.rtdIntervalS, minIntervalMin: this.minIntervalMin };
+    return {
+      identity: this.o.spec.identity,
+      outlet: this.o.spec.outlet,
+      seed: this.o.seed,
+      now: this.now(),
+      rtdIntervalS: this.rtdIntervalS,
+      minIntervalMin: this.minIntervalMin,
+    };
   }
 
   private apply(change: StateChange): void {
@@ -239,7 +278,8 @@ export class SimLogger {
       return;
     }
     const handled = handleRequest(this.state(), packet);
-    if (handled.refused !== undefined) this.log.warn({ cn: packet.cn, qn: packet.qn, reason: handled.refused }, 'request refused');
+    if (handled.refused !== undefined)
+      this.log.warn({ cn: packet.cn, qn: packet.qn, reason: handled.refused }, 'request refused');
     this.apply(handled.change);
     this.o.summary.requests++;
     for (const reply of handled.replies) this.link?.send(reply);

@@ -27,7 +27,20 @@ export interface RunSummary {
 }
 
 export function emptySummary(loggers: number): RunSummary {
-  return { loggers, connected: 0, durationMs: 0, sent: 0, acknowledged: 0, retries: 0, reconnects: 0, failed: 0, requests: 0, refused: {}, perCn: {}, errors: [] };
+  return {
+    loggers,
+    connected: 0,
+    durationMs: 0,
+    sent: 0,
+    acknowledged: 0,
+    retries: 0,
+    reconnects: 0,
+    failed: 0,
+    requests: 0,
+    refused: {},
+    perCn: {},
+    errors: [],
+  };
 }
 
 export function countCn(s: RunSummary, cn: string, what: keyof CnCounts): void {

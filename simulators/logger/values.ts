@@ -50,13 +50,20 @@ const fixed = (v: number, d: number): string => v.toFixed(d);
 /** CP of a 2011 real-time upload at instant t. */
 export function realtimeCp(seed: number, mn: string, outlet: Outlet, t: number): Cp {
   const factors: Record<string, FactorFields> = {};
-  for (const p of OUTLET_FACTORS[outlet]) factors[p.code] = { Rtd: fixed(sampleAt(seed, mn, p, t), p.decimals), Flag: 'N' };
+  for (const p of OUTLET_FACTORS[outlet])
+    factors[p.code] = { Rtd: fixed(sampleAt(seed, mn, p, t), p.decimals), Flag: 'N' };
   return { params: { DataTime: formatHjTime(new Date(t)) }, factors };
 }
 
 const SAMPLES_PER_WINDOW = 6;
 
-function stats(seed: number, mn: string, p: FactorProfile, start: number, lengthMs: number): { min: number; avg: number; max: number } {
+function stats(
+  seed: number,
+  mn: string,
+  p: FactorProfile,
+  start: number,
+  lengthMs: number,
+): { min: number; avg: number; max: number } {
   const step = lengthMs / SAMPLES_PER_WINDOW;
   const xs = Array.from({ length: SAMPLES_PER_WINDOW }, (_, i) => sampleAt(seed, mn, p, start + Math.round(i * step)));
   return { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) };

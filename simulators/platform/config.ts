@@ -8,7 +8,10 @@ const StationSchema = z.object({
   /** The edition the station is expected to speak; a frame in another edition fails the version check. */
   version: z.enum(['2005', '2017', '2025']).optional(),
   /** System code used when the platform addresses the station (table 5). */
-  st: z.string().regex(/^\d{2}$/).default('32'),
+  st: z
+    .string()
+    .regex(/^\d{2}$/)
+    .default('32'),
   sm4Key: Sm4KeySchema.optional(),
 });
 

@@ -1,7 +1,19 @@
 import { CN, ExeRtn, QnRtn, exeRtn as exeRtnDef, qnRtn as qnRtnDef, type Packet } from '../../protocol/index.js';
 
 /** Requests answered with data between 9011 and 9012 (table 9 "提取" commands and history). */
-const RETURNS_DATA = new Set<string>([CN.GetTime, CN.GetRtdInterval, CN.GetMinInterval, CN.DayData, CN.RunTimeDay, CN.MinuteData, CN.HourData, CN.FieldInfo, CN.GetSamplePeriod, CN.GetSampleOutputTime, CN.GetAnalyzerId]);
+const RETURNS_DATA = new Set<string>([
+  CN.GetTime,
+  CN.GetRtdInterval,
+  CN.GetMinInterval,
+  CN.DayData,
+  CN.RunTimeDay,
+  CN.MinuteData,
+  CN.HourData,
+  CN.FieldInfo,
+  CN.GetSamplePeriod,
+  CN.GetSampleOutputTime,
+  CN.GetAnalyzerId,
+]);
 /** Notices, answered with 9013. */
 const NOTICES = new Set<string>([CN.StopRealtimeData, CN.StopRunState]);
 
@@ -25,7 +37,8 @@ export function newExchange(mn: string, cn: string, qn: string, sentAt: Date): E
   return { mn, cn, qn, sentAt: sentAt.toISOString(), answers: [], dataPackets: 0, ok: false, done: false };
 }
 
-const describe = (kind: 'QnRtn' | 'ExeRtn', code: number): string => `${kind}=${code} (${(kind === 'QnRtn' ? qnRtnDef(code) : exeRtnDef(code))?.nameEn ?? 'not in the table'})`;
+const describe = (kind: 'QnRtn' | 'ExeRtn', code: number): string =>
+  `${kind}=${code} (${(kind === 'QnRtn' ? qnRtnDef(code) : exeRtnDef(code))?.nameEn ?? 'not in the table'})`;
 
 function close(ex: ExchangeRecord, problems: string[]): void {
   ex.done = true;
@@ -70,7 +83,8 @@ export function observe(ex: ExchangeRecord, p: Packet): boolean {
     if (ex.qnRtn === undefined) note('9012 without a 9011 first');
     const noData = code === ExeRtn.NoData && RETURNS_DATA.has(ex.cn);
     if (code !== ExeRtn.Success && !noData) note(`execution failed: ${describe('ExeRtn', code)}`);
-    if (code === ExeRtn.Success && RETURNS_DATA.has(ex.cn) && ex.dataPackets === 0) note(`ExeRtn=1 but no ${ex.cn} data came between 9011 and 9012`);
+    if (code === ExeRtn.Success && RETURNS_DATA.has(ex.cn) && ex.dataPackets === 0)
+      note(`ExeRtn=1 but no ${ex.cn} data came between 9011 and 9012`);
     close(ex, problems);
     return true;
   }

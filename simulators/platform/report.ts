@@ -44,14 +44,32 @@ const MAX_RAW = 200;
 /** Collects what the platform saw, per MN; memory per station is bounded. */
 export class ReportBuilder {
   private readonly stations = new Map<string, StationReport>();
-  readonly totals: ConformanceReport['totals'] = { connections: 0, accepted: 0, rejected: 0, uploads: 0, acknowledged: 0 };
+  readonly totals: ConformanceReport['totals'] = {
+    connections: 0,
+    accepted: 0,
+    rejected: 0,
+    uploads: 0,
+    acknowledged: 0,
+  };
 
   constructor(private readonly configured: ReadonlySet<string>) {}
 
   station(mn: string): StationReport {
     let s = this.stations.get(mn);
     if (!s) {
-      s = { mn, configured: this.configured.has(mn), versions: [], frames: { accepted: 0, rejected: 0 }, uploads: {}, acknowledged: 0, checks: {}, rejected: [], requests: [], warnings: [], verdict: 'fail' };
+      s = {
+        mn,
+        configured: this.configured.has(mn),
+        versions: [],
+        frames: { accepted: 0, rejected: 0 },
+        uploads: {},
+        acknowledged: 0,
+        checks: {},
+        rejected: [],
+        requests: [],
+        warnings: [],
+        verdict: 'fail',
+      };
       this.stations.set(mn, s);
     }
     return s;
@@ -107,7 +125,8 @@ export class ReportBuilder {
 
 /** A station passes when it is configured, sent valid frames, and nothing it did failed a check. */
 function verdict(s: StationReport): 'pass' | 'fail' {
-  const failed = Object.values(s.checks).some((t) => t.failed > 0) || s.frames.rejected > 0 || s.requests.some((r) => !r.ok);
+  const failed =
+    Object.values(s.checks).some((t) => t.failed > 0) || s.frames.rejected > 0 || s.requests.some((r) => !r.ok);
   return s.configured && s.frames.accepted > 0 && !failed ? 'pass' : 'fail';
 }
 
@@ -116,14 +135,25 @@ export function renderReport(r: ConformanceReport): string {
   const lines: string[] = [];
   const t = r.totals;
   lines.push(`HJ 212 conformance report ${r.generatedAt}`);
-  lines.push(`connections ${t.connections}, frames accepted ${t.accepted}, rejected ${t.rejected}, uploads ${t.uploads}, acknowledged ${t.acknowledged}`);
+  lines.push(
+    `connections ${t.connections}, frames accepted ${t.accepted}, rejected ${t.rejected}, uploads ${t.uploads}, acknowledged ${t.acknowledged}`,
+  );
   for (const s of r.stations) {
     lines.push('');
-    lines.push(`${s.verdict === 'pass' ? 'PASS' : 'FAIL'}  ${s.mn}${s.configured ? '' : '  (not a configured station)'}  HJ 212-${s.versions.join('/') || '?'}`);
-    const uploads = Object.entries(s.uploads).map(([cn, n]) => `${cn}×${n}`).join(' ') || 'none';
-    lines.push(`      frames ${s.frames.accepted} ok / ${s.frames.rejected} rejected; uploads ${uploads}; answered 9014 ${s.acknowledged}`);
+    lines.push(
+      `${s.verdict === 'pass' ? 'PASS' : 'FAIL'}  ${s.mn}${s.configured ? '' : '  (not a configured station)'}  HJ 212-${s.versions.join('/') || '?'}`,
+    );
+    const uploads =
+      Object.entries(s.uploads)
+        .map(([cn, n]) => `${cn}×${n}`)
+        .join(' ') || 'none';
+    lines.push(
+      `      frames ${s.frames.accepted} ok / ${s.frames.rejected} rejected; uploads ${uploads}; answered 9014 ${s.acknowledged}`,
+    );
     for (const [name, c] of Object.entries(s.checks)) {
-      lines.push(`  ${c.failed > 0 ? 'x' : 'ok'} ${name.padEnd(18)} ${String(c.passed).padStart(5)} passed ${String(c.failed).padStart(5)} failed${c.reasons.length > 0 ? `  ${c.reasons.join(' | ')}` : ''}`);
+      lines.push(
+        `  ${c.failed > 0 ? 'x' : 'ok'} ${name.padEnd(18)} ${String(c.passed).padStart(5)} passed ${String(c.failed).padStart(5)} failed${c.reasons.length > 0 ? `  ${c.reasons.join(' | ')}` : ''}`,
+      );
     }
     for (const f of s.rejected) {
       const dialect = f.lenient.ok
@@ -133,7 +163,9 @@ export function renderReport(r: ConformanceReport): string {
     }
     for (const w of s.warnings) lines.push(`  ! ${w}`);
     for (const q of s.requests) {
-      lines.push(`  ${q.ok ? 'ok' : 'x'} request ${q.cn} QN=${q.qn}: ${q.answers.join(' → ') || 'no answer'}${q.reason ? `  ${q.reason}` : ''}`);
+      lines.push(
+        `  ${q.ok ? 'ok' : 'x'} request ${q.cn} QN=${q.qn}: ${q.answers.join(' → ') || 'no answer'}${q.reason ? `  ${q.reason}` : ''}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

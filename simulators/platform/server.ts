@@ -76,7 +76,11 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.log = opts.log ?? makeLog('hj212-sim-platform');
     this.stations = new Map(config.stations.map((s) => [s.mn, s]));
     for (const s of config.stations) {
-      if (s.pw === DEFAULT_PASSWORD) this.log.warn({ mn: s.mn, reason: `station configured with the field default password ${DEFAULT_PASSWORD}` }, 'default password');
+      if (s.pw === DEFAULT_PASSWORD)
+        this.log.warn(
+          { mn: s.mn, reason: `station configured with the field default password ${DEFAULT_PASSWORD}` },
+          'default password',
+        );
     }
     this.report = new ReportBuilder(new Set(this.stations.keys()));
     const keys = new Map(config.stations.flatMap((s) => (s.sm4Key !== undefined ? [[s.mn, s.sm4Key] as const] : [])));
@@ -85,7 +89,12 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.lenient = { mode: 'lenient', sm4Key };
     this.server = createServer((socket) => this.accept(socket));
     this.server.maxConnections = config.maxConnections;
-    this.server.on('drop', (d) => this.log.warn({ reason: `over maxConnections ${config.maxConnections}`, remote: d?.remoteAddress }, 'connection refused'));
+    this.server.on('drop', (d) =>
+      this.log.warn(
+        { reason: `over maxConnections ${config.maxConnections}`, remote: d?.remoteAddress },
+        'connection refused',
+      ),
+    );
   }
 
   listen(): Promise<AddressInfo> {
@@ -113,7 +122,8 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   async close(): Promise<ConformanceReport> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const [key, open] of this.exchanges) this.finish(key, open, 'the platform stopped before the answer was complete');
+    for (const [key, open] of this.exchanges)
+      this.finish(key, open, 'the platform stopped before the answer was complete');
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.connections].map((c) => c.link.close()));
     await closing;
@@ -169,7 +179,13 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     }
     this.report.check(mn, 'password', true);
     if (p.pw === DEFAULT_PASSWORD) this.report.warn(mn, `uses the field default password ${DEFAULT_PASSWORD}`);
-    if (station.version !== undefined) this.report.check(mn, 'version', p.version === station.version, `speaks HJ 212-${p.version}, configured for ${station.version}`);
+    if (station.version !== undefined)
+      this.report.check(
+        mn,
+        'version',
+        p.version === station.version,
+        `speaks HJ 212-${p.version}, configured for ${station.version}`,
+      );
     for (const c of checkDataPacket(p)) this.report.check(mn, c.check, c.ok, c.reason);
 
     const qn = answeredQn(p);
@@ -181,7 +197,12 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
       return;
     }
     if (ANSWERS.has(p.cn)) {
-      this.report.check(mn, 'answers', false, `unsolicited ${p.cn} (QN ${qn ?? 'none'} matches no request of this platform)`);
+      this.report.check(
+        mn,
+        'answers',
+        false,
+        `unsolicited ${p.cn} (QN ${qn ?? 'none'} matches no request of this platform)`,
+      );
       return;
     }
     if (p.cn === CN.TimeCalibration) {
@@ -193,7 +214,8 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     }
     const ack = needsAck(p.flag);
     if (ack) this.send(conn, dataAnswer(p));
-    if (isDataCn(p.cn) || p.cn === CN.FieldInfo || p.cn === CN.RunState || p.cn === CN.RunTimeDay) this.report.upload(mn, p.cn, ack);
+    if (isDataCn(p.cn) || p.cn === CN.FieldInfo || p.cn === CN.RunState || p.cn === CN.RunTimeDay)
+      this.report.upload(mn, p.cn, ack);
     const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: p.cn, cp: p.cp };
     if (p.qn !== undefined) upload.qn = p.qn;
     this.emit('upload', upload);
@@ -212,12 +234,17 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
    */
   private onRejected(conn: Connection, error: RejectedFrame['error'], raw: string): void {
     const again = decodeFrame(raw, this.lenient);
-    const lenient: RejectedFrame['lenient'] = again.ok ? { ok: true, crcDialect: again.frame.crcDialect, relaxations: again.frame.relaxations } : { ok: false, error: again.error };
+    const lenient: RejectedFrame['lenient'] = again.ok
+      ? { ok: true, crcDialect: again.frame.crcDialect, relaxations: again.frame.relaxations }
+      : { ok: false, error: again.error };
     const header = again.ok ? again.frame.packet : this.readHeader(raw);
     const mn = header?.mn ?? conn.mn ?? conn.label;
     this.report.rejected(mn, { error, lenient, raw });
     this.report.check(mn, 'frame-strict', false, `${error.code}: ${error.message}`);
-    this.log.warn({ mn, reason: `${error.code}: ${error.message}`, lenient: lenient.ok ? lenient.crcDialect : lenient.error.code }, 'frame rejected');
+    this.log.warn(
+      { mn, reason: `${error.code}: ${error.message}`, lenient: lenient.ok ? lenient.crcDialect : lenient.error.code },
+      'frame rejected',
+    );
     this.emit('rejected', { mn, error });
     if (error.code === 'bad-crc' && header) this.refuse(conn, mn, header, QnRtn.BadCrc);
   }
@@ -275,7 +302,10 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
         ? historyRequest(target, step.cn as HistoryCn, new Date(now.getTime() - step.last), now, { qn })
         : request(target, step.cn, params, { qn });
     const key = `${step.mn}|${qn}`;
-    const timer = setTimeout(() => this.finish(key, this.exchanges.get(key)!, `no complete answer within ${this.config.requestTimeout} ms`), this.config.requestTimeout);
+    const timer = setTimeout(
+      () => this.finish(key, this.exchanges.get(key)!, `no complete answer within ${this.config.requestTimeout} ms`),
+      this.config.requestTimeout,
+    );
     this.exchanges.set(key, { record, timer });
     this.log.info({ mn: step.mn, cn: step.cn, qn }, 'request sent');
     this.send(conn, packet);
@@ -288,7 +318,10 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     if (expired !== undefined) expire(open.record, expired);
     this.report.exchange(open.record);
     this.report.check(open.record.mn, `request-${open.record.cn}`, open.record.ok, open.record.reason);
-    this.log.info({ mn: open.record.mn, cn: open.record.cn, qn: open.record.qn, ok: open.record.ok, reason: open.record.reason }, 'request finished');
+    this.log.info(
+      { mn: open.record.mn, cn: open.record.cn, qn: open.record.qn, ok: open.record.ok, reason: open.record.reason },
+      'request finished',
+    );
     this.emit('exchange', open.record);
   }
 }

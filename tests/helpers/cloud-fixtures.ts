@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { stringify } from 'yaml';
-import { CloudConfigSchema, hashSecret, startCloud, type Cloud, type CloudConfigInput, type StationInput } from '../../cloud/index.js';
+import {
+  CloudConfigSchema,
+  hashSecret,
+  startCloud,
+  type Cloud,
+  type CloudConfigInput,
+  type StationInput,
+} from '../../cloud/index.js';
 import { StreamDecoder, type Packet } from '../../protocol/index.js';
 
 export const WATER_MN = '0100000000A89000000000A1';
@@ -41,7 +48,10 @@ export async function testStations(): Promise<StationInput[]> {
 }
 
 /** Log lines as objects, to assert on the reason a packet was rejected. */
-export function captureLog(onLine: (line: Record<string, unknown>) => void = () => undefined): { log: Logger; lines: Record<string, unknown>[] } {
+export function captureLog(onLine: (line: Record<string, unknown>) => void = () => undefined): {
+  log: Logger;
+  lines: Record<string, unknown>[];
+} {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -66,7 +76,10 @@ export interface TestCloud {
 }
 
 /** A cloud on loopback ephemeral ports over a temp dir; `stop` removes everything it made. */
-export async function startTestCloud(extra: Partial<CloudConfigInput> = {}, stations?: StationInput[]): Promise<TestCloud> {
+export async function startTestCloud(
+  extra: Partial<CloudConfigInput> = {},
+  stations?: StationInput[],
+): Promise<TestCloud> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-cloud-'));
   const registryFile = join(dir, 'stations.yaml');
   await writeFile(registryFile, stringify({ stations: stations ?? (await testStations()) }));
@@ -118,7 +131,10 @@ export async function rawClient(port: number): Promise<RawClient> {
   return {
     socket,
     packets,
-    received: (n) => (packets.length >= n ? Promise.resolve(packets.slice(0, n)) : new Promise((resolve) => waiters.push({ n, resolve }))),
+    received: (n) =>
+      packets.length >= n
+        ? Promise.resolve(packets.slice(0, n))
+        : new Promise((resolve) => waiters.push({ n, resolve })),
     close: () => socket.destroy(),
   };
 }

@@ -34,7 +34,14 @@ export interface Proc {
   output(): string;
 }
 
-export async function launch(dir: string, port: number, cmd: string, args: string[], what: string, deadlineMs = 20_000): Promise<Proc> {
+export async function launch(
+  dir: string,
+  port: number,
+  cmd: string,
+  args: string[],
+  what: string,
+  deadlineMs = 20_000,
+): Promise<Proc> {
   const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -72,7 +79,12 @@ export async function startMosquitto(extra: string[] = []): Promise<Proc> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ...extra, ''].join('\n'));
+  await writeFile(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', ...extra, ''].join(
+      '\n',
+    ),
+  );
   return launch(dir, port, '/usr/sbin/mosquitto', ['-c', conf], 'mosquitto');
 }
 
@@ -114,10 +126,20 @@ export type InfluxQuery = (statement: string, db?: string) => Promise<unknown>;
  * Makes the admin user of a fresh influxd (with auth on and no users yet, InfluxDB 1.x lets exactly
  * that first statement through) and a database, and returns InfluxQL as that user.
  */
-export async function influxDatabase(influx: Pick<Proc, 'port'>, user: { name: string; password: string }, database: string): Promise<InfluxQuery> {
+export async function influxDatabase(
+  influx: Pick<Proc, 'port'>,
+  user: { name: string; password: string },
+  database: string,
+): Promise<InfluxQuery> {
   const query: InfluxQuery = async (statement, db) => {
     const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-    url.search = new URLSearchParams({ q: statement, u: user.name, p: user.password, epoch: 'ms', ...(db !== undefined && { db }) }).toString();
+    url.search = new URLSearchParams({
+      q: statement,
+      u: user.name,
+      p: user.password,
+      epoch: 'ms',
+      ...(db !== undefined && { db }),
+    }).toString();
     const res = await fetch(url, { method: 'POST' });
     if (!res.ok) throw new Error(`InfluxDB ${res.status}: ${await res.text()}`);
     return res.json();

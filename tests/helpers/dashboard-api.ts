@@ -13,14 +13,35 @@ export type Json = any;
 let qn = 0;
 /** A 2061 hour record of the water station for an hour of 2026-11-20, as its logger frames it. */
 export const hourFrame = (hour: number, factors: Record<string, FactorFields>, pw = WATER_PW): string =>
-  encodeFrame({ version: '2017', qn: `20261120000000${String(++qn % 1000).padStart(3, '0')}`, st: '32', cn: '2061', pw, mn: WATER_MN, flag: 5, cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors } });
+  encodeFrame({
+    version: '2017',
+    qn: `20261120000000${String(++qn % 1000).padStart(3, '0')}`,
+    st: '32',
+    cn: '2061',
+    pw,
+    mn: WATER_MN,
+    flag: 5,
+    cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors },
+  });
 
-export type Call = (method: string, path: string, opts?: { token?: string; json?: unknown; text?: string }) => Promise<{ status: number; body: Json; type: string | null }>;
+export type Call = (
+  method: string,
+  path: string,
+  opts?: { token?: string; json?: unknown; text?: string },
+) => Promise<{ status: number; body: Json; type: string | null }>;
 
 /** A test cloud with a read and an admin token, and a client for its HTTP API (JSON bodies parsed, others as text). */
 export async function apiCloud(http: object = {}): Promise<{ c: TestCloud; base: string; call: Call }> {
   const c = await startTestCloud({
-    http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'viewer', sha256: sha256(READ), role: 'read' }, { name: 'ops', sha256: sha256(ADMIN), role: 'admin' }], ...http },
+    http: {
+      host: '127.0.0.1',
+      port: 0,
+      tokens: [
+        { name: 'viewer', sha256: sha256(READ), role: 'read' },
+        { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
+      ],
+      ...http,
+    },
     rules: { lookbackHours: 24 },
   });
   const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
@@ -40,7 +61,11 @@ export async function apiCloud(http: object = {}): Promise<{ c: TestCloud; base:
     // Decoded by hand: res.text() would drop a CSV's byte-order mark.
     const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
     const type = res.headers.get('content-type');
-    return { status: res.status, type, body: type?.startsWith('application/json') ? JSON.parse(text) : text === '' ? undefined : text };
+    return {
+      status: res.status,
+      type,
+      body: type?.startsWith('application/json') ? JSON.parse(text) : text === '' ? undefined : text,
+    };
   };
   return { c, base, call };
 }

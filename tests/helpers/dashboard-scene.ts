@@ -13,7 +13,10 @@ export const FED_MN = '0100000000A89000000000A1';
 export const CLEAN_MN = '0100000000A89000000000C3';
 export const SILENT_MN = '0100000000A89000000000A2';
 export const GAS_MN = '0100000000A89000000000B2';
-const PW = new Map([[FED_MN, 'a1b2c3'], [CLEAN_MN, 'c3d4e5']]);
+const PW = new Map([
+  [FED_MN, 'a1b2c3'],
+  [CLEAN_MN, 'c3d4e5'],
+]);
 
 /** Local (UTC+8) midnight of yesterday: the scene's hours are on a finished day. */
 export function yesterdayStart(now = Date.now()): number {
@@ -23,14 +26,49 @@ export function yesterdayStart(now = Date.now()): number {
 
 export async function sceneStations(day0: number): Promise<StationInput[]> {
   // The plant stopped at 08:00 for the rest of the day: only hours 00-07 are expected.
-  const shutdowns = [{ from: new Date(day0 + 8 * H).toISOString(), to: new Date(day0 + 24 * H).toISOString(), reason: '停产检修' }];
+  const shutdowns = [
+    { from: new Date(day0 + 8 * H).toISOString(), to: new Date(day0 + 24 * H).toISOString(), reason: '停产检修' },
+  ];
   const monitoredSince = new Date(day0).toISOString();
   const water = { w01018: { upper: 30 }, w21003: { upper: 5 }, w01001: { lower: 6, upper: 9 }, w00000: {} };
   return [
-    { mn: FED_MN, enterprise: '示例化工有限公司', outlet: 'WS-01', type: 'water', passwordHash: await testHash(PW.get(FED_MN)!), factors: water, shutdowns, monitoredSince },
-    { mn: SILENT_MN, enterprise: '示例化工有限公司', outlet: 'WS-02', type: 'water', passwordHash: await testHash('s1s2s3'), factors: water },
-    { mn: GAS_MN, enterprise: '示例电厂', outlet: 'DA-01', type: 'gas', passwordHash: await testHash('x9y8z7'), o2Ref: 6, factors: { a21026: { upper: 35 }, a21002: { upper: 50 }, a19001: {} } },
-    { mn: CLEAN_MN, enterprise: '示例水务有限公司', outlet: 'WS-03', type: 'water', passwordHash: await testHash(PW.get(CLEAN_MN)!), factors: { ...water, w01018: { upper: 100 } }, shutdowns, monitoredSince },
+    {
+      mn: FED_MN,
+      enterprise: '示例化工有限公司',
+      outlet: 'WS-01',
+      type: 'water',
+      passwordHash: await testHash(PW.get(FED_MN)!),
+      factors: water,
+      shutdowns,
+      monitoredSince,
+    },
+    {
+      mn: SILENT_MN,
+      enterprise: '示例化工有限公司',
+      outlet: 'WS-02',
+      type: 'water',
+      passwordHash: await testHash('s1s2s3'),
+      factors: water,
+    },
+    {
+      mn: GAS_MN,
+      enterprise: '示例电厂',
+      outlet: 'DA-01',
+      type: 'gas',
+      passwordHash: await testHash('x9y8z7'),
+      o2Ref: 6,
+      factors: { a21026: { upper: 35 }, a21002: { upper: 50 }, a19001: {} },
+    },
+    {
+      mn: CLEAN_MN,
+      enterprise: '示例水务有限公司',
+      outlet: 'WS-03',
+      type: 'water',
+      passwordHash: await testHash(PW.get(CLEAN_MN)!),
+      factors: { ...water, w01018: { upper: 100 } },
+      shutdowns,
+      monitoredSince,
+    },
   ];
 }
 
@@ -60,7 +98,17 @@ async function until(what: string, ok: () => Promise<boolean>, deadlineMs = 10_0
 export async function startScene(): Promise<Scene> {
   const day0 = yesterdayStart();
   const cloud = await startTestCloud(
-    { http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'viewer', sha256: sha256(READ), role: 'read' }, { name: 'ops', sha256: sha256(ADMIN), role: 'admin' }] }, rules: { graceMinutes: 0, lookbackHours: 48 } },
+    {
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: [
+          { name: 'viewer', sha256: sha256(READ), role: 'read' },
+          { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
+        ],
+      },
+      rules: { graceMinutes: 0, lookbackHours: 48 },
+    },
     await sceneStations(day0),
   );
   const clock = { now: day0 + 1000 };
@@ -74,7 +122,9 @@ export async function startScene(): Promise<Scene> {
   const hourStored = (hour: number) =>
     until(`hour ${hour} stored`, async () => {
       const from = day0 + hour * H;
-      const got = await Promise.all([FED_MN, CLEAN_MN].map((mn) => cloud.cloud.store.query({ mn, kind: 'hour', from, to: from + 1 })));
+      const got = await Promise.all(
+        [FED_MN, CLEAN_MN].map((mn) => cloud.cloud.store.query({ mn, kind: 'hour', from, to: from + 1 })),
+      );
       return got.every((points) => points.length === 4);
     });
   const hours = async (fleet: LoggerFleet, first: number, last: number) => {

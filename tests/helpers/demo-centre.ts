@@ -12,10 +12,51 @@ export const CENTRE = new URL('../../deploy/centre/', import.meta.url);
 /** A private CA and a server certificate for 127.0.0.1, as deploy/centre/init.sh makes them. */
 async function makeCerts(dir: string): Promise<void> {
   const ssl = (...args: string[]) => run('openssl', args, { cwd: dir });
-  await ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=test CA', '-keyout', 'ca.key', '-out', 'ca.crt');
-  await ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
+  await ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
+  await ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  );
   await writeFile(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  await ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.crt');
+  await ssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'server.crt',
+  );
 }
 
 export interface CentreBroker extends Proc {
@@ -45,7 +86,8 @@ async function prepare(dir: string, port: number, users: Record<string, string>)
   await writeFile(file, `${conf}\nlog_type all\n`);
   // Started as root, Mosquitto drops to its own user, which must still read its files.
   await chmod(dir, 0o755);
-  for (const f of ['hj212.passwd', 'hj212.acl', 'mosquitto.conf', 'ca.crt', 'server.crt', 'server.key']) await chmod(join(dir, f), 0o644);
+  for (const f of ['hj212.passwd', 'hj212.acl', 'mosquitto.conf', 'ca.crt', 'server.crt', 'server.key'])
+    await chmod(join(dir, f), 0o644);
   return file;
 }
 
@@ -72,6 +114,15 @@ export async function startCentreMosquitto(users: Record<string, string>): Promi
     ...proc,
     url,
     caFile,
-    client: (username, password, extra = {}) => connectAsync(url, { username, password, ca, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, ...extra }),
+    client: (username, password, extra = {}) =>
+      connectAsync(url, {
+        username,
+        password,
+        ca,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        ...extra,
+      }),
   };
 }

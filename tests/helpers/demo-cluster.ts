@@ -43,10 +43,23 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
       registry: 'stations.yaml',
       store: { type: 'sqlite', path: 'store.db' },
       state: s.state ?? `state-${s.index}.db`,
-      mqtt: { mode: 'external', url: s.brokerUrl, username: 'ingest', password: s.password, group: 'ingest', ca: s.caFile },
+      mqtt: {
+        mode: 'external',
+        url: s.brokerUrl,
+        username: 'ingest',
+        password: s.password,
+        group: 'ingest',
+        ca: s.caFile,
+      },
       cluster: { nodeIndex: s.index, nodeCount: s.count },
       ...(s.tcpPort !== undefined && { tcp: { host: '127.0.0.1', port: s.tcpPort } }),
-      ...(s.httpPort !== undefined && { http: { host: '127.0.0.1', port: s.httpPort, tokens: [{ name: 'test', role: 'admin', sha256: createHash('sha256').update(CLUSTER_TOKEN).digest('hex') }] } }),
+      ...(s.httpPort !== undefined && {
+        http: {
+          host: '127.0.0.1',
+          port: s.httpPort,
+          tokens: [{ name: 'test', role: 'admin', sha256: createHash('sha256').update(CLUSTER_TOKEN).digest('hex') }],
+        },
+      }),
       // The first missing-hour sweep runs 20 s after the start, once the devices have sent everything.
       rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 20 },
     }),
@@ -80,10 +93,17 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
 }
 
 /** GET `path` from a node's API with the cluster token. */
-export async function nodeApi<T>(port: number, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function nodeApi<T>(
+  port: number,
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${CLUSTER_TOKEN}`,
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
     ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
   });
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path} on :${port}: HTTP ${res.status} ${await res.text()}`);
@@ -97,7 +117,19 @@ export async function uploader(client: MqttClient, mn: string, pw: string) {
   let qn = Date.now();
   return async (cn: '2011' | '2061', time: number, cod: number): Promise<void> => {
     const field = cn === '2011' ? 'Rtd' : 'Avg';
-    const packet: Packet = { version: '2017', qn: String(qn++), st: '32', cn, pw, mn, flag: 5, cp: { params: { DataTime: formatHjTime(new Date(time)) }, factors: { w01018: { [field]: String(cod), Flag: 'N' } } } };
+    const packet: Packet = {
+      version: '2017',
+      qn: String(qn++),
+      st: '32',
+      cn,
+      pw,
+      mn,
+      flag: 5,
+      cp: {
+        params: { DataTime: formatHjTime(new Date(time)) },
+        factors: { w01018: { [field]: String(cod), Flag: 'N' } },
+      },
+    };
     const answered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${mn}: no 9014 for ${packet.qn}`)), 10_000);
       const on = (topic: string, payload: Buffer) => {

@@ -19,11 +19,22 @@ export function warpedClock(warp: number, start = SIM_START): () => number {
 }
 
 /** The platform simulator on a loopback port, recording every upload (by QN) and finished exchange. */
-export async function startPlatform(port = 0, now?: () => number, station: { version?: '2017' | '2025'; sm4Key?: string } = {}) {
-  const server = new PlatformServer(PlatformConfigSchema.parse({ port, stations: [{ mn: MN, pw: PW, st: '32', version: '2017', ...station }], requestTimeout: 5000 }), {
-    log: pino({ level: 'silent' }),
-    ...(now && { now }),
-  });
+export async function startPlatform(
+  port = 0,
+  now?: () => number,
+  station: { version?: '2017' | '2025'; sm4Key?: string } = {},
+) {
+  const server = new PlatformServer(
+    PlatformConfigSchema.parse({
+      port,
+      stations: [{ mn: MN, pw: PW, st: '32', version: '2017', ...station }],
+      requestTimeout: 5000,
+    }),
+    {
+      log: pino({ level: 'silent' }),
+      ...(now && { now }),
+    },
+  );
   const uploads: { cn: string; qn?: string; cp: Packet['cp'] }[] = [];
   const exchanges: ExchangeRecord[] = [];
   server.on('upload', (u) => uploads.push(u));
@@ -42,9 +53,19 @@ export async function tempDir(): Promise<{ dir: string; remove: () => Promise<vo
  * A water outlet polling the simulator's COD (unit 1) and flow meter (unit 4) on `modbusPort`, fast
  * enough for a warped clock, sending to the platform on `platformPort`.
  */
-export function waterOutlet(dataDir: string, modbusPort: number, platformPort: number, over: Partial<EdgeConfigInput> = {}): EdgeConfig {
+export function waterOutlet(
+  dataDir: string,
+  modbusPort: number,
+  platformPort: number,
+  over: Partial<EdgeConfigInput> = {},
+): EdgeConfig {
   const device = (id: string, unit: number, code: string) => ({
-    id, bus: 'line', unit, pollSeconds: 0.02, status: { address: 2 }, factors: [{ code, value: { address: 0 }, decimals: 2 }],
+    id,
+    bus: 'line',
+    unit,
+    pollSeconds: 0.02,
+    status: { address: 2 },
+    factors: [{ code, value: { address: 0 }, decimals: 2 }],
   });
   return parseEdgeConfig({
     station: { mn: MN, st: '32', kind: 'water', flow: { code: 'w00000', unit: 'L/s' } },
@@ -52,8 +73,23 @@ export function waterOutlet(dataDir: string, modbusPort: number, platformPort: n
     minIntervalMinutes: 10,
     dataDir,
     buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: modbusPort, timeoutMs: 200, backoffMaxSeconds: 0.5 }],
-    devices: [{ ...device('cod', 1, 'w01018'), parameters: [{ info: 'i13001', address: 12 }], parametersPollSeconds: 0.2 }, device('flow', 4, 'w00000')],
-    uplinks: [{ id: 'province', kind: 'hj212-tcp', host: '127.0.0.1', port: platformPort, pw: PW, timeoutSeconds: 1, retries: 2, reconnectMinSeconds: 0.1, reconnectMaxSeconds: 0.5 }],
+    devices: [
+      { ...device('cod', 1, 'w01018'), parameters: [{ info: 'i13001', address: 12 }], parametersPollSeconds: 0.2 },
+      device('flow', 4, 'w00000'),
+    ],
+    uplinks: [
+      {
+        id: 'province',
+        kind: 'hj212-tcp',
+        host: '127.0.0.1',
+        port: platformPort,
+        pw: PW,
+        timeoutSeconds: 1,
+        retries: 2,
+        reconnectMinSeconds: 0.1,
+        reconnectMaxSeconds: 0.5,
+      },
+    ],
     ...over,
   });
 }

@@ -25,10 +25,50 @@ export type Credentials = Record<string, string>;
 export async function testCertificates(dir: string): Promise<{ ca: string; key: Buffer; cert: Buffer }> {
   const file = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '1', '-subj', '/CN=hj212 test CA'], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=hj212 test CA',
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    ['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1'],
+    { stdio: 'ignore' },
+  );
   await writeFile(file('san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  execFileSync('openssl', ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '1', '-extfile', file('san.cnf')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file('server.pem'),
+      '-days',
+      '1',
+      '-extfile',
+      file('san.cnf'),
+    ],
+    { stdio: 'ignore' },
+  );
   return { ca: file('ca.pem'), key: await readFile(file('server.key')), cert: await readFile(file('server.pem')) };
 }
 
@@ -36,7 +76,8 @@ export async function testCertificates(dir: string): Promise<{ ca: string; key: 
 export async function startAedes(credentials: Credentials, tls?: { key: Buffer; cert: Buffer }): Promise<Broker> {
   const broker = await Aedes.createBroker({
     authenticate: (_client, username, password, done) => {
-      const ok = username !== undefined && credentials[username] !== undefined && password?.toString() === credentials[username];
+      const ok =
+        username !== undefined && credentials[username] !== undefined && password?.toString() === credentials[username];
       done(ok ? null : Object.assign(new Error('bad credentials'), { returnCode: 4 }), ok);
     },
   });
@@ -58,13 +99,24 @@ export async function startMosquittoBroker(credentials: Credentials): Promise<Br
   const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-mosq-'));
   const passwords = join(dir, 'passwords');
   await writeFile(passwords, '');
-  for (const [user, password] of Object.entries(credentials)) execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
+  for (const [user, password] of Object.entries(credentials))
+    execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
   // Started as root, mosquitto drops to its own user, which must still read the password file.
   await chmod(dir, 0o755);
   await chmod(passwords, 0o644);
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  await writeFile(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous false', `password_file ${passwords}`, 'log_dest stderr', 'log_type all', ''].join('\n'));
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous false',
+      `password_file ${passwords}`,
+      'log_dest stderr',
+      'log_type all',
+      '',
+    ].join('\n'),
+  );
   const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -77,7 +129,11 @@ export async function startMosquittoBroker(credentials: Credentials): Promise<Br
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await until(() => log.includes('Opening ipv4 listen socket') || child.exitCode !== null, 'mosquitto to listen', 10_000);
+    await until(
+      () => log.includes('Opening ipv4 listen socket') || child.exitCode !== null,
+      'mosquitto to listen',
+      10_000,
+    );
     if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
   } catch (err) {
     await stop();
@@ -92,7 +148,13 @@ export async function startMosquittoBroker(credentials: Credentials): Promise<Br
  */
 export async function cloudPeer(url: string, username: string, password: string, caFile?: string) {
   const ca = caFile === undefined ? {} : { ca: await readFile(caFile) };
-  const client = await connectAsync(url, { username, password, clientId: `cloud-${Date.now()}`, reconnectPeriod: 0, ...ca });
+  const client = await connectAsync(url, {
+    username,
+    password,
+    clientId: `cloud-${Date.now()}`,
+    reconnectPeriod: 0,
+    ...ca,
+  });
   const received: Packet[] = [];
   const state = { answering: true };
   const failures: Error[] = [];

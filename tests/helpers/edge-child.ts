@@ -13,5 +13,9 @@ const config = parseEdgeConfig(JSON.parse(readFileSync(file, 'utf8')), file);
 const warp = Number(process.env['HJ212_EDGE_WARP']);
 const realStart = Number(process.env['HJ212_EDGE_REAL_START']);
 const simStart = Number(process.env['HJ212_EDGE_SIM_START']);
-const agent = await startAgent(config, { logger: pino({ level: 'info' }), clock: () => simStart + (Date.now() - realStart) * warp, tickMs: 25 });
+const agent = await startAgent(config, {
+  logger: pino({ level: 'info' }),
+  clock: () => simStart + (Date.now() - realStart) * warp,
+  tickMs: 25,
+});
 process.once('SIGTERM', () => void agent.close().then(() => process.exit(0)));

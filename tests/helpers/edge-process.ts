@@ -14,7 +14,23 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export async function compileChild(): Promise<{ entry: string; remove: () => Promise<void> }> {
   const out = await mkdtemp(join(tmpdir(), 'hj212-edge-build-'));
   const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-  const args = ['--outDir', out, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--esModuleInterop', '--verbatimModuleSyntax', '--noCheck', join(ROOT, 'tests/helpers/edge-child.ts')];
+  const args = [
+    '--outDir',
+    out,
+    '--rootDir',
+    ROOT,
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--skipLibCheck',
+    '--esModuleInterop',
+    '--verbatimModuleSyntax',
+    '--noCheck',
+    join(ROOT, 'tests/helpers/edge-child.ts'),
+  ];
   const result = spawnSync(process.execPath, [tsc, ...args], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`tsc failed: ${result.stdout}${result.stderr}`);
   await writeFile(join(out, 'package.json'), '{"type":"module"}');
@@ -29,10 +45,20 @@ export interface AgentProcess {
 }
 
 /** Starts the compiled agent on a JSON configuration with the test's clock. */
-export async function spawnAgent(entry: string, config: object, dir: string, clock: { warp: number; realStart: number; simStart: number }): Promise<AgentProcess> {
+export async function spawnAgent(
+  entry: string,
+  config: object,
+  dir: string,
+  clock: { warp: number; realStart: number; simStart: number },
+): Promise<AgentProcess> {
   const file = join(dir, 'config.json');
   await writeFile(file, JSON.stringify(config));
-  const env = { ...process.env, HJ212_EDGE_WARP: String(clock.warp), HJ212_EDGE_REAL_START: String(clock.realStart), HJ212_EDGE_SIM_START: String(clock.simStart) };
+  const env = {
+    ...process.env,
+    HJ212_EDGE_WARP: String(clock.warp),
+    HJ212_EDGE_REAL_START: String(clock.realStart),
+    HJ212_EDGE_SIM_START: String(clock.simStart),
+  };
   const child = spawn(process.execPath, [entry, file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));

@@ -1,7 +1,11 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { parseAnalyzerConfig, startAnalyzerSimulator } from '../../simulators/analyzer/index.js';
-import type { AnalyzerConfigInput, AnalyzerScenarioInput, RunningAnalyzerSimulator } from '../../simulators/analyzer/index.js';
+import type {
+  AnalyzerConfigInput,
+  AnalyzerScenarioInput,
+  RunningAnalyzerSimulator,
+} from '../../simulators/analyzer/index.js';
 
 type EventInput = NonNullable<NonNullable<AnalyzerScenarioInput['signals']>[string]['events']>[number];
 
@@ -12,7 +16,10 @@ export const SIM_START = Date.parse('2025-06-01T00:00:00+08:00');
 export const flat = (mean: number, events: EventInput[] = []) => ({ mean, amplitude: 0, noise: 0, events });
 
 /** Starts the analyzer simulator on the test's clock (fixed at SIM_START unless given). */
-export async function startSim(config: AnalyzerConfigInput, now: () => number = () => SIM_START): Promise<RunningAnalyzerSimulator> {
+export async function startSim(
+  config: AnalyzerConfigInput,
+  now: () => number = () => SIM_START,
+): Promise<RunningAnalyzerSimulator> {
   const scenario = { seed: 1, start: '2025-06-01T00:00:00+08:00', ...config.scenario };
   return startAnalyzerSimulator(parseAnalyzerConfig({ ...config, scenario }), { clock: { now } });
 }
@@ -20,7 +27,10 @@ export async function startSim(config: AnalyzerConfigInput, now: () => number = 
 /** A logger that keeps its JSON lines for assertions (and prints nothing). */
 export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 

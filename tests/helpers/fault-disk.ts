@@ -11,7 +11,9 @@ const run = promisify(execFile);
  * full disk rather than a simulated one. Without the privilege it is a plain temp dir and `real` is
  * false: the caller then relies on the outbox byte cap alone and must say so.
  */
-export async function smallFilesystem(bytes: number): Promise<{ dir: string; real: boolean; remove: () => Promise<void> }> {
+export async function smallFilesystem(
+  bytes: number,
+): Promise<{ dir: string; real: boolean; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-smallfs-'));
   let real = true;
   try {

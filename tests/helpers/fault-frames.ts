@@ -2,20 +2,29 @@ import fc from 'fast-check';
 import { encodeFrame, type FactorFields, type Packet } from '../../protocol/index.js';
 
 /** Valid 2017 uploads with the A bit, varied enough to exercise the CP parser. */
-export function uploadArb(mn: fc.Arbitrary<string> = fc.stringMatching(/^[0-9A-F]{24}$/), pw: fc.Arbitrary<string> = fc.constant('123abc')): fc.Arbitrary<Packet> {
+export function uploadArb(
+  mn: fc.Arbitrary<string> = fc.stringMatching(/^[0-9A-F]{24}$/),
+  pw: fc.Arbitrary<string> = fc.constant('123abc'),
+): fc.Arbitrary<Packet> {
   const value = fc.integer({ min: -9999, max: 99999 }).map((n) => (n / 10).toFixed(1));
-  const factors = fc.dictionary(fc.constantFrom('w01018', 'w21003', 'w01001', 'w00000', 'a21026'), fc.record({ Avg: value, Flag: fc.constantFrom('N', 'M', 'D') }), { minKeys: 1, maxKeys: 4 });
+  const factors = fc.dictionary(
+    fc.constantFrom('w01018', 'w21003', 'w01001', 'w00000', 'a21026'),
+    fc.record({ Avg: value, Flag: fc.constantFrom('N', 'M', 'D') }),
+    { minKeys: 1, maxKeys: 4 },
+  );
   const time = fc.integer({ min: 0, max: 23 }).map((h) => `20261120${String(h).padStart(2, '0')}0000`);
-  return fc.record({ mn, pw, time, factors, seq: fc.integer({ min: 0, max: 999 }) }).map(({ mn: m, pw: p, time: t, factors: f, seq }) => ({
-    version: '2017',
-    qn: `20261120100000${String(seq).padStart(3, '0')}`,
-    st: '32',
-    cn: '2061',
-    pw: p,
-    mn: m,
-    flag: 5,
-    cp: { params: { DataTime: t }, factors: f as Record<string, FactorFields> },
-  }));
+  return fc
+    .record({ mn, pw, time, factors, seq: fc.integer({ min: 0, max: 999 }) })
+    .map(({ mn: m, pw: p, time: t, factors: f, seq }) => ({
+      version: '2017',
+      qn: `20261120100000${String(seq).padStart(3, '0')}`,
+      st: '32',
+      cn: '2061',
+      pw: p,
+      mn: m,
+      flag: 5,
+      cp: { params: { DataTime: t }, factors: f as Record<string, FactorFields> },
+    }));
 }
 
 /** One way of damaging a frame, as it happens on a serial line or a flaky GPRS link. */
@@ -29,10 +38,20 @@ export type Mutation =
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
   fc.record({ op: fc.constant('drop' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(fc.constantFrom(0x23, 0x26, 0x0d, 0x0a, 0x30, 0x39, 0x3b, 0x00, 0xff, 0xe4), { minLength: 1, maxLength: 6 }) }),
+  fc.record({
+    op: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.array(fc.constantFrom(0x23, 0x26, 0x0d, 0x0a, 0x30, 0x39, 0x3b, 0x00, 0xff, 0xe4), {
+      minLength: 1,
+      maxLength: 6,
+    }),
+  }),
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
   // Huge and tiny declared lengths: the receiver must not wait for (or allocate) what is announced.
-  fc.record({ op: fc.constant('length' as const), value: fc.oneof(fc.constantFrom(0, 1, 1025, 4097, 9999), fc.integer({ min: 0, max: 9999 })) }),
+  fc.record({
+    op: fc.constant('length' as const),
+    value: fc.oneof(fc.constantFrom(0, 1, 1025, 4097, 9999), fc.integer({ min: 0, max: 9999 })),
+  }),
 );
 
 /** Applies a mutation to a frame's bytes (never in place). */

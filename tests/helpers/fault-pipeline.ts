@@ -20,19 +20,40 @@ export const EDGE_MQTT_SECRET = 'fault-mqtt-secret';
 /** The registry entry for the edge test outlet (tests/helpers/edge-agent.ts), so the cloud accepts it over TCP and MQTT. */
 export async function edgeStation(): Promise<StationInput> {
   const [passwordHash, mqttSecretHash] = await Promise.all([testHash(PW), testHash(EDGE_MQTT_SECRET)]);
-  return { mn: MN, enterprise: '故障测试', outlet: 'WS-F', type: 'water', passwordHash, mqttSecretHash, factors: { w01018: {}, w21003: {}, w00000: {} } };
+  return {
+    mn: MN,
+    enterprise: '故障测试',
+    outlet: 'WS-F',
+    type: 'water',
+    passwordHash,
+    mqttSecretHash,
+    factors: { w01018: {}, w21003: {}, w00000: {} },
+  };
 }
 
 /** A record's identity in the cloud store: MN, factor, kind, time (to the second, as DataTime carries it). */
-const key = (kind: string, factor: string, time: number): string => `${MN}|${kind}|${factor}|${Math.floor(time / 1000) * 1000}`;
+const key = (kind: string, factor: string, time: number): string =>
+  `${MN}|${kind}|${factor}|${Math.floor(time / 1000) * 1000}`;
 
 /** What the edge produced (its local history) and what its outbox still held, as store keys. Agent must be stopped. */
 export function edgeLedger(dataDir: string): { produced: Set<string>; pending: Set<string> } {
-  const store = new EdgeStore(dataDir, { logger: memoryLogger().logger, utcOffsetMinutes: 480, outboxBytes: new Map() });
+  const store = new EdgeStore(dataDir, {
+    logger: memoryLogger().logger,
+    utcOffsetMinutes: 480,
+    outboxBytes: new Map(),
+  });
   const keysOf = (cn: string, at: number, factors: string[]): string[] => factors.map((f) => key(DATA_CN[cn]!, f, at));
   try {
-    const produced = new Set(CNS.flatMap((cn) => store.history(cn, 0, Number.MAX_SAFE_INTEGER).flatMap((r) => keysOf(cn, r.at, Object.keys(r.stats)))));
-    const pending = new Set(store.nextBatch('province', 1_000_000, new Set()).flatMap((row) => keysOf(row.record.cn, row.record.at, Object.keys(row.record.stats))));
+    const produced = new Set(
+      CNS.flatMap((cn) =>
+        store.history(cn, 0, Number.MAX_SAFE_INTEGER).flatMap((r) => keysOf(cn, r.at, Object.keys(r.stats))),
+      ),
+    );
+    const pending = new Set(
+      store
+        .nextBatch('province', 1_000_000, new Set())
+        .flatMap((row) => keysOf(row.record.cn, row.record.at, Object.keys(row.record.stats))),
+    );
     return { produced, pending };
   } finally {
     store.close();
@@ -69,7 +90,9 @@ type InfluxSeries = { name: string; columns: string[]; values: unknown[][] };
  * hide a point written twice under different tags.
  */
 export async function influxKeys(query: InfluxQuery, database: string): Promise<Map<string, number>> {
-  const body = (await query(`SELECT * FROM "rtd", "minute", "hour", "day" WHERE "mn" = '${MN}'`, database)) as { results: { series?: InfluxSeries[]; error?: string }[] };
+  const body = (await query(`SELECT * FROM "rtd", "minute", "hour", "day" WHERE "mn" = '${MN}'`, database)) as {
+    results: { series?: InfluxSeries[]; error?: string }[];
+  };
   const result = body.results[0];
   if (result?.error !== undefined) throw new Error(`InfluxDB: ${result.error}`);
   const out = new Map<string, number>();
@@ -84,7 +107,10 @@ export async function influxKeys(query: InfluxQuery, database: string): Promise<
 }
 
 /** Compares the edge's ledger with the cloud: what is missing (not even pending) and what the cloud has that the edge never made. */
-export function reconcile(edge: { produced: Set<string>; pending: Set<string> }, cloud: Map<string, number>): { missing: string[]; unknown: string[]; duplicated: string[]; delivered: number } {
+export function reconcile(
+  edge: { produced: Set<string>; pending: Set<string> },
+  cloud: Map<string, number>,
+): { missing: string[]; unknown: string[]; duplicated: string[]; delivered: number } {
   const missing = [...edge.produced].filter((k) => !cloud.has(k) && !edge.pending.has(k));
   const unknown = [...cloud.keys()].filter((k) => !edge.produced.has(k));
   const duplicated = [...cloud].filter(([, n]) => n > 1).map(([k]) => k);
@@ -103,10 +129,23 @@ export interface CloudProcess {
   remove(): Promise<void>;
 }
 
-export async function cloudProcess(port: number, stations: StationInput[], store: Record<string, unknown> = { type: 'sqlite', path: 'store.db' }): Promise<CloudProcess> {
+export async function cloudProcess(
+  port: number,
+  stations: StationInput[],
+  store: Record<string, unknown> = { type: 'sqlite', path: 'store.db' },
+): Promise<CloudProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-fault-cloud-'));
   await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
-  await writeFile(join(dir, 'cloud.yaml'), stringify({ registry: 'stations.yaml', store, state: 'state.db', tcp: { host: '127.0.0.1', port }, rules: { checkEverySeconds: 3600 } }));
+  await writeFile(
+    join(dir, 'cloud.yaml'),
+    stringify({
+      registry: 'stations.yaml',
+      store,
+      state: 'state.db',
+      tcp: { host: '127.0.0.1', port },
+      rules: { checkEverySeconds: 3600 },
+    }),
+  );
   const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
   let child: ChildProcess | undefined;
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
@@ -121,7 +160,9 @@ export async function cloudProcess(port: number, stations: StationInput[], store
     port,
     dir,
     async start() {
-      const c = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child = c;
       let out = '';
       c.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -51,14 +51,27 @@ const READY: Record<string, keyof IngestChild['ports']> = {
 export async function startIngestChild(inputs: IngestInputs, stations: StationInput[]): Promise<IngestChild> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-fuzz-ingest-'));
   const token = randomBytes(24).toString('base64url');
-  const config: Record<string, unknown> = { registry: 'stations.yaml', store: { type: 'sqlite', path: 'store.db' }, state: 'state.db', rules: { checkEverySeconds: 3600 } };
+  const config: Record<string, unknown> = {
+    registry: 'stations.yaml',
+    store: { type: 'sqlite', path: 'store.db' },
+    state: 'state.db',
+    rules: { checkEverySeconds: 3600 },
+  };
   if (inputs.tcp) config['tcp'] = { host: '127.0.0.1', port: 0, ...inputs.tcp };
   if (inputs.mqtt) config['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0, ...inputs.mqtt };
-  if (inputs.http) config['http'] = { host: '127.0.0.1', port: 0, tokens: [{ name: 'fuzz', role: 'admin', sha256: sha256(token) }], ...inputs.http };
+  if (inputs.http)
+    config['http'] = {
+      host: '127.0.0.1',
+      port: 0,
+      tokens: [{ name: 'fuzz', role: 'admin', sha256: sha256(token) }],
+      ...inputs.http,
+    };
   await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
   await writeFile(join(dir, 'cloud.yaml'), stringify(config));
 
-  const child = spawn(process.execPath, [MAIN, 'cloud', '--config', join(dir, 'cloud.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'cloud', '--config', join(dir, 'cloud.yaml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = once(child, 'exit');
   const lines: Record<string, unknown>[] = [];
   let partial = '';
@@ -150,7 +163,12 @@ export function sampleRss(read: () => number, everyMs = 50): { stop(): number[] 
  * still climbing at the end (the last quarter of the samples no higher than the third, give or take
  * `driftMiB` of GC noise). A buffer that grows with what is sent fails one or the other.
  */
-export function rssVerdict(baseline: number, samples: number[], marginMiB = 96, driftMiB = 24): { ok: boolean; why: string } {
+export function rssVerdict(
+  baseline: number,
+  samples: number[],
+  marginMiB = 96,
+  driftMiB = 24,
+): { ok: boolean; why: string } {
   const peak = Math.max(...samples);
   const q = Math.floor(samples.length / 4);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -7,7 +7,8 @@ import { frameBytes, mutate, mutationArb, uploadArb } from './fault-frames.js';
  * CI can be run again exactly.
  */
 export function fuzzSeed(what: string): number {
-  const seed = process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Math.floor(Math.random() * 2 ** 31);
+  const seed =
+    process.env['FUZZ_SEED'] !== undefined ? Number(process.env['FUZZ_SEED']) : Math.floor(Math.random() * 2 ** 31);
   console.log(`${what}: fast-check seed ${seed} (FUZZ_SEED=${seed} to replay)`);
   return seed;
 }
@@ -18,12 +19,25 @@ export const HOUR_0 = Date.parse('2026-11-01T00:00:00+08:00');
 /** Upload number `i` of an honest logger: the `i`th hour from HOUR_0, so every upload is its own stored key. */
 export function hourUpload(mn: string, pw: string, i: number, factor = 'w01018'): Packet {
   const time = formatHjTime(new Date(HOUR_0 + i * 3_600_000));
-  return { version: '2017', qn: `${time}000`, st: '32', cn: '2061', pw, mn, flag: 5, cp: { params: { DataTime: time }, factors: { [factor]: { Avg: String(i), Flag: 'N' } } } };
+  return {
+    version: '2017',
+    qn: `${time}000`,
+    st: '32',
+    cn: '2061',
+    pw,
+    mn,
+    flag: 5,
+    cp: { params: { DataTime: time }, factors: { [factor]: { Avg: String(i), Flag: 'N' } } },
+  };
 }
 
 /** A frame around arbitrary segment bytes with the right length and CRC: damage the decoder must find past the CRC. */
 export function reframe(segment: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`##${String(segment.length).padStart(4, '0')}`), segment, Buffer.from(`${crcHex(crc16(segment))}\r\n`)]);
+  return Buffer.concat([
+    Buffer.from(`##${String(segment.length).padStart(4, '0')}`),
+    segment,
+    Buffer.from(`${crcHex(crc16(segment))}\r\n`),
+  ]);
 }
 
 /** A packet's frame with `raw` bytes inserted `skip` bytes after `marker`, CRC still right. */
@@ -46,8 +60,12 @@ export const withBreakIn = (p: Packet, field: 'QN' | 'PW' | 'MN'): Buffer => wit
  */
 export function mqttPayloadArb(ownMn: string, ownPw: string, foreignMn: string): fc.Arbitrary<Buffer> {
   const own = uploadArb(fc.constant(ownMn), fc.constant(ownPw));
-  const damaged = fc.tuple(own, fc.array(mutationArb, { minLength: 1, maxLength: 3 })).map(([p, ms]) => ms.reduce(mutate, frameBytes(p)));
-  const several = fc.array(fc.oneof(own.map(frameBytes), damaged), { minLength: 2, maxLength: 3 }).map((fs) => Buffer.concat(fs));
+  const damaged = fc
+    .tuple(own, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
+    .map(([p, ms]) => ms.reduce(mutate, frameBytes(p)));
+  const several = fc
+    .array(fc.oneof(own.map(frameBytes), damaged), { minLength: 2, maxLength: 3 })
+    .map((fs) => Buffer.concat(fs));
   const gbkOrJunk = fc.constantFrom([0xd6, 0xd0, 0xce, 0xc4], [0xff, 0xfe], [0xe4, 0xb8], [0x80]);
   return fc.oneof(
     fc.uint8Array({ maxLength: 3000 }).map((a) => Buffer.from(a)),

@@ -14,7 +14,9 @@ export interface PtyPair {
 
 /** Starts `socat -d -d pty,raw,echo=0 pty,raw,echo=0` and resolves once it relays (or rejects within `timeoutMs`). */
 export function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
-  const socat = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const socat = spawn('socat', ['-d', '-d', 'pty,raw,echo=0', 'pty,raw,echo=0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => socat.once('exit', () => resolve()));
   const close = async () => {
     if (socat.exitCode === null && socat.signalCode === null) socat.kill('SIGTERM');

@@ -27,8 +27,22 @@ export async function alarmsView({ root, query, who }) {
     'form',
     { class: 'filters' },
     label(t('type'), select('type', [['', t('all')], ...TYPES.map((x) => [x, t(`alarm.${x}`)])], q.type)),
-    label(t('station'), select('mn', [['', t('all')], ...stations.map((s) => [s.mn, `${s.enterprise} ${s.outlet}`])], q.mn)),
-    label(t('state'), select('state', [['', t('all')], ['open', t('open')], ['closed', t('closed')]], q.state)),
+    label(
+      t('station'),
+      select('mn', [['', t('all')], ...stations.map((s) => [s.mn, `${s.enterprise} ${s.outlet}`])], q.mn),
+    ),
+    label(
+      t('state'),
+      select(
+        'state',
+        [
+          ['', t('all')],
+          ['open', t('open')],
+          ['closed', t('closed')],
+        ],
+        q.state,
+      ),
+    ),
     label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: q.from && toInput(Number(q.from)) })),
     label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: q.to && toInput(Number(q.to)) })),
     h('button', { type: 'submit' }, t('apply')),
@@ -61,7 +75,25 @@ export async function alarmsView({ root, query, who }) {
         h('td', { class: 'ack-cell' }, ackCell(a, who, refresh)),
       ),
     );
-    list.replaceChildren(table([t('id'), t('outlet'), t('type'), t('factor'), t('kind'), t('opened'), t('closedAt'), t('value'), t('limit'), t('multiple'), t('ack')], rows, { class: 'alarms' }));
+    list.replaceChildren(
+      table(
+        [
+          t('id'),
+          t('outlet'),
+          t('type'),
+          t('factor'),
+          t('kind'),
+          t('opened'),
+          t('closedAt'),
+          t('value'),
+          t('limit'),
+          t('multiple'),
+          t('ack'),
+        ],
+        rows,
+        { class: 'alarms' },
+      ),
+    );
   };
   await refresh();
   root.replaceChildren(h('h2', {}, t('alarms')), form, list);

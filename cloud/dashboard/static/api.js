@@ -20,7 +20,12 @@ export class AuthError extends Error {}
 export async function api(path, opts = {}) {
   const headers = { authorization: `Bearer ${token()}` };
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method: opts.method ?? 'GET', headers, body: opts.json === undefined ? undefined : JSON.stringify(opts.json), signal: opts.signal });
+  const res = await fetch(path, {
+    method: opts.method ?? 'GET',
+    headers,
+    body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+    signal: opts.signal,
+  });
   if (res.status === 401) throw new AuthError(`HTTP 401 on ${path}`);
   if (!res.ok) throw new Error(`${res.status}: ${(await res.json().catch(() => ({}))).message ?? res.statusText}`);
   return opts.raw ? res : res.json();
@@ -48,7 +53,11 @@ export function streamEvents(onEvent, onState) {
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
             if (data) onEvent(JSON.parse(data));
           }
         }

@@ -30,7 +30,8 @@ function showLogin(message = '') {
 
 async function render() {
   const r = route();
-  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', a.getAttribute('href') === `#/${r.name === 'station' ? 'stations' : r.name}`);
+  for (const a of document.querySelectorAll('nav a'))
+    a.classList.toggle('active', a.getAttribute('href') === `#/${r.name === 'station' ? 'stations' : r.name}`);
   const root = $('view');
   try {
     const view = await VIEWS[r.name]({ root, args: r.args, query: r.query, who: session.who });
@@ -48,7 +49,10 @@ let pending;
 function onEvent(event) {
   if (session.view?.concerns && !session.view.concerns(event)) return;
   clearTimeout(pending);
-  pending = setTimeout(() => session.view?.refresh?.().catch((e) => e instanceof AuthError && showLogin(t('login.bad'))), 250);
+  pending = setTimeout(
+    () => session.view?.refresh?.().catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
+    250,
+  );
 }
 
 async function start() {

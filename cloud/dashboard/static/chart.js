@@ -28,7 +28,13 @@ function bandsPlugin(bands) {
   };
 }
 
-const markers = (label, color) => ({ label, stroke: color, fill: color, paths: () => null, points: { show: true, size: 9, stroke: color, fill: color } });
+const markers = (label, color) => ({
+  label,
+  stroke: color,
+  fill: color,
+  paths: () => null,
+  points: { show: true, size: 9, stroke: color, fill: color },
+});
 const limitLine = (label) => ({ label, stroke: '#dc2626', dash: [8, 5], width: 1.5, points: { show: false } });
 
 /**
@@ -37,23 +43,37 @@ const limitLine = (label) => ({ label, stroke: '#dc2626', dash: [8, 5], width: 1
  * `points` are the API's, `info` the factor's limits and unit, `missing` hour starts, `shutdowns` {from, to} ms.
  */
 export function factorChart({ el, code, title, points, info, missing, shutdowns, range, width }) {
-  const field = (p) => p.values[`Zs${p.kind === 'rtd' ? 'Rtd' : 'Avg'}`] ?? p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'] ?? null;
+  const field = (p) =>
+    p.values[`Zs${p.kind === 'rtd' ? 'Rtd' : 'Avg'}`] ?? p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'] ?? null;
   // The range's ends are x values too, with no measurement, so that the limit lines span the whole range.
   const xs = [range.from / 1000, ...points.map((p) => p.time / 1000), range.to / 1000];
   const ys = [null, ...points.map(field), null];
   const over = (v) => v !== null && ((info.upper != null && v > info.upper) || (info.lower != null && v < info.lower));
   const flagged = [null, ...points.map((p, i) => (p.flag && p.flag !== 'N' ? ys[i + 1] : null)), null];
-  const exceeding = [null, ...points.map((p, i) => ((!p.flag || p.flag === 'N') && over(ys[i + 1]) ? ys[i + 1] : null)), null];
-  const series = [{ label: t('time') }, { label: `${title} (${info.unit ?? ''})`, stroke: '#2563eb', width: 1.5, points: { show: points.length < 100 } }];
+  const exceeding = [
+    null,
+    ...points.map((p, i) => ((!p.flag || p.flag === 'N') && over(ys[i + 1]) ? ys[i + 1] : null)),
+    null,
+  ];
+  const series = [
+    { label: t('time') },
+    { label: `${title} (${info.unit ?? ''})`, stroke: '#2563eb', width: 1.5, points: { show: points.length < 100 } },
+  ];
   const data = [xs, ys];
-  for (const [key, limit] of [['upper', info.upper], ['lower', info.lower]]) {
+  for (const [key, limit] of [
+    ['upper', info.upper],
+    ['lower', info.lower],
+  ]) {
     if (limit == null) continue;
     series.push(limitLine(`${t(key)} ${limit}`));
     data.push(xs.map(() => limit));
   }
   series.push(markers(t('flaggedPts'), '#f59e0b'), markers(t('exceedPts'), '#dc2626'));
   data.push(flagged, exceeding);
-  const bands = [...missing.map((m) => ({ from: m, to: m + HOUR, color: MISSING })), ...shutdowns.map((w) => ({ ...w, color: SHUTDOWN }))];
+  const bands = [
+    ...missing.map((m) => ({ from: m, to: m + HOUR, color: MISSING })),
+    ...shutdowns.map((w) => ({ ...w, color: SHUTDOWN })),
+  ];
   const box = h('div', { class: 'plot' });
   const count = (xs) => xs.filter((v) => v !== null).length;
   el.append(
@@ -79,7 +99,13 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
       scales: { x: { time: true, min: range.from / 1000, max: range.to / 1000 } },
       cursor: { drag: { x: true, y: false } },
       // 24-hour China time, with the date where the span needs it.
-      axes: [{ values: (_u, ticks) => ticks.map((s) => fmtTime(s * 1000).slice(range.to - range.from > 86_400_000 ? 5 : 11, 16)) }, {}],
+      axes: [
+        {
+          values: (_u, ticks) =>
+            ticks.map((s) => fmtTime(s * 1000).slice(range.to - range.from > 86_400_000 ? 5 : 11, 16)),
+        },
+        {},
+      ],
       series,
       plugins: [bandsPlugin(bands)],
     },

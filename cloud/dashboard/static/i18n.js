@@ -9,7 +9,10 @@ const LABELS = {
   live: ['实时', 'live'],
   logout: ['退出', 'Log out'],
   'login.title': ['输入访问令牌', 'Enter your API token'],
-  'login.help': ['令牌由管理员用 hj212 cloud token 生成，保存在本浏览器中。', 'An administrator makes tokens with hj212 cloud token; it is kept in this browser.'],
+  'login.help': [
+    '令牌由管理员用 hj212 cloud token 生成，保存在本浏览器中。',
+    'An administrator makes tokens with hj212 cloud token; it is kept in this browser.',
+  ],
   'login.submit': ['登录', 'Log in'],
   'login.bad': ['令牌无效', 'Token refused'],
   enterprise: ['企业', 'Enterprise'],

@@ -17,7 +17,13 @@ async function downloadCsv(day) {
 /** Daily report per outlet (#/report?day=YYYY-MM-DD, China time). */
 export async function reportView({ root, query }) {
   const day = query.get('day') ?? today();
-  const form = h('form', { class: 'filters' }, label(t('dayLabel'), h('input', { type: 'date', name: 'day', value: day })), h('button', { type: 'submit' }, t('apply')), h('button', { type: 'button', class: 'csv', onclick: () => downloadCsv(day) }, t('csv')));
+  const form = h(
+    'form',
+    { class: 'filters' },
+    label(t('dayLabel'), h('input', { type: 'date', name: 'day', value: day })),
+    h('button', { type: 'submit' }, t('apply')),
+    h('button', { type: 'button', class: 'csv', onclick: () => downloadCsv(day) }, t('csv')),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     location.hash = `#/report?day=${form.day.value}`;
@@ -38,7 +44,21 @@ export async function reportView({ root, query }) {
         h('td', { class: `num exceeding ${o.hoursExceeding > 0 ? 'exceed' : ''}` }, o.hoursExceeding),
       ),
     );
-    list.replaceChildren(table([t('enterprise'), t('outlet'), t('transmissionRate'), t('validityRate'), t('effectivenessRate'), t('hoursMissing'), t('hoursExceeding')], rows, { class: 'report' }));
+    list.replaceChildren(
+      table(
+        [
+          t('enterprise'),
+          t('outlet'),
+          t('transmissionRate'),
+          t('validityRate'),
+          t('effectivenessRate'),
+          t('hoursMissing'),
+          t('hoursExceeding'),
+        ],
+        rows,
+        { class: 'report' },
+      ),
+    );
   };
   await refresh();
   root.replaceChildren(h('h2', {}, `${t('report')} ${day}`), form, list);

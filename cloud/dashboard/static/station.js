@@ -18,14 +18,25 @@ export async function stationView({ root, args, query }) {
   const form = h(
     'form',
     { class: 'filters' },
-    label(t('kind'), select('kind', ['rtd', 'minute', 'hour', 'day'].map((k) => [k, t(k)]), kind)),
+    label(
+      t('kind'),
+      select(
+        'kind',
+        ['rtd', 'minute', 'hour', 'day'].map((k) => [k, t(k)]),
+        kind,
+      ),
+    ),
     label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: toInput(from) })),
     label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: toInput(to) })),
     h('button', { type: 'submit' }, t('apply')),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const q = new URLSearchParams({ kind: form.kind.value, from: fromInput(form.from.value), to: fromInput(form.to.value) });
+    const q = new URLSearchParams({
+      kind: form.kind.value,
+      from: fromInput(form.from.value),
+      to: fromInput(form.to.value),
+    });
     location.hash = `#/station/${encodeURIComponent(mn)}?${q}`;
   });
   const status = h('p', { class: 'muted' });
@@ -43,7 +54,9 @@ export async function stationView({ root, args, query }) {
     status.textContent = `${s.enterprise} · ${s.outlet} · ${t(s.online ? 'online' : 'offline')} · ${t('lastSeen')} ${s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : t('never')}`;
     for (const c of charts.splice(0)) c.destroy();
     plots.replaceChildren();
-    const windows = shutdowns.map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) })).filter((w) => w.from < to && w.to > from);
+    const windows = shutdowns
+      .map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) }))
+      .filter((w) => w.from < to && w.to > from);
     for (const code of s.factors) {
       const el = h('div', { class: 'chart', 'data-factor': code });
       plots.append(el);
@@ -54,7 +67,9 @@ export async function stationView({ root, args, query }) {
           title: factorName(s.limits[code], code),
           points: points.filter((p) => p.factor === code),
           info: s.limits[code],
-          missing: missing.filter((a) => a.factor === code && a.openedAt + HOUR > from && a.openedAt < to).map((a) => a.openedAt),
+          missing: missing
+            .filter((a) => a.factor === code && a.openedAt + HOUR > from && a.openedAt < to)
+            .map((a) => a.openedAt),
           shutdowns: windows,
           range: { from, to },
           width: Math.max(480, root.clientWidth - 24),

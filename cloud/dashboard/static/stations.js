@@ -2,14 +2,21 @@ import { api } from './api.js';
 import { fmtTime, h, num, table } from './dom.js';
 import { factorName, t } from './i18n.js';
 
-const exceeds = (info, v) => v !== undefined && ((info.upper !== undefined && info.upper !== null && v > info.upper) || (info.lower !== undefined && info.lower !== null && v < info.lower));
+const exceeds = (info, v) =>
+  v !== undefined &&
+  ((info.upper !== undefined && info.upper !== null && v > info.upper) ||
+    (info.lower !== undefined && info.lower !== null && v < info.lower));
 
 /** "COD 38.2 N" per factor; red over a limit, amber when flagged other than N. */
 function currentValues(s) {
   return Object.entries(s.latest).map(([code, l]) => {
     const info = s.limits[code];
     const cls = exceeds(info ?? {}, l.value) ? 'exceed' : l.flag && l.flag !== 'N' ? 'flagged' : undefined;
-    return h('div', { class: cls, 'data-factor': code }, `${factorName(info, code)} ${num(l.value)} ${info?.unit ?? ''} ${l.flag ?? ''}`);
+    return h(
+      'div',
+      { class: cls, 'data-factor': code },
+      `${factorName(info, code)} ${num(l.value)} ${info?.unit ?? ''} ${l.flag ?? ''}`,
+    );
   });
 }
 
@@ -20,10 +27,22 @@ function stationRow(s) {
     h('td', {}, h('a', { href: `#/station/${encodeURIComponent(s.mn)}` }, s.outlet)),
     h('td', {}, s.mn),
     h('td', {}, t(s.type)),
-    h('td', { class: 'state' }, h('span', { class: `badge ${s.online ? 'online' : 'offline'}` }, t(s.online ? 'online' : 'offline'))),
-    h('td', { class: 'last-seen' }, s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : h('span', { class: 'muted' }, t('never'))),
+    h(
+      'td',
+      { class: 'state' },
+      h('span', { class: `badge ${s.online ? 'online' : 'offline'}` }, t(s.online ? 'online' : 'offline')),
+    ),
+    h(
+      'td',
+      { class: 'last-seen' },
+      s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : h('span', { class: 'muted' }, t('never')),
+    ),
     h('td', { class: 'current' }, currentValues(s)),
-    h('td', { class: 'num open-alarms' }, s.openAlarms > 0 ? h('a', { href: `#/alarms?mn=${s.mn}&state=open`, class: 'exceed' }, s.openAlarms) : '0'),
+    h(
+      'td',
+      { class: 'num open-alarms' },
+      s.openAlarms > 0 ? h('a', { href: `#/alarms?mn=${s.mn}&state=open`, class: 'exceed' }, s.openAlarms) : '0',
+    ),
   );
 }
 
@@ -35,7 +54,15 @@ export async function stationsView({ root }) {
       h(
         'section',
         { class: 'enterprise', 'data-enterprise': e.enterprise },
-        h('h3', {}, e.enterprise, ' ', h('span', { class: `badge networking ${e.networking}` }, t(e.networking)), ' ', h('span', { class: 'muted' }, `${e.online}/${e.outlets} ${t('outletsOnline')}`)),
+        h(
+          'h3',
+          {},
+          e.enterprise,
+          ' ',
+          h('span', { class: `badge networking ${e.networking}` }, t(e.networking)),
+          ' ',
+          h('span', { class: 'muted' }, `${e.online}/${e.outlets} ${t('outletsOnline')}`),
+        ),
         table(
           [t('outlet'), t('mn'), t('type'), t('state'), t('lastSeen'), t('current'), t('openAlarms')],
           stations.filter((s) => s.enterprise === e.enterprise).map(stationRow),
