@@ -80,7 +80,7 @@ export function aggregateCp(seed: number, mn: string, outlet: Outlet, start: num
   const profiles = OUTLET_FACTORS[outlet];
   const flowProfile = profiles.find((p) => p.cou === 'flow')!;
   const m3 = volume(outlet, stats(seed, mn, flowProfile, start, lengthMs).avg, lengthMs);
-  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (DOMAIN, rules).
+  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (HJ 212-2017 D.1.2, D.2).
   const kgFactor = outlet === 'water' ? 1e-3 : 1e-6;
   const factors: Record<string, FactorFields> = {};
   for (const p of profiles) {
