@@ -202,9 +202,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       utcOffsetMinutes: utc,
       ...settings,
       clockTrusted: config.clockTrusted,
-      history: (cn, from, to) => store.history(cn, from, to),
       parameters: (polId) => parametersByFactor.get(polId),
     }),
+    history: store,
     onEffect,
     setParameters,
   };

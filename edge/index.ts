@@ -7,6 +7,7 @@ export * from './aggregator.js';
 export * from './packets.js';
 export * from './store.js';
 export * from './commands.js';
+export * from './history.js';
 export * from './sender.js';
 export * from './link.js';
 export * from './uplink-tcp.js';
