@@ -15,3 +15,5 @@ export * from './agent.js';
 export * from './uplink-mqtt.js';
 export * from './health.js';
 export * from './unsaved.js';
+export * from './units.js';
+export * from './readings.js';
