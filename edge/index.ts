@@ -17,3 +17,4 @@ export * from './health.js';
 export * from './unsaved.js';
 export * from './units.js';
 export * from './readings.js';
+export * from './offline.js';
