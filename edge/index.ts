@@ -16,3 +16,6 @@ export * from './agent.js';
 export * from './uplink-mqtt.js';
 export * from './health.js';
 export * from './unsaved.js';
+export * from './units.js';
+export * from './readings.js';
+export * from './offline.js';
