@@ -88,7 +88,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     (t) => periodStart(t, 'hour', utc),
     (t) => periodStart(t, 'day', utc),
   );
-  const aggregator = new Aggregator({ station: config.station, ...settings }, now(), restored);
+  const aggregator = new Aggregator({ station: config.station, devices: config.devices, ...settings }, now(), restored);
   const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
   if (restored)

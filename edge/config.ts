@@ -64,6 +64,14 @@ const factorSchema = z.strictObject({
   value: registerSchema,
   status: statusSchema.optional().describe("overrides the device's status register for this factor"),
   decimals: z.number().int().min(0).max(6).default(3).describe('decimals sent on the wire'),
+  converted: z
+    .boolean()
+    .optional()
+    .describe('false: no converted (Zs) values for this factor, e.g. NMHC (a24088) judged as measured'),
+  couUnit: z
+    .enum(['kg', 'g', 'mg'])
+    .optional()
+    .describe("unit of Cou where the platform wants other than appendix B's (e.g. g for metals)"),
 });
 
 const parameterSchema = registerSchema.extend({
