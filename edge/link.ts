@@ -303,7 +303,8 @@ export abstract class UplinkBase implements Uplink {
     while (this.historyQueue.length > 0) {
       const job = this.historyQueue[0]!;
       try {
-        await this.answerHistory(job.query, job.epoch);
+        // A request queued on a link that has since gone down is not answered on the next one.
+        if (job.epoch === this.epoch) await this.answerHistory(job.query, job.epoch);
       } catch (err) {
         this.refuse(
           'history-failed',
