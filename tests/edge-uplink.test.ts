@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REFUSAL_LOGS_PER_MINUTE, startAgent } from '../edge/index.js';
+import { MAX_UNREAD_BYTES, REFUSAL_LOGS_PER_MINUTE, startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { StreamDecoder, encodeFrame, formatHjTime, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
@@ -244,6 +244,37 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       REFUSAL_LOGS_PER_MINUTE,
     );
     expect(REFUSAL_LOGS_PER_MINUTE).toBe(20);
+  });
+
+  it('drops the link to a platform that sends requests and never reads the answers, past 1 MiB unread, and redials', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const peers: Socket[] = [];
+    const request1011 = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1011', {}, { qn: '20250601000000789' }));
+    const server = createServer((socket) => {
+      peers.push(socket);
+      socket.on('error', () => undefined);
+      if (peers.length > 1) return;
+      // Never read: once the kernel's buffers are full, the box's answers pile up in its socket.
+      socket.pause();
+      // 40 000 requests of ~110 bytes; each is answered with three frames (9011, 1011, 9012), ~12 MB in all
+      const burst = request1011.repeat(1000);
+      for (let i = 0; i < 40; i++) socket.write(burst);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    expect(MAX_UNREAD_BYTES).toBe(1024 * 1024);
+    const agent = await agentOn(
+      waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
+      logger,
+      clock,
+    );
+    await until(() => peers.length >= 2, 'the box to redial', 30_000);
+    expect(lines.filter((l) => l['reason'] === 'peer-not-reading').length).toBeGreaterThanOrEqual(1);
+    expect(agent.health().uplinks['province']!.refused['peer-not-reading']).toBeGreaterThanOrEqual(1);
   });
 
   it('logs garbage and answers a request with a bad CRC 9011 QnRtn=9 (table 7), then answers it sent again', async () => {
