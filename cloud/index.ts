@@ -28,11 +28,18 @@ export {
   judge,
   judgedValue,
   exceedance,
+  judgePoint,
+  limitConditions,
+  limitFor,
+  judgedKinds,
+  isAssessed,
+  ALARM_TYPES,
   valueConditions,
   nextRun,
   isValid,
   type Condition,
   type AlarmType,
+  type Judgement,
   type Run,
 } from './rules/judge.js';
 export { missingHours, hoursBetween, HOUR } from './rules/missing.js';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { AlarmType, Condition } from '../rules/judge.js';
+import { ALARM_TYPES, type AlarmType, type Condition } from '../rules/judge.js';
 
 export interface Alarm {
   id: number;
@@ -21,7 +21,7 @@ export interface Alarm {
 
 export const AlarmFilterSchema = z.object({
   mn: z.string().optional(),
-  type: z.enum(['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour']).optional(),
+  type: z.enum(ALARM_TYPES).optional(),
   state: z.enum(['open', 'closed']).optional(),
   /** Opened at or after, epoch ms. */
   from: z.coerce.number().int().optional(),

@@ -150,6 +150,7 @@ export class RuleEngine {
     if (c.value !== undefined) a.value = c.value;
     if (c.limit !== undefined) a.limit = c.limit;
     if (c.multiple !== undefined) a.multiple = c.multiple;
+    if (c.detail !== undefined) a.detail = c.detail;
     this.open(a);
   }
 
