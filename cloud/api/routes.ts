@@ -8,11 +8,13 @@ import {
   encodeFrame,
   type Packet,
 } from '../../protocol/index.js';
+import type { BackfillStore } from '../alarms/backfills.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';
 import type { Ingest, Verdict } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
 import type { Registry, Station } from '../registry.js';
 import type { RuleEngine } from '../rules/engine.js';
+import { judgeAll, type Judgement } from '../rules/judge.js';
 import { dailyRates } from '../rules/rates.js';
 import { ShutdownBodySchema, type ShutdownStore } from '../shutdowns.js';
 import { KindSchema, type MeasurementStore, type Point } from '../store/types.js';
@@ -25,6 +27,7 @@ export interface ApiContext {
   registry: () => Registry;
   store: MeasurementStore;
   alarms: AlarmStore;
+  backfills: BackfillStore;
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
@@ -42,6 +45,14 @@ export interface IngestGauges {
   storePending?: number;
   /** Alarm events waiting for a webhook receiver. */
   webhookPending: number;
+}
+
+/** A stored point as the data API returns it: with how it is judged and whether it came late. */
+export interface DataPoint extends Point {
+  /** Against the factor's limit (converted for gas): the same judgement the alarms are raised on. */
+  judged?: Judgement;
+  /** An hour that arrived after it was due (补传), and whether its arrival closed a missing-hour alarm. */
+  backfilled?: { arrivedAt: number; closedAlarm: boolean };
 }
 
 /** Heard from within the station's offline threshold. */
@@ -131,16 +142,33 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       query: DataQuery,
     },
     async ({ params, query }) => {
-      station(ctx, params.mn);
-      const q: Parameters<MeasurementStore['query']>[0] = {
+      const s = station(ctx, params.mn);
+      // Every factor is read: a gas value is judged on the O2 of its own upload.
+      const all = await ctx.store.query({
         mn: params.mn,
         kind: query.kind,
         from: query.from,
         to: query.to,
-        limit: query.limit,
-      };
-      if (query.factor !== undefined) q.factor = query.factor;
-      return ctx.store.query(q);
+        limit: query.factor === undefined ? query.limit : 100_000,
+      });
+      const judged = judgeAll(s, all);
+      const late = new Map(
+        query.kind === 'hour'
+          ? ctx.backfills.list(s.mn, query.from, query.to).map((b) => [`${b.factor}|${b.time}`, b])
+          : [],
+      );
+      const out: DataPoint[] = [];
+      for (const [i, p] of all.entries()) {
+        if (query.factor !== undefined && p.factor !== query.factor) continue;
+        const d: DataPoint = { ...p };
+        const j = judged[i];
+        if (j) d.judged = j;
+        const b = late.get(`${p.factor}|${p.time}`);
+        if (b) d.backfilled = { arrivedAt: b.arrivedAt, closedAlarm: b.closedAlarm };
+        out.push(d);
+        if (out.length >= query.limit) break;
+      }
+      return out;
     },
   );
 

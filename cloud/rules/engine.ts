@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatHjTime, historyRequest, type Packet } from '../../protocol/index.js';
 import type { AlarmEvent, Notify } from '../alarms/notify.js';
-import type { Alarm, AlarmOpen, AlarmStore } from '../alarms/store.js';
+import type { BackfillStore } from '../alarms/backfills.js';
+import type { Alarm, AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import type { MeasurementStore, Point } from '../store/types.js';
@@ -43,6 +44,8 @@ export interface RuleEngineOptions {
   registry: () => Registry;
   store: MeasurementStore;
   alarms: AlarmStore;
+  /** Where hours that arrive late (补传) are marked; none kept without it. */
+  backfills?: BackfillStore;
   notify: Notify;
   /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
@@ -134,10 +137,16 @@ export class RuleEngine {
       return run;
     };
     for (const c of judge(station, points, runs)) this.apply(c);
-    // A missing hour closes when its data arrives, so its close time is the arrival.
+    // A missing hour closes when its data arrives, so its close time is the arrival; the hour stays
+    // marked as back-filled (补传), as does any hour that comes after it was due.
+    const dueAfter = HOUR + this.o.options.graceMinutes * 60_000;
+    // Every point of one upload arrived at one instant.
+    const now = this.now();
     for (const p of points) {
       if (p.kind !== 'hour') continue;
-      this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), this.now());
+      const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, 'backfill');
+      if (closed || now >= p.time + dueAfter)
+        this.o.backfills?.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed });
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
       this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
     }
@@ -145,7 +154,10 @@ export class RuleEngine {
 
   private apply(c: Condition): void {
     const k = key(c.type, c.mn, c.factor, c.kind);
-    if (!c.active) return this.close(c.mn, k, c.time);
+    if (!c.active) {
+      this.close(c.mn, k, c.time);
+      return;
+    }
     const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
     if (c.value !== undefined) a.value = c.value;
     if (c.limit !== undefined) a.limit = c.limit;
@@ -163,9 +175,11 @@ export class RuleEngine {
       );
   }
 
-  private close(mn: string, k: string, at: number): void {
-    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at));
-    if (alarm) this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type }, 'alarm closed');
+  private close(mn: string, k: string, at: number, by?: ClosedBy): Alarm | undefined {
+    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at, by));
+    if (alarm)
+      this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, closedBy: by }, 'alarm closed');
+    return alarm;
   }
 
   /**

@@ -159,6 +159,18 @@ export function limitConditions(
   return out;
 }
 
+/**
+ * Each point's judgement, with the O2 of the same kind and time (the same upload) for conversion:
+ * what the data API, the dashboard and the report show beside the raw values.
+ */
+export function judgeAll(
+  station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
+  points: readonly Point[],
+): (Judgement | undefined)[] {
+  const o2 = new Map(points.filter((p) => p.factor === O2).map((p) => [`${p.kind}|${p.time}`, p]));
+  return points.map((p) => judgePoint(station, p, o2.get(`${p.kind}|${p.time}`)));
+}
+
 /** Exceedance of the factor's limits, on valid data of a judged kind only; undefined when there is nothing to judge. */
 export function exceedance(
   station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
