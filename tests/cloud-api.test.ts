@@ -85,6 +85,10 @@ describe('HTTP API', () => {
         values: { Avg: 20 },
         flag: 'N',
         outlet: 'WS-01',
+        // COD limit 50: (20 - 50) / 50 = -0.6, within it.
+        judged: { value: 20, state: 'normal', limit: 50, multiple: -0.6 },
+        // The rules' clock is the real one, long after 2026-11-20 10:00: the hour came after it was due.
+        backfilled: { arrivedAt: expect.any(Number), closedAlarm: false },
       },
     ]);
   });
