@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   exceedance,
+  factorRates,
   HOUR,
   isAssessed,
   judge,
@@ -254,5 +255,56 @@ describe('missing hours', () => {
     expect(
       missingHours({ ...base, shutdowns, have: have(['w01018', 0], ['w21003', 0]), ...at(T + 2 * HOUR + 20 * 60_000) }),
     ).toEqual([]);
+  });
+});
+
+describe('rates', () => {
+  const D = Date.parse('2026-11-20T00:00:00+08:00');
+  const hour = (h: number, flag: string): Point => ({
+    mn: WATER_MN,
+    factor: 'w01018',
+    kind: 'hour',
+    time: D + h * HOUR,
+    values: { Avg: 20 },
+    flag,
+  });
+  const day = { from: D, to: D + 24 * HOUR, factors: ['w01018'], rules: { manualCountsValid: false } };
+
+  it('expects the hours that have ended, after monitoring began, outside shutdowns, less F hours', () => {
+    // now 14:30: hours 0-13 have ended (14). Monitoring began 02:00 (12 left), 05:00-07:00 shut down (10 left),
+    // hours 08 and 09 flagged F (8 left). Received: 10, 11, 12 (N), 13 (D) = 4; valid 3.
+    const [r] = factorRates({
+      ...day,
+      now: D + 14.5 * HOUR,
+      since: D + 2 * HOUR,
+      shutdowns: [{ from: '2026-11-20T05:00:00+08:00', to: '2026-11-20T07:00:00+08:00', reason: '停产' }],
+      hours: [
+        hour(1, 'N'),
+        hour(8, 'F'),
+        hour(9, 'F'),
+        hour(10, 'N'),
+        hour(11, 'N'),
+        hour(12, 'N'),
+        hour(13, 'D'),
+        hour(14, 'N'),
+      ],
+    });
+    expect(r).toMatchObject({
+      expected: 8,
+      received: 4,
+      valid: 3,
+      stopped: 2,
+      transmissionRate: 0.5,
+      validityRate: 0.75,
+    });
+    expect(r!.effectivenessRate).toBe(0.375);
+    expect(r!.missing.map((t) => (t - D) / HOUR)).toEqual([2, 3, 4, 7]);
+  });
+
+  it('counts S (manually entered) as received, and as valid only where the regulator accepts it', () => {
+    const hours = [hour(0, 'N'), hour(1, 'S')];
+    const opts = { ...day, now: D + 2 * HOUR, shutdowns: [], hours };
+    expect(factorRates(opts)[0]).toMatchObject({ expected: 2, received: 2, valid: 1 });
+    expect(factorRates({ ...opts, rules: { manualCountsValid: true } })[0]).toMatchObject({ valid: 2 });
   });
 });

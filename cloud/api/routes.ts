@@ -15,11 +15,12 @@ import type { Keys } from '../ingest/tcp.js';
 import type { Registry, Station } from '../registry.js';
 import type { RuleEngine } from '../rules/engine.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
-import { dailyRates } from '../rules/rates.js';
+import { periodBounds } from '../rules/rates.js';
 import { ShutdownBodySchema, type ShutdownStore } from '../shutdowns.js';
 import { KindSchema, type MeasurementStore, type Point } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import type { LiveHub } from './live.js';
+import { outletPeriod, periodReport, stationRates, type ReportSource } from './report.js';
 import { route, type OpenApiDoc } from './route.js';
 
 /** What the API reads and writes. */
@@ -73,6 +74,38 @@ const DataQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 export const DayQuery = z.object({ day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)') });
+/** A local day or a local month: one of them (see PeriodQuery). */
+export const PeriodFields = z.object({
+  day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)').optional(),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month is YYYY-MM (local, UTC+8)')
+    .optional(),
+});
+type PeriodInput = { day?: string | undefined; month?: string | undefined };
+export const onePeriod: [(q: PeriodInput) => boolean, { message: string; path: string[] }] = [
+  (q) => (q.day === undefined) !== (q.month === undefined),
+  { message: 'give day=YYYY-MM-DD or month=YYYY-MM, not both', path: ['day'] },
+];
+export const periodOf = (q: PeriodInput): { period: string; kind: 'day' | 'month' } => ({
+  period: (q.day ?? q.month)!,
+  kind: q.day !== undefined ? 'day' : 'month',
+});
+export const PeriodQuery = PeriodFields.refine(...onePeriod).transform((q) => ({ ...q, ...periodOf(q) }));
+
+/** What the rates and the report read, on the rules' clock. */
+export function reportSource(ctx: ApiContext): ReportSource {
+  const now = ctx.rules.now();
+  return {
+    registry: ctx.registry(),
+    hoursOf: (s, from, to) => ctx.store.query({ mn: s.mn, kind: 'hour', from, to, limit: 100_000 }),
+    shutdowns: (s) => ctx.shutdowns.windows(s),
+    since: (s) => ctx.rules.monitoredSince(s, now),
+    backfills: (s, from, to) => ctx.backfills.list(s.mn, from, to),
+    rules: { manualCountsValid: ctx.rules.options.manualCountsValid },
+    now,
+  };
+}
 const ManualBody = z.object({
   kind: KindSchema,
   time: z.iso.datetime({ offset: true }),
@@ -208,27 +241,48 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       method: 'GET',
       url: '/stations/:mn/rates',
       role: 'read',
-      summary: 'daily transmission, validity and effectiveness rates per factor',
+      summary:
+        'transmission, validity and effectiveness rates of a day or a month, per assessed factor and for the outlet',
       params: MnParams,
-      query: DayQuery,
+      query: PeriodQuery,
     },
     async ({ params, query }) => {
       const s = station(ctx, params.mn);
-      const dayStart = Date.parse(`${query.day}T00:00:00+08:00`);
-      const hours = await ctx.store.query({
-        mn: s.mn,
-        kind: 'hour',
-        from: dayStart,
-        to: dayStart + 86_400_000,
-        limit: 100_000,
-      });
+      const src = reportSource(ctx);
+      const { from, to } = periodBounds(query.period);
+      const since = await src.since(s);
+      const opts = {
+        station: s,
+        from,
+        to,
+        now: src.now,
+        ...(since !== undefined && { since }),
+        hours: await src.hoursOf(s, from, to),
+        shutdowns: src.shutdowns(s),
+        rules: src.rules,
+      };
       return {
         mn: s.mn,
+        enterprise: s.enterprise,
         outlet: s.outlet,
-        day: query.day,
-        factors: dailyRates({ dayStart, factors: Object.keys(s.factors), hours, shutdowns: ctx.shutdowns.windows(s) }),
+        [query.kind]: query.period,
+        outletRates: outletPeriod({ ...opts, backfills: src.backfills(s, from, to) }),
+        factors: stationRates(opts),
       };
     },
+  );
+
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/rates',
+      role: 'read',
+      summary: 'rates of a day or a month per outlet and per enterprise',
+      query: PeriodQuery,
+    },
+    async ({ query }) => ({ [query.kind]: query.period, ...(await periodReport(reportSource(ctx), query.period)) }),
   );
 
   route(

@@ -31,6 +31,11 @@ export const RulesOptionsSchema = z
       .min(0)
       .max(24 * 31)
       .default(24),
+    /**
+     * S (manually entered, HJ 212-2017 table 8) hour records count as valid in the rates, not only as
+     * received: for regions whose platform accepts audited manual data (docs/statistics.md).
+     */
+    manualCountsValid: z.boolean().default(false),
     /** Alarm events go to `{alarmTopic}/{MN}` on the MQTT broker. */
     alarmTopic: z.string().default('hj212/alarms'),
   })
@@ -88,6 +93,10 @@ export class RuleEngine {
 
   constructor(private readonly o: RuleEngineOptions) {
     this.started = this.now();
+  }
+
+  get options(): RulesOptions {
+    return this.o.options;
   }
 
   /** The rules' clock: wall time, or the one the service was started with (a demo's warped time). */
@@ -280,7 +289,7 @@ export class RuleEngine {
   }
 
   /** When monitoring of a station began: the registry says, or its first data on record does. */
-  private async monitoredSince(st: Station, now: number): Promise<number | undefined> {
+  async monitoredSince(st: Station, now: number): Promise<number | undefined> {
     if (st.monitoredSince !== undefined) return Date.parse(st.monitoredSince);
     const heard = this.since.get(st.mn);
     const [first] = await this.o.store.query({ mn: st.mn, kind: 'hour', from: 0, to: now, limit: 1 });
