@@ -81,6 +81,9 @@ export function judgedKinds(f: FactorRules): Set<Kind> {
   return kinds;
 }
 
+/** Finer data (real-time, minute) warns ahead of the basis it is averaged into. */
+const FINENESS: Record<Kind, number> = { rtd: 0, minute: 1, hour: 2, day: 3 };
+
 const hasLimit = (l: Limit | undefined): boolean => l !== undefined && (l.upper !== undefined || l.lower !== undefined);
 
 /** Counted in the rates: as configured, else whether the factor has any limit. */
@@ -102,9 +105,9 @@ export interface Judgement {
 /**
  * Judges one point: undefined when there is nothing to judge (no limit for its kind, an invalid flag,
  * no value, 9999.99, no valid O2). On a kind 超标 is judged on, a value above the upper limit (or below
- * the lower) is an exceedance, one above warnAt x upper a warning; on the other kinds (real-time,
- * minute, and hour where the basis is the day) a value past warnAt x upper or below the lower limit is
- * a warning, never an exceedance.
+ * the lower) is an exceedance, one above warnAt x upper a warning; on finer kinds (real-time, minute,
+ * and hour where the basis is the day) a value past warnAt x upper or below the lower limit is a
+ * warning, never an exceedance; coarser kinds without a limit of their own are not judged.
  */
 export function judgePoint(
   station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
@@ -113,11 +116,13 @@ export function judgePoint(
 ): Judgement | undefined {
   const f = station.factors[p.factor];
   if (!f || !isValid(p)) return undefined;
+  const judged = judgedKinds(f).has(p.kind);
+  // Data coarser than the basis and without a limit of its own (day data on an hour basis) is not judged.
+  if (!judged && FINENESS[p.kind] >= FINENESS[f.basis]) return undefined;
   const lim = limitFor(f, p.kind);
   if (!hasLimit(lim)) return undefined;
   const value = judgedValue(station, p, o2);
   if (value === undefined) return undefined;
-  const judged = judgedKinds(f).has(p.kind);
   const threshold = lim.upper !== undefined ? f.warnAt * lim.upper : undefined;
   const over = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (value - limit) / limit });
   const under = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (limit - value) / limit });
