@@ -111,7 +111,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     onPacket: (st, p, via) => (cluster ?? rules).onPacket(st, p, via),
     onStored: (st, points) => {
       (cluster ?? rules).onStored(st, points);
-      live.stored(st.mn, points);
+      live.stored(st, points);
     },
   });
   const stops: (() => Promise<void>)[] = [];
