@@ -86,7 +86,10 @@ describe('dashboard API', () => {
     });
     const water = (await call('GET', '/stations', { token: READ })).body[0];
     // The later hour stays the newest even though the earlier one came after it.
-    expect(water.latest).toEqual({ w01018: { kind: 'hour', time: T0 + 10 * H, value: 20, flag: 'N' } });
+    // Judged as the alarms are: 20 against the COD limit 50, normal.
+    expect(water.latest).toEqual({
+      w01018: { kind: 'hour', time: T0 + 10 * H, value: 20, flag: 'N', judged: 20, state: 'normal' },
+    });
     expect(water.limits.w01018).toEqual({
       name: '化学需氧量',
       nameEn: 'COD (chemical oxygen demand)',
