@@ -46,7 +46,7 @@ export type AmountUnit = (typeof AMOUNT_UNITS)[number];
 
 /** Per-factor options of the statistics (devices[].factors[] in the config). */
 export interface FactorRule {
-  /** false: no converted (Zs) values for this factor (NMHC under GB 37822, O2 itself). */
+  /** false: no converted (Zs) values for this factor (e.g. NMHC where its limit is on the measured value). */
   converted?: boolean;
   /** Unit of Cou where a platform wants other than appendix B's amount unit (metals in g). */
   couUnit?: AmountUnit;
