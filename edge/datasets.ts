@@ -157,7 +157,12 @@ export function combineStats(
   return {
     ...(used.length > 0 && {
       min: Math.min(...used.map((c) => c.min ?? (c.avg as number))),
-      avg: weighted.length > 0 ? weightedMean(weighted) : sum(used.map((c) => c.avg as number)) / used.length,
+      // Weighted only when every valid sub-period has its volume: one without a valid flow has no D,
+      // and dropping its concentration would misstate the period, so the mean is then arithmetic (D.1.3).
+      avg:
+        weighted.length > 0 && weighted.length === used.length
+          ? weightedMean(weighted)
+          : sum(used.map((c) => c.avg as number)) / used.length,
       max: Math.max(...used.map((c) => c.max ?? (c.avg as number))),
     }),
     ...(cous.length > 0 && { cou: sum(cous) }),

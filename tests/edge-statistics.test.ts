@@ -137,6 +137,20 @@ describe('water: flow-weighted concentrations, Cou of valid minutes (D.1.2.2, D.
     expect(broken.stats['w01018']?.cou).toBeUndefined();
   });
 
+  it('a flow not valid for half the hour: COD Cou of the valid half, its mean arithmetic (D.1.3)', () => {
+    // COD 100 mg/L at 10 L/s for 30 minutes, then COD 20 mg/L while the flow meter is in fault (D)
+    const h = first(
+      drive(cfg, 60, (m) => (m < 30 ? [r('w01018', 100), r('w00000', 10)] : [r('w01018', 20), r('w00000', 90, 'D')])),
+      '2061',
+    );
+    // no D for the second half: G / D cannot weigh it, so the mean is (30 × 100 + 30 × 20) / 60 = 60
+    expect(h.stats['w01018']).toMatchObject({ flag: 'N', valid: 60, avg: 60 });
+    // Cou of the first half only: 100 mg/L × 18 m3 × 1e-3 = 1.8 kg; the flow's hour is D with 18 m3
+    expect(h.stats['w01018']?.cou).toBeCloseTo(1.8, 10);
+    expect(h.stats['w00000']).toMatchObject({ flag: 'D', valid: 30 });
+    expect(h.stats['w00000']?.cou).toBeCloseTo(18, 10);
+  });
+
   it('metals: Cou in appendix B amount units (mercury in g), or the couUnit a platform asks for', () => {
     const metals = config('water', [
       { code: 'w20111' }, // total mercury, μg/L, Cou in g (appendix B)
