@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Aggregator, parseEdgeConfig, recordPacket, toFixedHalfEven } from '../edge/index.js';
 import type { DataRecord, EdgeConfig, FactorReading, HjFlag } from '../edge/index.js';
@@ -322,6 +323,26 @@ describe('HJ 212-2025 rounding: half to even', () => {
     expect(toFixedHalfEven(12345.6789, 3)).toBe('12345.679');
     expect(toFixedHalfEven(99.95, 1)).toBe('100.0');
     expect(toFixedHalfEven(1e21, 0)).toBe('1000000000000000000000');
+  });
+
+  it('a tie k.5 (in units of the last decimal) goes to the even k, anything above or below to the nearest', () => {
+    // value = (10 k + t) / 10^(d+1): t = 5 is a tie (→ k if k even, k + 1 if odd), t < 5 → k, t > 5 → k + 1
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 4 }),
+        (k, t, d) => {
+          // the decimal text of (10 k + t) / 10^(d+1), e.g. k 12, t 5, d 1 → "1.25"
+          const digits = String(10 * k + t).padStart(d + 2, '0');
+          const value = Number(`${digits.slice(0, -(d + 1))}.${digits.slice(-(d + 1))}`);
+          const up = t > 5 || (t === 5 && k % 2 === 1);
+          const kept = String(k + (up ? 1 : 0)).padStart(d + 1, '0');
+          const expected = d === 0 ? kept : `${kept.slice(0, -d)}.${kept.slice(-d)}`;
+          expect(toFixedHalfEven(value, d)).toBe(expected);
+        },
+      ),
+    );
   });
 
   it('2025 uplinks round half to even; 2017 keeps toFixed (half up on an exact tie)', () => {
