@@ -208,6 +208,25 @@ describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () =
     expect(stopped.stats['a21026']).toMatchObject({ flag: 'F', valid: 10 });
   });
 
+  it('no Cou from a concentration or a flow without a valid minute', () => {
+    // SO2 in calibration all hour (reading 400 of span gas): no amount, although the flow was valid
+    const calibrating = first(
+      drive(cfg, 60, () => [r('a21026', 400, 'C'), r('a19001', 11), r('a00000', 36000)]),
+      '2061',
+    );
+    expect(calibrating.stats['a21026']).toMatchObject({ flag: 'D', avg: 400, valid: 0 });
+    expect(calibrating.stats['a21026']?.cou).toBeUndefined();
+    expect(calibrating.stats['a00000']?.cou).toBeCloseTo(36000, 6);
+    // the flow meter in fault all hour: neither SO2 nor the flow has a Cou
+    const noFlow = first(
+      drive(cfg, 60, () => [r('a21026', 50), r('a19001', 11), r('a00000', 36000, 'D')]),
+      '2061',
+    );
+    expect(noFlow.stats['a21026']).toMatchObject({ flag: 'N', avg: 50 });
+    expect(noFlow.stats['a21026']?.cou).toBeUndefined();
+    expect(noFlow.stats['a00000']?.cou).toBeUndefined();
+  });
+
   // Issue row 3: SO2 5 mg/m3 all hour while O2 reads 20.8 % flagged C (calibration).
   const noO2 = drive(cfg, 60, () => [r('a21026', 5), r('a19001', 20.8, 'C'), r('a00000', 36000)]);
 
