@@ -46,7 +46,7 @@ export type AmountUnit = (typeof AMOUNT_UNITS)[number];
 
 /** Per-factor options of the statistics (devices[].factors[] in the config). */
 export interface FactorRule {
-  /** false: no converted (Zs) values for this factor (NMHC under GB 37822, O2 itself). */
+  /** false: no converted (Zs) values for this factor (e.g. NMHC where its limit is on the measured value). */
   converted?: boolean;
   /** Unit of Cou where a platform wants other than appendix B's amount unit (metals in g). */
   couUnit?: AmountUnit;
@@ -157,7 +157,12 @@ export function combineStats(
   return {
     ...(used.length > 0 && {
       min: Math.min(...used.map((c) => c.min ?? (c.avg as number))),
-      avg: weighted.length > 0 ? weightedMean(weighted) : sum(used.map((c) => c.avg as number)) / used.length,
+      // Weighted only when every valid sub-period has its volume: one without a valid flow has no D,
+      // and dropping its concentration would misstate the period, so the mean is then arithmetic (D.1.3).
+      avg:
+        weighted.length > 0 && weighted.length === used.length
+          ? weightedMean(weighted)
+          : sum(used.map((c) => c.avg as number)) / used.length,
       max: Math.max(...used.map((c) => c.max ?? (c.avg as number))),
     }),
     ...(cous.length > 0 && { cou: sum(cous) }),
@@ -288,19 +293,21 @@ const CHILD_SECONDS: Record<PeriodKind, number> = { minute: 60, hour: 60, day: 3
 /**
  * Flue gas: the amount of an hour is G = C × Q × 1e-6 from the hour's mean concentration and flow
  * (D.2.5 eq. 33, D.2.4 eqs. 30-31), and the same for a MinInterval period; a day sums its valid hours
- * (eqs. 32, 34), as combineStats does.
+ * (eqs. 32, 34), as combineStats does. Both means must come from valid minutes: a concentration or a
+ * flow without any valid minute (what the analyzer read during a calibration) gives no amount.
  */
 function gasAmounts(stats: PeriodStats, station: Station, seconds: number): PeriodStats {
   const flow = station.flow;
-  const flowAvg = flow && stats[flow.code]?.avg;
-  if (!flow || flowAvg === undefined) return stats;
-  const volume = flowAvg * FLOW_TO_M3_PER_S[flow.unit] * seconds;
+  const flowStat = flow && stats[flow.code];
+  const flowAvg = flowStat && flowStat.valid > 0 ? flowStat.avg : undefined;
+  const volume = flow && flowAvg !== undefined ? flowAvg * FLOW_TO_M3_PER_S[flow.unit] * seconds : undefined;
   return Object.fromEntries(
     Object.entries(stats).map(([code, stat]) => {
       const { cou: _cou, volume: _volume, ...rest } = stat;
-      if (code === flow.code) return [code, { ...rest, cou: volume }];
+      if (volume === undefined) return [code, rest];
+      if (code === flow?.code) return [code, { ...rest, cou: volume }];
       const k = amountFactor(code, station);
-      if (k === undefined || stat.avg === undefined) return [code, rest];
+      if (k === undefined || stat.avg === undefined || stat.valid === 0) return [code, rest];
       return [code, { ...rest, cou: stat.avg * volume * k }];
     }),
   );

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Aggregator, parseEdgeConfig, recordPacket, toFixedHalfEven } from '../edge/index.js';
 import type { DataRecord, EdgeConfig, FactorReading, HjFlag } from '../edge/index.js';
@@ -137,6 +138,20 @@ describe('water: flow-weighted concentrations, Cou of valid minutes (D.1.2.2, D.
     expect(broken.stats['w01018']?.cou).toBeUndefined();
   });
 
+  it('a flow not valid for half the hour: COD Cou of the valid half, its mean arithmetic (D.1.3)', () => {
+    // COD 100 mg/L at 10 L/s for 30 minutes, then COD 20 mg/L while the flow meter is in fault (D)
+    const h = first(
+      drive(cfg, 60, (m) => (m < 30 ? [r('w01018', 100), r('w00000', 10)] : [r('w01018', 20), r('w00000', 90, 'D')])),
+      '2061',
+    );
+    // no D for the second half: G / D cannot weigh it, so the mean is (30 × 100 + 30 × 20) / 60 = 60
+    expect(h.stats['w01018']).toMatchObject({ flag: 'N', valid: 60, avg: 60 });
+    // Cou of the first half only: 100 mg/L × 18 m3 × 1e-3 = 1.8 kg; the flow's hour is D with 18 m3
+    expect(h.stats['w01018']?.cou).toBeCloseTo(1.8, 10);
+    expect(h.stats['w00000']).toMatchObject({ flag: 'D', valid: 30 });
+    expect(h.stats['w00000']?.cou).toBeCloseTo(18, 10);
+  });
+
   it('metals: Cou in appendix B amount units (mercury in g), or the couUnit a platform asks for', () => {
     const metals = config('water', [
       { code: 'w20111' }, // total mercury, μg/L, Cou in g (appendix B)
@@ -191,6 +206,25 @@ describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () =
       '2061',
     );
     expect(stopped.stats['a21026']).toMatchObject({ flag: 'F', valid: 10 });
+  });
+
+  it('no Cou from a concentration or a flow without a valid minute', () => {
+    // SO2 in calibration all hour (reading 400 of span gas): no amount, although the flow was valid
+    const calibrating = first(
+      drive(cfg, 60, () => [r('a21026', 400, 'C'), r('a19001', 11), r('a00000', 36000)]),
+      '2061',
+    );
+    expect(calibrating.stats['a21026']).toMatchObject({ flag: 'D', avg: 400, valid: 0 });
+    expect(calibrating.stats['a21026']?.cou).toBeUndefined();
+    expect(calibrating.stats['a00000']?.cou).toBeCloseTo(36000, 6);
+    // the flow meter in fault all hour: neither SO2 nor the flow has a Cou
+    const noFlow = first(
+      drive(cfg, 60, () => [r('a21026', 50), r('a19001', 11), r('a00000', 36000, 'D')]),
+      '2061',
+    );
+    expect(noFlow.stats['a21026']).toMatchObject({ flag: 'N', avg: 50 });
+    expect(noFlow.stats['a21026']?.cou).toBeUndefined();
+    expect(noFlow.stats['a00000']?.cou).toBeUndefined();
   });
 
   // Issue row 3: SO2 5 mg/m3 all hour while O2 reads 20.8 % flagged C (calibration).
@@ -308,6 +342,26 @@ describe('HJ 212-2025 rounding: half to even', () => {
     expect(toFixedHalfEven(12345.6789, 3)).toBe('12345.679');
     expect(toFixedHalfEven(99.95, 1)).toBe('100.0');
     expect(toFixedHalfEven(1e21, 0)).toBe('1000000000000000000000');
+  });
+
+  it('a tie k.5 (in units of the last decimal) goes to the even k, anything above or below to the nearest', () => {
+    // value = (10 k + t) / 10^(d+1): t = 5 is a tie (→ k if k even, k + 1 if odd), t < 5 → k, t > 5 → k + 1
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 ** 9 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 4 }),
+        (k, t, d) => {
+          // the decimal text of (10 k + t) / 10^(d+1), e.g. k 12, t 5, d 1 → "1.25"
+          const digits = String(10 * k + t).padStart(d + 2, '0');
+          const value = Number(`${digits.slice(0, -(d + 1))}.${digits.slice(-(d + 1))}`);
+          const up = t > 5 || (t === 5 && k % 2 === 1);
+          const kept = String(k + (up ? 1 : 0)).padStart(d + 1, '0');
+          const expected = d === 0 ? kept : `${kept.slice(0, -d)}.${kept.slice(-d)}`;
+          expect(toFixedHalfEven(value, d)).toBe(expected);
+        },
+      ),
+    );
   });
 
   it('2025 uplinks round half to even; 2017 keeps toFixed (half up on an exact tie)', () => {
