@@ -66,7 +66,7 @@ export interface CommandOutcome {
 }
 
 /**
- * The largest clock step a 1012 may make (either way). HJ 212-2017 C.7 sets no bound; a platform
+ * The largest clock step a 1012 may make (either way). HJ 212-2017 table C.3 sets no bound; a platform
  * correcting drift moves the clock by seconds, while a step of years would make the box close every
  * minute in between. A larger error needs the operator (or NTP and clockTrusted).
  */

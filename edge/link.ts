@@ -1,5 +1,15 @@
 import type { Logger } from 'pino';
-import { CN, QnRtn, encodeFrame, makeFlag, makeQn, qnRtnAnswer, rawHeader, request } from '../protocol/index.js';
+import {
+  CN,
+  ExeRtn,
+  QnRtn,
+  encodeFrame,
+  makeFlag,
+  makeQn,
+  qnRtnAnswer,
+  rawHeader,
+  request,
+} from '../protocol/index.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
@@ -54,6 +64,12 @@ const REJECTION_ANSWERS: Record<string, number> = {
   'unknown-version': QnRtn.BadFlag,
 };
 
+/**
+ * 3021 writes one uplink has waiting for the analyzer bus at once; more are answered ExeRtn 5 (busy):
+ * writes share the bus with polling, and a flood of them must not starve it.
+ */
+export const PARAMETER_WRITES = 2;
+
 /** History requests one uplink holds at once (one answered, the rest waiting); more are answered ExeRtn 5 (busy). */
 export const HISTORY_QUEUE = 4;
 
@@ -86,6 +102,7 @@ export abstract class UplinkBase implements Uplink {
   /** Changes with every change of state: a history answer stops when the link it started on went down. */
   private epoch = 0;
   private readonly refused: Record<string, number> = {};
+  private parameterWrites = 0;
   /** Per reason: when its minute started (monotonic ms), refusals logged and not logged in it. */
   private readonly refusalLog = new Map<string, { start: number; logged: number; quiet: number }>();
   /** History requests by QN, the first being answered; each holds one page at most. */
@@ -349,12 +366,19 @@ export abstract class UplinkBase implements Uplink {
     } else if (effect.kind === 'run-state') {
       this.runState = effect.on;
     } else if (effect.kind === 'set-parameters') {
+      if (this.parameterWrites >= PARAMETER_WRITES) {
+        this.refuse('parameters-busy', { polId: effect.polId, writes: this.parameterWrites }, '3021 not carried out');
+        this.send(effect.answer(ExeRtn.Busy));
+        return;
+      }
+      this.parameterWrites += 1;
       this.deps
         .setParameters(effect.polId, effect.values)
         .then((exeRtn) => this.send(effect.answer(exeRtn)))
         .catch((err: unknown) =>
           this.refuse('set-parameters-failed', { polId: effect.polId, detail: (err as Error).message }, 'no 9012 sent'),
-        );
+        )
+        .finally(() => (this.parameterWrites -= 1));
       return;
     }
     this.deps.onEffect(this.config.id, effect);

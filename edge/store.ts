@@ -343,7 +343,7 @@ export class EdgeStore {
     return { records: n, bytes: this.bytes.get(uplink) ?? 0 };
   }
 
-  /** Records of one kind whose DataTime is within [from, to], for history requests (2031/2051/2061). */
+  /** Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read `historyPage`. */
   history(cn: HistoryCn, from: number, to: number): DataRecord[] {
     const rows = this.db
       .prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at')

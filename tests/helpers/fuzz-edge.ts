@@ -90,8 +90,15 @@ export function hostileRequestArb(mn: string, pw: string): fc.Arbitrary<{ header
     ...['2031', '2041', '2051', '2061', '3011', '3019', '3020', '3021', '9011', '9012', '9013', '9014'],
     ...['0000', '1234', '9999', '2081'],
   );
-  const pws = fc.constantFrom(pw, pw, '', '123456', 'toolongpassword', pw.toLowerCase(), ' ');
-  const mns = fc.constantFrom(mn, mn, '', FOREIGN_MN, mn.toLowerCase(), `${mn}00`);
+  // Most carry the right MN and PW, so the fuzz reaches the commands and not only the refusals.
+  const pws = fc.oneof(
+    { arbitrary: fc.constant(pw), weight: 6 },
+    { arbitrary: fc.constantFrom('', '123456', 'toolongpassword', pw.toLowerCase(), ' '), weight: 2 },
+  );
+  const mns = fc.oneof(
+    { arbitrary: fc.constant(mn), weight: 6 },
+    { arbitrary: fc.constantFrom('', FOREIGN_MN, mn.toLowerCase(), `${mn}00`), weight: 2 },
+  );
   const flag = fc.constantFrom('5', '4', '0', '1', '9', '255', '3', '7');
   const time = fc.constantFrom(
     '20250601000000',
