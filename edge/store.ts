@@ -351,6 +351,19 @@ export class EdgeStore {
     return rows.map((r) => fromBody(cn, r.at, r.stats));
   }
 
+  /**
+   * One page of history for a history request: records of `cn` with DataTime in [from, to] after
+   * `after` (exclusive), oldest first. Keyset paging on the (cn, at) key: each page is an index range
+   * scan however deep into a year it starts.
+   */
+  historyPage(cn: HistoryCn, from: number, to: number, after: number | undefined, limit: number): DataRecord[] {
+    const lower = after === undefined ? from : Math.max(from, after + 1);
+    const rows = this.db
+      .prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at LIMIT ?')
+      .all(cn, lower, to, limit) as { at: number; stats: string }[];
+    return rows.map((r) => fromBody(cn, r.at, r.stats));
+  }
+
   /** Where the aggregator resumes: the first open minute, the minutes of the open hour and the hours of the open day. */
   restore(hourStart: (at: number) => number, dayStart: (at: number) => number): AggregatorState | undefined {
     const row = this.db.prepare("SELECT value FROM state WHERE key = 'cursor'").get() as { value: string } | undefined;

@@ -196,7 +196,7 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(failed).toEqual([]);
   });
 
-  it('logs garbage and frames with a bad CRC from the platform, and still answers the next request', async () => {
+  it('logs garbage and answers a request with a bad CRC 9011 QnRtn=9 (table 7), then answers it sent again', async () => {
     const { clock, sim, data, logger, lines } = await setup();
     const got: Packet[] = [];
     const peers: Socket[] = [];
@@ -222,7 +222,14 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       () => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'),
       'the answer to the good request',
     );
-    expect(got.filter((p) => p.qn === '20250601000000123').map((p) => p.cn)).toEqual(['9011', '1061', '9012']);
+    expect(
+      got.filter((p) => p.qn === '20250601000000123').map((p) => [p.cn, p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn']]),
+    ).toEqual([
+      ['9011', '9'],
+      ['9011', '1'],
+      ['1061', undefined],
+      ['9012', '1'],
+    ]);
     expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(
       expect.arrayContaining(['bad-crc']),
     );

@@ -122,7 +122,7 @@ export function aggregateCp(
   const profiles = OUTLET_FACTORS[outlet];
   const flowProfile = profiles.find((p) => p.cou === 'flow')!;
   const m3 = volume(outlet, stats(seed, mn, flowProfile, start, lengthMs, script).avg, lengthMs);
-  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (DOMAIN, rules).
+  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (HJ 212-2017 D.1.2, D.2).
   const kgFactor = outlet === 'water' ? 1e-3 : 1e-6;
   const factors: Record<string, FactorFields> = {};
   for (const p of profiles) {
