@@ -90,7 +90,11 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     (t) => periodStart(t, 'day', utc),
   );
   // Readings reach the aggregator in appendix B's units (edge/readings.ts), so does the flow of Cou.
-  const aggregator = new Aggregator({ station: dataStation(config.station), ...settings }, now(), restored);
+  const aggregator = new Aggregator(
+    { station: dataStation(config.station), devices: config.devices, ...settings },
+    now(),
+    restored,
+  );
   const pipeline = new ReadingPipeline(config);
   const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));

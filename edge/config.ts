@@ -77,6 +77,14 @@ const factorSchema = z.strictObject({
     .positive()
     .optional()
     .describe('g/mol, to convert ppm to mg/m3 (M / 22.4 × ppm, HJ 212-2017 eq. 20) where the edge knows none'),
+  converted: z
+    .boolean()
+    .optional()
+    .describe('false: no converted (Zs) values for this factor, e.g. NMHC (a24088) judged as measured'),
+  couUnit: z
+    .enum(['kg', 'g', 'mg'])
+    .optional()
+    .describe("unit of Cou where the platform wants other than appendix B's (e.g. g for metals)"),
 });
 
 const parameterSchema = registerSchema.extend({

@@ -41,6 +41,19 @@ export interface UplinkHealth {
   refused: Record<string, number>;
 }
 
+/**
+ * Refusals of one reason logged per minute; the rest are counted (health `refused`) and summed up in
+ * one line when the minute is over, so a peer sending garbage cannot fill the box's disk with logs.
+ */
+export const REFUSAL_LOGS_PER_MINUTE = 20;
+
+/** Frames the decoder rejects that are answered when they are requests to this box (table 7). */
+const REJECTION_ANSWERS: Record<string, number> = {
+  'bad-crc': QnRtn.BadCrc,
+  'bad-flag': QnRtn.BadFlag,
+  'unknown-version': QnRtn.BadFlag,
+};
+
 /** History requests one uplink holds at once (one answered, the rest waiting); more are answered ExeRtn 5 (busy). */
 export const HISTORY_QUEUE = 4;
 
@@ -73,6 +86,8 @@ export abstract class UplinkBase implements Uplink {
   /** Changes with every change of state: a history answer stops when the link it started on went down. */
   private epoch = 0;
   private readonly refused: Record<string, number> = {};
+  /** Per reason: when its minute started (monotonic ms), refusals logged and not logged in it. */
+  private readonly refusalLog = new Map<string, { start: number; logged: number; quiet: number }>();
   /** History requests by QN, the first being answered; each holds one page at most. */
   private readonly historyQueue: { key: string; query: HistoryQuery; epoch: number }[] = [];
 
@@ -180,6 +195,19 @@ export abstract class UplinkBase implements Uplink {
   /** Counts and logs what the peer sent that was not carried out, with a stable reason. */
   protected refuse(reason: string, details: Record<string, unknown>, msg: string): void {
     this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    const now = performance.now();
+    let window = this.refusalLog.get(reason);
+    if (!window || now - window.start >= 60_000) {
+      if (window && window.quiet > 0)
+        this.logger.warn({ reason, notLogged: window.quiet }, 'more refusals of this reason in the last minute');
+      window = { start: now, logged: 0, quiet: 0 };
+      this.refusalLog.set(reason, window);
+    }
+    if (window.logged >= REFUSAL_LOGS_PER_MINUTE) {
+      window.quiet += 1;
+      return;
+    }
+    window.logged += 1;
     this.logger.warn({ reason, ...details }, msg);
   }
 
@@ -205,7 +233,7 @@ export abstract class UplinkBase implements Uplink {
         { detail: result.error.message, raw: result.raw.slice(0, 200) },
         'frame from the peer rejected',
       );
-      this.answerBadCrc(result);
+      this.answerRejected(result);
       return;
     }
     const p = result.frame.packet;
@@ -231,17 +259,19 @@ export abstract class UplinkBase implements Uplink {
   }
 
   /**
-   * A request whose CRC is wrong gets 9011 QnRtn=9 (table 7) so the platform sends it again, when its
-   * header shows it is a request to this box; a damaged answer or upload gets nothing.
+   * A request whose CRC is wrong gets 9011 QnRtn=9 (table 7) so the platform sends it again, one whose
+   * Flag is no Flag of the standard QnRtn=6, when its header shows it is a request to this box; a
+   * damaged answer or upload gets nothing. The PW is not echoed: nothing in such a frame was checked.
    */
-  private answerBadCrc(result: Extract<DecodeResult, { ok: false }>): void {
-    if (result.error.code !== 'bad-crc') return;
+  private answerRejected(result: Extract<DecodeResult, { ok: false }>): void {
+    const qnRtn = REJECTION_ANSWERS[result.error.code];
+    if (qnRtn === undefined) return;
     const header = rawHeader(result.raw);
     const cn = header.cn;
     if (cn === undefined || cn.startsWith('9') || cn === CN.TimeCalibration || header.mn !== this.addressee().mn)
       return;
     const { pw: _theirs, ...answered } = header;
-    this.send(qnRtnAnswer({ ...answered, version: this.config.version }, QnRtn.BadCrc));
+    this.send(qnRtnAnswer({ ...answered, version: this.config.version }, qnRtn));
   }
 
   /** Encodes and writes one reply; one that cannot be encoded is logged, never thrown. */
@@ -273,7 +303,8 @@ export abstract class UplinkBase implements Uplink {
     while (this.historyQueue.length > 0) {
       const job = this.historyQueue[0]!;
       try {
-        await this.answerHistory(job.query, job.epoch);
+        // A request queued on a link that has since gone down is not answered on the next one.
+        if (job.epoch === this.epoch) await this.answerHistory(job.query, job.epoch);
       } catch (err) {
         this.refuse(
           'history-failed',

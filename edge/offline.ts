@@ -69,7 +69,10 @@ export function offlineRecords(config: EdgeConfig, readings: readonly CsvReading
   const last = readings.at(-1);
   if (!first || !last) return [];
   const settings = { rtdIntervalSeconds: config.rtdIntervalSeconds, minIntervalMinutes: config.minIntervalMinutes };
-  const aggregator = new Aggregator({ station: dataStation(config.station), ...settings }, first.at);
+  const aggregator = new Aggregator(
+    { station: dataStation(config.station), devices: config.devices, ...settings },
+    first.at,
+  );
   const pipeline = new ReadingPipeline(config);
   const records: DataRecord[] = [];
   for (let i = 0; i < readings.length;) {

@@ -28,8 +28,8 @@ const ask = (cn: string, params: Record<string, string> = {}, pw = 'a1B2c3', mn 
 const summary = (packets: Packet[]) => packets.map((p) => [p.cn, p.qn, { ...p.cp.params }]);
 
 /** A request as the lenient decoder takes it from the wire, header values as written (right length and CRC). */
-function wire(header: string, cp = ''): Packet {
-  const r = decodeFrame(reframe(Buffer.from(`${header};Flag=5;CP=&&${cp}&&`)), { mode: 'lenient' });
+function wire(header: string, cp = '', flag = 'Flag=5;'): Packet {
+  const r = decodeFrame(reframe(Buffer.from(`${header};${flag}CP=&&${cp}&&`)), { mode: 'lenient' });
   if (!r.ok) throw new Error(r.error.message);
   return r.frame.packet;
 }
@@ -83,6 +83,8 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     );
     const cn = fc.constantFrom('1011', '1012', '1061', '1062', '1063', '1064', '1072', '2011', '2012', '2021');
     const cns = fc.oneof(cn, fc.constantFrom('2022', '2031', '2041', '2051', '2061', '3011', '3020', '3021', '1234'));
+    // HJ 212-2017 (4, 5), HJ/T 212-2005 (0, 1: its answers carry the QN in the CP), 2025 (9), none
+    const flags = fc.constantFrom('Flag=5;', 'Flag=4;', 'Flag=0;', 'Flag=1;', 'Flag=9;', '');
     const field = (key: string) =>
       fc.option(
         value.map((v) => `${key}=${v}`),
@@ -96,16 +98,25 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
       )
       .map((ps) => ps.join(';'));
     fc.assert(
-      fc.property(field('QN'), field('ST'), cns, field('PW'), field('MN'), cp, (qn, st, c, pw, mn, params) => {
-        const header = [qn, st, `CN=${c}`, pw, mn].filter((f) => f !== undefined).join(';');
-        let packet: Packet;
-        try {
-          packet = wire(header, params);
-        } catch {
-          return; // refused by the decoder: the uplink logs it and answers nothing
-        }
-        for (const reply of handleCommand(packet, ctx())?.replies ?? []) encodeFrame(reply);
-      }),
+      fc.property(
+        field('QN'),
+        field('ST'),
+        cns,
+        field('PW'),
+        field('MN'),
+        cp,
+        flags,
+        (qn, st, c, pw, mn, params, flag) => {
+          const header = [qn, st, `CN=${c}`, pw, mn].filter((f) => f !== undefined).join(';');
+          let packet: Packet;
+          try {
+            packet = wire(header, params, flag);
+          } catch {
+            return; // refused by the decoder: the uplink logs it and answers nothing
+          }
+          for (const reply of handleCommand(packet, ctx())?.replies ?? []) encodeFrame(reply);
+        },
+      ),
       { seed: fuzzSeed('edge command answers'), numRuns: 2000 },
     );
   });

@@ -3,6 +3,7 @@ import { EdgeStore, HISTORY_PAGE, startAgent, streamHistory } from '../edge/inde
 import type { DataRecord, HistoryCn, HistoryPager } from '../edge/index.js';
 import { encodeFrame, formatHjTime, historyRequest } from '../protocol/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { cloudPeer, startAedes } from './helpers/edge-broker.js';
 import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 import { rawPlatform } from './helpers/fuzz-edge.js';
 
@@ -20,6 +21,8 @@ const HOUR = 3_600_000;
 /** 2024 is a leap year: 366 days × 24 hours = 8784 hour records. */
 const YEAR_START = Date.parse('2024-01-01T00:00:00+08:00');
 const HOURS_2024 = 366 * 24;
+/** History the agent keeps: 2024 is more than the default 180 days before the simulated 2025-06-01. */
+const KEEP_DAYS = 3650;
 
 const hourRecord = (i: number): DataRecord => ({
   cn: '2061',
@@ -136,11 +139,14 @@ describe('history answers stream from the store in pages', () => {
     const platform = await rawPlatform();
     cleanups.push(platform.close);
     const { logger, lines } = memoryLogger();
-    const agent = await startAgent(waterOutlet(dir, sim.tcp!.port, platform.port, { clockTrusted: true }), {
-      logger,
-      clock,
-      tickMs: 25,
-    });
+    const agent = await startAgent(
+      waterOutlet(dir, sim.tcp!.port, platform.port, { clockTrusted: true, historyDays: KEEP_DAYS }),
+      {
+        logger,
+        clock,
+        tickMs: 25,
+      },
+    );
     cleanups.push(() => agent.close());
     await until(platform.connected, 'the edge to connect');
     const qn = '20250601000000321';
@@ -177,5 +183,59 @@ describe('history answers stream from the store in pages', () => {
       ['9011', '1'],
       ['9012', '3'],
     ]);
+  });
+
+  it('over MQTT: a year of hours in order on the up topic between one 9011 and one 9012', async () => {
+    const { dir, store } = await yearStore();
+    store.close();
+    const clock = warpedClock(60);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod' },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+      },
+      clock,
+    );
+    cleanups.push(() => sim.close());
+    const broker = await startAedes({ [MN]: 'edge-secret', cloud: 'cloud-secret' });
+    cleanups.push(() => broker.close());
+    const cloud = await cloudPeer(broker.url, 'cloud', 'cloud-secret');
+    cleanups.push(cloud.close);
+    const { logger } = memoryLogger();
+    const config = waterOutlet(dir, sim.tcp!.port, 1, {
+      clockTrusted: true,
+      historyDays: KEEP_DAYS,
+      uplinks: [
+        {
+          id: 'cloud',
+          kind: 'mqtt',
+          url: broker.url,
+          username: MN,
+          password: 'edge-secret',
+          pw: PW,
+          timeoutSeconds: 1,
+          reconnectMinSeconds: 0.2,
+        },
+      ],
+    });
+    const agent = await startAgent(config, { logger, clock, tickMs: 25 });
+    cleanups.push(() => agent.close());
+    await until(() => cloud.received.length > 0, 'the edge to publish');
+    const qn = '20250601000000654';
+    await cloud.send(
+      MN,
+      historyRequest({ mn: MN, pw: PW, st: '32' }, '2061', '20240101000000', '20241231230000', { qn }),
+    );
+    const mine = () => cloud.received.filter((p) => p.qn === qn);
+    await until(() => mine().some((p) => p.cn === '9012'), 'the 9012 ending the year', 60_000);
+    const records = mine().filter((p) => p.cn === '2061');
+    expect(records.map((p) => p.cp.params['DataTime'])).toEqual(
+      Array.from({ length: HOURS_2024 }, (_, i) => formatHjTime(new Date(YEAR_START + i * HOUR), 480)),
+    );
+    expect(mine().map((p) => p.cn)).toEqual(['9011', ...Array<string>(HOURS_2024).fill('2061'), '9012']);
   });
 });

@@ -203,11 +203,8 @@ describe('hj212 stats: what the edge would upload for a CSV of readings', () => 
   });
 });
 
-/**
- * The other rows of issue 18's table. They depend on the period statistics of branch i18-edge
- * (flow weighting, water flags, Zs from a valid O2): `it.fails` until that lands, then `it`.
- */
-describe('the issue 18 table rows computed by the period statistics (i18-edge)', () => {
+/** The other rows of the table: the period statistics (flow weighting, water flags, Zs from a valid O2). */
+describe('the period statistics through hj212 stats', () => {
   const waterConfig = edgeYaml(
     'water',
     [
@@ -217,32 +214,29 @@ describe('the issue 18 table rows computed by the period statistics (i18-edge)',
     { flow: { code: 'w00000', unit: 'L/s' } },
   );
 
-  it.fails(
-    'water hour: 30 min at 10 L/s, COD 100, then 30 min at 90 L/s, COD 20 is flow-weighted 28 mg/L',
-    async () => {
-      const csv = everyMinute(60, (m) =>
-        m < 30
-          ? [
-              ['w00000', 10],
-              ['w01018', 100],
-            ]
-          : [
-              ['w00000', 90],
-              ['w01018', 20],
-            ],
-      );
-      const { lines } = await stats(waterConfig, csv, ['--cn', '2061']);
-      const f = hourOf(lines).cp.factors;
-      // G = 100 mg/L × 10 L/s × 1800 s + 20 × 90 × 1800 = 1.8e6 + 3.24e6 = 5.04e6 mg = 5.04 kg;
-      // D = 10 × 1800 + 90 × 1800 = 180000 L = 180 m3; C = G / D = 5.04e6 mg / 180000 L = 28 mg/L.
-      expect(f['w01018']?.Avg).toBe('28.0');
-      expect(f['w01018']?.Cou).toBe('5.0400');
-      expect(f['w00000']?.Cou).toBe('180.0000');
-      // Avg × volume = Cou: 28 mg/L × 180 m3 × 1e-3 = 5.04 kg.
-    },
-  );
+  it('water hour: 30 min at 10 L/s, COD 100, then 30 min at 90 L/s, COD 20 is flow-weighted 28 mg/L', async () => {
+    const csv = everyMinute(60, (m) =>
+      m < 30
+        ? [
+            ['w00000', 10],
+            ['w01018', 100],
+          ]
+        : [
+            ['w00000', 90],
+            ['w01018', 20],
+          ],
+    );
+    const { lines } = await stats(waterConfig, csv, ['--cn', '2061']);
+    const f = hourOf(lines).cp.factors;
+    // G = 100 mg/L × 10 L/s × 1800 s + 20 × 90 × 1800 = 1.8e6 + 3.24e6 = 5.04e6 mg = 5.04 kg;
+    // D = 10 × 1800 + 90 × 1800 = 180000 L = 180 m3; C = G / D = 5.04e6 mg / 180000 L = 28 mg/L.
+    expect(f['w01018']?.Avg).toBe('28.0');
+    expect(f['w01018']?.Cou).toBe('5.0400');
+    expect(f['w00000']?.Cou).toBe('180.0000');
+    // Avg × volume = Cou: 28 mg/L × 180 m3 × 1e-3 = 5.04 kg.
+  });
 
-  it.fails('water hour with 10 minutes of COD flagged D is not N', async () => {
+  it('water hour with 10 minutes of COD flagged D is not N', async () => {
     const csv = everyMinute(60, (m) => [
       ['w00000', 10],
       ['w01018', 50, m < 10 ? 'D' : 'N'],
@@ -261,7 +255,7 @@ describe('the issue 18 table rows computed by the period statistics (i18-edge)',
       { uplinks: [{ id: 'p', kind: 'hj212-tcp', host: '127.0.0.1', port: 1, pw: 'a1B2c3', version }] },
     );
 
-  it.fails('gas hour, SO2 5 mg/m3 while O2 (20.8 %) is flagged C: no converted value (2017)', async () => {
+  it('gas hour, SO2 5 mg/m3 while O2 (20.8 %) is flagged C: no converted value (2017)', async () => {
     const csv = everyMinute(60, () => [
       ['a21026', 5],
       ['a19001', 20.8, 'C'],
@@ -275,7 +269,7 @@ describe('the issue 18 table rows computed by the period statistics (i18-edge)',
     expect(so2).not.toHaveProperty('ZsMax');
   });
 
-  it.fails('gas hour, SO2 5 mg/m3 while O2 is flagged C: ZsAvg 9999.99 on a 2025 uplink', async () => {
+  it('gas hour, SO2 5 mg/m3 while O2 is flagged C: ZsAvg 9999.99 on a 2025 uplink', async () => {
     const csv = everyMinute(60, () => [
       ['a21026', 5],
       ['a19001', 20.8, 'C'],
@@ -285,7 +279,7 @@ describe('the issue 18 table rows computed by the period statistics (i18-edge)',
     expect(hourOf(lines).cp.factors['a21026']?.ZsAvg).toBe('9999.99');
   });
 
-  it.fails('gas hour, Zs 100 for 30 min then Zs 150: ZsMin 100.0 and ZsMax 150.0', async () => {
+  it('gas hour, Zs 100 for 30 min then Zs 150: ZsMin 100.0 and ZsMax 150.0', async () => {
     // SO2 50 at O2 13.5: 50 × 15 / 7.5 = 100; SO2 150 at O2 6: 150 × 15 / 15 = 150.
     const csv = everyMinute(60, (m) =>
       m < 30

@@ -2,12 +2,13 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAgent } from '../edge/index.js';
+import { MAX_UNREAD_BYTES, REFUSAL_LOGS_PER_MINUTE, startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { StreamDecoder, encodeFrame, formatHjTime, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { reframe } from './helpers/fuzz-traffic.js';
 
 /**
  * The agent end to end: the analyzer simulator over Modbus TCP in, the platform simulator over
@@ -194,6 +195,86 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       ([name, t]) => t.failed > 0 && !['request-1062', 'request-3011', 'request-1999'].includes(name),
     );
     expect(failed).toEqual([]);
+  });
+
+  it('answers a request whose Flag is no Flag of the standard 9011 QnRtn=6, and logs 20 refusals of a reason a minute while counting all', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const got: Packet[] = [];
+    const peers: Socket[] = [];
+    const Q = '20250601000000456';
+    const server = createServer((socket) => {
+      peers.push(socket);
+      const decoder = new StreamDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+      });
+      // Flag 255 carries version bits 111111, which no edition uses
+      socket.write(reframe(Buffer.from(`QN=${Q};ST=32;CN=1011;PW=${PW};MN=${MN};Flag=255;CP=&&&&`)));
+      // 100 answers with a bad CRC: a damaged 9014 is not answered, only counted
+      const answer = encodeFrame({
+        version: '2017',
+        qn: Q,
+        st: '91',
+        cn: '9014',
+        mn: MN,
+        pw: PW,
+        flag: 4,
+        cp: { params: {}, factors: {} },
+      });
+      const badCrc = `${answer.slice(0, -6)}${answer.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
+      socket.write(badCrc.repeat(100));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const agent = await agentOn(
+      waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
+      logger,
+      clock,
+    );
+    await until(() => got.some((p) => p.cn === '9011' && p.qn === Q), 'the answer to the bad Flag');
+    const answer = got.find((p) => p.cn === '9011' && p.qn === Q)!;
+    expect([answer.mn, answer.pw, answer.cp.params]).toEqual([MN, undefined, { QnRtn: '6' }]);
+    await until(() => (agent.health().uplinks['province']!.refused['bad-crc'] ?? 0) >= 100, '100 bad CRCs counted');
+    expect(agent.health().uplinks['province']!.refused).toEqual({ 'unknown-version': 1, 'bad-crc': 100 });
+    expect(lines.filter((l) => l['reason'] === 'bad-crc' && l['uplink'] === 'province' && l['mn'] === MN)).toHaveLength(
+      REFUSAL_LOGS_PER_MINUTE,
+    );
+    expect(REFUSAL_LOGS_PER_MINUTE).toBe(20);
+  });
+
+  it('drops the link to a platform that sends requests and never reads the answers, past 1 MiB unread, and redials', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const peers: Socket[] = [];
+    const request1011 = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1011', {}, { qn: '20250601000000789' }));
+    const server = createServer((socket) => {
+      peers.push(socket);
+      socket.on('error', () => undefined);
+      if (peers.length > 1) return;
+      // Never read: once the kernel's buffers are full, the box's answers pile up in its socket.
+      socket.pause();
+      // 40 000 requests of ~110 bytes; each is answered with three frames (9011, 1011, 9012), ~12 MB in all
+      const burst = request1011.repeat(1000);
+      for (let i = 0; i < 40; i++) socket.write(burst);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    expect(MAX_UNREAD_BYTES).toBe(1024 * 1024);
+    const agent = await agentOn(
+      waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
+      logger,
+      clock,
+    );
+    await until(() => peers.length >= 2, 'the box to redial', 30_000);
+    expect(lines.filter((l) => l['reason'] === 'peer-not-reading').length).toBeGreaterThanOrEqual(1);
+    expect(agent.health().uplinks['province']!.refused['peer-not-reading']).toBeGreaterThanOrEqual(1);
   });
 
   it('logs garbage and answers a request with a bad CRC 9011 QnRtn=9 (table 7), then answers it sent again', async () => {
