@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { outletPeriod, reportCsv } from '../cloud/api/report.js';
 import { StationSchema } from '../cloud/index.js';
-import { rawClient, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
+import { GAS_MN, rawClient, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, apiCloud, H, hourFrame, READ, T0, type Json } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -180,6 +180,17 @@ describe('dashboard API', () => {
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
       '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding,hours back-filled',
       `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12`,
+    ]);
+    // The month: the water outlet from its first hour on record, 11-20 00:00, to the end of November
+    // (the rules' clock is the real one): 11 x 24 = 264 hours x 3 = 792 expected, 36 received (4.5 %),
+    // 35 valid (97.2 %, 35/792 = 4.4 %); 264 - 12 = 252 hours missing. The gas outlet, never heard and with
+    // no monitoredSince, owes all of November: 720 hours missing, rates 0. Then a line per enterprise.
+    const month = await call('GET', '/report.csv?month=2026-11&lang=zh', { token: READ });
+    expect(month.body.split('\r\n').slice(1, 5)).toEqual([
+      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.5,97.2,4.4,252,2,12`,
+      `2026-11,示例电厂,DA-01,${GAS_MN},0.0,0.0,0.0,720,0,0`,
+      '2026-11,示例化工有限公司,(全部排口),,4.5,97.2,4.4,,,',
+      '2026-11,示例电厂,(全部排口),,0.0,0.0,0.0,,,',
     ]);
     expect((await call('GET', '/report?day=20261120', { token: READ })).body.message).toMatch(
       /query\.day: day is YYYY-MM-DD/,

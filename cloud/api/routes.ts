@@ -48,6 +48,8 @@ export interface IngestGauges {
   webhookPending: number;
 }
 
+const O2 = 'a19001';
+
 /** A stored point as the data API returns it: with how it is judged and whether it came late. */
 export interface DataPoint extends Point {
   /** Against the factor's limit (converted for gas): the same judgement the alarms are raised on. */
@@ -176,32 +178,29 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
     },
     async ({ params, query }) => {
       const s = station(ctx, params.mn);
-      // Every factor is read: a gas value is judged on the O2 of its own upload.
-      const all = await ctx.store.query({
-        mn: params.mn,
-        kind: query.kind,
-        from: query.from,
-        to: query.to,
-        limit: query.factor === undefined ? query.limit : 100_000,
+      const range = { mn: params.mn, kind: query.kind, from: query.from, to: query.to };
+      const points = await ctx.store.query({
+        ...range,
+        limit: query.limit,
+        ...(query.factor !== undefined && { factor: query.factor }),
       });
-      const judged = judgeAll(s, all);
+      // A gas value is judged on the O2 of its own upload: read it too when only one factor is asked for.
+      const needsO2 = query.factor !== undefined && query.factor !== O2 && s.type === 'gas' && s.o2Ref !== undefined;
+      const o2 = needsO2 ? await ctx.store.query({ ...range, factor: O2, limit: query.limit }) : [];
+      const judged = judgeAll(s, [...points, ...o2]);
       const late = new Map(
         query.kind === 'hour'
           ? ctx.backfills.list(s.mn, query.from, query.to).map((b) => [`${b.factor}|${b.time}`, b])
           : [],
       );
-      const out: DataPoint[] = [];
-      for (const [i, p] of all.entries()) {
-        if (query.factor !== undefined && p.factor !== query.factor) continue;
+      return points.map((p, i): DataPoint => {
         const d: DataPoint = { ...p };
         const j = judged[i];
         if (j) d.judged = j;
         const b = late.get(`${p.factor}|${p.time}`);
         if (b) d.backfilled = { arrivedAt: b.arrivedAt, closedAlarm: b.closedAlarm };
-        out.push(d);
-        if (out.length >= query.limit) break;
-      }
-      return out;
+        return d;
+      });
     },
   );
 
