@@ -214,6 +214,26 @@ describe('missing hours', () => {
     expect(c.cloud.ingest.stats.rejected).toEqual({});
   });
 
+  it('closes a missing hour entered by hand (flag S) as manual, not as the logger back-filling it', async () => {
+    const { c, client } = await cloudWith({ rules });
+    client.socket.write(hourUpload(0, allFactors('20')) + hourUpload(2, allFactors('21')));
+    await client.received(2);
+    await c.cloud.rules.checkMissing(now);
+    const water = c.cloud.registry().get(WATER_MN)!;
+    // The operator types in COD for 11:00 (POST /stations/{mn}/data stores it so).
+    const entered = {
+      mn: WATER_MN,
+      factor: 'w01018',
+      kind: 'hour' as const,
+      time: T0 + H,
+      values: { Avg: 19 },
+      flag: 'S',
+    };
+    expect(await c.cloud.ingest.store(water, [entered], undefined, 'http')).toBe(true);
+    const closed = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' });
+    expect(closed.map((a) => [a.factor, a.closedBy])).toEqual([['w01018', 'manual']]);
+  });
+
   it('counts hours from the start of monitoring: the registry date, else the first data on record', async () => {
     const [water, gas] = await testStations();
     const { c, client } = await cloudWith({ rules }, [

@@ -11,7 +11,7 @@ export interface Alarm {
   /** Data time the condition was first seen (epoch ms). */
   openedAt: number;
   closedAt?: number;
-  /** What ended the episode where it says more than its condition clearing: `backfill`, a missing hour the logger sent late (补传). */
+  /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
   closedBy?: ClosedBy;
   value?: number;
   limit?: number;
@@ -21,7 +21,8 @@ export interface Alarm {
   detail?: string;
 }
 
-export const CLOSED_BY = ['backfill'] as const;
+/** `backfill`: the hour came late (补传); `manual`: it was entered by hand (flag S, 手工补录). */
+export const CLOSED_BY = ['backfill', 'manual'] as const;
 export type ClosedBy = (typeof CLOSED_BY)[number];
 
 export const AlarmFilterSchema = z.object({

@@ -153,7 +153,9 @@ export class RuleEngine {
     const now = this.now();
     for (const p of points) {
       if (p.kind !== 'hour') continue;
-      const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, 'backfill');
+      // A value entered by hand (S, table 8) fills the hour too, but is not the logger's back-fill.
+      const by = p.flag === 'S' ? 'manual' : 'backfill';
+      const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, by);
       if (closed || now >= p.time + dueAfter)
         this.o.backfills?.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed });
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();

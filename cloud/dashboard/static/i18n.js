@@ -68,6 +68,7 @@ const LABELS = {
   warnPts: ['预警点', 'warning points'],
   backfilledPts: ['补传点', 'back-filled points'],
   'closedBy.backfill': ['补传', 'back-filled'],
+  'closedBy.manual': ['手工补录', 'entered by hand'],
   converted: ['折算', 'converted'],
   monthLabel: ['月份', 'Month'],
   enterprises: ['企业', 'Enterprises'],
