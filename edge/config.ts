@@ -83,12 +83,30 @@ const parameterSchema = registerSchema.extend({
   info: z.string().regex(/^i\d{5}$/, 'expected an i-code of table B.10 such as i13004'),
 });
 
+const cycleSchema = registerSchema
+  .extend({
+    type: z.enum(['int16', 'uint16', 'int32', 'uint32']).default('uint32'),
+    holds: z
+      .enum(['sampleTime', 'counter'])
+      .default('sampleTime')
+      .describe(
+        'sampleTime: the register holds the sample time of the value on display (Unix seconds, UTC); counter: a cycle counter or status that changes when a cycle completes (SampleTime is then the poll time)',
+      ),
+  })
+  .omit({ scale: true, offset: true });
+export type CycleSpec = z.output<typeof cycleSchema>;
+
 const deviceSchema = z.strictObject({
   id,
   bus: id.describe('the id of a bus in buses'),
   unit: z.number().int().min(0).max(247).describe('Modbus slave id'),
   pollSeconds: z.number().positive().max(3600).default(1),
   status: statusSchema.optional(),
+  cycle: cycleSchema
+    .optional()
+    .describe(
+      'a non-continuous analyzer (COD, NH3-N, TP, TN): its value is taken only when this register changes, with SampleTime, and an hour is its cycle value',
+    ),
   factors: z.array(factorSchema).min(1, 'list at least one factor this device measures'),
   parameters: z
     .array(parameterSchema)

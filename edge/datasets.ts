@@ -1,5 +1,6 @@
 import { factor } from '../protocol/index.js';
 import type { EdgeConfig, HjFlag } from './config.js';
+import { combineCycles, cycleMinuteStat, withCycleAmounts } from './cycles.js';
 
 /**
  * HJ 212 data sets as pure functions of their inputs: readings → one-minute statistics → minute
@@ -11,6 +12,9 @@ export interface Sample {
   at: number;
   value: number;
   flag: HjFlag;
+  /** A cycle value of a non-continuous analyzer (edge/cycles.ts), with its sample time. */
+  cyclic?: boolean;
+  sampleTime?: number;
 }
 
 /** Statistics of one factor over one period; value fields are absent when nothing was measured. */
@@ -24,6 +28,10 @@ export interface FactorStat {
   zsAvg?: number;
   zsMax?: number;
   flag: HjFlag;
+  /** A non-continuous analyzer's factor: the period holds its cycle values (edge/cycles.ts). */
+  cyclic?: boolean;
+  /** SampleTime of the (latest) cycle value, epoch ms. */
+  sampleTime?: number;
   /** Valid (N) one-minute children, or valid samples for a one-minute period. */
   valid: number;
   count: number;
@@ -151,7 +159,9 @@ function byFactor(children: readonly PeriodStats[]): Map<string, FactorStat[]> {
 
 /** One minute of every factor, with its amounts (Zs are computed per reported period). */
 export function minuteStats(samples: ReadonlyMap<string, readonly Sample[]>, station: Station): PeriodStats {
-  const stats = Object.fromEntries([...samples].map(([code, list]) => [code, minuteStat(list)]));
+  const stats = Object.fromEntries(
+    [...samples].map(([code, list]) => [code, list.some((s) => s.cyclic) ? cycleMinuteStat(list) : minuteStat(list)]),
+  );
   return withAmounts(stats, station, 60);
 }
 
@@ -171,11 +181,13 @@ export function periodStats(
   const minValid = kind === 'day' ? VALID_HOURS_PER_DAY : Math.ceil(VALID_SHARE * expected);
   const stats = Object.fromEntries(
     [...byFactor(children)].map(([code, list]) => {
+      if (list.some((c) => c.cyclic))
+        return [code, combineCycles(list, kind === 'day' ? VALID_HOURS_PER_DAY : 1, expected)];
       const combined = combineStats(list, minValid);
       return [code, { ...combined, count: expected }];
     }),
   );
-  return withConverted(stats, station);
+  return withConverted(withCycleAmounts(stats, station, kind), station);
 }
 
 /** A real-time record: the latest reading of each factor, with Zs from the latest O2. */
@@ -183,7 +195,13 @@ export function realtimeStats(latest: ReadonlyMap<string, Sample>, station: Stat
   const stats: PeriodStats = {};
   for (const [code, s] of latest) {
     const value = Number.isFinite(s.value) ? s.value : undefined;
-    stats[code] = { ...(value !== undefined && { avg: value }), flag: s.flag, valid: s.flag === 'N' ? 1 : 0, count: 1 };
+    stats[code] = {
+      ...(value !== undefined && { avg: value }),
+      ...(s.sampleTime !== undefined && { sampleTime: s.sampleTime }),
+      flag: s.flag,
+      valid: s.flag === 'N' ? 1 : 0,
+      count: 1,
+    };
   }
   return withConverted(stats, station);
 }

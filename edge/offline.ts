@@ -77,7 +77,13 @@ export function offlineRecords(config: EdgeConfig, readings: readonly CsvReading
     const batch: CsvReading[] = [];
     while (i < readings.length && readings[i]!.at === at) batch.push(readings[i++]!);
     records.push(...aggregator.tick(at).records);
-    aggregator.add(at, pipeline.accept(batch.map(({ code, value, flag }) => ({ code, value, flag }))));
+    aggregator.add(
+      at,
+      pipeline.accept(
+        at,
+        batch.map(({ code, value, flag }) => ({ code, value, flag })),
+      ),
+    );
   }
   records.push(...aggregator.tick(last.at).records);
   return records;

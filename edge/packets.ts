@@ -27,8 +27,15 @@ const FIELDS_PERIOD = [
   ['ZsMax', 'zsMax'],
 ] as const;
 
-function factorFields(cn: DataRecord['cn'], stat: FactorStat, decimals: number): Record<string, string> {
+function factorFields(
+  cn: DataRecord['cn'],
+  stat: FactorStat,
+  decimals: number,
+  utcOffsetMinutes: number,
+): Record<string, string> {
   const out: Record<string, string> = {};
+  // A cycle value's sample time, first as in C.14 (w01018-SampleTime=20160801070000,w01018-Rtd=...).
+  if (stat.sampleTime !== undefined) out['SampleTime'] = formatHjTime(new Date(stat.sampleTime), utcOffsetMinutes);
   for (const [field, key] of cn === '2011' ? FIELDS_2011 : FIELDS_PERIOD) {
     const value = stat[key];
     if (value !== undefined) out[field] = value.toFixed(decimals);
@@ -71,7 +78,7 @@ export function recordPacket(
     : Object.fromEntries(
         Object.entries(record.stats).map(([code, stat]) => [
           code,
-          factorFields(record.cn, stat, decimals.get(code) ?? 3),
+          factorFields(record.cn, stat, decimals.get(code) ?? 3, utcOffsetMinutes),
         ]),
       );
   const info = record.info && { info: infoGroups(record.info) };

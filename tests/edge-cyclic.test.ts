@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Aggregator, BusPoller, ReadingPipeline, dataStation, parseEdgeConfig, recordPacket } from '../edge/index.js';
+import type { DataRecord, DevicePoll, EdgeConfigInput } from '../edge/index.js';
+import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+const MIN = 60_000;
+const HOUR = 3_600_000;
+
+function waterConfig(
+  port: number,
+  cycle: NonNullable<EdgeConfigInput['devices'][number]['cycle']> = { address: 4, type: 'uint32' },
+): EdgeConfigInput {
+  return {
+    station: { mn: '010000A8900016F000169DC0', st: '32', kind: 'water' },
+    dataDir: '/tmp/unused',
+    buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 500 }],
+    devices: [
+      {
+        id: 'cod',
+        bus: 'line',
+        unit: 1,
+        pollSeconds: 0.02,
+        status: { address: 2 },
+        cycle,
+        factors: [{ code: 'w01018', value: { address: 0 }, decimals: 1 }],
+      },
+    ],
+  };
+}
+
+describe('cyclic analyzers: a value when a cycle completes, with SampleTime', () => {
+  it('passes a reading only when the cycle register changed; the first poll only learns it', () => {
+    const config = parseEdgeConfig(waterConfig(502));
+    const pipeline = new ReadingPipeline(config);
+    const poll = (cycle: number, value: number) =>
+      pipeline.accept(SIM_START, [{ code: 'w01018', value, flag: 'N' }], { device: 'cod', cycle });
+    expect(poll(1_748_707_200, 40)).toEqual([]);
+    expect(poll(1_748_707_200, 40)).toEqual([]);
+    // The register holds the sample time in Unix seconds: 1748710800 s = 2025-06-01T01:00:00+08:00.
+    expect(poll(1_748_710_800, 60)).toEqual([
+      { code: 'w01018', value: 60, flag: 'N', cyclic: true, sampleTime: 1_748_710_800_000 },
+    ]);
+    // A poll the analyzer did not answer still says so (B), as a cycle value without a sample time.
+    const silent = pipeline.accept(SIM_START, [{ code: 'w01018', value: 60, flag: 'B' }], {
+      device: 'cod',
+      error: 'timeout',
+    });
+    expect(silent).toEqual([{ code: 'w01018', value: 60, flag: 'B', cyclic: true }]);
+  });
+
+  it('a counter register stamps the cycle with the poll time', () => {
+    const pipeline = new ReadingPipeline(
+      parseEdgeConfig(waterConfig(502, { address: 6, type: 'uint16', holds: 'counter' })),
+    );
+    pipeline.accept(SIM_START, [{ code: 'w01018', value: 40, flag: 'N' }], { device: 'cod', cycle: 7 });
+    const at = SIM_START + 50 * MIN;
+    expect(pipeline.accept(at, [{ code: 'w01018', value: 41, flag: 'N' }], { device: 'cod', cycle: 8 })).toEqual([
+      { code: 'w01018', value: 41, flag: 'N', cyclic: true, sampleTime: at },
+    ]);
+  });
+
+  it('over Modbus TCP: an hour is the value of the cycle that completed in it, not the time average of the display', async () => {
+    // The COD analyzer's cycles start at 23:40 (scenario start, Beijing time) and last an hour: the
+    // cycle sampled 00:40 reads 120 (window 1h-2h), the one sampled 01:40 reads 30 (2h-3h), else 48.5.
+    let now = SIM_START + 10 * MIN;
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [{ unit: 1, profile: 'cod' }],
+        scenario: {
+          start: '2025-05-31T23:40:00+08:00',
+          signals: {
+            cod: flat(48.5, [
+              { kind: 'exceedance', from: '1h', to: '2h', level: 120 },
+              { kind: 'exceedance', from: '2h', to: '3h', level: 30 },
+            ]),
+          },
+        },
+      },
+      () => now,
+    );
+    cleanups.push(() => sim.close());
+    const config = parseEdgeConfig(waterConfig(sim.tcp!.port));
+    const pipeline = new ReadingPipeline(config);
+    const aggregator = new Aggregator(
+      { station: dataStation(config.station), rtdIntervalSeconds: 60, minIntervalMinutes: 10 },
+      now,
+    );
+    const polls: DevicePoll[] = [];
+    const poller = new BusPoller(config.buses[0]!, config.devices, {
+      logger: memoryLogger().logger,
+      now: () => now,
+      onPoll: (poll) => {
+        polls.push(poll);
+        // What the agent's onPoll does for an analyzer.
+        aggregator.add(poll.at, pipeline.accept(poll.at, poll.readings, poll));
+      },
+    });
+    poller.start();
+    cleanups.push(() => poller.stop());
+    const records: DataRecord[] = [];
+    const pollAt = async (at: number) => {
+      records.push(...aggregator.tick(at).records);
+      now = at;
+      const seen = polls.length;
+      await until(() => polls.slice(seen).some((p) => p.at === at && p.error === undefined), `a poll at ${at}`);
+    };
+    // 00:10 learns the register; 00:50 sees the 00:40 cycle (120); 01:20 the same; 01:50 the 01:40 one (30).
+    for (const at of [10, 50, 80, 110, 130].map((m) => SIM_START + m * MIN)) await pollAt(at);
+    records.push(...aggregator.tick(SIM_START + 130 * MIN).records);
+
+    const hours = records.filter((r) => r.cn === '2061');
+    expect(hours.map((r) => r.at)).toEqual([SIM_START, SIM_START + HOUR]);
+    const fields = (r: DataRecord) =>
+      recordPacket(
+        r,
+        { mn: config.station.mn, pw: 'a1B2c3', st: '32', version: '2017' },
+        'qn',
+        new Map([['w01018', 1]]),
+        480,
+      ).cp.factors['w01018'];
+    // Hour 00: the cycle sampled 00:40 read 120. Hour 01: the cycle sampled 01:40 read 30 — the display
+    // showed 120 for 40 minutes and 30 for 20, a time average of (40 × 120 + 20 × 30) / 60 = 90.
+    expect(fields(hours[0]!)).toEqual({
+      SampleTime: '20250601004000',
+      Min: '120.0',
+      Avg: '120.0',
+      Max: '120.0',
+      Flag: 'N',
+    });
+    expect(fields(hours[1]!)).toEqual({
+      SampleTime: '20250601014000',
+      Min: '30.0',
+      Avg: '30.0',
+      Max: '30.0',
+      Flag: 'N',
+    });
+    // Minute data: the cycle appears in the interval it completed in (00:50-01:00, 01:50-02:00) only.
+    const intervals = records.filter((r) => r.cn === '2051' && r.stats['w01018']).map((r) => r.at);
+    expect(intervals).toEqual([SIM_START + 50 * MIN, SIM_START + 110 * MIN]);
+  });
+});
