@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Aggregator, BusPoller, ReadingPipeline, dataStation, parseEdgeConfig, recordPacket } from '../edge/index.js';
+import {
+  Aggregator,
+  BusPoller,
+  ReadingPipeline,
+  dataStation,
+  parseEdgeConfig,
+  recordPacket,
+  startAgent,
+} from '../edge/index.js';
 import type { DataRecord, DevicePoll, EdgeConfigInput } from '../edge/index.js';
+import { startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -143,5 +152,56 @@ describe('cyclic analyzers: a value when a cycle completes, with SampleTime', ()
     // Minute data: the cycle appears in the interval it completed in (00:50-01:00, 01:50-02:00) only.
     const intervals = records.filter((r) => r.cn === '2051' && r.stats['w01018']).map((r) => r.at);
     expect(intervals).toEqual([SIM_START + 50 * MIN, SIM_START + 110 * MIN]);
+  });
+});
+
+describe('the agent: units and cycles on the way from Modbus to the platform', () => {
+  it('sends a flow read in m3/h in L/s, and COD once a cycle with its SampleTime', async () => {
+    const clock = warpedClock(1200);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod' },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        // Cycles start on the hour: the one sampled 01:00 reads 120 mg/L, the others 48.5.
+        scenario: {
+          seed: 1,
+          signals: {
+            cod: flat(48.5, [{ kind: 'exceedance', from: '1h', to: '2h', level: 120 }]),
+            'water-flow': flat(20),
+          },
+        },
+      },
+      clock,
+    );
+    cleanups.push(() => sim.close());
+    const platform = await startPlatform(0, clock);
+    cleanups.push(async () => void (await platform.server.close()));
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const base = waterOutlet(data.dir, sim.tcp!.port, platform.port);
+    const config = parseEdgeConfig({
+      ...base,
+      // The flow meter is declared to read m3/h; the COD analyzer cyclic (sample time at 4-5).
+      station: { ...base.station, flow: { code: 'w00000', unit: 'm3/h' } },
+      devices: base.devices.map((d) => (d.id === 'cod' ? { ...d, cycle: { address: 4, type: 'uint32' } } : d)),
+    });
+    const agent = await startAgent(config, { logger: memoryLogger().logger, clock, tickMs: 25 });
+    cleanups.push(() => agent.close());
+    const hourAt = (time: string) => platform.uploads.find((u) => u.cn === '2061' && u.cp.params['DataTime'] === time);
+    await until(() => hourAt('20250601010000') !== undefined, 'the 01:00 hour record', 20_000);
+    // 20 m3/h = 20 / 3.6 L/s = 5.5556 L/s → 5.56 with two decimals.
+    expect(hourAt('20250601000000')!.cp.factors['w00000']).toMatchObject({ Avg: '5.56', Flag: 'N' });
+    // Hour 00: the first poll only learned the cycle register, and no cycle completed after it.
+    expect(hourAt('20250601000000')!.cp.factors).not.toHaveProperty('w01018');
+    expect(hourAt('20250601010000')!.cp.factors['w01018']).toMatchObject({
+      SampleTime: '20250601010000',
+      Avg: '120.00',
+      Flag: 'N',
+    });
+    const realtime = platform.uploads.filter((u) => u.cn === '2011');
+    expect(realtime.some((u) => u.cp.factors['w00000']?.['Rtd'] === '5.56')).toBe(true);
   });
 });
