@@ -383,6 +383,15 @@ export const edgeConfigSchema = z
       });
     }
     checkUnits(config, ctx);
+    config.devices.forEach((device, i) => {
+      const cycle = device.cycle;
+      if (cycle?.holds === 'sampleTime' && (cycle.type === 'int16' || cycle.type === 'uint16'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'cycle', 'type'],
+          message: 'a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
+        });
+    });
     checkFlueGasBasis(config, seenCodes, ctx);
     if (config.station.referenceO2 !== undefined && !seenCodes.has(config.station.o2Code)) {
       ctx.addIssue({
@@ -408,6 +417,12 @@ function checkUnits(config: ParsedConfig, ctx: z.core.$RefinementCtx): void {
           message: `${f.code} is read in ${f.unit} here but in ${flow.unit} in station.flow.unit; state the unit once`,
         });
       const unit = readingUnit(f, config.station);
+      if (f.molarMass !== undefined && unit !== 'ppm')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'factors', j, 'molarMass'],
+          message: `${f.code}: molarMass converts ppm only; set unit: ppm or remove it`,
+        });
       if (unit === undefined) return;
       const conversion = conversionFor(f.code, unit, f.molarMass);
       if (typeof conversion === 'string') ctx.addIssue({ code: 'custom', path, message: `${f.code}: ${conversion}` });
@@ -420,6 +435,14 @@ function checkFlueGasBasis(config: ParsedConfig, measured: ReadonlySet<string>, 
   const flow = config.station.flow;
   if (flow?.basis !== 'actual-wet') return;
   const path = ['station', 'flow', 'basis'];
+  if (config.station.kind !== 'gas') {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: 'actual-wet is a flue-gas flow basis: remove it for a water outlet',
+    });
+    return;
+  }
   const missing = FLUE_GAS_STATE_CODES.filter((code) => !measured.has(code));
   if (missing.length > 0)
     ctx.addIssue({

@@ -182,3 +182,33 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
     );
   });
 });
+
+describe('configuration errors around units, flue gas and cycles', () => {
+  it('names molarMass without ppm, actual-wet on a water outlet and a 16-bit sample time', () => {
+    const molar = cems({ a21026: { molarMass: 64 }, a00000: {} });
+    expect(errorOf(() => parseEdgeConfig(molar, 'stack.yaml'))).toBe(
+      'stack.yaml: devices[0].factors[0].molarMass: a21026: molarMass converts ppm only; set unit: ppm or remove it',
+    );
+    const water: EdgeConfigInput = {
+      station: {
+        mn: '010000A8900016F000169DC0',
+        st: '32',
+        kind: 'water',
+        flow: { code: 'w00000', unit: 'L/s', basis: 'actual-wet' },
+      },
+      dataDir: '/tmp/unused',
+      buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: 502 }],
+      devices: [
+        { id: 'flow', bus: 'line', unit: 1, factors: [factorOf('w00000', 0)] },
+        { id: 'cod', bus: 'line', unit: 2, cycle: { address: 6, type: 'uint16' }, factors: [factorOf('w01018', 0)] },
+      ],
+    };
+    const message = errorOf(() => parseEdgeConfig(water, 'outlet.yaml'));
+    expect(message).toContain(
+      'outlet.yaml: station.flow.basis: actual-wet is a flue-gas flow basis: remove it for a water outlet',
+    );
+    expect(message).toContain(
+      'outlet.yaml: devices[1].cycle.type: a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
+    );
+  });
+});
