@@ -1,6 +1,12 @@
 import { factor } from '../protocol/index.js';
 import type { HjFlag } from './config.js';
-import type { FactorStat, PeriodKind, PeriodStats, Sample, Station } from './datasets.js';
+import type { FactorStat, PeriodStats, Sample, Station } from './datasets.js';
+
+/** The reported periods: MinInterval (minute) data, hours and days. */
+type Period = 'minute' | 'hour' | 'day';
+
+/** A day needs 20 valid hours (HJ 356-2019), cycles or not. */
+const DAY_VALID_HOURS = 20;
 
 /**
  * Non-continuous analyzers (COD, NH3-N, TP, TN run one measurement cycle an hour or two): a value
@@ -42,14 +48,14 @@ export function cycleMinuteStat(samples: readonly Sample[]): FactorStat {
 }
 
 /**
- * A period of a cyclic factor from its children that carry a cycle: valid when at least `minValid`
- * of them are (one cycle for a MinInterval period or an hour; a day keeps the 20-hour rule of
- * HJ 356-2019), its value the mean of the valid cycles and SampleTime that of the latest.
+ * A period of a cyclic factor from its children that carry a cycle: valid with one valid cycle for a
+ * MinInterval period or an hour, with 20 valid hours for a day (HJ 356-2019); its value the mean of
+ * the valid cycles, SampleTime that of the latest.
  */
-export function combineCycles(children: readonly FactorStat[], minValid: number, expected: number): FactorStat {
+export function combineCycles(children: readonly FactorStat[], period: Period, expected: number): FactorStat {
   const measured = children.filter((c) => c.avg !== undefined);
   const valid = measured.filter((c) => c.flag === 'N');
-  const isValid = valid.length >= Math.max(1, minValid);
+  const isValid = valid.length >= (period === 'day' ? DAY_VALID_HOURS : 1);
   const used = isValid ? valid : measured;
   const sampleTime = used.map((c) => c.sampleTime).findLast((t) => t !== undefined);
   return {
@@ -71,7 +77,7 @@ export function combineCycles(children: readonly FactorStat[], minValid: number,
  * (the flow factor's Cou, m3): water kg = mg/L × m3 × 1e-3 (HJ 212-2017 D.1.2). Minute (MinInterval)
  * data carry none: only one of an hour's intervals holds the cycle, and its Cou would not add up to the hour's.
  */
-export function withCycleAmounts(stats: PeriodStats, station: Station, kind: PeriodKind): PeriodStats {
+export function withCycleAmounts(stats: PeriodStats, station: Station, kind: Period): PeriodStats {
   const volume = station.flow && stats[station.flow.code]?.cou;
   const perKg = station.kind === 'water' ? 1e-3 : 1e-6;
   return Object.fromEntries(

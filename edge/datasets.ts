@@ -181,8 +181,7 @@ export function periodStats(
   const minValid = kind === 'day' ? VALID_HOURS_PER_DAY : Math.ceil(VALID_SHARE * expected);
   const stats = Object.fromEntries(
     [...byFactor(children)].map(([code, list]) => {
-      if (list.some((c) => c.cyclic))
-        return [code, combineCycles(list, kind === 'day' ? VALID_HOURS_PER_DAY : 1, expected)];
+      if (list.some((c) => c.cyclic)) return [code, combineCycles(list, kind, expected)];
       const combined = combineStats(list, minValid);
       return [code, { ...combined, count: expected }];
     }),

@@ -69,7 +69,9 @@ export function offlineRecords(config: EdgeConfig, readings: readonly CsvReading
   const last = readings.at(-1);
   if (!first || !last) return [];
   const settings = { rtdIntervalSeconds: config.rtdIntervalSeconds, minIntervalMinutes: config.minIntervalMinutes };
-  const aggregator = new Aggregator({ station: dataStation(config.station), ...settings }, first.at);
+  // The agent's own aggregator settings (devices: per-factor options of the data sets).
+  const aggregatorConfig = { station: dataStation(config.station), devices: config.devices, ...settings };
+  const aggregator = new Aggregator(aggregatorConfig, first.at);
   const pipeline = new ReadingPipeline(config);
   const records: DataRecord[] = [];
   for (let i = 0; i < readings.length;) {

@@ -96,10 +96,14 @@ describe('cyclic analyzers: a value when a cycle completes, with SampleTime', ()
     cleanups.push(() => sim.close());
     const config = parseEdgeConfig(waterConfig(sim.tcp!.port));
     const pipeline = new ReadingPipeline(config);
-    const aggregator = new Aggregator(
-      { station: dataStation(config.station), rtdIntervalSeconds: 60, minIntervalMinutes: 10 },
-      now,
-    );
+    // As the agent builds it (devices: the per-factor options of the data sets).
+    const aggregatorConfig = {
+      station: dataStation(config.station),
+      devices: config.devices,
+      rtdIntervalSeconds: 60,
+      minIntervalMinutes: 10,
+    };
+    const aggregator = new Aggregator(aggregatorConfig, now);
     const polls: DevicePoll[] = [];
     const poller = new BusPoller(config.buses[0]!, config.devices, {
       logger: memoryLogger().logger,
@@ -165,9 +169,11 @@ describe('the agent: units and cycles on the way from Modbus to the platform', (
           { unit: 1, profile: 'cod' },
           { unit: 4, profile: 'water-flow' },
         ],
-        // Cycles start on the hour: the one sampled 01:00 reads 120 mg/L, the others 48.5.
+        // Cycles start at half past (a warped poll is stamped up to ~30 simulated seconds before its
+        // read, so no cycle may complete near an hour boundary): the one sampled 00:30 reads 120 mg/L.
         scenario: {
           seed: 1,
+          start: '2025-05-31T23:30:00+08:00',
           signals: {
             cod: flat(48.5, [{ kind: 'exceedance', from: '1h', to: '2h', level: 120 }]),
             'water-flow': flat(20),
@@ -194,11 +200,16 @@ describe('the agent: units and cycles on the way from Modbus to the platform', (
     await until(() => hourAt('20250601010000') !== undefined, 'the 01:00 hour record', 20_000);
     // 20 m3/h = 20 / 3.6 L/s = 5.5556 L/s → 5.56 with two decimals.
     expect(hourAt('20250601000000')!.cp.factors['w00000']).toMatchObject({ Avg: '5.56', Flag: 'N' });
-    // Hour 00: the first poll only learned the cycle register, and no cycle completed after it.
-    expect(hourAt('20250601000000')!.cp.factors).not.toHaveProperty('w01018');
-    expect(hourAt('20250601010000')!.cp.factors['w01018']).toMatchObject({
-      SampleTime: '20250601010000',
+    // The first poll (00:00) only learned the register of the cycle sampled 23:30; hour 00 is the cycle
+    // sampled 00:30 (120), hour 01 the one sampled 01:30 (48.5).
+    expect(hourAt('20250601000000')!.cp.factors['w01018']).toMatchObject({
+      SampleTime: '20250601003000',
       Avg: '120.00',
+      Flag: 'N',
+    });
+    expect(hourAt('20250601010000')!.cp.factors['w01018']).toMatchObject({
+      SampleTime: '20250601013000',
+      Avg: '48.50',
       Flag: 'N',
     });
     const realtime = platform.uploads.filter((u) => u.cn === '2011');
