@@ -126,6 +126,12 @@ describe('cyclic analyzers: a value when a cycle completes, with SampleTime', ()
     // 00:10 learns the register; 00:50 sees the 00:40 cycle (120); 01:20 the same; 01:50 the 01:40 one (30).
     for (const at of [10, 50, 80, 110, 130].map((m) => SIM_START + m * MIN)) await pollAt(at);
     records.push(...aggregator.tick(SIM_START + 130 * MIN).records);
+    // The sample-time register as read over Modbus TCP: 23:40 = 2025-05-31T15:40:00Z = 1748706000 s at
+    // 00:10; 00:40 = 1748706000 + 3600 = 1748709600 s at 00:50. The counter (register 6) counts
+    // sample periods since the start: at 02:10, 150 min after 23:40, floor(150 / 60) = 2.
+    const cycleAt = (m: number) => polls.find((p) => p.at === SIM_START + m * MIN && p.error === undefined)?.cycle;
+    expect([cycleAt(10), cycleAt(50), cycleAt(110)]).toEqual([1_748_706_000, 1_748_709_600, 1_748_713_200]);
+    expect(sim.devices.get(1)!.read(6, 1)).toEqual([2]);
 
     const hours = records.filter((r) => r.cn === '2061');
     expect(hours.map((r) => r.at)).toEqual([SIM_START, SIM_START + HOUR]);
