@@ -135,7 +135,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
               for (const r of poll.readings) runTime.add(poll.at, r);
               return;
             }
-            aggregator.add(poll.at, pipeline.accept(poll.readings));
+            aggregator.add(poll.at, pipeline.accept(poll.at, poll.readings, poll));
           },
           onParameters: (device, values) => {
             const codes = factorsOf.get(device) ?? [];

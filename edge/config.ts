@@ -91,12 +91,30 @@ const parameterSchema = registerSchema.extend({
   info: z.string().regex(/^i\d{5}$/, 'expected an i-code of table B.10 such as i13004'),
 });
 
+const cycleSchema = registerSchema
+  .extend({
+    type: z.enum(['int16', 'uint16', 'int32', 'uint32']).default('uint32'),
+    holds: z
+      .enum(['sampleTime', 'counter'])
+      .default('sampleTime')
+      .describe(
+        'sampleTime: the register holds the sample time of the value on display (Unix seconds, UTC); counter: a cycle counter or status that changes when a cycle completes (SampleTime is then the poll time)',
+      ),
+  })
+  .omit({ scale: true, offset: true });
+export type CycleSpec = z.output<typeof cycleSchema>;
+
 const deviceSchema = z.strictObject({
   id,
   bus: id.describe('the id of a bus in buses'),
   unit: z.number().int().min(0).max(247).describe('Modbus slave id'),
   pollSeconds: z.number().positive().max(3600).default(1),
   status: statusSchema.optional(),
+  cycle: cycleSchema
+    .optional()
+    .describe(
+      'a non-continuous analyzer (COD, NH3-N, TP, TN): its value is taken only when this register changes, with SampleTime, and an hour is its cycle value',
+    ),
   factors: z.array(factorSchema).min(1, 'list at least one factor this device measures'),
   parameters: z
     .array(parameterSchema)
@@ -373,6 +391,15 @@ export const edgeConfigSchema = z
       });
     }
     checkUnits(config, ctx);
+    config.devices.forEach((device, i) => {
+      const cycle = device.cycle;
+      if (cycle?.holds === 'sampleTime' && (cycle.type === 'int16' || cycle.type === 'uint16'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'cycle', 'type'],
+          message: 'a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
+        });
+    });
     checkFlueGasBasis(config, seenCodes, ctx);
     if (config.station.referenceO2 !== undefined && !seenCodes.has(config.station.o2Code)) {
       ctx.addIssue({
@@ -398,6 +425,12 @@ function checkUnits(config: ParsedConfig, ctx: z.core.$RefinementCtx): void {
           message: `${f.code} is read in ${f.unit} here but in ${flow.unit} in station.flow.unit; state the unit once`,
         });
       const unit = readingUnit(f, config.station);
+      if (f.molarMass !== undefined && unit !== 'ppm')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'factors', j, 'molarMass'],
+          message: `${f.code}: molarMass converts ppm only; set unit: ppm or remove it`,
+        });
       if (unit === undefined) return;
       const conversion = conversionFor(f.code, unit, f.molarMass);
       if (typeof conversion === 'string') ctx.addIssue({ code: 'custom', path, message: `${f.code}: ${conversion}` });
@@ -410,6 +443,14 @@ function checkFlueGasBasis(config: ParsedConfig, measured: ReadonlySet<string>, 
   const flow = config.station.flow;
   if (flow?.basis !== 'actual-wet') return;
   const path = ['station', 'flow', 'basis'];
+  if (config.station.kind !== 'gas') {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: 'actual-wet is a flue-gas flow basis: remove it for a water outlet',
+    });
+    return;
+  }
   const missing = FLUE_GAS_STATE_CODES.filter((code) => !measured.has(code));
   if (missing.length > 0)
     ctx.addIssue({

@@ -69,10 +69,9 @@ export function offlineRecords(config: EdgeConfig, readings: readonly CsvReading
   const last = readings.at(-1);
   if (!first || !last) return [];
   const settings = { rtdIntervalSeconds: config.rtdIntervalSeconds, minIntervalMinutes: config.minIntervalMinutes };
-  const aggregator = new Aggregator(
-    { station: dataStation(config.station), devices: config.devices, ...settings },
-    first.at,
-  );
+  // The agent's own aggregator settings (devices: per-factor options of the data sets).
+  const aggregatorConfig = { station: dataStation(config.station), devices: config.devices, ...settings };
+  const aggregator = new Aggregator(aggregatorConfig, first.at);
   const pipeline = new ReadingPipeline(config);
   const records: DataRecord[] = [];
   for (let i = 0; i < readings.length;) {
@@ -80,7 +79,13 @@ export function offlineRecords(config: EdgeConfig, readings: readonly CsvReading
     const batch: CsvReading[] = [];
     while (i < readings.length && readings[i]!.at === at) batch.push(readings[i++]!);
     records.push(...aggregator.tick(at).records);
-    aggregator.add(at, pipeline.accept(batch.map(({ code, value, flag }) => ({ code, value, flag }))));
+    aggregator.add(
+      at,
+      pipeline.accept(
+        at,
+        batch.map(({ code, value, flag }) => ({ code, value, flag })),
+      ),
+    );
   }
   records.push(...aggregator.tick(last.at).records);
   return records;

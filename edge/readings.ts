@@ -1,4 +1,4 @@
-import type { EdgeConfig, HjFlag } from './config.js';
+import type { CycleSpec, EdgeConfig, HjFlag } from './config.js';
 import type { Station } from './datasets.js';
 import type { FactorReading } from './registers.js';
 import { appendixBUnit, conversionFor, readingUnit, toAppendixB } from './units.js';
@@ -6,9 +6,20 @@ import type { Conversion } from './units.js';
 
 /**
  * Where an analyzer's reading becomes a value of HJ 212: each reading converted to appendix B's unit
- * and, for a flue gas flow declared actual-wet, to standard dry (HJ 212-2017 D.2.4 eq. 31). The agent
- * and `hj212 stats` both feed readings through this class into the aggregator.
+ * and, for a flue gas flow declared actual-wet, to standard dry (HJ 212-2017 D.2.4 eq. 31); the
+ * readings of a non-continuous (cyclic) analyzer pass only when a cycle completed, marked as cycle
+ * values with their SampleTime. The agent and `hj212 stats` both feed readings through this class
+ * into the aggregator.
  */
+
+/** What the poller knows of the poll that produced the readings. */
+export interface PollSource {
+  device: string;
+  /** The device's cycle register this poll (cyclic devices). */
+  cycle?: number | undefined;
+  /** Set when the device did not answer: its readings are B-flagged held values. */
+  error?: string | undefined;
+}
 
 const TEMPERATURE = 'a01012';
 const PRESSURE = 'a01013';
@@ -53,10 +64,18 @@ export class ReadingPipeline {
   private readonly conversions = new Map<string, Conversion>();
   private readonly state = new Map<string, StateValue>();
   private readonly flow: Station['flow'];
+  private readonly cycles = new Map<string, CycleSpec>();
+  private readonly cyclicCodes = new Set<string>();
+  /** The cycle register of each cyclic device at its last answered poll. */
+  private readonly markers = new Map<string, number>();
 
   constructor(config: Pick<EdgeConfig, 'station' | 'devices'>) {
     this.flow = config.station.flow;
     for (const device of config.devices) {
+      if (device.cycle) {
+        this.cycles.set(device.id, device.cycle);
+        for (const f of device.factors) this.cyclicCodes.add(f.code);
+      }
       for (const f of device.factors) {
         const unit = readingUnit(f, config.station);
         if (unit === undefined) continue;
@@ -68,9 +87,15 @@ export class ReadingPipeline {
     }
   }
 
-  /** The readings of one poll (or one instant of a CSV), in appendix B's units. */
-  accept(readings: readonly FactorReading[]): FactorReading[] {
-    const converted = readings.map((r) => {
+  /**
+   * The readings of one poll at `at`, in appendix B's units. Without `poll` (one instant of a CSV) a
+   * reading of a cyclic device's factor is a completed cycle sampled at `at`.
+   */
+  accept(at: number, readings: readonly FactorReading[], poll?: PollSource): FactorReading[] {
+    const taken = poll
+      ? this.cycleReadings(at, readings, poll)
+      : readings.map((r) => (this.cyclicCodes.has(r.code) ? { ...r, cyclic: true, sampleTime: at } : r));
+    const converted = taken.map((r) => {
       const conversion = this.conversions.get(r.code);
       return conversion ? { ...r, value: toAppendixB(r.value, conversion) } : r;
     });
@@ -80,6 +105,23 @@ export class ReadingPipeline {
     }
     if (this.flow?.basis !== 'actual-wet') return converted;
     return converted.map((r) => (r.code === this.flow?.code ? this.standardized(r) : r));
+  }
+
+  /**
+   * A cyclic device's readings pass when its cycle register changed since the last answered poll; the
+   * first poll after a start only learns the register (the value on display may have been counted
+   * before the restart). A poll the device did not answer passes its B-flagged readings, so an hour
+   * without any cycle says why.
+   */
+  private cycleReadings(at: number, readings: readonly FactorReading[], poll: PollSource): readonly FactorReading[] {
+    const spec = this.cycles.get(poll.device);
+    if (!spec) return readings;
+    if (poll.error !== undefined || poll.cycle === undefined) return readings.map((r) => ({ ...r, cyclic: true }));
+    const last = this.markers.get(poll.device);
+    this.markers.set(poll.device, poll.cycle);
+    if (last === undefined || last === poll.cycle) return [];
+    const sampleTime = spec.holds === 'sampleTime' ? poll.cycle * 1000 : at;
+    return readings.map((r) => ({ ...r, cyclic: true, sampleTime }));
   }
 
   /**

@@ -14,17 +14,19 @@ afterEach(async () => {
 const GAS_MN = '370104201800010000A8C2F1';
 const WATER_MN = '010000A8900016F000169DC0';
 
-type Factor = { code: string; decimals: number; unit?: string };
+/** A factor, one device each; `cycle` declares that device a non-continuous analyzer. */
+type Factor = { code: string; decimals: number; unit?: string; cycle?: Record<string, unknown> };
 
 function edgeYaml(kind: 'water' | 'gas', factors: Factor[], station: Record<string, unknown> = {}, extra = {}): string {
   return stringify({
     station: { mn: kind === 'gas' ? GAS_MN : WATER_MN, st: kind === 'gas' ? '31' : '32', kind, ...station },
     dataDir: '/tmp/unused',
     buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: 502 }],
-    devices: factors.map((f, i) => ({
+    devices: factors.map(({ cycle, ...f }, i) => ({
       id: `d${i}`,
       bus: 'line',
       unit: i + 1,
+      ...(cycle && { cycle }),
       factors: [{ ...f, value: { address: 0 } }],
     })),
     ...extra,
@@ -193,6 +195,34 @@ describe('hj212 stats: what the edge would upload for a CSV of readings', () => 
     expect(flag.err).toContain(':2: flag "X" is not one of N F M S D C T B (table 8)');
     const header = await stats(config, 'when,code,value\n');
     expect(header.err).toContain(':1: expected the header time,factor,value,flag');
+  });
+
+  it('a cyclic COD analyzer: the hour is its cycle value with SampleTime, Cou over the hour volume', async () => {
+    const config = edgeYaml(
+      'water',
+      [
+        { code: 'w01018', decimals: 1, cycle: { address: 4 } },
+        { code: 'w00000', decimals: 2 },
+      ],
+      { flow: { code: 'w00000', unit: 'L/s' } },
+    );
+    // Flow 10 L/s every minute; one completed COD cycle, a CSV row, at 08:40 reading 30 mg/L.
+    const csv = everyMinute(60, (m) => [['w00000', 10], ...(m === 40 ? [['w01018', 30] as [string, number]] : [])]);
+    const { lines } = await stats(config, csv);
+    // The hour: 10 L/s × 3600 s = 36 m3; COD Cou = 30 mg/L × 36 m3 × 1e-3 = 1.08 kg.
+    expect(hourOf(lines).cp.factors['w01018']).toEqual({
+      SampleTime: '20261201084000',
+      Min: '30.0',
+      Avg: '30.0',
+      Max: '30.0',
+      Cou: '1.0800',
+      Flag: 'N',
+    });
+    // Minute data: only the 08:40 interval carries it, without Cou (an hour's intervals would not add up).
+    const withCod = lines.filter((l) => l.cn === '2051' && l.cp.factors['w01018']);
+    expect(withCod.map((l) => [l.cp.params['DataTime'], l.cp.factors['w01018']])).toEqual([
+      ['20261201084000', { SampleTime: '20261201084000', Min: '30.0', Avg: '30.0', Max: '30.0', Flag: 'N' }],
+    ]);
   });
 
   it('refuses a configuration whose unit cannot be converted, naming the factor', async () => {

@@ -94,7 +94,7 @@ describe('units: every factor leaves in the unit of HJ 212-2017 appendix B', () 
   it('feeds the aggregator appendix B values: 36000 m3/h is a00000 10 m3/s, and Cou in m3', () => {
     const config = parseEdgeConfig(cems({ a21026: { unit: 'ppm' }, a00000: {} }));
     const pipeline = new ReadingPipeline(config);
-    const out = pipeline.accept([
+    const out = pipeline.accept(0, [
       { code: 'a21026', value: 100, flag: 'N' },
       { code: 'a00000', value: 36000, flag: 'N' },
     ]);
@@ -124,18 +124,18 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
 
   it('takes the flow as read by default', () => {
     const pipeline = new ReadingPipeline(parseEdgeConfig(cems(full)));
-    expect(pipeline.accept([{ code: 'a00000', value: 36000, flag: 'N' }])[0]?.value).toBe(10);
+    expect(pipeline.accept(0, [{ code: 'a00000', value: 36000, flag: 'N' }])[0]?.value).toBe(10);
   });
 
   it('converts an actual-wet flow with the latest temperature, pressure and humidity', () => {
     const config = parseEdgeConfig(cems(full, actualWet({ ambientPressureKPa: 81.41 })));
     const pipeline = new ReadingPipeline(config);
     // Nothing to convert with yet: no value, flagged D (fault), rather than an unconverted number.
-    const first = pipeline.accept([{ code: 'a00000', value: 36000, flag: 'N' }])[0]!;
+    const first = pipeline.accept(0, [{ code: 'a00000', value: 36000, flag: 'N' }])[0]!;
     expect(first.flag).toBe('D');
     expect(Number.isNaN(first.value)).toBe(true);
     // 36000 m3/h = 10 m3/s; Ba + Ps = 81.41 − 0.35 = 81.06 kPa → 10 × 273/364 × 0.8 × (1 − 0.2) = 4.80 m3/s.
-    const out = pipeline.accept([
+    const out = pipeline.accept(0, [
       { code: 'a01012', value: 91, flag: 'N' },
       { code: 'a01013', value: -0.35, flag: 'N' },
       { code: 'a01014', value: 20, flag: 'N' },
@@ -144,7 +144,7 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
     expect(out[3]?.value).toBeCloseTo(4.8, 9);
     expect(out[3]?.flag).toBe('N');
     // The humidity meter in calibration: the converted flow is not valid either.
-    const calibrating = pipeline.accept([
+    const calibrating = pipeline.accept(0, [
       { code: 'a01014', value: 20, flag: 'C' },
       { code: 'a00000', value: 36000, flag: 'N' },
     ]);
@@ -153,7 +153,7 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
 
   it('uses a measured atmospheric pressure (a01006) or an absolute a01013', () => {
     const measured = new ReadingPipeline(parseEdgeConfig(cems({ ...full, a01006: {} }, actualWet())));
-    const out = measured.accept([
+    const out = measured.accept(0, [
       { code: 'a01006', value: 101.675, flag: 'N' },
       { code: 'a01012', value: 91, flag: 'N' },
       { code: 'a01013', value: -0.35, flag: 'N' },
@@ -163,7 +163,7 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
     // 101.675 − 0.35 = 101.325 kPa: 10 × 0.75 × 1 × 0.8 = 6.00 m3/s.
     expect(out[4]?.value).toBeCloseTo(6, 9);
     const absolute = new ReadingPipeline(parseEdgeConfig(cems(full, actualWet({ pressure: 'absolute' }))));
-    const abs = absolute.accept([
+    const abs = absolute.accept(0, [
       { code: 'a01012', value: 91, flag: 'N' },
       { code: 'a01013', value: 81.06, flag: 'N' },
       { code: 'a01014', value: 20, flag: 'N' },
@@ -179,6 +179,36 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
     );
     expect(errorOf(() => parseEdgeConfig(cems(full, actualWet()), 'stack.yaml'))).toBe(
       'stack.yaml: station.flow.ambientPressureKPa: static pressure needs the atmospheric pressure Ba: measure a01006, state ambientPressureKPa, or set pressure: absolute',
+    );
+  });
+});
+
+describe('configuration errors around units, flue gas and cycles', () => {
+  it('names molarMass without ppm, actual-wet on a water outlet and a 16-bit sample time', () => {
+    const molar = cems({ a21026: { molarMass: 64 }, a00000: {} });
+    expect(errorOf(() => parseEdgeConfig(molar, 'stack.yaml'))).toBe(
+      'stack.yaml: devices[0].factors[0].molarMass: a21026: molarMass converts ppm only; set unit: ppm or remove it',
+    );
+    const water: EdgeConfigInput = {
+      station: {
+        mn: '010000A8900016F000169DC0',
+        st: '32',
+        kind: 'water',
+        flow: { code: 'w00000', unit: 'L/s', basis: 'actual-wet' },
+      },
+      dataDir: '/tmp/unused',
+      buses: [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: 502 }],
+      devices: [
+        { id: 'flow', bus: 'line', unit: 1, factors: [factorOf('w00000', 0)] },
+        { id: 'cod', bus: 'line', unit: 2, cycle: { address: 6, type: 'uint16' }, factors: [factorOf('w01018', 0)] },
+      ],
+    };
+    const message = errorOf(() => parseEdgeConfig(water, 'outlet.yaml'));
+    expect(message).toContain(
+      'outlet.yaml: station.flow.basis: actual-wet is a flue-gas flow basis: remove it for a water outlet',
+    );
+    expect(message).toContain(
+      'outlet.yaml: devices[1].cycle.type: a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
     );
   });
 });
