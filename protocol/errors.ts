@@ -3,6 +3,7 @@ export type Hj212ErrorCode =
   | 'garbage'
   | 'bad-header'
   | 'bad-length'
+  | 'length-mismatch'
   | 'oversize'
   | 'bad-crc'
   | 'bad-crc-format'

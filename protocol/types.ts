@@ -55,7 +55,9 @@ export type RelaxationCode =
   | 'missing-flag'
   | 'value-format'
   | 'empty-item'
-  | 'duplicate-field';
+  | 'duplicate-field'
+  | 'unknown-system-code'
+  | 'factor-separator';
 
 export interface Relaxation {
   code: RelaxationCode;

@@ -137,4 +137,15 @@ describe('the hj212 binary', () => {
     expect(code).toBe(0);
     expect(jsonLines(out)[0]).toMatchObject({ ok: true, cn: '1062' });
   });
+
+  it('ends quietly when the reader of its output goes away (decode … | head)', async () => {
+    const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'hj212-cli-')), 'many.bin');
+    // 20 000 frames of 113 bytes (2.2 MB of JSON out) overrun any pipe buffer long after head has gone.
+    writeFileSync(file, GOOD.repeat(20_000));
+    const script = `"$0" "$1" decode "$2" | head -n 1; echo "status \${PIPESTATUS[0]}" >&2`;
+    const { stdout, stderr } = await exec('bash', ['-c', script, process.execPath, bin, file]);
+    expect(jsonLines(stdout)).toHaveLength(1);
+    expect(stderr).toBe('status 0\n');
+  });
 });

@@ -23,7 +23,8 @@ import {
 const silent = pino({ level: 'silent' });
 const KEY = '0123456789ABCDEF0123456789ABCDEF';
 const MN_2017 = '0100000000A89000000000A1';
-const MN_2005 = '0100000000A89000000000B2';
+// HJ/T 212-2005 6.3.2: 14 characters.
+const MN_2005 = '01000008900B02';
 const MN_2025 = '0100000000A89000000000C3';
 
 const open: { platforms: PlatformServer[]; fleets: LoggerFleet[]; sockets: Socket[] } = {
