@@ -18,6 +18,7 @@ export type Hj212ErrorCode =
   | 'bad-cp'
   | 'bad-value'
   | 'decrypt-failed'
+  | 'unencrypted-cp'
   | 'split-incomplete'
   | 'split-mismatch'
   | 'bad-input';

@@ -20,6 +20,6 @@ export { StreamDecoder, createDecodeStream, type StreamStats } from './stream.js
 export { splitPacket, encodeFrames, Reassembler, type ReassemblerOptions, type ReassemblyResult } from './split.js';
 export * from './answers.js';
 export * from './time.js';
-export { isEncryptableCn, encryptCp, decryptCp } from './sm4.js';
+export { isEncryptableCn, encryptCp, decryptCp, sm4Ecb } from './sm4.js';
 export { PacketSchema, CpSchema, describeZodError, type PacketInput } from './schema.js';
 export * from './codes/index.js';

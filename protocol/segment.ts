@@ -265,6 +265,12 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
       );
     cpText = decryptCp(cpText, key);
     encrypted = true;
+  } else if (version === '2025' && isEncryptableCn(cn) && cpText !== '' && opts.sm4Key?.(mn) !== undefined) {
+    // A keyed station's data in clear text: a logger that stopped encrypting, or someone else.
+    const message = `the CP of CN ${cn} from MN ${mn ?? '(none)'} is clear text, but HJ 212-2025 encrypts it with the station's SM4 key`;
+    const policy = opts.clearCp ?? (reader.mode === 'strict' ? 'refuse' : 'flag');
+    if (policy === 'refuse') throw new Hj212Error('unencrypted-cp', message, { field: 'CP' });
+    reader.relaxations.push({ code: 'unencrypted-cp', message, field: 'CP' });
   }
 
   const cp = parseCp(cpText, reader.mode, reader.relaxations);

@@ -57,7 +57,8 @@ export type RelaxationCode =
   | 'empty-item'
   | 'duplicate-field'
   | 'unknown-system-code'
-  | 'factor-separator';
+  | 'factor-separator'
+  | 'unencrypted-cp';
 
 export interface Relaxation {
   code: RelaxationCode;
@@ -90,4 +91,10 @@ export interface CodecOptions {
   maxSegment?: number;
   /** SM4 key for a station (HJ 212-2025 CP encryption); return undefined when the MN has none. */
   sm4Key?: (mn: string | undefined) => Uint8Array | undefined;
+  /**
+   * A clear-text CP of a command HJ 212-2025 encrypts, from a station that has a key: `refuse` it
+   * (`unencrypted-cp`, the default in strict mode) or `flag` it as a relaxation and decode it (the
+   * default in lenient mode). Either way it never passes unnoticed.
+   */
+  clearCp?: 'refuse' | 'flag';
 }
