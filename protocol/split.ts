@@ -135,6 +135,13 @@ export class Reassembler {
     return { packet: merge(ordered), dropped };
   }
 
+  /** Gives up every pending message (shutdown), each reported with what was missing. */
+  giveUp(why: string): Hj212ErrorInfo[] {
+    const dropped = [...this.pending].map(([key, entry]) => incomplete(key, entry, why));
+    this.pending.clear();
+    return dropped;
+  }
+
   /** Gives up messages older than the timeout; call it from a timer when traffic is idle. */
   expire(): Hj212ErrorInfo[] {
     const dropped: Hj212ErrorInfo[] = [];
