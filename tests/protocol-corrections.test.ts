@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildSegment,
+  dataAnswer,
   decodeFrame,
   encodeFrame,
   encodeFrames,
@@ -199,6 +200,18 @@ describe('HJ/T 212-2005 data segments', () => {
       '##0125QN=20040516010101001;PNUM=2;PNO=1;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;CP=&&DataTime=20040516021000;101-Cou=2.5&&4400\r\n';
     expect(encodeFrame(part)).toBe(frame);
     expect(ok(decodeFrame(frame, { mode: 'strict' })).packet).toEqual(part);
+  });
+
+  it('the 9014 to a 2005 split part echoes QN, CN, PNO and PNUM in the CP, as the 2005 examples of 2051 do', () => {
+    expect(buildSegment(dataAnswer(part))).toBe(
+      'ST=91;CN=9014;PW=123456;MN=88888880000001;Flag=0;CP=&&QN=20040516010101001;CN=2051;PNO=1;PNUM=2&&',
+    );
+    const whole: Packet = { ...part, flag: 1 };
+    delete whole.pnum;
+    delete whole.pno;
+    expect(buildSegment(dataAnswer(whole))).toBe(
+      'ST=91;CN=9014;PW=123456;MN=88888880000001;Flag=0;CP=&&QN=20040516010101001;CN=2051&&',
+    );
   });
 
   it('the 2017 place of PNUM/PNO (after Flag) is a field-order dialect in a 2005 frame', () => {

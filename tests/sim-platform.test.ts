@@ -152,6 +152,8 @@ describe('logger ↔ platform end to end', () => {
     expect(summary.retries).toBe(0);
     expect(report.totals.acknowledged).toBe(summary.acknowledged);
 
+    // The platform refuses a clear CP from a keyed 2025 station (unencrypted-cp), so the 2025 logger's
+    // pass also says every data upload it sent was SM4-encrypted on the wire.
     for (const mn of [MN_2017, MN_2005, MN_2025]) {
       const s = report.stations.find((x) => x.mn === mn);
       expect(s, mn).toBeDefined();
