@@ -9,7 +9,11 @@ import type { CodecOptions, Cp, DecodeMode, Packet, Relaxation, Version } from '
 
 const HEADER_ORDER = ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag', 'PNUM', 'PNO'] as const;
 type HeaderKey = (typeof HEADER_ORDER)[number];
-/** HJ/T 212-2005 6.3.2 puts the packet numbers right after QN (HJ 212-2017 table 3 moved them after Flag). */
+/**
+ * HJ/T 212-2005 6.3.2 puts the packet numbers right after QN (HJ 212-2017 table 3 moved them after
+ * Flag). The 2005 examples themselves print QN after CN and PNO before PNUM; the table is followed
+ * here, and lenient decoding takes the examples' order as a field-order dialect.
+ */
 const HEADER_ORDER_2005: readonly HeaderKey[] = ['QN', 'PNUM', 'PNO', 'ST', 'CN', 'PW', 'MN', 'Flag'];
 
 const FORMATS: Record<HeaderKey, { re: RegExp; what: string }> = {
