@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CN, encodeFrame, makeFlag, makeQn, request } from '../protocol/index.js';
+import { CN, encodeFrame, encodeFrames, makeFlag, makeQn, request } from '../protocol/index.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
@@ -186,7 +186,9 @@ export abstract class UplinkBase implements Uplink {
       'command answered',
     );
     if (outcome.effect) this.apply(outcome.effect);
-    for (const reply of outcome.replies) this.write(encodeFrame(reply, this.codec));
+    // A history record over 1024 bytes goes out in PNUM/PNO parts (table C.49), never as one oversize frame.
+    for (const reply of outcome.replies)
+      for (const frame of encodeFrames(reply, { ...this.codec, split: true })) this.write(frame);
   }
 
   private apply(effect: CommandEffect): void {
