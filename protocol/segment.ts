@@ -159,7 +159,7 @@ function checkHeader(header: Map<string, string>, version: Version, reader: Segm
     reader.relax('value-format', `QN=${qn} is not a real date and time (YYYYMMDDhhmmsszzz)`, 'QN', 'bad-field');
   const st = header.get('ST');
   if (st !== undefined && FORMATS.ST.re.test(st) && !isSystemCode(st, version)) {
-    // 6.6.1.1 reserves A0-Z9 for extensions but names none: without an agreed code, table 5 is the list.
+    // HJ 212-2017 6.6.1.1 reserves A0-Z9 for extensions but names none: without an agreed code, table 5 is the list.
     reader.relax(
       'unknown-system-code',
       `ST=${st} is not a system code of table 5 (e.g. 31 air, 32 water pollution source, 91 system interaction)`,
