@@ -7,7 +7,9 @@ import {
   buildSegment,
   crcFor,
   encodeFrame,
+  exeRtnAnswer,
   frameSegment,
+  qnRtnAnswer,
   makeFlag,
   makeQn,
   type Packet,
@@ -415,6 +417,35 @@ describe('the report names each failing frame, in English or Chinese, in China t
     expect(s.uploads['2061']).toBe(3);
     expect(s.checks['split']).toMatchObject({ passed: 1, failed: 1 });
     expect(s.checks['split']!.reasons[0]).toMatch(/the platform stopped; missing PNO 2,3 of 3/);
+  });
+
+  it('takes a history answer split as table C.49 has it (each part its own QN) as the answer to its request', async () => {
+    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }], requestTimeout: '5s' });
+    const c = await rawClient(p.port);
+    c.socket.write(encodeFrame(upload(MN_2017, 'pw2017', '20260301120000001')));
+    await c.next((x) => x.cn === '9014');
+    const done = exchanges(p, 1);
+    p.issue({ mn: MN_2017, cn: '2061', params: { BeginTime: '20260301100000', EndTime: '20260301100000' } });
+    const req = await c.next((x) => x.cn === '2061');
+    const part = (qn: string, pno: number, code: string): string =>
+      encodeFrame({
+        ...hourAt(qn, '20260301100000', { [code]: { Avg: '1.0', Flag: 'N' } }),
+        flag: 6, // 2017, split, no answer wanted (C.49)
+        pnum: 2,
+        pno,
+      });
+    c.socket.write(
+      encodeFrame(qnRtnAnswer(req, 1)) +
+        part('20260301120000534', 1, 'w01018') +
+        part('20260301120000535', 2, 'w21003') +
+        encodeFrame(exeRtnAnswer(req, 1)),
+    );
+    const [record] = await done;
+    expect(record!.answers).toEqual(['9011 QnRtn=1', '2061', '2061', '9012 ExeRtn=1']);
+    expect(record!.ok).toBe(true);
+    const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
+    expect(s.checks['split']).toMatchObject({ passed: 1, failed: 0 });
+    expect(s.checks['answers']).toBeUndefined();
   });
 
   it('hj212 sim platform --lang zh prints the table in Chinese; another language is refused', async () => {

@@ -197,9 +197,11 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.contentChecks(mn, station, p, ref);
 
     const qn = answeredQn(p);
-    const key = `${mn}|${qn ?? ''}`;
-    const open = this.exchanges.get(key);
+    let key = `${mn}|${qn ?? ''}`;
+    let open = this.exchanges.get(key);
+    if (!open && p.pnum !== undefined) [key, open] = this.splitAnswering(mn, p.cn) ?? [key, undefined];
     if (open && (ANSWERS.has(p.cn) || p.cn === open.record.cn)) {
+      if (p.pnum !== undefined) this.reassemble(mn, p);
       if (observe(open.record, p)) this.finish(key, open);
       if (needsAck(p.flag)) this.send(conn, dataAnswer(p));
       return;
@@ -230,6 +232,15 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: whole.cn, cp: whole.cp };
     if (whole.qn !== undefined) upload.qn = whole.qn;
     this.emit('upload', upload);
+  }
+
+  /**
+   * The request a split data part answers: tables C.49/C.50 give each part its own QN, not the
+   * request's, so a part goes to the one open request of the station for its CN.
+   */
+  private splitAnswering(mn: string, cn: string): [string, OpenExchange] | undefined {
+    const candidates = [...this.exchanges].filter(([, o]) => o.record.mn === mn && o.record.cn === cn);
+    return candidates.length === 1 ? candidates[0] : undefined;
   }
 
   /** The checks on what a packet says: data content, DataTime on its period, ST, factor codes. */
