@@ -1,6 +1,6 @@
 import type { EdgeConfig } from './config.js';
-import { minuteStats, periodStart, periodStats, realtimeStats } from './datasets.js';
-import type { PeriodStats, Sample } from './datasets.js';
+import { minuteStats, periodStart, periodStats, realtimeStats, statisticsStation } from './datasets.js';
+import type { PeriodStats, Sample, Station } from './datasets.js';
 import type { FactorReading } from './registers.js';
 
 export type DataCn = '2011' | '2051' | '2061' | '2031';
@@ -53,15 +53,16 @@ export class Aggregator {
   private readonly latest = new Map<string, Sample>();
   private readonly minutes: Map<number, PeriodStats>;
   private readonly hours: Map<number, PeriodStats>;
-  private readonly config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>;
+  private readonly config: { station: Station } & Pick<EdgeConfig, 'rtdIntervalSeconds' | 'minIntervalMinutes'>;
 
+  /** `devices` gives the per-factor options of the statistics (converted, couUnit). */
   constructor(
-    config: Pick<EdgeConfig, 'station' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>,
+    config: Pick<EdgeConfig, 'station' | 'devices' | 'rtdIntervalSeconds' | 'minIntervalMinutes'>,
     now: number,
     restored?: AggregatorState,
   ) {
     this.config = {
-      station: config.station,
+      station: statisticsStation(config),
       rtdIntervalSeconds: config.rtdIntervalSeconds,
       minIntervalMinutes: config.minIntervalMinutes,
     };

@@ -2,6 +2,7 @@ import { formatHjTime, makeFlag } from '../protocol/index.js';
 import type { InfoGroup, Packet, Version } from '../protocol/index.js';
 import type { DataRecord, FieldInfo } from './aggregator.js';
 import type { FactorStat } from './datasets.js';
+import { toFixedHalfEven } from './rounding.js';
 
 /** Who a packet is for: each platform has its own MN, password and edition. */
 export interface Addressee {
@@ -27,13 +28,29 @@ const FIELDS_PERIOD = [
   ['ZsMax', 'zsMax'],
 ] as const;
 
-function factorFields(cn: DataRecord['cn'], stat: FactorStat, decimals: number): Record<string, string> {
+/** HJ 212-2025: the value sent where a converted concentration cannot be computed (no valid O2). */
+export const ZS_UNAVAILABLE_2025 = '9999.99';
+
+/** Decimal text of a value: HJ 212-2025 rounds half to even; 2017 sets no rule and keeps toFixed. */
+function formatter(version: Version): (value: number, decimals: number) => string {
+  return version === '2025' ? toFixedHalfEven : (value, decimals) => value.toFixed(decimals);
+}
+
+function factorFields(
+  cn: DataRecord['cn'],
+  stat: FactorStat,
+  decimals: number,
+  version: Version,
+): Record<string, string> {
   const out: Record<string, string> = {};
+  const format = formatter(version);
   for (const [field, key] of cn === '2011' ? FIELDS_2011 : FIELDS_PERIOD) {
     const value = stat[key];
-    if (value !== undefined) out[field] = value.toFixed(decimals);
+    if (value !== undefined) out[field] = format(value, decimals);
+    // No valid O2 of the period: 2017 leaves the converted fields out, 2025 sends 9999.99.
+    else if (key.startsWith('zs') && stat.zsUnavailable && version === '2025') out[field] = ZS_UNAVAILABLE_2025;
   }
-  if (cn !== '2011' && stat.cou !== undefined) out['Cou'] = stat.cou.toFixed(COU_DECIMALS);
+  if (cn !== '2011' && stat.cou !== undefined) out['Cou'] = format(stat.cou, COU_DECIMALS);
   out['Flag'] = stat.flag;
   return out;
 }
@@ -71,7 +88,7 @@ export function recordPacket(
     : Object.fromEntries(
         Object.entries(record.stats).map(([code, stat]) => [
           code,
-          factorFields(record.cn, stat, decimals.get(code) ?? 3),
+          factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version),
         ]),
       );
   const info = record.info && { info: infoGroups(record.info) };

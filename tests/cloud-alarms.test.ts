@@ -194,7 +194,13 @@ describe('missing hours', () => {
     );
     await client.received(4);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' })).toEqual([]);
-    expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' })).toHaveLength(4);
+    const closed = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' });
+    expect(closed.map((a) => [a.factor, a.closedBy])).toEqual(WATER_FACTORS.map((f) => [f, 'backfill']));
+    // The hour stays marked as back-filled (补传), with when it came: the moment its alarm closed.
+    const filled = c.cloud.backfills.list(WATER_MN, T0, T0 + 3 * H).filter((b) => b.closedAlarm);
+    expect(filled.map((b) => [b.factor, b.time, b.arrivedAt])).toEqual(
+      [...WATER_FACTORS].sort().map((f) => [f, T0 + H, closed[0]!.closedAt]),
+    );
     // The gas station never reported: monitoring has not begun, so no hour of it is missing (it is offline).
     await hook.next(8);
     const events = (mn: string, event: string): number =>

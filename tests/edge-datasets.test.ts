@@ -55,55 +55,65 @@ describe('minute statistics from samples', () => {
       valid: 3,
       count: 4,
     });
-    // mostly calibration: flag C, values over everything measured (what the analyzer read)
+    // mostly calibration: flag C, values of the one valid sample (eq. 23 counts valid readings only)
     expect(minuteStat([s(10), s(20, 'C'), s(30, 'C')])).toEqual({
       min: 10,
-      avg: 20,
-      max: 30,
+      avg: 10,
+      max: 10,
       flag: 'C',
       valid: 1,
       count: 3,
     });
+    // all calibration: what the analyzer read, flagged C
+    expect(minuteStat([s(20, 'C'), s(30, 'C')])).toMatchObject({ min: 20, avg: 25, max: 30, flag: 'C', valid: 0 });
+    // water: one abnormal sample makes the minute abnormal (note to C.16)
+    expect(minuteStat([s(10), s(20), s(30), s(40, 'M')], 'water')).toMatchObject({ avg: 20, flag: 'M', valid: 3 });
     // never answered: B and no values
     expect(minuteStat([s(Number.NaN, 'B'), s(Number.NaN, 'B')])).toEqual({ flag: 'B', valid: 0, count: 2 });
   });
 });
 
-describe('hour and day validity (HJ 76-2017, HJ 356-2019)', () => {
-  it('an hour with 45 valid minutes is N, averaging only them', () => {
+describe('hour and day validity (notes to C.16-C.18, D.2.2)', () => {
+  const gasHour = { kind: 'gas' as const, period: 'hour' as const, expected: 60 };
+  it('a flue-gas hour with 45 valid minutes is N, averaging only them', () => {
     const minutes = [
       ...Array.from({ length: 45 }, () => minuteOf(10)),
       ...Array.from({ length: 15 }, () => minuteOf(100, 'M')),
     ];
-    expect(combineStats(minutes, 45)).toMatchObject({ avg: 10, min: 10, max: 10, flag: 'N', valid: 45 });
+    expect(combineStats(minutes, gasHour)).toMatchObject({ avg: 10, min: 10, max: 10, flag: 'N', valid: 45 });
   });
 
-  it('an hour with 44 valid minutes is not N: it takes the dominant flag and the mean of what was measured', () => {
+  it('a flue-gas hour with 44 valid minutes is D (C.17: instrument fault), its values those of the valid minutes', () => {
     const minutes = [
       ...Array.from({ length: 44 }, () => minuteOf(10)),
       ...Array.from({ length: 16 }, () => minuteOf(100, 'M')),
     ];
-    const hour = combineStats(minutes, 45);
-    expect(hour.flag).toBe('M');
-    expect(hour.avg).toBeCloseTo((44 * 10 + 16 * 100) / 60, 10);
-    expect(hour.max).toBe(100);
+    const hour = combineStats(minutes, gasHour);
+    expect(hour).toMatchObject({ flag: 'D', avg: 10, min: 10, max: 10, valid: 44 });
   });
 
   it('minutes that never came count against the hour', () => {
-    const fortyFive = Array.from({ length: 45 }, () => ({ w01018: minuteOf(10) }));
-    expect(periodStats('hour', fortyFive, 60, water)['w01018']).toMatchObject({ flag: 'N', valid: 45, count: 60 });
-    expect(periodStats('hour', fortyFive.slice(1), 60, water)['w01018']).toMatchObject({
-      flag: 'B',
+    const fortyFive = Array.from({ length: 45 }, () => ({ a21026: minuteOf(10) }));
+    expect(periodStats('hour', fortyFive, 60, gas)['a21026']).toMatchObject({ flag: 'N', valid: 45, count: 60 });
+    expect(periodStats('hour', fortyFive.slice(1), 60, gas)['a21026']).toMatchObject({
+      flag: 'D',
       valid: 44,
       avg: 10,
     });
+    // water: a minute that never came is abnormal (B), so the hour is
+    const water60 = Array.from({ length: 60 }, () => ({ w01018: minuteOf(10) }));
+    expect(periodStats('hour', water60, 60, water)['w01018']).toMatchObject({ flag: 'N', valid: 60 });
+    expect(periodStats('hour', water60.slice(1), 60, water)['w01018']).toMatchObject({ flag: 'B', valid: 59 });
   });
 
-  it('a day needs 20 valid hours', () => {
-    const hours = (valid: number) =>
-      Array.from({ length: 24 }, (_, i) => ({ w01018: minuteOf(i < valid ? 10 : 50, i < valid ? 'N' : 'D') }));
-    expect(periodStats('day', hours(20), 24, water)['w01018']).toMatchObject({ flag: 'N', avg: 10 });
-    expect(periodStats('day', hours(19), 24, water)['w01018']).toMatchObject({ flag: 'D' });
+  it('a flue-gas day needs 20 valid hours; a water day none abnormal', () => {
+    const hours = (code: string, valid: number) =>
+      Array.from({ length: 24 }, (_, i) => ({ [code]: minuteOf(i < valid ? 10 : 50, i < valid ? 'N' : 'C') }));
+    expect(periodStats('day', hours('a21026', 20), 24, gas)['a21026']).toMatchObject({ flag: 'N', avg: 10 });
+    expect(periodStats('day', hours('a21026', 19), 24, gas)['a21026']).toMatchObject({ flag: 'D', avg: 10 });
+    expect(periodStats('day', hours('w01018', 24), 24, water)['w01018']).toMatchObject({ flag: 'N', avg: 10 });
+    // 23 valid hours and one in calibration: C, the mean of the 23
+    expect(periodStats('day', hours('w01018', 23), 24, water)['w01018']).toMatchObject({ flag: 'C', avg: 10 });
   });
 });
 
@@ -180,27 +190,37 @@ describe('the aggregator over a day of known input', () => {
     ).toEqual([T0, T0 + 10 * MIN, T0 + 20 * MIN]);
   });
 
-  it('computes minute values and flags: a 10-minute record is N with at least 8 valid minutes', () => {
+  it('computes minute values and flags: a water 10-minute record is abnormal with one abnormal minute', () => {
     const [first, second, third] = of('2051');
-    expect(first?.stats['w01018']).toMatchObject({ min: 40, avg: 45, max: 50, flag: 'N' });
+    expect(first?.stats['w01018']).toMatchObject({ min: 40, max: 50, flag: 'N' });
+    // flow-weighted at a constant 20 L/s: the plain mean of 5 × 40 and 5 × 50
+    expect(first?.stats['w01018']?.avg).toBeCloseTo(45, 10);
     expect(first?.stats['w01018']?.cou).toBeCloseTo(45 * 12 * 1e-3, 9); // 20 L/s × 600 s = 12 m3
     expect(first?.stats['w00000']?.cou).toBeCloseTo(12, 9);
     expect(second?.stats['w01018']).toMatchObject({ flag: 'M', valid: 5 }); // minutes 15-19 in maintenance
     expect(third?.stats['w01018']).toMatchObject({ flag: 'M', avg: 0 });
+    // no valid minute: no emission amount (D.1.2.2 sums valid ones only), but the flow's Cou is there
+    expect(third?.stats['w01018']?.cou).toBeUndefined();
+    expect(third?.stats['w00000']?.cou).toBeCloseTo(12, 9);
   });
 
-  it('the first hour (45 valid minutes) is N; the second (44) is not; the day is N with 23 valid hours', () => {
+  it('water hours with maintenance minutes are M (not N, C.17); the day is M with 22 valid hours', () => {
     const [h0, h1, h2] = of('2061');
     // valid minutes 0-14 and 30-59 read 40 (even) or 50 (odd): 23 × 40 + 22 × 50 = 2020
-    expect(h0?.stats['w01018']).toMatchObject({ flag: 'N', valid: 45, min: 40, max: 50 });
+    expect(h0?.stats['w01018']).toMatchObject({ flag: 'M', valid: 45, min: 40, max: 50 });
     expect(h0?.stats['w01018']?.avg).toBeCloseTo(2020 / 45, 10);
-    // Cou counts every minute (maintenance ones read 0): 2020 mg/L·min × 1.2 m3/min × 1e-3
+    // Cou of the 45 valid minutes: 2020 mg/L·min × 1.2 m3/min × 1e-3 = 2.424 kg
     expect(h0?.stats['w01018']?.cou).toBeCloseTo(2020 * 1.2e-3, 10);
     expect(h1?.stats['w01018']).toMatchObject({ flag: 'M', valid: 44 });
     expect(h2?.stats['w01018']).toMatchObject({ flag: 'N', valid: 60 });
-    expect(h0?.stats['w00000']?.cou).toBeCloseTo(72, 6);
-    expect(of('2031')[0]?.stats['w01018']).toMatchObject({ flag: 'N', valid: 23 });
-    expect(of('2031')[0]?.stats['w01018']?.avg).toBeCloseTo((2020 / 45 + 22 * 45) / 23, 10);
+    expect(h2?.stats['w01018']?.avg).toBeCloseTo(45, 10);
+    expect(h0?.stats['w00000']?.cou).toBeCloseTo(72, 6); // 20 L/s × 3600 s = 72 m3
+    // the day from its 22 valid hours (eq. 11, eq. 14): 22 × 45 mg/L × 72 m3 × 1e-3 = 71.28 kg, 71.28 / 1584 m3
+    const day = of('2031')[0]?.stats['w01018'];
+    expect(day).toMatchObject({ flag: 'M', valid: 22 });
+    expect(day?.avg).toBeCloseTo(45, 10);
+    expect(day?.cou).toBeCloseTo(71.28, 9);
+    expect(of('2031')[0]?.stats['w00000']).toMatchObject({ flag: 'N', valid: 24 });
     expect(of('2031')[0]?.stats['w00000']?.cou).toBeCloseTo(72 * 24, 6);
   });
 
@@ -228,7 +248,7 @@ describe('the aggregator over a day of known input', () => {
       Avg: '44.9',
       Max: '50.0',
       Cou: '2.4240',
-      Flag: 'N',
+      Flag: 'M',
     });
     const rt: PeriodStats = { w01018: { avg: 41.26, flag: 'B', valid: 0, count: 1 } };
     expect(

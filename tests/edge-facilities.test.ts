@@ -86,10 +86,8 @@ describe('facility run time (2041) and run state (2021)', () => {
       rtdIntervalSeconds: 30,
       minIntervalMinutes: 10,
       clockTrusted: false,
-      history: (cn, from, to) => (cn === '2041' && from <= SIM_START && SIM_START <= to ? [day] : []),
       parameters: () => undefined,
-      dataPacket: (record) =>
-        recordPacket(record, { mn: MN, pw: PW, st: '32', version: '2017' }, '20250602060000000', new Map(), 480),
+      historySlot: () => 'free',
     };
     const ask = (cn: string, params: Record<string, string> = {}) =>
       handleCommand(request({ mn: MN, pw: PW, st: '32' }, cn, params, { qn: '20250602060000000' }), ctx)!;
@@ -98,9 +96,18 @@ describe('facility run time (2041) and run state (2021)', () => {
       effect: { kind: 'run-state', on: true },
     });
     expect(ask('2022')).toMatchObject({ replies: [{ cn: '9013' }], effect: { kind: 'run-state', on: false } });
+    // The uplink streams the records of the range from the store (tests/edge-history.test.ts).
     const history = ask('2041', { BeginTime: '20250601000000', EndTime: '20250601000000' });
-    expect(history.replies.map((p) => p.cn)).toEqual(['9011', '2041', '9012']);
-    expect(history.replies[1]!.cp.factors).toEqual({ SB1: { RT: '20.00' } });
+    expect(history.replies.map((p) => p.cn)).toEqual(['9011']);
+    expect(history.history).toMatchObject({ cn: '2041', from: SIM_START, to: SIM_START });
+    const packet = recordPacket(
+      day,
+      { mn: MN, pw: PW, st: '32', version: '2017' },
+      '20250602060000000',
+      new Map(),
+      480,
+    );
+    expect(packet.cp.factors).toEqual({ SB1: { RT: '20.00' } });
   });
 });
 
