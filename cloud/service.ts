@@ -56,8 +56,9 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     },
     log,
   );
-  // Whatever registry is in force when a frame comes, its keys are the ones used.
-  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
+  // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
+  // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
+  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
   const store: MeasurementStore =
     config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
   const stateDb = openSqlite(config.state);

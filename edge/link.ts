@@ -4,6 +4,7 @@ import {
   ExeRtn,
   QnRtn,
   encodeFrame,
+  encodeFrames,
   makeFlag,
   makeQn,
   qnRtnAnswer,
@@ -291,16 +292,19 @@ export abstract class UplinkBase implements Uplink {
     this.send(qnRtnAnswer({ ...answered, version: this.config.version }, qnRtn));
   }
 
-  /** Encodes and writes one reply; one that cannot be encoded is logged, never thrown. */
+  /**
+   * Encodes and writes one reply, in PNUM/PNO parts when it passes 1024 bytes (a history record with
+   * many factors, table C.49); one that cannot be encoded is logged, never thrown.
+   */
   private send(packet: Packet): boolean {
-    let frame: string;
+    let frames: string[];
     try {
-      frame = encodeFrame(packet, this.codec);
+      frames = encodeFrames(packet, { ...this.codec, split: true });
     } catch (err) {
       this.refuse('encode-failed', { cn: packet.cn, qn: packet.qn, detail: (err as Error).message }, 'reply not sent');
       return false;
     }
-    this.write(frame);
+    for (const frame of frames) this.write(frame);
     return true;
   }
 

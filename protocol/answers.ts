@@ -68,8 +68,19 @@ export const exeRtnAnswer = (to: Answered, exeRtn: number): Packet => answer(to,
 /** 9013 answer to a notice (1013, 2012, 2022). */
 export const noticeAnswer = (to: Answered): Packet => answer(to, '9013', {});
 
-/** 9014 answer to an upload that had the A bit set. */
-export const dataAnswer = (to: Answered): Packet => answer(to, '9014', {});
+/**
+ * 9014 answer to an upload that had the A bit set. HJ/T 212-2005 (its examples of 2051) also echoes
+ * the CN of the upload and, for a split packet, its PNO and PNUM: `CP=&&QN=…;CN=2051;PNO=1;PNUM=1&&`.
+ */
+export function dataAnswer(to: Answered & Partial<Pick<Packet, 'cn' | 'pnum' | 'pno'>>): Packet {
+  if (to.version !== '2005' || to.cn === undefined) return answer(to, '9014', {});
+  const params: Record<string, string> = { CN: to.cn };
+  if (to.pno !== undefined && to.pnum !== undefined) {
+    params['PNO'] = String(to.pno);
+    params['PNUM'] = String(to.pnum);
+  }
+  return answer(to, '9014', params);
+}
 
 /** The station a platform addresses. */
 export interface Target {

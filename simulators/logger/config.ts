@@ -6,7 +6,13 @@ import { OUTLET_ST, type Outlet } from './values.js';
 
 const VersionSchema = z.enum(['2005', '2017', '2025']);
 const OutletSchema = z.enum(['water', 'gas']);
-const MnSchema = z.string().regex(/^[0-9A-F]{24}$/, 'MN is 24 upper-case hex digits');
+/** HJ 212-2017 6.3.2: 24 hex digits; HJ/T 212-2005 6.3.2: 14 letters or digits (a 2005 logger may carry either). */
+const MnSchema = z
+  .string()
+  .regex(
+    /^(?:[0-9A-F]{24}|[0-9A-Z]{14})$/,
+    'MN is 24 upper-case hex digits (or 14 letters or digits for HJ/T 212-2005)',
+  );
 const PwSchema = z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits');
 
 const StationSchema = z.object({
