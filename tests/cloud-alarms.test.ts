@@ -1,11 +1,13 @@
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Alarm, StationInput } from '../cloud/index.js';
+import { AlarmStore, openSqlite, type Alarm, type StationInput } from '../cloud/index.js';
 import { encodeFrame, qnRtnAnswer, exeRtnAnswer, type FactorFields, type Packet } from '../protocol/index.js';
 import {
   GAS_MN,
@@ -283,5 +285,56 @@ describe('offline', () => {
     expect(c.cloud.alarms.list({ type: 'offline', state: 'open' }).map((a) => a.mn)).toEqual([
       '0100000000A89000000000B2',
     ]);
+  });
+});
+
+describe('alarm store', () => {
+  it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-alarms-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'state.db');
+    const a = {
+      key: 'exceedance|A1|w01018|hour',
+      type: 'exceedance',
+      mn: 'A1',
+      factor: 'w01018',
+      kind: 'hour',
+    } as const;
+    // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
+    const firstDb = openSqlite(file);
+    const first = new AlarmStore(firstDb);
+    expect(first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
+    first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 });
+    expect(first.isOpen(a.key)).toBe(true);
+    firstDb.close();
+
+    const db = openSqlite(file);
+    cleanup.push(async () => db.close());
+    const second = new AlarmStore(db);
+    expect(second.isOpen(a.key)).toBe(true);
+    // A second open of the key is the same episode: no new alarm, and 0.1 does not lower the peak 0.5.
+    expect(second.open({ ...a, time: T0 + 2 * H, value: 55, limit: 50, multiple: 0.1 })).toBeUndefined();
+    expect(second.close(a.key, T0 + 3 * H)).toMatchObject({ openedAt: T0, closedAt: T0 + 3 * H, peak: 0.5 });
+    expect(second.isOpen(a.key)).toBe(false);
+    expect(second.close(a.key, T0 + 4 * H)).toBeUndefined();
+    expect(second.list()).toHaveLength(1);
+  });
+
+  it('forgets an episode whose transaction rolled back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-alarms-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const db = openSqlite(join(dir, 'state.db'));
+    cleanup.push(async () => db.close());
+    const store = new AlarmStore(db);
+    const a = { key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 } as const;
+    expect(() =>
+      store.atomically(() => {
+        store.open(a);
+        throw new Error('the queue write failed');
+      }),
+    ).toThrow('the queue write failed');
+    expect(store.isOpen(a.key)).toBe(false);
+    expect(store.list()).toEqual([]);
+    expect(store.open(a)).toMatchObject({ type: 'offline', openedAt: T0 });
   });
 });

@@ -92,6 +92,13 @@ function addMissingColumn(db: Database.Database, table: string, column: string, 
 export class AlarmStore {
   private readonly watchers: ((alarm: Alarm) => void)[] = [];
   private uncommitted: Alarm[] | undefined;
+  /**
+   * The open episodes of this process (key → id and peak), mirrored from the table it alone writes, so
+   * that a condition which changes nothing (a value that is not negative, a packet from a station that
+   * is not offline) is answered without touching SQLite. Rebuilt from the table at start and whenever
+   * a transaction rolls back, so it never holds what the database does not.
+   */
+  private readonly openKeys = new Map<string, { id: number; peak: number | null }>();
 
   constructor(
     private readonly db: Database.Database,
@@ -103,6 +110,17 @@ export class AlarmStore {
       CREATE TABLE IF NOT EXISTS peer_alarms (id INTEGER PRIMARY KEY, ${COLUMNS});
       CREATE INDEX IF NOT EXISTS peer_alarms_mn ON peer_alarms (mn, opened_at)`);
     for (const table of ['alarms', 'peer_alarms']) addMissingColumn(db, table, 'closed_by', 'TEXT');
+    this.loadOpen();
+  }
+
+  private loadOpen(): void {
+    this.openKeys.clear();
+    const rows = this.db.prepare('SELECT key, id, peak FROM alarms WHERE closed_at IS NULL').all() as {
+      key: string;
+      id: number;
+      peak: number | null;
+    }[];
+    for (const r of rows) this.openKeys.set(r.key, { id: r.id, peak: r.peak });
   }
 
   /** Calls `fn` with the episode after every change this process makes (opened, peak raised, closed). */
@@ -124,6 +142,10 @@ export class AlarmStore {
       this.uncommitted = undefined;
       for (const alarm of committed) this.tell(alarm);
       return result;
+    } catch (e) {
+      // The transaction rolled back: what it opened or closed did not happen.
+      this.loadOpen();
+      throw e;
     } finally {
       this.uncommitted = undefined;
     }
@@ -183,52 +205,58 @@ export class AlarmStore {
     ).map(toAlarm);
   }
 
+  /** Whether `open(a)` would change anything: no episode of its key is open, or `a` raises its peak. */
+  wouldOpen(a: AlarmOpen): boolean {
+    const open = this.openKeys.get(a.key);
+    return !open || (a.multiple !== undefined && (open.peak === null || open.peak < a.multiple));
+  }
+
   /** Opens an episode, or raises the peak of the open one; returns the alarm only when it is new. */
   open(a: AlarmOpen): Alarm | undefined {
-    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(a.key) as
-      { id: number } | undefined;
+    const open = this.openKeys.get(a.key);
     if (open) {
-      if (
-        a.multiple !== undefined &&
-        this.db
-          .prepare('UPDATE alarms SET peak = ? WHERE id = ? AND (peak IS NULL OR peak < ?)')
-          .run(a.multiple, open.id, a.multiple).changes > 0
-      )
+      if (a.multiple !== undefined && (open.peak === null || open.peak < a.multiple)) {
+        this.db.prepare('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
+        open.peak = a.multiple;
         this.changed(open.id);
+      }
       return undefined;
     }
-    const id = this.db
-      .prepare(
-        'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        this.nextId(),
-        a.key,
-        a.type,
-        a.mn,
-        a.factor ?? null,
-        a.kind ?? null,
-        a.time,
-        a.value ?? null,
-        a.limit ?? null,
-        a.multiple ?? null,
-        a.multiple ?? null,
-        a.detail ?? null,
-      ).lastInsertRowid;
-    return this.changed(Number(id));
+    const id = Number(
+      this.db
+        .prepare(
+          'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          this.nextId(),
+          a.key,
+          a.type,
+          a.mn,
+          a.factor ?? null,
+          a.kind ?? null,
+          a.time,
+          a.value ?? null,
+          a.limit ?? null,
+          a.multiple ?? null,
+          a.multiple ?? null,
+          a.detail ?? null,
+        ).lastInsertRowid,
+    );
+    this.openKeys.set(a.key, { id, peak: a.multiple ?? null });
+    return this.changed(id);
   }
 
   /** Closes the open episode of `key`, if any, and returns it. */
   close(key: string, at: number, by?: ClosedBy): Alarm | undefined {
-    const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) as
-      { id: number } | undefined;
+    const open = this.openKeys.get(key);
     if (!open) return undefined;
     this.db.prepare('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
+    this.openKeys.delete(key);
     return this.changed(open.id);
   }
 
   isOpen(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) !== undefined;
+    return this.openKeys.has(key);
   }
 
   get(id: number): Alarm | undefined {

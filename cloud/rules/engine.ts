@@ -177,7 +177,10 @@ export class RuleEngine {
     this.open(a);
   }
 
+  // The open episodes are known in memory (AlarmStore): a condition that changes none, like each valid
+  // value's "not negative", costs no transaction.
   private open(a: AlarmOpen): void {
+    if (!this.o.alarms.wouldOpen(a)) return;
     const alarm = this.record('opened', a.mn, () => this.o.alarms.open(a));
     if (alarm)
       this.o.log.warn(
@@ -187,6 +190,7 @@ export class RuleEngine {
   }
 
   private close(mn: string, k: string, at: number, by?: ClosedBy): Alarm | undefined {
+    if (!this.o.alarms.isOpen(k)) return undefined;
     const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at, by));
     if (alarm)
       this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, closedBy: by }, 'alarm closed');
