@@ -21,7 +21,7 @@ export { TcpListener, TcpOptionsSchema, type TcpOptions } from './ingest/tcp.js'
 export { MqttOptionsSchema, upTopic, downTopic, type MqttOptions, type MqttInput } from './ingest/mqtt.js';
 export { SqliteStore, openSqlite } from './store/sqlite.js';
 export { InfluxStore, InfluxOptionsSchema, type InfluxOptions } from './store/influx.js';
-export { toLine } from './store/line-protocol.js';
+export { fromLine, toLine } from './store/line-protocol.js';
 export { KindSchema, type Kind, type Point, type PointQuery, type MeasurementStore } from './store/types.js';
 export { RuleEngine, RulesOptionsSchema, type RulesOptions } from './rules/engine.js';
 export {

@@ -3,8 +3,9 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InfluxOptionsSchema, InfluxStore, toLine, type InfluxOptions, type Point } from '../cloud/index.js';
+import { fromLine, InfluxOptionsSchema, InfluxStore, toLine, type InfluxOptions, type Point } from '../cloud/index.js';
 import { encodeFrame } from '../protocol/index.js';
 import { captureLog, rawClient, startTestCloud, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
 import { startInfluxd, type Proc } from './helpers/cloud-procs.js';
@@ -88,6 +89,28 @@ describe('line protocol', () => {
       }),
     ).toBe('hour,factor=w01018,mn=M1,outlet=WS\\ 01\\,a\\=b Avg=1.5,Cou=2,flag="N" 5');
   });
+
+  it('reads back the point of a line it wrote: escaped tags, negative and exponent values, a quoted flag', () => {
+    expect(
+      fromLine('minute,factor=a\\,b,mn=M\\ 1,outlet=WS\\=1 Avg=-0.25,Max=1e-7,ZsAvg=3,flag="\\"x" 1700000000000'),
+    ).toEqual({
+      mn: 'M 1',
+      factor: 'a,b',
+      kind: 'minute',
+      time: 1700000000000,
+      values: { Avg: -0.25, Max: 0.0000001, ZsAvg: 3 },
+      flag: '"x',
+      outlet: 'WS=1',
+    });
+    // A factor that reported neither values nor a flag: written as flag="", read back with neither.
+    expect(fromLine('rtd,factor=w01018,mn=M1 flag="" 5')).toEqual({
+      mn: 'M1',
+      factor: 'w01018',
+      kind: 'rtd',
+      time: 5,
+      values: {},
+    });
+  });
 });
 
 describe('InfluxDB 1.x store (real influxd, user/password)', () => {
@@ -158,6 +181,82 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(maxInFlight).toBe(1);
     const got = await influxql(`SELECT count("Avg") FROM "minute"`, o.database);
     expect(JSON.stringify(got)).toContain('400');
+  });
+
+  it('reads its own writes: a query sees what waits in the spill queue, read back from its lines', async () => {
+    // A proxy that passes queries through at once and holds every /write until released.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const forward = (): void => {
+          const up = request(
+            { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+            (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
+          );
+          up.end(Buffer.concat(chunks));
+        };
+        if (req.url?.startsWith('/write') === true) void held.then(forward);
+        else forward();
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => (release(), proxy.close(r))));
+    const port = (proxy.address() as AddressInfo).port;
+    const { s } = await store({ url: `http://127.0.0.1:${port}`, flushIntervalMs: 10 });
+    await s.write([
+      point('w01018', 'hour', T0, { Avg: 12.5, Cou: 300 }),
+      point('w21003', 'hour', T0, { Avg: -0.5 }, 'M'),
+      point('w01018', 'hour', T0 + H, { Avg: 13 }),
+    ]);
+    // The newer write of a key wins over the older one still in the queue.
+    await s.write([point('w01018', 'hour', T0 + H, { Avg: 14 }, 'D')]);
+    const expected = [
+      ['w01018', 0, { Avg: 12.5, Cou: 300 }, 'N', 'WS 01'],
+      ['w21003', 0, { Avg: -0.5 }, 'M', 'WS 01'],
+      ['w01018', H, { Avg: 14 }, 'D', 'WS 01'],
+    ];
+    const read = async (): Promise<unknown[]> =>
+      (await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 2 * H })).map((p) => [
+        p.factor,
+        p.time - T0,
+        p.values,
+        p.flag,
+        p.outlet,
+      ]);
+    expect(s.pending).toBe(4);
+    expect(await read()).toEqual(expected);
+    release();
+    await s.flush();
+    expect(s.pending).toBe(0);
+    expect(await read()).toEqual(expected);
+  });
+
+  it('takes over a spill queue of JSON rows (written before lines were stored): queryable, then sent once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const old = new Database(join(dir, 'spill.db'));
+    old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`);
+    const insert = old.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
+    for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
+      insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
+    old.close();
+    const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
+    expect(s.pending).toBe(2);
+    await s.flush();
+    expect(s.pending).toBe(0);
+    const got = await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H });
+    expect(got.map((p) => [p.factor, p.values, p.flag, p.outlet])).toEqual([
+      ['w01018', { Avg: 12.5 }, 'N', 'WS 01'],
+      ['w21003', { Avg: 0.8 }, 'M', 'WS 01'],
+    ]);
+    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+      results: { series: { values: number[][] }[] }[];
+    };
+    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
   });
 
   it('keeps points spilled (and queryable) while InfluxDB refuses them', async () => {

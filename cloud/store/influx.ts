@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { quote, toLine } from './line-protocol.js';
+import { fromLine, quote, toLine } from './line-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqlite } from './sqlite.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
@@ -31,7 +31,8 @@ export const InfluxOptionsSchema = z
   });
 export type InfluxOptions = z.output<typeof InfluxOptionsSchema>;
 
-type SpillRow = { id: number; point: string };
+/** A spilled point: its key (for read-your-writes queries) and its line, built once when it is written. */
+type SpillRow = [mn: string, kind: string, time: number, line: string];
 type Series = { name: string; columns: string[]; values: unknown[][] };
 type QueryResponse = { results?: { series?: Series[]; error?: string }[]; error?: string };
 
@@ -52,7 +53,10 @@ export class InfluxStore implements MeasurementStore {
   private failures = 0;
   private closed = false;
   private spilled: number;
-  private readonly group: GroupCommit<Point>;
+  private readonly group: GroupCommit<SpillRow>;
+  private readonly batch: Database.Statement<[number], [number, string]>;
+  private readonly sent: Database.Statement<[number]>;
+  private readonly spilledOf: Database.Statement<[string, string, number, number], string>;
 
   constructor(
     private readonly o: InfluxOptions,
@@ -60,17 +64,25 @@ export class InfluxStore implements MeasurementStore {
   ) {
     this.db = openSqlite(o.spillPath, { durable: true });
     this.db
-      .exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
+      .exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
-    this.spilled = (this.db.prepare('SELECT count(*) AS n FROM spill').get() as { n: number }).n;
-    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
-    const spillGroups = this.db.transaction((groups: readonly (readonly Point[])[]) => {
-      for (const points of groups) for (const p of points) insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
+    migrateJsonSpill(this.db);
+    this.spilled = this.db.prepare('SELECT count(*) FROM spill').pluck().get() as number;
+    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, line) VALUES (?, ?, ?, ?)');
+    const spillGroups = this.db.transaction((groups: readonly (readonly SpillRow[])[]) => {
+      for (const rows of groups) for (const r of rows) insert.run(r);
     });
     this.group = new GroupCommit((groups) => {
       spillGroups(groups);
-      for (const points of groups) this.spilled += points.length;
+      for (const rows of groups) this.spilled += rows.length;
     });
+    this.batch = this.db.prepare<[number], [number, string]>('SELECT id, line FROM spill ORDER BY id LIMIT ?').raw();
+    this.sent = this.db.prepare('DELETE FROM spill WHERE id <= ?');
+    this.spilledOf = this.db
+      .prepare<[string, string, number, number], string>(
+        'SELECT line FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id',
+      )
+      .pluck();
     this.schedule(0);
   }
 
@@ -83,7 +95,7 @@ export class InfluxStore implements MeasurementStore {
     if (this.pending + points.length > this.o.maxSpill) {
       throw new Error(`spill queue full (${this.o.maxSpill} points) while InfluxDB is unreachable`);
     }
-    await this.group.add(points);
+    await this.group.add(points.map((p): SpillRow => [p.mn, p.kind, p.time, toLine(p)]));
     if (this.failures === 0) this.schedule(this.o.flushIntervalMs);
   }
 
@@ -110,11 +122,8 @@ export class InfluxStore implements MeasurementStore {
         byKey.set(`${p.time}|${p.factor}`, p);
       }
     // Read your writes: what still waits in the spill queue is newer than what InfluxDB has.
-    const spilled = this.db
-      .prepare('SELECT id, point FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id')
-      .all(q.mn, q.kind, q.from, q.to) as SpillRow[];
-    for (const r of spilled) {
-      const p = JSON.parse(r.point) as Point;
+    for (const line of this.spilledOf.all(q.mn, q.kind, q.from, q.to)) {
+      const p = fromLine(line);
       if (q.factor === undefined || p.factor === q.factor) byKey.set(`${p.time}|${p.factor}`, p);
     }
     return [...byKey.values()]
@@ -168,12 +177,14 @@ export class InfluxStore implements MeasurementStore {
   }
 
   private async sendBatch(): Promise<void> {
-    const rows = this.db.prepare('SELECT id, point FROM spill ORDER BY id LIMIT ?').all(this.o.batchSize) as SpillRow[];
+    const rows = this.batch.all(this.o.batchSize);
     if (rows.length === 0) return;
-    const body = rows.map((r) => toLine(JSON.parse(r.point) as Point)).join('\n');
+    // The lines as they were spilled: nothing is parsed or rebuilt on the way out.
+    let body = rows[0]![1];
+    for (let i = 1; i < rows.length; i++) body += `\n${rows[i]![1]}`;
     const res = await this.request('/write', { db: this.o.database, precision: 'ms' }, body);
     await res.arrayBuffer();
-    this.spilled -= this.db.prepare('DELETE FROM spill WHERE id <= ?').run(rows.at(-1)!.id).changes;
+    this.spilled -= this.sent.run(rows.at(-1)![0]).changes;
   }
 
   private async request(path: string, params: Record<string, string>, body?: string): Promise<Response> {
@@ -195,6 +206,24 @@ export class InfluxStore implements MeasurementStore {
     if (!res.ok) throw new Error(`InfluxDB ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return res;
   }
+}
+
+/**
+ * A spill queue written before lines were stored (each point as JSON in a `point` column) becomes one
+ * of lines, in one transaction and in its order, so an upgrade in the middle of an outage loses nothing.
+ */
+function migrateJsonSpill(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(spill)').all() as { name: string }[];
+  if (!columns.some((c) => c.name === 'point')) return;
+  db.function('hj212_line', (point: unknown) => toLine(JSON.parse(String(point)) as Point));
+  db.transaction(() => {
+    db.exec(`ALTER TABLE spill RENAME TO spill_json;
+      DROP INDEX IF EXISTS spill_key;
+      CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time);
+      INSERT INTO spill (mn, kind, time, line) SELECT mn, kind, time, hj212_line(point) FROM spill_json ORDER BY id;
+      DROP TABLE spill_json`);
+  })();
 }
 
 /** Back off to at most 5 s between attempts during an outage. */
