@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
+import { parseRegistryText } from './registry-file.js';
 import { SECRET_HASH } from './secrets.js';
 
 const Hash = z
@@ -171,7 +171,7 @@ export class Registry {
   static async load(file: string): Promise<Registry> {
     let doc: unknown;
     try {
-      doc = parseYaml(await readFile(file, 'utf8'));
+      doc = parseRegistryText(await readFile(file, 'utf8'), file);
     } catch (e) {
       throw new ConfigError(`${file}: ${(e as Error).message}`);
     }

@@ -12,6 +12,7 @@ import {
   verifySecret,
   watchRegistry,
 } from '../cloud/index.js';
+import { parseRegistryText } from '../cloud/registry-file.js';
 import { captureLog, GAS_MN, GAS_PW, testHash, testStations, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -100,6 +101,64 @@ describe('authentication', () => {
     auth.use(Registry.parse({ stations: [{ ...s!, passwordHash: await testHash('n3wpw') }] }));
     expect(await auth.check(WATER_MN, WATER_PW)).toMatchObject({ ok: false, reason: 'bad-password' });
     expect(await auth.check(WATER_MN, 'n3wpw')).toMatchObject({ ok: true });
+  });
+});
+
+describe('registry file', () => {
+  const expected = [
+    { mn: 'A1', type: 'water', factors: { w01018: { unit: 'mg/L', upper: 50 } } },
+    { mn: 'B2', type: 'gas', factors: { a21026: { upper: 35 } }, shutdowns: [{ from: 'x', to: 'y' }] },
+  ];
+
+  it('reads block-style YAML station by station: comments, CRLF, an anchor inside a station, items at either indent', () => {
+    for (const pad of ['', '  ']) {
+      const text = [
+        '# stations of the centre',
+        'stations:   # two of them',
+        '',
+        `${pad}- mn: A1 # water`,
+        `${pad}  type: water`,
+        `${pad}  factors:`,
+        `${pad}    w01018: &cod { unit: mg/L, upper: 50 }`,
+        `${pad}  # a comment inside the item`,
+        `${pad}-`,
+        `${pad}  mn: B2`,
+        `${pad}  type: gas`,
+        `${pad}  factors: { a21026: { upper: 35 } }`,
+        `${pad}  shutdowns:`,
+        `${pad}    - from: x`,
+        `${pad}      to: y`,
+        '# the end',
+        '',
+      ].join('\r\n');
+      expect(parseRegistryText(text, 'stations.yaml')).toEqual({ stations: expected });
+    }
+  });
+
+  it('reads whole what it cannot split: an alias across stations, a stray key after the list, flow style, JSON', () => {
+    const shared = [
+      'stations:',
+      '  - mn: A1',
+      '    factors: &f { w01018: { upper: 50 } }',
+      '  - mn: B2',
+      '    factors: *f',
+    ].join('\n');
+    const f = { w01018: { upper: 50 } };
+    expect(parseRegistryText(shared, 's.yaml')).toEqual({
+      stations: [
+        { mn: 'A1', factors: f },
+        { mn: 'B2', factors: f },
+      ],
+    });
+    // The stray key stays in what is parsed, so the strict schema still names it.
+    expect(parseRegistryText('stations:\n  - mn: A1\nstray: 1\n', 's.yaml')).toEqual({
+      stations: [{ mn: 'A1' }],
+      stray: 1,
+    });
+    expect(parseRegistryText('stations: [{ mn: A1 }, { mn: B2 }]', 's.yaml')).toEqual({
+      stations: [{ mn: 'A1' }, { mn: 'B2' }],
+    });
+    expect(parseRegistryText(JSON.stringify({ stations: expected }), 'stations.json')).toEqual({ stations: expected });
   });
 });
 
