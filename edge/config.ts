@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { factor } from '../protocol/index.js';
+import { GRAMS_PER_M3 } from './datasets.js';
 
 /** A configuration the agent cannot run with; the message names the file, the field and the fix. */
 export class EdgeConfigError extends Error {
@@ -319,6 +321,17 @@ export const edgeConfigSchema = z
         ctx.addIssue({ code: 'custom', path, message: `factor ${code} is measured twice; keep one source per factor` });
       seenCodes.add(code);
     }
+    config.devices.forEach((d, i) =>
+      d.factors.forEach((f, j) => {
+        const unit = factor(f.code)?.unit;
+        if (f.couUnit !== undefined && (unit === undefined || !(unit in GRAMS_PER_M3)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', i, 'factors', j, 'couUnit'],
+            message: `${f.code} has no emission amount (its unit is ${unit ?? 'not in appendix B'}); remove couUnit`,
+          });
+      }),
+    );
     config.uplinks.forEach((uplink, i) => {
       if (uplink.sm4Key !== undefined && uplink.version !== '2025') {
         ctx.addIssue({

@@ -70,7 +70,7 @@ export function statisticsStation(config: Pick<EdgeConfig, 'station' | 'devices'
 const FLOW_TO_M3_PER_S = { 'L/s': 1e-3, 'm3/s': 1, 'm3/h': 1 / 3600 } as const;
 
 /** Grams in one m3 at a concentration of 1 in this unit (appendix B concentration units). */
-const GRAMS_PER_M3: Record<string, number> = {
+export const GRAMS_PER_M3: Readonly<Record<string, number>> = {
   'mg/L': 1,
   'μg/L': 1e-3,
   'ng/L': 1e-6,

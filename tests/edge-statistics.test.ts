@@ -168,6 +168,12 @@ describe('water: flow-weighted concentrations, Cou of valid minutes (D.1.2.2, D.
     expect(h.stats['w20116']?.cou).toBeCloseTo(36, 10);
     expect(wire(h, metals, '2017')['w20116']).toMatchObject({ Cou: '36.0000' });
   });
+
+  it('refuses couUnit on a factor that has no emission amount, naming the field', () => {
+    expect(() => config('water', [{ code: 'w01001', couUnit: 'g' }, { code: 'w00000' }])).toThrow(
+      /devices\[0\]\.factors\[0\]\.couUnit: w01001 has no emission amount \(its unit is dimensionless\); remove couUnit/,
+    );
+  });
 });
 
 describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () => {
