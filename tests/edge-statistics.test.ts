@@ -201,6 +201,18 @@ describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () =
     expect(h.stats['a00000']?.cou).toBeCloseTo(36000, 6);
   });
 
+  it('a flue-gas 10-minute record is N with 8 valid minutes, D with 7 (75 %, note to C.16)', () => {
+    // minutes 0-1 in calibration (record 00:00 has 8 valid), minutes 10-12 (record 00:10 has 7)
+    const tens = drive(cfg, 20, (m) => [
+      r('a21026', 50, m < 2 || (m >= 10 && m < 13) ? 'C' : 'N'),
+      r('a19001', 11),
+    ]).filter((x) => x.cn === '2051');
+    expect(tens.map((x) => [x.stats['a21026']?.flag, x.stats['a21026']?.valid])).toEqual([
+      ['N', 8],
+      ['D', 7],
+    ]);
+  });
+
   it('44 valid minutes make a gas hour D (C.17: instrument fault); a stopped source makes it F', () => {
     const fault = first(
       drive(cfg, 60, (m) => [r('a21026', 50, m < 44 ? 'N' : 'M'), r('a19001', 11), r('a00000', 36000)]),
