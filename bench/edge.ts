@@ -158,9 +158,9 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
       rtdIntervalSeconds: 30,
       minIntervalMinutes: 10,
       clockTrusted: true,
-      history: () => [],
       parameters: () => undefined,
     }),
+    history: store,
     onEffect: () => undefined,
     // The replay bench sends no 3021: a request would be refused as for a box without parameters.
     setParameters: async () => ExeRtn.BadCondition,

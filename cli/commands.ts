@@ -19,6 +19,10 @@ export const commands: Record<string, CliCommand> = {
     summary: 'run the edge agent: analyzers over Modbus in, HJ 212 data sets out to platforms and MQTT',
     run: async (argv, io) => (await import('./edge.js')).run(argv, io),
   },
+  stats: {
+    summary: 'compute offline what the edge would upload for a CSV of readings (JSON lines as decode prints)',
+    run: async (argv, io) => (await import('./stats.js')).run(argv, io),
+  },
   cloud: {
     summary:
       'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',

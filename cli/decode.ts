@@ -3,13 +3,15 @@ import { StreamDecoder, type CodecOptions, type DecodeResult } from '../protocol
 import type { CliIo } from './index.js';
 import { openInput, sm4Keys, write } from './io.js';
 
-const HELP = `Usage: hj212 decode [--strict] [--sm4-key [MN=]HEX]... [--max-segment N] [FILE|-]
+const HELP = `Usage: hj212 decode [--strict] [--sm4-key [MN=]HEX]... [--clear-cp refuse|flag] [--max-segment N] [FILE|-]
 
 Reads an HJ 212 byte stream (a capture, a serial dump, stdin) and prints one JSON object a line per
 frame: {"ok":true,"version":"2017","qn":...,"cn":"2011",...,"cp":{...}} or
 {"ok":false,"error":{"code":...,"message":...},"raw":...}. Exit status 1 if any frame failed.
   --strict        accept the standard only (default: lenient, vendor dialects reported in "relaxations")
   --sm4-key       HJ 212-2025 SM4 key (32 hex digits) for all stations, or MN=HEX for one
+  --clear-cp      a clear-text CP of a data command from a station with a key: refuse it (unencrypted-cp)
+                  or flag it in "relaxations" (default: refuse with --strict, flag without)
   --max-segment   largest data segment in bytes (default 1024 strict, 9999 lenient)
 `;
 
@@ -46,6 +48,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       strict: { type: 'boolean', default: false },
       'sm4-key': { type: 'string', multiple: true },
       'max-segment': { type: 'string' },
+      'clear-cp': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,6 +63,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const opts: CodecOptions = { mode: values.strict ? 'strict' : 'lenient' };
   const keys = sm4Keys(values['sm4-key']);
   if (keys) opts.sm4Key = keys;
+  const clearCp = values['clear-cp'];
+  if (clearCp !== undefined) {
+    if (clearCp !== 'refuse' && clearCp !== 'flag') {
+      io.stderr.write(`hj212 decode: --clear-cp ${clearCp}: write refuse or flag\n`);
+      return 2;
+    }
+    opts.clearCp = clearCp;
+  }
   if (values['max-segment'] !== undefined) {
     const n = Number(values['max-segment']);
     if (!Number.isInteger(n) || n < 1 || n > 9999) {

@@ -2,10 +2,9 @@ import { parseArgs } from 'node:util';
 import {
   PacketSchema,
   describeZodError,
-  encodeFrame,
-  splitPacket,
+  encodeFrames,
   Hj212Error,
-  type CodecOptions,
+  type EncodeOptions,
   type Packet,
 } from '../protocol/index.js';
 import type { CliIo } from './index.js';
@@ -33,7 +32,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  const opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'> = { maxSegment: 1024 };
+  const opts: EncodeOptions = {};
   const keys = sm4Keys(values['sm4-key']);
   if (keys) opts.sm4Key = keys;
   let failed = false;
@@ -51,12 +50,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 /** Prints the frame(s) for one JSON line; returns why it was rejected, if it was. */
-async function encodeLine(
-  line: string,
-  split: boolean,
-  opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'>,
-  io: CliIo,
-): Promise<string | undefined> {
+async function encodeLine(line: string, split: boolean, opts: EncodeOptions, io: CliIo): Promise<string | undefined> {
   let json: unknown;
   try {
     json = JSON.parse(line);
@@ -70,8 +64,7 @@ async function encodeLine(
   if (!parsed.success) return describeZodError(parsed.error);
   const packet = parsed.data as Packet;
   try {
-    const packets = split ? splitPacket(packet, opts) : [packet];
-    const frames = packets.map((p) => encodeFrame(p, opts));
+    const frames = encodeFrames(packet, { ...opts, split });
     for (const f of frames) await write(io.stdout, f);
     return undefined;
   } catch (err) {

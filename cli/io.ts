@@ -32,3 +32,14 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
     else stream.once('drain', () => resolve());
   });
 }
+
+/**
+ * A reader that went away (`hj212 decode capture.bin | head`) ends the output, not the process with a
+ * stack trace: on EPIPE the command exits at once with the status it has so far, as Unix tools do.
+ */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WritableStream, exit: (code: number) => never): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
+}

@@ -18,6 +18,7 @@ end (Ctrl-C or --duration). Exit status 0 only if every station passed.
   --request-timeout D        wait for 9011 ... 9012 after a request (default 10s)
   --duration D               stop after this long, e.g. 60s (default: until Ctrl-C)
   --json                     print the report as JSON instead of a table
+  --lang en|zh               language of the table (default en; zh prints it in Chinese)
   --report FILE              also write the JSON report to FILE
 `;
 
@@ -34,6 +35,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       'request-timeout': { type: 'string' },
       duration: { type: 'string' },
       json: { type: 'boolean' },
+      lang: { type: 'string' },
       report: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,6 +43,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
+  }
+  const lang = values.lang ?? 'en';
+  if (lang !== 'en' && lang !== 'zh') {
+    io.stderr.write(`hj212 sim platform: --lang ${lang}: write en or zh\n`);
+    return 2;
   }
   try {
     const flagStations = (values.station ?? []).map((spec) => {
@@ -77,7 +84,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     process.off('SIGTERM', onSignal);
     const report = await platform.close();
     if (values.report !== undefined) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
-    await write(io.stdout, values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+    await write(io.stdout, values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, { lang }));
     return report.stations.length > 0 && report.stations.every((s) => s.verdict === 'pass') ? 0 : 1;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
 import type { AlarmEvent } from './alarms/notify.js';
-import { AlarmFilterSchema, type Alarm, type AlarmStore } from './alarms/store.js';
+import { AlarmFilterSchema, CLOSED_BY, type Alarm, type AlarmStore } from './alarms/store.js';
 import { AckBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
@@ -52,6 +52,7 @@ const AlarmCopySchema = z.object({
   kind: z.string().optional(),
   openedAt: z.number(),
   closedAt: z.number().optional(),
+  closedBy: z.enum(CLOSED_BY).optional(),
   value: z.number().optional(),
   limit: z.number().optional(),
   multiple: z.number().optional(),

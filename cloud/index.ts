@@ -28,11 +28,18 @@ export {
   judge,
   judgedValue,
   exceedance,
+  judgePoint,
+  limitConditions,
+  limitFor,
+  judgedKinds,
+  isAssessed,
+  ALARM_TYPES,
   valueConditions,
   nextRun,
   isValid,
   type Condition,
   type AlarmType,
+  type Judgement,
   type Run,
 } from './rules/judge.js';
 export { missingHours, hoursBetween, HOUR } from './rules/missing.js';
@@ -40,7 +47,27 @@ export { AlarmStore, AlarmFilterSchema, type Alarm, type AlarmFilter } from './a
 export { makeNotifier, eventKey, type Notify, type AlarmEvent } from './alarms/notify.js';
 export { WebhookOutbox, type WebhookOptions } from './alarms/webhooks.js';
 export { ShutdownStore, ShutdownBodySchema } from './shutdowns.js';
-export { dailyRates, type FactorRates } from './rules/rates.js';
+export {
+  factorRates,
+  expectedHours,
+  pooled,
+  ratesOf,
+  periodBounds,
+  type FactorRates,
+  type Rates,
+  type RateRules,
+} from './rules/rates.js';
+export { BackfillStore, type Backfill } from './alarms/backfills.js';
+export {
+  outletPeriod,
+  stationRates,
+  enterprisesOf,
+  periodReport,
+  reportCsv,
+  assessedFactors,
+  type OutletPeriod,
+  type EnterprisePeriod,
+} from './api/report.js';
 export { startApi, HttpOptionsSchema, type HttpOptions } from './api/server.js';
 export { ApiTokenSchema, sha256, type ApiToken } from './api/auth.js';
 export type { ApiContext } from './api/routes.js';

@@ -8,11 +8,37 @@ const Hash = z
   .string()
   .regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
 
+const LimitSchema = z
+  .object({ upper: z.number().optional(), lower: z.number().optional() })
+  .refine((l) => l.upper === undefined || l.lower === undefined || l.lower < l.upper, {
+    message: 'lower must be below upper',
+    path: ['lower'],
+  });
+
 const FactorSchema = z
   .object({
     unit: z.string().min(1).optional(),
     upper: z.number().optional(),
     lower: z.number().optional(),
+    /** The data kind 超标 is judged on (docs/statistics.md): the hour average by default, or the day average. */
+    basis: z.enum(['hour', 'day'], 'basis is hour or day').default('hour'),
+    /**
+     * A limit per data kind where the standard sets one apart (e.g. a 24-hour limit below the 1-hour one):
+     * each hour or day kind named here is judged for 超标 on its own limit; rtd and minute ones set the
+     * limit their 预警 is measured against.
+     */
+    limits: z
+      .object({
+        rtd: LimitSchema.optional(),
+        minute: LimitSchema.optional(),
+        hour: LimitSchema.optional(),
+        day: LimitSchema.optional(),
+      })
+      .optional(),
+    /** 预警 above this fraction of the upper limit (0.8: from 80 %); 1, the default, warns only over the limit. */
+    warnAt: z.number().gt(0, 'warnAt is a fraction of the limit above 0, e.g. 0.8').max(1).default(1),
+    /** Counted in the rates (传输率, 有效率); by default the factors with a limit are. */
+    assessed: z.boolean().optional(),
     /** Same value this many periods in a row raises a constant-value alarm. */
     constantPeriods: z.number().int().min(2).optional(),
     zeroAlarm: z.boolean().default(false),

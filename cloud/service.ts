@@ -6,6 +6,7 @@ import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
 import { startApi } from './api/server.js';
 import { makeNotifier } from './alarms/notify.js';
+import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
@@ -28,6 +29,7 @@ export interface Cloud {
   ingest: Ingest;
   store: MeasurementStore;
   alarms: AlarmStore;
+  backfills: BackfillStore;
   rules: RuleEngine;
   shutdowns: ShutdownStore;
   tcp?: { address: AddressInfo; listener: TcpListener };
@@ -54,14 +56,16 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     },
     log,
   );
-  // Whatever registry is in force when a frame comes, its keys are the ones used.
-  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
+  // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
+  // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
+  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
   const store: MeasurementStore =
     config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
   const stateDb = openSqlite(config.state);
   const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
   const acks = new AckStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
+  const backfills = new BackfillStore(stateDb);
   const live = new LiveHub();
   const webhooks = new WebhookOutbox(stateDb, {
     urls: config.rules.webhooks,
@@ -83,6 +87,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     registry: () => registry,
     store,
     alarms,
+    backfills,
     notify: (event, alarm) => {
       notify(event, alarm);
       live.publish({ type: 'alarm', event, alarm });
@@ -107,7 +112,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     onPacket: (st, p, via) => (cluster ?? rules).onPacket(st, p, via),
     onStored: (st, points) => {
       (cluster ?? rules).onStored(st, points);
-      live.stored(st.mn, points);
+      live.stored(st, points);
     },
   });
   const stops: (() => Promise<void>)[] = [];
@@ -116,6 +121,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     ingest,
     store,
     alarms,
+    backfills,
     rules,
     shutdowns,
     async stop() {

@@ -155,6 +155,6 @@ export function cemsEdge(s: EdgeSetup): EdgeConfigInput {
     ['nox', 'a21002', 1],
     ['dust', 'a34013', 2],
     ['o2', 'a19001', 2],
-    ['flow', 'a00000', 0],
+    ['flow', 'a00000', 2],
   ]);
 }

@@ -8,6 +8,7 @@ import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
 import { RunTimeTracker, facilityDevice, facilityDeviceId } from './facilities.js';
 import type { RunTimeState } from './facilities.js';
 import { BusPoller } from './modbus.js';
+import { ReadingPipeline, dataStation } from './readings.js';
 import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
@@ -88,7 +89,13 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     (t) => periodStart(t, 'hour', utc),
     (t) => periodStart(t, 'day', utc),
   );
-  const aggregator = new Aggregator({ station: config.station, devices: config.devices, ...settings }, now(), restored);
+  // Readings reach the aggregator in appendix B's units (edge/readings.ts), so does the flow of Cou.
+  const aggregator = new Aggregator(
+    { station: dataStation(config.station), devices: config.devices, ...settings },
+    now(),
+    restored,
+  );
+  const pipeline = new ReadingPipeline(config);
   const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
   if (restored)
@@ -128,7 +135,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
               for (const r of poll.readings) runTime.add(poll.at, r);
               return;
             }
-            aggregator.add(poll.at, poll.readings);
+            aggregator.add(poll.at, pipeline.accept(poll.at, poll.readings, poll));
           },
           onParameters: (device, values) => {
             const codes = factorsOf.get(device) ?? [];
@@ -202,9 +209,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       utcOffsetMinutes: utc,
       ...settings,
       clockTrusted: config.clockTrusted,
-      history: (cn, from, to) => store.history(cn, from, to),
       parameters: (polId) => parametersByFactor.get(polId),
     }),
+    history: store,
     onEffect,
     setParameters,
   };

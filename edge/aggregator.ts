@@ -93,7 +93,8 @@ export class Aggregator {
     const bucket = this.pending.get(minute) ?? new Map<string, Sample[]>();
     this.pending.set(minute, bucket);
     for (const r of readings) {
-      const sample = { at, value: r.value, flag: r.flag };
+      const sample: Sample = { at, value: r.value, flag: r.flag };
+      if (r.cyclic) Object.assign(sample, { cyclic: true }, r.sampleTime !== undefined && { sampleTime: r.sampleTime });
       bucket.set(r.code, [...(bucket.get(r.code) ?? []), sample]);
       this.latest.set(r.code, sample);
     }

@@ -2,6 +2,7 @@ import {
   CN,
   ExeRtn,
   QnRtn,
+  answerable,
   command,
   exeRtnAnswer,
   formatHjTime,
@@ -10,8 +11,8 @@ import {
   parseHjTime,
   qnRtnAnswer,
 } from '../protocol/index.js';
-import type { Packet } from '../protocol/index.js';
-import type { DataRecord, HistoryCn } from './aggregator.js';
+import type { Answered, Packet } from '../protocol/index.js';
+import type { HistoryCn } from './aggregator.js';
 import { MIN_INTERVALS } from './config.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
@@ -36,17 +37,43 @@ export interface CommandContext {
   minIntervalMinutes: number;
   /** Whether the box clock follows a time source (NTP) the platform may rely on. */
   clockTrusted: boolean;
-  history: (cn: HistoryCn, from: number, to: number) => DataRecord[];
   /** Latest analyzer parameters by factor code, as i-code → value. */
   parameters: (polId: string) => Record<string, number> | undefined;
-  /** Packets the agent sends for a history record (the uplink's own builder, with a fresh QN). */
-  dataPacket: (record: DataRecord) => Packet;
+  /**
+   * Whether the uplink can take a history request with this QN: 'running' when one with the same QN
+   * is still being answered, 'busy' when its queue of history requests is full.
+   */
+  historySlot: (qn: string | undefined) => 'free' | 'running' | 'busy';
+}
+
+/** A history request (2031, 2041, 2051, 2061) the uplink streams from the store, a page at a time. */
+export interface HistoryQuery {
+  cn: HistoryCn;
+  from: number;
+  to: number;
+  /** The request it answers: its QN goes on every record sent (C.20-C.23). */
+  request: Packet;
+  /** The 9012 that ends the exchange, once `sent` records went out (ExeRtn 1, or 100 for none). */
+  finish: (sent: number) => Packet;
 }
 
 export interface CommandOutcome {
   replies: Packet[];
   effect?: CommandEffect;
+  history?: HistoryQuery;
+  /** Why the request was refused or not carried out, a stable code for logs and counters. */
+  reason?: string;
 }
+
+/**
+ * The largest clock step a 1012 may make (either way). HJ 212-2017 table C.3 sets no bound; a platform
+ * correcting drift moves the clock by seconds, while a step of years would make the box close every
+ * minute in between. A larger error needs the operator (or NTP and clockTrusted).
+ */
+export const MAX_CLOCK_STEP_MS = 86_400_000;
+
+const QN_FORMAT = /^\d{17}$/;
+const ST_FORMAT = /^[0-9A-Z]{2}$/;
 
 const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.RunTimeDay]);
 
@@ -54,17 +81,32 @@ const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.
 function response(request: Packet, to: Addressee, params: Record<string, string>, info?: Packet['cp']['info']): Packet {
   const packet: Packet = {
     version: to.version,
-    st: request.st ?? to.st,
+    st: request.st !== undefined && ST_FORMAT.test(request.st) ? request.st : to.st,
     cn: request.cn,
     pw: to.pw,
     mn: to.mn,
     flag: makeFlag(to.version),
     cp: { params, factors: {} },
   };
-  if (request.qn !== undefined) packet.qn = request.qn;
+  if (request.qn !== undefined && QN_FORMAT.test(request.qn)) packet.qn = request.qn;
   if (info) packet.cp.info = info;
   return packet;
 }
+
+/** What the answers to an accepted request carry: its QN, the box's own MN and PW. */
+const answeredBy = (p: Packet, to: Addressee): Answered => answerable({ ...p, pw: to.pw, mn: to.mn });
+
+/** 9011 Ready then 9012 with `exeRtn`, and why it was not carried out. */
+const notCarriedOut = (p: Packet, to: Addressee, exeRtn: number, reason: string): CommandOutcome => ({
+  ...requestFlow(p, to, () => ({ exeRtn })),
+  reason,
+});
+
+/** A 9011 refusing the request (table 7), echoing only what the answer can carry. */
+const refuse = (answered: Answered, qnRtn: number, reason: string): CommandOutcome => ({
+  replies: [qnRtnAnswer(answered, qnRtn)],
+  reason,
+});
 
 function intParam(p: Packet, key: string): number | undefined {
   const text = p.cp.params[key];
@@ -78,7 +120,7 @@ function requestFlow(
   run: () => { replies?: Packet[]; exeRtn: number; effect?: CommandEffect },
 ): CommandOutcome {
   const done = run();
-  const answered = { ...p, pw: to.pw, mn: to.mn };
+  const answered = answeredBy(p, to);
   const outcome: CommandOutcome = {
     replies: [qnRtnAnswer(answered, QnRtn.Ready), ...(done.replies ?? []), exeRtnAnswer(answered, done.exeRtn)],
   };
@@ -86,15 +128,37 @@ function requestFlow(
   return outcome;
 }
 
-function history(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn: number } {
+/**
+ * 2031/2041/2051/2061 (C.20-C.23): 9011 at once; the records of BeginTime..EndTime and the 9012 are
+ * left to the uplink, which streams them from the store. A time that is no time, or an EndTime before
+ * the BeginTime, is a condition error (ExeRtn 3, table 6); a request with the QN of one still being
+ * answered is the platform resending it (6.2.1): its 9011 goes again and the records are not sent twice.
+ */
+function history(p: Packet, ctx: CommandContext): CommandOutcome {
+  const { to } = ctx;
+  let from: number;
+  let until: number;
   try {
-    const from = parseHjTime(p.cp.params['BeginTime'] ?? '', ctx.utcOffsetMinutes, 'BeginTime').getTime();
-    const to = parseHjTime(p.cp.params['EndTime'] ?? '', ctx.utcOffsetMinutes, 'EndTime').getTime();
-    const records = ctx.history(p.cn as HistoryCn, from, to);
-    return { replies: records.map(ctx.dataPacket), exeRtn: records.length > 0 ? ExeRtn.Success : ExeRtn.NoData };
+    from = parseHjTime(p.cp.params['BeginTime'] ?? '', ctx.utcOffsetMinutes, 'BeginTime').getTime();
+    until = parseHjTime(p.cp.params['EndTime'] ?? '', ctx.utcOffsetMinutes, 'EndTime').getTime();
   } catch {
-    return { replies: [], exeRtn: ExeRtn.BadCondition };
+    return notCarriedOut(p, to, ExeRtn.BadCondition, 'bad-time');
   }
+  if (until < from) return notCarriedOut(p, to, ExeRtn.BadCondition, 'end-before-begin');
+  const answered = answeredBy(p, to);
+  const slot = ctx.historySlot(p.qn);
+  if (slot === 'running') return { replies: [qnRtnAnswer(answered, QnRtn.Ready)], reason: 'duplicate-request' };
+  if (slot === 'busy') return notCarriedOut(p, to, ExeRtn.Busy, 'history-busy');
+  return {
+    replies: [qnRtnAnswer(answered, QnRtn.Ready)],
+    history: {
+      cn: p.cn as HistoryCn,
+      from,
+      to: until,
+      request: p,
+      finish: (sent) => exeRtnAnswer(answered, sent > 0 ? ExeRtn.Success : ExeRtn.NoData),
+    },
+  };
 }
 
 function fieldInfo(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn: number } {
@@ -115,7 +179,7 @@ function fieldInfo(p: Packet, ctx: CommandContext): { replies: Packet[]; exeRtn:
  * the 9012 waits for the Modbus write, so it says whether the analyzer took the values.
  */
 function setParameters(p: Packet, to: Addressee): CommandOutcome {
-  const answered = { ...p, pw: to.pw, mn: to.mn };
+  const answered = answeredBy(p, to);
   const [group, ...more] = p.cp.info ?? [];
   const values: Record<string, number> = {};
   for (const [code, fields] of Object.entries(group?.codes ?? {})) {
@@ -127,7 +191,7 @@ function setParameters(p: Packet, to: Addressee): CommandOutcome {
     more.length === 0 &&
     Object.keys(values).length > 0 &&
     Object.keys(values).length === Object.keys(group.codes).length;
-  if (!complete) return requestFlow(p, to, () => ({ exeRtn: ExeRtn.BadCondition }));
+  if (!complete) return notCarriedOut(p, to, ExeRtn.BadCondition, 'bad-parameters');
   return {
     replies: [qnRtnAnswer(answered, QnRtn.Ready)],
     effect: { kind: 'set-parameters', polId: group.polId!, values, answer: (exeRtn) => exeRtnAnswer(answered, exeRtn) },
@@ -135,14 +199,30 @@ function setParameters(p: Packet, to: Addressee): CommandOutcome {
 }
 
 /**
+ * Checks a request's header against table 7 before anything is carried out: MN (4), PW (3), then,
+ * from HJ 212-2017 on where both are required (6.3.2), ST (5) and QN (7). A wrong MN is answered
+ * under the box's own MN; nothing is answered with the box's PW to a request that did not know it.
+ */
+function refusal(p: Packet, to: Addressee): CommandOutcome | undefined {
+  if (p.mn !== to.mn) return refuse(answerable({ ...p, mn: to.mn }), QnRtn.BadMn, 'bad-mn');
+  if (p.pw !== to.pw) return refuse(answerable(p), QnRtn.BadPassword, p.pw ? 'bad-password' : 'no-password');
+  if (p.version === '2005') return undefined;
+  const answered = answeredBy(p, to);
+  if (p.st === undefined || !ST_FORMAT.test(p.st)) return refuse(answered, QnRtn.BadSt, 'bad-st');
+  if (p.qn === undefined || !QN_FORMAT.test(p.qn)) return refuse(answered, QnRtn.BadQn, 'bad-qn');
+  return undefined;
+}
+
+/**
  * Answers a platform's command as HJ 212-2017 appendix C prescribes. Returns undefined for packets
- * that are not commands to a data logger (answers, uploads), which the uplink handles itself.
+ * that are not commands to a data logger (answers, uploads), which the uplink handles itself. Pure:
+ * whatever the packet holds, it returns answers the encoder can carry and never throws for it.
  */
 export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | undefined {
   const { to } = ctx;
   if (p.cn.startsWith('9') || p.cn === CN.TimeCalibration) return undefined;
-  if (p.mn !== to.mn) return { replies: [qnRtnAnswer({ ...p, mn: to.mn }, QnRtn.BadMn)] };
-  if (p.pw !== to.pw) return { replies: [qnRtnAnswer(p, QnRtn.BadPassword)] };
+  const refused = refusal(p, to);
+  if (refused) return refused;
   const now = formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes);
   switch (p.cn) {
     case CN.GetTime:
@@ -150,18 +230,19 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
         replies: [response(p, to, { ...(p.cp.params['PolId'] && { PolId: p.cp.params['PolId'] }), SystemTime: now })],
         exeRtn: ExeRtn.Success,
       }));
-    case CN.SetTime:
-      return requestFlow(p, to, () => {
-        try {
-          const at = parseHjTime(p.cp.params['SystemTime'] ?? '', ctx.utcOffsetMinutes, 'SystemTime').getTime();
-          // A box on NTP keeps its clock: the platform's is no better, and jumps would split periods.
-          return ctx.clockTrusted
-            ? { exeRtn: ExeRtn.BadCondition }
-            : { exeRtn: ExeRtn.Success, effect: { kind: 'set-time', at } };
-        } catch {
-          return { exeRtn: ExeRtn.BadCondition };
-        }
-      });
+    case CN.SetTime: {
+      let at: number;
+      try {
+        at = parseHjTime(p.cp.params['SystemTime'] ?? '', ctx.utcOffsetMinutes, 'SystemTime').getTime();
+      } catch {
+        return notCarriedOut(p, to, ExeRtn.BadCondition, 'bad-time');
+      }
+      // A box on NTP keeps its clock: the platform's is no better, and jumps would split periods.
+      if (ctx.clockTrusted) return notCarriedOut(p, to, ExeRtn.BadCondition, 'clock-trusted');
+      if (Math.abs(at - ctx.now) > MAX_CLOCK_STEP_MS)
+        return notCarriedOut(p, to, ExeRtn.BadCondition, 'clock-step-too-large');
+      return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'set-time', at } }));
+    }
     case CN.GetRtdInterval:
       return requestFlow(p, to, () => ({
         replies: [response(p, to, { RtdInterval: String(ctx.rtdIntervalSeconds) })],
@@ -196,18 +277,20 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
     case CN.RealtimeData:
       return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'realtime', on: true } }));
     case CN.StopRealtimeData:
-      return { replies: [noticeAnswer({ ...p, pw: to.pw, mn: to.mn })], effect: { kind: 'realtime', on: false } };
+      return { replies: [noticeAnswer(answeredBy(p, to))], effect: { kind: 'realtime', on: false } };
     case CN.RunState:
       return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'run-state', on: true } }));
     case CN.StopRunState:
-      return { replies: [noticeAnswer({ ...p, pw: to.pw, mn: to.mn })], effect: { kind: 'run-state', on: false } };
+      return { replies: [noticeAnswer(answeredBy(p, to))], effect: { kind: 'run-state', on: false } };
     case CN.FieldInfo:
       return requestFlow(p, to, () => fieldInfo(p, ctx));
     case CN.SetFieldParams:
       return setParameters(p, to);
     default:
-      if (HISTORY_CNS.has(p.cn)) return requestFlow(p, to, () => history(p, ctx));
+      if (HISTORY_CNS.has(p.cn)) return history(p, ctx);
       // A command of table 9 this box cannot carry out (analyzer control...) is refused; anything else is a bad CN.
-      return { replies: [qnRtnAnswer(p, command(p.cn) ? QnRtn.Rejected : QnRtn.BadCn)] };
+      return command(p.cn)
+        ? refuse(answeredBy(p, to), QnRtn.Rejected, 'not-supported')
+        : refuse(answeredBy(p, to), QnRtn.BadCn, 'bad-cn');
   }
 }

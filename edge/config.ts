@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { factor } from '../protocol/index.js';
 import { GRAMS_PER_M3 } from './datasets.js';
+import { conversionFor, readingUnit } from './units.js';
 
 /** A configuration the agent cannot run with; the message names the file, the field and the fix. */
 export class EdgeConfigError extends Error {
@@ -66,6 +67,18 @@ const factorSchema = z.strictObject({
   value: registerSchema,
   status: statusSchema.optional().describe("overrides the device's status register for this factor"),
   decimals: z.number().int().min(0).max(6).default(3).describe('decimals sent on the wire'),
+  unit: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "the unit the analyzer reports (L/s, m3/s, m3/h, mg/L, ug/L, mg/m3, ug/m3, ppm, Pa, kPa...); the edge converts each reading to appendix B's unit. Default: appendix B's",
+    ),
+  molarMass: z
+    .number()
+    .positive()
+    .optional()
+    .describe('g/mol, to convert ppm to mg/m3 (M / 22.4 × ppm, HJ 212-2017 eq. 20) where the edge knows none'),
   converted: z
     .boolean()
     .optional()
@@ -80,12 +93,30 @@ const parameterSchema = registerSchema.extend({
   info: z.string().regex(/^i\d{5}$/, 'expected an i-code of table B.10 such as i13004'),
 });
 
+const cycleSchema = registerSchema
+  .extend({
+    type: z.enum(['int16', 'uint16', 'int32', 'uint32']).default('uint32'),
+    holds: z
+      .enum(['sampleTime', 'counter'])
+      .default('sampleTime')
+      .describe(
+        'sampleTime: the register holds the sample time of the value on display (Unix seconds, UTC); counter: a cycle counter or status that changes when a cycle completes (SampleTime is then the poll time)',
+      ),
+  })
+  .omit({ scale: true, offset: true });
+export type CycleSpec = z.output<typeof cycleSchema>;
+
 const deviceSchema = z.strictObject({
   id,
   bus: id.describe('the id of a bus in buses'),
   unit: z.number().int().min(0).max(247).describe('Modbus slave id'),
   pollSeconds: z.number().positive().max(3600).default(1),
   status: statusSchema.optional(),
+  cycle: cycleSchema
+    .optional()
+    .describe(
+      'a non-continuous analyzer (COD, NH3-N, TP, TN): its value is taken only when this register changes, with SampleTime, and an hour is its cycle value',
+    ),
   factors: z.array(factorSchema).min(1, 'list at least one factor this device measures'),
   parameters: z
     .array(parameterSchema)
@@ -168,9 +199,32 @@ const stationSchema = z.strictObject({
     .default(480)
     .describe('HJ 212 times are local; China is UTC+8 (480)'),
   flow: z
-    .strictObject({ code: factorCode, unit: z.enum(['L/s', 'm3/s', 'm3/h']) })
+    .strictObject({
+      code: factorCode,
+      unit: z
+        .enum(['L/s', 'm3/s', 'm3/h'])
+        .describe(
+          "the unit the flow analyzer reports; readings are converted to appendix B's (w00000 L/s, a00000 m3/s)",
+        ),
+      basis: z
+        .enum(['standard-dry', 'actual-wet'])
+        .optional()
+        .describe(
+          'flue gas: standard-dry (the default, as most CEMS report it) is sent as read; actual-wet is converted with a01012, a01013, a01014 (HJ 212-2017 D.2.4 eq. 31)',
+        ),
+      pressure: z
+        .enum(['static', 'absolute'])
+        .optional()
+        .describe('actual-wet only: a01013 is the static (gauge) pressure Ps (the default), or absolute Ba + Ps'),
+      ambientPressureKPa: z
+        .number()
+        .min(50)
+        .max(110)
+        .optional()
+        .describe('actual-wet with static pressure: the site atmospheric pressure Ba where no device measures a01006'),
+    })
     .optional()
-    .describe('the flow factor and its unit; needed for Cou (emission amounts)'),
+    .describe('the flow factor; needed for Cou (emission amounts)'),
   referenceO2: z
     .number()
     .min(0)
@@ -349,6 +403,17 @@ export const edgeConfigSchema = z
         message: `no device measures ${flow}; add it to a device's factors`,
       });
     }
+    checkUnits(config, ctx);
+    config.devices.forEach((device, i) => {
+      const cycle = device.cycle;
+      if (cycle?.holds === 'sampleTime' && (cycle.type === 'int16' || cycle.type === 'uint16'))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'cycle', 'type'],
+          message: 'a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
+        });
+    });
+    checkFlueGasBasis(config, seenCodes, ctx);
     if (config.station.referenceO2 !== undefined && !seenCodes.has(config.station.o2Code)) {
       ctx.addIssue({
         code: 'custom',
@@ -358,7 +423,67 @@ export const edgeConfigSchema = z
     }
   });
 
-export type EdgeConfig = z.output<typeof edgeConfigSchema>;
+type ParsedConfig = z.output<typeof edgeConfigSchema>;
+
+/** Every factor's reading unit converts to appendix B's; the error names the factor and the fix. */
+function checkUnits(config: ParsedConfig, ctx: z.core.$RefinementCtx): void {
+  const flow = config.station.flow;
+  config.devices.forEach((device, i) =>
+    device.factors.forEach((f, j) => {
+      const path = ['devices', i, 'factors', j, 'unit'];
+      if (flow?.code === f.code && f.unit !== undefined && f.unit !== flow.unit)
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `${f.code} is read in ${f.unit} here but in ${flow.unit} in station.flow.unit; state the unit once`,
+        });
+      const unit = readingUnit(f, config.station);
+      if (f.molarMass !== undefined && unit !== 'ppm')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['devices', i, 'factors', j, 'molarMass'],
+          message: `${f.code}: molarMass converts ppm only; set unit: ppm or remove it`,
+        });
+      if (unit === undefined) return;
+      const conversion = conversionFor(f.code, unit, f.molarMass);
+      if (typeof conversion === 'string') ctx.addIssue({ code: 'custom', path, message: `${f.code}: ${conversion}` });
+    }),
+  );
+}
+
+/** HJ 212-2017 D.2.4 eq. (31) needs the flue gas temperature, pressure and humidity of the same instant. */
+function checkFlueGasBasis(config: ParsedConfig, measured: ReadonlySet<string>, ctx: z.core.$RefinementCtx): void {
+  const flow = config.station.flow;
+  if (flow?.basis !== 'actual-wet') return;
+  const path = ['station', 'flow', 'basis'];
+  if (config.station.kind !== 'gas') {
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: 'actual-wet is a flue-gas flow basis: remove it for a water outlet',
+    });
+    return;
+  }
+  const missing = FLUE_GAS_STATE_CODES.filter((code) => !measured.has(code));
+  if (missing.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `converting actual wet flow to standard dry needs ${missing.join(', ')} (temperature a01012, pressure a01013, humidity a01014) measured by a device; add them or set basis: standard-dry`,
+    });
+  if (flow.pressure !== 'absolute' && !measured.has('a01006') && flow.ambientPressureKPa === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['station', 'flow', 'ambientPressureKPa'],
+      message:
+        'static pressure needs the atmospheric pressure Ba: measure a01006, state ambientPressureKPa, or set pressure: absolute',
+    });
+}
+
+/** Temperature (℃), pressure (kPa) and humidity (%) of the flue gas, appendix B table B.2. */
+export const FLUE_GAS_STATE_CODES = ['a01012', 'a01013', 'a01014'] as const;
+
+export type EdgeConfig = ParsedConfig;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
 function describeIssue(source: string, issue: z.core.$ZodIssue): string {

@@ -2,6 +2,7 @@ import { factor } from '../protocol/index.js';
 import type { EdgeConfig, HjFlag } from './config.js';
 import { periodFlag, sampleFlag } from './validity.js';
 import type { PeriodKind, StationKind } from './validity.js';
+import { combineCycles, cycleMinuteStat, withCycleAmounts } from './cycles.js';
 
 /**
  * HJ 212 data sets as pure functions of their inputs: readings → one-minute statistics → minute
@@ -17,6 +18,9 @@ export interface Sample {
   at: number;
   value: number;
   flag: HjFlag;
+  /** A cycle value of a non-continuous analyzer (edge/cycles.ts), with its sample time. */
+  cyclic?: boolean;
+  sampleTime?: number;
 }
 
 /** Statistics of one factor over one period; value fields are absent when nothing was measured. */
@@ -34,6 +38,10 @@ export interface FactorStat {
   /** Converted values were due but no valid O2 of the period exists: 2017 omits them, 2025 sends 9999.99. */
   zsUnavailable?: true;
   flag: HjFlag;
+  /** A non-continuous analyzer's factor: the period holds its cycle values (edge/cycles.ts). */
+  cyclic?: boolean;
+  /** SampleTime of the (latest) cycle value, epoch ms. */
+  sampleTime?: number;
   /** Valid (N) sub-periods, or valid samples for a one-minute statistic. */
   valid: number;
   count: number;
@@ -283,7 +291,12 @@ function byFactor(children: readonly PeriodStats[]): Map<string, FactorStat[]> {
 
 /** One minute of every factor, with its amounts and converted values. */
 export function minuteStats(samples: ReadonlyMap<string, readonly Sample[]>, station: Station): PeriodStats {
-  const stats = Object.fromEntries([...samples].map(([code, list]) => [code, minuteStat(list, station.kind)]));
+  const stats = Object.fromEntries(
+    [...samples].map(([code, list]) => [
+      code,
+      list.some((s) => s.cyclic) ? cycleMinuteStat(list) : minuteStat(list, station.kind),
+    ]),
+  );
   return withConverted(withAmounts(stats, station, 60), station);
 }
 
@@ -326,11 +339,13 @@ export function periodStats(
 ): PeriodStats {
   let stats: PeriodStats = Object.fromEntries(
     [...byFactor(children)].map(([code, list]) => {
+      if (list.some((c) => c.cyclic)) return [code, combineCycles(list, kind, expected)];
       const combined = combineStats(list, { kind: station.kind, period: kind, expected });
       return [code, { ...withoutZs(combined), count: expected }];
     }),
   );
   if (station.kind === 'gas' && kind !== 'day') stats = gasAmounts(stats, station, expected * CHILD_SECONDS[kind]);
+  stats = withCycleAmounts(stats, station, kind);
   if (station.kind !== 'gas' || station.referenceO2 === undefined) return stats;
   return Object.fromEntries(
     Object.entries(stats).map(([code, stat]) => [
@@ -345,7 +360,13 @@ export function realtimeStats(latest: ReadonlyMap<string, Sample>, station: Stat
   const stats: PeriodStats = {};
   for (const [code, s] of latest) {
     const value = Number.isFinite(s.value) ? s.value : undefined;
-    stats[code] = { ...(value !== undefined && { avg: value }), flag: s.flag, valid: s.flag === 'N' ? 1 : 0, count: 1 };
+    stats[code] = {
+      ...(value !== undefined && { avg: value }),
+      ...(s.sampleTime !== undefined && { sampleTime: s.sampleTime }),
+      flag: s.flag,
+      valid: s.flag === 'N' ? 1 : 0,
+      count: 1,
+    };
   }
   return withConverted(stats, station);
 }

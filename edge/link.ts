@@ -1,9 +1,22 @@
 import type { Logger } from 'pino';
-import { CN, encodeFrame, makeFlag, makeQn, request } from '../protocol/index.js';
+import {
+  CN,
+  ExeRtn,
+  QnRtn,
+  encodeFrame,
+  encodeFrames,
+  makeFlag,
+  makeQn,
+  qnRtnAnswer,
+  rawHeader,
+  request,
+} from '../protocol/index.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
-import type { CommandContext, CommandEffect } from './commands.js';
+import type { CommandContext, CommandEffect, HistoryQuery } from './commands.js';
+import { HISTORY_PAGE, streamHistory } from './history.js';
+import type { HistoryPager } from './history.js';
 import type { UplinkConfig } from './config.js';
 import type { Station } from './datasets.js';
 import type { Addressee } from './packets.js';
@@ -17,8 +30,10 @@ export interface UplinkDeps {
   logger: Logger;
   station: Station;
   decimals: ReadonlyMap<string, number>;
-  /** The agent's state commands read (clock, intervals, history, analyzer parameters). */
-  context: () => Omit<CommandContext, 'to' | 'dataPacket'>;
+  /** The agent's state commands read (clock, intervals, analyzer parameters). */
+  context: () => Omit<CommandContext, 'to' | 'historySlot'>;
+  /** History a page at a time, for 2031/2041/2051/2061 requests. */
+  history: HistoryPager;
   onEffect: (uplink: string, effect: CommandEffect) => void;
   /** Writes analyzer parameters (3021); resolves to the ExeRtn of table 6 to answer with. */
   setParameters: (polId: string, values: Record<string, number>) => Promise<number>;
@@ -33,7 +48,31 @@ export interface UplinkHealth {
   lastError?: string;
   outbox: { records: number; bytes: number };
   inFlight: number;
+  /** Frames and requests from the peer refused so far, by reason. */
+  refused: Record<string, number>;
 }
+
+/**
+ * Refusals of one reason logged per minute; the rest are counted (health `refused`) and summed up in
+ * one line when the minute is over, so a peer sending garbage cannot fill the box's disk with logs.
+ */
+export const REFUSAL_LOGS_PER_MINUTE = 20;
+
+/** Frames the decoder rejects that are answered when they are requests to this box (table 7). */
+const REJECTION_ANSWERS: Record<string, number> = {
+  'bad-crc': QnRtn.BadCrc,
+  'bad-flag': QnRtn.BadFlag,
+  'unknown-version': QnRtn.BadFlag,
+};
+
+/**
+ * 3021 writes one uplink has waiting for the analyzer bus at once; more are answered ExeRtn 5 (busy):
+ * writes share the bus with polling, and a flood of them must not starve it.
+ */
+export const PARAMETER_WRITES = 2;
+
+/** History requests one uplink holds at once (one answered, the rest waiting); more are answered ExeRtn 5 (busy). */
+export const HISTORY_QUEUE = 4;
 
 export interface Uplink {
   readonly id: string;
@@ -61,6 +100,14 @@ export abstract class UplinkBase implements Uplink {
   private state: UplinkState = 'stopped';
   private since = Date.now();
   private lastError: string | undefined;
+  /** Changes with every change of state: a history answer stops when the link it started on went down. */
+  private epoch = 0;
+  private readonly refused: Record<string, number> = {};
+  private parameterWrites = 0;
+  /** Per reason: when its minute started (monotonic ms), refusals logged and not logged in it. */
+  private readonly refusalLog = new Map<string, { start: number; logged: number; quiet: number }>();
+  /** History requests by QN, the first being answered; each holds one page at most. */
+  private readonly historyQueue: { key: string; query: HistoryQuery; epoch: number }[] = [];
 
   constructor(
     readonly config: UplinkConfig,
@@ -97,6 +144,8 @@ export abstract class UplinkBase implements Uplink {
   abstract stop(): Promise<void>;
   /** Sends one frame on the link (dropped when the link is down: the outbox still has it). */
   protected abstract write(frame: string): void;
+  /** Resolves once the link has taken what was written (or went down), so a history answer sends a page at a time. */
+  protected abstract flush(): Promise<void>;
   /** Drops the link and connects again. */
   protected abstract reconnect(): void;
 
@@ -123,7 +172,10 @@ export abstract class UplinkBase implements Uplink {
   }
 
   protected setState(state: UplinkState, error?: string): void {
-    if (state !== this.state) this.since = Date.now();
+    if (state !== this.state) {
+      this.since = Date.now();
+      this.epoch += 1;
+    }
     this.state = state;
     if (error !== undefined) this.lastError = error;
   }
@@ -140,6 +192,7 @@ export abstract class UplinkBase implements Uplink {
       since: this.since,
       outbox: this.deps.store.outboxDepth(this.config.id),
       inFlight: this.sender.sending,
+      refused: { ...this.refused },
     };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     return h;
@@ -157,13 +210,48 @@ export abstract class UplinkBase implements Uplink {
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
   }
 
-  /** Handles one decoded frame from the peer and sends the replies it calls for, in order. */
+  /** Counts and logs what the peer sent that was not carried out, with a stable reason. */
+  protected refuse(reason: string, details: Record<string, unknown>, msg: string): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    const now = performance.now();
+    let window = this.refusalLog.get(reason);
+    if (!window || now - window.start >= 60_000) {
+      if (window && window.quiet > 0)
+        this.logger.warn({ reason, notLogged: window.quiet }, 'more refusals of this reason in the last minute');
+      window = { start: now, logged: 0, quiet: 0 };
+      this.refusalLog.set(reason, window);
+    }
+    if (window.logged >= REFUSAL_LOGS_PER_MINUTE) {
+      window.quiet += 1;
+      return;
+    }
+    window.logged += 1;
+    this.logger.warn({ reason, ...details }, msg);
+  }
+
+  /**
+   * Handles one decoded frame from the peer and sends the replies it calls for, in order. Nothing the
+   * peer sends may end the agent: whatever escapes the handling below is logged and answered 9011
+   * QnRtn=100 (unknown error, table 7), and the link carries on.
+   */
   protected receive(result: DecodeResult): void {
+    try {
+      this.handle(result);
+    } catch (err) {
+      const p = result.ok ? result.frame.packet : undefined;
+      this.refuse('answer-failed', { cn: p?.cn, qn: p?.qn, detail: (err as Error).message }, 'request not answered');
+      if (p && !p.cn.startsWith('9')) this.send(qnRtnAnswer({ ...p, mn: this.addressee().mn }, QnRtn.Unknown));
+    }
+  }
+
+  private handle(result: DecodeResult): void {
     if (!result.ok) {
-      this.logger.warn(
-        { reason: result.error.code, detail: result.error.message, raw: result.raw.slice(0, 200) },
+      this.refuse(
+        result.error.code,
+        { detail: result.error.message, raw: result.raw.slice(0, 200) },
         'frame from the peer rejected',
       );
+      this.answerRejected(result);
       return;
     }
     const p = result.frame.packet;
@@ -171,22 +259,106 @@ export abstract class UplinkBase implements Uplink {
       if (p.qn !== undefined) this.sender.confirm(p.qn);
       return;
     }
-    const to = this.addressee();
     const outcome = handleCommand(p, {
       ...this.deps.context(),
-      to,
-      dataPacket: (record) => this.historyPacket(record, p),
+      to: this.addressee(),
+      historySlot: (qn) => this.historySlot(qn),
     });
     if (!outcome) {
       this.logger.debug({ cn: p.cn, qn: p.qn }, 'packet ignored: not a command to a data logger');
       return;
     }
-    this.logger.info(
-      { cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) },
-      'command answered',
-    );
+    const summary = { cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) };
+    if (outcome.reason !== undefined) this.refuse(outcome.reason, summary, 'command refused or not carried out');
+    else this.logger.info(summary, 'command answered');
     if (outcome.effect) this.apply(outcome.effect);
-    for (const reply of outcome.replies) this.write(encodeFrame(reply, this.codec));
+    for (const reply of outcome.replies) this.send(reply);
+    if (outcome.history) this.queueHistory(outcome.history);
+  }
+
+  /**
+   * A request whose CRC is wrong gets 9011 QnRtn=9 (table 7) so the platform sends it again, one whose
+   * Flag is no Flag of the standard QnRtn=6, when its header shows it is a request to this box; a
+   * damaged answer or upload gets nothing. The PW is not echoed: nothing in such a frame was checked.
+   */
+  private answerRejected(result: Extract<DecodeResult, { ok: false }>): void {
+    const qnRtn = REJECTION_ANSWERS[result.error.code];
+    if (qnRtn === undefined) return;
+    const header = rawHeader(result.raw);
+    const cn = header.cn;
+    if (cn === undefined || cn.startsWith('9') || cn === CN.TimeCalibration || header.mn !== this.addressee().mn)
+      return;
+    const { pw: _theirs, ...answered } = header;
+    this.send(qnRtnAnswer({ ...answered, version: this.config.version }, qnRtn));
+  }
+
+  /**
+   * Encodes and writes one reply, in PNUM/PNO parts when it passes 1024 bytes (a history record with
+   * many factors, table C.49); one that cannot be encoded is logged, never thrown.
+   */
+  private send(packet: Packet): boolean {
+    let frames: string[];
+    try {
+      frames = encodeFrames(packet, { ...this.codec, split: true });
+    } catch (err) {
+      this.refuse('encode-failed', { cn: packet.cn, qn: packet.qn, detail: (err as Error).message }, 'reply not sent');
+      return false;
+    }
+    for (const frame of frames) this.write(frame);
+    return true;
+  }
+
+  private historySlot(qn: string | undefined): 'free' | 'running' | 'busy' {
+    if (qn !== undefined && this.historyQueue.some((h) => h.key === qn)) return 'running';
+    return this.historyQueue.length >= HISTORY_QUEUE ? 'busy' : 'free';
+  }
+
+  private queueHistory(query: HistoryQuery): void {
+    const key = query.request.qn ?? `${query.cn}:${query.from}:${query.to}`;
+    this.historyQueue.push({ key, query, epoch: this.epoch });
+    if (this.historyQueue.length === 1) void this.drainHistory();
+  }
+
+  /** Answers the queued history requests one after the other. */
+  private async drainHistory(): Promise<void> {
+    while (this.historyQueue.length > 0) {
+      const job = this.historyQueue[0]!;
+      try {
+        // A request queued on a link that has since gone down is not answered on the next one.
+        if (job.epoch === this.epoch) await this.answerHistory(job.query, job.epoch);
+      } catch (err) {
+        this.refuse(
+          'history-failed',
+          { cn: job.query.cn, qn: job.key, detail: (err as Error).message },
+          'history not sent',
+        );
+      }
+      this.historyQueue.shift();
+    }
+  }
+
+  /**
+   * Sends the records of a history request a page at a time: the next page is read from the store only
+   * once the link took the last one, so a year of minute data costs one page of memory, not a year.
+   * A link that goes down ends the answer; the platform asks again.
+   */
+  private async answerHistory(query: HistoryQuery, epoch: number): Promise<void> {
+    const up = () => this.epoch === epoch && this.state === 'connected';
+    const { sent, complete } = await streamHistory(query, this.deps.history, HISTORY_PAGE, async (records) => {
+      if (!up()) return false;
+      for (const record of records) this.send(this.historyPacket(record, query.request));
+      await this.flush();
+      return up();
+    });
+    if (!complete) {
+      this.logger.warn(
+        { cn: query.cn, qn: query.request.qn, sent, reason: 'link-down' },
+        'history answer cut short: the link went down',
+      );
+      return;
+    }
+    this.send(query.finish(sent));
+    this.logger.info({ cn: query.cn, qn: query.request.qn, sent }, 'history answered');
   }
 
   private apply(effect: CommandEffect): void {
@@ -198,9 +370,19 @@ export abstract class UplinkBase implements Uplink {
     } else if (effect.kind === 'run-state') {
       this.runState = effect.on;
     } else if (effect.kind === 'set-parameters') {
-      void this.deps
+      if (this.parameterWrites >= PARAMETER_WRITES) {
+        this.refuse('parameters-busy', { polId: effect.polId, writes: this.parameterWrites }, '3021 not carried out');
+        this.send(effect.answer(ExeRtn.Busy));
+        return;
+      }
+      this.parameterWrites += 1;
+      this.deps
         .setParameters(effect.polId, effect.values)
-        .then((exeRtn) => this.write(encodeFrame(effect.answer(exeRtn), this.codec)));
+        .then((exeRtn) => this.send(effect.answer(exeRtn)))
+        .catch((err: unknown) =>
+          this.refuse('set-parameters-failed', { polId: effect.polId, detail: (err as Error).message }, 'no 9012 sent'),
+        )
+        .finally(() => (this.parameterWrites -= 1));
       return;
     }
     this.deps.onEffect(this.config.id, effect);
@@ -209,8 +391,10 @@ export abstract class UplinkBase implements Uplink {
   /** A history record sent in answer to a request: the request's QN, no 9014 wanted (C.20-C.22). */
   private historyPacket(record: DataRecord, request: Packet): Packet {
     const to = this.addressee();
-    const packet = recordPacket(record, to, request.qn ?? '', this.deps.decimals, this.deps.station.utcOffsetMinutes);
-    return { ...packet, flag: makeFlag(to.version) };
+    const packet = recordPacket(record, to, '', this.deps.decimals, this.deps.station.utcOffsetMinutes);
+    const { qn: _none, ...rest } = packet;
+    // Requests without a QN are HJ/T 212-2005 ones (2017 and later refuse them with QnRtn 7).
+    return { ...rest, ...(request.qn !== undefined && { qn: request.qn }), flag: makeFlag(to.version) };
   }
 }
 

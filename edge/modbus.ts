@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { BusConfig, DeviceConfig } from './config.js';
 import {
   RegisterError,
+  deviceCycleMarker,
   deviceParameters,
   deviceReadings,
   encodeRegisters,
@@ -22,6 +23,8 @@ export interface DevicePoll {
   readings: FactorReading[];
   /** Why the device is B-flagged this poll. */
   error?: string;
+  /** The cycle register of a non-continuous analyzer, as read this poll. */
+  cycle?: number;
 }
 
 export interface DeviceHealth {
@@ -190,11 +193,12 @@ export class BusPoller {
     try {
       const image = await this.readBlocks(device, device.readBlocks);
       const readings = deviceReadings(device.config, image);
+      const cycle = deviceCycleMarker(device.config, image);
       for (const r of readings) device.held.set(r.code, r.value);
       device.failures = 0;
       device.retryAt = 0;
       device.health = { bus: this.bus.id, lastOkAt: at, failures: 0 };
-      this.options.onPoll({ device: device.config.id, at, readings });
+      this.options.onPoll({ device: device.config.id, at, readings, ...(cycle !== undefined && { cycle }) });
     } catch (err) {
       await this.failed(device, at, err);
       return;

@@ -41,9 +41,12 @@ function factorFields(
   stat: FactorStat,
   decimals: number,
   version: Version,
+  utcOffsetMinutes: number,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   const format = formatter(version);
+  // A cycle value's sample time, first as in C.14 (w01018-SampleTime=20160801070000,w01018-Rtd=...).
+  if (stat.sampleTime !== undefined) out['SampleTime'] = formatHjTime(new Date(stat.sampleTime), utcOffsetMinutes);
   for (const [field, key] of cn === '2011' ? FIELDS_2011 : FIELDS_PERIOD) {
     const value = stat[key];
     if (value !== undefined) out[field] = format(value, decimals);
@@ -88,7 +91,7 @@ export function recordPacket(
     : Object.fromEntries(
         Object.entries(record.stats).map(([code, stat]) => [
           code,
-          factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version),
+          factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version, utcOffsetMinutes),
         ]),
       );
   const info = record.info && { info: infoGroups(record.info) };

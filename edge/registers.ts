@@ -160,7 +160,7 @@ export function planReads(
 
 /** Every register a device's readings need (values and statuses), for `planReads`. */
 export function readingRegisters(device: DeviceConfig): Pick<RegisterSpec, 'address' | 'type' | 'function'>[] {
-  const statuses = [device.status, ...device.factors.map((f) => f.status)].filter((s) => s !== undefined);
+  const statuses = [device.status, ...device.factors.map((f) => f.status), device.cycle].filter((s) => s !== undefined);
   return [...device.factors.map((f) => f.value), ...statuses];
 }
 
@@ -181,6 +181,10 @@ export interface FactorReading {
   code: string;
   value: number;
   flag: HjFlag;
+  /** A cycle value of a non-continuous analyzer (edge/readings.ts): the aggregator keeps it apart. */
+  cyclic?: boolean;
+  /** When its sample was taken (epoch ms), sent as SampleTime (HJ 212-2017 table 4, C.14). */
+  sampleTime?: number;
 }
 
 /** The readings of a device from the blocks read this poll (pure: the caller did the I/O). */
@@ -193,6 +197,13 @@ export function deviceReadings(device: DeviceConfig, image: RegisterImage): Fact
     const flag = status && statusBlock ? statusFlag(statusBlock.words, statusBlock.base, status) : 'N';
     return { code: factor.code, value, flag };
   });
+}
+
+/** The cycle register of a non-continuous analyzer (undefined for a continuous one). */
+export function deviceCycleMarker(device: DeviceConfig, image: RegisterImage): number | undefined {
+  if (!device.cycle) return undefined;
+  const block = blockFor(image, device.cycle);
+  return decodeRaw(block.words, block.base, device.cycle);
 }
 
 /** A device's analyzer parameters (3020 i-codes) from the blocks read. */

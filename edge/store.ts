@@ -343,11 +343,24 @@ export class EdgeStore {
     return { records: n, bytes: this.bytes.get(uplink) ?? 0 };
   }
 
-  /** Records of one kind whose DataTime is within [from, to], for history requests (2031/2051/2061). */
+  /** Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read `historyPage`. */
   history(cn: HistoryCn, from: number, to: number): DataRecord[] {
     const rows = this.db
       .prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at')
       .all(cn, from, to) as { at: number; stats: string }[];
+    return rows.map((r) => fromBody(cn, r.at, r.stats));
+  }
+
+  /**
+   * One page of history for a history request: records of `cn` with DataTime in [from, to] after
+   * `after` (exclusive), oldest first. Keyset paging on the (cn, at) key: each page is an index range
+   * scan however deep into a year it starts.
+   */
+  historyPage(cn: HistoryCn, from: number, to: number, after: number | undefined, limit: number): DataRecord[] {
+    const lower = after === undefined ? from : Math.max(from, after + 1);
+    const rows = this.db
+      .prepare('SELECT at, stats FROM history WHERE cn = ? AND at BETWEEN ? AND ? ORDER BY at LIMIT ?')
+      .all(cn, lower, to, limit) as { at: number; stats: string }[];
     return rows.map((r) => fromBody(cn, r.at, r.stats));
   }
 

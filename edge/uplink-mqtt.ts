@@ -31,6 +31,8 @@ function noDelay(client: MqttClient): void {
 export class MqttUplink extends UplinkBase {
   private client: MqttClient | undefined;
   private attempt = 0;
+  /** Settles when the broker acknowledged the last frame published (or the publish failed). */
+  private lastPublish: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly mqtt: MqttUplinkConfig,
@@ -74,7 +76,14 @@ export class MqttUplink extends UplinkBase {
     client.on('message', (_topic, payload) => {
       // One message carries one frame; a fresh decoder keeps a bad message from spoiling the next.
       const decoder = new StreamDecoder({ mode: 'lenient', ...this.codec });
-      for (const result of [...decoder.push(payload), ...decoder.end()]) this.receive(result);
+      let results;
+      try {
+        results = [...decoder.push(payload), ...decoder.end()];
+      } catch (err) {
+        this.refuse('decoder-failed', { detail: (err as Error).message }, 'message from the broker undecodable');
+        return;
+      }
+      for (const result of results) this.receive(result);
     });
     client.on('offline', () => {
       this.sender.halt();
@@ -95,7 +104,22 @@ export class MqttUplink extends UplinkBase {
 
   protected write(frame: string): void {
     // Offline, the frame stays in the outbox and goes out after the reconnect, not twice.
-    if (this.client?.connected) this.client.publish(upTopic(this.mn), frame, { qos: 1 });
+    const client = this.client;
+    if (!client?.connected) return;
+    this.lastPublish = new Promise((resolve) => client.publish(upTopic(this.mn), frame, { qos: 1 }, () => resolve()));
+  }
+
+  protected flush(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        client.off('close', done);
+        resolve();
+      };
+      client.on('close', done);
+      void this.lastPublish.then(done);
+    });
   }
 
   protected reconnect(): void {

@@ -8,6 +8,13 @@ import type { UplinkDeps } from './link.js';
 type TcpUplinkConfig = Extract<UplinkConfig, { kind: 'hj212-tcp' }>;
 
 /**
+ * Bytes the platform may leave unread before the link is dropped. History answers wait for the socket
+ * to drain, so only a peer that sends requests and never reads its answers gets here; without a bound
+ * its answers would pile up in memory.
+ */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
+
+/**
  * An HJ 212 connection to a platform: the data logger dials out, keeps the link up with
  * reconnects, sends its outbox and answers the platform's commands on the same socket.
  */
@@ -47,7 +54,32 @@ export class TcpUplink extends UplinkBase {
   }
 
   protected write(frame: string): void {
-    this.socket?.write(frame);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    if (socket.writableLength > MAX_UNREAD_BYTES) {
+      this.refuse(
+        'peer-not-reading',
+        { unreadBytes: socket.writableLength },
+        'the platform reads nothing; reconnecting',
+      );
+      socket.destroy();
+      return;
+    }
+    socket.write(frame);
+  }
+
+  protected flush(): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
   }
 
   /** The platform stopped answering: start over with a fresh connection. */
@@ -71,7 +103,16 @@ export class TcpUplink extends UplinkBase {
       this.sender.start();
     });
     socket.on('data', (chunk: Buffer) => {
-      for (const result of decoder.push(chunk)) this.receive(result);
+      let results;
+      try {
+        results = decoder.push(chunk);
+      } catch (err) {
+        // The decoder is fuzzed not to throw; if it ever does, the link starts over rather than the agent.
+        this.refuse('decoder-failed', { detail: (err as Error).message }, 'platform stream undecodable; reconnecting');
+        socket.destroy();
+        return;
+      }
+      for (const result of results) this.receive(result);
     });
     socket.on('error', (err) => this.noteError(err.message));
     socket.once('close', () => {

@@ -8,11 +8,44 @@ export type Answered = Pick<Packet, 'version' | 'qn' | 'mn' | 'pw'>;
 /** System code of interaction commands (table 5). */
 export const ST_SYSTEM = '91';
 
+/** A header value an answer can carry: the encoder refuses empty ones and ones holding a separator or line break. */
+const carriable = (v: string | undefined): string | undefined =>
+  v !== undefined && /^[^;=&\r\n]+$/.test(v) ? v : undefined;
+
+/**
+ * What an answer copies from what it answers, less any value no answer can carry. A request the
+ * lenient decoder took with `PW=` or a damaged QN still gets its answer (9011 QnRtn=3, 7...), just
+ * without that field: echoing it would make encoding the answer throw.
+ */
+export function answerable(p: Answered): Answered {
+  const out: Answered = { version: p.version };
+  for (const k of ['qn', 'mn', 'pw'] as const) {
+    const v = carriable(p[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** Header fields of a frame that failed to decode (bad CRC), for addressing the 9011 that says why. */
+export function rawHeader(raw: string): Answered & { cn?: string } {
+  const field = (name: string): string | undefined => new RegExp(`(?:^|[;#\\d])${name}=([^;&]*)`).exec(raw)?.[1];
+  const out: Answered & { cn?: string } = answerable({
+    version: '2017',
+    qn: field('QN'),
+    mn: field('MN'),
+    pw: field('PW'),
+  });
+  const cn = field('CN');
+  if (cn !== undefined && /^\d{4}$/.test(cn)) out.cn = cn;
+  return out;
+}
+
 /**
  * Interaction packets (ST=91) echo the QN of what they answer; HJ/T 212-2005 put that QN in the CP
  * instead of the header (its appendix examples), and sent Flag=0.
  */
-function answer(to: Answered, cn: string, params: Record<string, string>): Packet {
+function answer(given: Answered, cn: string, params: Record<string, string>): Packet {
+  const to = answerable(given);
   const cp: Cp = { params: {}, factors: {} };
   const packet: Packet = { version: to.version, st: ST_SYSTEM, cn, cp, flag: makeFlag(to.version) };
   if (to.version === '2005') {
@@ -35,8 +68,19 @@ export const exeRtnAnswer = (to: Answered, exeRtn: number): Packet => answer(to,
 /** 9013 answer to a notice (1013, 2012, 2022). */
 export const noticeAnswer = (to: Answered): Packet => answer(to, '9013', {});
 
-/** 9014 answer to an upload that had the A bit set. */
-export const dataAnswer = (to: Answered): Packet => answer(to, '9014', {});
+/**
+ * 9014 answer to an upload that had the A bit set. HJ/T 212-2005 (its examples of 2051) also echoes
+ * the CN of the upload and, for a split packet, its PNO and PNUM: `CP=&&QN=…;CN=2051;PNO=1;PNUM=1&&`.
+ */
+export function dataAnswer(to: Answered & Partial<Pick<Packet, 'cn' | 'pnum' | 'pno'>>): Packet {
+  if (to.version !== '2005' || to.cn === undefined) return answer(to, '9014', {});
+  const params: Record<string, string> = { CN: to.cn };
+  if (to.pno !== undefined && to.pnum !== undefined) {
+    params['PNO'] = String(to.pno);
+    params['PNUM'] = String(to.pnum);
+  }
+  return answer(to, '9014', params);
+}
 
 /** The station a platform addresses. */
 export interface Target {

@@ -1,4 +1,5 @@
 import { Hj212Error } from './errors.js';
+import { isCalendarTime } from './time.js';
 import type { Cp, DecodeMode, FactorFields, InfoGroup, Relaxation } from './types.js';
 
 const TIME_PARAMS = new Set(['DataTime', 'SystemTime', 'BeginTime', 'EndTime', 'RestartTime']);
@@ -35,6 +36,7 @@ const INFO_ITEM = /(?:^|[;,])\s*i[0-9a-z]{5}-/;
 const KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 const COMMA = 44;
+const SEMI = 59;
 const DASH = 45;
 const SLASH = 47;
 const SPACE = 32;
@@ -71,7 +73,7 @@ function allDigits(s: string, from: number, to: number, exactly?: number): boole
 }
 
 function describe(field: string): string {
-  if (TIME_PARAMS.has(field) || field === 'SampleTime') return 'time (YYYYMMDDhhmmss)';
+  if (TIME_PARAMS.has(field) || field === 'SampleTime') return 'date and time (YYYYMMDDhhmmss, a real calendar time)';
   if (INT_PARAMS.has(field)) return 'integer';
   if (NUMERIC_FIELDS.has(field)) return 'number';
   return 'data flag (one letter of table 8)';
@@ -96,7 +98,7 @@ function knownField(s: string, from: number, to: number): string | undefined {
 function badValue(field: string, s: string, from: number, to: number): boolean {
   if (NUMERIC_FIELDS.has(field)) return !isNumber(s, from, to);
   if (field === 'Flag') return to - from !== 1 || !/[A-Za-z0-9]/.test(s[from]!);
-  if (field === 'SampleTime' || TIME_PARAMS.has(field)) return !allDigits(s, from, to, 14);
+  if (field === 'SampleTime' || TIME_PARAMS.has(field)) return !allDigits(s, from, to, 14) || !isCalendarTime(s, from);
   if (INT_PARAMS.has(field)) return !allDigits(s, from, to);
   return false;
 }
@@ -273,6 +275,10 @@ export function parseCp(content: string, mode: DecodeMode, relaxations: Relaxati
         content.slice(keyFrom, keyTo),
         'bad-cp',
       );
+    } else if (sepBefore === SEMI && code !== '' && code === prevCode) {
+      // HJ 212-2017 6.3.3.1: "," separates the fields of one item, ";" the items; a ";" here splits one factor in two.
+      const key = content.slice(keyFrom, keyTo);
+      st.relax('factor-separator', `";" before ${key} splits the fields of ${code}; join them with ","`, key, 'bad-cp');
     }
     prevCode = code;
     sepBefore = e < n ? content.charCodeAt(e) : 0;

@@ -3,6 +3,7 @@ export type Hj212ErrorCode =
   | 'garbage'
   | 'bad-header'
   | 'bad-length'
+  | 'length-mismatch'
   | 'oversize'
   | 'bad-crc'
   | 'bad-crc-format'
@@ -17,6 +18,7 @@ export type Hj212ErrorCode =
   | 'bad-cp'
   | 'bad-value'
   | 'decrypt-failed'
+  | 'unencrypted-cp'
   | 'split-incomplete'
   | 'split-mismatch'
   | 'bad-input';

@@ -1,7 +1,7 @@
 import { crc16, crcHex, matchCrcDialect } from './crc.js';
 import { Hj212Error } from './errors.js';
 import { buildSegment, parseSegment } from './segment.js';
-import type { CodecOptions, DecodeResult, DecodedFrame, Relaxation } from './types.js';
+import type { CodecOptions, DecodeResult, DecodedFrame, Packet, Relaxation } from './types.js';
 
 /** HJ 212-2017 caps the data segment at 1024 bytes; the 4-digit length field caps any frame at 9999. */
 export const STANDARD_MAX_SEGMENT = 1024;
@@ -32,12 +32,15 @@ export function frameSegment(segment: string, maxSegment = LENGTH_FIELD_MAX): st
   return `##${String(bytes.length).padStart(4, '0')}${segment}${crcHex(crc16(bytes))}\r\n`;
 }
 
-/** Encodes a packet as a complete frame (text). */
-export function encodeFrame(
-  packet: Parameters<typeof buildSegment>[0],
-  opts: Pick<CodecOptions, 'sm4Key' | 'maxSegment'> = {},
-): string {
-  return frameSegment(buildSegment(packet, opts), opts.maxSegment ?? LENGTH_FIELD_MAX);
+export type EncodeOptions = Pick<CodecOptions, 'sm4Key' | 'maxSegment'>;
+
+/**
+ * Encodes a packet as a complete frame (text). A data segment over `maxSegment` (default the
+ * standard's 1024 bytes, HJ 212-2017 6.3.1) is refused with `oversize`: split it with
+ * `encodeFrames(packet, { split: true })`, or raise `maxSegment` for a peer that takes more.
+ */
+export function encodeFrame(packet: Packet, opts: EncodeOptions = {}): string {
+  return frameSegment(buildSegment(packet, opts), Math.min(opts.maxSegment ?? STANDARD_MAX_SEGMENT, LENGTH_FIELD_MAX));
 }
 
 export type Located =
@@ -55,6 +58,49 @@ function fail(code: Hj212Error['code'], message: string, offset: number, resume:
   return { kind: 'error', error: new Hj212Error(code, message, where), resume };
 }
 
+/**
+ * Where a data segment starting at `segStart` really ends when its length field is wrong: the first
+ * `&&` followed by 4 hex digits and CR LF before `limit` (the next `##` or the end of the bytes).
+ * A segment holds no CR LF (HJ 212-2017 6.3.1), so this is the frame's own end, not one further on.
+ */
+function actualEnd(b: Buffer, segStart: number, limit: number): number | undefined {
+  let p = b.indexOf('&&', segStart);
+  while (p >= 0 && p + 8 <= limit) {
+    const at = p + 2;
+    if (
+      at > segStart + 5 &&
+      isHex(b[at]) &&
+      isHex(b[at + 1]) &&
+      isHex(b[at + 2]) &&
+      isHex(b[at + 3]) &&
+      b[at + 4] === CR &&
+      b[at + 5] === LF
+    )
+      return at;
+    p = b.indexOf('&&', p + 1);
+  }
+  return undefined;
+}
+
+function lengthMismatch(b: Buffer, i: number, segStart: number, segEnd: number, len: number): Located {
+  const actual = segEnd - segStart;
+  const chars = b.toString('utf8', segStart, segEnd).length;
+  const why = chars === len && chars !== actual ? ' (the sender counts characters, not UTF-8 bytes)' : '';
+  return fail(
+    'length-mismatch',
+    `declared length ${len} but the data segment is ${actual} bytes, up to its && + CRC + CR LF${why}`,
+    2,
+    i + 2,
+    'length',
+  );
+}
+
+/** The next `##` after the header of the frame at `i`, or `n`: no frame reaches past it. */
+function nextHeader(b: Buffer, i: number, n: number): number {
+  const k = b.indexOf('##', i + 2);
+  return k >= 0 && k < n ? k : n;
+}
+
 function locateStrict(b: Buffer, i: number, n: number, max: number, final: boolean): Located {
   if (n - i < 6) return final ? fail('truncated', 'stream ended inside a frame header', n - i, n) : { kind: 'need' };
   for (let k = i + 2; k < i + 6; k++) {
@@ -68,6 +114,15 @@ function locateStrict(b: Buffer, i: number, n: number, max: number, final: boole
   // Errors resume just past this "##": a wrong length may have announced more than came, over whole frames.
   if (n < end) {
     const early = b.indexOf('\r\n##', i + 6);
+    const real = actualEnd(b, i + 6, early >= 0 && early < n ? early + 2 : n);
+    // A complete frame whose CRC checks out under a too-long length: say so now rather than wait.
+    if (
+      real !== undefined &&
+      (final ||
+        (early >= 0 && early < n) ||
+        (real + 6 === n && crc16(b, i + 6, real) === parseInt(b.toString('latin1', real, real + 4), 16)))
+    )
+      return lengthMismatch(b, i, i + 6, real, len);
     if (early >= 0 && early < n) {
       return fail(
         'bad-length',
@@ -80,6 +135,11 @@ function locateStrict(b: Buffer, i: number, n: number, max: number, final: boole
     return final
       ? fail('truncated', `stream ended inside a frame (${n - i} of ${end - i} bytes)`, n - i, i + 2)
       : { kind: 'need' };
+  }
+  const tailOk = isHex(b[segEnd]) && isHex(b[segEnd + 1]) && isHex(b[segEnd + 2]) && isHex(b[segEnd + 3]);
+  if (!tailOk || b[end - 2] !== CR || b[end - 1] !== LF) {
+    const real = actualEnd(b, i + 6, nextHeader(b, i, n));
+    if (real !== undefined && real !== segEnd) return lengthMismatch(b, i, i + 6, real, len);
   }
   for (let k = segEnd; k < segEnd + 4; k++) {
     if (!isUpperHex(b[k])) {
@@ -147,6 +207,13 @@ function locateLenient(b: Buffer, i: number, n: number, max: number, final: bool
     const tail = tailAt(b, declaredEnd, n, final);
     if (tail === 'need') return { kind: 'need' };
     if (tail) found = { segEnd: declaredEnd, ...tail };
+  }
+  // A full CRC and CR LF at the declared end bear the length out even when the segment does not end
+  // with "&&" (a field after CP): the frame is whole, and parsing it says what is wrong (bad-cp).
+  if (!found && declaredEnd > segStart + 5 && declaredEnd + 6 <= n) {
+    const tail = tailAt(b, declaredEnd, n, final);
+    if (typeof tail === 'object' && tail.trailer && tail.crcEnd === declaredEnd + 4)
+      found = { segEnd: declaredEnd, ...tail };
   }
   if (!found) {
     const nextHeader = b.indexOf('##', segStart);

@@ -8,11 +8,18 @@ export * from './crc.js';
 export * from './flag.js';
 export { parseCp, buildCp, emptyCp } from './cp.js';
 export { parseSegment, buildSegment, flagFor, type ParsedSegment } from './segment.js';
-export { encodeFrame, frameSegment, decodeFrame, STANDARD_MAX_SEGMENT, LENGTH_FIELD_MAX } from './frame.js';
+export {
+  encodeFrame,
+  frameSegment,
+  decodeFrame,
+  STANDARD_MAX_SEGMENT,
+  LENGTH_FIELD_MAX,
+  type EncodeOptions,
+} from './frame.js';
 export { StreamDecoder, createDecodeStream, type StreamStats } from './stream.js';
-export { splitPacket, Reassembler, type ReassemblerOptions, type ReassemblyResult } from './split.js';
+export { splitPacket, encodeFrames, Reassembler, type ReassemblerOptions, type ReassemblyResult } from './split.js';
 export * from './answers.js';
 export * from './time.js';
-export { isEncryptableCn, encryptCp, decryptCp } from './sm4.js';
+export { isEncryptableCn, encryptCp, decryptCp, sm4Ecb } from './sm4.js';
 export { PacketSchema, CpSchema, describeZodError, type PacketInput } from './schema.js';
 export * from './codes/index.js';

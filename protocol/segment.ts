@@ -1,12 +1,20 @@
 import { to2005Code, to2017Code } from './codes/legacy-2005.js';
+import { systemCode } from './codes/system-codes.js';
 import { buildCp, parseCp } from './cp.js';
 import { Hj212Error } from './errors.js';
 import { FLAG_SPLIT, isSplit, makeFlag, versionFromFlag } from './flag.js';
 import { decryptCp, encryptCp, isEncryptableCn, looksEncrypted } from './sm4.js';
+import { isCalendarTime } from './time.js';
 import type { CodecOptions, Cp, DecodeMode, Packet, Relaxation, Version } from './types.js';
 
 const HEADER_ORDER = ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag', 'PNUM', 'PNO'] as const;
 type HeaderKey = (typeof HEADER_ORDER)[number];
+/**
+ * HJ/T 212-2005 6.3.2 puts the packet numbers right after QN (HJ 212-2017 table 3 moved them after
+ * Flag). The 2005 examples themselves print QN after CN and PNO before PNUM; the table is followed
+ * here, and lenient decoding takes the examples' order as a field-order dialect.
+ */
+const HEADER_ORDER_2005: readonly HeaderKey[] = ['QN', 'PNUM', 'PNO', 'ST', 'CN', 'PW', 'MN', 'Flag'];
 
 const FORMATS: Record<HeaderKey, { re: RegExp; what: string }> = {
   QN: { re: /^\d{17}$/, what: '17 digits YYYYMMDDhhmmsszzz' },
@@ -18,7 +26,9 @@ const FORMATS: Record<HeaderKey, { re: RegExp; what: string }> = {
   PNUM: { re: /^\d{1,4}$/, what: 'a positive integer' },
   PNO: { re: /^\d{1,4}$/, what: 'a positive integer' },
 };
-const MN_2005 = /^[0-9A-Za-z]{1,24}$/;
+/** HJ/T 212-2005 6.3.2: 14 characters, the last 7 of the maker's organisation code and 7 of its own. */
+const MN_2005 = /^[0-9A-Z]{14}$/;
+const MN_2005_WHAT = '14 letters or digits (HJ/T 212-2005 6.3.2)';
 
 export interface ParsedSegment {
   packet: Packet;
@@ -39,7 +49,7 @@ class SegmentReader {
   }
 }
 
-const ORDER_OF = new Map<string, number>(HEADER_ORDER.map((k, i) => [k, i]));
+const KNOWN_KEYS = new Set<string>(HEADER_ORDER);
 
 function readHeader(text: string, reader: SegmentReader): Map<string, string> {
   const header = new Map<string, string>();
@@ -47,8 +57,6 @@ function readHeader(text: string, reader: SegmentReader): Map<string, string> {
   if (commas)
     reader.relax('value-format', 'a "," separates data segment fields; the standard uses ";"', undefined, 'bad-field');
   const spaces = text.includes(' ');
-  let lastOrder = -1;
-  let outOfOrder = false;
   let i = 0;
   while (i < text.length) {
     let end = text.indexOf(';', i);
@@ -69,8 +77,7 @@ function readHeader(text: string, reader: SegmentReader): Map<string, string> {
       value = value.trim();
       reader.relax('spaces', `spaces around ${key}; fields are written ${key}=value with no spaces`, key, 'bad-field');
     }
-    const order = ORDER_OF.get(key);
-    if (order === undefined) {
+    if (!KNOWN_KEYS.has(key)) {
       reader.relax(
         'unknown-field',
         `"${key}" is not a data segment field (QN ST CN PW MN Flag PNUM PNO CP)`,
@@ -81,19 +88,28 @@ function readHeader(text: string, reader: SegmentReader): Map<string, string> {
     }
     if (header.has(key))
       throw new Hj212Error('duplicate-field', `${key} appears twice in the data segment`, { field: key });
-    if (order < lastOrder) outOfOrder = true;
-    lastOrder = order;
     header.set(key, value);
   }
-  if (outOfOrder) {
-    reader.relax(
-      'field-order',
-      `fields in order ${[...header.keys()].join(';')}; the standard orders them QN;ST;CN;PW;MN;Flag;PNUM;PNO;CP`,
-      undefined,
-      'bad-field',
-    );
-  }
   return header;
+}
+
+/** The fields in the order of the edition's table (HJ 212-2017 table 3, HJ/T 212-2005 6.3.2). */
+function checkOrder(header: Map<string, string>, version: Version, reader: SegmentReader): void {
+  const order = version === '2005' ? HEADER_ORDER_2005 : HEADER_ORDER;
+  let last = -1;
+  for (const key of header.keys()) {
+    const at = order.indexOf(key as HeaderKey);
+    if (at < last) {
+      reader.relax(
+        'field-order',
+        `fields in order ${[...header.keys()].join(';')}; ${version === '2005' ? 'HJ/T 212-2005' : `HJ 212-${version}`} orders them ${order.join(';')};CP`,
+        undefined,
+        'bad-field',
+      );
+      return;
+    }
+    last = at;
+  }
 }
 
 /** The edition of a frame without Flag: 2005 codes (011, B01, S01...) give it away; otherwise 2017. */
@@ -129,13 +145,34 @@ function checkHeader(header: Map<string, string>, version: Version, reader: Segm
   }
   for (const [key, value] of header) {
     const k = key as HeaderKey;
-    const ok = k === 'MN' && version === '2005' ? MN_2005.test(value) : FORMATS[k].re.test(value);
+    const legacyMn = k === 'MN' && version === '2005';
+    const ok = legacyMn ? MN_2005.test(value) : FORMATS[k].re.test(value);
     if (ok) continue;
+    const what = legacyMn ? MN_2005_WHAT : FORMATS[k].what;
     // CN and the packet numbers drive dispatch and reassembly: no dialect can excuse them.
     if (k === 'CN' || k === 'PNUM' || k === 'PNO')
-      throw new Hj212Error('bad-field', `${key}=${value} is not ${FORMATS[k].what}`, { field: key });
-    reader.relax('value-format', `${key}=${value} is not ${FORMATS[k].what}`, key, 'bad-field');
+      throw new Hj212Error('bad-field', `${key}=${value} is not ${what}`, { field: key });
+    reader.relax('value-format', `${key}=${value} is not ${what}`, key, 'bad-field');
   }
+  const qn = header.get('QN');
+  if (qn !== undefined && FORMATS.QN.re.test(qn) && !isCalendarTime(qn))
+    reader.relax('value-format', `QN=${qn} is not a real date and time (YYYYMMDDhhmmsszzz)`, 'QN', 'bad-field');
+  const st = header.get('ST');
+  if (st !== undefined && FORMATS.ST.re.test(st) && !isSystemCode(st, version)) {
+    // HJ 212-2017 6.6.1.1 reserves A0-Z9 for extensions but names none: without an agreed code, table 5 is the list.
+    reader.relax(
+      'unknown-system-code',
+      `ST=${st} is not a system code of table 5 (e.g. 31 air, 32 water pollution source, 91 system interaction)`,
+      'ST',
+      'bad-field',
+    );
+  }
+}
+
+/** Table 5 of HJ 212-2017 (the 2005 list is a subset), with the HJ 212-2025 additions in 2025 frames. */
+function isSystemCode(st: string, version: Version): boolean {
+  const def = systemCode(st);
+  return def !== undefined && (def.since === undefined || version === '2025');
 }
 
 function splitNumbers(
@@ -214,6 +251,7 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
   const header = readHeader(headerText, reader);
   let cpText = segment.slice(cpStart + 5, cpEnd);
   const version = versionOf(header, cpText, reader);
+  checkOrder(header, version, reader);
   checkHeader(header, version, reader);
   const flagText = header.get('Flag');
   const flag = flagText === undefined ? undefined : Number(flagText);
@@ -231,6 +269,12 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
       );
     cpText = decryptCp(cpText, key);
     encrypted = true;
+  } else if (version === '2025' && isEncryptableCn(cn) && cpText !== '' && opts.sm4Key?.(mn) !== undefined) {
+    // A keyed station's data in clear text: a logger that stopped encrypting, or someone else.
+    const message = `the CP of CN ${cn} from MN ${mn ?? '(none)'} is clear text, but HJ 212-2025 encrypts it with the station's SM4 key`;
+    const policy = opts.clearCp ?? (reader.mode === 'strict' ? 'refuse' : 'flag');
+    if (policy === 'refuse') throw new Hj212Error('unencrypted-cp', message, { field: 'CP' });
+    reader.relaxations.push({ code: 'unencrypted-cp', message, field: 'CP' });
   }
 
   const cp = parseCp(cpText, reader.mode, reader.relaxations);
@@ -294,14 +338,17 @@ export function buildSegment(packet: Packet, opts: Pick<CodecOptions, 'sm4Key'> 
   const add = (key: HeaderKey, value: string | number | undefined): void => {
     if (value !== undefined) parts.push(`${key}=${checkHeaderValue(key, String(value))}`);
   };
-  add('QN', packet.qn);
-  add('ST', packet.st);
-  add('CN', packet.cn);
-  add('PW', packet.pw);
-  add('MN', packet.mn);
-  add('Flag', flag);
-  add('PNUM', packet.pnum);
-  add('PNO', packet.pno);
+  const values: Record<HeaderKey, string | number | undefined> = {
+    QN: packet.qn,
+    ST: packet.st,
+    CN: packet.cn,
+    PW: packet.pw,
+    MN: packet.mn,
+    Flag: flag,
+    PNUM: packet.pnum,
+    PNO: packet.pno,
+  };
+  for (const key of packet.version === '2005' ? HEADER_ORDER_2005 : HEADER_ORDER) add(key, values[key]);
   let cpText = buildCp(packet.cp, packet.version === '2005' ? legacyCode : undefined);
   const key = packet.version === '2025' && isEncryptableCn(packet.cn) ? opts.sm4Key?.(packet.mn) : undefined;
   if (key) cpText = encryptCp(cpText, key);

@@ -22,23 +22,29 @@ function checkKey(key: Uint8Array): void {
     throw new Hj212Error('bad-input', `SM4 key must be 16 bytes, got ${key.length}`, { field: 'sm4Key' });
 }
 
-export function encryptCp(content: string, key: Uint8Array): string {
+/**
+ * SM4 (GB/T 32907-2016) in ECB mode over whole 16-byte blocks, no padding: the block cipher the CP
+ * encryption is built on, apart so it can be checked against the standard's known answers.
+ */
+export function sm4Ecb(direction: 'encrypt' | 'decrypt', data: Uint8Array, key: Uint8Array): Buffer {
   checkKey(key);
+  if (data.length % 16 !== 0)
+    throw new Hj212Error('bad-input', `SM4 works on 16-byte blocks, got ${data.length} bytes`, { field: 'CP' });
+  const cipher =
+    direction === 'encrypt' ? createCipheriv('sm4-ecb', key, null) : createDecipheriv('sm4-ecb', key, null);
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(data), cipher.final()]);
+}
+
+export function encryptCp(content: string, key: Uint8Array): string {
   const plain = Buffer.from(content, 'utf8');
   const padded = Buffer.alloc(Math.max(16, Math.ceil(plain.length / 16) * 16));
   plain.copy(padded);
-  const cipher = createCipheriv('sm4-ecb', key, null);
-  cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(padded), cipher.final()])
-    .toString('hex')
-    .toUpperCase();
+  return sm4Ecb('encrypt', padded, key).toString('hex').toUpperCase();
 }
 
 export function decryptCp(hex: string, key: Uint8Array): string {
-  checkKey(key);
-  const decipher = createDecipheriv('sm4-ecb', key, null);
-  decipher.setAutoPadding(false);
-  const plain = Buffer.concat([decipher.update(Buffer.from(hex, 'hex')), decipher.final()]);
+  const plain = sm4Ecb('decrypt', Buffer.from(hex, 'hex'), key);
   let end = plain.length;
   while (end > 0 && plain[end - 1] === 0) end--;
   const text = plain.subarray(0, end).toString('utf8');

@@ -1,6 +1,6 @@
 import { Hj212Error, type Hj212ErrorInfo } from './errors.js';
 import { FLAG_SPLIT, makeFlag, needsAck } from './flag.js';
-import { STANDARD_MAX_SEGMENT } from './frame.js';
+import { encodeFrame, STANDARD_MAX_SEGMENT, type EncodeOptions } from './frame.js';
 import { buildSegment } from './segment.js';
 import { qnPlus } from './time.js';
 import type { CodecOptions, Cp, InfoGroup, Packet } from './types.js';
@@ -60,6 +60,15 @@ export function splitPacket(packet: Packet, opts: Pick<CodecOptions, 'sm4Key' | 
     if (packet.qn !== undefined) part.qn = qnPlus(packet.qn, i);
     return part;
   });
+}
+
+/**
+ * The frames of a packet: one, or with `split` as many PNUM/PNO parts as the limit needs (HJ 212-2017
+ * 6.3.2, table C.49); without `split` an oversize packet is refused as by `encodeFrame`.
+ */
+export function encodeFrames(packet: Packet, opts: EncodeOptions & { split?: boolean } = {}): string[] {
+  const parts = opts.split ? splitPacket(packet, opts) : [packet];
+  return parts.map((p) => encodeFrame(p, opts));
 }
 
 export interface ReassemblerOptions {
@@ -124,6 +133,13 @@ export class Reassembler {
     this.pending.delete(key);
     const ordered = [...entry.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
     return { packet: merge(ordered), dropped };
+  }
+
+  /** Gives up every pending message (shutdown), each reported with what was missing. */
+  giveUp(why: string): Hj212ErrorInfo[] {
+    const dropped = [...this.pending].map(([key, entry]) => incomplete(key, entry, why));
+    this.pending.clear();
+    return dropped;
   }
 
   /** Gives up messages older than the timeout; call it from a timer when traffic is idle. */

@@ -20,6 +20,23 @@ export function makeQn(date: Date = new Date(), offsetMinutes = CHINA_UTC_OFFSET
   return formatHjTime(date, offsetMinutes) + pad(shifted(date, offsetMinutes).getUTCMilliseconds(), 3);
 }
 
+const two = (s: string, at: number): number => (s.charCodeAt(at) - 48) * 10 + (s.charCodeAt(at + 1) - 48);
+
+/**
+ * Whether the 14 digits at `from` (already known to be digits) name a real date and time: month 1-12,
+ * a day the month has (29 February in leap years only), hh 00-23, mm and ss 00-59. Checked without
+ * allocating, since every upload carries DataTime.
+ */
+export function isCalendarTime(s: string, from = 0): boolean {
+  const year = two(s, from) * 100 + two(s, from + 2);
+  const month = two(s, from + 4);
+  const day = two(s, from + 6);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return day <= days && two(s, from + 8) <= 23 && two(s, from + 10) <= 59 && two(s, from + 12) <= 59;
+}
+
 /** Parses `YYYYMMDDhhmmss` (or a 17-digit QN) in local time; rejects impossible dates by name. */
 export function parseHjTime(text: string, offsetMinutes = CHINA_UTC_OFFSET_MINUTES, field = 'DataTime'): Date {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?$/.exec(text);

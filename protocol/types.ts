@@ -55,7 +55,10 @@ export type RelaxationCode =
   | 'missing-flag'
   | 'value-format'
   | 'empty-item'
-  | 'duplicate-field';
+  | 'duplicate-field'
+  | 'unknown-system-code'
+  | 'factor-separator'
+  | 'unencrypted-cp';
 
 export interface Relaxation {
   code: RelaxationCode;
@@ -88,4 +91,10 @@ export interface CodecOptions {
   maxSegment?: number;
   /** SM4 key for a station (HJ 212-2025 CP encryption); return undefined when the MN has none. */
   sm4Key?: (mn: string | undefined) => Uint8Array | undefined;
+  /**
+   * A clear-text CP of a command HJ 212-2025 encrypts, from a station that has a key: `refuse` it
+   * (`unencrypted-cp`, the default in strict mode) or `flag` it as a relaxation and decode it (the
+   * default in lenient mode). Either way it never passes unnoticed.
+   */
+  clearCp?: 'refuse' | 'flag';
 }

@@ -72,6 +72,20 @@ describe('hj212 decode', () => {
     expect(jsonLines(strict.out)[0]).toMatchObject({ ok: false, error: { code: 'bad-crc-format' } });
   });
 
+  it('refuses or flags a clear-text CP from a station with a key, as --clear-cp says', async () => {
+    // A 2025 (Flag=9) 2011 upload in clear text; CRC from a transcription of appendix A's CRC16_Checkout.
+    const clear =
+      '##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=9;CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&BA41\r\n';
+    const key = ['--sm4-key', '010000A8900016F000169DC0=0123456789abcdeffedcba9876543210'];
+    const flagged = await cli(['decode', ...key], clear);
+    expect(flagged.code).toBe(0);
+    expect(jsonLines(flagged.out)[0]).toMatchObject({ ok: true, relaxations: [{ code: 'unencrypted-cp' }] });
+    const refused = await cli(['decode', ...key, '--clear-cp', 'refuse'], clear);
+    expect(refused.code).toBe(1);
+    expect(jsonLines(refused.out)[0]).toMatchObject({ ok: false, error: { code: 'unencrypted-cp', field: 'CP' } });
+    expect((await cli(['decode', '--clear-cp', 'maybe'])).err).toMatch(/--clear-cp maybe: write refuse or flag/);
+  });
+
   it('rejects a bad option value with a message', async () => {
     const { code, err } = await cli(['decode', '--max-segment', 'lots']);
     expect(code).toBe(2);
@@ -136,5 +150,16 @@ describe('the hj212 binary', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     expect(jsonLines(out)[0]).toMatchObject({ ok: true, cn: '1062' });
+  });
+
+  it('ends quietly when the reader of its output goes away (decode … | head)', async () => {
+    const bin = join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'hj212-cli-')), 'many.bin');
+    // 20 000 frames of 113 bytes (2.2 MB of JSON out) overrun any pipe buffer long after head has gone.
+    writeFileSync(file, GOOD.repeat(20_000));
+    const script = `"$0" "$1" decode "$2" | head -n 1; echo "status \${PIPESTATUS[0]}" >&2`;
+    const { stdout, stderr } = await exec('bash', ['-c', script, process.execPath, bin, file]);
+    expect(jsonLines(stdout)).toHaveLength(1);
+    expect(stderr).toBe('status 0\n');
   });
 });

@@ -194,7 +194,13 @@ describe('missing hours', () => {
     );
     await client.received(4);
     expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'open' })).toEqual([]);
-    expect(c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' })).toHaveLength(4);
+    const closed = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' });
+    expect(closed.map((a) => [a.factor, a.closedBy])).toEqual(WATER_FACTORS.map((f) => [f, 'backfill']));
+    // The hour stays marked as back-filled (补传), with when it came: the moment its alarm closed.
+    const filled = c.cloud.backfills.list(WATER_MN, T0, T0 + 3 * H).filter((b) => b.closedAlarm);
+    expect(filled.map((b) => [b.factor, b.time, b.arrivedAt])).toEqual(
+      [...WATER_FACTORS].sort().map((f) => [f, T0 + H, closed[0]!.closedAt]),
+    );
     // The gas station never reported: monitoring has not begun, so no hour of it is missing (it is offline).
     await hook.next(8);
     const events = (mn: string, event: string): number =>
@@ -206,6 +212,26 @@ describe('missing hours', () => {
       events(GAS_MN, 'closed'),
     ]).toEqual([4, 4, 0, 0]);
     expect(c.cloud.ingest.stats.rejected).toEqual({});
+  });
+
+  it('closes a missing hour entered by hand (flag S) as manual, not as the logger back-filling it', async () => {
+    const { c, client } = await cloudWith({ rules });
+    client.socket.write(hourUpload(0, allFactors('20')) + hourUpload(2, allFactors('21')));
+    await client.received(2);
+    await c.cloud.rules.checkMissing(now);
+    const water = c.cloud.registry().get(WATER_MN)!;
+    // The operator types in COD for 11:00 (POST /stations/{mn}/data stores it so).
+    const entered = {
+      mn: WATER_MN,
+      factor: 'w01018',
+      kind: 'hour' as const,
+      time: T0 + H,
+      values: { Avg: 19 },
+      flag: 'S',
+    };
+    expect(await c.cloud.ingest.store(water, [entered], undefined, 'http')).toBe(true);
+    const closed = c.cloud.alarms.list({ mn: WATER_MN, type: 'missing-hour', state: 'closed' });
+    expect(closed.map((a) => [a.factor, a.closedBy])).toEqual([['w01018', 'manual']]);
   });
 
   it('counts hours from the start of monitoring: the registry date, else the first data on record', async () => {

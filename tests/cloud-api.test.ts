@@ -27,6 +27,7 @@ describe('HTTP API', () => {
       '/ingest/frames',
       '/ingest/records',
       '/ingest/stats',
+      '/rates',
       '/report',
       '/report.csv',
       '/stations',
@@ -85,6 +86,10 @@ describe('HTTP API', () => {
         values: { Avg: 20 },
         flag: 'N',
         outlet: 'WS-01',
+        // COD limit 50: (20 - 50) / 50 = -0.6, within it.
+        judged: { value: 20, state: 'normal', limit: 50, multiple: -0.6 },
+        // The rules' clock is the real one, long after 2026-11-20 10:00: the hour came after it was due.
+        backfilled: { arrivedAt: expect.any(Number), closedAlarm: false },
       },
     ]);
   });
@@ -184,6 +189,17 @@ describe('HTTP API', () => {
       validityRate: 18 / 21,
     });
     expect(cod.effectivenessRate).toBeCloseTo(18 / 22, 12);
+    // The month: monitoring began with the first hour on record (11-20 00:00), and November ended
+    // (the rules' clock is the real one): 11 days x 24 = 264 hours, less the 2 shutdown hours = 262.
+    const month = (await call('GET', `/stations/${WATER_MN}/rates?month=2026-11`, { token: READ })).body;
+    expect(month.factors.find((f: { factor: string }) => f.factor === 'w01018')).toMatchObject({
+      expected: 262,
+      received: 21,
+      valid: 18,
+    });
+    expect(
+      (await call('GET', `/stations/${WATER_MN}/rates?month=2026-11&day=2026-11-20`, { token: READ })).body.message,
+    ).toMatch(/give day=YYYY-MM-DD or month=YYYY-MM, not both/);
 
     // The registered window keeps its hours out of the missing-hour check too; hour 23 is the only gap.
     await c.cloud.rules.checkMissing(T0 + 24 * H + 30 * 60_000);

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +114,50 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       results: { series: { values: number[][] }[] }[];
     };
     expect(count.results[0]!.series[0]!.values[0]![1]).toBe(5);
+  });
+
+  it('sends each point once: one flusher at a time, however many writes arrive while InfluxDB is slow', async () => {
+    // A proxy in front of influxd that holds each /write 30 ms and counts the lines it forwards: writes that
+    // arrive during a slow flush must not start a second flush of the same spill rows.
+    let linesSent = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.url?.startsWith('/write') === true) linesSent += body.toString().split('\n').filter(Boolean).length;
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        setTimeout(() => {
+          const up = request(
+            { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+            (r) => {
+              res.writeHead(r.statusCode ?? 502, r.headers);
+              r.pipe(res).on('finish', () => inFlight--);
+            },
+          );
+          up.end(body);
+        }, 30);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => proxy.close(r)));
+    const port = (proxy.address() as AddressInfo).port;
+    const { s, o } = await store({ url: `http://127.0.0.1:${port}`, flushIntervalMs: 10, batchSize: 50 });
+    // 40 writes of 10 points = 400 points, 10 ms apart, so many land while a 30 ms flush is in flight.
+    for (let w = 0; w < 40; w++) {
+      const pts = Array.from({ length: 10 }, (_, i) => point(`w0${1000 + i}`, 'minute', T0 + w * 60_000, { Avg: w }));
+      await s.write(pts);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await s.flush();
+    expect(s.pending).toBe(0);
+    expect(linesSent).toBe(400);
+    expect(maxInFlight).toBe(1);
+    const got = await influxql(`SELECT count("Avg") FROM "minute"`, o.database);
+    expect(JSON.stringify(got)).toContain('400');
   });
 
   it('keeps points spilled (and queryable) while InfluxDB refuses them', async () => {

@@ -50,6 +50,22 @@ describe('registry', () => {
       /shutdowns\.0\.from: .*ISO 8601/,
     );
     expect(() => Registry.parse({ stations: [s, s] })).toThrow(/stations\.1\.mn: MN .* is already station 0/);
+    expect(bad({ factors: { w01018: { upper: 50, basis: 'minute' } } })).toMatch(
+      /factors\.w01018\.basis: basis is hour or day/,
+    );
+    expect(bad({ factors: { w01018: { upper: 50, warnAt: 0 } } })).toMatch(
+      /factors\.w01018\.warnAt: warnAt is a fraction of the limit above 0/,
+    );
+    expect(bad({ factors: { w01018: { upper: 50, warnAt: 1.2 } } })).toMatch(/factors\.w01018\.warnAt/);
+    expect(bad({ factors: { w01018: { limits: { day: { lower: 9, upper: 6 } } } } })).toMatch(
+      /factors\.w01018\.limits\.day\.lower: lower must be below upper/,
+    );
+  });
+
+  it('defaults 超标 to the hour average and 预警 to the limit itself', async () => {
+    const water = Registry.parse({ stations: await testStations() }).get(WATER_MN)!;
+    expect(water.factors['w01018']).toMatchObject({ basis: 'hour', warnAt: 1 });
+    expect(water.factors['w01018']!.limits).toBeUndefined();
   });
 });
 

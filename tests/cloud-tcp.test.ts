@@ -225,4 +225,33 @@ describe('HJ 212 TCP listener', () => {
       ).length,
     ).toBeGreaterThan(0);
   });
+
+  it('refuses a clear-text CP from a 2025 station that has a key, and stores its encrypted upload', async () => {
+    const SM4_MN = '0100000000A89000000000C3';
+    const sm4Key = '0123456789ABCDEF0123456789ABCDEF';
+    const [water] = await testStations();
+    const c = await startTestCloud({}, [
+      { ...water!, mn: SM4_MN, version: '2025', sm4Key, passwordHash: await testHash('k2025k') },
+    ]);
+    cleanup.push(() => c.stop());
+    const client = await rawClient(port(c));
+    cleanup.push(async () => client.close());
+    const hourOf = (avg: string): Packet => ({
+      version: '2025',
+      qn: '20261120110000000',
+      st: '32',
+      cn: '2061',
+      pw: 'k2025k',
+      mn: SM4_MN,
+      flag: 9,
+      cp: { params: { DataTime: '20261120100000' }, factors: { w01018: { Avg: avg, Flag: 'N' } } },
+    });
+    const key = Buffer.from(sm4Key, 'hex');
+    client.socket.write(encodeFrame(hourOf('99.9')) + encodeFrame(hourOf('20.5'), { sm4Key: () => key }));
+    const [answer] = await client.received(1);
+    expect(answer).toMatchObject({ cn: '9014', mn: SM4_MN });
+    expect(c.cloud.ingest.stats.rejected).toEqual({ 'unencrypted-cp': 1 });
+    const stored = await c.cloud.store.query({ mn: SM4_MN, kind: 'hour', from: T0, to: T0 + 1 });
+    expect(stored.map((p) => p.values)).toEqual([{ Avg: 20.5 }]);
+  });
 });

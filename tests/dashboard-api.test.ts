@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { outletDay, reportCsv } from '../cloud/api/report.js';
+import { outletPeriod, reportCsv } from '../cloud/api/report.js';
 import { StationSchema } from '../cloud/index.js';
-import { rawClient, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
+import { GAS_MN, rawClient, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, apiCloud, H, hourFrame, READ, T0, type Json } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -86,7 +86,10 @@ describe('dashboard API', () => {
     });
     const water = (await call('GET', '/stations', { token: READ })).body[0];
     // The later hour stays the newest even though the earlier one came after it.
-    expect(water.latest).toEqual({ w01018: { kind: 'hour', time: T0 + 10 * H, value: 20, flag: 'N' } });
+    // Judged as the alarms are: 20 against the COD limit 50, normal.
+    expect(water.latest).toEqual({
+      w01018: { kind: 'hour', time: T0 + 10 * H, value: 20, flag: 'N', judged: 20, state: 'normal' },
+    });
     expect(water.limits.w01018).toEqual({
       name: '化学需氧量',
       nameEn: 'COD (chemical oxygen demand)',
@@ -149,17 +152,45 @@ describe('dashboard API', () => {
       enterprise: '示例化工有限公司',
       outlet: 'WS-01',
       mn: WATER_MN,
+      // Assessed: the three factors with a limit (flow has none). 24 x 3 = 72 hours expected, 12 x 3 = 36
+      // received, 35 valid (NH3-N at hour 1 is D).
+      expected: 72,
+      received: 36,
+      valid: 35,
       transmissionRate: 0.5,
-      validityRate: 47 / 48,
-      effectivenessRate: 47 / 96,
+      validityRate: 35 / 36,
+      effectivenessRate: 35 / 72,
       hoursMissing: 12,
       hoursExceeding: 2,
+      // The rules' clock is the real one, long after 2026-11-20: every hour came after it was due.
+      hoursBackfilled: 12,
+    });
+    expect(report.enterprises[0]).toEqual({
+      enterprise: '示例化工有限公司',
+      outlets: 1,
+      expected: 72,
+      received: 36,
+      valid: 35,
+      transmissionRate: 0.5,
+      validityRate: 35 / 36,
+      effectivenessRate: 35 / 72,
     });
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
-      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding',
-      `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.9,49.0,12,2`,
+      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding,hours back-filled',
+      `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12`,
+    ]);
+    // The month: the water outlet from its first hour on record, 11-20 00:00, to the end of November
+    // (the rules' clock is the real one): 11 x 24 = 264 hours x 3 = 792 expected, 36 received (4.5 %),
+    // 35 valid (97.2 %, 35/792 = 4.4 %); 264 - 12 = 252 hours missing. The gas outlet, never heard and with
+    // no monitoredSince, owes all of November: 720 hours missing, rates 0. Then a line per enterprise.
+    const month = await call('GET', '/report.csv?month=2026-11&lang=zh', { token: READ });
+    expect(month.body.split('\r\n').slice(1, 5)).toEqual([
+      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.5,97.2,4.4,252,2,12`,
+      `2026-11,示例电厂,DA-01,${GAS_MN},0.0,0.0,0.0,720,0,0`,
+      '2026-11,示例化工有限公司,(全部排口),,4.5,97.2,4.4,,,',
+      '2026-11,示例电厂,(全部排口),,0.0,0.0,0.0,,,',
     ]);
     expect((await call('GET', '/report?day=20261120', { token: READ })).body.message).toMatch(
       /query\.day: day is YYYY-MM-DD/,
@@ -171,17 +202,19 @@ describe('daily report line', () => {
   it('counts only hours that are over and outside shutdowns as missing, and quotes CSV fields that need it', async () => {
     const [station] = await testStations();
     const parsed = StationSchema.parse({ ...station, enterprise: '示例化工, "南厂"' });
-    const line = outletDay({
+    const line = outletPeriod({
       station: parsed,
-      dayStart: T0,
+      from: T0,
+      to: T0 + 24 * H,
       hours: [],
       shutdowns: [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-20T02:00:00+08:00', reason: '停产' }],
       now: T0 + 5 * H + 1,
+      rules: { manualCountsValid: false },
     });
     // Hours 0-1 are a shutdown, 2-4 are over and empty, 5 onwards not over yet.
     expect(line).toMatchObject({ hoursMissing: 3, hoursExceeding: 0, transmissionRate: 0, validityRate: 0 });
     expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(
-      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0`,
+      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0,0`,
     );
   });
 });

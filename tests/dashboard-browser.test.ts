@@ -57,8 +57,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await text(`${row(FED_MN)} .state`)).toBe('在线');
     expect(await text(`${row(SILENT_MN)} .state`)).toBe('离线');
     expect(await text(`${row(SILENT_MN)} .last-seen`)).toBe('从未上线');
-    // Every COD value the simulator sends is over WS-01's 30 mg/L: shown red, with its flag.
-    expect(await page.locator(`${row(FED_MN)} .current [data-factor="w01018"]`).getAttribute('class')).toBe('exceed');
+    // Every COD value the simulator sends is over WS-01's 30 mg/L; the newest is a real-time one, so a
+    // 预警 (orange), not 超标, with its flag.
+    expect(await page.locator(`${row(FED_MN)} .current [data-factor="w01018"]`).getAttribute('class')).toBe('warn');
     expect(await text(`${row(FED_MN)} .current [data-factor="w01018"]`)).toMatch(/^化学需氧量 \d+(\.\d+)? mg\/L N$/);
     expect(Number(await text(`${row(FED_MN)} .open-alarms`))).toBeGreaterThan(0);
     expect(await text(`${row(CLEAN_MN)} .open-alarms`)).toBe('4');
@@ -95,8 +96,11 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.locator('.chart[data-factor="w01018"] canvas').count()).toBe(1);
     const cod = '.chart[data-factor="w01018"]';
     expect(await text(`${cod} .u-legend`)).toMatch(/上限 30/);
-    // Hours 00-02 and 04-07 came, all over 30; hour 03 did not; 08:00 onwards is the shutdown.
-    expect(await text(`${cod} .summary`)).toMatch(/^数据点 7 · 超标点 7 · 标记点 0 · 缺失小时 1停产时段 1$/);
+    // Hours 00-02 and 04-07 came, all over 30; hour 03 did not; 08:00 onwards is the shutdown. The
+    // rules run on the real clock, and yesterday's hours came after they were due: all 7 are 补传.
+    expect(await text(`${cod} .summary`)).toMatch(
+      /^数据点 7 · 超标点 7 · 预警点 0 · 标记点 0 · 补传点 7 · 缺失小时 1停产时段 1$/,
+    );
     expect(await text('.chart[data-factor="w01001"] .u-legend')).toMatch(/上限 9.*下限 6/s);
     expect(await text('.chart[data-factor="w01001"] .exceed-count')).toBe('超标点 0');
     await b.shot('station-hour');
@@ -135,6 +139,25 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.locator(`tr[data-alarm="${id}"] .ack`).innerText()).toMatch(/已通知企业补传/);
   });
 
+  it('lists 预警 as its own kind: the real-time and minute COD values over the limit', async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/alarms?type=warning&mn=${FED_MN}`);
+    await shown('type=warning');
+    const rows = page.locator('table.alarms tbody tr');
+    const kinds = await rows.evaluateAll((trs) =>
+      trs.map((r) => [
+        r.getAttribute('data-type'),
+        r.querySelectorAll('td')[2]?.textContent,
+        r.querySelectorAll('td')[4]?.textContent,
+      ]),
+    );
+    // COD over 30 in every real-time and minute record: one episode of each kind, both open.
+    expect(kinds.sort()).toEqual([
+      ['warning', '预警', '分钟'],
+      ['warning', '预警', '实时'],
+    ]);
+  });
+
   it('reports the day per outlet and exports it as CSV', async () => {
     const { page } = b;
     const day = china(scene.day0).slice(0, 10);
@@ -158,9 +181,13 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(download.suggestedFilename()).toBe(`hj212-report-${day}.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
     expect(csv.split('\r\n')[0]).toBe(
-      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数',
+      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数',
     );
-    expect(csv).toContain(`${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7\r\n`);
+    expect(csv).toContain(`${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7\r\n`);
+    expect(await row(FED_MN, 'backfilled')).toBe('7');
+    // The enterprise line pools its outlets: WS-01 7 of 8 hours x 3 assessed factors, WS-02 (silent, no
+    // monitoring start) 0 of 24 x 3: 21 / 96 = 21.9 %.
+    expect(await text('table.report-enterprises tr[data-enterprise="示例化工有限公司"] .transmission')).toBe('21.9%');
   });
 
   it('switches the labels to English and back', async () => {

@@ -1,12 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { handleCommand } from '../edge/index.js';
-import type { CommandContext, DataRecord } from '../edge/index.js';
-import { request } from '../protocol/index.js';
+import { MAX_CLOCK_STEP_MS, handleCommand } from '../edge/index.js';
+import type { CommandContext } from '../edge/index.js';
+import { decodeFrame, encodeFrame, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
+import { fuzzSeed, reframe } from './helpers/fuzz-traffic.js';
 
 const MN = '010000A8900016F000169DC0';
 const T0 = Date.parse('2025-06-01T10:00:00+08:00');
-const hour: DataRecord = { cn: '2061', at: T0, stats: { w01018: { avg: 40, flag: 'N', valid: 60, count: 60 } } };
 
 function ctx(over: Partial<CommandContext> = {}): CommandContext {
   return {
@@ -16,13 +17,8 @@ function ctx(over: Partial<CommandContext> = {}): CommandContext {
     rtdIntervalSeconds: 30,
     minIntervalMinutes: 10,
     clockTrusted: false,
-    history: (cn, from, to) => (cn === '2061' && from <= T0 && T0 <= to ? [hour] : []),
     parameters: (polId) => (polId === 'w01018' ? { i13004: 165.04, i13001: 500 } : undefined),
-    dataPacket: (record) => ({
-      version: '2017',
-      cn: record.cn,
-      cp: { params: { DataTime: String(record.at) }, factors: {} },
-    }),
+    historySlot: () => 'free',
     ...over,
   };
 }
@@ -31,16 +27,98 @@ const ask = (cn: string, params: Record<string, string> = {}, pw = 'a1B2c3', mn 
   request({ mn, pw, st: '32' }, cn, params, { qn: '20250601100000000' });
 const summary = (packets: Packet[]) => packets.map((p) => [p.cn, p.qn, { ...p.cp.params }]);
 
+/** A request as the lenient decoder takes it from the wire, header values as written (right length and CRC). */
+function wire(header: string, cp = '', flag = 'Flag=5;'): Packet {
+  const r = decodeFrame(reframe(Buffer.from(`${header};${flag}CP=&&${cp}&&`)), { mode: 'lenient' });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.frame.packet;
+}
+
 describe('platform commands (HJ 212-2017 appendix C)', () => {
   it('refuses a wrong password (QnRtn 3) or MN (QnRtn 4) and nothing else happens', () => {
     expect(summary(handleCommand(ask('1062', { RtdInterval: '60' }, '123456'), ctx())!.replies)).toEqual([
       ['9011', '20250601100000000', { QnRtn: '3' }],
     ]);
     expect(handleCommand(ask('1062', { RtdInterval: '60' }, 'a1B2c3', '99999999999999'), ctx())).toEqual({
+      reason: 'bad-mn',
       replies: [
         expect.objectContaining({ cn: '9011', mn: MN, cp: expect.objectContaining({ params: { QnRtn: '4' } }) }),
       ],
     });
+  });
+
+  it('answers a request with an empty or odd PW, QN or ST with the 9011 of table 7, echoing only what an answer can carry', () => {
+    const Q = '20250601100000000';
+    const cases: [string, string, string, Record<string, string | undefined>][] = [
+      // [header, expected QnRtn, reason, header fields of the answer]
+      [`QN=${Q};ST=32;CN=1011;PW=;MN=${MN}`, '3', 'no-password', { qn: Q, pw: undefined, mn: MN }],
+      [`QN=${Q};ST=32;CN=1011;PW=123456;MN=${MN}`, '3', 'bad-password', { qn: Q, pw: '123456', mn: MN }],
+      [`QN=${Q};ST=32;CN=1011;PW=a1B2c3;MN=`, '4', 'bad-mn', { qn: Q, pw: 'a1B2c3', mn: MN }],
+      [`QN=;ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
+      [`QN=2025;ST=32;CN=2061;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: '2025', pw: 'a1B2c3', mn: MN }],
+      [`ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
+      [`QN=${Q};ST=;CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
+      [`QN=${Q};CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
+    ];
+    for (const [header, qnRtn, reason, fields] of cases) {
+      const outcome = handleCommand(wire(header), ctx())!;
+      expect([header, outcome.reason, outcome.replies.length, outcome.effect]).toEqual([header, reason, 1, undefined]);
+      const answer = outcome.replies[0]!;
+      expect([answer.cn, answer.st, answer.cp.params, answer.qn, answer.pw, answer.mn]).toEqual([
+        '9011',
+        '91',
+        { QnRtn: qnRtn },
+        fields['qn'],
+        fields['pw'],
+        fields['mn'],
+      ]);
+      expect(() => encodeFrame(answer)).not.toThrow();
+    }
+  });
+
+  it('every answer to any header and CP the lenient decoder takes can be encoded (fast-check)', () => {
+    const value = fc.oneof(
+      fc.constantFrom('', 'a1B2c3', MN, '32', '91', '20250601100000000', '1', '//x//', '中文'),
+      fc.stringMatching(/^[^;,=&\r\n#]{0,30}$/),
+    );
+    const cn = fc.constantFrom('1011', '1012', '1061', '1062', '1063', '1064', '1072', '2011', '2012', '2021');
+    const cns = fc.oneof(cn, fc.constantFrom('2022', '2031', '2041', '2051', '2061', '3011', '3020', '3021', '1234'));
+    // HJ 212-2017 (4, 5), HJ/T 212-2005 (0, 1: its answers carry the QN in the CP), 2025 (9), none
+    const flags = fc.constantFrom('Flag=5;', 'Flag=4;', 'Flag=0;', 'Flag=1;', 'Flag=9;', '');
+    const field = (key: string) =>
+      fc.option(
+        value.map((v) => `${key}=${v}`),
+        { nil: undefined },
+      );
+    const param = fc.constantFrom('BeginTime', 'EndTime', 'SystemTime', 'RtdInterval', 'MinInterval', 'NewPW', 'PolId');
+    const cp = fc
+      .array(
+        fc.tuple(param, value).map(([k, v]) => `${k}=${v}`),
+        { maxLength: 4 },
+      )
+      .map((ps) => ps.join(';'));
+    fc.assert(
+      fc.property(
+        field('QN'),
+        field('ST'),
+        cns,
+        field('PW'),
+        field('MN'),
+        cp,
+        flags,
+        (qn, st, c, pw, mn, params, flag) => {
+          const header = [qn, st, `CN=${c}`, pw, mn].filter((f) => f !== undefined).join(';');
+          let packet: Packet;
+          try {
+            packet = wire(header, params, flag);
+          } catch {
+            return; // refused by the decoder: the uplink logs it and answers nothing
+          }
+          for (const reply of handleCommand(packet, ctx())?.replies ?? []) encodeFrame(reply);
+        },
+      ),
+      { seed: fuzzSeed('edge command answers'), numRuns: 2000 },
+    );
   });
 
   it('1011 returns the box time between 9011 and 9012 with the request QN and ST', () => {
@@ -65,6 +143,24 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     const trusted = handleCommand(ask('1012', { SystemTime: '20250601100500' }), ctx({ clockTrusted: true }))!;
     expect(trusted.effect).toBeUndefined();
     expect(trusted.replies.at(-1)?.cp.params).toEqual({ ExeRtn: '3' });
+  });
+
+  it('1012 refuses a step of more than a day (ExeRtn 3): 9999 would make the box close every minute until then', () => {
+    expect(MAX_CLOCK_STEP_MS).toBe(24 * 3600 * 1000);
+    // T0 is 2025-06-01 10:00; a day later is the largest step taken, a second more is refused
+    expect(handleCommand(ask('1012', { SystemTime: '20250602100000' }), ctx())!.effect).toEqual({
+      kind: 'set-time',
+      at: T0 + 86_400_000,
+    });
+    for (const time of ['20250602100001', '20250531095959', '99991231235959', '00010101000000']) {
+      const outcome = handleCommand(ask('1012', { SystemTime: time }), ctx())!;
+      expect([time, outcome.effect, outcome.reason, outcome.replies.at(-1)?.cp.params]).toEqual([
+        time,
+        undefined,
+        'clock-step-too-large',
+        { ExeRtn: '3' },
+      ]);
+    }
   });
 
   it('validates interval and password settings', () => {
@@ -103,18 +199,50 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     });
   });
 
-  it('answers history from local history, 100 when there is none, 3 for a bad time', () => {
-    const found = handleCommand(ask('2061', { BeginTime: '20250601100000', EndTime: '20250601100000' }), ctx())!;
-    expect(found.replies.map((r) => r.cn)).toEqual(['9011', '2061', '9012']);
-    expect(found.replies.at(-1)?.cp.params).toEqual({ ExeRtn: '1' });
-    expect(
-      handleCommand(ask('2061', { BeginTime: '20250601110000', EndTime: '20250601120000' }), ctx())!.replies.at(-1)?.cp
-        .params,
-    ).toEqual({ ExeRtn: '100' });
-    expect(
-      handleCommand(ask('2051', { BeginTime: '2025-06-01', EndTime: '20250601120000' }), ctx())!.replies.at(-1)?.cp
-        .params,
-    ).toEqual({ ExeRtn: '3' });
+  it('answers history with 9011 and leaves the records and the 9012 to the uplink; 3 for a bad time or an EndTime before the BeginTime', () => {
+    const found = handleCommand(ask('2061', { BeginTime: '20250601100000', EndTime: '20250601110000' }), ctx())!;
+    expect(summary(found.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
+    // 10:00 and 11:00 Beijing time (UTC+8) are 02:00 and 03:00 UTC
+    expect(found.history).toMatchObject({
+      cn: '2061',
+      from: Date.parse('2025-06-01T02:00:00Z'),
+      to: Date.parse('2025-06-01T03:00:00Z'),
+    });
+    expect(summary([found.history!.finish(2), found.history!.finish(0)])).toEqual([
+      ['9012', '20250601100000000', { ExeRtn: '1' }],
+      ['9012', '20250601100000000', { ExeRtn: '100' }],
+    ]);
+    const badTime = handleCommand(ask('2051', { BeginTime: '2025-06-01', EndTime: '20250601120000' }), ctx())!;
+    expect([summary(badTime.replies), badTime.reason, badTime.history]).toEqual([
+      [
+        ['9011', '20250601100000000', { QnRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '3' }],
+      ],
+      'bad-time',
+      undefined,
+    ]);
+    const backwards = handleCommand(ask('2031', { BeginTime: '20250601000000', EndTime: '20250531000000' }), ctx())!;
+    expect([summary(backwards.replies).map((r) => r[2]), backwards.reason, backwards.history]).toEqual([
+      [{ QnRtn: '1' }, { ExeRtn: '3' }],
+      'end-before-begin',
+      undefined,
+    ]);
+  });
+
+  it('does not run a history request twice while its QN is being answered, and says busy (ExeRtn 5) past the queue', () => {
+    const range = { BeginTime: '20240601000000', EndTime: '20250601000000' };
+    const again = handleCommand(ask('2051', range), ctx({ historySlot: () => 'running' }))!;
+    expect([summary(again.replies), again.reason, again.history]).toEqual([
+      [['9011', '20250601100000000', { QnRtn: '1' }]],
+      'duplicate-request',
+      undefined,
+    ]);
+    const busy = handleCommand(ask('2051', range), ctx({ historySlot: () => 'busy' }))!;
+    expect([summary(busy.replies).map((r) => r[2]), busy.reason, busy.history]).toEqual([
+      [{ QnRtn: '1' }, { ExeRtn: '5' }],
+      'history-busy',
+      undefined,
+    ]);
   });
 
   it('3020 reports the analyzer parameters of a PolId (optionally one InfoId)', () => {

@@ -98,8 +98,16 @@ describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => 
     const { agent, cloud } = await run(startBroker);
     cloud.state.answering = false;
     await until(() => agent.health().uplinks['cloud']!.outbox.records >= 20, '20 unanswered records', 15_000);
+    // Every record that went out unanswered is still held: the outbox has at least as many as were sent.
+    const unanswered = new Set(cloud.received.filter((p) => p.cn !== '9011').map((p) => `${p.cn} ${p.qn}`));
+    expect(unanswered.size).toBeGreaterThan(0);
+    expect(agent.health().uplinks['cloud']!.outbox.records).toBeGreaterThanOrEqual(20);
+    const seenBefore = cloud.received.length;
     cloud.state.answering = true;
     await until(() => agent.health().uplinks['cloud']!.outbox.records <= 4, 'the backlog to drain', 15_000);
+    // Each unanswered record was sent again, with the same QN, once the cloud answered.
+    const resent = new Set(cloud.received.slice(seenBefore).map((p) => `${p.cn} ${p.qn}`));
+    expect([...unanswered].filter((k) => !resent.has(k))).toEqual([]);
   });
 
   it.skipIf(!available)('gets commands the cloud sent while the box was offline (persistent session)', async () => {

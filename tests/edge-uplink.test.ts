@@ -2,12 +2,14 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startAgent } from '../edge/index.js';
+import { MAX_UNREAD_BYTES, PARAMETER_WRITES, REFUSAL_LOGS_PER_MINUTE, startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { StreamDecoder, encodeFrame, formatHjTime, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { rawPlatform, requestBytes } from './helpers/fuzz-edge.js';
+import { reframe } from './helpers/fuzz-traffic.js';
 
 /**
  * The agent end to end: the analyzer simulator over Modbus TCP in, the platform simulator over
@@ -138,6 +140,27 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(lines.some((l) => l['msg'] === 'analyzer parameters not written (3021)')).toBe(true);
   });
 
+  it('holds 2 parameter writes (3021) at once per uplink and answers the rest ExeRtn 5 (busy) so polling keeps the bus', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const platform = await rawPlatform();
+    cleanups.push(platform.close);
+    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+    await until(platform.connected, 'the edge to connect');
+    const qns = [1, 2, 3, 4, 5].map((i) => `2025060100000010${i}`);
+    const frames = qns.map((qn) =>
+      requestBytes({ qn, st: '32', cn: '3021', pw: PW, mn: MN, flag: '5' }, 'PolId=w01018;i13001-Info=700'),
+    );
+    // One write: all five are handled before the first write to the analyzer is done.
+    await platform.write(Buffer.concat(frames));
+    const result = (qn: string) =>
+      platform.received.find((r) => r.packet.qn === qn && r.packet.cn === '9012')?.packet.cp.params['ExeRtn'];
+    await until(() => qns.every((qn) => result(qn) !== undefined), 'five 9012 answers');
+    expect(PARAMETER_WRITES).toBe(2);
+    expect(qns.map(result)).toEqual(['1', '1', '5', '5', '5']);
+    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(700);
+    expect(lines.filter((l) => l['reason'] === 'parameters-busy')).toHaveLength(3);
+  });
+
   it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
     expect(() =>
       waterOutlet('/tmp/x', 1, 2, {
@@ -196,7 +219,88 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(failed).toEqual([]);
   });
 
-  it('logs garbage and frames with a bad CRC from the platform, and still answers the next request', async () => {
+  it('answers a request whose Flag is no Flag of the standard 9011 QnRtn=6, and logs 20 refusals of a reason a minute while counting all', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const got: Packet[] = [];
+    const peers: Socket[] = [];
+    const Q = '20250601000000456';
+    const server = createServer((socket) => {
+      peers.push(socket);
+      const decoder = new StreamDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+      });
+      // Flag 255 carries version bits 111111, which no edition uses
+      socket.write(reframe(Buffer.from(`QN=${Q};ST=32;CN=1011;PW=${PW};MN=${MN};Flag=255;CP=&&&&`)));
+      // 100 answers with a bad CRC: a damaged 9014 is not answered, only counted
+      const answer = encodeFrame({
+        version: '2017',
+        qn: Q,
+        st: '91',
+        cn: '9014',
+        mn: MN,
+        pw: PW,
+        flag: 4,
+        cp: { params: {}, factors: {} },
+      });
+      const badCrc = `${answer.slice(0, -6)}${answer.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
+      socket.write(badCrc.repeat(100));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const agent = await agentOn(
+      waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
+      logger,
+      clock,
+    );
+    await until(() => got.some((p) => p.cn === '9011' && p.qn === Q), 'the answer to the bad Flag');
+    const answer = got.find((p) => p.cn === '9011' && p.qn === Q)!;
+    expect([answer.mn, answer.pw, answer.cp.params]).toEqual([MN, undefined, { QnRtn: '6' }]);
+    await until(() => (agent.health().uplinks['province']!.refused['bad-crc'] ?? 0) >= 100, '100 bad CRCs counted');
+    expect(agent.health().uplinks['province']!.refused).toEqual({ 'unknown-version': 1, 'bad-crc': 100 });
+    expect(lines.filter((l) => l['reason'] === 'bad-crc' && l['uplink'] === 'province' && l['mn'] === MN)).toHaveLength(
+      REFUSAL_LOGS_PER_MINUTE,
+    );
+    expect(REFUSAL_LOGS_PER_MINUTE).toBe(20);
+  });
+
+  it('drops the link to a platform that sends requests and never reads the answers, past 1 MiB unread, and redials', async () => {
+    const { clock, sim, data, logger, lines } = await setup();
+    const peers: Socket[] = [];
+    const request1011 = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1011', {}, { qn: '20250601000000789' }));
+    const server = createServer((socket) => {
+      peers.push(socket);
+      socket.on('error', () => undefined);
+      // Never read: once the kernel's buffers are full, the box's answers pile up in its socket.
+      socket.pause();
+      // 40 000 requests of ~110 bytes; each is answered with three frames (9011, 1011, 9012), ~12 MB in all
+      const burst = request1011.repeat(1000);
+      for (let i = 0; i < 40; i++) socket.write(burst);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const p of peers) p.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    expect(MAX_UNREAD_BYTES).toBe(1024 * 1024);
+    const config = waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port);
+    // Long answer timeouts: the link must go for the unread bytes, not for uploads left unanswered.
+    const agent = await agentOn({ ...config, uplinks: [{ ...config.uplinks[0]!, timeoutSeconds: 60 }] }, logger, clock);
+    await until(
+      () => lines.some((l) => l['reason'] === 'peer-not-reading'),
+      'the box to give up on the platform',
+      30_000,
+    );
+    await until(() => peers.length >= 2, 'the box to redial', 30_000);
+    expect(agent.health().uplinks['province']!.refused['peer-not-reading']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('logs garbage and answers a request with a bad CRC 9011 QnRtn=9 (table 7), then answers it sent again', async () => {
     const { clock, sim, data, logger, lines } = await setup();
     const got: Packet[] = [];
     const peers: Socket[] = [];
@@ -222,7 +326,14 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
       () => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'),
       'the answer to the good request',
     );
-    expect(got.filter((p) => p.qn === '20250601000000123').map((p) => p.cn)).toEqual(['9011', '1061', '9012']);
+    expect(
+      got.filter((p) => p.qn === '20250601000000123').map((p) => [p.cn, p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn']]),
+    ).toEqual([
+      ['9011', '9'],
+      ['9011', '1'],
+      ['1061', undefined],
+      ['9012', '1'],
+    ]);
     expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(
       expect.arrayContaining(['bad-crc']),
     );

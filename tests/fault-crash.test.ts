@@ -167,10 +167,13 @@ describe('crashes along the chain', () => {
       await cloud.kill9();
       // Down for a while, so a backlog builds up; the second kill lands while it is being replayed.
       await sleep(HOUR_MS / 2);
+      const backlog = acked();
+      expect(backlog).toBeGreaterThan(0);
       const restarted = Date.now();
       await cloud.start();
       if (i === 0) {
-        await until(() => acked() < 20, 'the replay to start', 15_000).catch(() => undefined);
+        // The second kill must land mid-replay: wait until the restarted ingest has confirmed a record.
+        await until(() => acked() < backlog, 'the replay to start (a backlog record confirmed)', 15_000);
         continue;
       }
       await until(() => acked() <= 2, 'the backlog to drain', 20_000);

@@ -30,7 +30,7 @@ const MNS = Array.from({ length: 6 }, (_, i) => `0100000000A8900000000${(0xa0 + 
 const pw = (mn: string) => `p${mn.slice(-5)}`;
 const LIMIT = 100;
 const HOURS = 6;
-/** Real-time COD of the station with the scripted episode: one run above the limit, then back under. */
+/** Real-time COD of the station with the scripted episode: one run above the limit (a 预警: real-time data is never 超标), then back under. */
 const EPISODE = [40, 45, 150, 160, 170, 45, 40];
 const NORMAL = [40, 42, 41, 43, 40, 44, 42];
 
@@ -122,7 +122,7 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
 
       const deadline = Date.now() + 40_000;
       const of = (type: string, event: string) => events.filter((e) => e.alarm.type === type && e.event === event);
-      while (of('missing-hour', 'opened').length === 0 || of('exceedance', 'closed').length === 0) {
+      while (of('missing-hour', 'opened').length === 0 || of('warning', 'closed').length === 0) {
         if (Date.now() > deadline)
           throw new Error(`alarms: ${JSON.stringify(events)}\n${nodes.map((n) => n.output()).join('\n')}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -130,12 +130,12 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
       // A second sweep on each node must not raise the gap again.
       await new Promise((r) => setTimeout(r, 21_000));
 
-      expect(of('exceedance', 'opened').map((e) => [e.alarm.mn, e.alarm.factor])).toEqual([[exceeding, 'w01018']]);
-      expect(of('exceedance', 'closed').map((e) => e.alarm.mn)).toEqual([exceeding]);
+      expect(of('warning', 'opened').map((e) => [e.alarm.mn, e.alarm.factor])).toEqual([[exceeding, 'w01018']]);
+      expect(of('warning', 'closed').map((e) => e.alarm.mn)).toEqual([exceeding]);
       expect(of('missing-hour', 'opened').map((e) => [e.alarm.mn, e.alarm.factor, e.alarm.openedAt])).toEqual([
         [gappy, 'w01018', h0 + 2 * H],
       ]);
-      expect(events.filter((e) => !['exceedance', 'missing-hour'].includes(e.alarm.type))).toEqual([]);
+      expect(events.filter((e) => !['warning', 'missing-hour'].includes(e.alarm.type))).toEqual([]);
 
       // Either process lists every episode, under the same id, whichever process owns the station.
       type Listed = Alarm & { ack: { by: string; comment: string } | null };
@@ -151,12 +151,12 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
         }
       };
       const settled = (l: Listed[]) =>
-        l.length === raised && l.every((a) => a.type !== 'exceedance' || a.closedAt !== undefined);
+        l.length === raised && l.every((a) => a.type !== 'warning' || a.closedAt !== undefined);
       const [on0, on1] = [await listed(http[0]!, settled), await listed(http[1]!, settled)];
       expect(on1.map(view)).toEqual(on0.map(view));
       expect(new Set(on0.map((a) => a.id % 1024))).toEqual(new Set([0, 1]));
       // Acknowledged on the process that does not own the station: the owner shows it too.
-      const episode = on0.find((a) => a.type === 'exceedance')!;
+      const episode = on0.find((a) => a.type === 'warning')!;
       await nodeApi(http[1]!, `/alarms/${episode.id}/ack`, {
         method: 'POST',
         body: { comment: 'flushed the sampling line' },

@@ -122,7 +122,7 @@ else:
 assert c.connect(), "cannot connect"
 cod = c.read_holding_registers(0, 4, slave=1)
 so2 = c.read_input_registers(0, 2, slave=2)
-gap = c.read_holding_registers(4, 2, slave=1)
+gap = c.read_holding_registers(7, 2, slave=1)
 c.close()
 print(json.dumps({
     "cod": struct.unpack(">f", struct.pack(">HH", *cod.registers[0:2]))[0],
@@ -192,7 +192,7 @@ describe.each(TRANSPORTS)('analyzer simulator over Modbus %s', (transport) => {
     needs(ctx, transport);
     const client = await modbusSerial(ctx, transport);
     client.setID(1);
-    await expect(client.readHoldingRegisters(4, 2)).rejects.toMatchObject({ modbusCode: 2 });
+    await expect(client.readHoldingRegisters(7, 2)).rejects.toMatchObject({ modbusCode: 2 });
     await expect(client.writeRegister(0, 1)).rejects.toMatchObject({ modbusCode: 2 });
     await expect(client.writeRegister(20, 5000)).rejects.toMatchObject({ modbusCode: 3 });
     await expect(client.readCoils(0, 1)).rejects.toMatchObject({ modbusCode: 1 });

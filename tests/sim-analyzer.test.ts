@@ -380,7 +380,11 @@ describe('analyzer device registers', () => {
       decodeValue([image.get(12) ?? 0, image.get(13) ?? 0], { type: 'float32', scale: 1, wordOrder: 'ABCD' }),
     ).toBe(500);
     expect(image.get(20)).toBe(1650); // digestion temperature 165.0 °C ×10
-    expect(device.read(4, 2)).toBeUndefined(); // unmapped
+    // A wet-chemistry analyzer: 4-5 sample time of the reading on display, 6 cycles completed. At 3h the
+    // cycle sampled at 03:00 is on display: START + 3 × 3600 = 1748707200 + 10800 = 1748718000 s
+    // = 26683 × 65536 + 20912; three one-hour cycles have completed.
+    expect(device.read(4, 3)).toEqual([26683, 20912, 3]);
+    expect(device.read(7, 2)).toBeUndefined(); // unmapped
   });
 
   it('writes parameters one word at a time, refusing read-only registers and values out of bounds', () => {
@@ -401,7 +405,7 @@ describe('analyzer device registers', () => {
     const device = deviceAt('1h');
     expect(handlePdu(device, Buffer.from('0300000002', 'hex')).toString('hex')).toBe('030442f70000');
     expect(handlePdu(device, Buffer.from('0400030001', 'hex')).toString('hex')).toBe('040204d3');
-    expect(handlePdu(device, Buffer.from('0300040002', 'hex')).toString('hex')).toBe('8302');
+    expect(handlePdu(device, Buffer.from('0300070002', 'hex')).toString('hex')).toBe('8302');
     expect(handlePdu(device, Buffer.from('0300000000', 'hex')).toString('hex')).toBe('8303');
     expect(handlePdu(device, Buffer.from('030000007e', 'hex')).toString('hex')).toBe('8303');
     expect(handlePdu(device, Buffer.from('0100000001', 'hex')).toString('hex')).toBe('8101');

@@ -2,7 +2,20 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamDecoder, buildSegment, crcFor, encodeFrame, makeFlag, makeQn, type Packet } from '../protocol/index.js';
+import {
+  StreamDecoder,
+  buildSegment,
+  crcFor,
+  encodeFrame,
+  exeRtnAnswer,
+  frameSegment,
+  qnRtnAnswer,
+  makeFlag,
+  makeQn,
+  type Packet,
+} from '../protocol/index.js';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../cli/index.js';
 import {
   LoggerConfigSchema,
   startLoggers,
@@ -23,7 +36,8 @@ import {
 const silent = pino({ level: 'silent' });
 const KEY = '0123456789ABCDEF0123456789ABCDEF';
 const MN_2017 = '0100000000A89000000000A1';
-const MN_2005 = '0100000000A89000000000B2';
+// HJ/T 212-2005 6.3.2: 14 characters.
+const MN_2005 = '01000008900B02';
 const MN_2025 = '0100000000A89000000000C3';
 
 const open: { platforms: PlatformServer[]; fleets: LoggerFleet[]; sockets: Socket[] } = {
@@ -140,6 +154,8 @@ describe('logger ↔ platform end to end', () => {
     expect(summary.retries).toBe(0);
     expect(report.totals.acknowledged).toBe(summary.acknowledged);
 
+    // The platform refuses a clear CP from a keyed 2025 station (unencrypted-cp), so the 2025 logger's
+    // pass also says every data upload it sent was SM4-encrypted on the wire.
     for (const mn of [MN_2017, MN_2005, MN_2025]) {
       const s = report.stations.find((x) => x.mn === mn);
       expect(s, mn).toBeDefined();
@@ -297,5 +313,156 @@ describe('platform checks (pure)', () => {
     expect(observe(ex, reply('9011', { QnRtn: '1' }))).toBe(false);
     expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);
     expect(ex.ok).toBe(true);
+  });
+});
+
+describe('the report names each failing frame, in English or Chinese, in China time', () => {
+  // 2026-03-01 04:00:00 UTC is 12:00:00 in China (UTC+8).
+  const NOW = Date.parse('2026-03-01T04:00:00Z');
+  async function clockedPlatform(input: Omit<PlatformConfigInput, 'port'>): Promise<PlatformServer> {
+    const p = new PlatformServer(PlatformConfigSchema.parse({ ...input, port: 0 }), { log: silent, now: () => NOW });
+    open.platforms.push(p);
+    await p.listen();
+    return p;
+  }
+  const hourAt = (qn: string, dataTime: string, factors: Packet['cp']['factors']): Packet => ({
+    ...upload(MN_2017, 'pw2017', qn),
+    cn: '2061',
+    cp: { params: { DataTime: dataTime }, factors },
+  });
+
+  it('a DataTime off its period fails data-time with the QN, CN and first bytes of the frame; times are UTC+8', async () => {
+    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017', minInterval: 10 }] });
+    const c = await rawClient(p.port);
+    const w = { w01018: { Avg: '38.2', Flag: 'N' } };
+    // An hour stamped 12:05, a minute record at 12:05 on a 10-minute interval, and a good hour at 12:00.
+    const late = encodeFrame(hourAt('20260301120600001', '20260301120500', w));
+    const offInterval = encodeFrame({ ...hourAt('20260301120600002', '20260301120500', w), cn: '2051' });
+    c.socket.write(late + offInterval + encodeFrame(hourAt('20260301120600003', '20260301120000', w)));
+    await c.next((x) => x.cn === '9014' && x.qn === '20260301120600003');
+    const report = await p.close();
+    expect(report.generatedAt).toBe('2026-03-01T12:00:00.000+08:00');
+    const s = report.stations.find((x) => x.mn === MN_2017)!;
+    expect(s.verdict).toBe('fail');
+    expect(s.checks['data-time']).toMatchObject({ passed: 1, failed: 2 });
+    expect(s.checks['data-time']!.failures).toEqual([
+      {
+        reason: 'DataTime=20260301120500 is not on a whole hour (hour data start on one)',
+        frame: { qn: '20260301120600001', cn: '2061', excerpt: `${late.slice(0, 72)}…` },
+      },
+      {
+        reason: "DataTime=20260301120500 is not on the station's 10-minute interval",
+        frame: { qn: '20260301120600002', cn: '2051', excerpt: `${offInterval.slice(0, 72)}…` },
+      },
+    ]);
+    const text = renderReport(report);
+    expect(text).toContain('HJ 212 conformance report 2026-03-01 12:00:00 China time (UTC+8)');
+    expect(text).toContain(
+      `- QN=20260301120600001 CN=2061 "${late.slice(0, 72)}…": DataTime=20260301120500 is not on a whole hour`,
+    );
+    const zh = renderReport(report, { lang: 'zh' });
+    expect(zh).toContain('HJ 212 联网符合性报告 2026-03-01 12:00:00（北京时间 UTC+8）');
+    expect(zh).toContain(`不通过  ${MN_2017}`);
+    expect(zh).toMatch(/x 数据时间 DataTime\s+通过 {5}1 失败 {5}2/); // padStart(5) and a space
+  });
+
+  it('QN, ST and length faults are named checks with their frame; unknown factor codes are a warning', async () => {
+    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+    const c = await rawClient(p.port);
+    const seg = (qn: string, st: string, factors: string): string =>
+      `QN=${qn};ST=${st};CN=2011;PW=pw2017;MN=${MN_2017};Flag=5;CP=&&DataTime=20260301120000;${factors}&&`;
+    const frame = (segment: string): string => frameSegment(segment);
+    const badQn = frame(seg('20261301120000001', '32', 'w01018-Rtd=38.2,w01018-Flag=N'));
+    const badSt = frame(seg('20260301120000002', 'T1', 'w01018-Rtd=38.2,w01018-Flag=N'));
+    const st91 = frame(seg('20260301120000003', '91', 'w01018-Rtd=38.2,w01018-Flag=N'));
+    const goodSeg = seg('20260301120000004', '32', 'w99999-Rtd=1.0,w99999-Flag=N');
+    // The length field says 99; the segment is longer (any 2011 segment with an MN of 24 is).
+    const wrongLength = frame(goodSeg).replace(/^##\d{4}/, '##0099');
+    c.socket.write(badQn + badSt + st91 + wrongLength + frame(goodSeg));
+    await c.next((x) => x.cn === '9014' && x.qn === '20260301120000004');
+    const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
+    expect(s.checks['qn']!.failures[0]).toMatchObject({
+      reason: expect.stringContaining('QN=20261301120000001 is not a real date and time'),
+      frame: { qn: '20261301120000001', cn: '2011' },
+    });
+    expect(s.checks['st']!.failed).toBe(2);
+    expect(s.checks['st']!.failures.map((f) => f.frame?.qn)).toEqual(['20260301120000002', '20260301120000003']);
+    expect(s.checks['st']!.reasons[1]).toMatch(/ST=91 \(system interaction\) on a 2011 data upload/);
+    const mismatch = s.rejected.find((r) => r.error.code === 'length-mismatch')!;
+    expect(mismatch.frame).toMatchObject({ qn: '20260301120000004', cn: '2011' });
+    expect(mismatch.lenient).toMatchObject({ ok: true, relaxations: [{ code: 'length-mismatch' }] });
+    expect(s.warnings).toEqual(['factor w99999 is not a code of appendix B (first in CN 2011 QN=20260301120000004)']);
+  });
+
+  it('joins PNUM/PNO parts into one upload, and fails the split check naming a part that never came', async () => {
+    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+    const whole: { cn: string; cp: Packet['cp'] }[] = [];
+    p.on('upload', (u) => whole.push(u));
+    const c = await rawClient(p.port);
+    const part = (qn: string, pno: number, pnum: number, code: string): string =>
+      encodeFrame({
+        ...hourAt(qn, '20260301110000', { [code]: { Avg: '1.0', Flag: 'N' } }),
+        flag: 7,
+        pnum,
+        pno,
+      });
+    c.socket.write(
+      part('20260301120000001', 1, 2, 'w01018') +
+        part('20260301120000002', 2, 2, 'w21003') +
+        part('20260301120000003', 1, 3, 'w01018'),
+    );
+    await c.next((x) => x.cn === '9014' && x.qn === '20260301120000003');
+    const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
+    expect(whole.map((u) => Object.keys(u.cp.factors))).toEqual([['w01018', 'w21003']]);
+    expect(s.uploads['2061']).toBe(3);
+    expect(s.checks['split']).toMatchObject({ passed: 1, failed: 1 });
+    expect(s.checks['split']!.reasons[0]).toMatch(/the platform stopped; missing PNO 2,3 of 3/);
+  });
+
+  it('takes a history answer split as table C.49 has it (each part its own QN) as the answer to its request', async () => {
+    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }], requestTimeout: '5s' });
+    const c = await rawClient(p.port);
+    c.socket.write(encodeFrame(upload(MN_2017, 'pw2017', '20260301120000001')));
+    await c.next((x) => x.cn === '9014');
+    const done = exchanges(p, 1);
+    p.issue({ mn: MN_2017, cn: '2061', params: { BeginTime: '20260301100000', EndTime: '20260301100000' } });
+    const req = await c.next((x) => x.cn === '2061');
+    const part = (qn: string, pno: number, code: string): string =>
+      encodeFrame({
+        ...hourAt(qn, '20260301100000', { [code]: { Avg: '1.0', Flag: 'N' } }),
+        flag: 6, // 2017, split, no answer wanted (C.49)
+        pnum: 2,
+        pno,
+      });
+    c.socket.write(
+      encodeFrame(qnRtnAnswer(req, 1)) +
+        part('20260301120000534', 1, 'w01018') +
+        part('20260301120000535', 2, 'w21003') +
+        encodeFrame(exeRtnAnswer(req, 1)),
+    );
+    const [record] = await done;
+    expect(record!.answers).toEqual(['9011 QnRtn=1', '2061', '2061', '9012 ExeRtn=1']);
+    expect(record!.ok).toBe(true);
+    const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
+    expect(s.checks['split']).toMatchObject({ passed: 1, failed: 0 });
+    expect(s.checks['answers']).toBeUndefined();
+  });
+
+  it('hj212 sim platform --lang zh prints the table in Chinese; another language is refused', async () => {
+    const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      let err = '';
+      stdout.on('data', (b: Buffer) => (out += b.toString()));
+      stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await runCli(argv, { stdin: new PassThrough(), stdout, stderr });
+      return { code, out, err };
+    };
+    const zh = await run(['sim', 'platform', '--port', '0', '--duration', '200ms', '--lang', 'zh']);
+    expect(zh.out).toMatch(/^HJ 212 联网符合性报告 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间 UTC\+8）\n连接 0，/);
+    const bad = await run(['sim', 'platform', '--lang', 'fr']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--lang fr: write en or zh/);
   });
 });

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
-import type { AlarmType, Condition } from '../rules/judge.js';
+import { ALARM_TYPES, type AlarmType, type Condition } from '../rules/judge.js';
 
 export interface Alarm {
   id: number;
@@ -11,6 +11,8 @@ export interface Alarm {
   /** Data time the condition was first seen (epoch ms). */
   openedAt: number;
   closedAt?: number;
+  /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
+  closedBy?: ClosedBy;
   value?: number;
   limit?: number;
   multiple?: number;
@@ -19,9 +21,13 @@ export interface Alarm {
   detail?: string;
 }
 
+/** `backfill`: the hour came late (补传); `manual`: it was entered by hand (flag S, 手工补录). */
+export const CLOSED_BY = ['backfill', 'manual'] as const;
+export type ClosedBy = (typeof CLOSED_BY)[number];
+
 export const AlarmFilterSchema = z.object({
   mn: z.string().optional(),
-  type: z.enum(['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour']).optional(),
+  type: z.enum(ALARM_TYPES).optional(),
   state: z.enum(['open', 'closed']).optional(),
   /** Opened at or after, epoch ms. */
   from: z.coerce.number().int().optional(),
@@ -39,6 +45,7 @@ type Row = {
   kind: string | null;
   opened_at: number;
   closed_at: number | null;
+  closed_by: ClosedBy | null;
   value: number | null;
   lim: number | null;
   multiple: number | null;
@@ -51,6 +58,7 @@ function toAlarm(r: Row): Alarm {
   if (r.factor !== null) a.factor = r.factor;
   if (r.kind !== null) a.kind = r.kind;
   if (r.closed_at !== null) a.closedAt = r.closed_at;
+  if (r.closed_by !== null) a.closedBy = r.closed_by;
   if (r.value !== null) a.value = r.value;
   if (r.lim !== null) a.limit = r.lim;
   if (r.multiple !== null) a.multiple = r.multiple;
@@ -67,7 +75,13 @@ export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> &
 export const ID_STRIDE = 1024;
 
 const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER,
-  value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT`;
+  value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT, closed_by TEXT`;
+
+/** State databases made before a column existed get it added. */
+function addMissingColumn(db: Database.Database, table: string, column: string, type: string): void {
+  const have = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+  if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
 
 /**
  * Alarm episodes in SQLite: opened once, updated while open, closed once. In a cluster each process
@@ -88,6 +102,7 @@ export class AlarmStore {
       CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at);
       CREATE TABLE IF NOT EXISTS peer_alarms (id INTEGER PRIMARY KEY, ${COLUMNS});
       CREATE INDEX IF NOT EXISTS peer_alarms_mn ON peer_alarms (mn, opened_at)`);
+    for (const table of ['alarms', 'peer_alarms']) addMissingColumn(db, table, 'closed_by', 'TEXT');
   }
 
   /** Calls `fn` with the episode after every change this process makes (opened, peak raised, closed). */
@@ -140,7 +155,7 @@ export class AlarmStore {
       { closed_at: number | null } | undefined;
     this.db
       .prepare(
-        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         a.id,
@@ -155,6 +170,7 @@ export class AlarmStore {
         a.multiple ?? null,
         a.peak ?? null,
         a.detail ?? null,
+        a.closedBy ?? null,
       );
     if (!before) return 'opened';
     return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
@@ -203,11 +219,11 @@ export class AlarmStore {
   }
 
   /** Closes the open episode of `key`, if any, and returns it. */
-  close(key: string, at: number): Alarm | undefined {
+  close(key: string, at: number, by?: ClosedBy): Alarm | undefined {
     const open = this.db.prepare('SELECT id FROM alarms WHERE key = ? AND closed_at IS NULL').get(key) as
       { id: number } | undefined;
     if (!open) return undefined;
-    this.db.prepare('UPDATE alarms SET closed_at = ? WHERE id = ?').run(at, open.id);
+    this.db.prepare('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
     return this.changed(open.id);
   }
 
@@ -235,7 +251,7 @@ export class AlarmStore {
     const args = given.map(([, v]) => v!);
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const cols = 'id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail';
+    const cols = 'id, type, mn, factor, kind, opened_at, closed_at, closed_by, value, lim, multiple, peak, detail';
     const sql = `SELECT ${cols} FROM alarms ${cond} UNION ALL SELECT ${cols} FROM peer_alarms ${cond} ORDER BY opened_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, ...args, f.limit) as Row[]).map(toAlarm);
   }

@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AckBodySchema } from './acks.js';
 import { eventsRoute } from './live.js';
-import { dailyReport, reportCsv } from './report.js';
+import { periodReport, reportCsv } from './report.js';
 import { route, type OpenApiDoc } from './route.js';
-import { DayQuery, isOnline, type ApiContext } from './routes.js';
+import { isOnline, onePeriod, PeriodFields, periodOf, reportSource, type ApiContext } from './routes.js';
 
 const AlarmParams = z.object({ id: z.coerce.number().int().min(1) });
-const ReportQuery = DayQuery.extend({ lang: z.enum(['zh', 'en']).default('zh') });
+const ReportQuery = PeriodFields.extend({ lang: z.enum(['zh', 'en']).default('zh') })
+  .refine(...onePeriod)
+  .transform((q) => ({ ...q, ...periodOf(q) }));
 
 /** As the regulators' statistics count an enterprise: every outlet online, some, or none. */
 export type Networking = 'full' | 'partial' | 'none';
@@ -66,14 +68,7 @@ export function dashboardRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiC
     },
   );
 
-  const report = (day: string) =>
-    dailyReport({
-      registry: ctx.registry(),
-      day,
-      hoursOf: (s, from, to) => ctx.store.query({ mn: s.mn, kind: 'hour', from, to, limit: 100_000 }),
-      shutdowns: (s) => ctx.shutdowns.windows(s),
-      now: ctx.rules.now(),
-    });
+  const report = (period: string) => periodReport(reportSource(ctx), period);
 
   route(
     app,
@@ -82,10 +77,11 @@ export function dashboardRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiC
       method: 'GET',
       url: '/report',
       role: 'read',
-      summary: 'daily report per outlet: rates, hours missing and exceeding',
+      summary:
+        'report of a day or a month per outlet and per enterprise: rates, hours missing, exceeding and back-filled',
       query: ReportQuery,
     },
-    async ({ query }) => ({ day: query.day, outlets: await report(query.day) }),
+    async ({ query }) => ({ [query.kind]: query.period, ...(await report(query.period)) }),
   );
 
   route(
@@ -95,14 +91,16 @@ export function dashboardRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiC
       method: 'GET',
       url: '/report.csv',
       role: 'read',
-      summary: 'the daily report as CSV (UTF-8 with BOM), headers in Chinese or English',
+      summary: 'the report as CSV (UTF-8 with BOM), headers in Chinese or English',
       query: ReportQuery,
     },
-    async ({ query }, _req, reply) =>
-      reply
+    async ({ query }, _req, reply) => {
+      const r = await report(query.period);
+      return reply
         .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="hj212-report-${query.day}.csv"`)
-        .send(reportCsv(query.day, await report(query.day), query.lang)),
+        .header('content-disposition', `attachment; filename="hj212-report-${query.period}.csv"`)
+        .send(reportCsv(query.period, r.outlets, query.lang, r.enterprises));
+    },
   );
 
   eventsRoute(app, doc, ctx.live);

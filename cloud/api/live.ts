@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Alarm } from '../alarms/store.js';
+import type { Station } from '../registry.js';
+import { judgeAll, type Judgement } from '../rules/judge.js';
 import type { Point } from '../store/types.js';
 import { route, type OpenApiDoc } from './route.js';
 
@@ -9,6 +11,9 @@ export interface Latest {
   time: number;
   value?: number;
   flag?: string;
+  /** The judged value (converted for gas) and its state, as the alarms see it; absent where nothing is judged. */
+  judged?: number;
+  state?: Judgement['state'];
 }
 
 /** What the dashboard is told about as it happens; it re-reads what it shows on each event. */
@@ -23,10 +28,12 @@ export class LiveHub {
   private readonly latest = new Map<string, Map<string, Latest>>();
   private readonly streams = new Set<Send>();
 
-  stored(mn: string, points: readonly Point[]): void {
+  stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
+    const mn = station.mn;
     const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
     this.latest.set(mn, byFactor);
-    for (const p of points) {
+    const judged = judgeAll(station, points);
+    for (const [i, p] of points.entries()) {
       const before = byFactor.get(p.factor);
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
       if (before && before.time > p.time) continue;
@@ -34,6 +41,11 @@ export class LiveHub {
       const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
       if (value !== undefined) l.value = value;
       if (p.flag !== undefined) l.flag = p.flag;
+      const j = judged[i];
+      if (j) {
+        l.judged = j.value;
+        l.state = j.state;
+      }
       byFactor.set(p.factor, l);
     }
     if (points.length > 0) this.publish({ type: 'data', mn, time: Math.max(...points.map((p) => p.time)) });

@@ -1,89 +1,139 @@
+import type { Backfill } from '../alarms/backfills.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
-import { exceedance } from '../rules/judge.js';
-import { HOUR, hoursBetween, overlaps } from '../rules/missing.js';
-import { dailyRates } from '../rules/rates.js';
+import { exceedance, isAssessed } from '../rules/judge.js';
+import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
 import type { Point } from '../store/types.js';
 
-/** One outlet's day, as a monitoring centre's daily report lists it. */
-export interface OutletDay {
+/** One outlet over a day or a month, as a monitoring centre's report lists it. */
+export interface OutletPeriod extends Rates {
   enterprise: string;
   outlet: string;
   mn: string;
-  /** Over all its factors: received / expected hours. */
-  transmissionRate: number;
-  /** valid / received. */
-  validityRate: number;
-  effectivenessRate: number;
-  /** Hours due (over, outside shutdowns) with no record for at least one factor. */
+  /** Expected hours (see rates) with no record for at least one assessed factor. */
   hoursMissing: number;
-  /** Hours with at least one factor over (or under) its limit. */
+  /** Hours with at least one factor's hour value over (or under) its limit, where 超标 is judged on hours. */
   hoursExceeding: number;
+  /** Hours at least one factor of which arrived after it was due (补传). */
+  hoursBackfilled: number;
 }
 
-const dayStartOf = (day: string): number => Date.parse(`${day}T00:00:00+08:00`);
+/** One enterprise over the period: its outlets' hour counts pooled. */
+export interface EnterprisePeriod extends Rates {
+  enterprise: string;
+  outlets: number;
+}
 
 const O2 = 'a19001';
 
-/** The report line of one outlet from its hour records of the day. */
-export function outletDay(opts: {
+/** The factors the rates count: assessed ones (those with a limit, unless the registry says otherwise). */
+export const assessedFactors = (s: Station): string[] =>
+  Object.entries(s.factors)
+    .filter(([, f]) => isAssessed(f))
+    .map(([code]) => code);
+
+/** Per assessed factor, the rates of one station over [from, to). */
+export function stationRates(opts: {
   station: Station;
-  dayStart: number;
+  from: number;
+  to: number;
+  now: number;
+  since?: number;
   hours: readonly Point[];
   shutdowns: readonly Shutdown[];
+  rules: RateRules;
+}): FactorRates[] {
+  return factorRates({ ...opts, factors: assessedFactors(opts.station) });
+}
+
+/** The report line of one outlet from its hour records of the period. */
+export function outletPeriod(opts: {
+  station: Station;
+  from: number;
+  to: number;
   now: number;
-}): OutletDay {
-  const { station: s, dayStart, hours } = opts;
-  const factors = Object.keys(s.factors);
-  const rates = dailyRates({ dayStart, factors, hours, shutdowns: opts.shutdowns });
-  const sum = (f: (r: (typeof rates)[number]) => number): number => rates.reduce((a, r) => a + f(r), 0);
-  const [expected, received, valid] = [sum((r) => r.expected), sum((r) => r.received), sum((r) => r.valid)];
-  const transmissionRate = expected === 0 ? 0 : received / expected;
-  const validityRate = received === 0 ? 0 : valid / received;
-  let hoursMissing = 0;
+  since?: number;
+  hours: readonly Point[];
+  shutdowns: readonly Shutdown[];
+  rules: RateRules;
+  backfills?: readonly Backfill[];
+}): OutletPeriod {
+  const { station: s, hours } = opts;
+  const factors = stationRates(opts);
+  const missing = new Set(factors.flatMap((f) => f.missing));
+  const byHour = new Map<number, Point[]>();
+  for (const p of hours) byHour.set(p.time, [...(byHour.get(p.time) ?? []), p]);
   let hoursExceeding = 0;
-  for (const h of hoursBetween(dayStart, dayStart + 24 * HOUR)) {
-    const got = hours.filter((p) => p.time === h);
+  for (const got of byHour.values()) {
     const o2 = got.find((p) => p.factor === O2);
     if (got.some((p) => exceedance(s, p, o2)?.active)) hoursExceeding++;
-    const due = h + HOUR <= opts.now && !opts.shutdowns.some((w) => overlaps(h, w));
-    if (due && factors.some((f) => !got.some((p) => p.factor === f))) hoursMissing++;
   }
   return {
     enterprise: s.enterprise,
     outlet: s.outlet,
     mn: s.mn,
-    transmissionRate,
-    validityRate,
-    effectivenessRate: transmissionRate * validityRate,
-    hoursMissing,
+    ...pooled(factors),
+    hoursMissing: missing.size,
     hoursExceeding,
+    hoursBackfilled: new Set((opts.backfills ?? []).map((b) => b.time)).size,
   };
 }
 
-/** Every station of the registry, in its order, for one day. */
-export async function dailyReport(opts: {
+/** Enterprises in the order their first outlet appears, with their outlets' counts pooled. */
+export function enterprisesOf(rows: readonly OutletPeriod[]): EnterprisePeriod[] {
+  const by = new Map<string, OutletPeriod[]>();
+  for (const r of rows) by.set(r.enterprise, [...(by.get(r.enterprise) ?? []), r]);
+  return [...by].map(([enterprise, outlets]) => ({ enterprise, outlets: outlets.length, ...pooled(outlets) }));
+}
+
+/** What a report needs to read for one station. */
+export interface ReportSource {
   registry: Registry;
-  day: string;
   hoursOf: (s: Station, from: number, to: number) => Promise<Point[]>;
   shutdowns: (s: Station) => Shutdown[];
+  since: (s: Station) => Promise<number | undefined>;
+  backfills: (s: Station, from: number, to: number) => Backfill[];
+  rules: RateRules;
   now: number;
-}): Promise<OutletDay[]> {
-  const dayStart = dayStartOf(opts.day);
-  return Promise.all(
-    opts.registry.stations.map(async (station) =>
-      outletDay({
+}
+
+/** Every station of the registry, in its order, for one day (YYYY-MM-DD) or month (YYYY-MM). */
+export async function periodReport(
+  src: ReportSource,
+  period: string,
+): Promise<{ outlets: OutletPeriod[]; enterprises: EnterprisePeriod[] }> {
+  const { from, to } = periodBounds(period);
+  const outlets = await Promise.all(
+    src.registry.stations.map(async (station) => {
+      const since = await src.since(station);
+      return outletPeriod({
         station,
-        dayStart,
-        hours: await opts.hoursOf(station, dayStart, dayStart + 24 * HOUR),
-        shutdowns: opts.shutdowns(station),
-        now: opts.now,
-      }),
-    ),
+        from,
+        to,
+        now: src.now,
+        ...(since !== undefined && { since }),
+        hours: await src.hoursOf(station, from, to),
+        shutdowns: src.shutdowns(station),
+        rules: src.rules,
+        backfills: src.backfills(station, from, to),
+      });
+    }),
   );
+  return { outlets, enterprises: enterprisesOf(outlets) };
 }
 
 const HEADERS = {
-  zh: ['日期', '企业名称', '排口名称', 'MN', '传输率(%)', '有效率(%)', '传输有效率(%)', '缺失小时数', '超标小时数'],
+  zh: [
+    '日期',
+    '企业名称',
+    '排口名称',
+    'MN',
+    '传输率(%)',
+    '有效率(%)',
+    '传输有效率(%)',
+    '缺失小时数',
+    '超标小时数',
+    '补传小时数',
+  ],
   en: [
     'day',
     'enterprise',
@@ -94,8 +144,10 @@ const HEADERS = {
     'effectiveness rate (%)',
     'hours missing',
     'hours exceeding',
+    'hours back-filled',
   ],
 } as const;
+const WHOLE = { zh: '(全部排口)', en: '(all outlets)' } as const;
 
 /** RFC 4180: quote a field only when it needs it. */
 const field = (v: string | number): string => {
@@ -104,12 +156,20 @@ const field = (v: string | number): string => {
 };
 const pct = (r: number): string => (r * 100).toFixed(1);
 
-/** The report as CSV with a BOM, so that spreadsheet programs in China open the Chinese names right. */
-export function reportCsv(day: string, rows: readonly OutletDay[], lang: keyof typeof HEADERS): string {
+/**
+ * The report as CSV with a BOM, so that spreadsheet programs in China open the Chinese names right:
+ * a line per outlet, then a line per enterprise (its outlets pooled; no MN, no hour counts).
+ */
+export function reportCsv(
+  period: string,
+  rows: readonly OutletPeriod[],
+  lang: keyof typeof HEADERS,
+  enterprises: readonly EnterprisePeriod[] = [],
+): string {
   const lines = [
     HEADERS[lang],
     ...rows.map((r) => [
-      day,
+      period,
       r.enterprise,
       r.outlet,
       r.mn,
@@ -118,6 +178,19 @@ export function reportCsv(day: string, rows: readonly OutletDay[], lang: keyof t
       pct(r.effectivenessRate),
       r.hoursMissing,
       r.hoursExceeding,
+      r.hoursBackfilled,
+    ]),
+    ...enterprises.map((e) => [
+      period,
+      e.enterprise,
+      WHOLE[lang],
+      '',
+      pct(e.transmissionRate),
+      pct(e.validityRate),
+      pct(e.effectivenessRate),
+      '',
+      '',
+      '',
     ]),
   ];
   return '\uFEFF' + lines.map((l) => l.map(field).join(',')).join('\r\n') + '\r\n';

@@ -8,16 +8,19 @@ import {
   encodeFrame,
   type Packet,
 } from '../../protocol/index.js';
+import type { BackfillStore } from '../alarms/backfills.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';
 import type { Ingest, Verdict } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
 import type { Registry, Station } from '../registry.js';
 import type { RuleEngine } from '../rules/engine.js';
-import { dailyRates } from '../rules/rates.js';
+import { judgeAll, type Judgement } from '../rules/judge.js';
+import { periodBounds } from '../rules/rates.js';
 import { ShutdownBodySchema, type ShutdownStore } from '../shutdowns.js';
 import { KindSchema, type MeasurementStore, type Point } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import type { LiveHub } from './live.js';
+import { outletPeriod, periodReport, stationRates, type ReportSource } from './report.js';
 import { route, type OpenApiDoc } from './route.js';
 
 /** What the API reads and writes. */
@@ -25,6 +28,7 @@ export interface ApiContext {
   registry: () => Registry;
   store: MeasurementStore;
   alarms: AlarmStore;
+  backfills: BackfillStore;
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
@@ -42,6 +46,16 @@ export interface IngestGauges {
   storePending?: number;
   /** Alarm events waiting for a webhook receiver. */
   webhookPending: number;
+}
+
+const O2 = 'a19001';
+
+/** A stored point as the data API returns it: with how it is judged and whether it came late. */
+export interface DataPoint extends Point {
+  /** Against the factor's limit (converted for gas): the same judgement the alarms are raised on. */
+  judged?: Judgement;
+  /** An hour that arrived after it was due (补传), and whether its arrival closed a missing-hour alarm. */
+  backfilled?: { arrivedAt: number; closedAlarm: boolean };
 }
 
 /** Heard from within the station's offline threshold. */
@@ -62,6 +76,38 @@ const DataQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 export const DayQuery = z.object({ day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)') });
+/** A local day or a local month: one of them (see PeriodQuery). */
+export const PeriodFields = z.object({
+  day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)').optional(),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month is YYYY-MM (local, UTC+8)')
+    .optional(),
+});
+type PeriodInput = { day?: string | undefined; month?: string | undefined };
+export const onePeriod: [(q: PeriodInput) => boolean, { message: string; path: string[] }] = [
+  (q) => (q.day === undefined) !== (q.month === undefined),
+  { message: 'give day=YYYY-MM-DD or month=YYYY-MM, not both', path: ['day'] },
+];
+export const periodOf = (q: PeriodInput): { period: string; kind: 'day' | 'month' } => ({
+  period: (q.day ?? q.month)!,
+  kind: q.day !== undefined ? 'day' : 'month',
+});
+export const PeriodQuery = PeriodFields.refine(...onePeriod).transform((q) => ({ ...q, ...periodOf(q) }));
+
+/** What the rates and the report read, on the rules' clock. */
+export function reportSource(ctx: ApiContext): ReportSource {
+  const now = ctx.rules.now();
+  return {
+    registry: ctx.registry(),
+    hoursOf: (s, from, to) => ctx.store.query({ mn: s.mn, kind: 'hour', from, to, limit: 100_000 }),
+    shutdowns: (s) => ctx.shutdowns.windows(s),
+    since: (s) => ctx.rules.monitoredSince(s, now),
+    backfills: (s, from, to) => ctx.backfills.list(s.mn, from, to),
+    rules: { manualCountsValid: ctx.rules.options.manualCountsValid },
+    now,
+  };
+}
 const ManualBody = z.object({
   kind: KindSchema,
   time: z.iso.datetime({ offset: true }),
@@ -131,16 +177,30 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       query: DataQuery,
     },
     async ({ params, query }) => {
-      station(ctx, params.mn);
-      const q: Parameters<MeasurementStore['query']>[0] = {
-        mn: params.mn,
-        kind: query.kind,
-        from: query.from,
-        to: query.to,
+      const s = station(ctx, params.mn);
+      const range = { mn: params.mn, kind: query.kind, from: query.from, to: query.to };
+      const points = await ctx.store.query({
+        ...range,
         limit: query.limit,
-      };
-      if (query.factor !== undefined) q.factor = query.factor;
-      return ctx.store.query(q);
+        ...(query.factor !== undefined && { factor: query.factor }),
+      });
+      // A gas value is judged on the O2 of its own upload: read it too when only one factor is asked for.
+      const needsO2 = query.factor !== undefined && query.factor !== O2 && s.type === 'gas' && s.o2Ref !== undefined;
+      const o2 = needsO2 ? await ctx.store.query({ ...range, factor: O2, limit: query.limit }) : [];
+      const judged = judgeAll(s, [...points, ...o2]);
+      const late = new Map(
+        query.kind === 'hour'
+          ? ctx.backfills.list(s.mn, query.from, query.to).map((b) => [`${b.factor}|${b.time}`, b])
+          : [],
+      );
+      return points.map((p, i): DataPoint => {
+        const d: DataPoint = { ...p };
+        const j = judged[i];
+        if (j) d.judged = j;
+        const b = late.get(`${p.factor}|${p.time}`);
+        if (b) d.backfilled = { arrivedAt: b.arrivedAt, closedAlarm: b.closedAlarm };
+        return d;
+      });
     },
   );
 
@@ -180,27 +240,48 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       method: 'GET',
       url: '/stations/:mn/rates',
       role: 'read',
-      summary: 'daily transmission, validity and effectiveness rates per factor',
+      summary:
+        'transmission, validity and effectiveness rates of a day or a month, per assessed factor and for the outlet',
       params: MnParams,
-      query: DayQuery,
+      query: PeriodQuery,
     },
     async ({ params, query }) => {
       const s = station(ctx, params.mn);
-      const dayStart = Date.parse(`${query.day}T00:00:00+08:00`);
-      const hours = await ctx.store.query({
-        mn: s.mn,
-        kind: 'hour',
-        from: dayStart,
-        to: dayStart + 86_400_000,
-        limit: 100_000,
-      });
+      const src = reportSource(ctx);
+      const { from, to } = periodBounds(query.period);
+      const since = await src.since(s);
+      const opts = {
+        station: s,
+        from,
+        to,
+        now: src.now,
+        ...(since !== undefined && { since }),
+        hours: await src.hoursOf(s, from, to),
+        shutdowns: src.shutdowns(s),
+        rules: src.rules,
+      };
       return {
         mn: s.mn,
+        enterprise: s.enterprise,
         outlet: s.outlet,
-        day: query.day,
-        factors: dailyRates({ dayStart, factors: Object.keys(s.factors), hours, shutdowns: ctx.shutdowns.windows(s) }),
+        [query.kind]: query.period,
+        outletRates: outletPeriod({ ...opts, backfills: src.backfills(s, from, to) }),
+        factors: stationRates(opts),
       };
     },
+  );
+
+  route(
+    app,
+    doc,
+    {
+      method: 'GET',
+      url: '/rates',
+      role: 'read',
+      summary: 'rates of a day or a month per outlet and per enterprise',
+      query: PeriodQuery,
+    },
+    async ({ query }) => ({ [query.kind]: query.period, ...(await periodReport(reportSource(ctx), query.period)) }),
   );
 
   route(

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatHjTime, historyRequest, type Packet } from '../../protocol/index.js';
 import type { AlarmEvent, Notify } from '../alarms/notify.js';
-import type { Alarm, AlarmOpen, AlarmStore } from '../alarms/store.js';
+import type { BackfillStore } from '../alarms/backfills.js';
+import type { Alarm, AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import type { MeasurementStore, Point } from '../store/types.js';
@@ -30,6 +31,11 @@ export const RulesOptionsSchema = z
       .min(0)
       .max(24 * 31)
       .default(24),
+    /**
+     * S (manually entered, HJ 212-2017 table 8) hour records count as valid in the rates, not only as
+     * received: for regions whose platform accepts audited manual data (docs/statistics.md).
+     */
+    manualCountsValid: z.boolean().default(false),
     /** Alarm events go to `{alarmTopic}/{MN}` on the MQTT broker. */
     alarmTopic: z.string().default('hj212/alarms'),
   })
@@ -43,6 +49,8 @@ export interface RuleEngineOptions {
   registry: () => Registry;
   store: MeasurementStore;
   alarms: AlarmStore;
+  /** Where hours that arrive late (补传) are marked; none kept without it. */
+  backfills?: BackfillStore;
   notify: Notify;
   /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
@@ -85,6 +93,10 @@ export class RuleEngine {
 
   constructor(private readonly o: RuleEngineOptions) {
     this.started = this.now();
+  }
+
+  get options(): RulesOptions {
+    return this.o.options;
   }
 
   /** The rules' clock: wall time, or the one the service was started with (a demo's warped time). */
@@ -134,10 +146,18 @@ export class RuleEngine {
       return run;
     };
     for (const c of judge(station, points, runs)) this.apply(c);
-    // A missing hour closes when its data arrives, so its close time is the arrival.
+    // A missing hour closes when its data arrives, so its close time is the arrival; the hour stays
+    // marked as back-filled (补传), as does any hour that comes after it was due.
+    const dueAfter = HOUR + this.o.options.graceMinutes * 60_000;
+    // Every point of one upload arrived at one instant.
+    const now = this.now();
     for (const p of points) {
       if (p.kind !== 'hour') continue;
-      this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), this.now());
+      // A value entered by hand (S, table 8) fills the hour too, but is not the logger's back-fill.
+      const by = p.flag === 'S' ? 'manual' : 'backfill';
+      const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, by);
+      if (closed || now >= p.time + dueAfter)
+        this.o.backfills?.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed });
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
       this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
     }
@@ -145,11 +165,15 @@ export class RuleEngine {
 
   private apply(c: Condition): void {
     const k = key(c.type, c.mn, c.factor, c.kind);
-    if (!c.active) return this.close(c.mn, k, c.time);
+    if (!c.active) {
+      this.close(c.mn, k, c.time);
+      return;
+    }
     const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
     if (c.value !== undefined) a.value = c.value;
     if (c.limit !== undefined) a.limit = c.limit;
     if (c.multiple !== undefined) a.multiple = c.multiple;
+    if (c.detail !== undefined) a.detail = c.detail;
     this.open(a);
   }
 
@@ -162,9 +186,11 @@ export class RuleEngine {
       );
   }
 
-  private close(mn: string, k: string, at: number): void {
-    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at));
-    if (alarm) this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type }, 'alarm closed');
+  private close(mn: string, k: string, at: number, by?: ClosedBy): Alarm | undefined {
+    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at, by));
+    if (alarm)
+      this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, closedBy: by }, 'alarm closed');
+    return alarm;
   }
 
   /**
@@ -265,7 +291,7 @@ export class RuleEngine {
   }
 
   /** When monitoring of a station began: the registry says, or its first data on record does. */
-  private async monitoredSince(st: Station, now: number): Promise<number | undefined> {
+  async monitoredSince(st: Station, now: number): Promise<number | undefined> {
     if (st.monitoredSince !== undefined) return Date.parse(st.monitoredSince);
     const heard = this.since.get(st.mn);
     const [first] = await this.o.store.query({ mn: st.mn, kind: 'hour', from: 0, to: now, limit: 1 });

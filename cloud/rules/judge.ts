@@ -1,12 +1,21 @@
 import { isValidFlag } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
-import type { Point } from '../store/types.js';
+import type { Kind, Point } from '../store/types.js';
 
 /** HJ 212-2025: sent where a converted value cannot be computed; never a concentration. */
 const NOT_COMPUTABLE = 9999.99;
 const O2 = 'a19001';
 
-export type AlarmType = 'exceedance' | 'negative' | 'zero' | 'constant' | 'offline' | 'missing-hour';
+export type AlarmType = 'exceedance' | 'warning' | 'negative' | 'zero' | 'constant' | 'offline' | 'missing-hour';
+export const ALARM_TYPES: readonly AlarmType[] = [
+  'exceedance',
+  'warning',
+  'negative',
+  'zero',
+  'constant',
+  'offline',
+  'missing-hour',
+];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */
 export interface Condition {
@@ -20,9 +29,10 @@ export interface Condition {
   limit?: number;
   /** (C - limit) / limit for an upper limit, (limit - C) / limit for a lower one. */
   multiple?: number;
+  detail?: string;
 }
 
-const field = (p: Point): string => (p.kind === 'rtd' ? 'Rtd' : 'Avg');
+const field = (p: Pick<Point, 'kind'>): string => (p.kind === 'rtd' ? 'Rtd' : 'Avg');
 
 /** A flag-less value counts as valid: many loggers leave Flag out of uploads when the analyzer is fine. */
 export const isValid = (p: Point): boolean => p.flag === undefined || isValidFlag(p.flag);
@@ -43,26 +53,136 @@ export function judgedValue(
   const zs = p.values[`Zs${field(p)}`];
   if (zs !== undefined) return zs === NOT_COMPUTABLE ? undefined : zs;
   const o2v = o2 && isValid(o2) ? o2.values[field(o2)] : undefined;
-  if (measured === undefined || o2v === undefined || o2v >= 21) return undefined;
+  if (measured === undefined || o2v === undefined || o2v >= 21 || measured === NOT_COMPUTABLE) return undefined;
   return (measured * (21 - station.o2Ref)) / (21 - o2v);
 }
 
-/** Exceedance of the factor's limits, on valid data only; undefined when there is nothing to judge. */
+export type FactorRules = Station['factors'][string];
+export interface Limit {
+  upper?: number;
+  lower?: number;
+}
+
+/** The limit values of one data kind are compared with: the kind's own, else the factor's. */
+export function limitFor(f: FactorRules, kind: Kind): Limit {
+  const own = f.limits?.[kind];
+  const l: Limit = {};
+  const upper = own ? own.upper : f.upper;
+  const lower = own ? own.lower : f.lower;
+  if (upper !== undefined) l.upper = upper;
+  if (lower !== undefined) l.lower = lower;
+  return l;
+}
+
+/** The data kinds 超标 is judged on: the basis, and each hour or day kind given a limit of its own. */
+export function judgedKinds(f: FactorRules): Set<Kind> {
+  const kinds = new Set<Kind>([f.basis]);
+  for (const k of ['hour', 'day'] as const) if (f.limits?.[k]) kinds.add(k);
+  return kinds;
+}
+
+/** Finer data (real-time, minute) warns ahead of the basis it is averaged into. */
+const FINENESS: Record<Kind, number> = { rtd: 0, minute: 1, hour: 2, day: 3 };
+
+const hasLimit = (l: Limit | undefined): boolean => l !== undefined && (l.upper !== undefined || l.lower !== undefined);
+
+/** Counted in the rates: as configured, else whether the factor has any limit. */
+export const isAssessed = (f: FactorRules): boolean =>
+  f.assessed ?? (hasLimit(f) || Object.values(f.limits ?? {}).some(hasLimit));
+
+/** How one value stands against its factor's limit, as the API, the dashboard, the report and the alarms show it. */
+export interface Judgement {
+  /** The judged value: converted for gas (see judgedValue). */
+  value: number;
+  state: 'exceedance' | 'warning' | 'normal';
+  /** The limit crossed or approached (upper unless the lower one is crossed). */
+  limit?: number;
+  multiple?: number;
+  /** The 预警 threshold where it is below the limit (warnAt x upper). */
+  threshold?: number;
+}
+
+/**
+ * Judges one point: undefined when there is nothing to judge (no limit for its kind, an invalid flag,
+ * no value, 9999.99, no valid O2). On a kind 超标 is judged on, a value above the upper limit (or below
+ * the lower) is an exceedance, one above warnAt x upper a warning; on finer kinds (real-time, minute,
+ * and hour where the basis is the day) a value past warnAt x upper or below the lower limit is a
+ * warning, never an exceedance; coarser kinds without a limit of their own are not judged.
+ */
+export function judgePoint(
+  station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
+  p: Point,
+  o2: Point | undefined,
+): Judgement | undefined {
+  const f = station.factors[p.factor];
+  if (!f || !isValid(p)) return undefined;
+  const judged = judgedKinds(f).has(p.kind);
+  // Data coarser than the basis and without a limit of its own (day data on an hour basis) is not judged.
+  if (!judged && FINENESS[p.kind] >= FINENESS[f.basis]) return undefined;
+  const lim = limitFor(f, p.kind);
+  if (!hasLimit(lim)) return undefined;
+  const value = judgedValue(station, p, o2);
+  if (value === undefined) return undefined;
+  const threshold = lim.upper !== undefined ? f.warnAt * lim.upper : undefined;
+  const over = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (value - limit) / limit });
+  const under = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (limit - value) / limit });
+  const withThreshold = (j: Omit<Judgement, 'state'>, state: Judgement['state']): Judgement =>
+    threshold !== undefined && f.warnAt < 1 ? { ...j, state, threshold } : { ...j, state };
+  if (lim.upper !== undefined && value > lim.upper)
+    return withThreshold(over(lim.upper), judged ? 'exceedance' : 'warning');
+  if (lim.lower !== undefined && value < lim.lower)
+    return { ...under(lim.lower), state: judged ? 'exceedance' : 'warning' };
+  if (lim.upper !== undefined && threshold !== undefined && value > threshold)
+    return withThreshold(over(lim.upper), 'warning');
+  return lim.upper !== undefined ? withThreshold(over(lim.upper), 'normal') : { ...under(lim.lower!), state: 'normal' };
+}
+
+/** The exceedance and 预警 conditions of one point; none when it is not judged (see judgePoint). */
+export function limitConditions(
+  station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
+  p: Point,
+  o2: Point | undefined,
+): Condition[] {
+  const j = judgePoint(station, p, o2);
+  const f = station.factors[p.factor];
+  if (!j || !f) return [];
+  const base = { mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value: j.value };
+  const at = (active: boolean, type: AlarmType): Condition => {
+    const c: Condition = { ...base, type, active };
+    if (!active) return c;
+    if (j.limit !== undefined) c.limit = j.limit;
+    if (j.multiple !== undefined) c.multiple = j.multiple;
+    if (type === 'warning' && j.threshold !== undefined && j.value <= (j.limit ?? Infinity))
+      c.detail = `above the 预警 threshold ${+j.threshold.toFixed(6)} (${Math.round(f.warnAt * 100)} % of ${j.limit})`;
+    return c;
+  };
+  const judged = judgedKinds(f).has(p.kind);
+  const out: Condition[] = [];
+  if (judged) out.push(at(j.state === 'exceedance', 'exceedance'));
+  // On a judged kind the warning band exists only below the limit, when warnAt < 1.
+  if (!judged || j.threshold !== undefined) out.push(at(j.state === 'warning', 'warning'));
+  return out;
+}
+
+/**
+ * Each point's judgement, with the O2 of the same kind and time (the same upload) for conversion:
+ * what the data API, the dashboard and the report show beside the raw values.
+ */
+export function judgeAll(
+  station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
+  points: readonly Point[],
+): (Judgement | undefined)[] {
+  const o2 = new Map(points.filter((p) => p.factor === O2).map((p) => [`${p.kind}|${p.time}`, p]));
+  return points.map((p) => judgePoint(station, p, o2.get(`${p.kind}|${p.time}`)));
+}
+
+/** Exceedance of the factor's limits, on valid data of a judged kind only; undefined when there is nothing to judge. */
 export function exceedance(
   station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
   p: Point,
   o2: Point | undefined,
 ): Condition | undefined {
-  const limits = station.factors[p.factor];
-  if (!limits || (limits.upper === undefined && limits.lower === undefined) || !isValid(p)) return undefined;
-  const value = judgedValue(station, p, o2);
-  if (value === undefined) return undefined;
-  const base = { type: 'exceedance' as const, mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value };
-  if (limits.upper !== undefined && value > limits.upper)
-    return { ...base, active: true, limit: limits.upper, multiple: (value - limits.upper) / limits.upper };
-  if (limits.lower !== undefined && value < limits.lower)
-    return { ...base, active: true, limit: limits.lower, multiple: (limits.lower - value) / limits.lower };
-  return { ...base, active: false };
+  return limitConditions(station, p, o2).find((c) => c.type === 'exceedance');
 }
 
 /** A run of equal values over consecutive periods of one factor and kind. */
@@ -97,7 +217,6 @@ export function valueConditions(station: Pick<Station, 'factors'>, p: Point, run
 export function judge(station: Station, points: readonly Point[], runs: (p: Point) => Run | undefined): Condition[] {
   const o2 = points.find((p) => p.factor === O2);
   return points.flatMap((p) => {
-    const e = exceedance(station, p, o2);
-    return [...(e ? [e] : []), ...valueConditions(station, p, runs(p))];
+    return [...limitConditions(station, p, o2), ...valueConditions(station, p, runs(p))];
   });
 }

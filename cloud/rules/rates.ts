@@ -3,46 +3,117 @@ import type { Point } from '../store/types.js';
 import { isValid } from './judge.js';
 import { HOUR, hoursBetween, overlaps } from './missing.js';
 
-export interface FactorRates {
-  factor: string;
-  /** Hours of the day outside registered shutdown windows. */
+/** Hour counts of one factor, outlet or enterprise over a period, and the rates regulators publish from them. */
+export interface Rates {
+  /** Hours that should have a record (see expectedHours). */
   expected: number;
+  /** Of those, hours with a record. */
   received: number;
+  /** Of those, records that are valid (flag N; S where the regulator accepts manual data). */
   valid: number;
-  /** received / expected. */
+  /** 传输率 = received / expected. */
   transmissionRate: number;
-  /** valid / received. */
+  /** 有效率 = valid / received. */
   validityRate: number;
-  /** transmission x validity: the transmission effectiveness rate regulators publish. */
+  /** 传输有效率 = transmission x validity (= valid / expected). */
   effectivenessRate: number;
+}
+
+export interface FactorRates extends Rates {
+  factor: string;
+  /** Expected hours with no record, hour starts (epoch ms). */
+  missing: number[];
+  /** Hours left out because the record is flagged F (停运): the analyzer was stopped. */
+  stopped: number;
+}
+
+export interface RateRules {
+  /** S (manually entered) hour records count as valid, not only as received (docs/statistics.md). */
+  manualCountsValid: boolean;
 }
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
-/** Daily rates of one station from its hour records of the day [dayStart, dayStart + 24 h). */
-export function dailyRates(opts: {
-  dayStart: number;
+/** Rates from counts; a period with nothing expected has rates 0 (nothing was due, nothing is claimed). */
+export function ratesOf(expected: number, received: number, valid: number): Rates {
+  const transmissionRate = ratio(received, expected);
+  const validityRate = ratio(valid, received);
+  return {
+    expected,
+    received,
+    valid,
+    transmissionRate,
+    validityRate,
+    effectivenessRate: transmissionRate * validityRate,
+  };
+}
+
+/** Rates pooled over factors, outlets or days: counts summed, rates from the sums. */
+export function pooled(parts: readonly Rates[]): Rates {
+  const sum = (f: (r: Rates) => number): number => parts.reduce((a, r) => a + f(r), 0);
+  return ratesOf(
+    sum((r) => r.expected),
+    sum((r) => r.received),
+    sum((r) => r.valid),
+  );
+}
+
+/**
+ * Hour starts in [from, to) a station owes records for, before F hours are taken out per factor:
+ * hours that have ended by `now`, began at or after the start of monitoring, and overlap no
+ * registered shutdown window (停产).
+ */
+export function expectedHours(opts: {
+  from: number;
+  to: number;
+  now: number;
+  since?: number;
+  shutdowns: readonly Shutdown[];
+}): number[] {
+  return hoursBetween(Math.max(opts.from, opts.since ?? -Infinity), Math.min(opts.to, opts.now - HOUR + 1)).filter(
+    (h) => !opts.shutdowns.some((w) => overlaps(h, w)),
+  );
+}
+
+/** Per factor, the rates of a period [from, to) from the station's hour records in it. */
+export function factorRates(opts: {
+  from: number;
+  to: number;
+  now: number;
+  since?: number;
   factors: readonly string[];
   hours: readonly Point[];
   shutdowns: readonly Shutdown[];
+  rules: RateRules;
 }): FactorRates[] {
-  const expectedHours = new Set(
-    hoursBetween(opts.dayStart, opts.dayStart + 24 * HOUR).filter((h) => !opts.shutdowns.some((w) => overlaps(h, w))),
-  );
+  const due = expectedHours(opts);
+  const counts = (p: Point): boolean => isValid(p) || (opts.rules.manualCountsValid && p.flag === 'S');
   return opts.factors.map((factor) => {
-    const got = opts.hours.filter((p) => p.factor === factor && expectedHours.has(p.time));
-    const received = got.length;
-    const valid = got.filter(isValid).length;
-    const transmissionRate = ratio(received, expectedHours.size);
-    const validityRate = ratio(valid, received);
-    return {
-      factor,
-      expected: expectedHours.size,
-      received,
-      valid,
-      transmissionRate,
-      validityRate,
-      effectivenessRate: transmissionRate * validityRate,
-    };
+    const byHour = new Map(opts.hours.filter((p) => p.factor === factor).map((p) => [p.time, p]));
+    let stopped = 0;
+    let received = 0;
+    let valid = 0;
+    const missing: number[] = [];
+    for (const h of due) {
+      const p = byHour.get(h);
+      if (p?.flag === 'F') stopped++;
+      else if (!p) missing.push(h);
+      else {
+        received++;
+        if (counts(p)) valid++;
+      }
+    }
+    return { factor, ...ratesOf(due.length - stopped, received, valid), missing, stopped };
   });
+}
+
+/** [start, end) of a local (UTC+8) day `YYYY-MM-DD` or month `YYYY-MM`. */
+export function periodBounds(period: string): { from: number; to: number } {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(period)) {
+    const from = Date.parse(`${period}T00:00:00+08:00`);
+    return { from, to: from + 24 * HOUR };
+  }
+  const [y, m] = period.split('-').map(Number) as [number, number];
+  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+  return { from: Date.parse(`${period}-01T00:00:00+08:00`), to: Date.parse(`${next}-01T00:00:00+08:00`) };
 }

@@ -47,6 +47,8 @@ export class InfluxStore implements MeasurementStore {
   private readonly db: Database.Database;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Batches are sent one at a time: two in flight would both read, and send, the same first spill rows. */
+  private sending: Promise<unknown> = Promise.resolve();
   private failures = 0;
   private closed = false;
   private spilled: number;
@@ -128,11 +130,18 @@ export class InfluxStore implements MeasurementStore {
     this.db.close();
   }
 
+  /**
+   * Arms the one flusher. While a drain runs, nothing more is armed: its loop takes whatever is written
+   * meanwhile, and when it ends it re-arms itself (at once, or after a back-off if InfluxDB failed).
+   */
   private schedule(ms: number): void {
-    if (this.closed || this.timer !== undefined) return;
+    if (this.closed || this.timer !== undefined || this.flushing !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.drain().finally(() => (this.flushing = undefined));
+      this.flushing = this.drain().finally(() => {
+        this.flushing = undefined;
+        if (this.pending > 0) this.schedule(this.failures > 0 ? backoffMs(this.failures) : 0);
+      });
     }, ms);
   }
 
@@ -149,12 +158,16 @@ export class InfluxStore implements MeasurementStore {
           { store: 'influxdb', url: this.o.url, reason: (e as Error).message, pending: this.pending },
           'InfluxDB write failed; spilling until it is back',
         );
-      // Back off to at most 5 s between attempts during an outage.
-      this.schedule(Math.min(5000, 100 * 2 ** Math.min(this.failures, 6)));
     }
   }
 
-  private async flushBatch(): Promise<void> {
+  private flushBatch(): Promise<void> {
+    const next = this.sending.then(() => this.sendBatch());
+    this.sending = next.catch(() => undefined);
+    return next;
+  }
+
+  private async sendBatch(): Promise<void> {
     const rows = this.db.prepare('SELECT id, point FROM spill ORDER BY id LIMIT ?').all(this.o.batchSize) as SpillRow[];
     if (rows.length === 0) return;
     const body = rows.map((r) => toLine(JSON.parse(r.point) as Point)).join('\n');
@@ -182,6 +195,11 @@ export class InfluxStore implements MeasurementStore {
     if (!res.ok) throw new Error(`InfluxDB ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return res;
   }
+}
+
+/** Back off to at most 5 s between attempts during an outage. */
+function backoffMs(failures: number): number {
+  return Math.min(5000, 100 * 2 ** Math.min(failures, 6));
 }
 
 function fromRow(kind: Point['kind'], columns: string[], row: unknown[]): Point {

@@ -3,7 +3,7 @@ import { decodeValue, encodeValue, registerCount } from './encoding.js';
 import type { ModbusSlave, WriteOutcome } from './modbus.js';
 import { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER } from './profile.js';
 import type { AnalyzerProfile, AnalyzerStatus, ProfileRegister } from './profile.js';
-import { commsAt, lastCalibrationAt, readingAt, totalBetween } from './signal.js';
+import { commsAt, cycleAt, lastCalibrationAt, readingAt, totalBetween } from './signal.js';
 import type { Comms, Signal } from './signal.js';
 
 /** What one analyzer shows at one instant, before it is laid out in registers. */
@@ -13,6 +13,9 @@ export interface DeviceSnapshot {
   /** Absent when the profile has no totaliser. */
   total: number | undefined;
   lastCalibration: number;
+  /** When the sample of the reading on display was taken (epoch ms), and how many cycles have completed. */
+  sampleTime: number;
+  cycle: number;
   parameters: ReadonlyMap<string, number>;
 }
 
@@ -26,6 +29,11 @@ function sourceValue(reg: ProfileRegister, snapshot: DeviceSnapshot): number {
       return snapshot.total ?? 0;
     case 'lastCalibration':
       return Math.floor(snapshot.lastCalibration / 1000);
+    case 'sampleTime':
+      return Math.floor(snapshot.sampleTime / 1000);
+    case 'cycle':
+      // A 16-bit counter wraps, as the analyzers' own do; the edge only looks for a change.
+      return snapshot.cycle % 0x10000;
     case 'param':
       return snapshot.parameters.get(reg.param) ?? 0;
   }
@@ -74,6 +82,7 @@ export class AnalyzerDevice implements ModbusSlave {
       ...reading,
       total: this.#totalUntil(t),
       lastCalibration: lastCalibrationAt(this.signal, t),
+      ...cycleAt(this.signal, t),
       parameters: new Map(this.#parameters),
     };
   }

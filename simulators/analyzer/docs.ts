@@ -37,6 +37,10 @@ function content(profile: AnalyzerProfile, reg: ProfileRegister): { text: string
       return described(`${profile.factor} total`, profile.total?.unit ?? '');
     case 'lastCalibration':
       return described('end of the last calibration, Unix time', 's');
+    case 'sampleTime':
+      return described('sample time of the reading on display (measurement cycle), Unix time', 's');
+    case 'cycle':
+      return described('measurement cycles completed (16-bit, wraps)', '');
     case 'param': {
       const p = profile.parameters[reg.param];
       const limits = [p?.min !== undefined && `min ${p.min}`, p?.max !== undefined && `max ${p.max}`].filter(Boolean);

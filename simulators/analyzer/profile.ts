@@ -45,6 +45,8 @@ const registerSchema = z.discriminatedUnion('source', [
   z.strictObject({ ...registerBase, source: z.literal('status') }),
   z.strictObject({ ...registerBase, source: z.literal('total') }),
   z.strictObject({ ...registerBase, source: z.literal('lastCalibration') }),
+  z.strictObject({ ...registerBase, source: z.literal('sampleTime') }),
+  z.strictObject({ ...registerBase, source: z.literal('cycle') }),
   z.strictObject({ ...registerBase, source: z.literal('param'), param: z.string() }),
 ]);
 

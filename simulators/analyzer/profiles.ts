@@ -5,6 +5,7 @@ import type { AnalyzerProfile, AnalyzerProfileInput } from './profile.js';
 /**
  * The built-in analyzers. They share one layout so an integrator configures the edge once:
  *   0-1 value float32 · 2 status · 3 value int16×scale · 4-5 total uint32 (totalisers) ·
+ *   or, on wet-chemistry analyzers (one reading a measurement cycle), 4-5 sample time uint32 · 6 cycle counter ·
  *   10-11 last calibration (Unix seconds) · 12-13 range upper limit · 14-15 standard-check reading ·
  *   20… working parameters. Gaps answer exception 02, as on most real analyzers.
  */
@@ -20,6 +21,8 @@ interface CatalogEntry {
   total?: { unit: string; perSecond: number; initial: number; scale: number };
   standardCheck?: { reading: number; standard: number };
   working?: Record<string, WorkingParameter>;
+  /** A non-continuous (wet-chemistry) analyzer, never a totaliser: registers 4-5 sample time, 6 cycle counter. */
+  cyclic?: boolean;
 }
 
 interface WorkingParameter {
@@ -35,7 +38,7 @@ interface WorkingParameter {
 const WORKING_BASE = 20;
 
 function analyzerProfile(entry: CatalogEntry): AnalyzerProfileInput {
-  const { id, factor, name, unit, nominal, rangeUpper, int16Scale, total, standardCheck, working = {} } = entry;
+  const { id, factor, name, unit, nominal, rangeUpper, int16Scale, total, standardCheck, working = {}, cyclic } = entry;
   const parameters: AnalyzerProfileInput['parameters'] = {
     [RANGE_UPPER_PARAMETER]: {
       initial: rangeUpper,
@@ -53,6 +56,10 @@ function analyzerProfile(entry: CatalogEntry): AnalyzerProfileInput {
   ];
   if (int16Scale !== undefined) registers.push({ address: 3, type: 'int16', scale: int16Scale, source: 'value' });
   if (total) registers.push({ address: 4, type: 'uint32', scale: total.scale, source: 'total' });
+  if (cyclic) {
+    registers.push({ address: 4, type: 'uint32', source: 'sampleTime' });
+    registers.push({ address: 6, type: 'uint16', source: 'cycle' });
+  }
   if (standardCheck) {
     parameters.standardCheck = {
       initial: standardCheck.reading,
@@ -125,6 +132,7 @@ const CATALOG: CatalogEntry[] = [
     rangeUpper: 500,
     int16Scale: 10,
     nominal: { mean: 45, amplitude: 10, noise: 2, sampleEvery: ANALYSIS_CYCLE },
+    cyclic: true,
     standardCheck: { reading: 100.6, standard: 100 },
     working: digestion(165, 15),
   },
@@ -136,6 +144,7 @@ const CATALOG: CatalogEntry[] = [
     rangeUpper: 50,
     int16Scale: 100,
     nominal: { mean: 2.5, amplitude: 0.8, noise: 0.15, sampleEvery: ANALYSIS_CYCLE },
+    cyclic: true,
     standardCheck: { reading: 10.08, standard: 10 },
     working: {
       reactionTemp: {
@@ -158,6 +167,7 @@ const CATALOG: CatalogEntry[] = [
     rangeUpper: 10,
     int16Scale: 1000,
     nominal: { mean: 0.3, amplitude: 0.1, noise: 0.03, sampleEvery: ANALYSIS_CYCLE },
+    cyclic: true,
     standardCheck: { reading: 2.02, standard: 2 },
     working: digestion(120, 30),
   },
@@ -169,6 +179,7 @@ const CATALOG: CatalogEntry[] = [
     rangeUpper: 50,
     int16Scale: 100,
     nominal: { mean: 12, amplitude: 3, noise: 0.6, sampleEvery: ANALYSIS_CYCLE },
+    cyclic: true,
     standardCheck: { reading: 10.15, standard: 10 },
     working: digestion(125, 30),
   },

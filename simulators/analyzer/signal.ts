@@ -64,6 +64,15 @@ function sampleIndex(signal: Signal, t: number): number {
   return Math.floor((t - signal.start) / signal.sampleEvery);
 }
 
+/**
+ * The measurement cycle of the reading on display: its sample was taken at the start of the sample
+ * period and the cycle count is how many periods have completed since the scenario start.
+ */
+export function cycleAt(signal: Signal, t: number): { sampleTime: number; cycle: number } {
+  const index = sampleIndex(signal, t);
+  return { sampleTime: signal.start + index * signal.sampleEvery, cycle: Math.max(0, index) };
+}
+
 function noiseAt(signal: Signal, t: number): number {
   return signal.noise === 0 ? 0 : signal.noise * gaussian(signal.seed, signal.key, sampleIndex(signal, t));
 }

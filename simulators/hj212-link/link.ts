@@ -1,6 +1,12 @@
 import type { Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { StreamDecoder, encodeFrame, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
+import {
+  StreamDecoder,
+  encodeFrames,
+  type CodecOptions,
+  type DecodeResult,
+  type Packet,
+} from '../../protocol/index.js';
 
 /**
  * The QN an answer refers to: HJ/T 212-2005 answers carry it in the CP (the codec's answers follow the
@@ -36,9 +42,13 @@ export class FrameLink {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
   }
 
-  /** Encodes and writes a packet; returns the frame, or undefined when the socket is gone. */
+  /**
+   * Encodes and writes a packet, split into PNUM/PNO parts if its data segment would pass the limit
+   * (a history answer with many factors, a 2025 CP doubled by hex); returns the frame(s), or undefined
+   * when the socket is gone.
+   */
   send(packet: Packet): string | undefined {
-    const frame = encodeFrame(packet, this.codec);
+    const frame = encodeFrames(packet, { ...this.codec, split: true }).join('');
     return this.write(frame) ? frame : undefined;
   }
 

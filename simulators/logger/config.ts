@@ -6,7 +6,13 @@ import { OUTLET_ST, type Outlet } from './values.js';
 
 const VersionSchema = z.enum(['2005', '2017', '2025']);
 const OutletSchema = z.enum(['water', 'gas']);
-const MnSchema = z.string().regex(/^[0-9A-F]{24}$/, 'MN is 24 upper-case hex digits');
+/** HJ 212-2017 6.3.2: 24 hex digits; HJ/T 212-2005 6.3.2: 14 letters or digits (a 2005 logger may carry either). */
+const MnSchema = z
+  .string()
+  .regex(
+    /^(?:[0-9A-F]{24}|[0-9A-Z]{14})$/,
+    'MN is 24 upper-case hex digits (or 14 letters or digits for HJ/T 212-2005)',
+  );
 const PwSchema = z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits');
 
 const StationSchema = z.object({
@@ -20,6 +26,27 @@ const StationSchema = z.object({
     .optional(),
   sm4Key: Sm4KeySchema.optional(),
 });
+
+const Instant = z.iso.datetime({
+  offset: true,
+  message: 'an ISO 8601 time with its zone, e.g. 2026-11-20T10:00:00+08:00',
+});
+const WindowSchema = z
+  .object({ from: Instant, to: Instant })
+  .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'a window ends after it starts', path: ['to'] });
+const ScriptEventSchema = z
+  .object({
+    from: Instant,
+    to: Instant,
+    /** Factor codes (HJ 212-2017); every factor of the outlet when left out. */
+    factors: z.array(z.string().min(1)).optional(),
+    /** The value the analyzer reads throughout. */
+    value: z.number().optional(),
+    /** The flag of table 8 the data carries throughout. */
+    flag: z.enum(['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'], 'flag is one of table 8: N F M S D C T B').optional(),
+  })
+  .refine((e) => Date.parse(e.from) < Date.parse(e.to), { message: 'an event ends after it starts', path: ['to'] })
+  .refine((e) => e.value !== undefined || e.flag !== undefined, { message: 'give a value, a flag or both' });
 
 export const LoggerConfigSchema = z
   .object({
@@ -58,6 +85,10 @@ export const LoggerConfigSchema = z
     /** How often the schedule is checked, in real time. */
     tick: DurationSchema.default(100),
     seed: z.number().int().default(1),
+    /** Scripted values and flags over time windows (simulated time), for every logger of the run. */
+    script: z.array(ScriptEventSchema).default([]),
+    /** Windows (simulated time) when uploads are not sent, as over a broken link; history requests still return them. */
+    outages: z.array(WindowSchema).default([]),
     allowDefaultPassword: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {

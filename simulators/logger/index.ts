@@ -21,6 +21,8 @@ export {
   OUTLET_FACTORS,
   OUTLET_ST,
   type Outlet,
+  type Script,
+  type ScriptedEvent,
 } from './values.js';
 export { SimLogger, type StationOptions } from './station.js';
 export { startLoggers, runLoggers, type LoggerFleet, type RunOptions } from './run.js';

@@ -13,7 +13,15 @@ import {
   type Packet,
   type Version,
 } from '../../protocol/index.js';
-import { aggregateCp, periodMs, periodStarts, OUTLET_FACTORS, type Outlet, type PeriodCn } from './values.js';
+import {
+  aggregateCp,
+  periodMs,
+  periodStarts,
+  OUTLET_FACTORS,
+  type Outlet,
+  type PeriodCn,
+  type Script,
+} from './values.js';
 
 export interface Identity {
   mn: string;
@@ -31,6 +39,8 @@ export interface LoggerState {
   now: number;
   rtdIntervalS: number;
   minIntervalMin: number;
+  /** Scripted values and flags: history answers carry them as the uploads did. */
+  script?: Script;
 }
 
 /** Changes a request asks for, applied by the connection that owns the state. */
@@ -90,7 +100,7 @@ function history(state: LoggerState, req: Packet): Handled {
   const len = periodMs(cn, state.minIntervalMin);
   const starts = periodStarts(begin, end, len, state.now, HISTORY_LIMIT);
   const data = starts.map((s) =>
-    dataReply(state, req, cn, aggregateCp(state.seed, state.identity.mn, state.outlet, s, len)),
+    dataReply(state, req, cn, aggregateCp(state.seed, state.identity.mn, state.outlet, s, len, state.script)),
   );
   return execute(req, () => ({ data, exeRtn: data.length > 0 ? ExeRtn.Success : ExeRtn.NoData }));
 }

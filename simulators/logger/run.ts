@@ -5,6 +5,7 @@ import { DEFAULT_PASSWORD } from '../hj212-link/keys.js';
 import { stationsOf, type LoggerConfig } from './config.js';
 import { SimLogger } from './station.js';
 import { emptySummary, type RunSummary } from './summary.js';
+import type { ScriptedEvent } from './values.js';
 
 export interface RunOptions {
   /** Simulated clock; a warped real clock from the config by default. */
@@ -28,6 +29,14 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
   const clock =
     opts.clock ?? warpedClock(config.start !== undefined ? Date.parse(config.start) : Date.now(), config.warp);
   const rtdEveryMs = config.rate !== undefined ? (1000 * stations.length) / config.rate : undefined;
+  const script = config.script.map((e) => {
+    const out: ScriptedEvent = { from: Date.parse(e.from), to: Date.parse(e.to) };
+    if (e.factors !== undefined) out.factors = e.factors;
+    if (e.value !== undefined) out.value = e.value;
+    if (e.flag !== undefined) out.flag = e.flag;
+    return out;
+  });
+  const outages = config.outages.map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) }));
   const loggers = stations.map((spec) => {
     if (spec.identity.pw === DEFAULT_PASSWORD)
       log.warn({ mn: spec.identity.mn, reason: 'field default password 123456 in use' }, 'default password');
@@ -42,6 +51,8 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
       retries: config.retries,
       reconnectMs: config.reconnect,
       tickMs: config.tick,
+      script,
+      outages,
       summary,
       log,
     };

@@ -18,7 +18,7 @@ import { answeredQn, FrameLink } from '../hj212-link/link.js';
 import type { StationSpec } from './config.js';
 import { handleRequest, type LoggerState, type StateChange } from './requests.js';
 import { countCn, type RunSummary } from './summary.js';
-import { aggregateCp, nextBoundary, periodMs, realtimeCp } from './values.js';
+import { aggregateCp, nextBoundary, periodMs, realtimeCp, type Script } from './values.js';
 
 export interface StationOptions {
   spec: StationSpec;
@@ -34,6 +34,10 @@ export interface StationOptions {
   /** Wait before reconnecting after the platform closed the connection. */
   reconnectMs: number;
   tickMs: number;
+  /** Scripted values and flags (exceedances, spikes, F hours...). */
+  script?: Script;
+  /** Link down over [from, to): uploads due then are not sent; history requests still return them. */
+  outages?: readonly { from: number; to: number }[];
   summary: RunSummary;
   log: Logger;
 }
@@ -123,7 +127,10 @@ export class SimLogger {
       this.timers.push(
         setInterval(() => {
           if (this.realtime)
-            this.upload(CN.RealtimeData, realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, this.now()));
+            this.upload(
+              CN.RealtimeData,
+              realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, this.now(), this.o.script),
+            );
         }, this.o.rtdEveryMs),
       );
     }
@@ -157,10 +164,12 @@ export class SimLogger {
       const len = this.lengthOf(stream);
       let due = this.next[stream] ?? nextBoundary(now, len);
       for (let n = 0; due <= now && n < CATCH_UP; n++, due += len) {
+        const at = due;
+        if (this.o.outages?.some((o) => o.from <= at && at < o.to)) continue;
         const cp =
           stream === '2011'
-            ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due)
-            : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len);
+            ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due, this.o.script)
+            : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len, this.o.script);
         this.upload(stream, cp);
       }
       this.next[stream] = due <= now ? nextBoundary(now, len) : due;
@@ -237,6 +246,7 @@ export class SimLogger {
       now: this.now(),
       rtdIntervalS: this.rtdIntervalS,
       minIntervalMin: this.minIntervalMin,
+      ...(this.o.script && { script: this.o.script }),
     };
   }
 

@@ -37,8 +37,38 @@ export const OUTLET_ST: Record<Outlet, string> = { water: '32', gas: '31' };
 const DAY_MS = 86_400_000;
 const LOCAL_OFFSET_MS = CHINA_UTC_OFFSET_MINUTES * 60_000;
 
-/** One sample, a pure function of (seed, MN, factor, instant): history re-generated later matches. */
-export function sampleAt(seed: number, mn: string, p: FactorProfile, t: number): number {
+/**
+ * A scripted stretch of an analyzer's life over [from, to) (epoch ms): its value held (an exceedance,
+ * a spike) and/or its flag set (F stopped, D fault...), for the factors named (all when none).
+ */
+export interface ScriptedEvent {
+  from: number;
+  to: number;
+  factors?: readonly string[];
+  value?: number;
+  flag?: string;
+}
+export type Script = readonly ScriptedEvent[];
+
+const covering = (script: Script, code: string, t: number): ScriptedEvent[] =>
+  script.filter((e) => e.from <= t && t < e.to && (e.factors === undefined || e.factors.includes(code)));
+
+/** The flag of a record whose samples were taken at `instants`: the first scripted flag over any of them, else N. */
+function flagAt(script: Script, code: string, instants: readonly number[]): string {
+  for (const t of instants) {
+    const e = covering(script, code, t).find((x) => x.flag !== undefined);
+    if (e) return e.flag!;
+  }
+  return 'N';
+}
+
+/**
+ * One sample, a pure function of (seed, MN, factor, instant, script): history re-generated later
+ * matches. A scripted value holds the sample at that value.
+ */
+export function sampleAt(seed: number, mn: string, p: FactorProfile, t: number, script: Script = []): number {
+  const held = covering(script, p.code, t).find((e) => e.value !== undefined);
+  if (held) return held.value!;
   const rng = mulberry32(hashSeed(seed, mn, p.code, t));
   const phase = (((t + LOCAL_OFFSET_MS) % DAY_MS) / DAY_MS) * 2 * Math.PI;
   const v = p.base + p.swing * Math.sin(phase) + p.noise * (rng() * 2 - 1);
@@ -48,10 +78,10 @@ export function sampleAt(seed: number, mn: string, p: FactorProfile, t: number):
 const fixed = (v: number, d: number): string => v.toFixed(d);
 
 /** CP of a 2011 real-time upload at instant t. */
-export function realtimeCp(seed: number, mn: string, outlet: Outlet, t: number): Cp {
+export function realtimeCp(seed: number, mn: string, outlet: Outlet, t: number, script: Script = []): Cp {
   const factors: Record<string, FactorFields> = {};
   for (const p of OUTLET_FACTORS[outlet])
-    factors[p.code] = { Rtd: fixed(sampleAt(seed, mn, p, t), p.decimals), Flag: 'N' };
+    factors[p.code] = { Rtd: fixed(sampleAt(seed, mn, p, t, script), p.decimals), Flag: flagAt(script, p.code, [t]) };
   return { params: { DataTime: formatHjTime(new Date(t)) }, factors };
 }
 
@@ -63,10 +93,12 @@ function stats(
   p: FactorProfile,
   start: number,
   lengthMs: number,
-): { min: number; avg: number; max: number } {
+  script: Script,
+): { min: number; avg: number; max: number; instants: number[] } {
   const step = lengthMs / SAMPLES_PER_WINDOW;
-  const xs = Array.from({ length: SAMPLES_PER_WINDOW }, (_, i) => sampleAt(seed, mn, p, start + Math.round(i * step)));
-  return { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) };
+  const instants = Array.from({ length: SAMPLES_PER_WINDOW }, (_, i) => start + Math.round(i * step));
+  const xs = instants.map((t) => sampleAt(seed, mn, p, t, script));
+  return { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs), instants };
 }
 
 /** Volume in m3 over the window: water flow is L/s, flue-gas flow m3/s. */
@@ -75,23 +107,33 @@ function volume(outlet: Outlet, avgFlow: number, lengthMs: number): number {
   return outlet === 'water' ? (avgFlow * seconds) / 1000 : avgFlow * seconds;
 }
 
-/** CP of a 2051/2061/2031 record for the window [start, start+lengthMs): Min/Avg/Max/Cou and Flag. */
-export function aggregateCp(seed: number, mn: string, outlet: Outlet, start: number, lengthMs: number): Cp {
+/**
+ * CP of a 2051/2061/2031 record for the window [start, start+lengthMs): Min/Avg/Max/Cou of six
+ * samples at start + i x lengthMs / 6, and Flag (a scripted flag over any sample, else N).
+ */
+export function aggregateCp(
+  seed: number,
+  mn: string,
+  outlet: Outlet,
+  start: number,
+  lengthMs: number,
+  script: Script = [],
+): Cp {
   const profiles = OUTLET_FACTORS[outlet];
   const flowProfile = profiles.find((p) => p.cou === 'flow')!;
-  const m3 = volume(outlet, stats(seed, mn, flowProfile, start, lengthMs).avg, lengthMs);
-  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (DOMAIN, rules).
+  const m3 = volume(outlet, stats(seed, mn, flowProfile, start, lengthMs, script).avg, lengthMs);
+  // Emission amount in kg: water mg/L × m3 × 1e-3, flue gas mg/m3 × m3 × 1e-6 (HJ 212-2017 D.1.2, D.2).
   const kgFactor = outlet === 'water' ? 1e-3 : 1e-6;
   const factors: Record<string, FactorFields> = {};
   for (const p of profiles) {
-    const s = stats(seed, mn, p, start, lengthMs);
+    const s = stats(seed, mn, p, start, lengthMs, script);
     const fields: FactorFields = {};
     if (p.cou === 'flow') fields['Cou'] = fixed(m3, 2);
     if (p.cou === 'mass') fields['Cou'] = fixed(s.avg * m3 * kgFactor, 4);
     fields['Min'] = fixed(s.min, p.decimals);
     fields['Avg'] = fixed(s.avg, p.decimals);
     fields['Max'] = fixed(s.max, p.decimals);
-    fields['Flag'] = 'N';
+    fields['Flag'] = flagAt(script, p.code, s.instants);
     factors[p.code] = fields;
   }
   return { params: { DataTime: formatHjTime(new Date(start)) }, factors };

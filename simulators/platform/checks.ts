@@ -1,4 +1,4 @@
-import { CN, dataFlag, num, parseHjTime, type Packet } from '../../protocol/index.js';
+import { CN, dataFlag, factor, isCalendarTime, num, parseHjTime, type Packet } from '../../protocol/index.js';
 
 export interface CheckOutcome {
   check: string;
@@ -22,9 +22,10 @@ const outcome = (check: string, problems: string[]): CheckOutcome =>
 
 /**
  * The content checks a platform makes on a pollutant data upload (2011/2051/2061/2031): DataTime,
- * at least one factor, the required field of each factor, numeric values, and Flag values of table 8.
+ * at least one factor, the required field of each factor, numeric values, Flag values of table 8, and
+ * DataTime on the start of its period.
  */
-export function checkDataPacket(packet: Packet): CheckOutcome[] {
+export function checkDataPacket(packet: Packet, minInterval?: number): CheckOutcome[] {
   const required = REQUIRED_FIELD[packet.cn];
   if (required === undefined) return [];
   const fields: string[] = [];
@@ -50,5 +51,48 @@ export function checkDataPacket(packet: Packet): CheckOutcome[] {
     else if (dataFlag(f['Flag']) === undefined)
       flags.push(`${code}-Flag=${f['Flag']} is not a flag of table 8 (N F M S D C T B)`);
   }
-  return [outcome(`fields-${packet.cn}`, fields), outcome('data-flags', flags)];
+  return [
+    outcome(`fields-${packet.cn}`, fields),
+    outcome('data-flags', flags),
+    outcome('data-time', dataTimeProblems(packet.cn, dataTime, minInterval)),
+  ];
+}
+
+/**
+ * Statistics are stamped with the start of their period (HJ 212-2017 tables C.13-C.16 print minute
+ * data at 08:40:00, hours at 08:00:00, days at 00:00:00): whole minutes on the station's minute
+ * interval (MinInterval, when the platform knows it), whole hours, midnight. Real-time data may fall
+ * on any second.
+ */
+function dataTimeProblems(cn: string, dataTime: string | undefined, minInterval: number | undefined): string[] {
+  if (dataTime === undefined || !/^\d{14}$/.test(dataTime) || !isCalendarTime(dataTime)) return [];
+  const [hh, mm, ss] = [dataTime.slice(8, 10), dataTime.slice(10, 12), dataTime.slice(12, 14)];
+  const at = `DataTime=${dataTime}`;
+  if (cn === CN.MinuteData) {
+    if (ss !== '00') return [`${at} is not on a whole minute (minute data start on one)`];
+    if (minInterval !== undefined && (Number(hh) * 60 + Number(mm)) % minInterval !== 0)
+      return [`${at} is not on the station's ${minInterval}-minute interval`];
+  }
+  if (cn === CN.HourData && (mm !== '00' || ss !== '00'))
+    return [`${at} is not on a whole hour (hour data start on one)`];
+  if (cn === CN.DayData && (hh !== '00' || mm !== '00' || ss !== '00'))
+    return [`${at} is not at midnight (day data start at 00:00:00)`];
+  return [];
+}
+
+/** Factor codes of a packet that appendix B does not list (a warning: a vendor's code, or a typo). */
+export function unknownFactors(packet: Packet): string[] {
+  if (!isDataCn(packet.cn)) return [];
+  return Object.keys(packet.cp.factors).filter((code) => factor(code) === undefined);
+}
+
+/** ST of an upload: the monitored system, never 91 (system interaction, for answers). */
+export function checkSt(packet: Packet): CheckOutcome {
+  if (isDataCn(packet.cn) && packet.st === '91')
+    return {
+      check: 'st',
+      ok: false,
+      reason: `ST=91 (system interaction) on a ${packet.cn} data upload; use the monitored system's code, e.g. 32 or 31`,
+    };
+  return { check: 'st', ok: true };
 }

@@ -13,6 +13,8 @@ const StationSchema = z.object({
     .regex(/^\d{2}$/)
     .default('32'),
   sm4Key: Sm4KeySchema.optional(),
+  /** The station's minute-data interval in minutes (MinInterval, CN 1063/1064): 2051 DataTimes fall on it. */
+  minInterval: z.number().int().min(1).max(60).optional(),
 });
 
 const ScriptStepSchema = z.object({

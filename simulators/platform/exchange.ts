@@ -1,3 +1,4 @@
+import { chinaIso } from './report.js';
 import { CN, ExeRtn, QnRtn, exeRtn as exeRtnDef, qnRtn as qnRtnDef, type Packet } from '../../protocol/index.js';
 
 /** Requests answered with data between 9011 and 9012 (table 9 "提取" commands and history). */
@@ -22,6 +23,7 @@ export interface ExchangeRecord {
   mn: string;
   cn: string;
   qn: string;
+  /** When the request went out, in China time (UTC+8) with its offset. */
   sentAt: string;
   /** What arrived, in order, e.g. ["9011 QnRtn=1", "2061", "2061", "9012 ExeRtn=1"]. */
   answers: string[];
@@ -34,7 +36,7 @@ export interface ExchangeRecord {
 }
 
 export function newExchange(mn: string, cn: string, qn: string, sentAt: Date): ExchangeRecord {
-  return { mn, cn, qn, sentAt: sentAt.toISOString(), answers: [], dataPackets: 0, ok: false, done: false };
+  return { mn, cn, qn, sentAt: chinaIso(sentAt), answers: [], dataPackets: 0, ok: false, done: false };
 }
 
 const describe = (kind: 'QnRtn' | 'ExeRtn', code: number): string =>

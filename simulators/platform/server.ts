@@ -13,6 +13,7 @@ import {
   needsAck,
   parseSegment,
   qnRtnAnswer,
+  Reassembler,
   request,
   type CodecOptions,
   type DecodeResult,
@@ -22,10 +23,10 @@ import {
 } from '../../protocol/index.js';
 import { DEFAULT_PASSWORD, sm4KeyLookup } from '../hj212-link/keys.js';
 import { answeredQn, FrameLink, makeLog } from '../hj212-link/link.js';
-import { checkDataPacket, isDataCn } from './checks.js';
+import { checkDataPacket, checkSt, isDataCn, unknownFactors } from './checks.js';
 import { FRAME_OVERHEAD, type PlatformConfig, type ScriptStep, type StationConfig } from './config.js';
 import { expire, newExchange, observe, type ExchangeRecord } from './exchange.js';
-import { ReportBuilder, type ConformanceReport, type RejectedFrame } from './report.js';
+import { frameRef, ReportBuilder, type ConformanceReport, type FrameRef, type RejectedFrame } from './report.js';
 
 interface Connection {
   label: string;
@@ -62,6 +63,8 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   private readonly byMn = new Map<string, Connection>();
   private readonly exchanges = new Map<string, OpenExchange>();
   private readonly scripted = new Set<string>();
+  /** Split uploads being joined, per configured station (memory bounded by the Reassembler). */
+  private readonly splits = new Map<string, Reassembler>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastQnTime = 0;
   private readonly log: Logger;
@@ -124,6 +127,8 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.timers.clear();
     for (const [key, open] of this.exchanges)
       this.finish(key, open, 'the platform stopped before the answer was complete');
+    for (const [mn, r] of this.splits)
+      for (const d of r.giveUp('the platform stopped')) this.report.check(mn, 'split', false, d.message);
     const closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.connections].map((c) => c.link.close()));
     await closing;
@@ -160,11 +165,13 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     const p = frame.packet;
     // Strict decoding makes MN mandatory, so this is the station's MN.
     const mn = p.mn ?? conn.mn ?? conn.label;
+    const ref = frameRef(frame.raw, p);
     this.report.accepted(mn, p.version);
     this.report.check(mn, 'frame-strict', true);
+    this.report.check(mn, 'qn', true);
     const station = this.stations.get(mn);
     if (!station) {
-      this.report.check(mn, 'station-known', false, 'MN is not configured on this platform');
+      this.report.check(mn, 'station-known', false, 'MN is not configured on this platform', ref);
       this.log.warn({ mn, cn: p.cn, reason: 'unknown MN' }, 'frame from unknown station');
       this.refuse(conn, mn, p, QnRtn.BadMn);
       return;
@@ -172,7 +179,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.report.check(mn, 'station-known', true);
     this.bind(conn, mn);
     if (p.pw !== station.pw) {
-      this.report.check(mn, 'password', false, `PW ${p.pw ?? '(none)'} does not match the station's password`);
+      this.report.check(mn, 'password', false, `PW ${p.pw ?? '(none)'} does not match the station's password`, ref);
       this.log.warn({ mn, cn: p.cn, reason: 'wrong PW' }, 'frame refused');
       this.refuse(conn, mn, p, QnRtn.BadPassword);
       return;
@@ -185,13 +192,16 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
         'version',
         p.version === station.version,
         `speaks HJ 212-${p.version}, configured for ${station.version}`,
+        ref,
       );
-    for (const c of checkDataPacket(p)) this.report.check(mn, c.check, c.ok, c.reason);
+    this.contentChecks(mn, station, p, ref);
 
     const qn = answeredQn(p);
-    const key = `${mn}|${qn ?? ''}`;
-    const open = this.exchanges.get(key);
+    let key = `${mn}|${qn ?? ''}`;
+    let open = this.exchanges.get(key);
+    if (!open && p.pnum !== undefined) [key, open] = this.splitAnswering(mn, p.cn) ?? [key, undefined];
     if (open && (ANSWERS.has(p.cn) || p.cn === open.record.cn)) {
+      if (p.pnum !== undefined) this.reassemble(mn, p);
       if (observe(open.record, p)) this.finish(key, open);
       if (needsAck(p.flag)) this.send(conn, dataAnswer(p));
       return;
@@ -202,6 +212,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
         'answers',
         false,
         `unsolicited ${p.cn} (QN ${qn ?? 'none'} matches no request of this platform)`,
+        ref,
       );
       return;
     }
@@ -216,9 +227,53 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     if (ack) this.send(conn, dataAnswer(p));
     if (isDataCn(p.cn) || p.cn === CN.FieldInfo || p.cn === CN.RunState || p.cn === CN.RunTimeDay)
       this.report.upload(mn, p.cn, ack);
-    const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: p.cn, cp: p.cp };
-    if (p.qn !== undefined) upload.qn = p.qn;
+    const whole = this.reassemble(mn, p);
+    if (!whole) return;
+    const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: whole.cn, cp: whole.cp };
+    if (whole.qn !== undefined) upload.qn = whole.qn;
     this.emit('upload', upload);
+  }
+
+  /**
+   * The request a split data part answers: tables C.49/C.50 give each part its own QN, not the
+   * request's, so a part goes to the one open request of the station for its CN.
+   */
+  private splitAnswering(mn: string, cn: string): [string, OpenExchange] | undefined {
+    const candidates = [...this.exchanges].filter(([, o]) => o.record.mn === mn && o.record.cn === cn);
+    return candidates.length === 1 ? candidates[0] : undefined;
+  }
+
+  /** The checks on what a packet says: data content, DataTime on its period, ST, factor codes. */
+  private contentChecks(mn: string, station: StationConfig, p: Packet, ref: FrameRef): void {
+    for (const c of checkDataPacket(p, station.minInterval)) this.report.check(mn, c.check, c.ok, c.reason, ref);
+    const st = checkSt(p);
+    this.report.check(mn, st.check, st.ok, st.reason, ref);
+    if (st.ok && isDataCn(p.cn) && station.st !== p.st)
+      this.report.warn(mn, `uploads with ST=${p.st ?? '(none)'}; the platform has the station as ST=${station.st}`);
+    for (const code of unknownFactors(p))
+      this.report.warn(
+        mn,
+        `factor ${code} is not a code of appendix B (first in CN ${p.cn} QN=${p.qn ?? '(none)'})`,
+        `factor ${code}`,
+      );
+  }
+
+  /**
+   * Joins PNUM/PNO parts (HJ 212-2017 6.3.2, table C.49): a whole message passes the split check and
+   * is the one upload emitted; a message given up (parts missing past the timeout, or too many at
+   * once) fails it, naming the missing PNOs.
+   */
+  private reassemble(mn: string, p: Packet): Packet | undefined {
+    if (p.pnum === undefined) return p;
+    let r = this.splits.get(mn);
+    if (!r) {
+      r = new Reassembler({ now: this.now, timeoutMs: Math.max(this.config.requestTimeout, 60_000) });
+      this.splits.set(mn, r);
+    }
+    const out = r.push(p);
+    for (const d of out.dropped) this.report.check(mn, 'split', false, d.message);
+    if (out.packet) this.report.check(mn, 'split', true);
+    return out.packet;
   }
 
   /** 9011 with a QnRtn of table 7, only to a packet that asked for an answer (A bit). */
@@ -239,8 +294,12 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
       : { ok: false, error: again.error };
     const header = again.ok ? again.frame.packet : this.readHeader(raw);
     const mn = header?.mn ?? conn.mn ?? conn.label;
-    this.report.rejected(mn, { error, lenient, raw });
-    this.report.check(mn, 'frame-strict', false, `${error.code}: ${error.message}`);
+    const ref = frameRef(raw, header);
+    this.report.rejected(mn, { error, lenient, raw, frame: ref });
+    this.report.check(mn, 'frame-strict', false, `${error.code}: ${error.message}`, ref);
+    // A header field the strict decoder refused is also a failure of that field's own check.
+    const fieldCheck = error.field === 'QN' ? 'qn' : error.field === 'ST' ? 'st' : undefined;
+    if (fieldCheck) this.report.check(mn, fieldCheck, false, error.message, ref);
     this.log.warn(
       { mn, reason: `${error.code}: ${error.message}`, lenient: lenient.ok ? lenient.crcDialect : lenient.error.code },
       'frame rejected',

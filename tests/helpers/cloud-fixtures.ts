@@ -12,6 +12,7 @@ import {
   startCloud,
   type Cloud,
   type CloudConfigInput,
+  type CloudOptions,
   type StationInput,
 } from '../../cloud/index.js';
 import { StreamDecoder, type Packet } from '../../protocol/index.js';
@@ -79,6 +80,7 @@ export interface TestCloud {
 export async function startTestCloud(
   extra: Partial<CloudConfigInput> = {},
   stations?: StationInput[],
+  options: CloudOptions = {},
 ): Promise<TestCloud> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-cloud-'));
   const registryFile = join(dir, 'stations.yaml');
@@ -93,7 +95,7 @@ export async function startTestCloud(
     rules: { checkEverySeconds: 3600, ...extra.rules },
   });
   const { log, lines } = captureLog();
-  const cloud = await startCloud(config, log);
+  const cloud = await startCloud(config, log, options);
   return {
     cloud,
     dir,

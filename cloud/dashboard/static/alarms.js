@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { fmtTime, fromInput, h, label, num, select, table, toInput } from './dom.js';
 import { t } from './i18n.js';
 
-const TYPES = ['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour'];
+const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour'];
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);
@@ -64,11 +64,16 @@ export async function alarmsView({ root, query, who }) {
         { 'data-alarm': a.id, 'data-type': a.type, class: a.closedAt ? 'closed' : 'open' },
         h('td', { class: 'num' }, a.id),
         h('td', {}, h('a', { href: `#/station/${encodeURIComponent(a.mn)}` }, outlet.get(a.mn)?.outlet ?? a.mn)),
-        h('td', { class: a.closedAt ? undefined : 'exceed' }, t(`alarm.${a.type}`)),
+        h('td', { class: a.closedAt ? undefined : a.type === 'warning' ? 'warn' : 'exceed' }, t(`alarm.${a.type}`)),
         h('td', {}, a.factor ?? ''),
         h('td', {}, a.kind ? t(a.kind) : ''),
         h('td', {}, fmtTime(a.openedAt)),
-        h('td', {}, a.closedAt ? fmtTime(a.closedAt) : h('span', { class: 'exceed' }, t('open'))),
+        h(
+          'td',
+          { class: 'closed-at' },
+          a.closedAt ? fmtTime(a.closedAt) : h('span', { class: 'exceed' }, t('open')),
+          a.closedBy ? h('span', { class: 'closed-by' }, ` (${t(`closedBy.${a.closedBy}`)})`) : '',
+        ),
         h('td', { class: 'num' }, num(a.value)),
         h('td', { class: 'num' }, num(a.limit)),
         h('td', { class: 'num' }, num(a.peak ?? a.multiple)),

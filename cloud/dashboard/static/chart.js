@@ -38,23 +38,25 @@ const markers = (label, color) => ({
 const limitLine = (label) => ({ label, stroke: '#dc2626', dash: [8, 5], width: 1.5, points: { show: false } });
 
 /**
- * One factor's chart: the values, its limits as dashed lines, flagged and exceeding points as
- * markers, missing hours and shutdown windows shaded; drag to zoom in, double-click to zoom out.
+ * One factor's chart: the judged values, its limits as dashed lines, flagged, exceeding (超标),
+ * warning (预警) and back-filled (补传) points as markers, missing hours and shutdown windows shaded; drag to zoom in, double-click to zoom out.
  * `points` are the API's, `info` the factor's limits and unit, `missing` hour starts, `shutdowns` {from, to} ms.
  */
 export function factorChart({ el, code, title, points, info, missing, shutdowns, range, width }) {
+  // The value the cloud judged (converted for gas), as the API gives it; the raw one where nothing is judged.
   const field = (p) =>
-    p.values[`Zs${p.kind === 'rtd' ? 'Rtd' : 'Avg'}`] ?? p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'] ?? null;
+    p.judged?.value ??
+    p.values[`Zs${p.kind === 'rtd' ? 'Rtd' : 'Avg'}`] ??
+    p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'] ??
+    null;
   // The range's ends are x values too, with no measurement, so that the limit lines span the whole range.
   const xs = [range.from / 1000, ...points.map((p) => p.time / 1000), range.to / 1000];
   const ys = [null, ...points.map(field), null];
-  const over = (v) => v !== null && ((info.upper != null && v > info.upper) || (info.lower != null && v < info.lower));
-  const flagged = [null, ...points.map((p, i) => (p.flag && p.flag !== 'N' ? ys[i + 1] : null)), null];
-  const exceeding = [
-    null,
-    ...points.map((p, i) => ((!p.flag || p.flag === 'N') && over(ys[i + 1]) ? ys[i + 1] : null)),
-    null,
-  ];
+  const where = (test) => [null, ...points.map((p, i) => (test(p) ? ys[i + 1] : null)), null];
+  const flagged = where((p) => p.flag && p.flag !== 'N');
+  const exceeding = where((p) => p.judged?.state === 'exceedance');
+  const warning = where((p) => p.judged?.state === 'warning');
+  const backfilled = where((p) => p.backfilled);
   const series = [
     { label: t('time') },
     { label: `${title} (${info.unit ?? ''})`, stroke: '#2563eb', width: 1.5, points: { show: points.length < 100 } },
@@ -68,8 +70,13 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
     series.push(limitLine(`${t(key)} ${limit}`));
     data.push(xs.map(() => limit));
   }
-  series.push(markers(t('flaggedPts'), '#f59e0b'), markers(t('exceedPts'), '#dc2626'));
-  data.push(flagged, exceeding);
+  series.push(
+    markers(t('flaggedPts'), '#f59e0b'),
+    markers(t('exceedPts'), '#dc2626'),
+    markers(t('warnPts'), '#ea580c'),
+    markers(t('backfilledPts'), '#7c3aed'),
+  );
+  data.push(flagged, exceeding, warning, backfilled);
   const bands = [
     ...missing.map((m) => ({ from: m, to: m + HOUR, color: MISSING })),
     ...shutdowns.map((w) => ({ ...w, color: SHUTDOWN })),
@@ -84,7 +91,11 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
       { class: 'summary', 'data-factor': code },
       `${t('points')} ${points.length} · `,
       h('span', { class: 'exceed-count' }, `${t('exceedPts')} ${count(exceeding)}`),
+      ' · ',
+      h('span', { class: 'warn-count' }, `${t('warnPts')} ${count(warning)}`),
       ` · ${t('flaggedPts')} ${count(flagged)} · `,
+      h('span', { class: 'backfilled-count' }, `${t('backfilledPts')} ${count(backfilled)}`),
+      ' · ',
       h('span', { class: 'legend-key key-missing' }),
       h('span', { class: 'missing-count' }, `${t('missingHours')} ${missing.length}`),
       h('span', { class: 'legend-key key-shutdown' }),

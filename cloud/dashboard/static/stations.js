@@ -2,20 +2,21 @@ import { api } from './api.js';
 import { fmtTime, h, num, table } from './dom.js';
 import { factorName, t } from './i18n.js';
 
-const exceeds = (info, v) =>
-  v !== undefined &&
-  ((info.upper !== undefined && info.upper !== null && v > info.upper) ||
-    (info.lower !== undefined && info.lower !== null && v < info.lower));
+const STATE_CLASS = { exceedance: 'exceed', warning: 'warn' };
 
-/** "COD 38.2 N" per factor; red over a limit, amber when flagged other than N. */
+/**
+ * "COD 38.2 mg/L N" per factor, as the cloud judged it: red when 超标, orange when 预警, amber when
+ * flagged other than N; a gas value judged converted shows that value too.
+ */
 function currentValues(s) {
   return Object.entries(s.latest).map(([code, l]) => {
     const info = s.limits[code];
-    const cls = exceeds(info ?? {}, l.value) ? 'exceed' : l.flag && l.flag !== 'N' ? 'flagged' : undefined;
+    const cls = STATE_CLASS[l.state] ?? (l.flag && l.flag !== 'N' ? 'flagged' : undefined);
+    const converted = l.judged !== undefined && l.judged !== l.value ? ` (${t('converted')} ${num(l.judged)})` : '';
     return h(
       'div',
-      { class: cls, 'data-factor': code },
-      `${factorName(info, code)} ${num(l.value)} ${info?.unit ?? ''} ${l.flag ?? ''}`,
+      { class: cls, 'data-factor': code, 'data-state': l.state },
+      `${factorName(info, code)} ${num(l.value)}${converted} ${info?.unit ?? ''} ${l.flag ?? ''}`,
     );
   });
 }
