@@ -258,7 +258,11 @@ export const edgeConfigSchema = z
       .describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
     uplinks: z.array(uplinkSchema).default([]),
     health: z
-      .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        // 8213: next to the cloud API's 8212, so both run on one machine without a collision.
+        port: z.number().int().min(0).max(65535).default(8213),
+      })
       .optional(),
   })
   .superRefine((config, ctx) => {
