@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { issueMessage, issuePath, siteChecks } from './config-check.js';
 
 /** A configuration the agent cannot run with; the message names the file, the field and the fix. */
 export class EdgeConfigError extends Error {
@@ -178,7 +179,10 @@ const uplinkCommon = {
     .optional()
     .describe("this platform's MN for the station; defaults to station.mn"),
   pw: z.string().min(1).max(6).describe('access password the platform issued'),
-  version: z.enum(['2017', '2025']).default('2017'),
+  version: z
+    .enum(['2005', '2017', '2025'])
+    .default('2017')
+    .describe('the edition the platform speaks; on HJ/T 212-2005 links factor codes go out as 2005 codes'),
   sm4Key: z
     .string()
     .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
@@ -339,25 +343,22 @@ export const edgeConfigSchema = z
         message: `converted values need O2 (${config.station.o2Code}) measured by a device`,
       });
     }
-  });
+  })
+  .superRefine(siteChecks);
 
 export type EdgeConfig = z.output<typeof edgeConfigSchema>;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
-function describeIssue(source: string, issue: z.core.$ZodIssue): string {
-  const where = issue.path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
-  const fix = issue.code === 'unrecognized_keys' ? ' (check the spelling or remove it)' : '';
-  return `${source}: ${where || '(top level)'}: ${issue.message}${fix}`;
+/** `plant.yaml: devices[cod].factors[w01018].value.address: …`: list items by their id, the fix said. */
+function describeIssue(source: string, issue: z.core.$ZodIssue, input: unknown): string {
+  return `${source}: ${issuePath(issue.path, input) || '(top level)'}: ${issueMessage(issue, input)}`;
 }
 
 /** Validates a parsed configuration; `source` (the file name) prefixes every error line. */
 export function parseEdgeConfig(input: unknown, source = 'config'): EdgeConfig {
   const result = edgeConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new EdgeConfigError(result.error.issues.map((issue) => describeIssue(source, issue)).join('\n'));
+  throw new EdgeConfigError(result.error.issues.map((issue) => describeIssue(source, issue, input)).join('\n'));
 }
 
 export function parseEdgeConfigYaml(text: string, source = 'config'): EdgeConfig {
