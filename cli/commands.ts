@@ -19,6 +19,10 @@ export const commands: Record<string, CliCommand> = {
     summary: 'run the edge agent: analyzers over Modbus in, HJ 212 data sets out to platforms and MQTT',
     run: async (argv, io) => (await import('./edge.js')).run(argv, io),
   },
+  'edge probe': {
+    summary: 'poll every device of an edge configuration once and print what each register reads; --uplinks',
+    run: async (argv, io) => (await import('./edge-probe.js')).run(argv, io),
+  },
   cloud: {
     summary:
       'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',

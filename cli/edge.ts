@@ -7,6 +7,7 @@ import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 edge --config FILE [--check] [--log-level LEVEL]
        hj212 edge --json-schema
+       hj212 edge probe --config FILE [--uplinks]   (poll every device once: hj212 edge probe --help)
 
 The edge agent: polls analyzers over Modbus RTU/TCP, derives HJ 212 real-time, minute, hour and day
 data, keeps local history and delivers it through durable outboxes to HJ 212 platforms and MQTT.

@@ -15,3 +15,6 @@ export * from './agent.js';
 export * from './uplink-mqtt.js';
 export * from './health.js';
 export * from './unsaved.js';
+export * from './modbus-errors.js';
+export * from './probe.js';
+export * from './probe-uplinks.js';
