@@ -12,6 +12,8 @@ import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
+import { uplinkSummary } from './report.js';
+import type { UplinkTotals } from './report.js';
 import { EdgeStore, type DiskFullStats } from './store.js';
 import { trimUnsaved, type Unsaved } from './unsaved.js';
 import { MqttUplink } from './uplink-mqtt.js';
@@ -23,6 +25,8 @@ export interface AgentOptions {
   clock?: () => number;
   /** Real milliseconds between ticks that close minutes and move records to the outboxes. */
   tickMs?: number;
+  /** Real milliseconds between the info lines that sum up each uplink (default a minute). */
+  summaryMs?: number;
 }
 
 export interface DeviceStatus extends DeviceHealth {
@@ -261,7 +265,12 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   });
   let server: HealthServer | undefined;
   try {
-    server = config.health && (await startHealthServer(health, config.health.host, config.health.port));
+    server =
+      config.health &&
+      (await startHealthServer(health, config.health.host, config.health.port, {
+        utcOffsetMinutes: utc,
+        decimals: deps.decimals,
+      }));
   } catch (err) {
     store.close();
     throw err;
@@ -297,6 +306,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       }
     }
   }, options.tickMs ?? 1000);
+  // Once a minute per uplink, so a person reading the log sees that uploads are being confirmed.
+  const totals = new Map<string, UplinkTotals>();
+  const summary = setInterval(() => {
+    for (const u of uplinks) {
+      const h = u.health();
+      logger.info({ uplink: u.id, reason: 'summary', ...uplinkSummary(h, totals.get(u.id), utc) }, 'uplink summary');
+      totals.set(u.id, { sent: h.sent, confirmed: h.confirmed });
+    }
+  }, options.summaryMs ?? 60_000);
   logger.info(
     {
       buses: config.buses.length,
@@ -312,6 +330,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     ...(server && { healthPort: server.port }),
     close: async () => {
       clearInterval(timer);
+      clearInterval(summary);
       await server?.close();
       await Promise.all([...pollers.map((p) => p.stop()), ...uplinks.map((u) => u.stop())]);
       store.close();

@@ -18,3 +18,4 @@ export * from './unsaved.js';
 export * from './modbus-errors.js';
 export * from './probe.js';
 export * from './probe-uplinks.js';
+export * from './report.js';

@@ -31,8 +31,11 @@ export interface UplinkHealth {
   state: UplinkState;
   since: number;
   lastError?: string;
-  outbox: { records: number; bytes: number };
+  outbox: { records: number; bytes: number; oldestAt?: number };
   inFlight: number;
+  /** Records sent (not counting resends) and confirmed since the agent started. */
+  sent: number;
+  confirmed: number;
 }
 
 export interface Uplink {
@@ -71,7 +74,12 @@ export abstract class UplinkBase implements Uplink {
     this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
     this.runState = config.runState;
-    this.logger = deps.logger.child({ uplink: config.id, mn: this.addressee().mn });
+    // The agent's logger carries the station MN; a platform's own MN is added under another key, since
+    // pino writes a repeated child binding twice in one line.
+    const mn = this.addressee().mn;
+    this.logger = deps.logger.child(
+      mn === deps.station.mn ? { uplink: config.id } : { uplink: config.id, uplinkMn: mn },
+    );
     this.sender = new OutboxSender({
       uplink: config.id,
       store: deps.store,
@@ -140,6 +148,7 @@ export abstract class UplinkBase implements Uplink {
       since: this.since,
       outbox: this.deps.store.outboxDepth(this.config.id),
       inFlight: this.sender.sending,
+      ...this.sender.counts,
     };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     return h;
@@ -168,7 +177,9 @@ export abstract class UplinkBase implements Uplink {
     }
     const p = result.frame.packet;
     if (p.cn === CN.DataAnswer) {
-      if (p.qn !== undefined) this.sender.confirm(p.qn);
+      // HJ/T 212-2005 answers carry the QN they answer in the CP, later editions in the header.
+      const qn = p.qn ?? p.cp.params['QN'];
+      if (qn !== undefined) this.sender.confirm(qn);
       return;
     }
     const to = this.addressee();
