@@ -160,7 +160,8 @@ export abstract class UplinkBase implements Uplink {
    */
   protected askTimeCalibration(): void {
     const ctx = this.deps.context();
-    if (ctx.clockTrusted) return;
+    // HJ/T 212-2005 has no 1013: a 2005 platform sets the clock with 1012 when it sees fit.
+    if (ctx.clockTrusted || this.config.version === '2005') return;
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
     this.write(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');

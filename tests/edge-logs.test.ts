@@ -1,9 +1,14 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
+import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
+import { run } from '../cli/edge.js';
 import { prettyLine } from '../cli/log-pretty.js';
 import { isoLocal, presentHealth, recordFrames, startAgent } from '../edge/index.js';
 import type { AgentHealth } from '../edge/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { minimalConfig } from './helpers/edge-config.js';
 import { flat, startSim, until } from './helpers/edge-sim.js';
 
 /** The keys at the top level of one JSON line, in order, repeats included (JSON.parse keeps only the last). */
@@ -157,6 +162,42 @@ describe('edge logs a person can read', () => {
   });
 });
 
+describe('hj212 edge --pretty', () => {
+  it('runs the agent with plain lines on stdout, JSON times as ISO otherwise', async () => {
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const file = join(data.dir, 'edge.yaml');
+    // Nothing listens on the bus: the agent starts and logs the device lost.
+    const config = minimalConfig();
+    config.dataDir = join(data.dir, 'state');
+    config.buses = [{ id: 'line', kind: 'tcp', host: '127.0.0.1', port: 1, timeoutMs: 100 }];
+    await writeFile(file, stringify(config));
+    for (const pretty of [true, false]) {
+      let out = '';
+      const io = {
+        stdin: process.stdin,
+        stdout: { write: (t: string) => ((out += t), true) } as unknown as NodeJS.WritableStream,
+        stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+      };
+      let stop = () => {};
+      const stopped = new Promise<string>((resolve) => (stop = () => resolve('test')));
+      const exit = run(['--config', file, ...(pretty ? ['--pretty'] : [])], io, () => stopped);
+      await until(() => out.includes('device lost'), 'the device lost line');
+      stop();
+      expect(await exit).toBe(0);
+      const first = out.split('\n')[0]!;
+      if (pretty) {
+        expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}/);
+        expect(out).toMatch(
+          /\n\S+ WARN {2}device lost; its data is B-flagged {2}mn=010000A8900016F000169DC0 bus=line device=cod /,
+        );
+      } else {
+        expect(JSON.parse(first)).toMatchObject({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
+      }
+    }
+  });
+});
+
 describe('HJ/T 212-2005 uplinks', () => {
   it('go out with 2005 factor codes, are answered with the QN in the CP, and leave the outbox', async () => {
     // One real-time record as a 2005 frame: w01018 (COD) is 011, w00000 (flow) B01 in HJ/T 212-2005 appendix B.
@@ -179,7 +220,7 @@ describe('HJ/T 212-2005 uplinks', () => {
     );
     expect(frame?.frame).toContain('011-Rtd=48.50,011-Flag=N;B01-Rtd=20.00,B01-Flag=N');
 
-    const { agent, platform, close } = await outlet('2005');
+    const { agent, platform, lines, close } = await outlet('2005');
     await until(
       () =>
         platform.uploads.some((u) => u.cn === '2051') &&
@@ -196,5 +237,7 @@ describe('HJ/T 212-2005 uplinks', () => {
     // the platform decoded 011 and B01 back to the 2017 codes
     expect(Object.keys(platform.uploads.find((u) => u.cn === '2051')!.cp.factors).sort()).toEqual(['w00000', 'w01018']);
     expect(confirmed).toBeGreaterThanOrEqual(3);
+    // HJ/T 212-2005 has no 1013 (time calibration request): the box does not send it
+    expect(lines().some((l) => String(l['msg']).includes('(1013)'))).toBe(false);
   });
 });

@@ -184,6 +184,37 @@ describe('hj212 edge probe', () => {
     },
   );
 
+  it("names the bus's maxGap when one read across a gap fails but each register answers alone", async () => {
+    const sim = await startSim({
+      tcp: { port: 0 },
+      devices: [{ unit: 1, profile: 'cod' }],
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { cod: SIGNALS.cod } },
+    });
+    cleanups.push(() => sim.close());
+    const config = minimalConfig();
+    // The status at 2 and a float at 12-13 (the COD analyzer's range, 500 = 0x43FA0000) are 9 registers
+    // apart (12 - 3): with maxGap 10 the agent reads 2-13 in one request, and 4-9 are not mapped.
+    config.buses = [{ id: 'gw', kind: 'tcp', host: '127.0.0.1', port: sim.tcp!.port, timeoutMs: 200, maxGap: 10 }];
+    config.devices = [device('cod', 'gw', 1, 'w01018', 12)];
+    const [result] = await probeDevices(parseEdgeConfig(config));
+    expect(result?.error).toBe(
+      "unit 1 answered with exception 2 (illegal data address) for registers 2-13 (holding) of factor w01018, the device status, although each register answers alone: the agent reads them in one request; lower the bus's maxGap below the gap between them",
+    );
+    expect(result?.factors).toEqual([
+      {
+        code: 'w01018',
+        register: 'holding 12 float32',
+        raw: ['43FA', '0000'],
+        value: 500,
+        sent: 500,
+        unit: 'mg/L',
+        status: 0,
+        flag: 'N',
+      },
+    ]);
+    expect(tableOf(formatProbe([result!]), 'cod').verdict).toBe('device cod (bus gw, unit 1): CHECK the read plan');
+  });
+
   it('--uplinks: says which platform answers and which refuses the PW or the MN', async () => {
     const platform = await startPlatform();
     cleanups.push(async () => void (await platform.server.close()));
