@@ -147,8 +147,10 @@ async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceC
     result.factors = device.factors.map((f) => factorRow(device, f, image));
     return result;
   } catch (err) {
-    if (!(err instanceof DeviceReadError) || err.failure.kind === 'timeout') {
-      // A silent unit would time out once per register: one timeout says it all.
+    const gateway = err instanceof DeviceReadError && err.failure.kind === 'exception' && err.failure.code >= 10;
+    if (!(err instanceof DeviceReadError) || err.failure.kind === 'timeout' || gateway) {
+      // A silent unit would time out once per register, and a gateway that cannot reach it (exceptions
+      // 10 and 11) says so for every register: one answer says it all.
       result.factors = device.factors.map((f) => ({
         code: f.code,
         register: registerLabel(f.value),

@@ -84,6 +84,8 @@ describe('hj212 edge probe', () => {
       device('nh3n', 'gw', 2, 'w21003'),
       device('flow', 'gw', 4, 'w00000'),
       device('tp', 'gw', 5, 'w21011', 6),
+      // no analyzer at unit 9 behind the gateway
+      device('ghost', 'gw', 9, 'w01001'),
     ];
     const data = await tempDir();
     cleanups.push(data.remove);
@@ -138,6 +140,10 @@ describe('hj212 edge probe', () => {
         ],
       ],
     });
+    // the gateway's answer holds for the whole device: no second read per factor
+    expect(tableOf(out, 'ghost').rows[1]?.at(-1)).toBe(
+      'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of factor w01001, the device status',
+    );
   });
 
   it.skipIf(!commandExists('socat'))(
