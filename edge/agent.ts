@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ExeRtn } from '../protocol/index.js';
+import { ExeRtn, to2005Code } from '../protocol/index.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
@@ -108,6 +108,13 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`,
       );
   }
+  // HJ/T 212-2005 appendix B has no code for many 2017 factors: they go out under their 2017 code.
+  const without2005 = config.devices.flatMap((d) => d.factors.map((f) => f.code)).filter((c) => !to2005Code(c));
+  for (const u of config.uplinks.filter((u) => u.version === '2005' && without2005.length > 0))
+    logger.warn(
+      { uplink: u.id, reason: 'no 2005 code', factors: without2005 },
+      'factors without an HJ/T 212-2005 code go out under their 2017 code; ask the platform whether it takes them',
+    );
   // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.
   const unsaved: Unsaved = { minutes: [], records: [] };
   let droppedInMemory = 0;

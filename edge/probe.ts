@@ -1,5 +1,6 @@
 import { factor as factorDef } from '../protocol/index.js';
 import type { BusConfig, DeviceConfig, EdgeConfig, HjFlag, RegisterSpec, StatusSpec } from './config.js';
+import { facilityDevice } from './facilities.js';
 import { closeModbusClient, openModbusClient, readRegisterBlocks } from './modbus.js';
 import type { ModbusClient } from './modbus.js';
 import { DeviceReadError } from './modbus-errors.js';
@@ -178,7 +179,8 @@ async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceC
 export async function probeDevices(config: EdgeConfig): Promise<ProbeDevice[]> {
   const out: ProbeDevice[] = [];
   for (const bus of config.buses) {
-    const devices = config.devices.filter((d) => d.bus === bus.id);
+    // Treatment facilities' run-state registers are read like a device's, one factor each (SBxxx).
+    const devices = [...config.devices, ...config.facilities.map(facilityDevice)].filter((d) => d.bus === bus.id);
     if (devices.length === 0) continue;
     let client: ModbusClient | undefined;
     let openError: string | undefined;

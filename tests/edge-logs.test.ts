@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../cli/edge.js';
 import { prettyLine } from '../cli/log-pretty.js';
-import { isoLocal, presentHealth, recordFrames, startAgent } from '../edge/index.js';
+import { isoLocal, parseEdgeConfig, presentHealth, recordFrames, startAgent } from '../edge/index.js';
 import type { AgentHealth } from '../edge/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { minimalConfig } from './helpers/edge-config.js';
@@ -199,6 +199,22 @@ describe('hj212 edge --pretty', () => {
 });
 
 describe('HJ/T 212-2005 uplinks', () => {
+  it('say at start which factors have no 2005 code (water temperature w01010 has none in appendix B)', async () => {
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const config = minimalConfig();
+    config.dataDir = data.dir;
+    config.devices[0]!.factors.push({ code: 'w01010', value: { address: 4 } });
+    config.uplinks = [{ id: 'old', kind: 'hj212-tcp', host: '127.0.0.1', port: 1, pw: PW, version: '2005' }];
+    const raw: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void raw.push(line) });
+    const agent = await startAgent(parseEdgeConfig(config), { logger });
+    await agent.close();
+    expect(raw.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ uplink: 'old', reason: 'no 2005 code', factors: ['w01010'] }),
+    );
+  });
+
   it('go out with 2005 factor codes, are answered with the QN in the CP, and leave the outbox', async () => {
     // One real-time record as a 2005 frame: w01018 (COD) is 011, w00000 (flow) B01 in HJ/T 212-2005 appendix B.
     const [frame] = recordFrames(

@@ -87,6 +87,8 @@ describe('hj212 edge probe', () => {
       // no analyzer at unit 9 behind the gateway
       device('ghost', 'gw', 9, 'w01001'),
     ];
+    // a treatment facility whose run state is the COD analyzer's status register (0 here)
+    config.facilities = [{ code: 'SB1', bus: 'gw', unit: 1, state: { address: 2 } }];
     const data = await tempDir();
     cleanups.push(data.remove);
     const file = join(data.dir, 'outlet.yaml');
@@ -139,6 +141,10 @@ describe('hj212 edge probe', () => {
           'unit 5 answered with exception 2 (illegal data address) for registers 6-7 (holding) of factor w21011',
         ],
       ],
+    });
+    expect(tableOf(out, 'facility-SB1')).toEqual({
+      verdict: 'device facility-SB1 (bus gw, unit 1): ok',
+      rows: [HEADER, ['SB1', 'holding 2 uint16', '0000', '0', '0', '-', 'N']],
     });
     // the gateway's answer holds for the whole device: no second read per factor
     expect(tableOf(out, 'ghost').rows[1]?.at(-1)).toBe(
