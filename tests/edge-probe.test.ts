@@ -9,6 +9,7 @@ import { MN, PW, startPlatform, tempDir } from './helpers/edge-agent.js';
 import { minimalConfig } from './helpers/edge-config.js';
 import type { ConfigInput } from './helpers/edge-config.js';
 import { flat, startSim } from './helpers/edge-sim.js';
+import { cloudPeer, startAedes } from './helpers/edge-broker.js';
 import { commandExists, openPtyPair } from './helpers/pty.js';
 
 /**
@@ -225,6 +226,33 @@ describe('hj212 edge probe', () => {
       },
     ]);
     expect(tableOf(formatProbe([result!]), 'cod').verdict).toBe('device cod (bus gw, unit 1): CHECK the read plan');
+  });
+
+  it('--uplinks over MQTT: the cloud answers on the down topic; a wrong login is the broker refusing it', async () => {
+    const broker = await startAedes({ [MN]: 'secret', cloud: 'cloud-secret' });
+    cleanups.push(() => broker.close());
+    const cloud = await cloudPeer(broker.url, 'cloud', 'cloud-secret');
+    cleanups.push(() => cloud.close());
+    const config = minimalConfig();
+    const mqtt = (id: string, password: string) => ({
+      id,
+      kind: 'mqtt' as const,
+      url: broker.url,
+      username: MN,
+      password,
+      pw: PW,
+      timeoutSeconds: 2,
+    });
+    config.uplinks = [mqtt('cloud', 'secret'), mqtt('typo', 'secrte')];
+    const results = await probeUplinks(parseEdgeConfig(config));
+    expect(results.map((r) => [r.uplink, r.verdict])).toEqual([
+      ['cloud', 'answers'],
+      ['typo', 'refuses-pw'],
+    ]);
+    // the stand-in cloud answers every frame that asks for an answer with 9014
+    expect(results[0]?.detail).toBe('9014');
+    expect(results[1]?.detail).toMatch(/^the broker refuses the login: .* \(check username and password\)$/);
+    expect(cloud.received.map((p) => p.cn)).toEqual(['1013']);
   });
 
   it('--uplinks: says which platform answers and which refuses the PW or the MN', async () => {
