@@ -228,6 +228,22 @@ describe('hj212 edge probe', () => {
     expect(tableOf(formatProbe([result!]), 'cod').verdict).toBe('device cod (bus gw, unit 1): CHECK the read plan');
   });
 
+  it('a bus that does not open fails each of its devices with the reason', async () => {
+    const config = minimalConfig();
+    config.buses = [{ id: 'rs485', kind: 'rtu', path: '/dev/hj212-no-such-adapter', timeoutMs: 200 }];
+    config.devices = [device('cod', 'rs485', 1, 'w01018'), device('nh3n', 'rs485', 2, 'w21003')];
+    const results = await probeDevices(parseEdgeConfig(config));
+    expect(results.map((r) => [r.device, r.factors.length])).toEqual([
+      ['cod', 0],
+      ['nh3n', 0],
+    ]);
+    expect(results[0]?.error).toMatch(/^cannot open bus rs485 \(\/dev\/hj212-no-such-adapter\): .*No such file/);
+    expect(formatProbe(results).split('\n').slice(0, 2)).toEqual([
+      'device cod (bus rs485, unit 1): FAILED',
+      `  ${results[0]!.error!}`,
+    ]);
+  });
+
   it('--uplinks over MQTT: the cloud answers on the down topic; a wrong login is the broker refusing it', async () => {
     const broker = await startAedes({ [MN]: 'secret', cloud: 'cloud-secret' });
     cleanups.push(() => broker.close());
