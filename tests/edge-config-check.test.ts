@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EdgeConfigError, parseEdgeConfig, parseEdgeConfigYaml } from '../edge/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
@@ -108,6 +109,43 @@ describe('edge --check: the mistakes that fail at the site', () => {
     );
     delete (config.devices[0] as { id?: string }).id;
     expect(() => parseEdgeConfig(config, 'x.yaml')).toThrow('x.yaml: devices[0].id: required: add id (a string)');
+  });
+});
+
+describe('edge --check on any input', () => {
+  it('answers every document with a configuration or an EdgeConfigError, never another exception', () => {
+    const paths = (value: unknown, prefix: (string | number)[] = []): (string | number)[][] =>
+      typeof value === 'object' && value !== null
+        ? Object.entries(value).flatMap(([k, v]) => {
+            const key = Array.isArray(value) ? Number(k) : k;
+            return [[...prefix, key], ...paths(v, [...prefix, key])];
+          })
+        : [];
+    const base = minimalConfig();
+    const all = paths(base);
+    // A valid configuration with one field replaced by anything (or removed), or a document of anything.
+    const mutated = fc
+      .tuple(fc.constantFrom(...all), fc.option(fc.jsonValue(), { nil: undefined }))
+      .map(([path, v]) => {
+        const config = structuredClone(base) as unknown as Record<string | number, unknown>;
+        let node: Record<string | number, unknown> = config;
+        for (const key of path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+        const last = path.at(-1)!;
+        if (v === undefined) delete node[last];
+        else node[last] = v;
+        return config;
+      });
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.anything()), (input) => {
+        try {
+          parseEdgeConfig(input, 'x.yaml');
+        } catch (err) {
+          expect(err).toBeInstanceOf(EdgeConfigError);
+          for (const line of (err as Error).message.split('\n')) expect(line).toMatch(/^x\.yaml: \S/);
+        }
+      }),
+      { numRuns: 500, seed: 15 },
+    );
   });
 });
 
