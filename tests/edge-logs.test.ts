@@ -5,8 +5,8 @@ import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../cli/edge.js';
 import { prettyLine } from '../cli/log-pretty.js';
-import { isoLocal, parseEdgeConfig, presentHealth, recordFrames, startAgent } from '../edge/index.js';
-import type { AgentHealth } from '../edge/index.js';
+import { EdgeStore, isoLocal, parseEdgeConfig, presentHealth, recordFrames, startAgent } from '../edge/index.js';
+import type { AgentHealth, DataRecord } from '../edge/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { minimalConfig } from './helpers/edge-config.js';
 import { flat, startSim, until } from './helpers/edge-sim.js';
@@ -159,6 +159,34 @@ describe('edge logs a person can read', () => {
       `2025-06-01T00:00:01.250Z WARN  device lost; its data is B-flagged  mn=${MN} device=nh3n reason="no answer from unit 2 within 1000 ms (timeout)" failures=1`,
     );
     expect(prettyLine('not json')).toBe('not json');
+  });
+});
+
+describe('the oldest unconfirmed record', () => {
+  it('is the DataTime of the first record queued for the uplink, gone once the outbox is empty', async () => {
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const store = new EdgeStore(data.dir, {
+      logger: pino({ level: 'silent' }),
+      utcOffsetMinutes: 480,
+      outboxBytes: new Map(),
+    });
+    const T0 = Date.parse('2025-06-01T00:00:00+08:00');
+    const rec = (i: number): DataRecord => ({
+      cn: '2051',
+      at: T0 + i * 600_000,
+      stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } },
+    });
+    const state = { cursor: T0, minutes: [], hours: [] };
+    store.commit(T0, { minutes: [], state, records: [rec(0), rec(1)] }, [{ uplink: 'a', accepts: () => true }]);
+    const [first, second] = store.nextBatch('a', 10, new Set());
+    expect(store.outboxDepth('a')).toMatchObject({ records: 2, oldestAt: T0 });
+    store.confirm('a', first!.qn);
+    // the second minute record is of 00:10 (T0 + 600 000 ms)
+    expect(store.outboxDepth('a')).toMatchObject({ records: 1, oldestAt: T0 + 600_000 });
+    store.confirm('a', second!.qn);
+    expect(store.outboxDepth('a')).toEqual({ records: 0, bytes: 0 });
+    store.close();
   });
 });
 
