@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Level } from 'pino';
-import { EdgeConfigError, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
+import { EdgeConfigError, configWarnings, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
 import type { CliIo } from './index.js';
 import { prettyDestination } from './log-pretty.js';
 
@@ -83,6 +83,7 @@ export async function run(
     const config = await loadEdgeConfig(values.config);
     if (values.check) {
       io.stdout.write(`${values.config}: ok (${config.devices.length} devices, ${config.uplinks.length} uplinks)\n`);
+      for (const warning of configWarnings(config)) io.stdout.write(`${values.config}: warning: ${warning}\n`);
       return 0;
     }
     const logger = pino(

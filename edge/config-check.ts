@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { systemCode } from '../protocol/index.js';
+import { systemCode, to2005Code } from '../protocol/index.js';
 import type { EdgeConfig, RegisterSpec } from './config.js';
 import { registerWidth } from './registers.js';
 
@@ -132,4 +132,30 @@ export function issueMessage(issue: z.core.$ZodIssue, input: unknown): string {
   if (issue.code === 'invalid_union' && value === undefined) return `required: add ${key || 'it'}`;
   const fix = issue.code === 'unrecognized_keys' ? ' (check the spelling or remove it)' : '';
   return `${issue.message}${fix}`;
+}
+
+/**
+ * What a configuration may run with but an integrator should know before leaving the site, as
+ * `path: message` lines (`--check` prints them; the agent logs the first two when it starts).
+ */
+export function configWarnings(config: EdgeConfig): string[] {
+  const out: string[] = [];
+  const codes = config.devices.flatMap((d) => d.factors.map((f) => f.code));
+  for (const u of config.uplinks) {
+    const mn = u.mn ?? config.station.mn;
+    if (u.pw === '123456')
+      out.push(`uplinks[${u.id}].pw: 123456 is the field default password; ask the platform for the station's own`);
+    if (u.version === '2005') {
+      const missing = codes.filter((c) => !to2005Code(c));
+      if (missing.length > 0)
+        out.push(
+          `uplinks[${u.id}].version: HJ/T 212-2005 has no code for ${missing.join(', ')}; they go out under their 2017 code: ask the platform whether it takes them`,
+        );
+    } else if (!MN_2017.test(mn)) {
+      out.push(
+        `uplinks[${u.id}]: MN ${mn} has the 14-character HJ/T 212-2005 form; a strict HJ 212-${u.version} platform expects 24 hex digits`,
+      );
+    }
+  }
+  return out;
 }

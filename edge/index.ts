@@ -1,5 +1,6 @@
 /** The edge agent (`hj212 edge`): analyzers in over Modbus, HJ 212 data sets out, nothing lost. */
 export * from './config.js';
+export { configWarnings } from './config-check.js';
 export * from './registers.js';
 export * from './modbus.js';
 export * from './datasets.js';

@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { run } from '../cli/edge.js';
 import { EdgeConfigError, parseEdgeConfig, parseEdgeConfigYaml } from '../edge/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
@@ -109,6 +113,46 @@ describe('edge --check: the mistakes that fail at the site', () => {
     );
     delete (config.devices[0] as { id?: string }).id;
     expect(() => parseEdgeConfig(config, 'x.yaml')).toThrow('x.yaml: devices[0].id: required: add id (a string)');
+  });
+});
+
+describe('edge --check warnings', () => {
+  it('runs, but says what to settle before leaving the site', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-check-'));
+    try {
+      const file = join(dir, 'outlet.yaml');
+      // 0100000000ABCD: a 14-character MN (the HJ/T 212-2005 form); water temperature w01010 has no 2005 code
+      const text = outletYaml((t) =>
+        t
+          .replace('"010000A8900016F000169DC0"', '"0100000000ABCD"')
+          .replace('pw: "a1B2c3"', 'pw: "123456"')
+          .replace(
+            'w21003, value: { address: 0, type: float32 } }',
+            'w21003, value: { address: 0, type: float32 } }\n      - { code: w01010, value: { address: 4 } }',
+          )
+          .replace(
+            '  - { id: province,',
+            '  - { id: old, kind: hj212-tcp, host: 10.0.0.6, port: 9212, pw: "x1", version: "2005" }\n  - { id: province,',
+          ),
+      );
+      await writeFile(file, text);
+      let out = '';
+      const io = {
+        stdin: process.stdin,
+        stdout: { write: (t: string) => ((out += t), true) } as unknown as NodeJS.WritableStream,
+        stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+      };
+      expect(await run(['--config', file, '--check'], io)).toBe(0);
+      expect(out.split('\n')).toEqual([
+        `${file}: ok (2 devices, 2 uplinks)`,
+        `${file}: warning: uplinks[old].version: HJ/T 212-2005 has no code for w01010; they go out under their 2017 code: ask the platform whether it takes them`,
+        `${file}: warning: uplinks[province].pw: 123456 is the field default password; ask the platform for the station's own`,
+        `${file}: warning: uplinks[province]: MN 0100000000ABCD has the 14-character HJ/T 212-2005 form; a strict HJ 212-2017 platform expects 24 hex digits`,
+        '',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
