@@ -169,7 +169,10 @@ async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceC
       }
     }
     if (result.factors.every((f) => f.error === undefined)) {
-      result.error = `${err.message}, although each register answers alone: the agent reads them in one request; lower the bus's maxGap below the gap between them`;
+      result.error =
+        err.failure.kind === 'exception'
+          ? `${err.message}, although each register answers alone: the agent reads them in one request; lower the bus's maxGap below the gap between them`
+          : `${err.message}; read again, each register answered: the line is noisy (check shielding, termination and earthing)`;
     }
     return result;
   }
@@ -186,6 +189,8 @@ export async function probeDevices(config: EdgeConfig): Promise<ProbeDevice[]> {
     let openError: string | undefined;
     for (const device of devices) {
       if (!client?.isOpen && openError === undefined) {
+        // A connection the previous device's failure broke is closed before a new one is opened.
+        if (client) await closeModbusClient(client, bus.id);
         try {
           // A port error after opening shows in the next read's error; nothing more to do with it here.
           client = await openModbusClient(bus, () => undefined);
