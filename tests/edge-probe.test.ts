@@ -242,6 +242,19 @@ describe('hj212 edge probe', () => {
       'device cod (bus rs485, unit 1): FAILED',
       `  ${results[0]!.error!}`,
     ]);
+    // the same through the CLI as JSON, exit 1
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const file = join(data.dir, 'outlet.yaml');
+    await writeFile(file, stringify(config));
+    let out = '';
+    const io = {
+      stdin: process.stdin,
+      stdout: { write: (t: string) => ((out += t), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+    };
+    expect(await runCli(['edge', 'probe', '--config', file, '--json'], io)).toBe(1);
+    expect(JSON.parse(out)).toEqual({ ok: false, devices: results });
   });
 
   it('--uplinks over MQTT: the cloud answers on the down topic; a wrong login is the broker refusing it', async () => {
