@@ -24,7 +24,17 @@ export class Authenticator {
     this.registry = registry;
   }
 
-  async check(mn: string | undefined, secret: string | undefined, which: Which = 'passwordHash'): Promise<AuthResult> {
+  /** Checks a secret against one stored hash (an observer's login). */
+  verify(secret: string, hash: string): Promise<boolean> {
+    return verifySecret(secret, hash);
+  }
+
+  async check(
+    mn: string | undefined,
+    secret: string | undefined,
+    which: Which = 'passwordHash',
+    _addr?: string,
+  ): Promise<AuthResult> {
     const station = this.registry.get(mn);
     if (!station) return { ok: false, reason: 'unknown-mn' };
     const hash = station[which];

@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
 import type { Authenticator } from '../auth.js';
-import { SECRET_HASH, verifySecret } from '../secrets.js';
+import { SECRET_HASH } from '../secrets.js';
 import type { Ingest } from './ingest.js';
+import { deviceOwns, mnShaped, observerOwns } from './client-ids.js';
 import { answerable, headerOf } from './header.js';
 import type { Keys } from './tcp.js';
 
@@ -26,7 +27,10 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     observers: z
       .array(
         z.object({
-          username: z.string().min(1),
+          username: z
+            .string()
+            .min(1)
+            .refine((u) => !mnShaped(u), 'an observer user name must not look like an MN (14-24 letters or digits)'),
           secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`'),
         }),
       )
@@ -145,10 +149,13 @@ function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk
   };
 }
 
-function authError(message: string): AuthenticateError {
-  // 4 = bad user name or password (MQTT 3.1.1 CONNACK); aedes types it as a const enum.
-  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
+/** 2 = identifier rejected, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 CONNACK). */
+function authError(message: string, returnCode: 2 | 4 | 5 = 4): AuthenticateError {
+  // aedes types the code as a const enum.
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
+
+const addrOf = (client: Client): string | undefined => (client.conn as Partial<Socket>).remoteAddress;
 
 /**
  * The embedded broker: a device logs in with its MN as user name and its MQTT secret, may publish
@@ -164,6 +171,7 @@ export async function startEmbeddedBroker(
 ): Promise<MqttInput> {
   const mnOf = new WeakMap<Client, string>();
   const observers = new WeakSet<Client>();
+  /** Undefined once logged in, else the reason; the client id must be one the login owns (client-ids.ts). */
   const login = async (
     client: Client,
     username: string | undefined,
@@ -171,39 +179,78 @@ export async function startEmbeddedBroker(
   ): Promise<string | undefined> => {
     const observer = opts.observers.find((o) => o.username === username);
     if (observer) {
-      if (secret === undefined || !(await verifySecret(secret, observer.secretHash))) return 'bad-password';
+      if (secret === undefined || !(await auth.verify(secret, observer.secretHash))) return 'bad-password';
+      if (!observerOwns(observer.username, client.id)) return 'client-id';
       observers.add(client);
       return undefined;
     }
-    const r = await auth.check(username, secret, 'mqttSecretHash');
+    const r = await auth.check(username, secret, 'mqttSecretHash', addrOf(client));
     if (!r.ok) return r.reason;
+    if (!deviceOwns(r.station.mn, client.id)) return 'client-id';
     mnOf.set(client, r.station.mn);
     return undefined;
+  };
+  /** Who may receive a message on `topic`: a device its own down topic, an observer the alarm topics. */
+  const mayRead = (client: Client, topic: string): boolean => {
+    const mn = mnOf.get(client);
+    if (mn !== undefined) return topic === downTopic(mn);
+    return observers.has(client) && topic.startsWith(`${alarmTopic}/`);
   };
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       login(client, username, password?.toString('utf8')).then(
         (reason) => {
           if (reason === undefined) return done(null, true);
-          ingest.reject(`mqtt-${reason}`, { mn: username, clientId: client.id, via: 'mqtt' });
-          done(authError(reason), false);
+          const ctx = { mn: username, clientId: client.id, addr: addrOf(client), via: 'mqtt' };
+          ingest.reject(`mqtt-${reason}`, ctx);
+          const code = reason === 'client-id' ? 2 : reason === 'locked-out' ? 5 : 4;
+          done(
+            authError(reason === 'client-id' ? `client id ${client.id} belongs to another login` : reason, code),
+            false,
+          );
         },
         (e: Error) => done(authError(e.message), false),
       );
     },
     authorizePublish: (client, packet, done) => {
-      const mn = client ? mnOf.get(client) : undefined;
-      if (client === null || (mn !== undefined && packet.topic === upTopic(mn))) return done(null);
-      ingest.reject('mqtt-publish-denied', { mn, topic: packet.topic, via: 'mqtt' });
+      if (client === null) return done(null);
+      const mn = mnOf.get(client);
+      const ctx = { mn, clientId: client.id, addr: addrOf(client), topic: packet.topic, via: 'mqtt' };
+      // A retained upload would be delivered again to every new subscriber (an ingest restart): refused.
+      if (packet.retain) {
+        ingest.reject('mqtt-retained', ctx);
+        return done(new Error('retained messages are not accepted'));
+      }
+      if (mn !== undefined && packet.topic === upTopic(mn)) return done(null);
+      ingest.reject('mqtt-publish-denied', ctx);
       done(new Error(`${mn ?? client.id} may publish only to ${mn === undefined ? 'its own up topic' : upTopic(mn)}`));
     },
     authorizeSubscribe: (client, sub, done) => {
       const mn = mnOf.get(client);
       if (mn !== undefined && sub.topic === downTopic(mn)) return done(null, sub);
       if (observers.has(client) && sub.topic.startsWith(`${alarmTopic}/`)) return done(null, sub);
-      ingest.reject('mqtt-subscribe-denied', { mn, topic: sub.topic, via: 'mqtt' });
+      ingest.reject('mqtt-subscribe-denied', {
+        mn,
+        clientId: client.id,
+        addr: addrOf(client),
+        topic: sub.topic,
+        via: 'mqtt',
+      });
       // A null subscription is a SUBACK failure (0x80): the device learns, its connection stays.
       done(null, null);
+    },
+    // Every message on its way to a client, queued ones of a restored session included, is checked
+    // against the login that receives it: a session never carries one station's requests to another.
+    authorizeForward: (client, packet) => {
+      if (mayRead(client, packet.topic)) return packet;
+      ingest.reject('mqtt-forward-denied', {
+        mn: mnOf.get(client),
+        clientId: client.id,
+        addr: addrOf(client),
+        topic: packet.topic,
+        via: 'mqtt',
+      });
+      return null;
     },
   });
   const publish = (topic: string, payload: string): Promise<void> =>
@@ -234,7 +281,13 @@ export async function startEmbeddedBroker(
     socket.on(
       'data',
       packetSizeGuard(opts.maxPayload + PACKET_ROOM, (bytes) => {
-        ingest.reject('oversize', { mn: mnOf.get(client), clientId: client.id, bytes, via: 'mqtt' });
+        ingest.reject('oversize', {
+          mn: mnOf.get(client),
+          clientId: client.id,
+          addr: socket.remoteAddress,
+          bytes,
+          via: 'mqtt',
+        });
         socket.destroy();
       }),
     );
