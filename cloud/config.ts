@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpOptionsSchema } from './api/server.js';
 import { ClusterOptionsSchema } from './cluster.js';
+import { AuthOptionsSchema } from './guessing.js';
 import { MqttOptionsSchema } from './ingest/mqtt.js';
 import { TcpOptionsSchema } from './ingest/tcp.js';
 import { RulesOptionsSchema } from './rules/engine.js';
@@ -27,6 +28,8 @@ export const CloudConfigSchema = z
     http: HttpOptionsSchema.optional(),
     /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
     state: z.string().default('hj212-state.db'),
+    /** Limits on guessing passwords and MQTT secrets (cloud/guessing.ts). */
+    auth: AuthOptionsSchema.prefault({}),
     rules: RulesOptionsSchema,
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */

@@ -9,6 +9,7 @@ import { makeNotifier } from './alarms/notify.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
+import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { joinCluster, ownedBy, type ClusterLink } from './cluster.js';
 import type { CloudConfig } from './config.js';
 import { Ingest } from './ingest/ingest.js';
@@ -40,12 +41,26 @@ export interface Cloud {
 export interface CloudOptions {
   /** The rules' clock (ms since epoch); the demo passes its simulators' warped one, so an hour takes a minute. */
   now?: () => number;
+  /** Wall and monotonic clocks (tests step the wall clock); default the system's. */
+  clock?: Clock;
 }
 
 /** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
 export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
   let registry = await Registry.load(config.registry);
-  const auth = new Authenticator(registry);
+  const clock = options.clock ?? systemClock;
+  const auth = new Authenticator(registry, {
+    options: config.auth,
+    clock,
+    onLockout: (l) => {
+      log.warn(
+        { mn: l.mn, addr: l.addr, key: l.key, failures: l.failures, reason: 'password-guessing' },
+        'login locked out',
+      );
+      rules.guessing(l);
+    },
+  });
+  const unwatchClock = watchClockSteps(clock, log);
   const unwatch = watchRegistry(
     config.registry,
     (r) => {
@@ -97,14 +112,17 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     },
     shutdowns: (st) => shutdowns.windows(st),
     log,
-    ...(options.now && { now: options.now }),
+    now: options.now ?? clock.wall,
     ...(config.cluster && { owns: ownedBy(config.cluster) }),
   });
   const ingest = new Ingest({
     auth,
     store,
     log,
-    onPacket: (st, p, via) => (cluster ?? rules).onPacket(st, p, via),
+    onPacket: (st, p, via) => {
+      rules.loggedIn(st.mn);
+      (cluster ?? rules).onPacket(st, p, via);
+    },
     onStored: (st, points) => {
       (cluster ?? rules).onStored(st, points);
       live.stored(st.mn, points);
@@ -120,6 +138,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     shutdowns,
     async stop() {
       unwatch();
+      unwatchClock();
       await rules.stop();
       await webhooks.stop();
       for (const stop of stops.reverse()) await stop();

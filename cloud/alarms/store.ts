@@ -21,7 +21,9 @@ export interface Alarm {
 
 export const AlarmFilterSchema = z.object({
   mn: z.string().optional(),
-  type: z.enum(['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour']).optional(),
+  type: z
+    .enum(['exceedance', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'])
+    .optional(),
   state: z.enum(['open', 'closed']).optional(),
   /** Opened at or after, epoch ms. */
   from: z.coerce.number().int().optional(),

@@ -62,13 +62,20 @@ export class Ingest {
     return true;
   }
 
-  async accept(packet: Packet, via: Via): Promise<Verdict> {
+  /** Whether logins from this address are locked out for guessing. */
+  addressLocked(addr: string | undefined): boolean {
+    return this.o.auth.addressLocked(addr);
+  }
+
+  async accept(packet: Packet, via: Via, addr?: string): Promise<Verdict> {
     this.stats.packets++;
-    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via };
-    const auth = await this.o.auth.check(packet.mn, packet.pw);
+    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via, ...(addr !== undefined && { addr }) };
+    const auth = await this.o.auth.check(packet.mn, packet.pw, 'passwordHash', addr);
     if (!auth.ok) {
-      const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
       this.reject(auth.reason, ctx);
+      // Busy: not answered, the logger sends again; a lockout is answered as the wrong PW it stands for.
+      if (auth.reason === 'busy') return { ok: false, reason: auth.reason };
+      const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
       return { ok: false, reason: auth.reason, answer: qnRtnAnswer(answerable(packet), code) };
     }
     const station = auth.station;

@@ -149,8 +149,8 @@ function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk
   };
 }
 
-/** 2 = identifier rejected, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 CONNACK). */
-function authError(message: string, returnCode: 2 | 4 | 5 = 4): AuthenticateError {
+/** 2 = identifier rejected, 3 = server unavailable, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 CONNACK). */
+function authError(message: string, returnCode: 2 | 3 | 4 | 5 = 4): AuthenticateError {
   // aedes types the code as a const enum.
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -179,7 +179,8 @@ export async function startEmbeddedBroker(
   ): Promise<string | undefined> => {
     const observer = opts.observers.find((o) => o.username === username);
     if (observer) {
-      if (secret === undefined || !(await auth.verify(secret, observer.secretHash))) return 'bad-password';
+      const failed = await auth.verify(observer.username, secret, observer.secretHash, addrOf(client));
+      if (failed !== undefined) return failed;
       if (!observerOwns(observer.username, client.id)) return 'client-id';
       observers.add(client);
       return undefined;
@@ -203,7 +204,7 @@ export async function startEmbeddedBroker(
           if (reason === undefined) return done(null, true);
           const ctx = { mn: username, clientId: client.id, addr: addrOf(client), via: 'mqtt' };
           ingest.reject(`mqtt-${reason}`, ctx);
-          const code = reason === 'client-id' ? 2 : reason === 'locked-out' ? 5 : 4;
+          const code = reason === 'client-id' ? 2 : reason === 'locked-out' ? 5 : reason === 'busy' ? 3 : 4;
           done(
             authError(reason === 'client-id' ? `client id ${client.id} belongs to another login` : reason, code),
             false,

@@ -85,6 +85,11 @@ export class TcpListener {
 
   private connection(socket: Socket): void {
     const addr = socket.remoteAddress ?? 'unknown';
+    if (this.ingest.addressLocked(addr)) {
+      this.ingest.reject('locked-out', { addr, via: 'tcp' });
+      socket.destroy();
+      return;
+    }
     const count = (this.perAddress.get(addr) ?? 0) + 1;
     if (count > this.opts.maxConnectionsPerAddress) {
       this.ingest.reject('too-many-connections', { addr, limit: this.opts.maxConnectionsPerAddress, via: 'tcp' });
@@ -169,13 +174,18 @@ export class TcpListener {
         via: 'tcp',
       });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
-      if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed)
+      if (r.error.code === 'bad-crc' && header.mn !== undefined && socket.writable)
         socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
       return;
     }
     const packet = r.frame.packet;
-    const v = await this.ingest.accept(packet, 'tcp');
+    const v = await this.ingest.accept(packet, 'tcp', addr);
     if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
-    if (v.answer && !socket.destroyed) socket.write(encodeFrame(v.answer, this.codec));
+    if (v.answer && socket.writable) socket.write(encodeFrame(v.answer, this.codec));
+    // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
+    if (!v.ok && v.reason === 'locked-out' && socket.writable) {
+      this.log.warn({ addr, mn: packet.mn, reason: 'locked-out' }, 'closing the connection of a locked-out login');
+      socket.end();
+    }
   }
 }

@@ -6,7 +6,15 @@ import type { Point } from '../store/types.js';
 const NOT_COMPUTABLE = 9999.99;
 const O2 = 'a19001';
 
-export type AlarmType = 'exceedance' | 'negative' | 'zero' | 'constant' | 'offline' | 'missing-hour';
+export type AlarmType =
+  | 'exceedance'
+  | 'negative'
+  | 'zero'
+  | 'constant'
+  | 'offline'
+  | 'missing-hour'
+  /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
+  | 'password-guessing';
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */
 export interface Condition {

@@ -12,6 +12,7 @@ import {
   startCloud,
   type Cloud,
   type CloudConfigInput,
+  type CloudOptions,
   type StationInput,
 } from '../../cloud/index.js';
 import { StreamDecoder, type Packet } from '../../protocol/index.js';
@@ -79,6 +80,7 @@ export interface TestCloud {
 export async function startTestCloud(
   extra: Partial<CloudConfigInput> = {},
   stations?: StationInput[],
+  options: CloudOptions = {},
 ): Promise<TestCloud> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-cloud-'));
   const registryFile = join(dir, 'stations.yaml');
@@ -93,7 +95,7 @@ export async function startTestCloud(
     rules: { checkEverySeconds: 3600, ...extra.rules },
   });
   const { log, lines } = captureLog();
-  const cloud = await startCloud(config, log);
+  const cloud = await startCloud(config, log, options);
   return {
     cloud,
     dir,
@@ -115,8 +117,9 @@ export interface RawClient {
   close(): void;
 }
 
-export async function rawClient(port: number): Promise<RawClient> {
-  const socket = connect(port, '127.0.0.1');
+/** `from`: the local address to connect from (any of 127.0.0.0/8), to act as another source. */
+export async function rawClient(port: number, from?: string): Promise<RawClient> {
+  const socket = connect({ port, host: '127.0.0.1', ...(from !== undefined && { localAddress: from }) });
   await once(socket, 'connect');
   const packets: Packet[] = [];
   const decoder = new StreamDecoder({ mode: 'strict' });
