@@ -163,7 +163,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       stops.push(() => link.close());
     }
     if (config.tcp) {
-      const listener = new TcpListener(config.tcp, ingest, log, codec);
+      const listener = new TcpListener(config.tcp, ingest, log, codec, clock.mono);
       tcp = listener;
       stops.push(() => listener.close());
       cloud.tcp = { address: await listener.listen(), listener };
@@ -185,7 +185,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
         ...(store.pending !== undefined && { storePending: store.pending }),
         webhookPending: webhooks.pending(),
       });
-      const api = await startApi(config.http, { ...cloud, codec, live, acks, gauges }, log);
+      const api = await startApi(config.http, { ...cloud, codec, live, acks, gauges, clock }, log);
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

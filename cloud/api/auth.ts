@@ -33,6 +33,7 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
 export function apiAuth(
   app: FastifyInstance,
   opts: { tokens: readonly ApiToken[]; rate: number; burst: number },
+  mono: () => number = () => performance.now(),
 ): void {
   const buckets = new Map<string, TokenBucket>();
   app.decorateRequest('apiToken', null);
@@ -44,7 +45,7 @@ export function apiAuth(
     // Addresses are unbounded; forgetting them all now and then only resets their allowance.
     if (buckets.size > 10_000) buckets.clear();
     let bucket = buckets.get(who);
-    if (!bucket) buckets.set(who, (bucket = new TokenBucket(opts.rate, opts.burst)));
+    if (!bucket) buckets.set(who, (bucket = new TokenBucket(opts.rate, opts.burst, mono)));
     const wait = bucket.take();
     if (wait > 0) {
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
 import { z } from 'zod';
 import {
   describeZodError,
@@ -33,6 +34,8 @@ export interface ApiContext {
   acks: AckStore;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges;
+  /** The service's clocks (rate limits run on `mono`); default the system's. */
+  clock?: Clock;
 }
 
 export interface IngestGauges {

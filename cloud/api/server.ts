@@ -40,7 +40,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
         'request refused',
       );
   });
-  apiAuth(app, opts);
+  apiAuth(app, opts, ctx.clock?.mono);
   app.get('/openapi.json', async () => doc);
   apiRoutes(app, doc, ctx);
   dashboardRoutes(app, doc, ctx);

@@ -28,6 +28,8 @@ export const TcpOptionsSchema = z.object({
     .min(1000)
     .default(10 * 60_000),
   maxConnectionsPerAddress: z.number().int().min(1).default(64),
+  /** A frame begun must be complete within this (a sender trickling a byte now and then is cut off). */
+  frameDeadlineMs: z.number().int().min(100).default(60_000),
 });
 export type TcpOptions = z.output<typeof TcpOptionsSchema>;
 
@@ -47,12 +49,15 @@ export class TcpListener {
   private readonly sockets = new Set<Socket>();
   /** The latest connection each MN was seen on, for requests back to the logger. */
   private readonly byMn = new Map<string, Socket>();
+  private closing = false;
 
   constructor(
     private readonly opts: TcpOptions,
     private readonly ingest: Ingest,
     private readonly log: Logger,
     private readonly codec: Keys = {},
+    /** Monotonic ms, for the rate limits. */
+    private readonly mono: () => number = () => performance.now(),
   ) {}
 
   /** Open logger connections. */
@@ -79,6 +84,8 @@ export class TcpListener {
   }
 
   async close(): Promise<void> {
+    // Work loops stop at their next frame: the store is about to close, unanswered frames are sent again.
+    this.closing = true;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -99,14 +106,14 @@ export class TcpListener {
     this.perAddress.set(addr, count);
     this.sockets.add(socket);
     const decoder = new StreamDecoder({ ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment });
-    const bucket = new TokenBucket(this.opts.rate, this.opts.burst);
+    const bucket = new TokenBucket(this.opts.rate, this.opts.burst, this.mono);
     const queue: DecodeResult[] = [];
     let working = false;
 
     const work = async (): Promise<void> => {
       working = true;
       // Frames already received are handled even if the logger has hung up: their data is kept.
-      while (queue.length > 0) {
+      while (queue.length > 0 && !this.closing) {
         const wait = bucket.take();
         if (wait > 0) {
           await new Promise((r) => setTimeout(r, wait));
@@ -141,7 +148,22 @@ export class TcpListener {
       if (queue.length >= HIGH_WATER) socket.pause();
       if (!working) void work();
     };
-    socket.on('data', (chunk) => take(decoder.push(chunk)));
+    // The idle timeout does not end a connection that sends a byte now and then: a frame begun must end in time.
+    let deadline: NodeJS.Timeout | undefined;
+    const overdue = (): void => {
+      const ctx = { addr, pendingBytes: decoder.pending, deadlineMs: this.opts.frameDeadlineMs, via: 'tcp' };
+      this.ingest.reject('frame-deadline', ctx);
+      socket.destroy();
+    };
+    socket.on('data', (chunk) => {
+      const results = decoder.push(chunk);
+      if (results.length > 0 || decoder.pending === 0) {
+        clearTimeout(deadline);
+        deadline = undefined;
+      }
+      if (decoder.pending > 0) deadline ??= setTimeout(overdue, this.opts.frameDeadlineMs);
+      take(results);
+    });
     // What is left when the logger hangs up is a truncated frame: reported, not silently dropped. A
     // reset (or our own destroy) closes with no 'end', so 'close' reports it then.
     let ended = false;
@@ -153,6 +175,7 @@ export class TcpListener {
     socket.on('end', hangUp);
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
     socket.on('close', () => {
+      clearTimeout(deadline);
       hangUp();
       this.sockets.delete(socket);
       const left = (this.perAddress.get(addr) ?? 1) - 1;
