@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { HttpOptionsSchema } from './api/server.js';
 import { ClusterOptionsSchema } from './cluster.js';
 import { AuthOptionsSchema } from './guessing.js';
+import { IngestOptionsSchema } from './ingest/ingest.js';
 import { MqttOptionsSchema } from './ingest/mqtt.js';
 import { TcpOptionsSchema } from './ingest/tcp.js';
 import { RulesOptionsSchema } from './rules/engine.js';
@@ -30,6 +31,8 @@ export const CloudConfigSchema = z
     state: z.string().default('hj212-state.db'),
     /** Limits on guessing passwords and MQTT secrets (cloud/guessing.ts). */
     auth: AuthOptionsSchema.prefault({}),
+    /** Checks of what uploads carry (DataTime against this server's clock). */
+    ingest: IngestOptionsSchema.prefault({}),
     rules: RulesOptionsSchema,
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */

@@ -117,6 +117,8 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   });
   const ingest = new Ingest({
     auth,
+    now: options.now ?? clock.wall,
+    limits: config.ingest,
     store,
     log,
     onPacket: (st, p, via) => {
