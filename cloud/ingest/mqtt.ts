@@ -333,7 +333,10 @@ export async function connectExternalBroker(
   // Nagle off (a new socket after each reconnect), for the same reason as the embedded broker's.
   client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
   (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
-  client.on('message', (topic, payload) => {
+  client.on('message', (topic, payload, packet) => {
+    // A retained message is an old upload replayed to a new subscription (every restart of ours): its data
+    // was stored when it was live, and storing it again would overwrite corrections and re-run the rules.
+    if (packet.retain) return ingest.reject('mqtt-retained', { topic, mn: UP.exec(topic)?.[1], via: 'mqtt' });
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });
   client.on('error', (e) => log.warn({ reason: e.message, url: opts.url }, 'MQTT broker error'));
