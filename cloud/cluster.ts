@@ -9,6 +9,7 @@ import { AlarmFilterSchema, type Alarm, type AlarmStore } from './alarms/store.j
 import { AckBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
+import { loggable } from './redact.js';
 import type { Registry, Station } from './registry.js';
 import type { Point } from './store/types.js';
 
@@ -191,7 +192,7 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   // offer its own, which the others may have missed in turn.
   publish(syncTopic(nodeIndex), {});
   shareOwn();
-  log.info({ nodeCount, url: o.mqtt.url }, 'joined the ingest cluster');
+  log.info({ nodeCount, url: loggable(o.mqtt.url) }, 'joined the ingest cluster');
   const forward = (mn: string, feed: Feed): void => {
     client
       .publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 })

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TokenBucket } from '../rate.js';
+import { pathOnly } from '../redact.js';
 import type { Role } from './route.js';
 
 export const ApiTokenSchema = z.object({
@@ -58,13 +59,13 @@ export function apiAuth(
     if (needs === undefined) return;
     if (!token) {
       req.log.warn(
-        { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url },
+        { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: pathOnly(req.url) },
         'request refused',
       );
       return reply.code(401).send({ error: 'give an API token: Authorization: Bearer TOKEN' });
     }
     if (RANK[token.role] < RANK[needs]) {
-      req.log.warn({ who, reason: 'role', needs, url: req.url }, 'request refused');
+      req.log.warn({ who, reason: 'role', needs, url: pathOnly(req.url) }, 'request refused');
       return reply.code(403).send({ error: `this needs the ${needs} role; token ${token.name} has ${token.role}` });
     }
   });

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
 import type { Authenticator } from '../auth.js';
+import { loggable } from '../redact.js';
 import { SECRET_HASH } from '../secrets.js';
 import type { Ingest } from './ingest.js';
 import { deviceOwns, mnShaped, observerOwns } from './client-ids.js';
@@ -339,9 +340,9 @@ export async function connectExternalBroker(
     if (packet.retain) return ingest.reject('mqtt-retained', { topic, mn: UP.exec(topic)?.[1], via: 'mqtt' });
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });
-  client.on('error', (e) => log.warn({ reason: e.message, url: opts.url }, 'MQTT broker error'));
+  client.on('error', (e) => log.warn({ reason: e.message, url: loggable(opts.url) }, 'MQTT broker error'));
   await client.subscribeAsync(`$share/${opts.group}/hj212/+/up`, { qos: 1 });
-  log.info({ url: opts.url, group: opts.group }, 'subscribed to the external MQTT broker');
+  log.info({ url: loggable(opts.url), group: opts.group }, 'subscribed to the external MQTT broker');
   return {
     publish,
     async close() {
