@@ -23,7 +23,7 @@ import type { Point } from './store/types.js';
  * in the order they were stored, whichever process stored them.
  */
 export const ClusterOptionsSchema = z
-  .object({
+  .strictObject({
     /** This process, 0 to nodeCount - 1; unique in the cluster. */
     nodeIndex: z.number().int().min(0),
     /** How many ingest processes share the stations; the same on every one. */

@@ -12,10 +12,10 @@ import { RulesOptionsSchema } from './rules/engine.js';
 import { InfluxOptionsSchema } from './store/influx.js';
 import { describeIssues, ConfigError } from './registry.js';
 
-const SqliteStoreSchema = z.object({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
+const SqliteStoreSchema = z.strictObject({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
 
 export const CloudConfigSchema = z
-  .object({
+  .strictObject({
     /** The station registry (YAML), reloaded when it changes. */
     registry: z.string().min(1, 'give the station registry file, e.g. registry: stations.yaml'),
     store: z

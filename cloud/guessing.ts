@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export const AuthOptionsSchema = z
-  .object({
+  .strictObject({
     /** Failed logins of one MN (or from one address) answered at once; each further one waits. */
     freeFailures: z.number().int().min(1).default(5),
     /** The first wait, doubled with each further failure up to maxDelayMs. */
@@ -18,7 +18,6 @@ export const AuthOptionsSchema = z
     /** Checks waiting for their turn; beyond this a login is refused as busy (it tries again). */
     queue: z.number().int().min(1).default(64),
   })
-  .strict()
   .refine((o) => o.maxDelayMs >= o.delayMs, { path: ['maxDelayMs'], message: 'maxDelayMs is at least delayMs' });
 export type AuthOptions = z.output<typeof AuthOptionsSchema>;
 

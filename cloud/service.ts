@@ -16,6 +16,7 @@ import { Ingest } from './ingest/ingest.js';
 import { connectExternalBroker, downTopic, startEmbeddedBroker, type MqttInput } from './ingest/mqtt.js';
 import { TcpListener } from './ingest/tcp.js';
 import { Registry } from './registry.js';
+import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { ShutdownStore } from './shutdowns.js';
 import { InfluxStore } from './store/influx.js';
@@ -45,6 +46,24 @@ export interface CloudOptions {
   clock?: Clock;
 }
 
+/** Opens a database file, or says which config field to fix and how. */
+function opened<T>(field: string, file: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    throw fileError(field, file, e);
+  }
+}
+
+/** Starts a listener, or says which config field to fix and how. */
+async function listening<T>(field: string, at: { host: string; port: number }, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    throw listenError(field, at.host, at.port, e);
+  }
+}
+
 /** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
 export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
   let registry = await Registry.load(config.registry);
@@ -71,9 +90,19 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   );
   // Whatever registry is in force when a frame comes, its keys are the ones used.
   const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn) };
-  const store: MeasurementStore =
-    config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
-  const stateDb = openSqlite(config.state);
+  const store: MeasurementStore = opened(
+    'store.path',
+    config.store.type === 'sqlite' ? config.store.path : config.store.spillPath,
+    () => (config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log)),
+  );
+  let stateDb: ReturnType<typeof openSqlite>;
+  try {
+    stateDb = opened('state', config.state, () => openSqlite(config.state));
+  } catch (e) {
+    unwatch();
+    await store.close();
+    throw e;
+  }
   const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
   const acks = new AckStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
@@ -168,14 +197,15 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       const listener = new TcpListener(config.tcp, ingest, log, codec, clock.mono);
       tcp = listener;
       stops.push(() => listener.close());
-      cloud.tcp = { address: await listener.listen(), listener };
+      cloud.tcp = { address: await listening('tcp', config.tcp, () => listener.listen()), listener };
       log.info({ port: cloud.tcp.address.port }, 'HJ 212 TCP listening');
     }
     if (config.mqtt) {
+      const m = config.mqtt;
       const input =
-        config.mqtt.mode === 'embedded'
-          ? await startEmbeddedBroker(config.mqtt, auth, ingest, log, codec, config.rules.alarmTopic)
-          : await connectExternalBroker(config.mqtt, ingest, log, codec);
+        m.mode === 'embedded'
+          ? await listening('mqtt', m, () => startEmbeddedBroker(m, auth, ingest, log, codec, config.rules.alarmTopic))
+          : await connectExternalBroker(m, ingest, log, codec);
       mqtt = input;
       stops.push(() => input.close());
       cloud.mqtt = input;
@@ -187,7 +217,10 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
         ...(store.pending !== undefined && { storePending: store.pending }),
         webhookPending: webhooks.pending(),
       });
-      const api = await startApi(config.http, { ...cloud, codec, live, acks, gauges, clock }, log);
+      const http = config.http;
+      const api = await listening('http', http, () =>
+        startApi(http, { ...cloud, codec, live, acks, gauges, clock }, log),
+      );
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

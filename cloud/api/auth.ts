@@ -5,7 +5,7 @@ import { TokenBucket } from '../rate.js';
 import { pathOnly } from '../redact.js';
 import type { Role } from './route.js';
 
-export const ApiTokenSchema = z.object({
+export const ApiTokenSchema = z.strictObject({
   name: z.string().min(1),
   /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
   sha256: z

@@ -9,7 +9,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { newOpenApi } from './route.js';
 import { apiRoutes, type ApiContext } from './routes.js';
 
-export const HttpOptionsSchema = z.object({
+export const HttpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8212),
   /** Largest request body, bytes. */

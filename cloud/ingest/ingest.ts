@@ -13,17 +13,15 @@ export type Via = 'tcp' | 'mqtt' | 'http';
 export type Verdict =
   { ok: true; station: Station; points: Point[]; answer?: Packet } | { ok: false; reason: string; answer?: Packet };
 
-export const IngestOptionsSchema = z
-  .object({
-    /**
-     * How far ahead of this server's clock a DataTime may be (loggers' clocks drift; NTP on both ends
-     * keeps it to seconds). Data dated further ahead would pin "latest" and the rules to a future time.
-     */
-    maxFutureSeconds: z.number().int().min(0).default(900),
-    /** refuse: answered 9011 QnRtn 2 and not stored; store: stored (and answered) but kept out of latest values and rules. */
-    futureData: z.enum(['refuse', 'store'], 'futureData is refuse or store').default('refuse'),
-  })
-  .strict();
+export const IngestOptionsSchema = z.strictObject({
+  /**
+   * How far ahead of this server's clock a DataTime may be (loggers' clocks drift; NTP on both ends
+   * keeps it to seconds). Data dated further ahead would pin "latest" and the rules to a future time.
+   */
+  maxFutureSeconds: z.number().int().min(0).default(900),
+  /** refuse: answered 9011 QnRtn 2 and not stored; store: stored (and answered) but kept out of latest values and rules. */
+  futureData: z.enum(['refuse', 'store'], 'futureData is refuse or store').default('refuse'),
+});
 export type IngestConfig = z.output<typeof IngestOptionsSchema>;
 
 export interface IngestOptions {

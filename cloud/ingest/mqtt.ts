@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
 import type { Authenticator } from '../auth.js';
 import { loggable } from '../redact.js';
-import { SECRET_HASH } from '../secrets.js';
+import { SecretHashSchema } from '../secrets.js';
 import type { Ingest } from './ingest.js';
 import { deviceOwns, mnShaped, observerOwns } from './client-ids.js';
 import { answerable, headerOf } from './header.js';
@@ -18,7 +18,7 @@ export const downTopic = (mn: string): string => `hj212/${mn}/down`;
 const UP = /^hj212\/([^/]+)\/up$/;
 
 export const MqttOptionsSchema = z.discriminatedUnion('mode', [
-  z.object({
+  z.strictObject({
     mode: z.literal('embedded'),
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(1883),
@@ -27,17 +27,17 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     /** Logins (dashboards, SCADA) that may only read the alarm topics. */
     observers: z
       .array(
-        z.object({
+        z.strictObject({
           username: z
             .string()
             .min(1)
             .refine((u) => !mnShaped(u), 'an observer user name must not look like an MN (14-24 letters or digits)'),
-          secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`'),
+          secretHash: SecretHashSchema,
         }),
       )
       .default([]),
   }),
-  z.object({
+  z.strictObject({
     mode: z.literal('external'),
     url: z.string().regex(/^mqtts?:\/\//, 'url is mqtt://host:port or mqtts://host:port'),
     username: z.string().optional(),
@@ -295,7 +295,7 @@ export async function startEmbeddedBroker(
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => broker.close(() => reject(e)));
     server.listen(opts.port, opts.host, () => resolve());
   });
   log.info({ port: (server.address() as AddressInfo).port }, 'embedded MQTT broker listening');

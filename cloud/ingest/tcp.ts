@@ -14,7 +14,7 @@ import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
 
-export const TcpOptionsSchema = z.object({
+export const TcpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(9212),
   /** Largest data segment accepted, bytes (1024 is the 2017 cap; vendors send more). */

@@ -10,7 +10,7 @@ import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 
 export const RulesOptionsSchema = z
-  .object({
+  .strictObject({
     /** How long after an hour ends its record may still arrive before it counts as missing. */
     graceMinutes: z.number().int().min(0).default(20),
     /** How far back hours are checked. */

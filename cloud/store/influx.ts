@@ -8,7 +8,7 @@ import { openSqlite } from './sqlite.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
 
 export const InfluxOptionsSchema = z
-  .object({
+  .strictObject({
     type: z.literal('influxdb'),
     url: z.url('url is the InfluxDB HTTP address, e.g. http://127.0.0.1:8086'),
     /** 1.x database; with 2.x/3.x, the database name mapped to the bucket (DBRP) of the v1 API. */
