@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { connect, connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { downTopic, upTopic } from '../cloud/index.js';
@@ -12,9 +13,9 @@ import {
   WATER_PW,
   type TestCloud,
 } from './helpers/cloud-fixtures.js';
+import { startCentreMosquitto } from './helpers/demo-centre.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
-import { settled } from './helpers/fault-net.js';
-import { hourFrame, mqttDevice, refusals, storedHours } from './helpers/security.js';
+import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
 
 // Attack 1 of the security review: a login that presents another device's (predictable) client id
 // takes over its persistent session, receives the requests queued for it (which carry the station's
@@ -94,14 +95,20 @@ describe('embedded broker (aedes)', () => {
 
     // The owner comes back: its session and the request queued in it are intact.
     const back = await session(url, WATER_MN, SECRETS.water, EDGE_ID);
-    await settled(() => back.received.length);
+    await until(
+      () => back.received.length,
+      (n) => n >= 1,
+    );
     expect(back.received.map((p) => [p.cn, p.qn, p.mn])).toEqual([['2061', '20261120110000123', WATER_MN]]);
     // Honest traffic of the other device, under its own id, is answered and stored.
     const g = await mqttDevice(url, GAS_MN, SECRETS.gas, { clientId: `hj212-edge-${GAS_MN}-cloud` });
     cleanup.push(() => g.client.endAsync(true));
     await g.client.publishAsync(upTopic(GAS_MN), hourFrame(GAS_MN, GAS_PW), { qos: 1 });
     await back.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW), { qos: 1 });
-    await settled(() => g.received.length + back.received.length);
+    await until(
+      () => g.received.length + back.received.length,
+      (n) => n >= 3,
+    );
     expect(g.received.map((p) => p.cn)).toEqual(['9014']);
     expect(back.received.map((p) => p.cn)).toEqual(['2061', '9014']);
     expect(await storedHours(c, GAS_MN)).toHaveLength(1);
@@ -134,17 +141,68 @@ describe('Mosquitto as deploy/cloud ships it', () => {
     // The other device presents the edge's id: Mosquitto makes it GAS_MN, a session of its own, empty.
     const thief = await session(url, GAS_MN, SECRETS.gas, EDGE_ID);
     const owner = await session(url, WATER_MN, SECRETS.water, EDGE_ID);
-    await settled(() => owner.received.length);
+    await until(
+      () => owner.received.length,
+      (n) => n >= 1,
+    );
     expect(owner.received.map((p) => [p.cn, p.qn])).toEqual([['2061', '20261120110000123']]);
     expect(thief.received).toEqual([]);
     // It tries again while the owner is online: the owner's connection stays (its upload is answered on it).
     const again = await session(url, GAS_MN, SECRETS.gas, EDGE_ID);
     await owner.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW), { qos: 1 });
-    await settled(() => owner.received.length);
+    await until(
+      () => owner.received.length,
+      (n) => n >= 2,
+    );
     expect(owner.received.map((p) => p.cn)).toEqual(['2061', '9014']);
     expect(owner.client.connected).toBe(true);
     expect(again.received).toEqual([]);
     expect(mosq.output()).toMatch(new RegExp(`as ${GAS_MN} \\(p2, c0, k60, u'${GAS_MN}'\\)`));
     expect(await storedHours(c, WATER_MN)).toHaveLength(1);
+  });
+});
+
+describe('Mosquitto as deploy/centre ships it (TLS)', () => {
+  it('the device listener gives devices their user name as client id: a takeover attempt neither kicks the edge nor reads its down topic; the ingest listener keeps its own ids', async () => {
+    const broker = await startCentreMosquitto({
+      [WATER_MN]: SECRETS.water,
+      [GAS_MN]: SECRETS.gas,
+      ingest: SECRETS.ingest,
+    });
+    cleanup.push(() => broker.stop());
+    const edge = await broker.client(WATER_MN, SECRETS.water, { clientId: EDGE_ID, clean: false });
+    cleanup.push(() => edge.endAsync(true));
+    const atEdge: string[] = [];
+    edge.on('message', (_t, payload) => atEdge.push(payload.toString()));
+    await edge.subscribeAsync(downTopic(WATER_MN), { qos: 1 });
+    const thief = await broker.client(GAS_MN, SECRETS.gas, { clientId: EDGE_ID, clean: false });
+    cleanup.push(() => thief.endAsync(true));
+    const atThief: string[] = [];
+    thief.on('message', (_t, payload) => atThief.push(payload.toString()));
+    // Two ingest connections with one login and their own ids, on the ingest listener: neither kicks the other.
+    const ingest = await connectAsync(broker.ingestUrl, {
+      username: 'ingest',
+      password: SECRETS.ingest,
+      clientId: 'hj212-ingest-0-a',
+      ca: await readFile(broker.caFile),
+      reconnectPeriod: 0,
+    });
+    cleanup.push(() => ingest.endAsync(true));
+    const second = await connectAsync(broker.ingestUrl, {
+      username: 'ingest',
+      password: SECRETS.ingest,
+      clientId: 'hj212-ingest-0-b',
+      ca: await readFile(broker.caFile),
+      reconnectPeriod: 0,
+    });
+    cleanup.push(() => second.endAsync(true));
+    await ingest.publishAsync(downTopic(WATER_MN), 'request-1', { qos: 1 });
+    await until(
+      () => atEdge.length,
+      (n) => n >= 1,
+    );
+    expect(atEdge).toEqual(['request-1']);
+    expect(atThief).toEqual([]);
+    expect([edge.connected, thief.connected, ingest.connected, second.connected]).toEqual([true, true, true, true]);
   });
 });

@@ -5,7 +5,7 @@ import { startTestCloud, testStations, WATER_MN, WATER_PW } from './helpers/clou
 import { startMosquitto } from './helpers/cloud-procs.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
 import { settled } from './helpers/fault-net.js';
-import { hourFrame, mqttDevice, refusals, storedHours } from './helpers/security.js';
+import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
 
 // Attack 5: with persistence on, a device's retained upload was delivered to the ingest again at
 // every restart, overwriting corrections and re-running the rules. The embedded broker and the
@@ -30,13 +30,19 @@ describe('retained uploads', () => {
       qos: 0,
       retain: true,
     });
-    await settled(() => c.lines.length);
+    await until(
+      () => refusals(c).length,
+      (n) => n >= 1,
+    );
     expect(refusals(c)).toEqual([['mqtt-retained', WATER_MN, '127.0.0.1']]);
     expect(await storedHours(c, WATER_MN)).toEqual([]);
     const again = await mqttDevice(url, WATER_MN, 'water-secret', { clientId: EDGE_ID });
     cleanup.push(() => again.client.endAsync(true));
     await again.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '7' }), { qos: 1 });
-    await settled(() => again.received.length);
+    await until(
+      () => again.received.length,
+      (n) => n >= 1,
+    );
     expect(again.received.map((p) => p.cn)).toEqual(['9014']);
     expect(await storedHours(c, WATER_MN)).toMatchObject([{ values: { Avg: 7 } }]);
   });
@@ -76,17 +82,26 @@ describe('retained uploads', () => {
     const device = await connectAsync(url, { reconnectPeriod: 0, clientId: EDGE_ID });
     cleanup.push(() => device.endAsync(true));
     await device.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '5' }), { qos: 1, retain: true });
-    await settled(async () => (await storedHours(first, WATER_MN)).length);
+    await until(
+      async () => (await storedHours(first, WATER_MN)).length,
+      (n) => n >= 1,
+    );
     expect(await storedHours(first, WATER_MN)).toMatchObject([{ values: { Avg: 5 } }]);
     await first.stop();
 
     // Restarted: the broker hands it the retained upload again.
     const second = await startTestCloud({ tcp: undefined, mqtt: { mode: 'external', url } }, stations);
     cleanup.push(() => second.stop());
-    await settled(() => second.lines.length);
+    await until(
+      () => refusals(second).length,
+      (n) => n >= 1,
+    );
     expect(refusals(second)).toEqual([['mqtt-retained', WATER_MN, undefined]]);
     await device.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '6', hours: 1 }), { qos: 1 });
-    await settled(async () => (await storedHours(second, WATER_MN, 2)).length);
+    await until(
+      async () => (await storedHours(second, WATER_MN, 2)).length,
+      (n) => n >= 1,
+    );
     expect(await storedHours(second, WATER_MN, 2)).toMatchObject([{ values: { Avg: 6 } }]);
   });
 });

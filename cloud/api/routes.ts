@@ -280,7 +280,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       body: z.string().min(1),
       bodyType: 'text/plain',
     },
-    async ({ body }) => {
+    async ({ body }, req) => {
       const decoder = new StreamDecoder({ ...ctx.codec, mode: 'lenient' });
       const results: Record<string, unknown>[] = [];
       for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
@@ -289,7 +289,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
           results.push({ ok: false, reason: r.error.code, detail: r.error.message });
           continue;
         }
-        results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http'), ctx.codec));
+        results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http', req.ip), ctx.codec));
       }
       return { results };
     },
@@ -305,7 +305,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       summary: 'HJ 212 packets as JSON (as `hj212 decode` prints them)',
       body: RecordsBody,
     },
-    async ({ body }) => {
+    async ({ body }, req) => {
       const results: Record<string, unknown>[] = [];
       for (const [i, raw] of body.packets.entries()) {
         const p = PacketSchema.safeParse(raw);
@@ -315,7 +315,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
           continue;
         }
         const packet = p.data as Packet;
-        results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http'), ctx.codec));
+        results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http', req.ip), ctx.codec));
       }
       return { results };
     },
