@@ -113,6 +113,14 @@ describe('embedded broker (aedes)', () => {
     expect(back.received.map((p) => p.cn)).toEqual(['2061', '9014']);
     expect(await storedHours(c, GAS_MN)).toHaveLength(1);
     expect(await storedHours(c, WATER_MN)).toHaveLength(1);
+    // A frame with a wrong PW over MQTT is refused by the ingest, logged with the address it came from.
+    await back.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, 'wrong1', { hours: 1 }), { qos: 1 });
+    await until(
+      () => back.received.length,
+      (n) => n >= 3,
+    );
+    expect(back.received.slice(2).map((p) => [p.cn, p.cp.params['QnRtn']])).toEqual([['9011', '3']]);
+    expect(refusals(c).slice(3)).toEqual([['bad-password', WATER_MN, '127.0.0.1']]);
   });
 });
 

@@ -64,9 +64,10 @@ async function handleUpload(
   maxPayload: number,
   ingest: Ingest,
   codec: Keys = {},
+  addr?: string,
 ): Promise<Packet | undefined> {
   const topicMn = UP.exec(topic)?.[1];
-  const ctx = { topic, via: 'mqtt' as const };
+  const ctx = { topic, via: 'mqtt' as const, ...(addr !== undefined && { addr }) };
   if (topicMn === undefined) {
     ingest.reject('bad-topic', ctx);
     return undefined;
@@ -85,7 +86,7 @@ async function handleUpload(
     ingest.reject('topic-mismatch', { ...ctx, mn: topicMn, frameMn: packet.mn });
     return qnRtnAnswer({ ...answerable(packet), mn: topicMn }, QnRtn.BadMn);
   }
-  return (await ingest.accept(packet, 'mqtt')).answer;
+  return (await ingest.accept(packet, 'mqtt', addr)).answer;
 }
 
 /** Handles an upload and publishes its answer; a fault is counted and logged, never thrown. */
@@ -96,9 +97,11 @@ async function answerUpload(
   ingest: Ingest,
   codec: Keys,
   publish: (topic: string, payload: string) => Promise<void>,
+  /** The publisher's address, where the broker is ours. */
+  addr?: string,
 ): Promise<void> {
   try {
-    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec);
+    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec, addr);
     if (answer?.mn !== undefined) await publish(downTopic(answer.mn), encodeFrame(answer, codec));
   } catch (e) {
     ingest.reject('internal-error', { topic, via: 'mqtt', detail: (e as Error).message });
@@ -172,6 +175,8 @@ export async function startEmbeddedBroker(
 ): Promise<MqttInput> {
   const mnOf = new WeakMap<Client, string>();
   const observers = new WeakSet<Client>();
+  /** Where each device last logged in from: its uploads' refusals name that address. */
+  const addrOfMn = new Map<string, string>();
   /** Undefined once logged in, else the reason; the client id must be one the login owns (client-ids.ts). */
   const login = async (
     client: Client,
@@ -190,6 +195,8 @@ export async function startEmbeddedBroker(
     if (!r.ok) return r.reason;
     if (!deviceOwns(r.station.mn, client.id)) return 'client-id';
     mnOf.set(client, r.station.mn);
+    const addr = addrOf(client);
+    if (addr !== undefined) addrOfMn.set(r.station.mn, addr);
     return undefined;
   };
   /** Who may receive a message on `topic`: a device its own down topic, an observer the alarm topics. */
@@ -269,7 +276,8 @@ export async function startEmbeddedBroker(
         // Called synchronously, done() lets mqemitter recurse through its whole queue: 10,000 devices
         // publishing at once overflowed the stack. The next turn of the event loop unwinds it.
         setImmediate(done);
-        void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish);
+        const addr = addrOfMn.get(UP.exec(packet.topic)?.[1] ?? '');
+        void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish, addr);
       },
       resolve,
     ),
