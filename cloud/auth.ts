@@ -104,7 +104,9 @@ export class Authenticator {
     if (this.guard.locked(keys) !== undefined) {
       // While locked out, only the secret already verified, from an address it was verified from, passes:
       // the device under attack keeps delivering, a guesser learns nothing (not even a right guess).
-      if (right && addr !== undefined && this.trusted.get(mnKey)?.has(addr) === true)
+      // No address: a frame an external broker relayed from the device's own topic, the login of
+      // which the broker checked; a guesser cannot publish there.
+      if (right && (addr === undefined || this.trusted.get(mnKey)?.has(addr) === true))
         return { ok: true, station, defaultPassword: isDefault };
       this.report(this.guard.fail(keys).lockedNow, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
       return { ok: false, reason: 'locked-out', station };

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { connectAsync } from 'mqtt';
+import { upTopic } from '../cloud/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock, type Clock } from '../cloud/clock.js';
 import { Limiter } from '../cloud/guessing.js';
@@ -14,7 +15,8 @@ import {
   WATER_PW,
   type TestCloud,
 } from './helpers/cloud-fixtures.js';
-import { hourFrame, refusals, storedHours } from './helpers/security.js';
+import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
+import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
 
 // Attack 2: password guessing was free (every guess answered, ~50 ms of scrypt each, never closed).
 // Now: a few free failures, then each answer waits twice as long, then the MN and the address are
@@ -152,6 +154,51 @@ describe('password guessing over MQTT CONNECT (embedded broker)', () => {
       `mqtt:${WATER_MN}`,
       'addr:127.0.0.1',
     ]);
+  });
+});
+
+describe('password guessing over TCP against a station that delivers over MQTT (Mosquitto as shipped)', () => {
+  it('the TCP guesser locks the MN out, the edge on the broker keeps delivering', async () => {
+    const users = { [WATER_MN]: 'water-mqtt', ingest: 'ingest-secret' };
+    const mosq = await startDeployedMosquitto(users);
+    cleanup.push(() => mosq.stop());
+    const c = await startTestCloud({
+      tcp: { host: '127.0.0.1', port: 0 },
+      mqtt: {
+        mode: 'external',
+        url: `mqtt://127.0.0.1:${mosq.ingestPort}`,
+        username: 'ingest',
+        password: users.ingest,
+      },
+      auth: AUTH,
+    });
+    cleanup.push(() => c.stop());
+    const edge = await mqttDevice(`mqtt://127.0.0.1:${mosq.port}`, WATER_MN, users[WATER_MN]);
+    cleanup.push(() => edge.client.endAsync(true));
+    await edge.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { hours: 0 }), { qos: 1 });
+    await until(
+      () => edge.received.length,
+      (n) => n >= 1,
+    );
+
+    const guesser = await rawClient(c.cloud.tcp!.address.port, '127.0.0.2');
+    cleanup.push(async () => guesser.close());
+    guesser.socket.on('error', () => undefined);
+    const closed = once(guesser.socket, 'close');
+    guesser.socket.write(Array.from({ length: 20 }, (_, i) => hourFrame(WATER_MN, `guess${i}`)).join(''));
+    await closed;
+    expect(c.lines.filter((l) => l['msg'] === 'login locked out').map((l) => l['key'])).toEqual([
+      `pw:${WATER_MN}`,
+      'addr:127.0.0.2',
+    ]);
+
+    await edge.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { hours: 1 }), { qos: 1 });
+    await until(
+      () => edge.received.length,
+      (n) => n >= 2,
+    );
+    expect(edge.received.map((p) => p.cn)).toEqual(['9014', '9014']);
+    expect(await storedHours(c, WATER_MN, 2)).toHaveLength(2);
   });
 });
 
