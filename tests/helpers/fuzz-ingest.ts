@@ -65,7 +65,12 @@ export async function startIngestChild(inputs: IngestInputs, stations: StationIn
     auth: FUZZ_AUTH,
   };
   if (inputs.tcp) config['tcp'] = { host: '127.0.0.1', port: 0, ...inputs.tcp };
-  if (inputs.mqtt) config['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0, ...inputs.mqtt };
+  // An external broker has a URL, not a host and port of ours (a stray key is a config error).
+  if (inputs.mqtt)
+    config['mqtt'] =
+      inputs.mqtt['mode'] === 'external'
+        ? inputs.mqtt
+        : { mode: 'embedded', host: '127.0.0.1', port: 0, ...inputs.mqtt };
   if (inputs.http)
     config['http'] = {
       host: '127.0.0.1',
