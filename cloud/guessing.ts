@@ -14,7 +14,7 @@ export const AuthOptionsSchema = z
     /** Count failures per source address too (turn off behind a load balancer that hides the loggers' addresses). */
     perAddress: z.boolean().default(true),
     /** scrypt checks at once (each takes a thread of the libuv pool that file I/O also needs). */
-    concurrency: z.number().int().min(1).max(4).default(1),
+    concurrency: z.number().int().min(1).max(4).default(2),
     /** Checks waiting for their turn; beyond this a login is refused as busy (it tries again). */
     queue: z.number().int().min(1).default(64),
   })
