@@ -105,6 +105,8 @@ try {
       tcp: { host: '127.0.0.1', port: 0, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: MAX + 100 },
       mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
       rules: { checkEverySeconds: 3600 },
+      // Every logger logs in at once at the start of a phase, and these loggers do not retry a login refused as busy.
+      auth: { queue: MAX + 100 },
       logLevel: 'info',
     }),
   );
