@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { ExeRtn } from '../protocol/index.js';
+import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
@@ -49,8 +50,6 @@ export interface RunningAgent {
 }
 
 const DAY_MS = 86_400_000;
-/** The access password loggers ship with (seed 000); accepted, but never silently. */
-const FIELD_DEFAULT_PASSWORD = '123456';
 
 /**
  * The edge agent: bus pollers feed the aggregator; each tick commits closed minutes and new
@@ -105,10 +104,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     );
 
   for (const u of config.uplinks) {
-    if (u.pw === FIELD_DEFAULT_PASSWORD)
+    if (u.pw === DEFAULT_PASSWORD)
       logger.warn(
         { uplink: u.id, reason: 'default password' },
-        `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`,
+        `uplink ${u.id} uses the field default password ${DEFAULT_PASSWORD}; ask the platform for the station's own`,
       );
   }
   // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.

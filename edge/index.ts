@@ -21,3 +21,4 @@ export * from './unsaved.js';
 export * from './units.js';
 export * from './readings.js';
 export * from './offline.js';
+export { upTopic, downTopic } from '../protocol/wire.js';

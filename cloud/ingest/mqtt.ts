@@ -5,15 +5,12 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
+import { downTopic, mnOfUpTopic, upTopic, UP_FILTER } from '../../protocol/wire.js';
 import type { Authenticator } from '../auth.js';
 import { SECRET_HASH, verifySecret } from '../secrets.js';
 import type { Ingest } from './ingest.js';
 import { answerable, headerOf } from './header.js';
 import type { Keys } from './tcp.js';
-
-export const upTopic = (mn: string): string => `hj212/${mn}/up`;
-export const downTopic = (mn: string): string => `hj212/${mn}/down`;
-const UP = /^hj212\/([^/]+)\/up$/;
 
 export const MqttOptionsSchema = z.discriminatedUnion('mode', [
   z.object({
@@ -60,7 +57,7 @@ async function handleUpload(
   ingest: Ingest,
   codec: Keys = {},
 ): Promise<Packet | undefined> {
-  const topicMn = UP.exec(topic)?.[1];
+  const topicMn = mnOfUpTopic(topic);
   const ctx = { topic, via: 'mqtt' as const };
   if (topicMn === undefined) {
     ingest.reject('bad-topic', ctx);
@@ -215,7 +212,7 @@ export async function startEmbeddedBroker(
     );
   await new Promise<void>((resolve) =>
     broker.subscribe(
-      'hj212/+/up',
+      UP_FILTER,
       (packet, done) => {
         // Called synchronously, done() lets mqemitter recurse through its whole queue: 10,000 devices
         // publishing at once overflowed the stack. The next turn of the event loop unwinds it.
@@ -283,7 +280,7 @@ export async function connectExternalBroker(
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });
   client.on('error', (e) => log.warn({ reason: e.message, url: opts.url }, 'MQTT broker error'));
-  await client.subscribeAsync(`$share/${opts.group}/hj212/+/up`, { qos: 1 });
+  await client.subscribeAsync(`$share/${opts.group}/${UP_FILTER}`, { qos: 1 });
   log.info({ url: opts.url, group: opts.group }, 'subscribed to the external MQTT broker');
   return {
     publish,

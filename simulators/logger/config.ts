@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from '../hj212-link/duration.js';
-import { DEFAULT_PASSWORD, Sm4KeySchema } from '../hj212-link/keys.js';
+import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
+import { Sm4KeySchema } from '../hj212-link/keys.js';
 import type { Identity } from './requests.js';
 import { OUTLET_ST, type Outlet } from './values.js';
 
