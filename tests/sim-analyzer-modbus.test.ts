@@ -1,7 +1,8 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { durationMs } from '../simulators/shared/duration.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { TestContext } from 'vitest';
-import { parseAnalyzerConfig, parseDuration, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
+import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
 import type { RunningAnalyzerSimulator } from '../simulators/analyzer/index.js';
 import { commandExists, openPtyPair } from './helpers/pty.js';
 import type { PtyPair } from './helpers/pty.js';
@@ -15,7 +16,7 @@ import type { ModbusClient } from './helpers/ports.js';
  */
 
 const START_ISO = '2025-06-01T00:00:00+08:00';
-const at = (offset: string): number => Date.parse(START_ISO) + (parseDuration(offset) ?? Number.NaN);
+const at = (offset: string): number => Date.parse(START_ISO) + (durationMs(offset, 's') ?? Number.NaN);
 
 /** Debian's python3-pymodbus lives in /usr/bin/python3, which a pyenv or venv python3 may shadow. */
 function pythonWithPymodbus(): string | undefined {

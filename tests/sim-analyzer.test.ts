@@ -15,7 +15,6 @@ import {
   handlePdu,
   lastCalibrationAt,
   parseAnalyzerConfig,
-  parseDuration,
   parseScenarioYaml,
   planSimulation,
   profileSchema,
@@ -30,11 +29,12 @@ import {
   totalBetween,
   warpedClock,
 } from '../simulators/analyzer/index.js';
+import { durationMs } from '../simulators/shared/duration.js';
 import type { AnalyzerProfile, AnalyzerProfileInput, Encoding, SimClock } from '../simulators/analyzer/index.js';
 
 const START_ISO = '2025-06-01T00:00:00+08:00'; // midnight, China Standard Time
 const START = Date.parse(START_ISO);
-const at = (offset: string): number => START + (parseDuration(offset) ?? Number.NaN);
+const at = (offset: string): number => START + (durationMs(offset, 's') ?? Number.NaN);
 
 function builtin(id: string): AnalyzerProfile {
   const profile = BUILTIN_PROFILES.get(id);
@@ -178,9 +178,9 @@ describe('scenario files', () => {
   const scenarioIssue = (yaml: string) => configError(() => parseScenarioYaml(yaml, 'day.yaml'));
 
   it('parses durations and offsets', () => {
-    expect(parseDuration('1d6h30m')).toBe(86_400_000 + 6.5 * 3_600_000);
-    expect(parseDuration('90')).toBe(90_000);
-    expect(parseDuration('2x')).toBeUndefined();
+    expect(durationMs('1d6h30m', 's')).toBe(86_400_000 + 6.5 * 3_600_000);
+    expect(durationMs('90', 's')).toBe(90_000);
+    expect(durationMs('2x', 's')).toBeUndefined();
     const scenario = parseScenarioYaml(
       `seed: 3\nstart: ${START_ISO}\nwarp: 1440\nsignals:\n  cod:\n    events:\n      - { kind: zero, from: 2h, to: 150m }\n`,
       'day.yaml',

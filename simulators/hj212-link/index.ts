@@ -1,4 +1,4 @@
-export { parseDuration, DurationSchema } from './duration.js';
+export { durationMs, durationMsSchema } from '../shared/duration.js';
 export { describeIssues, validateConfig, readYaml, withFlags, ConfigError } from './config.js';
 export { Sm4KeySchema, sm4KeyLookup } from './keys.js';
 export { DEFAULT_PASSWORD } from '../../protocol/wire.js';
