@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Alarm } from '../alarms/store.js';
 import type { Station } from '../registry.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
-import type { Point } from '../store/types.js';
+import { headlineValue, type Point } from '../store/types.js';
 import { route, type OpenApiDoc } from './route.js';
 
 /** The newest value of one factor, whatever kind of record brought it. */
@@ -38,7 +38,7 @@ export class LiveHub {
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
       if (before && before.time > p.time) continue;
       const l: Latest = { kind: p.kind, time: p.time };
-      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      const value = headlineValue(p);
       if (value !== undefined) l.value = value;
       if (p.flag !== undefined) l.flag = p.flag;
       const j = judged[i];

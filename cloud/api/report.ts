@@ -1,3 +1,4 @@
+import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import type { Backfill } from '../alarms/backfills.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import { exceedance, isAssessed } from '../rules/judge.js';
@@ -22,8 +23,6 @@ export interface EnterprisePeriod extends Rates {
   enterprise: string;
   outlets: number;
 }
-
-const O2 = 'a19001';
 
 /** The factors the rates count: assessed ones (those with a limit, unless the registry says otherwise). */
 export const assessedFactors = (s: Station): string[] =>

@@ -8,6 +8,7 @@ import {
   encodeFrame,
   type Packet,
 } from '../../protocol/index.js';
+import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import type { BackfillStore } from '../alarms/backfills.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';
 import type { Ingest, Verdict } from '../ingest/ingest.js';
@@ -47,8 +48,6 @@ export interface IngestGauges {
   /** Alarm events waiting for a webhook receiver. */
   webhookPending: number;
 }
-
-const O2 = 'a19001';
 
 /** A stored point as the data API returns it: with how it is judged and whether it came late. */
 export interface DataPoint extends Point {

@@ -6,7 +6,7 @@ import type { BackfillStore } from '../alarms/backfills.js';
 import type { Alarm, AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
-import type { MeasurementStore, Point } from '../store/types.js';
+import { headlineValue, type MeasurementStore, type Point } from '../store/types.js';
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 
@@ -138,7 +138,7 @@ export class RuleEngine {
   /** Stored points: value rules, and the missing hours they fill. */
   onStored(station: Station, points: readonly Point[]): void {
     const runs = (p: Point): Run | undefined => {
-      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      const value = headlineValue(p);
       if (value === undefined) return undefined;
       const k = key(p.mn, p.factor, p.kind);
       const run = nextRun(this.runs.get(k), value, p.time);
