@@ -8,9 +8,9 @@ import {
   makeFlag,
   makeQn,
   qnRtnAnswer,
-  rawHeader,
   request,
 } from '../protocol/index.js';
+import { rawHeader } from '../protocol/answers.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16Modbus } from '../protocol/index.js';
+import { crc16Modbus } from '../protocol/crc.js';
 import {
   AnalyzerConfigError,
   AnalyzerDevice,

@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  describeZodError,
-  factor,
-  PacketSchema,
-  StreamDecoder,
-  encodeFrame,
-  type Packet,
-} from '../../protocol/index.js';
+import { factor, StreamDecoder, encodeFrame, type Packet } from '../../protocol/index.js';
+import { describeZodError, PacketSchema } from '../../protocol/schema.js';
 import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import type { BackfillStore } from '../alarms/backfills.js';
 import { AlarmFilterSchema, type AlarmStore } from '../alarms/store.js';

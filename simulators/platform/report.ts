@@ -1,4 +1,5 @@
-import { formatHjTime, type CrcDialect, type Hj212ErrorInfo, type Relaxation } from '../../protocol/index.js';
+import { formatHjTime, type Hj212ErrorInfo, type Relaxation } from '../../protocol/index.js';
+import { type CrcDialect } from '../../protocol/crc.js';
 import { CHINA_ISO_OFFSET } from '../../protocol/time.js';
 import type { ExchangeRecord } from './exchange.js';
 

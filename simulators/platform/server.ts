@@ -11,7 +11,6 @@ import {
   historyRequest,
   makeQn,
   needsAck,
-  parseSegment,
   qnRtnAnswer,
   Reassembler,
   request,
@@ -21,6 +20,7 @@ import {
   type HistoryCn,
   type Packet,
 } from '../../protocol/index.js';
+import { parseSegment } from '../../protocol/segment.js';
 import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
 import { answeredQn, FrameLink, makeLog } from '../hj212-link/link.js';
