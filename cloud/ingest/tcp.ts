@@ -1,15 +1,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import {
-  encodeFrame,
-  qnRtnAnswer,
-  QnRtn,
-  StreamDecoder,
-  type CodecOptions,
-  type DecodeResult,
-  type Packet,
-} from '../../protocol/index.js';
+import { qnRtnAnswer, QnRtn, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
+import { readFrames, writePacket } from '../../protocol/link.js';
 import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
@@ -74,8 +67,7 @@ export class TcpListener {
   send(mn: string, packet: Packet): boolean {
     const s = this.byMn.get(mn);
     if (!s || s.destroyed) return false;
-    s.write(encodeFrame(packet, this.codec));
-    return true;
+    return writePacket(s, packet, this.codec) !== undefined;
   }
 
   async close(): Promise<void> {
@@ -93,7 +85,6 @@ export class TcpListener {
     }
     this.perAddress.set(addr, count);
     this.sockets.add(socket);
-    const decoder = new StreamDecoder({ ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment });
     const bucket = new TokenBucket(this.opts.rate, this.opts.burst);
     const queue: DecodeResult[] = [];
     let working = false;
@@ -131,24 +122,21 @@ export class TcpListener {
       this.log.info({ addr, reason: 'idle-timeout', idleMs: this.opts.idleTimeoutMs }, 'closing idle connection');
       socket.destroy();
     });
-    const take = (results: DecodeResult[]): void => {
-      queue.push(...results);
-      if (queue.length >= HIGH_WATER) socket.pause();
-      if (!working) void work();
-    };
-    socket.on('data', (chunk) => take(decoder.push(chunk)));
-    // What is left when the logger hangs up is a truncated frame: reported, not silently dropped. A
-    // reset (or our own destroy) closes with no 'end', so 'close' reports it then.
-    let ended = false;
-    const hangUp = (): void => {
-      if (ended) return;
-      ended = true;
-      take(decoder.end());
-    };
-    socket.on('end', hangUp);
+    // Registered before the clean-up below, so a truncated frame held at hang-up is queued first.
+    readFrames(
+      socket,
+      { ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment },
+      {
+        results: (results) => {
+          queue.push(...results);
+          if (queue.length >= HIGH_WATER) socket.pause();
+          if (!working) void work();
+        },
+        failed: (e) => this.ingest.reject('decoder-failed', { addr, via: 'tcp', detail: e.message }),
+      },
+    );
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
     socket.on('close', () => {
-      hangUp();
       this.sockets.delete(socket);
       const left = (this.perAddress.get(addr) ?? 1) - 1;
       if (left === 0) this.perAddress.delete(addr);
@@ -170,12 +158,12 @@ export class TcpListener {
       });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
       if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed)
-        socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
+        writePacket(socket, qnRtnAnswer(header, QnRtn.BadCrc));
       return;
     }
     const packet = r.frame.packet;
     const v = await this.ingest.accept(packet, 'tcp');
     if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
-    if (v.answer && !socket.destroyed) socket.write(encodeFrame(v.answer, this.codec));
+    if (v.answer) writePacket(socket, v.answer, this.codec);
   }
 }
