@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
 import { SECRET_HASH } from './secrets.js';
+import { describeIssues } from '../protocol/zod-issues.js';
 
 const Hash = z
   .string()
@@ -149,11 +150,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** "stations.2.factors.w01018.upper: expected number" for every issue, so the operator knows what to fix. */
-export function describeIssues(error: z.ZodError, source: string): string {
-  return `${source}: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
-}
-
 /** The stations a monitoring centre accepts data from, by MN. */
 export class Registry {
   private readonly byMn: Map<string, Station>;
@@ -164,7 +160,7 @@ export class Registry {
 
   static parse(input: unknown, source = 'registry'): Registry {
     const r = RegistrySchema.safeParse(input);
-    if (!r.success) throw new ConfigError(describeIssues(r.error, source));
+    if (!r.success) throw new ConfigError(describeIssues(r.error, { source }));
     return new Registry(r.data.stations);
   }
 

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describeIssues } from '../../protocol/zod-issues.js';
 import { durationMsSchema } from '../shared/duration.js';
 
 /** A configuration, profile or scenario that cannot be used; the message names the field and the fix. */
@@ -7,25 +8,11 @@ export class AnalyzerConfigError extends Error {
   override name = 'AnalyzerConfigError';
 }
 
-function issuePath(path: readonly PropertyKey[]): string {
-  const text = path
-    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
-    .join('');
-  return text;
-}
-
-function issueMessage(issue: z.core.$ZodIssue): string {
-  return issue.code === 'unrecognized_keys' ? `${issue.message} (check its spelling or remove it)` : issue.message;
-}
-
 /** Validates `input` against `schema`; `source` (a file name or "--flag") prefixes every issue. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, source: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) =>
-    [source, issuePath(issue.path), issueMessage(issue)].filter((part) => part !== '').join(': '),
-  );
-  throw new AnalyzerConfigError(lines.join('\n'));
+  throw new AnalyzerConfigError(describeIssues(result.error, { source, topLevel: '' }));
 }
 
 /** Parses YAML text and validates it; syntax errors carry the line and column `yaml` reports. */
