@@ -139,6 +139,6 @@ export async function importCsv(
   }
   const registry: RegistryInput = { stations: [...stations.values()] };
   const check = RegistrySchema.safeParse(registry);
-  if (!check.success) throw new ConfigError(describeIssues(check.error, { source }));
+  if (!check.success) throw new ConfigError(describeIssues(check.error, { source, docs: 'docs/cloud.md' }));
   return { registry, warnings };
 }

@@ -2,12 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
-import { SECRET_HASH } from './secrets.js';
+import { SecretHashSchema } from './secrets.js';
 import { describeIssues } from '../protocol/zod-issues.js';
 
-const Hash = z
-  .string()
-  .regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
+const Hash = SecretHashSchema;
 
 const LimitSchema = z
   .object({ upper: z.number().optional(), lower: z.number().optional() })
@@ -17,7 +15,7 @@ const LimitSchema = z
   });
 
 const FactorSchema = z
-  .object({
+  .strictObject({
     unit: z.string().min(1).optional(),
     upper: z.number().optional(),
     lower: z.number().optional(),
@@ -51,7 +49,7 @@ const FactorSchema = z
   });
 
 const ShutdownSchema = z
-  .object({
+  .strictObject({
     from: z.iso.datetime({
       offset: true,
       message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00',
@@ -70,7 +68,7 @@ const ShutdownSchema = z
 const OUTLET_ST = { water: '32', gas: '31' } as const;
 
 export const StationSchema = z
-  .object({
+  .strictObject({
     mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/, 'MN is 14-24 letters or digits, unique per data logger'),
     enterprise: z.string().min(1, 'name the enterprise'),
     outlet: z.string().min(1, 'name the outlet'),
@@ -93,7 +91,7 @@ export const StationSchema = z
     /** Reference O2 (%) of the emission standard: gas limits apply to values converted to it. */
     o2Ref: z.number().min(0).max(20.9).optional(),
     intervals: z
-      .object({
+      .strictObject({
         rtdSeconds: z.number().int().min(30).max(3600).default(30),
         minuteMinutes: z.number().int().min(1).max(60).default(10),
       })
@@ -127,7 +125,7 @@ export const StationSchema = z
     return { ...s, st: s.st ?? OUTLET_ST[s.type], factors };
   });
 
-export const RegistrySchema = z.object({ stations: z.array(StationSchema) }).superRefine((r, ctx) => {
+export const RegistrySchema = z.strictObject({ stations: z.array(StationSchema) }).superRefine((r, ctx) => {
   const seen = new Map<string, number>();
   r.stations.forEach((s, i) => {
     const first = seen.get(s.mn);
@@ -160,7 +158,7 @@ export class Registry {
 
   static parse(input: unknown, source = 'registry'): Registry {
     const r = RegistrySchema.safeParse(input);
-    if (!r.success) throw new ConfigError(describeIssues(r.error, { source }));
+    if (!r.success) throw new ConfigError(describeIssues(r.error, { source, docs: 'docs/cloud.md' }));
     return new Registry(r.data.stations);
   }
 

@@ -6,7 +6,7 @@ import type { CodecOptions, DecodeResult, Packet } from './types.js';
 
 /** What a TCP end of ours (edge uplink, cloud listener, simulators) is told about the frames it reads. */
 export interface FrameReader {
-  /** The decode results of one read, in stream order; never called with none. */
+  /** After every read: the decode results it completed, in stream order (none while a frame is still coming). */
   results(results: DecodeResult[]): void;
   /** The decoder threw (it is fuzzed not to): told here, then the socket is destroyed, never the process. */
   failed?(err: Error): void;
@@ -28,7 +28,7 @@ export function readFrames(socket: Socket, codec: CodecOptions, reader: FrameRea
       socket.destroy();
       return;
     }
-    if (results.length > 0) reader.results(results);
+    reader.results(results);
   };
   let ended = false;
   const hangUp = (): void => {

@@ -9,16 +9,25 @@ describe('one way to name what is wrong in a config', () => {
     expect(issuePath([])).toBe('');
   });
 
-  it('gives every issue its source, path and fix, one a line', () => {
+  it('gives every issue its source and path, and each stray key a line naming it', () => {
     const schema = z.strictObject({ stations: z.array(z.strictObject({ mn: z.string(), upper: z.number() })) });
-    const r = schema.safeParse({ stations: [{ mn: 'A', upper: 'fifty' }], uppper: 5 });
+    const r = schema.safeParse({ stations: [{ mn: 'A', upper: 'fifty', uper: 1 }], uppper: 5, x: 1 });
     expect(r.success).toBe(false);
-    expect(describeIssues(r.error!, { source: 'stations.yaml' }).split('\n')).toEqual([
+    expect(describeIssues(r.error!, { source: 'stations.yaml', docs: 'docs/cloud.md' }).split('\n')).toEqual([
       'stations.yaml: stations[0].upper: Invalid input: expected number, received string',
-      'stations.yaml: (top level): Unrecognized key: "uppper" (check the spelling or remove it)',
+      'stations.yaml: stations[0].uper: not a known key (a typo?); see docs/cloud.md',
+      'stations.yaml: uppper: not a known key (a typo?); see docs/cloud.md',
+      'stations.yaml: x: not a known key (a typo?); see docs/cloud.md',
     ]);
-    expect(describeIssues(r.error!, { separator: '; ', topLevel: '' })).toBe(
-      'stations[0].upper: Invalid input: expected number, received string; Unrecognized key: "uppper" (check the spelling or remove it)',
+  });
+
+  it('names the top level, or leaves it out for a flag', () => {
+    const r = z.number().positive().safeParse(0);
+    expect(describeIssues(r.error!, { source: 'cfg.yaml' })).toBe(
+      'cfg.yaml: (top level): Too small: expected number to be >0',
+    );
+    expect(describeIssues(r.error!, { source: '--warp', topLevel: '' })).toBe(
+      '--warp: Too small: expected number to be >0',
     );
   });
 });

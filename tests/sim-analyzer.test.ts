@@ -159,7 +159,7 @@ describe('profile validation', () => {
     expect(message).toContain('registers[0].wordOrder: only 32-bit types');
     expect(message).toContain('registers[1].type: status codes are small integers');
     expect(message).toContain('profiles[0].factor: expected an HJ 212-2017 factor code');
-    expect(message).toMatch(/profiles\[0\]: Unrecognized key: "registres" \(check the spelling/);
+    expect(message).toMatch(/profiles\[0\]\.registres: not a known key \(a typo\?\)/);
   });
 
   it('requires a total block for a total register and initial values inside min..max', () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
 import { z } from 'zod';
 import { factor, StreamDecoder, encodeFrame, type Packet } from '../../protocol/index.js';
 import { describeZodError, PacketSchema } from '../../protocol/schema.js';
@@ -32,6 +33,8 @@ export interface ApiContext {
   acks: AckStore;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges;
+  /** The service's clocks (rate limits run on `mono`); default the system's. */
+  clock?: Clock;
 }
 
 export interface IngestGauges {
@@ -351,7 +354,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       body: z.string().min(1),
       bodyType: 'text/plain',
     },
-    async ({ body }) => {
+    async ({ body }, req) => {
       const decoder = new StreamDecoder({ ...ctx.codec, mode: 'lenient' });
       const results: Record<string, unknown>[] = [];
       for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
@@ -360,7 +363,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
           results.push({ ok: false, reason: r.error.code, detail: r.error.message });
           continue;
         }
-        results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http'), ctx.codec));
+        results.push(verdictJson(r.frame.packet, await ctx.ingest.accept(r.frame.packet, 'http', req.ip), ctx.codec));
       }
       return { results };
     },
@@ -376,7 +379,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
       summary: 'HJ 212 packets as JSON (as `hj212 decode` prints them)',
       body: RecordsBody,
     },
-    async ({ body }) => {
+    async ({ body }, req) => {
       const results: Record<string, unknown>[] = [];
       for (const [i, raw] of body.packets.entries()) {
         const p = PacketSchema.safeParse(raw);
@@ -386,7 +389,7 @@ export function apiRoutes(app: FastifyInstance, doc: OpenApiDoc, ctx: ApiContext
           continue;
         }
         const packet = p.data as Packet;
-        results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http'), ctx.codec));
+        results.push(verdictJson(packet, await ctx.ingest.accept(packet, 'http', req.ip), ctx.codec));
       }
       return { results };
     },

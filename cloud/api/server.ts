@@ -3,12 +3,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { dashboard } from '../dashboard/plugin.js';
+import { pathOnly } from '../redact.js';
 import { ApiTokenSchema, apiAuth } from './auth.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { newOpenApi } from './route.js';
 import { apiRoutes, type ApiContext } from './routes.js';
 
-export const HttpOptionsSchema = z.object({
+export const HttpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8212),
   /** Largest request body, bytes. */
@@ -27,8 +28,16 @@ export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 /** The HTTP API as a fastify app; `/openapi.json` and the dashboard's static shell need no token. */
 async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Per-request logs are at info; at the ingest's rates they would drown the rejections that matter.
+  // A request in a log line (fastify's own, e.g. of a 500) shows its path, never its query string.
+  const serializers = {
+    req: (req: { method: string; url: string; ip?: string }) => ({
+      method: req.method,
+      url: pathOnly(req.url),
+      ip: req.ip,
+    }),
+  };
   const app = Fastify({
-    loggerInstance: log.child({ part: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: log.child({ part: 'api' }, { level: 'warn', serializers }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
   });
   const doc = newOpenApi();
@@ -36,11 +45,15 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 413)
       req.log.warn(
-        { who: `addr:${req.ip}`, url: req.url, reason: 'body-too-large', limit: opts.bodyLimit },
+        { who: `addr:${req.ip}`, url: pathOnly(req.url), reason: 'body-too-large', limit: opts.bodyLimit },
         'request refused',
       );
   });
-  apiAuth(app, opts);
+  // No browser may take an answer for something else than its declared type (JSON as a script, a CSV as HTML).
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  apiAuth(app, opts, ctx.clock?.mono);
   app.get('/openapi.json', async () => doc);
   apiRoutes(app, doc, ctx);
   dashboardRoutes(app, doc, ctx);

@@ -6,7 +6,16 @@ import { headlineField, headlineValue, type Kind, type Point } from '../store/ty
 /** HJ 212-2025: sent where a converted value cannot be computed; never a concentration. */
 const NOT_COMPUTABLE = 9999.99;
 
-export type AlarmType = 'exceedance' | 'warning' | 'negative' | 'zero' | 'constant' | 'offline' | 'missing-hour';
+export type AlarmType =
+  | 'exceedance'
+  | 'warning'
+  | 'negative'
+  | 'zero'
+  | 'constant'
+  | 'offline'
+  | 'missing-hour'
+  /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
+  | 'password-guessing';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',
   'warning',
@@ -15,6 +24,7 @@ export const ALARM_TYPES: readonly AlarmType[] = [
   'constant',
   'offline',
   'missing-hour',
+  'password-guessing',
 ];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */
