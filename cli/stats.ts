@@ -3,15 +3,10 @@ import { parseArgs } from 'node:util';
 import { decodeFrame, encodeFrame, formatHjTime } from '../protocol/index.js';
 import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import type { Version } from '../protocol/index.js';
-import {
-  EdgeConfigError,
-  ReadingsCsvError,
-  loadEdgeConfig,
-  offlineRecords,
-  parseReadingsCsv,
-  recordPacket,
-} from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { EdgeConfigError, loadEdgeConfig } from '../edge/index.js';
+import { ReadingsCsvError, offlineRecords, parseReadingsCsv } from '../edge/offline.js';
+import { recordPacket } from '../edge/packets.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { resultJson } from './decode.js';
 import type { CliIo } from './index.js';
 import { write } from './io.js';

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeStore, HISTORY_PAGE, startAgent, streamHistory } from '../edge/index.js';
-import type { DataRecord, HistoryCn, HistoryPager } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store.js';
+import { HISTORY_PAGE, streamHistory } from '../edge/history.js';
+import type { DataRecord, HistoryCn } from '../edge/aggregator.js';
+import type { HistoryPager } from '../edge/history.js';
 import { encodeFrame, formatHjTime, historyRequest } from '../protocol/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EdgeStore } from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { EdgeStore } from '../edge/store.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { memoryLogger } from './helpers/edge-sim.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00+08:00');

@@ -1,8 +1,9 @@
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeStore, startAgent } from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';

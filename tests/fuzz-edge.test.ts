@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { connectAsync } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHealth } from '../edge/index.js';
-import { downTopic } from '../edge/index.js';
+import { downTopic } from '../protocol/wire.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
