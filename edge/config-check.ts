@@ -61,7 +61,17 @@ export function siteChecks(config: EdgeConfig, ctx: z.RefinementCtx): void {
     const mn = uplink.mn ?? config.station.mn;
     // HJ 212-2017 6.3.2 (and 2025): MN is 24 hex digits (EPC-96); 14 characters is the HJ/T 212-2005 form
     // many platforms still register, so it is let through.
-    if (uplink.version === '2005' || MN_2017.test(mn) || mn.length === 14) return;
+    if (uplink.version === '2005') {
+      // HJ/T 212-2005 6.3.2: the MN is 14 characters; a strict 2005 platform refuses any other length.
+      if (mn.length !== 14)
+        ctx.addIssue({
+          code: 'custom',
+          path: uplink.mn === undefined ? ['station', 'mn'] : ['uplinks', i, 'mn'],
+          message: `uplink ${uplink.id} speaks HJ/T 212-2005, whose MN is 14 characters; ${mn} has ${mn.length}: give this uplink the MN the 2005 platform registered (uplinks[].mn)`,
+        });
+      return;
+    }
+    if (MN_2017.test(mn) || mn.length === 14) return;
     ctx.addIssue({
       code: 'custom',
       path: uplink.mn === undefined ? ['station', 'mn'] : ['uplinks', i, 'mn'],

@@ -14,6 +14,8 @@ import {
   registerWidth,
 } from './registers.js';
 import type { ReadBlock, RegisterImage } from './registers.js';
+import { conversionFor, readingUnit, toAppendixB } from './units.js';
+import type { Conversion } from './units.js';
 
 /**
  * `hj212 edge probe`: every device polled once, live, with the agent's own reads and decoding, and
@@ -27,8 +29,9 @@ export interface ProbeFactor {
   register: string;
   /** The value register's words as read, in hex. */
   raw?: string[];
-  /** raw × scale + offset: the value in the analyzer's own unit. */
+  /** raw × scale + offset: the value in the analyzer's own unit (`readUnit`, where it is not appendix B's). */
   value?: number;
+  readUnit?: string;
   /** What the agent sends for it (the value in the unit of HJ 212-2017 appendix B), and that unit. */
   sent?: number;
   unit?: string;
@@ -106,10 +109,30 @@ function wordsOf(image: RegisterImage, spec: Pick<RegisterSpec, 'address' | 'typ
 }
 
 /** One factor from what was read, through the agent's own decoding (deviceReadings). */
-function factorRow(device: DeviceConfig, f: DeviceConfig['factors'][number], image: RegisterImage): ProbeFactor {
+/** The analyzer's unit of a factor and the conversion to appendix B's, where the config states another. */
+type UnitOf = (f: DeviceConfig['factors'][number]) => { unit: string; conversion: Conversion } | undefined;
+
+function unitsOf(station: EdgeConfig['station']): UnitOf {
+  return (f) => {
+    const unit = readingUnit(f, station);
+    if (unit === undefined) return undefined;
+    const conversion = conversionFor(f.code, unit, f.molarMass);
+    // parseEdgeConfig refused a unit that does not convert; a hand-built config shows it unconverted.
+    return typeof conversion === 'string' ? undefined : { unit, conversion };
+  };
+}
+
+function factorRow(
+  device: DeviceConfig,
+  f: DeviceConfig['factors'][number],
+  image: RegisterImage,
+  unitOf: UnitOf,
+): ProbeFactor {
   const def = factorDef(f.code);
   const row: ProbeFactor = { code: f.code, register: registerLabel(f.value) };
   if (def?.unit !== undefined) row.unit = def.unit;
+  const read = unitOf(f);
+  if (read && read.unit !== def?.unit) row.readUnit = read.unit;
   try {
     const words = wordsOf(image, f.value);
     row.raw = words.map(hex);
@@ -120,9 +143,9 @@ function factorRow(device: DeviceConfig, f: DeviceConfig['factors'][number], ima
     // A float32 carries about 7 significant digits: more would show noise, not the reading.
     row.value = Number(formatNumber(decodeValue(words, f.value.address, f.value), f.value.type));
     const [reading] = deviceReadings({ ...device, factors: [f] }, image);
-    // TODO(i18-units): when factors carry the analyzer's unit, deviceReadings returns the value converted
-    // to appendix B's unit; `value` stays the analyzer's (decodeValue) and `sent` is the converted one.
-    row.sent = Number(reading!.value.toFixed(f.decimals));
+    // What the agent sends: the reading converted to appendix B's unit, as edge/readings.ts does it.
+    const sent = read ? toAppendixB(reading!.value, read.conversion) : reading!.value;
+    row.sent = Number(sent.toFixed(f.decimals));
     row.flag = reading!.flag;
   } catch (err) {
     row.error = (err as Error).message;
@@ -140,12 +163,17 @@ function factorBlocks(device: DeviceConfig, f: DeviceConfig['factors'][number]):
   }));
 }
 
-async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceConfig): Promise<ProbeDevice> {
+async function probeDevice(
+  client: ModbusClient,
+  bus: BusConfig,
+  device: DeviceConfig,
+  unitOf: UnitOf,
+): Promise<ProbeDevice> {
   const result: ProbeDevice = { device: device.id, bus: bus.id, unit: device.unit, factors: [] };
   const blocks = planReads(readingRegisters(device), bus.maxGap, bus.maxRegisters);
   try {
     const image = await readRegisterBlocks(client, device, blocks, bus.timeoutMs);
-    result.factors = device.factors.map((f) => factorRow(device, f, image));
+    result.factors = device.factors.map((f) => factorRow(device, f, image, unitOf));
     return result;
   } catch (err) {
     const gateway = err instanceof DeviceReadError && err.failure.kind === 'exception' && err.failure.code >= 10;
@@ -163,7 +191,7 @@ async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceC
     for (const f of device.factors) {
       try {
         const image = await readRegisterBlocks(client, device, factorBlocks(device, f), bus.timeoutMs);
-        result.factors.push(factorRow(device, f, image));
+        result.factors.push(factorRow(device, f, image, unitOf));
       } catch (one) {
         result.factors.push({ code: f.code, register: registerLabel(f.value), error: (one as Error).message });
       }
@@ -181,6 +209,7 @@ async function probeDevice(client: ModbusClient, bus: BusConfig, device: DeviceC
 /** Polls every device of the configuration once, bus after bus, device after device. */
 export async function probeDevices(config: EdgeConfig): Promise<ProbeDevice[]> {
   const out: ProbeDevice[] = [];
+  const unitOf = unitsOf(config.station);
   for (const bus of config.buses) {
     // Treatment facilities' run-state registers are read like a device's, one factor each (SBxxx).
     const devices = [...config.devices, ...config.facilities.map(facilityDevice)].filter((d) => d.bus === bus.id);
@@ -202,7 +231,7 @@ export async function probeDevices(config: EdgeConfig): Promise<ProbeDevice[]> {
         out.push({ device: device.id, bus: bus.id, unit: device.unit, error: openError, factors: [] });
         continue;
       }
-      out.push(await probeDevice(client, bus, device));
+      out.push(await probeDevice(client, bus, device, unitOf));
     }
     if (client) await closeModbusClient(client, bus.id);
   }
@@ -244,7 +273,7 @@ export function formatProbe(devices: readonly ProbeDevice[]): string {
         f.code,
         f.register,
         f.raw?.join(' ') ?? '-',
-        f.value === undefined ? '-' : formatNumber(f.value),
+        f.value === undefined ? '-' : `${formatNumber(f.value)}${f.readUnit === undefined ? '' : ` ${f.readUnit}`}`,
         f.sent === undefined ? '-' : `${f.sent}${f.unit && f.unit !== 'dimensionless' ? ` ${f.unit}` : ''}`,
         f.status === undefined ? '-' : String(f.status),
         f.flag ?? '-',

@@ -68,6 +68,31 @@ const SIGNALS = {
 const GARBLED_PH = { ph: flat(7.2, [{ kind: 'garbled' as const, from: 0, mode: 'bad-crc' as const }]) };
 
 describe('hj212 edge probe', () => {
+  it("shows the value in the analyzer's unit and what is sent in appendix B's", async () => {
+    const sim = await startSim({
+      tcp: { port: 0 },
+      devices: [{ unit: 4, profile: 'water-flow' }],
+      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { 'water-flow': flat(30.5) } },
+    });
+    cleanups.push(() => sim.close());
+    const config: ConfigInput = minimalConfig();
+    // The flow meter reports m3/h; appendix B's unit for w00000 is L/s.
+    config.station = { ...config.station!, flow: { code: 'w00000', unit: 'm3/h' } };
+    config.buses = [{ id: 'gw', kind: 'tcp', host: '127.0.0.1', port: sim.tcp!.port, timeoutMs: 500 }];
+    const flowDevice = device('flow', 'gw', 4, 'w00000');
+    config.devices = [{ ...flowDevice, factors: [{ ...flowDevice.factors[0]!, decimals: 3 }] }];
+    const [probed] = await probeDevices(parseEdgeConfig(config, 'outlet.yaml'));
+    // 30.5 m3/h = 30.5 × 1000 L / 3600 s = 8.47222… L/s, sent with 3 decimals: 8.472
+    expect(probed!.factors[0]).toMatchObject({
+      code: 'w00000',
+      value: 30.5,
+      readUnit: 'm3/h',
+      sent: 8.472,
+      unit: 'L/s',
+    });
+    expect(tableOf(formatProbe([probed!]), 'flow').rows[1]!.slice(3, 5)).toEqual(['30.5 m3/h', '8.472 L/s']);
+  });
+
   it('over Modbus TCP: a table per device with the registers, values, flags and the exact errors', async () => {
     const sim = await startSim({
       tcp: { port: 0 },
@@ -289,6 +314,10 @@ describe('hj212 edge probe', () => {
   it('--uplinks: says which platform answers and which refuses the PW or the MN', async () => {
     const platform = await startPlatform();
     cleanups.push(async () => void (await platform.server.close()));
+    // An HJ/T 212-2005 platform knows the station by a 14-character MN (HJ/T 212-2005 6.3.2).
+    const LEGACY_MN = '88888880000001';
+    const legacyPlatform = await startPlatform(0, undefined, { mn: LEGACY_MN, version: '2005' });
+    cleanups.push(async () => void (await legacyPlatform.server.close()));
     // a port nothing listens on: bound, then released
     const closed = await new Promise<number>((resolve) => {
       const s = createServer().listen(0, '127.0.0.1', () => {
@@ -310,7 +339,7 @@ describe('hj212 edge probe', () => {
       tcp('province', {}),
       tcp('wrong-pw', { pw: 'zz9999' }),
       tcp('wrong-mn', { mn: '010000A8900016F000169DC1' }),
-      tcp('legacy', { version: '2005' }),
+      tcp('legacy', { version: '2005', mn: LEGACY_MN, port: legacyPlatform.port }),
       tcp('offline', { port: closed }),
     ];
     const results = await probeUplinks(parseEdgeConfig(config));

@@ -72,7 +72,9 @@ describe('data times against the receiver’s clock', () => {
       await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: Date.parse('9999-12-31T23:59:59Z') }),
     ).toHaveLength(2);
     // Latest is the honest hour 1 (11), not 666.
-    expect(await latest()).toEqual({ w01018: { kind: 'hour', time: T0 + HOUR_MS, value: 11, flag: 'N' } });
+    expect(await latest()).toEqual({
+      w01018: { kind: 'hour', time: T0 + HOUR_MS, value: 11, flag: 'N', judged: 11, state: 'normal' },
+    });
   });
 
   it('with futureData: store, stores and answers it but keeps it out of the latest values', async () => {
@@ -87,6 +89,8 @@ describe('data times against the receiver’s clock', () => {
     expect(refusals(c)).toEqual([['future-data', WATER_MN, '127.0.0.1']]);
     const far = Date.parse('9999-12-31T15:00:00Z'); // 9999-12-31 23:00 UTC+8
     expect(await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: far, to: far + 1 })).toHaveLength(1);
-    expect(await latest()).toEqual({ w01018: { kind: 'hour', time: T0, value: 10, flag: 'N' } });
+    expect(await latest()).toEqual({
+      w01018: { kind: 'hour', time: T0, value: 10, flag: 'N', judged: 10, state: 'normal' },
+    });
   });
 });
