@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +9,7 @@ import { MN, PW } from './edge-agent.js';
 import { memoryLogger } from './edge-sim.js';
 import { testHash } from './cloud-fixtures.js';
 import type { InfluxQuery } from './cloud-procs.js';
+import { spawnCli, type CliChild } from './common.js';
 
 const CNS: DataCn[] = ['2011', '2051', '2061', '2031'];
 
@@ -146,32 +145,18 @@ export async function cloudProcess(
       rules: { checkEverySeconds: 3600 },
     }),
   );
-  const bin = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-  let child: ChildProcess | undefined;
+  let child: CliChild | undefined;
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const exited = once(c, 'exit');
-    c.kill(signal);
-    await exited;
+    await c?.signal(signal);
   };
   return {
     port,
     dir,
     async start() {
-      const c = spawn(process.execPath, [bin, 'cloud', '--config', join(dir, 'cloud.yaml')], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child = c;
-      let out = '';
-      c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      const until = Date.now() + 15_000;
-      while (!out.includes('HJ 212 TCP listening')) {
-        if (c.exitCode !== null || Date.now() > until) throw new Error(`hj212 cloud did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      child = spawnCli(['cloud', '--config', join(dir, 'cloud.yaml')]);
+      await child.printed('HJ 212 TCP listening', 15_000);
     },
     kill9: () => stopWith('SIGKILL'),
     stop: () => stopWith('SIGTERM'),
