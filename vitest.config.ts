@@ -22,7 +22,6 @@ const UNIT = [
   'protocol-codec',
   'protocol-codes',
   'protocol-corrections',
-  'protocol-crc-captures',
   'protocol-property',
   'protocol-sm4',
   'sim-analyzer',
