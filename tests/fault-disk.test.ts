@@ -7,7 +7,7 @@ import { freePort } from './helpers/cloud-procs.js';
 import { warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import { freeBytes, smallFilesystem } from './helpers/fault-disk.js';
-import { edgeLedger } from './helpers/fault-pipeline.js';
+import { edgeLedger, seriesGaps } from './helpers/fault-pipeline.js';
 
 // tests/edge-store.test.ts proves the drop order on the store alone; this runs the whole agent, with
 // its platform unreachable, on a real 16 MB filesystem (tmpfs, when the tests run as root). The
@@ -75,9 +75,11 @@ describe('edge outbox on a small disk', () => {
     const drops = lines.filter((l) => l['reason'] === 'outbox-full');
     expect(drops.length).toBeGreaterThan(0);
     expect(new Set(drops.flatMap((l) => l['cns'] as string[]))).not.toContain('2061');
-    const { produced, pending } = edgeLedger(fs.dir);
+    const { produced, pending, times } = edgeLedger(fs.dir);
     const hours = [...produced].filter((k) => k.includes('|hour|'));
     expect(hours.length).toBeGreaterThanOrEqual(6 * 2);
+    // The cap drops real-time and minute data only: the hour series has a 2061 for every hour.
+    expect(seriesGaps(times['2061'], 3_600_000), 'hours with no 2061').toEqual([]);
     expect(hours.filter((k) => !pending.has(k))).toEqual([]);
     // The dropped real-time and minute data are still in the history, for a platform's re-send request.
     expect([...produced].filter((k) => k.includes('|minute|')).length).toBeGreaterThan(
