@@ -54,7 +54,7 @@ export class EdgeStore implements HistoryPager {
   private readonly guard: DiskGuard;
   private readonly historyStore: HistoryStore;
   private readonly outboxes: Outboxes;
-  readonly settings: SettingsStore;
+  private readonly settings: SettingsStore;
   /** Receivers match 9014 answers by QN, so QNs stay unique and increasing, even across restarts. */
   private lastQnAt = 0;
 

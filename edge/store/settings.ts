@@ -15,9 +15,9 @@ const RunTimeStateSchema = z
 /** What the agent keeps across restarts besides data: what platform commands changed, and the facilities' open day. */
 export const EdgeSettingsSchema = z
   .object({
-    /** Set by 1062 (HJ 212-2017 table 13). */
+    /** Set by a platform's 1062. */
     rtdIntervalSeconds: z.number().int().positive().optional(),
-    /** Set by 1064. */
+    /** Set by a platform's 1064. */
     minIntervalMinutes: z.number().int().positive().optional(),
     runTime: RunTimeStateSchema.optional(),
     /** An uplink's access password as a platform set it (1072), by uplink id. */
