@@ -46,8 +46,10 @@ const SQL = {
   outboxTotals: { sql: 'SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink' },
   lastQn: { sql: 'SELECT MAX(qn) AS qn FROM outbox' },
   enqueue: { sql: 'INSERT INTO outbox (uplink, qn, cn, at, stats, bytes, keep) VALUES (?, ?, ?, ?, ?, ?, ?)' },
-  oldestOutbox: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?' },
-  newestOutbox: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?' },
+  // nextBatch picks by id and QN (no body, no overflow pages), then reads the rows it sends.
+  oldestOutbox: { sql: 'SELECT id, qn FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?' },
+  newestOutbox: { sql: 'SELECT id, qn FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?' },
+  outboxRow: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE id = ?' },
   outboxHas: { sql: 'SELECT 1 FROM outbox WHERE uplink = ? AND qn = ?', pluck: true },
   confirm: { sql: 'DELETE FROM outbox WHERE uplink = ? AND qn = ? RETURNING bytes', pluck: true },
   outboxCount: { sql: 'SELECT COUNT(*) FROM outbox WHERE uplink = ?', pluck: true },

@@ -78,14 +78,18 @@ class SqliteOutbox implements Outbox {
   nextBatch(size: number, skip: ReadonlySet<number>): OutboxRow[] {
     const hidden = skip.size + this.confirmed.size;
     const pick = (statement: Database.Statement, n: number) =>
-      (statement.all(this.uplink, n + hidden) as RawRow[]).filter((r) => !skip.has(r.id) && !this.confirmed.has(r.qn));
+      n <= 0
+        ? []
+        : (statement.all(this.uplink, n + hidden) as { id: number; qn: string }[])
+            .filter((r) => !skip.has(r.id) && !this.confirmed.has(r.qn))
+            .slice(0, n);
     const live = Math.max(1, Math.floor(size / 4));
-    const oldest = pick(this.s.sql.oldestOutbox, size - live).slice(0, size - live);
+    const oldest = pick(this.s.sql.oldestOutbox, size - live);
     const taken = new Set(oldest.map((o) => o.id));
-    const newest = pick(this.s.sql.newestOutbox, live)
+    const newest = pick(this.s.sql.newestOutbox, live + oldest.length)
       .filter((r) => !taken.has(r.id))
       .slice(0, live);
-    return [...oldest, ...newest.reverse()].map(toRow);
+    return [...oldest, ...newest.reverse()].map((r) => toRow(this.s.sql.outboxRow.get(r.id) as RawRow));
   }
 
   confirm(qn: string): boolean {
