@@ -144,7 +144,7 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
   const config = outlet(dataDir, 1, 1);
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
-  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
+  store.commitTick(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
     { uplink: 'province', accepts: () => true },
   ]);
   const uplink = make(config, {

@@ -8,7 +8,7 @@ export * from './datasets.js';
 export * from './rounding.js';
 export * from './aggregator.js';
 export * from './packets.js';
-export * from './store.js';
+export * from './store/index.js';
 export * from './commands.js';
 export * from './history.js';
 export * from './sender.js';

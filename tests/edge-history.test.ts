@@ -44,7 +44,7 @@ async function yearStore(): Promise<{ dir: string; store: EdgeStore }> {
   const records = [...Array.from({ length: HOURS_2024 }, (_, i) => hourRecord(i)), ...minutes];
   // The cursor the agent resumes from: the warped clock's start, not 2024 (it would close every minute since).
   const cursor = Date.parse('2025-06-01T00:00:00+08:00');
-  store.commit(cursor, { minutes: [], state: { cursor, minutes: [], hours: [] }, records }, []);
+  store.commitTick(cursor, { minutes: [], state: { cursor, minutes: [], hours: [] }, records }, []);
   return { dir: data.dir, store };
 }
 

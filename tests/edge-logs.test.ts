@@ -183,7 +183,7 @@ describe('the oldest unconfirmed record', () => {
       stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } },
     });
     const state = { cursor: T0, minutes: [], hours: [] };
-    store.commit(T0, { minutes: [], state, records: [rec(0), rec(1)] }, [{ uplink: 'a', accepts: () => true }]);
+    store.commitTick(T0, { minutes: [], state, records: [rec(0), rec(1)] }, [{ uplink: 'a', accepts: () => true }]);
     const [first, second] = store.nextBatch('a', 10, new Set());
     expect(store.outboxDepth('a')).toMatchObject({ records: 2, oldestAt: T0 });
     store.confirm('a', first!.qn);

@@ -124,7 +124,7 @@ function commitMinute(store: EdgeStore, i: number, cns: DataRecord['cn'][] = ['2
     ...(i % 60 === 59 ? ['2061' as const] : []),
     ...(i % 1440 === 1439 ? ['2031' as const] : []),
   ];
-  store.commit(
+  store.commitTick(
     at,
     {
       minutes: [[at, stats(i)]],
@@ -321,12 +321,12 @@ describe('edge store on a disk that fills up', () => {
     expect(error?.message).toContain(fs.dir);
     expect(store.diskFullStats().reserve).toBe(false);
     // A setting (a platform's new password) cannot fail the command that brought it: logged, kept in memory.
-    expect(() => store.saveSetting('province.pw', 'x'.repeat(4 * MIB))).not.toThrow();
+    expect(() => store.saveSettings({ passwords: { province: 'x'.repeat(4 * MIB) } })).not.toThrow();
     expect(lines.find((l) => l['key'] === 'province.pw')).toMatchObject({
       level: 50,
       msg: 'setting not stored: it holds until the agent stops',
     });
-    expect(store.setting('province.pw')).toBeUndefined();
+    expect(store.readSettings().passwords['province']).toBeUndefined();
     rmSync(filler);
     const before = kept(store, '2061').history.length;
     commitMinute(store, 24 * 60 * 30 + 59, []);
