@@ -12,10 +12,10 @@ import { KindSchema } from '../store/types.js';
 // ---- Requests -----------------------------------------------------------------------------------
 
 /** Epoch milliseconds, or an ISO 8601 time with its zone. */
-export const TimeSchema = z.union([
-  z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-  z.coerce.number().int(),
-]);
+export const TimeSchema = z.union(
+  [z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int()],
+  { error: 'give epoch milliseconds or an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' },
+);
 export const MnParams = z.object({ mn: z.string().min(1) });
 export const AlarmParams = z.object({ id: z.coerce.number().int().min(1) });
 

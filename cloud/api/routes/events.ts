@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { LiveHub } from '../live.js';
 
 export interface EventsDeps {
@@ -22,7 +23,12 @@ export const eventsRoutes: FastifyPluginAsyncZod<EventsDeps> = async (app, { liv
       config: { role: 'read' },
       schema: {
         summary: 'server-sent events: data stored, alarms opened, closed, acknowledged',
-        produces: ['text/event-stream'],
+        response: {
+          200: {
+            description: 'a stream of `event: data|alarm` with a JSON `data:` line each, and keep-alive comments',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+        },
       },
     },
     async (req, reply) => {
