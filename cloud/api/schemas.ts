@@ -178,6 +178,7 @@ export const PeriodReportSchema = z.object({
 export type PeriodReport = z.output<typeof PeriodReportSchema>;
 
 export const ShutdownSchema = z.object({ from: z.string(), to: z.string(), reason: z.string() });
+export type Shutdown = z.output<typeof ShutdownSchema>;
 
 export const AckSchema = z.object({ by: z.string(), at: z.number(), comment: z.string() });
 export const AlarmSchema = z.object({
@@ -230,3 +231,4 @@ export const IngestResultsSchema = z.object({ results: z.array(IngestResultSchem
 export type IngestResult = z.output<typeof IngestResultSchema>;
 
 export const WhoamiSchema = z.object({ name: z.string(), role: z.enum(['read', 'admin']) });
+export type Whoami = z.output<typeof WhoamiSchema>;
