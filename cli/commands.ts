@@ -23,6 +23,10 @@ export const commands: Record<string, CliCommand> = {
     summary: 'compute offline what the edge would upload for a CSV of readings (JSON lines as decode prints)',
     run: async (argv, io) => (await import('./stats.js')).run(argv, io),
   },
+  'edge probe': {
+    summary: 'poll every device of an edge configuration once and print what each register reads; --uplinks',
+    run: async (argv, io) => (await import('./edge-probe.js')).run(argv, io),
+  },
   cloud: {
     summary:
       'run the cloud ingest (HJ 212 over TCP, MQTT, HTTP into SQLite/InfluxDB, alarms, API); hash, token, import-csv',

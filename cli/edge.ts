@@ -2,17 +2,20 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Level } from 'pino';
-import { EdgeConfigError, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
+import { EdgeConfigError, configWarnings, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
 import type { CliIo } from './index.js';
+import { prettyDestination } from './log-pretty.js';
 
-const HELP = `Usage: hj212 edge --config FILE [--check] [--log-level LEVEL]
+const HELP = `Usage: hj212 edge --config FILE [--check] [--log-level LEVEL] [--pretty]
        hj212 edge --json-schema
+       hj212 edge probe --config FILE [--uplinks]   (poll every device once: hj212 edge probe --help)
 
 The edge agent: polls analyzers over Modbus RTU/TCP, derives HJ 212 real-time, minute, hour and day
 data, keeps local history and delivers it through durable outboxes to HJ 212 platforms and MQTT.
   --config FILE   YAML configuration (deploy/edge/*.yaml are examples; docs/edge.md explains it)
   --check         validate the configuration and exit
-  --log-level L   pino level (default info); logs are JSON lines on stdout
+  --log-level L   pino level (default info); logs are JSON lines on stdout, times in ISO 8601 UTC
+  --pretty        logs as plain lines for people (time, level, message, key=value) instead of JSON
 Runs until SIGINT or SIGTERM. docs/edge.md describes the configuration, the health endpoint and
 deploy/edge/hj212-edge.service.
   --json-schema   print the configuration's JSON Schema (deploy/edge/config.schema.json)
@@ -35,7 +38,14 @@ export async function run(
   io: CliIo,
   waitForStop: () => Promise<string> = untilSignal,
 ): Promise<number> {
-  let values: { config?: string; check?: boolean; 'json-schema'?: boolean; help?: boolean; 'log-level'?: string };
+  let values: {
+    config?: string;
+    check?: boolean;
+    'json-schema'?: boolean;
+    help?: boolean;
+    'log-level'?: string;
+    pretty?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -44,6 +54,7 @@ export async function run(
         check: { type: 'boolean' },
         'json-schema': { type: 'boolean' },
         'log-level': { type: 'string', default: 'info' },
+        pretty: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -72,9 +83,13 @@ export async function run(
     const config = await loadEdgeConfig(values.config);
     if (values.check) {
       io.stdout.write(`${values.config}: ok (${config.devices.length} devices, ${config.uplinks.length} uplinks)\n`);
+      for (const warning of configWarnings(config)) io.stdout.write(`${values.config}: warning: ${warning}\n`);
       return 0;
     }
-    const logger = pino({ level, base: { name: 'hj212-edge' } }, io.stdout);
+    const logger = pino(
+      { level, base: { name: 'hj212-edge' }, timestamp: pino.stdTimeFunctions.isoTime },
+      values.pretty ? prettyDestination(io.stdout) : io.stdout,
+    );
     const agent = await startAgent(config, { logger });
     logger.info({ signal: await waitForStop() }, 'stopping');
     await agent.close();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ExeRtn } from '../protocol/index.js';
+import { ExeRtn, to2005Code } from '../protocol/index.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
@@ -13,6 +13,8 @@ import { RegisterError } from './registers.js';
 import type { DeviceHealth, DevicePoll } from './modbus.js';
 import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
+import { uplinkSummary } from './report.js';
+import type { UplinkTotals } from './report.js';
 import { EdgeStore, type DiskFullStats } from './store.js';
 import { trimUnsaved, type Unsaved } from './unsaved.js';
 import { MqttUplink } from './uplink-mqtt.js';
@@ -24,6 +26,8 @@ export interface AgentOptions {
   clock?: () => number;
   /** Real milliseconds between ticks that close minutes and move records to the outboxes. */
   tickMs?: number;
+  /** Real milliseconds between the info lines that sum up each uplink (default a minute). */
+  summaryMs?: number;
 }
 
 export interface DeviceStatus extends DeviceHealth {
@@ -111,6 +115,13 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`,
       );
   }
+  // HJ/T 212-2005 appendix B has no code for many 2017 factors: they go out under their 2017 code.
+  const without2005 = config.devices.flatMap((d) => d.factors.map((f) => f.code)).filter((c) => !to2005Code(c));
+  for (const u of config.uplinks.filter((u) => u.version === '2005' && without2005.length > 0))
+    logger.warn(
+      { uplink: u.id, reason: 'no 2005 code', factors: without2005 },
+      'factors without an HJ/T 212-2005 code go out under their 2017 code; ask the platform whether it takes them',
+    );
   // What the next tick commits: closed minutes and new records, kept here while the disk refuses them.
   const unsaved: Unsaved = { minutes: [], records: [] };
   let droppedInMemory = 0;
@@ -268,7 +279,12 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   });
   let server: HealthServer | undefined;
   try {
-    server = config.health && (await startHealthServer(health, config.health.host, config.health.port));
+    server =
+      config.health &&
+      (await startHealthServer(health, config.health.host, config.health.port, {
+        utcOffsetMinutes: utc,
+        decimals: deps.decimals,
+      }));
   } catch (err) {
     store.close();
     throw err;
@@ -304,6 +320,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       }
     }
   }, options.tickMs ?? 1000);
+  // Once a minute per uplink, so a person reading the log sees that uploads are being confirmed.
+  const totals = new Map<string, UplinkTotals>();
+  const summary = setInterval(() => {
+    for (const u of uplinks) {
+      const h = u.health();
+      logger.info({ uplink: u.id, reason: 'summary', ...uplinkSummary(h, totals.get(u.id), utc) }, 'uplink summary');
+      totals.set(u.id, { sent: h.sent, confirmed: h.confirmed });
+    }
+  }, options.summaryMs ?? 60_000);
   logger.info(
     {
       buses: config.buses.length,
@@ -319,6 +344,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     ...(server && { healthPort: server.port }),
     close: async () => {
       clearInterval(timer);
+      clearInterval(summary);
       await server?.close();
       await Promise.all([...pollers.map((p) => p.stop()), ...uplinks.map((u) => u.stop())]);
       store.close();

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { factor } from '../protocol/index.js';
+import { GRAMS_PER_M3 } from './datasets.js';
 import { conversionFor, readingUnit } from './units.js';
+import { issueMessage, issuePath, siteChecks } from './config-check.js';
 
 /** A configuration the agent cannot run with; the message names the file, the field and the fix. */
 export class EdgeConfigError extends Error {
@@ -240,7 +243,10 @@ const uplinkCommon = {
     .optional()
     .describe("this platform's MN for the station; defaults to station.mn"),
   pw: z.string().min(1).max(6).describe('access password the platform issued'),
-  version: z.enum(['2017', '2025']).default('2017'),
+  version: z
+    .enum(['2005', '2017', '2025'])
+    .default('2017')
+    .describe('the edition the platform speaks; on HJ/T 212-2005 links factor codes go out as 2005 codes'),
   sm4Key: z
     .string()
     .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
@@ -320,7 +326,11 @@ export const edgeConfigSchema = z
       .describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
     uplinks: z.array(uplinkSchema).default([]),
     health: z
-      .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        // 8213: next to the cloud API's 8212, so both run on one machine without a collision.
+        port: z.number().int().min(0).max(65535).default(8213),
+      })
       .optional(),
   })
   .superRefine((config, ctx) => {
@@ -373,6 +383,17 @@ export const edgeConfigSchema = z
         ctx.addIssue({ code: 'custom', path, message: `factor ${code} is measured twice; keep one source per factor` });
       seenCodes.add(code);
     }
+    config.devices.forEach((d, i) =>
+      d.factors.forEach((f, j) => {
+        const unit = factor(f.code)?.unit;
+        if (f.couUnit !== undefined && (unit === undefined || !(unit in GRAMS_PER_M3)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['devices', i, 'factors', j, 'couUnit'],
+            message: `${f.code} has no emission amount (its unit is ${unit ?? 'not in appendix B'}); remove couUnit`,
+          });
+      }),
+    );
     config.uplinks.forEach((uplink, i) => {
       if (uplink.sm4Key !== undefined && uplink.version !== '2025') {
         ctx.addIssue({
@@ -408,7 +429,8 @@ export const edgeConfigSchema = z
         message: `converted values need O2 (${config.station.o2Code}) measured by a device`,
       });
     }
-  });
+  })
+  .superRefine(siteChecks);
 
 type ParsedConfig = z.output<typeof edgeConfigSchema>;
 
@@ -473,20 +495,16 @@ export const FLUE_GAS_STATE_CODES = ['a01012', 'a01013', 'a01014'] as const;
 export type EdgeConfig = ParsedConfig;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
-function describeIssue(source: string, issue: z.core.$ZodIssue): string {
-  const where = issue.path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
-  const fix = issue.code === 'unrecognized_keys' ? ' (check the spelling or remove it)' : '';
-  return `${source}: ${where || '(top level)'}: ${issue.message}${fix}`;
+/** `plant.yaml: devices[cod].factors[w01018].value.address: …`: list items by their id, the fix said. */
+function describeIssue(source: string, issue: z.core.$ZodIssue, input: unknown): string {
+  return `${source}: ${issuePath(issue.path, input) || '(top level)'}: ${issueMessage(issue, input)}`;
 }
 
 /** Validates a parsed configuration; `source` (the file name) prefixes every error line. */
 export function parseEdgeConfig(input: unknown, source = 'config'): EdgeConfig {
   const result = edgeConfigSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new EdgeConfigError(result.error.issues.map((issue) => describeIssue(source, issue)).join('\n'));
+  throw new EdgeConfigError(result.error.issues.map((issue) => describeIssue(source, issue, input)).join('\n'));
 }
 
 export function parseEdgeConfigYaml(text: string, source = 'config'): EdgeConfig {

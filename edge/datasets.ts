@@ -42,7 +42,6 @@ export interface FactorStat {
   cyclic?: boolean;
   /** SampleTime of the (latest) cycle value, epoch ms. */
   sampleTime?: number;
-  /** Valid (N) one-minute children, or valid samples for a one-minute period. */
   /** Valid (N) sub-periods, or valid samples for a one-minute statistic. */
   valid: number;
   count: number;
@@ -79,7 +78,7 @@ export function statisticsStation(config: Pick<EdgeConfig, 'station' | 'devices'
 const FLOW_TO_M3_PER_S = { 'L/s': 1e-3, 'm3/s': 1, 'm3/h': 1 / 3600 } as const;
 
 /** Grams in one m3 at a concentration of 1 in this unit (appendix B concentration units). */
-const GRAMS_PER_M3: Record<string, number> = {
+export const GRAMS_PER_M3: Readonly<Record<string, number>> = {
   'mg/L': 1,
   'μg/L': 1e-3,
   'ng/L': 1e-6,

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AgentHealth } from './agent.js';
+import { presentHealth } from './report.js';
 
 export interface HealthServer {
   port: number;
@@ -20,11 +21,18 @@ export function healthy(h: AgentHealth): boolean {
  * A small local HTTP endpoint for the integrator's laptop and monitoring: GET /health answers 200
  * when all is well and 503 otherwise, with uplink states, outbox depths and the last read per device.
  */
-export async function startHealthServer(health: () => AgentHealth, host: string, port: number): Promise<HealthServer> {
+export async function startHealthServer(
+  health: () => AgentHealth,
+  host: string,
+  port: number,
+  /** Local times and readings at their decimals, for people; without it, epoch milliseconds and raw values. */
+  view?: { utcOffsetMinutes: number; decimals: ReadonlyMap<string, number> },
+): Promise<HealthServer> {
   const app: FastifyInstance = Fastify({ logger: false });
   app.get('/health', async (_req, reply) => {
     const h = health();
-    return reply.code(healthy(h) ? 200 : 503).send({ ok: healthy(h), ...h });
+    const body = view ? presentHealth(h, view.utcOffsetMinutes, view.decimals) : h;
+    return reply.code(healthy(h) ? 200 : 503).send({ ok: healthy(h), ...body });
   });
   await app.listen({ host, port });
   const address = app.server.address();

@@ -1,5 +1,6 @@
 /** The edge agent (`hj212 edge`): analyzers in over Modbus, HJ 212 data sets out, nothing lost. */
 export * from './config.js';
+export { configWarnings } from './config-check.js';
 export * from './registers.js';
 export * from './modbus.js';
 export * from './validity.js';
@@ -21,3 +22,7 @@ export * from './unsaved.js';
 export * from './units.js';
 export * from './readings.js';
 export * from './offline.js';
+export * from './modbus-errors.js';
+export * from './probe.js';
+export * from './probe-uplinks.js';
+export * from './report.js';

@@ -46,10 +46,13 @@ export interface UplinkHealth {
   state: UplinkState;
   since: number;
   lastError?: string;
-  outbox: { records: number; bytes: number };
+  outbox: { records: number; bytes: number; oldestAt?: number };
   inFlight: number;
   /** Frames and requests from the peer refused so far, by reason. */
   refused: Record<string, number>;
+  /** Records sent (not counting resends) and confirmed since the agent started. */
+  sent: number;
+  confirmed: number;
 }
 
 /**
@@ -118,7 +121,12 @@ export abstract class UplinkBase implements Uplink {
     this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
     this.runState = config.runState;
-    this.logger = deps.logger.child({ uplink: config.id, mn: this.addressee().mn });
+    // The agent's logger carries the station MN; a platform's own MN is added under another key, since
+    // pino writes a repeated child binding twice in one line.
+    const mn = this.addressee().mn;
+    this.logger = deps.logger.child(
+      mn === deps.station.mn ? { uplink: config.id } : { uplink: config.id, uplinkMn: mn },
+    );
     this.sender = new OutboxSender({
       uplink: config.id,
       store: deps.store,
@@ -193,6 +201,7 @@ export abstract class UplinkBase implements Uplink {
       outbox: this.deps.store.outboxDepth(this.config.id),
       inFlight: this.sender.sending,
       refused: { ...this.refused },
+      ...this.sender.counts,
     };
     if (this.lastError !== undefined) h.lastError = this.lastError;
     return h;
@@ -204,7 +213,8 @@ export abstract class UplinkBase implements Uplink {
    */
   protected askTimeCalibration(): void {
     const ctx = this.deps.context();
-    if (ctx.clockTrusted) return;
+    // HJ/T 212-2005 has no 1013: a 2005 platform sets the clock with 1012 when it sees fit.
+    if (ctx.clockTrusted || this.config.version === '2005') return;
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
     this.write(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
@@ -256,7 +266,9 @@ export abstract class UplinkBase implements Uplink {
     }
     const p = result.frame.packet;
     if (p.cn === CN.DataAnswer) {
-      if (p.qn !== undefined) this.sender.confirm(p.qn);
+      // HJ/T 212-2005 answers carry the QN they answer in the CP, later editions in the header.
+      const qn = p.qn ?? p.cp.params['QN'];
+      if (qn !== undefined) this.sender.confirm(qn);
       return;
     }
     const outcome = handleCommand(p, {

@@ -11,10 +11,11 @@ import {
   readingRegisters,
 } from './registers.js';
 import type { FactorReading, ReadBlock, RegisterImage } from './registers.js';
+import { DeviceReadError } from './modbus-errors.js';
 
 // modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
 const ModbusRTU = ModbusSerial as unknown as typeof ModbusSerial.default;
-type ModbusClient = InstanceType<typeof ModbusRTU>;
+export type ModbusClient = InstanceType<typeof ModbusRTU>;
 
 /** One poll of a device: readings (B-flagged, value held, when the device did not answer). */
 export interface DevicePoll {
@@ -51,6 +52,8 @@ interface DeviceState {
   /** A device that failed is not asked again before this instant (ms, real time): its silence costs the bus nothing meanwhile. */
   retryAt: number;
   failures: number;
+  /** When the first failure of the current run happened (agent clock), for the recovery line. */
+  lostAt?: number | undefined;
   held: Map<string, number>;
   health: DeviceHealth;
 }
@@ -68,9 +71,7 @@ const PORT_ERRORS = new Set([
 ]);
 
 function describe(err: unknown): string {
-  const e = err as { message?: string; modbusCode?: number; errno?: string };
-  if (e.modbusCode !== undefined) return `Modbus exception ${e.modbusCode}: ${e.message ?? ''}`;
-  return e.message ?? String(err);
+  return (err as { message?: string }).message ?? String(err);
 }
 
 /** Whether the error means the port (socket, serial device) is unusable, rather than one slave being silent. */
@@ -79,7 +80,7 @@ function isPortError(err: unknown, client: ModbusClient | undefined): boolean {
   return !client?.isOpen || PORT_ERRORS.has(e.code ?? e.errno ?? '') || /Port Not Open/.test(e.message ?? '');
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -88,6 +89,71 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Opens the port of a bus (TCP socket or serial device); `onError` hears port errors after opening. */
+export async function openModbusClient(bus: BusConfig, onError: (err: unknown) => void): Promise<ModbusClient> {
+  const client = new ModbusRTU();
+  const opening =
+    bus.kind === 'tcp'
+      ? client.connectTCP(bus.host, { port: bus.port, timeout: bus.timeoutMs })
+      : client.connectRTUBuffered(bus.path, {
+          baudRate: bus.baudRate,
+          parity: bus.parity,
+          dataBits: bus.dataBits,
+          stopBits: bus.stopBits,
+        });
+  // Without a listener a port error after opening would be an uncaught exception.
+  client.on('error', onError);
+  try {
+    await withTimeout(opening, bus.timeoutMs * 2, `open bus ${bus.id}`);
+  } catch (err) {
+    await closeModbusClient(client, bus.id);
+    throw err;
+  }
+  client.setTimeout(bus.timeoutMs);
+  return client;
+}
+
+export async function closeModbusClient(client: ModbusClient, busId: string): Promise<void> {
+  // A port that died mid-open may never call back; closing must not hang the caller.
+  const closed = new Promise<void>((resolve) =>
+    client.isOpen ? client.close(() => resolve()) : client.destroy(() => resolve()),
+  );
+  await withTimeout(closed, 1000, `close bus ${busId}`).catch(() => undefined);
+}
+
+/**
+ * Reads `blocks` of a device's registers, one request each. A failure is a DeviceReadError naming the
+ * unit, the registers, what they stand for and what went wrong (timeout, exception code, CRC).
+ */
+export async function readRegisterBlocks(
+  client: ModbusClient,
+  device: DeviceConfig,
+  blocks: readonly ReadBlock[],
+  timeoutMs: number,
+): Promise<RegisterImage> {
+  client.setID(device.unit);
+  const image: RegisterImage = new Map();
+  for (const block of blocks) {
+    const what = `unit ${device.unit} ${block.function} ${block.address}+${block.count}`;
+    let data: number[];
+    try {
+      const read =
+        block.function === 'holding'
+          ? client.readHoldingRegisters(block.address, block.count)
+          : client.readInputRegisters(block.address, block.count);
+      // modbus-serial times requests out itself; the race also bounds a reply that never completes.
+      ({ data } = await withTimeout(read, timeoutMs + 200, what));
+    } catch (err) {
+      throw new DeviceReadError(device, block, err, timeoutMs);
+    }
+    if (data.length !== block.count) throw new RegisterError(`${what}: the reply carried ${data.length} registers`);
+    const list = image.get(block.function) ?? [];
+    list.push({ base: block.address, words: data });
+    image.set(block.function, list);
+  }
+  return image;
 }
 
 /**
@@ -195,6 +261,20 @@ export class BusPoller {
       const readings = deviceReadings(device.config, image);
       const cycle = deviceCycleMarker(device.config, image);
       for (const r of readings) device.held.set(r.code, r.value);
+      if (device.failures > 0) {
+        this.options.logger.info(
+          {
+            bus: this.bus.id,
+            device: device.config.id,
+            unit: device.config.unit,
+            reason: 'answering',
+            failures: device.failures,
+            lostSince: device.lostAt === undefined ? undefined : new Date(device.lostAt).toISOString(),
+          },
+          'device answering again',
+        );
+      }
+      device.lostAt = undefined;
       device.failures = 0;
       device.retryAt = 0;
       device.health = { bus: this.bus.id, lastOkAt: at, failures: 0 };
@@ -231,6 +311,7 @@ export class BusPoller {
     );
     device.retryAt = Date.now() + backoff;
     const reason = describe(err);
+    if (device.failures === 1) device.lostAt = at;
     if (device.failures === 1 || device.failures % 10 === 0) {
       this.options.logger.warn(
         {
@@ -241,7 +322,7 @@ export class BusPoller {
           failures: device.failures,
           backoffMs: backoff,
         },
-        'device did not answer; its data is B-flagged',
+        device.failures === 1 ? 'device lost; its data is B-flagged' : 'device still lost; its data is B-flagged',
       );
     }
     this.emitFailure(device, at, reason);
@@ -264,58 +345,23 @@ export class BusPoller {
   }
 
   private async readBlocks(device: DeviceState, blocks: readonly ReadBlock[]): Promise<RegisterImage> {
-    const client = await this.connected();
-    client.setID(device.config.unit);
-    const image: RegisterImage = new Map();
-    for (const block of blocks) {
-      const what = `unit ${device.config.unit} ${block.function} ${block.address}+${block.count}`;
-      const read =
-        block.function === 'holding'
-          ? client.readHoldingRegisters(block.address, block.count)
-          : client.readInputRegisters(block.address, block.count);
-      // modbus-serial times requests out itself; the race also bounds a reply that never completes.
-      const { data } = await withTimeout(read, this.bus.timeoutMs + 200, what);
-      if (data.length !== block.count) throw new RegisterError(`${what}: the reply carried ${data.length} registers`);
-      const list = image.get(block.function) ?? [];
-      list.push({ base: block.address, words: data });
-      image.set(block.function, list);
-    }
-    return image;
+    return readRegisterBlocks(await this.connected(), device.config, blocks, this.bus.timeoutMs);
   }
 
   private async connected(): Promise<ModbusClient> {
     if (this.client?.isOpen) return this.client;
     await this.closeClient();
-    const client = new ModbusRTU();
     const bus = this.bus;
-    const opening =
-      bus.kind === 'tcp'
-        ? client.connectTCP(bus.host, { port: bus.port, timeout: bus.timeoutMs })
-        : client.connectRTUBuffered(bus.path, {
-            baudRate: bus.baudRate,
-            parity: bus.parity,
-            dataBits: bus.dataBits,
-            stopBits: bus.stopBits,
-          });
-    // Without a listener a port error after opening would be an uncaught exception.
-    client.on('error', (err) =>
+    this.client = await openModbusClient(bus, (err) =>
       this.options.logger.warn({ bus: bus.id, reason: describe(err) }, 'bus port error; reopening'),
     );
-    this.client = client;
-    await withTimeout(opening, bus.timeoutMs * 2, `open bus ${bus.id}`);
-    client.setTimeout(bus.timeoutMs);
     this.options.logger.info({ bus: bus.id, kind: bus.kind }, 'bus open');
-    return client;
+    return this.client;
   }
 
   private async closeClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
-    if (!client) return;
-    // A port that died mid-open may never call back; closing must not hang the poller.
-    const closed = new Promise<void>((resolve) =>
-      client.isOpen ? client.close(() => resolve()) : client.destroy(() => resolve()),
-    );
-    await withTimeout(closed, 1000, `close bus ${this.bus.id}`).catch(() => undefined);
+    if (client) await closeModbusClient(client, this.bus.id);
   }
 }

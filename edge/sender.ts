@@ -56,6 +56,8 @@ export class OutboxSender {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly byQn = new Map<string, number>();
   private up = false;
+  /** Records sent (first transmissions, not resends) and confirmed by a 9014 since the agent started. */
+  readonly counts = { sent: 0, confirmed: 0 };
 
   constructor(private readonly options: SenderOptions) {}
 
@@ -89,10 +91,9 @@ export class OutboxSender {
         parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);
       } catch (err) {
         // A record no frame can carry would block the outbox for ever; it is logged and let go.
+        // The logger already names the uplink and the MN.
         o.logger.error(
           {
-            uplink: o.uplink,
-            mn: o.addressee().mn,
             cn: row.record.cn,
             at: row.record.at,
             reason: (err as Error).message,
@@ -110,6 +111,7 @@ export class OutboxSender {
       };
       this.inFlight.set(row.id, flight);
       for (const qn of flight.pending) this.byQn.set(qn, row.id);
+      this.counts.sent += 1;
       this.transmit(flight);
     }
   }
@@ -123,8 +125,6 @@ export class OutboxSender {
       if (flight.attempts <= o.retries) {
         o.logger.info(
           {
-            uplink: o.uplink,
-            mn: o.addressee().mn,
             qn: flight.row.qn,
             attempt: flight.attempts + 1,
             reason: 'no 9014 within the timeout',
@@ -144,7 +144,7 @@ export class OutboxSender {
     const flight = id === undefined ? undefined : this.inFlight.get(id);
     if (id === undefined || !flight) {
       // An answer to a record sent before a reconnect still confirms it.
-      this.options.store.confirm(this.options.uplink, qn);
+      if (this.options.store.confirm(this.options.uplink, qn)) this.counts.confirmed += 1;
       return;
     }
     this.byQn.delete(qn);
@@ -152,7 +152,7 @@ export class OutboxSender {
     if (flight.pending.size > 0) return;
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
-    this.options.store.confirm(this.options.uplink, flight.row.qn);
+    if (this.options.store.confirm(this.options.uplink, flight.row.qn)) this.counts.confirmed += 1;
     this.pump();
   }
 }

@@ -338,9 +338,18 @@ export class EdgeStore {
     }
   }
 
-  outboxDepth(uplink: string): { records: number; bytes: number } {
+  /** Records and bytes waiting for an uplink, and the DataTime of the oldest one (the first queued). */
+  outboxDepth(uplink: string): { records: number; bytes: number; oldestAt?: number } {
     const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE uplink = ?').get(uplink) as { n: number };
-    return { records: n, bytes: this.bytes.get(uplink) ?? 0 };
+    const depth: { records: number; bytes: number; oldestAt?: number } = {
+      records: n,
+      bytes: this.bytes.get(uplink) ?? 0,
+    };
+    if (n === 0) return depth;
+    const first = this.db.prepare('SELECT at FROM outbox WHERE uplink = ? ORDER BY id LIMIT 1').get(uplink) as
+      { at: number } | undefined;
+    if (first) depth.oldestAt = first.at;
+    return depth;
   }
 
   /** Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read `historyPage`. */

@@ -53,13 +53,15 @@ describe('edge configuration', () => {
     bad.devices[0]!.factors[0]!.value.type = 'float16' as never;
     (bad as Record<string, unknown>)['minIntervalMinutes'] = 7;
     const message = errorOf(() => parseEdgeConfig(bad, 'plant.yaml'));
-    expect(message).toContain('plant.yaml: devices[0].factors[0].value.type: Invalid option');
+    expect(message).toContain(
+      'plant.yaml: devices[cod].factors[w01018].value.type: "float16" is not allowed: use one of',
+    );
     expect(message).toContain('plant.yaml: minIntervalMinutes: expected one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30');
     // Cross-field rules run only once every field is well-formed.
     const unknownBus = minimalConfig();
     unknownBus.devices[0]!.bus = 'rs-486';
     expect(errorOf(() => parseEdgeConfig(unknownBus, 'plant.yaml'))).toBe(
-      'plant.yaml: devices[0].bus: no bus has id rs-486; declare it in buses or use one of line',
+      'plant.yaml: devices[cod].bus: no bus has id rs-486; declare it in buses or use one of line',
     );
   });
 
@@ -71,7 +73,7 @@ describe('edge configuration', () => {
     const twice = minimalConfig();
     twice.devices.push({ ...twice.devices[0]!, id: 'cod2', unit: 2 });
     expect(errorOf(() => parseEdgeConfig(twice))).toContain(
-      'devices[1].factors[0].code: factor w01018 is measured twice',
+      'devices[cod2].factors[w01018].code: factor w01018 is measured twice',
     );
     const zs = minimalConfig();
     zs.station.referenceO2 = 6;

@@ -220,9 +220,15 @@ describe('recovery', () => {
     // back after 01:40: found again at the next retry, within five simulated minutes
     expect(flagsAt('w21003')).toMatch(/^NNBBBBBBBB[BN]N$/);
     expect(
-      lines.some(
-        (l) => l['device'] === 'nh3n' && l['mn'] === MN && l['msg'] === 'device did not answer; its data is B-flagged',
-      ),
+      lines.some((l) => l['device'] === 'nh3n' && l['mn'] === MN && l['msg'] === 'device lost; its data is B-flagged'),
     ).toBe(true);
+    // and the line that says so, with when it was lost: the dropout began at 00:20 Beijing (16:20Z the day
+    // before); a poll is stamped when it starts, a few warped seconds before the simulator answers it (so
+    // 16:19:5x is the poll that found it); a timeout on a busy machine may add lines of its own
+    const again = lines.filter((l) => l['device'] === 'nh3n' && l['msg'] === 'device answering again');
+    expect(again[0]).toMatchObject({ mn: MN, reason: 'answering' });
+    expect(again.map((l) => String(l['lostSince']))).toContainEqual(
+      expect.stringMatching(/^2025-05-31T16:(19:5|2\d:\d)\d\.\d{3}Z$/),
+    );
   });
 });

@@ -168,6 +168,12 @@ describe('water: flow-weighted concentrations, Cou of valid minutes (D.1.2.2, D.
     expect(h.stats['w20116']?.cou).toBeCloseTo(36, 10);
     expect(wire(h, metals, '2017')['w20116']).toMatchObject({ Cou: '36.0000' });
   });
+
+  it('refuses couUnit on a factor that has no emission amount, naming the field', () => {
+    expect(() => config('water', [{ code: 'w01001', couUnit: 'g' }, { code: 'w00000' }])).toThrow(
+      /devices\[0\]\.factors\[0\]\.couUnit: w01001 has no emission amount \(its unit is dimensionless\); remove couUnit/,
+    );
+  });
 });
 
 describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () => {
@@ -193,6 +199,18 @@ describe('flue gas: flags, amounts and converted values (D.2, HJ 75-2017)', () =
     // eq. 33: G = C × Q × 1e-6 = 50 mg/m3 × 36000 m3 × 1e-6 = 1.8 kg (36000 m3/h over one hour)
     expect(h.stats['a21026']?.cou).toBeCloseTo(1.8, 10);
     expect(h.stats['a00000']?.cou).toBeCloseTo(36000, 6);
+  });
+
+  it('a flue-gas 10-minute record is N with 8 valid minutes, D with 7 (75 %, note to C.16)', () => {
+    // minutes 0-1 in calibration (record 00:00 has 8 valid), minutes 10-12 (record 00:10 has 7)
+    const tens = drive(cfg, 20, (m) => [
+      r('a21026', 50, m < 2 || (m >= 10 && m < 13) ? 'C' : 'N'),
+      r('a19001', 11),
+    ]).filter((x) => x.cn === '2051');
+    expect(tens.map((x) => [x.stats['a21026']?.flag, x.stats['a21026']?.valid])).toEqual([
+      ['N', 8],
+      ['D', 7],
+    ]);
   });
 
   it('44 valid minutes make a gas hour D (C.17: instrument fault); a stopped source makes it F', () => {

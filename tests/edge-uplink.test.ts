@@ -175,7 +175,7 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
           },
         ],
       }),
-    ).toThrow(/uplinks\[0\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
+    ).toThrow(/uplinks\[p\]\.sm4Key: SM4 encryption is part of HJ 212-2025/);
   });
 
   it('answers platform commands with 9011/9012/9013 in the order of appendix C', async () => {

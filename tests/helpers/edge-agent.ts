@@ -22,7 +22,7 @@ export function warpedClock(warp: number, start = SIM_START): () => number {
 export async function startPlatform(
   port = 0,
   now?: () => number,
-  station: { version?: '2017' | '2025'; sm4Key?: string } = {},
+  station: { version?: '2005' | '2017' | '2025'; sm4Key?: string } = {},
 ) {
   const server = new PlatformServer(
     PlatformConfigSchema.parse({
