@@ -188,6 +188,7 @@ try {
         connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, {
           username: mnOf(s),
           password: 'mqtt-secret',
+          clientId: mnOf(s),
           reconnectPeriod: 0,
         }),
       ),

@@ -136,6 +136,7 @@ export async function mqttLoggers(
     const c: MqttClient = await connectAsync(`mqtt://127.0.0.1:${port}`, {
       username: mnOf(i),
       password: secret,
+      clientId: mnOf(i),
       reconnectPeriod: 0,
       keepalive: 600,
     });

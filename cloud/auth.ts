@@ -1,42 +1,158 @@
 import { createHash } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
+import { AuthOptionsSchema, GuessingGuard, Limiter, type AuthOptions } from './guessing.js';
 import type { Registry, Station } from './registry.js';
 import { DEFAULT_PASSWORD, verifySecret } from './secrets.js';
 
+export type AuthFailure = 'unknown-mn' | 'bad-password' | 'default-password' | 'locked-out' | 'busy';
 export type AuthResult =
-  | { ok: true; station: Station; defaultPassword: boolean }
-  | { ok: false; reason: 'unknown-mn' | 'bad-password' | 'default-password'; station?: Station };
+  { ok: true; station: Station; defaultPassword: boolean } | { ok: false; reason: AuthFailure; station?: Station };
 
 type Which = 'passwordHash' | 'mqttSecretHash';
 
 const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** A key locked out for guessing: the MN (or login) or the address, for the log and the alarm. */
+export interface Lockout {
+  key: string;
+  mn?: string;
+  addr?: string;
+  failures: number;
+}
+
+export interface AuthenticatorOptions {
+  options?: AuthOptions;
+  clock?: Clock;
+  /** Called once when a key becomes locked out (the "password guessing" alarm hangs here). */
+  onLockout?: (l: Lockout) => void;
+}
+
 /**
  * Checks MN + password (HJ 212 PW) or MN + MQTT secret against the registry. scrypt is slow on
  * purpose, so a secret once verified against a stored hash is remembered by its SHA-256 until the
- * registry's hash changes; a wrong one is checked afresh each time.
+ * registry's hash changes; a wrong one is checked afresh each time — and counted: after a few
+ * failures of one MN or from one address each answer waits longer, then the key is locked out and
+ * refused without any check (a secret already verified still passes, so the device under attack
+ * keeps delivering). scrypt runs a few at a time, so guesses cannot take the libuv pool from file I/O.
  */
 export class Authenticator {
   private readonly verified = new Map<string, { hash: string; digest: string }>();
+  /** Addresses each station logged in from with its right secret: they keep working while its MN is locked out. */
+  private readonly trusted = new Map<string, Set<string>>();
+  private readonly guard: GuessingGuard;
+  private readonly limiter: Limiter;
+  private readonly options: AuthOptions;
 
-  constructor(private registry: Registry) {}
+  constructor(
+    private registry: Registry,
+    private readonly o: AuthenticatorOptions = {},
+  ) {
+    this.options = o.options ?? AuthOptionsSchema.parse({});
+    this.guard = new GuessingGuard(this.options, (o.clock ?? systemClock).mono);
+    this.limiter = new Limiter(this.options.concurrency, this.options.queue);
+  }
 
   use(registry: Registry): void {
     this.registry = registry;
   }
 
-  async check(mn: string | undefined, secret: string | undefined, which: Which = 'passwordHash'): Promise<AuthResult> {
+  /** Whether an address is locked out for guessing. */
+  addressLocked(addr: string | undefined): boolean {
+    return addr !== undefined && this.options.perAddress && this.guard.locked([`addr:${addr}`]) !== undefined;
+  }
+
+  /** Checks an observer's (or other fixed login's) secret against one stored hash, guarded like a station's. */
+  async verify(
+    username: string,
+    secret: string | undefined,
+    hash: string,
+    addr?: string,
+  ): Promise<AuthFailure | undefined> {
+    const keys = this.keys(`user:${username}`, addr);
+    if (this.guard.locked(keys) !== undefined) return 'locked-out';
+    const ok = secret !== undefined && (await this.limiter.run(() => verifySecret(secret, hash)));
+    if (ok === undefined) return 'busy';
+    if (ok) {
+      this.guard.succeed(`user:${username}`);
+      return undefined;
+    }
+    await this.failed(keys, { key: `user:${username}`, ...(addr !== undefined && { addr }) });
+    return 'bad-password';
+  }
+
+  async check(
+    mn: string | undefined,
+    secret: string | undefined,
+    which: Which = 'passwordHash',
+    addr?: string,
+  ): Promise<AuthResult> {
     const station = this.registry.get(mn);
-    if (!station) return { ok: false, reason: 'unknown-mn' };
+    if (!station) {
+      // Unknown MNs are not remembered one by one (there are too many); the address is.
+      await this.failed(this.keys(undefined, addr), { key: 'unknown-mn', ...(addr !== undefined && { addr }) });
+      return { ok: false, reason: 'unknown-mn' };
+    }
+    const mnKey = `${which === 'passwordHash' ? 'pw' : 'mqtt'}:${station.mn}`;
+    const keys = this.keys(mnKey, addr);
     const hash = station[which];
-    if (hash === undefined || secret === undefined) return { ok: false, reason: 'bad-password', station };
-    const isDefault = secret === DEFAULT_PASSWORD;
-    if (isDefault && !station.allowDefaultPassword) return { ok: false, reason: 'default-password', station };
     const key = `${which}:${station.mn}`;
     const known = this.verified.get(key);
-    const d = digest(secret);
-    if (known && known.hash === hash && known.digest === d) return { ok: true, station, defaultPassword: isDefault };
-    if (!(await verifySecret(secret, hash))) return { ok: false, reason: 'bad-password', station };
-    this.verified.set(key, { hash, digest: d });
+    const d = secret === undefined ? undefined : digest(secret);
+    const isDefault = secret === DEFAULT_PASSWORD;
+    if (isDefault && !station.allowDefaultPassword) return { ok: false, reason: 'default-password', station };
+    const right = known !== undefined && known.hash === hash && known.digest === d;
+    if (this.guard.locked(keys) !== undefined) {
+      // While locked out, only the secret already verified, from an address it was verified from, passes:
+      // the device under attack keeps delivering, a guesser learns nothing (not even a right guess).
+      // No address: a frame an external broker relayed from the device's own topic, the login of
+      // which the broker checked; a guesser cannot publish there.
+      if (right && (addr === undefined || this.trusted.get(mnKey)?.has(addr) === true))
+        return { ok: true, station, defaultPassword: isDefault };
+      this.report(this.guard.fail(keys).lockedNow, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
+      return { ok: false, reason: 'locked-out', station };
+    }
+    if (right) {
+      this.trust(mnKey, addr);
+      return { ok: true, station, defaultPassword: isDefault };
+    }
+    const ok = hash !== undefined && secret !== undefined && (await this.limiter.run(() => verifySecret(secret, hash)));
+    if (ok === undefined) return { ok: false, reason: 'busy', station };
+    if (!ok) {
+      await this.failed(keys, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
+      return { ok: false, reason: 'bad-password', station };
+    }
+    this.guard.succeed(mnKey);
+    this.trust(mnKey, addr);
+    this.verified.set(key, { hash: hash!, digest: d! });
     return { ok: true, station, defaultPassword: isDefault };
+  }
+
+  private keys(key: string | undefined, addr: string | undefined): string[] {
+    const keys = key === undefined ? [] : [key];
+    if (addr !== undefined && this.options.perAddress) keys.push(`addr:${addr}`);
+    return keys;
+  }
+
+  private trust(mnKey: string, addr: string | undefined): void {
+    if (addr === undefined) return;
+    const set = this.trusted.get(mnKey) ?? new Set<string>();
+    if (set.size >= 16) set.clear();
+    this.trusted.set(mnKey, set.add(addr));
+  }
+
+  /** Counts a failure, reports new lockouts, then waits out the delay before the answer goes back. */
+  private async failed(keys: string[], who: Omit<Lockout, 'failures'>): Promise<void> {
+    const { delayMs, lockedNow } = this.guard.fail(keys);
+    this.report(lockedNow, who);
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+  }
+
+  private report(lockedNow: string[], who: Omit<Lockout, 'failures'>): void {
+    for (const k of lockedNow)
+      this.o.onLockout?.(
+        k.startsWith('addr:')
+          ? { key: k, addr: k.slice(5), failures: this.options.lockoutFailures }
+          : { ...who, key: k, failures: this.options.lockoutFailures },
+      );
   }
 }

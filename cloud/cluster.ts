@@ -9,6 +9,7 @@ import { AlarmFilterSchema, CLOSED_BY, type Alarm, type AlarmStore } from './ala
 import { AckBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
+import { loggable } from './redact.js';
 import type { Registry, Station } from './registry.js';
 import type { Point } from './store/types.js';
 
@@ -22,7 +23,7 @@ import type { Point } from './store/types.js';
  * in the order they were stored, whichever process stored them.
  */
 export const ClusterOptionsSchema = z
-  .object({
+  .strictObject({
     /** This process, 0 to nodeCount - 1; unique in the cluster. */
     nodeIndex: z.number().int().min(0),
     /** How many ingest processes share the stations; the same on every one. */
@@ -192,7 +193,7 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   // offer its own, which the others may have missed in turn.
   publish(syncTopic(nodeIndex), {});
   shareOwn();
-  log.info({ nodeCount, url: o.mqtt.url }, 'joined the ingest cluster');
+  log.info({ nodeCount, url: loggable(o.mqtt.url) }, 'joined the ingest cluster');
   const forward = (mn: string, feed: Feed): void => {
     client
       .publishAsync(clusterTopic(ownerOf(mn, nodeCount), mn), JSON.stringify(feed), { qos: 1 })

@@ -4,16 +4,18 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpOptionsSchema } from './api/server.js';
 import { ClusterOptionsSchema } from './cluster.js';
+import { AuthOptionsSchema } from './guessing.js';
+import { IngestOptionsSchema } from './ingest/ingest.js';
 import { MqttOptionsSchema } from './ingest/mqtt.js';
 import { TcpOptionsSchema } from './ingest/tcp.js';
 import { RulesOptionsSchema } from './rules/engine.js';
 import { InfluxOptionsSchema } from './store/influx.js';
 import { describeIssues, ConfigError } from './registry.js';
 
-const SqliteStoreSchema = z.object({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
+const SqliteStoreSchema = z.strictObject({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
 
 export const CloudConfigSchema = z
-  .object({
+  .strictObject({
     /** The station registry (YAML), reloaded when it changes. */
     registry: z.string().min(1, 'give the station registry file, e.g. registry: stations.yaml'),
     store: z
@@ -27,6 +29,10 @@ export const CloudConfigSchema = z
     http: HttpOptionsSchema.optional(),
     /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
     state: z.string().default('hj212-state.db'),
+    /** Limits on guessing passwords and MQTT secrets (cloud/guessing.ts). */
+    auth: AuthOptionsSchema.prefault({}),
+    /** Checks of what uploads carry (DataTime against this server's clock). */
+    ingest: IngestOptionsSchema.prefault({}),
     rules: RulesOptionsSchema,
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */

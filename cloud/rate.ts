@@ -1,19 +1,26 @@
-/** Spends one token per frame or request; refills at `rate` per second up to `burst`. */
+/**
+ * Spends one token per frame or request; refills at `rate` per second up to `burst`. It runs on a
+ * monotonic clock (ms): on the wall clock a step back would leave it owing tokens for the whole step,
+ * refusing everything (429, unanswered frames) until the clock caught up.
+ */
 export class TokenBucket {
   private tokens: number;
-  private last = Date.now();
+  private last: number;
 
   constructor(
     private readonly rate: number,
     private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.tokens = burst;
+    this.last = now();
   }
 
   /** Milliseconds to wait before a token is available (0: taken now). */
   take(): number {
-    const now = Date.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    const now = this.now();
+    // Never negative: a clock that went back (it should not) refills nothing rather than owing.
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, now - this.last) * this.rate) / 1000);
     this.last = now;
     if (this.tokens >= 1) {
       this.tokens--;

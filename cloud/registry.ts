@@ -2,11 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
-import { SECRET_HASH } from './secrets.js';
+import { SecretHashSchema } from './secrets.js';
 
-const Hash = z
-  .string()
-  .regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output');
+const Hash = SecretHashSchema;
 
 const LimitSchema = z
   .object({ upper: z.number().optional(), lower: z.number().optional() })
@@ -16,7 +14,7 @@ const LimitSchema = z
   });
 
 const FactorSchema = z
-  .object({
+  .strictObject({
     unit: z.string().min(1).optional(),
     upper: z.number().optional(),
     lower: z.number().optional(),
@@ -50,7 +48,7 @@ const FactorSchema = z
   });
 
 const ShutdownSchema = z
-  .object({
+  .strictObject({
     from: z.iso.datetime({
       offset: true,
       message: 'from is an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00',
@@ -69,7 +67,7 @@ const ShutdownSchema = z
 const OUTLET_ST = { water: '32', gas: '31' } as const;
 
 export const StationSchema = z
-  .object({
+  .strictObject({
     mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/, 'MN is 14-24 letters or digits, unique per data logger'),
     enterprise: z.string().min(1, 'name the enterprise'),
     outlet: z.string().min(1, 'name the outlet'),
@@ -92,7 +90,7 @@ export const StationSchema = z
     /** Reference O2 (%) of the emission standard: gas limits apply to values converted to it. */
     o2Ref: z.number().min(0).max(20.9).optional(),
     intervals: z
-      .object({
+      .strictObject({
         rtdSeconds: z.number().int().min(30).max(3600).default(30),
         minuteMinutes: z.number().int().min(1).max(60).default(10),
       })
@@ -126,7 +124,7 @@ export const StationSchema = z
     return { ...s, st: s.st ?? OUTLET_ST[s.type], factors };
   });
 
-export const RegistrySchema = z.object({ stations: z.array(StationSchema) }).superRefine((r, ctx) => {
+export const RegistrySchema = z.strictObject({ stations: z.array(StationSchema) }).superRefine((r, ctx) => {
   const seen = new Map<string, number>();
   r.stations.forEach((s, i) => {
     const first = seen.get(s.mn);
@@ -151,7 +149,14 @@ export class ConfigError extends Error {
 
 /** "stations.2.factors.w01018.upper: expected number" for every issue, so the operator knows what to fix. */
 export function describeIssues(error: z.ZodError, source: string): string {
-  return `${source}: ${error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
+  const lines = error.issues.flatMap((i) => {
+    const at = i.path.join('.');
+    // A stray key is most often a typo (`hots:` for `host:`), which would otherwise fall back to a default silently.
+    if (i.code === 'unrecognized_keys')
+      return i.keys.map((k) => `${at === '' ? k : `${at}.${k}`}: not a known key (a typo?); see docs/cloud.md`);
+    return [`${at || '(root)'}: ${i.message}`];
+  });
+  return `${source}: ${lines.join('; ')}`;
 }
 
 /** The stations a monitoring centre accepts data from, by MN. */

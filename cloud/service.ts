@@ -10,12 +10,14 @@ import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
+import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { joinCluster, ownedBy, type ClusterLink } from './cluster.js';
 import type { CloudConfig } from './config.js';
 import { Ingest } from './ingest/ingest.js';
 import { connectExternalBroker, downTopic, startEmbeddedBroker, type MqttInput } from './ingest/mqtt.js';
 import { TcpListener } from './ingest/tcp.js';
 import { Registry } from './registry.js';
+import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { ShutdownStore } from './shutdowns.js';
 import { InfluxStore } from './store/influx.js';
@@ -42,12 +44,44 @@ export interface Cloud {
 export interface CloudOptions {
   /** The rules' clock (ms since epoch); the demo passes its simulators' warped one, so an hour takes a minute. */
   now?: () => number;
+  /** Wall and monotonic clocks (tests step the wall clock); default the system's. */
+  clock?: Clock;
+}
+
+/** Opens a database file, or says which config field to fix and how. */
+function opened<T>(field: string, file: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    throw fileError(field, file, e);
+  }
+}
+
+/** Starts a listener, or says which config field to fix and how. */
+async function listening<T>(field: string, at: { host: string; port: number }, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    throw listenError(field, at.host, at.port, e);
+  }
 }
 
 /** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
 export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
   let registry = await Registry.load(config.registry);
-  const auth = new Authenticator(registry);
+  const clock = options.clock ?? systemClock;
+  const auth = new Authenticator(registry, {
+    options: config.auth,
+    clock,
+    onLockout: (l) => {
+      log.warn(
+        { mn: l.mn, addr: l.addr, key: l.key, failures: l.failures, reason: 'password-guessing' },
+        'login locked out',
+      );
+      rules.guessing(l);
+    },
+  });
+  const unwatchClock = watchClockSteps(clock, log);
   const unwatch = watchRegistry(
     config.registry,
     (r) => {
@@ -59,9 +93,19 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
   // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
   // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
   const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
-  const store: MeasurementStore =
-    config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log);
-  const stateDb = openSqlite(config.state);
+  const store: MeasurementStore = opened(
+    'store.path',
+    config.store.type === 'sqlite' ? config.store.path : config.store.spillPath,
+    () => (config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log)),
+  );
+  let stateDb: ReturnType<typeof openSqlite>;
+  try {
+    stateDb = opened('state', config.state, () => openSqlite(config.state));
+  } catch (e) {
+    unwatch();
+    await store.close();
+    throw e;
+  }
   const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
   const acks = new AckStore(stateDb);
   const shutdowns = new ShutdownStore(stateDb);
@@ -102,14 +146,19 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     },
     shutdowns: (st) => shutdowns.windows(st),
     log,
-    ...(options.now && { now: options.now }),
+    now: options.now ?? clock.wall,
     ...(config.cluster && { owns: ownedBy(config.cluster) }),
   });
   const ingest = new Ingest({
     auth,
+    now: options.now ?? clock.wall,
+    limits: config.ingest,
     store,
     log,
-    onPacket: (st, p, via) => (cluster ?? rules).onPacket(st, p, via),
+    onPacket: (st, p, via) => {
+      rules.loggedIn(st.mn);
+      (cluster ?? rules).onPacket(st, p, via);
+    },
     onStored: (st, points) => {
       (cluster ?? rules).onStored(st, points);
       live.stored(st, points);
@@ -126,6 +175,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     shutdowns,
     async stop() {
       unwatch();
+      unwatchClock();
       await rules.stop();
       await webhooks.stop();
       for (const stop of stops.reverse()) await stop();
@@ -150,17 +200,18 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       stops.push(() => link.close());
     }
     if (config.tcp) {
-      const listener = new TcpListener(config.tcp, ingest, log, codec);
+      const listener = new TcpListener(config.tcp, ingest, log, codec, clock.mono);
       tcp = listener;
       stops.push(() => listener.close());
-      cloud.tcp = { address: await listener.listen(), listener };
+      cloud.tcp = { address: await listening('tcp', config.tcp, () => listener.listen()), listener };
       log.info({ port: cloud.tcp.address.port }, 'HJ 212 TCP listening');
     }
     if (config.mqtt) {
+      const m = config.mqtt;
       const input =
-        config.mqtt.mode === 'embedded'
-          ? await startEmbeddedBroker(config.mqtt, auth, ingest, log, codec, config.rules.alarmTopic)
-          : await connectExternalBroker(config.mqtt, ingest, log, codec);
+        m.mode === 'embedded'
+          ? await listening('mqtt', m, () => startEmbeddedBroker(m, auth, ingest, log, codec, config.rules.alarmTopic))
+          : await connectExternalBroker(m, ingest, log, codec);
       mqtt = input;
       stops.push(() => input.close());
       cloud.mqtt = input;
@@ -172,7 +223,10 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
         ...(store.pending !== undefined && { storePending: store.pending }),
         webhookPending: webhooks.pending(),
       });
-      const api = await startApi(config.http, { ...cloud, codec, live, acks, gauges }, log);
+      const http = config.http;
+      const api = await listening('http', http, () =>
+        startApi(http, { ...cloud, codec, live, acks, gauges, clock }, log),
+      );
       stops.push(() => api.app.close());
       cloud.http = api;
       log.info({ port: api.address.port }, 'HTTP API listening');

@@ -143,7 +143,12 @@ describe('embedded broker observers', () => {
     await expect(connectAsync(url, { username: 'scada', password: 'guess', reconnectPeriod: 0 })).rejects.toThrow(
       /Bad username or password/i,
     );
-    const observer = await connectAsync(url, { username: 'scada', password: 'look-only', reconnectPeriod: 0 });
+    const observer = await connectAsync(url, {
+      username: 'scada',
+      password: 'look-only',
+      clientId: 'scada-1',
+      reconnectPeriod: 0,
+    });
     cleanup.push(() => observer.endAsync(true));
     await expect(observer.subscribeAsync('hj212/+/up', { qos: 1 })).rejects.toThrow(/Subscribe error/);
     const alarms: string[] = [];

@@ -73,13 +73,13 @@ describe('SQLite store', () => {
 });
 
 describe('points of a packet', () => {
-  const packet = (cn: string, cp: string): Packet => ({
+  const packet = (cn: string, cp: string, mode: 'strict' | 'lenient' = 'strict'): Packet => ({
     version: '2017',
     st: '32',
     cn,
     mn: WATER_MN,
     flag: 5,
-    cp: parseCp(cp, 'strict', []),
+    cp: parseCp(cp, mode, []),
   });
 
   it('takes numeric fields as values, the flag apart, and DataTime as local UTC+8 time', () => {
@@ -107,7 +107,8 @@ describe('points of a packet', () => {
 
   it('refuses an upload without a usable DataTime', () => {
     expect(pointsOf(packet('2011', 'w01018-Rtd=1'), 'rtd')).toEqual({ ok: false, reason: 'no DataTime in the CP' });
-    expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1'), 'rtd')).toMatchObject({
+    // Month 13: strict decoding refuses it already; lenient lets it through to the store, which refuses it.
+    expect(pointsOf(packet('2011', 'DataTime=20261320100000;w01018-Rtd=1', 'lenient'), 'rtd')).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/not a valid date/),
     });

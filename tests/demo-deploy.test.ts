@@ -80,7 +80,7 @@ describe('deploy/centre/compose.yaml', () => {
       expect(config.store.type).toBe('influxdb');
       expect(config.mqtt).toMatchObject({
         mode: 'external',
-        url: 'mqtts://mosquitto:8883',
+        url: 'mqtts://mosquitto:8884', // the ingest listener
         username: 'ingest',
         password: 'p',
       });

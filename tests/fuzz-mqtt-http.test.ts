@@ -61,7 +61,7 @@ async function mqttClient(url: string, username: string, password: string, clien
 async function honestDevice(
   url: string,
 ): Promise<{ send(from: number, to: number): Promise<void>; answers: Map<string, number> }> {
-  const client = await mqttClient(url, GAS_MN, SECRETS.gas, 'honest');
+  const client = await mqttClient(url, GAS_MN, SECRETS.gas, `honest-${GAS_MN}`);
   const answers = new Map<string, number>();
   client.on('message', (_t, payload) => {
     const r = decodeFrame(payload);
@@ -88,7 +88,7 @@ async function publishWhereDenied(url: string, topics: string[]): Promise<void> 
     const c = await connectAsync(url, {
       username: WATER_MN,
       password: SECRETS.water,
-      clientId: `stray-${i}`,
+      clientId: `stray-${WATER_MN}-${i}`,
       reconnectPeriod: 0,
     });
     c.on('error', () => undefined);
@@ -104,7 +104,7 @@ async function publishHuge(url: string, payload: Buffer): Promise<void> {
   const c = await connectAsync(url, {
     username: WATER_MN,
     password: SECRETS.water,
-    clientId: 'huge',
+    clientId: `huge-${WATER_MN}`,
     reconnectPeriod: 0,
   });
   c.on('error', () => undefined);
@@ -153,7 +153,13 @@ async function mosquitto(): Promise<BrokerSetup> {
   cleanup.push(() => broker.stop());
   const url = `mqtt://127.0.0.1:${broker.port}`;
   const child = await ingestChild({
-    mqtt: { mode: 'external', url, username: 'ingest', password: SECRETS.ingest, maxPayload: MAX_PAYLOAD },
+    mqtt: {
+      mode: 'external',
+      url: `mqtt://127.0.0.1:${broker.ingestPort}`,
+      username: 'ingest',
+      password: SECRETS.ingest,
+      maxPayload: MAX_PAYLOAD,
+    },
   });
   return { url, child, ingestIsBroker: false, broker };
 }
@@ -178,7 +184,7 @@ describe('fuzzing the MQTT input of a running ingest', () => {
         const denied = [upTopic(GAS_MN), downTopic(WATER_MN), 'hj212/alarms/x', `hj212/${WATER_MN}/up/more`];
 
         const honest = await honestDevice(url);
-        const fuzzer = await mqttClient(url, WATER_MN, SECRETS.water, 'fuzzer');
+        const fuzzer = await mqttClient(url, WATER_MN, SECRETS.water, `fuzzer-${WATER_MN}`);
         // Warm up on honest traffic and some fuzz, so the baseline includes what a running ingest holds anyway.
         await honest.send(0, 10);
         await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(0, 20));
@@ -190,9 +196,11 @@ describe('fuzzing the MQTT input of a running ingest', () => {
           (async () => {
             await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(20, 120));
             await publishAll(fuzzer, upTopic(WATER_MN), [justOver]);
+            await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(120));
+            // Last, over connections of their own: Mosquitto gives every connection of one device the
+            // same client id (its MN), so each of these takes the fuzzer's place.
             await publishHuge(url, huge);
             if (ingestIsBroker) await hugeConnect(child.ports.mqtt!);
-            await publishAll(fuzzer, upTopic(WATER_MN), payloads.slice(120));
             await publishWhereDenied(url, denied);
           })(),
         ]);

@@ -13,7 +13,7 @@ import {
 } from './helpers/cloud-fixtures.js';
 import { frameBytes, mutate, mutationArb, uploadArb } from './helpers/fault-frames.js';
 import { deafSender, sendInPieces, settled } from './helpers/fault-net.js';
-import { rssVerdict, sampleRss, startIngestChild } from './helpers/fuzz-ingest.js';
+import { FUZZ_AUTH, rssVerdict, sampleRss, startIngestChild } from './helpers/fuzz-ingest.js';
 import { fuzzSeed, hourUpload as upload } from './helpers/fuzz-traffic.js';
 
 // tests/cloud-tcp.test.ts covers one frame of each kind of damage and the per-connection limits; this
@@ -39,6 +39,7 @@ async function cloud(): Promise<TestCloud> {
       burst: 100_000,
       maxConnectionsPerAddress: 1000,
     },
+    auth: FUZZ_AUTH,
   });
   cleanup.push(() => c.stop());
   return c;

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { loggable } from '../redact.js';
 import type { Logger } from 'pino';
 
 export interface WebhookOptions {
@@ -139,7 +140,7 @@ export class WebhookOutbox {
 
   private settle(row: Row, { outcome, reason }: { outcome: Outcome; reason?: string }): void {
     if (this.stopped) return;
-    const ctx = { mn: row.mn, url: row.url, event: row.event_key, attempts: row.attempts + 1 };
+    const ctx = { mn: row.mn, url: loggable(row.url), event: row.event_key, attempts: row.attempts + 1 };
     if (outcome === 'delivered') {
       this.drop(row);
       if (row.attempts > 0) this.o.log.info(ctx, 'alarm webhook delivered after retries');

@@ -2,11 +2,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TokenBucket } from '../rate.js';
+import { pathOnly } from '../redact.js';
 import { ApiErrors, rateLimited } from './errors.js';
 
 export type Role = 'read' | 'admin';
 
-export const ApiTokenSchema = z.object({
+export const ApiTokenSchema = z.strictObject({
   name: z.string().min(1),
   /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
   sha256: z
@@ -39,6 +40,7 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
 export function apiAuth(
   app: FastifyInstance,
   opts: { tokens: readonly ApiToken[]; rate: number; burst: number },
+  mono: () => number = () => performance.now(),
 ): void {
   const buckets = new Map<string, TokenBucket>();
   app.decorateRequest('apiToken', null);
@@ -50,7 +52,7 @@ export function apiAuth(
     // Addresses are unbounded; forgetting them all now and then only resets their allowance.
     if (buckets.size > 10_000) buckets.clear();
     let bucket = buckets.get(who);
-    if (!bucket) buckets.set(who, (bucket = new TokenBucket(opts.rate, opts.burst)));
+    if (!bucket) buckets.set(who, (bucket = new TokenBucket(opts.rate, opts.burst, mono)));
     const wait = bucket.take();
     if (wait > 0) {
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
@@ -60,13 +62,13 @@ export function apiAuth(
     if (needs === undefined) return;
     if (!token) {
       req.log.warn(
-        { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: req.url },
+        { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: pathOnly(req.url) },
         'request refused',
       );
       throw new ApiErrors.NoToken();
     }
     if (RANK[token.role] < RANK[needs]) {
-      req.log.warn({ who, reason: 'role', needs, url: req.url }, 'request refused');
+      req.log.warn({ who, reason: 'role', needs, url: pathOnly(req.url) }, 'request refused');
       throw new ApiErrors.Role(needs, token.name, token.role);
     }
   });

@@ -1,6 +1,7 @@
 import createError from '@fastify/error';
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { z } from 'zod';
+import { pathOnly } from '../redact.js';
 
 /**
  * Every error the API answers with, by code (docs/cloud.md "HTTP API errors"). The body is always
@@ -62,12 +63,12 @@ export function validationMessage(errors: readonly FastifySchemaValidationError[
 export function errorHandling(app: FastifyInstance): void {
   app.setSchemaErrorFormatter((errors, context) => new ApiErrors.BadRequest(validationMessage(errors, context)));
   app.setNotFoundHandler(async (req) => {
-    throw new ApiErrors.NoRoute(req.method, req.url.replace(/\?.*$/s, ''));
+    throw new ApiErrors.NoRoute(req.method, pathOnly(req.url));
   });
   app.setErrorHandler(async (err: FastifyError & { retryAfterMs?: number }, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500 && err.code !== 'API_STORE_REFUSED') {
-      req.log.error({ err, reason: err.code ?? 'internal', url: req.url.replace(/\?.*$/s, '') }, 'request failed');
+      req.log.error({ err, reason: err.code ?? 'internal', url: pathOnly(req.url) }, 'request failed');
       const internal = new ApiErrors.Internal();
       return reply.code(500).send(body(internal.statusCode!, internal.code, internal.message));
     }

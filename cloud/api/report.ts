@@ -151,9 +151,16 @@ const HEADERS = {
 } as const;
 const WHOLE = { zh: '(全部排口)', en: '(all outlets)' } as const;
 
+/**
+ * A text cell a spreadsheet would run as a formula (=, +, -, @, or a tab or CR before one: an
+ * enterprise named `=HYPERLINK(...)` or `+cmd|...`) gets a leading apostrophe, which the spreadsheet
+ * shows as text and does not display (OWASP "CSV injection"). Rates and counts we format ourselves never start so.
+ */
+export const neutralise = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+
 /** RFC 4180: quote a field only when it needs it. */
 const field = (v: string | number): string => {
-  const s = String(v);
+  const s = typeof v === 'number' ? String(v) : neutralise(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 const pct = (r: number): string => (r * 100).toFixed(1);

@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { BackfillStore } from '../alarms/backfills.js';
 import type { AlarmStore } from '../alarms/store.js';
+import type { Clock } from '../clock.js';
 import { dashboard } from '../dashboard/plugin.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
+import { pathOnly } from '../redact.js';
 import type { Registry } from '../registry.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { ShutdownStore } from '../shutdowns.js';
@@ -30,7 +32,7 @@ import { stationsRoutes } from './routes/stations.js';
 
 export type { IngestGauges } from './routes/ingest.js';
 
-export const HttpOptionsSchema = z.object({
+export const HttpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8212),
   /** Largest request body, bytes. */
@@ -60,13 +62,23 @@ export interface ApiContext {
   acks: AckStore;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges;
+  /** The service's clocks (rate limits run on `mono`); default the system's. */
+  clock?: Clock;
 }
 
 /** The HTTP API as a fastify app; `/openapi.json` and the dashboard's static shell need no token. */
 async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Per-request logs are at info; at the ingest's rates they would drown the rejections that matter.
+  // A request in a log line (fastify's own, e.g. of a 500) shows its path, never its query string.
+  const serializers = {
+    req: (req: { method: string; url: string; ip?: string }) => ({
+      method: req.method,
+      url: pathOnly(req.url),
+      ip: req.ip,
+    }),
+  };
   const app = Fastify({
-    loggerInstance: log.child({ part: 'api' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: log.child({ part: 'api' }, { level: 'warn', serializers }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -76,11 +88,15 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 413)
       req.log.warn(
-        { who: `addr:${req.ip}`, url: req.url, reason: 'body-too-large', limit: opts.bodyLimit },
+        { who: `addr:${req.ip}`, url: pathOnly(req.url), reason: 'body-too-large', limit: opts.bodyLimit },
         'request refused',
       );
   });
-  apiAuth(app, opts);
+  // No browser may take an answer for something else than its declared type (JSON as a script, a CSV as HTML).
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  apiAuth(app, opts, ctx.clock?.mono);
   await app.register(swagger, swaggerOptions);
   app.get('/openapi.json', async () => app.swagger());
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { dataAnswer, needsAck, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
 import type { Authenticator } from '../auth.js';
 import type { Station } from '../registry.js';
@@ -12,8 +13,22 @@ export type Via = 'tcp' | 'mqtt' | 'http';
 export type Verdict =
   { ok: true; station: Station; points: Point[]; answer?: Packet } | { ok: false; reason: string; answer?: Packet };
 
+export const IngestOptionsSchema = z.strictObject({
+  /**
+   * How far ahead of this server's clock a DataTime may be (loggers' clocks drift; NTP on both ends
+   * keeps it to seconds). Data dated further ahead would pin "latest" and the rules to a future time.
+   */
+  maxFutureSeconds: z.number().int().min(0).default(900),
+  /** refuse: answered 9011 QnRtn 2 and not stored; store: stored (and answered) but kept out of latest values and rules. */
+  futureData: z.enum(['refuse', 'store'], 'futureData is refuse or store').default('refuse'),
+});
+export type IngestConfig = z.output<typeof IngestOptionsSchema>;
+
 export interface IngestOptions {
   auth: Authenticator;
+  /** Wall clock, ms since epoch, for DataTime checks; default Date.now. */
+  now?: () => number;
+  limits?: IngestConfig;
   store: MeasurementStore;
   log: Logger;
   /** Called after points are stored, before the upload is answered (rules hang here). */
@@ -48,7 +63,14 @@ export class Ingest {
   }
 
   /** Stores points and runs the rules on them; false (counted and logged) if the store failed. */
-  async store(station: Station, points: Point[], packet: Packet | undefined, via: Via): Promise<boolean> {
+  /** `future`: stored as the config allows, but not passed on to the rules and live values. */
+  async store(
+    station: Station,
+    points: Point[],
+    packet: Packet | undefined,
+    via: Via,
+    future = false,
+  ): Promise<boolean> {
     try {
       await this.o.store.write(points);
     } catch (e) {
@@ -58,17 +80,24 @@ export class Ingest {
     }
     this.stats.stored++;
     this.stats.points += points.length;
-    this.o.onStored?.(station, points, packet, via);
+    if (!future) this.o.onStored?.(station, points, packet, via);
     return true;
   }
 
-  async accept(packet: Packet, via: Via): Promise<Verdict> {
+  /** Whether logins from this address are locked out for guessing. */
+  addressLocked(addr: string | undefined): boolean {
+    return this.o.auth.addressLocked(addr);
+  }
+
+  async accept(packet: Packet, via: Via, addr?: string): Promise<Verdict> {
     this.stats.packets++;
-    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via };
-    const auth = await this.o.auth.check(packet.mn, packet.pw);
+    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via, ...(addr !== undefined && { addr }) };
+    const auth = await this.o.auth.check(packet.mn, packet.pw, 'passwordHash', addr);
     if (!auth.ok) {
-      const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
       this.reject(auth.reason, ctx);
+      // Busy: not answered, the logger sends again; a lockout is answered as the wrong PW it stands for.
+      if (auth.reason === 'busy') return { ok: false, reason: auth.reason };
+      const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
       return { ok: false, reason: auth.reason, answer: qnRtnAnswer(answerable(packet), code) };
     }
     const station = auth.station;
@@ -84,12 +113,24 @@ export class Ingest {
     let points: Point[] = [];
     if (kind !== undefined) {
       const r = pointsOf(packet, kind, station.outlet);
+      // HJ 212-2017 table 7 has no code for a bad DataTime; 2 (request refused) tells the logger not to
+      // send it again as it is, where no answer at all would have it resent forever.
+      const refused = (): Packet => qnRtnAnswer(answerable(packet), QnRtn.Rejected);
       if (!r.ok) {
         this.reject('bad-data', { ...ctx, detail: r.reason });
-        return { ok: false, reason: 'bad-data' };
+        return { ok: false, reason: 'bad-data', answer: refused() };
       }
       points = r.points;
-      if (!(await this.store(station, points, packet, via))) return { ok: false, reason: 'store-failed' };
+      const limits = this.o.limits ?? IngestOptionsSchema.parse({});
+      const now = this.o.now?.() ?? Date.now();
+      const aheadMs = Math.max(...points.map((p) => p.time)) - now;
+      const future = aheadMs > limits.maxFutureSeconds * 1000;
+      if (future) {
+        const detail = { ...ctx, dataTime: packet.cp.params['DataTime'], aheadSeconds: Math.round(aheadMs / 1000) };
+        this.reject('future-data', { ...detail, action: limits.futureData });
+        if (limits.futureData === 'refuse') return { ok: false, reason: 'future-data', answer: refused() };
+      }
+      if (!(await this.store(station, points, packet, via, future))) return { ok: false, reason: 'store-failed' };
     }
     return needsAck(packet.flag) && isUpload(packet.cn)
       ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) }

@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
 import type { Authenticator } from '../auth.js';
-import { SECRET_HASH, verifySecret } from '../secrets.js';
+import { loggable } from '../redact.js';
+import { SecretHashSchema } from '../secrets.js';
 import type { Ingest } from './ingest.js';
+import { deviceOwns, mnShaped, observerOwns } from './client-ids.js';
 import { answerable, headerOf } from './header.js';
 import type { Keys } from './tcp.js';
 
@@ -16,7 +18,7 @@ export const downTopic = (mn: string): string => `hj212/${mn}/down`;
 const UP = /^hj212\/([^/]+)\/up$/;
 
 export const MqttOptionsSchema = z.discriminatedUnion('mode', [
-  z.object({
+  z.strictObject({
     mode: z.literal('embedded'),
     host: z.string().default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(1883),
@@ -25,14 +27,17 @@ export const MqttOptionsSchema = z.discriminatedUnion('mode', [
     /** Logins (dashboards, SCADA) that may only read the alarm topics. */
     observers: z
       .array(
-        z.object({
-          username: z.string().min(1),
-          secretHash: z.string().regex(SECRET_HASH, 'secretHash: run `hj212 cloud hash SECRET`'),
+        z.strictObject({
+          username: z
+            .string()
+            .min(1)
+            .refine((u) => !mnShaped(u), 'an observer user name must not look like an MN (14-24 letters or digits)'),
+          secretHash: SecretHashSchema,
         }),
       )
       .default([]),
   }),
-  z.object({
+  z.strictObject({
     mode: z.literal('external'),
     url: z.string().regex(/^mqtts?:\/\//, 'url is mqtt://host:port or mqtts://host:port'),
     username: z.string().optional(),
@@ -59,9 +64,10 @@ async function handleUpload(
   maxPayload: number,
   ingest: Ingest,
   codec: Keys = {},
+  addr?: string,
 ): Promise<Packet | undefined> {
   const topicMn = UP.exec(topic)?.[1];
-  const ctx = { topic, via: 'mqtt' as const };
+  const ctx = { topic, via: 'mqtt' as const, ...(addr !== undefined && { addr }) };
   if (topicMn === undefined) {
     ingest.reject('bad-topic', ctx);
     return undefined;
@@ -80,7 +86,7 @@ async function handleUpload(
     ingest.reject('topic-mismatch', { ...ctx, mn: topicMn, frameMn: packet.mn });
     return qnRtnAnswer({ ...answerable(packet), mn: topicMn }, QnRtn.BadMn);
   }
-  return (await ingest.accept(packet, 'mqtt')).answer;
+  return (await ingest.accept(packet, 'mqtt', addr)).answer;
 }
 
 /** Handles an upload and publishes its answer; a fault is counted and logged, never thrown. */
@@ -91,9 +97,11 @@ async function answerUpload(
   ingest: Ingest,
   codec: Keys,
   publish: (topic: string, payload: string) => Promise<void>,
+  /** The publisher's address, where the broker is ours. */
+  addr?: string,
 ): Promise<void> {
   try {
-    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec);
+    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec, addr);
     if (answer?.mn !== undefined) await publish(downTopic(answer.mn), encodeFrame(answer, codec));
   } catch (e) {
     ingest.reject('internal-error', { topic, via: 'mqtt', detail: (e as Error).message });
@@ -145,10 +153,13 @@ function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk
   };
 }
 
-function authError(message: string): AuthenticateError {
-  // 4 = bad user name or password (MQTT 3.1.1 CONNACK); aedes types it as a const enum.
-  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
+/** 2 = identifier rejected, 3 = server unavailable, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 CONNACK). */
+function authError(message: string, returnCode: 2 | 3 | 4 | 5 = 4): AuthenticateError {
+  // aedes types the code as a const enum.
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
+
+const addrOf = (client: Client): string | undefined => (client.conn as Partial<Socket>).remoteAddress;
 
 /**
  * The embedded broker: a device logs in with its MN as user name and its MQTT secret, may publish
@@ -164,6 +175,9 @@ export async function startEmbeddedBroker(
 ): Promise<MqttInput> {
   const mnOf = new WeakMap<Client, string>();
   const observers = new WeakSet<Client>();
+  /** Where each device last logged in from: its uploads' refusals name that address. */
+  const addrOfMn = new Map<string, string>();
+  /** Undefined once logged in, else the reason; the client id must be one the login owns (client-ids.ts). */
   const login = async (
     client: Client,
     username: string | undefined,
@@ -171,39 +185,81 @@ export async function startEmbeddedBroker(
   ): Promise<string | undefined> => {
     const observer = opts.observers.find((o) => o.username === username);
     if (observer) {
-      if (secret === undefined || !(await verifySecret(secret, observer.secretHash))) return 'bad-password';
+      const failed = await auth.verify(observer.username, secret, observer.secretHash, addrOf(client));
+      if (failed !== undefined) return failed;
+      if (!observerOwns(observer.username, client.id)) return 'client-id';
       observers.add(client);
       return undefined;
     }
-    const r = await auth.check(username, secret, 'mqttSecretHash');
+    const r = await auth.check(username, secret, 'mqttSecretHash', addrOf(client));
     if (!r.ok) return r.reason;
+    if (!deviceOwns(r.station.mn, client.id)) return 'client-id';
     mnOf.set(client, r.station.mn);
+    const addr = addrOf(client);
+    if (addr !== undefined) addrOfMn.set(r.station.mn, addr);
     return undefined;
+  };
+  /** Who may receive a message on `topic`: a device its own down topic, an observer the alarm topics. */
+  const mayRead = (client: Client, topic: string): boolean => {
+    const mn = mnOf.get(client);
+    if (mn !== undefined) return topic === downTopic(mn);
+    return observers.has(client) && topic.startsWith(`${alarmTopic}/`);
   };
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       login(client, username, password?.toString('utf8')).then(
         (reason) => {
           if (reason === undefined) return done(null, true);
-          ingest.reject(`mqtt-${reason}`, { mn: username, clientId: client.id, via: 'mqtt' });
-          done(authError(reason), false);
+          const ctx = { mn: username, clientId: client.id, addr: addrOf(client), via: 'mqtt' };
+          ingest.reject(`mqtt-${reason}`, ctx);
+          const code = reason === 'client-id' ? 2 : reason === 'locked-out' ? 5 : reason === 'busy' ? 3 : 4;
+          done(
+            authError(reason === 'client-id' ? `client id ${client.id} belongs to another login` : reason, code),
+            false,
+          );
         },
         (e: Error) => done(authError(e.message), false),
       );
     },
     authorizePublish: (client, packet, done) => {
-      const mn = client ? mnOf.get(client) : undefined;
-      if (client === null || (mn !== undefined && packet.topic === upTopic(mn))) return done(null);
-      ingest.reject('mqtt-publish-denied', { mn, topic: packet.topic, via: 'mqtt' });
+      if (client === null) return done(null);
+      const mn = mnOf.get(client);
+      const ctx = { mn, clientId: client.id, addr: addrOf(client), topic: packet.topic, via: 'mqtt' };
+      // A retained upload would be delivered again to every new subscriber (an ingest restart): refused.
+      if (packet.retain) {
+        ingest.reject('mqtt-retained', ctx);
+        return done(new Error('retained messages are not accepted'));
+      }
+      if (mn !== undefined && packet.topic === upTopic(mn)) return done(null);
+      ingest.reject('mqtt-publish-denied', ctx);
       done(new Error(`${mn ?? client.id} may publish only to ${mn === undefined ? 'its own up topic' : upTopic(mn)}`));
     },
     authorizeSubscribe: (client, sub, done) => {
       const mn = mnOf.get(client);
       if (mn !== undefined && sub.topic === downTopic(mn)) return done(null, sub);
       if (observers.has(client) && sub.topic.startsWith(`${alarmTopic}/`)) return done(null, sub);
-      ingest.reject('mqtt-subscribe-denied', { mn, topic: sub.topic, via: 'mqtt' });
+      ingest.reject('mqtt-subscribe-denied', {
+        mn,
+        clientId: client.id,
+        addr: addrOf(client),
+        topic: sub.topic,
+        via: 'mqtt',
+      });
       // A null subscription is a SUBACK failure (0x80): the device learns, its connection stays.
       done(null, null);
+    },
+    // Every message on its way to a client, queued ones of a restored session included, is checked
+    // against the login that receives it: a session never carries one station's requests to another.
+    authorizeForward: (client, packet) => {
+      if (mayRead(client, packet.topic)) return packet;
+      ingest.reject('mqtt-forward-denied', {
+        mn: mnOf.get(client),
+        clientId: client.id,
+        addr: addrOf(client),
+        topic: packet.topic,
+        via: 'mqtt',
+      });
+      return null;
     },
   });
   const publish = (topic: string, payload: string): Promise<void> =>
@@ -220,7 +276,8 @@ export async function startEmbeddedBroker(
         // Called synchronously, done() lets mqemitter recurse through its whole queue: 10,000 devices
         // publishing at once overflowed the stack. The next turn of the event loop unwinds it.
         setImmediate(done);
-        void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish);
+        const addr = addrOfMn.get(UP.exec(packet.topic)?.[1] ?? '');
+        void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish, addr);
       },
       resolve,
     ),
@@ -234,13 +291,19 @@ export async function startEmbeddedBroker(
     socket.on(
       'data',
       packetSizeGuard(opts.maxPayload + PACKET_ROOM, (bytes) => {
-        ingest.reject('oversize', { mn: mnOf.get(client), clientId: client.id, bytes, via: 'mqtt' });
+        ingest.reject('oversize', {
+          mn: mnOf.get(client),
+          clientId: client.id,
+          addr: socket.remoteAddress,
+          bytes,
+          via: 'mqtt',
+        });
         socket.destroy();
       }),
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => broker.close(() => reject(e)));
     server.listen(opts.port, opts.host, () => resolve());
   });
   log.info({ port: (server.address() as AddressInfo).port }, 'embedded MQTT broker listening');
@@ -279,12 +342,15 @@ export async function connectExternalBroker(
   // Nagle off (a new socket after each reconnect), for the same reason as the embedded broker's.
   client.on('connect', () => (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true));
   (client.stream as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
-  client.on('message', (topic, payload) => {
+  client.on('message', (topic, payload, packet) => {
+    // A retained message is an old upload replayed to a new subscription (every restart of ours): its data
+    // was stored when it was live, and storing it again would overwrite corrections and re-run the rules.
+    if (packet.retain) return ingest.reject('mqtt-retained', { topic, mn: UP.exec(topic)?.[1], via: 'mqtt' });
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });
-  client.on('error', (e) => log.warn({ reason: e.message, url: opts.url }, 'MQTT broker error'));
+  client.on('error', (e) => log.warn({ reason: e.message, url: loggable(opts.url) }, 'MQTT broker error'));
   await client.subscribeAsync(`$share/${opts.group}/hj212/+/up`, { qos: 1 });
-  log.info({ url: opts.url, group: opts.group }, 'subscribed to the external MQTT broker');
+  log.info({ url: loggable(opts.url), group: opts.group }, 'subscribed to the external MQTT broker');
   return {
     publish,
     async close() {

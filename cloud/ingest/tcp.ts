@@ -14,7 +14,7 @@ import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
 
-export const TcpOptionsSchema = z.object({
+export const TcpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(9212),
   /** Largest data segment accepted, bytes (1024 is the 2017 cap; vendors send more). */
@@ -28,6 +28,8 @@ export const TcpOptionsSchema = z.object({
     .min(1000)
     .default(10 * 60_000),
   maxConnectionsPerAddress: z.number().int().min(1).default(64),
+  /** A frame begun must be complete within this (a sender trickling a byte now and then is cut off). */
+  frameDeadlineMs: z.number().int().min(100).default(60_000),
 });
 export type TcpOptions = z.output<typeof TcpOptionsSchema>;
 
@@ -47,12 +49,15 @@ export class TcpListener {
   private readonly sockets = new Set<Socket>();
   /** The latest connection each MN was seen on, for requests back to the logger. */
   private readonly byMn = new Map<string, Socket>();
+  private closing = false;
 
   constructor(
     private readonly opts: TcpOptions,
     private readonly ingest: Ingest,
     private readonly log: Logger,
     private readonly codec: Keys = {},
+    /** Monotonic ms, for the rate limits. */
+    private readonly mono: () => number = () => performance.now(),
   ) {}
 
   /** Open logger connections. */
@@ -79,12 +84,19 @@ export class TcpListener {
   }
 
   async close(): Promise<void> {
+    // Work loops stop at their next frame: the store is about to close, unanswered frames are sent again.
+    this.closing = true;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   private connection(socket: Socket): void {
     const addr = socket.remoteAddress ?? 'unknown';
+    if (this.ingest.addressLocked(addr)) {
+      this.ingest.reject('locked-out', { addr, via: 'tcp' });
+      socket.destroy();
+      return;
+    }
     const count = (this.perAddress.get(addr) ?? 0) + 1;
     if (count > this.opts.maxConnectionsPerAddress) {
       this.ingest.reject('too-many-connections', { addr, limit: this.opts.maxConnectionsPerAddress, via: 'tcp' });
@@ -94,14 +106,14 @@ export class TcpListener {
     this.perAddress.set(addr, count);
     this.sockets.add(socket);
     const decoder = new StreamDecoder({ ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment });
-    const bucket = new TokenBucket(this.opts.rate, this.opts.burst);
+    const bucket = new TokenBucket(this.opts.rate, this.opts.burst, this.mono);
     const queue: DecodeResult[] = [];
     let working = false;
 
     const work = async (): Promise<void> => {
       working = true;
       // Frames already received are handled even if the logger has hung up: their data is kept.
-      while (queue.length > 0) {
+      while (queue.length > 0 && !this.closing) {
         const wait = bucket.take();
         if (wait > 0) {
           await new Promise((r) => setTimeout(r, wait));
@@ -136,7 +148,22 @@ export class TcpListener {
       if (queue.length >= HIGH_WATER) socket.pause();
       if (!working) void work();
     };
-    socket.on('data', (chunk) => take(decoder.push(chunk)));
+    // The idle timeout does not end a connection that sends a byte now and then: a frame begun must end in time.
+    let deadline: NodeJS.Timeout | undefined;
+    const overdue = (): void => {
+      const ctx = { addr, pendingBytes: decoder.pending, deadlineMs: this.opts.frameDeadlineMs, via: 'tcp' };
+      this.ingest.reject('frame-deadline', ctx);
+      socket.destroy();
+    };
+    socket.on('data', (chunk) => {
+      const results = decoder.push(chunk);
+      if (results.length > 0 || decoder.pending === 0) {
+        clearTimeout(deadline);
+        deadline = undefined;
+      }
+      if (decoder.pending > 0) deadline ??= setTimeout(overdue, this.opts.frameDeadlineMs);
+      take(results);
+    });
     // What is left when the logger hangs up is a truncated frame: reported, not silently dropped. A
     // reset (or our own destroy) closes with no 'end', so 'close' reports it then.
     let ended = false;
@@ -148,6 +175,7 @@ export class TcpListener {
     socket.on('end', hangUp);
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
     socket.on('close', () => {
+      clearTimeout(deadline);
       hangUp();
       this.sockets.delete(socket);
       const left = (this.perAddress.get(addr) ?? 1) - 1;
@@ -169,13 +197,18 @@ export class TcpListener {
         via: 'tcp',
       });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
-      if (r.error.code === 'bad-crc' && header.mn !== undefined && !socket.destroyed)
+      if (r.error.code === 'bad-crc' && header.mn !== undefined && socket.writable)
         socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
       return;
     }
     const packet = r.frame.packet;
-    const v = await this.ingest.accept(packet, 'tcp');
+    const v = await this.ingest.accept(packet, 'tcp', addr);
     if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
-    if (v.answer && !socket.destroyed) socket.write(encodeFrame(v.answer, this.codec));
+    if (v.answer && socket.writable) socket.write(encodeFrame(v.answer, this.codec));
+    // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
+    if (!v.ok && v.reason === 'locked-out' && socket.writable) {
+      this.log.warn({ addr, mn: packet.mn, reason: 'locked-out' }, 'closing the connection of a locked-out login');
+      socket.end();
+    }
   }
 }

@@ -11,7 +11,7 @@ import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 
 export const RulesOptionsSchema = z
-  .object({
+  .strictObject({
     /** How long after an hour ends its record may still arrive before it counts as missing. */
     graceMinutes: z.number().int().min(0).default(20),
     /** How far back hours are checked. */
@@ -87,6 +87,8 @@ export class RuleEngine {
    * process's InfluxDB spill); what this process was told is stored is not missing.
    */
   private readonly hoursStored = new Map<string, Map<string, number>>();
+  /** Stations with a guessing episode opened by this process (one check per packet must stay cheap). */
+  private readonly guessed = new Set<string>();
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -102,6 +104,22 @@ export class RuleEngine {
   /** The rules' clock: wall time, or the one the service was started with (a demo's warped time). */
   now(): number {
     return this.o.now?.() ?? Date.now();
+  }
+
+  /**
+   * A login locked out for guessing its password: an alarm episode on the station (or on `addr:…` when
+   * only the address is known), closed when the station next logs in with the right secret.
+   */
+  guessing(lockout: { mn?: string; addr?: string; key: string; failures: number }): void {
+    const mn = lockout.mn ?? `addr:${lockout.addr ?? lockout.key}`;
+    const detail = `locked out after ${lockout.failures} failed logins (${lockout.key})`;
+    this.guessed.add(mn);
+    this.open({ key: key('password-guessing', mn), type: 'password-guessing', mn, time: this.now(), detail });
+  }
+
+  /** The station logged in with its right secret: an open guessing episode ends. */
+  loggedIn(mn: string): void {
+    if (this.guessed.delete(mn)) this.close(mn, key('password-guessing', mn), this.now());
   }
 
   start(): void {

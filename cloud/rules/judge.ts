@@ -6,7 +6,16 @@ import type { Kind, Point } from '../store/types.js';
 const NOT_COMPUTABLE = 9999.99;
 const O2 = 'a19001';
 
-export type AlarmType = 'exceedance' | 'warning' | 'negative' | 'zero' | 'constant' | 'offline' | 'missing-hour';
+export type AlarmType =
+  | 'exceedance'
+  | 'warning'
+  | 'negative'
+  | 'zero'
+  | 'constant'
+  | 'offline'
+  | 'missing-hour'
+  /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
+  | 'password-guessing';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',
   'warning',
@@ -15,6 +24,7 @@ export const ALARM_TYPES: readonly AlarmType[] = [
   'constant',
   'offline',
   'missing-hour',
+  'password-guessing',
 ];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */

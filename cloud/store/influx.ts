@@ -2,12 +2,13 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { quote, toLine } from './line-protocol.js';
+import { loggable } from '../redact.js';
 import { GroupCommit } from './group-commit.js';
 import { openSqlite } from './sqlite.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
 
 export const InfluxOptionsSchema = z
-  .object({
+  .strictObject({
     type: z.literal('influxdb'),
     url: z.url('url is the InfluxDB HTTP address, e.g. http://127.0.0.1:8086'),
     /** 1.x database; with 2.x/3.x, the database name mapped to the bucket (DBRP) of the v1 API. */
@@ -149,13 +150,16 @@ export class InfluxStore implements MeasurementStore {
     try {
       while (!this.closed && this.pending > 0) await this.flushBatch();
       if (this.failures > 0)
-        this.log.info({ store: 'influxdb', url: this.o.url }, 'InfluxDB reachable again; spill queue drained');
+        this.log.info(
+          { store: 'influxdb', url: loggable(this.o.url) },
+          'InfluxDB reachable again; spill queue drained',
+        );
       this.failures = 0;
     } catch (e) {
       this.failures++;
       if (this.failures === 1)
         this.log.warn(
-          { store: 'influxdb', url: this.o.url, reason: (e as Error).message, pending: this.pending },
+          { store: 'influxdb', url: loggable(this.o.url), reason: (e as Error).message, pending: this.pending },
           'InfluxDB write failed; spilling until it is back',
         );
     }

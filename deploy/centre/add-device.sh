@@ -6,7 +6,9 @@ cd "$(dirname "$0")"
 MN="$1"
 echo "$MN" | grep -Eq '^[0-9A-Za-z]{14,24}$' || { echo "usage: $0 MN (14-24 letters or digits)" >&2; exit 2; }
 SECRET=$(openssl rand -base64 24 | tr -d '/+=\n')
-docker run --rm -v "$PWD/mosquitto:/m" eclipse-mosquitto:2 mosquitto_passwd -b /m/hj212.passwd "$MN" "$SECRET"
+# The secret goes in on stdin (printf is a shell builtin): never on a command line that ps shows.
+printf '%s\n%s\n' "$SECRET" "$SECRET" |
+  docker run --rm -i -v "$PWD/mosquitto:/m" eclipse-mosquitto:2 mosquitto_passwd /m/hj212.passwd "$MN" >/dev/null
 salt=$(openssl rand -hex 8)
 hash=$(printf '%s%s' "$SECRET" "$salt" | openssl dgst -sha256 -r | cut -d' ' -f1)
 echo "$MN,$hash,$salt,false" >> emqx/users.csv

@@ -20,14 +20,19 @@ if [ ! -f certs/ca.crt ]; then
   openssl req -newkey rsa:2048 -nodes -subj "/CN=$HOST" -keyout certs/server.key -out certs/server.csr
   printf 'subjectAltName=DNS:%s,DNS:mosquitto,DNS:emqx,DNS:localhost\n' "$HOST" > certs/san.ext
   openssl x509 -req -in certs/server.csr -CA certs/ca.crt -CAkey certs/ca.key -CAcreateserial -days 825 -extfile certs/san.ext -out certs/server.crt
-  cat certs/server.crt certs/server.key > certs/server.pem
-  chmod 0644 certs/server.key certs/server.pem   # read by the brokers' and HAProxy's own users in their containers
+  (umask 077 && cat certs/server.crt certs/server.key > certs/server.pem)
+  # Private keys (and the PEM that holds one) for their owner only; certificates for all to read. A
+  # broker that drops to its own user in its container needs the key owned by that user (chown).
+  chmod 0600 certs/ca.key certs/server.key certs/server.pem
+  chmod 0644 certs/ca.crt certs/server.crt
   echo "wrote certs/ (CA: certs/ca.crt goes on every device)"
 fi
 
 if [ ! -f mosquitto/hj212.passwd ]; then
   : > mosquitto/hj212.passwd
-  docker run --rm -v "$PWD/mosquitto:/m" eclipse-mosquitto:2 mosquitto_passwd -b /m/hj212.passwd ingest "$INGEST_MQTT_PASSWORD"
+  # The password goes in on stdin (printf is a shell builtin): never on a command line that ps shows.
+  printf '%s\n%s\n' "$INGEST_MQTT_PASSWORD" "$INGEST_MQTT_PASSWORD" |
+    docker run --rm -i -v "$PWD/mosquitto:/m" eclipse-mosquitto:2 mosquitto_passwd /m/hj212.passwd ingest >/dev/null
   echo "wrote mosquitto/hj212.passwd (ingest)"
 fi
 salt=$(openssl rand -hex 8)

@@ -117,8 +117,9 @@ export interface RawClient {
   close(): void;
 }
 
-export async function rawClient(port: number): Promise<RawClient> {
-  const socket = connect(port, '127.0.0.1');
+/** `from`: the local address to connect from (any of 127.0.0.0/8), to act as another source. */
+export async function rawClient(port: number, from?: string): Promise<RawClient> {
+  const socket = connect({ port, host: '127.0.0.1', ...(from !== undefined && { localAddress: from }) });
   await once(socket, 'connect');
   const packets: Packet[] = [];
   const decoder = new StreamDecoder({ mode: 'strict' });

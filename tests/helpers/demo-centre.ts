@@ -60,14 +60,17 @@ async function makeCerts(dir: string): Promise<void> {
 }
 
 export interface CentreBroker extends Proc {
+  /** The device listener (8883 as shipped: client id = user name). */
   url: string;
+  /** The ingest listener (8884 as shipped), for the ingest processes that share one login. */
+  ingestUrl: string;
   caFile: string;
   /** An MQTT 5 client over TLS with the test CA; `reconnectPeriod: 0` so a refused login rejects. */
   client(username: string, password: string, extra?: IClientOptions): Promise<MqttClient>;
 }
 
 /** The shipped files with their paths moved into `dir`; returns the config file. */
-async function prepare(dir: string, port: number, users: Record<string, string>): Promise<string> {
+async function prepare(dir: string, port: number, ingestPort: number, users: Record<string, string>): Promise<string> {
   await makeCerts(dir);
   const passwd = join(dir, 'hj212.passwd');
   await writeFile(passwd, '');
@@ -76,11 +79,14 @@ async function prepare(dir: string, port: number, users: Record<string, string>)
   const shipped = await readFile(new URL('mosquitto/mosquitto.conf', CENTRE), 'utf8');
   const conf = shipped
     .replace(/^listener 8883$/m, `listener ${port} 127.0.0.1`)
+    .replace(/^listener 8884$/m, `listener ${ingestPort} 127.0.0.1`)
     .replaceAll('/mosquitto/config/', `${dir}/`)
     .replaceAll('/mosquitto/certs/', `${dir}/`)
     .replace(/^persistence true$/m, 'persistence false')
     .replace(/^persistence_location .*\n/m, '')
     .replace(/^log_dest stdout$/m, 'log_dest stderr');
+  if (!conf.includes(`listener ${ingestPort} `))
+    throw new Error('the shipped mosquitto.conf has no ingest listener 8884');
   if (conf.includes('/mosquitto/')) throw new Error(`a path in the shipped mosquitto.conf was not moved: ${conf}`);
   const file = join(dir, 'mosquitto.conf');
   await writeFile(file, `${conf}\nlog_type all\n`);
@@ -99,9 +105,10 @@ async function prepare(dir: string, port: number, users: Record<string, string>)
 export async function startCentreMosquitto(users: Record<string, string>): Promise<CentreBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-centre-mosq-'));
   const port = await freePort();
+  const ingestPort = await freePort();
   let file: string;
   try {
-    file = await prepare(dir, port, users);
+    file = await prepare(dir, port, ingestPort, users);
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
@@ -113,6 +120,7 @@ export async function startCentreMosquitto(users: Record<string, string>): Promi
   return {
     ...proc,
     url,
+    ingestUrl: `mqtts://localhost:${ingestPort}`,
     caFile,
     client: (username, password, extra = {}) =>
       connectAsync(url, {

@@ -40,6 +40,12 @@ export interface IngestChild {
   remove(): Promise<void>;
 }
 
+/**
+ * Fuzz sends thousands of wrong PWs from the honest logger's own address (all is 127.0.0.1): the
+ * guessing limits (tests/security-guessing.test.ts) would lock it out, so here they never trip.
+ */
+export const FUZZ_AUTH = { freeFailures: 1e9, lockoutFailures: 1e9 };
+
 /** The startup log line of each input (an external broker has no port of ours). */
 const READY: Record<string, keyof IngestChild['ports']> = {
   'HJ 212 TCP listening': 'tcp',
@@ -56,9 +62,15 @@ export async function startIngestChild(inputs: IngestInputs, stations: StationIn
     store: { type: 'sqlite', path: 'store.db' },
     state: 'state.db',
     rules: { checkEverySeconds: 3600 },
+    auth: FUZZ_AUTH,
   };
   if (inputs.tcp) config['tcp'] = { host: '127.0.0.1', port: 0, ...inputs.tcp };
-  if (inputs.mqtt) config['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0, ...inputs.mqtt };
+  // An external broker has a URL, not a host and port of ours (a stray key is a config error).
+  if (inputs.mqtt)
+    config['mqtt'] =
+      inputs.mqtt['mode'] === 'external'
+        ? inputs.mqtt
+        : { mode: 'embedded', host: '127.0.0.1', port: 0, ...inputs.mqtt };
   if (inputs.http)
     config['http'] = {
       host: '127.0.0.1',

@@ -54,7 +54,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
         response: { 200: IngestResultsSchema },
       },
     },
-    async ({ body }) => {
+    async ({ body, ip }) => {
       const decoder = new StreamDecoder({ ...codec, mode: 'lenient' });
       const results: IngestResult[] = [];
       for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
@@ -63,7 +63,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
           results.push({ ok: false, reason: r.error.code, detail: r.error.message });
           continue;
         }
-        results.push(verdictJson(r.frame.packet, await ingest.accept(r.frame.packet, 'http'), codec));
+        results.push(verdictJson(r.frame.packet, await ingest.accept(r.frame.packet, 'http', ip), codec));
       }
       return { results };
     },
@@ -79,7 +79,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
         response: { 200: IngestResultsSchema },
       },
     },
-    async ({ body }) => {
+    async ({ body, ip }) => {
       const results: IngestResult[] = [];
       for (const [i, raw] of body.packets.entries()) {
         const p = PacketSchema.safeParse(raw);
@@ -89,7 +89,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
           continue;
         }
         const packet = p.data as Packet;
-        results.push(verdictJson(packet, await ingest.accept(packet, 'http'), codec));
+        results.push(verdictJson(packet, await ingest.accept(packet, 'http', ip), codec));
       }
       return { results };
     },

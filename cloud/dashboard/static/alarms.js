@@ -3,7 +3,7 @@ import { api } from './api.js';
 import { fmtTime, fromInput, h, label, num, select, table, toInput } from './dom.js';
 import { t } from './i18n.js';
 
-const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour'];
+const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'];
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);

@@ -79,6 +79,7 @@ const LABELS = {
   'alarm.constant': ['恒值', 'constant value'],
   'alarm.offline': ['离线', 'offline'],
   'alarm.missing-hour': ['小时数据缺失', 'missing hour'],
+  'alarm.password-guessing': ['密码猜测', 'password guessing'],
   report: ['报表', 'Report'],
   dayLabel: ['日期', 'Day'],
   transmissionRate: ['传输率', 'Transmission rate'],
