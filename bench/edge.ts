@@ -22,7 +22,7 @@ import { stringify } from 'yaml';
 import { ExeRtn } from '../protocol/index.js';
 import { CloudConfigSchema, hashSecret, startCloud, type Cloud, type CloudConfigInput } from '../cloud/index.js';
 import { parseEdgeConfig } from '../edge/index.js';
-import { EdgeStore } from '../edge/store.js';
+import { EdgeStore } from '../edge/store/index.js';
 import { MqttUplink } from '../edge/uplink-mqtt.js';
 import { TcpUplink } from '../edge/uplink-tcp.js';
 import type { EdgeConfig } from '../edge/index.js';
@@ -150,7 +150,7 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
   const config = outlet(dataDir, 1, 1);
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
-  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
+  store.commitTick(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
     { uplink: 'province', accepts: () => true },
   ]);
   const uplink = make(config, {

@@ -71,4 +71,5 @@ export {
 } from './api/report.js';
 export { startApi, HttpOptionsSchema, type HttpOptions } from './api/server.js';
 export { ApiTokenSchema, sha256, type ApiToken } from './api/auth.js';
-export type { ApiContext } from './api/routes.js';
+export type { ApiContext } from './api/server.js';
+export type * from './api/schemas.js';

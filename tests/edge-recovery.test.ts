@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent } from '../edge/index.js';
-import { EdgeStore } from '../edge/store.js';
+import { EdgeStore } from '../edge/store/index.js';
 import type { EdgeConfig } from '../edge/index.js';
 import type { DataCn } from '../edge/aggregator.js';
 import { MN, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';

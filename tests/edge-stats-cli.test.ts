@@ -229,7 +229,7 @@ describe('hj212 stats: what the edge would upload for a CSV of readings', () => 
     const config = edgeYaml('water', [{ code: 'w01018', decimals: 1, unit: 'mg/m3' }]);
     const { code, err } = await stats(config, 'time,factor,value\n');
     expect(code).toBe(2);
-    expect(err).toContain('devices[0].factors[0].unit: w01018: mg/m3 cannot be converted to mg/L');
+    expect(err).toContain('devices[d0].factors[w01018].unit: w01018: mg/m3 cannot be converted to mg/L');
   });
 });
 

@@ -123,13 +123,21 @@ export class RuleEngine {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      const now = this.now();
-      this.checkOffline(now);
-      this.checking ??= this.checkMissing(now)
-        .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
-        .finally(() => (this.checking = undefined));
-    }, this.o.options.checkEverySeconds * 1000);
+    this.timer = setInterval(() => void this.check(), this.o.options.checkEverySeconds * 1000);
+  }
+
+  /**
+   * One round of the clock-driven rules (offline, missing hours), as the timer runs it every
+   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2). A round already running is awaited,
+   * not started twice.
+   */
+  async check(): Promise<void> {
+    const now = this.now();
+    this.checkOffline(now);
+    this.checking ??= this.checkMissing(now)
+      .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
+      .finally(() => (this.checking = undefined));
+    await this.checking;
   }
 
   async stop(): Promise<void> {
