@@ -21,8 +21,14 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { ExeRtn } from '../protocol/index.js';
 import { CloudConfigSchema, hashSecret, startCloud, type Cloud, type CloudConfigInput } from '../cloud/index.js';
-import { EdgeStore, MqttUplink, TcpUplink, parseEdgeConfig } from '../edge/index.js';
-import type { DataRecord, EdgeConfig, PeriodStats, Uplink, UplinkDeps } from '../edge/index.js';
+import { parseEdgeConfig } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import { MqttUplink } from '../edge/uplink-mqtt.js';
+import { TcpUplink } from '../edge/uplink-tcp.js';
+import type { EdgeConfig } from '../edge/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
+import type { PeriodStats } from '../edge/datasets.js';
+import type { Uplink, UplinkDeps } from '../edge/link.js';
 import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
 import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
 import { startMosquitto, type Proc } from '../tests/helpers/cloud-procs.js';
@@ -144,7 +150,7 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
   const config = outlet(dataDir, 1, 1);
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
-  store.commit(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
+  store.commitTick(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
     { uplink: 'province', accepts: () => true },
   ]);
   const uplink = make(config, {

@@ -8,7 +8,9 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { crc16, encodeFrame, LENGTH_FIELD_MAX, makeFlag, StreamDecoder, type Packet } from '../protocol/index.js';
+import { encodeFrame, makeFlag, StreamDecoder, type Packet } from '../protocol/index.js';
+import { crc16 } from '../protocol/crc.js';
+import { LENGTH_FIELD_MAX } from '../protocol/frame.js';
 import { interleaved, median } from './stats.js';
 
 const WATER = ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000'];

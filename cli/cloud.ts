@@ -19,10 +19,15 @@ async function serve(file: string, io: CliIo): Promise<number> {
   const config = await loadCloudConfig(file);
   const log = pino({ name: 'hj212-cloud', level: config.logLevel });
   const cloud = await startCloud(config, log);
+  // SIGUSR2: run the clock-driven rules now (e.g. after a backfill) instead of at the next check.
+  const checkNow = (): void =>
+    void cloud.rules.check().then(() => log.info({ reason: 'SIGUSR2' }, 'clock-driven rules checked'));
+  process.on('SIGUSR2', checkNow);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.off('SIGUSR2', checkNow);
   await cloud.stop();
   io.stdout.write(`${JSON.stringify(cloud.ingest.stats)}\n`);
   return 0;

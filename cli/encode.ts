@@ -1,12 +1,6 @@
 import { parseArgs } from 'node:util';
-import {
-  PacketSchema,
-  describeZodError,
-  encodeFrames,
-  Hj212Error,
-  type EncodeOptions,
-  type Packet,
-} from '../protocol/index.js';
+import { encodeFrames, Hj212Error, type EncodeOptions, type Packet } from '../protocol/index.js';
+import { PacketSchema, describeZodError } from '../protocol/schema.js';
 import type { CliIo } from './index.js';
 import { lines, openInput, sm4Keys, write } from './io.js';
 

@@ -1,16 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeFrame, encodeFrame, formatHjTime } from '../protocol/index.js';
+import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import type { Version } from '../protocol/index.js';
-import {
-  EdgeConfigError,
-  ReadingsCsvError,
-  loadEdgeConfig,
-  offlineRecords,
-  parseReadingsCsv,
-  recordPacket,
-} from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { EdgeConfigError, loadEdgeConfig } from '../edge/index.js';
+import { ReadingsCsvError, offlineRecords, parseReadingsCsv } from '../edge/offline.js';
+import { recordPacket } from '../edge/packets.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { resultJson } from './decode.js';
 import type { CliIo } from './index.js';
 import { write } from './io.js';
@@ -82,7 +78,12 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const records = offlineRecords(config, parseReadingsCsv(text, config, file)).filter((r) => cns.has(r.cn));
     const version: Version = uplink?.version ?? '2017';
     // Without an uplink the packets still need a PW; the field default marks them as not meant for a platform.
-    const to = { mn: uplink?.mn ?? config.station.mn, pw: uplink?.pw ?? '123456', st: config.station.st, version };
+    const to = {
+      mn: uplink?.mn ?? config.station.mn,
+      pw: uplink?.pw ?? DEFAULT_PASSWORD,
+      st: config.station.st,
+      version,
+    };
     const key = uplink?.sm4Key === undefined ? undefined : Buffer.from(uplink.sm4Key, 'hex');
     const codec = key ? { sm4Key: () => key } : {};
     const decimals = new Map(config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const)));

@@ -10,7 +10,8 @@ import { MqttOptionsSchema } from './ingest/mqtt.js';
 import { TcpOptionsSchema } from './ingest/tcp.js';
 import { RulesOptionsSchema } from './rules/engine.js';
 import { InfluxOptionsSchema } from './store/influx.js';
-import { describeIssues, ConfigError } from './registry.js';
+import { describeIssues } from '../protocol/zod-issues.js';
+import { ConfigError } from './registry.js';
 
 const SqliteStoreSchema = z.strictObject({ type: z.literal('sqlite'), path: z.string().default('hj212-cloud.db') });
 
@@ -75,7 +76,7 @@ export async function loadCloudConfig(file: string): Promise<CloudConfig> {
     throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
   const r = CloudConfigSchema.safeParse(doc);
-  if (!r.success) throw new ConfigError(describeIssues(r.error, file));
+  if (!r.success) throw new ConfigError(describeIssues(r.error, { source: file, docs: 'docs/cloud.md' }));
   const base = dirname(resolve(file));
   const c = r.data;
   const store =

@@ -1,4 +1,5 @@
-import { ConfigError, RegistrySchema, describeIssues, type RegistryInput, type StationInput } from './registry.js';
+import { describeIssues } from '../protocol/zod-issues.js';
+import { ConfigError, RegistrySchema, type RegistryInput, type StationInput } from './registry.js';
 import { DEFAULT_PASSWORD, hashSecret } from './secrets.js';
 
 /** Parses RFC 4180 CSV (quoted fields, "" escapes, CRLF or LF); a UTF-8 BOM is dropped. */
@@ -138,6 +139,6 @@ export async function importCsv(
   }
   const registry: RegistryInput = { stations: [...stations.values()] };
   const check = RegistrySchema.safeParse(registry);
-  if (!check.success) throw new ConfigError(describeIssues(check.error, source));
+  if (!check.success) throw new ConfigError(describeIssues(check.error, { source, docs: 'docs/cloud.md' }));
   return { registry, warnings };
 }

@@ -18,7 +18,8 @@ export { watchRegistry } from './watch.js';
 export { Ingest, type IngestStats, type Verdict, type Via } from './ingest/ingest.js';
 export { pointsOf, DATA_CN } from './ingest/points.js';
 export { TcpListener, TcpOptionsSchema, type TcpOptions } from './ingest/tcp.js';
-export { MqttOptionsSchema, upTopic, downTopic, type MqttOptions, type MqttInput } from './ingest/mqtt.js';
+export { MqttOptionsSchema, type MqttOptions, type MqttInput } from './ingest/mqtt.js';
+export { upTopic, downTopic } from '../protocol/wire.js';
 export { SqliteStore, openSqlite } from './store/sqlite.js';
 export { InfluxStore, InfluxOptionsSchema, type InfluxOptions } from './store/influx.js';
 export { fromLine, toLine } from './store/line-protocol.js';
@@ -70,4 +71,5 @@ export {
 } from './api/report.js';
 export { startApi, HttpOptionsSchema, type HttpOptions } from './api/server.js';
 export { ApiTokenSchema, sha256, type ApiToken } from './api/auth.js';
-export type { ApiContext } from './api/routes.js';
+export type { ApiContext } from './api/server.js';
+export type * from './api/schemas.js';

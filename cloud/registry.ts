@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
 import { parseRegistryText } from './registry-file.js';
 import { SecretHashSchema } from './secrets.js';
+import { describeIssues } from '../protocol/zod-issues.js';
 
 const Hash = SecretHashSchema;
 
@@ -147,18 +148,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** "stations.2.factors.w01018.upper: expected number" for every issue, so the operator knows what to fix. */
-export function describeIssues(error: z.ZodError, source: string): string {
-  const lines = error.issues.flatMap((i) => {
-    const at = i.path.join('.');
-    // A stray key is most often a typo (`hots:` for `host:`), which would otherwise fall back to a default silently.
-    if (i.code === 'unrecognized_keys')
-      return i.keys.map((k) => `${at === '' ? k : `${at}.${k}`}: not a known key (a typo?); see docs/cloud.md`);
-    return [`${at || '(root)'}: ${i.message}`];
-  });
-  return `${source}: ${lines.join('; ')}`;
-}
-
 /** The stations a monitoring centre accepts data from, by MN. */
 export class Registry {
   private readonly byMn: Map<string, Station>;
@@ -169,7 +158,7 @@ export class Registry {
 
   static parse(input: unknown, source = 'registry'): Registry {
     const r = RegistrySchema.safeParse(input);
-    if (!r.success) throw new ConfigError(describeIssues(r.error, source));
+    if (!r.success) throw new ConfigError(describeIssues(r.error, { source, docs: 'docs/cloud.md' }));
     return new Registry(r.data.stations);
   }
 

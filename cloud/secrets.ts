@@ -1,8 +1,7 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-/** The field default password (seed 000): never a credential we accept silently. */
-export const DEFAULT_PASSWORD = '123456';
+export { DEFAULT_PASSWORD } from '../protocol/wire.js';
 
 // N=2^14 r=8 is node's default cost: ~30 ms per check, which a cache of verified secrets makes rare.
 const N = 16384;

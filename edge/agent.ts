@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { ExeRtn, to2005Code } from '../protocol/index.js';
+import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
 import { periodStart } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
 import { RunTimeTracker, facilityDevice, facilityDeviceId } from './facilities.js';
-import type { RunTimeState } from './facilities.js';
 import { BusPoller } from './modbus.js';
 import { ReadingPipeline, dataStation } from './readings.js';
 import { RegisterError } from './registers.js';
@@ -15,7 +15,7 @@ import { startHealthServer } from './health.js';
 import type { HealthServer } from './health.js';
 import { uplinkSummary } from './report.js';
 import type { UplinkTotals } from './report.js';
-import { EdgeStore, type DiskFullStats } from './store.js';
+import { EdgeStore, type DiskFullStats } from './store/index.js';
 import { trimUnsaved, type Unsaved } from './unsaved.js';
 import { MqttUplink } from './uplink-mqtt.js';
 import { TcpUplink } from './uplink-tcp.js';
@@ -53,27 +53,11 @@ export interface RunningAgent {
 }
 
 const DAY_MS = 86_400_000;
-/** The access password loggers ship with (seed 000); accepted, but never silently. */
-const FIELD_DEFAULT_PASSWORD = '123456';
 
 /**
  * The edge agent: bus pollers feed the aggregator; each tick commits closed minutes and new
  * records to history and the outboxes in one transaction and wakes the uplinks.
  */
-/** The facilities' open day as saved; a damaged copy is logged and dropped (that day's 2041 starts over). */
-function restoredRunTime(saved: string | undefined, logger: Logger): RunTimeState | undefined {
-  if (saved === undefined) return undefined;
-  try {
-    const state = JSON.parse(saved) as RunTimeState;
-    if (typeof state.day === 'number' && typeof state.runMs === 'object' && typeof state.last === 'object')
-      return state;
-  } catch {
-    // falls through to the warning
-  }
-  logger.warn({ reason: 'unreadable run-time state' }, 'facility run time of the open day restarts from zero');
-  return undefined;
-}
-
 export async function startAgent(config: EdgeConfig, options: AgentOptions): Promise<RunningAgent> {
   const logger = options.logger.child({ mn: config.station.mn });
   const utc = config.station.utcOffsetMinutes;
@@ -85,9 +69,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     utcOffsetMinutes: utc,
     outboxBytes: new Map(config.uplinks.map((u) => [u.id, u.outboxBytes])),
   });
+  const saved = store.readSettings();
   const settings = {
-    rtdIntervalSeconds: Number(store.setting('rtdIntervalSeconds') ?? config.rtdIntervalSeconds),
-    minIntervalMinutes: Number(store.setting('minIntervalMinutes') ?? config.minIntervalMinutes),
+    rtdIntervalSeconds: saved.rtdIntervalSeconds ?? config.rtdIntervalSeconds,
+    minIntervalMinutes: saved.minIntervalMinutes ?? config.minIntervalMinutes,
   };
   const restored = store.restore(
     (t) => periodStart(t, 'hour', utc),
@@ -100,7 +85,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     restored,
   );
   const pipeline = new ReadingPipeline(config);
-  const runTime = new RunTimeTracker(config.facilities, utc, now(), restoredRunTime(store.setting('runTime'), logger));
+  const runTime = new RunTimeTracker(config.facilities, utc, now(), saved.runTime);
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
   if (restored)
     logger.info(
@@ -109,10 +94,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     );
 
   for (const u of config.uplinks) {
-    if (u.pw === FIELD_DEFAULT_PASSWORD)
+    if (u.pw === DEFAULT_PASSWORD)
       logger.warn(
         { uplink: u.id, reason: 'default password' },
-        `uplink ${u.id} uses the field default password ${FIELD_DEFAULT_PASSWORD}; ask the platform for the station's own`,
+        `uplink ${u.id} uses the field default password ${DEFAULT_PASSWORD}; ask the platform for the station's own`,
       );
   }
   // HJ/T 212-2005 appendix B has no code for many 2017 factors: they go out under their 2017 code.
@@ -174,8 +159,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     if (effect.kind === 'set-min-interval') settings.minIntervalMinutes = effect.minutes;
     if (effect.kind === 'set-rtd-interval' || effect.kind === 'set-min-interval') {
       aggregator.setIntervals(settings.rtdIntervalSeconds, settings.minIntervalMinutes);
-      store.saveSetting('rtdIntervalSeconds', String(settings.rtdIntervalSeconds));
-      store.saveSetting('minIntervalMinutes', String(settings.minIntervalMinutes));
+      store.saveSettings(settings);
     }
   };
   /** 3021: every value checked against the device's parameters first, so a bad request writes nothing. */
@@ -241,13 +225,17 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     const states = realtime && runTime.realtime(realtime.at);
     if (states) unsaved.records.push(states);
     if (unsaved.minutes.length === 0 && unsaved.records.length === 0) return;
-    store.commit(
+    // The facilities' open day in the same transaction as the records it produced: a crash neither repeats nor loses a 2041.
+    store.commitTick(
       at,
-      { minutes: unsaved.minutes, state: aggregator.state(), records: unsaved.records },
+      {
+        minutes: unsaved.minutes,
+        state: aggregator.state(),
+        records: unsaved.records,
+        ...(config.facilities.length > 0 && { settings: { runTime: runTime.snapshot() } }),
+      },
       uplinks.map((u) => ({ uplink: u.id, accepts: (r) => u.accepts(r) })),
     );
-    // After the commit: a crash in between repeats a day's 2041 rather than losing it.
-    if (config.facilities.length > 0) store.saveSetting('runTime', JSON.stringify(runTime.snapshot()));
     unsaved.minutes = [];
     unsaved.records = [];
     lastStoreError = 0;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { systemCode, to2005Code } from '../protocol/index.js';
+import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import type { EdgeConfig, RegisterSpec } from './config.js';
 import { registerWidth } from './registers.js';
 
@@ -153,8 +154,10 @@ export function configWarnings(config: EdgeConfig): string[] {
   const codes = config.devices.flatMap((d) => d.factors.map((f) => f.code));
   for (const u of config.uplinks) {
     const mn = u.mn ?? config.station.mn;
-    if (u.pw === '123456')
-      out.push(`uplinks[${u.id}].pw: 123456 is the field default password; ask the platform for the station's own`);
+    if (u.pw === DEFAULT_PASSWORD)
+      out.push(
+        `uplinks[${u.id}].pw: ${DEFAULT_PASSWORD} is the field default password; ask the platform for the station's own`,
+      );
     if (u.version === '2005') {
       const missing = codes.filter((c) => !to2005Code(c));
       if (missing.length > 0)

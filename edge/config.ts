@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { O2_CODE } from '../protocol/codes/factors.js';
+import { CHINA_UTC_OFFSET_MINUTES } from '../protocol/time.js';
 import { factor } from '../protocol/index.js';
 import { GRAMS_PER_M3 } from './datasets.js';
 import { conversionFor, readingUnit } from './units.js';
@@ -197,7 +199,7 @@ const stationSchema = z.strictObject({
     .int()
     .min(-720)
     .max(840)
-    .default(480)
+    .default(CHINA_UTC_OFFSET_MINUTES)
     .describe('HJ 212 times are local; China is UTC+8 (480)'),
   flow: z
     .strictObject({
@@ -232,7 +234,7 @@ const stationSchema = z.strictObject({
     .lt(21)
     .optional()
     .describe('reference O2 % of the emission standard, for converted (Zs) values'),
-  o2Code: factorCode.default('a19001'),
+  o2Code: factorCode.default(O2_CODE),
 });
 
 const uplinkCommon = {

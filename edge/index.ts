@@ -1,28 +1,21 @@
-/** The edge agent (`hj212 edge`): analyzers in over Modbus, HJ 212 data sets out, nothing lost. */
-export * from './config.js';
+/**
+ * The edge agent (`hj212 edge`): analyzers in over Modbus, HJ 212 data sets out, nothing lost.
+ * This is the agent's public API: its config, starting it, its health. The stages (registers,
+ * statistics, store, uplinks) are imported from their module files by our own parts.
+ */
+export {
+  EdgeConfigError,
+  parseEdgeConfig,
+  parseEdgeConfigYaml,
+  loadEdgeConfig,
+  edgeConfigJsonSchema,
+  type EdgeConfig,
+  type EdgeConfigInput,
+  type DeviceConfig,
+  type BusConfig,
+  type FacilityConfig,
+  type UplinkConfig,
+} from './config.js';
 export { configWarnings } from './config-check.js';
-export * from './registers.js';
-export * from './modbus.js';
-export * from './validity.js';
-export * from './datasets.js';
-export * from './rounding.js';
-export * from './aggregator.js';
-export * from './packets.js';
-export * from './store.js';
-export * from './commands.js';
-export * from './history.js';
-export * from './sender.js';
-export * from './link.js';
-export * from './uplink-tcp.js';
-export * from './facilities.js';
-export * from './agent.js';
-export * from './uplink-mqtt.js';
-export * from './health.js';
-export * from './unsaved.js';
-export * from './units.js';
-export * from './readings.js';
-export * from './offline.js';
-export * from './modbus-errors.js';
-export * from './probe.js';
-export * from './probe-uplinks.js';
-export * from './report.js';
+export { startAgent, type AgentOptions, type AgentHealth, type DeviceStatus, type RunningAgent } from './agent.js';
+export { healthy } from './health.js';

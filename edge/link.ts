@@ -8,9 +8,9 @@ import {
   makeFlag,
   makeQn,
   qnRtnAnswer,
-  rawHeader,
   request,
 } from '../protocol/index.js';
+import { rawHeader } from '../protocol/answers.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
@@ -22,7 +22,7 @@ import type { Station } from './datasets.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
 import { OutboxSender } from './sender.js';
-import type { EdgeStore } from './store.js';
+import type { EdgeStore } from './store/index.js';
 
 /** What every uplink gets from the agent. */
 export interface UplinkDeps {
@@ -116,7 +116,7 @@ export abstract class UplinkBase implements Uplink {
     readonly config: UplinkConfig,
     protected readonly deps: UplinkDeps,
   ) {
-    this.pw = deps.store.setting(`${config.id}.pw`) ?? config.pw;
+    this.pw = deps.store.readSettings().passwords[config.id] ?? config.pw;
     const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
     this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
@@ -129,7 +129,7 @@ export abstract class UplinkBase implements Uplink {
     );
     this.sender = new OutboxSender({
       uplink: config.id,
-      store: deps.store,
+      outbox: deps.store.outbox(config.id),
       logger: this.logger,
       window: config.window,
       timeoutMs: config.timeoutSeconds * 1000,
@@ -376,7 +376,7 @@ export abstract class UplinkBase implements Uplink {
   private apply(effect: CommandEffect): void {
     if (effect.kind === 'set-password') {
       this.pw = effect.pw;
-      this.deps.store.saveSetting(`${this.config.id}.pw`, effect.pw);
+      this.deps.store.saveSettings({ passwords: { [this.config.id]: effect.pw } });
     } else if (effect.kind === 'realtime') {
       this.realtime = effect.on;
     } else if (effect.kind === 'run-state') {

@@ -5,7 +5,8 @@ import type { IClientOptions } from 'mqtt';
 import { CN, QnRtn, StreamDecoder, encodeFrame, formatHjTime, qnRtn as qnRtnDef, request } from '../protocol/index.js';
 import type { DecodeResult, Packet } from '../protocol/index.js';
 import type { EdgeConfig, UplinkConfig } from './config.js';
-import { downTopic, upTopic } from './uplink-mqtt.js';
+import { downTopic, upTopic } from '../protocol/wire.js';
+import { readFrames, writePacket } from '../protocol/link.js';
 
 /**
  * `hj212 edge probe --uplinks`: connects to each platform once and says whether it answers and
@@ -70,7 +71,6 @@ function probeTcp(
   const codec = key ? { sm4Key: () => key } : {};
   return new Promise((resolve) => {
     const socket = connectTcp({ host: uplink.host, port: uplink.port });
-    const decoder = new StreamDecoder({ mode: 'lenient', ...codec });
     let connected = false;
     const done = (verdict: UplinkVerdict, detail: string) => {
       clearTimeout(timer);
@@ -86,14 +86,20 @@ function probeTcp(
     );
     socket.once('connect', () => {
       connected = true;
-      socket.write(encodeFrame(packet, codec));
+      writePacket(socket, packet, codec);
     });
-    socket.on('data', (chunk: Buffer) => {
-      for (const result of decoder.push(chunk)) {
-        const verdict = judge(result, packet.qn);
-        if (verdict) return done(verdict.verdict, verdict.detail);
-      }
-    });
+    readFrames(
+      socket,
+      { mode: 'lenient', ...codec },
+      {
+        results: (results) => {
+          for (const result of results) {
+            const verdict = judge(result, packet.qn);
+            if (verdict) return done(verdict.verdict, verdict.detail);
+          }
+        },
+      },
+    );
     socket.on('error', (err) => done(connected ? 'silent' : 'unreachable', err.message));
     socket.once('close', () => {
       if (connected) done('silent', `the platform closed the connection without answering ${packet.cn}`);

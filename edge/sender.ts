@@ -4,11 +4,11 @@ import type { CodecOptions } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
-import type { EdgeStore, OutboxRow } from './store.js';
+import type { Outbox, OutboxRow } from './store/index.js';
 
 export interface SenderOptions {
   uplink: string;
-  store: EdgeStore;
+  outbox: Outbox;
   logger: Logger;
   /** Records sent and not yet confirmed at once; 1 is strict stop-and-wait. */
   window: number;
@@ -85,7 +85,7 @@ export class OutboxSender {
     if (!this.up) return;
     const free = o.window - this.inFlight.size;
     if (free <= 0) return;
-    for (const row of o.store.nextBatch(o.uplink, free, new Set(this.inFlight.keys()))) {
+    for (const row of o.outbox.nextBatch(free, new Set(this.inFlight.keys()))) {
       let parts: { qn: string; frame: string }[];
       try {
         parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);
@@ -100,7 +100,7 @@ export class OutboxSender {
           },
           'record cannot be encoded; dropped',
         );
-        o.store.confirm(o.uplink, row.qn);
+        o.outbox.confirm(row.qn);
         continue;
       }
       const flight: InFlight = {
@@ -144,7 +144,7 @@ export class OutboxSender {
     const flight = id === undefined ? undefined : this.inFlight.get(id);
     if (id === undefined || !flight) {
       // An answer to a record sent before a reconnect still confirms it.
-      if (this.options.store.confirm(this.options.uplink, qn)) this.counts.confirmed += 1;
+      if (this.options.outbox.confirm(qn)) this.counts.confirmed += 1;
       return;
     }
     this.byQn.delete(qn);
@@ -152,7 +152,7 @@ export class OutboxSender {
     if (flight.pending.size > 0) return;
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
-    if (this.options.store.confirm(this.options.uplink, flight.row.qn)) this.counts.confirmed += 1;
+    if (this.options.outbox.confirm(flight.row.qn)) this.counts.confirmed += 1;
     this.pump();
   }
 }

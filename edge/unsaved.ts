@@ -1,6 +1,6 @@
 import type { DataRecord } from './aggregator.js';
 import type { PeriodStats } from './datasets.js';
-import { isDroppable } from './store.js';
+import { planDrops } from './store/retention.js';
 
 /** What ticks derived that the store has not taken yet: it refused them (a disk full beyond help). */
 export interface Unsaved {
@@ -21,15 +21,11 @@ export const UNSAVED_LIMITS = { records: 4000, minutes: 1440 };
  */
 export function trimUnsaved(u: Unsaved, limits = UNSAVED_LIMITS): DataRecord[] {
   if (u.minutes.length > limits.minutes) u.minutes = u.minutes.slice(-limits.minutes);
-  let excess = u.records.length - limits.records;
+  const excess = u.records.length - limits.records;
   if (excess <= 0) return [];
-  const dropped: DataRecord[] = [];
-  // Ticks append in time order: the first droppable records are the oldest.
-  u.records = u.records.filter((r) => {
-    if (excess <= 0 || !isDroppable(r.cn)) return true;
-    excess--;
-    dropped.push(r);
-    return false;
-  });
-  return dropped;
+  // Ticks append in time order: the index is the age. The disk's rule: real-time and minute data only.
+  const candidates = u.records.map((record, i) => ({ cn: record.cn, order: i, size: 1, record }));
+  const dropped = new Set(planDrops(candidates, excess, 0).map((c) => c.record));
+  u.records = u.records.filter((r) => !dropped.has(r));
+  return [...dropped];
 }

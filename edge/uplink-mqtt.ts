@@ -3,14 +3,12 @@ import type { Socket } from 'node:net';
 import { connect } from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { StreamDecoder } from '../protocol/index.js';
+import { downTopic, upTopic } from '../protocol/wire.js';
 import type { UplinkConfig } from './config.js';
 import { UplinkBase, backoffMs } from './link.js';
 import type { UplinkDeps } from './link.js';
 
 type MqttUplinkConfig = Extract<UplinkConfig, { kind: 'mqtt' }>;
-
-export const upTopic = (mn: string): string => `hj212/${mn}/up`;
-export const downTopic = (mn: string): string => `hj212/${mn}/down`;
 
 /**
  * Turns Nagle's algorithm off on the client's socket (a new one after every reconnect). With it on,

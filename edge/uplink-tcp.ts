@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { StreamDecoder } from '../protocol/index.js';
+import { readFrames } from '../protocol/link.js';
 import type { UplinkConfig } from './config.js';
 import { UplinkBase, backoffMs } from './link.js';
 import type { UplinkDeps } from './link.js';
@@ -92,7 +92,6 @@ export class TcpUplink extends UplinkBase {
     this.setState('connecting');
     const socket = connect({ host: this.tcp.host, port: this.tcp.port });
     this.socket = socket;
-    const decoder = new StreamDecoder({ mode: 'lenient', ...this.codec });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     socket.once('connect', () => {
@@ -102,18 +101,16 @@ export class TcpUplink extends UplinkBase {
       this.askTimeCalibration();
       this.sender.start();
     });
-    socket.on('data', (chunk: Buffer) => {
-      let results;
-      try {
-        results = decoder.push(chunk);
-      } catch (err) {
+    readFrames(
+      socket,
+      { mode: 'lenient', ...this.codec },
+      {
+        results: (results) => results.forEach((r) => this.receive(r)),
         // The decoder is fuzzed not to throw; if it ever does, the link starts over rather than the agent.
-        this.refuse('decoder-failed', { detail: (err as Error).message }, 'platform stream undecodable; reconnecting');
-        socket.destroy();
-        return;
-      }
-      for (const result of results) this.receive(result);
-    });
+        failed: (err) =>
+          this.refuse('decoder-failed', { detail: err.message }, 'platform stream undecodable; reconnecting'),
+      },
+    );
     socket.on('error', (err) => this.noteError(err.message));
     socket.once('close', () => {
       this.sender.halt();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from './zod-issues.js';
 
 const NO_SEPARATORS = /^[^;,=&\r\n]*$/;
 const fieldName = z
@@ -42,6 +43,4 @@ export const PacketSchema = z.object({
 export type PacketInput = z.input<typeof PacketSchema>;
 
 /** "cp.factors.w01018.Rtd: ..." — the field path and what to fix, for one line of output. */
-export function describeZodError(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
+export const describeZodError = (error: z.ZodError): string => describeIssues(error, { separator: '; ' });

@@ -5,6 +5,15 @@ export const CHINA_UTC_OFFSET_MINUTES = 480;
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
+/** An offset east of UTC in minutes as ISO 8601 writes it: 480 is `+08:00`, -90 is `-01:30`. */
+export function isoOffset(offsetMinutes: number): string {
+  const abs = Math.abs(offsetMinutes);
+  return `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** China's offset, `+08:00`, for ISO 8601 times in the zone of HJ 212 time stamps. */
+export const CHINA_ISO_OFFSET = isoOffset(CHINA_UTC_OFFSET_MINUTES);
+
 function shifted(date: Date, offsetMinutes: number): Date {
   return new Date(date.getTime() + offsetMinutes * 60_000);
 }

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/index.js';
-import { frameSegment } from '../protocol/index.js';
+import { frameSegment } from '../protocol/frame.js';
 import { APPENDIX_A_EXAMPLE } from './fixtures/appendix-c.js';
 
 const exec = promisify(execFile);

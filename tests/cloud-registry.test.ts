@@ -41,16 +41,16 @@ describe('registry', () => {
       }
       throw new Error('accepted');
     };
-    expect(bad({ passwordHash: 'a1b2c3' })).toMatch(/stations\.0\.passwordHash: .*hj212 cloud hash/);
-    expect(bad({ factors: { w01018: { upper: 'fifty' } } })).toMatch(/stations\.0\.factors\.w01018\.upper/);
+    expect(bad({ passwordHash: 'a1b2c3' })).toMatch(/stations\[0\]\.passwordHash: .*hj212 cloud hash/);
+    expect(bad({ factors: { w01018: { upper: 'fifty' } } })).toMatch(/stations\[0\]\.factors\.w01018\.upper/);
     expect(bad({ factors: { w01001: { lower: 9, upper: 6 } } })).toMatch(
-      /stations\.0\.factors\.w01001\.lower: lower must be below upper/,
+      /stations\[0\]\.factors\.w01001\.lower: lower must be below upper/,
     );
     expect(bad({ factors: { x99999: {} } })).toMatch(/factors\.x99999\.unit: x99999 is not in appendix B/);
     expect(bad({ shutdowns: [{ from: '2026-11-20', to: '2026-11-21T00:00:00+08:00' }] })).toMatch(
-      /shutdowns\.0\.from: .*ISO 8601/,
+      /shutdowns\[0\]\.from: .*ISO 8601/,
     );
-    expect(() => Registry.parse({ stations: [s, s] })).toThrow(/stations\.1\.mn: MN .* is already station 0/);
+    expect(() => Registry.parse({ stations: [s, s] })).toThrow(/stations\[1\]\.mn: MN .* is already station 0/);
     expect(bad({ factors: { w01018: { upper: 50, basis: 'minute' } } })).toMatch(
       /factors\.w01018\.basis: basis is hour or day/,
     );
@@ -199,7 +199,7 @@ describe('reload on change', () => {
     expect(loads).toHaveLength(1);
     expect(lines.at(-1)).toMatchObject({
       msg: 'registry not reloaded; keeping the last good one',
-      reason: expect.stringMatching(/stations\.0\.mn/),
+      reason: expect.stringMatching(/stations\[0\]\.mn/),
     });
   });
 });
@@ -248,6 +248,6 @@ describe('CSV import', () => {
     );
     await expect(
       importCsv(`${header}\nA,B,废水,${WATER_MN},pw1,2017,w01018,,50,,\nA,B,废水,123,pw1,2017,w01018,,50,,`),
-    ).rejects.toThrow(/stations\.1\.mn/);
+    ).rejects.toThrow(/stations\[1\]\.mn/);
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATA_CN, pointsOf, SqliteStore, type Point } from '../cloud/index.js';
 import { GroupCommit } from '../cloud/store/group-commit.js';
-import { parseCp, type Packet } from '../protocol/index.js';
+import { type Packet } from '../protocol/index.js';
+import { parseCp } from '../protocol/cp.js';
 import { WATER_MN } from './helpers/cloud-fixtures.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOCK_STEP_MS, handleCommand } from '../edge/index.js';
-import type { CommandContext } from '../edge/index.js';
+import { MAX_CLOCK_STEP_MS, handleCommand } from '../edge/commands.js';
+import type { CommandContext } from '../edge/commands.js';
 import { decodeFrame, encodeFrame, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { fuzzSeed, reframe } from './helpers/fuzz-traffic.js';

@@ -1,14 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  Aggregator,
-  BusPoller,
-  ReadingPipeline,
-  dataStation,
-  parseEdgeConfig,
-  recordPacket,
-  startAgent,
-} from '../edge/index.js';
-import type { DataRecord, DevicePoll, EdgeConfigInput } from '../edge/index.js';
+import { parseEdgeConfig, startAgent } from '../edge/index.js';
+import { Aggregator } from '../edge/aggregator.js';
+import { BusPoller } from '../edge/modbus.js';
+import { ReadingPipeline, dataStation } from '../edge/readings.js';
+import { recordPacket } from '../edge/packets.js';
+import type { EdgeConfigInput } from '../edge/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
+import type { DevicePoll } from '../edge/modbus.js';
 import { startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 

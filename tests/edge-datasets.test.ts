@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { parseEdgeConfig } from '../edge/index.js';
+import { Aggregator } from '../edge/aggregator.js';
 import {
-  Aggregator,
   combineStats,
   converted,
   minuteStat,
-  parseEdgeConfig,
   periodStart,
   periodStats,
-  recordFrames,
-  recordPacket,
   withAmounts,
   withConverted,
-} from '../edge/index.js';
-import type { DataRecord, FactorStat, HjFlag, PeriodStats } from '../edge/index.js';
+} from '../edge/datasets.js';
+import { recordFrames } from '../edge/sender.js';
+import { recordPacket } from '../edge/packets.js';
+import type { DataRecord } from '../edge/aggregator.js';
+import type { FactorStat, PeriodStats } from '../edge/datasets.js';
+import type { HjFlag } from '../edge/config.js';
 import { decodeFrame, encodeFrame } from '../protocol/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunTimeTracker, handleCommand, recordPacket, startAgent } from '../edge/index.js';
-import type { CommandContext, DataRecord, FacilityConfig, RunningAgent } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { RunTimeTracker } from '../edge/facilities.js';
+import { handleCommand } from '../edge/commands.js';
+import { recordPacket } from '../edge/packets.js';
+import type { FacilityConfig, RunningAgent } from '../edge/index.js';
+import type { CommandContext } from '../edge/commands.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { decodeFrame, encodeFrame, request } from '../protocol/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';

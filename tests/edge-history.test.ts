@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeStore, HISTORY_PAGE, startAgent, streamHistory } from '../edge/index.js';
-import type { DataRecord, HistoryCn, HistoryPager } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import { HISTORY_PAGE, streamHistory } from '../edge/history.js';
+import type { DataRecord, HistoryCn } from '../edge/aggregator.js';
+import type { HistoryPager } from '../edge/history.js';
 import { encodeFrame, formatHjTime, historyRequest } from '../protocol/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
@@ -44,7 +47,7 @@ async function yearStore(): Promise<{ dir: string; store: EdgeStore }> {
   const records = [...Array.from({ length: HOURS_2024 }, (_, i) => hourRecord(i)), ...minutes];
   // The cursor the agent resumes from: the warped clock's start, not 2024 (it would close every minute since).
   const cursor = Date.parse('2025-06-01T00:00:00+08:00');
-  store.commit(cursor, { minutes: [], state: { cursor, minutes: [], hours: [] }, records }, []);
+  store.commitTick(cursor, { minutes: [], state: { cursor, minutes: [], hours: [] }, records }, []);
   return { dir: data.dir, store };
 }
 

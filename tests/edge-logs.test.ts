@@ -5,8 +5,12 @@ import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run } from '../cli/edge.js';
 import { prettyLine } from '../cli/log-pretty.js';
-import { EdgeStore, isoLocal, parseEdgeConfig, presentHealth, recordFrames, startAgent } from '../edge/index.js';
-import type { AgentHealth, DataRecord } from '../edge/index.js';
+import { parseEdgeConfig, startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import { isoLocal, presentHealth } from '../edge/report.js';
+import { recordFrames } from '../edge/sender.js';
+import type { AgentHealth } from '../edge/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { minimalConfig } from './helpers/edge-config.js';
 import { flat, startSim, until } from './helpers/edge-sim.js';
@@ -33,6 +37,8 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
+const MN_2005 = '88888880000001';
+
 async function outlet(version: '2005' | '2017') {
   const clock = warpedClock(600);
   const sim = await startSim(
@@ -47,12 +53,14 @@ async function outlet(version: '2005' | '2017') {
     clock,
   );
   cleanups.push(() => sim.close());
-  const platform = await startPlatform(0, clock, { version });
+  // An HJ/T 212-2005 platform knows the station by a 14-character MN (HJ/T 212-2005 6.3.2).
+  const mn = version === '2005' ? MN_2005 : MN;
+  const platform = await startPlatform(0, clock, { version, mn });
   cleanups.push(async () => void (await platform.server.close()));
   const data = await tempDir();
   cleanups.push(data.remove);
   const config = waterOutlet(data.dir, sim.tcp!.port, platform.port);
-  config.uplinks = config.uplinks.map((u) => ({ ...u, version }));
+  config.uplinks = config.uplinks.map((u) => ({ ...u, version, ...(version === '2005' && { mn }) }));
   const raw: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void raw.push(line) });
   const agent = await startAgent(config, { logger, clock, tickMs: 25, summaryMs: 300 });
@@ -179,7 +187,7 @@ describe('the oldest unconfirmed record', () => {
       stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } },
     });
     const state = { cursor: T0, minutes: [], hours: [] };
-    store.commit(T0, { minutes: [], state, records: [rec(0), rec(1)] }, [{ uplink: 'a', accepts: () => true }]);
+    store.commitTick(T0, { minutes: [], state, records: [rec(0), rec(1)] }, [{ uplink: 'a', accepts: () => true }]);
     const [first, second] = store.nextBatch('a', 10, new Set());
     expect(store.outboxDepth('a')).toMatchObject({ records: 2, oldestAt: T0 });
     store.confirm('a', first!.qn);
@@ -234,7 +242,9 @@ describe('HJ/T 212-2005 uplinks', () => {
     const config = minimalConfig();
     config.dataDir = data.dir;
     config.devices[0]!.factors.push({ code: 'w01010', value: { address: 4 } });
-    config.uplinks = [{ id: 'old', kind: 'hj212-tcp', host: '127.0.0.1', port: 1, pw: PW, version: '2005' }];
+    config.uplinks = [
+      { id: 'old', kind: 'hj212-tcp', host: '127.0.0.1', port: 1, mn: MN_2005, pw: PW, version: '2005' },
+    ];
     const raw: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => void raw.push(line) });
     const agent = await startAgent(parseEdgeConfig(config), { logger });
@@ -276,7 +286,7 @@ describe('HJ/T 212-2005 uplinks', () => {
     );
     const confirmed = agent.health().uplinks['province']!.confirmed;
     await close();
-    const report = platform.server.conformance().stations.find((s) => s.mn === MN)!;
+    const report = platform.server.conformance().stations.find((s) => s.mn === MN_2005)!;
     expect(report.versions).toEqual(['2005']);
     expect(report.checks['version']).toMatchObject({ failed: 0 });
     // the platform decoded 011 and B01 back to the 2017 codes

@@ -2,13 +2,15 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BusPoller, parseEdgeConfig } from '../edge/index.js';
-import type { DevicePoll } from '../edge/index.js';
+import { parseEdgeConfig } from '../edge/index.js';
+import { BusPoller } from '../edge/modbus.js';
+import type { DevicePoll } from '../edge/modbus.js';
 import type { RunningAnalyzerSimulator } from '../simulators/analyzer/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 import type { ConfigInput } from './helpers/edge-config.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
-import { commandExists, openPtyPair } from './helpers/pty.js';
+import { TOOLS } from './helpers/common.js';
+import { openPtyPair } from './helpers/pty.js';
 import type { PtyPair } from './helpers/pty.js';
 
 /**
@@ -126,7 +128,7 @@ describe('Modbus TCP', () => {
   });
 });
 
-describe.skipIf(!commandExists('socat'))('Modbus RTU on a pty pair', () => {
+describe.skipIf(!TOOLS.socat())('Modbus RTU on a pty pair', () => {
   let pty: PtyPair;
 
   it('polls units on one serial line; a calibration status becomes C; an absent or garbling slave does not stall the line', async () => {

@@ -5,7 +5,7 @@ import { cloudPeer, startAedes, startMosquittoBroker, testCertificates } from '.
 import type { Broker, Credentials } from './helpers/edge-broker.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
-import { commandExists } from './helpers/pty.js';
+import { TOOLS } from './helpers/common.js';
 
 /** The MQTT uplink against our embedded broker (aedes) and Debian's mosquitto, each with per-device credentials. */
 
@@ -63,7 +63,7 @@ async function run(startBroker: (c: Credentials) => Promise<Broker>, ca?: string
 
 const brokers: [string, (c: Credentials) => Promise<Broker>, boolean][] = [
   ['aedes (embedded)', startAedes, true],
-  ['mosquitto', startMosquittoBroker, commandExists('/usr/sbin/mosquitto') && commandExists('mosquitto_passwd')],
+  ['mosquitto', startMosquittoBroker, TOOLS.mosquitto()],
 ];
 
 describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => {
@@ -124,7 +124,7 @@ describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => 
   });
 });
 
-describe.skipIf(!commandExists('openssl'))('MQTT uplink over TLS', () => {
+describe.skipIf(!TOOLS.openssl())('MQTT uplink over TLS', () => {
   it('verifies the broker against the configured CA and delivers over mqtts://', async () => {
     const certs = await tempDir();
     cleanups.push(certs.remove);

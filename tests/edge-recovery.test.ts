@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EdgeStore, startAgent } from '../edge/index.js';
-import type { DataCn, EdgeConfig } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import type { EdgeConfig } from '../edge/index.js';
+import type { DataCn } from '../edge/aggregator.js';
 import { MN, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { compileChild, spawnAgent } from './helpers/edge-process.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';

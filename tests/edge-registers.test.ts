@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseEdgeConfig } from '../edge/index.js';
 import {
   RegisterError,
   decodeRaw,
   decodeValue,
   deviceReadings,
   encodeRegisters,
-  parseEdgeConfig,
   planReads,
   statusFlag,
-} from '../edge/index.js';
-import type { RegisterSpec } from '../edge/index.js';
+} from '../edge/registers.js';
+import type { RegisterSpec } from '../edge/config.js';
 import { encodeValue } from '../simulators/analyzer/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 

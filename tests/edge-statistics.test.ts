@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Aggregator, parseEdgeConfig, recordPacket, toFixedHalfEven } from '../edge/index.js';
-import type { DataRecord, EdgeConfig, FactorReading, HjFlag } from '../edge/index.js';
+import { parseEdgeConfig } from '../edge/index.js';
+import { Aggregator } from '../edge/aggregator.js';
+import { recordPacket } from '../edge/packets.js';
+import { toFixedHalfEven } from '../edge/rounding.js';
+import type { EdgeConfig } from '../edge/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
+import type { FactorReading } from '../edge/registers.js';
+import type { HjFlag } from '../edge/config.js';
 import type { Version } from '../protocol/index.js';
 import { decodeFrame, encodeFrame } from '../protocol/index.js';
 import { minimalConfig } from './helpers/edge-config.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EdgeStore } from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { memoryLogger } from './helpers/edge-sim.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00+08:00');
@@ -38,7 +38,7 @@ const everyone = (uplink: string) => ({ uplink, accepts: () => true });
 describe('the durable outbox', () => {
   it('keeps a record per uplink until that uplink confirms its QN, across a reopen', () => {
     const { store } = open();
-    store.commit(T0, { minutes: [], state, records: [record('2051', 0), record('2061', 1)] }, [
+    store.commitTick(T0, { minutes: [], state, records: [record('2051', 0), record('2061', 1)] }, [
       everyone('a'),
       { uplink: 'b', accepts: (r) => r.cn === '2061' },
     ]);
@@ -55,20 +55,41 @@ describe('the durable outbox', () => {
     expect(again.nextBatch('a', 10, new Set()).map((r) => r.record)).toEqual([record('2061', 1)]);
     expect(again.outboxDepth('b').records).toBe(1);
     // QNs keep increasing after a restart even when the clock is behind the last one
-    again.commit(T0 - 5000, { minutes: [], state, records: [record('2051', 2)] }, [everyone('a')]);
+    again.commitTick(T0 - 5000, { minutes: [], state, records: [record('2051', 2)] }, [everyone('a')]);
     expect(again.nextBatch('a', 10, new Set()).map((r) => r.qn)).toEqual(['20250601000000010', '20250601000000030']);
+  });
+
+  it('deletes the confirmations of one event-loop turn together, hiding them from the next batch meanwhile', async () => {
+    const { store } = open();
+    store.commitTick(T0, { minutes: [], state, records: [0, 1, 2, 3].map((i) => record('2051', i)) }, [everyone('a')]);
+    const [r0, r1, r2] = store.nextBatch('a', 10, new Set());
+    expect(store.confirm('a', r0!.qn)).toBe(true);
+    expect(store.confirm('a', r2!.qn)).toBe(true);
+    // Not offered again although the delete has not run yet: 4 records - 2 confirmed = r1 and r3.
+    expect(store.nextBatch('a', 10, new Set()).map((r) => (r.record.at - T0) / 60_000)).toEqual([1, 3]);
+    const raw = new Database(join(dir, 'edge.db'), { readonly: true });
+    const rows = () => raw.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+    // The turn is over: both rows are gone from the file without another call to the store.
+    await new Promise((r) => setImmediate(r));
+    expect(rows()).toBe(2);
+    expect(store.confirm('a', r1!.qn)).toBe(true);
+    // close() deletes what is still waiting: 2 - 1 = 1 left.
+    store.close();
+    stores.pop();
+    expect(rows()).toBe(1);
+    raw.close();
   });
 
   it('carries 3020 field information through the outbox', () => {
     const { store } = open();
     const info: DataRecord = { cn: '3020', at: T0, stats: {}, info: { w01018: { i13004: 165 } } };
-    store.commit(T0, { minutes: [], state, records: [info] }, [everyone('a')]);
+    store.commitTick(T0, { minutes: [], state, records: [info] }, [everyone('a')]);
     expect(store.nextBatch('a', 10, new Set()).map((r) => r.record)).toEqual([info]);
   });
 
   it('replays oldest first in batches while letting the newest records through', () => {
     const { store } = open();
-    store.commit(T0, { minutes: [], state, records: Array.from({ length: 100 }, (_, i) => record('2051', i)) }, [
+    store.commitTick(T0, { minutes: [], state, records: Array.from({ length: 100 }, (_, i) => record('2051', i)) }, [
       everyone('a'),
     ]);
     const first = store.nextBatch('a', 8, new Set()).map((r) => r.record.at);
@@ -81,7 +102,7 @@ describe('the durable outbox', () => {
   it('drops the oldest minute data first, hour data last, and logs it', () => {
     const { store, lines } = open({ a: 1200 });
     const records = [record('2061', 0), ...Array.from({ length: 60 }, (_, i) => record('2051', i + 1))];
-    store.commit(T0, { minutes: [], state, records }, [everyone('a')]);
+    store.commitTick(T0, { minutes: [], state, records }, [everyone('a')]);
     const kept = store.nextBatch('a', 100, new Set()).map((r) => r.record);
     expect(kept.length).toBeLessThan(40);
     expect(store.outboxDepth('a').bytes).toBeLessThanOrEqual(1200);
@@ -96,7 +117,7 @@ describe('the durable outbox', () => {
 
   it('keeps history by kind and time for re-send requests, and prunes it', () => {
     const { store } = open();
-    store.commit(
+    store.commitTick(
       T0,
       {
         minutes: [[T0, { w01018: { avg: 1, flag: 'N', valid: 1, count: 1 } }]],

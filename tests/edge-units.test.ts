@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  EdgeConfigError,
-  ReadingPipeline,
-  conversionFor,
-  dataStation,
-  parseEdgeConfig,
-  standardDryFlow,
-} from '../edge/index.js';
+import { EdgeConfigError, parseEdgeConfig } from '../edge/index.js';
+import { ReadingPipeline, dataStation, standardDryFlow } from '../edge/readings.js';
+import { conversionFor } from '../edge/units.js';
 import type { EdgeConfigInput } from '../edge/index.js';
 
 function errorOf(fn: () => unknown): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { trimUnsaved, type DataRecord, type Unsaved } from '../edge/index.js';
+import { trimUnsaved, type Unsaved } from '../edge/unsaved.js';
+import { type DataRecord } from '../edge/aggregator.js';
 
 const record = (cn: DataRecord['cn'], at: number): DataRecord => ({ cn, at, stats: {} });
 

@@ -8,14 +8,19 @@ import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import {
-  cloudKeys,
   cloudProcess,
+  cloudRows,
   EDGE_MQTT_SECRET,
   edgeLedger,
   edgeStation,
-  influxKeys,
+  influxRows,
   reconcile,
+  seriesGaps,
   spillDepth,
+  storeKey,
+  valueMismatches,
+  type CloudRow,
+  type EdgeLedger,
 } from './helpers/fault-pipeline.js';
 
 /**
@@ -56,6 +61,7 @@ async function analyzers(clock: () => number) {
 const pauses = (seed: number, n: number, min: number, max: number): number[] =>
   fc.sample(fc.integer({ min, max }), { numRuns: n, seed });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const counts = (rows: Map<string, CloudRow>): Map<string, number> => new Map([...rows].map(([k, row]) => [k, row.n]));
 
 /**
  * The cloud in this process, and the configuration of an edge child reaching it over `transport`:
@@ -93,6 +99,61 @@ function expectReconciled(r: ReturnType<typeof reconcile>, pending: number): voi
   expect(pending).toBeLessThanOrEqual(IN_FLIGHT * 4);
 }
 
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** waterOutlet's MinInterval: a 2051 every 10 minutes. */
+const INTERVAL = 10 * MINUTE;
+
+/** Simulated instants the edge was not reading its analyzers: from a kill to its restart's first reading. */
+type Downtime = [from: number, to: number];
+
+/**
+ * The downtime of each kill, read from the edge's own real-time series. It begins with the last 2011
+ * before the kill: what the agent read after its last committed tick was in memory (a minute is
+ * written when it closes) and kill -9 loses it; at 1200× a tick every 25 ms is 30 simulated seconds,
+ * so a whole minute may go. It ends with the first 2011 after the kill: the restarted agent sends one
+ * once it has read the analyzers again.
+ */
+const downtimes = (kills: number[], rtd: number[]): Downtime[] =>
+  kills.map((at) => [
+    rtd.findLast((t) => t <= at) ?? Number.NEGATIVE_INFINITY,
+    rtd.find((t) => t > at) ?? Number.POSITIVE_INFINITY,
+  ]);
+
+/**
+ * Past keys: the stored values and flags are the edge's, the series has no hole across the crashes
+ * (a 2051 every interval, a 2061 every hour, except a period wholly inside a downtime, when nothing
+ * read the analyzers), and the hour of each crash is stored with its values: the signals are flat,
+ * so every COD statistic of any hour is 48.5 mg/L (the simulator's constant) however few minutes it had.
+ */
+function expectValuesAndSeries(edge: EdgeLedger, rows: Map<string, CloudRow>, crashes: number[], down: Downtime[]) {
+  expect(valueMismatches(edge, rows), "stored values and flags unlike the edge's").toEqual([]);
+  const excused = (start: number, end: number) => down.some(([from, to]) => start >= from && end <= to);
+  const iso = (t: number) => new Date(t).toISOString().slice(11, 19);
+  const context = (gaps: number[]) =>
+    JSON.stringify({
+      down: down.map(([a, b]) => [iso(a), Number.isFinite(b) ? iso(b) : 'end']),
+      rtdNear: gaps.map((g) => edge.times['2011'].filter((t) => Math.abs(t - g) < 2 * INTERVAL).map(iso)),
+    });
+  const gaps2051 = seriesGaps(edge.times['2051'], INTERVAL, excused);
+  expect(gaps2051, `2051 intervals with no record ${context(gaps2051)}`).toEqual([]);
+  expect(seriesGaps(edge.times['2061'], HOUR, excused), '2061 hours with no record').toEqual([]);
+  expect(edge.times['2011'].length, 'the real-time series the downtimes are read from').toBeGreaterThanOrEqual(60);
+  expect(edge.times['2051'].length).toBeGreaterThanOrEqual(6);
+  expect(edge.times['2061'].length).toBeGreaterThanOrEqual(1);
+  for (const at of crashes) {
+    const hour = Math.floor(at / HOUR) * HOUR;
+    // A crash in the last, still open hour has no hour record yet.
+    if (hour > (edge.times['2061'].at(-1) ?? 0)) continue;
+    const stored = rows.get(storeKey('hour', 'w01018', hour));
+    expect(stored?.values, `COD of the crash hour ${new Date(hour).toISOString()}`).toMatchObject({
+      Min: 48.5,
+      Avg: 48.5,
+      Max: 48.5,
+    });
+  }
+}
+
 describe('crashes along the chain', () => {
   let build: Awaited<ReturnType<typeof compileChild>>;
   beforeAll(async () => {
@@ -114,6 +175,7 @@ describe('crashes along the chain', () => {
       let agent: AgentProcess | undefined;
       cleanups.push(async () => void agent?.child.kill('SIGKILL'));
       const recoveries: number[] = [];
+      const crashes: number[] = [];
       for (const pause of pauses(seed, 3, HOUR_MS / 3, HOUR_MS * 1.2)) {
         agent = await spawnAgent(build.entry, config, data.dir, timing);
         const restarted = Date.now();
@@ -121,6 +183,7 @@ describe('crashes along the chain', () => {
         await until(() => cloud.cloud.ingest.stats.stored > before, 'an upload stored after the (re)start', 15_000);
         recoveries.push(Date.now() - restarted);
         await sleep(pause);
+        crashes.push(clock());
         agent.child.kill('SIGKILL');
         await agent.exited;
       }
@@ -130,7 +193,8 @@ describe('crashes along the chain', () => {
       agent.child.kill('SIGTERM');
       await agent.exited;
       const edge = edgeLedger(data.dir);
-      const r = reconcile(edge, await cloudKeys(cloud.cloud.store));
+      const rows = await cloudRows(cloud.cloud.store);
+      const r = reconcile(edge, counts(rows));
       console.info(
         JSON.stringify({
           fault: `edge kill -9 x3 (${transport})`,
@@ -142,6 +206,7 @@ describe('crashes along the chain', () => {
         }),
       );
       expectReconciled(r, edge.pending.size);
+      expectValuesAndSeries(edge, rows, crashes, downtimes(crashes, edge.times['2011']));
       expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
     }, 60_000);
   }
@@ -162,8 +227,10 @@ describe('crashes along the chain', () => {
     cleanups.push(async () => void (stopped || (await agent.close())));
     const acked = (): number => agent.health().uplinks['province']!.outbox.records;
     const recoveries: number[] = [];
+    const crashes: number[] = [];
     for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
       await sleep(pause);
+      crashes.push(clock());
       await cloud.kill9();
       // Down for a while, so a backlog builds up; the second kill lands while it is being replayed.
       await sleep(HOUR_MS / 2);
@@ -186,7 +253,8 @@ describe('crashes along the chain', () => {
     const edge = edgeLedger(data.dir);
     const store = cloud.openStore();
     try {
-      const r = reconcile(edge, await cloudKeys(store));
+      const rows = await cloudRows(store);
+      const r = reconcile(edge, counts(rows));
       console.info(
         JSON.stringify({
           fault: 'cloud kill -9 x2',
@@ -198,6 +266,8 @@ describe('crashes along the chain', () => {
         }),
       );
       expectReconciled(r, edge.pending.size);
+      // The edge ran throughout: no period is excused.
+      expectValuesAndSeries(edge, rows, crashes, []);
     } finally {
       store.db.close();
     }
@@ -239,8 +309,10 @@ describe('crashes along the chain', () => {
     const outbox = (): number => agent.health().uplinks['province']!.outbox.records;
     const recoveries: number[] = [];
     const survived: number[] = [];
+    const crashes: number[] = [];
     for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
       await sleep(pause);
+      crashes.push(clock());
       // influxd frozen: the flusher's batch is sent and never answered, and every upload answered
       // from now on exists only in the spill queue, so a 9014 sent before the spill had it loses data.
       influx.child.kill('SIGSTOP');
@@ -262,7 +334,8 @@ describe('crashes along the chain', () => {
     await until(() => spilled() === 0, 'the last points to reach InfluxDB', 10_000);
     await cloud.stop();
     const edge = edgeLedger(data.dir);
-    const r = reconcile(edge, await influxKeys(query, 'fault'));
+    const rows = await influxRows(query, 'fault');
+    const r = reconcile(edge, counts(rows));
     console.info(
       JSON.stringify({
         fault: 'cloud (InfluxDB) kill -9 x2 mid-batch',
@@ -276,5 +349,6 @@ describe('crashes along the chain', () => {
     );
     expect(Math.min(...survived), 'points the spill queue held through the kill').toBeGreaterThan(0);
     expectReconciled(r, edge.pending.size);
+    expectValuesAndSeries(edge, rows, crashes, []);
   }, 80_000);
 });

@@ -1,13 +1,14 @@
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EdgeStore, startAgent } from '../edge/index.js';
-import type { DataRecord } from '../edge/index.js';
+import { startAgent } from '../edge/index.js';
+import { EdgeStore } from '../edge/store/index.js';
+import type { DataRecord } from '../edge/aggregator.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import { freeBytes, smallFilesystem } from './helpers/fault-disk.js';
-import { edgeLedger } from './helpers/fault-pipeline.js';
+import { edgeLedger, seriesGaps } from './helpers/fault-pipeline.js';
 
 // tests/edge-store.test.ts proves the drop order on the store alone; this runs the whole agent, with
 // its platform unreachable, on a real 16 MB filesystem (tmpfs, when the tests run as root). The
@@ -75,9 +76,11 @@ describe('edge outbox on a small disk', () => {
     const drops = lines.filter((l) => l['reason'] === 'outbox-full');
     expect(drops.length).toBeGreaterThan(0);
     expect(new Set(drops.flatMap((l) => l['cns'] as string[]))).not.toContain('2061');
-    const { produced, pending } = edgeLedger(fs.dir);
+    const { produced, pending, times } = edgeLedger(fs.dir);
     const hours = [...produced].filter((k) => k.includes('|hour|'));
     expect(hours.length).toBeGreaterThanOrEqual(6 * 2);
+    // The cap drops real-time and minute data only: the hour series has a 2061 for every hour.
+    expect(seriesGaps(times['2061'], 3_600_000), 'hours with no 2061').toEqual([]);
     expect(hours.filter((k) => !pending.has(k))).toEqual([]);
     // The dropped real-time and minute data are still in the history, for a platform's re-send request.
     expect([...produced].filter((k) => k.includes('|minute|')).length).toBeGreaterThan(
@@ -122,7 +125,7 @@ function commitMinute(store: EdgeStore, i: number, cns: DataRecord['cn'][] = ['2
     ...(i % 60 === 59 ? ['2061' as const] : []),
     ...(i % 1440 === 1439 ? ['2031' as const] : []),
   ];
-  store.commit(
+  store.commitTick(
     at,
     {
       minutes: [[at, stats(i)]],
@@ -319,12 +322,12 @@ describe('edge store on a disk that fills up', () => {
     expect(error?.message).toContain(fs.dir);
     expect(store.diskFullStats().reserve).toBe(false);
     // A setting (a platform's new password) cannot fail the command that brought it: logged, kept in memory.
-    expect(() => store.saveSetting('province.pw', 'x'.repeat(4 * MIB))).not.toThrow();
+    expect(() => store.saveSettings({ passwords: { province: 'x'.repeat(4 * MIB) } })).not.toThrow();
     expect(lines.find((l) => l['key'] === 'province.pw')).toMatchObject({
       level: 50,
       msg: 'setting not stored: it holds until the agent stops',
     });
-    expect(store.setting('province.pw')).toBeUndefined();
+    expect(store.readSettings().passwords['province']).toBeUndefined();
     rmSync(filler);
     const before = kept(store, '2061').history.length;
     commitMinute(store, 24 * 60 * 30 + 59, []);

@@ -8,7 +8,15 @@ import { startTestCloud, type TestCloud } from './helpers/cloud-fixtures.js';
 import { influxDatabase, launch, startInfluxd, startMosquitto, type Proc } from './helpers/cloud-procs.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
-import { cloudKeys, edgeLedger, edgeStation, reconcile } from './helpers/fault-pipeline.js';
+import {
+  cloudRows,
+  edgeLedger,
+  edgeStation,
+  reconcile,
+  seriesGaps,
+  storeKey,
+  valueMismatches,
+} from './helpers/fault-pipeline.js';
 
 /**
  * Outages behind the ingest (InfluxDB) and between edge and ingest (the MQTT broker), with the real
@@ -47,13 +55,28 @@ async function edge(uplink: (modbusPort: number, dir: string) => EdgeConfig) {
   let open = true;
   const close = async (): Promise<void> => void (open && ((open = false), await agent.close()));
   cleanups.push(close);
-  return { agent, dir: data.dir, close, outbox: () => agent.health().uplinks['province']!.outbox.records };
+  return { agent, clock, dir: data.dir, close, outbox: () => agent.health().uplinks['province']!.outbox.records };
 }
 
-/** Reconciles edge and cloud and logs the fault with its recovery figures (`report`). */
-async function reconciled(c: TestCloud, dir: string, label: string, report: Record<string, number>): Promise<void> {
+const HOUR = 3_600_000;
+/** waterOutlet's MinInterval: a 2051 every 10 minutes. */
+const INTERVAL = 600_000;
+
+/**
+ * Reconciles edge and cloud (keys, then values and flags within the wire's rounding), checks the
+ * series has no hole across the outages at `outages` (simulated instants; the edge ran throughout,
+ * so a 2051 every interval and a 2061 every hour), and logs the fault with its recovery figures.
+ */
+async function reconciled(
+  c: TestCloud,
+  dir: string,
+  label: string,
+  report: Record<string, number>,
+  outages: number[],
+): Promise<void> {
   const books = edgeLedger(dir);
-  const r = reconcile(books, await cloudKeys(c.cloud.store));
+  const rows = await cloudRows(c.cloud.store);
+  const r = reconcile(books, new Map([...rows].map(([k, row]) => [k, row.n])));
   console.info(
     JSON.stringify({ fault: label, mn: MN, ...report, delivered: r.delivered, pending: books.pending.size }),
   );
@@ -63,6 +86,21 @@ async function reconciled(c: TestCloud, dir: string, label: string, report: Reco
   // What was generated or in flight when the agent stopped (a window of 4 plus the last ticks), not a backlog.
   expect(books.pending.size).toBeLessThanOrEqual(16);
   expect([...books.produced].some((k) => k.includes('|hour|'))).toBe(true);
+  expect(valueMismatches(books, rows), "stored values and flags unlike the edge's").toEqual([]);
+  expect(seriesGaps(books.times['2051'], INTERVAL), '2051 intervals with no record').toEqual([]);
+  expect(seriesGaps(books.times['2061'], HOUR), '2061 hours with no record').toEqual([]);
+  expect(books.times['2051'].length).toBeGreaterThanOrEqual(6);
+  // The hour each outage began in, stored with its values: the COD signal is flat at 48.5 mg/L, so
+  // every statistic of every hour is 48.5 (hand value: the simulator's constant).
+  for (const at of outages) {
+    const hour = Math.floor(at / HOUR) * HOUR;
+    if (hour > (books.times['2061'].at(-1) ?? 0)) continue;
+    expect(rows.get(storeKey('hour', 'w01018', hour))?.values, `COD of the outage hour`).toMatchObject({
+      Min: 48.5,
+      Avg: 48.5,
+      Max: 48.5,
+    });
+  }
 }
 
 describe('outages', () => {
@@ -91,6 +129,7 @@ describe('outages', () => {
     const store = c.cloud.store as InfluxStore;
     const e = await edge((modbus, dir) => waterOutlet(dir, modbus, c.cloud.tcp!.address.port));
     await sleep(HOUR_MS / 2);
+    const outage = e.clock();
     await influx.kill();
     await sleep(HOUR_MS);
     expect(store.pending, 'points waiting in the spill while InfluxDB is down').toBeGreaterThan(0);
@@ -102,7 +141,7 @@ describe('outages', () => {
     await e.close();
     await until(() => store.pending === 0, 'the last points to reach InfluxDB', 10_000);
     expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
-    await reconciled(c, e.dir, 'influxd stopped 1 h', { recoveryMs: recovery });
+    await reconciled(c, e.dir, 'influxd stopped 1 h', { recoveryMs: recovery }, [outage]);
   }, 60_000);
 
   it('MQTT: the broker (mosquitto) restarted mid-stream, then the link cut for an hour of data: every record stored once', async () => {
@@ -136,11 +175,13 @@ describe('outages', () => {
     const e = await edge((modbus, dir) => waterOutlet(dir, modbus, 1, { uplinks: [mqtt] }));
     const stored = (): number => c.cloud.ingest.stats.stored;
     await until(() => stored() > 5, 'the first uploads over MQTT', 15_000);
+    const outages = [e.clock()];
     await restart(100);
     let at = Date.now();
     const before = stored();
     await until(() => stored() > before, 'uploads after the broker restart', 15_000);
     const restartRecovery = Date.now() - at;
+    outages.push(e.clock());
     await restart(HOUR_MS);
     at = Date.now();
     const backlog = e.outbox();
@@ -148,10 +189,12 @@ describe('outages', () => {
     const cutRecovery = Date.now() - at;
     await sleep(HOUR_MS / 2);
     await e.close();
-    await reconciled(c, e.dir, 'mosquitto restart + 1 h cut', {
-      restartRecoveryMs: restartRecovery,
-      backlog,
-      recoveryMs: cutRecovery,
-    });
+    await reconciled(
+      c,
+      e.dir,
+      'mosquitto restart + 1 h cut',
+      { restartRecoveryMs: restartRecovery, backlog, recoveryMs: cutRecovery },
+      outages,
+    );
   }, 60_000);
 });

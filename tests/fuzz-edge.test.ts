@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { connectAsync } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHealth } from '../edge/index.js';
-import { downTopic } from '../edge/index.js';
+import { downTopic } from '../protocol/wire.js';
+
+/** /health as served: the agent's health with times as local ISO 8601 strings (edge/report.ts). */
+type HealthView = Omit<AgentHealth, 'devices'> & { devices: Record<string, { lastOkAt?: string }> };
+
+/** The analyzer answered a poll after `simAt` (epoch ms). */
+function polledSince(h: HealthView, simAt: number): boolean {
+  const at = h.devices['cod']?.lastOkAt;
+  return at !== undefined && Date.parse(at) > simAt;
+}
 import { freePort } from './helpers/cloud-procs.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
@@ -90,8 +99,8 @@ async function chain() {
       await agent.exited;
     }
   });
-  const health = async (): Promise<AgentHealth> =>
-    (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as AgentHealth;
+  const health = async (): Promise<HealthView> =>
+    (await (await fetch(`http://127.0.0.1:${healthPort}/health`)).json()) as HealthView;
   const alive = () => agent.child.exitCode === null && agent.child.signalCode === null;
   const logLines = () =>
     agent
@@ -130,7 +139,7 @@ async function expectStillWorking(c: Chain, fuzzEnd: { simAt: number; tcp: numbe
   while (
     Date.now() < deadline &&
     !(
-      (h.devices['cod']?.lastOkAt ?? 0) > fuzzEnd.simAt &&
+      polledSince(h, fuzzEnd.simAt) &&
       h.uplinks['province']!.state === 'connected' &&
       h.uplinks['cloud']!.state === 'connected' &&
       h.uplinks['province']!.outbox.records <= 8 &&
@@ -141,7 +150,7 @@ async function expectStillWorking(c: Chain, fuzzEnd: { simAt: number; tcp: numbe
     h = await c.health();
   }
   expect(c.alive(), c.agent.output().slice(-3000)).toBe(true);
-  expect((h.devices['cod']?.lastOkAt ?? 0) > fuzzEnd.simAt, 'the analyzer polled after the fuzz').toBe(true);
+  expect(polledSince(h, fuzzEnd.simAt), 'the analyzer polled after the fuzz').toBe(true);
   expect(h.uplinks['province']).toMatchObject({ state: 'connected' });
   expect(h.uplinks['cloud']).toMatchObject({ state: 'connected' });
   // What the window (8 by default) may hold in flight; the rest was confirmed and left the outbox.

@@ -10,7 +10,7 @@ import type { Proc } from './helpers/cloud-procs.js';
 import { uploader } from './helpers/demo-cluster.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
 import { settled } from './helpers/fault-net.js';
-import { commandExists } from './helpers/pty.js';
+import { TOOLS } from './helpers/common.js';
 import { rssVerdict, sampleRss, startIngestChild, type IngestChild } from './helpers/fuzz-ingest.js';
 import { frameBytes } from './helpers/fault-frames.js';
 import {
@@ -167,7 +167,7 @@ async function mosquitto(): Promise<BrokerSetup> {
 describe('fuzzing the MQTT input of a running ingest', () => {
   for (const [name, setup, available] of [
     ['embedded broker (aedes)', embedded, true],
-    ['external broker (Mosquitto as deployed)', mosquitto, commandExists('mosquitto_passwd')],
+    ['external broker (Mosquitto as deployed)', mosquitto, TOOLS.mosquitto()],
   ] as const) {
     it.skipIf(!available)(
       `${name}: random, damaged, oversize, non-UTF-8, multi-frame and wrong-MN payloads and wrong topics next to an honest device; nothing lost, every refusal counted and logged by reason and MN, memory bounded`,

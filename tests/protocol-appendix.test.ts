@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  crc16,
-  crcHex,
   decodeFrame,
   encodeFrame,
-  frameSegment,
-  buildSegment,
   qnRtnAnswer,
   exeRtnAnswer,
   dataAnswer,
@@ -13,6 +9,9 @@ import {
   type DecodedFrame,
   type Packet,
 } from '../protocol/index.js';
+import { crc16, crcHex } from '../protocol/crc.js';
+import { frameSegment } from '../protocol/frame.js';
+import { buildSegment } from '../protocol/segment.js';
 import { APPENDIX_A_EXAMPLE, APPENDIX_C } from './fixtures/appendix-c.js';
 
 function decoded(frame: string, mode: 'strict' | 'lenient'): DecodedFrame {

@@ -1,21 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildSegment,
-  crc16,
-  crc16Modbus,
-  crcHex,
   decodeFrame,
   encodeFrame,
-  frameSegment,
   historyRequest,
   makeFlag,
   parseHjTime,
   formatHjTime,
-  qnPlus,
-  versionFromFlag,
   type DecodeResult,
   type Packet,
 } from '../protocol/index.js';
+import { buildSegment } from '../protocol/segment.js';
+import { crc16, crc16Modbus, crcHex } from '../protocol/crc.js';
+import { frameSegment } from '../protocol/frame.js';
+import { qnPlus } from '../protocol/time.js';
+import { versionFromFlag } from '../protocol/flag.js';
 
 const MN = '010000A8900016F000169DC0';
 const SEG_2011 = `QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=${MN};Flag=5;CP=&&DataTime=20160801085857;w01018-Rtd=101.0,w01018-Flag=N;w21003-Rtd=2.1,w21003-Flag=N&&`;

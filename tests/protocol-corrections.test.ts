@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildSegment,
   dataAnswer,
   decodeFrame,
   encodeFrame,
   encodeFrames,
-  isCalendarTime,
   Reassembler,
   StreamDecoder,
   type DecodeResult,
   type Packet,
 } from '../protocol/index.js';
+import { buildSegment } from '../protocol/segment.js';
+import { isCalendarTime } from '../protocol/time.js';
 
 // Corrections found by comparing the codec with independent implementations (issue 21). Every frame
 // here is written out by hand; the CRCs come from a transcription of the C function of HJ 212-2017

@@ -57,7 +57,7 @@ describe('config errors say field: reason', () => {
     const [water] = await testStations();
     expect(
       (await serve({ tcp: { host: '127.0.0.1', port: 0 } }, { stations: [{ ...water!, pasword: 'x' }] })).err,
-    ).toMatch(/stations\.yaml: stations\.0\.pasword: not a known key/);
+    ).toMatch(/stations\.yaml: stations\[0\]\.pasword: not a known key/);
   });
 
   it('a missing state folder, a store path that is a directory, a port in use and an unknown host', async () => {
@@ -95,7 +95,7 @@ describe('scrypt cost in the registry', () => {
     const withN = (n: number): string => water!.passwordHash.replace(/^scrypt\$\d+\$/, `scrypt$${n}$`);
     for (const n of [1, 1000, 2 ** 21, 2 ** 30])
       expect(() => Registry.parse({ stations: [{ ...water!, passwordHash: withN(n) }] })).toThrow(
-        /stations\.0\.passwordHash: scrypt N is a power of two from 2\^10 \(1024\) to 2\^20/,
+        /stations\[0\]\.passwordHash: scrypt N is a power of two from 2\^10 \(1024\) to 2\^20/,
       );
     expect(Registry.parse({ stations: [{ ...water!, passwordHash: withN(2 ** 14) }] }).stations).toHaveLength(1);
     // Nor is a hash with such an N checked at all (it would take seconds and a gigabyte, or nothing).

@@ -9,7 +9,8 @@ import { run } from '../cli/sim-analyzer.js';
 import { loadAnalyzerConfig, planSimulation } from '../simulators/analyzer/index.js';
 import { closeModbus, connectModbus } from './helpers/ports.js';
 import type { ModbusClient, PortTarget } from './helpers/ports.js';
-import { commandExists, openPtyPair } from './helpers/pty.js';
+import { TOOLS } from './helpers/common.js';
+import { openPtyPair } from './helpers/pty.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hj212-sim-analyzer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,7 +113,7 @@ describe('hj212 sim analyzer', () => {
   });
 
   it('serves the profiles given as flags over TCP and RTU until told to stop', async (ctx) => {
-    const pty = commandExists('socat') ? await openPtyPair() : undefined;
+    const pty = TOOLS.socat() ? await openPtyPair() : undefined;
     ctx.onTestFinished(async () => pty?.close());
     const flat = (mean: number) => `{ mean: ${mean}, amplitude: 0, noise: 0 }`;
     const scenario = file('flat.yaml', `signals:\n  cod: ${flat(77.25)}\n  nh3n: ${flat(1.5)}\n`);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc16Modbus } from '../protocol/index.js';
+import { crc16Modbus } from '../protocol/crc.js';
 import {
   AnalyzerConfigError,
   AnalyzerDevice,
@@ -15,7 +15,6 @@ import {
   handlePdu,
   lastCalibrationAt,
   parseAnalyzerConfig,
-  parseDuration,
   parseScenarioYaml,
   planSimulation,
   profileSchema,
@@ -30,11 +29,12 @@ import {
   totalBetween,
   warpedClock,
 } from '../simulators/analyzer/index.js';
+import { durationMs } from '../simulators/shared/duration.js';
 import type { AnalyzerProfile, AnalyzerProfileInput, Encoding, SimClock } from '../simulators/analyzer/index.js';
 
 const START_ISO = '2025-06-01T00:00:00+08:00'; // midnight, China Standard Time
 const START = Date.parse(START_ISO);
-const at = (offset: string): number => START + (parseDuration(offset) ?? Number.NaN);
+const at = (offset: string): number => START + (durationMs(offset, 's') ?? Number.NaN);
 
 function builtin(id: string): AnalyzerProfile {
   const profile = BUILTIN_PROFILES.get(id);
@@ -159,7 +159,7 @@ describe('profile validation', () => {
     expect(message).toContain('registers[0].wordOrder: only 32-bit types');
     expect(message).toContain('registers[1].type: status codes are small integers');
     expect(message).toContain('profiles[0].factor: expected an HJ 212-2017 factor code');
-    expect(message).toMatch(/profiles\[0\]: Unrecognized key: "registres" \(check its spelling/);
+    expect(message).toMatch(/profiles\[0\]\.registres: not a known key \(a typo\?\)/);
   });
 
   it('requires a total block for a total register and initial values inside min..max', () => {
@@ -178,9 +178,9 @@ describe('scenario files', () => {
   const scenarioIssue = (yaml: string) => configError(() => parseScenarioYaml(yaml, 'day.yaml'));
 
   it('parses durations and offsets', () => {
-    expect(parseDuration('1d6h30m')).toBe(86_400_000 + 6.5 * 3_600_000);
-    expect(parseDuration('90')).toBe(90_000);
-    expect(parseDuration('2x')).toBeUndefined();
+    expect(durationMs('1d6h30m', 's')).toBe(86_400_000 + 6.5 * 3_600_000);
+    expect(durationMs('90', 's')).toBe(90_000);
+    expect(durationMs('2x', 's')).toBeUndefined();
     const scenario = parseScenarioYaml(
       `seed: 3\nstart: ${START_ISO}\nwarp: 1440\nsignals:\n  cod:\n    events:\n      - { kind: zero, from: 2h, to: 150m }\n`,
       'day.yaml',

@@ -235,7 +235,7 @@ describe('config and CLI', () => {
     );
     expect(platform.script.map((s) => s.cn)).toEqual(['1011', '1012', '1062', '1064', '2061', '2061']);
     expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(
-      /inline: stations\.0\.pw: PW is 1-6 letters or digits/,
+      /inline: stations\[0\]\.pw: PW is 1-6 letters or digits/,
     );
   });
 

@@ -4,16 +4,16 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   StreamDecoder,
-  buildSegment,
-  crcFor,
   encodeFrame,
   exeRtnAnswer,
-  frameSegment,
   qnRtnAnswer,
   makeFlag,
   makeQn,
   type Packet,
 } from '../protocol/index.js';
+import { buildSegment } from '../protocol/segment.js';
+import { crcFor } from '../protocol/crc.js';
+import { frameSegment } from '../protocol/frame.js';
 import { PassThrough } from 'node:stream';
 import { runCli } from '../cli/index.js';
 import {

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TokenBucket } from '../rate.js';
 import { pathOnly } from '../redact.js';
-import type { Role } from './route.js';
+import { ApiErrors, rateLimited } from './errors.js';
+
+export type Role = 'read' | 'admin';
 
 export const ApiTokenSchema = z.strictObject({
   name: z.string().min(1),
@@ -16,6 +18,10 @@ export const ApiTokenSchema = z.strictObject({
 export type ApiToken = z.output<typeof ApiTokenSchema>;
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The least role a token needs for this route; absent: public (the dashboard's shell, /openapi.json). */
+    role?: Role;
+  }
   interface FastifyRequest {
     /** The token the request was authenticated with (null before or without one). */
     apiToken: ApiToken | null;
@@ -30,7 +36,7 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
   return tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), h));
 }
 
-/** Bearer tokens with roles, and a request rate per token (per address before authentication). */
+/** Bearer tokens with roles, and a request rate per token (per address before authentication); refusals go to the error handler. */
 export function apiAuth(
   app: FastifyInstance,
   opts: { tokens: readonly ApiToken[]; rate: number; burst: number },
@@ -38,7 +44,7 @@ export function apiAuth(
 ): void {
   const buckets = new Map<string, TokenBucket>();
   app.decorateRequest('apiToken', null);
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     const needs = req.routeOptions.config.role;
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer !== undefined ? find(opts.tokens, bearer) : undefined;
@@ -50,10 +56,7 @@ export function apiAuth(
     const wait = bucket.take();
     if (wait > 0) {
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
-      return reply
-        .code(429)
-        .header('retry-after', Math.ceil(wait / 1000))
-        .send({ error: 'rate limited', retryAfterMs: wait });
+      throw rateLimited(wait);
     }
     req.apiToken = token ?? null;
     if (needs === undefined) return;
@@ -62,11 +65,11 @@ export function apiAuth(
         { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: pathOnly(req.url) },
         'request refused',
       );
-      return reply.code(401).send({ error: 'give an API token: Authorization: Bearer TOKEN' });
+      throw new ApiErrors.NoToken();
     }
     if (RANK[token.role] < RANK[needs]) {
       req.log.warn({ who, reason: 'role', needs, url: pathOnly(req.url) }, 'request refused');
-      return reply.code(403).send({ error: `this needs the ${needs} role; token ${token.name} has ${token.role}` });
+      throw new ApiErrors.Role(needs, token.name, token.role);
     }
   });
 }

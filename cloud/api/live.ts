@@ -1,9 +1,7 @@
-import type { FastifyInstance } from 'fastify';
 import type { Alarm } from '../alarms/store.js';
 import type { Station } from '../registry.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
-import type { Point } from '../store/types.js';
-import { route, type OpenApiDoc } from './route.js';
+import { headlineValue, type Point } from '../store/types.js';
 
 /** The newest value of one factor, whatever kind of record brought it. */
 export interface Latest {
@@ -38,7 +36,7 @@ export class LiveHub {
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
       if (before && before.time > p.time) continue;
       const l: Latest = { kind: p.kind, time: p.time };
-      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      const value = headlineValue(p);
       if (value !== undefined) l.value = value;
       if (p.flag !== undefined) l.flag = p.flag;
       const j = judged[i];
@@ -63,47 +61,4 @@ export class LiveHub {
     this.streams.add(send);
     return () => this.streams.delete(send);
   }
-}
-
-/**
- * `GET /events`: server-sent events over a plain response, so the browser reads it with fetch and
- * its Authorization header (EventSource cannot send one, and a token in the URL would end up in logs).
- */
-export function eventsRoute(app: FastifyInstance, doc: OpenApiDoc, hub: LiveHub, keepAliveMs = 15_000): void {
-  const open = new Set<() => void>();
-  // Streams never end on their own; without this, closing the server would wait for every browser.
-  app.addHook('preClose', async () => {
-    for (const end of open) end();
-  });
-  route(
-    app,
-    doc,
-    {
-      method: 'GET',
-      url: '/events',
-      role: 'read',
-      summary: 'server-sent events: data stored, alarms opened, closed, acknowledged',
-    },
-    async (_input, req, reply) => {
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-      });
-      res.write(': connected\n\n');
-      const unsubscribe = hub.subscribe((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
-      // Proxies drop connections that stay silent.
-      const timer = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
-      const end = (): void => {
-        clearInterval(timer);
-        unsubscribe();
-        open.delete(end);
-        res.end();
-      };
-      open.add(end);
-      req.raw.on('close', end);
-    },
-  );
 }

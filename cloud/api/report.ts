@@ -1,8 +1,11 @@
-import type { Backfill } from '../alarms/backfills.js';
+import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
+import type { Backfill, BackfillStore } from '../alarms/backfills.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import { exceedance, isAssessed } from '../rules/judge.js';
 import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
-import type { Point } from '../store/types.js';
+import type { RuleEngine } from '../rules/engine.js';
+import type { ShutdownStore } from '../shutdowns.js';
+import type { MeasurementStore, Point } from '../store/types.js';
 
 /** One outlet over a day or a month, as a monitoring centre's report lists it. */
 export interface OutletPeriod extends Rates {
@@ -22,8 +25,6 @@ export interface EnterprisePeriod extends Rates {
   enterprise: string;
   outlets: number;
 }
-
-const O2 = 'a19001';
 
 /** The factors the rates count: assessed ones (those with a limit, unless the registry says otherwise). */
 export const assessedFactors = (s: Station): string[] =>
@@ -201,4 +202,27 @@ export function reportCsv(
     ]),
   ];
   return '\uFEFF' + lines.map((l) => l.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+/** What the rates and the report routes read. */
+export interface ReportDeps {
+  registry: () => Registry;
+  store: Pick<MeasurementStore, 'query'>;
+  shutdowns: Pick<ShutdownStore, 'windows'>;
+  backfills: Pick<BackfillStore, 'list'>;
+  rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
+}
+
+/** A report's source as of now, on the rules' clock (a demo runs it warped). */
+export function reportSource(d: ReportDeps): ReportSource {
+  const now = d.rules.now();
+  return {
+    registry: d.registry(),
+    hoursOf: (s, from, to) => d.store.query({ mn: s.mn, kind: 'hour', from, to, limit: 100_000 }),
+    shutdowns: (s) => d.shutdowns.windows(s),
+    since: (s) => d.rules.monitoredSince(s, now),
+    backfills: (s, from, to) => d.backfills.list(s.mn, from, to),
+    rules: { manualCountsValid: d.rules.options.manualCountsValid },
+    now,
+  };
 }

@@ -1,13 +1,36 @@
 import type { AddressInfo } from 'node:net';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { BackfillStore } from '../alarms/backfills.js';
+import type { AlarmStore } from '../alarms/store.js';
+import type { Clock } from '../clock.js';
 import { dashboard } from '../dashboard/plugin.js';
+import type { Ingest } from '../ingest/ingest.js';
+import type { Keys } from '../ingest/tcp.js';
 import { pathOnly } from '../redact.js';
+import type { Registry } from '../registry.js';
+import type { RuleEngine } from '../rules/engine.js';
+import type { ShutdownStore } from '../shutdowns.js';
+import type { MeasurementStore } from '../store/types.js';
+import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth } from './auth.js';
-import { dashboardRoutes } from './dashboard-routes.js';
-import { newOpenApi } from './route.js';
-import { apiRoutes, type ApiContext } from './routes.js';
+import { errorHandling } from './errors.js';
+import type { LiveHub } from './live.js';
+import { swaggerOptions } from './openapi.js';
+import { alarmsRoutes } from './routes/alarms.js';
+import { dataRoutes } from './routes/data.js';
+import { eventsRoutes } from './routes/events.js';
+import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
+import { ratesRoutes } from './routes/rates.js';
+import { reportRoutes } from './routes/report.js';
+import { sessionRoutes } from './routes/session.js';
+import { shutdownsRoutes } from './routes/shutdowns.js';
+import { stationsRoutes } from './routes/stations.js';
+
+export type { IngestGauges } from './routes/ingest.js';
 
 export const HttpOptionsSchema = z.strictObject({
   host: z.string().default('0.0.0.0'),
@@ -25,6 +48,24 @@ export const HttpOptionsSchema = z.strictObject({
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
+/** Everything the API's route plugins read and write; each plugin is handed only its part. */
+export interface ApiContext {
+  registry: () => Registry;
+  store: MeasurementStore;
+  alarms: AlarmStore;
+  backfills: BackfillStore;
+  rules: RuleEngine;
+  ingest: Ingest;
+  shutdowns: ShutdownStore;
+  codec: Keys;
+  live: LiveHub;
+  acks: AckStore;
+  /** Connections and queues of this process, for `GET /ingest/stats`. */
+  gauges: () => IngestGauges;
+  /** The service's clocks (rate limits run on `mono`); default the system's. */
+  clock?: Clock;
+}
+
 /** The HTTP API as a fastify app; `/openapi.json` and the dashboard's static shell need no token. */
 async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   // Per-request logs are at info; at the ingest's rates they would drown the rejections that matter.
@@ -39,8 +80,10 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   const app = Fastify({
     loggerInstance: log.child({ part: 'api' }, { level: 'warn', serializers }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
-  });
-  const doc = newOpenApi();
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  errorHandling(app);
   // Fastify refuses an oversized body before any route runs and logs it at info: say it where operators look.
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 413)
@@ -54,9 +97,20 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     reply.header('x-content-type-options', 'nosniff');
   });
   apiAuth(app, opts, ctx.clock?.mono);
-  app.get('/openapi.json', async () => doc);
-  apiRoutes(app, doc, ctx);
-  dashboardRoutes(app, doc, ctx);
+  await app.register(swagger, swaggerOptions);
+  app.get('/openapi.json', async () => app.swagger());
+
+  const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges } = ctx;
+  const reportDeps = { registry, store, shutdowns, backfills, rules };
+  await app.register(sessionRoutes);
+  await app.register(stationsRoutes, { registry, rules, alarms, live });
+  await app.register(dataRoutes, { registry, store, backfills, ingest });
+  await app.register(shutdownsRoutes, { registry, shutdowns });
+  await app.register(ratesRoutes, reportDeps);
+  await app.register(reportRoutes, reportDeps);
+  await app.register(alarmsRoutes, { alarms, acks, live });
+  await app.register(ingestRoutes, { ingest, codec, gauges });
+  await app.register(eventsRoutes, { live });
   await dashboard(app);
   await app.ready();
   return app;

@@ -5,6 +5,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
+import { downTopic, mnOfUpTopic, upTopic, UP_FILTER } from '../../protocol/wire.js';
 import type { Authenticator } from '../auth.js';
 import { loggable } from '../redact.js';
 import { SecretHashSchema } from '../secrets.js';
@@ -12,10 +13,6 @@ import type { Ingest } from './ingest.js';
 import { deviceOwns, mnShaped, observerOwns } from './client-ids.js';
 import { answerable, headerOf } from './header.js';
 import type { Keys } from './tcp.js';
-
-export const upTopic = (mn: string): string => `hj212/${mn}/up`;
-export const downTopic = (mn: string): string => `hj212/${mn}/down`;
-const UP = /^hj212\/([^/]+)\/up$/;
 
 export const MqttOptionsSchema = z.discriminatedUnion('mode', [
   z.strictObject({
@@ -66,7 +63,7 @@ async function handleUpload(
   codec: Keys = {},
   addr?: string,
 ): Promise<Packet | undefined> {
-  const topicMn = UP.exec(topic)?.[1];
+  const topicMn = mnOfUpTopic(topic);
   const ctx = { topic, via: 'mqtt' as const, ...(addr !== undefined && { addr }) };
   if (topicMn === undefined) {
     ingest.reject('bad-topic', ctx);
@@ -271,12 +268,12 @@ export async function startEmbeddedBroker(
     );
   await new Promise<void>((resolve) =>
     broker.subscribe(
-      'hj212/+/up',
+      UP_FILTER,
       (packet, done) => {
         // Called synchronously, done() lets mqemitter recurse through its whole queue: 10,000 devices
         // publishing at once overflowed the stack. The next turn of the event loop unwinds it.
         setImmediate(done);
-        const addr = addrOfMn.get(UP.exec(packet.topic)?.[1] ?? '');
+        const addr = addrOfMn.get(mnOfUpTopic(packet.topic) ?? '');
         void answerUpload(packet.topic, Buffer.from(packet.payload), opts.maxPayload, ingest, codec, publish, addr);
       },
       resolve,
@@ -345,11 +342,11 @@ export async function connectExternalBroker(
   client.on('message', (topic, payload, packet) => {
     // A retained message is an old upload replayed to a new subscription (every restart of ours): its data
     // was stored when it was live, and storing it again would overwrite corrections and re-run the rules.
-    if (packet.retain) return ingest.reject('mqtt-retained', { topic, mn: UP.exec(topic)?.[1], via: 'mqtt' });
+    if (packet.retain) return ingest.reject('mqtt-retained', { topic, mn: mnOfUpTopic(topic), via: 'mqtt' });
     void answerUpload(topic, payload, opts.maxPayload, ingest, codec, publish);
   });
   client.on('error', (e) => log.warn({ reason: e.message, url: loggable(opts.url) }, 'MQTT broker error'));
-  await client.subscribeAsync(`$share/${opts.group}/hj212/+/up`, { qos: 1 });
+  await client.subscribeAsync(`$share/${opts.group}/${UP_FILTER}`, { qos: 1 });
   log.info({ url: loggable(opts.url), group: opts.group }, 'subscribed to the external MQTT broker');
   return {
     publish,

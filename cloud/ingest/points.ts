@@ -1,4 +1,5 @@
-import { num, parseHjTime, type Packet } from '../../protocol/index.js';
+import { parseHjTime, type Packet } from '../../protocol/index.js';
+import { num } from '../../protocol/time.js';
 import type { Kind, Point } from '../store/types.js';
 
 /** Upload commands that carry measurements, and the data kind each stores as. */

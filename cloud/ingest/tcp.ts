@@ -1,15 +1,8 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import {
-  encodeFrame,
-  qnRtnAnswer,
-  QnRtn,
-  StreamDecoder,
-  type CodecOptions,
-  type DecodeResult,
-  type Packet,
-} from '../../protocol/index.js';
+import { qnRtnAnswer, QnRtn, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
+import { readFrames, writePacket } from '../../protocol/link.js';
 import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
@@ -79,8 +72,7 @@ export class TcpListener {
   send(mn: string, packet: Packet): boolean {
     const s = this.byMn.get(mn);
     if (!s || s.destroyed) return false;
-    s.write(encodeFrame(packet, this.codec));
-    return true;
+    return writePacket(s, packet, this.codec) !== undefined;
   }
 
   async close(): Promise<void> {
@@ -105,7 +97,6 @@ export class TcpListener {
     }
     this.perAddress.set(addr, count);
     this.sockets.add(socket);
-    const decoder = new StreamDecoder({ ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment });
     const bucket = new TokenBucket(this.opts.rate, this.opts.burst, this.mono);
     const queue: DecodeResult[] = [];
     let working = false;
@@ -143,11 +134,6 @@ export class TcpListener {
       this.log.info({ addr, reason: 'idle-timeout', idleMs: this.opts.idleTimeoutMs }, 'closing idle connection');
       socket.destroy();
     });
-    const take = (results: DecodeResult[]): void => {
-      queue.push(...results);
-      if (queue.length >= HIGH_WATER) socket.pause();
-      if (!working) void work();
-    };
     // The idle timeout does not end a connection that sends a byte now and then: a frame begun must end in time.
     let deadline: NodeJS.Timeout | undefined;
     const overdue = (): void => {
@@ -155,28 +141,27 @@ export class TcpListener {
       this.ingest.reject('frame-deadline', ctx);
       socket.destroy();
     };
-    socket.on('data', (chunk) => {
-      const results = decoder.push(chunk);
-      if (results.length > 0 || decoder.pending === 0) {
-        clearTimeout(deadline);
-        deadline = undefined;
-      }
-      if (decoder.pending > 0) deadline ??= setTimeout(overdue, this.opts.frameDeadlineMs);
-      take(results);
-    });
-    // What is left when the logger hangs up is a truncated frame: reported, not silently dropped. A
-    // reset (or our own destroy) closes with no 'end', so 'close' reports it then.
-    let ended = false;
-    const hangUp = (): void => {
-      if (ended) return;
-      ended = true;
-      take(decoder.end());
-    };
-    socket.on('end', hangUp);
+    // Registered before the clean-up below, so a truncated frame held at hang-up is queued first.
+    const decoder = readFrames(
+      socket,
+      { ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment },
+      {
+        results: (results) => {
+          if (results.length > 0 || decoder.pending === 0) {
+            clearTimeout(deadline);
+            deadline = undefined;
+          }
+          if (decoder.pending > 0) deadline ??= setTimeout(overdue, this.opts.frameDeadlineMs);
+          queue.push(...results);
+          if (queue.length >= HIGH_WATER) socket.pause();
+          if (!working) void work();
+        },
+        failed: (e) => this.ingest.reject('decoder-failed', { addr, via: 'tcp', detail: e.message }),
+      },
+    );
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
     socket.on('close', () => {
       clearTimeout(deadline);
-      hangUp();
       this.sockets.delete(socket);
       const left = (this.perAddress.get(addr) ?? 1) - 1;
       if (left === 0) this.perAddress.delete(addr);
@@ -197,14 +182,13 @@ export class TcpListener {
         via: 'tcp',
       });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
-      if (r.error.code === 'bad-crc' && header.mn !== undefined && socket.writable)
-        socket.write(encodeFrame(qnRtnAnswer(header, QnRtn.BadCrc)));
+      if (r.error.code === 'bad-crc' && header.mn !== undefined) writePacket(socket, qnRtnAnswer(header, QnRtn.BadCrc));
       return;
     }
     const packet = r.frame.packet;
     const v = await this.ingest.accept(packet, 'tcp', addr);
     if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
-    if (v.answer && socket.writable) socket.write(encodeFrame(v.answer, this.codec));
+    if (v.answer) writePacket(socket, v.answer, this.codec);
     // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
     if (!v.ok && v.reason === 'locked-out' && socket.writable) {
       this.log.warn({ addr, mn: packet.mn, reason: 'locked-out' }, 'closing the connection of a locked-out login');

@@ -6,7 +6,7 @@ import type { BackfillStore } from '../alarms/backfills.js';
 import type { Alarm, AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
-import type { MeasurementStore, Point } from '../store/types.js';
+import { headlineValue, type MeasurementStore, type Point } from '../store/types.js';
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 
@@ -123,13 +123,21 @@ export class RuleEngine {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      const now = this.now();
-      this.checkOffline(now);
-      this.checking ??= this.checkMissing(now)
-        .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
-        .finally(() => (this.checking = undefined));
-    }, this.o.options.checkEverySeconds * 1000);
+    this.timer = setInterval(() => void this.check(), this.o.options.checkEverySeconds * 1000);
+  }
+
+  /**
+   * One round of the clock-driven rules (offline, missing hours), as the timer runs it every
+   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2). A round already running is awaited,
+   * not started twice.
+   */
+  async check(): Promise<void> {
+    const now = this.now();
+    this.checkOffline(now);
+    this.checking ??= this.checkMissing(now)
+      .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
+      .finally(() => (this.checking = undefined));
+    await this.checking;
   }
 
   async stop(): Promise<void> {
@@ -156,7 +164,7 @@ export class RuleEngine {
   /** Stored points: value rules, and the missing hours they fill. */
   onStored(station: Station, points: readonly Point[]): void {
     const runs = (p: Point): Run | undefined => {
-      const value = p.values[p.kind === 'rtd' ? 'Rtd' : 'Avg'];
+      const value = headlineValue(p);
       if (value === undefined) return undefined;
       const k = key(p.mn, p.factor, p.kind);
       const run = nextRun(this.runs.get(k), value, p.time);

@@ -1,10 +1,10 @@
+import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import { isValidFlag } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
-import type { Kind, Point } from '../store/types.js';
+import { headlineField, headlineValue, type Kind, type Point } from '../store/types.js';
 
 /** HJ 212-2025: sent where a converted value cannot be computed; never a concentration. */
 const NOT_COMPUTABLE = 9999.99;
-const O2 = 'a19001';
 
 export type AlarmType =
   | 'exceedance'
@@ -42,8 +42,6 @@ export interface Condition {
   detail?: string;
 }
 
-const field = (p: Pick<Point, 'kind'>): string => (p.kind === 'rtd' ? 'Rtd' : 'Avg');
-
 /** A flag-less value counts as valid: many loggers leave Flag out of uploads when the analyzer is fine. */
 export const isValid = (p: Point): boolean => p.flag === undefined || isValidFlag(p.flag);
 
@@ -57,12 +55,12 @@ export function judgedValue(
   p: Point,
   o2: Point | undefined,
 ): number | undefined {
-  const measured = p.values[field(p)];
+  const measured = headlineValue(p);
   if (station.type !== 'gas' || station.o2Ref === undefined || p.factor === O2)
     return measured === NOT_COMPUTABLE ? undefined : measured;
-  const zs = p.values[`Zs${field(p)}`];
+  const zs = p.values[`Zs${headlineField(p.kind)}`];
   if (zs !== undefined) return zs === NOT_COMPUTABLE ? undefined : zs;
-  const o2v = o2 && isValid(o2) ? o2.values[field(o2)] : undefined;
+  const o2v = o2 && isValid(o2) ? headlineValue(o2) : undefined;
   if (measured === undefined || o2v === undefined || o2v >= 21 || measured === NOT_COMPUTABLE) return undefined;
   return (measured * (21 - station.o2Ref)) / (21 - o2v);
 }
@@ -212,7 +210,7 @@ export function nextRun(run: Run | undefined, value: number, time: number): Run 
 /** Negative, zero and constant-value conditions of one valid value, as the factor's thresholds ask. */
 export function valueConditions(station: Pick<Station, 'factors'>, p: Point, run: Run | undefined): Condition[] {
   const f = station.factors[p.factor];
-  const value = p.values[field(p)];
+  const value = headlineValue(p);
   if (!f || value === undefined || value === NOT_COMPUTABLE || !isValid(p)) return [];
   const base = { mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value };
   const out: Condition[] = [];

@@ -1,3 +1,4 @@
+import { CHINA_ISO_OFFSET } from '../../protocol/time.js';
 import type { Shutdown } from '../registry.js';
 import type { Point } from '../store/types.js';
 import { isValid } from './judge.js';
@@ -110,10 +111,13 @@ export function factorRates(opts: {
 /** [start, end) of a local (UTC+8) day `YYYY-MM-DD` or month `YYYY-MM`. */
 export function periodBounds(period: string): { from: number; to: number } {
   if (/^\d{4}-\d{2}-\d{2}$/.test(period)) {
-    const from = Date.parse(`${period}T00:00:00+08:00`);
+    const from = Date.parse(`${period}T00:00:00${CHINA_ISO_OFFSET}`);
     return { from, to: from + 24 * HOUR };
   }
   const [y, m] = period.split('-').map(Number) as [number, number];
   const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  return { from: Date.parse(`${period}-01T00:00:00+08:00`), to: Date.parse(`${next}-01T00:00:00+08:00`) };
+  return {
+    from: Date.parse(`${period}-01T00:00:00${CHINA_ISO_OFFSET}`),
+    to: Date.parse(`${next}-01T00:00:00${CHINA_ISO_OFFSET}`),
+  };
 }

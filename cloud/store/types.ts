@@ -19,6 +19,15 @@ export interface Point {
   outlet?: string;
 }
 
+/**
+ * The field holding a point's headline value: Rtd for real-time data (CN 2011), Avg for the minute,
+ * hour and day statistics (CN 2051, 2061, 2031) (HJ 212-2017 table 4); `Zs` before it for the converted value.
+ */
+export const headlineField = (kind: Kind): 'Rtd' | 'Avg' => (kind === 'rtd' ? 'Rtd' : 'Avg');
+
+/** A point's headline value as sent: its Rtd or its Avg; undefined when the upload left it out. */
+export const headlineValue = (p: Pick<Point, 'kind' | 'values'>): number | undefined => p.values[headlineField(p.kind)];
+
 export const PointQuerySchema = z.object({
   mn: z.string().min(1),
   factor: z.string().min(1).optional(),

@@ -505,6 +505,9 @@ export const DUPLICATE_CODE_ROWS: readonly FactorDef[] = [
 
 const byCode = new Map(FACTORS.map((d) => [d.code, d]));
 
+/** 氧气含量, O2 content in %: the O2 that converted (Zs) values are computed from (HJ 212-2017 D.2.3 eq. 28). */
+export const O2_CODE = 'a19001';
+
 /**
  * Looks a factor up by its code. Process codes are also found with a concrete equipment number
  * (e30101 finds e301xx), since that is how they appear in packets.

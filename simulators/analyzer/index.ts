@@ -31,4 +31,4 @@ export type { Comms, Reading, Signal } from './signal.js';
 export { startAnalyzerSimulator } from './simulator.js';
 export type { AnalyzerSimulatorOptions, RunningAnalyzerSimulator } from './simulator.js';
 export type { TcpOptions } from './tcp.js';
-export { AnalyzerConfigError, parseDuration, parseWith } from './validation.js';
+export { AnalyzerConfigError, parseWith } from './validation.js';

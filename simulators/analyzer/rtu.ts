@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SerialPort } from 'serialport';
-import { crc16Modbus } from '../../protocol/index.js';
+import { crc16Modbus } from '../../protocol/crc.js';
 import type { Answer } from './modbus.js';
 import type { GarbleMode } from './scenario.js';
 import { AnalyzerConfigError } from './validation.js';

@@ -1,11 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-
-/** Every issue as `path.to.field: message`, so a vendor sees which line of the YAML to fix. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');
-}
+import { describeIssues } from '../../protocol/zod-issues.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -14,7 +10,7 @@ export class ConfigError extends Error {
 /** Validates raw config data; throws a ConfigError naming each bad field. */
 export function validateConfig<S extends z.ZodType>(schema: S, data: unknown, source: string): z.output<S> {
   const parsed = schema.safeParse(data);
-  if (!parsed.success) throw new ConfigError(`${source}: ${describeIssues(parsed.error)}`);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error, { source }));
   return parsed.data;
 }
 

@@ -1,8 +1,5 @@
 import { z } from 'zod';
 
-/** The access password loggers ship with (seed 000): a warning sign, never a credential to accept silently. */
-export const DEFAULT_PASSWORD = '123456';
-
 /** An HJ 212-2025 SM4 key: 32 hex digits, 16 bytes. */
 export const Sm4KeySchema = z.string().regex(/^[0-9A-Fa-f]{32}$/, 'an SM4 key is 32 hex digits (16 bytes)');
 

@@ -1,12 +1,7 @@
 import type { Socket } from 'node:net';
 import pino, { type Logger } from 'pino';
-import {
-  StreamDecoder,
-  encodeFrames,
-  type CodecOptions,
-  type DecodeResult,
-  type Packet,
-} from '../../protocol/index.js';
+import type { CodecOptions, DecodeResult, Packet } from '../../protocol/index.js';
+import { readFrames, writePacket } from '../../protocol/link.js';
 
 /**
  * The QN an answer refers to: HJ/T 212-2005 answers carry it in the CP (the codec's answers follow the
@@ -18,7 +13,6 @@ export function answeredQn(packet: Packet): string | undefined {
 
 /** One TCP connection speaking HJ 212: frames out through the codec, decode results in. */
 export class FrameLink {
-  private readonly decoder: StreamDecoder;
   private closed = false;
 
   constructor(
@@ -26,13 +20,7 @@ export class FrameLink {
     private readonly codec: Pick<CodecOptions, 'sm4Key' | 'mode' | 'maxSegment'>,
     onResult: (r: DecodeResult) => void,
   ) {
-    this.decoder = new StreamDecoder(codec);
-    socket.on('data', (chunk: Buffer) => {
-      for (const r of this.decoder.push(chunk)) onResult(r);
-    });
-    socket.on('end', () => {
-      for (const r of this.decoder.end()) onResult(r);
-    });
+    readFrames(socket, codec, { results: (results) => results.forEach((r) => onResult(r)) });
     socket.on('close', () => {
       this.closed = true;
     });
@@ -42,14 +30,9 @@ export class FrameLink {
     return !this.closed && !this.socket.destroyed && this.socket.writable;
   }
 
-  /**
-   * Encodes and writes a packet, split into PNUM/PNO parts if its data segment would pass the limit
-   * (a history answer with many factors, a 2025 CP doubled by hex); returns the frame(s), or undefined
-   * when the socket is gone.
-   */
+  /** Writes a packet, split into PNUM/PNO parts if need be; the frame(s), or undefined when the socket is gone. */
   send(packet: Packet): string | undefined {
-    const frame = encodeFrames(packet, { ...this.codec, split: true }).join('');
-    return this.write(frame) ? frame : undefined;
+    return this.isOpen ? writePacket(this.socket, packet, this.codec) : undefined;
   }
 
   write(frame: string): boolean {

@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import { DurationSchema } from '../hj212-link/duration.js';
-import { DEFAULT_PASSWORD, Sm4KeySchema } from '../hj212-link/keys.js';
+import { durationMsSchema } from '../shared/duration.js';
+import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
+import { Sm4KeySchema } from '../hj212-link/keys.js';
 import type { Identity } from './requests.js';
 import { OUTLET_ST, type Outlet } from './values.js';
+
+/** Durations in this config: a bare number means milliseconds. */
+const DurationMs = durationMsSchema('ms');
 
 const VersionSchema = z.enum(['2005', '2017', '2025']);
 const OutletSchema = z.enum(['water', 'gas']);
@@ -77,13 +81,13 @@ export const LoggerConfigSchema = z
       .prefault({}),
     /** Packets per second over all connections; real-time uploads then pace by real time, not warp. */
     rate: z.number().positive().optional(),
-    duration: DurationSchema.optional(),
+    duration: DurationMs.optional(),
     /** Table 1: 5-10 s and 3 retries. */
-    ackTimeout: DurationSchema.default(5000),
+    ackTimeout: DurationMs.default(5000),
     retries: z.number().int().min(0).max(10).default(3),
-    reconnect: DurationSchema.default(2000),
+    reconnect: DurationMs.default(2000),
     /** How often the schedule is checked, in real time. */
-    tick: DurationSchema.default(100),
+    tick: DurationMs.default(100),
     seed: z.number().int().default(1),
     /** Scripted values and flags over time windows (simulated time), for every logger of the run. */
     script: z.array(ScriptEventSchema).default([]),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { warpedClock, type SimClock } from '../shared/clock.js';
 import { makeLog } from '../hj212-link/link.js';
-import { DEFAULT_PASSWORD } from '../hj212-link/keys.js';
+import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
 import { stationsOf, type LoggerConfig } from './config.js';
 import { SimLogger } from './station.js';
 import { emptySummary, type RunSummary } from './summary.js';

@@ -1,4 +1,5 @@
-import { CN, dataFlag, factor, isCalendarTime, num, parseHjTime, type Packet } from '../../protocol/index.js';
+import { CN, dataFlag, factor, parseHjTime, type Packet } from '../../protocol/index.js';
+import { isCalendarTime, num } from '../../protocol/time.js';
 
 export interface CheckOutcome {
   check: string;

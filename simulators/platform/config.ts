@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { DurationSchema } from '../hj212-link/duration.js';
+import { durationMsSchema } from '../shared/duration.js';
 import { Sm4KeySchema } from '../hj212-link/keys.js';
+
+/** Durations in this config: a bare number means milliseconds. */
+const DurationMs = durationMsSchema('ms');
 
 const StationSchema = z.object({
   mn: z.string().min(1, 'MN is required'),
@@ -19,13 +22,13 @@ const StationSchema = z.object({
 
 const ScriptStepSchema = z.object({
   /** Delay after the station's first valid frame on a connection. */
-  after: DurationSchema,
+  after: DurationMs,
   mn: z.string().min(1),
   cn: z.string().regex(/^\d{4}$/, 'cn is 4 digits of table 9'),
   /** CP fields as sent, e.g. { RtdInterval: '60' } or { BeginTime: '20260101000000', EndTime: ... }. */
   params: z.record(z.string(), z.string()).default({}),
   /** For history requests: BeginTime = now - last, EndTime = now (when params give no BeginTime). */
-  last: DurationSchema.optional(),
+  last: DurationMs.optional(),
 });
 
 export const PlatformConfigSchema = z.object({
@@ -36,10 +39,10 @@ export const PlatformConfigSchema = z.object({
   maxFrameBytes: z.number().int().min(64).max(10_011).default(1036),
   stations: z.array(StationSchema).default([]),
   /** How long the platform waits for the 9011 ... 9012 sequence after one of its own requests. */
-  requestTimeout: DurationSchema.default(10_000),
+  requestTimeout: DurationMs.default(10_000),
   script: z.array(ScriptStepSchema).default([]),
   /** CLI only: stop after this long and print the report. */
-  duration: DurationSchema.optional(),
+  duration: DurationMs.optional(),
 });
 
 export type PlatformConfigInput = z.input<typeof PlatformConfigSchema>;

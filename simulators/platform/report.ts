@@ -1,4 +1,6 @@
-import { formatHjTime, type CrcDialect, type Hj212ErrorInfo, type Relaxation } from '../../protocol/index.js';
+import { formatHjTime, type Hj212ErrorInfo, type Relaxation } from '../../protocol/index.js';
+import { type CrcDialect } from '../../protocol/crc.js';
+import { CHINA_ISO_OFFSET } from '../../protocol/time.js';
 import type { ExchangeRecord } from './exchange.js';
 
 export interface CheckTally {
@@ -47,7 +49,7 @@ export function frameRef(raw: string, packet?: { qn?: string; cn?: string }): Fr
 export function chinaIso(date: Date): string {
   const t = formatHjTime(date);
   const ms = String(date.getUTCMilliseconds()).padStart(3, '0');
-  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}.${ms}+08:00`;
+  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}.${ms}${CHINA_ISO_OFFSET}`;
 }
 
 export interface StationReport {

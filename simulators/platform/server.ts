@@ -11,7 +11,6 @@ import {
   historyRequest,
   makeQn,
   needsAck,
-  parseSegment,
   qnRtnAnswer,
   Reassembler,
   request,
@@ -21,7 +20,9 @@ import {
   type HistoryCn,
   type Packet,
 } from '../../protocol/index.js';
-import { DEFAULT_PASSWORD, sm4KeyLookup } from '../hj212-link/keys.js';
+import { parseSegment } from '../../protocol/segment.js';
+import { sm4KeyLookup } from '../hj212-link/keys.js';
+import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
 import { answeredQn, FrameLink, makeLog } from '../hj212-link/link.js';
 import { checkDataPacket, checkSt, isDataCn, unknownFactors } from './checks.js';
 import { FRAME_OVERHEAD, type PlatformConfig, type ScriptStep, type StationConfig } from './config.js';

@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { TOOLS } from './common.js';
 
 /** Debian's chromium (apt install chromium); the tests never download a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
-export const haveChromium = existsSync(CHROMIUM);
+/** Whether chromium is there (a failure under CI=true when it is not). */
+export const haveChromium = TOOLS.chromium();
 
 const ARGS = [
   '--headless',

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { sha256, type StationInput } from '../../cloud/index.js';
 import { LoggerConfigSchema, startLoggers, type LoggerFleet } from '../../simulators/logger/index.js';
 import { startTestCloud, testHash, type TestCloud } from './cloud-fixtures.js';
+import { until } from './common.js';
 
 export const READ = 'dashboard-read-token-0123456789';
 export const ADMIN = 'dashboard-admin-token-0123456789';
@@ -82,14 +83,6 @@ export interface Scene {
   stop(): Promise<void>;
 }
 
-async function until(what: string, ok: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /**
  * A cloud ingest (TCP + HTTP on loopback) fed over TCP by two simulated data loggers on a hand-driven
  * clock: hours 00-02 of yesterday, then the loggers go away for an hour (hour 03 is missing and the
@@ -120,13 +113,13 @@ export async function startScene(): Promise<Scene> {
   });
   const run = () => startLoggers(config, { clock: { now: () => clock.now }, log: pino({ level: 'silent' }) });
   const hourStored = (hour: number) =>
-    until(`hour ${hour} stored`, async () => {
+    until(async () => {
       const from = day0 + hour * H;
       const got = await Promise.all(
         [FED_MN, CLEAN_MN].map((mn) => cloud.cloud.store.query({ mn, kind: 'hour', from, to: from + 1 })),
       );
       return got.every((points) => points.length === 4);
-    });
+    }, `hour ${hour} stored`);
   const hours = async (fleet: LoggerFleet, first: number, last: number) => {
     for (let hour = first; hour <= last; hour++) {
       clock.now = day0 + (hour + 1) * H + 1000;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { freePort, launch, type Proc } from './cloud-procs.js';
+import { freePort, launch, type Proc } from './common.js';
 
 const run = promisify(execFile);
 export const CENTRE = new URL('../../deploy/centre/', import.meta.url);

@@ -1,19 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { stringify } from 'yaml';
 import { decodeFrame, encodeFrame, formatHjTime, type Packet } from '../../protocol/index.js';
-
-const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
+import { spawnCli } from './common.js';
 
 /** One `hj212 cloud` process of a cluster; `stop` sends SIGTERM and returns the ingest counters it prints. */
 export interface IngestNode {
   child: ChildProcess;
   output(): string;
   stop(): Promise<{ stored: number; packets: number }>;
+  /** Runs its clock-driven rules now (SIGUSR2) and resolves once that round is done: the tests' hand-driven sweep. */
+  checkRules(): Promise<void>;
 }
 
 export interface NodeSetup {
@@ -60,33 +60,33 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
           tokens: [{ name: 'test', role: 'admin', sha256: createHash('sha256').update(CLUSTER_TOKEN).digest('hex') }],
         },
       }),
-      // The first missing-hour sweep runs 20 s after the start, once the devices have sent everything.
-      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 20 },
+      // No sweep on a timer during a test: the test runs each one (checkRules) when it wants it.
+      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 3600 },
     }),
   );
-  const child = spawn(process.execPath, [MAIN, 'cloud', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 15_000;
-  while (!out.includes('subscribed to the external MQTT broker')) {
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`ingest node ${s.index} did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const cli = spawnCli(['cloud', '--config', config]);
+  try {
+    await cli.printed('subscribed to the external MQTT broker', 15_000);
+  } catch (e) {
+    await cli.signal('SIGKILL');
+    throw new Error(`ingest node ${s.index} did not start: ${(e as Error).message}`);
   }
+  const rounds = (): number => cli.output().split('clock-driven rules checked').length - 1;
   return {
-    child,
-    output: () => out,
+    child: cli.child,
+    output: cli.output,
+    async checkRules() {
+      const done = rounds();
+      cli.child.kill('SIGUSR2');
+      await cli.printed(() => rounds() > done, 15_000);
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      const line = out.split('\n').find((l) => l.startsWith('{"packets"'));
-      if (!line) throw new Error(`ingest node ${s.index} printed no counters:\n${out}`);
+      await cli.signal('SIGTERM');
+      const line = cli
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('{"packets"'));
+      if (!line) throw new Error(`ingest node ${s.index} printed no counters:\n${cli.output()}`);
       return JSON.parse(line) as { stored: number; packets: number };
     },
   };

@@ -1,12 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig, EdgeConfigInput } from '../../edge/index.js';
 import type { Packet } from '../../protocol/index.js';
 import { PlatformConfigSchema, PlatformServer } from '../../simulators/platform/index.js';
 import type { ExchangeRecord } from '../../simulators/platform/index.js';
+import { tempDir as commonTempDir } from './common.js';
 import { SIM_START } from './edge-sim.js';
 
 export const MN = '010000A8900016F000169DC0';
@@ -43,11 +41,8 @@ export async function startPlatform(
   return { server, uploads, exchanges, port: server.port };
 }
 
-/** A temporary data directory, removed by the returned cleanup. */
-export async function tempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-'));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A temporary data directory, removed by the returned cleanup (the shared helper's, named for the edge). */
+export const tempDir = (prefix = 'hj212-edge-'): ReturnType<typeof commonTempDir> => commonTempDir(prefix);
 
 /**
  * A water outlet polling the simulator's COD (unit 1) and flow meter (unit 4) on `modbusPort`, fast

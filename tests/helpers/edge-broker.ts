@@ -1,6 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,7 @@ import { Aedes } from 'aedes';
 import { connectAsync } from 'mqtt';
 import { dataAnswer, decodeFrame, encodeFrame, needsAck } from '../../protocol/index.js';
 import type { Packet } from '../../protocol/index.js';
-import { freePort } from './cloud-procs.js';
-import { until } from './edge-sim.js';
+import { freePort, launch } from './common.js';
 
 export interface Broker {
   url: string;
@@ -117,29 +116,8 @@ export async function startMosquittoBroker(credentials: Credentials): Promise<Br
       '',
     ].join('\n'),
   );
-  const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await until(
-      () => log.includes('Opening ipv4 listen socket') || child.exitCode !== null,
-      'mosquitto to listen',
-      10_000,
-    );
-    if (child.exitCode !== null) throw new Error(`mosquitto exited: ${log}`);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { url: `mqtt://127.0.0.1:${port}`, close: stop };
+  const proc = await launch(dir, port, '/usr/sbin/mosquitto', ['-c', conf], 'mosquitto', 10_000);
+  return { url: `mqtt://127.0.0.1:${port}`, close: proc.stop };
 }
 
 /**

@@ -34,11 +34,5 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
   return { logger, lines };
 }
 
-/** Resolves once `check` holds, polling every 20 ms; rejects after `timeoutMs` saying what was awaited. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The shared `until` (tests/helpers/common.ts), re-exported for the tests that import it here. */
+export { until } from './common.js';

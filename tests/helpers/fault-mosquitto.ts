@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, launch, type Proc } from './cloud-procs.js';
+import { freePort, launch, type Proc } from './common.js';
 
 const run = promisify(execFile);
 const DEPLOY = new URL('../../deploy/cloud/', import.meta.url);

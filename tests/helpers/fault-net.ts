@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './common.js';
 
 /** Sends `bytes` in pieces of the given sizes (cycled), yielding to the event loop between them, then ends. */
 export async function sendInPieces(port: number, bytes: Buffer, sizes: number[], gapMs = 0): Promise<void> {

@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { sha256, SqliteStore, type IngestStats, type StationInput } from '../../cloud/index.js';
-
-const MAIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+import { spawnCli } from './common.js';
 const MiB = 1024 * 1024;
 
 /** Which inputs to run; each listens on a loopback port the OS picks, read back from the startup log. */
@@ -81,24 +78,12 @@ export async function startIngestChild(inputs: IngestInputs, stations: StationIn
   await writeFile(join(dir, 'stations.yaml'), stringify({ stations }));
   await writeFile(join(dir, 'cloud.yaml'), stringify(config));
 
-  const child = spawn(process.execPath, [MAIN, 'cloud', '--config', join(dir, 'cloud.yaml')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(child, 'exit');
   const lines: Record<string, unknown>[] = [];
-  let partial = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    for (const l of parts) if (l.startsWith('{')) lines.push(JSON.parse(l) as Record<string, unknown>);
+  const cli = spawnCli(['cloud', '--config', join(dir, 'cloud.yaml')], {
+    onStdoutLine: (l) => void (l.startsWith('{') && lines.push(JSON.parse(l) as Record<string, unknown>)),
   });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const child = cli.child;
+  const kill = async (): Promise<void> => void (await cli.signal('SIGKILL'));
 
   const wanted = (['tcp', 'mqtt', 'http'] as const).filter((k) => inputs[k] !== undefined);
   const ready = new Set<string>();
@@ -114,7 +99,7 @@ export async function startIngestChild(inputs: IngestInputs, stations: StationIn
     if (child.exitCode !== null || Date.now() > until) {
       await kill();
       await rm(dir, { recursive: true, force: true });
-      throw new Error(`hj212 cloud did not start: ${stderr}${JSON.stringify(lines)}`);
+      throw new Error(`hj212 cloud did not start: ${cli.stderr()}${JSON.stringify(lines)}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -125,14 +110,13 @@ export async function startIngestChild(inputs: IngestInputs, stations: StationIn
     token,
     lines: () => lines,
     rss: () => vmRss(child.pid!),
-    alive: () => child.exitCode === null && child.signalCode === null,
+    alive: cli.alive,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const [code, signal] = (await exited) as [number | null, string | null];
-      if (code !== 0) throw new Error(`hj212 cloud exited with ${code ?? signal}: ${stderr}`);
+      const [code, signal] = await cli.signal('SIGTERM');
+      if (code !== 0) throw new Error(`hj212 cloud exited with ${code ?? signal}: ${cli.stderr()}`);
       // The counters are the last line; they are not a log line (no "msg").
       const counters = lines.findLast((l) => 'packets' in l && !('msg' in l));
-      if (!counters) throw new Error(`hj212 cloud printed no counters: ${stderr}`);
+      if (!counters) throw new Error(`hj212 cloud printed no counters: ${cli.stderr()}`);
       return counters as unknown as IngestStats;
     },
     openStore: () => SqliteStore.open(join(dir, 'store.db')),

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { crc16, crcHex, decodeFrame, encodeFrame, formatHjTime, type Packet } from '../../protocol/index.js';
+import { decodeFrame, encodeFrame, formatHjTime, type Packet } from '../../protocol/index.js';
+import { crc16, crcHex } from '../../protocol/crc.js';
 import { frameBytes, mutate, mutationArb, uploadArb } from './fault-frames.js';
 
 /**

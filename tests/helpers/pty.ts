@@ -1,9 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
-/** Whether an external program can be run, e.g. commandExists('socat'). */
-export function commandExists(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
-}
+/** Re-exported from the shared helper; a test that needs socat asks `TOOLS.socat()` there (strict under CI=true). */
+export { commandExists } from './common.js';
 
 export interface PtyPair {
   /** Two pseudo-terminals wired back to back by socat: what is written to one is read from the other. */

@@ -20,7 +20,7 @@ function ackCell(a, who, refresh) {
 
 /** Alarm episodes, open and closed, filtered by kind, station, state and opening time (#/alarms?type&mn&state&from&to). */
 export async function alarmsView({ root, query, who }) {
-  const stations = await api('/stations');
+  const stations = /** @type {import('./api.js').StationView[]} */ (await api('/stations'));
   const outlet = new Map(stations.map((s) => [s.mn, s]));
   const q = Object.fromEntries(['type', 'mn', 'state', 'from', 'to'].map((k) => [k, query.get(k) ?? '']));
   const form = h(
@@ -57,7 +57,7 @@ export async function alarmsView({ root, query, who }) {
   const list = h('div');
   const refresh = async () => {
     const filter = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== ''));
-    const alarms = (await api(`/alarms?${filter}`)).reverse();
+    const alarms = /** @type {import('./api.js').AlarmView[]} */ (await api(`/alarms?${filter}`)).reverse();
     const rows = alarms.map((a) =>
       h(
         'tr',

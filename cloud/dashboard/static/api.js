@@ -1,4 +1,16 @@
 /* global fetch, localStorage, location, history, TextDecoder, setTimeout, AbortController */
+/**
+ * What the API answers, as cloud/api/schemas.ts declares it (the same schemas serialize the answers
+ * and document them in /openapi.json); the views name these types where they read an answer.
+ * @typedef {import('../../api/schemas.js').StationView} StationView
+ * @typedef {import('../../api/schemas.js').Enterprise} Enterprise
+ * @typedef {import('../../api/schemas.js').DataPoint} DataPoint
+ * @typedef {import('../../api/schemas.js').AlarmView} AlarmView
+ * @typedef {import('../../api/schemas.js').PeriodReport} PeriodReport
+ * @typedef {import('../../api/schemas.js').Shutdown} Shutdown
+ * @typedef {import('../../api/schemas.js').Whoami} Whoami
+ * @typedef {import('../../api/errors.js').ErrorBody} ErrorBody
+ */
 const KEY = 'hj212.token';
 
 /** A token handed over in the URL fragment (#token=...) is kept like a typed one and taken out of the address bar. */
@@ -16,7 +28,7 @@ export const clearToken = () => localStorage.removeItem(KEY);
 
 export class AuthError extends Error {}
 
-/** Calls the API with the stored token; a 401 means the token is gone or wrong. */
+/** Calls the API with the stored token; a 401 means the token is gone or wrong, any other refusal is an ErrorBody whose message is shown. */
 export async function api(path, opts = {}) {
   const headers = { authorization: `Bearer ${token()}` };
   if (opts.json !== undefined) headers['content-type'] = 'application/json';

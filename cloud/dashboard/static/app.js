@@ -58,7 +58,7 @@ function onEvent(event) {
 async function start() {
   if (!token()) return showLogin();
   try {
-    session.who = await api('/whoami');
+    session.who = /** @type {import('./api.js').Whoami} */ (await api('/whoami'));
   } catch (e) {
     // Only a refused token is forgotten; an unreachable server is no reason to type it again.
     if (e instanceof AuthError) clearToken();

@@ -43,7 +43,7 @@ export async function reportView({ root, query }) {
   });
   const list = h('div');
   const refresh = async () => {
-    const report = await api(`/report?${key}=${period}`);
+    const report = /** @type {import('./api.js').PeriodReport} */ (await api(`/report?${key}=${period}`));
     const rows = report.outlets.map((o) =>
       h(
         'tr',

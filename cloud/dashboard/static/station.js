@@ -43,6 +43,7 @@ export async function stationView({ root, args, query }) {
   const plots = h('div', { class: 'charts' });
 
   const refresh = async () => {
+    /** @type {[import('./api.js').StationView[], import('./api.js').DataPoint[], import('./api.js').Shutdown[], import('./api.js').AlarmView[]]} */
     const [stations, points, shutdowns, missing] = await Promise.all([
       api('/stations'),
       api(`/stations/${encodeURIComponent(mn)}/data?kind=${kind}&from=${from}&to=${to}&limit=100000`),

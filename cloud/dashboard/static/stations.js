@@ -50,6 +50,7 @@ function stationRow(s) {
 /** Stations grouped by enterprise, each enterprise with its networking status. */
 export async function stationsView({ root }) {
   const refresh = async () => {
+    /** @type {[import('./api.js').StationView[], import('./api.js').Enterprise[]]} */
     const [stations, enterprises] = await Promise.all([api('/stations'), api('/enterprises')]);
     const sections = enterprises.map((e) =>
       h(

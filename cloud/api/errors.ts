@@ -1,0 +1,93 @@
+import createError from '@fastify/error';
+import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
+import { z } from 'zod';
+import { pathOnly } from '../redact.js';
+
+/**
+ * Every error the API answers with, by code (docs/cloud.md "HTTP API errors"). The body is always
+ * `{statusCode, code, error, message}` (plus `retryAfterMs` on a 429), the message naming the field
+ * at fault and what to do about it. Fastify's own refusals (a body too large, an unsupported media
+ * type, JSON that does not parse) keep their FST_ codes and messages.
+ */
+export const ApiErrors = {
+  /** A request's params, query or body do not match its schema: every field at fault, each with its fix. */
+  BadRequest: createError<[string]>('API_BAD_REQUEST', '%s', 400),
+  NoToken: createError('API_NO_TOKEN', 'give an API token: Authorization: Bearer TOKEN', 401),
+  Role: createError<[string, string, string]>('API_ROLE', 'this needs the %s role; token %s has %s', 403),
+  NoRoute: createError<[string, string]>('API_NO_ROUTE', 'no route %s %s: GET /openapi.json lists them', 404),
+  NoStation: createError<[string]>(
+    'API_NO_STATION',
+    'params.mn: no station with MN %s in the registry (GET /stations lists them)',
+    404,
+  ),
+  NoAlarm: createError<[number]>('API_NO_ALARM', 'params.id: no alarm %d (GET /alarms lists them)', 404),
+  RateLimited: createError<[number]>('API_RATE_LIMITED', 'rate limited: try again in %d ms', 429),
+  StoreRefused: createError('API_STORE_REFUSED', 'the store refused the data; try again', 503),
+  Internal: createError('API_INTERNAL', 'internal error; the server log has the details', 500),
+} as const;
+
+/** The body of every error answer. */
+export const ErrorBodySchema = z.object({
+  statusCode: z.number().int(),
+  code: z.string(),
+  error: z.string(),
+  message: z.string(),
+  retryAfterMs: z.number().optional(),
+});
+export type ErrorBody = z.output<typeof ErrorBodySchema>;
+
+const PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Where a validation error was found, as the request names it: `params`, `query`, `body`, `headers`. */
+const PART: Record<string, string> = { querystring: 'query' };
+
+/** "query.kind: Invalid option…; query.from: Invalid input" — every field at fault, as the config errors read. */
+export function validationMessage(errors: readonly FastifySchemaValidationError[], context: string): string {
+  const where = PART[context] ?? context;
+  return errors
+    .map((e) => `${[where, ...e.instancePath.split('/').filter((s) => s !== '')].join('.')}: ${e.message ?? 'invalid'}`)
+    .join('; ');
+}
+
+/** One handler for every error the API answers, and one for a route that does not exist. */
+export function errorHandling(app: FastifyInstance): void {
+  app.setSchemaErrorFormatter((errors, context) => new ApiErrors.BadRequest(validationMessage(errors, context)));
+  app.setNotFoundHandler(async (req) => {
+    throw new ApiErrors.NoRoute(req.method, pathOnly(req.url));
+  });
+  app.setErrorHandler(async (err: FastifyError & { retryAfterMs?: number }, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500 && err.code !== 'API_STORE_REFUSED') {
+      req.log.error({ err, reason: err.code ?? 'internal', url: pathOnly(req.url) }, 'request failed');
+      const internal = new ApiErrors.Internal();
+      return reply.code(500).send(body(internal.statusCode!, internal.code, internal.message));
+    }
+    if (err.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(err.retryAfterMs / 1000));
+    return reply.code(status).send({
+      ...body(status, err.code ?? 'API_ERROR', err.message),
+      ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
+    });
+  });
+}
+
+const body = (statusCode: number, code: string, message: string): ErrorBody => ({
+  statusCode,
+  code,
+  error: PHRASES[statusCode] ?? 'Error',
+  message,
+});
+
+/** A 429 that says when to come back (the `retry-after` header in seconds, `retryAfterMs` in the body). */
+export function rateLimited(waitMs: number): Error {
+  return Object.assign(new ApiErrors.RateLimited(Math.ceil(waitMs)), { retryAfterMs: waitMs });
+}

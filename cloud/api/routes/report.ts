@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { periodReport, reportCsv, reportSource, type ReportDeps } from '../report.js';
+import { PeriodReportSchema, ReportQuery } from '../schemas.js';
+
+/** `GET /report` and `GET /report.csv`: the monitoring centre's day or month report. */
+export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) => {
+  const report = (period: string) => periodReport(reportSource(deps), period);
+
+  app.get(
+    '/report',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary:
+          'report of a day or a month per outlet and per enterprise: rates, hours missing, exceeding and back-filled',
+        querystring: ReportQuery,
+        response: { 200: PeriodReportSchema },
+      },
+    },
+    async ({ query }) => ({ [query.kind]: query.period, ...(await report(query.period)) }),
+  );
+
+  app.get(
+    '/report.csv',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the report as CSV (UTF-8 with BOM), headers in Chinese or English',
+        querystring: ReportQuery,
+        // Sent as text: Fastify serializes only JSON answers, so this schema documents and does not encode.
+        response: {
+          200: {
+            description: 'a line per outlet, then per enterprise',
+            content: { 'text/csv': { schema: z.string() } },
+          },
+        },
+      },
+    },
+    async ({ query }, reply) => {
+      const r = await report(query.period);
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="hj212-report-${query.period}.csv"`)
+        .send(reportCsv(query.period, r.outlets, query.lang, r.enterprises));
+    },
+  );
+};

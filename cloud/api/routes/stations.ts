@@ -1,0 +1,86 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { factor } from '../../../protocol/index.js';
+import type { AlarmStore } from '../../alarms/store.js';
+import type { Registry, Station } from '../../registry.js';
+import type { RuleEngine } from '../../rules/engine.js';
+import type { LiveHub } from '../live.js';
+import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
+
+/** Heard from within the station's offline threshold. */
+export function isOnline(rules: Pick<RuleEngine, 'lastSeen' | 'now'>, s: Station): boolean {
+  const seen = rules.lastSeen(s.mn);
+  // Last-seen times are on the rules' clock, which a demo runs warped: compare on the same clock.
+  return seen !== undefined && rules.now() - seen.at <= s.offlineMinutes * 60_000;
+}
+
+export interface StationsDeps {
+  registry: () => Registry;
+  rules: Pick<RuleEngine, 'lastSeen' | 'now'>;
+  alarms: Pick<AlarmStore, 'list'>;
+  live: Pick<LiveHub, 'values'>;
+}
+
+/** `GET /stations` and `GET /enterprises`: the registry with each outlet's live status. */
+export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, { registry, rules, alarms, live }) => {
+  app.get(
+    '/stations',
+    {
+      config: { role: 'read' },
+      schema: { summary: 'stations with live status', response: { 200: z.array(StationViewSchema) } },
+    },
+    async () =>
+      registry().stations.map((s): StationView => {
+        const seen = rules.lastSeen(s.mn);
+        return {
+          mn: s.mn,
+          enterprise: s.enterprise,
+          outlet: s.outlet,
+          type: s.type,
+          factors: Object.keys(s.factors),
+          limits: Object.fromEntries(
+            Object.entries(s.factors).map(([code, f]) => [
+              code,
+              {
+                name: factor(code)?.name ?? code,
+                nameEn: factor(code)?.nameEn ?? code,
+                unit: f.unit,
+                upper: f.upper,
+                lower: f.lower,
+              },
+            ]),
+          ),
+          lastSeen: seen ? new Date(seen.at).toISOString() : null,
+          via: seen?.via ?? null,
+          online: isOnline(rules, s),
+          offlineMinutes: s.offlineMinutes,
+          openAlarms: alarms.list({ mn: s.mn, state: 'open' }).length,
+          latest: live.values(s.mn),
+        };
+      }),
+  );
+
+  app.get(
+    '/enterprises',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'networking status per enterprise: full, partial or none of its outlets online',
+        response: { 200: z.array(EnterpriseSchema) },
+      },
+    },
+    async () => {
+      const byName = new Map<string, { enterprise: string; outlets: number; online: number }>();
+      for (const s of registry().stations) {
+        const e = byName.get(s.enterprise) ?? { enterprise: s.enterprise, outlets: 0, online: 0 };
+        byName.set(s.enterprise, e);
+        e.outlets++;
+        if (isOnline(rules, s)) e.online++;
+      }
+      return [...byName.values()].map((e) => ({
+        ...e,
+        networking: (e.online === e.outlets ? 'full' : e.online === 0 ? 'none' : 'partial') satisfies Networking,
+      }));
+    },
+  );
+};

@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { CLOSED_BY } from '../alarms/store.js';
+import { ALARM_TYPES } from '../rules/judge.js';
+import { KindSchema } from '../store/types.js';
+
+/*
+ * The API's request and response schemas: Fastify validates requests and serializes answers with them
+ * (fastify-type-provider-zod), /openapi.json is generated from them (@fastify/swagger), and the types
+ * below are what the dashboard and other clients get back.
+ */
+
+// ---- Requests -----------------------------------------------------------------------------------
+
+/** Epoch milliseconds, or an ISO 8601 time with its zone. */
+export const TimeSchema = z.union(
+  [z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)), z.coerce.number().int()],
+  { error: 'give epoch milliseconds or an ISO 8601 time with its zone, e.g. 2026-11-20T00:00:00+08:00' },
+);
+export const MnParams = z.object({ mn: z.string().min(1) });
+export const AlarmParams = z.object({ id: z.coerce.number().int().min(1) });
+
+export const DataQuery = z.object({
+  factor: z.string().optional(),
+  kind: KindSchema.default('hour'),
+  from: TimeSchema,
+  to: TimeSchema,
+  limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+});
+
+/** A local day or a local month: one of them. */
+const PeriodFields = z.object({
+  day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)').optional(),
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month is YYYY-MM (local, UTC+8)')
+    .optional(),
+});
+type PeriodInput = { day?: string | undefined; month?: string | undefined };
+const onePeriod: [(q: PeriodInput) => boolean, { message: string; path: string[] }] = [
+  (q) => (q.day === undefined) !== (q.month === undefined),
+  { message: 'give day=YYYY-MM-DD or month=YYYY-MM, not both', path: ['day'] },
+];
+const periodOf = (q: PeriodInput): { period: string; kind: 'day' | 'month' } => ({
+  period: (q.day ?? q.month)!,
+  kind: q.day !== undefined ? 'day' : 'month',
+});
+export const PeriodQuery = PeriodFields.refine(...onePeriod).transform((q) => ({ ...q, ...periodOf(q) }));
+export const ReportQuery = PeriodFields.extend({ lang: z.enum(['zh', 'en']).default('zh') })
+  .refine(...onePeriod)
+  .transform((q) => ({ ...q, ...periodOf(q) }));
+
+export const ManualBody = z.object({
+  kind: KindSchema,
+  time: z.iso.datetime({ offset: true }),
+  factors: z.record(
+    z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code such as w01018 (HJ 212-2017 table B)'),
+    z.record(z.string().regex(/^[A-Za-z]+$/, 'a field name such as Avg'), z.number()),
+  ),
+});
+export const RecordsBody = z.object({ packets: z.array(z.unknown()).min(1).max(1000) });
+/** Raw frames, one after another as a logger sends them. */
+export const FramesBody = z.string().min(1, 'give one or more HJ 212 frames (##...\\r\\n)');
+
+// ---- Responses ----------------------------------------------------------------------------------
+
+const Period = { day: z.string().optional(), month: z.string().optional() };
+
+export const JudgementSchema = z.object({
+  value: z.number(),
+  state: z.enum(['exceedance', 'warning', 'normal']),
+  limit: z.number().optional(),
+  multiple: z.number().optional(),
+  threshold: z.number().optional(),
+});
+
+export const LatestSchema = z.object({
+  kind: KindSchema,
+  time: z.number(),
+  value: z.number().optional(),
+  flag: z.string().optional(),
+  judged: z.number().optional(),
+  state: JudgementSchema.shape.state.optional(),
+});
+
+export const StationViewSchema = z.object({
+  mn: z.string(),
+  enterprise: z.string(),
+  outlet: z.string(),
+  type: z.string(),
+  factors: z.array(z.string()),
+  limits: z.record(
+    z.string(),
+    z.object({
+      name: z.string(),
+      nameEn: z.string(),
+      unit: z.string().optional(),
+      upper: z.number().optional(),
+      lower: z.number().optional(),
+    }),
+  ),
+  lastSeen: z.string().nullable(),
+  via: z.string().nullable(),
+  online: z.boolean(),
+  offlineMinutes: z.number(),
+  openAlarms: z.number().int(),
+  latest: z.record(z.string(), LatestSchema),
+});
+export type StationView = z.output<typeof StationViewSchema>;
+
+export const EnterpriseSchema = z.object({
+  enterprise: z.string(),
+  outlets: z.number().int(),
+  online: z.number().int(),
+  /** As the regulators' statistics count an enterprise: every outlet online, some, or none. */
+  networking: z.enum(['full', 'partial', 'none']),
+});
+export type Enterprise = z.output<typeof EnterpriseSchema>;
+export type Networking = Enterprise['networking'];
+
+/** A stored point as the data API returns it: with how it is judged and whether it came late. */
+export const DataPointSchema = z.object({
+  mn: z.string(),
+  factor: z.string(),
+  kind: KindSchema,
+  time: z.number(),
+  values: z.record(z.string(), z.number()),
+  flag: z.string().optional(),
+  outlet: z.string().optional(),
+  /** Against the factor's limit (converted for gas): the same judgement the alarms are raised on. */
+  judged: JudgementSchema.optional(),
+  /** An hour that arrived after it was due (补传), and whether its arrival closed a missing-hour alarm. */
+  backfilled: z.object({ arrivedAt: z.number(), closedAlarm: z.boolean() }).optional(),
+});
+export type DataPoint = z.output<typeof DataPointSchema>;
+
+export const StoredSchema = z.object({ stored: z.number().int() });
+
+const RatesShape = {
+  expected: z.number(),
+  received: z.number(),
+  valid: z.number(),
+  transmissionRate: z.number(),
+  validityRate: z.number(),
+  effectivenessRate: z.number(),
+};
+export const FactorRatesSchema = z.object({
+  factor: z.string(),
+  ...RatesShape,
+  missing: z.array(z.number()),
+  stopped: z.number(),
+});
+export const OutletPeriodSchema = z.object({
+  enterprise: z.string(),
+  outlet: z.string(),
+  mn: z.string(),
+  ...RatesShape,
+  hoursMissing: z.number(),
+  hoursExceeding: z.number(),
+  hoursBackfilled: z.number(),
+});
+export const EnterprisePeriodSchema = z.object({ enterprise: z.string(), outlets: z.number().int(), ...RatesShape });
+
+export const StationRatesSchema = z.object({
+  mn: z.string(),
+  enterprise: z.string(),
+  outlet: z.string(),
+  ...Period,
+  outletRates: OutletPeriodSchema,
+  factors: z.array(FactorRatesSchema),
+});
+export type StationRates = z.output<typeof StationRatesSchema>;
+
+export const PeriodReportSchema = z.object({
+  ...Period,
+  outlets: z.array(OutletPeriodSchema),
+  enterprises: z.array(EnterprisePeriodSchema),
+});
+export type PeriodReport = z.output<typeof PeriodReportSchema>;
+
+export const ShutdownSchema = z.object({ from: z.string(), to: z.string(), reason: z.string() });
+export type Shutdown = z.output<typeof ShutdownSchema>;
+
+export const AckSchema = z.object({ by: z.string(), at: z.number(), comment: z.string() });
+export const AlarmSchema = z.object({
+  id: z.number().int(),
+  type: z.enum(ALARM_TYPES as [string, ...string[]]),
+  mn: z.string(),
+  factor: z.string().optional(),
+  kind: z.string().optional(),
+  openedAt: z.number(),
+  closedAt: z.number().optional(),
+  closedBy: z.enum(CLOSED_BY).optional(),
+  value: z.number().optional(),
+  limit: z.number().optional(),
+  multiple: z.number().optional(),
+  peak: z.number().optional(),
+  detail: z.string().optional(),
+});
+/** An alarm as `GET /alarms` lists it: with its acknowledgement, if any. */
+export const AlarmViewSchema = AlarmSchema.extend({ ack: AckSchema.nullable() });
+export type AlarmView = z.output<typeof AlarmViewSchema>;
+export const AckedAlarmSchema = AlarmSchema.extend({ ack: AckSchema });
+
+/** Counters by name (a new counter shows up without a schema change), connections and queues. */
+export const IngestStatsSchema = z.looseObject({
+  packets: z.number(),
+  stored: z.number(),
+  points: z.number(),
+  rejected: z.record(z.string(), z.number()),
+  tcpConnections: z.number().optional(),
+  mqttClients: z.number().optional(),
+  storePending: z.number().optional(),
+  webhookPending: z.number(),
+  uptimeSeconds: z.number(),
+});
+export type IngestStatsView = z.output<typeof IngestStatsSchema>;
+
+/** What became of one frame or record sent to `POST /ingest/frames` or `/ingest/records`. */
+export const IngestResultSchema = z.object({
+  ok: z.boolean(),
+  mn: z.string().optional(),
+  cn: z.string().optional(),
+  qn: z.string().optional(),
+  points: z.number().int().optional(),
+  reason: z.string().optional(),
+  detail: z.string().optional(),
+  /** The answer the logger would have been sent (9014, 9011...), as a frame. */
+  answer: z.string().optional(),
+});
+export const IngestResultsSchema = z.object({ results: z.array(IngestResultSchema) });
+export type IngestResult = z.output<typeof IngestResultSchema>;
+
+export const WhoamiSchema = z.object({ name: z.string(), role: z.enum(['read', 'admin']) });
+export type Whoami = z.output<typeof WhoamiSchema>;

@@ -1,0 +1,265 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { DataRecord } from '../aggregator.js';
+import { fromBody } from './body.js';
+import type { Statements } from './db.js';
+import { DiskFullError, type DiskGuard, type Dropped } from './disk-guard.js';
+import { DROP_CHUNK } from './history.js';
+import { dropClass, planDrops } from './retention.js';
+
+/** One record waiting in an uplink's outbox. */
+export interface OutboxRow {
+  id: number;
+  qn: string;
+  record: DataRecord;
+}
+
+/**
+ * An uplink's durable buffer (the shape of Telegraf's output buffer): records go in with `enqueue`,
+ * out in batches with `nextBatch`, and leave only once the receiver confirmed them (`confirm`).
+ */
+export interface Outbox {
+  /** Adds a record under its QN; called inside the store's tick transaction. Returns the bytes it takes. */
+  enqueue(record: DataRecord, body: string, qn: string): number;
+  /**
+   * The next records to send: mostly the oldest (a backlog replays in order), plus the newest few so
+   * live data is not held back behind a week of backlog. `skip` are ids already in flight.
+   */
+  nextBatch(size: number, skip: ReadonlySet<number>): OutboxRow[];
+  /** The receiver confirmed `qn` (9014): the record leaves the outbox. Returns whether it was there. */
+  confirm(qn: string): boolean;
+  /** Records and bytes waiting, and the DataTime of the oldest one. */
+  depth(): { records: number; bytes: number; oldestAt?: number };
+}
+
+interface RawRow {
+  id: number;
+  qn: string;
+  cn: DataRecord['cn'];
+  at: number;
+  stats: string;
+}
+interface SizedRow {
+  id: number;
+  cn: DataRecord['cn'];
+  at: number;
+  bytes: number;
+}
+
+const toRow = (r: RawRow): OutboxRow => ({ id: r.id, qn: r.qn, record: fromBody(r.cn, r.at, r.stats) });
+
+interface Shared {
+  db: Database.Database;
+  sql: Statements;
+  guard: DiskGuard;
+  logger: Logger;
+  /** Deletes every confirmed record now (depth, close). */
+  flush: () => void;
+  /** Deletes the confirmed records once this turn of the event loop is over: one transaction for all its 9014s. */
+  schedule: () => void;
+}
+
+class SqliteOutbox implements Outbox {
+  /** Bytes of the stored records, confirmed ones included until their delete commits. */
+  bytes = 0;
+  /** Confirmed, deleted at the next flush: hidden from `nextBatch` meanwhile. */
+  private readonly confirmed = new Set<string>();
+
+  constructor(
+    readonly uplink: string,
+    private readonly cap: number | undefined,
+    private readonly s: Shared,
+  ) {}
+
+  enqueue(record: DataRecord, body: string, qn: string): number {
+    this.s.sql.enqueue.run(this.uplink, qn, record.cn, record.at, body, body.length, dropClass(record.cn));
+    return body.length;
+  }
+
+  nextBatch(size: number, skip: ReadonlySet<number>): OutboxRow[] {
+    const hidden = skip.size + this.confirmed.size;
+    const pick = (statement: Database.Statement, n: number) =>
+      n <= 0
+        ? []
+        : (statement.all(this.uplink, n + hidden) as { id: number; qn: string }[])
+            .filter((r) => !skip.has(r.id) && !this.confirmed.has(r.qn))
+            .slice(0, n);
+    const live = Math.max(1, Math.floor(size / 4));
+    const oldest = pick(this.s.sql.oldestOutbox, size - live);
+    const taken = new Set(oldest.map((o) => o.id));
+    const newest = pick(this.s.sql.newestOutbox, live + oldest.length)
+      .filter((r) => !taken.has(r.id))
+      .slice(0, live);
+    return [...oldest, ...newest.reverse()].map((r) => toRow(this.s.sql.outboxRow.get(r.id) as RawRow));
+  }
+
+  confirm(qn: string): boolean {
+    if (this.confirmed.has(qn) || this.s.sql.outboxHas.get(this.uplink, qn) === undefined) return false;
+    this.confirmed.add(qn);
+    this.s.schedule();
+    return true;
+  }
+
+  depth(): { records: number; bytes: number; oldestAt?: number } {
+    this.s.flush();
+    const depth: { records: number; bytes: number; oldestAt?: number } = {
+      records: this.s.sql.outboxCount.get(this.uplink) as number,
+      bytes: this.bytes,
+    };
+    const oldest = this.s.sql.outboxOldestAt.get(this.uplink) as number | undefined;
+    if (oldest !== undefined) depth.oldestAt = oldest;
+    return depth;
+  }
+
+  get hasConfirmed(): boolean {
+    return this.confirmed.size > 0;
+  }
+
+  /** Inside the flush transaction: deletes the confirmed records; returns the bytes they took. */
+  deleteConfirmed(): number {
+    let freed = 0;
+    for (const qn of this.confirmed) freed += (this.s.sql.confirm.get(this.uplink, qn) as number | undefined) ?? 0;
+    return freed;
+  }
+
+  /** After the flush, committed or not: a confirmation the disk refused only makes the record go out again. */
+  forgetConfirmed(): string[] {
+    const qns = [...this.confirmed];
+    this.confirmed.clear();
+    return qns;
+  }
+
+  /** Records of a committed tick arrived: over its cap, the retention policy picks what goes. */
+  grow(bytes: number): void {
+    this.bytes += bytes;
+    const cap = this.cap;
+    if (cap === undefined) return;
+    while (this.bytes > cap) {
+      // Selected inside the write: a retry after a disk-full drop must not count rows that drop took.
+      const dropped = this.s.guard.write(() =>
+        this.s.db.transaction(() => {
+          const rows = (this.s.sql.capCandidates.all(this.uplink) as SizedRow[]).map((r) => ({
+            ...r,
+            order: r.id,
+            size: r.bytes,
+          }));
+          const taken = planDrops(rows, this.bytes - cap, 1);
+          for (const r of taken) this.s.sql.deleteOutboxRow.run(r.id);
+          return taken;
+        })(),
+      );
+      if (dropped.length === 0) break;
+      this.bytes -= dropped.reduce((sum, r) => sum + r.bytes, 0);
+      this.s.logger.warn(
+        {
+          uplink: this.uplink,
+          reason: 'outbox-full',
+          capBytes: cap,
+          dropped: dropped.length,
+          cns: [...new Set(dropped.map((r) => r.cn))],
+          from: dropped[0]?.at,
+          to: dropped.at(-1)?.at,
+        },
+        'outbox over its cap: dropped the oldest records of the lowest priority',
+      );
+    }
+  }
+
+  /** The oldest real-time or minute record: a candidate of the disk-full drop. */
+  oldestDroppable(): { cn: DataRecord['cn']; at: number } | undefined {
+    return this.s.sql.firstDroppableOutbox.get(this.uplink) as { cn: DataRecord['cn']; at: number } | undefined;
+  }
+
+  /** Deletes the oldest DROP_CHUNK real-time and minute records (a full disk). */
+  dropOldest(): Dropped[] {
+    const rows = this.s.sql.oldestDroppableOutbox.all(this.uplink, DROP_CHUNK) as SizedRow[];
+    if (rows.length === 0) return [];
+    this.s.sql.dropOutboxUpTo.run(this.uplink, rows.at(-1)!.id);
+    this.bytes -= rows.reduce((sum, r) => sum + r.bytes, 0);
+    return rows.map((r) => ({ from: 'outbox', cn: r.cn, at: r.at }));
+  }
+}
+
+/** Every uplink's outbox in edge.db, and the batching of their confirmations. */
+export class Outboxes {
+  private readonly boxes = new Map<string, SqliteOutbox>();
+  private readonly shared: Shared;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    db: Database.Database,
+    sql: Statements,
+    guard: DiskGuard,
+    logger: Logger,
+    private readonly caps: ReadonlyMap<string, number>,
+  ) {
+    this.shared = {
+      db,
+      sql,
+      guard,
+      logger,
+      flush: () => this.flush(),
+      schedule: () => {
+        if (this.scheduled) return;
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          if (!this.closed) this.flush();
+        });
+      },
+    };
+    for (const { uplink, total } of sql.outboxTotals.all() as { uplink: string; total: number }[])
+      this.get(uplink).bytes = total;
+  }
+
+  get(uplink: string): SqliteOutbox {
+    let box = this.boxes.get(uplink);
+    if (!box) {
+      box = new SqliteOutbox(uplink, this.caps.get(uplink), this.shared);
+      this.boxes.set(uplink, box);
+    }
+    return box;
+  }
+
+  all(): SqliteOutbox[] {
+    return [...this.boxes.values()];
+  }
+
+  /**
+   * Deletes the confirmed records of every outbox in one transaction. A confirmation lost to a power
+   * cut only makes the record go out again (the platform drops the duplicate QN), so it need not wait
+   * for fsync: NORMAL here, and the next FULL commit syncs it with the WAL. Called from a socket's data
+   * handler's aftermath: a full disk is logged, never thrown, since a throw would take the agent down.
+   */
+  flush(): void {
+    const boxes = this.all().filter((b) => b.hasConfirmed);
+    if (boxes.length === 0) return;
+    const { db, guard, logger } = this.shared;
+    db.pragma('synchronous = NORMAL');
+    let freed: number[] | undefined;
+    let refused = '';
+    try {
+      freed = guard.write(() => db.transaction(() => boxes.map((b) => b.deleteConfirmed()))());
+    } catch (err) {
+      if (!(err instanceof DiskFullError)) throw err;
+      refused = err.message;
+    } finally {
+      db.pragma('synchronous = FULL');
+      for (const [i, b] of boxes.entries()) {
+        const qns = b.forgetConfirmed();
+        if (freed) b.bytes -= freed[i]!;
+        else
+          logger.error(
+            { uplink: b.uplink, records: qns.length, qn: qns[0], reason: refused },
+            'confirmation not stored: the record will go out again',
+          );
+      }
+    }
+  }
+
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+}

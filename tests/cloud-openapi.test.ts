@@ -1,0 +1,151 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiErrors } from '../cloud/api/errors.js';
+import { WATER_MN } from './helpers/cloud-fixtures.js';
+import { ADMIN, apiCloud, READ } from './helpers/dashboard-api.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function api(http: object = {}): ReturnType<typeof apiCloud> {
+  const started = await apiCloud(http);
+  cleanup.push(() => started.c.stop());
+  return started;
+}
+
+type Param = { name: string; in: string; required: boolean };
+type Op = {
+  'x-role': string;
+  security: unknown;
+  parameters?: Param[];
+  requestBody?: { content: Record<string, unknown> };
+  responses: Record<string, unknown>;
+};
+
+/** method path → role, parameters as `in:name` (a trailing `?` when optional), request media type, success status. */
+const ROUTES: Record<string, [string, string[], string | null, string]> = {
+  'GET /whoami': ['read', [], null, '200'],
+  'GET /stations': ['read', [], null, '200'],
+  'GET /enterprises': ['read', [], null, '200'],
+  'GET /stations/{mn}/data': [
+    'read',
+    ['path:mn', 'query:factor?', 'query:kind?', 'query:from', 'query:to', 'query:limit?'],
+    null,
+    '200',
+  ],
+  'POST /stations/{mn}/data': ['admin', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/shutdowns': ['read', ['path:mn'], null, '200'],
+  'POST /stations/{mn}/shutdowns': ['admin', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/rates': ['read', ['path:mn', 'query:day?', 'query:month?'], null, '200'],
+  'GET /rates': ['read', ['query:day?', 'query:month?'], null, '200'],
+  'GET /report': ['read', ['query:day?', 'query:month?', 'query:lang?'], null, '200'],
+  'GET /report.csv': ['read', ['query:day?', 'query:month?', 'query:lang?'], null, '200'],
+  'GET /alarms': [
+    'read',
+    ['query:mn?', 'query:type?', 'query:state?', 'query:from?', 'query:to?', 'query:limit?'],
+    null,
+    '200',
+  ],
+  'POST /alarms/{id}/ack': ['admin', ['path:id'], 'application/json', '201'],
+  'GET /ingest/stats': ['read', [], null, '200'],
+  'POST /ingest/frames': ['admin', [], 'text/plain', '200'],
+  'POST /ingest/records': ['admin', [], 'application/json', '200'],
+  'GET /events': ['read', [], null, '200'],
+};
+
+describe('OpenAPI description and error catalogue', () => {
+  it('lists every route with its role, parameters, body type and answers, and no public file', async () => {
+    const { call } = await api();
+    const doc = (await call('GET', '/openapi.json')).body as { paths: Record<string, Record<string, Op>> };
+    const listed: Record<string, [string, string[], string | null, string]> = {};
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops)) {
+        const params = (op.parameters ?? []).map((p) => `${p.in}:${p.name}${p.required ? '' : '?'}`);
+        const body = op.requestBody ? Object.keys(op.requestBody.content).join(',') : null;
+        const ok = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+        listed[`${method.toUpperCase()} ${path}`] = [op['x-role'], params, body, ok.join(',')];
+        expect(op.security, `${method} ${path}`).toEqual([{ token: [] }]);
+        // Every route can be refused the same way, with the catalogue's body.
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403']));
+      }
+    expect(listed).toEqual(ROUTES);
+    // The answer schemas are documented: a data point has its judgement and its back-fill.
+    const point = (doc.paths['/stations/{mn}/data']!['get']!.responses['200'] as Json).content['application/json']
+      .schema.items;
+    expect(Object.keys(point.properties)).toEqual([
+      'mn',
+      'factor',
+      'kind',
+      'time',
+      'values',
+      'flag',
+      'outlet',
+      'judged',
+      'backfilled',
+    ]);
+  });
+
+  it('answers every refusal with the catalogue body: status, code, status phrase, and a message naming the fix', async () => {
+    const { call } = await api();
+    expect((await call('GET', '/stations')).body).toEqual({
+      statusCode: 401,
+      code: 'API_NO_TOKEN',
+      error: 'Unauthorized',
+      message: 'give an API token: Authorization: Bearer TOKEN',
+    });
+    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: READ, json: {} })).body).toEqual({
+      statusCode: 403,
+      code: 'API_ROLE',
+      error: 'Forbidden',
+      message: 'this needs the admin role; token viewer has read',
+    });
+    expect((await call('GET', '/stations/NOPE/shutdowns', { token: READ })).body).toEqual({
+      statusCode: 404,
+      code: 'API_NO_STATION',
+      error: 'Not Found',
+      message: 'params.mn: no station with MN NOPE in the registry (GET /stations lists them)',
+    });
+    expect((await call('POST', '/alarms/7/ack', { token: ADMIN, json: { comment: 'seen' } })).body).toEqual({
+      statusCode: 404,
+      code: 'API_NO_ALARM',
+      error: 'Not Found',
+      message: 'params.id: no alarm 7 (GET /alarms lists them)',
+    });
+    expect((await call('GET', '/nothing-here?token=x', { token: READ })).body).toEqual({
+      statusCode: 404,
+      code: 'API_NO_ROUTE',
+      error: 'Not Found',
+      message: 'no route GET /nothing-here: GET /openapi.json lists them',
+    });
+    expect((await call('GET', '/alarms?limit=0', { token: READ })).body).toEqual({
+      statusCode: 400,
+      code: 'API_BAD_REQUEST',
+      error: 'Bad Request',
+      message: 'query.limit: Too small: expected number to be >=1',
+    });
+  });
+
+  it('answers a request over the rate with 429 and when to come back', async () => {
+    // One request per token, then one every 1000 s: the second is refused whatever the machine's speed.
+    const { call } = await api({ rate: 0.001, burst: 1 });
+    expect((await call('GET', '/whoami', { token: READ })).status).toBe(200);
+    const limited = await call('GET', '/whoami', { token: READ });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ statusCode: 429, code: 'API_RATE_LIMITED', error: 'Too Many Requests' });
+    // The bucket refills one request in 1 / 0.001 s = 1,000,000 ms, less the few ms this test took.
+    expect(limited.body.retryAfterMs).toBeGreaterThan(990_000);
+    expect(limited.body.message).toMatch(/^rate limited: try again in \d+ ms$/);
+  });
+
+  it('documents every error code of the catalogue in docs/cloud.md', async () => {
+    const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
+    const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
+    expect(codes).toHaveLength(9);
+    for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON schema as the document has it
+type Json = any;
