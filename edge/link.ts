@@ -271,6 +271,7 @@ export abstract class UplinkBase implements Uplink {
       if (qn !== undefined) this.sender.confirm(qn);
       return;
     }
+    if (p.cn === CN.QnRtn && p.qn !== undefined && this.platformRefused(p.qn, Number(p.cp.params['QnRtn']))) return;
     const outcome = handleCommand(p, {
       ...this.deps.context(),
       to: this.addressee(),
@@ -302,6 +303,38 @@ export abstract class UplinkBase implements Uplink {
       return;
     const { pw: _theirs, ...answered } = header;
     this.send(qnRtnAnswer({ ...answered, version: this.config.version }, qnRtn));
+  }
+
+  /**
+   * The platform answered one of our uploads with 9011 (table 7) rather than 9014: it refused the PW
+   * (3), the MN (4) or another field, or found the CRC wrong (9). Said at error level with what to fix,
+   * shown in health, and not resent in a loop (OutboxSender.refused holds the link for
+   * reconnectMaxSeconds). Returns false when `qn` is none of ours in flight.
+   */
+  private platformRefused(qn: string, qnRtn: number): boolean {
+    if (!Number.isInteger(qnRtn) || qnRtn === QnRtn.Ready) return false;
+    const holdMs = this.config.reconnectMaxSeconds * 1000;
+    if (!this.sender.refused(qn, qnRtn, holdMs)) return false;
+    const mn = this.addressee().mn;
+    if (qnRtn === QnRtn.BadCrc) {
+      this.logger.warn({ qn, qnRtn, reason: 'platform-bad-crc' }, 'the platform found the CRC wrong; sent again');
+      return true;
+    }
+    const reason =
+      qnRtn === QnRtn.BadPassword
+        ? 'platform-refused-pw'
+        : qnRtn === QnRtn.BadMn
+          ? 'platform-refused-mn'
+          : 'platform-refused';
+    const what =
+      qnRtn === QnRtn.BadPassword
+        ? `the platform refused PW for MN ${mn}: set this uplink's pw to the one the platform registered`
+        : qnRtn === QnRtn.BadMn
+          ? `the platform does not know MN ${mn}: set the MN the platform registered (station.mn or uplinks[].mn)`
+          : `the platform refused the upload (9011 QnRtn=${qnRtn})`;
+    this.noteError(what);
+    this.logger.error({ qn, qnRtn, reason, holdSeconds: holdMs / 1000 }, what);
+    return true;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { encodeFrame, splitPacket } from '../protocol/index.js';
+import { QnRtn, encodeFrame, splitPacket } from '../protocol/index.js';
 import type { CodecOptions } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import type { Addressee } from './packets.js';
@@ -56,6 +56,9 @@ export class OutboxSender {
   private readonly inFlight = new Map<number, InFlight>();
   private readonly byQn = new Map<string, number>();
   private up = false;
+  /** Sending held after the platform refused the station (see `refused`), and the timer that resumes it. */
+  private held = false;
+  private holdTimer: NodeJS.Timeout | undefined;
   /** Records sent (first transmissions, not resends) and confirmed by a 9014 since the agent started. */
   readonly counts = { sent: 0, confirmed: 0 };
 
@@ -73,10 +76,47 @@ export class OutboxSender {
 
   /** The link is down: forget what was in flight; it is all still in the outbox. */
   halt(): void {
+    this.held = false;
+    clearTimeout(this.holdTimer);
+    this.forget();
+  }
+
+  private forget(): void {
     this.up = false;
     for (const f of this.inFlight.values()) clearTimeout(f.timer);
     this.inFlight.clear();
     this.byQn.clear();
+  }
+
+  /**
+   * A 9011 answered an upload instead of a 9014 (HJ 212-2017 table 7). QnRtn 9 (the platform found the
+   * CRC wrong) sends that record again now. Any other refusal (3: PW, 4: MN...) holds every send on this
+   * link for `holdMs`: a wrong PW or MN does not fix itself, and resending at once would only repeat the
+   * refusal as if the answer had been lost. The records stay in the outbox. Returns whether `qn` was a
+   * record in flight.
+   */
+  refused(qn: string, qnRtn: number, holdMs: number): boolean {
+    const id = this.byQn.get(qn);
+    const flight = id === undefined ? undefined : this.inFlight.get(id);
+    if (!flight) return false;
+    if (qnRtn === QnRtn.BadCrc) {
+      this.transmit(flight);
+      return true;
+    }
+    this.forget();
+    this.held = true;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = setTimeout(() => {
+      if (!this.held) return;
+      this.held = false;
+      this.start();
+    }, holdMs);
+    return true;
+  }
+
+  /** Sending is held after a refusal (health). */
+  get holding(): boolean {
+    return this.held;
   }
 
   /** New records were committed, or a slot freed up. */

@@ -56,6 +56,37 @@ async function agentOn(
 }
 
 describe('HJ 212 TCP uplink to the platform simulator', () => {
+  it('a platform refusing the PW (9011 QnRtn=3) is said at error level with the fix, and not resent in a loop', async () => {
+    const { clock, sim, platform, data, logger, lines } = await setup();
+    const refused: { cn: string; qnRtn: number; at: number }[] = [];
+    platform.server.on('refused', (r: { cn: string; qnRtn: number }) => refused.push({ ...r, at: Date.now() }));
+    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port);
+    // A PW the platform did not register; after a refusal the uplink holds its sends reconnectMaxSeconds (2 s).
+    config.uplinks = config.uplinks.map((u) => ({ ...u, pw: 'zz9999', reconnectMaxSeconds: 2 }));
+    const agent = await agentOn(config, logger, clock);
+    await until(() => lines.some((l) => l['reason'] === 'platform-refused-pw'), 'the refusal logged', 15_000);
+    const first = lines.find((l) => l['reason'] === 'platform-refused-pw')!;
+    expect(first).toMatchObject({
+      level: 50,
+      mn: MN,
+      uplink: 'province',
+      qnRtn: 3,
+      holdSeconds: 2,
+      msg: `the platform refused PW for MN ${MN}: set this uplink's pw to the one the platform registered`,
+    });
+    expect(agent.health().uplinks['province']!.lastError).toBe(first['msg']);
+    const uploads = () => refused.filter((r) => r.cn !== '1013');
+    const firstAt = uploads()[0]!.at;
+    // The next upload comes only after the hold. Without it, the 1 s answer timeout would send the
+    // records in flight again after 1 s; a loaded machine only makes the gap longer, never shorter.
+    await until(() => uploads().some((r) => r.at > firstAt + 500), 'the next upload after the hold', 15_000);
+    const next = uploads().find((r) => r.at > firstAt + 500)!;
+    expect(next.at - firstAt).toBeGreaterThanOrEqual(1990);
+    expect(uploads().every((r) => r.qnRtn === 3)).toBe(true);
+    // Nothing left the outbox: every refused record is still there to be sent once the PW is fixed.
+    expect(agent.health().uplinks['province']!.outbox.records).toBeGreaterThan(0);
+  });
+
   it('delivers real-time, minute and hour data that pass the platform checks, each confirmed by 9014', async () => {
     const { clock, sim, platform, data, logger } = await setup();
     const agent = await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
