@@ -10,6 +10,7 @@ const UNIT = [
   'cloud-store',
   'edge-commands',
   'edge-config',
+  'edge-control',
   'edge-datasets',
   'edge-registers',
   'edge-statistics',
