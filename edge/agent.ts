@@ -197,6 +197,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     }
   };
   /** 3011-3019 on the device whose control maps the command for the PolId (edge/control.ts). */
+  const controlling = new Set<string>();
   const control = async (
     cn: string,
     polId: string | undefined,
@@ -205,12 +206,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     const device = controlDevice(config.devices, cn, polId);
     const poller = device && pollers[config.buses.findIndex((b) => b.id === device.bus)];
     if (!device?.control || !poller || !isControlCn(cn)) return { exeRtn: ExeRtn.BadCondition, reason: 'not-mapped' };
+    // One action per analyzer at a time: a platform repeating 3011 gets ExeRtn 5 (busy, table 6), not a queue.
+    if (controlling.has(device.id)) return { exeRtn: ExeRtn.Busy, reason: 'control-busy' };
+    controlling.add(device.id);
     const result = await runControl(cn, polId ?? device.factors[0]!.code, device.control, params, {
       run: (action) => poller.control(device.id, action),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       // Verdict timeouts run on elapsed time, not on the station clock a 1012 may move.
       now: () => performance.now(),
-    });
+    }).finally(() => controlling.delete(device.id));
     logger.info({ device: device.id, cn, polId, exeRtn: result.exeRtn, reason: result.reason }, 'analyzer control');
     return result;
   };

@@ -94,9 +94,13 @@ describe('analyzer control 3011-3019 through the edge agent', () => {
       ['9011', { QnRtn: '1' }, {}],
       ['9012', { ExeRtn: '1' }, {}],
     ]);
-    // The simulator ran one calibration (action 1, coil 0) and it ended in success.
+    // A second 3011 while the analyzer still calibrates is ExeRtn 5 (busy); the first still ends in success.
+    const [first, second] = await Promise.all([ask('3011', 'PolId=w01018'), ask('3011', 'PolId=w01018')]);
+    expect(first!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '1' }]);
+    expect(second!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '5' }]);
+    // The simulator ran two calibrations (action 1, coil 0), the last ended in success.
     const control = sim.devices.get(1)!.control;
-    expect(control.read(CONTROL_REGISTERS.status, 8)).toEqual([STATUS.success, 1, 0, 0, 2, 40, 0, 1]);
+    expect(control.read(CONTROL_REGISTERS.status, 8)).toEqual([STATUS.success, 1, 0, 0, 2, 40, 0, 2]);
   });
 
   it('3016 stores the sampling period in the analyzer, 3017 reads it back as the upload of C.36', async () => {
