@@ -63,6 +63,12 @@ async function setup() {
             startTime: { address: CONTROL_REGISTERS.startTime },
             period: { address: CONTROL_REGISTERS.period },
           },
+          '3015': {
+            trigger: { coil: 4 },
+            verdict: { ...verdict, pollSeconds: 0.2 },
+            vaseNo: { address: CONTROL_REGISTERS.vaseNo },
+          },
+          '3018': { stime: { address: CONTROL_REGISTERS.stime } },
           '3019': { sn: { address: CONTROL_REGISTERS.sn } },
         },
       },
@@ -124,7 +130,7 @@ describe('analyzer control 3011-3019 through the edge agent', () => {
     expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.period, 1)).toEqual([4]);
   });
 
-  it('3019 uploads the analyzer id (C.38); a command no device maps is refused with 9011 QnRtn=2', async () => {
+  it('3019 uploads the analyzer id (C.38), 3018 Stime, 3015 the bottle; a command no device maps is refused with 9011 QnRtn=2', async () => {
     const { ask } = await setup();
     const id = await ask('3019', 'PolId=w01018');
     // The simulator's unit 1: C.38's EPC96 with 01 as its last byte.
@@ -133,6 +139,17 @@ describe('analyzer control 3011-3019 through the edge agent', () => {
       ['3019', { PolId: 'w01018' }, { w01018: { SN: '010000A8900016F000169D01' } }],
       ['9012', { ExeRtn: '1' }, {}],
     ]);
+    // 3018: the simulator's Stime of C.37's example, 40 minutes.
+    expect((await ask('3018', 'PolId=w01018')).map(summary)).toEqual([
+      ['9011', { QnRtn: '1' }, {}],
+      ['3018', { PolId: 'w01018', Stime: '40' }, {}],
+      ['9012', { ExeRtn: '1' }, {}],
+    ]);
+    // 3015 without PolId (C.34): the first retained sample goes into bottle 1, uploaded with its time.
+    const retained = await ask('3015', '');
+    expect(retained.map((p) => p.cn)).toEqual(['9011', '3015', '9012']);
+    expect(retained[1]!.cp.params).toEqual({ DataTime: expect.stringMatching(/^20250601\d{6}$/), VaseNo: '1' });
+    expect(retained[2]!.cp.params).toEqual({ ExeRtn: '1' });
     // 3013 (cleaning) is not in the control map; 3011 is, but not for the flow meter's w00000.
     for (const [cn, cp] of [
       ['3013', 'PolId=w01018'],
