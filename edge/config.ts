@@ -143,6 +143,13 @@ const wordSchema = registerSchema
   .extend({ type: z.enum(['int16', 'uint16', 'int32', 'uint32']).default('uint16') })
   .omit({ scale: true, offset: true });
 
+/** CstartTime (HJ 212-2017 §6.6.1, hhmmss) in the analyzer: the decimal number 143000, or seconds since midnight. */
+const startTimeSchema = wordSchema.extend({
+  format: z.enum(['hhmmss', 'secondsOfDay']).default('hhmmss'),
+  type: z.enum(['uint32']).default('uint32'),
+});
+const periodSchema = wordSchema.describe('Ctime, hours between samples');
+
 const controlSchema = z
   .strictObject({
     '3011': actionSchema.optional().describe('zero and span calibration (table C.30)'),
@@ -157,24 +164,16 @@ const controlSchema = z
       .describe('retained sample on exceedance (C.34): 9011, the 3015 upload with DataTime and VaseNo, 9012'),
     '3016': z
       .strictObject({
-        startTime: wordSchema
-          .extend({
-            format: z.enum(['hhmmss', 'secondsOfDay']).default('hhmmss'),
-            type: z.enum(['uint32']).default('uint32'),
-          })
-          .describe('CstartTime: hhmmss as the decimal number 143000, or seconds since midnight'),
-        period: wordSchema.describe('Ctime, hours'),
+        startTime: startTimeSchema,
+        period: periodSchema,
         verdict: verdictSchema.optional(),
       })
       .optional()
       .describe('set the sampling period (C.35): FC16 of CstartTime and Ctime'),
     '3017': z
       .strictObject({
-        startTime: wordSchema.extend({
-          format: z.enum(['hhmmss', 'secondsOfDay']).default('hhmmss'),
-          type: z.enum(['uint32']).default('uint32'),
-        }),
-        period: wordSchema,
+        startTime: startTimeSchema,
+        period: periodSchema,
       })
       .optional()
       .describe('get the sampling period (C.36): read, then the 3017 upload'),
