@@ -134,6 +134,18 @@ describe('profile validation', () => {
     );
   });
 
+  it('keeps profile registers out of the control block 9000-9015 (a float32 at 8999 reaches 9000)', () => {
+    const registers = [{ address: 8999, type: 'float32', source: 'value' }] as const;
+    expect(issues(minimalProfile({ registers: [...registers] }))).toContain(
+      'sim.yaml: profiles[0].registers[0].address: addresses 9000-9015 are the control block',
+    );
+    expect(() =>
+      parseAnalyzerConfig({
+        profiles: [minimalProfile({ registers: [{ address: 8998, type: 'float32', source: 'value' }] })],
+      }),
+    ).not.toThrow();
+  });
+
   it('names an undeclared parameter and lists the declared ones', () => {
     const message = issues(
       minimalProfile({
