@@ -51,8 +51,14 @@ async function render() {
  * stream never starves the page of updates, and a burst costs one re-read.
  */
 const REFRESH_MS = 2000;
+let refreshes = 0;
 const refreshView = throttled(
-  () => session.view?.refresh?.().catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
+  () =>
+    session.view
+      ?.refresh?.()
+      // How many live refreshes the page has shown: what scripts (and the browser tests) wait for.
+      .then(() => ($('view').dataset.refreshes = String(++refreshes)))
+      .catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
   REFRESH_MS,
   { now: () => Date.now(), after: (ms, fn) => setTimeout(fn, ms) },
 );
