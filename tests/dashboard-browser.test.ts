@@ -108,6 +108,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.fill('input[name=to]', china(scene.day0 + 12 * H));
     await page.click('form.filters button[type=submit]');
     await shown('kind=hour');
+    // 24-hour China time in the fields, whatever the browser's locale (a datetime-local field would say 12:00 PM).
+    expect(await page.inputValue('input[name=to]')).toBe(china(scene.day0 + 12 * H).replace('T', ' '));
+    expect(await page.inputValue('input[name=to]')).toMatch(/ 12:00$/);
     expect(await page.locator('.chart[data-factor="w01018"] canvas').count()).toBe(1);
     const cod = '.chart[data-factor="w01018"]';
     expect(await text(`${cod} .u-legend`)).toMatch(/上限 30/);
@@ -151,6 +154,18 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     // A double click zooms out to the whole range, as before.
     await over.dblclick();
     expect(await shownRange()).toEqual([String(scene.day0), String(scene.day0 + 12 * H)]);
+  });
+
+  it('opens a station on its newest data, not on the wall clock', async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/station/${FED_MN}`);
+    await shown(`#/station/${FED_MN}`);
+    // The loggers' clock is on yesterday, a few minutes past 08:00: the day's hour data ends at 09:00 and the
+    // default 24 hours go back to 09:00 the day before.
+    expect(await page.inputValue('input[name=to]')).toBe(china(scene.day0 + 9 * H).replace('T', ' '));
+    expect(await page.inputValue('input[name=from]')).toBe(china(scene.day0 - 15 * H).replace('T', ' '));
+    // Yesterday's hours 00-07 but 03: the chart opens on them, not on an empty day.
+    expect(await text('.chart[data-factor="w01018"] .summary')).toMatch(/^数据点 7 /);
   });
 
   it('lists alarms by kind, and lets an admin acknowledge one with a comment', async () => {

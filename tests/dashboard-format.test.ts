@@ -5,6 +5,8 @@ interface Format {
   fmtTime(ms: number): string;
   fmtTick(ms: number, spanMs: number): string;
   chinaDay(ms: number): string;
+  toInput(ms: number): string;
+  fromInput(value: string): number;
   factorLabel(code: string, info: { name: string; nameEn: string } | undefined, lang: string): string;
   unitLabel(code: string, unit: string | undefined, lang: string): string;
   valueShown(code: string, unit: string | undefined, v: number | undefined): string;
@@ -30,6 +32,11 @@ describe('dashboard formatting', () => {
     expect(f.fmtTime(Date.UTC(2026, 11, 3, 16, 30, 0))).toBe('2026-12-04 00:30:00');
     expect(f.chinaDay(Date.UTC(2026, 11, 3, 16, 30, 0))).toBe('2026-12-04');
     expect(f.fmtTick(Date.UTC(2026, 11, 3, 6, 5, 9), 12 * H)).toBe('14:05');
+    // The time fields: typed and shown as 24-hour China time, read back as the same instant.
+    expect(f.toInput(Date.UTC(2026, 11, 3, 13, 7, 59))).toBe('2026-12-03 21:07');
+    expect(f.fromInput('2026-12-03 21:07')).toBe(Date.UTC(2026, 11, 3, 13, 7));
+    expect(f.fromInput('2026-12-04T00:30')).toBe(Date.UTC(2026, 11, 3, 16, 30));
+    expect(f.fromInput('12/03/2026 9:07 PM')).toBeNaN();
     expect(f.fmtTick(Date.UTC(2026, 11, 3, 6, 5, 9), 72 * H)).toBe('12-03 14:05');
   });
 

@@ -1,6 +1,6 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
-import { fmtTime, fromInput, h, label, num, patch, select, table, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
 const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'];
@@ -43,8 +43,8 @@ export async function alarmsView({ root, query, who }) {
         q.state,
       ),
     ),
-    label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: q.from && toInput(Number(q.from)) })),
-    label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: q.to && toInput(Number(q.to)) })),
+    label(t('from'), timeInput('from', q.from ? Number(q.from) : undefined)),
+    label(t('to'), timeInput('to', q.to ? Number(q.to) : undefined)),
     h('button', { type: 'submit' }, t('apply')),
   );
   form.addEventListener('submit', (e) => {

@@ -12,10 +12,20 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export { fmtTime, toInput, num, pct } from './format.js';
-import { chinaDay } from './format.js';
+export { fmtTime, fromInput, toInput, num, pct } from './format.js';
+import { chinaDay, TIME_PATTERN, toInput } from './format.js';
 
-export const fromInput = (value) => Date.parse(`${value}:00+08:00`);
+/** A 24-hour China-time field (see toInput); empty when `ms` is absent. */
+export const timeInput = (name, ms) =>
+  h('input', {
+    type: 'text',
+    name,
+    value: ms === undefined ? '' : toInput(ms),
+    pattern: TIME_PATTERN,
+    placeholder: 'YYYY-MM-DD HH:MM',
+    size: 16,
+    inputmode: 'numeric',
+  });
 export const today = () => chinaDay(Date.now());
 
 /** Which row or block a node is, for patch(): the data-* key the views set on rows, sections and charts. */

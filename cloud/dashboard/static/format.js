@@ -24,11 +24,23 @@ export function fmtTime(ms) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-/** YYYY-MM-DDTHH:MM for a datetime-local input, in China time. */
+/**
+ * "YYYY-MM-DD HH:MM" in China time, for the time fields. They are text fields, not datetime-local
+ * ones: a browser draws those in its own locale's clock (12-hour with AM/PM in an English browser).
+ */
 export function toInput(ms) {
   const p = parts(ms);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
+
+/** The instant a time field names, read as China time; NaN when it is not "YYYY-MM-DD HH:MM" (a T may stand for the space). */
+export function fromInput(value) {
+  const m = /^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})\s*$/.exec(value);
+  return m ? Date.parse(`${m[1]}T${m[2]}:00+08:00`) : NaN;
+}
+
+/** The pattern the time fields accept, for the browser to refuse anything else before it is sent. */
+export const TIME_PATTERN = '\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}';
 
 /** A chart's time tick: HH:MM within a day, MM-DD HH:MM over longer spans. */
 export const fmtTick = (ms, spanMs) => fmtTime(ms).slice(spanMs > 24 * HOUR ? 5 : 11, 16);

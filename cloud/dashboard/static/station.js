@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { factorChart } from './chart.js';
 import { rangeEnd } from './format.js';
-import { fmtTime, fromInput, h, label, select, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, select, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -36,8 +36,8 @@ export async function stationView({ root, args, query }) {
         kind,
       ),
     ),
-    label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: toInput(from) })),
-    label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: toInput(to) })),
+    label(t('from'), timeInput('from', from)),
+    label(t('to'), timeInput('to', to)),
     h('button', { type: 'submit' }, t('apply')),
   );
   form.addEventListener('submit', (e) => {
