@@ -159,7 +159,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
   it('opens a station on its newest data, not on the wall clock', async () => {
     const { page } = b;
     await page.goto(`${scene.base}/#/station/${FED_MN}`);
-    await shown(`#/station/${FED_MN}`);
+    // This very address, not the ranged one shown before (which contains it).
+    await page.waitForFunction((p) => document.getElementById('view')?.dataset['shown'] === p, `#/station/${FED_MN}`);
     // The loggers' clock is on yesterday, a few minutes past 08:00: the day's hour data ends at 09:00 and the
     // default 24 hours go back to 09:00 the day before.
     expect(await page.inputValue('input[name=to]')).toBe(china(scene.day0 + 9 * H).replace('T', ' '));
@@ -259,6 +260,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     const { page } = b;
     const day = china(scene.day0).slice(0, 10);
     await page.click('nav a[href="#/report"]');
+    await shown('#/report');
+    // Opened with no day: the day of the newest data (the loggers' clock is on yesterday), not today.
+    expect(await page.inputValue('input[name=day]')).toBe(day);
     await page.fill('input[name=day]', day);
     await page.click('form.filters button[type=submit]');
     await shown(`#/report?day=${day}`);

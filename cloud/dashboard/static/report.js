@@ -15,10 +15,13 @@ async function downloadCsv(key, period) {
   URL.revokeObjectURL(url);
 }
 
-/** The China-time day of the newest data any station sent: the report opens on data, not on the wall clock's day. */
+/**
+ * The China-time day of the newest data any station sent (its DataTime, not when it arrived): the
+ * report opens on data, not on the wall clock's day.
+ */
 async function newestDay() {
   const stations = /** @type {import('./api.js').StationView[]} */ (await api('/stations'));
-  const newest = Math.max(0, ...stations.map((s) => (s.lastSeen ? Date.parse(s.lastSeen) : 0)));
+  const newest = Math.max(0, ...stations.flatMap((s) => Object.values(s.latest).map((l) => l.time)));
   return newest ? chinaDay(newest) : today();
 }
 
