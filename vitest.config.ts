@@ -20,6 +20,7 @@ const UNIT = [
   'edge-units',
   'edge-unsaved',
   'fuzz-decoder',
+  'lifecycle',
   'protocol-appendix',
   'protocol-codec',
   'protocol-codes',
