@@ -3,6 +3,7 @@ import { ExeRtn, to2005Code } from '../protocol/index.js';
 import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
+import { clockPolicyOf } from './config.js';
 import type { EdgeConfig } from './config.js';
 import { periodStart } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
@@ -152,9 +153,23 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       ),
   );
 
+  const clockPolicy = clockPolicyOf(config);
   const onEffect = (uplink: string, effect: CommandEffect) => {
+    if (effect.kind === 'clock-kept') {
+      // Positive: the platform's clock is ahead of the box's.
+      logger.info(
+        { uplink, differenceMs: effect.differenceMs, reason: 'clock policy keep-ntp' },
+        '1012 answered: the box keeps its NTP time',
+      );
+      return;
+    }
     logger.info({ uplink, effect }, 'platform command applied');
     if (effect.kind === 'set-time') clockOffset += effect.at - now();
+    if (effect.kind === 'set-timeout-retry') {
+      // C.1 names no uplink: the box has one timeout and resend count, so every uplink takes it.
+      for (const u of uplinks) u.setTimeoutRetry(effect.overTimeSeconds, effect.reCount);
+      store.saveSettings({ overTimeSeconds: effect.overTimeSeconds, reCount: effect.reCount });
+    }
     if (effect.kind === 'set-rtd-interval') settings.rtdIntervalSeconds = effect.seconds;
     if (effect.kind === 'set-min-interval') settings.minIntervalMinutes = effect.minutes;
     if (effect.kind === 'set-rtd-interval' || effect.kind === 'set-min-interval') {
@@ -204,6 +219,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       utcOffsetMinutes: utc,
       ...settings,
       clockTrusted: config.clockTrusted,
+      clockPolicy,
       parameters: (polId) => parametersByFactor.get(polId),
     }),
     history: store,
@@ -213,6 +229,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const uplinks: Uplink[] = config.uplinks.map((u) =>
     u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps),
   );
+  // A platform's 1000 outlives a restart: it replaces every uplink's configured timeout and retries.
+  if (saved.overTimeSeconds !== undefined && saved.reCount !== undefined)
+    for (const u of uplinks) u.setTimeoutRetry(saved.overTimeSeconds, saved.reCount);
 
   let lastPrune = 0;
   const tick = () => {
@@ -278,6 +297,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     throw err;
   }
 
+  // 2081 (HJ 212-2017 C.24): the logger's boot time, DataTime and RestartTime alike, committed by the
+  // first tick and kept like hour data (edge/store/retention.ts); uplinks send it once connected.
+  unsaved.records.push({ cn: '2081', at: now(), stats: {} });
   for (const p of pollers) p.start();
   for (const u of uplinks) u.start();
   const timer = setInterval(() => {
