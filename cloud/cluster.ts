@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
 import type { AlarmEvent } from './alarms/notify.js';
-import { AlarmFilterSchema, CLOSED_BY, type Alarm, type AlarmStore } from './alarms/store.js';
+import { AlarmSchema, type Alarm, type AlarmStore } from './alarms/store.js';
 import { AckBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
@@ -45,21 +45,6 @@ const syncTopic = (node: number): string => `${PREFIX}/sync/${node}`;
 /** How far back a (re)joining process is sent the others' episodes; open ones always. */
 const SYNC_DAYS = 31;
 
-const AlarmCopySchema = z.object({
-  id: z.number().int().nonnegative(),
-  type: AlarmFilterSchema.shape.type.unwrap(),
-  mn: z.string().min(1),
-  factor: z.string().optional(),
-  kind: z.string().optional(),
-  openedAt: z.number(),
-  closedAt: z.number().optional(),
-  closedBy: z.enum(CLOSED_BY).optional(),
-  value: z.number().optional(),
-  limit: z.number().optional(),
-  multiple: z.number().optional(),
-  peak: z.number().optional(),
-  detail: z.string().optional(),
-});
 const AckCopySchema = z.object({
   alarmId: z.number().int().nonnegative(),
   ack: AckBodySchema.extend({ by: z.string(), at: z.number() }),
@@ -168,7 +153,7 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
       if (alarm) o.onPeerAlarm?.('acknowledged', alarm);
       return;
     }
-    const alarm = AlarmCopySchema.parse(JSON.parse(payload.toString())) as Alarm;
+    const alarm = AlarmSchema.parse(JSON.parse(payload.toString()));
     const change = o.alarms.applyPeer(alarm);
     if (change !== 'updated') o.onPeerAlarm?.(change, alarm);
   };

@@ -2,28 +2,33 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ALARM_TYPES, type AlarmType, type Condition } from '../rules/judge.js';
 
-export interface Alarm {
-  id: number;
-  type: AlarmType;
-  mn: string;
-  factor?: string;
-  kind?: string;
-  /** Data time the condition was first seen (epoch ms). */
-  openedAt: number;
-  closedAt?: number;
-  /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
-  closedBy?: ClosedBy;
-  value?: number;
-  limit?: number;
-  multiple?: number;
-  /** Largest multiple seen while open. */
-  peak?: number;
-  detail?: string;
-}
-
 /** `backfill`: the hour came late (补传); `manual`: it was entered by hand (flag S, 手工补录). */
 export const CLOSED_BY = ['backfill', 'manual'] as const;
 export type ClosedBy = (typeof CLOSED_BY)[number];
+
+/**
+ * An alarm episode: the one shape the store keeps, the API lists and cluster peers copy to each
+ * other (a copy from the broker is checked against it on receipt).
+ */
+export const AlarmSchema = z.object({
+  id: z.number().int().nonnegative(),
+  type: z.enum(ALARM_TYPES),
+  mn: z.string().min(1),
+  factor: z.string().optional(),
+  kind: z.string().optional(),
+  /** Data time the condition was first seen (epoch ms). */
+  openedAt: z.number(),
+  closedAt: z.number().optional(),
+  /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
+  closedBy: z.enum(CLOSED_BY).optional(),
+  value: z.number().optional(),
+  limit: z.number().optional(),
+  multiple: z.number().optional(),
+  /** Largest multiple seen while open. */
+  peak: z.number().optional(),
+  detail: z.string().optional(),
+});
+export type Alarm = z.output<typeof AlarmSchema>;
 
 export const AlarmFilterSchema = z.object({
   mn: z.string().optional(),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { CLOSED_BY } from '../alarms/store.js';
-import { ALARM_TYPES } from '../rules/judge.js';
+import { AlarmSchema } from '../alarms/store.js';
 import { KindSchema } from '../store/types.js';
 
 /*
@@ -181,21 +180,6 @@ export const ShutdownSchema = z.object({ from: z.string(), to: z.string(), reaso
 export type Shutdown = z.output<typeof ShutdownSchema>;
 
 export const AckSchema = z.object({ by: z.string(), at: z.number(), comment: z.string() });
-export const AlarmSchema = z.object({
-  id: z.number().int(),
-  type: z.enum(ALARM_TYPES as [string, ...string[]]),
-  mn: z.string(),
-  factor: z.string().optional(),
-  kind: z.string().optional(),
-  openedAt: z.number(),
-  closedAt: z.number().optional(),
-  closedBy: z.enum(CLOSED_BY).optional(),
-  value: z.number().optional(),
-  limit: z.number().optional(),
-  multiple: z.number().optional(),
-  peak: z.number().optional(),
-  detail: z.string().optional(),
-});
 /** An alarm as `GET /alarms` lists it: with its acknowledgement, if any. */
 export const AlarmViewSchema = AlarmSchema.extend({ ack: AckSchema.nullable() });
 export type AlarmView = z.output<typeof AlarmViewSchema>;
