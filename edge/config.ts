@@ -292,14 +292,14 @@ const uplinkCommon = {
     .positive()
     .max(TIMEOUT_SECONDS_MAX)
     .default(10)
-    .describe('9014 answer timeout (table 1: 5-10 s); a platform\'s 1000 (OverTime) replaces it on every uplink'),
+    .describe("9014 answer timeout (table 1: 5-10 s); a platform's 1000 (OverTime) replaces it on every uplink"),
   retries: z
     .number()
     .int()
     .min(0)
     .max(RETRIES_MAX)
     .default(3)
-    .describe('resends before the link is presumed dead (table 1: 3); a platform\'s 1000 (ReCount) replaces it'),
+    .describe("resends before the link is presumed dead (table 1: 3); a platform's 1000 (ReCount) replaces it"),
   reconnectMinSeconds: z.number().positive().default(1),
   reconnectMaxSeconds: z
     .number()

@@ -97,7 +97,8 @@ export function recordPacket(
   const info = record.info && { info: infoGroups(record.info) };
   const dataTime = formatHjTime(new Date(record.at), utcOffsetMinutes);
   // C.24: the boot time goes as RestartTime; the record is made at the boot, so DataTime is the same.
-  const params: Record<string, string> = record.cn === '2081' ? { DataTime: dataTime, RestartTime: dataTime } : { DataTime: dataTime };
+  const params: Record<string, string> =
+    record.cn === '2081' ? { DataTime: dataTime, RestartTime: dataTime } : { DataTime: dataTime };
   return {
     version: to.version,
     qn,
