@@ -297,12 +297,8 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     throw err;
   }
 
-  // 2081 (HJ 212-2017 C.24): the logger's boot time, DataTime and RestartTime alike, committed by the
-  // first tick and kept like hour data (edge/store/retention.ts); uplinks send it once connected.
-  unsaved.records.push({ cn: '2081', at: now(), stats: {} });
-  for (const p of pollers) p.start();
-  for (const u of uplinks) u.start();
-  const timer = setInterval(() => {
+  /** A tick; what the store refuses waits in memory (bounded) and is retried on the next. */
+  const safeTick = () => {
     try {
       tick();
     } catch (err) {
@@ -329,7 +325,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         );
       }
     }
-  }, options.tickMs ?? 1000);
+  };
+  // 2081 (HJ 212-2017 C.24): the logger's boot time, DataTime and RestartTime alike, kept like hour data
+  // (edge/store/retention.ts). Committed now, before anything is polled, so it is the first record of
+  // this run in every outbox; uplinks send it once connected.
+  unsaved.records.push({ cn: '2081', at: now(), stats: {} });
+  safeTick();
+  for (const p of pollers) p.start();
+  for (const u of uplinks) u.start();
+  const timer = setInterval(safeTick, options.tickMs ?? 1000);
   // Once a minute per uplink, so a person reading the log sees that uploads are being confirmed.
   const totals = new Map<string, UplinkTotals>();
   const summary = setInterval(() => {

@@ -532,11 +532,11 @@ function checkFlueGasBasis(config: ParsedConfig, measured: ReadonlySet<string>, 
 export const FLUE_GAS_STATE_CODES = ['a01012', 'a01013', 'a01014'] as const;
 
 export type EdgeConfig = ParsedConfig;
+export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
 /** The 1012 policy in force: the configured one, else keep-ntp on a box whose clock follows NTP, else set. */
 export const clockPolicyOf = (config: Pick<EdgeConfig, 'clockPolicy' | 'clockTrusted'>): ClockPolicy =>
   config.clockPolicy ?? (config.clockTrusted ? 'keep-ntp' : 'set');
-export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
 /** `plant.yaml: devices[cod].factors[w01018].value.address: …`: list items by their id, the fix said. */
 function describeIssue(source: string, issue: z.core.$ZodIssue, input: unknown): string {

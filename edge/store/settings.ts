@@ -50,8 +50,9 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
 }
 
 const FIELD = EdgeSettingsSchema.shape;
-const FIELDS = new Set<string>(['rtdIntervalSeconds', 'minIntervalMinutes', 'runTime', 'overTimeSeconds', 'reCount']);
-type Field = 'rtdIntervalSeconds' | 'minIntervalMinutes' | 'runTime' | 'overTimeSeconds' | 'reCount';
+/** A setting of one row; passwords have a row per uplink. */
+type Field = Exclude<keyof typeof FIELD, 'passwords'>;
+const isField = (name: string): name is Field => name !== 'passwords' && Object.hasOwn(FIELD, name);
 
 /**
  * The stored rows read back: each value checked against its schema; one that fails (a damaged or
@@ -75,7 +76,7 @@ export function decodeSettings(
       out.passwords[name.slice(0, -PW_SUFFIX.length)] = value;
       continue;
     }
-    const field = FIELDS.has(name) ? (name as Field) : undefined;
+    const field = isField(name) ? name : undefined;
     if (!field) {
       reject(name, 'not a setting this version knows');
       continue;
