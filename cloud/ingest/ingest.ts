@@ -150,7 +150,7 @@ export class Ingest {
       }
       if (!(await this.store(station, points, packet, via, future))) return { ok: false, reason: 'store-failed' };
     }
-    if (packet.cn === CN.TimeCalibration) return { ok: true, station, points, ...this.calibrate(packet, via) };
+    if (packet.cn === CN.TimeCalibration) return { ok: true, station, points, ...this.calibrate(station, packet, via) };
     if (packet.cn === CN.Heartbeat) {
       // HJ 212-2025 heartbeat (the 2025 text is not public here; assumed from public implementations, see
       // docs/protocol-2025.md): the centre answers 9013 whatever the A bit, and the packet counts as proof
@@ -169,16 +169,16 @@ export class Ingest {
    * centre sends 1012 with its own time as SystemTime, in China time (HJ 212 time stamps are local time,
    * UTC+8), addressed with the PW, ST and version the logger used.
    */
-  private calibrate(packet: Packet, via: Via): { answer?: Packet; then: Packet[] } {
+  private calibrate(station: Station, packet: Packet, via: Via): { answer?: Packet; then: Packet[] } {
     const now = new Date(this.o.now?.() ?? Date.now());
-    const to = answerable(packet);
-    const target = { mn: to.mn ?? '', pw: to.pw ?? '', st: packet.st ?? ST_SYSTEM, version: packet.version };
+    // The PW was just checked against the registry, so it is there and carriable.
+    const target = { mn: station.mn, pw: packet.pw ?? '', st: packet.st ?? ST_SYSTEM, version: packet.version };
     const setTime = request(target, CN.SetTime, { SystemTime: formatHjTime(now) }, { now });
     this.o.log.info(
       { mn: packet.mn, qn: packet.qn, via, systemTime: setTime.cp.params['SystemTime'], reason: 'time-calibration' },
       'logger asked for the time (1013): answering 9013 and sending 1012',
     );
-    return { ...(needsAck(packet.flag) && { answer: noticeAnswer(to) }), then: [setTime] };
+    return { ...(needsAck(packet.flag) && { answer: noticeAnswer(answerable(packet)) }), then: [setTime] };
   }
 
   /**
