@@ -28,6 +28,11 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
   const shown = (part: string) =>
     b.page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
 
+  /** How many live refreshes the page has patched in, and a wait for the next one. */
+  const refreshes = () => b.page.evaluate(() => Number(document.getElementById('view')?.dataset['refreshes'] ?? 0));
+  const refreshedAfter = (n: number) =>
+    b.page.waitForFunction((was) => Number(document.getElementById('view')?.dataset['refreshes'] ?? 0) > was, n);
+
   /** Uncaught script errors and content-security-policy refusals in the page. */
   const faults: string[] = [];
 
@@ -52,7 +57,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.fill('#token', READ);
     await page.click('#login button[type=submit]');
     await page.locator('table.stations').first().waitFor();
-    expect(await text('#who')).toBe('viewer (read)');
+    expect(await text('#who')).toBe('viewer（只读）');
     const row = (mn: string) => `tr[data-mn="${mn}"]`;
     expect(await text(`${row(FED_MN)} .state`)).toBe('在线');
     expect(await text(`${row(SILENT_MN)} .state`)).toBe('离线');
@@ -68,6 +73,16 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await text('[data-enterprise="示例电厂"] .networking')).toBe('未联网');
     expect(await text('[data-enterprise="示例水务有限公司"] .networking')).toBe('全部联网');
     expect(await page.locator(row(GAS_MN)).count()).toBe(1);
+    // Units and names as appendix B and the operators read them, the flags with their legend.
+    expect(await text(`${row(FED_MN)} .current [data-factor="w01001"]`)).toMatch(/^pH 值 \d+(\.\d+)? 无量纲 N$/);
+    expect(await text(`${row(FED_MN)} .current [data-factor="w00000"]`)).toMatch(/^废水流量 \d+(\.\d+)? L\/s N$/);
+    expect(await page.locator(`${row(FED_MN)} .current [data-factor="w01018"] .flag`).getAttribute('title')).toBe(
+      'N 正常',
+    );
+    expect(await text('.flag-legend')).toBe(
+      '数据标记: N 正常 · F 停运 · M 维护 · S 手工输入 · D 故障 · C 校准 · T 超测上限 · B 通讯异常',
+    );
+    expect(await text(`${row(FED_MN)} .last-seen`)).toMatch(/^\d{4}-\d\d-\d\d ([01]\d|2[0-3]):\d\d:\d\d$/);
     await b.shot('stations');
   });
 
@@ -93,17 +108,65 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.fill('input[name=to]', china(scene.day0 + 12 * H));
     await page.click('form.filters button[type=submit]');
     await shown('kind=hour');
+    // 24-hour China time in the fields, whatever the browser's locale (a datetime-local field would say 12:00 PM).
+    expect(await page.inputValue('input[name=to]')).toBe(china(scene.day0 + 12 * H).replace('T', ' '));
+    expect(await page.inputValue('input[name=to]')).toMatch(/ 12:00$/);
     expect(await page.locator('.chart[data-factor="w01018"] canvas').count()).toBe(1);
     const cod = '.chart[data-factor="w01018"]';
     expect(await text(`${cod} .u-legend`)).toMatch(/上限 30/);
     // Hours 00-02 and 04-07 came, all over 30; hour 03 did not; 08:00 onwards is the shutdown. The
     // rules run on the real clock, and yesterday's hours came after they were due: all 7 are 补传.
     expect(await text(`${cod} .summary`)).toMatch(
-      /^数据点 7 · 超标点 7 · 预警点 0 · 标记点 0 · 补传点 7 · 缺失小时 1停产时段 1$/,
+      /^数据点 7 · 超标点 7 · 预警点 0 · 标记点 0 · 补传点 7 · 缺失小时 1停产时段 1 · 数据标记: N 正常$/,
     );
     expect(await text('.chart[data-factor="w01001"] .u-legend')).toMatch(/上限 9.*下限 6/s);
     expect(await text('.chart[data-factor="w01001"] .exceed-count')).toBe('超标点 0');
     await b.shot('station-hour');
+  });
+
+  it('keeps a drag-zoom on a chart through several live updates', async () => {
+    const { page } = b;
+    const chart = page.locator('.chart[data-factor="w01018"]');
+    const shownRange = async () => [
+      await chart.getAttribute('data-shown-from'),
+      await chart.getAttribute('data-shown-to'),
+    ];
+    expect(await shownRange()).toEqual([String(scene.day0), String(scene.day0 + 12 * H)]);
+    // Drag across the middle third of the plot, as a person would, in steps.
+    const over = chart.locator('.u-over');
+    const box = (await over.boundingBox())!;
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width / 3, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + (box.width * 2) / 3, y, { steps: 12 });
+    await page.mouse.up();
+    const zoomed = await shownRange();
+    expect(Number(zoomed[0])).toBeGreaterThan(scene.day0 + 3 * H);
+    expect(Number(zoomed[1])).toBeLessThan(scene.day0 + 9 * H);
+    // The loggers send real-time data; each upload is a live event for this station, and the page re-reads its data.
+    for (let update = 0; update < 3; update++) {
+      const seen = await refreshes();
+      scene.clock.now += 30_000;
+      await refreshedAfter(seen);
+      expect(await shownRange()).toEqual(zoomed);
+    }
+    await b.shot('station-zoom-kept');
+    // A double click zooms out to the whole range, as before.
+    await over.dblclick();
+    expect(await shownRange()).toEqual([String(scene.day0), String(scene.day0 + 12 * H)]);
+  });
+
+  it('opens a station on its newest data, not on the wall clock', async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/station/${FED_MN}`);
+    // This very address, not the ranged one shown before (which contains it).
+    await page.waitForFunction((p) => document.getElementById('view')?.dataset['shown'] === p, `#/station/${FED_MN}`);
+    // The loggers' clock is on yesterday, a few minutes past 08:00: the day's hour data ends at 09:00 and the
+    // default 24 hours go back to 09:00 the day before.
+    expect(await page.inputValue('input[name=to]')).toBe(china(scene.day0 + 9 * H).replace('T', ' '));
+    expect(await page.inputValue('input[name=from]')).toBe(china(scene.day0 - 15 * H).replace('T', ' '));
+    // Yesterday's hours 00-07 but 03: the chart opens on them, not on an empty day.
+    expect(await text('.chart[data-factor="w01018"] .summary')).toMatch(/^数据点 7 /);
   });
 
   it('lists alarms by kind, and lets an admin acknowledge one with a comment', async () => {
@@ -122,7 +185,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.locator('.ack-form').count()).toBe(0);
 
     await page.goto(`${scene.base}/#token=${ADMIN}`);
-    await page.waitForFunction(() => document.getElementById('who')?.textContent === 'ops (admin)');
+    await page.waitForFunction(() => document.getElementById('who')?.textContent === 'ops（管理员）');
     expect(await page.evaluate(() => location.hash)).toBe('#/stations');
     await page.goto(`${scene.base}/#/alarms?type=missing-hour&mn=${FED_MN}`);
     const first = page.locator('table.alarms tbody tr').first();
@@ -137,6 +200,41 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await b.shot('alarms');
     await page.reload();
     expect(await page.locator(`tr[data-alarm="${id}"] .ack`).innerText()).toMatch(/已通知企业补传/);
+    // Factor names, never codes, and 24-hour times.
+    const factors = await page.locator('table.alarms td.factor').allInnerTexts();
+    expect(factors.length).toBeGreaterThan(0);
+    expect(factors.filter((x) => /^[wa]\d{5}$/.test(x))).toEqual([]);
+    expect(factors).toContain('化学需氧量');
+    for (const opened of await page.locator('table.alarms tbody tr td:nth-child(6)').allInnerTexts())
+      expect(opened).toMatch(/^\d{4}-\d\d-\d\d ([01]\d|2[0-3]):\d\d:\d\d$/);
+  });
+
+  it("keeps a comment being typed, at a person's pace, while live updates come for several refresh periods", async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/alarms?type=warning&mn=${FED_MN}&state=open`);
+    await shown('type=warning');
+    const row = page.locator('table.alarms tbody tr').first();
+    const id = await row.getAttribute('data-alarm');
+    const input = page.locator(`tr[data-alarm="${id}"] input[name=comment]`);
+    await input.click();
+    const words = ['已电话', '通知企业', '环保负责人，', '要求', '今日内', '排查原因'];
+    const before = await refreshes();
+    for (const word of words) {
+      const seen = await refreshes();
+      // New real-time values of the COD over its limit: the open 预警 rows' values change while the comment is typed.
+      scene.clock.now += 30_000;
+      await input.pressSequentially(word, { delay: 120 });
+      await refreshedAfter(seen);
+    }
+    // Every word typed saw a live refresh of the list (at most one per 2 s, so this took several periods).
+    expect((await refreshes()) - before).toBeGreaterThanOrEqual(words.length);
+    expect(await input.inputValue()).toBe(words.join(''));
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(true);
+    await b.shot('alarms-typing');
+    await page.locator(`tr[data-alarm="${id}"] .ack-form button`).click();
+    const acked = page.locator(`tr[data-alarm="${id}"] .ack`);
+    await acked.waitFor();
+    expect(await acked.innerText()).toContain(words.join(''));
   });
 
   it('lists 预警 as its own kind: the real-time and minute COD values over the limit', async () => {
@@ -162,6 +260,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     const { page } = b;
     const day = china(scene.day0).slice(0, 10);
     await page.click('nav a[href="#/report"]');
+    await shown('#/report');
+    // Opened with no day: the day of the newest data (the loggers' clock is on yesterday), not today.
+    expect(await page.inputValue('input[name=day]')).toBe(day);
     await page.fill('input[name=day]', day);
     await page.click('form.filters button[type=submit]');
     await shown(`#/report?day=${day}`);

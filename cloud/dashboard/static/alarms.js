@@ -1,7 +1,7 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
-import { fmtTime, fromInput, h, label, num, select, table, toInput } from './dom.js';
-import { t } from './i18n.js';
+import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
+import { factorName, t } from './i18n.js';
 
 const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'];
 
@@ -43,8 +43,8 @@ export async function alarmsView({ root, query, who }) {
         q.state,
       ),
     ),
-    label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: q.from && toInput(Number(q.from)) })),
-    label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: q.to && toInput(Number(q.to)) })),
+    label(t('from'), timeInput('from', q.from ? Number(q.from) : undefined)),
+    label(t('to'), timeInput('to', q.to ? Number(q.to) : undefined)),
     h('button', { type: 'submit' }, t('apply')),
   );
   form.addEventListener('submit', (e) => {
@@ -65,7 +65,7 @@ export async function alarmsView({ root, query, who }) {
         h('td', { class: 'num' }, a.id),
         h('td', {}, h('a', { href: `#/station/${encodeURIComponent(a.mn)}` }, outlet.get(a.mn)?.outlet ?? a.mn)),
         h('td', { class: a.closedAt ? undefined : a.type === 'warning' ? 'warn' : 'exceed' }, t(`alarm.${a.type}`)),
-        h('td', {}, a.factor ?? ''),
+        h('td', { class: 'factor' }, a.factor ? factorName(outlet.get(a.mn)?.limits[a.factor], a.factor) : ''),
         h('td', {}, a.kind ? t(a.kind) : ''),
         h('td', {}, fmtTime(a.openedAt)),
         h(
@@ -80,7 +80,8 @@ export async function alarmsView({ root, query, who }) {
         h('td', { class: 'ack-cell' }, ackCell(a, who, refresh)),
       ),
     );
-    list.replaceChildren(
+    // Patched, not replaced: a comment being typed into an open alarm's row survives live updates.
+    patch(list, [
       table(
         [
           t('id'),
@@ -98,7 +99,7 @@ export async function alarmsView({ root, query, who }) {
         rows,
         { class: 'alarms' },
       ),
-    );
+    ]);
   };
   await refresh();
   root.replaceChildren(h('h2', {}, t('alarms')), form, list);

@@ -1,6 +1,7 @@
-/* global document, window, location, setTimeout, clearTimeout, URLSearchParams */
+/* global document, window, location, setTimeout, URLSearchParams */
 import { api, AuthError, clearToken, setToken, streamEvents, takeTokenFromUrl, token } from './api.js';
-import { applyLabels, t, toggleLang } from './i18n.js';
+import { applyLabels, lang, t, toggleLang } from './i18n.js';
+import { throttled, whoLabel } from './format.js';
 import { alarmsView } from './alarms.js';
 import { reportView } from './report.js';
 import { stationView } from './station.js';
@@ -44,16 +45,29 @@ async function render() {
   }
 }
 
-/** Live events only say that something changed; the view shown re-reads what it shows (if it concerns it), at most a few times a second. */
-let pending;
+/**
+ * Live events only say that something changed; the view shown re-reads what it shows (if it concerns
+ * it) and patches what differs, at most once per REFRESH_MS however many events arrive: a centre's
+ * stream never starves the page of updates, and a burst costs one re-read.
+ */
+const REFRESH_MS = 2000;
+let refreshes = 0;
+const refreshView = throttled(
+  () =>
+    session.view
+      ?.refresh?.()
+      // How many live refreshes the page has shown: what scripts (and the browser tests) wait for.
+      .then(() => ($('view').dataset.refreshes = String(++refreshes)))
+      .catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
+  REFRESH_MS,
+  { now: () => Date.now(), after: (ms, fn) => setTimeout(fn, ms) },
+);
 function onEvent(event) {
   if (session.view?.concerns && !session.view.concerns(event)) return;
-  clearTimeout(pending);
-  pending = setTimeout(
-    () => session.view?.refresh?.().catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
-    250,
-  );
+  refreshView();
 }
+
+const showWho = () => ($('who').textContent = whoLabel(session.who.name, session.who.role, lang()));
 
 async function start() {
   if (!token()) return showLogin();
@@ -67,7 +81,7 @@ async function start() {
   $('login').hidden = true;
   $('logout').hidden = false;
   document.querySelector('nav').hidden = false;
-  $('who').textContent = `${session.who.name} (${session.who.role})`;
+  showWho();
   session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
   await render();
 }
@@ -84,7 +98,10 @@ $('logout').addEventListener('click', () => {
 });
 $('lang').addEventListener('click', () => {
   toggleLang();
-  if (session.who) render();
+  if (session.who) {
+    showWho();
+    render();
+  }
 });
 window.addEventListener('hashchange', () => {
   // A link with a token may be opened while the dashboard is already open with another one.

@@ -12,40 +12,62 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** Times are shown as the centre reads them: China time (UTC+8), whatever the browser's zone. */
-const TZ = 'Asia/Shanghai';
-const parts = (ms) =>
-  Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: TZ,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(ms)
-      .map((p) => [p.type, p.value]),
-  );
+export { fmtTime, fromInput, toInput, num, pct } from './format.js';
+import { chinaDay, TIME_PATTERN, toInput } from './format.js';
 
-export function fmtTime(ms) {
-  if (ms === undefined || ms === null) return '';
-  const p = parts(ms);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+/** A 24-hour China-time field (see toInput); empty when `ms` is absent. */
+export const timeInput = (name, ms) =>
+  h('input', {
+    type: 'text',
+    name,
+    value: ms === undefined ? '' : toInput(ms),
+    pattern: TIME_PATTERN,
+    placeholder: 'YYYY-MM-DD HH:MM',
+    size: 16,
+    inputmode: 'numeric',
+  });
+export const today = () => chinaDay(Date.now());
+
+/** Which row or block a node is, for patch(): the data-* key the views set on rows, sections and charts. */
+const keyOf = (n) =>
+  n.nodeType === 1 ? (n.dataset.alarm ?? n.dataset.mn ?? n.dataset.enterprise ?? n.dataset.factor) : undefined;
+
+/**
+ * Makes `parent`'s children look like `next` while touching only what differs: a node equal to its
+ * new version stays (with what is typed into it, its focus and its listeners), rows are matched by
+ * their key so a new row above does not shift what an operator is typing into another alarm's row,
+ * and the page does not jump. Live updates go through here instead of replacing the view.
+ */
+export function patch(parent, next) {
+  const old = [...parent.childNodes];
+  const byKey = new Map(old.filter((n) => keyOf(n) !== undefined).map((n) => [keyOf(n), n]));
+  const unkeyed = old.filter((n) => keyOf(n) === undefined);
+  const kept = next.map((n) => {
+    const k = keyOf(n);
+    const o = k === undefined ? unkeyed.shift() : byKey.get(k);
+    if (k !== undefined) byKey.delete(k);
+    if (!o) return n;
+    if (o.isEqualNode(n)) return o;
+    if (
+      o.nodeType === 1 &&
+      n.nodeType === 1 &&
+      o.tagName === n.tagName &&
+      !['INPUT', 'SELECT', 'TEXTAREA'].includes(o.tagName)
+    ) {
+      for (const a of [...o.attributes]) if (!n.hasAttribute(a.name)) o.removeAttribute(a.name);
+      for (const a of [...n.attributes]) if (o.getAttribute(a.name) !== a.value) o.setAttribute(a.name, a.value);
+      patch(o, [...n.childNodes]);
+      return o;
+    }
+    return n;
+  });
+  const keep = new Set(kept);
+  for (const o of old) if (!keep.has(o)) o.remove();
+  // Only nodes out of place move; the one being typed into stays where it is.
+  kept.forEach((n, i) => {
+    if (parent.childNodes[i] !== n) parent.insertBefore(n, parent.childNodes[i] ?? null);
+  });
 }
-
-/** YYYY-MM-DDTHH:MM for a datetime-local input, in China time. */
-export function toInput(ms) {
-  const p = parts(ms);
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
-}
-
-export const fromInput = (value) => Date.parse(`${value}:00+08:00`);
-export const today = () => toInput(Date.now()).slice(0, 10);
-export const pct = (r) => `${(r * 100).toFixed(1)}%`;
-export const num = (v) => (v === undefined || v === null ? '' : String(Math.round(v * 1000) / 1000));
 
 /** Table with a header row of labels. */
 export const table = (headers, rows, attrs = {}) =>

@@ -1,4 +1,5 @@
 /* global document, localStorage */
+import { factorLabel, FLAGS, flagLabel, unitLabel, valueShown } from './format.js';
 // Labels in Chinese (the default: the centre's operators read it) and English.
 // Each label as [Chinese, English]: one line per label, so neither language can miss one.
 const LABELS = {
@@ -70,6 +71,8 @@ const LABELS = {
   'closedBy.backfill': ['补传', 'back-filled'],
   'closedBy.manual': ['手工补录', 'entered by hand'],
   converted: ['折算', 'converted'],
+  measured: ['实测', 'measured'],
+  flags: ['数据标记', 'Data flags'],
   monthLabel: ['月份', 'Month'],
   enterprises: ['企业', 'Enterprises'],
   outlets: ['排口数', 'Outlets'],
@@ -97,7 +100,21 @@ export const lang = () => (localStorage.getItem(KEY) === 'en' ? 'en' : 'zh');
 export const t = (key) => LABELS[key]?.[lang() === 'en' ? 1 : 0] ?? key;
 
 /** Factor names come from the standard's appendix B through the API, in both languages. */
-export const factorName = (info, code) => (info ? (lang() === 'en' ? info.nameEn : info.name) : code);
+export const factorName = (info, code) => factorLabel(code, info, lang());
+
+/** A factor's unit as shown (无量纲 for pH in Chinese, m3/h for flue gas flow). */
+export const unitName = (code, unit) => unitLabel(code, unit, lang());
+
+/** A value in that unit. */
+export const shownValue = (code, unit, v) => valueShown(code, unit, v);
+
+/** "N 正常 · F 停运 · ...": the legend of the data flags (HJ 212-2017 table 8). */
+export const flagLegend = () =>
+  Object.keys(FLAGS)
+    .map((f) => flagLabel(f, lang()))
+    .join(' · ');
+
+export const flagName = (flag) => flagLabel(flag, lang());
 
 /** Relabels the static shell; views re-render themselves. */
 export function applyLabels() {

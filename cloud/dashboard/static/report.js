@@ -1,6 +1,7 @@
 /* global document, URL, location */
 import { api } from './api.js';
-import { h, label, pct, table, today } from './dom.js';
+import { h, label, patch, pct, table, today } from './dom.js';
+import { chinaDay } from './format.js';
 import { lang, t } from './i18n.js';
 
 /** Downloads the CSV through fetch (it needs the token header), then hands the browser a file. */
@@ -12,6 +13,16 @@ async function downloadCsv(key, period) {
   a.click();
   a.remove();
   URL.revokeObjectURL(url);
+}
+
+/**
+ * The China-time day of the newest data any station sent (its DataTime, not when it arrived): the
+ * report opens on data, not on the wall clock's day.
+ */
+async function newestDay() {
+  const stations = /** @type {import('./api.js').StationView[]} */ (await api('/stations'));
+  const newest = Math.max(0, ...stations.flatMap((s) => Object.values(s.latest).map((l) => l.time)));
+  return newest ? chinaDay(newest) : today();
 }
 
 const rates = (r) => [
@@ -26,7 +37,7 @@ const rates = (r) => [
  */
 export async function reportView({ root, query }) {
   const month = query.get('month');
-  const [key, period] = month ? ['month', month] : ['day', query.get('day') ?? today()];
+  const [key, period] = month ? ['month', month] : ['day', query.get('day') ?? (await newestDay())];
   const form = h(
     'form',
     { class: 'filters' },
@@ -65,7 +76,7 @@ export async function reportView({ root, query }) {
         ...rates(e),
       ),
     );
-    list.replaceChildren(
+    patch(list, [
       table(
         [
           t('enterprise'),
@@ -86,7 +97,7 @@ export async function reportView({ root, query }) {
         enterprises,
         { class: 'report-enterprises' },
       ),
-    );
+    ]);
   };
   await refresh();
   root.replaceChildren(h('h2', {}, `${t('report')} ${period}`), form, list);

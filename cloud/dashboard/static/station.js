@@ -1,19 +1,29 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
 import { factorChart } from './chart.js';
-import { fmtTime, fromInput, h, label, select, toInput } from './dom.js';
+import { rangeEnd } from './format.js';
+import { fmtTime, fromInput, h, label, select, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
-const DEFAULT_SPAN = { rtd: 6 * HOUR, minute: 24 * HOUR, hour: 72 * HOUR, day: 60 * 24 * HOUR };
+// Wide enough for a pattern, narrow enough that each point is seen: 24 hour values, a month of days.
+const DEFAULT_SPAN = { rtd: 2 * HOUR, minute: 12 * HOUR, hour: 24 * HOUR, day: 31 * 24 * HOUR };
 
 /** A station: per-factor charts of one kind of data over a time range, taken from the address (#/station/MN?kind&from&to). */
 export async function stationView({ root, args, query }) {
   const mn = args[0];
   const kind = query.get('kind') ?? 'hour';
-  const to = Number(query.get('to') ?? Date.now());
+  /** @type {import('./api.js').StationView[]} */
+  const listed = await api('/stations');
+  const station = listed.find((x) => x.mn === mn);
+  if (!station) throw new Error(`MN ${mn}?`);
+  // The default range ends at the station's newest record, not at the wall clock: a station that
+  // stopped yesterday, or a demo running ahead of the clock, still opens on its data.
+  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
+  const to = Number(query.get('to') ?? rangeEnd(newest || Date.now(), kind));
   const from = Number(query.get('from') ?? to - DEFAULT_SPAN[kind]);
-  const charts = [];
+  /** @type {Map<string, ReturnType<typeof factorChart>>} */
+  const charts = new Map();
 
   const form = h(
     'form',
@@ -26,8 +36,8 @@ export async function stationView({ root, args, query }) {
         kind,
       ),
     ),
-    label(t('from'), h('input', { type: 'datetime-local', name: 'from', value: toInput(from) })),
-    label(t('to'), h('input', { type: 'datetime-local', name: 'to', value: toInput(to) })),
+    label(t('from'), timeInput('from', from)),
+    label(t('to'), timeInput('to', to)),
     h('button', { type: 'submit' }, t('apply')),
   );
   form.addEventListener('submit', (e) => {
@@ -53,27 +63,36 @@ export async function stationView({ root, args, query }) {
     const s = stations.find((x) => x.mn === mn);
     if (!s) throw new Error(`MN ${mn}?`);
     status.textContent = `${s.enterprise} · ${s.outlet} · ${t(s.online ? 'online' : 'offline')} · ${t('lastSeen')} ${s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : t('never')}`;
-    for (const c of charts.splice(0)) c.destroy();
-    plots.replaceChildren();
     const windows = shutdowns
       .map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) }))
       .filter((w) => w.from < to && w.to > from);
+    // Charts are made once and then given new data: a zoom, the legend's state and the scroll stay.
     for (const code of s.factors) {
+      const next = {
+        points: points.filter((p) => p.factor === code),
+        missing: missing
+          .filter((a) => a.factor === code && a.openedAt + HOUR > from && a.openedAt < to)
+          .map((a) => a.openedAt),
+        shutdowns: windows,
+      };
+      const chart = charts.get(code);
+      if (chart) {
+        chart.update(next);
+        continue;
+      }
       const el = h('div', { class: 'chart', 'data-factor': code });
       plots.append(el);
-      charts.push(
+      charts.set(
+        code,
         factorChart({
           el,
           code,
           title: factorName(s.limits[code], code),
-          points: points.filter((p) => p.factor === code),
-          info: s.limits[code],
-          missing: missing
-            .filter((a) => a.factor === code && a.openedAt + HOUR > from && a.openedAt < to)
-            .map((a) => a.openedAt),
-          shutdowns: windows,
+          info: s.limits[code] ?? {},
           range: { from, to },
           width: Math.max(480, root.clientWidth - 24),
+          gas: s.type === 'gas',
+          ...next,
         }),
       );
     }

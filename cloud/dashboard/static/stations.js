@@ -1,6 +1,6 @@
 import { api } from './api.js';
-import { fmtTime, h, num, table } from './dom.js';
-import { factorName, t } from './i18n.js';
+import { fmtTime, h, patch, table } from './dom.js';
+import { factorName, flagLegend, flagName, shownValue, t, unitName } from './i18n.js';
 
 const STATE_CLASS = { exceedance: 'exceed', warning: 'warn' };
 
@@ -12,11 +12,14 @@ function currentValues(s) {
   return Object.entries(s.latest).map(([code, l]) => {
     const info = s.limits[code];
     const cls = STATE_CLASS[l.state] ?? (l.flag && l.flag !== 'N' ? 'flagged' : undefined);
-    const converted = l.judged !== undefined && l.judged !== l.value ? ` (${t('converted')} ${num(l.judged)})` : '';
+    const unit = info?.unit;
+    const converted =
+      l.judged !== undefined && l.judged !== l.value ? ` (${t('converted')} ${shownValue(code, unit, l.judged)})` : '';
     return h(
       'div',
       { class: cls, 'data-factor': code, 'data-state': l.state },
-      `${factorName(info, code)} ${num(l.value)}${converted} ${info?.unit ?? ''} ${l.flag ?? ''}`,
+      `${factorName(info, code)} ${shownValue(code, unit, l.value)}${converted} ${unitName(code, unit)} `,
+      l.flag ? h('span', { class: 'flag', title: flagName(l.flag) }, l.flag) : '',
     );
   });
 }
@@ -49,6 +52,8 @@ function stationRow(s) {
 
 /** Stations grouped by enterprise, each enterprise with its networking status. */
 export async function stationsView({ root }) {
+  // The first render replaces the previous view; later ones patch this one.
+  let put = (nodes) => root.replaceChildren(...nodes);
   const refresh = async () => {
     /** @type {[import('./api.js').StationView[], import('./api.js').Enterprise[]]} */
     const [stations, enterprises] = await Promise.all([api('/stations'), api('/enterprises')]);
@@ -72,7 +77,12 @@ export async function stationsView({ root }) {
         ),
       ),
     );
-    root.replaceChildren(h('h2', {}, t('nav.stations')), ...sections);
+    put([
+      h('h2', {}, t('nav.stations')),
+      ...sections,
+      h('p', { class: 'muted flag-legend' }, `${t('flags')}: ${flagLegend()}`),
+    ]);
+    put = (nodes) => patch(root, nodes);
   };
   await refresh();
   return { refresh };
