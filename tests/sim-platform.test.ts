@@ -185,6 +185,21 @@ describe('logger ↔ platform end to end', () => {
   });
 });
 
+describe('time calibration (HJ 212-2017 C.4)', () => {
+  it('a logger sends 1013 at connect; the platform answers 9013 and sets its clock with 1012, answered 9011 then 9012', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'a1b2c3' }], requestTimeout: '5s' });
+    const done = exchanges(p, 1);
+    await fleet(p.port, {
+      stations: [{ mn: MN_2017, pw: 'a1b2c3' }],
+      intervals: { rtd: 30, minute: 10, hour: false, day: false },
+      tick: 20,
+    });
+    const [setTime] = await done;
+    expect(setTime).toMatchObject({ mn: MN_2017, cn: '1012', ok: true });
+    expect(setTime!.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+  });
+});
+
 describe('bad input', () => {
   it('a logger with a wrong password gets QnRtn=3 and is reported failing', async () => {
     const p = await platform({ stations: [{ mn: MN_2017, pw: 'right1' }] });
