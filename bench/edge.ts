@@ -170,6 +170,7 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
     onEffect: () => undefined,
     // The replay bench sends no 3021: a request would be refused as for a box without parameters.
     setParameters: async () => ExeRtn.BadCondition,
+    control: async () => ({ exeRtn: ExeRtn.BadCondition, reason: 'not-mapped' }),
   });
   const t0 = Date.now();
   uplink.start();

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { hashSecret, importCsv, loadCloudConfig, ConfigError, sha256, startCloud } from '../cloud/index.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 cloud --config FILE.yaml        run the cloud ingest until SIGINT/SIGTERM
@@ -19,16 +20,15 @@ async function serve(file: string, io: CliIo): Promise<number> {
   const config = await loadCloudConfig(file);
   const log = pino({ name: 'hj212-cloud', level: config.logLevel });
   const cloud = await startCloud(config, log);
+  const life = new Lifecycle({ log });
+  life.add('cloud', () => cloud.stop());
   // SIGUSR2: run the clock-driven rules now (e.g. after a backfill) instead of at the next check.
-  const checkNow = (): void =>
-    void cloud.rules.check().then(() => log.info({ reason: 'SIGUSR2' }, 'clock-driven rules checked'));
-  process.on('SIGUSR2', checkNow);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  process.off('SIGUSR2', checkNow);
-  await cloud.stop();
+  life.onSignal(
+    'SIGUSR2',
+    () => void cloud.rules.check().then(() => log.info({ reason: 'SIGUSR2' }, 'clock-driven rules checked')),
+  );
+  await life.untilSignal();
+  await life.close();
   io.stdout.write(`${JSON.stringify(cloud.ingest.stats)}\n`);
   return 0;
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { COD_LIMIT, LOGGER_MN, startDemo, WATER_MN, type Demo } from '../demo/index.js';
+import { Lifecycle, lineLog } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 demo [--warp N] [--port PORT] [--dir DIR]
@@ -13,18 +14,6 @@ dashboard. Everything listens on 127.0.0.1, with credentials made up for this ru
   --dir DIR     keep databases and the log in DIR (new or empty); a temp dir removed at exit by default
 Runs until Ctrl-C (SIGINT) or SIGTERM.
 `;
-
-function untilStopped(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (name: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(name);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
 
 function banner(d: Demo): string {
   const real = (simMinutes: number) => {
@@ -56,11 +45,7 @@ Ctrl-C stops everything.
 }
 
 /** `waitForStop` resolves when the demo should end; tests may pass their own. */
-export async function run(
-  argv: string[],
-  io: CliIo,
-  waitForStop: () => Promise<string> = untilStopped,
-): Promise<number> {
+export async function run(argv: string[], io: CliIo, waitForStop?: () => Promise<string>): Promise<number> {
   let values: { warp?: string; port?: string; dir?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -90,18 +75,22 @@ export async function run(
     io.stderr.write(`hj212 demo: --port ${values.port}: give a TCP port, 0-65535\n`);
     return 2;
   }
-  const stopped = waitForStop();
+  const life = new Lifecycle({ log: lineLog('hj212 demo', io.stderr) });
+  // Listening before the parts start: a Ctrl-C during the start still stops them all.
+  const stopped = (waitForStop ?? (() => life.untilSignal()))();
   let demo: Demo;
   try {
     demo = await startDemo({ warp, httpPort: port, ...(values.dir !== undefined && { dir: values.dir }) });
   } catch (e) {
     io.stderr.write(`hj212 demo: ${(e as Error).message}\n`);
+    await life.close();
     return 1;
   }
+  life.add('demo', () => demo.stop());
   io.stdout.write(banner(demo));
   const signal = await stopped;
   io.stdout.write(`hj212 demo: ${signal}, stopping\n`);
-  await demo.stop();
+  await life.close();
   io.stdout.write('hj212 demo: stopped\n');
   return 0;
 }

@@ -1,8 +1,8 @@
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Level } from 'pino';
 import { EdgeConfigError, configWarnings, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 import { prettyDestination } from './log-pretty.js';
 
@@ -21,23 +21,8 @@ deploy/edge/hj212-edge.service.
   --json-schema   print the configuration's JSON Schema (deploy/edge/config.schema.json)
 `;
 
-async function untilSignal(): Promise<string> {
-  const stopListening = new AbortController();
-  const first = await Promise.race(
-    (['SIGINT', 'SIGTERM'] as const).map((name) =>
-      once(process, name, { signal: stopListening.signal }).then(() => name),
-    ),
-  );
-  stopListening.abort();
-  return first;
-}
-
 /** `waitForStop` resolves when the agent should stop; tests pass their own instead of process signals. */
-export async function run(
-  argv: string[],
-  io: CliIo,
-  waitForStop: () => Promise<string> = untilSignal,
-): Promise<number> {
+export async function run(argv: string[], io: CliIo, waitForStop?: () => Promise<string>): Promise<number> {
   let values: {
     config?: string;
     check?: boolean;
@@ -91,8 +76,10 @@ export async function run(
       values.pretty ? prettyDestination(io.stdout) : io.stdout,
     );
     const agent = await startAgent(config, { logger });
-    logger.info({ signal: await waitForStop() }, 'stopping');
-    await agent.close();
+    const life = new Lifecycle({ log: logger });
+    life.add('agent', () => agent.close());
+    logger.info({ signal: await (waitForStop ?? (() => life.untilSignal()))() }, 'stopping');
+    await life.close();
     return 0;
   } catch (err) {
     if (!(err instanceof EdgeConfigError)) throw err;

@@ -16,6 +16,7 @@ import {
   tcpSchema,
 } from '../simulators/analyzer/index.js';
 import type { AnalyzerConfig, AnalyzerScenario } from '../simulators/analyzer/index.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 sim analyzer [--config FILE] [--tcp [HOST:]PORT] [--rtu PATH [--baud N] [--parity P]]
@@ -117,24 +118,8 @@ async function configFromFlags(flags: Flags): Promise<AnalyzerConfig> {
   };
 }
 
-function untilProcessSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** `waitForStop` resolves when the simulator should stop; tests pass their own instead of process signals. */
-export async function run(
-  argv: string[],
-  io: CliIo,
-  waitForStop: () => Promise<string> = untilProcessSignal,
-): Promise<number> {
+export async function run(argv: string[], io: CliIo, waitForStop?: () => Promise<string>): Promise<number> {
   let flags: Flags;
   try {
     flags = parseFlags(argv).values;
@@ -160,8 +145,10 @@ export async function run(
     }
     const logger = pino({ level, base: { name: 'hj212-sim-analyzer' } }, io.stdout);
     const simulator = await startAnalyzerSimulator(config, { logger });
-    logger.info({ signal: await waitForStop() }, 'stopping');
-    await simulator.close();
+    const life = new Lifecycle({ log: logger });
+    life.add('simulator', () => simulator.close());
+    logger.info({ signal: await (waitForStop ?? (() => life.untilSignal()))() }, 'stopping');
+    await life.close();
     return 0;
   } catch (err) {
     if (!(err instanceof AnalyzerConfigError)) throw err;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, validateConfig, withFlags } from '../simulators/hj212-link/config.js';
 import { LoggerConfigSchema, runLoggers } from '../simulators/logger/index.js';
+import { Lifecycle, lineLog } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 import { write } from './io.js';
 
@@ -79,17 +80,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     for (const k of NUMERIC) if (typeof flags[k] === 'string') flags[k] = Number(flags[k]);
     const merged = await withFlags(values.config, flags);
     const config = validateConfig(LoggerConfigSchema, merged, values.config ?? 'flags');
+    // The loggers run until --duration or a stop signal; they close themselves when the signal aborts them.
     const stop = new AbortController();
-    const onSignal = (): void => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const life = new Lifecycle({ log: lineLog('hj212 sim logger', io.stderr) });
+    void life.untilSignal().then(() => stop.abort());
     try {
       const summary = await runLoggers(config, { signal: stop.signal });
       await write(io.stdout, `${JSON.stringify(summary, null, 2)}\n`);
       return summary.failed === 0 && summary.connected === summary.loggers ? 0 : 1;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      await life.close();
     }
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, validateConfig, withFlags } from '../simulators/hj212-link/config.js';
 import { PlatformConfigSchema, PlatformServer, renderReport } from '../simulators/platform/index.js';
+import { Lifecycle, lineLog } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 import { write } from './io.js';
 
@@ -70,19 +71,16 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     const config = validateConfig(PlatformConfigSchema, merged, values.config ?? 'flags');
     const platform = new PlatformServer(config);
     await platform.listen();
-    let onSignal = (): void => undefined;
-    await new Promise<void>((resolve) => {
-      const timer = config.duration !== undefined ? setTimeout(resolve, config.duration) : undefined;
-      onSignal = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+    const life = new Lifecycle({ log: lineLog('hj212 sim platform', io.stderr) });
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<void>((resolve) => {
+      if (config.duration !== undefined) timer = setTimeout(resolve, config.duration);
     });
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await Promise.race([life.untilSignal(), elapsed]);
+    clearTimeout(timer);
+    // The report is what closing the platform returns, so it is closed here rather than registered.
     const report = await platform.close();
+    await life.close();
     if (values.report !== undefined) await writeFile(values.report, `${JSON.stringify(report, null, 2)}\n`);
     await write(io.stdout, values.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report, { lang }));
     return report.stations.length > 0 && report.stations.every((s) => s.verdict === 'pass') ? 0 : 1;

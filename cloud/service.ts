@@ -1,19 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { encodeFrame } from '../protocol/index.js';
+import { encodeFrame, type Packet } from '../protocol/index.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
 import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
-import { startApi } from './api/server.js';
+import { startApi, type ApiContext } from './api/server.js';
 import { makeNotifier } from './alarms/notify.js';
 import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
-import { joinCluster, ownedBy, type ClusterLink } from './cluster.js';
+import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
 import type { CloudConfig } from './config.js';
-import { Ingest } from './ingest/ingest.js';
+import { Ingest, type Via } from './ingest/ingest.js';
 import { downTopic } from '../protocol/wire.js';
 import { connectExternalBroker, startEmbeddedBroker, type MqttInput } from './ingest/mqtt.js';
 import { TcpListener } from './ingest/tcp.js';
@@ -67,176 +68,286 @@ async function listening<T>(field: string, at: { host: string; port: number }, s
   }
 }
 
-/** Starts every configured input over one registry, one store, one ingest path and one rule engine. */
-export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
-  let registry = await Registry.load(config.registry);
-  const clock = options.clock ?? systemClock;
-  const auth = new Authenticator(registry, {
-    options: config.auth,
-    clock,
-    onLockout: (l) => {
-      log.warn(
-        { mn: l.mn, addr: l.addr, key: l.key, failures: l.failures, reason: 'password-guessing' },
-        'login locked out',
-      );
-      rules.guessing(l);
-    },
-  });
-  const unwatchClock = watchClockSteps(clock, log);
-  const unwatch = watchRegistry(
-    config.registry,
-    (r) => {
-      registry = r;
-      auth.use(r);
-    },
-    log,
-  );
-  // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
-  // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
-  const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
-  const store: MeasurementStore = opened(
-    'store.path',
-    config.store.type === 'sqlite' ? config.store.path : config.store.spillPath,
-    () => (config.store.type === 'sqlite' ? SqliteStore.open(config.store.path) : new InfluxStore(config.store, log)),
-  );
-  let stateDb: ReturnType<typeof openSqlite>;
+/**
+ * Calls to a part that starts in a later boot phase (the rules, fed by transports that start before
+ * them): held until the part is handed over, then made in order, so a packet that comes in between
+ * a listener opening and the rules phase is still seen by the rules.
+ */
+class Handover<T> {
+  #target: T | undefined;
+  readonly #held: ((target: T) => void)[] = [];
+
+  call(f: (target: T) => void): void {
+    if (this.#target !== undefined) f(this.#target);
+    else this.#held.push(f);
+  }
+
+  attach(target: T): void {
+    this.#target = target;
+    for (const f of this.#held.splice(0)) f(target);
+  }
+}
+
+/** One boot phase's parts and how to close them (every part it started, last first). */
+type Phase<T> = T & { close(): Promise<void> };
+
+/**
+ * Runs a phase's `start` with its own lifecycle: what it started before failing is closed before the
+ * error goes on, and the parts it returns close in reverse order of starting.
+ */
+async function phase<T extends object>(log: Logger, start: (life: Lifecycle) => Promise<T>): Promise<Phase<T>> {
+  const life = new Lifecycle({ log });
   try {
-    stateDb = opened('state', config.state, () => openSqlite(config.state));
+    return { ...(await start(life)), close: () => life.close() };
   } catch (e) {
-    unwatch();
-    await store.close();
+    await life.close();
     throw e;
   }
-  const alarms = new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex });
-  const acks = new AckStore(stateDb);
-  const shutdowns = new ShutdownStore(stateDb);
-  const backfills = new BackfillStore(stateDb);
-  const live = new LiveHub();
-  const webhooks = new WebhookOutbox(stateDb, {
-    urls: config.rules.webhooks,
-    retryHours: config.rules.webhookRetryHours,
-    log,
+}
+
+/** Phase 1: the registry (reloaded on change), station authentication and every store. */
+function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handover<RuleEngine>) {
+  return phase(log, async (life) => {
+    let registry = await Registry.load(config.registry);
+    const auth = new Authenticator(registry, {
+      options: config.auth,
+      clock,
+      onLockout: (l) => {
+        log.warn(
+          { mn: l.mn, addr: l.addr, key: l.key, failures: l.failures, reason: 'password-guessing' },
+          'login locked out',
+        );
+        rules.call((r) => r.guessing(l));
+      },
+    });
+    life.add('clock watch', watchClockSteps(clock, log));
+    const reload = (r: Registry): void => {
+      registry = r;
+      auth.use(r);
+    };
+    life.add('registry watch', watchRegistry(config.registry, reload, log));
+    // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
+    // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
+    const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
+    const s = config.store;
+    const store: MeasurementStore = opened('store.path', s.type === 'sqlite' ? s.path : s.spillPath, () =>
+      s.type === 'sqlite' ? SqliteStore.open(s.path) : new InfluxStore(s, log),
+    );
+    life.add('store', () => store.close());
+    const stateDb = opened('state', config.state, () => openSqlite(config.state));
+    life.add('state database', () => stateDb.close());
+    const webhooks = new WebhookOutbox(stateDb, {
+      urls: config.rules.webhooks,
+      retryHours: config.rules.webhookRetryHours,
+      log,
+    });
+    life.add('webhooks', () => webhooks.stop());
+    return {
+      registry: () => registry,
+      auth,
+      codec,
+      store,
+      alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
+      acks: new AckStore(stateDb),
+      shutdowns: new ShutdownStore(stateDb),
+      backfills: new BackfillStore(stateDb),
+      live: new LiveHub(),
+      webhooks,
+    };
   });
-  const notify = makeNotifier({
-    webhooks,
-    topic: config.rules.alarmTopic,
-    log,
-    publish: (topic, payload) => mqtt?.publish(topic, payload) ?? Promise.resolve(),
+}
+type Core = Awaited<ReturnType<typeof startCore>>;
+
+/**
+ * Phase 2: the ingest path and what feeds it: the cluster channel (joined first, so every packet is
+ * routed to its station's owner from the first), the HJ 212 TCP listener and the MQTT input.
+ */
+function startTransports(
+  config: CloudConfig,
+  log: Logger,
+  now: () => number,
+  clock: Clock,
+  core: Core,
+  rules: Handover<RuleEngine>,
+) {
+  return phase(log, async (life) => {
+    // Rule state of each station lives on its owner only (cloud/cluster.ts); without a cluster, here.
+    const owner = new Handover<RuleSink>();
+    const ingest = new Ingest({
+      auth: core.auth,
+      now,
+      limits: config.ingest,
+      store: core.store,
+      log,
+      onPacket: (st, p, via) => {
+        rules.call((r) => r.loggedIn(st.mn));
+        owner.call((o) => o.onPacket(st, p, via));
+      },
+      onStored: (st, points) => {
+        owner.call((o) => o.onStored(st, points));
+        core.live.stored(st, points);
+      },
+    });
+    const tcp = config.tcp && new TcpListener(config.tcp, ingest, log, core.codec, clock.mono);
+    const local: RuleSink = {
+      onPacket: (st, p, via) => rules.call((r) => r.onPacket(st, p, via)),
+      onStored: (st, points) => rules.call((r) => r.onStored(st, points)),
+    };
+    let cluster: ClusterLink | undefined;
+    if (config.cluster && config.mqtt?.mode === 'external') {
+      cluster = await joinCluster({
+        cluster: config.cluster,
+        mqtt: config.mqtt,
+        registry: core.registry,
+        rules: local,
+        sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false,
+        alarms: core.alarms,
+        acks: core.acks,
+        onPeerAlarm: (event, alarm) => core.live.publish({ type: 'alarm', event, alarm }),
+        log,
+      });
+      life.add('cluster channel', cluster.close.bind(cluster));
+    }
+    owner.attach(cluster ?? local);
+    let tcpAt: AddressInfo | undefined;
+    if (config.tcp && tcp) {
+      life.add('HJ 212 TCP', () => tcp.close());
+      tcpAt = await listening('tcp', config.tcp, () => tcp.listen());
+      log.info({ port: tcpAt.port }, 'HJ 212 TCP listening');
+    }
+    let mqtt: MqttInput | undefined;
+    if (config.mqtt) {
+      const m = config.mqtt;
+      const { auth, codec } = core;
+      const alarmTopic = config.rules.alarmTopic;
+      mqtt =
+        m.mode === 'embedded'
+          ? await listening('mqtt', m, () => startEmbeddedBroker(m, auth, ingest, log, codec, alarmTopic))
+          : await connectExternalBroker(m, ingest, log, codec);
+      life.add('MQTT', mqtt.close.bind(mqtt));
+    }
+    return { ingest, cluster, mqtt, ...(tcp && tcpAt && { tcp: { address: tcpAt, listener: tcp } }) };
   });
-  let mqtt: MqttInput | undefined;
-  let tcp: TcpListener | undefined;
-  // With several ingest processes, rule state of each station lives on its owner only (cloud/cluster.ts).
-  let cluster: ClusterLink | undefined;
-  const rules = new RuleEngine({
-    options: config.rules,
-    registry: () => registry,
-    store,
-    alarms,
-    backfills,
-    notify: (event, alarm) => {
-      notify(event, alarm);
-      live.publish({ type: 'alarm', event, alarm });
-    },
-    send: (mn, via, packet) => {
-      if (via === 'tcp') return cluster ? cluster.relay(mn, packet) : (tcp?.send(mn, packet) ?? false);
-      if (via !== 'mqtt' || !mqtt) return false;
-      mqtt
+}
+type Transports = Awaited<ReturnType<typeof startTransports>>;
+
+/** Requests back to a logger (the rules' 2061 for a missing hour, an API command). */
+export interface Downlink {
+  /**
+   * Sends `packet` to station `mn` over the transport it last used: its TCP connection here (or,
+   * in a cluster, on whichever node holds it), or its MQTT down topic; false if it is not reachable.
+   */
+  send(mn: string, via: Via, packet: Packet): boolean;
+}
+
+/** Phase 3: the downlink router over the transports. */
+function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downlink {
+  return {
+    send(mn, via, packet) {
+      if (via === 'tcp') return t.cluster ? t.cluster.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
+      if (via !== 'mqtt' || !t.mqtt) return false;
+      t.mqtt
         .publish(downTopic(mn), encodeFrame(packet, codec))
         .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
       return true;
     },
-    shutdowns: (st) => shutdowns.windows(st),
-    log,
-    now: options.now ?? clock.wall,
-    ...(config.cluster && { owns: ownedBy(config.cluster) }),
-  });
-  const ingest = new Ingest({
-    auth,
-    now: options.now ?? clock.wall,
-    limits: config.ingest,
-    store,
-    log,
-    onPacket: (st, p, via) => {
-      rules.loggedIn(st.mn);
-      (cluster ?? rules).onPacket(st, p, via);
-    },
-    onStored: (st, points) => {
-      (cluster ?? rules).onStored(st, points);
-      live.stored(st, points);
-    },
-  });
-  const stops: (() => Promise<void>)[] = [];
-  const cloud: Cloud = {
-    registry: () => registry,
-    ingest,
-    store,
-    alarms,
-    backfills,
-    rules,
-    shutdowns,
-    async stop() {
-      unwatch();
-      unwatchClock();
-      await rules.stop();
-      await webhooks.stop();
-      for (const stop of stops.reverse()) await stop();
-      await store.close();
-      stateDb.close();
-    },
   };
+}
+
+/** Phase 4: the rule engine (alarms to webhooks, the alarm topic and live views), started last. */
+function startRules(config: CloudConfig, log: Logger, now: () => number, core: Core, t: Transports, down: Downlink) {
+  return phase(log, async (life) => {
+    const notify = makeNotifier({
+      webhooks: core.webhooks,
+      topic: config.rules.alarmTopic,
+      log,
+      publish: (topic, payload) => t.mqtt?.publish(topic, payload) ?? Promise.resolve(),
+    });
+    const rules = new RuleEngine({
+      options: config.rules,
+      registry: core.registry,
+      store: core.store,
+      alarms: core.alarms,
+      backfills: core.backfills,
+      notify: (event, alarm) => {
+        notify(event, alarm);
+        core.live.publish({ type: 'alarm', event, alarm });
+      },
+      send: (mn, via, packet) => down.send(mn, via, packet),
+      shutdowns: (st) => core.shutdowns.windows(st),
+      log,
+      now,
+      ...(config.cluster && { owns: ownedBy(config.cluster) }),
+    });
+    life.add('rules', () => rules.stop());
+    return { rules };
+  });
+}
+
+/** Phase 5: the HTTP API and dashboard, if configured. */
+function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t: Transports, rules: RuleEngine) {
+  return phase(log, async (life) => {
+    const http = config.http;
+    if (!http) return {};
+    const { tcp, mqtt } = t;
+    const { store, webhooks } = core;
+    const gauges = () => ({
+      ...(tcp && { tcpConnections: tcp.listener.connections }),
+      ...(mqtt?.clients && { mqttClients: mqtt.clients() }),
+      ...(store.pending !== undefined && { storePending: store.pending }),
+      webhookPending: webhooks.pending(),
+    });
+    const { registry, alarms, backfills, shutdowns, codec, live, acks } = core;
+    const context: ApiContext = {
+      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks },
+      ...{ ingest: t.ingest, rules, gauges, clock },
+    };
+    const api = await listening('http', http, () => startApi(http, context, log));
+    life.add('HTTP API', () => api.app.close());
+    log.info({ port: api.address.port }, 'HTTP API listening');
+    return { http: api };
+  });
+}
+
+/**
+ * Starts every configured input over one registry, one store, one ingest path and one rule engine,
+ * in phases (core → transports → downlink → rules → API); `stop` closes them in reverse.
+ */
+export async function startCloud(config: CloudConfig, log: Logger, options: CloudOptions = {}): Promise<Cloud> {
+  const clock = options.clock ?? systemClock;
+  const now = options.now ?? clock.wall;
+  const life = new Lifecycle({ log });
+  // The rules start after the transports that feed them and the core that reports lockouts to them.
+  const toRules = new Handover<RuleEngine>();
   try {
-    if (config.cluster && config.mqtt?.mode === 'external') {
-      const link = await joinCluster({
-        cluster: config.cluster,
-        mqtt: config.mqtt,
-        registry: () => registry,
-        rules,
-        sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false,
-        alarms,
-        acks,
-        onPeerAlarm: (event, alarm) => live.publish({ type: 'alarm', event, alarm }),
-        log,
-      });
-      cluster = link;
-      stops.push(() => link.close());
-    }
-    if (config.tcp) {
-      const listener = new TcpListener(config.tcp, ingest, log, codec, clock.mono);
-      tcp = listener;
-      stops.push(() => listener.close());
-      cloud.tcp = { address: await listening('tcp', config.tcp, () => listener.listen()), listener };
-      log.info({ port: cloud.tcp.address.port }, 'HJ 212 TCP listening');
-    }
-    if (config.mqtt) {
-      const m = config.mqtt;
-      const input =
-        m.mode === 'embedded'
-          ? await listening('mqtt', m, () => startEmbeddedBroker(m, auth, ingest, log, codec, config.rules.alarmTopic))
-          : await connectExternalBroker(m, ingest, log, codec);
-      mqtt = input;
-      stops.push(() => input.close());
-      cloud.mqtt = input;
-    }
-    if (config.http) {
-      const gauges = () => ({
-        ...(tcp && { tcpConnections: tcp.connections }),
-        ...(mqtt?.clients && { mqttClients: mqtt.clients() }),
-        ...(store.pending !== undefined && { storePending: store.pending }),
-        webhookPending: webhooks.pending(),
-      });
-      const http = config.http;
-      const api = await listening('http', http, () =>
-        startApi(http, { ...cloud, codec, live, acks, gauges, clock }, log),
-      );
-      stops.push(() => api.app.close());
-      cloud.http = api;
-      log.info({ port: api.address.port }, 'HTTP API listening');
-    }
+    const core = await startCore(config, log, clock, toRules);
+    life.add('core', core.close);
+    const transports = await startTransports(config, log, now, clock, core, toRules);
+    life.add('transports', transports.close);
+    const down = downlinkRouter(transports, core.codec, log);
+    const { rules, close: closeRules } = await startRules(config, log, now, core, transports, down);
+    life.add('rules', closeRules);
+    toRules.attach(rules);
+    const api = await startHttp(config, log, clock, core, transports, rules);
+    life.add('API', api.close);
+    rules.start();
+    core.webhooks.start();
+    const { tcp, mqtt } = transports;
+    return {
+      registry: core.registry,
+      store: core.store,
+      alarms: core.alarms,
+      backfills: core.backfills,
+      shutdowns: core.shutdowns,
+      ingest: transports.ingest,
+      rules,
+      ...(tcp && { tcp }),
+      ...(mqtt && { mqtt }),
+      ...(api.http && { http: api.http }),
+      stop: () => life.close(),
+    };
   } catch (e) {
-    await cloud.stop();
+    await life.close();
     throw e;
   }
-  rules.start();
-  webhooks.start();
-  return cloud;
 }

@@ -14,6 +14,7 @@ import {
   type RunningAnalyzerSimulator,
   type SimClock,
 } from '../simulators/analyzer/index.js';
+import { Lifecycle } from '../runtime/lifecycle.js';
 import { generateCredentials } from './credentials.js';
 import { keepLoggerAway } from './outage.js';
 import {
@@ -79,10 +80,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // Whole milliseconds: stores and API schemas take integer times, and a warped clock is fractional.
   const warped = warpedClock(start, warp);
   const clock: SimClock = { now: () => Math.floor(warped.now()) };
-  const stops: (() => Promise<void>)[] = [];
+  // Closed from the sources to the cloud: the last part started is the first stopped.
+  const parts = new Lifecycle({ log: log.child({ part: 'demo' }) });
   const stop = async () => {
-    for (const s of stops.splice(0).reverse())
-      await s().catch((e: Error) => log.error({ reason: e.message }, 'demo: stopping a part failed'));
+    await parts.close();
     log.flush();
     if (owned) await rm(dir, { recursive: true, force: true });
   };
@@ -108,7 +109,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       rules: { graceMinutes: 20, lookbackHours: 24, checkEverySeconds: 2, requestEveryMinutes: 10 },
     });
     const cloud: Cloud = await startCloud(config, log.child({ part: 'cloud' }), { now: clock.now });
-    stops.push(() => cloud.stop());
+    parts.add('cloud', () => cloud.stop());
     const mqtt = `mqtt://127.0.0.1:${cloud.mqtt!.address!.port}`;
     const tcpPort = cloud.tcp!.address.port;
 
@@ -117,7 +118,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         clock,
         logger: log.child({ part: 'analyzers' }),
       });
-      stops.push(() => sim.close());
+      parts.add('analyzers', () => sim.close());
       return sim;
     };
     const water = await analyzers(waterAnalyzers(0));
@@ -129,7 +130,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         clock: clock.now,
         tickMs: 250,
       });
-      stops.push(() => a.close());
+      parts.add(`edge ${mn}`, () => a.close());
       return a;
     };
     await agent(
@@ -153,7 +154,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       }),
     );
 
-    stops.push(
+    parts.add(
+      'third-party logger',
       await keepLoggerAway({
         port: tcpPort,
         mn: LOGGER_MN,

@@ -4,6 +4,8 @@ import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import type { EdgeConfig } from './config.js';
+import { controlDevice, isControlCn, runControl } from './control.js';
+import type { ControlResult } from './control.js';
 import { periodStart } from './datasets.js';
 import type { UplinkDeps, Uplink, UplinkHealth } from './link.js';
 import { RunTimeTracker, facilityDevice, facilityDeviceId } from './facilities.js';
@@ -194,6 +196,28 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       return refused ? ExeRtn.BadCondition : ExeRtn.Failed;
     }
   };
+  /** 3011-3019 on the device whose control maps the command for the PolId (edge/control.ts). */
+  const controlling = new Set<string>();
+  const control = async (
+    cn: string,
+    polId: string | undefined,
+    params: Record<string, string>,
+  ): Promise<ControlResult> => {
+    const device = controlDevice(config.devices, cn, polId);
+    const poller = device && pollers[config.buses.findIndex((b) => b.id === device.bus)];
+    if (!device?.control || !poller || !isControlCn(cn)) return { exeRtn: ExeRtn.BadCondition, reason: 'not-mapped' };
+    // One action per analyzer at a time: a platform repeating 3011 gets ExeRtn 5 (busy, table 6), not a queue.
+    if (controlling.has(device.id)) return { exeRtn: ExeRtn.Busy, reason: 'control-busy' };
+    controlling.add(device.id);
+    const result = await runControl(cn, polId ?? device.factors[0]!.code, device.control, params, {
+      run: (action) => poller.control(device.id, action),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      // Verdict timeouts run on elapsed time, not on the station clock a 1012 may move.
+      now: () => performance.now(),
+    }).finally(() => controlling.delete(device.id));
+    logger.info({ device: device.id, cn, polId, exeRtn: result.exeRtn, reason: result.reason }, 'analyzer control');
+    return result;
+  };
   const deps: UplinkDeps = {
     store,
     logger,
@@ -205,10 +229,12 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       ...settings,
       clockTrusted: config.clockTrusted,
       parameters: (polId) => parametersByFactor.get(polId),
+      controlled: (cn, polId) => controlDevice(config.devices, cn, polId) !== undefined,
     }),
     history: store,
     onEffect,
     setParameters,
+    control,
   };
   const uplinks: Uplink[] = config.uplinks.map((u) =>
     u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps),

@@ -14,6 +14,8 @@ import {
 import type { Answered, Packet } from '../protocol/index.js';
 import type { HistoryCn } from './aggregator.js';
 import { MIN_INTERVALS } from './config.js';
+import { isControlCn } from './control.js';
+import type { ControlResult } from './control.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
 
@@ -26,7 +28,15 @@ export type CommandEffect =
   | { kind: 'realtime'; on: boolean }
   | { kind: 'run-state'; on: boolean }
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
-  | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet };
+  | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet }
+  /** 3011-3019: carried out on the analyzer asynchronously (edge/control.ts); `answer` builds the upload and 9012. */
+  | {
+      kind: 'control';
+      cn: string;
+      polId: string | undefined;
+      params: Record<string, string>;
+      answer: (result: ControlResult, at: number) => Packet[];
+    };
 
 /** What the handler needs to know about the agent, read-only. */
 export interface CommandContext {
@@ -44,6 +54,8 @@ export interface CommandContext {
    * is still being answered, 'busy' when its queue of history requests is full.
    */
   historySlot: (qn: string | undefined) => 'free' | 'running' | 'busy';
+  /** Whether a device's `control` maps this analyzer control command (3011-3019) for the PolId. */
+  controlled?: (cn: string, polId: string | undefined) => boolean;
 }
 
 /** A history request (2031, 2041, 2051, 2061) the uplink streams from the store, a page at a time. */
@@ -199,6 +211,29 @@ function setParameters(p: Packet, to: Addressee): CommandOutcome {
 }
 
 /**
+ * 3011-3019 (HJ 212-2017 C.30-C.38): 9011 at once; the 9012 waits for the analyzer's verdict, and the
+ * uploads of 3015 (DataTime, VaseNo), 3017 (CstartTime, CTime), 3018 (Stime) and 3019 (PolId-SN) go
+ * before it, with the request's QN, as the flows show.
+ */
+function control(p: Packet, ctx: CommandContext): CommandOutcome {
+  const { to } = ctx;
+  const answered = answeredBy(p, to);
+  const answer = (result: ControlResult, at: number): Packet[] => {
+    const exe = exeRtnAnswer(answered, result.exeRtn);
+    if (result.exeRtn !== ExeRtn.Success || !result.params) return [exe];
+    const dataTime = formatHjTime(new Date(at), ctx.utcOffsetMinutes);
+    // C.34 (3015) carries the time the sample was retained; C.36-C.38 only the analyzer's fields.
+    const upload = response(p, to, p.cn === '3015' ? { DataTime: dataTime, ...result.params } : result.params);
+    if (result.factors) upload.cp.factors = result.factors;
+    return [upload, exe];
+  };
+  return {
+    replies: [qnRtnAnswer(answered, QnRtn.Ready)],
+    effect: { kind: 'control', cn: p.cn, polId: p.cp.params['PolId'], params: p.cp.params, answer },
+  };
+}
+
+/**
  * Checks a request's header against table 7 before anything is carried out: MN (4), PW (3), then,
  * from HJ 212-2017 on where both are required (6.3.2), ST (5) and QN (7). A wrong MN is answered
  * under the box's own MN; nothing is answered with the box's PW to a request that did not know it.
@@ -288,7 +323,9 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       return setParameters(p, to);
     default:
       if (HISTORY_CNS.has(p.cn)) return history(p, ctx);
-      // A command of table 9 this box cannot carry out (analyzer control...) is refused; anything else is a bad CN.
+      if (isControlCn(p.cn) && ctx.controlled?.(p.cn, p.cp.params['PolId'])) return control(p, ctx);
+      // A command of table 9 this box cannot carry out (analyzer control no device maps...) is refused with
+      // QnRtn 2, 请求被拒绝 (table 7, HJ 212-2017 §6.6.3); anything else is a bad CN.
       return command(p.cn)
         ? refuse(answeredBy(p, to), QnRtn.Rejected, 'not-supported')
         : refuse(answeredBy(p, to), QnRtn.BadCn, 'bad-cn');

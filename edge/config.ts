@@ -109,6 +109,96 @@ const cycleSchema = registerSchema
   .omit({ scale: true, offset: true });
 export type CycleSpec = z.output<typeof cycleSchema>;
 
+const address = z.number().int().min(0).max(0xffff).describe('0-based PDU address');
+
+/** How the analyzer is told to act: FC05 on a coil, or FC06/FC16 of a value into holding register(s). */
+const triggerSchema = z.union([
+  z.strictObject({ coil: address.describe('FC05 writes ON (0xFF00) to this coil') }),
+  z.strictObject({
+    register: address.describe('FC16 writes `value` here'),
+    value: z.number().int().min(0).max(0xffff).default(1),
+  }),
+]);
+
+/** The analyzer's verdict on the action; ExeRtn of HJ 212-2017 table 6 follows from it. */
+export const VERDICTS = ['running', 'success', 'failure', 'busy', 'condition-error'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+const verdictSchema = z.strictObject({
+  address,
+  function: z.enum(['holding', 'input']).default('holding'),
+  values: z
+    .record(z.string().regex(/^\d+$/, 'register values such as 0 or 2'), z.enum(VERDICTS))
+    .describe('register value → verdict; running is polled again, a value not listed is a failure (ExeRtn 2)'),
+  pollSeconds: z.number().positive().max(60).default(1),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(7200)
+    .default(600)
+    .describe('longest wait for a verdict other than running; then ExeRtn 2'),
+});
+
+const actionSchema = z.strictObject({ trigger: triggerSchema, verdict: verdictSchema.optional() });
+const wordSchema = registerSchema
+  .extend({ type: z.enum(['int16', 'uint16', 'int32', 'uint32']).default('uint16') })
+  .omit({ scale: true, offset: true });
+
+/** CstartTime (HJ 212-2017 §6.6.1, hhmmss) in the analyzer: the decimal number 143000, or seconds since midnight. */
+const startTimeSchema = wordSchema.extend({
+  format: z.enum(['hhmmss', 'secondsOfDay']).default('hhmmss'),
+  type: z.enum(['uint32']).default('uint32'),
+});
+const periodSchema = wordSchema.describe('Ctime, hours between samples');
+
+const controlSchema = z
+  .strictObject({
+    '3011': actionSchema.optional().describe('zero and span calibration (table C.30)'),
+    '3012': actionSchema.optional().describe('immediate sampling (C.31)'),
+    '3013': actionSchema.optional().describe('cleaning / back-flush (C.32)'),
+    '3014': actionSchema.optional().describe('comparison sampling (C.33)'),
+    '3015': actionSchema
+      .extend({
+        vaseNo: wordSchema.optional().describe('the bottle the sample went into (VaseNo), read after success'),
+      })
+      .optional()
+      .describe('retained sample on exceedance (C.34): 9011, the 3015 upload with DataTime and VaseNo, 9012'),
+    '3016': z
+      .strictObject({
+        startTime: startTimeSchema,
+        period: periodSchema,
+        verdict: verdictSchema.optional(),
+      })
+      .optional()
+      .describe('set the sampling period (C.35): FC16 of CstartTime and Ctime'),
+    '3017': z
+      .strictObject({
+        startTime: startTimeSchema,
+        period: periodSchema,
+      })
+      .optional()
+      .describe('get the sampling period (C.36): read, then the 3017 upload'),
+    '3018': z
+      .strictObject({ stime: wordSchema.describe('Stime, minutes') })
+      .optional()
+      .describe('get the sample-out time (C.37): read, then the 3018 upload'),
+    '3019': z
+      .strictObject({
+        sn: z.strictObject({
+          address,
+          function: z.enum(['holding', 'input']).default('holding'),
+          registers: z.number().int().min(1).max(32).default(6).describe('EPC96: 96 bits, 6 registers'),
+          encoding: z
+            .enum(['hex', 'ascii'])
+            .default('hex')
+            .describe('hex: 4 hex digits per register (EPC96 → 24); ascii: 2 characters per register, NULs trimmed'),
+        }),
+      })
+      .optional()
+      .describe('get the analyzer id (C.38): read, then the 3019 upload with PolId-SN'),
+  })
+  .describe('analyzer control commands 3011-3019 (HJ 212-2017 table 9) mapped to Modbus; unmapped ones are refused');
+export type ControlConfig = z.output<typeof controlSchema>;
+
 const deviceSchema = z.strictObject({
   id,
   bus: id.describe('the id of a bus in buses'),
@@ -126,6 +216,7 @@ const deviceSchema = z.strictObject({
     .default([])
     .describe('analyzer parameters reported with CN 3020 (dynamic control)'),
   parametersPollSeconds: z.number().positive().default(60),
+  control: controlSchema.optional(),
 });
 export type DeviceConfig = z.output<typeof deviceSchema>;
 

@@ -14,6 +14,7 @@ import { rawHeader } from '../protocol/answers.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
+import type { ControlResult } from './control.js';
 import type { CommandContext, CommandEffect, HistoryQuery } from './commands.js';
 import { HISTORY_PAGE, streamHistory } from './history.js';
 import type { HistoryPager } from './history.js';
@@ -37,6 +38,8 @@ export interface UplinkDeps {
   onEffect: (uplink: string, effect: CommandEffect) => void;
   /** Writes analyzer parameters (3021); resolves to the ExeRtn of table 6 to answer with. */
   setParameters: (polId: string, values: Record<string, number>) => Promise<number>;
+  /** Carries out an analyzer control command (3011-3019) on the device mapping it (edge/control.ts). */
+  control: (cn: string, polId: string | undefined, params: Record<string, string>) => Promise<ControlResult>;
 }
 
 export type UplinkState = 'connecting' | 'connected' | 'waiting' | 'stopped';
@@ -428,6 +431,19 @@ export abstract class UplinkBase implements Uplink {
           this.refuse('set-parameters-failed', { polId: effect.polId, detail: (err as Error).message }, 'no 9012 sent'),
         )
         .finally(() => (this.parameterWrites -= 1));
+      return;
+    } else if (effect.kind === 'control') {
+      this.deps
+        .control(effect.cn, effect.polId, effect.params)
+        .then((result) => {
+          const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
+          if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
+          else this.logger.info(summary, 'analyzer control carried out');
+          for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
+        })
+        .catch((err: unknown) =>
+          this.refuse('control-failed', { cn: effect.cn, detail: (err as Error).message }, 'no 9012 sent'),
+        );
       return;
     }
     this.deps.onEffect(this.config.id, effect);

@@ -12,6 +12,7 @@ import {
 } from './registers.js';
 import type { FactorReading, ReadBlock, RegisterImage } from './registers.js';
 import { DeviceReadError } from './modbus-errors.js';
+import type { ModbusAction } from './control.js';
 
 // modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
 const ModbusRTU = ModbusSerial as unknown as typeof ModbusSerial.default;
@@ -239,6 +240,36 @@ export class BusPoller {
       );
     });
     device.nextParametersAt = 0;
+  }
+
+  /**
+   * One Modbus request of an analyzer control command (3011-3019, edge/control.ts), queued with the
+   * polls; resolves to the registers read (none for a write).
+   */
+  async control(deviceId: string, action: ModbusAction): Promise<number[]> {
+    const device = this.devices.find((d) => d.config.id === deviceId);
+    if (!device) throw new RegisterError(`no device ${deviceId} on bus ${this.bus.id}`);
+    return this.exclusive(async () => {
+      const client = await this.connected();
+      client.setID(device.config.unit);
+      const what = `unit ${device.config.unit} ${action.op} ${action.address}`;
+      const ms = this.bus.timeoutMs + 200;
+      if (action.op === 'write-coil') {
+        await withTimeout(client.writeCoil(action.address, action.on), ms, what);
+        return [];
+      }
+      if (action.op === 'write-registers') {
+        await withTimeout(client.writeRegisters(action.address, action.words), ms, what);
+        return [];
+      }
+      const read =
+        action.function === 'holding'
+          ? client.readHoldingRegisters(action.address, action.count)
+          : client.readInputRegisters(action.address, action.count);
+      const { data } = await withTimeout(read, ms, what);
+      if (data.length !== action.count) throw new RegisterError(`${what}: the reply carried ${data.length} registers`);
+      return data;
+    });
   }
 
   private async cycle(): Promise<void> {

@@ -201,7 +201,7 @@ describe.each(TRANSPORTS)('analyzer simulator over Modbus %s', (transport) => {
     await expect(client.readHoldingRegisters(7, 2)).rejects.toMatchObject({ modbusCode: 2 });
     await expect(client.writeRegister(0, 1)).rejects.toMatchObject({ modbusCode: 2 });
     await expect(client.writeRegister(20, 5000)).rejects.toMatchObject({ modbusCode: 3 });
-    await expect(client.readCoils(0, 1)).rejects.toMatchObject({ modbusCode: 1 });
+    await expect(client.readDiscreteInputs(0, 1)).rejects.toMatchObject({ modbusCode: 1 });
   });
 
   it('stops answering during a dropout window while the other unit still answers', async (ctx) => {

@@ -134,6 +134,18 @@ describe('profile validation', () => {
     );
   });
 
+  it('keeps profile registers out of the control block 9000-9015 (a float32 at 8999 reaches 9000)', () => {
+    const registers = [{ address: 8999, type: 'float32', source: 'value' }] as const;
+    expect(issues(minimalProfile({ registers: [...registers] }))).toContain(
+      'sim.yaml: profiles[0].registers[0].address: addresses 9000-9015 are the control block',
+    );
+    expect(() =>
+      parseAnalyzerConfig({
+        profiles: [minimalProfile({ registers: [{ address: 8998, type: 'float32', source: 'value' }] })],
+      }),
+    ).not.toThrow();
+  });
+
   it('names an undeclared parameter and lists the declared ones', () => {
     const message = issues(
       minimalProfile({
@@ -408,7 +420,17 @@ describe('analyzer device registers', () => {
     expect(handlePdu(device, Buffer.from('0300070002', 'hex')).toString('hex')).toBe('8302');
     expect(handlePdu(device, Buffer.from('0300000000', 'hex')).toString('hex')).toBe('8303');
     expect(handlePdu(device, Buffer.from('030000007e', 'hex')).toString('hex')).toBe('8303');
-    expect(handlePdu(device, Buffer.from('0100000001', 'hex')).toString('hex')).toBe('8101');
+    expect(handlePdu(device, Buffer.from('0200000001', 'hex')).toString('hex')).toBe('8201');
+    // Control coils 0-4 (3011-3015): all off, FC05 ON (0xFF00) starts calibration, a second start is busy (06).
+    expect(handlePdu(device, Buffer.from('0100000005', 'hex')).toString('hex')).toBe('010100');
+    expect(handlePdu(device, Buffer.from('050000ff00', 'hex')).toString('hex')).toBe('050000ff00');
+    expect(handlePdu(device, Buffer.from('0100000005', 'hex')).toString('hex')).toBe('010101');
+    expect(handlePdu(device, Buffer.from('050001ff00', 'hex')).toString('hex')).toBe('8506');
+    expect(handlePdu(device, Buffer.from('0500011234', 'hex')).toString('hex')).toBe('8503');
+    expect(handlePdu(device, Buffer.from('050005ff00', 'hex')).toString('hex')).toBe('8502');
+    // Status 1 (running), action 1 (calibration), then the id's first word 0x0100 at 9010 = 0x2332.
+    expect(handlePdu(device, Buffer.from('0323280002', 'hex')).toString('hex')).toBe('030400010001');
+    expect(handlePdu(device, Buffer.from('0323320001', 'hex')).toString('hex')).toBe('03020100');
     expect(handlePdu(device, Buffer.from('0600150010', 'hex')).toString('hex')).toBe('0600150010');
     expect(handlePdu(device, Buffer.from('06000000ff', 'hex')).toString('hex')).toBe('8602');
     expect(handlePdu(device, Buffer.from('100014000204066800', 'hex')).toString('hex')).toBe('9003');

@@ -1,6 +1,7 @@
 import type { SimClock } from '../shared/clock.js';
 import { decodeValue, encodeValue, registerCount } from './encoding.js';
 import type { ModbusSlave, WriteOutcome } from './modbus.js';
+import { AnalyzerControl } from './control.js';
 import { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER } from './profile.js';
 import type { AnalyzerProfile, AnalyzerStatus, ProfileRegister } from './profile.js';
 import { commsAt, cycleAt, lastCalibrationAt, readingAt, totalBetween } from './signal.js';
@@ -55,6 +56,8 @@ export class AnalyzerDevice implements ModbusSlave {
   readonly #registerAt = new Map<number, ProfileRegister>();
   #totalAt: number;
   #total: number;
+  /** The control coils and registers of 3011-3019 (control.ts). */
+  readonly control: AnalyzerControl;
 
   constructor(
     readonly unit: number,
@@ -69,6 +72,19 @@ export class AnalyzerDevice implements ModbusSlave {
     }
     this.#totalAt = signal.start;
     this.#total = profile.total?.initial ?? 0;
+    this.control = new AnalyzerControl(
+      unit,
+      () => clock.now(),
+      () => this.snapshot().status,
+    );
+  }
+
+  readCoils(address: number, count: number): boolean[] | undefined {
+    return this.control.readCoils(address, count);
+  }
+
+  writeCoil(address: number, on: boolean): WriteOutcome {
+    return this.control.writeCoil(address, on);
   }
 
   comms(): Comms {
@@ -88,6 +104,7 @@ export class AnalyzerDevice implements ModbusSlave {
   }
 
   read(address: number, count: number): number[] | undefined {
+    if (AnalyzerControl.covers(address)) return this.control.read(address, count);
     const image = registerImage(this.profile, this.snapshot());
     const words: number[] = [];
     for (let a = address; a < address + count; a++) {
@@ -100,6 +117,7 @@ export class AnalyzerDevice implements ModbusSlave {
 
   /** Writes only writable parameters, all or nothing; a 32-bit parameter may be written one word at a time. */
   write(address: number, words: readonly number[]): WriteOutcome {
+    if (AnalyzerControl.covers(address)) return this.control.write(address, words);
     const pending = new Map<Extract<ProfileRegister, { source: 'param' }>, number[]>();
     for (let i = 0; i < words.length; i++) {
       const reg = this.#registerAt.get(address + i);

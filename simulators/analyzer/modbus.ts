@@ -6,10 +6,11 @@ export const MODBUS_EXCEPTIONS = {
   illegalFunction: 0x01,
   illegalDataAddress: 0x02,
   illegalDataValue: 0x03,
+  slaveDeviceBusy: 0x06,
   gatewayTargetFailed: 0x0b,
 } as const;
 
-export type WriteOutcome = 'ok' | 'illegal-address' | 'illegal-value';
+export type WriteOutcome = 'ok' | 'illegal-address' | 'illegal-value' | 'busy';
 
 /** One unit id's registers; FC03 and FC04 read the same map, as on most analyzers. */
 export interface ModbusSlave {
@@ -17,6 +18,9 @@ export interface ModbusSlave {
   /** undefined when any address in the range is not mapped. */
   read(address: number, count: number): number[] | undefined;
   write(address: number, words: readonly number[]): WriteOutcome;
+  /** FC01 and FC05, where the slave has coils (the analyzers' control coils). */
+  readCoils?(address: number, count: number): boolean[] | undefined;
+  writeCoil?(address: number, on: boolean): WriteOutcome;
 }
 
 export type Answer =
@@ -32,7 +36,11 @@ export function exceptionPdu(functionCode: number, code: number): Buffer {
 
 function writeException(functionCode: number, outcome: Exclude<WriteOutcome, 'ok'>): Buffer {
   const code =
-    outcome === 'illegal-address' ? MODBUS_EXCEPTIONS.illegalDataAddress : MODBUS_EXCEPTIONS.illegalDataValue;
+    outcome === 'illegal-address'
+      ? MODBUS_EXCEPTIONS.illegalDataAddress
+      : outcome === 'busy'
+        ? MODBUS_EXCEPTIONS.slaveDeviceBusy
+        : MODBUS_EXCEPTIONS.illegalDataValue;
   return exceptionPdu(functionCode, code);
 }
 
@@ -40,9 +48,31 @@ function writeException(functionCode: number, outcome: Exclude<WriteOutcome, 'ok
 export function handlePdu(slave: ModbusSlave, pdu: Buffer): Buffer {
   const fc = pdu[0] ?? 0;
   const { illegalFunction, illegalDataAddress, illegalDataValue } = MODBUS_EXCEPTIONS;
-  if (fc !== 3 && fc !== 4 && fc !== 6 && fc !== 16) return exceptionPdu(fc, illegalFunction);
+  const coils = fc === 1 || fc === 5;
+  if (![3, 4, 6, 16].includes(fc) && !(coils && slave.readCoils && slave.writeCoil))
+    return exceptionPdu(fc, illegalFunction);
   if (pdu.length < 5) return exceptionPdu(fc, illegalDataValue);
   const address = pdu.readUInt16BE(1);
+  if (fc === 5) {
+    const value = pdu.readUInt16BE(3);
+    // Modbus v1.1b3 §6.5: 0xFF00 is ON, 0x0000 OFF, anything else illegal.
+    if (pdu.length !== 5 || (value !== 0xff00 && value !== 0)) return exceptionPdu(fc, illegalDataValue);
+    const outcome = slave.writeCoil!(address, value === 0xff00);
+    return outcome === 'ok' ? Buffer.from(pdu) : writeException(fc, outcome);
+  }
+  if (fc === 1) {
+    const count = pdu.readUInt16BE(3);
+    if (pdu.length !== 5 || count < 1 || count > 2000) return exceptionPdu(fc, illegalDataValue);
+    const bits = slave.readCoils!(address, count);
+    if (!bits) return exceptionPdu(fc, illegalDataAddress);
+    const reply = Buffer.alloc(2 + Math.ceil(count / 8));
+    reply[0] = fc;
+    reply[1] = Math.ceil(count / 8);
+    bits.forEach((on, i) => {
+      if (on) reply[2 + (i >> 3)]! |= 1 << (i & 7);
+    });
+    return reply;
+  }
   if (fc === 6) {
     if (pdu.length !== 5) return exceptionPdu(fc, illegalDataValue);
     const outcome = slave.write(address, [pdu.readUInt16BE(3)]);

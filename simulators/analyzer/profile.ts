@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { REGISTER_TYPES, WORD_ORDERS, registerCount } from './encoding.js';
 import { durationSchema } from './validation.js';
+import { AnalyzerControl, CONTROL_BASE } from './control.js';
 
 /**
  * What the status register says, and the HJ 212 data flag the edge agent maps it to (table 8).
@@ -87,6 +88,11 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
       }
       owner.set(a, i);
     }
+    if (Array.from({ length: span }, (_, k) => reg.address + k).some((a) => AnalyzerControl.covers(a)))
+      issue(
+        ['registers', i, 'address'],
+        `addresses ${CONTROL_BASE}-9015 are the control block of every simulated analyzer (3011-3019); move the register`,
+      );
     if (reg.wordOrder && span === 1) {
       issue(['registers', i, 'wordOrder'], `only 32-bit types (float32, uint32) have a word order; remove it`);
     }
