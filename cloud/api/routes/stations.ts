@@ -34,6 +34,7 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
         const seen = rules.lastSeen(s.mn);
         return {
           mn: s.mn,
+          ...(s.region !== undefined && { region: s.region }),
           enterprise: s.enterprise,
           outlet: s.outlet,
           type: s.type,
