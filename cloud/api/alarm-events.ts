@@ -11,8 +11,8 @@ export interface EventFactor {
 
 /**
  * An alarm as an operator handles it: one row per event. The rules keep a missing hour as one episode
- * per factor (each closes when its own record arrives, HJ 212-2017 leaves a logger free to re-send
- * factor by factor), but for the centre it is one event: the station did not report that hour. So the
+ * per factor (each closes when its own record arrives: a re-sent hour may carry only some factors,
+ * another may be entered by hand), but for the centre it is one event: the station did not report that hour. So the
  * episodes of one station and hour are one event listing its factors; every other alarm is its own event.
  * An event is known by its first episode's id: its acknowledgement and follow-up trail are kept against it.
  */
