@@ -80,15 +80,30 @@ export interface FollowUp {
  * newest row is its current state.
  */
 export class FollowUpStore {
+  private readonly watchers: ((alarmId: number, f: FollowUp) => void)[] = [];
+
   constructor(private readonly db: Database.Database) {
+    // One change is one row however often it is copied: a cluster peer re-sends the trails it owns
+    // when another process (re)joins.
     db.exec(`CREATE TABLE IF NOT EXISTS alarm_follow_ups (id INTEGER PRIMARY KEY AUTOINCREMENT, alarm_id INTEGER NOT NULL,
         by TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, comment TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS alarm_follow_ups_alarm ON alarm_follow_ups (alarm_id, at)`);
+      CREATE UNIQUE INDEX IF NOT EXISTS alarm_follow_ups_change ON alarm_follow_ups (alarm_id, at, by, state, comment)`);
+  }
+
+  /** Calls `fn` after every change given here (not those applied from peers). */
+  watch(fn: (alarmId: number, f: FollowUp) => void): void {
+    this.watchers.push(fn);
   }
 
   add(alarmId: number, f: FollowUp): void {
+    this.apply(alarmId, f);
+    for (const fn of this.watchers) fn(alarmId, f);
+  }
+
+  /** Records a change unless the trail has it already. */
+  apply(alarmId: number, f: FollowUp): void {
     this.db
-      .prepare('INSERT INTO alarm_follow_ups (alarm_id, by, at, state, comment) VALUES (?, ?, ?, ?, ?)')
+      .prepare('INSERT OR IGNORE INTO alarm_follow_ups (alarm_id, by, at, state, comment) VALUES (?, ?, ?, ?, ?)')
       .run(alarmId, f.by, f.at, f.state, f.comment);
   }
 
