@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { fmtTime, h, patch, table } from './dom.js';
 import { factorName, flagLegend, flagName, shownValue, t, unitName } from './i18n.js';
+import { stationMatches } from './format.js';
 
 const STATE_CLASS = { exceedance: 'exceed', warning: 'warn' };
 
@@ -49,11 +50,6 @@ function stationRow(s) {
     ),
   );
 }
-
-/** Whether a station matches what is typed into the search: its name, enterprise, region or MN. */
-export const matches = (s, needle) =>
-  needle === '' ||
-  [s.outlet, s.enterprise, s.region ?? '', s.mn].some((x) => x.toLowerCase().includes(needle.toLowerCase()));
 
 /** Region → enterprise → outlet, in registry order; outlets link to their station page. */
 function tree(stations) {
@@ -119,7 +115,7 @@ export async function stationsView({ root, query }) {
   const draw = () => {
     const [stations, enterprises] = data;
     const shown = stations.filter(
-      (s) => matches(s, search.value.trim()) && (status === '' || (status === 'online') === s.online),
+      (s) => stationMatches(s, search.value) && (status === '' || (status === 'online') === s.online),
     );
     patch(treeBox, [tree(shown)]);
     const sections = enterprises
