@@ -5,6 +5,7 @@ import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
 import { clockPolicyOf } from './config.js';
 import type { EdgeConfig } from './config.js';
+import { DataSetChannels, dataSetDecimals } from './conditions.js';
 import { controlDevice, isControlCn, runControl } from './control.js';
 import type { ControlResult } from './control.js';
 import { periodStart } from './datasets.js';
@@ -88,6 +89,8 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     restored,
   );
   const pipeline = new ReadingPipeline(config);
+  // HJ 212-2025 ST 44/45: power meters and production signals, aggregated apart (edge/conditions.ts).
+  const dataSets = new DataSetChannels({ ...config, ...settings }, now());
   const runTime = new RunTimeTracker(config.facilities, utc, now(), saved.runTime);
   const facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
   if (restored)
@@ -124,12 +127,14 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         [
           ...config.devices.filter((d) => d.bus === bus.id),
           ...config.facilities.filter((f) => f.bus === bus.id).map(facilityDevice),
+          ...dataSets.devices(bus.id),
         ],
         {
           logger,
           now,
           onPoll: (poll) => {
             lastReadings.set(poll.device, poll.readings);
+            if (dataSets.accept(poll)) return;
             if (facilityIds.has(poll.device)) {
               for (const r of poll.readings) runTime.add(poll.at, r);
               return;
@@ -176,6 +181,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     if (effect.kind === 'set-min-interval') settings.minIntervalMinutes = effect.minutes;
     if (effect.kind === 'set-rtd-interval' || effect.kind === 'set-min-interval') {
       aggregator.setIntervals(settings.rtdIntervalSeconds, settings.minIntervalMinutes);
+      dataSets.setIntervals(settings.rtdIntervalSeconds, settings.minIntervalMinutes);
       store.saveSettings(settings);
     }
   };
@@ -237,7 +243,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     store,
     logger,
     station: config.station,
-    decimals: new Map(config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const))),
+    decimals: new Map([
+      ...config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const)),
+      ...dataSetDecimals(config),
+    ]),
     context: () => ({
       now: now(),
       utcOffsetMinutes: utc,
@@ -264,7 +273,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     const at = now();
     const result = aggregator.tick(at);
     unsaved.minutes.push(...result.closedMinutes);
-    unsaved.records.push(...result.records, ...runTime.tick(at));
+    unsaved.records.push(...result.records, ...runTime.tick(at), ...dataSets.tick(at));
     // Facility run states go up with each real-time record, stamped alike.
     const realtime = result.records.find((r) => r.cn === '2011');
     const states = realtime && runTime.realtime(realtime.at);

@@ -180,6 +180,8 @@ export abstract class UplinkBase implements Uplink {
   }
 
   accepts(record: DataRecord): boolean {
+    // ST 44/45 exist from HJ 212-2025 on: an older platform would refuse the system code.
+    if (record.st !== undefined && this.config.version !== '2025') return false;
     if (record.cn === '2011') return this.realtime;
     // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
     if (record.cn === '2081') return this.config.version !== '2005';
