@@ -103,6 +103,8 @@ export abstract class UplinkBase implements Uplink {
   /** The SM4 key of an HJ 212-2025 link, for frames both ways. */
   protected readonly codec: Pick<CodecOptions, 'sm4Key'>;
   private pw: string;
+  /** This uplink's MN: a platform's 1002, else the config's. */
+  private uplinkMn: string;
   private realtime: boolean;
   private runState: boolean;
   private state: UplinkState = 'stopped';
@@ -121,7 +123,10 @@ export abstract class UplinkBase implements Uplink {
     readonly config: UplinkConfig,
     protected readonly deps: UplinkDeps,
   ) {
-    this.pw = deps.store.readSettings().passwords[config.id] ?? config.pw;
+    const saved = deps.store.readSettings();
+    this.pw = saved.passwords[config.id] ?? config.pw;
+    // A platform's 1002 (HJ 212-2025) outlives a restart, as 1072's password does.
+    this.uplinkMn = saved.mns?.[config.id] ?? config.mn ?? deps.station.mn;
     const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
     this.codec = key ? { sm4Key: () => key } : {};
     this.realtime = config.realtime;
@@ -172,7 +177,7 @@ export abstract class UplinkBase implements Uplink {
 
   addressee(): Addressee {
     return {
-      mn: this.config.mn ?? this.deps.station.mn,
+      mn: this.uplinkMn,
       pw: this.pw,
       st: this.deps.station.st,
       version: this.config.version,
@@ -423,6 +428,14 @@ export abstract class UplinkBase implements Uplink {
     if (effect.kind === 'set-password') {
       this.pw = effect.pw;
       this.deps.store.saveSettings({ passwords: { [this.config.id]: effect.pw } });
+    } else if (effect.kind === 'set-mn') {
+      // The 9011/9012 went out under the old MN (the request's); every packet after them carries the new one.
+      this.logger.info(
+        { from: this.uplinkMn, to: effect.mn, reason: 'set-mn' },
+        'the platform set this uplink MN (1002)',
+      );
+      this.uplinkMn = effect.mn;
+      this.deps.store.saveSettings({ mns: { [this.config.id]: effect.mn } });
     } else if (effect.kind === 'realtime') {
       this.realtime = effect.on;
     } else if (effect.kind === 'run-state') {
