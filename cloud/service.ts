@@ -11,6 +11,7 @@ import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
+import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
 import type { CloudConfig } from './config.js';
@@ -149,6 +150,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       store,
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
+      commands: new CommandStore(stateDb),
       shutdowns: new ShutdownStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -180,6 +182,8 @@ function startTransports(
       store: core.store,
       log,
       onPacket: (st, p, via) => {
+        // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
+        core.commands.answer(st.mn, p, clock.wall());
         rules.call((r) => r.loggedIn(st.mn));
         owner.call((o) => o.onPacket(st, p, via));
       },
@@ -285,7 +289,15 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
 }
 
 /** Phase 5: the HTTP API and dashboard, if configured. */
-function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t: Transports, rules: RuleEngine) {
+function startHttp(
+  config: CloudConfig,
+  log: Logger,
+  clock: Clock,
+  core: Core,
+  t: Transports,
+  rules: RuleEngine,
+  down: Downlink,
+) {
   return phase(log, async (life) => {
     const http = config.http;
     if (!http) return {};
@@ -297,10 +309,10 @@ function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, codec, live, acks } = core;
+    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks },
-      ...{ ingest: t.ingest, rules, gauges, clock },
+      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands },
+      ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
     const api = await listening('http', http, () => startApi(http, context, log));
     life.add('HTTP API', () => api.app.close());
@@ -328,7 +340,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     const { rules, close: closeRules } = await startRules(config, log, now, core, transports, down);
     life.add('rules', closeRules);
     toRules.attach(rules);
-    const api = await startHttp(config, log, clock, core, transports, rules);
+    const api = await startHttp(config, log, clock, core, transports, rules, down);
     life.add('API', api.close);
     rules.start();
     core.webhooks.start();

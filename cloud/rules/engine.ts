@@ -151,6 +151,14 @@ export class RuleEngine {
     return s && { at: s.at, via: s.via };
   }
 
+  /** What a request to the station must carry (its last accepted PW, ST and version) and the transport back to it. */
+  addressOf(mn: string): Omit<Seen, 'at'> | undefined {
+    const s = this.seen.get(mn);
+    if (!s) return undefined;
+    const { at: _at, ...address } = s;
+    return address;
+  }
+
   /** Every authenticated packet: the station is alive. */
   onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void {
     const s: Seen = { at: this.now(), via, version: packet.version };
