@@ -250,6 +250,8 @@ function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downl
     send(mn, via, packet) {
       if (via === 'tcp') return t.cluster ? t.cluster.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !t.mqtt) return false;
+      // A device away from the embedded broker: a request held for it would come after its deadline.
+      if (t.mqtt.connected && !t.mqtt.connected(mn)) return false;
       t.mqtt
         .publish(downTopic(mn), encodeFrame(packet, codec))
         .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));

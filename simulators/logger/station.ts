@@ -15,6 +15,7 @@ import {
 import type { SimClock } from '../shared/clock.js';
 import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { answeredQn, FrameLink } from '../hj212-link/link.js';
+import { MqttFrameLink, type MqttLinkOptions } from '../hj212-link/mqtt-link.js';
 import type { StationSpec } from './config.js';
 import { handleRequest, type LoggerState, type StateChange } from './requests.js';
 import { countCn, type RunSummary } from './summary.js';
@@ -35,6 +36,8 @@ export interface StationOptions {
   timeCalibration?: boolean;
   /** HJ 212-2025: a 9015 heartbeat after this many real ms with nothing sent. */
   heartbeatMs?: number;
+  /** Over MQTT to this broker (the cloud's topics, protocol/wire.ts) instead of TCP to host:port. */
+  mqtt?: MqttLinkOptions;
   /** Wait before reconnecting after the platform closed the connection. */
   reconnectMs: number;
   tickMs: number;
@@ -60,7 +63,7 @@ const CATCH_UP = 10;
 
 /** One simulated data logger: one TCP connection, its own MN, password, clock and schedule. */
 export class SimLogger {
-  private link: FrameLink | undefined;
+  private link: FrameLink | MqttFrameLink | undefined;
   private offsetMs = 0;
   private rtdIntervalS: number;
   private minIntervalMin: number;
@@ -96,6 +99,7 @@ export class SimLogger {
   }
 
   connect(): Promise<void> {
+    if (this.o.mqtt) return this.connectMqtt(this.o.mqtt);
     return new Promise((resolve, reject) => {
       const socket: Socket = connect({ host: this.o.host, port: this.o.port });
       socket.setNoDelay(true);
@@ -113,6 +117,25 @@ export class SimLogger {
         reject(err);
       });
     });
+  }
+
+  private async connectMqtt(o: MqttLinkOptions): Promise<void> {
+    const clientId = `sim-logger-${this.mn}-${this.o.summary.reconnects}`;
+    try {
+      this.link = await MqttFrameLink.open(
+        { ...o, mn: this.mn, clientId },
+        this.codec,
+        (r) => this.onResult(r),
+        () => {
+          this.log.info({ reason: 'connection closed' }, 'disconnected');
+          if (!this.stopping) this.reconnect();
+        },
+      );
+    } catch (e) {
+      this.log.warn({ reason: (e as Error).message }, 'MQTT connect failed');
+      throw e;
+    }
+    if (this.o.timeCalibration === true) this.notice(CN.TimeCalibration);
   }
 
   /** A logger in the field keeps dialling its platform; uploads due meanwhile wait in their retries. */
