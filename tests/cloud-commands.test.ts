@@ -133,11 +133,18 @@ describe.each(['tcp', 'mqtt'] as const)('table-9 requests from the API to a logg
     expect(set.qn).toBe('20261120100005251');
     expect(set.answers.map((x: Json) => x.cn)).toEqual(['9011', '9012']);
     expect(set.result.code).toBe(1);
+    // C.1: the logger takes its new upload timeout and retries.
+    const timeouts = await executed(a, { cn: '1000', OverTime: 5, ReCount: 3 });
+    expect(timeouts.answers.map((x: Json) => [x.cn, x.cp])).toEqual([
+      ['9011', cp({ QnRtn: '1' })],
+      ['9012', cp({ ExeRtn: '1' })],
+    ]);
     const get = await executed(a, { cn: '1061' });
     expect(get.answers[1]).toMatchObject({ cn: '1061', cp: cp({ RtdInterval: '60' }) });
     const list = (await a.call('GET', `/stations/${WATER_MN}/commands`, { token: READ })).body;
     expect(list.map((r: Json) => [r.cn, r.state])).toEqual([
       ['1061', 'done'],
+      ['1000', 'done'],
       ['1062', 'done'],
       ['1011', 'done'],
     ]);

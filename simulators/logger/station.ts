@@ -66,6 +66,9 @@ export class SimLogger {
   private link: FrameLink | MqttFrameLink | undefined;
   private offsetMs = 0;
   private rtdIntervalS: number;
+  /** Table 1 defaults from the config, until a 1000 sets them (C.1). */
+  private ackTimeoutMs: number;
+  private retries: number;
   private minIntervalMin: number;
   private realtime = true;
   private next: Partial<Record<Stream, number>> = {};
@@ -82,6 +85,8 @@ export class SimLogger {
 
   constructor(private readonly o: StationOptions) {
     this.rtdIntervalS = o.intervals.rtd;
+    this.ackTimeoutMs = o.ackTimeoutMs;
+    this.retries = o.retries;
     this.minIntervalMin = o.intervals.minute;
     const { mn } = o.spec.identity;
     this.codec = { mode: 'lenient' };
@@ -269,7 +274,7 @@ export class SimLogger {
         frame,
         cn,
         attempts: 0,
-        timer: setTimeout(() => this.onTimeout(part.qn!), this.o.ackTimeoutMs),
+        timer: setTimeout(() => this.onTimeout(part.qn!), this.ackTimeoutMs),
       };
       this.pending.set(part.qn!, entry);
     }
@@ -278,18 +283,18 @@ export class SimLogger {
   private onTimeout(qn: string): void {
     const p = this.pending.get(qn);
     if (!p) return;
-    if (p.attempts < this.o.retries) {
+    if (p.attempts < this.retries) {
       p.attempts++;
       this.o.summary.retries++;
       this.log.info(
-        { qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.o.ackTimeoutMs} ms` },
+        { qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.ackTimeoutMs} ms` },
         'retrying upload',
       );
       this.link?.write(p.frame);
-      p.timer = setTimeout(() => this.onTimeout(qn), this.o.ackTimeoutMs);
+      p.timer = setTimeout(() => this.onTimeout(qn), this.ackTimeoutMs);
       return;
     }
-    this.log.warn({ qn, cn: p.cn, reason: `no 9014 after ${this.o.retries} retries` }, 'upload unacknowledged');
+    this.log.warn({ qn, cn: p.cn, reason: `no 9014 after ${this.retries} retries` }, 'upload unacknowledged');
     this.finish(qn, 'unacknowledged');
   }
 
@@ -328,6 +333,8 @@ export class SimLogger {
       delete this.next['2051'];
     }
     if (change.realtime !== undefined) this.realtime = change.realtime;
+    if (change.overTimeS !== undefined) this.ackTimeoutMs = change.overTimeS * 1000;
+    if (change.reCount !== undefined) this.retries = change.reCount;
   }
 
   private onResult(r: DecodeResult): void {
