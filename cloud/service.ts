@@ -181,6 +181,7 @@ function startTransports(
       limits: config.ingest,
       store: core.store,
       log,
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       onPacket: (st, p, via) => {
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         core.commands.answer(st.mn, p, clock.wall());
@@ -280,6 +281,7 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
         core.live.publish({ type: 'alarm', event, alarm });
       },
       send: (mn, via, packet) => down.send(mn, via, packet),
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       shutdowns: (st) => core.shutdowns.windows(st),
       log,
       now,

@@ -113,8 +113,9 @@ describe.each(['tcp', 'mqtt'] as const)('table-9 requests from the API to a logg
     const { a } = await start();
     const posted = await a.call('POST', `/stations/${WATER_MN}/commands`, { json: { cn: '1011' } });
     expect(posted.status).toBe(201);
-    // QN: the cloud clock in China time, YYYYMMDDhhmmsszzz (HJ 212-2017 table 4).
-    expect(posted.body).toMatchObject({ mn: WATER_MN, cn: '1011', qn: '20261120100005250', by: 'ops', via });
+    // QN: the cloud clock in China time, YYYYMMDDhhmmsszzz (HJ 212-2017 table 4); the cloud's 1012 at
+    // connect took 20261120100005250 on the same clock reading, so this request takes the next millisecond.
+    expect(posted.body).toMatchObject({ mn: WATER_MN, cn: '1011', qn: '20261120100005251', by: 'ops', via });
     expect(posted.body).toMatchObject({ sentAt: T0, deadline: T0 + 10_000, state: 'sent', answers: [] });
     let record: Json;
     await until(async () => {
@@ -130,7 +131,7 @@ describe.each(['tcp', 'mqtt'] as const)('table-9 requests from the API to a logg
     expect(record.result).toEqual({ code: 1, meaning: 'Executed successfully (执行成功)' });
     // Same millisecond on the cloud clock: the next request to the station takes the next one.
     const set = await executed(a, { cn: '1062', RtdInterval: 60 });
-    expect(set.qn).toBe('20261120100005251');
+    expect(set.qn).toBe('20261120100005252');
     expect(set.answers.map((x: Json) => x.cn)).toEqual(['9011', '9012']);
     expect(set.result.code).toBe(1);
     // C.1: the logger takes its new upload timeout and retries.

@@ -70,6 +70,9 @@ const meaningOf = (def: { name: string; nameEn: string } | undefined): string =>
  * take consecutive milliseconds.
  */
 export class CommandStore {
+  /** The time of the last QN given per station since start-up. */
+  private readonly lastQn = new Map<string, number>();
+
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL,
       cp TEXT NOT NULL, qn TEXT NOT NULL, sent_at INTEGER NOT NULL, by TEXT NOT NULL, via TEXT, deadline INTEGER NOT NULL,
@@ -79,12 +82,21 @@ export class CommandStore {
     db.exec('CREATE INDEX IF NOT EXISTS command_answers_by_command ON command_answers (command_id, seq)');
   }
 
-  /** A QN for a new request to `mn`: `now` in China time (HJ 212-2017 table 4, YYYYMMDDhhmmsszzz), after the station's last. */
+  /**
+   * A QN for a new request to `mn`: `now` in China time (HJ 212-2017 table 4, YYYYMMDDhhmmsszzz), after
+   * the station's last. Every request of the platform takes its QN here (the API's, the rules' 2061, the
+   * 1012 after a 1013), so no two share one; those recorded here are remembered across restarts.
+   */
   nextQn(mn: string, now: number): string {
-    const last = this.db.prepare('SELECT qn FROM commands WHERE mn = ? ORDER BY qn DESC LIMIT 1').get(mn) as
-      { qn: string } | undefined;
-    const after = last ? parseHjTime(last.qn, undefined, 'QN').getTime() + 1 : -Infinity;
-    return makeQn(new Date(Math.max(now, after)));
+    let last = this.lastQn.get(mn);
+    if (last === undefined) {
+      const row = this.db.prepare('SELECT qn FROM commands WHERE mn = ? ORDER BY qn DESC LIMIT 1').get(mn) as
+        { qn: string } | undefined;
+      last = row ? parseHjTime(row.qn, undefined, 'QN').getTime() : -Infinity;
+    }
+    const at = Math.max(now, last + 1);
+    this.lastQn.set(mn, at);
+    return makeQn(new Date(at));
   }
 
   add(c: NewCommand): CommandRecord {
