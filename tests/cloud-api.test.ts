@@ -22,6 +22,7 @@ describe('HTTP API', () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       '/alarms',
       '/alarms/{id}/ack',
+      '/commands/{id}',
       '/enterprises',
       '/events',
       '/ingest/frames',
@@ -31,6 +32,7 @@ describe('HTTP API', () => {
       '/report',
       '/report.csv',
       '/stations',
+      '/stations/{mn}/commands',
       '/stations/{mn}/data',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',
