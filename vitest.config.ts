@@ -9,6 +9,7 @@ const UNIT = [
   'cloud-commands-store',
   'cloud-rules',
   'cloud-store',
+  'dashboard-events',
   'dashboard-format',
   'edge-commands',
   'edge-config',

@@ -38,6 +38,7 @@ export function sendCommand(d: SendDeps, station: Station, body: CommandBody, by
           qn,
         })
       : undefined;
+  // The whole CP, factor-style fields too (3021's `<InfoId>-Info`), not only the named ones `request` takes.
   if (packet) packet.cp = cp;
   const sent = packet !== undefined && seen !== undefined && d.send(station.mn, seen.via, packet);
   return d.commands.add({

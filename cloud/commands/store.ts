@@ -72,6 +72,8 @@ const meaningOf = (def: { name: string; nameEn: string } | undefined): string =>
 export class CommandStore {
   /** The time of the last QN given per station since start-up. */
   private readonly lastQn = new Map<string, number>();
+  /** Every authenticated packet is looked up here: prepared once. */
+  private readonly byQn: Database.Statement<[string, string]>;
 
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL,
@@ -80,6 +82,7 @@ export class CommandStore {
     db.exec(`CREATE TABLE IF NOT EXISTS command_answers (seq INTEGER PRIMARY KEY, command_id INTEGER NOT NULL,
       cn TEXT NOT NULL, at INTEGER NOT NULL, cp TEXT NOT NULL)`);
     db.exec('CREATE INDEX IF NOT EXISTS command_answers_by_command ON command_answers (command_id, seq)');
+    this.byQn = db.prepare(`SELECT ${COLUMNS} FROM commands WHERE mn = ? AND qn = ?`);
   }
 
   /**
@@ -117,8 +120,7 @@ export class CommandStore {
     // HJ/T 212-2005 answers carry the QN in the CP.
     const qn = packet.qn ?? packet.cp.params['QN'];
     if (qn === undefined) return false;
-    const row = this.db.prepare(`SELECT ${COLUMNS} FROM commands WHERE mn = ? AND qn = ?`).get(mn, qn) as
-      Row | undefined;
+    const row = this.byQn.get(mn, qn) as Row | undefined;
     if (!row || !OPEN.has(row.state)) return false;
     const cn = packet.cn;
     if (cn !== CN.QnRtn && cn !== CN.ExeRtn && cn !== CN.NoticeAnswer && cn !== row.cn) return false;
