@@ -21,6 +21,7 @@ const UNIT = [
   'edge-unsaved',
   'fuzz-decoder',
   'lifecycle',
+  'modbus-registers',
   'protocol-appendix',
   'protocol-codec',
   'protocol-codes',

@@ -5,6 +5,7 @@ import { O2_CODE } from '../protocol/codes/factors.js';
 import { CHINA_UTC_OFFSET_MINUTES } from '../protocol/time.js';
 import { factor } from '../protocol/index.js';
 import { GRAMS_PER_M3 } from './datasets.js';
+import { ORDERS, REGISTER_TYPES } from '../modbus/registers.js';
 import { conversionFor, readingUnit } from './units.js';
 import { issueMessage, issuePath, siteChecks } from './config-check.js';
 
@@ -13,8 +14,8 @@ export class EdgeConfigError extends Error {
   override name = 'EdgeConfigError';
 }
 
-export const DATA_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const;
-export type DataType = (typeof DATA_TYPES)[number];
+export { REGISTER_TYPES as DATA_TYPES } from '../modbus/registers.js';
+export type { RegisterType as DataType } from '../modbus/registers.js';
 export const HJ_FLAGS = ['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'] as const;
 export type HjFlag = (typeof HJ_FLAGS)[number];
 
@@ -33,13 +34,13 @@ const registerSchema = z.strictObject({
     .min(0)
     .max(0xffff)
     .describe('0-based PDU address (mbpoll -r counts from 1: use address + 1 there)'),
-  type: z.enum(DATA_TYPES).default('float32'),
+  type: z.enum(REGISTER_TYPES).default('float32'),
   byteOrder: z
-    .enum(['big', 'little'])
+    .enum(ORDERS)
     .default('big')
     .describe('byte order inside each 16-bit register; little swaps the two bytes (BADC, DCBA)'),
   wordOrder: z
-    .enum(['big', 'little'])
+    .enum(ORDERS)
     .default('big')
     .describe('order of the registers of a 32/64-bit value; little puts the low word first (CDAB)'),
   scale: z
