@@ -1,17 +1,22 @@
+import {
+  RegisterError,
+  decodeRaw as decodeWords,
+  decodeValue as decodeScaled,
+  encodeValue,
+  registerWidth,
+} from '../modbus/registers.js';
 import type { DeviceConfig, HjFlag, RegisterSpec, StatusSpec } from './config.js';
-
-import { RegisterError, decodeRaw as decodeWords, encodeValue, registerWidth } from '../modbus/registers.js';
 
 // The register codec is modbus/registers.ts (shared with the analyzer simulator); this file places values in
 // the blocks one poll read and applies the edge's rules (non-finite readings are errors, not data).
 export { RegisterError, registerWidth };
 
-/** The raw value of `spec` in `words` (16-bit registers starting at `base`). */
-export function decodeRaw(
+/** The registers of `spec` among `words` (16-bit registers starting at `base`). */
+function registersOf(
   words: readonly number[],
   base: number,
-  spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>,
-): number {
+  spec: Pick<RegisterSpec, 'address' | 'type'>,
+): readonly number[] {
   const width = registerWidth(spec.type);
   const start = spec.address - base;
   const slice = words.slice(start, start + width);
@@ -20,14 +25,26 @@ export function decodeRaw(
       `register ${spec.address} (${spec.type}) is outside the ${words.length} registers read from ${base}`,
     );
   }
-  return decodeWords(slice, spec);
+  return slice;
 }
 
-/** The engineering value: raw × scale + offset; non-finite readings are errors, not data. */
+/** The raw value of `spec` in `words` (16-bit registers starting at `base`). */
+export function decodeRaw(
+  words: readonly number[],
+  base: number,
+  spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>,
+): number {
+  return decodeWords(registersOf(words, base, spec), spec);
+}
+
+/** The engineering value (raw × scale + offset); non-finite readings are errors, not data. */
 export function decodeValue(words: readonly number[], base: number, spec: RegisterSpec): number {
-  const raw = decodeRaw(words, base, spec);
-  if (!Number.isFinite(raw)) throw new RegisterError(`register ${spec.address} holds ${raw}, not a reading`);
-  return raw * spec.scale + spec.offset;
+  const registers = registersOf(words, base, spec);
+  const value = decodeScaled(registers, spec);
+  if (!Number.isFinite(value)) {
+    throw new RegisterError(`register ${spec.address} holds ${decodeWords(registers, spec)}, not a reading`);
+  }
+  return value;
 }
 
 /**

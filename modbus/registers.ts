@@ -51,6 +51,16 @@ const INTEGER_RANGES: Partial<Record<RegisterType, readonly [number, number]>> =
   uint32: [0, 0xffffffff],
 };
 
+/** How each type is read from and written to its big-endian bytes (A B C D …). */
+const BUFFER_ACCESS: Record<RegisterType, { read(b: Buffer): number; write(b: Buffer, v: number): void }> = {
+  int16: { read: (b) => b.readInt16BE(0), write: (b, v) => b.writeInt16BE(v, 0) },
+  uint16: { read: (b) => b.readUInt16BE(0), write: (b, v) => b.writeUInt16BE(v, 0) },
+  int32: { read: (b) => b.readInt32BE(0), write: (b, v) => b.writeInt32BE(v, 0) },
+  uint32: { read: (b) => b.readUInt32BE(0), write: (b, v) => b.writeUInt32BE(v, 0) },
+  float32: { read: (b) => b.readFloatBE(0), write: (b, v) => b.writeFloatBE(v, 0) },
+  float64: { read: (b) => b.readDoubleBE(0), write: (b, v) => b.writeDoubleBE(v, 0) },
+};
+
 const swapBytes = (word: number): number => ((word & 0xff) << 8) | ((word >> 8) & 0xff);
 
 /** The raw number in `words` (exactly the registers of one value, in wire order). */
@@ -64,20 +74,7 @@ export function decodeRaw(words: readonly number[], layout: RegisterLayout): num
   ordered.forEach((word, i) => {
     bytes.writeUInt16BE((layout.byteOrder === 'little' ? swapBytes(word) : word) & 0xffff, i * 2);
   });
-  switch (layout.type) {
-    case 'int16':
-      return bytes.readInt16BE(0);
-    case 'uint16':
-      return bytes.readUInt16BE(0);
-    case 'int32':
-      return bytes.readInt32BE(0);
-    case 'uint32':
-      return bytes.readUInt32BE(0);
-    case 'float32':
-      return bytes.readFloatBE(0);
-    case 'float64':
-      return bytes.readDoubleBE(0);
-  }
+  return BUFFER_ACCESS[layout.type].read(bytes);
 }
 
 /** The registers (wire order) holding `raw`; integers are rounded, floats stored as the type holds them. */
@@ -98,26 +95,7 @@ export function encodeRaw(raw: number, layout: RegisterLayout, overflow: Overflo
   }
   const width = registerWidth(layout.type);
   const bytes = Buffer.alloc(width * 2);
-  switch (layout.type) {
-    case 'int16':
-      bytes.writeInt16BE(stored, 0);
-      break;
-    case 'uint16':
-      bytes.writeUInt16BE(stored, 0);
-      break;
-    case 'int32':
-      bytes.writeInt32BE(stored, 0);
-      break;
-    case 'uint32':
-      bytes.writeUInt32BE(stored, 0);
-      break;
-    case 'float32':
-      bytes.writeFloatBE(stored, 0);
-      break;
-    case 'float64':
-      bytes.writeDoubleBE(stored, 0);
-      break;
-  }
+  BUFFER_ACCESS[layout.type].write(bytes, stored);
   const words = Array.from({ length: width }, (_, i) => {
     const word = bytes.readUInt16BE(i * 2);
     return layout.byteOrder === 'little' ? swapBytes(word) : word;
