@@ -164,6 +164,7 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
       rtdIntervalSeconds: 30,
       minIntervalMinutes: 10,
       clockTrusted: true,
+      clockPolicy: 'keep-ntp',
       parameters: () => undefined,
     }),
     history: store,

@@ -22,9 +22,11 @@ A bit, retrying unanswered uploads and answering platform requests; prints a JSO
   --duration D               run time, e.g. 30s, 5m (default: until Ctrl-C)
   --ack-timeout D --retries N   wait for 9014 and re-send (default 5s, 3)
   --seed N                   PRNG seed for the values
+  --no-time-calibration      do not send 1013 (time calibration request, C.4) on connect
+  --heartbeat S              HJ 212-2025: send 9015 after S seconds with nothing sent
 `;
 
-const NUMERIC = ['port', 'count', 'warp', 'rate', 'retries', 'seed'] as const;
+const NUMERIC = ['port', 'count', 'warp', 'rate', 'retries', 'seed', 'heartbeat'] as const;
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -46,6 +48,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       retries: { type: 'string' },
       seed: { type: 'string' },
       'allow-default-password': { type: 'boolean' },
+      'no-time-calibration': { type: 'boolean' },
+      heartbeat: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -70,6 +74,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       retries: values.retries,
       seed: values.seed,
       allowDefaultPassword: values['allow-default-password'],
+      timeCalibration: values['no-time-calibration'] === true ? false : undefined,
+      heartbeat: values.heartbeat,
     };
     for (const k of NUMERIC) if (typeof flags[k] === 'string') flags[k] = Number(flags[k]);
     const merged = await withFlags(values.config, flags);

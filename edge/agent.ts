@@ -3,6 +3,7 @@ import { ExeRtn, to2005Code } from '../protocol/index.js';
 import { DEFAULT_PASSWORD } from '../protocol/wire.js';
 import { Aggregator } from './aggregator.js';
 import type { CommandEffect } from './commands.js';
+import { clockPolicyOf } from './config.js';
 import type { EdgeConfig } from './config.js';
 import { controlDevice, isControlCn, runControl } from './control.js';
 import type { ControlResult } from './control.js';
@@ -154,9 +155,23 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       ),
   );
 
+  const clockPolicy = clockPolicyOf(config);
   const onEffect = (uplink: string, effect: CommandEffect) => {
+    if (effect.kind === 'clock-kept') {
+      // Positive: the platform's clock is ahead of the box's.
+      logger.info(
+        { uplink, differenceMs: effect.differenceMs, reason: 'clock policy keep-ntp' },
+        '1012 answered: the box keeps its NTP time',
+      );
+      return;
+    }
     logger.info({ uplink, effect }, 'platform command applied');
     if (effect.kind === 'set-time') clockOffset += effect.at - now();
+    if (effect.kind === 'set-timeout-retry') {
+      // C.1 names no uplink: the box has one timeout and resend count, so every uplink takes it.
+      for (const u of uplinks) u.setTimeoutRetry(effect.overTimeSeconds, effect.reCount);
+      store.saveSettings({ overTimeSeconds: effect.overTimeSeconds, reCount: effect.reCount });
+    }
     if (effect.kind === 'set-rtd-interval') settings.rtdIntervalSeconds = effect.seconds;
     if (effect.kind === 'set-min-interval') settings.minIntervalMinutes = effect.minutes;
     if (effect.kind === 'set-rtd-interval' || effect.kind === 'set-min-interval') {
@@ -228,6 +243,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
       utcOffsetMinutes: utc,
       ...settings,
       clockTrusted: config.clockTrusted,
+      clockPolicy,
       parameters: (polId) => parametersByFactor.get(polId),
       controlled: (cn, polId) => controlDevice(config.devices, cn, polId) !== undefined,
     }),
@@ -239,6 +255,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const uplinks: Uplink[] = config.uplinks.map((u) =>
     u.kind === 'hj212-tcp' ? new TcpUplink(u, deps) : new MqttUplink(u, deps),
   );
+  // A platform's 1000 outlives a restart: it replaces every uplink's configured timeout and retries.
+  if (saved.overTimeSeconds !== undefined && saved.reCount !== undefined)
+    for (const u of uplinks) u.setTimeoutRetry(saved.overTimeSeconds, saved.reCount);
 
   let lastPrune = 0;
   const tick = () => {
@@ -305,9 +324,8 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     throw err;
   }
 
-  for (const p of pollers) p.start();
-  for (const u of uplinks) u.start();
-  const timer = setInterval(() => {
+  /** A tick; what the store refuses waits in memory (bounded) and is retried on the next. */
+  const safeTick = () => {
     try {
       tick();
     } catch (err) {
@@ -334,7 +352,15 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         );
       }
     }
-  }, options.tickMs ?? 1000);
+  };
+  // 2081 (HJ 212-2017 C.24): the logger's boot time, DataTime and RestartTime alike, kept like hour data
+  // (edge/store/retention.ts). Committed now, before anything is polled, so it is the first record of
+  // this run in every outbox; uplinks send it once connected.
+  unsaved.records.push({ cn: '2081', at: now(), stats: {} });
+  safeTick();
+  for (const p of pollers) p.start();
+  for (const u of uplinks) u.start();
+  const timer = setInterval(safeTick, options.tickMs ?? 1000);
   // Once a minute per uplink, so a person reading the log sees that uploads are being confirmed.
   const totals = new Map<string, UplinkTotals>();
   const summary = setInterval(() => {

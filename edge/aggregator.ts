@@ -13,7 +13,8 @@ export type FieldInfo = Record<string, Record<string, number>>;
  * 3020 field information, whose values are in `info` and whose `stats` are empty).
  */
 export interface DataRecord {
-  cn: DataCn | '3020' | '2021' | '2041';
+  /** 2081: the logger's boot time (C.24), whose DataTime is also its RestartTime; no statistics. */
+  cn: DataCn | '3020' | '2021' | '2041' | '2081';
   at: number;
   stats: PeriodStats;
   info?: FieldInfo;

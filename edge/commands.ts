@@ -15,7 +15,8 @@ import {
 } from '../protocol/index.js';
 import type { Answered, Packet } from '../protocol/index.js';
 import type { HistoryCn } from './aggregator.js';
-import { MIN_INTERVALS } from './config.js';
+import { MIN_INTERVALS, RETRIES_MAX, TIMEOUT_SECONDS_MAX } from './config.js';
+import type { ClockPolicy } from './config.js';
 import { isControlCn } from './control.js';
 import type { ControlResult } from './control.js';
 import { infoGroups } from './packets.js';
@@ -24,6 +25,10 @@ import type { Addressee } from './packets.js';
 /** What a command may change; the agent applies it (and persists nothing the standard does not ask for). */
 export type CommandEffect =
   | { kind: 'set-time'; at: number }
+  /** 1012 under clock policy keep-ntp: nothing changes; the agent logs how far the platform's time was off. */
+  | { kind: 'clock-kept'; differenceMs: number }
+  /** 1000 (C.1): every uplink's answer timeout and resends, persisted. */
+  | { kind: 'set-timeout-retry'; overTimeSeconds: number; reCount: number }
   | { kind: 'set-rtd-interval'; seconds: number }
   | { kind: 'set-min-interval'; minutes: number }
   | { kind: 'set-password'; pw: string }
@@ -51,6 +56,8 @@ export interface CommandContext {
   minIntervalMinutes: number;
   /** Whether the box clock follows a time source (NTP) the platform may rely on. */
   clockTrusted: boolean;
+  /** What a 1012 does: set the clock, or keep the NTP time and answer success (edge/config.ts clockPolicyOf). */
+  clockPolicy: ClockPolicy;
   /** Latest analyzer parameters by factor code, as i-code → value. */
   parameters: (polId: string) => Record<string, number> | undefined;
   /**
@@ -84,7 +91,7 @@ export interface CommandOutcome {
 /**
  * The largest clock step a 1012 may make (either way). HJ 212-2017 table C.3 sets no bound; a platform
  * correcting drift moves the clock by seconds, while a step of years would make the box close every
- * minute in between. A larger error needs the operator (or NTP and clockTrusted).
+ * minute in between. A larger error needs the operator (or NTP and clockPolicy keep-ntp).
  */
 export const MAX_CLOCK_STEP_MS = 86_400_000;
 
@@ -276,11 +283,34 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       } catch {
         return notCarriedOut(p, to, ExeRtn.BadCondition, 'bad-time');
       }
-      // A box on NTP keeps its clock: the platform's is no better, and jumps would split periods.
-      if (ctx.clockTrusted) return notCarriedOut(p, to, ExeRtn.BadCondition, 'clock-trusted');
+      // A box on NTP keeps its clock (the platform's is no better, and jumps would split periods), yet the
+      // request is answered as carried out: the box's time is right, which is what the platform asked for.
+      if (ctx.clockPolicy === 'keep-ntp')
+        return requestFlow(p, to, () => ({
+          exeRtn: ExeRtn.Success,
+          effect: { kind: 'clock-kept', differenceMs: at - ctx.now },
+        }));
       if (Math.abs(at - ctx.now) > MAX_CLOCK_STEP_MS)
         return notCarriedOut(p, to, ExeRtn.BadCondition, 'clock-step-too-large');
       return requestFlow(p, to, () => ({ exeRtn: ExeRtn.Success, effect: { kind: 'set-time', at } }));
+    }
+    case CN.SetTimeoutRetry: {
+      // C.1: both fields, within what the uplink config itself takes; otherwise 9011 Ready then 9012
+      // ExeRtn 3 (condition error), like every setting of table 9 with an out-of-range value.
+      const overTimeSeconds = intParam(p, 'OverTime');
+      const reCount = intParam(p, 'ReCount');
+      if (
+        overTimeSeconds === undefined ||
+        reCount === undefined ||
+        overTimeSeconds < 1 ||
+        overTimeSeconds > TIMEOUT_SECONDS_MAX ||
+        reCount > RETRIES_MAX
+      )
+        return notCarriedOut(p, to, ExeRtn.BadCondition, 'bad-timeout-retry');
+      return requestFlow(p, to, () => ({
+        exeRtn: ExeRtn.Success,
+        effect: { kind: 'set-timeout-retry', overTimeSeconds, reCount },
+      }));
     }
     case CN.GetRtdInterval:
       return requestFlow(p, to, () => ({

@@ -21,6 +21,19 @@ export type HjFlag = (typeof HJ_FLAGS)[number];
 // HJ 212-2017 §6.6.4: RtdInterval 30..3600 s; MinInterval one of these minutes (divisors of an hour).
 export const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;
 
+/**
+ * The answer timeout and resend count an uplink takes, from its config (timeoutSeconds, retries) or a
+ * platform's 1000 (OverTime, ReCount, HJ 212-2017 C.1). Table 1 recommends 5-10 s and 3; the standard's
+ * N2 fields allow 1-99. The box takes what its own config takes: up to 120 s, and 0-10 resends (0 is
+ * a link where the platform answers at once or the box reconnects).
+ */
+export const TIMEOUT_SECONDS_MAX = 120;
+export const RETRIES_MAX = 10;
+
+/** What a platform's 1012 does to the box clock (docs/edge.md): set it, or keep the NTP time and answer success. */
+export const CLOCK_POLICIES = ['keep-ntp', 'set'] as const;
+export type ClockPolicy = (typeof CLOCK_POLICIES)[number];
+
 const factorCode = z
   .string()
   .regex(/^[a-z]\d{5}$|^[a-z]{2}\d{3}$/, 'expected an HJ 212-2017 factor code such as w01018 or a21026 (appendix B)');
@@ -382,8 +395,19 @@ const uplinkCommon = {
     .max(64)
     .default(4)
     .describe('records sent before waiting for their 9014; 1 is stop-and-wait'),
-  timeoutSeconds: z.number().positive().max(120).default(10).describe('9014 answer timeout (table 1: 5-10 s)'),
-  retries: z.number().int().min(0).max(10).default(3).describe('resends before the link is presumed dead (table 1: 3)'),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(TIMEOUT_SECONDS_MAX)
+    .default(10)
+    .describe("9014 answer timeout (table 1: 5-10 s); a platform's 1000 (OverTime) replaces it on every uplink"),
+  retries: z
+    .number()
+    .int()
+    .min(0)
+    .max(RETRIES_MAX)
+    .default(3)
+    .describe("resends before the link is presumed dead (table 1: 3); a platform's 1000 (ReCount) replaces it"),
   reconnectMinSeconds: z.number().positive().default(1),
   reconnectMaxSeconds: z
     .number()
@@ -427,7 +451,13 @@ export const edgeConfigSchema = z
     clockTrusted: z
       .boolean()
       .default(false)
-      .describe('the box keeps time by NTP or GPS: platforms may read its clock (1011) but not set it (1012)'),
+      .describe('the box keeps time by NTP or GPS: it does not ask platforms for the time (1013)'),
+    clockPolicy: z
+      .enum(CLOCK_POLICIES)
+      .optional()
+      .describe(
+        "what a platform's 1012 does: 'set' sets the box clock; 'keep-ntp' keeps the NTP time, answers success and logs the difference (default with clockTrusted: true, else 'set')",
+      ),
     buses: z.array(busSchema).min(1, 'declare at least one Modbus bus'),
     devices: z.array(deviceSchema).min(1, 'declare at least one device'),
     facilities: z
@@ -444,6 +474,13 @@ export const edgeConfigSchema = z
       .optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.clockPolicy === 'keep-ntp' && !config.clockTrusted)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clockPolicy'],
+        message:
+          "keep-ntp keeps a clock that follows NTP, and this box's does not: set clockTrusted: true (the box runs NTP or GPS) or clockPolicy: set",
+      });
     const buses = new Set(config.buses.map((b) => b.id));
     config.devices.forEach((device, i) => {
       if (!buses.has(device.bus)) {
@@ -611,6 +648,10 @@ export const FLUE_GAS_STATE_CODES = ['a01012', 'a01013', 'a01014'] as const;
 
 export type EdgeConfig = ParsedConfig;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
+
+/** The 1012 policy in force: the configured one, else keep-ntp on a box whose clock follows NTP, else set. */
+export const clockPolicyOf = (config: Pick<EdgeConfig, 'clockPolicy' | 'clockTrusted'>): ClockPolicy =>
+  config.clockPolicy ?? (config.clockTrusted ? 'keep-ntp' : 'set');
 
 /** `plant.yaml: devices[cod].factors[w01018].value.address: …`: list items by their id, the fix said. */
 function describeIssue(source: string, issue: z.core.$ZodIssue, input: unknown): string {

@@ -91,6 +91,8 @@ export interface Uplink {
   notify(): void;
   /** Whether this uplink takes a record now (real-time data can be switched off by 2012). */
   accepts(record: DataRecord): boolean;
+  /** Answer timeout and resends of every upload from now on (a platform's 1000, or its persisted value). */
+  setTimeoutRetry(timeoutSeconds: number, retries: number): void;
   health(): UplinkHealth;
   /** Every agent tick, with the agent's clock: the heartbeat (9015) and the key rotation (1014) of a 2025 link. */
   tick(now: number): void;
@@ -204,7 +206,13 @@ export abstract class UplinkBase implements Uplink {
 
   accepts(record: DataRecord): boolean {
     if (record.cn === '2011') return this.realtime;
+    // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
+    if (record.cn === '2081') return this.config.version !== '2005';
     return record.cn !== '2021' || this.runState;
+  }
+
+  setTimeoutRetry(timeoutSeconds: number, retries: number): void {
+    this.sender.setTimeoutRetry(timeoutSeconds * 1000, retries);
   }
 
   protected setState(state: UplinkState, error?: string): void {

@@ -95,6 +95,10 @@ export function recordPacket(
         ]),
       );
   const info = record.info && { info: infoGroups(record.info) };
+  const dataTime = formatHjTime(new Date(record.at), utcOffsetMinutes);
+  // C.24: the boot time goes as RestartTime; the record is made at the boot, so DataTime is the same.
+  const params: Record<string, string> =
+    record.cn === '2081' ? { DataTime: dataTime, RestartTime: dataTime } : { DataTime: dataTime };
   return {
     version: to.version,
     qn,
@@ -103,6 +107,6 @@ export function recordPacket(
     pw: to.pw,
     mn: to.mn,
     flag: makeFlag(to.version, { ack: true }),
-    cp: { params: { DataTime: formatHjTime(new Date(record.at), utcOffsetMinutes) }, factors, ...info },
+    cp: { params, factors, ...info },
   };
 }

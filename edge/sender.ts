@@ -68,6 +68,16 @@ export class OutboxSender {
     return this.inFlight.size;
   }
 
+  /**
+   * A platform's 1000 (HJ 212-2017 C.1) or its persisted value: the answer timeout and resends of every
+   * send from now on. A record in flight keeps the timer it has; its next wait, and its count of
+   * attempts against the new `retries`, follow the new values.
+   */
+  setTimeoutRetry(timeoutMs: number, retries: number): void {
+    this.options.timeoutMs = timeoutMs;
+    this.options.retries = retries;
+  }
+
   /** The link is up: start (or resume) sending. */
   start(): void {
     this.up = true;

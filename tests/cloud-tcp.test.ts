@@ -193,6 +193,8 @@ describe('HJ 212 TCP listener', () => {
       ],
       intervals: { rtd: 600, minute: 30, hour: true, day: false },
       tick: 20,
+      // Warped loggers on 2026-11-20, the cloud on the real clock: a 1013 would move them to today.
+      timeCalibration: false,
     });
     const fleet = await startLoggers(config, { log: captureLog().log });
     cleanup.push(() => fleet.stop());

@@ -17,6 +17,7 @@ function ctx(over: Partial<CommandContext> = {}): CommandContext {
     rtdIntervalSeconds: 30,
     minIntervalMinutes: 10,
     clockTrusted: false,
+    clockPolicy: 'set',
     parameters: (polId) => (polId === 'w01018' ? { i13004: 165.04, i13001: 500 } : undefined),
     historySlot: () => 'free',
     ...over,
@@ -135,14 +136,80 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     ]);
   });
 
-  it('1012 sets the clock unless the box keeps its own time', () => {
-    expect(handleCommand(ask('1012', { SystemTime: '20250601100500' }), ctx())!.effect).toEqual({
-      kind: 'set-time',
-      at: T0 + 300_000,
-    });
-    const trusted = handleCommand(ask('1012', { SystemTime: '20250601100500' }), ctx({ clockTrusted: true }))!;
-    expect(trusted.effect).toBeUndefined();
-    expect(trusted.replies.at(-1)?.cp.params).toEqual({ ExeRtn: '3' });
+  it('1012 sets the clock under clock policy set, whether or not the clock is trusted', () => {
+    for (const clockTrusted of [false, true]) {
+      const outcome = handleCommand(
+        ask('1012', { SystemTime: '20250601100500' }),
+        ctx({ clockTrusted, clockPolicy: 'set' }),
+      )!;
+      // 10:05:00 asked at 10:00:00 is 300 000 ms ahead
+      expect(outcome.effect).toEqual({ kind: 'set-time', at: T0 + 300_000 });
+      expect(summary(outcome.replies)).toEqual([
+        ['9011', '20250601100000000', { QnRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '1' }],
+      ]);
+    }
+  });
+
+  it('1012 under clock policy keep-ntp leaves the clock, answers QnRtn 1 then ExeRtn 1 and reports the difference', () => {
+    const outcome = handleCommand(
+      ask('1012', { SystemTime: '20250601095930' }),
+      ctx({ clockTrusted: true, clockPolicy: 'keep-ntp' }),
+    )!;
+    // 09:59:30 against a box at 10:00:00: the platform is 30 s behind
+    expect(outcome.effect).toEqual({ kind: 'clock-kept', differenceMs: -30_000 });
+    expect(outcome.reason).toBeUndefined();
+    expect(summary(outcome.replies)).toEqual([
+      ['9011', '20250601100000000', { QnRtn: '1' }],
+      ['9012', '20250601100000000', { ExeRtn: '1' }],
+    ]);
+    // A time that is no time is still a condition error (table 6)
+    const bad = handleCommand(ask('1012', { SystemTime: '20251301000000' }), ctx({ clockPolicy: 'keep-ntp' }))!;
+    expect([bad.effect, bad.reason, bad.replies.at(-1)?.cp.params]).toEqual([undefined, 'bad-time', { ExeRtn: '3' }]);
+  });
+
+  it('1000 takes OverTime 1-120 s and ReCount 0-10 (C.1); anything else is 9011 QnRtn 1 then 9012 ExeRtn 3', () => {
+    const set = (OverTime: string, ReCount: string) => handleCommand(ask('1000', { OverTime, ReCount }), ctx())!;
+    const taken: [string, string, number, number][] = [
+      ['1', '0', 1, 0],
+      ['120', '10', 120, 10],
+      ['5', '3', 5, 3],
+    ];
+    for (const [overTime, reCount, seconds, count] of taken) {
+      const outcome = set(overTime, reCount);
+      expect([overTime, reCount, outcome.effect, outcome.reason]).toEqual([
+        overTime,
+        reCount,
+        { kind: 'set-timeout-retry', overTimeSeconds: seconds, reCount: count },
+        undefined,
+      ]);
+      expect(summary(outcome.replies)).toEqual([
+        ['9011', '20250601100000000', { QnRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '1' }],
+      ]);
+    }
+    for (const [overTime, reCount] of [
+      ['0', '3'],
+      ['121', '3'],
+      ['5', '11'],
+      ['5', '-1'],
+      ['5.5', '3'],
+      ['', '3'],
+    ]) {
+      const outcome = set(overTime!, reCount!);
+      expect([overTime, reCount, outcome.effect, outcome.reason, summary(outcome.replies)]).toEqual([
+        overTime,
+        reCount,
+        undefined,
+        'bad-timeout-retry',
+        [
+          ['9011', '20250601100000000', { QnRtn: '1' }],
+          ['9012', '20250601100000000', { ExeRtn: '3' }],
+        ],
+      ]);
+    }
+    const onlyOne = handleCommand(ask('1000', { OverTime: '5' }), ctx())!;
+    expect([onlyOne.effect, onlyOne.reason]).toEqual([undefined, 'bad-timeout-retry']);
   });
 
   it('1012 refuses a step of more than a day (ExeRtn 3): 9999 would make the box close every minute until then', () => {

@@ -7,6 +7,7 @@ import {
   parseEdgeConfig,
   parseEdgeConfigYaml,
 } from '../edge/index.js';
+import { clockPolicyOf } from '../edge/config.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 const deploy = (name: string) => new URL(`../deploy/edge/${name}`, import.meta.url).pathname;
@@ -62,6 +63,15 @@ describe('edge configuration', () => {
     unknownBus.devices[0]!.bus = 'rs-486';
     expect(errorOf(() => parseEdgeConfig(unknownBus, 'plant.yaml'))).toBe(
       'plant.yaml: devices[cod].bus: no bus has id rs-486; declare it in buses or use one of line',
+    );
+  });
+
+  it('clockPolicy: keep-ntp is the default of a trusted clock, set of one that is not; keep-ntp needs clockTrusted', () => {
+    expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true }))).toBe('keep-ntp');
+    expect(clockPolicyOf(parseEdgeConfig(minimalConfig()))).toBe('set');
+    expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true, clockPolicy: 'set' }))).toBe('set');
+    expect(errorOf(() => parseEdgeConfig({ ...minimalConfig(), clockPolicy: 'keep-ntp' }, 'plant.yaml'))).toBe(
+      "plant.yaml: clockPolicy: keep-ntp keeps a clock that follows NTP, and this box's does not: set clockTrusted: true (the box runs NTP or GPS) or clockPolicy: set",
     );
   });
 

@@ -181,6 +181,7 @@ describe('3011-3019 in the command handler (edge/commands.ts)', () => {
     rtdIntervalSeconds: 30,
     minIntervalMinutes: 10,
     clockTrusted: false,
+    clockPolicy: 'set',
     parameters: () => undefined,
     historySlot: () => 'free',
     controlled: () => controlled,

@@ -91,6 +91,7 @@ describe('facility run time (2041) and run state (2021)', () => {
       rtdIntervalSeconds: 30,
       minIntervalMinutes: 10,
       clockTrusted: false,
+      clockPolicy: 'set',
       parameters: () => undefined,
       historySlot: () => 'free',
     };

@@ -75,6 +75,24 @@ describe('the settings record in edge.db', () => {
     again.close();
   });
 
+  it("keeps a platform's 1000 (OverTime, ReCount) across a reopen; a stored value out of range is dropped", () => {
+    const { store } = open();
+    store.saveSettings({ overTimeSeconds: 120, reCount: 0 });
+    store.close();
+    const { store: again } = open();
+    expect(again.readSettings()).toEqual({ overTimeSeconds: 120, reCount: 0, passwords: {} });
+    again.close();
+    const rejected: string[] = [];
+    const back = decodeSettings(
+      [
+        { key: 'setting:overTimeSeconds', value: '121' },
+        { key: 'setting:reCount', value: '11' },
+      ],
+      (name) => rejected.push(name),
+    );
+    expect([rejected, back]).toEqual([['overTimeSeconds', 'reCount'], { passwords: {} }]);
+  });
+
   it('a damaged run-time row is logged and dropped, so that day starts over', () => {
     open().store.close();
     const db = new Database(join(dir, 'edge.db'));

@@ -142,6 +142,8 @@ describe('logger ↔ platform end to end', () => {
       ackTimeout: '2s',
       retries: 1,
       tick: 20,
+      // The scripted exchanges only: a 1013 at connect would have the platform add a 1012 for each logger.
+      timeCalibration: false,
     });
     const records = await done;
     const summary = await f.stop();
@@ -183,6 +185,21 @@ describe('logger ↔ platform end to end', () => {
   });
 });
 
+describe('time calibration (HJ 212-2017 C.4)', () => {
+  it('a logger sends 1013 at connect; the platform answers 9013 and sets its clock with 1012, answered 9011 then 9012', async () => {
+    const p = await platform({ stations: [{ mn: MN_2017, pw: 'a1b2c3' }], requestTimeout: '5s' });
+    const done = exchanges(p, 1);
+    await fleet(p.port, {
+      stations: [{ mn: MN_2017, pw: 'a1b2c3' }],
+      intervals: { rtd: 30, minute: 10, hour: false, day: false },
+      tick: 20,
+    });
+    const [setTime] = await done;
+    expect(setTime).toMatchObject({ mn: MN_2017, cn: '1012', ok: true });
+    expect(setTime!.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+  });
+});
+
 describe('bad input', () => {
   it('a logger with a wrong password gets QnRtn=3 and is reported failing', async () => {
     const p = await platform({ stations: [{ mn: MN_2017, pw: 'right1' }] });
@@ -193,6 +210,8 @@ describe('bad input', () => {
       ackTimeout: '2s',
       retries: 3,
       tick: 20,
+      // The refusal awaited is an upload's: a 1013 at connect would be refused first.
+      timeCalibration: false,
     });
     await once(p, 'refused');
     // Stopping waits for the refused upload's 9011 (no retries: a wrong PW cannot get better).

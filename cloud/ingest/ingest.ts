@@ -1,6 +1,19 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { dataAnswer, needsAck, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
+import {
+  CN,
+  dataAnswer,
+  ExeRtn,
+  formatHjTime,
+  needsAck,
+  noticeAnswer,
+  qnRtnAnswer,
+  QnRtn,
+  request,
+  type Packet,
+} from '../../protocol/index.js';
+// A 1013 without ST (lenient decode) gets its 1012 under 91, the system interaction code (table 5).
+import { ST_SYSTEM } from '../../protocol/answers.js';
 import type { Authenticator } from '../auth.js';
 import type { Station } from '../registry.js';
 import type { MeasurementStore, Point } from '../store/types.js';
@@ -10,8 +23,13 @@ import { DATA_CN, pointsOf } from './points.js';
 /** Where a packet came from, for logs and for sending requests back. */
 export type Via = 'tcp' | 'mqtt' | 'http';
 
+/**
+ * `then`: requests of ours that follow the answer on the same link, in order (the 1012 that HJ 212-2017
+ * C.4 sends after the 9013 to a 1013). A transport that cannot carry them back (HTTP) leaves them out.
+ */
 export type Verdict =
-  { ok: true; station: Station; points: Point[]; answer?: Packet } | { ok: false; reason: string; answer?: Packet };
+  | { ok: true; station: Station; points: Point[]; answer?: Packet; then?: Packet[] }
+  | { ok: false; reason: string; answer?: Packet };
 
 export const IngestOptionsSchema = z.strictObject({
   /**
@@ -132,9 +150,54 @@ export class Ingest {
       }
       if (!(await this.store(station, points, packet, via, future))) return { ok: false, reason: 'store-failed' };
     }
+    if (packet.cn === CN.TimeCalibration) return { ok: true, station, points, ...this.calibrate(station, packet, via) };
+    if (packet.cn === CN.Heartbeat) {
+      // HJ 212-2025 heartbeat (the 2025 text is not public here; assumed from public implementations, see
+      // docs/protocol-2025.md): the centre answers 9013 whatever the A bit, and the packet counts as proof
+      // the station is online (onPacket above updated its last-seen). It carries no data: nothing is stored.
+      this.o.log.debug({ ...ctx, reason: 'heartbeat' }, 'heartbeat');
+      return { ok: true, station, points, answer: noticeAnswer(answerable(packet)) };
+    }
+    if (packet.cn === CN.QnRtn || packet.cn === CN.ExeRtn) this.logAnswer(packet, ctx);
     return needsAck(packet.flag) && isUpload(packet.cn)
       ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) }
       : { ok: true, station, points };
+  }
+
+  /**
+   * HJ 212-2017 C.4 (现场机时间校准请求): the logger's 1013 is answered 9013 (if its A bit asks), then the
+   * centre sends 1012 with its own time as SystemTime, in China time (HJ 212 time stamps are local time,
+   * UTC+8), addressed with the PW, ST and version the logger used.
+   */
+  private calibrate(station: Station, packet: Packet, via: Via): { answer?: Packet; then: Packet[] } {
+    const now = new Date(this.o.now?.() ?? Date.now());
+    // The PW was just checked against the registry, so it is there and carriable.
+    const target = { mn: station.mn, pw: packet.pw ?? '', st: packet.st ?? ST_SYSTEM, version: packet.version };
+    const setTime = request(target, CN.SetTime, { SystemTime: formatHjTime(now) }, { now });
+    this.o.log.info(
+      { mn: packet.mn, qn: packet.qn, via, systemTime: setTime.cp.params['SystemTime'], reason: 'time-calibration' },
+      'logger asked for the time (1013): answering 9013 and sending 1012',
+    );
+    return { ...(needsAck(packet.flag) && { answer: noticeAnswer(answerable(packet)) }), then: [setTime] };
+  }
+
+  /**
+   * A logger's 9011/9012 to a request of ours (1012 after a 1013, 2061 for missing hours): the centre keeps
+   * no table of requests sent, so the answer is logged with the request's QN and its outcome. A refusal
+   * (QnRtn other than 1, ExeRtn other than 1) is logged at warn level.
+   */
+  private logAnswer(packet: Packet, ctx: Record<string, unknown>): void {
+    const qnRtn = packet.cp.params['QnRtn'];
+    const exeRtn = packet.cp.params['ExeRtn'];
+    const ok = packet.cn === CN.QnRtn ? qnRtn === String(QnRtn.Ready) : exeRtn === String(ExeRtn.Success);
+    const line = {
+      ...ctx,
+      reason: ok ? 'command-answer' : 'command-refused',
+      ...(qnRtn !== undefined && { qnRtn }),
+      ...(exeRtn !== undefined && { exeRtn }),
+    };
+    if (ok) this.o.log.info(line, `logger answered ${packet.cn} to request ${packet.qn ?? '(no QN)'}`);
+    else this.o.log.warn(line, `logger refused or failed request ${packet.qn ?? '(no QN)'} (${packet.cn})`);
   }
 }
 

@@ -62,28 +62,29 @@ async function handleUpload(
   ingest: Ingest,
   codec: Keys = {},
   addr?: string,
-): Promise<Packet | undefined> {
+): Promise<Packet[]> {
   const topicMn = mnOfUpTopic(topic);
   const ctx = { topic, via: 'mqtt' as const, ...(addr !== undefined && { addr }) };
   if (topicMn === undefined) {
     ingest.reject('bad-topic', ctx);
-    return undefined;
+    return [];
   }
   if (payload.length > maxPayload) {
     ingest.reject('oversize', { ...ctx, mn: topicMn, bytes: payload.length });
-    return undefined;
+    return [];
   }
   const r = decodeFrame(payload, { ...codec, mode: 'lenient', maxSegment: maxPayload });
   if (!r.ok) {
     ingest.reject(r.error.code, { ...ctx, mn: topicMn, detail: r.error.message });
-    return r.error.code === 'bad-crc' ? qnRtnAnswer({ ...headerOf(r.raw), mn: topicMn }, QnRtn.BadCrc) : undefined;
+    return r.error.code === 'bad-crc' ? [qnRtnAnswer({ ...headerOf(r.raw), mn: topicMn }, QnRtn.BadCrc)] : [];
   }
   const packet = r.frame.packet;
   if (packet.mn !== topicMn) {
     ingest.reject('topic-mismatch', { ...ctx, mn: topicMn, frameMn: packet.mn });
-    return qnRtnAnswer({ ...answerable(packet), mn: topicMn }, QnRtn.BadMn);
+    return [qnRtnAnswer({ ...answerable(packet), mn: topicMn }, QnRtn.BadMn)];
   }
-  return (await ingest.accept(packet, 'mqtt', addr)).answer;
+  const v = await ingest.accept(packet, 'mqtt', addr);
+  return [...(v.answer ? [v.answer] : []), ...(v.ok ? (v.then ?? []) : [])];
 }
 
 /** Handles an upload and publishes its answer; a fault is counted and logged, never thrown. */
@@ -98,8 +99,9 @@ async function answerUpload(
   addr?: string,
 ): Promise<void> {
   try {
-    const answer = await handleUpload(topic, payload, maxPayload, ingest, codec, addr);
-    if (answer?.mn !== undefined) await publish(downTopic(answer.mn), encodeFrame(answer, codec));
+    // In order: a 9013 before the 1012 that follows it (HJ 212-2017 C.4).
+    for (const p of await handleUpload(topic, payload, maxPayload, ingest, codec, addr))
+      if (p.mn !== undefined) await publish(downTopic(p.mn), encodeFrame(p, codec));
   } catch (e) {
     ingest.reject('internal-error', { topic, via: 'mqtt', detail: (e as Error).message });
   }

@@ -189,6 +189,7 @@ export class TcpListener {
     const v = await this.ingest.accept(packet, 'tcp', addr);
     if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
     if (v.answer) writePacket(socket, v.answer, this.codec);
+    if (v.ok) for (const next of v.then ?? []) writePacket(socket, next, this.codec);
     // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
     if (!v.ok && v.reason === 'locked-out' && socket.writable) {
       this.log.warn({ addr, mn: packet.mn, reason: 'locked-out' }, 'closing the connection of a locked-out login');

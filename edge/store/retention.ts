@@ -5,9 +5,9 @@ type Cn = DataRecord['cn'];
 /**
  * The one drop-priority policy of the edge: what gives way first when something must (an outbox over
  * its cap, a full disk, records held in memory while the store refuses them). Class 0, real-time and
- * minute data, goes first; class 1, hour, day and parameter-change (3020) records, goes only when a
- * caller may drop it at all (an outbox cap may, a full disk and memory never do). Parameter changes
- * are rare and what dynamic control is about: kept like hour data.
+ * minute data, goes first; class 1, hour, day, parameter-change (3020) and boot-time (2081) records,
+ * goes only when a caller may drop it at all (an outbox cap may, a full disk and memory never do).
+ * Parameter changes are rare and what dynamic control is about: kept like hour data.
  */
 const DROP_CLASS: Record<Cn, 0 | 1> = {
   '2011': 0,
@@ -17,6 +17,8 @@ const DROP_CLASS: Record<Cn, 0 | 1> = {
   '2031': 1,
   '2041': 1,
   '3020': 1,
+  // Once per start: what tells a regulator the logger was down, kept like parameter changes.
+  '2081': 1,
 };
 
 export type DropClass = 0 | 1;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { RETRIES_MAX, TIMEOUT_SECONDS_MAX } from '../config.js';
 import type { Statements } from './db.js';
 import { DiskFullError, type DiskGuard } from './disk-guard.js';
 
@@ -26,6 +27,10 @@ export const EdgeSettingsSchema = z
     /** Set by a platform's 1064. */
     minIntervalMinutes: z.number().int().positive().optional(),
     runTime: RunTimeStateSchema.optional(),
+    /** Set by a platform's 1000 (OverTime, HJ 212-2017 C.1): every uplink's answer timeout. */
+    overTimeSeconds: z.number().int().min(1).max(TIMEOUT_SECONDS_MAX).optional(),
+    /** Set by a platform's 1000 (ReCount): every uplink's resends. */
+    reCount: z.number().int().min(0).max(RETRIES_MAX).optional(),
     /** An uplink's access password as a platform set it (1072), by uplink id. */
     passwords: z.record(z.string(), z.string()),
     /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
@@ -47,6 +52,8 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
   if (patch.rtdIntervalSeconds !== undefined) rows.push(['rtdIntervalSeconds', String(patch.rtdIntervalSeconds)]);
   if (patch.minIntervalMinutes !== undefined) rows.push(['minIntervalMinutes', String(patch.minIntervalMinutes)]);
   if (patch.runTime !== undefined) rows.push(['runTime', JSON.stringify(patch.runTime)]);
+  if (patch.overTimeSeconds !== undefined) rows.push(['overTimeSeconds', String(patch.overTimeSeconds)]);
+  if (patch.reCount !== undefined) rows.push(['reCount', String(patch.reCount)]);
   for (const [uplink, pw] of Object.entries(patch.passwords ?? {})) rows.push([`${uplink}${PW_SUFFIX}`, pw]);
   for (const [uplink, keys] of Object.entries(patch.sm4Keys ?? {}))
     rows.push([`${uplink}${KEY_SUFFIX}`, JSON.stringify(keys)]);
@@ -54,6 +61,9 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
 }
 
 const FIELD = EdgeSettingsSchema.shape;
+/** A setting of one row; passwords have a row per uplink. */
+type Field = Exclude<keyof typeof FIELD, 'passwords'>;
+const isField = (name: string): name is Field => name !== 'passwords' && Object.hasOwn(FIELD, name);
 
 /**
  * The stored rows read back: each value checked against its schema; one that fails (a damaged or
@@ -83,8 +93,7 @@ export function decodeSettings(
       else reject(name, parsed.error.issues[0]?.message ?? 'invalid');
       continue;
     }
-    const field =
-      name === 'rtdIntervalSeconds' || name === 'minIntervalMinutes' || name === 'runTime' ? name : undefined;
+    const field = isField(name) ? name : undefined;
     if (!field) {
       reject(name, 'not a setting this version knows');
       continue;

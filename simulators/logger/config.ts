@@ -94,6 +94,13 @@ export const LoggerConfigSchema = z
     /** Windows (simulated time) when uploads are not sent, as over a broken link; history requests still return them. */
     outages: z.array(WindowSchema).default([]),
     allowDefaultPassword: z.boolean().default(false),
+    /** Send a 1013 (现场机时间校准请求, HJ 212-2017 C.4) on each connect, as a field logger does at boot. */
+    timeCalibration: z.boolean().default(true),
+    /**
+     * HJ 212-2025 loggers: a 9015 heartbeat after this many real seconds with nothing sent (the 2025
+     * text is not public here; docs/protocol-2025.md). Stations of other editions send none.
+     */
+    heartbeat: z.number().int().min(1).max(3600).optional(),
   })
   .superRefine((c, ctx) => {
     if (!c.stations && c.count >= 16 ** (24 - c.mnPrefix.length)) {

@@ -50,6 +50,8 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
       ackTimeoutMs: config.ackTimeout,
       retries: config.retries,
       reconnectMs: config.reconnect,
+      // HJ/T 212-2005 has no 1013: a 2005 platform sets the clock with 1012 when it sees fit.
+      timeCalibration: config.timeCalibration && spec.identity.version !== '2005',
       tickMs: config.tick,
       script,
       outages,
@@ -57,6 +59,7 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
       log,
     };
     if (rtdEveryMs !== undefined) o.rtdEveryMs = rtdEveryMs;
+    if (config.heartbeat !== undefined && spec.identity.version === '2025') o.heartbeatMs = config.heartbeat * 1000;
     return new SimLogger(o);
   });
   const began = Date.now();

@@ -31,6 +31,10 @@ export interface StationOptions {
   rtdEveryMs?: number;
   ackTimeoutMs: number;
   retries: number;
+  /** Send a 1013 (HJ 212-2017 C.4) on each connect; the platform answers 9013, then 1012. */
+  timeCalibration?: boolean;
+  /** HJ 212-2025: a 9015 heartbeat after this many real ms with nothing sent. */
+  heartbeatMs?: number;
   /** Wait before reconnecting after the platform closed the connection. */
   reconnectMs: number;
   tickMs: number;
@@ -65,6 +69,8 @@ export class SimLogger {
   private readonly pending = new Map<string, Pending>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lastQnTime = 0;
+  /** Real time (ms) of the last frame sent, for the heartbeat. */
+  private lastSentAt = 0;
   private settled: (() => void) | undefined;
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -95,6 +101,7 @@ export class SimLogger {
       socket.setNoDelay(true);
       socket.once('connect', () => {
         this.link = new FrameLink(socket, this.codec, (r) => this.onResult(r));
+        if (this.o.timeCalibration === true) this.notice(CN.TimeCalibration);
         socket.on('close', () => {
           this.log.info({ reason: 'connection closed' }, 'disconnected');
           if (!this.stopping) this.reconnect();
@@ -123,6 +130,13 @@ export class SimLogger {
     // The first tick fixes the first boundaries against the clock as it reads now.
     this.tick();
     this.timers.push(setInterval(() => this.tick(), this.o.tickMs));
+    const beat = this.o.heartbeatMs;
+    if (beat !== undefined) {
+      // Checked at a tenth of the period, so a heartbeat goes out at most 10% late after the last frame.
+      this.timers.push(
+        setInterval(() => Date.now() - this.lastSentAt >= beat && this.notice(CN.Heartbeat), Math.max(beat / 10, 10)),
+      );
+    }
     if (this.o.rtdEveryMs !== undefined) {
       this.timers.push(
         setInterval(() => {
@@ -182,6 +196,33 @@ export class SimLogger {
     return makeQn(new Date(this.lastQnTime));
   }
 
+  /**
+   * A notice of ours (1013 time calibration request, 2025 9015 heartbeat), answered 9013; not kept for
+   * retries like an upload: a lost 1013 is sent again at the next connect, a lost heartbeat at the next beat.
+   */
+  private notice(cn: string): void {
+    const { identity: id } = this.o.spec;
+    const packet: Packet = {
+      version: id.version,
+      qn: this.qn(),
+      st: id.st,
+      cn,
+      pw: id.pw,
+      mn: id.mn,
+      flag: makeFlag(id.version, { ack: true }),
+      cp: { params: {}, factors: {} },
+    };
+    if (this.send(packet) === undefined) this.log.warn({ cn, reason: 'not connected' }, 'notice dropped');
+    else this.log.debug({ cn, qn: packet.qn }, 'notice sent');
+  }
+
+  /** Every frame out goes through here, so the heartbeat knows when the link was last used. */
+  private send(packet: Packet): string | undefined {
+    const frame = this.link?.send(packet);
+    if (frame !== undefined) this.lastSentAt = Date.now();
+    return frame;
+  }
+
   private upload(cn: string, cp: Cp): void {
     const { identity: id } = this.o.spec;
     const packet: Packet = {
@@ -195,7 +236,7 @@ export class SimLogger {
       cp,
     };
     for (const part of splitPacket(packet, { ...this.codec, maxSegment: STANDARD_MAX_SEGMENT })) {
-      const frame = this.link?.send(part);
+      const frame = this.send(part);
       if (frame === undefined) {
         this.log.warn({ cn, reason: 'not connected' }, 'upload dropped');
         continue;
@@ -292,6 +333,6 @@ export class SimLogger {
       this.log.warn({ cn: packet.cn, qn: packet.qn, reason: handled.refused }, 'request refused');
     this.apply(handled.change);
     this.o.summary.requests++;
-    for (const reply of handled.replies) this.link?.send(reply);
+    for (const reply of handled.replies) this.send(reply);
   }
 }

@@ -110,6 +110,8 @@ export async function startScene(): Promise<Scene> {
     stations: [...PW].map(([mn, pw]) => ({ mn, pw })),
     intervals: { rtd: 30, minute: 10, hour: true, day: false },
     tick: 10,
+    // The scene's loggers stand on day0, the cloud on the real clock: a 1013 would move them to today.
+    timeCalibration: false,
   });
   const run = () => startLoggers(config, { clock: { now: () => clock.now }, log: pino({ level: 'silent' }) });
   const hourStored = (hour: number) =>

@@ -77,7 +77,7 @@ const FOREIGN_MN = 'FFFF0000A8900000000000EE';
  * Requests a hostile or broken platform might send the box `mn` whose password is `pw`: right and
  * wrong MN and PW (empty, too long, another's), odd QN, ST and Flag, every command of table 9 and
  * unknown ones, history over a year or 8000 years or backwards, clock settings from year 1 to 9999,
- * out-of-range intervals and passwords, 3021 with junk values.
+ * out-of-range intervals, timeouts and passwords, 3021 with junk values.
  */
 export function hostileRequestArb(mn: string, pw: string): fc.Arbitrary<{ header: RawHeader; cp: string }> {
   const qn = fc.oneof(
@@ -86,7 +86,7 @@ export function hostileRequestArb(mn: string, pw: string): fc.Arbitrary<{ header
   );
   const st = fc.constantFrom('32', '31', '91', '', 'Z', '999');
   const cn = fc.constantFrom(
-    ...['1011', '1012', '1013', '1061', '1062', '1063', '1064', '1072', '2011', '2012', '2021', '2022'],
+    ...['1000', '1011', '1012', '1013', '1061', '1062', '1063', '1064', '1072', '2011', '2012', '2021', '2022'],
     ...['2031', '2041', '2051', '2061', '3011', '3019', '3020', '3021', '9011', '9012', '9013', '9014'],
     ...['0000', '1234', '9999', '2081'],
   );
@@ -118,6 +118,9 @@ export function hostileRequestArb(mn: string, pw: string): fc.Arbitrary<{ header
       .constantFrom('0', '29', '30', '3600', '3601', '99999999999999999999', '-5', '1.5')
       .map((v) => `RtdInterval=${v}`),
     fc.constantFrom('0', '1', '7', '10', '60', '61', 'x').map((v) => `MinInterval=${v}`),
+    fc
+      .tuple(fc.constantFrom('0', '1', '10', '120', '121', 'x', ''), fc.constantFrom('0', '3', '10', '11', '-1'))
+      .map(([t, r]) => `OverTime=${t};ReCount=${r}`),
     fc.constantFrom('', 'abc123', 'toolongpw', '中文').map((v) => `NewPW=${v}`),
     fc.constantFrom('w01018', 'w21003', '', 'PolId').map((v) => `PolId=${v}`),
     fc.constantFrom('1', 'abc', '1e999', '-0', '99999999999').map((v) => `PolId=w01018;i13001-Info=${v}`),
