@@ -108,7 +108,10 @@ export class StationKeys {
     if (exeRtn !== ExeRtn.Success) {
       const { pending: _p, pendingQn: _q, ...kept } = state;
       this.put(mn, kept);
-      this.o.log.warn({ mn, qn: packet.qn, exeRtn, reason: 'key-change-refused' }, 'the logger refused the new SM4 key');
+      this.o.log.warn(
+        { mn, qn: packet.qn, exeRtn, reason: 'key-change-refused' },
+        'the logger refused the new SM4 key',
+      );
       return undefined;
     }
     this.put(mn, switchKey(state, state.pending, this.o.now(), this.o.graceMs));

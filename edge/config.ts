@@ -374,7 +374,9 @@ const uplinkCommon = {
     .int()
     .min(5)
     .default(60)
-    .describe('HJ 212-2025: a heartbeat (9015) goes out when nothing else was sent for this long; not on 2005/2017 links'),
+    .describe(
+      'HJ 212-2025: a heartbeat (9015) goes out when nothing else was sent for this long; not on 2005/2017 links',
+    ),
   outboxBytes: z
     .number()
     .int()
@@ -553,7 +555,8 @@ export const edgeConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['uplinks', i, 'keyRotationDays'],
-          message: 'key rotation (1014) changes the SM4 key of an HJ 212-2025 link: set sm4Key or remove keyRotationDays',
+          message:
+            'key rotation (1014) changes the SM4 key of an HJ 212-2025 link: set sm4Key or remove keyRotationDays',
         });
       }
     });
