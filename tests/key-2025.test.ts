@@ -234,6 +234,60 @@ describe('HJ 212-2025 key change (1014), edge agent ↔ cloud over TCP with SM4'
   }, 90_000);
 });
 
+describe('HJ 212-2025 key rotation asked by the box (1014 from the edge)', () => {
+  it('asks once the key is keyRotationDays old; the centre answers with a 1014 carrying the key, and uploads go on', async () => {
+    const cloudDir = await mkdtemp(join(tmpdir(), 'hj212-key-'));
+    cleanups.push(() => rm(cloudDir, { recursive: true, force: true }));
+    const c = await cloudAt(cloudDir, () => 0);
+    cleanups.push(() => c.cloud.stop());
+    const clock = warpedClock(300, SIM_START - 10 * 60_000);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod' },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+      },
+      clock,
+    );
+    cleanups.push(() => sim.close());
+    const tap = await wireTap(c.cloud.tcp!.address.port);
+    cleanups.push(() => tap.close());
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const base = waterOutlet(data.dir, sim.tcp!.port, tap.port);
+    // 0.01 day is 864 s of the agent clock, about 2.9 s at this warp.
+    const uplink = { ...base.uplinks[0]!, pw: WATER_PW, version: '2025', sm4Key: K0, keyRotationDays: 0.01 };
+    const agent = await startAgent(
+      { ...base, station: { ...base.station, mn: WATER_MN }, uplinks: [uplink as EdgeConfig['uplinks'][number]] },
+      { logger: memoryLogger().logger, clock, tickMs: 25 },
+    );
+    cleanups.push(() => agent.close());
+    await until(() => c.lines.some((l) => l['msg'] === 'SM4 key changed (1014)'), 'the box-asked key change', 20_000);
+    const asked = frames(tap.up).find((f) => cnOf(f) === '1014')!;
+    const issued = frames(tap.down).find((f) => cnOf(f) === '1014')!;
+    const askedQn = /QN=(\d+)/.exec(asked)![1]!;
+    // The centre's 1014 answers the box's with its QN and the new key, under the old key.
+    const r = decodeFrame(issued, { mode: 'strict', sm4Key: () => key(K0) });
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.frame.packet.qn).toBe(askedQn);
+    const k1 = r.frame.packet.cp.params['NewKey']!;
+    expect(c.lines.find((l) => l['msg'] === 'new SM4 key issued (1014)')).toMatchObject({ reason: 'logger-asked' });
+    const mark = frames(tap.up).length;
+    const rtd = () => c.cloud.store.query({ mn: WATER_MN, kind: 'rtd', factor: 'w01018', from: 0, to: 8.64e15 });
+    const stored = (await rtd()).length;
+    await until(async () => (await rtd()).length >= stored + 2, 'uploads under the new key stored', 20_000);
+    const after = frames(tap.up)
+      .slice(mark)
+      .filter((f) => cnOf(f) === '2011');
+    expect(after.length).toBeGreaterThan(0);
+    for (const f of after) expect(decodeFrame(f, { mode: 'strict', sm4Key: () => key(k1) }).ok).toBe(true);
+    expect(c.cloud.ingest.stats.rejected).toEqual({});
+  }, 60_000);
+});
+
 /** A platform on loopback that answers uploads 9014 and keeps every packet, decoded with `sm4Key`. */
 async function recordingPlatform(sm4Key: string) {
   const packets: Packet[] = [];
