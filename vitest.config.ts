@@ -8,6 +8,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const UNIT = [
   'cloud-rules',
   'cloud-store',
+  'dashboard-events',
   'dashboard-format',
   'edge-commands',
   'edge-config',

@@ -70,6 +70,8 @@ const OUTLET_ST = { water: '32', gas: '31' } as const;
 export const StationSchema = z
   .strictObject({
     mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/, 'MN is 14-24 letters or digits, unique per data logger'),
+    /** Administrative region (e.g. 城东区) the dashboard's tree groups enterprises under; optional. */
+    region: z.string().min(1, 'name the region, or leave region out').optional(),
     enterprise: z.string().min(1, 'name the enterprise'),
     outlet: z.string().min(1, 'name the outlet'),
     type: z.enum(['water', 'gas'], 'type is water or gas'),

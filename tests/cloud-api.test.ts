@@ -20,13 +20,16 @@ describe('HTTP API', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/alarm-events',
       '/alarms',
       '/alarms/{id}/ack',
+      '/alarms/{id}/follow-ups',
       '/enterprises',
       '/events',
       '/ingest/frames',
       '/ingest/records',
       '/ingest/stats',
+      '/overview',
       '/rates',
       '/report',
       '/report.csv',

@@ -24,6 +24,7 @@ import { alarmsRoutes } from './routes/alarms.js';
 import { dataRoutes } from './routes/data.js';
 import { eventsRoutes } from './routes/events.js';
 import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
+import { overviewRoutes } from './routes/overview.js';
 import { ratesRoutes } from './routes/rates.js';
 import { reportRoutes } from './routes/report.js';
 import { sessionRoutes } from './routes/session.js';
@@ -108,7 +109,8 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
-  await app.register(alarmsRoutes, { alarms, acks, live });
+  await app.register(alarmsRoutes, { alarms, acks, followUps: acks.followUps, live });
+  await app.register(overviewRoutes, { ...reportDeps, alarms });
   await app.register(ingestRoutes, { ingest, codec, gauges });
   await app.register(eventsRoutes, { live });
   await dashboard(app);

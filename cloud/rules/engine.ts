@@ -205,9 +205,9 @@ export class RuleEngine {
 
   // The open episodes are known in memory (AlarmStore): a condition that changes none, like each valid
   // value's "not negative", costs no transaction.
-  private open(a: AlarmOpen): void {
+  private open(a: AlarmOpen, raisedAt = this.now()): void {
     if (!this.o.alarms.wouldOpen(a)) return;
-    const alarm = this.record('opened', a.mn, () => this.o.alarms.open(a));
+    const alarm = this.record('opened', a.mn, () => this.o.alarms.open({ ...a, raisedAt }));
     if (alarm)
       this.o.log.warn(
         { mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple },
@@ -248,13 +248,16 @@ export class RuleEngine {
     for (const st of this.owned()) {
       const last = this.seen.get(st.mn)?.at ?? this.started;
       if (now - last > st.offlineMinutes * 60_000)
-        this.open({
-          key: key('offline', st.mn),
-          type: 'offline',
-          mn: st.mn,
-          time: last,
-          detail: `no packet since ${new Date(last).toISOString()}`,
-        });
+        this.open(
+          {
+            key: key('offline', st.mn),
+            type: 'offline',
+            mn: st.mn,
+            time: last,
+            detail: `no packet since ${new Date(last).toISOString()}`,
+          },
+          now,
+        );
     }
   }
 
@@ -287,14 +290,17 @@ export class RuleEngine {
       });
       if (missing.length === 0) continue;
       for (const m of missing)
-        this.open({
-          key: key('missing-hour', st.mn, m.factor, m.hour),
-          type: 'missing-hour',
-          mn: st.mn,
-          factor: m.factor,
-          kind: 'hour',
-          time: m.hour,
-        });
+        this.open(
+          {
+            key: key('missing-hour', st.mn, m.factor, m.hour),
+            type: 'missing-hour',
+            mn: st.mn,
+            factor: m.factor,
+            kind: 'hour',
+            time: m.hour,
+          },
+          now,
+        );
       this.requestGap(
         st,
         Math.min(...missing.map((m) => m.hour)),
