@@ -96,12 +96,17 @@ export class StationKeys {
 
   /**
    * An authenticated packet from a logger: notes its PW, confirms a key change on its 9012, and
-   * returns the 1014 to send when it asked for a new key itself.
+   * returns the 1014 to send when it asked for a new key itself (`overTcp`: it can be sent back).
    */
-  onPacket(mn: string, packet: Packet): Packet | undefined {
+  onPacket(mn: string, packet: Packet, overTcp: boolean): Packet | undefined {
     if (packet.pw !== undefined) this.seen.set(mn, { pw: packet.pw, st: packet.st ?? this.o.registry().get(mn)!.st });
     if (packet.version !== '2025') return undefined;
-    if (packet.cn === CN.KeyUpdate) return this.issue(mn, packet.qn);
+    if (packet.cn === CN.KeyUpdate) {
+      if (overTcp) return this.issue(mn, packet.qn);
+      // The centre's 1014 goes over TCP only so far (docs/cloud.md): no key is issued that cannot be sent.
+      this.o.log.warn({ mn, qn: packet.qn, reason: 'key-request-not-over-tcp' }, 'SM4 key request not answered');
+      return undefined;
+    }
     const state = this.states.get(mn);
     if (packet.cn !== CN.ExeRtn || !state?.pending || packet.qn !== state.pendingQn) return undefined;
     const exeRtn = Number(packet.cp.params['ExeRtn']);

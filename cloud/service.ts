@@ -198,8 +198,8 @@ function startTransports(
         rules.call((r) => r.loggedIn(st.mn));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
         // listener knows the connection of this MN (it learns it when accept returns).
-        const keyRequest = core.keys.onPacket(st.mn, p);
-        if (keyRequest && via === 'tcp') setImmediate(() => tcp?.send(st.mn, keyRequest));
+        const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
+        if (keyRequest) setImmediate(() => tcp?.send(st.mn, keyRequest));
         owner.call((o) => o.onPacket(st, p, via));
       },
       onStored: (st, points) => {
