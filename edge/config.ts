@@ -359,6 +359,25 @@ const uplinkCommon = {
     .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
     .optional()
     .describe('HJ 212-2025: the CP of data commands (2000-2999), 1014 and 3020 is SM4-encrypted with this key'),
+  keyRotationDays: z
+    .number()
+    .positive()
+    .optional()
+    .describe('HJ 212-2025: ask the platform for a new SM4 key (1014) once the key in force is this old; needs sm4Key'),
+  keyGraceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe('HJ 212-2025: after a key change (1014), frames under the old key are still decoded for this long'),
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .default(60)
+    .describe(
+      'HJ 212-2025: a heartbeat (9015) goes out when nothing else was sent for this long; not on 2005/2017 links',
+    ),
   outboxBytes: z
     .number()
     .int()
@@ -531,6 +550,14 @@ export const edgeConfigSchema = z
           code: 'custom',
           path: ['uplinks', i, 'sm4Key'],
           message: 'SM4 encryption is part of HJ 212-2025: set version: "2025" or remove sm4Key',
+        });
+      }
+      if (uplink.keyRotationDays !== undefined && uplink.sm4Key === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['uplinks', i, 'keyRotationDays'],
+          message:
+            'key rotation (1014) changes the SM4 key of an HJ 212-2025 link: set sm4Key or remove keyRotationDays',
         });
       }
     });
