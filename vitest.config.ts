@@ -23,6 +23,7 @@ const UNIT = [
   'edge-unsaved',
   'fuzz-decoder',
   'lifecycle',
+  'modbus-registers',
   'protocol-appendix',
   'protocol-codec',
   'protocol-codes',

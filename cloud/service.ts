@@ -13,6 +13,7 @@ import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
 import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
+import { StationKeys } from './keys.js';
 import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -37,6 +38,11 @@ export interface Cloud {
   backfills: BackfillStore;
   rules: RuleEngine;
   shutdowns: ShutdownStore;
+  /**
+   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over its TCP connection;
+   * false when it is no keyed 2025 station, has not spoken since the start, or is not connected.
+   */
+  changeKey(mn: string): boolean;
   tcp?: { address: AddressInfo; listener: TcpListener };
   mqtt?: MqttInput;
   http?: { address: AddressInfo; app: FastifyInstance };
@@ -127,9 +133,6 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       auth.use(r);
     };
     life.add('registry watch', watchRegistry(config.registry, reload, log));
-    // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
-    // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
-    const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
     const s = config.store;
     const store: MeasurementStore = opened('store.path', s.type === 'sqlite' ? s.path : s.spillPath, () =>
       s.type === 'sqlite' ? SqliteStore.open(s.path) : new InfluxStore(s, log),
@@ -137,6 +140,17 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     life.add('store', () => store.close());
     const stateDb = opened('state', config.state, () => openSqlite(config.state));
     life.add('state database', () => stateDb.close());
+    // A key a 1014 issued (state database) overrides the registry's; otherwise whatever registry is in
+    // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
+    // (unencrypted-cp), not stored as if it were its own.
+    const keys = new StationKeys({
+      db: stateDb,
+      registry: () => registry,
+      now: clock.wall,
+      graceMs: config.keyGraceSeconds * 1000,
+      log,
+    });
+    const codec = { sm4Key: keys.sm4Key, sm4DecodeKeys: keys.sm4DecodeKeys, clearCp: 'refuse' as const };
     const webhooks = new WebhookOutbox(stateDb, {
       urls: config.rules.webhooks,
       retryHours: config.rules.webhookRetryHours,
@@ -147,6 +161,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       registry: () => registry,
       auth,
       codec,
+      keys,
       store,
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
@@ -186,6 +201,10 @@ function startTransports(
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         core.commands.answer(st.mn, p, clock.wall());
         rules.call((r) => r.loggedIn(st.mn));
+        // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
+        // listener knows the connection of this MN (it learns it when accept returns).
+        const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
+        if (keyRequest) setImmediate(() => tcp?.send(st.mn, keyRequest));
         owner.call((o) => o.onPacket(st, p, via));
       },
       onStored: (st, points) => {
@@ -355,6 +374,10 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       alarms: core.alarms,
       backfills: core.backfills,
       shutdowns: core.shutdowns,
+      changeKey: (mn) => {
+        const packet = core.keys.issue(mn);
+        return packet !== undefined && down.send(mn, 'tcp', packet);
+      },
       ingest: transports.ingest,
       rules,
       ...(tcp && { tcp }),
