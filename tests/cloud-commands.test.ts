@@ -142,8 +142,16 @@ describe.each(['tcp', 'mqtt'] as const)('table-9 requests from the API to a logg
     ]);
     const get = await executed(a, { cn: '1061' });
     expect(get.answers[1]).toMatchObject({ cn: '1061', cp: cp({ RtdInterval: '60' }) });
+    // C.42: field information of the COD analyzer, answered with its 3020 upload.
+    const info = await executed(a, { cn: '3020', PolId: 'w01018', InfoId: 'i12001' });
+    expect(info.answers.map((x: Json) => x.cn)).toEqual(['9011', '3020', '9012']);
+    expect(info.answers[1].cp).toMatchObject({
+      params: { DataTime: '20261120100005' },
+      info: [{ polId: 'w01018', codes: { i12001: { Info: '0' } } }],
+    });
     const list = (await a.call('GET', `/stations/${WATER_MN}/commands`, { token: READ })).body;
     expect(list.map((r: Json) => [r.cn, r.state])).toEqual([
+      ['3020', 'done'],
       ['1061', 'done'],
       ['1000', 'done'],
       ['1062', 'done'],
