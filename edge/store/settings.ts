@@ -13,6 +13,12 @@ const RunTimeStateSchema = z
   })
   .strict();
 
+const hex32 = z.string().regex(/^[0-9A-Fa-f]{32}$/);
+/** protocol/sm4-keys.ts KeyState as stored (no pending key: the box switches as soon as it answers). */
+const KeyStateSchema = z
+  .object({ key: hex32, since: z.number(), previous: hex32.optional(), previousUntil: z.number().optional() })
+  .strict();
+
 /** What the agent keeps across restarts besides data: what platform commands changed, and the facilities' open day. */
 export const EdgeSettingsSchema = z
   .object({
@@ -29,6 +35,8 @@ export const EdgeSettingsSchema = z
     passwords: z.record(z.string(), z.string()),
     /** An uplink's MN as a platform set it (1002, HJ 212-2025), by uplink id. */
     mns: z.record(z.string(), z.string().regex(/^[0-9A-Za-z]{14,24}$/)).optional(),
+    /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
+    sm4Keys: z.record(z.string(), KeyStateSchema).optional(),
   })
   .strict();
 
@@ -39,6 +47,7 @@ export type SettingsPatch = Partial<EdgeSettings>;
 const PREFIX = 'setting:';
 const PW_SUFFIX = '.pw';
 const MN_SUFFIX = '.mn';
+const KEY_SUFFIX = '.sm4Key';
 
 /** Rows of the state table (key `setting:<name>`), the layout earlier versions wrote, so an existing edge.db keeps its settings. */
 export function encodeSettings(patch: SettingsPatch): [key: string, value: string][] {
@@ -50,13 +59,17 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
   if (patch.reCount !== undefined) rows.push(['reCount', String(patch.reCount)]);
   for (const [uplink, pw] of Object.entries(patch.passwords ?? {})) rows.push([`${uplink}${PW_SUFFIX}`, pw]);
   for (const [uplink, mn] of Object.entries(patch.mns ?? {})) rows.push([`${uplink}${MN_SUFFIX}`, mn]);
+  for (const [uplink, keys] of Object.entries(patch.sm4Keys ?? {}))
+    rows.push([`${uplink}${KEY_SUFFIX}`, JSON.stringify(keys)]);
   return rows.map(([k, v]) => [PREFIX + k, v]);
 }
 
 const FIELD = EdgeSettingsSchema.shape;
 /** A setting of one row; passwords have a row per uplink. */
-type Field = Exclude<keyof typeof FIELD, 'passwords' | 'mns'>;
-const isField = (name: string): name is Field => name !== 'passwords' && name !== 'mns' && Object.hasOwn(FIELD, name);
+/** Per-uplink settings (a row per uplink, named by suffix) are not fields of one row. */
+const PER_UPLINK = new Set(['passwords', 'mns', 'sm4Keys']);
+type Field = Exclude<keyof typeof FIELD, 'passwords' | 'mns' | 'sm4Keys'>;
+const isField = (name: string): name is Field => !PER_UPLINK.has(name) && Object.hasOwn(FIELD, name);
 
 /**
  * The stored rows read back: each value checked against its schema; one that fails (a damaged or
@@ -83,6 +96,12 @@ export function decodeSettings(
     if (name.endsWith(MN_SUFFIX)) {
       if (/^[0-9A-Za-z]{14,24}$/.test(value)) out.mns = { ...out.mns, [name.slice(0, -MN_SUFFIX.length)]: value };
       else reject(name, 'not an MN (14 to 24 letters and digits)');
+      continue;
+    }
+    if (name.endsWith(KEY_SUFFIX)) {
+      const parsed = KeyStateSchema.safeParse(json(value));
+      if (parsed.success) (out.sm4Keys ??= {})[name.slice(0, -KEY_SUFFIX.length)] = parsed.data;
+      else reject(name, parsed.error.issues[0]?.message ?? 'invalid');
       continue;
     }
     const field = isField(name) ? name : undefined;
