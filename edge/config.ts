@@ -343,6 +343,11 @@ const stationSchema = z.strictObject({
     .describe('HJ 212-2017/2025 platforms decoding strictly expect 24 hex digits; 14 characters is the older form'),
   st: z.string().regex(/^\d{2}$/, 'expected a system code of table 5, such as 32 (water) or 31 (air)'),
   kind: z.enum(['water', 'gas']).describe('water: Cou kg = mg/L × m3 × 1e-3; gas: Cou kg = mg/m3 × m3 × 1e-6'),
+  serial: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,32}$/, 'expected the serial number on the box: up to 32 letters, digits and -')
+    .optional()
+    .describe('the data logger hardware serial number, uploaded with CN 1001 at each connection of a 2025 uplink'),
   utcOffsetMinutes: z
     .number()
     .int()

@@ -7,6 +7,7 @@ import {
   encodeFrame,
   encodeFrames,
   keyBytes,
+  formatHjTime,
   makeFlag,
   makeQn,
   qnRtnAnswer,
@@ -262,6 +263,30 @@ export abstract class UplinkBase implements Uplink {
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
     this.out(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
+  }
+
+  /**
+   * HJ 212-2025 1001 (assumed, docs/protocol-2025.md): the box tells a 2025 platform its hardware serial
+   * number as `SN` at each connection, without asking for an answer (a lost one goes again at the next).
+   */
+  protected uploadSerial(): void {
+    const serial = this.deps.station.serial;
+    if (this.config.version !== '2025' || serial === undefined) return;
+    const ctx = this.deps.context();
+    const to = this.addressee();
+    const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
+    const packet: Packet = {
+      version: to.version,
+      qn,
+      st: to.st,
+      cn: CN.SerialUpload,
+      pw: to.pw,
+      mn: to.mn,
+      flag: makeFlag(to.version),
+      cp: { params: { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes), SN: serial }, factors: {} },
+    };
+    this.out(encodeFrame(packet, this.codec));
+    this.logger.info({ qn, serial }, 'uploaded the logger serial number (1001)');
   }
 
   /** Writes a frame and notes when, for the heartbeat. */

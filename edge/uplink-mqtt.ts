@@ -69,6 +69,7 @@ export class MqttUplink extends UplinkBase {
       client.subscribe(downTopic(this.mn), { qos: 1 }, (err) => {
         if (err) this.logger.error({ reason: err.message }, 'cannot subscribe to the down topic');
       });
+      this.uploadSerial();
       this.sender.start();
     });
     client.on('message', (_topic, payload) => {

@@ -6,7 +6,7 @@ import { startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { handleCommand } from '../edge/commands.js';
 import type { CommandContext } from '../edge/commands.js';
-import { StreamDecoder, encodeFrame, request } from '../protocol/index.js';
+import { StreamDecoder, encodeFrame, needsAck, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { MN, PW, tempDir, waterOutlet } from './helpers/edge-agent.js';
 import { memoryLogger, until } from './helpers/edge-sim.js';
@@ -141,5 +141,44 @@ describe('CN 1002 set MN', () => {
     const after = platform.conns.at(-1)!.packets;
     expect(after.filter((p) => p.cn === '2081').map((p) => p.mn)).toEqual([NEW_MN, NEW_MN]);
     expect(after.every((p) => p.mn === NEW_MN)).toBe(true);
+  }, 60_000);
+});
+
+describe('CN 1001 logger serial number', () => {
+  it('goes first on each connection of a 2025 uplink, with SN and no answer asked; never on a 2017 one', async () => {
+    const p2025 = await recordingPlatform();
+    const p2017 = await recordingPlatform();
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const config = waterOutlet(data.dir, await deadPort(), p2025.port, { clockTrusted: true });
+    config.station = { ...config.station, serial: 'HJBOX-2025-0042' };
+    const base = config.uplinks[0]!;
+    if (base.kind !== 'hj212-tcp') throw new Error('the fixture uplink is TCP');
+    config.uplinks = [
+      { ...base, version: '2025', sm4Key: KEY },
+      { ...base, id: 'city', port: p2017.port },
+    ];
+    const agent: RunningAgent = await startAgent(config, {
+      logger: memoryLogger().logger,
+      clock: () => T0,
+      tickMs: 25,
+    });
+    cleanups.push(() => agent.close());
+    await until(() => p2025.conns[0]?.packets.some((p) => p.cn === '2081') ?? false, 'the 2081 on the 2025 uplink');
+    await until(() => p2017.conns[0]?.packets.some((p) => p.cn === '2081') ?? false, 'the 2081 on the 2017 uplink');
+    const first = p2025.conns[0]!.packets[0]!;
+    expect([first.cn, first.mn, first.version, first.cp.params]).toEqual([
+      '1001',
+      MN,
+      '2025',
+      { DataTime: '20250601100000', SN: 'HJBOX-2025-0042' },
+    ]);
+    // Flag without the A bit: the platform is not asked to answer.
+    expect(needsAck(first.flag)).toBe(false);
+    expect(p2017.conns[0]!.packets.some((p) => p.cn === '1001')).toBe(false);
+    // A new connection announces it again.
+    p2025.conns[0]!.socket.destroy();
+    await until(() => p2025.conns.length >= 2 && p2025.conns[1]!.packets.length > 0, 'the second connection');
+    expect(p2025.conns[1]!.packets[0]!.cn).toBe('1001');
   }, 60_000);
 });
