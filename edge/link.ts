@@ -15,7 +15,9 @@ import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
 import type { ControlResult } from './control.js';
-import type { CommandContext, CommandEffect, HistoryQuery } from './commands.js';
+import type { AnalyzerEffect, CommandContext, CommandEffect, HistoryQuery, SettingEffect } from './commands.js';
+import { uplinkSettings } from './agent/effects.js';
+import type { UplinkSettings } from './agent/effects.js';
 import { HISTORY_PAGE, streamHistory } from './history.js';
 import type { HistoryPager } from './history.js';
 import type { UplinkConfig } from './config.js';
@@ -35,7 +37,10 @@ export interface UplinkDeps {
   context: () => Omit<CommandContext, 'to' | 'historySlot'>;
   /** History a page at a time, for 2031/2041/2051/2061 requests. */
   history: HistoryPager;
-  onEffect: (uplink: string, effect: CommandEffect) => void;
+  /** This uplink's password and switches as the platform's commands left them (edge/agent/effects.ts). */
+  settings: (uplink: string) => UplinkSettings | undefined;
+  /** A command changed a setting: the agent's one reducer takes it (edge/agent/index.ts). */
+  onEffect: (uplink: string, effect: SettingEffect) => void;
   /** Writes analyzer parameters (3021); resolves to the ExeRtn of table 6 to answer with. */
   setParameters: (polId: string, values: Record<string, number>) => Promise<number>;
   /** Carries out an analyzer control command (3011-3019) on the device mapping it (edge/control.ts). */
@@ -102,14 +107,13 @@ export abstract class UplinkBase implements Uplink {
   protected readonly logger: Logger;
   /** The SM4 key of an HJ 212-2025 link, for frames both ways. */
   protected readonly codec: Pick<CodecOptions, 'sm4Key'>;
-  private pw: string;
-  private realtime: boolean;
-  private runState: boolean;
   private state: UplinkState = 'stopped';
   private since = Date.now();
   private lastError: string | undefined;
   /** Changes with every change of state: a history answer stops when the link it started on went down. */
   private epoch = 0;
+  /** This uplink's settings at start, for deps that keep none. */
+  private readonly initial: UplinkSettings;
   private readonly refused: Record<string, number> = {};
   private parameterWrites = 0;
   /** Per reason: when its minute started (monotonic ms), refusals logged and not logged in it. */
@@ -121,11 +125,9 @@ export abstract class UplinkBase implements Uplink {
     readonly config: UplinkConfig,
     protected readonly deps: UplinkDeps,
   ) {
-    this.pw = deps.store.readSettings().passwords[config.id] ?? config.pw;
+    this.initial = uplinkSettings(config, deps.store.readSettings());
     const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
     this.codec = key ? { sm4Key: () => key } : {};
-    this.realtime = config.realtime;
-    this.runState = config.runState;
     // The agent's logger carries the station MN; a platform's own MN is added under another key, since
     // pino writes a repeated child binding twice in one line.
     const mn = this.addressee().mn;
@@ -173,17 +175,22 @@ export abstract class UplinkBase implements Uplink {
   addressee(): Addressee {
     return {
       mn: this.config.mn ?? this.deps.station.mn,
-      pw: this.pw,
+      pw: this.own().pw,
       st: this.deps.station.st,
       version: this.config.version,
     };
   }
 
   accepts(record: DataRecord): boolean {
-    if (record.cn === '2011') return this.realtime;
+    if (record.cn === '2011') return this.own().realtime;
     // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
     if (record.cn === '2081') return this.config.version !== '2005';
-    return record.cn !== '2021' || this.runState;
+    return record.cn !== '2021' || this.own().runState;
+  }
+
+  /** What the commands have set for this uplink; for deps without agent settings (a bench), the config's and store's. */
+  private own(): UplinkSettings {
+    return this.deps.settings(this.config.id) ?? this.initial;
   }
 
   setTimeoutRetry(timeoutSeconds: number, retries: number): void {
@@ -295,7 +302,7 @@ export abstract class UplinkBase implements Uplink {
     const summary = { cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) };
     if (outcome.reason !== undefined) this.refuse(outcome.reason, summary, 'command refused or not carried out');
     else this.logger.info(summary, 'command answered');
-    if (outcome.effect) this.apply(outcome.effect);
+    if (outcome.effect) this.carryOut(outcome.effect);
     for (const reply of outcome.replies) this.send(reply);
     if (outcome.history) this.queueHistory(outcome.history);
   }
@@ -417,15 +424,14 @@ export abstract class UplinkBase implements Uplink {
     this.logger.info({ cn: query.cn, qn: query.request.qn, sent }, 'history answered');
   }
 
-  private apply(effect: CommandEffect): void {
-    if (effect.kind === 'set-password') {
-      this.pw = effect.pw;
-      this.deps.store.saveSettings({ passwords: { [this.config.id]: effect.pw } });
-    } else if (effect.kind === 'realtime') {
-      this.realtime = effect.on;
-    } else if (effect.kind === 'run-state') {
-      this.runState = effect.on;
-    } else if (effect.kind === 'set-parameters') {
+  /** A setting goes to the agent's reducer; analyzer work is carried out here, answered once done. */
+  private carryOut(effect: CommandEffect): void {
+    if (effect.kind === 'set-parameters' || effect.kind === 'control') this.analyzer(effect);
+    else this.deps.onEffect(this.config.id, effect);
+  }
+
+  private analyzer(effect: AnalyzerEffect): void {
+    if (effect.kind === 'set-parameters') {
       if (this.parameterWrites >= PARAMETER_WRITES) {
         this.refuse('parameters-busy', { polId: effect.polId, writes: this.parameterWrites }, '3021 not carried out');
         this.send(effect.answer(ExeRtn.Busy));
@@ -440,21 +446,18 @@ export abstract class UplinkBase implements Uplink {
         )
         .finally(() => (this.parameterWrites -= 1));
       return;
-    } else if (effect.kind === 'control') {
-      this.deps
-        .control(effect.cn, effect.polId, effect.params)
-        .then((result) => {
-          const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
-          if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
-          else this.logger.info(summary, 'analyzer control carried out');
-          for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
-        })
-        .catch((err: unknown) =>
-          this.refuse('control-failed', { cn: effect.cn, detail: (err as Error).message }, 'no 9012 sent'),
-        );
-      return;
     }
-    this.deps.onEffect(this.config.id, effect);
+    this.deps
+      .control(effect.cn, effect.polId, effect.params)
+      .then((result) => {
+        const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
+        if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
+        else this.logger.info(summary, 'analyzer control carried out');
+        for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
+      })
+      .catch((err: unknown) =>
+        this.refuse('control-failed', { cn: effect.cn, detail: (err as Error).message }, 'no 9012 sent'),
+      );
   }
 
   /** A history record sent in answer to a request: the request's QN, no 9014 wanted (C.20-C.22). */
