@@ -332,17 +332,24 @@ export function checkFrame(
         field: 'length',
       });
     }
-    // An ASCII frame (the usual case) has one character per byte: the segment is a slice of the raw text.
+    // An ASCII frame (the usual case) has one character per byte: the segment is its bytes as Latin-1, a
+    // flat string of its own (a slice of the raw text would make every character read go through it).
     const ascii = rawText.length === loc.end - i && !rawText.includes('\uFFFD');
     const segment = ascii
-      ? rawText.slice(loc.segStart - i, loc.segEnd - i)
+      ? b.toString('latin1', loc.segStart, loc.segEnd)
       : segmentText(b, loc.segStart, loc.segEnd, opts, relaxations);
     const parsed = parseSegment(segment, opts);
     const frame: DecodedFrame = {
       packet: parsed.packet,
       raw: raw(),
       crcDialect: dialect,
-      relaxations: relaxations.concat(parsed.relaxations),
+      // Most frames have no relaxation at all: concatenate only when both lists hold some.
+      relaxations:
+        parsed.relaxations.length === 0
+          ? relaxations
+          : relaxations.length === 0
+            ? parsed.relaxations
+            : relaxations.concat(parsed.relaxations),
     };
     if (parsed.encrypted) frame.encrypted = true;
     if (parsed.legacyCodes) frame.legacyCodes = parsed.legacyCodes;

@@ -1,6 +1,6 @@
 import { to2005Code, to2017Code } from './codes/legacy-2005.js';
 import { systemCode } from './codes/system-codes.js';
-import { buildCp, parseCp } from './cp.js';
+import { buildCp, parseCpIn } from './cp.js';
 import { Hj212Error } from './errors.js';
 import { FLAG_SPLIT, isSplit, makeFlag, versionFromFlag } from './flag.js';
 import { decryptCp, encryptCp, isEncryptableCn, looksEncrypted } from './sm4.js';
@@ -65,13 +65,17 @@ function readHeader(text: string, reader: SegmentReader): Map<string, string> {
       const comma = text.indexOf(',', i);
       if (comma >= 0 && comma < end) end = comma;
     }
-    const piece = text.slice(i, end);
+    // Key and value are cut straight from the header text: no string for the whole field.
+    const from = i;
     i = end + 1;
-    if (piece === '' || (spaces && piece.trim() === '')) continue;
-    const eq = piece.indexOf('=');
-    if (eq < 0) throw new Hj212Error('bad-field', `data segment field "${piece}" has no "="`, { field: piece });
-    let key = piece.slice(0, eq);
-    let value = piece.slice(eq + 1);
+    if (end === from || (spaces && text.slice(from, end).trim() === '')) continue;
+    const eq = text.indexOf('=', from);
+    if (eq < 0 || eq >= end) {
+      const piece = text.slice(from, end);
+      throw new Hj212Error('bad-field', `data segment field "${piece}" has no "="`, { field: piece });
+    }
+    let key = text.slice(from, eq);
+    let value = text.slice(eq + 1, end);
     if (spaces && (key.trim() !== key || value.trim() !== value)) {
       key = key.trim();
       value = value.trim();
@@ -136,11 +140,13 @@ function versionOf(header: Map<string, string>, cpText: string, reader: SegmentR
   return versionFromFlag(Number(flagText));
 }
 
+const REQUIRED: readonly HeaderKey[] = ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag'];
+const REQUIRED_2005: readonly HeaderKey[] = ['ST', 'CN', 'PW', 'MN'];
+
 function checkHeader(header: Map<string, string>, version: Version, reader: SegmentReader): void {
   if (!header.has('CN'))
     throw new Hj212Error('missing-field', 'the data segment has no CN (command code)', { field: 'CN' });
-  const required: HeaderKey[] = version === '2005' ? ['ST', 'CN', 'PW', 'MN'] : ['QN', 'ST', 'CN', 'PW', 'MN', 'Flag'];
-  for (const key of required) {
+  for (const key of version === '2005' ? REQUIRED_2005 : REQUIRED) {
     if (!header.has(key)) reader.relax('missing-field', `the data segment has no ${key}`, key, 'missing-field');
   }
   for (const [key, value] of header) {
@@ -245,7 +251,9 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
     reader.relax('spaces', 'spaces after the CP data area', 'CP', 'bad-cp');
   }
   const headerText = segment.slice(0, cpStart);
-  if (headerText !== '' && !/[;,]\s*$/.test(headerText)) {
+  const last = headerText.charCodeAt(headerText.length - 1);
+  // The usual header ends with ";" right before CP=&&: the regular expression only for the rest.
+  if (headerText !== '' && last !== 0x3b && last !== 0x2c && !/[;,]\s*$/.test(headerText)) {
     reader.relax('value-format', 'no ";" before CP=&&', 'CP', 'bad-field');
   }
   const header = readHeader(headerText, reader);
@@ -277,7 +285,10 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
     reader.relaxations.push({ code: 'unencrypted-cp', message, field: 'CP' });
   }
 
-  const cp = parseCp(cpText, reader.mode, reader.relaxations);
+  // Clear text is parsed in place inside the segment; a decrypted CP is a string of its own.
+  const cp = encrypted
+    ? parseCpIn(cpText, 0, cpText.length, reader.mode, reader.relaxations)
+    : parseCpIn(segment, cpStart + 5, cpEnd, reader.mode, reader.relaxations);
   const legacyCodes = version === '2005' ? mapLegacyCodes(cp) : undefined;
   const packet: Packet = { version, cn, cp };
   const qn = header.get('QN');

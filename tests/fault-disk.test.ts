@@ -429,6 +429,9 @@ describe('edge agent on a disk that fills up', () => {
       .map((k) => Number(k.split('|').at(-1)))
       .sort((a, b) => a - b);
     expect(rtdAt.at(-1)! - rtdAt[0]!).toBeGreaterThan(3.5 * 3_600_000);
-    expect(Math.max(...rtdAt.slice(1).map((t, i) => t - rtdAt[i]!))).toBeLessThanOrEqual(3 * 60_000);
+    // Records lost from memory would leave the whole full spell (3 warped hours) empty. The bound is looser
+    // than the real-time interval because a stall of the loaded test machine stretches on the warped
+    // clock (1 real ms = 3.6 s here): 30 minutes is 0.5 real s of stall, and a sixth of the spell.
+    expect(Math.max(...rtdAt.slice(1).map((t, i) => t - rtdAt[i]!))).toBeLessThanOrEqual(30 * 60_000);
   }, 30_000);
 });
