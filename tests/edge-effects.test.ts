@@ -74,7 +74,11 @@ describe('the command effect reducer (edge/agent/effects.ts)', () => {
       ],
     } as Parameters<typeof initialSettings>[0];
     expect(
-      initialSettings(config, { rtdIntervalSeconds: 60, overTimeSeconds: 15, reCount: 1, passwords: { city: 'Zx9' } }),
+      initialSettings(
+        config,
+        { rtdIntervalSeconds: 60, overTimeSeconds: 15, reCount: 1, passwords: { city: 'Zx9' } },
+        T0,
+      ),
     ).toEqual({
       clockOffsetMs: 0,
       rtdIntervalSeconds: 60,
@@ -86,6 +90,68 @@ describe('the command effect reducer (edge/agent/effects.ts)', () => {
       },
     });
     // One of OverTime and ReCount alone is no 1000: the config's stay.
-    expect(initialSettings(config, { overTimeSeconds: 15, passwords: {} }).timeoutRetry).toBeUndefined();
+    expect(initialSettings(config, { overTimeSeconds: 15, passwords: {} }, T0).timeoutRetry).toBeUndefined();
+  });
+
+  it('1014 switches the SM4 key of the uplink and keeps the one replaced for decode during the grace', () => {
+    const K1 = '00112233445566778899AABBCCDDEEFF';
+    const keyed: AgentSettings = {
+      ...state,
+      uplinks: {
+        ...state.uplinks,
+        province: { ...state.uplinks['province']!, keys: { key: K1, since: T0 - 86_400_000 } },
+      },
+    };
+    const next = reduceEffect(
+      keyed,
+      { kind: 'set-key', key: '0123456789abcdef0123456789abcdef' },
+      { uplink: 'province', now: T0, keyGraceMs: 600_000 },
+    );
+    expect(next.uplinks['province']!.keys).toEqual({
+      key: '0123456789ABCDEF0123456789ABCDEF',
+      since: T0,
+      previous: K1,
+      previousUntil: T0 + 600_000,
+    });
+    expect(next.uplinks['city']).toBe(keyed.uplinks['city']);
+  });
+
+  it('a 2025 uplink starts with the key a 1014 stored, else the configured one aged from the start', () => {
+    const config = {
+      rtdIntervalSeconds: 30,
+      minIntervalMinutes: 10,
+      uplinks: [
+        {
+          id: 'a',
+          pw: 'p',
+          realtime: true,
+          runState: false,
+          version: '2025',
+          sm4Key: 'aabbccddeeff00112233445566778899',
+        },
+        {
+          id: 'b',
+          pw: 'p',
+          realtime: true,
+          runState: false,
+          version: '2025',
+          sm4Key: 'aabbccddeeff00112233445566778899',
+        },
+        {
+          id: 'c',
+          pw: 'p',
+          realtime: true,
+          runState: false,
+          version: '2017',
+          sm4Key: 'aabbccddeeff00112233445566778899',
+        },
+      ],
+    } as Parameters<typeof initialSettings>[0];
+    const stored = { key: '0123456789ABCDEF0123456789ABCDEF', since: T0 - 1_000 };
+    const { uplinks } = initialSettings(config, { passwords: {}, sm4Keys: { a: stored } }, T0);
+    expect(uplinks['a']!.keys).toEqual(stored);
+    expect(uplinks['b']!.keys).toEqual({ key: 'AABBCCDDEEFF00112233445566778899', since: T0 });
+    // Before HJ 212-2025 a link has no SM4 keys.
+    expect(uplinks['c']!.keys).toBeUndefined();
   });
 });

@@ -66,7 +66,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     outboxBytes: new Map(config.uplinks.map((u) => [u.id, u.outboxBytes])),
   });
   const saved = store.readSettings();
-  let settings: AgentSettings = initialSettings(config, saved);
+  let settings: AgentSettings = initialSettings(config, saved, clock.now());
   const restored = store.restore(
     (t) => periodStart(t, 'hour', utc),
     (t) => periodStart(t, 'day', utc),
@@ -80,8 +80,9 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   const inputs = new Inputs(config, logger, clock, pipeline);
 
   /** The one place a command's setting takes hold: next settings from the reducer, then what they drive. */
+  const keyGraceMs = new Map(config.uplinks.map((u) => [u.id, u.keyGraceSeconds * 1000]));
   const apply = (uplink: string, effect: SettingEffect) => {
-    settings = reduceEffect(settings, effect, { uplink, now: clock.now() });
+    settings = reduceEffect(settings, effect, { uplink, now: clock.now(), keyGraceMs: keyGraceMs.get(uplink) });
     switch (effect.kind) {
       case 'clock-kept':
         // Positive: the platform's clock is ahead of the box's.
@@ -110,6 +111,13 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
         // The password itself stays out of the log.
         logger.info({ uplink, effect: { kind: effect.kind } }, 'platform command applied');
         return;
+      case 'set-key': {
+        const keys = settings.uplinks[uplink]?.keys;
+        if (keys) store.saveSettings({ sm4Keys: { [uplink]: keys } });
+        // The key itself stays out of the log.
+        logger.info({ uplink, effect: { kind: effect.kind } }, 'platform command applied');
+        return;
+      }
       case 'realtime':
       case 'run-state':
         break;
@@ -176,7 +184,11 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   committer.tick();
   outputs.start();
   inputs.start();
-  const timer = setInterval(() => committer.tick(), options.tickMs ?? 1000);
+  // Each tick the uplinks first (a 2025 link's heartbeat and key rotation), then the commit.
+  const timer = setInterval(() => {
+    outputs.tick(clock.now());
+    committer.tick();
+  }, options.tickMs ?? 1000);
   logger.info(
     {
       buses: config.buses.length,

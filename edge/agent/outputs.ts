@@ -50,6 +50,21 @@ export class Outputs implements CommitTargets {
     for (const u of this.uplinks) u.notify();
   }
 
+  /** Every agent tick: a 2025 link's heartbeat (9015) and key rotation (1014) run on the agent's clock. */
+  tick(now: number): void {
+    for (const u of this.uplinks) {
+      try {
+        u.tick(now);
+      } catch (err) {
+        // The timer's callback: what escapes here would end the agent.
+        this.logger.warn(
+          { uplink: u.id, reason: 'uplink-tick-failed', detail: (err as Error).message },
+          'uplink tick failed',
+        );
+      }
+    }
+  }
+
   /** C.1 names no uplink: the box has one timeout and resend count, so every uplink takes it. */
   setTimeoutRetry(overTimeSeconds: number, reCount: number): void {
     for (const u of this.uplinks) u.setTimeoutRetry(overTimeSeconds, reCount);
