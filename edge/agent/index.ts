@@ -79,8 +79,8 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     );
   const inputs = new Inputs(config, logger, clock, pipeline);
 
-  /** The one place a command's setting takes hold: next settings from the reducer, then what they drive. */
   const keyGraceMs = new Map(config.uplinks.map((u) => [u.id, u.keyGraceSeconds * 1000]));
+  /** The one place a command's setting takes hold: next settings from the reducer, then what they drive. */
   const apply = (uplink: string, effect: SettingEffect) => {
     settings = reduceEffect(settings, effect, { uplink, now: clock.now(), keyGraceMs: keyGraceMs.get(uplink) });
     switch (effect.kind) {
