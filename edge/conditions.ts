@@ -94,6 +94,12 @@ export class DataSetChannels {
   }
 }
 
+/** The meters and signal controllers to poll, on whichever bus each is. */
+export const dataSetDevices = (config: Pick<EdgeConfig, 'powerMeters' | 'processSignals'>): DeviceConfig[] => [
+  ...config.powerMeters.map(powerMeterDevice),
+  ...config.processSignals.map(processSignalsDevice),
+];
+
 /** Decimals on the wire of the data sets' codes, for the packets (edge/packets.ts). */
 export function dataSetDecimals(config: Pick<EdgeConfig, 'powerMeters' | 'processSignals'>): [string, number][] {
   return [...config.powerMeters.map(powerMeterDevice), ...config.processSignals.map(processSignalsDevice)].flatMap(
