@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
 import type { AlarmEvent } from './alarms/notify.js';
 import { AlarmSchema, type Alarm, type AlarmStore } from './alarms/store.js';
-import { AckBodySchema, type AckStore } from './api/acks.js';
+import { AckBodySchema, FollowUpBodySchema, type AckStore } from './api/acks.js';
 import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
 import { loggable } from './redact.js';
@@ -37,14 +37,19 @@ const PREFIX = 'hj212/_cluster';
 export const clusterTopic = (node: number, mn: string): string => `${PREFIX}/${node}/${mn}`;
 /** Requests for a logger connected over TCP to some process: every process hears them, the one holding the socket sends. */
 const sendTopic = (mn: string): string => `${PREFIX}/send/${mn}`;
-/** Every process copies the others' alarm episodes and acknowledgements, so each one lists them all. */
+/** Every process copies the others' alarm episodes, acknowledgements and follow-ups, so each one lists them all. */
 const alarmTopic = (node: number): string => `${PREFIX}/alarms/${node}`;
 const ackTopic = (node: number): string => `${PREFIX}/acks/${node}`;
+const followUpTopic = (node: number): string => `${PREFIX}/follow-ups/${node}`;
 /** A process that (re)joins asks the others for what it missed. */
 const syncTopic = (node: number): string => `${PREFIX}/sync/${node}`;
 /** How far back a (re)joining process is sent the others' episodes; open ones always. */
 const SYNC_DAYS = 31;
 
+const FollowUpCopySchema = z.object({
+  alarmId: z.number().int(),
+  followUp: FollowUpBodySchema.extend({ by: z.string(), at: z.number() }),
+});
 const AckCopySchema = z.object({
   alarmId: z.number().int().nonnegative(),
   ack: AckBodySchema.extend({ by: z.string(), at: z.number() }),
@@ -96,16 +101,20 @@ export interface JoinOptions {
   alarms: AlarmStore;
   acks: AckStore;
   /** An episode of another process opened or closed, or one acknowledged on another process (for live views). */
-  onPeerAlarm?: (event: AlarmEvent | 'acknowledged', alarm: Alarm) => void;
+  onPeerAlarm?: (event: AlarmEvent | 'acknowledged' | 'followed-up', alarm: Alarm) => void;
   log: Logger;
 }
 
 /** Where a message on the cluster channel goes: `{kind, node}` for node-scoped topics, `{kind, mn}` for station ones. */
 function route(
   topic: string,
-): { kind: 'alarms' | 'acks' | 'sync'; node: number } | { kind: 'send'; mn: string } | { kind: 'feed'; mn: string } {
+):
+  | { kind: 'alarms' | 'acks' | 'follow-ups' | 'sync'; node: number }
+  | { kind: 'send'; mn: string }
+  | { kind: 'feed'; mn: string } {
   const [kind, last = ''] = topic.slice(PREFIX.length + 1).split('/');
-  if (kind === 'alarms' || kind === 'acks' || kind === 'sync') return { kind, node: Number(last) };
+  if (kind === 'alarms' || kind === 'acks' || kind === 'follow-ups' || kind === 'sync')
+    return { kind, node: Number(last) };
   return kind === 'send' ? { kind, mn: last } : { kind: 'feed', mn: last };
 }
 
@@ -132,6 +141,8 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
     const own = o.alarms.own(Date.now() - SYNC_DAYS * 86_400_000);
     for (const a of own) publish(alarmTopic(nodeIndex), a, a.mn);
     for (const [alarmId, ack] of o.acks.of(own.map((a) => a.id))) publish(ackTopic(nodeIndex), { alarmId, ack });
+    for (const [alarmId, trail] of o.acks.followUps.of(own.map((a) => a.id)))
+      for (const followUp of trail) publish(followUpTopic(nodeIndex), { alarmId, followUp });
   };
   const apply = (topic: string, payload: Buffer): void => {
     const to = route(topic);
@@ -153,6 +164,13 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
       if (alarm) o.onPeerAlarm?.('acknowledged', alarm);
       return;
     }
+    if (to.kind === 'follow-ups') {
+      const { alarmId, followUp } = FollowUpCopySchema.parse(JSON.parse(payload.toString()));
+      o.acks.followUps.apply(alarmId, followUp);
+      const alarm = o.alarms.get(alarmId);
+      if (alarm) o.onPeerAlarm?.('followed-up', alarm);
+      return;
+    }
     const alarm = AlarmSchema.parse(JSON.parse(payload.toString()));
     const change = o.alarms.applyPeer(alarm);
     if (change !== 'updated') o.onPeerAlarm?.(change, alarm);
@@ -169,11 +187,19 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
   });
   // QoS 1 both ways and one connection: the owner gets a station's messages in the order stored.
   await client.subscribeAsync(
-    [`${PREFIX}/${nodeIndex}/+`, `${PREFIX}/send/+`, `${PREFIX}/alarms/+`, `${PREFIX}/acks/+`, `${PREFIX}/sync/+`],
+    [
+      `${PREFIX}/${nodeIndex}/+`,
+      `${PREFIX}/send/+`,
+      `${PREFIX}/alarms/+`,
+      `${PREFIX}/acks/+`,
+      `${PREFIX}/follow-ups/+`,
+      `${PREFIX}/sync/+`,
+    ],
     { qos: 1 },
   );
   o.alarms.watch((a) => publish(alarmTopic(nodeIndex), a, a.mn));
   o.acks.watch((alarmId, ack) => publish(ackTopic(nodeIndex), { alarmId, ack }));
+  o.acks.followUps.watch((alarmId, followUp) => publish(followUpTopic(nodeIndex), { alarmId, followUp }));
   // Changes made while this process was away are not queued for it (clean session): ask for them, and
   // offer its own, which the others may have missed in turn.
   publish(syncTopic(nodeIndex), {});

@@ -70,6 +70,8 @@ const OUTLET_ST = { water: '32', gas: '31' } as const;
 export const StationSchema = z
   .strictObject({
     mn: z.string().regex(/^[0-9A-Za-z]{14,24}$/, 'MN is 14-24 letters or digits, unique per data logger'),
+    /** Administrative region (e.g. 城东区) the dashboard's tree groups enterprises under; optional. */
+    region: z.string().min(1, 'name the region, or leave region out').optional(),
     enterprise: z.string().min(1, 'name the enterprise'),
     outlet: z.string().min(1, 'name the outlet'),
     type: z.enum(['water', 'gas'], 'type is water or gas'),
@@ -97,6 +99,11 @@ export const StationSchema = z
       })
       .prefault({}),
     offlineMinutes: z.number().int().min(1).default(15),
+    /**
+     * How long a request from the platform waits for the logger's 9011 before it counts as timed out:
+     * HJ 212-2017 table 1 gives 5-10 s per link type (10 s for GPRS/4G), and OverTime is 0<n≤99 (table 4).
+     */
+    timeoutSeconds: z.number().int().min(1).max(99).default(10),
     factors: z.record(
       z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'),
       FactorSchema,

@@ -41,9 +41,17 @@ export function demoStations(c: Credentials, monitoredSince: number): StationInp
     monitoredSince: since,
   });
   return [
-    { ...station(WATER_MN), enterprise: '示例化工有限公司', outlet: 'WS-01 总排口', type: 'water', factors: water },
+    {
+      ...station(WATER_MN),
+      region: '城东区',
+      enterprise: '示例化工有限公司',
+      outlet: 'WS-01 总排口',
+      type: 'water',
+      factors: water,
+    },
     {
       ...station(CEMS_MN),
+      region: '城西区',
       enterprise: '示例热电有限公司',
       outlet: 'DA-01 锅炉烟囱',
       type: 'gas',
@@ -52,6 +60,7 @@ export function demoStations(c: Credentials, monitoredSince: number): StationInp
     },
     {
       ...station(LOGGER_MN),
+      region: '城东区',
       enterprise: '示例印染有限公司',
       outlet: 'WS-02 (third-party logger)',
       type: 'water',

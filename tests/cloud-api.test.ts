@@ -20,17 +20,22 @@ describe('HTTP API', () => {
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
     expect(Object.keys(body.paths).sort()).toEqual([
+      '/alarm-events',
       '/alarms',
       '/alarms/{id}/ack',
+      '/alarms/{id}/follow-ups',
+      '/commands/{id}',
       '/enterprises',
       '/events',
       '/ingest/frames',
       '/ingest/records',
       '/ingest/stats',
+      '/overview',
       '/rates',
       '/report',
       '/report.csv',
       '/stations',
+      '/stations/{mn}/commands',
       '/stations/{mn}/data',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',

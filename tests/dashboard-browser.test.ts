@@ -56,6 +56,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
 
     await page.fill('#token', READ);
     await page.click('#login button[type=submit]');
+    // The home page is the overview; the stations are one click away.
+    await page.locator('[data-figure="onlineRate"]').waitFor();
+    await page.click('nav a[href="#/stations"]');
     await page.locator('table.stations').first().waitFor();
     expect(await text('#who')).toBe('viewer（只读）');
     const row = (mn: string) => `tr[data-mn="${mn}"]`;
@@ -67,7 +70,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.locator(`${row(FED_MN)} .current [data-factor="w01018"]`).getAttribute('class')).toBe('warn');
     expect(await text(`${row(FED_MN)} .current [data-factor="w01018"]`)).toMatch(/^化学需氧量 \d+(\.\d+)? mg\/L N$/);
     expect(Number(await text(`${row(FED_MN)} .open-alarms`))).toBeGreaterThan(0);
-    expect(await text(`${row(CLEAN_MN)} .open-alarms`)).toBe('4');
+    // Hour 03 missing for all four factors: one open alarm event, as the alarm list shows it.
+    expect(await text(`${row(CLEAN_MN)} .open-alarms`)).toBe('1');
     // Networking as regulators count it: one of two outlets online, none, all.
     expect(await text('[data-enterprise="示例化工有限公司"] .networking')).toBe('部分联网');
     expect(await text('[data-enterprise="示例电厂"] .networking')).toBe('未联网');
@@ -97,6 +101,76 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.waitForFunction(([sel, was]) => document.querySelector(sel!)?.textContent !== was, [cell, before]);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await page.locator('#live').isVisible()).toBe(true);
+  });
+
+  it('opens on the overview, whose figures lead to the filtered lists', async () => {
+    const { page } = b;
+    await page.click('nav a[href="#/overview"]');
+    await shown('#/overview');
+    const figure = (key: string) => text(`[data-figure="${key}"] .figure-value`);
+    // WS-01 and WS-03 online of four outlets; WS-02 and DA-01 never heard from.
+    expect(await figure('onlineRate')).toBe('50.0%');
+    expect(await figure('notReporting')).toBe('2');
+    // WS-01's COD is over its 30 mg/L in every hour: the one station exceeding now.
+    expect(await figure('exceedingNow')).toBe('1');
+    // Hour 03 missing at WS-01 and WS-03: two events, whatever the number of factors.
+    expect(await figure('alarm.missing-hour')).toBe('2');
+    expect(await figure('todayEffectiveness')).toMatch(/^\d+\.\d%$/);
+    expect(await page.getAttribute('[data-figure="todayEffectiveness"]', 'href')).toMatch(
+      /^#\/report\?day=\d{4}-\d\d-\d\d$/,
+    );
+    await b.shot('overview');
+
+    await page.click('[data-figure="exceedingNow"]');
+    await shown('#/alarms?type=exceedance&state=open');
+    const rows = await page
+      .locator('table.alarms tbody tr')
+      .evaluateAll((trs) => trs.map((r) => [r.getAttribute('data-type'), r.className]));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.join(' ')))).toEqual(new Set(['exceedance open']));
+    expect(await page.getAttribute('.tabs a.active', 'data-tab')).toBe('exceedance');
+
+    await page.goBack();
+    await shown('#/overview');
+    await page.click('[data-figure="notReporting"]');
+    await shown('#/stations?status=offline');
+    const listed = await page
+      .locator('table.stations tbody tr')
+      .evaluateAll((trs) => trs.map((r) => r.getAttribute('data-mn')));
+    expect(listed.sort()).toEqual([SILENT_MN, GAS_MN].sort());
+  });
+
+  it("narrows the region, enterprise and outlet tree to a searched MN or name, typed at a person's pace", async () => {
+    const { page } = b;
+    await page.click('nav a[href="#/stations"]');
+    await page.waitForFunction(() => document.getElementById('view')?.dataset['shown'] === '#/stations');
+    const outlets = () =>
+      page.locator('.tree .tree-outlet').evaluateAll((lis) => lis.map((l) => l.getAttribute('data-mn')));
+    const rows = () =>
+      page.locator('table.stations tbody tr').evaluateAll((trs) => trs.map((r) => r.getAttribute('data-mn')));
+    expect(await page.locator('.tree .tree-region').allInnerTexts()).toEqual(['城东区', '城西区']);
+    expect((await outlets()).length).toBe(4);
+    const search = page.locator('input[name=search]');
+    await search.click();
+    await search.pressSequentially('000C3', { delay: 150 });
+    expect(await outlets()).toEqual([CLEAN_MN]);
+    expect(await rows()).toEqual([CLEAN_MN]);
+    expect(await page.locator('.tree .tree-region').allInnerTexts()).toEqual(['城西区']);
+    // Live updates come and go: the search stays typed and the tree narrowed.
+    for (let i = 0; i < 2; i++) {
+      const seen = await refreshes();
+      scene.clock.now += 30_000;
+      await refreshedAfter(seen);
+    }
+    expect(await search.inputValue()).toBe('000C3');
+    expect(await outlets()).toEqual([CLEAN_MN]);
+    await b.shot('stations-search');
+    await search.fill('');
+    await search.pressSequentially('示例电厂', { delay: 150 });
+    expect(await outlets()).toEqual([GAS_MN]);
+    expect(await rows()).toEqual([GAS_MN]);
+    await search.fill('');
+    expect((await outlets()).length).toBe(4);
   });
 
   it('charts hour data per factor over a chosen time range, with the limit, exceeding points, the missing hour and the shutdown', async () => {
@@ -186,7 +260,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
 
     await page.goto(`${scene.base}/#token=${ADMIN}`);
     await page.waitForFunction(() => document.getElementById('who')?.textContent === 'ops（管理员）');
-    expect(await page.evaluate(() => location.hash)).toBe('#/stations');
+    expect(await page.evaluate(() => location.hash)).toBe('#/overview');
     await page.goto(`${scene.base}/#/alarms?type=missing-hour&mn=${FED_MN}`);
     const first = page.locator('table.alarms tbody tr').first();
     await first.locator('.ack-form').waitFor();
@@ -201,7 +275,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.reload();
     expect(await page.locator(`tr[data-alarm="${id}"] .ack`).innerText()).toMatch(/已通知企业补传/);
     // Factor names, never codes, and 24-hour times.
-    const factors = await page.locator('table.alarms td.factor').allInnerTexts();
+    const factors = await page.locator('table.alarms td.factor .factor-name').allInnerTexts();
     expect(factors.length).toBeGreaterThan(0);
     expect(factors.filter((x) => /^[wa]\d{5}$/.test(x))).toEqual([]);
     expect(factors).toContain('化学需氧量');
@@ -235,6 +309,73 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     const acked = page.locator(`tr[data-alarm="${id}"] .ack`);
     await acked.waitFor();
     expect(await acked.innerText()).toContain(words.join(''));
+  });
+
+  it('lists a missing hour as one row naming its factors, with the time it was raised', async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/alarms?type=missing-hour&mn=${FED_MN}`);
+    await shown(`type=missing-hour&mn=${FED_MN}`);
+    const rows = page.locator('table.alarms tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect((await rows.first().locator('.factor-name').allInnerTexts()).sort()).toEqual(
+      ['化学需氧量', '氨氮', 'pH 值', '废水流量'].sort(),
+    );
+    expect(await rows.first().locator('td.raised-at').innerText()).toMatch(
+      /^\d{4}-\d\d-\d\d ([01]\d|2[0-3]):\d\d:\d\d$/,
+    );
+    await page.click('.tabs a[data-tab="warning"]');
+    await shown('type=warning');
+    const types = await page
+      .locator('table.alarms tbody tr')
+      .evaluateAll((trs) => trs.map((r) => r.getAttribute('data-type')));
+    expect(new Set(types)).toEqual(new Set(['warning']));
+  });
+
+  it("sets a follow-up state with a comment typed at a person's pace, and keeps it in the trail through live refreshes", async () => {
+    const { page } = b;
+    await page.goto(`${scene.base}/#/alarms?type=exceedance&mn=${FED_MN}&state=open`);
+    await shown('type=exceedance');
+    const id = await page.locator('table.alarms tbody tr').first().getAttribute('data-alarm');
+    const row = `tr[data-alarm="${id}"]`;
+    await page.selectOption(`${row} .follow-up-form select[name=state]`, 'notified');
+    const input = page.locator(`${row} input[name=followUpComment]`);
+    await input.click();
+    const words = ['已电话', '通知企业', '排查', 'COD 超标'];
+    for (const word of words) {
+      const seen = await refreshes();
+      scene.clock.now += 30_000;
+      await input.pressSequentially(word, { delay: 120 });
+      await refreshedAfter(seen);
+    }
+    expect(await input.inputValue()).toBe(words.join(''));
+    await page.click(`${row} .follow-up-form button`);
+    const trail = page.locator(`${row} .trail li`);
+    await trail.first().waitFor();
+    const entry = /^已通知企业 ops · \d{4}-\d\d-\d\d ([01]\d|2[0-3]):\d\d:\d\d · 已电话通知企业排查COD 超标$/;
+    expect(await trail.first().innerText()).toMatch(entry);
+    for (let i = 0; i < 2; i++) {
+      const seen = await refreshes();
+      scene.clock.now += 30_000;
+      await refreshedAfter(seen);
+    }
+    expect(await trail.count()).toBe(1);
+    expect(await trail.first().innerText()).toMatch(entry);
+    // Then dealt with: 已处理 joins the trail below the first change.
+    await page.selectOption(`${row} .follow-up-form select[name=state]`, 'handled');
+    await input.pressSequentially('企业已更换药剂', { delay: 80 });
+    await page.click(`${row} .follow-up-form button`);
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, `${row} .trail li`);
+    await b.shot('alarms-follow-up');
+    await page.reload();
+    await shown('type=exceedance');
+    expect(
+      await page.locator(`${row} .trail li`).evaluateAll((lis) => lis.map((l) => l.getAttribute('data-state'))),
+    ).toEqual(['notified', 'handled']);
+    expect(await page.locator(`${row} .trail li .trail-comment`).allInnerTexts()).toEqual([
+      '已电话通知企业排查COD 超标',
+      '企业已更换药剂',
+    ]);
+    expect(await page.getAttribute(row, 'data-follow-up')).toBe('handled');
   });
 
   it('lists 预警 as its own kind: the real-time and minute COD values over the limit', async () => {
@@ -299,7 +440,7 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     // The shell is relabelled at once, the page when it has been rendered again.
     await page.waitForFunction(
       () =>
-        document.querySelector('nav a')?.textContent === 'Stations' &&
+        document.querySelector('nav a[href="#/stations"]')?.textContent === 'Stations' &&
         document.querySelector('table.stations th')?.textContent === 'Outlet',
     );
     expect(await text('[data-enterprise="示例化工有限公司"] .networking')).toBe('partly connected');

@@ -15,6 +15,7 @@ interface Format {
   rangeEnd(latestMs: number, kind: string): number;
   gasBasis(points: unknown[]): string | undefined;
   throttled(run: () => Promise<void>, periodMs: number, timer: Timer): () => void;
+  stationMatches(s: { outlet: string; enterprise: string; region?: string; mn: string }, typed: string): boolean;
 }
 interface Timer {
   now(): number;
@@ -135,5 +136,25 @@ describe('dashboard formatting', () => {
     await settle();
     await advance(12_000);
     expect(runs).toEqual([0, 2000, 10_000, 12_000]);
+  });
+
+  it('matches a station searched by part of its name, enterprise, region or MN', () => {
+    const s = {
+      outlet: 'WS-01 总排口',
+      enterprise: '示例化工有限公司',
+      region: '城东区',
+      mn: '0100000000A89000000000C3',
+    };
+    expect(['', '  ', '总排口', 'ws-01', '化工', '城东', '000c3', ' 00C3 '].map((x) => f.stationMatches(s, x))).toEqual(
+      [true, true, true, true, true, true, true, true],
+    );
+    expect(['城西区', 'DA-01', '00B2', '示例电厂'].map((x) => f.stationMatches(s, x))).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+    // A station without a region is found by its other fields only.
+    expect(f.stationMatches({ ...s, region: undefined }, '城东')).toBe(false);
   });
 });

@@ -167,12 +167,29 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
       });
       const acked = (l: Listed[]) => l.find((a) => a.id === episode.id)?.ack?.comment === 'flushed the sampling line';
       await listed(http[0]!, acked);
+      // A follow-up set on the process that does not own the station: the owner's trail has it, once.
+      await nodeApi(http[1]!, `/alarms/${episode.id}/follow-ups`, {
+        method: 'POST',
+        body: { state: 'notified', comment: '已通知企业' },
+      });
+      type Trail = { by: string; state: string; comment: string }[];
+      const trailOf = async (port: number): Promise<Trail> => {
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const t = await nodeApi<Trail>(port, `/alarms/${episode.id}/follow-ups`).catch((): Trail => []);
+          if (t.length > 0 || Date.now() > deadline) return t.map(({ by, state, comment }) => ({ by, state, comment }));
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const trail = await trailOf(http[0]!);
+      expect(trail).toEqual([{ by: expect.any(String), state: 'notified', comment: '已通知企业' }]);
 
       const counters = [await nodes[1]!.stop()];
       // A process that joins with an empty state database is sent the others' episodes and acknowledgements.
       const fresh = await startIngestNode({ ...setup(1), state: 'state-1-fresh.db' });
       nodes.push(fresh);
       const copied = await listed(http[1]!, acked);
+      expect(await trailOf(http[1]!)).toEqual(trail);
       expect(copied.map(view)).toEqual(on0.filter((a) => ownerOf(a.mn, 2) === 0).map(view));
       await fresh.stop();
       counters.push(await nodes[0]!.stop());

@@ -16,8 +16,10 @@ export const AlarmSchema = z.object({
   mn: z.string().min(1),
   factor: z.string().optional(),
   kind: z.string().optional(),
-  /** Data time the condition was first seen (epoch ms). */
+  /** Data time the condition was first seen (epoch ms): the start of the condition. */
   openedAt: z.number(),
+  /** When the cloud raised the alarm (its rules' clock, epoch ms): later than `openedAt` for a missing hour or a late upload. */
+  raisedAt: z.number().optional(),
   closedAt: z.number().optional(),
   /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
   closedBy: z.enum(CLOSED_BY).optional(),
@@ -51,6 +53,7 @@ type Row = {
   opened_at: number;
   closed_at: number | null;
   closed_by: ClosedBy | null;
+  raised_at: number | null;
   value: number | null;
   lim: number | null;
   multiple: number | null;
@@ -62,6 +65,7 @@ function toAlarm(r: Row): Alarm {
   const a: Alarm = { id: r.id, type: r.type, mn: r.mn, openedAt: r.opened_at };
   if (r.factor !== null) a.factor = r.factor;
   if (r.kind !== null) a.kind = r.kind;
+  if (r.raised_at !== null) a.raisedAt = r.raised_at;
   if (r.closed_at !== null) a.closedAt = r.closed_at;
   if (r.closed_by !== null) a.closedBy = r.closed_by;
   if (r.value !== null) a.value = r.value;
@@ -74,13 +78,18 @@ function toAlarm(r: Row): Alarm {
 
 /** What identifies one episode: at most one alarm per key is open at a time. */
 export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> &
-  Partial<Pick<Condition, 'factor' | 'kind' | 'value' | 'limit' | 'multiple'>> & { key: string; detail?: string };
+  Partial<Pick<Condition, 'factor' | 'kind' | 'value' | 'limit' | 'multiple'>> & {
+    key: string;
+    detail?: string;
+    /** When the cloud raises it (its rules' clock); `time` is when the condition started. */
+    raisedAt?: number;
+  };
 
 /** Room for this many ingest processes in the alarm ids of a cluster (the most `nodeCount` allows). */
 export const ID_STRIDE = 1024;
 
 const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER,
-  value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT, closed_by TEXT`;
+  value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT, closed_by TEXT, raised_at INTEGER`;
 
 /** State databases made before a column existed get it added. */
 function addMissingColumn(db: Database.Database, table: string, column: string, type: string): void {
@@ -114,7 +123,10 @@ export class AlarmStore {
       CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at);
       CREATE TABLE IF NOT EXISTS peer_alarms (id INTEGER PRIMARY KEY, ${COLUMNS});
       CREATE INDEX IF NOT EXISTS peer_alarms_mn ON peer_alarms (mn, opened_at)`);
-    for (const table of ['alarms', 'peer_alarms']) addMissingColumn(db, table, 'closed_by', 'TEXT');
+    for (const table of ['alarms', 'peer_alarms']) {
+      addMissingColumn(db, table, 'closed_by', 'TEXT');
+      addMissingColumn(db, table, 'raised_at', 'INTEGER');
+    }
     this.loadOpen();
   }
 
@@ -182,7 +194,7 @@ export class AlarmStore {
       { closed_at: number | null } | undefined;
     this.db
       .prepare(
-        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         a.id,
@@ -198,6 +210,7 @@ export class AlarmStore {
         a.peak ?? null,
         a.detail ?? null,
         a.closedBy ?? null,
+        a.raisedAt ?? null,
       );
     if (!before) return 'opened';
     return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
@@ -230,7 +243,7 @@ export class AlarmStore {
     const id = Number(
       this.db
         .prepare(
-          'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(
           this.nextId(),
@@ -245,6 +258,7 @@ export class AlarmStore {
           a.multiple ?? null,
           a.multiple ?? null,
           a.detail ?? null,
+          a.raisedAt ?? null,
         ).lastInsertRowid,
     );
     this.openKeys.set(a.key, { id, peak: a.multiple ?? null });
@@ -284,7 +298,8 @@ export class AlarmStore {
     const args = given.map(([, v]) => v!);
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const cols = 'id, type, mn, factor, kind, opened_at, closed_at, closed_by, value, lim, multiple, peak, detail';
+    const cols =
+      'id, type, mn, factor, kind, opened_at, raised_at, closed_at, closed_by, value, lim, multiple, peak, detail';
     const sql = `SELECT ${cols} FROM alarms ${cond} UNION ALL SELECT ${cols} FROM peer_alarms ${cond} ORDER BY opened_at, id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, ...args, f.limit) as Row[]).map(toAlarm);
   }

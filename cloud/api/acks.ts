@@ -18,8 +18,11 @@ export interface Ack {
  */
 export class AckStore {
   private readonly watchers: ((alarmId: number, ack: Ack) => void)[] = [];
+  /** The follow-up trails, in the same database. */
+  readonly followUps: FollowUpStore;
 
   constructor(private readonly db: Database.Database) {
+    this.followUps = new FollowUpStore(db);
     db.exec(
       'CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id INTEGER PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL, comment TEXT NOT NULL)',
     );
@@ -51,5 +54,69 @@ export class AckStore {
       .prepare(`SELECT alarm_id, by, at, comment FROM alarm_acks WHERE alarm_id IN (${ids.map(() => '?').join(',')})`)
       .all(...ids) as (Ack & { alarm_id: number })[];
     return new Map(rows.map(({ alarm_id, ...ack }) => [alarm_id, ack]));
+  }
+}
+
+/** What the centre did about an alarm after seeing it: told the enterprise (已通知企业), or it is dealt with (已处理). */
+export const FOLLOW_UP_STATES = ['notified', 'handled'] as const;
+export type FollowUpState = (typeof FOLLOW_UP_STATES)[number];
+
+export const FollowUpBodySchema = z.strictObject({
+  state: z.enum(FOLLOW_UP_STATES, 'state is notified (已通知企业) or handled (已处理)'),
+  comment: z.string().trim().min(1, 'say what was done about the alarm').max(500),
+});
+
+/** One change of an alarm's follow-up state: who, when, to what, and what they said. */
+export interface FollowUp {
+  by: string;
+  at: number;
+  state: FollowUpState;
+  comment: string;
+}
+
+/**
+ * The follow-up trail of each alarm (same state database as the acknowledgements): every change is a
+ * new row, never an update, so the trail shows who moved an alarm to which state, when and why; the
+ * newest row is its current state.
+ */
+export class FollowUpStore {
+  private readonly watchers: ((alarmId: number, f: FollowUp) => void)[] = [];
+
+  constructor(private readonly db: Database.Database) {
+    // One change is one row however often it is copied: a cluster peer re-sends the trails it owns
+    // when another process (re)joins.
+    db.exec(`CREATE TABLE IF NOT EXISTS alarm_follow_ups (id INTEGER PRIMARY KEY AUTOINCREMENT, alarm_id INTEGER NOT NULL,
+        by TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, comment TEXT NOT NULL);
+      CREATE UNIQUE INDEX IF NOT EXISTS alarm_follow_ups_change ON alarm_follow_ups (alarm_id, at, by, state, comment)`);
+  }
+
+  /** Calls `fn` after every change given here (not those applied from peers). */
+  watch(fn: (alarmId: number, f: FollowUp) => void): void {
+    this.watchers.push(fn);
+  }
+
+  add(alarmId: number, f: FollowUp): void {
+    this.apply(alarmId, f);
+    for (const fn of this.watchers) fn(alarmId, f);
+  }
+
+  /** Records a change unless the trail has it already. */
+  apply(alarmId: number, f: FollowUp): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO alarm_follow_ups (alarm_id, by, at, state, comment) VALUES (?, ?, ?, ?, ?)')
+      .run(alarmId, f.by, f.at, f.state, f.comment);
+  }
+
+  /** The trails of the given alarms, oldest change first, by alarm id (alarms without one are absent). */
+  of(ids: readonly number[]): Map<number, FollowUp[]> {
+    const trails = new Map<number, FollowUp[]>();
+    if (ids.length === 0) return trails;
+    const rows = this.db
+      .prepare(
+        `SELECT alarm_id, by, at, state, comment FROM alarm_follow_ups WHERE alarm_id IN (${ids.map(() => '?').join(',')}) ORDER BY at, id`,
+      )
+      .all(...ids) as (FollowUp & { alarm_id: number })[];
+    for (const { alarm_id, ...f } of rows) trails.set(alarm_id, [...(trails.get(alarm_id) ?? []), f]);
+    return trails;
   }
 }

@@ -17,7 +17,7 @@ export interface Latest {
 /** What the dashboard is told about as it happens; it re-reads what it shows on each event. */
 export type LiveEvent =
   | { type: 'data'; mn: string; time: number }
-  | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged'; alarm: Alarm };
+  | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged' | 'followed-up'; alarm: Alarm };
 
 type Send = (event: LiveEvent) => void;
 

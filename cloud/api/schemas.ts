@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { AlarmSchema } from '../alarms/store.js';
+import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
+import { ALARM_TYPES } from '../rules/judge.js';
+import { FOLLOW_UP_STATES } from './acks.js';
 import { KindSchema } from '../store/types.js';
 
 /*
@@ -83,6 +85,7 @@ export const LatestSchema = z.object({
 
 export const StationViewSchema = z.object({
   mn: z.string(),
+  region: z.string().optional(),
   enterprise: z.string(),
   outlet: z.string(),
   type: z.string(),
@@ -184,6 +187,60 @@ export const AckSchema = z.object({ by: z.string(), at: z.number(), comment: z.s
 export const AlarmViewSchema = AlarmSchema.extend({ ack: AckSchema.nullable() });
 export type AlarmView = z.output<typeof AlarmViewSchema>;
 export const AckedAlarmSchema = AlarmSchema.extend({ ack: AckSchema });
+
+/** One change of an alarm's follow-up state (已通知企业 / 已处理), as its trail lists it. */
+export const FollowUpSchema = z.object({
+  by: z.string(),
+  at: z.number(),
+  state: z.enum(FOLLOW_UP_STATES),
+  comment: z.string(),
+});
+export type FollowUpView = z.output<typeof FollowUpSchema>;
+
+/** An alarm event as `GET /alarm-events` lists it: a missing hour is one event listing its factors (see alarm-events.ts). */
+export const AlarmEventSchema = AlarmSchema.omit({ factor: true, closedAt: true, closedBy: true }).extend({
+  factors: z.array(
+    z.object({
+      factor: z.string(),
+      alarmId: z.number().int(),
+      closedAt: z.number().optional(),
+      closedBy: z.enum(CLOSED_BY).optional(),
+    }),
+  ),
+  closedAt: z.number().optional(),
+  closedBy: z.enum(CLOSED_BY).optional(),
+  ack: AckSchema.nullable(),
+  followUps: z.array(FollowUpSchema),
+});
+export type AlarmEventView = z.output<typeof AlarmEventSchema>;
+
+/** The centre's figures at a glance (首页), each one what a filtered list shows. */
+export const OverviewSchema = z.object({
+  /** The rules' clock: what "now" and "today" are (a demo runs it warped). */
+  now: z.number(),
+  stations: z.number().int(),
+  online: z.number().int(),
+  /** online / stations; 0 without stations. */
+  onlineRate: z.number(),
+  /** Stations with an open 超标 alarm, and with an open 预警 alarm. */
+  exceedingNow: z.array(z.string()),
+  warningNow: z.array(z.string()),
+  /** Open alarm events by type (a missing hour counts once however many factors it lists). */
+  openAlarms: z.record(z.enum(ALARM_TYPES), z.number().int()),
+  /** Stations not reporting: offline now (silent past their offline threshold, or never heard from). */
+  notReporting: z.array(z.string()),
+  /** Today (China day of `now`) so far, every outlet pooled, as `GET /rates?day=` counts it. */
+  today: z.object({
+    day: z.string(),
+    expected: z.number(),
+    received: z.number(),
+    valid: z.number(),
+    transmissionRate: z.number(),
+    validityRate: z.number(),
+    effectivenessRate: z.number(),
+  }),
+});
+export type OverviewView = z.output<typeof OverviewSchema>;
 
 /** Counters by name (a new counter shows up without a schema change), connections and queues. */
 export const IngestStatsSchema = z.looseObject({

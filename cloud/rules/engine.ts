@@ -54,6 +54,8 @@ export interface RuleEngineOptions {
   notify: Notify;
   /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
+  /** The QN of a request to a station, unique per station (cloud/commands/store.ts); default the clock's. */
+  qn?: (mn: string, now: number) => string;
   /** Shutdown windows of a station: the registry's and those registered since. */
   shutdowns: (station: Station) => Shutdown[];
   log: Logger;
@@ -151,6 +153,14 @@ export class RuleEngine {
     return s && { at: s.at, via: s.via };
   }
 
+  /** What a request to the station must carry (its last accepted PW, ST and version) and the transport back to it. */
+  addressOf(mn: string): Omit<Seen, 'at'> | undefined {
+    const s = this.seen.get(mn);
+    if (!s) return undefined;
+    const { at: _at, ...address } = s;
+    return address;
+  }
+
   /** Every authenticated packet: the station is alive. */
   onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void {
     const s: Seen = { at: this.now(), via, version: packet.version };
@@ -205,9 +215,9 @@ export class RuleEngine {
 
   // The open episodes are known in memory (AlarmStore): a condition that changes none, like each valid
   // value's "not negative", costs no transaction.
-  private open(a: AlarmOpen): void {
+  private open(a: AlarmOpen, raisedAt = this.now()): void {
     if (!this.o.alarms.wouldOpen(a)) return;
-    const alarm = this.record('opened', a.mn, () => this.o.alarms.open(a));
+    const alarm = this.record('opened', a.mn, () => this.o.alarms.open({ ...a, raisedAt }));
     if (alarm)
       this.o.log.warn(
         { mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple },
@@ -248,13 +258,16 @@ export class RuleEngine {
     for (const st of this.owned()) {
       const last = this.seen.get(st.mn)?.at ?? this.started;
       if (now - last > st.offlineMinutes * 60_000)
-        this.open({
-          key: key('offline', st.mn),
-          type: 'offline',
-          mn: st.mn,
-          time: last,
-          detail: `no packet since ${new Date(last).toISOString()}`,
-        });
+        this.open(
+          {
+            key: key('offline', st.mn),
+            type: 'offline',
+            mn: st.mn,
+            time: last,
+            detail: `no packet since ${new Date(last).toISOString()}`,
+          },
+          now,
+        );
     }
   }
 
@@ -287,14 +300,17 @@ export class RuleEngine {
       });
       if (missing.length === 0) continue;
       for (const m of missing)
-        this.open({
-          key: key('missing-hour', st.mn, m.factor, m.hour),
-          type: 'missing-hour',
-          mn: st.mn,
-          factor: m.factor,
-          kind: 'hour',
-          time: m.hour,
-        });
+        this.open(
+          {
+            key: key('missing-hour', st.mn, m.factor, m.hour),
+            type: 'missing-hour',
+            mn: st.mn,
+            factor: m.factor,
+            kind: 'hour',
+            time: m.hour,
+          },
+          now,
+        );
       this.requestGap(
         st,
         Math.min(...missing.map((m) => m.hour)),
@@ -340,7 +356,7 @@ export class RuleEngine {
       '2061',
       new Date(first),
       new Date(last),
-      { now: new Date(now) },
+      { now: new Date(now), ...(this.o.qn && { qn: this.o.qn(st.mn, now) }) },
     );
     if (!this.o.send(st.mn, seen.via, packet)) return;
     this.requested.set(st.mn, now);

@@ -1,4 +1,4 @@
-import { sha256 } from '../../cloud/index.js';
+import { sha256, type CloudOptions, type StationInput } from '../../cloud/index.js';
 import { encodeFrame, type FactorFields } from '../../protocol/index.js';
 import { startTestCloud, WATER_MN, WATER_PW, type TestCloud } from './cloud-fixtures.js';
 
@@ -31,19 +31,27 @@ export type Call = (
 ) => Promise<{ status: number; body: Json; type: string | null }>;
 
 /** A test cloud with a read and an admin token, and a client for its HTTP API (JSON bodies parsed, others as text). */
-export async function apiCloud(http: object = {}): Promise<{ c: TestCloud; base: string; call: Call }> {
-  const c = await startTestCloud({
-    http: {
-      host: '127.0.0.1',
-      port: 0,
-      tokens: [
-        { name: 'viewer', sha256: sha256(READ), role: 'read' },
-        { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
-      ],
-      ...http,
+export async function apiCloud(
+  http: object = {},
+  options: CloudOptions = {},
+  stations?: StationInput[],
+): Promise<{ c: TestCloud; base: string; call: Call }> {
+  const c = await startTestCloud(
+    {
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: [
+          { name: 'viewer', sha256: sha256(READ), role: 'read' },
+          { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
+        ],
+        ...http,
+      },
+      rules: { lookbackHours: 24 },
     },
-    rules: { lookbackHours: 24 },
-  });
+    stations,
+    options,
+  );
   const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
   const call: Call = async (method, path, opts = {}) => {
     const headers: Record<string, string> = {};

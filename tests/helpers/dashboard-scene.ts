@@ -35,6 +35,7 @@ export async function sceneStations(day0: number): Promise<StationInput[]> {
   return [
     {
       mn: FED_MN,
+      region: '城东区',
       enterprise: '示例化工有限公司',
       outlet: 'WS-01',
       type: 'water',
@@ -45,6 +46,7 @@ export async function sceneStations(day0: number): Promise<StationInput[]> {
     },
     {
       mn: SILENT_MN,
+      region: '城东区',
       enterprise: '示例化工有限公司',
       outlet: 'WS-02',
       type: 'water',
@@ -53,6 +55,7 @@ export async function sceneStations(day0: number): Promise<StationInput[]> {
     },
     {
       mn: GAS_MN,
+      region: '城西区',
       enterprise: '示例电厂',
       outlet: 'DA-01',
       type: 'gas',
@@ -62,6 +65,7 @@ export async function sceneStations(day0: number): Promise<StationInput[]> {
     },
     {
       mn: CLEAN_MN,
+      region: '城西区',
       enterprise: '示例水务有限公司',
       outlet: 'WS-03',
       type: 'water',

@@ -1,19 +1,80 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AlarmFilterSchema, type AlarmStore } from '../../alarms/store.js';
-import { AckBodySchema, type AckStore } from '../acks.js';
+import { AckBodySchema, FollowUpBodySchema, type AckStore, type FollowUpStore } from '../acks.js';
+import { alarmEvents } from '../alarm-events.js';
 import { ApiErrors } from '../errors.js';
 import type { LiveHub } from '../live.js';
-import { AckedAlarmSchema, AlarmParams, AlarmViewSchema } from '../schemas.js';
+import { AckedAlarmSchema, AlarmEventSchema, AlarmParams, AlarmViewSchema, FollowUpSchema } from '../schemas.js';
 
 export interface AlarmsDeps {
   alarms: Pick<AlarmStore, 'list' | 'get'>;
   acks: Pick<AckStore, 'of' | 'add'>;
+  followUps: Pick<FollowUpStore, 'of' | 'add'>;
   live: Pick<LiveHub, 'publish'>;
 }
 
-/** `GET /alarms` with their acknowledgements, `POST /alarms/:id/ack`. */
-export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { alarms, acks, live }) => {
+/**
+ * `GET /alarms` (episodes) and `GET /alarm-events` (one row per event) with their acknowledgements,
+ * `POST /alarms/:id/ack`, and the follow-up trail: `POST` and `GET /alarms/:id/follow-ups`.
+ */
+export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { alarms, acks, followUps, live }) => {
+  app.get(
+    '/alarm-events',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'alarm events, newest first: a missing hour is one event listing its factors; with ack and follow-ups',
+        querystring: AlarmFilterSchema,
+        response: { 200: z.array(AlarmEventSchema) },
+      },
+    },
+    // The state is an event's (open while any of its factors is), so episodes are read without it.
+    async ({ query: { state, ...filter } }) =>
+      alarmEvents(
+        alarms.list(filter),
+        (ids) => acks.of(ids),
+        (ids) => followUps.of(ids),
+        state,
+      ),
+  );
+
+  app.post(
+    '/alarms/:id/follow-ups',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'set the follow-up state of an alarm (notified: 已通知企业, handled: 已处理) with a comment',
+        params: AlarmParams,
+        body: FollowUpBodySchema,
+        response: { 201: z.array(FollowUpSchema) },
+      },
+    },
+    async ({ params, body, apiToken }, reply) => {
+      const alarm = alarms.get(params.id);
+      if (!alarm) throw new ApiErrors.NoAlarm(params.id);
+      followUps.add(alarm.id, { by: apiToken!.name, at: Date.now(), state: body.state, comment: body.comment });
+      live.publish({ type: 'alarm', event: 'followed-up', alarm });
+      return reply.code(201).send(followUps.of([alarm.id]).get(alarm.id) ?? []);
+    },
+  );
+
+  app.get(
+    '/alarms/:id/follow-ups',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the follow-up trail of an alarm, oldest change first: who, when, state, comment',
+        params: AlarmParams,
+        response: { 200: z.array(FollowUpSchema) },
+      },
+    },
+    async ({ params }) => {
+      if (!alarms.get(params.id)) throw new ApiErrors.NoAlarm(params.id);
+      return followUps.of([params.id]).get(params.id) ?? [];
+    },
+  );
+
   app.get(
     '/alarms',
     {

@@ -22,7 +22,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<EventsDeps> = async (app, { liv
     {
       config: { role: 'read' },
       schema: {
-        summary: 'server-sent events: data stored, alarms opened, closed, acknowledged',
+        summary: 'server-sent events: data stored, alarms opened, closed, acknowledged, followed up',
         response: {
           200: {
             description: 'a stream of `event: data|alarm` with a JSON `data:` line each, and keep-alive comments',

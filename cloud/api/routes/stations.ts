@@ -4,6 +4,7 @@ import { factor } from '../../../protocol/index.js';
 import type { AlarmStore } from '../../alarms/store.js';
 import type { Registry, Station } from '../../registry.js';
 import type { RuleEngine } from '../../rules/engine.js';
+import { alarmEvents } from '../alarm-events.js';
 import type { LiveHub } from '../live.js';
 import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
 
@@ -34,6 +35,7 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
         const seen = rules.lastSeen(s.mn);
         return {
           mn: s.mn,
+          ...(s.region !== undefined && { region: s.region }),
           enterprise: s.enterprise,
           outlet: s.outlet,
           type: s.type,
@@ -54,7 +56,12 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
           via: seen?.via ?? null,
           online: isOnline(rules, s),
           offlineMinutes: s.offlineMinutes,
-          openAlarms: alarms.list({ mn: s.mn, state: 'open' }).length,
+          // Events, as the alarm list shows them: a missing hour of four factors is one.
+          openAlarms: alarmEvents(
+            alarms.list({ mn: s.mn, state: 'open' }),
+            () => new Map(),
+            () => new Map(),
+          ).length,
           latest: live.values(s.mn),
         };
       }),

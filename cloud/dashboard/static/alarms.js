@@ -4,6 +4,9 @@ import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } fr
 import { factorName, t } from './i18n.js';
 
 const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'];
+/** The tabs above the list: 超标 and 预警 apart, as a duty operator works through them. */
+const TABS = ['', 'exceedance', 'warning', 'missing-hour'];
+const FOLLOW_UP_STATES = ['notified', 'handled'];
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);
@@ -18,11 +21,80 @@ function ackCell(a, who, refresh) {
   return form;
 }
 
-/** Alarm episodes, open and closed, filtered by kind, station, state and opening time (#/alarms?type&mn&state&from&to). */
+/** The follow-up state (已通知企业 / 已处理) with its whole trail, and for an admin the form to change it. */
+function followUpCell(a, who, refresh) {
+  const trail = h(
+    'ol',
+    { class: 'trail' },
+    a.followUps.map((f) =>
+      h(
+        'li',
+        { 'data-state': f.state },
+        h('span', { class: `badge follow-up ${f.state}` }, t(`followUp.${f.state}`)),
+        ` ${f.by} · ${fmtTime(f.at)} · `,
+        h('span', { class: 'trail-comment' }, f.comment),
+      ),
+    ),
+  );
+  if (who.role !== 'admin') return trail;
+  const state = select(
+    'state',
+    FOLLOW_UP_STATES.map((s) => [s, t(`followUp.${s}`)]),
+    a.followUps.length ? 'handled' : 'notified',
+  );
+  const input = h('input', { name: 'followUpComment', required: true, placeholder: t('comment') });
+  const form = h('form', { class: 'follow-up-form' }, state, input, h('button', { type: 'submit' }, t('followUp.set')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    // Read from the form as it is now: a live patch may have put a new select (its default follows the trail) in it.
+    const { state: chosen, followUpComment: comment } = form.elements;
+    await api(`/alarms/${a.id}/follow-ups`, { method: 'POST', json: { state: chosen.value, comment: comment.value } });
+    comment.value = '';
+    await refresh();
+  });
+  return [trail, form];
+}
+
+/** The factors of an event by name; a missing hour's factors each say whether they were back-filled. */
+function factorsCell(a, info) {
+  return a.factors.map((f) =>
+    h(
+      'span',
+      { class: 'factor-item', 'data-factor': f.factor },
+      h('span', { class: 'factor-name' }, factorName(info?.limits[f.factor], f.factor)),
+      a.type === 'missing-hour' && f.closedBy ? h('span', { class: 'closed-by' }, t(`closedBy.${f.closedBy}`)) : '',
+    ),
+  );
+}
+
+function closedCell(a) {
+  if (!a.closedAt) return h('span', { class: 'exceed' }, t('open'));
+  return [
+    fmtTime(a.closedAt),
+    a.closedBy ? h('span', { class: 'closed-by' }, ` (${t(`closedBy.${a.closedBy}`)})`) : '',
+  ];
+}
+
+/**
+ * Alarm events, newest first, one row per event (a missing hour is one row listing its factors),
+ * filtered by kind, station, state and opening time (#/alarms?type&mn&state&from&to).
+ */
 export async function alarmsView({ root, query, who }) {
   const stations = /** @type {import('./api.js').StationView[]} */ (await api('/stations'));
   const outlet = new Map(stations.map((s) => [s.mn, s]));
   const q = Object.fromEntries(['type', 'mn', 'state', 'from', 'to'].map((k) => [k, query.get(k) ?? '']));
+  const tabs = h(
+    'div',
+    { class: 'tabs' },
+    TABS.map((type) => {
+      const next = new URLSearchParams(Object.entries({ ...q, type }).filter(([, v]) => v !== ''));
+      return h(
+        'a',
+        { href: `#/alarms?${next}`, class: type === q.type ? 'active' : undefined, 'data-tab': type || 'all' },
+        type ? t(`alarm.${type}`) : t('all'),
+      );
+    }),
+  );
   const form = h(
     'form',
     { class: 'filters' },
@@ -57,29 +129,32 @@ export async function alarmsView({ root, query, who }) {
   const list = h('div');
   const refresh = async () => {
     const filter = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== ''));
-    const alarms = /** @type {import('./api.js').AlarmView[]} */ (await api(`/alarms?${filter}`)).reverse();
-    const rows = alarms.map((a) =>
-      h(
+    const events = /** @type {import('./api.js').AlarmEventView[]} */ (await api(`/alarm-events?${filter}`));
+    const rows = events.map((a) => {
+      const last = a.followUps.at(-1);
+      return h(
         'tr',
-        { 'data-alarm': a.id, 'data-type': a.type, class: a.closedAt ? 'closed' : 'open' },
+        {
+          'data-alarm': a.id,
+          'data-type': a.type,
+          'data-follow-up': last?.state,
+          class: a.closedAt ? 'closed' : 'open',
+        },
         h('td', { class: 'num' }, a.id),
         h('td', {}, h('a', { href: `#/station/${encodeURIComponent(a.mn)}` }, outlet.get(a.mn)?.outlet ?? a.mn)),
         h('td', { class: a.closedAt ? undefined : a.type === 'warning' ? 'warn' : 'exceed' }, t(`alarm.${a.type}`)),
-        h('td', { class: 'factor' }, a.factor ? factorName(outlet.get(a.mn)?.limits[a.factor], a.factor) : ''),
+        h('td', { class: 'factor' }, factorsCell(a, outlet.get(a.mn))),
         h('td', {}, a.kind ? t(a.kind) : ''),
-        h('td', {}, fmtTime(a.openedAt)),
-        h(
-          'td',
-          { class: 'closed-at' },
-          a.closedAt ? fmtTime(a.closedAt) : h('span', { class: 'exceed' }, t('open')),
-          a.closedBy ? h('span', { class: 'closed-by' }, ` (${t(`closedBy.${a.closedBy}`)})`) : '',
-        ),
+        h('td', { class: 'opened-at' }, fmtTime(a.openedAt)),
+        h('td', { class: 'raised-at' }, a.raisedAt ? fmtTime(a.raisedAt) : ''),
+        h('td', { class: 'closed-at' }, closedCell(a)),
         h('td', { class: 'num' }, num(a.value)),
         h('td', { class: 'num' }, num(a.limit)),
         h('td', { class: 'num' }, num(a.peak ?? a.multiple)),
         h('td', { class: 'ack-cell' }, ackCell(a, who, refresh)),
-      ),
-    );
+        h('td', { class: 'follow-up-cell' }, followUpCell(a, who, refresh)),
+      );
+    });
     // Patched, not replaced: a comment being typed into an open alarm's row survives live updates.
     patch(list, [
       table(
@@ -90,11 +165,13 @@ export async function alarmsView({ root, query, who }) {
           t('factor'),
           t('kind'),
           t('opened'),
+          t('raised'),
           t('closedAt'),
           t('value'),
           t('limit'),
           t('multiple'),
           t('ack'),
+          t('followUp'),
         ],
         rows,
         { class: 'alarms' },
@@ -102,6 +179,6 @@ export async function alarmsView({ root, query, who }) {
     ]);
   };
   await refresh();
-  root.replaceChildren(h('h2', {}, t('alarms')), form, list);
+  root.replaceChildren(h('h2', {}, t('alarms')), tabs, form, list);
   return { refresh };
 }

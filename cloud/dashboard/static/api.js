@@ -6,6 +6,8 @@
  * @typedef {import('../../api/schemas.js').Enterprise} Enterprise
  * @typedef {import('../../api/schemas.js').DataPoint} DataPoint
  * @typedef {import('../../api/schemas.js').AlarmView} AlarmView
+ * @typedef {import('../../api/schemas.js').AlarmEventView} AlarmEventView
+ * @typedef {import('../../api/schemas.js').OverviewView} OverviewView
  * @typedef {import('../../api/schemas.js').PeriodReport} PeriodReport
  * @typedef {import('../../api/schemas.js').Shutdown} Shutdown
  * @typedef {import('../../api/schemas.js').Whoami} Whoami
@@ -18,7 +20,7 @@ export function takeTokenFromUrl() {
   const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (!m) return false;
   localStorage.setItem(KEY, decodeURIComponent(m[1]));
-  history.replaceState(null, '', location.pathname + '#/stations');
+  history.replaceState(null, '', location.pathname + '#/overview');
   return true;
 }
 

@@ -3,11 +3,18 @@ import { api, AuthError, clearToken, setToken, streamEvents, takeTokenFromUrl, t
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
 import { throttled, whoLabel } from './format.js';
 import { alarmsView } from './alarms.js';
+import { overviewView } from './overview.js';
 import { reportView } from './report.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
 
-const VIEWS = { stations: stationsView, station: stationView, alarms: alarmsView, report: reportView };
+const VIEWS = {
+  overview: overviewView,
+  stations: stationsView,
+  station: stationView,
+  alarms: alarmsView,
+  report: reportView,
+};
 const $ = (id) => document.getElementById(id);
 const session = { who: undefined, view: undefined, stopEvents: undefined };
 
@@ -15,7 +22,7 @@ const session = { who: undefined, view: undefined, stopEvents: undefined };
 function route() {
   const [path, query] = location.hash.replace(/^#\/?/, '').split('?');
   const [name, ...args] = path.split('/').map(decodeURIComponent);
-  return { name: VIEWS[name] ? name : 'stations', args, query: new URLSearchParams(query ?? '') };
+  return { name: VIEWS[name] ? name : 'overview', args, query: new URLSearchParams(query ?? '') };
 }
 
 function showLogin(message = '') {

@@ -177,3 +177,12 @@ export function gasBasis(points) {
   );
   return converted ? 'converted' : 'measured';
 }
+
+/**
+ * Whether a station matches what is typed into the stations search: part of its outlet, enterprise or
+ * region name, or of its MN (letters in any case); nothing typed matches every station.
+ */
+export function stationMatches(s, typed) {
+  const needle = typed.trim().toLowerCase();
+  return needle === '' || [s.outlet, s.enterprise, s.region ?? '', s.mn].some((x) => x.toLowerCase().includes(needle));
+}

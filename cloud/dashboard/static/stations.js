@@ -1,6 +1,7 @@
 import { api } from './api.js';
 import { fmtTime, h, patch, table } from './dom.js';
 import { factorName, flagLegend, flagName, shownValue, t, unitName } from './i18n.js';
+import { stationMatches } from './format.js';
 
 const STATE_CLASS = { exceedance: 'exceed', warning: 'warn' };
 
@@ -50,40 +51,113 @@ function stationRow(s) {
   );
 }
 
-/** Stations grouped by enterprise, each enterprise with its networking status. */
-export async function stationsView({ root }) {
-  // The first render replaces the previous view; later ones patch this one.
-  let put = (nodes) => root.replaceChildren(...nodes);
-  const refresh = async () => {
-    /** @type {[import('./api.js').StationView[], import('./api.js').Enterprise[]]} */
-    const [stations, enterprises] = await Promise.all([api('/stations'), api('/enterprises')]);
-    const sections = enterprises.map((e) =>
+/** Region → enterprise → outlet, in registry order; outlets link to their station page. */
+function tree(stations) {
+  const regions = new Map();
+  for (const s of stations) {
+    const region = s.region ?? t('noRegion');
+    const enterprises = regions.get(region) ?? new Map();
+    regions.set(region, enterprises);
+    enterprises.set(s.enterprise, [...(enterprises.get(s.enterprise) ?? []), s]);
+  }
+  if (regions.size === 0) return h('p', { class: 'muted no-match' }, t('noMatch'));
+  return h(
+    'ul',
+    { class: 'tree' },
+    [...regions].map(([region, enterprises]) =>
       h(
-        'section',
-        { class: 'enterprise', 'data-enterprise': e.enterprise },
+        'li',
+        { class: 'region', 'data-region': region },
+        h('span', { class: 'tree-region' }, region),
         h(
-          'h3',
+          'ul',
           {},
-          e.enterprise,
-          ' ',
-          h('span', { class: `badge networking ${e.networking}` }, t(e.networking)),
-          ' ',
-          h('span', { class: 'muted' }, `${e.online}/${e.outlets} ${t('outletsOnline')}`),
-        ),
-        table(
-          [t('outlet'), t('mn'), t('type'), t('state'), t('lastSeen'), t('current'), t('openAlarms')],
-          stations.filter((s) => s.enterprise === e.enterprise).map(stationRow),
-          { class: 'stations' },
+          [...enterprises].map(([enterprise, outlets]) =>
+            h(
+              'li',
+              { class: 'tree-enterprise', 'data-enterprise': enterprise },
+              h('span', {}, enterprise),
+              h(
+                'ul',
+                {},
+                outlets.map((s) =>
+                  h(
+                    'li',
+                    { class: 'tree-outlet', 'data-mn': s.mn },
+                    h('span', { class: `dot ${s.online ? 'online' : 'offline'}` }),
+                    h('a', { href: `#/station/${encodeURIComponent(s.mn)}` }, s.outlet),
+                    ' ',
+                    h('span', { class: 'muted mn' }, s.mn),
+                  ),
+                ),
+              ),
+            ),
+          ),
         ),
       ),
+    ),
+  );
+}
+
+/**
+ * Stations grouped by enterprise, each enterprise with its networking status, beside the tree of
+ * regions, enterprises and outlets; the search (name or MN) narrows both, `?status=offline|online`
+ * (the overview's links) keeps only those stations.
+ */
+export async function stationsView({ root, query }) {
+  const status = query?.get('status') ?? '';
+  const search = h('input', { type: 'search', name: 'search', placeholder: t('search'), size: 28 });
+  const treeBox = h('aside', { class: 'tree-box' });
+  const list = h('div', { class: 'station-list' });
+  /** @type {[import('./api.js').StationView[], import('./api.js').Enterprise[]]} */
+  let data = [[], []];
+  // Drawn from what was last read: typing in the search re-filters without asking the API.
+  const draw = () => {
+    const [stations, enterprises] = data;
+    const shown = stations.filter(
+      (s) => stationMatches(s, search.value) && (status === '' || (status === 'online') === s.online),
     );
-    put([
-      h('h2', {}, t('nav.stations')),
-      ...sections,
-      h('p', { class: 'muted flag-legend' }, `${t('flags')}: ${flagLegend()}`),
-    ]);
-    put = (nodes) => patch(root, nodes);
+    patch(treeBox, [tree(shown)]);
+    const sections = enterprises
+      .filter((e) => shown.some((s) => s.enterprise === e.enterprise))
+      .map((e) =>
+        h(
+          'section',
+          { class: 'enterprise', 'data-enterprise': e.enterprise },
+          h(
+            'h3',
+            {},
+            e.enterprise,
+            ' ',
+            h('span', { class: `badge networking ${e.networking}` }, t(e.networking)),
+            ' ',
+            h('span', { class: 'muted' }, `${e.online}/${e.outlets} ${t('outletsOnline')}`),
+          ),
+          table(
+            [t('outlet'), t('mn'), t('type'), t('state'), t('lastSeen'), t('current'), t('openAlarms')],
+            shown.filter((s) => s.enterprise === e.enterprise).map(stationRow),
+            { class: 'stations' },
+          ),
+        ),
+      );
+    patch(list, sections.length ? sections : [h('p', { class: 'muted no-match' }, t('noMatch'))]);
+  };
+  search.addEventListener('input', draw);
+  const refresh = async () => {
+    data = await Promise.all([api('/stations'), api('/enterprises')]);
+    draw();
   };
   await refresh();
+  root.replaceChildren(
+    h(
+      'h2',
+      {},
+      t('nav.stations'),
+      status ? h('span', { class: 'muted status-filter' }, ` · ${t(`status.${status}`)}`) : '',
+    ),
+    h('div', { class: 'station-search' }, search),
+    h('div', { class: 'stations-layout' }, treeBox, list),
+    h('p', { class: 'muted flag-legend' }, `${t('flags')}: ${flagLegend()}`),
+  );
   return { refresh };
 }
