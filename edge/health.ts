@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AgentHealth } from './agent.js';
+import type { AgentHealth } from './agent/index.js';
 import { presentHealth } from './report.js';
 
 export interface HealthServer {
