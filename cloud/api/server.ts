@@ -23,6 +23,7 @@ import { swaggerOptions } from './openapi.js';
 import { alarmsRoutes } from './routes/alarms.js';
 import { dataRoutes } from './routes/data.js';
 import { eventsRoutes } from './routes/events.js';
+import { historyRoutes } from './routes/history.js';
 import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
 import { overviewRoutes } from './routes/overview.js';
 import { ratesRoutes } from './routes/rates.js';
@@ -106,6 +107,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(sessionRoutes);
   await app.register(stationsRoutes, { registry, rules, alarms, live });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
+  await app.register(historyRoutes, { registry, store });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
