@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import type { Level } from 'pino';
 import {
   AnalyzerConfigError,
+  LETTER_ORDERS,
   BUILTIN_PROFILES,
   deviceSchema,
   loadAnalyzerConfig,
@@ -20,7 +21,7 @@ import { Lifecycle } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 sim analyzer [--config FILE] [--tcp [HOST:]PORT] [--rtu PATH [--baud N] [--parity P]]
-                          [--profile ID:UNIT[:WORDORDER]]... [--scenario FILE] [--warp N] [--seed N]
+                          [--profile ID:UNIT[:WORDORDER[:BYTEORDER]]]... [--scenario FILE] [--warp N] [--seed N]
                           [--start ISO-TIME] [--log-level LEVEL] [--register-map]
 
 Simulates pollution-source analyzers as Modbus slaves (FC 03/04 read, 06/16 write) until SIGINT or
@@ -28,7 +29,7 @@ SIGTERM; several unit ids share one TCP server or one serial line. Logs JSON lin
   --config FILE      YAML: tcp, rtu, devices, profiles, scenario (inline or a path); flags override it
   --tcp [HOST:]PORT  serve Modbus TCP (host defaults to 127.0.0.1; port 0 picks a free one)
   --rtu PATH         serve Modbus RTU on a serial device (--baud, default 9600; --parity, default none)
-  --profile ID:UNIT  serve a profile at a unit id, optionally with a word order: cod:1, so2:3:CDAB
+  --profile ID:UNIT  serve a profile at a unit id, optionally with word and byte order: cod:1, so2:3:little
   --scenario FILE    YAML scenario: daily curves, exceedances, drift, dropouts, calibration windows...
   --warp N           simulated seconds per real second (1440: a day a minute); overrides the scenario
   --seed N           noise seed; overrides the scenario
@@ -37,7 +38,8 @@ SIGTERM; several unit ids share one TCP server or one serial line. Logs JSON lin
   --register-map     print the register maps (Markdown) of every known profile and exit
 
 Profiles: ${[...BUILTIN_PROFILES.keys()].join(', ')}
-Word orders: ABCD (big-endian), CDAB (word-swapped), BADC, DCBA. See docs/analyzer-simulator.md.
+Orders (as in the edge config): big or little; ABCD is big:big, CDAB little (low word first), BADC big:little,
+DCBA little:little. See docs/analyzer-simulator.md.
 `;
 
 const LOG_LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
@@ -74,11 +76,21 @@ function tcpFlag(value: string): AnalyzerConfig['tcp'] {
 }
 
 function profileFlag(spec: string): AnalyzerConfig['devices'][number] {
-  const match = /^([^:]+):(\d+)(?::(\w+))?$/.exec(spec);
+  const match = /^([^:]+):(\d+)(?::(\w+))?(?::(\w+))?$/.exec(spec);
   if (!match)
-    throw new AnalyzerConfigError(`--profile ${spec}: expected ID:UNIT[:WORDORDER], such as cod:1 or so2:3:CDAB`);
-  const [, profile, unit, wordOrder] = match;
-  return parseWith(deviceSchema, { profile, unit: Number(unit), wordOrder }, `--profile ${spec}`);
+    throw new AnalyzerConfigError(
+      `--profile ${spec}: expected ID:UNIT[:WORDORDER[:BYTEORDER]], such as cod:1 or so2:3:little`,
+    );
+  const [, profile, unit, wordOrder, byteOrder] = match;
+  const letters =
+    byteOrder === undefined && wordOrder !== undefined ? LETTER_ORDERS[wordOrder.toUpperCase()] : undefined;
+  if (letters) {
+    throw new AnalyzerConfigError(
+      `--profile ${spec}: orders are big or little, as in the edge config; ${wordOrder} is ` +
+        `${profile}:${unit}:${letters.wordOrder}:${letters.byteOrder}`,
+    );
+  }
+  return parseWith(deviceSchema, { profile, unit: Number(unit), wordOrder, byteOrder }, `--profile ${spec}`);
 }
 
 function rtuFlags(flags: Flags, base: AnalyzerConfig['rtu']): AnalyzerConfig['rtu'] {

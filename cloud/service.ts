@@ -11,7 +11,9 @@ import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
+import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
+import { StationKeys } from './keys.js';
 import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -36,6 +38,11 @@ export interface Cloud {
   backfills: BackfillStore;
   rules: RuleEngine;
   shutdowns: ShutdownStore;
+  /**
+   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over its TCP connection;
+   * false when it is no keyed 2025 station, has not spoken since the start, or is not connected.
+   */
+  changeKey(mn: string): boolean;
   tcp?: { address: AddressInfo; listener: TcpListener };
   mqtt?: MqttInput;
   http?: { address: AddressInfo; app: FastifyInstance };
@@ -126,9 +133,6 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       auth.use(r);
     };
     life.add('registry watch', watchRegistry(config.registry, reload, log));
-    // Whatever registry is in force when a frame comes, its keys are the ones used; a keyed 2025
-    // station's data in clear text is refused (unencrypted-cp), not stored as if it were its own.
-    const codec = { sm4Key: (mn: string | undefined) => registry.sm4Key(mn), clearCp: 'refuse' as const };
     const s = config.store;
     const store: MeasurementStore = opened('store.path', s.type === 'sqlite' ? s.path : s.spillPath, () =>
       s.type === 'sqlite' ? SqliteStore.open(s.path) : new InfluxStore(s, log),
@@ -136,6 +140,17 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     life.add('store', () => store.close());
     const stateDb = opened('state', config.state, () => openSqlite(config.state));
     life.add('state database', () => stateDb.close());
+    // A key a 1014 issued (state database) overrides the registry's; otherwise whatever registry is in
+    // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
+    // (unencrypted-cp), not stored as if it were its own.
+    const keys = new StationKeys({
+      db: stateDb,
+      registry: () => registry,
+      now: clock.wall,
+      graceMs: config.keyGraceSeconds * 1000,
+      log,
+    });
+    const codec = { sm4Key: keys.sm4Key, sm4DecodeKeys: keys.sm4DecodeKeys, clearCp: 'refuse' as const };
     const webhooks = new WebhookOutbox(stateDb, {
       urls: config.rules.webhooks,
       retryHours: config.rules.webhookRetryHours,
@@ -146,9 +161,11 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       registry: () => registry,
       auth,
       codec,
+      keys,
       store,
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
+      commands: new CommandStore(stateDb),
       shutdowns: new ShutdownStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -179,8 +196,15 @@ function startTransports(
       limits: config.ingest,
       store: core.store,
       log,
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       onPacket: (st, p, via) => {
+        // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
+        core.commands.answer(st.mn, p, clock.wall());
         rules.call((r) => r.loggedIn(st.mn));
+        // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
+        // listener knows the connection of this MN (it learns it when accept returns).
+        const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
+        if (keyRequest) setImmediate(() => tcp?.send(st.mn, keyRequest));
         owner.call((o) => o.onPacket(st, p, via));
       },
       onStored: (st, points) => {
@@ -246,6 +270,8 @@ function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downl
     send(mn, via, packet) {
       if (via === 'tcp') return t.cluster ? t.cluster.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !t.mqtt) return false;
+      // A device away from the embedded broker: a request held for it would come after its deadline.
+      if (t.mqtt.connected && !t.mqtt.connected(mn)) return false;
       t.mqtt
         .publish(downTopic(mn), encodeFrame(packet, codec))
         .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
@@ -274,6 +300,7 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
         core.live.publish({ type: 'alarm', event, alarm });
       },
       send: (mn, via, packet) => down.send(mn, via, packet),
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       shutdowns: (st) => core.shutdowns.windows(st),
       log,
       now,
@@ -285,7 +312,15 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
 }
 
 /** Phase 5: the HTTP API and dashboard, if configured. */
-function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t: Transports, rules: RuleEngine) {
+function startHttp(
+  config: CloudConfig,
+  log: Logger,
+  clock: Clock,
+  core: Core,
+  t: Transports,
+  rules: RuleEngine,
+  down: Downlink,
+) {
   return phase(log, async (life) => {
     const http = config.http;
     if (!http) return {};
@@ -297,10 +332,10 @@ function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, codec, live, acks } = core;
+    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks },
-      ...{ ingest: t.ingest, rules, gauges, clock },
+      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands },
+      ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
     const api = await listening('http', http, () => startApi(http, context, log));
     life.add('HTTP API', () => api.app.close());
@@ -328,7 +363,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     const { rules, close: closeRules } = await startRules(config, log, now, core, transports, down);
     life.add('rules', closeRules);
     toRules.attach(rules);
-    const api = await startHttp(config, log, clock, core, transports, rules);
+    const api = await startHttp(config, log, clock, core, transports, rules, down);
     life.add('API', api.close);
     rules.start();
     core.webhooks.start();
@@ -339,6 +374,10 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       alarms: core.alarms,
       backfills: core.backfills,
       shutdowns: core.shutdowns,
+      changeKey: (mn) => {
+        const packet = core.keys.issue(mn);
+        return packet !== undefined && down.send(mn, 'tcp', packet);
+      },
       ingest: transports.ingest,
       rules,
       ...(tcp && { tcp }),

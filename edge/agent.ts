@@ -262,6 +262,7 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
   let lastPrune = 0;
   const tick = () => {
     const at = now();
+    for (const u of uplinks) u.tick(at);
     const result = aggregator.tick(at);
     unsaved.minutes.push(...result.closedMinutes);
     unsaved.records.push(...result.records, ...runTime.tick(at));

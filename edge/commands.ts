@@ -1,9 +1,11 @@
 import {
   CN,
   ExeRtn,
+  NEW_KEY_FIELD,
   QnRtn,
   answerable,
   command,
+  isKeyHex,
   exeRtnAnswer,
   formatHjTime,
   makeFlag,
@@ -30,6 +32,8 @@ export type CommandEffect =
   | { kind: 'set-rtd-interval'; seconds: number }
   | { kind: 'set-min-interval'; minutes: number }
   | { kind: 'set-password'; pw: string }
+  /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md). */
+  | { kind: 'set-key'; key: string }
   | { kind: 'realtime'; on: boolean }
   | { kind: 'run-state'; on: boolean }
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
@@ -351,6 +355,15 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       return requestFlow(p, to, () => fieldInfo(p, ctx));
     case CN.SetFieldParams:
       return setParameters(p, to);
+    case CN.KeyUpdate:
+      // A 2025 command (docs/protocol-2025.md §1014): on 2005/2017 links it is no command of the edition.
+      if (to.version !== '2025') return refuse(answeredBy(p, to), QnRtn.Rejected, 'not-supported');
+      return requestFlow(p, to, () => {
+        const key = p.cp.params[NEW_KEY_FIELD];
+        return isKeyHex(key)
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-key', key: key.toUpperCase() } }
+          : { exeRtn: ExeRtn.BadCondition };
+      });
     default:
       if (HISTORY_CNS.has(p.cn)) return history(p, ctx);
       if (isControlCn(p.cn) && ctx.controlled?.(p.cn, p.cp.params['PolId'])) return control(p, ctx);

@@ -5,6 +5,7 @@ import { O2_CODE } from '../protocol/codes/factors.js';
 import { CHINA_UTC_OFFSET_MINUTES } from '../protocol/time.js';
 import { factor } from '../protocol/index.js';
 import { GRAMS_PER_M3 } from './datasets.js';
+import { ORDERS, REGISTER_TYPES } from '../modbus/registers.js';
 import { conversionFor, readingUnit } from './units.js';
 import { issueMessage, issuePath, siteChecks } from './config-check.js';
 
@@ -13,8 +14,8 @@ export class EdgeConfigError extends Error {
   override name = 'EdgeConfigError';
 }
 
-export const DATA_TYPES = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const;
-export type DataType = (typeof DATA_TYPES)[number];
+export { REGISTER_TYPES as DATA_TYPES } from '../modbus/registers.js';
+export type { RegisterType as DataType } from '../modbus/registers.js';
 export const HJ_FLAGS = ['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'] as const;
 export type HjFlag = (typeof HJ_FLAGS)[number];
 
@@ -46,13 +47,13 @@ const registerSchema = z.strictObject({
     .min(0)
     .max(0xffff)
     .describe('0-based PDU address (mbpoll -r counts from 1: use address + 1 there)'),
-  type: z.enum(DATA_TYPES).default('float32'),
+  type: z.enum(REGISTER_TYPES).default('float32'),
   byteOrder: z
-    .enum(['big', 'little'])
+    .enum(ORDERS)
     .default('big')
     .describe('byte order inside each 16-bit register; little swaps the two bytes (BADC, DCBA)'),
   wordOrder: z
-    .enum(['big', 'little'])
+    .enum(ORDERS)
     .default('big')
     .describe('order of the registers of a 32/64-bit value; little puts the low word first (CDAB)'),
   scale: z
@@ -358,6 +359,25 @@ const uplinkCommon = {
     .regex(/^[0-9A-Fa-f]{32}$/, 'expected the SM4 key the platform issued: 32 hex digits (16 bytes)')
     .optional()
     .describe('HJ 212-2025: the CP of data commands (2000-2999), 1014 and 3020 is SM4-encrypted with this key'),
+  keyRotationDays: z
+    .number()
+    .positive()
+    .optional()
+    .describe('HJ 212-2025: ask the platform for a new SM4 key (1014) once the key in force is this old; needs sm4Key'),
+  keyGraceSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe('HJ 212-2025: after a key change (1014), frames under the old key are still decoded for this long'),
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .default(60)
+    .describe(
+      'HJ 212-2025: a heartbeat (9015) goes out when nothing else was sent for this long; not on 2005/2017 links',
+    ),
   outboxBytes: z
     .number()
     .int()
@@ -530,6 +550,14 @@ export const edgeConfigSchema = z
           code: 'custom',
           path: ['uplinks', i, 'sm4Key'],
           message: 'SM4 encryption is part of HJ 212-2025: set version: "2025" or remove sm4Key',
+        });
+      }
+      if (uplink.keyRotationDays !== undefined && uplink.sm4Key === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['uplinks', i, 'keyRotationDays'],
+          message:
+            'key rotation (1014) changes the SM4 key of an HJ 212-2025 link: set sm4Key or remove keyRotationDays',
         });
       }
     });

@@ -3,15 +3,18 @@ import {
   CN,
   ExeRtn,
   QnRtn,
+  decodeKeys,
   encodeFrame,
   encodeFrames,
+  keyBytes,
   makeFlag,
   makeQn,
   qnRtnAnswer,
   request,
+  switchKey,
 } from '../protocol/index.js';
 import { rawHeader } from '../protocol/answers.js';
-import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
+import type { CodecOptions, DecodeResult, KeyState, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
 import type { ControlResult } from './control.js';
@@ -91,7 +94,13 @@ export interface Uplink {
   /** Answer timeout and resends of every upload from now on (a platform's 1000, or its persisted value). */
   setTimeoutRetry(timeoutSeconds: number, retries: number): void;
   health(): UplinkHealth;
+  /** Every agent tick, with the agent's clock: the heartbeat (9015) and the key rotation (1014) of a 2025 link. */
+  tick(now: number): void;
 }
+
+/** A box's 1014 request the platform did not answer is asked again after this long (agent clock). */
+export const KEY_REQUEST_RETRY_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * What TCP and MQTT uplinks share: the addressee (whose password 1072 may change), the outbox
@@ -101,7 +110,16 @@ export abstract class UplinkBase implements Uplink {
   protected readonly sender: OutboxSender;
   protected readonly logger: Logger;
   /** The SM4 key of an HJ 212-2025 link, for frames both ways. */
-  protected readonly codec: Pick<CodecOptions, 'sm4Key'>;
+  protected readonly codec: Pick<CodecOptions, 'sm4Key' | 'sm4DecodeKeys'>;
+  /**
+   * The SM4 keys of a 2025 link: the one a platform's 1014 set (edge/store/settings.ts), else the
+   * configured sm4Key, whose age the rotation counts from the agent's start.
+   */
+  private keys: KeyState | undefined;
+  /** The QN and agent time of this box's own 1014 request waiting for the platform's key. */
+  private keyAsked: { qn: string; at: number } | undefined;
+  /** Agent time of the last frame written, or of the connection: the heartbeat goes out when it is old. */
+  private lastOut = 0;
   private pw: string;
   private realtime: boolean;
   private runState: boolean;
@@ -122,8 +140,15 @@ export abstract class UplinkBase implements Uplink {
     protected readonly deps: UplinkDeps,
   ) {
     this.pw = deps.store.readSettings().passwords[config.id] ?? config.pw;
-    const key = config.sm4Key === undefined ? undefined : Buffer.from(config.sm4Key, 'hex');
-    this.codec = key ? { sm4Key: () => key } : {};
+    const stored = deps.store.readSettings().sm4Keys?.[config.id];
+    const configured =
+      config.sm4Key === undefined ? undefined : { key: config.sm4Key.toUpperCase(), since: deps.context().now };
+    this.keys = config.version === '2025' ? (stored ?? configured) : undefined;
+    // Looked up per frame, so a key change applies to the very next frame both ways.
+    this.codec = {
+      sm4Key: () => (this.keys ? keyBytes(this.keys.key) : undefined),
+      sm4DecodeKeys: () => decodeKeys(this.keys, this.deps.context().now).map(keyBytes),
+    };
     this.realtime = config.realtime;
     this.runState = config.runState;
     // The agent's logger carries the station MN; a platform's own MN is added under another key, since
@@ -143,7 +168,7 @@ export abstract class UplinkBase implements Uplink {
       decimals: deps.decimals,
       utcOffsetMinutes: deps.station.utcOffsetMinutes,
       codec: this.codec,
-      write: (frame) => this.write(frame),
+      write: (frame) => this.out(frame),
       onGiveUp: (reason) => {
         this.setState(this.state, reason);
         this.logger.warn({ reason }, 'no answers from the peer; reconnecting');
@@ -191,6 +216,7 @@ export abstract class UplinkBase implements Uplink {
   }
 
   protected setState(state: UplinkState, error?: string): void {
+    if (state === 'connected' && this.state !== 'connected') this.lastOut = this.deps.context().now;
     if (state !== this.state) {
       this.since = Date.now();
       this.epoch += 1;
@@ -227,8 +253,65 @@ export abstract class UplinkBase implements Uplink {
     // HJ/T 212-2005 has no 1013: a 2005 platform sets the clock with 1012 when it sees fit.
     if (ctx.clockTrusted || this.config.version === '2005') return;
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
-    this.write(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
+    this.out(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
+  }
+
+  /** Writes a frame and notes when, for the heartbeat. */
+  private out(frame: string): void {
+    this.lastOut = this.deps.context().now;
+    this.write(frame);
+  }
+
+  tick(now: number): void {
+    if (this.config.version !== '2025' || this.state !== 'connected') return;
+    if (now - this.lastOut >= this.config.heartbeatSeconds * 1000) this.heartbeat(now);
+    const days = this.config.keyRotationDays;
+    if (days === undefined || !this.keys || now - this.keys.since < days * DAY_MS) return;
+    if (this.keyAsked && now - this.keyAsked.at < KEY_REQUEST_RETRY_MS) return;
+    this.requestKeyChange();
+  }
+
+  /**
+   * HJ 212-2025 9015 (docs/protocol-2025.md): sent on a link idle for heartbeatSeconds. The platform's
+   * 9013 is not waited for: its absence loses no data (the outbox's 9014s tell that), so it is not logged above debug.
+   */
+  private heartbeat(now: number): void {
+    const qn = makeQn(new Date(now), this.deps.context().utcOffsetMinutes);
+    this.out(encodeFrame(request(this.addressee(), CN.Heartbeat, {}, { qn }), this.codec));
+    this.logger.debug({ qn }, 'heartbeat sent (9015)');
+  }
+
+  /**
+   * Asks the platform for a new SM4 key (HJ 212-2025 1014 from the box, docs/protocol-2025.md): the
+   * platform answers with its own 1014 carrying NewKey, which `apply` carries out. False when this is
+   * no keyed 2025 link or it is down.
+   */
+  requestKeyChange(): boolean {
+    if (this.config.version !== '2025' || !this.keys || this.state !== 'connected') return false;
+    const ctx = this.deps.context();
+    const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
+    this.keyAsked = { qn, at: ctx.now };
+    this.out(encodeFrame(request(this.addressee(), CN.KeyUpdate, {}, { qn }), this.codec));
+    this.logger.info({ qn, keySince: this.keys.since }, 'asked the platform for a new SM4 key (1014)');
+    return true;
+  }
+
+  /**
+   * The platform's 1014 NewKey: the 9011/9012 answering it carry no encrypted CP, so from the next
+   * frame on everything goes out under the new key; the old one is still decoded for keyGraceSeconds.
+   * Stored first, so a restart never falls back to a key the platform no longer expects.
+   */
+  private changeKey(key: string): void {
+    const now = this.deps.context().now;
+    this.keys = switchKey(this.keys, key, now, this.config.keyGraceSeconds * 1000);
+    this.deps.store.saveSettings({ sm4Keys: { [this.config.id]: this.keys } });
+    const asked = this.keyAsked?.qn;
+    this.keyAsked = undefined;
+    this.logger.info(
+      { graceSeconds: this.config.keyGraceSeconds, ...(asked !== undefined && { asked }) },
+      'SM4 key changed by the platform (1014)',
+    );
   }
 
   /** Counts and logs what the peer sent that was not carried out, with a stable reason. */
@@ -360,7 +443,7 @@ export abstract class UplinkBase implements Uplink {
       this.refuse('encode-failed', { cn: packet.cn, qn: packet.qn, detail: (err as Error).message }, 'reply not sent');
       return false;
     }
-    for (const frame of frames) this.write(frame);
+    for (const frame of frames) this.out(frame);
     return true;
   }
 
@@ -418,7 +501,10 @@ export abstract class UplinkBase implements Uplink {
   }
 
   private apply(effect: CommandEffect): void {
-    if (effect.kind === 'set-password') {
+    if (effect.kind === 'set-key') {
+      this.changeKey(effect.key);
+      return;
+    } else if (effect.kind === 'set-password') {
       this.pw = effect.pw;
       this.deps.store.saveSettings({ passwords: { [this.config.id]: effect.pw } });
     } else if (effect.kind === 'realtime') {

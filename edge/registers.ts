@@ -1,24 +1,22 @@
-import type { DataType, DeviceConfig, HjFlag, RegisterSpec, StatusSpec } from './config.js';
+import {
+  RegisterError,
+  decodeRaw as decodeWords,
+  decodeValue as decodeScaled,
+  encodeValue,
+  registerWidth,
+} from '../modbus/registers.js';
+import type { DeviceConfig, HjFlag, RegisterSpec, StatusSpec } from './config.js';
 
-export function registerWidth(type: DataType): 1 | 2 | 4 {
-  if (type === 'int16' || type === 'uint16') return 1;
-  return type === 'float64' ? 4 : 2;
-}
+// The register codec is modbus/registers.ts (shared with the analyzer simulator); this file places values in
+// the blocks one poll read and applies the edge's rules (non-finite readings are errors, not data).
+export { RegisterError, registerWidth };
 
-/** A Modbus reply carried fewer registers, or a value no analyzer sends (NaN, infinite). */
-export class RegisterError extends Error {
-  override name = 'RegisterError';
-}
-
-/**
- * The raw value of `spec` in `words` (16-bit registers starting at `base`). Bytes are brought back to
- * big-endian A B C D (E F G H) order first: vendors differ in both byte and word order.
- */
-export function decodeRaw(
+/** The registers of `spec` among `words` (16-bit registers starting at `base`). */
+function registersOf(
   words: readonly number[],
   base: number,
-  spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>,
-): number {
+  spec: Pick<RegisterSpec, 'address' | 'type'>,
+): readonly number[] {
   const width = registerWidth(spec.type);
   const start = spec.address - base;
   const slice = words.slice(start, start + width);
@@ -27,84 +25,43 @@ export function decodeRaw(
       `register ${spec.address} (${spec.type}) is outside the ${words.length} registers read from ${base}`,
     );
   }
-  const ordered = spec.wordOrder === 'little' ? slice.reverse() : slice;
-  const bytes = Buffer.alloc(width * 2);
-  ordered.forEach((word, i) => {
-    const swapped = spec.byteOrder === 'little' ? ((word & 0xff) << 8) | (word >> 8) : word;
-    bytes.writeUInt16BE(swapped & 0xffff, i * 2);
-  });
-  switch (spec.type) {
-    case 'int16':
-      return bytes.readInt16BE(0);
-    case 'uint16':
-      return bytes.readUInt16BE(0);
-    case 'int32':
-      return bytes.readInt32BE(0);
-    case 'uint32':
-      return bytes.readUInt32BE(0);
-    case 'float32':
-      return bytes.readFloatBE(0);
-    case 'float64':
-      return bytes.readDoubleBE(0);
-  }
+  return slice;
 }
 
-/** The engineering value: raw × scale + offset; non-finite readings are errors, not data. */
+/** The raw value of `spec` in `words` (16-bit registers starting at `base`). */
+export function decodeRaw(
+  words: readonly number[],
+  base: number,
+  spec: Pick<RegisterSpec, 'address' | 'type' | 'byteOrder' | 'wordOrder'>,
+): number {
+  return decodeWords(registersOf(words, base, spec), spec);
+}
+
+/** The engineering value (raw × scale + offset); non-finite readings are errors, not data. */
 export function decodeValue(words: readonly number[], base: number, spec: RegisterSpec): number {
-  const raw = decodeRaw(words, base, spec);
-  if (!Number.isFinite(raw)) throw new RegisterError(`register ${spec.address} holds ${raw}, not a reading`);
-  return raw * spec.scale + spec.offset;
+  const registers = registersOf(words, base, spec);
+  const value = decodeScaled(registers, spec);
+  if (!Number.isFinite(value)) {
+    throw new RegisterError(`register ${spec.address} holds ${decodeWords(registers, spec)}, not a reading`);
+  }
+  return value;
 }
-
-const INTEGER_RANGES: Partial<Record<DataType, [number, number]>> = {
-  int16: [-0x8000, 0x7fff],
-  uint16: [0, 0xffff],
-  int32: [-0x80000000, 0x7fffffff],
-  uint32: [0, 0xffffffff],
-};
 
 /**
  * The registers that make `value` read back as `value` through `spec` (the inverse of decodeValue),
  * for writing analyzer parameters (3021). Integers are rounded; a value the type cannot hold is an error.
  */
 export function encodeRegisters(value: number, spec: RegisterSpec): number[] {
-  let raw = (value - spec.offset) / spec.scale;
-  const range = INTEGER_RANGES[spec.type];
-  if (range) {
-    raw = Math.round(raw);
-    if (raw < range[0] || raw > range[1])
-      throw new RegisterError(
-        `${value} does not fit register ${spec.address} (${spec.type}, scale ${spec.scale}, offset ${spec.offset})`,
-      );
+  if (!Number.isFinite((value - spec.offset) / spec.scale))
+    throw new RegisterError(`${value} is not a value register ${spec.address} can hold`);
+  try {
+    return encodeValue(value, spec, 'error');
+  } catch (err) {
+    if (!(err instanceof RegisterError)) throw err;
+    throw new RegisterError(
+      `${value} does not fit register ${spec.address} (${spec.type}, scale ${spec.scale}, offset ${spec.offset})`,
+    );
   }
-  if (!Number.isFinite(raw)) throw new RegisterError(`${value} is not a value register ${spec.address} can hold`);
-  const width = registerWidth(spec.type);
-  const bytes = Buffer.alloc(width * 2);
-  switch (spec.type) {
-    case 'int16':
-      bytes.writeInt16BE(raw, 0);
-      break;
-    case 'uint16':
-      bytes.writeUInt16BE(raw, 0);
-      break;
-    case 'int32':
-      bytes.writeInt32BE(raw, 0);
-      break;
-    case 'uint32':
-      bytes.writeUInt32BE(raw, 0);
-      break;
-    case 'float32':
-      bytes.writeFloatBE(raw, 0);
-      break;
-    case 'float64':
-      bytes.writeDoubleBE(raw, 0);
-      break;
-  }
-  const words = Array.from({ length: width }, (_, i) => {
-    const word = bytes.readUInt16BE(i * 2);
-    return spec.byteOrder === 'little' ? ((word & 0xff) << 8) | (word >> 8) : word;
-  });
-  return spec.wordOrder === 'little' ? words.reverse() : words;
 }
 
 /** The HJ 212 data flag a status register value stands for; unknown codes are faults (D), never N. */

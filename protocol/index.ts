@@ -25,5 +25,6 @@ export {
   type HistoryCn,
 } from './answers.js';
 export { makeFlag, needsAck } from './flag.js';
+export { NEW_KEY_FIELD, decodeKeys, isKeyHex, keyBytes, newKeyHex, switchKey, type KeyState } from './sm4-keys.js';
 export { formatHjTime, parseHjTime, makeQn, CHINA_UTC_OFFSET_MINUTES } from './time.js';
 export * from './codes/index.js';

@@ -275,7 +275,7 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
         `the CP of CN ${cn} from MN ${mn ?? '(none)'} is SM4-encrypted and no key is configured for this station`,
         { field: 'CP' },
       );
-    cpText = decryptCp(cpText, key);
+    cpText = decryptWithAny(cpText, [key, ...(opts.sm4DecodeKeys?.(mn) ?? [])]);
     encrypted = true;
   } else if (version === '2025' && isEncryptableCn(cn) && cpText !== '' && opts.sm4Key?.(mn) !== undefined) {
     // A keyed station's data in clear text: a logger that stopped encrypting, or someone else.
@@ -304,6 +304,19 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
   if (encrypted) out.encrypted = true;
   if (legacyCodes) out.legacyCodes = legacyCodes;
   return out;
+}
+
+/** Decrypts with the first key that yields Field=Value pairs; the first key's error if none does. */
+function decryptWithAny(hex: string, keys: readonly Uint8Array[]): string {
+  let first: unknown;
+  for (const key of keys) {
+    try {
+      return decryptCp(hex, key);
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  throw first;
 }
 
 /** The Flag a packet goes out with: as given (checked against the version), or derived from it. */

@@ -92,6 +92,11 @@ export interface CodecOptions {
   /** SM4 key for a station (HJ 212-2025 CP encryption); return undefined when the MN has none. */
   sm4Key?: (mn: string | undefined) => Uint8Array | undefined;
   /**
+   * Further keys a station's cipher text may be under while a key change (1014) settles: the key
+   * being issued and, for a grace period, the one it replaces. Tried in order after `sm4Key` fails.
+   */
+  sm4DecodeKeys?: (mn: string | undefined) => readonly Uint8Array[];
+  /**
    * A clear-text CP of a command HJ 212-2025 encrypts, from a station that has a key: `refuse` it
    * (`unencrypted-cp`, the default in strict mode) or `flag` it as a relaxation and decode it (the
    * default in lenient mode). Either way it never passes unnoticed.

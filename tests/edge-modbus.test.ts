@@ -64,7 +64,7 @@ const SIGNALS = { cod: flat(48.5), nh3n: flat(2.25, [{ kind: 'dropout', from: 0 
 const SIM_DEVICES = [
   { unit: 1, profile: 'cod' },
   { unit: 2, profile: 'nh3n' },
-  { unit: 4, profile: 'water-flow', wordOrder: 'CDAB' as const },
+  { unit: 4, profile: 'water-flow', wordOrder: 'little' as const },
 ];
 
 describe('Modbus TCP', () => {

@@ -99,7 +99,7 @@ describe('hj212 edge probe', () => {
       devices: [
         { unit: 1, profile: 'cod' },
         { unit: 2, profile: 'nh3n' },
-        { unit: 4, profile: 'water-flow', wordOrder: 'CDAB' },
+        { unit: 4, profile: 'water-flow', wordOrder: 'little' },
         { unit: 5, profile: 'tp' },
       ],
       scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: SIGNALS },
@@ -191,7 +191,7 @@ describe('hj212 edge probe', () => {
           { unit: 1, profile: 'cod' },
           { unit: 2, profile: 'nh3n' },
           { unit: 3, profile: 'ph' },
-          { unit: 4, profile: 'water-flow', wordOrder: 'CDAB' },
+          { unit: 4, profile: 'water-flow', wordOrder: 'little' },
           { unit: 5, profile: 'tp' },
         ],
         scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals: { ...SIGNALS, ...GARBLED_PH } },

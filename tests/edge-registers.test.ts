@@ -11,7 +11,6 @@ import {
   statusFlag,
 } from '../edge/registers.js';
 import type { RegisterSpec } from '../edge/config.js';
-import { encodeValue } from '../simulators/analyzer/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 const spec = (over: Partial<RegisterSpec>): RegisterSpec => ({
@@ -63,12 +62,14 @@ describe('register encoding for parameter writes (3021)', () => {
 });
 
 describe('register decoding', () => {
-  it('reads what the analyzer simulator encodes, in all four byte/word orders', () => {
+  it('reads the four byte/word orders vendors use', () => {
+    // 123.25 = 1.92578125 × 2^6 = float32 0x42F68000 (A=42 B=F6 C=80 D=00); 70000 = uint32 0x00011170
+    const float = { ABCD: [0x42f6, 0x8000], CDAB: [0x8000, 0x42f6], BADC: [0xf642, 0x0080], DCBA: [0x0080, 0xf642] };
+    const u32 = { ABCD: [0x0001, 0x1170], CDAB: [0x1170, 0x0001], BADC: [0x0100, 0x7011], DCBA: [0x7011, 0x0100] };
     for (const [order, [byteOrder, wordOrder]] of Object.entries(ORDERS)) {
-      const words = encodeValue(123.25, { type: 'float32', scale: 1, wordOrder: order as keyof typeof ORDERS });
-      expect(decodeValue(words, 0, spec({ byteOrder, wordOrder })), order).toBe(123.25);
-      const u32 = encodeValue(70_000, { type: 'uint32', scale: 1, wordOrder: order as keyof typeof ORDERS });
-      expect(decodeRaw(u32, 0, spec({ type: 'uint32', byteOrder, wordOrder })), order).toBe(70_000);
+      const key = order as keyof typeof ORDERS;
+      expect(decodeValue(float[key], 0, spec({ byteOrder, wordOrder })), order).toBe(123.25);
+      expect(decodeRaw(u32[key], 0, spec({ type: 'uint32', byteOrder, wordOrder })), order).toBe(70_000);
     }
   });
 
@@ -177,9 +178,7 @@ describe('read planning', () => {
 
   it("turns a device's blocks into readings with flags", () => {
     const device = parseEdgeConfig(minimalConfig()).devices[0]!;
-    const image = new Map([
-      ['holding', [{ base: 0, words: [...encodeValue(48.5, { type: 'float32', scale: 1, wordOrder: 'ABCD' }), 2] }]],
-    ]);
+    const image = new Map([['holding', [{ base: 0, words: [0x4242, 0x0000, 2] }]]]);
     expect(deviceReadings(device, image)).toEqual([{ code: 'w01018', value: 48.5, flag: 'C' }]);
   });
 });

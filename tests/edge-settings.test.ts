@@ -30,6 +30,27 @@ describe('the settings record (pure)', () => {
     expect(back).toEqual({ rtdIntervalSeconds: 30, minIntervalMinutes: 5, runTime, passwords: { province: 'x1' } });
   });
 
+  it("keeps an uplink's SM4 keys after a 1014 as one JSON row, and refuses a malformed key", () => {
+    const keys = {
+      key: 'FEDCBA98765432100123456789ABCDEF',
+      since: 1_748_707_200_000,
+      previous: '0123456789ABCDEFFEDCBA9876543210',
+      previousUntil: 1_748_707_800_000,
+    };
+    const rows = encodeSettings({ passwords: {}, sm4Keys: { province: keys } });
+    expect(rows).toEqual([['setting:province.sm4Key', JSON.stringify(keys)]]);
+    const rejected: string[] = [];
+    const back = decodeSettings(
+      [
+        ...rows.map(([key, value]) => ({ key, value })),
+        { key: 'setting:city.sm4Key', value: '{"key":"12AB","since":0}' },
+      ],
+      (name) => rejected.push(name),
+    );
+    expect(back).toEqual({ passwords: {}, sm4Keys: { province: keys } });
+    expect(rejected).toEqual(['city.sm4Key']);
+  });
+
   it('leaves out and reports each value its schema refuses, keeping the others', () => {
     const rejected: string[] = [];
     const back = decodeSettings(

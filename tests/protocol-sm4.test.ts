@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame, type DecodeResult, type Packet } from '../protocol/index.js';
 import { sm4Ecb } from '../protocol/sm4.js';
+import { decodeKeys, switchKey } from '../protocol/sm4-keys.js';
 
 // SM4 that can be seen to work (issue 21): the block cipher against the standard's known answer, the
 // CP encryption against cipher text computed outside this code base, and the wire itself inspected.
@@ -96,5 +97,37 @@ describe('the HJ 212-2025 CP on the wire', () => {
     );
     expect(answer).toContain(`CP=&&QN=${packet.qn!}&&`);
     expect(ok(decodeFrame(answer, { mode: 'strict', sm4Key: keys })).packet.cn).toBe('9014');
+  });
+});
+
+describe('1014 key change: which keys encode and decode (protocol/sm4-keys.ts)', () => {
+  const K0 = '0123456789ABCDEFFEDCBA9876543210';
+  const K1 = 'FEDCBA98765432100123456789ABCDEF';
+  const T = 1_748_707_200_000;
+
+  it('switches to the new key and keeps the old one for decode until the grace ends', () => {
+    const s = switchKey({ key: K0, since: 0 }, K1, T, 600_000);
+    expect(s).toEqual({ key: K1, since: T, previous: K0, previousUntil: T + 600_000 });
+    expect(decodeKeys(s, T + 599_999)).toEqual([K0]);
+    expect(decodeKeys(s, T + 600_000)).toEqual([]);
+    expect(decodeKeys({ key: K0, since: 0, pending: K1, pendingQn: '20250601000000000' }, T)).toEqual([K1]);
+    expect(switchKey({ key: K0, since: 0 }, K1, T, 0)).toEqual({ key: K1, since: T });
+  });
+
+  it('decodes a frame under a further key given, and only then', () => {
+    const packet: Packet = {
+      version: '2025',
+      qn: '20250601000000000',
+      st: '32',
+      cn: '2011',
+      pw: '123456',
+      mn: MN,
+      cp: { params: { DataTime: '20250601000000' }, factors: { w01018: { Rtd: '48.5', Flag: 'N' } } },
+    };
+    const frame = encodeFrame(packet, { sm4Key: () => Buffer.from(K0, 'hex') });
+    const k1 = () => Buffer.from(K1, 'hex');
+    expect(err(decodeFrame(frame, { mode: 'strict', sm4Key: k1 })).code).toBe('decrypt-failed');
+    const back = ok(decodeFrame(frame, { mode: 'strict', sm4Key: k1, sm4DecodeKeys: () => [Buffer.from(K0, 'hex')] }));
+    expect(back.packet.cp.factors['w01018']).toEqual({ Rtd: '48.5', Flag: 'N' });
   });
 });

@@ -68,7 +68,15 @@ describe('hj212 sim analyzer', () => {
   });
 
   it.each([
-    [['--profile', 'cod', '--tcp', '0'], '--profile cod: expected ID:UNIT[:WORDORDER], such as cod:1'],
+    [['--profile', 'cod', '--tcp', '0'], '--profile cod: expected ID:UNIT[:WORDORDER[:BYTEORDER]], such as cod:1'],
+    [
+      ['--tcp', '0', '--profile', 'so2:3:CDAB'],
+      '--profile so2:3:CDAB: orders are big or little, as in the edge config; CDAB is so2:3:little:big',
+    ],
+    [
+      ['--tcp', '0', '--profile', 'so2:3:little:swapped'],
+      '--profile so2:3:little:swapped: byteOrder: expected big or little',
+    ],
     [['--profile', 'cod:1'], 'nothing to serve on: set tcp and/or rtu'],
     [['--tcp', '0', '--profile', 'cod:300'], '--profile cod:300: unit: Too big'],
     [['--tcp', 'x', '--profile', 'cod:1'], '--tcp x: port: Invalid input: expected number, received NaN'],
@@ -121,7 +129,7 @@ describe('hj212 sim analyzer', () => {
     let stop: (signal: string) => void = () => undefined;
     const stopped = new Promise<string>((resolve) => (stop = resolve));
     const rtuFlags = pty ? ['--rtu', pty.a, '--baud', '19200'] : [];
-    const profiles = ['--profile', 'cod:1', '--profile', 'nh3n:2:CDAB'];
+    const profiles = ['--profile', 'cod:1', '--profile', 'nh3n:2:little'];
     const argv = ['--tcp', '127.0.0.1:0', ...rtuFlags, ...profiles, '--scenario', scenario, '--warp', '60'];
     const exit = run(argv, io, () => stopped);
     const started = await io.stdout.waitForMsg('analyzer simulator started');

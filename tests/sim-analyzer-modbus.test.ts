@@ -50,7 +50,7 @@ beforeAll(async () => {
     rtu: pty && { path: pty.a, baudRate: 9600 },
     devices: [
       { unit: 1, profile: 'cod' },
-      { unit: 2, profile: 'so2', wordOrder: 'CDAB' },
+      { unit: 2, profile: 'so2', wordOrder: 'little' },
     ],
     scenario: {
       seed: 7,

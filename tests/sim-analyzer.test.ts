@@ -8,10 +8,7 @@ import {
   BUILTIN_PROFILES,
   REGISTER_MAP_BEGIN,
   REGISTER_MAP_END,
-  WORD_ORDERS,
   commsAt,
-  decodeValue,
-  encodeValue,
   handlePdu,
   lastCalibrationAt,
   parseAnalyzerConfig,
@@ -30,7 +27,9 @@ import {
   warpedClock,
 } from '../simulators/analyzer/index.js';
 import { durationMs } from '../simulators/shared/duration.js';
-import type { AnalyzerProfile, AnalyzerProfileInput, Encoding, SimClock } from '../simulators/analyzer/index.js';
+import type { AnalyzerProfile, AnalyzerProfileInput, SimClock } from '../simulators/analyzer/index.js';
+import { decodeValue, encodeValue } from '../modbus/registers.js';
+import type { RegisterEncoding } from '../modbus/registers.js';
 
 const START_ISO = '2025-06-01T00:00:00+08:00'; // midnight, China Standard Time
 const START = Date.parse(START_ISO);
@@ -58,47 +57,12 @@ function configError(fn: () => unknown): string {
   throw new Error('expected an AnalyzerConfigError');
 }
 
-const float = (wordOrder: Encoding['wordOrder']): Encoding => ({ type: 'float32', scale: 1, wordOrder });
+const FLOAT_ABCD: RegisterEncoding = { type: 'float32', byteOrder: 'big', wordOrder: 'big', scale: 1, offset: 0 };
 
 describe('CRC-16/MODBUS (from the codec)', () => {
   it('gives the CRC of a real RTU request frame', () => {
     // 01 03 00 00 00 02 goes on the wire as ... C4 0B (low byte first)
     expect(crc16Modbus(Buffer.from([1, 3, 0, 0, 0, 2]))).toBe(0x0bc4);
-  });
-});
-
-describe('register encoding', () => {
-  it('writes float32 in each word order', () => {
-    // π as float32 is 0x40490FDB: bytes A=40 B=49 C=0F D=DB
-    expect(encodeValue(Math.PI, float('ABCD'))).toEqual([0x4049, 0x0fdb]);
-    expect(encodeValue(Math.PI, float('CDAB'))).toEqual([0x0fdb, 0x4049]);
-    expect(encodeValue(Math.PI, float('BADC'))).toEqual([0x4940, 0xdb0f]);
-    expect(encodeValue(Math.PI, float('DCBA'))).toEqual([0xdb0f, 0x4940]);
-  });
-
-  it('reads back every float32 in every word order', () => {
-    fc.assert(
-      fc.property(fc.float({ noNaN: true }), fc.constantFrom(...WORD_ORDERS), (x, order) => {
-        expect(decodeValue(encodeValue(x, float(order)), float(order))).toBe(Math.fround(x));
-      }),
-    );
-  });
-
-  it('scales int16 and saturates instead of wrapping', () => {
-    const int16 = (scale: number): Encoding => ({ type: 'int16', scale, wordOrder: 'ABCD' });
-    expect(encodeValue(16.5, int16(10))).toEqual([165]);
-    expect(encodeValue(-0.35, int16(1000))).toEqual([65186]);
-    expect(decodeValue([65186], int16(1000))).toBe(-0.35);
-    expect(encodeValue(4000, int16(10))).toEqual([0x7fff]);
-    expect(encodeValue(-4000, int16(10))).toEqual([0x8000]);
-  });
-
-  it('writes uint32 totals with a scale, both word orders, never below 0', () => {
-    const uint32 = (wordOrder: Encoding['wordOrder']): Encoding => ({ type: 'uint32', scale: 10, wordOrder });
-    expect(encodeValue(123456.7, uint32('ABCD'))).toEqual([0x0012, 0xd687]);
-    expect(encodeValue(123456.7, uint32('CDAB'))).toEqual([0xd687, 0x0012]);
-    expect(decodeValue([0xd687, 0x0012], uint32('CDAB'))).toBeCloseTo(123456.7, 6);
-    expect(encodeValue(-5, uint32('ABCD'))).toEqual([0, 0]);
   });
 });
 
@@ -157,18 +121,50 @@ describe('profile validation', () => {
     expect(message).toContain('known: rangeUpper');
   });
 
+  it('refuses the letter names of byte and word orders, naming the edge-config spelling', () => {
+    const message = issues({
+      ...minimalProfile({ wordOrder: 'CDAB' as never }),
+      registers: [{ address: 0, type: 'float32', byteOrder: 'DCBA', source: 'value' }],
+    });
+    expect(message).toContain('profiles[0].wordOrder: CDAB is written byteOrder: big, wordOrder: little');
+    expect(message).toContain(
+      'profiles[0].registers[0].byteOrder: DCBA is written byteOrder: little, wordOrder: little',
+    );
+    const device = configError(() =>
+      parseAnalyzerConfig({ devices: [{ unit: 1, profile: 'cod', wordOrder: 'abcd' }] }),
+    );
+    expect(device).toContain('devices[0].wordOrder: abcd is written byteOrder: big, wordOrder: big');
+  });
+
+  it('serves a device whose orders override the profile: DCBA floats, byte-swapped int16', () => {
+    const plan = planSimulation(
+      parseAnalyzerConfig({
+        tcp: { port: 0 },
+        devices: [{ unit: 1, profile: 'cod', byteOrder: 'little', wordOrder: 'little' }],
+      }),
+      START,
+    );
+    const profile = plan.devices[0]?.profile ?? builtin('none');
+    const device = new AnalyzerDevice(1, profile, signalFor({ mean: 123.5, amplitude: 0, noise: 0 }), {
+      now: () => START,
+    });
+    // 123.5 = 0x42F70000: A=42 B=F7 C=00 D=00, DCBA on the wire = 00 00 F7 42; int16 1235 = 0x04D3 → D3 04
+    expect(device.read(0, 2)).toEqual([0x0000, 0xf742]);
+    expect(device.read(3, 1)).toEqual([0xd304]);
+  });
+
   it('rejects word orders on 16-bit registers, float status codes, bad factor codes and typos', () => {
     const message = issues({
       ...minimalProfile({
         factor: 'COD',
         registers: [
-          { address: 0, type: 'int16', wordOrder: 'CDAB', source: 'value' },
+          { address: 0, type: 'int16', wordOrder: 'little', source: 'value' },
           { address: 1, type: 'float32', source: 'status' },
         ],
       }),
       registres: [],
     });
-    expect(message).toContain('registers[0].wordOrder: only 32-bit types');
+    expect(message).toContain('registers[0].wordOrder: int16 is one register and has no word order');
     expect(message).toContain('registers[1].type: status codes are small integers');
     expect(message).toContain('profiles[0].factor: expected an HJ 212-2017 factor code');
     expect(message).toMatch(/profiles\[0\]\.registres: not a known key \(a typo\?\)/);
@@ -388,10 +384,8 @@ describe('analyzer device registers', () => {
     const device = deviceAt('3h', [{ kind: 'maintenance', from: '2h', to: '4h' }]);
     expect(device.read(0, 4)).toEqual([0x42f7, 0x0000, 1, 1235]);
     const image = registerImage(device.profile, device.snapshot());
-    expect(
-      decodeValue([image.get(12) ?? 0, image.get(13) ?? 0], { type: 'float32', scale: 1, wordOrder: 'ABCD' }),
-    ).toBe(500);
-    expect(image.get(20)).toBe(1650); // digestion temperature 165.0 °C ×10
+    expect(decodeValue([image.get(12) ?? 0, image.get(13) ?? 0], FLOAT_ABCD)).toBe(500);
+    expect(image.get(20)).toBe(1650); // digestion temperature 165.0 °C, scale 0.1: 165.0 / 0.1 = 1650
     // A wet-chemistry analyzer: 4-5 sample time of the reading on display, 6 cycles completed. At 3h the
     // cycle sampled at 03:00 is on display: START + 3 × 3600 = 1748707200 + 10800 = 1748718000 s
     // = 26683 × 65536 + 20912; three one-hour cycles have completed.
@@ -401,7 +395,7 @@ describe('analyzer device registers', () => {
 
   it('writes parameters one word at a time, refusing read-only registers and values out of bounds', () => {
     const device = deviceAt('3h', [{ kind: 'exceedance', from: '2h', to: '4h', level: 300 }]);
-    const [high = 0, low = 0] = encodeValue(250, { type: 'float32', scale: 1, wordOrder: 'ABCD' });
+    const [high = 0, low = 0] = encodeValue(250, FLOAT_ABCD);
     expect(device.write(12, [high])).toBe('ok');
     expect(device.write(13, [low])).toBe('ok');
     expect(device.snapshot().parameters.get('rangeUpper')).toBe(250);
@@ -507,7 +501,9 @@ describe('docs/analyzer-simulator.md', () => {
   });
 
   it('documents profiles as data: a custom profile renders through the same schema', () => {
-    const custom = profileSchema.parse(minimalProfile({ wordOrder: 'CDAB' }));
-    expect(renderRegisterMap([custom])).toContain('| 0-1 | 1 | float32 CDAB |  | R | w01018 reading | mg/L |');
+    const custom = profileSchema.parse(minimalProfile({ wordOrder: 'little' }));
+    expect(renderRegisterMap([custom])).toContain(
+      '| 0-1 | 1 | float32, wordOrder little |  | R | w01018 reading | mg/L |',
+    );
   });
 });

@@ -29,7 +29,7 @@ export type TcpOptions = z.output<typeof TcpOptionsSchema>;
 const HIGH_WATER = 256;
 
 /** Per-station SM4 keys (HJ 212-2025), looked up in the registry in force. */
-export type Keys = Pick<CodecOptions, 'sm4Key' | 'clearCp'>;
+export type Keys = Pick<CodecOptions, 'sm4Key' | 'sm4DecodeKeys' | 'clearCp'>;
 
 /**
  * Raw HJ 212 over TCP for the installed base of data loggers. Frames of a connection are handled one

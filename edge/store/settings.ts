@@ -13,6 +13,12 @@ const RunTimeStateSchema = z
   })
   .strict();
 
+const hex32 = z.string().regex(/^[0-9A-Fa-f]{32}$/);
+/** protocol/sm4-keys.ts KeyState as stored (no pending key: the box switches as soon as it answers). */
+const KeyStateSchema = z
+  .object({ key: hex32, since: z.number(), previous: hex32.optional(), previousUntil: z.number().optional() })
+  .strict();
+
 /** What the agent keeps across restarts besides data: what platform commands changed, and the facilities' open day. */
 export const EdgeSettingsSchema = z
   .object({
@@ -27,6 +33,8 @@ export const EdgeSettingsSchema = z
     reCount: z.number().int().min(0).max(RETRIES_MAX).optional(),
     /** An uplink's access password as a platform set it (1072), by uplink id. */
     passwords: z.record(z.string(), z.string()),
+    /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
+    sm4Keys: z.record(z.string(), KeyStateSchema).optional(),
   })
   .strict();
 
@@ -36,6 +44,7 @@ export type SettingsPatch = Partial<EdgeSettings>;
 
 const PREFIX = 'setting:';
 const PW_SUFFIX = '.pw';
+const KEY_SUFFIX = '.sm4Key';
 
 /** Rows of the state table (key `setting:<name>`), the layout earlier versions wrote, so an existing edge.db keeps its settings. */
 export function encodeSettings(patch: SettingsPatch): [key: string, value: string][] {
@@ -46,6 +55,8 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
   if (patch.overTimeSeconds !== undefined) rows.push(['overTimeSeconds', String(patch.overTimeSeconds)]);
   if (patch.reCount !== undefined) rows.push(['reCount', String(patch.reCount)]);
   for (const [uplink, pw] of Object.entries(patch.passwords ?? {})) rows.push([`${uplink}${PW_SUFFIX}`, pw]);
+  for (const [uplink, keys] of Object.entries(patch.sm4Keys ?? {}))
+    rows.push([`${uplink}${KEY_SUFFIX}`, JSON.stringify(keys)]);
   return rows.map(([k, v]) => [PREFIX + k, v]);
 }
 
@@ -74,6 +85,12 @@ export function decodeSettings(
     const name = key.slice(PREFIX.length);
     if (name.endsWith(PW_SUFFIX)) {
       out.passwords[name.slice(0, -PW_SUFFIX.length)] = value;
+      continue;
+    }
+    if (name.endsWith(KEY_SUFFIX)) {
+      const parsed = KeyStateSchema.safeParse(json(value));
+      if (parsed.success) (out.sm4Keys ??= {})[name.slice(0, -KEY_SUFFIX.length)] = parsed.data;
+      else reject(name, parsed.error.issues[0]?.message ?? 'invalid');
       continue;
     }
     const field = isField(name) ? name : undefined;

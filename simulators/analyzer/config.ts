@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { WORD_ORDERS, registerCount } from './encoding.js';
-import { profileSchema } from './profile.js';
+import { orderSchema, profileSchema } from './profile.js';
 import type { AnalyzerProfile } from './profile.js';
 import { BUILTIN_PROFILES } from './profiles.js';
 import { parseScenarioYaml, scenarioSchema } from './scenario.js';
@@ -29,8 +28,9 @@ export const deviceSchema = z.strictObject({
   /** 1..247: the addresses a Modbus RTU slave may have. */
   unit: z.number().int().min(1).max(247),
   profile: z.string().min(1),
-  /** Overrides the profile's word order for every 32-bit register of this device. */
-  wordOrder: z.enum(WORD_ORDERS).optional(),
+  /** Override the profile's orders for every register of this device (a word order matters only to 32/64-bit ones). */
+  byteOrder: orderSchema.optional(),
+  wordOrder: orderSchema.optional(),
 });
 
 const configFields = {
@@ -89,10 +89,13 @@ export interface SimulationPlan {
   devices: PlannedDevice[];
 }
 
-function withWordOrder(profile: AnalyzerProfile, wordOrder: AnalyzerProfile['wordOrder'] | undefined): AnalyzerProfile {
-  if (!wordOrder) return profile;
-  const registers = profile.registers.map((reg) => (registerCount(reg.type) === 2 ? { ...reg, wordOrder } : reg));
-  return { ...profile, wordOrder, registers };
+function withOrders(profile: AnalyzerProfile, device: AnalyzerConfig['devices'][number]): AnalyzerProfile {
+  const orders = {
+    ...(device.byteOrder && { byteOrder: device.byteOrder }),
+    ...(device.wordOrder && { wordOrder: device.wordOrder }),
+  };
+  if (Object.keys(orders).length === 0) return profile;
+  return { ...profile, ...orders, registers: profile.registers.map((reg) => ({ ...reg, ...orders })) };
 }
 
 /** Resolves profile ids and scenario signals; `now` is the start when the scenario names none. */
@@ -126,7 +129,7 @@ export function planSimulation(config: AnalyzerConfig, now: number): SimulationP
     }
     const spec = scenario.signals[String(device.unit)] ?? scenario.signals[device.profile];
     const signal = resolveSignal(profile, spec, { key: String(device.unit), seed: scenario.seed, start });
-    devices.push({ unit: device.unit, profile: withWordOrder(profile, device.wordOrder), signal });
+    devices.push({ unit: device.unit, profile: withOrders(profile, device), signal });
   });
   for (const key of Object.keys(scenario.signals)) {
     if (!config.devices.some((d) => d.profile === key || String(d.unit) === key)) {

@@ -1,5 +1,5 @@
 import type { SimClock } from '../shared/clock.js';
-import { decodeValue, encodeValue, registerCount } from './encoding.js';
+import { decodeValue, encodeValue, registerWidth } from '../../modbus/registers.js';
 import type { ModbusSlave, WriteOutcome } from './modbus.js';
 import { AnalyzerControl } from './control.js';
 import { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER } from './profile.js';
@@ -44,7 +44,8 @@ function sourceValue(reg: ProfileRegister, snapshot: DeviceSnapshot): number {
 export function registerImage(profile: AnalyzerProfile, snapshot: DeviceSnapshot): Map<number, number> {
   const image = new Map<number, number>();
   for (const reg of profile.registers) {
-    encodeValue(sourceValue(reg, snapshot), reg).forEach((word, i) => image.set(reg.address + i, word));
+    // Integer registers saturate like real analyzers do instead of wrapping around.
+    encodeValue(sourceValue(reg, snapshot), reg, 'saturate').forEach((word, i) => image.set(reg.address + i, word));
   }
   return image;
 }
@@ -68,7 +69,7 @@ export class AnalyzerDevice implements ModbusSlave {
     this.#clock = clock;
     this.#parameters = new Map(Object.entries(profile.parameters).map(([name, p]) => [name, p.initial]));
     for (const reg of profile.registers) {
-      for (let i = 0; i < registerCount(reg.type); i++) this.#registerAt.set(reg.address + i, reg);
+      for (let i = 0; i < registerWidth(reg.type); i++) this.#registerAt.set(reg.address + i, reg);
     }
     this.#totalAt = signal.start;
     this.#total = profile.total?.initial ?? 0;
@@ -122,7 +123,7 @@ export class AnalyzerDevice implements ModbusSlave {
     for (let i = 0; i < words.length; i++) {
       const reg = this.#registerAt.get(address + i);
       if (reg?.source !== 'param' || !this.profile.parameters[reg.param]?.writable) return 'illegal-address';
-      const current = pending.get(reg) ?? encodeValue(this.#parameters.get(reg.param) ?? 0, reg);
+      const current = pending.get(reg) ?? encodeValue(this.#parameters.get(reg.param) ?? 0, reg, 'saturate');
       current[address + i - reg.address] = words[i] ?? 0;
       pending.set(reg, current);
     }

@@ -1,3 +1,4 @@
+import { registerWidth } from '../../modbus/registers.js';
 import { ANALYZER_STATUSES } from './profile.js';
 import type { AnalyzerProfile, ProfileRegister } from './profile.js';
 
@@ -51,14 +52,20 @@ function content(profile: AnalyzerProfile, reg: ProfileRegister): { text: string
 }
 
 function registerRow(profile: AnalyzerProfile, reg: ProfileRegister): string {
-  const wide = reg.type === 'float32' || reg.type === 'uint32';
-  const address = wide ? `${reg.address}-${reg.address + 1}` : `${reg.address}`;
+  const width = registerWidth(reg.type);
+  const address = width > 1 ? `${reg.address}-${reg.address + width - 1}` : `${reg.address}`;
   const { text, unit, writable } = content(profile, reg);
+  // Orders as the edge config spells them, shown only where they differ from the big-endian default.
+  const orders = [
+    reg.byteOrder === 'little' && 'byteOrder little',
+    width > 1 && reg.wordOrder === 'little' && 'wordOrder little',
+  ].filter(Boolean);
+  const scaling = [reg.scale !== 1 && `${reg.scale}`, reg.offset !== 0 && `offset ${reg.offset}`].filter(Boolean);
   const cells = [
     address,
     `${reg.address + 1}`,
-    wide ? `${reg.type} ${reg.wordOrder}` : reg.type,
-    reg.scale === 1 ? '' : `×${reg.scale}`,
+    [reg.type, ...orders].join(', '),
+    scaling.join(', '),
     writable ? 'R/W' : 'R',
     text,
     unit,

@@ -15,11 +15,9 @@ export type { AnalyzerConfig, AnalyzerConfigInput, PlannedDevice, SimulationPlan
 export { AnalyzerDevice, registerImage } from './device.js';
 export type { DeviceSnapshot } from './device.js';
 export { REGISTER_MAP_BEGIN, REGISTER_MAP_END, renderRegisterMap } from './docs.js';
-export { REGISTER_TYPES, WORD_ORDERS, decodeValue, encodeValue, registerCount } from './encoding.js';
-export type { Encoding, RegisterType, WordOrder } from './encoding.js';
 export { MODBUS_EXCEPTIONS, answerRequest, handlePdu } from './modbus.js';
 export type { Answer, ModbusSlave, WriteOutcome } from './modbus.js';
-export { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER, profileSchema } from './profile.js';
+export { ANALYZER_STATUSES, LETTER_ORDERS, RANGE_UPPER_PARAMETER, letterOrderFix, profileSchema } from './profile.js';
 export type { AnalyzerProfile, AnalyzerProfileInput, AnalyzerStatus, ProfileRegister } from './profile.js';
 export { BUILTIN_PROFILES } from './profiles.js';
 export { RtuRequestFramer, rtuReply, silentIntervalMs } from './rtu.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { REGISTER_TYPES, WORD_ORDERS, registerCount } from './encoding.js';
+import { ORDERS, REGISTER_TYPES, registerWidth } from '../../modbus/registers.js';
+import type { Order } from '../../modbus/registers.js';
 import { durationSchema } from './validation.js';
 import { AnalyzerControl, CONTROL_BASE } from './control.js';
 
@@ -20,6 +21,29 @@ export type AnalyzerStatus = keyof typeof ANALYZER_STATUSES;
 /** The parameter whose value turns a reading above it into the over-range status. */
 export const RANGE_UPPER_PARAMETER = 'rangeUpper';
 
+/**
+ * The letter names of vendors' manuals (bytes A B C D of the big-endian value, in wire order) as the
+ * byte and word orders the edge config also uses: a profile written with letters gets an error naming the fix.
+ */
+export const LETTER_ORDERS: Record<string, { byteOrder: Order; wordOrder: Order }> = {
+  ABCD: { byteOrder: 'big', wordOrder: 'big' },
+  CDAB: { byteOrder: 'big', wordOrder: 'little' },
+  BADC: { byteOrder: 'little', wordOrder: 'big' },
+  DCBA: { byteOrder: 'little', wordOrder: 'little' },
+};
+
+/** How the letter name `letters` is written now, or undefined if it is no letter name. */
+export function letterOrderFix(letters: unknown): string | undefined {
+  const orders = typeof letters === 'string' ? LETTER_ORDERS[letters.toUpperCase()] : undefined;
+  if (!orders) return undefined;
+  return `${letters} is written byteOrder: ${orders.byteOrder}, wordOrder: ${orders.wordOrder} (as in the edge config)`;
+}
+
+/** big or little; a letter name (ABCD, CDAB, BADC, DCBA) is refused with its translation. */
+export const orderSchema = z.enum(ORDERS, {
+  error: (iss) => letterOrderFix(iss.input) ?? 'expected big or little',
+});
+
 const identifier = z.string().regex(/^[a-z][A-Za-z0-9-]*$/, 'expected an identifier such as cod or rangeUpper');
 
 const parameterSchema = z.strictObject({
@@ -35,9 +59,15 @@ const registerBase = {
   /** 0-based PDU address; tools such as mbpoll number from 1 (`-r address+1`). */
   address: z.number().int().min(0).max(0xffff),
   type: z.enum(REGISTER_TYPES),
-  scale: z.number().positive().default(1),
-  /** Defaults to the profile's word order. */
-  wordOrder: z.enum(WORD_ORDERS).optional(),
+  /** value = raw × scale + offset, as vendors' manuals give it: an int16 with scale 0.1 carries one decimal. */
+  scale: z
+    .number()
+    .refine((n) => n !== 0, 'scale 0 would turn every value into the offset; use 1')
+    .default(1),
+  offset: z.number().default(0),
+  /** Default to the profile's orders. */
+  byteOrder: orderSchema.optional(),
+  wordOrder: orderSchema.optional(),
   description: z.string().optional(),
 };
 
@@ -56,7 +86,9 @@ const profileObject = z.strictObject({
   factor: z.string().regex(/^[aw]\d{5}$/, 'expected an HJ 212-2017 factor code such as w01018 or a21026'),
   name: z.string().min(1),
   unit: z.string(),
-  wordOrder: z.enum(WORD_ORDERS).default('ABCD'),
+  /** Byte order inside each register and register order of a multi-register value (modbus/registers.ts). */
+  byteOrder: orderSchema.default('big'),
+  wordOrder: orderSchema.default('big'),
   /** The reading without any scenario: a daily curve around `mean`. */
   nominal: z.strictObject({
     mean: z.number(),
@@ -79,7 +111,7 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
   const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const owner = new Map<number, number>();
   profile.registers.forEach((reg, i) => {
-    const span = registerCount(reg.type);
+    const span = registerWidth(reg.type);
     if (reg.address + span - 1 > 0xffff) issue(['registers', i, 'address'], `a ${reg.type} does not fit below 65535`);
     for (let a = reg.address; a < reg.address + span; a++) {
       const other = owner.get(a);
@@ -94,7 +126,7 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
         `addresses ${CONTROL_BASE}-9015 are the control block of every simulated analyzer (3011-3019); move the register`,
       );
     if (reg.wordOrder && span === 1) {
-      issue(['registers', i, 'wordOrder'], `only 32-bit types (float32, uint32) have a word order; remove it`);
+      issue(['registers', i, 'wordOrder'], `${reg.type} is one register and has no word order; remove it`);
     }
     if (reg.source === 'status' && reg.type !== 'uint16' && reg.type !== 'int16') {
       issue(['registers', i, 'type'], 'status codes are small integers: use uint16 or int16');
@@ -121,7 +153,11 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
 export const profileSchema = profileObject.superRefine(checkProfile).transform((profile) => ({
   ...profile,
   registers: profile.registers
-    .map((reg) => ({ ...reg, wordOrder: reg.wordOrder ?? profile.wordOrder }))
+    .map((reg) => ({
+      ...reg,
+      byteOrder: reg.byteOrder ?? profile.byteOrder,
+      wordOrder: reg.wordOrder ?? profile.wordOrder,
+    }))
     .sort((a, b) => a.address - b.address),
 }));
 

@@ -1,10 +1,11 @@
-import type { RegisterType } from './encoding.js';
+import { registerWidth } from '../../modbus/registers.js';
+import type { RegisterType } from '../../modbus/registers.js';
 import { profileSchema, RANGE_UPPER_PARAMETER } from './profile.js';
 import type { AnalyzerProfile, AnalyzerProfileInput } from './profile.js';
 
 /**
  * The built-in analyzers. They share one layout so an integrator configures the edge once:
- *   0-1 value float32 · 2 status · 3 value int16×scale · 4-5 total uint32 (totalisers) ·
+ *   0-1 value float32 · 2 status · 3 value int16 (value = raw × scale) · 4-5 total uint32 (totalisers) ·
  *   or, on wet-chemistry analyzers (one reading a measurement cycle), 4-5 sample time uint32 · 6 cycle counter ·
  *   10-11 last calibration (Unix seconds) · 12-13 range upper limit · 14-15 standard-check reading ·
  *   20… working parameters. Gaps answer exception 02, as on most real analyzers.
@@ -16,7 +17,7 @@ interface CatalogEntry {
   unit: string;
   nominal: AnalyzerProfileInput['nominal'];
   rangeUpper: number;
-  /** Scale of the int16 copy of the value; omitted where the range does not fit 16 bits. */
+  /** Scale of the int16 copy of the value (0.1: one decimal); omitted where the range does not fit 16 bits. */
   int16Scale?: number;
   total?: { unit: string; perSecond: number; initial: number; scale: number };
   standardCheck?: { reading: number; standard: number };
@@ -72,7 +73,7 @@ function analyzerProfile(entry: CatalogEntry): AnalyzerProfileInput {
   for (const [param, { type, scale, ...spec }] of Object.entries(working)) {
     parameters[param] = { ...spec, writable: true };
     registers.push({ address, type, scale, source: 'param', param });
-    address += type === 'float32' || type === 'uint32' ? 2 : 1;
+    address += registerWidth(type);
   }
   return {
     id,
@@ -89,7 +90,7 @@ function analyzerProfile(entry: CatalogEntry): AnalyzerProfileInput {
 const digestion = (temperature: number, minutes: number): Record<string, WorkingParameter> => ({
   digestionTemp: {
     type: 'int16',
-    scale: 10,
+    scale: 0.1,
     initial: temperature,
     unit: '°C',
     description: 'digestion temperature',
@@ -102,7 +103,7 @@ const digestion = (temperature: number, minutes: number): Record<string, Working
 const gasConditioning: Record<string, WorkingParameter> = {
   probeTemp: {
     type: 'int16',
-    scale: 10,
+    scale: 0.1,
     initial: 180,
     unit: '°C',
     description: 'heated probe temperature',
@@ -111,7 +112,7 @@ const gasConditioning: Record<string, WorkingParameter> = {
   },
   coolerTemp: {
     type: 'int16',
-    scale: 10,
+    scale: 0.1,
     initial: 4,
     unit: '°C',
     description: 'sample cooler temperature',
@@ -130,7 +131,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'COD analyzer',
     unit: 'mg/L',
     rangeUpper: 500,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 45, amplitude: 10, noise: 2, sampleEvery: ANALYSIS_CYCLE },
     cyclic: true,
     standardCheck: { reading: 100.6, standard: 100 },
@@ -142,14 +143,14 @@ const CATALOG: CatalogEntry[] = [
     name: 'ammonia nitrogen (NH3-N) analyzer',
     unit: 'mg/L',
     rangeUpper: 50,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 2.5, amplitude: 0.8, noise: 0.15, sampleEvery: ANALYSIS_CYCLE },
     cyclic: true,
     standardCheck: { reading: 10.08, standard: 10 },
     working: {
       reactionTemp: {
         type: 'int16',
-        scale: 10,
+        scale: 0.1,
         initial: 38,
         unit: '°C',
         description: 'colour reaction temperature',
@@ -165,7 +166,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'total phosphorus analyzer',
     unit: 'mg/L',
     rangeUpper: 10,
-    int16Scale: 1000,
+    int16Scale: 0.001,
     nominal: { mean: 0.3, amplitude: 0.1, noise: 0.03, sampleEvery: ANALYSIS_CYCLE },
     cyclic: true,
     standardCheck: { reading: 2.02, standard: 2 },
@@ -177,7 +178,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'total nitrogen analyzer',
     unit: 'mg/L',
     rangeUpper: 50,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 12, amplitude: 3, noise: 0.6, sampleEvery: ANALYSIS_CYCLE },
     cyclic: true,
     standardCheck: { reading: 10.15, standard: 10 },
@@ -189,7 +190,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'pH meter',
     unit: '',
     rangeUpper: 14,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 7.2, amplitude: 0.3, noise: 0.05 },
     standardCheck: { reading: 6.87, standard: 6.86 },
   },
@@ -199,7 +200,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'water temperature probe',
     unit: '°C',
     rangeUpper: 60,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 22, amplitude: 3, noise: 0.1 },
   },
   {
@@ -208,9 +209,9 @@ const CATALOG: CatalogEntry[] = [
     name: 'wastewater flow meter',
     unit: 'L/s',
     rangeUpper: 200,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 35, amplitude: 12, noise: 1.5 },
-    total: { unit: 'm3', perSecond: 0.001, initial: 12_345.6, scale: 10 },
+    total: { unit: 'm3', perSecond: 0.001, initial: 12_345.6, scale: 0.1 },
     working: {
       pipeDiameter: {
         type: 'uint16',
@@ -228,7 +229,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'SO2 analyzer (CEMS)',
     unit: 'mg/m3',
     rangeUpper: 200,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 18, amplitude: 6, noise: 1.5 },
     standardCheck: { reading: 80.9, standard: 80 },
     working: gasConditioning,
@@ -239,7 +240,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'NOx analyzer (CEMS)',
     unit: 'mg/m3',
     rangeUpper: 300,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 35, amplitude: 10, noise: 3 },
     standardCheck: { reading: 151.2, standard: 150 },
     working: gasConditioning,
@@ -250,7 +251,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'particulate monitor (CEMS)',
     unit: 'mg/m3',
     rangeUpper: 50,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 4.5, amplitude: 1.5, noise: 0.4 },
     working: {
       blowbackInterval: {
@@ -269,7 +270,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'O2 analyzer (CEMS)',
     unit: '%',
     rangeUpper: 25,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 9.5, amplitude: 1, noise: 0.2 },
     standardCheck: { reading: 20.88, standard: 20.9 },
   },
@@ -279,7 +280,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'flue-gas temperature probe',
     unit: '°C',
     rangeUpper: 300,
-    int16Scale: 10,
+    int16Scale: 0.1,
     nominal: { mean: 85, amplitude: 8, noise: 0.5 },
   },
   {
@@ -288,7 +289,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'flue-gas static pressure transmitter',
     unit: 'kPa',
     rangeUpper: 10,
-    int16Scale: 1000,
+    int16Scale: 0.001,
     nominal: { mean: -0.35, amplitude: 0.05, noise: 0.01 },
   },
   {
@@ -297,7 +298,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'flue-gas velocity meter (pitot)',
     unit: 'm/s',
     rangeUpper: 40,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 12, amplitude: 2, noise: 0.3 },
     working: {
       pitotCoefficient: {
@@ -324,7 +325,7 @@ const CATALOG: CatalogEntry[] = [
     name: 'flue-gas humidity meter',
     unit: '%',
     rangeUpper: 40,
-    int16Scale: 100,
+    int16Scale: 0.01,
     nominal: { mean: 8.5, amplitude: 1.5, noise: 0.2 },
   },
   {
