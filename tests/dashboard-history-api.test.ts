@@ -249,3 +249,26 @@ describe('history table', () => {
     expect([cells['A4'], cells['E4']]).toEqual(['2026-11-28 00:00:00', '1.5']);
   });
 });
+
+describe('export labels', () => {
+  it('name flows, units and flags as the pages do (labels.ts beside static/format.js)', async () => {
+    const { factorName, flagLabel, shownUnit } = await import('../cloud/api/labels.js');
+    const format = (await import('../cloud/dashboard/static/format.js' as string)) as {
+      factorLabel(code: string, info: undefined, lang: string): string;
+      flagLabel(flag: string, lang: string): string;
+      unitLabel(code: string, unit: string, lang: string): string;
+    };
+    for (const lang of ['zh', 'en'] as const) {
+      for (const code of ['w00000', 'a00000'])
+        expect(factorName(code, lang)).toBe(format.factorLabel(code, undefined, lang));
+      for (const flag of ['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B', 'X'])
+        expect(flagLabel(flag, lang)).toBe(format.flagLabel(flag, lang));
+    }
+    const [station] = await (await import('./helpers/cloud-fixtures.js')).testStations();
+    const { StationSchema } = await import('../cloud/index.js');
+    const gas = StationSchema.parse({ ...station, type: 'gas', factors: { a00000: {}, w01001: {} } });
+    expect(shownUnit('a00000', gas, 'zh')).toEqual({ unit: format.unitLabel('a00000', 'm3/s', 'zh'), times: 3600 });
+    expect(shownUnit('w01001', gas, 'zh').unit).toBe('无量纲');
+    expect(factorName('w01018', 'zh')).toBe('化学需氧量');
+  });
+});
