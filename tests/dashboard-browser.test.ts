@@ -429,7 +429,9 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(csv).toMatch(
       new RegExp(`\r\n${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7,[\\d.]+,[\\d.]+,[\\d.]+\r\n`),
     );
-    expect(await text('table.report-emissions thead')).toContain('化学需氧量 (kg)');
+    const amounts = await text('table.report-emissions thead');
+    expect(amounts).toContain('化学需氧量 (kg)');
+    expect(amounts).toContain('废水排放量 (m3)');
     expect(await text(`table.report-emissions tr[data-mn="${FED_MN}"] td.amount`)).toMatch(/^\d+(\.\d+)?$/);
     expect(await row(FED_MN, 'backfilled')).toBe('7');
     // The enterprise line pools its outlets: WS-01 7 of 8 hours x 3 assessed factors, WS-02 (silent, no

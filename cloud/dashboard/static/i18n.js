@@ -146,6 +146,8 @@ const LABELS = {
     '排放量为各小时 Cou 之和（HJ 212-2017 附录 D），无小时数据的日取日数据 Cou；仅计有效数据。',
     "Sum of the hours' Cou (HJ 212-2017 appendix D); a day without hours from its day record; valid data only.",
   ],
+  'amount.w00000': ['废水排放量', 'Wastewater discharged'],
+  'amount.a00000': ['废气排放量', 'Flue gas emitted'],
   noEmissions: ['本时段无排放量数据（Cou）', 'no emission amounts (Cou) in this period'],
 };
 

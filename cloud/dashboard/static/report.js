@@ -5,6 +5,7 @@ import { chinaDay } from './format.js';
 import { factorName, lang, t } from './i18n.js';
 
 const KINDS = ['day', 'month', 'quarter', 'year'];
+const FLOW_AMOUNTS = { w00000: 'amount.w00000', a00000: 'amount.a00000' };
 
 /** The month, quarter (YYYY-Qn) or year a day falls in, to open another kind of report on the same data. */
 function periodOfDay(kind, day) {
@@ -38,7 +39,10 @@ function emissionTable(report, names) {
   if (factors.length === 0) return h('p', { class: 'muted no-emissions' }, t('noEmissions'));
   const amounts = (list) =>
     factors.map((f) => h('td', { class: 'num amount' }, num(list.find((e) => e.factor === f.factor)?.amount)));
-  const header = factors.map((f) => `${factorName(names[f.factor], f.factor)} (${f.unit})`);
+  // Of a flow the amount is the volume discharged (废水排放量), as the exports name it.
+  const header = factors.map(
+    (f) => `${FLOW_AMOUNTS[f.factor] ? t(FLOW_AMOUNTS[f.factor]) : factorName(names[f.factor], f.factor)} (${f.unit})`,
+  );
   return h(
     'div',
     { class: 'emissions' },
