@@ -485,6 +485,12 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.locator('table.report').isVisible()).toBe(true);
     await b.shot('report-month-print');
     await page.emulateMedia({ media: 'screen' });
+    // The quarter holding that month, typed as YYYY-Qn.
+    const quarter = `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}`;
+    await page.selectOption('select[name=kind]', 'quarter');
+    await shown(`#/report?quarter=${quarter}`);
+    expect(await page.inputValue('input[name=period]')).toBe(quarter);
+    expect(await text('#view h2')).toBe(`季报 ${quarter}`);
   });
 
   it('switches the labels to English and back', async () => {
