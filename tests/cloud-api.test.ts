@@ -34,9 +34,13 @@ describe('HTTP API', () => {
       '/rates',
       '/report',
       '/report.csv',
+      '/report.xlsx',
       '/stations',
       '/stations/{mn}/commands',
       '/stations/{mn}/data',
+      '/stations/{mn}/history',
+      '/stations/{mn}/history.csv',
+      '/stations/{mn}/history.xlsx',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',
       '/whoami',
@@ -204,7 +208,7 @@ describe('HTTP API', () => {
     });
     expect(
       (await call('GET', `/stations/${WATER_MN}/rates?month=2026-11&day=2026-11-20`, { token: READ })).body.message,
-    ).toMatch(/give day=YYYY-MM-DD or month=YYYY-MM, not both/);
+    ).toMatch(/give one of day=YYYY-MM-DD, month=YYYY-MM, quarter=YYYY-Qn or year=YYYY/);
 
     // The registered window keeps its hours out of the missing-hour check too; hour 23 is the only gap.
     await c.cloud.rules.checkMissing(T0 + 24 * H + 30 * 60_000);

@@ -164,6 +164,8 @@ describe('dashboard API', () => {
       hoursExceeding: 2,
       // The rules' clock is the real one, long after 2026-11-20: every hour came after it was due.
       hoursBackfilled: 12,
+      // No record carried a Cou.
+      emissions: [],
     });
     expect(report.enterprises[0]).toEqual({
       enterprise: '示例化工有限公司',
@@ -174,6 +176,7 @@ describe('dashboard API', () => {
       transmissionRate: 0.5,
       validityRate: 35 / 36,
       effectivenessRate: 35 / 72,
+      emissions: [],
     });
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');

@@ -403,8 +403,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     await page.click('nav a[href="#/report"]');
     await shown('#/report');
     // Opened with no day: the day of the newest data (the loggers' clock is on yesterday), not today.
-    expect(await page.inputValue('input[name=day]')).toBe(day);
-    await page.fill('input[name=day]', day);
+    expect(await page.inputValue('input[name=period]')).toBe(day);
+    await page.fill('input[name=period]', day);
     await page.click('form.filters button[type=submit]');
     await shown(`#/report?day=${day}`);
     const row = (mn: string, col: string) => text(`table.report tr[data-mn="${mn}"] .${col}`);
@@ -422,14 +422,75 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.csv')]);
     expect(download.suggestedFilename()).toBe(`hj212-report-${day}.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
+    // Then a column per pollutant with an amount (the simulator sends Cou with its hours).
     expect(csv.split('\r\n')[0]).toBe(
-      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数',
+      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
     );
-    expect(csv).toContain(`${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7\r\n`);
+    expect(csv).toMatch(
+      new RegExp(`\r\n${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7,[\\d.]+,[\\d.]+,[\\d.]+\r\n`),
+    );
+    const amounts = await text('table.report-emissions thead');
+    expect(amounts).toContain('化学需氧量 (kg)');
+    expect(amounts).toContain('废水排放量 (m3)');
+    expect(await text(`table.report-emissions tr[data-mn="${FED_MN}"] td.amount`)).toMatch(/^\d+(\.\d+)?$/);
     expect(await row(FED_MN, 'backfilled')).toBe('7');
     // The enterprise line pools its outlets: WS-01 7 of 8 hours x 3 assessed factors, WS-02 (silent, no
     // monitoring start) 0 of 24 x 3: 21 / 96 = 21.9 %.
     expect(await text('table.report-enterprises tr[data-enterprise="示例化工有限公司"] .transmission')).toBe('21.9%');
+  });
+
+  it('opens the history of a station, switches the kind, exports it as CSV, and opens and prints a monthly report', async () => {
+    const { page } = b;
+    const day = china(scene.day0).slice(0, 10);
+    await page.click('nav a[href="#/history"]', { delay: 60 });
+    await shown('#/history');
+    // The first outlet of the list opens; another is picked from the list, then back.
+    expect(await page.inputValue('select[name=mn]')).toBe(FED_MN);
+    await page.selectOption('select[name=mn]', CLEAN_MN);
+    await shown(`#/history/${CLEAN_MN}?kind=hour`);
+    await page.selectOption('select[name=mn]', FED_MN);
+    await shown(`#/history/${FED_MN}?kind=hour`);
+    // Opened on the station's newest data: its hours 00-02 and 04-07 of day0, newest first, one page.
+    expect(await text('.pager .count')).toBe('第 1 / 1 页，共 7 条');
+    const header = await text('table.history-table thead');
+    expect(header).toContain('化学需氧量');
+    expect(header).toContain('均值 (mg/L)');
+    expect(header).toContain('标记');
+    expect(await text('table.history-table tbody tr td.time')).toBe(`${day} 07:00:00`);
+    expect(await text('table.history-table tbody tr td.flag')).toBe('N 正常');
+    expect(await text('.history .legend')).toContain('D 故障');
+    await b.shot('history-hour');
+    await page.selectOption('select[name=kind]', 'minute');
+    await shown(`#/history/${FED_MN}?kind=minute`);
+    expect(await page.locator('table.history-table tbody tr').count()).toBeGreaterThan(1);
+    expect(await text('#view h2')).toBe('历史数据 · 示例化工有限公司 · WS-01 · 分钟');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button.csv', { delay: 60 })]);
+    expect(download.suggestedFilename()).toBe(`hj212-history-${FED_MN}-minute.csv`);
+    const csv = (await readFile((await download.path())!, 'utf8')).split('\r\n');
+    expect(csv[0]).toMatch(/^\uFEFF数据时间,化学需氧量 均值 \(mg\/L\),/);
+    // Newest first, 24-hour China time of day0.
+    expect(csv[1]).toMatch(new RegExp(`^${day} 0[0-8]:\\d0:00,`));
+
+    await page.click('nav a[href="#/report"]', { delay: 60 });
+    await shown('#/report');
+    await page.selectOption('select[name=kind]', 'month');
+    await shown(`#/report?month=${day.slice(0, 7)}`);
+    expect(await text('#view h2')).toBe(`月报 ${day.slice(0, 7)}`);
+    expect(await page.locator(`table.report tr[data-mn="${FED_MN}"]`).count()).toBe(1);
+    expect(await text('h3 >> nth=1')).toBe('排放量');
+    // Printed: the tables without the header, the filters and the buttons.
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('form.filters').isVisible()).toBe(false);
+    expect(await page.locator('header').isVisible()).toBe(false);
+    expect(await page.locator('table.report').isVisible()).toBe(true);
+    await b.shot('report-month-print');
+    await page.emulateMedia({ media: 'screen' });
+    // The quarter holding that month, typed as YYYY-Qn.
+    const quarter = `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}`;
+    await page.selectOption('select[name=kind]', 'quarter');
+    await shown(`#/report?quarter=${quarter}`);
+    expect(await page.inputValue('input[name=period]')).toBe(quarter);
+    expect(await text('#view h2')).toBe(`季报 ${quarter}`);
   });
 
   it('switches the labels to English and back', async () => {

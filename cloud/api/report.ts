@@ -1,10 +1,12 @@
-import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
+import { factor, O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import type { Backfill, BackfillStore } from '../alarms/backfills.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
-import { exceedance, isAssessed } from '../rules/judge.js';
+import { exceedance, isAssessed, isValid } from '../rules/judge.js';
 import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { ShutdownStore } from '../shutdowns.js';
+import { emissionName, type Lang } from './labels.js';
+import { toCsv, toXlsx, type Cell } from './sheets.js';
 import type { MeasurementStore, Point } from '../store/types.js';
 
 /** One outlet over a day or a month, as a monitoring centre's report lists it. */
@@ -18,12 +20,82 @@ export interface OutletPeriod extends Rates {
   hoursExceeding: number;
   /** Hours at least one factor of which arrived after it was due (补传). */
   hoursBackfilled: number;
+  /** 排放量 per pollutant over the period (see emissionAmounts). */
+  emissions: Emission[];
 }
 
-/** One enterprise over the period: its outlets' hour counts pooled. */
+/** The emission amount of one pollutant (or the volume of a flow) over a period. */
+export interface Emission {
+  factor: string;
+  /** Sum of the Cou values taken, rounded to 6 decimals. */
+  amount: number;
+  /** Appendix B's unit of the amount: kg for pollutants, m3 for the water and flue gas flows. */
+  unit: string;
+  /** Hour records summed. */
+  hours: number;
+  /** Days taken from their day record, having no hour with a Cou. */
+  days: number;
+}
+
+/** One enterprise over the period: its outlets' hour counts pooled, their emission amounts summed. */
 export interface EnterprisePeriod extends Rates {
   enterprise: string;
   outlets: number;
+  emissions: Emission[];
+}
+
+const DAY = 24 * 3_600_000;
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/**
+ * 排放量 of each factor appendix B gives an amount unit (kg for pollutants, m3 for the flows) over
+ * [from, to): HJ 212-2017 appendix D sums the period's amounts, the day's from its hours (formulas (4)
+ * for flow, (11) for pollutants: Dd = ΣDh, Gd = ΣGh over the hours validly measured) and longer
+ * periods likewise from their days. The Cou of an hour record is that hour's amount (table 4:
+ * 指定时间内累计值), so a period's amount is the sum of the Cou of its valid hours (flag N, or S where
+ * manual data counts as valid); a China day with no hour record carrying a Cou is taken from its day
+ * record's Cou instead (a logger that sends only days, or hours lost and the day kept), never both.
+ */
+export function emissionAmounts(opts: {
+  station: Station;
+  from: number;
+  to: number;
+  hours: readonly Point[];
+  days: readonly Point[];
+  rules: RateRules;
+}): Emission[] {
+  const counts = (p: Point): boolean => isValid(p) || (opts.rules.manualCountsValid && p.flag === 'S');
+  const dayOf = (t: number): number => opts.from + Math.floor((t - opts.from) / DAY) * DAY;
+  const out: Emission[] = [];
+  for (const code of Object.keys(opts.station.factors)) {
+    const unit = factor(code)?.amountUnit;
+    if (unit === undefined) continue;
+    const withCou = (p: Point): boolean =>
+      p.factor === code && p.values['Cou'] !== undefined && p.time >= opts.from && p.time < opts.to;
+    const hours = opts.hours.filter(withCou);
+    const coveredDays = new Set(hours.map((p) => dayOf(p.time)));
+    const taken = hours.filter(counts);
+    const days = opts.days.filter((p) => withCou(p) && !coveredDays.has(dayOf(p.time)) && counts(p));
+    if (hours.length === 0 && days.length === 0) continue;
+    const amount = [...taken, ...days].reduce((a, p) => a + p.values['Cou']!, 0);
+    out.push({ factor: code, amount: round6(amount), unit, hours: taken.length, days: days.length });
+  }
+  return out;
+}
+
+/** Amounts of several outlets summed per factor, in the order the factors first appear. */
+export function summedEmissions(parts: readonly (readonly Emission[])[]): Emission[] {
+  const by = new Map<string, Emission>();
+  for (const e of parts.flat()) {
+    const got = by.get(e.factor);
+    by.set(
+      e.factor,
+      got
+        ? { ...got, amount: round6(got.amount + e.amount), hours: got.hours + e.hours, days: got.days + e.days }
+        : { ...e },
+    );
+  }
+  return [...by.values()];
 }
 
 /** The factors the rates count: assessed ones (those with a limit, unless the registry says otherwise). */
@@ -57,6 +129,8 @@ export function outletPeriod(opts: {
   shutdowns: readonly Shutdown[];
   rules: RateRules;
   backfills?: readonly Backfill[];
+  /** Day records of the period, for the emission amounts of days without hours. */
+  days?: readonly Point[];
 }): OutletPeriod {
   const { station: s, hours } = opts;
   const factors = stationRates(opts);
@@ -76,6 +150,7 @@ export function outletPeriod(opts: {
     hoursMissing: missing.size,
     hoursExceeding,
     hoursBackfilled: new Set((opts.backfills ?? []).map((b) => b.time)).size,
+    emissions: emissionAmounts({ ...opts, days: opts.days ?? [] }),
   };
 }
 
@@ -83,13 +158,19 @@ export function outletPeriod(opts: {
 export function enterprisesOf(rows: readonly OutletPeriod[]): EnterprisePeriod[] {
   const by = new Map<string, OutletPeriod[]>();
   for (const r of rows) by.set(r.enterprise, [...(by.get(r.enterprise) ?? []), r]);
-  return [...by].map(([enterprise, outlets]) => ({ enterprise, outlets: outlets.length, ...pooled(outlets) }));
+  return [...by].map(([enterprise, outlets]) => ({
+    enterprise,
+    outlets: outlets.length,
+    ...pooled(outlets),
+    emissions: summedEmissions(outlets.map((o) => o.emissions)),
+  }));
 }
 
 /** What a report needs to read for one station. */
 export interface ReportSource {
   registry: Registry;
   hoursOf: (s: Station, from: number, to: number) => Promise<Point[]>;
+  daysOf: (s: Station, from: number, to: number) => Promise<Point[]>;
   shutdowns: (s: Station) => Shutdown[];
   since: (s: Station) => Promise<number | undefined>;
   backfills: (s: Station, from: number, to: number) => Backfill[];
@@ -97,7 +178,7 @@ export interface ReportSource {
   now: number;
 }
 
-/** Every station of the registry, in its order, for one day (YYYY-MM-DD) or month (YYYY-MM). */
+/** Every station of the registry, in its order, for one day, month, quarter or year (see periodBounds). */
 export async function periodReport(
   src: ReportSource,
   period: string,
@@ -116,6 +197,7 @@ export async function periodReport(
         shutdowns: src.shutdowns(station),
         rules: src.rules,
         backfills: src.backfills(station, from, to),
+        days: await src.daysOf(station, from, to),
       });
     }),
   );
@@ -124,7 +206,6 @@ export async function periodReport(
 
 const HEADERS = {
   zh: [
-    '日期',
     '企业名称',
     '排口名称',
     'MN',
@@ -136,7 +217,6 @@ const HEADERS = {
     '补传小时数',
   ],
   en: [
-    'day',
     'enterprise',
     'outlet',
     'MN',
@@ -148,60 +228,91 @@ const HEADERS = {
     'hours back-filled',
   ],
 } as const;
+const PERIOD_HEAD: Record<Lang, Record<PeriodKind, string>> = {
+  zh: { day: '日期', month: '月份', quarter: '季度', year: '年度' },
+  en: { day: 'day', month: 'month', quarter: 'quarter', year: 'year' },
+};
 const WHOLE = { zh: '(全部排口)', en: '(all outlets)' } as const;
 
-/**
- * A text cell a spreadsheet would run as a formula (=, +, -, @, or a tab or CR before one: an
- * enterprise named `=HYPERLINK(...)` or `+cmd|...`) gets a leading apostrophe, which the spreadsheet
- * shows as text and does not display (OWASP "CSV injection"). Rates and counts we format ourselves never start so.
- */
-export const neutralise = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
+/** Which kind of period a report covers, from how it is written (see periodBounds). */
+export type PeriodKind = 'day' | 'month' | 'quarter' | 'year';
+export const periodKind = (period: string): PeriodKind =>
+  /^\d{4}-\d{2}-\d{2}$/.test(period) ? 'day' : /Q/.test(period) ? 'quarter' : /^\d{4}$/.test(period) ? 'year' : 'month';
 
-/** RFC 4180: quote a field only when it needs it. */
-const field = (v: string | number): string => {
-  const s = typeof v === 'number' ? String(v) : neutralise(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
+/** Rates in per cent with one decimal, as the CSV writes them (50.0). */
 const pct = (r: number): string => (r * 100).toFixed(1);
 
 /**
- * The report as CSV with a BOM, so that spreadsheet programs in China open the Chinese names right:
- * a line per outlet, then a line per enterprise (its outlets pooled; no MN, no hour counts).
+ * The report as one table: a line per outlet, then a line per enterprise (its outlets pooled; no MN,
+ * no hour counts), then a column per pollutant with an emission amount in the period (its 排放量 with
+ * its unit, kg or m3), empty where an outlet has none. `rate` writes a rate (text for CSV, a number for XLSX).
  */
-export function reportCsv(
+export function reportSheet(
   period: string,
   rows: readonly OutletPeriod[],
-  lang: keyof typeof HEADERS,
+  lang: Lang,
   enterprises: readonly EnterprisePeriod[] = [],
-): string {
-  const lines = [
-    HEADERS[lang],
+  rate: (r: number) => Cell = pct,
+): { header: string[]; lines: Cell[][] } {
+  const amounts = summedEmissions(rows.map((r) => r.emissions));
+  const header = [
+    PERIOD_HEAD[lang][periodKind(period)],
+    ...HEADERS[lang],
+    ...amounts.map((e) => `${emissionName(e.factor, lang)} (${e.unit})`),
+  ];
+  const emitted = (list: readonly Emission[]): Cell[] =>
+    amounts.map((a) => list.find((e) => e.factor === a.factor)?.amount ?? null);
+  const lines: Cell[][] = [
     ...rows.map((r) => [
       period,
       r.enterprise,
       r.outlet,
       r.mn,
-      pct(r.transmissionRate),
-      pct(r.validityRate),
-      pct(r.effectivenessRate),
+      rate(r.transmissionRate),
+      rate(r.validityRate),
+      rate(r.effectivenessRate),
       r.hoursMissing,
       r.hoursExceeding,
       r.hoursBackfilled,
+      ...emitted(r.emissions),
     ]),
     ...enterprises.map((e) => [
       period,
       e.enterprise,
       WHOLE[lang],
-      '',
-      pct(e.transmissionRate),
-      pct(e.validityRate),
-      pct(e.effectivenessRate),
-      '',
-      '',
-      '',
+      null,
+      rate(e.transmissionRate),
+      rate(e.validityRate),
+      rate(e.effectivenessRate),
+      null,
+      null,
+      null,
+      ...emitted(e.emissions),
     ]),
   ];
-  return '\uFEFF' + lines.map((l) => l.map(field).join(',')).join('\r\n') + '\r\n';
+  return { header, lines };
+}
+
+/** The report as CSV with a BOM, so that spreadsheet programs in China open the Chinese names right. */
+export function reportCsv(
+  period: string,
+  rows: readonly OutletPeriod[],
+  lang: Lang,
+  enterprises: readonly EnterprisePeriod[] = [],
+): string {
+  const { header, lines } = reportSheet(period, rows, lang, enterprises);
+  return toCsv(header, lines);
+}
+
+/** The report as XLSX: the same table, rates as numbers (per cent, one decimal). */
+export function reportXlsx(
+  period: string,
+  rows: readonly OutletPeriod[],
+  lang: Lang,
+  enterprises: readonly EnterprisePeriod[] = [],
+): Promise<Buffer> {
+  const sheet = reportSheet(period, rows, lang, enterprises, (r) => Math.round(r * 1000) / 10);
+  return toXlsx([{ name: lang === 'zh' ? `报表 ${period}` : `report ${period}`, ...sheet }]);
 }
 
 /** What the rates and the report routes read. */
@@ -213,12 +324,30 @@ export interface ReportDeps {
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
 }
 
+/**
+ * A kind's records of [from, to), read 31 days at a time: a year of hours of a station with many
+ * factors is more than one query may return (100,000 points), a month is far less.
+ */
+async function readAll(
+  store: Pick<MeasurementStore, 'query'>,
+  mn: string,
+  kind: 'hour' | 'day',
+  from: number,
+  to: number,
+): Promise<Point[]> {
+  const out: Point[] = [];
+  for (let t = from; t < to; t += 31 * DAY)
+    out.push(...(await store.query({ mn, kind, from: t, to: Math.min(to, t + 31 * DAY), limit: 100_000 })));
+  return out;
+}
+
 /** A report's source as of now, on the rules' clock (a demo runs it warped). */
 export function reportSource(d: ReportDeps): ReportSource {
   const now = d.rules.now();
   return {
     registry: d.registry(),
-    hoursOf: (s, from, to) => d.store.query({ mn: s.mn, kind: 'hour', from, to, limit: 100_000 }),
+    hoursOf: (s, from, to) => readAll(d.store, s.mn, 'hour', from, to),
+    daysOf: (s, from, to) => readAll(d.store, s.mn, 'day', from, to),
     shutdowns: (s) => d.shutdowns.windows(s),
     since: (s) => d.rules.monitoredSince(s, now),
     backfills: (s, from, to) => d.backfills.list(s.mn, from, to),

@@ -28,27 +28,49 @@ export const DataQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
 });
 
-/** A local day or a local month: one of them. */
+/** A local day, month, quarter or year: one of them. */
 const PeriodFields = z.object({
   day: z.iso.date('day is YYYY-MM-DD (local, UTC+8)').optional(),
   month: z
     .string()
     .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month is YYYY-MM (local, UTC+8)')
     .optional(),
+  quarter: z
+    .string()
+    .regex(/^\d{4}-Q[1-4]$/, 'quarter is YYYY-Qn, n 1 to 4 (local, UTC+8)')
+    .optional(),
+  year: z
+    .string()
+    .regex(/^\d{4}$/, 'year is YYYY (local, UTC+8)')
+    .optional(),
 });
-type PeriodInput = { day?: string | undefined; month?: string | undefined };
+const PERIOD_KINDS = ['day', 'month', 'quarter', 'year'] as const;
+type PeriodKind = (typeof PERIOD_KINDS)[number];
+type PeriodInput = Partial<Record<PeriodKind, string | undefined>>;
 const onePeriod: [(q: PeriodInput) => boolean, { message: string; path: string[] }] = [
-  (q) => (q.day === undefined) !== (q.month === undefined),
-  { message: 'give day=YYYY-MM-DD or month=YYYY-MM, not both', path: ['day'] },
+  (q) => PERIOD_KINDS.filter((k) => q[k] !== undefined).length === 1,
+  { message: 'give one of day=YYYY-MM-DD, month=YYYY-MM, quarter=YYYY-Qn or year=YYYY', path: ['day'] },
 ];
-const periodOf = (q: PeriodInput): { period: string; kind: 'day' | 'month' } => ({
-  period: (q.day ?? q.month)!,
-  kind: q.day !== undefined ? 'day' : 'month',
-});
+const periodOf = (q: PeriodInput): { period: string; kind: PeriodKind } => {
+  const kind = PERIOD_KINDS.find((k) => q[k] !== undefined)!;
+  return { period: q[kind]!, kind };
+};
 export const PeriodQuery = PeriodFields.refine(...onePeriod).transform((q) => ({ ...q, ...periodOf(q) }));
 export const ReportQuery = PeriodFields.extend({ lang: z.enum(['zh', 'en']).default('zh') })
   .refine(...onePeriod)
   .transform((q) => ({ ...q, ...periodOf(q) }));
+
+/** A history table's page: one kind of data over [from, to), a page of its DataTimes, newest first. */
+export const HistoryQuery = z.object({
+  kind: KindSchema.default('hour'),
+  from: TimeSchema,
+  to: TimeSchema,
+  page: z.coerce.number().int().min(1).default(1),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(50),
+  lang: z.enum(['zh', 'en']).default('zh'),
+});
+/** An export: the whole range. */
+export const HistoryExportQuery = HistoryQuery.omit({ page: true, pageSize: true });
 
 export const ManualBody = z.object({
   kind: KindSchema,
@@ -64,7 +86,12 @@ export const FramesBody = z.string().min(1, 'give one or more HJ 212 frames (##.
 
 // ---- Responses ----------------------------------------------------------------------------------
 
-const Period = { day: z.string().optional(), month: z.string().optional() };
+const Period = {
+  day: z.string().optional(),
+  month: z.string().optional(),
+  quarter: z.string().optional(),
+  year: z.string().optional(),
+};
 
 export const JudgementSchema = z.object({
   value: z.number(),
@@ -151,6 +178,14 @@ export const FactorRatesSchema = z.object({
   missing: z.array(z.number()),
   stopped: z.number(),
 });
+/** 排放量 of one pollutant (or flow volume) over a period, from the Cou of its hours (HJ 212-2017 appendix D). */
+export const EmissionSchema = z.object({
+  factor: z.string(),
+  amount: z.number(),
+  unit: z.string(),
+  hours: z.number().int(),
+  days: z.number().int(),
+});
 export const OutletPeriodSchema = z.object({
   enterprise: z.string(),
   outlet: z.string(),
@@ -159,8 +194,14 @@ export const OutletPeriodSchema = z.object({
   hoursMissing: z.number(),
   hoursExceeding: z.number(),
   hoursBackfilled: z.number(),
+  emissions: z.array(EmissionSchema),
 });
-export const EnterprisePeriodSchema = z.object({ enterprise: z.string(), outlets: z.number().int(), ...RatesShape });
+export const EnterprisePeriodSchema = z.object({
+  enterprise: z.string(),
+  outlets: z.number().int(),
+  ...RatesShape,
+  emissions: z.array(EmissionSchema),
+});
 
 export const StationRatesSchema = z.object({
   mn: z.string(),
@@ -178,6 +219,43 @@ export const PeriodReportSchema = z.object({
   enterprises: z.array(EnterprisePeriodSchema),
 });
 export type PeriodReport = z.output<typeof PeriodReportSchema>;
+
+/** A page of a station's history table (see cloud/api/history.ts). */
+export const HistoryPageSchema = z.object({
+  mn: z.string(),
+  kind: KindSchema,
+  from: z.number(),
+  to: z.number(),
+  page: z.number().int(),
+  pageSize: z.number().int(),
+  /** DataTimes in the range (rows over all pages). */
+  total: z.number().int(),
+  /** The range held more records than one read returns (100,000): narrow it. */
+  truncated: z.boolean(),
+  columns: z.array(
+    z.object({
+      factor: z.string(),
+      name: z.string(),
+      unit: z.string(),
+      amountUnit: z.string().optional(),
+      fields: z.array(z.string()),
+    }),
+  ),
+  rows: z.array(
+    z.object({
+      time: z.number(),
+      cells: z.record(
+        z.string(),
+        z.object({
+          values: z.record(z.string(), z.number()),
+          flag: z.string().optional(),
+          flagName: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+});
+export type HistoryPage = z.output<typeof HistoryPageSchema>;
 
 export const ShutdownSchema = z.object({ from: z.string(), to: z.string(), reason: z.string() });
 export type Shutdown = z.output<typeof ShutdownSchema>;

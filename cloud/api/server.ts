@@ -26,6 +26,7 @@ import { alarmsRoutes } from './routes/alarms.js';
 import { commandsRoutes } from './routes/commands.js';
 import { dataRoutes } from './routes/data.js';
 import { eventsRoutes } from './routes/events.js';
+import { historyRoutes } from './routes/history.js';
 import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
 import { overviewRoutes } from './routes/overview.js';
 import { ratesRoutes } from './routes/rates.js';
@@ -114,6 +115,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(sessionRoutes);
   await app.register(stationsRoutes, { registry, rules, alarms, live });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
+  await app.register(historyRoutes, { registry, store });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);

@@ -108,16 +108,25 @@ export function factorRates(opts: {
   });
 }
 
-/** [start, end) of a local (UTC+8) day `YYYY-MM-DD` or month `YYYY-MM`. */
+/**
+ * [start, end) of a local (UTC+8) day `YYYY-MM-DD`, month `YYYY-MM`, quarter `YYYY-Qn` (months
+ * 3n-2 to 3n) or year `YYYY`: the periods the centres' reports cover.
+ */
 export function periodBounds(period: string): { from: number; to: number } {
   if (/^\d{4}-\d{2}-\d{2}$/.test(period)) {
     const from = Date.parse(`${period}T00:00:00${CHINA_ISO_OFFSET}`);
     return { from, to: from + 24 * HOUR };
   }
+  const monthStart = (y: number, m: number): number =>
+    Date.parse(
+      `${y + Math.floor((m - 1) / 12)}-${String(((m - 1) % 12) + 1).padStart(2, '0')}-01T00:00:00${CHINA_ISO_OFFSET}`,
+    );
+  const quarter = /^(\d{4})-Q([1-4])$/.exec(period);
+  if (quarter) {
+    const [y, q] = [Number(quarter[1]), Number(quarter[2])];
+    return { from: monthStart(y, 3 * q - 2), to: monthStart(y, 3 * q + 1) };
+  }
+  if (/^\d{4}$/.test(period)) return { from: monthStart(Number(period), 1), to: monthStart(Number(period), 13) };
   const [y, m] = period.split('-').map(Number) as [number, number];
-  const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
-  return {
-    from: Date.parse(`${period}-01T00:00:00${CHINA_ISO_OFFSET}`),
-    to: Date.parse(`${next}-01T00:00:00${CHINA_ISO_OFFSET}`),
-  };
+  return { from: monthStart(y, m), to: monthStart(y, m + 1) };
 }

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { periodReport, reportCsv, reportSource, type ReportDeps } from '../report.js';
+import { periodReport, reportCsv, reportSource, reportXlsx, type ReportDeps } from '../report.js';
 import { PeriodReportSchema, ReportQuery } from '../schemas.js';
+import { attachment } from '../sheets.js';
 
-/** `GET /report` and `GET /report.csv`: the monitoring centre's day or month report. */
+/** `GET /report`, `/report.csv` and `/report.xlsx`: the monitoring centre's day, month, quarter or year report. */
 export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) => {
   const report = (period: string) => periodReport(reportSource(deps), period);
 
@@ -13,7 +14,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
       config: { role: 'read' },
       schema: {
         summary:
-          'report of a day or a month per outlet and per enterprise: rates, hours missing, exceeding and back-filled',
+          'report of a day, month, quarter or year per outlet and per enterprise: rates, hours missing, exceeding and back-filled, emission amounts',
         querystring: ReportQuery,
         response: { 200: PeriodReportSchema },
       },
@@ -41,8 +42,36 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
       const r = await report(query.period);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="hj212-report-${query.period}.csv"`)
+        .header('content-disposition', attachment(`hj212-report-${query.period}.csv`))
         .send(reportCsv(query.period, r.outlets, query.lang, r.enterprises));
+    },
+  );
+
+  app.get(
+    '/report.xlsx',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the report as an Excel workbook (XLSX), headers in Chinese or English, rates in per cent',
+        querystring: ReportQuery,
+        response: {
+          200: {
+            description: 'one sheet: a line per outlet, then per enterprise',
+            content: {
+              'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': {
+                schema: z.any().meta({ type: 'string', format: 'binary' }),
+              },
+            },
+          },
+        },
+      },
+    },
+    async ({ query }, reply) => {
+      const r = await report(query.period);
+      return reply
+        .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+        .header('content-disposition', attachment(`hj212-report-${query.period}.xlsx`))
+        .send(await reportXlsx(query.period, r.outlets, query.lang, r.enterprises));
     },
   );
 };

@@ -1,4 +1,4 @@
-/* global fetch, localStorage, location, history, TextDecoder, setTimeout, AbortController */
+/* global fetch, localStorage, location, history, TextDecoder, setTimeout, AbortController, document, URL */
 /**
  * What the API answers, as cloud/api/schemas.ts declares it (the same schemas serialize the answers
  * and document them in /openapi.json); the views name these types where they read an answer.
@@ -9,6 +9,7 @@
  * @typedef {import('../../api/schemas.js').AlarmEventView} AlarmEventView
  * @typedef {import('../../api/schemas.js').OverviewView} OverviewView
  * @typedef {import('../../api/schemas.js').PeriodReport} PeriodReport
+ * @typedef {import('../../api/schemas.js').HistoryPage} HistoryPage
  * @typedef {import('../../api/schemas.js').Shutdown} Shutdown
  * @typedef {import('../../api/schemas.js').Whoami} Whoami
  * @typedef {import('../../api/errors.js').ErrorBody} ErrorBody
@@ -84,4 +85,17 @@ export function streamEvents(onEvent, onState) {
   };
   run();
   return () => stop.abort();
+}
+
+/** Downloads a file from the API through fetch (it needs the token header), then hands the browser a file. */
+export async function download(path, filename) {
+  const res = await api(path, { raw: true });
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
 }

@@ -3,6 +3,7 @@ import { api, AuthError, clearToken, setToken, streamEvents, takeTokenFromUrl, t
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
 import { throttled, whoLabel } from './format.js';
 import { alarmsView } from './alarms.js';
+import { historyView } from './history.js';
 import { overviewView } from './overview.js';
 import { reportView } from './report.js';
 import { stationView } from './station.js';
@@ -14,6 +15,7 @@ const VIEWS = {
   station: stationView,
   alarms: alarmsView,
   report: reportView,
+  history: historyView,
 };
 const $ = (id) => document.getElementById(id);
 const session = { who: undefined, view: undefined, stopEvents: undefined };

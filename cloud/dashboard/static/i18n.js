@@ -112,13 +112,54 @@ const LABELS = {
   noMatch: ['无匹配站点', 'no station matches'],
   'status.offline': ['仅离线', 'offline only'],
   'status.online': ['仅在线', 'online only'],
+  'nav.history': ['历史数据', 'History'],
+  history: ['历史数据', 'History data'],
+  dataTime: ['数据时间', 'Data time'],
+  flag: ['标记', 'Flag'],
+  xlsx: ['导出 Excel', 'Export Excel'],
+  print: ['打印', 'Print'],
+  prevPage: ['上一页', 'Previous'],
+  nextPage: ['下一页', 'Next'],
+  pageOf: ['第 {page} / {pages} 页，共 {total} 条', 'page {page} of {pages}, {total} rows'],
+  noData: ['该时段无数据', 'no data in this range'],
+  truncated: [
+    '记录过多，仅显示前 100000 条，请缩小时段',
+    'too many records: the first 100,000 are shown, narrow the range',
+  ],
+  'field.Rtd': ['实时值', 'Rtd'],
+  'field.ZsRtd': ['折算实时值', 'ZsRtd'],
+  'field.Avg': ['均值', 'Avg'],
+  'field.ZsAvg': ['折算均值', 'ZsAvg'],
+  'field.Min': ['最小值', 'Min'],
+  'field.ZsMin': ['折算最小值', 'ZsMin'],
+  'field.Max': ['最大值', 'Max'],
+  'field.ZsMax': ['折算最大值', 'ZsMax'],
+  'field.Cou': ['排放量', 'Cou'],
+  reportKind: ['报表类型', 'Report'],
+  'period.day': ['日报', 'daily'],
+  'period.month': ['月报', 'monthly'],
+  'period.quarter': ['季报', 'quarterly'],
+  'period.year': ['年报', 'yearly'],
+  periodLabel: ['时段', 'Period'],
+  emissions: ['排放量', 'Emission amounts'],
+  emissionsNote: [
+    '排放量为各小时 Cou 之和（HJ 212-2017 附录 D），无小时数据的日取日数据 Cou；仅计有效数据。',
+    "Sum of the hours' Cou (HJ 212-2017 appendix D); a day without hours from its day record; valid data only.",
+  ],
+  'amount.w00000': ['废水排放量', 'Wastewater discharged'],
+  'amount.a00000': ['废气排放量', 'Flue gas emitted'],
+  noEmissions: ['本时段无排放量数据（Cou）', 'no emission amounts (Cou) in this period'],
 };
 
 const KEY = 'hj212.lang';
 
 export const lang = () => (localStorage.getItem(KEY) === 'en' ? 'en' : 'zh');
 
-export const t = (key) => LABELS[key]?.[lang() === 'en' ? 1 : 0] ?? key;
+export const t = (key, vars = {}) =>
+  Object.entries(vars).reduce(
+    (s, [k, v]) => s.replace(`{${k}}`, String(v)),
+    LABELS[key]?.[lang() === 'en' ? 1 : 0] ?? key,
+  );
 
 /** Factor names come from the standard's appendix B through the API, in both languages. */
 export const factorName = (info, code) => factorLabel(code, info, lang());

@@ -1,26 +1,78 @@
-/* global document, URL, location */
-import { api } from './api.js';
-import { h, label, patch, pct, table, today } from './dom.js';
+/* global location, window */
+import { api, download } from './api.js';
+import { h, label, num, patch, pct, select, table, today } from './dom.js';
 import { chinaDay } from './format.js';
-import { lang, t } from './i18n.js';
+import { factorName, lang, t } from './i18n.js';
 
-/** Downloads the CSV through fetch (it needs the token header), then hands the browser a file. */
-async function downloadCsv(key, period) {
-  const res = await api(`/report.csv?${key}=${period}&lang=${lang()}`, { raw: true });
-  const url = URL.createObjectURL(await res.blob());
-  const a = h('a', { href: url, download: `hj212-report-${period}.csv` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
+const KINDS = ['day', 'month', 'quarter', 'year'];
+const FLOW_AMOUNTS = { w00000: 'amount.w00000', a00000: 'amount.a00000' };
+
+/** The month, quarter (YYYY-Qn) or year a day falls in, to open another kind of report on the same data. */
+function periodOfDay(kind, day) {
+  if (kind === 'month') return day.slice(0, 7);
+  if (kind === 'quarter') return `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}`;
+  if (kind === 'year') return day.slice(0, 4);
+  return day;
+}
+
+/** The field a period is typed into: the browser's pickers for a day and a month, text for a quarter and a year. */
+function periodInput(kind, value) {
+  if (kind === 'day') return h('input', { type: 'date', name: 'period', value, required: true });
+  if (kind === 'month') return h('input', { type: 'month', name: 'period', value, required: true });
+  const pattern = kind === 'quarter' ? '\\d{4}-Q[1-4]' : '\\d{4}';
+  return h('input', {
+    type: 'text',
+    name: 'period',
+    value,
+    pattern,
+    placeholder: kind === 'quarter' ? 'YYYY-Qn' : 'YYYY',
+    size: 8,
+    required: true,
+  });
+}
+
+/** 排放量 columns: one per pollutant any outlet has an amount of, named with its unit (kg, m3). */
+function emissionTable(report, names) {
+  const factors = [];
+  for (const e of report.outlets.flatMap((o) => o.emissions))
+    if (!factors.some((f) => f.factor === e.factor)) factors.push(e);
+  if (factors.length === 0) return h('p', { class: 'muted no-emissions' }, t('noEmissions'));
+  const amounts = (list) =>
+    factors.map((f) => h('td', { class: 'num amount' }, num(list.find((e) => e.factor === f.factor)?.amount)));
+  // Of a flow the amount is the volume discharged (废水排放量), as the exports name it.
+  const header = factors.map(
+    (f) => `${FLOW_AMOUNTS[f.factor] ? t(FLOW_AMOUNTS[f.factor]) : factorName(names[f.factor], f.factor)} (${f.unit})`,
+  );
+  return h(
+    'div',
+    { class: 'emissions' },
+    table(
+      [t('enterprise'), t('outlet'), ...header],
+      [
+        ...report.outlets.map((o) =>
+          h('tr', { 'data-mn': o.mn }, h('td', {}, o.enterprise), h('td', {}, o.outlet), amounts(o.emissions)),
+        ),
+        ...report.enterprises.map((e) =>
+          h(
+            'tr',
+            { 'data-enterprise': e.enterprise, class: 'total' },
+            h('td', {}, e.enterprise),
+            h('td', {}, '—'),
+            amounts(e.emissions),
+          ),
+        ),
+      ],
+      { class: 'report-emissions' },
+    ),
+    h('p', { class: 'muted' }, t('emissionsNote')),
+  );
 }
 
 /**
  * The China-time day of the newest data any station sent (its DataTime, not when it arrived): the
  * report opens on data, not on the wall clock's day.
  */
-async function newestDay() {
-  const stations = /** @type {import('./api.js').StationView[]} */ (await api('/stations'));
+function newestDay(stations) {
   const newest = Math.max(0, ...stations.flatMap((s) => Object.values(s.latest).map((l) => l.time)));
   return newest ? chinaDay(newest) : today();
 }
@@ -32,25 +84,58 @@ const rates = (r) => [
 ];
 
 /**
- * The report of a day or a month, per outlet and per enterprise (#/report?day=YYYY-MM-DD or
- * #/report?month=YYYY-MM, China time): the rates, hours missing, exceeding and back-filled, as the API computes them.
+ * The report of a day, month, quarter or year, per outlet and per enterprise (#/report?day=YYYY-MM-DD,
+ * ?month=YYYY-MM, ?quarter=YYYY-Qn, ?year=YYYY, China time): the rates, hours missing, exceeding and
+ * back-filled, and the emission amounts, as the API computes them; printable, exported as CSV or XLSX.
  */
 export async function reportView({ root, query }) {
-  const month = query.get('month');
-  const [key, period] = month ? ['month', month] : ['day', query.get('day') ?? (await newestDay())];
+  /** @type {import('./api.js').StationView[]} */
+  const stations = await api('/stations');
+  const key = KINDS.find((k) => query.get(k)) ?? 'day';
+  const period = query.get(key) ?? newestDay(stations);
+  // Factor names from appendix B, as the stations list carries them.
+  const names = Object.assign({}, ...stations.map((s) => s.limits));
   const form = h(
     'form',
     { class: 'filters' },
-    label(t('dayLabel'), h('input', { type: 'date', name: 'day', value: key === 'day' ? period : '' })),
-    label(t('monthLabel'), h('input', { type: 'month', name: 'month', value: key === 'month' ? period : '' })),
+    label(
+      t('reportKind'),
+      select(
+        'kind',
+        KINDS.map((k) => [k, t(`period.${k}`)]),
+        key,
+      ),
+    ),
+    label(t('periodLabel'), periodInput(key, period)),
     h('button', { type: 'submit' }, t('apply')),
-    h('button', { type: 'button', class: 'csv', onclick: () => downloadCsv(key, period) }, t('csv')),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'csv',
+        onclick: () => download(`/report.csv?${key}=${period}&lang=${lang()}`, `hj212-report-${period}.csv`),
+      },
+      t('csv'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'xlsx',
+        onclick: () => download(`/report.xlsx?${key}=${period}&lang=${lang()}`, `hj212-report-${period}.xlsx`),
+      },
+      t('xlsx'),
+    ),
+    h('button', { type: 'button', class: 'print', onclick: () => window.print() }, t('print')),
   );
+  // Another kind of report opens on the period holding the one shown (the month of the day shown...).
+  form.kind.addEventListener('change', () => {
+    const day = key === 'day' ? period : key === 'month' ? `${period}-01` : newestDay(stations);
+    location.hash = `#/report?${form.kind.value}=${periodOfDay(form.kind.value, day)}`;
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    // A month typed in wins over the day: the day field keeps its value when only the month is changed.
-    const m = form.month.value;
-    location.hash = m && m !== month ? `#/report?month=${m}` : `#/report?day=${form.day.value || today()}`;
+    location.hash = `#/report?${key}=${form.period.value || periodOfDay(key, today())}`;
   });
   const list = h('div');
   const refresh = async () => {
@@ -97,9 +182,11 @@ export async function reportView({ root, query }) {
         enterprises,
         { class: 'report-enterprises' },
       ),
+      h('h3', {}, t('emissions')),
+      emissionTable(report, names),
     ]);
   };
   await refresh();
-  root.replaceChildren(h('h2', {}, `${t('report')} ${period}`), form, list);
+  root.replaceChildren(h('h2', {}, `${t(`period.${key}`)} ${period}`), form, list);
   return { refresh };
 }

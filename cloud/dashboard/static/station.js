@@ -98,7 +98,17 @@ export async function stationView({ root, args, query }) {
     }
   };
   await refresh();
-  root.replaceChildren(h('h2', {}, `${t('station')} ${mn}`), status, form, plots);
+  root.replaceChildren(
+    h(
+      'h2',
+      {},
+      `${t('station')} ${mn} `,
+      h('a', { href: `#/history/${encodeURIComponent(mn)}?kind=${kind}`, class: 'history-link' }, t('history')),
+    ),
+    status,
+    form,
+    plots,
+  );
   // Other stations' uploads would redraw every chart for nothing.
   return { refresh, concerns: (e) => (e.type === 'data' ? e.mn : e.alarm.mn) === mn };
 }

@@ -1,0 +1,122 @@
+import type { Station } from '../registry.js';
+import type { Kind, Point } from '../store/types.js';
+import { amountUnit, chinaTime, factorName, flagLabel, shownUnit, type Lang } from './labels.js';
+import type { Cell } from './sheets.js';
+
+/**
+ * The fields a history table shows, in this order, where the data has them: Rtd for real-time data,
+ * Avg/Min/Max/Cou for minute, hour and day statistics, each with its converted (Zs) value for gas
+ * (HJ 212-2017 table 4, 6.3.2).
+ */
+const FIELD_ORDER = ['Rtd', 'ZsRtd', 'Avg', 'ZsAvg', 'Min', 'ZsMin', 'Max', 'ZsMax', 'Cou'];
+const FIELD_NAMES: Record<string, [string, string]> = {
+  Rtd: ['实时值', 'Rtd'],
+  ZsRtd: ['折算实时值', 'ZsRtd'],
+  Avg: ['均值', 'Avg'],
+  ZsAvg: ['折算均值', 'ZsAvg'],
+  Min: ['最小值', 'Min'],
+  ZsMin: ['折算最小值', 'ZsMin'],
+  Max: ['最大值', 'Max'],
+  ZsMax: ['折算最大值', 'ZsMax'],
+  Cou: ['排放量', 'Cou'],
+};
+
+export interface HistoryColumn {
+  factor: string;
+  name: string;
+  /** Unit of the concentration (or flow) fields as shown. */
+  unit: string;
+  /** Unit of Cou (排放量): kg, or m3 for a flow (appendix B). */
+  amountUnit?: string;
+  fields: string[];
+}
+
+export interface HistoryCell {
+  values: Record<string, number>;
+  flag?: string;
+  flagName?: string;
+}
+
+export interface HistoryRow {
+  time: number;
+  cells: Record<string, HistoryCell>;
+}
+
+export interface HistoryTable {
+  columns: HistoryColumn[];
+  /** One row per DataTime, newest first. */
+  rows: HistoryRow[];
+}
+
+/**
+ * The records of one station and data kind as a table: a row per DataTime, per factor its fields and
+ * flag. Values are in the units the columns name (flue gas flow in m3/h, see labels.ts); Cou as sent.
+ */
+export function historyTable(s: Station, points: readonly Point[], lang: Lang): HistoryTable {
+  const present = new Map<string, Set<string>>();
+  const byTime = new Map<number, Record<string, HistoryCell>>();
+  for (const p of points) {
+    const fields = present.get(p.factor) ?? new Set<string>();
+    present.set(p.factor, fields);
+    for (const f of Object.keys(p.values)) fields.add(f);
+    const { times } = shownUnit(p.factor, s, lang);
+    const values = Object.fromEntries(
+      Object.entries(p.values).map(([f, v]) => [f, f === 'Cou' ? v : Math.round(v * times * 1e6) / 1e6]),
+    );
+    const row = byTime.get(p.time) ?? {};
+    byTime.set(p.time, row);
+    row[p.factor] = {
+      values,
+      ...(p.flag !== undefined && { flag: p.flag, flagName: flagLabel(p.flag, lang) }),
+    };
+  }
+  // The registry's order first (how the centre lists an outlet's factors), then any others sent.
+  const order = [...Object.keys(s.factors), ...[...present.keys()].filter((f) => !(f in s.factors))];
+  const columns = order
+    .filter((f) => present.has(f))
+    .map((f): HistoryColumn => {
+      const au = amountUnit(f, lang);
+      return {
+        factor: f,
+        name: factorName(f, lang),
+        unit: shownUnit(f, s, lang).unit,
+        ...(au !== undefined && { amountUnit: au }),
+        fields: FIELD_ORDER.filter((x) => present.get(f)!.has(x)),
+      };
+    });
+  const rows = [...byTime].sort(([a], [b]) => b - a).map(([time, cells]) => ({ time, cells }));
+  return { columns, rows };
+}
+
+const TIME_HEAD = { zh: '数据时间', en: 'data time' } as const;
+const FLAG_HEAD = { zh: '标记', en: 'flag' } as const;
+
+/** The header and the lines of a table as they go into CSV and XLSX: time, then per factor its fields and flag. */
+export function historySheet(t: HistoryTable, lang: Lang): { header: string[]; lines: Cell[][] } {
+  const header: string[] = [TIME_HEAD[lang]];
+  for (const c of t.columns) {
+    for (const f of c.fields) {
+      const unit = f === 'Cou' ? c.amountUnit : c.unit;
+      header.push(`${c.name} ${FIELD_NAMES[f]?.[lang === 'en' ? 1 : 0] ?? f}${unit ? ` (${unit})` : ''}`);
+    }
+    header.push(`${c.name} ${FLAG_HEAD[lang]}`);
+  }
+  const lines = t.rows.map((r) => {
+    const line: Cell[] = [chinaTime(r.time)];
+    for (const c of t.columns) {
+      const cell = r.cells[c.factor];
+      for (const f of c.fields) line.push(cell?.values[f] ?? null);
+      line.push(cell?.flagName ?? null);
+    }
+    return line;
+  });
+  return { header, lines };
+}
+
+/** Names of the data kinds, for titles and file sheets. */
+export const KIND_NAMES: Record<Kind, [string, string]> = {
+  rtd: ['实时数据', 'real-time data'],
+  minute: ['分钟数据', 'minute data'],
+  hour: ['小时数据', 'hour data'],
+  day: ['日数据', 'day data'],
+};

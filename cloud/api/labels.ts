@@ -1,0 +1,85 @@
+import { factor } from '../../protocol/index.js';
+import type { Station } from '../registry.js';
+
+/*
+ * Names and units as the exports (history and report CSV/XLSX) print them. The dashboard's pages show
+ * the same in the browser (static/format.js, plain JavaScript the server cannot import from dist/);
+ * both are checked against the same hand-written strings in the tests.
+ */
+
+export type Lang = 'zh' | 'en';
+
+/** Appendix B names the flows after the water or gas (w00000 污水); HJ 75-2017 and HJ 353-2019 call them flows. */
+const FLOW_NAMES: Record<string, [string, string]> = {
+  w00000: ['废水流量', 'Wastewater flow'],
+  a00000: ['废气流量', 'Flue gas flow'],
+};
+
+export function factorName(code: string, lang: Lang): string {
+  const flow = FLOW_NAMES[code];
+  if (flow) return flow[lang === 'en' ? 1 : 0];
+  const def = factor(code);
+  return def ? (lang === 'en' ? def.nameEn : def.name) : code;
+}
+
+/** 排放量 of a factor: of a flow it is the volume discharged (废水排放量), of a pollutant its mass. */
+export function emissionName(code: string, lang: Lang): string {
+  if (code === 'w00000') return lang === 'en' ? 'wastewater discharged' : '废水排放量';
+  if (code === 'a00000') return lang === 'en' ? 'flue gas emitted' : '废气排放量';
+  return lang === 'en' ? `${factorName(code, lang)} emitted` : `${factorName(code, lang)}排放量`;
+}
+
+/** Chinese readings of appendix B symbols that differ from the symbol. */
+const ZH_UNITS: Record<string, string> = { dimensionless: '无量纲', degree: '度', 'count/L': '个/L' };
+const unitIn = (unit: string, lang: Lang): string => (lang === 'zh' ? (ZH_UNITS[unit] ?? unit) : unit);
+
+/**
+ * A concentration or flow as shown: flue gas flow travels in appendix B's m3/s (HJ 212-2017 table B.2)
+ * and is reported in m3/h (HJ 75-2017), times 3600; every other unit as the registry gives it.
+ */
+export function shownUnit(code: string, s: Station, lang: Lang): { unit: string; times: number } {
+  const unit = s.factors[code]?.unit ?? factor(code)?.unit ?? '';
+  if (code === 'a00000' && unit === 'm3/s') return { unit: 'm3/h', times: 3600 };
+  return { unit: unitIn(unit, lang), times: 1 };
+}
+
+/** The unit of a factor's Cou (排放量): appendix B's 排放量 column, kg for pollutants, m3 for the flows. */
+export function amountUnit(code: string, lang: Lang): string | undefined {
+  const u = factor(code)?.amountUnit;
+  return u === undefined ? undefined : unitIn(u, lang);
+}
+
+/** The data flags of HJ 212-2017 table 8, short names. */
+export const FLAG_NAMES: Record<string, [string, string]> = {
+  N: ['正常', 'normal'],
+  F: ['停运', 'stopped'],
+  M: ['维护', 'maintenance'],
+  S: ['手工输入', 'entered by hand'],
+  D: ['故障', 'fault'],
+  C: ['校准', 'calibration'],
+  T: ['超测上限', 'above range'],
+  B: ['通讯异常', 'communication fault'],
+};
+
+/** "N 正常"; an unknown letter alone. */
+export const flagLabel = (flag: string, lang: Lang): string => {
+  const n = FLAG_NAMES[flag];
+  return n ? `${flag} ${n[lang === 'en' ? 1 : 0]}` : flag;
+};
+
+const CHINA = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
+
+/** 2026-11-20 08:00:00, 24-hour China time whatever the server's zone. */
+export function chinaTime(ms: number): string {
+  const p = Object.fromEntries(CHINA.formatToParts(ms).map((x) => [x.type, x.value]));
+  return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}:${p['second']}`;
+}
