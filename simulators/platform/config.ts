@@ -29,6 +29,11 @@ const ScriptStepSchema = z.object({
   params: z.record(z.string(), z.string()).default({}),
   /** For history requests: BeginTime = now - last, EndTime = now (when params give no BeginTime). */
   last: DurationMs.optional(),
+  /**
+   * The refusal this step expects (table 7), e.g. 2 for a command the box does not support: the
+   * exchange passes when the 9011 carries it, and fails on QnRtn 1 as on any other refusal.
+   */
+  expectQnRtn: z.number().int().min(2).max(100).optional(),
 });
 
 export const PlatformConfigSchema = z.object({
@@ -41,6 +46,13 @@ export const PlatformConfigSchema = z.object({
   /** How long the platform waits for the 9011 ... 9012 sequence after one of its own requests. */
   requestTimeout: DurationMs.default(10_000),
   script: z.array(ScriptStepSchema).default([]),
+  /**
+   * false: every step's `after` counts from the station's first valid frame (steps may overlap).
+   * true: one step at a time, each `after` counting from the end of the previous step's exchange (its
+   * 9012, 9013, refusal or timeout), as an acceptance walk-through goes; a step's answers then never
+   * interleave with the next request's.
+   */
+  sequential: z.boolean().default(false),
   /** CLI only: stop after this long and print the report. */
   duration: DurationMs.optional(),
 });
