@@ -6,6 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * tests/setup/unit-guard.ts makes a listed file that opens a socket or spawns a process fail.
  */
 const UNIT = [
+  'cloud-commands-store',
   'cloud-rules',
   'cloud-store',
   'dashboard-events',

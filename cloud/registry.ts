@@ -99,6 +99,11 @@ export const StationSchema = z
       })
       .prefault({}),
     offlineMinutes: z.number().int().min(1).default(15),
+    /**
+     * How long a request from the platform waits for the logger's 9011 before it counts as timed out:
+     * HJ 212-2017 table 1 gives 5-10 s per link type (10 s for GPRS/4G), and OverTime is 0<n≤99 (table 4).
+     */
+    timeoutSeconds: z.number().int().min(1).max(99).default(10),
     factors: z.record(
       z.string().regex(/^[a-z]\d{5}$|^[a-z]\d{2}[a-z0-9]{3}$/, 'a factor code of appendix B, e.g. w01018'),
       FactorSchema,

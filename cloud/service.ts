@@ -11,6 +11,7 @@ import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { Authenticator } from './auth.js';
+import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { StationKeys } from './keys.js';
 import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
@@ -164,6 +165,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       store,
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
+      commands: new CommandStore(stateDb),
       shutdowns: new ShutdownStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -194,7 +196,10 @@ function startTransports(
       limits: config.ingest,
       store: core.store,
       log,
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       onPacket: (st, p, via) => {
+        // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
+        core.commands.answer(st.mn, p, clock.wall());
         rules.call((r) => r.loggedIn(st.mn));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
         // listener knows the connection of this MN (it learns it when accept returns).
@@ -265,6 +270,8 @@ function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downl
     send(mn, via, packet) {
       if (via === 'tcp') return t.cluster ? t.cluster.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !t.mqtt) return false;
+      // A device away from the embedded broker: a request held for it would come after its deadline.
+      if (t.mqtt.connected && !t.mqtt.connected(mn)) return false;
       t.mqtt
         .publish(downTopic(mn), encodeFrame(packet, codec))
         .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
@@ -293,6 +300,7 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
         core.live.publish({ type: 'alarm', event, alarm });
       },
       send: (mn, via, packet) => down.send(mn, via, packet),
+      qn: (mn, at) => core.commands.nextQn(mn, at),
       shutdowns: (st) => core.shutdowns.windows(st),
       log,
       now,
@@ -304,7 +312,15 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
 }
 
 /** Phase 5: the HTTP API and dashboard, if configured. */
-function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t: Transports, rules: RuleEngine) {
+function startHttp(
+  config: CloudConfig,
+  log: Logger,
+  clock: Clock,
+  core: Core,
+  t: Transports,
+  rules: RuleEngine,
+  down: Downlink,
+) {
   return phase(log, async (life) => {
     const http = config.http;
     if (!http) return {};
@@ -316,10 +332,10 @@ function startHttp(config: CloudConfig, log: Logger, clock: Clock, core: Core, t
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, codec, live, acks } = core;
+    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks },
-      ...{ ingest: t.ingest, rules, gauges, clock },
+      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands },
+      ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
     const api = await listening('http', http, () => startApi(http, context, log));
     life.add('HTTP API', () => api.app.close());
@@ -347,7 +363,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     const { rules, close: closeRules } = await startRules(config, log, now, core, transports, down);
     life.add('rules', closeRules);
     toRules.attach(rules);
-    const api = await startHttp(config, log, clock, core, transports, rules);
+    const api = await startHttp(config, log, clock, core, transports, rules, down);
     life.add('API', api.close);
     rules.start();
     core.webhooks.start();

@@ -62,6 +62,9 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /ingest/frames': ['admin', [], 'text/plain', '200'],
   'POST /ingest/records': ['admin', [], 'application/json', '200'],
   'GET /events': ['read', [], null, '200'],
+  'POST /stations/{mn}/commands': ['admin', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/commands': ['read', ['path:mn', 'query:limit?'], null, '200'],
+  'GET /commands/{id}': ['read', ['path:id'], null, '200'],
 };
 
 describe('OpenAPI description and error catalogue', () => {
@@ -151,7 +154,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(9);
+    expect(codes).toHaveLength(11);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

@@ -203,6 +203,15 @@ describe('request handling (pure)', () => {
     ).toEqual(['90111', '9012100']);
   });
 
+  it('takes a 1000 (C.1) as its upload timeout and retries, within table 4’s 0<n≤99', () => {
+    const set = handleRequest(state, request(target, '1000', { OverTime: '5', ReCount: '3' }));
+    expect(cns(set.replies)).toEqual(['90111', '90121']);
+    expect(set.change).toEqual({ overTimeS: 5, reCount: 3 });
+    const bad = handleRequest(state, request(target, '1000', { OverTime: '0', ReCount: '3' }));
+    expect(cns(bad.replies)).toEqual(['90111', '90123']);
+    expect(bad.change).toEqual({});
+  });
+
   it('answers stop notices with 9013', () => {
     const stop = handleRequest(state, request(target, '2012', {}, { ack: false }));
     expect(cns(stop.replies)).toEqual(['9013']);

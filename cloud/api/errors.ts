@@ -21,10 +21,24 @@ export const ApiErrors = {
     404,
   ),
   NoAlarm: createError<[number]>('API_NO_ALARM', 'params.id: no alarm %d (GET /alarms lists them)', 404),
+  NoCommand: createError<[number]>(
+    'API_NO_COMMAND',
+    'params.id: no command %d (GET /stations/:mn/commands lists them)',
+    404,
+  ),
+  /** The request is recorded (state not-connected) but could not go out: the station's logger is not reachable. */
+  NotConnected: createError<[string, string]>(
+    'API_NOT_CONNECTED',
+    'params.mn: the logger of %s is not connected (%s); the request is recorded as not-connected',
+    503,
+  ),
   RateLimited: createError<[number]>('API_RATE_LIMITED', 'rate limited: try again in %d ms', 429),
   StoreRefused: createError('API_STORE_REFUSED', 'the store refused the data; try again', 503),
   Internal: createError('API_INTERNAL', 'internal error; the server log has the details', 500),
 } as const;
+
+/** Answers of 500 and above that are the peer's state, not a fault of ours: sent as they are. */
+const EXPECTED_5XX = new Set(['API_STORE_REFUSED', 'API_NOT_CONNECTED']);
 
 /** The body of every error answer. */
 export const ErrorBodySchema = z.object({
@@ -67,7 +81,7 @@ export function errorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler(async (err: FastifyError & { retryAfterMs?: number }, req, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500 && err.code !== 'API_STORE_REFUSED') {
+    if (status >= 500 && !EXPECTED_5XX.has(err.code)) {
       req.log.error({ err, reason: err.code ?? 'internal', url: pathOnly(req.url) }, 'request failed');
       const internal = new ApiErrors.Internal();
       return reply.code(500).send(body(internal.statusCode!, internal.code, internal.message));

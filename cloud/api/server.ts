@@ -7,11 +7,13 @@ import { z } from 'zod';
 import type { BackfillStore } from '../alarms/backfills.js';
 import type { AlarmStore } from '../alarms/store.js';
 import type { Clock } from '../clock.js';
+import type { CommandStore } from '../commands/store.js';
 import { dashboard } from '../dashboard/plugin.js';
-import type { Ingest } from '../ingest/ingest.js';
+import type { Ingest, Via } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
 import { pathOnly } from '../redact.js';
 import type { Registry } from '../registry.js';
+import type { Packet } from '../../protocol/index.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import type { MeasurementStore } from '../store/types.js';
@@ -21,6 +23,7 @@ import { errorHandling } from './errors.js';
 import type { LiveHub } from './live.js';
 import { swaggerOptions } from './openapi.js';
 import { alarmsRoutes } from './routes/alarms.js';
+import { commandsRoutes } from './routes/commands.js';
 import { dataRoutes } from './routes/data.js';
 import { eventsRoutes } from './routes/events.js';
 import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
@@ -61,6 +64,10 @@ export interface ApiContext {
   codec: Keys;
   live: LiveHub;
   acks: AckStore;
+  /** Requests sent to loggers from the API, with their answers. */
+  commands: CommandStore;
+  /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
+  send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges;
   /** The service's clocks (rate limits run on `mono`); default the system's. */
@@ -101,7 +108,8 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(swagger, swaggerOptions);
   app.get('/openapi.json', async () => app.swagger());
 
-  const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges } = ctx;
+  const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges, commands, send } =
+    ctx;
   const reportDeps = { registry, store, shutdowns, backfills, rules };
   await app.register(sessionRoutes);
   await app.register(stationsRoutes, { registry, rules, alarms, live });
@@ -113,6 +121,14 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(overviewRoutes, { ...reportDeps, alarms });
   await app.register(ingestRoutes, { ingest, codec, gauges });
   await app.register(eventsRoutes, { live });
+  const wall = ctx.clock?.wall ?? Date.now;
+  await app.register(commandsRoutes, {
+    registry,
+    commands,
+    send,
+    addressOf: (mn) => rules.addressOf(mn),
+    now: () => wall(),
+  });
   await dashboard(app);
   await app.ready();
   return app;

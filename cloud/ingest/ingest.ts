@@ -51,6 +51,8 @@ export interface IngestOptions {
   log: Logger;
   /** Called after points are stored, before the upload is answered (rules hang here). */
   onStored?: (station: Station, points: Point[], packet: Packet | undefined, via: Via) => void;
+  /** The QN of a request of ours to a station, unique per station (cloud/commands/store.ts); default the clock's. */
+  qn?: (mn: string, now: number) => string;
   /** Called for every authenticated packet (live status, answers to our requests). */
   onPacket?: (station: Station, packet: Packet, via: Via) => void;
 }
@@ -173,7 +175,8 @@ export class Ingest {
     const now = new Date(this.o.now?.() ?? Date.now());
     // The PW was just checked against the registry, so it is there and carriable.
     const target = { mn: station.mn, pw: packet.pw ?? '', st: packet.st ?? ST_SYSTEM, version: packet.version };
-    const setTime = request(target, CN.SetTime, { SystemTime: formatHjTime(now) }, { now });
+    const qn = this.o.qn?.(station.mn, now.getTime());
+    const setTime = request(target, CN.SetTime, { SystemTime: formatHjTime(now) }, { now, ...(qn && { qn }) });
     this.o.log.info(
       { mn: packet.mn, qn: packet.qn, via, systemTime: setTime.cp.params['SystemTime'], reason: 'time-calibration' },
       'logger asked for the time (1013): answering 9013 and sending 1012',

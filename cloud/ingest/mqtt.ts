@@ -113,6 +113,8 @@ export interface MqttInput {
   address?: AddressInfo;
   /** Devices connected to the embedded broker (an external broker counts its own). */
   clients?: () => number;
+  /** Whether a device with this MN is connected to the embedded broker (an external broker's are not known here). */
+  connected?: (mn: string) => boolean;
   close(): Promise<void>;
 }
 
@@ -261,6 +263,10 @@ export async function startEmbeddedBroker(
       return null;
     },
   });
+  // Logged-in clients, for the downlink to tell a device that is away.
+  const online = new Set<Client>();
+  broker.on('client', (c) => online.add(c));
+  broker.on('clientDisconnect', (c) => online.delete(c));
   const publish = (topic: string, payload: string): Promise<void> =>
     new Promise((resolve, reject) =>
       broker.publish(
@@ -310,6 +316,7 @@ export async function startEmbeddedBroker(
     publish,
     address: server.address() as AddressInfo,
     clients: () => broker.connectedClients,
+    connected: (mn) => [...online].some((c) => mnOf.get(c) === mn),
     async close() {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -54,6 +54,8 @@ export interface RuleEngineOptions {
   notify: Notify;
   /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
+  /** The QN of a request to a station, unique per station (cloud/commands/store.ts); default the clock's. */
+  qn?: (mn: string, now: number) => string;
   /** Shutdown windows of a station: the registry's and those registered since. */
   shutdowns: (station: Station) => Shutdown[];
   log: Logger;
@@ -149,6 +151,14 @@ export class RuleEngine {
   lastSeen(mn: string): { at: number; via: Via } | undefined {
     const s = this.seen.get(mn);
     return s && { at: s.at, via: s.via };
+  }
+
+  /** What a request to the station must carry (its last accepted PW, ST and version) and the transport back to it. */
+  addressOf(mn: string): Omit<Seen, 'at'> | undefined {
+    const s = this.seen.get(mn);
+    if (!s) return undefined;
+    const { at: _at, ...address } = s;
+    return address;
   }
 
   /** Every authenticated packet: the station is alive. */
@@ -346,7 +356,7 @@ export class RuleEngine {
       '2061',
       new Date(first),
       new Date(last),
-      { now: new Date(now) },
+      { now: new Date(now), ...(this.o.qn && { qn: this.o.qn(st.mn, now) }) },
     );
     if (!this.o.send(st.mn, seen.via, packet)) return;
     this.requested.set(st.mn, now);

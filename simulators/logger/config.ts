@@ -94,6 +94,13 @@ export const LoggerConfigSchema = z
     /** Windows (simulated time) when uploads are not sent, as over a broken link; history requests still return them. */
     outages: z.array(WindowSchema).default([]),
     allowDefaultPassword: z.boolean().default(false),
+    /** Over MQTT to this broker (hj212/<MN>/up and /down, QoS 1) instead of TCP to host:port; `secret` is each device's MQTT password. */
+    mqtt: z
+      .strictObject({
+        url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'),
+        secret: z.string().min(1).optional(),
+      })
+      .optional(),
     /** Send a 1013 (现场机时间校准请求, HJ 212-2017 C.4) on each connect, as a field logger does at boot. */
     timeCalibration: z.boolean().default(true),
     /**

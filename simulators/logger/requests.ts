@@ -49,6 +49,9 @@ export interface StateChange {
   rtdIntervalS?: number;
   minIntervalMin?: number;
   realtime?: boolean;
+  /** 1000 (C.1): the timeout, seconds, and the retries of the uploads that want a 9014. */
+  overTimeS?: number;
+  reCount?: number;
 }
 
 export interface Handled {
@@ -131,6 +134,17 @@ export function handleRequest(state: LoggerState, req: Packet): Handled {
   if (command(req.cn) === undefined) return refuse(req, QnRtn.BadCn, `CN ${req.cn} is not in table 9`);
   const p = req.cp.params;
   switch (req.cn) {
+    case CN.SetTimeoutRetry: {
+      // Table 4: OverTime 0<n≤99 s, ReCount 0<n≤99.
+      const over = Number(p['OverTime']);
+      const re = Number(p['ReCount']);
+      const ok = [over, re].every((n) => Number.isInteger(n) && n > 0 && n <= 99);
+      return execute(req, () =>
+        ok
+          ? { data: [], exeRtn: ExeRtn.Success, change: { overTimeS: over, reCount: re } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
+    }
     case CN.GetTime:
       return execute(req, () => ({
         data: [dataReply(state, req, CN.GetTime, params({ SystemTime: formatHjTime(new Date(state.now)) }))],

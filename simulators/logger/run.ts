@@ -59,6 +59,7 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
       log,
     };
     if (rtdEveryMs !== undefined) o.rtdEveryMs = rtdEveryMs;
+    if (config.mqtt) o.mqtt = config.mqtt;
     if (config.heartbeat !== undefined && spec.identity.version === '2025') o.heartbeatMs = config.heartbeat * 1000;
     return new SimLogger(o);
   });

@@ -15,6 +15,7 @@ import {
 import type { SimClock } from '../shared/clock.js';
 import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { answeredQn, FrameLink } from '../hj212-link/link.js';
+import { MqttFrameLink, type MqttLinkOptions } from '../hj212-link/mqtt-link.js';
 import type { StationSpec } from './config.js';
 import { handleRequest, type LoggerState, type StateChange } from './requests.js';
 import { countCn, type RunSummary } from './summary.js';
@@ -35,6 +36,8 @@ export interface StationOptions {
   timeCalibration?: boolean;
   /** HJ 212-2025: a 9015 heartbeat after this many real ms with nothing sent. */
   heartbeatMs?: number;
+  /** Over MQTT to this broker (the cloud's topics, protocol/wire.ts) instead of TCP to host:port. */
+  mqtt?: MqttLinkOptions;
   /** Wait before reconnecting after the platform closed the connection. */
   reconnectMs: number;
   tickMs: number;
@@ -60,9 +63,12 @@ const CATCH_UP = 10;
 
 /** One simulated data logger: one TCP connection, its own MN, password, clock and schedule. */
 export class SimLogger {
-  private link: FrameLink | undefined;
+  private link: FrameLink | MqttFrameLink | undefined;
   private offsetMs = 0;
   private rtdIntervalS: number;
+  /** Table 1 defaults from the config, until a 1000 sets them (C.1). */
+  private ackTimeoutMs: number;
+  private retries: number;
   private minIntervalMin: number;
   private realtime = true;
   private next: Partial<Record<Stream, number>> = {};
@@ -79,6 +85,8 @@ export class SimLogger {
 
   constructor(private readonly o: StationOptions) {
     this.rtdIntervalS = o.intervals.rtd;
+    this.ackTimeoutMs = o.ackTimeoutMs;
+    this.retries = o.retries;
     this.minIntervalMin = o.intervals.minute;
     const { mn } = o.spec.identity;
     this.codec = { mode: 'lenient' };
@@ -96,6 +104,7 @@ export class SimLogger {
   }
 
   connect(): Promise<void> {
+    if (this.o.mqtt) return this.connectMqtt(this.o.mqtt);
     return new Promise((resolve, reject) => {
       const socket: Socket = connect({ host: this.o.host, port: this.o.port });
       socket.setNoDelay(true);
@@ -113,6 +122,25 @@ export class SimLogger {
         reject(err);
       });
     });
+  }
+
+  private async connectMqtt(o: MqttLinkOptions): Promise<void> {
+    const clientId = `sim-logger-${this.mn}-${this.o.summary.reconnects}`;
+    try {
+      this.link = await MqttFrameLink.open(
+        { ...o, mn: this.mn, clientId },
+        this.codec,
+        (r) => this.onResult(r),
+        () => {
+          this.log.info({ reason: 'connection closed' }, 'disconnected');
+          if (!this.stopping) this.reconnect();
+        },
+      );
+    } catch (e) {
+      this.log.warn({ reason: (e as Error).message }, 'MQTT connect failed');
+      throw e;
+    }
+    if (this.o.timeCalibration === true) this.notice(CN.TimeCalibration);
   }
 
   /** A logger in the field keeps dialling its platform; uploads due meanwhile wait in their retries. */
@@ -246,7 +274,7 @@ export class SimLogger {
         frame,
         cn,
         attempts: 0,
-        timer: setTimeout(() => this.onTimeout(part.qn!), this.o.ackTimeoutMs),
+        timer: setTimeout(() => this.onTimeout(part.qn!), this.ackTimeoutMs),
       };
       this.pending.set(part.qn!, entry);
     }
@@ -255,18 +283,18 @@ export class SimLogger {
   private onTimeout(qn: string): void {
     const p = this.pending.get(qn);
     if (!p) return;
-    if (p.attempts < this.o.retries) {
+    if (p.attempts < this.retries) {
       p.attempts++;
       this.o.summary.retries++;
       this.log.info(
-        { qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.o.ackTimeoutMs} ms` },
+        { qn, cn: p.cn, attempt: p.attempts, reason: `no 9014 within ${this.ackTimeoutMs} ms` },
         'retrying upload',
       );
       this.link?.write(p.frame);
-      p.timer = setTimeout(() => this.onTimeout(qn), this.o.ackTimeoutMs);
+      p.timer = setTimeout(() => this.onTimeout(qn), this.ackTimeoutMs);
       return;
     }
-    this.log.warn({ qn, cn: p.cn, reason: `no 9014 after ${this.o.retries} retries` }, 'upload unacknowledged');
+    this.log.warn({ qn, cn: p.cn, reason: `no 9014 after ${this.retries} retries` }, 'upload unacknowledged');
     this.finish(qn, 'unacknowledged');
   }
 
@@ -305,6 +333,8 @@ export class SimLogger {
       delete this.next['2051'];
     }
     if (change.realtime !== undefined) this.realtime = change.realtime;
+    if (change.overTimeS !== undefined) this.ackTimeoutMs = change.overTimeS * 1000;
+    if (change.reCount !== undefined) this.retries = change.reCount;
   }
 
   private onResult(r: DecodeResult): void {
