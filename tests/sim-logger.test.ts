@@ -252,6 +252,37 @@ describe('config and CLI', () => {
     );
   });
 
+  it('a stray key anywhere in the logger or platform config is an error naming it and where it is', () => {
+    const fails = (schema: typeof LoggerConfigSchema | typeof PlatformConfigSchema, data: unknown): string => {
+      try {
+        validateConfig(schema, data, 'inline');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('the config validated');
+    };
+    const logger = { port: 1, stations: [{ mn: '0100000000A89000000000A1', pw: 'abc' }] };
+    expect(fails(LoggerConfigSchema, { ...logger, prot: 2 })).toMatch(/prot/);
+    expect(fails(LoggerConfigSchema, { ...logger, stations: [{ ...logger.stations[0], pwd: 'x' }] })).toMatch(
+      /stations\[0\].*pwd/,
+    );
+    expect(fails(LoggerConfigSchema, { ...logger, intervals: { hours: true } })).toMatch(/intervals.*hours/);
+    const window = { from: '2026-11-20T10:00:00+08:00', to: '2026-11-20T11:00:00+08:00' };
+    expect(fails(LoggerConfigSchema, { ...logger, outages: [{ ...window, why: 'x' }] })).toMatch(/outages\[0\].*why/);
+    expect(fails(LoggerConfigSchema, { ...logger, script: [{ ...window, value: 1, flags: 'D' }] })).toMatch(
+      /script\[0\].*flags/,
+    );
+    const station = { mn: '0100000000A89000000000A1', pw: 'abc' };
+    expect(fails(PlatformConfigSchema, { stations: [station], timeout: '5s' })).toMatch(/timeout/);
+    expect(fails(PlatformConfigSchema, { stations: [{ ...station, key: 'x' }] })).toMatch(/stations\[0\].*key/);
+    expect(
+      fails(PlatformConfigSchema, {
+        stations: [station],
+        script: [{ after: 0, mn: station.mn, cn: '1011', param: {} }],
+      }),
+    ).toMatch(/script\[0\].*param/);
+  });
+
   it('numbers MNs under the prefix as 24 hex digits', () => {
     const c = LoggerConfigSchema.parse({ port: 1, pw: 'abc', count: 3, mnPrefix: 'AB' });
     expect(stationsOf(c).map((s) => s.identity.mn)).toEqual([

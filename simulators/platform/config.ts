@@ -5,7 +5,7 @@ import { Sm4KeySchema } from '../hj212-link/keys.js';
 /** Durations in this config: a bare number means milliseconds. */
 const DurationMs = durationMsSchema('ms');
 
-const StationSchema = z.object({
+const StationSchema = z.strictObject({
   mn: z.string().min(1, 'MN is required'),
   pw: z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits'),
   /** The edition the station is expected to speak; a frame in another edition fails the version check. */
@@ -20,7 +20,7 @@ const StationSchema = z.object({
   minInterval: z.number().int().min(1).max(60).optional(),
 });
 
-const ScriptStepSchema = z.object({
+const ScriptStepSchema = z.strictObject({
   /** Delay after the station's first valid frame on a connection. */
   after: DurationMs,
   mn: z.string().min(1),
@@ -36,7 +36,7 @@ const ScriptStepSchema = z.object({
   expectQnRtn: z.number().int().min(2).max(100).optional(),
 });
 
-export const PlatformConfigSchema = z.object({
+export const PlatformConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(9212),
   maxConnections: z.number().int().min(1).default(1000),
