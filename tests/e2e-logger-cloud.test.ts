@@ -11,7 +11,8 @@ import { frames, wireTap } from './helpers/wire-tap.js';
 /**
  * The logger simulator against the cloud over TCP, for an HJ 212-2017 station and an HJ 212-2025 one
  * with SM4: the logger's 1013 at connect is answered 9013 then 1012 (C.4, C.3), the 2025 heartbeat
- * 9015 is answered 9013, and the uploads are stored; all read back through the cloud's HTTP API.
+ * 9015 is answered 9013, the cloud's 1014 changes the key, and the uploads are stored; all read back
+ * through the cloud's HTTP API and a tap on the wire.
  */
 
 const SM4_MN = '0100000000A89000000000C3';
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 describe.each(['2017', '2025'] as const)('logger simulator ↔ cloud (HJ 212-%s)', (version) => {
-  it('1013 → 9013 + 1012 answered 9011/9012; uploads stored; 2025: SM4 on the wire and 9015 → 9013', async () => {
+  it('1013 → 9013 + 1012 answered 9011/9012; uploads stored; 2025: SM4 on the wire, 9015 → 9013 and a 1014 key change', async () => {
     const mn = version === '2025' ? SM4_MN : WATER_MN;
     const pw = version === '2025' ? SM4_PW : WATER_PW;
     // One warped clock for both, so the cloud's 1012 moves the logger by less than a second.
@@ -51,23 +52,20 @@ describe.each(['2017', '2025'] as const)('logger simulator ↔ cloud (HJ 212-%s)
     const fleet = await startLoggers(config, { clock: { now: clock }, log: pino({ level: 'silent' }) });
     cleanups.push(() => fleet.stop());
 
-    const key = Buffer.from(SM4_KEY, 'hex');
+    // Frames decoded under whichever key they went under: the configured one, then any the cloud issued.
+    const keys = [SM4_KEY];
     const decoded = (chunks: string[]): Packet[] =>
       frames(chunks).flatMap((f) => {
-        const r = decodeFrame(f, { mode: 'strict', sm4Key: () => key });
-        return r.ok ? [r.frame.packet] : [];
+        for (const k of keys) {
+          const r = decodeFrame(f, { mode: 'strict', sm4Key: () => Buffer.from(k, 'hex') });
+          if (r.ok) return [r.frame.packet];
+        }
+        return [];
       });
-    const hours = async (): Promise<Json[]> =>
-      (
-        await call(
-          'GET',
-          `/stations/${mn}/data?kind=hour&factor=w01018&from=${START - 3_600_000}&to=${START + 86_400_000}`,
-          {
-            token: READ,
-          },
-        )
-      ).body as Json[];
-    await until(async () => (await hours()).length >= 2, 'two hours stored', 20_000);
+    const range = { mn, kind: 'hour' as const, factor: 'w01018', from: START - 3_600_000, to: START + 86_400_000 };
+    // Waited on in the store (the API is rate-limited against polling); read through the API at the end.
+    const storedHours = async (): Promise<number> => (await c.cloud.store.query(range)).length;
+    await until(async () => (await storedHours()) >= 2, 'two hours stored', 20_000);
     if (version === '2025')
       await until(
         () =>
@@ -77,6 +75,34 @@ describe.each(['2017', '2025'] as const)('logger simulator ↔ cloud (HJ 212-%s)
         'a heartbeat answered',
         20_000,
       );
+    if (version === '2025') {
+      // The cloud issues a new key (1014, docs/protocol-2025.md): answered 9011/9012, and every frame after
+      // the 9012 is under the new key, which the cloud takes; the hours go on being stored.
+      const before = await storedHours();
+      expect(c.cloud.changeKey(mn)).toBe(true);
+      await until(() => decoded(tap.down).some((p) => p.cn === '1014'), 'the 1014');
+      const change = decoded(tap.down).find((p) => p.cn === '1014')!;
+      const newKey = change.cp.params['NewKey']!;
+      expect(newKey).toMatch(/^[0-9A-F]{32}$/);
+      await until(() => decoded(tap.up).some((p) => p.cn === '9012' && p.qn === change.qn), 'the 1014 answered');
+      expect(
+        decoded(tap.up)
+          .filter((p) => p.qn === change.qn)
+          .map((p) => [p.cn, p.cp.params]),
+      ).toEqual([
+        ['9011', { QnRtn: '1' }],
+        ['9012', { ExeRtn: '1' }],
+      ]);
+      await until(async () => (await storedHours()) >= before + 2, 'hours stored under the new key', 20_000);
+      const sent = frames(tap.up);
+      const after = sent.slice(sent.findIndex((f) => f.includes(`QN=${change.qn}`) && f.includes('CN=9012')) + 1);
+      const uploads = after.filter((f) => /CN=2\d{3}/.test(f));
+      expect(uploads.length).toBeGreaterThan(0);
+      const under = (f: string, k: string) =>
+        decodeFrame(f, { mode: 'strict', sm4Key: () => Buffer.from(k, 'hex') }).ok;
+      for (const f of uploads) expect([under(f, newKey), under(f, SM4_KEY)]).toEqual([true, false]);
+      keys.push(newKey);
+    }
     const summary = await fleet.stop();
 
     const up = decoded(tap.up);
@@ -92,7 +118,8 @@ describe.each(['2017', '2025'] as const)('logger simulator ↔ cloud (HJ 212-%s)
       ['9011', { QnRtn: '1' }],
       ['9012', { ExeRtn: '1' }],
     ]);
-    expect(summary.requests).toBe(1);
+    // The 1012, and for 2025 the 1014.
+    expect(summary.requests).toBe(version === '2025' ? 2 : 1);
     expect(summary.failed).toBe(0);
     expect(summary.refused).toEqual({});
     expect(c.cloud.ingest.stats.rejected).toEqual({});
@@ -113,7 +140,12 @@ describe.each(['2017', '2025'] as const)('logger simulator ↔ cloud (HJ 212-%s)
     }
 
     // Through the API: the hours (10:00 and on, China time) with their COD, and the station seen over TCP.
-    const stored = await hours();
+    const stored = (
+      await call('GET', `/stations/${mn}/data?kind=hour&factor=w01018&from=${range.from}&to=${range.to}`, {
+        token: READ,
+      })
+    ).body as Json[];
+    expect(stored.length).toBe(await storedHours());
     expect(stored.length).toBeGreaterThanOrEqual(2);
     for (const h of stored)
       expect(h).toMatchObject({ mn, factor: 'w01018', kind: 'hour', values: { Avg: expect.any(Number) } });

@@ -190,6 +190,18 @@ describe('request handling (pure)', () => {
     expect(handleRequest(state, request(target, '1063')).replies[1]!.cp.params['MinInterval']).toBe('10');
   });
 
+  it('1014 (HJ 212-2025): a NewKey of 32 hex digits is 9011, 9012 ExeRtn=1 and the key to switch to; a bad one ExeRtn=3; before 2025 QnRtn=2', () => {
+    const v2025: LoggerState = { ...state, identity: { ...state.identity, version: '2025' } };
+    const to2025 = { ...target, version: '2025' as const };
+    const key = '00112233445566778899aabbccddeeff';
+    const ok = handleRequest(v2025, request(to2025, '1014', { NewKey: key }));
+    expect(cns(ok.replies)).toEqual(['90111', '90121']);
+    expect(ok.change.sm4Key).toBe('00112233445566778899AABBCCDDEEFF');
+    const bad = handleRequest(v2025, request(to2025, '1014', { NewKey: 'ABC' }));
+    expect([cns(bad.replies), bad.change.sm4Key]).toEqual([['90111', '90123'], undefined]);
+    expect(cns(handleRequest(state, request(target, '1014', { NewKey: key })).replies)).toEqual(['90112']);
+  });
+
   it('regenerates history identically and answers ExeRtn=100 when the range holds no data', () => {
     const h = handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000'));
     expect(cns(h.replies)).toEqual(['90111', '2061', '2061', '2061', '90121']);
