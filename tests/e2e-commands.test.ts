@@ -148,8 +148,9 @@ async function walkThrough(version: '2017' | '2025') {
     requestTimeout: '20s',
     sequential: true,
     script: steps.map((s, i) => ({
-      // The first history request waits for the simulated midnight (2 s in) to have passed.
-      after: i === history ? '3s' : 0,
+      // The first history request waits 4 s (40 simulated minutes, so past 00:20) for the simulated
+      // midnight (2 s in) and the 00:00 minute record (closed at 00:10) to be in the box's history.
+      after: i === history ? '4s' : 0,
       mn: MN,
       cn: s.cn,
       params: s.params ?? {},
