@@ -96,7 +96,8 @@ export class RunTimeTracker {
       const facilities = Object.fromEntries(
         [...this.states.keys()].map((code) => [code, Math.min(24, (this.state.runMs[code] ?? 0) / 3_600_000)]),
       );
-      this.closed.push({ cn: '2041', at: this.state.day, stats: {}, facilities });
+      // A box without treatment facilities has no run time to report: a 2041 of C.19 with no SBxxx-RT is no record.
+      if (this.states.size > 0) this.closed.push({ cn: '2041', at: this.state.day, stats: {}, facilities });
       this.state = { day: end, runMs: {}, last: this.state.last };
     }
   }

@@ -22,6 +22,12 @@ const blower: FacilityConfig = {
 const on = (rs: number) => ({ code: 'SB1', value: rs === 1 ? 0 : 5, flag: 'N' as const });
 
 describe('facility run time (2041) and run state (2021)', () => {
+  it('a box without treatment facilities closes its days without a 2041', () => {
+    const t = new RunTimeTracker([], 480, SIM_START);
+    expect(t.tick(SIM_START + 50 * H)).toEqual([]);
+    expect(t.realtime(SIM_START + 50 * H)).toBeUndefined();
+  });
+
   it('counts the time between samples that said running, across the day boundary', () => {
     const t = new RunTimeTracker([blower], 480, SIM_START);
     t.add(SIM_START + 1 * H, on(1));

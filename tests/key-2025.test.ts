@@ -1,4 +1,4 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { encryptCp } from '../protocol/sm4.js';
 import { WATER_MN, WATER_PW, captureLog, rawClient, testStations } from './helpers/cloud-fixtures.js';
 import { tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { sleep } from './helpers/common.js';
+import { frames, wireTap } from './helpers/wire-tap.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 
 /**
@@ -36,34 +37,6 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-/** A TCP proxy in front of `port`, keeping what each side sent as text. */
-async function wireTap(port: number): Promise<{ port: number; up: string[]; down: string[]; close(): Promise<void> }> {
-  const up: string[] = [];
-  const down: string[] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((edge) => {
-    const cloud = connect({ host: '127.0.0.1', port });
-    sockets.add(edge).add(cloud);
-    edge.on('data', (b: Buffer) => (up.push(b.toString()), cloud.write(b)));
-    cloud.on('data', (b: Buffer) => (down.push(b.toString()), edge.write(b)));
-    edge.on('close', () => cloud.destroy()).on('error', () => undefined);
-    cloud.on('close', () => edge.destroy()).on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const at = server.address() as { port: number };
-  return {
-    port: at.port,
-    up,
-    down,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
-
-/** The frames (##…CRLF) in what a side sent. */
-const frames = (chunks: string[]): string[] => chunks.join('').match(/##[^\r]*\r\n/g) ?? [];
 const cpOf = (frame: string): string => /CP=&&(.*)&&/.exec(frame)![1]!;
 const cnOf = (frame: string): string => /CN=(\d{4})/.exec(frame)![1]!;
 

@@ -190,6 +190,18 @@ describe('request handling (pure)', () => {
     expect(handleRequest(state, request(target, '1063')).replies[1]!.cp.params['MinInterval']).toBe('10');
   });
 
+  it('1014 (HJ 212-2025): a NewKey of 32 hex digits is 9011, 9012 ExeRtn=1 and the key to switch to; a bad one ExeRtn=3; before 2025 QnRtn=2', () => {
+    const v2025: LoggerState = { ...state, identity: { ...state.identity, version: '2025' } };
+    const to2025 = { ...target, version: '2025' as const };
+    const key = '00112233445566778899aabbccddeeff';
+    const ok = handleRequest(v2025, request(to2025, '1014', { NewKey: key }));
+    expect(cns(ok.replies)).toEqual(['90111', '90121']);
+    expect(ok.change.sm4Key).toBe('00112233445566778899AABBCCDDEEFF');
+    const bad = handleRequest(v2025, request(to2025, '1014', { NewKey: 'ABC' }));
+    expect([cns(bad.replies), bad.change.sm4Key]).toEqual([['90111', '90123'], undefined]);
+    expect(cns(handleRequest(state, request(target, '1014', { NewKey: key })).replies)).toEqual(['90112']);
+  });
+
   it('regenerates history identically and answers ExeRtn=100 when the range holds no data', () => {
     const h = handleRequest(state, historyRequest(target, '2061', '20260301090000', '20260301113000'));
     expect(cns(h.replies)).toEqual(['90111', '2061', '2061', '2061', '90121']);
@@ -250,6 +262,37 @@ describe('config and CLI', () => {
     expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(
       /inline: stations\[0\]\.pw: PW is 1-6 letters or digits/,
     );
+  });
+
+  it('a stray key anywhere in the logger or platform config is an error naming it and where it is', () => {
+    const fails = (schema: typeof LoggerConfigSchema | typeof PlatformConfigSchema, data: unknown): string => {
+      try {
+        validateConfig(schema, data, 'inline');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('the config validated');
+    };
+    const logger = { port: 1, stations: [{ mn: '0100000000A89000000000A1', pw: 'abc' }] };
+    expect(fails(LoggerConfigSchema, { ...logger, prot: 2 })).toMatch(/prot/);
+    expect(fails(LoggerConfigSchema, { ...logger, stations: [{ ...logger.stations[0], pwd: 'x' }] })).toMatch(
+      /stations\[0\].*pwd/,
+    );
+    expect(fails(LoggerConfigSchema, { ...logger, intervals: { hours: true } })).toMatch(/intervals.*hours/);
+    const window = { from: '2026-11-20T10:00:00+08:00', to: '2026-11-20T11:00:00+08:00' };
+    expect(fails(LoggerConfigSchema, { ...logger, outages: [{ ...window, why: 'x' }] })).toMatch(/outages\[0\].*why/);
+    expect(fails(LoggerConfigSchema, { ...logger, script: [{ ...window, value: 1, flags: 'D' }] })).toMatch(
+      /script\[0\].*flags/,
+    );
+    const station = { mn: '0100000000A89000000000A1', pw: 'abc' };
+    expect(fails(PlatformConfigSchema, { stations: [station], timeout: '5s' })).toMatch(/timeout/);
+    expect(fails(PlatformConfigSchema, { stations: [{ ...station, key: 'x' }] })).toMatch(/stations\[0\].*key/);
+    expect(
+      fails(PlatformConfigSchema, {
+        stations: [station],
+        script: [{ after: 0, mn: station.mn, cn: '1011', param: {} }],
+      }),
+    ).toMatch(/script\[0\].*param/);
   });
 
   it('numbers MNs under the prefix as 24 hex digits', () => {

@@ -285,6 +285,59 @@ describe('bad input', () => {
     expect(s.warnings).toEqual(['uses the field default password 123456']);
   });
 
+  it('a sequential script sends a step only once the previous exchange is over', async () => {
+    const p = await platform({
+      stations: [{ mn: MN_2017, pw: 'pw2017' }],
+      sequential: true,
+      script: [
+        { after: 0, mn: MN_2017, cn: '1061' },
+        { after: 0, mn: MN_2017, cn: '1064', params: { MinInterval: '10' } },
+      ],
+    });
+    const done = exchanges(p, 2);
+    const c = await rawClient(p.port);
+    c.socket.write(encodeFrame(upload(MN_2017, 'pw2017')));
+    const first = await c.next((x) => x.cn === '1061');
+    // The platform reads a connection in order: once an upload sent after a frame is acknowledged, that
+    // frame has been handled, and the 1064 would have gone out by then if it did not wait.
+    const roundTrip = async (qn: string) => {
+      c.socket.write(encodeFrame(upload(MN_2017, 'pw2017', qn)));
+      await c.next((x) => x.cn === '9014' && x.qn === qn);
+    };
+    await roundTrip('20260301120000101');
+    expect(c.received.some((x) => x.cn === '1064')).toBe(false);
+    const answer = (cn: string, params: Record<string, string>, flag = makeFlag('2017')): string =>
+      encodeFrame({
+        version: '2017',
+        qn: first.qn!,
+        st: '91',
+        cn,
+        pw: 'pw2017',
+        mn: MN_2017,
+        flag,
+        cp: { params, factors: {} },
+      });
+    c.socket.write(answer('9011', { QnRtn: '1' }));
+    c.socket.write(
+      encodeFrame({
+        ...upload(MN_2017, 'pw2017', first.qn!),
+        cn: '1061',
+        flag: makeFlag('2017'),
+        cp: { params: { RtdInterval: '30' }, factors: {} },
+      }),
+    );
+    await roundTrip('20260301120000102');
+    expect(c.received.some((x) => x.cn === '1064')).toBe(false);
+    c.socket.write(answer('9012', { ExeRtn: '1' }));
+    const second = await c.next((x) => x.cn === '1064');
+    c.socket.write(encodeFrame(qnRtnAnswer({ ...second, mn: MN_2017, pw: 'pw2017' }, 2)));
+    const records = await done;
+    expect(records.map((r) => [r.cn, r.answers, r.ok])).toEqual([
+      ['1061', ['9011 QnRtn=1', '1061', '9012 ExeRtn=1'], true],
+      ['1064', ['9011 QnRtn=2'], false],
+    ]);
+  });
+
   it('a scripted request to a station that is not connected is recorded as failed', async () => {
     const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
     const ex = p.issue({ mn: MN_2017, cn: '1011', params: {} });
@@ -320,6 +373,41 @@ describe('platform checks (pure)', () => {
     observe(empty, reply('9011', { QnRtn: '1' }));
     observe(empty, reply('9012', { ExeRtn: '1' }));
     expect(empty.reason).toMatch(/no 1011 data/);
+  });
+
+  it("takes C.34's 3015 response between 9011 and 9012 as the retained sample's data, and requires it", () => {
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({
+      version: '2017',
+      cn,
+      cp: { params, factors: {} },
+    });
+    const ex = newExchange(MN_2017, '3015', '20260301120000000', new Date());
+    observe(ex, reply('9011', { QnRtn: '1' }));
+    observe(ex, reply('3015', { DataTime: '20260301120000', VaseNo: '1' }));
+    expect(observe(ex, reply('9012', { ExeRtn: '1' }))).toBe(true);
+    expect([ex.ok, ex.reason]).toEqual([true, undefined]);
+    const bare = newExchange(MN_2017, '3015', '20260301120000001', new Date());
+    observe(bare, reply('9011', { QnRtn: '1' }));
+    observe(bare, reply('9012', { ExeRtn: '1' }));
+    expect(bare.reason).toMatch(/no 3015 data/);
+  });
+
+  it('a step expecting a refusal passes on that QnRtn and fails on any other, naming both', () => {
+    const reply = (cn: string, params: Record<string, string> = {}): Packet => ({
+      version: '2017',
+      cn,
+      cp: { params, factors: {} },
+    });
+    const refused = newExchange(MN_2017, '3013', '20260301120000000', new Date(), 2);
+    expect(observe(refused, reply('9011', { QnRtn: '2' }))).toBe(true);
+    expect([refused.ok, refused.answers]).toEqual([true, ['9011 QnRtn=2']]);
+    const accepted = newExchange(MN_2017, '3013', '20260301120000001', new Date(), 2);
+    expect(observe(accepted, reply('9011', { QnRtn: '1' }))).toBe(true);
+    expect(accepted.ok).toBe(false);
+    expect(accepted.reason).toMatch(/expected a refusal QnRtn=2 .*, got QnRtn=1/);
+    const other = newExchange(MN_2017, '3013', '20260301120000002', new Date(), 2);
+    observe(other, reply('9011', { QnRtn: '3' }));
+    expect(other.ok).toBe(false);
   });
 
   it('takes 9011 then 9012 as the whole answer to a 2011 start request (table C.10)', () => {

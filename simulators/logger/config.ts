@@ -19,7 +19,7 @@ const MnSchema = z
   );
 const PwSchema = z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits');
 
-const StationSchema = z.object({
+const StationSchema = z.strictObject({
   mn: MnSchema,
   pw: PwSchema,
   version: VersionSchema.default('2017'),
@@ -36,10 +36,10 @@ const Instant = z.iso.datetime({
   message: 'an ISO 8601 time with its zone, e.g. 2026-11-20T10:00:00+08:00',
 });
 const WindowSchema = z
-  .object({ from: Instant, to: Instant })
+  .strictObject({ from: Instant, to: Instant })
   .refine((w) => Date.parse(w.from) < Date.parse(w.to), { message: 'a window ends after it starts', path: ['to'] });
 const ScriptEventSchema = z
-  .object({
+  .strictObject({
     from: Instant,
     to: Instant,
     /** Factor codes (HJ 212-2017); every factor of the outlet when left out. */
@@ -53,7 +53,7 @@ const ScriptEventSchema = z
   .refine((e) => e.value !== undefined || e.flag !== undefined, { message: 'give a value, a flag or both' });
 
 export const LoggerConfigSchema = z
-  .object({
+  .strictObject({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(1).max(65535),
     /** Explicit stations; without them `count` stations are made from mnPrefix, pw, version, outlet. */
@@ -72,7 +72,7 @@ export const LoggerConfigSchema = z
     /** Simulated start time (ISO 8601); the real time by default. */
     start: z.iso.datetime({ offset: true }).optional(),
     intervals: z
-      .object({
+      .strictObject({
         rtd: z.number().int().min(1).max(3600).default(30),
         minute: z.number().int().min(1).max(60).default(10),
         hour: z.boolean().default(true),

@@ -5,6 +5,8 @@ import {
   command,
   exeRtnAnswer,
   formatHjTime,
+  isKeyHex,
+  NEW_KEY_FIELD,
   makeFlag,
   noticeAnswer,
   parseHjTime,
@@ -52,6 +54,8 @@ export interface StateChange {
   /** 1000 (C.1): the timeout, seconds, and the retries of the uploads that want a 9014. */
   overTimeS?: number;
   reCount?: number;
+  /** HJ 212-2025 1014 (docs/protocol-2025.md): the SM4 key every frame after the 9012 goes under. */
+  sm4Key?: string;
 }
 
 export interface Handled {
@@ -134,6 +138,16 @@ export function handleRequest(state: LoggerState, req: Packet): Handled {
   if (command(req.cn) === undefined) return refuse(req, QnRtn.BadCn, `CN ${req.cn} is not in table 9`);
   const p = req.cp.params;
   switch (req.cn) {
+    case CN.KeyUpdate: {
+      // docs/protocol-2025.md §1014: a 2025 command; NewKey is 32 hex digits, else a condition error.
+      if (state.identity.version !== '2025') return refuse(req, QnRtn.Rejected, 'no 1014 before HJ 212-2025');
+      const key = p[NEW_KEY_FIELD];
+      return execute(req, () =>
+        isKeyHex(key)
+          ? { data: [], exeRtn: ExeRtn.Success, change: { sm4Key: key.toUpperCase() } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
+    }
     case CN.SetTimeoutRetry: {
       // Table 4: OverTime 0<n≤99 s, ReCount 0<n≤99.
       const over = Number(p['OverTime']);

@@ -13,7 +13,6 @@ import {
   type Packet,
 } from '../../protocol/index.js';
 import type { SimClock } from '../shared/clock.js';
-import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { answeredQn, FrameLink } from '../hj212-link/link.js';
 import { MqttFrameLink, type MqttLinkOptions } from '../hj212-link/mqtt-link.js';
 import type { StationSpec } from './config.js';
@@ -81,6 +80,8 @@ export class SimLogger {
   private stopping = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly codec: Pick<CodecOptions, 'sm4Key' | 'mode'>;
+  /** The SM4 key in force (HJ 212-2025): the configured one until a platform's 1014 changes it. */
+  private sm4Key: Uint8Array | undefined;
   private readonly log: Logger;
 
   constructor(private readonly o: StationOptions) {
@@ -90,7 +91,11 @@ export class SimLogger {
     this.minIntervalMin = o.intervals.minute;
     const { mn } = o.spec.identity;
     this.codec = { mode: 'lenient' };
-    if (o.spec.sm4Key !== undefined) this.codec.sm4Key = sm4KeyLookup(new Map([[mn, o.spec.sm4Key]]));
+    if (o.spec.sm4Key !== undefined) {
+      this.sm4Key = Buffer.from(o.spec.sm4Key, 'hex');
+      // Looked up on every frame, so a 1014 key change holds for the links already open.
+      this.codec.sm4Key = (m) => (m === mn ? this.sm4Key : undefined);
+    }
     this.log = o.log.child({ mn });
   }
 
@@ -335,6 +340,11 @@ export class SimLogger {
     if (change.realtime !== undefined) this.realtime = change.realtime;
     if (change.overTimeS !== undefined) this.ackTimeoutMs = change.overTimeS * 1000;
     if (change.reCount !== undefined) this.retries = change.reCount;
+    // The 9011/9012 answering the 1014 carry no encrypted CP; every frame after them is under the new key.
+    if (change.sm4Key !== undefined) {
+      this.sm4Key = Buffer.from(change.sm4Key, 'hex');
+      this.log.info({ reason: 'key-changed' }, 'SM4 key changed by the platform (1014)');
+    }
   }
 
   private onResult(r: DecodeResult): void {

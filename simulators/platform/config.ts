@@ -5,7 +5,7 @@ import { Sm4KeySchema } from '../hj212-link/keys.js';
 /** Durations in this config: a bare number means milliseconds. */
 const DurationMs = durationMsSchema('ms');
 
-const StationSchema = z.object({
+const StationSchema = z.strictObject({
   mn: z.string().min(1, 'MN is required'),
   pw: z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits'),
   /** The edition the station is expected to speak; a frame in another edition fails the version check. */
@@ -20,7 +20,7 @@ const StationSchema = z.object({
   minInterval: z.number().int().min(1).max(60).optional(),
 });
 
-const ScriptStepSchema = z.object({
+const ScriptStepSchema = z.strictObject({
   /** Delay after the station's first valid frame on a connection. */
   after: DurationMs,
   mn: z.string().min(1),
@@ -29,9 +29,14 @@ const ScriptStepSchema = z.object({
   params: z.record(z.string(), z.string()).default({}),
   /** For history requests: BeginTime = now - last, EndTime = now (when params give no BeginTime). */
   last: DurationMs.optional(),
+  /**
+   * The refusal this step expects (table 7), e.g. 2 for a command the box does not support: the
+   * exchange passes when the 9011 carries it, and fails on QnRtn 1 as on any other refusal.
+   */
+  expectQnRtn: z.number().int().min(2).max(100).optional(),
 });
 
-export const PlatformConfigSchema = z.object({
+export const PlatformConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(9212),
   maxConnections: z.number().int().min(1).default(1000),
@@ -41,6 +46,13 @@ export const PlatformConfigSchema = z.object({
   /** How long the platform waits for the 9011 ... 9012 sequence after one of its own requests. */
   requestTimeout: DurationMs.default(10_000),
   script: z.array(ScriptStepSchema).default([]),
+  /**
+   * false: every step's `after` counts from the station's first valid frame (steps may overlap).
+   * true: one step at a time, each `after` counting from the end of the previous step's exchange (its
+   * 9012, 9013, refusal or timeout), as an acceptance walk-through goes; a step's answers then never
+   * interleave with the next request's.
+   */
+  sequential: z.boolean().default(false),
   /** CLI only: stop after this long and print the report. */
   duration: DurationMs.optional(),
 });

@@ -14,6 +14,8 @@ const RETURNS_DATA = new Set<string>([
   CN.GetSamplePeriod,
   CN.GetSampleOutputTime,
   CN.GetAnalyzerId,
+  // C.34: the retained sample's DataTime and VaseNo come between 9011 and 9012, as "get" answers do.
+  CN.RetainSample,
 ]);
 /** Notices, answered with 9013. */
 const NOTICES = new Set<string>([CN.StopRealtimeData, CN.StopRunState]);
@@ -33,10 +35,23 @@ export interface ExchangeRecord {
   ok: boolean;
   reason?: string;
   done: boolean;
+  /** The refusal the script expects (QnRtn of table 7), when it expects one. */
+  expectQnRtn?: number;
 }
 
-export function newExchange(mn: string, cn: string, qn: string, sentAt: Date): ExchangeRecord {
-  return { mn, cn, qn, sentAt: chinaIso(sentAt), answers: [], dataPackets: 0, ok: false, done: false };
+export function newExchange(mn: string, cn: string, qn: string, sentAt: Date, expectQnRtn?: number): ExchangeRecord {
+  const ex: ExchangeRecord = {
+    mn,
+    cn,
+    qn,
+    sentAt: chinaIso(sentAt),
+    answers: [],
+    dataPackets: 0,
+    ok: false,
+    done: false,
+  };
+  if (expectQnRtn !== undefined) ex.expectQnRtn = expectQnRtn;
+  return ex;
 }
 
 const describe = (kind: 'QnRtn' | 'ExeRtn', code: number): string =>
@@ -71,6 +86,12 @@ export function observe(ex: ExchangeRecord, p: Packet): boolean {
     ex.answers.push(`9011 QnRtn=${p.cp.params['QnRtn'] ?? '?'}`);
     if (ex.qnRtn !== undefined) note('9011 came twice');
     ex.qnRtn = code;
+    if (ex.expectQnRtn !== undefined) {
+      if (code !== ex.expectQnRtn)
+        note(`expected a refusal ${describe('QnRtn', ex.expectQnRtn)}, got ${describe('QnRtn', code)}`);
+      close(ex, problems);
+      return true;
+    }
     if (code !== QnRtn.Ready) {
       note(`request refused: ${describe('QnRtn', code)}`);
       close(ex, problems);

@@ -68,6 +68,8 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   private readonly splits = new Map<string, Reassembler>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private lastQnTime = 0;
+  /** Set by close(): no further scripted step is scheduled. */
+  private closing = false;
   private readonly log: Logger;
   private readonly now: () => number;
 
@@ -124,6 +126,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
 
   /** Stops listening, ends open exchanges and scripts, closes every connection, and returns the report. */
   async close(): Promise<ConformanceReport> {
+    this.closing = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const [key, open] of this.exchanges)
@@ -334,13 +337,37 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     this.log.info({ mn, remote: conn.label }, 'station identified');
     if (this.scripted.has(mn)) return;
     this.scripted.add(mn);
-    for (const step of this.config.script.filter((s) => s.mn === mn)) {
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        this.issue(step);
-      }, step.after);
-      this.timers.add(t);
+    const steps = this.config.script.filter((s) => s.mn === mn);
+    if (this.config.sequential) {
+      this.runInTurn(steps);
+      return;
     }
+    for (const step of steps) this.later(step.after, () => this.issue(step));
+  }
+
+  private later(ms: number, fn: () => void): void {
+    if (this.closing) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Sequential scripts: the next step's delay starts when the previous step's exchange is over. */
+  private runInTurn(steps: ScriptStep[]): void {
+    const [step, ...rest] = steps;
+    if (!step) return;
+    this.later(step.after, () => {
+      const record = this.issue(step);
+      if (record.done) return this.runInTurn(rest);
+      const next = (r: ExchangeRecord): void => {
+        if (r !== record) return;
+        this.off('exchange', next);
+        this.runInTurn(rest);
+      };
+      this.on('exchange', next);
+    });
   }
 
   private qn(): string {
@@ -349,10 +376,10 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   }
 
   /** Sends one scripted request and waits for its 9011 ... 9012 within the request timeout. */
-  issue(step: Pick<ScriptStep, 'mn' | 'cn' | 'params' | 'last'>): ExchangeRecord {
+  issue(step: Pick<ScriptStep, 'mn' | 'cn' | 'params' | 'last' | 'expectQnRtn'>): ExchangeRecord {
     const now = new Date(this.now());
     const qn = this.qn();
-    const record = newExchange(step.mn, step.cn, qn, now);
+    const record = newExchange(step.mn, step.cn, qn, now, step.expectQnRtn);
     const station = this.stations.get(step.mn);
     const conn = this.byMn.get(step.mn);
     if (!station || !conn) {
