@@ -1,14 +1,137 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { WhoamiSchema } from '../schemas.js';
+import { z } from 'zod';
+import { SESSION_COOKIE, type SessionOptions, type SessionTable, type UserStore } from '../../accounts.js';
+import { GuessingGuard, Limiter, type AuthOptions } from '../../guessing.js';
+import { hashSecret, verifySecret } from '../../secrets.js';
+import { csrfProblem } from '../auth.js';
+import { ApiErrors } from '../errors.js';
+import { SessionViewSchema, WhoamiSchema } from '../schemas.js';
 
-/** `GET /whoami`: the dashboard asks it after login to know which buttons to show. */
-export const sessionRoutes: FastifyPluginAsyncZod = async (app) => {
+export interface SessionDeps {
+  users: Pick<UserStore, 'get' | 'hashOf'>;
+  sessions: SessionTable;
+  options: SessionOptions;
+  /** The guessing limits of station logins (config `auth`), applied per user and per address. */
+  guessing: AuthOptions;
+  mono: () => number;
+}
+
+const LoginBodySchema = z.strictObject({
+  user: z.string().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+
+/** The Set-Cookie of a session: never readable by scripts, never sent cross-site, gone after the session's life. */
+export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+/**
+ * `POST /session/login` (user name and password → a session cookie), `POST /session/logout`,
+ * `GET /session` (who am I, how long the session has left) and `GET /whoami` (tokens and sessions alike).
+ * Failed logins are counted per user and per address on the monotonic clock like station logins
+ * (cloud/guessing.ts): after `freeFailures` each answer waits longer, after `lockoutFailures` the
+ * user or address is refused without a check for `lockoutSeconds`.
+ */
+export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, deps) => {
+  const { users, sessions, options } = deps;
+  const guard = new GuessingGuard(deps.guessing, deps.mono);
+  const limiter = new Limiter(deps.guessing.concurrency, deps.guessing.queue);
+  // An unknown user is checked against a hash too, so the answer's time does not tell which names exist.
+  const dummy = hashSecret('not a password of anyone');
+  const secure = (req: FastifyRequest): boolean => options.secureCookie || req.protocol === 'https';
+
   app.get(
     '/whoami',
     {
       config: { role: 'read' },
-      schema: { summary: 'the name and role of the token presented', response: { 200: WhoamiSchema } },
+      schema: { summary: 'the name and role of the token or session presented', response: { 200: WhoamiSchema } },
     },
-    async ({ apiToken }) => ({ name: apiToken!.name, role: apiToken!.role }),
+    async ({ principal }) => ({ name: principal!.name, role: principal!.role }),
+  );
+
+  app.get(
+    '/session',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'who the request is authenticated as, by token or session, and the seconds the session has left',
+        response: { 200: SessionViewSchema },
+      },
+    },
+    async ({ principal, sessionId }) => ({
+      name: principal!.name,
+      role: principal!.role,
+      via: principal!.via,
+      expiresInSeconds: sessionId === null ? null : (sessions.remainingSeconds(sessionId) ?? 0),
+    }),
+  );
+
+  app.post(
+    '/session/login',
+    {
+      config: { api: true },
+      schema: {
+        summary: 'log in with a user name and password: sets the session cookie (needs X-Requested-With)',
+        body: LoginBodySchema,
+        response: { 200: SessionViewSchema },
+      },
+    },
+    async (req, reply) => {
+      const { user, password } = req.body;
+      const addr = req.ip;
+      const log = (reason: string, extra: object = {}): void =>
+        req.log.warn({ who: `user:${user}`, addr, reason, ...extra }, 'login refused');
+      // A login form on another site must not log the browser in under the attacker's account either.
+      const csrf = csrfProblem(req);
+      if (csrf !== undefined) {
+        log(csrf);
+        throw new ApiErrors.Csrf();
+      }
+      const keys = [`user:${user}`, ...(deps.guessing.perAddress ? [`addr:${addr}`] : [])];
+      if (guard.locked(keys) !== undefined) {
+        const ms = guard.lockedForMs(keys);
+        guard.fail(keys);
+        log('locked-out');
+        throw Object.assign(new ApiErrors.LockedOut(Math.ceil(ms / 1000)), { retryAfterMs: ms });
+      }
+      const hash = users.hashOf(user);
+      const ok = await limiter.run(async () => verifySecret(password, hash ?? (await dummy)));
+      if (ok === undefined) {
+        log('busy');
+        throw new ApiErrors.LoginBusy();
+      }
+      const account = hash === undefined ? undefined : users.get(user);
+      if (!ok || !account) {
+        const { delayMs, lockedNow } = guard.fail(keys);
+        log(account ? 'bad-password' : 'unknown-user');
+        for (const key of lockedNow)
+          req.log.warn(
+            { who: `user:${user}`, addr, key, failures: deps.guessing.lockoutFailures, reason: 'login-guessing' },
+            'login locked out',
+          );
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        throw new ApiErrors.BadLogin();
+      }
+      guard.succeed(`user:${user}`);
+      const id = sessions.open(account.name);
+      reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
+      req.log.info({ who: `user:${account.name}`, addr }, 'logged in');
+      return { name: account.name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
+    },
+  );
+
+  app.post(
+    '/session/logout',
+    {
+      config: { role: 'read' },
+      schema: { summary: 'end the session of the cookie presented and clear the cookie', response: { 204: z.null() } },
+    },
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      if (req.sessionId !== null) sessions.close(req.sessionId);
+      reply.header('set-cookie', sessionCookie('', 0, secure(req)));
+      return reply.code(204).send();
+    },
   );
 };
