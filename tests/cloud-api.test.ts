@@ -34,11 +34,18 @@ describe('HTTP API', () => {
       '/rates',
       '/report',
       '/report.csv',
+      '/session',
+      '/session/login',
+      '/session/logout',
       '/stations',
       '/stations/{mn}/commands',
       '/stations/{mn}/data',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',
+      '/users',
+      '/users/{name}',
+      '/users/{name}/password',
+      '/users/{name}/role',
       '/whoami',
     ]);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');
