@@ -168,6 +168,8 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
       parameters: () => undefined,
     }),
     history: store,
+    // No agent: the uplink keeps its configured password and switches, and commands change nothing.
+    settings: () => undefined,
     onEffect: () => undefined,
     // The replay bench sends no 3021: a request would be refused as for a box without parameters.
     setParameters: async () => ExeRtn.BadCondition,

@@ -22,8 +22,11 @@ import type { ControlResult } from './control.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
 
-/** What a command may change; the agent applies it (and persists nothing the standard does not ask for). */
-export type CommandEffect =
+/**
+ * What a command changes in the box's settings. One pure reducer turns it into the next settings and
+ * the agent applies what follows from them in one place (edge/agent/effects.ts).
+ */
+export type SettingEffect =
   | { kind: 'set-time'; at: number }
   /** 1012 under clock policy keep-ntp: nothing changes; the agent logs how far the platform's time was off. */
   | { kind: 'clock-kept'; differenceMs: number }
@@ -31,11 +34,17 @@ export type CommandEffect =
   | { kind: 'set-timeout-retry'; overTimeSeconds: number; reCount: number }
   | { kind: 'set-rtd-interval'; seconds: number }
   | { kind: 'set-min-interval'; minutes: number }
+  /** 1072: the uplink's password, persisted. */
   | { kind: 'set-password'; pw: string }
-  /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md). */
+  /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md), persisted. */
   | { kind: 'set-key'; key: string }
+  /** 2011/2012: whether the uplink sends real-time data. */
   | { kind: 'realtime'; on: boolean }
-  | { kind: 'run-state'; on: boolean }
+  /** 2021/2022: whether the uplink sends facility run states. */
+  | { kind: 'run-state'; on: boolean };
+
+/** What a command has carried out on an analyzer; the uplink answers once it is done. */
+export type AnalyzerEffect =
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
   | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet }
   /** 3011-3019: carried out on the analyzer asynchronously (edge/control.ts); `answer` builds the upload and 9012. */
@@ -46,6 +55,9 @@ export type CommandEffect =
       params: Record<string, string>;
       answer: (result: ControlResult, at: number) => Packet[];
     };
+
+/** What a command may change or carry out (and persists nothing the standard does not ask for). */
+export type CommandEffect = SettingEffect | AnalyzerEffect;
 
 /** What the handler needs to know about the agent, read-only. */
 export interface CommandContext {

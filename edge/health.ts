@@ -1,6 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import type { AgentHealth } from './agent.js';
+import type { AgentHealth } from './agent/index.js';
 import { presentHealth } from './report.js';
 
 export interface HealthServer {
