@@ -141,6 +141,8 @@ export const SESSION_COOKIE = 'hj212_session';
 
 interface Session {
   user: string;
+  /** The user's passwordChangedAt at login: a password set since (by any process) ends the session. */
+  stamp: number;
   /** Monotonic ms. */
   started: number;
   seen: number;
@@ -162,17 +164,17 @@ export class SessionTable {
   ) {}
 
   /** A new session of `user`; its id (32 random bytes, base64url) goes into the cookie. */
-  open(user: string): string {
+  open(user: string, stamp: number): string {
     this.sweep();
     if (this.sessions.size >= this.o.max) this.sessions.delete(this.sessions.keys().next().value!);
     const id = randomBytes(32).toString('base64url');
     const now = this.mono();
-    this.sessions.set(digest(id), { user, started: now, seen: now });
+    this.sessions.set(digest(id), { user, stamp, started: now, seen: now });
     return id;
   }
 
   /** The user of a live session, which counts as used now; undefined if unknown, expired or idle too long. */
-  use(id: string): string | undefined {
+  use(id: string): { user: string; stamp: number } | undefined {
     const key = digest(id);
     const s = this.sessions.get(key);
     if (!s) return undefined;
@@ -185,7 +187,7 @@ export class SessionTable {
     // Map order is the order of use, so the first entry is the one used longest ago.
     this.sessions.delete(key);
     this.sessions.set(key, s);
-    return s.user;
+    return { user: s.user, stamp: s.stamp };
   }
 
   /** Seconds the session has left before its absolute end (for GET /session). */

@@ -77,9 +77,16 @@ describe('hj212 cloud user', () => {
         headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
         body: JSON.stringify({ user: 'wang', password }),
       });
-    expect((await login('wang shift 2026')).status).toBe(200);
+    const first = await login('wang shift 2026');
+    expect(first.status).toBe(200);
+    const cookie = first.headers.get('set-cookie')!.split(';')[0]!;
+    const session = async () =>
+      (await fetch(`http://127.0.0.1:${c.cloud.http!.address.port}/session`, { headers: { cookie } })).status;
+    expect(await session()).toBe(200);
 
     expect((await cli(['cloud', 'user', 'passwd', 'wang', '--config', file], 'wang night shift\n')).code).toBe(0);
+    // The running cloud sees the new password at the session's next request, and ends it.
+    expect(await session()).toBe(401);
     expect((await login('wang shift 2026')).status).toBe(401);
     expect((await login('wang night shift')).status).toBe(200);
 

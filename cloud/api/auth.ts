@@ -106,12 +106,14 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
     let principal: Principal | undefined = token && { name: token.name, role: token.role, via: 'token' };
     const sid = bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
     if (sid !== undefined && opts.sessions && opts.users) {
-      const name = opts.sessions.use(sid);
-      const user = name === undefined ? undefined : opts.users.get(name);
-      if (user) {
+      const live = opts.sessions.use(sid);
+      // The account is read at every request: a removed user, or a password set since the login
+      // (here or by `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
+      const user = live === undefined ? undefined : opts.users.get(live.user);
+      if (user && user.passwordChangedAt === live!.stamp) {
         principal = { name: user.name, role: user.role, via: 'session' };
         req.sessionId = sid;
-      } else if (name !== undefined) opts.sessions.close(sid);
+      } else if (live !== undefined) opts.sessions.close(sid);
     }
     const who = principal ? `${principal.via === 'token' ? 'token' : 'user'}:${principal.name}` : `addr:${req.ip}`;
     // Addresses are unbounded; forgetting them all now and then only resets their allowance.

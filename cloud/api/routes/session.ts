@@ -115,7 +115,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
         throw new ApiErrors.BadLogin();
       }
       guard.succeed(`user:${user}`);
-      const id = sessions.open(account.name);
+      const id = sessions.open(account.name, account.passwordChangedAt);
       reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
       req.log.info({ who: `user:${account.name}`, addr }, 'logged in');
       return { name: account.name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
