@@ -36,6 +36,8 @@ export type SettingEffect =
   | { kind: 'set-min-interval'; minutes: number }
   /** 1072: the uplink's password, persisted. */
   | { kind: 'set-password'; pw: string }
+  /** 1002 (HJ 212-2025, assumed: docs/protocol-2025.md): the uplink's MN from now on, persisted. */
+  | { kind: 'set-mn'; mn: string }
   /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md), persisted. */
   | { kind: 'set-key'; key: string }
   /** 2011/2012: whether the uplink sends real-time data. */
@@ -109,6 +111,8 @@ export const MAX_CLOCK_STEP_MS = 86_400_000;
 
 const QN_FORMAT = /^\d{17}$/;
 const ST_FORMAT = /^[0-9A-Z]{2}$/;
+/** An MN as the edge config takes one (HJ 212-2017 §6.3.2: up to 24 characters). */
+const MN_PATTERN = /^[0-9A-Za-z]{14,24}$/;
 
 const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.RunTimeDay]);
 
@@ -353,6 +357,16 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
         const pw = p.cp.params['NewPW'];
         return pw !== undefined && /^[0-9A-Za-z]{1,6}$/.test(pw)
           ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-password', pw } }
+          : { exeRtn: ExeRtn.BadCondition };
+      });
+    case CN.SetMn:
+      // A 2025 command: to a 2017 or 2005 platform, 1002 is a reserved code of table 9, not a command.
+      if (to.version !== '2025') return refuse(answeredBy(p, to), QnRtn.BadCn, 'bad-cn');
+      return requestFlow(p, to, () => {
+        // The parameter name is assumed by analogy with 1072's NewPW (the 2025 text is not public here).
+        const mn = p.cp.params['NewMN'];
+        return mn !== undefined && MN_PATTERN.test(mn)
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-mn', mn } }
           : { exeRtn: ExeRtn.BadCondition };
       });
     case CN.RealtimeData:

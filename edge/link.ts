@@ -7,6 +7,7 @@ import {
   encodeFrame,
   encodeFrames,
   keyBytes,
+  formatHjTime,
   makeFlag,
   makeQn,
   qnRtnAnswer,
@@ -192,7 +193,8 @@ export abstract class UplinkBase implements Uplink {
 
   addressee(): Addressee {
     return {
-      mn: this.config.mn ?? this.deps.station.mn,
+      // A platform's 1002 (HJ 212-2025) replaces the configured MN, persisted (edge/agent/effects.ts).
+      mn: this.own().mn ?? this.config.mn ?? this.deps.station.mn,
       pw: this.own().pw,
       st: this.deps.station.st,
       version: this.config.version,
@@ -200,6 +202,8 @@ export abstract class UplinkBase implements Uplink {
   }
 
   accepts(record: DataRecord): boolean {
+    // ST 44/45 exist from HJ 212-2025 on: an older platform would refuse the system code.
+    if (record.st !== undefined && this.config.version !== '2025') return false;
     if (record.cn === '2011') return this.own().realtime;
     // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
     if (record.cn === '2081') return this.config.version !== '2005';
@@ -255,6 +259,30 @@ export abstract class UplinkBase implements Uplink {
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
     this.out(encodeFrame(request(this.addressee(), CN.TimeCalibration, {}, { qn }), this.codec));
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
+  }
+
+  /**
+   * HJ 212-2025 1001 (assumed, docs/protocol-2025.md): the box tells a 2025 platform its hardware serial
+   * number as `SN` at each connection, without asking for an answer (a lost one goes again at the next).
+   */
+  protected uploadSerial(): void {
+    const serial = this.deps.station.serial;
+    if (this.config.version !== '2025' || serial === undefined) return;
+    const ctx = this.deps.context();
+    const to = this.addressee();
+    const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
+    const packet: Packet = {
+      version: to.version,
+      qn,
+      st: to.st,
+      cn: CN.SerialUpload,
+      pw: to.pw,
+      mn: to.mn,
+      flag: makeFlag(to.version),
+      cp: { params: { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes), SN: serial }, factors: {} },
+    };
+    this.out(encodeFrame(packet, this.codec));
+    this.logger.info({ qn, serial }, 'uploaded the logger serial number (1001)');
   }
 
   /** Writes a frame and notes when, for the heartbeat. */

@@ -15,7 +15,9 @@ export type AlarmType =
   | 'offline'
   | 'missing-hour'
   /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
-  | 'password-guessing';
+  | 'password-guessing'
+  /** 治污设施未运行: production runs while the treatment facility draws no power (cloud/rules/treatment.ts). */
+  | 'treatment-stopped';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',
   'warning',
@@ -25,6 +27,7 @@ export const ALARM_TYPES: readonly AlarmType[] = [
   'offline',
   'missing-hour',
   'password-guessing',
+  'treatment-stopped',
 ];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */

@@ -13,6 +13,8 @@ export interface UplinkSettings {
   readonly realtime: boolean;
   readonly runState: boolean;
   readonly keys?: KeyState;
+  /** Set by a platform's 1002 (HJ 212-2025); unset, the uplink's configured MN or the station's. */
+  readonly mn?: string;
 }
 
 /** Everything a platform's commands change, in one record: the state of `reduceEffect`. */
@@ -32,10 +34,11 @@ export interface AgentSettings {
  */
 export function uplinkSettings(
   u: Pick<UplinkConfig, 'id' | 'pw' | 'realtime' | 'runState' | 'version' | 'sm4Key'>,
-  saved: Pick<EdgeSettings, 'passwords' | 'sm4Keys'>,
+  saved: Pick<EdgeSettings, 'passwords' | 'sm4Keys' | 'mns'>,
   now: number,
 ): UplinkSettings {
-  const own = { pw: saved.passwords[u.id] ?? u.pw, realtime: u.realtime, runState: u.runState };
+  const mn = saved.mns?.[u.id];
+  const own = { pw: saved.passwords[u.id] ?? u.pw, realtime: u.realtime, runState: u.runState, ...(mn && { mn }) };
   if (u.version !== '2025') return own;
   const keys =
     saved.sm4Keys?.[u.id] ?? (u.sm4Key === undefined ? undefined : { key: u.sm4Key.toUpperCase(), since: now });
@@ -93,6 +96,8 @@ export function reduceEffect(state: AgentSettings, effect: SettingEffect, at: Ef
       return { ...state, minIntervalMinutes: effect.minutes };
     case 'set-password':
       return own({ pw: effect.pw });
+    case 'set-mn':
+      return own({ mn: effect.mn });
     case 'set-key':
       return own({ keys: switchKey(state.uplinks[at.uplink]?.keys, effect.key, at.now, at.keyGraceMs ?? 0) });
     case 'realtime':

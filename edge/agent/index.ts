@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SettingEffect } from '../commands.js';
+import { dataSetDecimals } from '../conditions.js';
 import { clockPolicyOf } from '../config.js';
 import type { EdgeConfig } from '../config.js';
 import { controlDevice } from '../control.js';
@@ -106,6 +107,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
           minIntervalMinutes: settings.minIntervalMinutes,
         });
         break;
+      case 'set-mn':
+        // The 9011/9012 went out under the old MN (the request's); every packet after them carries the new one.
+        store.saveSettings({ mns: { [uplink]: effect.mn } });
+        break;
       case 'set-password':
         store.saveSettings({ passwords: { [uplink]: effect.pw } });
         // The password itself stays out of the log.
@@ -130,7 +135,10 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     store,
     logger,
     station: config.station,
-    decimals: new Map(config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const))),
+    decimals: new Map([
+      ...config.devices.flatMap((d) => d.factors.map((f) => [f.code, f.decimals] as const)),
+      ...dataSetDecimals(config),
+    ]),
     context: () => ({
       now: clock.now(),
       utcOffsetMinutes: utc,

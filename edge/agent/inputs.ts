@@ -3,6 +3,7 @@ import { ExeRtn } from '../../protocol/index.js';
 import type { EdgeConfig } from '../config.js';
 import { controlDevice, isControlCn, runControl } from '../control.js';
 import type { ControlResult } from '../control.js';
+import { dataSetDevices } from '../conditions.js';
 import { facilityDevice } from '../facilities.js';
 import { BusPoller } from '../modbus.js';
 import type { DevicePoll } from '../modbus.js';
@@ -40,6 +41,7 @@ export class Inputs {
           [
             ...config.devices.filter((d) => d.bus === bus.id),
             ...config.facilities.filter((f) => f.bus === bus.id).map(facilityDevice),
+            ...dataSetDevices(config).filter((d) => d.bus === bus.id),
           ],
           {
             logger,

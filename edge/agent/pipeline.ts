@@ -1,5 +1,6 @@
 import { Aggregator } from '../aggregator.js';
 import type { AggregatorState, DataRecord } from '../aggregator.js';
+import { DataSetChannels } from '../conditions.js';
 import type { EdgeConfig } from '../config.js';
 import { RunTimeTracker, facilityDeviceId } from '../facilities.js';
 import type { RunTimeState } from '../facilities.js';
@@ -27,6 +28,8 @@ export class RecordPipeline implements InputSink {
   private readonly aggregator: Aggregator;
   private readonly readings: ReadingPipeline;
   private readonly runTime: RunTimeTracker;
+  /** HJ 212-2025 ST 44/45: power meters and production signals, aggregated apart (edge/conditions.ts). */
+  private readonly dataSets: DataSetChannels;
   private readonly facilityIds: Set<string>;
   private readonly hasFacilities: boolean;
   private readonly factorsOf: Map<string, string[]>;
@@ -53,6 +56,10 @@ export class RecordPipeline implements InputSink {
     );
     this.readings = new ReadingPipeline(config);
     this.runTime = new RunTimeTracker(config.facilities, utc, clock.now(), start.runTime);
+    this.dataSets = new DataSetChannels(
+      { ...config, rtdIntervalSeconds: start.rtdIntervalSeconds, minIntervalMinutes: start.minIntervalMinutes },
+      clock.now(),
+    );
     this.facilityIds = new Set(config.facilities.map((f) => facilityDeviceId(f.code)));
     this.hasFacilities = config.facilities.length > 0;
     this.factorsOf = new Map(config.devices.map((d) => [d.id, d.factors.map((f) => f.code)]));
@@ -67,6 +74,7 @@ export class RecordPipeline implements InputSink {
   }
 
   poll(poll: DevicePoll): void {
+    if (this.dataSets.accept(poll)) return;
     if (this.facilityIds.has(poll.device)) {
       for (const r of poll.readings) this.runTime.add(poll.at, r);
       return;
@@ -96,6 +104,7 @@ export class RecordPipeline implements InputSink {
   /** 1061/1063: the intervals real-time and minute data go up at from now on. */
   setIntervals(rtdIntervalSeconds: number, minIntervalMinutes: number): void {
     this.aggregator.setIntervals(rtdIntervalSeconds, minIntervalMinutes);
+    this.dataSets.setIntervals(rtdIntervalSeconds, minIntervalMinutes);
   }
 
   /**
@@ -105,7 +114,7 @@ export class RecordPipeline implements InputSink {
    */
   tick(at: number): Tick {
     const result = this.aggregator.tick(at);
-    const records = [...this.queued, ...result.records, ...this.runTime.tick(at)];
+    const records = [...this.queued, ...result.records, ...this.runTime.tick(at), ...this.dataSets.tick(at)];
     this.queued = [];
     // Facility run states go up with each real-time record, stamped alike.
     const realtime = result.records.find((r) => r.cn === '2011');
