@@ -148,6 +148,11 @@ describe('accounts and login sessions', () => {
     expect(
       (await call('POST', '/session/login', { json: { user: 'wang', password: 'correct horse battery' } })).status,
     ).toBe(200);
+    // The lockout opened a password-guessing alarm, on the address the guesses came from.
+    const alarms = (await call('GET', '/alarms?type=password-guessing', { token: READ })).body as Json[];
+    expect(alarms.map((a) => [a.mn, a.detail])).toEqual([
+      ['addr:127.0.0.1', 'locked out after 3 failed logins (user:wang)'],
+    ]);
     expect(reasons(c)).toEqual([
       'bad-password',
       'unknown-user',

@@ -128,6 +128,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     options: opts.sessions,
     guessing: ctx.guessing,
     mono,
+    onLockout: (l) => rules.guessing(l),
   });
   await app.register(usersRoutes, { users: ctx.users, sessions });
   await app.register(stationsRoutes, { registry, rules, alarms, live });

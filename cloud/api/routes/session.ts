@@ -15,6 +15,8 @@ export interface SessionDeps {
   /** The guessing limits of station logins (config `auth`), applied per user and per address. */
   guessing: AuthOptions;
   mono: () => number;
+  /** Called once when a user or address becomes locked out (the "password guessing" alarm hangs here). */
+  onLockout?: (l: { key: string; addr: string; failures: number }) => void;
 }
 
 const LoginBodySchema = z.strictObject({
@@ -106,11 +108,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       if (!ok || !account) {
         const { delayMs, lockedNow } = guard.fail(keys);
         log(account ? 'bad-password' : 'unknown-user');
-        for (const key of lockedNow)
-          req.log.warn(
-            { who: `user:${user}`, addr, key, failures: deps.guessing.lockoutFailures, reason: 'login-guessing' },
-            'login locked out',
-          );
+        for (const key of lockedNow) {
+          const failures = deps.guessing.lockoutFailures;
+          req.log.warn({ who: `user:${user}`, addr, key, failures, reason: 'login-guessing' }, 'login locked out');
+          deps.onLockout?.({ key, addr, failures });
+        }
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         throw new ApiErrors.BadLogin();
       }
