@@ -43,7 +43,11 @@ export const RulesOptionsSchema = z
   .prefault({});
 export type RulesOptions = z.output<typeof RulesOptionsSchema>;
 
-const key = (...parts: (string | number)[]): string => parts.join('|');
+/** Parts joined by `|`, by a template rather than an array join: one is built for every condition of every point. */
+function key(a: string | number, b: string | number, c?: string | number, d?: string | number): string {
+  if (c === undefined) return `${a}|${b}`;
+  return d === undefined ? `${a}|${b}|${c}` : `${a}|${b}|${c}|${d}`;
+}
 
 export interface RuleEngineOptions {
   options: RulesOptions;
