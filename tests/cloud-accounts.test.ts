@@ -216,6 +216,9 @@ describe('accounts and login sessions', () => {
     expect(noHeader.body.code).toBe('API_CSRF');
     const foreign = await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'http://evil.example', ...ack });
     expect(foreign.body.code).toBe('API_CSRF');
+    expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'null', ...ack })).body.code).toBe(
+      'API_CSRF',
+    );
     expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: base, ...ack })).status).toBe(201);
     // A login without the header is refused too (no logging a browser in from another site).
     expect(
@@ -224,7 +227,7 @@ describe('accounts and login sessions', () => {
     // Reads need no header; tokens need none at all.
     expect((await call('GET', '/alarms', { cookie, csrf: false })).status).toBe(200);
     expect((await call('POST', `/alarms/${alarm.id}/ack`, { token: ADMIN, csrf: false, ...ack })).status).toBe(201);
-    expect(reasons(c)).toEqual(['no-x-requested-with', 'origin-mismatch', 'no-x-requested-with']);
+    expect(reasons(c)).toEqual(['no-x-requested-with', 'origin-mismatch', 'origin-mismatch', 'no-x-requested-with']);
   });
 
   it('enforces read < operator < admin on representative routes', async () => {

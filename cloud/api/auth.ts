@@ -68,17 +68,13 @@ export function csrfProblem(req: FastifyRequest): string | undefined {
   if (SAFE.has(req.method)) return undefined;
   if (!req.headers['x-requested-with']) return 'no-x-requested-with';
   const origin = req.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    let host: string;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      return 'origin-mismatch';
-    }
-    if (host !== req.headers.host) return 'origin-mismatch';
+  if (origin === undefined) return undefined;
+  // `Origin: null` (a sandboxed frame, a redirect from elsewhere) does not parse, and is refused too.
+  try {
+    return new URL(origin).host === req.headers.host ? undefined : 'origin-mismatch';
+  } catch {
+    return 'origin-mismatch';
   }
-  if (origin === 'null') return 'origin-mismatch';
-  return undefined;
 }
 
 export interface AuthDeps {
