@@ -230,6 +230,33 @@ describe('accounts and login sessions', () => {
     expect(reasons(c)).toEqual(['no-x-requested-with', 'origin-mismatch', 'origin-mismatch', 'no-x-requested-with']);
   });
 
+  it('lets a person set their own password, giving the current one; other sessions end', async () => {
+    const { call, addUser, login } = await accounts();
+    await addUser('wang', 'read', 'correct horse battery');
+    const [here, elsewhere] = [
+      await login('wang', 'correct horse battery'),
+      await login('wang', 'correct horse battery'),
+    ];
+    const change = (cookie: string, current: string, password: string) =>
+      call('PUT', '/session/password', { cookie, json: { current, password } });
+    expect((await change(here, 'wrong current', 'a new long password')).body.code).toBe('API_BAD_LOGIN');
+    expect((await change(here, 'correct horse battery', '123456')).body.code).toBe('API_WEAK_PASSWORD');
+    const done = await change(here, 'correct horse battery', 'a new long password');
+    expect(done.status).toBe(200);
+    // This browser gets a new session; the other one is logged out.
+    expect(done.cookie).toMatch(/^hj212_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800$/);
+    expect((await call('GET', '/session', { cookie: done.cookie!.split(';')[0]! })).status).toBe(200);
+    expect((await call('GET', '/session', { cookie: here })).status).toBe(401);
+    expect((await call('GET', '/session', { cookie: elsewhere })).status).toBe(401);
+    expect(
+      (await call('POST', '/session/login', { json: { user: 'wang', password: 'a new long password' } })).status,
+    ).toBe(200);
+    // A token has no password of its own.
+    expect(
+      (await call('PUT', '/session/password', { token: ADMIN, json: { current: 'x', password: 'y' } })).status,
+    ).toBe(401);
+  });
+
   it('enforces read < operator < admin on representative routes', async () => {
     const { c, call, addUser, login } = await accounts();
     await addUser('reader', 'read', 'reader password 1');

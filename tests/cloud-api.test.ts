@@ -37,6 +37,7 @@ describe('HTTP API', () => {
       '/session',
       '/session/login',
       '/session/logout',
+      '/session/password',
       '/stations',
       '/stations/{mn}/commands',
       '/stations/{mn}/data',

@@ -30,6 +30,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'GET /session': ['read', [], null, '200'],
   'POST /session/login': ['none', [], 'application/json', '200'],
   'POST /session/logout': ['read', [], null, '204'],
+  'PUT /session/password': ['read', [], 'application/json', '200'],
   'GET /users': ['admin', [], null, '200'],
   'POST /users': ['admin', [], 'application/json', '201'],
   'PUT /users/{name}/password': ['admin', ['path:name'], 'application/json', '200'],

@@ -1,7 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SESSION_COOKIE, type SessionOptions, type SessionTable, type UserStore } from '../../accounts.js';
+import {
+  passwordProblem,
+  SESSION_COOKIE,
+  type SessionOptions,
+  type SessionTable,
+  type UserStore,
+} from '../../accounts.js';
 import { GuessingGuard, Limiter, type AuthOptions } from '../../guessing.js';
 import { hashSecret, verifySecret } from '../../secrets.js';
 import { csrfProblem } from '../auth.js';
@@ -9,7 +15,7 @@ import { ApiErrors } from '../errors.js';
 import { SessionViewSchema, WhoamiSchema } from '../schemas.js';
 
 export interface SessionDeps {
-  users: Pick<UserStore, 'get' | 'hashOf'>;
+  users: Pick<UserStore, 'get' | 'hashOf' | 'passwd'>;
   sessions: SessionTable;
   options: SessionOptions;
   /** The guessing limits of station logins (config `auth`), applied per user and per address. */
@@ -18,6 +24,11 @@ export interface SessionDeps {
   /** Called once when a user or address becomes locked out (the "password guessing" alarm hangs here). */
   onLockout?: (l: { key: string; addr: string; failures: number }) => void;
 }
+
+const PasswordBodySchema = z.strictObject({
+  current: z.string().min(1).max(1024),
+  password: z.string().max(1024),
+});
 
 const LoginBodySchema = z.strictObject({
   user: z.string().min(1).max(64),
@@ -31,7 +42,8 @@ export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean
 
 /**
  * `POST /session/login` (user name and password → a session cookie), `POST /session/logout`,
- * `GET /session` (who am I, how long the session has left) and `GET /whoami` (tokens and sessions alike).
+ * `GET /session` (who am I, how long the session has left), `PUT /session/password` (a person sets
+ * their own password, giving the current one) and `GET /whoami` (tokens and sessions alike).
  * Failed logins are counted per user and per address on the monotonic clock like station logins
  * (cloud/guessing.ts): after `freeFailures` each answer waits longer, after `lockoutFailures` the
  * user or address is refused without a check for `lockoutSeconds`.
@@ -121,6 +133,51 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
       req.log.info({ who: `user:${account.name}`, addr }, 'logged in');
       return { name: account.name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
+    },
+  );
+
+  app.put(
+    '/session/password',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'set the password of the user logged in, giving the current one; the other sessions end',
+        body: PasswordBodySchema,
+        response: { 200: SessionViewSchema },
+      },
+    },
+    async (req, reply) => {
+      const { name, via } = req.principal!;
+      // A token has no password; its holder manages accounts through /users.
+      if (via !== 'session') throw new ApiErrors.NoSession();
+      const addr = req.ip;
+      const keys = [`user:${name}`, ...(deps.guessing.perAddress ? [`addr:${addr}`] : [])];
+      const refuse = (reason: string): void =>
+        req.log.warn({ who: `user:${name}`, addr, reason }, 'password change refused');
+      if (guard.locked(keys) !== undefined) {
+        const ms = guard.lockedForMs(keys);
+        refuse('locked-out');
+        throw Object.assign(new ApiErrors.LockedOut(Math.ceil(ms / 1000)), { retryAfterMs: ms });
+      }
+      const hash = users.hashOf(name);
+      const ok = hash !== undefined && (await limiter.run(() => verifySecret(req.body.current, hash)));
+      if (ok === undefined) throw new ApiErrors.LoginBusy();
+      if (!ok) {
+        // A stolen session must not become a way to guess the password: counted like a login.
+        const { lockedNow } = guard.fail(keys);
+        refuse('bad-password');
+        for (const key of lockedNow) deps.onLockout?.({ key, addr, failures: deps.guessing.lockoutFailures });
+        throw new ApiErrors.BadLogin();
+      }
+      const problem = passwordProblem(name, req.body.password);
+      if (problem !== undefined) throw new ApiErrors.WeakPassword(problem);
+      await users.passwd(name, req.body.password);
+      sessions.closeUser(name);
+      const account = users.get(name)!;
+      const id = sessions.open(name, account.passwordChangedAt);
+      reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
+      req.log.warn({ who: `user:${name}`, addr, reason: 'password-set' }, 'password changed');
+      return { name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
     },
   );
 
