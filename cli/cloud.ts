@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { hashSecret, importCsv, loadCloudConfig, ConfigError, sha256, startCloud } from '../cloud/index.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
+import { USER_HELP, userCommand } from './cloud-users.js';
 import type { CliIo } from './index.js';
 
 const HELP = `Usage: hj212 cloud --config FILE.yaml        run the cloud ingest until SIGINT/SIGTERM
@@ -12,7 +13,7 @@ const HELP = `Usage: hj212 cloud --config FILE.yaml        run the cloud ingest 
        hj212 cloud token                        print a new API token and the sha256 the config stores for it
        hj212 cloud import-csv FILE [--allow-default-password]
                                                 turn a regulator's CSV export into a registry (YAML on stdout)
-
+${USER_HELP}
 See docs/cloud.md for the config, the registry and the CSV columns.
 `;
 
@@ -40,6 +41,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       'allow-default-password': { type: 'boolean' },
+      role: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,6 +60,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${JSON.stringify({ token, sha256: sha256(token) })}\n`);
       return 0;
     }
+    if (sub === 'user') return await userCommand(positionals.slice(1), values, io);
     if (sub === 'import-csv' && arg !== undefined) {
       const { registry, warnings } = await importCsv(await readFile(arg, 'utf8'), {
         allowDefaultPassword: values['allow-default-password'] === true,

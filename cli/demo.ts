@@ -23,7 +23,7 @@ function banner(d: Demo): string {
   const curl = (path: string) => `curl -s -H 'Authorization: Bearer ${d.readToken}' '${d.api}${path}'`;
   return `hj212 demo: running; simulated time starts ${new Date(d.start).toISOString()} and runs ${d.warp}x
 
-  dashboard    ${d.api}/   (log in with the read token)
+  dashboard    ${d.api}/   (log in as ${d.account.user}, password ${d.account.password}; or ${d.api}/#token=READ_TOKEN)
   API          ${d.api}/openapi.json
   read token   ${d.readToken}
   admin token  ${d.adminToken}

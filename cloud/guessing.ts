@@ -63,6 +63,12 @@ export class GuessingGuard {
     });
   }
 
+  /** How long until every one of `keys` that is locked out now is free again, ms (0: none is). */
+  lockedForMs(keys: readonly string[]): number {
+    const now = this.mono();
+    return Math.max(0, ...keys.map((k) => (this.entry(k)?.until ?? now) - now));
+  }
+
   /** Counts a failure against every key; returns how long to wait before answering and the keys it locked out. */
   fail(keys: readonly string[]): { delayMs: number; lockedNow: string[] } {
     const now = this.mono();

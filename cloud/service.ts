@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { encodeFrame, type Packet } from '../protocol/index.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
+import { UserStore } from './accounts.js';
 import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
 import { startApi, type ApiContext } from './api/server.js';
@@ -165,6 +166,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       store,
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
+      users: new UserStore(stateDb, clock.wall),
       commands: new CommandStore(stateDb),
       shutdowns: new ShutdownStore(stateDb),
       backfills: new BackfillStore(stateDb),
@@ -332,9 +334,9 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands } = core;
+    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands, users } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands },
+      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands, users, guessing: config.auth },
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
     const api = await listening('http', http, () => startApi(http, context, log));

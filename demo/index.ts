@@ -1,4 +1,5 @@
 /** The one-command demo (`hj212 demo`): simulators → edge agents → cloud, on loopback, in one process. */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,6 +53,8 @@ export interface Demo {
   tcp: string;
   readToken: string;
   adminToken: string;
+  /** The duty operator's login for the dashboard (role operator). */
+  account: { user: string; password: string };
   /** The simulated clock every component runs on. */
   clock: SimClock;
   start: number;
@@ -112,6 +115,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     parts.add('cloud', () => cloud.stop());
     const mqtt = `mqtt://127.0.0.1:${cloud.mqtt!.address!.port}`;
     const tcpPort = cloud.tcp!.address.port;
+    // A duty operator's account with a fresh password, made the way an administrator would (POST /users).
+    const account = { user: 'zhiban', password: randomBytes(12).toString('base64url') };
+    const added = await fetch(`http://127.0.0.1:${cloud.http!.address.port}/users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creds.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: account.user, role: 'operator', password: account.password }),
+    });
+    if (added.status !== 201) throw new Error(`demo: adding the operator's account answered ${added.status}`);
 
     const analyzers = async (input: AnalyzerConfigInput): Promise<RunningAnalyzerSimulator> => {
       const sim = await startAnalyzerSimulator(parseAnalyzerConfig(input), {
@@ -174,6 +185,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       tcp: `127.0.0.1:${tcpPort}`,
       readToken: creds.readToken,
       adminToken: creds.adminToken,
+      account,
       clock,
       start,
       warp,

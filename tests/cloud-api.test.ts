@@ -35,6 +35,10 @@ describe('HTTP API', () => {
       '/report',
       '/report.csv',
       '/report.xlsx',
+      '/session',
+      '/session/login',
+      '/session/logout',
+      '/session/password',
       '/stations',
       '/stations/{mn}/commands',
       '/stations/{mn}/data',
@@ -43,6 +47,10 @@ describe('HTTP API', () => {
       '/stations/{mn}/history.xlsx',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',
+      '/users',
+      '/users/{name}',
+      '/users/{name}/password',
+      '/users/{name}/role',
       '/whoami',
     ]);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');

@@ -27,6 +27,15 @@ type Op = {
 /** method path → role, parameters as `in:name` (a trailing `?` when optional), request media type, success status. */
 const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'GET /whoami': ['read', [], null, '200'],
+  'GET /session': ['read', [], null, '200'],
+  'POST /session/login': ['none', [], 'application/json', '200'],
+  'POST /session/logout': ['read', [], null, '204'],
+  'PUT /session/password': ['read', [], 'application/json', '200'],
+  'GET /users': ['admin', [], null, '200'],
+  'POST /users': ['admin', [], 'application/json', '201'],
+  'PUT /users/{name}/password': ['admin', ['path:name'], 'application/json', '200'],
+  'PUT /users/{name}/role': ['admin', ['path:name'], 'application/json', '200'],
+  'DELETE /users/{name}': ['admin', ['path:name'], null, '204'],
   'GET /stations': ['read', [], null, '200'],
   'GET /enterprises': ['read', [], null, '200'],
   'GET /stations/{mn}/data': [
@@ -82,21 +91,21 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
     null,
     '200',
   ],
-  'POST /alarms/{id}/ack': ['admin', ['path:id'], 'application/json', '201'],
+  'POST /alarms/{id}/ack': ['operator', ['path:id'], 'application/json', '201'],
   'GET /alarm-events': [
     'read',
     ['query:mn?', 'query:type?', 'query:state?', 'query:from?', 'query:to?', 'query:limit?'],
     null,
     '200',
   ],
-  'POST /alarms/{id}/follow-ups': ['admin', ['path:id'], 'application/json', '201'],
+  'POST /alarms/{id}/follow-ups': ['operator', ['path:id'], 'application/json', '201'],
   'GET /alarms/{id}/follow-ups': ['read', ['path:id'], null, '200'],
   'GET /overview': ['read', [], null, '200'],
   'GET /ingest/stats': ['read', [], null, '200'],
   'POST /ingest/frames': ['admin', [], 'text/plain', '200'],
   'POST /ingest/records': ['admin', [], 'application/json', '200'],
   'GET /events': ['read', [], null, '200'],
-  'POST /stations/{mn}/commands': ['admin', ['path:mn'], 'application/json', '201'],
+  'POST /stations/{mn}/commands': ['operator', ['path:mn'], 'application/json', '201'],
   'GET /stations/{mn}/commands': ['read', ['path:mn', 'query:limit?'], null, '200'],
   'GET /commands/{id}': ['read', ['path:id'], null, '200'],
 };
@@ -112,7 +121,12 @@ describe('OpenAPI description and error catalogue', () => {
         const body = op.requestBody ? Object.keys(op.requestBody.content).join(',') : null;
         const ok = Object.keys(op.responses).filter((s) => s.startsWith('2'));
         listed[`${method.toUpperCase()} ${path}`] = [op['x-role'], params, body, ok.join(',')];
-        expect(op.security, `${method} ${path}`).toEqual([{ token: [] }]);
+        if (op['x-role'] === 'none') {
+          // The login itself: no token or session to give.
+          expect(op.security, `${method} ${path}`).toEqual([]);
+          continue;
+        }
+        expect(op.security, `${method} ${path}`).toEqual([{ token: [] }, { session: [] }]);
         // Every route can be refused the same way, with the catalogue's body.
         expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403']));
       }
@@ -188,7 +202,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(11);
+    expect(codes).toHaveLength(19);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

@@ -61,7 +61,7 @@ describe('dashboard API', () => {
   it('documents the new routes with their roles', async () => {
     const { call } = await start();
     const doc = (await call('GET', '/openapi.json')).body;
-    expect(doc.paths['/alarms/{id}/ack'].post['x-role']).toBe('admin');
+    expect(doc.paths['/alarms/{id}/ack'].post['x-role']).toBe('operator');
     expect(
       ['/whoami', '/enterprises', '/report', '/report.csv', '/events'].map((p) => doc.paths[p].get['x-role']),
     ).toEqual(['read', 'read', 'read', 'read', 'read']);

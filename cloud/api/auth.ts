@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { atLeast, RoleSchema, SESSION_COOKIE, type Role, type SessionTable, type UserStore } from '../accounts.js';
 import { TokenBucket } from '../rate.js';
 import { pathOnly } from '../redact.js';
 import { ApiErrors, rateLimited } from './errors.js';
 
-export type Role = 'read' | 'admin';
+export type { Role } from '../accounts.js';
 
 export const ApiTokenSchema = z.strictObject({
   name: z.string().min(1),
@@ -13,22 +14,32 @@ export const ApiTokenSchema = z.strictObject({
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
-  role: z.enum(['read', 'admin']),
+  role: RoleSchema,
 });
 export type ApiToken = z.output<typeof ApiTokenSchema>;
 
+/** Who a request acts for: a machine's API token or a person's login session. */
+export interface Principal {
+  name: string;
+  role: Role;
+  via: 'token' | 'session';
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The least role a token needs for this route; absent: public (the dashboard's shell, /openapi.json). */
+    /** The least role a request needs for this route; absent: public (the dashboard's shell, /openapi.json, login). */
     role?: Role;
+    /** A public route that is API nonetheless (the login): documented in /openapi.json with no security. */
+    api?: boolean;
   }
   interface FastifyRequest {
-    /** The token the request was authenticated with (null before or without one). */
-    apiToken: ApiToken | null;
+    /** Who the request was authenticated as (null before or without a token or session). */
+    principal: Principal | null;
+    /** The session id of the cookie the request was authenticated with, if it was. */
+    sessionId: string | null;
   }
 }
 
-const RANK: Record<Role, number> = { read: 1, admin: 2 };
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefined {
@@ -36,19 +47,71 @@ function find(tokens: readonly ApiToken[], presented: string): ApiToken | undefi
   return tokens.find((t) => timingSafeEqual(Buffer.from(t.sha256, 'hex'), h));
 }
 
-/** Bearer tokens with roles, and a request rate per token (per address before authentication); refusals go to the error handler. */
-export function apiAuth(
-  app: FastifyInstance,
-  opts: { tokens: readonly ApiToken[]; rate: number; burst: number },
-  mono: () => number = () => performance.now(),
-): void {
+/** The value of one cookie of a request's Cookie header. */
+export function cookie(req: FastifyRequest, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Why a state-changing request carried by a cookie may come from another site (CSRF), or undefined.
+ * SameSite=Strict already keeps the cookie off cross-site requests; as a second wall such a request
+ * must carry `X-Requested-With` (a header no form and no cross-origin fetch without a CORS
+ * preflight, which this API never grants, can set), and an Origin, when sent, must be this host.
+ */
+export function csrfProblem(req: FastifyRequest): string | undefined {
+  if (SAFE.has(req.method)) return undefined;
+  if (!req.headers['x-requested-with']) return 'no-x-requested-with';
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  // `Origin: null` (a sandboxed frame, a redirect from elsewhere) does not parse, and is refused too.
+  try {
+    return new URL(origin).host === req.headers.host ? undefined : 'origin-mismatch';
+  } catch {
+    return 'origin-mismatch';
+  }
+}
+
+export interface AuthDeps {
+  tokens: readonly ApiToken[];
+  rate: number;
+  burst: number;
+  /** Login sessions and the accounts they belong to (a user's role is read at each request). */
+  sessions?: SessionTable;
+  users?: Pick<UserStore, 'get'>;
+}
+
+/**
+ * Bearer tokens (machines) and session cookies (people) with roles, and a request rate per token,
+ * user or (before authentication) address; refusals go to the error handler. A bearer token wins
+ * over a cookie, so a machine's requests never depend on a browser's state.
+ */
+export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number = () => performance.now()): void {
   const buckets = new Map<string, TokenBucket>();
-  app.decorateRequest('apiToken', null);
+  app.decorateRequest('principal', null);
+  app.decorateRequest('sessionId', null);
   app.addHook('onRequest', async (req) => {
     const needs = req.routeOptions.config.role;
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer !== undefined ? find(opts.tokens, bearer) : undefined;
-    const who = token ? `token:${token.name}` : `addr:${req.ip}`;
+    let principal: Principal | undefined = token && { name: token.name, role: token.role, via: 'token' };
+    const sid = bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
+    if (sid !== undefined && opts.sessions && opts.users) {
+      const live = opts.sessions.use(sid);
+      // The account is read at every request: a removed user, or a password set since the login
+      // (here or by `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
+      const user = live === undefined ? undefined : opts.users.get(live.user);
+      if (user && user.passwordChangedAt === live!.stamp) {
+        principal = { name: user.name, role: user.role, via: 'session' };
+        req.sessionId = sid;
+      } else if (live !== undefined) opts.sessions.close(sid);
+    }
+    const who = principal ? `${principal.via === 'token' ? 'token' : 'user'}:${principal.name}` : `addr:${req.ip}`;
     // Addresses are unbounded; forgetting them all now and then only resets their allowance.
     if (buckets.size > 10_000) buckets.clear();
     let bucket = buckets.get(who);
@@ -58,18 +121,33 @@ export function apiAuth(
       req.log.warn({ who, reason: 'rate-limited' }, 'request refused');
       throw rateLimited(wait);
     }
-    req.apiToken = token ?? null;
+    req.principal = principal ?? null;
     if (needs === undefined) return;
-    if (!token) {
+    if (!principal) {
+      if (sid !== undefined) {
+        req.log.warn({ who, reason: 'session-expired', url: pathOnly(req.url) }, 'request refused');
+        throw new ApiErrors.NoSession();
+      }
       req.log.warn(
         { who, reason: bearer === undefined ? 'no-token' : 'unknown-token', url: pathOnly(req.url) },
         'request refused',
       );
       throw new ApiErrors.NoToken();
     }
-    if (RANK[token.role] < RANK[needs]) {
+    if (principal.via === 'session') {
+      const csrf = csrfProblem(req);
+      if (csrf !== undefined) {
+        req.log.warn({ who, reason: csrf, url: pathOnly(req.url) }, 'request refused');
+        throw new ApiErrors.Csrf();
+      }
+    }
+    if (!atLeast(principal.role, needs)) {
       req.log.warn({ who, reason: 'role', needs, url: pathOnly(req.url) }, 'request refused');
-      throw new ApiErrors.Role(needs, token.name, token.role);
+      throw new ApiErrors.Role(
+        needs,
+        `${principal.via === 'token' ? 'token' : 'user'} ${principal.name}`,
+        principal.role,
+      );
     }
   });
 }

@@ -13,7 +13,26 @@ export const ApiErrors = {
   /** A request's params, query or body do not match its schema: every field at fault, each with its fix. */
   BadRequest: createError<[string]>('API_BAD_REQUEST', '%s', 400),
   NoToken: createError('API_NO_TOKEN', 'give an API token: Authorization: Bearer TOKEN', 401),
-  Role: createError<[string, string, string]>('API_ROLE', 'this needs the %s role; token %s has %s', 403),
+  Role: createError<[string, string, string]>('API_ROLE', 'this needs the %s role; %s has %s', 403),
+  /** A session cookie that is unknown, expired or idle too long (or whose user was removed). */
+  NoSession: createError('API_NO_SESSION', 'the session has ended: log in again (POST /session/login)', 401),
+  /** A state-changing request carried by a session cookie without the proof it comes from the dashboard itself. */
+  Csrf: createError(
+    'API_CSRF',
+    'a request with a session cookie that changes something needs the header X-Requested-With (and an Origin of this host, if any)',
+    403,
+  ),
+  /** Wrong user name or password; which of the two is not said. */
+  BadLogin: createError('API_BAD_LOGIN', 'user name or password is wrong', 401),
+  LockedOut: createError<[number]>(
+    'API_LOCKED_OUT',
+    'too many failed logins for this user or from this address: try again in %d s',
+    429,
+  ),
+  LoginBusy: createError('API_LOGIN_BUSY', 'too many logins are being checked at once: try again', 503),
+  WeakPassword: createError<[string]>('API_WEAK_PASSWORD', 'body.password: %s', 400),
+  UserExists: createError<[string]>('API_USER_EXISTS', 'body.name: a user %s exists already (PUT its password)', 409),
+  NoUser: createError<[string]>('API_NO_USER', 'params.name: no user %s (GET /users lists them)', 404),
   NoRoute: createError<[string, string]>('API_NO_ROUTE', 'no route %s %s: GET /openapi.json lists them', 404),
   NoStation: createError<[string]>(
     'API_NO_STATION',
@@ -38,7 +57,7 @@ export const ApiErrors = {
 } as const;
 
 /** Answers of 500 and above that are the peer's state, not a fault of ours: sent as they are. */
-const EXPECTED_5XX = new Set(['API_STORE_REFUSED', 'API_NOT_CONNECTED']);
+const EXPECTED_5XX = new Set(['API_STORE_REFUSED', 'API_NOT_CONNECTED', 'API_LOGIN_BUSY']);
 
 /** The body of every error answer. */
 export const ErrorBodySchema = z.object({
@@ -55,6 +74,7 @@ const PHRASES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
+import { RoleSchema } from '../accounts.js';
 import { FOLLOW_UP_STATES } from './acks.js';
 import { KindSchema } from '../store/types.js';
 
@@ -349,5 +350,22 @@ export const IngestResultSchema = z.object({
 export const IngestResultsSchema = z.object({ results: z.array(IngestResultSchema) });
 export type IngestResult = z.output<typeof IngestResultSchema>;
 
-export const WhoamiSchema = z.object({ name: z.string(), role: z.enum(['read', 'admin']) });
+export const WhoamiSchema = z.object({ name: z.string(), role: RoleSchema });
 export type Whoami = z.output<typeof WhoamiSchema>;
+
+export const SessionViewSchema = z.object({
+  name: z.string(),
+  role: RoleSchema,
+  via: z.enum(['token', 'session']),
+  /** Seconds until the session's absolute end (its idle timeout may end it sooner); null for a token. */
+  expiresInSeconds: z.number().int().nullable(),
+});
+export type SessionView = z.output<typeof SessionViewSchema>;
+
+export const UserViewSchema = z.object({
+  name: z.string(),
+  role: RoleSchema,
+  createdAt: z.number(),
+  passwordChangedAt: z.number(),
+});
+export type UserView = z.output<typeof UserViewSchema>;

@@ -4,10 +4,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { SessionOptionsSchema, SessionTable, type UserStore } from '../accounts.js';
 import type { BackfillStore } from '../alarms/backfills.js';
 import type { AlarmStore } from '../alarms/store.js';
 import type { Clock } from '../clock.js';
 import type { CommandStore } from '../commands/store.js';
+import type { AuthOptions } from '../guessing.js';
 import { dashboard } from '../dashboard/plugin.js';
 import type { Ingest, Via } from '../ingest/ingest.js';
 import type { Keys } from '../ingest/tcp.js';
@@ -34,6 +36,7 @@ import { reportRoutes } from './routes/report.js';
 import { sessionRoutes } from './routes/session.js';
 import { shutdownsRoutes } from './routes/shutdowns.js';
 import { stationsRoutes } from './routes/stations.js';
+import { usersRoutes } from './routes/users.js';
 
 export type { IngestGauges } from './routes/ingest.js';
 
@@ -50,6 +53,8 @@ export const HttpOptionsSchema = z.strictObject({
   rate: z.number().positive().default(20),
   burst: z.number().int().min(1).default(100),
   tokens: z.array(ApiTokenSchema).min(1, 'give at least one API token (run `hj212 cloud token`)'),
+  /** Login sessions of the people using the dashboard (accounts: `hj212 cloud user add`). */
+  sessions: SessionOptionsSchema.prefault({}),
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
@@ -71,6 +76,10 @@ export interface ApiContext {
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges;
+  /** The accounts people log in with (state database). */
+  users: UserStore;
+  /** The guessing limits (config `auth`), applied to logins per user and per address. */
+  guessing: AuthOptions;
   /** The service's clocks (rate limits run on `mono`); default the system's. */
   clock?: Clock;
 }
@@ -105,14 +114,24 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
   });
-  apiAuth(app, opts, ctx.clock?.mono);
+  const mono = ctx.clock?.mono ?? (() => performance.now());
+  const sessions = new SessionTable(opts.sessions, mono);
+  apiAuth(app, { ...opts, sessions, users: ctx.users }, mono);
   await app.register(swagger, swaggerOptions);
   app.get('/openapi.json', async () => app.swagger());
 
   const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges, commands, send } =
     ctx;
   const reportDeps = { registry, store, shutdowns, backfills, rules };
-  await app.register(sessionRoutes);
+  await app.register(sessionRoutes, {
+    users: ctx.users,
+    sessions,
+    options: opts.sessions,
+    guessing: ctx.guessing,
+    mono,
+    onLockout: (l) => rules.guessing(l),
+  });
+  await app.register(usersRoutes, { users: ctx.users, sessions });
   await app.register(stationsRoutes, { registry, rules, alarms, live });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
   await app.register(historyRoutes, { registry, store });

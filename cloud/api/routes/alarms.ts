@@ -42,7 +42,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
   app.post(
     '/alarms/:id/follow-ups',
     {
-      config: { role: 'admin' },
+      config: { role: 'operator' },
       schema: {
         summary: 'set the follow-up state of an alarm (notified: 已通知企业, handled: 已处理) with a comment',
         params: AlarmParams,
@@ -50,10 +50,10 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
         response: { 201: z.array(FollowUpSchema) },
       },
     },
-    async ({ params, body, apiToken }, reply) => {
+    async ({ params, body, principal }, reply) => {
       const alarm = alarms.get(params.id);
       if (!alarm) throw new ApiErrors.NoAlarm(params.id);
-      followUps.add(alarm.id, { by: apiToken!.name, at: Date.now(), state: body.state, comment: body.comment });
+      followUps.add(alarm.id, { by: principal!.name, at: Date.now(), state: body.state, comment: body.comment });
       live.publish({ type: 'alarm', event: 'followed-up', alarm });
       return reply.code(201).send(followUps.of([alarm.id]).get(alarm.id) ?? []);
     },
@@ -95,7 +95,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
   app.post(
     '/alarms/:id/ack',
     {
-      config: { role: 'admin' },
+      config: { role: 'operator' },
       schema: {
         summary: 'acknowledge an alarm with a comment',
         params: AlarmParams,
@@ -103,10 +103,10 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
         response: { 201: AckedAlarmSchema },
       },
     },
-    async ({ params, body, apiToken }, reply) => {
+    async ({ params, body, principal }, reply) => {
       const alarm = alarms.get(params.id);
       if (!alarm) throw new ApiErrors.NoAlarm(params.id);
-      const ack = { by: apiToken!.name, at: Date.now(), comment: body.comment };
+      const ack = { by: principal!.name, at: Date.now(), comment: body.comment };
       acks.add(alarm.id, ack);
       live.publish({ type: 'alarm', event: 'acknowledged', alarm });
       return reply.code(201).send({ ...alarm, ack });

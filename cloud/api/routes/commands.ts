@@ -50,7 +50,7 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
   app.post(
     '/stations/:mn/commands',
     {
-      config: { role: 'admin' },
+      config: { role: 'operator' },
       schema: {
         summary: 'send a table-9 request to the station’s logger',
         params: MnParams,
@@ -58,9 +58,9 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
         response: { 201: CommandViewSchema },
       },
     },
-    async ({ params, body, apiToken }, reply) => {
+    async ({ params, body, principal }, reply) => {
       const station = stationOf(registry, params.mn);
-      const record = sendCommand(deps, station, body, apiToken!.name);
+      const record = sendCommand(deps, station, body, principal!.name);
       if (record.state === 'not-connected') {
         const seen = deps.addressOf(station.mn);
         const why = !seen

@@ -10,7 +10,7 @@ const FOLLOW_UP_STATES = ['notified', 'handled'];
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);
-  if (who.role !== 'admin') return '';
+  if (who.role === 'read') return '';
   const input = h('input', { name: 'comment', required: true, placeholder: t('comment') });
   const form = h('form', { class: 'ack-form' }, input, h('button', { type: 'submit' }, t('acknowledge')));
   form.addEventListener('submit', async (e) => {
@@ -21,7 +21,7 @@ function ackCell(a, who, refresh) {
   return form;
 }
 
-/** The follow-up state (已通知企业 / 已处理) with its whole trail, and for an admin the form to change it. */
+/** The follow-up state (已通知企业 / 已处理) with its whole trail, and for an operator or admin the form to change it. */
 function followUpCell(a, who, refresh) {
   const trail = h(
     'ol',
@@ -36,7 +36,7 @@ function followUpCell(a, who, refresh) {
       ),
     ),
   );
-  if (who.role !== 'admin') return trail;
+  if (who.role === 'read') return trail;
   const state = select(
     'state',
     FOLLOW_UP_STATES.map((s) => [s, t(`followUp.${s}`)]),

@@ -31,19 +31,50 @@ export const clearToken = () => localStorage.removeItem(KEY);
 
 export class AuthError extends Error {}
 
-/** Calls the API with the stored token; a 401 means the token is gone or wrong, any other refusal is an ErrorBody whose message is shown. */
+/** A refusal of the API: its HTTP status and the catalogue's code (cloud/api/errors.ts). */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(`${status}: ${message}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * Calls the API as the person logged in (the session cookie, which the browser sends itself and no
+ * script can read) or with a token handed over for a machine (#token=); X-Requested-With tells the
+ * server the request comes from this page, not from a form on another site. A 401 means the session
+ * or token is gone or wrong; any other refusal is an ErrorBody whose message is shown.
+ */
 export async function api(path, opts = {}) {
-  const headers = { authorization: `Bearer ${token()}` };
+  const headers = { 'x-requested-with': 'hj212-dashboard' };
+  const t = token();
+  if (t) headers.authorization = `Bearer ${t}`;
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, {
     method: opts.method ?? 'GET',
     headers,
+    credentials: 'same-origin',
     body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
     signal: opts.signal,
   });
-  if (res.status === 401) throw new AuthError(`HTTP 401 on ${path}`);
-  if (!res.ok) throw new Error(`${res.status}: ${(await res.json().catch(() => ({}))).message ?? res.statusText}`);
+  if (res.status === 401 && !opts.login) throw new AuthError(`HTTP 401 on ${path}`);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, body.code, body.message ?? res.statusText);
+  }
+  if (res.status === 204) return undefined;
   return opts.raw ? res : res.json();
+}
+
+/** Logs in with a user name and password: the server sets the session cookie. */
+export const login = (user, password) =>
+  api('/session/login', { method: 'POST', json: { user, password }, login: true });
+
+/** Ends the session (the server clears the cookie) or forgets the token. */
+export async function logout() {
+  if (token()) return clearToken();
+  await api('/session/logout', { method: 'POST' }).catch(() => undefined);
 }
 
 /**

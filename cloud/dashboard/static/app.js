@@ -1,5 +1,5 @@
 /* global document, window, location, setTimeout, URLSearchParams */
-import { api, AuthError, clearToken, setToken, streamEvents, takeTokenFromUrl, token } from './api.js';
+import { api, AuthError, clearToken, login, logout, streamEvents, takeTokenFromUrl, token } from './api.js';
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
 import { throttled, whoLabel } from './format.js';
 import { alarmsView } from './alarms.js';
@@ -49,7 +49,7 @@ async function render() {
     // Which address the page shows is complete: what scripts (and the browser tests) wait for.
     root.dataset.shown = location.hash;
   } catch (e) {
-    if (e instanceof AuthError) return showLogin(t('login.bad'));
+    if (e instanceof AuthError) return showLogin(t('login.ended'));
     root.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: e.message }));
   }
 }
@@ -67,7 +67,7 @@ const refreshView = throttled(
       ?.refresh?.()
       // How many live refreshes the page has shown: what scripts (and the browser tests) wait for.
       .then(() => ($('view').dataset.refreshes = String(++refreshes)))
-      .catch((e) => e instanceof AuthError && showLogin(t('login.bad'))),
+      .catch((e) => e instanceof AuthError && showLogin(t('login.ended'))),
   REFRESH_MS,
   { now: () => Date.now(), after: (ms, fn) => setTimeout(fn, ms) },
 );
@@ -79,13 +79,15 @@ function onEvent(event) {
 const showWho = () => ($('who').textContent = whoLabel(session.who.name, session.who.role, lang()));
 
 async function start() {
-  if (!token()) return showLogin();
   try {
+    // The session cookie is HttpOnly: whether there is one, only the server can say.
     session.who = /** @type {import('./api.js').Whoami} */ (await api('/whoami'));
   } catch (e) {
     // Only a refused token is forgotten; an unreachable server is no reason to type it again.
-    if (e instanceof AuthError) clearToken();
-    return showLogin(e instanceof AuthError ? t('login.bad') : e.message);
+    if (!(e instanceof AuthError)) return showLogin(e.message);
+    const hadToken = token() !== null;
+    clearToken();
+    return showLogin(hadToken ? t('login.badToken') : '');
   }
   $('login').hidden = true;
   $('logout').hidden = false;
@@ -95,14 +97,25 @@ async function start() {
   await render();
 }
 
-$('login').addEventListener('submit', (e) => {
+$('login').addEventListener('submit', async (e) => {
   e.preventDefault();
-  setToken($('token').value.trim());
-  $('token').value = '';
+  const submit = $('login').querySelector('button[type=submit]');
+  submit.disabled = true;
+  try {
+    await login($('user').value.trim(), $('password').value);
+  } catch (err) {
+    const known = { API_BAD_LOGIN: 'login.bad', API_LOCKED_OUT: 'login.locked' }[err.code];
+    $('login-error').textContent = known ? t(known) : err.message;
+    return;
+  } finally {
+    submit.disabled = false;
+    $('password').value = '';
+  }
   start();
 });
-$('logout').addEventListener('click', () => {
-  clearToken();
+$('logout').addEventListener('click', async () => {
+  session.stopEvents?.();
+  await logout();
   showLogin();
 });
 $('lang').addEventListener('click', () => {

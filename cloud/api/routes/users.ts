@@ -1,0 +1,116 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { passwordProblem, RoleSchema, UserNameSchema, type SessionTable, type UserStore } from '../../accounts.js';
+import { ApiErrors } from '../errors.js';
+import { UserViewSchema } from '../schemas.js';
+
+export interface UsersDeps {
+  users: Pick<UserStore, 'list' | 'get' | 'add' | 'passwd' | 'setRole' | 'remove'>;
+  sessions: Pick<SessionTable, 'closeUser'>;
+}
+
+const UserParams = z.object({ name: z.string() });
+const NewUserSchema = z.strictObject({ name: UserNameSchema, role: RoleSchema, password: z.string().max(1024) });
+const PasswordSchema = z.strictObject({ password: z.string().max(1024) });
+const ChangeSchema = z.strictObject({ role: RoleSchema });
+
+/**
+ * The accounts of the people who log in (admin only): `GET/POST /users`, `PUT /users/:name/password`,
+ * `PUT /users/:name/role`, `DELETE /users/:name`. A changed password or role and a removed user end
+ * that user's sessions at once.
+ */
+export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users, sessions }) => {
+  const strong = (name: string, password: string): void => {
+    const problem = passwordProblem(name, password);
+    if (problem !== undefined) throw new ApiErrors.WeakPassword(problem);
+  };
+  const existing = (name: string) => {
+    const user = users.get(name);
+    if (!user) throw new ApiErrors.NoUser(name);
+    return user;
+  };
+
+  app.get(
+    '/users',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'the accounts, by name', response: { 200: z.array(UserViewSchema) } },
+    },
+    async () => users.list(),
+  );
+
+  app.post(
+    '/users',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'add an account', body: NewUserSchema, response: { 201: UserViewSchema } },
+    },
+    async ({ body, principal, log }, reply) => {
+      strong(body.name, body.password);
+      if (!(await users.add(body.name, body.role, body.password))) throw new ApiErrors.UserExists(body.name);
+      log.warn(
+        { who: `user:${body.name}`, by: principal!.name, role: body.role, reason: 'user-added' },
+        'account added',
+      );
+      return reply.code(201).send(existing(body.name));
+    },
+  );
+
+  app.put(
+    '/users/:name/password',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'set an account’s password (its sessions end)',
+        params: UserParams,
+        body: PasswordSchema,
+        response: { 200: UserViewSchema },
+      },
+    },
+    async ({ params, body, principal, log }) => {
+      existing(params.name);
+      strong(params.name, body.password);
+      await users.passwd(params.name, body.password);
+      sessions.closeUser(params.name);
+      log.warn({ who: `user:${params.name}`, by: principal!.name, reason: 'password-set' }, 'password changed');
+      return existing(params.name);
+    },
+  );
+
+  app.put(
+    '/users/:name/role',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'change an account’s role (its sessions end)',
+        params: UserParams,
+        body: ChangeSchema,
+        response: { 200: UserViewSchema },
+      },
+    },
+    async ({ params, body, principal, log }) => {
+      existing(params.name);
+      users.setRole(params.name, body.role);
+      sessions.closeUser(params.name);
+      log.warn(
+        { who: `user:${params.name}`, by: principal!.name, role: body.role, reason: 'role-set' },
+        'role changed',
+      );
+      return existing(params.name);
+    },
+  );
+
+  app.delete(
+    '/users/:name',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'remove an account (its sessions end)', params: UserParams, response: { 204: z.null() } },
+    },
+    async ({ params, principal, log }, reply) => {
+      if (!users.remove(params.name)) throw new ApiErrors.NoUser(params.name);
+      sessions.closeUser(params.name);
+      log.warn({ who: `user:${params.name}`, by: principal!.name, reason: 'user-removed' }, 'account removed');
+      return reply.code(204).send(null);
+    },
+  );
+};
