@@ -24,6 +24,7 @@ describe('HTTP API', () => {
       '/alarms',
       '/alarms/{id}/ack',
       '/alarms/{id}/follow-ups',
+      '/command-names',
       '/commands/{id}',
       '/enterprises',
       '/events',

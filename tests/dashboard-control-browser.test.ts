@@ -2,7 +2,7 @@
 // The callbacks given to page.evaluate and waitForFunction run in the browser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
-import { ADMIN, FED_MN, H, READ, startScene, type Scene } from './helpers/dashboard-scene.js';
+import { ADMIN, CLEAN_MN, FED_MN, H, READ, startScene, type Scene } from './helpers/dashboard-scene.js';
 
 if (!haveChromium) console.warn('dashboard control browser tests skipped: /usr/bin/chromium is missing');
 
@@ -18,20 +18,22 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
   const refreshes = () => b.page.evaluate(() => Number(document.getElementById('view')?.dataset['refreshes'] ?? 0));
   const refreshedAfter = (n: number) =>
     b.page.waitForFunction((was) => Number(document.getElementById('view')?.dataset['refreshes'] ?? 0) > was, n);
-  const stationPage = (token: string) => async () => {
-    const { page } = b;
-    await page.goto(scene.base + '/');
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(scene.base + '/');
-    await page.fill('#token', token);
-    await page.click('#login button[type=submit]');
-    await page.locator('[data-figure="onlineRate"]').waitFor();
-    const q = new URLSearchParams({ kind: 'hour', from: String(scene.day0), to: String(scene.day0 + 12 * H) });
-    await page.evaluate((hash) => (location.hash = hash), `#/station/${FED_MN}?${q}`);
-    await shown(`#/station/${FED_MN}`).catch(async (e: Error) => {
-      throw new Error(`${e.message}: ${await page.locator('#view').innerText()} ${faults.join('; ')}`);
-    });
-  };
+  const stationPage =
+    (token: string, mn = FED_MN) =>
+    async () => {
+      const { page } = b;
+      await page.goto(scene.base + '/');
+      await page.evaluate(() => localStorage.clear());
+      await page.goto(scene.base + '/');
+      await page.fill('#token', token);
+      await page.click('#login button[type=submit]');
+      await page.locator('[data-figure="onlineRate"]').waitFor();
+      const q = new URLSearchParams({ kind: 'hour', from: String(scene.day0), to: String(scene.day0 + 12 * H) });
+      await page.evaluate((hash) => (location.hash = hash), `#/station/${mn}?${q}`);
+      await shown(`#/station/${mn}`).catch(async (e: Error) => {
+        throw new Error(`${e.message}: ${await page.locator('#view').innerText()} ${faults.join('; ')}`);
+      });
+    };
 
   beforeAll(async () => {
     [scene, b] = await Promise.all([startScene(), launchBrowser()]);
@@ -123,7 +125,7 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
     // A history request changes nothing: it goes at once, and the logger re-sends hour 03.
     await panel.locator('form.control-form button[type=submit]').click();
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('tr[data-command]')].some(
+      Array.from(document.querySelectorAll('tr[data-command]')).some(
         (r) =>
           r.querySelector('.cmd-name')?.textContent?.includes('2061') && r.querySelector('.answer[data-cn="2061"]'),
       ),
@@ -142,6 +144,11 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
     expect(await panel.locator('form').count()).toBe(0);
     expect(await panel.innerText()).toMatch(/只读账号只能查看请求记录/);
     expect(await panel.locator('tr[data-command]').count()).toBe(2);
+    // WS-03 warns from 80 % of its 100 mg/L COD limit: both lines on its chart.
+    await stationPage(READ, CLEAN_MN)();
+    expect(await b.page.locator('.chart[data-factor="w01018"] .u-legend').innerText()).toMatch(
+      /标准限值 100.*预警值 80/s,
+    );
     expect(faults).toEqual([]);
   });
 });
