@@ -15,6 +15,7 @@ const UNIT = [
   'edge-config',
   'edge-control',
   'edge-datasets',
+  'edge-effects',
   'edge-registers',
   'edge-statistics',
   'edge-stats-cli',

@@ -4,7 +4,8 @@
  * stored, so that is send-to-queryable) and the ingest process's CPU per 1,000 packets. The ingest
  * runs as its own process (`hj212 cloud`), so the load generator's CPU is not counted. Linux only
  * (CPU from /proc). Prints one JSON line.
- *   node dist/bench/cloud.js [--stations N] [--packets P] [--window W]
+ *   node dist/bench/cloud.js [--stations N] [--packets P] [--window W] [--cpu-prof DIR]
+ * `--cpu-prof DIR`: the ingest process runs under `node --cpu-prof` and writes its profile to DIR on exit.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     stations: { type: 'string', default: '20' },
     packets: { type: 'string', default: '500' },
     window: { type: 'string', default: '8' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const STATIONS = Number(values.stations);
@@ -144,7 +146,13 @@ await writeFile(
 );
 const child = spawn(
   process.execPath,
-  [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')],
+  [
+    ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+    join(import.meta.dirname, '..', 'cli', 'main.js'),
+    'cloud',
+    '--config',
+    join(dir, 'cloud.yaml'),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 try {

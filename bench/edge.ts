@@ -7,8 +7,8 @@
  * - replayCloud: an outbox of `--cloud-days` replayed into our cloud ingest (SQLite store, in this
  *   process), each record confirmed by 9014 once stored, over each path: HJ 212 TCP, MQTT through the
  *   ingest's embedded broker, and MQTT through Debian's Mosquitto as shipped and with set_tcp_nodelay.
- *   node dist/bench/edge.js [--seconds 30] [--days 7] [--cloud-days 1] [--paths tcp,mqttEmbedded,...]
- *   (--seconds 0 skips the footprint)
+ *   node dist/bench/edge.js [--seconds 30] [--days 7] [--cloud-days 1] [--paths tcp,mqttEmbedded,...] [--window 4]
+ *   (--seconds 0 skips the footprint; --window sets the uplink's window in the replays, the config's default otherwise)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -148,6 +148,7 @@ type UplinkOf<K> = Extract<EdgeConfig['uplinks'][number], { kind: K }>;
 /** Fills an outbox with `days` of outage, starts the uplink `make` builds on it and times the drain. */
 async function drain(dataDir: string, days: number, make: (config: EdgeConfig, deps: UplinkDeps) => Uplink) {
   const config = outlet(dataDir, 1, 1);
+  if (window !== undefined) config.uplinks[0]!.window = window;
   const store = new EdgeStore(config.dataDir, { logger: silent, utcOffsetMinutes: 480, outboxBytes: new Map() });
   const records = outage(days);
   store.commitTick(Date.now(), { minutes: [], state: { cursor: 0, minutes: [], hours: [] }, records }, [
@@ -168,15 +169,18 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
       parameters: () => undefined,
     }),
     history: store,
+    // No agent: the uplink keeps its configured password and switches, and commands change nothing.
+    settings: () => undefined,
     onEffect: () => undefined,
     // The replay bench sends no 3021: a request would be refused as for a box without parameters.
     setParameters: async () => ExeRtn.BadCondition,
     control: async () => ({ exeRtn: ExeRtn.BadCondition, reason: 'not-mapped' }),
   });
-  const t0 = Date.now();
+  const [t0, cpu0] = [Date.now(), process.cpuUsage()];
   uplink.start();
   while (store.outboxDepth('province').records > 0) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await uplink.stop();
   store.close();
   return {
@@ -185,6 +189,9 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
     window: config.uplinks[0]!.window,
     seconds: Number(seconds.toFixed(2)),
     recordsPerSecond: Math.round(records.length / seconds),
+    // CPU of this process (the edge's uplink and store, and the receiver beside it) per record: on a
+    // loaded machine the process gets a fraction of a core, so records/s alone says more about the load.
+    cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records.length),
   };
 }
 
@@ -296,8 +303,10 @@ const { values } = parseArgs({
     days: { type: 'string', default: '7' },
     'cloud-days': { type: 'string', default: '1' },
     paths: { type: 'string', default: paths.join(',') },
+    window: { type: 'string' },
   },
 });
+const window = values.window === undefined ? undefined : Number(values.window);
 const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
 try {
   const result = {

@@ -23,6 +23,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '1000,10000' },
     seconds: { type: 'string', default: '20' },
     mqtt: { type: 'string', default: 'true' },
+    /** The ingest process runs under `node --cpu-prof` and writes its profile to this directory on exit. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const SIZES = values.connections.split(',').map(Number);
@@ -112,7 +114,13 @@ try {
   );
   const c = spawn(
     process.execPath,
-    [join(import.meta.dirname, '..', 'cli', 'main.js'), 'cloud', '--config', join(dir, 'cloud.yaml')],
+    [
+      ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+      join(import.meta.dirname, '..', 'cli', 'main.js'),
+      'cloud',
+      '--config',
+      join(dir, 'cloud.yaml'),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   child = c;

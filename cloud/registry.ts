@@ -4,6 +4,7 @@ import { factor as factorDef } from '../protocol/index.js';
 import { parseRegistryText } from './registry-file.js';
 import { SecretHashSchema } from './secrets.js';
 import { describeIssues } from '../protocol/zod-issues.js';
+import { TreatmentRuleSchema } from './rules/treatment.js';
 
 const Hash = SecretHashSchema;
 
@@ -109,6 +110,8 @@ export const StationSchema = z
       FactorSchema,
     ),
     shutdowns: z.array(ShutdownSchema).default([]),
+    /** 治污设施未运行 on the station's power use data (ST 44): its meters and thresholds. */
+    treatmentStopped: TreatmentRuleSchema.optional(),
     /** Start of monitoring (commissioning): no hour before it can be missing. Default: the first data on record. */
     monitoredSince: z.iso
       .datetime({

@@ -20,6 +20,8 @@ export interface DataRecord {
   info?: FieldInfo;
   /** Treatment facilities (SBxxx): run state (2021) or hours run in the day (2041). */
   facilities?: Record<string, number>;
+  /** An HJ 212-2025 data set of its own (edge/conditions.ts): 44 power use, 45 production conditions. */
+  st?: '44' | '45';
 }
 
 /** What a platform may ask for by BeginTime/EndTime. */

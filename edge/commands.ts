@@ -22,8 +22,11 @@ import type { ControlResult } from './control.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
 
-/** What a command may change; the agent applies it (and persists nothing the standard does not ask for). */
-export type CommandEffect =
+/**
+ * What a command changes in the box's settings. One pure reducer turns it into the next settings and
+ * the agent applies what follows from them in one place (edge/agent/effects.ts).
+ */
+export type SettingEffect =
   | { kind: 'set-time'; at: number }
   /** 1012 under clock policy keep-ntp: nothing changes; the agent logs how far the platform's time was off. */
   | { kind: 'clock-kept'; differenceMs: number }
@@ -31,11 +34,19 @@ export type CommandEffect =
   | { kind: 'set-timeout-retry'; overTimeSeconds: number; reCount: number }
   | { kind: 'set-rtd-interval'; seconds: number }
   | { kind: 'set-min-interval'; minutes: number }
+  /** 1072: the uplink's password, persisted. */
   | { kind: 'set-password'; pw: string }
-  /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md). */
+  /** 1002 (HJ 212-2025, assumed: docs/protocol-2025.md): the uplink's MN from now on, persisted. */
+  | { kind: 'set-mn'; mn: string }
+  /** HJ 212-2025 1014: the platform sets the link's SM4 key (docs/protocol-2025.md), persisted. */
   | { kind: 'set-key'; key: string }
+  /** 2011/2012: whether the uplink sends real-time data. */
   | { kind: 'realtime'; on: boolean }
-  | { kind: 'run-state'; on: boolean }
+  /** 2021/2022: whether the uplink sends facility run states. */
+  | { kind: 'run-state'; on: boolean };
+
+/** What a command has carried out on an analyzer; the uplink answers once it is done. */
+export type AnalyzerEffect =
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
   | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet }
   /** 3011-3019: carried out on the analyzer asynchronously (edge/control.ts); `answer` builds the upload and 9012. */
@@ -46,6 +57,9 @@ export type CommandEffect =
       params: Record<string, string>;
       answer: (result: ControlResult, at: number) => Packet[];
     };
+
+/** What a command may change or carry out (and persists nothing the standard does not ask for). */
+export type CommandEffect = SettingEffect | AnalyzerEffect;
 
 /** What the handler needs to know about the agent, read-only. */
 export interface CommandContext {
@@ -97,6 +111,8 @@ export const MAX_CLOCK_STEP_MS = 86_400_000;
 
 const QN_FORMAT = /^\d{17}$/;
 const ST_FORMAT = /^[0-9A-Z]{2}$/;
+/** An MN as the edge config takes one (HJ 212-2017 §6.3.2: up to 24 characters). */
+const MN_PATTERN = /^[0-9A-Za-z]{14,24}$/;
 
 const HISTORY_CNS = new Set<string>([CN.DayData, CN.MinuteData, CN.HourData, CN.RunTimeDay]);
 
@@ -341,6 +357,16 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
         const pw = p.cp.params['NewPW'];
         return pw !== undefined && /^[0-9A-Za-z]{1,6}$/.test(pw)
           ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-password', pw } }
+          : { exeRtn: ExeRtn.BadCondition };
+      });
+    case CN.SetMn:
+      // A 2025 command: to a 2017 or 2005 platform, 1002 is a reserved code of table 9, not a command.
+      if (to.version !== '2025') return refuse(answeredBy(p, to), QnRtn.BadCn, 'bad-cn');
+      return requestFlow(p, to, () => {
+        // The parameter name is assumed by analogy with 1072's NewPW (the 2025 text is not public here).
+        const mn = p.cp.params['NewMN'];
+        return mn !== undefined && MN_PATTERN.test(mn)
+          ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-mn', mn } }
           : { exeRtn: ExeRtn.BadCondition };
       });
     case CN.RealtimeData:

@@ -255,6 +255,50 @@ const facilitySchema = z.strictObject({
 });
 export type FacilityConfig = z.output<typeof facilitySchema>;
 
+/**
+ * HJ 212-2025 data sets ST 44 (用电监控, 分表计电) and ST 45 (工况). The 2025 factor codes of these data
+ * sets are not public here: each quantity is configured with the code the platform assigned; the
+ * project convention for when it assigned none is in docs/protocol-2025.md ("ST 44 and ST 45").
+ */
+const quantitySchema = z.strictObject({
+  code: factorCode,
+  register: registerSchema,
+  decimals: z.number().int().min(0).max(6).default(2).describe('decimals sent on the wire'),
+});
+
+const powerMeterSchema = z.strictObject({
+  id,
+  name: z.string().optional(),
+  bus: id.describe('the id of a bus in buses'),
+  unit: z.number().int().min(0).max(247).describe('Modbus slave id of the meter'),
+  pollSeconds: z.number().positive().max(3600).default(5),
+  serves: z
+    .enum(['treatment', 'production'])
+    .describe('what the metered circuit powers: a treatment facility (治污) or production (生产)'),
+  facility: z
+    .string()
+    .min(1)
+    .describe(
+      'the facility it powers: SBxxx for a treatment facility (table 4), a line or workshop name for production',
+    ),
+  power: quantitySchema.describe('active power, kW'),
+  energy: quantitySchema.optional().describe('active energy totaliser, kWh'),
+  current: quantitySchema.optional().describe('phase current, A'),
+});
+export type PowerMeterConfig = z.output<typeof powerMeterSchema>;
+
+const processSignalsSchema = z.strictObject({
+  id,
+  name: z.string().optional(),
+  bus: id.describe('the id of a bus in buses'),
+  unit: z.number().int().min(0).max(247).describe('Modbus slave id of the controller (PLC/DCS gateway)'),
+  pollSeconds: z.number().positive().max(3600).default(5),
+  signals: z
+    .array(quantitySchema.extend({ name: z.string().optional() }))
+    .min(1, 'list at least one signal: a run state (0/1), a temperature, a pressure...'),
+});
+export type ProcessSignalsConfig = z.output<typeof processSignalsSchema>;
+
 const busCommon = {
   id,
   timeoutMs: z.number().int().min(50).max(60_000).default(1000).describe('timeout of every Modbus request'),
@@ -299,6 +343,11 @@ const stationSchema = z.strictObject({
     .describe('HJ 212-2017/2025 platforms decoding strictly expect 24 hex digits; 14 characters is the older form'),
   st: z.string().regex(/^\d{2}$/, 'expected a system code of table 5, such as 32 (water) or 31 (air)'),
   kind: z.enum(['water', 'gas']).describe('water: Cou kg = mg/L × m3 × 1e-3; gas: Cou kg = mg/m3 × m3 × 1e-6'),
+  serial: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,32}$/, 'expected the serial number on the box: up to 32 letters, digits and -')
+    .optional()
+    .describe('the data logger hardware serial number, uploaded with CN 1001 at each connection of a 2025 uplink'),
   utcOffsetMinutes: z
     .number()
     .int()
@@ -467,6 +516,14 @@ export const edgeConfigSchema = z
       .array(facilitySchema)
       .default([])
       .describe('treatment facilities whose run state (2021) and daily run time (2041) are reported'),
+    powerMeters: z
+      .array(powerMeterSchema)
+      .default([])
+      .describe('HJ 212-2025 ST 44: power meters of treatment and production circuits, uploaded on 2025 uplinks'),
+    processSignals: z
+      .array(processSignalsSchema)
+      .default([])
+      .describe('HJ 212-2025 ST 45: production condition signals (工况), uploaded on 2025 uplinks'),
     uplinks: z.array(uplinkSchema).default([]),
     health: z
       .strictObject({
@@ -509,6 +566,20 @@ export const edgeConfigSchema = z
         });
     });
     for (const [list, key] of [
+      [config.powerMeters, 'powerMeters'],
+      [config.processSignals, 'processSignals'],
+    ] as const)
+      list.forEach((item, i) => {
+        if (!buses.has(item.bus))
+          ctx.addIssue({
+            code: 'custom',
+            path: [key, i, 'bus'],
+            message: `no bus has id ${item.bus}; declare it in buses or use one of ${[...buses].join(', ')}`,
+          });
+      });
+    for (const [list, key] of [
+      [config.powerMeters, 'powerMeters'],
+      [config.processSignals, 'processSignals'],
       [config.buses, 'buses'],
       [config.devices, 'devices'],
       [config.uplinks, 'uplinks'],
@@ -524,9 +595,19 @@ export const edgeConfigSchema = z
         seen.add(item.id);
       });
     }
-    const codes = config.devices.flatMap((d, i) =>
-      d.factors.map((f, j) => ({ code: f.code, path: ['devices', i, 'factors', j, 'code'] })),
-    );
+    const codes = [
+      ...config.devices.flatMap((d, i) =>
+        d.factors.map((f, j) => ({ code: f.code, path: ['devices', i, 'factors', j, 'code'] as PropertyKey[] })),
+      ),
+      ...config.powerMeters.flatMap((m, i) =>
+        (['power', 'energy', 'current'] as const).flatMap((q) =>
+          m[q] ? [{ code: m[q].code, path: ['powerMeters', i, q, 'code'] as PropertyKey[] }] : [],
+        ),
+      ),
+      ...config.processSignals.flatMap((g, i) =>
+        g.signals.map((s, j) => ({ code: s.code, path: ['processSignals', i, 'signals', j, 'code'] as PropertyKey[] })),
+      ),
+    ];
     const seenCodes = new Set<string>();
     for (const { code, path } of codes) {
       if (seenCodes.has(code))

@@ -1,6 +1,5 @@
-import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import type { AgentHealth } from './agent.js';
+import type { AgentHealth } from './agent/index.js';
 import { presentHealth } from './report.js';
 
 export interface HealthServer {
@@ -28,6 +27,8 @@ export async function startHealthServer(
   /** Local times and readings at their decimals, for people; without it, epoch milliseconds and raw values. */
   view?: { utcOffsetMinutes: number; decimals: ReadonlyMap<string, number> },
 ): Promise<HealthServer> {
+  // Fastify (about 5 MB resident) is loaded only by a box whose configuration asks for the endpoint.
+  const { default: Fastify } = await import('fastify');
   const app: FastifyInstance = Fastify({ logger: false });
   app.get('/health', async (_req, reply) => {
     const h = health();

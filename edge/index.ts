@@ -17,5 +17,11 @@ export {
   type UplinkConfig,
 } from './config.js';
 export { configWarnings } from './config-check.js';
-export { startAgent, type AgentOptions, type AgentHealth, type DeviceStatus, type RunningAgent } from './agent.js';
+export {
+  startAgent,
+  type AgentOptions,
+  type AgentHealth,
+  type DeviceStatus,
+  type RunningAgent,
+} from './agent/index.js';
 export { healthy } from './health.js';

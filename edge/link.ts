@@ -7,18 +7,20 @@ import {
   encodeFrame,
   encodeFrames,
   keyBytes,
+  formatHjTime,
   makeFlag,
   makeQn,
   qnRtnAnswer,
   request,
-  switchKey,
 } from '../protocol/index.js';
 import { rawHeader } from '../protocol/answers.js';
-import type { CodecOptions, DecodeResult, KeyState, Packet } from '../protocol/index.js';
+import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
 import { handleCommand } from './commands.js';
 import type { ControlResult } from './control.js';
-import type { CommandContext, CommandEffect, HistoryQuery } from './commands.js';
+import type { AnalyzerEffect, CommandContext, CommandEffect, HistoryQuery, SettingEffect } from './commands.js';
+import { uplinkSettings } from './agent/effects.js';
+import type { UplinkSettings } from './agent/effects.js';
 import { HISTORY_PAGE, streamHistory } from './history.js';
 import type { HistoryPager } from './history.js';
 import type { UplinkConfig } from './config.js';
@@ -38,7 +40,10 @@ export interface UplinkDeps {
   context: () => Omit<CommandContext, 'to' | 'historySlot'>;
   /** History a page at a time, for 2031/2041/2051/2061 requests. */
   history: HistoryPager;
-  onEffect: (uplink: string, effect: CommandEffect) => void;
+  /** This uplink's password and switches as the platform's commands left them (edge/agent/effects.ts). */
+  settings: (uplink: string) => UplinkSettings | undefined;
+  /** A command changed a setting: the agent's one reducer takes it (edge/agent/index.ts). */
+  onEffect: (uplink: string, effect: SettingEffect) => void;
   /** Writes analyzer parameters (3021); resolves to the ExeRtn of table 6 to answer with. */
   setParameters: (polId: string, values: Record<string, number>) => Promise<number>;
   /** Carries out an analyzer control command (3011-3019) on the device mapping it (edge/control.ts). */
@@ -111,23 +116,17 @@ export abstract class UplinkBase implements Uplink {
   protected readonly logger: Logger;
   /** The SM4 key of an HJ 212-2025 link, for frames both ways. */
   protected readonly codec: Pick<CodecOptions, 'sm4Key' | 'sm4DecodeKeys'>;
-  /**
-   * The SM4 keys of a 2025 link: the one a platform's 1014 set (edge/store/settings.ts), else the
-   * configured sm4Key, whose age the rotation counts from the agent's start.
-   */
-  private keys: KeyState | undefined;
   /** The QN and agent time of this box's own 1014 request waiting for the platform's key. */
   private keyAsked: { qn: string; at: number } | undefined;
   /** Agent time of the last frame written, or of the connection: the heartbeat goes out when it is old. */
   private lastOut = 0;
-  private pw: string;
-  private realtime: boolean;
-  private runState: boolean;
   private state: UplinkState = 'stopped';
   private since = Date.now();
   private lastError: string | undefined;
   /** Changes with every change of state: a history answer stops when the link it started on went down. */
   private epoch = 0;
+  /** This uplink's settings at start, for deps that keep none. */
+  private readonly initial: UplinkSettings;
   private readonly refused: Record<string, number> = {};
   private parameterWrites = 0;
   /** Per reason: when its minute started (monotonic ms), refusals logged and not logged in it. */
@@ -139,18 +138,15 @@ export abstract class UplinkBase implements Uplink {
     readonly config: UplinkConfig,
     protected readonly deps: UplinkDeps,
   ) {
-    this.pw = deps.store.readSettings().passwords[config.id] ?? config.pw;
-    const stored = deps.store.readSettings().sm4Keys?.[config.id];
-    const configured =
-      config.sm4Key === undefined ? undefined : { key: config.sm4Key.toUpperCase(), since: deps.context().now };
-    this.keys = config.version === '2025' ? (stored ?? configured) : undefined;
+    this.initial = uplinkSettings(config, deps.store.readSettings(), deps.context().now);
     // Looked up per frame, so a key change applies to the very next frame both ways.
     this.codec = {
-      sm4Key: () => (this.keys ? keyBytes(this.keys.key) : undefined),
-      sm4DecodeKeys: () => decodeKeys(this.keys, this.deps.context().now).map(keyBytes),
+      sm4Key: () => {
+        const keys = this.own().keys;
+        return keys ? keyBytes(keys.key) : undefined;
+      },
+      sm4DecodeKeys: () => decodeKeys(this.own().keys, this.deps.context().now).map(keyBytes),
     };
-    this.realtime = config.realtime;
-    this.runState = config.runState;
     // The agent's logger carries the station MN; a platform's own MN is added under another key, since
     // pino writes a repeated child binding twice in one line.
     const mn = this.addressee().mn;
@@ -197,18 +193,26 @@ export abstract class UplinkBase implements Uplink {
 
   addressee(): Addressee {
     return {
-      mn: this.config.mn ?? this.deps.station.mn,
-      pw: this.pw,
+      // A platform's 1002 (HJ 212-2025) replaces the configured MN, persisted (edge/agent/effects.ts).
+      mn: this.own().mn ?? this.config.mn ?? this.deps.station.mn,
+      pw: this.own().pw,
       st: this.deps.station.st,
       version: this.config.version,
     };
   }
 
   accepts(record: DataRecord): boolean {
-    if (record.cn === '2011') return this.realtime;
+    // ST 44/45 exist from HJ 212-2025 on: an older platform would refuse the system code.
+    if (record.st !== undefined && this.config.version !== '2025') return false;
+    if (record.cn === '2011') return this.own().realtime;
     // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
     if (record.cn === '2081') return this.config.version !== '2005';
-    return record.cn !== '2021' || this.runState;
+    return record.cn !== '2021' || this.own().runState;
+  }
+
+  /** What the commands have set for this uplink; for deps without agent settings (a bench), the config's and store's. */
+  private own(): UplinkSettings {
+    return this.deps.settings(this.config.id) ?? this.initial;
   }
 
   setTimeoutRetry(timeoutSeconds: number, retries: number): void {
@@ -257,6 +261,30 @@ export abstract class UplinkBase implements Uplink {
     this.logger.info({ qn, reason: 'clock not trusted' }, 'asked the platform for a time calibration (1013)');
   }
 
+  /**
+   * HJ 212-2025 1001 (assumed, docs/protocol-2025.md): the box tells a 2025 platform its hardware serial
+   * number as `SN` at each connection, without asking for an answer (a lost one goes again at the next).
+   */
+  protected uploadSerial(): void {
+    const serial = this.deps.station.serial;
+    if (this.config.version !== '2025' || serial === undefined) return;
+    const ctx = this.deps.context();
+    const to = this.addressee();
+    const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
+    const packet: Packet = {
+      version: to.version,
+      qn,
+      st: to.st,
+      cn: CN.SerialUpload,
+      pw: to.pw,
+      mn: to.mn,
+      flag: makeFlag(to.version),
+      cp: { params: { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes), SN: serial }, factors: {} },
+    };
+    this.out(encodeFrame(packet, this.codec));
+    this.logger.info({ qn, serial }, 'uploaded the logger serial number (1001)');
+  }
+
   /** Writes a frame and notes when, for the heartbeat. */
   private out(frame: string): void {
     this.lastOut = this.deps.context().now;
@@ -267,7 +295,8 @@ export abstract class UplinkBase implements Uplink {
     if (this.config.version !== '2025' || this.state !== 'connected') return;
     if (now - this.lastOut >= this.config.heartbeatSeconds * 1000) this.heartbeat(now);
     const days = this.config.keyRotationDays;
-    if (days === undefined || !this.keys || now - this.keys.since < days * DAY_MS) return;
+    const keys = this.own().keys;
+    if (days === undefined || !keys || now - keys.since < days * DAY_MS) return;
     if (this.keyAsked && now - this.keyAsked.at < KEY_REQUEST_RETRY_MS) return;
     this.requestKeyChange();
   }
@@ -284,28 +313,28 @@ export abstract class UplinkBase implements Uplink {
 
   /**
    * Asks the platform for a new SM4 key (HJ 212-2025 1014 from the box, docs/protocol-2025.md): the
-   * platform answers with its own 1014 carrying NewKey, which `apply` carries out. False when this is
+   * platform answers with its own 1014 carrying NewKey, which `changeKey` carries out. False when this is
    * no keyed 2025 link or it is down.
    */
   requestKeyChange(): boolean {
-    if (this.config.version !== '2025' || !this.keys || this.state !== 'connected') return false;
+    const keys = this.own().keys;
+    if (this.config.version !== '2025' || !keys || this.state !== 'connected') return false;
     const ctx = this.deps.context();
     const qn = makeQn(new Date(ctx.now), ctx.utcOffsetMinutes);
     this.keyAsked = { qn, at: ctx.now };
     this.out(encodeFrame(request(this.addressee(), CN.KeyUpdate, {}, { qn }), this.codec));
-    this.logger.info({ qn, keySince: this.keys.since }, 'asked the platform for a new SM4 key (1014)');
+    this.logger.info({ qn, keySince: keys.since }, 'asked the platform for a new SM4 key (1014)');
     return true;
   }
 
   /**
    * The platform's 1014 NewKey: the 9011/9012 answering it carry no encrypted CP, so from the next
    * frame on everything goes out under the new key; the old one is still decoded for keyGraceSeconds.
-   * Stored first, so a restart never falls back to a key the platform no longer expects.
+   * The agent's reducer switches and stores the keys (edge/agent/effects.ts), so a restart never falls
+   * back to a key the platform no longer expects; the uplink drops its own request waiting for one.
    */
-  private changeKey(key: string): void {
-    const now = this.deps.context().now;
-    this.keys = switchKey(this.keys, key, now, this.config.keyGraceSeconds * 1000);
-    this.deps.store.saveSettings({ sm4Keys: { [this.config.id]: this.keys } });
+  private changeKey(effect: Extract<SettingEffect, { kind: 'set-key' }>): void {
+    this.deps.onEffect(this.config.id, effect);
     const asked = this.keyAsked?.qn;
     this.keyAsked = undefined;
     this.logger.info(
@@ -378,7 +407,7 @@ export abstract class UplinkBase implements Uplink {
     const summary = { cn: p.cn, qn: p.qn, effect: outcome.effect?.kind, replies: outcome.replies.map((r) => r.cn) };
     if (outcome.reason !== undefined) this.refuse(outcome.reason, summary, 'command refused or not carried out');
     else this.logger.info(summary, 'command answered');
-    if (outcome.effect) this.apply(outcome.effect);
+    if (outcome.effect) this.carryOut(outcome.effect);
     for (const reply of outcome.replies) this.send(reply);
     if (outcome.history) this.queueHistory(outcome.history);
   }
@@ -500,18 +529,15 @@ export abstract class UplinkBase implements Uplink {
     this.logger.info({ cn: query.cn, qn: query.request.qn, sent }, 'history answered');
   }
 
-  private apply(effect: CommandEffect): void {
-    if (effect.kind === 'set-key') {
-      this.changeKey(effect.key);
-      return;
-    } else if (effect.kind === 'set-password') {
-      this.pw = effect.pw;
-      this.deps.store.saveSettings({ passwords: { [this.config.id]: effect.pw } });
-    } else if (effect.kind === 'realtime') {
-      this.realtime = effect.on;
-    } else if (effect.kind === 'run-state') {
-      this.runState = effect.on;
-    } else if (effect.kind === 'set-parameters') {
+  /** A setting goes to the agent's reducer; analyzer work is carried out here, answered once done. */
+  private carryOut(effect: CommandEffect): void {
+    if (effect.kind === 'set-parameters' || effect.kind === 'control') this.analyzer(effect);
+    else if (effect.kind === 'set-key') this.changeKey(effect);
+    else this.deps.onEffect(this.config.id, effect);
+  }
+
+  private analyzer(effect: AnalyzerEffect): void {
+    if (effect.kind === 'set-parameters') {
       if (this.parameterWrites >= PARAMETER_WRITES) {
         this.refuse('parameters-busy', { polId: effect.polId, writes: this.parameterWrites }, '3021 not carried out');
         this.send(effect.answer(ExeRtn.Busy));
@@ -526,21 +552,18 @@ export abstract class UplinkBase implements Uplink {
         )
         .finally(() => (this.parameterWrites -= 1));
       return;
-    } else if (effect.kind === 'control') {
-      this.deps
-        .control(effect.cn, effect.polId, effect.params)
-        .then((result) => {
-          const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
-          if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
-          else this.logger.info(summary, 'analyzer control carried out');
-          for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
-        })
-        .catch((err: unknown) =>
-          this.refuse('control-failed', { cn: effect.cn, detail: (err as Error).message }, 'no 9012 sent'),
-        );
-      return;
     }
-    this.deps.onEffect(this.config.id, effect);
+    this.deps
+      .control(effect.cn, effect.polId, effect.params)
+      .then((result) => {
+        const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
+        if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
+        else this.logger.info(summary, 'analyzer control carried out');
+        for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
+      })
+      .catch((err: unknown) =>
+        this.refuse('control-failed', { cn: effect.cn, detail: (err as Error).message }, 'no 9012 sent'),
+      );
   }
 
   /** A history record sent in answer to a request: the request's QN, no 9014 wanted (C.20-C.22). */

@@ -102,7 +102,8 @@ export function recordPacket(
   return {
     version: to.version,
     qn,
-    st: to.st,
+    // ST 44/45 records are their own data set (HJ 212-2025, edge/conditions.ts), not the outlet's.
+    st: record.st ?? to.st,
     cn: record.cn,
     pw: to.pw,
     mn: to.mn,

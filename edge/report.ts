@@ -1,4 +1,4 @@
-import type { AgentHealth } from './agent.js';
+import type { AgentHealth } from './agent/index.js';
 import type { UplinkHealth } from './link.js';
 
 /**

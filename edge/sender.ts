@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import { QnRtn, encodeFrame, splitPacket } from '../protocol/index.js';
+import { QnRtn, STANDARD_MAX_SEGMENT, encodeFrame, splitPacket } from '../protocol/index.js';
 import type { CodecOptions } from '../protocol/index.js';
+import { frameSegment } from '../protocol/frame.js';
+import { buildSegment } from '../protocol/segment.js';
 import type { DataRecord } from './aggregator.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
@@ -42,7 +44,13 @@ export function recordFrames(
   utcOffsetMinutes: number,
   codec: Pick<CodecOptions, 'sm4Key'> = {},
 ): { qn: string; frame: string }[] {
-  return splitPacket(recordPacket(record, to, qn, decimals, utcOffsetMinutes), codec).map((part) => ({
+  const packet = recordPacket(record, to, qn, decimals, utcOffsetMinutes);
+  // The common case, a segment within the standard's 1024 bytes (HJ 212-2017 6.3.1), is built once and
+  // framed as it is; splitPacket would build it once to measure it and encodeFrame again to send it.
+  const segment = buildSegment(packet, codec);
+  if (Buffer.byteLength(segment, 'utf8') <= STANDARD_MAX_SEGMENT)
+    return [{ qn, frame: frameSegment(segment, STANDARD_MAX_SEGMENT) }];
+  return splitPacket(packet, codec).map((part) => ({
     qn: part.qn ?? qn,
     frame: encodeFrame(part, codec),
   }));
@@ -59,6 +67,8 @@ export class OutboxSender {
   /** Sending held after the platform refused the station (see `refused`), and the timer that resumes it. */
   private held = false;
   private holdTimer: NodeJS.Timeout | undefined;
+  /** A refill is queued for the end of the current socket read (see `confirm`). */
+  private refillQueued = false;
   /** Records sent (first transmissions, not resends) and confirmed by a 9014 since the agent started. */
   readonly counts = { sent: 0, confirmed: 0 };
 
@@ -203,6 +213,15 @@ export class OutboxSender {
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
     if (this.options.outbox.confirm(flight.row.qn)) this.counts.confirmed += 1;
-    this.pump();
+    // One socket read carries the 9014s of many records: the window is refilled once, after all of them,
+    // with one batch from the store for every free slot, instead of one record per 9014. A microtask runs
+    // as soon as the read's handler returns, before the outbox commits the deletes of this turn (a
+    // setImmediate), so that commit overlaps the platform's work on the new records instead of delaying them.
+    if (this.refillQueued) return;
+    this.refillQueued = true;
+    queueMicrotask(() => {
+      this.refillQueued = false;
+      this.pump();
+    });
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { connect } from 'mqtt';
+import type * as Mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { StreamDecoder } from '../protocol/index.js';
 import { downTopic, upTopic } from '../protocol/wire.js';
@@ -9,6 +10,16 @@ import { UplinkBase, backoffMs } from './link.js';
 import type { UplinkDeps } from './link.js';
 
 type MqttUplinkConfig = Extract<UplinkConfig, { kind: 'mqtt' }>;
+
+/**
+ * mqtt.js (about 5 MB resident once loaded) is loaded by the first MQTT uplink that starts, not by
+ * every box: most send HJ 212 over TCP only. It is a CommonJS package, so `require` loads it at once
+ * (start() stays synchronous) and shares the one copy an `import` elsewhere in the process loads.
+ */
+const require = createRequire(import.meta.url);
+let mqttModule: typeof Mqtt | undefined;
+const connect = (url: string, options: IClientOptions): MqttClient =>
+  (mqttModule ??= require('mqtt') as typeof Mqtt).connect(url, options);
 
 /**
  * Turns Nagle's algorithm off on the client's socket (a new one after every reconnect). With it on,
@@ -69,6 +80,7 @@ export class MqttUplink extends UplinkBase {
       client.subscribe(downTopic(this.mn), { qos: 1 }, (err) => {
         if (err) this.logger.error({ reason: err.message }, 'cannot subscribe to the down topic');
       });
+      this.uploadSerial();
       this.sender.start();
     });
     client.on('message', (_topic, payload) => {

@@ -98,6 +98,7 @@ export class TcpUplink extends UplinkBase {
       this.attempt = 0;
       this.setState('connected');
       this.logger.info({ host: this.tcp.host, port: this.tcp.port }, 'connected to the platform');
+      this.uploadSerial();
       this.askTimeCalibration();
       this.sender.start();
     });

@@ -259,6 +259,89 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
   });
 
+  it('spills an upload as one row of its lines; a batch takes whole rows up to batchSize points', async () => {
+    // A proxy to the real influxd that counts the /write requests.
+    let writes = 0;
+    const proxy = createServer((req, res) => {
+      if (req.url?.startsWith('/write') === true) writes++;
+      const up = request(
+        { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => proxy.close(r)));
+    const port = (proxy.address() as AddressInfo).port;
+    // A flush interval far beyond the test: nothing is sent until flush() is called.
+    const { s, o } = await store({ url: `http://127.0.0.1:${port}`, batchSize: 3, flushIntervalMs: 600_000 });
+    // Three uploads of two factors each (one key per upload), the last written in one call with the second.
+    await s.write([point('w01018', 'hour', T0, { Avg: 1 }), point('w21003', 'hour', T0, { Avg: 2 })]);
+    await s.write([
+      point('w01018', 'hour', T0 + H, { Avg: 3 }),
+      point('w21003', 'hour', T0 + H, { Avg: 4 }),
+      point('w01018', 'hour', T0 + 2 * H, { Avg: 5 }),
+      point('w21003', 'hour', T0 + 2 * H, { Avg: 6 }, 'M'),
+    ]);
+    expect(s.pending).toBe(6);
+    const file = new Database(o.spillPath, { readonly: true });
+    const rows = file.prepare('SELECT time, n, line FROM spill ORDER BY id').all() as {
+      time: number;
+      n: number;
+      line: string;
+    }[];
+    file.close();
+    expect(rows.map((r) => [r.time - T0, r.n, r.line.split('\n').length])).toEqual([
+      [0, 2, 2],
+      [H, 2, 2],
+      [2 * H, 2, 2],
+    ]);
+    // Queried from the spill, line by line.
+    expect(
+      (await s.query({ mn: WATER_MN, kind: 'hour', factor: 'w21003', from: T0, to: T0 + 3 * H })).map((p) => [
+        p.time - T0,
+        p.values,
+        p.flag,
+      ]),
+    ).toEqual([
+      [0, { Avg: 2 }, 'N'],
+      [H, { Avg: 4 }, 'N'],
+      [2 * H, { Avg: 6 }, 'M'],
+    ]);
+    await s.flush();
+    // batchSize 3: two rows of two points would be 4, so each POST carries one row.
+    expect(writes).toBe(3);
+    expect(s.pending).toBe(0);
+    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+      results: { series: { values: number[][] }[] }[];
+    };
+    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(6);
+  });
+
+  it('takes over a spill queue of one line per row (written before a row held an upload): counted and sent once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const old = new Database(join(dir, 'spill.db'));
+    old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`);
+    const insert = old.prepare('INSERT INTO spill (mn, kind, time, line) VALUES (?, ?, ?, ?)');
+    for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
+      insert.run(p.mn, p.kind, p.time, toLine(p));
+    old.close();
+    const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
+    expect(s.pending).toBe(2);
+    expect((await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H })).map((p) => p.factor)).toEqual([
+      'w01018',
+      'w21003',
+    ]);
+    await s.flush();
+    expect(s.pending).toBe(0);
+    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+      results: { series: { values: number[][] }[] }[];
+    };
+    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
+  });
+
   it('keeps points spilled (and queryable) while InfluxDB refuses them', async () => {
     const { s } = await store({ password: 'wrong' });
     await s.write([point('w01018', 'hour', T0, { Avg: 1 })]);

@@ -180,7 +180,10 @@ describe('the edge agent under hostile platform links', () => {
     for (const a of answers) {
       expect([a.cn, a.st, a.mn, a.pw, a.cp.params]).toEqual(['9011', '91', MN, undefined, { QnRtn: '3' }]);
     }
-    const refusals = c.logLines().filter((l) => l['reason'] === 'no-password');
+    // The agent logs before it answers, but its log reaches us through a pipe of its own: wait for both lines.
+    const refusalLines = () => c.logLines().filter((l) => l['reason'] === 'no-password');
+    await until(() => refusalLines().length >= 2, 'both refusals in the log');
+    const refusals = refusalLines();
     expect(refusals.map((l) => [l['mn'], l['uplink']]).sort()).toEqual([
       [MN, 'cloud'],
       [MN, 'province'],

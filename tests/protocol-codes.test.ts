@@ -206,19 +206,46 @@ describe('table 9 commands', () => {
 
   it('groups follow the CN ranges of table 9', () => {
     const groupOf = (cn: number) =>
-      cn === 1000 ? 'init' : cn < 2000 ? 'param' : cn < 3000 ? 'data' : cn < 4000 ? 'control' : 'interaction';
+      cn <= 1010 ? 'init' : cn < 2000 ? 'param' : cn < 3000 ? 'data' : cn < 4000 ? 'control' : 'interaction';
     for (const c of COMMANDS) expect(c.group, c.cn).toBe(groupOf(Number(c.cn)));
   });
 
   it('2025 additions are marked', () => {
-    expect(COMMANDS.filter((c) => c.since === '2025').map((c) => c.cn)).toEqual(['1014', '2013', '9015']);
+    expect(COMMANDS.filter((c) => c.since === '2025').map((c) => c.cn)).toEqual([
+      '1001',
+      '1002',
+      '1014',
+      '2013',
+      '2052',
+      '2062',
+      '2111',
+      '3022',
+      '3024',
+      '9015',
+    ]);
   });
 
-  it('only the 2025 heartbeat falls into a 2017 reserved range', () => {
+  it('the 2025 additions: direction and kind of each', () => {
+    const uses = (cn: string) => command(cn)?.uses.map((u) => `${u.direction} ${u.kind}`);
+    expect(uses('1001')).toEqual(['up upload']);
+    expect(uses('1002')).toEqual(['down request']);
+    expect(uses('2052')).toEqual(['up upload']);
+    expect(uses('2062')).toEqual(['up upload']);
+    expect(uses('2111')).toEqual(['up upload']);
+    expect(uses('3022')).toEqual(['down request']);
+    expect(uses('3024')).toEqual(['down request']);
+    expect(commandUse('1002', 'down')?.name).toBe('设置现场机 MN');
+    expect(commandUse('3024', 'down')?.name).toBe('启动标样核查');
+    expect(command('3023')).toBeUndefined();
+    expect(command('1003')).toBeUndefined();
+  });
+
+  it('only 2025 additions fall into a 2017 reserved range', () => {
     const reserved = COMMANDS.filter((c) =>
       RESERVED_CN_RANGES.some((r) => Number(c.cn) >= r.from && Number(c.cn) <= r.to),
     );
-    expect(reserved.map((c) => c.cn)).toEqual(['9015']);
+    expect(reserved.map((c) => c.cn)).toEqual(['1001', '1002', '2111', '3022', '3024', '9015']);
+    for (const c of reserved) expect(c.since, c.cn).toBe('2025');
   });
 
   it('CN names cover exactly the commands', () => {

@@ -84,6 +84,7 @@ describe('profile validation', () => {
     expect(factors).toEqual(
       ['w01018', 'w21003', 'w21011', 'w21001', 'w01001', 'w01010', 'w00000']
         .concat(['a21026', 'a21002', 'a34013', 'a19001', 'a01012', 'a01013', 'a01011', 'a01014', 'a00000'])
+        .concat(['p01001'])
         .sort(),
     );
   });
@@ -166,7 +167,7 @@ describe('profile validation', () => {
     });
     expect(message).toContain('registers[0].wordOrder: int16 is one register and has no word order');
     expect(message).toContain('registers[1].type: status codes are small integers');
-    expect(message).toContain('profiles[0].factor: expected an HJ 212-2017 factor code');
+    expect(message).toContain('profiles[0].factor: expected a factor code such as w01018');
     expect(message).toMatch(/profiles\[0\]\.registres: not a known key \(a typo\?\)/);
   });
 

@@ -74,6 +74,11 @@ export class CommandStore {
   private readonly lastQn = new Map<string, number>();
   /** Every authenticated packet is looked up here: prepared once. */
   private readonly byQn: Database.Statement<[string, string]>;
+  /**
+   * Stations with a request that can still be answered: most stations never have one, and their packets
+   * skip the lookup. A station stays in until restart (a timed-out request still takes a late answer).
+   */
+  private readonly answerable = new Set<string>();
 
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL,
@@ -83,6 +88,10 @@ export class CommandStore {
       cn TEXT NOT NULL, at INTEGER NOT NULL, cp TEXT NOT NULL)`);
     db.exec('CREATE INDEX IF NOT EXISTS command_answers_by_command ON command_answers (command_id, seq)');
     this.byQn = db.prepare(`SELECT ${COLUMNS} FROM commands WHERE mn = ? AND qn = ?`);
+    const open = db
+      .prepare(`SELECT DISTINCT mn FROM commands WHERE state IN (${[...OPEN].map(() => '?').join(', ')})`)
+      .all(...OPEN) as { mn: string }[];
+    for (const { mn } of open) this.answerable.add(mn);
   }
 
   /**
@@ -108,6 +117,7 @@ export class CommandStore {
         'INSERT INTO commands (mn, cn, cp, qn, sent_at, by, via, deadline, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(c.mn, c.cn, JSON.stringify(c.cp), c.qn, c.sentAt, c.by, c.via, c.deadline, c.state);
+    if (OPEN.has(c.state)) this.answerable.add(c.mn);
     return { ...c, id: Number(lastInsertRowid), result: null, answers: [] };
   }
 
@@ -118,6 +128,7 @@ export class CommandStore {
    */
   answer(mn: string, packet: Packet, at: number): boolean {
     // HJ/T 212-2005 answers carry the QN in the CP.
+    if (!this.answerable.has(mn)) return false;
     const qn = packet.qn ?? packet.cp.params['QN'];
     if (qn === undefined) return false;
     const row = this.byQn.get(mn, qn) as Row | undefined;

@@ -143,7 +143,9 @@ export class Ingest {
       points = r.points;
       const limits = this.o.limits ?? IngestOptionsSchema.parse({});
       const now = this.o.now?.() ?? Date.now();
-      const aheadMs = Math.max(...points.map((p) => p.time)) - now;
+      let latest = -Infinity;
+      for (const p of points) if (p.time > latest) latest = p.time;
+      const aheadMs = latest - now;
       const future = aheadMs > limits.maxFutureSeconds * 1000;
       if (future) {
         const detail = { ...ctx, dataTime: packet.cp.params['DataTime'], aheadSeconds: Math.round(aheadMs / 1000) };

@@ -9,6 +9,7 @@ import type { Registry, Shutdown, Station } from '../registry.js';
 import { headlineValue, type MeasurementStore, type Point } from '../store/types.js';
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
+import { judgeTreatment, type TreatmentRun } from './treatment.js';
 
 export const RulesOptionsSchema = z
   .strictObject({
@@ -42,7 +43,11 @@ export const RulesOptionsSchema = z
   .prefault({});
 export type RulesOptions = z.output<typeof RulesOptionsSchema>;
 
-const key = (...parts: (string | number)[]): string => parts.join('|');
+/** Parts joined by `|`, by a template rather than an array join: one is built for every condition of every point. */
+function key(a: string | number, b: string | number, c?: string | number, d?: string | number): string {
+  if (c === undefined) return `${a}|${b}`;
+  return d === undefined ? `${a}|${b}|${c}` : `${a}|${b}|${c}|${d}`;
+}
 
 export interface RuleEngineOptions {
   options: RulesOptions;
@@ -79,6 +84,8 @@ interface Seen {
  */
 export class RuleEngine {
   private readonly runs = new Map<string, Run>();
+  /** Per station, the run of 治污设施未运行 periods in progress. */
+  private readonly treatmentRuns = new Map<string, TreatmentRun>();
   private readonly seen = new Map<string, Seen>();
   private readonly requested = new Map<string, number>();
   /** Per station, the earliest of its first stored hour and its first packet heard by this process. */
@@ -182,6 +189,7 @@ export class RuleEngine {
       return run;
     };
     for (const c of judge(station, points, runs)) this.apply(c);
+    this.treatment(station, points);
     // A missing hour closes when its data arrives, so its close time is the arrival; the hour stays
     // marked as back-filled (补传), as does any hour that comes after it was due.
     const dueAfter = HOUR + this.o.options.graceMinutes * 60_000;
@@ -196,6 +204,38 @@ export class RuleEngine {
         this.o.backfills?.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed });
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
       this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
+    }
+  }
+
+  /**
+   * 治污设施未运行 on each upload of the rule's kind: opened at the start of the first period of a run
+   * that lasted the rule's minutes, closed at the start of the first period that is normal again.
+   */
+  private treatment(station: Station, points: readonly Point[]): void {
+    const rule = station.treatmentStopped;
+    if (!rule) return;
+    const k = key('treatment-stopped', station.mn);
+    const periodMs = rule.kind === 'hour' ? HOUR : station.intervals.minuteMinutes * 60_000;
+    const byTime = new Map<number, Point[]>();
+    for (const p of points) if (p.kind === rule.kind) byTime.set(p.time, [...(byTime.get(p.time) ?? []), p]);
+    for (const [time, at] of [...byTime].sort(([a], [b]) => a - b)) {
+      const v = judgeTreatment(rule, at, time, periodMs, this.treatmentRuns.get(station.mn));
+      if (v.state === 'unknown') continue;
+      if (v.state === 'normal') {
+        this.treatmentRuns.delete(station.mn);
+        this.close(station.mn, k, time);
+        continue;
+      }
+      this.treatmentRuns.set(station.mn, v.run);
+      if (v.open)
+        this.open({
+          key: k,
+          type: 'treatment-stopped',
+          mn: station.mn,
+          kind: rule.kind,
+          time: v.run.since,
+          detail: v.detail,
+        });
     }
   }
 

@@ -15,7 +15,9 @@ export type AlarmType =
   | 'offline'
   | 'missing-hour'
   /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
-  | 'password-guessing';
+  | 'password-guessing'
+  /** 治污设施未运行: production runs while the treatment facility draws no power (cloud/rules/treatment.ts). */
+  | 'treatment-stopped';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',
   'warning',
@@ -25,6 +27,7 @@ export const ALARM_TYPES: readonly AlarmType[] = [
   'offline',
   'missing-hour',
   'password-guessing',
+  'treatment-stopped',
 ];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */
@@ -82,10 +85,16 @@ export function limitFor(f: FactorRules, kind: Kind): Limit {
   return l;
 }
 
+/** judgedKinds of each factor's rules: asked twice for every point, and a registry's rules do not change in place. */
+const judgedKindsOf = new WeakMap<FactorRules, ReadonlySet<Kind>>();
+
 /** The data kinds 超标 is judged on: the basis, and each hour or day kind given a limit of its own. */
-export function judgedKinds(f: FactorRules): Set<Kind> {
-  const kinds = new Set<Kind>([f.basis]);
-  for (const k of ['hour', 'day'] as const) if (f.limits?.[k]) kinds.add(k);
+export function judgedKinds(f: FactorRules): ReadonlySet<Kind> {
+  let kinds = judgedKindsOf.get(f);
+  if (kinds !== undefined) return kinds;
+  const set = new Set<Kind>([f.basis]);
+  for (const k of ['hour', 'day'] as const) if (f.limits?.[k]) set.add(k);
+  judgedKindsOf.set(f, (kinds = set));
   return kinds;
 }
 
@@ -124,6 +133,10 @@ export function judgePoint(
 ): Judgement | undefined {
   const f = station.factors[p.factor];
   if (!f || !isValid(p)) return undefined;
+  // Most factors have no limit at all: known without building the limit or the judged kinds.
+  const own = f.limits?.[p.kind];
+  if (own ? own.upper === undefined && own.lower === undefined : f.upper === undefined && f.lower === undefined)
+    return undefined;
   const judged = judgedKinds(f).has(p.kind);
   // Data coarser than the basis and without a limit of its own (day data on an hour basis) is not judged.
   if (!judged && FINENESS[p.kind] >= FINENESS[f.basis]) return undefined;
@@ -180,7 +193,10 @@ export function judgeAll(
   station: Pick<Station, 'type' | 'o2Ref' | 'factors'>,
   points: readonly Point[],
 ): (Judgement | undefined)[] {
-  const o2 = new Map(points.filter((p) => p.factor === O2).map((p) => [`${p.kind}|${p.time}`, p]));
+  const o2s = points.filter((p) => p.factor === O2);
+  // Most uploads (every water outlet's) carry no O2: nothing to pair.
+  if (o2s.length === 0) return points.map((p) => judgePoint(station, p, undefined));
+  const o2 = new Map(o2s.map((p) => [`${p.kind}|${p.time}`, p]));
   return points.map((p) => judgePoint(station, p, o2.get(`${p.kind}|${p.time}`)));
 }
 
@@ -212,19 +228,23 @@ export function valueConditions(station: Pick<Station, 'factors'>, p: Point, run
   const f = station.factors[p.factor];
   const value = headlineValue(p);
   if (!f || value === undefined || value === NOT_COMPUTABLE || !isValid(p)) return [];
-  const base = { mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value };
+  const { mn, factor, kind, time } = p;
   const out: Condition[] = [];
-  if (f.negativeAlarm) out.push({ ...base, type: 'negative', active: value < 0 });
-  if (f.zeroAlarm) out.push({ ...base, type: 'zero', active: value === 0 });
+  // Object literals rather than spreads of a shared base: every valid value passes here.
+  if (f.negativeAlarm) out.push({ mn, factor, kind, time, value, type: 'negative', active: value < 0 });
+  if (f.zeroAlarm) out.push({ mn, factor, kind, time, value, type: 'zero', active: value === 0 });
   if (f.constantPeriods !== undefined && run !== undefined)
-    out.push({ ...base, type: 'constant', active: run.count >= f.constantPeriods });
+    out.push({ mn, factor, kind, time, value, type: 'constant', active: run.count >= f.constantPeriods });
   return out;
 }
 
 /** Every condition the points of one upload raise or clear. */
 export function judge(station: Station, points: readonly Point[], runs: (p: Point) => Run | undefined): Condition[] {
   const o2 = points.find((p) => p.factor === O2);
-  return points.flatMap((p) => {
-    return [...limitConditions(station, p, o2), ...valueConditions(station, p, runs(p))];
-  });
+  const out: Condition[] = [];
+  for (const p of points) {
+    for (const c of limitConditions(station, p, o2)) out.push(c);
+    for (const c of valueConditions(station, p, runs(p))) out.push(c);
+  }
+  return out;
 }

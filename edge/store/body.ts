@@ -3,11 +3,23 @@ import type { PeriodStats } from '../datasets.js';
 
 const isFacilityCn = (cn: DataRecord['cn']): boolean => cn === '2021' || cn === '2041';
 
+/**
+ * A record of an HJ 212-2025 data set (ST 44/45) is stored as `{"st":"44","stats":{…}}`: a PeriodStats
+ * cannot look like it, its keys being factor codes of six characters.
+ */
+const DATA_SET_KEYS = ['st', 'stats'];
+
 /** The stored body of a record (history and outbox alike): its statistics, or the field information of a 3020 upload. */
 export const bodyOf = (r: DataRecord): string =>
-  JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : isFacilityCn(r.cn) ? (r.facilities ?? {}) : r.stats);
+  r.st !== undefined
+    ? JSON.stringify({ st: r.st, stats: r.stats })
+    : JSON.stringify(r.cn === '3020' ? (r.info ?? {}) : isFacilityCn(r.cn) ? (r.facilities ?? {}) : r.stats);
 
 export function fromBody(cn: DataRecord['cn'], at: number, body: string): DataRecord {
+  if (body.startsWith('{"st":')) {
+    const parsed = JSON.parse(body) as { st: '44' | '45'; stats: PeriodStats };
+    if (Object.keys(parsed).join() === DATA_SET_KEYS.join()) return { cn, at, stats: parsed.stats, st: parsed.st };
+  }
   if (cn === '3020') return { cn, at, stats: {}, info: JSON.parse(body) as FieldInfo };
   if (isFacilityCn(cn)) return { cn, at, stats: {}, facilities: JSON.parse(body) as Record<string, number> };
   return { cn, at, stats: JSON.parse(body) as PeriodStats };

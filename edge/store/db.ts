@@ -46,12 +46,16 @@ const SQL = {
   outboxTotals: { sql: 'SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink' },
   lastQn: { sql: 'SELECT MAX(qn) AS qn FROM outbox' },
   enqueue: { sql: 'INSERT INTO outbox (uplink, qn, cn, at, stats, bytes, keep) VALUES (?, ?, ?, ?, ?, ?, ?)' },
-  // nextBatch picks by id and QN (no body, no overflow pages), then reads the rows it sends.
-  oldestOutbox: { sql: 'SELECT id, qn FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?' },
-  newestOutbox: { sql: 'SELECT id, qn FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?' },
+  // nextBatch picks ids from the outbox_order index alone (the id is the rowid: no table row is read),
+  // then reads the rows it sends.
+  oldestOutbox: { sql: 'SELECT id FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?', pluck: true },
+  newestOutbox: { sql: 'SELECT id FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?', pluck: true },
   outboxRow: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE id = ?' },
-  outboxHas: { sql: 'SELECT 1 FROM outbox WHERE uplink = ? AND qn = ?', pluck: true },
-  confirm: { sql: 'DELETE FROM outbox WHERE uplink = ? AND qn = ? RETURNING bytes', pluck: true },
+  outboxId: { sql: 'SELECT id FROM outbox WHERE uplink = ? AND qn = ?', pluck: true },
+  confirm: { sql: 'DELETE FROM outbox WHERE id = ? RETURNING bytes', pluck: true },
+  // The confirmations' commit (edge/store/outbox.ts flush): prepared once rather than parsed per flush.
+  syncNormal: { sql: 'PRAGMA synchronous = NORMAL' },
+  syncFull: { sql: 'PRAGMA synchronous = FULL' },
   outboxCount: { sql: 'SELECT COUNT(*) FROM outbox WHERE uplink = ?', pluck: true },
   /** The DataTime of the oldest record waiting (the first queued). */
   outboxOldestAt: { sql: 'SELECT at FROM outbox WHERE uplink = ? ORDER BY id LIMIT 1', pluck: true },

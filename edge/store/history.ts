@@ -21,7 +21,9 @@ export class HistoryStore implements HistoryPager {
   ): void {
     for (const [at, stats] of minutes) this.sql.insertMinute.run(at, JSON.stringify(stats));
     this.sql.setState.run('cursor', String(state.cursor));
-    for (const { record, body } of records) this.sql.insertHistory.run(record.cn, record.at, body);
+    // History is keyed (cn, at) and answers the outlet's 2051/2061 requests: ST 44/45 records go to the outboxes only.
+    for (const { record, body } of records)
+      if (record.st === undefined) this.sql.insertHistory.run(record.cn, record.at, body);
   }
 
   /** Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read `historyPage`. */

@@ -62,8 +62,10 @@ interface Shared {
 class SqliteOutbox implements Outbox {
   /** Bytes of the stored records, confirmed ones included until their delete commits. */
   bytes = 0;
-  /** Confirmed, deleted at the next flush: hidden from `nextBatch` meanwhile. */
-  private readonly confirmed = new Set<string>();
+  /** Confirmed (QN to row id), deleted at the next flush: hidden from `nextBatch` meanwhile. */
+  private readonly confirmed = new Map<string, number>();
+  /** The ids of `confirmed`, for `nextBatch`'s filter. */
+  private readonly confirmedIds = new Set<number>();
 
   constructor(
     readonly uplink: string,
@@ -81,21 +83,24 @@ class SqliteOutbox implements Outbox {
     const pick = (statement: Database.Statement, n: number) =>
       n <= 0
         ? []
-        : (statement.all(this.uplink, n + hidden) as { id: number; qn: string }[])
-            .filter((r) => !skip.has(r.id) && !this.confirmed.has(r.qn))
+        : (statement.all(this.uplink, n + hidden) as number[])
+            .filter((id) => !skip.has(id) && !this.confirmedIds.has(id))
             .slice(0, n);
     const live = Math.max(1, Math.floor(size / 4));
     const oldest = pick(this.s.sql.oldestOutbox, size - live);
-    const taken = new Set(oldest.map((o) => o.id));
+    const taken = new Set(oldest);
     const newest = pick(this.s.sql.newestOutbox, live + oldest.length)
-      .filter((r) => !taken.has(r.id))
+      .filter((id) => !taken.has(id))
       .slice(0, live);
-    return [...oldest, ...newest.reverse()].map((r) => toRow(this.s.sql.outboxRow.get(r.id) as RawRow));
+    return [...oldest, ...newest.reverse()].map((id) => toRow(this.s.sql.outboxRow.get(id) as RawRow));
   }
 
   confirm(qn: string): boolean {
-    if (this.confirmed.has(qn) || this.s.sql.outboxHas.get(this.uplink, qn) === undefined) return false;
-    this.confirmed.add(qn);
+    if (this.confirmed.has(qn)) return false;
+    const id = this.s.sql.outboxId.get(this.uplink, qn) as number | undefined;
+    if (id === undefined) return false;
+    this.confirmed.set(qn, id);
+    this.confirmedIds.add(id);
     this.s.schedule();
     return true;
   }
@@ -118,14 +123,15 @@ class SqliteOutbox implements Outbox {
   /** Inside the flush transaction: deletes the confirmed records; returns the bytes they took. */
   deleteConfirmed(): number {
     let freed = 0;
-    for (const qn of this.confirmed) freed += (this.s.sql.confirm.get(this.uplink, qn) as number | undefined) ?? 0;
+    for (const id of this.confirmedIds) freed += (this.s.sql.confirm.get(id) as number | undefined) ?? 0;
     return freed;
   }
 
   /** After the flush, committed or not: a confirmation the disk refused only makes the record go out again. */
   forgetConfirmed(): string[] {
-    const qns = [...this.confirmed];
+    const qns = [...this.confirmed.keys()];
     this.confirmed.clear();
+    this.confirmedIds.clear();
     return qns;
   }
 
@@ -235,8 +241,8 @@ export class Outboxes {
   flush(): void {
     const boxes = this.all().filter((b) => b.hasConfirmed);
     if (boxes.length === 0) return;
-    const { db, guard, logger } = this.shared;
-    db.pragma('synchronous = NORMAL');
+    const { db, sql, guard, logger } = this.shared;
+    sql.syncNormal.run();
     let freed: number[] | undefined;
     let refused = '';
     try {
@@ -245,7 +251,7 @@ export class Outboxes {
       if (!(err instanceof DiskFullError)) throw err;
       refused = err.message;
     } finally {
-      db.pragma('synchronous = FULL');
+      sql.syncFull.run();
       for (const [i, b] of boxes.entries()) {
         const qns = b.forgetConfirmed();
         if (freed) b.bytes -= freed[i]!;

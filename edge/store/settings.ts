@@ -33,6 +33,8 @@ export const EdgeSettingsSchema = z
     reCount: z.number().int().min(0).max(RETRIES_MAX).optional(),
     /** An uplink's access password as a platform set it (1072), by uplink id. */
     passwords: z.record(z.string(), z.string()),
+    /** An uplink's MN as a platform set it (1002, HJ 212-2025), by uplink id. */
+    mns: z.record(z.string(), z.string().regex(/^[0-9A-Za-z]{14,24}$/)).optional(),
     /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
     sm4Keys: z.record(z.string(), KeyStateSchema).optional(),
   })
@@ -44,6 +46,7 @@ export type SettingsPatch = Partial<EdgeSettings>;
 
 const PREFIX = 'setting:';
 const PW_SUFFIX = '.pw';
+const MN_SUFFIX = '.mn';
 const KEY_SUFFIX = '.sm4Key';
 
 /** Rows of the state table (key `setting:<name>`), the layout earlier versions wrote, so an existing edge.db keeps its settings. */
@@ -55,6 +58,7 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
   if (patch.overTimeSeconds !== undefined) rows.push(['overTimeSeconds', String(patch.overTimeSeconds)]);
   if (patch.reCount !== undefined) rows.push(['reCount', String(patch.reCount)]);
   for (const [uplink, pw] of Object.entries(patch.passwords ?? {})) rows.push([`${uplink}${PW_SUFFIX}`, pw]);
+  for (const [uplink, mn] of Object.entries(patch.mns ?? {})) rows.push([`${uplink}${MN_SUFFIX}`, mn]);
   for (const [uplink, keys] of Object.entries(patch.sm4Keys ?? {}))
     rows.push([`${uplink}${KEY_SUFFIX}`, JSON.stringify(keys)]);
   return rows.map(([k, v]) => [PREFIX + k, v]);
@@ -62,8 +66,10 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
 
 const FIELD = EdgeSettingsSchema.shape;
 /** A setting of one row; passwords have a row per uplink. */
-type Field = Exclude<keyof typeof FIELD, 'passwords'>;
-const isField = (name: string): name is Field => name !== 'passwords' && Object.hasOwn(FIELD, name);
+/** Per-uplink settings (a row per uplink, named by suffix) are not fields of one row. */
+const PER_UPLINK = new Set(['passwords', 'mns', 'sm4Keys']);
+type Field = Exclude<keyof typeof FIELD, 'passwords' | 'mns' | 'sm4Keys'>;
+const isField = (name: string): name is Field => !PER_UPLINK.has(name) && Object.hasOwn(FIELD, name);
 
 /**
  * The stored rows read back: each value checked against its schema; one that fails (a damaged or
@@ -85,6 +91,11 @@ export function decodeSettings(
     const name = key.slice(PREFIX.length);
     if (name.endsWith(PW_SUFFIX)) {
       out.passwords[name.slice(0, -PW_SUFFIX.length)] = value;
+      continue;
+    }
+    if (name.endsWith(MN_SUFFIX)) {
+      if (/^[0-9A-Za-z]{14,24}$/.test(value)) out.mns = { ...out.mns, [name.slice(0, -MN_SUFFIX.length)]: value };
+      else reject(name, 'not an MN (14 to 24 letters and digits)');
       continue;
     }
     if (name.endsWith(KEY_SUFFIX)) {

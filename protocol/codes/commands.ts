@@ -15,6 +15,21 @@ const up = (kind: CommandKind, name: string, nameEn: string): CommandUse => ({ d
 export const COMMANDS: readonly CommandDef[] = [
   // 初始化命令
   { cn: '1000', group: 'init', uses: [down('request', '设置超时时间及重发次数', 'Set timeout and retry count')] },
+  {
+    // 2025 addition (third-party descriptions, unverified): the logger reports its hardware serial number
+    // when it connects, so that a platform can tell a replaced box from a re-registered one.
+    cn: '1001',
+    group: 'init',
+    since: '2025',
+    uses: [up('upload', '上传数采仪硬件序列号', 'Upload logger hardware serial number')],
+  },
+  {
+    // 2025 addition (third-party descriptions, unverified): the platform assigns the logger its MN.
+    cn: '1002',
+    group: 'init',
+    since: '2025',
+    uses: [down('request', '设置现场机 MN', 'Set logger MN')],
+  },
   // 参数命令
   {
     cn: '1011',
@@ -103,6 +118,13 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
   },
   {
+    // 2025 addition (third-party descriptions, unverified): one noise measurement (a single Leq run).
+    cn: '2052',
+    group: 'data',
+    since: '2025',
+    uses: [up('upload', '上传噪声单次测量数据', 'Upload noise single measurement data')],
+  },
+  {
     cn: '2061',
     group: 'data',
     uses: [
@@ -110,7 +132,21 @@ export const COMMANDS: readonly CommandDef[] = [
       up('upload', '上传污染物小时数据', 'Upload hourly pollutant data'),
     ],
   },
+  {
+    // 2025 addition (third-party descriptions, unverified): the result of an automatic standard check (标样核查).
+    cn: '2062',
+    group: 'data',
+    since: '2025',
+    uses: [up('upload', '上传自动标样核查数据', 'Upload automatic standard-check data')],
+  },
   { cn: '2081', group: 'data', uses: [up('upload', '上传数采仪开机时间', 'Upload data logger boot time')] },
+  {
+    // 2025 addition (third-party descriptions, unverified): waste incineration furnace temperature, 5-minute mean.
+    cn: '2111',
+    group: 'data',
+    since: '2025',
+    uses: [up('upload', '上传炉膛温度 5 分钟均值', 'Upload furnace temperature 5-minute average')],
+  },
   // 控制命令
   { cn: '3011', group: 'control', uses: [down('request', '零点校准量程校准', 'Zero and span calibration')] },
   { cn: '3012', group: 'control', uses: [down('request', '即时采样', 'Immediate sampling')] },
@@ -158,6 +194,20 @@ export const COMMANDS: readonly CommandDef[] = [
     ],
   },
   { cn: '3021', group: 'control', uses: [down('request', '设置现场机参数', 'Set field parameters')] },
+  {
+    // 2025 addition (third-party descriptions, unverified): retain a sample now, not on an exceedance (cf. 3015).
+    cn: '3022',
+    group: 'control',
+    since: '2025',
+    uses: [down('request', '即时留样任务', 'Instant sample-retention task')],
+  },
+  {
+    // 2025 addition (third-party descriptions, unverified): start an automatic standard check; results come as 2062.
+    cn: '3024',
+    group: 'control',
+    since: '2025',
+    uses: [down('request', '启动标样核查', 'Start standard check')],
+  },
   // 交互命令
   { cn: '9011', group: 'interaction', uses: [up('answer', '请求应答', 'Request answer (QnRtn)')] },
   { cn: '9012', group: 'interaction', uses: [up('answer', '执行结果', 'Execution result (ExeRtn)')] },
@@ -186,12 +236,14 @@ export const RESERVED_CN_RANGES: readonly { group: CommandDef['group']; from: nu
   { group: 'param', from: 1073, to: 1999 },
   { group: 'data', from: 2082, to: 2999 },
   { group: 'control', from: 3022, to: 3999 },
-  // 9015 was reserved in 2017 and is the 2025 heartbeat.
+  // 2017 reserved codes that HJ 212-2025 uses: 1001/1002, 2111, 3022/3024 and the heartbeat 9015.
   { group: 'interaction', from: 9015, to: 9999 },
 ];
 
 export const CN = {
   SetTimeoutRetry: '1000',
+  SerialUpload: '1001',
+  SetMn: '1002',
   GetTime: '1011',
   SetTime: '1012',
   TimeCalibration: '1013',
@@ -209,8 +261,11 @@ export const CN = {
   DayData: '2031',
   RunTimeDay: '2041',
   MinuteData: '2051',
+  NoiseSingle: '2052',
   HourData: '2061',
+  StandardCheckData: '2062',
   BootTime: '2081',
+  FurnaceTemp5Min: '2111',
   Calibrate: '3011',
   SampleNow: '3012',
   CleanBlowback: '3013',
@@ -222,6 +277,8 @@ export const CN = {
   GetAnalyzerId: '3019',
   FieldInfo: '3020',
   SetFieldParams: '3021',
+  InstantRetainSample: '3022',
+  StartStandardCheck: '3024',
   QnRtn: '9011',
   ExeRtn: '9012',
   NoticeAnswer: '9013',

@@ -83,7 +83,9 @@ const registerSchema = z.discriminatedUnion('source', [
 
 const profileObject = z.strictObject({
   id: identifier,
-  factor: z.string().regex(/^[aw]\d{5}$/, 'expected an HJ 212-2017 factor code such as w01018 or a21026'),
+  factor: z
+    .string()
+    .regex(/^[a-z]\d{5}$/, 'expected a factor code such as w01018 or a21026, or p01001 for a power meter (ST 44)'),
   name: z.string().min(1),
   unit: z.string(),
   /** Byte order inside each register and register order of a multi-register value (modbus/registers.ts). */

@@ -347,6 +347,18 @@ const CATALOG: CatalogEntry[] = [
       },
     },
   },
+  {
+    // HJ 212-2025 ST 44 (分表计电): active power in kW, the energy totaliser in kWh. p01001 is the project's
+    // convention for a first meter's power (docs/protocol-2025.md): the 2025 codes are not public here.
+    id: 'power-meter',
+    factor: 'p01001',
+    name: 'three-phase power meter',
+    unit: 'kW',
+    rangeUpper: 2000,
+    int16Scale: 0.1,
+    nominal: { mean: 120, amplitude: 30, noise: 2 },
+    total: { unit: 'kWh', perSecond: 1 / 3600, initial: 50_000, scale: 0.1 },
+  },
 ];
 
 /** Built-in profiles by id, validated by the same schema as user-supplied ones. */

@@ -230,7 +230,12 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
       this.report.upload(mn, p.cn, ack);
     const whole = this.reassemble(mn, p);
     if (!whole) return;
-    const upload: { mn: string; cn: string; qn?: string; cp: Packet['cp'] } = { mn, cn: whole.cn, cp: whole.cp };
+    const upload: { mn: string; cn: string; st?: string; qn?: string; cp: Packet['cp'] } = {
+      mn,
+      cn: whole.cn,
+      cp: whole.cp,
+    };
+    if (whole.st !== undefined) upload.st = whole.st;
     if (whole.qn !== undefined) upload.qn = whole.qn;
     this.emit('upload', upload);
   }
@@ -249,7 +254,9 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     for (const c of checkDataPacket(p, station.minInterval)) this.report.check(mn, c.check, c.ok, c.reason, ref);
     const st = checkSt(p);
     this.report.check(mn, st.check, st.ok, st.reason, ref);
-    if (st.ok && isDataCn(p.cn) && station.st !== p.st)
+    // HJ 212-2025 data sets of their own (power use 44, production conditions 45) come besides the outlet's.
+    const dataSet = p.version === '2025' && (p.st === '44' || p.st === '45');
+    if (st.ok && isDataCn(p.cn) && station.st !== p.st && !dataSet)
       this.report.warn(mn, `uploads with ST=${p.st ?? '(none)'}; the platform has the station as ST=${station.st}`);
     for (const code of unknownFactors(p))
       this.report.warn(

@@ -33,7 +33,7 @@ export async function startPlatform(
       ...(now && { now }),
     },
   );
-  const uploads: { cn: string; qn?: string; cp: Packet['cp'] }[] = [];
+  const uploads: { cn: string; st?: string; qn?: string; cp: Packet['cp'] }[] = [];
   const exchanges: ExchangeRecord[] = [];
   server.on('upload', (u) => uploads.push(u));
   server.on('exchange', (e) => exchanges.push(e));

@@ -139,7 +139,8 @@ export async function cloudKeys(store: MeasurementStore): Promise<Map<string, nu
 export function spillDepth(file: string): number {
   const db = new Database(file, { fileMustExist: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM spill').get() as { n: number }).n;
+    // Points, not rows: a row holds the lines of one upload (`n` of them).
+    return (db.prepare('SELECT coalesce(sum(n), 0) AS n FROM spill').get() as { n: number }).n;
   } finally {
     db.close();
   }
