@@ -6,6 +6,9 @@ import { ADMIN, CLEAN_MN, FED_MN, H, READ, startScene, type Scene } from './help
 
 if (!haveChromium) console.warn('dashboard control browser tests skipped: /usr/bin/chromium is missing');
 
+/** YYYYMMDDhhmmss of an instant in China time, as a request's SystemTime (HJ 212-2017 table 4). */
+const hjTime = (ms: number): string => new Date(ms + 8 * H).toISOString().slice(0, 19).replace(/[-T:]/g, '');
+
 /** YYYY-MM-DD HH:MM of an instant in China time, as the dashboard's time fields take it. */
 const china = (ms: number): string => new Date(ms + 8 * H).toISOString().slice(0, 16).replace('T', ' ');
 
@@ -102,6 +105,27 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
     await b.shot('control-done');
   });
 
+  it('sets the logger’s time to the centre’s (the cloud’s clock) after a confirmation', async () => {
+    const { page } = b;
+    const panel = page.locator('section.control');
+    await panel.locator('select[name=cn]').selectOption({ label: '设置现场机时间（1012）' });
+    expect(await panel.locator('form.control-form').innerText()).toMatch(/以中心当前时间校时/);
+    const before = hjTime(Date.now());
+    await panel.locator('form.control-form button[type=submit]').click();
+    await panel.locator('.confirm').waitFor();
+    await panel.locator('.confirm button.confirm-send').click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('tr[data-command] .cmd-name')?.textContent?.includes('1012') &&
+        document.querySelector('tr[data-command] .cmd-state')?.textContent === '完成',
+    );
+    const after = hjTime(Date.now());
+    // The scene's cloud runs on the real clock: SystemTime is between the click and the answer, China time.
+    const sent = /^SystemTime=(\d{14})$/.exec(await panel.locator('tr[data-command] .cmd-params').first().innerText());
+    expect(sent).not.toBeNull();
+    expect(sent![1]! >= before && sent![1]! <= after).toBe(true);
+  });
+
   it('keeps a history request being typed through live updates', async () => {
     const { page } = b;
     const panel = page.locator('section.control');
@@ -143,7 +167,7 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
     const panel = b.page.locator('section.control');
     expect(await panel.locator('form').count()).toBe(0);
     expect(await panel.innerText()).toMatch(/只读账号只能查看请求记录/);
-    expect(await panel.locator('tr[data-command]').count()).toBe(2);
+    expect(await panel.locator('tr[data-command]').count()).toBe(3);
     // WS-03 warns from 80 % of its 100 mg/L COD limit: both lines on its chart.
     await stationPage(READ, CLEAN_MN)();
     expect(await b.page.locator('.chart[data-factor="w01018"] .u-legend').innerText()).toMatch(

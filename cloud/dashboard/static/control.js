@@ -17,7 +17,7 @@ const range = [
  * The requests the panel sends (POST /stations/{mn}/commands takes them, cloud/commands/requests.ts),
  * with their fields; `changes`: the request changes the logger or the analyzer (a setting, a
  * calibration, a sample taken), so it is sent only after a confirmation. 1012 carries the centre's
- * time at the moment it is confirmed (C.3).
+ * time (the cloud's clock) at the moment it is confirmed (C.3).
  */
 const FORMS = {
   1011: { fields: [] },
@@ -96,7 +96,6 @@ function bodyOf(cn, form) {
     else if (f.type === 'time') body[f.name] = hjTime(fromInput(v));
     else body[f.name] = v;
   }
-  if (FORMS[cn].centreTime) body.SystemTime = hjTime(Date.now());
   return body;
 }
 
@@ -210,10 +209,11 @@ export async function controlPanel({ station, who }) {
     const send = async (cn) => {
       error.textContent = '';
       try {
-        const record = await api(`/stations/${encodeURIComponent(mn)}/commands`, {
-          method: 'POST',
-          json: bodyOf(cn, form),
-        });
+        const body = bodyOf(cn, form);
+        // The centre's time is the cloud's clock (GET /overview's now), not this browser's: the one the
+        // cloud dates and judges uploads by (a demo runs it warped), read as the request goes.
+        if (FORMS[cn].centreTime) body.SystemTime = hjTime((await api('/overview')).now);
+        const record = await api(`/stations/${encodeURIComponent(mn)}/commands`, { method: 'POST', json: body });
         // No answer within the deadline makes it timed-out on the next read: read once more then.
         setTimeout(() => refreshList().catch(() => {}), record.deadline - record.sentAt + 500);
       } catch (e) {
