@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { COD_LIMIT, LOGGER_MN, startDemo, WATER_MN, type Demo } from '../demo/index.js';
+import { BACKLOG_HOURS, COD_LIMIT, LOGGER_MN, startDemo, WATER_MN, type Demo } from '../demo/index.js';
 import { Lifecycle, lineLog } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 
@@ -31,7 +31,8 @@ function banner(d: Demo): string {
   files        ${d.dir}${d.logFile !== undefined ? `    log (JSON lines)  ${d.logFile}` : ''}
 
 What to look at (times are simulated, from the start; real time in brackets):
-  - three stations with data: two edge boxes over MQTT, one third-party logger over TCP
+  - three stations with data: two edge boxes over MQTT, one third-party logger over TCP; the logger
+    uploads the ${BACKLOG_HOURS} hours before the start from its memory as it connects (补传): a day of hour data at once
       ${curl('/stations')}
   - the water outlet's COD goes to ~180 mg/L (limit ${COD_LIMIT}) from +40 min to +1 h 40 min
     (${real(40)} to ${real(100)}): exceedance alarms open, then close

@@ -201,7 +201,8 @@ function startTransports(
       qn: (mn, at) => core.commands.nextQn(mn, at),
       onPacket: (st, p, via) => {
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
-        core.commands.answer(st.mn, p, clock.wall());
+        // The station page shows its requests' states: it re-reads them on this event.
+        if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
         rules.call((r) => r.loggedIn(st.mn));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
         // listener knows the connection of this MN (it learns it when accept returns).

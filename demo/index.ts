@@ -71,6 +71,14 @@ async function prepareDir(dir: string | undefined): Promise<{ dir: string; owned
   return { dir: abs, owned: false };
 }
 
+/**
+ * The day before the simulated start that the third-party logger uploads from its memory as it first
+ * connects: the dashboard opens on a day of hour data at once rather than after a day of the clock.
+ * Those hours lie before the stations' monitoredSince, so no rate or missing-hour alarm counts them;
+ * they show as back-filled (补传), as they arrive after they were due.
+ */
+export const BACKLOG_HOURS = 24;
+
 /** Starts every part on one warped clock; `stop` ends them in order, from the sources to the cloud. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const warp = options.warp ?? 60;
@@ -174,6 +182,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
         clock,
         start,
         away: LOGGER_AWAY,
+        backlogHours: BACKLOG_HOURS,
         log: log.child({ part: 'logger' }),
       }),
     );

@@ -12,6 +12,8 @@ export interface OutageOptions {
   /** Simulated offsets from `start` between which the logger is disconnected. */
   away: { from: number; to: number };
   log: Logger;
+  /** Hours before `start` the logger uploads at its first connection (its memory), so the demo opens on a day of data. */
+  backlogHours: number;
 }
 
 /**
@@ -20,14 +22,17 @@ export interface OutageOptions {
  * periods it slept through, as a real one that lost power would not, until the platform asks (2061).
  */
 export async function keepLoggerAway(o: OutageOptions): Promise<() => Promise<void>> {
-  const config = LoggerConfigSchema.parse({
-    port: o.port,
-    stations: [{ mn: o.mn, pw: o.pw }],
-    intervals: { rtd: 30, minute: 10, hour: true, day: true },
-    tick: 100,
-  });
-  const connect = () => startLoggers(config, { clock: o.clock, log: o.log });
-  let fleet: LoggerFleet | undefined = await connect();
+  const config = (backlogHours: number) =>
+    LoggerConfigSchema.parse({
+      port: o.port,
+      stations: [{ mn: o.mn, pw: o.pw }],
+      intervals: { rtd: 30, minute: 10, hour: true, day: true },
+      tick: 100,
+      backlogHours,
+    });
+  const connect = (backlogHours = 0) => startLoggers(config(backlogHours), { clock: o.clock, log: o.log });
+  // Only the first connection sends the backlog: after the outage the hour it slept through waits for a 2061.
+  let fleet: LoggerFleet | undefined = await connect(o.backlogHours);
   let phase: 'before' | 'away' | 'back' = 'before';
   let busy: Promise<void> = Promise.resolve();
   const step = async () => {

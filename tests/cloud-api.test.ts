@@ -24,6 +24,7 @@ describe('HTTP API', () => {
       '/alarms',
       '/alarms/{id}/ack',
       '/alarms/{id}/follow-ups',
+      '/command-names',
       '/commands/{id}',
       '/enterprises',
       '/events',
@@ -73,6 +74,24 @@ describe('HTTP API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/query\.kind: .*query\.from/s);
     expect((await call('GET', '/stations/NOPE/data?from=0&to=1', { token: READ })).status).toBe(404);
+  });
+
+  it('names the requests it takes, the answers and the result codes as tables 9, 6 and 7 do', async () => {
+    const { call } = await api();
+    const { status, body } = await call('GET', '/command-names', { token: READ });
+    expect(status).toBe(200);
+    const names = body as Record<string, { cn?: string; code?: number; name: string }[]>;
+    const by = (list: string, key: 'cn' | 'code', v: string | number) => names[list]!.find((x) => x[key] === v)?.name;
+    expect(by('requests', 'cn', '1062')).toBe('设置实时数据间隔');
+    expect(by('requests', 'cn', '2061')).toBe('取污染物小时数据');
+    expect(by('answers', 'cn', '2061')).toBe('上传污染物小时数据');
+    expect(by('answers', 'cn', '9011')).toBe('请求应答');
+    expect(by('answers', 'cn', '9012')).toBe('执行结果');
+    expect(by('qnRtn', 'code', 1)).toBe('准备执行请求');
+    expect(by('exeRtn', 'code', 100)).toBe('没有数据');
+    // Only what POST /stations/{mn}/commands takes: 9014, the platform's answer to an upload, is no request.
+    expect(names['requests']!.map((r) => r.cn)).not.toContain('9014');
+    expect(names['requests']!.map((r) => r.cn)).toContain('3020');
   });
 
   it('lists stations with their live status, and data by factor, kind and time range', async () => {

@@ -95,6 +95,8 @@ describe('dashboard API', () => {
       nameEn: 'COD (chemical oxygen demand)',
       unit: 'mg/L',
       upper: 50,
+      // No limit per kind and no warnAt below 1 in this registry: every kind is judged on 50, no 预警 line.
+      kinds: { rtd: { upper: 50 }, minute: { upper: 50 }, hour: { upper: 50 }, day: { upper: 50 } },
     });
   });
 

@@ -187,13 +187,13 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     expect(await page.inputValue('input[name=to]')).toMatch(/ 12:00$/);
     expect(await page.locator('.chart[data-factor="w01018"] canvas').count()).toBe(1);
     const cod = '.chart[data-factor="w01018"]';
-    expect(await text(`${cod} .u-legend`)).toMatch(/上限 30/);
+    expect(await text(`${cod} .u-legend`)).toMatch(/标准限值 30/);
     // Hours 00-02 and 04-07 came, all over 30; hour 03 did not; 08:00 onwards is the shutdown. The
     // rules run on the real clock, and yesterday's hours came after they were due: all 7 are 补传.
     expect(await text(`${cod} .summary`)).toMatch(
       /^数据点 7 · 超标点 7 · 预警点 0 · 标记点 0 · 补传点 7 · 缺失小时 1停产时段 1 · 数据标记: N 正常$/,
     );
-    expect(await text('.chart[data-factor="w01001"] .u-legend')).toMatch(/上限 9.*下限 6/s);
+    expect(await text('.chart[data-factor="w01001"] .u-legend')).toMatch(/标准限值 9.*下限 6/s);
     expect(await text('.chart[data-factor="w01001"] .exceed-count')).toBe('超标点 0');
     await b.shot('station-hour');
   });

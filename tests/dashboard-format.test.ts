@@ -7,6 +7,7 @@ interface Format {
   chinaDay(ms: number): string;
   toInput(ms: number): string;
   fromInput(value: string): number;
+  hjTime(ms: number): string;
   factorLabel(code: string, info: { name: string; nameEn: string } | undefined, lang: string): string;
   unitLabel(code: string, unit: string | undefined, lang: string): string;
   valueShown(code: string, unit: string | undefined, v: number | undefined): string;
@@ -39,6 +40,9 @@ describe('dashboard formatting', () => {
     expect(f.fromInput('2026-12-04T00:30')).toBe(Date.UTC(2026, 11, 3, 16, 30));
     expect(f.fromInput('12/03/2026 9:07 PM')).toBeNaN();
     expect(f.fmtTick(Date.UTC(2026, 11, 3, 6, 5, 9), 72 * H)).toBe('12-03 14:05');
+    // A request's time fields (table 4, YYYYMMDDhhmmss) in China time: 16:30 UTC is 00:30 the next day.
+    expect(f.hjTime(Date.UTC(2026, 11, 3, 16, 30, 5))).toBe('20261204003005');
+    expect(f.hjTime(f.fromInput('2026-12-02 03:00'))).toBe('20261202030000');
   });
 
   it('names flows as operators read them and factors by their appendix B names, codes only where none is known', () => {

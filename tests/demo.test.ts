@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../cli/demo.js';
-import { CEMS_MN, LOGGER_MN, WATER_MN } from '../demo/index.js';
+import { BACKLOG_HOURS, CEMS_MN, LOGGER_MN, WATER_MN } from '../demo/index.js';
 import { startDemoChild, type DemoChild } from './helpers/demo-run.js';
 
 interface Alarm {
@@ -53,6 +53,23 @@ describe('hj212 demo', () => {
         expect(res.status, path).toBe(200);
         return (await res.json()) as T;
       };
+      // The third-party logger uploads the day before the simulated start as it connects: 24 hours of
+      // hour data (each with its factors) are there long before the clock could have made them.
+      const start = Date.parse(/simulated time starts (\S+)/.exec(demo.output())![1]!);
+      const hours = async () => {
+        const points = await get<{ time: number }[]>(
+          `/stations/${LOGGER_MN}/data?kind=hour&from=${start - BACKLOG_HOURS * 3_600_000}&to=${start - 1}&limit=100000`,
+        );
+        return new Set(points.map((p) => p.time)).size;
+      };
+      let backlog = await hours();
+      while (backlog < BACKLOG_HOURS) {
+        if (Date.now() > deadline) throw new Error(`${backlog} backlog hours only\n${demo.output()}`);
+        await new Promise((r) => setTimeout(r, 500));
+        backlog = await hours();
+      }
+      expect(backlog).toBe(BACKLOG_HOURS);
+
       let alarms: Alarm[] = [];
       let stations: StationView[] = [];
       const seen = () => ({

@@ -90,6 +90,32 @@ describe('retries', () => {
   });
 });
 
+describe('backlog', () => {
+  it('uploads the hour records of the backlog hours before the clock’s hour on start, oldest first, then only the schedule', async () => {
+    // Each upload answered 9014, so nothing is retried.
+    const srv = await testServer((socket, p) => socket.write(encodeFrame(dataAnswer(p))));
+    // 10:20 China time (02:20 UTC): the backlog of 3 hours is 07:00, 08:00 and 09:00 China time (23:00-01:00 UTC).
+    const now = Date.parse('2026-03-01T02:20:00Z');
+    const config = LoggerConfigSchema.parse({
+      port: srv.port,
+      stations: [{ mn: MN, pw: 'pw1234' }],
+      intervals: { rtd: 30, minute: 10, hour: true, day: false },
+      tick: 10,
+      timeCalibration: false,
+      backlogHours: 3,
+    });
+    const fleet = await startLoggers(config, { clock: { now: () => now }, log: silent });
+    await srv.firstFrame;
+    const summary = await fleet.stop();
+    expect(srv.frames.map((f) => [f.cn, f.cp.params['DataTime']])).toEqual([
+      ['2061', '20260301070000'],
+      ['2061', '20260301080000'],
+      ['2061', '20260301090000'],
+    ]);
+    expect(summary.perCn['2061']).toEqual({ sent: 3, acknowledged: 3, unacknowledged: 0 });
+  });
+});
+
 describe('reconnect', () => {
   it('dials again after the platform drops the connection and delivers the pending upload there', async () => {
     let answered!: () => void;

@@ -17,7 +17,9 @@ export interface Latest {
 /** What the dashboard is told about as it happens; it re-reads what it shows on each event. */
 export type LiveEvent =
   | { type: 'data'; mn: string; time: number }
-  | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged' | 'followed-up'; alarm: Alarm };
+  | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged' | 'followed-up'; alarm: Alarm }
+  /** A logger answered a request of the API (9011, 9012, its data): GET /stations/{mn}/commands changed. */
+  | { type: 'command'; mn: string };
 
 type Send = (event: LiveEvent) => void;
 

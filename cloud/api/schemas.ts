@@ -126,6 +126,14 @@ export const StationViewSchema = z.object({
       unit: z.string().optional(),
       upper: z.number().optional(),
       lower: z.number().optional(),
+      /**
+       * Per data kind, what its values are judged against (the kind's own limit, else the factor's) and
+       * its 预警 threshold (warnAt x upper) where that is below the limit: the charts' lines.
+       */
+      kinds: z.record(
+        KindSchema,
+        z.object({ upper: z.number().optional(), lower: z.number().optional(), warning: z.number().optional() }),
+      ),
     }),
   ),
   lastSeen: z.string().nullable(),

@@ -108,6 +108,12 @@ export const LoggerConfigSchema = z
      * text is not public here; docs/protocol-2025.md). Stations of other editions send none.
      */
     heartbeat: z.number().int().min(1).max(3600).optional(),
+    /**
+     * On start, upload the hour records (2061) of this many whole hours before the clock's hour, as a
+     * logger does that comes online with its memory full: a platform (or the demo) gets a day of
+     * history at once instead of waiting for the clock. The platform sees them arrive late (补传).
+     */
+    backlogHours: z.number().int().min(0).max(744).default(0),
   })
   .superRefine((c, ctx) => {
     if (!c.stations && c.count >= 16 ** (24 - c.mnPrefix.length)) {

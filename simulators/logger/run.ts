@@ -61,6 +61,7 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
     if (rtdEveryMs !== undefined) o.rtdEveryMs = rtdEveryMs;
     if (config.mqtt) o.mqtt = config.mqtt;
     if (config.heartbeat !== undefined && spec.identity.version === '2025') o.heartbeatMs = config.heartbeat * 1000;
+    if (config.backlogHours > 0) o.backlogHours = config.backlogHours;
     return new SimLogger(o);
   });
   const began = Date.now();

@@ -35,6 +35,8 @@ export interface StationOptions {
   timeCalibration?: boolean;
   /** HJ 212-2025: a 9015 heartbeat after this many real ms with nothing sent. */
   heartbeatMs?: number;
+  /** Hours before the clock's hour whose 2061 records are uploaded on start (the config's backlogHours). */
+  backlogHours?: number;
   /** Over MQTT to this broker (the cloud's topics, protocol/wire.ts) instead of TCP to host:port. */
   mqtt?: MqttLinkOptions;
   /** Wait before reconnecting after the platform closed the connection. */
@@ -160,6 +162,15 @@ export class SimLogger {
 
   /** Starts the upload schedule. */
   start(): void {
+    const backlog = this.o.backlogHours ?? 0;
+    if (backlog > 0 && this.o.intervals.hour) {
+      // The hours [hour - backlog, hour) are all ended; the schedule's first 2061 is the one ending next.
+      const len = periodMs('2061', this.minIntervalMin);
+      const hour = Math.floor(this.now() / len) * len;
+      for (let at = hour - backlog * len; at < hour; at += len)
+        if (!this.o.outages?.some((o) => o.from <= at + len && at + len < o.to))
+          this.upload('2061', aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, at, len, this.o.script));
+    }
     // The first tick fixes the first boundaries against the clock as it reads now.
     this.tick();
     this.timers.push(setInterval(() => this.tick(), this.o.tickMs));

@@ -70,7 +70,8 @@ export async function sceneStations(day0: number): Promise<StationInput[]> {
       outlet: 'WS-03',
       type: 'water',
       passwordHash: await testHash(PW.get(CLEAN_MN)!),
-      factors: { ...water, w01018: { upper: 100 } },
+      // 预警 from 80 % of the limit: a 预警 line at 80 mg/L on its chart (above what the simulator sends).
+      factors: { ...water, w01018: { upper: 100, warnAt: 0.8 } },
       shutdowns,
       monitoredSince,
     },

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { command, EXE_RTN, QN_RTN } from '../../../protocol/index.js';
 import { sendCommand, type SendDeps } from '../../commands/send.js';
 import { CommandBodySchema } from '../../commands/requests.js';
 import { COMMAND_STATES, type CommandStore } from '../../commands/store.js';
@@ -36,6 +37,35 @@ export const CommandViewSchema = z.object({
   result: z.object({ code: z.number().int(), meaning: z.string() }).nullable(),
   answers: z.array(z.object({ cn: z.string(), at: z.number(), cp: CpSchema })),
 });
+
+const NameSchema = z.object({ name: z.string(), nameEn: z.string() });
+
+/** Names of table 9 (HJ 212-2017) for the requests this API takes and the answers a logger sends, and of tables 6 and 7. */
+export const CommandNamesSchema = z.object({
+  requests: z.array(NameSchema.extend({ cn: z.string() })),
+  answers: z.array(NameSchema.extend({ cn: z.string() })),
+  exeRtn: z.array(NameSchema.extend({ code: z.number().int() })),
+  qnRtn: z.array(NameSchema.extend({ code: z.number().int() })),
+});
+
+/** The CNs CommandBodySchema takes, in table 9's order. */
+const REQUEST_CNS: string[] = CommandBodySchema.options.map((o) => o.shape.cn.value);
+
+function commandNames(): z.output<typeof CommandNamesSchema> {
+  const use = (cn: string, direction: 'down' | 'up') => {
+    const u = command(cn)?.uses.find((x) => x.direction === direction);
+    return u ? { cn, name: u.name, nameEn: u.nameEn } : [];
+  };
+  const uploads = [...new Set([...REQUEST_CNS, '9011', '9012', '9013'])];
+  return {
+    requests: REQUEST_CNS.flatMap((cn) => use(cn, 'down')),
+    answers: uploads.flatMap((cn) => use(cn, 'up')),
+    exeRtn: EXE_RTN.map(({ code, name, nameEn }) => ({ code, name, nameEn })),
+    qnRtn: QN_RTN.map(({ code, name, nameEn }) => ({ code, name, nameEn })),
+  };
+}
+
+export type CommandView = z.output<typeof CommandViewSchema>;
 
 const CommandParams = z.object({ id: z.coerce.number().int().min(1) });
 const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
@@ -90,6 +120,20 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       commands.expire(now());
       return commands.list(station.mn, query.limit);
     },
+  );
+
+  const names = commandNames();
+  app.get(
+    '/command-names',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary:
+          'names of the requests, answers and result codes (HJ 212-2017 tables 9, 6, 7), as the dashboard labels them',
+        response: { 200: CommandNamesSchema },
+      },
+    },
+    async () => names,
   );
 
   app.get(

@@ -3,10 +3,22 @@ import { z } from 'zod';
 import { factor } from '../../../protocol/index.js';
 import type { AlarmStore } from '../../alarms/store.js';
 import type { Registry, Station } from '../../registry.js';
+import type { Kind } from '../../store/types.js';
 import type { RuleEngine } from '../../rules/engine.js';
+import { limitFor, type FactorRules } from '../../rules/judge.js';
 import { alarmEvents } from '../alarm-events.js';
 import type { LiveHub } from '../live.js';
 import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
+
+/** Each kind's limit and 预警 threshold, as judgePoint compares values with them (HJ 212-2017 does not set them: the registry does). */
+function chartLimits(f: FactorRules): StationView['limits'][string]['kinds'] {
+  const at = (kind: Kind) => {
+    const l: { upper?: number; lower?: number; warning?: number } = limitFor(f, kind);
+    if (l.upper !== undefined && f.warnAt < 1) l.warning = f.warnAt * l.upper;
+    return l;
+  };
+  return { rtd: at('rtd'), minute: at('minute'), hour: at('hour'), day: at('day') };
+}
 
 /** Heard from within the station's offline threshold. */
 export function isOnline(rules: Pick<RuleEngine, 'lastSeen' | 'now'>, s: Station): boolean {
@@ -49,6 +61,7 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
                 unit: f.unit,
                 upper: f.upper,
                 lower: f.lower,
+                kinds: chartLimits(f),
               },
             ]),
           ),

@@ -12,6 +12,7 @@
  * @typedef {import('../../api/schemas.js').HistoryPage} HistoryPage
  * @typedef {import('../../api/schemas.js').Shutdown} Shutdown
  * @typedef {import('../../api/schemas.js').Whoami} Whoami
+ * @typedef {import('../../api/routes/commands.js').CommandView} CommandView
  * @typedef {import('../../api/errors.js').ErrorBody} ErrorBody
  */
 const KEY = 'hj212.token';

@@ -1,30 +1,55 @@
-/* global uPlot */
+/* global uPlot, devicePixelRatio */
 import { h } from './dom.js';
 import { fmtTick, fmtTime, gasBasis, shownFactor } from './format.js';
 import { flagName, shownValue, t, unitName } from './i18n.js';
 
-const HOUR = 3_600_000;
-const MISSING = 'rgba(120, 120, 120, 0.25)';
-const SHUTDOWN = 'rgba(37, 99, 235, 0.15)';
+import { FLAGS } from './format.js';
 
-/** Shades time windows (missing hours, shutdowns) behind the series. */
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** A back-filled record stands for its whole period; real-time and minute ones for a mark only. */
+const PERIOD = { hour: HOUR, day: DAY };
+/** Flag colours (HJ 212-2017 table 8); N is the series' own colour. */
+const FLAG_COLOURS = {
+  F: '#0891b2',
+  M: '#a16207',
+  S: '#16a34a',
+  D: '#be185d',
+  C: '#4f46e5',
+  T: '#b91c1c',
+  B: '#525252',
+};
+
+/**
+ * Shades time windows (missing, back-filled hours, shutdowns) under the series, as elements of the
+ * plot (div.band.band-KIND with data-from/-to) placed on each redraw: a zoom moves them with the axis.
+ */
 function bandsPlugin(bands) {
+  let layer;
+  const place = (u) => {
+    const width = u.bbox.width / devicePixelRatio;
+    const shown = [];
+    for (const b of bands) {
+      const x0 = Math.max(0, u.valToPos(b.from / 1000, 'x'));
+      const x1 = Math.min(width, u.valToPos(b.to / 1000, 'x'));
+      if (!(x1 > x0)) continue;
+      const el = h('div', { class: `band band-${b.kind}`, 'data-from': b.from, 'data-to': b.to });
+      // CSSOM, not a style attribute: the content-security policy allows no inline styles.
+      el.style.left = `${x0}px`;
+      el.style.width = `${x1 - x0}px`;
+      shown.push(el);
+    }
+    layer.replaceChildren(...shown);
+  };
   return {
     hooks: {
-      drawClear: [
+      init: [
         (u) => {
-          const { ctx, bbox } = u;
-          ctx.save();
-          for (const b of bands) {
-            const x0 = Math.max(bbox.left, u.valToPos(b.from / 1000, 'x', true));
-            const x1 = Math.min(bbox.left + bbox.width, u.valToPos(b.to / 1000, 'x', true));
-            if (x1 <= x0) continue;
-            ctx.fillStyle = b.color;
-            ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
-          }
-          ctx.restore();
+          layer = h('div', { class: 'bands' });
+          u.under.append(layer);
         },
       ],
+      draw: [place],
     },
   };
 }
@@ -36,7 +61,7 @@ const markers = (label, color) => ({
   paths: () => null,
   points: { show: true, size: 9, stroke: color, fill: color },
 });
-const limitLine = (label) => ({ label, stroke: '#dc2626', dash: [8, 5], width: 1.5, points: { show: false } });
+const line = (label, color) => ({ label, stroke: color, dash: [8, 5], width: 1.5, points: { show: false } });
 
 /**
  * One factor's chart: the judged values, its limits as dashed lines, flagged, exceeding (超标),
@@ -45,7 +70,7 @@ const limitLine = (label) => ({ label, stroke: '#dc2626', dash: [8, 5], width: 1
  * `gas` says whether the title names the basis (实测 or 折算) of the values.
  * Returns { update(next), destroy() }: live updates give new points, missing hours and shutdowns and keep a zoom.
  */
-export function factorChart({ el, code, title, points, info, missing, shutdowns, range, width, gas }) {
+export function factorChart({ el, code, title, points, info, kind, missing, shutdowns, range, width, gas }) {
   const k = shownFactor(code, info.unit);
   const unit = unitName(code, info.unit);
   // The value the cloud judged (converted for gas), as the API gives it; the raw one where nothing is judged.
@@ -70,50 +95,54 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
       points: { show: points.length < 100 },
     },
   ];
-  const limits = [
-    ['upper', info.upper],
-    ['lower', info.lower],
-  ].filter(([, limit]) => limit != null);
-  for (const [key, limit] of limits) series.push(limitLine(`${t(key)} ${shownValue(code, info.unit, limit)}`));
+  // The lines of the kind shown, as the cloud judges it (GET /stations limits.kinds: the kind's own limit, else the factor's).
+  const lim = info.kinds?.[kind] ?? info;
+  const lines = [
+    ['limitLine', lim.upper, '#dc2626'],
+    ['lower', lim.lower, '#dc2626'],
+    ['warnLine', lim.warning, '#ea580c'],
+  ].filter(([, v]) => v != null);
+  for (const [key, v, color] of lines) series.push(line(`${t(key)} ${shownValue(code, info.unit, v)}`, color));
   series.push(
-    markers(t('flaggedPts'), '#f59e0b'),
     markers(t('exceedPts'), '#dc2626'),
     markers(t('warnPts'), '#ea580c'),
     markers(t('backfilledPts'), '#7c3aed'),
   );
+  // One colour per flag of table 8 other than N, each with its name in the legend (shown only where the range has it).
+  const flagKeys = Object.keys(FLAGS).filter((f) => f !== 'N');
+  for (const f of flagKeys) series.push({ ...markers(flagName(f), FLAG_COLOURS[f]), class: `flag-${f}` });
   const bands = [];
   const count = (xs) => xs.filter((v) => v !== null).length;
   const build = (pts, miss, downs) => {
-    // The range's ends are x values too, with no measurement, so that the limit lines span the whole range.
+    // The range's ends are x values too, with no measurement, so that the lines span the whole range.
     const xs = [range.from / 1000, ...pts.map((p) => p.time / 1000), range.to / 1000];
     const ys = [null, ...pts.map(field), null];
     const where = (test) => [null, ...pts.map((p, i) => (test(p) ? ys[i + 1] : null)), null];
-    const flagged = where((p) => p.flag && p.flag !== 'N');
     const exceeding = where((p) => p.judged?.state === 'exceedance');
     const warning = where((p) => p.judged?.state === 'warning');
     const backfilled = where((p) => p.backfilled);
-    const data = [
-      xs,
-      ys,
-      ...limits.map(([, limit]) => xs.map(() => limit * k)),
-      flagged,
-      exceeding,
-      warning,
-      backfilled,
-    ];
+    const byFlag = flagKeys.map((f) => where((p) => p.flag === f));
+    const data = [xs, ys, ...lines.map(([, v]) => xs.map(() => v * k)), exceeding, warning, backfilled, ...byFlag];
+    const period = PERIOD[kind];
     bands.splice(
       0,
       bands.length,
-      ...miss.map((m) => ({ from: m, to: m + HOUR, color: MISSING })),
-      ...downs.map((w) => ({ ...w, color: SHUTDOWN })),
+      ...miss.map((m) => ({ from: m, to: m + HOUR, kind: 'missing' })),
+      ...(period
+        ? pts.filter((p) => p.backfilled).map((p) => ({ from: p.time, to: p.time + period, kind: 'backfilled' }))
+        : []),
+      ...downs.map((w) => ({ ...w, kind: 'shutdown' })),
     );
     const flags = [...new Set(pts.map((p) => p.flag).filter((f) => f))].sort();
+    const flagged = byFlag.reduce((n, ys) => n + count(ys), 0);
     const summary = [
       `${t('points')} ${pts.length} · `,
       h('span', { class: 'exceed-count' }, `${t('exceedPts')} ${count(exceeding)}`),
       ' · ',
       h('span', { class: 'warn-count' }, `${t('warnPts')} ${count(warning)}`),
-      ` · ${t('flaggedPts')} ${count(flagged)} · `,
+      ` · ${t('flaggedPts')} ${flagged} · `,
+      // The key of the shading beside the count: a back-filled hour or day is shaded purple as a whole.
+      h('span', { class: 'legend-key key-backfilled', title: t('backfilledHours') }),
       h('span', { class: 'backfilled-count' }, `${t('backfilledPts')} ${count(backfilled)}`),
       ' · ',
       h('span', { class: 'legend-key key-missing' }),
@@ -122,7 +151,7 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
       `${t('shutdownWindows')} ${downs.length}`,
       flags.length ? h('span', { class: 'flags' }, ` · ${t('flags')}: ${flags.map(flagName).join(' · ')}`) : '',
     ];
-    return { data, summary };
+    return { data, summary, present: new Set(flags) };
   };
   const first = build(points, missing, shutdowns);
   const box = h('div', { class: 'plot' });
@@ -158,10 +187,17 @@ export function factorChart({ el, code, title, points, info, missing, shutdowns,
     first.data,
     box,
   );
+  // The legend names the flags the range has, each in its colour.
+  const showFlags = (present) => {
+    for (const f of flagKeys)
+      for (const row of u.root.querySelectorAll(`.u-legend .flag-${f}`)) row.hidden = !present.has(f);
+  };
+  showFlags(first.present);
   return {
     /** New data, same range: a drag-zoom the operator made stays where it is. */
     update(next) {
-      const { data, summary } = build(next.points, next.missing, next.shutdowns);
+      const { data, summary, present } = build(next.points, next.missing, next.shutdowns);
+      showFlags(present);
       const { min, max } = u.scales.x;
       const zoomed = min !== range.from / 1000 || max !== range.to / 1000;
       u.setData(data);

@@ -30,7 +30,9 @@ export const today = () => chinaDay(Date.now());
 
 /** Which row or block a node is, for patch(): the data-* key the views set on rows, sections and charts. */
 const keyOf = (n) =>
-  n.nodeType === 1 ? (n.dataset.alarm ?? n.dataset.mn ?? n.dataset.enterprise ?? n.dataset.factor) : undefined;
+  n.nodeType === 1
+    ? (n.dataset.alarm ?? n.dataset.command ?? n.dataset.mn ?? n.dataset.enterprise ?? n.dataset.factor)
+    : undefined;
 
 /**
  * Makes `parent`'s children look like `next` while touching only what differs: a node equal to its

@@ -39,6 +39,12 @@ export function fromInput(value) {
   return m ? Date.parse(`${m[1]}T${m[2]}:00+08:00`) : NaN;
 }
 
+/** YYYYMMDDhhmmss in China time: a time field of a request (HJ 212-2017 table 4, SystemTime, BeginTime, EndTime). */
+export function hjTime(ms) {
+  const p = parts(ms);
+  return `${p.year}${p.month}${p.day}${p.hour}${p.minute}${p.second}`;
+}
+
 /** The pattern the time fields accept, for the browser to refuse anything else before it is sent. */
 export const TIME_PATTERN = '\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}';
 

@@ -1,6 +1,7 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
 import { factorChart } from './chart.js';
+import { controlPanel } from './control.js';
 import { rangeEnd } from './format.js';
 import { fmtTime, fromInput, h, label, select, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
@@ -10,7 +11,7 @@ const HOUR = 3_600_000;
 const DEFAULT_SPAN = { rtd: 2 * HOUR, minute: 12 * HOUR, hour: 24 * HOUR, day: 31 * 24 * HOUR };
 
 /** A station: per-factor charts of one kind of data over a time range, taken from the address (#/station/MN?kind&from&to). */
-export async function stationView({ root, args, query }) {
+export async function stationView({ root, args, query, who }) {
   const mn = args[0];
   const kind = query.get('kind') ?? 'hour';
   /** @type {import('./api.js').StationView[]} */
@@ -89,6 +90,7 @@ export async function stationView({ root, args, query }) {
           code,
           title: factorName(s.limits[code], code),
           info: s.limits[code] ?? {},
+          kind,
           range: { from, to },
           width: Math.max(480, root.clientWidth - 24),
           gas: s.type === 'gas',
@@ -97,7 +99,7 @@ export async function stationView({ root, args, query }) {
       );
     }
   };
-  await refresh();
+  const [control] = await Promise.all([controlPanel({ station, who }), refresh()]);
   root.replaceChildren(
     h(
       'h2',
@@ -108,7 +110,13 @@ export async function stationView({ root, args, query }) {
     status,
     form,
     plots,
+    control.el,
   );
-  // Other stations' uploads would redraw every chart for nothing.
-  return { refresh, concerns: (e) => (e.type === 'data' ? e.mn : e.alarm.mn) === mn };
+  // Other stations' uploads would redraw every chart for nothing; its requests' answers concern it too.
+  return {
+    refresh: async () => {
+      await Promise.all([refresh(), control.refresh()]);
+    },
+    concerns: (e) => (e.type === 'alarm' ? e.alarm.mn : e.mn) === mn,
+  };
 }
