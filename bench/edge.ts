@@ -208,7 +208,10 @@ async function replay(dir: string, days: number) {
   }
 }
 
-/** The cloud ingest on loopback (SQLite store; its embedded MQTT broker unless given one), the outlet registered with both secrets. */
+/**
+ * The cloud ingest on loopback (SQLite store; its embedded MQTT broker unless given one), the outlet registered with
+ * both secrets.
+ */
 async function cloud(dir: string, mqtt: CloudConfigInput['mqtt'] = { mode: 'embedded', host: '127.0.0.1', port: 0 }) {
   const registry = join(dir, 'stations.yaml');
   const [passwordHash, mqttSecretHash] = await Promise.all([hashSecret(PW, 1024), hashSecret(MQTT_SECRET, 1024)]);

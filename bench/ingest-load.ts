@@ -47,7 +47,8 @@ function fleet(
   send: (i: number, text: string) => void,
   close: () => Promise<void>,
 ): Fleet & { answered: (i: number, qn: string) => void } {
-  // Each fleet's uploads get times of their own (a fleet sends fewer than 10^7 per logger), so no phase overwrites another's points.
+  // Each fleet's uploads get times of their own (a fleet sends fewer than 10^7 per logger), so no phase overwrites
+  // another's points.
   const next = new Array<number>(n).fill(1e7 * fleets++);
   const inFlight = new Map<number, { qn: string; at: number }>();
   let onAnswer: (i: number, latency: number) => void = () => undefined;

@@ -70,7 +70,8 @@ try {
     return r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
   };
 
-  // A low scrypt cost: the ingest verifies each station's secret once, and 10k default-cost checks would time the KDF, not the ingest.
+  // A low scrypt cost: the ingest verifies each station's secret once, and 10k default-cost checks would time the KDF,
+  // not the ingest.
   const hash = await hashSecret(PW, 1024);
   const secretHash = await hashSecret(MQTT_SECRET, 1024);
   const factors = Object.fromEntries(

@@ -3,7 +3,10 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { DEFAULT_PASSWORD, hashSecret } from './secrets.js';
 
-/** What a person or a machine may do: read < operator (acknowledge, follow up, send commands) < admin (docs/security.md). */
+/**
+ * What a person or a machine may do: read < operator (acknowledge, follow up, send commands) < admin
+ * (docs/security.md).
+ */
 export const ROLES = ['read', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 export const RoleSchema = z.enum(ROLES);

@@ -35,7 +35,9 @@ export type ClusterOptions = z.output<typeof ClusterOptionsSchema>;
 const PREFIX = 'hj212/_cluster';
 /** The channel of a node's stations; the broker's ACL gives it to the ingest account only. */
 export const clusterTopic = (node: number, mn: string): string => `${PREFIX}/${node}/${mn}`;
-/** Requests for a logger connected over TCP to some process: every process hears them, the one holding the socket sends. */
+/**
+ * Requests for a logger connected over TCP to some process: every process hears them, the one holding the socket sends.
+ */
 const sendTopic = (mn: string): string => `${PREFIX}/send/${mn}`;
 /** Every process copies the others' alarm episodes, acknowledgements and follow-ups, so each one lists them all. */
 const alarmTopic = (node: number): string => `${PREFIX}/alarms/${node}`;

@@ -35,7 +35,9 @@ import {
 export { CEMS_MN, COD_LIMIT, LOGGER_AWAY, LOGGER_MN, WATER_MN } from './scene.js';
 
 export interface DemoOptions {
-  /** Where databases and the log go; an empty or new folder, kept afterwards. A temp dir (removed at stop) by default. */
+  /**
+   * Where databases and the log go; an empty or new folder, kept afterwards. A temp dir (removed at stop) by default.
+   */
   dir?: string;
   /** Simulated seconds per real second: 60 makes an hour a minute. */
   warp?: number;

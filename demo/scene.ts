@@ -139,7 +139,10 @@ function edgeConfig(
   };
 }
 
-/** The outlet of deploy/edge/water-outlet.yaml (COD, NH3-N, pH, flow) on one simulated Modbus TCP line, uplinked to the demo's cloud. */
+/**
+ * The outlet of deploy/edge/water-outlet.yaml (COD, NH3-N, pH, flow) on one simulated Modbus TCP line, uplinked to the
+ * demo's cloud.
+ */
 export function waterEdge(s: EdgeSetup): EdgeConfigInput {
   const station = { mn: WATER_MN, st: '32', kind: 'water' as const, flow: { code: 'w00000', unit: 'L/s' as const } };
   return edgeConfig(WATER_MN, s, station, [

@@ -210,7 +210,9 @@ export abstract class UplinkBase implements Uplink {
     return record.cn !== '2021' || this.own().runState;
   }
 
-  /** What the commands have set for this uplink; for deps without agent settings (a bench), the config's and store's. */
+  /**
+   * What the commands have set for this uplink; for deps without agent settings (a bench), the config's and store's.
+   */
   private own(): UplinkSettings {
     return this.deps.settings(this.config.id) ?? this.initial;
   }

@@ -50,7 +50,10 @@ interface DeviceState {
   parameterBlocks: ReadBlock[];
   nextPollAt: number;
   nextParametersAt: number;
-  /** A device that failed is not asked again before this instant (ms, real time): its silence costs the bus nothing meanwhile. */
+  /**
+   * A device that failed is not asked again before this instant (ms, real time): its silence costs the bus nothing
+   * meanwhile.
+   */
   retryAt: number;
   failures: number;
   /** When the first failure of the current run happened (agent clock), for the recovery line. */
@@ -360,7 +363,9 @@ export class BusPoller {
     await this.reopenIfBroken(err);
   }
 
-  /** A silent slave leaves the port alone; a broken port (socket reset, adapter unplugged) is reopened on the next poll. */
+  /**
+   * A silent slave leaves the port alone; a broken port (socket reset, adapter unplugged) is reopened on the next poll.
+   */
   private async reopenIfBroken(err: unknown): Promise<void> {
     if (!(err instanceof RegisterError) && isPortError(err, this.client)) await this.closeClient();
   }

@@ -107,7 +107,8 @@ describe('exceedance episodes', () => {
       mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` },
     });
 
-    // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is ignored.
+    // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is
+    // ignored.
     const script: [number, string, string][] = [
       [0, '20', 'N'],
       [1, '60', 'N'],

@@ -158,7 +158,8 @@ describe('exceedance (超标) and warning (预警) episodes from the simulator',
     expect(alarms.map(episode)).toEqual([
       // COD 120 over [14:00, 16:00) of day 1: hours 14 and 15, the real-time values 14:00-15:45, the
       // minute records 14:00-15:40; each closes with the first value under it, data time 16:00.
-      // Listed in the order they opened: the real-time value at 14:00 came at 14:00, the minute and hour records at 15:00.
+      // Listed in the order they opened: the real-time value at 14:00 came at 14:00, the minute and hour records at
+      // 15:00.
       ['warning', 'water', 'w01018', 'rtd', at('2026-11-20T14:00'), at('2026-11-20T16:00')],
       ['warning', 'water', 'w01018', 'minute', at('2026-11-20T14:00'), at('2026-11-20T16:00')],
       ['exceedance', 'water', 'w01018', 'hour', at('2026-11-20T14:00'), at('2026-11-20T16:00')],

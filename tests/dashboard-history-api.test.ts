@@ -229,7 +229,8 @@ describe('history table', () => {
     const xlsx = await download(base, `/stations/${WATER_MN}/history.xlsx?kind=hour&${range}`);
     expect(xlsx.name).toBe(`attachment; filename="hj212-history-${WATER_MN}-hour.xlsx"`);
     const cells = xlsxCells(xlsx.bytes);
-    // Columns: time, COD Avg Min Max Cou flag (B-F), NH3-N Avg Cou flag (G-I), pH Avg flag (J-K), flow Avg Cou flag (L-N).
+    // Columns: time, COD Avg Min Max Cou flag (B-F), NH3-N Avg Cou flag (G-I), pH Avg flag (J-K), flow Avg Cou flag
+    // (L-N).
     expect([cells['A1'], cells['B1'], cells['E1'], cells['F1'], cells['M1']]).toEqual([
       '数据时间',
       '化学需氧量 均值 (mg/L)',

@@ -45,7 +45,8 @@ describe('the drop-priority policy', () => {
       { source: 'history 2051', cn: '2051', order: 1000, size: 1 },
     ] as const;
     expect(planDrops(heads, 1, 0).map((h) => h.source)).toEqual(['history 2011']);
-    // Without the older real-time row, 1000 ties: the outbox copy goes, the history row still answers a re-send request.
+    // Without the older real-time row, 1000 ties: the outbox copy goes, the history row still answers a re-send
+    // request.
     expect(planDrops([heads[2], heads[0]], 1, 0).map((h) => h.source)).toEqual(['outbox a']);
     // Equal in everything: the order given (two uplinks' outboxes).
     const b = { ...heads[0], source: 'outbox b' };

@@ -360,7 +360,8 @@ describe('edge agent on a disk that fills up', () => {
       }),
     );
 
-    // Three hours of our own data are far less than the reserve: it cannot come back until the other program frees space, and the log says so.
+    // Three hours of our own data are far less than the reserve: it cannot come back until the other program frees
+    // space, and the log says so.
     expect(health.storage).toMatchObject({ unsavedRecords: 0, reserve: false });
     expect(lines.find((l) => l['reserveBytes'] !== undefined)).toMatchObject({
       level: 40,

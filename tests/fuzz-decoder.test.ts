@@ -149,7 +149,8 @@ describe('fuzzing the streaming decoder', () => {
     const v = next('0AAA0AAA000A0AAA00AA0A0A');
     const w = next('A0AA0000A000AAAA00AA00AA');
     const cases: [string, Buffer, Buffer[]][] = [
-      // Four bytes lost after the length, then cut off: its declared end falls on a lower-case hex digit of the next frame.
+      // Four bytes lost after the length, then cut off: its declared end falls on a lower-case hex digit of the next
+      // frame.
       [
         'lower-case hex where its CRC should be',
         Buffer.from('##01420261120100000000;ST=32;CN=2061;PW=123abc;MN=A0A0'),

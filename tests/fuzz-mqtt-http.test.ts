@@ -99,7 +99,9 @@ async function publishWhereDenied(url: string, topics: string[]): Promise<void> 
   }
 }
 
-/** A device that publishes one huge payload over its own connection: the broker may answer it or drop the connection. */
+/**
+ * A device that publishes one huge payload over its own connection: the broker may answer it or drop the connection.
+ */
 async function publishHuge(url: string, payload: Buffer): Promise<void> {
   const c = await connectAsync(url, {
     username: WATER_MN,
@@ -113,7 +115,10 @@ async function publishHuge(url: string, payload: Buffer): Promise<void> {
   await c.endAsync(true).catch(() => undefined);
 }
 
-/** A peer that never logs in: a CONNECT announcing 200 MB, of which it sends 40 MB (or as much as it can before being cut off). */
+/**
+ * A peer that never logs in: a CONNECT announcing 200 MB, of which it sends 40 MB (or as much as it can before being
+ * cut off).
+ */
 async function hugeConnect(port: number): Promise<void> {
   const s = connect(port, '127.0.0.1');
   s.on('error', () => undefined);
@@ -134,7 +139,10 @@ async function hugeConnect(port: number): Promise<void> {
 interface BrokerSetup {
   url: string;
   child: IngestChild;
-  /** The embedded broker is the ingest: it sees wrong topics and huge packets. Mosquitto refuses the first and keeps the second from us. */
+  /**
+   * The embedded broker is the ingest: it sees wrong topics and huge packets. Mosquitto refuses the first and keeps the
+   * second from us.
+   */
   ingestIsBroker: boolean;
   broker?: Proc;
 }

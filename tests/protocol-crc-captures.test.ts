@@ -46,7 +46,10 @@ const APPENDIX_A_CRC = [
   },
 ];
 
-/** Frames from linqiu126/hcu (hcusrc/l2codec/zhbhjt212msg.h test data): their CRC is CRC-16/MODBUS, a dialect seen in the field. */
+/**
+ * Frames from linqiu126/hcu (hcusrc/l2codec/zhbhjt212msg.h test data): their CRC is CRC-16/MODBUS, a dialect seen in
+ * the field.
+ */
 const MODBUS_CRC = [
   '##0086QN=20170516010101001;ST=22;CN=1072;PW=123456;MN=ABCDEFG1234567;Flag=3;CP=&&PW=654321&&E476',
   '##0102QN=20170516010101001;ST=22;CN=1012;PW=123456;MN=ABCDEFG1234567;Flag=3;CP=&&SystemTime=20170516010101&&E1C4',

@@ -30,7 +30,10 @@ const MNS = Array.from({ length: 6 }, (_, i) => `0100000000A8900000000${(0xa0 + 
 const pw = (mn: string) => `p${mn.slice(-5)}`;
 const LIMIT = 100;
 const HOURS = 6;
-/** Real-time COD of the station with the scripted episode: one run above the limit (a 预警: real-time data is never 超标), then back under. */
+/**
+ * Real-time COD of the station with the scripted episode: one run above the limit (a 预警: real-time data is never 超标),
+ * then back under.
+ */
 const EPISODE = [40, 45, 150, 160, 170, 45, 40];
 const NORMAL = [40, 42, 41, 43, 40, 44, 42];
 

@@ -61,7 +61,8 @@ describe('password guessing over raw TCP', () => {
       ),
     );
     await closed;
-    // Failures 1-5 are checked and answered "wrong PW" (QnRtn 3); the 6th finds the MN locked out: answered alike, then closed.
+    // Failures 1-5 are checked and answered "wrong PW" (QnRtn 3); the 6th finds the MN locked out: answered alike, then
+    // closed.
     expect(guesser.packets.map((p) => [p.cn, p.cp.params['QnRtn']])).toEqual(Array(6).fill(['9011', '3']));
     const fromGuesser = refusals(c).filter((r) => r[2] === '127.0.0.2');
     expect(fromGuesser.slice(0, 6)).toEqual([

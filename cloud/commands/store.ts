@@ -58,7 +58,9 @@ interface Row {
 
 const COLUMNS = 'id, mn, cn, cp, qn, sent_at, by, via, deadline, state, code, meaning';
 
-/** States a logger's packet can still be recorded to (a late answer to a timed-out request is kept, the state stays). */
+/**
+ * States a logger's packet can still be recorded to (a late answer to a timed-out request is kept, the state stays).
+ */
 const OPEN = new Set<CommandState>(['sent', 'executing', 'timed-out']);
 
 const meaningOf = (def: { name: string; nameEn: string } | undefined): string =>

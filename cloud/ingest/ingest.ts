@@ -37,7 +37,9 @@ export const IngestOptionsSchema = z.strictObject({
    * keeps it to seconds). Data dated further ahead would pin "latest" and the rules to a future time.
    */
   maxFutureSeconds: z.number().int().min(0).default(900),
-  /** refuse: answered 9011 QnRtn 2 and not stored; store: stored (and answered) but kept out of latest values and rules. */
+  /**
+   * refuse: answered 9011 QnRtn 2 and not stored; store: stored (and answered) but kept out of latest values and rules.
+   */
   futureData: z.enum(['refuse', 'store'], 'futureData is refuse or store').default('refuse'),
 });
 export type IngestConfig = z.output<typeof IngestOptionsSchema>;

@@ -154,7 +154,10 @@ function packetSizeGuard(limit: number, tooBig: (bytes: number) => void): (chunk
   };
 }
 
-/** 2 = identifier rejected, 3 = server unavailable, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1 CONNACK). */
+/**
+ * 2 = identifier rejected, 3 = server unavailable, 4 = bad user name or password, 5 = not authorized (MQTT 3.1.1
+ * CONNACK).
+ */
 function authError(message: string, returnCode: 2 | 3 | 4 | 5 = 4): AuthenticateError {
   // aedes types the code as a const enum.
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;

@@ -117,7 +117,8 @@ export class TcpListener {
           // A fault of ours (rules, state database) must not take the connection or the process down.
           this.ingest.reject('internal-error', { addr, via: 'tcp', detail: (e as Error).message });
         }
-        // A logger that does not read its answers must not make us hold them without bound: stop reading it until they drain.
+        // A logger that does not read its answers must not make us hold them without bound: stop reading it until they
+        // drain.
         if (socket.writableNeedDrain && !socket.destroyed) {
           socket.pause();
           await new Promise<void>((resolve) => {

@@ -9,7 +9,9 @@ const isFacilityCn = (cn: DataRecord['cn']): boolean => cn === '2021' || cn === 
  */
 const DATA_SET_KEYS = ['st', 'stats'];
 
-/** The stored body of a record (history and outbox alike): its statistics, or the field information of a 3020 upload. */
+/**
+ * The stored body of a record (history and outbox alike): its statistics, or the field information of a 3020 upload.
+ */
 export const bodyOf = (r: DataRecord): string =>
   r.st !== undefined
     ? JSON.stringify({ st: r.st, stats: r.stats })

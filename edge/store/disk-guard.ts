@@ -10,7 +10,10 @@ import { WAL_LIMIT_BYTES } from './db.js';
  * outgrew its limit while checkpoints failed, plus the first rows dropped.
  */
 const RESERVE_BYTES = WAL_LIMIT_BYTES + 512 * 1024;
-/** Free space a disk-full drop aims at: the reserve again, a full log, and room for new records so the next drop is not the next write. */
+/**
+ * Free space a disk-full drop aims at: the reserve again, a full log, and room for new records so the next drop is not
+ * the next write.
+ */
 const ROOM_BYTES = RESERVE_BYTES + WAL_LIMIT_BYTES + 512 * 1024;
 /** Pages (4 KiB) given back per vacuum step: their moves, parents and pointer maps stay well within the reserve. */
 const VACUUM_STEP_PAGES = 64;
@@ -103,7 +106,10 @@ export class DiskGuard {
     }
   }
 
-  /** Gives the reserve back, then drops the oldest real-time and minute data until there is room again. Never hour or day data. */
+  /**
+   * Gives the reserve back, then drops the oldest real-time and minute data until there is room again. Never hour or
+   * day data.
+   */
   private makeRoom(): void {
     rmSync(this.reservePath, { force: true });
     this.reserved = false;
@@ -180,7 +186,10 @@ export class DiskGuard {
     return fs.bavail * fs.bsize;
   }
 
-  /** Puts the reserve (back) in place if it is missing; without room for it, says so once and tries again after later writes. */
+  /**
+   * Puts the reserve (back) in place if it is missing; without room for it, says so once and tries again after later
+   * writes.
+   */
   private ensureReserve(): void {
     if (this.reserved) return;
     const failure = this.placeReserve();

@@ -41,7 +41,9 @@ export class HistoryStore implements HistoryPager {
     return (this.sql.historyPage.all(cn, lower, to, limit) as Row[]).map((r) => fromBody(cn, r.at, r.stats));
   }
 
-  /** Where the aggregator resumes: the first open minute, the minutes of the open hour and the hours of the open day. */
+  /**
+   * Where the aggregator resumes: the first open minute, the minutes of the open hour and the hours of the open day.
+   */
   restore(hourStart: (at: number) => number, dayStart: (at: number) => number): AggregatorState | undefined {
     const row = this.sql.getState.get('cursor') as { value: string } | undefined;
     if (!row) return undefined;

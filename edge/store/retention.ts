@@ -23,7 +23,10 @@ const DROP_CLASS: Record<Cn, 0 | 1> = {
 
 export type DropClass = 0 | 1;
 export const dropClass = (cn: Cn): DropClass => DROP_CLASS[cn];
-/** What gives way first on a full disk or a full outbox: real-time and minute data, never hour, day or parameter records. */
+/**
+ * What gives way first on a full disk or a full outbox: real-time and minute data, never hour, day or parameter
+ * records.
+ */
 export const isDroppable = (cn: Cn): boolean => DROP_CLASS[cn] === 0;
 /** The kinds a full disk or a full memory may drop, in the policy's table order. */
 export const DROPPABLE_CNS: readonly Cn[] = (Object.keys(DROP_CLASS) as Cn[]).filter(isDroppable);
@@ -42,7 +45,9 @@ export interface DropCandidate {
   spare?: boolean;
 }
 
-/** Drop order: lower class first, then the oldest, then the spare copy; otherwise the order given (the sort is stable). */
+/**
+ * Drop order: lower class first, then the oldest, then the spare copy; otherwise the order given (the sort is stable).
+ */
 export function compareDrop(a: DropCandidate, b: DropCandidate): number {
   return dropClass(a.cn) - dropClass(b.cn) || a.order - b.order || Number(b.spare ?? false) - Number(a.spare ?? false);
 }

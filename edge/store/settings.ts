@@ -143,7 +143,10 @@ export class SettingsStore {
     for (const [key, value] of encodeSettings(patch)) this.sql.setState.run(key, value);
   }
 
-  /** On a disk full beyond help the value holds until the agent stops: failing a platform's command, or a tick that already stored its records, would lose more. */
+  /**
+   * On a disk full beyond help the value holds until the agent stops: failing a platform's command, or a tick that
+   * already stored its records, would lose more.
+   */
   save(patch: SettingsPatch): void {
     for (const [key, value] of encodeSettings(patch)) {
       try {

@@ -39,7 +39,8 @@ export const COMMANDS: readonly CommandDef[] = [
   { cn: '1012', group: 'param', uses: [down('request', '设置现场机时间', 'Set logger time')] },
   { cn: '1013', group: 'param', uses: [up('notice', '现场机时间校准请求', 'Logger time calibration request')] },
   {
-    // 2025 addition (third-party descriptions, unverified): the SM4 key is set by the platform or fetched by the logger.
+    // 2025 addition (third-party descriptions, unverified): the SM4 key is set by the platform or fetched by the
+    // logger.
     cn: '1014',
     group: 'param',
     since: '2025',

@@ -274,7 +274,10 @@ const AIR: readonly PollutantRow[] = [
   ['a99051', '二硫化碳', '12', '毫克/立方米', '千克', 'N4.3', 'Carbon disulfide'],
 ];
 
-/** Table B.3 (the quantities GB 3096-2008 asks for). The only codes that are not six characters; looked up case-sensitively. */
+/**
+ * Table B.3 (the quantities GB 3096-2008 asks for). The only codes that are not six characters; looked up
+ * case-sensitively.
+ */
 const NOISE: readonly ItemRow[] = [
   ['LA', 'A 权声级', '分贝', 'N3.1', 'A-weighted sound level'],
   ['L5', '累计百分声级 L5', '分贝', 'N3.1', 'Percentile sound level L5'],
@@ -497,7 +500,8 @@ export const FACTORS: readonly FactorDef[] = [
  * FACTORS stays a function of the code; a decoder meeting these codes cannot tell the two meanings apart.
  */
 export const DUPLICATE_CODE_ROWS: readonly FactorDef[] = [
-  // Last row of the contact-oxidation group (after e710xx); by the pattern of the other groups it was meant to be e711xx.
+  // Last row of the contact-oxidation group (after e710xx); by the pattern of the other groups it was meant to be
+  // e711xx.
   item('water-process', ['e701xx', '加药量', '毫克/升', 'N5.1', 'Chemical dosage']),
   // First row of the inlet/outlet block printed after g308xx (g119xx-g134xx), which restarts inside the g1 range.
   item('gas-process', ['g119xx', '入口二氧化硫 SO2', '毫克/立方米', 'N3.3', 'Inlet SO2']),

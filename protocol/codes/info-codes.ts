@@ -138,7 +138,8 @@ const ROWS: readonly InfoRow[] = [
   ['i3332x', '炉膛内中部焚烧温度', '摄氏度', 'N4.1', 'Furnace middle combustion temperature'],
   ['i3333x', '炉膛内下部焚烧温度', '摄氏度', 'N4.1', 'Furnace lower combustion temperature'],
   ['i3334x', '炉膛内二次空气喷入点温度', '摄氏度', 'N4.1', 'Furnace secondary air injection point temperature'],
-  // Printed I33400 (capital I), the only upper-case i-code. Taken from the plant DCS where it has one, else from a sensor.
+  // Printed I33400 (capital I), the only upper-case i-code. Taken from the plant DCS where it has one, else from a
+  // sensor.
   ['i33400', '生产负荷', '%', 'N3.1', 'Production load'],
 ];
 

@@ -27,7 +27,10 @@ export const CONTROL_REGISTERS = {
 } as const;
 const SN_REGISTERS = 6;
 
-/** Coils 0-4 and action codes 1-5: zero/span calibration, immediate sampling, cleaning, comparison sampling, retained sample. */
+/**
+ * Coils 0-4 and action codes 1-5: zero/span calibration, immediate sampling, cleaning, comparison sampling, retained
+ * sample.
+ */
 export const CONTROL_ACTIONS = ['calibration', 'sampling', 'cleaning', 'comparison', 'retainedSample'] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 

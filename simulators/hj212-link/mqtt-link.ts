@@ -43,7 +43,10 @@ export class MqttFrameLink {
     return this.client.connected;
   }
 
-  /** Publishes a packet (split into PNUM/PNO parts if need be, one a message); the frames, or undefined when not connected. */
+  /**
+   * Publishes a packet (split into PNUM/PNO parts if need be, one a message); the frames, or undefined when not
+   * connected.
+   */
   send(packet: Packet): string | undefined {
     if (!this.isOpen) return undefined;
     const frames = encodeFrames(packet, { ...this.codec, split: true });

@@ -91,7 +91,9 @@ export const LoggerConfigSchema = z
     seed: z.number().int().default(1),
     /** Scripted values and flags over time windows (simulated time), for every logger of the run. */
     script: z.array(ScriptEventSchema).default([]),
-    /** Windows (simulated time) when uploads are not sent, as over a broken link; history requests still return them. */
+    /**
+     * Windows (simulated time) when uploads are not sent, as over a broken link; history requests still return them.
+     */
     outages: z.array(WindowSchema).default([]),
     allowDefaultPassword: z.boolean().default(false),
     /** Over MQTT to this broker (hj212/<MN>/up and /down, QoS 1) instead of TCP to host:port; `secret` is each device's MQTT password. */

@@ -71,7 +71,9 @@ export async function testCertificates(dir: string): Promise<{ ca: string; key: 
   return { ca: file('ca.pem'), key: await readFile(file('server.key')), cert: await readFile(file('server.pem')) };
 }
 
-/** Our embedded broker (aedes) on a loopback port, refusing unknown users; over TLS when given a key and certificate. */
+/**
+ * Our embedded broker (aedes) on a loopback port, refusing unknown users; over TLS when given a key and certificate.
+ */
 export async function startAedes(credentials: Credentials, tls?: { key: Buffer; cert: Buffer }): Promise<Broker> {
   const broker = await Aedes.createBroker({
     authenticate: (_client, username, password, done) => {

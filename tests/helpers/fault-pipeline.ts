@@ -18,7 +18,9 @@ const CNS: DataCn[] = ['2011', '2051', '2061', '2031'];
 /** The MQTT secret the edge test outlet logs in to an embedded broker with (user name = MN). */
 export const EDGE_MQTT_SECRET = 'fault-mqtt-secret';
 
-/** The registry entry for the edge test outlet (tests/helpers/edge-agent.ts), so the cloud accepts it over TCP and MQTT. */
+/**
+ * The registry entry for the edge test outlet (tests/helpers/edge-agent.ts), so the cloud accepts it over TCP and MQTT.
+ */
 export async function edgeStation(): Promise<StationInput> {
   const [passwordHash, mqttSecretHash] = await Promise.all([testHash(PW), testHash(EDGE_MQTT_SECRET)]);
   return {
@@ -51,7 +53,9 @@ export interface WireValues {
  */
 export const WIRE_TOLERANCE = { value: 0.5e-2 + 1e-9, cou: 0.5e-4 + 1e-9 } as const;
 
-/** A record's factor as its packet carries it (edge/packets.ts: Rtd and ZsRtd for 2011, Min/Avg/Max/Zs*, Cou otherwise). */
+/**
+ * A record's factor as its packet carries it (edge/packets.ts: Rtd and ZsRtd for 2011, Min/Avg/Max/Zs*, Cou otherwise).
+ */
 function wireValues(cn: DataRecord['cn'], stat: FactorStat): WireValues {
   const fields: [string, number | undefined][] =
     cn === '2011'
@@ -224,7 +228,10 @@ export function seriesGaps(
   return gaps;
 }
 
-/** Compares the edge's ledger with the cloud: what is missing (not even pending) and what the cloud has that the edge never made. */
+/**
+ * Compares the edge's ledger with the cloud: what is missing (not even pending) and what the cloud has that the edge
+ * never made.
+ */
 export function reconcile(
   edge: { produced: Set<string>; pending: Set<string> },
   cloud: Map<string, number>,

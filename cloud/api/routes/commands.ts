@@ -40,7 +40,9 @@ export const CommandViewSchema = z.object({
 
 const NameSchema = z.object({ name: z.string(), nameEn: z.string() });
 
-/** Names of table 9 (HJ 212-2017) for the requests this API takes and the answers a logger sends, and of tables 6 and 7. */
+/**
+ * Names of table 9 (HJ 212-2017) for the requests this API takes and the answers a logger sends, and of tables 6 and 7.
+ */
 export const CommandNamesSchema = z.object({
   requests: z.array(NameSchema.extend({ cn: z.string() })),
   answers: z.array(NameSchema.extend({ cn: z.string() })),

@@ -10,7 +10,10 @@ import { alarmEvents } from '../alarm-events.js';
 import type { LiveHub } from '../live.js';
 import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
 
-/** Each kind's limit and 预警 threshold, as judgePoint compares values with them (HJ 212-2017 does not set them: the registry does). */
+/**
+ * Each kind's limit and 预警 threshold, as judgePoint compares values with them (HJ 212-2017 does not set them: the
+ * registry does).
+ */
 function chartLimits(f: FactorRules): StationView['limits'][string]['kinds'] {
   const at = (kind: Kind) => {
     const l: { upper?: number; lower?: number; warning?: number } = limitFor(f, kind);

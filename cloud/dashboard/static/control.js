@@ -105,7 +105,9 @@ const paramsText = (params) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 
-/** What the logger answered: 9011 with its QnRtn, 9012 with its ExeRtn, the data uploads of the request's CN counted. */
+/**
+ * What the logger answered: 9011 with its QnRtn, 9012 with its ExeRtn, the data uploads of the request's CN counted.
+ */
 function answersOf(c, names) {
   const byCn = new Map();
   for (const a of c.answers) byCn.set(a.cn, [...(byCn.get(a.cn) ?? []), a]);

@@ -33,7 +33,10 @@ export function toInput(ms) {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
 }
 
-/** The instant a time field names, read as China time; NaN when it is not "YYYY-MM-DD HH:MM" (a T may stand for the space). */
+/**
+ * The instant a time field names, read as China time; NaN when it is not "YYYY-MM-DD HH:MM" (a T may stand for the
+ * space).
+ */
 export function fromInput(value) {
   const m = /^\s*(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})\s*$/.exec(value);
   return m ? Date.parse(`${m[1]}T${m[2]}:00+08:00`) : NaN;

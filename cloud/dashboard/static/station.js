@@ -10,7 +10,10 @@ const HOUR = 3_600_000;
 // Wide enough for a pattern, narrow enough that each point is seen: 24 hour values, a month of days.
 const DEFAULT_SPAN = { rtd: 2 * HOUR, minute: 12 * HOUR, hour: 24 * HOUR, day: 31 * 24 * HOUR };
 
-/** A station: per-factor charts of one kind of data over a time range, taken from the address (#/station/MN?kind&from&to). */
+/**
+ * A station: per-factor charts of one kind of data over a time range, taken from the address
+ * (#/station/MN?kind&from&to).
+ */
 export async function stationView({ root, args, query, who }) {
   const mn = args[0];
   const kind = query.get('kind') ?? 'hour';
@@ -54,7 +57,10 @@ export async function stationView({ root, args, query, who }) {
   const plots = h('div', { class: 'charts' });
 
   const refresh = async () => {
-    /** @type {[import('./api.js').StationView[], import('./api.js').DataPoint[], import('./api.js').Shutdown[], import('./api.js').AlarmView[]]} */
+    /**
+     * @type {[import('./api.js').StationView[], import('./api.js').DataPoint[], import('./api.js').Shutdown[],
+     * import('./api.js').AlarmView[]]}
+     */
     const [stations, points, shutdowns, missing] = await Promise.all([
       api('/stations'),
       api(`/stations/${encodeURIComponent(mn)}/data?kind=${kind}&from=${from}&to=${to}&limit=100000`),
