@@ -26,7 +26,7 @@ import { EdgeStore } from '../edge/store/index.js';
 import { MqttUplink } from '../edge/uplink-mqtt.js';
 import { TcpUplink } from '../edge/uplink-tcp.js';
 import type { EdgeConfig } from '../edge/index.js';
-import type { DataRecord } from '../edge/aggregator.js';
+import type { DataCn, DataRecord } from '../edge/aggregator.js';
 import type { PeriodStats } from '../edge/datasets.js';
 import type { Uplink, UplinkDeps } from '../edge/link.js';
 import { parseAnalyzerConfig, startAnalyzerSimulator } from '../simulators/analyzer/index.js';
@@ -129,7 +129,7 @@ function outage(days: number): DataRecord[] {
         { min: avg * 0.9 + i, avg: avg + i, max: avg * 1.1 + i, cou: 0.01 * i, flag: 'N', valid: 60, count: 60 },
       ]),
     );
-  const every = (cn: DataRecord['cn'], stepMs: number) =>
+  const every = (cn: DataCn, stepMs: number) =>
     Array.from({ length: (days * 86_400_000) / stepMs }, (_, i) => ({
       cn,
       at: t0 + i * stepMs,

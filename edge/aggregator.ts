@@ -8,21 +8,25 @@ export type DataCn = '2011' | '2051' | '2061' | '2031';
 /** Analyzer parameters by PolId (the factor an analyzer measures), then i-code (table B.10). */
 export type FieldInfo = Record<string, Record<string, number>>;
 
-/**
- * A record to upload: `at` is its DataTime (start of the period; the instant for real-time data and
- * 3020 field information, whose values are in `info` and whose `stats` are empty).
- */
-export interface DataRecord {
-  /** 2081: the logger's boot time (C.24), whose DataTime is also its RestartTime; no statistics. */
-  cn: DataCn | '3020' | '2021' | '2041' | '2081';
+interface RecordBase {
+  /** DataTime: the start of the period; the instant for real-time data, 3020 and 2081. */
   at: number;
+  /** Statistics by factor; empty for 3020, 2021, 2041 and 2081. */
   stats: PeriodStats;
-  info?: FieldInfo;
-  /** Treatment facilities (SBxxx): run state (2021) or hours run in the day (2041). */
-  facilities?: Record<string, number>;
   /** An HJ 212-2025 data set of its own (edge/conditions.ts): 44 power use, 45 production conditions. */
   st?: '44' | '45';
 }
+
+/** Statistics of a period (2011 real-time, 2051 minute, 2061 hour, 2031 day). */
+export type StatsRecord = RecordBase & { cn: DataCn };
+/** 3020: analyzer parameters, whose values are in `info`. */
+export type InfoRecord = RecordBase & { cn: '3020'; info: FieldInfo };
+/** Treatment facilities (SBxxx): run state (2021) or hours run in the day (2041). */
+export type FacilityRecord = RecordBase & { cn: '2021' | '2041'; facilities: Record<string, number> };
+/** 2081: the logger's boot time (C.24), whose DataTime is also its RestartTime; no statistics. */
+export type RestartRecord = RecordBase & { cn: '2081' };
+/** A record to upload, one shape per CN (HJ 212-2017 table 9), so what a CN carries is checked where it is built. */
+export type DataRecord = StatsRecord | InfoRecord | FacilityRecord | RestartRecord;
 
 /** What a platform may ask for by BeginTime/EndTime. */
 export type HistoryCn = DataCn | '2041';

@@ -1,4 +1,4 @@
-import type { DataRecord } from './aggregator.js';
+import type { FacilityRecord } from './aggregator.js';
 import type { DeviceConfig, FacilityConfig } from './config.js';
 import { periodStart } from './datasets.js';
 import type { FactorReading } from './registers.js';
@@ -42,7 +42,7 @@ export class RunTimeTracker {
   private state: RunTimeState;
   private readonly states: Map<string, Record<string, number>>;
   /** Days closed by a sample from the next day, returned by the next tick. */
-  private closed: DataRecord[] = [];
+  private closed: FacilityRecord[] = [];
 
   constructor(
     facilities: readonly FacilityConfig[],
@@ -76,13 +76,13 @@ export class RunTimeTracker {
   }
 
   /** The current run states, as a 2021 record stamped `at`; undefined when none is known. */
-  realtime(at: number): DataRecord | undefined {
+  realtime(at: number): FacilityRecord | undefined {
     const facilities = Object.fromEntries(Object.entries(this.state.last).map(([code, s]) => [code, s.rs]));
     return Object.keys(facilities).length > 0 ? { cn: '2021', at, stats: {}, facilities } : undefined;
   }
 
   /** Closes every day that ended by `now`, each as a 2041 record of hours run per facility. */
-  tick(now: number): DataRecord[] {
+  tick(now: number): FacilityRecord[] {
     this.roll(now);
     const out = this.closed;
     this.closed = [];

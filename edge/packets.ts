@@ -86,15 +86,16 @@ export function recordPacket(
   decimals: ReadonlyMap<string, number>,
   utcOffsetMinutes: number,
 ): Packet {
-  const factors = record.facilities
-    ? facilityFields(record.cn, record.facilities)
-    : Object.fromEntries(
-        Object.entries(record.stats).map(([code, stat]) => [
-          code,
-          factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version, utcOffsetMinutes),
-        ]),
-      );
-  const info = record.info && { info: infoGroups(record.info) };
+  const factors =
+    record.cn === '2021' || record.cn === '2041'
+      ? facilityFields(record.cn, record.facilities)
+      : Object.fromEntries(
+          Object.entries(record.stats).map(([code, stat]) => [
+            code,
+            factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version, utcOffsetMinutes),
+          ]),
+        );
+  const info = record.cn === '3020' && { info: infoGroups(record.info) };
   const dataTime = formatHjTime(new Date(record.at), utcOffsetMinutes);
   // C.24: the boot time goes as RestartTime; the record is made at the boot, so DataTime is the same.
   const params: Record<string, string> =

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../edge/store/index.js';
-import type { DataRecord } from '../edge/aggregator.js';
+import type { DataCn, DataRecord } from '../edge/aggregator.js';
 import { memoryLogger } from './helpers/edge-sim.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00+08:00');
@@ -27,7 +27,7 @@ function open(caps: Record<string, number> = {}) {
   return { store, lines };
 }
 
-const record = (cn: DataRecord['cn'], i: number): DataRecord => ({
+const record = (cn: DataCn, i: number): DataRecord => ({
   cn,
   at: T0 + i * 60_000,
   stats: { w01018: { avg: i, flag: 'N', valid: 1, count: 1 } },

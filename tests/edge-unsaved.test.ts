@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { trimUnsaved, type Unsaved } from '../edge/unsaved.js';
 import { type DataRecord } from '../edge/aggregator.js';
 
-const record = (cn: DataRecord['cn'], at: number): DataRecord => ({ cn, at, stats: {} });
+/** A record of each CN's own shape, its content empty: only the CN and the time matter to the bound. */
+const record = (cn: DataRecord['cn'], at: number): DataRecord => {
+  if (cn === '3020') return { cn, at, stats: {}, info: {} };
+  if (cn === '2021' || cn === '2041') return { cn, at, stats: {}, facilities: {} };
+  if (cn === '2081') return { cn, at, stats: {} };
+  return { cn, at, stats: {} };
+};
 
 describe('records a refusing store leaves in memory', () => {
   it('within the bound nothing is dropped', () => {

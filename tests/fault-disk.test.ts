@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../edge/index.js';
 import { EdgeStore } from '../edge/store/index.js';
-import type { DataRecord } from '../edge/aggregator.js';
+import type { DataCn, DataRecord } from '../edge/aggregator.js';
 import { freePort } from './helpers/cloud-procs.js';
 import { warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
@@ -118,9 +118,9 @@ function openStore(dir: string) {
 }
 
 /** Minute `i` of the simulated clock, as the agent commits it: real-time and minute data, the hour and day when they close. */
-function commitMinute(store: EdgeStore, i: number, cns: DataRecord['cn'][] = ['2011', '2051']): void {
+function commitMinute(store: EdgeStore, i: number, cns: DataCn[] = ['2011', '2051']): void {
   const at = SIM_START + i * MINUTE_MS;
-  const closing: DataRecord['cn'][] = [
+  const closing: DataCn[] = [
     ...cns,
     ...(i % 60 === 59 ? ['2061' as const] : []),
     ...(i % 1440 === 1439 ? ['2031' as const] : []),
