@@ -7,8 +7,8 @@ export const ADMIN = 'admin-token-0123456789abcdef';
 export const H = 3_600_000;
 export const T0 = Date.parse('2026-11-20T00:00:00+08:00');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are whatever the API sent; the
-// assertions check them
+// Response bodies are whatever the API sent; the assertions check them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 let qn = 0;
