@@ -108,6 +108,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /stations/{mn}/commands': ['operator', ['path:mn'], 'application/json', '201'],
   'GET /stations/{mn}/commands': ['read', ['path:mn', 'query:limit?'], null, '200'],
   'GET /commands/{id}': ['read', ['path:id'], null, '200'],
+  'GET /command-names': ['read', [], null, '200'],
 };
 
 describe('OpenAPI description and error catalogue', () => {

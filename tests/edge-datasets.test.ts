@@ -119,7 +119,7 @@ describe('hour and day validity (notes to C.16-C.18, D.2.2)', () => {
   });
 });
 
-describe('emission amounts and converted concentrations (DOMAIN.md, appendix D)', () => {
+describe('emission amounts and converted concentrations (HJ 212-2017 appendix D)', () => {
   it('water: kg = mg/L × m3 × 1e-3, flow Cou in m3', () => {
     const stats = withAmounts({ w01018: minuteOf(50), w00000: minuteOf(20) }, water, 60);
     // 20 L/s over 60 s = 1.2 m3; 50 mg/L × 1.2 m3 = 60 g
