@@ -6,7 +6,6 @@ import {
   NEW_KEY_FIELD,
   decodeKeys,
   keyBytes,
-  makeQn,
   newKeyHex,
   request,
   switchKey,
@@ -22,6 +21,8 @@ export interface StationKeysOptions {
   now: () => number;
   /** How long the key replaced by a 1014 is still decoded (cloud config keyGraceSeconds). */
   graceMs: number;
+  /** The QN of a new request to `mn`: the one sequence every request of the platform takes (CommandStore.nextQn). */
+  qn: (mn: string, at: number) => string;
   log: Logger;
 }
 
@@ -86,7 +87,7 @@ export class StationKeys {
       { mn, pw: seen.pw, st: seen.st, version: '2025' },
       CN.KeyUpdate,
       { [NEW_KEY_FIELD]: pending },
-      { qn: qn ?? makeQn(new Date(now)) },
+      { qn: qn ?? this.o.qn(mn, now) },
     );
     state.pendingQn = packet.qn!;
     this.put(mn, state);

@@ -144,11 +144,13 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     // A key a 1014 issued (state database) overrides the registry's; otherwise whatever registry is in
     // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
     // (unencrypted-cp), not stored as if it were its own.
+    const commands = new CommandStore(stateDb);
     const keys = new StationKeys({
       db: stateDb,
       registry: () => registry,
       now: clock.wall,
       graceMs: config.keyGraceSeconds * 1000,
+      qn: (mn, at) => commands.nextQn(mn, at),
       log,
     });
     const codec = { sm4Key: keys.sm4Key, sm4DecodeKeys: keys.sm4DecodeKeys, clearCp: 'refuse' as const };
@@ -167,7 +169,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
       acks: new AckStore(stateDb),
       users: new UserStore(stateDb, clock.wall),
-      commands: new CommandStore(stateDb),
+      commands,
       shutdowns: new ShutdownStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
