@@ -1,14 +1,12 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { recordPacket } from '../edge/packets.js';
 import { EdgeStore } from '../edge/store/index.js';
-import { StreamDecoder, needsAck } from '../protocol/index.js';
-import type { Packet } from '../protocol/index.js';
-import { MN, PW, tempDir, waterOutlet } from './helpers/edge-agent.js';
+import { needsAck } from '../protocol/index.js';
+import { MN, PW, recordingPlatform, tempDir, waterOutlet } from './helpers/edge-agent.js';
+import type { RecordedConnection } from './helpers/edge-agent.js';
+import { freePort } from './helpers/common.js';
 import { memoryLogger, until } from './helpers/edge-sim.js';
 import { requestBytes } from './helpers/fuzz-edge.js';
 
@@ -25,45 +23,8 @@ afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
 
-interface Connection {
-  socket: Socket;
-  packets: Packet[];
-  closed: boolean;
-}
-
-/** A platform that reads every frame the edge sends on each connection and answers none (no 9014). */
-async function silentPlatform() {
-  const conns: Connection[] = [];
-  const server = createServer((socket) => {
-    const conn: Connection = { socket, packets: [], closed: false };
-    conns.push(conn);
-    socket.on('error', () => undefined);
-    socket.on('close', () => (conn.closed = true));
-    const decoder = new StreamDecoder({ mode: 'lenient' });
-    socket.on('data', (chunk: Buffer) => {
-      for (const r of decoder.push(chunk)) if (r.ok) conn.packets.push(r.frame.packet);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    for (const c of conns) c.socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, conns };
-}
-
-/** A loopback port nothing listens on: the Modbus bus stays down, which these tests do not need. */
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** How many times the first upload of a connection was sent on it. */
-const sendsOfFirstUpload = (conn: Connection): number => {
+const sendsOfFirstUpload = (conn: RecordedConnection): number => {
   const uploads = conn.packets.filter((p) => needsAck(p.flag) && p.cn.startsWith('2'));
   return uploads.filter((p) => p.qn === uploads[0]?.qn).length;
 };
@@ -83,11 +44,11 @@ async function agentOn(config: Parameters<typeof startAgent>[0], logger: Paramet
 
 describe('CN 1000, 1012 and 2081 end to end', () => {
   it("1000 sets every upload's timeout and resends, persisted and taken again after a restart", async () => {
-    const platform = await silentPlatform();
+    const platform = await recordingPlatform(cleanups);
     const data = await tempDir();
     cleanups.push(data.remove);
     // Configured: 120 s and 10 resends, so without the 1000 no upload would be resent within the test.
-    const config = waterOutlet(data.dir, await deadPort(), platform.port, { clockTrusted: true });
+    const config = waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true });
     config.uplinks = config.uplinks.map((u) => ({ ...u, timeoutSeconds: 120, retries: 10 }));
     const { logger } = memoryLogger();
     const first = await agentOn(config, logger);
@@ -122,12 +83,12 @@ describe('CN 1000, 1012 and 2081 end to end', () => {
   });
 
   it('1012 under keep-ntp (the default of a trusted clock) is answered 9011 QnRtn 1, 9012 ExeRtn 1 and the difference logged', async () => {
-    const platform = await silentPlatform();
+    const platform = await recordingPlatform(cleanups);
     const data = await tempDir();
     cleanups.push(data.remove);
     const { logger, lines } = memoryLogger();
     const { agent } = await agentOn(
-      waterOutlet(data.dir, await deadPort(), platform.port, { clockTrusted: true }),
+      waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true }),
       logger,
     );
     await until(() => platform.conns.length > 0 && platform.conns[0]!.packets.length > 0, 'the link');
@@ -150,12 +111,12 @@ describe('CN 1000, 1012 and 2081 end to end', () => {
   });
 
   it('1012 under clock policy set moves the box clock on a trusted box', async () => {
-    const platform = await silentPlatform();
+    const platform = await recordingPlatform(cleanups);
     const data = await tempDir();
     cleanups.push(data.remove);
     const { logger } = memoryLogger();
     const { agent } = await agentOn(
-      waterOutlet(data.dir, await deadPort(), platform.port, { clockTrusted: true, clockPolicy: 'set' }),
+      waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true, clockPolicy: 'set' }),
       logger,
     );
     await until(() => platform.conns.length > 0 && platform.conns[0]!.packets.length > 0, 'the link');
@@ -174,8 +135,8 @@ describe('CN 1000, 1012 and 2081 end to end', () => {
   it('records 2081 with RestartTime the start time at each start, for 2017 uplinks and not for a 2005 one', async () => {
     const data = await tempDir();
     cleanups.push(data.remove);
-    const nobody = await deadPort();
-    const config = waterOutlet(data.dir, await deadPort(), nobody, { clockTrusted: true });
+    const nobody = await freePort();
+    const config = waterOutlet(data.dir, await freePort(), nobody, { clockTrusted: true });
     config.uplinks = [config.uplinks[0]!, { ...config.uplinks[0]!, id: 'old', version: '2005' }];
     const { logger } = memoryLogger();
     for (let start = 1; start <= 2; start++) {

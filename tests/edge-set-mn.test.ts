@@ -1,14 +1,11 @@
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../edge/index.js';
 import type { RunningAgent } from '../edge/index.js';
 import { handleCommand } from '../edge/commands.js';
 import type { CommandContext } from '../edge/commands.js';
-import { StreamDecoder, encodeFrame, needsAck, request } from '../protocol/index.js';
-import type { Packet } from '../protocol/index.js';
-import { MN, PW, tempDir, waterOutlet } from './helpers/edge-agent.js';
+import { encodeFrame, needsAck, request } from '../protocol/index.js';
+import { MN, PW, recordingPlatform, tempDir, waterOutlet } from './helpers/edge-agent.js';
+import { freePort } from './helpers/common.js';
 import { memoryLogger, until } from './helpers/edge-sim.js';
 
 /**
@@ -24,40 +21,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-interface Connection {
-  socket: Socket;
-  packets: Packet[];
-}
-
-/** A platform that records every frame of each connection and answers none unless the test writes. */
-async function recordingPlatform() {
-  const conns: Connection[] = [];
-  const server = createServer((socket) => {
-    const conn: Connection = { socket, packets: [] };
-    conns.push(conn);
-    socket.on('error', () => undefined);
-    const decoder = new StreamDecoder({ mode: 'lenient', ...codec });
-    socket.on('data', (chunk: Buffer) => {
-      for (const r of decoder.push(chunk)) if (r.ok) conn.packets.push(r.frame.packet);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  cleanups.push(async () => {
-    for (const c of conns) c.socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { port: (server.address() as AddressInfo).port, conns };
-}
-
-async function deadPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('CN 1002 set MN', () => {
   const ctx = (version: '2017' | '2025'): CommandContext => ({
@@ -95,10 +58,10 @@ describe('CN 1002 set MN', () => {
   });
 
   it('end to end: the next packets and those after a restart carry the new MN', async () => {
-    const platform = await recordingPlatform();
+    const platform = await recordingPlatform(cleanups, codec);
     const data = await tempDir();
     cleanups.push(data.remove);
-    const config = waterOutlet(data.dir, await deadPort(), platform.port, { clockTrusted: true });
+    const config = waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true });
     config.uplinks = config.uplinks.map((u) => ({ ...u, version: '2025' as const, sm4Key: KEY }));
     const { logger } = memoryLogger();
     let agent: RunningAgent = await startAgent(config, { logger, clock: () => T0, tickMs: 25 });
@@ -146,11 +109,11 @@ describe('CN 1002 set MN', () => {
 
 describe('CN 1001 logger serial number', () => {
   it('goes first on each connection of a 2025 uplink, with SN and no answer asked; never on a 2017 one', async () => {
-    const p2025 = await recordingPlatform();
-    const p2017 = await recordingPlatform();
+    const p2025 = await recordingPlatform(cleanups, codec);
+    const p2017 = await recordingPlatform(cleanups, codec);
     const data = await tempDir();
     cleanups.push(data.remove);
-    const config = waterOutlet(data.dir, await deadPort(), p2025.port, { clockTrusted: true });
+    const config = waterOutlet(data.dir, await freePort(), p2025.port, { clockTrusted: true });
     config.station = { ...config.station, serial: 'HJBOX-2025-0042' };
     const base = config.uplinks[0]!;
     if (base.kind !== 'hj212-tcp') throw new Error('the fixture uplink is TCP');

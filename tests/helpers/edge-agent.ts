@@ -1,7 +1,12 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import { parseEdgeConfig } from '../../edge/index.js';
 import type { EdgeConfig, EdgeConfigInput } from '../../edge/index.js';
+import { StreamDecoder } from '../../protocol/index.js';
 import type { Packet } from '../../protocol/index.js';
+import type { CodecOptions } from '../../protocol/types.js';
 import { PlatformConfigSchema, PlatformServer } from '../../simulators/platform/index.js';
 import type { ExchangeRecord } from '../../simulators/platform/index.js';
 import { tempDir as commonTempDir } from './common.js';
@@ -87,4 +92,39 @@ export function waterOutlet(
     ],
     ...over,
   });
+}
+
+/** One connection the edge made to a {@link recordingPlatform}: every frame it sent, decoded. */
+export interface RecordedConnection {
+  socket: Socket;
+  packets: Packet[];
+  closed: boolean;
+}
+
+/**
+ * A platform that records every frame of each connection the edge makes and answers none (no 9014)
+ * unless the test writes to the socket; `codec` decodes a 2025 station's SM4 CP. Closed by `cleanups`.
+ */
+export async function recordingPlatform(
+  cleanups: (() => Promise<unknown>)[],
+  codec: Pick<CodecOptions, 'sm4Key'> = {},
+): Promise<{ port: number; conns: RecordedConnection[] }> {
+  const conns: RecordedConnection[] = [];
+  const server = createServer((socket) => {
+    const conn: RecordedConnection = { socket, packets: [], closed: false };
+    conns.push(conn);
+    socket.on('error', () => undefined);
+    socket.on('close', () => (conn.closed = true));
+    const decoder = new StreamDecoder({ mode: 'lenient', ...codec });
+    socket.on('data', (chunk: Buffer) => {
+      for (const r of decoder.push(chunk)) if (r.ok) conn.packets.push(r.frame.packet);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(async () => {
+    for (const c of conns) c.socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as AddressInfo).port, conns };
 }
