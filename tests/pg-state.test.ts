@@ -1,0 +1,162 @@
+import { pino } from 'pino';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
+import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
+import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+
+const log = pino({ level: 'silent' });
+
+describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', () => {
+  let server: Postgres;
+  const pools: pg.Pool[] = [];
+  const pool = (url: string): pg.Pool => {
+    const p = openPg(url, 4);
+    pools.push(p);
+    return p;
+  };
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+    await server?.stop();
+  });
+
+  it('applies each migration once, in order, when several processes start at the same time', async () => {
+    const url = await freshDatabase(server, 'migrate_once');
+    const results = await Promise.all([pool(url), pool(url), pool(url)].map((p) => migrate(p)));
+    const all = MIGRATIONS.map((m) => m.version);
+    // One of the three applied them all; the others waited on the lock and found nothing to do.
+    expect(results.map((r) => r.length).sort()).toEqual([0, 0, all.length]);
+    expect(results.find((r) => r.length)).toEqual(all);
+    const rows = await pools[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.rows.map((r) => r.version)).toEqual(all);
+    expect(await migrate(pools[0]!)).toEqual([]);
+  });
+
+  it('refuses a database migrated by a newer hj212, naming the versions', async () => {
+    const url = await freshDatabase(server, 'migrate_newer');
+    const p = pool(url);
+    await migrate(p);
+    await p.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await expect(migrate(p)).rejects.toThrow(/schema version 999, newer than this hj212 knows \(5\): upgrade hj212/);
+  });
+
+  it('raises an alarm once: a second open episode of a key, or the same episode again, is refused', async () => {
+    const url = await freshDatabase(server, 'alarm_once');
+    const p = pool(url);
+    await migrate(p);
+    const insert = (opened: number) =>
+      p.query(
+        "INSERT INTO alarms (key, type, mn, opened_at) VALUES ('missing-hour|MN|w01018|0', 'missing-hour', 'MN', $1)",
+        [opened],
+      );
+    await insert(0);
+    await expect(insert(0)).rejects.toThrow(/duplicate key value violates unique constraint "alarms_open"/);
+    await p.query('UPDATE alarms SET closed_at = 10');
+    // Closed, it is still the one episode of that condition: raising it again after a failover is refused.
+    await expect(insert(0)).rejects.toThrow(/duplicate key value violates unique constraint "alarms_once"/);
+    await insert(3_600_000);
+  });
+
+  it("splits the buckets among the members, hands a killed one's over after its lease expires, and gives a joining one its share", async () => {
+    const url = await freshDatabase(server, 'leases');
+    const q = pool(url);
+    await migrate(q);
+    const BUCKETS = 16;
+    const ttlMs = 1000;
+    const acquired = new Map<string, number[]>();
+    const member = (id: string) =>
+      new Leases({
+        pool: pool(url),
+        id,
+        ttlMs,
+        renewMs: 200,
+        buckets: BUCKETS,
+        log,
+        onAcquired: (b) => acquired.set(id, [...(acquired.get(id) ?? []), ...b]),
+      });
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const round = async (ms: Leases[]) => {
+      for (const m of ms) await m.tick();
+    };
+    const holders = async () =>
+      (
+        await q.query<{ bucket: number; holder: string | null }>(
+          'SELECT bucket, holder FROM bucket_leases WHERE expires_at > now() ORDER BY bucket',
+        )
+      ).rows;
+    // Two rounds: in the first each member sees only those that beat before it.
+    await round([a, b, c]);
+    await round([a, b, c]);
+    const split = (ids: string[]) =>
+      Array.from({ length: BUCKETS }, (_, bucket) => ({ bucket, holder: winnerOf(bucket, ids)! }));
+    expect(await holders()).toEqual(split(['a', 'b', 'c']));
+    // Each holds locally exactly what the database says, no bucket twice, and was told of each it came to hold.
+    const local = (ms: Leases[]) => ms.flatMap((m) => m.holding().map((bucket) => ({ bucket, holder: m.id })));
+    expect(local([a, b, c]).sort((x, y) => x.bucket - y.bucket)).toEqual(split(['a', 'b', 'c']));
+    for (const [id, m] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const)
+      expect(acquired.get(id)).toEqual(expect.arrayContaining(m.holding()));
+
+    // c is killed: it renews no more (nor hands anything back). Until its leases expire nobody takes them.
+    const cHeld = c.holding();
+    expect(cHeld.length).toBeGreaterThan(0);
+    await round([a, b]);
+    expect((await holders()).filter((h) => h.holder === 'c').map((h) => h.bucket)).toEqual(cHeld);
+    // The survivors go on renewing. The first round that starts after c's leases have expired on the
+    // database's clock takes every one of them: the takeover bound is ttl plus one round.
+    const p = q;
+    acquired.clear();
+    const cLive = async () =>
+      (
+        await p.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM bucket_leases WHERE holder = 'c' AND expires_at > now()",
+        )
+      ).rows[0]!.n > 0;
+    for (let rounds = 0; ; rounds++) {
+      const expired = !(await cLive());
+      await round([a, b]);
+      const now = await holders();
+      // Nothing of a's or b's own share is ever lost, and c's buckets go nowhere but to their new winner.
+      for (const h of now)
+        expect([winnerOf(h.bucket, ['a', 'b']), ...(cHeld.includes(h.bucket) ? ['c'] : [])]).toContain(h.holder);
+      if (expired) {
+        expect(now).toEqual(split(['a', 'b']));
+        break;
+      }
+      expect(rounds).toBeLessThan(500);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const taken = [...(acquired.get('a') ?? []), ...(acquired.get('b') ?? [])].sort((x, y) => x - y);
+    expect(taken).toEqual(cHeld);
+    const epochs = await p.query<{ bucket: number; epoch: number }>(
+      'SELECT bucket, epoch FROM bucket_leases WHERE bucket = ANY($1::int[]) ORDER BY bucket',
+      [cHeld],
+    );
+    // Each of c's buckets changed hands once more than its first claim.
+    expect(epochs.rows.every((r) => r.epoch >= 2)).toBe(true);
+
+    // d joins; a and b are not restarted: they give up d's share on their next round, d claims it on its own.
+    const d = member('d');
+    await round([d, a, b, d]);
+    expect(await holders()).toEqual(split(['a', 'b', 'd']));
+    expect(d.holding()).toEqual(
+      split(['a', 'b', 'd'])
+        .filter((s) => s.holder === 'd')
+        .map((s) => s.bucket),
+    );
+    expect(d.holding().length).toBeGreaterThan(0);
+
+    // A member that stops hands its leases back at once.
+    await d.stop();
+    await round([a, b]);
+    expect(await holders()).toEqual(split(['a', 'b']));
+    const mn = '0100000000A8900000000A00';
+    expect([a, b].filter((m) => m.owns(mn)).map((m) => m.id)).toEqual([winnerOf(bucketOf(mn, BUCKETS), ['a', 'b'])]);
+  }, 60_000);
+});
