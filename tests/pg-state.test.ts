@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgAlarmStore } from '../cloud/alarms/pg-store.js';
+import type { Alarm } from '../cloud/alarms/store.js';
 import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
 import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
 import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
@@ -159,4 +161,79 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     const mn = '0100000000A8900000000A00';
     expect([a, b].filter((m) => m.owns(mn)).map((m) => m.id)).toEqual([winnerOf(bucketOf(mn, BUCKETS), ['a', 'b'])]);
   }, 60_000);
+
+  // The same cases as the SQLite AlarmStore's (tests/cloud-alarms.test.ts, "alarm store"), on the shared table,
+  // and what only a shared store must do: two processes raising one condition raise it once.
+  describe('alarm episodes (PgAlarmStore)', () => {
+    const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
+    const H = 3_600_000;
+    const a = {
+      key: 'exceedance|A1|w01018|hour',
+      type: 'exceedance',
+      mn: 'A1',
+      factor: 'w01018',
+      kind: 'hour',
+    } as const;
+
+    it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
+      const url = await freshDatabase(server, 'alarms_restart');
+      const first = new PgAlarmStore(pool(url));
+      await migrate(pools[pools.length - 1]!);
+      // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
+      expect(await first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
+      expect(await first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 })).toBeUndefined();
+      expect(await first.isOpen(a.key)).toBe(true);
+      const second = new PgAlarmStore(pool(url));
+      expect(await second.isOpen(a.key)).toBe(true);
+      // A second open of the key is the same episode: no new alarm, and 0.1 does not lower the peak 0.5.
+      expect(await second.open({ ...a, time: T0 + 2 * H, value: 55, limit: 50, multiple: 0.1 })).toBeUndefined();
+      expect(await second.close(a.key, T0 + 3 * H)).toMatchObject({ openedAt: T0, closedAt: T0 + 3 * H, peak: 0.5 });
+      expect(await second.isOpen(a.key)).toBe(false);
+      expect(await second.close(a.key, T0 + 4 * H)).toBeUndefined();
+      expect(await second.list()).toHaveLength(1);
+      expect(await first.list({ state: 'closed', mn: 'A1', from: T0, to: T0 + 1 })).toHaveLength(1);
+      expect(await first.list({ state: 'open' })).toEqual([]);
+    });
+
+    it('forgets an episode whose transaction rolled back, and tells watchers only of committed changes', async () => {
+      const url = await freshDatabase(server, 'alarms_rollback');
+      const store = new PgAlarmStore(pool(url));
+      await migrate(pools[pools.length - 1]!);
+      const told: Alarm[] = [];
+      store.watch((x) => told.push(x));
+      const o = { key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 } as const;
+      await expect(
+        store.atomically(async (tx) => {
+          await tx.open(o);
+          throw new Error('the queue write failed');
+        }),
+      ).rejects.toThrow('the queue write failed');
+      expect(await store.isOpen(o.key)).toBe(false);
+      expect(await store.list()).toEqual([]);
+      expect(told).toEqual([]);
+      const opened = await store.atomically((tx) => tx.open(o));
+      expect(opened).toMatchObject({ type: 'offline', openedAt: T0 });
+      expect(told).toEqual([opened]);
+    });
+
+    it('raises a condition once when several processes evaluate it at the same time, and not again once closed', async () => {
+      const url = await freshDatabase(server, 'alarms_once');
+      const stores = [pool(url), pool(url), pool(url)].map((p) => new PgAlarmStore(p));
+      await migrate(pools[pools.length - 1]!);
+      const gap = {
+        key: 'missing-hour|A1|w01018|' + T0,
+        type: 'missing-hour',
+        mn: 'A1',
+        factor: 'w01018',
+        time: T0,
+      } as const;
+      const raised = await Promise.all(stores.map((s) => s.atomically((tx) => tx.open(gap))));
+      expect(raised.filter((r) => r !== undefined)).toHaveLength(1);
+      const closed = await Promise.all(stores.map((s) => s.close(gap.key, T0 + 2 * H, 'backfill')));
+      expect(closed.filter((r) => r !== undefined)).toMatchObject([{ closedAt: T0 + 2 * H, closedBy: 'backfill' }]);
+      // A process that took the station over and has not seen the hour arrive sweeps it again: refused.
+      expect(await stores[2]!.open(gap)).toBeUndefined();
+      expect(await stores[0]!.list()).toHaveLength(1);
+    });
+  });
 });
