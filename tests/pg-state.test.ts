@@ -4,6 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAlarmStore } from '../cloud/alarms/pg-store.js';
 import type { Alarm } from '../cloud/alarms/store.js';
 import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
+import {
+  PgAckStore,
+  PgBackfillStore,
+  PgFollowUpStore,
+  PgShutdownStore,
+  withStationState,
+} from '../cloud/state/pg-stores.js';
 import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
 import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
 
@@ -234,6 +241,71 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       // A process that took the station over and has not seen the hour arrive sweeps it again: refused.
       expect(await stores[2]!.open(gap)).toBeUndefined();
       expect(await stores[0]!.list()).toHaveLength(1);
+    });
+  });
+
+  describe('shared stores', () => {
+    const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
+    const H = 3_600_000;
+
+    it('keeps the latest acknowledgement, one row per follow-up change, shutdown windows and back-filled hours once', async () => {
+      const url = await freshDatabase(server, 'stores');
+      const p = pool(url);
+      await migrate(p);
+      const alarms = new PgAlarmStore(p);
+      const alarm = (await alarms.open({ key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 }))!;
+      const acks = new PgAckStore(p);
+      // Two processes acknowledge at once; the later acknowledgement counts whichever commits last.
+      await acks.add(alarm.id, { by: 'li', at: T0 + 2, comment: 'called the enterprise' });
+      await acks.add(alarm.id, { by: 'wang', at: T0 + 1, comment: 'seen' });
+      expect(await acks.of([alarm.id, 999])).toEqual(
+        new Map([[alarm.id, { by: 'li', at: T0 + 2, comment: 'called the enterprise' }]]),
+      );
+      expect(await acks.of([])).toEqual(new Map());
+      const trail = new PgFollowUpStore(p);
+      const notified = { by: 'li', at: T0 + 3, state: 'notified', comment: '已通知企业' } as const;
+      await trail.add(alarm.id, { by: 'li', at: T0 + 9, state: 'handled', comment: '已处理' });
+      await trail.add(alarm.id, notified);
+      await trail.add(alarm.id, notified);
+      expect((await trail.of([alarm.id])).get(alarm.id)?.map((f) => f.state)).toEqual(['notified', 'handled']);
+      const shutdowns = new PgShutdownStore(p);
+      const w = { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: '停产' };
+      await shutdowns.add('A1', w);
+      expect(await shutdowns.list('A1')).toEqual([w]);
+      expect(await shutdowns.list('A2')).toEqual([]);
+      const backfills = new PgBackfillStore(p);
+      const late = { mn: 'A1', factor: 'w01018', time: T0, arrivedAt: T0 + 3 * H, closedAlarm: true };
+      expect(await backfills.add(late)).toBe(true);
+      // A resend later, on another process, does not move the hour's arrival.
+      expect(await backfills.add({ ...late, arrivedAt: T0 + 5 * H, closedAlarm: false })).toBe(false);
+      expect(await backfills.list('A1', T0, T0 + H)).toEqual([late]);
+      expect(await backfills.list('A1', T0 + H, T0 + 2 * H)).toEqual([]);
+    });
+
+    it("serializes one station's rules across processes by its row lock, and keeps nothing of a failed evaluation", async () => {
+      const url = await freshDatabase(server, 'rule_state');
+      const pools3 = [pool(url), pool(url), pool(url)];
+      await migrate(pools3[0]!);
+      const seen: number[] = [];
+      const bump = (p: pg.Pool) =>
+        withStationState(p, 'A1', async (state) => {
+          const n = (state.runs['n'] as number | undefined) ?? 0;
+          seen.push(n);
+          // Yield while holding the lock: another process's evaluation must wait, not read the same n.
+          await new Promise((r) => setTimeout(r, 2));
+          return { state: { ...state, runs: { n: n + 1 } }, result: n };
+        });
+      await Promise.all(pools3.flatMap((p) => Array.from({ length: 10 }, () => bump(p))));
+      expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      await expect(
+        withStationState(pools3[1]!, 'A1', async (state, client) => {
+          await client.query("INSERT INTO alarms (key, type, mn, opened_at) VALUES ('offline|A1', 'offline', 'A1', 0)");
+          return { state: { ...state, runs: { n: -1 } }, result: await Promise.reject(new Error('judging failed')) };
+        }),
+      ).rejects.toThrow('judging failed');
+      const after = await withStationState(pools3[2]!, 'A1', async (state) => ({ state, result: state.runs['n'] }));
+      expect(after).toBe(30);
+      expect(await new PgAlarmStore(pools3[0]!).list()).toEqual([]);
     });
   });
 });
