@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAlarmStore } from '../cloud/alarms/pg-store.js';
 import type { Alarm } from '../cloud/alarms/store.js';
 import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
+import { loadRegistry, registryStamp, saveRegistry } from '../cloud/state/pg-registry.js';
+import { hashSecret } from '../cloud/index.js';
 import {
   PgAckStore,
   PgBackfillStore,
@@ -307,5 +309,37 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       expect(after).toBe(30);
       expect(await new PgAlarmStore(pools3[0]!).list()).toEqual([]);
     });
+  });
+
+  it('keeps the station registry as the YAML file has it, checked by the same schema, for every process to load', async () => {
+    const url = await freshDatabase(server, 'registry');
+    const p = pool(url);
+    await migrate(p);
+    const station = (mn: string, upper: number) => ({
+      mn,
+      enterprise: 'E',
+      outlet: 'WS-1',
+      type: 'water',
+      passwordHash,
+      factors: { w01018: { upper } },
+    });
+    const passwordHash = await hashSecret('secret-1', 1024);
+    const [A1, B1] = ['0100000000A8900000000A10', '0100000000A8900000000B10'];
+    expect((await loadRegistry(p)).stations).toEqual([]);
+    const before = await registryStamp(p);
+    expect(await saveRegistry(p, { stations: [station(B1, 100), station(A1, 50)] }, 1)).toBe(2);
+    const loaded = await loadRegistry(p);
+    expect(loaded.stations.map((s) => s.mn)).toEqual([A1, B1]);
+    expect(loaded.get(A1)?.factors['w01018']).toMatchObject({ upper: 50 });
+    const saved = await registryStamp(p);
+    expect(saved).not.toBe(before);
+    // A stray key anywhere refuses the whole document, naming it, and leaves the stations as they were.
+    await expect(saveRegistry(p, { stations: [{ ...station(A1, 60), colour: 'red' }] }, 2)).rejects.toThrow(/colour/);
+    expect((await loadRegistry(p)).get(A1)?.factors['w01018']).toMatchObject({ upper: 50 });
+    expect(await registryStamp(p)).toBe(saved);
+    // Saving a registry replaces the stations: one gone, one changed.
+    expect(await saveRegistry(p, { stations: [station(A1, 60)] }, 3)).toBe(1);
+    expect((await loadRegistry(p)).stations.map((s) => [s.mn, s.factors['w01018']?.upper])).toEqual([[A1, 60]]);
+    expect(await registryStamp(p)).toBe('1:3');
   });
 });
