@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +17,7 @@ import {
   withStationState,
 } from '../cloud/state/pg-stores.js';
 import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
+import { ROOT, until } from './helpers/common.js';
 import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
 
 const log = pino({ level: 'silent' });
@@ -341,5 +345,66 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     expect(await saveRegistry(p, { stations: [station(A1, 60)] }, 3)).toBe(1);
     expect((await loadRegistry(p)).stations.map((s) => [s.mn, s.factors['w01018']?.upper])).toEqual([[A1, 60]]);
     expect(await registryStamp(p)).toBe('1:3');
+  });
+
+  it('takes over the buckets of a member process killed with SIGKILL in the first round after its leases expire', async () => {
+    const url = await freshDatabase(server, 'leases_sigkill');
+    const q = pool(url);
+    await migrate(q);
+    const BUCKETS = 8;
+    // The member to kill is a real process running the built leases module (npm run build makes dist/).
+    const script = `
+      import { Leases } from ${JSON.stringify(join(ROOT, 'dist/cloud/state/leases.js'))};
+      import { openPg } from ${JSON.stringify(join(ROOT, 'dist/cloud/state/pg-schema.js'))};
+      import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { pino } from 'pino';
+      const leases = new Leases({ pool: openPg(${JSON.stringify(url)}, 2), id: 'victim', ttlMs: 1000, renewMs: 200,
+        buckets: ${BUCKETS}, log: pino({ level: 'silent' }) });
+      await leases.start();`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: 'pipe' });
+    let output = '';
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      const survivor = new Leases({
+        pool: pool(url),
+        id: 'survivor',
+        ttlMs: 1000,
+        renewMs: 200,
+        buckets: BUCKETS,
+        log,
+      });
+      const held = async (id: string) =>
+        (
+          await q.query<{ bucket: number }>(
+            'SELECT bucket FROM bucket_leases WHERE holder = $1 AND expires_at > now() ORDER BY bucket',
+            [id],
+          )
+        ).rows.map((r) => r.bucket);
+      const victims = Array.from({ length: BUCKETS }, (_, b) => b).filter(
+        (b) => winnerOf(b, ['survivor', 'victim']) === 'victim',
+      );
+      expect(victims.length).toBeGreaterThan(0);
+      await until(async () => {
+        await survivor.tick();
+        return JSON.stringify(await held('victim')) === JSON.stringify(victims);
+      }, `the child to hold its share (${output})`);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      for (let rounds = 0; ; rounds++) {
+        const expired = (await held('victim')).length === 0;
+        await survivor.tick();
+        if (expired) break;
+        // Until they expire, the killed process's leases are nobody else's.
+        expect(survivor.holding().filter((b) => victims.includes(b))).toEqual([]);
+        expect(rounds).toBeLessThan(500);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(survivor.holding()).toEqual(Array.from({ length: BUCKETS }, (_, b) => b));
+      await survivor.stop();
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
