@@ -1,5 +1,6 @@
 import { factor } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
+import type { MarkReason } from '../marks.js';
 
 /*
  * Names and units as the exports (history and report CSV/XLSX) print them. The dashboard's pages show
@@ -83,3 +84,15 @@ export function chinaTime(ms: number): string {
   const p = Object.fromEntries(CHINA.formatToParts(ms).map((x) => [x.type, x.value]));
   return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}:${p['second']}`;
 }
+
+/** The reasons a reviewer marks hours with (cloud/marks.ts), as the review page and the audit list name them. */
+export const MARK_REASON_NAMES: Record<MarkReason, [string, string]> = {
+  stopped: ['停运', 'stopped'],
+  fault: ['故障', 'fault'],
+  maintenance: ['检修', 'maintenance'],
+  calibration: ['校准', 'calibration'],
+  overRange: ['超量程', 'over range'],
+  communication: ['通讯异常', 'communication fault'],
+  normal: ['数据正常（更正标记）', 'normal (flag corrected)'],
+};
+export const markReasonName = (r: MarkReason, lang: Lang): string => MARK_REASON_NAMES[r][lang === 'en' ? 1 : 0];
