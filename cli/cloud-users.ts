@@ -1,13 +1,17 @@
 import type { ReadStream } from 'node:tty';
 import { loadCloudConfig, openSqlite } from '../cloud/index.js';
 import { passwordProblem, RoleSchema, UserNameSchema, UserStore } from '../cloud/accounts.js';
+import { scopeView, ScopeSchema } from '../cloud/scope.js';
 import type { CliIo } from './index.js';
 
-export const USER_HELP = `       hj212 cloud user add NAME --role read|operator|admin --config FILE.yaml
+export const USER_HELP = `       hj212 cloud user add NAME --role read|operator|admin [--enterprise E | --region R] --config FILE.yaml
        hj212 cloud user passwd NAME --config FILE.yaml
                                                 add an account, or set its password (read from stdin, or
                                                 asked twice on a terminal without echo)
        hj212 cloud user role NAME --role ROLE --config FILE.yaml
+       hj212 cloud user scope NAME [--enterprise E | --region R] --config FILE.yaml
+                                                an enterprise user sees only its enterprise, an authority
+                                                only its region; neither: the whole centre
        hj212 cloud user remove NAME --config FILE.yaml
        hj212 cloud user list --config FILE.yaml     the accounts in the config's state database
 `;
@@ -63,7 +67,7 @@ class UserCliError extends Error {}
 /** `hj212 cloud user …`: accounts in the state database of a cloud config (the cloud may be running). */
 export async function userCommand(
   args: string[],
-  opts: { config?: string; role?: string },
+  opts: { config?: string; role?: string; enterprise?: string; region?: string },
   io: CliIo,
 ): Promise<number> {
   const [action, name] = args;
@@ -71,8 +75,8 @@ export async function userCommand(
     io.stderr.write(`hj212 cloud user: ${message}\n`);
     return code;
   };
-  if (action === undefined || !['add', 'passwd', 'role', 'remove', 'list'].includes(action))
-    return fail(`say what to do: add, passwd, role, remove or list\n${USER_HELP}`, 2);
+  if (action === undefined || !['add', 'passwd', 'role', 'scope', 'remove', 'list'].includes(action))
+    return fail(`say what to do: add, passwd, role, scope, remove or list\n${USER_HELP}`, 2);
   if (opts.config === undefined) return fail('--config FILE.yaml names the cloud whose accounts these are', 2);
   if (action !== 'list') {
     const valid = UserNameSchema.safeParse(name);
@@ -81,6 +85,8 @@ export async function userCommand(
   const role = opts.role === undefined ? undefined : RoleSchema.safeParse(opts.role);
   if (role && !role.success) return fail(`--role is read, operator or admin, not ${opts.role}`, 2);
   if ((action === 'add' || action === 'role') && !role) return fail('--role read|operator|admin is required', 2);
+  const scope = ScopeSchema.safeParse(scopeView({ enterprise: opts.enterprise, region: opts.region }));
+  if (!scope.success) return fail('--enterprise and --region exclude each other: an account is one or the other', 2);
   const config = await loadCloudConfig(opts.config);
   const db = openSqlite(config.state);
   try {
@@ -96,6 +102,10 @@ export async function userCommand(
       case 'remove':
         if (!users.remove(user)) return fail(`no user ${user}`);
         io.stderr.write(`removed ${user}; a running cloud ends its sessions at their next request\n`);
+        return 0;
+      case 'scope':
+        if (!users.setScope(user, scope.data)) return fail(`no user ${user}`);
+        io.stderr.write(`${user} sees ${scope.data.enterprise ?? scope.data.region ?? 'the whole centre'} now\n`);
         return 0;
       case 'role':
         if (!users.setRole(user, role!.data!)) return fail(`no user ${user}`);
@@ -113,7 +123,7 @@ export async function userCommand(
     }
     const problem = passwordProblem(user, password);
     if (problem !== undefined) return fail(problem);
-    if (action === 'add') await users.add(user, role!.data!, password);
+    if (action === 'add') await users.add(user, role!.data!, password, scope.data);
     else await users.passwd(user, password);
     io.stderr.write(action === 'add' ? `added ${user} (${role!.data})\n` : `password of ${user} set\n`);
     return 0;

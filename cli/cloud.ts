@@ -42,6 +42,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       config: { type: 'string', short: 'c' },
       'allow-default-password': { type: 'boolean' },
       role: { type: 'string' },
+      enterprise: { type: 'string' },
+      region: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

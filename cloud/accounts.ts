@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import { scopeView, type Scope } from './scope.js';
 import { DEFAULT_PASSWORD, hashSecret } from './secrets.js';
 
 /**
@@ -34,7 +35,7 @@ export function passwordProblem(name: string, password: string): string | undefi
   return undefined;
 }
 
-export interface User {
+export interface User extends Scope {
   name: string;
   role: Role;
   /** ms since epoch. */
@@ -48,11 +49,14 @@ interface Row {
   hash: string;
   created_at: number;
   password_changed_at: number;
+  enterprise: string | null;
+  region: string | null;
 }
 
 const view = (r: Row): User => ({
   name: r.name,
   role: r.role,
+  ...scopeView({ enterprise: r.enterprise ?? undefined, region: r.region ?? undefined }),
   createdAt: r.created_at,
   passwordChangedAt: r.password_changed_at,
 });
@@ -70,6 +74,9 @@ export class UserStore {
     db.exec(
       'CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL, password_changed_at INTEGER NOT NULL)',
     );
+    // The scope columns came with the enterprise side; a state database made before gains them empty (centre accounts).
+    const columns = new Set((db.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((c) => c.name));
+    for (const c of ['enterprise', 'region']) if (!columns.has(c)) db.exec(`ALTER TABLE users ADD COLUMN ${c} TEXT`);
   }
 
   list(): User[] {
@@ -86,16 +93,28 @@ export class UserStore {
     return this.row(name)?.hash;
   }
 
-  /** Adds a user; false if the name is taken. The password must pass passwordProblem first. */
-  async add(name: string, role: Role, password: string): Promise<boolean> {
+  /**
+   * Adds a user (of the centre, or scoped to an enterprise or a region: scope.ts); false if the name is
+   * taken. The password must pass passwordProblem first.
+   */
+  async add(name: string, role: Role, password: string, scope: Scope = {}): Promise<boolean> {
     const hash = await hashSecret(password);
     const at = this.now();
     const r = this.db
       .prepare(
-        'INSERT INTO users (name, role, hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+        'INSERT INTO users (name, role, hash, created_at, password_changed_at, enterprise, region) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
       )
-      .run(name, role, hash, at, at);
+      .run(name, role, hash, at, at, scope.enterprise ?? null, scope.region ?? null);
     return r.changes === 1;
+  }
+
+  /** Sets whose data a user sees (an empty scope: the whole centre); false if there is no such user. */
+  setScope(name: string, scope: Scope): boolean {
+    return (
+      this.db
+        .prepare('UPDATE users SET enterprise = ?, region = ? WHERE name = ?')
+        .run(scope.enterprise ?? null, scope.region ?? null, name).changes === 1
+    );
   }
 
   /** Sets a user's password; false if there is no such user. */

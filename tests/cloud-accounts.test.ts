@@ -331,3 +331,44 @@ describe('accounts and login sessions', () => {
     expect((await call('GET', '/users', { token: READ })).status).toBe(403);
   });
 });
+
+describe('account scopes: the centre, an authority of a region, an enterprise user', () => {
+  it('keeps whose data an account sees, shows it in /session, and lets only the centre manage accounts', async () => {
+    const { call, login } = await accounts();
+    const add = (json: object) => call('POST', '/users', { token: ADMIN, json });
+    const chem = { name: 'chem.admin', role: 'admin', password: 'chem admin password', enterprise: '示例化工有限公司' };
+    const added = await add(chem);
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ name: 'chem.admin', role: 'admin', enterprise: '示例化工有限公司' });
+    // A scope naming nothing in the registry would see nothing: refused, naming the field.
+    const typo = await add({ ...chem, name: 'chem2', enterprise: '示例化工' });
+    expect(typo.status).toBe(400);
+    expect(typo.body.message).toBe(
+      'body.enterprise: no enterprise 示例化工 in the registry (GET /stations lists them)',
+    );
+    const both = await add({ ...chem, name: 'chem3', region: '城东区' });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('not both');
+
+    const cookie = await login('chem.admin', 'chem admin password');
+    expect((await call('GET', '/session', { cookie })).body).toMatchObject({
+      name: 'chem.admin',
+      enterprise: '示例化工有限公司',
+      via: 'session',
+    });
+    // An enterprise's admin is an admin of its own data, not of the centre's logins.
+    const refused = await call('GET', '/users', { cookie });
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('API_CENTRE_ONLY');
+    expect(refused.body.message).toBe(
+      "managing accounts is the centre's work; chem.admin is of enterprise 示例化工有限公司",
+    );
+
+    // Widening the scope to the centre ends the sessions; the account then manages accounts.
+    const widened = await call('PUT', '/users/chem.admin/scope', { token: ADMIN, json: {} });
+    expect(widened.body).toEqual(expect.not.objectContaining({ enterprise: expect.anything() }));
+    expect((await call('GET', '/session', { cookie })).status).toBe(401);
+    const again = await login('chem.admin', 'chem admin password');
+    expect((await call('GET', '/users', { cookie: again })).status).toBe(200);
+  });
+});

@@ -35,6 +35,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /users': ['admin', [], 'application/json', '201'],
   'PUT /users/{name}/password': ['admin', ['path:name'], 'application/json', '200'],
   'PUT /users/{name}/role': ['admin', ['path:name'], 'application/json', '200'],
+  'PUT /users/{name}/scope': ['admin', ['path:name'], 'application/json', '200'],
   'DELETE /users/{name}': ['admin', ['path:name'], null, '204'],
   'GET /stations': ['read', [], null, '200'],
   'GET /enterprises': ['read', [], null, '200'],

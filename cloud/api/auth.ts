@@ -3,23 +3,34 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { atLeast, RoleSchema, SESSION_COOKIE, type Role, type SessionTable, type UserStore } from '../accounts.js';
 import { TokenBucket } from '../rate.js';
+import type { Station } from '../registry.js';
+import { reviews, scopeKind, scopeView, sees, type Scope } from '../scope.js';
 import { pathOnly } from '../redact.js';
 import { ApiErrors, rateLimited } from './errors.js';
 
 export type { Role } from '../accounts.js';
 
-export const ApiTokenSchema = z.strictObject({
-  name: z.string().min(1),
-  /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
-  role: RoleSchema,
-});
+export const ApiTokenSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** A token of an enterprise's own system sees only that enterprise (scope.ts); absent: the whole centre. */
+    enterprise: z.string().min(1, 'name the enterprise as the registry spells it').optional(),
+    /** A token of an authority's system sees only that region's stations. */
+    region: z.string().min(1, 'name the region as the registry spells it').optional(),
+    /** SHA-256 (hex) of the token: tokens are long random strings, so a fast hash is enough. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'sha256 is 64 hex digits: run `hj212 cloud token` and keep the token, store the hash'),
+    role: RoleSchema,
+  })
+  .refine((t) => t.enterprise === undefined || t.region === undefined, {
+    message: 'a token is an enterprise system or an authority of a region, not both: give enterprise or region',
+    path: ['region'],
+  });
 export type ApiToken = z.output<typeof ApiTokenSchema>;
 
-/** Who a request acts for: a machine's API token or a person's login session. */
-export interface Principal {
+/** Who a request acts for: a machine's API token or a person's login session, and whose data it sees. */
+export interface Principal extends Scope {
   name: string;
   role: Role;
   via: 'token' | 'session';
@@ -99,7 +110,12 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
     const needs = req.routeOptions.config.role;
     const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const token = bearer !== undefined ? find(opts.tokens, bearer) : undefined;
-    let principal: Principal | undefined = token && { name: token.name, role: token.role, via: 'token' };
+    let principal: Principal | undefined = token && {
+      name: token.name,
+      role: token.role,
+      via: 'token',
+      ...scopeView(token),
+    };
     const sid = bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
     if (sid !== undefined && opts.sessions && opts.users) {
       const live = opts.sessions.use(sid);
@@ -107,7 +123,7 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
       // (here or by `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
       const user = live === undefined ? undefined : opts.users.get(live.user);
       if (user && user.passwordChangedAt === live!.stamp) {
-        principal = { name: user.name, role: user.role, via: 'session' };
+        principal = { name: user.name, role: user.role, via: 'session', ...scopeView(user) };
         req.sessionId = sid;
       } else if (live !== undefined) opts.sessions.close(sid);
     }
@@ -150,4 +166,38 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
       );
     }
   });
+}
+
+const scopeText = (p: Principal): string =>
+  p.enterprise !== undefined
+    ? `enterprise ${p.enterprise}`
+    : p.region !== undefined
+      ? `region ${p.region}`
+      : 'the centre';
+
+/** Refuses a station outside what the principal sees (scope.ts): an enterprise user's own, an authority's region. */
+export function assertSees(p: Principal, station: Pick<Station, 'mn' | 'enterprise' | 'region'>): void {
+  if (!sees(p, station)) throw new ApiErrors.OutOfScope(`station ${station.mn}`, `${p.name} sees only ${scopeText(p)}`);
+}
+
+/** Refuses an enterprise (by name) outside what the principal sees. */
+export function assertSeesEnterprise(p: Principal, enterprise: string, stations: Iterable<Station>): void {
+  if (
+    p.enterprise !== undefined
+      ? p.enterprise !== enterprise
+      : p.region !== undefined && ![...stations].some((s) => s.enterprise === enterprise && s.region === p.region)
+  )
+    throw new ApiErrors.OutOfScope(`enterprise ${enterprise}`, `${p.name} sees only ${scopeText(p)}`);
+}
+
+/** Refuses what only the centre (no scope) may do, e.g. managing accounts. */
+export function assertCentre(p: Principal, what: string): void {
+  if (scopeKind(p) !== 'centre')
+    throw new ApiErrors.CentreOnly(`${what} is the centre's work; ${p.name} is of ${scopeText(p)}`);
+}
+
+/** Refuses review (审核) by an enterprise user: the centre and authorities review, enterprises submit. */
+export function assertReviewer(p: Principal, what: string): void {
+  if (!reviews(p))
+    throw new ApiErrors.CentreOnly(`${what} is reviewed by the authority; ${p.name} is of ${scopeText(p)}`);
 }

@@ -39,6 +39,13 @@ export const ApiErrors = {
     'params.mn: no station with MN %s in the registry (GET /stations lists them)',
     404,
   ),
+  /**
+   * The station (or enterprise) is outside what the account sees: an enterprise user sees its own
+   * enterprise, an authority its region (scope.ts). Said as 403, not 404: the registry is no secret, its data is.
+   */
+  OutOfScope: createError<[string, string]>('API_OUT_OF_SCOPE', '%s is not yours to see or change: %s', 403),
+  /** Managing accounts, or reviewing others' submissions, is the centre's or an authority's work, not an enterprise's. */
+  CentreOnly: createError<[string]>('API_CENTRE_ONLY', '%s', 403),
   NoAlarm: createError<[number]>('API_NO_ALARM', 'params.id: no alarm %d (GET /alarms lists them)', 404),
   NoCommand: createError<[number]>(
     'API_NO_COMMAND',

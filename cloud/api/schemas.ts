@@ -401,12 +401,19 @@ export const IngestResultSchema = z.object({
 export const IngestResultsSchema = z.object({ results: z.array(IngestResultSchema) });
 export type IngestResult = z.output<typeof IngestResultSchema>;
 
-export const WhoamiSchema = z.object({ name: z.string(), role: RoleSchema });
+/** Whose data an account sees: an enterprise user its enterprise, an authority its region, the centre all (scope.ts). */
+const ScopeFields = {
+  enterprise: z.string().optional(),
+  region: z.string().optional(),
+};
+
+export const WhoamiSchema = z.object({ name: z.string(), role: RoleSchema, ...ScopeFields });
 export type Whoami = z.output<typeof WhoamiSchema>;
 
 export const SessionViewSchema = z.object({
   name: z.string(),
   role: RoleSchema,
+  ...ScopeFields,
   via: z.enum(['token', 'session']),
   /** Seconds until the session's absolute end (its idle timeout may end it sooner); null for a token. */
   expiresInSeconds: z.number().int().nullable(),
@@ -416,6 +423,7 @@ export type SessionView = z.output<typeof SessionViewSchema>;
 export const UserViewSchema = z.object({
   name: z.string(),
   role: RoleSchema,
+  ...ScopeFields,
   createdAt: z.number(),
   passwordChangedAt: z.number(),
 });

@@ -136,7 +136,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     mono,
     onLockout: (l) => rules.guessing(l),
   });
-  await app.register(usersRoutes, { users: ctx.users, sessions });
+  await app.register(usersRoutes, { users: ctx.users, sessions, registry });
   await app.register(stationsRoutes, { registry, rules, alarms, live });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
   await app.register(historyRoutes, { registry, store, marks });

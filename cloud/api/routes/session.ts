@@ -9,6 +9,7 @@ import {
   type UserStore,
 } from '../../accounts.js';
 import { GuessingGuard, Limiter, type AuthOptions } from '../../guessing.js';
+import { scopeView } from '../../scope.js';
 import { hashSecret, verifySecret } from '../../secrets.js';
 import { csrfProblem } from '../auth.js';
 import { ApiErrors } from '../errors.js';
@@ -62,7 +63,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       config: { role: 'read' },
       schema: { summary: 'the name and role of the token or session presented', response: { 200: WhoamiSchema } },
     },
-    async ({ principal }) => ({ name: principal!.name, role: principal!.role }),
+    async ({ principal }) => ({ name: principal!.name, role: principal!.role, ...scopeView(principal!) }),
   );
 
   app.get(
@@ -77,6 +78,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
     async ({ principal, sessionId }) => ({
       name: principal!.name,
       role: principal!.role,
+      ...scopeView(principal!),
       via: principal!.via,
       expiresInSeconds: sessionId === null ? null : (sessions.remainingSeconds(sessionId) ?? 0),
     }),

@@ -1,16 +1,34 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { passwordProblem, RoleSchema, UserNameSchema, type SessionTable, type UserStore } from '../../accounts.js';
+import type { Registry } from '../../registry.js';
+import { scopeView, ScopeSchema, type Scope } from '../../scope.js';
+import { assertCentre } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import { UserViewSchema } from '../schemas.js';
 
 export interface UsersDeps {
-  users: Pick<UserStore, 'list' | 'get' | 'add' | 'passwd' | 'setRole' | 'remove'>;
+  users: Pick<UserStore, 'list' | 'get' | 'add' | 'passwd' | 'setRole' | 'setScope' | 'remove'>;
   sessions: Pick<SessionTable, 'closeUser'>;
+  /** The enterprises and regions a scope may name. */
+  registry: () => Registry;
 }
 
 const UserParams = z.object({ name: z.string() });
-const NewUserSchema = z.strictObject({ name: UserNameSchema, role: RoleSchema, password: z.string().max(1024) });
+const NewUserSchema = z
+  .strictObject({
+    name: UserNameSchema,
+    role: RoleSchema,
+    password: z.string().max(1024),
+    /** An enterprise user (排污单位): sees and changes only this enterprise's outlets. */
+    enterprise: z.string().min(1).optional(),
+    /** An authority user (主管部门) of this region: sees and reviews only its stations. */
+    region: z.string().min(1).optional(),
+  })
+  .refine((u) => u.enterprise === undefined || u.region === undefined, {
+    message: 'an account is an enterprise user or an authority of a region, not both: give enterprise or region',
+    path: ['region'],
+  });
 const PasswordSchema = z.strictObject({ password: z.string().max(1024) });
 const ChangeSchema = z.strictObject({ role: RoleSchema });
 
@@ -19,7 +37,22 @@ const ChangeSchema = z.strictObject({ role: RoleSchema });
  * `PUT /users/:name/role`, `DELETE /users/:name`. A changed password or role and a removed user end
  * that user's sessions at once.
  */
-export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users, sessions }) => {
+export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users, sessions, registry }) => {
+  // Accounts are the centre's to manage: an enterprise's or an authority's admin manages its own data, not logins.
+  app.addHook('preHandler', async (req) => assertCentre(req.principal!, 'managing accounts'));
+  /** A scope must name an enterprise or region the registry has, or the account would see nothing. */
+  const known = (scope: Scope): Scope => {
+    const stations = registry().stations;
+    if (scope.enterprise !== undefined && !stations.some((s) => s.enterprise === scope.enterprise))
+      throw new ApiErrors.BadRequest(
+        `body.enterprise: no enterprise ${scope.enterprise} in the registry (GET /stations lists them)`,
+      );
+    if (scope.region !== undefined && !stations.some((s) => s.region === scope.region))
+      throw new ApiErrors.BadRequest(
+        `body.region: no region ${scope.region} in the registry (GET /stations lists them)`,
+      );
+    return scopeView(scope);
+  };
   const strong = (name: string, password: string): void => {
     const problem = passwordProblem(name, password);
     if (problem !== undefined) throw new ApiErrors.WeakPassword(problem);
@@ -47,9 +80,10 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
     },
     async ({ body, principal, log }, reply) => {
       strong(body.name, body.password);
-      if (!(await users.add(body.name, body.role, body.password))) throw new ApiErrors.UserExists(body.name);
+      const scope = known(body);
+      if (!(await users.add(body.name, body.role, body.password, scope))) throw new ApiErrors.UserExists(body.name);
       log.warn(
-        { who: `user:${body.name}`, by: principal!.name, role: body.role, reason: 'user-added' },
+        { who: `user:${body.name}`, by: principal!.name, role: body.role, ...scope, reason: 'user-added' },
         'account added',
       );
       return reply.code(201).send(existing(body.name));
@@ -96,6 +130,28 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
         { who: `user:${params.name}`, by: principal!.name, role: body.role, reason: 'role-set' },
         'role changed',
       );
+      return existing(params.name);
+    },
+  );
+
+  app.put(
+    '/users/:name/scope',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary:
+          'set whose data an account sees: an enterprise, a region, or (empty) the whole centre; its sessions end',
+        params: UserParams,
+        body: ScopeSchema,
+        response: { 200: UserViewSchema },
+      },
+    },
+    async ({ params, body, principal, log }) => {
+      existing(params.name);
+      const scope = known(body);
+      users.setScope(params.name, scope);
+      sessions.closeUser(params.name);
+      log.warn({ who: `user:${params.name}`, by: principal!.name, ...scope, reason: 'scope-set' }, 'scope changed');
       return existing(params.name);
     },
   );
