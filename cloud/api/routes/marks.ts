@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { MarkBodySchema, type Mark, type MarkStore } from '../../marks.js';
 import type { Registry } from '../../registry.js';
+import { assertReviewer, assertSees } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import { chinaTime, factorName, flagLabel, markReasonName, type Lang } from '../labels.js';
 import type { LiveHub } from '../live.js';
@@ -27,7 +28,8 @@ const view = (m: Mark, lang: Lang): z.output<typeof MarkSchema> => ({
 
 /**
  * `/stations/:mn/marks`: review marks (数据审核/标记) and their audit trail. Marking is an operator's
- * (the duty operator reviews the data of the shift; admins may too); reading is anyone's.
+ * (the duty operator reviews the data of the shift; admins may too) of the centre or an authority,
+ * never an enterprise user (its own marks are issue 17's workflow); reading is anyone's who sees the station.
  */
 export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { registry, marks, live, now }) => {
   app.get(
@@ -41,8 +43,9 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
         response: { 200: z.array(MarkSchema) },
       },
     },
-    async ({ params, query }) => {
+    async ({ params, query, principal }) => {
       const s = stationOf(registry, params.mn);
+      assertSees(principal!, s);
       const got = await marks.active(s.mn, query.from ?? -8.64e15, query.to ?? 8.64e15);
       return got.map((m) => view(m, query.lang));
     },
@@ -59,8 +62,9 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
         response: { 200: z.array(MarkAuditSchema) },
       },
     },
-    async ({ params, query }) => {
+    async ({ params, query, principal }) => {
       const s = stationOf(registry, params.mn);
+      assertSees(principal!, s);
       return (await marks.audit(s.mn)).map((a) => ({ ...a, mark: view(a.mark, query.lang) }));
     },
   );
@@ -79,6 +83,9 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
     },
     async ({ params, query, body, principal }, reply) => {
       const s = stationOf(registry, params.mn);
+      assertSees(principal!, s);
+      // An enterprise's own marks go through its workflow (submitted, then reviewed): not this route.
+      assertReviewer(principal!, 'marking data');
       if (body.factor !== undefined && !(body.factor in s.factors)) throw new ApiErrors.NoFactor(body.factor, s.mn);
       const mark = await marks.add(s.mn, body, principal!.name, now());
       // What the outlet's pages show changed: they re-read it.
@@ -100,6 +107,8 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
     },
     async ({ params, query, principal }) => {
       const s = stationOf(registry, params.mn);
+      assertSees(principal!, s);
+      assertReviewer(principal!, 'withdrawing a mark');
       const at = now();
       const mark = await marks.revoke(s.mn, params.id, principal!.name, at);
       if (!mark) throw new ApiErrors.NoMark(params.id, chinaTime(at));
