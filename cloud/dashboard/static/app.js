@@ -6,6 +6,7 @@ import { alarmsView } from './alarms.js';
 import { historyView } from './history.js';
 import { overviewView } from './overview.js';
 import { reportView } from './report.js';
+import { reviewView } from './review.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
 
@@ -16,6 +17,7 @@ const VIEWS = {
   alarms: alarmsView,
   report: reportView,
   history: historyView,
+  review: reviewView,
 };
 const $ = (id) => document.getElementById(id);
 const session = { who: undefined, view: undefined, stopEvents: undefined };
