@@ -116,4 +116,64 @@ describe.skipIf(!haveChromium)('数据审核/标记 page in a real browser', () 
     expect(await text('.audit-table tbody tr')).toContain('撤销');
     expect(faults).toEqual([]);
   });
+
+  it('lets an admin add an account, change its role, set its password and remove it, at a person’s pace', async () => {
+    const { page } = b;
+    const login = (user: string, password: string) =>
+      fetch(`${scene.base}/session/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-with': 'test' },
+        body: JSON.stringify({ user, password }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { role?: string } }));
+    // The link is an admin's: shown to this one (the token "ops").
+    await page.click('nav a[href="#/users"]', { delay: 60 });
+    await shown('#/users');
+    expect(await text('#view h2')).toBe('用户管理');
+    await type('form.add-user input[name=name]', 'zhangsan');
+    await page.locator('form.add-user select[name=role]').selectOption({ label: '操作员' });
+    await type('form.add-user input[name=password]', '值班密码-2026-一号');
+    await page.locator('form.add-user button[type=submit]').click({ delay: 60 });
+    const row = page.locator('tr[data-user="zhangsan"]');
+    await row.waitFor();
+    expect(await text('.message')).toBe('已添加用户 zhangsan（操作员）');
+    expect(await row.innerText()).toContain('监控中心');
+    expect((await login('zhangsan', '值班密码-2026-一号')).body.role).toBe('operator');
+
+    // A weak password is refused with the API's reason, and nothing changes.
+    await type('tr[data-user="zhangsan"] input[name=password]', '123456');
+    await row.locator('button.set-password').click({ delay: 60 });
+    await page.waitForFunction(() => document.querySelector('.message.error') !== null);
+    expect(await text('.message')).toMatch(/password/);
+
+    await row.locator('select[name=role]').selectOption({ label: '只读' });
+    await page.waitForFunction(() => document.querySelector('.message')?.textContent?.includes('只读'));
+    expect(await text('.message')).toBe('zhangsan 的角色已改为只读');
+    await type('tr[data-user="zhangsan"] input[name=password]', '新的值班密码-2026-二号');
+    await page.locator('tr[data-user="zhangsan"] button.set-password').click({ delay: 60 });
+    await page.waitForFunction(() => document.querySelector('.message')?.textContent?.includes('会话已结束'));
+    expect((await login('zhangsan', '值班密码-2026-一号')).status).toBe(401);
+    expect((await login('zhangsan', '新的值班密码-2026-二号')).body.role).toBe('read');
+    await b.shot('users');
+
+    // Removing asks first; cancelling keeps the account, confirming removes it.
+    await page.locator('tr[data-user="zhangsan"] button.ask-remove').click({ delay: 60 });
+    expect(await text('tr[data-user="zhangsan"] .remove')).toContain('确认删除用户 zhangsan？');
+    await page.locator('tr[data-user="zhangsan"] .remove button', { hasText: '取消' }).click({ delay: 60 });
+    expect(await page.locator('tr[data-user="zhangsan"]').count()).toBe(1);
+    await page.locator('tr[data-user="zhangsan"] button.ask-remove').click({ delay: 60 });
+    await page.locator('tr[data-user="zhangsan"] button.confirm-remove').click({ delay: 60 });
+    await page.waitForFunction(() => document.querySelector('tr[data-user="zhangsan"]') === null);
+    expect(await text('.message')).toBe('已删除用户 zhangsan');
+    expect((await login('zhangsan', '新的值班密码-2026-二号')).status).toBe(401);
+
+    // A read-only token sees no link to the page, and the page says it is an admin's.
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${scene.base}/#token=${READ}`);
+    await page.locator('[data-figure="onlineRate"]').waitFor();
+    expect(await page.locator('nav a[href="#/users"]').isVisible()).toBe(false);
+    await page.evaluate(() => (location.hash = '#/users'));
+    await shown('#/users');
+    expect(await text('#view')).toContain('仅管理员可管理用户');
+    expect(faults).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import { reportView } from './report.js';
 import { reviewView } from './review.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
+import { usersView } from './users.js';
 
 const VIEWS = {
   overview: overviewView,
@@ -18,6 +19,7 @@ const VIEWS = {
   report: reportView,
   history: historyView,
   review: reviewView,
+  users: usersView,
 };
 const $ = (id) => document.getElementById(id);
 const session = { who: undefined, view: undefined, stopEvents: undefined };
@@ -94,6 +96,8 @@ async function start() {
   $('login').hidden = true;
   $('logout').hidden = false;
   document.querySelector('nav').hidden = false;
+  // A link with data-role is shown to that role only (the pages check again, and so does the API).
+  for (const a of document.querySelectorAll('nav a[data-role]')) a.hidden = a.dataset.role !== session.who.role;
   showWho();
   session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
   await render();
