@@ -1,7 +1,8 @@
 /* global document, window, location, setTimeout, URLSearchParams */
 import { api, AuthError, clearToken, login, logout, streamEvents, takeTokenFromUrl, token } from './api.js';
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
-import { throttled, whoLabel } from './format.js';
+import { throttled, useLabels, whoLabel } from './format.js';
+import { LABELS } from './labels.js';
 import { alarmsView } from './alarms.js';
 import { historyView } from './history.js';
 import { overviewView } from './overview.js';
@@ -10,6 +11,8 @@ import { reviewView } from './review.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
 import { usersView } from './users.js';
+
+useLabels(LABELS);
 
 const VIEWS = {
   overview: overviewView,

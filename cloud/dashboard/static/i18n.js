@@ -1,5 +1,5 @@
 /* global document, localStorage */
-import { factorLabel, FLAGS, flagLabel, unitLabel, valueShown } from './format.js';
+import { factorLabel, FLAGS, flagLabel, markReasonLabel, roleLabel, unitLabel, valueShown } from './format.js';
 // Labels in Chinese (the default: the centre's operators read it) and English.
 // Each label as [Chinese, English]: one line per label, so neither language can miss one.
 const LABELS = {
@@ -26,9 +26,6 @@ const LABELS = {
   'users.confirmRemove': ['确认删除用户 {name}？', 'Remove user {name}?'],
   'users.confirm': ['确认删除', 'Remove'],
   'users.removed': ['已删除用户 {name}', 'User {name} removed'],
-  'role.read': ['只读', 'read'],
-  'role.operator': ['操作员', 'operator'],
-  'role.admin': ['管理员', 'admin'],
   review: ['数据审核/标记', 'Data review and marking'],
   'review.explain': [
     '按原因标记排口的小时数据或更正数据标记；原始数值和标记保留，每次标记与撤销均记录操作人、时间和说明。传输率、有效率与报表按标记后的数据计算。',
@@ -60,13 +57,6 @@ const LABELS = {
   'review.registered': ['已登记停运：{span}', 'Shutdown registered: {span}'],
   'review.readOnly': ['只读账号只能查看标记和审核记录。', 'A read-only account sees the marks and the trail only.'],
   'review.markedCell': ['审核：{reason}（原 {was}）', 'review: {reason} (was {was})'],
-  'reason.stopped': ['停运', 'stopped'],
-  'reason.fault': ['故障', 'fault'],
-  'reason.maintenance': ['检修', 'maintenance'],
-  'reason.calibration': ['校准', 'calibration'],
-  'reason.overRange': ['超量程', 'over range'],
-  'reason.communication': ['通讯异常', 'communication fault'],
-  'reason.normal': ['数据正常（更正标记）', 'normal (flag corrected)'],
   live: ['实时', 'live'],
   logout: ['退出', 'Log out'],
   'login.title': ['登录', 'Log in'],
@@ -271,6 +261,10 @@ export const flagLegend = () =>
     .join(' · ');
 
 export const flagName = (flag) => flagLabel(flag, lang());
+
+/** 故障, 停运 … (a review mark's reason) and 只读, 操作员, 管理员 (a role), from the server's labels. */
+export const reasonName = (reason) => markReasonLabel(reason, lang());
+export const roleName = (role) => roleLabel(role, lang());
 
 /** Relabels the static shell; views re-render themselves. */
 export function applyLabels() {

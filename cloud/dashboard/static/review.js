@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { rangeEnd } from './format.js';
 import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput } from './dom.js';
-import { factorName, lang, t } from './i18n.js';
+import { factorName, lang, reasonName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
 /** The reasons of cloud/marks.ts, in the order a reviewer picks them. */
@@ -55,7 +55,7 @@ export async function reviewView({ root, args, who }) {
       t('review.reason'),
       select(
         'reason',
-        REASONS.map((r) => [r, t(`reason.${r}`)]),
+        REASONS.map((r) => [r, reasonName(r)]),
         'fault',
       ),
     ),

@@ -1,9 +1,9 @@
 import { api } from './api.js';
 import { fmtTime, h, label, select, table } from './dom.js';
-import { t } from './i18n.js';
+import { roleName, t } from './i18n.js';
 
 const ROLES = ['read', 'operator', 'admin'];
-const roleOptions = () => ROLES.map((r) => [r, t(`role.${r}`)]);
+const roleOptions = () => ROLES.map((r) => [r, roleName(r)]);
 
 /**
  * 用户管理 (#/users), an admin's: the accounts people log in with, over the /users API — add one
@@ -38,7 +38,7 @@ export async function usersView({ root, who }) {
     role.addEventListener('change', () =>
       change(
         () => api(`/users/${enc(u.name)}/role`, { method: 'PUT', json: { role: role.value } }),
-        t('users.roleSet', { name: u.name, role: t(`role.${role.value}`) }),
+        t('users.roleSet', { name: u.name, role: roleName(role.value) }),
       ),
     );
     const password = h('input', { type: 'password', name: 'password', autocomplete: 'new-password', size: 14 });
@@ -79,7 +79,7 @@ export async function usersView({ root, who }) {
       'tr',
       { 'data-user': u.name },
       h('td', { class: 'name' }, u.name),
-      h('td', {}, u.name === who.name ? t(`role.${u.role}`) : role),
+      h('td', {}, u.name === who.name ? roleName(u.role) : role),
       h('td', {}, scope),
       h('td', { class: 'time' }, fmtTime(u.createdAt)),
       h('td', { class: 'time' }, fmtTime(u.passwordChangedAt)),
@@ -127,7 +127,7 @@ export async function usersView({ root, who }) {
         await api('/users', { method: 'POST', json: body });
         add.reset();
       },
-      t('users.added', { name: body.name, role: t(`role.${body.role}`) }),
+      t('users.added', { name: body.name, role: roleName(body.role) }),
     );
   });
 
