@@ -2,7 +2,9 @@
 // The callbacks given to page.evaluate and waitForFunction run in the browser.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
-import { ADMIN, FED_MN, H, READ, startScene, type Scene } from './helpers/dashboard-scene.js';
+import { encodeFrame } from '../protocol/index.js';
+import { rawClient } from './helpers/cloud-fixtures.js';
+import { ADMIN, FED_MN, GAS_MN, H, READ, startScene, type Scene } from './helpers/dashboard-scene.js';
 
 if (!haveChromium) console.warn('dashboard review browser tests skipped: /usr/bin/chromium is missing');
 
@@ -174,6 +176,46 @@ describe.skipIf(!haveChromium)('数据审核/标记 page in a real browser', () 
     await page.evaluate(() => (location.hash = '#/users'));
     await shown('#/users');
     expect(await text('#view')).toContain('仅管理员可管理用户');
+    expect(faults).toEqual([]);
+  });
+
+  it('titles a gas chart 折算 where its values are converted and 实测 where they are measured', async () => {
+    const { page } = b;
+    // Hour 00 of the scene's day at the gas outlet (O2 reference 6 %): SO2 with the logger's ZsAvg, NOx
+    // without one (the cloud converts it with the O2 of the same upload), O2 itself measured.
+    const client = await rawClient(scene.cloud.cloud.tcp!.address.port);
+    const dataTime = new Date(scene.day0 + 8 * H).toISOString().slice(0, 19).replace(/[-T:]/g, '');
+    client.socket.write(
+      encodeFrame({
+        version: '2017',
+        qn: '20261201000000001',
+        st: '31',
+        cn: '2061',
+        pw: 'x9y8z7',
+        mn: GAS_MN,
+        flag: 5,
+        cp: {
+          params: { DataTime: dataTime },
+          factors: {
+            a21026: { Avg: '20', ZsAvg: '25', Flag: 'N' },
+            a21002: { Avg: '30', Flag: 'N' },
+            a19001: { Avg: '11', Flag: 'N' },
+          },
+        },
+      }),
+    );
+    await client.received(1);
+    client.close();
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${scene.base}/#token=${READ}`);
+    await page.locator('[data-figure="onlineRate"]').waitFor();
+    await page.evaluate((mn) => (location.hash = `#/station/${mn}?kind=hour`), GAS_MN);
+    await shown(`#/station/${GAS_MN}`);
+    const title = (code: string) => text(`.chart[data-factor="${code}"] h3`);
+    expect(await title('a21026')).toMatch(/^二氧化硫（折算）/);
+    expect(await title('a21002')).toMatch(/^氮氧化物（折算）/);
+    expect(await title('a19001')).toMatch(/^氧气含量（实测）/);
+    await b.shot('gas-chart');
     expect(faults).toEqual([]);
   });
 });
