@@ -91,7 +91,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // past for a while (24 real minutes at 60x), where the dashboard's "up to now" views look.
   const start = Math.floor(Date.now() / HOUR) * HOUR - 24 * HOUR;
   // Whole milliseconds: stores and API schemas take integer times, and a warped clock is fractional.
-  const warped = warpedClock(start, warp);
+  // Simulated time stands at `start` until every part is up, then runs: starting takes real seconds
+  // (more on a loaded machine), i.e. simulated minutes at 240x, and the scripted episodes (COD over its
+  // limit from 40 min on) would pass before the edge agents poll their analyzers, never to be seen.
+  let warped: SimClock = { now: () => start };
   const clock: SimClock = { now: () => Math.floor(warped.now()) };
   // Closed from the sources to the cloud: the last part started is the first stopped.
   const parts = new Lifecycle({ log: log.child({ part: 'demo' }) });
@@ -203,6 +206,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       stop,
     };
     if (logFile !== undefined) demo.logFile = logFile;
+    warped = warpedClock(start, warp);
     log.info({ api: demo.api, mqtt, tcp: demo.tcp, warp, codLimit: COD_LIMIT }, 'demo started');
     return demo;
   } catch (e) {
