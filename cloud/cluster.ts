@@ -4,6 +4,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
+import { PacketSchema } from '../protocol/schema.js';
 import type { AlarmEvent } from './alarms/notify.js';
 import { AlarmSchema, type Alarm, type AlarmStore } from './alarms/store.js';
 import { AckBodySchema, FollowUpBodySchema, type AckStore } from './api/acks.js';
@@ -11,7 +12,7 @@ import type { Via } from './ingest/ingest.js';
 import type { MqttOptions } from './ingest/mqtt.js';
 import { loggable } from './redact.js';
 import type { Registry, Station } from './registry.js';
-import type { Point } from './store/types.js';
+import { PointSchema, type Point } from './store/types.js';
 
 /**
  * Several ingest processes behind one broker. Uploads reach whichever process the shared
@@ -77,8 +78,20 @@ export const ownedBy =
   (mn: string): boolean =>
     ownerOf(mn, c.nodeCount) === c.nodeIndex;
 
-/** What the rules learn from one packet: it was heard (and how to answer it), and what it stored. */
-type Feed = { t: 'packet'; via: Via; packet: Pick<Packet, 'version' | 'pw' | 'st'> } | { t: 'stored'; points: Point[] };
+/**
+ * What the rules learn from one packet: it was heard (and how to answer it), and what it stored.
+ * Checked on receipt like any peer's message: the broker carries what any holder of the ingest
+ * account publishes.
+ */
+const FeedSchema = z.discriminatedUnion('t', [
+  z.strictObject({
+    t: z.literal('packet'),
+    via: z.enum(['tcp', 'mqtt', 'http']),
+    packet: PacketSchema.pick({ version: true, pw: true, st: true }).strict(),
+  }),
+  z.strictObject({ t: z.literal('stored'), points: z.array(PointSchema).max(10_000) }),
+]);
+type Feed = z.output<typeof FeedSchema>;
 
 export interface RuleSink {
   onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void;
@@ -146,13 +159,22 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
     for (const [alarmId, trail] of o.acks.followUps.of(own.map((a) => a.id)))
       for (const followUp of trail) publish(followUpTopic(nodeIndex), { alarmId, followUp });
   };
+  /** Messages on the cluster channel refused so far (malformed, or not what their topic says). */
+  let rejected = 0;
   const apply = (topic: string, payload: Buffer): void => {
     const to = route(topic);
-    if (to.kind === 'send') return void o.sendTcp(to.mn, JSON.parse(payload.toString()) as Packet);
+    if (to.kind === 'send') {
+      const packet = PacketSchema.parse(JSON.parse(payload.toString()));
+      if (packet.mn !== undefined && packet.mn !== to.mn)
+        throw new Error(`the request is for ${packet.mn}, not ${to.mn}`);
+      return void o.sendTcp(to.mn, packet);
+    }
     if (to.kind === 'feed') {
       const station = o.registry().get(to.mn);
       if (!station) return;
-      const feed = JSON.parse(payload.toString()) as Feed;
+      const feed = FeedSchema.parse(JSON.parse(payload.toString()));
+      if (feed.t === 'stored' && feed.points.some((p) => p.mn !== to.mn))
+        throw new Error(`points of another station on the channel of ${to.mn}`);
       if (feed.t === 'packet') o.rules.onPacket(station, feed.packet, feed.via);
       else o.rules.onStored(station, feed.points);
       return;
@@ -181,8 +203,10 @@ export async function joinCluster(o: JoinOptions): Promise<ClusterLink> {
     try {
       apply(topic, payload);
     } catch (e) {
+      rejected++;
+      const detail = e instanceof z.ZodError ? z.prettifyError(e) : (e as Error).message;
       log.error(
-        { mn: topic.slice(topic.lastIndexOf('/') + 1), topic, reason: (e as Error).message },
+        { mn: topic.slice(topic.lastIndexOf('/') + 1), topic, reason: 'cluster-message-invalid', detail, rejected },
         'cluster message not applied',
       );
     }

@@ -227,7 +227,7 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
       };
       await writeFile(join(sub, 'stations.yaml'), stringify({ stations: [station] }));
       const ports = [await freePort(), await freePort()];
-      const pair = [];
+      const pair: IngestNode[] = [];
       for (const index of [0, 1])
         pair.push(
           await startIngestNode({
@@ -272,6 +272,16 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
           );
         await new Promise((r) => setTimeout(r, 200));
       }
+      // A request or feed on the cluster channel that is not what its topic says is refused, logged, and stops nothing.
+      const rogue = await broker.client('ingest', 'ingest-secret', { clientId: 'rogue-ingest' });
+      clients.push(rogue);
+      await rogue.publishAsync(`hj212/_cluster/send/${mn}`, JSON.stringify({ cn: 'x' }), { qos: 1 });
+      await rogue.publishAsync(`hj212/_cluster/1/${mn}`, JSON.stringify({ t: 'stored', points: [{ mn }] }), {
+        qos: 1,
+      });
+      const refusals = (n: IngestNode) => n.output().split('cluster-message-invalid').length - 1;
+      await until(() => refusals(pair[0]!) === 1 && refusals(pair[1]!) === 2, 'both refusals logged', 15_000);
+      expect(pair.map((n) => n.child.exitCode)).toEqual([null, null]);
       logger.close();
       expect(logger.packets.filter((p) => p.cn === '9014')).toHaveLength(3);
       expect(request.mn).toBe(mn);

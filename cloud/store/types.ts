@@ -19,6 +19,17 @@ export interface Point {
   outlet?: string;
 }
 
+/** A point as JSON (what one ingest process tells another, cloud/cluster.ts), checked on receipt. */
+export const PointSchema = z.strictObject({
+  mn: z.string().min(1),
+  factor: z.string().min(1),
+  kind: KindSchema,
+  time: z.number().int(),
+  values: z.record(z.string(), z.number()),
+  flag: z.string().optional(),
+  outlet: z.string().optional(),
+}) satisfies z.ZodType<Point>;
+
 /**
  * The field holding a point's headline value: Rtd for real-time data (CN 2011), Avg for the minute,
  * hour and day statistics (CN 2051, 2061, 2031) (HJ 212-2017 table 4); `Zs` before it for the converted value.

@@ -115,8 +115,10 @@ export async function launch(
   args: string[],
   what: string,
   deadlineMs = 20_000,
+  /** Another account to run it as (PostgreSQL refuses root). */
+  as?: { uid: number; gid: number },
 ): Promise<Proc> {
-  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));

@@ -1,0 +1,345 @@
+import { pino } from 'pino';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgAlarmStore } from '../cloud/alarms/pg-store.js';
+import type { Alarm } from '../cloud/alarms/store.js';
+import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
+import { loadRegistry, registryStamp, saveRegistry } from '../cloud/state/pg-registry.js';
+import { hashSecret } from '../cloud/index.js';
+import {
+  PgAckStore,
+  PgBackfillStore,
+  PgFollowUpStore,
+  PgShutdownStore,
+  withStationState,
+} from '../cloud/state/pg-stores.js';
+import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
+import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+
+const log = pino({ level: 'silent' });
+
+describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', () => {
+  let server: Postgres;
+  const pools: pg.Pool[] = [];
+  const pool = (url: string): pg.Pool => {
+    const p = openPg(url, 4);
+    pools.push(p);
+    return p;
+  };
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+    await server?.stop();
+  });
+
+  it('applies each migration once, in order, when several processes start at the same time', async () => {
+    const url = await freshDatabase(server, 'migrate_once');
+    const results = await Promise.all([pool(url), pool(url), pool(url)].map((p) => migrate(p)));
+    const all = MIGRATIONS.map((m) => m.version);
+    // One of the three applied them all; the others waited on the lock and found nothing to do.
+    expect(results.map((r) => r.length).sort()).toEqual([0, 0, all.length]);
+    expect(results.find((r) => r.length)).toEqual(all);
+    const rows = await pools[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.rows.map((r) => r.version)).toEqual(all);
+    expect(await migrate(pools[0]!)).toEqual([]);
+  });
+
+  it('refuses a database migrated by a newer hj212, naming the versions', async () => {
+    const url = await freshDatabase(server, 'migrate_newer');
+    const p = pool(url);
+    await migrate(p);
+    await p.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+    await expect(migrate(p)).rejects.toThrow(/schema version 999, newer than this hj212 knows \(5\): upgrade hj212/);
+  });
+
+  it('raises an alarm once: a second open episode of a key, or the same episode again, is refused', async () => {
+    const url = await freshDatabase(server, 'alarm_once');
+    const p = pool(url);
+    await migrate(p);
+    const insert = (opened: number) =>
+      p.query(
+        "INSERT INTO alarms (key, type, mn, opened_at) VALUES ('missing-hour|MN|w01018|0', 'missing-hour', 'MN', $1)",
+        [opened],
+      );
+    await insert(0);
+    await expect(insert(0)).rejects.toThrow(/duplicate key value violates unique constraint "alarms_open"/);
+    await p.query('UPDATE alarms SET closed_at = 10');
+    // Closed, it is still the one episode of that condition: raising it again after a failover is refused.
+    await expect(insert(0)).rejects.toThrow(/duplicate key value violates unique constraint "alarms_once"/);
+    await insert(3_600_000);
+  });
+
+  it("splits the buckets among the members, hands a killed one's over after its lease expires, and gives a joining one its share", async () => {
+    const url = await freshDatabase(server, 'leases');
+    const q = pool(url);
+    await migrate(q);
+    const BUCKETS = 16;
+    const ttlMs = 1000;
+    const acquired = new Map<string, number[]>();
+    const member = (id: string) =>
+      new Leases({
+        pool: pool(url),
+        id,
+        ttlMs,
+        renewMs: 200,
+        buckets: BUCKETS,
+        log,
+        onAcquired: (b) => acquired.set(id, [...(acquired.get(id) ?? []), ...b]),
+      });
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const round = async (ms: Leases[]) => {
+      for (const m of ms) await m.tick();
+    };
+    const holders = async () =>
+      (
+        await q.query<{ bucket: number; holder: string | null }>(
+          'SELECT bucket, holder FROM bucket_leases WHERE expires_at > now() ORDER BY bucket',
+        )
+      ).rows;
+    // Two rounds: in the first each member sees only those that beat before it.
+    await round([a, b, c]);
+    await round([a, b, c]);
+    const split = (ids: string[]) =>
+      Array.from({ length: BUCKETS }, (_, bucket) => ({ bucket, holder: winnerOf(bucket, ids)! }));
+    expect(await holders()).toEqual(split(['a', 'b', 'c']));
+    // Each holds locally exactly what the database says, no bucket twice, and was told of each it came to hold.
+    const local = (ms: Leases[]) => ms.flatMap((m) => m.holding().map((bucket) => ({ bucket, holder: m.id })));
+    expect(local([a, b, c]).sort((x, y) => x.bucket - y.bucket)).toEqual(split(['a', 'b', 'c']));
+    for (const [id, m] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const)
+      expect(acquired.get(id)).toEqual(expect.arrayContaining(m.holding()));
+
+    // c is killed: it renews no more (nor hands anything back). Until its leases expire nobody takes them.
+    const cHeld = c.holding();
+    expect(cHeld.length).toBeGreaterThan(0);
+    await round([a, b]);
+    expect((await holders()).filter((h) => h.holder === 'c').map((h) => h.bucket)).toEqual(cHeld);
+    // The survivors go on renewing. The first round that starts after c's leases have expired on the
+    // database's clock takes every one of them: the takeover bound is ttl plus one round.
+    const p = q;
+    acquired.clear();
+    const cLive = async () =>
+      (
+        await p.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM bucket_leases WHERE holder = 'c' AND expires_at > now()",
+        )
+      ).rows[0]!.n > 0;
+    for (let rounds = 0; ; rounds++) {
+      const expired = !(await cLive());
+      await round([a, b]);
+      const now = await holders();
+      // Nothing of a's or b's own share is ever lost, and c's buckets go nowhere but to their new winner.
+      for (const h of now)
+        expect([winnerOf(h.bucket, ['a', 'b']), ...(cHeld.includes(h.bucket) ? ['c'] : [])]).toContain(h.holder);
+      if (expired) {
+        expect(now).toEqual(split(['a', 'b']));
+        break;
+      }
+      expect(rounds).toBeLessThan(500);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const taken = [...(acquired.get('a') ?? []), ...(acquired.get('b') ?? [])].sort((x, y) => x - y);
+    expect(taken).toEqual(cHeld);
+    const epochs = await p.query<{ bucket: number; epoch: number }>(
+      'SELECT bucket, epoch FROM bucket_leases WHERE bucket = ANY($1::int[]) ORDER BY bucket',
+      [cHeld],
+    );
+    // Each of c's buckets changed hands once more than its first claim.
+    expect(epochs.rows.every((r) => r.epoch >= 2)).toBe(true);
+
+    // d joins; a and b are not restarted: they give up d's share on their next round, d claims it on its own.
+    const d = member('d');
+    await round([d, a, b, d]);
+    expect(await holders()).toEqual(split(['a', 'b', 'd']));
+    expect(d.holding()).toEqual(
+      split(['a', 'b', 'd'])
+        .filter((s) => s.holder === 'd')
+        .map((s) => s.bucket),
+    );
+    expect(d.holding().length).toBeGreaterThan(0);
+
+    // A member that stops hands its leases back at once.
+    await d.stop();
+    await round([a, b]);
+    expect(await holders()).toEqual(split(['a', 'b']));
+    const mn = '0100000000A8900000000A00';
+    expect([a, b].filter((m) => m.owns(mn)).map((m) => m.id)).toEqual([winnerOf(bucketOf(mn, BUCKETS), ['a', 'b'])]);
+  }, 60_000);
+
+  // The same cases as the SQLite AlarmStore's (tests/cloud-alarms.test.ts, "alarm store"), on the shared table,
+  // and what only a shared store must do: two processes raising one condition raise it once.
+  describe('alarm episodes (PgAlarmStore)', () => {
+    const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
+    const H = 3_600_000;
+    const a = {
+      key: 'exceedance|A1|w01018|hour',
+      type: 'exceedance',
+      mn: 'A1',
+      factor: 'w01018',
+      kind: 'hour',
+    } as const;
+
+    it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
+      const url = await freshDatabase(server, 'alarms_restart');
+      const first = new PgAlarmStore(pool(url));
+      await migrate(pools[pools.length - 1]!);
+      // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
+      expect(await first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
+      expect(await first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 })).toBeUndefined();
+      expect(await first.isOpen(a.key)).toBe(true);
+      const second = new PgAlarmStore(pool(url));
+      expect(await second.isOpen(a.key)).toBe(true);
+      // A second open of the key is the same episode: no new alarm, and 0.1 does not lower the peak 0.5.
+      expect(await second.open({ ...a, time: T0 + 2 * H, value: 55, limit: 50, multiple: 0.1 })).toBeUndefined();
+      expect(await second.close(a.key, T0 + 3 * H)).toMatchObject({ openedAt: T0, closedAt: T0 + 3 * H, peak: 0.5 });
+      expect(await second.isOpen(a.key)).toBe(false);
+      expect(await second.close(a.key, T0 + 4 * H)).toBeUndefined();
+      expect(await second.list()).toHaveLength(1);
+      expect(await first.list({ state: 'closed', mn: 'A1', from: T0, to: T0 + 1 })).toHaveLength(1);
+      expect(await first.list({ state: 'open' })).toEqual([]);
+    });
+
+    it('forgets an episode whose transaction rolled back, and tells watchers only of committed changes', async () => {
+      const url = await freshDatabase(server, 'alarms_rollback');
+      const store = new PgAlarmStore(pool(url));
+      await migrate(pools[pools.length - 1]!);
+      const told: Alarm[] = [];
+      store.watch((x) => told.push(x));
+      const o = { key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 } as const;
+      await expect(
+        store.atomically(async (tx) => {
+          await tx.open(o);
+          throw new Error('the queue write failed');
+        }),
+      ).rejects.toThrow('the queue write failed');
+      expect(await store.isOpen(o.key)).toBe(false);
+      expect(await store.list()).toEqual([]);
+      expect(told).toEqual([]);
+      const opened = await store.atomically((tx) => tx.open(o));
+      expect(opened).toMatchObject({ type: 'offline', openedAt: T0 });
+      expect(told).toEqual([opened]);
+    });
+
+    it('raises a condition once when several processes evaluate it at the same time, and not again once closed', async () => {
+      const url = await freshDatabase(server, 'alarms_once');
+      const stores = [pool(url), pool(url), pool(url)].map((p) => new PgAlarmStore(p));
+      await migrate(pools[pools.length - 1]!);
+      const gap = {
+        key: 'missing-hour|A1|w01018|' + T0,
+        type: 'missing-hour',
+        mn: 'A1',
+        factor: 'w01018',
+        time: T0,
+      } as const;
+      const raised = await Promise.all(stores.map((s) => s.atomically((tx) => tx.open(gap))));
+      expect(raised.filter((r) => r !== undefined)).toHaveLength(1);
+      const closed = await Promise.all(stores.map((s) => s.close(gap.key, T0 + 2 * H, 'backfill')));
+      expect(closed.filter((r) => r !== undefined)).toMatchObject([{ closedAt: T0 + 2 * H, closedBy: 'backfill' }]);
+      // A process that took the station over and has not seen the hour arrive sweeps it again: refused.
+      expect(await stores[2]!.open(gap)).toBeUndefined();
+      expect(await stores[0]!.list()).toHaveLength(1);
+    });
+  });
+
+  describe('shared stores', () => {
+    const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
+    const H = 3_600_000;
+
+    it('keeps the latest acknowledgement, one row per follow-up change, shutdown windows and back-filled hours once', async () => {
+      const url = await freshDatabase(server, 'stores');
+      const p = pool(url);
+      await migrate(p);
+      const alarms = new PgAlarmStore(p);
+      const alarm = (await alarms.open({ key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 }))!;
+      const acks = new PgAckStore(p);
+      // Two processes acknowledge at once; the later acknowledgement counts whichever commits last.
+      await acks.add(alarm.id, { by: 'li', at: T0 + 2, comment: 'called the enterprise' });
+      await acks.add(alarm.id, { by: 'wang', at: T0 + 1, comment: 'seen' });
+      expect(await acks.of([alarm.id, 999])).toEqual(
+        new Map([[alarm.id, { by: 'li', at: T0 + 2, comment: 'called the enterprise' }]]),
+      );
+      expect(await acks.of([])).toEqual(new Map());
+      const trail = new PgFollowUpStore(p);
+      const notified = { by: 'li', at: T0 + 3, state: 'notified', comment: '已通知企业' } as const;
+      await trail.add(alarm.id, { by: 'li', at: T0 + 9, state: 'handled', comment: '已处理' });
+      await trail.add(alarm.id, notified);
+      await trail.add(alarm.id, notified);
+      expect((await trail.of([alarm.id])).get(alarm.id)?.map((f) => f.state)).toEqual(['notified', 'handled']);
+      const shutdowns = new PgShutdownStore(p);
+      const w = { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: '停产' };
+      await shutdowns.add('A1', w);
+      expect(await shutdowns.list('A1')).toEqual([w]);
+      expect(await shutdowns.list('A2')).toEqual([]);
+      const backfills = new PgBackfillStore(p);
+      const late = { mn: 'A1', factor: 'w01018', time: T0, arrivedAt: T0 + 3 * H, closedAlarm: true };
+      expect(await backfills.add(late)).toBe(true);
+      // A resend later, on another process, does not move the hour's arrival.
+      expect(await backfills.add({ ...late, arrivedAt: T0 + 5 * H, closedAlarm: false })).toBe(false);
+      expect(await backfills.list('A1', T0, T0 + H)).toEqual([late]);
+      expect(await backfills.list('A1', T0 + H, T0 + 2 * H)).toEqual([]);
+    });
+
+    it("serializes one station's rules across processes by its row lock, and keeps nothing of a failed evaluation", async () => {
+      const url = await freshDatabase(server, 'rule_state');
+      const pools3 = [pool(url), pool(url), pool(url)];
+      await migrate(pools3[0]!);
+      const seen: number[] = [];
+      const bump = (p: pg.Pool) =>
+        withStationState(p, 'A1', async (state) => {
+          const n = (state.runs['n'] as number | undefined) ?? 0;
+          seen.push(n);
+          // Yield while holding the lock: another process's evaluation must wait, not read the same n.
+          await new Promise((r) => setTimeout(r, 2));
+          return { state: { ...state, runs: { n: n + 1 } }, result: n };
+        });
+      await Promise.all(pools3.flatMap((p) => Array.from({ length: 10 }, () => bump(p))));
+      expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      await expect(
+        withStationState(pools3[1]!, 'A1', async (state, client) => {
+          await client.query("INSERT INTO alarms (key, type, mn, opened_at) VALUES ('offline|A1', 'offline', 'A1', 0)");
+          return { state: { ...state, runs: { n: -1 } }, result: await Promise.reject(new Error('judging failed')) };
+        }),
+      ).rejects.toThrow('judging failed');
+      const after = await withStationState(pools3[2]!, 'A1', async (state) => ({ state, result: state.runs['n'] }));
+      expect(after).toBe(30);
+      expect(await new PgAlarmStore(pools3[0]!).list()).toEqual([]);
+    });
+  });
+
+  it('keeps the station registry as the YAML file has it, checked by the same schema, for every process to load', async () => {
+    const url = await freshDatabase(server, 'registry');
+    const p = pool(url);
+    await migrate(p);
+    const station = (mn: string, upper: number) => ({
+      mn,
+      enterprise: 'E',
+      outlet: 'WS-1',
+      type: 'water',
+      passwordHash,
+      factors: { w01018: { upper } },
+    });
+    const passwordHash = await hashSecret('secret-1', 1024);
+    const [A1, B1] = ['0100000000A8900000000A10', '0100000000A8900000000B10'];
+    expect((await loadRegistry(p)).stations).toEqual([]);
+    const before = await registryStamp(p);
+    expect(await saveRegistry(p, { stations: [station(B1, 100), station(A1, 50)] }, 1)).toBe(2);
+    const loaded = await loadRegistry(p);
+    expect(loaded.stations.map((s) => s.mn)).toEqual([A1, B1]);
+    expect(loaded.get(A1)?.factors['w01018']).toMatchObject({ upper: 50 });
+    const saved = await registryStamp(p);
+    expect(saved).not.toBe(before);
+    // A stray key anywhere refuses the whole document, naming it, and leaves the stations as they were.
+    await expect(saveRegistry(p, { stations: [{ ...station(A1, 60), colour: 'red' }] }, 2)).rejects.toThrow(/colour/);
+    expect((await loadRegistry(p)).get(A1)?.factors['w01018']).toMatchObject({ upper: 50 });
+    expect(await registryStamp(p)).toBe(saved);
+    // Saving a registry replaces the stations: one gone, one changed.
+    expect(await saveRegistry(p, { stations: [station(A1, 60)] }, 3)).toBe(1);
+    expect((await loadRegistry(p)).stations.map((s) => [s.mn, s.factors['w01018']?.upper])).toEqual([[A1, 60]]);
+    expect(await registryStamp(p)).toBe('1:3');
+  });
+});
