@@ -24,6 +24,7 @@ import { TcpListener } from './ingest/tcp.js';
 import { Registry } from './registry.js';
 import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
+import { SqliteMarkStore } from './marks.js';
 import { ShutdownStore } from './shutdowns.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
@@ -171,6 +172,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       users: new UserStore(stateDb, clock.wall),
       commands,
       shutdowns: new ShutdownStore(stateDb),
+      marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
       webhooks,
@@ -337,9 +339,10 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, codec, live, acks, commands, users } = core;
+    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, codec, live, acks, commands, users, guessing: config.auth },
+      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users },
+      guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
     const api = await listening('http', http, () => startApi(http, context, log));

@@ -18,6 +18,7 @@ import {
 import { Lifecycle } from '../runtime/lifecycle.js';
 import { generateCredentials } from './credentials.js';
 import { keepLoggerAway } from './outage.js';
+import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
 import {
   CEMS_MN,
   cemsAnalyzers,
@@ -75,7 +76,8 @@ async function prepareDir(dir: string | undefined): Promise<{ dir: string; owned
 
 /**
  * The day before the simulated start that the third-party logger uploads from its memory as it first
- * connects: the dashboard opens on a day of hour data at once rather than after a day of the clock.
+ * connects (and that is uploaded for the edge outlets before their boxes start): the dashboard opens
+ * on a day of hour data at every outlet at once rather than after a day of the clock.
  * Those hours lie before the stations' monitoredSince, so no rate or missing-hour alarm counts them;
  * they show as back-filled (补传), as they arrive after they were due.
  */
@@ -91,7 +93,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // past for a while (24 real minutes at 60x), where the dashboard's "up to now" views look.
   const start = Math.floor(Date.now() / HOUR) * HOUR - 24 * HOUR;
   // Whole milliseconds: stores and API schemas take integer times, and a warped clock is fractional.
-  const warped = warpedClock(start, warp);
+  // Simulated time stands at `start` until every part is up, then runs: starting takes real seconds
+  // (more on a loaded machine), i.e. simulated minutes at 240x, and the scripted episodes (COD over its
+  // limit from 40 min on) would pass before the edge agents poll their analyzers, never to be seen.
+  let warped: SimClock = { now: () => start };
   const clock: SimClock = { now: () => Math.floor(warped.now()) };
   // Closed from the sources to the cloud: the last part started is the first stopped.
   const parts = new Lifecycle({ log: log.child({ part: 'demo' }) });
@@ -154,6 +159,38 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       parts.add(`edge ${mn}`, () => a.close());
       return a;
     };
+    // The edge outlets' day before the start too: their boxes' analyzers only run from the start on, so
+    // the day is uploaded once, by the logger simulator over HJ 212 TCP with the station's PW (as a
+    // logger that was there before the edge box would have), and the fleet stopped once the cloud has
+    // confirmed every record. The simulated clock stands at the start meanwhile.
+    for (const [mn, outlet] of [
+      [WATER_MN, 'water'],
+      [CEMS_MN, 'gas'],
+    ] as const) {
+      const fleet = await startLoggers(
+        LoggerConfigSchema.parse({
+          port: tcpPort,
+          stations: [{ mn, pw: creds.pw[mn]!, outlet }],
+          intervals: { rtd: 3600, minute: 60, hour: true, day: false },
+          tick: 100,
+          backlogHours: BACKLOG_HOURS,
+          // The boiler's O2 at its reference 6 % that day: the converted values equal the measured ones and
+          // stay under the limits, so only the scripted COD episode exceeds (as the demo promises).
+          ...(outlet === 'gas' && {
+            script: [
+              {
+                from: new Date(start - (BACKLOG_HOURS + 1) * HOUR).toISOString(),
+                to: new Date(start).toISOString(),
+                factors: ['a19001'],
+                value: 6,
+              },
+            ],
+          }),
+        }),
+        { clock, log: log.child({ part: 'backlog' }) },
+      );
+      await fleet.stop();
+    }
     await agent(
       WATER_MN,
       waterEdge({
@@ -203,6 +240,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       stop,
     };
     if (logFile !== undefined) demo.logFile = logFile;
+    warped = warpedClock(start, warp);
     log.info({ api: demo.api, mqtt, tcp: demo.tcp, warp, codLimit: COD_LIMIT }, 'demo started');
     return demo;
   } catch (e) {

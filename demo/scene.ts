@@ -62,7 +62,7 @@ export function demoStations(c: Credentials, monitoredSince: number): StationInp
       ...station(LOGGER_MN),
       region: '城东区',
       enterprise: '示例印染有限公司',
-      outlet: 'WS-02 (third-party logger)',
+      outlet: 'WS-02 总排口（第三方数采仪）',
       type: 'water',
       factors: water,
     },

@@ -52,6 +52,10 @@ describe('dashboard API', () => {
     expect(shell.body).toMatch(/<form id="login"/);
     expect((await call('GET', '/ui/uPlot.iife.min.js')).type).toBe('text/javascript; charset=utf-8');
     expect((await call('GET', '/ui/app.css')).status).toBe(200);
+    // The names the pages show, rendered from cloud/api/labels.ts (dashboard-format.test.ts reads them).
+    const labels = await call('GET', '/ui/labels.js');
+    expect(labels.type).toBe('text/javascript; charset=utf-8');
+    expect(labels.body).toContain('"w00000":["废水流量","Wastewater flow"]');
     expect((await call('GET', '/ui/../package.json')).status).toBe(404);
     for (const path of ['/whoami', '/enterprises', '/report?day=2026-11-20', '/report.csv?day=2026-11-20', '/events'])
       expect((await call('GET', path)).status).toBe(401);

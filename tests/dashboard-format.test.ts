@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LABEL_TABLES, labelsModule } from '../cloud/api/labels.js';
 
 // The dashboard's browser modules are plain JavaScript (no build step); this one holds no DOM, so Node imports it.
 interface Format {
@@ -17,6 +18,9 @@ interface Format {
   gasBasis(points: unknown[]): string | undefined;
   throttled(run: () => Promise<void>, periodMs: number, timer: Timer): () => void;
   stationMatches(s: { outlet: string; enterprise: string; region?: string; mn: string }, typed: string): boolean;
+  useLabels(labels: unknown): void;
+  markReasonLabel(reason: string, lang: string): string;
+  roleLabel(role: string, lang: string): string;
 }
 interface Timer {
   now(): number;
@@ -24,6 +28,9 @@ interface Timer {
 }
 const MODULE = new URL('../cloud/dashboard/static/format.js', import.meta.url).href;
 const f = (await import(MODULE)) as Format;
+// The names and units come from the server's one home (cloud/api/labels.ts), as app.js hands them over
+// from /ui/labels.js; the assertions below check them against hand-written strings.
+f.useLabels(LABEL_TABLES);
 const H = 3_600_000;
 
 describe('dashboard formatting', () => {
@@ -160,5 +167,18 @@ describe('dashboard formatting', () => {
     ]);
     // A station without a region is found by its other fields only.
     expect(f.stationMatches({ ...s, region: undefined }, '城东')).toBe(false);
+  });
+
+  it('takes its names from the server’s one home of them, the module /ui/labels.js', async () => {
+    // The module the dashboard plugin serves, imported as the browser imports it.
+    const served = (await import(`data:text/javascript,${encodeURIComponent(labelsModule())}`)) as {
+      LABELS: unknown;
+    };
+    expect(served.LABELS).toEqual(JSON.parse(JSON.stringify(LABEL_TABLES)));
+    expect(f.markReasonLabel('fault', 'zh')).toBe('故障');
+    expect(f.markReasonLabel('stopped', 'en')).toBe('stopped');
+    expect(f.roleLabel('operator', 'zh')).toBe('操作员');
+    expect(f.unitLabel('x', 't/(km2·month)', 'zh')).toBe('吨/(平方千米·月)');
+    expect(f.flagLabel('C', 'zh')).toBe('C 校准');
   });
 });

@@ -52,6 +52,17 @@ export const ApiErrors = {
     'params.id: no command %d (GET /stations/:mn/commands lists them)',
     404,
   ),
+  NoMark: createError<[number, string]>(
+    'API_NO_MARK',
+    'params.id: no mark %d in force at %s (GET /stations/:mn/marks/audit lists them)',
+    404,
+  ),
+  /** A mark naming a factor the outlet does not measure. */
+  NoFactor: createError<[string, string]>(
+    'API_NO_FACTOR',
+    'body.factor: %s is not a factor of %s (leave it out to mark every factor)',
+    400,
+  ),
   /** The request is recorded (state not-connected) but could not go out: the station's logger is not reachable. */
   NotConnected: createError<[string, string]>(
     'API_NOT_CONNECTED',

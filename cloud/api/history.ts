@@ -1,6 +1,7 @@
 import type { Station } from '../registry.js';
-import type { Kind, Point } from '../store/types.js';
-import { amountUnit, chinaTime, factorName, flagLabel, shownUnit, type Lang } from './labels.js';
+import type { Kind } from '../store/types.js';
+import type { MarkedPoint, MarkReason } from '../marks.js';
+import { amountUnit, chinaTime, factorName, flagLabel, markReasonName, shownUnit, type Lang } from './labels.js';
 import type { Cell } from './sheets.js';
 
 /**
@@ -33,8 +34,19 @@ export interface HistoryColumn {
 
 export interface HistoryCell {
   values: Record<string, number>;
+  /** The flag in force: a review mark's, else the one sent. */
   flag?: string;
   flagName?: string;
+  /** The review mark deciding this hour, with the flag the record came with. */
+  mark?: {
+    id: number;
+    reason: MarkReason;
+    reasonName: string;
+    by: string;
+    note: string;
+    originalFlag?: string;
+    originalFlagName?: string;
+  };
 }
 
 export interface HistoryRow {
@@ -52,7 +64,7 @@ export interface HistoryTable {
  * The records of one station and data kind as a table: a row per DataTime, per factor its fields and
  * flag. Values are in the units the columns name (flue gas flow in m3/h, see labels.ts); Cou as sent.
  */
-export function historyTable(s: Station, points: readonly Point[], lang: Lang): HistoryTable {
+export function historyTable(s: Station, points: readonly MarkedPoint[], lang: Lang): HistoryTable {
   const present = new Map<string, Set<string>>();
   const byTime = new Map<number, Record<string, HistoryCell>>();
   for (const p of points) {
@@ -68,6 +80,13 @@ export function historyTable(s: Station, points: readonly Point[], lang: Lang): 
     row[p.factor] = {
       values,
       ...(p.flag !== undefined && { flag: p.flag, flagName: flagLabel(p.flag, lang) }),
+      ...(p.marked && {
+        mark: {
+          ...p.marked,
+          reasonName: markReasonName(p.marked.reason, lang),
+          ...(p.marked.originalFlag !== undefined && { originalFlagName: flagLabel(p.marked.originalFlag, lang) }),
+        },
+      }),
     };
   }
   // The registry's order first (how the centre lists an outlet's factors), then any others sent.
@@ -88,6 +107,15 @@ export function historyTable(s: Station, points: readonly Point[], lang: Lang): 
   return { columns, rows };
 }
 
+const ORIGINAL = { zh: '原', en: 'was' } as const;
+
+/** A flag as a sheet writes it: "D 故障 (审核: 故障; 原 N 正常)" where review marked the hour. */
+function sheetFlag(cell: HistoryCell, lang: Lang): string | null {
+  if (!cell.mark) return cell.flagName ?? null;
+  const was = cell.mark.originalFlagName ?? '-';
+  return `${cell.flagName ?? ''} (${lang === 'en' ? 'review' : '审核'}: ${cell.mark.reasonName}; ${ORIGINAL[lang]} ${was})`;
+}
+
 const TIME_HEAD = { zh: '数据时间', en: 'data time' } as const;
 const FLAG_HEAD = { zh: '标记', en: 'flag' } as const;
 
@@ -106,7 +134,7 @@ export function historySheet(t: HistoryTable, lang: Lang): { header: string[]; l
     for (const c of t.columns) {
       const cell = r.cells[c.factor];
       for (const f of c.fields) line.push(cell?.values[f] ?? null);
-      line.push(cell?.flagName ?? null);
+      line.push(cell === undefined ? null : sheetFlag(cell, lang));
     }
     return line;
   });

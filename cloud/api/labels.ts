@@ -1,10 +1,12 @@
 import { factor } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
+import type { Role } from '../accounts.js';
+import type { MarkReason } from '../marks.js';
 
 /*
- * Names and units as the exports (history and report CSV/XLSX) print them. The dashboard's pages show
- * the same in the browser (static/format.js, plain JavaScript the server cannot import from dist/);
- * both are checked against the same hand-written strings in the tests.
+ * The one home of the names and units the centre shows: the exports (history and report CSV/XLSX)
+ * print them from here, and the dashboard's pages read the same tables from `/ui/labels.js`, a module
+ * the dashboard plugin renders from LABEL_TABLES (labelsModule) — the browser's format.js holds none.
  */
 
 export type Lang = 'zh' | 'en';
@@ -30,7 +32,12 @@ export function emissionName(code: string, lang: Lang): string {
 }
 
 /** Chinese readings of appendix B symbols that differ from the symbol. */
-const ZH_UNITS: Record<string, string> = { dimensionless: '无量纲', degree: '度', 'count/L': '个/L' };
+const ZH_UNITS: Record<string, string> = {
+  dimensionless: '无量纲',
+  degree: '度',
+  'count/L': '个/L',
+  't/(km2·month)': '吨/(平方千米·月)',
+};
 const unitIn = (unit: string, lang: Lang): string => (lang === 'zh' ? (ZH_UNITS[unit] ?? unit) : unit);
 
 /**
@@ -83,3 +90,36 @@ export function chinaTime(ms: number): string {
   const p = Object.fromEntries(CHINA.formatToParts(ms).map((x) => [x.type, x.value]));
   return `${p['year']}-${p['month']}-${p['day']} ${p['hour']}:${p['minute']}:${p['second']}`;
 }
+
+/** The reasons a reviewer marks hours with (cloud/marks.ts), as the review page and the audit list name them. */
+export const MARK_REASON_NAMES: Record<MarkReason, [string, string]> = {
+  stopped: ['停运', 'stopped'],
+  fault: ['故障', 'fault'],
+  maintenance: ['检修', 'maintenance'],
+  calibration: ['校准', 'calibration'],
+  overRange: ['超量程', 'over range'],
+  communication: ['通讯异常', 'communication fault'],
+  normal: ['数据正常（更正标记）', 'normal (flag corrected)'],
+};
+export const markReasonName = (r: MarkReason, lang: Lang): string => MARK_REASON_NAMES[r][lang === 'en' ? 1 : 0];
+
+/** The roles of the accounts (cloud/accounts.ts), as the header and the user page name them. */
+export const ROLE_NAMES: Record<Role, [string, string]> = {
+  read: ['只读', 'read'],
+  operator: ['操作员', 'operator'],
+  admin: ['管理员', 'admin'],
+};
+
+/** Every table the dashboard's pages name things with, [Chinese, English] each. */
+export const LABEL_TABLES = {
+  flows: FLOW_NAMES,
+  flags: FLAG_NAMES,
+  zhUnits: ZH_UNITS,
+  roles: ROLE_NAMES,
+  markReasons: MARK_REASON_NAMES,
+};
+
+/** `/ui/labels.js`: LABEL_TABLES as a browser module (static/app.js hands it to format.js). */
+export const labelsModule = (): string =>
+  `// Rendered by the server from cloud/api/labels.ts: the one home of these names.\n` +
+  `export const LABELS = ${JSON.stringify(LABEL_TABLES)};\n`;

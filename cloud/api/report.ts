@@ -4,6 +4,7 @@ import type { Registry, Shutdown, Station } from '../registry.js';
 import { exceedance, isAssessed, isValid } from '../rules/judge.js';
 import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
 import type { RuleEngine } from '../rules/engine.js';
+import { applyMarks, stoppedByMarks, type MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import { emissionName, type Lang } from './labels.js';
 import { toCsv, toXlsx, type Cell } from './sheets.js';
@@ -114,6 +115,7 @@ export function stationRates(opts: {
   hours: readonly Point[];
   shutdowns: readonly Shutdown[];
   rules: RateRules;
+  stopped?: (factor: string, hour: number) => boolean;
 }): FactorRates[] {
   return factorRates({ ...opts, factors: assessedFactors(opts.station) });
 }
@@ -128,6 +130,7 @@ export function outletPeriod(opts: {
   hours: readonly Point[];
   shutdowns: readonly Shutdown[];
   rules: RateRules;
+  stopped?: (factor: string, hour: number) => boolean;
   backfills?: readonly Backfill[];
   /** Day records of the period, for the emission amounts of days without hours. */
   days?: readonly Point[];
@@ -169,7 +172,10 @@ export function enterprisesOf(rows: readonly OutletPeriod[]): EnterprisePeriod[]
 /** What a report needs to read for one station. */
 export interface ReportSource {
   registry: Registry;
+  /** Hour records with the review marks applied (cloud/marks.ts). */
   hoursOf: (s: Station, from: number, to: number) => Promise<Point[]>;
+  /** Which factor hours review marked 停运. */
+  stoppedOf: (s: Station, from: number, to: number) => Promise<(factor: string, hour: number) => boolean>;
   daysOf: (s: Station, from: number, to: number) => Promise<Point[]>;
   shutdowns: (s: Station) => Shutdown[];
   since: (s: Station) => Promise<number | undefined>;
@@ -194,6 +200,7 @@ export async function periodReport(
         now: src.now,
         ...(since !== undefined && { since }),
         hours: await src.hoursOf(station, from, to),
+        stopped: await src.stoppedOf(station, from, to),
         shutdowns: src.shutdowns(station),
         rules: src.rules,
         backfills: src.backfills(station, from, to),
@@ -322,6 +329,7 @@ export interface ReportDeps {
   shutdowns: Pick<ShutdownStore, 'windows'>;
   backfills: Pick<BackfillStore, 'list'>;
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
+  marks: Pick<MarkStore, 'active'>;
 }
 
 /**
@@ -346,7 +354,9 @@ export function reportSource(d: ReportDeps): ReportSource {
   const now = d.rules.now();
   return {
     registry: d.registry(),
-    hoursOf: (s, from, to) => readAll(d.store, s.mn, 'hour', from, to),
+    hoursOf: async (s, from, to) =>
+      applyMarks(await readAll(d.store, s.mn, 'hour', from, to), await d.marks.active(s.mn, from, to)),
+    stoppedOf: async (s, from, to) => stoppedByMarks(await d.marks.active(s.mn, from, to)),
     daysOf: (s, from, to) => readAll(d.store, s.mn, 'day', from, to),
     shutdowns: (s) => d.shutdowns.windows(s),
     since: (s) => d.rules.monitoredSince(s, now),

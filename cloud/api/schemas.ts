@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MarkReasonSchema } from '../marks.js';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
@@ -259,6 +260,17 @@ export const HistoryPageSchema = z.object({
           values: z.record(z.string(), z.number()),
           flag: z.string().optional(),
           flagName: z.string().optional(),
+          mark: z
+            .object({
+              id: z.number().int(),
+              reason: MarkReasonSchema,
+              reasonName: z.string(),
+              by: z.string(),
+              note: z.string(),
+              originalFlag: z.string().optional(),
+              originalFlagName: z.string().optional(),
+            })
+            .optional(),
         }),
       ),
     }),
@@ -268,6 +280,37 @@ export type HistoryPage = z.output<typeof HistoryPageSchema>;
 
 export const ShutdownSchema = z.object({ from: z.string(), to: z.string(), reason: z.string() });
 export type Shutdown = z.output<typeof ShutdownSchema>;
+
+/** A review mark (cloud/marks.ts), times in epoch ms and as China time. */
+export const MarkSchema = z.object({
+  id: z.number().int(),
+  mn: z.string(),
+  factor: z.string().nullable(),
+  factorName: z.string().nullable(),
+  from: z.number(),
+  to: z.number(),
+  reason: MarkReasonSchema,
+  reasonName: z.string(),
+  flag: z.string(),
+  flagName: z.string(),
+  note: z.string(),
+  by: z.string(),
+  at: z.number(),
+  revoked: z.object({ by: z.string(), at: z.number() }).optional(),
+});
+export const MarkAuditSchema = z.object({
+  action: z.enum(['mark', 'revoke']),
+  by: z.string(),
+  at: z.number(),
+  mark: MarkSchema,
+});
+export const MarkParams = MnParams.extend({ id: z.coerce.number().int().min(1) });
+export const MarksQuery = z.object({
+  from: TimeSchema.optional(),
+  to: TimeSchema.optional(),
+  lang: z.enum(['zh', 'en']).default('zh'),
+});
+export const LangQuery = z.object({ lang: z.enum(['zh', 'en']).default('zh') });
 
 export const AckSchema = z.object({ by: z.string(), at: z.number(), comment: z.string() });
 /** An alarm as `GET /alarms` lists it: with its acknowledgement, if any. */

@@ -17,6 +17,7 @@ import { pathOnly } from '../redact.js';
 import type { Registry } from '../registry.js';
 import type { Packet } from '../../protocol/index.js';
 import type { RuleEngine } from '../rules/engine.js';
+import type { MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
@@ -30,6 +31,7 @@ import { dataRoutes } from './routes/data.js';
 import { eventsRoutes } from './routes/events.js';
 import { historyRoutes } from './routes/history.js';
 import { ingestRoutes, type IngestGauges } from './routes/ingest.js';
+import { marksRoutes } from './routes/marks.js';
 import { overviewRoutes } from './routes/overview.js';
 import { ratesRoutes } from './routes/rates.js';
 import { reportRoutes } from './routes/report.js';
@@ -67,6 +69,8 @@ export interface ApiContext {
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
+  /** Review marks (数据审核/标记) the rates, reports and history apply. */
+  marks: MarkStore;
   codec: Keys;
   live: LiveHub;
   acks: AckStore;
@@ -122,7 +126,8 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
 
   const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges, commands, send } =
     ctx;
-  const reportDeps = { registry, store, shutdowns, backfills, rules };
+  const { marks } = ctx;
+  const reportDeps = { registry, store, shutdowns, backfills, rules, marks };
   await app.register(sessionRoutes, {
     users: ctx.users,
     sessions,
@@ -134,7 +139,8 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(usersRoutes, { users: ctx.users, sessions, registry });
   await app.register(stationsRoutes, { registry, rules, alarms, live });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
-  await app.register(historyRoutes, { registry, store });
+  await app.register(historyRoutes, { registry, store, marks });
+  await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);

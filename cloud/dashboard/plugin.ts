@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { labelsModule } from '../api/labels.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,6 +33,8 @@ export async function dashboard(app: FastifyInstance): Promise<void> {
   for (const name of await readdir(dir)) files.set(name, await readFile(join(dir, name)));
   files.set('uPlot.iife.min.js', await readFile(join(uplot, 'uPlot.iife.min.js')));
   files.set('uPlot.min.css', await readFile(join(uplot, 'uPlot.min.css')));
+  // The names and units the pages show come from the server's one home of them, not a copy.
+  files.set('labels.js', Buffer.from(labelsModule()));
   const send = (name: string) => async (_req: unknown, reply: FastifyReply) =>
     reply
       .header('content-type', TYPES[extname(name)] ?? 'application/octet-stream')

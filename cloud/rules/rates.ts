@@ -86,6 +86,11 @@ export function factorRates(opts: {
   hours: readonly Point[];
   shutdowns: readonly Shutdown[];
   rules: RateRules;
+  /**
+   * Hours a reviewer marked 停运 (cloud/marks.ts): left out like an F record (HJ 212-2017 table 8),
+   * and also where no record came (the marked hour was not owed).
+   */
+  stopped?: (factor: string, hour: number) => boolean;
 }): FactorRates[] {
   const due = expectedHours(opts);
   const counts = (p: Point): boolean => isValid(p) || (opts.rules.manualCountsValid && p.flag === 'S');
@@ -97,7 +102,7 @@ export function factorRates(opts: {
     const missing: number[] = [];
     for (const h of due) {
       const p = byHour.get(h);
-      if (p?.flag === 'F') stopped++;
+      if (p?.flag === 'F' || opts.stopped?.(factor, h)) stopped++;
       else if (!p) missing.push(h);
       else {
         received++;

@@ -7,7 +7,10 @@ export interface DemoChild {
   output(): string;
   /** The banner's fields, once printed. */
   banner(): { api: string; readToken: string; dir: string } | undefined;
-  /** Sends `signal` and resolves to the exit code, or kills it (by pid) and rejects past `ms`. */
+  /**
+   * Sends `signal` and resolves to the exit code (null after SIGKILL, which leaves none), or kills it
+   * (by pid) and rejects past `ms` (a SIGINT or SIGTERM it did not end on by itself).
+   */
   stop(signal: NodeJS.Signals, ms?: number): Promise<number | null>;
 }
 
@@ -25,8 +28,10 @@ export function startDemoChild(args: string[]): DemoChild {
     async stop(signal, ms = 20_000) {
       if (child.exitCode !== null) return child.exitCode;
       const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-      const [code] = await cli.signal(signal);
+      const [code, bySignal] = await cli.signal(signal);
       clearTimeout(timer);
+      // Ended by a signal (SIGKILL, or one it did not handle) it has no exit code, but it has exited.
+      if (code === null && bySignal === signal && signal === 'SIGKILL') return null;
       if (code === null) throw new Error(`hj212 demo did not exit within ${ms} ms of ${signal}:\n${cli.output()}`);
       return code;
     },

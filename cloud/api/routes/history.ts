@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { applyMarks, type MarkStore } from '../../marks.js';
 import type { Registry } from '../../registry.js';
 import type { MeasurementStore } from '../../store/types.js';
 import { historySheet, historyTable, KIND_NAMES } from '../history.js';
@@ -10,6 +11,7 @@ import { stationOf } from './station.js';
 export interface HistoryDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
+  marks: Pick<MarkStore, 'active'>;
 }
 
 /** The most records one read returns (the store's largest page). */
@@ -18,11 +20,13 @@ const MAX_READ = 100_000;
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** `GET /stations/:mn/history` (a page of the table) and `.csv` / `.xlsx` (the whole range). */
-export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { registry, store }) => {
+export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { registry, store, marks }) => {
   const read = async (mn: string, q: z.output<typeof HistoryExportQuery>) => {
     const s = stationOf(registry, mn);
     const points = await store.query({ mn: s.mn, kind: q.kind, from: q.from, to: q.to, limit: MAX_READ });
-    return { s, table: historyTable(s, points, q.lang), truncated: points.length === MAX_READ };
+    // Hours show the review marks in force, each with the flag the record came with.
+    const marked = q.kind === 'hour' ? applyMarks(points, await marks.active(s.mn, q.from, q.to)) : points;
+    return { s, table: historyTable(s, marked, q.lang), truncated: points.length === MAX_READ };
   };
 
   app.get(

@@ -30,6 +30,7 @@ export const ratesRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) 
         now: src.now,
         ...(since !== undefined && { since }),
         hours: await src.hoursOf(s, from, to),
+        stopped: await src.stoppedOf(s, from, to),
         shutdowns: src.shutdowns(s),
         rules: src.rules,
       };

@@ -1,13 +1,18 @@
 /* global document, window, location, setTimeout, URLSearchParams */
 import { api, AuthError, clearToken, login, logout, streamEvents, takeTokenFromUrl, token } from './api.js';
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
-import { throttled, whoLabel } from './format.js';
+import { throttled, useLabels, whoLabel } from './format.js';
+import { LABELS } from './labels.js';
 import { alarmsView } from './alarms.js';
 import { historyView } from './history.js';
 import { overviewView } from './overview.js';
 import { reportView } from './report.js';
+import { reviewView } from './review.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
+import { usersView } from './users.js';
+
+useLabels(LABELS);
 
 const VIEWS = {
   overview: overviewView,
@@ -16,6 +21,8 @@ const VIEWS = {
   alarms: alarmsView,
   report: reportView,
   history: historyView,
+  review: reviewView,
+  users: usersView,
 };
 const $ = (id) => document.getElementById(id);
 const session = { who: undefined, view: undefined, stopEvents: undefined };
@@ -92,6 +99,8 @@ async function start() {
   $('login').hidden = true;
   $('logout').hidden = false;
   document.querySelector('nav').hidden = false;
+  // A link with data-role is shown to that role only (the pages check again, and so does the API).
+  for (const a of document.querySelectorAll('nav a[data-role]')) a.hidden = a.dataset.role !== session.who.role;
   showWho();
   session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
   await render();

@@ -157,7 +157,8 @@ export function factorChart({ el, code, title, points, info, kind, missing, shut
   };
   const first = build(points, missing, shutdowns);
   const box = h('div', { class: 'plot' });
-  const h3 = h('h3', {}, heading(points), ' ', h('span', { class: 'muted' }, code));
+  // Named, not coded: the factor code is the title's tooltip.
+  const h3 = h('h3', { title: code }, heading(points));
   const summaryEl = h('div', { class: 'summary', 'data-factor': code }, first.summary);
   el.append(h3, box, summaryEl);
   const span = range.to - range.from;

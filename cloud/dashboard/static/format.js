@@ -61,7 +61,7 @@ export const chinaDay = (ms) => toInput(ms).slice(0, 10);
  * Appendix B names the flow codes after the water or gas they measure (w00000 污水, a00000 废气); an
  * operator reads them as flows, as HJ 75-2017 and HJ 353-2019 call them.
  */
-const FLOW_NAMES = { w00000: ['废水流量', 'Wastewater flow'], a00000: ['废气流量', 'Flue gas flow'] };
+const FLOW_NAMES = {};
 
 /** A factor's name in the language shown: appendix B's (from the API), the flow names above, else the code. */
 export function factorLabel(code, info, lang) {
@@ -86,7 +86,7 @@ export function unitLabel(code, unit, lang) {
 }
 
 /** The symbols whose Chinese reading differs (HJ 212-2017 appendix B prints 无量纲, [色]度, 个/升). */
-const ZH_UNITS = { dimensionless: '无量纲', degree: '度', 'count/L': '个/L', 't/(km2·month)': '吨/(平方千米·月)' };
+const ZH_UNITS = {};
 
 /** A value as shown: in the unit unitLabel names, rounded to 3 decimals, '' when absent. */
 export function valueShown(code, unit, v) {
@@ -100,22 +100,30 @@ export const shownFactor = (code, unit) => (SHOWN_AS[code]?.from === unit ? SHOW
 export const num = (v) => (v === undefined || v === null ? '' : String(Math.round(v * 1000) / 1000));
 export const pct = (r) => `${(r * 100).toFixed(1)}%`;
 
-/** The data flags of HJ 212-2017 table 8 (protocol/codes/data-flags.ts), short names for a legend. */
-export const FLAGS = {
-  N: ['正常', 'normal'],
-  F: ['停运', 'stopped'],
-  M: ['维护', 'maintenance'],
-  S: ['手工输入', 'entered by hand'],
-  D: ['故障', 'fault'],
-  C: ['校准', 'calibration'],
-  T: ['超测上限', 'above range'],
-  B: ['通讯异常', 'communication fault'],
-};
+/** The data flags of HJ 212-2017 table 8, short names for a legend (filled by useLabels). */
+export const FLAGS = {};
+const ROLES = {};
+const MARK_REASONS = {};
+
+/**
+ * Takes the names and units from the server's one home of them (cloud/api/labels.ts, served as the
+ * module /ui/labels.js): app.js hands them over before the first page is drawn.
+ */
+export function useLabels(labels) {
+  Object.assign(FLOW_NAMES, labels.flows);
+  Object.assign(ZH_UNITS, labels.zhUnits);
+  Object.assign(FLAGS, labels.flags);
+  Object.assign(ROLES, labels.roles);
+  Object.assign(MARK_REASONS, labels.markReasons);
+}
+
+/** 故障, 停运 …: a review mark's reason (cloud/marks.ts). */
+export const markReasonLabel = (reason, lang) => MARK_REASONS[reason]?.[lang === 'en' ? 1 : 0] ?? reason;
 
 /** "N 正常" for a flag letter; an unknown letter stands alone. */
 export const flagLabel = (flag, lang) => (FLAGS[flag] ? `${flag} ${FLAGS[flag][lang === 'en' ? 1 : 0]}` : flag);
 
-const ROLES = { read: ['只读', 'read'], operator: ['操作员', 'operator'], admin: ['管理员', 'admin'] };
+export const roleLabel = (role, lang) => ROLES[role]?.[lang === 'en' ? 1 : 0] ?? role;
 
 /** "ops（管理员）": who is logged in and with which role. */
 export const whoLabel = (name, role, lang) => {

@@ -126,7 +126,22 @@ export async function historyView({ root, args, query }) {
           const cell = r.cells[c.factor];
           return [
             ...c.fields.map((f) => h('td', { class: 'num' }, num(cell?.values[f]))),
-            h('td', { class: `flag ${cell?.flag && cell.flag !== 'N' ? 'flagged' : ''}` }, cell?.flagName ?? ''),
+            h(
+              'td',
+              {
+                class: `flag ${cell?.flag && cell.flag !== 'N' ? 'flagged' : ''} ${cell?.mark ? 'marked' : ''}`,
+                title: cell?.mark ? `${cell.mark.by}: ${cell.mark.note}` : undefined,
+              },
+              cell?.flagName ?? '',
+              // A review mark decides the flag; the one the record came with stays beside it.
+              cell?.mark
+                ? h(
+                    'span',
+                    { class: 'mark' },
+                    ` ${t('review.markedCell', { reason: cell.mark.reasonName, was: cell.mark.originalFlagName ?? '-' })}`,
+                  )
+                : '',
+            ),
           ];
         }),
       ),

@@ -1,5 +1,5 @@
 /* global document, localStorage */
-import { factorLabel, FLAGS, flagLabel, unitLabel, valueShown } from './format.js';
+import { factorLabel, FLAGS, flagLabel, markReasonLabel, roleLabel, unitLabel, valueShown } from './format.js';
 // Labels in Chinese (the default: the centre's operators read it) and English.
 // Each label as [Chinese, English]: one line per label, so neither language can miss one.
 const LABELS = {
@@ -7,6 +7,56 @@ const LABELS = {
   'nav.stations': ['站点', 'Stations'],
   'nav.alarms': ['告警', 'Alarms'],
   'nav.report': ['报表', 'Report'],
+  'nav.review': ['数据审核', 'Review'],
+  'nav.users': ['用户管理', 'Users'],
+  users: ['用户管理', 'User accounts'],
+  'users.adminOnly': ['仅管理员可管理用户。', 'Only an admin manages the accounts.'],
+  'users.role': ['角色', 'Role'],
+  'users.scope': ['范围', 'Scope'],
+  'users.centre': ['监控中心', 'the centre'],
+  'users.created': ['创建时间', 'Created'],
+  'users.passwordChanged': ['密码修改时间', 'Password set'],
+  'users.initialPassword': ['初始密码', 'Initial password'],
+  'users.add': ['添加用户', 'Add user'],
+  'users.added': ['已添加用户 {name}（{role}）', 'User {name} added ({role})'],
+  'users.roleSet': ['{name} 的角色已改为{role}', '{name} is now {role}'],
+  'users.setPassword': ['设置密码', 'Set password'],
+  'users.passwordSet': ['已设置 {name} 的密码，其会话已结束', 'Password of {name} set; their sessions ended'],
+  'users.remove': ['删除', 'Remove'],
+  'users.confirmRemove': ['确认删除用户 {name}？', 'Remove user {name}?'],
+  'users.confirm': ['确认删除', 'Remove'],
+  'users.removed': ['已删除用户 {name}', 'User {name} removed'],
+  review: ['数据审核/标记', 'Data review and marking'],
+  'review.explain': [
+    '按原因标记排口的小时数据或更正数据标记；原始数值和标记保留，每次标记与撤销均记录操作人、时间和说明。传输率、有效率与报表按标记后的数据计算。',
+    'Mark hours of an outlet with a reason, or correct a flag; the original values and flags are kept, and every mark and withdrawal is logged with who, when and why. Rates and reports use the marked data.',
+  ],
+  'review.factor': ['监测因子', 'Factor'],
+  'review.allFactors': ['全部因子', 'all factors'],
+  'review.from': ['起始小时', 'First hour'],
+  'review.to': ['截止（不含）', 'Until (excluded)'],
+  'review.reason': ['原因', 'Reason'],
+  'review.note': ['说明', 'Note'],
+  'review.mark': ['标记', 'Mark'],
+  'review.marked': ['已标记：{reason}，{span}', 'Marked: {reason}, {span}'],
+  'review.withdraw': ['撤销', 'Withdraw'],
+  'review.withdrawn': ['已撤销：{reason}，{span}', 'Withdrawn: {reason}, {span}'],
+  'review.inForce': ['生效的标记', 'Marks in force'],
+  'review.noMarks': ['暂无标记', 'no mark'],
+  'review.audit': ['审核记录', 'Audit trail'],
+  'review.noAudit': ['暂无审核记录', 'no change yet'],
+  'review.action': ['操作', 'Action'],
+  'review.action.mark': ['标记', 'marked'],
+  'review.action.revoke': ['撤销', 'withdrawn'],
+  'review.by': ['操作人', 'By'],
+  'review.hours': ['时段', 'Hours'],
+  'review.shutdowns': ['停运申报', 'Shutdown windows'],
+  'review.noShutdowns': ['暂无停运申报', 'no shutdown window'],
+  'review.shutdownReason': ['停产', 'production stopped'],
+  'review.register': ['登记停运', 'Register'],
+  'review.registered': ['已登记停运：{span}', 'Shutdown registered: {span}'],
+  'review.readOnly': ['只读账号只能查看标记和审核记录。', 'A read-only account sees the marks and the trail only.'],
+  'review.markedCell': ['审核：{reason}（原 {was}）', 'review: {reason} (was {was})'],
   live: ['实时', 'live'],
   logout: ['退出', 'Log out'],
   'login.title': ['登录', 'Log in'],
@@ -211,6 +261,10 @@ export const flagLegend = () =>
     .join(' · ');
 
 export const flagName = (flag) => flagLabel(flag, lang());
+
+/** 故障, 停运 … (a review mark's reason) and 只读, 操作员, 管理员 (a role), from the server's labels. */
+export const reasonName = (reason) => markReasonLabel(reason, lang());
+export const roleName = (role) => roleLabel(role, lang());
 
 /** Relabels the static shell; views re-render themselves. */
 export function applyLabels() {

@@ -110,8 +110,13 @@ export async function stationView({ root, args, query, who }) {
     h(
       'h2',
       {},
-      `${t('station')} ${mn} `,
+      // The outlet by its names; the MN, a code, only beside them.
+      `${station.enterprise} · ${station.outlet} `,
+      h('span', { class: 'muted mn' }, mn),
+      ' ',
       h('a', { href: `#/history/${encodeURIComponent(mn)}?kind=${kind}`, class: 'history-link' }, t('history')),
+      ' ',
+      h('a', { href: `#/review/${encodeURIComponent(mn)}`, class: 'review-link' }, t('nav.review')),
     ),
     status,
     form,

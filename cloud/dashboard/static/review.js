@@ -1,0 +1,227 @@
+/* global location */
+import { api } from './api.js';
+import { rangeEnd } from './format.js';
+import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput } from './dom.js';
+import { factorName, lang, reasonName, t } from './i18n.js';
+
+const HOUR = 3_600_000;
+/** The reasons of cloud/marks.ts, in the order a reviewer picks them. */
+const REASONS = ['stopped', 'fault', 'maintenance', 'calibration', 'overRange', 'communication', 'normal'];
+
+/** "2026-11-20 08:00 – 10:00": the hours a mark or a window covers. */
+const span = (from, to) => `${toInput(from)} – ${toInput(to)}`;
+
+/**
+ * 数据审核/标记 of one outlet (#/review/MN): hours marked with a reason (停运, 故障, 检修, 校准 …) or a
+ * corrected flag, the marks in force (withdrawable), the audit trail of every change, and the
+ * outlet's shutdown windows (停运申报). Marking is an operator's or admin's; registering a shutdown
+ * an admin's (as the API has it); a reader sees the lists.
+ */
+export async function reviewView({ root, args, who }) {
+  /** @type {import('./api.js').StationView[]} */
+  const stations = await api('/stations');
+  const mn = args[0] ?? stations[0]?.mn;
+  const station = stations.find((x) => x.mn === mn);
+  if (!station) throw new Error(`MN ${mn}?`);
+  const path = `/stations/${encodeURIComponent(mn)}`;
+  const q = `lang=${lang()}`;
+  const name = (code) => (code === null ? t('review.allFactors') : factorName(station.limits[code], code));
+  // The form opens on the last day of data: the hours a reviewer looks at.
+  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
+  const end = rangeEnd(newest || Date.now(), 'hour');
+
+  const pick = select(
+    'mn',
+    stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
+    mn,
+  );
+  pick.addEventListener('change', () => (location.hash = `#/review/${encodeURIComponent(pick.value)}`));
+  const message = h('p', { class: 'message', role: 'status' });
+  const say = (text, error = false) => {
+    message.textContent = text;
+    message.className = error ? 'message error' : 'message';
+  };
+
+  const markForm = h(
+    'form',
+    { class: 'filters mark-form' },
+    label(
+      t('review.factor'),
+      select('factor', [['', t('review.allFactors')], ...station.factors.map((f) => [f, name(f)])], ''),
+    ),
+    label(t('review.from'), timeInput('from', end - 2 * HOUR)),
+    label(t('review.to'), timeInput('to', end)),
+    label(
+      t('review.reason'),
+      select(
+        'reason',
+        REASONS.map((r) => [r, reasonName(r)]),
+        'fault',
+      ),
+    ),
+    label(t('review.note'), h('input', { name: 'note', maxlength: 500, size: 24 })),
+    h('button', { type: 'submit' }, t('review.mark')),
+  );
+  markForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      ...(markForm.factor.value && { factor: markForm.factor.value }),
+      from: new Date(fromInput(markForm.from.value)).toISOString(),
+      to: new Date(fromInput(markForm.to.value)).toISOString(),
+      reason: markForm.reason.value,
+      note: markForm.note.value.trim(),
+    };
+    try {
+      const m = await api(`${path}/marks?${q}`, { method: 'POST', json: body });
+      say(t('review.marked', { reason: m.reasonName, span: span(m.from, m.to) }));
+      markForm.note.value = '';
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+
+  const shutdownForm = h(
+    'form',
+    { class: 'filters shutdown-form' },
+    label(t('review.from'), timeInput('from', end - 2 * HOUR)),
+    label(t('review.to'), timeInput('to', end)),
+    label(t('review.note'), h('input', { name: 'reason', value: t('review.shutdownReason'), maxlength: 200 })),
+    h('button', { type: 'submit' }, t('review.register')),
+  );
+  shutdownForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      from: new Date(fromInput(shutdownForm.from.value)).toISOString(),
+      to: new Date(fromInput(shutdownForm.to.value)).toISOString(),
+      reason: shutdownForm.reason.value.trim() || t('review.shutdownReason'),
+    };
+    try {
+      await api(`${path}/shutdowns`, { method: 'POST', json: body });
+      say(t('review.registered', { span: span(Date.parse(body.from), Date.parse(body.to)) }));
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+
+  const canMark = who.role !== 'read';
+  const inForce = h('div', { class: 'marks' });
+  const audit = h('div', { class: 'audit' });
+  const windows = h('div', { class: 'shutdowns' });
+  const withdraw = async (m) => {
+    try {
+      await api(`${path}/marks/${m.id}?${q}`, { method: 'DELETE' });
+      say(t('review.withdrawn', { reason: m.reasonName, span: span(m.from, m.to) }));
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  };
+
+  const refresh = async () => {
+    const [marks, trail, shutdowns] = await Promise.all([
+      api(`${path}/marks?${q}`),
+      api(`${path}/marks/audit?${q}`),
+      api(`${path}/shutdowns`),
+    ]);
+    patch(inForce, [
+      marks.length === 0
+        ? h('p', { class: 'muted' }, t('review.noMarks'))
+        : table(
+            [
+              t('review.factor'),
+              t('review.hours'),
+              t('review.reason'),
+              t('flag'),
+              t('review.note'),
+              t('review.by'),
+              '',
+            ],
+            [...marks]
+              .reverse()
+              .map((m) =>
+                h(
+                  'tr',
+                  { 'data-mark': m.id },
+                  h('td', {}, name(m.factor)),
+                  h('td', { class: 'time' }, span(m.from, m.to)),
+                  h('td', {}, m.reasonName),
+                  h('td', { class: 'flag' }, m.flagName),
+                  h('td', {}, m.note),
+                  h('td', {}, `${m.by} · ${fmtTime(m.at)}`),
+                  h(
+                    'td',
+                    {},
+                    canMark ? h('button', { type: 'button', onclick: () => withdraw(m) }, t('review.withdraw')) : '',
+                  ),
+                ),
+              ),
+            { class: 'marks-table' },
+          ),
+    ]);
+    patch(audit, [
+      trail.length === 0
+        ? h('p', { class: 'muted' }, t('review.noAudit'))
+        : table(
+            [
+              t('time'),
+              t('review.action'),
+              t('review.by'),
+              t('review.factor'),
+              t('review.hours'),
+              t('review.reason'),
+              t('review.note'),
+            ],
+            [...trail]
+              .reverse()
+              .map((a) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', { class: 'time' }, fmtTime(a.at)),
+                  h('td', {}, t(`review.action.${a.action}`)),
+                  h('td', {}, a.by),
+                  h('td', {}, name(a.mark.factor)),
+                  h('td', { class: 'time' }, span(a.mark.from, a.mark.to)),
+                  h('td', {}, a.mark.reasonName),
+                  h('td', {}, a.mark.note),
+                ),
+              ),
+            { class: 'audit-table' },
+          ),
+    ]);
+    patch(windows, [
+      shutdowns.length === 0
+        ? h('p', { class: 'muted' }, t('review.noShutdowns'))
+        : table(
+            [t('review.hours'), t('review.note')],
+            shutdowns.map((w) =>
+              h(
+                'tr',
+                {},
+                h('td', { class: 'time' }, span(Date.parse(w.from), Date.parse(w.to))),
+                h('td', {}, w.reason),
+              ),
+            ),
+            { class: 'shutdowns-table' },
+          ),
+    ]);
+  };
+  await refresh();
+  root.replaceChildren(
+    h('h2', {}, `${t('review')} · ${station.enterprise} · ${station.outlet}`),
+    h('form', { class: 'filters' }, label(t('station'), pick)),
+    h('p', { class: 'muted' }, t('review.explain')),
+    canMark ? markForm : h('p', { class: 'muted' }, t('review.readOnly')),
+    message,
+    h('h3', {}, t('review.inForce')),
+    inForce,
+    h('h3', {}, t('review.audit')),
+    audit,
+    h('h3', {}, t('review.shutdowns')),
+    who.role === 'admin' ? shutdownForm : '',
+    windows,
+  );
+  return { refresh, concerns: (e) => e.type === 'data' && e.mn === mn };
+}
