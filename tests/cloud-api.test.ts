@@ -46,12 +46,16 @@ describe('HTTP API', () => {
       '/stations/{mn}/history',
       '/stations/{mn}/history.csv',
       '/stations/{mn}/history.xlsx',
+      '/stations/{mn}/marks',
+      '/stations/{mn}/marks/audit',
+      '/stations/{mn}/marks/{id}',
       '/stations/{mn}/rates',
       '/stations/{mn}/shutdowns',
       '/users',
       '/users/{name}',
       '/users/{name}/password',
       '/users/{name}/role',
+      '/users/{name}/scope',
       '/whoami',
     ]);
     expect(body.paths['/stations/{mn}/data'].post['x-role']).toBe('admin');

@@ -258,7 +258,10 @@ describe('export labels', () => {
       factorLabel(code: string, info: undefined, lang: string): string;
       flagLabel(flag: string, lang: string): string;
       unitLabel(code: string, unit: string, lang: string): string;
+      useLabels(labels: unknown): void;
     };
+    // The pages get the names from the server (/ui/labels.js) before they draw anything; so here.
+    format.useLabels((await import('../cloud/api/labels.js')).LABEL_TABLES);
     for (const lang of ['zh', 'en'] as const) {
       for (const code of ['w00000', 'a00000'])
         expect(factorName(code, lang)).toBe(format.factorLabel(code, undefined, lang));

@@ -91,7 +91,8 @@ export class InfluxStore implements MeasurementStore {
         'SELECT line FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id',
       )
       .pluck();
-    this.schedule(0);
+    // A spill left by the last run goes out at once; an empty one arms nothing until the first write.
+    if (this.spilled > 0) this.schedule(0);
   }
 
   /** Points waiting for InfluxDB. */
@@ -114,6 +115,9 @@ export class InfluxStore implements MeasurementStore {
 
   async query(input: PointQuery): Promise<Point[]> {
     const q = PointQuerySchema.parse(input);
+    // Read your writes: the spill is read before InfluxDB, so a batch the flusher moves (and deletes)
+    // while InfluxDB answers is in one or the other, never in neither.
+    const spilled = this.spilledOf.all(q.mn, q.kind, q.from, q.to);
     const where = [`"mn" = ${quote(q.mn)}`, `time >= ${q.from}ms`, `time < ${q.to}ms`];
     if (q.factor !== undefined) where.push(`"factor" = ${quote(q.factor)}`);
     const res = await this.request('/query', {
@@ -129,8 +133,8 @@ export class InfluxStore implements MeasurementStore {
         const p = fromRow(q.kind, s.columns, row);
         byKey.set(`${p.time}|${p.factor}`, p);
       }
-    // Read your writes: what still waits in the spill queue is newer than what InfluxDB has.
-    for (const lines of this.spilledOf.all(q.mn, q.kind, q.from, q.to))
+    // What still waited in the spill queue is newer than what InfluxDB has.
+    for (const lines of spilled)
       for (const line of lines.split('\n')) {
         const p = fromLine(line);
         if (q.factor === undefined || p.factor === q.factor) byKey.set(`${p.time}|${p.factor}`, p);
