@@ -165,7 +165,7 @@ describe.skipIf(!haveChromium)('station page in a real browser: 反控 and the c
     await stationPage(READ)();
     const panel = b.page.locator('section.control');
     expect(await panel.locator('form').count()).toBe(0);
-    expect(await panel.innerText()).toMatch(/只读账号只能查看请求记录/);
+    expect(await panel.innerText()).toMatch(/本账号只能查看请求记录/);
     expect(await panel.locator('tr[data-command]').count()).toBe(3);
     // WS-03 warns from 80 % of its 100 mg/L COD limit: both lines on its chart.
     await stationPage(READ, CLEAN_MN)();

@@ -206,6 +206,9 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       expect(await second.list()).toHaveLength(1);
       expect(await first.list({ state: 'closed', mn: 'A1', from: T0, to: T0 + 1 })).toHaveLength(1);
       expect(await first.list({ state: 'open' })).toEqual([]);
+      // A scoped account's list: its stations' alarms only.
+      expect(await first.list({}, ['A1', 'B9'])).toHaveLength(1);
+      expect(await first.list({}, ['B9'])).toEqual([]);
     });
 
     it('forgets an episode whose transaction rolled back, and tells watchers only of committed changes', async () => {

@@ -140,7 +140,8 @@ export class PgAlarmStore {
     return r.rows[0] && toAlarm(r.rows[0]);
   }
 
-  async list(input: AlarmFilter = {}): Promise<Alarm[]> {
+  /** Alarms by the filter; `within`, when given, keeps those of these MNs only (a scoped account's stations). */
+  async list(input: AlarmFilter = {}, within?: readonly string[]): Promise<Alarm[]> {
     const f = AlarmFilterSchema.parse(input);
     const where: string[] = [];
     const args: unknown[] = [];
@@ -156,6 +157,10 @@ export class PgAlarmStore {
         where.push(`${column} ${op} $${args.length}`);
       }
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
+    if (within !== undefined) {
+      args.push(within);
+      where.push(`mn = ANY($${args.length}::text[])`);
+    }
     args.push(f.limit);
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const r = await this.db.query<Row>(

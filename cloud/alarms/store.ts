@@ -284,7 +284,8 @@ export class AlarmStore {
     return r && toAlarm(r);
   }
 
-  list(input: AlarmFilter = {}): Alarm[] {
+  /** Alarms by the filter; `within`, when given, keeps those of these MNs only (a scoped account's stations). */
+  list(input: AlarmFilter = {}, within?: readonly string[]): Alarm[] {
     const f = AlarmFilterSchema.parse(input);
     const given = (
       [
@@ -297,6 +298,10 @@ export class AlarmStore {
     const where: string[] = given.map(([clause]) => clause);
     const args = given.map(([, v]) => v!);
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
+    if (within !== undefined) {
+      where.push('mn IN (SELECT value FROM json_each(?))');
+      args.push(JSON.stringify(within));
+    }
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const cols =
       'id, type, mn, factor, kind, opened_at, raised_at, closed_at, closed_by, value, lim, multiple, peak, detail';

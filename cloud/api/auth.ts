@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { atLeast, RoleSchema, SESSION_COOKIE, type Role, type SessionTable, type UserStore } from '../accounts.js';
 import { TokenBucket } from '../rate.js';
-import type { Station } from '../registry.js';
+import { Registry, type Station } from '../registry.js';
 import { reviews, scopeKind, scopeView, sees, type Scope } from '../scope.js';
 import { pathOnly } from '../redact.js';
 import { ApiErrors, rateLimited } from './errors.js';
@@ -42,6 +42,13 @@ declare module 'fastify' {
     role?: Role;
     /** A public route that is API nonetheless (the login): documented in /openapi.json with no security. */
     api?: boolean;
+    /**
+     * The route is the centre's or an authority's work (what, e.g. "acknowledging alarms"): an enterprise user is
+     * refused (scopeGuard). An enterprise reads its own data; it does not judge it nor command its logger.
+     */
+    reviewer?: string;
+    /** The route is the centre's alone (what, e.g. "this process's counters"): any scoped account is refused. */
+    centre?: string;
   }
   interface FastifyRequest {
     /** Who the request was authenticated as (null before or without a token or session). */
@@ -200,4 +207,43 @@ export function assertCentre(p: Principal, what: string): void {
 export function assertReviewer(p: Principal, what: string): void {
   if (!reviews(p))
     throw new ApiErrors.CentreOnly(`${what} is reviewed by the authority; ${p.name} is of ${scopeText(p)}`);
+}
+
+/**
+ * Scopes on every route in one place, after authentication and validation: the route's `reviewer` or `centre`
+ * config, and a `:mn` in its path that names a station outside what the principal sees (an unknown MN is left
+ * to the route's own 404). Lists filter with `visible` instead, so a scoped account sees a shorter list, not a 403.
+ */
+export function scopeGuard(app: FastifyInstance, registry: () => Registry): void {
+  app.addHook('preHandler', async (req) => {
+    const p = req.principal;
+    if (!p || scopeKind(p) === 'centre') return;
+    const { reviewer, centre } = req.routeOptions.config;
+    try {
+      const mn = (req.params as { mn?: unknown } | undefined)?.mn;
+      const station = typeof mn === 'string' ? registry().get(mn) : undefined;
+      if (station) assertSees(p, station);
+      if (centre !== undefined) assertCentre(p, centre);
+      if (reviewer !== undefined) assertReviewer(p, reviewer);
+    } catch (e) {
+      const who = `${p.via === 'token' ? 'token' : 'user'}:${p.name}`;
+      req.log.warn({ who, reason: 'out-of-scope', url: pathOnly(req.url) }, 'request refused');
+      throw e;
+    }
+  });
+}
+
+/**
+ * The registry as a principal sees it: all of it for the centre, its own or its region's stations otherwise.
+ * Lists, reports and the overview are computed over this, so their totals are the principal's.
+ */
+export function visible(p: Principal | null, registry: Registry): Registry {
+  if (!p || scopeKind(p) === 'centre') return registry;
+  return new Registry(registry.stations.filter((s) => sees(p, s)));
+}
+
+/** The MNs a scoped principal may read alarms of, or undefined for the centre (every MN). */
+export function visibleMns(p: Principal | null, registry: Registry): string[] | undefined {
+  if (!p || scopeKind(p) === 'centre') return undefined;
+  return registry.stations.filter((s) => sees(p, s)).map((s) => s.mn);
 }

@@ -57,7 +57,13 @@ export const swaggerOptions: FastifyDynamicSwaggerOptions = {
     const { schema, url } = jsonSchemaTransform(input);
     if (role === undefined) return { schema: { ...schema, security: [], 'x-role': 'none' }, url };
     const response = { ...(schema.response as Record<string, unknown> | undefined), ...REFUSALS };
-    return { schema: { ...schema, response, security: SECURITY, 'x-role': role }, url };
+    // Who beyond the role: the centre alone, or the centre and authorities (an enterprise user is refused).
+    const { centre, reviewer } = input.route.config ?? {};
+    const only = centre !== undefined ? 'centre' : reviewer !== undefined ? 'centre, authority' : undefined;
+    return {
+      schema: { ...schema, response, security: SECURITY, 'x-role': role, ...(only && { 'x-scope': only }) },
+      url,
+    };
   },
   transformObject: (doc) => pathParamsFirst((doc as { openapiObject: OpenAPIV3_1.Document }).openapiObject),
 };

@@ -1,6 +1,7 @@
 import { factor, O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import type { Backfill, BackfillStore } from '../alarms/backfills.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
+import { visible, type Principal } from './auth.js';
 import { exceedance, isAssessed, isValid } from '../rules/judge.js';
 import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
 import type { RuleEngine } from '../rules/engine.js';
@@ -350,10 +351,11 @@ async function readAll(
 }
 
 /** A report's source as of now, on the rules' clock (a demo runs it warped). */
-export function reportSource(d: ReportDeps): ReportSource {
+export function reportSource(d: ReportDeps, principal: Principal | null = null): ReportSource {
   const now = d.rules.now();
   return {
-    registry: d.registry(),
+    // A scoped account's report is over its own stations: its totals and its enterprises only.
+    registry: visible(principal, d.registry()),
     hoursOf: async (s, from, to) =>
       applyMarks(await readAll(d.store, s.mn, 'hour', from, to), await d.marks.active(s.mn, from, to)),
     stoppedOf: async (s, from, to) => stoppedByMarks(await d.marks.active(s.mn, from, to)),

@@ -21,7 +21,7 @@ import type { MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
-import { ApiTokenSchema, apiAuth } from './auth.js';
+import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
 import { errorHandling } from './errors.js';
 import type { LiveHub } from './live.js';
 import { swaggerOptions } from './openapi.js';
@@ -121,6 +121,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   const mono = ctx.clock?.mono ?? (() => performance.now());
   const sessions = new SessionTable(opts.sessions, mono);
   apiAuth(app, { ...opts, sessions, users: ctx.users }, mono);
+  scopeGuard(app, ctx.registry);
   await app.register(swagger, swaggerOptions);
   app.get('/openapi.json', async () => app.swagger());
 
@@ -144,10 +145,10 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
-  await app.register(alarmsRoutes, { alarms, acks, followUps: acks.followUps, live });
+  await app.register(alarmsRoutes, { registry, alarms, acks, followUps: acks.followUps, live });
   await app.register(overviewRoutes, { ...reportDeps, alarms });
-  await app.register(ingestRoutes, { ingest, codec, gauges });
-  await app.register(eventsRoutes, { live });
+  await app.register(ingestRoutes, { registry, ingest, codec, gauges });
+  await app.register(eventsRoutes, { registry, live });
   const wall = ctx.clock?.wall ?? Date.now;
   await app.register(commandsRoutes, {
     registry,

@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { AlarmFilterSchema, type AlarmStore } from '../../alarms/store.js';
 import { AckBodySchema, FollowUpBodySchema, type AckStore, type FollowUpStore } from '../acks.js';
 import { alarmEvents } from '../alarm-events.js';
+import { assertSees, visibleMns, type Principal } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import type { LiveHub } from '../live.js';
+import type { Registry } from '../../registry.js';
 import { AckedAlarmSchema, AlarmEventSchema, AlarmParams, AlarmViewSchema, FollowUpSchema } from '../schemas.js';
 
 export interface AlarmsDeps {
+  registry: () => Registry;
   alarms: Pick<AlarmStore, 'list' | 'get'>;
   acks: Pick<AckStore, 'of' | 'add'>;
   followUps: Pick<FollowUpStore, 'of' | 'add'>;
@@ -18,7 +21,19 @@ export interface AlarmsDeps {
  * `GET /alarms` (episodes) and `GET /alarm-events` (one row per event) with their acknowledgements,
  * `POST /alarms/:id/ack`, and the follow-up trail: `POST` and `GET /alarms/:id/follow-ups`.
  */
-export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { alarms, acks, followUps, live }) => {
+export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
+  app,
+  { registry, alarms, acks, followUps, live },
+) => {
+  /** The alarm of a route's `:id`, if the principal sees its station. */
+  const alarmOf = (id: number, p: Principal | null) => {
+    const alarm = alarms.get(id);
+    if (!alarm) throw new ApiErrors.NoAlarm(id);
+    const station = registry().get(alarm.mn);
+    if (p && station) assertSees(p, station);
+    return alarm;
+  };
+
   app.get(
     '/alarm-events',
     {
@@ -30,9 +45,9 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
       },
     },
     // The state is an event's (open while any of its factors is), so episodes are read without it.
-    async ({ query: { state, ...filter } }) =>
+    async ({ query: { state, ...filter }, principal }) =>
       alarmEvents(
-        alarms.list(filter),
+        alarms.list(filter, visibleMns(principal, registry())),
         (ids) => acks.of(ids),
         (ids) => followUps.of(ids),
         state,
@@ -42,7 +57,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
   app.post(
     '/alarms/:id/follow-ups',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', reviewer: 'following up an alarm' },
       schema: {
         summary: 'set the follow-up state of an alarm (notified: 已通知企业, handled: 已处理) with a comment',
         params: AlarmParams,
@@ -51,8 +66,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
       },
     },
     async ({ params, body, principal }, reply) => {
-      const alarm = alarms.get(params.id);
-      if (!alarm) throw new ApiErrors.NoAlarm(params.id);
+      const alarm = alarmOf(params.id, principal);
       followUps.add(alarm.id, { by: principal!.name, at: Date.now(), state: body.state, comment: body.comment });
       live.publish({ type: 'alarm', event: 'followed-up', alarm });
       return reply.code(201).send(followUps.of([alarm.id]).get(alarm.id) ?? []);
@@ -69,8 +83,8 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
         response: { 200: z.array(FollowUpSchema) },
       },
     },
-    async ({ params }) => {
-      if (!alarms.get(params.id)) throw new ApiErrors.NoAlarm(params.id);
+    async ({ params, principal }) => {
+      alarmOf(params.id, principal);
       return followUps.of([params.id]).get(params.id) ?? [];
     },
   );
@@ -85,8 +99,8 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
         response: { 200: z.array(AlarmViewSchema) },
       },
     },
-    async ({ query }) => {
-      const list = alarms.list(query);
+    async ({ query, principal }) => {
+      const list = alarms.list(query, visibleMns(principal, registry()));
       const given = acks.of(list.map((a) => a.id));
       return list.map((a) => ({ ...a, ack: given.get(a.id) ?? null }));
     },
@@ -95,7 +109,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
   app.post(
     '/alarms/:id/ack',
     {
-      config: { role: 'operator' },
+      config: { role: 'operator', reviewer: 'acknowledging an alarm' },
       schema: {
         summary: 'acknowledge an alarm with a comment',
         params: AlarmParams,
@@ -104,8 +118,7 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (app, { ala
       },
     },
     async ({ params, body, principal }, reply) => {
-      const alarm = alarms.get(params.id);
-      if (!alarm) throw new ApiErrors.NoAlarm(params.id);
+      const alarm = alarmOf(params.id, principal);
       const ack = { by: principal!.name, at: Date.now(), comment: body.comment };
       acks.add(alarm.id, ack);
       live.publish({ type: 'alarm', event: 'acknowledged', alarm });

@@ -5,6 +5,7 @@ import { sendCommand, type SendDeps } from '../../commands/send.js';
 import { CommandBodySchema } from '../../commands/requests.js';
 import { COMMAND_STATES, type CommandStore } from '../../commands/store.js';
 import type { Registry } from '../../registry.js';
+import { assertSees } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import { MnParams } from '../schemas.js';
 import { stationOf } from './station.js';
@@ -82,7 +83,8 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
   app.post(
     '/stations/:mn/commands',
     {
-      config: { role: 'operator' },
+      // Reverse control (反控) is the platform's: an enterprise reads its logger's answers, it does not command it.
+      config: { role: 'operator', reviewer: 'sending a request to a logger' },
       schema: {
         summary: 'send a table-9 request to the station’s logger',
         params: MnParams,
@@ -144,10 +146,12 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       config: { role: 'read' },
       schema: { summary: 'one request and its answers', params: CommandParams, response: { 200: CommandViewSchema } },
     },
-    async ({ params }) => {
+    async ({ params, principal }) => {
       commands.expire(now());
       const record = commands.get(params.id);
       if (!record) throw new ApiErrors.NoCommand(params.id);
+      const station = registry().get(record.mn);
+      if (station) assertSees(principal!, station);
       return record;
     },
   );

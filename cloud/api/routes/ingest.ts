@@ -3,6 +3,9 @@ import { encodeFrame, StreamDecoder, type Packet } from '../../../protocol/index
 import { describeZodError, PacketSchema } from '../../../protocol/schema.js';
 import type { Ingest, Verdict } from '../../ingest/ingest.js';
 import type { Keys } from '../../ingest/tcp.js';
+import type { Registry } from '../../registry.js';
+import { scopeKind, sees } from '../../scope.js';
+import type { Principal } from '../auth.js';
 import { FramesBody, IngestResultsSchema, IngestStatsSchema, RecordsBody, type IngestResult } from '../schemas.js';
 
 /** Connections and queues of this process, for `GET /ingest/stats`. */
@@ -16,6 +19,7 @@ export interface IngestGauges {
 }
 
 export interface IngestDeps {
+  registry: () => Registry;
   ingest: Pick<Ingest, 'accept' | 'reject' | 'stats'>;
   codec: Keys;
   gauges: () => IngestGauges;
@@ -30,11 +34,25 @@ function verdictJson(packet: Pick<Packet, 'mn' | 'cn' | 'qn'>, v: Verdict, codec
 }
 
 /** HTTP ingestion (`POST /ingest/frames`, `/ingest/records`) and the ingest's counters. */
-export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ingest, codec, gauges }) => {
+export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { registry, ingest, codec, gauges }) => {
+  /**
+   * A scoped token (an enterprise's own system) posts its own stations' packets only: another's is refused
+   * on its own, counted and logged, and the packets around it are taken. The MN and PW still authenticate each.
+   */
+  const accept = async (p: Principal | null, packet: Packet, ip: string): Promise<IngestResult> => {
+    const station = registry().get(packet.mn);
+    if (p && scopeKind(p) !== 'centre' && station && !sees(p, station)) {
+      const detail = `station ${packet.mn} is not of ${p.enterprise ?? p.region}, which ${p.name} posts for`;
+      ingest.reject('out-of-scope', { mn: packet.mn, qn: packet.qn, via: 'http', who: p.name, detail });
+      return { ok: false, mn: packet.mn, cn: packet.cn, qn: packet.qn, reason: 'out-of-scope', detail };
+    }
+    return verdictJson(packet, await ingest.accept(packet, 'http', ip), codec);
+  };
+
   app.get(
     '/ingest/stats',
     {
-      config: { role: 'read' },
+      config: { role: 'read', centre: "this process's counters" },
       schema: {
         summary:
           'counters of this process since it started: packets, stored, rejections by reason; connections and queues',
@@ -55,7 +73,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
         response: { 200: IngestResultsSchema },
       },
     },
-    async ({ body, ip }) => {
+    async ({ body, ip, principal }) => {
       const decoder = new StreamDecoder({ ...codec, mode: 'lenient' });
       const results: IngestResult[] = [];
       for (const r of [...decoder.push(Buffer.from(body)), ...decoder.end()]) {
@@ -64,7 +82,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
           results.push({ ok: false, reason: r.error.code, detail: r.error.message });
           continue;
         }
-        results.push(verdictJson(r.frame.packet, await ingest.accept(r.frame.packet, 'http', ip), codec));
+        results.push(await accept(principal, r.frame.packet, ip));
       }
       return { results };
     },
@@ -80,7 +98,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
         response: { 200: IngestResultsSchema },
       },
     },
-    async ({ body, ip }) => {
+    async ({ body, ip, principal }) => {
       const results: IngestResult[] = [];
       for (const [i, raw] of body.packets.entries()) {
         const p = PacketSchema.safeParse(raw);
@@ -90,7 +108,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { ing
           continue;
         }
         const packet = p.data as Packet;
-        results.push(verdictJson(packet, await ingest.accept(packet, 'http', ip), codec));
+        results.push(await accept(principal, packet, ip));
       }
       return { results };
     },

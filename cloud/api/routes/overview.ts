@@ -8,6 +8,7 @@ import { alarmEvents } from '../alarm-events.js';
 import { periodReport, reportSource, type ReportDeps } from '../report.js';
 import { OverviewSchema, type OverviewView } from '../schemas.js';
 import { isOnline } from './stations.js';
+import { visibleMns } from '../auth.js';
 
 export interface OverviewDeps extends ReportDeps {
   rules: ReportDeps['rules'] & Pick<RuleEngine, 'lastSeen'>;
@@ -30,13 +31,13 @@ export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, d
         response: { 200: OverviewSchema },
       },
     },
-    async (): Promise<OverviewView> => {
-      const src = reportSource(deps);
+    async ({ principal }): Promise<OverviewView> => {
+      const src = reportSource(deps, principal);
       const stations = src.registry.stations;
       const online = stations.filter((s) => isOnline(deps.rules, s));
       // Open events, not episodes: a missing hour of four factors is one open alarm, as the list shows it.
       const open = alarmEvents(
-        deps.alarms.list({ state: 'open', limit: 10_000 }),
+        deps.alarms.list({ state: 'open', limit: 10_000 }, visibleMns(principal, src.registry)),
         () => new Map(),
         () => new Map(),
       );

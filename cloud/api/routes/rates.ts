@@ -55,6 +55,9 @@ export const ratesRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) 
         response: { 200: PeriodReportSchema },
       },
     },
-    async ({ query }) => ({ [query.kind]: query.period, ...(await periodReport(reportSource(deps), query.period)) }),
+    async ({ query, principal }) => ({
+      [query.kind]: query.period,
+      ...(await periodReport(reportSource(deps, principal), query.period)),
+    }),
   );
 };

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { periodReport, reportCsv, reportSource, reportXlsx, type ReportDeps } from '../report.js';
 import { PeriodReportSchema, ReportQuery } from '../schemas.js';
 import { attachment } from '../sheets.js';
+import type { Principal } from '../auth.js';
 
 /** `GET /report`, `/report.csv` and `/report.xlsx`: the monitoring centre's day, month, quarter or year report. */
 export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) => {
-  const report = (period: string) => periodReport(reportSource(deps), period);
+  const report = (period: string, p: Principal | null) => periodReport(reportSource(deps, p), period);
 
   app.get(
     '/report',
@@ -19,7 +20,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
         response: { 200: PeriodReportSchema },
       },
     },
-    async ({ query }) => ({ [query.kind]: query.period, ...(await report(query.period)) }),
+    async ({ query, principal }) => ({ [query.kind]: query.period, ...(await report(query.period, principal)) }),
   );
 
   app.get(
@@ -38,8 +39,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
         },
       },
     },
-    async ({ query }, reply) => {
-      const r = await report(query.period);
+    async ({ query, principal }, reply) => {
+      const r = await report(query.period, principal);
       return reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', attachment(`hj212-report-${query.period}.csv`))
@@ -66,8 +67,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
         },
       },
     },
-    async ({ query }, reply) => {
-      const r = await report(query.period);
+    async ({ query, principal }, reply) => {
+      const r = await report(query.period, principal);
       return reply
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', attachment(`hj212-report-${query.period}.xlsx`))

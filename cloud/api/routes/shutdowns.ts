@@ -28,7 +28,8 @@ export const shutdownsRoutes: FastifyPluginAsyncZod<ShutdownsDeps> = async (app,
   app.post(
     '/stations/:mn/shutdowns',
     {
-      config: { role: 'admin' },
+      // An enterprise registers abnormal operation for review; a window in force is the authority's decision.
+      config: { role: 'admin', reviewer: 'registering a shutdown window' },
       schema: {
         summary: 'register a shutdown window',
         params: MnParams,

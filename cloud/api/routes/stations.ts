@@ -7,6 +7,7 @@ import type { Kind } from '../../store/types.js';
 import type { RuleEngine } from '../../rules/engine.js';
 import { limitFor, type FactorRules } from '../../rules/judge.js';
 import { alarmEvents } from '../alarm-events.js';
+import { visible } from '../auth.js';
 import type { LiveHub } from '../live.js';
 import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
 
@@ -45,8 +46,8 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
       config: { role: 'read' },
       schema: { summary: 'stations with live status', response: { 200: z.array(StationViewSchema) } },
     },
-    async () =>
-      registry().stations.map((s): StationView => {
+    async ({ principal }) =>
+      visible(principal, registry()).stations.map((s): StationView => {
         const seen = rules.lastSeen(s.mn);
         return {
           mn: s.mn,
@@ -92,9 +93,9 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, {
         response: { 200: z.array(EnterpriseSchema) },
       },
     },
-    async () => {
+    async ({ principal }) => {
       const byName = new Map<string, { enterprise: string; outlets: number; online: number }>();
-      for (const s of registry().stations) {
+      for (const s of visible(principal, registry()).stations) {
         const e = byName.get(s.enterprise) ?? { enterprise: s.enterprise, outlets: 0, online: 0 };
         byName.set(s.enterprise, e);
         e.outlets++;

@@ -1,5 +1,6 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
+import { acts } from './format.js';
 import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
@@ -10,7 +11,7 @@ const FOLLOW_UP_STATES = ['notified', 'handled'];
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);
-  if (who.role === 'read') return '';
+  if (!acts(who)) return '';
   const input = h('input', { name: 'comment', required: true, placeholder: t('comment') });
   const form = h('form', { class: 'ack-form' }, input, h('button', { type: 'submit' }, t('acknowledge')));
   form.addEventListener('submit', async (e) => {
@@ -36,7 +37,7 @@ function followUpCell(a, who, refresh) {
       ),
     ),
   );
-  if (who.role === 'read') return trail;
+  if (!acts(who)) return trail;
   const state = select(
     'state',
     FOLLOW_UP_STATES.map((s) => [s, t(`followUp.${s}`)]),

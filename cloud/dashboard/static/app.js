@@ -1,7 +1,7 @@
 /* global document, window, location, setTimeout, URLSearchParams */
 import { api, AuthError, clearToken, login, logout, streamEvents, takeTokenFromUrl, token } from './api.js';
 import { applyLabels, lang, t, toggleLang } from './i18n.js';
-import { throttled, useLabels, whoLabel } from './format.js';
+import { isCentre, throttled, useLabels, whoLabel } from './format.js';
 import { LABELS } from './labels.js';
 import { alarmsView } from './alarms.js';
 import { historyView } from './history.js';
@@ -100,7 +100,8 @@ async function start() {
   $('logout').hidden = false;
   document.querySelector('nav').hidden = false;
   // A link with data-role is shown to that role only (the pages check again, and so does the API).
-  for (const a of document.querySelectorAll('nav a[data-role]')) a.hidden = a.dataset.role !== session.who.role;
+  for (const a of document.querySelectorAll('nav a[data-role]'))
+    a.hidden = a.dataset.role !== session.who.role || (a.dataset.centre !== undefined && !isCentre(session.who));
   showWho();
   session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
   await render();

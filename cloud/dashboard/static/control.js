@@ -1,6 +1,6 @@
 /* global setTimeout */
 import { api } from './api.js';
-import { fmtTime, fromInput, hjTime } from './format.js';
+import { acts, fmtTime, fromInput, hjTime } from './format.js';
 import { h, label, patch, select, table, timeInput } from './dom.js';
 import { factorName, lang, t } from './i18n.js';
 
@@ -178,7 +178,7 @@ export async function controlPanel({ station, who }) {
   };
 
   const el = h('section', { class: 'control' }, h('h3', {}, t('control')));
-  if (!who || who.role === 'read') {
+  if (!acts(who)) {
     el.append(h('p', { class: 'muted' }, t('control.readOnly')));
   } else {
     const order = raw.requests.map((r) => r.cn).filter((cn) => FORMS[cn]);

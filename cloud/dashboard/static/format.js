@@ -203,3 +203,12 @@ export function stationMatches(s, typed) {
   const needle = typed.trim().toLowerCase();
   return needle === '' || [s.outlet, s.enterprise, s.region ?? '', s.mn].some((x) => x.toLowerCase().includes(needle));
 }
+
+/**
+ * Whether an account acts on what it sees (acknowledges, marks, sends requests to loggers): an operator or admin
+ * of the centre or an authority. An enterprise user reads its own data; the API refuses it the rest (scopeGuard).
+ */
+export const acts = (who) => !!who && who.role !== 'read' && who.enterprise === undefined;
+
+/** Whether an account is the centre's (no enterprise, no region): only the centre manages accounts. */
+export const isCentre = (who) => !!who && who.enterprise === undefined && who.region === undefined;

@@ -209,7 +209,10 @@ const LABELS = {
   'control.confirm': ['确认发送', 'Confirm and send'],
   'control.cancel': ['取消', 'Cancel'],
   'control.ask': ['将向现场机发送以下命令，请确认：', 'This request will be sent to the logger; please confirm:'],
-  'control.readOnly': ['只读账号只能查看请求记录。', 'A read-only account sees the requests only.'],
+  'control.readOnly': [
+    '本账号只能查看请求记录（反控由平台发起）。',
+    'This account sees the requests only (reverse control is the platform’s).',
+  ],
   'control.centreTime': ['以中心当前时间校时', 'with the centre’s time now'],
   'control.params': ['参数', 'Parameters'],
   'control.by': ['发送人', 'Sent by'],

@@ -1,6 +1,6 @@
 /* global location */
 import { api } from './api.js';
-import { rangeEnd } from './format.js';
+import { acts, rangeEnd } from './format.js';
 import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput } from './dom.js';
 import { factorName, lang, reasonName, t } from './i18n.js';
 
@@ -105,7 +105,7 @@ export async function reviewView({ root, args, who }) {
     }
   });
 
-  const canMark = who.role !== 'read';
+  const canMark = acts(who);
   const inForce = h('div', { class: 'marks' });
   const audit = h('div', { class: 'audit' });
   const windows = h('div', { class: 'shutdowns' });
@@ -220,7 +220,7 @@ export async function reviewView({ root, args, who }) {
     h('h3', {}, t('review.audit')),
     audit,
     h('h3', {}, t('review.shutdowns')),
-    who.role === 'admin' ? shutdownForm : '',
+    acts(who) && who.role === 'admin' ? shutdownForm : '',
     windows,
   );
   return { refresh, concerns: (e) => e.type === 'data' && e.mn === mn };
