@@ -26,6 +26,7 @@ import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
 import { ShutdownStore } from './shutdowns.js';
+import { RegistrationStore } from './registrations.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -161,6 +162,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       log,
     });
     life.add('webhooks', () => webhooks.stop());
+    const shutdowns = new ShutdownStore(stateDb);
     return {
       registry: () => registry,
       auth,
@@ -171,7 +173,8 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       acks: new AckStore(stateDb),
       users: new UserStore(stateDb, clock.wall),
       commands,
-      shutdowns: new ShutdownStore(stateDb),
+      shutdowns,
+      registrations: new RegistrationStore(stateDb, shutdowns),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -339,9 +342,9 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users } = core;
+    const { registry, alarms, backfills, shutdowns, registrations, marks, codec, live, acks, commands, users } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users },
+      ...{ registry, store, alarms, backfills, shutdowns, registrations, marks, codec, live, acks, commands, users },
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };

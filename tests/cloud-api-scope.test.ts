@@ -1,42 +1,31 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256, type StationInput } from '../cloud/index.js';
 import { encodeFrame } from '../protocol/index.js';
-import { GAS_MN, GAS_PW, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
-import { ADMIN, apiCloud, H, hourFrame, READ, T0, type Json } from './helpers/dashboard-api.js';
+import { GAS_MN, GAS_PW, WATER_MN } from './helpers/cloud-fixtures.js';
+import {
+  ADMIN,
+  CHEM,
+  CHEM_NAME,
+  H,
+  hourFrame,
+  READ,
+  scopedCloud,
+  T0,
+  WEST,
+  type Json,
+} from './helpers/dashboard-api.js';
 
 /**
  * Account scopes on every route: an enterprise user sees its own outlets, an authority its region's, the
  * centre all of them; lists are shorter, a named station outside the scope is refused, and judging
  * (acknowledging, following up, marking) and commanding loggers is the centre's and the authorities'.
  */
-const CHEM = 'chem-token-0123456789abcdef';
-const WEST = 'west-token-0123456789abcdef';
-const CHEM_NAME = '示例化工有限公司';
-
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-/** Water (示例化工, 城东区) and gas (示例电厂, 城西区), with a centre, an enterprise and an authority token. */
 async function start() {
-  const [water, gas] = await testStations();
-  const stations: StationInput[] = [
-    { ...water!, region: '城东区' },
-    { ...gas!, region: '城西区' },
-  ];
-  const started = await apiCloud(
-    {
-      tokens: [
-        { name: 'viewer', sha256: sha256(READ), role: 'read' },
-        { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
-        { name: 'chem-system', sha256: sha256(CHEM), role: 'admin', enterprise: CHEM_NAME },
-        { name: 'west-bureau', sha256: sha256(WEST), role: 'operator', region: '城西区' },
-      ],
-    },
-    {},
-    stations,
-  );
+  const started = await scopedCloud();
   cleanup.push(() => started.c.stop());
   return started;
 }

@@ -48,6 +48,10 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /stations/{mn}/data': ['admin', ['path:mn'], 'application/json', '201'],
   'GET /stations/{mn}/shutdowns': ['read', ['path:mn'], null, '200'],
   'POST /stations/{mn}/shutdowns': ['admin', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/registrations': ['read', ['path:mn', 'query:state?'], null, '200'],
+  'POST /stations/{mn}/registrations': ['operator', ['path:mn'], 'application/json', '201'],
+  'GET /registrations': ['read', ['query:state?'], null, '200'],
+  'POST /registrations/{id}/review': ['operator', ['path:id'], 'application/json', '200'],
   'GET /stations/{mn}/marks': ['read', ['path:mn', 'query:from?', 'query:to?', 'query:lang?'], null, '200'],
   'GET /stations/{mn}/marks/audit': ['read', ['path:mn', 'query:lang?'], null, '200'],
   'POST /stations/{mn}/marks': ['operator', ['path:mn', 'query:lang?'], 'application/json', '201'],
@@ -208,7 +212,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(23);
+    expect(codes).toHaveLength(25);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

@@ -57,6 +57,17 @@ export const ApiErrors = {
     'params.id: no mark %d in force at %s (GET /stations/:mn/marks/audit lists them)',
     404,
   ),
+  NoRegistration: createError<[number]>(
+    'API_NO_REGISTRATION',
+    'params.id: no registration %d (GET /registrations lists them)',
+    404,
+  ),
+  /** A registration is reviewed once: approved or rejected, it stays so (submit a new one to change it). */
+  Reviewed: createError<[number, string, string]>(
+    'API_REVIEWED',
+    'registration %d was %s by %s already: an enterprise submits a new one to change it',
+    409,
+  ),
   /** A mark naming a factor the outlet does not measure. */
   NoFactor: createError<[string, string]>(
     'API_NO_FACTOR',

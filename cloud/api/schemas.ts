@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MarkReasonSchema } from '../marks.js';
+import { REGISTRATION_REASONS, REGISTRATION_STATES, type RegistrationReason } from '../registrations.js';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
@@ -428,3 +429,22 @@ export const UserViewSchema = z.object({
   passwordChangedAt: z.number(),
 });
 export type UserView = z.output<typeof UserViewSchema>;
+
+/** An abnormal-operation registration (cloud/registrations.ts), with the reason's name and China times. */
+export const RegistrationSchema = z.object({
+  id: z.number().int(),
+  mn: z.string(),
+  enterprise: z.string(),
+  outlet: z.string(),
+  from: z.string(),
+  to: z.string(),
+  reason: z.enum(Object.keys(REGISTRATION_REASONS) as [RegistrationReason, ...RegistrationReason[]]),
+  /** The reason as the platform names it (停产未监测, 检修 …). */
+  reasonName: z.string(),
+  detail: z.string(),
+  state: z.enum(REGISTRATION_STATES),
+  by: z.string(),
+  at: z.number(),
+  review: z.object({ by: z.string(), at: z.number(), comment: z.string() }).optional(),
+});
+export type RegistrationView = z.output<typeof RegistrationSchema>;

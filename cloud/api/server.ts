@@ -19,6 +19,7 @@ import type { Packet } from '../../protocol/index.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
+import type { RegistrationStore } from '../registrations.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -37,6 +38,7 @@ import { ratesRoutes } from './routes/rates.js';
 import { reportRoutes } from './routes/report.js';
 import { sessionRoutes } from './routes/session.js';
 import { shutdownsRoutes } from './routes/shutdowns.js';
+import { registrationsRoutes } from './routes/registrations.js';
 import { stationsRoutes } from './routes/stations.js';
 import { usersRoutes } from './routes/users.js';
 
@@ -69,6 +71,8 @@ export interface ApiContext {
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
+  /** Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones in force. */
+  registrations: RegistrationStore;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
   codec: Keys;
@@ -143,6 +147,12 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(historyRoutes, { registry, store, marks });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
+  await app.register(registrationsRoutes, {
+    registry,
+    registrations: ctx.registrations,
+    live,
+    now: () => (ctx.clock?.wall ?? Date.now)(),
+  });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
   await app.register(alarmsRoutes, { registry, alarms, acks, followUps: acks.followUps, live });

@@ -1,6 +1,6 @@
 import { sha256, type CloudOptions, type StationInput } from '../../cloud/index.js';
 import { encodeFrame, type FactorFields } from '../../protocol/index.js';
-import { startTestCloud, WATER_MN, WATER_PW, type TestCloud } from './cloud-fixtures.js';
+import { startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './cloud-fixtures.js';
 
 export const READ = 'read-token-0123456789abcdef';
 export const ADMIN = 'admin-token-0123456789abcdef';
@@ -77,4 +77,32 @@ export async function apiCloud(
     };
   };
   return { c, base, call };
+}
+
+/** An enterprise system's token (示例化工有限公司, admin) and an authority's (城西区, operator) for scopedCloud. */
+export const CHEM = 'chem-token-0123456789abcdef';
+export const WEST = 'west-token-0123456789abcdef';
+export const CHEM_NAME = '示例化工有限公司';
+
+/**
+ * apiCloud with regions (water 示例化工 in 城东区, gas 示例电厂 in 城西区) and, beside the centre's read and admin
+ * tokens, an enterprise token (chem-system) and an authority token (west-bureau).
+ */
+export async function scopedCloud(options: CloudOptions = {}): ReturnType<typeof apiCloud> {
+  const [water, gas] = await testStations();
+  return apiCloud(
+    {
+      tokens: [
+        { name: 'viewer', sha256: sha256(READ), role: 'read' },
+        { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
+        { name: 'chem-system', sha256: sha256(CHEM), role: 'admin', enterprise: CHEM_NAME },
+        { name: 'west-bureau', sha256: sha256(WEST), role: 'operator', region: '城西区' },
+      ],
+    },
+    options,
+    [
+      { ...water!, region: '城东区' },
+      { ...gas!, region: '城西区' },
+    ],
+  );
 }
