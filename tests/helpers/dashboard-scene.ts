@@ -6,6 +6,8 @@ import { until } from './common.js';
 
 export const READ = 'dashboard-read-token-0123456789';
 export const ADMIN = 'dashboard-admin-token-0123456789';
+/** An operator of 示例化工有限公司's own (an enterprise user): it submits, the centre reviews. */
+export const CHEM = 'dashboard-chem-token-0123456789';
 export const H = 3_600_000;
 
 /** Fed by the simulator: COD limit 30 mg/L under what it sends (≈ 35-49), so every COD value exceeds. */
@@ -103,6 +105,7 @@ export async function startScene(): Promise<Scene> {
         tokens: [
           { name: 'viewer', sha256: sha256(READ), role: 'read' },
           { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },
+          { name: 'chem-system', sha256: sha256(CHEM), role: 'operator', enterprise: '示例化工有限公司' },
         ],
       },
       rules: { graceMinutes: 0, lookbackHours: 48 },

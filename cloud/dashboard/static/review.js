@@ -5,6 +5,8 @@ import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput 
 import { factorName, lang, reasonName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
+/** The reasons of cloud/registrations.ts (不正常运行登记), in the order an enterprise picks them. */
+const REGISTRATION_REASONS = ['stopped', 'maintenance', 'fault', 'outOfService', 'other'];
 /** The reasons of cloud/marks.ts, in the order a reviewer picks them. */
 const REASONS = ['stopped', 'fault', 'maintenance', 'calibration', 'overRange', 'communication', 'normal'];
 
@@ -105,6 +107,72 @@ export async function reviewView({ root, args, who }) {
     }
   });
 
+  // 不正常运行登记: anyone who may change something submits (an enterprise its own outlets); the centre or the
+  // authority approves or rejects each once.
+  const registrationForm = h(
+    'form',
+    { class: 'filters registration-form' },
+    label(t('review.from'), timeInput('from', end - 2 * HOUR)),
+    label(t('review.to'), timeInput('to', end)),
+    label(
+      t('review.reason'),
+      select(
+        'reason',
+        REGISTRATION_REASONS.map((r) => [r, t(`registration.reason.${r}`)]),
+        'stopped',
+      ),
+    ),
+    label(t('registration.detail'), h('input', { name: 'detail', maxlength: 500, size: 24 })),
+    h('button', { type: 'submit' }, t('registration.submit')),
+  );
+  registrationForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = {
+      from: new Date(fromInput(registrationForm.from.value)).toISOString(),
+      to: new Date(fromInput(registrationForm.to.value)).toISOString(),
+      reason: registrationForm.reason.value,
+      detail: registrationForm.detail.value.trim(),
+    };
+    try {
+      const r = await api(`${path}/registrations`, { method: 'POST', json: body });
+      say(t('registration.submitted', { id: r.id, span: span(Date.parse(r.from), Date.parse(r.to)) }));
+      registrationForm.detail.value = '';
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+  const registrationsEl = h('div', { class: 'registrations' });
+  const decide = async (r, decision, comment) => {
+    try {
+      await api(`/registrations/${r.id}/review`, { method: 'POST', json: { decision, comment } });
+      say(t(decision === 'approve' ? 'registration.approved' : 'registration.rejected', { id: r.id }));
+      await refresh();
+    } catch (err) {
+      say(err.message, true);
+    }
+  };
+  const reviewCell = (r) => {
+    if (r.review) return `${r.review.by} · ${fmtTime(r.review.at)}${r.review.comment ? ` · ${r.review.comment}` : ''}`;
+    if (!acts(who)) return '';
+    const comment = h('input', { name: 'comment', maxlength: 500, size: 14, placeholder: t('registration.comment') });
+    return h(
+      'span',
+      { class: 'review-actions' },
+      comment,
+      h(
+        'button',
+        { type: 'button', class: 'approve', onclick: () => decide(r, 'approve', comment.value.trim()) },
+        t('registration.approve'),
+      ),
+      h(
+        'button',
+        { type: 'button', class: 'reject', onclick: () => decide(r, 'reject', comment.value.trim()) },
+        t('registration.reject'),
+      ),
+    );
+  };
+
   const canMark = acts(who);
   const inForce = h('div', { class: 'marks' });
   const audit = h('div', { class: 'audit' });
@@ -120,10 +188,41 @@ export async function reviewView({ root, args, who }) {
   };
 
   const refresh = async () => {
-    const [marks, trail, shutdowns] = await Promise.all([
+    const [marks, trail, shutdowns, registrations] = await Promise.all([
       api(`${path}/marks?${q}`),
       api(`${path}/marks/audit?${q}`),
       api(`${path}/shutdowns`),
+      api(`${path}/registrations`),
+    ]);
+    // Newest period first; a row keeps its comment field while others are decided (patch replaces the table).
+    patch(registrationsEl, [
+      registrations.length === 0
+        ? h('p', { class: 'muted' }, t('registration.none'))
+        : table(
+            [
+              t('review.hours'),
+              t('review.reason'),
+              t('registration.detail'),
+              t('registration.state'),
+              t('review.by'),
+              t('registration.review'),
+            ],
+            [...registrations]
+              .reverse()
+              .map((r) =>
+                h(
+                  'tr',
+                  { 'data-registration': r.id, 'data-state': r.state },
+                  h('td', { class: 'time' }, span(Date.parse(r.from), Date.parse(r.to))),
+                  h('td', {}, r.reasonName),
+                  h('td', {}, r.detail),
+                  h('td', { class: `state ${r.state}` }, t(`registration.state.${r.state}`)),
+                  h('td', {}, `${r.by} · ${fmtTime(r.at)}`),
+                  h('td', {}, reviewCell(r)),
+                ),
+              ),
+            { class: 'registrations-table' },
+          ),
     ]);
     patch(inForce, [
       marks.length === 0
@@ -219,6 +318,9 @@ export async function reviewView({ root, args, who }) {
     inForce,
     h('h3', {}, t('review.audit')),
     audit,
+    h('h3', {}, t('registration')),
+    who.role !== 'read' ? registrationForm : '',
+    registrationsEl,
     h('h3', {}, t('review.shutdowns')),
     acts(who) && who.role === 'admin' ? shutdownForm : '',
     windows,
