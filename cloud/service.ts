@@ -27,6 +27,7 @@ import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
 import { ShutdownStore } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
+import { OmRecordStore } from './om-records.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -175,6 +176,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       commands,
       shutdowns,
       registrations: new RegistrationStore(stateDb, shutdowns),
+      omRecords: new OmRecordStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -342,9 +344,11 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, registrations, marks, codec, live, acks, commands, users } = core;
+    const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
+    const { commands, users } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, registrations, marks, codec, live, acks, commands, users },
+      ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
+      ...{ commands, users },
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };

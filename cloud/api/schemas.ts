@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MarkReasonSchema } from '../marks.js';
 import { REGISTRATION_REASONS, REGISTRATION_STATES, type RegistrationReason } from '../registrations.js';
+import { OM_TYPES, type OmType } from '../om-records.js';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
@@ -448,3 +449,30 @@ export const RegistrationSchema = z.object({
   review: z.object({ by: z.string(), at: z.number(), comment: z.string() }).optional(),
 });
 export type RegistrationView = z.output<typeof RegistrationSchema>;
+
+/** An O&M record (cloud/om-records.ts), with its type's name; a standard check with its relative error. */
+export const OmRecordSchema = z.object({
+  id: z.number().int(),
+  mn: z.string(),
+  factor: z.string().nullable(),
+  type: z.enum(Object.keys(OM_TYPES) as [OmType, ...OmType[]]),
+  typeName: z.string(),
+  from: z.number(),
+  to: z.number(),
+  company: z.string(),
+  standardValue: z.number().nullable(),
+  reading: z.number().nullable(),
+  relativeError: z.number().nullable(),
+  note: z.string(),
+  by: z.string(),
+  at: z.number(),
+});
+export type OmRecordView = z.output<typeof OmRecordSchema>;
+
+/** A flagged hour no record explains. */
+export const UnexplainedSchema = z.object({
+  time: z.number(),
+  factor: z.string(),
+  flag: z.string(),
+  flagName: z.string(),
+});

@@ -20,6 +20,7 @@ import type { RuleEngine } from '../rules/engine.js';
 import type { MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import type { RegistrationStore } from '../registrations.js';
+import type { OmRecordStore } from '../om-records.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -39,6 +40,7 @@ import { reportRoutes } from './routes/report.js';
 import { sessionRoutes } from './routes/session.js';
 import { shutdownsRoutes } from './routes/shutdowns.js';
 import { registrationsRoutes } from './routes/registrations.js';
+import { omRecordsRoutes } from './routes/om-records.js';
 import { stationsRoutes } from './routes/stations.js';
 import { usersRoutes } from './routes/users.js';
 
@@ -73,6 +75,8 @@ export interface ApiContext {
   shutdowns: ShutdownStore;
   /** Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones in force. */
   registrations: RegistrationStore;
+  /** O&M records (运维记录) that explain flagged hours. */
+  omRecords: OmRecordStore;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
   codec: Keys;
@@ -147,6 +151,13 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(historyRoutes, { registry, store, marks });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
+  await app.register(omRecordsRoutes, {
+    registry,
+    omRecords: ctx.omRecords,
+    store,
+    shutdowns,
+    now: () => (ctx.clock?.wall ?? Date.now)(),
+  });
   await app.register(registrationsRoutes, {
     registry,
     registrations: ctx.registrations,
