@@ -28,6 +28,7 @@ import { SqliteMarkStore } from './marks.js';
 import { ShutdownStore } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
+import { InstrumentStore } from './instruments.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -177,6 +178,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       shutdowns,
       registrations: new RegistrationStore(stateDb, shutdowns),
       omRecords: new OmRecordStore(stateDb),
+      instruments: new InstrumentStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -213,6 +215,8 @@ function startTransports(
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
         rules.call((r) => r.loggedIn(st.mn));
+        // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
+        rules.call((r) => r.instrumentReport(st, p));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
         // listener knows the connection of this MN (it learns it when accept returns).
         const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
@@ -314,6 +318,7 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
       send: (mn, via, packet) => down.send(mn, via, packet),
       qn: (mn, at) => core.commands.nextQn(mn, at),
       shutdowns: (st) => core.shutdowns.windows(st),
+      instruments: core.instruments,
       log,
       now,
       ...(config.cluster && { owns: ownedBy(config.cluster) }),
@@ -345,10 +350,11 @@ function startHttp(
       webhookPending: webhooks.pending(),
     });
     const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
-    const { commands, users } = core;
+    const { commands, users, instruments } = core;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      ...{ commands, users },
+      ...{ commands, users, instruments },
+      instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };

@@ -155,6 +155,7 @@ describe('overview', () => {
         'missing-hour': 1,
         'password-guessing': 0,
         'treatment-stopped': 0,
+        'instrument-mismatch': 0,
       },
       notReporting: [GAS_MN],
       // 2026-11-20 so far, hours 00-02 over. Water (3 assessed factors, from its first hour 00): 9 expected,

@@ -74,6 +74,12 @@ export const ApiErrors = {
     'body.factor: %s is not a factor of %s (leave it out to mark every factor)',
     400,
   ),
+  /** A route's `:factor` the outlet does not measure. */
+  NoFactorParam: createError<[string, string]>(
+    'API_NO_FACTOR_PARAM',
+    'params.factor: %s is not a factor of %s (GET /stations lists each station’s factors)',
+    404,
+  ),
   /** The request is recorded (state not-connected) but could not go out: the station's logger is not reachable. */
   NotConnected: createError<[string, string]>(
     'API_NOT_CONNECTED',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MarkReasonSchema } from '../marks.js';
 import { REGISTRATION_REASONS, REGISTRATION_STATES, type RegistrationReason } from '../registrations.js';
 import { OM_TYPES, type OmType } from '../om-records.js';
+import { InstrumentBodySchema } from '../instruments.js';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
@@ -475,4 +476,34 @@ export const UnexplainedSchema = z.object({
   factor: z.string(),
   flag: z.string(),
   flagName: z.string(),
+});
+
+/** One version of an analyzer's registration (cloud/instruments.ts). */
+export const InstrumentSchema = InstrumentBodySchema.extend({
+  mn: z.string(),
+  factor: z.string(),
+  by: z.string(),
+  at: z.number(),
+  version: z.number().int(),
+});
+
+const ReportedSchema = z.object({
+  sn: z.string().optional(),
+  range: z.string().optional(),
+  slope: z.number().optional(),
+  intercept: z.number().optional(),
+});
+
+/** A factor's analyzer: registered (or null), last reported by the logger, and where the two disagree. */
+export const InstrumentStatusSchema = z.object({
+  factor: z.string(),
+  registered: InstrumentSchema.nullable(),
+  reported: ReportedSchema,
+  mismatches: z.array(
+    z.object({
+      field: z.enum(['sn', 'range', 'slope', 'intercept', 'register']),
+      registered: z.union([z.string(), z.number()]).optional(),
+      reported: z.union([z.string(), z.number()]),
+    }),
+  ),
 });

@@ -21,6 +21,7 @@ import type { MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
 import type { RegistrationStore } from '../registrations.js';
 import type { OmRecordStore } from '../om-records.js';
+import type { InstrumentStore } from '../instruments.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -41,6 +42,7 @@ import { sessionRoutes } from './routes/session.js';
 import { shutdownsRoutes } from './routes/shutdowns.js';
 import { registrationsRoutes } from './routes/registrations.js';
 import { omRecordsRoutes } from './routes/om-records.js';
+import { instrumentsRoutes } from './routes/instruments.js';
 import { stationsRoutes } from './routes/stations.js';
 import { usersRoutes } from './routes/users.js';
 
@@ -77,6 +79,10 @@ export interface ApiContext {
   registrations: RegistrationStore;
   /** O&M records (运维记录) that explain flagged hours. */
   omRecords: OmRecordStore;
+  /** The instrument register (仪器备案) and the analyzers' last reports. */
+  instruments: InstrumentStore;
+  /** A registration changed: the rules check the analyzer's last reports again (动态管控). */
+  instrumentRegistered: (mn: string, factor: string) => void;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
   codec: Keys;
@@ -151,6 +157,12 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(historyRoutes, { registry, store, marks });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
+  await app.register(instrumentsRoutes, {
+    registry,
+    instruments: ctx.instruments,
+    onRegistered: ctx.instrumentRegistered,
+    now: () => (ctx.clock?.wall ?? Date.now)(),
+  });
   await app.register(omRecordsRoutes, {
     registry,
     omRecords: ctx.omRecords,

@@ -208,5 +208,8 @@ export class Ingest {
   }
 }
 
-/** Uploads (2xxx, 3020, 1013 aside) are what 9014 answers; answers (9xxx) are never answered. */
-const isUpload = (cn: string): boolean => cn.startsWith('2') || cn === '3020';
+/**
+ * Uploads (2xxx, 3019 the analyzer id of C.39, 3020; 1013 aside) are what 9014 answers; answers (9xxx) are
+ * never answered.
+ */
+const isUpload = (cn: string): boolean => cn.startsWith('2') || cn === '3019' || cn === '3020';

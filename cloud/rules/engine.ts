@@ -10,6 +10,7 @@ import { headlineValue, type MeasurementStore, type Point } from '../store/types
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 import { judgeTreatment, type TreatmentRun } from './treatment.js';
+import { mismatches, reportedBy, type InstrumentStore, type Mismatch } from '../instruments.js';
 
 export const RulesOptionsSchema = z
   .strictObject({
@@ -67,6 +68,28 @@ export interface RuleEngineOptions {
   now?: () => number;
   /** Whether this process keeps the rule state of a station (cloud/cluster.ts); all of them by default. */
   owns?: (mn: string) => boolean;
+  /** The instrument register the analyzers' reports are checked against (动态管控); no check without it. */
+  instruments?: Pick<InstrumentStore, 'get' | 'current' | 'report' | 'reported'>;
+}
+
+/** The register's fields as the platforms name them, for an alarm's detail. */
+const FIELD_NAMES: Record<Mismatch['field'], string> = {
+  sn: '设备唯一标识',
+  range: '测量量程',
+  slope: '斜率',
+  intercept: '截距',
+  register: '未备案',
+};
+
+/** "测量量程 备案 0-500，上报 0-1000; 斜率 备案 1，上报 1.05": what differs, in the register's words. */
+export function mismatchDetail(found: readonly Mismatch[]): string {
+  return found
+    .map((m) =>
+      m.field === 'register'
+        ? `未备案的仪器上报 ${m.reported}`
+        : `${FIELD_NAMES[m.field]} 备案 ${m.registered}，上报 ${m.reported}`,
+    )
+    .join('; ');
 }
 
 /** What the platform knows to address a logger with: its last accepted PW, ST, version and transport. */
@@ -410,5 +433,36 @@ export class RuleEngine {
       },
       'requested missing hours (2061)',
     );
+  }
+
+  /**
+   * 动态管控 (cloud/instruments.ts): the analyzer fields a 3019 or 3020 reports are kept and checked against
+   * the register. Each factor's differences are one episode, opened by the first report that differs and
+   * closed by the first check that agrees (a later report, or the register updated: instrumentRegistered).
+   * A station is checked once any of its analyzers is registered: before that the register is not in use
+   * for it, and its reports are only kept.
+   */
+  instrumentReport(station: Pick<Station, 'mn'>, packet: Pick<Packet, 'cn' | 'cp'>): void {
+    const reg = this.o.instruments;
+    if (!reg || (packet.cn !== '3019' && packet.cn !== '3020')) return;
+    const at = this.now();
+    for (const [factor, reported] of reportedBy(packet)) {
+      reg.report(station.mn, factor, reported, at);
+      this.instrumentCheck(station.mn, factor, at);
+    }
+  }
+
+  /** A registration changed: the analyzer's last reports are checked again. */
+  instrumentRegistered(mn: string, factor: string): void {
+    this.instrumentCheck(mn, factor, this.now());
+  }
+
+  private instrumentCheck(mn: string, factor: string, at: number): void {
+    const reg = this.o.instruments!;
+    if (reg.current(mn).length === 0) return;
+    const found = mismatches(reg.get(mn, factor), reg.reported(mn, factor));
+    const k = key('instrument-mismatch', mn, factor);
+    if (found.length === 0) this.close(mn, k, at);
+    else this.open({ key: k, type: 'instrument-mismatch', mn, factor, time: at, detail: mismatchDetail(found) });
   }
 }

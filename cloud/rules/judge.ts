@@ -17,7 +17,9 @@ export type AlarmType =
   /** Logins of one MN (or from one address) locked out after repeated wrong passwords (cloud/guessing.ts). */
   | 'password-guessing'
   /** 治污设施未运行: production runs while the treatment facility draws no power (cloud/rules/treatment.ts). */
-  | 'treatment-stopped';
+  | 'treatment-stopped'
+  /** 动态管控: an analyzer's reported id, range, slope or intercept differs from its register (cloud/instruments.ts). */
+  | 'instrument-mismatch';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',
   'warning',
@@ -28,6 +30,7 @@ export const ALARM_TYPES: readonly AlarmType[] = [
   'missing-hour',
   'password-guessing',
   'treatment-stopped',
+  'instrument-mismatch',
 ];
 
 /** What one rule concludes about one factor at one time: the condition holds (open) or not (close). */

@@ -4,7 +4,18 @@ import { acts } from './format.js';
 import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
-const TYPES = ['exceedance', 'warning', 'negative', 'zero', 'constant', 'offline', 'missing-hour', 'password-guessing'];
+const TYPES = [
+  'exceedance',
+  'warning',
+  'negative',
+  'zero',
+  'constant',
+  'offline',
+  'missing-hour',
+  'treatment-stopped',
+  'instrument-mismatch',
+  'password-guessing',
+];
 /** The tabs above the list: 超标 and 预警 apart, as a duty operator works through them. */
 const TABS = ['', 'exceedance', 'warning', 'missing-hour'];
 const FOLLOW_UP_STATES = ['notified', 'handled'];

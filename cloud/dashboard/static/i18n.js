@@ -160,6 +160,8 @@ const LABELS = {
   'alarm.offline': ['离线', 'offline'],
   'alarm.missing-hour': ['小时数据缺失', 'missing hour'],
   'alarm.password-guessing': ['密码猜测', 'password guessing'],
+  'alarm.treatment-stopped': ['治污设施未运行', 'treatment facility stopped'],
+  'alarm.instrument-mismatch': ['仪器参数与备案不符', 'analyzer differs from its register'],
   report: ['报表', 'Report'],
   dayLabel: ['日期', 'Day'],
   transmissionRate: ['传输率', 'Transmission rate'],

@@ -2,7 +2,18 @@ import { api } from './api.js';
 import { h, patch, pct } from './dom.js';
 import { t } from './i18n.js';
 
-const KINDS = ['exceedance', 'warning', 'missing-hour', 'offline', 'negative', 'zero', 'constant', 'password-guessing'];
+const KINDS = [
+  'exceedance',
+  'warning',
+  'missing-hour',
+  'offline',
+  'treatment-stopped',
+  'instrument-mismatch',
+  'negative',
+  'zero',
+  'constant',
+  'password-guessing',
+];
 
 /** One figure of the home page: a number that leads to the list it counts. */
 const figure = (key, value, href, detail, cls) =>
