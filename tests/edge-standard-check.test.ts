@@ -1,0 +1,190 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAgent } from '../edge/index.js';
+import type { Packet } from '../protocol/index.js';
+import { CONTROL_REGISTERS } from '../simulators/analyzer/control.js';
+import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
+import type { ExchangeRecord } from '../simulators/platform/index.js';
+import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+
+/**
+ * HJ 212-2025's 3022 (instant sample retention) and 3024 (start a standard check, its result uploaded as
+ * 2062; docs/protocol-2025.md) end to end: the platform simulator in front of the edge agent, with a 2025
+ * station (SM4) and a 2017 station (another MN) on two uplinks, the analyzer simulator behind it over
+ * Modbus TCP. The COD analyzer (unit 1) checks a 50 mg/L standard and reads 1.5 % high: 50 × 1.015 = 50.75,
+ * within its 10 % tolerance; the NH3-N analyzer (unit 2) checks a 2 mg/L standard 12 % low: 2 × 0.88 = 1.76,
+ * outside it. The flow meter (unit 4) maps no control.
+ */
+
+const KEY = '0123456789ABCDEF0123456789ABCDEF';
+const MN_2017 = '010000A8900016F000169DC1';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+/** What the platform saw, in the order it saw it: uploads and finished exchanges. */
+type Event =
+  { kind: 'upload'; mn: string; cn: string; cp: Packet['cp'] } | { kind: 'exchange'; record: ExchangeRecord };
+
+async function setup() {
+  const clock = warpedClock(1);
+  const sim = await startSim(
+    {
+      tcp: { port: 0 },
+      devices: [
+        { unit: 1, profile: 'cod', standardCheck: { seconds: 1, standard: 50, biasPercent: 1.5 } },
+        { unit: 2, profile: 'nh3n', standardCheck: { seconds: 1, standard: 2, biasPercent: -12 } },
+        { unit: 4, profile: 'water-flow' },
+      ],
+      scenario: { seed: 1, signals: { cod: flat(48.5), nh3n: flat(1.2), 'water-flow': flat(20) } },
+    },
+    clock,
+  );
+  cleanups.push(() => sim.close());
+  const platform = new PlatformServer(
+    PlatformConfigSchema.parse({
+      port: 0,
+      stations: [
+        { mn: MN, pw: PW, st: '32', version: '2025', sm4Key: KEY },
+        { mn: MN_2017, pw: PW, st: '32', version: '2017' },
+      ],
+      requestTimeout: '20s',
+    }),
+    { log: pino({ level: 'silent' }), now: clock },
+  );
+  const events: Event[] = [];
+  platform.on('upload', (u: { mn: string; cn: string; cp: Packet['cp'] }) =>
+    events.push({ kind: 'upload', mn: u.mn, cn: u.cn, cp: u.cp }),
+  );
+  platform.on('exchange', (record: ExchangeRecord) => events.push({ kind: 'exchange', record }));
+  await platform.listen();
+  cleanups.push(async () => void (await platform.close()));
+
+  const data = await tempDir();
+  cleanups.push(data.remove);
+  const verdict = {
+    address: CONTROL_REGISTERS.status,
+    values: { '1': 'running', '2': 'success', '3': 'failure' },
+    pollSeconds: 0.1,
+    timeoutSeconds: 20,
+  } as const;
+  const device = (id: string, unit: number, code: string) => ({
+    id,
+    bus: 'line',
+    unit,
+    pollSeconds: 0.05,
+    status: { address: 2 },
+    factors: [{ code, value: { address: 0 }, decimals: 2 }],
+  });
+  const result = {
+    standard: { address: CONTROL_REGISTERS.checkStandard },
+    measured: { address: CONTROL_REGISTERS.checkMeasured },
+    passed: { address: CONTROL_REGISTERS.checkPassed, values: { '1': 'pass', '2': 'fail' } },
+  } as const;
+  const control = {
+    '3022': { trigger: { coil: 5 }, verdict },
+    // The action register (9001) instead of the coil: action 7 is the standard check.
+    '3024': { trigger: { register: CONTROL_REGISTERS.action, value: 7 }, verdict, result },
+  };
+  const uplink = (id: string, mn: string, version: '2017' | '2025') => ({
+    id,
+    kind: 'hj212-tcp' as const,
+    host: '127.0.0.1',
+    port: platform.port,
+    pw: PW,
+    mn,
+    version,
+    ...(version === '2025' && { sm4Key: KEY }),
+    timeoutSeconds: 1,
+    retries: 2,
+    reconnectMinSeconds: 0.1,
+    reconnectMaxSeconds: 0.5,
+  });
+  const config = waterOutlet(data.dir, sim.tcp!.port, platform.port, {
+    devices: [
+      { ...device('cod', 1, 'w01018'), control },
+      { ...device('nh3n', 2, 'w21003'), control },
+      device('flow', 4, 'w00000'),
+    ],
+    uplinks: [uplink('province', MN, '2025'), uplink('city', MN_2017, '2017')],
+  });
+  const { logger } = memoryLogger();
+  const agent = await startAgent(config, { logger, clock, tickMs: 25 });
+  cleanups.push(() => agent.close());
+  // Both stations are connected once their 2081 came.
+  await until(
+    () => [MN, MN_2017].every((mn) => events.some((e) => e.kind === 'upload' && e.mn === mn && e.cn === '2081')),
+    'both uplinks to connect',
+  );
+
+  /** Sends a request and waits for its exchange to finish; returns it with the events seen meanwhile. */
+  const ask = async (mn: string, cn: string, params: Record<string, string>, expectQnRtn?: number) => {
+    const from = events.length;
+    const record = platform.issue({ mn, cn, params, ...(expectQnRtn !== undefined && { expectQnRtn }) });
+    await until(() => record.done, `the answers to ${cn}`, 20_000);
+    const seen = events.slice(from);
+    return { record, seen };
+  };
+  const checks = (mn: string) =>
+    events.flatMap((e) => (e.kind === 'upload' && e.mn === mn && e.cn === '2062' ? [e.cp] : []));
+  return { sim, ask, checks, events };
+}
+
+describe('HJ 212-2025 3022 and 3024 through the edge agent', () => {
+  it('3024: 9011 QnRtn=1, the 2062 with the analyzer’s result (through the outbox, 9014 answered), then 9012 ExeRtn=1', async () => {
+    const { ask, checks } = await setup();
+    const { record, seen } = await ask(MN, '3024', { PolId: 'w01018' });
+    // The 2062 has a QN of its own (an upload of the outbox), so it is not one of the exchange's answers.
+    expect(record.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+    expect(record.ok, record.reason).toBe(true);
+    // It arrived before the exchange ended, i.e. before the 9012.
+    const order = seen.map((e) => (e.kind === 'upload' ? e.cn : `exchange ${e.record.cn}`));
+    // (The platform's own 1012s, answering the box's 1013 at connection, may come in between.)
+    expect(order.filter((x) => x === '2062' || x === 'exchange 3024')).toEqual(['2062', 'exchange 3024']);
+    const [cp] = checks(MN);
+    // 50 × (1 + 1.5 / 100) = 50.75, two decimals as configured for w01018; |1.5 %| ≤ 10 %: passed.
+    expect(cp!.factors).toEqual({ w01018: { Check: '50.75', StandardValue: '50.00', Pass: '1', Flag: 'N' } });
+    expect(cp!.params['DataTime']).toMatch(/^20250601\d{6}$/);
+  });
+
+  it('3024 of an analyzer outside its tolerance: still ExeRtn=1 (the check ran), 2062 with Pass=0; none to the 2017 platform', async () => {
+    const { ask, checks, sim } = await setup();
+    const { record } = await ask(MN, '3024', { PolId: 'w21003' });
+    expect(record.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+    // 2 × (1 − 12 / 100) = 1.76; |−12 %| > 10 %: failed (register 9020 = 2).
+    expect(checks(MN).map((cp) => cp.factors)).toEqual([
+      { w21003: { Check: '1.76', StandardValue: '2.00', Pass: '0', Flag: 'N' } },
+    ]);
+    expect(sim.devices.get(2)!.control.read(CONTROL_REGISTERS.checkPassed, 1)).toEqual([2]);
+    // 2062 is an HJ 212-2025 upload: the 2017 uplink's outbox never took it, so nothing came on MN_2017.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(checks(MN_2017)).toEqual([]);
+  });
+
+  it('3022 retains a sample (the bottle counts up); unmapped and 2017 requests are refused with 9011 QnRtn=2', async () => {
+    const { ask, sim } = await setup();
+    const retained = await ask(MN, '3022', { PolId: 'w01018' });
+    expect(retained.record.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+    expect(retained.record.ok, retained.record.reason).toBe(true);
+    // Action 6 (instant retention) ran once and took bottle 1.
+    expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.action, 1)).toEqual([6]);
+    expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.vaseNo, 1)).toEqual([1]);
+    // The flow meter maps no control; on the 2017 link 3022/3024 are reserved codes of table 9.
+    for (const [mn, cn, polId] of [
+      [MN, '3022', 'w00000'],
+      [MN, '3024', 'w00000'],
+      [MN_2017, '3022', 'w01018'],
+      [MN_2017, '3024', 'w01018'],
+    ] as const) {
+      const { record } = await ask(mn, cn, { PolId: polId }, 2);
+      expect(record.answers, `${mn} ${cn} ${polId}`).toEqual(['9011 QnRtn=2']);
+      expect(record.ok).toBe(true);
+    }
+    // Nothing ran on the analyzer for the refused 3022/3024 of the 2017 link: still one retention, no check.
+    expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.completed, 1)).toEqual([1]);
+    expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.checkPassed, 1)).toEqual([0]);
+  });
+});
