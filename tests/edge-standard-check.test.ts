@@ -1,12 +1,17 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent } from '../edge/index.js';
+import { StreamDecoder, dataAnswer, encodeFrame, needsAck } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { CONTROL_REGISTERS } from '../simulators/analyzer/control.js';
 import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/index.js';
 import type { ExchangeRecord } from '../simulators/platform/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { requestBytes } from './helpers/fuzz-edge.js';
 
 /**
  * HJ 212-2025's 3022 (instant sample retention) and 3024 (start a standard check, its result uploaded as
@@ -186,5 +191,152 @@ describe('HJ 212-2025 3022 and 3024 through the edge agent', () => {
     // Nothing ran on the analyzer for the refused 3022/3024 of the 2017 link: still one retention, no check.
     expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.completed, 1)).toEqual([1]);
     expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.checkPassed, 1)).toEqual([0]);
+  });
+});
+
+/**
+ * A 2025 platform (clear CP: the uplink has no SM4 key) that answers 9014 to every upload but a 2062 while
+ * `hold` is set, recording every packet with the connection it came on.
+ */
+async function withholdingPlatform() {
+  const received: { packet: Packet; connection: number }[] = [];
+  const sockets: Socket[] = [];
+  const state = { hold: true };
+  const server = createServer((socket) => {
+    const connection = sockets.push(socket);
+    socket.on('error', () => undefined);
+    const decoder = new StreamDecoder({ mode: 'lenient' });
+    socket.on('data', (chunk: Buffer) => {
+      for (const r of decoder.push(chunk)) {
+        if (!r.ok) continue;
+        const packet = r.frame.packet;
+        received.push({ packet, connection });
+        if (packet.cn === '2062' && state.hold) continue;
+        if (needsAck(packet.flag) && !socket.destroyed) socket.write(encodeFrame(dataAnswer(packet)));
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    state,
+    connected: () => sockets.some((s) => !s.destroyed),
+    write: (bytes: Buffer) =>
+      sockets
+        .filter((s) => !s.destroyed)
+        .at(-1)
+        ?.write(bytes),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('the 2062 goes through the durable outbox', () => {
+  it('unanswered: resent, the 9012 after timeout × (retries + 1); still in the outbox after a restart, sent with its QN until its 9014', async () => {
+    const clock = warpedClock(1);
+    const sim = await startSim(
+      {
+        tcp: { port: 0 },
+        devices: [
+          { unit: 1, profile: 'cod', standardCheck: { seconds: 0.5, standard: 50, biasPercent: 1.5 } },
+          { unit: 4, profile: 'water-flow' },
+        ],
+        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+      },
+      clock,
+    );
+    cleanups.push(() => sim.close());
+    const platform = await withholdingPlatform();
+    cleanups.push(platform.close);
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const device = (id: string, unit: number, code: string) => ({
+      id,
+      bus: 'line',
+      unit,
+      pollSeconds: 0.05,
+      status: { address: 2 },
+      factors: [{ code, value: { address: 0 }, decimals: 2 }],
+    });
+    const verdict = {
+      address: CONTROL_REGISTERS.status,
+      values: { '1': 'running', '2': 'success' },
+      pollSeconds: 0.1,
+    } as const;
+    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port, {
+      devices: [
+        {
+          ...device('cod', 1, 'w01018'),
+          control: {
+            '3024': {
+              trigger: { coil: 6 },
+              verdict,
+              result: {
+                standard: { address: CONTROL_REGISTERS.checkStandard },
+                measured: { address: CONTROL_REGISTERS.checkMeasured },
+              },
+            },
+          },
+        },
+        device('flow', 4, 'w00000'),
+      ],
+      uplinks: [
+        {
+          id: 'province',
+          kind: 'hj212-tcp',
+          host: '127.0.0.1',
+          port: platform.port,
+          pw: PW,
+          version: '2025',
+          // One resend a second apart: 2 s from the 2062's first transmission to the 9012.
+          timeoutSeconds: 1,
+          retries: 1,
+          reconnectMinSeconds: 0.1,
+          reconnectMaxSeconds: 0.2,
+        },
+      ],
+    });
+    const { logger, lines } = memoryLogger();
+    let agent = await startAgent(config, { logger, clock, tickMs: 25 });
+    cleanups.push(() => agent.close());
+    await until(platform.connected, 'the edge to connect');
+    const qn = '20250601000000001';
+    platform.write(requestBytes({ qn, st: '32', cn: '3024', pw: PW, mn: MN, flag: '9' }, 'PolId=w01018'));
+    const of = (p: Packet) => p.qn === qn || p.cn === '2062';
+    await until(() => platform.received.some((r) => r.packet.cn === '9012' && r.packet.qn === qn), 'the 9012', 15_000);
+    const seen = platform.received.filter((r) => of(r.packet)).map((r) => r.packet);
+    const checkQn = seen.find((p) => p.cn === '2062')!.qn!;
+    // 9011, the 2062 sent and resent once (same QN, no 9014), then the 9012 once the record was given up on.
+    expect(seen.map((p) => [p.cn, p.cn === '2062' ? p.qn === checkQn : p.cp.params])).toEqual([
+      ['9011', { QnRtn: '1' }],
+      ['2062', true],
+      ['2062', true],
+      ['9012', { ExeRtn: '1' }],
+    ]);
+    expect(seen[1]!.cp.factors).toEqual({ w01018: { Check: '50.75', StandardValue: '50.00', Flag: 'N' } });
+    expect(
+      lines.some((l) => l['msg'] === 'standard-check data not confirmed yet; 9012 sent, the 2062 stays in the outbox'),
+    ).toBe(true);
+    // Restarted on the same data, the record is still there: it goes again with its QN; answered, it stops.
+    await agent.close();
+    // What the first run wrote last has been read before counting.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const before = platform.received.length;
+    platform.state.hold = false;
+    agent = await startAgent(config, { logger, clock, tickMs: 25 });
+    await until(
+      () => platform.received.slice(before).some((r) => r.packet.cn === '2062' && r.packet.qn === checkQn),
+      'the 2062 after the restart',
+      15_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = platform.received.slice(before).filter((r) => r.packet.cn === '2062');
+    // Sent once after the restart (answered at once: no resend); the analyzer ran no second check.
+    expect(after.map((r) => r.packet.qn)).toEqual([checkQn]);
+    expect(after[0]!.packet.cp.factors).toEqual(seen[1]!.cp.factors);
   });
 });
