@@ -214,6 +214,8 @@ const controlSchema = z
       .describe('HJ 212-2025 instant sample retention (即时留样, docs/protocol-2025.md): 9011, 9012 on the verdict'),
     '3024': actionSchema
       .extend({
+        // Without a verdict the result registers could still hold the last check's: required here.
+        verdict: verdictSchema.describe('required: the result is read once it says success'),
         result: z
           .strictObject({
             standard: registerSchema.describe("the standard's value (StandardValue of the 2062)"),

@@ -162,6 +162,7 @@ describe('edge --check: HJ 212-2025 control without a 2025 uplink', () => {
       '3022': { trigger: { coil: 5 } },
       '3024': {
         trigger: { coil: 6 },
+        verdict: { address: 9000, values: { '2': 'success' } },
         result: {
           standard: { address: 9016 },
           measured: { address: 9018 },

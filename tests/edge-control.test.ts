@@ -205,6 +205,9 @@ describe('control mapping (edge/control.ts)', () => {
 
   it('the control map is strict: a stray key is an error naming it', () => {
     expect(() => config({ '3011': { trigger: { coil: 0 } }, '3099': {} } as unknown as Control)).toThrow(/3099/);
+    // 3024's result registers are only fresh once a verdict said success: a 3024 without one is refused.
+    const result = { standard: { address: 9016 }, measured: { address: 9018 } };
+    expect(() => config({ '3024': { trigger: { coil: 6 }, result } } as unknown as Control)).toThrow(/3024.*verdict/s);
   });
 });
 
