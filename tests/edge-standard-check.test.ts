@@ -11,13 +11,15 @@ import { PlatformConfigSchema, PlatformServer } from '../simulators/platform/ind
 import type { ExchangeRecord } from '../simulators/platform/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { TOOLS } from './helpers/common.js';
 import { requestBytes } from './helpers/fuzz-edge.js';
+import { openPtyPair } from './helpers/pty.js';
 
 /**
  * HJ 212-2025's 3022 (instant sample retention) and 3024 (start a standard check, its result uploaded as
  * 2062; docs/protocol-2025.md) end to end: the platform simulator in front of the edge agent, with a 2025
  * station (SM4) and a 2017 station (another MN) on two uplinks, the analyzer simulator behind it over
- * Modbus TCP. The COD analyzer (unit 1) checks a 50 mg/L standard and reads 1.5 % high: 50 × 1.015 = 50.75,
+ * Modbus TCP (and once over RTU on a socat pty pair). The COD analyzer (unit 1) checks a 50 mg/L standard and reads 1.5 % high: 50 × 1.015 = 50.75,
  * within its 10 % tolerance; the NH3-N analyzer (unit 2) checks a 2 mg/L standard 12 % low: 2 × 0.88 = 1.76,
  * outside it. The flow meter (unit 4) maps no control.
  */
@@ -34,11 +36,13 @@ afterEach(async () => {
 type Event =
   { kind: 'upload'; mn: string; cn: string; cp: Packet['cp'] } | { kind: 'exchange'; record: ExchangeRecord };
 
-async function setup() {
+async function setup(transport: 'tcp' | 'rtu' = 'tcp') {
   const clock = warpedClock(1);
+  const pty = transport === 'rtu' ? await openPtyPair() : undefined;
+  if (pty) cleanups.push(() => pty.close());
   const sim = await startSim(
     {
-      tcp: { port: 0 },
+      ...(pty ? { rtu: { path: pty.a, baudRate: 19200 } } : { tcp: { port: 0 } }),
       devices: [
         { unit: 1, profile: 'cod', standardCheck: { seconds: 1, standard: 50, biasPercent: 1.5 } },
         { unit: 2, profile: 'nh3n', standardCheck: { seconds: 1, standard: 2, biasPercent: -12 } },
@@ -108,7 +112,10 @@ async function setup() {
     reconnectMinSeconds: 0.1,
     reconnectMaxSeconds: 0.5,
   });
-  const config = waterOutlet(data.dir, sim.tcp!.port, platform.port, {
+  const config = waterOutlet(data.dir, sim.tcp?.port ?? 0, platform.port, {
+    ...(pty && {
+      buses: [{ id: 'line', kind: 'rtu', path: pty.b, baudRate: 19200, timeoutMs: 300, backoffMaxSeconds: 0.5 }],
+    }),
     devices: [
       { ...device('cod', 1, 'w01018'), control },
       { ...device('nh3n', 2, 'w21003'), control },
@@ -234,6 +241,18 @@ async function withholdingPlatform() {
     },
   };
 }
+
+describe.skipIf(!TOOLS.socat())('3024 over Modbus RTU (a socat pty pair)', () => {
+  it('the same exchange and 2062 with the analyzer behind a serial line', async () => {
+    const { ask, checks } = await setup('rtu');
+    const { record } = await ask(MN, '3024', { PolId: 'w01018' });
+    expect(record.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+    expect(record.ok, record.reason).toBe(true);
+    expect(checks(MN).map((cp) => cp.factors)).toEqual([
+      { w01018: { Check: '50.75', StandardValue: '50.00', Pass: '1', Flag: 'N' } },
+    ]);
+  });
+});
 
 describe('the 2062 goes through the durable outbox', () => {
   it('unanswered: resent, the 9012 after timeout × (retries + 1); still in the outbox after a restart, sent with its QN until its 9014', async () => {
