@@ -1,8 +1,7 @@
 import { ExeRtn } from '../protocol/index.js';
 import type { DataRecord } from './aggregator.js';
-import type { ControlConfig, DeviceConfig, Verdict } from './config.js';
+import type { ControlConfig, DeviceConfig, RegisterSpec, Verdict } from './config.js';
 import { classifyModbusError } from './modbus-errors.js';
-import type { RegisterSpec } from './config.js';
 import { decodeRaw, decodeValue, encodeRegisters, registerWidth } from './registers.js';
 
 /**

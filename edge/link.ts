@@ -28,6 +28,7 @@ import type { Station } from './datasets.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
 import { OutboxSender } from './sender.js';
+import { bodyOf } from './store/body.js';
 import type { EdgeStore } from './store/index.js';
 
 /** What every uplink gets from the agent. */
@@ -567,8 +568,9 @@ export abstract class UplinkBase implements Uplink {
         // 3024: the 2062 goes through the outbox; the 9012 follows once the platform took it (its 9014), or
         // once a record would have been given up on (it stays in the outbox and goes later).
         if (record && this.accepts(record)) {
+          const body = bodyOf(record);
           const confirmed = await this.sender.whenConfirmed(
-            (r) => r.cn === record.cn && r.at === record.at,
+            (r) => r.cn === record.cn && r.at === record.at && bodyOf(r) === body,
             this.sender.patienceMs,
           );
           if (!confirmed)
