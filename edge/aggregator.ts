@@ -25,8 +25,16 @@ export type InfoRecord = RecordBase & { cn: '3020'; info: FieldInfo };
 export type FacilityRecord = RecordBase & { cn: '2021' | '2041'; facilities: Record<string, number> };
 /** 2081: the logger's boot time (C.24), whose DataTime is also its RestartTime; no statistics. */
 export type RestartRecord = RecordBase & { cn: '2081' };
+/** One factor's standard check (3024): the standard's value, the reading, and whether it passed where known. */
+export interface CheckValues {
+  standard: number;
+  measured: number;
+  passed?: boolean;
+}
+/** HJ 212-2025 2062 (docs/protocol-2025.md): automatic standard-check data by factor; DataTime is when it ended. */
+export type StandardCheckRecord = RecordBase & { cn: '2062'; checks: Record<string, CheckValues> };
 /** A record to upload, one shape per CN (HJ 212-2017 table 9), so what a CN carries is checked where it is built. */
-export type DataRecord = StatsRecord | InfoRecord | FacilityRecord | RestartRecord;
+export type DataRecord = StatsRecord | InfoRecord | FacilityRecord | RestartRecord | StandardCheckRecord;
 
 /** What a platform may ask for by BeginTime/EndTime. */
 export type HistoryCn = DataCn | '2041';

@@ -17,7 +17,7 @@ import type { Answered, Packet } from '../protocol/index.js';
 import type { HistoryCn } from './aggregator.js';
 import { MIN_INTERVALS, RETRIES_MAX, TIMEOUT_SECONDS_MAX } from './config.js';
 import type { ClockPolicy } from './config.js';
-import { isControlCn } from './control.js';
+import { CONTROL_CNS_2025, isControlCn } from './control.js';
 import type { ControlResult } from './control.js';
 import { infoGroups } from './packets.js';
 import type { Addressee } from './packets.js';
@@ -49,7 +49,10 @@ export type SettingEffect =
 export type AnalyzerEffect =
   /** 3021: written to the analyzer asynchronously; `answer` builds the 9012 once the write is done. */
   | { kind: 'set-parameters'; polId: string; values: Record<string, number>; answer: (exeRtn: number) => Packet }
-  /** 3011-3019: carried out on the analyzer asynchronously (edge/control.ts); `answer` builds the upload and 9012. */
+  /**
+   * 3011-3019, 3022, 3024: carried out on the analyzer asynchronously (edge/control.ts); `answer` builds the upload
+   * and 9012 (a 3024's 2062 goes through the outbox instead).
+   */
   | {
       kind: 'control';
       cn: string;
@@ -392,6 +395,9 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       });
     default:
       if (HISTORY_CNS.has(p.cn)) return history(p, ctx);
+      // HJ 212-2025's 3022/3024: on a 2005/2017 link a reserved code of table 9, refused as 1014 is.
+      if (CONTROL_CNS_2025.includes(p.cn) && to.version !== '2025')
+        return refuse(answeredBy(p, to), QnRtn.Rejected, 'not-supported');
       if (isControlCn(p.cn) && ctx.controlled?.(p.cn, p.cp.params['PolId'])) return control(p, ctx);
       // A command of table 9 this box cannot carry out (analyzer control no device maps...) is refused with
       // QnRtn 2, 请求被拒绝 (table 7, HJ 212-2017 §6.6.3); anything else is a bad CN.

@@ -170,5 +170,13 @@ export function configWarnings(config: EdgeConfig): string[] {
       );
     }
   }
+  // HJ 212-2025's 3022/3024 are carried out on 2025 uplinks only (docs/protocol-2025.md).
+  if (!config.uplinks.some((u) => u.version === '2025'))
+    for (const d of config.devices)
+      for (const cn of ['3022', '3024'] as const)
+        if (d.control?.[cn])
+          out.push(
+            `devices[${d.id}].control.${cn}: an HJ 212-2025 command, and no uplink has version "2025"; it is never carried out`,
+          );
   return out;
 }

@@ -209,8 +209,38 @@ const controlSchema = z
       })
       .optional()
       .describe('get the analyzer id (C.38): read, then the 3019 upload with PolId-SN'),
+    '3022': actionSchema
+      .optional()
+      .describe('HJ 212-2025 instant sample retention (即时留样, docs/protocol-2025.md): 9011, 9012 on the verdict'),
+    '3024': actionSchema
+      .extend({
+        // Without a verdict the result registers could still hold the last check's: required here.
+        verdict: verdictSchema.describe('required: the result is read once it says success'),
+        result: z
+          .strictObject({
+            standard: registerSchema.describe("the standard's value (StandardValue of the 2062)"),
+            measured: registerSchema.describe("the analyzer's reading of the standard (Check of the 2062)"),
+            passed: z
+              .strictObject({
+                address,
+                function: z.enum(['holding', 'input']).default('holding'),
+                values: z
+                  .record(z.string().regex(/^\d+$/, 'register values such as 1 or 2'), z.enum(['pass', 'fail']))
+                  .describe('register value → pass or fail; a value not listed sends no Pass field'),
+              })
+              .optional()
+              .describe('whether the check passed, where the analyzer says so'),
+          })
+          .describe('read after the verdict says success; uploaded as CN 2062'),
+      })
+      .optional()
+      .describe(
+        'HJ 212-2025 start a standard check (启动标样核查): 9011, the verdict, the result read and uploaded as 2062 through the outbox, 9012',
+      ),
   })
-  .describe('analyzer control commands 3011-3019 (HJ 212-2017 table 9) mapped to Modbus; unmapped ones are refused');
+  .describe(
+    'analyzer control commands 3011-3019 (HJ 212-2017 table 9) and 3022/3024 (HJ 212-2025) mapped to Modbus; unmapped ones are refused',
+  );
 export type ControlConfig = z.output<typeof controlSchema>;
 
 const deviceSchema = z.strictObject({

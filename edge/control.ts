@@ -1,13 +1,46 @@
 import { ExeRtn } from '../protocol/index.js';
-import type { ControlConfig, DeviceConfig, Verdict } from './config.js';
+import type { DataRecord } from './aggregator.js';
+import type { ControlConfig, DeviceConfig, RegisterSpec, Verdict } from './config.js';
 import { classifyModbusError } from './modbus-errors.js';
-import { decodeRaw, encodeRegisters, registerWidth } from './registers.js';
+import { decodeRaw, decodeValue, encodeRegisters, registerWidth } from './registers.js';
 
-/** The analyzer control commands of HJ 212-2017 table 9 the edge can pass to an analyzer. */
-export const CONTROL_CNS = ['3011', '3012', '3013', '3014', '3015', '3016', '3017', '3018', '3019'] as const;
+/**
+ * The analyzer control commands the edge can pass to an analyzer: 3011-3019 of HJ 212-2017 table 9 and
+ * HJ 212-2025's 3022 (instant sample retention) and 3024 (start a standard check; docs/protocol-2025.md).
+ */
+export const CONTROL_CNS = [
+  '3011',
+  '3012',
+  '3013',
+  '3014',
+  '3015',
+  '3016',
+  '3017',
+  '3018',
+  '3019',
+  '3022',
+  '3024',
+] as const;
 export type ControlCn = (typeof CONTROL_CNS)[number];
 
 export const isControlCn = (cn: string): cn is ControlCn => (CONTROL_CNS as readonly string[]).includes(cn);
+
+/** The control commands HJ 212-2025 adds: on a 2005 or 2017 link they are no command of the edition. */
+export const CONTROL_CNS_2025: readonly string[] = ['3022', '3024'];
+
+/** Commands a platform may send without PolId: C.34's 3015, and 3022/3024, when one device maps them. */
+const WITHOUT_POLID: readonly string[] = ['3015', '3022', '3024'];
+
+/** A standard check's result (3024), as read from the analyzer; the 2062 upload carries it. */
+export interface StandardCheck {
+  polId: string;
+  /** The standard's value (StandardValue). */
+  standard: number;
+  /** The analyzer's reading of the standard (Check). */
+  measured: number;
+  /** Whether the analyzer says the check passed; unset where the config maps no such register. */
+  passed?: boolean;
+}
 
 /** One Modbus operation on the analyzer's unit. */
 export type ModbusAction =
@@ -31,9 +64,16 @@ export interface ControlResult {
   factors?: Record<string, Record<string, string>>;
   /** Why it was not carried out, a stable code for logs. */
   reason?: string;
+  /** 3024: the standard check's result, uploaded as 2062 through the outbox before the 9012. */
+  check?: StandardCheck;
+  /** The 2062 record the agent committed to the outboxes for `check`; the link sends the 9012 once it went up. */
+  record?: DataRecord;
 }
 
-/** The device whose factors include `polId`, or for 3015 without a PolId (C.34) the one device mapping it. */
+/**
+ * The device whose factors include `polId`, or for 3015 (C.34), 3022 and 3024 without a PolId the one device
+ * mapping it.
+ */
 export function controlDevice(
   devices: readonly DeviceConfig[],
   cn: string,
@@ -41,7 +81,7 @@ export function controlDevice(
 ): DeviceConfig | undefined {
   if (!isControlCn(cn)) return undefined;
   const mapping = devices.filter((d) => d.control?.[cn] !== undefined);
-  if (polId === undefined) return cn === '3015' && mapping.length === 1 ? mapping[0] : undefined;
+  if (polId === undefined) return WITHOUT_POLID.includes(cn) && mapping.length === 1 ? mapping[0] : undefined;
   return mapping.find((d) => d.factors.some((f) => f.code === polId));
 }
 
@@ -167,8 +207,9 @@ async function awaitVerdict(verdict: VerdictConfig, port: ControlPort): Promise<
 }
 
 /**
- * Carries out one control request on the analyzer (HJ 212-2017 C.30-C.38): the writes, then the
- * verdict; or the reads of an upload (3017 CstartTime/CTime, 3018 Stime, 3019 PolId-SN; 3015 VaseNo).
+ * Carries out one control request on the analyzer (HJ 212-2017 C.30-C.38, HJ 212-2025 3022/3024): the writes,
+ * then the verdict; or the reads of an upload (3017 CstartTime/CTime, 3018 Stime, 3019 PolId-SN; 3015 VaseNo;
+ * 3024 the standard check's result).
  * Never throws: a Modbus failure becomes the ExeRtn the 9012 carries.
  */
 export async function runControl(
@@ -198,7 +239,7 @@ async function uploadFields(
   polId: string,
   control: ControlConfig,
   port: ControlPort,
-): Promise<Pick<ControlResult, 'params' | 'factors' | 'exeRtn' | 'reason'> | undefined> {
+): Promise<Pick<ControlResult, 'params' | 'factors' | 'exeRtn' | 'reason' | 'check'> | undefined> {
   switch (cn) {
     case '3015': {
       const vase = control['3015']?.vaseNo;
@@ -217,6 +258,37 @@ async function uploadFields(
     case '3018': {
       const s = control['3018']!.stime;
       return { exeRtn: ExeRtn.Success, params: { PolId: polId, Stime: String(valueOf(s, await port.run(readOf(s)))) } };
+    }
+    case '3024': {
+      const result = control['3024']!.result;
+      const value = async (spec: RegisterSpec) =>
+        decodeValue(
+          await port.run({
+            op: 'read',
+            function: spec.function,
+            address: spec.address,
+            count: registerWidth(spec.type),
+          }),
+          spec.address,
+          spec,
+        );
+      const check: StandardCheck = {
+        polId,
+        standard: await value(result.standard),
+        measured: await value(result.measured),
+      };
+      const passed = result.passed;
+      if (passed) {
+        const [word = -1] = await port.run({
+          op: 'read',
+          function: passed.function,
+          address: passed.address,
+          count: 1,
+        });
+        const said = passed.values[String(word)];
+        if (said !== undefined) check.passed = said === 'pass';
+      }
+      return { exeRtn: ExeRtn.Success, check };
     }
     case '3019': {
       const sn = control['3019']!.sn;

@@ -28,6 +28,7 @@ import type { Station } from './datasets.js';
 import type { Addressee } from './packets.js';
 import { recordPacket } from './packets.js';
 import { OutboxSender } from './sender.js';
+import { bodyOf } from './store/body.js';
 import type { EdgeStore } from './store/index.js';
 
 /** What every uplink gets from the agent. */
@@ -204,6 +205,8 @@ export abstract class UplinkBase implements Uplink {
   accepts(record: DataRecord): boolean {
     // ST 44/45 exist from HJ 212-2025 on: an older platform would refuse the system code.
     if (record.st !== undefined && this.config.version !== '2025') return false;
+    // 2062 (standard-check data, after a 3024) is an HJ 212-2025 upload: a reserved code to older platforms.
+    if (record.cn === '2062') return this.config.version === '2025';
     if (record.cn === '2011') return this.own().realtime;
     // HJ/T 212-2005 has no 2081 (logger boot time): a 2005 platform would refuse it.
     if (record.cn === '2081') return this.config.version !== '2005';
@@ -557,10 +560,25 @@ export abstract class UplinkBase implements Uplink {
     }
     this.deps
       .control(effect.cn, effect.polId, effect.params)
-      .then((result) => {
+      .then(async (result) => {
         const summary = { cn: effect.cn, polId: effect.polId, exeRtn: result.exeRtn };
         if (result.reason !== undefined) this.refuse(result.reason, summary, 'analyzer control not carried out');
         else this.logger.info(summary, 'analyzer control carried out');
+        const record = result.record;
+        // 3024: the 2062 goes through the outbox; the 9012 follows once the platform took it (its 9014), or
+        // once a record would have been given up on (it stays in the outbox and goes later).
+        if (record && this.accepts(record)) {
+          const body = bodyOf(record);
+          const confirmed = await this.sender.whenConfirmed(
+            (r) => r.cn === record.cn && r.at === record.at && bodyOf(r) === body,
+            this.sender.patienceMs,
+          );
+          if (!confirmed)
+            this.logger.warn(
+              { cn: record.cn, at: record.at, reason: 'no 9014 in time' },
+              'standard-check data not confirmed yet; 9012 sent, the 2062 stays in the outbox',
+            );
+        }
         for (const reply of effect.answer(result, this.deps.context().now)) this.send(reply);
       })
       .catch((err: unknown) =>

@@ -1,6 +1,6 @@
 import { formatHjTime, makeFlag } from '../protocol/index.js';
 import type { InfoGroup, Packet, Version } from '../protocol/index.js';
-import type { DataRecord, FieldInfo } from './aggregator.js';
+import type { CheckValues, DataRecord, FieldInfo } from './aggregator.js';
 import type { FactorStat } from './datasets.js';
 import { toFixedHalfEven } from './rounding.js';
 
@@ -78,6 +78,21 @@ function facilityFields(
   return Object.fromEntries(Object.entries(facilities).map(([code, v]) => [code, field(v)]));
 }
 
+/**
+ * HJ 212-2025 2062 (docs/protocol-2025.md, field names as public implementations use them): `Check` the
+ * analyzer's reading of the standard, `StandardValue` the standard's value, `Pass` 1 or 0 where the analyzer
+ * says whether it passed (the project's name), `Flag` N: the check itself ran normally.
+ */
+function checkFields(check: CheckValues, decimals: number, version: Version): Record<string, string> {
+  const format = formatter(version);
+  return {
+    Check: format(check.measured, decimals),
+    StandardValue: format(check.standard, decimals),
+    ...(check.passed !== undefined && { Pass: check.passed ? '1' : '0' }),
+    Flag: 'N',
+  };
+}
+
 /** The upload packet of a record (A bit set: the receiver answers 9014 before the outbox lets it go). */
 export function recordPacket(
   record: DataRecord,
@@ -87,14 +102,18 @@ export function recordPacket(
   utcOffsetMinutes: number,
 ): Packet {
   const factors =
-    record.cn === '2021' || record.cn === '2041'
-      ? facilityFields(record.cn, record.facilities)
-      : Object.fromEntries(
-          Object.entries(record.stats).map(([code, stat]) => [
-            code,
-            factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version, utcOffsetMinutes),
-          ]),
-        );
+    record.cn === '2062'
+      ? Object.fromEntries(
+          Object.entries(record.checks).map(([code, c]) => [code, checkFields(c, decimals.get(code) ?? 3, to.version)]),
+        )
+      : record.cn === '2021' || record.cn === '2041'
+        ? facilityFields(record.cn, record.facilities)
+        : Object.fromEntries(
+            Object.entries(record.stats).map(([code, stat]) => [
+              code,
+              factorFields(record.cn, stat, decimals.get(code) ?? 3, to.version, utcOffsetMinutes),
+            ]),
+          );
   const info = record.cn === '3020' && { info: infoGroups(record.info) };
   const dataTime = formatHjTime(new Date(record.at), utcOffsetMinutes);
   // C.24: the boot time goes as RestartTime; the record is made at the boot, so DataTime is the same.

@@ -71,6 +71,8 @@ export class OutboxSender {
   private refillQueued = false;
   /** Records sent (first transmissions, not resends) and confirmed by a 9014 since the agent started. */
   readonly counts = { sent: 0, confirmed: 0 };
+  /** Who waits for a record's 9014 (see `whenConfirmed`). */
+  private readonly waiters = new Set<{ match: (r: DataRecord) => boolean; done: (confirmed: boolean) => void }>();
 
   constructor(private readonly options: SenderOptions) {}
 
@@ -198,6 +200,30 @@ export class OutboxSender {
     }, o.timeoutMs);
   }
 
+  /**
+   * Resolves true once a record `match` takes has been sent and its 9014 arrived, false after `withinMs`
+   * (the record stays in the outbox and goes later). A 3024's 9012 waits for its 2062 this way.
+   */
+  whenConfirmed(match: (r: DataRecord) => boolean, withinMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = {
+        match,
+        done: (confirmed: boolean) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(confirmed);
+        },
+      };
+      const timer = setTimeout(() => waiter.done(false), withinMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** How long a record may take from its first transmission to its last resend's timeout. */
+  get patienceMs(): number {
+    return this.options.timeoutMs * (this.options.retries + 1);
+  }
+
   /** A 9014 arrived: the part is confirmed; the record leaves the outbox when all its parts are. */
   confirm(qn: string): void {
     const id = this.byQn.get(qn);
@@ -213,6 +239,7 @@ export class OutboxSender {
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
     if (this.options.outbox.confirm(flight.row.qn)) this.counts.confirmed += 1;
+    for (const w of this.waiters) if (w.match(flight.row.record)) w.done(true);
     // One socket read carries the 9014s of many records: the window is refilled once, after all of them,
     // with one batch from the store for every free slot, instead of one record per 9014. A microtask runs
     // as soon as the read's handler returns, before the outbox commits the deletes of this turn (a

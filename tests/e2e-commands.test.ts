@@ -106,17 +106,41 @@ const STEPS: Step[] = [
   },
 ];
 
-/** The steps for an edition: 1002 is a 2025 command (QnRtn 8, no command of table 9, before it). */
+/**
+ * The steps for an edition: 1002 is a 2025 command (QnRtn 8, no command of table 9, before it); 3022 and 3024
+ * are carried out on a 2025 link only.
+ */
 function stepsFor(version: '2017' | '2025'): Step[] {
   const at = STEPS.findIndex((s) => s.cn === '2051');
   const extra: Step[] =
     version === '2025'
       ? [
           { cn: '1002', params: { NewMN: MN }, answers: [ready, done], table: '2025 set MN' },
-          { cn: '3022', answers: ['9011 QnRtn=2'], table: '2025 not supported', expectQnRtn: 2 },
-          { cn: '3024', answers: ['9011 QnRtn=2'], table: '2025 not supported', expectQnRtn: 2 },
+          // docs/protocol-2025.md: the analyzer's verdict as ExeRtn; 3024's 2062 goes up (own QN) before the 9012.
+          { cn: '3022', params: { PolId: 'w01018' }, answers: [ready, done], table: '2025 instant retention' },
+          { cn: '3024', params: { PolId: 'w01018' }, answers: [ready, done], table: '2025 standard check' },
+          // The flow meter maps neither: not supported (QnRtn 2).
+          { cn: '3022', params: { PolId: 'w00000' }, answers: ['9011 QnRtn=2'], table: 'unmapped', expectQnRtn: 2 },
+          { cn: '3024', params: { PolId: 'w00000' }, answers: ['9011 QnRtn=2'], table: 'unmapped', expectQnRtn: 2 },
         ]
-      : [{ cn: '1002', params: { NewMN: MN }, answers: ['9011 QnRtn=8'], table: 'reserved in 2017', expectQnRtn: 8 }];
+      : [
+          { cn: '1002', params: { NewMN: MN }, answers: ['9011 QnRtn=8'], table: 'reserved in 2017', expectQnRtn: 8 },
+          // Mapped, yet reserved codes of HJ 212-2017's table 9: refused as not supported, nothing runs.
+          {
+            cn: '3022',
+            params: { PolId: 'w01018' },
+            answers: ['9011 QnRtn=2'],
+            table: '2017 reserved',
+            expectQnRtn: 2,
+          },
+          {
+            cn: '3024',
+            params: { PolId: 'w01018' },
+            answers: ['9011 QnRtn=2'],
+            table: '2017 reserved',
+            expectQnRtn: 2,
+          },
+        ];
   return [...STEPS.slice(0, at), ...extra, ...STEPS.slice(at)];
 }
 
@@ -221,6 +245,16 @@ async function walkThrough(version: '2017' | '2025') {
           '3017': period,
           '3018': { stime: { address: CONTROL_REGISTERS.stime } },
           '3019': { sn: { address: CONTROL_REGISTERS.sn } },
+          // HJ 212-2025: coil 5 and 6 (docs/analyzer-simulator.md), and the standard check's result registers.
+          '3022': trigger(5),
+          '3024': {
+            ...trigger(6),
+            result: {
+              standard: { address: CONTROL_REGISTERS.checkStandard },
+              measured: { address: CONTROL_REGISTERS.checkMeasured },
+              passed: { address: CONTROL_REGISTERS.checkPassed, values: { '1': 'pass', '2': 'fail' } },
+            },
+          },
         },
       },
       device('flow', 4, 'w00000'),
@@ -261,5 +295,11 @@ describe.each(['2017', '2025'] as const)('every table-9 command, edge agent ↔ 
     expect(boots).toHaveLength(2);
     for (const b of boots) expect(b.cp.params['RestartTime']).toMatch(/^2025(0531|0601)\d{6}$/);
     expect(uploads.filter((u) => u.cn === '2041')).toEqual([]);
+    // 3024 on the 2025 link: one 2062 with the simulator's default check, a 50 standard read 2 % high:
+    // 50 × 1.02 = 51, two decimals as w01018 is configured; within the 10 % tolerance. None on 2017.
+    const checks = uploads.filter((u) => u.cn === '2062').map((u) => u.cp.factors);
+    expect(checks).toEqual(
+      version === '2025' ? [{ w01018: { Check: '51.00', StandardValue: '50.00', Pass: '1', Flag: 'N' } }] : [],
+    );
   });
 });

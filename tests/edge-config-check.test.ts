@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { run } from '../cli/edge.js';
-import { EdgeConfigError, parseEdgeConfig, parseEdgeConfigYaml } from '../edge/index.js';
+import { EdgeConfigError, configWarnings, parseEdgeConfig, parseEdgeConfigYaml } from '../edge/index.js';
 import { minimalConfig } from './helpers/edge-config.js';
 
 /** A water outlet as an integrator writes it: COD and NH3-N on RS-485, the province platform. */
@@ -153,6 +153,35 @@ describe('edge --check warnings', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('edge --check: HJ 212-2025 control without a 2025 uplink', () => {
+  it('warns that a mapped 3022/3024 is never carried out, and not once a 2025 uplink exists', () => {
+    const control = {
+      '3022': { trigger: { coil: 5 } },
+      '3024': {
+        trigger: { coil: 6 },
+        verdict: { address: 9000, values: { '2': 'success' } },
+        result: {
+          standard: { address: 9016 },
+          measured: { address: 9018 },
+        },
+      },
+    };
+    const text = outletYaml((t) =>
+      t.replace(
+        '      - { code: w01018, value: { address: 0, type: float32 } }',
+        `      - { code: w01018, value: { address: 0, type: float32 } }\n    control: ${JSON.stringify(control)}`,
+      ),
+    );
+    const config = parseEdgeConfigYaml(text, 'outlet.yaml');
+    expect(configWarnings(config).filter((w) => w.startsWith('devices['))).toEqual([
+      'devices[cod].control.3022: an HJ 212-2025 command, and no uplink has version "2025"; it is never carried out',
+      'devices[cod].control.3024: an HJ 212-2025 command, and no uplink has version "2025"; it is never carried out',
+    ]);
+    const on2025 = parseEdgeConfigYaml(text.replace('version: "2017"', 'version: "2025"'), 'outlet.yaml');
+    expect(configWarnings(on2025).filter((w) => w.startsWith('devices['))).toEqual([]);
   });
 });
 

@@ -6,6 +6,9 @@ import type { CommandContext } from '../edge/commands.js';
 import { controlDevice, planWrites, runControl, snText, startSeconds } from '../edge/control.js';
 import type { ControlPort, ModbusAction } from '../edge/control.js';
 import type { Packet } from '../protocol/index.js';
+import type { StandardCheckRecord } from '../edge/aggregator.js';
+import { recordPacket } from '../edge/packets.js';
+import { bodyOf, fromBody } from '../edge/store/body.js';
 
 /**
  * Analyzer control (HJ 212-2017 table 9, 3011-3019; flows C.30-C.38): the request → Modbus writes
@@ -158,8 +161,53 @@ describe('control mapping (edge/control.ts)', () => {
     });
   });
 
+  it('3024: the trigger, the verdict, then the result registers (scale applied); Pass only where mapped and listed', async () => {
+    const result = {
+      // float32 0x424B_0000 = 50.75; uint16 5075 × 0.01 = 50.75; 5000 × 0.01 = 50.
+      standard: { address: 9016, type: 'uint16', scale: 0.01 },
+      measured: { address: 9018 },
+      passed: { address: 9020, values: { '1': 'pass', '2': 'fail' } },
+    } as const;
+    const cfg = config({ '3024': { trigger: { register: 9001, value: 7 }, verdict, result } });
+    const c = cfg.devices[0]!.control!;
+    // Without a PolId, the one device mapping it (as C.34's 3015).
+    expect(controlDevice(cfg.devices, '3024', undefined)?.id).toBe('cod');
+    const { port, actions } = scripted([[1], [2], [5000], [0x424b, 0x0000], [1]]);
+    expect(await runControl('3024', 'w01018', c, { PolId: 'w01018' }, port)).toEqual({
+      exeRtn: 1,
+      check: { polId: 'w01018', standard: 50, measured: 50.75, passed: true },
+    });
+    expect(actions).toEqual([
+      { op: 'write-registers', address: 9001, words: [7] },
+      { op: 'read', function: 'holding', address: 9000, count: 1 },
+      { op: 'read', function: 'holding', address: 9000, count: 1 },
+      { op: 'read', function: 'holding', address: 9016, count: 1 },
+      { op: 'read', function: 'holding', address: 9018, count: 2 },
+      { op: 'read', function: 'holding', address: 9020, count: 1 },
+    ]);
+    // 2 is fail; 0 (no check yet) is not listed: no Pass.
+    const failed = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [2]]).port);
+    expect(failed.check?.passed).toBe(false);
+    const unknown = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [0]]).port);
+    expect(unknown.check).toEqual({ polId: 'w01018', standard: 50, measured: 50.75 });
+    // A check that did not complete: ExeRtn 2, nothing read, no result.
+    const broken = scripted([[3]]);
+    expect(await runControl('3024', 'w01018', c, {}, broken.port)).toEqual({ exeRtn: 2, reason: 'analyzer-failure' });
+    expect(broken.actions).toHaveLength(2);
+  });
+
+  it('3022: trigger and verdict as 3011, no upload fields', async () => {
+    const c = config({ '3022': { trigger: { coil: 5 }, verdict } }).devices[0]!.control!;
+    const { port, actions } = scripted([[1], [2]]);
+    expect(await runControl('3022', 'w01018', c, {}, port)).toEqual({ exeRtn: 1 });
+    expect(actions[0]).toEqual({ op: 'write-coil', address: 5, on: true });
+  });
+
   it('the control map is strict: a stray key is an error naming it', () => {
     expect(() => config({ '3011': { trigger: { coil: 0 } }, '3099': {} } as unknown as Control)).toThrow(/3099/);
+    // 3024's result registers are only fresh once a verdict said success: a 3024 without one is refused.
+    const result = { standard: { address: 9016 }, measured: { address: 9018 } };
+    expect(() => config({ '3024': { trigger: { coil: 6 }, result } } as unknown as Control)).toThrow(/3024.*verdict/s);
   });
 });
 
@@ -218,5 +266,55 @@ describe('3011-3019 in the command handler (edge/commands.ts)', () => {
     ]);
     const failed = out.effect.answer({ exeRtn: 2, reason: 'analyzer-failure' }, 0);
     expect(failed.map((a) => [a.cn, a.cp.params])).toEqual([['9012', { ExeRtn: '2' }]]);
+  });
+  it('3022/3024 (HJ 212-2025): carried out on a 2025 link only; a 3024 answers only the 9012 (its 2062 goes by the outbox)', () => {
+    const on2025 = (controlled: boolean): CommandContext => ({
+      ...ctx(controlled),
+      to: { version: '2025', st: '32', pw: PW, mn: MN },
+    });
+    const request2025 = (cn: string): Packet => ({ ...request(cn, { PolId: 'w01018' }), version: '2025', flag: 9 });
+    for (const cn of ['3022', '3024']) {
+      // Mapped, but on a 2017 link a reserved code of table 9: QnRtn 2, nothing carried out.
+      const old = handleCommand(request(cn, { PolId: 'w01018' }), ctx(true))!;
+      expect(old.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
+      expect(old.effect).toBeUndefined();
+      expect(old.reason).toBe('not-supported');
+      const unmapped = handleCommand(request2025(cn), on2025(false))!;
+      expect(unmapped.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
+      const out = handleCommand(request2025(cn), on2025(true))!;
+      expect(out.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '1' }]]);
+      if (out.effect?.kind !== 'control') throw new Error('expected a control effect');
+      const check = { polId: 'w01018', standard: 50, measured: 50.75, passed: true };
+      const answers = out.effect.answer({ exeRtn: 1, ...(cn === '3024' && { check }) }, 0);
+      expect(answers.map((a) => [a.cn, a.qn, a.cp.params])).toEqual([['9012', '20160801085857223', { ExeRtn: '1' }]]);
+    }
+  });
+});
+
+describe('the 2062 record (HJ 212-2025 standard-check data)', () => {
+  const record: StandardCheckRecord = {
+    cn: '2062',
+    at: Date.parse('2025-06-01T00:30:00Z'),
+    stats: {},
+    checks: { w01018: { standard: 50, measured: 50.125, passed: false }, w21003: { standard: 2, measured: 2.03 } },
+  };
+  const decimals = new Map([
+    ['w01018', 2],
+    ['w21003', 3],
+  ]);
+
+  it('is stored and read back as it was (outbox and history body)', () => {
+    expect(fromBody('2062', record.at, bodyOf(record))).toEqual(record);
+  });
+
+  it('goes up as Check, StandardValue, Pass (where known) and Flag=N per factor, the A bit set', () => {
+    const to = { version: '2025', st: '32', pw: PW, mn: MN } as const;
+    const p = recordPacket(record, to, '20250601083000000', decimals, 480);
+    expect([p.cn, p.st, p.flag, p.cp.params]).toEqual(['2062', '32', 9, { DataTime: '20250601083000' }]);
+    // 50.125 to 2 decimals, half to even (2025): 50.12; 2.03 to 3 decimals: 2.030; no passed register: no Pass.
+    expect(p.cp.factors).toEqual({
+      w01018: { Check: '50.12', StandardValue: '50.00', Pass: '0', Flag: 'N' },
+      w21003: { Check: '2.030', StandardValue: '2.000', Flag: 'N' },
+    });
   });
 });

@@ -7,6 +7,7 @@ const record = (cn: DataRecord['cn'], at: number): DataRecord => {
   if (cn === '3020') return { cn, at, stats: {}, info: {} };
   if (cn === '2021' || cn === '2041') return { cn, at, stats: {}, facilities: {} };
   if (cn === '2081') return { cn, at, stats: {} };
+  if (cn === '2062') return { cn, at, stats: {}, checks: {} };
   return { cn, at, stats: {} };
 };
 

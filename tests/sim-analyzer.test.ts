@@ -408,6 +408,36 @@ describe('analyzer device registers', () => {
     expect(device.read(20, 2)).toEqual([1700, 20]);
   });
 
+  it('runs a standard check (3024, coil 6) for its configured time; its result reads at 9016-9020', () => {
+    let now = at('1h');
+    const clock: SimClock = { now: () => now };
+    const device = new AnalyzerDevice(1, builtin('cod'), flat([]), clock, {
+      seconds: 4,
+      standard: 100,
+      biasPercent: 0.5,
+    });
+    // Before any check: no result (zeros, 9020 = 0 none yet); register 14 the profile's initial reading 100.6.
+    expect(device.control.read(9016, 5)).toEqual([0, 0, 0, 0, 0]);
+    expect(device.writeCoil(6, true)).toBe('ok');
+    now += 3999;
+    expect(device.control.read(9000, 2)).toEqual([1, 7]); // running, action 7
+    now += 1;
+    // 100 × (1 + 0.5 / 100) = 100.5: float32 0x42C9_0000; 100 is 0x42C8_0000; |0.5 %| ≤ 10 %: passed (1).
+    expect(device.control.read(9000, 2)).toEqual([2, 7]);
+    expect(device.control.read(9016, 5)).toEqual([0x42c8, 0, 0x42c9, 0, 1]);
+    expect(decodeValue(device.read(14, 2)!, FLOAT_ABCD)).toBe(100.5);
+    // 3022's instant retention (coil 5, action 6) takes the next bottle, as 3015 does.
+    expect(device.writeCoil(5, true)).toBe('ok');
+    now += 2000;
+    expect(device.control.read(9000, 2)).toEqual([2, 6]);
+    expect(device.control.read(9006, 1)).toEqual([1]);
+    // Outside the tolerance: 100 × (1 − 15 / 100) = 85, 0x42AA_0000, failed (2).
+    const low = new AnalyzerDevice(2, builtin('cod'), flat([]), clock, { seconds: 1, standard: 100, biasPercent: -15 });
+    expect(low.write(9001, [7])).toBe('ok');
+    now += 1000;
+    expect(low.control.read(9016, 5)).toEqual([0x42c8, 0, 0x42aa, 0, 2]);
+  });
+
   it('answers Modbus PDUs with data or the right exception', () => {
     const device = deviceAt('1h');
     expect(handlePdu(device, Buffer.from('0300000002', 'hex')).toString('hex')).toBe('030442f70000');
@@ -416,13 +446,15 @@ describe('analyzer device registers', () => {
     expect(handlePdu(device, Buffer.from('0300000000', 'hex')).toString('hex')).toBe('8303');
     expect(handlePdu(device, Buffer.from('030000007e', 'hex')).toString('hex')).toBe('8303');
     expect(handlePdu(device, Buffer.from('0200000001', 'hex')).toString('hex')).toBe('8201');
-    // Control coils 0-4 (3011-3015): all off, FC05 ON (0xFF00) starts calibration, a second start is busy (06).
+    // Control coils 0-6 (3011-3015, 3022, 3024): all off, FC05 ON (0xFF00) starts calibration, a second start is
+    // busy (06), coil 7 does not exist (02).
     expect(handlePdu(device, Buffer.from('0100000005', 'hex')).toString('hex')).toBe('010100');
     expect(handlePdu(device, Buffer.from('050000ff00', 'hex')).toString('hex')).toBe('050000ff00');
     expect(handlePdu(device, Buffer.from('0100000005', 'hex')).toString('hex')).toBe('010101');
     expect(handlePdu(device, Buffer.from('050001ff00', 'hex')).toString('hex')).toBe('8506');
     expect(handlePdu(device, Buffer.from('0500011234', 'hex')).toString('hex')).toBe('8503');
-    expect(handlePdu(device, Buffer.from('050005ff00', 'hex')).toString('hex')).toBe('8502');
+    expect(handlePdu(device, Buffer.from('050006ff00', 'hex')).toString('hex')).toBe('8506');
+    expect(handlePdu(device, Buffer.from('050007ff00', 'hex')).toString('hex')).toBe('8502');
     // Status 1 (running), action 1 (calibration), then the id's first word 0x0100 at 9010 = 0x2332.
     expect(handlePdu(device, Buffer.from('0323280002', 'hex')).toString('hex')).toBe('030400010001');
     expect(handlePdu(device, Buffer.from('0323320001', 'hex')).toString('hex')).toBe('03020100');

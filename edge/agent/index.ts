@@ -153,7 +153,14 @@ export async function startAgent(config: EdgeConfig, options: AgentOptions): Pro
     history: store,
     onEffect: apply,
     setParameters: (polId, values) => inputs.setParameters(polId, values),
-    control: (cn, polId, params) => inputs.control(cn, polId, params),
+    control: async (cn, polId, params) => {
+      const result = await inputs.control(cn, polId, params);
+      if (!result.check) return result;
+      // 3024's result as 2062, committed to the outboxes now (durable before the 9012 says it was done).
+      const record = pipeline.standardCheck(result.check);
+      committer.tick();
+      return { ...result, record };
+    },
   };
   const outputs = new Outputs(config, deps, logger, options.summaryMs ?? 60_000);
   // A platform's 1000 outlives a restart: it replaces every uplink's configured timeout and retries.

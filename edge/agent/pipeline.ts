@@ -1,5 +1,6 @@
 import { Aggregator } from '../aggregator.js';
-import type { AggregatorState, DataRecord } from '../aggregator.js';
+import type { AggregatorState, DataRecord, StandardCheckRecord } from '../aggregator.js';
+import type { StandardCheck } from '../control.js';
 import { DataSetChannels } from '../conditions.js';
 import type { EdgeConfig } from '../config.js';
 import { RunTimeTracker, facilityDeviceId } from '../facilities.js';
@@ -34,7 +35,7 @@ export class RecordPipeline implements InputSink {
   private readonly hasFacilities: boolean;
   private readonly factorsOf: Map<string, string[]>;
   private readonly parametersByFactor = new Map<string, Record<string, number>>();
-  /** Records produced between ticks (2081, 3020), in the order they were produced. */
+  /** Records produced between ticks (2081, 3020, 2062), in the order they were produced. */
   private queued: DataRecord[] = [];
 
   constructor(
@@ -71,6 +72,22 @@ export class RecordPipeline implements InputSink {
    */
   started(): void {
     this.queued.push({ cn: '2081', at: this.clock.now(), stats: {} });
+  }
+
+  /**
+   * HJ 212-2025 2062: a standard check's result (3024), DataTime when it was read; returns the record, which
+   * the next tick commits to every outbox that takes it.
+   */
+  standardCheck(check: StandardCheck): StandardCheckRecord {
+    const { polId, standard, measured, passed } = check;
+    const record: StandardCheckRecord = {
+      cn: '2062',
+      at: this.clock.now(),
+      stats: {},
+      checks: { [polId]: { standard, measured, ...(passed !== undefined && { passed }) } },
+    };
+    this.queued.push(record);
+    return record;
   }
 
   poll(poll: DevicePoll): void {

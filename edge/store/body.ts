@@ -1,4 +1,4 @@
-import type { DataCn, DataRecord, FieldInfo } from '../aggregator.js';
+import type { CheckValues, DataCn, DataRecord, FieldInfo } from '../aggregator.js';
 import type { PeriodStats } from '../datasets.js';
 
 const isFacilityCn = (cn: DataRecord['cn']): cn is '2021' | '2041' => cn === '2021' || cn === '2041';
@@ -10,15 +10,19 @@ const isFacilityCn = (cn: DataRecord['cn']): cn is '2021' | '2041' => cn === '20
 const DATA_SET_KEYS = ['st', 'stats'];
 
 /**
- * The stored body of a record (history and outbox alike): its statistics, or the field information of a 3020 upload.
+ * The stored body of a record (history and outbox alike): its statistics, the field information of a 3020
+ * upload, or the standard checks of a 2062.
  */
-export const bodyOf = (r: DataRecord): string =>
-  r.st !== undefined
-    ? JSON.stringify({ st: r.st, stats: r.stats })
-    : JSON.stringify(r.cn === '3020' ? r.info : r.cn === '2021' || r.cn === '2041' ? r.facilities : r.stats);
+export const bodyOf = (r: DataRecord): string => {
+  if (r.st !== undefined) return JSON.stringify({ st: r.st, stats: r.stats });
+  if (r.cn === '3020') return JSON.stringify(r.info);
+  if (r.cn === '2062') return JSON.stringify(r.checks);
+  return JSON.stringify(r.cn === '2021' || r.cn === '2041' ? r.facilities : r.stats);
+};
 
 export function fromBody(cn: DataRecord['cn'], at: number, body: string): DataRecord {
   if (cn === '3020') return { cn, at, stats: {}, info: JSON.parse(body) as FieldInfo };
+  if (cn === '2062') return { cn, at, stats: {}, checks: JSON.parse(body) as Record<string, CheckValues> };
   if (isFacilityCn(cn)) return { cn, at, stats: {}, facilities: JSON.parse(body) as Record<string, number> };
   if (body.startsWith('{"st":')) {
     const parsed = JSON.parse(body) as { st: '44' | '45'; stats: PeriodStats };

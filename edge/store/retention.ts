@@ -19,6 +19,8 @@ const DROP_CLASS: Record<Cn, 0 | 1> = {
   '3020': 1,
   // Once per start: what tells a regulator the logger was down, kept like parameter changes.
   '2081': 1,
+  // HJ 212-2025 standard-check results (3024): rare, and what a regulator asks for, kept like hour data.
+  '2062': 1,
 };
 
 export type DropClass = 0 | 1;

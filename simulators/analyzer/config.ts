@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { StandardCheckOptions } from './control.js';
 import { orderSchema, profileSchema } from './profile.js';
 import type { AnalyzerProfile } from './profile.js';
 import { BUILTIN_PROFILES } from './profiles.js';
@@ -31,6 +32,15 @@ export const deviceSchema = z.strictObject({
   /** Override the profile's orders for every register of this device (a word order matters only to 32/64-bit ones). */
   byteOrder: orderSchema.optional(),
   wordOrder: orderSchema.optional(),
+  /** The standard check (标样核查) this device runs on 3024 (control.ts, docs/analyzer-simulator.md). */
+  standardCheck: z
+    .strictObject({
+      seconds: z.number().positive().max(3600).optional(),
+      standard: z.number().optional(),
+      biasPercent: z.number().min(-100).max(100).optional(),
+      tolerancePercent: z.number().min(0).max(100).optional(),
+    })
+    .optional(),
 });
 
 const configFields = {
@@ -78,6 +88,7 @@ export interface PlannedDevice {
   unit: number;
   profile: AnalyzerProfile;
   signal: Signal;
+  standardCheck?: Partial<StandardCheckOptions>;
 }
 
 /** What to run, with every cross-field rule checked. */
@@ -88,6 +99,9 @@ export interface SimulationPlan {
   warp: number;
   devices: PlannedDevice[];
 }
+
+const stripUndefined = <T extends object>(o: T): Partial<T> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 function withOrders(profile: AnalyzerProfile, device: AnalyzerConfig['devices'][number]): AnalyzerProfile {
   const orders = {
@@ -129,7 +143,12 @@ export function planSimulation(config: AnalyzerConfig, now: number): SimulationP
     }
     const spec = scenario.signals[String(device.unit)] ?? scenario.signals[device.profile];
     const signal = resolveSignal(profile, spec, { key: String(device.unit), seed: scenario.seed, start });
-    devices.push({ unit: device.unit, profile: withOrders(profile, device), signal });
+    devices.push({
+      unit: device.unit,
+      profile: withOrders(profile, device),
+      signal,
+      ...(device.standardCheck && { standardCheck: stripUndefined(device.standardCheck) }),
+    });
   });
   for (const key of Object.keys(scenario.signals)) {
     if (!config.devices.some((d) => d.profile === key || String(d.unit) === key)) {

@@ -3,14 +3,14 @@ import type { WriteOutcome } from './modbus.js';
 
 /**
  * The control block every simulated analyzer serves, for the HJ 212-2017 analyzer control commands
- * 3011-3019 a data logger passes on (docs/analyzer-simulator.md, "Control registers"). Addresses sit
+ * 3011-3019 and HJ 212-2025's 3022/3024 a data logger passes on (docs/analyzer-simulator.md, "Control registers"). Addresses sit
  * far above the profiles' measurement registers so the two never overlap.
  */
 export const CONTROL_BASE = 9000;
 export const CONTROL_REGISTERS = {
   /** 0 idle, 1 running, 2 success, 3 failure: the verdict on the last action. */
   status: 9000,
-  /** Write 1-5 to start an action (as the coils do); reads the action running or last run. */
+  /** Write 1-7 to start an action (as the coils do); reads the action running or last run. */
   action: 9001,
   /** CstartTime as the decimal number hhmmss, uint32 over two registers, high word first. */
   startTime: 9002,
@@ -24,14 +24,29 @@ export const CONTROL_REGISTERS = {
   completed: 9007,
   /** Analyzer id, EPC96 as 6 registers (24 hex digits, C.38). */
   sn: 9010,
+  /** HJ 212-2025 standard check (3024): the standard's value, float32 over two registers, high word first. */
+  checkStandard: 9016,
+  /** The analyzer's reading of the standard, float32 over two registers, high word first. */
+  checkMeasured: 9018,
+  /** Whether the last standard check passed: 0 none yet, 1 passed, 2 failed (outside the tolerance). */
+  checkPassed: 9020,
 } as const;
 const SN_REGISTERS = 6;
+const LAST_REGISTER = CONTROL_REGISTERS.checkPassed;
 
 /**
- * Coils 0-4 and action codes 1-5: zero/span calibration, immediate sampling, cleaning, comparison sampling, retained
- * sample.
+ * Coils 0-6 and action codes 1-7: zero/span calibration, immediate sampling, cleaning, comparison sampling, retained
+ * sample (3011-3015), and HJ 212-2025's instant sample retention (3022) and standard check (3024).
  */
-export const CONTROL_ACTIONS = ['calibration', 'sampling', 'cleaning', 'comparison', 'retainedSample'] as const;
+export const CONTROL_ACTIONS = [
+  'calibration',
+  'sampling',
+  'cleaning',
+  'comparison',
+  'retainedSample',
+  'instantRetain',
+  'standardCheck',
+] as const;
 export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 
 /** How long each action runs, simulated seconds: long enough for a data logger to see it running. */
@@ -41,7 +56,34 @@ export const ACTION_SECONDS: Record<ControlAction, number> = {
   cleaning: 2,
   comparison: 2,
   retainedSample: 2,
+  instantRetain: 2,
+  // The device's standardCheck.seconds replaces it (StandardCheckOptions).
+  standardCheck: 3,
 };
+
+/**
+ * The standard check (标样核查) a device runs on 3024: it takes `seconds`, then reads the standard as
+ * `standard × (1 + biasPercent / 100)` and passes when |biasPercent| ≤ tolerancePercent.
+ */
+export interface StandardCheckOptions {
+  seconds: number;
+  standard: number;
+  biasPercent: number;
+  tolerancePercent: number;
+}
+export const DEFAULT_STANDARD_CHECK: StandardCheckOptions = {
+  seconds: ACTION_SECONDS.standardCheck,
+  standard: 50,
+  biasPercent: 2,
+  tolerancePercent: 10,
+};
+
+/** A number as float32, high word first (the edge's default register layout). */
+function float32Words(value: number): [number, number] {
+  const b = Buffer.alloc(4);
+  b.writeFloatBE(value);
+  return [b.readUInt16BE(0), b.readUInt16BE(2)];
+}
 
 export const STATUS = { idle: 0, running: 1, success: 2, failure: 3 } as const;
 
@@ -62,22 +104,33 @@ export class AnalyzerControl {
   #period = 2;
   #stime = 40;
   readonly #sn: number[];
+  /** The last standard check's result (3024); undefined before any completed. */
+  #check: { standard: number; measured: number; passed: boolean } | undefined;
+  readonly #checkOptions: StandardCheckOptions;
 
   constructor(
     unit: number,
     private readonly now: () => number,
     private readonly analyzerStatus: () => AnalyzerStatus,
+    standardCheck: Partial<StandardCheckOptions> = {},
+    /** Told each completed standard check's reading (the profile's `standardCheck` parameter follows it). */
+    private readonly onCheck: (measured: number) => void = () => undefined,
   ) {
+    this.#checkOptions = { ...DEFAULT_STANDARD_CHECK, ...standardCheck };
     // EPC96 of C.38's example with the unit id as its last byte, so each unit has its own.
     const hex = `010000A8900016F000169D${unit.toString(16).toUpperCase().padStart(2, '0')}`;
     this.#sn = Array.from({ length: SN_REGISTERS }, (_, i) => parseInt(hex.slice(i * 4, i * 4 + 4), 16));
   }
 
   static covers(address: number): boolean {
-    return address >= CONTROL_BASE && address < CONTROL_REGISTERS.sn + SN_REGISTERS;
+    return address >= CONTROL_BASE && address <= LAST_REGISTER;
   }
 
   /** Ends an action whose time is up: it fails when the analyzer is in fault or stopped by then. */
+  settle(): void {
+    this.#settle();
+  }
+
   #settle(): void {
     const run = this.#running;
     if (!run || this.now() < run.until) return;
@@ -85,13 +138,25 @@ export class AnalyzerControl {
     const broken = ['fault', 'stopped'].includes(this.analyzerStatus());
     this.#status = broken ? STATUS.failure : STATUS.success;
     this.#completed += 1;
-    if (run.action === 'retainedSample' && !broken) this.#vaseNo = (this.#vaseNo % BOTTLES) + 1;
+    if (broken) return;
+    if (run.action === 'retainedSample' || run.action === 'instantRetain') this.#vaseNo = (this.#vaseNo % BOTTLES) + 1;
+    if (run.action === 'standardCheck') {
+      const { standard, biasPercent, tolerancePercent } = this.#checkOptions;
+      const measured = standard * (1 + biasPercent / 100);
+      this.#check = { standard, measured, passed: Math.abs(biasPercent) <= tolerancePercent };
+      this.onCheck(measured);
+    }
+  }
+
+  /** How long an action runs, simulated ms. */
+  #duration(action: ControlAction): number {
+    return (action === 'standardCheck' ? this.#checkOptions.seconds : ACTION_SECONDS[action]) * 1000;
   }
 
   start(action: ControlAction): ControlWrite {
     this.#settle();
     if (this.#running) return 'busy';
-    this.#running = { action, until: this.now() + ACTION_SECONDS[action] * 1000 };
+    this.#running = { action, until: this.now() + this.#duration(action) };
     this.#last = action;
     this.#status = STATUS.running;
     return 'ok';
@@ -126,6 +191,12 @@ export class AnalyzerControl {
       [r.completed, this.#completed % 0x10000],
     ]);
     this.#sn.forEach((word, i) => image.set(r.sn + i, word));
+    const check = this.#check;
+    const [s1, s2] = float32Words(check?.standard ?? 0);
+    const [m1, m2] = float32Words(check?.measured ?? 0);
+    image.set(r.checkStandard, s1).set(r.checkStandard + 1, s2);
+    image.set(r.checkMeasured, m1).set(r.checkMeasured + 1, m2);
+    image.set(r.checkPassed, check === undefined ? 0 : check.passed ? 1 : 2);
     return image;
   }
 

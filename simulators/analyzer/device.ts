@@ -2,6 +2,7 @@ import type { SimClock } from '../shared/clock.js';
 import { decodeValue, encodeValue, registerWidth } from '../../modbus/registers.js';
 import type { ModbusSlave, WriteOutcome } from './modbus.js';
 import { AnalyzerControl } from './control.js';
+import type { StandardCheckOptions } from './control.js';
 import { ANALYZER_STATUSES, RANGE_UPPER_PARAMETER } from './profile.js';
 import type { AnalyzerProfile, AnalyzerStatus, ProfileRegister } from './profile.js';
 import { commsAt, cycleAt, lastCalibrationAt, readingAt, totalBetween } from './signal.js';
@@ -50,6 +51,9 @@ export function registerImage(profile: AnalyzerProfile, snapshot: DeviceSnapshot
   return image;
 }
 
+/** The profiles' parameter holding the last standard check's reading (registers 14-15, profiles.ts). */
+const STANDARD_CHECK_PARAMETER = 'standardCheck';
+
 /** One simulated analyzer: a profile, its scenario signal, and the parameters clients have written. */
 export class AnalyzerDevice implements ModbusSlave {
   readonly #clock: SimClock;
@@ -65,6 +69,7 @@ export class AnalyzerDevice implements ModbusSlave {
     readonly profile: AnalyzerProfile,
     readonly signal: Signal,
     clock: SimClock,
+    standardCheck: Partial<StandardCheckOptions> = {},
   ) {
     this.#clock = clock;
     this.#parameters = new Map(Object.entries(profile.parameters).map(([name, p]) => [name, p.initial]));
@@ -77,6 +82,10 @@ export class AnalyzerDevice implements ModbusSlave {
       unit,
       () => clock.now(),
       () => this.snapshot().status,
+      standardCheck,
+      (measured) => {
+        if (this.#parameters.has(STANDARD_CHECK_PARAMETER)) this.#parameters.set(STANDARD_CHECK_PARAMETER, measured);
+      },
     );
   }
 
@@ -93,6 +102,8 @@ export class AnalyzerDevice implements ModbusSlave {
   }
 
   snapshot(): DeviceSnapshot {
+    // A standard check that ended since the last read updates the profile's standardCheck reading first.
+    this.control.settle();
     const t = this.#clock.now();
     const reading = readingAt(this.signal, t, this.#parameters.get(RANGE_UPPER_PARAMETER));
     return {

@@ -43,7 +43,9 @@ export async function startAnalyzerSimulator(
   const logger = options.logger ?? pino({ level: 'silent' });
   const plan = planSimulation(config, options.clock?.now() ?? Date.now());
   const clock = options.clock ?? warpedClock(plan.start, plan.warp);
-  const devices = new Map(plan.devices.map((d) => [d.unit, new AnalyzerDevice(d.unit, d.profile, d.signal, clock)]));
+  const devices = new Map(
+    plan.devices.map((d) => [d.unit, new AnalyzerDevice(d.unit, d.profile, d.signal, clock, d.standardCheck)]),
+  );
   const respond = (unit: number, pdu: Buffer): Answer => {
     const answer = answerRequest(devices, unit, pdu);
     logAnswer(logger, unit, pdu, answer);

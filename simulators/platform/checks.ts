@@ -13,8 +13,22 @@ const REQUIRED_FIELD: Record<string, string> = {
   [CN.MinuteData]: 'Avg',
   [CN.HourData]: 'Avg',
   [CN.DayData]: 'Avg',
+  // HJ 212-2025 standard-check data (docs/protocol-2025.md): the reading of the standard, as Check.
+  [CN.StandardCheckData]: 'Check',
 };
-const NUMERIC_FIELDS = ['Rtd', 'Min', 'Avg', 'Max', 'Cou', 'ZsRtd', 'ZsMin', 'ZsAvg', 'ZsMax'];
+const NUMERIC_FIELDS = [
+  'Rtd',
+  'Min',
+  'Avg',
+  'Max',
+  'Cou',
+  'ZsRtd',
+  'ZsMin',
+  'ZsAvg',
+  'ZsMax',
+  'Check',
+  'StandardValue',
+];
 
 export const isDataCn = (cn: string): boolean => cn in REQUIRED_FIELD;
 
@@ -22,7 +36,7 @@ const outcome = (check: string, problems: string[]): CheckOutcome =>
   problems.length === 0 ? { check, ok: true } : { check, ok: false, reason: problems.join('; ') };
 
 /**
- * The content checks a platform makes on a pollutant data upload (2011/2051/2061/2031): DataTime,
+ * The content checks a platform makes on a pollutant data upload (2011/2051/2061/2031, 2025's 2062): DataTime,
  * at least one factor, the required field of each factor, numeric values, Flag values of table 8, and
  * DataTime on the start of its period.
  */
