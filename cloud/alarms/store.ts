@@ -85,6 +85,12 @@ export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> &
     raisedAt?: number;
   };
 
+/** The changes of one `batch`: whether its transaction was begun, and what watchers hear once it commits. */
+interface Batch {
+  began: boolean;
+  changes: Alarm[];
+}
+
 /** Room for this many ingest processes in the alarm ids of a cluster (the most `nodeCount` allows). */
 export const ID_STRIDE = 1024;
 
@@ -106,6 +112,8 @@ function addMissingColumn(db: Database.Database, table: string, column: string, 
 export class AlarmStore {
   private readonly watchers: ((alarm: Alarm) => void)[] = [];
   private uncommitted: Alarm[] | undefined;
+  /** The batch being collected (see `batch`). */
+  private batching: Batch | undefined;
   /**
    * The open episodes of this process (key → id and peak), mirrored from the table it alone writes, so
    * that a condition which changes nothing (a value that is not negative, a packet from a station that
@@ -148,19 +156,24 @@ export class AlarmStore {
   /**
    * Runs `fn` (an episode change and what it queues, such as webhook events in the same database) as
    * one transaction: a crash or a failed queue write leaves neither. Watchers hear of the changes only
-   * once they are committed.
+   * once they are committed. Inside `batch` it is a savepoint of the batch's transaction: undone alone
+   * when it fails, committed with the batch.
    */
   atomically<T>(fn: () => T): T {
     if (this.uncommitted) return fn();
+    const batch = this.batching;
+    if (batch) this.begin(batch);
     this.uncommitted = [];
     try {
+      // In a batch's transaction better-sqlite3 makes this a savepoint.
       const result = this.db.transaction(fn)();
       const committed = this.uncommitted;
       this.uncommitted = undefined;
-      for (const alarm of committed) this.tell(alarm);
+      if (batch) batch.changes.push(...committed);
+      else for (const alarm of committed) this.tell(alarm);
       return result;
     } catch (e) {
-      // The transaction rolled back: what it opened or closed did not happen.
+      // The transaction (or the savepoint) rolled back: what it opened or closed did not happen.
       this.loadOpen();
       throw e;
     } finally {
@@ -168,10 +181,61 @@ export class AlarmStore {
     }
   }
 
+  /**
+   * Runs `fn` (what the rules conclude from one upload, or from one sweep) with every write it makes
+   * to the state database in one transaction, begun at its first write: none at all when it changes
+   * nothing, which the episodes kept in memory tell without asking SQLite. Each `atomically` inside is
+   * a savepoint, so a change that fails is undone alone and the others stand, as when each was a
+   * transaction of its own; one COMMIT (one fsync) then covers them all. Watchers hear of the changes
+   * once committed. Should the COMMIT fail, none of them happened: `onCommitError` is told (else it is
+   * thrown) and the open episodes are read back from the database. An error thrown by `fn` is thrown
+   * after what was written before it is committed.
+   */
+  batch<T>(fn: () => T, onCommitError?: (err: Error) => void): T {
+    if (this.batching || this.uncommitted) return fn();
+    const batch: Batch = { began: false, changes: [] };
+    this.batching = batch;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.batching = undefined;
+      this.commit(batch, onCommitError);
+    }
+    return result;
+  }
+
+  /** Runs a write to the state database (this store's or another's sharing it) in the batch collected, if any. */
+  write<T>(fn: () => T): T {
+    if (this.batching) this.begin(this.batching);
+    return fn();
+  }
+
+  private begin(batch: Batch): void {
+    if (batch.began) return;
+    this.db.exec('BEGIN');
+    batch.began = true;
+  }
+
+  private commit(batch: Batch, onCommitError: ((err: Error) => void) | undefined): void {
+    if (!batch.began) return;
+    try {
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.loadOpen();
+      if (!onCommitError) throw e;
+      onCommitError(e as Error);
+      return;
+    }
+    for (const alarm of batch.changes) this.tell(alarm);
+  }
+
   private changed(id: number): Alarm | undefined {
     const alarm = this.get(id);
     if (alarm) {
       if (this.uncommitted) this.uncommitted.push(alarm);
+      else if (this.batching) this.batching.changes.push(alarm);
       else this.tell(alarm);
     }
     return alarm;
@@ -234,12 +298,14 @@ export class AlarmStore {
     const open = this.openKeys.get(a.key);
     if (open) {
       if (a.multiple !== undefined && (open.peak === null || open.peak < a.multiple)) {
+        if (this.batching) this.begin(this.batching);
         this.db.prepare('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
         open.peak = a.multiple;
         this.changed(open.id);
       }
       return undefined;
     }
+    if (this.batching) this.begin(this.batching);
     const id = Number(
       this.db
         .prepare(
@@ -269,6 +335,7 @@ export class AlarmStore {
   close(key: string, at: number, by?: ClosedBy): Alarm | undefined {
     const open = this.openKeys.get(key);
     if (!open) return undefined;
+    if (this.batching) this.begin(this.batching);
     this.db.prepare('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
     this.openKeys.delete(key);
     return this.changed(open.id);
