@@ -120,6 +120,7 @@ export class AlarmStore {
    * is not offline) is answered without touching SQLite. Rebuilt from the table at start and whenever
    * a transaction rolls back, so it never holds what the database does not.
    */
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly openKeys = new Map<string, { id: number; peak: number | null }>();
 
   constructor(
@@ -136,6 +137,13 @@ export class AlarmStore {
       addMissingColumn(db, table, 'raised_at', 'INTEGER');
     }
     this.loadOpen();
+  }
+
+  /** The statement of `sql`, prepared once: every alarm change runs several. */
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
   }
 
   private loadOpen(): void {
@@ -248,34 +256,32 @@ export class AlarmStore {
   /** The next id of this process: plain row ids alone, its own residue class in a cluster. */
   private nextId(): number | null {
     if (!this.node) return null;
-    const max = this.db.prepare('SELECT coalesce(max(id), 0) FROM alarms').pluck().get() as number;
+    const max = this.statement('SELECT coalesce(max(id), 0) FROM alarms').pluck().get() as number;
     return (Math.floor(max / ID_STRIDE) + 1) * ID_STRIDE + this.node.index;
   }
 
   /** Applies an episode another process of the cluster owns; says whether it was new or now closed. */
   applyPeer(a: Alarm): 'opened' | 'closed' | 'updated' {
-    const before = this.db.prepare('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
+    const before = this.statement('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
       { closed_at: number | null } | undefined;
-    this.db
-      .prepare(
-        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        a.id,
-        a.type,
-        a.mn,
-        a.factor ?? null,
-        a.kind ?? null,
-        a.openedAt,
-        a.closedAt ?? null,
-        a.value ?? null,
-        a.limit ?? null,
-        a.multiple ?? null,
-        a.peak ?? null,
-        a.detail ?? null,
-        a.closedBy ?? null,
-        a.raisedAt ?? null,
-      );
+    this.statement(
+      'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      a.id,
+      a.type,
+      a.mn,
+      a.factor ?? null,
+      a.kind ?? null,
+      a.openedAt,
+      a.closedAt ?? null,
+      a.value ?? null,
+      a.limit ?? null,
+      a.multiple ?? null,
+      a.peak ?? null,
+      a.detail ?? null,
+      a.closedBy ?? null,
+      a.raisedAt ?? null,
+    );
     if (!before) return 'opened';
     return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
   }
@@ -299,7 +305,7 @@ export class AlarmStore {
     if (open) {
       if (a.multiple !== undefined && (open.peak === null || open.peak < a.multiple)) {
         if (this.batching) this.begin(this.batching);
-        this.db.prepare('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
+        this.statement('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
         open.peak = a.multiple;
         this.changed(open.id);
       }
@@ -307,25 +313,23 @@ export class AlarmStore {
     }
     if (this.batching) this.begin(this.batching);
     const id = Number(
-      this.db
-        .prepare(
-          'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          this.nextId(),
-          a.key,
-          a.type,
-          a.mn,
-          a.factor ?? null,
-          a.kind ?? null,
-          a.time,
-          a.value ?? null,
-          a.limit ?? null,
-          a.multiple ?? null,
-          a.multiple ?? null,
-          a.detail ?? null,
-          a.raisedAt ?? null,
-        ).lastInsertRowid,
+      this.statement(
+        'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        this.nextId(),
+        a.key,
+        a.type,
+        a.mn,
+        a.factor ?? null,
+        a.kind ?? null,
+        a.time,
+        a.value ?? null,
+        a.limit ?? null,
+        a.multiple ?? null,
+        a.multiple ?? null,
+        a.detail ?? null,
+        a.raisedAt ?? null,
+      ).lastInsertRowid,
     );
     this.openKeys.set(a.key, { id, peak: a.multiple ?? null });
     return this.changed(id);
@@ -336,7 +340,7 @@ export class AlarmStore {
     const open = this.openKeys.get(key);
     if (!open) return undefined;
     if (this.batching) this.begin(this.batching);
-    this.db.prepare('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
+    this.statement('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
     this.openKeys.delete(key);
     return this.changed(open.id);
   }
@@ -346,8 +350,8 @@ export class AlarmStore {
   }
 
   get(id: number): Alarm | undefined {
-    const r = (this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) ??
-      this.db.prepare('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
+    const r = (this.statement('SELECT * FROM alarms WHERE id = ?').get(id) ??
+      this.statement('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
     return r && toAlarm(r);
   }
 
