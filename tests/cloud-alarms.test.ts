@@ -403,6 +403,7 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     expect(tx.count).toBe(1);
     expect(db.inTransaction).toBe(false);
     expect(told).toEqual(['A1 open', 'A2 open']);
+    expect([store.hasOpen('A1'), store.hasOpen('A2'), store.hasOpen('A3')]).toEqual([true, true, false]);
     // What the rules ask before a change: an episode already open, or none to close, writes nothing.
     store.batch(() => {
       expect(store.wouldOpen(offline('A1'))).toBe(false);
@@ -416,6 +417,7 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     });
     expect(tx.count).toBe(2);
     expect(told).toEqual(['A1 open', 'A2 open', 'A1 closed', 'A2 closed']);
+    expect([store.hasOpen('A1'), store.hasOpen('A2')]).toEqual([false, false]);
     expect(store.list().map((a) => [a.mn, a.closedAt])).toEqual([
       ['A1', T0 + H],
       ['A2', T0 + H],
@@ -441,6 +443,7 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     expect(told).toEqual(['A1', 'A3']);
     expect(store.list().map((a) => a.mn)).toEqual(['A1', 'A3']);
     expect(['A1', 'A2', 'A3'].map((mn) => store.isOpen(`offline|${mn}`))).toEqual([true, false, true]);
+    expect(['A1', 'A2', 'A3'].map((mn) => store.hasOpen(mn))).toEqual([true, false, true]);
   });
 
   it('a failed COMMIT undoes every change of the batch: nothing is told, and the store forgets them', async () => {
@@ -464,6 +467,7 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     expect(db.inTransaction).toBe(false);
     expect(told).toEqual([]);
     expect(store.isOpen('offline|A1')).toBe(false);
+    expect(store.hasOpen('A1')).toBe(false);
     expect(store.list()).toEqual([]);
     expect(() => store.batch(() => store.write(() => db.prepare('INSERT INTO child VALUES (99)').run()))).toThrow(
       'FOREIGN KEY constraint failed',

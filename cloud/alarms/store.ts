@@ -121,7 +121,9 @@ export class AlarmStore {
    * a transaction rolls back, so it never holds what the database does not.
    */
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly openKeys = new Map<string, { id: number; peak: number | null }>();
+  private readonly openKeys = new Map<string, { id: number; peak: number | null; mn: string }>();
+  /** How many of those are open per station: the rules skip the keys of a station with none. */
+  private readonly openPerMn = new Map<string, number>();
 
   constructor(
     private readonly db: Database.Database,
@@ -148,12 +150,26 @@ export class AlarmStore {
 
   private loadOpen(): void {
     this.openKeys.clear();
-    const rows = this.db.prepare('SELECT key, id, peak FROM alarms WHERE closed_at IS NULL').all() as {
+    this.openPerMn.clear();
+    const rows = this.db.prepare('SELECT key, id, peak, mn FROM alarms WHERE closed_at IS NULL').all() as {
       key: string;
       id: number;
       peak: number | null;
+      mn: string;
     }[];
-    for (const r of rows) this.openKeys.set(r.key, { id: r.id, peak: r.peak });
+    for (const r of rows) this.remember(r.key, { id: r.id, peak: r.peak, mn: r.mn });
+  }
+
+  private remember(key: string, open: { id: number; peak: number | null; mn: string }): void {
+    this.openKeys.set(key, open);
+    this.openPerMn.set(open.mn, (this.openPerMn.get(open.mn) ?? 0) + 1);
+  }
+
+  private forget(key: string, mn: string): void {
+    this.openKeys.delete(key);
+    const n = (this.openPerMn.get(mn) ?? 1) - 1;
+    if (n > 0) this.openPerMn.set(mn, n);
+    else this.openPerMn.delete(mn);
   }
 
   /** Calls `fn` with the episode after every change this process makes (opened, peak raised, closed). */
@@ -331,7 +347,7 @@ export class AlarmStore {
         a.raisedAt ?? null,
       ).lastInsertRowid,
     );
-    this.openKeys.set(a.key, { id, peak: a.multiple ?? null });
+    this.remember(a.key, { id, peak: a.multiple ?? null, mn: a.mn });
     return this.changed(id);
   }
 
@@ -341,12 +357,17 @@ export class AlarmStore {
     if (!open) return undefined;
     if (this.batching) this.begin(this.batching);
     this.statement('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
-    this.openKeys.delete(key);
+    this.forget(key, open.mn);
     return this.changed(open.id);
   }
 
   isOpen(key: string): boolean {
     return this.openKeys.has(key);
+  }
+
+  /** Whether any episode of this process on the station is open (none to close when not). */
+  hasOpen(mn: string): boolean {
+    return this.openPerMn.has(mn);
   }
 
   get(id: number): Alarm | undefined {

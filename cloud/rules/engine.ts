@@ -262,6 +262,8 @@ export class RuleEngine {
   }
 
   private apply(c: Condition): void {
+    // A condition that is clear on a station with no episode open closes nothing: no key to build.
+    if (!c.active && !this.o.alarms.hasOpen(c.mn)) return;
     const k = key(c.type, c.mn, c.factor, c.kind);
     if (!c.active) {
       this.close(c.mn, k, c.time);
