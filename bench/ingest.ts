@@ -4,10 +4,16 @@
  * sending its next 2011 upload (10 factors) as soon as the previous one is answered. Per phase:
  * packets/s, points/s, p50/p99 send → 9014 (9014 goes out once the points are durable and
  * queryable), the time until InfluxDB itself holds every point, and the ingest's CPU and RSS per
- * 1,000 packets/s. Linux only (/proc). One JSON line.
+ * 1,000 packets/s, its CPU per packet (`cpuUsPerPacket`: utime + stime from /proc, the counters
+ * process.cpuUsage reads, taken of the ingest process from outside), and how many points it POSTed to
+ * InfluxDB per point InfluxDB holds (`pointsSentPerStored`, counted by a pass-through proxy in front
+ * of influxd; 1.0 when no batch is sent twice). Linux only (/proc). One JSON line.
  *   node dist/bench/ingest.js [--connections 1000,10000] [--seconds 20] [--mqtt true]
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +57,43 @@ const percentile = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
 const influx = await startInfluxd();
+
+/**
+ * Points POSTed to InfluxDB: the ingest talks to this pass-through proxy, which counts the lines of
+ * each /write body (one point a line), repeats included, before handing it to influxd.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+let linesPosted = 0;
+const proxy = createServer((req, res) => {
+  const counting = req.method === 'POST' && req.url?.startsWith('/write') === true;
+  let last = 10;
+  const up = request(
+    { host: '127.0.0.1', port: influx.port, method: req.method, path: req.url, headers: req.headers, agent },
+    (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    },
+  );
+  up.on('error', (e) => {
+    res.writeHead(502);
+    res.end(e.message);
+  });
+  req.on('data', (chunk: Buffer) => {
+    if (counting) {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) linesPosted++;
+      if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+    }
+    up.write(chunk);
+  });
+  req.on('end', () => {
+    // The last line of a body has no newline after it.
+    if (counting && last !== 10) linesPosted++;
+    up.end();
+  });
+});
+proxy.listen(0, '127.0.0.1');
+await once(proxy, 'listening');
+const proxyPort = (proxy.address() as AddressInfo).port;
 const dir = await mkdtemp(join(tmpdir(), 'hj212-bench-ingest-'));
 let child: ReturnType<typeof spawn> | undefined;
 try {
@@ -97,7 +140,7 @@ try {
       state: 'state.db',
       store: {
         type: 'influxdb',
-        url: `http://127.0.0.1:${influx.port}`,
+        url: `http://127.0.0.1:${proxyPort}`,
         database: 'bench',
         username: USER.name,
         password: USER.password,
@@ -154,6 +197,12 @@ try {
       }
     }
   }
+  /** Waits (up to 2 minutes) until InfluxDB holds the points of `packets` packets. */
+  async function drain(packets: number): Promise<void> {
+    const t0 = performance.now();
+    while ((await inInflux()) < packets * FACTORS && performance.now() - t0 < 120_000)
+      await new Promise((r) => setTimeout(r, 100));
+  }
   async function phase(n: number, transport: 'tcp' | 'mqtt'): Promise<void> {
     const fleet: Fleet =
       transport === 'tcp'
@@ -163,6 +212,10 @@ try {
     // Warm-up: one answered upload per logger (each station's secret is verified once, then remembered).
     await fleet.round();
     process.stderr.write(`${transport} ${n}: warmed up\n`);
+    // The phase starts with InfluxDB holding everything sent so far, warm-up included.
+    await drain(sent + n);
+    const postedBefore = linesPosted;
+    const storedBefore = await inInflux();
     const before = await proc(c.pid!);
     const t0 = performance.now();
     const latencies = await fleet.run(SECONDS * 1000);
@@ -171,8 +224,11 @@ try {
     sent += latencies.length + n;
     process.stderr.write(`${transport} ${n}: ran, ${fleet.unanswered()} unanswered\n`);
     const drained = performance.now();
-    while ((await inInflux()) < sent * FACTORS && performance.now() - drained < 120_000)
-      await new Promise((r) => setTimeout(r, 100));
+    await drain(sent);
+    const influxLagMs = Math.round(performance.now() - drained);
+    // Every point of the phase held by InfluxDB: what was POSTed for them, per point.
+    const stored = (await inInflux()) - storedBefore;
+    const pointsSentPerStored = +((linesPosted - postedBefore) / stored).toFixed(3);
     const pps = latencies.length / wall;
     const cores = (after.cpuMs - before.cpuMs) / 1000 / wall;
     phases.push({
@@ -185,7 +241,9 @@ try {
       p50Ms: +percentile(latencies, 50).toFixed(1),
       p99Ms: +percentile(latencies, 99).toFixed(1),
       medianMs: +median(latencies).toFixed(1),
-      influxLagMs: Math.round(performance.now() - drained),
+      influxLagMs,
+      cpuUsPerPacket: Math.round(((after.cpuMs - before.cpuMs) * 1000) / latencies.length),
+      pointsSentPerStored,
       ingestCores: +cores.toFixed(2),
       ingestRssMb: Math.round(after.rssMb),
       cpuCoresPer1000PacketsPerS: +(cores / (pps / 1000)).toFixed(3),
@@ -215,6 +273,8 @@ try {
     child.kill('SIGTERM');
     await new Promise((r) => child!.once('exit', r));
   }
+  proxy.close();
+  agent.destroy();
   await influx.stop();
   await rm(dir, { recursive: true, force: true });
 }

@@ -7,12 +7,25 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectAsync } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AlarmStore, openSqlite, type Alarm, type StationInput } from '../cloud/index.js';
+import pino from 'pino';
+import {
+  AlarmStore,
+  BackfillStore,
+  openSqlite,
+  Registry,
+  RuleEngine,
+  RulesOptionsSchema,
+  SqliteStore,
+  type Alarm,
+  type Point,
+  type StationInput,
+} from '../cloud/index.js';
 import { encodeFrame, qnRtnAnswer, exeRtnAnswer, type FactorFields, type Packet } from '../protocol/index.js';
 import {
   GAS_MN,
   rawClient,
   startTestCloud,
+  testHash,
   testStations,
   WATER_MN,
   WATER_PW,
@@ -337,5 +350,214 @@ describe('alarm store', () => {
     expect(store.isOpen(a.key)).toBe(false);
     expect(store.list()).toEqual([]);
     expect(store.open(a)).toMatchObject({ type: 'offline', openedAt: T0 });
+  });
+});
+
+/**
+ * Counts the transactions of a state database: the batches' own BEGIN and each top-level
+ * `db.transaction` (a nested one is a savepoint of the transaction it runs in).
+ */
+function countTransactions(db: Database.Database): { count: number } {
+  const counter = { count: 0 };
+  const exec = db.exec.bind(db);
+  db.exec = (sql: string) => {
+    if (sql === 'BEGIN') counter.count++;
+    return exec(sql);
+  };
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: unknown[]) => unknown) => {
+    const tx = transaction(fn);
+    return ((...args: unknown[]) => {
+      if (!db.inTransaction) counter.count++;
+      return tx(...args);
+    }) as unknown as typeof tx;
+  }) as typeof db.transaction;
+  return counter;
+}
+
+describe('alarm changes of one upload (AlarmStore.batch)', () => {
+  async function stateDb(): Promise<Database.Database> {
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-batch-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const db = openSqlite(join(dir, 'state.db'));
+    cleanup.push(async () => db.close());
+    return db;
+  }
+  const offline = (mn: string) => ({ key: `offline|${mn}`, type: 'offline', mn, time: T0 }) as const;
+
+  it('shares one transaction begun at the first change, tells watchers once it commits, and begins none without a change', async () => {
+    const db = await stateDb();
+    const store = new AlarmStore(db);
+    const tx = countTransactions(db);
+    const told: string[] = [];
+    store.watch((a) => told.push(`${a.mn} ${a.closedAt === undefined ? 'open' : 'closed'}`));
+    store.batch(() => {
+      // No episode of the key is open: nothing to write (the rules ask isOpen before a transaction).
+      expect(store.close('offline|A1', T0)).toBeUndefined();
+      expect(db.inTransaction).toBe(false);
+      store.atomically(() => store.open(offline('A1')));
+      store.atomically(() => store.open(offline('A2')));
+      expect(db.inTransaction).toBe(true);
+      expect(told).toEqual([]);
+    });
+    expect(tx.count).toBe(1);
+    expect(db.inTransaction).toBe(false);
+    expect(told).toEqual(['A1 open', 'A2 open']);
+    expect([store.hasOpen('A1'), store.hasOpen('A2'), store.hasOpen('A3')]).toEqual([true, true, false]);
+    // What the rules ask before a change: an episode already open, or none to close, writes nothing.
+    store.batch(() => {
+      expect(store.wouldOpen(offline('A1'))).toBe(false);
+      expect(store.open(offline('A1'))).toBeUndefined();
+      expect(store.close('offline|A3', T0)).toBeUndefined();
+    });
+    expect(tx.count).toBe(1);
+    store.batch(() => {
+      store.atomically(() => store.close('offline|A1', T0 + H));
+      store.atomically(() => store.close('offline|A2', T0 + H));
+    });
+    expect(tx.count).toBe(2);
+    expect(told).toEqual(['A1 open', 'A2 open', 'A1 closed', 'A2 closed']);
+    expect([store.hasOpen('A1'), store.hasOpen('A2')]).toEqual([false, false]);
+    expect(store.list().map((a) => [a.mn, a.closedAt])).toEqual([
+      ['A1', T0 + H],
+      ['A2', T0 + H],
+    ]);
+  });
+
+  it('undoes a change that fails alone, as its own transaction would have been, and commits the others', async () => {
+    const db = await stateDb();
+    const store = new AlarmStore(db);
+    const told: string[] = [];
+    store.watch((a) => told.push(a.mn));
+    store.batch(() => {
+      store.atomically(() => store.open(offline('A1')));
+      expect(() =>
+        store.atomically(() => {
+          store.open(offline('A2'));
+          throw new Error('the queue write failed');
+        }),
+      ).toThrow('the queue write failed');
+      expect(store.isOpen('offline|A2')).toBe(false);
+      store.atomically(() => store.open(offline('A3')));
+    });
+    expect(told).toEqual(['A1', 'A3']);
+    expect(store.list().map((a) => a.mn)).toEqual(['A1', 'A3']);
+    expect(['A1', 'A2', 'A3'].map((mn) => store.isOpen(`offline|${mn}`))).toEqual([true, false, true]);
+    expect(['A1', 'A2', 'A3'].map((mn) => store.hasOpen(mn))).toEqual([true, false, true]);
+  });
+
+  it('a failed COMMIT undoes every change of the batch: nothing is told, and the store forgets them', async () => {
+    const db = await stateDb();
+    const store = new AlarmStore(db);
+    // A deferred foreign key fails at COMMIT, as a disk that refuses the journal would.
+    db.pragma('foreign_keys = ON');
+    db.exec(`CREATE TABLE parent (id INTEGER PRIMARY KEY);
+      CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`);
+    const told: string[] = [];
+    store.watch((a) => told.push(a.mn));
+    const errors: string[] = [];
+    store.batch(
+      () => {
+        store.atomically(() => store.open(offline('A1')));
+        store.write(() => db.prepare('INSERT INTO child VALUES (99)').run());
+      },
+      (e) => errors.push(e.message),
+    );
+    expect(errors).toEqual(['FOREIGN KEY constraint failed']);
+    expect(db.inTransaction).toBe(false);
+    expect(told).toEqual([]);
+    expect(store.isOpen('offline|A1')).toBe(false);
+    expect(store.hasOpen('A1')).toBe(false);
+    expect(store.list()).toEqual([]);
+    expect(() => store.batch(() => store.write(() => db.prepare('INSERT INTO child VALUES (99)').run()))).toThrow(
+      'FOREIGN KEY constraint failed',
+    );
+  });
+
+  it('the rules record the alarms of a 10-factor upload in one transaction, and none for an upload that changes nothing', async () => {
+    const db = await stateDb();
+    const alarms = new AlarmStore(db);
+    const backfills = new BackfillStore(db);
+    const factors = [
+      'w01018',
+      'w21003',
+      'w21011',
+      'w21001',
+      'w01001',
+      'w01010',
+      'w00000',
+      'w00001',
+      'w00002',
+      'w00003',
+    ];
+    const registry = Registry.parse({
+      stations: [
+        {
+          mn: WATER_MN,
+          enterprise: 'E',
+          outlet: 'WS-01',
+          type: 'water',
+          passwordHash: await testHash(WATER_PW),
+          factors: Object.fromEntries(factors.map((f) => [f, { unit: 'mg/L', upper: 100 }])),
+        },
+      ],
+    });
+    const station = registry.get(WATER_MN)!;
+    let now = T0;
+    const events: string[] = [];
+    const engine = new RuleEngine({
+      options: RulesOptionsSchema.parse({}),
+      registry: () => registry,
+      store: new SqliteStore(db),
+      alarms,
+      backfills,
+      notify: (event, a) => events.push(`${event} ${a.type} ${a.factor}`),
+      send: () => false,
+      shutdowns: () => [],
+      log: pino({ level: 'silent' }),
+      now: () => now,
+    });
+    const upload = (time: number, value: (i: number) => number): Point[] =>
+      factors.map((factor, i) => ({ mn: WATER_MN, factor, kind: 'hour', time, values: { Avg: value(i) }, flag: 'N' }));
+    const tx = countTransactions(db);
+    engine.onStored(
+      station,
+      upload(T0, () => 50),
+    );
+    expect(tx.count).toBe(0);
+    // Every factor over its limit, one of them negative too.
+    now = T0 + H;
+    engine.onStored(
+      station,
+      upload(T0 + H, (i) => (i === 0 ? -1 : 150)),
+    );
+    expect(tx.count).toBe(1);
+    expect(alarms.list({ state: 'open' })).toHaveLength(10);
+    expect(events.filter((e) => e.startsWith('opened exceedance'))).toHaveLength(9);
+    expect(events).toContain('opened negative w01018');
+    now = T0 + 2 * H;
+    engine.onStored(
+      station,
+      upload(T0 + 2 * H, (i) => (i === 0 ? -1 : 150)),
+    );
+    expect(tx.count).toBe(1);
+    // A late hour marked back-filled, and every alarm closed: one transaction again.
+    now = T0 + 5 * H;
+    engine.onStored(
+      station,
+      upload(T0 + 3 * H, () => 50),
+    );
+    expect(tx.count).toBe(2);
+    expect(alarms.list({ state: 'open' })).toEqual([]);
+    expect(alarms.list().map((a) => [a.type, a.openedAt, a.raisedAt, a.closedAt])).toEqual([
+      ['negative', T0 + H, T0 + H, T0 + 3 * H],
+      ...factors.slice(1).map(() => ['exceedance', T0 + H, T0 + H, T0 + 3 * H]),
+    ]);
+    expect(backfills.list(WATER_MN, 0, T0 + 10 * H)).toHaveLength(10);
+    // Never heard from since the rules started: the sweep opens its offline alarm, once.
+    engine.checkOffline(now);
+    engine.checkOffline(now + H);
+    expect(tx.count).toBe(3);
+    expect(alarms.list({ state: 'open' }).map((a) => a.type)).toEqual(['offline']);
   });
 });

@@ -85,6 +85,12 @@ export type AlarmOpen = Pick<Condition, 'type' | 'mn' | 'time'> &
     raisedAt?: number;
   };
 
+/** The changes of one `batch`: whether its transaction was begun, and what watchers hear once it commits. */
+interface Batch {
+  began: boolean;
+  changes: Alarm[];
+}
+
 /** Room for this many ingest processes in the alarm ids of a cluster (the most `nodeCount` allows). */
 export const ID_STRIDE = 1024;
 
@@ -106,13 +112,18 @@ function addMissingColumn(db: Database.Database, table: string, column: string, 
 export class AlarmStore {
   private readonly watchers: ((alarm: Alarm) => void)[] = [];
   private uncommitted: Alarm[] | undefined;
+  /** The batch being collected (see `batch`). */
+  private batching: Batch | undefined;
   /**
    * The open episodes of this process (key → id and peak), mirrored from the table it alone writes, so
    * that a condition which changes nothing (a value that is not negative, a packet from a station that
    * is not offline) is answered without touching SQLite. Rebuilt from the table at start and whenever
    * a transaction rolls back, so it never holds what the database does not.
    */
-  private readonly openKeys = new Map<string, { id: number; peak: number | null }>();
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly openKeys = new Map<string, { id: number; peak: number | null; mn: string }>();
+  /** How many of those are open per station: the rules skip the keys of a station with none. */
+  private readonly openPerMn = new Map<string, number>();
 
   constructor(
     private readonly db: Database.Database,
@@ -130,14 +141,35 @@ export class AlarmStore {
     this.loadOpen();
   }
 
+  /** The statement of `sql`, prepared once: every alarm change runs several. */
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   private loadOpen(): void {
     this.openKeys.clear();
-    const rows = this.db.prepare('SELECT key, id, peak FROM alarms WHERE closed_at IS NULL').all() as {
+    this.openPerMn.clear();
+    const rows = this.db.prepare('SELECT key, id, peak, mn FROM alarms WHERE closed_at IS NULL').all() as {
       key: string;
       id: number;
       peak: number | null;
+      mn: string;
     }[];
-    for (const r of rows) this.openKeys.set(r.key, { id: r.id, peak: r.peak });
+    for (const r of rows) this.remember(r.key, { id: r.id, peak: r.peak, mn: r.mn });
+  }
+
+  private remember(key: string, open: { id: number; peak: number | null; mn: string }): void {
+    this.openKeys.set(key, open);
+    this.openPerMn.set(open.mn, (this.openPerMn.get(open.mn) ?? 0) + 1);
+  }
+
+  private forget(key: string, mn: string): void {
+    this.openKeys.delete(key);
+    const n = (this.openPerMn.get(mn) ?? 1) - 1;
+    if (n > 0) this.openPerMn.set(mn, n);
+    else this.openPerMn.delete(mn);
   }
 
   /** Calls `fn` with the episode after every change this process makes (opened, peak raised, closed). */
@@ -148,19 +180,24 @@ export class AlarmStore {
   /**
    * Runs `fn` (an episode change and what it queues, such as webhook events in the same database) as
    * one transaction: a crash or a failed queue write leaves neither. Watchers hear of the changes only
-   * once they are committed.
+   * once they are committed. Inside `batch` it is a savepoint of the batch's transaction: undone alone
+   * when it fails, committed with the batch.
    */
   atomically<T>(fn: () => T): T {
     if (this.uncommitted) return fn();
+    const batch = this.batching;
+    if (batch) this.begin(batch);
     this.uncommitted = [];
     try {
+      // In a batch's transaction better-sqlite3 makes this a savepoint.
       const result = this.db.transaction(fn)();
       const committed = this.uncommitted;
       this.uncommitted = undefined;
-      for (const alarm of committed) this.tell(alarm);
+      if (batch) batch.changes.push(...committed);
+      else for (const alarm of committed) this.tell(alarm);
       return result;
     } catch (e) {
-      // The transaction rolled back: what it opened or closed did not happen.
+      // The transaction (or the savepoint) rolled back: what it opened or closed did not happen.
       this.loadOpen();
       throw e;
     } finally {
@@ -168,10 +205,61 @@ export class AlarmStore {
     }
   }
 
+  /**
+   * Runs `fn` (what the rules conclude from one upload, or from one sweep) with every write it makes
+   * to the state database in one transaction, begun at its first write: none at all when it changes
+   * nothing, which the episodes kept in memory tell without asking SQLite. Each `atomically` inside is
+   * a savepoint, so a change that fails is undone alone and the others stand, as when each was a
+   * transaction of its own; one COMMIT (one fsync) then covers them all. Watchers hear of the changes
+   * once committed. Should the COMMIT fail, none of them happened: `onCommitError` is told (else it is
+   * thrown) and the open episodes are read back from the database. An error thrown by `fn` is thrown
+   * after what was written before it is committed.
+   */
+  batch<T>(fn: () => T, onCommitError?: (err: Error) => void): T {
+    if (this.batching || this.uncommitted) return fn();
+    const batch: Batch = { began: false, changes: [] };
+    this.batching = batch;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.batching = undefined;
+      this.commit(batch, onCommitError);
+    }
+    return result;
+  }
+
+  /** Runs a write to the state database (this store's or another's sharing it) in the batch collected, if any. */
+  write<T>(fn: () => T): T {
+    if (this.batching) this.begin(this.batching);
+    return fn();
+  }
+
+  private begin(batch: Batch): void {
+    if (batch.began) return;
+    this.db.exec('BEGIN');
+    batch.began = true;
+  }
+
+  private commit(batch: Batch, onCommitError: ((err: Error) => void) | undefined): void {
+    if (!batch.began) return;
+    try {
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.loadOpen();
+      if (!onCommitError) throw e;
+      onCommitError(e as Error);
+      return;
+    }
+    for (const alarm of batch.changes) this.tell(alarm);
+  }
+
   private changed(id: number): Alarm | undefined {
     const alarm = this.get(id);
     if (alarm) {
       if (this.uncommitted) this.uncommitted.push(alarm);
+      else if (this.batching) this.batching.changes.push(alarm);
       else this.tell(alarm);
     }
     return alarm;
@@ -184,34 +272,32 @@ export class AlarmStore {
   /** The next id of this process: plain row ids alone, its own residue class in a cluster. */
   private nextId(): number | null {
     if (!this.node) return null;
-    const max = this.db.prepare('SELECT coalesce(max(id), 0) FROM alarms').pluck().get() as number;
+    const max = this.statement('SELECT coalesce(max(id), 0) FROM alarms').pluck().get() as number;
     return (Math.floor(max / ID_STRIDE) + 1) * ID_STRIDE + this.node.index;
   }
 
   /** Applies an episode another process of the cluster owns; says whether it was new or now closed. */
   applyPeer(a: Alarm): 'opened' | 'closed' | 'updated' {
-    const before = this.db.prepare('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
+    const before = this.statement('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
       { closed_at: number | null } | undefined;
-    this.db
-      .prepare(
-        'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        a.id,
-        a.type,
-        a.mn,
-        a.factor ?? null,
-        a.kind ?? null,
-        a.openedAt,
-        a.closedAt ?? null,
-        a.value ?? null,
-        a.limit ?? null,
-        a.multiple ?? null,
-        a.peak ?? null,
-        a.detail ?? null,
-        a.closedBy ?? null,
-        a.raisedAt ?? null,
-      );
+    this.statement(
+      'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      a.id,
+      a.type,
+      a.mn,
+      a.factor ?? null,
+      a.kind ?? null,
+      a.openedAt,
+      a.closedAt ?? null,
+      a.value ?? null,
+      a.limit ?? null,
+      a.multiple ?? null,
+      a.peak ?? null,
+      a.detail ?? null,
+      a.closedBy ?? null,
+      a.raisedAt ?? null,
+    );
     if (!before) return 'opened';
     return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
   }
@@ -234,34 +320,34 @@ export class AlarmStore {
     const open = this.openKeys.get(a.key);
     if (open) {
       if (a.multiple !== undefined && (open.peak === null || open.peak < a.multiple)) {
-        this.db.prepare('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
+        if (this.batching) this.begin(this.batching);
+        this.statement('UPDATE alarms SET peak = ? WHERE id = ?').run(a.multiple, open.id);
         open.peak = a.multiple;
         this.changed(open.id);
       }
       return undefined;
     }
+    if (this.batching) this.begin(this.batching);
     const id = Number(
-      this.db
-        .prepare(
-          'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          this.nextId(),
-          a.key,
-          a.type,
-          a.mn,
-          a.factor ?? null,
-          a.kind ?? null,
-          a.time,
-          a.value ?? null,
-          a.limit ?? null,
-          a.multiple ?? null,
-          a.multiple ?? null,
-          a.detail ?? null,
-          a.raisedAt ?? null,
-        ).lastInsertRowid,
+      this.statement(
+        'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ).run(
+        this.nextId(),
+        a.key,
+        a.type,
+        a.mn,
+        a.factor ?? null,
+        a.kind ?? null,
+        a.time,
+        a.value ?? null,
+        a.limit ?? null,
+        a.multiple ?? null,
+        a.multiple ?? null,
+        a.detail ?? null,
+        a.raisedAt ?? null,
+      ).lastInsertRowid,
     );
-    this.openKeys.set(a.key, { id, peak: a.multiple ?? null });
+    this.remember(a.key, { id, peak: a.multiple ?? null, mn: a.mn });
     return this.changed(id);
   }
 
@@ -269,8 +355,9 @@ export class AlarmStore {
   close(key: string, at: number, by?: ClosedBy): Alarm | undefined {
     const open = this.openKeys.get(key);
     if (!open) return undefined;
-    this.db.prepare('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
-    this.openKeys.delete(key);
+    if (this.batching) this.begin(this.batching);
+    this.statement('UPDATE alarms SET closed_at = ?, closed_by = ? WHERE id = ?').run(at, by ?? null, open.id);
+    this.forget(key, open.mn);
     return this.changed(open.id);
   }
 
@@ -278,9 +365,14 @@ export class AlarmStore {
     return this.openKeys.has(key);
   }
 
+  /** Whether any episode of this process on the station is open (none to close when not). */
+  hasOpen(mn: string): boolean {
+    return this.openPerMn.has(mn);
+  }
+
   get(id: number): Alarm | undefined {
-    const r = (this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) ??
-      this.db.prepare('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
+    const r = (this.statement('SELECT * FROM alarms WHERE id = ?').get(id) ??
+      this.statement('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
     return r && toAlarm(r);
   }
 

@@ -201,8 +201,19 @@ export class RuleEngine {
     this.close(station.mn, key('offline', station.mn), s.at);
   }
 
-  /** Stored points: value rules, and the missing hours they fill. */
+  /**
+   * Stored points: value rules, and the missing hours they fill. What they change of the alarm
+   * episodes (and the hours marked back-filled) is one transaction of the state database, none when
+   * nothing changes (AlarmStore.batch).
+   */
   onStored(station: Station, points: readonly Point[]): void {
+    this.o.alarms.batch(
+      () => this.judgeStored(station, points),
+      (err) => this.notStored(station.mn, err),
+    );
+  }
+
+  private judgeStored(station: Station, points: readonly Point[]): void {
     const runs = (p: Point): Run | undefined => {
       const value = headlineValue(p);
       if (value === undefined) return undefined;
@@ -223,11 +234,22 @@ export class RuleEngine {
       // A value entered by hand (S, table 8) fills the hour too, but is not the logger's back-fill.
       const by = p.flag === 'S' ? 'manual' : 'backfill';
       const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, by);
-      if (closed || now >= p.time + dueAfter)
-        this.o.backfills?.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed });
+      const backfills = this.o.backfills;
+      if (backfills && (closed || now >= p.time + dueAfter))
+        this.o.alarms.write(() =>
+          backfills.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed }),
+        );
       const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
       this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
     }
+  }
+
+  /** The COMMIT of a batch of alarm changes failed: none of them happened. */
+  private notStored(mn: string | undefined, err: Error): void {
+    this.o.log.error(
+      { mn, reason: err.message },
+      'alarm changes not stored; their conditions are judged again on the next data or check',
+    );
   }
 
   /**
@@ -263,6 +285,8 @@ export class RuleEngine {
   }
 
   private apply(c: Condition): void {
+    // A condition that is clear on a station with no episode open closes nothing: no key to build.
+    if (!c.active && !this.o.alarms.hasOpen(c.mn)) return;
     const k = key(c.type, c.mn, c.factor, c.kind);
     if (!c.active) {
       this.close(c.mn, k, c.time);
@@ -277,7 +301,7 @@ export class RuleEngine {
   }
 
   // The open episodes are known in memory (AlarmStore): a condition that changes none, like each valid
-  // value's "not negative", costs no transaction.
+  // value's "not negative", costs no transaction, and those of one upload that do share one (batch).
   private open(a: AlarmOpen, raisedAt = this.now()): void {
     if (!this.o.alarms.wouldOpen(a)) return;
     const alarm = this.record('opened', a.mn, () => this.o.alarms.open({ ...a, raisedAt }));
@@ -318,6 +342,13 @@ export class RuleEngine {
 
   /** Stations silent for longer than their offline threshold (counted from start-up if never seen). */
   checkOffline(now: number): void {
+    this.o.alarms.batch(
+      () => this.sweepOffline(now),
+      (err) => this.notStored(undefined, err),
+    );
+  }
+
+  private sweepOffline(now: number): void {
     for (const st of this.owned()) {
       const last = this.seen.get(st.mn)?.at ?? this.started;
       if (now - last > st.offlineMinutes * 60_000)

@@ -143,22 +143,36 @@ export function judgePoint(
   const judged = judgedKinds(f).has(p.kind);
   // Data coarser than the basis and without a limit of its own (day data on an hour basis) is not judged.
   if (!judged && FINENESS[p.kind] >= FINENESS[f.basis]) return undefined;
-  const lim = limitFor(f, p.kind);
-  if (!hasLimit(lim)) return undefined;
+  // The limit as limitFor gives it, without building it: every judged value passes here.
+  const upper = own ? own.upper : f.upper;
+  const lower = own ? own.lower : f.lower;
   const value = judgedValue(station, p, o2);
   if (value === undefined) return undefined;
-  const threshold = lim.upper !== undefined ? f.warnAt * lim.upper : undefined;
-  const over = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (value - limit) / limit });
-  const under = (limit: number): Omit<Judgement, 'state'> => ({ value, limit, multiple: (limit - value) / limit });
-  const withThreshold = (j: Omit<Judgement, 'state'>, state: Judgement['state']): Judgement =>
-    threshold !== undefined && f.warnAt < 1 ? { ...j, state, threshold } : { ...j, state };
-  if (lim.upper !== undefined && value > lim.upper)
-    return withThreshold(over(lim.upper), judged ? 'exceedance' : 'warning');
-  if (lim.lower !== undefined && value < lim.lower)
-    return { ...under(lim.lower), state: judged ? 'exceedance' : 'warning' };
-  if (lim.upper !== undefined && threshold !== undefined && value > threshold)
-    return withThreshold(over(lim.upper), 'warning');
-  return lim.upper !== undefined ? withThreshold(over(lim.upper), 'normal') : { ...under(lim.lower!), state: 'normal' };
+  const threshold = upper !== undefined ? f.warnAt * upper : undefined;
+  // The 预警 threshold is shown where it lies below the upper limit, and only with the upper limit.
+  const shown = threshold !== undefined && f.warnAt < 1;
+  let j: Judgement;
+  if (upper !== undefined && value > upper)
+    j = { value, limit: upper, multiple: (value - upper) / upper, state: judged ? 'exceedance' : 'warning' };
+  else if (lower !== undefined && value < lower)
+    return { value, limit: lower, multiple: (lower - value) / lower, state: judged ? 'exceedance' : 'warning' };
+  else if (upper !== undefined && threshold !== undefined && value > threshold)
+    j = { value, limit: upper, multiple: (value - upper) / upper, state: 'warning' };
+  else if (upper !== undefined) j = { value, limit: upper, multiple: (value - upper) / upper, state: 'normal' };
+  else return { value, limit: lower!, multiple: (lower! - value) / lower!, state: 'normal' };
+  if (shown) j.threshold = threshold;
+  return j;
+}
+
+/** One condition of a judged point (object literals, not spreads: built for every judged value). */
+function limitCondition(p: Point, j: Judgement, f: FactorRules, active: boolean, type: AlarmType): Condition {
+  const c: Condition = { mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value: j.value, type, active };
+  if (!active) return c;
+  if (j.limit !== undefined) c.limit = j.limit;
+  if (j.multiple !== undefined) c.multiple = j.multiple;
+  if (type === 'warning' && j.threshold !== undefined && j.value <= (j.limit ?? Infinity))
+    c.detail = `above the 预警 threshold ${+j.threshold.toFixed(6)} (${Math.round(f.warnAt * 100)} % of ${j.limit})`;
+  return c;
 }
 
 /** The exceedance and 预警 conditions of one point; none when it is not judged (see judgePoint). */
@@ -170,21 +184,11 @@ export function limitConditions(
   const j = judgePoint(station, p, o2);
   const f = station.factors[p.factor];
   if (!j || !f) return [];
-  const base = { mn: p.mn, factor: p.factor, kind: p.kind, time: p.time, value: j.value };
-  const at = (active: boolean, type: AlarmType): Condition => {
-    const c: Condition = { ...base, type, active };
-    if (!active) return c;
-    if (j.limit !== undefined) c.limit = j.limit;
-    if (j.multiple !== undefined) c.multiple = j.multiple;
-    if (type === 'warning' && j.threshold !== undefined && j.value <= (j.limit ?? Infinity))
-      c.detail = `above the 预警 threshold ${+j.threshold.toFixed(6)} (${Math.round(f.warnAt * 100)} % of ${j.limit})`;
-    return c;
-  };
   const judged = judgedKinds(f).has(p.kind);
   const out: Condition[] = [];
-  if (judged) out.push(at(j.state === 'exceedance', 'exceedance'));
+  if (judged) out.push(limitCondition(p, j, f, j.state === 'exceedance', 'exceedance'));
   // On a judged kind the warning band exists only below the limit, when warnAt < 1.
-  if (!judged || j.threshold !== undefined) out.push(at(j.state === 'warning', 'warning'));
+  if (!judged || j.threshold !== undefined) out.push(limitCondition(p, j, f, j.state === 'warning', 'warning'));
   return out;
 }
 
