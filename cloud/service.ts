@@ -25,6 +25,7 @@ import { Registry } from './registry.js';
 import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
+import { StationSerials } from './serials.js';
 import { ShutdownStore } from './shutdowns.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
@@ -171,6 +172,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       acks: new AckStore(stateDb),
       users: new UserStore(stateDb, clock.wall),
       commands,
+      serials: new StationSerials(stateDb, log),
       shutdowns: new ShutdownStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
@@ -203,6 +205,7 @@ function startTransports(
       store: core.store,
       log,
       qn: (mn, at) => core.commands.nextQn(mn, at),
+      serials: core.serials,
       onPacket: (st, p, via) => {
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         // The station page shows its requests' states: it re-reads them on this event.
@@ -339,9 +342,9 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users } = core;
+    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users },
+      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials },
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };

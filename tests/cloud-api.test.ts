@@ -41,6 +41,7 @@ describe('HTTP API', () => {
       '/session/logout',
       '/session/password',
       '/stations',
+      '/stations/{mn}',
       '/stations/{mn}/commands',
       '/stations/{mn}/data',
       '/stations/{mn}/history',

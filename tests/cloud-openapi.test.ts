@@ -38,6 +38,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'PUT /users/{name}/scope': ['admin', ['path:name'], 'application/json', '200'],
   'DELETE /users/{name}': ['admin', ['path:name'], null, '204'],
   'GET /stations': ['read', [], null, '200'],
+  'GET /stations/{mn}': ['read', ['path:mn'], null, '200'],
   'GET /enterprises': ['read', [], null, '200'],
   'GET /stations/{mn}/data': [
     'read',
