@@ -42,8 +42,9 @@ export interface Cloud {
   rules: RuleEngine;
   shutdowns: ShutdownStore;
   /**
-   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over its TCP connection;
-   * false when it is no keyed 2025 station, has not spoken since the start, or is not connected.
+   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over the transport it last
+   * used (TCP or MQTT); false when it is no keyed 2025 station, has not spoken since the start, or is not
+   * connected. The API's `POST /stations/:mn/key` does the same and records the request.
    */
   changeKey(mn: string): boolean;
   tcp?: { address: AddressInfo; listener: TcpListener };
@@ -211,10 +212,13 @@ function startTransports(
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
         rules.call((r) => r.loggedIn(st.mn));
-        // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
-        // listener knows the connection of this MN (it learns it when accept returns).
-        const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
-        if (keyRequest) setImmediate(() => tcp?.send(st.mn, keyRequest));
+        // A logger's own 1014 is answered with the centre's 1014 carrying the key, over the transport it
+        // came by: on TCP once the listener knows the connection of this MN (it learns it when accept returns).
+        const keyRequest = core.keys.onPacket(st.mn, p);
+        if (keyRequest)
+          setImmediate(() => {
+            if (!sendBack(st.mn, via, keyRequest)) core.keys.withdraw(st.mn, keyRequest.qn!);
+          });
         owner.call((o) => o.onPacket(st, p, via));
       },
       onStored: (st, points) => {
@@ -223,6 +227,15 @@ function startTransports(
       },
     });
     const tcp = config.tcp && new TcpListener(config.tcp, ingest, log, core.codec, clock.mono);
+    /** A packet back to a station over the transport one of its packets just came by (here, or MQTT's broker). */
+    const sendBack = (mn: string, via: Via, packet: Packet): boolean => {
+      if (via === 'tcp') return tcp?.send(mn, packet) ?? false;
+      if (via !== 'mqtt' || !mqtt) return false;
+      mqtt
+        .publish(downTopic(mn), encodeFrame(packet, core.codec))
+        .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
+      return true;
+    };
     const local: RuleSink = {
       onPacket: (st, p, via) => rules.call((r) => r.onPacket(st, p, via)),
       onStored: (st, points) => rules.call((r) => r.onStored(st, points)),
@@ -342,9 +355,9 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials } = core;
+    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials, keys } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials },
+      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials, keys },
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
@@ -386,8 +399,12 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       backfills: core.backfills,
       shutdowns: core.shutdowns,
       changeKey: (mn) => {
-        const packet = core.keys.issue(mn);
-        return packet !== undefined && down.send(mn, 'tcp', packet);
+        const via = rules.addressOf(mn)?.via;
+        const packet = via === undefined ? undefined : core.keys.issue(mn);
+        if (packet === undefined || via === undefined) return false;
+        const sent = down.send(mn, via, packet);
+        if (!sent) core.keys.withdraw(mn, packet.qn!);
+        return sent;
       },
       ingest: transports.ingest,
       rules,

@@ -47,6 +47,7 @@ describe('HTTP API', () => {
       '/stations/{mn}/history',
       '/stations/{mn}/history.csv',
       '/stations/{mn}/history.xlsx',
+      '/stations/{mn}/key',
       '/stations/{mn}/marks',
       '/stations/{mn}/marks/audit',
       '/stations/{mn}/marks/{id}',

@@ -114,6 +114,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /stations/{mn}/commands': ['operator', ['path:mn'], 'application/json', '201'],
   'GET /stations/{mn}/commands': ['read', ['path:mn', 'query:limit?'], null, '200'],
   'GET /commands/{id}': ['read', ['path:id'], null, '200'],
+  'POST /stations/{mn}/key': ['admin', ['path:mn'], null, '201'],
   'GET /command-names': ['read', [], null, '200'],
 };
 

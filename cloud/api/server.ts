@@ -39,6 +39,7 @@ import { sessionRoutes } from './routes/session.js';
 import { shutdownsRoutes } from './routes/shutdowns.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
+import type { StationKeys } from '../keys.js';
 import { usersRoutes } from './routes/users.js';
 
 export type { IngestGauges } from './routes/ingest.js';
@@ -77,6 +78,8 @@ export interface ApiContext {
   acks: AckStore;
   /** Requests sent to loggers from the API, with their answers. */
   commands: CommandStore;
+  /** HJ 212-2025 station keys (1014 key changes). */
+  keys: StationKeys;
   /** Logger hardware serials the stations reported (HJ 212-2025 1001). */
   serials: StationSerials;
   /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
@@ -155,6 +158,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(commandsRoutes, {
     registry,
     commands,
+    keys: ctx.keys,
     send,
     addressOf: (mn) => rules.addressOf(mn),
     now: () => wall(),
