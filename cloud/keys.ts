@@ -97,17 +97,12 @@ export class StationKeys {
 
   /**
    * An authenticated packet from a logger: notes its PW, confirms a key change on its 9012, and
-   * returns the 1014 to send when it asked for a new key itself (`overTcp`: it can be sent back).
+   * returns the 1014 to send back (over the transport it came by, TCP or MQTT) when it asked for a new key itself.
    */
-  onPacket(mn: string, packet: Packet, overTcp: boolean): Packet | undefined {
+  onPacket(mn: string, packet: Packet): Packet | undefined {
     if (packet.pw !== undefined) this.seen.set(mn, { pw: packet.pw, st: packet.st ?? this.o.registry().get(mn)!.st });
     if (packet.version !== '2025') return undefined;
-    if (packet.cn === CN.KeyUpdate) {
-      if (overTcp) return this.issue(mn, packet.qn);
-      // The centre's 1014 goes over TCP only so far (docs/cloud.md): no key is issued that cannot be sent.
-      this.o.log.warn({ mn, qn: packet.qn, reason: 'key-request-not-over-tcp' }, 'SM4 key request not answered');
-      return undefined;
-    }
+    if (packet.cn === CN.KeyUpdate) return this.issue(mn, packet.qn);
     const state = this.states.get(mn);
     if (packet.cn !== CN.ExeRtn || !state?.pending || packet.qn !== state.pendingQn) return undefined;
     const exeRtn = Number(packet.cp.params['ExeRtn']);
@@ -123,6 +118,22 @@ export class StationKeys {
     this.put(mn, switchKey(state, state.pending, this.o.now(), this.o.graceMs));
     this.o.log.info({ mn, qn: packet.qn, graceSeconds: this.o.graceMs / 1000 }, 'SM4 key changed (1014)');
     return undefined;
+  }
+
+  /**
+   * Drops the key issued with request `qn` when its 1014 could not be sent: no frame can come under it.
+   */
+  withdraw(mn: string, qn: string): void {
+    const state = this.states.get(mn);
+    if (!state?.pending || state.pendingQn !== qn) return;
+    const { pending: _p, pendingQn: _q, ...kept } = state;
+    this.put(mn, kept);
+    this.o.log.warn({ mn, qn, reason: 'key-not-sent' }, 'the 1014 with a new SM4 key could not be sent: key dropped');
+  }
+
+  /** Whether station `mn` has an SM4 key a 1014 can replace (a 2025 station of the registry with a key). */
+  keyed(mn: string): boolean {
+    return this.o.registry().get(mn)?.version === '2025' && this.current(mn) !== undefined;
   }
 
   private current(mn: string): string | undefined {

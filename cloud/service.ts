@@ -25,6 +25,7 @@ import { Registry } from './registry.js';
 import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
+import { StationSerials } from './serials.js';
 import { ShutdownStore } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
@@ -44,8 +45,9 @@ export interface Cloud {
   rules: RuleEngine;
   shutdowns: ShutdownStore;
   /**
-   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over its TCP connection;
-   * false when it is no keyed 2025 station, has not spoken since the start, or is not connected.
+   * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over the transport it last
+   * used (TCP or MQTT); false when it is no keyed 2025 station, has not spoken since the start, or is not
+   * connected. The API's `POST /stations/:mn/key` does the same and records the request.
    */
   changeKey(mn: string): boolean;
   tcp?: { address: AddressInfo; listener: TcpListener };
@@ -175,6 +177,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       acks: new AckStore(stateDb),
       users: new UserStore(stateDb, clock.wall),
       commands,
+      serials: new StationSerials(stateDb, log),
       shutdowns,
       registrations: new RegistrationStore(stateDb, shutdowns),
       omRecords: new OmRecordStore(stateDb),
@@ -210,6 +213,7 @@ function startTransports(
       store: core.store,
       log,
       qn: (mn, at) => core.commands.nextQn(mn, at),
+      serials: core.serials,
       onPacket: (st, p, via) => {
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         // The station page shows its requests' states: it re-reads them on this event.
@@ -217,10 +221,13 @@ function startTransports(
         rules.call((r) => r.loggedIn(st.mn));
         // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
         rules.call((r) => r.instrumentReport(st, p));
-        // A logger's own 1014 is answered with the centre's 1014 carrying the key, once the TCP
-        // listener knows the connection of this MN (it learns it when accept returns).
-        const keyRequest = core.keys.onPacket(st.mn, p, via === 'tcp');
-        if (keyRequest) setImmediate(() => tcp?.send(st.mn, keyRequest));
+        // A logger's own 1014 is answered with the centre's 1014 carrying the key, over the transport it
+        // came by: on TCP once the listener knows the connection of this MN (it learns it when accept returns).
+        const keyRequest = core.keys.onPacket(st.mn, p);
+        if (keyRequest)
+          setImmediate(() => {
+            if (!sendBack(st.mn, via, keyRequest)) core.keys.withdraw(st.mn, keyRequest.qn!);
+          });
         owner.call((o) => o.onPacket(st, p, via));
       },
       onStored: (st, points) => {
@@ -229,6 +236,15 @@ function startTransports(
       },
     });
     const tcp = config.tcp && new TcpListener(config.tcp, ingest, log, core.codec, clock.mono);
+    /** A packet back to a station over the transport one of its packets just came by (here, or MQTT's broker). */
+    const sendBack = (mn: string, via: Via, packet: Packet): boolean => {
+      if (via === 'tcp') return tcp?.send(mn, packet) ?? false;
+      if (via !== 'mqtt' || !mqtt) return false;
+      mqtt
+        .publish(downTopic(mn), encodeFrame(packet, core.codec))
+        .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
+      return true;
+    };
     const local: RuleSink = {
       onPacket: (st, p, via) => rules.call((r) => r.onPacket(st, p, via)),
       onStored: (st, points) => rules.call((r) => r.onStored(st, points)),
@@ -350,10 +366,10 @@ function startHttp(
       webhookPending: webhooks.pending(),
     });
     const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
-    const { commands, users, instruments } = core;
+    const { commands, users, instruments, serials, keys } = core;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      ...{ commands, users, instruments },
+      ...{ commands, users, instruments, serials, keys },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
@@ -396,8 +412,12 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
       backfills: core.backfills,
       shutdowns: core.shutdowns,
       changeKey: (mn) => {
-        const packet = core.keys.issue(mn);
-        return packet !== undefined && down.send(mn, 'tcp', packet);
+        const via = rules.addressOf(mn)?.via;
+        const packet = via === undefined ? undefined : core.keys.issue(mn);
+        if (packet === undefined || via === undefined) return false;
+        const sent = down.send(mn, via, packet);
+        if (!sent) core.keys.withdraw(mn, packet.qn!);
+        return sent;
       },
       ingest: transports.ingest,
       rules,

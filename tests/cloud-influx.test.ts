@@ -139,6 +139,36 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(count.results[0]!.series[0]!.values[0]![1]).toBe(5);
   });
 
+  it('keeps the HJ 212-2025 kinds (2013, 2052, 2062, 2111) apart: a measurement each, read back by kind', async () => {
+    const { s, o } = await store();
+    await s.write([
+      point('a24088', 'raw', T0, { Rtd: 12.5 }),
+      point('LA', 'noise', T0, { Data: 55.2, DayData: 56.1, NightData: 48.3 }),
+      point('w01018', 'check', T0, { Rtd: 20.1 }),
+      point('w01018', 'furnace', T0, { Avg: 912.3 }),
+      point('w01018', 'hour', T0, { Avg: 30 }),
+    ]);
+    await s.flush();
+    expect(s.pending).toBe(0);
+    const read = async (kind: Point['kind']) =>
+      (await s.query({ mn: WATER_MN, kind, from: T0, to: T0 + H })).map((p) => [p.factor, p.kind, p.values]);
+    expect(await read('raw')).toEqual([['a24088', 'raw', { Rtd: 12.5 }]]);
+    expect(await read('noise')).toEqual([['LA', 'noise', { Data: 55.2, DayData: 56.1, NightData: 48.3 }]]);
+    expect(await read('check')).toEqual([['w01018', 'check', { Rtd: 20.1 }]]);
+    expect(await read('furnace')).toEqual([['w01018', 'furnace', { Avg: 912.3 }]]);
+    expect(await read('hour')).toEqual([['w01018', 'hour', { Avg: 30 }]]);
+    const measurements = (await influxql('SHOW MEASUREMENTS', o.database)) as {
+      results: { series: { values: string[][] }[] }[];
+    };
+    expect(measurements.results[0]!.series[0]!.values.map((v) => v[0])).toEqual([
+      'check',
+      'furnace',
+      'hour',
+      'noise',
+      'raw',
+    ]);
+  });
+
   it('sends each point once: one flusher at a time, however many writes arrive while InfluxDB is slow', async () => {
     // A proxy in front of influxd that holds each /write 30 ms and counts the lines it forwards: writes that
     // arrive during a slow flush must not start a second flush of the same spill rows.

@@ -192,6 +192,7 @@ describe('request handling (pure)', () => {
     now: Date.parse('2026-03-01T04:30:00Z'),
     rtdIntervalS: 30,
     minIntervalMin: 10,
+    analyzers: { samplePeriods: {}, vasesUsed: 0 },
   };
   const target = { mn: MN, pw: 'pw1234', st: '32' };
   const cns = (ps: Packet[]): string[] =>
@@ -226,6 +227,49 @@ describe('request handling (pure)', () => {
     const bad = handleRequest(v2025, request(to2025, '1014', { NewKey: 'ABC' }));
     expect([cns(bad.replies), bad.change.sm4Key]).toEqual([['90111', '90123'], undefined]);
     expect(cns(handleRequest(state, request(target, '1014', { NewKey: key })).replies)).toEqual(['90112']);
+  });
+
+  it('1072 (C.9): a NewPW of up to 6 letters or digits is 9011, 9012 ExeRtn=1 and the PW to use; another ExeRtn=3', () => {
+    const ok = handleRequest(state, request(target, '1072', { NewPW: 'Ab3456' }));
+    expect([cns(ok.replies), ok.replies.map((p) => p.pw), ok.change]).toEqual([
+      ['90111', '90121'],
+      ['pw1234', 'pw1234'],
+      { pw: 'Ab3456' },
+    ]);
+    for (const NewPW of ['abc_12', '1234567'])
+      expect(handleRequest(state, request(target, '1072', { NewPW }))).toMatchObject({ change: {} });
+    expect(cns(handleRequest(state, request(target, '1072', { NewPW: 'abc_12' })).replies)).toEqual(['90111', '90123']);
+  });
+
+  it('3016 sets what 3017 reads back; a PolId not of the outlet is ExeRtn=3; 3015 takes the next vase', () => {
+    const set = handleRequest(state, request(target, '3016', { PolId: 'w21003', CstartTime: '013000', CTime: '4' }));
+    expect([cns(set.replies), set.change]).toEqual([
+      ['90111', '90121'],
+      { samplePeriod: { polId: 'w21003', start: '013000', hours: 4 } },
+    ]);
+    const after: LoggerState = {
+      ...state,
+      analyzers: { samplePeriods: { w21003: { start: '013000', hours: 4 } }, vasesUsed: 2 },
+    };
+    const get = handleRequest(after, request(target, '3017', { PolId: 'w21003' }));
+    expect(get.replies.map((p) => [p.cn, p.cp.params])).toEqual([
+      ['9011', { QnRtn: '1' }],
+      ['3017', { PolId: 'w21003', CstartTime: '013000', CTime: '4' }],
+      ['9012', { ExeRtn: '1' }],
+    ]);
+    expect(handleRequest(state, request(target, '3017', { PolId: 'w01018' })).replies[1]!.cp.params).toEqual({
+      PolId: 'w01018',
+      CstartTime: '000000',
+      CTime: '2',
+    });
+    expect(cns(handleRequest(state, request(target, '3011', { PolId: 'a21026' })).replies)).toEqual(['90111', '90123']);
+    const vase = handleRequest(after, request(target, '3015'));
+    expect(vase.replies.map((p) => [p.cn, p.cp.params])).toEqual([
+      ['9011', { QnRtn: '1' }],
+      ['3015', { DataTime: '20260301123000', VaseNo: '3' }],
+      ['9012', { ExeRtn: '1' }],
+    ]);
+    expect(vase.change).toEqual({ vaseUsed: true });
   });
 
   it('regenerates history identically and answers ExeRtn=100 when the range holds no data', () => {

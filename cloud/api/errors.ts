@@ -86,6 +86,12 @@ export const ApiErrors = {
     'params.mn: the logger of %s is not connected (%s); the request is recorded as not-connected',
     503,
   ),
+  /** A 1014 key change asked for a station that has no SM4 key to replace. */
+  NoKey: createError<[string]>(
+    'API_NO_KEY',
+    'params.mn: %s is no HJ 212-2025 station with an SM4 key (registry version: "2025" and sm4Key): no key to change',
+    409,
+  ),
   RateLimited: createError<[number]>('API_RATE_LIMITED', 'rate limited: try again in %d ms', 429),
   StoreRefused: createError('API_STORE_REFUSED', 'the store refused the data; try again', 503),
   Internal: createError('API_INTERNAL', 'internal error; the server log has the details', 500),

@@ -9,7 +9,20 @@ import type { Cell } from './sheets.js';
  * Avg/Min/Max/Cou for minute, hour and day statistics, each with its converted (Zs) value for gas
  * (HJ 212-2017 table 4, 6.3.2).
  */
-const FIELD_ORDER = ['Rtd', 'ZsRtd', 'Avg', 'ZsAvg', 'Min', 'ZsMin', 'Max', 'ZsMax', 'Cou'];
+const FIELD_ORDER = [
+  'Rtd',
+  'ZsRtd',
+  'Avg',
+  'ZsAvg',
+  'Min',
+  'ZsMin',
+  'Max',
+  'ZsMax',
+  'Cou',
+  'Data',
+  'DayData',
+  'NightData',
+];
 const FIELD_NAMES: Record<string, [string, string]> = {
   Rtd: ['实时值', 'Rtd'],
   ZsRtd: ['折算实时值', 'ZsRtd'],
@@ -20,6 +33,10 @@ const FIELD_NAMES: Record<string, [string, string]> = {
   Max: ['最大值', 'Max'],
   ZsMax: ['折算最大值', 'ZsMax'],
   Cou: ['排放量', 'Cou'],
+  // Table 4: noise (2052) fields.
+  Data: ['噪声监测时间段内数据', 'Data'],
+  DayData: ['噪声昼间数据', 'DayData'],
+  NightData: ['噪声夜间数据', 'NightData'],
 };
 
 export interface HistoryColumn {
@@ -100,7 +117,11 @@ export function historyTable(s: Station, points: readonly MarkedPoint[], lang: L
         name: factorName(f, lang),
         unit: shownUnit(f, s, lang).unit,
         ...(au !== undefined && { amountUnit: au }),
-        fields: FIELD_ORDER.filter((x) => present.get(f)!.has(x)),
+        // Table 4's fields in their order, then any others (the HJ 212-2025 records') by name.
+        fields: [
+          ...FIELD_ORDER.filter((x) => present.get(f)!.has(x)),
+          ...[...present.get(f)!].filter((x) => !FIELD_ORDER.includes(x)).sort(),
+        ],
       };
     });
   const rows = [...byTime].sort(([a], [b]) => b - a).map(([time, cells]) => ({ time, cells }));
@@ -147,4 +168,8 @@ export const KIND_NAMES: Record<Kind, [string, string]> = {
   minute: ['分钟数据', 'minute data'],
   hour: ['小时数据', 'hour data'],
   day: ['日数据', 'day data'],
+  raw: ['VOCs 原始监测数据', 'VOC raw data'],
+  noise: ['噪声单次测量数据', 'noise single measurements'],
+  check: ['自动标样核查数据', 'automatic standard-check data'],
+  furnace: ['炉膛温度 5 分钟均值', 'furnace temperature 5-minute averages'],
 };

@@ -7,7 +7,7 @@ import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
 import { FOLLOW_UP_STATES } from './acks.js';
-import { KindSchema } from '../store/types.js';
+import { KindSchema, MeasureKindSchema } from '../store/types.js';
 
 /*
  * The API's request and response schemas: Fastify validates requests and serializes answers with them
@@ -135,7 +135,7 @@ export const StationViewSchema = z.object({
        * its 预警 threshold (warnAt x upper) where that is below the limit: the charts' lines.
        */
       kinds: z.record(
-        KindSchema,
+        MeasureKindSchema,
         z.object({ upper: z.number().optional(), lower: z.number().optional(), warning: z.number().optional() }),
       ),
     }),
@@ -146,6 +146,11 @@ export const StationViewSchema = z.object({
   offlineMinutes: z.number(),
   openAlarms: z.number().int(),
   latest: z.record(z.string(), LatestSchema),
+  /**
+   * The logger hardware serial the station last reported (HJ 212-2025 1001), when it did, and since when
+   * it has reported that one; null when it never did.
+   */
+  serial: z.object({ serial: z.string(), reportedAt: z.number(), since: z.number() }).nullable(),
 });
 export type StationView = z.output<typeof StationViewSchema>;
 

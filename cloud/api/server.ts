@@ -44,6 +44,8 @@ import { registrationsRoutes } from './routes/registrations.js';
 import { omRecordsRoutes } from './routes/om-records.js';
 import { instrumentsRoutes } from './routes/instruments.js';
 import { stationsRoutes } from './routes/stations.js';
+import type { StationSerials } from '../serials.js';
+import type { StationKeys } from '../keys.js';
 import { usersRoutes } from './routes/users.js';
 
 export type { IngestGauges } from './routes/ingest.js';
@@ -90,6 +92,10 @@ export interface ApiContext {
   acks: AckStore;
   /** Requests sent to loggers from the API, with their answers. */
   commands: CommandStore;
+  /** HJ 212-2025 station keys (1014 key changes). */
+  keys: StationKeys;
+  /** Logger hardware serials the stations reported (HJ 212-2025 1001). */
+  serials: StationSerials;
   /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
@@ -152,7 +158,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     onLockout: (l) => rules.guessing(l),
   });
   await app.register(usersRoutes, { users: ctx.users, sessions, registry });
-  await app.register(stationsRoutes, { registry, rules, alarms, live });
+  await app.register(stationsRoutes, { registry, rules, alarms, live, serials: ctx.serials });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
   await app.register(historyRoutes, { registry, store, marks });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
@@ -186,6 +192,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(commandsRoutes, {
     registry,
     commands,
+    keys: ctx.keys,
     send,
     addressOf: (mn) => rules.addressOf(mn),
     now: () => wall(),

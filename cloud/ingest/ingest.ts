@@ -16,7 +16,8 @@ import {
 import { ST_SYSTEM } from '../../protocol/answers.js';
 import type { Authenticator } from '../auth.js';
 import type { Station } from '../registry.js';
-import type { MeasurementStore, Point } from '../store/types.js';
+import { isSerial, type StationSerials } from '../serials.js';
+import { isMeasureKind, type MeasurementStore, type Point } from '../store/types.js';
 import { answerable } from './header.js';
 import { DATA_CN, pointsOf } from './points.js';
 
@@ -57,6 +58,8 @@ export interface IngestOptions {
   qn?: (mn: string, now: number) => string;
   /** Called for every authenticated packet (live status, answers to our requests). */
   onPacket?: (station: Station, packet: Packet, via: Via) => void;
+  /** Where the logger hardware serials of HJ 212-2025 1001 go (cloud/serials.ts); none: not kept. */
+  serials?: Pick<StationSerials, 'report'>;
 }
 
 /** Counts of packets by outcome and of rejections by reason, for logs and the API. */
@@ -102,7 +105,13 @@ export class Ingest {
     }
     this.stats.stored++;
     this.stats.points += points.length;
-    if (!future) this.o.onStored?.(station, points, packet, via);
+    if (future) return true;
+    // The HJ 212-2025 record kinds (2013, 2052, 2062, 2111) are stored only: no value rule, no latest value.
+    if (points.every((p) => isMeasureKind(p.kind))) this.o.onStored?.(station, points, packet, via);
+    else {
+      const measured = points.filter((p) => isMeasureKind(p.kind));
+      if (measured.length > 0) this.o.onStored?.(station, measured, packet, via);
+    }
     return true;
   }
 
@@ -155,6 +164,17 @@ export class Ingest {
         if (limits.futureData === 'refuse') return { ok: false, reason: 'future-data', answer: refused() };
       }
       if (!(await this.store(station, points, packet, via, future))) return { ok: false, reason: 'store-failed' };
+    }
+    if (packet.cn === CN.SerialUpload) {
+      // HJ 212-2025 1001 (docs/protocol-2025.md): the logger's hardware serial as SN, kept as station metadata
+      // before any 9014 its A bit asks for; one without a usable SN is refused as bad data is.
+      const sn = packet.cp.params['SN'];
+      if (!isSerial(sn)) {
+        this.reject('bad-data', { ...ctx, detail: 'no SN (1-64 printable characters) in the CP of 1001' });
+        return { ok: false, reason: 'bad-data', answer: qnRtnAnswer(answerable(packet), QnRtn.Rejected) };
+      }
+      this.o.serials?.report(station.mn, sn, this.o.now?.() ?? Date.now());
+      this.o.log.info({ ...ctx, serial: sn, reason: 'serial' }, 'logger hardware serial (1001)');
     }
     if (packet.cn === CN.TimeCalibration) return { ok: true, station, points, ...this.calibrate(station, packet, via) };
     if (packet.cn === CN.Heartbeat) {
@@ -209,7 +229,8 @@ export class Ingest {
 }
 
 /**
- * Uploads (2xxx, 3019 the analyzer id of C.39, 3020; 1013 aside) are what 9014 answers; answers (9xxx) are
- * never answered.
+ * Uploads (2xxx, 3019 the analyzer id of C.39, 3020, and the HJ 212-2025 serial 1001; 1013 aside) are what
+ * 9014 answers; answers (9xxx) are never answered.
  */
-const isUpload = (cn: string): boolean => cn.startsWith('2') || cn === '3019' || cn === '3020';
+const isUpload = (cn: string): boolean =>
+  cn.startsWith('2') || cn === '3019' || cn === '3020' || cn === CN.SerialUpload;

@@ -8,6 +8,11 @@ export const DATA_CN: Readonly<Record<string, Kind>> = {
   '2051': 'minute',
   '2061': 'hour',
   '2031': 'day',
+  // HJ 212-2025 (docs/protocol-2025.md): each upload a kind of its own.
+  '2013': 'raw',
+  '2052': 'noise',
+  '2062': 'check',
+  '2111': 'furnace',
 };
 
 /** Per-factor fields that are not measurements. */

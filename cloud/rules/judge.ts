@@ -1,7 +1,14 @@
 import { O2_CODE as O2 } from '../../protocol/codes/factors.js';
 import { isValidFlag } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
-import { headlineField, headlineValue, type Kind, type Point } from '../store/types.js';
+import {
+  headlineField,
+  headlineValue,
+  isMeasureKind,
+  type Kind,
+  type MeasureKind,
+  type Point,
+} from '../store/types.js';
 
 /** HJ 212-2025: sent where a converted value cannot be computed; never a concentration. */
 const NOT_COMPUTABLE = 9999.99;
@@ -78,7 +85,7 @@ export interface Limit {
 }
 
 /** The limit values of one data kind are compared with: the kind's own, else the factor's. */
-export function limitFor(f: FactorRules, kind: Kind): Limit {
+export function limitFor(f: FactorRules, kind: MeasureKind): Limit {
   const own = f.limits?.[kind];
   const l: Limit = {};
   const upper = own ? own.upper : f.upper;
@@ -102,7 +109,7 @@ export function judgedKinds(f: FactorRules): ReadonlySet<Kind> {
 }
 
 /** Finer data (real-time, minute) warns ahead of the basis it is averaged into. */
-const FINENESS: Record<Kind, number> = { rtd: 0, minute: 1, hour: 2, day: 3 };
+const FINENESS: Record<MeasureKind, number> = { rtd: 0, minute: 1, hour: 2, day: 3 };
 
 const hasLimit = (l: Limit | undefined): boolean => l !== undefined && (l.upper !== undefined || l.lower !== undefined);
 
@@ -135,7 +142,8 @@ export function judgePoint(
   o2: Point | undefined,
 ): Judgement | undefined {
   const f = station.factors[p.factor];
-  if (!f || !isValid(p)) return undefined;
+  // The HJ 212-2025 record kinds (standard checks, noise runs...) are no emissions: never judged.
+  if (!f || !isValid(p) || !isMeasureKind(p.kind)) return undefined;
   // Most factors have no limit at all: known without building the limit or the judged kinds.
   const own = f.limits?.[p.kind];
   if (own ? own.upper === undefined && own.lower === undefined : f.upper === undefined && f.lower === undefined)

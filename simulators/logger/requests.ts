@@ -43,6 +43,32 @@ export interface LoggerState {
   minIntervalMin: number;
   /** Scripted values and flags: history answers carry them as the uploads did. */
   script?: Script;
+  /** What the analyzers behind the logger were set to (3016) and the retained samples taken (3015). */
+  analyzers: AnalyzerState;
+}
+
+/**
+ * The analyzers' side of the control commands (HJ 212-2017 C.30-C.39), per factor code: the sampling
+ * period 3016 sets and 3017 reads, and the count of samples 3015 retained (the next VaseNo is one more).
+ */
+export interface AnalyzerState {
+  samplePeriods: Readonly<Record<string, { start: string; hours: number }>>;
+  vasesUsed: number;
+}
+
+/** C.35's example and default: sampling from 00:00:00 every 2 hours, until a 3016 sets another. */
+export const DEFAULT_SAMPLE_PERIOD = { start: '000000', hours: 2 } as const;
+/** C.37's example: 40 minutes from the start of sampling to its end (出样时间). */
+export const SAMPLE_OUTPUT_MINUTES = 40;
+
+/**
+ * An analyzer's unique id as 3019 reports it (C.38: 24 characters, EPC96): the logger's MN with its last two
+ * characters replaced by the factor's 1-based place among the outlet's factors, in two upper-case hex digits,
+ * as C.38's example (MN …9DC0, analyzer …9DC1).
+ */
+export function analyzerId(mn: string, outlet: Outlet, polId: string): string | undefined {
+  const i = OUTLET_FACTORS[outlet].findIndex((f) => f.code === polId);
+  return i < 0 ? undefined : mn.slice(0, -2) + (i + 1).toString(16).toUpperCase().padStart(2, '0');
 }
 
 /** Changes a request asks for, applied by the connection that owns the state. */
@@ -56,6 +82,12 @@ export interface StateChange {
   reCount?: number;
   /** HJ 212-2025 1014 (docs/protocol-2025.md): the SM4 key every frame after the 9012 goes under. */
   sm4Key?: string;
+  /** 1072 (C.9): the PW every frame after the 9012 carries. */
+  pw?: string;
+  /** 3016 (C.35): a factor's analyzer samples from `start` (hhmmss) every `hours`. */
+  samplePeriod?: { polId: string; start: string; hours: number };
+  /** 3015 (C.34): one more sample retained. */
+  vaseUsed?: true;
 }
 
 export interface Handled {
@@ -123,6 +155,75 @@ function fieldInfo(state: LoggerState, req: Packet): Handled {
   };
   return execute(req, () => ({ data: [dataReply(state, req, CN.FieldInfo, cp)], exeRtn: ExeRtn.Success }));
 }
+
+/**
+ * C.30-C.39: the analyzer control commands, addressed to the analyzer of one factor (PolId), except 3015,
+ * which is the logger's sampler. 9011 QnRtn=1 for each; a PolId not of this outlet is a condition error
+ * (9012 ExeRtn=3); 3015, 3017, 3018 and 3019 send their data packet (echoing the QN) before the 9012.
+ */
+function control(state: LoggerState, req: Packet): Handled {
+  const p = req.cp.params;
+  const polId = p['PolId'];
+  const known = polId !== undefined && OUTLET_FACTORS[state.outlet].some((f) => f.code === polId);
+  if (req.cn === CN.RetainSample) {
+    // C.34: DataTime is when the sample was retained, VaseNo the bottle it went into.
+    const vaseNo = state.analyzers.vasesUsed + 1;
+    const cp = params({ DataTime: formatHjTime(new Date(state.now)), VaseNo: String(vaseNo) });
+    return execute(req, () => ({
+      data: [dataReply(state, req, CN.RetainSample, cp)],
+      exeRtn: ExeRtn.Success,
+      change: { vaseUsed: true },
+    }));
+  }
+  if (!known) return execute(req, () => ({ data: [], exeRtn: ExeRtn.BadCondition }));
+  switch (req.cn) {
+    case CN.SetSamplePeriod: {
+      // C.35 writes CTime in its example and Ctime in its field list: either is taken.
+      const start = p['CstartTime'] ?? DEFAULT_SAMPLE_PERIOD.start;
+      const hours = Number(p['CTime'] ?? p['Ctime']);
+      const ok = /^([01]\d|2[0-3])[0-5]\d[0-5]\d$/.test(start) && Number.isInteger(hours) && hours >= 1 && hours <= 24;
+      return execute(req, () =>
+        ok
+          ? { data: [], exeRtn: ExeRtn.Success, change: { samplePeriod: { polId, start, hours } } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
+    }
+    case CN.GetSamplePeriod: {
+      const period = state.analyzers.samplePeriods[polId] ?? DEFAULT_SAMPLE_PERIOD;
+      const cp = params({ PolId: polId, CstartTime: period.start, CTime: String(period.hours) });
+      return execute(req, () => ({ data: [dataReply(state, req, CN.GetSamplePeriod, cp)], exeRtn: ExeRtn.Success }));
+    }
+    case CN.GetSampleOutputTime: {
+      const cp = params({ PolId: polId, Stime: String(SAMPLE_OUTPUT_MINUTES) });
+      return execute(req, () => ({
+        data: [dataReply(state, req, CN.GetSampleOutputTime, cp)],
+        exeRtn: ExeRtn.Success,
+      }));
+    }
+    case CN.GetAnalyzerId: {
+      const cp: Cp = {
+        params: { PolId: polId },
+        factors: { [polId]: { SN: analyzerId(state.identity.mn, state.outlet, polId)! } },
+      };
+      return execute(req, () => ({ data: [dataReply(state, req, CN.GetAnalyzerId, cp)], exeRtn: ExeRtn.Success }));
+    }
+    default:
+      // 3011 zero/span calibration, 3012 immediate sampling, 3013 cleaning/back-blowing, 3014 comparison sampling.
+      return execute(req, () => ({ data: [], exeRtn: ExeRtn.Success }));
+  }
+}
+
+const CONTROL = new Set<string>([
+  CN.Calibrate,
+  CN.SampleNow,
+  CN.CleanBlowback,
+  CN.ComparisonSample,
+  CN.RetainSample,
+  CN.SetSamplePeriod,
+  CN.GetSamplePeriod,
+  CN.GetSampleOutputTime,
+  CN.GetAnalyzerId,
+]);
 
 /**
  * Answers one platform request per HJ 212-2017 §6.6 and appendix C: wrong PW → QnRtn=3, another
@@ -210,9 +311,19 @@ export function handleRequest(state: LoggerState, req: Packet): Handled {
         replies: [qnRtnAnswer(req, QnRtn.Ready), exeRtnAnswer(req, ExeRtn.Success)],
         change: { realtime: true },
       };
+    case CN.SetPassword: {
+      // C.9: answered under the PW the request came with; table 4: NewPW is C6 of 0-9, a-z, A-Z.
+      const pw = p['NewPW'];
+      return execute(req, () =>
+        pw !== undefined && /^[0-9A-Za-z]{1,6}$/.test(pw)
+          ? { data: [], exeRtn: ExeRtn.Success, change: { pw } }
+          : { data: [], exeRtn: ExeRtn.BadCondition },
+      );
+    }
     case CN.FieldInfo:
       return fieldInfo(state, req);
     default:
+      if (CONTROL.has(req.cn)) return control(state, req);
       if (HISTORY.has(req.cn)) return history(state, req);
       return refuse(req, QnRtn.Rejected, `CN ${req.cn} is not implemented by this simulator`);
   }

@@ -16,7 +16,7 @@ import type { SimClock } from '../shared/clock.js';
 import { answeredQn, FrameLink } from '../hj212-link/link.js';
 import { MqttFrameLink, type MqttLinkOptions } from '../hj212-link/mqtt-link.js';
 import type { StationSpec } from './config.js';
-import { handleRequest, type LoggerState, type StateChange } from './requests.js';
+import { handleRequest, type AnalyzerState, type Identity, type LoggerState, type StateChange } from './requests.js';
 import { countCn, type RunSummary } from './summary.js';
 import { aggregateCp, nextBoundary, periodMs, realtimeCp, type Script } from './values.js';
 
@@ -85,8 +85,12 @@ export class SimLogger {
   /** The SM4 key in force (HJ 212-2025): the configured one until a platform's 1014 changes it. */
   private sm4Key: Uint8Array | undefined;
   private readonly log: Logger;
+  /** The configured identity, until a 1072 sets another PW (C.9). */
+  private readonly identity: Identity;
+  private analyzers: AnalyzerState = { samplePeriods: {}, vasesUsed: 0 };
 
   constructor(private readonly o: StationOptions) {
+    this.identity = { ...o.spec.identity };
     this.rtdIntervalS = o.intervals.rtd;
     this.ackTimeoutMs = o.ackTimeoutMs;
     this.retries = o.retries;
@@ -102,7 +106,7 @@ export class SimLogger {
   }
 
   get mn(): string {
-    return this.o.spec.identity.mn;
+    return this.identity.mn;
   }
 
   /** The logger's own time: simulated time plus whatever offset a 1012 set. */
@@ -245,7 +249,7 @@ export class SimLogger {
    * retries like an upload: a lost 1013 is sent again at the next connect, a lost heartbeat at the next beat.
    */
   private notice(cn: string): void {
-    const { identity: id } = this.o.spec;
+    const id = this.identity;
     const packet: Packet = {
       version: id.version,
       qn: this.qn(),
@@ -268,7 +272,7 @@ export class SimLogger {
   }
 
   private upload(cn: string, cp: Cp): void {
-    const { identity: id } = this.o.spec;
+    const id = this.identity;
     const packet: Packet = {
       version: id.version,
       qn: this.qn(),
@@ -325,8 +329,9 @@ export class SimLogger {
 
   private state(): LoggerState {
     return {
-      identity: this.o.spec.identity,
+      identity: { ...this.identity },
       outlet: this.o.spec.outlet,
+      analyzers: this.analyzers,
       seed: this.o.seed,
       now: this.now(),
       rtdIntervalS: this.rtdIntervalS,
@@ -351,6 +356,19 @@ export class SimLogger {
     if (change.realtime !== undefined) this.realtime = change.realtime;
     if (change.overTimeS !== undefined) this.ackTimeoutMs = change.overTimeS * 1000;
     if (change.reCount !== undefined) this.retries = change.reCount;
+    if (change.pw !== undefined) {
+      // C.9: the 9011/9012 went under the old PW; every frame after them carries the new one.
+      this.identity.pw = change.pw;
+      this.log.info({ reason: 'password-changed' }, 'PW changed by the platform (1072)');
+    }
+    if (change.samplePeriod !== undefined) {
+      const { polId, start, hours } = change.samplePeriod;
+      this.analyzers = {
+        ...this.analyzers,
+        samplePeriods: { ...this.analyzers.samplePeriods, [polId]: { start, hours } },
+      };
+    }
+    if (change.vaseUsed) this.analyzers = { ...this.analyzers, vasesUsed: this.analyzers.vasesUsed + 1 };
     // The 9011/9012 answering the 1014 carry no encrypted CP; every frame after them is under the new key.
     if (change.sm4Key !== undefined) {
       this.sm4Key = Buffer.from(change.sm4Key, 'hex');

@@ -4,6 +4,7 @@ import { command, EXE_RTN, QN_RTN } from '../../../protocol/index.js';
 import { sendCommand, type SendDeps } from '../../commands/send.js';
 import { CommandBodySchema } from '../../commands/requests.js';
 import { COMMAND_STATES, type CommandStore } from '../../commands/store.js';
+import type { StationKeys } from '../../keys.js';
 import type { Registry } from '../../registry.js';
 import { assertSees } from '../auth.js';
 import { ApiErrors } from '../errors.js';
@@ -13,7 +14,12 @@ import { stationOf } from './station.js';
 export interface CommandsDeps extends Omit<SendDeps, 'commands'> {
   registry: () => Registry;
   commands: Pick<CommandStore, 'nextQn' | 'add' | 'get' | 'list' | 'expire'>;
+  /** HJ 212-2025 station keys (1014): issued here, withdrawn when the request cannot go out. */
+  keys: Pick<StationKeys, 'issue' | 'withdraw' | 'keyed'>;
 }
+
+/** What a recorded 1014 shows for its NewKey: the key itself stays in the key table, never in a command's record. */
+export const KEY_REDACTED = '(new key)';
 
 const CpSchema = z.object({
   params: z.record(z.string(), z.string()),
@@ -123,6 +129,45 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       const station = stationOf(registry, params.mn);
       commands.expire(now());
       return commands.list(station.mn, query.limit);
+    },
+  );
+
+  app.post(
+    '/stations/:mn/key',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary:
+          'issue the station a new SM4 key (HJ 212-2025 1014, docs/protocol-2025.md), recorded as a command with its 9011/9012',
+        params: MnParams,
+        response: { 201: CommandViewSchema },
+      },
+    },
+    async ({ params, principal }, reply) => {
+      const station = stationOf(registry, params.mn);
+      if (!deps.keys.keyed(station.mn)) throw new ApiErrors.NoKey(station.mn);
+      const at = now();
+      const seen = deps.addressOf(station.mn);
+      const packet = seen?.pw !== undefined ? deps.keys.issue(station.mn) : undefined;
+      const sent = packet !== undefined && seen !== undefined && deps.send(station.mn, seen.via, packet);
+      if (packet && !sent) deps.keys.withdraw(station.mn, packet.qn!);
+      const record = commands.add({
+        mn: station.mn,
+        cn: '1014',
+        cp: { params: { NewKey: KEY_REDACTED }, factors: {} },
+        // The 9011/9012 are found by the 1014's QN, which took its place in the station's sequence.
+        qn: packet?.qn ?? commands.nextQn(station.mn, at),
+        sentAt: at,
+        by: principal!.name,
+        via: seen?.via ?? null,
+        deadline: at + station.timeoutSeconds * 1000,
+        state: sent ? 'sent' : 'not-connected',
+      });
+      if (!sent) {
+        const why = !seen ? 'not heard since this server started' : `no ${seen.via} connection to it`;
+        throw new ApiErrors.NotConnected(station.mn, `${why}; command ${record.id}`);
+      }
+      return reply.code(201).send(record);
     },
   );
 

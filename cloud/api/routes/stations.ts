@@ -3,20 +3,22 @@ import { z } from 'zod';
 import { factor } from '../../../protocol/index.js';
 import type { AlarmStore } from '../../alarms/store.js';
 import type { Registry, Station } from '../../registry.js';
-import type { Kind } from '../../store/types.js';
+import type { MeasureKind } from '../../store/types.js';
 import type { RuleEngine } from '../../rules/engine.js';
 import { limitFor, type FactorRules } from '../../rules/judge.js';
 import { alarmEvents } from '../alarm-events.js';
 import { visible } from '../auth.js';
+import type { StationSerials } from '../../serials.js';
 import type { LiveHub } from '../live.js';
-import { EnterpriseSchema, StationViewSchema, type Networking, type StationView } from '../schemas.js';
+import { EnterpriseSchema, MnParams, StationViewSchema, type Networking, type StationView } from '../schemas.js';
+import { stationOf } from './station.js';
 
 /**
  * Each kind's limit and 预警 threshold, as judgePoint compares values with them (HJ 212-2017 does not set them: the
  * registry does).
  */
 function chartLimits(f: FactorRules): StationView['limits'][string]['kinds'] {
-  const at = (kind: Kind) => {
+  const at = (kind: MeasureKind) => {
     const l: { upper?: number; lower?: number; warning?: number } = limitFor(f, kind);
     if (l.upper !== undefined && f.warnAt < 1) l.warning = f.warnAt * l.upper;
     return l;
@@ -36,52 +38,72 @@ export interface StationsDeps {
   rules: Pick<RuleEngine, 'lastSeen' | 'now'>;
   alarms: Pick<AlarmStore, 'list'>;
   live: Pick<LiveHub, 'values'>;
+  serials: Pick<StationSerials, 'get'>;
 }
 
-/** `GET /stations` and `GET /enterprises`: the registry with each outlet's live status. */
-export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (app, { registry, rules, alarms, live }) => {
+/** `GET /stations`, `GET /stations/:mn` and `GET /enterprises`: the registry with each outlet's live status. */
+export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
+  app,
+  { registry, rules, alarms, live, serials },
+) => {
+  const view = (s: Station): StationView => {
+    const seen = rules.lastSeen(s.mn);
+    return {
+      mn: s.mn,
+      ...(s.region !== undefined && { region: s.region }),
+      enterprise: s.enterprise,
+      outlet: s.outlet,
+      type: s.type,
+      factors: Object.keys(s.factors),
+      limits: Object.fromEntries(
+        Object.entries(s.factors).map(([code, f]) => [
+          code,
+          {
+            name: factor(code)?.name ?? code,
+            nameEn: factor(code)?.nameEn ?? code,
+            unit: f.unit,
+            upper: f.upper,
+            lower: f.lower,
+            kinds: chartLimits(f),
+          },
+        ]),
+      ),
+      lastSeen: seen ? new Date(seen.at).toISOString() : null,
+      via: seen?.via ?? null,
+      online: isOnline(rules, s),
+      offlineMinutes: s.offlineMinutes,
+      // Events, as the alarm list shows them: a missing hour of four factors is one.
+      openAlarms: alarmEvents(
+        alarms.list({ mn: s.mn, state: 'open' }),
+        () => new Map(),
+        () => new Map(),
+      ).length,
+      latest: live.values(s.mn),
+      serial: serials.get(s.mn) ?? null,
+    };
+  };
+
   app.get(
     '/stations',
     {
       config: { role: 'read' },
       schema: { summary: 'stations with live status', response: { 200: z.array(StationViewSchema) } },
     },
-    async ({ principal }) =>
-      visible(principal, registry()).stations.map((s): StationView => {
-        const seen = rules.lastSeen(s.mn);
-        return {
-          mn: s.mn,
-          ...(s.region !== undefined && { region: s.region }),
-          enterprise: s.enterprise,
-          outlet: s.outlet,
-          type: s.type,
-          factors: Object.keys(s.factors),
-          limits: Object.fromEntries(
-            Object.entries(s.factors).map(([code, f]) => [
-              code,
-              {
-                name: factor(code)?.name ?? code,
-                nameEn: factor(code)?.nameEn ?? code,
-                unit: f.unit,
-                upper: f.upper,
-                lower: f.lower,
-                kinds: chartLimits(f),
-              },
-            ]),
-          ),
-          lastSeen: seen ? new Date(seen.at).toISOString() : null,
-          via: seen?.via ?? null,
-          online: isOnline(rules, s),
-          offlineMinutes: s.offlineMinutes,
-          // Events, as the alarm list shows them: a missing hour of four factors is one.
-          openAlarms: alarmEvents(
-            alarms.list({ mn: s.mn, state: 'open' }),
-            () => new Map(),
-            () => new Map(),
-          ).length,
-          latest: live.values(s.mn),
-        };
-      }),
+    async ({ principal }) => visible(principal, registry()).stations.map(view),
+  );
+
+  app.get(
+    '/stations/:mn',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'one station with its live status and its logger’s hardware serial (HJ 212-2025 1001)',
+        params: MnParams,
+        response: { 200: StationViewSchema },
+      },
+    },
+    // Out of scope: refused by scopeGuard before this runs.
+    async ({ params }) => view(stationOf(registry, params.mn)),
   );
 
   app.get(

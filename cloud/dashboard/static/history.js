@@ -6,7 +6,17 @@ import { flagLegend, lang, t } from './i18n.js';
 
 const HOUR = 3_600_000;
 // A table holds more than a chart shows at once: an hour of real-time data, a week of hours, a month of days.
-const DEFAULT_SPAN = { rtd: HOUR, minute: 24 * HOUR, hour: 7 * 24 * HOUR, day: 31 * 24 * HOUR };
+// The HJ 212-2025 records (2013, 2052, 2062, 2111): a day of raw and furnace data, a week of noise runs, a month of checks.
+const DEFAULT_SPAN = {
+  rtd: HOUR,
+  minute: 24 * HOUR,
+  hour: 7 * 24 * HOUR,
+  day: 31 * 24 * HOUR,
+  raw: 24 * HOUR,
+  noise: 7 * 24 * HOUR,
+  check: 31 * 24 * HOUR,
+  furnace: 24 * HOUR,
+};
 const PAGE_SIZE = 50;
 
 /** Two header rows: each factor with its unit over its fields (Cou in its amount unit) and its flag. */
@@ -70,7 +80,7 @@ export async function historyView({ root, args, query }) {
       t('kind'),
       select(
         'kind',
-        ['rtd', 'minute', 'hour', 'day'].map((k) => [k, t(k)]),
+        ['rtd', 'minute', 'hour', 'day', 'raw', 'noise', 'check', 'furnace'].map((k) => [k, t(k)]),
         kind,
       ),
     ),
