@@ -26,6 +26,7 @@ import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
 import { StationSerials } from './serials.js';
+import { StationPasswords } from './passwords.js';
 import { ShutdownStore } from './shutdowns.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
@@ -148,6 +149,9 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
     // (unencrypted-cp), not stored as if it were its own.
     const commands = new CommandStore(stateDb);
+    // A PW the platform's 1072 set (once the logger's 9012 confirmed it) is checked before the registry's.
+    const passwords = new StationPasswords(stateDb, { now: clock.wall, graceMs: config.keyGraceSeconds * 1000, log });
+    auth.usePasswords(passwords);
     const keys = new StationKeys({
       db: stateDb,
       registry: () => registry,
@@ -174,6 +178,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       users: new UserStore(stateDb, clock.wall),
       commands,
       serials: new StationSerials(stateDb, log),
+      passwords,
       shutdowns: new ShutdownStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
@@ -211,6 +216,7 @@ function startTransports(
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
+        core.passwords.onPacket(st, p);
         rules.call((r) => r.loggedIn(st.mn));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, over the transport it
         // came by: on TCP once the listener knows the connection of this MN (it learns it when accept returns).
@@ -355,9 +361,11 @@ function startHttp(
       ...(store.pending !== undefined && { storePending: store.pending }),
       webhookPending: webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials, keys } = core;
+    const { registry, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users } = core;
+    const { serials, keys, passwords } = core;
     const context: ApiContext = {
-      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users, serials, keys },
+      ...{ registry, store, alarms, backfills, shutdowns, marks, codec, live, acks, commands, users },
+      ...{ serials, keys, passwords },
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },
     };
