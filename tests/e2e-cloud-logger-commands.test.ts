@@ -124,6 +124,9 @@ describe('cloud command API → logger simulator over TCP (HJ 212-2017 appendix 
   it('1072: 9011 and 9012 under the old PW, every frame after them under the new one, which the cloud takes', async () => {
     const { call, tap, rejected, c } = await setup();
     const r = await command(call, { cn: '1072', NewPW: 'n3wPW1' });
+    // The record (read role) never shows the new PW, the wire carries it.
+    expect(r.cp).toEqual({ params: { NewPW: '(new PW)' }, factors: {} });
+    expect(frames(tap.down).find((f) => f.includes(`QN=${r.qn as string};`))).toContain('CP=&&NewPW=n3wPW1&&');
     expect([r.state, r.result?.code, answered(r)]).toEqual(['done', 1, [ready, done]]);
     const up = frames(tap.up);
     const ofRequest = up.filter((f) => f.includes(`QN=${r.qn as string};`));
