@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { AuthOptionsSchema, GuessingGuard, Limiter, type AuthOptions } from './guessing.js';
+import type { StationPasswords } from './passwords.js';
 import type { Registry, Station } from './registry.js';
 import { DEFAULT_PASSWORD, verifySecret } from './secrets.js';
 
@@ -56,6 +57,20 @@ export class Authenticator {
     this.registry = registry;
   }
 
+  /** PWs set by the platform's 1072 (cloud/passwords.ts), checked before the registry's. */
+  usePasswords(passwords: Pick<StationPasswords, 'hashes'>): void {
+    this.passwords = passwords;
+  }
+
+  private passwords: Pick<StationPasswords, 'hashes'> | undefined;
+
+  /** The hashes a secret is checked against, the one in force first. */
+  private hashesOf(station: Station, which: Which): string[] {
+    if (which === 'passwordHash' && this.passwords) return this.passwords.hashes(station);
+    const hash = station[which];
+    return hash === undefined ? [] : [hash];
+  }
+
   /** Whether an address is locked out for guessing. */
   addressLocked(addr: string | undefined): boolean {
     return addr !== undefined && this.options.perAddress && this.guard.locked([`addr:${addr}`]) !== undefined;
@@ -94,13 +109,13 @@ export class Authenticator {
     }
     const mnKey = `${which === 'passwordHash' ? 'pw' : 'mqtt'}:${station.mn}`;
     const keys = this.keys(mnKey, addr);
-    const hash = station[which];
+    const hashes = this.hashesOf(station, which);
     const key = `${which}:${station.mn}`;
     const known = this.verified.get(key);
     const d = secret === undefined ? undefined : digest(secret);
     const isDefault = secret === DEFAULT_PASSWORD;
     if (isDefault && !station.allowDefaultPassword) return { ok: false, reason: 'default-password', station };
-    const right = known !== undefined && known.hash === hash && known.digest === d;
+    const right = known !== undefined && hashes.includes(known.hash) && known.digest === d;
     if (this.guard.locked(keys) !== undefined) {
       // While locked out, only the secret already verified, from an address it was verified from, passes:
       // the device under attack keeps delivering, a guesser learns nothing (not even a right guess).
@@ -115,15 +130,22 @@ export class Authenticator {
       this.trust(mnKey, addr);
       return { ok: true, station, defaultPassword: isDefault };
     }
-    const ok = hash !== undefined && secret !== undefined && (await this.limiter.run(() => verifySecret(secret, hash)));
-    if (ok === undefined) return { ok: false, reason: 'busy', station };
-    if (!ok) {
+    let matched: string | undefined;
+    for (const hash of secret === undefined ? [] : hashes) {
+      const ok = await this.limiter.run(() => verifySecret(secret!, hash));
+      if (ok === undefined) return { ok: false, reason: 'busy', station };
+      if (ok) {
+        matched = hash;
+        break;
+      }
+    }
+    if (matched === undefined) {
       await this.failed(keys, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
       return { ok: false, reason: 'bad-password', station };
     }
     this.guard.succeed(mnKey);
     this.trust(mnKey, addr);
-    this.verified.set(key, { hash: hash!, digest: d! });
+    this.verified.set(key, { hash: matched, digest: d! });
     return { ok: true, station, defaultPassword: isDefault };
   }
 

@@ -26,6 +26,7 @@ import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
 import { StationSerials } from './serials.js';
+import { StationPasswords } from './passwords.js';
 import { ShutdownStore } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
@@ -151,6 +152,9 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
     // (unencrypted-cp), not stored as if it were its own.
     const commands = new CommandStore(stateDb);
+    // A PW the platform's 1072 set (once the logger's 9012 confirmed it) is checked before the registry's.
+    const passwords = new StationPasswords(stateDb, { now: clock.wall, graceMs: config.keyGraceSeconds * 1000, log });
+    auth.usePasswords(passwords);
     const keys = new StationKeys({
       db: stateDb,
       registry: () => registry,
@@ -178,6 +182,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       users: new UserStore(stateDb, clock.wall),
       commands,
       serials: new StationSerials(stateDb, log),
+      passwords,
       shutdowns,
       registrations: new RegistrationStore(stateDb, shutdowns),
       omRecords: new OmRecordStore(stateDb),
@@ -218,6 +223,7 @@ function startTransports(
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
+        core.passwords.onPacket(st, p);
         rules.call((r) => r.loggedIn(st.mn));
         // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
         rules.call((r) => r.instrumentReport(st, p));
@@ -366,10 +372,10 @@ function startHttp(
       webhookPending: webhooks.pending(),
     });
     const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
-    const { commands, users, instruments, serials, keys } = core;
+    const { commands, users, instruments, serials, keys, passwords } = core;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      ...{ commands, users, instruments, serials, keys },
+      ...{ commands, users, instruments, serials, keys, passwords },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },

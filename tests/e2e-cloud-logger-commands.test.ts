@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
-import { testStations, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
+import { rawClient, testStations, WATER_MN, WATER_PW, type TestCloud } from './helpers/cloud-fixtures.js';
 import { until } from './helpers/common.js';
-import { ADMIN, apiCloud, READ, type Call, type Json } from './helpers/dashboard-api.js';
+import { ADMIN, apiCloud, hourFrame, READ, type Call, type Json } from './helpers/dashboard-api.js';
 import { warpedClock } from './helpers/edge-agent.js';
 import { frames, wireTap } from './helpers/wire-tap.js';
 
@@ -27,6 +27,7 @@ async function setup(): Promise<{
   call: Call;
   tap: Awaited<ReturnType<typeof wireTap>>;
   rejected: () => Record<string, number>;
+  c: TestCloud;
 }> {
   const clock = warpedClock(60, START);
   const stations = await testStations();
@@ -52,7 +53,7 @@ async function setup(): Promise<{
     async () => (await call('GET', `/stations/${WATER_MN}`, { token: READ })).body.via === 'tcp',
     'station seen',
   );
-  return { call, tap, rejected: () => c.cloud.ingest.stats.rejected };
+  return { call, tap, rejected: () => c.cloud.ingest.stats.rejected, c };
 }
 
 /** Sends one request from the API and waits for the cloud to record its end. */
@@ -120,9 +121,12 @@ describe('cloud command API → logger simulator over TCP (HJ 212-2017 appendix 
     ]);
   });
 
-  it('1072: 9011 and 9012 under the old PW, every frame after them under the new one', async () => {
-    const { call, tap, rejected } = await setup();
+  it('1072: 9011 and 9012 under the old PW, every frame after them under the new one, which the cloud takes', async () => {
+    const { call, tap, rejected, c } = await setup();
     const r = await command(call, { cn: '1072', NewPW: 'n3wPW1' });
+    // The record (read role) never shows the new PW, the wire carries it.
+    expect(r.cp).toEqual({ params: { NewPW: '(new PW)' }, factors: {} });
+    expect(frames(tap.down).find((f) => f.includes(`QN=${r.qn as string};`))).toContain('CP=&&NewPW=n3wPW1&&');
     expect([r.state, r.result?.code, answered(r)]).toEqual(['done', 1, [ready, done]]);
     const up = frames(tap.up);
     const ofRequest = up.filter((f) => f.includes(`QN=${r.qn as string};`));
@@ -146,7 +150,24 @@ describe('cloud command API → logger simulator over TCP (HJ 212-2017 appendix 
       .filter((f) => f.includes('CN=2051') && !earlier.has(qnOf(f)));
     expect(after.length).toBeGreaterThan(0);
     for (const f of after) expect(f).toContain(';PW=n3wPW1;');
-    // The registry still holds the old PW's hash: the cloud refuses the new one until it is updated.
-    await until(() => (rejected()['bad-password'] ?? 0) > 0, 'the new PW refused by the registry');
+    // The cloud took the new PW on the 9012: the uploads under it are stored and answered 9014, none refused.
+    const minutes = async () =>
+      (await c.cloud.store.query({ mn: WATER_MN, kind: 'minute', factor: 'w01018', from: 0, to: 8.64e15 })).length;
+    const before = await minutes();
+    await until(async () => (await minutes()) >= before + 2, 'minutes under the new PW stored', 20_000);
+    const answeredQns = new Set(
+      frames(tap.down)
+        .filter((f) => f.includes('CN=9014'))
+        .map(qnOf),
+    );
+    expect(after.filter((f) => answeredQns.has(qnOf(f))).length).toBeGreaterThan(0);
+    expect(rejected()).toEqual({});
+    // The old PW is still taken for the grace period (keyGraceSeconds, 600 s of the cloud's clock): a resend.
+    const client = await rawClient(c.cloud.tcp!.address.port);
+    cleanups.push(() => client.close());
+    client.socket.write(hourFrame(9, { w01018: { Avg: '30.0', Flag: 'N' } }, WATER_PW));
+    expect((await client.received(1)).map((p) => p.cn)).toEqual(['9014']);
+    client.socket.write(hourFrame(10, { w01018: { Avg: '30.0', Flag: 'N' } }, 'wrong1'));
+    expect((await client.received(2)).map((p) => [p.cn, p.cp.params['QnRtn']])[1]).toEqual(['9011', '3']);
   });
 });

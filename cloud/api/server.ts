@@ -46,6 +46,7 @@ import { instrumentsRoutes } from './routes/instruments.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
 import type { StationKeys } from '../keys.js';
+import type { StationPasswords } from '../passwords.js';
 import { usersRoutes } from './routes/users.js';
 
 export type { IngestGauges } from './routes/ingest.js';
@@ -94,6 +95,8 @@ export interface ApiContext {
   commands: CommandStore;
   /** HJ 212-2025 station keys (1014 key changes). */
   keys: StationKeys;
+  /** Station PWs set by the platform's 1072. */
+  passwords: StationPasswords;
   /** Logger hardware serials the stations reported (HJ 212-2025 1001). */
   serials: StationSerials;
   /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
@@ -193,6 +196,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     registry,
     commands,
     keys: ctx.keys,
+    passwords: ctx.passwords,
     send,
     addressOf: (mn) => rules.addressOf(mn),
     now: () => wall(),

@@ -4,6 +4,9 @@ import type { Station } from '../registry.js';
 import { commandCp, type CommandBody } from './requests.js';
 import type { CommandRecord, CommandStore } from './store.js';
 
+/** What a recorded 1072 shows for its NewPW. */
+export const PW_REDACTED = '(new PW)';
+
 /** How the platform last heard a station: what a request to it must carry, and the transport back. */
 export interface Addressed {
   via: Via;
@@ -44,7 +47,8 @@ export function sendCommand(d: SendDeps, station: Station, body: CommandBody, by
   return d.commands.add({
     mn: station.mn,
     cn: body.cn,
-    cp,
+    // A 1072's NewPW goes on the wire only: records are read by anyone with the read role.
+    cp: body.cn === '1072' ? { params: { ...cp.params, NewPW: PW_REDACTED }, factors: {} } : cp,
     qn,
     sentAt: now,
     by,

@@ -5,6 +5,8 @@ import { sendCommand, type SendDeps } from '../../commands/send.js';
 import { CommandBodySchema } from '../../commands/requests.js';
 import { COMMAND_STATES, type CommandStore } from '../../commands/store.js';
 import type { StationKeys } from '../../keys.js';
+import type { StationPasswords } from '../../passwords.js';
+import { hashSecret } from '../../secrets.js';
 import type { Registry } from '../../registry.js';
 import { assertSees } from '../auth.js';
 import { ApiErrors } from '../errors.js';
@@ -16,6 +18,8 @@ export interface CommandsDeps extends Omit<SendDeps, 'commands'> {
   commands: Pick<CommandStore, 'nextQn' | 'add' | 'get' | 'list' | 'expire'>;
   /** HJ 212-2025 station keys (1014): issued here, withdrawn when the request cannot go out. */
   keys: Pick<StationKeys, 'issue' | 'withdraw' | 'keyed'>;
+  /** PWs a 1072 sets: the centre takes the NewPW once the logger's 9012 confirms it (cloud/passwords.ts). */
+  passwords: Pick<StationPasswords, 'propose'>;
 }
 
 /** What a recorded 1014 shows for its NewKey: the key itself stays in the key table, never in a command's record. */
@@ -100,7 +104,10 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
     },
     async ({ params, body, principal }, reply) => {
       const station = stationOf(registry, params.mn);
+      // C.9: the logger uses the NewPW after its 9012; hashed before the request goes, so it is held in time.
+      const newPw = body.cn === '1072' ? await hashSecret(body.NewPW) : undefined;
       const record = sendCommand(deps, station, body, principal!.name);
+      if (newPw !== undefined && record.state === 'sent') deps.passwords.propose(station.mn, record.qn, newPw);
       if (record.state === 'not-connected') {
         const seen = deps.addressOf(station.mn);
         const why = !seen
