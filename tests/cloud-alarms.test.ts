@@ -387,8 +387,9 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
 
   it('shares one transaction begun at the first change, tells watchers once it commits, and begins none without a change', async () => {
     const db = await stateDb();
-    const store = new AlarmStore(db);
+    // Counted from before the store is made: it takes its transaction function once.
     const tx = countTransactions(db);
+    const store = new AlarmStore(db);
     const told: string[] = [];
     store.watch((a) => told.push(`${a.mn} ${a.closedAt === undefined ? 'open' : 'closed'}`));
     store.batch(() => {
@@ -476,6 +477,7 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
 
   it('the rules record the alarms of a 10-factor upload in one transaction, and none for an upload that changes nothing', async () => {
     const db = await stateDb();
+    const tx = countTransactions(db);
     const alarms = new AlarmStore(db);
     const backfills = new BackfillStore(db);
     const factors = [
@@ -519,7 +521,6 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     });
     const upload = (time: number, value: (i: number) => number): Point[] =>
       factors.map((factor, i) => ({ mn: WATER_MN, factor, kind: 'hour', time, values: { Avg: value(i) }, flag: 'N' }));
-    const tx = countTransactions(db);
     engine.onStored(
       station,
       upload(T0, () => 50),

@@ -121,6 +121,8 @@ export class AlarmStore {
    * a transaction rolls back, so it never holds what the database does not.
    */
   private readonly statements = new Map<string, Database.Statement>();
+  /** One transaction function for every `atomically` (better-sqlite3 builds a wrapper per `transaction` call). */
+  private readonly transaction: (fn: () => unknown) => unknown;
   private readonly openKeys = new Map<string, { id: number; peak: number | null; mn: string }>();
   /** How many of those are open per station: the rules skip the keys of a station with none. */
   private readonly openPerMn = new Map<string, number>();
@@ -129,6 +131,7 @@ export class AlarmStore {
     private readonly db: Database.Database,
     private readonly node?: { index: number },
   ) {
+    this.transaction = db.transaction((fn: () => unknown) => fn());
     db.exec(`CREATE TABLE IF NOT EXISTS alarms (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, ${COLUMNS});
       CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (key) WHERE closed_at IS NULL;
       CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at);
@@ -190,7 +193,7 @@ export class AlarmStore {
     this.uncommitted = [];
     try {
       // In a batch's transaction better-sqlite3 makes this a savepoint.
-      const result = this.db.transaction(fn)();
+      const result = this.transaction(fn) as T;
       const committed = this.uncommitted;
       this.uncommitted = undefined;
       if (batch) batch.changes.push(...committed);
