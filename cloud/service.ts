@@ -31,6 +31,7 @@ import { ShutdownStore } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
+import { PlanStore } from './plans.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -187,6 +188,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       registrations: new RegistrationStore(stateDb, shutdowns),
       omRecords: new OmRecordStore(stateDb),
       instruments: new InstrumentStore(stateDb),
+      plans: new PlanStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
@@ -372,10 +374,10 @@ function startHttp(
       webhookPending: webhooks.pending(),
     });
     const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
-    const { commands, users, instruments, serials, keys, passwords } = core;
+    const { commands, users, instruments, plans, serials, keys, passwords } = core;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      ...{ commands, users, instruments, serials, keys, passwords },
+      ...{ commands, users, instruments, plans, serials, keys, passwords },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },

@@ -52,6 +52,16 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'GET /stations/{mn}/registrations': ['read', ['path:mn', 'query:state?'], null, '200'],
   'POST /stations/{mn}/registrations': ['operator', ['path:mn'], 'application/json', '201'],
   'GET /registrations': ['read', ['query:state?'], null, '200'],
+  'POST /stations/{mn}/plans': ['operator', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/plans': ['read', ['path:mn', 'query:state?'], null, '200'],
+  'GET /stations/{mn}/plan': ['read', ['path:mn'], null, '200'],
+  'GET /stations/{mn}/plan/completion': ['read', ['path:mn', 'query:year'], null, '200'],
+  'GET /plans': ['read', ['query:state?'], null, '200'],
+  'POST /plans/{id}/review': ['operator', ['path:id'], 'application/json', '200'],
+  'PUT /plans/{id}/attachment': ['operator', ['path:id'], 'application/json', '200'],
+  'GET /plans/{id}/attachment': ['read', ['path:id'], null, '200'],
+  'POST /stations/{mn}/manual-results': ['operator', ['path:mn'], 'application/json', '201'],
+  'GET /stations/{mn}/manual-results': ['read', ['path:mn', 'query:from', 'query:to'], null, '200'],
   'GET /stations/{mn}/instruments': ['read', ['path:mn'], null, '200'],
   'PUT /stations/{mn}/instruments/{factor}': ['operator', ['path:mn', 'path:factor'], 'application/json', '200'],
   'GET /stations/{mn}/instruments/{factor}/history': ['read', ['path:mn', 'path:factor'], null, '200'],
@@ -220,7 +230,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(27);
+    expect(codes).toHaveLength(33);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

@@ -68,6 +68,29 @@ export const ApiErrors = {
     'registration %d was %s by %s already: an enterprise submits a new one to change it',
     409,
   ),
+  NoPlan: createError<[number]>('API_NO_PLAN', 'params.id: no monitoring plan %d (GET /plans lists them)', 404),
+  /** Manual results and completion need an approved plan: submit one and have it reviewed. */
+  NoPlanInForce: createError<[string]>(
+    'API_NO_PLAN_IN_FORCE',
+    'no approved monitoring plan at %s: submit one (POST /stations/:mn/plans) and have the authority review it',
+    409,
+  ),
+  PlanReviewed: createError<[number, string]>(
+    'API_PLAN_REVIEWED',
+    'plan %d was %s already: submit a new one to change it',
+    409,
+  ),
+  NotManual: createError<[string, number]>(
+    'API_NOT_MANUAL',
+    'body.factor: %s is no manual item of the plan in force (%d): results are entered for its manual items',
+    400,
+  ),
+  ResultExists: createError<[string, string]>(
+    'API_RESULT_EXISTS',
+    'body.time: a result of %s sampled at %s is entered already',
+    409,
+  ),
+  NoAttachment: createError<[number]>('API_NO_ATTACHMENT', 'plan %d has no signed attachment yet', 404),
   /** A mark naming a factor the outlet does not measure. */
   NoFactor: createError<[string, string]>(
     'API_NO_FACTOR',

@@ -3,6 +3,7 @@ import { MarkReasonSchema } from '../marks.js';
 import { REGISTRATION_REASONS, REGISTRATION_STATES, type RegistrationReason } from '../registrations.js';
 import { OM_TYPES, type OmType } from '../om-records.js';
 import { InstrumentBodySchema } from '../instruments.js';
+import { PERIODS, PLAN_STATES, type PlanPeriod } from '../plans.js';
 import { AlarmSchema, CLOSED_BY } from '../alarms/store.js';
 import { ALARM_TYPES } from '../rules/judge.js';
 import { RoleSchema } from '../accounts.js';
@@ -511,4 +512,65 @@ export const InstrumentStatusSchema = z.object({
       reported: z.union([z.string(), z.number()]),
     }),
   ),
+});
+
+const PlanPeriodSchema = z.enum(Object.keys(PERIODS) as [PlanPeriod, ...PlanPeriod[]]);
+
+/** A monitoring plan (cloud/plans.ts). */
+export const PlanSchema = z.object({
+  id: z.number().int(),
+  mn: z.string(),
+  items: z.array(
+    z.union([
+      z.object({ factor: z.string(), mode: z.literal('automatic') }),
+      z.object({
+        factor: z.string(),
+        mode: z.literal('manual'),
+        times: z.number().int(),
+        per: PlanPeriodSchema,
+        method: z.string(),
+        methodSource: z.string(),
+      }),
+    ]),
+  ),
+  state: z.enum(PLAN_STATES),
+  by: z.string(),
+  at: z.number(),
+  review: z.object({ by: z.string(), at: z.number(), comment: z.string() }).optional(),
+  attachment: z.object({ name: z.string(), bytes: z.number().int() }).optional(),
+});
+
+export const ManualResultSchema = z.object({
+  id: z.number().int(),
+  mn: z.string(),
+  factor: z.string(),
+  time: z.number(),
+  value: z.number(),
+  method: z.string(),
+  methodSource: z.string(),
+  lab: z.string(),
+  note: z.string(),
+  planId: z.number().int(),
+  by: z.string(),
+  at: z.number(),
+});
+
+export const PlanCompletionSchema = z.object({
+  mn: z.string(),
+  year: z.number().int(),
+  planId: z.number().int(),
+  items: z.array(
+    z.object({
+      factor: z.string(),
+      times: z.number().int(),
+      per: PlanPeriodSchema,
+      periodsDue: z.number().int(),
+      required: z.number().int(),
+      done: z.number().int(),
+      rate: z.number().nullable(),
+    }),
+  ),
+  required: z.number().int(),
+  done: z.number().int(),
+  rate: z.number().nullable(),
 });

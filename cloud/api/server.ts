@@ -22,6 +22,7 @@ import type { ShutdownStore } from '../shutdowns.js';
 import type { RegistrationStore } from '../registrations.js';
 import type { OmRecordStore } from '../om-records.js';
 import type { InstrumentStore } from '../instruments.js';
+import type { PlanStore } from '../plans.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -43,6 +44,7 @@ import { shutdownsRoutes } from './routes/shutdowns.js';
 import { registrationsRoutes } from './routes/registrations.js';
 import { omRecordsRoutes } from './routes/om-records.js';
 import { instrumentsRoutes } from './routes/instruments.js';
+import { plansRoutes } from './routes/plans.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
 import type { StationKeys } from '../keys.js';
@@ -84,6 +86,8 @@ export interface ApiContext {
   omRecords: OmRecordStore;
   /** The instrument register (仪器备案) and the analyzers' last reports. */
   instruments: InstrumentStore;
+  /** Monitoring plans (自行监测方案) and manual results. */
+  plans: PlanStore;
   /** A registration changed: the rules check the analyzer's last reports again (动态管控). */
   instrumentRegistered: (mn: string, factor: string) => void;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
@@ -166,6 +170,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(historyRoutes, { registry, store, marks });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
+  await app.register(plansRoutes, { registry, plans: ctx.plans, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(instrumentsRoutes, {
     registry,
     instruments: ctx.instruments,

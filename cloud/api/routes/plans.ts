@@ -1,0 +1,288 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  itemCompletion,
+  ManualResultBodySchema,
+  PLAN_STATES,
+  PlanBodySchema,
+  planProblem,
+  subPeriods,
+  type PlanStore,
+} from '../../plans.js';
+import type { Registry } from '../../registry.js';
+import { assertSees, visibleMns } from '../auth.js';
+import { ApiErrors } from '../errors.js';
+import { attachment as disposition } from '../sheets.js';
+import { AlarmParams, ManualResultSchema, MnParams, PlanCompletionSchema, PlanSchema, TimeSchema } from '../schemas.js';
+import { stationOf } from './station.js';
+
+export interface PlansDeps {
+  registry: () => Registry;
+  plans: PlanStore;
+  now: () => number;
+}
+
+const ListQuery = z.object({ state: z.enum(PLAN_STATES).optional() });
+const ReviewBody = z.strictObject({
+  decision: z.enum(['approve', 'reject'], { message: 'decision is approve or reject' }),
+  comment: z.string().trim().max(500).default(''),
+});
+/** The signed plan's scan, base64 in JSON (the API takes JSON bodies only), within the API's body limit. */
+const AttachmentBody = z.strictObject({
+  name: z.string().regex(/^[^/\\\r\n]{1,100}\.(pdf|jpg|jpeg|png)$/i, 'name is a file name ending .pdf, .jpg or .png'),
+  base64: z.base64({ message: 'base64 is the file in base64' }).min(4),
+});
+const RangeQuery = z.object({ from: TimeSchema, to: TimeSchema });
+const YearQuery = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
+
+/**
+ * Monitoring plans (自行监测方案) and manual results: an enterprise submits a plan for an outlet, the authority
+ * or the centre reviews it, the newest approved one is in force; manual results are entered against it and
+ * counted per due period (手工监测完成率).
+ */
+export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (app, { registry, plans, now }) => {
+  const planOf = (id: number, p: Parameters<typeof assertSees>[0]) => {
+    const plan = plans.get(id);
+    if (!plan) throw new ApiErrors.NoPlan(id);
+    const station = registry().get(plan.mn);
+    if (station) assertSees(p, station);
+    return plan;
+  };
+
+  app.post(
+    '/stations/:mn/plans',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'submit a monitoring plan for an outlet: automatic and manual items, for the authority to review',
+        params: MnParams,
+        body: PlanBodySchema,
+        response: { 201: PlanSchema },
+      },
+    },
+    async ({ params, body, principal }, reply) => {
+      const s = stationOf(registry, params.mn);
+      const problem = planProblem(body, Object.keys(s.factors));
+      if (problem) throw new ApiErrors.BadRequest(`body.${problem}`);
+      return reply.code(201).send(plans.submit(s.mn, body, principal!.name, now()));
+    },
+  );
+
+  app.get(
+    '/stations/:mn/plans',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'an outlet’s plans, oldest first',
+        params: MnParams,
+        querystring: ListQuery,
+        response: { 200: z.array(PlanSchema) },
+      },
+    },
+    async ({ params, query }) =>
+      plans.list({ mns: [stationOf(registry, params.mn).mn], ...(query.state && { state: query.state }) }),
+  );
+
+  app.get(
+    '/stations/:mn/plan',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the plan in force at an outlet (the newest approved)',
+        params: MnParams,
+        response: { 200: PlanSchema },
+      },
+    },
+    async ({ params }) => {
+      const s = stationOf(registry, params.mn);
+      const plan = plans.inForce(s.mn);
+      if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
+      return plan;
+    },
+  );
+
+  app.get(
+    '/plans',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'plans of the stations the account sees (state=submitted: the review queue)',
+        querystring: ListQuery,
+        response: { 200: z.array(PlanSchema) },
+      },
+    },
+    async ({ query, principal }) => {
+      const mns = visibleMns(principal, registry());
+      return plans.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) });
+    },
+  );
+
+  app.post(
+    '/plans/:id/review',
+    {
+      config: { role: 'operator', reviewer: 'reviewing a monitoring plan' },
+      schema: {
+        summary: 'approve or reject a submitted plan (a comment is required to reject)',
+        params: AlarmParams,
+        body: ReviewBody,
+        response: { 200: PlanSchema },
+      },
+    },
+    async ({ params, body, principal }) => {
+      const plan = planOf(params.id, principal!);
+      if (body.decision === 'reject' && body.comment === '')
+        throw new ApiErrors.BadRequest('body.comment: say why it is rejected');
+      const out = plans.review(
+        plan.id,
+        body.decision === 'approve' ? 'approved' : 'rejected',
+        principal!.name,
+        now(),
+        body.comment,
+      );
+      if (out === 'not-submitted') throw new ApiErrors.PlanReviewed(plan.id, plan.state);
+      return out;
+    },
+  );
+
+  app.put(
+    '/plans/:id/attachment',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'attach the signed plan (a scan, PDF or image, base64)',
+        params: AlarmParams,
+        body: AttachmentBody,
+        response: { 200: PlanSchema },
+      },
+    },
+    async ({ params, body, principal }) => {
+      const plan = planOf(params.id, principal!);
+      plans.attach(plan.id, body.name, Buffer.from(body.base64, 'base64'));
+      return plans.get(plan.id)!;
+    },
+  );
+
+  app.get(
+    '/plans/:id/attachment',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the signed plan as uploaded',
+        params: AlarmParams,
+        response: {
+          200: {
+            description: 'the file',
+            content: { 'application/octet-stream': { schema: z.any().meta({ type: 'string', format: 'binary' }) } },
+          },
+        },
+      },
+    },
+    async ({ params, principal }, reply) => {
+      const plan = planOf(params.id, principal!);
+      const file = plans.attachment(plan.id);
+      if (!file) throw new ApiErrors.NoAttachment(plan.id);
+      const type = /\.pdf$/i.test(file.name)
+        ? 'application/pdf'
+        : /\.png$/i.test(file.name)
+          ? 'image/png'
+          : 'image/jpeg';
+      return reply.header('content-type', type).header('content-disposition', disposition(file.name)).send(file.bytes);
+    },
+  );
+
+  app.post(
+    '/stations/:mn/manual-results',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary: 'enter a manual monitoring result (手工监测) of a manual item of the plan in force',
+        params: MnParams,
+        body: ManualResultBodySchema,
+        response: { 201: ManualResultSchema },
+      },
+    },
+    async ({ params, body, principal }, reply) => {
+      const s = stationOf(registry, params.mn);
+      const plan = plans.inForce(s.mn);
+      if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
+      const item = plan.items.find((i) => i.factor === body.factor);
+      if (!item || item.mode !== 'manual') throw new ApiErrors.NotManual(body.factor, plan.id);
+      const time = Date.parse(body.time);
+      if (time > now())
+        throw new ApiErrors.BadRequest('body.time: a sample is taken before it is entered, not in the future');
+      const r = plans.addResult({
+        mn: s.mn,
+        factor: body.factor,
+        time,
+        value: body.value,
+        method: item.method,
+        methodSource: item.methodSource,
+        lab: body.lab,
+        note: body.note,
+        planId: plan.id,
+        by: principal!.name,
+        at: now(),
+      });
+      if (r === 'duplicate') throw new ApiErrors.ResultExists(body.factor, body.time);
+      return reply.code(201).send(r);
+    },
+  );
+
+  app.get(
+    '/stations/:mn/manual-results',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'manual results sampled in [from, to), oldest first, with their method',
+        params: MnParams,
+        querystring: RangeQuery,
+        response: { 200: z.array(ManualResultSchema) },
+      },
+    },
+    async ({ params, query }) => plans.results(stationOf(registry, params.mn).mn, query.from, query.to),
+  );
+
+  app.get(
+    '/stations/:mn/plan/completion',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'manual monitoring completion (手工监测完成率) of the plan in force over a year, per manual item',
+        params: MnParams,
+        querystring: YearQuery,
+        response: { 200: PlanCompletionSchema },
+      },
+    },
+    async ({ params, query }) => {
+      const s = stationOf(registry, params.mn);
+      const plan = plans.inForce(s.mn);
+      if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
+      const [from, to] = [subPeriods(query.year, 'year')[0]!, subPeriods(query.year, 'year')[1]!];
+      const results = plans.results(s.mn, from, to);
+      const items = plan.items.flatMap((i) =>
+        i.mode === 'manual'
+          ? [
+              itemCompletion(
+                i,
+                query.year,
+                plan.review!.at,
+                now(),
+                results.filter((r) => r.factor === i.factor).map((r) => r.time),
+              ),
+            ]
+          : [],
+      );
+      const required = items.reduce((n, i) => n + i.required, 0);
+      const done = items.reduce((n, i) => n + i.done, 0);
+      return {
+        mn: s.mn,
+        year: query.year,
+        planId: plan.id,
+        items,
+        required,
+        done,
+        rate: required ? done / required : null,
+      };
+    },
+  );
+};

@@ -1,0 +1,153 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { itemCompletion } from '../cloud/plans.js';
+import { WATER_MN } from './helpers/cloud-fixtures.js';
+import { ADMIN, CHEM, READ, scopedCloud, WEST, type Json } from './helpers/dashboard-api.js';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const at = (iso: string) => Date.parse(iso);
+/** Suspended solids (w01012) by hand once a quarter, by the gravimetric method of GB 11901-1989. */
+const SS = {
+  factor: 'w01012',
+  mode: 'manual',
+  times: 1,
+  per: 'quarter',
+  method: '重量法',
+  methodSource: 'GB 11901-1989',
+} as const;
+
+describe('manual monitoring completion (手工监测完成率)', () => {
+  it('counts each due quarter once, at most its required times', () => {
+    // Plan in force from 2026-03-10; now 2026-12-04: Q1, Q2, Q3 are due (Q1 ends after the plan took effect),
+    // Q4 has not ended. One result in Q1, two in Q2 (count one), none in Q3: 2 of 3.
+    const results = ['2026-03-20T10:00:00+08:00', '2026-04-15T10:00:00+08:00', '2026-05-15T10:00:00+08:00'].map(at);
+    expect(itemCompletion(SS, 2026, at('2026-03-10T00:00:00+08:00'), at('2026-12-04T12:00:00+08:00'), results)).toEqual(
+      {
+        factor: 'w01012',
+        times: 1,
+        per: 'quarter',
+        periodsDue: 3,
+        required: 3,
+        done: 2,
+        rate: 2 / 3,
+      },
+    );
+    // A plan that took effect on 2026-07-01: only Q3 is due (Q2 ended at that instant), with no result.
+    expect(
+      itemCompletion(SS, 2026, at('2026-07-01T00:00:00+08:00'), at('2026-12-04T12:00:00+08:00'), results),
+    ).toMatchObject({
+      periodsDue: 1,
+      required: 1,
+      done: 0,
+      rate: 0,
+    });
+    // Twice a month from 2026-01-01, now 2026-03-01: January and February due, 2 x 2 = 4 required; 3 results, 2 in Jan.
+    const monthly = { ...SS, times: 2, per: 'month' } as const;
+    const got = ['2026-01-05T00:00:00+08:00', '2026-01-20T00:00:00+08:00', '2026-02-10T00:00:00+08:00'].map(at);
+    expect(
+      itemCompletion(monthly, 2026, at('2025-12-01T00:00:00+08:00'), at('2026-03-01T00:00:00+08:00'), got),
+    ).toMatchObject({
+      periodsDue: 2,
+      required: 4,
+      done: 3,
+      rate: 0.75,
+    });
+  });
+});
+
+describe('monitoring plans on the API', () => {
+  it('is submitted by the enterprise, takes effect once approved, and takes manual results against it', async () => {
+    const now = at('2026-12-04T12:00:00+08:00');
+    const { c, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
+    cleanup.push(() => c.stop());
+    const path = `/stations/${WATER_MN}`;
+    const plan = { items: [{ factor: 'w01018', mode: 'automatic' }, SS] };
+    // An automatic item must be one the registry monitors at the outlet.
+    const bad = await call('POST', `${path}/plans`, {
+      token: CHEM,
+      json: { items: [{ factor: 'w01012', mode: 'automatic' }] },
+    });
+    expect(bad.body.message).toMatch(
+      /^body\.items\.0\.factor: w01012 is monitored automatically only where the registry lists it/,
+    );
+    const noMethod = await call('POST', `${path}/plans`, { token: CHEM, json: { items: [{ ...SS, method: '' }] } });
+    expect(noMethod.body.message).toMatch(/body\.items\.0\.method: give the method/);
+
+    const submitted = await call('POST', `${path}/plans`, { token: CHEM, json: plan });
+    expect(submitted.status).toBe(201);
+    expect(submitted.body).toMatchObject({ id: 1, state: 'submitted', by: 'chem-system', items: plan.items });
+    // Not in force until reviewed: no manual result is taken.
+    const early = await call('POST', `${path}/manual-results`, {
+      token: CHEM,
+      json: { factor: 'w01012', time: '2026-11-20T09:30:00+08:00', value: 12, lab: '示例检测有限公司' },
+    });
+    expect([early.status, early.body.code]).toEqual([409, 'API_NO_PLAN_IN_FORCE']);
+
+    // The enterprise does not review; the authority of 城西区 does not review 城东区's; the centre does.
+    expect((await call('POST', '/plans/1/review', { token: CHEM, json: { decision: 'approve' } })).body.code).toBe(
+      'API_CENTRE_ONLY',
+    );
+    expect((await call('POST', '/plans/1/review', { token: WEST, json: { decision: 'approve' } })).body.code).toBe(
+      'API_OUT_OF_SCOPE',
+    );
+    expect((await call('GET', '/plans?state=submitted', { token: WEST })).body).toEqual([]);
+    const approved = await call('POST', '/plans/1/review', {
+      token: ADMIN,
+      json: { decision: 'approve', comment: '同意' },
+    });
+    expect(approved.body).toMatchObject({ state: 'approved', review: { by: 'ops', at: now, comment: '同意' } });
+    expect(
+      (await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'reject', comment: 'x' } })).status,
+    ).toBe(409);
+    expect((await call('GET', `${path}/plan`, { token: READ })).body.id).toBe(1);
+
+    // The signed plan comes back as uploaded.
+    const pdf = Buffer.from('%PDF-1.4 signed plan');
+    expect(
+      (
+        await call('PUT', '/plans/1/attachment', {
+          token: CHEM,
+          json: { name: '监测方案.pdf', base64: pdf.toString('base64') },
+        })
+      ).body.attachment,
+    ).toEqual({ name: '监测方案.pdf', bytes: pdf.length });
+    const file = await call('GET', '/plans/1/attachment', { token: READ });
+    expect([file.type, file.body]).toEqual(['application/pdf', '%PDF-1.4 signed plan']);
+
+    // Results of the manual item keep the plan's method; COD is automatic, so no manual result of it.
+    const entered = await call('POST', `${path}/manual-results`, {
+      token: CHEM,
+      json: { factor: 'w01012', time: '2026-11-20T09:30:00+08:00', value: 12, lab: '示例检测有限公司' },
+    });
+    expect(entered.body).toMatchObject({
+      factor: 'w01012',
+      value: 12,
+      method: '重量法',
+      methodSource: 'GB 11901-1989',
+      planId: 1,
+    });
+    const again = await call('POST', `${path}/manual-results`, {
+      token: CHEM,
+      json: { factor: 'w01012', time: '2026-11-20T09:30:00+08:00', value: 13, lab: '示例检测有限公司' },
+    });
+    expect(again.body.code).toBe('API_RESULT_EXISTS');
+    const cod = await call('POST', `${path}/manual-results`, {
+      token: CHEM,
+      json: { factor: 'w01018', time: '2026-11-20T09:30:00+08:00', value: 30, lab: 'x' },
+    });
+    expect(cod.body.code).toBe('API_NOT_MANUAL');
+    const listed = (
+      await call('GET', `${path}/manual-results?from=2026-11-01T00:00:00%2B08:00&to=2026-12-01T00:00:00%2B08:00`, {
+        token: READ,
+      })
+    ).body as Json[];
+    expect(listed.map((r) => r.value)).toEqual([12]);
+
+    // Approved 2026-12-04: no quarter of 2026 ended after that, so nothing is due yet.
+    const completion = (await call('GET', `${path}/plan/completion?year=2026`, { token: READ })).body;
+    expect(completion).toMatchObject({ planId: 1, required: 0, done: 0, rate: null });
+  });
+});
