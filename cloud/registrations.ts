@@ -52,6 +52,7 @@ export const RegistrationBodySchema = z
   });
 export type RegistrationBody = z.output<typeof RegistrationBodySchema>;
 
+/** The body of a review (审核) of any submission: registrations and monitoring plans. */
 export const ReviewBodySchema = z.strictObject({
   decision: z.enum(['approve', 'reject'], { message: 'decision is approve or reject' }),
   /** Why; required to reject, so the enterprise knows what to fix. */

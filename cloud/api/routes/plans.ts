@@ -9,6 +9,7 @@ import {
   subPeriods,
   type PlanStore,
 } from '../../plans.js';
+import { ReviewBodySchema } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
 import { assertSees, visibleMns } from '../auth.js';
 import { ApiErrors } from '../errors.js';
@@ -23,10 +24,6 @@ export interface PlansDeps {
 }
 
 const ListQuery = z.object({ state: z.enum(PLAN_STATES).optional() });
-const ReviewBody = z.strictObject({
-  decision: z.enum(['approve', 'reject'], { message: 'decision is approve or reject' }),
-  comment: z.string().trim().max(500).default(''),
-});
 /** The signed plan's scan, base64 in JSON (the API takes JSON bodies only), within the API's body limit. */
 const AttachmentBody = z.strictObject({
   name: z.string().regex(/^[^/\\\r\n]{1,100}\.(pdf|jpg|jpeg|png)$/i, 'name is a file name ending .pdf, .jpg or .png'),
@@ -124,7 +121,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (app, { regis
       schema: {
         summary: 'approve or reject a submitted plan (a comment is required to reject)',
         params: AlarmParams,
-        body: ReviewBody,
+        body: ReviewBodySchema,
         response: { 200: PlanSchema },
       },
     },
@@ -257,7 +254,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (app, { regis
       const s = stationOf(registry, params.mn);
       const plan = plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
-      const [from, to] = [subPeriods(query.year, 'year')[0]!, subPeriods(query.year, 'year')[1]!];
+      const [from, to] = subPeriods(query.year, 'year') as [number, number];
       const results = plans.results(s.mn, from, to);
       const items = plan.items.flatMap((i) =>
         i.mode === 'manual'
