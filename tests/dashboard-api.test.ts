@@ -170,6 +170,7 @@ describe('dashboard API', () => {
       hoursExceeding: 2,
       // The rules' clock is the real one, long after 2026-11-20: every hour came after it was due.
       hoursBackfilled: 12,
+      manualResults: 0,
       // No record carried a Cou.
       emissions: [],
     });
@@ -182,13 +183,14 @@ describe('dashboard API', () => {
       transmissionRate: 0.5,
       validityRate: 35 / 36,
       effectivenessRate: 35 / 72,
+      manualResults: 0,
       emissions: [],
     });
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
-      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding,hours back-filled',
-      `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12`,
+      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding,hours back-filled,manual results',
+      `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12,0`,
     ]);
     // The month: the water outlet from its first hour on record, 11-20 00:00, to the end of November
     // (the rules' clock is the real one): 11 x 24 = 264 hours x 3 = 792 expected, 36 received (4.5 %),
@@ -196,10 +198,10 @@ describe('dashboard API', () => {
     // no monitoredSince, owes all of November: 720 hours missing, rates 0. Then a line per enterprise.
     const month = await call('GET', '/report.csv?month=2026-11&lang=zh', { token: READ });
     expect(month.body.split('\r\n').slice(1, 5)).toEqual([
-      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.5,97.2,4.4,252,2,12`,
-      `2026-11,示例电厂,DA-01,${GAS_MN},0.0,0.0,0.0,720,0,0`,
-      '2026-11,示例化工有限公司,(全部排口),,4.5,97.2,4.4,,,',
-      '2026-11,示例电厂,(全部排口),,0.0,0.0,0.0,,,',
+      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.5,97.2,4.4,252,2,12,0`,
+      `2026-11,示例电厂,DA-01,${GAS_MN},0.0,0.0,0.0,720,0,0,0`,
+      '2026-11,示例化工有限公司,(全部排口),,4.5,97.2,4.4,,,,0',
+      '2026-11,示例电厂,(全部排口),,0.0,0.0,0.0,,,,0',
     ]);
     expect((await call('GET', '/report?day=20261120', { token: READ })).body.message).toMatch(
       /query\.day: day is YYYY-MM-DD/,
@@ -223,7 +225,7 @@ describe('daily report line', () => {
     // Hours 0-1 are a shutdown, 2-4 are over and empty, 5 onwards not over yet.
     expect(line).toMatchObject({ hoursMissing: 3, hoursExceeding: 0, transmissionRate: 0, validityRate: 0 });
     expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(
-      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0,0`,
+      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0,0,0`,
     );
   });
 });

@@ -1,7 +1,6 @@
-import { strFromU8, unzipSync } from 'fflate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WATER_MN, WATER_PW, rawClient } from './helpers/cloud-fixtures.js';
-import { apiCloud, READ, type Json } from './helpers/dashboard-api.js';
+import { apiCloud, READ, xlsxCells, type Json } from './helpers/dashboard-api.js';
 import { encodeFrame, type FactorFields } from '../protocol/index.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -68,20 +67,6 @@ async function fed(): Promise<Awaited<ReturnType<typeof apiCloud>>> {
 }
 
 /** The cells of the first sheet of an XLSX, by reference (A1...), read back from its XML. */
-function xlsxCells(bytes: Uint8Array): Record<string, string> {
-  const files = unzipSync(bytes);
-  const text = (name: string): string => strFromU8(files[name]!);
-  const unescape = (s: string): string =>
-    s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
-  const shared = [...text('xl/sharedStrings.xml').matchAll(/<si><t[^>]*>(.*?)<\/t><\/si>/gs)].map((m) =>
-    unescape(m[1]!),
-  );
-  const cells: Record<string, string> = {};
-  for (const m of text('xl/worksheets/sheet1.xml').matchAll(/<c r="([A-Z]+\d+)"([^>]*)><v>(.*?)<\/v><\/c>/g))
-    cells[m[1]!] = /t="s"/.test(m[2]!) ? shared[Number(m[3])]! : m[3]!;
-  return cells;
-}
-
 async function download(
   base: string,
   path: string,
@@ -126,6 +111,8 @@ describe('monthly, quarterly and yearly report with emission amounts', () => {
       hoursMissing: 69,
       hoursExceeding: 1,
       hoursBackfilled: 3,
+      // No manual result was entered (tests/cloud-plans.test.ts enters some).
+      manualResults: 0,
       emissions,
     });
     // The gas outlet sent nothing: no amounts. Each enterprise sums its outlets' amounts.
@@ -147,32 +134,34 @@ describe('monthly, quarterly and yearly report with emission amounts', () => {
     const { base, call } = await fed();
     const csv = await call('GET', '/report.csv?month=2026-11&lang=zh', { token: READ });
     expect(csv.body.split('\r\n').slice(0, 4)).toEqual([
-      '\uFEFF月份,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
+      '\uFEFF月份,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,手工监测数据(条),化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
       // 9/216 = 4.2 %, 8/9 = 88.9 %, 8/216 = 3.7 %.
-      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.2,88.9,3.7,69,1,3,17.75,1.375,1600`,
-      '2026-11,示例电厂,DA-01,0100000000A89000000000B2,0.0,0.0,0.0,720,0,0,,,',
-      '2026-11,示例化工有限公司,(全部排口),,4.2,88.9,3.7,,,,17.75,1.375,1600',
+      `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.2,88.9,3.7,69,1,3,0,17.75,1.375,1600`,
+      '2026-11,示例电厂,DA-01,0100000000A89000000000B2,0.0,0.0,0.0,720,0,0,0,,,',
+      '2026-11,示例化工有限公司,(全部排口),,4.2,88.9,3.7,,,,0,17.75,1.375,1600',
     ]);
     const xlsx = await download(base, '/report.xlsx?month=2026-11&lang=en');
     expect(xlsx.type).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     expect(xlsx.name).toBe('attachment; filename="hj212-report-2026-11.xlsx"');
     const cells = xlsxCells(xlsx.bytes);
-    expect([cells['A1'], cells['E1'], cells['K1'], cells['M1']]).toEqual([
+    expect([cells['A1'], cells['E1'], cells['K1'], cells['L1'], cells['N1']]).toEqual([
       'month',
       'transmission rate (%)',
+      'manual results',
       'COD (chemical oxygen demand) emitted (kg)',
       'wastewater discharged (m3)',
     ]);
     // Rates as numbers in per cent, one decimal; amounts as numbers.
-    expect([cells['C2'], cells['E2'], cells['F2'], cells['H2'], cells['K2'], cells['L2'], cells['M2']]).toEqual([
-      'WS-01',
-      '4.2',
-      '88.9',
-      '69',
-      '17.75',
-      '1.375',
-      '1600',
-    ]);
+    expect([
+      cells['C2'],
+      cells['E2'],
+      cells['F2'],
+      cells['H2'],
+      cells['K2'],
+      cells['L2'],
+      cells['M2'],
+      cells['N2'],
+    ]).toEqual(['WS-01', '4.2', '88.9', '69', '0', '17.75', '1.375', '1600']);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Station } from '../registry.js';
 import type { Kind } from '../store/types.js';
 import type { MarkedPoint, MarkReason } from '../marks.js';
+import type { ManualResult } from '../plans.js';
 import { amountUnit, chinaTime, factorName, flagLabel, markReasonName, shownUnit, type Lang } from './labels.js';
 import type { Cell } from './sheets.js';
 
@@ -37,6 +38,8 @@ const FIELD_NAMES: Record<string, [string, string]> = {
   Data: ['噪声监测时间段内数据', 'Data'],
   DayData: ['噪声昼间数据', 'DayData'],
   NightData: ['噪声夜间数据', 'NightData'],
+  // A manual result (手工监测): the laboratory's value.
+  Value: ['监测值', 'value'],
 };
 
 export interface HistoryColumn {
@@ -64,7 +67,28 @@ export interface HistoryCell {
     originalFlag?: string;
     originalFlagName?: string;
   };
+  /** A manual result (手工监测): how it was measured and by whom, in place of a flag. */
+  manual?: { method: string; methodSource: string; lab: string; note: string };
 }
+
+/** A point as the history table takes it: an automatic record, maybe marked, or a manual result. */
+export interface HistoryPoint extends MarkedPoint {
+  manual?: HistoryCell['manual'];
+}
+
+/** A manual result (cloud/plans.ts) as a history point: its value under `Value`, its method beside it. */
+export function manualPoint(r: ManualResult): HistoryPoint {
+  return {
+    mn: r.mn,
+    factor: r.factor,
+    kind: 'hour',
+    time: r.time,
+    values: { Value: r.value },
+    manual: { method: r.method, methodSource: r.methodSource, lab: r.lab, note: r.note },
+  };
+}
+
+const MANUAL = { zh: '手工监测', en: 'manual' } as const;
 
 export interface HistoryRow {
   time: number;
@@ -81,7 +105,7 @@ export interface HistoryTable {
  * The records of one station and data kind as a table: a row per DataTime, per factor its fields and
  * flag. Values are in the units the columns name (flue gas flow in m3/h, see labels.ts); Cou as sent.
  */
-export function historyTable(s: Station, points: readonly MarkedPoint[], lang: Lang): HistoryTable {
+export function historyTable(s: Station, points: readonly HistoryPoint[], lang: Lang): HistoryTable {
   const present = new Map<string, Set<string>>();
   const byTime = new Map<number, Record<string, HistoryCell>>();
   for (const p of points) {
@@ -104,6 +128,7 @@ export function historyTable(s: Station, points: readonly MarkedPoint[], lang: L
           ...(p.marked.originalFlag !== undefined && { originalFlagName: flagLabel(p.marked.originalFlag, lang) }),
         },
       }),
+      ...(p.manual && { manual: p.manual, flagName: MANUAL[lang] }),
     };
   }
   // The registry's order first (how the centre lists an outlet's factors), then any others sent.
@@ -111,7 +136,8 @@ export function historyTable(s: Station, points: readonly MarkedPoint[], lang: L
   const columns = order
     .filter((f) => present.has(f))
     .map((f): HistoryColumn => {
-      const au = amountUnit(f, lang);
+      // The amount unit heads a Cou column only: a table without one (manual results) names none.
+      const au = present.get(f)!.has('Cou') ? amountUnit(f, lang) : undefined;
       return {
         factor: f,
         name: factorName(f, lang),
@@ -132,6 +158,10 @@ const ORIGINAL = { zh: '原', en: 'was' } as const;
 
 /** A flag as a sheet writes it: "D 故障 (审核: 故障; 原 N 正常)" where review marked the hour. */
 function sheetFlag(cell: HistoryCell, lang: Lang): string | null {
+  if (cell.manual) {
+    const m = cell.manual;
+    return `${MANUAL[lang]}: ${m.method} (${m.methodSource}), ${m.lab}${m.note ? `; ${m.note}` : ''}`;
+  }
   if (!cell.mark) return cell.flagName ?? null;
   const was = cell.mark.originalFlagName ?? '-';
   return `${cell.flagName ?? ''} (${lang === 'en' ? 'review' : '审核'}: ${cell.mark.reasonName}; ${ORIGINAL[lang]} ${was})`;
@@ -172,4 +202,11 @@ export const KIND_NAMES: Record<Kind, [string, string]> = {
   noise: ['噪声单次测量数据', 'noise single measurements'],
   check: ['自动标样核查数据', 'automatic standard-check data'],
   furnace: ['炉膛温度 5 分钟均值', 'furnace temperature 5-minute averages'],
+};
+
+/** What a history table shows: a kind of stored data, or the manual results (手工监测数据) entered per plan. */
+export type HistoryKind = Kind | 'manual';
+export const HISTORY_KIND_NAMES: Record<HistoryKind, [string, string]> = {
+  ...KIND_NAMES,
+  manual: ['手工监测数据', 'manual monitoring results'],
 };

@@ -7,7 +7,8 @@ import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, ty
 import type { RuleEngine } from '../rules/engine.js';
 import { applyMarks, stoppedByMarks, type MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
-import { emissionName, type Lang } from './labels.js';
+import { chinaTime, emissionName, factorName, shownUnit, type Lang } from './labels.js';
+import type { ManualResult, PlanStore } from '../plans.js';
 import { toCsv, toXlsx, type Cell } from './sheets.js';
 import type { MeasurementStore, Point } from '../store/types.js';
 
@@ -22,6 +23,8 @@ export interface OutletPeriod extends Rates {
   hoursExceeding: number;
   /** Hours at least one factor of which arrived after it was due (补传). */
   hoursBackfilled: number;
+  /** Manual results (手工监测) of the period entered against the outlet's monitoring plan (cloud/plans.ts). */
+  manualResults: number;
   /** 排放量 per pollutant over the period (see emissionAmounts). */
   emissions: Emission[];
 }
@@ -43,6 +46,7 @@ export interface Emission {
 export interface EnterprisePeriod extends Rates {
   enterprise: string;
   outlets: number;
+  manualResults: number;
   emissions: Emission[];
 }
 
@@ -135,6 +139,8 @@ export function outletPeriod(opts: {
   backfills?: readonly Backfill[];
   /** Day records of the period, for the emission amounts of days without hours. */
   days?: readonly Point[];
+  /** Manual results of the period (counted, not part of the rates: those are the automatic data's). */
+  manual?: readonly ManualResult[];
 }): OutletPeriod {
   const { station: s, hours } = opts;
   const factors = stationRates(opts);
@@ -154,6 +160,7 @@ export function outletPeriod(opts: {
     hoursMissing: missing.size,
     hoursExceeding,
     hoursBackfilled: new Set((opts.backfills ?? []).map((b) => b.time)).size,
+    manualResults: (opts.manual ?? []).filter((r) => r.time >= opts.from && r.time < opts.to).length,
     emissions: emissionAmounts({ ...opts, days: opts.days ?? [] }),
   };
 }
@@ -166,6 +173,7 @@ export function enterprisesOf(rows: readonly OutletPeriod[]): EnterprisePeriod[]
     enterprise,
     outlets: outlets.length,
     ...pooled(outlets),
+    manualResults: outlets.reduce((n, o) => n + o.manualResults, 0),
     emissions: summedEmissions(outlets.map((o) => o.emissions)),
   }));
 }
@@ -181,6 +189,8 @@ export interface ReportSource {
   shutdowns: (s: Station) => Shutdown[];
   since: (s: Station) => Promise<number | undefined>;
   backfills: (s: Station, from: number, to: number) => Backfill[];
+  /** Manual results (手工监测) of [from, to). */
+  manualOf: (s: Station, from: number, to: number) => ManualResult[];
   rules: RateRules;
   now: number;
 }
@@ -189,11 +199,14 @@ export interface ReportSource {
 export async function periodReport(
   src: ReportSource,
   period: string,
-): Promise<{ outlets: OutletPeriod[]; enterprises: EnterprisePeriod[] }> {
+): Promise<{ outlets: OutletPeriod[]; enterprises: EnterprisePeriod[]; manual: ManualResult[] }> {
   const { from, to } = periodBounds(period);
+  const manual: ManualResult[] = [];
   const outlets = await Promise.all(
     src.registry.stations.map(async (station) => {
       const since = await src.since(station);
+      const results = src.manualOf(station, from, to);
+      manual.push(...results);
       return outletPeriod({
         station,
         from,
@@ -206,10 +219,14 @@ export async function periodReport(
         rules: src.rules,
         backfills: src.backfills(station, from, to),
         days: await src.daysOf(station, from, to),
+        manual: results,
       });
     }),
   );
-  return { outlets, enterprises: enterprisesOf(outlets) };
+  // In the registry's order, then by time, as the outlets are listed.
+  const order = new Map(src.registry.stations.map((s, i) => [s.mn, i]));
+  manual.sort((a, b) => order.get(a.mn)! - order.get(b.mn)! || a.time - b.time || a.factor.localeCompare(b.factor));
+  return { outlets, enterprises: enterprisesOf(outlets), manual };
 }
 
 const HEADERS = {
@@ -223,6 +240,7 @@ const HEADERS = {
     '缺失小时数',
     '超标小时数',
     '补传小时数',
+    '手工监测数据(条)',
   ],
   en: [
     'enterprise',
@@ -234,6 +252,7 @@ const HEADERS = {
     'hours missing',
     'hours exceeding',
     'hours back-filled',
+    'manual results',
   ],
 } as const;
 const PERIOD_HEAD: Record<Lang, Record<PeriodKind, string>> = {
@@ -282,6 +301,7 @@ export function reportSheet(
       r.hoursMissing,
       r.hoursExceeding,
       r.hoursBackfilled,
+      r.manualResults,
       ...emitted(r.emissions),
     ]),
     ...enterprises.map((e) => [
@@ -295,6 +315,7 @@ export function reportSheet(
       null,
       null,
       null,
+      e.manualResults,
       ...emitted(e.emissions),
     ]),
   ];
@@ -312,15 +333,84 @@ export function reportCsv(
   return toCsv(header, lines);
 }
 
-/** The report as XLSX: the same table, rates as numbers (per cent, one decimal). */
+const MANUAL_HEADERS = {
+  zh: [
+    '企业名称',
+    '排口名称',
+    'MN',
+    '采样时间',
+    '监测项目',
+    '监测值',
+    '单位',
+    '监测方法',
+    '方法来源',
+    '监测机构',
+    '备注',
+  ],
+  en: [
+    'enterprise',
+    'outlet',
+    'MN',
+    'sampled',
+    'item',
+    'value',
+    'unit',
+    'method',
+    'method source',
+    'laboratory',
+    'note',
+  ],
+} as const;
+
+/** The manual results of a report's period, a line each, with how and by whom they were measured. */
+export function manualSheet(
+  registry: Registry,
+  results: readonly ManualResult[],
+  lang: Lang,
+): { header: string[]; lines: Cell[][] } {
+  const lines = results.map((r): Cell[] => {
+    const s = registry.get(r.mn);
+    const unit = s ? shownUnit(r.factor, s, lang) : { unit: '', times: 1 };
+    return [
+      s?.enterprise ?? null,
+      s?.outlet ?? null,
+      r.mn,
+      chinaTime(r.time),
+      factorName(r.factor, lang),
+      Math.round(r.value * unit.times * 1e6) / 1e6,
+      unit.unit,
+      r.method,
+      r.methodSource,
+      r.lab,
+      r.note,
+    ];
+  });
+  return { header: [...MANUAL_HEADERS[lang]], lines };
+}
+
+/**
+ * The report as XLSX: the same table, rates as numbers (per cent, one decimal); given the registry and the
+ * period's manual results, a second sheet lists those (手工监测数据).
+ */
 export function reportXlsx(
   period: string,
   rows: readonly OutletPeriod[],
   lang: Lang,
   enterprises: readonly EnterprisePeriod[] = [],
+  manual?: { registry: Registry; results: readonly ManualResult[] },
 ): Promise<Buffer> {
   const sheet = reportSheet(period, rows, lang, enterprises, (r) => Math.round(r * 1000) / 10);
-  return toXlsx([{ name: lang === 'zh' ? `报表 ${period}` : `report ${period}`, ...sheet }]);
+  return toXlsx([
+    { name: lang === 'zh' ? `报表 ${period}` : `report ${period}`, ...sheet },
+    ...(manual
+      ? [
+          {
+            name: lang === 'zh' ? '手工监测数据' : 'manual results',
+            ...manualSheet(manual.registry, manual.results, lang),
+          },
+        ]
+      : []),
+  ]);
 }
 
 /** What the rates and the report routes read. */
@@ -331,6 +421,7 @@ export interface ReportDeps {
   backfills: Pick<BackfillStore, 'list'>;
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
   marks: Pick<MarkStore, 'active'>;
+  plans: Pick<PlanStore, 'results'>;
 }
 
 /**
@@ -363,6 +454,7 @@ export function reportSource(d: ReportDeps, principal: Principal | null = null):
     shutdowns: (s) => d.shutdowns.windows(s),
     since: (s) => d.rules.monitoredSince(s, now),
     backfills: (s, from, to) => d.backfills.list(s.mn, from, to),
+    manualOf: (s, from, to) => d.plans.results(s.mn, from, to),
     rules: { manualCountsValid: d.rules.options.manualCountsValid },
     now,
   };

@@ -66,9 +66,12 @@ export const ReportQuery = PeriodFields.extend({ lang: z.enum(['zh', 'en']).defa
   .refine(...onePeriod)
   .transform((q) => ({ ...q, ...periodOf(q) }));
 
+/** A history table's kinds: the stored data kinds, and `manual`, the manual results entered per plan. */
+export const HistoryKindSchema = z.enum([...KindSchema.options, 'manual']);
+
 /** A history table's page: one kind of data over [from, to), a page of its DataTimes, newest first. */
 export const HistoryQuery = z.object({
-  kind: KindSchema.default('hour'),
+  kind: HistoryKindSchema.default('hour'),
   from: TimeSchema,
   to: TimeSchema,
   page: z.coerce.number().int().min(1).default(1),
@@ -213,12 +216,15 @@ export const OutletPeriodSchema = z.object({
   hoursMissing: z.number(),
   hoursExceeding: z.number(),
   hoursBackfilled: z.number(),
+  /** Manual results (手工监测) entered for the period. */
+  manualResults: z.number().int(),
   emissions: z.array(EmissionSchema),
 });
 export const EnterprisePeriodSchema = z.object({
   enterprise: z.string(),
   outlets: z.number().int(),
   ...RatesShape,
+  manualResults: z.number().int(),
   emissions: z.array(EmissionSchema),
 });
 
@@ -242,7 +248,7 @@ export type PeriodReport = z.output<typeof PeriodReportSchema>;
 /** A page of a station's history table (see cloud/api/history.ts). */
 export const HistoryPageSchema = z.object({
   mn: z.string(),
-  kind: KindSchema,
+  kind: HistoryKindSchema,
   from: z.number(),
   to: z.number(),
   page: z.number().int(),
@@ -279,6 +285,10 @@ export const HistoryPageSchema = z.object({
               originalFlag: z.string().optional(),
               originalFlagName: z.string().optional(),
             })
+            .optional(),
+          /** A manual result (kind manual): its method, the method's source standard, the laboratory. */
+          manual: z
+            .object({ method: z.string(), methodSource: z.string(), lab: z.string(), note: z.string() })
             .optional(),
         }),
       ),

@@ -155,7 +155,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   const { registry, store, alarms, backfills, rules, ingest, shutdowns, codec, live, acks, gauges, commands, send } =
     ctx;
   const { marks } = ctx;
-  const reportDeps = { registry, store, shutdowns, backfills, rules, marks };
+  const reportDeps = { registry, store, shutdowns, backfills, rules, marks, plans: ctx.plans };
   await app.register(sessionRoutes, {
     users: ctx.users,
     sessions,
@@ -167,7 +167,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(usersRoutes, { users: ctx.users, sessions, registry });
   await app.register(stationsRoutes, { registry, rules, alarms, live, serials: ctx.serials });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
-  await app.register(historyRoutes, { registry, store, marks });
+  await app.register(historyRoutes, { registry, store, marks, plans: ctx.plans });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(plansRoutes, { registry, plans: ctx.plans, now: () => (ctx.clock?.wall ?? Date.now)() });

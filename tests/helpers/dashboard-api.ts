@@ -1,3 +1,4 @@
+import { strFromU8, unzipSync } from 'fflate';
 import { sha256, type CloudOptions, type StationInput } from '../../cloud/index.js';
 import { encodeFrame, type FactorFields } from '../../protocol/index.js';
 import { startTestCloud, testStations, WATER_MN, WATER_PW, type TestCloud } from './cloud-fixtures.js';
@@ -105,4 +106,19 @@ export async function scopedCloud(options: CloudOptions = {}): ReturnType<typeof
       { ...gas!, region: '城西区' },
     ],
   );
+}
+
+/** The cells of one sheet (1-based) of an XLSX workbook by reference (A1, B2 ...), shared strings resolved. */
+export function xlsxCells(bytes: Uint8Array, sheet = 1): Record<string, string> {
+  const files = unzipSync(bytes);
+  const text = (name: string): string => strFromU8(files[name]!);
+  const unescape = (s: string): string =>
+    s.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+  const shared = [...text('xl/sharedStrings.xml').matchAll(/<si><t[^>]*>(.*?)<\/t><\/si>/gs)].map((m) =>
+    unescape(m[1]!),
+  );
+  const cells: Record<string, string> = {};
+  for (const m of text(`xl/worksheets/sheet${sheet}.xml`).matchAll(/<c r="([A-Z]+\d+)"([^>]*)><v>(.*?)<\/v><\/c>/g))
+    cells[m[1]!] = /t="s"/.test(m[2]!) ? shared[Number(m[3])]! : m[3]!;
+  return cells;
 }

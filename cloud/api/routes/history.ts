@@ -2,8 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { applyMarks, type MarkStore } from '../../marks.js';
 import type { Registry } from '../../registry.js';
+import type { PlanStore } from '../../plans.js';
 import type { MeasurementStore } from '../../store/types.js';
-import { historySheet, historyTable, KIND_NAMES } from '../history.js';
+import { HISTORY_KIND_NAMES, historySheet, historyTable, manualPoint } from '../history.js';
 import { HistoryExportQuery, HistoryPageSchema, HistoryQuery, MnParams } from '../schemas.js';
 import { attachment, toCsv, toXlsx } from '../sheets.js';
 import { stationOf } from './station.js';
@@ -12,6 +13,8 @@ export interface HistoryDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
   marks: Pick<MarkStore, 'active'>;
+  /** Manual results (手工监测), shown as the kind `manual`. */
+  plans: Pick<PlanStore, 'results'>;
 }
 
 /** The most records one read returns (the store's largest page). */
@@ -20,9 +23,13 @@ const MAX_READ = 100_000;
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** `GET /stations/:mn/history` (a page of the table) and `.csv` / `.xlsx` (the whole range). */
-export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { registry, store, marks }) => {
+export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { registry, store, marks, plans }) => {
   const read = async (mn: string, q: z.output<typeof HistoryExportQuery>) => {
     const s = stationOf(registry, mn);
+    if (q.kind === 'manual') {
+      const results = plans.results(s.mn, q.from, q.to).slice(0, MAX_READ);
+      return { s, table: historyTable(s, results.map(manualPoint), q.lang), truncated: results.length === MAX_READ };
+    }
     const points = await store.query({ mn: s.mn, kind: q.kind, from: q.from, to: q.to, limit: MAX_READ });
     // Hours show the review marks in force, each with the flag the record came with.
     const marked = q.kind === 'hour' ? applyMarks(points, await marks.active(s.mn, q.from, q.to)) : points;
@@ -34,7 +41,8 @@ export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { r
     {
       config: { role: 'read' },
       schema: {
-        summary: 'history table of one data kind over [from, to): a row per DataTime, newest first, one page of them',
+        summary:
+          'history table of one data kind over [from, to) (or kind=manual: the manual results with their method): a row per DataTime, newest first, one page of them',
         params: MnParams,
         querystring: HistoryQuery,
         response: { 200: HistoryPageSchema },
@@ -85,7 +93,9 @@ export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { r
         const body =
           ext === 'csv'
             ? toCsv(sheet.header, sheet.lines)
-            : await toXlsx([{ name: `${s.outlet} ${KIND_NAMES[query.kind][query.lang === 'en' ? 1 : 0]}`, ...sheet }]);
+            : await toXlsx([
+                { name: `${s.outlet} ${HISTORY_KIND_NAMES[query.kind][query.lang === 'en' ? 1 : 0]}`, ...sheet },
+              ]);
         return reply.header('content-type', type).header('content-disposition', attachment(name)).send(body);
       },
     );

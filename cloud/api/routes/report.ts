@@ -72,7 +72,12 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
       return reply
         .header('content-type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         .header('content-disposition', attachment(`hj212-report-${query.period}.xlsx`))
-        .send(await reportXlsx(query.period, r.outlets, query.lang, r.enterprises));
+        .send(
+          await reportXlsx(query.period, r.outlets, query.lang, r.enterprises, {
+            registry: deps.registry(),
+            results: r.manual,
+          }),
+        );
     },
   );
 };

@@ -16,6 +16,8 @@ const DEFAULT_SPAN = {
   noise: 7 * 24 * HOUR,
   check: 31 * 24 * HOUR,
   furnace: 24 * HOUR,
+  // Manual results (手工监测) come a few times a year: a year of them.
+  manual: 366 * 24 * HOUR,
 };
 const PAGE_SIZE = 50;
 
@@ -80,7 +82,7 @@ export async function historyView({ root, args, query }) {
       t('kind'),
       select(
         'kind',
-        ['rtd', 'minute', 'hour', 'day', 'raw', 'noise', 'check', 'furnace'].map((k) => [k, t(k)]),
+        ['rtd', 'minute', 'hour', 'day', 'raw', 'noise', 'check', 'furnace', 'manual'].map((k) => [k, t(k)]),
         kind,
       ),
     ),
@@ -143,6 +145,14 @@ export async function historyView({ root, args, query }) {
                 title: cell?.mark ? `${cell.mark.by}: ${cell.mark.note}` : undefined,
               },
               cell?.flagName ?? '',
+              // A manual result says how it was measured and by which laboratory.
+              cell?.manual
+                ? h(
+                    'span',
+                    { class: 'manual' },
+                    ` ${cell.manual.method} (${cell.manual.methodSource}) · ${cell.manual.lab}${cell.manual.note ? ` · ${cell.manual.note}` : ''}`,
+                  )
+                : '',
               // A review mark decides the flag; the one the record came with stays beside it.
               cell?.mark
                 ? h(

@@ -150,6 +150,12 @@ export async function reportView({ root, query }) {
         h('td', { class: 'num missing' }, o.hoursMissing),
         h('td', { class: `num exceeding ${o.hoursExceeding > 0 ? 'exceed' : ''}` }, o.hoursExceeding),
         h('td', { class: 'num backfilled' }, o.hoursBackfilled),
+        // Manual results (手工监测) entered for the period: the history kind `manual` lists them.
+        h(
+          'td',
+          { class: 'num manual' },
+          h('a', { href: `#/history/${encodeURIComponent(o.mn)}?kind=manual` }, String(o.manualResults)),
+        ),
       ),
     );
     const enterprises = report.enterprises.map((e) =>
@@ -172,6 +178,7 @@ export async function reportView({ root, query }) {
           t('hoursMissing'),
           t('hoursExceeding'),
           t('hoursBackfilled'),
+          t('manualResults'),
         ],
         rows,
         { class: 'report' },
