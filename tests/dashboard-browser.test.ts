@@ -424,16 +424,18 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     const csv = await readFile((await download.path())!, 'utf8');
     // Then a column per pollutant with an amount (the simulator sends Cou with its hours).
     expect(csv.split('\r\n')[0]).toBe(
-      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
+      '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,手工监测数据(条),化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
     );
     expect(csv).toMatch(
-      new RegExp(`\r\n${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7,[\\d.]+,[\\d.]+,[\\d.]+\r\n`),
+      new RegExp(`\r\n${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7,0,[\\d.]+,[\\d.]+,[\\d.]+\r\n`),
     );
     const amounts = await text('table.report-emissions thead');
     expect(amounts).toContain('化学需氧量 (kg)');
     expect(amounts).toContain('废水排放量 (m3)');
     expect(await text(`table.report-emissions tr[data-mn="${FED_MN}"] td.amount`)).toMatch(/^\d+(\.\d+)?$/);
     expect(await row(FED_MN, 'backfilled')).toBe('7');
+    // No manual result was entered in the scene: 0, linking to the station's manual-results history.
+    expect(await row(FED_MN, 'manual')).toBe('0');
     // The enterprise line pools its outlets: WS-01 7 of 8 hours x 3 assessed factors, WS-02 (silent, no
     // monitoring start) 0 of 24 x 3: 21 / 96 = 21.9 %.
     expect(await text('table.report-enterprises tr[data-enterprise="示例化工有限公司"] .transmission')).toBe('21.9%');
