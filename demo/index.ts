@@ -122,6 +122,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
           { name: 'demo-viewer', role: 'read', sha256: sha256(creds.readToken) },
           { name: 'demo-operator', role: 'admin', sha256: sha256(creds.adminToken) },
         ],
+        // The public pages (信息公开) on loopback: what an approved plan publishes, /disclosure.
+        disclosure: true,
       },
       // Grace in simulated minutes; the check itself every 2 real seconds, a simulated minute or two.
       rules: { graceMinutes: 20, lookbackHours: 24, checkEverySeconds: 2, requestEveryMinutes: 10 },

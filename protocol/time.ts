@@ -14,6 +14,10 @@ export function isoOffset(offsetMinutes: number): string {
 /** China's offset, `+08:00`, for ISO 8601 times in the zone of HJ 212 time stamps. */
 export const CHINA_ISO_OFFSET = isoOffset(CHINA_UTC_OFFSET_MINUTES);
 
+/** The China day (YYYY-MM-DD) an instant falls on: HJ 212's days are local days, UTC+8. */
+export const chinaDay = (ms: number): string =>
+  new Date(ms + CHINA_UTC_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);
+
 function shifted(date: Date, offsetMinutes: number): Date {
   return new Date(date.getTime() + offsetMinutes * 60_000);
 }

@@ -46,6 +46,12 @@ export const ApiErrors = {
   OutOfScope: createError<[string, string]>('API_OUT_OF_SCOPE', '%s is not yours to see or change: %s', 403),
   /** Managing accounts, or reviewing others' submissions, is the centre's or an authority's work, not an enterprise's. */
   CentreOnly: createError<[string]>('API_CENTRE_ONLY', '%s', 403),
+  /** A public disclosure of an enterprise the registry does not have, or with no approved monitoring plan. */
+  NotDisclosed: createError<[string]>(
+    'API_NOT_DISCLOSED',
+    'params.enterprise: %s discloses nothing: no such enterprise in the registry, or no monitoring plan of it approved (GET /public/enterprises lists those that do)',
+    404,
+  ),
   NoAlarm: createError<[number]>('API_NO_ALARM', 'params.id: no alarm %d (GET /alarms lists them)', 404),
   NoCommand: createError<[number]>(
     'API_NO_COMMAND',

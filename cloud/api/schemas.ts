@@ -584,3 +584,74 @@ export const PlanCompletionSchema = z.object({
   done: z.number().int(),
   rate: z.number().nullable(),
 });
+
+// ---- Public disclosure (信息公开) ----------------------------------------------------------------
+
+/** A month (YYYY-MM, China) of a disclosure; absent, the month of now. */
+export const DisclosureQuery = z.object({
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month is YYYY-MM (local, UTC+8)')
+    .optional(),
+  lang: z.enum(['zh', 'en']).default('zh'),
+});
+export const EnterpriseParams = z.object({ enterprise: z.string().min(1).max(200) });
+
+export const DisclosedEnterpriseSchema = z.object({
+  enterprise: z.string(),
+  region: z.string().optional(),
+  /** Outlets with an approved monitoring plan. */
+  outlets: z.number().int(),
+});
+
+export const DisclosureSchema = z.object({
+  enterprise: z.string(),
+  region: z.string().optional(),
+  month: z.string(),
+  outlets: z.array(
+    z.object({
+      outlet: z.string(),
+      type: z.string(),
+      plan: z.object({
+        approvedAt: z.number(),
+        items: z.array(
+          z.object({
+            factor: z.string(),
+            name: z.string(),
+            mode: z.enum(['automatic', 'manual']),
+            frequency: z.string(),
+            method: z.string().optional(),
+            methodSource: z.string().optional(),
+          }),
+        ),
+      }),
+      factors: z.record(
+        z.string(),
+        z.object({ name: z.string(), unit: z.string(), upper: z.number().optional(), lower: z.number().optional() }),
+      ),
+      days: z.array(
+        z.object({
+          day: z.string(),
+          factor: z.string(),
+          value: z.number().nullable(),
+          converted: z.boolean(),
+          hoursValid: z.number().int(),
+          hoursExceeding: z.number().int(),
+          compliant: z.boolean().nullable(),
+        }),
+      ),
+      manual: z.array(
+        z.object({
+          time: z.number(),
+          factor: z.string(),
+          value: z.number(),
+          compliant: z.boolean().nullable(),
+          method: z.string(),
+          methodSource: z.string(),
+          lab: z.string(),
+        }),
+      ),
+    }),
+  ),
+});
+export type DisclosureView = z.output<typeof DisclosureSchema>;

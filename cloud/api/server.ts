@@ -45,6 +45,7 @@ import { registrationsRoutes } from './routes/registrations.js';
 import { omRecordsRoutes } from './routes/om-records.js';
 import { instrumentsRoutes } from './routes/instruments.js';
 import { plansRoutes } from './routes/plans.js';
+import { disclosureRoutes } from './routes/disclosure.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
 import type { StationKeys } from '../keys.js';
@@ -68,6 +69,11 @@ export const HttpOptionsSchema = z.strictObject({
   tokens: z.array(ApiTokenSchema).min(1, 'give at least one API token (run `hj212 cloud token`)'),
   /** Login sessions of the people using the dashboard (accounts: `hj212 cloud user add`). */
   sessions: SessionOptionsSchema.prefault({}),
+  /**
+   * Public disclosure (信息公开): `/disclosure` pages and `/public/enterprises` JSON, no login, of the
+   * enterprises with an approved monitoring plan. Off unless set: it opens data to anyone who can reach the port.
+   */
+  disclosure: z.boolean().default(false),
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
@@ -190,6 +196,14 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     live,
     now: () => (ctx.clock?.wall ?? Date.now)(),
   });
+  if (opts.disclosure)
+    await app.register(disclosureRoutes, {
+      registry,
+      store,
+      plans: ctx.plans,
+      marks,
+      now: () => rules.now(),
+    });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
   await app.register(alarmsRoutes, { registry, alarms, acks, followUps: acks.followUps, live });

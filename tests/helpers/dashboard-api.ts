@@ -89,10 +89,11 @@ export const CHEM_NAME = '示例化工有限公司';
  * apiCloud with regions (water 示例化工 in 城东区, gas 示例电厂 in 城西区) and, beside the centre's read and admin
  * tokens, an enterprise token (chem-system) and an authority token (west-bureau).
  */
-export async function scopedCloud(options: CloudOptions = {}): ReturnType<typeof apiCloud> {
+export async function scopedCloud(options: CloudOptions = {}, http: object = {}): ReturnType<typeof apiCloud> {
   const [water, gas] = await testStations();
   return apiCloud(
     {
+      ...http,
       tokens: [
         { name: 'viewer', sha256: sha256(READ), role: 'read' },
         { name: 'ops', sha256: sha256(ADMIN), role: 'admin' },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CHINA_UTC_OFFSET_MINUTES } from '../../../protocol/index.js';
+import { chinaDay } from '../../../protocol/time.js';
 import type { AlarmStore } from '../../alarms/store.js';
 import type { RuleEngine } from '../../rules/engine.js';
 import { ALARM_TYPES, type AlarmType } from '../../rules/judge.js';
@@ -14,10 +14,6 @@ export interface OverviewDeps extends ReportDeps {
   rules: ReportDeps['rules'] & Pick<RuleEngine, 'lastSeen'>;
   alarms: Pick<AlarmStore, 'list'>;
 }
-
-/** The China day (YYYY-MM-DD) an instant falls on: HJ 212's days are local days, UTC+8. */
-export const chinaDayOf = (ms: number): string =>
-  new Date(ms + CHINA_UTC_OFFSET_MINUTES * 60_000).toISOString().slice(0, 10);
 
 /** `GET /overview`: the figures of the home page (首页), each the count of a list the dashboard links to. */
 export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, deps) => {
@@ -45,7 +41,7 @@ export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, d
       for (const e of open) openAlarms[e.type]++;
       const withOpen = (type: AlarmType): string[] =>
         stations.filter((s) => open.some((e) => e.type === type && e.mn === s.mn)).map((s) => s.mn);
-      const day = chinaDayOf(src.now);
+      const day = chinaDay(src.now);
       const today = await periodReport(src, day);
       return {
         now: src.now,
