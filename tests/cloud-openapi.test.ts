@@ -60,6 +60,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'POST /plans/{id}/review': ['operator', ['path:id'], 'application/json', '200'],
   'PUT /plans/{id}/attachment': ['operator', ['path:id'], 'application/json', '200'],
   'GET /plans/{id}/attachment': ['read', ['path:id'], null, '200'],
+  'GET /plans/{id}/pdf': ['read', ['path:id', 'query:lang?'], null, '200'],
   'POST /stations/{mn}/manual-results': ['operator', ['path:mn'], 'application/json', '201'],
   'GET /stations/{mn}/manual-results': ['read', ['path:mn', 'query:from', 'query:to'], null, '200'],
   'GET /stations/{mn}/instruments': ['read', ['path:mn'], null, '200'],
@@ -230,7 +231,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(34);
+    expect(codes).toHaveLength(35);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { itemCompletion } from '../cloud/plans.js';
 import { WATER_MN } from './helpers/cloud-fixtures.js';
+import { TOOLS } from './helpers/common.js';
 import { ADMIN, CHEM, CHEM_NAME, READ, scopedCloud, WEST, xlsxCells, type Json } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -259,5 +264,51 @@ describe('manual results in the history table and the reports', () => {
       '平行样均值',
       undefined,
     ]);
+  });
+});
+
+describe.skipIf(!TOOLS.pdftotext())('the plan as a printable PDF', () => {
+  it('sets the outlet, the state and every item with its frequency and method in Chinese, to sign and upload back', async () => {
+    const now = at('2026-12-04T12:00:00+08:00');
+    const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
+    cleanup.push(() => c.stop());
+    await call('POST', `/stations/${WATER_MN}/plans`, {
+      token: CHEM,
+      json: { items: [{ factor: 'w01018', mode: 'automatic' }, SS] },
+    });
+    await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve', comment: '同意' } });
+    const res = await fetch(`${base}/plans/1/pdf`, { headers: { authorization: `Bearer ${CHEM}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/pdf');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="hj212-plan-1-${WATER_MN}.pdf"`);
+    const pdf = Buffer.from(await res.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    // Read back by poppler's pdftotext, not by the library that wrote it.
+    const dir = await mkdtemp(join(tmpdir(), 'hj212-pdf-'));
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    await writeFile(join(dir, 'plan.pdf'), pdf);
+    const text = execFileSync('pdftotext', ['-raw', join(dir, 'plan.pdf'), '-'], { encoding: 'utf8' });
+    for (const expected of [
+      '自行监测方案',
+      `排污单位: ${CHEM_NAME}`,
+      '所属辖区: 城东区',
+      `监测点位(排口): WS-01 (MN ${WATER_MN})`,
+      '排口类型: 废水',
+      '状态: 审核通过',
+      '审核: ops 2026-12-04 12:00:00 · 同意',
+      '化学需氧量 (w01018)',
+      '自动监测',
+      '连续监测',
+      '悬浮物 (w01012)',
+      '手工监测',
+      '1次/季度',
+      '重量法',
+      'GB 11901-1989',
+      '排污单位(盖章):',
+      '导出时间: 2026-12-04 12:00:00',
+    ])
+      expect(text).toContain(expected);
+    // Another region's authority is refused it.
+    expect((await call('GET', '/plans/1/pdf', { token: WEST })).body.code).toBe('API_OUT_OF_SCOPE');
   });
 });

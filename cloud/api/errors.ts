@@ -46,6 +46,12 @@ export const ApiErrors = {
   OutOfScope: createError<[string, string]>('API_OUT_OF_SCOPE', '%s is not yours to see or change: %s', 403),
   /** Managing accounts, or reviewing others' submissions, is the centre's or an authority's work, not an enterprise's. */
   CentreOnly: createError<[string]>('API_CENTRE_ONLY', '%s', 403),
+  /** The plan's PDF needs a CJK font, and the machine has none the export knows (cloud/api/plan-pdf.ts). */
+  NoPdfFont: createError(
+    'API_NO_PDF_FONT',
+    'the PDF export needs a Chinese font: install fonts-wqy-zenhei (Debian) or set http.pdfFont to a .ttf, .otf or .ttc file',
+    503,
+  ),
   /** A public disclosure of an enterprise the registry does not have, or with no approved monitoring plan. */
   NotDisclosed: createError<[string]>(
     'API_NOT_DISCLOSED',
@@ -127,7 +133,7 @@ export const ApiErrors = {
 } as const;
 
 /** Answers of 500 and above that are the peer's state, not a fault of ours: sent as they are. */
-const EXPECTED_5XX = new Set(['API_STORE_REFUSED', 'API_NOT_CONNECTED', 'API_LOGIN_BUSY']);
+const EXPECTED_5XX = new Set(['API_STORE_REFUSED', 'API_NOT_CONNECTED', 'API_LOGIN_BUSY', 'API_NO_PDF_FONT']);
 
 /** The body of every error answer. */
 export const ErrorBodySchema = z.object({

@@ -74,6 +74,8 @@ export const HttpOptionsSchema = z.strictObject({
    * enterprises with an approved monitoring plan. Off unless set: it opens data to anyone who can reach the port.
    */
   disclosure: z.boolean().default(false),
+  /** A CJK font file (.ttf, .otf, .ttc) the monitoring plans' PDF is set in; absent, the system's (fonts-wqy-zenhei). */
+  pdfFont: z.string().min(1).optional(),
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
@@ -176,7 +178,12 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(historyRoutes, { registry, store, marks, plans: ctx.plans });
   await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(shutdownsRoutes, { registry, shutdowns });
-  await app.register(plansRoutes, { registry, plans: ctx.plans, now: () => (ctx.clock?.wall ?? Date.now)() });
+  await app.register(plansRoutes, {
+    registry,
+    plans: ctx.plans,
+    now: () => (ctx.clock?.wall ?? Date.now)(),
+    ...(opts.pdfFont !== undefined && { pdfFont: opts.pdfFont }),
+  });
   await app.register(instrumentsRoutes, {
     registry,
     instruments: ctx.instruments,

@@ -91,6 +91,14 @@ export const TOOLS = {
     toolAvailable('/usr/bin/chromium', () => existsSync('/usr/bin/chromium'), 'apt-get install -y chromium'),
   psql: () => haveCommand('psql', 'apt-get install -y postgresql'),
   python3: () => haveCommand('python3', 'apt-get install -y python3'),
+  // Reads a PDF's text back, independently of the library that wrote it; the CJK font the PDFs embed.
+  pdftotext: () =>
+    haveCommand('pdftotext', 'apt-get install -y poppler-utils') &&
+    toolAvailable(
+      'fonts-wqy-zenhei',
+      () => existsSync('/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc'),
+      'apt-get install -y fonts-wqy-zenhei',
+    ),
 } as const;
 
 // --- real server processes ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { ReviewBodySchema } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
 import { assertSees, visibleMns } from '../auth.js';
 import { ApiErrors } from '../errors.js';
+import { pdfFont, planPdf } from '../plan-pdf.js';
 import { attachment as disposition } from '../sheets.js';
 import { AlarmParams, ManualResultSchema, MnParams, PlanCompletionSchema, PlanSchema, TimeSchema } from '../schemas.js';
 import { stationOf } from './station.js';
@@ -21,6 +22,8 @@ export interface PlansDeps {
   registry: () => Registry;
   plans: PlanStore;
   now: () => number;
+  /** A CJK font file for the PDF export (config `http.pdfFont`); absent, the system's (plan-pdf.ts). */
+  pdfFont?: string;
 }
 
 const ListQuery = z.object({ state: z.enum(PLAN_STATES).optional() });
@@ -37,7 +40,10 @@ const YearQuery = z.object({ year: z.coerce.number().int().min(2000).max(2100) }
  * or the centre reviews it, the newest approved one is in force; manual results are entered against it and
  * counted per due period (手工监测完成率).
  */
-export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (app, { registry, plans, now }) => {
+export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
+  app,
+  { registry, plans, now, pdfFont: configuredFont },
+) => {
   const planOf = (id: number, p: Parameters<typeof assertSees>[0]) => {
     const plan = plans.get(id);
     if (!plan) throw new ApiErrors.NoPlan(id);
@@ -184,6 +190,35 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (app, { regis
           ? 'image/png'
           : 'image/jpeg';
       return reply.header('content-type', type).header('content-disposition', disposition(file.name)).send(file.bytes);
+    },
+  );
+
+  app.get(
+    '/plans/:id/pdf',
+    {
+      config: { role: 'read' },
+      schema: {
+        summary: 'the plan as a printable PDF, to sign, stamp and upload back as its attachment',
+        params: AlarmParams,
+        querystring: z.object({ lang: z.enum(['zh', 'en']).default('zh') }),
+        response: {
+          200: {
+            description: 'the plan, A4',
+            content: { 'application/pdf': { schema: z.any().meta({ type: 'string', format: 'binary' }) } },
+          },
+        },
+      },
+    },
+    async ({ params, query, principal }, reply) => {
+      const plan = planOf(params.id, principal!);
+      const station = stationOf(registry, plan.mn);
+      const font = pdfFont(configuredFont);
+      if (font === undefined) throw new ApiErrors.NoPdfFont();
+      const pdf = await planPdf({ plan, station, lang: query.lang, font, now: now() });
+      return reply
+        .header('content-type', 'application/pdf')
+        .header('content-disposition', disposition(`hj212-plan-${plan.id}-${plan.mn}.pdf`))
+        .send(pdf);
     },
   );
 
