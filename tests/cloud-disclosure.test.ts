@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { disclosureListPage } from '../cloud/api/disclosure-page.js';
-import { encodeFrame, type FactorFields } from '../protocol/index.js';
-import { rawClient, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
-import { ADMIN, CHEM, CHEM_NAME, scopedCloud, type Json } from './helpers/dashboard-api.js';
+import { rawClient, WATER_MN } from './helpers/cloud-fixtures.js';
+import { ADMIN, CHEM, CHEM_NAME, scopedCloud, waterFrame as frame, type Json } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -10,19 +9,6 @@ afterEach(async () => {
 });
 
 const at = (iso: string) => Date.parse(iso);
-let qn = 0;
-const frame = (cn: '2061' | '2031', dataTime: string, factors: Record<string, FactorFields>): string =>
-  encodeFrame({
-    version: '2017',
-    qn: `20261201000000${String(++qn % 1000).padStart(3, '0')}`,
-    st: '32',
-    cn,
-    pw: WATER_PW,
-    mn: WATER_MN,
-    flag: 5,
-    cp: { params: { DataTime: dataTime }, factors },
-  });
-
 /**
  * The water outlet (limits: COD w01018 ≤ 50, NH3-N w21003 ≤ 5, pH w01001 6-9; hours judged, days not):
  * - 11-28 00:00, 01:00: all within;

@@ -1,26 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WATER_MN, WATER_PW, rawClient } from './helpers/cloud-fixtures.js';
-import { apiCloud, READ, xlsxCells, type Json } from './helpers/dashboard-api.js';
-import { encodeFrame, type FactorFields } from '../protocol/index.js';
+import { WATER_MN, rawClient } from './helpers/cloud-fixtures.js';
+import { apiCloud, READ, waterFrame as frame, xlsxCells, type Json } from './helpers/dashboard-api.js';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-let qn = 0;
-/** A record of the water station as its logger frames it: CN 2061 (hour) or 2031 (day) at a China DataTime. */
-const frame = (cn: '2061' | '2031', dataTime: string, factors: Record<string, FactorFields>): string =>
-  encodeFrame({
-    version: '2017',
-    qn: `20261201000000${String(++qn % 1000).padStart(3, '0')}`,
-    st: '32',
-    cn,
-    pw: WATER_PW,
-    mn: WATER_MN,
-    flag: 5,
-    cp: { params: { DataTime: dataTime }, factors },
-  });
 
 /**
  * Three days of November 2026 at the water outlet (COD w01018, NH3-N w21003 and pH w01001 assessed,

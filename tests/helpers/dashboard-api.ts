@@ -26,6 +26,20 @@ export const hourFrame = (hour: number, factors: Record<string, FactorFields>, p
     cp: { params: { DataTime: `20261120${String(hour).padStart(2, '0')}0000` }, factors },
   });
 
+let dataQn = 0;
+/** A record of the water station as its logger frames it: CN 2061 (hour) or 2031 (day) at a China DataTime. */
+export const waterFrame = (cn: '2061' | '2031', dataTime: string, factors: Record<string, FactorFields>): string =>
+  encodeFrame({
+    version: '2017',
+    qn: `20261201000000${String(++dataQn % 1000).padStart(3, '0')}`,
+    st: '32',
+    cn,
+    pw: WATER_PW,
+    mn: WATER_MN,
+    flag: 5,
+    cp: { params: { DataTime: dataTime }, factors },
+  });
+
 export type Call = (
   method: string,
   path: string,
