@@ -12,6 +12,7 @@ import {
   makeQn,
   qnRtnAnswer,
   request,
+  serialCp,
 } from '../protocol/index.js';
 import { rawHeader } from '../protocol/answers.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
@@ -284,7 +285,7 @@ export abstract class UplinkBase implements Uplink {
       pw: to.pw,
       mn: to.mn,
       flag: makeFlag(to.version),
-      cp: { params: { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes), SN: serial }, factors: {} },
+      cp: serialCp(serial, formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes)),
     };
     this.out(encodeFrame(packet, this.codec));
     this.logger.info({ qn, serial }, 'uploaded the logger serial number (1001)');
