@@ -416,7 +416,15 @@ export abstract class UplinkBase implements Uplink {
     if (outcome.effect) this.carryOut(outcome.effect);
     for (const reply of outcome.replies) this.send(reply);
     if (outcome.history) this.queueHistory(outcome.history);
+    // 1002: the 9011/9012 went under the old MN; a transport that names itself by the MN follows now.
+    if (outcome.effect?.kind === 'set-mn') this.mnChanged();
   }
+
+  /**
+   * After a platform's 1002 set this uplink's MN (HJ 212-2025), its 9011 and 9012 written: a transport whose
+   * session or topics are named by the MN moves them (MQTT); TCP has nothing to move.
+   */
+  protected mnChanged(): void {}
 
   /**
    * A request whose CRC is wrong gets 9011 QnRtn=9 (table 7) so the platform sends it again, one whose
