@@ -12,6 +12,7 @@ import {
   noticeAnswer,
   parseHjTime,
   qnRtnAnswer,
+  NEW_MN_FIELD,
 } from '../protocol/index.js';
 import type { Answered, Packet } from '../protocol/index.js';
 import type { HistoryCn } from './aggregator.js';
@@ -367,7 +368,7 @@ export function handleCommand(p: Packet, ctx: CommandContext): CommandOutcome | 
       if (to.version !== '2025') return refuse(answeredBy(p, to), QnRtn.BadCn, 'bad-cn');
       return requestFlow(p, to, () => {
         // The parameter name is assumed by analogy with 1072's NewPW (the 2025 text is not public here).
-        const mn = p.cp.params['NewMN'];
+        const mn = p.cp.params[NEW_MN_FIELD];
         return mn !== undefined && MN_PATTERN.test(mn)
           ? { exeRtn: ExeRtn.Success, effect: { kind: 'set-mn', mn } }
           : { exeRtn: ExeRtn.BadCondition };

@@ -12,6 +12,7 @@ import {
   makeQn,
   qnRtnAnswer,
   request,
+  serialCp,
 } from '../protocol/index.js';
 import { rawHeader } from '../protocol/answers.js';
 import type { CodecOptions, DecodeResult, Packet } from '../protocol/index.js';
@@ -284,7 +285,7 @@ export abstract class UplinkBase implements Uplink {
       pw: to.pw,
       mn: to.mn,
       flag: makeFlag(to.version),
-      cp: { params: { DataTime: formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes), SN: serial }, factors: {} },
+      cp: serialCp(serial, formatHjTime(new Date(ctx.now), ctx.utcOffsetMinutes)),
     };
     this.out(encodeFrame(packet, this.codec));
     this.logger.info({ qn, serial }, 'uploaded the logger serial number (1001)');
@@ -415,7 +416,15 @@ export abstract class UplinkBase implements Uplink {
     if (outcome.effect) this.carryOut(outcome.effect);
     for (const reply of outcome.replies) this.send(reply);
     if (outcome.history) this.queueHistory(outcome.history);
+    // 1002: the 9011/9012 went under the old MN; a transport that names itself by the MN follows now.
+    if (outcome.effect?.kind === 'set-mn') this.mnChanged();
   }
+
+  /**
+   * After a platform's 1002 set this uplink's MN (HJ 212-2025), its 9011 and 9012 written: a transport whose
+   * session or topics are named by the MN moves them (MQTT); TCP has nothing to move.
+   */
+  protected mnChanged(): void {}
 
   /**
    * A request whose CRC is wrong gets 9011 QnRtn=9 (table 7) so the platform sends it again, one whose

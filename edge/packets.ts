@@ -1,4 +1,4 @@
-import { formatHjTime, makeFlag } from '../protocol/index.js';
+import { formatHjTime, makeFlag, standardCheckFields } from '../protocol/index.js';
 import type { InfoGroup, Packet, Version } from '../protocol/index.js';
 import type { CheckValues, DataRecord, FieldInfo } from './aggregator.js';
 import type { FactorStat } from './datasets.js';
@@ -85,12 +85,11 @@ function facilityFields(
  */
 function checkFields(check: CheckValues, decimals: number, version: Version): Record<string, string> {
   const format = formatter(version);
-  return {
-    Check: format(check.measured, decimals),
-    StandardValue: format(check.standard, decimals),
-    ...(check.passed !== undefined && { Pass: check.passed ? '1' : '0' }),
-    Flag: 'N',
-  };
+  return standardCheckFields({
+    check: format(check.measured, decimals),
+    standard: format(check.standard, decimals),
+    ...(check.passed !== undefined && { passed: check.passed }),
+  });
 }
 
 /** The upload packet of a record (A bit set: the receiver answers 9014 before the outbox lets it go). */

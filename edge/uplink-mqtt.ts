@@ -39,7 +39,10 @@ function noDelay(client: MqttClient): void {
  */
 export class MqttUplink extends UplinkBase {
   private client: MqttClient | undefined;
+  /** The MN the client id, login and topics of the session are for; a 1002 moves them (mnChanged). */
+  private linkMn = '';
   private attempt = 0;
+  private stopped = false;
   /** Settles when the broker acknowledged the last frame published (or the publish failed). */
   private lastPublish: Promise<void> = Promise.resolve();
 
@@ -54,13 +57,28 @@ export class MqttUplink extends UplinkBase {
     return this.addressee().mn;
   }
 
+  /**
+   * The login for `mn`: the configured user name, except that one equal to the configured MN (the cloud's
+   * convention, user name = MN, docs/cloud.md) follows the MN a platform's 1002 set.
+   */
+  private username(mn: string): string | undefined {
+    const configuredMn = this.mqtt.mn ?? this.deps.station.mn;
+    return this.mqtt.username === configuredMn ? mn : this.mqtt.username;
+  }
+
   start(): void {
+    const mn = this.mn;
+    this.linkMn = mn;
+    const username = this.username(mn);
     const options: IClientOptions = {
-      clientId: `hj212-edge-${this.mn}-${this.mqtt.id}`,
+      clientId: `hj212-edge-${mn}-${this.mqtt.id}`,
       clean: false,
       reconnectPeriod: this.mqtt.reconnectMinSeconds * 1000,
+      // A refused login is dialled again with the back-off, as a logger keeps dialling its platform: the broker
+      // may not know the box yet (a new MN from a 1002 awaiting registration, credentials being provisioned).
+      reconnectOnConnackError: true,
       connectTimeout: this.mqtt.timeoutSeconds * 1000,
-      ...(this.mqtt.username !== undefined && { username: this.mqtt.username }),
+      ...(username !== undefined && { username }),
       ...(this.mqtt.password !== undefined && { password: this.mqtt.password }),
       ...(this.mqtt.ca !== undefined && { ca: readFileSync(this.mqtt.ca) }),
     };
@@ -77,7 +95,7 @@ export class MqttUplink extends UplinkBase {
       this.setState('connected');
       this.logger.info({ url: this.mqtt.url, sessionPresent: ack.sessionPresent }, 'connected to the broker');
       // Subscribing again is harmless with a present session and needed without one.
-      client.subscribe(downTopic(this.mn), { qos: 1 }, (err) => {
+      client.subscribe(downTopic(mn), { qos: 1 }, (err) => {
         if (err) this.logger.error({ reason: err.message }, 'cannot subscribe to the down topic');
       });
       this.uploadSerial();
@@ -106,6 +124,7 @@ export class MqttUplink extends UplinkBase {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.sender.halt();
     this.setState('stopped');
     await this.client?.endAsync(true);
@@ -116,7 +135,36 @@ export class MqttUplink extends UplinkBase {
     // Offline, the frame stays in the outbox and goes out after the reconnect, not twice.
     const client = this.client;
     if (!client?.connected) return;
-    this.lastPublish = new Promise((resolve) => client.publish(upTopic(this.mn), frame, { qos: 1 }, () => resolve()));
+    this.lastPublish = new Promise((resolve) =>
+      client.publish(upTopic(this.linkMn), frame, { qos: 1 }, () => resolve()),
+    );
+  }
+
+  /**
+   * A platform's 1002 (HJ 212-2025): once the broker took the 9011/9012 (published on the old MN's up
+   * topic), the session under the old MN ends (its down topic unsubscribed) and a new one starts as the
+   * new MN: client id `hj212-edge-<new MN>-<uplink>`, the login following the MN where it is the MN,
+   * subscribed to the new down topic. The outbox sends again from there, every record under the new MN.
+   */
+  protected override mnChanged(): void {
+    const old = this.client;
+    const from = this.linkMn;
+    if (!old || this.mn === from) return;
+    this.client = undefined;
+    this.sender.halt();
+    this.setState('connecting');
+    void this.lastPublish
+      .then(async () => {
+        if (old.connected) await old.unsubscribeAsync(downTopic(from)).catch(() => undefined);
+        await old.endAsync(false);
+      })
+      .catch((err: Error) => this.logger.warn({ reason: err.message }, 'closing the old MN session'))
+      .then(() => {
+        // stop() may have come meanwhile.
+        if (this.stopped) return;
+        this.logger.info({ from, to: this.mn, reason: 'set-mn' }, 'MQTT session moved to the new MN (1002)');
+        this.start();
+      });
   }
 
   protected flush(): Promise<void> {

@@ -26,5 +26,6 @@ export {
 } from './answers.js';
 export { makeFlag, needsAck } from './flag.js';
 export { NEW_KEY_FIELD, decodeKeys, isKeyHex, keyBytes, newKeyHex, switchKey, type KeyState } from './sm4-keys.js';
+export { SERIAL_FIELD, NEW_MN_FIELD, serialCp, standardCheckFields, type StandardCheckFields } from './uploads-2025.js';
 export { formatHjTime, parseHjTime, makeQn, CHINA_UTC_OFFSET_MINUTES } from './time.js';
 export * from './codes/index.js';

@@ -328,7 +328,7 @@ describe('config and CLI', () => {
       await readYaml('simulators/platform/example.yaml'),
       'platform example',
     );
-    expect(platform.script.map((s) => s.cn)).toEqual(['1011', '1012', '1062', '1064', '2061', '2061']);
+    expect(platform.script.map((s) => s.cn)).toEqual(['1011', '1012', '1062', '1064', '2061', '2061', '1014']);
     expect(() => validateConfig(PlatformConfigSchema, { stations: [{ mn: 'X', pw: 'bad pw!' }] }, 'inline')).toThrow(
       /inline: stations\[0\]\.pw: PW is 1-6 letters or digits/,
     );

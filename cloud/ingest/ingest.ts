@@ -11,6 +11,7 @@ import {
   QnRtn,
   request,
   type Packet,
+  SERIAL_FIELD,
 } from '../../protocol/index.js';
 // A 1013 without ST (lenient decode) gets its 1012 under 91, the system interaction code (table 5).
 import { ST_SYSTEM } from '../../protocol/answers.js';
@@ -168,7 +169,7 @@ export class Ingest {
     if (packet.cn === CN.SerialUpload) {
       // HJ 212-2025 1001 (docs/protocol-2025.md): the logger's hardware serial as SN, kept as station metadata
       // before any 9014 its A bit asks for; one without a usable SN is refused as bad data is.
-      const sn = packet.cp.params['SN'];
+      const sn = packet.cp.params[SERIAL_FIELD];
       if (!isSerial(sn)) {
         this.reject('bad-data', { ...ctx, detail: 'no SN (1-64 printable characters) in the CP of 1001' });
         return { ok: false, reason: 'bad-data', answer: qnRtnAnswer(answerable(packet), QnRtn.Rejected) };

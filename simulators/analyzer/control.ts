@@ -78,6 +78,19 @@ export const DEFAULT_STANDARD_CHECK: StandardCheckOptions = {
   tolerancePercent: 10,
 };
 
+/** What a standard check reads (StandardCheckOptions); the logger simulator's 2062 uploads read the same. */
+export function standardCheckReading(o: Pick<StandardCheckOptions, 'standard' | 'biasPercent' | 'tolerancePercent'>): {
+  standard: number;
+  measured: number;
+  passed: boolean;
+} {
+  return {
+    standard: o.standard,
+    measured: o.standard * (1 + o.biasPercent / 100),
+    passed: Math.abs(o.biasPercent) <= o.tolerancePercent,
+  };
+}
+
 /** A number as float32, high word first (the edge's default register layout). */
 function float32Words(value: number): [number, number] {
   const b = Buffer.alloc(4);
@@ -141,10 +154,8 @@ export class AnalyzerControl {
     if (broken) return;
     if (run.action === 'retainedSample' || run.action === 'instantRetain') this.#vaseNo = (this.#vaseNo % BOTTLES) + 1;
     if (run.action === 'standardCheck') {
-      const { standard, biasPercent, tolerancePercent } = this.#checkOptions;
-      const measured = standard * (1 + biasPercent / 100);
-      this.#check = { standard, measured, passed: Math.abs(biasPercent) <= tolerancePercent };
-      this.onCheck(measured);
+      this.#check = standardCheckReading(this.#checkOptions);
+      this.onCheck(this.#check.measured);
     }
   }
 

@@ -19,6 +19,9 @@ const MnSchema = z
   );
 const PwSchema = z.string().regex(/^[0-9A-Za-z]{1,6}$/, 'PW is 1-6 letters or digits');
 
+/** A logger hardware serial (1001's SN): letters, digits, `.`, `_`, `-`, none of HJ 212's separators. */
+const SerialSchema = z.string().regex(/^[0-9A-Za-z._-]{1,64}$/, 'a serial is 1-64 letters, digits, ".", "_" or "-"');
+
 const StationSchema = z.strictObject({
   mn: MnSchema,
   pw: PwSchema,
@@ -29,6 +32,8 @@ const StationSchema = z.strictObject({
     .regex(/^\d{2}$/)
     .optional(),
   sm4Key: Sm4KeySchema.optional(),
+  /** HJ 212-2025: the hardware serial its 1001 uploads; `SIM-<MN>` by default. */
+  serial: SerialSchema.optional(),
 });
 
 const Instant = z.iso.datetime({
@@ -111,6 +116,42 @@ export const LoggerConfigSchema = z
      */
     heartbeat: z.number().int().min(1).max(3600).optional(),
     /**
+     * HJ 212-2025 loggers: upload the hardware serial (1001, no A bit) at each connect, before anything else,
+     * as the edge does (docs/protocol-2025.md §1001). Stations of other editions never send 1001.
+     */
+    uploadSerial: z.boolean().default(true),
+    /**
+     * HJ 212-2025 uploads on their own schedules (simulated time; docs/protocol-2025.md), each off unless
+     * given, on 2025 stations only (to 2005/2017 platforms these are reserved codes).
+     */
+    data2025: z
+      .strictObject({
+        /** 2013 raw data (the analyzers' readings, Rtd per factor) every this many seconds. */
+        raw: z.number().int().min(1).max(3600).optional(),
+        /** 2052 noise single measurement (LA: Data, DayData, NightData) over runs of this many minutes. */
+        noise: z.number().int().min(1).max(60).optional(),
+        /** 2111 furnace temperature 5-minute average (a01901 Min/Avg/Max), every 5 minutes. */
+        furnace: z.boolean().default(false),
+        /** 2062 automatic standard check of one factor, read as the analyzer simulator reads one. */
+        standardCheck: z
+          .strictObject({
+            /** Minutes between checks (a check ends on each multiple, local time); daily by default. */
+            every: z.number().int().min(1).max(10_080).default(1440),
+            /** Factor code; the outlet's first factor (w01018 COD, a21026 SO2) by default. */
+            factor: z
+              .string()
+              .regex(/^[A-Za-z0-9]{2,10}$/)
+              .optional(),
+            standard: z.number().positive().default(50),
+            /** The reading is standard × (1 + biasPercent / 100). */
+            biasPercent: z.number().min(-100).max(100).default(2),
+            /** Pass=1 when |biasPercent| ≤ tolerancePercent. */
+            tolerancePercent: z.number().min(0).max(100).default(10),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    /**
      * On start, upload the hour records (2061) of this many whole hours before the clock's hour, as a
      * logger does that comes online with its memory full: a platform (or the demo) gets a day of
      * history at once instead of waiting for the clock. The platform sees them arrive late (补传).
@@ -155,6 +196,8 @@ export interface StationSpec {
   identity: Identity;
   outlet: Outlet;
   sm4Key?: string;
+  /** The hardware serial a 2025 logger uploads as 1001. */
+  serial?: string;
 }
 
 /** The stations a config describes: its explicit list, or `count` numbered MNs under the prefix. */
@@ -166,12 +209,14 @@ export function stationsOf(c: LoggerConfig): StationSpec[] {
     outlet: Outlet,
     st: string | undefined,
     sm4Key: string | undefined,
+    serial?: string,
   ): StationSpec => {
     const out: StationSpec = { identity: { mn, pw, version, st: st ?? OUTLET_ST[outlet] }, outlet };
     if (sm4Key !== undefined) out.sm4Key = sm4Key;
+    if (version === '2025' && c.uploadSerial) out.serial = serial ?? `SIM-${mn}`;
     return out;
   };
-  if (c.stations) return c.stations.map((s) => spec(s.mn, s.pw, s.version, s.outlet, s.st, s.sm4Key));
+  if (c.stations) return c.stations.map((s) => spec(s.mn, s.pw, s.version, s.outlet, s.st, s.sm4Key, s.serial));
   const width = 24 - c.mnPrefix.length;
   return Array.from({ length: c.count }, (_, i) =>
     spec(

@@ -24,6 +24,15 @@ export {
   type Script,
   type ScriptedEvent,
 } from './values.js';
-export { SimLogger, type StationOptions } from './station.js';
+export {
+  rawCp,
+  noiseCp,
+  furnaceCp,
+  standardCheckCp,
+  leq,
+  isNoiseDay,
+  type StandardCheckConfig,
+} from './values-2025.js';
+export { SimLogger, type StationOptions, type Data2025Options } from './station.js';
 export { startLoggers, runLoggers, type LoggerFleet, type RunOptions } from './run.js';
 export type { RunSummary, CnCounts } from './summary.js';

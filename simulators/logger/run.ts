@@ -3,9 +3,9 @@ import { warpedClock, type SimClock } from '../shared/clock.js';
 import { makeLog } from '../hj212-link/link.js';
 import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
 import { stationsOf, type LoggerConfig } from './config.js';
-import { SimLogger } from './station.js';
+import { SimLogger, type Data2025Options } from './station.js';
 import { emptySummary, type RunSummary } from './summary.js';
-import type { ScriptedEvent } from './values.js';
+import { OUTLET_FACTORS, type Outlet, type ScriptedEvent } from './values.js';
 
 export interface RunOptions {
   /** Simulated clock; a warped real clock from the config by default. */
@@ -19,6 +19,25 @@ export interface LoggerFleet {
   summary: RunSummary;
   /** Stops uploading, waits for outstanding answers (or their retries to run out), closes, and summarises. */
   stop(): Promise<RunSummary>;
+}
+
+/** The config's HJ 212-2025 schedules for a station of `outlet` (a standard check's factor defaults to its first). */
+function data2025(config: LoggerConfig, outlet: Outlet): Data2025Options {
+  const d = config.data2025;
+  const out: Data2025Options = { furnace: d.furnace };
+  if (d.raw !== undefined) out.rawS = d.raw;
+  if (d.noise !== undefined) out.noiseMin = d.noise;
+  if (d.standardCheck) {
+    const { every, factor, standard, biasPercent, tolerancePercent } = d.standardCheck;
+    out.standardCheck = {
+      everyMin: every,
+      factor: factor ?? OUTLET_FACTORS[outlet][0]!.code,
+      standard,
+      biasPercent,
+      tolerancePercent,
+    };
+  }
+  return out;
 }
 
 /** Connects every configured logger and starts their schedules. */
@@ -62,6 +81,7 @@ export async function startLoggers(config: LoggerConfig, opts: RunOptions = {}):
     if (config.mqtt) o.mqtt = config.mqtt;
     if (config.heartbeat !== undefined && spec.identity.version === '2025') o.heartbeatMs = config.heartbeat * 1000;
     if (config.backlogHours > 0) o.backlogHours = config.backlogHours;
+    if (spec.identity.version === '2025') o.data2025 = data2025(config, spec.outlet);
     return new SimLogger(o);
   });
   const began = Date.now();

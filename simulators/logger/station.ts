@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import {
   CN,
   QnRtn,
+  formatHjTime,
   makeFlag,
+  serialCp,
   makeQn,
   splitPacket,
   STANDARD_MAX_SEGMENT,
@@ -19,6 +21,26 @@ import type { StationSpec } from './config.js';
 import { handleRequest, type AnalyzerState, type Identity, type LoggerState, type StateChange } from './requests.js';
 import { countCn, type RunSummary } from './summary.js';
 import { aggregateCp, nextBoundary, periodMs, realtimeCp, type Script } from './values.js';
+import {
+  furnaceCp,
+  FURNACE_PERIOD_MS,
+  noiseCp,
+  rawCp,
+  standardCheckCp,
+  type StandardCheckConfig,
+} from './values-2025.js';
+
+/** The HJ 212-2025 uploads a logger sends on their own schedules (LoggerConfig's data2025), resolved. */
+export interface Data2025Options {
+  /** 2013 every this many simulated seconds. */
+  rawS?: number;
+  /** 2052 over runs of this many simulated minutes. */
+  noiseMin?: number;
+  /** 2111 every 5 simulated minutes. */
+  furnace?: boolean;
+  /** 2062 every `everyMin` simulated minutes. */
+  standardCheck?: StandardCheckConfig & { everyMin: number };
+}
 
 export interface StationOptions {
   spec: StationSpec;
@@ -35,6 +57,8 @@ export interface StationOptions {
   timeCalibration?: boolean;
   /** HJ 212-2025: a 9015 heartbeat after this many real ms with nothing sent. */
   heartbeatMs?: number;
+  /** HJ 212-2025 stations: 2013, 2052, 2062, 2111 schedules (none by default). */
+  data2025?: Data2025Options;
   /** Hours before the clock's hour whose 2061 records are uploaded on start (the config's backlogHours). */
   backlogHours?: number;
   /** Over MQTT to this broker (the cloud's topics, protocol/wire.ts) instead of TCP to host:port. */
@@ -57,7 +81,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-type Stream = '2011' | '2051' | '2061' | '2031';
+type Stream = '2011' | '2051' | '2061' | '2031' | '2013' | '2052' | '2062' | '2111';
 
 /** A warped clock can run far ahead of a tick; beyond this many periods the backlog is skipped, not sent. */
 const CATCH_UP = 10;
@@ -121,6 +145,7 @@ export class SimLogger {
       socket.setNoDelay(true);
       socket.once('connect', () => {
         this.link = new FrameLink(socket, this.codec, (r) => this.onResult(r));
+        this.uploadSerial();
         if (this.o.timeCalibration === true) this.notice(CN.TimeCalibration);
         socket.on('close', () => {
           this.log.info({ reason: 'connection closed' }, 'disconnected');
@@ -151,6 +176,7 @@ export class SimLogger {
       this.log.warn({ reason: (e as Error).message }, 'MQTT connect failed');
       throw e;
     }
+    this.uploadSerial();
     if (this.o.timeCalibration === true) this.notice(CN.TimeCalibration);
   }
 
@@ -208,7 +234,41 @@ export class SimLogger {
   }
 
   private lengthOf(stream: Stream): number {
-    return stream === '2011' ? this.rtdIntervalS * 1000 : periodMs(stream, this.minIntervalMin);
+    const d = this.o.data2025 ?? {};
+    switch (stream) {
+      case '2011':
+        return this.rtdIntervalS * 1000;
+      case '2013':
+        return d.rawS! * 1000;
+      case '2052':
+        return d.noiseMin! * 60_000;
+      case '2062':
+        return d.standardCheck!.everyMin * 60_000;
+      case '2111':
+        return FURNACE_PERIOD_MS;
+      default:
+        return periodMs(stream, this.minIntervalMin);
+    }
+  }
+
+  /** The CP of a `stream` record due at `due` (an instant for 2011/2013/2062, else the end of its period). */
+  private cpOf(stream: Stream, due: number, len: number): Cp {
+    const { seed, script } = this.o;
+    const outlet = this.o.spec.outlet;
+    switch (stream) {
+      case '2011':
+        return realtimeCp(seed, this.mn, outlet, due, script);
+      case '2013':
+        return rawCp(seed, this.mn, outlet, due, script);
+      case '2052':
+        return noiseCp(seed, this.mn, due - len, len, script);
+      case '2062':
+        return standardCheckCp(outlet, due, this.o.data2025!.standardCheck!);
+      case '2111':
+        return furnaceCp(seed, this.mn, due - len, script);
+      default:
+        return aggregateCp(seed, this.mn, outlet, due - len, len, script);
+    }
   }
 
   private streams(): Stream[] {
@@ -217,6 +277,13 @@ export class SimLogger {
     out.push('2051');
     if (this.o.intervals.hour) out.push('2061');
     if (this.o.intervals.day) out.push('2031');
+    const d = this.o.data2025;
+    if (d && this.identity.version === '2025') {
+      if (d.rawS !== undefined) out.push('2013');
+      if (d.noiseMin !== undefined) out.push('2052');
+      if (d.standardCheck) out.push('2062');
+      if (d.furnace === true) out.push('2111');
+    }
     return out;
   }
 
@@ -228,11 +295,7 @@ export class SimLogger {
       for (let n = 0; due <= now && n < CATCH_UP; n++, due += len) {
         const at = due;
         if (this.o.outages?.some((o) => o.from <= at && at < o.to)) continue;
-        const cp =
-          stream === '2011'
-            ? realtimeCp(this.o.seed, this.mn, this.o.spec.outlet, due, this.o.script)
-            : aggregateCp(this.o.seed, this.mn, this.o.spec.outlet, due - len, len, this.o.script);
-        this.upload(stream, cp);
+        this.upload(stream, this.cpOf(stream, due, len));
       }
       this.next[stream] = due <= now ? nextBoundary(now, len) : due;
     }
@@ -262,6 +325,28 @@ export class SimLogger {
     };
     if (this.send(packet) === undefined) this.log.warn({ cn, reason: 'not connected' }, 'notice dropped');
     else this.log.debug({ cn, qn: packet.qn }, 'notice sent');
+  }
+
+  /**
+   * HJ 212-2025 1001 (docs/protocol-2025.md): the hardware serial as SN at each connect, before anything else,
+   * without the A bit (as the edge sends it): a lost one goes again at the next connect.
+   */
+  private uploadSerial(): void {
+    const serial = this.o.spec.serial;
+    const id = this.identity;
+    if (serial === undefined || id.version !== '2025') return;
+    const packet: Packet = {
+      version: id.version,
+      qn: this.qn(),
+      st: id.st,
+      cn: CN.SerialUpload,
+      pw: id.pw,
+      mn: id.mn,
+      flag: makeFlag(id.version),
+      cp: serialCp(serial, formatHjTime(new Date(this.now()))),
+    };
+    if (this.send(packet) === undefined) this.log.warn({ cn: packet.cn, reason: 'not connected' }, 'serial not sent');
+    else this.log.debug({ cn: packet.cn, qn: packet.qn, serial }, 'serial sent');
   }
 
   /** Every frame out goes through here, so the heartbeat knows when the link was last used. */

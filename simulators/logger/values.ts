@@ -4,7 +4,7 @@ import { hashSeed, mulberry32 } from '../hj212-link/prng.js';
 export type Outlet = 'water' | 'gas';
 
 /** How one factor moves: a daily swing around a base with seeded noise, and how its Cou is computed. */
-interface FactorProfile {
+export interface FactorProfile {
   code: string;
   base: number;
   swing: number;
@@ -35,7 +35,7 @@ export const OUTLET_FACTORS: Record<Outlet, readonly FactorProfile[]> = { water:
 export const OUTLET_ST: Record<Outlet, string> = { water: '32', gas: '31' };
 
 const DAY_MS = 86_400_000;
-const LOCAL_OFFSET_MS = CHINA_UTC_OFFSET_MINUTES * 60_000;
+export const LOCAL_OFFSET_MS = CHINA_UTC_OFFSET_MINUTES * 60_000;
 
 /**
  * A scripted stretch of an analyzer's life over [from, to) (epoch ms): its value held (an exceedance,
@@ -54,7 +54,7 @@ const covering = (script: Script, code: string, t: number): ScriptedEvent[] =>
   script.filter((e) => e.from <= t && t < e.to && (e.factors === undefined || e.factors.includes(code)));
 
 /** The flag of a record whose samples were taken at `instants`: the first scripted flag over any of them, else N. */
-function flagAt(script: Script, code: string, instants: readonly number[]): string {
+export function flagAt(script: Script, code: string, instants: readonly number[]): string {
   for (const t of instants) {
     const e = covering(script, code, t).find((x) => x.flag !== undefined);
     if (e) return e.flag!;
@@ -75,7 +75,7 @@ export function sampleAt(seed: number, mn: string, p: FactorProfile, t: number, 
   return Math.max(0, v);
 }
 
-const fixed = (v: number, d: number): string => v.toFixed(d);
+export const fixed = (v: number, d: number): string => v.toFixed(d);
 
 /** CP of a 2011 real-time upload at instant t. */
 export function realtimeCp(seed: number, mn: string, outlet: Outlet, t: number, script: Script = []): Cp {
@@ -87,7 +87,7 @@ export function realtimeCp(seed: number, mn: string, outlet: Outlet, t: number, 
 
 const SAMPLES_PER_WINDOW = 6;
 
-function stats(
+export function stats(
   seed: number,
   mn: string,
   p: FactorProfile,

@@ -230,6 +230,7 @@ const TEXT = {
       st: '系统编码 ST',
       split: '拆分包 PNUM/PNO',
       answers: '应答',
+      'key-change': '密钥更新 1014',
     } as Record<string, string>,
   },
 };

@@ -3,8 +3,15 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino';
 import {
   CN,
+  ExeRtn,
   QnRtn,
+  NEW_KEY_FIELD,
   dataAnswer,
+  decodeKeys,
+  isKeyHex,
+  keyBytes,
+  newKeyHex,
+  switchKey,
   noticeAnswer,
   decodeFrame,
   formatHjTime,
@@ -18,10 +25,11 @@ import {
   type DecodeResult,
   type DecodedFrame,
   type HistoryCn,
+  type KeyState,
   type Packet,
 } from '../../protocol/index.js';
+import { isEncryptableCn } from '../../protocol/sm4.js';
 import { parseSegment } from '../../protocol/segment.js';
-import { sm4KeyLookup } from '../hj212-link/keys.js';
 import { DEFAULT_PASSWORD } from '../../protocol/wire.js';
 import { answeredQn, FrameLink, makeLog } from '../hj212-link/link.js';
 import { checkDataPacket, checkSt, isDataCn, unknownFactors } from './checks.js';
@@ -72,6 +80,15 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   private closing = false;
   private readonly log: Logger;
   private readonly now: () => number;
+  /**
+   * SM4 keys by MN (HJ 212-2025): the configured one until a scripted 1014 changes it. The replaced key is
+   * kept (`previous`) only to name a frame still under it; no frame is accepted under it.
+   */
+  private readonly keys = new Map<string, KeyState>();
+  /** Stations whose key changed and whose next encrypted frame is to show it went under the new one (1014's QN). */
+  private readonly keyChanged = new Map<string, string>();
+  /** The QN of each station's last key change, for the report. */
+  private readonly lastKeyChange = new Map<string, string>();
 
   constructor(
     private readonly config: PlatformConfig,
@@ -89,10 +106,17 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
         );
     }
     this.report = new ReportBuilder(new Set(this.stations.keys()));
-    const keys = new Map(config.stations.flatMap((s) => (s.sm4Key !== undefined ? [[s.mn, s.sm4Key] as const] : [])));
-    const sm4Key = sm4KeyLookup(keys);
-    this.strict = { mode: 'strict', sm4Key, maxSegment: config.maxFrameBytes - FRAME_OVERHEAD };
-    this.lenient = { mode: 'lenient', sm4Key };
+    for (const s of config.stations)
+      if (s.sm4Key !== undefined) this.keys.set(s.mn, { key: s.sm4Key.toUpperCase(), since: 0 });
+    const sm4Key = (mn: string | undefined): Uint8Array | undefined => {
+      const state = mn === undefined ? undefined : this.keys.get(mn);
+      return state && keyBytes(state.key);
+    };
+    // A key issued by a 1014 is accepted from the moment it is sent, as the cloud does (docs/protocol-2025.md).
+    const sm4DecodeKeys = (mn: string | undefined): Uint8Array[] =>
+      mn === undefined ? [] : decodeKeys(this.keys.get(mn), this.now()).map(keyBytes);
+    this.strict = { mode: 'strict', sm4Key, sm4DecodeKeys, maxSegment: config.maxFrameBytes - FRAME_OVERHEAD };
+    this.lenient = { mode: 'lenient', sm4Key, sm4DecodeKeys };
     this.server = createServer((socket) => this.accept(socket));
     this.server.maxConnections = config.maxConnections;
     this.server.on('drop', (d) =>
@@ -199,6 +223,15 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
         ref,
       );
     this.contentChecks(mn, station, p, ref);
+    const changedBy = this.keyChanged.get(mn);
+    if (changedBy !== undefined && isEncryptableCn(p.cn) && this.keys.has(mn)) {
+      this.keyChanged.delete(mn);
+      this.report.check(mn, 'key-change', true);
+      this.log.info(
+        { mn, cn: p.cn, qn: p.qn, reason: 'key-change' },
+        `CN ${p.cn} came under the key of 1014 QN=${changedBy}`,
+      );
+    }
 
     const qn = answeredQn(p);
     let key = `${mn}|${qn ?? ''}`;
@@ -316,7 +349,45 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
       'frame rejected',
     );
     this.emit('rejected', { mn, error });
+    if (error.code === 'decrypt-failed') this.underReplacedKey(mn, raw, ref);
     if (error.code === 'bad-crc' && header) this.refuse(conn, mn, header, QnRtn.BadCrc);
+  }
+
+  /** A frame that did not decrypt after a key change: under the replaced key, the 1014 did not take at the logger. */
+  private underReplacedKey(mn: string, raw: string, ref: FrameRef): void {
+    const previous = this.keys.get(mn)?.previous;
+    const changedBy = this.keyChanged.get(mn) ?? this.lastKeyChange.get(mn);
+    if (previous === undefined) return;
+    const old = decodeFrame(raw, { mode: 'lenient', sm4Key: () => keyBytes(previous) });
+    if (!old.ok) return;
+    this.keyChanged.delete(mn);
+    this.report.check(
+      mn,
+      'key-change',
+      false,
+      `CN ${old.frame.packet.cn} still under the replaced key after the 9012 ExeRtn=1 of 1014 QN=${changedBy ?? '?'}`,
+      ref,
+    );
+  }
+
+  /**
+   * HJ 212-2025 1014 (docs/protocol-2025.md): once the logger's 9012 ExeRtn=1 answers the request, the key it
+   * carried is the station's; frames under the old one are refused from then on (no grace: the simulator checks
+   * that the logger switched). Any other outcome drops the key issued.
+   */
+  private settleKey(ex: ExchangeRecord): void {
+    const state = this.keys.get(ex.mn);
+    if (!state || state.pendingQn !== ex.qn || state.pending === undefined) return;
+    const { pending: _p, pendingQn: _q, ...kept } = state;
+    if (ex.exeRtn !== ExeRtn.Success) {
+      this.keys.set(ex.mn, kept);
+      this.log.warn({ mn: ex.mn, qn: ex.qn, reason: 'key-change-refused' }, 'the logger did not take the new SM4 key');
+      return;
+    }
+    this.keys.set(ex.mn, { ...switchKey(kept, state.pending, this.now(), 0), previous: kept.key });
+    this.keyChanged.set(ex.mn, ex.qn);
+    this.lastKeyChange.set(ex.mn, ex.qn);
+    this.log.info({ mn: ex.mn, qn: ex.qn, reason: 'key-changed' }, 'SM4 key changed (1014)');
   }
 
   /** The header of a well-framed packet whose CRC failed, read by the codec's own segment parser. */
@@ -391,6 +462,9 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     const target = { mn: station.mn, pw: station.pw, st: station.st, version: station.version ?? '2017' };
     const params = { ...step.params };
     if (step.cn === CN.SetTime && params['SystemTime'] === undefined) params['SystemTime'] = formatHjTime(now);
+    const keyState = this.keys.get(step.mn);
+    if (step.cn === CN.KeyUpdate && params[NEW_KEY_FIELD] === undefined && keyState)
+      params[NEW_KEY_FIELD] = newKeyHex();
     const packet =
       HISTORY.has(step.cn) && params['BeginTime'] === undefined && step.last !== undefined
         ? historyRequest(target, step.cn as HistoryCn, new Date(now.getTime() - step.last), now, { qn })
@@ -401,6 +475,9 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
       this.config.requestTimeout,
     );
     this.exchanges.set(key, { record, timer });
+    // The 1014 goes under the key in force; the key it carries is pending until the logger's 9012.
+    if (step.cn === CN.KeyUpdate && keyState && isKeyHex(params[NEW_KEY_FIELD]))
+      this.keys.set(step.mn, { ...keyState, pending: params[NEW_KEY_FIELD].toUpperCase(), pendingQn: qn });
     this.log.info({ mn: step.mn, cn: step.cn, qn }, 'request sent');
     this.send(conn, packet);
     return record;
@@ -410,6 +487,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     clearTimeout(open.timer);
     this.exchanges.delete(key);
     if (expired !== undefined) expire(open.record, expired);
+    if (open.record.cn === CN.KeyUpdate) this.settleKey(open.record);
     this.report.exchange(open.record);
     this.report.check(open.record.mn, `request-${open.record.cn}`, open.record.ok, open.record.reason);
     this.log.info(
