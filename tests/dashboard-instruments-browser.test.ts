@@ -3,7 +3,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, type Cp } from '../protocol/index.js';
-import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
+import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
 import { rawClient, WATER_MN, WATER_PW, type RawClient } from './helpers/cloud-fixtures.js';
 import { CHEM, hourFrame, READ, scopedCloud, type apiCloud } from './helpers/dashboard-api.js';
 
@@ -138,6 +138,7 @@ describe.skipIf(!haveChromium)('仪器运维 page in a real browser', () => {
     expect(await cod.locator('td[data-field=range]').innerText()).toBe('0-1000');
     expect(await cod.locator('td.check').innerText()).toBe('一致');
     await b.shot('instrument-registered');
+    expect(await latinWords(page)).toEqual([]);
     expect(faults).toEqual([]);
   });
 

@@ -2,7 +2,7 @@
 // The callbacks given to page.evaluate and waitForFunction run in the browser.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
+import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
 import { GAS_MN, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, CHEM, scopedCloud, type apiCloud } from './helpers/dashboard-api.js';
 
@@ -112,6 +112,7 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     await queued.locator('button.approve').click({ delay: 60 });
     await messageIs(c, '方案 #1 已通过，现已生效');
     expect(await c.locator('.plan-queue').innerText()).toBe('暂无待审核方案');
+    expect(await latinWords(c)).toEqual([]);
     await centre.shot('plan-approved');
 
     // Back with the enterprise on 2026-03-05: the plan is in force (生效) and takes a result of 2026-02-10.
@@ -144,6 +145,22 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
       ['悬浮物', '2次/月', '2', '4', '1', '25.0%'].join('\t'),
     );
     await chem.shot('plan-in-force');
+    // No English in the Chinese page's own labels; the English page has them all.
+    expect(await latinWords(page)).toEqual([]);
+    await page.click('#lang', { delay: 60 });
+    await page.waitForFunction(() => document.querySelector('#view h2')?.textContent?.startsWith('Monitoring plans'));
+    await type(page, 'form.year-form input[name=year]', '2026');
+    await page.locator('form.year-form button[type=submit]').click({ delay: 60 });
+    await page.waitForFunction(() => document.querySelector('[data-figure="completion"]')?.textContent === '25.0%');
+    expect(await page.locator('.completion .completion-total').innerText()).toBe(
+      'Manual monitoring completion 2026: 25.0% (1 of 4)',
+    );
+    expect(await page.locator('.plans-table tr[data-plan="1"] td.state').innerText()).toBe('approved · in force');
+    expect(await page.locator('.plans-table tr[data-plan="1"] .plan-items li').last().innerText()).toBe(
+      'Suspended solids manual 2 per month, 重量法 (GB 11901-1989)',
+    );
+    await page.click('#lang', { delay: 60 });
+    await page.waitForFunction(() => document.querySelector('#view h2')?.textContent?.startsWith('监测方案'));
     expect(faults).toEqual([]);
   });
 

@@ -103,8 +103,9 @@ export async function equipmentView({ root, args, who }) {
     }
     try {
       const put = await api(`${path}/instruments/${encodeURIComponent(f.factor.value)}`, { method: 'PUT', json: body });
-      say(t('instruments.saved', { factor: name(put.factor), version: put.version }));
       await refresh();
+      // Said once the page shows it.
+      say(t('instruments.saved', { factor: name(put.factor), version: put.version }));
     } catch (err) {
       say(refusal(err), true);
     }
@@ -114,7 +115,7 @@ export async function equipmentView({ root, args, who }) {
     ['sn', 'range', 'slope', 'intercept']
       .filter((k) => r[k] !== undefined)
       .map((k) => `${t(`field.${k}`)} ${r[k]}`)
-      .join('；');
+      .join(t('sep'));
   const checkText = (s) =>
     s.mismatches.length === 0
       ? s.registered
@@ -123,10 +124,14 @@ export async function equipmentView({ root, args, who }) {
       : s.mismatches
           .map((m) =>
             m.field === 'register'
-              ? `${t('instruments.unregistered')}：${t('instruments.reported')} ${m.reported}`
-              : `${t(`field.${m.field}`)} ${t('instruments.registered')} ${m.registered ?? ''}，${t('instruments.reported')} ${m.reported}`,
+              ? t('instruments.unregisteredReport', { reported: m.reported })
+              : t('instruments.diff', {
+                  field: t(`field.${m.field}`),
+                  registered: m.registered ?? '',
+                  reported: m.reported,
+                }),
           )
-          .join('；');
+          .join(t('sep'));
 
   // --- dynamic-control alarms of the outlet.
   const alarmsEl = h('div', { class: 'instrument-alarms' });
@@ -192,9 +197,10 @@ export async function equipmentView({ root, args, who }) {
     }
     try {
       const r = await api(`${path}/om-records`, { method: 'POST', json: body });
-      say(t('om.added', { id: r.id, type: t(`om.type.${r.type}`), span: span(r.from, r.to) }));
       f.note.value = '';
       await refresh();
+      // Said once the page shows it.
+      say(t('om.added', { id: r.id, type: t(`om.type.${r.type}`), span: span(r.from, r.to) }));
     } catch (err) {
       say(refusal(err), true);
     }

@@ -141,11 +141,14 @@ const LABELS = {
   'manual.enter': ['录入', 'Enter'],
   'manual.entered': ['已录入 {factor} {time} 的手工监测结果', 'Manual result of {factor} at {time} entered'],
   'manual.none': ['本年度暂无手工监测数据', 'no manual result this year'],
+  'manual.methodOf': ['{method}（{source}）', '{method} ({source})'],
   'manual.method': ['监测方法（来源）', 'Method (source)'],
   completion: ['手工监测完成率', 'Manual monitoring completion'],
   'completion.year': ['年度', 'Year'],
   'completion.frequency': ['频次', 'Frequency'],
   'completion.freq': ['{times}次/{per}', '{times} per {per}'],
+  'completion.of': ['手工监测完成率 {year}：', 'Manual monitoring completion {year}: '],
+  'completion.count': [' （{done}/{required}）', ' ({done} of {required})'],
   'completion.due': ['应监测周期', 'Periods due'],
   'completion.required': ['应测次数', 'Required'],
   'completion.done': ['完成次数', 'Done'],
@@ -171,6 +174,12 @@ const LABELS = {
     '{factor} 的仪器备案已保存（第 {version} 版）',
     'Register of {factor} saved (version {version})',
   ],
+  'instruments.diff': [
+    '{field} 备案 {registered}，上报 {reported}',
+    '{field}: registered {registered}, reported {reported}',
+  ],
+  'instruments.unregisteredReport': ['未备案：上报 {reported}', 'not registered: reported {reported}'],
+  sep: ['；', '; '],
   'instruments.detail': ['差异', 'Difference'],
   'instruments.alarms': ['动态管控告警', 'Dynamic-control alarms'],
   'instruments.noAlarms': ['暂无动态管控告警', 'no dynamic-control alarm'],
@@ -479,5 +488,5 @@ export function refusal(err, itemFactor = () => '') {
     .map((p) =>
       p.path ? t('refused', { field: name(p.path), reason: p.reason }) : t('refused.plain', { reason: p.reason }),
     )
-    .join('；');
+    .join(t('sep'));
 }

@@ -138,8 +138,9 @@ export async function plansView({ root, args, who }) {
     if (other) body.items.push(manualOf(otherRow, other));
     try {
       const p = await api(`${path}/plans`, { method: 'POST', json: body });
-      say(t('plans.submitted', { id: p.id }));
       await refresh();
+      // Said once the page shows it.
+      say(t('plans.submitted', { id: p.id }));
     } catch (err) {
       say(
         refusal(err, (n) => name(body.items[n]?.factor ?? '')),
@@ -152,8 +153,9 @@ export async function plansView({ root, args, who }) {
   const decide = async (p, decision, comment) => {
     try {
       await api(`/plans/${p.id}/review`, { method: 'POST', json: { decision, comment } });
-      say(t(decision === 'approve' ? 'plans.approved' : 'plans.rejected', { id: p.id }));
       await refresh();
+      // Said once the page shows it.
+      say(t(decision === 'approve' ? 'plans.approved' : 'plans.rejected', { id: p.id }));
     } catch (err) {
       say(refusal(err), true);
     }
@@ -186,8 +188,9 @@ export async function plansView({ root, args, who }) {
         method: 'PUT',
         json: { name: file.name, base64: await base64Of(file) },
       });
-      say(t('plans.attached', { id: p.id, name: file.name }));
       await refresh();
+      // Said once the page shows it.
+      say(t('plans.attached', { id: p.id, name: file.name }));
     } catch (err) {
       say(refusal(err), true);
     }
@@ -264,10 +267,11 @@ export async function plansView({ root, args, who }) {
     };
     try {
       const r = await api(`${path}/manual-results`, { method: 'POST', json: body });
-      say(t('manual.entered', { factor: name(r.factor), time: toInput(r.time) }));
       f.value.value = '';
       f.note.value = '';
       await refresh();
+      // Said once the page shows it.
+      say(t('manual.entered', { factor: name(r.factor), time: toInput(r.time) }));
     } catch (err) {
       say(refusal(err), true);
     }
@@ -368,7 +372,7 @@ export async function plansView({ root, args, who }) {
                     h('td', { class: 'time' }, toInput(r.time)),
                     h('td', {}, name(r.factor)),
                     h('td', { class: 'num' }, String(r.value)),
-                    h('td', {}, `${r.method}（${r.methodSource}）`),
+                    h('td', {}, t('manual.methodOf', { method: r.method, source: r.methodSource })),
                     h('td', {}, r.lab),
                     h('td', {}, `${r.by} · ${fmtTime(r.at)}`),
                     h('td', {}, r.note),
@@ -387,9 +391,9 @@ export async function plansView({ root, args, who }) {
             h(
               'p',
               { class: 'completion-total' },
-              `${t('completion')} ${completion.year}：`,
+              t('completion.of', { year: completion.year }),
               h('strong', { 'data-figure': 'completion' }, rate(completion)),
-              ` （${completion.done}/${completion.required}）`,
+              t('completion.count', { done: completion.done, required: completion.required }),
             ),
             table(
               [
