@@ -101,11 +101,26 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     expect(await page.locator('button.approve').count()).toBe(0);
     await chem.shot('plan-submitted');
 
-    // The centre's admin, in a browser of its own: the plan is in its review queue; it approves it once.
+    // A second plan, COD alone, submitted the same day (through the API): the centre will reject it.
+    const second = await cloud.call('POST', `/stations/${WATER_MN}/plans`, {
+      token: CHEM,
+      json: { items: [{ factor: 'w01018', mode: 'automatic' }] },
+    });
+    expect(second.body.id).toBe(2);
+
+    // The centre's admin, in a browser of its own: both plans are in its review queue; it decides each once.
     const c = centre.page;
     await open(c, cloud.base, ADMIN);
     await c.click('nav a[href="#/plans"]', { delay: 60 });
     await shown(c, '#/plans');
+    // A rejection says why: refused without a comment, named in the page's words.
+    await c.locator('.plan-queue-table tr[data-plan="2"] button.reject').click({ delay: 60 });
+    await c.waitForFunction(() => document.querySelector('.message.error') !== null);
+    expect(await c.locator('.message').innerText()).toBe('未接受：审核意见 — say why it is rejected');
+    await type(c, '.plan-queue-table tr[data-plan="2"] input[name=comment]', '缺少手工监测项目');
+    await c.locator('.plan-queue-table tr[data-plan="2"] button.reject').click({ delay: 60 });
+    await messageIs(c, '方案 #2 已驳回');
+    expect(await c.locator('.plan-queue-table tbody tr').count()).toBe(1);
     const queued = c.locator('.plan-queue-table tr[data-plan="1"]');
     expect(await queued.innerText()).toContain('示例化工有限公司 · WS-01');
     await type(c, '.plan-queue-table tr[data-plan="1"] input[name=comment]', '同意，按方案开展监测');
@@ -119,6 +134,10 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     clock.now = at('2026-03-05T12:00:00+08:00');
     await page.reload();
     await shown(page, '#/plans');
+    const rejected = page.locator('.plans-table tr[data-plan="2"]');
+    expect(await rejected.getAttribute('data-state')).toBe('rejected');
+    expect(await rejected.innerText()).toContain('已驳回');
+    expect(await rejected.innerText()).toContain('缺少手工监测项目');
     const approved = page.locator('.plans-table tr[data-plan="1"]');
     expect(await approved.getAttribute('data-state')).toBe('in-force');
     expect(await approved.locator('td.state').innerText()).toBe('已通过 · 生效');

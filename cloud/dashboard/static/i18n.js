@@ -214,6 +214,7 @@ const LABELS = {
   'field.company': ['运维单位', 'O&M company'],
   'field.standardValue': ['标样值', 'standard value'],
   'field.reading': ['仪器读数', 'reading'],
+  'field.comment': ['审核意见', 'comment'],
   'field.base64': ['文件', 'file'],
   refused: ['未接受：{field} — {reason}', 'Refused: {field} — {reason}'],
   'refused.plain': ['未接受：{reason}', 'Refused: {reason}'],
