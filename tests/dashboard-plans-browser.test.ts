@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
 import { GAS_MN, WATER_MN } from './helpers/cloud-fixtures.js';
-import { ADMIN, CHEM, scopedCloud, type apiCloud } from './helpers/dashboard-api.js';
+import { ADMIN, CHEM, scopedCloud, WEST, type apiCloud } from './helpers/dashboard-api.js';
 
 if (!haveChromium) console.warn('dashboard plans browser tests skipped: /usr/bin/chromium is missing');
 
@@ -193,6 +193,34 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     await page.evaluate((mn) => (location.hash = `#/equipment/${mn}`), WATER_MN);
     await shown(page, `#/equipment/${WATER_MN}`);
     expect(await page.locator('#view select[name=mn] option').allInnerTexts()).toEqual(['示例化工有限公司 · WS-01']);
+    expect(faults).toEqual([]);
+  });
+
+  it('gives 城西区’s authority the review of its own outlets’ plans only', async () => {
+    // Submitted through the API: the centre for 示例电厂's gas outlet (城西区), 示例化工 for its water outlet (城东区).
+    const gas = await cloud.call('POST', `/stations/${GAS_MN}/plans`, {
+      token: ADMIN,
+      json: { items: [{ factor: 'a21026', mode: 'automatic' }] },
+    });
+    const water = await cloud.call('POST', `/stations/${WATER_MN}/plans`, {
+      token: CHEM,
+      json: { items: [{ factor: 'w21003', mode: 'automatic' }] },
+    });
+    expect([gas.status, water.status]).toEqual([201, 201]);
+    const c = centre.page;
+    await open(c, cloud.base, WEST);
+    await c.click('nav a[href="#/plans"]', { delay: 60 });
+    await shown(c, '#/plans');
+    expect(await c.locator('#view select[name=mn] option').allInnerTexts()).toEqual(['示例电厂 · DA-01']);
+    // Its queue holds the gas outlet's plan, not the water outlet's of 城东区.
+    expect(await c.locator('.plan-queue-table tbody tr').count()).toBe(1);
+    const row = c.locator(`.plan-queue-table tr[data-plan="${gas.body.id}"]`);
+    expect(await row.innerText()).toContain('示例电厂 · DA-01');
+    await type(c, `.plan-queue-table tr[data-plan="${gas.body.id}"] input[name=comment]`, '同意');
+    await row.locator('button.approve').click({ delay: 60 });
+    await messageIs(c, `方案 #${gas.body.id} 已通过，现已生效`);
+    expect(await c.locator(`.plans-table tr[data-plan="${gas.body.id}"]`).getAttribute('data-state')).toBe('in-force');
+    expect(await c.locator('.plan-queue').innerText()).toBe('暂无待审核方案');
     expect(faults).toEqual([]);
   });
 });
