@@ -137,6 +137,15 @@ describe.skipIf(!haveChromium)('仪器运维 page in a real browser', () => {
     expect(await alarm.locator('td.state').innerText()).toBe('已关闭 · 2026-11-20 12:30:00');
     expect(await cod.locator('td[data-field=range]').innerText()).toBe('0-1000');
     expect(await cod.locator('td.check').innerText()).toBe('一致');
+    // Both versions kept: who registered which range, newest first.
+    await cod.locator('button.versions').click({ delay: 60 });
+    const versions = page.locator('.instrument-history-table tbody tr');
+    await versions.first().waitFor();
+    expect(await page.locator('.instrument-history-table td[data-field=range]').allInnerTexts()).toEqual([
+      '0-1000',
+      '0-500',
+    ]);
+    expect(await versions.count()).toBe(2);
     await b.shot('instrument-registered');
     expect(await latinWords(page)).toEqual([]);
     expect(faults).toEqual([]);

@@ -111,6 +111,35 @@ export async function equipmentView({ root, args, who }) {
     }
   });
   const registerEl = h('div', { class: 'instruments' });
+  // Every registered version of one factor's analyzer (who registered what, when), opened from its row.
+  const historyEl = h('div', { class: 'instrument-history' });
+  const showHistory = async (factor) => {
+    try {
+      const versions = await api(`${path}/instruments/${encodeURIComponent(factor)}/history`);
+      historyEl.replaceChildren(
+        h('h4', {}, t('instruments.historyOf', { factor: name(factor) })),
+        table(
+          [
+            t('instruments.version'),
+            ...[...TEXT_FIELDS, ...NUMBER_FIELDS, ...UNIT_FIELDS].map((f) => t(`field.${f}`)),
+            t('review.by'),
+          ],
+          [...versions].reverse().map((v) =>
+            h(
+              'tr',
+              { 'data-version': v.version },
+              h('td', { class: 'num' }, String(v.version)),
+              [...TEXT_FIELDS, ...NUMBER_FIELDS, ...UNIT_FIELDS].map((f) => h('td', { 'data-field': f }, v[f] ?? '')),
+              h('td', {}, `${v.by} · ${fmtTime(v.at)}`),
+            ),
+          ),
+          { class: 'instrument-history-table' },
+        ),
+      );
+    } catch (err) {
+      say(refusal(err), true);
+    }
+  };
   const reportedText = (r) =>
     ['sn', 'range', 'slope', 'intercept']
       .filter((k) => r[k] !== undefined)
@@ -255,6 +284,13 @@ export async function equipmentView({ root, args, who }) {
               changes
                 ? h('button', { type: 'button', class: 'edit', onclick: () => fill(s.factor) }, t('instruments.edit'))
                 : '',
+              s.registered
+                ? h(
+                    'button',
+                    { type: 'button', class: 'versions', onclick: () => showHistory(s.factor) },
+                    t('instruments.versions'),
+                  )
+                : '',
             ),
           ),
         ),
@@ -345,6 +381,7 @@ export async function equipmentView({ root, args, who }) {
     message,
     h('h3', {}, t('instruments')),
     registerEl,
+    historyEl,
     changes ? h('h4', {}, t('instruments.form')) : '',
     changes ? instrumentForm : '',
     h('h3', {}, t('instruments.alarms')),

@@ -384,7 +384,7 @@ export async function plansView({ root, args, who }) {
     const rate = (c) => (c.rate === null ? t('completion.notDue') : pct(c.rate));
     patch(completionEl, [
       !completion
-        ? h('p', { class: 'muted' }, t('plans.noPlanInForce'))
+        ? h('p', { class: 'muted' }, t('completion.noPlan'))
         : h(
             'div',
             {},
