@@ -1,4 +1,4 @@
-import { factor } from '../../protocol/index.js';
+import { factor, FACTORS } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
 import type { Role } from '../accounts.js';
 import type { MarkReason } from '../marks.js';
@@ -113,6 +113,10 @@ export const ROLE_NAMES: Record<Role, [string, string]> = {
 /** Every table the dashboard's pages name things with, [Chinese, English] each. */
 export const LABEL_TABLES = {
   flows: FLOW_NAMES,
+  /** Appendix B's pollutants by code: a plan's manual item may be a factor the outlet's registry does not list. */
+  pollutants: Object.fromEntries(
+    FACTORS.filter((f) => f.category === 'water' || f.category === 'air').map((f) => [f.code, [f.name, f.nameEn]]),
+  ) as Record<string, [string, string]>,
   flags: FLAG_NAMES,
   zhUnits: ZH_UNITS,
   roles: ROLE_NAMES,

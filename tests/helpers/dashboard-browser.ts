@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,4 +59,20 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The Latin words (two letters or more) in the labels a view draws itself — headings, column heads, field labels,
+ * buttons, options, notes — less `allowed` (names in the data, such as an outlet's WS-01 or pH): what leaks
+ * English into the Chinese page.
+ */
+export async function latinWords(page: Page, allowed: readonly string[] = ['WS', 'DA', 'pH']): Promise<string[]> {
+  const words = await page.evaluate(() =>
+    Array.from(
+      document.querySelectorAll(
+        '#view h2, #view h3, #view h4, #view th, #view label, #view button:not(.download), #view option, #view p',
+      ),
+    ).flatMap((e) => (e as HTMLElement).innerText.match(/[A-Za-z]{2,}/g) ?? []),
+  );
+  return [...new Set(words)].filter((w) => !allowed.includes(w));
 }

@@ -5,7 +5,9 @@ import { isCentre, throttled, useLabels, whoLabel } from './format.js';
 import { LABELS } from './labels.js';
 import { alarmsView } from './alarms.js';
 import { historyView } from './history.js';
+import { equipmentView } from './equipment.js';
 import { overviewView } from './overview.js';
+import { plansView } from './plans.js';
 import { reportView } from './report.js';
 import { reviewView } from './review.js';
 import { stationView } from './station.js';
@@ -22,6 +24,8 @@ const VIEWS = {
   report: reportView,
   history: historyView,
   review: reviewView,
+  plans: plansView,
+  equipment: equipmentView,
   users: usersView,
 };
 const $ = (id) => document.getElementById(id);

@@ -62,12 +62,14 @@ export const chinaDay = (ms) => toInput(ms).slice(0, 10);
  * operator reads them as flows, as HJ 75-2017 and HJ 353-2019 call them.
  */
 const FLOW_NAMES = {};
+/** Appendix B's pollutant names by code, for factors the API sends no info of (filled by useLabels). */
+const POLLUTANTS = {};
 
 /** A factor's name in the language shown: appendix B's (from the API), the flow names above, else the code. */
 export function factorLabel(code, info, lang) {
   const i = lang === 'en' ? 1 : 0;
   if (FLOW_NAMES[code]) return FLOW_NAMES[code][i];
-  if (!info) return code;
+  if (!info) return POLLUTANTS[code]?.[i] ?? code;
   return lang === 'en' ? info.nameEn : info.name;
 }
 
@@ -115,6 +117,7 @@ export function useLabels(labels) {
   Object.assign(FLAGS, labels.flags);
   Object.assign(ROLES, labels.roles);
   Object.assign(MARK_REASONS, labels.markReasons);
+  Object.assign(POLLUTANTS, labels.pollutants);
 }
 
 /** 故障, 停运 …: a review mark's reason (cloud/marks.ts). */
@@ -212,3 +215,17 @@ export const acts = (who) => !!who && who.role !== 'read' && who.enterprise === 
 
 /** Whether an account is the centre's (no enterprise, no region): only the centre manages accounts. */
 export const isCentre = (who) => !!who && who.enterprise === undefined && who.region === undefined;
+
+/**
+ * An API refusal split into the fields it names: "400: body.items.1.method: give the method (监测方法); body.lab: …" →
+ * [{ path: ['items', '1', 'method'], reason: 'give the method (监测方法)' }, { path: ['lab'], … }]. A refusal that
+ * names no field is one part with path null.
+ */
+export function refusalParts(message) {
+  const text = String(message).replace(/^\d{3}: /, '');
+  const parts = text.split(/; (?=(?:body|query|params)\.)/);
+  return parts.map((p) => {
+    const m = /^(?:body|query|params)\.([\w.]+): ([\s\S]*)$/.exec(p);
+    return m ? { path: m[1].split('.'), reason: m[2] } : { path: null, reason: p };
+  });
+}

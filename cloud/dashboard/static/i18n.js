@@ -1,5 +1,14 @@
 /* global document, localStorage */
-import { factorLabel, FLAGS, flagLabel, markReasonLabel, roleLabel, unitLabel, valueShown } from './format.js';
+import {
+  factorLabel,
+  FLAGS,
+  flagLabel,
+  markReasonLabel,
+  refusalParts,
+  roleLabel,
+  unitLabel,
+  valueShown,
+} from './format.js';
 // Labels in Chinese (the default: the centre's operators read it) and English.
 // Each label as [Chinese, English]: one line per label, so neither language can miss one.
 const LABELS = {
@@ -83,6 +92,156 @@ const LABELS = {
   'review.registered': ['已登记停运：{span}', 'Shutdown registered: {span}'],
   'review.readOnly': ['只读账号只能查看标记和审核记录。', 'A read-only account sees the marks and the trail only.'],
   'review.markedCell': ['审核：{reason}（原 {was}）', 'review: {reason} (was {was})'],
+  'nav.plans': ['监测方案', 'Plans'],
+  'nav.equipment': ['仪器运维', 'Equipment'],
+  plans: ['监测方案', 'Monitoring plans'],
+  'plans.explain': [
+    '企业按排污许可填报各排口的自行监测方案：自动监测因子连续监测，手工监测项目须填写频次、监测方法和方法来源；方案经生态环境部门（或监控中心）审核通过后生效，最新通过的方案为现行方案。',
+    'The enterprise keeps each outlet’s self-monitoring plan as its permit asks: automatic factors are monitored continuously, manual items need a frequency, a method and its source standard; a plan takes effect once the authority (or the centre) approves it, and the newest approved one is in force.',
+  ],
+  'plans.queue': ['待审核方案', 'Plans awaiting review'],
+  'plans.noQueue': ['暂无待审核方案', 'no plan awaiting review'],
+  'plans.list': ['本排口的方案', 'This outlet’s plans'],
+  'plans.none': ['暂无方案', 'no plan'],
+  'plans.items': ['监测项目', 'Items'],
+  'plans.submittedBy': ['提交人', 'Submitted by'],
+  'plans.inForce': ['生效', 'in force'],
+  'plans.attachment': ['签章扫描件', 'Signed scan'],
+  'plans.attach': ['上传签章扫描件', 'Upload the signed scan'],
+  'plans.attached': ['方案 #{id} 已上传签章扫描件 {name}', 'Signed scan {name} attached to plan #{id}'],
+  'plans.new': ['填报方案', 'Submit a plan'],
+  'plans.mode': ['监测方式', 'Mode'],
+  'plans.mode.automatic': ['自动监测（连续）', 'automatic (continuous)'],
+  'plans.mode.manual': ['手工监测', 'manual'],
+  'plans.mode.none': ['不列入', 'not in the plan'],
+  'plans.times': ['次数', 'Times'],
+  'plans.per': ['每', 'per'],
+  'plans.per.month': ['月', 'month'],
+  'plans.per.quarter': ['季度', 'quarter'],
+  'plans.per.halfYear': ['半年', 'half year'],
+  'plans.per.year': ['年', 'year'],
+  'plans.method': ['监测方法', 'Method'],
+  'plans.methodSource': ['方法来源', 'Method source'],
+  'plans.otherFactor': ['其他手工监测因子（编码）', 'Other manual factor (code)'],
+  'plans.submit': ['提交方案', 'Submit plan'],
+  'plans.submitted': ['已提交方案 #{id}，待审核', 'Plan #{id} submitted, awaiting review'],
+  'plans.approved': ['方案 #{id} 已通过，现已生效', 'Plan #{id} approved: it is in force now'],
+  'plans.rejected': ['方案 #{id} 已驳回', 'Plan #{id} rejected'],
+  'plans.automatic': ['自动监测（连续）', 'automatic (continuous)'],
+  'plans.manual': ['手工 {times}次/{per}，{method}（{source}）', 'manual {times} per {per}, {method} ({source})'],
+  'plans.noPlanInForce': [
+    '本排口暂无生效的方案：方案审核通过后方可录入手工监测数据。',
+    'No plan in force at this outlet: manual results are entered once a plan is approved.',
+  ],
+  manual: ['手工监测数据', 'Manual monitoring results'],
+  'manual.time': ['采样时间', 'Sampled'],
+  'manual.value': ['监测值', 'Value'],
+  'manual.lab': ['监测机构', 'Laboratory'],
+  'manual.note': ['备注', 'Note'],
+  'manual.enter': ['录入', 'Enter'],
+  'manual.entered': ['已录入 {factor} {time} 的手工监测结果', 'Manual result of {factor} at {time} entered'],
+  'manual.none': ['本年度暂无手工监测数据', 'no manual result this year'],
+  'manual.methodOf': ['{method}（{source}）', '{method} ({source})'],
+  'manual.method': ['监测方法（来源）', 'Method (source)'],
+  completion: ['手工监测完成率', 'Manual monitoring completion'],
+  'completion.year': ['年度', 'Year'],
+  'completion.frequency': ['频次', 'Frequency'],
+  'completion.freq': ['{times}次/{per}', '{times} per {per}'],
+  'completion.of': ['手工监测完成率 {year}：', 'Manual monitoring completion {year}: '],
+  'completion.count': [' （{done}/{required}）', ' ({done} of {required})'],
+  'completion.noPlan': [
+    '方案生效后按其手工监测项目计算。',
+    'Computed from the manual items of the plan in force, once there is one.',
+  ],
+  'completion.due': ['应监测周期', 'Periods due'],
+  'completion.required': ['应测次数', 'Required'],
+  'completion.done': ['完成次数', 'Done'],
+  'completion.rate': ['完成率', 'Rate'],
+  'completion.total': ['合计', 'Total'],
+  'completion.notDue': ['尚无到期周期', 'nothing due yet'],
+  equipment: ['仪器备案与运维', 'Instrument register and O&M'],
+  'equipment.explain': [
+    '仪器备案记录各因子分析仪的设备信息和量程、斜率、截距；数采仪上报（3019、3020）的参数与备案不一致即产生动态管控告警，更新备案后告警关闭。运维单位在此填报运维记录；标记为 C、M、D、F 而无运维记录或停运时段说明的小时列为待说明。',
+    'The register keeps each factor’s analyzer and its range, slope and intercept; what the logger reports (3019, 3020) against it raises a dynamic-control alarm when they differ, closed once the register is updated. The O&M company files its records here; hours flagged C, M, D or F that no record or shutdown window explains are listed as unexplained.',
+  ],
+  instruments: ['仪器备案', 'Instrument register'],
+  'instruments.registered': ['备案', 'Registered'],
+  'instruments.reported': ['上报', 'Reported'],
+  'instruments.check': ['核对', 'Check'],
+  'instruments.agree': ['一致', 'agrees'],
+  'instruments.unregistered': ['未备案', 'not registered'],
+  'instruments.version': ['版本', 'Version'],
+  'instruments.versions': ['版本记录', 'Versions'],
+  'instruments.historyOf': ['{factor} 的备案版本', 'Registered versions of {factor}'],
+  'instruments.edit': ['修改备案', 'Edit'],
+  'instruments.form': ['备案登记', 'Register an analyzer'],
+  'instruments.save': ['保存备案', 'Save'],
+  'instruments.saved': [
+    '{factor} 的仪器备案已保存（第 {version} 版）',
+    'Register of {factor} saved (version {version})',
+  ],
+  'instruments.diff': [
+    '{field} 备案 {registered}，上报 {reported}',
+    '{field}: registered {registered}, reported {reported}',
+  ],
+  'instruments.unregisteredReport': ['未备案：上报 {reported}', 'not registered: reported {reported}'],
+  sep: ['；', '; '],
+  'instruments.detail': ['差异', 'Difference'],
+  'instruments.alarms': ['动态管控告警', 'Dynamic-control alarms'],
+  'instruments.noAlarms': ['暂无动态管控告警', 'no dynamic-control alarm'],
+  'instruments.allAlarms': ['在告警页查看', 'see the alarms page'],
+  'field.name': ['设备名称', 'Name'],
+  'field.manufacturer': ['生产厂家', 'Manufacturer'],
+  'field.model': ['规格型号', 'Model'],
+  'field.principle': ['方法原理', 'Principle'],
+  'field.serial': ['出厂编号', 'Serial'],
+  'field.sn': ['设备唯一标识', 'Analyzer id'],
+  'field.range': ['测量量程', 'Range'],
+  'field.slope': ['斜率', 'Slope'],
+  'field.intercept': ['截距', 'Intercept'],
+  'field.installer': ['安装单位', 'Installer'],
+  'field.omCompany': ['运维单位', 'O&M company'],
+  'field.register': ['备案', 'register'],
+  'field.items': ['监测项目', 'items'],
+  'field.item': ['第 {n} 项（{factor}）', 'item {n} ({factor})'],
+  'field.factor': ['监测因子', 'factor'],
+  'field.mode': ['监测方式', 'mode'],
+  'field.times': ['次数', 'times'],
+  'field.per': ['频次周期', 'period'],
+  'field.method': ['监测方法', 'method'],
+  'field.methodSource': ['方法来源', 'method source'],
+  'field.time': ['时间', 'time'],
+  'field.value': ['监测值', 'value'],
+  'field.lab': ['监测机构', 'laboratory'],
+  'field.note': ['备注', 'note'],
+  'field.type': ['运维类型', 'type'],
+  'field.from': ['开始时间', 'start'],
+  'field.to': ['结束时间', 'end'],
+  'field.company': ['运维单位', 'O&M company'],
+  'field.standardValue': ['标样值', 'standard value'],
+  'field.reading': ['仪器读数', 'reading'],
+  'field.comment': ['审核意见', 'comment'],
+  'field.base64': ['文件', 'file'],
+  refused: ['未接受：{field} — {reason}', 'Refused: {field} — {reason}'],
+  'refused.plain': ['未接受：{reason}', 'Refused: {reason}'],
+  om: ['运维记录', 'O&M records'],
+  'om.none': ['该时段暂无运维记录', 'no O&M record in this period'],
+  'om.type': ['运维类型', 'Type'],
+  'om.type.inspection': ['日常巡检', 'inspection'],
+  'om.type.repair': ['维修', 'repair'],
+  'om.type.standardCheck': ['标样核查', 'standard check'],
+  'om.type.calibration': ['校准', 'calibration'],
+  'om.type.consumables': ['易耗品更换', 'consumables replaced'],
+  'om.type.standardReplacement': ['标准样品更换', 'standards replaced'],
+  'om.type.comparison': ['比对监测', 'comparison'],
+  'om.wholeOutlet': ['整套系统', 'the whole system'],
+  'om.error': ['相对误差', 'Relative error'],
+  'om.add': ['填报运维记录', 'File an O&M record'],
+  'om.added': ['已填报运维记录 #{id}：{type}，{span}', 'O&M record #{id} filed: {type}, {span}'],
+  'om.period': ['查询时段', 'Period'],
+  unexplained: ['待说明小时', 'Unexplained hours'],
+  'unexplained.none': ['该时段无待说明小时', 'no unexplained hour in this period'],
+  'unexplained.flag': ['数据标记', 'Flag'],
   live: ['实时', 'live'],
   logout: ['退出', 'Log out'],
   'login.title': ['登录', 'Log in'],
@@ -320,4 +479,25 @@ export function applyLabels() {
 export function toggleLang() {
   localStorage.setItem(KEY, lang() === 'en' ? 'zh' : 'en');
   applyLabels();
+}
+
+/**
+ * An API refusal as the page says it: each field it names in the page's words (field.* labels; a plan's
+ * items.N as 第 N+1 项 with its factor, from `itemFactor(n)`), then the API's reason.
+ */
+export function refusal(err, itemFactor = () => '') {
+  const name = (path) => {
+    if (path[0] === 'items' && path.length > 1) {
+      const n = Number(path[1]);
+      const item = t('field.item', { n: n + 1, factor: itemFactor(n) });
+      return path.length > 2 ? `${item} ${name(path.slice(2))}` : item;
+    }
+    const key = `field.${path[path.length - 1]}`;
+    return LABELS[key] ? t(key) : path.join('.');
+  };
+  return refusalParts(err.message)
+    .map((p) =>
+      p.path ? t('refused', { field: name(p.path), reason: p.reason }) : t('refused.plain', { reason: p.reason }),
+    )
+    .join(t('sep'));
 }
