@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 // The callbacks given to page.evaluate and waitForFunction run in the browser.
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
@@ -98,6 +99,13 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     });
     await messageIs(page, '方案 #1 已上传签章扫描件 监测方案-签章.pdf');
     expect(await page.locator('.plans-table tr[data-plan="1"] button.download').innerText()).toBe('监测方案-签章.pdf');
+    // The plan to print, sign and stamp: a PDF download named after it.
+    const [pdf] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('.plans-table tr[data-plan="1"] button.pdf'),
+    ]);
+    expect(pdf.suggestedFilename()).toBe(`hj212-plan-1-${WATER_MN}.pdf`);
+    expect((await readFile((await pdf.path())!)).subarray(0, 5).toString()).toBe('%PDF-');
     expect(await page.locator('button.approve').count()).toBe(0);
     await chem.shot('plan-submitted');
 

@@ -108,6 +108,7 @@ const LABELS = {
   'plans.inForce': ['生效', 'in force'],
   'plans.attachment': ['签章扫描件', 'Signed scan'],
   'plans.attach': ['上传签章扫描件', 'Upload the signed scan'],
+  'plans.pdf': ['导出方案（打印签章用）', 'Plan as PDF'],
   'plans.attached': ['方案 #{id} 已上传签章扫描件 {name}', 'Signed scan {name} attached to plan #{id}'],
   'plans.new': ['填报方案', 'Submit a plan'],
   'plans.mode': ['监测方式', 'Mode'],
@@ -279,8 +280,6 @@ const LABELS = {
   noise: ['噪声单次测量', 'noise measurements'],
   check: ['标样核查', 'standard checks'],
   furnace: ['炉膛温度 5 分钟', 'furnace temperature 5 min'],
-  // Manual results entered against the monitoring plan (手工监测), a history kind of their own.
-  manual: ['手工监测数据', 'manual results'],
   from: ['开始', 'From'],
   to: ['结束', 'To'],
   apply: ['查询', 'Show'],

@@ -2,7 +2,7 @@
 import { api, download } from './api.js';
 import { acts, chinaDay } from './format.js';
 import { fmtTime, fromInput, h, label, patch, pct, select, table, timeInput, toInput } from './dom.js';
-import { factorName, refusal, t } from './i18n.js';
+import { factorName, lang, refusal, t } from './i18n.js';
 
 /** The frequencies of cloud/plans.ts (PERIODS), in the order a person picks them. */
 const PERIODS = ['month', 'quarter', 'halfYear', 'year'];
@@ -207,11 +207,21 @@ export async function plansView({ root, args, who }) {
           p.attachment.name,
         )
       : '';
-    if (!submits) return got;
+    // The plan as a printable PDF, to sign and stamp before the scan comes back.
+    const pdf = h(
+      'button',
+      {
+        type: 'button',
+        class: 'link pdf',
+        onclick: () => download(`/plans/${p.id}/pdf?lang=${lang()}`, `hj212-plan-${p.id}-${p.mn}.pdf`),
+      },
+      t('plans.pdf'),
+    );
+    if (!submits) return h('span', { class: 'attachment' }, pdf, got);
     // The browser's own file button speaks the browser's language: a label of ours opens it instead.
     const input = h('input', { type: 'file', name: 'scan', accept: '.pdf,.jpg,.jpeg,.png', hidden: true });
     input.addEventListener('change', () => attach(p, input));
-    return h('span', { class: 'attachment' }, got, h('label', { class: 'upload' }, t('plans.attach'), input));
+    return h('span', { class: 'attachment' }, pdf, got, h('label', { class: 'upload' }, t('plans.attach'), input));
   };
 
   // --- manual results against the plan in force, and its completion for a year.
