@@ -80,12 +80,74 @@ export const ManualResultBodySchema = z.strictObject({
     offset: true,
     message: 'time is an ISO 8601 time with its zone, e.g. 2026-11-20T09:30:00+08:00',
   }),
-  value: z.number(),
+  value: z.number({ error: 'value is a number (监测值), e.g. 12.5' }),
   /** The laboratory (监测机构) that analysed it. */
   lab: z.string().trim().min(1, 'name the laboratory (监测机构)').max(100),
   note: z.string().trim().max(500).default(''),
 });
 export type ManualResultBody = z.output<typeof ManualResultBodySchema>;
+
+/** Header names accepted for each column of a manual-results CSV, as laboratories' sheets (Chinese) or by hand. */
+const CSV_COLUMNS = {
+  factor: ['监测项目编码', '因子编码', '污染物编码', 'factor'],
+  time: ['采样时间', '监测时间', 'time'],
+  value: ['监测值', '监测结果', 'value'],
+  lab: ['监测机构', '检测机构', 'lab'],
+  note: ['备注', 'note'],
+} as const;
+type CsvColumn = keyof typeof CSV_COLUMNS;
+const CSV_REQUIRED: readonly CsvColumn[] = ['factor', 'time', 'value', 'lab'];
+
+/** A China wall time as laboratories write it (2026-11-20 09:30[:00]) as ISO 8601 with +08:00; others as given. */
+function isoTime(t: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(:\d{2})?$/.exec(t.trim());
+  return m ? `${m[1]}T${m[2]}${m[3] ?? ':00'}${CHINA_ISO_OFFSET}` : t.trim();
+}
+
+/**
+ * The lines of a manual-results CSV (a header line, then a result a line: factor code, sampling time in China
+ * time or ISO 8601, value, laboratory, optional note) as request bodies, each checked as one entered by hand;
+ * a line that does not check is rejected with its number (the header is line 1) and the fields at fault,
+ * and the others are kept. Undefined lines and columns: a header missing a required column is one error.
+ */
+export function parseManualCsv(
+  rows: readonly string[][],
+): { bodies: { line: number; body: ManualResultBody }[]; rejected: { line: number; message: string }[] } | string {
+  const [header, ...lines] = rows;
+  if (!header)
+    return 'the CSV is empty: give a header line (监测项目编码,采样时间,监测值,监测机构,备注) and a line per result';
+  const index = {} as Partial<Record<CsvColumn, number>>;
+  header.forEach((h, i) => {
+    const name = h.trim();
+    for (const [col, names] of Object.entries(CSV_COLUMNS) as [CsvColumn, readonly string[]][])
+      if (names.includes(name)) index[col] = i;
+  });
+  const missing = CSV_REQUIRED.filter((c) => index[c] === undefined);
+  if (missing.length)
+    return `the header lacks ${missing.map((c) => `${CSV_COLUMNS[c][0]} (${c})`).join(', ')}: name the columns in the first line`;
+  const bodies: { line: number; body: ManualResultBody }[] = [];
+  const rejected: { line: number; message: string }[] = [];
+  lines.forEach((cells, i) => {
+    const line = i + 2;
+    const cell = (c: CsvColumn) => (index[c] === undefined ? undefined : (cells[index[c]] ?? '').trim());
+    const raw = cell('value');
+    const value = raw === undefined || raw === '' ? NaN : Number(raw);
+    const r = ManualResultBodySchema.safeParse({
+      factor: cell('factor'),
+      time: isoTime(cell('time') ?? ''),
+      value: Number.isFinite(value) ? value : raw,
+      lab: cell('lab'),
+      note: cell('note') ?? '',
+    });
+    if (r.success) bodies.push({ line, body: r.data });
+    else
+      rejected.push({
+        line,
+        message: r.error.issues.map((e) => `${e.path.join('.')}: ${e.message}`).join('; '),
+      });
+  });
+  return { bodies, rejected };
+}
 
 export interface ManualResult {
   id: number;

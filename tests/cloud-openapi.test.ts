@@ -62,6 +62,7 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'GET /plans/{id}/attachment': ['read', ['path:id'], null, '200'],
   'GET /plans/{id}/pdf': ['read', ['path:id', 'query:lang?'], null, '200'],
   'POST /stations/{mn}/manual-results': ['operator', ['path:mn'], 'application/json', '201'],
+  'POST /stations/{mn}/manual-results.csv': ['operator', ['path:mn'], 'text/csv,text/plain', '200'],
   'GET /stations/{mn}/manual-results': ['read', ['path:mn', 'query:from', 'query:to'], null, '200'],
   'GET /stations/{mn}/instruments': ['read', ['path:mn'], null, '200'],
   'PUT /stations/{mn}/instruments/{factor}': ['operator', ['path:mn', 'path:factor'], 'application/json', '200'],

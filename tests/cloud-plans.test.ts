@@ -312,3 +312,62 @@ describe.skipIf(!TOOLS.pdftotext())('the plan as a printable PDF', () => {
     expect((await call('GET', '/plans/1/pdf', { token: WEST })).body.code).toBe('API_OUT_OF_SCOPE');
   });
 });
+
+describe('manual results imported from CSV', () => {
+  it('enters each line that checks as one entered by hand and lists the others by line with why', async () => {
+    const now = at('2026-12-04T12:00:00+08:00');
+    const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
+    cleanup.push(() => c.stop());
+    const path = `/stations/${WATER_MN}`;
+    await call('POST', `${path}/plans`, {
+      token: CHEM,
+      json: { items: [{ factor: 'w01018', mode: 'automatic' }, SS] },
+    });
+    await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve' } });
+    const post = (csv: string, token = CHEM) =>
+      fetch(`${base}${path}/manual-results.csv`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: csv,
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+    const csv = [
+      '\uFEFF监测项目编码,采样时间,监测值,监测机构,备注',
+      'w01012,2026-11-20 09:30,12,示例检测有限公司,',
+      'w01012,2026-11-25 10:00,abc,示例检测有限公司,',
+      'w01018,2026-11-26 10:00,30,示例检测有限公司,',
+      'w01012,2026-11-20 09:30,13,示例检测有限公司,',
+      'w01012,2027-01-01 00:00,5,示例检测有限公司,',
+      'w01012,2026-11-28T08:00:00+08:00,14.5,"检测, 公司",复测',
+    ].join('\r\n');
+    const got = await post(csv);
+    expect(got.status).toBe(200);
+    // Lines 2 and 7 entered, with the plan's method; 3-6 refused, each with the single entry's reason.
+    expect(got.body.imported.map((r: Json) => [r.time, r.value, r.lab, r.note, r.method])).toEqual([
+      [at('2026-11-20T09:30:00+08:00'), 12, '示例检测有限公司', '', '重量法'],
+      [at('2026-11-28T08:00:00+08:00'), 14.5, '检测, 公司', '复测', '重量法'],
+    ]);
+    expect(got.body.rejected.map((r: Json) => [r.line, r.code])).toEqual([
+      [3, 'API_BAD_REQUEST'],
+      [4, 'API_NOT_MANUAL'],
+      [5, 'API_RESULT_EXISTS'],
+      [6, 'API_BAD_REQUEST'],
+    ]);
+    expect(got.body.rejected[0].message).toBe('value: value is a number (监测值), e.g. 12.5');
+    expect(got.body.rejected[3].message).toBe('time: a sample is taken before it is entered, not in the future');
+    // Stored as if entered one by one: the history of manual results holds the two.
+    const listed = (
+      await call('GET', `${path}/manual-results?from=2026-11-01T00:00:00%2B08:00&to=2026-12-01T00:00:00%2B08:00`, {
+        token: CHEM,
+      })
+    ).body as Json[];
+    expect(listed.map((r) => r.value)).toEqual([12, 14.5]);
+
+    // A header without the laboratory is refused as a whole; another region's authority may not import.
+    const noLab = await post('factor,time,value\nw01012,2026-11-21 09:00,10');
+    expect([noLab.status, noLab.body.message]).toEqual([
+      400,
+      'body: the header lacks 监测机构 (lab): name the columns in the first line',
+    ]);
+    expect((await post(csv, WEST)).body.code).toBe('API_OUT_OF_SCOPE');
+  });
+});

@@ -565,6 +565,12 @@ export const ManualResultSchema = z.object({
   at: z.number(),
 });
 
+/** A CSV import of manual results: those entered, and the lines refused with why (the header is line 1). */
+export const ManualImportSchema = z.object({
+  imported: z.array(ManualResultSchema),
+  rejected: z.array(z.object({ line: z.number().int(), code: z.string(), message: z.string() })),
+});
+
 export const PlanCompletionSchema = z.object({
   mn: z.string(),
   year: z.number().int(),

@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseCsv } from '../../csv-import.js';
 import {
   itemCompletion,
+  parseManualCsv,
+  type ManualResult,
+  type ManualResultBody,
+  type Plan,
   ManualResultBodySchema,
   PLAN_STATES,
   PlanBodySchema,
@@ -15,7 +20,15 @@ import { assertSees, visibleMns } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import { pdfFont, planPdf } from '../plan-pdf.js';
 import { attachment as disposition } from '../sheets.js';
-import { AlarmParams, ManualResultSchema, MnParams, PlanCompletionSchema, PlanSchema, TimeSchema } from '../schemas.js';
+import {
+  AlarmParams,
+  ManualImportSchema,
+  ManualResultSchema,
+  MnParams,
+  PlanCompletionSchema,
+  PlanSchema,
+  TimeSchema,
+} from '../schemas.js';
 import { stationOf } from './station.js';
 
 export interface PlansDeps {
@@ -50,6 +63,30 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     const station = registry().get(plan.mn);
     if (station) assertSees(p, station);
     return plan;
+  };
+
+  /** Enters one result of a manual item of the plan in force, or throws the API error saying why not. */
+  const enter = (mn: string, plan: Plan, body: ManualResultBody, by: string): ManualResult => {
+    const item = plan.items.find((i) => i.factor === body.factor);
+    if (!item || item.mode !== 'manual') throw new ApiErrors.NotManual(body.factor, plan.id);
+    const time = Date.parse(body.time);
+    if (time > now())
+      throw new ApiErrors.BadRequest('body.time: a sample is taken before it is entered, not in the future');
+    const r = plans.addResult({
+      mn,
+      factor: body.factor,
+      time,
+      value: body.value,
+      method: item.method,
+      methodSource: item.methodSource,
+      lab: body.lab,
+      note: body.note,
+      planId: plan.id,
+      by,
+      at: now(),
+    });
+    if (r === 'duplicate') throw new ApiErrors.ResultExists(body.factor, body.time);
+    return r;
   };
 
   app.post(
@@ -237,26 +274,44 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       const s = stationOf(registry, params.mn);
       const plan = plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
-      const item = plan.items.find((i) => i.factor === body.factor);
-      if (!item || item.mode !== 'manual') throw new ApiErrors.NotManual(body.factor, plan.id);
-      const time = Date.parse(body.time);
-      if (time > now())
-        throw new ApiErrors.BadRequest('body.time: a sample is taken before it is entered, not in the future');
-      const r = plans.addResult({
-        mn: s.mn,
-        factor: body.factor,
-        time,
-        value: body.value,
-        method: item.method,
-        methodSource: item.methodSource,
-        lab: body.lab,
-        note: body.note,
-        planId: plan.id,
-        by: principal!.name,
-        at: now(),
-      });
-      if (r === 'duplicate') throw new ApiErrors.ResultExists(body.factor, body.time);
-      return reply.code(201).send(r);
+      return reply.code(201).send(enter(s.mn, plan, body, principal!.name));
+    },
+  );
+
+  // A laboratory's sheet of results, a line each; the lines that check are entered, the others listed.
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.post(
+    '/stations/:mn/manual-results.csv',
+    {
+      config: { role: 'operator' },
+      schema: {
+        summary:
+          'import manual results from CSV (UTF-8; header 监测项目编码,采样时间,监测值,监测机构,备注 or factor,time,value,lab,note): each line entered as one by hand, those refused listed by line',
+        params: MnParams,
+        consumes: ['text/csv', 'text/plain'],
+        body: z.string().min(1, 'give the CSV text, a header line then a line per result'),
+        response: { 200: ManualImportSchema },
+      },
+    },
+    async ({ params, body, principal }) => {
+      const s = stationOf(registry, params.mn);
+      const plan = plans.inForce(s.mn);
+      if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
+      const parsed = parseManualCsv(parseCsv(body));
+      if (typeof parsed === 'string') throw new ApiErrors.BadRequest(`body: ${parsed}`);
+      const imported: ManualResult[] = [];
+      const rejected = parsed.rejected.map((r) => ({ ...r, code: 'API_BAD_REQUEST' }));
+      for (const { line, body: row } of parsed.bodies) {
+        try {
+          imported.push(enter(s.mn, plan, row, principal!.name));
+        } catch (e) {
+          const err = e as { code?: string; message: string };
+          // The single entry's message names body.FIELD; in a sheet the field is a column of the line.
+          rejected.push({ line, code: err.code ?? 'API_BAD_REQUEST', message: err.message.replace(/^body\./, '') });
+        }
+      }
+      rejected.sort((a, b) => a.line - b.line);
+      return { imported, rejected };
     },
   );
 
