@@ -171,6 +171,21 @@ describe.skipIf(!haveChromium)('监测方案 page in a real browser', () => {
     expect(await page.locator('.completion-table tr[data-item="w01012"]').innerText()).toBe(
       ['悬浮物', '2次/月', '2', '4', '1', '25.0%'].join('\t'),
     );
+    // A laboratory's sheet: one line entered (03-01, March), one refused with its line number.
+    await page.locator('.result-import input[type=file]').setInputFiles({
+      name: '手工监测.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        '\uFEFF监测项目编码,采样时间,监测值,监测机构,备注\r\nw01012,2026-03-01 10:00,11,示例检测有限公司,\r\nw01012,2026-03-02 10:00,x,示例检测有限公司,\r\n',
+      ),
+    });
+    await messageIs(page, '已导入 1 条，1 行未接受');
+    expect(await page.locator('.import-rejected li').allInnerTexts()).toEqual([
+      '第 3 行：value: value is a number (监测值), e.g. 12.5',
+    ]);
+    expect(await page.locator('.results-table tbody tr').count()).toBe(2);
+    // March has not ended: the rate stays 1 of 4.
+    expect(await page.locator('[data-figure="completion"]').innerText()).toBe('25.0%');
     await chem.shot('plan-in-force');
     // No English in the Chinese page's own labels; the English page has them all.
     expect(await latinWords(page)).toEqual([]);

@@ -52,11 +52,13 @@ export async function api(path, opts = {}) {
   const t = token();
   if (t) headers.authorization = `Bearer ${t}`;
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
+  // A text body (a CSV sheet) goes as it is, with its type.
+  if (opts.text !== undefined) headers['content-type'] = opts.type ?? 'text/plain';
   const res = await fetch(path, {
     method: opts.method ?? 'GET',
     headers,
     credentials: 'same-origin',
-    body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+    body: opts.text ?? (opts.json === undefined ? undefined : JSON.stringify(opts.json)),
     signal: opts.signal,
   });
   if (res.status === 401 && !opts.login) throw new AuthError(`HTTP 401 on ${path}`);

@@ -141,6 +141,13 @@ const LABELS = {
   'manual.note': ['备注', 'Note'],
   'manual.enter': ['录入', 'Enter'],
   'manual.entered': ['已录入 {factor} {time} 的手工监测结果', 'Manual result of {factor} at {time} entered'],
+  'manual.import': ['导入手工监测表格', 'Import a sheet of results'],
+  'manual.importHint': [
+    '逗号分隔的表格，列：监测项目编码、采样时间、监测值、监测机构、备注',
+    'comma-separated, columns: factor, time, value, lab, note (or the Chinese names)',
+  ],
+  'manual.imported': ['已导入 {n} 条，{rejected} 行未接受', '{n} imported, {rejected} lines refused'],
+  'manual.rejectedLine': ['第 {line} 行：{message}', 'line {line}: {message}'],
   'manual.none': ['本年度暂无手工监测数据', 'no manual result this year'],
   'manual.methodOf': ['{method}（{source}）', '{method} ({source})'],
   'manual.method': ['监测方法（来源）', 'Method (source)'],

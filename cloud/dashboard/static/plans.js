@@ -243,10 +243,38 @@ export async function plansView({ root, args, who }) {
   });
   const yearBounds = (y) => [Date.parse(`${y}-01-01T00:00:00+08:00`), Date.parse(`${y + 1}-01-01T00:00:00+08:00`)];
   let shownPlanId;
+  // A laboratory's sheet of results (CSV): the lines that check are entered, the others listed by line.
+  const importEl = h('div', { class: 'result-import' });
+  const rejectedEl = h('ul', { class: 'import-rejected' });
+  const importCsv = async (input) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    try {
+      const r = await api(`${path}/manual-results.csv`, { method: 'POST', text: await file.text(), type: 'text/csv' });
+      input.value = '';
+      await refresh();
+      patch(
+        rejectedEl,
+        r.rejected.map((x) => h('li', {}, t('manual.rejectedLine', { line: x.line, message: x.message }))),
+      );
+      say(t('manual.imported', { n: r.imported.length, rejected: r.rejected.length }), r.rejected.length > 0);
+    } catch (err) {
+      say(refusal(err), true);
+    }
+  };
   const buildResultForm = (plan) => {
     shownPlanId = plan?.id;
     const manual = plan ? plan.items.filter((i) => i.mode === 'manual') : [];
-    if (!plan || manual.length === 0 || !submits) return resultForm.replaceChildren();
+    if (!plan || manual.length === 0 || !submits) {
+      importEl.replaceChildren();
+      return resultForm.replaceChildren();
+    }
+    const sheet = h('input', { type: 'file', name: 'sheet', accept: '.csv,text/csv', hidden: true });
+    sheet.addEventListener('change', () => importCsv(sheet));
+    importEl.replaceChildren(
+      h('label', { class: 'upload import' }, t('manual.import'), sheet),
+      h('span', { class: 'muted' }, ` ${t('manual.importHint')}`),
+    );
     resultForm.replaceChildren(
       label(
         t('review.factor'),
@@ -445,6 +473,8 @@ export async function plansView({ root, args, who }) {
     submits ? planForm : '',
     h('h3', {}, t('manual')),
     resultForm,
+    importEl,
+    rejectedEl,
     resultsEl,
     h('h3', {}, t('completion')),
     yearForm,
