@@ -304,6 +304,8 @@ export const MarkSchema = z.object({
   flagName: z.string(),
   note: z.string(),
   by: z.string(),
+  /** Whose account made it: the centre, an authority or the enterprise (absent on marks older than the field). */
+  byParty: z.enum(['centre', 'authority', 'enterprise']).optional(),
   at: z.number(),
   revoked: z.object({ by: z.string(), at: z.number() }).optional(),
 });

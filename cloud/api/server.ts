@@ -23,6 +23,8 @@ import type { RegistrationStore } from '../registrations.js';
 import type { OmRecordStore } from '../om-records.js';
 import type { InstrumentStore } from '../instruments.js';
 import type { PlanStore } from '../plans.js';
+import { ENTERPRISE_MARK_HOURS } from '../marks.js';
+import type { SupervisionStore } from '../supervision.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -45,6 +47,8 @@ import { registrationsRoutes } from './routes/registrations.js';
 import { omRecordsRoutes } from './routes/om-records.js';
 import { instrumentsRoutes } from './routes/instruments.js';
 import { plansRoutes } from './routes/plans.js';
+import { supervisionRoutes } from './routes/supervision.js';
+import { jurisdictionsRoutes } from './routes/jurisdictions.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
 import type { StationKeys } from '../keys.js';
@@ -68,6 +72,8 @@ export const HttpOptionsSchema = z.strictObject({
   tokens: z.array(ApiTokenSchema).min(1, 'give at least one API token (run `hj212 cloud token`)'),
   /** Login sessions of the people using the dashboard (accounts: `hj212 cloud user add`). */
   sessions: SessionOptionsSchema.prefault({}),
+  /** How long after an hour ends its enterprise may still mark it (数据标记); the platform's choice. */
+  enterpriseMarkHours: z.number().positive().max(744).default(ENTERPRISE_MARK_HOURS),
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
@@ -92,6 +98,8 @@ export interface ApiContext {
   instrumentRegistered: (mn: string, factor: string) => void;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
+  /** Electronic supervision items (电子督办) and their steps. */
+  supervision: SupervisionStore;
   codec: Keys;
   live: LiveHub;
   acks: AckStore;
@@ -168,7 +176,11 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(stationsRoutes, { registry, rules, alarms, live, serials: ctx.serials });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
   await app.register(historyRoutes, { registry, store, marks });
-  await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
+  const wallNow = () => (ctx.clock?.wall ?? Date.now)();
+  const enterpriseMarkHours = opts.enterpriseMarkHours;
+  await app.register(marksRoutes, { registry, marks, live, now: wallNow, enterpriseMarkHours });
+  await app.register(supervisionRoutes, { registry, supervision: ctx.supervision, alarms, now: wallNow });
+  await app.register(jurisdictionsRoutes, { ...ctx, now: wallNow });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(plansRoutes, { registry, plans: ctx.plans, now: () => (ctx.clock?.wall ?? Date.now)() });
   await app.register(instrumentsRoutes, {
