@@ -12,20 +12,47 @@ const iso = (hour: number, day = 20) => `2026-11-${day}T${String(hour).padStart(
 const at = (hour: number, day = 20) => Date.parse(iso(hour, day));
 const PDF = Buffer.from('%PDF-1.4 整改报告');
 
+/**
+ * Connects a token's live stream (GET /events); once connected (the server subscribes it before the headers
+ * go), gives the promise of the first `supervision` event it carries.
+ */
+async function listen(base: string, token: string): Promise<{ event: Promise<Json> }> {
+  const ac = new AbortController();
+  cleanup.push(async () => ac.abort());
+  const res = await fetch(`${base}/events`, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
+  const reader = res.body!.getReader();
+  const event = (async () => {
+    let buffer = '';
+    for (;;) {
+      const { value } = await reader.read();
+      buffer += Buffer.from(value!).toString('utf8');
+      const m = /event: supervision\ndata: (.*)\n/.exec(buffer);
+      if (m) {
+        ac.abort();
+        return JSON.parse(m[1]!) as Json;
+      }
+    }
+  })();
+  // Wrapped: an async function's promise of a promise would wait for the event itself.
+  return { event };
+}
+
 describe('electronic supervision (电子督办)', () => {
   it('is sent, answered, returned, answered again and accepted, every step kept; overdue ones are listed', async () => {
     // 2026-11-20 12:00 China time; the water outlet's COD was 75 mg/L at 10:00 (limit 50): an exceedance.
     const clock = { wall: at(12) };
-    const { c, call } = await enterpriseSideCloud(clock);
+    const { c, base, call } = await enterpriseSideCloud(clock);
     cleanup.push(() => c.stop());
     await call('POST', '/ingest/frames', { token: ADMIN, text: hourFrame(10, { w01018: { Avg: '75', Flag: 'N' } }) });
     const alarm = ((await call('GET', '/alarms?type=exceedance', { token: READ })).body as Json[])[0];
     expect(alarm).toMatchObject({ mn: WATER_MN, factor: 'w01018', openedAt: T0 + 10 * H });
 
-    // The authority of 城东区 sends it with a deadline of 11-22 18:00.
+    // The authority of 城东区 sends it with a deadline of 11-22 18:00; the enterprise's live stream hears of it.
+    const heard = await listen(base, CHEM);
     const send = (token: string, json: object) => call('POST', '/supervision', { token, json });
     const sent = await send(EAST, { alarmId: alarm.id, deadline: iso(18, 22), request: '说明超标原因并整改' });
     expect(sent.status).toBe(201);
+    expect(await heard.event).toEqual({ type: 'supervision', mn: WATER_MN, id: 1, state: 'sent' });
     expect(sent.body).toEqual({
       id: 1,
       mn: WATER_MN,

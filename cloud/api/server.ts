@@ -179,7 +179,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   const wallNow = () => (ctx.clock?.wall ?? Date.now)();
   const enterpriseMarkHours = opts.enterpriseMarkHours;
   await app.register(marksRoutes, { registry, marks, live, now: wallNow, enterpriseMarkHours });
-  await app.register(supervisionRoutes, { registry, supervision: ctx.supervision, alarms, now: wallNow });
+  await app.register(supervisionRoutes, { registry, supervision: ctx.supervision, alarms, live, now: wallNow });
   await app.register(jurisdictionsRoutes, { ...ctx, now: wallNow });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(plansRoutes, { registry, plans: ctx.plans, now: () => (ctx.clock?.wall ?? Date.now)() });

@@ -109,9 +109,10 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
         const from = Date.parse(body.from);
         const to = Date.parse(body.to);
         // Hours that have not begun are a planned stop: that is a registration, reviewed before it counts.
-        if (to > Math.ceil(at / HOUR) * HOUR)
+        const begun = Math.floor(at / HOUR) * HOUR + HOUR;
+        if (to > begun)
           throw new ApiErrors.BadRequest(
-            `body.to: an enterprise marks hours that have begun (up to ${chinaTime(Math.ceil(at / HOUR) * HOUR)}); register a planned stop (POST /stations/:mn/registrations)`,
+            `body.to: an enterprise marks hours that have begun (up to ${chinaTime(begun)}); register a planned stop (POST /stations/:mn/registrations)`,
           );
         const deadline = enterpriseMarkDeadline(from, to, enterpriseMarkHours);
         if (deadline !== undefined && at > deadline)

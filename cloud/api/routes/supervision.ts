@@ -19,6 +19,7 @@ import {
 } from '../../supervision.js';
 import { assertSees, visibleMns, type Principal } from '../auth.js';
 import { ApiErrors } from '../errors.js';
+import type { LiveHub } from '../live.js';
 import { attachment as disposition } from '../sheets.js';
 import { AlarmParams } from '../schemas.js';
 import { stationOf } from './station.js';
@@ -27,6 +28,7 @@ export interface SupervisionDeps {
   registry: () => Registry;
   supervision: SupervisionStore;
   alarms: Pick<AlarmStore, 'get'>;
+  live: Pick<LiveHub, 'publish'>;
   now: () => number;
 }
 
@@ -97,8 +99,13 @@ const scopeText = (p: Principal): string =>
  */
 export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
   app,
-  { registry, supervision, alarms, now },
+  { registry, supervision, alarms, live, now },
 ) => {
+  /** The item's pages re-read it. */
+  const changed = (i: SupervisionItem): SupervisionItem => {
+    live.publish({ type: 'supervision', mn: i.mn, id: i.id, state: i.state });
+    return i;
+  };
   const view = (i: SupervisionItem, at: number): ItemView => {
     const s = registry().get(i.mn);
     return {
@@ -167,7 +174,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       const deadline = Date.parse(body.deadline);
       if (deadline <= at) throw new ApiErrors.BadRequest('body.deadline: a deadline is later than now');
       const item = supervision.send(subject, deadline, body.request, principal!.name, scopeKind(principal!), at);
-      return reply.code(201).send(view(item, at));
+      return reply.code(201).send(view(changed(item), at));
     },
   );
 
@@ -228,7 +235,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       if (out === 'not-found') throw new ApiErrors.NoSupervision(item.id);
       if (out === 'wrong-state')
         throw new ApiErrors.SupervisionState(item.id, supervision.get(item.id)!.state, STEP_NEEDS.answer);
-      return view(out, at);
+      return view(changed(out), at);
     },
   );
 
@@ -253,7 +260,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       if (out === 'not-found') throw new ApiErrors.NoSupervision(item.id);
       if (out === 'wrong-state')
         throw new ApiErrors.SupervisionState(item.id, supervision.get(item.id)!.state, STEP_NEEDS[body.decision]);
-      return view(out, at);
+      return view(changed(out), at);
     },
   );
 
