@@ -232,7 +232,7 @@ export function markOf(marks: readonly Mark[], factor: string, hour: number): Ma
 
 /** A record as review shows it: its flag the mark's, the one it came with kept beside. */
 export interface MarkedPoint extends Point {
-  marked?: { id: number; reason: MarkReason; by: string; note: string; originalFlag?: string };
+  marked?: { id: number; reason: MarkReason; by: string; byParty?: MarkParty; note: string; originalFlag?: string };
 }
 
 /** Hour records with the marks applied (other kinds are left as sent: marks are on hours). */
@@ -248,6 +248,7 @@ export function applyMarks(points: readonly Point[], marks: readonly Mark[]): Ma
         id: m.id,
         reason: m.reason,
         by: m.by,
+        ...(m.byParty !== undefined && { byParty: m.byParty }),
         note: m.note,
         ...(p.flag !== undefined && { originalFlag: p.flag }),
       },

@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteMarkStore } from '../cloud/marks.js';
 import { GAS_MN, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, CHEM, H, READ, T0, WEST, type Json } from './helpers/dashboard-api.js';
 import { enterpriseSideCloud, type TestClock } from './helpers/enterprise-side.js';
@@ -95,6 +97,16 @@ describe('data marking by the enterprise (数据标记)', () => {
       [1, 'M', 'enterprise'],
       [5, 'M', 'enterprise'],
     ]);
+    // The history table says whose mark decides an hour (no record came: nothing to show for 08:00 itself,
+    // so an hour is uploaded and read back).
+    await call('POST', `/stations/${WATER_MN}/data`, {
+      token: ADMIN,
+      json: { kind: 'hour', time: iso(7), factors: { w01018: { Avg: 20 } } },
+    });
+    const history = (
+      await call('GET', `/stations/${WATER_MN}/history?kind=hour&from=${T0 + 7 * H}&to=${T0 + 8 * H}`, { token: CHEM })
+    ).body;
+    expect(history.rows[0].cells.w01018.mark).toMatchObject({ id: 2, by: 'ops', byParty: 'centre', reason: 'fault' });
   });
 
   it('takes the window from http.enterpriseMarkHours', async () => {
@@ -107,5 +119,30 @@ describe('data marking by the enterprise (数据标记)', () => {
     expect(late.body.message).toBe(
       'body.from: an enterprise marks an hour within 2 h after it ends (config http.enterpriseMarkHours); the hour of 2026-11-20 09:00:00 could be marked until 2026-11-20 12:00:00: ask the centre or the authority of the station to mark it',
     );
+  });
+
+  it('opens a state database of before the field, its marks saying no party', async () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE marks (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, factor TEXT,
+      from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT NOT NULL, flag TEXT NOT NULL, note TEXT NOT NULL,
+      by TEXT NOT NULL, at INTEGER NOT NULL, revoked_by TEXT, revoked_at INTEGER)`);
+    db.prepare(
+      "INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) VALUES (?, NULL, ?, ?, 'fault', 'D', '', 'ops', ?)",
+    ).run(WATER_MN, T0, T0 + H, T0);
+    const store = new SqliteMarkStore(db);
+    const [old] = await store.active(WATER_MN, T0, T0 + H);
+    expect(old).toMatchObject({ id: 1, by: 'ops' });
+    expect(old).not.toHaveProperty('byParty');
+    const made = await store.add(
+      WATER_MN,
+      { from: iso(1), to: iso(2), reason: 'stopped', note: '' },
+      'chem',
+      T0,
+      'enterprise',
+    );
+    expect(made.byParty).toBe('enterprise');
+    // Opening it again leaves the column as it is.
+    new SqliteMarkStore(db);
+    db.close();
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { jurisdictionRows, totalRow, type OutletFacts } from '../cloud/jurisdictions.js';
 import { GAS_MN, testStations, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, CHEM, READ, WEST, type Json } from './helpers/dashboard-api.js';
 import { EAST, enterpriseSideCloud, POWER } from './helpers/enterprise-side.js';
@@ -183,5 +184,39 @@ describe('statistics per jurisdiction (辖区统计)', () => {
     );
     const en = (await call('GET', '/jurisdictions.csv?month=2026-11&lang=en', { token: READ })).body as string;
     expect(en.split('\r\n').map((l) => l.split(',')[0])).toEqual(['\uFEFFregion', '城东区', '城西区', 'total', '']);
+  });
+
+  it('judges networking per enterprise on its registered outlets, and puts outlets of no region last', () => {
+    const none = { open: 0, overdue: 0, closed: 0 };
+    const o = (mn: string, enterprise: string, region: string | undefined, registered: boolean, uploaded: boolean) =>
+      ({
+        station: { mn, enterprise, ...(region !== undefined && { region }) },
+        registered,
+        uploaded,
+        registrationsReviewed: 0,
+        plansReviewed: 0,
+        supervision: none,
+      }) satisfies OutletFacts;
+    const rows = jurisdictionRows([
+      // No region: E1 has one registered outlet, not uploaded → not networked.
+      o('1', 'E1', undefined, true, false),
+      // 城北区: E2 has two registered, both uploaded → fully; E3 one unregistered that uploaded → unregistered;
+      // E1 (also here) one registered uploaded and one registered not → partly.
+      o('2', 'E2', '城北区', true, true),
+      o('3', 'E2', '城北区', true, true),
+      o('4', 'E3', '城北区', false, true),
+      o('5', 'E1', '城北区', true, true),
+      o('6', 'E1', '城北区', true, false),
+    ]);
+    expect(rows.map((r) => [r.region, r.enterprises, r.stations, r.registered, r.uploaded, r.networking])).toEqual([
+      ['城北区', 3, 5, 4, 4, { full: 1, partial: 1, none: 0, unregistered: 1 }],
+      [null, 1, 1, 1, 0, { full: 0, partial: 0, none: 1, unregistered: 0 }],
+    ]);
+    // E1 counts in both regions: 4 enterprises in the total.
+    expect(totalRow(rows)).toMatchObject({
+      enterprises: 4,
+      stations: 6,
+      networking: { full: 1, partial: 1, none: 1, unregistered: 1 },
+    });
   });
 });

@@ -275,6 +275,8 @@ export const HistoryPageSchema = z.object({
               reason: MarkReasonSchema,
               reasonName: z.string(),
               by: z.string(),
+              /** Whose account marked it: centre, authority or enterprise (absent on older marks). */
+              byParty: z.enum(['centre', 'authority', 'enterprise']).optional(),
               note: z.string(),
               originalFlag: z.string().optional(),
               originalFlagName: z.string().optional(),
