@@ -64,6 +64,15 @@ describe('data marking by the enterprise (数据标记)', () => {
       400,
       'body.to: an enterprise marks hours that have begun (up to 2026-11-21 09:00:00); register a planned stop (POST /stations/:mn/registrations)',
     ]);
+    // A mark within one hour covers no hour start, so no hour.
+    const partial = await mark(CHEM, {
+      from: '2026-11-21T07:10:00+08:00',
+      to: '2026-11-21T07:50:00+08:00',
+      reason: 'fault',
+    });
+    expect(partial.body.message).toBe(
+      'body.from: the mark covers no hour (it marks the hours that start in [from, to)): give whole hours',
+    );
     // Clearing a flag (normal) and over range are not the enterprise's reasons.
     const normal = await mark(CHEM, { from: iso(8), to: iso(9), reason: 'normal' });
     expect([normal.status, normal.body.message]).toEqual([

@@ -115,7 +115,12 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
             `body.to: an enterprise marks hours that have begun (up to ${chinaTime(begun)}); register a planned stop (POST /stations/:mn/registrations)`,
           );
         const deadline = enterpriseMarkDeadline(from, to, enterpriseMarkHours);
-        if (deadline !== undefined && at > deadline)
+        // Marks apply to the hours starting in [from, to): one that covers none would change nothing.
+        if (deadline === undefined)
+          throw new ApiErrors.BadRequest(
+            'body.from: the mark covers no hour (it marks the hours that start in [from, to)): give whole hours',
+          );
+        if (at > deadline)
           throw new ApiErrors.MarkLate(
             enterpriseMarkHours,
             chinaTime(Math.ceil(from / HOUR) * HOUR),
