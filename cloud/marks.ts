@@ -2,6 +2,8 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Point } from './store/types.js';
 
+const HOUR = 3_600_000;
+
 /**
  * Review marks (数据审核/标记): a person says what an outlet's hours really were — the analyzer was
  * stopped, faulty, under maintenance, being calibrated — or corrects a flag the logger sent. A mark
@@ -26,11 +28,47 @@ export const MARK_REASONS = {
   communication: 'B',
   /** 数据正常: a flag the reviewer found wrong, corrected to N (工作正常). */
   normal: 'N',
+  /**
+   * 工况异常: the process or the treatment facility ran abnormally (start-up, shut-down, an upset), so the
+   * hour does not show normal operation. Table 8 has no flag for the process, only for the analyzer; *choice:*
+   * M, the flag of data not produced under normal conditions that still counts as received and not valid.
+   * The reason stays on the mark, so the overlay says 工况异常, not 维护.
+   */
+  processAbnormal: 'M',
 } as const;
 export type MarkReason = keyof typeof MARK_REASONS;
 export const MarkReasonSchema = z.enum(Object.keys(MARK_REASONS) as [MarkReason, ...MarkReason[]]);
 
-const HOUR = 3_600_000;
+/**
+ * The reasons an enterprise marks its own hours with (数据标记, the Jiangsu pilot's list as issue 17 gives it:
+ * 停运, 检修, 故障, 工况异常 …). Not `normal` (an enterprise does not clear the flag its own logger sent) nor
+ * `overRange` (the analyzer says it): those stay the centre's and the authority's.
+ */
+export const ENTERPRISE_MARK_REASONS = [
+  'stopped',
+  'maintenance',
+  'fault',
+  'calibration',
+  'communication',
+  'processAbnormal',
+] as const satisfies readonly MarkReason[];
+
+/** Who made a mark: the centre, an authority, or the enterprise itself (scope.ts). */
+export type MarkParty = 'centre' | 'authority' | 'enterprise';
+
+/** The default of `http.enterpriseMarkHours`: an enterprise marks an hour until 24 h after its end. */
+export const ENTERPRISE_MARK_HOURS = 24;
+
+/**
+ * Until when an enterprise may mark the hours of [from, to): `hours` after the end of the first hour the mark
+ * covers (an hour is marked once it is over or under way; its record is due at its end). Undefined when the
+ * mark covers no hour start.
+ */
+export function enterpriseMarkDeadline(from: number, to: number, hours: number): number | undefined {
+  const first = Math.ceil(from / HOUR) * HOUR;
+  return first < to ? first + HOUR + hours * HOUR : undefined;
+}
+
 /** The longest span one mark covers: a year of hours (a longer stop is registered as a shutdown). */
 const MAX_SPAN = 366 * 24 * HOUR;
 
@@ -65,6 +103,8 @@ export interface Mark {
   flag: string;
   note: string;
   by: string;
+  /** Whose account made it; absent on marks made before it was recorded (the centre's or an authority's). */
+  byParty?: MarkParty;
   at: number;
   /** Set once withdrawn: the mark no longer applies (it stays in the audit trail). */
   revoked?: { by: string; at: number };
@@ -83,7 +123,7 @@ export interface MarkAudit {
  * answers at once. The enterprise side (its own marks, to be confirmed by the centre) reuses it.
  */
 export interface MarkStore {
-  add(mn: string, body: MarkBody, by: string, at: number): Promise<Mark>;
+  add(mn: string, body: MarkBody, by: string, at: number, party?: MarkParty): Promise<Mark>;
   /** Withdraws a mark of that station; undefined when there is none with that id (or it is withdrawn already). */
   revoke(mn: string, id: number, by: string, at: number): Promise<Mark | undefined>;
   /** Marks in force overlapping [from, to), oldest first (a later mark wins over an earlier one). */
@@ -101,6 +141,7 @@ interface Row {
   flag: string;
   note: string;
   by: string;
+  by_party: MarkParty | null;
   at: number;
   revoked_by: string | null;
   revoked_at: number | null;
@@ -116,6 +157,7 @@ const toMark = (r: Row): Mark => ({
   flag: r.flag,
   note: r.note,
   by: r.by,
+  ...(r.by_party !== null && { byParty: r.by_party }),
   at: r.at,
   ...(r.revoked_at !== null && { revoked: { by: r.revoked_by!, at: r.revoked_at } }),
 });
@@ -127,11 +169,16 @@ export class SqliteMarkStore implements MarkStore {
       factor TEXT, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT NOT NULL, flag TEXT NOT NULL,
       note TEXT NOT NULL, by TEXT NOT NULL, at INTEGER NOT NULL, revoked_by TEXT, revoked_at INTEGER);
       CREATE INDEX IF NOT EXISTS marks_mn ON marks (mn, from_ms)`);
+    // Who made a mark (centre, authority, enterprise), added with enterprise marking: older rows have none.
+    const columns = db.prepare('PRAGMA table_info(marks)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'by_party')) db.exec('ALTER TABLE marks ADD COLUMN by_party TEXT');
   }
 
-  async add(mn: string, body: MarkBody, by: string, at: number): Promise<Mark> {
+  async add(mn: string, body: MarkBody, by: string, at: number, party?: MarkParty): Promise<Mark> {
     const { lastInsertRowid } = this.db
-      .prepare('INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) VALUES (?,?,?,?,?,?,?,?,?)')
+      .prepare(
+        'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at, by_party) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      )
       .run(
         mn,
         body.factor ?? null,
@@ -142,6 +189,7 @@ export class SqliteMarkStore implements MarkStore {
         body.note,
         by,
         at,
+        party ?? null,
       );
     return this.get(Number(lastInsertRowid))!;
   }
@@ -184,7 +232,7 @@ export function markOf(marks: readonly Mark[], factor: string, hour: number): Ma
 
 /** A record as review shows it: its flag the mark's, the one it came with kept beside. */
 export interface MarkedPoint extends Point {
-  marked?: { id: number; reason: MarkReason; by: string; note: string; originalFlag?: string };
+  marked?: { id: number; reason: MarkReason; by: string; byParty?: MarkParty; note: string; originalFlag?: string };
 }
 
 /** Hour records with the marks applied (other kinds are left as sent: marks are on hours). */
@@ -200,6 +248,7 @@ export function applyMarks(points: readonly Point[], marks: readonly Mark[]): Ma
         id: m.id,
         reason: m.reason,
         by: m.by,
+        ...(m.byParty !== undefined && { byParty: m.byParty }),
         note: m.note,
         ...(p.flag !== undefined && { originalFlag: p.flag }),
       },

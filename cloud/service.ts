@@ -32,6 +32,7 @@ import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
 import { PlanStore } from './plans.js';
+import { SupervisionStore } from './supervision.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -190,6 +191,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       instruments: new InstrumentStore(stateDb),
       plans: new PlanStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
+      supervision: new SupervisionStore(stateDb),
       backfills: new BackfillStore(stateDb),
       live: new LiveHub(),
       webhooks,
@@ -374,10 +376,10 @@ function startHttp(
       webhookPending: webhooks.pending(),
     });
     const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
-    const { commands, users, instruments, plans, serials, keys, passwords } = core;
+    const { commands, users, instruments, plans, serials, keys, passwords, supervision } = core;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      ...{ commands, users, instruments, plans, serials, keys, passwords },
+      ...{ commands, users, instruments, plans, serials, keys, passwords, supervision },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
       ...{ ingest: t.ingest, rules, gauges, clock, send: (mn: string, via: Via, p: Packet) => down.send(mn, via, p) },

@@ -75,6 +75,24 @@ const ROUTES: Record<string, [string, string[], string | null, string]> = {
   'GET /stations/{mn}/marks/audit': ['read', ['path:mn', 'query:lang?'], null, '200'],
   'POST /stations/{mn}/marks': ['operator', ['path:mn', 'query:lang?'], 'application/json', '201'],
   'DELETE /stations/{mn}/marks/{id}': ['operator', ['path:mn', 'path:id', 'query:lang?'], null, '200'],
+  'POST /supervision': ['operator', [], 'application/json', '201'],
+  'GET /supervision': ['read', ['query:state?', 'query:overdue?', 'query:mn?'], null, '200'],
+  'GET /supervision/{id}': ['read', ['path:id'], null, '200'],
+  'POST /supervision/{id}/answer': ['operator', ['path:id'], 'application/json', '200'],
+  'POST /supervision/{id}/review': ['operator', ['path:id'], 'application/json', '200'],
+  'GET /supervision/{id}/attachments/{n}': ['read', ['path:id', 'path:n'], null, '200'],
+  'GET /jurisdictions': [
+    'read',
+    ['query:day?', 'query:month?', 'query:quarter?', 'query:year?', 'query:lang?'],
+    null,
+    '200',
+  ],
+  'GET /jurisdictions.csv': [
+    'read',
+    ['query:day?', 'query:month?', 'query:quarter?', 'query:year?', 'query:lang?'],
+    null,
+    '200',
+  ],
   'GET /stations/{mn}/rates': [
     'read',
     ['path:mn', 'query:day?', 'query:month?', 'query:quarter?', 'query:year?'],
@@ -232,7 +250,7 @@ describe('OpenAPI description and error catalogue', () => {
   it('documents every error code of the catalogue in docs/cloud.md', async () => {
     const doc = await readFile(new URL('../docs/cloud.md', import.meta.url), 'utf8');
     const codes = Object.values(ApiErrors).map((E) => new E('x', 'y', 'z').code);
-    expect(codes).toHaveLength(35);
+    expect(codes).toHaveLength(41);
     for (const code of codes) expect(doc, code).toContain(`\`${code}\``);
   });
 });

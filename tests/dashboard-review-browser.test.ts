@@ -121,13 +121,21 @@ describe.skipIf(!haveChromium)('数据审核/标记 page in a real browser', () 
 
   it('takes an enterprise’s abnormal-operation registration and the centre’s approval, typed at a person’s pace', async () => {
     const { page } = b;
-    // The enterprise's operator: it sees its own two outlets, no marking form, and registers hour 06:00.
+    // The enterprise's operator: it sees its own two outlets, a marking form with its own reasons (数据标记:
+    // no 超量程, no clearing of a flag), no withdrawing, and registers hour 06:00.
     await page.evaluate(() => localStorage.clear());
     await page.goto(`${scene.base}/#token=${CHEM}`);
     await page.locator('[data-figure="onlineRate"]').waitFor();
     await page.evaluate((mn) => (location.hash = `#/review/${mn}`), FED_MN);
     await shown(`#/review/${FED_MN}`);
-    expect(await page.locator('form.mark-form').count()).toBe(0);
+    expect(await page.locator('form.mark-form select[name=reason] option').allInnerTexts()).toEqual([
+      '停运',
+      '故障',
+      '检修',
+      '校准',
+      '通讯异常',
+      '工况异常',
+    ]);
     expect(await page.locator('select[name=mn] option').count()).toBe(2);
     const before = await rates();
     await type('form.registration-form input[name=from]', china(scene.day0 + 6 * H));

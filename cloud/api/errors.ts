@@ -115,6 +115,39 @@ export const ApiErrors = {
     'params.factor: %s is not a factor of %s (GET /stations lists each station’s factors)',
     404,
   ),
+  /**
+   * An enterprise marks its own hours only within the platform's window after each hour (config
+   * `http.enterpriseMarkHours`); later, the centre or the authority marks them.
+   */
+  MarkLate: createError<[number, string, string]>(
+    'API_MARK_LATE',
+    'body.from: an enterprise marks an hour within %d h after it ends (config http.enterpriseMarkHours); the hour of %s could be marked until %s: ask the centre or the authority of the station to mark it',
+    403,
+  ),
+  NoSupervision: createError<[number]>(
+    'API_NO_SUPERVISION',
+    'params.id: no supervision item %d (GET /supervision lists them)',
+    404,
+  ),
+  /** A step of the 督办 workflow the item's state does not allow (e.g. answering an accepted item). */
+  SupervisionState: createError<[number, string, string]>(
+    'API_SUPERVISION_STATE',
+    'supervision item %d is %s: %s',
+    409,
+  ),
+  /** An item for the same alarm is still open: follow that one. */
+  SupervisionExists: createError<[number, number]>(
+    'API_SUPERVISION_EXISTS',
+    'body.alarmId: alarm %d is sent already as supervision item %d, still open: follow that one (GET /supervision/:id)',
+    409,
+  ),
+  /** What only the enterprise of the station does: answering a supervision item. */
+  EnterpriseOnly: createError<[string]>('API_ENTERPRISE_ONLY', '%s', 403),
+  NoSupervisionAttachment: createError<[number, number]>(
+    'API_NO_SUPERVISION_ATTACHMENT',
+    'params.n: supervision item %d has no attachment %d (GET /supervision/:id lists its answers’ attachments)',
+    404,
+  ),
   /** The request is recorded (state not-connected) but could not go out: the station's logger is not reachable. */
   NotConnected: createError<[string, string]>(
     'API_NOT_CONNECTED',

@@ -1,7 +1,7 @@
 import type { Station } from '../registry.js';
 import type { Kind } from '../store/types.js';
-import type { MarkedPoint, MarkReason } from '../marks.js';
 import type { ManualResult } from '../plans.js';
+import type { MarkedPoint, MarkParty, MarkReason } from '../marks.js';
 import { amountUnit, chinaTime, factorName, flagLabel, markReasonName, shownUnit, type Lang } from './labels.js';
 import type { Cell } from './sheets.js';
 
@@ -63,6 +63,7 @@ export interface HistoryCell {
     reason: MarkReason;
     reasonName: string;
     by: string;
+    byParty?: MarkParty;
     note: string;
     originalFlag?: string;
     originalFlagName?: string;

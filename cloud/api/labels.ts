@@ -100,6 +100,7 @@ export const MARK_REASON_NAMES: Record<MarkReason, [string, string]> = {
   overRange: ['超量程', 'over range'],
   communication: ['通讯异常', 'communication fault'],
   normal: ['数据正常（更正标记）', 'normal (flag corrected)'],
+  processAbnormal: ['工况异常', 'abnormal process conditions'],
 };
 export const markReasonName = (r: MarkReason, lang: Lang): string => MARK_REASON_NAMES[r][lang === 'en' ? 1 : 0];
 

@@ -1,5 +1,6 @@
 import type { Alarm } from '../alarms/store.js';
 import type { Station } from '../registry.js';
+import type { SupervisionState } from '../supervision.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
 import { headlineValue, type Point } from '../store/types.js';
 
@@ -19,7 +20,9 @@ export type LiveEvent =
   | { type: 'data'; mn: string; time: number }
   | { type: 'alarm'; event: 'opened' | 'closed' | 'acknowledged' | 'followed-up'; alarm: Alarm }
   /** A logger answered a request of the API (9011, 9012, its data): GET /stations/{mn}/commands changed. */
-  | { type: 'command'; mn: string };
+  | { type: 'command'; mn: string }
+  /** A supervision item (督办) of the station was sent, answered, returned or accepted: GET /supervision changed. */
+  | { type: 'supervision'; mn: string; id: number; state: SupervisionState };
 
 type Send = (event: LiveEvent) => void;
 

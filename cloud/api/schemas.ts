@@ -281,6 +281,8 @@ export const HistoryPageSchema = z.object({
               reason: MarkReasonSchema,
               reasonName: z.string(),
               by: z.string(),
+              /** Whose account marked it: centre, authority or enterprise (absent on older marks). */
+              byParty: z.enum(['centre', 'authority', 'enterprise']).optional(),
               note: z.string(),
               originalFlag: z.string().optional(),
               originalFlagName: z.string().optional(),
@@ -314,6 +316,8 @@ export const MarkSchema = z.object({
   flagName: z.string(),
   note: z.string(),
   by: z.string(),
+  /** Whose account made it: the centre, an authority or the enterprise (absent on marks older than the field). */
+  byParty: z.enum(['centre', 'authority', 'enterprise']).optional(),
   at: z.number(),
   revoked: z.object({ by: z.string(), at: z.number() }).optional(),
 });

@@ -23,6 +23,8 @@ import type { RegistrationStore } from '../registrations.js';
 import type { OmRecordStore } from '../om-records.js';
 import type { InstrumentStore } from '../instruments.js';
 import type { PlanStore } from '../plans.js';
+import { ENTERPRISE_MARK_HOURS } from '../marks.js';
+import type { SupervisionStore } from '../supervision.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckStore } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -46,6 +48,8 @@ import { omRecordsRoutes } from './routes/om-records.js';
 import { instrumentsRoutes } from './routes/instruments.js';
 import { plansRoutes } from './routes/plans.js';
 import { disclosureRoutes } from './routes/disclosure.js';
+import { supervisionRoutes } from './routes/supervision.js';
+import { jurisdictionsRoutes } from './routes/jurisdictions.js';
 import { stationsRoutes } from './routes/stations.js';
 import type { StationSerials } from '../serials.js';
 import type { StationKeys } from '../keys.js';
@@ -76,6 +80,8 @@ export const HttpOptionsSchema = z.strictObject({
   disclosure: z.boolean().default(false),
   /** A CJK font file (.ttf, .otf, .ttc) the monitoring plans' PDF is set in; absent, the system's (fonts-wqy-zenhei). */
   pdfFont: z.string().min(1).optional(),
+  /** How long after an hour ends its enterprise may still mark it (数据标记); the platform's choice. */
+  enterpriseMarkHours: z.number().positive().max(744).default(ENTERPRISE_MARK_HOURS),
 });
 export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 
@@ -100,6 +106,8 @@ export interface ApiContext {
   instrumentRegistered: (mn: string, factor: string) => void;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
+  /** Electronic supervision items (电子督办) and their steps. */
+  supervision: SupervisionStore;
   codec: Keys;
   live: LiveHub;
   acks: AckStore;
@@ -176,7 +184,11 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
   await app.register(stationsRoutes, { registry, rules, alarms, live, serials: ctx.serials });
   await app.register(dataRoutes, { registry, store, backfills, ingest });
   await app.register(historyRoutes, { registry, store, marks, plans: ctx.plans });
-  await app.register(marksRoutes, { registry, marks, live, now: () => (ctx.clock?.wall ?? Date.now)() });
+  const wallNow = () => (ctx.clock?.wall ?? Date.now)();
+  const enterpriseMarkHours = opts.enterpriseMarkHours;
+  await app.register(marksRoutes, { registry, marks, live, now: wallNow, enterpriseMarkHours });
+  await app.register(supervisionRoutes, { registry, supervision: ctx.supervision, alarms, live, now: wallNow });
+  await app.register(jurisdictionsRoutes, { ...ctx, now: wallNow });
   await app.register(shutdownsRoutes, { registry, shutdowns });
   await app.register(plansRoutes, {
     registry,

@@ -1,7 +1,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MarkBodySchema, type Mark, type MarkStore } from '../../marks.js';
+import {
+  ENTERPRISE_MARK_REASONS,
+  enterpriseMarkDeadline,
+  MarkBodySchema,
+  type Mark,
+  type MarkReason,
+  type MarkStore,
+} from '../../marks.js';
 import type { Registry } from '../../registry.js';
+import { scopeKind } from '../../scope.js';
 import { ApiErrors } from '../errors.js';
 import { chinaTime, factorName, flagLabel, markReasonName, type Lang } from '../labels.js';
 import type { LiveHub } from '../live.js';
@@ -13,6 +21,8 @@ export interface MarksDeps {
   marks: MarkStore;
   live: Pick<LiveHub, 'publish'>;
   now: () => number;
+  /** How long after an hour ends its enterprise may still mark it (config `http.enterpriseMarkHours`). */
+  enterpriseMarkHours: number;
 }
 
 const HOUR = 3_600_000;
@@ -25,12 +35,19 @@ const view = (m: Mark, lang: Lang): z.output<typeof MarkSchema> => ({
   flagName: flagLabel(m.flag, lang),
 });
 
+const enterpriseReasons: ReadonlySet<MarkReason> = new Set(ENTERPRISE_MARK_REASONS);
+
 /**
  * `/stations/:mn/marks`: review marks (数据审核/标记) and their audit trail. Marking is an operator's
- * (the duty operator reviews the data of the shift; admins may too) of the centre or an authority,
- * never an enterprise user (its own marks are issue 17's workflow); reading is anyone's who sees the station.
+ * (the duty operator reviews the data of the shift; admins may too): the centre and an authority mark any
+ * hour with any reason; an enterprise user (数据标记) marks its own outlets' hours with a reason of its list,
+ * from the hour's start until `enterpriseMarkHours` after its end. Withdrawing is the centre's and the
+ * authority's. Each mark says whose account made it. Reading is anyone's who sees the station.
  */
-export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { registry, marks, live, now }) => {
+export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
+  app,
+  { registry, marks, live, now, enterpriseMarkHours },
+) => {
   app.get(
     '/stations/:mn/marks',
     {
@@ -69,10 +86,10 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
   app.post(
     '/stations/:mn/marks',
     {
-      // An enterprise's own marks go through its workflow (submitted, then reviewed): not this route.
-      config: { role: 'operator', reviewer: 'marking data' },
+      config: { role: 'operator' },
       schema: {
-        summary: 'mark hours of an outlet (one factor or all) with a reason: the records keep their value and flag',
+        summary:
+          'mark hours of an outlet (one factor or all) with a reason: the records keep their value and flag (an enterprise: its own hours, within the window after each)',
         params: MnParams,
         querystring: LangQuery,
         body: MarkBodySchema,
@@ -82,7 +99,35 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (app, { regis
     async ({ params, query, body, principal }, reply) => {
       const s = stationOf(registry, params.mn);
       if (body.factor !== undefined && !(body.factor in s.factors)) throw new ApiErrors.NoFactor(body.factor, s.mn);
-      const mark = await marks.add(s.mn, body, principal!.name, now());
+      const at = now();
+      const party = scopeKind(principal!);
+      if (party === 'enterprise') {
+        if (!enterpriseReasons.has(body.reason))
+          throw new ApiErrors.BadRequest(
+            `body.reason: an enterprise marks with ${ENTERPRISE_MARK_REASONS.join(', ')}; ${body.reason} is the centre's or the authority's to mark`,
+          );
+        const from = Date.parse(body.from);
+        const to = Date.parse(body.to);
+        // Hours that have not begun are a planned stop: that is a registration, reviewed before it counts.
+        const begun = Math.floor(at / HOUR) * HOUR + HOUR;
+        if (to > begun)
+          throw new ApiErrors.BadRequest(
+            `body.to: an enterprise marks hours that have begun (up to ${chinaTime(begun)}); register a planned stop (POST /stations/:mn/registrations)`,
+          );
+        const deadline = enterpriseMarkDeadline(from, to, enterpriseMarkHours);
+        // Marks apply to the hours starting in [from, to): one that covers none would change nothing.
+        if (deadline === undefined)
+          throw new ApiErrors.BadRequest(
+            'body.from: the mark covers no hour (it marks the hours that start in [from, to)): give whole hours',
+          );
+        if (at > deadline)
+          throw new ApiErrors.MarkLate(
+            enterpriseMarkHours,
+            chinaTime(Math.ceil(from / HOUR) * HOUR),
+            chinaTime(deadline),
+          );
+      }
+      const mark = await marks.add(s.mn, body, principal!.name, at, party);
       // What the outlet's pages show changed: they re-read it.
       live.publish({ type: 'data', mn: s.mn, time: mark.to - HOUR });
       return reply.code(201).send(view(mark, query.lang));

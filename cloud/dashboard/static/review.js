@@ -8,7 +8,18 @@ const HOUR = 3_600_000;
 /** The reasons of cloud/registrations.ts (不正常运行登记), in the order an enterprise picks them. */
 const REGISTRATION_REASONS = ['stopped', 'maintenance', 'fault', 'outOfService', 'other'];
 /** The reasons of cloud/marks.ts, in the order a reviewer picks them. */
-const REASONS = ['stopped', 'fault', 'maintenance', 'calibration', 'overRange', 'communication', 'normal'];
+/** Reasons an enterprise account may not mark with (cloud/marks.ts): the centre's and the authorities'. */
+const ENTERPRISE_KEEPS_OFF = ['overRange', 'normal'];
+const REASONS = [
+  'stopped',
+  'fault',
+  'maintenance',
+  'calibration',
+  'overRange',
+  'communication',
+  'processAbnormal',
+  'normal',
+];
 
 /** "2026-11-20 08:00 – 10:00": the hours a mark or a window covers. */
 const span = (from, to) => `${toInput(from)} – ${toInput(to)}`;
@@ -57,7 +68,8 @@ export async function reviewView({ root, args, who }) {
       t('review.reason'),
       select(
         'reason',
-        REASONS.map((r) => [r, reasonName(r)]),
+        // An enterprise marks its own hours with its list (the API's): clearing a flag and 超量程 stay the reviewers'.
+        REASONS.filter((r) => acts(who) || !ENTERPRISE_KEEPS_OFF.includes(r)).map((r) => [r, reasonName(r)]),
         'fault',
       ),
     ),
@@ -173,7 +185,9 @@ export async function reviewView({ root, args, who }) {
     );
   };
 
-  const canMark = acts(who);
+  // The centre and authorities mark and withdraw; an enterprise's operator marks its own recent hours (数据标记).
+  const canMark = acts(who) || (!!who && who.role !== 'read' && who.enterprise !== undefined);
+  const canWithdraw = acts(who);
   const inForce = h('div', { class: 'marks' });
   const audit = h('div', { class: 'audit' });
   const windows = h('div', { class: 'shutdowns' });
@@ -252,7 +266,9 @@ export async function reviewView({ root, args, who }) {
                   h(
                     'td',
                     {},
-                    canMark ? h('button', { type: 'button', onclick: () => withdraw(m) }, t('review.withdraw')) : '',
+                    canWithdraw
+                      ? h('button', { type: 'button', onclick: () => withdraw(m) }, t('review.withdraw'))
+                      : '',
                   ),
                 ),
               ),
