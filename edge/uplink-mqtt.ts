@@ -43,6 +43,8 @@ export class MqttUplink extends UplinkBase {
   private linkMn = '';
   private attempt = 0;
   private stopped = false;
+  /** Settles once a 1002's move to the new MN has closed the old session (and started the new one). */
+  private moving: Promise<void> = Promise.resolve();
   /** Settles when the broker acknowledged the last frame published (or the publish failed). */
   private lastPublish: Promise<void> = Promise.resolve();
 
@@ -127,6 +129,7 @@ export class MqttUplink extends UplinkBase {
     this.stopped = true;
     this.sender.halt();
     this.setState('stopped');
+    await this.moving;
     await this.client?.endAsync(true);
     this.client = undefined;
   }
@@ -153,7 +156,7 @@ export class MqttUplink extends UplinkBase {
     this.client = undefined;
     this.sender.halt();
     this.setState('connecting');
-    void this.lastPublish
+    this.moving = this.lastPublish
       .then(async () => {
         if (old.connected) await old.unsubscribeAsync(downTopic(from)).catch(() => undefined);
         await old.endAsync(false);

@@ -14,7 +14,7 @@ import { startTestCloud, testStations, WATER_MN, WATER_PW } from './helpers/clou
 import { until } from './helpers/common.js';
 import { READ, type Json } from './helpers/dashboard-api.js';
 import { warpedClock } from './helpers/edge-agent.js';
-import { frames, wireTap } from './helpers/wire-tap.js';
+import { frames, mqttFrames, wireTap } from './helpers/wire-tap.js';
 
 /**
  * The logger simulator's HJ 212-2025 uploads into the cloud, over TCP and over MQTT (the cloud's embedded
@@ -91,7 +91,10 @@ describe.each(['tcp', 'mqtt'] as const)('logger simulator → cloud, HJ 212-2025
     expect(summary.failed).toBe(0);
     expect(c.cloud.ingest.stats.rejected).toEqual({});
 
-    const wire = frames(tap.up);
+    // Over MQTT the frames are the PUBLISH payloads of each connection, in order.
+    const sent = (side: 'up' | 'down'): string[] =>
+      via === 'tcp' ? frames(tap[side]) : tap.conns.flatMap((conn) => mqttFrames(conn[side]));
+    const wire = sent('up');
     const decoded: Packet[] = wire.map((f) => {
       const r = decodeFrame(f, { mode: 'strict', sm4Key: () => Buffer.from(KEY, 'hex') });
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -103,9 +106,7 @@ describe.each(['tcp', 'mqtt'] as const)('logger simulator → cloud, HJ 212-2025
     expect(decoded[0]!.cp.params['SN']).toBe(SERIAL);
     expect(wire[0]).toContain(`SN=${SERIAL}`);
     expect(decoded[0]!.flag! & 1).toBe(0);
-    const down = frames(tap.down).map((f) =>
-      decodeFrame(f, { mode: 'lenient', sm4Key: () => Buffer.from(KEY, 'hex') }),
-    );
+    const down = sent('down').map((f) => decodeFrame(f, { mode: 'lenient', sm4Key: () => Buffer.from(KEY, 'hex') }));
     expect(down.filter((r) => r.ok && r.frame.packet.qn === decoded[0]!.qn)).toEqual([]);
     const station = await get(`/stations/${WATER_MN}`);
     expect(station.serial).toEqual({ serial: SERIAL, reportedAt: expect.any(Number), since: expect.any(Number) });

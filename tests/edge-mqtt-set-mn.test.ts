@@ -8,7 +8,7 @@ import { downTopic } from '../protocol/wire.js';
 import { startTestCloud, testHash, testStations } from './helpers/cloud-fixtures.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
-import { wireTap } from './helpers/wire-tap.js';
+import { mqttPackets, wireTap, type MqttPacket } from './helpers/wire-tap.js';
 
 /**
  * HJ 212-2025 1002 (set MN) on an MQTT uplink, against the cloud's embedded broker (aedes, whose ACL binds a
@@ -27,64 +27,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-type MqttPacket =
-  | { type: 'connect'; clientId: string; username?: string }
-  | { type: 'subscribe' | 'unsubscribe'; topics: string[] }
-  | { type: 'publish'; topic: string; payload: string }
-  | { type: 'other'; code: number };
-
-/** MQTT 3.1.1 control packets a client sent (§2, §3.1 CONNECT, §3.3 PUBLISH, §3.8 SUBSCRIBE, §3.10 UNSUBSCRIBE). */
-function mqttPackets(chunks: Buffer[]): MqttPacket[] {
-  const b = Buffer.concat(chunks);
-  const out: MqttPacket[] = [];
-  let i = 0;
-  while (i < b.length) {
-    const code = b[i]! >> 4;
-    const qos = (b[i]! >> 1) & 3;
-    let len = 0;
-    let mul = 1;
-    let j = i + 1;
-    for (;;) {
-      const d = b[j++]!;
-      len += (d & 127) * mul;
-      mul *= 128;
-      if ((d & 128) === 0) break;
-    }
-    const body = b.subarray(j, j + len);
-    i = j + len;
-    let k = 0;
-    const str = (): string => {
-      const n = body.readUInt16BE(k);
-      const s = body.subarray(k + 2, k + 2 + n).toString('utf8');
-      k += 2 + n;
-      return s;
-    };
-    if (code === 1) {
-      str(); // protocol name
-      const flags = body[k + 1]!;
-      k += 4; // level, flags, keep-alive
-      const p: MqttPacket = { type: 'connect', clientId: str() };
-      // A will topic and message.
-      if (flags & 4) for (const _ of [0, 1]) str();
-      if (flags & 128) p.username = str();
-      out.push(p);
-    } else if (code === 3) {
-      const topic = str();
-      if (qos > 0) k += 2;
-      out.push({ type: 'publish', topic, payload: body.subarray(k).toString('utf8') });
-    } else if (code === 8 || code === 10) {
-      k = 2;
-      const topics: string[] = [];
-      while (k < body.length) {
-        topics.push(str());
-        if (code === 8) k += 1; // requested QoS
-      }
-      out.push({ type: code === 8 ? 'subscribe' : 'unsubscribe', topics });
-    } else out.push({ type: 'other', code });
-  }
-  return out;
-}
 
 const decode = (frame: string): Packet => {
   const r = decodeFrame(frame, { mode: 'strict', sm4Key: () => Buffer.from(KEY, 'hex') });

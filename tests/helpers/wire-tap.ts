@@ -37,5 +37,73 @@ export async function wireTap(port: number): Promise<{
   };
 }
 
-/** The frames (##…CRLF) in what a side sent. */
+/** The frames (##…CRLF) in what a side sent over HJ 212 TCP (for MQTT: mqttFrames). */
 export const frames = (chunks: string[]): string[] => chunks.join('').match(/##[^\r]*\r\n/g) ?? [];
+
+export type MqttPacket =
+  | { type: 'connect'; clientId: string; username?: string }
+  | { type: 'subscribe' | 'unsubscribe'; topics: string[] }
+  | { type: 'publish'; topic: string; payload: string }
+  | { type: 'other'; code: number };
+
+/**
+ * The MQTT 3.1.1 control packets one side of a connection sent (§2; a client's §3.1 CONNECT, §3.8 SUBSCRIBE and
+ * §3.10 UNSUBSCRIBE, either side's §3.3 PUBLISH). Frames are read from the PUBLISH payloads: a regular
+ * expression over the bytes could start a frame at a `#` of a packet header.
+ */
+export function mqttPackets(chunks: Buffer[]): MqttPacket[] {
+  const b = Buffer.concat(chunks);
+  const out: MqttPacket[] = [];
+  let i = 0;
+  while (i < b.length) {
+    const code = b[i]! >> 4;
+    const qos = (b[i]! >> 1) & 3;
+    let len = 0;
+    let mul = 1;
+    let j = i + 1;
+    for (;;) {
+      const d = b[j++]!;
+      len += (d & 127) * mul;
+      mul *= 128;
+      if ((d & 128) === 0) break;
+    }
+    // A packet cut short by the connection's end is no packet.
+    if (j + len > b.length) break;
+    const body = b.subarray(j, j + len);
+    i = j + len;
+    let k = 0;
+    const str = (): string => {
+      const n = body.readUInt16BE(k);
+      const s = body.subarray(k + 2, k + 2 + n).toString('utf8');
+      k += 2 + n;
+      return s;
+    };
+    if (code === 1) {
+      str(); // protocol name
+      const flags = body[k + 1]!;
+      k += 4; // level, flags, keep-alive
+      const p: MqttPacket = { type: 'connect', clientId: str() };
+      // A will topic and message.
+      if (flags & 4) for (const _ of [0, 1]) str();
+      if (flags & 128) p.username = str();
+      out.push(p);
+    } else if (code === 3) {
+      const topic = str();
+      if (qos > 0) k += 2;
+      out.push({ type: 'publish', topic, payload: body.subarray(k).toString('utf8') });
+    } else if (code === 8 || code === 10) {
+      k = 2;
+      const topics: string[] = [];
+      while (k < body.length) {
+        topics.push(str());
+        if (code === 8) k += 1; // requested QoS
+      }
+      out.push({ type: code === 8 ? 'subscribe' : 'unsubscribe', topics });
+    } else out.push({ type: 'other', code });
+  }
+  return out;
+}
+
+/** The HJ 212 frames of the PUBLISH packets in what one side of an MQTT connection sent. */
+export const mqttFrames = (chunks: Buffer[]): string[] =>
+  mqttPackets(chunks).flatMap((p) => (p.type === 'publish' ? [p.payload] : []));
