@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
 import { CHINA_ISO_OFFSET } from '../protocol/time.js';
+import { listFilter } from './state/sqlite-filter.js';
 
 /**
  * Monitoring plans (自行监测方案) per outlet, as the enterprise keeps it on the provincial self-monitoring
@@ -276,17 +277,7 @@ export class PlanStore {
   }
 
   list(filter: { mns?: readonly string[]; state?: PlanState } = {}): Plan[] {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.mns !== undefined) {
-      where.push('mn IN (SELECT value FROM json_each(?))');
-      args.push(JSON.stringify(filter.mns));
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { cond, args } = listFilter(filter);
     return (this.db.prepare(`SELECT ${PLAN_COLUMNS} FROM plans ${cond} ORDER BY id`).all(...args) as PlanRow[]).map(
       toPlan,
     );

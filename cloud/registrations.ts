@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { ShutdownStore } from './shutdowns.js';
+import { listFilter } from './state/sqlite-filter.js';
 
 /**
  * Abnormal-operation registration (不正常运行登记), as the provincial self-monitoring platforms keep it: an
@@ -139,17 +140,7 @@ export class RegistrationStore {
 
   /** A station's registrations, or those of a set of stations (undefined: every station), oldest period first. */
   list(filter: { mns?: readonly string[]; state?: RegistrationState } = {}): Registration[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.mns !== undefined) {
-      where.push('mn IN (SELECT value FROM json_each(?))');
-      args.push(JSON.stringify(filter.mns));
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { cond, args } = listFilter(filter);
     return (this.db.prepare(`SELECT * FROM registrations ${cond} ORDER BY "from", id`).all(...args) as Row[]).map(
       toRegistration,
     );

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { MarkParty } from './marks.js';
+import { listFilter } from './state/sqlite-filter.js';
 
 /**
  * Electronic supervision (电子督办), as the Jiangsu pilot of data marking and electronic supervision
@@ -230,17 +231,7 @@ export class SupervisionStore {
 
   /** Items of a set of stations (undefined: every station), oldest first. */
   list(filter: { mns?: readonly string[]; state?: SupervisionState } = {}): SupervisionItem[] {
-    const where: string[] = [];
-    const args: string[] = [];
-    if (filter.mns !== undefined) {
-      where.push('mn IN (SELECT value FROM json_each(?))');
-      args.push(JSON.stringify(filter.mns));
-    }
-    if (filter.state !== undefined) {
-      where.push('state = ?');
-      args.push(filter.state);
-    }
-    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const { cond, args } = listFilter(filter);
     const rows = this.db.prepare(`SELECT * FROM supervision_items ${cond} ORDER BY id`).all(...args) as ItemRow[];
     return rows.map((r) => this.toItem(r));
   }

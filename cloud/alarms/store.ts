@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ALARM_TYPES, type AlarmType, type Condition } from '../rules/judge.js';
+import { MN_IN } from '../state/sqlite-filter.js';
 
 /** `backfill`: the hour came late (补传); `manual`: it was entered by hand (flag S, 手工补录). */
 export const CLOSED_BY = ['backfill', 'manual'] as const;
@@ -394,7 +395,7 @@ export class AlarmStore {
     const args = given.map(([, v]) => v!);
     if (f.state !== undefined) where.push(f.state === 'open' ? 'closed_at IS NULL' : 'closed_at IS NOT NULL');
     if (within !== undefined) {
-      where.push('mn IN (SELECT value FROM json_each(?))');
+      where.push(MN_IN);
       args.push(JSON.stringify(within));
     }
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
