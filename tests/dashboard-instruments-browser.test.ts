@@ -1,9 +1,17 @@
 /// <reference lib="dom" />
 // The callbacks given to page.evaluate and waitForFunction run in the browser.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, type Cp } from '../protocol/index.js';
-import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
+import {
+  haveChromium,
+  latinWords,
+  launchBrowser,
+  messageIs,
+  openAs as open,
+  shownView as shown,
+  typeInto as type,
+  type TestBrowser,
+} from './helpers/dashboard-browser.js';
 import { rawClient, WATER_MN, WATER_PW, type RawClient } from './helpers/cloud-fixtures.js';
 import { CHEM, hourFrame, READ, scopedCloud, type apiCloud } from './helpers/dashboard-api.js';
 
@@ -21,24 +29,6 @@ const COD = {
   installer: '示例环保工程有限公司',
   omCompany: '示例环保运维有限公司',
 };
-
-async function open(page: Page, base: string, token: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.evaluate(() => localStorage.clear());
-  await page.goto(`${base}/#token=${token}`);
-  await page.locator('[data-figure="onlineRate"]').waitFor();
-}
-const shown = (page: Page, part: string) =>
-  page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
-/** Clears a field and types into it as a person does. */
-async function type(page: Page, sel: string, value: string): Promise<void> {
-  const field = page.locator(sel);
-  await field.click();
-  await field.fill('');
-  await field.pressSequentially(value, { delay: 40 });
-}
-const messageIs = (page: Page, text: string) =>
-  page.waitForFunction((s) => document.querySelector('.message')?.textContent === s, text);
 
 describe.skipIf(!haveChromium)('仪器运维 page in a real browser', () => {
   let cloud: Awaited<ReturnType<typeof apiCloud>>;

@@ -76,3 +76,27 @@ export async function latinWords(page: Page, allowed: readonly string[] = ['WS',
   );
   return [...new Set(words)].filter((w) => !allowed.includes(w));
 }
+
+/** Opens the dashboard in `page` as the account of `token` (a fresh local storage) and waits for the overview. */
+export async function openAs(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(base + '/');
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(`${base}/#token=${token}`);
+  await page.locator('[data-figure="onlineRate"]').waitFor();
+}
+
+/** Waits until the view shown is the one at an address containing `part` (the router's data-shown). */
+export const shownView = (page: Page, part: string) =>
+  page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
+
+/** Clears a field and types into it as a person does. */
+export async function typeInto(page: Page, sel: string, value: string): Promise<void> {
+  const field = page.locator(sel);
+  await field.click();
+  await field.fill('');
+  await field.pressSequentially(value, { delay: 40 });
+}
+
+/** Waits until the page's status line says `text`. */
+export const messageIs = (page: Page, text: string) =>
+  page.waitForFunction((s) => document.querySelector('.message')?.textContent === s, text);
