@@ -3,7 +3,7 @@ import { startAgent } from '../edge/index.js';
 import type { Packet } from '../protocol/index.js';
 import { CONTROL_REGISTERS, STATUS } from '../simulators/analyzer/control.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { rawPlatform, requestBytes } from './helpers/fuzz-edge.js';
 
 /**
@@ -24,17 +24,7 @@ const verdict = {
 async function setup() {
   // Real time: the simulated calibration takes 3 s, long enough to be seen running.
   const clock = warpedClock(1);
-  const sim = await startSim(
-    {
-      tcp: { port: 0 },
-      devices: [
-        { unit: 1, profile: 'cod' },
-        { unit: 4, profile: 'water-flow' },
-      ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-    },
-    clock,
-  );
+  const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   const platform = await rawPlatform();
   cleanups.push(platform.close);

@@ -7,7 +7,7 @@ import type { HistoryPager } from '../edge/history.js';
 import { encodeFrame, formatHjTime, historyRequest } from '../protocol/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
-import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { rawPlatform } from './helpers/fuzz-edge.js';
 
 /**
@@ -127,17 +127,7 @@ describe('history answers stream from the store in pages', () => {
     const { dir, store } = await yearStore();
     store.close();
     const clock = warpedClock(60);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock);
     cleanups.push(() => sim.close());
     const platform = await rawPlatform();
     cleanups.push(platform.close);
@@ -192,17 +182,7 @@ describe('history answers stream from the store in pages', () => {
     const { dir, store } = await yearStore();
     store.close();
     const clock = warpedClock(60);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock);
     cleanups.push(() => sim.close());
     const broker = await startAedes({ [MN]: 'edge-secret', cloud: 'cloud-secret' });
     cleanups.push(() => broker.close());

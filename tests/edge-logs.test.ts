@@ -13,7 +13,7 @@ import type { AgentHealth } from '../edge/index.js';
 import type { DataRecord } from '../edge/aggregator.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { minimalConfig } from './helpers/edge-config.js';
-import { flat, startSim, until } from './helpers/edge-sim.js';
+import { startWaterSim, until } from './helpers/edge-sim.js';
 
 /** The keys at the top level of one JSON line, in order, repeats included (JSON.parse keeps only the last). */
 function topLevelKeys(line: string): string[] {
@@ -41,17 +41,7 @@ const MN_2005 = '88888880000001';
 
 async function outlet(version: '2005' | '2017') {
   const clock = warpedClock(600);
-  const sim = await startSim(
-    {
-      tcp: { port: 0 },
-      devices: [
-        { unit: 1, profile: 'cod' },
-        { unit: 4, profile: 'water-flow' },
-      ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-    },
-    clock,
-  );
+  const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   // An HJ/T 212-2005 platform knows the station by a 14-character MN (HJ/T 212-2005 6.3.2).
   const mn = version === '2005' ? MN_2005 : MN;

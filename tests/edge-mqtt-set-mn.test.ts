@@ -7,7 +7,7 @@ import { decodeFrame, encodeFrame, request, type Packet } from '../protocol/inde
 import { downTopic } from '../protocol/wire.js';
 import { startTestCloud, testHash, testStations } from './helpers/cloud-fixtures.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { SIM_START, memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { mqttPackets, wireTap, type MqttPacket } from './helpers/wire-tap.js';
 
 /**
@@ -37,17 +37,7 @@ const decode = (frame: string): Packet => {
 describe('CN 1002 over MQTT, edge agent ↔ the cloud’s embedded broker', () => {
   it('answers under the old MN, moves client id, login and topics to the new one; the cloud takes it once registered', async () => {
     const clock = warpedClock(60, SIM_START);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock);
     cleanups.push(() => sim.close());
     const [water] = await testStations();
     const old = {

@@ -4,7 +4,7 @@ import { request } from '../protocol/index.js';
 import { cloudPeer, startAedes, startMosquittoBroker, testCertificates } from './helpers/edge-broker.js';
 import type { Broker, Credentials } from './helpers/edge-broker.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { TOOLS } from './helpers/common.js';
 
 /** The MQTT uplink against our embedded broker (aedes) and Debian's mosquitto, each with per-device credentials. */
@@ -18,17 +18,7 @@ const CREDENTIALS: Credentials = { [MN]: 'device-secret', cloud: 'cloud-secret' 
 
 async function run(startBroker: (c: Credentials) => Promise<Broker>, ca?: string) {
   const clock = warpedClock(1200);
-  const sim = await startSim(
-    {
-      tcp: { port: 0 },
-      devices: [
-        { unit: 1, profile: 'cod' },
-        { unit: 4, profile: 'water-flow' },
-      ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-    },
-    clock,
-  );
+  const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   const broker = await startBroker(CREDENTIALS);
   cleanups.push(() => broker.close());

@@ -9,7 +9,7 @@ import type { RunningAgent } from '../edge/index.js';
 import { StreamDecoder, encodeFrame, formatHjTime, request } from '../protocol/index.js';
 import type { Packet } from '../protocol/index.js';
 import { MN, PW, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { SIM_START, memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { rawPlatform, requestBytes } from './helpers/fuzz-edge.js';
 import { reframe } from './helpers/fuzz-traffic.js';
 
@@ -25,17 +25,7 @@ afterEach(async () => {
 
 async function setup(warp = 1200) {
   const clock = warpedClock(warp);
-  const sim = await startSim(
-    {
-      tcp: { port: 0 },
-      devices: [
-        { unit: 1, profile: 'cod' },
-        { unit: 4, profile: 'water-flow' },
-      ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-    },
-    clock,
-  );
+  const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   const platform = await startPlatform(0, clock);
   cleanups.push(async () => void (await platform.server.close()));

@@ -16,7 +16,7 @@ import { freePort } from './helpers/cloud-procs.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
-import { SIM_START, flat, startSim, until } from './helpers/edge-sim.js';
+import { SIM_START, startWaterSim, until } from './helpers/edge-sim.js';
 import { hostileBytesArb, rawPlatform, requestBytes } from './helpers/fuzz-edge.js';
 import { fuzzSeed } from './helpers/fuzz-traffic.js';
 
@@ -46,17 +46,7 @@ afterAll(async () => build?.remove());
 async function chain() {
   const realStart = Date.now();
   const clock = warpedClock(WARP);
-  const sim = await startSim(
-    {
-      tcp: { port: 0 },
-      devices: [
-        { unit: 1, profile: 'cod' },
-        { unit: 4, profile: 'water-flow' },
-      ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-    },
-    clock,
-  );
+  const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   const platform = await rawPlatform();
   cleanups.push(platform.close);

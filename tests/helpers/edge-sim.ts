@@ -24,6 +24,23 @@ export async function startSim(
   return startAnalyzerSimulator(parseAnalyzerConfig({ ...config, scenario }), { clock: { now } });
 }
 
+/**
+ * The water outlet's analyzers most edge tests read: COD at unit 1 (a flat 48.5 mg/L) and water flow at unit 4
+ * (a flat 20), over Modbus TCP on a free port.
+ */
+export const startWaterSim = (now?: () => number): Promise<RunningAnalyzerSimulator> =>
+  startSim(
+    {
+      tcp: { port: 0 },
+      devices: [
+        { unit: 1, profile: 'cod' },
+        { unit: 4, profile: 'water-flow' },
+      ],
+      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+    },
+    now,
+  );
+
 /** A logger that keeps its JSON lines for assertions (and prints nothing). */
 export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
