@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { MarkParty } from './marks.js';
 import { listFilter } from './state/sqlite-filter.js';
+import { AttachmentSchema } from './attachments.js';
 
 /**
  * Electronic supervision (电子督办), as the Jiangsu pilot of data marking and electronic supervision
@@ -69,18 +70,12 @@ export const SupervisionSendSchema = z
   });
 export type SupervisionSend = z.output<typeof SupervisionSendSchema>;
 
-/** A file sent with an answer, base64 in JSON as plans take their signed scan. */
-export const SupervisionAttachmentSchema = z.strictObject({
-  name: z.string().regex(/^[^/\\\r\n]{1,100}\.(pdf|jpg|jpeg|png)$/i, 'name is a file name ending .pdf, .jpg or .png'),
-  base64: z.base64({ message: 'base64 is the file in base64' }).min(4),
-});
-
 export const SupervisionAnswerSchema = z.strictObject({
   /** 原因: what caused the exceedance or the gap. */
   reason: z.string().trim().min(1, 'say what caused it (原因)').max(1000),
   /** 整改措施: what was done about it. */
   measures: z.string().trim().min(1, 'say what was done about it (整改措施)').max(1000),
-  attachments: z.array(SupervisionAttachmentSchema).max(5, 'at most 5 attachments an answer').default([]),
+  attachments: z.array(AttachmentSchema).max(5, 'at most 5 attachments an answer').default([]),
 });
 export type SupervisionAnswer = z.output<typeof SupervisionAnswerSchema>;
 

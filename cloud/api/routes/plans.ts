@@ -30,6 +30,8 @@ import {
   TimeSchema,
 } from '../schemas.js';
 import { stationOf } from './station.js';
+import { AttachmentSchema } from '../../attachments.js';
+import { AttachmentResponse, sendAttachment } from '../attachments.js';
 
 export interface PlansDeps {
   registry: () => Registry;
@@ -40,11 +42,6 @@ export interface PlansDeps {
 }
 
 const ListQuery = z.object({ state: z.enum(PLAN_STATES).optional() });
-/** The signed plan's scan, base64 in JSON (the API takes JSON bodies only), within the API's body limit. */
-const AttachmentBody = z.strictObject({
-  name: z.string().regex(/^[^/\\\r\n]{1,100}\.(pdf|jpg|jpeg|png)$/i, 'name is a file name ending .pdf, .jpg or .png'),
-  base64: z.base64({ message: 'base64 is the file in base64' }).min(4),
-});
 const RangeQuery = z.object({ from: TimeSchema, to: TimeSchema });
 const YearQuery = z.object({ year: z.coerce.number().int().min(2000).max(2100) });
 
@@ -191,7 +188,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       schema: {
         summary: 'attach the signed plan (a scan, PDF or image, base64)',
         params: AlarmParams,
-        body: AttachmentBody,
+        body: AttachmentSchema,
         response: { 200: PlanSchema },
       },
     },
@@ -209,24 +206,14 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       schema: {
         summary: 'the signed plan as uploaded',
         params: AlarmParams,
-        response: {
-          200: {
-            description: 'the file',
-            content: { 'application/octet-stream': { schema: z.any().meta({ type: 'string', format: 'binary' }) } },
-          },
-        },
+        response: AttachmentResponse,
       },
     },
     async ({ params, principal }, reply) => {
       const plan = planOf(params.id, principal!);
       const file = plans.attachment(plan.id);
       if (!file) throw new ApiErrors.NoAttachment(plan.id);
-      const type = /\.pdf$/i.test(file.name)
-        ? 'application/pdf'
-        : /\.png$/i.test(file.name)
-          ? 'image/png'
-          : 'image/jpeg';
-      return reply.header('content-type', type).header('content-disposition', disposition(file.name)).send(file.bytes);
+      return sendAttachment(reply, file);
     },
   );
 

@@ -20,9 +20,9 @@ import {
 import { assertSees, visibleMns, type Principal } from '../auth.js';
 import { ApiErrors } from '../errors.js';
 import type { LiveHub } from '../live.js';
-import { attachment as disposition } from '../sheets.js';
 import { AlarmParams } from '../schemas.js';
 import { stationOf } from './station.js';
+import { AttachmentResponse, sendAttachment } from '../attachments.js';
 
 export interface SupervisionDeps {
   registry: () => Registry;
@@ -271,24 +271,14 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       schema: {
         summary: 'an attachment of an answer, as uploaded',
         params: AttachmentParams,
-        response: {
-          200: {
-            description: 'the file',
-            content: { 'application/octet-stream': { schema: z.any().meta({ type: 'string', format: 'binary' }) } },
-          },
-        },
+        response: AttachmentResponse,
       },
     },
     async ({ params, principal }, reply) => {
       const item = itemOf(params.id, principal!);
       const file = supervision.attachment(item.id, params.n);
       if (!file) throw new ApiErrors.NoSupervisionAttachment(item.id, params.n);
-      const type = /\.pdf$/i.test(file.name)
-        ? 'application/pdf'
-        : /\.png$/i.test(file.name)
-          ? 'image/png'
-          : 'image/jpeg';
-      return reply.header('content-type', type).header('content-disposition', disposition(file.name)).send(file.bytes);
+      return sendAttachment(reply, file);
     },
   );
 };
