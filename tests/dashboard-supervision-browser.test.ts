@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
 import { GAS_MN, WATER_MN } from './helpers/cloud-fixtures.js';
-import { ADMIN, CHEM, type apiCloud, type Json } from './helpers/dashboard-api.js';
+import { ADMIN, CHEM, hourFrame, type apiCloud, type Json } from './helpers/dashboard-api.js';
 import { enterpriseSideCloud } from './helpers/enterprise-side.js';
 
 if (!haveChromium) console.warn('dashboard supervision browser tests skipped: /usr/bin/chromium is missing');
@@ -265,6 +265,37 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
     await shown(e, '#/jurisdictions');
     expect(await e.locator('#view p.error').innerText()).toBe('辖区统计仅供监控中心和主管部门查看。');
     expect(await e.locator('.jurisdictions-table').count()).toBe(0);
+    expect(faults).toEqual([]);
+  });
+
+  it('sends an exceedance from the alarms page (督办) and shows it as an item', async () => {
+    // The water outlet's COD of 2026-11-20 11:00 at 75 mg/L (limit 50), over TCP: an exceedance alarm.
+    const up = await cloud.call('POST', '/ingest/frames', {
+      token: ADMIN,
+      text: hourFrame(11, { w01018: { Avg: '75', Flag: 'N' } }),
+    });
+    expect(up.status, JSON.stringify(up.body)).toBeLessThan(300);
+    const c = centre.page;
+    await open(c, cloud.base, ADMIN);
+    await c.evaluate((mn) => (location.hash = `#/alarms?type=exceedance&mn=${mn}`), WATER_MN);
+    await shown(c, '#/alarms?type=exceedance');
+    const row = c.locator('table.alarms tbody tr[data-type="exceedance"]').first();
+    const alarm = await row.getAttribute('data-alarm');
+    // The deadline forgotten: refused, naming it.
+    await row.locator('button.supervise').click({ delay: 60 });
+    await c.waitForFunction(() => document.querySelector('.message.error') !== null);
+    expect(await c.locator('.message').innerText()).toContain('未接受：办结期限');
+    await type(c, `tr[data-alarm="${alarm}"] input[name=deadline]`, '2026-11-30 18:00');
+    await row.locator('button.supervise').click({ delay: 60 });
+    await messageIs(c, `已就告警 #${alarm} 发起督办 #3`);
+    expect(await latinWords(c)).toEqual([]);
+    await c.click('nav a[href="#/supervision"]', { delay: 60 });
+    await shown(c, '#/supervision');
+    const item = c.locator('.supervision-table tr[data-supervision="3"]');
+    expect(await item.locator('td.kind').innerText()).toBe('超标');
+    expect(await item.innerText()).toContain('化学需氧量');
+    expect(await item.locator('td.deadline').innerText()).toBe('2026-11-30 18:00');
+    expect(await item.locator('td.state').innerText()).toBe('待答复');
     expect(faults).toEqual([]);
   });
 });
