@@ -206,6 +206,13 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
     await shown(c, '#/supervision');
     expect(await row.locator('td.state').innerText()).toBe('待答复 · 已逾期');
     expect(await row.getAttribute('class')).toBe('overdue');
+    // The English page has the same in its words.
+    await c.click('#lang', { delay: 60 });
+    await c.waitForFunction(() => document.querySelector('#view h2')?.textContent === 'Electronic supervision');
+    expect(await row.locator('td.state').innerText()).toBe('awaiting the answer · overdue');
+    expect(await c.locator('.supervision-table tr[data-supervision="1"] td.state').innerText()).toBe('closed');
+    await c.click('#lang', { delay: 60 });
+    await c.waitForFunction(() => document.querySelector('#view h2')?.textContent === '电子督办');
     // The closed item is not overdue; the overdue list holds #2 alone.
     expect(await c.locator('.supervision-table tr[data-supervision="1"] td.state').innerText()).toBe('已办结');
     await c.locator('form.supervision-filters input[name=overdue]').check();
@@ -249,6 +256,12 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
       '合计,2,2,1,2,0,1,1,0,0,1,1,1,1',
       '',
     ]);
+    await c.click('#lang', { delay: 60 });
+    await c.waitForFunction(() => document.querySelector('#view h2')?.textContent?.startsWith('Statistics'));
+    expect(await c.locator('.jurisdictions-table tr.total td').first().innerText()).toBe('Total');
+    expect(await c.locator('.jurisdictions-table th').first().innerText()).toBe('Region');
+    await c.click('#lang', { delay: 60 });
+    await c.waitForFunction(() => document.querySelector('#view h2')?.textContent?.startsWith('辖区统计'));
     // Another month: October has nothing.
     await type(c, 'form.jurisdiction-period input[name=period]', '2026-10');
     await c.locator('form.jurisdiction-period button[type=submit]').click({ delay: 60 });
