@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { acts } from './format.js';
 import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
-import { factorName, t } from './i18n.js';
+import { factorName, refusal, t } from './i18n.js';
 
 const TYPES = [
   'exceedance',
@@ -19,6 +19,40 @@ const TYPES = [
 /** The tabs above the list: 超标 and 预警 apart, as a duty operator works through them. */
 const TABS = ['', 'exceedance', 'warning', 'missing-hour'];
 const FOLLOW_UP_STATES = ['notified', 'handled'];
+/** The alarms sent as supervision items (电子督办): an exceedance as 超标, a missing hour or offline as 数据缺失. */
+const SUPERVISED = ['exceedance', 'missing-hour', 'offline'];
+
+/** For the centre and the authorities: 督办 sends the alarm to the enterprise with a deadline (POST /supervision). */
+function superviseCell(a, who, say) {
+  if (!acts(who) || !SUPERVISED.includes(a.type)) return '';
+  // Typed by the person (no default that changes by the minute: a live patch keeps what is typed).
+  const deadline = timeInput('deadline');
+  const form = h(
+    'form',
+    { class: 'supervise-form' },
+    label(t('supervision.deadline'), deadline),
+    h('button', { type: 'submit', class: 'supervise' }, t('supervision.fromAlarm')),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const ms = fromInput(form.elements.deadline.value);
+    // A missing hour is one event of its factors' alarms: the first one gives the station and the hour.
+    const alarmId = a.type === 'missing-hour' ? (a.factors[0]?.alarmId ?? a.id) : a.id;
+    try {
+      const item = await api('/supervision', {
+        method: 'POST',
+        json: {
+          alarmId,
+          deadline: Number.isNaN(ms) ? form.elements.deadline.value : new Date(ms).toISOString(),
+        },
+      });
+      say(t('supervision.fromAlarmSent', { alarm: a.id, id: item.id }));
+    } catch (err) {
+      say(refusal(err), true);
+    }
+  });
+  return form;
+}
 
 function ackCell(a, who, refresh) {
   if (a.ack) return h('div', { class: 'ack' }, `${a.ack.by} · ${fmtTime(a.ack.at)}`, h('br'), a.ack.comment);
@@ -138,6 +172,11 @@ export async function alarmsView({ root, query, who }) {
     for (const k of ['from', 'to']) if (form[k].value) next.set(k, String(fromInput(form[k].value)));
     location.hash = `#/alarms?${next}`;
   });
+  const message = h('p', { class: 'message', role: 'status' });
+  const say = (text, error = false) => {
+    message.textContent = text;
+    message.className = error ? 'message error' : 'message';
+  };
   const list = h('div');
   const refresh = async () => {
     const filter = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== ''));
@@ -165,6 +204,7 @@ export async function alarmsView({ root, query, who }) {
         h('td', { class: 'num' }, num(a.peak ?? a.multiple)),
         h('td', { class: 'ack-cell' }, ackCell(a, who, refresh)),
         h('td', { class: 'follow-up-cell' }, followUpCell(a, who, refresh)),
+        h('td', { class: 'supervise-cell' }, superviseCell(a, who, say)),
       );
     });
     // Patched, not replaced: a comment being typed into an open alarm's row survives live updates.
@@ -184,6 +224,7 @@ export async function alarmsView({ root, query, who }) {
           t('multiple'),
           t('ack'),
           t('followUp'),
+          t('supervision'),
         ],
         rows,
         { class: 'alarms' },
@@ -191,6 +232,6 @@ export async function alarmsView({ root, query, who }) {
     ]);
   };
   await refresh();
-  root.replaceChildren(h('h2', {}, t('alarms')), tabs, form, list);
+  root.replaceChildren(h('h2', {}, t('alarms')), tabs, form, message, list);
   return { refresh };
 }

@@ -12,6 +12,8 @@ import { reportView } from './report.js';
 import { reviewView } from './review.js';
 import { stationView } from './station.js';
 import { stationsView } from './stations.js';
+import { supervisionView } from './supervision.js';
+import { jurisdictionsView } from './jurisdictions.js';
 import { usersView } from './users.js';
 
 useLabels(LABELS);
@@ -26,6 +28,8 @@ const VIEWS = {
   review: reviewView,
   plans: plansView,
   equipment: equipmentView,
+  supervision: supervisionView,
+  jurisdictions: jurisdictionsView,
   users: usersView,
 };
 const $ = (id) => document.getElementById(id);
@@ -106,6 +110,9 @@ async function start() {
   // A link with data-role is shown to that role only (the pages check again, and so does the API).
   for (const a of document.querySelectorAll('nav a[data-role]'))
     a.hidden = a.dataset.role !== session.who.role || (a.dataset.centre !== undefined && !isCentre(session.who));
+  // A link with data-no-enterprise is not an enterprise user's (the API refuses it that page's data).
+  for (const a of document.querySelectorAll('nav a[data-no-enterprise]'))
+    a.hidden = session.who.enterprise !== undefined;
   showWho();
   session.stopEvents = streamEvents(onEvent, (up) => ($('live').hidden = !up));
   await render();

@@ -31,7 +31,12 @@ export const today = () => chinaDay(Date.now());
 /** Which row or block a node is, for patch(): the data-* key the views set on rows, sections and charts. */
 const keyOf = (n) =>
   n.nodeType === 1
-    ? (n.dataset.alarm ?? n.dataset.command ?? n.dataset.mn ?? n.dataset.enterprise ?? n.dataset.factor)
+    ? (n.dataset.alarm ??
+      n.dataset.supervision ??
+      n.dataset.command ??
+      n.dataset.mn ??
+      n.dataset.enterprise ??
+      n.dataset.factor)
     : undefined;
 
 /**
