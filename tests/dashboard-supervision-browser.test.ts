@@ -3,7 +3,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, latinWords, launchBrowser, type TestBrowser } from './helpers/dashboard-browser.js';
+import {
+  haveChromium,
+  latinWords,
+  launchBrowser,
+  messageIs,
+  openAs as open,
+  shownView as shown,
+  typeInto as type,
+  type TestBrowser,
+} from './helpers/dashboard-browser.js';
 import { GAS_MN, WATER_MN } from './helpers/cloud-fixtures.js';
 import { ADMIN, CHEM, hourFrame, type apiCloud, type Json } from './helpers/dashboard-api.js';
 import { enterpriseSideCloud } from './helpers/enterprise-side.js';
@@ -12,24 +21,6 @@ if (!haveChromium) console.warn('dashboard supervision browser tests skipped: /u
 
 const at = (iso: string) => Date.parse(iso);
 
-/** Opens the dashboard with a token, as a link handed to a person does, and waits for the first page. */
-async function open(page: Page, base: string, token: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.evaluate(() => localStorage.clear());
-  await page.goto(`${base}/#token=${token}`);
-  await page.locator('[data-figure="onlineRate"]').waitFor();
-}
-const shown = (page: Page, part: string) =>
-  page.waitForFunction((p) => document.getElementById('view')?.dataset['shown']?.includes(p), part);
-/** Clears a field and types into it as a person does. */
-async function type(page: Page, sel: string, value: string): Promise<void> {
-  const field = page.locator(sel);
-  await field.click();
-  await field.fill('');
-  await field.pressSequentially(value, { delay: 40 });
-}
-const messageIs = (page: Page, text: string) =>
-  page.waitForFunction((s) => document.querySelector('.message')?.textContent === s, text);
 /** Waits for item `id`'s row to show `state` (after the page's own re-read or a live refresh). */
 const rowState = (page: Page, id: number, state: string) =>
   page.waitForFunction(
