@@ -1,7 +1,7 @@
 /* global location, URLSearchParams */
 import { api } from './api.js';
 import { acts } from './format.js';
-import { fmtTime, fromInput, h, label, num, patch, select, table, timeInput } from './dom.js';
+import { fmtTime, fromInput, h, label, num, patch, select, statusLine, table, timeInput } from './dom.js';
 import { factorName, refusal, t } from './i18n.js';
 
 const TYPES = [
@@ -172,11 +172,7 @@ export async function alarmsView({ root, query, who }) {
     for (const k of ['from', 'to']) if (form[k].value) next.set(k, String(fromInput(form[k].value)));
     location.hash = `#/alarms?${next}`;
   });
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
   const list = h('div');
   const refresh = async () => {
     const filter = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== ''));

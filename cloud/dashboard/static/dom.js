@@ -102,3 +102,13 @@ export function select(name, options, value) {
     options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
   );
 }
+
+/** A page's status line (role status: read out by screen readers) and `say`, which sets it, red for a refusal. */
+export function statusLine() {
+  const message = h('p', { class: 'message', role: 'status' });
+  const say = (text, error = false) => {
+    message.textContent = text;
+    message.className = error ? 'message error' : 'message';
+  };
+  return { message, say };
+}

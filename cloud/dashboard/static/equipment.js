@@ -1,7 +1,7 @@
 /* global location */
 import { api } from './api.js';
 import { rangeEnd } from './format.js';
-import { fmtTime, fromInput, h, label, num, patch, pct, select, table, timeInput, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, num, patch, pct, select, statusLine, table, timeInput, toInput } from './dom.js';
 import { factorName, flagName, refusal, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -52,11 +52,7 @@ export async function equipmentView({ root, args, who }) {
     mn,
   );
   pick.addEventListener('change', () => (location.hash = `#/equipment/${encodeURIComponent(pick.value)}`));
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
 
   // --- the register (仪器备案).
   let statuses = [];

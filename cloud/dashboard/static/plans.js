@@ -1,7 +1,7 @@
 /* global location, FileReader */
 import { api, download } from './api.js';
 import { acts, chinaDay } from './format.js';
-import { fmtTime, fromInput, h, label, patch, pct, select, table, timeInput, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, patch, pct, select, statusLine, table, timeInput, toInput } from './dom.js';
 import { factorName, lang, refusal, t } from './i18n.js';
 
 /** The frequencies of cloud/plans.ts (PERIODS), in the order a person picks them. */
@@ -46,11 +46,7 @@ export async function plansView({ root, args, who }) {
     mn,
   );
   pick.addEventListener('change', () => (location.hash = `#/plans/${encodeURIComponent(pick.value)}`));
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
 
   const itemText = (i) =>
     i.mode === 'automatic'

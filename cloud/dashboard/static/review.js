@@ -1,7 +1,7 @@
 /* global location */
 import { api } from './api.js';
 import { acts, rangeEnd } from './format.js';
-import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, patch, select, statusLine, table, timeInput, toInput } from './dom.js';
 import { factorName, lang, reasonName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -49,11 +49,7 @@ export async function reviewView({ root, args, who }) {
     mn,
   );
   pick.addEventListener('change', () => (location.hash = `#/review/${encodeURIComponent(pick.value)}`));
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
 
   const markForm = h(
     'form',

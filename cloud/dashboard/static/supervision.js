@@ -1,7 +1,7 @@
 /* global FileReader, URLSearchParams */
 import { api, download } from './api.js';
 import { acts } from './format.js';
-import { fmtTime, fromInput, h, label, patch, select, table, timeInput, toInput } from './dom.js';
+import { fmtTime, fromInput, h, label, patch, select, statusLine, table, timeInput, toInput } from './dom.js';
 import { factorName, refusal, t } from './i18n.js';
 
 const STATES = ['sent', 'answered', 'returned', 'accepted'];
@@ -41,11 +41,7 @@ export async function supervisionView({ root, query, who }) {
   const sends = acts(who);
   const answers = who.enterprise !== undefined && who.role !== 'read';
 
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
 
   // --- the filters: by state, and the overdue list.
   const filters = h(

@@ -1,5 +1,5 @@
 import { api } from './api.js';
-import { fmtTime, h, label, select, table } from './dom.js';
+import { fmtTime, h, label, select, statusLine, table } from './dom.js';
 import { roleName, t } from './i18n.js';
 
 const ROLES = ['read', 'operator', 'admin'];
@@ -15,11 +15,7 @@ export async function usersView({ root, who }) {
     root.replaceChildren(h('h2', {}, t('users')), h('p', { class: 'muted' }, t('users.adminOnly')));
     return {};
   }
-  const message = h('p', { class: 'message', role: 'status' });
-  const say = (text, error = false) => {
-    message.textContent = text;
-    message.className = error ? 'message error' : 'message';
-  };
+  const { message, say } = statusLine();
   const list = h('div', { class: 'users' });
   /** Runs one change, says what happened, and reads the list again. */
   const change = async (fn, done) => {
