@@ -59,6 +59,8 @@ interface End {
 
 /** Rows `nextBatch` reads beyond what it needs at each end, so most calls read nothing. */
 const READ_AHEAD = 64;
+/** Rows handed out remembered at most (a window is at most 64; the rest were resent after reconnects). */
+const HANDED_OUT_MAX = 1024;
 
 interface Shared {
   db: Database.Database;
@@ -84,6 +86,11 @@ class SqliteOutbox implements Outbox {
    * delete committed.
    */
   private ends: [End | undefined, End | undefined] = [undefined, undefined];
+  /**
+   * QN to id of the rows `nextBatch` handed out since the last drop, so a 9014 of one finds its row
+   * without a SELECT: forgotten at every drop (cap, full disk) and at its confirmation, and bounded.
+   */
+  private readonly handedOut = new Map<string, number>();
 
   constructor(
     readonly uplink: string,
@@ -100,6 +107,18 @@ class SqliteOutbox implements Outbox {
   /** The outbox changed other than by a confirmation's delete: the next batch reads its ends again. */
   private forgetEnds(): void {
     this.ends = [undefined, undefined];
+  }
+
+  /** Rows were dropped: what was handed out may be gone. */
+  private forgetDropped(): void {
+    this.forgetEnds();
+    this.handedOut.clear();
+  }
+
+  private handOut(r: RawRow): OutboxRow {
+    if (this.handedOut.size >= HANDED_OUT_MAX) this.handedOut.clear();
+    this.handedOut.set(r.qn, r.id);
+    return toRow(r);
   }
 
   /** The first `count` rows from one end (fewer if the outbox holds fewer), read ahead when the cache runs short. */
@@ -138,15 +157,16 @@ class SqliteOutbox implements Outbox {
       const taken = new Set(oldest.map((r) => r.id));
       newest = newest.filter((r) => !taken.has(r.id));
     }
-    const batch: OutboxRow[] = oldest.map(toRow);
-    for (let i = Math.min(newest.length, live) - 1; i >= 0; i--) batch.push(toRow(newest[i]!));
+    const batch: OutboxRow[] = oldest.map((r) => this.handOut(r));
+    for (let i = Math.min(newest.length, live) - 1; i >= 0; i--) batch.push(this.handOut(newest[i]!));
     return batch;
   }
 
   confirm(qn: string): boolean {
     if (this.confirmed.has(qn)) return false;
-    const id = this.s.sql.outboxId.get(this.uplink, qn) as number | undefined;
+    const id = this.handedOut.get(qn) ?? (this.s.sql.outboxId.get(this.uplink, qn) as number | undefined);
     if (id === undefined) return false;
+    this.handedOut.delete(qn);
     this.confirmed.set(qn, id);
     this.confirmedIds.add(id);
     this.s.schedule();
@@ -205,7 +225,7 @@ class SqliteOutbox implements Outbox {
         })(),
       );
       if (dropped.length === 0) break;
-      this.forgetEnds();
+      this.forgetDropped();
       this.bytes -= dropped.reduce((sum, r) => sum + r.bytes, 0);
       this.s.logger.warn(
         {
@@ -232,7 +252,7 @@ class SqliteOutbox implements Outbox {
     const rows = this.s.sql.oldestDroppableOutbox.all(this.uplink, DROP_CHUNK) as SizedRow[];
     if (rows.length === 0) return [];
     this.s.sql.dropOutboxUpTo.run(this.uplink, rows.at(-1)!.id);
-    this.forgetEnds();
+    this.forgetDropped();
     this.bytes -= rows.reduce((sum, r) => sum + r.bytes, 0);
     return rows.map((r) => ({ from: 'outbox', cn: r.cn, at: r.at }));
   }
