@@ -62,6 +62,8 @@ export function recordFrames(
  */
 export class OutboxSender {
   private readonly inFlight = new Map<number, InFlight>();
+  /** The ids of `inFlight`, kept beside it for `nextBatch` (rather than a new Set at every refill). */
+  private readonly inFlightIds = new Set<number>();
   private readonly byQn = new Map<string, number>();
   private up = false;
   /** Sending held after the platform refused the station (see `refused`), and the timer that resumes it. */
@@ -107,6 +109,7 @@ export class OutboxSender {
     this.up = false;
     for (const f of this.inFlight.values()) clearTimeout(f.timer);
     this.inFlight.clear();
+    this.inFlightIds.clear();
     this.byQn.clear();
   }
 
@@ -147,7 +150,7 @@ export class OutboxSender {
     if (!this.up) return;
     const free = o.window - this.inFlight.size;
     if (free <= 0) return;
-    for (const row of o.outbox.nextBatch(free, new Set(this.inFlight.keys()))) {
+    for (const row of o.outbox.nextBatch(free, this.inFlightIds)) {
       let parts: { qn: string; frame: string }[];
       try {
         parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);
@@ -172,6 +175,7 @@ export class OutboxSender {
         attempts: 0,
       };
       this.inFlight.set(row.id, flight);
+      this.inFlightIds.add(row.id);
       for (const qn of flight.pending) this.byQn.set(qn, row.id);
       this.counts.sent += 1;
       this.transmit(flight);
@@ -238,6 +242,7 @@ export class OutboxSender {
     if (flight.pending.size > 0) return;
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
+    this.inFlightIds.delete(id);
     if (this.options.outbox.confirm(flight.row.qn)) this.counts.confirmed += 1;
     for (const w of this.waiters) if (w.match(flight.row.record)) w.done(true);
     // One socket read carries the 9014s of many records: the window is refilled once, after all of them,

@@ -46,11 +46,10 @@ const SQL = {
   outboxTotals: { sql: 'SELECT uplink, SUM(bytes) AS total FROM outbox GROUP BY uplink' },
   lastQn: { sql: 'SELECT MAX(qn) AS qn FROM outbox' },
   enqueue: { sql: 'INSERT INTO outbox (uplink, qn, cn, at, stats, bytes, keep) VALUES (?, ?, ?, ?, ?, ?, ?)' },
-  // nextBatch picks ids from the outbox_order index alone (the id is the rowid: no table row is read),
-  // then reads the rows it sends.
-  oldestOutbox: { sql: 'SELECT id FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?', pluck: true },
-  newestOutbox: { sql: 'SELECT id FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?', pluck: true },
-  outboxRow: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE id = ?' },
+  // nextBatch reads ahead at each end of the outbox (edge/store/outbox.ts): one statement for many rows,
+  // walked along the outbox_order index.
+  oldestOutbox: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id ASC LIMIT ?' },
+  newestOutbox: { sql: 'SELECT id, qn, cn, at, stats FROM outbox WHERE uplink = ? ORDER BY id DESC LIMIT ?' },
   outboxId: { sql: 'SELECT id FROM outbox WHERE uplink = ? AND qn = ?', pluck: true },
   confirm: { sql: 'DELETE FROM outbox WHERE id = ? RETURNING bytes', pluck: true },
   // The confirmations' commit (edge/store/outbox.ts flush): prepared once rather than parsed per flush.

@@ -48,6 +48,20 @@ interface SizedRow {
 
 const toRow = (r: RawRow): OutboxRow => ({ id: r.id, qn: r.qn, record: fromBody(r.cn, r.at, r.stats) });
 
+/**
+ * The first rows of the outbox in one order (oldest first or newest first), read ahead in one statement.
+ * `complete`: they are all the outbox holds.
+ */
+interface End {
+  rows: RawRow[];
+  complete: boolean;
+}
+
+/** Rows `nextBatch` reads beyond what it needs at each end, so most calls read nothing. */
+const READ_AHEAD = 64;
+/** Rows handed out remembered at most (a window is at most 64; the rest were resent after reconnects). */
+const HANDED_OUT_MAX = 1024;
+
 interface Shared {
   db: Database.Database;
   sql: Statements;
@@ -66,6 +80,17 @@ class SqliteOutbox implements Outbox {
   private readonly confirmed = new Map<string, number>();
   /** The ids of `confirmed`, for `nextBatch`'s filter. */
   private readonly confirmedIds = new Set<number>();
+  /**
+   * The first rows at each end of the outbox (0 oldest first, 1 newest first), exactly as SQLite would
+   * list them: dropped when a record is added or dropped, and the confirmed ones taken out once their
+   * delete committed.
+   */
+  private ends: [End | undefined, End | undefined] = [undefined, undefined];
+  /**
+   * QN to id of the rows `nextBatch` handed out since the last drop, so a 9014 of one finds its row
+   * without a SELECT: forgotten at every drop (cap, full disk) and at its confirmation, and bounded.
+   */
+  private readonly handedOut = new Map<string, number>();
 
   constructor(
     readonly uplink: string,
@@ -75,30 +100,73 @@ class SqliteOutbox implements Outbox {
 
   enqueue(record: DataRecord, body: string, qn: string): number {
     this.s.sql.enqueue.run(this.uplink, qn, record.cn, record.at, body, body.length, dropClass(record.cn));
+    this.forgetEnds();
     return body.length;
+  }
+
+  /** The outbox changed other than by a confirmation's delete: the next batch reads its ends again. */
+  private forgetEnds(): void {
+    this.ends = [undefined, undefined];
+  }
+
+  /** Rows were dropped: what was handed out may be gone. */
+  private forgetDropped(): void {
+    this.forgetEnds();
+    this.handedOut.clear();
+  }
+
+  private handOut(r: RawRow): OutboxRow {
+    if (this.handedOut.size >= HANDED_OUT_MAX) this.handedOut.clear();
+    this.handedOut.set(r.qn, r.id);
+    return toRow(r);
+  }
+
+  /** The first `count` rows from one end (fewer if the outbox holds fewer), read ahead when the cache runs short. */
+  private end(which: 0 | 1, count: number): RawRow[] {
+    let end = this.ends[which];
+    if (!end || (end.rows.length < count && !end.complete)) {
+      const limit = count + READ_AHEAD;
+      const statement = which === 0 ? this.s.sql.oldestOutbox : this.s.sql.newestOutbox;
+      const rows = statement.all(this.uplink, limit) as RawRow[];
+      end = { rows, complete: rows.length < limit };
+      this.ends[which] = end;
+    }
+    return end.rows;
   }
 
   nextBatch(size: number, skip: ReadonlySet<number>): OutboxRow[] {
     const hidden = skip.size + this.confirmed.size;
-    const pick = (statement: Database.Statement, n: number) =>
-      n <= 0
-        ? []
-        : (statement.all(this.uplink, n + hidden) as number[])
-            .filter((id) => !skip.has(id) && !this.confirmedIds.has(id))
-            .slice(0, n);
+    // The first n rows from one end that are neither in flight nor confirmed, looked for among its first
+    // n + hidden rows (as many as can be hidden).
+    const pick = (which: 0 | 1, n: number): RawRow[] => {
+      const out: RawRow[] = [];
+      if (n <= 0) return out;
+      const rows = this.end(which, n + hidden);
+      const last = Math.min(rows.length, n + hidden);
+      for (let i = 0; i < last && out.length < n; i++) {
+        const row = rows[i]!;
+        if (!skip.has(row.id) && !this.confirmedIds.has(row.id)) out.push(row);
+      }
+      return out;
+    };
     const live = Math.max(1, Math.floor(size / 4));
-    const oldest = pick(this.s.sql.oldestOutbox, size - live);
-    const taken = new Set(oldest);
-    const newest = pick(this.s.sql.newestOutbox, live + oldest.length)
-      .filter((id) => !taken.has(id))
-      .slice(0, live);
-    return [...oldest, ...newest.reverse()].map((id) => toRow(this.s.sql.outboxRow.get(id) as RawRow));
+    const oldest = pick(0, size - live);
+    // The newest: among the first live + oldest.length visible ones, those the oldest did not take.
+    let newest = pick(1, live + oldest.length);
+    if (oldest.length > 0) {
+      const taken = new Set(oldest.map((r) => r.id));
+      newest = newest.filter((r) => !taken.has(r.id));
+    }
+    const batch: OutboxRow[] = oldest.map((r) => this.handOut(r));
+    for (let i = Math.min(newest.length, live) - 1; i >= 0; i--) batch.push(this.handOut(newest[i]!));
+    return batch;
   }
 
   confirm(qn: string): boolean {
     if (this.confirmed.has(qn)) return false;
-    const id = this.s.sql.outboxId.get(this.uplink, qn) as number | undefined;
+    const id = this.handedOut.get(qn) ?? (this.s.sql.outboxId.get(this.uplink, qn) as number | undefined);
     if (id === undefined) return false;
+    this.handedOut.delete(qn);
     this.confirmed.set(qn, id);
     this.confirmedIds.add(id);
     this.s.schedule();
@@ -128,7 +196,9 @@ class SqliteOutbox implements Outbox {
   }
 
   /** After the flush, committed or not: a confirmation the disk refused only makes the record go out again. */
-  forgetConfirmed(): string[] {
+  forgetConfirmed(committed: boolean): string[] {
+    if (committed)
+      for (const end of this.ends) if (end) end.rows = end.rows.filter((r) => !this.confirmedIds.has(r.id));
     const qns = [...this.confirmed.keys()];
     this.confirmed.clear();
     this.confirmedIds.clear();
@@ -155,6 +225,7 @@ class SqliteOutbox implements Outbox {
         })(),
       );
       if (dropped.length === 0) break;
+      this.forgetDropped();
       this.bytes -= dropped.reduce((sum, r) => sum + r.bytes, 0);
       this.s.logger.warn(
         {
@@ -181,6 +252,7 @@ class SqliteOutbox implements Outbox {
     const rows = this.s.sql.oldestDroppableOutbox.all(this.uplink, DROP_CHUNK) as SizedRow[];
     if (rows.length === 0) return [];
     this.s.sql.dropOutboxUpTo.run(this.uplink, rows.at(-1)!.id);
+    this.forgetDropped();
     this.bytes -= rows.reduce((sum, r) => sum + r.bytes, 0);
     return rows.map((r) => ({ from: 'outbox', cn: r.cn, at: r.at }));
   }
@@ -192,6 +264,8 @@ export class Outboxes {
   private readonly shared: Shared;
   private scheduled = false;
   private closed = false;
+  /** The confirmations' transaction, wrapped once rather than at every flush. */
+  private readonly deleteConfirmed: (boxes: SqliteOutbox[]) => number[];
 
   constructor(
     db: Database.Database,
@@ -215,6 +289,7 @@ export class Outboxes {
         });
       },
     };
+    this.deleteConfirmed = db.transaction((boxes: SqliteOutbox[]) => boxes.map((b) => b.deleteConfirmed()));
     for (const { uplink, total } of sql.outboxTotals.all() as { uplink: string; total: number }[])
       this.get(uplink).bytes = total;
   }
@@ -241,19 +316,19 @@ export class Outboxes {
   flush(): void {
     const boxes = this.all().filter((b) => b.hasConfirmed);
     if (boxes.length === 0) return;
-    const { db, sql, guard, logger } = this.shared;
+    const { sql, guard, logger } = this.shared;
     sql.syncNormal.run();
     let freed: number[] | undefined;
     let refused = '';
     try {
-      freed = guard.write(() => db.transaction(() => boxes.map((b) => b.deleteConfirmed()))());
+      freed = guard.write(() => this.deleteConfirmed(boxes));
     } catch (err) {
       if (!(err instanceof DiskFullError)) throw err;
       refused = err.message;
     } finally {
       sql.syncFull.run();
       for (const [i, b] of boxes.entries()) {
-        const qns = b.forgetConfirmed();
+        const qns = b.forgetConfirmed(freed !== undefined);
         if (freed) b.bytes -= freed[i]!;
         else
           logger.error(
