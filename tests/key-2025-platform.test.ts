@@ -15,7 +15,7 @@ import {
 import { PlatformConfigSchema, PlatformServer, renderReport } from '../simulators/platform/index.js';
 import type { ExchangeRecord } from '../simulators/platform/index.js';
 import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
-import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { SIM_START, memoryLogger, startWaterSim, until } from './helpers/edge-sim.js';
 import { frames, wireTap } from './helpers/wire-tap.js';
 
 /**
@@ -39,17 +39,7 @@ afterEach(async () => {
 describe('HJ 212-2025 1014, platform simulator → edge agent', () => {
   it('scripted 1014: 9011/9012 from the box, later frames under the new key, the report names the change', async () => {
     const clock = warpedClock(300, SIM_START - 10 * 60_000);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock, '2025-05-31T23:50:00+08:00');
     cleanups.push(() => sim.close());
     const platform = new PlatformServer(
       PlatformConfigSchema.parse({

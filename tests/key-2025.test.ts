@@ -23,7 +23,7 @@ import { WATER_MN, WATER_PW, captureLog, rawClient, testStations } from './helpe
 import { tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { sleep } from './helpers/common.js';
 import { frames, wireTap } from './helpers/wire-tap.js';
-import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
+import { SIM_START, memoryLogger, startSim, startWaterSim, until } from './helpers/edge-sim.js';
 
 /**
  * HJ 212-2025 key change (1014) and heartbeat (9015) between the edge agent (analyzer simulator
@@ -68,17 +68,7 @@ describe('HJ 212-2025 key change (1014), edge agent ↔ cloud over TCP with SM4'
     let c = await cloudAt(cloudDir, () => offset);
     cleanups.push(() => c.cloud.stop());
     const clock = warpedClock(300, SIM_START - 10 * 60_000);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock, '2025-05-31T23:50:00+08:00');
     cleanups.push(() => sim.close());
     let tap = await wireTap(c.cloud.tcp!.address.port);
     cleanups.push(() => tap.close());
@@ -214,17 +204,7 @@ describe('HJ 212-2025 key rotation asked by the box (1014 from the edge)', () =>
     const c = await cloudAt(cloudDir, () => 0);
     cleanups.push(() => c.cloud.stop());
     const clock = warpedClock(300, SIM_START - 10 * 60_000);
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [
-          { unit: 1, profile: 'cod' },
-          { unit: 4, profile: 'water-flow' },
-        ],
-        scenario: { seed: 1, start: '2025-05-31T23:50:00+08:00', signals: { cod: flat(48.5), 'water-flow': flat(20) } },
-      },
-      clock,
-    );
+    const sim = await startWaterSim(clock, '2025-05-31T23:50:00+08:00');
     cleanups.push(() => sim.close());
     const tap = await wireTap(c.cloud.tcp!.address.port);
     cleanups.push(() => tap.close());

@@ -28,7 +28,7 @@ export async function startSim(
  * The water outlet's analyzers most edge tests read: COD at unit 1 (a flat 48.5 mg/L) and water flow at unit 4
  * (a flat 20), over Modbus TCP on a free port.
  */
-export const startWaterSim = (now?: () => number): Promise<RunningAnalyzerSimulator> =>
+export const startWaterSim = (now?: () => number, start?: string): Promise<RunningAnalyzerSimulator> =>
   startSim(
     {
       tcp: { port: 0 },
@@ -36,7 +36,12 @@ export const startWaterSim = (now?: () => number): Promise<RunningAnalyzerSimula
         { unit: 1, profile: 'cod' },
         { unit: 4, profile: 'water-flow' },
       ],
-      scenario: { seed: 1, signals: { cod: flat(48.5), 'water-flow': flat(20) } },
+      // The scenario's start (SIM_START unless given): where its events are counted from.
+      scenario: {
+        seed: 1,
+        ...(start !== undefined && { start }),
+        signals: { cod: flat(48.5), 'water-flow': flat(20) },
+      },
     },
     now,
   );
