@@ -38,6 +38,39 @@ function skippingClock(): Clock & { skip(ms: number): void } {
 const AUTH = { freeFailures: 3, delayMs: 20, maxDelayMs: 80, lockoutFailures: 5, lockoutSeconds: 600 };
 
 describe('password guessing over raw TCP', () => {
+  it('refuses what a locked-out guesser still queued unchecked, so a lockout that runs out meanwhile starts no new one', async () => {
+    const clock = skippingClock();
+    // 20 frames a second per connection: the guesser's 301 frames would take 15 s to drain one by one.
+    const c: TestCloud = await startTestCloud(
+      { auth: AUTH, tcp: { host: '127.0.0.1', port: 0, rate: 20, burst: 5 } },
+      undefined,
+      {
+        clock,
+      },
+    );
+    cleanup.push(() => c.stop());
+    const guesser = await rawClient(c.cloud.tcp!.address.port, '127.0.0.2');
+    cleanup.push(async () => guesser.close());
+    guesser.socket.on('error', () => undefined);
+    const closed = once(guesser.socket, 'close');
+    guesser.socket.write(
+      [...Array.from({ length: 300 }, (_, i) => hourFrame(WATER_MN, `guess${i}`)), hourFrame(WATER_MN, WATER_PW)].join(
+        '',
+      ),
+    );
+    await closed;
+    // The lockout runs out at once: had the queue kept draining, its guesses would be checked again.
+    clock.skip(601_000);
+    // 5 failures checked, the 6th frame refused locked out and the connection closed, the other 295 refused with it.
+    await until(
+      () => c.cloud.ingest.stats.rejected['locked-out'] ?? 0,
+      (n) => n >= 296,
+    );
+    expect(c.cloud.ingest.stats.rejected).toEqual({ 'bad-password': 5, 'locked-out': 296 });
+    expect(c.lines.filter((l) => l['msg'] === 'login locked out')).toHaveLength(2);
+    expect(c.cloud.alarms.list({ type: 'password-guessing', mn: WATER_MN })).toHaveLength(1);
+  });
+
   it('answers the first guesses, locks the MN and the address out at the 5th, closes the guesser, raises the alarm; the device under attack and other devices are stored in full', async () => {
     const clock = skippingClock();
     const c: TestCloud = await startTestCloud({ auth: AUTH }, undefined, { clock });

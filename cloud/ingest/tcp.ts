@@ -112,7 +112,13 @@ export class TcpListener {
         }
         const r = queue.shift()!;
         try {
-          await this.handle(r, socket, addr);
+          if ((await this.handle(r, socket, addr)) === 'locked-out') {
+            // The connection was closed for guessing: what it still queued is refused unchecked, so a lockout that
+            // runs out while a long queue drains does not start checking the guesser's passwords again.
+            for (const rest of queue.splice(0))
+              this.ingest.reject('locked-out', { addr, mn: rest.ok ? rest.frame.packet.mn : undefined, via: 'tcp' });
+            break;
+          }
         } catch (e) {
           // A fault of ours (rules, state database) must not take the connection or the process down.
           this.ingest.reject('internal-error', { addr, via: 'tcp', detail: (e as Error).message });
@@ -171,7 +177,8 @@ export class TcpListener {
     });
   }
 
-  private async handle(r: DecodeResult, socket: Socket, addr: string): Promise<void> {
+  /** Handles one frame; 'locked-out' when it closed the connection of a locked-out login. */
+  private async handle(r: DecodeResult, socket: Socket, addr: string): Promise<'locked-out' | undefined> {
     if (!r.ok) {
       const header = headerOf(r.raw);
       this.ingest.reject(r.error.code, {
@@ -184,7 +191,7 @@ export class TcpListener {
       });
       // Table 7 has an answer for a bad CRC only; other damage is not addressed to anyone we can name.
       if (r.error.code === 'bad-crc' && header.mn !== undefined) writePacket(socket, qnRtnAnswer(header, QnRtn.BadCrc));
-      return;
+      return undefined;
     }
     const packet = r.frame.packet;
     const v = await this.ingest.accept(packet, 'tcp', addr);
@@ -195,6 +202,8 @@ export class TcpListener {
     if (!v.ok && v.reason === 'locked-out' && socket.writable) {
       this.log.warn({ addr, mn: packet.mn, reason: 'locked-out' }, 'closing the connection of a locked-out login');
       socket.end();
+      return 'locked-out';
     }
+    return undefined;
   }
 }
