@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sha256 } from '../cloud/index.js';
 import { systemClock, type Clock } from '../cloud/clock.js';
 import { GAS_MN, GAS_PW, rawClient, startTestCloud, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
-import { hourFrame, storedHours, until } from './helpers/security.js';
+import { hourFrame, storedHours } from './helpers/security.js';
+import { untilValue } from './helpers/common.js';
 
 // Attack 3: with the token buckets on Date.now(), setting the clock back 600 s left every TCP
 // connection unanswered and the API at 429 until the clock caught up, and SIGTERM no longer stopped
@@ -54,7 +55,7 @@ describe('a wall clock stepped back 600 s', () => {
 
     clock.step(-600_000);
     // The watcher compares the clocks once a second.
-    const steps = await until(
+    const steps = await untilValue(
       () => c.lines.filter((l) => l['reason'] === 'clock-step').map((l) => l['stepMs']),
       (v) => v.length > 0,
     );

@@ -16,7 +16,8 @@ import {
   type TestCloud,
 } from './helpers/cloud-fixtures.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
-import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
+import { hourFrame, mqttDevice, refusals, storedHours } from './helpers/security.js';
+import { untilValue } from './helpers/common.js';
 
 // Attack 2: password guessing was free (every guess answered, ~50 ms of scrypt each, never closed).
 // Now: a few free failures, then each answer waits twice as long, then the MN and the address are
@@ -62,7 +63,7 @@ describe('password guessing over raw TCP', () => {
     // The lockout runs out at once: had the queue kept draining, its guesses would be checked again.
     clock.skip(601_000);
     // 5 failures checked, the 6th frame refused locked out and the connection closed, the other 295 refused with it.
-    await until(
+    await untilValue(
       () => c.cloud.ingest.stats.rejected['locked-out'] ?? 0,
       (n) => n >= 296,
     );
@@ -210,7 +211,7 @@ describe('password guessing over TCP against a station that delivers over MQTT (
     const edge = await mqttDevice(`mqtt://127.0.0.1:${mosq.port}`, WATER_MN, users[WATER_MN]);
     cleanup.push(() => edge.client.endAsync(true));
     await edge.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { hours: 0 }), { qos: 1 });
-    await until(
+    await untilValue(
       () => edge.received.length,
       (n) => n >= 1,
     );
@@ -227,7 +228,7 @@ describe('password guessing over TCP against a station that delivers over MQTT (
     ]);
 
     await edge.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { hours: 1 }), { qos: 1 });
-    await until(
+    await untilValue(
       () => edge.received.length,
       (n) => n >= 2,
     );

@@ -15,7 +15,8 @@ import {
 } from './helpers/cloud-fixtures.js';
 import { startCentreMosquitto } from './helpers/demo-centre.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
-import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
+import { hourFrame, mqttDevice, refusals, storedHours } from './helpers/security.js';
+import { untilValue } from './helpers/common.js';
 
 // Attack 1 of the security review: a login that presents another device's (predictable) client id
 // takes over its persistent session, receives the requests queued for it (which carry the station's
@@ -95,7 +96,7 @@ describe('embedded broker (aedes)', () => {
 
     // The owner comes back: its session and the request queued in it are intact.
     const back = await session(url, WATER_MN, SECRETS.water, EDGE_ID);
-    await until(
+    await untilValue(
       () => back.received.length,
       (n) => n >= 1,
     );
@@ -105,7 +106,7 @@ describe('embedded broker (aedes)', () => {
     cleanup.push(() => g.client.endAsync(true));
     await g.client.publishAsync(upTopic(GAS_MN), hourFrame(GAS_MN, GAS_PW), { qos: 1 });
     await back.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW), { qos: 1 });
-    await until(
+    await untilValue(
       () => g.received.length + back.received.length,
       (n) => n >= 3,
     );
@@ -115,7 +116,7 @@ describe('embedded broker (aedes)', () => {
     expect(await storedHours(c, WATER_MN)).toHaveLength(1);
     // A frame with a wrong PW over MQTT is refused by the ingest, logged with the address it came from.
     await back.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, 'wrong1', { hours: 1 }), { qos: 1 });
-    await until(
+    await untilValue(
       () => back.received.length,
       (n) => n >= 3,
     );
@@ -149,7 +150,7 @@ describe('Mosquitto as deploy/cloud ships it', () => {
     // The other device presents the edge's id: Mosquitto makes it GAS_MN, a session of its own, empty.
     const thief = await session(url, GAS_MN, SECRETS.gas, EDGE_ID);
     const owner = await session(url, WATER_MN, SECRETS.water, EDGE_ID);
-    await until(
+    await untilValue(
       () => owner.received.length,
       (n) => n >= 1,
     );
@@ -158,7 +159,7 @@ describe('Mosquitto as deploy/cloud ships it', () => {
     // It tries again while the owner is online: the owner's connection stays (its upload is answered on it).
     const again = await session(url, GAS_MN, SECRETS.gas, EDGE_ID);
     await owner.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW), { qos: 1 });
-    await until(
+    await untilValue(
       () => owner.received.length,
       (n) => n >= 2,
     );
@@ -205,7 +206,7 @@ describe('Mosquitto as deploy/centre ships it (TLS)', () => {
     });
     cleanup.push(() => second.endAsync(true));
     await ingest.publishAsync(downTopic(WATER_MN), 'request-1', { qos: 1 });
-    await until(
+    await untilValue(
       () => atEdge.length,
       (n) => n >= 1,
     );

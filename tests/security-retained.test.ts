@@ -5,7 +5,8 @@ import { startTestCloud, testStations, WATER_MN, WATER_PW } from './helpers/clou
 import { startMosquitto } from './helpers/cloud-procs.js';
 import { startDeployedMosquitto } from './helpers/fault-mosquitto.js';
 import { settled } from './helpers/fault-net.js';
-import { hourFrame, mqttDevice, refusals, storedHours, until } from './helpers/security.js';
+import { hourFrame, mqttDevice, refusals, storedHours } from './helpers/security.js';
+import { untilValue } from './helpers/common.js';
 
 // Attack 5: with persistence on, a device's retained upload was delivered to the ingest again at
 // every restart, overwriting corrections and re-running the rules. The embedded broker and the
@@ -30,7 +31,7 @@ describe('retained uploads', () => {
       qos: 0,
       retain: true,
     });
-    await until(
+    await untilValue(
       () => refusals(c).length,
       (n) => n >= 1,
     );
@@ -39,7 +40,7 @@ describe('retained uploads', () => {
     const again = await mqttDevice(url, WATER_MN, 'water-secret', { clientId: EDGE_ID });
     cleanup.push(() => again.client.endAsync(true));
     await again.client.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '7' }), { qos: 1 });
-    await until(
+    await untilValue(
       () => again.received.length,
       (n) => n >= 1,
     );
@@ -82,7 +83,7 @@ describe('retained uploads', () => {
     const device = await connectAsync(url, { reconnectPeriod: 0, clientId: EDGE_ID });
     cleanup.push(() => device.endAsync(true));
     await device.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '5' }), { qos: 1, retain: true });
-    await until(
+    await untilValue(
       async () => (await storedHours(first, WATER_MN)).length,
       (n) => n >= 1,
     );
@@ -92,13 +93,13 @@ describe('retained uploads', () => {
     // Restarted: the broker hands it the retained upload again.
     const second = await startTestCloud({ tcp: undefined, mqtt: { mode: 'external', url } }, stations);
     cleanup.push(() => second.stop());
-    await until(
+    await untilValue(
       () => refusals(second).length,
       (n) => n >= 1,
     );
     expect(refusals(second)).toEqual([['mqtt-retained', WATER_MN, undefined]]);
     await device.publishAsync(upTopic(WATER_MN), hourFrame(WATER_MN, WATER_PW, { avg: '6', hours: 1 }), { qos: 1 });
-    await until(
+    await untilValue(
       async () => (await storedHours(second, WATER_MN, 2)).length,
       (n) => n >= 1,
     );

@@ -276,3 +276,17 @@ export function spawnCli(
     },
   };
 }
+
+/**
+ * Polls `read` every 50 ms until `done` holds, or 20 s pass; returns the last value, for the assertion after it to
+ * show (where `until` would throw a timeout, this lets `expect` print what was there).
+ */
+export async function untilValue<T>(read: () => T | Promise<T>, done: (v: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  let v = await read();
+  while (!done(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    v = await read();
+  }
+  return v;
+}

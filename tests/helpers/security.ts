@@ -57,14 +57,3 @@ export async function mqttDevice(
   await client.subscribeAsync(topic ?? downTopic(username), { qos: 1 });
   return { client, received };
 }
-
-/** Polls `read` every 50 ms until `done` holds (or 20 s pass, when the assertion after it fails); returns the last value. */
-export async function until<T>(read: () => T | Promise<T>, done: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  let v = await read();
-  while (!done(v) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    v = await read();
-  }
-  return v;
-}
