@@ -118,19 +118,19 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
     await e.waitForFunction(() => document.querySelector('.message.error') !== null);
     expect(await e.locator('.message').innerText()).toBe('未接受：整改措施 — say what was done about it (整改措施)');
     await type(e, 'tr[data-supervision="1"] input[name=measures]', '加装不间断电源');
-    await mine.locator('input[type=file]').setInputFiles({
-      name: '整改报告.pdf',
-      mimeType: 'application/pdf',
-      buffer: Buffer.from('%PDF-1.4\n% report\n'),
-    });
+    // Two files at once: the report and a photo of the new UPS.
+    await mine.locator('input[type=file]').setInputFiles([
+      { name: '整改报告.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% report\n') },
+      { name: '现场照片.png', mimeType: 'image/png', buffer: Buffer.from('\x89PNG\r\n\x1a\n photo') },
+    ]);
     await mine.locator('button.answer').click({ delay: 60 });
     await messageIs(e, '督办 #1 已答复，待审核');
     expect(await mine.locator('td.state').innerText()).toBe('已答复，待审核');
     expect(await mine.locator('.steps li').last().innerText()).toBe(
-      'chem-system · 2026-11-20 12:00:00 · 答复 · 原因：数采仪停电 · 整改措施：加装不间断电源整改报告.pdf',
+      'chem-system · 2026-11-20 12:00:00 · 答复 · 原因：数采仪停电 · 整改措施：加装不间断电源整改报告.pdf现场照片.png',
     );
     // The attachment downloads as uploaded.
-    const [file] = await Promise.all([e.waitForEvent('download'), mine.locator('button.download').click()]);
+    const [file] = await Promise.all([e.waitForEvent('download'), mine.locator('button.download').first().click()]);
     expect(file.suggestedFilename()).toBe('整改报告.pdf');
     expect((await readFile((await file.path())!)).toString()).toBe('%PDF-1.4\n% report\n');
     expect(await latinWords(e)).toEqual([]);
@@ -165,7 +165,7 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
     expect(await row.locator('td.state').innerText()).toBe('已办结');
     expect(await row.locator('.steps li').allInnerTexts()).toEqual([
       'ops · 2026-11-20 12:00:00 · 督办 · 说明数据缺失原因并整改',
-      'chem-system · 2026-11-20 12:00:00 · 答复 · 原因：数采仪停电 · 整改措施：加装不间断电源整改报告.pdf',
+      'chem-system · 2026-11-20 12:00:00 · 答复 · 原因：数采仪停电 · 整改措施：加装不间断电源整改报告.pdf现场照片.png',
       'ops · 2026-11-20 12:00:00 · 退回 · 未说明恢复供电时间',
       'chem-system · 2026-11-20 12:00:00 · 答复 · 原因：数采仪停电，11月20日7时恢复供电 · 整改措施：加装不间断电源',
       'ops · 2026-11-20 12:00:00 · 通过 · 同意',

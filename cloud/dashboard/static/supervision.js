@@ -139,12 +139,20 @@ export async function supervisionView({ root, query, who }) {
       size: 16,
       placeholder: t('supervision.measures'),
     });
-    const file = h('input', { type: 'file', name: 'attachment', accept: '.pdf,.jpg,.jpeg,.png', hidden: true });
+    // Up to 5 files an answer (the API's limit, which it checks again).
+    const file = h('input', {
+      type: 'file',
+      name: 'attachment',
+      accept: '.pdf,.jpg,.jpeg,.png',
+      multiple: true,
+      hidden: true,
+    });
     const chosen = h('span', { class: 'muted chosen' });
-    file.addEventListener('change', () => (chosen.textContent = file.files?.[0]?.name ?? ''));
+    file.addEventListener('change', () => (chosen.textContent = [...(file.files ?? [])].map((f) => f.name).join('、')));
     const send = async () => {
-      const f = file.files?.[0];
-      const attachments = f ? [{ name: f.name, base64: await base64Of(f) }] : [];
+      const attachments = await Promise.all(
+        [...(file.files ?? [])].map(async (f) => ({ name: f.name, base64: await base64Of(f) })),
+      );
       await act(
         i,
         'answer',
