@@ -1,4 +1,4 @@
-/* global document, Node */
+/* global document, location, Node */
 /** h('td', {class: 'num'}, 'text', childNode): small DOM builder; strings become text nodes, never HTML. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -14,6 +14,7 @@ export function h(tag, attrs = {}, ...children) {
 
 export { fmtTime, fromInput, toInput, num, pct } from './format.js';
 import { chinaDay, TIME_PATTERN, toInput } from './format.js';
+import { t } from './i18n.js';
 
 /** A 24-hour China-time field (see toInput); empty when `ms` is absent. */
 export const timeInput = (name, ms) =>
@@ -111,4 +112,38 @@ export function statusLine() {
     message.className = error ? 'message error' : 'message';
   };
   return { message, say };
+}
+
+/** A station's page's picker of the stations the account sees: choosing one opens `#/page/MN`. */
+export function stationPicker(stations, mn, page) {
+  const pick = select(
+    'mn',
+    stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
+    mn,
+  );
+  pick.addEventListener('change', () => (location.hash = `#/${page}/${encodeURIComponent(pick.value)}`));
+  return pick;
+}
+
+/**
+ * A submission's review controls (a registration, a plan): a comment and 通过 / 驳回, each calling
+ * `decide(decision, comment)`; the API takes the decision once and asks a rejection's reason.
+ */
+export function reviewActions(decide) {
+  const comment = h('input', { name: 'comment', maxlength: 500, size: 14, placeholder: t('registration.comment') });
+  return h(
+    'span',
+    { class: 'review-actions' },
+    comment,
+    h(
+      'button',
+      { type: 'button', class: 'approve', onclick: () => decide('approve', comment.value.trim()) },
+      t('registration.approve'),
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'reject', onclick: () => decide('reject', comment.value.trim()) },
+      t('registration.reject'),
+    ),
+  );
 }

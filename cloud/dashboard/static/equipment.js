@@ -1,7 +1,20 @@
-/* global location */
 import { api } from './api.js';
 import { rangeEnd } from './format.js';
-import { fmtTime, fromInput, h, label, num, patch, pct, select, statusLine, table, timeInput, toInput } from './dom.js';
+import {
+  fmtTime,
+  fromInput,
+  h,
+  label,
+  num,
+  patch,
+  pct,
+  select,
+  stationPicker,
+  statusLine,
+  table,
+  timeInput,
+  toInput,
+} from './dom.js';
 import { factorName, flagName, refusal, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -46,12 +59,7 @@ export async function equipmentView({ root, args, who }) {
   const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
   const end = rangeEnd(newest || Date.now(), 'hour');
 
-  const pick = select(
-    'mn',
-    stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
-    mn,
-  );
-  pick.addEventListener('change', () => (location.hash = `#/equipment/${encodeURIComponent(pick.value)}`));
+  const pick = stationPicker(stations, mn, 'equipment');
   const { message, say } = statusLine();
 
   // --- the register (仪器备案).

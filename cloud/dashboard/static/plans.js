@@ -1,7 +1,21 @@
-/* global location, FileReader */
+/* global FileReader */
 import { api, download } from './api.js';
 import { acts, chinaDay } from './format.js';
-import { fmtTime, fromInput, h, label, patch, pct, select, statusLine, table, timeInput, toInput } from './dom.js';
+import {
+  fmtTime,
+  fromInput,
+  h,
+  label,
+  patch,
+  pct,
+  reviewActions,
+  select,
+  stationPicker,
+  statusLine,
+  table,
+  timeInput,
+  toInput,
+} from './dom.js';
 import { factorName, lang, refusal, t } from './i18n.js';
 
 /** The frequencies of cloud/plans.ts (PERIODS), in the order a person picks them. */
@@ -40,12 +54,7 @@ export async function plansView({ root, args, who }) {
   const submits = who.role !== 'read';
   const reviews = acts(who);
 
-  const pick = select(
-    'mn',
-    stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
-    mn,
-  );
-  pick.addEventListener('change', () => (location.hash = `#/plans/${encodeURIComponent(pick.value)}`));
+  const pick = stationPicker(stations, mn, 'plans');
   const { message, say } = statusLine();
 
   const itemText = (i) =>
@@ -156,24 +165,7 @@ export async function plansView({ root, args, who }) {
       say(refusal(err), true);
     }
   };
-  const reviewActions = (p) => {
-    const comment = h('input', { name: 'comment', maxlength: 500, size: 14, placeholder: t('registration.comment') });
-    return h(
-      'span',
-      { class: 'review-actions' },
-      comment,
-      h(
-        'button',
-        { type: 'button', class: 'approve', onclick: () => decide(p, 'approve', comment.value.trim()) },
-        t('registration.approve'),
-      ),
-      h(
-        'button',
-        { type: 'button', class: 'reject', onclick: () => decide(p, 'reject', comment.value.trim()) },
-        t('registration.reject'),
-      ),
-    );
-  };
+  const planActions = (p) => reviewActions((decision, comment) => decide(p, decision, comment));
 
   // --- the signed scan (签章扫描件), uploaded by whoever submits.
   const attach = async (p, input) => {
@@ -342,7 +334,7 @@ export async function plansView({ root, args, who }) {
                   h('td', {}, stationName(p.mn)),
                   h('td', {}, items(p)),
                   h('td', {}, `${p.by} · ${fmtTime(p.at)}`),
-                  h('td', {}, reviewActions(p)),
+                  h('td', {}, planActions(p)),
                 ),
               ),
               { class: 'plan-queue-table' },

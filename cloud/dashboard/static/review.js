@@ -1,7 +1,19 @@
-/* global location */
 import { api } from './api.js';
 import { acts, rangeEnd } from './format.js';
-import { fmtTime, fromInput, h, label, patch, select, statusLine, table, timeInput, toInput } from './dom.js';
+import {
+  fmtTime,
+  fromInput,
+  h,
+  label,
+  patch,
+  reviewActions,
+  select,
+  stationPicker,
+  statusLine,
+  table,
+  timeInput,
+  toInput,
+} from './dom.js';
 import { factorName, lang, reasonName, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -43,12 +55,7 @@ export async function reviewView({ root, args, who }) {
   const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
   const end = rangeEnd(newest || Date.now(), 'hour');
 
-  const pick = select(
-    'mn',
-    stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
-    mn,
-  );
-  pick.addEventListener('change', () => (location.hash = `#/review/${encodeURIComponent(pick.value)}`));
+  const pick = stationPicker(stations, mn, 'review');
   const { message, say } = statusLine();
 
   const markForm = h(
@@ -163,22 +170,7 @@ export async function reviewView({ root, args, who }) {
   const reviewCell = (r) => {
     if (r.review) return `${r.review.by} · ${fmtTime(r.review.at)}${r.review.comment ? ` · ${r.review.comment}` : ''}`;
     if (!acts(who)) return '';
-    const comment = h('input', { name: 'comment', maxlength: 500, size: 14, placeholder: t('registration.comment') });
-    return h(
-      'span',
-      { class: 'review-actions' },
-      comment,
-      h(
-        'button',
-        { type: 'button', class: 'approve', onclick: () => decide(r, 'approve', comment.value.trim()) },
-        t('registration.approve'),
-      ),
-      h(
-        'button',
-        { type: 'button', class: 'reject', onclick: () => decide(r, 'reject', comment.value.trim()) },
-        t('registration.reject'),
-      ),
-    );
+    return reviewActions((decision, comment) => decide(r, decision, comment));
   };
 
   // The centre and authorities mark and withdraw; an enterprise's operator marks its own recent hours (数据标记).
