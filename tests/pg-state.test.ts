@@ -396,11 +396,22 @@ import { pino } from 'pino';
       child.kill('SIGKILL');
       await once(child, 'exit');
       for (let rounds = 0; ; rounds++) {
-        const expired = (await held('victim')).length === 0;
+        // The killed process's leases still in force, each until its expiry (the database's clock).
+        const leases = new Map(
+          (
+            await q.query<{ bucket: number; expires_at: Date }>(
+              'SELECT bucket, expires_at FROM bucket_leases WHERE holder = $1 AND expires_at > now()',
+              ['victim'],
+            )
+          ).rows.map((r) => [r.bucket, r.expires_at.getTime()]),
+        );
         await survivor.tick();
-        if (expired) break;
-        // Until they expire, the killed process's leases are nobody else's.
-        expect(survivor.holding().filter((b) => victims.includes(b))).toEqual([]);
+        if (leases.size === 0) break;
+        // Until they expire, the killed process's leases are nobody else's: a bucket taken in this round was taken
+        // at or after its lease's expiry (a lease can run out during the round, between the read and the tick).
+        const after = (await q.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now.getTime();
+        for (const b of survivor.holding().filter((x) => leases.has(x)))
+          expect(after, `bucket ${b} taken before its lease expired`).toBeGreaterThanOrEqual(leases.get(b)!);
         expect(rounds).toBeLessThan(500);
         await new Promise((r) => setTimeout(r, 50));
       }
