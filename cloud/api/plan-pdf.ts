@@ -88,10 +88,16 @@ export function planRows(plan: Plan, lang: Lang): string[][] {
   ]);
 }
 
+/** Per font file, the name collectionFont found: opening a CJK collection parses megabytes, once is enough. */
+const collectionNames = new Map<string, string | undefined>();
+
 /** The first font of a collection (.ttc), which pdfkit needs named; undefined for a single font file. */
 function collectionFont(file: string): string | undefined {
-  const f = fontkit.openSync(file);
-  return 'fonts' in f ? f.fonts[0]?.postscriptName : undefined;
+  if (!collectionNames.has(file)) {
+    const f = fontkit.openSync(file);
+    collectionNames.set(file, 'fonts' in f ? f.fonts[0]?.postscriptName : undefined);
+  }
+  return collectionNames.get(file);
 }
 
 /** Renders the plan; `font` is a CJK font file (see pdfFont). `now` stamps the export. */
