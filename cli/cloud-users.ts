@@ -4,7 +4,10 @@ import { passwordProblem, RoleSchema, UserNameSchema, UserStore } from '../cloud
 import { scopeView, ScopeSchema } from '../cloud/scope.js';
 import type { CliIo } from './index.js';
 
-export const USER_HELP = `       hj212 cloud user add NAME --role read|operator|admin [--enterprise E | --region R] --config FILE.yaml
+const ADD_USAGE =
+  'hj212 cloud user add NAME --role read|operator|admin [--enterprise E | --region R] --config FILE.yaml';
+
+export const USER_HELP = `       ${ADD_USAGE}
        hj212 cloud user passwd NAME --config FILE.yaml
                                                 add an account, or set its password (read from stdin, or
                                                 asked twice on a terminal without echo)
@@ -96,7 +99,11 @@ export async function userCommand(
       case 'list':
         for (const u of users.list())
           io.stdout.write(
-            `${JSON.stringify({ ...u, createdAt: new Date(u.createdAt).toISOString(), passwordChangedAt: new Date(u.passwordChangedAt).toISOString() })}\n`,
+            `${JSON.stringify({
+              ...u,
+              createdAt: new Date(u.createdAt).toISOString(),
+              passwordChangedAt: new Date(u.passwordChangedAt).toISOString(),
+            })}\n`,
           );
         return 0;
       case 'remove':

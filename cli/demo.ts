@@ -21,7 +21,8 @@ function banner(d: Demo): string {
     return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
   };
   const curl = (path: string) => `curl -s -H 'Authorization: Bearer ${d.readToken}' '${d.api}${path}'`;
-  return `hj212 demo: running; simulated time starts ${new Date(d.start).toISOString()} and runs ${d.warp}x
+  return (
+    `hj212 demo: running; simulated time starts ${new Date(d.start).toISOString()} and runs ${d.warp}x
 
   dashboard    ${d.api}/   (log in as ${d.account.user}, password ${d.account.password}; or ${d.api}/#token=READ_TOKEN)
   API          ${d.api}/openapi.json
@@ -32,7 +33,8 @@ function banner(d: Demo): string {
 
 What to look at (times are simulated, from the start; real time in brackets):
   - three stations with data: two edge boxes over MQTT, one third-party logger over TCP; the logger
-    uploads the ${BACKLOG_HOURS} hours before the start from its memory as it connects (补传): a day of hour data at once
+    uploads the ${BACKLOG_HOURS} hours before the start from its memory as it connects (补传): ` +
+    `a day of hour data at once
       ${curl('/stations')}
   - the water outlet's COD goes to ~180 mg/L (limit ${COD_LIMIT}) from +40 min to +1 h 40 min
     (${real(40)} to ${real(100)}): exceedance alarms open, then close
@@ -42,7 +44,8 @@ What to look at (times are simulated, from the start; real time in brackets):
     the hour and the alarms close
       ${curl('/alarms?type=missing-hour')}
 Ctrl-C stops everything.
-`;
+`
+  );
 }
 
 /** `waitForStop` resolves when the demo should end; tests may pass their own. */

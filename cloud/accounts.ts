@@ -72,7 +72,8 @@ export class UserStore {
     private readonly now: () => number = Date.now,
   ) {
     db.exec(
-      'CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created_at INTEGER NOT NULL, password_changed_at INTEGER NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, ' +
+        'created_at INTEGER NOT NULL, password_changed_at INTEGER NOT NULL)',
     );
     // The scope columns came with the enterprise side; a state database made before gains them empty (centre accounts).
     const columns = new Set((db.prepare('PRAGMA table_info(users)').all() as { name: string }[]).map((c) => c.name));
@@ -102,7 +103,8 @@ export class UserStore {
     const at = this.now();
     const r = this.db
       .prepare(
-        'INSERT INTO users (name, role, hash, created_at, password_changed_at, enterprise, region) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
+        'INSERT INTO users (name, role, hash, created_at, password_changed_at, enterprise, region) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING',
       )
       .run(name, role, hash, at, at, scope.enterprise ?? null, scope.region ?? null);
     return r.changes === 1;

@@ -105,7 +105,8 @@ export async function importCsv(
       const allowDefault = password === DEFAULT_PASSWORD;
       if (allowDefault && !opts.allowDefaultPassword) {
         throw new ConfigError(
-          `${source} line ${line}: MN ${mn} has the field default password ${DEFAULT_PASSWORD}; have it changed, or import with --allow-default-password`,
+          `${source} line ${line}: MN ${mn} has the field default password ${DEFAULT_PASSWORD}; ` +
+            'have it changed, or import with --allow-default-password',
         );
       }
       if (allowDefault) warnings.push(`MN ${mn} uses the field default password ${DEFAULT_PASSWORD}`);

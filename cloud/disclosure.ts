@@ -27,7 +27,10 @@ export interface DisclosedDay {
   /** China day, YYYY-MM-DD. */
   day: string;
   factor: string;
-  /** The day record's Avg in the unit shown (the converted ZsAvg for gas where the logger sent it); null without a valid one. */
+  /**
+   * The day record's Avg in the unit shown (the converted ZsAvg for gas where the logger sent it); null without a
+   * valid one.
+   */
   value: number | null;
   /** Whether the value is the converted (折算) one. */
   converted: boolean;

@@ -178,7 +178,8 @@ export class InstrumentStore {
   /** Keeps what a logger reported, field by field, so a later registration is checked against it. */
   report(mn: string, factor: string, reported: Reported, at: number): void {
     const put = this.db.prepare(
-      'INSERT INTO instrument_reports (mn, factor, field, value, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (mn, factor, field) DO UPDATE SET value = excluded.value, at = excluded.at',
+      'INSERT INTO instrument_reports (mn, factor, field, value, at) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (mn, factor, field) DO UPDATE SET value = excluded.value, at = excluded.at',
     );
     this.db.transaction(() => {
       for (const [field, value] of Object.entries(reported)) put.run(mn, factor, field, JSON.stringify(value), at);

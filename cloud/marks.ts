@@ -40,9 +40,9 @@ export type MarkReason = keyof typeof MARK_REASONS;
 export const MarkReasonSchema = z.enum(Object.keys(MARK_REASONS) as [MarkReason, ...MarkReason[]]);
 
 /**
- * The reasons an enterprise marks its own hours with (数据标记, the Jiangsu pilot's list as issue 17 gives it:
- * 停运, 检修, 故障, 工况异常 …). Not `normal` (an enterprise does not clear the flag its own logger sent) nor
- * `overRange` (the analyzer says it): those stay the centre's and the authority's.
+ * The reasons an enterprise marks its own hours with (数据标记, the Jiangsu pilot's list as issue 17 gives
+ * it: 停运, 检修, 故障, 工况异常 …). Not `normal` (an enterprise does not clear the flag its own logger
+ * sent) nor `overRange` (the analyzer says it): those stay the centre's and the authority's.
  */
 export const ENTERPRISE_MARK_REASONS = [
   'stopped',
@@ -177,7 +177,8 @@ export class SqliteMarkStore implements MarkStore {
   async add(mn: string, body: MarkBody, by: string, at: number, party?: MarkParty): Promise<Mark> {
     const { lastInsertRowid } = this.db
       .prepare(
-        'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at, by_party) VALUES (?,?,?,?,?,?,?,?,?,?)',
+        'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at, by_party) ' +
+          'VALUES (?,?,?,?,?,?,?,?,?,?)',
       )
       .run(
         mn,

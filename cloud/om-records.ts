@@ -5,9 +5,10 @@ import type { Point } from './store/types.js';
 
 /**
  * Operation and maintenance records (运维记录) of an outlet's monitoring equipment, as the O&M company
- * files them (the forms of the provincial O&M supervision systems: 日常巡检, 维修, 标样核查及校准, 易耗品更换,
- * 标准样品更换, 实际水样比对, 定期校验, 校准). A record says what was done to which analyzer (one factor,
- * or the whole outlet) over which period, and, for a standard check, the standard's value and the reading.
+ * files them (the forms of the provincial O&M supervision systems: 日常巡检, 维修, 标样核查及校准,
+ * 易耗品更换, 标准样品更换, 实际水样比对, 定期校验, 校准). A record says what was done to which
+ * analyzer (one factor, or the whole outlet) over which period, and, for a standard check, the standard's
+ * value and the reading.
  *
  * The records explain the flags the logger put on the data (HJ 212-2017 table 8): an hour flagged C or M
  * with no record covering it is listed for review (`unexplained`), as are D and F hours outside a

@@ -40,7 +40,10 @@ export class StationPasswords {
       this.set.set(r.mn, JSON.parse(r.state) as SetPassword);
   }
 
-  /** The hashes a PW of `station` is checked against: the one in force first, then a pending one and the replaced one in its grace. */
+  /**
+   * The hashes a PW of `station` is checked against: the one in force first, then a pending one and the replaced
+   * one in its grace.
+   */
   hashes(station: Pick<Station, 'mn' | 'passwordHash'>): string[] {
     const s = this.set.get(station.mn);
     const own = s !== undefined && s.registryHash === station.passwordHash;

@@ -54,7 +54,10 @@ export function planProblem(body: PlanBody, stationFactors: readonly string[]): 
   for (const [i, item] of body.items.entries()) {
     if (!factorDef(item.factor)) return `items.${i}.factor: ${item.factor} is no factor code of HJ 212-2017 appendix B`;
     if (item.mode === 'automatic' && !stationFactors.includes(item.factor))
-      return `items.${i}.factor: ${item.factor} is monitored automatically only where the registry lists it for the outlet; make it manual or add it to the registry`;
+      return (
+        `items.${i}.factor: ${item.factor} is monitored automatically only where the registry lists it ` +
+        'for the outlet; make it manual or add it to the registry'
+      );
   }
   return undefined;
 }
@@ -98,6 +101,10 @@ const CSV_COLUMNS = {
 } as const;
 type CsvColumn = keyof typeof CSV_COLUMNS;
 const CSV_REQUIRED: readonly CsvColumn[] = ['factor', 'time', 'value', 'lab'];
+/** The header line of a CSV of manual results in Chinese: each column's first name (监测项目编码,…). */
+export const CSV_HEADER = Object.values(CSV_COLUMNS)
+  .map((names) => names[0])
+  .join(',');
 
 /** A China wall time as laboratories write it (2026-11-20 09:30[:00]) as ISO 8601 with +08:00; others as given. */
 function isoTime(t: string): string {
@@ -115,8 +122,7 @@ export function parseManualCsv(
   rows: readonly string[][],
 ): { bodies: { line: number; body: ManualResultBody }[]; rejected: { line: number; message: string }[] } | string {
   const [header, ...lines] = rows;
-  if (!header)
-    return 'the CSV is empty: give a header line (监测项目编码,采样时间,监测值,监测机构,备注) and a line per result';
+  if (!header) return `the CSV is empty: give a header line (${CSV_HEADER}) and a line per result`;
   const index = {} as Partial<Record<CsvColumn, number>>;
   header.forEach((h, i) => {
     const name = h.trim();
@@ -124,8 +130,10 @@ export function parseManualCsv(
       if (names.includes(name)) index[col] = i;
   });
   const missing = CSV_REQUIRED.filter((c) => index[c] === undefined);
-  if (missing.length)
-    return `the header lacks ${missing.map((c) => `${CSV_COLUMNS[c][0]} (${c})`).join(', ')}: name the columns in the first line`;
+  if (missing.length) {
+    const names = missing.map((c) => `${CSV_COLUMNS[c][0]} (${c})`).join(', ');
+    return `the header lacks ${names}: name the columns in the first line`;
+  }
   const bodies: { line: number; body: ManualResultBody }[] = [];
   const rejected: { line: number; message: string }[] = [];
   lines.forEach((cells, i) => {
@@ -252,14 +260,14 @@ const PLAN_COLUMNS =
 /** Plans and manual results in the state database. */
 export class PlanStore {
   constructor(private readonly db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS plans (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, items TEXT NOT NULL,
-      state TEXT NOT NULL, "by" TEXT NOT NULL, at INTEGER NOT NULL, reviewed_by TEXT, reviewed_at INTEGER,
-      review_comment TEXT, attachment_name TEXT, attachment_bytes INTEGER, attachment BLOB);
+    db.exec(`CREATE TABLE IF NOT EXISTS plans (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
+      items TEXT NOT NULL, state TEXT NOT NULL, "by" TEXT NOT NULL, at INTEGER NOT NULL, reviewed_by TEXT,
+      reviewed_at INTEGER, review_comment TEXT, attachment_name TEXT, attachment_bytes INTEGER, attachment BLOB);
       CREATE INDEX IF NOT EXISTS plans_mn ON plans (mn, id);
       CREATE TABLE IF NOT EXISTS manual_results (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
-      factor TEXT NOT NULL, time INTEGER NOT NULL, value REAL NOT NULL, method TEXT NOT NULL, method_source TEXT NOT NULL,
-      lab TEXT NOT NULL, note TEXT NOT NULL, plan_id INTEGER NOT NULL, "by" TEXT NOT NULL, at INTEGER NOT NULL,
-      UNIQUE (mn, factor, time));`);
+      factor TEXT NOT NULL, time INTEGER NOT NULL, value REAL NOT NULL, method TEXT NOT NULL,
+      method_source TEXT NOT NULL, lab TEXT NOT NULL, note TEXT NOT NULL, plan_id INTEGER NOT NULL,
+      "by" TEXT NOT NULL, at INTEGER NOT NULL, UNIQUE (mn, factor, time));`);
   }
 
   submit(mn: string, body: PlanBody, by: string, at: number): Plan {
@@ -287,7 +295,8 @@ export class PlanStore {
   inForce(mn: string): Plan | undefined {
     const r = this.db
       .prepare(
-        `SELECT ${PLAN_COLUMNS} FROM plans WHERE mn = ? AND state = 'approved' ORDER BY reviewed_at DESC, id DESC LIMIT 1`,
+        `SELECT ${PLAN_COLUMNS} FROM plans WHERE mn = ? AND state = 'approved' ` +
+          'ORDER BY reviewed_at DESC, id DESC LIMIT 1',
       )
       .get(mn) as PlanRow | undefined;
     return r && toPlan(r);
@@ -297,7 +306,8 @@ export class PlanStore {
   review(id: number, state: 'approved' | 'rejected', by: string, at: number, comment: string): Plan | 'not-submitted' {
     const done = this.db
       .prepare(
-        `UPDATE plans SET state = ?, reviewed_by = ?, reviewed_at = ?, review_comment = ? WHERE id = ? AND state = 'submitted'`,
+        `UPDATE plans SET state = ?, reviewed_by = ?, reviewed_at = ?, review_comment = ?
+           WHERE id = ? AND state = 'submitted'`,
       )
       .run(state, by, at, comment, id);
     return done.changes === 1 ? this.get(id)! : 'not-submitted';
@@ -330,8 +340,8 @@ export class PlanStore {
   results(mn: string, from: number, to: number): ManualResult[] {
     return this.db
       .prepare(
-        `SELECT id, mn, factor, time, value, method, method_source AS methodSource, lab, note, plan_id AS planId, "by", at
-           FROM manual_results WHERE mn = ? AND time >= ? AND time < ? ORDER BY time, factor`,
+        `SELECT id, mn, factor, time, value, method, method_source AS methodSource, lab, note, plan_id AS planId,
+           "by", at FROM manual_results WHERE mn = ? AND time >= ? AND time < ? ORDER BY time, factor`,
       )
       .all(mn, from, to) as ManualResult[];
   }

@@ -127,7 +127,8 @@ export class RegistrationStore {
   submit(mn: string, body: RegistrationBody, by: string, at: number): Registration {
     const r = this.db
       .prepare(
-        'INSERT INTO registrations (mn, "from", "to", reason, detail, state, "by", at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
+        'INSERT INTO registrations (mn, "from", "to", reason, detail, state, "by", at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
       )
       .get(mn, body.from, body.to, body.reason, body.detail, 'submitted', by, at) as Row;
     return toRegistration(r);
@@ -164,7 +165,8 @@ export class RegistrationStore {
         .run(state, by, at, body.comment, id);
       if (state === 'approved') {
         // The window names its registration, so an hour it leaves out is explained by the record that did.
-        const reason = `${REGISTRATION_REASONS[r.reason]}（不正常运行登记 #${r.id}）${r.detail ? `：${r.detail}` : ''}`;
+        const detail = r.detail ? `：${r.detail}` : '';
+        const reason = `${REGISTRATION_REASONS[r.reason]}（不正常运行登记 #${r.id}）${detail}`;
         this.shutdowns.add(r.mn, { from: r.from, to: r.to, reason });
       }
       return this.get(id)!;

@@ -41,7 +41,8 @@ export const SecretHashSchema = z
   .regex(SECRET_HASH, 'store a scrypt hash (scrypt$N$salt$key): run `hj212 cloud hash SECRET` and paste its output')
   .refine(
     (h) => sensibleN(Number(h.split('$')[1])),
-    'scrypt N is a power of two from 2^10 (1024) to 2^20 (1048576): hash the secret again with `hj212 cloud hash SECRET`',
+    'scrypt N is a power of two from 2^10 (1024) to 2^20 (1048576): ' +
+      'hash the secret again with `hj212 cloud hash SECRET`',
   );
 
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {

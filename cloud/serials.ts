@@ -29,7 +29,8 @@ export class StationSerials {
     db.exec(`CREATE TABLE IF NOT EXISTS station_serials (mn TEXT PRIMARY KEY, serial TEXT NOT NULL,
       reported_at INTEGER NOT NULL, since INTEGER NOT NULL)`);
     this.save = db.prepare(`INSERT INTO station_serials (mn, serial, reported_at, since) VALUES (?, ?, ?, ?)
-      ON CONFLICT (mn) DO UPDATE SET serial = excluded.serial, reported_at = excluded.reported_at, since = excluded.since`);
+      ON CONFLICT (mn) DO UPDATE SET serial = excluded.serial, reported_at = excluded.reported_at,
+      since = excluded.since`);
     const rows = db.prepare('SELECT mn, serial, reported_at, since FROM station_serials').all() as {
       mn: string;
       serial: string;

@@ -19,7 +19,8 @@ export const ShutdownBodySchema = z
 /** Shutdown windows registered through the API, kept beside the ones in the registry file. */
 export class ShutdownStore {
   constructor(private readonly db: Database.Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS shutdowns (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, "from" TEXT NOT NULL, "to" TEXT NOT NULL, reason TEXT NOT NULL);
+    db.exec(`CREATE TABLE IF NOT EXISTS shutdowns (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
+      "from" TEXT NOT NULL, "to" TEXT NOT NULL, reason TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS shutdowns_mn ON shutdowns (mn)`);
   }
 

@@ -11,9 +11,9 @@ import { AttachmentSchema } from './attachments.js';
  * taken, attachments); the authority accepts the answer, which closes the item, or returns it, and the
  * enterprise answers again. Every step is kept with who made it, from which side, and when.
  *
- * States: `sent` → answer → `answered` → accept → `accepted` (closed), or → return → `returned` → answer →
- * `answered` …. An item not accepted by its deadline is overdue (a returned answer does not stop the clock:
- * the deadline is for the matter to be settled, not for a first reply).
+ * States: `sent` → answer → `answered` → accept → `accepted` (closed), or → return → `returned` →
+ * answer → `answered` …. An item not accepted by its deadline is overdue (a returned answer does not stop
+ * the clock: the deadline is for the matter to be settled, not for a first reply).
  */
 export const SUPERVISION_KINDS = {
   /** 超标: hours or values above the limit. */
@@ -184,7 +184,8 @@ export class SupervisionStore {
       comment TEXT NOT NULL, reason TEXT, measures TEXT);
       CREATE INDEX IF NOT EXISTS supervision_steps_item ON supervision_steps (item_id, id);
       CREATE TABLE IF NOT EXISTS supervision_attachments (id INTEGER PRIMARY KEY AUTOINCREMENT,
-      item_id INTEGER NOT NULL, step_id INTEGER NOT NULL, name TEXT NOT NULL, bytes INTEGER NOT NULL, data BLOB NOT NULL);`);
+      item_id INTEGER NOT NULL, step_id INTEGER NOT NULL, name TEXT NOT NULL, bytes INTEGER NOT NULL,
+      data BLOB NOT NULL);`);
   }
 
   /** Sends an item: its row and its first step in one transaction. */
@@ -199,7 +200,8 @@ export class SupervisionStore {
     return this.db.transaction(() => {
       const { id } = this.db
         .prepare(
-          `INSERT INTO supervision_items (mn, kind, alarm_id, factor, from_ms, to_ms, deadline, request, state, "by", at)
+          `INSERT INTO supervision_items
+           (mn, kind, alarm_id, factor, from_ms, to_ms, deadline, request, state, "by", at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?) RETURNING id`,
         )
         .get(

@@ -12,7 +12,10 @@ export interface OutageOptions {
   /** Simulated offsets from `start` between which the logger is disconnected. */
   away: { from: number; to: number };
   log: Logger;
-  /** Hours before `start` the logger uploads at its first connection (its memory), so the demo opens on a day of data. */
+  /**
+   * Hours before `start` the logger uploads at its first connection (its memory), so the demo opens on a day
+   * of data.
+   */
   backlogHours: number;
 }
 

@@ -103,7 +103,10 @@ export function encodeRaw(raw: number, layout: RegisterLayout, overflow: Overflo
   return layout.wordOrder === 'little' ? words.reverse() : words;
 }
 
-/** The engineering value in `words`: raw × scale + offset (NaN and infinities pass through for the caller to judge). */
+/**
+ * The engineering value in `words`: raw × scale + offset (NaN and infinities pass through for the caller to
+ * judge).
+ */
 export function decodeValue(words: readonly number[], encoding: RegisterEncoding): number {
   return decodeRaw(words, encoding) * encoding.scale + encoding.offset;
 }

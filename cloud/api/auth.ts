@@ -126,8 +126,8 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
     const sid = bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
     if (sid !== undefined && opts.sessions && opts.users) {
       const live = opts.sessions.use(sid);
-      // The account is read at every request: a removed user, or a password set since the login
-      // (here or by `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
+      // The account is read at every request: a removed user, or a password set since the login (here or by
+      // `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
       const user = live === undefined ? undefined : opts.users.get(live.user);
       if (user && user.passwordChangedAt === live!.stamp) {
         principal = { name: user.name, role: user.role, via: 'session', ...scopeView(user) };

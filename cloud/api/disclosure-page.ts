@@ -87,10 +87,12 @@ const WORDS = {
   },
 } as const;
 
+const VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">';
+
 function shell(lang: Lang, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${lang === 'en' ? 'en' : 'zh-CN'}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>
+<head><meta charset="utf-8">${VIEWPORT}<title>${esc(title)}</title>
 <link rel="stylesheet" href="/ui/disclosure.css"></head>
 <body class="disclosure">${body}</body>
 </html>
@@ -147,7 +149,9 @@ export function disclosurePage(d: DisclosureView, lang: Lang): string {
   const base = `/disclosure/${encodeURIComponent(d.enterprise)}`;
   const link = (month: string, text: string, cls: string) =>
     `<a class="${cls}" href="${base}?month=${month}${lang === 'en' ? '&amp;lang=en' : ''}">${esc(text)}</a>`;
-  const nav = `<nav>${link(shiftMonth(d.month, -1), w.prev, 'prev')} ${link(shiftMonth(d.month, 1), w.next, 'next')} <a class="lang" href="${base}?month=${d.month}${lang === 'en' ? '' : '&amp;lang=en'}">${w.other}</a></nav>`;
+  const other = `<a class="lang" href="${base}?month=${d.month}${lang === 'en' ? '' : '&amp;lang=en'}">${w.other}</a>`;
+  const prev = link(shiftMonth(d.month, -1), w.prev, 'prev');
+  const nav = `<nav>${prev} ${link(shiftMonth(d.month, 1), w.next, 'next')} ${other}</nav>`;
   const verdict = (c: boolean | null) =>
     c === null ? td(w.none, 'verdict') : td(c ? w.yes : w.no, `verdict ${c ? 'ok' : 'exceed'}`);
   const sections = d.outlets.map((o) => {
@@ -203,7 +207,9 @@ export function disclosurePage(d: DisclosureView, lang: Lang): string {
   return shell(
     lang,
     `${w.title} · ${d.enterprise}`,
-    `<header><p><a href="/disclosure${lang === 'en' ? '?lang=en' : ''}">${esc(w.title)}</a></p><h1>${esc(d.enterprise)}</h1>${region}<p>${esc(w.month)}: ${esc(d.month)}</p>${nav}</header><main>${sections.join('\n')}</main>`,
+    `<header><p><a href="/disclosure${lang === 'en' ? '?lang=en' : ''}">${esc(w.title)}</a></p>` +
+      `<h1>${esc(d.enterprise)}</h1>${region}<p>${esc(w.month)}: ${esc(d.month)}</p>${nav}</header>` +
+      `<main>${sections.join('\n')}</main>`,
   );
 }
 
@@ -213,6 +219,7 @@ export function notDisclosedPage(enterprise: string, lang: Lang): string {
   return shell(
     lang,
     w.none404,
-    `<header><p><a href="/disclosure">${esc(w.title)}</a></p><h1>${esc(enterprise)}</h1></header><main><p class="muted">${esc(w.none404)}</p></main>`,
+    `<header><p><a href="/disclosure">${esc(w.title)}</a></p><h1>${esc(enterprise)}</h1></header>` +
+      `<main><p class="muted">${esc(w.none404)}</p></main>`,
   );
 }

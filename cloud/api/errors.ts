@@ -19,7 +19,8 @@ export const ApiErrors = {
   /** A state-changing request carried by a session cookie without the proof it comes from the dashboard itself. */
   Csrf: createError(
     'API_CSRF',
-    'a request with a session cookie that changes something needs the header X-Requested-With (and an Origin of this host, if any)',
+    'a request with a session cookie that changes something needs the header X-Requested-With ' +
+      '(and an Origin of this host, if any)',
     403,
   ),
   /** Wrong user name or password; which of the two is not said. */
@@ -44,18 +45,23 @@ export const ApiErrors = {
    * enterprise, an authority its region (scope.ts). Said as 403, not 404: the registry is no secret, its data is.
    */
   OutOfScope: createError<[string, string]>('API_OUT_OF_SCOPE', '%s is not yours to see or change: %s', 403),
-  /** Managing accounts, or reviewing others' submissions, is the centre's or an authority's work, not an enterprise's. */
+  /**
+   * Managing accounts, or reviewing others' submissions, is the centre's or an authority's work, not an
+   * enterprise's.
+   */
   CentreOnly: createError<[string]>('API_CENTRE_ONLY', '%s', 403),
   /** The plan's PDF needs a CJK font, and the machine has none the export knows (cloud/api/plan-pdf.ts). */
   NoPdfFont: createError(
     'API_NO_PDF_FONT',
-    'the PDF export needs a Chinese font: install fonts-wqy-zenhei (Debian) or set http.pdfFont to a .ttf, .otf or .ttc file',
+    'the PDF export needs a Chinese font: install fonts-wqy-zenhei (Debian) ' +
+      'or set http.pdfFont to a .ttf, .otf or .ttc file',
     503,
   ),
   /** A public disclosure of an enterprise the registry does not have, or with no approved monitoring plan. */
   NotDisclosed: createError<[string]>(
     'API_NOT_DISCLOSED',
-    'params.enterprise: %s discloses nothing: no such enterprise in the registry, or no monitoring plan of it approved (GET /public/enterprises lists those that do)',
+    'params.enterprise: %s discloses nothing: no such enterprise in the registry, or no monitoring plan of it ' +
+      'approved (GET /public/enterprises lists those that do)',
     404,
   ),
   NoAlarm: createError<[number]>('API_NO_ALARM', 'params.id: no alarm %d (GET /alarms lists them)', 404),
@@ -121,7 +127,8 @@ export const ApiErrors = {
    */
   MarkLate: createError<[number, string, string]>(
     'API_MARK_LATE',
-    'body.from: an enterprise marks an hour within %d h after it ends (config http.enterpriseMarkHours); the hour of %s could be marked until %s: ask the centre or the authority of the station to mark it',
+    'body.from: an enterprise marks an hour within %d h after it ends (config http.enterpriseMarkHours); ' +
+      'the hour of %s could be marked until %s: ask the centre or the authority of the station to mark it',
     403,
   ),
   NoSupervision: createError<[number]>(

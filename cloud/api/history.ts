@@ -165,7 +165,8 @@ function sheetFlag(cell: HistoryCell, lang: Lang): string | null {
   }
   if (!cell.mark) return cell.flagName ?? null;
   const was = cell.mark.originalFlagName ?? '-';
-  return `${cell.flagName ?? ''} (${lang === 'en' ? 'review' : '审核'}: ${cell.mark.reasonName}; ${ORIGINAL[lang]} ${was})`;
+  const review = lang === 'en' ? 'review' : '审核';
+  return `${cell.flagName ?? ''} (${review}: ${cell.mark.reasonName}; ${ORIGINAL[lang]} ${was})`;
 }
 
 const TIME_HEAD = { zh: '数据时间', en: 'data time' } as const;

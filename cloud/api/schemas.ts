@@ -350,7 +350,10 @@ export const FollowUpSchema = z.object({
 });
 export type FollowUpView = z.output<typeof FollowUpSchema>;
 
-/** An alarm event as `GET /alarm-events` lists it: a missing hour is one event listing its factors (see alarm-events.ts). */
+/**
+ * An alarm event as `GET /alarm-events` lists it: a missing hour is one event listing its factors
+ * (see alarm-events.ts).
+ */
 export const AlarmEventSchema = AlarmSchema.omit({ factor: true, closedAt: true, closedBy: true }).extend({
   factors: z.array(
     z.object({
@@ -424,7 +427,10 @@ export const IngestResultSchema = z.object({
 export const IngestResultsSchema = z.object({ results: z.array(IngestResultSchema) });
 export type IngestResult = z.output<typeof IngestResultSchema>;
 
-/** Whose data an account sees: an enterprise user its enterprise, an authority its region, the centre all (scope.ts). */
+/**
+ * Whose data an account sees: an enterprise user its enterprise, an authority its region, the centre all
+ * (scope.ts).
+ */
 const ScopeFields = {
   enterprise: z.string().optional(),
   region: z.string().optional(),

@@ -78,7 +78,10 @@ export const HttpOptionsSchema = z.strictObject({
    * enterprises with an approved monitoring plan. Off unless set: it opens data to anyone who can reach the port.
    */
   disclosure: z.boolean().default(false),
-  /** A CJK font file (.ttf, .otf, .ttc) the monitoring plans' PDF is set in; absent, the system's (fonts-wqy-zenhei). */
+  /**
+   * A CJK font file (.ttf, .otf, .ttc) the monitoring plans' PDF is set in; absent, the system's
+   * (fonts-wqy-zenhei).
+   */
   pdfFont: z.string().min(1).optional(),
   /** How long after an hour ends its enterprise may still mark it (数据标记); the platform's choice. */
   enterpriseMarkHours: z.number().positive().max(744).default(ENTERPRISE_MARK_HOURS),
@@ -94,7 +97,10 @@ export interface ApiContext {
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
-  /** Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones in force. */
+  /**
+   * Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones
+   * in force.
+   */
   registrations: RegistrationStore;
   /** O&M records (运维记录) that explain flagged hours. */
   omRecords: OmRecordStore;

@@ -84,8 +84,8 @@ export class CommandStore {
 
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS commands (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, cn TEXT NOT NULL,
-      cp TEXT NOT NULL, qn TEXT NOT NULL, sent_at INTEGER NOT NULL, by TEXT NOT NULL, via TEXT, deadline INTEGER NOT NULL,
-      state TEXT NOT NULL, code INTEGER, meaning TEXT, UNIQUE (mn, qn))`);
+      cp TEXT NOT NULL, qn TEXT NOT NULL, sent_at INTEGER NOT NULL, by TEXT NOT NULL, via TEXT,
+      deadline INTEGER NOT NULL, state TEXT NOT NULL, code INTEGER, meaning TEXT, UNIQUE (mn, qn))`);
     db.exec(`CREATE TABLE IF NOT EXISTS command_answers (seq INTEGER PRIMARY KEY, command_id INTEGER NOT NULL,
       cn TEXT NOT NULL, at INTEGER NOT NULL, cp TEXT NOT NULL)`);
     db.exec('CREATE INDEX IF NOT EXISTS command_answers_by_command ON command_answers (command_id, seq)');

@@ -118,7 +118,10 @@ export interface MqttInput {
   close(): Promise<void>;
 }
 
-/** Room over `maxPayload` in an MQTT packet for a PUBLISH's topic and properties, or a CONNECT's or SUBSCRIBE's fields. */
+/**
+ * Room over `maxPayload` in an MQTT packet for a PUBLISH's topic and properties, or a CONNECT's or SUBSCRIBE's
+ * fields.
+ */
 const PACKET_ROOM = 64 * 1024;
 
 /**

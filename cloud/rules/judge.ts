@@ -25,7 +25,10 @@ export type AlarmType =
   | 'password-guessing'
   /** 治污设施未运行: production runs while the treatment facility draws no power (cloud/rules/treatment.ts). */
   | 'treatment-stopped'
-  /** 动态管控: an analyzer's reported id, range, slope or intercept differs from its register (cloud/instruments.ts). */
+  /**
+   * 动态管控: an analyzer's reported id, range, slope or intercept differs from its register
+   * (cloud/instruments.ts).
+   */
   | 'instrument-mismatch';
 export const ALARM_TYPES: readonly AlarmType[] = [
   'exceedance',

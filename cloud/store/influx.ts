@@ -68,8 +68,8 @@ export class InfluxStore implements MeasurementStore {
     private readonly log: Logger,
   ) {
     this.db = openSqlite(o.spillPath, { durable: true });
-    this.db
-      .exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 1);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
+      kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 1);
       CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
     migrateJsonSpill(this.db);
     migrateLineSpill(this.db);
@@ -244,7 +244,8 @@ function migrateJsonSpill(db: Database.Database): void {
   db.transaction(() => {
     db.exec(`ALTER TABLE spill RENAME TO spill_json;
       DROP INDEX IF EXISTS spill_key;
-      CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
+      CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL,
+        time INTEGER NOT NULL, line TEXT NOT NULL);
       CREATE INDEX spill_key ON spill (mn, kind, time);
       INSERT INTO spill (mn, kind, time, line) SELECT mn, kind, time, hj212_line(point) FROM spill_json ORDER BY id;
       DROP TABLE spill_json`);

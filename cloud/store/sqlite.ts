@@ -38,7 +38,8 @@ export class SqliteStore implements MeasurementStore {
       PRIMARY KEY (mn, kind, time, factor)) WITHOUT ROWID`);
     this.insert =
       db.prepare(`INSERT INTO measurements (mn, factor, kind, time, vals, flag, outlet) VALUES (?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (mn, kind, time, factor) DO UPDATE SET vals = excluded.vals, flag = excluded.flag, outlet = excluded.outlet`);
+      ON CONFLICT (mn, kind, time, factor) DO UPDATE SET vals = excluded.vals, flag = excluded.flag,
+      outlet = excluded.outlet`);
     const writeGroups = db.transaction((groups: readonly (readonly Point[])[]) => {
       for (const points of groups)
         for (const p of points)
@@ -59,7 +60,8 @@ export class SqliteStore implements MeasurementStore {
     const q = PointQuerySchema.parse(input);
     const rows = this.db
       .prepare(
-        `SELECT * FROM measurements WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ${q.factor !== undefined ? 'AND factor = ?' : ''} ORDER BY time, factor LIMIT ?`,
+        `SELECT * FROM measurements WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ` +
+          `${q.factor !== undefined ? 'AND factor = ?' : ''} ORDER BY time, factor LIMIT ?`,
       )
       .all(...[q.mn, q.kind, q.from, q.to, ...(q.factor !== undefined ? [q.factor] : []), q.limit]) as Row[];
     return rows.map((r) => {

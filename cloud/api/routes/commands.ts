@@ -145,7 +145,8 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       config: { role: 'admin' },
       schema: {
         summary:
-          'issue the station a new SM4 key (HJ 212-2025 1014, docs/protocol-2025.md), recorded as a command with its 9011/9012',
+          'issue the station a new SM4 key (HJ 212-2025 1014, docs/protocol-2025.md), ' +
+          'recorded as a command with its 9011/9012',
         params: MnParams,
         response: { 201: CommandViewSchema },
       },

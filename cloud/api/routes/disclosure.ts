@@ -91,7 +91,8 @@ export const disclosureRoutes: FastifyPluginAsyncZod<DisclosureDeps> = async (
       config: { api: true },
       schema: {
         summary:
-          'public (no login): an enterprise’s disclosure for a month: per outlet its approved plan, day values with the hours over the limit, the year’s manual results',
+          'public (no login): an enterprise’s disclosure for a month: per outlet its approved plan, ' +
+          'day values with the hours over the limit, the year’s manual results',
         params: EnterpriseParams,
         querystring: DisclosureQuery,
         response: { 200: DisclosureSchema },

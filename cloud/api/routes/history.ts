@@ -42,7 +42,8 @@ export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { r
       config: { role: 'read' },
       schema: {
         summary:
-          'history table of one data kind over [from, to) (or kind=manual: the manual results with their method): a row per DataTime, newest first, one page of them',
+          'history table of one data kind over [from, to) (or kind=manual: the manual results with their method): ' +
+          'a row per DataTime, newest first, one page of them',
         params: MnParams,
         querystring: HistoryQuery,
         response: { 200: HistoryPageSchema },

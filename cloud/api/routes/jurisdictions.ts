@@ -141,7 +141,8 @@ export const jurisdictionsRoutes: FastifyPluginAsyncZod<JurisdictionsDeps> = asy
       config: { role: 'read', reviewer: 'statistics per jurisdiction' },
       schema: {
         summary:
-          'per region, for a day, month, quarter or year: enterprises, outlets, registered, uploaded, reviewed, networking, supervision items',
+          'per region, for a day, month, quarter or year: enterprises, outlets, registered, uploaded, reviewed, ' +
+          'networking, supervision items',
         querystring: ReportQuery,
         response: { 200: JurisdictionStatsSchema },
       },

@@ -71,7 +71,9 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
     {
       config: { role: 'read' },
       schema: {
-        summary: 'the audit trail of an outlet’s review marks, oldest first: who marked or withdrew what, when and why',
+        // prettier-ignore
+        summary:
+          'the audit trail of an outlet’s review marks, oldest first: who marked or withdrew what, when and why',
         params: MnParams,
         querystring: LangQuery,
         response: { 200: z.array(MarkAuditSchema) },
@@ -89,7 +91,8 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
       config: { role: 'operator' },
       schema: {
         summary:
-          'mark hours of an outlet (one factor or all) with a reason: the records keep their value and flag (an enterprise: its own hours, within the window after each)',
+          'mark hours of an outlet (one factor or all) with a reason: the records keep their value and flag ' +
+          '(an enterprise: its own hours, within the window after each)',
         params: MnParams,
         querystring: LangQuery,
         body: MarkBodySchema,
@@ -104,7 +107,8 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
       if (party === 'enterprise') {
         if (!enterpriseReasons.has(body.reason))
           throw new ApiErrors.BadRequest(
-            `body.reason: an enterprise marks with ${ENTERPRISE_MARK_REASONS.join(', ')}; ${body.reason} is the centre's or the authority's to mark`,
+            `body.reason: an enterprise marks with ${ENTERPRISE_MARK_REASONS.join(', ')}; ` +
+              `${body.reason} is the centre's or the authority's to mark`,
           );
         const from = Date.parse(body.from);
         const to = Date.parse(body.to);
@@ -112,7 +116,8 @@ export const marksRoutes: FastifyPluginAsyncZod<MarksDeps> = async (
         const begun = Math.floor(at / HOUR) * HOUR + HOUR;
         if (to > begun)
           throw new ApiErrors.BadRequest(
-            `body.to: an enterprise marks hours that have begun (up to ${chinaTime(begun)}); register a planned stop (POST /stations/:mn/registrations)`,
+            `body.to: an enterprise marks hours that have begun (up to ${chinaTime(begun)}); ` +
+              'register a planned stop (POST /stations/:mn/registrations)',
           );
         const deadline = enterpriseMarkDeadline(from, to, enterpriseMarkHours);
         // Marks apply to the hours starting in [from, to): one that covers none would change nothing.

@@ -23,7 +23,8 @@ export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, d
       config: { role: 'read' },
       schema: {
         summary:
-          'online rate, stations exceeding now, open alarm events by type, stations not reporting, and the effectiveness rate of today so far',
+          'online rate, stations exceeding now, open alarm events by type, stations not reporting, ' +
+          'and the effectiveness rate of today so far',
         response: { 200: OverviewSchema },
       },
     },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseCsv } from '../../csv-import.js';
 import {
+  CSV_HEADER,
   itemCompletion,
   parseManualCsv,
   type ManualResult,
@@ -273,7 +274,8 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       config: { role: 'operator' },
       schema: {
         summary:
-          'import manual results from CSV (UTF-8; header 监测项目编码,采样时间,监测值,监测机构,备注 or factor,time,value,lab,note): each line entered as one by hand, those refused listed by line',
+          `import manual results from CSV (UTF-8; header ${CSV_HEADER} or factor,time,value,lab,note): ` +
+          'each line entered as one by hand, those refused listed by line',
         params: MnParams,
         consumes: ['text/csv', 'text/plain'],
         body: z.string().min(1, 'give the CSV text, a header line then a line per result'),
@@ -321,7 +323,9 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     {
       config: { role: 'read' },
       schema: {
-        summary: 'manual monitoring completion (手工监测完成率) of the plan in force over a year, per manual item',
+        // prettier-ignore
+        summary:
+          'manual monitoring completion (手工监测完成率) of the plan in force over a year, per manual item',
         params: MnParams,
         querystring: YearQuery,
         response: { 200: PlanCompletionSchema },

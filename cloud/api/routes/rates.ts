@@ -4,7 +4,10 @@ import { outletPeriod, periodReport, reportSource, stationRates, type ReportDeps
 import { MnParams, PeriodQuery, PeriodReportSchema, StationRatesSchema } from '../schemas.js';
 import { stationOf } from './station.js';
 
-/** `GET /stations/:mn/rates` and `GET /rates`: transmission, validity and effectiveness rates (HJ 75-2017, HJ 355-2019). */
+/**
+ * `GET /stations/:mn/rates` and `GET /rates`: transmission, validity and effectiveness rates
+ * (HJ 75-2017, HJ 355-2019).
+ */
 export const ratesRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) => {
   app.get(
     '/stations/:mn/rates',

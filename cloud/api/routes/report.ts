@@ -15,7 +15,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps)
       config: { role: 'read' },
       schema: {
         summary:
-          'report of a day, month, quarter or year per outlet and per enterprise: rates, hours missing, exceeding and back-filled, emission amounts',
+          'report of a day, month, quarter or year per outlet and per enterprise: rates, ' +
+          'hours missing, exceeding and back-filled, emission amounts',
         querystring: ReportQuery,
         response: { 200: PeriodReportSchema },
       },

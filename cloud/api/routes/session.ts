@@ -38,7 +38,8 @@ const LoginBodySchema = z.strictObject({
 
 /** The Set-Cookie of a session: never readable by scripts, never sent cross-site, gone after the session's life. */
 export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+  const attributes = `Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+  return `${SESSION_COOKIE}=${id}; ${attributes}`;
 }
 
 /**

@@ -131,7 +131,8 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       config: { role: 'operator', reviewer: 'sending a supervision item' },
       schema: {
         summary:
-          'send an exceedance or a data gap (an alarm, or a station and a period) to the enterprise as a supervision item (督办) with a deadline',
+          'send an exceedance or a data gap (an alarm, or a station and a period) to the enterprise ' +
+          'as a supervision item (督办) with a deadline',
         body: SupervisionSendSchema,
         response: { 201: SupervisionItemSchema },
       },
@@ -145,7 +146,8 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
         const kind = ALARM_KINDS[alarm.type];
         if (!kind)
           throw new ApiErrors.BadRequest(
-            `body.alarmId: alarm ${alarm.id} is of type ${alarm.type}: an item is sent for an exceedance, missing-hour or offline alarm`,
+            `body.alarmId: alarm ${alarm.id} is of type ${alarm.type}: ` +
+              'an item is sent for an exceedance, missing-hour or offline alarm',
           );
         const station = registry().get(alarm.mn);
         if (station) assertSees(principal!, station);
@@ -184,7 +186,8 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       config: { role: 'read' },
       schema: {
         summary:
-          'supervision items of the stations the account sees, oldest first (overdue=true: past the deadline and not accepted)',
+          'supervision items of the stations the account sees, oldest first ' +
+          '(overdue=true: past the deadline and not accepted)',
         querystring: ListQuery,
         response: { 200: z.array(SupervisionItemSchema) },
       },

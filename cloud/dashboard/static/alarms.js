@@ -19,7 +19,10 @@ const TYPES = [
 /** The tabs above the list: 超标 and 预警 apart, as a duty operator works through them. */
 const TABS = ['', 'exceedance', 'warning', 'missing-hour'];
 const FOLLOW_UP_STATES = ['notified', 'handled'];
-/** The alarms sent as supervision items (电子督办): an exceedance as 超标, a missing hour or offline as 数据缺失. */
+/**
+ * The alarms sent as supervision items (电子督办): an exceedance as 超标, a missing hour or offline as
+ * 数据缺失.
+ */
 const SUPERVISED = ['exceedance', 'missing-hour', 'offline'];
 
 /** For the centre and the authorities: 督办 sends the alarm to the enterprise with a deadline (POST /supervision). */
@@ -67,7 +70,10 @@ function ackCell(a, who, refresh) {
   return form;
 }
 
-/** The follow-up state (已通知企业 / 已处理) with its whole trail, and for an operator or admin the form to change it. */
+/**
+ * The follow-up state (已通知企业 / 已处理) with its whole trail, and for an operator or admin the form to
+ * change it.
+ */
 function followUpCell(a, who, refresh) {
   const trail = h(
     'ol',

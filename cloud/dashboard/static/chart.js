@@ -65,8 +65,8 @@ const line = (label, color) => ({ label, stroke: color, dash: [8, 5], width: 1.5
 
 /**
  * One factor's chart: the judged values, its limits as dashed lines, flagged, exceeding (超标),
- * warning (预警) and back-filled (补传) points as markers, missing hours and shutdown windows shaded; drag to zoom in,
- * double-click to zoom out.
+ * warning (预警) and back-filled (补传) points as markers, missing hours and shutdown windows shaded;
+ * drag to zoom in, double-click to zoom out.
  * `points` are the API's, `info` the factor's limits and unit, `missing` hour starts, `shutdowns` {from, to} ms;
  * `gas` says whether the title names the basis (实测 or 折算) of the values.
  * Returns { update(next), destroy() }: live updates give new points, missing hours and shutdowns and keep a zoom.

@@ -37,7 +37,10 @@ const OM_TYPES = [
 
 /** "2026-11-20 08:00 – 10:00". */
 const span = (from, to) => `${toInput(from)} – ${toInput(to)}`;
-/** A number field's value for the API: a number, left out when empty, as typed when it is no number (refused by name). */
+/**
+ * A number field's value for the API: a number, left out when empty, as typed when it is no number
+ * (refused by name).
+ */
 const numberOf = (v) => (v.trim() === '' ? undefined : Number.isNaN(Number(v)) ? v.trim() : Number(v));
 
 /**

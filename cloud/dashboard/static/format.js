@@ -217,9 +217,10 @@ export const acts = (who) => !!who && who.role !== 'read' && who.enterprise === 
 export const isCentre = (who) => !!who && who.enterprise === undefined && who.region === undefined;
 
 /**
- * An API refusal split into the fields it names: "400: body.items.1.method: give the method (监测方法); body.lab: …" →
- * [{ path: ['items', '1', 'method'], reason: 'give the method (监测方法)' }, { path: ['lab'], … }]. A refusal that
- * names no field is one part with path null.
+ * An API refusal split into the fields it names:
+ * "400: body.items.1.method: give the method (监测方法); body.lab: …" →
+ * [{ path: ['items', '1', 'method'], reason: 'give the method (监测方法)' }, { path: ['lab'], … }].
+ * A refusal that names no field is one part with path null.
  */
 export function refusalParts(message) {
   const text = String(message).replace(/^\d{3}: /, '');

@@ -6,7 +6,8 @@ import { flagLegend, lang, t } from './i18n.js';
 
 const HOUR = 3_600_000;
 // A table holds more than a chart shows at once: an hour of real-time data, a week of hours, a month of days.
-// The HJ 212-2025 records (2013, 2052, 2062, 2111): a day of raw and furnace data, a week of noise runs, a month of checks.
+// The HJ 212-2025 records (2013, 2052, 2062, 2111): a day of raw and furnace data, a week of noise runs,
+// a month of checks.
 const DEFAULT_SPAN = {
   rtd: HOUR,
   minute: 24 * HOUR,
@@ -150,7 +151,8 @@ export async function historyView({ root, args, query }) {
                 ? h(
                     'span',
                     { class: 'manual' },
-                    ` ${cell.manual.method} (${cell.manual.methodSource}) · ${cell.manual.lab}${cell.manual.note ? ` · ${cell.manual.note}` : ''}`,
+                    ` ${cell.manual.method} (${cell.manual.methodSource}) · ${cell.manual.lab}` +
+                      (cell.manual.note ? ` · ${cell.manual.note}` : ''),
                   )
                 : '',
               // A review mark decides the flag; the one the record came with stays beside it.
@@ -158,7 +160,10 @@ export async function historyView({ root, args, query }) {
                 ? h(
                     'span',
                     { class: 'mark' },
-                    ` ${t('review.markedCell', { reason: cell.mark.reasonName, was: cell.mark.originalFlagName ?? '-' })}`,
+                    ` ${t('review.markedCell', {
+                      reason: cell.mark.reasonName,
+                      was: cell.mark.originalFlagName ?? '-',
+                    })}`,
                   )
                 : '',
             ),

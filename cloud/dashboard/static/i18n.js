@@ -10,7 +10,9 @@ import {
   valueShown,
 } from './format.js';
 // Labels in Chinese (the default: the centre's operators read it) and English.
-// Each label as [Chinese, English]: one line per label, so neither language can miss one.
+// Each label as [Chinese, English]: one line per label, so neither language can miss one. A label that fits
+// Prettier's 120 columns but not 120 bytes (a Chinese character is two columns, three bytes) is kept broken by
+// `// prettier-ignore`.
 const LABELS = {
   title: ['污染源自动监控', 'Pollution-source online monitoring'],
   'nav.stations': ['站点', 'Stations'],
@@ -30,15 +32,22 @@ const LABELS = {
   'users.added': ['已添加用户 {name}（{role}）', 'User {name} added ({role})'],
   'users.roleSet': ['{name} 的角色已改为{role}', '{name} is now {role}'],
   'users.setPassword': ['设置密码', 'Set password'],
-  'users.passwordSet': ['已设置 {name} 的密码，其会话已结束', 'Password of {name} set; their sessions ended'],
+  // prettier-ignore
+  'users.passwordSet': [
+    '已设置 {name} 的密码，其会话已结束',
+    'Password of {name} set; their sessions ended',
+  ],
   'users.remove': ['删除', 'Remove'],
   'users.confirmRemove': ['确认删除用户 {name}？', 'Remove user {name}?'],
   'users.confirm': ['确认删除', 'Remove'],
   'users.removed': ['已删除用户 {name}', 'User {name} removed'],
   review: ['数据审核/标记', 'Data review and marking'],
   'review.explain': [
-    '按原因标记排口的小时数据或更正数据标记；原始数值和标记保留，每次标记与撤销均记录操作人、时间和说明。传输率、有效率与报表按标记后的数据计算。',
-    'Mark hours of an outlet with a reason, or correct a flag; the original values and flags are kept, and every mark and withdrawal is logged with who, when and why. Rates and reports use the marked data.',
+    '按原因标记排口的小时数据或更正数据标记；原始数值和标记保留，' +
+      '每次标记与撤销均记录操作人、时间和说明。传输率、' +
+      '有效率与报表按标记后的数据计算。',
+    'Mark hours of an outlet with a reason, or correct a flag; the original values and flags are kept, and every ' +
+      'mark and withdrawal is logged with who, when and why. Rates and reports use the marked data.',
   ],
   'review.factor': ['监测因子', 'Factor'],
   'review.allFactors': ['全部因子', 'all factors'],
@@ -90,7 +99,11 @@ const LABELS = {
   'review.shutdownReason': ['停产', 'production stopped'],
   'review.register': ['登记停运', 'Register'],
   'review.registered': ['已登记停运：{span}', 'Shutdown registered: {span}'],
-  'review.readOnly': ['只读账号只能查看标记和审核记录。', 'A read-only account sees the marks and the trail only.'],
+  // prettier-ignore
+  'review.readOnly': [
+    '只读账号只能查看标记和审核记录。',
+    'A read-only account sees the marks and the trail only.',
+  ],
   'review.markedCell': ['审核：{reason}（原 {was}）', 'review: {reason} (was {was})'],
   'nav.plans': ['监测方案', 'Plans'],
   'nav.equipment': ['仪器运维', 'Equipment'],
@@ -98,8 +111,12 @@ const LABELS = {
   'nav.jurisdictions': ['辖区统计', 'Jurisdictions'],
   supervision: ['电子督办', 'Electronic supervision'],
   'supervision.explain': [
-    '监控中心或生态环境主管部门将超标或数据缺失督办至企业并限期办结；企业填写原因和整改措施答复，主管部门审核通过即办结，退回须说明理由，企业重新答复。每一步记录操作人和时间。',
-    'The centre or the authority sends an exceedance or a data gap to the enterprise with a deadline; the enterprise answers with the cause and the measures taken; the authority accepts the answer (the item is closed) or returns it with a comment, and the enterprise answers again. Every step is logged with who and when.',
+    '监控中心或生态环境主管部门将超标或数据缺失督办至企业并限期办结；' +
+      '企业填写原因和整改措施答复，主管部门审核通过即办结，退回须说明理由，' +
+      '企业重新答复。每一步记录操作人和时间。',
+    'The centre or the authority sends an exceedance or a data gap to the enterprise with a deadline; the enterprise ' +
+      'answers with the cause and the measures taken; the authority accepts the answer (the item is closed) or ' +
+      'returns it with a comment, and the enterprise answers again. Every step is logged with who and when.',
   ],
   'supervision.new': ['发起督办', 'Send an item'],
   'supervision.list': ['督办事项', 'Items'],
@@ -143,8 +160,10 @@ const LABELS = {
   'field.attachments': ['附件', 'attachments'],
   jurisdictions: ['辖区统计', 'Statistics per jurisdiction'],
   'jurisdictions.explain': [
-    '按辖区统计所选时段的企业数、排口数、已备案（方案已审核通过）和已上传数据的排口、已审核的登记与方案、企业联网情况及督办事项。',
-    'Per region, for the period chosen: enterprises, outlets, outlets registered (plan approved) and uploading, registrations and plans reviewed, how far each enterprise is networked, and supervision items.',
+    '按辖区统计所选时段的企业数、排口数、已备案（方案已审核通过）' +
+      '和已上传数据的排口、已审核的登记与方案、企业联网情况及督办事项。',
+    'Per region, for the period chosen: enterprises, outlets, outlets registered (plan approved) and uploading, ' +
+      'registrations and plans reviewed, how far each enterprise is networked, and supervision items.',
   ],
   'jurisdictions.notEnterprise': [
     '辖区统计仅供监控中心和主管部门查看。',
@@ -174,8 +193,13 @@ const LABELS = {
   'jurisdictions.closed': ['督办已办结', 'Supervision closed'],
   plans: ['监测方案', 'Monitoring plans'],
   'plans.explain': [
-    '企业按排污许可填报各排口的自行监测方案：自动监测因子连续监测，手工监测项目须填写频次、监测方法和方法来源；方案经生态环境部门（或监控中心）审核通过后生效，最新通过的方案为现行方案。',
-    'The enterprise keeps each outlet’s self-monitoring plan as its permit asks: automatic factors are monitored continuously, manual items need a frequency, a method and its source standard; a plan takes effect once the authority (or the centre) approves it, and the newest approved one is in force.',
+    '企业按排污许可填报各排口的自行监测方案：自动监测因子连续监测，' +
+      '手工监测项目须填写频次、监测方法和方法来源；' +
+      '方案经生态环境部门（或监控中心）审核通过后生效，' +
+      '最新通过的方案为现行方案。',
+    'The enterprise keeps each outlet’s self-monitoring plan as its permit asks: automatic factors are monitored ' +
+      'continuously, manual items need a frequency, a method and its source standard; a plan takes effect once the ' +
+      'authority (or the centre) approves it, and the newest approved one is in force.',
   ],
   'plans.queue': ['待审核方案', 'Plans awaiting review'],
   'plans.noQueue': ['暂无待审核方案', 'no plan awaiting review'],
@@ -247,8 +271,14 @@ const LABELS = {
   'completion.notDue': ['尚无到期周期', 'nothing due yet'],
   equipment: ['仪器备案与运维', 'Instrument register and O&M'],
   'equipment.explain': [
-    '仪器备案记录各因子分析仪的设备信息和量程、斜率、截距；数采仪上报（3019、3020）的参数与备案不一致即产生动态管控告警，更新备案后告警关闭。运维单位在此填报运维记录；标记为 C、M、D、F 而无运维记录或停运时段说明的小时列为待说明。',
-    'The register keeps each factor’s analyzer and its range, slope and intercept; what the logger reports (3019, 3020) against it raises a dynamic-control alarm when they differ, closed once the register is updated. The O&M company files its records here; hours flagged C, M, D or F that no record or shutdown window explains are listed as unexplained.',
+    '仪器备案记录各因子分析仪的设备信息和量程、斜率、截距；数采仪上报（3019、' +
+      '3020）的参数与备案不一致即产生动态管控告警，更新备案后告警关闭。' +
+      '运维单位在此填报运维记录；标记为 C、M、D、F ' +
+      '而无运维记录或停运时段说明的小时列为待说明。',
+    'The register keeps each factor’s analyzer and its range, slope and intercept; what the logger reports (3019, ' +
+      '3020) against it raises a dynamic-control alarm when they differ, closed once the register is updated. The ' +
+      'O&M company files its records here; hours flagged C, M, D or F that no record or shutdown window explains are ' +
+      'listed as unexplained.',
   ],
   instruments: ['仪器备案', 'Instrument register'],
   'instruments.registered': ['备案', 'Registered'],
@@ -476,8 +506,10 @@ const LABELS = {
   'period.year': ['年报', 'yearly'],
   periodLabel: ['时段', 'Period'],
   emissions: ['排放量', 'Emission amounts'],
+  // prettier-ignore
   emissionsNote: [
-    '排放量为各小时 Cou 之和（HJ 212-2017 附录 D），无小时数据的日取日数据 Cou；仅计有效数据。',
+    '排放量为各小时 Cou 之和（HJ 212-2017 附录 D），无小时数据的日取日数据 Cou；' +
+      '仅计有效数据。',
     "Sum of the hours' Cou (HJ 212-2017 appendix D); a day without hours from its day record; valid data only.",
   ],
   'amount.w00000': ['废水排放量', 'Wastewater discharged'],
@@ -491,7 +523,11 @@ const LABELS = {
   'control.send': ['发送', 'Send'],
   'control.confirm': ['确认发送', 'Confirm and send'],
   'control.cancel': ['取消', 'Cancel'],
-  'control.ask': ['将向现场机发送以下命令，请确认：', 'This request will be sent to the logger; please confirm:'],
+  // prettier-ignore
+  'control.ask': [
+    '将向现场机发送以下命令，请确认：',
+    'This request will be sent to the logger; please confirm:',
+  ],
   'control.readOnly': [
     '本账号只能查看请求记录（反控由平台发起）。',
     'This account sees the requests only (reverse control is the platform’s).',

@@ -52,7 +52,8 @@ export async function overviewView({ root }) {
         'todayEffectiveness',
         pct(o.today.effectivenessRate),
         `#/report?day=${o.today.day}`,
-        `${o.today.day} · ${t('transmissionRate')} ${pct(o.today.transmissionRate)} · ${t('validityRate')} ${pct(o.today.validityRate)}`,
+        `${o.today.day} · ${t('transmissionRate')} ${pct(o.today.transmissionRate)} · ` +
+          `${t('validityRate')} ${pct(o.today.validityRate)}`,
       ),
       figure(
         'notReporting',

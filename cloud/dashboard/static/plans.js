@@ -35,9 +35,9 @@ const base64Of = (file) =>
  * 监测方案 of one outlet (#/plans/MN): the outlet's plans (the one in force marked 生效), the form an enterprise
  * submits a plan with (automatic factors continuous, manual items with frequency, method and method source), the
  * review queue of the centre or the authority (each plan approved or rejected once, with a comment), the manual
- * results entered against the plan in force and its 手工监测完成率 for a year. Submitting and entering results are
- * for any account that may change something (an enterprise its own outlets); reviewing for the centre and the
- * authorities (acts()); the API checks both again.
+ * results entered against the plan in force and its 手工监测完成率 for a year. Submitting and entering results
+ * are for any account that may change something (an enterprise its own outlets); reviewing for the centre and
+ * the authorities (acts()); the API checks both again.
  */
 export async function plansView({ root, args, who }) {
   /** @type {import('./api.js').StationView[]} */

@@ -71,7 +71,8 @@ export async function reviewView({ root, args, who }) {
       t('review.reason'),
       select(
         'reason',
-        // An enterprise marks its own hours with its list (the API's): clearing a flag and 超量程 stay the reviewers'.
+        // An enterprise marks its own hours with its list (the API's): clearing a flag and 超量程 stay the
+        // reviewers'.
         REASONS.filter((r) => acts(who) || !ENTERPRISE_KEEPS_OFF.includes(r)).map((r) => [r, reasonName(r)]),
         'fault',
       ),
@@ -168,7 +169,10 @@ export async function reviewView({ root, args, who }) {
     }
   };
   const reviewCell = (r) => {
-    if (r.review) return `${r.review.by} · ${fmtTime(r.review.at)}${r.review.comment ? ` · ${r.review.comment}` : ''}`;
+    if (r.review) {
+      const comment = r.review.comment ? ` · ${r.review.comment}` : '';
+      return `${r.review.by} · ${fmtTime(r.review.at)}${comment}`;
+    }
     if (!acts(who)) return '';
     return reviewActions((decision, comment) => decide(r, decision, comment));
   };

@@ -69,7 +69,9 @@ export async function stationView({ root, args, query, who }) {
     ]);
     const s = stations.find((x) => x.mn === mn);
     if (!s) throw new Error(`MN ${mn}?`);
-    status.textContent = `${s.enterprise} · ${s.outlet} · ${t(s.online ? 'online' : 'offline')} · ${t('lastSeen')} ${s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : t('never')}`;
+    const lastSeen = s.lastSeen ? fmtTime(Date.parse(s.lastSeen)) : t('never');
+    const online = t(s.online ? 'online' : 'offline');
+    status.textContent = `${s.enterprise} · ${s.outlet} · ${online} · ${t('lastSeen')} ${lastSeen}`;
     const windows = shutdowns
       .map((w) => ({ from: Date.parse(w.from), to: Date.parse(w.to) }))
       .filter((w) => w.from < to && w.to > from);

@@ -24,11 +24,11 @@ const isoOf = (text) => {
 };
 
 /**
- * 电子督办 (#/supervision): the items of the stations the account sees, with state, kind (超标, 数据缺失), station,
- * factor, period, deadline (已逾期 when past it and not accepted) and every step (who, when, what). The centre and
- * the authorities (acts()) send an item for a station and a period and accept (通过) or return (退回, with a
- * comment) an answer; the station's enterprise answers with the cause (原因), the measures (整改措施) and
- * attachments. The API checks each again.
+ * 电子督办 (#/supervision): the items of the stations the account sees, with state, kind (超标, 数据缺失),
+ * station, factor, period, deadline (已逾期 when past it and not accepted) and every step (who, when, what).
+ * The centre and the authorities (acts()) send an item for a station and a period and accept (通过) or return
+ * (退回, with a comment) an answer; the station's enterprise answers with the cause (原因), the measures
+ * (整改措施) and attachments. The API checks each again.
  */
 export async function supervisionView({ root, query, who }) {
   /** @type {import('./api.js').StationView[]} */
@@ -148,7 +148,8 @@ export async function supervisionView({ root, query, who }) {
       hidden: true,
     });
     const chosen = h('span', { class: 'muted chosen' });
-    file.addEventListener('change', () => (chosen.textContent = [...(file.files ?? [])].map((f) => f.name).join('、')));
+    const names = () => [...(file.files ?? [])].map((f) => f.name).join('、');
+    file.addEventListener('change', () => (chosen.textContent = names()));
     const send = async () => {
       const attachments = await Promise.all(
         [...(file.files ?? [])].map(async (f) => ({ name: f.name, base64: await base64Of(f) })),
