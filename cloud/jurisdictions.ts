@@ -38,6 +38,40 @@ export interface JurisdictionRow {
   supervision: { open: number; overdue: number; closed: number };
 }
 
+type Counts = Omit<JurisdictionRow, 'region'>;
+/** A count of a row by name: `stations`, or `networking.full` for one inside a group. */
+export type CountPath = {
+  [K in keyof Counts]: Counts[K] extends number ? K : `${K}.${keyof Counts[K] & string}`;
+}[keyof Counts];
+
+/**
+ * The one home of the columns after the region, in the order the export (CSV, XLSX) and the dashboard's
+ * table show them: each count with its heading in the export, [Chinese, English]. The dashboard reads the
+ * order from `/ui/labels.js` (LABEL_TABLES) and names the columns with its own labels.
+ */
+export const JURISDICTION_COLUMNS: readonly (readonly [CountPath, string, string])[] = [
+  ['enterprises', '企业数', 'enterprises'],
+  ['stations', '排口数', 'outlets'],
+  ['registered', '已备案排口', 'registered outlets'],
+  ['uploaded', '已上传排口', 'uploaded outlets'],
+  ['registrationsReviewed', '已审核登记', 'registrations reviewed'],
+  ['plansReviewed', '已审核方案', 'plans reviewed'],
+  ['networking.full', '全部联网企业', 'fully networked'],
+  ['networking.partial', '部分联网企业', 'partly networked'],
+  ['networking.none', '未联网企业', 'not networked'],
+  ['networking.unregistered', '未备案企业', 'unregistered'],
+  ['supervision.open', '督办未办结', 'supervision open'],
+  ['supervision.overdue', '督办逾期', 'supervision overdue'],
+  ['supervision.closed', '督办已办结', 'supervision closed'],
+];
+
+/** The count a column shows of a row (or of the total). */
+export function countOf(row: Counts, path: CountPath): number {
+  const [group, key] = path.split('.') as [keyof Counts, string | undefined];
+  const v = row[group];
+  return typeof v === 'number' ? v : (v as Record<string, number>)[key!]!;
+}
+
 const empty = (region: string | null): JurisdictionRow => ({
   region,
   enterprises: 0,

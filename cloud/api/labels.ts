@@ -1,6 +1,7 @@
 import { factor, FACTORS } from '../../protocol/index.js';
 import type { Station } from '../registry.js';
 import type { Role } from '../accounts.js';
+import { JURISDICTION_COLUMNS } from '../jurisdictions.js';
 import type { MarkReason } from '../marks.js';
 
 /*
@@ -111,7 +112,10 @@ export const ROLE_NAMES: Record<Role, [string, string]> = {
   admin: ['管理员', 'admin'],
 };
 
-/** Every table the dashboard's pages name things with, [Chinese, English] each. */
+/**
+ * Every table the dashboard's pages name things with, [Chinese, English] each; and the order of the
+ * statistics per jurisdiction's columns (cloud/jurisdictions.ts), which the page's table shares with the export.
+ */
 export const LABEL_TABLES = {
   flows: FLOW_NAMES,
   /** Appendix B's pollutants by code: a plan's manual item may be a factor the outlet's registry does not list. */
@@ -122,6 +126,7 @@ export const LABEL_TABLES = {
   zhUnits: ZH_UNITS,
   roles: ROLE_NAMES,
   markReasons: MARK_REASON_NAMES,
+  jurisdictionColumns: JURISDICTION_COLUMNS.map(([path]) => path),
 };
 
 /** `/ui/labels.js`: LABEL_TABLES as a browser module (static/app.js hands it to format.js). */

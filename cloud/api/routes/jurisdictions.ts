@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { jurisdictionRows, totalRow, type JurisdictionRow, type OutletFacts } from '../../jurisdictions.js';
+import {
+  countOf,
+  JURISDICTION_COLUMNS,
+  jurisdictionRows,
+  totalRow,
+  type JurisdictionRow,
+  type OutletFacts,
+} from '../../jurisdictions.js';
 import type { PlanStore } from '../../plans.js';
 import type { RegistrationStore } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
@@ -44,54 +51,12 @@ const JurisdictionStatsSchema = z.object({
 });
 
 const HEADERS = {
-  zh: [
-    '辖区',
-    '企业数',
-    '排口数',
-    '已备案排口',
-    '已上传排口',
-    '已审核登记',
-    '已审核方案',
-    '全部联网企业',
-    '部分联网企业',
-    '未联网企业',
-    '未备案企业',
-    '督办未办结',
-    '督办逾期',
-    '督办已办结',
-  ],
-  en: [
-    'region',
-    'enterprises',
-    'outlets',
-    'registered outlets',
-    'uploaded outlets',
-    'registrations reviewed',
-    'plans reviewed',
-    'fully networked',
-    'partly networked',
-    'not networked',
-    'unregistered',
-    'supervision open',
-    'supervision overdue',
-    'supervision closed',
-  ],
+  zh: ['辖区', ...JURISDICTION_COLUMNS.map(([, zh]) => zh)],
+  en: ['region', ...JURISDICTION_COLUMNS.map(([, , en]) => en)],
 };
 const line = (name: string, r: Omit<JurisdictionRow, 'region'>): Cell[] => [
   name,
-  r.enterprises,
-  r.stations,
-  r.registered,
-  r.uploaded,
-  r.registrationsReviewed,
-  r.plansReviewed,
-  r.networking.full,
-  r.networking.partial,
-  r.networking.none,
-  r.networking.unregistered,
-  r.supervision.open,
-  r.supervision.overdue,
-  r.supervision.closed,
+  ...JURISDICTION_COLUMNS.map(([path]) => countOf(r, path)),
 ];
 
 /**

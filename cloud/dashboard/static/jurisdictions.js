@@ -3,6 +3,7 @@ import { api, download } from './api.js';
 import { chinaDay } from './format.js';
 import { h, label, num, patch, select, table } from './dom.js';
 import { lang, t } from './i18n.js';
+import { LABELS } from './labels.js';
 
 const KINDS = ['day', 'month', 'quarter', 'year'];
 const PATTERNS = {
@@ -11,6 +12,12 @@ const PATTERNS = {
   quarter: ['\\d{4}-Q[1-4]', 'YYYY-Qn'],
   year: ['\\d{4}', 'YYYY'],
 };
+/**
+ * The counts after the region, in the export's order (cloud/jurisdictions.ts, served in /ui/labels.js):
+ * `stations`, or `networking.full` for one inside a group; each named by the label jurisdictions.<count>.
+ */
+const COLUMNS = LABELS.jurisdictionColumns;
+const countOf = (r, path) => path.split('.').reduce((o, k) => o[k], r);
 
 /** The day, month, quarter (YYYY-Qn) or year a day falls in. */
 function periodOfDay(kind, day) {
@@ -77,42 +84,12 @@ export async function jurisdictionsView({ root, query, who }) {
   });
 
   const listEl = h('div', { class: 'jurisdictions' });
-  const cells = (r) =>
-    [
-      r.enterprises,
-      r.stations,
-      r.registered,
-      r.uploaded,
-      r.registrationsReviewed,
-      r.plansReviewed,
-      r.networking.full,
-      r.networking.partial,
-      r.networking.none,
-      r.networking.unregistered,
-      r.supervision.open,
-      r.supervision.overdue,
-      r.supervision.closed,
-    ].map((n) => h('td', { class: 'num' }, num(n)));
+  const cells = (r) => COLUMNS.map((c) => h('td', { class: 'num' }, num(countOf(r, c))));
   const refresh = async () => {
     const s = await api(`/jurisdictions?${key}=${encodeURIComponent(period)}`);
     patch(listEl, [
       table(
-        [
-          t('jurisdictions.region'),
-          t('jurisdictions.enterprises'),
-          t('jurisdictions.outlets'),
-          t('jurisdictions.registered'),
-          t('jurisdictions.uploaded'),
-          t('jurisdictions.registrationsReviewed'),
-          t('jurisdictions.plansReviewed'),
-          t('jurisdictions.full'),
-          t('jurisdictions.partial'),
-          t('jurisdictions.none'),
-          t('jurisdictions.unregistered'),
-          t('jurisdictions.open'),
-          t('jurisdictions.overdue'),
-          t('jurisdictions.closed'),
-        ],
+        [t('jurisdictions.region'), ...COLUMNS.map((c) => t(`jurisdictions.${c}`))],
         [
           ...s.regions.map((r) =>
             h('tr', { 'data-region': r.region ?? '' }, h('td', {}, r.region ?? t('jurisdictions.noRegion')), cells(r)),
