@@ -13,6 +13,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 export { fmtTime, fromInput, toInput, num, pct } from './format.js';
+import { api } from './api.js';
 import { chinaDay, TIME_PATTERN, toInput } from './format.js';
 import { t } from './i18n.js';
 
@@ -115,7 +116,7 @@ export function statusLine() {
 }
 
 /** A station's page's picker of the stations the account sees: choosing one opens `#/page/MN`. */
-export function stationPicker(stations, mn, page) {
+function stationPicker(stations, mn, page) {
   const pick = select(
     'mn',
     stations.map((s) => [s.mn, `${s.enterprise} · ${s.outlet}`]),
@@ -123,6 +124,21 @@ export function stationPicker(stations, mn, page) {
   );
   pick.addEventListener('change', () => (location.hash = `#/${page}/${encodeURIComponent(pick.value)}`));
   return pick;
+}
+
+/**
+ * What a page of one outlet (#/PAGE/MN) opens with: the stations the account sees, the outlet the address
+ * names (the first one when it names none; an error when the account does not see it) and its API path, the
+ * picker that opens another outlet's PAGE, and the page's status line.
+ */
+export async function outletPage(page, args) {
+  /** @type {import('./api.js').StationView[]} */
+  const stations = await api('/stations');
+  const mn = args[0] ?? stations[0]?.mn;
+  const station = stations.find((x) => x.mn === mn);
+  if (!station) throw new Error(`MN ${mn}?`);
+  const path = `/stations/${encodeURIComponent(mn)}`;
+  return { stations, mn, station, path, pick: stationPicker(stations, mn, page), ...statusLine() };
 }
 
 /**

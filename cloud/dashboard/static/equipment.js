@@ -1,20 +1,6 @@
 import { api } from './api.js';
-import { rangeEnd } from './format.js';
-import {
-  fmtTime,
-  fromInput,
-  h,
-  label,
-  num,
-  patch,
-  pct,
-  select,
-  stationPicker,
-  statusLine,
-  table,
-  timeInput,
-  toInput,
-} from './dom.js';
+import { stationRangeEnd } from './format.js';
+import { fmtTime, fromInput, h, label, num, outletPage, patch, pct, select, table, timeInput, toInput } from './dom.js';
 import { factorName, flagName, refusal, t } from './i18n.js';
 
 const HOUR = 3_600_000;
@@ -51,19 +37,10 @@ const numberOf = (v) => (v.trim() === '' ? undefined : Number.isNaN(Number(v)) ?
  * enterprise's account, the centre); a read-only account sees the lists. The API checks again.
  */
 export async function equipmentView({ root, args, who }) {
-  /** @type {import('./api.js').StationView[]} */
-  const stations = await api('/stations');
-  const mn = args[0] ?? stations[0]?.mn;
-  const station = stations.find((x) => x.mn === mn);
-  if (!station) throw new Error(`MN ${mn}?`);
-  const path = `/stations/${encodeURIComponent(mn)}`;
+  const { mn, station, path, pick, message, say } = await outletPage('equipment', args);
   const name = (code) => (code === null ? t('om.wholeOutlet') : factorName(station.limits[code], code));
   const changes = who.role !== 'read';
-  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
-  const end = rangeEnd(newest || Date.now(), 'hour');
-
-  const pick = stationPicker(stations, mn, 'equipment');
-  const { message, say } = statusLine();
+  const end = stationRangeEnd(station, 'hour');
 
   // --- the register (仪器备案).
   let statuses = [];

@@ -147,6 +147,10 @@ export function rangeEnd(latestMs, kind) {
   return latestMs + 60_000;
 }
 
+/** The end of a station's default range of `kind` (rangeEnd): at its newest record, or now when it has none. */
+export const stationRangeEnd = (station, kind) =>
+  rangeEnd(Math.max(0, ...Object.values(station.latest).map((l) => l.time)) || Date.now(), kind);
+
 /**
  * Runs `run` at most once per `periodMs` however often `poke` is called: at once on the first poke
  * after a quiet period (leading), and once more at the end of the period if pokes came during it or

@@ -1,6 +1,6 @@
 /* global location, URLSearchParams */
 import { api, download } from './api.js';
-import { rangeEnd } from './format.js';
+import { stationRangeEnd } from './format.js';
 import { fmtTime, fromInput, h, label, num, patch, select, timeInput } from './dom.js';
 import { flagLegend, lang, t } from './i18n.js';
 
@@ -60,8 +60,7 @@ export async function historyView({ root, args, query }) {
   if (!station) throw new Error(`MN ${mn}?`);
   const kind = query.get('kind') ?? 'hour';
   // Ends at the station's newest record, not the wall clock (as its charts do).
-  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
-  const to = Number(query.get('to') ?? rangeEnd(newest || Date.now(), kind));
+  const to = Number(query.get('to') ?? stationRangeEnd(station, kind));
   const from = Number(query.get('from') ?? to - DEFAULT_SPAN[kind]);
   const page = Math.max(1, Number(query.get('page') ?? 1));
   const address = (q) => `#/history/${encodeURIComponent(mn)}?${new URLSearchParams({ kind, from, to, page, ...q })}`;

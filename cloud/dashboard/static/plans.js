@@ -6,12 +6,11 @@ import {
   fromInput,
   h,
   label,
+  outletPage,
   patch,
   pct,
   reviewActions,
   select,
-  stationPicker,
-  statusLine,
   table,
   timeInput,
   toInput,
@@ -40,12 +39,7 @@ const base64Of = (file) =>
  * the authorities (acts()); the API checks both again.
  */
 export async function plansView({ root, args, who }) {
-  /** @type {import('./api.js').StationView[]} */
-  const stations = await api('/stations');
-  const mn = args[0] ?? stations[0]?.mn;
-  const station = stations.find((x) => x.mn === mn);
-  if (!station) throw new Error(`MN ${mn}?`);
-  const path = `/stations/${encodeURIComponent(mn)}`;
+  const { stations, station, path, pick, message, say } = await outletPage('plans', args);
   const name = (code) => factorName(station.limits[code], code);
   const stationName = (m) => {
     const s = stations.find((x) => x.mn === m);
@@ -53,9 +47,6 @@ export async function plansView({ root, args, who }) {
   };
   const submits = who.role !== 'read';
   const reviews = acts(who);
-
-  const pick = stationPicker(stations, mn, 'plans');
-  const { message, say } = statusLine();
 
   const itemText = (i) =>
     i.mode === 'automatic'

@@ -1,15 +1,14 @@
 import { api } from './api.js';
-import { acts, rangeEnd } from './format.js';
+import { acts, stationRangeEnd } from './format.js';
 import {
   fmtTime,
   fromInput,
   h,
   label,
+  outletPage,
   patch,
   reviewActions,
   select,
-  stationPicker,
-  statusLine,
   table,
   timeInput,
   toInput,
@@ -43,20 +42,11 @@ const span = (from, to) => `${toInput(from)} – ${toInput(to)}`;
  * an admin's (as the API has it); a reader sees the lists.
  */
 export async function reviewView({ root, args, who }) {
-  /** @type {import('./api.js').StationView[]} */
-  const stations = await api('/stations');
-  const mn = args[0] ?? stations[0]?.mn;
-  const station = stations.find((x) => x.mn === mn);
-  if (!station) throw new Error(`MN ${mn}?`);
-  const path = `/stations/${encodeURIComponent(mn)}`;
+  const { mn, station, path, pick, message, say } = await outletPage('review', args);
   const q = `lang=${lang()}`;
   const name = (code) => (code === null ? t('review.allFactors') : factorName(station.limits[code], code));
   // The form opens on the last day of data: the hours a reviewer looks at.
-  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
-  const end = rangeEnd(newest || Date.now(), 'hour');
-
-  const pick = stationPicker(stations, mn, 'review');
-  const { message, say } = statusLine();
+  const end = stationRangeEnd(station, 'hour');
 
   const markForm = h(
     'form',

@@ -2,7 +2,7 @@
 import { api } from './api.js';
 import { factorChart } from './chart.js';
 import { controlPanel } from './control.js';
-import { rangeEnd } from './format.js';
+import { stationRangeEnd } from './format.js';
 import { fmtTime, fromInput, h, label, select, timeInput } from './dom.js';
 import { factorName, t } from './i18n.js';
 
@@ -23,8 +23,7 @@ export async function stationView({ root, args, query, who }) {
   if (!station) throw new Error(`MN ${mn}?`);
   // The default range ends at the station's newest record, not at the wall clock: a station that
   // stopped yesterday, or a demo running ahead of the clock, still opens on its data.
-  const newest = Math.max(0, ...Object.values(station.latest).map((l) => l.time));
-  const to = Number(query.get('to') ?? rangeEnd(newest || Date.now(), kind));
+  const to = Number(query.get('to') ?? stationRangeEnd(station, kind));
   const from = Number(query.get('from') ?? to - DEFAULT_SPAN[kind]);
   /** @type {Map<string, ReturnType<typeof factorChart>>} */
   const charts = new Map();
