@@ -1,6 +1,6 @@
 import { O2_CODE as O2 } from '../protocol/codes/factors.js';
 import { chinaDay } from '../protocol/time.js';
-import { factorName, shownUnit, type Lang } from './api/labels.js';
+import { factorName, shownUnit, shownValue, type Lang } from './api/labels.js';
 import { PERIODS, type ManualResult, type Plan } from './plans.js';
 import type { Station } from './registry.js';
 import { exceedance, isValid, judgeAll } from './rules/judge.js';
@@ -124,8 +124,6 @@ export function disclosedItems(plan: Plan, lang: Lang): DisclosedPlanItem[] {
   );
 }
 
-const round = (x: number): number => Math.round(x * 1e6) / 1e6;
-
 /**
  * The day lines of one outlet's automatic plan items over the days of `hours` and `days`: per China day and
  * factor, the day record's value and the hours exceeding (exceedance() on each valid hour, with the O2 of the
@@ -166,7 +164,7 @@ export function disclosedDays(
     const zs = p.values['ZsAvg'];
     const avg = zs ?? p.values['Avg'];
     if (avg === undefined || !isValid(p)) continue;
-    l.value = round(avg * shownUnit(p.factor, s, lang).times);
+    l.value = shownValue(p.factor, s, avg, lang);
     l.converted = zs !== undefined;
     const j = dayJudgements[i];
     if (j) l.compliant = j.state !== 'exceedance' && l.compliant !== false;
@@ -181,13 +179,12 @@ export function disclosedDays(
 
 /** A factor's name, unit and registered limits as disclosed. */
 export function disclosedFactor(s: Station, code: string, lang: Lang): DisclosedFactor {
-  const { unit, times } = shownUnit(code, s, lang);
   const f = s.factors[code];
   return {
     name: factorName(code, lang),
-    unit,
-    ...(f?.upper !== undefined && { upper: round(f.upper * times) }),
-    ...(f?.lower !== undefined && { lower: round(f.lower * times) }),
+    unit: shownUnit(code, s, lang).unit,
+    ...(f?.upper !== undefined && { upper: shownValue(code, s, f.upper, lang) }),
+    ...(f?.lower !== undefined && { lower: shownValue(code, s, f.lower, lang) }),
   };
 }
 
@@ -203,7 +200,7 @@ export function disclosedManual(s: Station, results: readonly ManualResult[], la
     return {
       time: r.time,
       factor: r.factor,
-      value: round(r.value * shownUnit(r.factor, s, lang).times),
+      value: shownValue(r.factor, s, r.value, lang),
       compliant: judged ? within : null,
       method: r.method,
       methodSource: r.methodSource,

@@ -2,7 +2,16 @@ import type { Station } from '../registry.js';
 import type { Kind } from '../store/types.js';
 import type { ManualResult } from '../plans.js';
 import type { MarkedPoint, MarkParty, MarkReason } from '../marks.js';
-import { amountUnit, chinaTime, factorName, flagLabel, markReasonName, shownUnit, type Lang } from './labels.js';
+import {
+  amountUnit,
+  chinaTime,
+  factorName,
+  flagLabel,
+  markReasonName,
+  shownUnit,
+  shownValue,
+  type Lang,
+} from './labels.js';
 import type { Cell } from './sheets.js';
 
 /**
@@ -113,9 +122,8 @@ export function historyTable(s: Station, points: readonly HistoryPoint[], lang: 
     const fields = present.get(p.factor) ?? new Set<string>();
     present.set(p.factor, fields);
     for (const f of Object.keys(p.values)) fields.add(f);
-    const { times } = shownUnit(p.factor, s, lang);
     const values = Object.fromEntries(
-      Object.entries(p.values).map(([f, v]) => [f, f === 'Cou' ? v : Math.round(v * times * 1e6) / 1e6]),
+      Object.entries(p.values).map(([f, v]) => [f, f === 'Cou' ? v : shownValue(p.factor, s, v, lang)]),
     );
     const row = byTime.get(p.time) ?? {};
     byTime.set(p.time, row);

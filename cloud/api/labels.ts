@@ -51,6 +51,15 @@ export function shownUnit(code: string, s: Station, lang: Lang): { unit: string;
   return { unit: unitIn(unit, lang), times: 1 };
 }
 
+/**
+ * A value of `code` in the unit shown (shownUnit), to six decimals so the scaling adds no float noise; as given
+ * where no station is known. The one scaling of the exports, the history table and the disclosure.
+ */
+export function shownValue(code: string, s: Station | undefined, value: number, lang: Lang): number {
+  const times = s ? shownUnit(code, s, lang).times : 1;
+  return Math.round(value * times * 1e6) / 1e6;
+}
+
 /** The unit of a factor's Cou (排放量): appendix B's 排放量 column, kg for pollutants, m3 for the flows. */
 export function amountUnit(code: string, lang: Lang): string | undefined {
   const u = factor(code)?.amountUnit;

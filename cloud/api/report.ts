@@ -7,7 +7,7 @@ import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, ty
 import type { RuleEngine } from '../rules/engine.js';
 import { applyMarks, stoppedByMarks, type MarkStore } from '../marks.js';
 import type { ShutdownStore } from '../shutdowns.js';
-import { chinaTime, emissionName, factorName, shownUnit, type Lang } from './labels.js';
+import { chinaTime, emissionName, factorName, shownUnit, shownValue, type Lang } from './labels.js';
 import type { ManualResult, PlanStore } from '../plans.js';
 import { toCsv, toXlsx, type Cell } from './sheets.js';
 import type { MeasurementStore, Point } from '../store/types.js';
@@ -370,15 +370,15 @@ export function manualSheet(
 ): { header: string[]; lines: Cell[][] } {
   const lines = results.map((r): Cell[] => {
     const s = registry.get(r.mn);
-    const unit = s ? shownUnit(r.factor, s, lang) : { unit: '', times: 1 };
+    const unit = s ? shownUnit(r.factor, s, lang).unit : '';
     return [
       s?.enterprise ?? null,
       s?.outlet ?? null,
       r.mn,
       chinaTime(r.time),
       factorName(r.factor, lang),
-      Math.round(r.value * unit.times * 1e6) / 1e6,
-      unit.unit,
+      shownValue(r.factor, s, r.value, lang),
+      unit,
       r.method,
       r.methodSource,
       r.lab,
