@@ -228,7 +228,6 @@ function startTransports(
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
         core.passwords.onPacket(st, p);
-        rules.call((r) => r.loggedIn(st.mn));
         // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
         rules.call((r) => r.instrumentReport(st, p));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, over the transport it
