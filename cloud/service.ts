@@ -377,7 +377,8 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
         renewMs: cluster.renewSeconds * 1000,
         log,
         // Stations taken over are checked at once, not at the next round of the timer.
-        onAcquired: () => void rules.check(),
+        onAcquired: (buckets) =>
+          void rules.check().then(() => log.info({ buckets }, 'stations taken over checked')),
       });
     const state =
       pool &&

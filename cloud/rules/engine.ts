@@ -127,6 +127,7 @@ export class RuleEngine {
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
   /** Units not yet committed (PostgreSQL): awaited by stop(). */
   private readonly inflight = new Set<Promise<void>>();
 
@@ -188,10 +189,18 @@ export class RuleEngine {
 
   /**
    * One round of the clock-driven rules (offline, missing hours), as the timer runs it every
-   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2). A round already running is awaited,
-   * not started twice.
+   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2) and for stations just taken over.
+   * Rounds never overlap: asked while one runs, one more follows it (it may have read the stations
+   * before some were taken over), and every ask meanwhile waits for that one.
    */
   async check(): Promise<void> {
+    if (this.checking) {
+      this.again ??= this.checking.then(() => {
+        this.again = undefined;
+        return this.check();
+      });
+      return this.again;
+    }
     const now = this.now();
     this.checking ??= Promise.resolve(this.checkOffline(now))
       .then(() => this.checkMissing(now))
@@ -202,6 +211,7 @@ export class RuleEngine {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.again;
     await this.checking;
     await Promise.all(this.inflight);
   }
