@@ -7,10 +7,11 @@ import { UserStore } from './accounts.js';
 import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
 import { startApi, type ApiContext } from './api/server.js';
-import { makeNotifier } from './alarms/notify.js';
+import { eventMessage, makeNotifier } from './alarms/notify.js';
 import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
+import { PgWebhookOutbox } from './alarms/pg-webhooks.js';
 import { Authenticator } from './auth.js';
 import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
@@ -218,8 +219,15 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
           backfills: new PgBackfillStore(pool),
         }
       : { alarms, acks, followUps: acks.followUps, backfills };
+    // A cluster's webhook events are queued in PostgreSQL with the change that raised them, and posted
+    // by one process at a time per receiver (cloud/alarms/pg-webhooks.ts).
+    const pgWebhooks =
+      pool &&
+      new PgWebhookOutbox(pool, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
+    if (pgWebhooks) life.add('webhooks (PostgreSQL)', () => pgWebhooks.stop());
     return {
       ...(pool && { pool }),
+      ...(pgWebhooks && { pgWebhooks }),
       shared,
       registry: () => registry,
       auth,
@@ -377,15 +385,22 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
         renewMs: cluster.renewSeconds * 1000,
         log,
         // Stations taken over are checked at once, not at the next round of the timer.
-        onAcquired: (buckets) =>
-          void rules.check().then(() => log.info({ buckets }, 'stations taken over checked')),
+        onAcquired: (buckets) => void rules.check().then(() => log.info({ buckets }, 'stations taken over checked')),
       });
+    const pgWebhooks = core.pgWebhooks;
     const state =
       pool &&
       new PgRuleState({
         pool,
         log,
+        ...(pgWebhooks && {
+          queue: (db, event, alarm) => {
+            const { key, body } = eventMessage(event, alarm);
+            return pgWebhooks.enqueue(db, key, alarm.mn, body);
+          },
+        }),
         announce: (event, alarm) => {
+          pgWebhooks?.kick();
           announce(event, alarm);
           core.live.publish({ type: 'alarm', event, alarm });
         },
@@ -434,11 +449,11 @@ function startHttp(
     if (!http) return {};
     const { tcp, mqtt } = t;
     const { store, webhooks } = core;
-    const gauges = () => ({
+    const gauges = async () => ({
       ...(tcp && { tcpConnections: tcp.listener.connections }),
       ...(mqtt?.clients && { mqttClients: mqtt.clients() }),
       ...(store.pending !== undefined && { storePending: store.pending }),
-      webhookPending: webhooks.pending(),
+      webhookPending: core.pgWebhooks ? await core.pgWebhooks.pending() : webhooks.pending(),
     });
     const { registry, shutdowns, registrations, omRecords, marks, codec, live } = core;
     const { commands, users, instruments, plans, serials, keys, passwords, supervision } = core;
@@ -482,6 +497,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     life.add('API', api.close);
     rules.start();
     core.webhooks.start();
+    core.pgWebhooks?.start();
     const { tcp, mqtt } = transports;
     return {
       registry: core.registry,

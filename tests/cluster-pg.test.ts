@@ -1,4 +1,7 @@
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -8,7 +11,7 @@ import { stringify } from 'yaml';
 import { pino } from 'pino';
 import { encodeFrame, formatHjTime, parseHjTime } from '../protocol/index.js';
 import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
-import { bucketOf } from '../cloud/state/leases.js';
+import { bucketOf, winnerOf } from '../cloud/state/leases.js';
 import { freePort, startInfluxd, until, type Proc } from './helpers/common.js';
 import { influxDatabase, type InfluxQuery } from './helpers/cloud-procs.js';
 import { rawClient, type RawClient } from './helpers/cloud-fixtures.js';
@@ -60,6 +63,7 @@ describe.runIf(havePostgres())(
     const clients: MqttClient[] = [];
     const sockets: RawClient[] = [];
     const pools: pg.Pool[] = [];
+    const servers: Server[] = [];
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'hj212-cluster-'));
       postgres = await startPostgres();
@@ -76,6 +80,7 @@ describe.runIf(havePostgres())(
       for (const s of sockets) s.close();
       for (const n of nodes) if (n.child.exitCode === null && n.child.signalCode === null) await n.kill();
       await Promise.all(pools.map((p) => p.end()));
+      for (const s of servers) s.close();
       await broker?.stop();
       await influx?.stop();
       await postgres?.stop();
@@ -120,6 +125,16 @@ describe.runIf(havePostgres())(
           password: 'admin-secret',
           spillPath: `spill-${member}.db`,
         });
+        // A webhook receiver: every process queues in PostgreSQL, one at a time posts.
+        const posted: string[] = [];
+        const receiver = createServer((req, res) => {
+          posted.push(String(req.headers['idempotency-key']));
+          req.resume().on('end', () => res.writeHead(200).end());
+        });
+        receiver.listen(0, '127.0.0.1');
+        await once(receiver, 'listening');
+        servers.push(receiver);
+        const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alarms`;
         const http: Record<string, number> = {};
         const tcp: Record<string, number> = {};
         const start = async (member: string): Promise<IngestNode> => {
@@ -135,6 +150,7 @@ describe.runIf(havePostgres())(
             password: 'ingest-secret',
             httpPort: http[member]!,
             tcpPort: tcp[member]!,
+            webhooks: [webhook],
           });
           nodes.push(n);
           return n;
@@ -147,34 +163,40 @@ describe.runIf(havePostgres())(
               )
             ).rows.map((r) => [r.bucket, r.holder]),
           );
-        /** Until the 64 buckets are held, by exactly these members. */
+        /** Until the 64 buckets are held as rendezvous hashing over exactly these members splits them. */
         const settled = async (members: string[]): Promise<Map<number, string>> => {
           let held = new Map<number, string>();
           await until(
             async () => {
               held = await holders();
-              const by = new Set(held.values());
-              return held.size === 64 && by.size === members.length && members.every((m) => by.has(m));
+              return Array.from({ length: 64 }, (_, b) => b).every((b) => held.get(b) === winnerOf(b, members));
             },
             `buckets held by ${members.join(', ')}`,
             30_000,
           );
           return held;
         };
-        /** Until every node has checked the stations of every bucket it acquired (a check runs on each acquisition). */
-        const checkedAll = (...ns: IngestNode[]) =>
-          until(
+        /**
+         * Until every node has logged holding what the database says it holds, and has checked the
+         * stations of every bucket it acquired (a check runs on each acquisition).
+         */
+        const checkedAll = async (...ns: IngestNode[]) => {
+          const count = new Map<string, number>();
+          for (const m of (await holders()).values()) count.set(m, (count.get(m) ?? 0) + 1);
+          await until(
             () =>
               ns.every((n) => {
                 const lines = n.output().split('\n');
-                const acquired = lines.filter(
-                  (l) => l.includes('"msg":"station buckets moved"') && /"acquired":\[\d/.test(l),
-                ).length;
-                return lines.filter((l) => l.includes('"msg":"stations taken over checked"')).length === acquired;
+                const moves = lines.filter((l) => l.includes('"msg":"station buckets moved"'));
+                const holding = /"holding":(\d+)/.exec(moves.at(-1) ?? '')?.[1];
+                const acquired = moves.filter((l) => /"acquired":\[\d/.test(l)).length;
+                const checked = lines.filter((l) => l.includes('"msg":"stations taken over checked"')).length;
+                return Number(holding) === count.get(n.member) && checked === acquired;
               }),
             'every acquisition checked',
             30_000,
           );
+        };
         const [a, b, c] = [await start('a'), await start('b'), await start('c')];
         const held = await settled(['a', 'b', 'c']);
         await checkedAll(a, b, c);
@@ -314,6 +336,10 @@ describe.runIf(havePostgres())(
         expect(gaps('closed')).toEqual(gaps('opened'));
         expect(of('missing-hour', 'closed').map((e) => e.alarm.closedBy)).toEqual(['backfill', 'backfill']);
         expect(events.filter((e) => !['warning', 'missing-hour'].includes(e.alarm.type))).toEqual([]);
+        // Each event reached the webhook (at least once: a process killed mid-POST leaves it to the next).
+        const keys = events.map((e) => (e as AlarmEvent & { key: string }).key).sort();
+        await until(() => new Set(posted).size === keys.length, 'every event posted', 15_000);
+        expect([...new Set(posted)].sort()).toEqual(keys);
 
         // Every process lists the same episodes, under the same ids, all closed.
         const view = (l: Listed) => [l.id, l.type, l.mn, l.openedAt, l.closedAt ?? null];

@@ -123,7 +123,7 @@ export interface ApiContext {
   /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
-  gauges: () => IngestGauges;
+  gauges: () => IngestGauges | Promise<IngestGauges>;
   /** The accounts people log in with (state database). */
   users: UserStore;
   /** The guessing limits (config `auth`), applied to logins per user and per address. */

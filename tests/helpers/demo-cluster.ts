@@ -36,6 +36,8 @@ export interface NodeSetup {
   tcpPort?: number;
   /** Also serve the HTTP API on this loopback port, for CLUSTER_TOKEN (admin). */
   httpPort?: number;
+  /** Alarm webhooks (rules.webhooks). */
+  webhooks?: string[];
   /** State database file name, default `state-{member}.db`. */
   state?: string;
 }
@@ -70,7 +72,7 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
         },
       }),
       // No sweep on a timer during a test: the test runs each one (checkRules) when it wants it.
-      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 3600 },
+      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 3600, webhooks: s.webhooks ?? [] },
     }),
   );
   const cli = spawnCli(['cloud', '--config', config]);
