@@ -46,15 +46,22 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
   app,
   { registry, rules, alarms, live, serials },
 ) => {
-  /** Open alarm events per station of `mns`: one read of the episodes for a whole list. */
+  /**
+   * Open alarm events per station of `mns`: one read of the episodes for a whole list, or one per
+   * station when the list's read is full (more open episodes than one read returns).
+   */
   const openEvents = async (mns: readonly string[]): Promise<Map<string, number>> => {
-    const open = alarmEvents(
-      await alarms.list({ state: 'open', limit: 100_000 }, mns),
-      () => new Map(),
-      () => new Map(),
-    );
+    const LIMIT = 10_000;
+    let episodes = await alarms.list({ state: 'open', limit: LIMIT }, mns);
+    if (episodes.length === LIMIT)
+      episodes = (await Promise.all(mns.map((mn) => alarms.list({ mn, state: 'open', limit: LIMIT })))).flat();
     const count = new Map<string, number>();
-    for (const e of open) count.set(e.mn, (count.get(e.mn) ?? 0) + 1);
+    for (const e of alarmEvents(
+      episodes,
+      () => new Map(),
+      () => new Map(),
+    ))
+      count.set(e.mn, (count.get(e.mn) ?? 0) + 1);
     return count;
   };
   const view = (s: Station, open: ReadonlyMap<string, number>): StationView => {
