@@ -21,6 +21,7 @@ async function serve(file: string, io: CliIo): Promise<number> {
   const config = await loadCloudConfig(file);
   const log = pino({ name: 'hj212-cloud', level: config.logLevel });
   const cloud = await startCloud(config, log);
+  log.info({ ...(config.cluster && { cluster: true }) }, 'cloud ingest ready');
   const life = new Lifecycle({ log });
   life.add('cloud', () => cloud.stop());
   // SIGUSR2: run the clock-driven rules now (e.g. after a backfill) instead of at the next check.

@@ -38,7 +38,7 @@ export const CloudConfigSchema = z
     ingest: IngestOptionsSchema.prefault({}),
     rules: RulesOptionsSchema,
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-    /** One of several ingest processes sharing an external broker and one store (cloud/cluster.ts). */
+    /** One of several ingest processes sharing an external broker, one PostgreSQL and one store (cloud/cluster.ts). */
     cluster: ClusterOptionsSchema.optional(),
   })
   .refine((c) => c.cluster === undefined || c.mqtt?.mode === 'external', {

@@ -7,15 +7,25 @@ import { UserStore } from './accounts.js';
 import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
 import { startApi, type ApiContext } from './api/server.js';
-import { makeNotifier } from './alarms/notify.js';
+import { eventMessage, makeNotifier } from './alarms/notify.js';
 import { BackfillStore } from './alarms/backfills.js';
 import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
+import { PgWebhookOutbox } from './alarms/pg-webhooks.js';
 import { Authenticator } from './auth.js';
 import { CommandStore } from './commands/store.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { StationKeys } from './keys.js';
-import { joinCluster, ownedBy, type ClusterLink, type RuleSink } from './cluster.js';
+import { joinRelay, memberOf, type ClusterOptions, type Relay } from './cluster.js';
+import { PgAlarmStore } from './alarms/pg-store.js';
+import type { AlarmReader } from './alarms/store.js';
+import type { BackfillReader } from './alarms/backfills.js';
+import type { AckBook, FollowUpBook } from './api/acks.js';
+import { Leases } from './state/leases.js';
+import { PgRuleState } from './state/pg-rule-state.js';
+import { migrate, openPg } from './state/pg-schema.js';
+import { PgAckStore, PgBackfillStore, PgFollowUpStore } from './state/pg-stores.js';
+import type pg from 'pg';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
 import { downTopic } from '../protocol/wire.js';
@@ -122,6 +132,30 @@ async function phase<T extends object>(log: Logger, start: (life: Lifecycle) => 
   }
 }
 
+/** What the processes of a cluster share in PostgreSQL, as the API reads it. */
+interface Shared {
+  alarms: AlarmReader;
+  acks: AckBook;
+  followUps: FollowUpBook;
+  backfills: BackfillReader;
+}
+
+/** A cluster's PostgreSQL: connected and migrated to the schema this hj212 knows, or a startup error naming the field. */
+async function startPostgres(c: ClusterOptions, log: Logger, life: Lifecycle): Promise<pg.Pool> {
+  const pool = openPg(c.postgres, c.poolSize, log);
+  life.add('PostgreSQL', () => pool.end());
+  try {
+    const applied = await migrate(pool);
+    if (applied.length) log.info({ applied }, 'PostgreSQL schema migrated');
+  } catch (e) {
+    throw new Error(
+      `cluster.postgres: ${(e as Error).message}: check the URL, that the server runs and the role may create tables`,
+      { cause: e },
+    );
+  }
+  return pool;
+}
+
 /** Phase 1: the registry (reloaded on change), station authentication and every store. */
 function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handover<RuleEngine>) {
   return phase(log, async (life) => {
@@ -173,14 +207,34 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     });
     life.add('webhooks', () => webhooks.stop());
     const shutdowns = new ShutdownStore(stateDb);
+    const alarms = new AlarmStore(stateDb);
+    const acks = new AckStore(stateDb);
+    const backfills = new BackfillStore(stateDb);
+    const pool = config.cluster && (await startPostgres(config.cluster, log, life));
+    const shared: Shared = pool
+      ? {
+          alarms: new PgAlarmStore(pool),
+          acks: new PgAckStore(pool),
+          followUps: new PgFollowUpStore(pool),
+          backfills: new PgBackfillStore(pool),
+        }
+      : { alarms, acks, followUps: acks.followUps, backfills };
+    // A cluster's webhook events are queued in PostgreSQL with the change that raised them, and posted
+    // by one process at a time per receiver (cloud/alarms/pg-webhooks.ts).
+    const pgWebhooks =
+      pool &&
+      new PgWebhookOutbox(pool, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
+    if (pgWebhooks) life.add('webhooks (PostgreSQL)', () => pgWebhooks.stop());
     return {
+      ...(pool && { pool }),
+      ...(pgWebhooks && { pgWebhooks }),
+      shared,
       registry: () => registry,
       auth,
       codec,
       keys,
       store,
-      alarms: new AlarmStore(stateDb, config.cluster && { index: config.cluster.nodeIndex }),
-      acks: new AckStore(stateDb),
+      alarms,
       users: new UserStore(stateDb, clock.wall),
       commands,
       serials: new StationSerials(stateDb, log),
@@ -192,7 +246,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       plans: new PlanStore(stateDb),
       marks: new SqliteMarkStore(stateDb),
       supervision: new SupervisionStore(stateDb),
-      backfills: new BackfillStore(stateDb),
+      backfills,
       live: new LiveHub(),
       webhooks,
     };
@@ -201,8 +255,8 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
 type Core = Awaited<ReturnType<typeof startCore>>;
 
 /**
- * Phase 2: the ingest path and what feeds it: the cluster channel (joined first, so every packet is
- * routed to its station's owner from the first), the HJ 212 TCP listener and the MQTT input.
+ * Phase 2: the ingest path and what feeds it: the HJ 212 TCP listener, the cluster's relay of
+ * requests to TCP loggers connected to another process, and the MQTT input.
  */
 function startTransports(
   config: CloudConfig,
@@ -213,8 +267,6 @@ function startTransports(
   rules: Handover<RuleEngine>,
 ) {
   return phase(log, async (life) => {
-    // Rule state of each station lives on its owner only (cloud/cluster.ts); without a cluster, here.
-    const owner = new Handover<RuleSink>();
     const ingest = new Ingest({
       auth: core.auth,
       now,
@@ -228,7 +280,6 @@ function startTransports(
         // The station page shows its requests' states: it re-reads them on this event.
         if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
         core.passwords.onPacket(st, p);
-        rules.call((r) => r.loggedIn(st.mn));
         // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
         rules.call((r) => r.instrumentReport(st, p));
         // A logger's own 1014 is answered with the centre's 1014 carrying the key, over the transport it
@@ -238,10 +289,10 @@ function startTransports(
           setImmediate(() => {
             if (!sendBack(st.mn, via, keyRequest)) core.keys.withdraw(st.mn, keyRequest.qn!);
           });
-        owner.call((o) => o.onPacket(st, p, via));
+        rules.call((r) => void r.onPacket(st, p, via));
       },
       onStored: (st, points) => {
-        owner.call((o) => o.onStored(st, points));
+        rules.call((r) => void r.onStored(st, points));
         core.live.stored(st, points);
       },
     });
@@ -255,26 +306,16 @@ function startTransports(
         .catch((e: Error) => log.warn({ mn, reason: e.message }, 'MQTT request not sent'));
       return true;
     };
-    const local: RuleSink = {
-      onPacket: (st, p, via) => rules.call((r) => r.onPacket(st, p, via)),
-      onStored: (st, points) => rules.call((r) => r.onStored(st, points)),
-    };
-    let cluster: ClusterLink | undefined;
+    let relay: Relay | undefined;
     if (config.cluster && config.mqtt?.mode === 'external') {
-      cluster = await joinCluster({
-        cluster: config.cluster,
+      relay = await joinRelay({
+        member: memberOf(config.cluster),
         mqtt: config.mqtt,
-        registry: core.registry,
-        rules: local,
         sendTcp: (mn, packet) => tcp?.send(mn, packet) ?? false,
-        alarms: core.alarms,
-        acks: core.acks,
-        onPeerAlarm: (event, alarm) => core.live.publish({ type: 'alarm', event, alarm }),
         log,
       });
-      life.add('cluster channel', cluster.close.bind(cluster));
+      life.add('cluster channel', relay.close.bind(relay));
     }
-    owner.attach(cluster ?? local);
     let tcpAt: AddressInfo | undefined;
     if (config.tcp && tcp) {
       life.add('HJ 212 TCP', () => tcp.close());
@@ -292,7 +333,7 @@ function startTransports(
           : await connectExternalBroker(m, ingest, log, codec);
       life.add('MQTT', mqtt.close.bind(mqtt));
     }
-    return { ingest, cluster, mqtt, ...(tcp && tcpAt && { tcp: { address: tcpAt, listener: tcp } }) };
+    return { ingest, relay, mqtt, ...(tcp && tcpAt && { tcp: { address: tcpAt, listener: tcp } }) };
   });
 }
 type Transports = Awaited<ReturnType<typeof startTransports>>;
@@ -310,7 +351,7 @@ export interface Downlink {
 function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downlink {
   return {
     send(mn, via, packet) {
-      if (via === 'tcp') return t.cluster ? t.cluster.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
+      if (via === 'tcp') return t.relay ? t.relay.relay(mn, packet) : (t.tcp?.listener.send(mn, packet) ?? false);
       if (via !== 'mqtt' || !t.mqtt) return false;
       // A device away from the embedded broker: a request held for it would come after its deadline.
       if (t.mqtt.connected && !t.mqtt.connected(mn)) return false;
@@ -322,16 +363,49 @@ function downlinkRouter(t: Transports, codec: Core['codec'], log: Logger): Downl
   };
 }
 
-/** Phase 4: the rule engine (alarms to webhooks, the alarm topic and live views), started last. */
+/**
+ * Phase 4: the rule engine (alarms to webhooks, the alarm topic and live views), started last; in a
+ * cluster on PostgreSQL, with the leases that say which stations' clock-driven checks run here.
+ */
 function startRules(config: CloudConfig, log: Logger, now: () => number, core: Core, t: Transports, down: Downlink) {
   return phase(log, async (life) => {
-    const notify = makeNotifier({
-      webhooks: core.webhooks,
-      topic: config.rules.alarmTopic,
-      log,
-      publish: (topic, payload) => t.mqtt?.publish(topic, payload) ?? Promise.resolve(),
-    });
-    const rules = new RuleEngine({
+    const publish = (topic: string, payload: string) => t.mqtt?.publish(topic, payload) ?? Promise.resolve();
+    const topic = config.rules.alarmTopic;
+    const notify = makeNotifier({ webhooks: core.webhooks, topic, log, publish });
+    // Once committed: the alarm topic and live views (a cluster's webhook events are queued in PostgreSQL).
+    const announce = makeNotifier({ topic, log, publish });
+    const pool = core.pool;
+    let leases: Leases | undefined;
+    const cluster = config.cluster;
+    if (pool && cluster)
+      leases = new Leases({
+        pool,
+        id: memberOf(cluster),
+        ttlMs: cluster.leaseSeconds * 1000,
+        renewMs: cluster.renewSeconds * 1000,
+        log,
+        // Stations taken over are checked at once, not at the next round of the timer.
+        onAcquired: (buckets) => void rules.check().then(() => log.info({ buckets }, 'stations taken over checked')),
+      });
+    const pgWebhooks = core.pgWebhooks;
+    const state =
+      pool &&
+      new PgRuleState({
+        pool,
+        log,
+        ...(pgWebhooks && {
+          queue: (db, event, alarm) => {
+            const { key, body } = eventMessage(event, alarm);
+            return pgWebhooks.enqueue(db, key, alarm.mn, body);
+          },
+        }),
+        announce: (event, alarm) => {
+          pgWebhooks?.kick();
+          announce(event, alarm);
+          core.live.publish({ type: 'alarm', event, alarm });
+        },
+      });
+    const rules: RuleEngine = new RuleEngine({
       options: config.rules,
       registry: core.registry,
       store: core.store,
@@ -347,9 +421,15 @@ function startRules(config: CloudConfig, log: Logger, now: () => number, core: C
       instruments: core.instruments,
       log,
       now,
-      ...(config.cluster && { owns: ownedBy(config.cluster) }),
+      ...(state && { state }),
+      ...(leases && { owns: leases.owns.bind(leases) }),
     });
     life.add('rules', () => rules.stop());
+    if (leases) {
+      const l = leases;
+      await l.start();
+      life.add('leases', () => l.stop());
+    }
     return { rules };
   });
 }
@@ -369,16 +449,19 @@ function startHttp(
     if (!http) return {};
     const { tcp, mqtt } = t;
     const { store, webhooks } = core;
-    const gauges = () => ({
+    const gauges = async () => ({
       ...(tcp && { tcpConnections: tcp.listener.connections }),
       ...(mqtt?.clients && { mqttClients: mqtt.clients() }),
       ...(store.pending !== undefined && { storePending: store.pending }),
-      webhookPending: webhooks.pending(),
+      webhookPending: core.pgWebhooks ? await core.pgWebhooks.pending() : webhooks.pending(),
     });
-    const { registry, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks } = core;
+    const { registry, shutdowns, registrations, omRecords, marks, codec, live } = core;
     const { commands, users, instruments, plans, serials, keys, passwords, supervision } = core;
+    // Episodes, acknowledgements, follow-ups and back-filled hours as every process of a cluster sees them.
+    const { alarms, acks, followUps, backfills } = core.shared;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
+      followUps,
       ...{ commands, users, instruments, plans, serials, keys, passwords, supervision },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,
@@ -414,6 +497,7 @@ export async function startCloud(config: CloudConfig, log: Logger, options: Clou
     life.add('API', api.close);
     rules.start();
     core.webhooks.start();
+    core.pgWebhooks?.start();
     const { tcp, mqtt } = transports;
     return {
       registry: core.registry,

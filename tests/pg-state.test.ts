@@ -298,21 +298,23 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       const seen: number[] = [];
       const bump = (p: pg.Pool) =>
         withStationState(p, 'A1', async (state) => {
-          const n = (state.runs['n'] as number | undefined) ?? 0;
+          const n = state.runs['n']?.count ?? 0;
           seen.push(n);
           // Yield while holding the lock: another process's evaluation must wait, not read the same n.
           await new Promise((r) => setTimeout(r, 2));
-          return { state: { ...state, runs: { n: n + 1 } }, result: n };
+          state.runs['n'] = { value: 0, count: n + 1, time: 0 };
+          return n;
         });
       await Promise.all(pools3.flatMap((p) => Array.from({ length: 10 }, () => bump(p))));
       expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
       await expect(
         withStationState(pools3[1]!, 'A1', async (state, client) => {
           await client.query("INSERT INTO alarms (key, type, mn, opened_at) VALUES ('offline|A1', 'offline', 'A1', 0)");
-          return { state: { ...state, runs: { n: -1 } }, result: await Promise.reject(new Error('judging failed')) };
+          state.runs['n'] = { value: 0, count: -1, time: 0 };
+          throw new Error('judging failed');
         }),
       ).rejects.toThrow('judging failed');
-      const after = await withStationState(pools3[2]!, 'A1', async (state) => ({ state, result: state.runs['n'] }));
+      const after = await withStationState(pools3[2]!, 'A1', async (state) => state.runs['n']?.count);
       expect(after).toBe(30);
       expect(await new PgAlarmStore(pools3[0]!).list()).toEqual([]);
     });

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Awaitable } from '../rules/state.js';
 
 /** One hour record that arrived after it was due (补传): late on its own, or in answer to a 2061 request. */
 export interface Backfill {
@@ -12,12 +13,17 @@ export interface Backfill {
   closedAlarm: boolean;
 }
 
+/** What the API reads of the back-filled hours: from SQLite, or a cluster's PostgreSQL (PgBackfillStore). */
+export interface BackfillReader {
+  list(mn: string, from: number, to: number): Awaitable<Backfill[]>;
+}
+
 /**
  * Back-filled hours in the state database: the measurement store keeps only the values (a resend
  * overwrites them), so that an hour came late, and when, is kept here, once: a later resend of the
  * same hour does not move its arrival.
  */
-export class BackfillStore {
+export class BackfillStore implements BackfillReader {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS backfills (mn TEXT NOT NULL, factor TEXT NOT NULL, time INTEGER NOT NULL,
       arrived_at INTEGER NOT NULL, closed_alarm INTEGER NOT NULL, PRIMARY KEY (mn, time, factor)) WITHOUT ROWID`);

@@ -12,6 +12,12 @@ export type Notify = (event: AlarmEvent, alarm: Alarm) => void;
 export const eventKey = (event: AlarmEvent, a: Alarm): string =>
   [a.mn, a.type, a.factor ?? '', a.kind ?? '', a.openedAt, event].join('/');
 
+/** An event as webhooks and the alarm topic carry it: its key and the JSON body. */
+export function eventMessage(event: AlarmEvent, alarm: Alarm): { key: string; body: string } {
+  const key = eventKey(event, alarm);
+  return { key, body: JSON.stringify({ event, key, alarm }) };
+}
+
 /**
  * Pushes alarm events to webhooks (POST JSON, queued until taken: see WebhookOutbox) and to an MQTT
  * topic per station (QoS 1 to the broker; a failure is logged with the reason).
@@ -23,8 +29,7 @@ export function makeNotifier(opts: {
   log: Logger;
 }): Notify {
   return (event, alarm) => {
-    const key = eventKey(event, alarm);
-    const body = JSON.stringify({ event, key, alarm });
+    const { key, body } = eventMessage(event, alarm);
     opts.webhooks?.enqueue(key, alarm.mn, body);
     opts
       .publish?.(`${opts.topic}/${alarm.mn}`, body)

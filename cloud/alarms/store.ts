@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ALARM_TYPES, type AlarmType, type Condition } from '../rules/judge.js';
 import { MN_IN } from '../state/sqlite-filter.js';
+import type { Awaitable } from '../rules/state.js';
 
 /** `backfill`: the hour came late (补传); `manual`: it was entered by hand (flag S, 手工补录). */
 export const CLOSED_BY = ['backfill', 'manual'] as const;
@@ -92,9 +93,6 @@ interface Batch {
   changes: Alarm[];
 }
 
-/** Room for this many ingest processes in the alarm ids of a cluster (the most `nodeCount` allows). */
-export const ID_STRIDE = 1024;
-
 const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER,
   value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT, closed_by TEXT, raised_at INTEGER`;
 
@@ -104,11 +102,15 @@ function addMissingColumn(db: Database.Database, table: string, column: string, 
   if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
 }
 
+/** What the API reads of the episodes: from SQLite now, or from a cluster's PostgreSQL later. */
+export interface AlarmReader {
+  list(filter?: AlarmFilter, within?: readonly string[]): Awaitable<Alarm[]>;
+  get(id: number): Awaitable<Alarm | undefined>;
+}
+
 /**
- * Alarm episodes in SQLite: opened once, updated while open, closed once. In a cluster each process
- * keeps the episodes of the stations it owns and a copy of the others' (`peer_alarms`, fed from the
- * cluster channel), so any process lists them all; ids are unique across the cluster because each
- * process numbers its episodes in its own residue class modulo ID_STRIDE.
+ * Alarm episodes of one ingest process in SQLite (the embedded default): opened once, updated while
+ * open, closed once. A cluster keeps them in PostgreSQL instead (cloud/alarms/pg-store.ts).
  */
 export class AlarmStore {
   private readonly watchers: ((alarm: Alarm) => void)[] = [];
@@ -128,20 +130,13 @@ export class AlarmStore {
   /** How many of those are open per station: the rules skip the keys of a station with none. */
   private readonly openPerMn = new Map<string, number>();
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly node?: { index: number },
-  ) {
+  constructor(private readonly db: Database.Database) {
     this.transaction = db.transaction((fn: () => unknown) => fn());
     db.exec(`CREATE TABLE IF NOT EXISTS alarms (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, ${COLUMNS});
       CREATE UNIQUE INDEX IF NOT EXISTS alarms_open ON alarms (key) WHERE closed_at IS NULL;
-      CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at);
-      CREATE TABLE IF NOT EXISTS peer_alarms (id INTEGER PRIMARY KEY, ${COLUMNS});
-      CREATE INDEX IF NOT EXISTS peer_alarms_mn ON peer_alarms (mn, opened_at)`);
-    for (const table of ['alarms', 'peer_alarms']) {
-      addMissingColumn(db, table, 'closed_by', 'TEXT');
-      addMissingColumn(db, table, 'raised_at', 'INTEGER');
-    }
+      CREATE INDEX IF NOT EXISTS alarms_mn ON alarms (mn, opened_at)`);
+    addMissingColumn(db, 'alarms', 'closed_by', 'TEXT');
+    addMissingColumn(db, 'alarms', 'raised_at', 'INTEGER');
     this.loadOpen();
   }
 
@@ -273,46 +268,6 @@ export class AlarmStore {
     for (const fn of this.watchers) fn(alarm);
   }
 
-  /** The next id of this process: plain row ids alone, its own residue class in a cluster. */
-  private nextId(): number | null {
-    if (!this.node) return null;
-    const max = this.statement('SELECT coalesce(max(id), 0) FROM alarms').pluck().get() as number;
-    return (Math.floor(max / ID_STRIDE) + 1) * ID_STRIDE + this.node.index;
-  }
-
-  /** Applies an episode another process of the cluster owns; says whether it was new or now closed. */
-  applyPeer(a: Alarm): 'opened' | 'closed' | 'updated' {
-    const before = this.statement('SELECT closed_at FROM peer_alarms WHERE id = ?').get(a.id) as
-      { closed_at: number | null } | undefined;
-    this.statement(
-      'INSERT OR REPLACE INTO peer_alarms (id, type, mn, factor, kind, opened_at, closed_at, value, lim, multiple, peak, detail, closed_by, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      a.id,
-      a.type,
-      a.mn,
-      a.factor ?? null,
-      a.kind ?? null,
-      a.openedAt,
-      a.closedAt ?? null,
-      a.value ?? null,
-      a.limit ?? null,
-      a.multiple ?? null,
-      a.peak ?? null,
-      a.detail ?? null,
-      a.closedBy ?? null,
-      a.raisedAt ?? null,
-    );
-    if (!before) return 'opened';
-    return before.closed_at === null && a.closedAt !== undefined ? 'closed' : 'updated';
-  }
-
-  /** This process's own episodes opened at or after `from`, and those still open: what a peer that (re)joins needs. */
-  own(from: number): Alarm[] {
-    return (
-      this.db.prepare('SELECT * FROM alarms WHERE opened_at >= ? OR closed_at IS NULL ORDER BY id').all(from) as Row[]
-    ).map(toAlarm);
-  }
-
   /** Whether `open(a)` would change anything: no episode of its key is open, or `a` raises its peak. */
   wouldOpen(a: AlarmOpen): boolean {
     const open = this.openKeys.get(a.key);
@@ -334,9 +289,9 @@ export class AlarmStore {
     if (this.batching) this.begin(this.batching);
     const id = Number(
       this.statement(
-        'INSERT INTO alarms (id, key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO alarms (key, type, mn, factor, kind, opened_at, value, lim, multiple, peak, detail, raised_at) ' +
+          'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(
-        this.nextId(),
         a.key,
         a.type,
         a.mn,
@@ -375,8 +330,7 @@ export class AlarmStore {
   }
 
   get(id: number): Alarm | undefined {
-    const r = (this.statement('SELECT * FROM alarms WHERE id = ?').get(id) ??
-      this.statement('SELECT * FROM peer_alarms WHERE id = ?').get(id)) as Row | undefined;
+    const r = this.statement('SELECT * FROM alarms WHERE id = ?').get(id) as Row | undefined;
     return r && toAlarm(r);
   }
 
@@ -401,7 +355,7 @@ export class AlarmStore {
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const cols =
       'id, type, mn, factor, kind, opened_at, raised_at, closed_at, closed_by, value, lim, multiple, peak, detail';
-    const sql = `SELECT ${cols} FROM alarms ${cond} UNION ALL SELECT ${cols} FROM peer_alarms ${cond} ORDER BY opened_at, id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, ...args, f.limit) as Row[]).map(toAlarm);
+    const sql = `SELECT ${cols} FROM alarms ${cond} ORDER BY opened_at, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, f.limit) as Row[]).map(toAlarm);
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { Awaitable } from '../rules/state.js';
 
 export const AckBodySchema = z.object({
   comment: z.string().trim().min(1, 'say what was done about the alarm').max(500),
@@ -12,12 +13,20 @@ export interface Ack {
   comment: string;
 }
 
-/**
- * Acknowledgements beside the alarm episodes (same state database); the latest one counts, also
- * when acknowledgements of one alarm are given on two processes of a cluster at once.
- */
-export class AckStore {
-  private readonly watchers: ((alarmId: number, ack: Ack) => void)[] = [];
+/** Acknowledgements as the API reads and gives them: in SQLite, or in a cluster's PostgreSQL (PgAckStore). */
+export interface AckBook {
+  add(alarmId: number, ack: Ack): Awaitable<void>;
+  of(ids: readonly number[]): Awaitable<Map<number, Ack>>;
+}
+
+/** Follow-up trails as the API reads and adds to them: in SQLite, or in PostgreSQL (PgFollowUpStore). */
+export interface FollowUpBook {
+  add(alarmId: number, f: FollowUp): Awaitable<void>;
+  of(ids: readonly number[]): Awaitable<Map<number, FollowUp[]>>;
+}
+
+/** Acknowledgements beside the alarm episodes (same state database); the latest one counts. */
+export class AckStore implements AckBook {
   /** The follow-up trails, in the same database. */
   readonly followUps: FollowUpStore;
 
@@ -28,21 +37,12 @@ export class AckStore {
     );
   }
 
-  /** Calls `fn` after every acknowledgement given here (not those applied from peers). */
-  watch(fn: (alarmId: number, ack: Ack) => void): void {
-    this.watchers.push(fn);
-  }
-
-  add(alarmId: number, ack: Ack): void {
-    this.apply(alarmId, ack);
-    for (const fn of this.watchers) fn(alarmId, ack);
-  }
-
   /** Records an acknowledgement unless a later one is already there. */
-  apply(alarmId: number, ack: Ack): void {
+  add(alarmId: number, ack: Ack): void {
     this.db
       .prepare(
-        'INSERT INTO alarm_acks (alarm_id, by, at, comment) VALUES (?, ?, ?, ?) ON CONFLICT (alarm_id) DO UPDATE SET by = excluded.by, at = excluded.at, comment = excluded.comment WHERE excluded.at >= alarm_acks.at',
+        'INSERT INTO alarm_acks (alarm_id, by, at, comment) VALUES (?, ?, ?, ?) ON CONFLICT (alarm_id) DO UPDATE ' +
+          'SET by = excluded.by, at = excluded.at, comment = excluded.comment WHERE excluded.at >= alarm_acks.at',
       )
       .run(alarmId, ack.by, ack.at, ack.comment);
   }
@@ -79,29 +79,16 @@ export interface FollowUp {
  * new row, never an update, so the trail shows who moved an alarm to which state, when and why; the
  * newest row is its current state.
  */
-export class FollowUpStore {
-  private readonly watchers: ((alarmId: number, f: FollowUp) => void)[] = [];
-
+export class FollowUpStore implements FollowUpBook {
   constructor(private readonly db: Database.Database) {
-    // One change is one row however often it is copied: a cluster peer re-sends the trails it owns
-    // when another process (re)joins.
+    // One change is one row however often the same request is made.
     db.exec(`CREATE TABLE IF NOT EXISTS alarm_follow_ups (id INTEGER PRIMARY KEY AUTOINCREMENT, alarm_id INTEGER NOT NULL,
         by TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, comment TEXT NOT NULL);
       CREATE UNIQUE INDEX IF NOT EXISTS alarm_follow_ups_change ON alarm_follow_ups (alarm_id, at, by, state, comment)`);
   }
 
-  /** Calls `fn` after every change given here (not those applied from peers). */
-  watch(fn: (alarmId: number, f: FollowUp) => void): void {
-    this.watchers.push(fn);
-  }
-
-  add(alarmId: number, f: FollowUp): void {
-    this.apply(alarmId, f);
-    for (const fn of this.watchers) fn(alarmId, f);
-  }
-
   /** Records a change unless the trail has it already. */
-  apply(alarmId: number, f: FollowUp): void {
+  add(alarmId: number, f: FollowUp): void {
     this.db
       .prepare('INSERT OR IGNORE INTO alarm_follow_ups (alarm_id, by, at, state, comment) VALUES (?, ?, ?, ?, ?)')
       .run(alarmId, f.by, f.at, f.state, f.comment);

@@ -1,5 +1,6 @@
 import { factor, O2_CODE as O2 } from '../../protocol/codes/factors.js';
-import type { Backfill, BackfillStore } from '../alarms/backfills.js';
+import type { Backfill, BackfillReader } from '../alarms/backfills.js';
+import type { Awaitable } from '../rules/state.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import { visible, type Principal } from './auth.js';
 import { exceedance, isAssessed, isValid } from '../rules/judge.js';
@@ -188,7 +189,7 @@ export interface ReportSource {
   daysOf: (s: Station, from: number, to: number) => Promise<Point[]>;
   shutdowns: (s: Station) => Shutdown[];
   since: (s: Station) => Promise<number | undefined>;
-  backfills: (s: Station, from: number, to: number) => Backfill[];
+  backfills: (s: Station, from: number, to: number) => Awaitable<Backfill[]>;
   /** Manual results (手工监测) of [from, to). */
   manualOf: (s: Station, from: number, to: number) => ManualResult[];
   rules: RateRules;
@@ -217,7 +218,7 @@ export async function periodReport(
         stopped: await src.stoppedOf(station, from, to),
         shutdowns: src.shutdowns(station),
         rules: src.rules,
-        backfills: src.backfills(station, from, to),
+        backfills: await src.backfills(station, from, to),
         days: await src.daysOf(station, from, to),
         manual: results,
       });
@@ -418,7 +419,7 @@ export interface ReportDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
   shutdowns: Pick<ShutdownStore, 'windows'>;
-  backfills: Pick<BackfillStore, 'list'>;
+  backfills: BackfillReader;
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
   marks: Pick<MarkStore, 'active'>;
   plans: Pick<PlanStore, 'results'>;

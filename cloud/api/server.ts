@@ -5,8 +5,8 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SessionOptionsSchema, SessionTable, type UserStore } from '../accounts.js';
-import type { BackfillStore } from '../alarms/backfills.js';
-import type { AlarmStore } from '../alarms/store.js';
+import type { BackfillReader } from '../alarms/backfills.js';
+import type { AlarmReader } from '../alarms/store.js';
 import type { Clock } from '../clock.js';
 import type { CommandStore } from '../commands/store.js';
 import type { AuthOptions } from '../guessing.js';
@@ -26,7 +26,7 @@ import type { PlanStore } from '../plans.js';
 import { ENTERPRISE_MARK_HOURS } from '../marks.js';
 import type { SupervisionStore } from '../supervision.js';
 import type { MeasurementStore } from '../store/types.js';
-import type { AckStore } from './acks.js';
+import type { AckBook, FollowUpBook } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
 import { errorHandling } from './errors.js';
 import type { LiveHub } from './live.js';
@@ -92,8 +92,8 @@ export type HttpOptions = z.output<typeof HttpOptionsSchema>;
 export interface ApiContext {
   registry: () => Registry;
   store: MeasurementStore;
-  alarms: AlarmStore;
-  backfills: BackfillStore;
+  alarms: AlarmReader;
+  backfills: BackfillReader;
   rules: RuleEngine;
   ingest: Ingest;
   shutdowns: ShutdownStore;
@@ -116,7 +116,8 @@ export interface ApiContext {
   supervision: SupervisionStore;
   codec: Keys;
   live: LiveHub;
-  acks: AckStore;
+  acks: AckBook;
+  followUps: FollowUpBook;
   /** Requests sent to loggers from the API, with their answers. */
   commands: CommandStore;
   /** HJ 212-2025 station keys (1014 key changes). */
@@ -128,7 +129,7 @@ export interface ApiContext {
   /** The downlink router: sends to a station over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
-  gauges: () => IngestGauges;
+  gauges: () => IngestGauges | Promise<IngestGauges>;
   /** The accounts people log in with (state database). */
   users: UserStore;
   /** The guessing limits (config `auth`), applied to logins per user and per address. */
@@ -231,7 +232,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     });
   await app.register(ratesRoutes, reportDeps);
   await app.register(reportRoutes, reportDeps);
-  await app.register(alarmsRoutes, { registry, alarms, acks, followUps: acks.followUps, live });
+  await app.register(alarmsRoutes, { registry, alarms, acks, followUps: ctx.followUps, live });
   await app.register(overviewRoutes, { ...reportDeps, alarms });
   await app.register(ingestRoutes, { registry, ingest, codec, gauges });
   await app.register(eventsRoutes, { registry, live });

@@ -1,16 +1,25 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatHjTime, historyRequest, type Packet } from '../../protocol/index.js';
-import type { AlarmEvent, Notify } from '../alarms/notify.js';
+import type { Notify } from '../alarms/notify.js';
 import type { BackfillStore } from '../alarms/backfills.js';
-import type { Alarm, AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
+import type { AlarmOpen, AlarmStore, ClosedBy } from '../alarms/store.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Registry, Shutdown, Station } from '../registry.js';
 import { headlineValue, type MeasurementStore, type Point } from '../store/types.js';
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
-import { judgeTreatment, type TreatmentRun } from './treatment.js';
+import { judgeTreatment } from './treatment.js';
 import { mismatches, reportedBy, type InstrumentStore, type Mismatch } from '../instruments.js';
+import {
+  LocalRuleState,
+  andThen,
+  type Awaitable,
+  type RuleState,
+  type Seen,
+  type StationRules,
+  type StationUnit,
+} from './state.js';
 
 export const RulesOptionsSchema = z
   .strictObject({
@@ -54,10 +63,14 @@ export interface RuleEngineOptions {
   options: RulesOptions;
   registry: () => Registry;
   store: MeasurementStore;
+  /** Episodes of the embedded default (LocalRuleState), unless `state` is given. */
   alarms: AlarmStore;
   /** Where hours that arrive late (补传) are marked; none kept without it. */
   backfills?: BackfillStore;
+  /** Queues and announces an episode change (in its transaction) of the embedded default. */
   notify: Notify;
+  /** Where rule state and episodes are kept instead (a cluster's PostgreSQL: cloud/state/pg-rule-state.ts). */
+  state?: RuleState;
   /** Sends a packet to the logger with this MN over the transport it last used; false if it is not reachable. */
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** The QN of a request to a station, unique per station (cloud/commands/store.ts); default the clock's. */
@@ -92,41 +105,42 @@ export function mismatchDetail(found: readonly Mismatch[]): string {
     .join('; ');
 }
 
-/** What the platform knows to address a logger with: its last accepted PW, ST, version and transport. */
-interface Seen {
-  at: number;
-  via: Via;
-  pw?: string;
-  st?: string;
-  version: Packet['version'];
-}
-
 /**
  * Applies the pure rules to what the ingest stores, and the clock-driven ones (offline, missing hour)
  * on a timer, turning conditions into alarm episodes: opened once, closed once, pushed both times.
+ * Each station's rules run as units of its RuleState (cloud/rules/state.ts): in this process over
+ * SQLite by default, or over PostgreSQL in a cluster, where any process may run any station's unit.
  */
 export class RuleEngine {
-  private readonly runs = new Map<string, Run>();
-  /** Per station, the run of 治污设施未运行 periods in progress. */
-  private readonly treatmentRuns = new Map<string, TreatmentRun>();
-  private readonly seen = new Map<string, Seen>();
-  private readonly requested = new Map<string, number>();
-  /** Per station, the earliest of its first stored hour and its first packet heard by this process. */
-  private readonly since = new Map<string, number>();
+  private readonly state: RuleState;
   /**
-   * Hour records stored since start-up, per station (factor|time → time). With several ingest
-   * processes another one may have stored an hour that the store cannot show yet (still in that
-   * process's InfluxDB spill); what this process was told is stored is not missing.
+   * The last packet heard of each station, by this process or as a sweep read it from the state
+   * (another process of a cluster heard it): what a request to the station must carry.
+   */
+  private readonly heard = new Map<string, Seen>();
+  /**
+   * Hour records stored since start-up, per station (factor|time → time). The store may not show
+   * an hour just stored yet (still in the InfluxDB spill); what this process was told is stored is
+   * not missing.
    */
   private readonly hoursStored = new Map<string, Map<string, number>>();
-  /** Stations with a guessing episode opened by this process (one check per packet must stay cheap). */
-  private readonly guessed = new Set<string>();
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
+  /** Units not yet committed (PostgreSQL): awaited by stop(). */
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(private readonly o: RuleEngineOptions) {
     this.started = this.now();
+    this.state =
+      o.state ??
+      new LocalRuleState({
+        alarms: o.alarms,
+        ...(o.backfills && { backfills: o.backfills }),
+        notify: o.notify,
+        log: o.log,
+      });
   }
 
   get options(): RulesOptions {
@@ -138,113 +152,17 @@ export class RuleEngine {
     return this.o.now?.() ?? Date.now();
   }
 
-  /**
-   * A login locked out for guessing its password: an alarm episode on the station (or on `addr:…` when
-   * only the address is known), closed when the station next logs in with the right secret.
-   */
-  guessing(lockout: { mn?: string; addr?: string; key: string; failures: number }): void {
-    const mn = lockout.mn ?? `addr:${lockout.addr ?? lockout.key}`;
-    const detail = `locked out after ${lockout.failures} failed logins (${lockout.key})`;
-    this.guessed.add(mn);
-    this.open({ key: key('password-guessing', mn), type: 'password-guessing', mn, time: this.now(), detail });
+  /** Runs a unit of station `mn`; one still running at stop() is awaited. */
+  private unit(mn: string, fn: (u: StationUnit) => void): Awaitable<void> {
+    const done = this.state.unit(mn, fn);
+    if (!(done instanceof Promise)) return;
+    const p = done.catch((e: Error) => this.notStored(mn, e));
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+    return p;
   }
 
-  /** The station logged in with its right secret: an open guessing episode ends. */
-  loggedIn(mn: string): void {
-    if (this.guessed.delete(mn)) this.close(mn, key('password-guessing', mn), this.now());
-  }
-
-  start(): void {
-    this.timer = setInterval(() => void this.check(), this.o.options.checkEverySeconds * 1000);
-  }
-
-  /**
-   * One round of the clock-driven rules (offline, missing hours), as the timer runs it every
-   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2). A round already running is awaited,
-   * not started twice.
-   */
-  async check(): Promise<void> {
-    const now = this.now();
-    this.checkOffline(now);
-    this.checking ??= this.checkMissing(now)
-      .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
-      .finally(() => (this.checking = undefined));
-    await this.checking;
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.checking;
-  }
-
-  /** When and over what the station was last heard from. */
-  lastSeen(mn: string): { at: number; via: Via } | undefined {
-    const s = this.seen.get(mn);
-    return s && { at: s.at, via: s.via };
-  }
-
-  /** What a request to the station must carry (its last accepted PW, ST and version) and the transport back to it. */
-  addressOf(mn: string): Omit<Seen, 'at'> | undefined {
-    const s = this.seen.get(mn);
-    if (!s) return undefined;
-    const { at: _at, ...address } = s;
-    return address;
-  }
-
-  /** Every authenticated packet: the station is alive. */
-  onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): void {
-    const s: Seen = { at: this.now(), via, version: packet.version };
-    if (packet.pw !== undefined) s.pw = packet.pw;
-    if (packet.st !== undefined) s.st = packet.st;
-    this.seen.set(station.mn, s);
-    if (!this.since.has(station.mn)) this.since.set(station.mn, s.at);
-    this.close(station.mn, key('offline', station.mn), s.at);
-  }
-
-  /**
-   * Stored points: value rules, and the missing hours they fill. What they change of the alarm
-   * episodes (and the hours marked back-filled) is one transaction of the state database, none when
-   * nothing changes (AlarmStore.batch).
-   */
-  onStored(station: Station, points: readonly Point[]): void {
-    this.o.alarms.batch(
-      () => this.judgeStored(station, points),
-      (err) => this.notStored(station.mn, err),
-    );
-  }
-
-  private judgeStored(station: Station, points: readonly Point[]): void {
-    const runs = (p: Point): Run | undefined => {
-      const value = headlineValue(p);
-      if (value === undefined) return undefined;
-      const k = key(p.mn, p.factor, p.kind);
-      const run = nextRun(this.runs.get(k), value, p.time);
-      this.runs.set(k, run);
-      return run;
-    };
-    for (const c of judge(station, points, runs)) this.apply(c);
-    this.treatment(station, points);
-    // A missing hour closes when its data arrives, so its close time is the arrival; the hour stays
-    // marked as back-filled (补传), as does any hour that comes after it was due.
-    const dueAfter = HOUR + this.o.options.graceMinutes * 60_000;
-    // Every point of one upload arrived at one instant.
-    const now = this.now();
-    for (const p of points) {
-      if (p.kind !== 'hour') continue;
-      // A value entered by hand (S, table 8) fills the hour too, but is not the logger's back-fill.
-      const by = p.flag === 'S' ? 'manual' : 'backfill';
-      const closed = this.close(p.mn, key('missing-hour', p.mn, p.factor, p.time), now, by);
-      const backfills = this.o.backfills;
-      if (backfills && (closed || now >= p.time + dueAfter))
-        this.o.alarms.write(() =>
-          backfills.add({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: !!closed }),
-        );
-      const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
-      this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
-    }
-  }
-
-  /** The COMMIT of a batch of alarm changes failed: none of them happened. */
+  /** The COMMIT of a unit's alarm changes failed: none of them happened. */
   private notStored(mn: string | undefined, err: Error): void {
     this.o.log.error(
       { mn, reason: err.message },
@@ -253,10 +171,133 @@ export class RuleEngine {
   }
 
   /**
+   * A login locked out for guessing its password: an alarm episode on the station (or on `addr:…` when
+   * only the address is known), closed when the station next logs in with the right secret.
+   */
+  guessing(lockout: { mn?: string; addr?: string; key: string; failures: number }): Awaitable<void> {
+    const mn = lockout.mn ?? `addr:${lockout.addr ?? lockout.key}`;
+    const detail = `locked out after ${lockout.failures} failed logins (${lockout.key})`;
+    const time = this.now();
+    return this.unit(mn, (u) =>
+      open(u, { key: key('password-guessing', mn), type: 'password-guessing', mn, time, detail }, time),
+    );
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.check(), this.o.options.checkEverySeconds * 1000);
+  }
+
+  /**
+   * One round of the clock-driven rules (offline, missing hours), as the timer runs it every
+   * `checkEverySeconds`; also on demand (`hj212 cloud` on SIGUSR2) and for stations just taken over.
+   * Rounds never overlap: asked while one runs, one more follows it (it may have read the stations
+   * before some were taken over), and every ask meanwhile waits for that one.
+   */
+  async check(): Promise<void> {
+    if (this.checking) {
+      this.again ??= this.checking.then(() => {
+        this.again = undefined;
+        return this.check();
+      });
+      return this.again;
+    }
+    const now = this.now();
+    this.checking ??= Promise.resolve(this.checkOffline(now))
+      .then(() => this.checkMissing(now))
+      .catch((e: Error) => this.o.log.error({ reason: e.message }, 'missing-hour check failed'))
+      .finally(() => (this.checking = undefined));
+    await this.checking;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.again;
+    await this.checking;
+    await Promise.all(this.inflight);
+  }
+
+  /** When and over what the station was last heard from. */
+  lastSeen(mn: string): { at: number; via: Via } | undefined {
+    const s = this.heard.get(mn);
+    return s && { at: s.at, via: s.via };
+  }
+
+  /** What a request to the station must carry (its last accepted PW, ST and version) and the transport back to it. */
+  addressOf(mn: string): Omit<Seen, 'at'> | undefined {
+    const s = this.heard.get(mn);
+    if (!s) return undefined;
+    const { at: _at, ...address } = s;
+    return address;
+  }
+
+  /** Another process heard the station later than this one did: requests to it carry what it last sent. */
+  private learn(mn: string, seen: Seen | undefined): void {
+    if (seen && seen.at > (this.heard.get(mn)?.at ?? -Infinity)) this.heard.set(mn, seen);
+  }
+
+  /**
+   * Every authenticated packet: the station is alive, and logged in with its right secret (an open
+   * guessing episode ends).
+   */
+  onPacket(station: Station, packet: Pick<Packet, 'version' | 'pw' | 'st'>, via: Via): Awaitable<void> {
+    const s: Seen = { at: this.now(), via, version: packet.version };
+    if (packet.pw !== undefined) s.pw = packet.pw;
+    if (packet.st !== undefined) s.st = packet.st;
+    const mn = station.mn;
+    this.heard.set(mn, s);
+    return this.unit(mn, (u) => {
+      if (!u.state.seen || u.state.seen.at <= s.at) u.state.seen = s;
+      u.state.since ??= s.at;
+      close(u, key('offline', mn), s.at);
+      close(u, key('password-guessing', mn), s.at);
+    });
+  }
+
+  /**
+   * Stored points: value rules, and the missing hours they fill. What they change of the alarm
+   * episodes (and the hours marked back-filled) is one unit of the station: one transaction, none
+   * when nothing changes.
+   */
+  onStored(station: Station, points: readonly Point[]): Awaitable<void> {
+    // Every point of one upload arrived at one instant.
+    const now = this.now();
+    for (const p of points) {
+      if (p.kind !== 'hour') continue;
+      const hours = this.hoursStored.get(p.mn) ?? new Map<string, number>();
+      this.hoursStored.set(p.mn, hours.set(key(p.factor, p.time), p.time));
+    }
+    return this.unit(station.mn, (u) => this.judgeStored(u, station, points, now));
+  }
+
+  private judgeStored(u: StationUnit, station: Station, points: readonly Point[], now: number): void {
+    const runs = (p: Point): Run | undefined => {
+      const value = headlineValue(p);
+      if (value === undefined) return undefined;
+      const k = key(p.factor, p.kind);
+      const run = nextRun(u.state.runs[k], value, p.time);
+      u.state.runs[k] = run;
+      return run;
+    };
+    for (const c of judge(station, points, runs)) apply(u, c, now);
+    this.treatment(u, station, points);
+    // A missing hour closes when its data arrives, so its close time is the arrival; the hour stays
+    // marked as back-filled (补传), as does any hour that comes after it was due.
+    const dueAfter = HOUR + this.o.options.graceMinutes * 60_000;
+    for (const p of points) {
+      if (p.kind !== 'hour') continue;
+      // A value entered by hand (S, table 8) fills the hour too, but is not the logger's back-fill.
+      const by = p.flag === 'S' ? 'manual' : 'backfill';
+      const closed = close(u, key('missing-hour', p.mn, p.factor, p.time), now, by);
+      if (closed || now >= p.time + dueAfter)
+        u.backfill({ mn: p.mn, factor: p.factor, time: p.time, arrivedAt: now, closedAlarm: closed });
+    }
+  }
+
+  /**
    * 治污设施未运行 on each upload of the rule's kind: opened at the start of the first period of a run
    * that lasted the rule's minutes, closed at the start of the first period that is normal again.
    */
-  private treatment(station: Station, points: readonly Point[]): void {
+  private treatment(u: StationUnit, station: Station, points: readonly Point[]): void {
     const rule = station.treatmentStopped;
     if (!rule) return;
     const k = key('treatment-stopped', station.mn);
@@ -264,113 +305,56 @@ export class RuleEngine {
     const byTime = new Map<number, Point[]>();
     for (const p of points) if (p.kind === rule.kind) byTime.set(p.time, [...(byTime.get(p.time) ?? []), p]);
     for (const [time, at] of [...byTime].sort(([a], [b]) => a - b)) {
-      const v = judgeTreatment(rule, at, time, periodMs, this.treatmentRuns.get(station.mn));
+      const v = judgeTreatment(rule, at, time, periodMs, u.state.treatment);
       if (v.state === 'unknown') continue;
       if (v.state === 'normal') {
-        this.treatmentRuns.delete(station.mn);
-        this.close(station.mn, k, time);
+        delete u.state.treatment;
+        close(u, k, time);
         continue;
       }
-      this.treatmentRuns.set(station.mn, v.run);
+      u.state.treatment = v.run;
       if (v.open)
-        this.open({
-          key: k,
-          type: 'treatment-stopped',
-          mn: station.mn,
-          kind: rule.kind,
-          time: v.run.since,
-          detail: v.detail,
-        });
-    }
-  }
-
-  private apply(c: Condition): void {
-    // A condition that is clear on a station with no episode open closes nothing: no key to build.
-    if (!c.active && !this.o.alarms.hasOpen(c.mn)) return;
-    const k = key(c.type, c.mn, c.factor, c.kind);
-    if (!c.active) {
-      this.close(c.mn, k, c.time);
-      return;
-    }
-    const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
-    if (c.value !== undefined) a.value = c.value;
-    if (c.limit !== undefined) a.limit = c.limit;
-    if (c.multiple !== undefined) a.multiple = c.multiple;
-    if (c.detail !== undefined) a.detail = c.detail;
-    this.open(a);
-  }
-
-  // The open episodes are known in memory (AlarmStore): a condition that changes none, like each valid
-  // value's "not negative", costs no transaction, and those of one upload that do share one (batch).
-  private open(a: AlarmOpen, raisedAt = this.now()): void {
-    if (!this.o.alarms.wouldOpen(a)) return;
-    const alarm = this.record('opened', a.mn, () => this.o.alarms.open({ ...a, raisedAt }));
-    if (alarm)
-      this.o.log.warn(
-        { mn: alarm.mn, factor: alarm.factor, reason: alarm.type, value: alarm.value, multiple: alarm.multiple },
-        'alarm opened',
-      );
-  }
-
-  private close(mn: string, k: string, at: number, by?: ClosedBy): Alarm | undefined {
-    if (!this.o.alarms.isOpen(k)) return undefined;
-    const alarm = this.record('closed', mn, () => this.o.alarms.close(k, at, by));
-    if (alarm)
-      this.o.log.info({ mn: alarm.mn, factor: alarm.factor, reason: alarm.type, closedBy: by }, 'alarm closed');
-    return alarm;
-  }
-
-  /**
-   * An episode change and its notification (queued webhook events) are stored together or not at
-   * all; when not, the condition still holds and the next data or check records it again.
-   */
-  private record(event: AlarmEvent, mn: string, change: () => Alarm | undefined): Alarm | undefined {
-    try {
-      return this.o.alarms.atomically(() => {
-        const alarm = change();
-        if (alarm) this.o.notify(event, alarm);
-        return alarm;
-      });
-    } catch (err) {
-      this.o.log.error(
-        { mn, event, reason: (err as Error).message },
-        'alarm change not stored; it is made again on the next data or check',
-      );
-      return undefined;
+        open(
+          u,
+          { key: k, type: 'treatment-stopped', mn: station.mn, kind: rule.kind, time: v.run.since, detail: v.detail },
+          this.now(),
+        );
     }
   }
 
   /** Stations silent for longer than their offline threshold (counted from start-up if never seen). */
-  checkOffline(now: number): void {
-    this.o.alarms.batch(
-      () => this.sweepOffline(now),
-      (err) => this.notStored(undefined, err),
-    );
-  }
-
-  private sweepOffline(now: number): void {
-    for (const st of this.owned()) {
-      const last = this.seen.get(st.mn)?.at ?? this.started;
-      if (now - last > st.offlineMinutes * 60_000)
-        this.open(
-          {
-            key: key('offline', st.mn),
-            type: 'offline',
-            mn: st.mn,
-            time: last,
-            detail: `no packet since ${new Date(last).toISOString()}`,
-          },
-          now,
-        );
-    }
+  checkOffline(now: number): Awaitable<void> {
+    const owned = this.owned();
+    return andThen(this.state.peek(owned.map((st) => st.mn)), (states) => {
+      const silent = (st: Station, seen: Seen | undefined): number | undefined => {
+        const last = seen?.at ?? this.started;
+        return now - last > st.offlineMinutes * 60_000 ? last : undefined;
+      };
+      const due: Station[] = [];
+      for (const st of owned) {
+        const seen = states.get(st.mn)?.seen;
+        this.learn(st.mn, seen);
+        if (silent(st, seen) !== undefined) due.push(st);
+      }
+      return sequence(due, (st) =>
+        this.unit(st.mn, (u) => {
+          const last = silent(st, u.state.seen);
+          if (last === undefined) return;
+          const detail = `no packet since ${new Date(last).toISOString()}`;
+          open(u, { key: key('offline', st.mn), type: 'offline', mn: st.mn, time: last, detail }, now);
+        }),
+      );
+    });
   }
 
   /** Opens an alarm per missing station/factor hour and asks each reachable logger for its gap (2061). */
   async checkMissing(now: number): Promise<void> {
     const { graceMinutes, lookbackHours, requestEveryMinutes } = this.o.options;
     const lookbackMs = lookbackHours * HOUR;
-    for (const st of this.owned()) {
-      const since = await this.monitoredSince(st, now);
+    const owned = this.owned();
+    const states = await this.state.peek(owned.map((st) => st.mn));
+    for (const st of owned) {
+      const since = await this.sinceOf(st, now, states.get(st.mn));
       // A station never heard from has no gap to fill: the offline alarm speaks for it.
       if (since === undefined) continue;
       const stored = await this.o.store.query({
@@ -393,25 +377,23 @@ export class RuleEngine {
         lookbackMs,
       });
       if (missing.length === 0) continue;
-      for (const m of missing)
-        this.open(
-          {
-            key: key('missing-hour', st.mn, m.factor, m.hour),
-            type: 'missing-hour',
-            mn: st.mn,
-            factor: m.factor,
-            kind: 'hour',
-            time: m.hour,
-          },
-          now,
-        );
-      this.requestGap(
-        st,
-        Math.min(...missing.map((m) => m.hour)),
-        Math.max(...missing.map((m) => m.hour)),
-        now,
-        requestEveryMinutes * 60_000,
-      );
+      await this.unit(st.mn, (u) => {
+        for (const m of missing)
+          open(
+            u,
+            {
+              key: key('missing-hour', st.mn, m.factor, m.hour),
+              type: 'missing-hour',
+              mn: st.mn,
+              factor: m.factor,
+              kind: 'hour',
+              time: m.hour,
+            },
+            now,
+          );
+        const hours = missing.map((m) => m.hour);
+        this.requestGap(u, st, Math.min(...hours), Math.max(...hours), now, requestEveryMinutes * 60_000);
+      });
     }
   }
 
@@ -430,20 +412,21 @@ export class RuleEngine {
     return owns ? all.filter((st) => owns(st.mn)) : [...all];
   }
 
-  /** When monitoring of a station began: the registry says, or its first data on record does. */
+  /** When monitoring of a station began: the registry says, or its first data on record or first packet does. */
   async monitoredSince(st: Station, now: number): Promise<number | undefined> {
-    if (st.monitoredSince !== undefined) return Date.parse(st.monitoredSince);
-    const heard = this.since.get(st.mn);
-    const [first] = await this.o.store.query({ mn: st.mn, kind: 'hour', from: 0, to: now, limit: 1 });
-    const since = Math.min(first?.time ?? Infinity, heard ?? Infinity);
-    if (since === Infinity) return undefined;
-    this.since.set(st.mn, since);
-    return since;
+    return this.sinceOf(st, now, (await this.state.peek([st.mn])).get(st.mn));
   }
 
-  private requestGap(st: Station, first: number, last: number, now: number, everyMs: number): void {
-    const seen = this.seen.get(st.mn);
-    const before = this.requested.get(st.mn);
+  private async sinceOf(st: Station, now: number, rules: StationRules | undefined): Promise<number | undefined> {
+    if (st.monitoredSince !== undefined) return Date.parse(st.monitoredSince);
+    const [first] = await this.o.store.query({ mn: st.mn, kind: 'hour', from: 0, to: now, limit: 1 });
+    const since = Math.min(first?.time ?? Infinity, rules?.since ?? Infinity);
+    return since === Infinity ? undefined : since;
+  }
+
+  private requestGap(u: StationUnit, st: Station, first: number, last: number, now: number, everyMs: number): void {
+    const seen = u.state.seen;
+    const before = u.state.requestedAt;
     if (!seen || seen.pw === undefined || (before !== undefined && now - before < everyMs)) return;
     const packet = historyRequest(
       { mn: st.mn, pw: seen.pw, st: seen.st ?? st.st, version: seen.version },
@@ -453,7 +436,7 @@ export class RuleEngine {
       { now: new Date(now), ...(this.o.qn && { qn: this.o.qn(st.mn, now) }) },
     );
     if (!this.o.send(st.mn, seen.via, packet)) return;
-    this.requested.set(st.mn, now);
+    u.state.requestedAt = now;
     this.o.log.info(
       {
         mn: st.mn,
@@ -473,27 +456,67 @@ export class RuleEngine {
    * A station is checked once any of its analyzers is registered: before that the register is not in use
    * for it, and its reports are only kept.
    */
-  instrumentReport(station: Pick<Station, 'mn'>, packet: Pick<Packet, 'cn' | 'cp'>): void {
+  instrumentReport(station: Pick<Station, 'mn'>, packet: Pick<Packet, 'cn' | 'cp'>): Awaitable<void> {
     const reg = this.o.instruments;
     if (!reg || (packet.cn !== '3019' && packet.cn !== '3020')) return;
     const at = this.now();
+    const factors: string[] = [];
     for (const [factor, reported] of reportedBy(packet)) {
       reg.report(station.mn, factor, reported, at);
-      this.instrumentCheck(station.mn, factor, at);
+      factors.push(factor);
     }
+    return this.unit(station.mn, (u) => {
+      for (const factor of factors) this.instrumentCheck(u, station.mn, factor, at);
+    });
   }
 
   /** A registration changed: the analyzer's last reports are checked again. */
-  instrumentRegistered(mn: string, factor: string): void {
-    this.instrumentCheck(mn, factor, this.now());
+  instrumentRegistered(mn: string, factor: string): Awaitable<void> {
+    const at = this.now();
+    return this.unit(mn, (u) => this.instrumentCheck(u, mn, factor, at));
   }
 
-  private instrumentCheck(mn: string, factor: string, at: number): void {
+  private instrumentCheck(u: StationUnit, mn: string, factor: string, at: number): void {
     const reg = this.o.instruments!;
     if (reg.current(mn).length === 0) return;
     const found = mismatches(reg.get(mn, factor), reg.reported(mn, factor));
     const k = key('instrument-mismatch', mn, factor);
-    if (found.length === 0) this.close(mn, k, at);
-    else this.open({ key: k, type: 'instrument-mismatch', mn, factor, time: at, detail: mismatchDetail(found) });
+    if (found.length === 0) close(u, k, at);
+    else open(u, { key: k, type: 'instrument-mismatch', mn, factor, time: at, detail: mismatchDetail(found) }, at);
+  }
+}
+
+/** A condition as an episode change: open (or raise the peak of) an active one, close a clear one. */
+function apply(u: StationUnit, c: Condition, raisedAt: number): void {
+  // A condition that is clear on a station with no episode open closes nothing: no key to build.
+  if (!c.active && !u.hasOpen()) return;
+  const k = key(c.type, c.mn, c.factor, c.kind);
+  if (!c.active) {
+    close(u, k, c.time);
+    return;
+  }
+  const a: AlarmOpen = { key: k, type: c.type, mn: c.mn, factor: c.factor, kind: c.kind, time: c.time };
+  if (c.value !== undefined) a.value = c.value;
+  if (c.limit !== undefined) a.limit = c.limit;
+  if (c.multiple !== undefined) a.multiple = c.multiple;
+  if (c.detail !== undefined) a.detail = c.detail;
+  open(u, a, raisedAt);
+}
+
+// The open episodes are known to the unit: a condition that changes none, like each valid value's
+// "not negative", costs no write, and those of one upload that do share one transaction.
+function open(u: StationUnit, a: AlarmOpen, raisedAt: number): void {
+  if (u.wouldOpen(a)) u.open({ ...a, raisedAt });
+}
+
+function close(u: StationUnit, k: string, at: number, by?: ClosedBy): boolean {
+  return u.isOpen(k) && u.close(k, at, by);
+}
+
+/** Runs `f` on each item in turn: at once while each returns a value, one after another once one is a promise. */
+function sequence<T>(items: readonly T[], f: (item: T) => Awaitable<void>): Awaitable<void> {
+  for (let i = 0; i < items.length; i++) {
+    const r = f(items[i]!);
+    if (r instanceof Promise) return r.then(() => sequence(items.slice(i + 1), f));
   }
 }

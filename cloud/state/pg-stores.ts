@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Backfill } from '../alarms/backfills.js';
 import type { Ack, FollowUp } from '../api/acks.js';
 import type { Shutdown } from '../registry.js';
+import type { StationRules } from '../rules/state.js';
 
 /**
  * The smaller shared stores of a cluster in PostgreSQL: the same records and rules as their SQLite
@@ -118,44 +119,60 @@ export class PgBackfillStore {
   }
 }
 
-/** What the rules keep of a station between its packets (JSON in `rule_state`). */
-export interface StationRuleState {
-  /** Value runs by factor|kind (cloud/rules/judge.ts Run). */
-  runs: Record<string, unknown>;
-  treatment: unknown;
-  seen: unknown;
+type RuleRow = {
+  runs: StationRules['runs'];
+  treatment: StationRules['treatment'] | null;
+  seen: StationRules['seen'] | null;
   since: number | null;
-  requestedAt: number | null;
+  requested_at: number | null;
+};
+
+const RULE_COLUMNS = 'mn, runs, treatment, seen, since, requested_at';
+
+function toRules(r: RuleRow): StationRules {
+  const s: StationRules = { runs: r.runs ?? {} };
+  if (r.treatment) s.treatment = r.treatment;
+  if (r.seen) s.seen = r.seen;
+  if (r.since !== null) s.since = r.since;
+  if (r.requested_at !== null) s.requestedAt = r.requested_at;
+  return s;
+}
+
+/** The committed rule state of these stations (those without a row have none yet). */
+export async function readStationStates(
+  db: Pick<pg.Pool, 'query'>,
+  mns: readonly string[],
+): Promise<Map<string, StationRules>> {
+  if (mns.length === 0) return new Map();
+  const r = await db.query<RuleRow & { mn: string }>(
+    `SELECT ${RULE_COLUMNS} FROM rule_state WHERE mn = ANY($1::text[])`,
+    [mns],
+  );
+  return new Map(r.rows.map((row) => [row.mn, toRules(row)]));
 }
 
 /**
  * Runs `fn` on a station's rule state with its row locked (SELECT ... FOR UPDATE) in one transaction,
- * and stores what `fn` returns: two processes that stored packets of one station evaluate its rules
- * one after the other, each seeing what the other left, and what `fn` writes on `client` (an episode
- * change, a queued webhook) commits with the state or not at all.
+ * and stores the state as `fn` left it: two processes that stored packets of one station evaluate its
+ * rules one after the other, each seeing what the other left, and what `fn` writes on `client` (an
+ * episode change, a queued webhook) commits with the state or not at all.
  */
 export async function withStationState<T>(
   pool: pg.Pool,
   mn: string,
-  fn: (state: StationRuleState, client: pg.PoolClient) => Promise<{ state: StationRuleState; result: T }>,
+  fn: (state: StationRules, client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query('INSERT INTO rule_state (mn) VALUES ($1) ON CONFLICT (mn) DO NOTHING', [mn]);
     const row = (
-      await client.query<{
-        runs: Record<string, unknown>;
-        treatment: unknown;
-        seen: unknown;
-        since: number | null;
-        requested_at: number | null;
-      }>('SELECT runs, treatment, seen, since, requested_at FROM rule_state WHERE mn = $1 FOR UPDATE', [mn])
+      await client.query<RuleRow & { mn: string }>(`SELECT ${RULE_COLUMNS} FROM rule_state WHERE mn = $1 FOR UPDATE`, [
+        mn,
+      ])
     ).rows[0]!;
-    const { state, result } = await fn(
-      { runs: row.runs, treatment: row.treatment, seen: row.seen, since: row.since, requestedAt: row.requested_at },
-      client,
-    );
+    const state = toRules(row);
+    const result = await fn(state, client);
     await client.query(
       'UPDATE rule_state SET runs = $2, treatment = $3, seen = $4, since = $5, requested_at = $6 WHERE mn = $1',
       [
@@ -163,8 +180,8 @@ export async function withStationState<T>(
         JSON.stringify(state.runs),
         JSON.stringify(state.treatment ?? null),
         JSON.stringify(state.seen ?? null),
-        state.since,
-        state.requestedAt,
+        state.since ?? null,
+        state.requestedAt ?? null,
       ],
     );
     await client.query('COMMIT');

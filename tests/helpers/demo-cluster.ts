@@ -9,17 +9,26 @@ import { spawnCli } from './common.js';
 
 /** One `hj212 cloud` process of a cluster; `stop` sends SIGTERM and returns the ingest counters it prints. */
 export interface IngestNode {
+  member: string;
   child: ChildProcess;
   output(): string;
   stop(): Promise<{ stored: number; packets: number }>;
+  /** SIGKILL: the process ends at once, its leases left to expire. */
+  kill(): Promise<void>;
   /** Runs its clock-driven rules now (SIGUSR2) and resolves once that round is done: the tests' hand-driven sweep. */
   checkRules(): Promise<void>;
 }
 
 export interface NodeSetup {
   dir: string;
-  index: number;
-  count: number;
+  /** Its name in the cluster (cluster.member). */
+  member: string;
+  /** The cluster's PostgreSQL (cluster.postgres). */
+  postgres: string;
+  /** The measurement store; default one SQLite file shared by the nodes (`store.db`). */
+  store?: Record<string, unknown>;
+  /** Lease length and renewal; default 4 s and 1 s, so a takeover happens within a test's patience. */
+  lease?: { leaseSeconds: number; renewSeconds: number };
   brokerUrl: string;
   caFile: string;
   password: string;
@@ -27,22 +36,24 @@ export interface NodeSetup {
   tcpPort?: number;
   /** Also serve the HTTP API on this loopback port, for CLUSTER_TOKEN (admin). */
   httpPort?: number;
-  /** State database file name, default `state-{index}.db`. */
+  /** Alarm webhooks (rules.webhooks). */
+  webhooks?: string[];
+  /** State database file name, default `state-{member}.db`. */
   state?: string;
 }
 
 /** The admin API token of every node started with `httpPort`. */
 export const CLUSTER_TOKEN = 'cluster-test-token-0123456789abcdef';
 
-/** Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the cluster. */
+/** Writes node `member`'s config (its own state file) and starts it; resolves once it is ready. */
 export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
-  const config = join(s.dir, `cloud-${s.index}.yaml`);
+  const config = join(s.dir, `cloud-${s.member}.yaml`);
   await writeFile(
     config,
     stringify({
       registry: 'stations.yaml',
-      store: { type: 'sqlite', path: 'store.db' },
-      state: s.state ?? `state-${s.index}.db`,
+      store: s.store ?? { type: 'sqlite', path: 'store.db' },
+      state: s.state ?? `state-${s.member}.db`,
       mqtt: {
         mode: 'external',
         url: s.brokerUrl,
@@ -51,7 +62,7 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
         group: 'ingest',
         ca: s.caFile,
       },
-      cluster: { nodeIndex: s.index, nodeCount: s.count },
+      cluster: { postgres: s.postgres, member: s.member, ...(s.lease ?? { leaseSeconds: 4, renewSeconds: 1 }) },
       ...(s.tcpPort !== undefined && { tcp: { host: '127.0.0.1', port: s.tcpPort } }),
       ...(s.httpPort !== undefined && {
         http: {
@@ -61,20 +72,24 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
         },
       }),
       // No sweep on a timer during a test: the test runs each one (checkRules) when it wants it.
-      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 3600 },
+      rules: { graceMinutes: 0, lookbackHours: 48, checkEverySeconds: 3600, webhooks: s.webhooks ?? [] },
     }),
   );
   const cli = spawnCli(['cloud', '--config', config]);
   try {
-    await cli.printed('subscribed to the external MQTT broker', 15_000);
+    await cli.printed('cloud ingest ready', 20_000);
   } catch (e) {
     await cli.signal('SIGKILL');
-    throw new Error(`ingest node ${s.index} did not start: ${(e as Error).message}`);
+    throw new Error(`ingest node ${s.member} did not start: ${(e as Error).message}`);
   }
   const rounds = (): number => cli.output().split('clock-driven rules checked').length - 1;
   return {
+    member: s.member,
     child: cli.child,
     output: cli.output,
+    async kill() {
+      await cli.signal('SIGKILL');
+    },
     async checkRules() {
       const done = rounds();
       cli.child.kill('SIGUSR2');
@@ -86,7 +101,7 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
         .output()
         .split('\n')
         .find((l) => l.startsWith('{"packets"'));
-      if (!line) throw new Error(`ingest node ${s.index} printed no counters:\n${cli.output()}`);
+      if (!line) throw new Error(`ingest node ${s.member} printed no counters:\n${cli.output()}`);
       return JSON.parse(line) as { stored: number; packets: number };
     },
   };

@@ -45,6 +45,25 @@ function account(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+/**
+ * A client on `url` once the server takes sessions: its port opens while it is still starting up, and
+ * a connection then is refused with 57P03 (cannot_connect_now).
+ */
+async function accepting(url: string, deadlineMs: number): Promise<pg.Client> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const c = new pg.Client({ connectionString: url });
+    try {
+      await c.connect();
+      return c;
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      if ((e as { code?: string }).code !== '57P03' || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** Starts a fresh PostgreSQL cluster on a loopback port with database `hj212`. */
 export async function startPostgres(): Promise<Postgres> {
   const bin = postgresBin();
@@ -69,8 +88,7 @@ export async function startPostgres(): Promise<Postgres> {
   ];
   const proc = await launch(dir, port, join(bin, 'postgres'), args, 'postgres', 30_000, as);
   const url = `postgres://hj212@127.0.0.1:${port}/hj212`;
-  const admin = new pg.Client({ connectionString: `postgres://hj212@127.0.0.1:${port}/postgres` });
-  await admin.connect();
+  const admin = await accepting(`postgres://hj212@127.0.0.1:${port}/postgres`, 30_000);
   try {
     await admin.query('CREATE DATABASE hj212');
   } finally {

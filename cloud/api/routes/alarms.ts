@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AlarmFilterSchema, type AlarmStore } from '../../alarms/store.js';
-import { AckBodySchema, FollowUpBodySchema, type AckStore, type FollowUpStore } from '../acks.js';
+import { AlarmFilterSchema, type AlarmReader } from '../../alarms/store.js';
+import { AckBodySchema, FollowUpBodySchema, type AckBook, type FollowUpBook } from '../acks.js';
 import { alarmEvents } from '../alarm-events.js';
 import { assertSees, visibleMns, type Principal } from '../auth.js';
 import { ApiErrors } from '../errors.js';
@@ -11,9 +11,9 @@ import { AckedAlarmSchema, AlarmEventSchema, AlarmParams, AlarmViewSchema, Follo
 
 export interface AlarmsDeps {
   registry: () => Registry;
-  alarms: Pick<AlarmStore, 'list' | 'get'>;
-  acks: Pick<AckStore, 'of' | 'add'>;
-  followUps: Pick<FollowUpStore, 'of' | 'add'>;
+  alarms: AlarmReader;
+  acks: AckBook;
+  followUps: FollowUpBook;
   live: Pick<LiveHub, 'publish'>;
 }
 
@@ -26,8 +26,8 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
   { registry, alarms, acks, followUps, live },
 ) => {
   /** The alarm of a route's `:id`, if the principal sees its station. */
-  const alarmOf = (id: number, p: Principal | null) => {
-    const alarm = alarms.get(id);
+  const alarmOf = async (id: number, p: Principal | null) => {
+    const alarm = await alarms.get(id);
     if (!alarm) throw new ApiErrors.NoAlarm(id);
     const station = registry().get(alarm.mn);
     if (p && station) assertSees(p, station);
@@ -45,13 +45,17 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
       },
     },
     // The state is an event's (open while any of its factors is), so episodes are read without it.
-    async ({ query: { state, ...filter }, principal }) =>
-      alarmEvents(
-        alarms.list(filter, visibleMns(principal, registry())),
-        (ids) => acks.of(ids),
-        (ids) => followUps.of(ids),
+    async ({ query: { state, ...filter }, principal }) => {
+      const list = await alarms.list(filter, visibleMns(principal, registry()));
+      const ids = list.map((a) => a.id);
+      const [given, trails] = await Promise.all([acks.of(ids), followUps.of(ids)]);
+      return alarmEvents(
+        list,
+        () => given,
+        () => trails,
         state,
-      ),
+      );
+    },
   );
 
   app.post(
@@ -66,10 +70,10 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
       },
     },
     async ({ params, body, principal }, reply) => {
-      const alarm = alarmOf(params.id, principal);
-      followUps.add(alarm.id, { by: principal!.name, at: Date.now(), state: body.state, comment: body.comment });
+      const alarm = await alarmOf(params.id, principal);
+      await followUps.add(alarm.id, { by: principal!.name, at: Date.now(), state: body.state, comment: body.comment });
       live.publish({ type: 'alarm', event: 'followed-up', alarm });
-      return reply.code(201).send(followUps.of([alarm.id]).get(alarm.id) ?? []);
+      return reply.code(201).send((await followUps.of([alarm.id])).get(alarm.id) ?? []);
     },
   );
 
@@ -84,8 +88,8 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
       },
     },
     async ({ params, principal }) => {
-      alarmOf(params.id, principal);
-      return followUps.of([params.id]).get(params.id) ?? [];
+      await alarmOf(params.id, principal);
+      return (await followUps.of([params.id])).get(params.id) ?? [];
     },
   );
 
@@ -100,8 +104,8 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
       },
     },
     async ({ query, principal }) => {
-      const list = alarms.list(query, visibleMns(principal, registry()));
-      const given = acks.of(list.map((a) => a.id));
+      const list = await alarms.list(query, visibleMns(principal, registry()));
+      const given = await acks.of(list.map((a) => a.id));
       return list.map((a) => ({ ...a, ack: given.get(a.id) ?? null }));
     },
   );
@@ -118,9 +122,9 @@ export const alarmsRoutes: FastifyPluginAsyncZod<AlarmsDeps> = async (
       },
     },
     async ({ params, body, principal }, reply) => {
-      const alarm = alarmOf(params.id, principal);
+      const alarm = await alarmOf(params.id, principal);
       const ack = { by: principal!.name, at: Date.now(), comment: body.comment };
-      acks.add(alarm.id, ack);
+      await acks.add(alarm.id, ack);
       live.publish({ type: 'alarm', event: 'acknowledged', alarm });
       return reply.code(201).send({ ...alarm, ack });
     },

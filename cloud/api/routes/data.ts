@@ -1,7 +1,7 @@
 import { O2_CODE } from '../../../protocol/codes/factors.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { BackfillStore } from '../../alarms/backfills.js';
+import type { BackfillReader } from '../../alarms/backfills.js';
 import type { Ingest } from '../../ingest/ingest.js';
 import type { Registry } from '../../registry.js';
 import { judgeAll } from '../../rules/judge.js';
@@ -16,7 +16,7 @@ const O2 = O2_CODE;
 export interface DataDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
-  backfills: Pick<BackfillStore, 'list'>;
+  backfills: BackfillReader;
   ingest: Pick<Ingest, 'store'>;
 }
 
@@ -47,7 +47,7 @@ export const dataRoutes: FastifyPluginAsyncZod<DataDeps> = async (app, { registr
       const judged = judgeAll(s, [...points, ...o2]);
       const late = new Map(
         query.kind === 'hour'
-          ? backfills.list(s.mn, query.from, query.to).map((b) => [`${b.factor}|${b.time}`, b])
+          ? (await backfills.list(s.mn, query.from, query.to)).map((b) => [`${b.factor}|${b.time}`, b])
           : [],
       );
       return points.map((p, i): DataPoint => {

@@ -22,7 +22,7 @@ export interface IngestDeps {
   registry: () => Registry;
   ingest: Pick<Ingest, 'accept' | 'reject' | 'stats'>;
   codec: Keys;
-  gauges: () => IngestGauges;
+  gauges: () => IngestGauges | Promise<IngestGauges>;
 }
 
 function verdictJson(packet: Pick<Packet, 'mn' | 'cn' | 'qn'>, v: Verdict, codec: Keys): IngestResult {
@@ -59,7 +59,7 @@ export const ingestRoutes: FastifyPluginAsyncZod<IngestDeps> = async (app, { reg
         response: { 200: IngestStatsSchema },
       },
     },
-    async () => ({ ...ingest.stats, ...gauges(), uptimeSeconds: Math.round(process.uptime()) }),
+    async () => ({ ...ingest.stats, ...(await gauges()), uptimeSeconds: Math.round(process.uptime()) }),
   );
 
   app.post(

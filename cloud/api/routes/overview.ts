@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { chinaDay } from '../../../protocol/time.js';
-import type { AlarmStore } from '../../alarms/store.js';
+import type { AlarmReader } from '../../alarms/store.js';
 import type { RuleEngine } from '../../rules/engine.js';
 import { ALARM_TYPES, type AlarmType } from '../../rules/judge.js';
 import { pooled } from '../../rules/rates.js';
@@ -12,7 +12,7 @@ import { visibleMns } from '../auth.js';
 
 export interface OverviewDeps extends ReportDeps {
   rules: ReportDeps['rules'] & Pick<RuleEngine, 'lastSeen'>;
-  alarms: Pick<AlarmStore, 'list'>;
+  alarms: Pick<AlarmReader, 'list'>;
 }
 
 /** `GET /overview`: the figures of the home page (首页), each the count of a list the dashboard links to. */
@@ -34,7 +34,7 @@ export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, d
       const online = stations.filter((s) => isOnline(deps.rules, s));
       // Open events, not episodes: a missing hour of four factors is one open alarm, as the list shows it.
       const open = alarmEvents(
-        deps.alarms.list({ state: 'open', limit: 10_000 }, visibleMns(principal, src.registry)),
+        await deps.alarms.list({ state: 'open', limit: 10_000 }, visibleMns(principal, src.registry)),
         () => new Map(),
         () => new Map(),
       );

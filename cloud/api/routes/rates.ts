@@ -42,7 +42,7 @@ export const ratesRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) 
         enterprise: s.enterprise,
         outlet: s.outlet,
         [query.kind]: query.period,
-        outletRates: outletPeriod({ ...opts, backfills: src.backfills(s, from, to) }),
+        outletRates: outletPeriod({ ...opts, backfills: await src.backfills(s, from, to) }),
         factors: stationRates(opts),
       };
     },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { factor } from '../../../protocol/index.js';
-import type { AlarmStore } from '../../alarms/store.js';
+import type { AlarmReader } from '../../alarms/store.js';
 import type { Registry, Station } from '../../registry.js';
 import type { MeasureKind } from '../../store/types.js';
 import type { RuleEngine } from '../../rules/engine.js';
@@ -36,7 +36,7 @@ export function isOnline(rules: Pick<RuleEngine, 'lastSeen' | 'now'>, s: Station
 export interface StationsDeps {
   registry: () => Registry;
   rules: Pick<RuleEngine, 'lastSeen' | 'now'>;
-  alarms: Pick<AlarmStore, 'list'>;
+  alarms: Pick<AlarmReader, 'list'>;
   live: Pick<LiveHub, 'values'>;
   serials: Pick<StationSerials, 'get'>;
 }
@@ -46,7 +46,25 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
   app,
   { registry, rules, alarms, live, serials },
 ) => {
-  const view = (s: Station): StationView => {
+  /**
+   * Open alarm events per station of `mns`: one read of the episodes for a whole list, or one per
+   * station when the list's read is full (more open episodes than one read returns).
+   */
+  const openEvents = async (mns: readonly string[]): Promise<Map<string, number>> => {
+    const LIMIT = 10_000;
+    let episodes = await alarms.list({ state: 'open', limit: LIMIT }, mns);
+    if (episodes.length === LIMIT)
+      episodes = (await Promise.all(mns.map((mn) => alarms.list({ mn, state: 'open', limit: LIMIT })))).flat();
+    const count = new Map<string, number>();
+    for (const e of alarmEvents(
+      episodes,
+      () => new Map(),
+      () => new Map(),
+    ))
+      count.set(e.mn, (count.get(e.mn) ?? 0) + 1);
+    return count;
+  };
+  const view = (s: Station, open: ReadonlyMap<string, number>): StationView => {
     const seen = rules.lastSeen(s.mn);
     return {
       mn: s.mn,
@@ -73,11 +91,7 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
       online: isOnline(rules, s),
       offlineMinutes: s.offlineMinutes,
       // Events, as the alarm list shows them: a missing hour of four factors is one.
-      openAlarms: alarmEvents(
-        alarms.list({ mn: s.mn, state: 'open' }),
-        () => new Map(),
-        () => new Map(),
-      ).length,
+      openAlarms: open.get(s.mn) ?? 0,
       latest: live.values(s.mn),
       serial: serials.get(s.mn) ?? null,
     };
@@ -89,7 +103,11 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
       config: { role: 'read' },
       schema: { summary: 'stations with live status', response: { 200: z.array(StationViewSchema) } },
     },
-    async ({ principal }) => visible(principal, registry()).stations.map(view),
+    async ({ principal }) => {
+      const stations = visible(principal, registry()).stations;
+      const open = await openEvents(stations.map((s) => s.mn));
+      return stations.map((s) => view(s, open));
+    },
   );
 
   app.get(
@@ -103,7 +121,10 @@ export const stationsRoutes: FastifyPluginAsyncZod<StationsDeps> = async (
       },
     },
     // Out of scope: refused by scopeGuard before this runs.
-    async ({ params }) => view(stationOf(registry, params.mn)),
+    async ({ params }) => {
+      const s = stationOf(registry, params.mn);
+      return view(s, await openEvents([s.mn]));
+    },
   );
 
   app.get(

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AlarmStore } from '../../alarms/store.js';
+import type { AlarmReader } from '../../alarms/store.js';
 import type { Registry } from '../../registry.js';
 import { scopeKind } from '../../scope.js';
 import {
@@ -27,7 +27,7 @@ import { AttachmentResponse, sendAttachment } from '../attachments.js';
 export interface SupervisionDeps {
   registry: () => Registry;
   supervision: SupervisionStore;
-  alarms: Pick<AlarmStore, 'get'>;
+  alarms: Pick<AlarmReader, 'get'>;
   live: Pick<LiveHub, 'publish'>;
   now: () => number;
 }
@@ -141,7 +141,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       const at = now();
       let subject: SupervisionSubject;
       if (body.alarmId !== undefined) {
-        const alarm = alarms.get(body.alarmId);
+        const alarm = await alarms.get(body.alarmId);
         if (!alarm) throw new ApiErrors.NoAlarm(body.alarmId);
         const kind = ALARM_KINDS[alarm.type];
         if (!kind)
