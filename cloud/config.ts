@@ -30,7 +30,10 @@ export const CloudConfigSchema = z
     http: HttpOptionsSchema.optional(),
     /** Alarms and registered shutdown windows (SQLite), whichever store holds the measurements. */
     state: z.string().default('hj212-state.db'),
-    /** HJ 212-2025: after a 1014 key change, frames under the replaced SM4 key are still decoded for this long; also the grace of a PW a 1072 replaced. */
+    /**
+     * HJ 212-2025: after a 1014 key change, frames under the replaced SM4 key are still decoded for
+     * this long; also the grace of a PW a 1072 replaced.
+     */
     keyGraceSeconds: z.number().int().min(0).default(600),
     /** Limits on guessing passwords and MQTT secrets (cloud/guessing.ts). */
     auth: AuthOptionsSchema.prefault({}),

@@ -140,7 +140,10 @@ interface Shared {
   backfills: BackfillReader;
 }
 
-/** A cluster's PostgreSQL: connected and migrated to the schema this hj212 knows, or a startup error naming the field. */
+/**
+ * A cluster's PostgreSQL: connected and migrated to the schema this hj212 knows, or a startup error
+ * naming the field.
+ */
 async function startPostgres(c: ClusterOptions, log: Logger, life: Lifecycle): Promise<pg.Pool> {
   const pool = openPg(c.postgres, c.poolSize, log);
   life.add('PostgreSQL', () => pool.end());

@@ -43,7 +43,8 @@ export class BackfillStore implements BackfillReader {
     return (
       this.db
         .prepare(
-          'SELECT mn, factor, time, arrived_at, closed_alarm FROM backfills WHERE mn = ? AND time >= ? AND time < ? ORDER BY time, factor',
+          'SELECT mn, factor, time, arrived_at, closed_alarm FROM backfills ' +
+            'WHERE mn = ? AND time >= ? AND time < ? ORDER BY time, factor',
         )
         .all(mn, from, to) as { mn: string; factor: string; time: number; arrived_at: number; closed_alarm: number }[]
     ).map((r) => ({

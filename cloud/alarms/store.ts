@@ -20,10 +20,16 @@ export const AlarmSchema = z.object({
   kind: z.string().optional(),
   /** Data time the condition was first seen (epoch ms): the start of the condition. */
   openedAt: z.number(),
-  /** When the cloud raised the alarm (its rules' clock, epoch ms): later than `openedAt` for a missing hour or a late upload. */
+  /**
+   * When the cloud raised the alarm (its rules' clock, epoch ms): later than `openedAt` for a missing
+   * hour or a late upload.
+   */
   raisedAt: z.number().optional(),
   closedAt: z.number().optional(),
-  /** What ended the episode where it says more than its condition clearing: a missing hour sent late (`backfill`, 补传) or entered by hand (`manual`). */
+  /**
+   * What ended the episode where it says more than its condition clearing: a missing hour sent late
+   * (`backfill`, 补传) or entered by hand (`manual`).
+   */
   closedBy: z.enum(CLOSED_BY).optional(),
   value: z.number().optional(),
   limit: z.number().optional(),
@@ -93,7 +99,8 @@ interface Batch {
   changes: Alarm[];
 }
 
-const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER,
+const COLUMNS = `type TEXT NOT NULL, mn TEXT NOT NULL, factor TEXT, kind TEXT, opened_at INTEGER NOT NULL,
+  closed_at INTEGER,
   value REAL, lim REAL, multiple REAL, peak REAL, detail TEXT, closed_by TEXT, raised_at INTEGER`;
 
 /** State databases made before a column existed get it added. */

@@ -33,7 +33,8 @@ export class AckStore implements AckBook {
   constructor(private readonly db: Database.Database) {
     this.followUps = new FollowUpStore(db);
     db.exec(
-      'CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id INTEGER PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL, comment TEXT NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS alarm_acks (alarm_id INTEGER PRIMARY KEY, by TEXT NOT NULL, at INTEGER NOT NULL, ' +
+        'comment TEXT NOT NULL)',
     );
   }
 
@@ -57,7 +58,10 @@ export class AckStore implements AckBook {
   }
 }
 
-/** What the centre did about an alarm after seeing it: told the enterprise (已通知企业), or it is dealt with (已处理). */
+/**
+ * What the centre did about an alarm after seeing it: told the enterprise (已通知企业), or it is dealt
+ * with (已处理).
+ */
 export const FOLLOW_UP_STATES = ['notified', 'handled'] as const;
 export type FollowUpState = (typeof FOLLOW_UP_STATES)[number];
 
@@ -82,9 +86,11 @@ export interface FollowUp {
 export class FollowUpStore implements FollowUpBook {
   constructor(private readonly db: Database.Database) {
     // One change is one row however often the same request is made.
-    db.exec(`CREATE TABLE IF NOT EXISTS alarm_follow_ups (id INTEGER PRIMARY KEY AUTOINCREMENT, alarm_id INTEGER NOT NULL,
+    db.exec(`CREATE TABLE IF NOT EXISTS alarm_follow_ups (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        alarm_id INTEGER NOT NULL,
         by TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, comment TEXT NOT NULL);
-      CREATE UNIQUE INDEX IF NOT EXISTS alarm_follow_ups_change ON alarm_follow_ups (alarm_id, at, by, state, comment)`);
+      CREATE UNIQUE INDEX IF NOT EXISTS alarm_follow_ups_change
+        ON alarm_follow_ups (alarm_id, at, by, state, comment)`);
   }
 
   /** Records a change unless the trail has it already. */
@@ -100,7 +106,8 @@ export class FollowUpStore implements FollowUpBook {
     if (ids.length === 0) return trails;
     const rows = this.db
       .prepare(
-        `SELECT alarm_id, by, at, state, comment FROM alarm_follow_ups WHERE alarm_id IN (${ids.map(() => '?').join(',')}) ORDER BY at, id`,
+        `SELECT alarm_id, by, at, state, comment FROM alarm_follow_ups ` +
+          `WHERE alarm_id IN (${ids.map(() => '?').join(',')}) ORDER BY at, id`,
       )
       .all(...ids) as (FollowUp & { alarm_id: number })[];
     for (const { alarm_id, ...f } of rows) trails.set(alarm_id, [...(trails.get(alarm_id) ?? []), f]);

@@ -10,7 +10,10 @@ import type { TreatmentRun } from './treatment.js';
 /** A value that is there now (the embedded SQLite state) or later (PostgreSQL). */
 export type Awaitable<T> = T | Promise<T>;
 
-/** (Not `then`: a module exporting `then` is a thenable to dynamic import.) Applies `f` to `x` at once when it is a value, after it settles when it is a promise. */
+/**
+ * Applies `f` to `x` at once when it is a value, after it settles when it is a promise. (Not named
+ * `then`: a module exporting `then` is a thenable to dynamic import.)
+ */
 export function andThen<T, U>(x: Awaitable<T>, f: (v: T) => Awaitable<U>): Awaitable<U> {
   return x instanceof Promise ? x.then(f) : f(x);
 }

@@ -83,7 +83,8 @@ export const MIGRATIONS: readonly Migration[] = [
         heartbeat_at timestamptz NOT NULL DEFAULT now());
       -- Stations hash into buckets; the holder of a bucket's unexpired lease runs its stations' clock-driven
       -- rules. Expiry is on the database's clock, so no process clock decides who holds what.
-      CREATE TABLE bucket_leases (bucket integer PRIMARY KEY, holder text, expires_at timestamptz NOT NULL DEFAULT now(),
+      CREATE TABLE bucket_leases (bucket integer PRIMARY KEY, holder text,
+        expires_at timestamptz NOT NULL DEFAULT now(),
         epoch bigint NOT NULL DEFAULT 0);`,
   },
 ];
@@ -111,7 +112,8 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
       const newer = [...done].filter((v) => !known.has(v));
       if (newer.length)
         throw new Error(
-          `the database has schema version ${Math.max(...newer)}, newer than this hj212 knows (${Math.max(...known)}): upgrade hj212`,
+          `the database has schema version ${Math.max(...newer)}, ` +
+            `newer than this hj212 knows (${Math.max(...known)}): upgrade hj212`,
         );
       for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
         if (done.has(m.version)) continue;
