@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { eventKey, makeNotifier, WebhookOutbox, type Alarm } from '../cloud/index.js';
 import { openSqlite } from '../cloud/store/sqlite.js';
 import { freePort } from './helpers/cloud-procs.js';
-import { memoryLogger, until } from './helpers/edge-sim.js';
+import { FAST_WEBHOOK_RETRIES, memoryLogger, until } from './helpers/edge-sim.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -79,9 +79,7 @@ function outbox(
   const box = new WebhookOutbox(db, {
     urls,
     log: mem.logger,
-    retryHours: 24,
-    baseDelayMs: 20,
-    maxDelayMs: 200,
+    ...FAST_WEBHOOK_RETRIES,
     timeoutMs: 2000,
     ...extra,
   });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PgAlarmStore } from '../cloud/alarms/pg-store.js';
 import type { Alarm } from '../cloud/alarms/store.js';
 import { bucketOf, Leases, winnerOf } from '../cloud/state/leases.js';
@@ -16,42 +16,31 @@ import {
   PgShutdownStore,
   withStationState,
 } from '../cloud/state/pg-stores.js';
-import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
+import { migrate, MIGRATIONS } from '../cloud/state/pg-schema.js';
 import { ROOT, until } from './helpers/common.js';
-import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+import { freshDatabase, havePostgres, usePostgres } from './helpers/postgres.js';
 
 const log = pino({ level: 'silent' });
 
 describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', () => {
-  let server: Postgres;
-  const pools: pg.Pool[] = [];
-  const pool = (url: string): pg.Pool => {
-    const p = openPg(url, 4);
-    pools.push(p);
-    return p;
-  };
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await server?.stop();
-  });
+  const postgres = usePostgres();
+  const pool = (url: string) => postgres.pool(url);
 
   it('applies each migration once, in order, when several processes start at the same time', async () => {
-    const url = await freshDatabase(server, 'migrate_once');
-    const results = await Promise.all([pool(url), pool(url), pool(url)].map((p) => migrate(p)));
+    const url = await freshDatabase(postgres.server(), 'migrate_once');
+    const three = [pool(url), pool(url), pool(url)];
+    const results = await Promise.all(three.map((p) => migrate(p)));
     const all = MIGRATIONS.map((m) => m.version);
     // One of the three applied them all; the others waited on the lock and found nothing to do.
     expect(results.map((r) => r.length).sort()).toEqual([0, 0, all.length]);
     expect(results.find((r) => r.length)).toEqual(all);
-    const rows = await pools[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const rows = await three[0]!.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.rows.map((r) => r.version)).toEqual(all);
-    expect(await migrate(pools[0]!)).toEqual([]);
+    expect(await migrate(three[0]!)).toEqual([]);
   });
 
   it('refuses a database migrated by a newer hj212, naming the versions', async () => {
-    const url = await freshDatabase(server, 'migrate_newer');
+    const url = await freshDatabase(postgres.server(), 'migrate_newer');
     const p = pool(url);
     await migrate(p);
     await p.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
@@ -59,7 +48,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
   });
 
   it('raises an alarm once: a second open episode of a key, or the same episode again, is refused', async () => {
-    const url = await freshDatabase(server, 'alarm_once');
+    const url = await freshDatabase(postgres.server(), 'alarm_once');
     const p = pool(url);
     await migrate(p);
     const insert = (opened: number) =>
@@ -76,7 +65,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
   });
 
   it("splits the buckets among the members, hands a killed one's over after its lease expires, and gives a joining one its share", async () => {
-    const url = await freshDatabase(server, 'leases');
+    const url = await freshDatabase(postgres.server(), 'leases');
     const q = pool(url);
     await migrate(q);
     const BUCKETS = 16;
@@ -189,9 +178,10 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     } as const;
 
     it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
-      const url = await freshDatabase(server, 'alarms_restart');
-      const first = new PgAlarmStore(pool(url));
-      await migrate(pools[pools.length - 1]!);
+      const url = await freshDatabase(postgres.server(), 'alarms_restart');
+      const firstPool = pool(url);
+      const first = new PgAlarmStore(firstPool);
+      await migrate(firstPool);
       // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
       expect(await first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
       expect(await first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 })).toBeUndefined();
@@ -212,9 +202,10 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     });
 
     it('forgets an episode whose transaction rolled back, and tells watchers only of committed changes', async () => {
-      const url = await freshDatabase(server, 'alarms_rollback');
-      const store = new PgAlarmStore(pool(url));
-      await migrate(pools[pools.length - 1]!);
+      const url = await freshDatabase(postgres.server(), 'alarms_rollback');
+      const p = pool(url);
+      const store = new PgAlarmStore(p);
+      await migrate(p);
       const told: Alarm[] = [];
       store.watch((x) => told.push(x));
       const o = { key: 'offline|A1', type: 'offline', mn: 'A1', time: T0 } as const;
@@ -233,9 +224,10 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     });
 
     it('raises a condition once when several processes evaluate it at the same time, and not again once closed', async () => {
-      const url = await freshDatabase(server, 'alarms_once');
-      const stores = [pool(url), pool(url), pool(url)].map((p) => new PgAlarmStore(p));
-      await migrate(pools[pools.length - 1]!);
+      const url = await freshDatabase(postgres.server(), 'alarms_once');
+      const ps = [pool(url), pool(url), pool(url)];
+      const stores = ps.map((p) => new PgAlarmStore(p));
+      await migrate(ps[2]!);
       const gap = {
         key: 'missing-hour|A1|w01018|' + T0,
         type: 'missing-hour',
@@ -258,7 +250,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     const H = 3_600_000;
 
     it('keeps the latest acknowledgement, one row per follow-up change, shutdown windows and back-filled hours once', async () => {
-      const url = await freshDatabase(server, 'stores');
+      const url = await freshDatabase(postgres.server(), 'stores');
       const p = pool(url);
       await migrate(p);
       const alarms = new PgAlarmStore(p);
@@ -292,7 +284,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     });
 
     it("serializes one station's rules across processes by its row lock, and keeps nothing of a failed evaluation", async () => {
-      const url = await freshDatabase(server, 'rule_state');
+      const url = await freshDatabase(postgres.server(), 'rule_state');
       const pools3 = [pool(url), pool(url), pool(url)];
       await migrate(pools3[0]!);
       const seen: number[] = [];
@@ -321,7 +313,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
   });
 
   it('keeps the station registry as the YAML file has it, checked by the same schema, for every process to load', async () => {
-    const url = await freshDatabase(server, 'registry');
+    const url = await freshDatabase(postgres.server(), 'registry');
     const p = pool(url);
     await migrate(p);
     const station = (mn: string, upper: number) => ({
@@ -353,7 +345,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
   });
 
   it('takes over the buckets of a member process killed with SIGKILL in the first round after its leases expire', async () => {
-    const url = await freshDatabase(server, 'leases_sigkill');
+    const url = await freshDatabase(postgres.server(), 'leases_sigkill');
     const q = pool(url);
     await migrate(q);
     const BUCKETS = 8;

@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PgWebhookOutbox, type PgWebhookOptions } from '../cloud/alarms/pg-webhooks.js';
-import { migrate, openPg } from '../cloud/state/pg-schema.js';
+import { migrate } from '../cloud/state/pg-schema.js';
 import { until } from './helpers/common.js';
-import { memoryLogger } from './helpers/edge-sim.js';
-import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+import { FAST_WEBHOOK_RETRIES, memoryLogger } from './helpers/edge-sim.js';
+import { freshDatabase, havePostgres, usePostgres } from './helpers/postgres.js';
 
 /** What a receiver answers a request: a status, or `hold` (no answer until the test's end). */
 type Answer = number | 'hold';
@@ -68,23 +68,25 @@ const body = (key: string): string => JSON.stringify({ event: 'opened', key });
 const keys = (n: number, prefix = 'e'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
 describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a real server)', () => {
-  let server: Postgres;
-  const pools: pg.Pool[] = [];
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await server?.stop();
-  });
+  const postgres = usePostgres();
 
   /** A migrated fresh database and a pool on it per simulated ingest process. */
   async function database(name: string, processes = 2): Promise<pg.Pool[]> {
-    const url = await freshDatabase(server, name);
-    const ps = Array.from({ length: processes }, () => openPg(url, 4));
-    pools.push(...ps);
+    const url = await freshDatabase(postgres.server(), name);
+    const ps = Array.from({ length: processes }, () => postgres.pool(url));
     await migrate(ps[0]!);
     return ps;
+  }
+
+  /** Two processes' outboxes on one fresh database, posting to one receiver, each with one event queued. */
+  async function twoQueued(name: string, answer: Parameters<typeof receiver>[0]) {
+    const [p1, p2] = await database(name);
+    const hook = await receiver(answer);
+    const a = outbox(p1!, [hook.url]);
+    const b = outbox(p2!, [hook.url]);
+    await queue(a.box, p1!, 'e1');
+    await queue(b.box, p2!, 'e2');
+    return { p1: p1!, hook, a, b };
   }
 
   /** An outbox as one ingest process has it, started. */
@@ -93,9 +95,7 @@ describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a rea
     const box = new PgWebhookOutbox(pool, {
       urls,
       log: mem.logger,
-      retryHours: 24,
-      baseDelayMs: 20,
-      maxDelayMs: 200,
+      ...FAST_WEBHOOK_RETRIES,
       timeoutMs: 5000,
       pollMs: 50,
       ...extra,
@@ -130,12 +130,7 @@ describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a rea
   });
 
   it('retries an event its receiver answered 503, with the same idempotency key, paced across processes', async () => {
-    const [p1, p2] = await database('wh_retry');
-    const hook = await receiver((_, n) => (n < 2 ? 503 : 200));
-    const a = outbox(p1!, [hook.url]);
-    const b = outbox(p2!, [hook.url]);
-    await queue(a.box, p1!, 'e1');
-    await queue(b.box, p2!, 'e2');
+    const { p1, hook, a, b } = await twoQueued('wh_retry', (_, n) => (n < 2 ? 503 : 200));
     await until(async () => hook.got.length === 2 && (await a.box.pending()) === 0, 'both events taken');
     expect(hook.seen).toEqual([
       { key: 'e1', answer: 503 },
@@ -145,17 +140,12 @@ describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a rea
     ]);
     const warns = [...a.lines, ...b.lines].filter((l) => l['msg'] === 'alarm webhook failed; will retry');
     expect(warns.map((l) => l['reason'])).toEqual(['HTTP 503', 'HTTP 503']);
-    const rows = await p1!.query('SELECT count(*)::int AS n FROM webhook_outbox');
+    const rows = await p1.query('SELECT count(*)::int AS n FROM webhook_outbox');
     expect(rows.rows[0]).toEqual({ n: 0 });
   });
 
   it('drops an event its receiver answered 400, not retried, and delivers the next', async () => {
-    const [p1, p2] = await database('wh_refused');
-    const hook = await receiver((key) => (key === 'e1' ? 400 : 200));
-    const a = outbox(p1!, [hook.url]);
-    const b = outbox(p2!, [hook.url]);
-    await queue(a.box, p1!, 'e1');
-    await queue(b.box, p2!, 'e2');
+    const { hook, a, b } = await twoQueued('wh_refused', (key) => (key === 'e1' ? 400 : 200));
     await until(async () => hook.got.length === 1 && (await b.box.pending()) === 0, 'queue drained');
     expect(hook.seen).toEqual([
       { key: 'e1', answer: 400 },

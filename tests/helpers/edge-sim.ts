@@ -46,6 +46,12 @@ export const startWaterSim = (now?: () => number, start?: string): Promise<Runni
     now,
   );
 
+/**
+ * Webhook retry timing for tests: a failed POST is retried after 20 ms, doubling to 200 ms, and given
+ * up after a day (never within a test).
+ */
+export const FAST_WEBHOOK_RETRIES = { retryHours: 24, baseDelayMs: 20, maxDelayMs: 200 } as const;
+
 /** A logger that keeps its JSON lines for assertions (and prints nothing). */
 export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];

@@ -12,6 +12,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openPg } from '../../cloud/state/pg-schema.js';
 import { freePort, launch, toolAvailable, type Proc } from './common.js';
 
 const BASE = '/usr/lib/postgresql';
@@ -128,4 +130,32 @@ export async function freshDatabase(server: Postgres, name: string): Promise<str
     await c.end();
   }
   return server.url.replace(/\/hj212$/, `/${name}`);
+}
+
+/**
+ * One PostgreSQL server for a test file's suite, started before its tests and stopped after, with the
+ * pools the tests open ended first. Call inside the `describe`.
+ */
+export function usePostgres(): {
+  server: () => Postgres;
+  /** A pool on `url` (bigint as number, as the ingest opens it), ended after the suite. */
+  pool: (url: string, max?: number) => pg.Pool;
+} {
+  let server: Postgres | undefined;
+  const pools: pg.Pool[] = [];
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+    await server?.stop();
+  });
+  return {
+    server: () => server!,
+    pool: (url, max = 4) => {
+      const p = openPg(url, max);
+      pools.push(p);
+      return p;
+    },
+  };
 }
