@@ -35,6 +35,14 @@ export const ClusterOptionsSchema = z
     renewSeconds: z.number().int().min(1).max(150).default(2),
     /** Connections to PostgreSQL of this process. */
     poolSize: z.number().int().min(2).max(100).default(10),
+    /**
+     * Where every process reads the station registry: the `registry` file (each process its own copy,
+     * reloaded when it changes) or PostgreSQL's `stations` table, which `hj212 cloud registry-push`
+     * fills from that file and every process polls.
+     */
+    registry: z.enum(['file', 'postgres']).default('file'),
+    /** How often the processes look for a changed registry in PostgreSQL. */
+    registryPollSeconds: z.number().int().min(1).max(3600).default(10),
   })
   .refine((c) => c.renewSeconds * 2 <= c.leaseSeconds, {
     path: ['renewSeconds'],

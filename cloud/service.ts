@@ -24,6 +24,7 @@ import type { AckBook, FollowUpBook } from './api/acks.js';
 import { Leases } from './state/leases.js';
 import { PgRuleState } from './state/pg-rule-state.js';
 import { migrate, openPg } from './state/pg-schema.js';
+import { loadRegistry, watchPgRegistry } from './state/pg-registry.js';
 import { PgAckStore, PgBackfillStore, PgFollowUpStore } from './state/pg-stores.js';
 import type pg from 'pg';
 import type { CloudConfig } from './config.js';
@@ -162,7 +163,9 @@ async function startPostgres(c: ClusterOptions, log: Logger, life: Lifecycle): P
 /** Phase 1: the registry (reloaded on change), station authentication and every store. */
 function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handover<RuleEngine>) {
   return phase(log, async (life) => {
-    let registry = await Registry.load(config.registry);
+    const pool = config.cluster && (await startPostgres(config.cluster, log, life));
+    const fromPostgres = pool && config.cluster?.registry === 'postgres' ? pool : undefined;
+    let registry = fromPostgres ? await loadRegistry(fromPostgres) : await Registry.load(config.registry);
     const auth = new Authenticator(registry, {
       options: config.auth,
       clock,
@@ -179,7 +182,12 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       registry = r;
       auth.use(r);
     };
-    life.add('registry watch', watchRegistry(config.registry, reload, log));
+    life.add(
+      'registry watch',
+      fromPostgres
+        ? watchPgRegistry(fromPostgres, config.cluster!.registryPollSeconds * 1000, reload, log)
+        : watchRegistry(config.registry, reload, log),
+    );
     const s = config.store;
     const store: MeasurementStore = opened('store.path', s.type === 'sqlite' ? s.path : s.spillPath, () =>
       s.type === 'sqlite' ? SqliteStore.open(s.path) : new InfluxStore(s, log),
@@ -213,7 +221,6 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     const alarms = new AlarmStore(stateDb);
     const acks = new AckStore(stateDb);
     const backfills = new BackfillStore(stateDb);
-    const pool = config.cluster && (await startPostgres(config.cluster, log, life));
     const shared: Shared = pool
       ? {
           alarms: new PgAlarmStore(pool),

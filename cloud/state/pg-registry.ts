@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { Logger } from 'pino';
 import { ConfigError, Registry, RegistrySchema } from '../registry.js';
 
 /**
@@ -49,4 +50,43 @@ export async function registryStamp(db: Pick<pg.Pool, 'query'>): Promise<string>
     'SELECT count(*)::int AS n, max(updated_at) AS at FROM stations',
   );
   return `${r.rows[0]!.n}:${r.rows[0]!.at ?? 0}`;
+}
+
+/**
+ * Polls the stations table every `everyMs` and hands a changed registry to `onLoad`; one that does
+ * not pass the schema (or a database that does not answer) is logged and the last good one kept.
+ * Returns the stop function.
+ */
+export function watchPgRegistry(
+  db: Pick<pg.Pool, 'query'>,
+  everyMs: number,
+  onLoad: (r: Registry) => void,
+  log: Logger,
+): () => void {
+  let last: string | undefined;
+  let busy = false;
+  const poll = async (): Promise<void> => {
+    const stamp = await registryStamp(db);
+    if (last === undefined) last = stamp;
+    if (stamp === last) return;
+    const r = await loadRegistry(db);
+    last = stamp;
+    log.info({ source: 'postgres', stations: r.stations.length }, 'registry reloaded');
+    onLoad(r);
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    poll()
+      .catch((e: Error) =>
+        log.error({ source: 'postgres', reason: e.message }, 'registry not reloaded; keeping the last good one'),
+      )
+      .finally(() => (busy = false));
+  }, everyMs);
+  // The stamp of what was loaded at start: a change from then on is a reload.
+  void registryStamp(db).then(
+    (s) => (last ??= s),
+    () => undefined,
+  );
+  return () => clearInterval(timer);
 }
