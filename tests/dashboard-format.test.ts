@@ -183,20 +183,25 @@ describe('dashboard formatting', () => {
     expect(f.flagLabel('C', 'zh')).toBe('C 校准');
   });
 
-  it('splits an API refusal into the fields it names, and names appendix B pollutants the registry does not list', () => {
-    // As cloud/api/errors.ts validationMessage writes them, after api.js's "status: ".
-    expect(
-      f.refusalParts('400: body.items.3.method: give the method (监测方法); body.lab: name the laboratory (监测机构)'),
-    ).toEqual([
-      { path: ['items', '3', 'method'], reason: 'give the method (监测方法)' },
-      { path: ['lab'], reason: 'name the laboratory (监测机构)' },
-    ]);
-    expect(f.refusalParts('409: plan 1 is approved already')).toEqual([
-      { path: null, reason: 'plan 1 is approved already' },
-    ]);
-    // 悬浮物 (w01012) by hand: no info from the outlet's registry, the name from appendix B.
-    expect(f.factorLabel('w01012', undefined, 'zh')).toBe('悬浮物');
-    expect(f.factorLabel('w01012', undefined, 'en')).toBe('Suspended solids');
-    expect(f.factorLabel('x99999', undefined, 'zh')).toBe('x99999');
-  });
+  it(
+    'splits an API refusal into the fields it names, and names ' + 'appendix B pollutants the registry does not list',
+    () => {
+      // As cloud/api/errors.ts validationMessage writes them, after api.js's "status: ".
+      expect(
+        f.refusalParts(
+          '400: body.items.3.method: give the method (监测方法); body.lab: name the laboratory (监测机构)',
+        ),
+      ).toEqual([
+        { path: ['items', '3', 'method'], reason: 'give the method (监测方法)' },
+        { path: ['lab'], reason: 'name the laboratory (监测机构)' },
+      ]);
+      expect(f.refusalParts('409: plan 1 is approved already')).toEqual([
+        { path: null, reason: 'plan 1 is approved already' },
+      ]);
+      // 悬浮物 (w01012) by hand: no info from the outlet's registry, the name from appendix B.
+      expect(f.factorLabel('w01012', undefined, 'zh')).toBe('悬浮物');
+      expect(f.factorLabel('w01012', undefined, 'en')).toBe('Suspended solids');
+      expect(f.factorLabel('x99999', undefined, 'zh')).toBe('x99999');
+    },
+  );
 });

@@ -43,81 +43,85 @@ describe.skipIf(!haveChromium)('数据审核/标记 page in a real browser', () 
     await scene?.stop();
   });
 
-  it('marks hours with a reason and a note, typed at a person’s pace; the rates change, the history keeps the original', async () => {
-    const { page } = b;
-    await page.goto(scene.base + '/');
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(`${scene.base}/#token=${ADMIN}`);
-    await page.locator('[data-figure="onlineRate"]').waitFor();
-    await page.click('nav a[href="#/review"]', { delay: 60 });
-    await shown('#/review');
-    expect(await text('#view h2')).toBe('数据审核/标记 · 示例化工有限公司 · WS-01');
-    expect(await text('.marks')).toBe('暂无标记');
+  it(
+    'marks hours with a reason and a note, typed at a person’s pace; ' +
+      'the rates change, the history keeps the original',
+    async () => {
+      const { page } = b;
+      await page.goto(scene.base + '/');
+      await page.evaluate(() => localStorage.clear());
+      await page.goto(`${scene.base}/#token=${ADMIN}`);
+      await page.locator('[data-figure="onlineRate"]').waitFor();
+      await page.click('nav a[href="#/review"]', { delay: 60 });
+      await shown('#/review');
+      expect(await text('#view h2')).toBe('数据审核/标记 · 示例化工有限公司 · WS-01');
+      expect(await text('.marks')).toBe('暂无标记');
 
-    // The scene's day: hours 00-07 owed (shutdown from 08:00), 3 assessed factors (COD, NH3-N, pH):
-    // 8 x 3 = 24 expected; hour 03 never came: 7 x 3 = 21 received.
-    const before = await rates();
-    expect(before).toMatchObject({ expected: 24, received: 21 });
+      // The scene's day: hours 00-07 owed (shutdown from 08:00), 3 assessed factors (COD, NH3-N, pH):
+      // 8 x 3 = 24 expected; hour 03 never came: 7 x 3 = 21 received.
+      const before = await rates();
+      expect(before).toMatchObject({ expected: 24, received: 21 });
 
-    // Hours 01:00 and 02:00 of every factor: 故障.
-    const form = page.locator('form.mark-form');
-    await form.locator('select[name=factor]').selectOption({ label: '全部因子' });
-    await type('form.mark-form input[name=from]', china(scene.day0 + H));
-    await type('form.mark-form input[name=to]', china(scene.day0 + 3 * H));
-    await form.locator('select[name=reason]').selectOption({ label: '故障' });
-    await type('form.mark-form input[name=note]', '探头污染，已清洗');
-    await form.locator('button[type=submit]').click({ delay: 60 });
-    await page.locator('.marks-table tbody tr').first().waitFor();
-    expect(await text('.message')).toBe(`已标记：故障，${china(scene.day0 + H)} – ${china(scene.day0 + 3 * H)}`);
-    // By hand: received stays 21; 2 hours x 3 factors lose their validity: valid - 6.
-    expect(await rates()).toEqual(expect.objectContaining({ expected: 24, received: 21, valid: before.valid - 6 }));
+      // Hours 01:00 and 02:00 of every factor: 故障.
+      const form = page.locator('form.mark-form');
+      await form.locator('select[name=factor]').selectOption({ label: '全部因子' });
+      await type('form.mark-form input[name=from]', china(scene.day0 + H));
+      await type('form.mark-form input[name=to]', china(scene.day0 + 3 * H));
+      await form.locator('select[name=reason]').selectOption({ label: '故障' });
+      await type('form.mark-form input[name=note]', '探头污染，已清洗');
+      await form.locator('button[type=submit]').click({ delay: 60 });
+      await page.locator('.marks-table tbody tr').first().waitFor();
+      expect(await text('.message')).toBe(`已标记：故障，${china(scene.day0 + H)} – ${china(scene.day0 + 3 * H)}`);
+      // By hand: received stays 21; 2 hours x 3 factors lose their validity: valid - 6.
+      expect(await rates()).toEqual(expect.objectContaining({ expected: 24, received: 21, valid: before.valid - 6 }));
 
-    // COD's missing hour 03:00: 停运 — not owed: expected 24 - 1 = 23.
-    await form.locator('select[name=factor]').selectOption({ label: '化学需氧量' });
-    await type('form.mark-form input[name=from]', china(scene.day0 + 3 * H));
-    await type('form.mark-form input[name=to]', china(scene.day0 + 4 * H));
-    await form.locator('select[name=reason]').selectOption({ label: '停运' });
-    await type('form.mark-form input[name=note]', '设备停机');
-    await form.locator('button[type=submit]').click({ delay: 60 });
-    await page.waitForFunction(() => document.querySelectorAll('.marks-table tbody tr').length === 2);
-    expect(await rates()).toEqual(expect.objectContaining({ expected: 23, received: 21, valid: before.valid - 6 }));
-    const newest = await text('.marks-table tbody tr');
-    expect(newest).toContain('化学需氧量');
-    expect(newest).toContain('F 停运');
-    expect(await text('.audit-table tbody')).toContain('ops');
-    expect(await page.locator('.audit-table tbody tr').count()).toBe(2);
+      // COD's missing hour 03:00: 停运 — not owed: expected 24 - 1 = 23.
+      await form.locator('select[name=factor]').selectOption({ label: '化学需氧量' });
+      await type('form.mark-form input[name=from]', china(scene.day0 + 3 * H));
+      await type('form.mark-form input[name=to]', china(scene.day0 + 4 * H));
+      await form.locator('select[name=reason]').selectOption({ label: '停运' });
+      await type('form.mark-form input[name=note]', '设备停机');
+      await form.locator('button[type=submit]').click({ delay: 60 });
+      await page.waitForFunction(() => document.querySelectorAll('.marks-table tbody tr').length === 2);
+      expect(await rates()).toEqual(expect.objectContaining({ expected: 23, received: 21, valid: before.valid - 6 }));
+      const newest = await text('.marks-table tbody tr');
+      expect(newest).toContain('化学需氧量');
+      expect(newest).toContain('F 停运');
+      expect(await text('.audit-table tbody')).toContain('ops');
+      expect(await page.locator('.audit-table tbody tr').count()).toBe(2);
 
-    // A shutdown window (停运申报) registered from the same page: hour 05:00 of every factor is not owed.
-    const sd = page.locator('form.shutdown-form');
-    await type('form.shutdown-form input[name=from]', china(scene.day0 + 5 * H));
-    await type('form.shutdown-form input[name=to]', china(scene.day0 + 6 * H));
-    await type('form.shutdown-form input[name=reason]', '临时停产');
-    await sd.locator('button[type=submit]').click({ delay: 60 });
-    await page.waitForFunction(() => document.querySelector('.shutdowns-table')?.textContent?.includes('临时停产'));
-    // By hand: 23 - 3 = 20 expected; hour 05's three records leave received too: 21 - 3 = 18.
-    expect(await rates()).toMatchObject({ expected: 20, received: 18 });
-    await b.shot('review');
+      // A shutdown window (停运申报) registered from the same page: hour 05:00 of every factor is not owed.
+      const sd = page.locator('form.shutdown-form');
+      await type('form.shutdown-form input[name=from]', china(scene.day0 + 5 * H));
+      await type('form.shutdown-form input[name=to]', china(scene.day0 + 6 * H));
+      await type('form.shutdown-form input[name=reason]', '临时停产');
+      await sd.locator('button[type=submit]').click({ delay: 60 });
+      await page.waitForFunction(() => document.querySelector('.shutdowns-table')?.textContent?.includes('临时停产'));
+      // By hand: 23 - 3 = 20 expected; hour 05's three records leave received too: 21 - 3 = 18.
+      expect(await rates()).toMatchObject({ expected: 20, received: 18 });
+      await b.shot('review');
 
-    // The history shows the mark beside the flag the record came with.
-    await page.evaluate(
-      ([mn, from, to]) => (location.hash = `#/history/${mn}?kind=hour&from=${from}&to=${to}`),
-      [FED_MN, String(scene.day0), String(scene.day0 + 8 * H)],
-    );
-    await shown(`#/history/${FED_MN}`);
-    const row = page.locator('table.history-table tbody tr', { hasText: china(scene.day0 + H) });
-    expect(await row.locator('td.flag.marked').first().innerText()).toBe('D 故障 审核：故障（原 N 正常）');
-    await b.shot('history-marked');
+      // The history shows the mark beside the flag the record came with.
+      await page.evaluate(
+        ([mn, from, to]) => (location.hash = `#/history/${mn}?kind=hour&from=${from}&to=${to}`),
+        [FED_MN, String(scene.day0), String(scene.day0 + 8 * H)],
+      );
+      await shown(`#/history/${FED_MN}`);
+      const row = page.locator('table.history-table tbody tr', { hasText: china(scene.day0 + H) });
+      expect(await row.locator('td.flag.marked').first().innerText()).toBe('D 故障 审核：故障（原 N 正常）');
+      await b.shot('history-marked');
 
-    // Withdrawn again: valid is back where it was.
-    await page.click('nav a[href="#/review"]', { delay: 60 });
-    await shown('#/review');
-    await page.locator('.marks-table tbody tr', { hasText: '故障' }).locator('button').click({ delay: 60 });
-    await page.waitForFunction(() => document.querySelectorAll('.marks-table tbody tr').length === 1);
-    expect((await rates()).valid).toBe(before.valid - 3 /* hour 05 left out by the shutdown */);
-    expect(await page.locator('.audit-table tbody tr').count()).toBe(3);
-    expect(await text('.audit-table tbody tr')).toContain('撤销');
-    expect(faults).toEqual([]);
-  });
+      // Withdrawn again: valid is back where it was.
+      await page.click('nav a[href="#/review"]', { delay: 60 });
+      await shown('#/review');
+      await page.locator('.marks-table tbody tr', { hasText: '故障' }).locator('button').click({ delay: 60 });
+      await page.waitForFunction(() => document.querySelectorAll('.marks-table tbody tr').length === 1);
+      expect((await rates()).valid).toBe(before.valid - 3 /* hour 05 left out by the shutdown */);
+      expect(await page.locator('.audit-table tbody tr').count()).toBe(3);
+      expect(await text('.audit-table tbody tr')).toContain('撤销');
+      expect(faults).toEqual([]);
+    },
+  );
 
   it('takes an enterprise’s abnormal-operation registration and the centre’s approval, typed at a person’s pace', async () => {
     const { page } = b;

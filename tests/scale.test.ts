@@ -31,8 +31,8 @@ const pw = (mn: string) => `p${mn.slice(-5)}`;
 const LIMIT = 100;
 const HOURS = 6;
 /**
- * Real-time COD of the station with the scripted episode: one run above the limit (a 预警: real-time data is never 超标),
- * then back under.
+ * Real-time COD of the station with the scripted episode: one run above the limit (a 预警: real-time data is never
+ * 超标), then back under.
  */
 const EPISODE = [40, 45, 150, 160, 170, 45, 40];
 const NORMAL = [40, 42, 41, 43, 40, 44, 42];
@@ -63,7 +63,8 @@ describe('scale-out: two ingest processes on one mosquitto (shared subscription)
   });
 
   it(
-    'splits the uploads, stores each once, raises every alarm exactly once, and lists and acknowledges every alarm on either process',
+    'splits the uploads, stores each once, raises every alarm exactly once, and ' +
+      'lists and acknowledges every alarm on either process',
     { timeout: 90_000 },
     async () => {
       // One station of each owner carries the scripted episode or the gap, so both hand-offs are exercised.

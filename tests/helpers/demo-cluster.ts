@@ -34,7 +34,10 @@ export interface NodeSetup {
 /** The admin API token of every node started with `httpPort`. */
 export const CLUSTER_TOKEN = 'cluster-test-token-0123456789abcdef';
 
-/** Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the cluster. */
+/**
+ * Writes node `index`'s config (one shared SQLite store, its own state) and starts it; resolves once it joined the
+ * cluster.
+ */
 export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
   const config = join(s.dir, `cloud-${s.index}.yaml`);
   await writeFile(
