@@ -238,9 +238,10 @@ function locateLenient(b: Buffer, i: number, n: number, max: number, final: bool
     relaxations.push({
       code: 'length-mismatch',
       message:
-        `declared length ${len} but the data segment is ${actual} ` +
-        'bytes' +
-        `${chars === len && chars !== actual ? ` (${chars} characters: the sender counts characters, not UTF-8 bytes)` : ''}`,
+        `declared length ${len} but the data segment is ${actual} bytes` +
+        (chars === len && chars !== actual
+          ? ` (${chars} characters: the sender counts characters, not UTF-8 bytes)`
+          : ''),
       field: 'length',
     });
   }

@@ -339,7 +339,12 @@ describe('account scopes: the centre, an authority of a region, an enterprise us
   it('keeps whose data an account sees, shows it in /session, and lets only the centre manage accounts', async () => {
     const { call, login } = await accounts();
     const add = (json: object) => call('POST', '/users', { token: ADMIN, json });
-    const chem = { name: 'chem.admin', role: 'admin', password: 'chem admin password', enterprise: '示例化工有限公司' };
+    const chem = {
+      name: 'chem.admin',
+      role: 'admin',
+      password: 'chem admin password',
+      enterprise: '示例化工有限公司',
+    };
     const added = await add(chem);
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ name: 'chem.admin', role: 'admin', enterprise: '示例化工有限公司' });

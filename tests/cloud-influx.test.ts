@@ -270,8 +270,11 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const old = new Database(join(dir, 'spill.db'));
-      old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
-      CREATE INDEX spill_key ON spill (mn, kind, time)`);
+      old.exec(
+        'CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, ' +
+          `time INTEGER NOT NULL, point TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`,
+      );
       const insert = old.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
       for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
         insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
@@ -357,8 +360,11 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
       const old = new Database(join(dir, 'spill.db'));
-      old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
-      CREATE INDEX spill_key ON spill (mn, kind, time)`);
+      old.exec(
+        'CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, ' +
+          `time INTEGER NOT NULL, line TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`,
+      );
       const insert = old.prepare('INSERT INTO spill (mn, kind, time, line) VALUES (?, ?, ?, ?)');
       for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
         insert.run(p.mn, p.kind, p.time, toLine(p));

@@ -164,7 +164,13 @@ describe('history table', () => {
     ).body;
     expect(page).toMatchObject({ kind: 'hour', page: 1, pageSize: 2, total: 3, truncated: false });
     expect(page.columns).toEqual([
-      { factor: 'w01018', name: '化学需氧量', unit: 'mg/L', amountUnit: 'kg', fields: ['Avg', 'Min', 'Max', 'Cou'] },
+      {
+        factor: 'w01018',
+        name: '化学需氧量',
+        unit: 'mg/L',
+        amountUnit: 'kg',
+        fields: ['Avg', 'Min', 'Max', 'Cou'],
+      },
       { factor: 'w21003', name: '氨氮', unit: 'mg/L', amountUnit: 'kg', fields: ['Avg', 'Cou'] },
       { factor: 'w01001', name: 'pH 值', unit: '无量纲', fields: ['Avg'] },
       { factor: 'w00000', name: '废水流量', unit: 'L/s', amountUnit: 'm3', fields: ['Avg', 'Cou'] },

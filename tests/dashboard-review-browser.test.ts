@@ -123,61 +123,64 @@ describe.skipIf(!haveChromium)('数据审核/标记 page in a real browser', () 
     },
   );
 
-  it('takes an enterprise’s abnormal-operation registration and the centre’s approval, typed at a person’s pace', async () => {
-    const { page } = b;
-    // The enterprise's operator: it sees its own two outlets, a marking form with its own reasons (数据标记:
-    // no 超量程, no clearing of a flag), no withdrawing, and registers hour 06:00.
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(`${scene.base}/#token=${CHEM}`);
-    await page.locator('[data-figure="onlineRate"]').waitFor();
-    await page.evaluate((mn) => (location.hash = `#/review/${mn}`), FED_MN);
-    await shown(`#/review/${FED_MN}`);
-    expect(await page.locator('form.mark-form select[name=reason] option').allInnerTexts()).toEqual([
-      '停运',
-      '故障',
-      '检修',
-      '校准',
-      '通讯异常',
-      '工况异常',
-    ]);
-    expect(await page.locator('select[name=mn] option').count()).toBe(2);
-    const before = await rates();
-    await type('form.registration-form input[name=from]', china(scene.day0 + 6 * H));
-    await type('form.registration-form input[name=to]', china(scene.day0 + 7 * H));
-    await page.locator('form.registration-form select[name=reason]').selectOption({ label: '检修' });
-    await type('form.registration-form input[name=detail]', '更换采样泵');
-    await page.locator('form.registration-form button[type=submit]').click({ delay: 60 });
-    const row = page.locator('tr[data-registration]');
-    await row.first().waitFor();
-    expect(await text('.message')).toBe(
-      `已提交登记 #1：${china(scene.day0 + 6 * H)} – ${china(scene.day0 + 7 * H)}，待审核`,
-    );
-    expect(await row.first().innerText()).toContain('待审核');
-    // Not in force until reviewed, and the enterprise has no approve button.
-    expect(await rates()).toMatchObject({ expected: before.expected });
-    expect(await page.locator('tr[data-registration] button.approve').count()).toBe(0);
+  it(
+    'takes an enterprise’s abnormal-operation registration and the centre’s approval, ' + 'typed at a person’s pace',
+    async () => {
+      const { page } = b;
+      // The enterprise's operator: it sees its own two outlets, a marking form with its own reasons (数据标记:
+      // no 超量程, no clearing of a flag), no withdrawing, and registers hour 06:00.
+      await page.evaluate(() => localStorage.clear());
+      await page.goto(`${scene.base}/#token=${CHEM}`);
+      await page.locator('[data-figure="onlineRate"]').waitFor();
+      await page.evaluate((mn) => (location.hash = `#/review/${mn}`), FED_MN);
+      await shown(`#/review/${FED_MN}`);
+      expect(await page.locator('form.mark-form select[name=reason] option').allInnerTexts()).toEqual([
+        '停运',
+        '故障',
+        '检修',
+        '校准',
+        '通讯异常',
+        '工况异常',
+      ]);
+      expect(await page.locator('select[name=mn] option').count()).toBe(2);
+      const before = await rates();
+      await type('form.registration-form input[name=from]', china(scene.day0 + 6 * H));
+      await type('form.registration-form input[name=to]', china(scene.day0 + 7 * H));
+      await page.locator('form.registration-form select[name=reason]').selectOption({ label: '检修' });
+      await type('form.registration-form input[name=detail]', '更换采样泵');
+      await page.locator('form.registration-form button[type=submit]').click({ delay: 60 });
+      const row = page.locator('tr[data-registration]');
+      await row.first().waitFor();
+      expect(await text('.message')).toBe(
+        `已提交登记 #1：${china(scene.day0 + 6 * H)} – ${china(scene.day0 + 7 * H)}，待审核`,
+      );
+      expect(await row.first().innerText()).toContain('待审核');
+      // Not in force until reviewed, and the enterprise has no approve button.
+      expect(await rates()).toMatchObject({ expected: before.expected });
+      expect(await page.locator('tr[data-registration] button.approve').count()).toBe(0);
 
-    // The centre's admin approves it with a comment: hour 06 of 3 assessed factors is not owed (3 fewer
-    // expected), and its 3 records are left out of received (the scene's hour 06 came).
-    await page.evaluate(() => localStorage.clear());
-    await page.goto(`${scene.base}/#token=${ADMIN}`);
-    await page.locator('[data-figure="onlineRate"]').waitFor();
-    await page.evaluate((mn) => (location.hash = `#/review/${mn}`), FED_MN);
-    await shown(`#/review/${FED_MN}`);
-    await type('tr[data-registration="1"] input[name=comment]', '同意，补交维修记录');
-    await page.locator('tr[data-registration="1"] button.approve').click({ delay: 60 });
-    await page.waitForFunction(
-      () => document.querySelector('tr[data-registration="1"]')?.getAttribute('data-state') === 'approved',
-    );
-    expect(await text('.message')).toBe('登记 #1 已通过，已列入停运时段');
-    expect(await text('tr[data-registration="1"]')).toContain('同意，补交维修记录');
-    await page.waitForFunction(() =>
-      document.querySelector('.shutdowns-table')?.textContent?.includes('不正常运行登记 #1'),
-    );
-    expect(await rates()).toMatchObject({ expected: before.expected - 3, received: before.received - 3 });
-    await b.shot('registration');
-    expect(faults).toEqual([]);
-  });
+      // The centre's admin approves it with a comment: hour 06 of 3 assessed factors is not owed (3 fewer
+      // expected), and its 3 records are left out of received (the scene's hour 06 came).
+      await page.evaluate(() => localStorage.clear());
+      await page.goto(`${scene.base}/#token=${ADMIN}`);
+      await page.locator('[data-figure="onlineRate"]').waitFor();
+      await page.evaluate((mn) => (location.hash = `#/review/${mn}`), FED_MN);
+      await shown(`#/review/${FED_MN}`);
+      await type('tr[data-registration="1"] input[name=comment]', '同意，补交维修记录');
+      await page.locator('tr[data-registration="1"] button.approve').click({ delay: 60 });
+      await page.waitForFunction(
+        () => document.querySelector('tr[data-registration="1"]')?.getAttribute('data-state') === 'approved',
+      );
+      expect(await text('.message')).toBe('登记 #1 已通过，已列入停运时段');
+      expect(await text('tr[data-registration="1"]')).toContain('同意，补交维修记录');
+      await page.waitForFunction(() =>
+        document.querySelector('.shutdowns-table')?.textContent?.includes('不正常运行登记 #1'),
+      );
+      expect(await rates()).toMatchObject({ expected: before.expected - 3, received: before.received - 3 });
+      await b.shot('registration');
+      expect(faults).toEqual([]);
+    },
+  );
 
   it('lets an admin add an account, change its role, set its password and remove it, at a person’s pace', async () => {
     const { page } = b;

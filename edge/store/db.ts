@@ -4,7 +4,12 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+  cn TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  stats TEXT NOT NULL,
+  PRIMARY KEY (cn, at)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS minutes (at INTEGER PRIMARY KEY, stats TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
