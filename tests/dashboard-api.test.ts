@@ -189,8 +189,8 @@ describe('dashboard API', () => {
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
-      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours ' +
-        'missing,hours exceeding,hours back-filled,manual results',
+      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),' +
+        'hours missing,hours exceeding,hours back-filled,manual results',
       `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12,0`,
     ]);
     // The month: the water outlet from its first hour on record, 11-20 00:00, to the end of November

@@ -442,8 +442,8 @@ describe.skipIf(!haveChromium)('dashboard in a real browser', () => {
     // Then a column per pollutant with an amount (the simulator sends Cou with its hours).
     expect(csv.split('\r\n')[0]).toBe(
       '\uFEFF日期,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,' +
-        '超标小时数,补传小时数,手工监测数据(条),化学需氧量排放量 (kg),氨氮排放量 ' +
-        '(kg),废水排放量 (m3)',
+        '超标小时数,补传小时数,手工监测数据(条),' +
+        '化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
     );
     expect(csv).toMatch(
       new RegExp(`\r\n${day},示例化工有限公司,WS-01,${FED_MN},87.5,100.0,87.5,1,7,7,0,[\\d.]+,[\\d.]+,[\\d.]+\r\n`),

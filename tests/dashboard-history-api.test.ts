@@ -204,9 +204,9 @@ describe('history table', () => {
     const csv = await call('GET', `/stations/${WATER_MN}/history.csv?kind=day&${range}`, { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body).toBe(
-      '\uFEFF数据时间,化学需氧量 均值 (mg/L),化学需氧量 排放量 (kg),化学需氧量 标记,氨氮 ' +
-        '均值 (mg/L),氨氮 排放量 (kg),氨氮 标记,废水流量 均值 (L/s),废水流量 排放量 ' +
-        '(m3),废水流量 标记\r\n' +
+      '\uFEFF数据时间,化学需氧量 均值 (mg/L),化学需氧量 排放量 (kg),化学需氧量 标记,' +
+        '氨氮 均值 (mg/L),氨氮 排放量 (kg),氨氮 标记,' +
+        '废水流量 均值 (L/s),废水流量 排放量 (m3),废水流量 标记\r\n' +
         '2026-11-30 00:00:00,30,10,N 正常,1,1,N 正常,11,1000,N 正常\r\n' +
         '2026-11-28 00:00:00,22,999,N 正常,,,,,,\r\n',
     );
