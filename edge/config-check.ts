@@ -90,11 +90,12 @@ export function siteChecks(config: EdgeConfig, ctx: z.RefinementCtx): void {
       code: 'custom',
       path: uplink.mn === undefined ? ['station', 'mn'] : ['uplinks', i, 'mn'],
       message:
-        `uplink ${uplink.id} speaks HJ 212-${uplink.version}, whose MN is 24 hex digits 0-9 A-F (EPC-96, HJ ` +
-        `212-2017 6.3.2); ${mn} has ${mn.length} characters${/[a-z]/.test(mn) ? ' and lower-case letters' : ''}: ` +
-        'copy the MN the platform ' +
-        `registered${uplink.mn === undefined ? ` (or give this uplink its own mn)` : ''}, or set version: "2005" ` +
-        'if the platform runs HJ/T 212-2005',
+        `uplink ${uplink.id} speaks HJ 212-${uplink.version}, whose MN is 24 hex digits 0-9 A-F ` +
+        `(EPC-96, HJ 212-2017 6.3.2); ${mn} has ${mn.length} characters` +
+        (/[a-z]/.test(mn) ? ' and lower-case letters' : '') +
+        ': copy the MN the platform registered' +
+        (uplink.mn === undefined ? ' (or give this uplink its own mn)' : '') +
+        ', or set version: "2005" if the platform runs HJ/T 212-2005',
     });
   });
 }

@@ -77,9 +77,9 @@ describe('edge --check: the mistakes that fail at the site', () => {
     // 010000A8900016F000169DC0 without its last digit: 23 characters
     const text = outletYaml((t) => t.replace('"010000A8900016F000169DC0"', '"010000A8900016F000169DC"'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: station.mn: uplink province speaks HJ 212-2017, whose MN is 24 hex digits 0-9 A-F (EPC-96, HJ ' +
-        '212-2017 6.3.2); 010000A8900016F000169DC has 23 characters: copy the MN the platform registered (or ' +
-        'give this uplink its own mn), or set version: "2005" if the platform runs HJ/T 212-2005',
+      'outlet.yaml: station.mn: uplink province speaks HJ 212-2017, whose MN is 24 hex digits 0-9 A-F ' +
+        '(EPC-96, HJ 212-2017 6.3.2); 010000A8900016F000169DC has 23 characters: copy the MN the platform ' +
+        'registered (or give this uplink its own mn), or set version: "2005" if the platform runs HJ/T 212-2005',
     );
   });
 
@@ -160,8 +160,8 @@ describe('edge --check warnings', () => {
           'code: ask the platform whether it takes them',
         `${file}: warning: uplinks[province].pw: 123456 is the field default password; ask the platform for the ` +
           `station's own`,
-        `${file}: warning: uplinks[province]: MN 0100000000ABCD has the 14-character HJ/T 212-2005 form; a strict HJ ` +
-          '212-2017 platform expects 24 hex digits',
+        `${file}: warning: uplinks[province]: MN 0100000000ABCD has the 14-character HJ/T 212-2005 form; ` +
+          'a strict HJ 212-2017 platform expects 24 hex digits',
         '',
       ]);
     } finally {

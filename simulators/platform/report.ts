@@ -270,8 +270,8 @@ export function renderReport(r: ConformanceReport, opts: { lang?: ReportLang } =
   for (const s of r.stations) {
     lines.push('');
     lines.push(
-      `${s.verdict === 'pass' ? T.pass : T.fail}  ${s.mn}${s.configured ? '' : T.unconfigured}  HJ ` +
-        `212-${s.versions.join('/') || '?'}`,
+      `${s.verdict === 'pass' ? T.pass : T.fail}  ${s.mn}${s.configured ? '' : T.unconfigured}  ` +
+        `HJ 212-${s.versions.join('/') || '?'}`,
     );
     const uploads =
       Object.entries(s.uploads)
