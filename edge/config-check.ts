@@ -137,8 +137,8 @@ export function issuePath(path: readonly PropertyKey[], input: unknown): string 
 function quoteHint(key: string, value: unknown): string | undefined {
   if (typeof value !== 'number') return undefined;
   return (
-    `${key}: ${value} is a number in YAML, and this is a code: quote it, ${key}: "${value}" (quotes also keep ` +
-    'leading zeros)'
+    `${key}: ${value} is a number in YAML, and this is a code: quote it, ${key}: "${value}" ` +
+    '(quotes also keep leading zeros)'
   );
 }
 
@@ -178,8 +178,8 @@ export function configWarnings(config: EdgeConfig): string[] {
     const mn = u.mn ?? config.station.mn;
     if (u.pw === DEFAULT_PASSWORD)
       out.push(
-        `uplinks[${u.id}].pw: ${DEFAULT_PASSWORD} is the field default password; ask the platform for the station's ` +
-          'own',
+        `uplinks[${u.id}].pw: ${DEFAULT_PASSWORD} is the field default password; ` +
+          "ask the platform for the station's own",
       );
     if (u.version === '2005') {
       const missing = codes.filter((c) => !to2005Code(c));
@@ -190,8 +190,8 @@ export function configWarnings(config: EdgeConfig): string[] {
         );
     } else if (!MN_2017.test(mn)) {
       out.push(
-        `uplinks[${u.id}]: MN ${mn} has the 14-character HJ/T 212-2005 form; a strict HJ 212-${u.version} platform ` +
-          'expects 24 hex digits',
+        `uplinks[${u.id}]: MN ${mn} has the 14-character HJ/T 212-2005 form; ` +
+          `a strict HJ 212-${u.version} platform expects 24 hex digits`,
       );
     }
   }
@@ -201,8 +201,8 @@ export function configWarnings(config: EdgeConfig): string[] {
       for (const cn of ['3022', '3024'] as const)
         if (d.control?.[cn])
           out.push(
-            `devices[${d.id}].control.${cn}: an HJ 212-2025 command, and no uplink has version "2025"; it is never ` +
-              'carried out',
+            `devices[${d.id}].control.${cn}: an HJ 212-2025 command, and no uplink has version "2025"; ` +
+              'it is never carried out',
           );
   return out;
 }

@@ -201,8 +201,8 @@ async function probeDevice(
         err.failure.kind === 'exception'
           ? `${err.message}, although each register answers alone: the agent reads them in one request; lower the ` +
             `bus's maxGap below the gap between them`
-          : `${err.message}; read again, each register answered: the line is noisy (check shielding, termination and ` +
-            'earthing)';
+          : `${err.message}; read again, each register answered: the line is noisy ` +
+            '(check shielding, termination and earthing)';
     }
     return result;
   }
@@ -266,8 +266,8 @@ export function formatProbe(devices: readonly ProbeDevice[]): string {
         : failed > 0
           ? `${failed} of ${d.factors.length} factors FAILED`
           : hinted > 0
-            ? `answers; CHECK ${hinted === 1 ? '1 factor that reads' : `${hinted} factors that read`} an implausible ` +
-              'value'
+            ? `answers; CHECK ${hinted === 1 ? '1 factor that reads' : `${hinted} factors that read`}` +
+              ' an implausible value'
             : d.error === undefined
               ? 'ok'
               : 'CHECK the read plan';

@@ -121,8 +121,8 @@ function convertToIncrementalVacuum(db: Database.Database, dataDir: string, logg
   } catch (err) {
     logger.warn(
       { reason: (err as Error).message, dataDir },
-      'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; retried at the next ' +
-        'start',
+      'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; ' +
+        'retried at the next start',
     );
   }
 }

@@ -108,7 +108,9 @@ export function checkSt(packet: Packet): CheckOutcome {
       check: 'st',
       ok: false,
       reason:
-        `ST=91 (system interaction) on a ${packet.cn} data upload; ` + "use the monitored system's code, e.g. 32 or 31",
+        'ST=91 (system interaction) ' +
+        `on a ${packet.cn} data upload; ` +
+        "use the monitored system's code, e.g. 32 or 31",
     };
   return { check: 'st', ok: true };
 }
