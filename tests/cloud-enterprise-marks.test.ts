@@ -142,8 +142,8 @@ describe('data marking by the enterprise (数据标记)', () => {
       from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT NOT NULL, flag TEXT NOT NULL, note TEXT NOT NULL,
       by TEXT NOT NULL, at INTEGER NOT NULL, revoked_by TEXT, revoked_at INTEGER)`);
     db.prepare(
-      "INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) VALUES (?, NULL, ?, ?, 'fault', " +
-        "'D', '', 'ops', ?)",
+      'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) ' +
+        "VALUES (?, NULL, ?, ?, 'fault', 'D', '', 'ops', ?)",
     ).run(WATER_MN, T0, T0 + H, T0);
     const store = new SqliteMarkStore(db);
     const [old] = await store.active(WATER_MN, T0, T0 + H);

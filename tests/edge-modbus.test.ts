@@ -92,8 +92,8 @@ describe('Modbus TCP', () => {
     expect(of('nh3n').every((p) => p.readings[0]?.flag === 'B' && Number.isNaN(p.readings[0].value))).toBe(true);
     // the value (0-1) and the status (2) of each device are one read of registers 0-2
     expect(of('nh3n')[0]?.error).toBe(
-      'no answer from unit 2 within 250 ms (timeout) reading registers 0-2 (holding) of factor w21003, the device ' +
-        'status',
+      'no answer from unit 2 within 250 ms (timeout) reading registers 0-2 ' +
+        '(holding) of factor w21003, the device status',
     );
     expect(of('ghost')[0]?.error).toBe(
       'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of ' +

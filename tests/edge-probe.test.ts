@@ -145,8 +145,8 @@ describe('hj212 edge probe', () => {
           '-',
           '-',
           // value (0-1) and status (2) are one read
-          'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 (holding) of factor w21003, the ' +
-            'device status',
+          'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 ' +
+            '(holding) of factor w21003, the device status',
         ],
       ],
     });
@@ -212,8 +212,8 @@ describe('hj212 edge probe', () => {
       const out = formatProbe(results);
       expect(tableOf(out, 'cod').rows).toEqual([HEADER, COD_ROW]);
       expect(tableOf(out, 'nh3n').rows[1]?.at(-1)).toBe(
-        'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 (holding) of factor w21003, the device ' +
-          'status',
+        'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 ' +
+          '(holding) of factor w21003, the device status',
       );
       // after the failed read of 0-2, the value alone (0-1) is read again and fails the same way
       expect(tableOf(out, 'ph').rows[1]?.at(-1)).toBe(

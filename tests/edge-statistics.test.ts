@@ -177,8 +177,8 @@ describe('water: flow-weighted concentrations, Cou of valid minutes (D.1.2.2, D.
 
   it('refuses couUnit on a factor that has no emission amount, naming the field', () => {
     expect(() => config('water', [{ code: 'w01001', couUnit: 'g' }, { code: 'w00000' }])).toThrow(
-      'devices[cod].factors[w01001].couUnit: w01001 has no emission amount (its unit is dimensionless); ' +
-        'remove couUnit',
+      'devices[cod].factors[w01001].couUnit: ' +
+        'w01001 has no emission amount (its unit is dimensionless); remove couUnit',
     );
   });
 });
