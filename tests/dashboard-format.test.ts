@@ -157,9 +157,8 @@ describe('dashboard formatting', () => {
       region: '城东区',
       mn: '0100000000A89000000000C3',
     };
-    expect(['', '  ', '总排口', 'ws-01', '化工', '城东', '000c3', ' 00C3 '].map((x) => f.stationMatches(s, x))).toEqual(
-      [true, true, true, true, true, true, true, true],
-    );
+    const matching = ['', '  ', '总排口', 'ws-01', '化工', '城东', '000c3', ' 00C3 '];
+    expect(matching.map((x) => f.stationMatches(s, x))).toEqual([true, true, true, true, true, true, true, true]);
     expect(['城西区', 'DA-01', '00B2', '示例电厂'].map((x) => f.stationMatches(s, x))).toEqual([
       false,
       false,

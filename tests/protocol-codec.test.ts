@@ -163,6 +163,8 @@ describe('HJ 212-2025', () => {
 describe('strict mode and the lenient dialects', () => {
   const good = frameSegment(SEG_2011);
   const crc = good.slice(-6, -2);
+  /** A segment with a Chinese (3 bytes a character in UTF-8) CP value. */
+  const cjk = SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X');
 
   const dialects: Array<[string, string, string]> = [
     ['lower-case CRC hex', withCrc(SEG_2011, crc.toLowerCase()), 'crc-lowercase'],
@@ -184,11 +186,7 @@ describe('strict mode and the lenient dialects', () => {
     ['14-character MN', frameSegment(SEG_2011.replace(MN, '88888880000001')), 'value-format'],
     [
       'length counted in characters',
-      withCrc(
-        SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X'),
-        crcHex(crc16(Buffer.from(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X')))),
-        String(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X').length).padStart(4, '0'),
-      ),
+      withCrc(cjk, crcHex(crc16(Buffer.from(cjk))), String(cjk.length).padStart(4, '0')),
       'length-mismatch',
     ],
   ];
