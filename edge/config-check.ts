@@ -34,12 +34,21 @@ export function registerProblem(spec: Register): string | undefined {
   const fc = spec.function === 'holding' ? 'function: holding (FC 03)' : 'function: input (FC 04)';
   // Modicon's 5-digit reference numbers count from 1 behind a table digit: 4xxxx holding, 3xxxx input.
   if (address >= 40001 && address <= 49999)
-    return `${address} looks like Modicon numbering (4xxxx is holding register xxxx, counted from 1): write address: ${address - 40001} with function: holding (FC 03)`;
+    return (
+      `${address} looks like Modicon numbering (4xxxx is holding register xxxx, counted from 1): write address: ` +
+      `${address - 40001} with function: holding (FC 03)`
+    );
   if (address >= 30001 && address <= 39999)
-    return `${address} looks like Modicon numbering (3xxxx is input register xxxx, counted from 1): write address: ${address - 30001} with function: input (FC 04)`;
+    return (
+      `${address} looks like Modicon numbering (3xxxx is input register xxxx, counted from 1): write address: ` +
+      `${address - 30001} with function: input (FC 04)`
+    );
   const width = registerWidth(type);
   if (address + width > 0x10000)
-    return `a ${type} at ${address} needs registers ${address}-${address + width - 1}, past the last Modbus register 65535; check the address in the analyzer's register map (${fc})`;
+    return (
+      `a ${type} at ${address} needs registers ${address}-${address + width - 1}, past the last Modbus register ` +
+      `65535; check the address in the analyzer's register map (${fc})`
+    );
   return undefined;
 }
 
@@ -55,7 +64,9 @@ export function siteChecks(config: EdgeConfig, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: 'custom',
       path: ['station', 'st'],
-      message: `"${st}" is not a station's system code of HJ 212-2017 table 5: use 32 (surface water pollution source) or 31 (air pollution source), or the code the platform registered`,
+      message:
+        `"${st}" is not a station's system code of HJ 212-2017 table 5: use 32 (surface water pollution ` +
+        'source) or 31 (air pollution source), or the code the platform registered',
     });
   }
   config.uplinks.forEach((uplink, i) => {
@@ -68,7 +79,9 @@ export function siteChecks(config: EdgeConfig, ctx: z.RefinementCtx): void {
         ctx.addIssue({
           code: 'custom',
           path: uplink.mn === undefined ? ['station', 'mn'] : ['uplinks', i, 'mn'],
-          message: `uplink ${uplink.id} speaks HJ/T 212-2005, whose MN is 14 characters; ${mn} has ${mn.length}: give this uplink the MN the 2005 platform registered (uplinks[].mn)`,
+          message:
+            `uplink ${uplink.id} speaks HJ/T 212-2005, whose MN is 14 characters; ${mn} has ${mn.length}: ` +
+            'give this uplink the MN the 2005 platform registered (uplinks[].mn)',
         });
       return;
     }
@@ -76,7 +89,13 @@ export function siteChecks(config: EdgeConfig, ctx: z.RefinementCtx): void {
     ctx.addIssue({
       code: 'custom',
       path: uplink.mn === undefined ? ['station', 'mn'] : ['uplinks', i, 'mn'],
-      message: `uplink ${uplink.id} speaks HJ 212-${uplink.version}, whose MN is 24 hex digits 0-9 A-F (EPC-96, HJ 212-2017 6.3.2); ${mn} has ${mn.length} characters${/[a-z]/.test(mn) ? ' and lower-case letters' : ''}: copy the MN the platform registered${uplink.mn === undefined ? ` (or give this uplink its own mn)` : ''}, or set version: "2005" if the platform runs HJ/T 212-2005`,
+      message:
+        `uplink ${uplink.id} speaks HJ 212-${uplink.version}, whose MN is 24 hex digits 0-9 A-F ` +
+        `(EPC-96, HJ 212-2017 6.3.2); ${mn} has ${mn.length} characters` +
+        (/[a-z]/.test(mn) ? ' and lower-case letters' : '') +
+        ': copy the MN the platform registered' +
+        (uplink.mn === undefined ? ' (or give this uplink its own mn)' : '') +
+        ', or set version: "2005" if the platform runs HJ/T 212-2005',
     });
   });
 }
@@ -117,7 +136,10 @@ export function issuePath(path: readonly PropertyKey[], input: unknown): string 
 /** Codes YAML reads as numbers unless quoted: they must stay text (and keep leading zeros). */
 function quoteHint(key: string, value: unknown): string | undefined {
   if (typeof value !== 'number') return undefined;
-  return `${key}: ${value} is a number in YAML, and this is a code: quote it, ${key}: "${value}" (quotes also keep leading zeros)`;
+  return (
+    `${key}: ${value} is a number in YAML, and this is a code: quote it, ${key}: "${value}" ` +
+    '(quotes also keep leading zeros)'
+  );
 }
 
 /** The message of an issue as an integrator reads it: required fields, quoting, the fix. */
@@ -156,17 +178,20 @@ export function configWarnings(config: EdgeConfig): string[] {
     const mn = u.mn ?? config.station.mn;
     if (u.pw === DEFAULT_PASSWORD)
       out.push(
-        `uplinks[${u.id}].pw: ${DEFAULT_PASSWORD} is the field default password; ask the platform for the station's own`,
+        `uplinks[${u.id}].pw: ${DEFAULT_PASSWORD} is the field default password; ` +
+          "ask the platform for the station's own",
       );
     if (u.version === '2005') {
       const missing = codes.filter((c) => !to2005Code(c));
       if (missing.length > 0)
         out.push(
-          `uplinks[${u.id}].version: HJ/T 212-2005 has no code for ${missing.join(', ')}; they go out under their 2017 code: ask the platform whether it takes them`,
+          `uplinks[${u.id}].version: HJ/T 212-2005 has no code for ${missing.join(', ')}; they go out under their ` +
+            '2017 code: ask the platform whether it takes them',
         );
     } else if (!MN_2017.test(mn)) {
       out.push(
-        `uplinks[${u.id}]: MN ${mn} has the 14-character HJ/T 212-2005 form; a strict HJ 212-${u.version} platform expects 24 hex digits`,
+        `uplinks[${u.id}]: MN ${mn} has the 14-character HJ/T 212-2005 form; ` +
+          `a strict HJ 212-${u.version} platform expects 24 hex digits`,
       );
     }
   }
@@ -176,7 +201,8 @@ export function configWarnings(config: EdgeConfig): string[] {
       for (const cn of ['3022', '3024'] as const)
         if (d.control?.[cn])
           out.push(
-            `devices[${d.id}].control.${cn}: an HJ 212-2025 command, and no uplink has version "2025"; it is never carried out`,
+            `devices[${d.id}].control.${cn}: an HJ 212-2025 command, and no uplink has version "2025"; ` +
+              'it is never carried out',
           );
   return out;
 }

@@ -89,7 +89,8 @@ const factorSchema = z.strictObject({
     .min(1)
     .optional()
     .describe(
-      "the unit the analyzer reports (L/s, m3/s, m3/h, mg/L, ug/L, mg/m3, ug/m3, ppm, Pa, kPa...); the edge converts each reading to appendix B's unit. Default: appendix B's",
+      'the unit the analyzer reports (L/s, m3/s, m3/h, mg/L, ug/L, mg/m3, ug/m3, ppm, Pa, kPa...); the edge converts ' +
+        "each reading to appendix B's unit. Default: appendix B's",
     ),
   molarMass: z
     .number()
@@ -117,7 +118,8 @@ const cycleSchema = registerSchema
       .enum(['sampleTime', 'counter'])
       .default('sampleTime')
       .describe(
-        'sampleTime: the register holds the sample time of the value on display (Unix seconds, UTC); counter: a cycle counter or status that changes when a cycle completes (SampleTime is then the poll time)',
+        'sampleTime: the register holds the sample time of the value on display (Unix seconds, UTC); counter: a ' +
+          'cycle counter or status that changes when a cycle completes (SampleTime is then the poll time)',
       ),
   })
   .omit({ scale: true, offset: true });
@@ -235,11 +237,13 @@ const controlSchema = z
       })
       .optional()
       .describe(
-        'HJ 212-2025 start a standard check (启动标样核查): 9011, the verdict, the result read and uploaded as 2062 through the outbox, 9012',
+        'HJ 212-2025 start a standard check (启动标样核查): 9011, the verdict, the result read and uploaded as ' +
+          '2062 through the outbox, 9012',
       ),
   })
   .describe(
-    'analyzer control commands 3011-3019 (HJ 212-2017 table 9) and 3022/3024 (HJ 212-2025) mapped to Modbus; unmapped ones are refused',
+    'analyzer control commands 3011-3019 (HJ 212-2017 table 9) and 3022/3024 (HJ 212-2025) mapped to Modbus; ' +
+      'unmapped ones are refused',
   );
 export type ControlConfig = z.output<typeof controlSchema>;
 
@@ -252,7 +256,8 @@ const deviceSchema = z.strictObject({
   cycle: cycleSchema
     .optional()
     .describe(
-      'a non-continuous analyzer (COD, NH3-N, TP, TN): its value is taken only when this register changes, with SampleTime, and an hour is its cycle value',
+      'a non-continuous analyzer (COD, NH3-N, TP, TN): its value is taken only when this register changes, with ' +
+        'SampleTime, and an hour is its cycle value',
     ),
   factors: z.array(factorSchema).min(1, 'list at least one factor this device measures'),
   parameters: z
@@ -280,7 +285,8 @@ const facilitySchema = z.strictObject({
     .record(z.string().regex(/^\d+$/, 'register values such as 0 or 1'), z.number().int().min(0).max(5))
     .default({ '0': 0, '1': 1 })
     .describe(
-      'register value → run state of table 4 (0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 blowback); unlisted values count as 4',
+      'register value → run state of table 4 (0 off, 1 running, 2 calibrating, 3 maintenance, 4 alarm, 5 ' +
+        'blowback); unlisted values count as 4',
     ),
 });
 export type FacilityConfig = z.output<typeof facilitySchema>;
@@ -397,7 +403,8 @@ const stationSchema = z.strictObject({
         .enum(['standard-dry', 'actual-wet'])
         .optional()
         .describe(
-          'flue gas: standard-dry (the default, as most CEMS report it) is sent as read; actual-wet is converted with a01012, a01013, a01014 (HJ 212-2017 D.2.4 eq. 31)',
+          'flue gas: standard-dry (the default, as most CEMS report it) is sent as read; actual-wet is converted ' +
+            'with a01012, a01013, a01014 (HJ 212-2017 D.2.4 eq. 31)',
         ),
       pressure: z
         .enum(['static', 'absolute'])
@@ -538,7 +545,8 @@ export const edgeConfigSchema = z
       .enum(CLOCK_POLICIES)
       .optional()
       .describe(
-        "what a platform's 1012 does: 'set' sets the box clock; 'keep-ntp' keeps the NTP time, answers success and logs the difference (default with clockTrusted: true, else 'set')",
+        "what a platform's 1012 does: 'set' sets the box clock; 'keep-ntp' keeps the NTP time, answers success and " +
+          "logs the difference (default with clockTrusted: true, else 'set')",
       ),
     buses: z.array(busSchema).min(1, 'declare at least one Modbus bus'),
     devices: z.array(deviceSchema).min(1, 'declare at least one device'),
@@ -569,7 +577,8 @@ export const edgeConfigSchema = z
         code: 'custom',
         path: ['clockPolicy'],
         message:
-          "keep-ntp keeps a clock that follows NTP, and this box's does not: set clockTrusted: true (the box runs NTP or GPS) or clockPolicy: set",
+          "keep-ntp keeps a clock that follows NTP, and this box's does not: set clockTrusted: true (the box runs " +
+          'NTP or GPS) or clockPolicy: set',
       });
     const buses = new Set(config.buses.map((b) => b.id));
     config.devices.forEach((device, i) => {
@@ -747,14 +756,17 @@ function checkFlueGasBasis(config: ParsedConfig, measured: ReadonlySet<string>, 
     ctx.addIssue({
       code: 'custom',
       path,
-      message: `converting actual wet flow to standard dry needs ${missing.join(', ')} (temperature a01012, pressure a01013, humidity a01014) measured by a device; add them or set basis: standard-dry`,
+      message:
+        `converting actual wet flow to standard dry needs ${missing.join(', ')} (temperature a01012, pressure ` +
+        'a01013, humidity a01014) measured by a device; add them or set basis: standard-dry',
     });
   if (flow.pressure !== 'absolute' && !measured.has('a01006') && flow.ambientPressureKPa === undefined)
     ctx.addIssue({
       code: 'custom',
       path: ['station', 'flow', 'ambientPressureKPa'],
       message:
-        'static pressure needs the atmospheric pressure Ba: measure a01006, state ambientPressureKPa, or set pressure: absolute',
+        'static pressure needs the atmospheric pressure Ba: measure a01006, state ambientPressureKPa, or set ' +
+        'pressure: absolute',
     });
 }
 

@@ -209,7 +209,9 @@ export function withAmounts(stats: PeriodStats, station: Station, seconds: numbe
   );
 }
 
-/** C_zs = C × (21 − O2_ref) / (21 − O2) (D.2.3 eq. 28); undefined where it cannot be computed (no O2, O2 ≥ 21). */
+/**
+ * C_zs = C × (21 − O2_ref) / (21 − O2) (D.2.3 eq. 28); undefined where it cannot be computed (no O2, O2 ≥ 21).
+ */
 export function converted(value: number | undefined, o2: number | undefined, referenceO2: number): number | undefined {
   if (value === undefined || o2 === undefined || !Number.isFinite(o2) || o2 >= 21) return undefined;
   return (value * (21 - referenceO2)) / (21 - o2);

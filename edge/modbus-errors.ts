@@ -72,7 +72,10 @@ export function failureText(device: DeviceConfig, block: ReadBlock, err: unknown
     case 'timeout':
       return `no answer from ${unit} within ${timeoutMs} ms (timeout) reading ${what}`;
     case 'crc':
-      return `${unit}'s reply failed its CRC check reading ${what} (noise, wrong baud rate or parity, or two slaves with one id)`;
+      return (
+        `${unit}'s reply failed its CRC check reading ${what} ` +
+        '(noise, wrong baud rate or parity, or two slaves with one id)'
+      );
     case 'other':
       return `${unit} reading ${what}: ${failure.message}`;
   }

@@ -185,7 +185,9 @@ const ADVICE: Record<UplinkVerdict, string> = {
   'refuses-mn': 'REFUSES THE MN: the platform has not registered this MN; check uplinks[].mn / station.mn',
   refuses: 'REFUSES the request',
   silent:
-    "NO ANSWER, but no refusal either: a platform that does not answer notices (HJ 212-2017 table C.4 wants a 9013) may still store data; check the port and the edition (version), then the 9014s in the agent's uplink summary",
+    'NO ANSWER, but no refusal either: a platform that does not answer notices (HJ 212-2017 table C.4 wants a 9013) ' +
+    'may still store data; check the port and the edition (version), ' +
+    "then the 9014s in the agent's uplink summary",
   unreachable: 'UNREACHABLE: check the address, the firewall and the network route',
 };
 

@@ -199,8 +199,10 @@ async function probeDevice(
     if (result.factors.every((f) => f.error === undefined)) {
       result.error =
         err.failure.kind === 'exception'
-          ? `${err.message}, although each register answers alone: the agent reads them in one request; lower the bus's maxGap below the gap between them`
-          : `${err.message}; read again, each register answered: the line is noisy (check shielding, termination and earthing)`;
+          ? `${err.message}, although each register answers alone: the agent reads them in one request; lower the ` +
+            `bus's maxGap below the gap between them`
+          : `${err.message}; read again, each register answered: the line is noisy ` +
+            '(check shielding, termination and earthing)';
     }
     return result;
   }
@@ -224,7 +226,9 @@ export async function probeDevices(config: EdgeConfig): Promise<ProbeDevice[]> {
           // A port error after opening shows in the next read's error; nothing more to do with it here.
           client = await openModbusClient(bus, () => undefined);
         } catch (err) {
-          openError = `cannot open bus ${bus.id} (${bus.kind === 'tcp' ? `${bus.host}:${bus.port}` : bus.path}): ${(err as Error).message}`;
+          openError =
+            `cannot open bus ${bus.id} (${bus.kind === 'tcp' ? `${bus.host}:${bus.port}` : bus.path}): ` +
+            `${(err as Error).message}`;
         }
       }
       if (openError !== undefined || !client) {
@@ -262,7 +266,8 @@ export function formatProbe(devices: readonly ProbeDevice[]): string {
         : failed > 0
           ? `${failed} of ${d.factors.length} factors FAILED`
           : hinted > 0
-            ? `answers; CHECK ${hinted === 1 ? '1 factor that reads' : `${hinted} factors that read`} an implausible value`
+            ? `answers; CHECK ${hinted === 1 ? '1 factor that reads' : `${hinted} factors that read`}` +
+              ' an implausible value'
             : d.error === undefined
               ? 'ok'
               : 'CHECK the read plan';

@@ -13,7 +13,8 @@ export function versionFromFlag(flag: number): Version {
   if (!found) {
     throw new Hj212Error(
       'unknown-version',
-      `Flag=${flag} carries version bits ${bits.toString(2).padStart(6, '0')}, which no known HJ 212 edition uses (000000 2005, 000001 2017, 000010 2025)`,
+      `Flag=${flag} carries version bits ${bits.toString(2).padStart(6, '0')}, which no known HJ 212 edition uses ` +
+        '(000000 2005, 000001 2017, 000010 2025)',
       { field: 'Flag' },
     );
   }

@@ -237,7 +237,11 @@ function locateLenient(b: Buffer, i: number, n: number, max: number, final: bool
     const chars = Buffer.from(b.buffer, b.byteOffset + segStart, actual).toString('utf8').length;
     relaxations.push({
       code: 'length-mismatch',
-      message: `declared length ${len} but the data segment is ${actual} bytes${chars === len && chars !== actual ? ` (${chars} characters: the sender counts characters, not UTF-8 bytes)` : ''}`,
+      message:
+        `declared length ${len} but the data segment is ${actual} bytes` +
+        (chars === len && chars !== actual
+          ? ` (${chars} characters: the sender counts characters, not UTF-8 bytes)`
+          : ''),
       field: 'length',
     });
   }
@@ -313,14 +317,17 @@ export function checkFrame(
       if (dialect !== undefined && dialect !== 'hj212')
         relaxations.push({
           code: 'crc-dialect',
-          message: `CRC is ${dialect === 'modbus' ? 'CRC-16/MODBUS' : 'CRC-16/MODBUS with its bytes swapped'}, not the appendix A CRC`,
+          message:
+            `CRC is ${dialect === 'modbus' ? 'CRC-16/MODBUS' : 'CRC-16/MODBUS with its bytes swapped'}, not ` +
+            'the appendix A CRC',
           field: 'CRC',
         });
     }
     if (dialect === undefined) {
       throw new Hj212Error(
         'bad-crc',
-        `CRC ${crcText} does not match the data segment (appendix A CRC is ${crcHex(crc16(b, loc.segStart, loc.segEnd))})`,
+        `CRC ${crcText} does not match the data segment (appendix A CRC is ` +
+          `${crcHex(crc16(b, loc.segStart, loc.segEnd))})`,
         { field: 'CRC', offset: loc.segEnd - i },
       );
     }

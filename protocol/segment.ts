@@ -106,7 +106,8 @@ function checkOrder(header: Map<string, string>, version: Version, reader: Segme
     if (at < last) {
       reader.relax(
         'field-order',
-        `fields in order ${[...header.keys()].join(';')}; ${version === '2005' ? 'HJ/T 212-2005' : `HJ 212-${version}`} orders them ${order.join(';')};CP`,
+        `fields in order ${[...header.keys()].join(';')}; ` +
+          `${version === '2005' ? 'HJ/T 212-2005' : `HJ 212-${version}`} orders them ${order.join(';')};CP`,
         undefined,
         'bad-field',
       );
@@ -279,7 +280,9 @@ export function parseSegment(segment: string, opts: CodecOptions = {}): ParsedSe
     encrypted = true;
   } else if (version === '2025' && isEncryptableCn(cn) && cpText !== '' && opts.sm4Key?.(mn) !== undefined) {
     // A keyed station's data in clear text: a logger that stopped encrypting, or someone else.
-    const message = `the CP of CN ${cn} from MN ${mn ?? '(none)'} is clear text, but HJ 212-2025 encrypts it with the station's SM4 key`;
+    const message =
+      `the CP of CN ${cn} from MN ${mn ?? '(none)'} is clear text, but HJ 212-2025 encrypts it with ` +
+      `the station's SM4 key`;
     const policy = opts.clearCp ?? (reader.mode === 'strict' ? 'refuse' : 'flag');
     if (policy === 'refuse') throw new Hj212Error('unencrypted-cp', message, { field: 'CP' });
     reader.relaxations.push({ code: 'unencrypted-cp', message, field: 'CP' });

@@ -25,7 +25,10 @@ function shifted(date: Date, offsetMinutes: number): Date {
 /** `YYYYMMDDhhmmss` in the outlet's local time. */
 export function formatHjTime(date: Date, offsetMinutes = CHINA_UTC_OFFSET_MINUTES): string {
   const d = shifted(date, offsetMinutes);
-  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+  return (
+    `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}${pad(d.getUTCHours())}` +
+    `${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`
+  );
 }
 
 /** A QN: `YYYYMMDDhhmmsszzz` in local time. */

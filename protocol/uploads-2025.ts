@@ -6,7 +6,9 @@ import type { Cp, FactorFields } from './types.js';
  * the cloud and the simulators send and read the same names.
  */
 
-/** 1001 (上传数采仪硬件序列号): the logger's hardware serial, as HJ 212-2017 names analyzer ids (3019's SN). */
+/**
+ * 1001 (上传数采仪硬件序列号): the logger's hardware serial, as HJ 212-2017 names analyzer ids (3019's SN).
+ */
 export const SERIAL_FIELD = 'SN';
 /** 1002 (设置现场机 MN): the new MN, named by analogy with 1072's NewPW. */
 export const NEW_MN_FIELD = 'NewMN';
@@ -29,8 +31,9 @@ export interface StandardCheckFields {
 }
 
 /**
- * A factor's fields in a 2062 (上传自动标样核查数据): `Check` and `StandardValue` as public implementations name
- * them, `Pass` 1 or 0 where known, `Flag`; e.g. `w01018-Check=50.75,w01018-StandardValue=50.00,w01018-Pass=1,w01018-Flag=N`.
+ * A factor's fields in a 2062 (上传自动标样核查数据): `Check` and `StandardValue` as public implementations
+ * name them, `Pass` 1 or 0 where known, `Flag`; e.g.
+ * `w01018-Check=50.75,w01018-StandardValue=50.00,w01018-Pass=1,w01018-Flag=N`.
  */
 export function standardCheckFields(c: StandardCheckFields): FactorFields {
   return {

@@ -75,7 +75,8 @@ describe('hj212 decode', () => {
   it('refuses or flags a clear-text CP from a station with a key, as --clear-cp says', async () => {
     // A 2025 (Flag=9) 2011 upload in clear text; CRC from a transcription of appendix A's CRC16_Checkout.
     const clear =
-      '##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=9;CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&BA41\r\n';
+      '##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=9;' +
+      'CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&BA41\r\n';
     const key = ['--sm4-key', '010000A8900016F000169DC0=0123456789abcdeffedcba9876543210'];
     const flagged = await cli(['decode', ...key], clear);
     expect(flagged.code).toBe(0);

@@ -140,70 +140,78 @@ describe('HJ 212-2025 data uploads into the cloud over TCP', () => {
     expect(alarms).toEqual([]);
   });
 
-  it('is idempotent by (station, factor, kind, time): a resent 2062 overwrites, a 2062 and a 2111 of one time are two records', async () => {
-    const { call, port } = await start();
-    const client = await rawClient(port);
-    cleanups.push(() => client.close());
-    const at = { DataTime: '20261120103000' };
-    const first = upload('2062', { params: at, factors: { w01018: { Rtd: '20.1' } } });
-    const again = upload('2062', { params: at, factors: { w01018: { Rtd: '20.3' } } });
-    const furnace = upload('2111', { params: at, factors: { w01018: { Avg: '7.0' } } });
-    for (const p of [first, again, furnace]) client.socket.write(frame(p));
-    expect((await client.received(3)).map((a) => [a.cn, a.qn])).toEqual([
-      ['9014', first.qn],
-      ['9014', again.qn],
-      ['9014', furnace.qn],
-    ]);
-    const read = async (kind: string) =>
-      (
-        (await call('GET', `/stations/${WATER_MN}/data?kind=${kind}&factor=w01018&${range}`, { token: READ }))
-          .body as Json[]
-      ).map((p) => [p.kind, p.time, p.values]);
-    expect(await read('check')).toEqual([['check', T10 + 30 * 60_000, { Rtd: 20.3 }]]);
-    expect(await read('furnace')).toEqual([['furnace', T10 + 30 * 60_000, { Avg: 7 }]]);
-  });
+  it(
+    'is idempotent by (station, factor, kind, time): a resent 2062 ' +
+      'overwrites, a 2062 and a 2111 of one time are two records',
+    async () => {
+      const { call, port } = await start();
+      const client = await rawClient(port);
+      cleanups.push(() => client.close());
+      const at = { DataTime: '20261120103000' };
+      const first = upload('2062', { params: at, factors: { w01018: { Rtd: '20.1' } } });
+      const again = upload('2062', { params: at, factors: { w01018: { Rtd: '20.3' } } });
+      const furnace = upload('2111', { params: at, factors: { w01018: { Avg: '7.0' } } });
+      for (const p of [first, again, furnace]) client.socket.write(frame(p));
+      expect((await client.received(3)).map((a) => [a.cn, a.qn])).toEqual([
+        ['9014', first.qn],
+        ['9014', again.qn],
+        ['9014', furnace.qn],
+      ]);
+      const read = async (kind: string) =>
+        (
+          (await call('GET', `/stations/${WATER_MN}/data?kind=${kind}&factor=w01018&${range}`, { token: READ }))
+            .body as Json[]
+        ).map((p) => [p.kind, p.time, p.values]);
+      expect(await read('check')).toEqual([['check', T10 + 30 * 60_000, { Rtd: 20.3 }]]);
+      expect(await read('furnace')).toEqual([['furnace', T10 + 30 * 60_000, { Avg: 7 }]]);
+    },
+  );
 
-  it('keeps the logger hardware serial of 1001 as station metadata, answers 9014 when asked, refuses a 1001 without SN', async () => {
-    const { call, port, lines } = await start();
-    const client = await rawClient(port);
-    cleanups.push(() => client.close());
-    const station = async (): Promise<Json> => (await call('GET', `/stations/${WATER_MN}`, { token: READ })).body;
-    expect((await station()).serial).toBeNull();
+  it(
+    'keeps the logger hardware serial of 1001 as station metadata, ' +
+      'answers 9014 when asked, refuses a 1001 without SN',
+    async () => {
+      const { call, port, lines } = await start();
+      const client = await rawClient(port);
+      cleanups.push(() => client.close());
+      const station = async (): Promise<Json> => (await call('GET', `/stations/${WATER_MN}`, { token: READ })).body;
+      expect((await station()).serial).toBeNull();
 
-    const before = Date.now();
-    const first = upload('1001', { params: { DataTime: '20261120100000', SN: 'HJ-DL-2025-000123' }, factors: {} });
-    client.socket.write(frame(first));
-    expect((await client.received(1)).map((a) => [a.cn, a.qn])).toEqual([['9014', first.qn]]);
-    const s1 = (await station()).serial;
-    expect(s1).toEqual({ serial: 'HJ-DL-2025-000123', reportedAt: expect.any(Number), since: s1.reportedAt });
-    expect(s1.reportedAt).toBeGreaterThanOrEqual(before);
-    expect(s1.reportedAt).toBeLessThanOrEqual(Date.now());
+      const before = Date.now();
+      const first = upload('1001', { params: { DataTime: '20261120100000', SN: 'HJ-DL-2025-000123' }, factors: {} });
+      client.socket.write(frame(first));
+      expect((await client.received(1)).map((a) => [a.cn, a.qn])).toEqual([['9014', first.qn]]);
+      const s1 = (await station()).serial;
+      expect(s1).toEqual({ serial: 'HJ-DL-2025-000123', reportedAt: expect.any(Number), since: s1.reportedAt });
+      expect(s1.reportedAt).toBeGreaterThanOrEqual(before);
+      expect(s1.reportedAt).toBeLessThanOrEqual(Date.now());
 
-    // Without the A bit: kept, not answered. Another serial under the same MN: a replaced box, warned.
-    const second = upload(
-      '1001',
-      { params: { DataTime: '20261120110000', SN: 'HJ-DL-2025-000999' }, factors: {} },
-      false,
-    );
-    client.socket.write(frame(second));
-    await until(async () => (await station()).serial?.serial === 'HJ-DL-2025-000999', 'the second serial kept');
-    const s2 = (await station()).serial;
-    expect(s2.since).toBe(s2.reportedAt);
-    expect(s2.since).toBeGreaterThanOrEqual(s1.reportedAt);
-    expect(lines.find((l) => l['reason'] === 'serial-changed')).toMatchObject({
-      mn: WATER_MN,
-      serial: 'HJ-DL-2025-000999',
-      previous: 'HJ-DL-2025-000123',
-    });
-    // The same list shows it too.
-    const all = (await call('GET', '/stations', { token: READ })).body as Json[];
-    expect(all.find((s) => s.mn === WATER_MN).serial.serial).toBe('HJ-DL-2025-000999');
-    expect(all.find((s) => s.mn !== WATER_MN).serial).toBeNull();
+      // Without the A bit: kept, not answered. Another serial under the same MN: a replaced box, warned.
+      const second = upload(
+        '1001',
+        { params: { DataTime: '20261120110000', SN: 'HJ-DL-2025-000999' }, factors: {} },
+        false,
+      );
+      client.socket.write(frame(second));
+      await until(async () => (await station()).serial?.serial === 'HJ-DL-2025-000999', 'the second serial kept');
+      const s2 = (await station()).serial;
+      expect(s2.since).toBe(s2.reportedAt);
+      expect(s2.since).toBeGreaterThanOrEqual(s1.reportedAt);
+      expect(lines.find((l) => l['reason'] === 'serial-changed')).toMatchObject({
+        mn: WATER_MN,
+        serial: 'HJ-DL-2025-000999',
+        previous: 'HJ-DL-2025-000123',
+      });
+      // The same list shows it too.
+      const all = (await call('GET', '/stations', { token: READ })).body as Json[];
+      expect(all.find((s) => s.mn === WATER_MN).serial.serial).toBe('HJ-DL-2025-000999');
+      expect(all.find((s) => s.mn !== WATER_MN).serial).toBeNull();
 
-    const bad = upload('1001', { params: { DataTime: '20261120120000' }, factors: {} });
-    client.socket.write(frame(bad));
-    const [, answer] = await client.received(2);
-    expect([answer!.cn, answer!.qn, answer!.cp.params]).toEqual(['9011', bad.qn, { QnRtn: '2' }]);
-    expect((await station()).serial.serial).toBe('HJ-DL-2025-000999');
-  });
+      const bad = upload('1001', { params: { DataTime: '20261120120000' }, factors: {} });
+      client.socket.write(frame(bad));
+      const [, answer] = await client.received(2);
+      expect([answer!.cn, answer!.qn, answer!.cp.params]).toEqual(['9011', bad.qn, { QnRtn: '2' }]);
+      expect((await station()).serial.serial).toBe('HJ-DL-2025-000999');
+    },
+  );
 });

@@ -205,30 +205,33 @@ describe('accounts and login sessions', () => {
     expect((await call('GET', '/session', { cookie })).body.code).toBe('API_NO_SESSION');
   });
 
-  it('needs X-Requested-With and a same-host Origin on state-changing requests with a cookie, not with a token', async () => {
-    const { c, base, call, addUser, login } = await accounts();
-    await addUser('wang', 'operator', 'correct horse battery');
-    const cookie = await login('wang', 'correct horse battery');
-    const alarm = c.cloud.alarms.open({ mn: WATER_MN, type: 'exceedance', key: 'acct-test', time: Date.now() })!;
-    const ack = { json: { comment: '已电话通知企业' } };
-    const noHeader = await call('POST', `/alarms/${alarm.id}/ack`, { cookie, csrf: false, ...ack });
-    expect(noHeader.status).toBe(403);
-    expect(noHeader.body.code).toBe('API_CSRF');
-    const foreign = await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'http://evil.example', ...ack });
-    expect(foreign.body.code).toBe('API_CSRF');
-    expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'null', ...ack })).body.code).toBe(
-      'API_CSRF',
-    );
-    expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: base, ...ack })).status).toBe(201);
-    // A login without the header is refused too (no logging a browser in from another site).
-    expect(
-      (await call('POST', '/session/login', { csrf: false, json: { user: 'wang', password: 'x' } })).body.code,
-    ).toBe('API_CSRF');
-    // Reads need no header; tokens need none at all.
-    expect((await call('GET', '/alarms', { cookie, csrf: false })).status).toBe(200);
-    expect((await call('POST', `/alarms/${alarm.id}/ack`, { token: ADMIN, csrf: false, ...ack })).status).toBe(201);
-    expect(reasons(c)).toEqual(['no-x-requested-with', 'origin-mismatch', 'origin-mismatch', 'no-x-requested-with']);
-  });
+  it(
+    'needs X-Requested-With and a same-host Origin on state-changing ' + 'requests with a cookie, not with a token',
+    async () => {
+      const { c, base, call, addUser, login } = await accounts();
+      await addUser('wang', 'operator', 'correct horse battery');
+      const cookie = await login('wang', 'correct horse battery');
+      const alarm = c.cloud.alarms.open({ mn: WATER_MN, type: 'exceedance', key: 'acct-test', time: Date.now() })!;
+      const ack = { json: { comment: '已电话通知企业' } };
+      const noHeader = await call('POST', `/alarms/${alarm.id}/ack`, { cookie, csrf: false, ...ack });
+      expect(noHeader.status).toBe(403);
+      expect(noHeader.body.code).toBe('API_CSRF');
+      const foreign = await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'http://evil.example', ...ack });
+      expect(foreign.body.code).toBe('API_CSRF');
+      expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: 'null', ...ack })).body.code).toBe(
+        'API_CSRF',
+      );
+      expect((await call('POST', `/alarms/${alarm.id}/ack`, { cookie, origin: base, ...ack })).status).toBe(201);
+      // A login without the header is refused too (no logging a browser in from another site).
+      expect(
+        (await call('POST', '/session/login', { csrf: false, json: { user: 'wang', password: 'x' } })).body.code,
+      ).toBe('API_CSRF');
+      // Reads need no header; tokens need none at all.
+      expect((await call('GET', '/alarms', { cookie, csrf: false })).status).toBe(200);
+      expect((await call('POST', `/alarms/${alarm.id}/ack`, { token: ADMIN, csrf: false, ...ack })).status).toBe(201);
+      expect(reasons(c)).toEqual(['no-x-requested-with', 'origin-mismatch', 'origin-mismatch', 'no-x-requested-with']);
+    },
+  );
 
   it('lets a person set their own password, giving the current one; other sessions end', async () => {
     const { call, addUser, login } = await accounts();
@@ -336,7 +339,12 @@ describe('account scopes: the centre, an authority of a region, an enterprise us
   it('keeps whose data an account sees, shows it in /session, and lets only the centre manage accounts', async () => {
     const { call, login } = await accounts();
     const add = (json: object) => call('POST', '/users', { token: ADMIN, json });
-    const chem = { name: 'chem.admin', role: 'admin', password: 'chem admin password', enterprise: '示例化工有限公司' };
+    const chem = {
+      name: 'chem.admin',
+      role: 'admin',
+      password: 'chem admin password',
+      enterprise: '示例化工有限公司',
+    };
     const added = await add(chem);
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ name: 'chem.admin', role: 'admin', enterprise: '示例化工有限公司' });

@@ -104,80 +104,88 @@ async function cloudWith(
 }
 
 describe('exceedance episodes', () => {
-  it('opens one alarm for a scripted episode, tracks its peak, closes it, and pushes both events to a webhook and MQTT', async () => {
-    const hook = await webhook();
-    const mosq = await startMosquitto();
-    cleanup.push(() => mosq.stop());
-    const watcher = await connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { reconnectPeriod: 0 });
-    cleanup.push(() => watcher.endAsync(true));
-    const pushed: string[] = [];
-    watcher.on('message', (topic, payload) =>
-      pushed.push(`${topic} ${(JSON.parse(payload.toString()) as { event: string }).event}`),
-    );
-    await watcher.subscribeAsync('hj212/alarms/#', { qos: 1 });
-    const { c, client } = await cloudWith({
-      rules: { webhooks: [hook.url] },
-      mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` },
-    });
+  it(
+    'opens one alarm for a scripted episode, tracks its peak, closes it, ' +
+      'and pushes both events to a webhook and MQTT',
+    async () => {
+      const hook = await webhook();
+      const mosq = await startMosquitto();
+      cleanup.push(() => mosq.stop());
+      const watcher = await connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { reconnectPeriod: 0 });
+      cleanup.push(() => watcher.endAsync(true));
+      const pushed: string[] = [];
+      watcher.on('message', (topic, payload) =>
+        pushed.push(`${topic} ${(JSON.parse(payload.toString()) as { event: string }).event}`),
+      );
+      await watcher.subscribeAsync('hj212/alarms/#', { qos: 1 });
+      const { c, client } = await cloudWith({
+        rules: { webhooks: [hook.url] },
+        mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${mosq.port}` },
+      });
 
-    // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is
-    // ignored.
-    const script: [number, string, string][] = [
-      [0, '20', 'N'],
-      [1, '60', 'N'],
-      [2, '500', 'D'],
-      [3, '75', 'N'],
-      [4, '30', 'N'],
-    ];
-    for (const [i, [hour, avg, flag]] of script.entries()) {
-      client.socket.write(hourUpload(hour, { w01018: { Avg: avg, Flag: flag } }));
-      await client.received(i + 1);
-    }
-    const alarms = c.cloud.alarms.list({ mn: WATER_MN });
-    expect(alarms).toEqual([
-      expect.objectContaining({
-        type: 'exceedance',
-        factor: 'w01018',
-        kind: 'hour',
-        openedAt: T0 + H,
-        closedAt: T0 + 4 * H,
-        value: 60,
-        limit: 50,
-        multiple: 0.2,
-        peak: 0.5,
-      }),
-    ]);
-    await hook.next(2);
-    expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([
-      ['opened', alarms[0]!.id],
-      ['closed', alarms[0]!.id],
-    ]);
-    while (pushed.length < 2) await new Promise((r) => setTimeout(r, 20));
-    expect(pushed).toEqual([`hj212/alarms/${WATER_MN} opened`, `hj212/alarms/${WATER_MN} closed`]);
-  });
+      // COD limit 50: 20 (fine), 60 (over, 0.2), 75 (still over, 0.5), 30 (back under); an invalid 500 in between is
+      // ignored.
+      const script: [number, string, string][] = [
+        [0, '20', 'N'],
+        [1, '60', 'N'],
+        [2, '500', 'D'],
+        [3, '75', 'N'],
+        [4, '30', 'N'],
+      ];
+      for (const [i, [hour, avg, flag]] of script.entries()) {
+        client.socket.write(hourUpload(hour, { w01018: { Avg: avg, Flag: flag } }));
+        await client.received(i + 1);
+      }
+      const alarms = c.cloud.alarms.list({ mn: WATER_MN });
+      expect(alarms).toEqual([
+        expect.objectContaining({
+          type: 'exceedance',
+          factor: 'w01018',
+          kind: 'hour',
+          openedAt: T0 + H,
+          closedAt: T0 + 4 * H,
+          value: 60,
+          limit: 50,
+          multiple: 0.2,
+          peak: 0.5,
+        }),
+      ]);
+      await hook.next(2);
+      expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([
+        ['opened', alarms[0]!.id],
+        ['closed', alarms[0]!.id],
+      ]);
+      while (pushed.length < 2) await new Promise((r) => setTimeout(r, 20));
+      expect(pushed).toEqual([`hj212/alarms/${WATER_MN} opened`, `hj212/alarms/${WATER_MN} closed`]);
+    },
+  );
 
-  it('stores an alarm and its webhook event together: when the queue cannot take the event neither is kept, and the next data records both', async () => {
-    const hook = await webhook();
-    const { c, client } = await cloudWith({ rules: { webhooks: [hook.url] } });
-    // Another connection to the state database takes the queue away, as a failing disk would.
-    const side = new Database(join(c.dir, 'state.db'));
-    cleanup.push(async () => side.close());
-    side.exec('ALTER TABLE webhook_outbox RENAME TO webhook_outbox_away');
-    client.socket.write(hourUpload(0, { w01018: { Avg: '60', Flag: 'N' } }));
-    await client.received(1);
-    expect(c.cloud.alarms.list({ mn: WATER_MN })).toEqual([]);
-    expect(
-      c.lines.find((l) => l['msg'] === 'alarm change not stored; it is made again on the next data or check'),
-    ).toMatchObject({ level: 50, mn: WATER_MN, event: 'opened' });
+  it(
+    'stores an alarm and its webhook event together: when the queue cannot take ' +
+      'the event neither is kept, and the next data records both',
+    async () => {
+      const hook = await webhook();
+      const { c, client } = await cloudWith({ rules: { webhooks: [hook.url] } });
+      // Another connection to the state database takes the queue away, as a failing disk would.
+      const side = new Database(join(c.dir, 'state.db'));
+      cleanup.push(async () => side.close());
+      side.exec('ALTER TABLE webhook_outbox RENAME TO webhook_outbox_away');
+      client.socket.write(hourUpload(0, { w01018: { Avg: '60', Flag: 'N' } }));
+      await client.received(1);
+      expect(c.cloud.alarms.list({ mn: WATER_MN })).toEqual([]);
+      expect(
+        c.lines.find((l) => l['msg'] === 'alarm change not stored; it is made again on the next data or check'),
+      ).toMatchObject({ level: 50, mn: WATER_MN, event: 'opened' });
 
-    side.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
-    client.socket.write(hourUpload(1, { w01018: { Avg: '70', Flag: 'N' } }));
-    await client.received(2);
-    const alarms = c.cloud.alarms.list({ mn: WATER_MN });
-    expect(alarms).toEqual([expect.objectContaining({ type: 'exceedance', factor: 'w01018', value: 70 })]);
-    await hook.next(1);
-    expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([['opened', alarms[0]!.id]]);
-  });
+      side.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
+      client.socket.write(hourUpload(1, { w01018: { Avg: '70', Flag: 'N' } }));
+      await client.received(2);
+      const alarms = c.cloud.alarms.list({ mn: WATER_MN });
+      expect(alarms).toEqual([expect.objectContaining({ type: 'exceedance', factor: 'w01018', value: 70 })]);
+      await hook.next(1);
+      expect(hook.events.map((e) => [e.event, e.alarm.id])).toEqual([['opened', alarms[0]!.id]]);
+    },
+  );
 });
 
 describe('missing hours', () => {
@@ -303,36 +311,39 @@ describe('offline', () => {
 });
 
 describe('alarm store', () => {
-  it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hj212-alarms-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'state.db');
-    const a = {
-      key: 'exceedance|A1|w01018|hour',
-      type: 'exceedance',
-      mn: 'A1',
-      factor: 'w01018',
-      kind: 'hour',
-    } as const;
-    // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
-    const firstDb = openSqlite(file);
-    const first = new AlarmStore(firstDb);
-    expect(first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
-    first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 });
-    expect(first.isOpen(a.key)).toBe(true);
-    firstDb.close();
+  it(
+    'keeps its open episodes across a restart: the reopened store ' + 'raises the peak and closes the same episode',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hj212-alarms-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const file = join(dir, 'state.db');
+      const a = {
+        key: 'exceedance|A1|w01018|hour',
+        type: 'exceedance',
+        mn: 'A1',
+        factor: 'w01018',
+        kind: 'hour',
+      } as const;
+      // COD limit 50: 60 is 0.2 over ((60 - 50) / 50), 75 is 0.5 over, 55 is 0.1 over.
+      const firstDb = openSqlite(file);
+      const first = new AlarmStore(firstDb);
+      expect(first.open({ ...a, time: T0, value: 60, limit: 50, multiple: 0.2 })).toMatchObject({ openedAt: T0 });
+      first.open({ ...a, time: T0 + H, value: 75, limit: 50, multiple: 0.5 });
+      expect(first.isOpen(a.key)).toBe(true);
+      firstDb.close();
 
-    const db = openSqlite(file);
-    cleanup.push(async () => db.close());
-    const second = new AlarmStore(db);
-    expect(second.isOpen(a.key)).toBe(true);
-    // A second open of the key is the same episode: no new alarm, and 0.1 does not lower the peak 0.5.
-    expect(second.open({ ...a, time: T0 + 2 * H, value: 55, limit: 50, multiple: 0.1 })).toBeUndefined();
-    expect(second.close(a.key, T0 + 3 * H)).toMatchObject({ openedAt: T0, closedAt: T0 + 3 * H, peak: 0.5 });
-    expect(second.isOpen(a.key)).toBe(false);
-    expect(second.close(a.key, T0 + 4 * H)).toBeUndefined();
-    expect(second.list()).toHaveLength(1);
-  });
+      const db = openSqlite(file);
+      cleanup.push(async () => db.close());
+      const second = new AlarmStore(db);
+      expect(second.isOpen(a.key)).toBe(true);
+      // A second open of the key is the same episode: no new alarm, and 0.1 does not lower the peak 0.5.
+      expect(second.open({ ...a, time: T0 + 2 * H, value: 55, limit: 50, multiple: 0.1 })).toBeUndefined();
+      expect(second.close(a.key, T0 + 3 * H)).toMatchObject({ openedAt: T0, closedAt: T0 + 3 * H, peak: 0.5 });
+      expect(second.isOpen(a.key)).toBe(false);
+      expect(second.close(a.key, T0 + 4 * H)).toBeUndefined();
+      expect(second.list()).toHaveLength(1);
+    },
+  );
 
   it('forgets an episode whose transaction rolled back', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hj212-alarms-'));
@@ -385,45 +396,49 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
   }
   const offline = (mn: string) => ({ key: `offline|${mn}`, type: 'offline', mn, time: T0 }) as const;
 
-  it('shares one transaction begun at the first change, tells watchers once it commits, and begins none without a change', async () => {
-    const db = await stateDb();
-    // Counted from before the store is made: it takes its transaction function once.
-    const tx = countTransactions(db);
-    const store = new AlarmStore(db);
-    const told: string[] = [];
-    store.watch((a) => told.push(`${a.mn} ${a.closedAt === undefined ? 'open' : 'closed'}`));
-    store.batch(() => {
-      // No episode of the key is open: nothing to write (the rules ask isOpen before a transaction).
-      expect(store.close('offline|A1', T0)).toBeUndefined();
+  it(
+    'shares one transaction begun at the first change, tells watchers ' +
+      'once it commits, and begins none without a change',
+    async () => {
+      const db = await stateDb();
+      // Counted from before the store is made: it takes its transaction function once.
+      const tx = countTransactions(db);
+      const store = new AlarmStore(db);
+      const told: string[] = [];
+      store.watch((a) => told.push(`${a.mn} ${a.closedAt === undefined ? 'open' : 'closed'}`));
+      store.batch(() => {
+        // No episode of the key is open: nothing to write (the rules ask isOpen before a transaction).
+        expect(store.close('offline|A1', T0)).toBeUndefined();
+        expect(db.inTransaction).toBe(false);
+        store.atomically(() => store.open(offline('A1')));
+        store.atomically(() => store.open(offline('A2')));
+        expect(db.inTransaction).toBe(true);
+        expect(told).toEqual([]);
+      });
+      expect(tx.count).toBe(1);
       expect(db.inTransaction).toBe(false);
-      store.atomically(() => store.open(offline('A1')));
-      store.atomically(() => store.open(offline('A2')));
-      expect(db.inTransaction).toBe(true);
-      expect(told).toEqual([]);
-    });
-    expect(tx.count).toBe(1);
-    expect(db.inTransaction).toBe(false);
-    expect(told).toEqual(['A1 open', 'A2 open']);
-    expect([store.hasOpen('A1'), store.hasOpen('A2'), store.hasOpen('A3')]).toEqual([true, true, false]);
-    // What the rules ask before a change: an episode already open, or none to close, writes nothing.
-    store.batch(() => {
-      expect(store.wouldOpen(offline('A1'))).toBe(false);
-      expect(store.open(offline('A1'))).toBeUndefined();
-      expect(store.close('offline|A3', T0)).toBeUndefined();
-    });
-    expect(tx.count).toBe(1);
-    store.batch(() => {
-      store.atomically(() => store.close('offline|A1', T0 + H));
-      store.atomically(() => store.close('offline|A2', T0 + H));
-    });
-    expect(tx.count).toBe(2);
-    expect(told).toEqual(['A1 open', 'A2 open', 'A1 closed', 'A2 closed']);
-    expect([store.hasOpen('A1'), store.hasOpen('A2')]).toEqual([false, false]);
-    expect(store.list().map((a) => [a.mn, a.closedAt])).toEqual([
-      ['A1', T0 + H],
-      ['A2', T0 + H],
-    ]);
-  });
+      expect(told).toEqual(['A1 open', 'A2 open']);
+      expect([store.hasOpen('A1'), store.hasOpen('A2'), store.hasOpen('A3')]).toEqual([true, true, false]);
+      // What the rules ask before a change: an episode already open, or none to close, writes nothing.
+      store.batch(() => {
+        expect(store.wouldOpen(offline('A1'))).toBe(false);
+        expect(store.open(offline('A1'))).toBeUndefined();
+        expect(store.close('offline|A3', T0)).toBeUndefined();
+      });
+      expect(tx.count).toBe(1);
+      store.batch(() => {
+        store.atomically(() => store.close('offline|A1', T0 + H));
+        store.atomically(() => store.close('offline|A2', T0 + H));
+      });
+      expect(tx.count).toBe(2);
+      expect(told).toEqual(['A1 open', 'A2 open', 'A1 closed', 'A2 closed']);
+      expect([store.hasOpen('A1'), store.hasOpen('A2')]).toEqual([false, false]);
+      expect(store.list().map((a) => [a.mn, a.closedAt])).toEqual([
+        ['A1', T0 + H],
+        ['A2', T0 + H],
+      ]);
+    },
+  );
 
   it('undoes a change that fails alone, as its own transaction would have been, and commits the others', async () => {
     const db = await stateDb();
@@ -475,90 +490,101 @@ describe('alarm changes of one upload (AlarmStore.batch)', () => {
     );
   });
 
-  it('the rules record the alarms of a 10-factor upload in one transaction, and none for an upload that changes nothing', async () => {
-    const db = await stateDb();
-    const tx = countTransactions(db);
-    const alarms = new AlarmStore(db);
-    const backfills = new BackfillStore(db);
-    const factors = [
-      'w01018',
-      'w21003',
-      'w21011',
-      'w21001',
-      'w01001',
-      'w01010',
-      'w00000',
-      'w00001',
-      'w00002',
-      'w00003',
-    ];
-    const registry = Registry.parse({
-      stations: [
-        {
+  it(
+    'the rules record the alarms of a 10-factor upload in one ' +
+      'transaction, and none for an upload that changes nothing',
+    async () => {
+      const db = await stateDb();
+      const tx = countTransactions(db);
+      const alarms = new AlarmStore(db);
+      const backfills = new BackfillStore(db);
+      const factors = [
+        'w01018',
+        'w21003',
+        'w21011',
+        'w21001',
+        'w01001',
+        'w01010',
+        'w00000',
+        'w00001',
+        'w00002',
+        'w00003',
+      ];
+      const registry = Registry.parse({
+        stations: [
+          {
+            mn: WATER_MN,
+            enterprise: 'E',
+            outlet: 'WS-01',
+            type: 'water',
+            passwordHash: await testHash(WATER_PW),
+            factors: Object.fromEntries(factors.map((f) => [f, { unit: 'mg/L', upper: 100 }])),
+          },
+        ],
+      });
+      const station = registry.get(WATER_MN)!;
+      let now = T0;
+      const events: string[] = [];
+      const engine = new RuleEngine({
+        options: RulesOptionsSchema.parse({}),
+        registry: () => registry,
+        store: new SqliteStore(db),
+        alarms,
+        backfills,
+        notify: (event, a) => events.push(`${event} ${a.type} ${a.factor}`),
+        send: () => false,
+        shutdowns: () => [],
+        log: pino({ level: 'silent' }),
+        now: () => now,
+      });
+      const upload = (time: number, value: (i: number) => number): Point[] =>
+        factors.map((factor, i) => ({
           mn: WATER_MN,
-          enterprise: 'E',
-          outlet: 'WS-01',
-          type: 'water',
-          passwordHash: await testHash(WATER_PW),
-          factors: Object.fromEntries(factors.map((f) => [f, { unit: 'mg/L', upper: 100 }])),
-        },
-      ],
-    });
-    const station = registry.get(WATER_MN)!;
-    let now = T0;
-    const events: string[] = [];
-    const engine = new RuleEngine({
-      options: RulesOptionsSchema.parse({}),
-      registry: () => registry,
-      store: new SqliteStore(db),
-      alarms,
-      backfills,
-      notify: (event, a) => events.push(`${event} ${a.type} ${a.factor}`),
-      send: () => false,
-      shutdowns: () => [],
-      log: pino({ level: 'silent' }),
-      now: () => now,
-    });
-    const upload = (time: number, value: (i: number) => number): Point[] =>
-      factors.map((factor, i) => ({ mn: WATER_MN, factor, kind: 'hour', time, values: { Avg: value(i) }, flag: 'N' }));
-    engine.onStored(
-      station,
-      upload(T0, () => 50),
-    );
-    expect(tx.count).toBe(0);
-    // Every factor over its limit, one of them negative too.
-    now = T0 + H;
-    engine.onStored(
-      station,
-      upload(T0 + H, (i) => (i === 0 ? -1 : 150)),
-    );
-    expect(tx.count).toBe(1);
-    expect(alarms.list({ state: 'open' })).toHaveLength(10);
-    expect(events.filter((e) => e.startsWith('opened exceedance'))).toHaveLength(9);
-    expect(events).toContain('opened negative w01018');
-    now = T0 + 2 * H;
-    engine.onStored(
-      station,
-      upload(T0 + 2 * H, (i) => (i === 0 ? -1 : 150)),
-    );
-    expect(tx.count).toBe(1);
-    // A late hour marked back-filled, and every alarm closed: one transaction again.
-    now = T0 + 5 * H;
-    engine.onStored(
-      station,
-      upload(T0 + 3 * H, () => 50),
-    );
-    expect(tx.count).toBe(2);
-    expect(alarms.list({ state: 'open' })).toEqual([]);
-    expect(alarms.list().map((a) => [a.type, a.openedAt, a.raisedAt, a.closedAt])).toEqual([
-      ['negative', T0 + H, T0 + H, T0 + 3 * H],
-      ...factors.slice(1).map(() => ['exceedance', T0 + H, T0 + H, T0 + 3 * H]),
-    ]);
-    expect(backfills.list(WATER_MN, 0, T0 + 10 * H)).toHaveLength(10);
-    // Never heard from since the rules started: the sweep opens its offline alarm, once.
-    engine.checkOffline(now);
-    engine.checkOffline(now + H);
-    expect(tx.count).toBe(3);
-    expect(alarms.list({ state: 'open' }).map((a) => a.type)).toEqual(['offline']);
-  });
+          factor,
+          kind: 'hour',
+          time,
+          values: { Avg: value(i) },
+          flag: 'N',
+        }));
+      engine.onStored(
+        station,
+        upload(T0, () => 50),
+      );
+      expect(tx.count).toBe(0);
+      // Every factor over its limit, one of them negative too.
+      now = T0 + H;
+      engine.onStored(
+        station,
+        upload(T0 + H, (i) => (i === 0 ? -1 : 150)),
+      );
+      expect(tx.count).toBe(1);
+      expect(alarms.list({ state: 'open' })).toHaveLength(10);
+      expect(events.filter((e) => e.startsWith('opened exceedance'))).toHaveLength(9);
+      expect(events).toContain('opened negative w01018');
+      now = T0 + 2 * H;
+      engine.onStored(
+        station,
+        upload(T0 + 2 * H, (i) => (i === 0 ? -1 : 150)),
+      );
+      expect(tx.count).toBe(1);
+      // A late hour marked back-filled, and every alarm closed: one transaction again.
+      now = T0 + 5 * H;
+      engine.onStored(
+        station,
+        upload(T0 + 3 * H, () => 50),
+      );
+      expect(tx.count).toBe(2);
+      expect(alarms.list({ state: 'open' })).toEqual([]);
+      expect(alarms.list().map((a) => [a.type, a.openedAt, a.raisedAt, a.closedAt])).toEqual([
+        ['negative', T0 + H, T0 + H, T0 + 3 * H],
+        ...factors.slice(1).map(() => ['exceedance', T0 + H, T0 + H, T0 + 3 * H]),
+      ]);
+      expect(backfills.list(WATER_MN, 0, T0 + 10 * H)).toHaveLength(10);
+      // Never heard from since the rules started: the sweep opens its offline alarm, once.
+      engine.checkOffline(now);
+      engine.checkOffline(now + H);
+      expect(tx.count).toBe(3);
+      expect(alarms.list({ state: 'open' }).map((a) => a.type)).toEqual(['offline']);
+    },
+  );
 });

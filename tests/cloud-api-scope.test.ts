@@ -182,28 +182,31 @@ describe('account scopes on the API', () => {
     expect(doc.paths['/alarms'].get['x-scope']).toBeUndefined();
   });
 
-  it("takes an enterprise system's own packets over HTTP and refuses another's, keeping the ones around it", async () => {
-    const { c, call } = await start();
-    const posted = await call('POST', '/ingest/frames', {
-      token: CHEM,
-      text:
-        hourFrame(11, { w01018: { Avg: '20', Flag: 'N' } }) +
-        gasHour(11, 10) +
-        hourFrame(12, { w01018: { Avg: '21', Flag: 'N' } }),
-    });
-    expect(posted.body.results.map((r: Json) => [r.mn, r.ok, r.reason ?? null])).toEqual([
-      [WATER_MN, true, null],
-      [GAS_MN, false, 'out-of-scope'],
-      [WATER_MN, true, null],
-    ]);
-    const stored = await call('GET', `/stations/${WATER_MN}/data?kind=hour&from=${T0}&to=${T0 + 24 * H}`, {
-      token: READ,
-    });
-    expect(stored.body.map((p: Json) => p.values.Avg)).toEqual([20, 21]);
-    const gas = await call('GET', `/stations/${GAS_MN}/data?kind=hour&from=${T0}&to=${T0 + 24 * H}`, { token: READ });
-    expect(gas.body).toEqual([]);
-    const stats = (await call('GET', '/ingest/stats', { token: READ })).body;
-    expect(stats.rejected['out-of-scope']).toBe(1);
-    expect(c.lines.some((l) => l.reason === 'out-of-scope' && l.mn === GAS_MN && l.who === 'chem-system')).toBe(true);
-  });
+  it(
+    "takes an enterprise system's own packets over HTTP and " + "refuses another's, keeping the ones around it",
+    async () => {
+      const { c, call } = await start();
+      const posted = await call('POST', '/ingest/frames', {
+        token: CHEM,
+        text:
+          hourFrame(11, { w01018: { Avg: '20', Flag: 'N' } }) +
+          gasHour(11, 10) +
+          hourFrame(12, { w01018: { Avg: '21', Flag: 'N' } }),
+      });
+      expect(posted.body.results.map((r: Json) => [r.mn, r.ok, r.reason ?? null])).toEqual([
+        [WATER_MN, true, null],
+        [GAS_MN, false, 'out-of-scope'],
+        [WATER_MN, true, null],
+      ]);
+      const stored = await call('GET', `/stations/${WATER_MN}/data?kind=hour&from=${T0}&to=${T0 + 24 * H}`, {
+        token: READ,
+      });
+      expect(stored.body.map((p: Json) => p.values.Avg)).toEqual([20, 21]);
+      const gas = await call('GET', `/stations/${GAS_MN}/data?kind=hour&from=${T0}&to=${T0 + 24 * H}`, { token: READ });
+      expect(gas.body).toEqual([]);
+      const stats = (await call('GET', '/ingest/stats', { token: READ })).body;
+      expect(stats.rejected['out-of-scope']).toBe(1);
+      expect(c.lines.some((l) => l.reason === 'out-of-scope' && l.mn === GAS_MN && l.who === 'chem-system')).toBe(true);
+    },
+  );
 });

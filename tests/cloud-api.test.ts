@@ -160,56 +160,59 @@ describe('HTTP API', () => {
     ]);
   });
 
-  it('ingests raw frames and JSON records over HTTP, rejecting the bad ones with their reason and keeping the rest', async () => {
-    const { c, call } = await api();
-    const good = hourFrame(1, { w01018: { Avg: '30', Flag: 'N' } });
-    const badCrc = hourFrame(2, { w01018: { Avg: '31', Flag: 'N' } }).replace(/[0-9A-F]{4}\r\n$/, '0000\r\n');
-    const wrongPw = hourFrame(3, { w01018: { Avg: '32', Flag: 'N' } }, 'nope00');
-    const frames = await call('POST', '/ingest/frames', { token: ADMIN, text: good + badCrc + wrongPw });
-    expect(frames.body.results.map((r: { ok: boolean; reason?: string }) => [r.ok, r.reason])).toEqual([
-      [true, undefined],
-      [false, 'bad-crc'],
-      [false, 'bad-password'],
-    ]);
-    expect(frames.body.results[0].answer).toMatch(/CN=9014/);
-    expect(frames.body.results[2].answer).toMatch(/QnRtn=3/);
-    const records = await call('POST', '/ingest/records', {
-      token: ADMIN,
-      json: {
-        packets: [
-          {
-            cn: '2061',
-            st: '32',
-            mn: WATER_MN,
-            pw: WATER_PW,
-            cp: { params: { DataTime: '20261120040000' }, factors: { w01018: { Avg: '33', Flag: 'N' } } },
-          },
-          { st: '32', mn: WATER_MN },
-        ],
-      },
-    });
-    expect(records.body.results[0]).toMatchObject({ ok: true, points: 1 });
-    expect(records.body.results[1]).toMatchObject({
-      ok: false,
-      reason: 'bad-record',
-      detail: expect.stringMatching(/packets\.1: cn:/),
-    });
-    const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 5 * H });
-    expect(stored.map((p) => p.values['Avg'])).toEqual([30, 33]);
-    // The same counts as an operator sees them, with the connections of this process.
-    const client = await rawClient(c.cloud.tcp!.address.port);
-    cleanup.push(async () => client.close());
-    const stats = await call('GET', '/ingest/stats', { token: READ });
-    expect(stats.body).toMatchObject({
-      packets: 3,
-      stored: 2,
-      points: 2,
-      rejected: { 'bad-crc': 1, 'bad-password': 1, 'bad-record': 1 },
-      tcpConnections: 1,
-      webhookPending: 0,
-    });
-    expect(stats.body.uptimeSeconds).toBeGreaterThanOrEqual(0);
-  });
+  it(
+    'ingests raw frames and JSON records over HTTP, rejecting the bad ' + 'ones with their reason and keeping the rest',
+    async () => {
+      const { c, call } = await api();
+      const good = hourFrame(1, { w01018: { Avg: '30', Flag: 'N' } });
+      const badCrc = hourFrame(2, { w01018: { Avg: '31', Flag: 'N' } }).replace(/[0-9A-F]{4}\r\n$/, '0000\r\n');
+      const wrongPw = hourFrame(3, { w01018: { Avg: '32', Flag: 'N' } }, 'nope00');
+      const frames = await call('POST', '/ingest/frames', { token: ADMIN, text: good + badCrc + wrongPw });
+      expect(frames.body.results.map((r: { ok: boolean; reason?: string }) => [r.ok, r.reason])).toEqual([
+        [true, undefined],
+        [false, 'bad-crc'],
+        [false, 'bad-password'],
+      ]);
+      expect(frames.body.results[0].answer).toMatch(/CN=9014/);
+      expect(frames.body.results[2].answer).toMatch(/QnRtn=3/);
+      const records = await call('POST', '/ingest/records', {
+        token: ADMIN,
+        json: {
+          packets: [
+            {
+              cn: '2061',
+              st: '32',
+              mn: WATER_MN,
+              pw: WATER_PW,
+              cp: { params: { DataTime: '20261120040000' }, factors: { w01018: { Avg: '33', Flag: 'N' } } },
+            },
+            { st: '32', mn: WATER_MN },
+          ],
+        },
+      });
+      expect(records.body.results[0]).toMatchObject({ ok: true, points: 1 });
+      expect(records.body.results[1]).toMatchObject({
+        ok: false,
+        reason: 'bad-record',
+        detail: expect.stringMatching(/packets\.1: cn:/),
+      });
+      const stored = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 5 * H });
+      expect(stored.map((p) => p.values['Avg'])).toEqual([30, 33]);
+      // The same counts as an operator sees them, with the connections of this process.
+      const client = await rawClient(c.cloud.tcp!.address.port);
+      cleanup.push(async () => client.close());
+      const stats = await call('GET', '/ingest/stats', { token: READ });
+      expect(stats.body).toMatchObject({
+        packets: 3,
+        stored: 2,
+        points: 2,
+        rejected: { 'bad-crc': 1, 'bad-password': 1, 'bad-record': 1 },
+        tcpConnections: 1,
+        webhookPending: 0,
+      });
+      expect(stats.body.uptimeSeconds).toBeGreaterThanOrEqual(0);
+    },
+  );
 
   it('stores manual entries with flag S, registers shutdown windows, and reports daily rates', async () => {
     const { c, call } = await api();

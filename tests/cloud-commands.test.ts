@@ -109,55 +109,58 @@ describe.each(['tcp', 'mqtt'] as const)('table-9 requests from the API to a logg
     return { a, fleet: await logger(a, { mqtt: { url, secret: 'water-secret' } }) };
   };
 
-  it('1011 get time: 9011 QnRtn=1, the 1011 upload with SystemTime, 9012 ExeRtn=1; QNs unique per station', async () => {
-    const { a } = await start();
-    const posted = await a.call('POST', `/stations/${WATER_MN}/commands`, { json: { cn: '1011' } });
-    expect(posted.status).toBe(201);
-    // QN: the cloud clock in China time, YYYYMMDDhhmmsszzz (HJ 212-2017 table 4); the cloud's 1012 at
-    // connect took 20261120100005250 on the same clock reading, so this request takes the next millisecond.
-    expect(posted.body).toMatchObject({ mn: WATER_MN, cn: '1011', qn: '20261120100005251', by: 'ops', via });
-    expect(posted.body).toMatchObject({ sentAt: T0, deadline: T0 + 10_000, state: 'sent', answers: [] });
-    let record: Json;
-    await until(async () => {
-      record = (await a.call('GET', `/commands/${posted.body.id}`)).body;
-      return record.state === 'done';
-    }, '1011 done');
-    // The logger took the cloud's 1012 (whole seconds), so it reads 10:00:05 exactly.
-    expect(record.answers.map((x: Json) => [x.cn, x.cp])).toEqual([
-      ['9011', cp({ QnRtn: '1' })],
-      ['1011', cp({ SystemTime: '20261120100005' })],
-      ['9012', cp({ ExeRtn: '1' })],
-    ]);
-    expect(record.result).toEqual({ code: 1, meaning: 'Executed successfully (执行成功)' });
-    // Same millisecond on the cloud clock: the next request to the station takes the next one.
-    const set = await executed(a, { cn: '1062', RtdInterval: 60 });
-    expect(set.qn).toBe('20261120100005252');
-    expect(set.answers.map((x: Json) => x.cn)).toEqual(['9011', '9012']);
-    expect(set.result.code).toBe(1);
-    // C.1: the logger takes its new upload timeout and retries.
-    const timeouts = await executed(a, { cn: '1000', OverTime: 5, ReCount: 3 });
-    expect(timeouts.answers.map((x: Json) => [x.cn, x.cp])).toEqual([
-      ['9011', cp({ QnRtn: '1' })],
-      ['9012', cp({ ExeRtn: '1' })],
-    ]);
-    const get = await executed(a, { cn: '1061' });
-    expect(get.answers[1]).toMatchObject({ cn: '1061', cp: cp({ RtdInterval: '60' }) });
-    // C.42: field information of the COD analyzer, answered with its 3020 upload.
-    const info = await executed(a, { cn: '3020', PolId: 'w01018', InfoId: 'i12001' });
-    expect(info.answers.map((x: Json) => x.cn)).toEqual(['9011', '3020', '9012']);
-    expect(info.answers[1].cp).toMatchObject({
-      params: { DataTime: '20261120100005' },
-      info: [{ polId: 'w01018', codes: { i12001: { Info: '0' } } }],
-    });
-    const list = (await a.call('GET', `/stations/${WATER_MN}/commands`, { token: READ })).body;
-    expect(list.map((r: Json) => [r.cn, r.state])).toEqual([
-      ['3020', 'done'],
-      ['1061', 'done'],
-      ['1000', 'done'],
-      ['1062', 'done'],
-      ['1011', 'done'],
-    ]);
-  });
+  it(
+    '1011 get time: 9011 QnRtn=1, the 1011 upload with SystemTime, ' + '9012 ExeRtn=1; QNs unique per station',
+    async () => {
+      const { a } = await start();
+      const posted = await a.call('POST', `/stations/${WATER_MN}/commands`, { json: { cn: '1011' } });
+      expect(posted.status).toBe(201);
+      // QN: the cloud clock in China time, YYYYMMDDhhmmsszzz (HJ 212-2017 table 4); the cloud's 1012 at
+      // connect took 20261120100005250 on the same clock reading, so this request takes the next millisecond.
+      expect(posted.body).toMatchObject({ mn: WATER_MN, cn: '1011', qn: '20261120100005251', by: 'ops', via });
+      expect(posted.body).toMatchObject({ sentAt: T0, deadline: T0 + 10_000, state: 'sent', answers: [] });
+      let record: Json;
+      await until(async () => {
+        record = (await a.call('GET', `/commands/${posted.body.id}`)).body;
+        return record.state === 'done';
+      }, '1011 done');
+      // The logger took the cloud's 1012 (whole seconds), so it reads 10:00:05 exactly.
+      expect(record.answers.map((x: Json) => [x.cn, x.cp])).toEqual([
+        ['9011', cp({ QnRtn: '1' })],
+        ['1011', cp({ SystemTime: '20261120100005' })],
+        ['9012', cp({ ExeRtn: '1' })],
+      ]);
+      expect(record.result).toEqual({ code: 1, meaning: 'Executed successfully (执行成功)' });
+      // Same millisecond on the cloud clock: the next request to the station takes the next one.
+      const set = await executed(a, { cn: '1062', RtdInterval: 60 });
+      expect(set.qn).toBe('20261120100005252');
+      expect(set.answers.map((x: Json) => x.cn)).toEqual(['9011', '9012']);
+      expect(set.result.code).toBe(1);
+      // C.1: the logger takes its new upload timeout and retries.
+      const timeouts = await executed(a, { cn: '1000', OverTime: 5, ReCount: 3 });
+      expect(timeouts.answers.map((x: Json) => [x.cn, x.cp])).toEqual([
+        ['9011', cp({ QnRtn: '1' })],
+        ['9012', cp({ ExeRtn: '1' })],
+      ]);
+      const get = await executed(a, { cn: '1061' });
+      expect(get.answers[1]).toMatchObject({ cn: '1061', cp: cp({ RtdInterval: '60' }) });
+      // C.42: field information of the COD analyzer, answered with its 3020 upload.
+      const info = await executed(a, { cn: '3020', PolId: 'w01018', InfoId: 'i12001' });
+      expect(info.answers.map((x: Json) => x.cn)).toEqual(['9011', '3020', '9012']);
+      expect(info.answers[1].cp).toMatchObject({
+        params: { DataTime: '20261120100005' },
+        info: [{ polId: 'w01018', codes: { i12001: { Info: '0' } } }],
+      });
+      const list = (await a.call('GET', `/stations/${WATER_MN}/commands`, { token: READ })).body;
+      expect(list.map((r: Json) => [r.cn, r.state])).toEqual([
+        ['3020', 'done'],
+        ['1061', 'done'],
+        ['1000', 'done'],
+        ['1062', 'done'],
+        ['1011', 'done'],
+      ]);
+    },
+  );
 
   it('2061 history: the hours arrive, are stored as data and attached to the request', async () => {
     const { a } = await start();
@@ -220,27 +223,31 @@ describe('table-9 requests: refusals, timeouts and bad bodies', () => {
     return client;
   }
 
-  it('no 9011 within the station’s timeout (10 s by default): timed out on the injected clock; a late answer is kept', async () => {
-    const a = await api();
-    const client = await rawLogger(a);
-    const posted = await a.call('POST', `/stations/${WATER_MN}/commands`, { json: { cn: '1063' } });
-    const [, , sent] = await client.received(3);
-    expect(sent).toMatchObject({ cn: '1063', qn: posted.body.qn, pw: WATER_PW, st: '32', flag: 5 });
-    a.clock.wall = T0 + 9_999;
-    expect((await a.call('GET', `/commands/${posted.body.id}`)).body.state).toBe('sent');
-    a.clock.wall = T0 + 10_000;
-    expect((await a.call('GET', `/commands/${posted.body.id}`)).body.state).toBe('timed-out');
-    const late: Packet = { ...sent!, st: '91', cn: '9011', flag: 4, cp: cp({ QnRtn: '1' }) };
-    client.socket.write(encodeFrame(late));
-    await until(
-      async () => (await a.call('GET', `/commands/${posted.body.id}`)).body.answers.length === 1,
-      'late 9011',
-    );
-    expect((await a.call('GET', `/commands/${posted.body.id}`)).body).toMatchObject({
-      state: 'timed-out',
-      result: null,
-    });
-  });
+  it(
+    'no 9011 within the station’s timeout (10 s by default): timed out ' +
+      'on the injected clock; a late answer is kept',
+    async () => {
+      const a = await api();
+      const client = await rawLogger(a);
+      const posted = await a.call('POST', `/stations/${WATER_MN}/commands`, { json: { cn: '1063' } });
+      const [, , sent] = await client.received(3);
+      expect(sent).toMatchObject({ cn: '1063', qn: posted.body.qn, pw: WATER_PW, st: '32', flag: 5 });
+      a.clock.wall = T0 + 9_999;
+      expect((await a.call('GET', `/commands/${posted.body.id}`)).body.state).toBe('sent');
+      a.clock.wall = T0 + 10_000;
+      expect((await a.call('GET', `/commands/${posted.body.id}`)).body.state).toBe('timed-out');
+      const late: Packet = { ...sent!, st: '91', cn: '9011', flag: 4, cp: cp({ QnRtn: '1' }) };
+      client.socket.write(encodeFrame(late));
+      await until(
+        async () => (await a.call('GET', `/commands/${posted.body.id}`)).body.answers.length === 1,
+        'late 9011',
+      );
+      expect((await a.call('GET', `/commands/${posted.body.id}`)).body).toMatchObject({
+        state: 'timed-out',
+        result: null,
+      });
+    },
+  );
 
   it('9011 QnRtn=3 marks the request refused with the meaning of table 7', async () => {
     const a = await api();
@@ -259,33 +266,40 @@ describe('table-9 requests: refusals, timeouts and bad bodies', () => {
     expect(record).toMatchObject({ state: 'refused', result: { code: 3, meaning: 'Wrong password (PW) (PW 错误)' } });
   });
 
-  it('answers 400 naming the field, 403 for a read token, 404 for an unknown station or command, 503 for one never heard', async () => {
-    const a = await api();
-    const post = (json: unknown, token = ADMIN, mn = WATER_MN) =>
-      a.call('POST', `/stations/${mn}/commands`, { json, token });
-    expect((await post({ cn: '1062', RtdInterval: 0 })).body).toMatchObject({
-      statusCode: 400,
-      code: 'API_BAD_REQUEST',
-      message: 'body.RtdInterval: Too small: expected number to be >=30',
-    });
-    expect((await post({ cn: '9999' })).body.message).toBe(
-      'body.cn: cn is a request of HJ 212-2017 table 9 (1000-1072, 2011-2061, 3011-3021)',
-    );
-    expect((await post({ cn: '1064', MinInterval: 7 })).body.message).toBe(
-      'body.MinInterval: one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes',
-    );
-    expect((await post({ cn: '2061', BeginTime: '20261120100000', EndTime: '20261120090000' })).body.message).toBe(
-      'body.EndTime: EndTime is not before BeginTime',
-    );
-    expect((await post({ cn: '1012', SystemTime: '20261332100000' })).body.message).toBe(
-      'body.SystemTime: not a real date and time',
-    );
-    expect((await post({ cn: '1000', OverTime: 5, ReCount: 3, Extra: 1 })).status).toBe(400);
-    expect((await post({ cn: '1011' }, READ)).body).toMatchObject({ statusCode: 403, code: 'API_ROLE' });
-    expect((await post({ cn: '1011' }, ADMIN, 'NOPE')).body).toMatchObject({ statusCode: 404, code: 'API_NO_STATION' });
-    expect((await a.call('GET', '/commands/99')).body).toMatchObject({ statusCode: 404, code: 'API_NO_COMMAND' });
-    const never = await post({ cn: '1011' }, ADMIN, GAS_MN);
-    expect(never.body).toMatchObject({ statusCode: 503, code: 'API_NOT_CONNECTED' });
-    expect(never.body.message).toContain('not heard since this server started');
-  });
+  it(
+    'answers 400 naming the field, 403 for a read token, 404 for an ' +
+      'unknown station or command, 503 for one never heard',
+    async () => {
+      const a = await api();
+      const post = (json: unknown, token = ADMIN, mn = WATER_MN) =>
+        a.call('POST', `/stations/${mn}/commands`, { json, token });
+      expect((await post({ cn: '1062', RtdInterval: 0 })).body).toMatchObject({
+        statusCode: 400,
+        code: 'API_BAD_REQUEST',
+        message: 'body.RtdInterval: Too small: expected number to be >=30',
+      });
+      expect((await post({ cn: '9999' })).body.message).toBe(
+        'body.cn: cn is a request of HJ 212-2017 table 9 (1000-1072, 2011-2061, 3011-3021)',
+      );
+      expect((await post({ cn: '1064', MinInterval: 7 })).body.message).toBe(
+        'body.MinInterval: one of 1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes',
+      );
+      expect((await post({ cn: '2061', BeginTime: '20261120100000', EndTime: '20261120090000' })).body.message).toBe(
+        'body.EndTime: EndTime is not before BeginTime',
+      );
+      expect((await post({ cn: '1012', SystemTime: '20261332100000' })).body.message).toBe(
+        'body.SystemTime: not a real date and time',
+      );
+      expect((await post({ cn: '1000', OverTime: 5, ReCount: 3, Extra: 1 })).status).toBe(400);
+      expect((await post({ cn: '1011' }, READ)).body).toMatchObject({ statusCode: 403, code: 'API_ROLE' });
+      expect((await post({ cn: '1011' }, ADMIN, 'NOPE')).body).toMatchObject({
+        statusCode: 404,
+        code: 'API_NO_STATION',
+      });
+      expect((await a.call('GET', '/commands/99')).body).toMatchObject({ statusCode: 404, code: 'API_NO_COMMAND' });
+      const never = await post({ cn: '1011' }, ADMIN, GAS_MN);
+      expect(never.body).toMatchObject({ statusCode: 503, code: 'API_NOT_CONNECTED' });
+      expect(never.body.message).toContain('not heard since this server started');
+    },
+  );
 });

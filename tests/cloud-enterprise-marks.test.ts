@@ -49,7 +49,9 @@ describe('data marking by the enterprise (数据标记)', () => {
     expect([late.status, late.body.code, late.body.message]).toEqual([
       403,
       'API_MARK_LATE',
-      'body.from: an enterprise marks an hour within 24 h after it ends (config http.enterpriseMarkHours); the hour of 2026-11-20 07:00:00 could be marked until 2026-11-21 08:00:00: ask the centre or the authority of the station to mark it',
+      'body.from: an enterprise marks an hour within 24 h after it ends (config http.enterpriseMarkHours); the hour ' +
+        'of 2026-11-20 07:00:00 could be marked until 2026-11-21 08:00:00: ask the centre or the authority of ' +
+        'the station to mark it',
     ]);
     // The centre marks it at any time; the authority its region's outlet (the gas one, 城西区), hours of last week.
     const centre = await mark(ADMIN, { factor: 'w01018', from: iso(7), to: iso(8), reason: 'fault' });
@@ -62,7 +64,8 @@ describe('data marking by the enterprise (数据标记)', () => {
     const future = await mark(CHEM, { from: iso(8, 1), to: iso(10, 1), reason: 'stopped' });
     expect([future.status, future.body.message]).toEqual([
       400,
-      'body.to: an enterprise marks hours that have begun (up to 2026-11-21 09:00:00); register a planned stop (POST /stations/:mn/registrations)',
+      'body.to: an enterprise marks hours that have begun (up to 2026-11-21 09:00:00); register a planned stop (POST ' +
+        '/stations/:mn/registrations)',
     ]);
     // A mark within one hour covers no hour start, so no hour.
     const partial = await mark(CHEM, {
@@ -77,7 +80,8 @@ describe('data marking by the enterprise (数据标记)', () => {
     const normal = await mark(CHEM, { from: iso(8), to: iso(9), reason: 'normal' });
     expect([normal.status, normal.body.message]).toEqual([
       400,
-      "body.reason: an enterprise marks with stopped, maintenance, fault, calibration, communication, processAbnormal; normal is the centre's or the authority's to mark",
+      'body.reason: an enterprise marks with stopped, maintenance, fault, calibration, communication, ' +
+        "processAbnormal; normal is the centre's or the authority's to mark",
     ]);
     // Another enterprise's outlet is not its to mark; the authority not another region's.
     const other = await mark(CHEM, { from: iso(8), to: iso(9), reason: 'fault' }, GAS_MN);
@@ -126,7 +130,9 @@ describe('data marking by the enterprise (数据标记)', () => {
     expect((await mark({ from: iso(10), to: iso(11), reason: 'communication' })).status).toBe(201);
     const late = await mark({ from: iso(9), to: iso(10), reason: 'communication' });
     expect(late.body.message).toBe(
-      'body.from: an enterprise marks an hour within 2 h after it ends (config http.enterpriseMarkHours); the hour of 2026-11-20 09:00:00 could be marked until 2026-11-20 12:00:00: ask the centre or the authority of the station to mark it',
+      'body.from: an enterprise marks an hour within 2 h after it ends (config http.enterpriseMarkHours); the hour ' +
+        'of 2026-11-20 09:00:00 could be marked until 2026-11-20 12:00:00: ask the centre or the authority of ' +
+        'the station to mark it',
     );
   });
 
@@ -136,7 +142,8 @@ describe('data marking by the enterprise (数据标记)', () => {
       from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, reason TEXT NOT NULL, flag TEXT NOT NULL, note TEXT NOT NULL,
       by TEXT NOT NULL, at INTEGER NOT NULL, revoked_by TEXT, revoked_at INTEGER)`);
     db.prepare(
-      "INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) VALUES (?, NULL, ?, ?, 'fault', 'D', '', 'ops', ?)",
+      'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at) ' +
+        "VALUES (?, NULL, ?, ?, 'fault', 'D', '', 'ops', ?)",
     ).run(WATER_MN, T0, T0 + H, T0);
     const store = new SqliteMarkStore(db);
     const [old] = await store.active(WATER_MN, T0, T0 + H);

@@ -19,8 +19,8 @@ import {
  * and rates").
  *
  * Day 1 (2026-11-20): monitoring from 02:00; both analyzers stopped (F) 08:00-11:00; NH3-N fault (D)
- *   20:00-21:00; COD held at 120 mg/L 14:00-16:00 (limit 100: 超标 on the hours, 预警 on real-time and minute data).
- * Day 2 (2026-11-21): the water outlet's registered shutdown 00:00-06:00; SO2 held at 80 mg/m3 with O2 at
+ *   20:00-21:00; COD held at 120 mg/L 14:00-16:00 (limit 100: 超标 on the hours, 预警 on real-time and minute
+ * data). Day 2 (2026-11-21): the water outlet's registered shutdown 00:00-06:00; SO2 held at 80 mg/m3 with O2 at
  *   11 % 10:00-11:00 (converted to 6 %: 80 x 15 / 10 = 120 over the limit 100, though 80 is under it).
  * Day 3 (2026-11-22, in progress until 15:00): COD calibration (C) 06:00-07:00; a real-time COD spike of 150
  *   at 09:15; the link down at 11:00 (hour 10:00 never sent, back-filled on the cloud's 2061 request); COD

@@ -264,30 +264,36 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(await read()).toEqual(expected);
   });
 
-  it('takes over a spill queue of JSON rows (written before lines were stored): queryable, then sent once', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const old = new Database(join(dir, 'spill.db'));
-    old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, point TEXT NOT NULL);
-      CREATE INDEX spill_key ON spill (mn, kind, time)`);
-    const insert = old.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
-    for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
-      insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
-    old.close();
-    const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
-    expect(s.pending).toBe(2);
-    await s.flush();
-    expect(s.pending).toBe(0);
-    const got = await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H });
-    expect(got.map((p) => [p.factor, p.values, p.flag, p.outlet])).toEqual([
-      ['w01018', { Avg: 12.5 }, 'N', 'WS 01'],
-      ['w21003', { Avg: 0.8 }, 'M', 'WS 01'],
-    ]);
-    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
-      results: { series: { values: number[][] }[] }[];
-    };
-    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
-  });
+  it(
+    'takes over a spill queue of JSON rows (written before lines ' + 'were stored): queryable, then sent once',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const old = new Database(join(dir, 'spill.db'));
+      old.exec(
+        'CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, ' +
+          `time INTEGER NOT NULL, point TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`,
+      );
+      const insert = old.prepare('INSERT INTO spill (mn, kind, time, point) VALUES (?, ?, ?, ?)');
+      for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
+        insert.run(p.mn, p.kind, p.time, JSON.stringify(p));
+      old.close();
+      const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
+      expect(s.pending).toBe(2);
+      await s.flush();
+      expect(s.pending).toBe(0);
+      const got = await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H });
+      expect(got.map((p) => [p.factor, p.values, p.flag, p.outlet])).toEqual([
+        ['w01018', { Avg: 12.5 }, 'N', 'WS 01'],
+        ['w21003', { Avg: 0.8 }, 'M', 'WS 01'],
+      ]);
+      const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+        results: { series: { values: number[][] }[] }[];
+      };
+      expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
+    },
+  );
 
   it('spills an upload as one row of its lines; a batch takes whole rows up to batchSize points', async () => {
     // A proxy to the real influxd that counts the /write requests.
@@ -348,29 +354,35 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(count.results[0]!.series[0]!.values[0]![1]).toBe(6);
   });
 
-  it('takes over a spill queue of one line per row (written before a row held an upload): counted and sent once', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const old = new Database(join(dir, 'spill.db'));
-    old.exec(`CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);
-      CREATE INDEX spill_key ON spill (mn, kind, time)`);
-    const insert = old.prepare('INSERT INTO spill (mn, kind, time, line) VALUES (?, ?, ?, ?)');
-    for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
-      insert.run(p.mn, p.kind, p.time, toLine(p));
-    old.close();
-    const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
-    expect(s.pending).toBe(2);
-    expect((await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H })).map((p) => p.factor)).toEqual([
-      'w01018',
-      'w21003',
-    ]);
-    await s.flush();
-    expect(s.pending).toBe(0);
-    const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
-      results: { series: { values: number[][] }[] }[];
-    };
-    expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
-  });
+  it(
+    'takes over a spill queue of one line per row (written before a ' + 'row held an upload): counted and sent once',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const old = new Database(join(dir, 'spill.db'));
+      old.exec(
+        'CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL, ' +
+          `time INTEGER NOT NULL, line TEXT NOT NULL);
+      CREATE INDEX spill_key ON spill (mn, kind, time)`,
+      );
+      const insert = old.prepare('INSERT INTO spill (mn, kind, time, line) VALUES (?, ?, ?, ?)');
+      for (const p of [point('w01018', 'hour', T0, { Avg: 12.5 }), point('w21003', 'hour', T0, { Avg: 0.8 }, 'M')])
+        insert.run(p.mn, p.kind, p.time, toLine(p));
+      old.close();
+      const { s, o } = await store({ spillPath: join(dir, 'spill.db') });
+      expect(s.pending).toBe(2);
+      expect((await s.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + H })).map((p) => p.factor)).toEqual([
+        'w01018',
+        'w21003',
+      ]);
+      await s.flush();
+      expect(s.pending).toBe(0);
+      const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
+        results: { series: { values: number[][] }[] }[];
+      };
+      expect(count.results[0]!.series[0]!.values[0]![1]).toBe(2);
+    },
+  );
 
   it('keeps points spilled (and queryable) while InfluxDB refuses them', async () => {
     const { s } = await store({ password: 'wrong' });

@@ -104,7 +104,11 @@ describe('instrument register and dynamic control (动态管控) through the clo
     // The logger reports range 0-1000 (C.42-C.45): nobody registered that.
     await send('3020', info('20261120110000', 'w01018', { i13001: '0-1000', i13008: '1.02' }), 2);
     const [opened] = (await call('GET', '/alarms?type=instrument-mismatch', { token: READ })).body as Json[];
-    expect(opened).toMatchObject({ mn: WATER_MN, factor: 'w01018', detail: '测量量程 备案 0-500，上报 0-1000' });
+    expect(opened).toMatchObject({
+      mn: WATER_MN,
+      factor: 'w01018',
+      detail: '测量量程 备案 0-500，上报 0-1000',
+    });
     expect(opened.closedAt).toBeUndefined();
     const status = ((await call('GET', path, { token: CHEM })).body as Json[]).find((s) => s.factor === 'w01018');
     expect(status.reported).toEqual({ range: '0-1000', slope: 1.02 });

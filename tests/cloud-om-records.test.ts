@@ -104,7 +104,14 @@ describe('O&M records on the API', () => {
     });
     // Hour 02's maintenance: an inspection of the whole system.
     expect(
-      (await file({ type: 'inspection', from: iso(2, 5), to: iso(2, 50), company: '示例环保运维有限公司' })).status,
+      (
+        await file({
+          type: 'inspection',
+          from: iso(2, 5),
+          to: iso(2, 50),
+          company: '示例环保运维有限公司',
+        })
+      ).status,
     ).toBe(201);
     expect(await gaps()).toEqual(['1 w21003 C', '3 w01018 D']);
 

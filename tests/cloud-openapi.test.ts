@@ -195,45 +195,48 @@ describe('OpenAPI description and error catalogue', () => {
     ]);
   });
 
-  it('answers every refusal with the catalogue body: status, code, status phrase, and a message naming the fix', async () => {
-    const { call } = await api();
-    expect((await call('GET', '/stations')).body).toEqual({
-      statusCode: 401,
-      code: 'API_NO_TOKEN',
-      error: 'Unauthorized',
-      message: 'give an API token: Authorization: Bearer TOKEN',
-    });
-    expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: READ, json: {} })).body).toEqual({
-      statusCode: 403,
-      code: 'API_ROLE',
-      error: 'Forbidden',
-      message: 'this needs the admin role; token viewer has read',
-    });
-    expect((await call('GET', '/stations/NOPE/shutdowns', { token: READ })).body).toEqual({
-      statusCode: 404,
-      code: 'API_NO_STATION',
-      error: 'Not Found',
-      message: 'params.mn: no station with MN NOPE in the registry (GET /stations lists them)',
-    });
-    expect((await call('POST', '/alarms/7/ack', { token: ADMIN, json: { comment: 'seen' } })).body).toEqual({
-      statusCode: 404,
-      code: 'API_NO_ALARM',
-      error: 'Not Found',
-      message: 'params.id: no alarm 7 (GET /alarms lists them)',
-    });
-    expect((await call('GET', '/nothing-here?token=x', { token: READ })).body).toEqual({
-      statusCode: 404,
-      code: 'API_NO_ROUTE',
-      error: 'Not Found',
-      message: 'no route GET /nothing-here: GET /openapi.json lists them',
-    });
-    expect((await call('GET', '/alarms?limit=0', { token: READ })).body).toEqual({
-      statusCode: 400,
-      code: 'API_BAD_REQUEST',
-      error: 'Bad Request',
-      message: 'query.limit: Too small: expected number to be >=1',
-    });
-  });
+  it(
+    'answers every refusal with the catalogue body: status, code, ' + 'status phrase, and a message naming the fix',
+    async () => {
+      const { call } = await api();
+      expect((await call('GET', '/stations')).body).toEqual({
+        statusCode: 401,
+        code: 'API_NO_TOKEN',
+        error: 'Unauthorized',
+        message: 'give an API token: Authorization: Bearer TOKEN',
+      });
+      expect((await call('POST', `/stations/${WATER_MN}/shutdowns`, { token: READ, json: {} })).body).toEqual({
+        statusCode: 403,
+        code: 'API_ROLE',
+        error: 'Forbidden',
+        message: 'this needs the admin role; token viewer has read',
+      });
+      expect((await call('GET', '/stations/NOPE/shutdowns', { token: READ })).body).toEqual({
+        statusCode: 404,
+        code: 'API_NO_STATION',
+        error: 'Not Found',
+        message: 'params.mn: no station with MN NOPE in the registry (GET /stations lists them)',
+      });
+      expect((await call('POST', '/alarms/7/ack', { token: ADMIN, json: { comment: 'seen' } })).body).toEqual({
+        statusCode: 404,
+        code: 'API_NO_ALARM',
+        error: 'Not Found',
+        message: 'params.id: no alarm 7 (GET /alarms lists them)',
+      });
+      expect((await call('GET', '/nothing-here?token=x', { token: READ })).body).toEqual({
+        statusCode: 404,
+        code: 'API_NO_ROUTE',
+        error: 'Not Found',
+        message: 'no route GET /nothing-here: GET /openapi.json lists them',
+      });
+      expect((await call('GET', '/alarms?limit=0', { token: READ })).body).toEqual({
+        statusCode: 400,
+        code: 'API_BAD_REQUEST',
+        error: 'Bad Request',
+        message: 'query.limit: Too small: expected number to be >=1',
+      });
+    },
+  );
 
   it('answers a request over the rate with 429 and when to come back', async () => {
     // One request per token, then one every 1000 s: the second is refused whatever the machine's speed.

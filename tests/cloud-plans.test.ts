@@ -158,159 +158,165 @@ describe('monitoring plans on the API', () => {
 });
 
 describe('manual results in the history table and the reports', () => {
-  it('shows them as the history kind manual with their method, counts them per outlet, lists them in the XLSX', async () => {
-    const now = at('2026-12-04T12:00:00+08:00');
-    const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
-    cleanup.push(() => c.stop());
-    const path = `/stations/${WATER_MN}`;
-    await call('POST', `${path}/plans`, { token: CHEM, json: { items: [SS] } });
-    await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve' } });
-    const lab = '示例检测有限公司';
-    for (const [time, value, note] of [
-      ['2026-11-20T09:30:00+08:00', 12, ''],
-      ['2026-11-25T10:00:00+08:00', 15.5, '平行样均值'],
-      ['2026-12-02T09:00:00+08:00', 9, ''],
-    ] as const) {
-      const r = await call('POST', `${path}/manual-results`, {
-        token: CHEM,
-        json: { factor: 'w01012', time, value, lab, note },
+  it(
+    'shows them as the history kind manual with their method, counts ' + 'them per outlet, lists them in the XLSX',
+    async () => {
+      const now = at('2026-12-04T12:00:00+08:00');
+      const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
+      cleanup.push(() => c.stop());
+      const path = `/stations/${WATER_MN}`;
+      await call('POST', `${path}/plans`, { token: CHEM, json: { items: [SS] } });
+      await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve' } });
+      const lab = '示例检测有限公司';
+      for (const [time, value, note] of [
+        ['2026-11-20T09:30:00+08:00', 12, ''],
+        ['2026-11-25T10:00:00+08:00', 15.5, '平行样均值'],
+        ['2026-12-02T09:00:00+08:00', 9, ''],
+      ] as const) {
+        const r = await call('POST', `${path}/manual-results`, {
+          token: CHEM,
+          json: { factor: 'w01012', time, value, lab, note },
+        });
+        expect(r.status).toBe(201);
+      }
+      const november = `from=${at('2026-11-01T00:00:00+08:00')}&to=${at('2026-12-01T00:00:00+08:00')}`;
+
+      // History: November's two results, newest first, the value under 监测值 in appendix B's unit (毫克/升 =
+      // mg/L), the plan's method and the laboratory in place of a flag.
+      const page = (await call('GET', `${path}/history?kind=manual&${november}`, { token: CHEM })).body;
+      expect(page).toMatchObject({ kind: 'manual', total: 2, truncated: false });
+      expect(page.columns).toEqual([{ factor: 'w01012', name: '悬浮物', unit: 'mg/L', fields: ['Value'] }]);
+      expect(page.rows).toEqual([
+        {
+          time: at('2026-11-25T10:00:00+08:00'),
+          cells: {
+            w01012: {
+              values: { Value: 15.5 },
+              flagName: '手工监测',
+              manual: { method: '重量法', methodSource: 'GB 11901-1989', lab, note: '平行样均值' },
+            },
+          },
+        },
+        {
+          time: at('2026-11-20T09:30:00+08:00'),
+          cells: {
+            w01012: {
+              values: { Value: 12 },
+              flagName: '手工监测',
+              manual: { method: '重量法', methodSource: 'GB 11901-1989', lab, note: '' },
+            },
+          },
+        },
+      ]);
+      const csv = await call('GET', `${path}/history.csv?kind=manual&${november}&lang=zh`, { token: READ });
+      expect(csv.body.split('\r\n').slice(0, 3)).toEqual([
+        '\uFEFF数据时间,悬浮物 监测值 (mg/L),悬浮物 标记',
+        '2026-11-25 10:00:00,15.5,"手工监测: 重量法 (GB 11901-1989), 示例检测有限公司; 平行样均值"',
+        '2026-11-20 09:30:00,12,"手工监测: 重量法 (GB 11901-1989), 示例检测有限公司"',
+      ]);
+      // An authority of another region sees none of it.
+      expect((await call('GET', `${path}/history?kind=manual&${november}`, { token: WEST })).body.code).toBe(
+        'API_OUT_OF_SCOPE',
+      );
+
+      // Reports: 2 results in November, 3 in 2026 (12-02's too); the enterprise line sums its outlets'.
+      const month = (await call('GET', '/report?month=2026-11', { token: CHEM })).body;
+      expect(month.outlets.map((o: Json) => [o.mn, o.manualResults])).toEqual([[WATER_MN, 2]]);
+      expect(month.enterprises).toMatchObject([{ enterprise: CHEM_NAME, manualResults: 2 }]);
+      const year = (await call('GET', '/report?year=2026', { token: READ })).body;
+      expect(year.outlets.find((o: Json) => o.mn === WATER_MN).manualResults).toBe(3);
+      // The authority of 城西区 has only the gas outlet, with none.
+      expect(
+        (await call('GET', '/report?month=2026-11', { token: WEST })).body.outlets.map((o: Json) => o.manualResults),
+      ).toEqual([0]);
+
+      // The XLSX's second sheet lists November's results, a line each, oldest first.
+      const res = await fetch(`${base}/report.xlsx?month=2026-11&lang=zh`, {
+        headers: { authorization: `Bearer ${READ}` },
       });
-      expect(r.status).toBe(201);
-    }
-    const november = `from=${at('2026-11-01T00:00:00+08:00')}&to=${at('2026-12-01T00:00:00+08:00')}`;
-
-    // History: November's two results, newest first, the value under 监测值 in appendix B's unit (毫克/升 = mg/L),
-    // the plan's method and the laboratory in place of a flag.
-    const page = (await call('GET', `${path}/history?kind=manual&${november}`, { token: CHEM })).body;
-    expect(page).toMatchObject({ kind: 'manual', total: 2, truncated: false });
-    expect(page.columns).toEqual([{ factor: 'w01012', name: '悬浮物', unit: 'mg/L', fields: ['Value'] }]);
-    expect(page.rows).toEqual([
-      {
-        time: at('2026-11-25T10:00:00+08:00'),
-        cells: {
-          w01012: {
-            values: { Value: 15.5 },
-            flagName: '手工监测',
-            manual: { method: '重量法', methodSource: 'GB 11901-1989', lab, note: '平行样均值' },
-          },
-        },
-      },
-      {
-        time: at('2026-11-20T09:30:00+08:00'),
-        cells: {
-          w01012: {
-            values: { Value: 12 },
-            flagName: '手工监测',
-            manual: { method: '重量法', methodSource: 'GB 11901-1989', lab, note: '' },
-          },
-        },
-      },
-    ]);
-    const csv = await call('GET', `${path}/history.csv?kind=manual&${november}&lang=zh`, { token: READ });
-    expect(csv.body.split('\r\n').slice(0, 3)).toEqual([
-      '\uFEFF数据时间,悬浮物 监测值 (mg/L),悬浮物 标记',
-      '2026-11-25 10:00:00,15.5,"手工监测: 重量法 (GB 11901-1989), 示例检测有限公司; 平行样均值"',
-      '2026-11-20 09:30:00,12,"手工监测: 重量法 (GB 11901-1989), 示例检测有限公司"',
-    ]);
-    // An authority of another region sees none of it.
-    expect((await call('GET', `${path}/history?kind=manual&${november}`, { token: WEST })).body.code).toBe(
-      'API_OUT_OF_SCOPE',
-    );
-
-    // Reports: 2 results in November, 3 in 2026 (12-02's too); the enterprise line sums its outlets'.
-    const month = (await call('GET', '/report?month=2026-11', { token: CHEM })).body;
-    expect(month.outlets.map((o: Json) => [o.mn, o.manualResults])).toEqual([[WATER_MN, 2]]);
-    expect(month.enterprises).toMatchObject([{ enterprise: CHEM_NAME, manualResults: 2 }]);
-    const year = (await call('GET', '/report?year=2026', { token: READ })).body;
-    expect(year.outlets.find((o: Json) => o.mn === WATER_MN).manualResults).toBe(3);
-    // The authority of 城西区 has only the gas outlet, with none.
-    expect(
-      (await call('GET', '/report?month=2026-11', { token: WEST })).body.outlets.map((o: Json) => o.manualResults),
-    ).toEqual([0]);
-
-    // The XLSX's second sheet lists November's results, a line each, oldest first.
-    const res = await fetch(`${base}/report.xlsx?month=2026-11&lang=zh`, {
-      headers: { authorization: `Bearer ${READ}` },
-    });
-    const cells = xlsxCells(new Uint8Array(await res.arrayBuffer()), 2);
-    expect(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K'].map((col) => cells[`${col}1`])).toEqual([
-      '企业名称',
-      '排口名称',
-      'MN',
-      '采样时间',
-      '监测项目',
-      '监测值',
-      '单位',
-      '监测方法',
-      '方法来源',
-      '监测机构',
-      '备注',
-    ]);
-    expect(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'].map((col) => cells[`${col}2`])).toEqual([
-      CHEM_NAME,
-      'WS-01',
-      WATER_MN,
-      '2026-11-20 09:30:00',
-      '悬浮物',
-      '12',
-      'mg/L',
-      '重量法',
-      'GB 11901-1989',
-      lab,
-    ]);
-    expect([cells['D3'], cells['F3'], cells['K3'], cells['A4']]).toEqual([
-      '2026-11-25 10:00:00',
-      '15.5',
-      '平行样均值',
-      undefined,
-    ]);
-  });
+      const cells = xlsxCells(new Uint8Array(await res.arrayBuffer()), 2);
+      expect(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K'].map((col) => cells[`${col}1`])).toEqual([
+        '企业名称',
+        '排口名称',
+        'MN',
+        '采样时间',
+        '监测项目',
+        '监测值',
+        '单位',
+        '监测方法',
+        '方法来源',
+        '监测机构',
+        '备注',
+      ]);
+      expect(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'].map((col) => cells[`${col}2`])).toEqual([
+        CHEM_NAME,
+        'WS-01',
+        WATER_MN,
+        '2026-11-20 09:30:00',
+        '悬浮物',
+        '12',
+        'mg/L',
+        '重量法',
+        'GB 11901-1989',
+        lab,
+      ]);
+      expect([cells['D3'], cells['F3'], cells['K3'], cells['A4']]).toEqual([
+        '2026-11-25 10:00:00',
+        '15.5',
+        '平行样均值',
+        undefined,
+      ]);
+    },
+  );
 });
 
 describe.skipIf(!TOOLS.pdftotext())('the plan as a printable PDF', () => {
-  it('sets the outlet, the state and every item with its frequency and method in Chinese, to sign and upload back', async () => {
-    const now = at('2026-12-04T12:00:00+08:00');
-    const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
-    cleanup.push(() => c.stop());
-    await call('POST', `/stations/${WATER_MN}/plans`, {
-      token: CHEM,
-      json: { items: [{ factor: 'w01018', mode: 'automatic' }, SS] },
-    });
-    await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve', comment: '同意' } });
-    const res = await fetch(`${base}/plans/1/pdf`, { headers: { authorization: `Bearer ${CHEM}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="hj212-plan-1-${WATER_MN}.pdf"`);
-    const pdf = Buffer.from(await res.arrayBuffer());
-    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
-    // Read back by poppler's pdftotext, not by the library that wrote it.
-    const dir = await mkdtemp(join(tmpdir(), 'hj212-pdf-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    await writeFile(join(dir, 'plan.pdf'), pdf);
-    const text = execFileSync('pdftotext', ['-raw', join(dir, 'plan.pdf'), '-'], { encoding: 'utf8' });
-    for (const expected of [
-      '自行监测方案',
-      `排污单位: ${CHEM_NAME}`,
-      '所属辖区: 城东区',
-      `监测点位(排口): WS-01 (MN ${WATER_MN})`,
-      '排口类型: 废水',
-      '状态: 审核通过',
-      '审核: ops 2026-12-04 12:00:00 · 同意',
-      '化学需氧量 (w01018)',
-      '自动监测',
-      '连续监测',
-      '悬浮物 (w01012)',
-      '手工监测',
-      '1次/季度',
-      '重量法',
-      'GB 11901-1989',
-      '排污单位(盖章):',
-      '导出时间: 2026-12-04 12:00:00',
-    ])
-      expect(text).toContain(expected);
-    // Another region's authority is refused it.
-    expect((await call('GET', '/plans/1/pdf', { token: WEST })).body.code).toBe('API_OUT_OF_SCOPE');
-  });
+  it(
+    'sets the outlet, the state and every item with its frequency and ' + 'method in Chinese, to sign and upload back',
+    async () => {
+      const now = at('2026-12-04T12:00:00+08:00');
+      const { c, base, call } = await scopedCloud({ clock: { wall: () => now, mono: () => performance.now() } });
+      cleanup.push(() => c.stop());
+      await call('POST', `/stations/${WATER_MN}/plans`, {
+        token: CHEM,
+        json: { items: [{ factor: 'w01018', mode: 'automatic' }, SS] },
+      });
+      await call('POST', '/plans/1/review', { token: ADMIN, json: { decision: 'approve', comment: '同意' } });
+      const res = await fetch(`${base}/plans/1/pdf`, { headers: { authorization: `Bearer ${CHEM}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/pdf');
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="hj212-plan-1-${WATER_MN}.pdf"`);
+      const pdf = Buffer.from(await res.arrayBuffer());
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      // Read back by poppler's pdftotext, not by the library that wrote it.
+      const dir = await mkdtemp(join(tmpdir(), 'hj212-pdf-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      await writeFile(join(dir, 'plan.pdf'), pdf);
+      const text = execFileSync('pdftotext', ['-raw', join(dir, 'plan.pdf'), '-'], { encoding: 'utf8' });
+      for (const expected of [
+        '自行监测方案',
+        `排污单位: ${CHEM_NAME}`,
+        '所属辖区: 城东区',
+        `监测点位(排口): WS-01 (MN ${WATER_MN})`,
+        '排口类型: 废水',
+        '状态: 审核通过',
+        '审核: ops 2026-12-04 12:00:00 · 同意',
+        '化学需氧量 (w01018)',
+        '自动监测',
+        '连续监测',
+        '悬浮物 (w01012)',
+        '手工监测',
+        '1次/季度',
+        '重量法',
+        'GB 11901-1989',
+        '排污单位(盖章):',
+        '导出时间: 2026-12-04 12:00:00',
+      ])
+        expect(text).toContain(expected);
+      // Another region's authority is refused it.
+      expect((await call('GET', '/plans/1/pdf', { token: WEST })).body.code).toBe('API_OUT_OF_SCOPE');
+    },
+  );
 });
 
 describe('manual results imported from CSV', () => {

@@ -71,17 +71,23 @@ describe('registry', () => {
 });
 
 describe('authentication', () => {
-  it('accepts the right password and rejects a wrong one, an unknown MN and an MQTT login without a secret', async () => {
-    const auth = new Authenticator(Registry.parse({ stations: await testStations() }));
-    expect(await auth.check(WATER_MN, WATER_PW)).toMatchObject({ ok: true, defaultPassword: false });
-    // Second time from the cache of verified secrets: same answer.
-    expect(await auth.check(WATER_MN, WATER_PW)).toMatchObject({ ok: true });
-    expect(await auth.check(WATER_MN, GAS_PW)).toMatchObject({ ok: false, reason: 'bad-password' });
-    expect(await auth.check(WATER_MN, undefined)).toMatchObject({ ok: false, reason: 'bad-password' });
-    expect(await auth.check('0100000000A890000000FFFF', WATER_PW)).toMatchObject({ ok: false, reason: 'unknown-mn' });
-    expect(await auth.check(WATER_MN, 'water-secret', 'mqttSecretHash')).toMatchObject({ ok: true });
-    expect(await auth.check(GAS_MN, 'anything', 'mqttSecretHash')).toMatchObject({ ok: false, reason: 'bad-password' });
-  });
+  it(
+    'accepts the right password and rejects a wrong one, an ' + 'unknown MN and an MQTT login without a secret',
+    async () => {
+      const auth = new Authenticator(Registry.parse({ stations: await testStations() }));
+      expect(await auth.check(WATER_MN, WATER_PW)).toMatchObject({ ok: true, defaultPassword: false });
+      // Second time from the cache of verified secrets: same answer.
+      expect(await auth.check(WATER_MN, WATER_PW)).toMatchObject({ ok: true });
+      expect(await auth.check(WATER_MN, GAS_PW)).toMatchObject({ ok: false, reason: 'bad-password' });
+      expect(await auth.check(WATER_MN, undefined)).toMatchObject({ ok: false, reason: 'bad-password' });
+      expect(await auth.check('0100000000A890000000FFFF', WATER_PW)).toMatchObject({ ok: false, reason: 'unknown-mn' });
+      expect(await auth.check(WATER_MN, 'water-secret', 'mqttSecretHash')).toMatchObject({ ok: true });
+      expect(await auth.check(GAS_MN, 'anything', 'mqttSecretHash')).toMatchObject({
+        ok: false,
+        reason: 'bad-password',
+      });
+    },
+  );
 
   it('rejects the default password 123456 even when it matches, unless the station allows it', async () => {
     const [s] = await testStations();
@@ -110,30 +116,34 @@ describe('registry file', () => {
     { mn: 'B2', type: 'gas', factors: { a21026: { upper: 35 } }, shutdowns: [{ from: 'x', to: 'y' }] },
   ];
 
-  it('reads block-style YAML station by station: comments, CRLF, an anchor inside a station, items at either indent', () => {
-    for (const pad of ['', '  ']) {
-      const text = [
-        '# stations of the centre',
-        'stations:   # two of them',
-        '',
-        `${pad}- mn: A1 # water`,
-        `${pad}  type: water`,
-        `${pad}  factors:`,
-        `${pad}    w01018: &cod { unit: mg/L, upper: 50 }`,
-        `${pad}  # a comment inside the item`,
-        `${pad}-`,
-        `${pad}  mn: B2`,
-        `${pad}  type: gas`,
-        `${pad}  factors: { a21026: { upper: 35 } }`,
-        `${pad}  shutdowns:`,
-        `${pad}    - from: x`,
-        `${pad}      to: y`,
-        '# the end',
-        '',
-      ].join('\r\n');
-      expect(parseRegistryText(text, 'stations.yaml')).toEqual({ stations: expected });
-    }
-  });
+  it(
+    'reads block-style YAML station by station: comments, CRLF, an ' +
+      'anchor inside a station, items at either indent',
+    () => {
+      for (const pad of ['', '  ']) {
+        const text = [
+          '# stations of the centre',
+          'stations:   # two of them',
+          '',
+          `${pad}- mn: A1 # water`,
+          `${pad}  type: water`,
+          `${pad}  factors:`,
+          `${pad}    w01018: &cod { unit: mg/L, upper: 50 }`,
+          `${pad}  # a comment inside the item`,
+          `${pad}-`,
+          `${pad}  mn: B2`,
+          `${pad}  type: gas`,
+          `${pad}  factors: { a21026: { upper: 35 } }`,
+          `${pad}  shutdowns:`,
+          `${pad}    - from: x`,
+          `${pad}      to: y`,
+          '# the end',
+          '',
+        ].join('\r\n');
+        expect(parseRegistryText(text, 'stations.yaml')).toEqual({ stations: expected });
+      }
+    },
+  );
 
   it('reads whole what it cannot split: an alias across stations, a stray key after the list, flow style, JSON', () => {
     const shared = [

@@ -86,7 +86,8 @@ describe('points of a packet', () => {
   it('takes numeric fields as values, the flag apart, and DataTime as local UTC+8 time', () => {
     const p = packet(
       '2061',
-      'DataTime=20261120100000;w01018-Avg=20.5,w01018-Max=30,w01018-Flag=N,w01018-SampleTime=20261120100500;w00000-Cou=12.25,w00000-Flag=N',
+      'DataTime=20261120100000;w01018-Avg=20.5,w01018-Max=30,w01018-Flag=N,w01018-SampleTime=20261120100500;' +
+        'w00000-Cou=12.25,w00000-Flag=N',
     );
     const r = pointsOf(p, DATA_CN['2061']!, 'WS-01');
     expect(r).toEqual({
@@ -117,16 +118,19 @@ describe('points of a packet', () => {
 });
 
 describe('group commit', () => {
-  it('writes the additions of one turn together, and when that fails, each alone: only the bad one is refused', async () => {
-    const commits: number[][][] = [];
-    const group = new GroupCommit<number>((groups) => {
-      if (groups.some((g) => g.includes(-1))) throw new Error('disk says no');
-      commits.push(groups.map((g) => [...g]));
-    });
-    await Promise.all([group.add([1]), group.add([2, 3])]);
-    expect(commits).toEqual([[[1], [2, 3]]]);
-    const outcomes = await Promise.allSettled([group.add([4]), group.add([-1]), group.add([5])]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(commits.slice(1)).toEqual([[[4]], [[5]]]);
-  });
+  it(
+    'writes the additions of one turn together, and when that fails, ' + 'each alone: only the bad one is refused',
+    async () => {
+      const commits: number[][][] = [];
+      const group = new GroupCommit<number>((groups) => {
+        if (groups.some((g) => g.includes(-1))) throw new Error('disk says no');
+        commits.push(groups.map((g) => [...g]));
+      });
+      await Promise.all([group.add([1]), group.add([2, 3])]);
+      expect(commits).toEqual([[[1], [2, 3]]]);
+      const outcomes = await Promise.allSettled([group.add([4]), group.add([-1]), group.add([5])]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(commits.slice(1)).toEqual([[[4]], [[5]]]);
+    },
+  );
 });

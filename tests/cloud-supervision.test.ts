@@ -240,7 +240,8 @@ describe('electronic supervision (电子督办)', () => {
     });
     expect([refused.status, refused.body.message]).toEqual([
       400,
-      `body.alarmId: alarm ${negative.id} is of type negative: an item is sent for an exceedance, missing-hour or offline alarm`,
+      `body.alarmId: alarm ${negative.id} is of type negative: an item is sent for an exceedance, missing-hour or ` +
+        'offline alarm',
     ]);
   });
 });

@@ -72,38 +72,42 @@ describe('HJ 212 TCP listener', () => {
     ]);
   });
 
-  it('answers bad CRC, wrong PW and unknown MN with 9011 QnRtn 9/3/4, and loses none of the valid frames around them', async () => {
-    const c = await cloud();
-    const client = await rawClient(port(c));
-    cleanup.push(async () => client.close());
-    const good1 = upload(WATER_MN, WATER_PW, '2061', '20261120100000', { w01018: { Avg: '20', Flag: 'N' } });
-    const badCrc = corruptCrc(
-      upload(WATER_MN, WATER_PW, '2061', '20261120110000', { w01018: { Avg: '99', Flag: 'N' } }),
-    );
-    const wrongPw = upload(WATER_MN, 'zzzzzz', '2061', '20261120120000', { w01018: { Avg: '98', Flag: 'N' } });
-    const unknown = upload('0100000000A890000000FFFF', WATER_PW, '2061', '20261120130000', {
-      w01018: { Avg: '97', Flag: 'N' },
-    });
-    const good2 = upload(GAS_MN, GAS_PW, '2061', '20261120100000', { a21026: { Avg: '12', ZsAvg: '14', Flag: 'N' } });
-    // One write, with line noise between frames: read boundaries must not matter.
-    client.socket.write([good1, 'noise!', badCrc, wrongPw, '\x00\xff', unknown, good2].join(''));
-    const answers = await client.received(5);
-    expect(answers.map((a) => [a.cn, a.cp.params['QnRtn'], a.mn])).toEqual([
-      ['9014', undefined, WATER_MN],
-      ['9011', '9', WATER_MN],
-      ['9011', '3', WATER_MN],
-      ['9011', '4', '0100000000A890000000FFFF'],
-      ['9014', undefined, GAS_MN],
-    ]);
-    const water = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 10 * 3_600_000 });
-    expect(water.map((p) => p.values['Avg'])).toEqual([20]);
-    expect(await c.cloud.store.query({ mn: GAS_MN, kind: 'hour', from: T0, to: T0 + 1 })).toHaveLength(1);
-    expect(c.cloud.ingest.stats.rejected).toEqual({ 'bad-crc': 1, garbage: 2, 'bad-password': 1, 'unknown-mn': 1 });
-    const reasons = c.lines.filter((l) => l['msg'] === 'packet rejected').map((l) => [l['reason'], l['mn']]);
-    expect(reasons).toContainEqual(['bad-crc', WATER_MN]);
-    expect(reasons).toContainEqual(['bad-password', WATER_MN]);
-    expect(reasons).toContainEqual(['unknown-mn', '0100000000A890000000FFFF']);
-  });
+  it(
+    'answers bad CRC, wrong PW and unknown MN with 9011 QnRtn 9/3/4, ' +
+      'and loses none of the valid frames around them',
+    async () => {
+      const c = await cloud();
+      const client = await rawClient(port(c));
+      cleanup.push(async () => client.close());
+      const good1 = upload(WATER_MN, WATER_PW, '2061', '20261120100000', { w01018: { Avg: '20', Flag: 'N' } });
+      const badCrc = corruptCrc(
+        upload(WATER_MN, WATER_PW, '2061', '20261120110000', { w01018: { Avg: '99', Flag: 'N' } }),
+      );
+      const wrongPw = upload(WATER_MN, 'zzzzzz', '2061', '20261120120000', { w01018: { Avg: '98', Flag: 'N' } });
+      const unknown = upload('0100000000A890000000FFFF', WATER_PW, '2061', '20261120130000', {
+        w01018: { Avg: '97', Flag: 'N' },
+      });
+      const good2 = upload(GAS_MN, GAS_PW, '2061', '20261120100000', { a21026: { Avg: '12', ZsAvg: '14', Flag: 'N' } });
+      // One write, with line noise between frames: read boundaries must not matter.
+      client.socket.write([good1, 'noise!', badCrc, wrongPw, '\x00\xff', unknown, good2].join(''));
+      const answers = await client.received(5);
+      expect(answers.map((a) => [a.cn, a.cp.params['QnRtn'], a.mn])).toEqual([
+        ['9014', undefined, WATER_MN],
+        ['9011', '9', WATER_MN],
+        ['9011', '3', WATER_MN],
+        ['9011', '4', '0100000000A890000000FFFF'],
+        ['9014', undefined, GAS_MN],
+      ]);
+      const water = await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 10 * 3_600_000 });
+      expect(water.map((p) => p.values['Avg'])).toEqual([20]);
+      expect(await c.cloud.store.query({ mn: GAS_MN, kind: 'hour', from: T0, to: T0 + 1 })).toHaveLength(1);
+      expect(c.cloud.ingest.stats.rejected).toEqual({ 'bad-crc': 1, garbage: 2, 'bad-password': 1, 'unknown-mn': 1 });
+      const reasons = c.lines.filter((l) => l['msg'] === 'packet rejected').map((l) => [l['reason'], l['mn']]);
+      expect(reasons).toContainEqual(['bad-crc', WATER_MN]);
+      expect(reasons).toContainEqual(['bad-password', WATER_MN]);
+      expect(reasons).toContainEqual(['unknown-mn', '0100000000A890000000FFFF']);
+    },
+  );
 
   it('rejects the default password 123456 with QnRtn 3 when the registry does not allow it', async () => {
     const c = await cloud();
@@ -171,62 +175,66 @@ describe('HJ 212 TCP listener', () => {
     expect(c.lines.filter((l) => l['reason'] === 'idle-timeout')).toHaveLength(2);
   });
 
-  it('takes the simulated loggers’ uploads (2017, 2005, and 2025 with SM4): every one acknowledged and the hours queryable', async () => {
-    const SM4_MN = '0100000000A89000000000C3';
-    const sm4Key = '0123456789ABCDEF0123456789ABCDEF';
-    const [water, gas] = await testStations();
-    const c = await startTestCloud({}, [
-      water!,
-      { ...gas!, version: '2005' },
-      { ...water!, mn: SM4_MN, version: '2025', sm4Key, passwordHash: await testHash('k2025k') },
-    ]);
-    cleanup.push(() => c.stop());
-    const start = '2026-11-20T09:59:00+08:00';
-    const config = LoggerConfigSchema.parse({
-      port: port(c),
-      warp: 3600,
-      start,
-      stations: [
-        { mn: WATER_MN, pw: WATER_PW, outlet: 'water' },
-        { mn: GAS_MN, pw: GAS_PW, outlet: 'gas', version: '2005' },
-        { mn: SM4_MN, pw: 'k2025k', outlet: 'water', version: '2025', sm4Key },
-      ],
-      intervals: { rtd: 600, minute: 30, hour: true, day: false },
-      tick: 20,
-      // Warped loggers on 2026-11-20, the cloud on the real clock: a 1013 would move them to today.
-      timeCalibration: false,
-    });
-    const fleet = await startLoggers(config, { log: captureLog().log });
-    cleanup.push(() => fleet.stop());
-    // At an hour a second, hours 10:00 and 11:00 local are uploaded within ~3 s of real time.
-    const hours = (mn: string): Promise<unknown[]> =>
-      c.cloud.store.query({ mn, kind: 'hour', from: Date.parse(start), to: Date.parse(start) + 4 * 3_600_000 });
-    const until = Date.now() + 15_000;
-    for (;;) {
-      const counts = await Promise.all([WATER_MN, GAS_MN, SM4_MN].map(hours));
-      if (counts.every((h) => new Set(h.map((p) => (p as { time: number }).time)).size >= 2)) break;
-      if (Date.now() > until) throw new Error(`hours not all stored: ${JSON.stringify(c.cloud.ingest.stats)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const summary = await fleet.stop();
-    expect(summary.connected).toBe(3);
-    expect(summary.failed).toBe(0);
-    expect(summary.refused).toEqual({});
-    expect(summary.acknowledged).toBe(summary.sent);
-    expect(c.cloud.ingest.stats.rejected).toEqual({});
-    // The 2005 logger's codes arrive mapped to 2017 ones (SO2 011 -> a21026 and so on).
-    expect(
-      (
-        await c.cloud.store.query({
-          mn: GAS_MN,
-          kind: 'hour',
-          factor: 'a21026',
-          from: Date.parse(start),
-          to: Date.parse(start) + 4 * 3_600_000,
-        })
-      ).length,
-    ).toBeGreaterThan(0);
-  });
+  it(
+    'takes the simulated loggers’ uploads (2017, 2005, and 2025 with ' +
+      'SM4): every one acknowledged and the hours queryable',
+    async () => {
+      const SM4_MN = '0100000000A89000000000C3';
+      const sm4Key = '0123456789ABCDEF0123456789ABCDEF';
+      const [water, gas] = await testStations();
+      const c = await startTestCloud({}, [
+        water!,
+        { ...gas!, version: '2005' },
+        { ...water!, mn: SM4_MN, version: '2025', sm4Key, passwordHash: await testHash('k2025k') },
+      ]);
+      cleanup.push(() => c.stop());
+      const start = '2026-11-20T09:59:00+08:00';
+      const config = LoggerConfigSchema.parse({
+        port: port(c),
+        warp: 3600,
+        start,
+        stations: [
+          { mn: WATER_MN, pw: WATER_PW, outlet: 'water' },
+          { mn: GAS_MN, pw: GAS_PW, outlet: 'gas', version: '2005' },
+          { mn: SM4_MN, pw: 'k2025k', outlet: 'water', version: '2025', sm4Key },
+        ],
+        intervals: { rtd: 600, minute: 30, hour: true, day: false },
+        tick: 20,
+        // Warped loggers on 2026-11-20, the cloud on the real clock: a 1013 would move them to today.
+        timeCalibration: false,
+      });
+      const fleet = await startLoggers(config, { log: captureLog().log });
+      cleanup.push(() => fleet.stop());
+      // At an hour a second, hours 10:00 and 11:00 local are uploaded within ~3 s of real time.
+      const hours = (mn: string): Promise<unknown[]> =>
+        c.cloud.store.query({ mn, kind: 'hour', from: Date.parse(start), to: Date.parse(start) + 4 * 3_600_000 });
+      const until = Date.now() + 15_000;
+      for (;;) {
+        const counts = await Promise.all([WATER_MN, GAS_MN, SM4_MN].map(hours));
+        if (counts.every((h) => new Set(h.map((p) => (p as { time: number }).time)).size >= 2)) break;
+        if (Date.now() > until) throw new Error(`hours not all stored: ${JSON.stringify(c.cloud.ingest.stats)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const summary = await fleet.stop();
+      expect(summary.connected).toBe(3);
+      expect(summary.failed).toBe(0);
+      expect(summary.refused).toEqual({});
+      expect(summary.acknowledged).toBe(summary.sent);
+      expect(c.cloud.ingest.stats.rejected).toEqual({});
+      // The 2005 logger's codes arrive mapped to 2017 ones (SO2 011 -> a21026 and so on).
+      expect(
+        (
+          await c.cloud.store.query({
+            mn: GAS_MN,
+            kind: 'hour',
+            factor: 'a21026',
+            from: Date.parse(start),
+            to: Date.parse(start) + 4 * 3_600_000,
+          })
+        ).length,
+      ).toBeGreaterThan(0);
+    },
+  );
 
   it('refuses a clear-text CP from a 2025 station that has a key, and stores its encrypted upload', async () => {
     const SM4_MN = '0100000000A89000000000C3';

@@ -63,27 +63,31 @@ const noPoints = async (c: TestCloud, mn: string): Promise<number> => {
 };
 
 describe('time calibration (HJ 212-2017 C.4) and the 2025 heartbeat at the cloud', () => {
-  it('TCP: answers a 1013 with 9013 (its QN), then sends 1012 with the cloud time in China time; logs the 9011/9012', async () => {
-    const c = await cloud();
-    const client = await rawClient(c.cloud.tcp!.address.port);
-    cleanup.push(async () => client.close());
-    client.socket.write(encodeFrame(notice('1013', '20261120095900123')));
-    const [ack, setTime] = await client.received(2);
-    expect(ack).toMatchObject({ cn: '9013', qn: '20261120095900123', st: '91', mn: WATER_MN });
-    expect(setTime).toMatchObject({ cn: '1012', st: '32', mn: WATER_MN, pw: WATER_PW, version: '2017' });
-    expect(setTime!.cp.params).toEqual({ SystemTime: SYSTEM_TIME });
-    // The A bit is set: the logger answers 9011/9012 (C.3).
-    expect(setTime!.flag! & 1).toBe(1);
-    client.socket.write(answers(setTime!.qn!));
-    await until(() => c.lines.filter((l) => l['reason'] === 'command-answer').length === 2, 'both answers logged');
-    const logged = c.lines.filter((l) => l['reason'] === 'command-answer');
-    expect(logged.map((l) => [l['mn'], l['cn'], l['qn'], l['qnRtn'] ?? l['exeRtn']])).toEqual([
-      [WATER_MN, '9011', setTime!.qn, '1'],
-      [WATER_MN, '9012', setTime!.qn, '1'],
-    ]);
-    expect(c.cloud.ingest.stats.rejected).toEqual({});
-    expect(await noPoints(c, WATER_MN)).toBe(0);
-  });
+  it(
+    'TCP: answers a 1013 with 9013 (its QN), then sends 1012 with the ' +
+      'cloud time in China time; logs the 9011/9012',
+    async () => {
+      const c = await cloud();
+      const client = await rawClient(c.cloud.tcp!.address.port);
+      cleanup.push(async () => client.close());
+      client.socket.write(encodeFrame(notice('1013', '20261120095900123')));
+      const [ack, setTime] = await client.received(2);
+      expect(ack).toMatchObject({ cn: '9013', qn: '20261120095900123', st: '91', mn: WATER_MN });
+      expect(setTime).toMatchObject({ cn: '1012', st: '32', mn: WATER_MN, pw: WATER_PW, version: '2017' });
+      expect(setTime!.cp.params).toEqual({ SystemTime: SYSTEM_TIME });
+      // The A bit is set: the logger answers 9011/9012 (C.3).
+      expect(setTime!.flag! & 1).toBe(1);
+      client.socket.write(answers(setTime!.qn!));
+      await until(() => c.lines.filter((l) => l['reason'] === 'command-answer').length === 2, 'both answers logged');
+      const logged = c.lines.filter((l) => l['reason'] === 'command-answer');
+      expect(logged.map((l) => [l['mn'], l['cn'], l['qn'], l['qnRtn'] ?? l['exeRtn']])).toEqual([
+        [WATER_MN, '9011', setTime!.qn, '1'],
+        [WATER_MN, '9012', setTime!.qn, '1'],
+      ]);
+      expect(c.cloud.ingest.stats.rejected).toEqual({});
+      expect(await noPoints(c, WATER_MN)).toBe(0);
+    },
+  );
 
   it('TCP: a 1013 without the A bit gets no 9013 but still its 1012; a refused 1012 is logged as refused', async () => {
     const c = await cloud();
@@ -107,24 +111,27 @@ describe('time calibration (HJ 212-2017 C.4) and the 2025 heartbeat at the cloud
     });
   });
 
-  it('the logger simulator sends 1013 at connect, answers the 1012 with 9011/9012 and takes the cloud time', async () => {
-    const c = await cloud();
-    // The logger's clock stands an hour behind (09:00:00 China time) and does not move.
-    const behind = Date.parse('2026-11-20T09:00:00+08:00');
-    const config = LoggerConfigSchema.parse({
-      port: c.cloud.tcp!.address.port,
-      stations: [{ mn: WATER_MN, pw: WATER_PW }],
-      tick: 20,
-    });
-    const fleet = await startLoggers(config, { clock: { now: () => behind }, log: pino({ level: 'silent' }) });
-    cleanup.push(() => fleet.stop());
-    await until(() => c.lines.filter((l) => l['reason'] === 'command-answer').length === 2, 'the 1012 answered');
-    // SystemTime has whole seconds: the logger now reads 10:00:05 China time exactly.
-    expect(fleet.loggers[0]!.now()).toBe(Date.parse('2026-11-20T10:00:05+08:00'));
-    const summary = await fleet.stop();
-    expect(summary.requests).toBe(1);
-    expect(c.cloud.ingest.stats.rejected).toEqual({});
-  });
+  it(
+    'the logger simulator sends 1013 at connect, answers the 1012 ' + 'with 9011/9012 and takes the cloud time',
+    async () => {
+      const c = await cloud();
+      // The logger's clock stands an hour behind (09:00:00 China time) and does not move.
+      const behind = Date.parse('2026-11-20T09:00:00+08:00');
+      const config = LoggerConfigSchema.parse({
+        port: c.cloud.tcp!.address.port,
+        stations: [{ mn: WATER_MN, pw: WATER_PW }],
+        tick: 20,
+      });
+      const fleet = await startLoggers(config, { clock: { now: () => behind }, log: pino({ level: 'silent' }) });
+      cleanup.push(() => fleet.stop());
+      await until(() => c.lines.filter((l) => l['reason'] === 'command-answer').length === 2, 'the 1012 answered');
+      // SystemTime has whole seconds: the logger now reads 10:00:05 China time exactly.
+      expect(fleet.loggers[0]!.now()).toBe(Date.parse('2026-11-20T10:00:05+08:00'));
+      const summary = await fleet.stop();
+      expect(summary.requests).toBe(1);
+      expect(c.cloud.ingest.stats.rejected).toEqual({});
+    },
+  );
 
   it('MQTT: answers a 1013 with 9013 then 1012 on the down topic, in that order', async () => {
     const c = await cloud({ mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 }, tcp: undefined });
@@ -173,25 +180,28 @@ describe('time calibration (HJ 212-2017 C.4) and the 2025 heartbeat at the cloud
     expect(await noPoints(c, SM4_MN)).toBe(0);
   });
 
-  it('a 2025 logger simulator with --heartbeat sends 9015 when idle; the cloud marks it seen and stores nothing', async () => {
-    const c = await cloud();
-    const config = LoggerConfigSchema.parse({
-      port: c.cloud.tcp!.address.port,
-      stations: [{ mn: SM4_MN, pw: SM4_PW, version: '2025', sm4Key: SM4_KEY }],
-      // Only the heartbeat goes out: no 1013, and a clock that stands still has no period fall due.
-      timeCalibration: false,
-      heartbeat: 1,
-      tick: 20,
-    });
-    const fleet = await startLoggers(config, { clock: { now: () => CLOUD_NOW }, log: pino({ level: 'silent' }) });
-    cleanup.push(() => fleet.stop());
-    await until(() => c.lines.some((l) => l['reason'] === 'heartbeat' && l['mn'] === SM4_MN), 'a heartbeat');
-    expect(c.cloud.rules.lastSeen(SM4_MN)).toEqual({ at: CLOUD_NOW, via: 'tcp' });
-    await fleet.stop();
-    expect(c.cloud.ingest.stats).toMatchObject({ stored: 0, points: 0, rejected: {} });
-    expect(c.lines.filter((l) => l['mn'] === SM4_MN && l['cn'] !== undefined).map((l) => l['cn'])).not.toContain(
-      '1013',
-    );
-    expect(await noPoints(c, SM4_MN)).toBe(0);
-  });
+  it(
+    'a 2025 logger simulator with --heartbeat sends 9015 when idle; ' + 'the cloud marks it seen and stores nothing',
+    async () => {
+      const c = await cloud();
+      const config = LoggerConfigSchema.parse({
+        port: c.cloud.tcp!.address.port,
+        stations: [{ mn: SM4_MN, pw: SM4_PW, version: '2025', sm4Key: SM4_KEY }],
+        // Only the heartbeat goes out: no 1013, and a clock that stands still has no period fall due.
+        timeCalibration: false,
+        heartbeat: 1,
+        tick: 20,
+      });
+      const fleet = await startLoggers(config, { clock: { now: () => CLOUD_NOW }, log: pino({ level: 'silent' }) });
+      cleanup.push(() => fleet.stop());
+      await until(() => c.lines.some((l) => l['reason'] === 'heartbeat' && l['mn'] === SM4_MN), 'a heartbeat');
+      expect(c.cloud.rules.lastSeen(SM4_MN)).toEqual({ at: CLOUD_NOW, via: 'tcp' });
+      await fleet.stop();
+      expect(c.cloud.ingest.stats).toMatchObject({ stored: 0, points: 0, rejected: {} });
+      expect(c.lines.filter((l) => l['mn'] === SM4_MN && l['cn'] !== undefined).map((l) => l['cn'])).not.toContain(
+        '1013',
+      );
+      expect(await noPoints(c, SM4_MN)).toBe(0);
+    },
+  );
 });

@@ -75,49 +75,55 @@ describe('治污设施未运行 episodes (rule engine)', () => {
     for (const f of cleanup.splice(0).reverse()) await f();
   });
 
-  it('production on and treatment power 0 for 3 hours: one alarm opened at the first hour, closed when power returns', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'hj212-treatment-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const db = openSqlite(join(dir, 'state.db'));
-    cleanup.push(async () => {
-      db.close();
-    });
-    const alarms = new AlarmStore(db);
-    const registry = Registry.parse({
-      stations: [
-        {
-          mn: MN,
-          enterprise: '示例电镀有限公司',
-          outlet: 'DW-01',
-          type: 'water',
-          passwordHash: await testHash('44pw01'),
-          factors: {},
-          treatmentStopped: rule,
-        },
-      ],
-    });
-    const station = registry.get(MN)!;
-    const events: string[] = [];
-    const engine = new RuleEngine({
-      options: RulesOptionsSchema.parse({}),
-      registry: () => registry,
-      store: new SqliteStore(db),
-      alarms,
-      notify: (event, alarm) => events.push(`${event} ${alarm.type}`),
-      send: () => false,
-      shutdowns: () => [],
-      log: pino({ level: 'silent' }),
-      now: () => T0 + 5 * H,
-    });
-    engine.onStored(station, hour(T0 - H, 500, 80)); // 07:00 normal
-    engine.onStored(station, hour(T0, 500, 0)); // 08:00 stopped
-    engine.onStored(station, hour(T0 + H, 480, 0)); // 09:00 stopped
-    engine.onStored(station, hour(T0 + 2 * H, 510, 0)); // 10:00 stopped
-    expect(alarms.list({ type: 'treatment-stopped' }).map((a) => [a.openedAt, a.closedAt])).toEqual([[T0, undefined]]);
-    engine.onStored(station, hour(T0 + 3 * H, 500, 75)); // 11:00 the treatment facility draws power again
-    const list = alarms.list({ type: 'treatment-stopped' });
-    expect(list.map((a) => [a.mn, a.openedAt, a.closedAt])).toEqual([[MN, T0, T0 + 3 * H]]);
-    expect(list[0]!.detail).toBe('production p01001=500 while treatment p02001=0 < 10');
-    expect(events).toEqual(['opened treatment-stopped', 'closed treatment-stopped']);
-  });
+  it(
+    'production on and treatment power 0 for 3 hours: one alarm opened ' +
+      'at the first hour, closed when power returns',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'hj212-treatment-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      const db = openSqlite(join(dir, 'state.db'));
+      cleanup.push(async () => {
+        db.close();
+      });
+      const alarms = new AlarmStore(db);
+      const registry = Registry.parse({
+        stations: [
+          {
+            mn: MN,
+            enterprise: '示例电镀有限公司',
+            outlet: 'DW-01',
+            type: 'water',
+            passwordHash: await testHash('44pw01'),
+            factors: {},
+            treatmentStopped: rule,
+          },
+        ],
+      });
+      const station = registry.get(MN)!;
+      const events: string[] = [];
+      const engine = new RuleEngine({
+        options: RulesOptionsSchema.parse({}),
+        registry: () => registry,
+        store: new SqliteStore(db),
+        alarms,
+        notify: (event, alarm) => events.push(`${event} ${alarm.type}`),
+        send: () => false,
+        shutdowns: () => [],
+        log: pino({ level: 'silent' }),
+        now: () => T0 + 5 * H,
+      });
+      engine.onStored(station, hour(T0 - H, 500, 80)); // 07:00 normal
+      engine.onStored(station, hour(T0, 500, 0)); // 08:00 stopped
+      engine.onStored(station, hour(T0 + H, 480, 0)); // 09:00 stopped
+      engine.onStored(station, hour(T0 + 2 * H, 510, 0)); // 10:00 stopped
+      expect(alarms.list({ type: 'treatment-stopped' }).map((a) => [a.openedAt, a.closedAt])).toEqual([
+        [T0, undefined],
+      ]);
+      engine.onStored(station, hour(T0 + 3 * H, 500, 75)); // 11:00 the treatment facility draws power again
+      const list = alarms.list({ type: 'treatment-stopped' });
+      expect(list.map((a) => [a.mn, a.openedAt, a.closedAt])).toEqual([[MN, T0, T0 + 3 * H]]);
+      expect(list[0]!.detail).toBe('production p01001=500 while treatment p02001=0 < 10');
+      expect(events).toEqual(['opened treatment-stopped', 'closed treatment-stopped']);
+    },
+  );
 });

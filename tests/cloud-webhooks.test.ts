@@ -107,58 +107,68 @@ describe('alarm webhooks', () => {
     expect(warns.every((l) => l['mn'] === MN && l['url'] === hook.url)).toBe(true);
   });
 
-  it('keeps events while the receiver is down, across a restart of the ingest, and delivers them when it is back', async () => {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}/hook`;
-    const state = await stateDb();
-    const db1 = state.open();
-    const first = outbox(db1, [url]);
-    first.notify('opened', alarm(2));
-    first.notify('closed', alarm(2, 1_790_000_720_000));
-    await until(() => first.lines.some((l) => l['msg'] === 'alarm webhook failed; will retry'), 'a failed attempt');
-    expect(String(first.lines.find((l) => l['msg'] === 'alarm webhook failed; will retry')!['reason'])).toMatch(
-      /ECONNREFUSED|fetch failed/,
-    );
-    await first.box.stop();
-    db1.close();
+  it(
+    'keeps events while the receiver is down, across a restart of the ' + 'ingest, and delivers them when it is back',
+    async () => {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}/hook`;
+      const state = await stateDb();
+      const db1 = state.open();
+      const first = outbox(db1, [url]);
+      first.notify('opened', alarm(2));
+      first.notify('closed', alarm(2, 1_790_000_720_000));
+      await until(() => first.lines.some((l) => l['msg'] === 'alarm webhook failed; will retry'), 'a failed attempt');
+      expect(String(first.lines.find((l) => l['msg'] === 'alarm webhook failed; will retry')!['reason'])).toMatch(
+        /ECONNREFUSED|fetch failed/,
+      );
+      await first.box.stop();
+      db1.close();
 
-    const hook = await receiver(port);
-    const second = outbox(state.open(), [url]);
-    second.box.start();
-    await until(() => hook.got.length === 2 && second.box.pending() === 0, 'events queued before the restart');
-    expect(hook.got.map((r) => [r.body.event, r.body.alarm.id])).toEqual([
-      ['opened', 2],
-      ['closed', 2],
-    ]);
-  });
+      const hook = await receiver(port);
+      const second = outbox(state.open(), [url]);
+      second.box.start();
+      await until(() => hook.got.length === 2 && second.box.pending() === 0, 'events queued before the restart');
+      expect(hook.got.map((r) => [r.body.event, r.body.alarm.id])).toEqual([
+        ['opened', 2],
+        ['closed', 2],
+      ]);
+    },
+  );
 
-  it('drops an event the receiver rejects as a bad request (logged as an error) without blocking the ones after it', async () => {
-    const hook = await receiver(0, [400]);
-    const { box, notify, lines } = outbox((await stateDb()).open(), [hook.url]);
-    notify('opened', alarm(3));
-    notify('opened', alarm(4));
-    await until(() => box.pending() === 0, 'queue drained');
-    expect(hook.got.map((r) => r.body.alarm.id)).toEqual([4]);
-    const refused = lines.find((l) => l['msg'] === 'alarm webhook refused the event; not retried (fix the receiver)');
-    expect(refused).toMatchObject({ mn: MN, reason: 'HTTP 400', event: eventKey('opened', alarm(3)) });
-  });
+  it(
+    'drops an event the receiver rejects as a bad request (logged as ' + 'an error) without blocking the ones after it',
+    async () => {
+      const hook = await receiver(0, [400]);
+      const { box, notify, lines } = outbox((await stateDb()).open(), [hook.url]);
+      notify('opened', alarm(3));
+      notify('opened', alarm(4));
+      await until(() => box.pending() === 0, 'queue drained');
+      expect(hook.got.map((r) => r.body.alarm.id)).toEqual([4]);
+      const refused = lines.find((l) => l['msg'] === 'alarm webhook refused the event; not retried (fix the receiver)');
+      expect(refused).toMatchObject({ mn: MN, reason: 'HTTP 400', event: eventKey('opened', alarm(3)) });
+    },
+  );
 
-  it('gives an event up after the retry window, with an error naming the receiver; a dead receiver does not hold up a live one', async () => {
-    const dead = `http://127.0.0.1:${await freePort()}/hook`;
-    const live = await receiver(0);
-    let clock = 1_000_000;
-    const { box, notify, lines } = outbox((await stateDb()).open(), [dead, live.url], {
-      retryHours: 1,
-      now: () => clock,
-    });
-    notify('opened', alarm(5));
-    await until(() => live.got.length === 1, 'the live receiver served');
-    expect(box.pending(dead)).toBe(1);
-    clock += 2 * 3_600_000;
-    await until(() => box.pending() === 0, 'the dead receiver given up');
-    expect(lines.find((l) => l['msg'] === 'alarm webhook given up after 1 h of retries')).toMatchObject({
-      mn: MN,
-      url: dead,
-    });
-  });
+  it(
+    'gives an event up after the retry window, with an error naming the ' +
+      'receiver; a dead receiver does not hold up a live one',
+    async () => {
+      const dead = `http://127.0.0.1:${await freePort()}/hook`;
+      const live = await receiver(0);
+      let clock = 1_000_000;
+      const { box, notify, lines } = outbox((await stateDb()).open(), [dead, live.url], {
+        retryHours: 1,
+        now: () => clock,
+      });
+      notify('opened', alarm(5));
+      await until(() => live.got.length === 1, 'the live receiver served');
+      expect(box.pending(dead)).toBe(1);
+      clock += 2 * 3_600_000;
+      await until(() => box.pending() === 0, 'the dead receiver given up');
+      expect(lines.find((l) => l['msg'] === 'alarm webhook given up after 1 h of retries')).toMatchObject({
+        mn: MN,
+        url: dead,
+      });
+    },
+  );
 });

@@ -55,46 +55,55 @@ async function scenario(): Promise<{
 }
 
 describe('alarm events', () => {
-  it('lists a missing hour as one event of four factors, marking each factor back-filled or entered by hand', async () => {
-    const { call, send } = await scenario();
-    const missing = (await call('GET', '/alarm-events?type=missing-hour', { token: READ })).body;
-    expect(missing).toHaveLength(1);
-    const [event] = missing;
-    expect(event).toMatchObject({ type: 'missing-hour', mn: WATER_MN, kind: 'hour', openedAt: T0 + H, raisedAt: NOW });
-    expect(event.closedAt).toBeUndefined();
-    expect(event.factors.map((f: Json) => f.factor)).toEqual(WATER_FACTORS);
-    expect(event.id).toBe(event.factors[0].alarmId);
-    expect(event.ack).toBeNull();
-    expect(event.followUps).toEqual([]);
+  it(
+    'lists a missing hour as one event of four factors, marking ' + 'each factor back-filled or entered by hand',
+    async () => {
+      const { call, send } = await scenario();
+      const missing = (await call('GET', '/alarm-events?type=missing-hour', { token: READ })).body;
+      expect(missing).toHaveLength(1);
+      const [event] = missing;
+      expect(event).toMatchObject({
+        type: 'missing-hour',
+        mn: WATER_MN,
+        kind: 'hour',
+        openedAt: T0 + H,
+        raisedAt: NOW,
+      });
+      expect(event.closedAt).toBeUndefined();
+      expect(event.factors.map((f: Json) => f.factor)).toEqual(WATER_FACTORS);
+      expect(event.id).toBe(event.factors[0].alarmId);
+      expect(event.ack).toBeNull();
+      expect(event.followUps).toEqual([]);
 
-    // COD and NH3-N of hour 01 come late from the logger (补传): the event stays open with two factors closed.
-    await send(hourFrame(1, { w01018: { Avg: '21', Flag: 'N' }, w21003: { Avg: '1.3', Flag: 'N' } }), 1);
-    const [half] = (await call('GET', '/alarm-events?type=missing-hour&state=open', { token: READ })).body;
-    expect(half.closedAt).toBeUndefined();
-    expect(half.factors.map((f: Json) => [f.factor, f.closedBy ?? null])).toEqual([
-      ['w01018', 'backfill'],
-      ['w21003', 'backfill'],
-      ['w01001', null],
-      ['w00000', null],
-    ]);
-    expect((await call('GET', '/alarm-events?type=missing-hour&state=closed', { token: READ })).body).toEqual([]);
+      // COD and NH3-N of hour 01 come late from the logger (补传): the event stays open with two factors closed.
+      await send(hourFrame(1, { w01018: { Avg: '21', Flag: 'N' }, w21003: { Avg: '1.3', Flag: 'N' } }), 1);
+      const [half] = (await call('GET', '/alarm-events?type=missing-hour&state=open', { token: READ })).body;
+      expect(half.closedAt).toBeUndefined();
+      expect(half.factors.map((f: Json) => [f.factor, f.closedBy ?? null])).toEqual([
+        ['w01018', 'backfill'],
+        ['w21003', 'backfill'],
+        ['w01001', null],
+        ['w00000', null],
+      ]);
+      expect((await call('GET', '/alarm-events?type=missing-hour&state=closed', { token: READ })).body).toEqual([]);
 
-    // pH and flow are entered by hand (flag S, 手工补录): the event closes, by two means, so no single closedBy.
-    await send(hourFrame(1, { w01001: { Avg: '7.3', Flag: 'S' }, w00000: { Avg: '12', Flag: 'S' } }), 1);
-    const [closed] = (await call('GET', '/alarm-events?type=missing-hour&state=closed', { token: READ })).body;
-    expect(closed.id).toBe(event.id);
-    expect(closed.closedAt).toBe(NOW);
-    expect(closed.closedBy).toBeUndefined();
-    expect(closed.factors.map((f: Json) => f.closedBy)).toEqual(['backfill', 'backfill', 'manual', 'manual']);
+      // pH and flow are entered by hand (flag S, 手工补录): the event closes, by two means, so no single closedBy.
+      await send(hourFrame(1, { w01001: { Avg: '7.3', Flag: 'S' }, w00000: { Avg: '12', Flag: 'S' } }), 1);
+      const [closed] = (await call('GET', '/alarm-events?type=missing-hour&state=closed', { token: READ })).body;
+      expect(closed.id).toBe(event.id);
+      expect(closed.closedAt).toBe(NOW);
+      expect(closed.closedBy).toBeUndefined();
+      expect(closed.factors.map((f: Json) => f.closedBy)).toEqual(['backfill', 'backfill', 'manual', 'manual']);
 
-    // The exceedance at hour 02 is its own event, newest first, raised when the hour arrived.
-    const all = (await call('GET', '/alarm-events', { token: READ })).body;
-    expect(all.map((e: Json) => [e.type, e.openedAt])).toEqual([
-      ['exceedance', T0 + 2 * H],
-      ['missing-hour', T0 + H],
-    ]);
-    expect(all[0]).toMatchObject({ raisedAt: NOW, value: 60, limit: 50, factors: [{ factor: 'w01018' }] });
-  });
+      // The exceedance at hour 02 is its own event, newest first, raised when the hour arrived.
+      const all = (await call('GET', '/alarm-events', { token: READ })).body;
+      expect(all.map((e: Json) => [e.type, e.openedAt])).toEqual([
+        ['exceedance', T0 + 2 * H],
+        ['missing-hour', T0 + H],
+      ]);
+      expect(all[0]).toMatchObject({ raisedAt: NOW, value: 60, limit: 50, factors: [{ factor: 'w01018' }] });
+    },
+  );
 
   it('keeps the follow-up trail of an alarm: who, when, which state, what was said', async () => {
     const { call } = await scenario();

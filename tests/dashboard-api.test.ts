@@ -189,7 +189,8 @@ describe('dashboard API', () => {
     const csv = await call('GET', '/report.csv?day=2026-11-20&lang=en', { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body.split('\r\n').slice(0, 2)).toEqual([
-      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),hours missing,hours exceeding,hours back-filled,manual results',
+      '\uFEFFday,enterprise,outlet,MN,transmission rate (%),validity rate (%),effectiveness rate (%),' +
+        'hours missing,hours exceeding,hours back-filled,manual results',
       `2026-11-20,示例化工有限公司,WS-01,${WATER_MN},50.0,97.2,48.6,12,2,12,0`,
     ]);
     // The month: the water outlet from its first hour on record, 11-20 00:00, to the end of November
@@ -210,22 +211,25 @@ describe('dashboard API', () => {
 });
 
 describe('daily report line', () => {
-  it('counts only hours that are over and outside shutdowns as missing, and quotes CSV fields that need it', async () => {
-    const [station] = await testStations();
-    const parsed = StationSchema.parse({ ...station, enterprise: '示例化工, "南厂"' });
-    const line = outletPeriod({
-      station: parsed,
-      from: T0,
-      to: T0 + 24 * H,
-      hours: [],
-      shutdowns: [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-20T02:00:00+08:00', reason: '停产' }],
-      now: T0 + 5 * H + 1,
-      rules: { manualCountsValid: false },
-    });
-    // Hours 0-1 are a shutdown, 2-4 are over and empty, 5 onwards not over yet.
-    expect(line).toMatchObject({ hoursMissing: 3, hoursExceeding: 0, transmissionRate: 0, validityRate: 0 });
-    expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(
-      `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0,0,0`,
-    );
-  });
+  it(
+    'counts only hours that are over and outside shutdowns as ' + 'missing, and quotes CSV fields that need it',
+    async () => {
+      const [station] = await testStations();
+      const parsed = StationSchema.parse({ ...station, enterprise: '示例化工, "南厂"' });
+      const line = outletPeriod({
+        station: parsed,
+        from: T0,
+        to: T0 + 24 * H,
+        hours: [],
+        shutdowns: [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-20T02:00:00+08:00', reason: '停产' }],
+        now: T0 + 5 * H + 1,
+        rules: { manualCountsValid: false },
+      });
+      // Hours 0-1 are a shutdown, 2-4 are over and empty, 5 onwards not over yet.
+      expect(line).toMatchObject({ hoursMissing: 3, hoursExceeding: 0, transmissionRate: 0, validityRate: 0 });
+      expect(reportCsv('2026-11-20', [line], 'zh').split('\r\n')[1]).toBe(
+        `2026-11-20,"示例化工, ""南厂""",WS-01,${WATER_MN},0.0,0.0,0.0,3,0,0,0`,
+      );
+    },
+  );
 });

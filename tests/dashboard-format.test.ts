@@ -157,9 +157,8 @@ describe('dashboard formatting', () => {
       region: '城东区',
       mn: '0100000000A89000000000C3',
     };
-    expect(['', '  ', '总排口', 'ws-01', '化工', '城东', '000c3', ' 00C3 '].map((x) => f.stationMatches(s, x))).toEqual(
-      [true, true, true, true, true, true, true, true],
-    );
+    const matching = ['', '  ', '总排口', 'ws-01', '化工', '城东', '000c3', ' 00C3 '];
+    expect(matching.map((x) => f.stationMatches(s, x))).toEqual([true, true, true, true, true, true, true, true]);
     expect(['城西区', 'DA-01', '00B2', '示例电厂'].map((x) => f.stationMatches(s, x))).toEqual([
       false,
       false,
@@ -183,20 +182,25 @@ describe('dashboard formatting', () => {
     expect(f.flagLabel('C', 'zh')).toBe('C 校准');
   });
 
-  it('splits an API refusal into the fields it names, and names appendix B pollutants the registry does not list', () => {
-    // As cloud/api/errors.ts validationMessage writes them, after api.js's "status: ".
-    expect(
-      f.refusalParts('400: body.items.3.method: give the method (监测方法); body.lab: name the laboratory (监测机构)'),
-    ).toEqual([
-      { path: ['items', '3', 'method'], reason: 'give the method (监测方法)' },
-      { path: ['lab'], reason: 'name the laboratory (监测机构)' },
-    ]);
-    expect(f.refusalParts('409: plan 1 is approved already')).toEqual([
-      { path: null, reason: 'plan 1 is approved already' },
-    ]);
-    // 悬浮物 (w01012) by hand: no info from the outlet's registry, the name from appendix B.
-    expect(f.factorLabel('w01012', undefined, 'zh')).toBe('悬浮物');
-    expect(f.factorLabel('w01012', undefined, 'en')).toBe('Suspended solids');
-    expect(f.factorLabel('x99999', undefined, 'zh')).toBe('x99999');
-  });
+  it(
+    'splits an API refusal into the fields it names, and names ' + 'appendix B pollutants the registry does not list',
+    () => {
+      // As cloud/api/errors.ts validationMessage writes them, after api.js's "status: ".
+      expect(
+        f.refusalParts(
+          '400: body.items.3.method: give the method (监测方法); body.lab: name the laboratory (监测机构)',
+        ),
+      ).toEqual([
+        { path: ['items', '3', 'method'], reason: 'give the method (监测方法)' },
+        { path: ['lab'], reason: 'name the laboratory (监测机构)' },
+      ]);
+      expect(f.refusalParts('409: plan 1 is approved already')).toEqual([
+        { path: null, reason: 'plan 1 is approved already' },
+      ]);
+      // 悬浮物 (w01012) by hand: no info from the outlet's registry, the name from appendix B.
+      expect(f.factorLabel('w01012', undefined, 'zh')).toBe('悬浮物');
+      expect(f.factorLabel('w01012', undefined, 'en')).toBe('Suspended solids');
+      expect(f.factorLabel('x99999', undefined, 'zh')).toBe('x99999');
+    },
+  );
 });

@@ -119,7 +119,9 @@ describe('monthly, quarterly and yearly report with emission amounts', () => {
     const { base, call } = await fed();
     const csv = await call('GET', '/report.csv?month=2026-11&lang=zh', { token: READ });
     expect(csv.body.split('\r\n').slice(0, 4)).toEqual([
-      '\uFEFF月份,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,超标小时数,补传小时数,手工监测数据(条),化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
+      '\uFEFF月份,企业名称,排口名称,MN,传输率(%),有效率(%),传输有效率(%),缺失小时数,' +
+        '超标小时数,补传小时数,手工监测数据(条),' +
+        '化学需氧量排放量 (kg),氨氮排放量 (kg),废水排放量 (m3)',
       // 9/216 = 4.2 %, 8/9 = 88.9 %, 8/216 = 3.7 %.
       `2026-11,示例化工有限公司,WS-01,${WATER_MN},4.2,88.9,3.7,69,1,3,0,17.75,1.375,1600`,
       '2026-11,示例电厂,DA-01,0100000000A89000000000B2,0.0,0.0,0.0,720,0,0,0,,,',
@@ -162,7 +164,13 @@ describe('history table', () => {
     ).body;
     expect(page).toMatchObject({ kind: 'hour', page: 1, pageSize: 2, total: 3, truncated: false });
     expect(page.columns).toEqual([
-      { factor: 'w01018', name: '化学需氧量', unit: 'mg/L', amountUnit: 'kg', fields: ['Avg', 'Min', 'Max', 'Cou'] },
+      {
+        factor: 'w01018',
+        name: '化学需氧量',
+        unit: 'mg/L',
+        amountUnit: 'kg',
+        fields: ['Avg', 'Min', 'Max', 'Cou'],
+      },
       { factor: 'w21003', name: '氨氮', unit: 'mg/L', amountUnit: 'kg', fields: ['Avg', 'Cou'] },
       { factor: 'w01001', name: 'pH 值', unit: '无量纲', fields: ['Avg'] },
       { factor: 'w00000', name: '废水流量', unit: 'L/s', amountUnit: 'm3', fields: ['Avg', 'Cou'] },
@@ -196,7 +204,9 @@ describe('history table', () => {
     const csv = await call('GET', `/stations/${WATER_MN}/history.csv?kind=day&${range}`, { token: READ });
     expect(csv.type).toBe('text/csv; charset=utf-8');
     expect(csv.body).toBe(
-      '\uFEFF数据时间,化学需氧量 均值 (mg/L),化学需氧量 排放量 (kg),化学需氧量 标记,氨氮 均值 (mg/L),氨氮 排放量 (kg),氨氮 标记,废水流量 均值 (L/s),废水流量 排放量 (m3),废水流量 标记\r\n' +
+      '\uFEFF数据时间,化学需氧量 均值 (mg/L),化学需氧量 排放量 (kg),化学需氧量 标记,' +
+        '氨氮 均值 (mg/L),氨氮 排放量 (kg),氨氮 标记,' +
+        '废水流量 均值 (L/s),废水流量 排放量 (m3),废水流量 标记\r\n' +
         '2026-11-30 00:00:00,30,10,N 正常,1,1,N 正常,11,1000,N 正常\r\n' +
         '2026-11-28 00:00:00,22,999,N 正常,,,,,,\r\n',
     );

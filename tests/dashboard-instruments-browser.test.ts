@@ -17,7 +17,10 @@ import { CHEM, hourFrame, READ, scopedCloud, type apiCloud } from './helpers/das
 
 if (!haveChromium) console.warn('dashboard instruments browser tests skipped: /usr/bin/chromium is missing');
 
-/** The COD analyzer as 示例化工有限公司 registered it (the fields of the regulators' 自动监控设施信息 form). */
+/**
+ * The COD analyzer as 示例化工有限公司 registered it (the fields of the regulators' 自动监控设施信息
+ * form).
+ */
 const COD = {
   name: 'COD 在线自动监测仪',
   manufacturer: '示例仪器有限公司',
@@ -141,37 +144,40 @@ describe.skipIf(!haveChromium)('仪器运维 page in a real browser', () => {
     expect(faults).toEqual([]);
   });
 
-  it('lists the C hour no record explains, refuses a standard check without its values, takes a calibration', async () => {
-    const { page } = b;
-    const hour = page.locator('.unexplained-table tbody tr');
-    expect(await hour.allInnerTexts()).toEqual([['2026-11-20 10:00', '化学需氧量', 'C 校准'].join('\t')]);
-    expect(await page.locator('.om-records').innerText()).toBe('该时段暂无运维记录');
+  it(
+    'lists the C hour no record explains, refuses a standard check ' + 'without its values, takes a calibration',
+    async () => {
+      const { page } = b;
+      const hour = page.locator('.unexplained-table tbody tr');
+      expect(await hour.allInnerTexts()).toEqual([['2026-11-20 10:00', '化学需氧量', 'C 校准'].join('\t')]);
+      expect(await page.locator('.om-records').innerText()).toBe('该时段暂无运维记录');
 
-    const form = page.locator('form.om-form');
-    await form.locator('select[name=factor]').selectOption({ label: '化学需氧量' });
-    await form.locator('select[name=type]').selectOption({ label: '标样核查' });
-    await type(page, 'form.om-form input[name=from]', '2026-11-20 09:50');
-    await type(page, 'form.om-form input[name=to]', '2026-11-20 10:40');
-    await type(page, 'form.om-form input[name=company]', '示例环保运维有限公司');
-    await form.locator('button[type=submit]').click({ delay: 60 });
-    await page.waitForFunction(() => document.querySelector('.message.error') !== null);
-    expect(await page.locator('.message').innerText()).toBe(
-      '未接受：标样值 — a standard check gives standardValue and reading',
-    );
-    // A calibration then: it explains a C hour (EXPLAINED_BY).
-    await form.locator('select[name=type]').selectOption({ label: '校准' });
-    await type(page, 'form.om-form input[name=note]', '零点、量程校准');
-    await form.locator('button[type=submit]').click({ delay: 60 });
-    await messageIs(page, '已填报运维记录 #1：校准，2026-11-20 09:50 – 2026-11-20 10:40');
-    expect(await page.locator('.om-table tbody tr').first().innerText()).toContain('示例环保运维有限公司');
-    expect(await page.locator('.unexplained').innerText()).toBe('该时段无待说明小时');
+      const form = page.locator('form.om-form');
+      await form.locator('select[name=factor]').selectOption({ label: '化学需氧量' });
+      await form.locator('select[name=type]').selectOption({ label: '标样核查' });
+      await type(page, 'form.om-form input[name=from]', '2026-11-20 09:50');
+      await type(page, 'form.om-form input[name=to]', '2026-11-20 10:40');
+      await type(page, 'form.om-form input[name=company]', '示例环保运维有限公司');
+      await form.locator('button[type=submit]').click({ delay: 60 });
+      await page.waitForFunction(() => document.querySelector('.message.error') !== null);
+      expect(await page.locator('.message').innerText()).toBe(
+        '未接受：标样值 — a standard check gives standardValue and reading',
+      );
+      // A calibration then: it explains a C hour (EXPLAINED_BY).
+      await form.locator('select[name=type]').selectOption({ label: '校准' });
+      await type(page, 'form.om-form input[name=note]', '零点、量程校准');
+      await form.locator('button[type=submit]').click({ delay: 60 });
+      await messageIs(page, '已填报运维记录 #1：校准，2026-11-20 09:50 – 2026-11-20 10:40');
+      expect(await page.locator('.om-table tbody tr').first().innerText()).toContain('示例环保运维有限公司');
+      expect(await page.locator('.unexplained').innerText()).toBe('该时段无待说明小时');
 
-    // A read-only account sees the lists, no form to change them.
-    await open(page, cloud.base, READ);
-    await page.evaluate((mn) => (location.hash = `#/equipment/${mn}`), WATER_MN);
-    await shown(page, `#/equipment/${WATER_MN}`);
-    expect(await page.locator('form.instrument-form, form.om-form, button.edit').count()).toBe(0);
-    expect(await page.locator('.om-table tbody tr').count()).toBe(1);
-    expect(faults).toEqual([]);
-  });
+      // A read-only account sees the lists, no form to change them.
+      await open(page, cloud.base, READ);
+      await page.evaluate((mn) => (location.hash = `#/equipment/${mn}`), WATER_MN);
+      await shown(page, `#/equipment/${WATER_MN}`);
+      expect(await page.locator('form.instrument-form, form.om-form, button.edit').count()).toBe(0);
+      expect(await page.locator('.om-table tbody tr').count()).toBe(1);
+      expect(faults).toEqual([]);
+    },
+  );
 });

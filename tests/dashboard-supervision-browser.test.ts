@@ -31,7 +31,9 @@ const rowState = (page: Page, id: number, state: string) =>
 
 describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real browser', () => {
   let cloud: Awaited<ReturnType<typeof apiCloud>>;
-  /** The enterprise's system (示例化工有限公司, CHEM) and the centre's admin, each in a browser of their own. */
+  /**
+   * The enterprise's system (示例化工有限公司, CHEM) and the centre's admin, each in a browser of their own.
+   */
   let chem: TestBrowser;
   let centre: TestBrowser;
   const faults: string[] = [];
@@ -226,8 +228,8 @@ describe.skipIf(!haveChromium)('电子督办 and 辖区统计 pages in a real br
     expect(await c.locator('#view h2').innerText()).toBe('辖区统计 · 2026-11');
     const cells = async (region: string) =>
       (await c.locator(`.jurisdictions-table tr[data-region="${region}"] td`).allInnerTexts()).slice(1);
-    // 城东区: 示例化工 (1 enterprise), WS-01 (1 outlet): registered (plan approved 11-20), uploaded (11-20 10:00),
-    // 0 registrations and 1 plan reviewed; its one registered outlet uploaded → fully networked; item #1 sent
+    // 城东区: 示例化工 (1 enterprise), WS-01 (1 outlet): registered (plan approved 11-20), uploaded (11-20
+    // 10:00), 0 registrations and 1 plan reviewed; its one registered outlet uploaded → fully networked; item #1 sent
     // in November and accepted → 0 open, 0 overdue, 1 closed.
     expect(await cells('城东区')).toEqual(['1', '1', '1', '1', '0', '1', '1', '0', '0', '0', '0', '0', '1']);
     // 城西区: 示例电厂, DA-01: no plan (not registered) but uploaded; nothing reviewed; no registered outlet →

@@ -25,15 +25,19 @@ describe('deploy/centre/compose.yaml', () => {
     services = (parse(await read('compose.yaml'), { merge: true }) as { services: Record<string, Service> }).services;
   });
 
-  it('runs InfluxDB with a retention, a broker (Mosquitto, EMQX as a profile), two ingest processes and a load balancer', () => {
-    expect(Object.keys(services).sort()).toEqual(['emqx', 'influxdb', 'ingest-1', 'ingest-2', 'lb', 'mosquitto']);
-    expect(services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_RETENTION).toMatch(/^\d+d$/);
-    expect(services.emqx!.profiles).toEqual(['emqx']);
-    expect(services.mosquitto!.ports).toEqual(['8883:8883']);
-    expect(services.lb!.ports).toEqual(['9212:9212', '8443:8443']);
-    expect(services['ingest-1']!.environment!.NODE_INDEX).toBe('0');
-    expect(services['ingest-2']!.environment!.NODE_INDEX).toBe('1');
-  });
+  it(
+    'runs InfluxDB with a retention, a broker (Mosquitto, EMQX as a ' +
+      'profile), two ingest processes and a load balancer',
+    () => {
+      expect(Object.keys(services).sort()).toEqual(['emqx', 'influxdb', 'ingest-1', 'ingest-2', 'lb', 'mosquitto']);
+      expect(services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_RETENTION).toMatch(/^\d+d$/);
+      expect(services.emqx!.profiles).toEqual(['emqx']);
+      expect(services.mosquitto!.ports).toEqual(['8883:8883']);
+      expect(services.lb!.ports).toEqual(['9212:9212', '8443:8443']);
+      expect(services['ingest-1']!.environment!.NODE_INDEX).toBe('0');
+      expect(services['ingest-2']!.environment!.NODE_INDEX).toBe('1');
+    },
+  );
 
   it('declares every named volume, and gives each ingest a writable one for its state and spill', async () => {
     const doc = parse(await read('compose.yaml'), { merge: true }) as { volumes: Record<string, unknown> };

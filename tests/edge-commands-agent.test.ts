@@ -82,33 +82,37 @@ describe('CN 1000, 1012 and 2081 end to end', () => {
     expect(sendsOfFirstUpload(platform.conns[before]!)).toBe(3);
   });
 
-  it('1012 under keep-ntp (the default of a trusted clock) is answered 9011 QnRtn 1, 9012 ExeRtn 1 and the difference logged', async () => {
-    const platform = await recordingPlatform(cleanups);
-    const data = await tempDir();
-    cleanups.push(data.remove);
-    const { logger, lines } = memoryLogger();
-    const { agent } = await agentOn(
-      waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true }),
-      logger,
-    );
-    await until(() => platform.conns.length > 0 && platform.conns[0]!.packets.length > 0, 'the link');
-    const qn = '20250601100000002';
-    platform.conns[0]!.socket.write(
-      requestBytes({ qn, st: '32', cn: '1012', pw: PW, mn: MN, flag: '5' }, 'SystemTime=20250601100100'),
-    );
-    await until(() => platform.conns[0]!.packets.some((p) => p.cn === '9012'), 'the 9012 of the 1012');
-    expect(platform.conns[0]!.packets.filter((p) => p.qn === qn).map((p) => [p.cn, p.cp.params])).toEqual([
-      ['9011', { QnRtn: '1' }],
-      ['9012', { ExeRtn: '1' }],
-    ]);
-    // 10:01:00 asked of a box at 10:00:00: the platform is 60 000 ms ahead; the box clock stays.
-    expect(lines.find((l) => l['reason'] === 'clock policy keep-ntp')).toMatchObject({
-      mn: MN,
-      uplink: 'province',
-      differenceMs: 60_000,
-    });
-    expect(agent.health().clock).toEqual({ trusted: true, offsetMs: 0 });
-  });
+  it(
+    '1012 under keep-ntp (the default of a trusted clock) is answered 9011 ' +
+      'QnRtn 1, 9012 ExeRtn 1 and the difference logged',
+    async () => {
+      const platform = await recordingPlatform(cleanups);
+      const data = await tempDir();
+      cleanups.push(data.remove);
+      const { logger, lines } = memoryLogger();
+      const { agent } = await agentOn(
+        waterOutlet(data.dir, await freePort(), platform.port, { clockTrusted: true }),
+        logger,
+      );
+      await until(() => platform.conns.length > 0 && platform.conns[0]!.packets.length > 0, 'the link');
+      const qn = '20250601100000002';
+      platform.conns[0]!.socket.write(
+        requestBytes({ qn, st: '32', cn: '1012', pw: PW, mn: MN, flag: '5' }, 'SystemTime=20250601100100'),
+      );
+      await until(() => platform.conns[0]!.packets.some((p) => p.cn === '9012'), 'the 9012 of the 1012');
+      expect(platform.conns[0]!.packets.filter((p) => p.qn === qn).map((p) => [p.cn, p.cp.params])).toEqual([
+        ['9011', { QnRtn: '1' }],
+        ['9012', { ExeRtn: '1' }],
+      ]);
+      // 10:01:00 asked of a box at 10:00:00: the platform is 60 000 ms ahead; the box clock stays.
+      expect(lines.find((l) => l['reason'] === 'clock policy keep-ntp')).toMatchObject({
+        mn: MN,
+        uplink: 'province',
+        differenceMs: 60_000,
+      });
+      expect(agent.health().clock).toEqual({ trusted: true, offsetMs: 0 });
+    },
+  );
 
   it('1012 under clock policy set moves the box clock on a trusted box', async () => {
     const platform = await recordingPlatform(cleanups);
@@ -132,42 +136,45 @@ describe('CN 1000, 1012 and 2081 end to end', () => {
     expect(agent.health().clock).toEqual({ trusted: true, offsetMs: -60_000 });
   });
 
-  it('records 2081 with RestartTime the start time at each start, for 2017 uplinks and not for a 2005 one', async () => {
-    const data = await tempDir();
-    cleanups.push(data.remove);
-    const nobody = await freePort();
-    const config = waterOutlet(data.dir, await freePort(), nobody, { clockTrusted: true });
-    config.uplinks = [config.uplinks[0]!, { ...config.uplinks[0]!, id: 'old', version: '2005' }];
-    const { logger } = memoryLogger();
-    for (let start = 1; start <= 2; start++) {
-      const run = await agentOn(config, logger);
-      await until(() => run.agent.health().uplinks['province']!.outbox.records >= start, 'the 2081 stored');
-      await run.close();
-    }
-    const store = new EdgeStore(data.dir, { logger, outboxBytes: new Map(), utcOffsetMinutes: 480 });
-    cleanups.push(async () => store.close());
-    const boots = (uplink: string) =>
-      store
-        .outbox(uplink)
-        .nextBatch(100, new Set())
-        .filter((r) => r.record.cn === '2081');
-    // One per start, both at the standing clock's 2025-06-01 10:00:00 (China time).
-    expect(boots('province').map((r) => r.record)).toEqual([
-      { cn: '2081', at: T0, stats: {} },
-      { cn: '2081', at: T0, stats: {} },
-    ]);
-    const packet = recordPacket(
-      boots('province')[0]!.record,
-      { mn: MN, pw: PW, st: '32', version: '2017' },
-      'q',
-      new Map(),
-      480,
-    );
-    expect([packet.cn, packet.flag, packet.cp.params]).toEqual([
-      '2081',
-      5,
-      { DataTime: '20250601100000', RestartTime: '20250601100000' },
-    ]);
-    expect(boots('old')).toEqual([]);
-  });
+  it(
+    'records 2081 with RestartTime the start time at each start, ' + 'for 2017 uplinks and not for a 2005 one',
+    async () => {
+      const data = await tempDir();
+      cleanups.push(data.remove);
+      const nobody = await freePort();
+      const config = waterOutlet(data.dir, await freePort(), nobody, { clockTrusted: true });
+      config.uplinks = [config.uplinks[0]!, { ...config.uplinks[0]!, id: 'old', version: '2005' }];
+      const { logger } = memoryLogger();
+      for (let start = 1; start <= 2; start++) {
+        const run = await agentOn(config, logger);
+        await until(() => run.agent.health().uplinks['province']!.outbox.records >= start, 'the 2081 stored');
+        await run.close();
+      }
+      const store = new EdgeStore(data.dir, { logger, outboxBytes: new Map(), utcOffsetMinutes: 480 });
+      cleanups.push(async () => store.close());
+      const boots = (uplink: string) =>
+        store
+          .outbox(uplink)
+          .nextBatch(100, new Set())
+          .filter((r) => r.record.cn === '2081');
+      // One per start, both at the standing clock's 2025-06-01 10:00:00 (China time).
+      expect(boots('province').map((r) => r.record)).toEqual([
+        { cn: '2081', at: T0, stats: {} },
+        { cn: '2081', at: T0, stats: {} },
+      ]);
+      const packet = recordPacket(
+        boots('province')[0]!.record,
+        { mn: MN, pw: PW, st: '32', version: '2017' },
+        'q',
+        new Map(),
+        480,
+      );
+      expect([packet.cn, packet.flag, packet.cp.params]).toEqual([
+        '2081',
+        5,
+        { DataTime: '20250601100000', RestartTime: '20250601100000' },
+      ]);
+      expect(boots('old')).toEqual([]);
+    },
+  );
 });

@@ -48,34 +48,43 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     });
   });
 
-  it('answers a request with an empty or odd PW, QN or ST with the 9011 of table 7, echoing only what an answer can carry', () => {
-    const Q = '20250601100000000';
-    const cases: [string, string, string, Record<string, string | undefined>][] = [
-      // [header, expected QnRtn, reason, header fields of the answer]
-      [`QN=${Q};ST=32;CN=1011;PW=;MN=${MN}`, '3', 'no-password', { qn: Q, pw: undefined, mn: MN }],
-      [`QN=${Q};ST=32;CN=1011;PW=123456;MN=${MN}`, '3', 'bad-password', { qn: Q, pw: '123456', mn: MN }],
-      [`QN=${Q};ST=32;CN=1011;PW=a1B2c3;MN=`, '4', 'bad-mn', { qn: Q, pw: 'a1B2c3', mn: MN }],
-      [`QN=;ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
-      [`QN=2025;ST=32;CN=2061;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: '2025', pw: 'a1B2c3', mn: MN }],
-      [`ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
-      [`QN=${Q};ST=;CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
-      [`QN=${Q};CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
-    ];
-    for (const [header, qnRtn, reason, fields] of cases) {
-      const outcome = handleCommand(wire(header), ctx())!;
-      expect([header, outcome.reason, outcome.replies.length, outcome.effect]).toEqual([header, reason, 1, undefined]);
-      const answer = outcome.replies[0]!;
-      expect([answer.cn, answer.st, answer.cp.params, answer.qn, answer.pw, answer.mn]).toEqual([
-        '9011',
-        '91',
-        { QnRtn: qnRtn },
-        fields['qn'],
-        fields['pw'],
-        fields['mn'],
-      ]);
-      expect(() => encodeFrame(answer)).not.toThrow();
-    }
-  });
+  it(
+    'answers a request with an empty or odd PW, QN or ST with the 9011 of ' +
+      'table 7, echoing only what an answer can carry',
+    () => {
+      const Q = '20250601100000000';
+      const cases: [string, string, string, Record<string, string | undefined>][] = [
+        // [header, expected QnRtn, reason, header fields of the answer]
+        [`QN=${Q};ST=32;CN=1011;PW=;MN=${MN}`, '3', 'no-password', { qn: Q, pw: undefined, mn: MN }],
+        [`QN=${Q};ST=32;CN=1011;PW=123456;MN=${MN}`, '3', 'bad-password', { qn: Q, pw: '123456', mn: MN }],
+        [`QN=${Q};ST=32;CN=1011;PW=a1B2c3;MN=`, '4', 'bad-mn', { qn: Q, pw: 'a1B2c3', mn: MN }],
+        [`QN=;ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
+        [`QN=2025;ST=32;CN=2061;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: '2025', pw: 'a1B2c3', mn: MN }],
+        [`ST=32;CN=1011;PW=a1B2c3;MN=${MN}`, '7', 'bad-qn', { qn: undefined, pw: 'a1B2c3', mn: MN }],
+        [`QN=${Q};ST=;CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
+        [`QN=${Q};CN=1011;PW=a1B2c3;MN=${MN}`, '5', 'bad-st', { qn: Q, pw: 'a1B2c3', mn: MN }],
+      ];
+      for (const [header, qnRtn, reason, fields] of cases) {
+        const outcome = handleCommand(wire(header), ctx())!;
+        expect([header, outcome.reason, outcome.replies.length, outcome.effect]).toEqual([
+          header,
+          reason,
+          1,
+          undefined,
+        ]);
+        const answer = outcome.replies[0]!;
+        expect([answer.cn, answer.st, answer.cp.params, answer.qn, answer.pw, answer.mn]).toEqual([
+          '9011',
+          '91',
+          { QnRtn: qnRtn },
+          fields['qn'],
+          fields['pw'],
+          fields['mn'],
+        ]);
+        expect(() => encodeFrame(answer)).not.toThrow();
+      }
+    },
+  );
 
   it('every answer to any header and CP the lenient decoder takes can be encoded (fast-check)', () => {
     const value = fc.oneof(
@@ -151,22 +160,25 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     }
   });
 
-  it('1012 under clock policy keep-ntp leaves the clock, answers QnRtn 1 then ExeRtn 1 and reports the difference', () => {
-    const outcome = handleCommand(
-      ask('1012', { SystemTime: '20250601095930' }),
-      ctx({ clockTrusted: true, clockPolicy: 'keep-ntp' }),
-    )!;
-    // 09:59:30 against a box at 10:00:00: the platform is 30 s behind
-    expect(outcome.effect).toEqual({ kind: 'clock-kept', differenceMs: -30_000 });
-    expect(outcome.reason).toBeUndefined();
-    expect(summary(outcome.replies)).toEqual([
-      ['9011', '20250601100000000', { QnRtn: '1' }],
-      ['9012', '20250601100000000', { ExeRtn: '1' }],
-    ]);
-    // A time that is no time is still a condition error (table 6)
-    const bad = handleCommand(ask('1012', { SystemTime: '20251301000000' }), ctx({ clockPolicy: 'keep-ntp' }))!;
-    expect([bad.effect, bad.reason, bad.replies.at(-1)?.cp.params]).toEqual([undefined, 'bad-time', { ExeRtn: '3' }]);
-  });
+  it(
+    '1012 under clock policy keep-ntp leaves the clock, answers QnRtn ' + '1 then ExeRtn 1 and reports the difference',
+    () => {
+      const outcome = handleCommand(
+        ask('1012', { SystemTime: '20250601095930' }),
+        ctx({ clockTrusted: true, clockPolicy: 'keep-ntp' }),
+      )!;
+      // 09:59:30 against a box at 10:00:00: the platform is 30 s behind
+      expect(outcome.effect).toEqual({ kind: 'clock-kept', differenceMs: -30_000 });
+      expect(outcome.reason).toBeUndefined();
+      expect(summary(outcome.replies)).toEqual([
+        ['9011', '20250601100000000', { QnRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '1' }],
+      ]);
+      // A time that is no time is still a condition error (table 6)
+      const bad = handleCommand(ask('1012', { SystemTime: '20251301000000' }), ctx({ clockPolicy: 'keep-ntp' }))!;
+      expect([bad.effect, bad.reason, bad.replies.at(-1)?.cp.params]).toEqual([undefined, 'bad-time', { ExeRtn: '3' }]);
+    },
+  );
 
   it('1000 takes OverTime 1-120 s and ReCount 0-10 (C.1); anything else is 9011 QnRtn 1 then 9012 ExeRtn 3', () => {
     const set = (OverTime: string, ReCount: string) => handleCommand(ask('1000', { OverTime, ReCount }), ctx())!;
@@ -266,51 +278,58 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     });
   });
 
-  it('answers history with 9011 and leaves the records and the 9012 to the uplink; 3 for a bad time or an EndTime before the BeginTime', () => {
-    const found = handleCommand(ask('2061', { BeginTime: '20250601100000', EndTime: '20250601110000' }), ctx())!;
-    expect(summary(found.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
-    // 10:00 and 11:00 Beijing time (UTC+8) are 02:00 and 03:00 UTC
-    expect(found.history).toMatchObject({
-      cn: '2061',
-      from: Date.parse('2025-06-01T02:00:00Z'),
-      to: Date.parse('2025-06-01T03:00:00Z'),
-    });
-    expect(summary([found.history!.finish(2), found.history!.finish(0)])).toEqual([
-      ['9012', '20250601100000000', { ExeRtn: '1' }],
-      ['9012', '20250601100000000', { ExeRtn: '100' }],
-    ]);
-    const badTime = handleCommand(ask('2051', { BeginTime: '2025-06-01', EndTime: '20250601120000' }), ctx())!;
-    expect([summary(badTime.replies), badTime.reason, badTime.history]).toEqual([
-      [
-        ['9011', '20250601100000000', { QnRtn: '1' }],
-        ['9012', '20250601100000000', { ExeRtn: '3' }],
-      ],
-      'bad-time',
-      undefined,
-    ]);
-    const backwards = handleCommand(ask('2031', { BeginTime: '20250601000000', EndTime: '20250531000000' }), ctx())!;
-    expect([summary(backwards.replies).map((r) => r[2]), backwards.reason, backwards.history]).toEqual([
-      [{ QnRtn: '1' }, { ExeRtn: '3' }],
-      'end-before-begin',
-      undefined,
-    ]);
-  });
+  it(
+    'answers history with 9011 and leaves the records and the 9012 to the ' +
+      'uplink; 3 for a bad time or an EndTime before the BeginTime',
+    () => {
+      const found = handleCommand(ask('2061', { BeginTime: '20250601100000', EndTime: '20250601110000' }), ctx())!;
+      expect(summary(found.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
+      // 10:00 and 11:00 Beijing time (UTC+8) are 02:00 and 03:00 UTC
+      expect(found.history).toMatchObject({
+        cn: '2061',
+        from: Date.parse('2025-06-01T02:00:00Z'),
+        to: Date.parse('2025-06-01T03:00:00Z'),
+      });
+      expect(summary([found.history!.finish(2), found.history!.finish(0)])).toEqual([
+        ['9012', '20250601100000000', { ExeRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '100' }],
+      ]);
+      const badTime = handleCommand(ask('2051', { BeginTime: '2025-06-01', EndTime: '20250601120000' }), ctx())!;
+      expect([summary(badTime.replies), badTime.reason, badTime.history]).toEqual([
+        [
+          ['9011', '20250601100000000', { QnRtn: '1' }],
+          ['9012', '20250601100000000', { ExeRtn: '3' }],
+        ],
+        'bad-time',
+        undefined,
+      ]);
+      const backwards = handleCommand(ask('2031', { BeginTime: '20250601000000', EndTime: '20250531000000' }), ctx())!;
+      expect([summary(backwards.replies).map((r) => r[2]), backwards.reason, backwards.history]).toEqual([
+        [{ QnRtn: '1' }, { ExeRtn: '3' }],
+        'end-before-begin',
+        undefined,
+      ]);
+    },
+  );
 
-  it('does not run a history request twice while its QN is being answered, and says busy (ExeRtn 5) past the queue', () => {
-    const range = { BeginTime: '20240601000000', EndTime: '20250601000000' };
-    const again = handleCommand(ask('2051', range), ctx({ historySlot: () => 'running' }))!;
-    expect([summary(again.replies), again.reason, again.history]).toEqual([
-      [['9011', '20250601100000000', { QnRtn: '1' }]],
-      'duplicate-request',
-      undefined,
-    ]);
-    const busy = handleCommand(ask('2051', range), ctx({ historySlot: () => 'busy' }))!;
-    expect([summary(busy.replies).map((r) => r[2]), busy.reason, busy.history]).toEqual([
-      [{ QnRtn: '1' }, { ExeRtn: '5' }],
-      'history-busy',
-      undefined,
-    ]);
-  });
+  it(
+    'does not run a history request twice while its QN is being ' + 'answered, and says busy (ExeRtn 5) past the queue',
+    () => {
+      const range = { BeginTime: '20240601000000', EndTime: '20250601000000' };
+      const again = handleCommand(ask('2051', range), ctx({ historySlot: () => 'running' }))!;
+      expect([summary(again.replies), again.reason, again.history]).toEqual([
+        [['9011', '20250601100000000', { QnRtn: '1' }]],
+        'duplicate-request',
+        undefined,
+      ]);
+      const busy = handleCommand(ask('2051', range), ctx({ historySlot: () => 'busy' }))!;
+      expect([summary(busy.replies).map((r) => r[2]), busy.reason, busy.history]).toEqual([
+        [{ QnRtn: '1' }, { ExeRtn: '5' }],
+        'history-busy',
+        undefined,
+      ]);
+    },
+  );
 
   it('3020 reports the analyzer parameters of a PolId (optionally one InfoId)', () => {
     const { replies } = handleCommand(ask('3020', { PolId: 'w01018', InfoId: 'i13004' }), ctx())!;
@@ -324,26 +343,29 @@ describe('platform commands (HJ 212-2017 appendix C)', () => {
     });
   });
 
-  it('3021 answers 9011 at once and leaves the write and its 9012 to the agent; a malformed request gets ExeRtn 3', () => {
-    const p: Packet = {
-      ...ask('3021'),
-      cp: {
-        params: { InfoId: 'i13004' },
-        factors: {},
-        info: [{ polId: 'w01018', codes: { i13004: { Info: '168.0' } } }],
-      },
-    };
-    const outcome = handleCommand(p, ctx())!;
-    expect(summary(outcome.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
-    expect(outcome.effect).toMatchObject({ kind: 'set-parameters', polId: 'w01018', values: { i13004: 168 } });
-    const effect = outcome.effect as Extract<typeof outcome.effect, { kind: 'set-parameters' }>;
-    expect(summary([effect.answer(1)])).toEqual([['9012', '20250601100000000', { ExeRtn: '1' }]]);
-    const bad: Packet = { ...p, cp: { ...p.cp, info: [{ polId: 'w01018', codes: { i13004: { Info: 'hot' } } }] } };
-    expect(summary(handleCommand(bad, ctx())!.replies)).toEqual([
-      ['9011', '20250601100000000', { QnRtn: '1' }],
-      ['9012', '20250601100000000', { ExeRtn: '3' }],
-    ]);
-  });
+  it(
+    '3021 answers 9011 at once and leaves the write and its 9012 to ' + 'the agent; a malformed request gets ExeRtn 3',
+    () => {
+      const p: Packet = {
+        ...ask('3021'),
+        cp: {
+          params: { InfoId: 'i13004' },
+          factors: {},
+          info: [{ polId: 'w01018', codes: { i13004: { Info: '168.0' } } }],
+        },
+      };
+      const outcome = handleCommand(p, ctx())!;
+      expect(summary(outcome.replies)).toEqual([['9011', '20250601100000000', { QnRtn: '1' }]]);
+      expect(outcome.effect).toMatchObject({ kind: 'set-parameters', polId: 'w01018', values: { i13004: 168 } });
+      const effect = outcome.effect as Extract<typeof outcome.effect, { kind: 'set-parameters' }>;
+      expect(summary([effect.answer(1)])).toEqual([['9012', '20250601100000000', { ExeRtn: '1' }]]);
+      const bad: Packet = { ...p, cp: { ...p.cp, info: [{ polId: 'w01018', codes: { i13004: { Info: 'hot' } } }] } };
+      expect(summary(handleCommand(bad, ctx())!.replies)).toEqual([
+        ['9011', '20250601100000000', { QnRtn: '1' }],
+        ['9012', '20250601100000000', { ExeRtn: '3' }],
+      ]);
+    },
+  );
 
   it('leaves answers to the uplink and refuses what a logger cannot do', () => {
     expect(handleCommand({ ...ask('9014'), cn: '9014' }, ctx())).toBeUndefined();

@@ -51,21 +51,25 @@ describe('edge --check: the mistakes that fail at the site', () => {
   it('a float32 at 65535 runs past the 16-bit address space (it needs 65535 and 65536)', () => {
     const text = outletYaml((t) => t.replace('w21003, value: { address: 0,', 'w21003, value: { address: 65535,'));
     expect(errorOf(text)).toBe(
-      "outlet.yaml: devices[nh3n].factors[w21003].value.address: a float32 at 65535 needs registers 65535-65536, past the last Modbus register 65535; check the address in the analyzer's register map (function: holding (FC 03))",
+      'outlet.yaml: devices[nh3n].factors[w21003].value.address: a float32 at 65535 needs registers 65535-65536, ' +
+        "past the last Modbus register 65535; check the address in the analyzer's register map (function: " +
+        'holding (FC 03))',
     );
   });
 
   it('Modicon 40001 is holding register 1: address 0 with function 03', () => {
     const text = outletYaml((t) => t.replace('w21003, value: { address: 0,', 'w21003, value: { address: 40001,'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: devices[nh3n].factors[w21003].value.address: 40001 looks like Modicon numbering (4xxxx is holding register xxxx, counted from 1): write address: 0 with function: holding (FC 03)',
+      'outlet.yaml: devices[nh3n].factors[w21003].value.address: 40001 looks like Modicon numbering (4xxxx is ' +
+        'holding register xxxx, counted from 1): write address: 0 with function: holding (FC 03)',
     );
     // 30003 is input register 3, PDU address 2 (30003 - 30001)
     const status = outletYaml((t) =>
       t.replace('status: { address: 2 }', 'status: { address: 30003, function: input }'),
     );
     expect(errorOf(status)).toBe(
-      'outlet.yaml: devices[cod].status.address: 30003 looks like Modicon numbering (3xxxx is input register xxxx, counted from 1): write address: 2 with function: input (FC 04)',
+      'outlet.yaml: devices[cod].status.address: 30003 looks like Modicon numbering (3xxxx is input register xxxx, ' +
+        'counted from 1): write address: 2 with function: input (FC 04)',
     );
   });
 
@@ -73,28 +77,33 @@ describe('edge --check: the mistakes that fail at the site', () => {
     // 010000A8900016F000169DC0 without its last digit: 23 characters
     const text = outletYaml((t) => t.replace('"010000A8900016F000169DC0"', '"010000A8900016F000169DC"'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: station.mn: uplink province speaks HJ 212-2017, whose MN is 24 hex digits 0-9 A-F (EPC-96, HJ 212-2017 6.3.2); 010000A8900016F000169DC has 23 characters: copy the MN the platform registered (or give this uplink its own mn), or set version: "2005" if the platform runs HJ/T 212-2005',
+      'outlet.yaml: station.mn: uplink province speaks HJ 212-2017, whose MN is 24 hex digits 0-9 A-F ' +
+        '(EPC-96, HJ 212-2017 6.3.2); 010000A8900016F000169DC has 23 characters: copy the MN the platform ' +
+        'registered (or give this uplink its own mn), or set version: "2005" if the platform runs HJ/T 212-2005',
     );
   });
 
   it('st: "99" is not in table 5', () => {
     const text = outletYaml((t) => t.replace('st: "32"', 'st: "99"'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: station.st: "99" is not a station\'s system code of HJ 212-2017 table 5: use 32 (surface water pollution source) or 31 (air pollution source), or the code the platform registered',
+      'outlet.yaml: station.st: "99" is not a station\'s system code of HJ 212-2017 table 5: use 32 (surface water ' +
+        'pollution source) or 31 (air pollution source), or the code the platform registered',
     );
   });
 
   it('version: 2017 unquoted says to quote it', () => {
     const text = outletYaml((t) => t.replace('version: "2017"', 'version: 2017'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: uplinks[province].version: version: 2017 is a number in YAML, and this is a code: quote it, version: "2017" (quotes also keep leading zeros)',
+      'outlet.yaml: uplinks[province].version: version: 2017 is a number in YAML, and this is a code: quote it, ' +
+        'version: "2017" (quotes also keep leading zeros)',
     );
   });
 
   it('pw: 123456 unquoted says to quote it', () => {
     const text = outletYaml((t) => t.replace('pw: "a1B2c3"', 'pw: 123456'));
     expect(errorOf(text)).toBe(
-      'outlet.yaml: uplinks[province].pw: pw: 123456 is a number in YAML, and this is a code: quote it, pw: "123456" (quotes also keep leading zeros)',
+      'outlet.yaml: uplinks[province].pw: pw: 123456 is a number in YAML, and this is a code: quote it, pw: "123456" ' +
+        '(quotes also keep leading zeros)',
     );
   });
 
@@ -109,7 +118,8 @@ describe('edge --check: the mistakes that fail at the site', () => {
     const config = minimalConfig();
     config.devices[0]!.factors[0]!.value.type = 'float16' as never;
     expect(() => parseEdgeConfig(config, 'x.yaml')).toThrow(
-      'x.yaml: devices[cod].factors[w01018].value.type: "float16" is not allowed: use one of "int16", "uint16", "int32", "uint32", "float32", "float64"',
+      'x.yaml: devices[cod].factors[w01018].value.type: "float16" is not allowed: use one of "int16", "uint16", ' +
+        '"int32", "uint32", "float32", "float64"',
     );
     delete (config.devices[0] as { id?: string }).id;
     expect(() => parseEdgeConfig(config, 'x.yaml')).toThrow('x.yaml: devices[0].id: required: add id (a string)');
@@ -132,7 +142,8 @@ describe('edge --check warnings', () => {
           )
           .replace(
             '  - { id: province,',
-            '  - { id: old, kind: hj212-tcp, host: 10.0.0.6, port: 9212, pw: "x1", version: "2005" }\n  - { id: province,',
+            '  - { id: old, kind: hj212-tcp, host: 10.0.0.6, port: 9212, pw: "x1", version: "2005" }\n  - { id: ' +
+              'province,',
           ),
       );
       await writeFile(file, text);
@@ -145,9 +156,12 @@ describe('edge --check warnings', () => {
       expect(await run(['--config', file, '--check'], io)).toBe(0);
       expect(out.split('\n')).toEqual([
         `${file}: ok (2 devices, 2 uplinks)`,
-        `${file}: warning: uplinks[old].version: HJ/T 212-2005 has no code for w01010; they go out under their 2017 code: ask the platform whether it takes them`,
-        `${file}: warning: uplinks[province].pw: 123456 is the field default password; ask the platform for the station's own`,
-        `${file}: warning: uplinks[province]: MN 0100000000ABCD has the 14-character HJ/T 212-2005 form; a strict HJ 212-2017 platform expects 24 hex digits`,
+        `${file}: warning: uplinks[old].version: HJ/T 212-2005 has no code for w01010; they go out under their 2017 ` +
+          'code: ask the platform whether it takes them',
+        `${file}: warning: uplinks[province].pw: 123456 is the field default password; ask the platform for the ` +
+          `station's own`,
+        `${file}: warning: uplinks[province]: MN 0100000000ABCD has the 14-character HJ/T 212-2005 form; ` +
+          'a strict HJ 212-2017 platform expects 24 hex digits',
         '',
       ]);
     } finally {

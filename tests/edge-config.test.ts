@@ -66,14 +66,21 @@ describe('edge configuration', () => {
     );
   });
 
-  it('clockPolicy: keep-ntp is the default of a trusted clock, set of one that is not; keep-ntp needs clockTrusted', () => {
-    expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true }))).toBe('keep-ntp');
-    expect(clockPolicyOf(parseEdgeConfig(minimalConfig()))).toBe('set');
-    expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true, clockPolicy: 'set' }))).toBe('set');
-    expect(errorOf(() => parseEdgeConfig({ ...minimalConfig(), clockPolicy: 'keep-ntp' }, 'plant.yaml'))).toBe(
-      "plant.yaml: clockPolicy: keep-ntp keeps a clock that follows NTP, and this box's does not: set clockTrusted: true (the box runs NTP or GPS) or clockPolicy: set",
-    );
-  });
+  it(
+    'clockPolicy: keep-ntp is the default of a trusted clock, set of ' + 'one that is not; keep-ntp needs clockTrusted',
+    () => {
+      expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true }))).toBe('keep-ntp');
+      expect(clockPolicyOf(parseEdgeConfig(minimalConfig()))).toBe('set');
+      expect(clockPolicyOf(parseEdgeConfig({ ...minimalConfig(), clockTrusted: true, clockPolicy: 'set' }))).toBe(
+        'set',
+      );
+      expect(errorOf(() => parseEdgeConfig({ ...minimalConfig(), clockPolicy: 'keep-ntp' }, 'plant.yaml'))).toBe(
+        "plant.yaml: clockPolicy: keep-ntp keeps a clock that follows NTP, and this box's does not: set " +
+          'clockTrusted: ' +
+          'true (the box runs NTP or GPS) or clockPolicy: set',
+      );
+    },
+  );
 
   it('rejects unknown keys, duplicate factors and Zs without O2', () => {
     const typo = { ...minimalConfig(), histroyDays: 3 };
@@ -94,12 +101,15 @@ describe('edge configuration', () => {
     expect(errorOf(() => parseEdgeConfigYaml('station: [\n', 'x.yaml'))).toMatch(/^x\.yaml: not valid YAML: .*line 2/s);
   });
 
-  it('deploy/edge/config.schema.json is the schema the code generates (regenerate: hj212 edge --json-schema)', async () => {
-    const file = JSON.parse(await readFile(deploy('config.schema.json'), 'utf8')) as unknown;
-    expect(file).toEqual(edgeConfigJsonSchema());
-    expect(edgeConfigJsonSchema()).toMatchObject({
-      type: 'object',
-      required: expect.arrayContaining(['station', 'dataDir', 'buses', 'devices']),
-    });
-  });
+  it(
+    'deploy/edge/config.schema.json is the schema the code ' + 'generates (regenerate: hj212 edge --json-schema)',
+    async () => {
+      const file = JSON.parse(await readFile(deploy('config.schema.json'), 'utf8')) as unknown;
+      expect(file).toEqual(edgeConfigJsonSchema());
+      expect(edgeConfigJsonSchema()).toMatchObject({
+        type: 'object',
+        required: expect.arrayContaining(['station', 'dataDir', 'buses', 'devices']),
+      });
+    },
+  );
 });

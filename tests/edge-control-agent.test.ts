@@ -83,21 +83,24 @@ async function setup() {
 const summary = (p: Packet) => [p.cn, p.cp.params, p.cp.factors];
 
 describe('analyzer control 3011-3019 through the edge agent', () => {
-  it('3011 zero/span calibration: 9011 QnRtn=1, the coil started it, 9012 ExeRtn=1 once the analyzer said success', async () => {
-    const { sim, ask } = await setup();
-    const answers = await ask('3011', 'PolId=w01018');
-    expect(answers.map(summary)).toEqual([
-      ['9011', { QnRtn: '1' }, {}],
-      ['9012', { ExeRtn: '1' }, {}],
-    ]);
-    // A second 3011 while the analyzer still calibrates is ExeRtn 5 (busy); the first still ends in success.
-    const [first, second] = await Promise.all([ask('3011', 'PolId=w01018'), ask('3011', 'PolId=w01018')]);
-    expect(first!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '1' }]);
-    expect(second!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '5' }]);
-    // The simulator ran two calibrations (action 1, coil 0), the last ended in success.
-    const control = sim.devices.get(1)!.control;
-    expect(control.read(CONTROL_REGISTERS.status, 8)).toEqual([STATUS.success, 1, 0, 0, 2, 40, 0, 2]);
-  });
+  it(
+    '3011 zero/span calibration: 9011 QnRtn=1, the coil started it, ' + '9012 ExeRtn=1 once the analyzer said success',
+    async () => {
+      const { sim, ask } = await setup();
+      const answers = await ask('3011', 'PolId=w01018');
+      expect(answers.map(summary)).toEqual([
+        ['9011', { QnRtn: '1' }, {}],
+        ['9012', { ExeRtn: '1' }, {}],
+      ]);
+      // A second 3011 while the analyzer still calibrates is ExeRtn 5 (busy); the first still ends in success.
+      const [first, second] = await Promise.all([ask('3011', 'PolId=w01018'), ask('3011', 'PolId=w01018')]);
+      expect(first!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '1' }]);
+      expect(second!.map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { ExeRtn: '5' }]);
+      // The simulator ran two calibrations (action 1, coil 0), the last ended in success.
+      const control = sim.devices.get(1)!.control;
+      expect(control.read(CONTROL_REGISTERS.status, 8)).toEqual([STATUS.success, 1, 0, 0, 2, 40, 0, 2]);
+    },
+  );
 
   it('3016 stores the sampling period in the analyzer, 3017 reads it back as the upload of C.36', async () => {
     const { sim, ask } = await setup();
@@ -120,33 +123,37 @@ describe('analyzer control 3011-3019 through the edge agent', () => {
     expect(sim.devices.get(1)!.control.read(CONTROL_REGISTERS.period, 1)).toEqual([4]);
   });
 
-  it('3019 uploads the analyzer id (C.38), 3018 Stime, 3015 the bottle; a command no device maps is refused with 9011 QnRtn=2', async () => {
-    const { ask } = await setup();
-    const id = await ask('3019', 'PolId=w01018');
-    // The simulator's unit 1: C.38's EPC96 with 01 as its last byte.
-    expect(id.map(summary)).toEqual([
-      ['9011', { QnRtn: '1' }, {}],
-      ['3019', { PolId: 'w01018' }, { w01018: { SN: '010000A8900016F000169D01' } }],
-      ['9012', { ExeRtn: '1' }, {}],
-    ]);
-    // 3018: the simulator's Stime of C.37's example, 40 minutes.
-    expect((await ask('3018', 'PolId=w01018')).map(summary)).toEqual([
-      ['9011', { QnRtn: '1' }, {}],
-      ['3018', { PolId: 'w01018', Stime: '40' }, {}],
-      ['9012', { ExeRtn: '1' }, {}],
-    ]);
-    // 3015 without PolId (C.34): the first retained sample goes into bottle 1, uploaded with its time.
-    const retained = await ask('3015', '');
-    expect(retained.map((p) => p.cn)).toEqual(['9011', '3015', '9012']);
-    expect(retained[1]!.cp.params).toEqual({ DataTime: expect.stringMatching(/^20250601\d{6}$/), VaseNo: '1' });
-    expect(retained[2]!.cp.params).toEqual({ ExeRtn: '1' });
-    // 3013 (cleaning) is not in the control map; 3011 is, but not for the flow meter's w00000.
-    for (const [cn, cp] of [
-      ['3013', 'PolId=w01018'],
-      ['3011', 'PolId=w00000'],
-    ] as const) {
-      const refused = await ask(cn, cp, (p) => p.cn === '9011');
-      expect(refused.map(summary)).toEqual([['9011', { QnRtn: '2' }, {}]]);
-    }
-  });
+  it(
+    '3019 uploads the analyzer id (C.38), 3018 Stime, 3015 the bottle; a ' +
+      'command no device maps is refused with 9011 QnRtn=2',
+    async () => {
+      const { ask } = await setup();
+      const id = await ask('3019', 'PolId=w01018');
+      // The simulator's unit 1: C.38's EPC96 with 01 as its last byte.
+      expect(id.map(summary)).toEqual([
+        ['9011', { QnRtn: '1' }, {}],
+        ['3019', { PolId: 'w01018' }, { w01018: { SN: '010000A8900016F000169D01' } }],
+        ['9012', { ExeRtn: '1' }, {}],
+      ]);
+      // 3018: the simulator's Stime of C.37's example, 40 minutes.
+      expect((await ask('3018', 'PolId=w01018')).map(summary)).toEqual([
+        ['9011', { QnRtn: '1' }, {}],
+        ['3018', { PolId: 'w01018', Stime: '40' }, {}],
+        ['9012', { ExeRtn: '1' }, {}],
+      ]);
+      // 3015 without PolId (C.34): the first retained sample goes into bottle 1, uploaded with its time.
+      const retained = await ask('3015', '');
+      expect(retained.map((p) => p.cn)).toEqual(['9011', '3015', '9012']);
+      expect(retained[1]!.cp.params).toEqual({ DataTime: expect.stringMatching(/^20250601\d{6}$/), VaseNo: '1' });
+      expect(retained[2]!.cp.params).toEqual({ ExeRtn: '1' });
+      // 3013 (cleaning) is not in the control map; 3011 is, but not for the flow meter's w00000.
+      for (const [cn, cp] of [
+        ['3013', 'PolId=w01018'],
+        ['3011', 'PolId=w00000'],
+      ] as const) {
+        const refused = await ask(cn, cp, (p) => p.cn === '9011');
+        expect(refused.map(summary)).toEqual([['9011', { QnRtn: '2' }, {}]]);
+      }
+    },
+  );
 });

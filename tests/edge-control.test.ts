@@ -83,19 +83,22 @@ describe('control mapping (edge/control.ts)', () => {
     expect(actions).toHaveLength(4);
   });
 
-  it('a Modbus failure is the ExeRtn of table 6: timeout 4, exception 06 busy 5, exception 03 condition error 3', async () => {
-    const c = config({ '3014': { trigger: { coil: 3 } } }).devices[0]!.control!;
-    const failing = (err: object): ControlPort => ({
-      run: async () => Promise.reject(err),
-      sleep: async () => undefined,
-      now: () => 0,
-    });
-    const run = (err: object) => runControl('3014', 'w01018', c, {}, failing(err));
-    expect((await run(Object.assign(new Error('no answer'), { errno: 'ETIMEDOUT' }))).exeRtn).toBe(4);
-    expect((await run({ modbusCode: 6, message: 'busy' })).exeRtn).toBe(5);
-    expect((await run({ modbusCode: 3, message: 'illegal value' })).exeRtn).toBe(3);
-    expect((await run({ modbusCode: 4, message: 'device failure' })).exeRtn).toBe(2);
-  });
+  it(
+    'a Modbus failure is the ExeRtn of table 6: timeout 4, exception ' + '06 busy 5, exception 03 condition error 3',
+    async () => {
+      const c = config({ '3014': { trigger: { coil: 3 } } }).devices[0]!.control!;
+      const failing = (err: object): ControlPort => ({
+        run: async () => Promise.reject(err),
+        sleep: async () => undefined,
+        now: () => 0,
+      });
+      const run = (err: object) => runControl('3014', 'w01018', c, {}, failing(err));
+      expect((await run(Object.assign(new Error('no answer'), { errno: 'ETIMEDOUT' }))).exeRtn).toBe(4);
+      expect((await run({ modbusCode: 6, message: 'busy' })).exeRtn).toBe(5);
+      expect((await run({ modbusCode: 3, message: 'illegal value' })).exeRtn).toBe(3);
+      expect((await run({ modbusCode: 4, message: 'device failure' })).exeRtn).toBe(2);
+    },
+  );
 
   it('3016: CstartTime 143000 and CTime 2 go as hhmmss 143000 (uint32: 0x0002, 0x2E98) and 2', () => {
     const c = config({ '3016': { startTime: { address: 9002 }, period: { address: 9004 } } }).devices[0]!.control!;
@@ -161,40 +164,43 @@ describe('control mapping (edge/control.ts)', () => {
     });
   });
 
-  it('3024: the trigger, the verdict, then the result registers (scale applied); Pass only where mapped and listed', async () => {
-    const result = {
-      // float32 0x424B_0000 = 50.75; uint16 5075 × 0.01 = 50.75; 5000 × 0.01 = 50.
-      standard: { address: 9016, type: 'uint16', scale: 0.01 },
-      measured: { address: 9018 },
-      passed: { address: 9020, values: { '1': 'pass', '2': 'fail' } },
-    } as const;
-    const cfg = config({ '3024': { trigger: { register: 9001, value: 7 }, verdict, result } });
-    const c = cfg.devices[0]!.control!;
-    // Without a PolId, the one device mapping it (as C.34's 3015).
-    expect(controlDevice(cfg.devices, '3024', undefined)?.id).toBe('cod');
-    const { port, actions } = scripted([[1], [2], [5000], [0x424b, 0x0000], [1]]);
-    expect(await runControl('3024', 'w01018', c, { PolId: 'w01018' }, port)).toEqual({
-      exeRtn: 1,
-      check: { polId: 'w01018', standard: 50, measured: 50.75, passed: true },
-    });
-    expect(actions).toEqual([
-      { op: 'write-registers', address: 9001, words: [7] },
-      { op: 'read', function: 'holding', address: 9000, count: 1 },
-      { op: 'read', function: 'holding', address: 9000, count: 1 },
-      { op: 'read', function: 'holding', address: 9016, count: 1 },
-      { op: 'read', function: 'holding', address: 9018, count: 2 },
-      { op: 'read', function: 'holding', address: 9020, count: 1 },
-    ]);
-    // 2 is fail; 0 (no check yet) is not listed: no Pass.
-    const failed = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [2]]).port);
-    expect(failed.check?.passed).toBe(false);
-    const unknown = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [0]]).port);
-    expect(unknown.check).toEqual({ polId: 'w01018', standard: 50, measured: 50.75 });
-    // A check that did not complete: ExeRtn 2, nothing read, no result.
-    const broken = scripted([[3]]);
-    expect(await runControl('3024', 'w01018', c, {}, broken.port)).toEqual({ exeRtn: 2, reason: 'analyzer-failure' });
-    expect(broken.actions).toHaveLength(2);
-  });
+  it(
+    '3024: the trigger, the verdict, then the result registers (scale ' + 'applied); Pass only where mapped and listed',
+    async () => {
+      const result = {
+        // float32 0x424B_0000 = 50.75; uint16 5075 × 0.01 = 50.75; 5000 × 0.01 = 50.
+        standard: { address: 9016, type: 'uint16', scale: 0.01 },
+        measured: { address: 9018 },
+        passed: { address: 9020, values: { '1': 'pass', '2': 'fail' } },
+      } as const;
+      const cfg = config({ '3024': { trigger: { register: 9001, value: 7 }, verdict, result } });
+      const c = cfg.devices[0]!.control!;
+      // Without a PolId, the one device mapping it (as C.34's 3015).
+      expect(controlDevice(cfg.devices, '3024', undefined)?.id).toBe('cod');
+      const { port, actions } = scripted([[1], [2], [5000], [0x424b, 0x0000], [1]]);
+      expect(await runControl('3024', 'w01018', c, { PolId: 'w01018' }, port)).toEqual({
+        exeRtn: 1,
+        check: { polId: 'w01018', standard: 50, measured: 50.75, passed: true },
+      });
+      expect(actions).toEqual([
+        { op: 'write-registers', address: 9001, words: [7] },
+        { op: 'read', function: 'holding', address: 9000, count: 1 },
+        { op: 'read', function: 'holding', address: 9000, count: 1 },
+        { op: 'read', function: 'holding', address: 9016, count: 1 },
+        { op: 'read', function: 'holding', address: 9018, count: 2 },
+        { op: 'read', function: 'holding', address: 9020, count: 1 },
+      ]);
+      // 2 is fail; 0 (no check yet) is not listed: no Pass.
+      const failed = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [2]]).port);
+      expect(failed.check?.passed).toBe(false);
+      const unknown = await runControl('3024', 'w01018', c, {}, scripted([[2], [5000], [0x424b, 0], [0]]).port);
+      expect(unknown.check).toEqual({ polId: 'w01018', standard: 50, measured: 50.75 });
+      // A check that did not complete: ExeRtn 2, nothing read, no result.
+      const broken = scripted([[3]]);
+      expect(await runControl('3024', 'w01018', c, {}, broken.port)).toEqual({ exeRtn: 2, reason: 'analyzer-failure' });
+      expect(broken.actions).toHaveLength(2);
+    },
+  );
 
   it('3022: trigger and verdict as 3011, no upload fields', async () => {
     const c = config({ '3022': { trigger: { coil: 5 }, verdict } }).devices[0]!.control!;
@@ -267,28 +273,32 @@ describe('3011-3019 in the command handler (edge/commands.ts)', () => {
     const failed = out.effect.answer({ exeRtn: 2, reason: 'analyzer-failure' }, 0);
     expect(failed.map((a) => [a.cn, a.cp.params])).toEqual([['9012', { ExeRtn: '2' }]]);
   });
-  it('3022/3024 (HJ 212-2025): carried out on a 2025 link only; a 3024 answers only the 9012 (its 2062 goes by the outbox)', () => {
-    const on2025 = (controlled: boolean): CommandContext => ({
-      ...ctx(controlled),
-      to: { version: '2025', st: '32', pw: PW, mn: MN },
-    });
-    const request2025 = (cn: string): Packet => ({ ...request(cn, { PolId: 'w01018' }), version: '2025', flag: 9 });
-    for (const cn of ['3022', '3024']) {
-      // Mapped, but on a 2017 link a reserved code of table 9: QnRtn 2, nothing carried out.
-      const old = handleCommand(request(cn, { PolId: 'w01018' }), ctx(true))!;
-      expect(old.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
-      expect(old.effect).toBeUndefined();
-      expect(old.reason).toBe('not-supported');
-      const unmapped = handleCommand(request2025(cn), on2025(false))!;
-      expect(unmapped.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
-      const out = handleCommand(request2025(cn), on2025(true))!;
-      expect(out.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '1' }]]);
-      if (out.effect?.kind !== 'control') throw new Error('expected a control effect');
-      const check = { polId: 'w01018', standard: 50, measured: 50.75, passed: true };
-      const answers = out.effect.answer({ exeRtn: 1, ...(cn === '3024' && { check }) }, 0);
-      expect(answers.map((a) => [a.cn, a.qn, a.cp.params])).toEqual([['9012', '20160801085857223', { ExeRtn: '1' }]]);
-    }
-  });
+  it(
+    '3022/3024 (HJ 212-2025): carried out on a 2025 link only; a 3024 ' +
+      'answers only the 9012 (its 2062 goes by the outbox)',
+    () => {
+      const on2025 = (controlled: boolean): CommandContext => ({
+        ...ctx(controlled),
+        to: { version: '2025', st: '32', pw: PW, mn: MN },
+      });
+      const request2025 = (cn: string): Packet => ({ ...request(cn, { PolId: 'w01018' }), version: '2025', flag: 9 });
+      for (const cn of ['3022', '3024']) {
+        // Mapped, but on a 2017 link a reserved code of table 9: QnRtn 2, nothing carried out.
+        const old = handleCommand(request(cn, { PolId: 'w01018' }), ctx(true))!;
+        expect(old.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
+        expect(old.effect).toBeUndefined();
+        expect(old.reason).toBe('not-supported');
+        const unmapped = handleCommand(request2025(cn), on2025(false))!;
+        expect(unmapped.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '2' }]]);
+        const out = handleCommand(request2025(cn), on2025(true))!;
+        expect(out.replies.map((r) => [r.cn, r.cp.params])).toEqual([['9011', { QnRtn: '1' }]]);
+        if (out.effect?.kind !== 'control') throw new Error('expected a control effect');
+        const check = { polId: 'w01018', standard: 50, measured: 50.75, passed: true };
+        const answers = out.effect.answer({ exeRtn: 1, ...(cn === '3024' && { check }) }, 0);
+        expect(answers.map((a) => [a.cn, a.qn, a.cp.params])).toEqual([['9012', '20160801085857223', { ExeRtn: '1' }]]);
+      }
+    },
+  );
 });
 
 describe('the 2062 record (HJ 212-2025 standard-check data)', () => {

@@ -71,96 +71,99 @@ describe('cyclic analyzers: a value when a cycle completes, with SampleTime', ()
     ]);
   });
 
-  it('over Modbus TCP: an hour is the value of the cycle that completed in it, not the time average of the display', async () => {
-    // The COD analyzer's cycles start at 23:40 (scenario start, Beijing time) and last an hour: the
-    // cycle sampled 00:40 reads 120 (window 1h-2h), the one sampled 01:40 reads 30 (2h-3h), else 48.5.
-    let now = SIM_START + 10 * MIN;
-    const sim = await startSim(
-      {
-        tcp: { port: 0 },
-        devices: [{ unit: 1, profile: 'cod' }],
-        scenario: {
-          start: '2025-05-31T23:40:00+08:00',
-          signals: {
-            cod: flat(48.5, [
-              { kind: 'exceedance', from: '1h', to: '2h', level: 120 },
-              { kind: 'exceedance', from: '2h', to: '3h', level: 30 },
-            ]),
+  it(
+    'over Modbus TCP: an hour is the value of the cycle that completed ' + 'in it, not the time average of the display',
+    async () => {
+      // The COD analyzer's cycles start at 23:40 (scenario start, Beijing time) and last an hour: the
+      // cycle sampled 00:40 reads 120 (window 1h-2h), the one sampled 01:40 reads 30 (2h-3h), else 48.5.
+      let now = SIM_START + 10 * MIN;
+      const sim = await startSim(
+        {
+          tcp: { port: 0 },
+          devices: [{ unit: 1, profile: 'cod' }],
+          scenario: {
+            start: '2025-05-31T23:40:00+08:00',
+            signals: {
+              cod: flat(48.5, [
+                { kind: 'exceedance', from: '1h', to: '2h', level: 120 },
+                { kind: 'exceedance', from: '2h', to: '3h', level: 30 },
+              ]),
+            },
           },
         },
-      },
-      () => now,
-    );
-    cleanups.push(() => sim.close());
-    const config = parseEdgeConfig(waterConfig(sim.tcp!.port));
-    const pipeline = new ReadingPipeline(config);
-    // As the agent builds it (devices: the per-factor options of the data sets).
-    const aggregatorConfig = {
-      station: dataStation(config.station),
-      devices: config.devices,
-      rtdIntervalSeconds: 60,
-      minIntervalMinutes: 10,
-    };
-    const aggregator = new Aggregator(aggregatorConfig, now);
-    const polls: DevicePoll[] = [];
-    const poller = new BusPoller(config.buses[0]!, config.devices, {
-      logger: memoryLogger().logger,
-      now: () => now,
-      onPoll: (poll) => {
-        polls.push(poll);
-        // What the agent's onPoll does for an analyzer.
-        aggregator.add(poll.at, pipeline.accept(poll.at, poll.readings, poll));
-      },
-    });
-    poller.start();
-    cleanups.push(() => poller.stop());
-    const records: DataRecord[] = [];
-    const pollAt = async (at: number) => {
-      records.push(...aggregator.tick(at).records);
-      now = at;
-      const seen = polls.length;
-      await until(() => polls.slice(seen).some((p) => p.at === at && p.error === undefined), `a poll at ${at}`);
-    };
-    // 00:10 learns the register; 00:50 sees the 00:40 cycle (120); 01:20 the same; 01:50 the 01:40 one (30).
-    for (const at of [10, 50, 80, 110, 130].map((m) => SIM_START + m * MIN)) await pollAt(at);
-    records.push(...aggregator.tick(SIM_START + 130 * MIN).records);
-    // The sample-time register as read over Modbus TCP: 23:40 = 2025-05-31T15:40:00Z = 1748706000 s at
-    // 00:10; 00:40 = 1748706000 + 3600 = 1748709600 s at 00:50. The counter (register 6) counts
-    // sample periods since the start: at 02:10, 150 min after 23:40, floor(150 / 60) = 2.
-    const cycleAt = (m: number) => polls.find((p) => p.at === SIM_START + m * MIN && p.error === undefined)?.cycle;
-    expect([cycleAt(10), cycleAt(50), cycleAt(110)]).toEqual([1_748_706_000, 1_748_709_600, 1_748_713_200]);
-    expect(sim.devices.get(1)!.read(6, 1)).toEqual([2]);
+        () => now,
+      );
+      cleanups.push(() => sim.close());
+      const config = parseEdgeConfig(waterConfig(sim.tcp!.port));
+      const pipeline = new ReadingPipeline(config);
+      // As the agent builds it (devices: the per-factor options of the data sets).
+      const aggregatorConfig = {
+        station: dataStation(config.station),
+        devices: config.devices,
+        rtdIntervalSeconds: 60,
+        minIntervalMinutes: 10,
+      };
+      const aggregator = new Aggregator(aggregatorConfig, now);
+      const polls: DevicePoll[] = [];
+      const poller = new BusPoller(config.buses[0]!, config.devices, {
+        logger: memoryLogger().logger,
+        now: () => now,
+        onPoll: (poll) => {
+          polls.push(poll);
+          // What the agent's onPoll does for an analyzer.
+          aggregator.add(poll.at, pipeline.accept(poll.at, poll.readings, poll));
+        },
+      });
+      poller.start();
+      cleanups.push(() => poller.stop());
+      const records: DataRecord[] = [];
+      const pollAt = async (at: number) => {
+        records.push(...aggregator.tick(at).records);
+        now = at;
+        const seen = polls.length;
+        await until(() => polls.slice(seen).some((p) => p.at === at && p.error === undefined), `a poll at ${at}`);
+      };
+      // 00:10 learns the register; 00:50 sees the 00:40 cycle (120); 01:20 the same; 01:50 the 01:40 one (30).
+      for (const at of [10, 50, 80, 110, 130].map((m) => SIM_START + m * MIN)) await pollAt(at);
+      records.push(...aggregator.tick(SIM_START + 130 * MIN).records);
+      // The sample-time register as read over Modbus TCP: 23:40 = 2025-05-31T15:40:00Z = 1748706000 s at
+      // 00:10; 00:40 = 1748706000 + 3600 = 1748709600 s at 00:50. The counter (register 6) counts
+      // sample periods since the start: at 02:10, 150 min after 23:40, floor(150 / 60) = 2.
+      const cycleAt = (m: number) => polls.find((p) => p.at === SIM_START + m * MIN && p.error === undefined)?.cycle;
+      expect([cycleAt(10), cycleAt(50), cycleAt(110)]).toEqual([1_748_706_000, 1_748_709_600, 1_748_713_200]);
+      expect(sim.devices.get(1)!.read(6, 1)).toEqual([2]);
 
-    const hours = records.filter((r) => r.cn === '2061');
-    expect(hours.map((r) => r.at)).toEqual([SIM_START, SIM_START + HOUR]);
-    const fields = (r: DataRecord) =>
-      recordPacket(
-        r,
-        { mn: config.station.mn, pw: 'a1B2c3', st: '32', version: '2017' },
-        'qn',
-        new Map([['w01018', 1]]),
-        480,
-      ).cp.factors['w01018'];
-    // Hour 00: the cycle sampled 00:40 read 120. Hour 01: the cycle sampled 01:40 read 30 — the display
-    // showed 120 for 40 minutes and 30 for 20, a time average of (40 × 120 + 20 × 30) / 60 = 90.
-    expect(fields(hours[0]!)).toEqual({
-      SampleTime: '20250601004000',
-      Min: '120.0',
-      Avg: '120.0',
-      Max: '120.0',
-      Flag: 'N',
-    });
-    expect(fields(hours[1]!)).toEqual({
-      SampleTime: '20250601014000',
-      Min: '30.0',
-      Avg: '30.0',
-      Max: '30.0',
-      Flag: 'N',
-    });
-    // Minute data: the cycle appears in the interval it completed in (00:50-01:00, 01:50-02:00) only.
-    const intervals = records.filter((r) => r.cn === '2051' && r.stats['w01018']).map((r) => r.at);
-    expect(intervals).toEqual([SIM_START + 50 * MIN, SIM_START + 110 * MIN]);
-  });
+      const hours = records.filter((r) => r.cn === '2061');
+      expect(hours.map((r) => r.at)).toEqual([SIM_START, SIM_START + HOUR]);
+      const fields = (r: DataRecord) =>
+        recordPacket(
+          r,
+          { mn: config.station.mn, pw: 'a1B2c3', st: '32', version: '2017' },
+          'qn',
+          new Map([['w01018', 1]]),
+          480,
+        ).cp.factors['w01018'];
+      // Hour 00: the cycle sampled 00:40 read 120. Hour 01: the cycle sampled 01:40 read 30 — the display
+      // showed 120 for 40 minutes and 30 for 20, a time average of (40 × 120 + 20 × 30) / 60 = 90.
+      expect(fields(hours[0]!)).toEqual({
+        SampleTime: '20250601004000',
+        Min: '120.0',
+        Avg: '120.0',
+        Max: '120.0',
+        Flag: 'N',
+      });
+      expect(fields(hours[1]!)).toEqual({
+        SampleTime: '20250601014000',
+        Min: '30.0',
+        Avg: '30.0',
+        Max: '30.0',
+        Flag: 'N',
+      });
+      // Minute data: the cycle appears in the interval it completed in (00:50-01:00, 01:50-02:00) only.
+      const intervals = records.filter((r) => r.cn === '2051' && r.stats['w01018']).map((r) => r.at);
+      expect(intervals).toEqual([SIM_START + 50 * MIN, SIM_START + 110 * MIN]);
+    },
+  );
 });
 
 describe('the agent: units and cycles on the way from Modbus to the platform', () => {

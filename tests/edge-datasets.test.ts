@@ -85,14 +85,17 @@ describe('hour and day validity (notes to C.16-C.18, D.2.2)', () => {
     expect(combineStats(minutes, gasHour)).toMatchObject({ avg: 10, min: 10, max: 10, flag: 'N', valid: 45 });
   });
 
-  it('a flue-gas hour with 44 valid minutes is D (C.17: instrument fault), its values those of the valid minutes', () => {
-    const minutes = [
-      ...Array.from({ length: 44 }, () => minuteOf(10)),
-      ...Array.from({ length: 16 }, () => minuteOf(100, 'M')),
-    ];
-    const hour = combineStats(minutes, gasHour);
-    expect(hour).toMatchObject({ flag: 'D', avg: 10, min: 10, max: 10, valid: 44 });
-  });
+  it(
+    'a flue-gas hour with 44 valid minutes is D (C.17: instrument ' + 'fault), its values those of the valid minutes',
+    () => {
+      const minutes = [
+        ...Array.from({ length: 44 }, () => minuteOf(10)),
+        ...Array.from({ length: 16 }, () => minuteOf(100, 'M')),
+      ];
+      const hour = combineStats(minutes, gasHour);
+      expect(hour).toMatchObject({ flag: 'D', avg: 10, min: 10, max: 10, valid: 44 });
+    },
+  );
 
   it('minutes that never came count against the hour', () => {
     const fortyFive = Array.from({ length: 45 }, () => ({ a21026: minuteOf(10) }));
@@ -352,7 +355,8 @@ describe('field information uploads (3020)', () => {
       ),
     );
     expect(frame).toContain(
-      'CN=3020;PW=a1B2c3;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20250601000000;PolId=w01018;i13004-Info=165.04;i13001-Info=500&&',
+      'CN=3020;PW=a1B2c3;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20250601000000;PolId=w01018;' +
+        'i13004-Info=165.04;i13001-Info=500&&',
     );
     expect(decodeFrame(frame, { mode: 'strict' }).ok).toBe(true);
   });

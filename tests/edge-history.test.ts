@@ -123,60 +123,64 @@ describe('history answers stream from the store in pages', () => {
     });
   });
 
-  it('over the TCP uplink: a year of hours in order between one 9011 and one 9012, the same QN sent again not run twice', async () => {
-    const { dir, store } = await yearStore();
-    store.close();
-    const clock = warpedClock(60);
-    const sim = await startWaterSim(clock);
-    cleanups.push(() => sim.close());
-    const platform = await rawPlatform();
-    cleanups.push(platform.close);
-    const { logger, lines } = memoryLogger();
-    const agent = await startAgent(
-      waterOutlet(dir, sim.tcp!.port, platform.port, { clockTrusted: true, historyDays: KEEP_DAYS }),
-      {
-        logger,
-        clock,
-        tickMs: 25,
-      },
-    );
-    cleanups.push(() => agent.close());
-    await until(platform.connected, 'the edge to connect');
-    const qn = '20250601000000321';
-    const year = historyRequest({ mn: MN, pw: PW, st: '32' }, '2061', '20240101000000', '20241231230000', { qn });
-    const backwards = historyRequest({ mn: MN, pw: PW, st: '32' }, '2061', '20241231000000', '20240101000000', {
-      qn: '20250601000000322',
-    });
-    // The platform resends before the first answer is through (HJ 212-2017 6.2.1): one write, both copies.
-    await platform.write(encodeFrame(year) + encodeFrame(year) + encodeFrame(backwards));
-    const mine = () => platform.received.filter((r) => r.packet.qn === qn).map((r) => r.packet);
-    await until(() => mine().some((p) => p.cn === '9012'), 'the 9012 ending the year', 60_000);
-    const answers = mine();
-    const records = answers.filter((p) => p.cn === '2061');
-    expect(records).toHaveLength(HOURS_2024);
-    expect(records.map((p) => p.cp.params['DataTime'])).toEqual(
-      Array.from({ length: HOURS_2024 }, (_, i) => formatHjTime(new Date(YEAR_START + i * HOUR), 480)),
-    );
-    // hour i of the year holds i mod 50: hour 8783 is 8783 - 175 × 50 = 33
-    expect(records.at(-1)!.cp.factors['w01018']).toMatchObject({ Avg: '33.00', Flag: 'N' });
-    expect(answers.filter((p) => p.cn === '9011').map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { QnRtn: '1' }]);
-    expect(answers.filter((p) => p.cn === '9012').map((p) => p.cp.params)).toEqual([{ ExeRtn: '1' }]);
-    expect(answers.at(-1)!.cn).toBe('9012');
-    expect(lines.filter((l) => l['reason'] === 'duplicate-request')).toHaveLength(1);
-    // The backwards range needs no records: 9011 Ready, then ExeRtn 3 (condition error, table 6) at once.
-    await until(
-      () => platform.received.some((r) => r.packet.qn === '20250601000000322' && r.packet.cn === '9012'),
-      'the answer to the backwards range',
-    );
-    expect(
-      platform.received
-        .filter((r) => r.packet.qn === '20250601000000322')
-        .map((r) => [r.packet.cn, r.packet.cp.params['QnRtn'] ?? r.packet.cp.params['ExeRtn']]),
-    ).toEqual([
-      ['9011', '1'],
-      ['9012', '3'],
-    ]);
-  });
+  it(
+    'over the TCP uplink: a year of hours in order between one 9011 and ' +
+      'one 9012, the same QN sent again not run twice',
+    async () => {
+      const { dir, store } = await yearStore();
+      store.close();
+      const clock = warpedClock(60);
+      const sim = await startWaterSim(clock);
+      cleanups.push(() => sim.close());
+      const platform = await rawPlatform();
+      cleanups.push(platform.close);
+      const { logger, lines } = memoryLogger();
+      const agent = await startAgent(
+        waterOutlet(dir, sim.tcp!.port, platform.port, { clockTrusted: true, historyDays: KEEP_DAYS }),
+        {
+          logger,
+          clock,
+          tickMs: 25,
+        },
+      );
+      cleanups.push(() => agent.close());
+      await until(platform.connected, 'the edge to connect');
+      const qn = '20250601000000321';
+      const year = historyRequest({ mn: MN, pw: PW, st: '32' }, '2061', '20240101000000', '20241231230000', { qn });
+      const backwards = historyRequest({ mn: MN, pw: PW, st: '32' }, '2061', '20241231000000', '20240101000000', {
+        qn: '20250601000000322',
+      });
+      // The platform resends before the first answer is through (HJ 212-2017 6.2.1): one write, both copies.
+      await platform.write(encodeFrame(year) + encodeFrame(year) + encodeFrame(backwards));
+      const mine = () => platform.received.filter((r) => r.packet.qn === qn).map((r) => r.packet);
+      await until(() => mine().some((p) => p.cn === '9012'), 'the 9012 ending the year', 60_000);
+      const answers = mine();
+      const records = answers.filter((p) => p.cn === '2061');
+      expect(records).toHaveLength(HOURS_2024);
+      expect(records.map((p) => p.cp.params['DataTime'])).toEqual(
+        Array.from({ length: HOURS_2024 }, (_, i) => formatHjTime(new Date(YEAR_START + i * HOUR), 480)),
+      );
+      // hour i of the year holds i mod 50: hour 8783 is 8783 - 175 × 50 = 33
+      expect(records.at(-1)!.cp.factors['w01018']).toMatchObject({ Avg: '33.00', Flag: 'N' });
+      expect(answers.filter((p) => p.cn === '9011').map((p) => p.cp.params)).toEqual([{ QnRtn: '1' }, { QnRtn: '1' }]);
+      expect(answers.filter((p) => p.cn === '9012').map((p) => p.cp.params)).toEqual([{ ExeRtn: '1' }]);
+      expect(answers.at(-1)!.cn).toBe('9012');
+      expect(lines.filter((l) => l['reason'] === 'duplicate-request')).toHaveLength(1);
+      // The backwards range needs no records: 9011 Ready, then ExeRtn 3 (condition error, table 6) at once.
+      await until(
+        () => platform.received.some((r) => r.packet.qn === '20250601000000322' && r.packet.cn === '9012'),
+        'the answer to the backwards range',
+      );
+      expect(
+        platform.received
+          .filter((r) => r.packet.qn === '20250601000000322')
+          .map((r) => [r.packet.cn, r.packet.cp.params['QnRtn'] ?? r.packet.cp.params['ExeRtn']]),
+      ).toEqual([
+        ['9011', '1'],
+        ['9012', '3'],
+      ]);
+    },
+  );
 
   it('over MQTT: a year of hours in order on the up topic between one 9011 and one 9012', async () => {
     const { dir, store } = await yearStore();

@@ -155,7 +155,8 @@ describe('edge logs a person can read', () => {
       msg: 'device lost; its data is B-flagged',
     });
     expect(prettyLine(line)).toBe(
-      `2025-06-01T00:00:01.250Z WARN  device lost; its data is B-flagged  mn=${MN} device=nh3n reason="no answer from unit 2 within 1000 ms (timeout)" failures=1`,
+      `2025-06-01T00:00:01.250Z WARN  device lost; its data is B-flagged  mn=${MN} device=nh3n reason="no answer ` +
+        'from unit 2 within 1000 ms (timeout)" failures=1',
     );
     expect(prettyLine('not json')).toBe('not json');
   });

@@ -92,10 +92,12 @@ describe('Modbus TCP', () => {
     expect(of('nh3n').every((p) => p.readings[0]?.flag === 'B' && Number.isNaN(p.readings[0].value))).toBe(true);
     // the value (0-1) and the status (2) of each device are one read of registers 0-2
     expect(of('nh3n')[0]?.error).toBe(
-      'no answer from unit 2 within 250 ms (timeout) reading registers 0-2 (holding) of factor w21003, the device status',
+      'no answer from unit 2 within 250 ms (timeout) reading registers 0-2 ' +
+        '(holding) of factor w21003, the device status',
     );
     expect(of('ghost')[0]?.error).toBe(
-      'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of factor w01001, the device status',
+      'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of ' +
+        'factor w01001, the device status',
     );
     expect(poller.health['nh3n']).toMatchObject({ bus: 'line', failures: expect.any(Number) });
     expect(poller.health['cod']).toMatchObject({ lastOkAt: SIM_START, failures: 0 });
@@ -131,44 +133,48 @@ describe('Modbus TCP', () => {
 describe.skipIf(!TOOLS.socat())('Modbus RTU on a pty pair', () => {
   let pty: PtyPair;
 
-  it('polls units on one serial line; a calibration status becomes C; an absent or garbling slave does not stall the line', async () => {
-    pty = await openPtyPair();
-    cleanups.push(() => pty.close());
-    const signals = {
-      cod: flat(48.5, [{ kind: 'calibration', from: 0, value: 100 }]),
-      'water-flow': flat(30.5),
-      tp: flat(0.3, [{ kind: 'garbled', from: 0, mode: 'bad-crc' }]),
-    };
-    const sim = await startSim({
-      rtu: { path: pty.a, baudRate: 19200 },
-      devices: [SIM_DEVICES[0]!, SIM_DEVICES[2]!, { unit: 5, profile: 'tp' }],
-      scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals },
-    });
-    cleanups.push(() => sim.close());
-    const config = minimalConfig();
-    // named through a symlink, as /dev/serial/by-id names an adapter whatever ttyUSB number it got
-    const links = await mkdtemp(join(tmpdir(), 'edge-by-id-'));
-    cleanups.push(() => rm(links, { recursive: true, force: true }));
-    await symlink(pty.b, join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'));
-    config.buses = [
-      {
-        id: 'rs485',
-        kind: 'rtu',
-        path: join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'),
-        baudRate: 19200,
-        timeoutMs: 200,
-        backoffMaxSeconds: 2,
-      },
-    ];
-    const tp = { ...devices('rs485')[0]!, id: 'tp', unit: 5, factors: [{ code: 'w21011', value: { address: 0 } }] };
-    config.devices = [...devices('rs485').filter((d) => d.id !== 'nh3n'), tp];
-    const { of } = startPoller(config);
-    await until(() => of('flow').length >= 8 && of('ghost').length >= 4 && of('tp').length >= 4, '8 flow polls');
-    // replies with a broken CRC are errors that name the cause, never values
-    expect(of('tp').every((p) => p.readings[0]?.flag === 'B')).toBe(true);
-    expect(of('tp')[0]?.error).toMatch(/CRC/i);
-    expect(of('cod').at(-1)?.readings).toEqual([{ code: 'w01018', value: 100, flag: 'C' }]);
-    expect(of('flow').every((p) => p.readings[0]?.value === 30.5 && p.readings[0].flag === 'N')).toBe(true);
-    expect(of('ghost').every((p) => p.readings[0]?.flag === 'B')).toBe(true);
-  });
+  it(
+    'polls units on one serial line; a calibration status becomes C; an ' +
+      'absent or garbling slave does not stall the line',
+    async () => {
+      pty = await openPtyPair();
+      cleanups.push(() => pty.close());
+      const signals = {
+        cod: flat(48.5, [{ kind: 'calibration', from: 0, value: 100 }]),
+        'water-flow': flat(30.5),
+        tp: flat(0.3, [{ kind: 'garbled', from: 0, mode: 'bad-crc' }]),
+      };
+      const sim = await startSim({
+        rtu: { path: pty.a, baudRate: 19200 },
+        devices: [SIM_DEVICES[0]!, SIM_DEVICES[2]!, { unit: 5, profile: 'tp' }],
+        scenario: { seed: 1, start: '2025-06-01T00:00:00+08:00', signals },
+      });
+      cleanups.push(() => sim.close());
+      const config = minimalConfig();
+      // named through a symlink, as /dev/serial/by-id names an adapter whatever ttyUSB number it got
+      const links = await mkdtemp(join(tmpdir(), 'edge-by-id-'));
+      cleanups.push(() => rm(links, { recursive: true, force: true }));
+      await symlink(pty.b, join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'));
+      config.buses = [
+        {
+          id: 'rs485',
+          kind: 'rtu',
+          path: join(links, 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0'),
+          baudRate: 19200,
+          timeoutMs: 200,
+          backoffMaxSeconds: 2,
+        },
+      ];
+      const tp = { ...devices('rs485')[0]!, id: 'tp', unit: 5, factors: [{ code: 'w21011', value: { address: 0 } }] };
+      config.devices = [...devices('rs485').filter((d) => d.id !== 'nh3n'), tp];
+      const { of } = startPoller(config);
+      await until(() => of('flow').length >= 8 && of('ghost').length >= 4 && of('tp').length >= 4, '8 flow polls');
+      // replies with a broken CRC are errors that name the cause, never values
+      expect(of('tp').every((p) => p.readings[0]?.flag === 'B')).toBe(true);
+      expect(of('tp')[0]?.error).toMatch(/CRC/i);
+      expect(of('cod').at(-1)?.readings).toEqual([{ code: 'w01018', value: 100, flag: 'C' }]);
+      expect(of('flow').every((p) => p.readings[0]?.value === 30.5 && p.readings[0].flag === 'N')).toBe(true);
+      expect(of('ghost').every((p) => p.readings[0]?.flag === 'B')).toBe(true);
+    },
+  );
 });

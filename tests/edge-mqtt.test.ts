@@ -58,7 +58,8 @@ const brokers: [string, (c: Credentials) => Promise<Broker>, boolean][] = [
 
 describe.each(brokers)('MQTT uplink via %s', (_name, startBroker, available) => {
   it.skipIf(!available)(
-    'publishes each record as an HJ 212 frame on hj212/{MN}/up until the cloud answers 9014, and takes commands on /down',
+    'publishes each record as an HJ 212 frame on hj212/{MN}/up until the cloud answers 9014, ' +
+      'and takes commands on /down',
     async () => {
       const { agent, cloud } = await run(startBroker);
       await until(() => cloud.received.some((p) => p.cn === '2061'), 'an hour record over MQTT', 15_000);

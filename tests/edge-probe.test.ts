@@ -145,7 +145,8 @@ describe('hj212 edge probe', () => {
           '-',
           '-',
           // value (0-1) and status (2) are one read
-          'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 (holding) of factor w21003, the device status',
+          'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 ' +
+            '(holding) of factor w21003, the device status',
         ],
       ],
     });
@@ -176,7 +177,8 @@ describe('hj212 edge probe', () => {
     });
     // the gateway's answer holds for the whole device: no second read per factor
     expect(tableOf(out, 'ghost').rows[1]?.at(-1)).toBe(
-      'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of factor w01001, the device status',
+      'unit 9 answered with exception 11 (gateway target device failed to respond) for registers 0-2 (holding) of ' +
+        'factor w01001, the device status',
     );
   });
 
@@ -210,11 +212,13 @@ describe('hj212 edge probe', () => {
       const out = formatProbe(results);
       expect(tableOf(out, 'cod').rows).toEqual([HEADER, COD_ROW]);
       expect(tableOf(out, 'nh3n').rows[1]?.at(-1)).toBe(
-        'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 (holding) of factor w21003, the device status',
+        'no answer from unit 2 within 200 ms (timeout) reading registers 0-2 ' +
+          '(holding) of factor w21003, the device status',
       );
       // after the failed read of 0-2, the value alone (0-1) is read again and fails the same way
       expect(tableOf(out, 'ph').rows[1]?.at(-1)).toBe(
-        "unit 3's reply failed its CRC check reading registers 0-1 (holding) of factor w01001 (noise, wrong baud rate or parity, or two slaves with one id)",
+        "unit 3's reply failed its CRC check reading registers 0-1 (holding) of factor w01001 (noise, wrong baud " +
+          'rate or parity, or two slaves with one id)',
       );
       expect(tableOf(out, 'flow').rows).toEqual([HEADER, FLOW_ROW]);
       expect(tableOf(out, 'tp').rows[1]?.at(-1)).toBe(
@@ -238,7 +242,9 @@ describe('hj212 edge probe', () => {
     config.devices = [device('cod', 'gw', 1, 'w01018', 12)];
     const [result] = await probeDevices(parseEdgeConfig(config));
     expect(result?.error).toBe(
-      "unit 1 answered with exception 2 (illegal data address) for registers 2-13 (holding) of factor w01018, the device status, although each register answers alone: the agent reads them in one request; lower the bus's maxGap below the gap between them",
+      'unit 1 answered with exception 2 (illegal data address) for registers 2-13 (holding) of factor w01018, the ' +
+        'device status, although each register answers alone: the agent reads them in one request; lower the ' +
+        "bus's maxGap below the gap between them",
     );
     expect(result?.factors).toEqual([
       {
@@ -352,7 +358,8 @@ describe('hj212 edge probe', () => {
       ['offline', 'unreachable', expect.stringMatching(/ECONNREFUSED/)],
     ]);
     expect(formatUplinkProbe(results)).toContain(
-      `uplink wrong-pw (hj212-tcp 127.0.0.1:${platform.port}, MN ${MN}): REFUSES THE PW: ask the platform for the access password it issued to this MN (uplinks[].pw)`,
+      `uplink wrong-pw (hj212-tcp 127.0.0.1:${platform.port}, MN ${MN}): REFUSES THE PW: ask the platform for the ` +
+        'access password it issued to this MN (uplinks[].pw)',
     );
   });
 });

@@ -85,46 +85,49 @@ const GAS_FACTORS: Factor[] = [
 ];
 
 describe('hj212 stats: what the edge would upload for a CSV of readings', () => {
-  it('flue gas read as 36000 m3/h is a00000-Avg=10.00 m3/s and Cou 36000 m3, in the shape hj212 decode prints', async () => {
-    const config = edgeYaml('gas', GAS_FACTORS, { flow: { code: 'a00000', unit: 'm3/h' }, referenceO2: 6 });
-    const csv = everyMinute(60, () => [
-      ['a00000', 36000],
-      ['a21026', 50],
-      ['a19001', 11, 'N'],
-    ]);
-    const { code, lines } = await stats(config, csv, ['--cn', '2061']);
-    expect(code).toBe(0);
-    expect(lines).toHaveLength(1);
-    // 36000 m3/h ÷ 3600 = 10 m3/s; an hour of it: 10 m3/s × 3600 s = 36000 m3.
-    // SO2 Cou = 50 mg/m3 × 36000 m3 × 1e-6 = 1.8 kg; Zs = 50 × (21 − 6) / (21 − 11) = 75.
-    expect(lines[0]).toEqual({
-      ok: true,
-      version: '2017',
-      qn: '20261201080000000',
-      st: '31',
-      cn: '2061',
-      pw: '123456',
-      mn: GAS_MN,
-      flag: 5,
-      cp: {
-        params: { DataTime: '20261201080000' },
-        factors: {
-          a00000: { Min: '10.00', Avg: '10.00', Max: '10.00', Cou: '36000.0000', Flag: 'N' },
-          a21026: {
-            Min: '50.0',
-            Avg: '50.0',
-            Max: '50.0',
-            ZsMin: '75.0',
-            ZsAvg: '75.0',
-            ZsMax: '75.0',
-            Cou: '1.8000',
-            Flag: 'N',
+  it(
+    'flue gas read as 36000 m3/h is a00000-Avg=10.00 m3/s and Cou ' + '36000 m3, in the shape hj212 decode prints',
+    async () => {
+      const config = edgeYaml('gas', GAS_FACTORS, { flow: { code: 'a00000', unit: 'm3/h' }, referenceO2: 6 });
+      const csv = everyMinute(60, () => [
+        ['a00000', 36000],
+        ['a21026', 50],
+        ['a19001', 11, 'N'],
+      ]);
+      const { code, lines } = await stats(config, csv, ['--cn', '2061']);
+      expect(code).toBe(0);
+      expect(lines).toHaveLength(1);
+      // 36000 m3/h ÷ 3600 = 10 m3/s; an hour of it: 10 m3/s × 3600 s = 36000 m3.
+      // SO2 Cou = 50 mg/m3 × 36000 m3 × 1e-6 = 1.8 kg; Zs = 50 × (21 − 6) / (21 − 11) = 75.
+      expect(lines[0]).toEqual({
+        ok: true,
+        version: '2017',
+        qn: '20261201080000000',
+        st: '31',
+        cn: '2061',
+        pw: '123456',
+        mn: GAS_MN,
+        flag: 5,
+        cp: {
+          params: { DataTime: '20261201080000' },
+          factors: {
+            a00000: { Min: '10.00', Avg: '10.00', Max: '10.00', Cou: '36000.0000', Flag: 'N' },
+            a21026: {
+              Min: '50.0',
+              Avg: '50.0',
+              Max: '50.0',
+              ZsMin: '75.0',
+              ZsAvg: '75.0',
+              ZsMax: '75.0',
+              Cou: '1.8000',
+              Flag: 'N',
+            },
+            a19001: { Min: '11.0', Avg: '11.0', Max: '11.0', Flag: 'N' },
           },
-          a19001: { Min: '11.0', Avg: '11.0', Max: '11.0', Flag: 'N' },
         },
-      },
-    });
-  });
+      });
+    },
+  );
 
   it('converts ppm and a water flow in m3/h, and prints every period that ended: six 2051 and one 2061', async () => {
     const config = edgeYaml(
@@ -187,7 +190,8 @@ describe('hj212 stats: what the edge would upload for a CSV of readings', () => 
     const noZone = await stats(config, 'time,factor,value,flag\n2026-12-01T08:00:00,a00000,1,N\n');
     expect(noZone.code).toBe(2);
     expect(noZone.err).toBe(
-      `hj212 stats: ${noZone.csvFile}:2: "2026-12-01T08:00:00" is not an ISO 8601 time with a zone, such as 2026-12-01T08:00:00+08:00\n`,
+      `hj212 stats: ${noZone.csvFile}:2: "2026-12-01T08:00:00" is not an ISO 8601 time with a zone, such as ` +
+        '2026-12-01T08:00:00+08:00\n',
     );
     const unknown = await stats(config, 'time,factor,value\n2026-12-01T08:00:00Z,w01018,1\n');
     expect(unknown.err).toContain(':2: no device of the configuration measures "w01018"');

@@ -59,26 +59,31 @@ describe('the durable outbox', () => {
     expect(again.nextBatch('a', 10, new Set()).map((r) => r.qn)).toEqual(['20250601000000010', '20250601000000030']);
   });
 
-  it('deletes the confirmations of one event-loop turn together, hiding them from the next batch meanwhile', async () => {
-    const { store } = open();
-    store.commitTick(T0, { minutes: [], state, records: [0, 1, 2, 3].map((i) => record('2051', i)) }, [everyone('a')]);
-    const [r0, r1, r2] = store.nextBatch('a', 10, new Set());
-    expect(store.confirm('a', r0!.qn)).toBe(true);
-    expect(store.confirm('a', r2!.qn)).toBe(true);
-    // Not offered again although the delete has not run yet: 4 records - 2 confirmed = r1 and r3.
-    expect(store.nextBatch('a', 10, new Set()).map((r) => (r.record.at - T0) / 60_000)).toEqual([1, 3]);
-    const raw = new Database(join(dir, 'edge.db'), { readonly: true });
-    const rows = () => raw.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
-    // The turn is over: both rows are gone from the file without another call to the store.
-    await new Promise((r) => setImmediate(r));
-    expect(rows()).toBe(2);
-    expect(store.confirm('a', r1!.qn)).toBe(true);
-    // close() deletes what is still waiting: 2 - 1 = 1 left.
-    store.close();
-    stores.pop();
-    expect(rows()).toBe(1);
-    raw.close();
-  });
+  it(
+    'deletes the confirmations of one event-loop turn together, ' + 'hiding them from the next batch meanwhile',
+    async () => {
+      const { store } = open();
+      store.commitTick(T0, { minutes: [], state, records: [0, 1, 2, 3].map((i) => record('2051', i)) }, [
+        everyone('a'),
+      ]);
+      const [r0, r1, r2] = store.nextBatch('a', 10, new Set());
+      expect(store.confirm('a', r0!.qn)).toBe(true);
+      expect(store.confirm('a', r2!.qn)).toBe(true);
+      // Not offered again although the delete has not run yet: 4 records - 2 confirmed = r1 and r3.
+      expect(store.nextBatch('a', 10, new Set()).map((r) => (r.record.at - T0) / 60_000)).toEqual([1, 3]);
+      const raw = new Database(join(dir, 'edge.db'), { readonly: true });
+      const rows = () => raw.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+      // The turn is over: both rows are gone from the file without another call to the store.
+      await new Promise((r) => setImmediate(r));
+      expect(rows()).toBe(2);
+      expect(store.confirm('a', r1!.qn)).toBe(true);
+      // close() deletes what is still waiting: 2 - 1 = 1 left.
+      store.close();
+      stores.pop();
+      expect(rows()).toBe(1);
+      raw.close();
+    },
+  );
 
   it('carries 3020 field information through the outbox', () => {
     const { store } = open();
@@ -137,24 +142,29 @@ describe('the durable outbox', () => {
     expect(store.history('2061', 0, Number.MAX_SAFE_INTEGER).map((r) => r.at)).toEqual([T0 + 3_600_000]);
   });
 
-  it('converts a database from before auto-vacuum, so a full disk can get space back, and keeps a real reserve next to it', () => {
-    const old = new Database(join(dir, 'edge.db'));
-    old.pragma('journal_mode = WAL');
-    old.exec(
-      "CREATE TABLE history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID; INSERT INTO history VALUES ('2061', 0, '{}')",
-    );
-    old.close();
-    const { store, lines } = open();
-    expect(store.history('2061', 0, 0)).toHaveLength(1);
-    store.close();
-    stores.pop();
-    const db = new Database(join(dir, 'edge.db'));
-    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
-    db.close();
-    expect(lines.some((l) => l['msg'] === 'edge.db converted to incremental auto-vacuum')).toBe(true);
-    // Allocated blocks, not a hole: a sparse file would give nothing back on a full disk.
-    const reserve = statSync(join(dir, 'edge.db.reserve'));
-    expect(reserve.size).toBeGreaterThanOrEqual(1024 * 1024);
-    expect(reserve.blocks * 512).toBeGreaterThanOrEqual(reserve.size);
-  });
+  it(
+    'converts a database from before auto-vacuum, so a full disk can get ' +
+      'space back, and keeps a real reserve next to it',
+    () => {
+      const old = new Database(join(dir, 'edge.db'));
+      old.pragma('journal_mode = WAL');
+      old.exec(
+        'CREATE TABLE history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) ' +
+          "WITHOUT ROWID; INSERT INTO history VALUES ('2061', 0, '{}')",
+      );
+      old.close();
+      const { store, lines } = open();
+      expect(store.history('2061', 0, 0)).toHaveLength(1);
+      store.close();
+      stores.pop();
+      const db = new Database(join(dir, 'edge.db'));
+      expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+      db.close();
+      expect(lines.some((l) => l['msg'] === 'edge.db converted to incremental auto-vacuum')).toBe(true);
+      // Allocated blocks, not a hole: a sparse file would give nothing back on a full disk.
+      const reserve = statSync(join(dir, 'edge.db.reserve'));
+      expect(reserve.size).toBeGreaterThanOrEqual(1024 * 1024);
+      expect(reserve.blocks * 512).toBeGreaterThanOrEqual(reserve.size);
+    },
+  );
 });

@@ -78,11 +78,13 @@ describe('units: every factor leaves in the unit of HJ 212-2017 appendix B', () 
     );
     const config = cems({ a01012: { unit: 'Pa' }, a21026: {}, a00000: {} });
     expect(errorOf(() => parseEdgeConfig(config, 'stack.yaml'))).toBe(
-      'stack.yaml: devices[d0].factors[a01012].unit: a01012: Pa cannot be converted to ℃, the unit appendix B gives a01012',
+      'stack.yaml: devices[d0].factors[a01012].unit: a01012: ' +
+        'Pa cannot be converted to ℃, the unit appendix B gives a01012',
     );
     const twice = cems({ a00000: { unit: 'L/s' } });
     expect(errorOf(() => parseEdgeConfig(twice, 'stack.yaml'))).toBe(
-      'stack.yaml: devices[d0].factors[a00000].unit: a00000 is read in L/s here but in m3/h in station.flow.unit; state the unit once',
+      'stack.yaml: devices[d0].factors[a00000].unit: ' +
+        'a00000 is read in L/s here but in m3/h in station.flow.unit; state the unit once',
     );
   });
 
@@ -170,10 +172,12 @@ describe('flue gas flow: standard dry by default, actual wet converted by HJ 212
   it('refuses an actual-wet flow without temperature, pressure, humidity or atmospheric pressure', () => {
     const missing = cems({ a01012: {}, a00000: {} }, actualWet({ ambientPressureKPa: 100 }));
     expect(errorOf(() => parseEdgeConfig(missing, 'stack.yaml'))).toBe(
-      'stack.yaml: station.flow.basis: converting actual wet flow to standard dry needs a01013, a01014 (temperature a01012, pressure a01013, humidity a01014) measured by a device; add them or set basis: standard-dry',
+      'stack.yaml: station.flow.basis: converting actual wet flow to standard dry needs a01013, a01014 (temperature ' +
+        'a01012, pressure a01013, humidity a01014) measured by a device; add them or set basis: standard-dry',
     );
     expect(errorOf(() => parseEdgeConfig(cems(full, actualWet()), 'stack.yaml'))).toBe(
-      'stack.yaml: station.flow.ambientPressureKPa: static pressure needs the atmospheric pressure Ba: measure a01006, state ambientPressureKPa, or set pressure: absolute',
+      'stack.yaml: station.flow.ambientPressureKPa: static pressure needs the atmospheric pressure Ba: measure ' +
+        'a01006, state ambientPressureKPa, or set pressure: absolute',
     );
   });
 });
@@ -182,7 +186,8 @@ describe('configuration errors around units, flue gas and cycles', () => {
   it('names molarMass without ppm, actual-wet on a water outlet and a 16-bit sample time', () => {
     const molar = cems({ a21026: { molarMass: 64 }, a00000: {} });
     expect(errorOf(() => parseEdgeConfig(molar, 'stack.yaml'))).toBe(
-      'stack.yaml: devices[d0].factors[a21026].molarMass: a21026: molarMass converts ppm only; set unit: ppm or remove it',
+      'stack.yaml: devices[d0].factors[a21026].molarMass: a21026: molarMass converts ppm only; ' +
+        'set unit: ppm or remove it',
     );
     const water: EdgeConfigInput = {
       station: {
@@ -203,7 +208,8 @@ describe('configuration errors around units, flue gas and cycles', () => {
       'outlet.yaml: station.flow.basis: actual-wet is a flue-gas flow basis: remove it for a water outlet',
     );
     expect(message).toContain(
-      'outlet.yaml: devices[cod].cycle.type: a sample time in Unix seconds needs 32 bits: use uint32, or holds: counter',
+      'outlet.yaml: devices[cod].cycle.type: a sample time in Unix seconds needs 32 bits: ' +
+        'use uint32, or holds: counter',
     );
   });
 });

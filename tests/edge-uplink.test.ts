@@ -46,36 +46,39 @@ async function agentOn(
 }
 
 describe('HJ 212 TCP uplink to the platform simulator', () => {
-  it('a platform refusing the PW (9011 QnRtn=3) is said at error level with the fix, and not resent in a loop', async () => {
-    const { clock, sim, platform, data, logger, lines } = await setup();
-    const refused: { cn: string; qnRtn: number; at: number }[] = [];
-    platform.server.on('refused', (r: { cn: string; qnRtn: number }) => refused.push({ ...r, at: Date.now() }));
-    const config = waterOutlet(data.dir, sim.tcp!.port, platform.port);
-    // A PW the platform did not register; after a refusal the uplink holds its sends reconnectMaxSeconds (2 s).
-    config.uplinks = config.uplinks.map((u) => ({ ...u, pw: 'zz9999', reconnectMaxSeconds: 2 }));
-    const agent = await agentOn(config, logger, clock);
-    await until(() => lines.some((l) => l['reason'] === 'platform-refused-pw'), 'the refusal logged', 15_000);
-    const first = lines.find((l) => l['reason'] === 'platform-refused-pw')!;
-    expect(first).toMatchObject({
-      level: 50,
-      mn: MN,
-      uplink: 'province',
-      qnRtn: 3,
-      holdSeconds: 2,
-      msg: `the platform refused PW for MN ${MN}: set this uplink's pw to the one the platform registered`,
-    });
-    expect(agent.health().uplinks['province']!.lastError).toBe(first['msg']);
-    const uploads = () => refused.filter((r) => r.cn !== '1013');
-    const firstAt = uploads()[0]!.at;
-    // The next upload comes only after the hold. Without it, the 1 s answer timeout would send the
-    // records in flight again after 1 s; a loaded machine only makes the gap longer, never shorter.
-    await until(() => uploads().some((r) => r.at > firstAt + 500), 'the next upload after the hold', 15_000);
-    const next = uploads().find((r) => r.at > firstAt + 500)!;
-    expect(next.at - firstAt).toBeGreaterThanOrEqual(1990);
-    expect(uploads().every((r) => r.qnRtn === 3)).toBe(true);
-    // Nothing left the outbox: every refused record is still there to be sent once the PW is fixed.
-    expect(agent.health().uplinks['province']!.outbox.records).toBeGreaterThan(0);
-  });
+  it(
+    'a platform refusing the PW (9011 QnRtn=3) is said at error ' + 'level with the fix, and not resent in a loop',
+    async () => {
+      const { clock, sim, platform, data, logger, lines } = await setup();
+      const refused: { cn: string; qnRtn: number; at: number }[] = [];
+      platform.server.on('refused', (r: { cn: string; qnRtn: number }) => refused.push({ ...r, at: Date.now() }));
+      const config = waterOutlet(data.dir, sim.tcp!.port, platform.port);
+      // A PW the platform did not register; after a refusal the uplink holds its sends reconnectMaxSeconds (2 s).
+      config.uplinks = config.uplinks.map((u) => ({ ...u, pw: 'zz9999', reconnectMaxSeconds: 2 }));
+      const agent = await agentOn(config, logger, clock);
+      await until(() => lines.some((l) => l['reason'] === 'platform-refused-pw'), 'the refusal logged', 15_000);
+      const first = lines.find((l) => l['reason'] === 'platform-refused-pw')!;
+      expect(first).toMatchObject({
+        level: 50,
+        mn: MN,
+        uplink: 'province',
+        qnRtn: 3,
+        holdSeconds: 2,
+        msg: `the platform refused PW for MN ${MN}: set this uplink's pw to the one the platform registered`,
+      });
+      expect(agent.health().uplinks['province']!.lastError).toBe(first['msg']);
+      const uploads = () => refused.filter((r) => r.cn !== '1013');
+      const firstAt = uploads()[0]!.at;
+      // The next upload comes only after the hold. Without it, the 1 s answer timeout would send the
+      // records in flight again after 1 s; a loaded machine only makes the gap longer, never shorter.
+      await until(() => uploads().some((r) => r.at > firstAt + 500), 'the next upload after the hold', 15_000);
+      const next = uploads().find((r) => r.at > firstAt + 500)!;
+      expect(next.at - firstAt).toBeGreaterThanOrEqual(1990);
+      expect(uploads().every((r) => r.qnRtn === 3)).toBe(true);
+      // Nothing left the outbox: every refused record is still there to be sent once the PW is fixed.
+      expect(agent.health().uplinks['province']!.outbox.records).toBeGreaterThan(0);
+    },
+  );
 
   it('delivers real-time, minute and hour data that pass the platform checks, each confirmed by 9014', async () => {
     const { clock, sim, platform, data, logger } = await setup();
@@ -135,54 +138,62 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(lines.some((l) => l['msg'] === 'asked the platform for a time calibration (1013)')).toBe(false);
   });
 
-  it('writes analyzer parameters a platform sets (3021) over Modbus, answers 9011/9012, and reports them back (3020)', async () => {
-    const { clock, sim, platform, data, logger, lines } = await setup();
-    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
-    await until(() => platform.uploads.some((u) => u.cn === '3020'), 'the first 3020 upload', 15_000);
-    const set = (value: string) =>
-      platform.server.issue({
-        mn: MN,
-        cn: '3021',
-        params: { PolId: 'w01018', InfoId: 'i13001', 'i13001-Info': value },
-      });
-    const accepted = set('800');
-    await until(() => accepted.done, 'the 3021 exchange', 10_000);
-    expect(accepted).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
-    // The analyzer (unit 1, range upper limit at register 12) now holds it, and the box says so with a 3020.
-    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
-    await until(
-      () => platform.uploads.filter((u) => u.cn === '3020').length >= 2,
-      'the 3020 with the new value',
-      10_000,
-    );
-    // The analyzer refuses a negative range (Modbus exception 03): the platform hears ExeRtn 3, and nothing changed.
-    const refused = set('-5');
-    await until(() => refused.done, 'the refused 3021 exchange', 10_000);
-    expect(refused.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=3']);
-    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
-    expect(lines.some((l) => l['msg'] === 'analyzer parameters not written (3021)')).toBe(true);
-  });
+  it(
+    'writes analyzer parameters a platform sets (3021) over Modbus, ' +
+      'answers 9011/9012, and reports them back (3020)',
+    async () => {
+      const { clock, sim, platform, data, logger, lines } = await setup();
+      await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+      await until(() => platform.uploads.some((u) => u.cn === '3020'), 'the first 3020 upload', 15_000);
+      const set = (value: string) =>
+        platform.server.issue({
+          mn: MN,
+          cn: '3021',
+          params: { PolId: 'w01018', InfoId: 'i13001', 'i13001-Info': value },
+        });
+      const accepted = set('800');
+      await until(() => accepted.done, 'the 3021 exchange', 10_000);
+      expect(accepted).toMatchObject({ ok: true, answers: ['9011 QnRtn=1', '9012 ExeRtn=1'] });
+      // The analyzer (unit 1, range upper limit at register 12) now holds it, and the box says so with a 3020.
+      expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
+      await until(
+        () => platform.uploads.filter((u) => u.cn === '3020').length >= 2,
+        'the 3020 with the new value',
+        10_000,
+      );
+      // The analyzer refuses a negative range (Modbus exception 03): the platform hears ExeRtn 3, and nothing changed.
+      const refused = set('-5');
+      await until(() => refused.done, 'the refused 3021 exchange', 10_000);
+      expect(refused.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=3']);
+      expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(800);
+      expect(lines.some((l) => l['msg'] === 'analyzer parameters not written (3021)')).toBe(true);
+    },
+  );
 
-  it('holds 2 parameter writes (3021) at once per uplink and answers the rest ExeRtn 5 (busy) so polling keeps the bus', async () => {
-    const { clock, sim, data, logger, lines } = await setup();
-    const platform = await rawPlatform();
-    cleanups.push(platform.close);
-    await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
-    await until(platform.connected, 'the edge to connect');
-    const qns = [1, 2, 3, 4, 5].map((i) => `2025060100000010${i}`);
-    const frames = qns.map((qn) =>
-      requestBytes({ qn, st: '32', cn: '3021', pw: PW, mn: MN, flag: '5' }, 'PolId=w01018;i13001-Info=700'),
-    );
-    // One write: all five are handled before the first write to the analyzer is done.
-    await platform.write(Buffer.concat(frames));
-    const result = (qn: string) =>
-      platform.received.find((r) => r.packet.qn === qn && r.packet.cn === '9012')?.packet.cp.params['ExeRtn'];
-    await until(() => qns.every((qn) => result(qn) !== undefined), 'five 9012 answers');
-    expect(PARAMETER_WRITES).toBe(2);
-    expect(qns.map(result)).toEqual(['1', '1', '5', '5', '5']);
-    expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(700);
-    expect(lines.filter((l) => l['reason'] === 'parameters-busy')).toHaveLength(3);
-  });
+  it(
+    'holds 2 parameter writes (3021) at once per uplink and answers the ' +
+      'rest ExeRtn 5 (busy) so polling keeps the bus',
+    async () => {
+      const { clock, sim, data, logger, lines } = await setup();
+      const platform = await rawPlatform();
+      cleanups.push(platform.close);
+      await agentOn(waterOutlet(data.dir, sim.tcp!.port, platform.port), logger, clock);
+      await until(platform.connected, 'the edge to connect');
+      const qns = [1, 2, 3, 4, 5].map((i) => `2025060100000010${i}`);
+      const frames = qns.map((qn) =>
+        requestBytes({ qn, st: '32', cn: '3021', pw: PW, mn: MN, flag: '5' }, 'PolId=w01018;i13001-Info=700'),
+      );
+      // One write: all five are handled before the first write to the analyzer is done.
+      await platform.write(Buffer.concat(frames));
+      const result = (qn: string) =>
+        platform.received.find((r) => r.packet.qn === qn && r.packet.cn === '9012')?.packet.cp.params['ExeRtn'];
+      await until(() => qns.every((qn) => result(qn) !== undefined), 'five 9012 answers');
+      expect(PARAMETER_WRITES).toBe(2);
+      expect(qns.map(result)).toEqual(['1', '1', '5', '5', '5']);
+      expect(sim.devices.get(1)!.snapshot().parameters.get('rangeUpper')).toBe(700);
+      expect(lines.filter((l) => l['reason'] === 'parameters-busy')).toHaveLength(3);
+    },
+  );
 
   it('refuses an SM4 key on a 2017 uplink, naming the field', () => {
     expect(() =>
@@ -242,124 +253,140 @@ describe('HJ 212 TCP uplink to the platform simulator', () => {
     expect(failed).toEqual([]);
   });
 
-  it('answers a request whose Flag is no Flag of the standard 9011 QnRtn=6, and logs 20 refusals of a reason a minute while counting all', async () => {
-    const { clock, sim, data, logger, lines } = await setup();
-    const got: Packet[] = [];
-    const peers: Socket[] = [];
-    const Q = '20250601000000456';
-    const server = createServer((socket) => {
-      peers.push(socket);
-      const decoder = new StreamDecoder();
-      socket.on('data', (chunk: Buffer) => {
-        for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+  it(
+    'answers a request whose Flag is no Flag of the standard 9011 QnRtn=6, and ' +
+      'logs 20 refusals of a reason a minute while counting all',
+    async () => {
+      const { clock, sim, data, logger, lines } = await setup();
+      const got: Packet[] = [];
+      const peers: Socket[] = [];
+      const Q = '20250601000000456';
+      const server = createServer((socket) => {
+        peers.push(socket);
+        const decoder = new StreamDecoder();
+        socket.on('data', (chunk: Buffer) => {
+          for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+        });
+        // Flag 255 carries version bits 111111, which no edition uses
+        socket.write(reframe(Buffer.from(`QN=${Q};ST=32;CN=1011;PW=${PW};MN=${MN};Flag=255;CP=&&&&`)));
+        // 100 answers with a bad CRC: a damaged 9014 is not answered, only counted
+        const answer = encodeFrame({
+          version: '2017',
+          qn: Q,
+          st: '91',
+          cn: '9014',
+          mn: MN,
+          pw: PW,
+          flag: 4,
+          cp: { params: {}, factors: {} },
+        });
+        const badCrc = `${answer.slice(0, -6)}${answer.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
+        socket.write(badCrc.repeat(100));
       });
-      // Flag 255 carries version bits 111111, which no edition uses
-      socket.write(reframe(Buffer.from(`QN=${Q};ST=32;CN=1011;PW=${PW};MN=${MN};Flag=255;CP=&&&&`)));
-      // 100 answers with a bad CRC: a damaged 9014 is not answered, only counted
-      const answer = encodeFrame({
-        version: '2017',
-        qn: Q,
-        st: '91',
-        cn: '9014',
-        mn: MN,
-        pw: PW,
-        flag: 4,
-        cp: { params: {}, factors: {} },
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      cleanups.push(async () => {
+        for (const p of peers) p.destroy();
+        await new Promise((resolve) => server.close(resolve));
       });
-      const badCrc = `${answer.slice(0, -6)}${answer.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
-      socket.write(badCrc.repeat(100));
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      for (const p of peers) p.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const agent = await agentOn(
-      waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
-      logger,
-      clock,
-    );
-    await until(() => got.some((p) => p.cn === '9011' && p.qn === Q), 'the answer to the bad Flag');
-    const answer = got.find((p) => p.cn === '9011' && p.qn === Q)!;
-    expect([answer.mn, answer.pw, answer.cp.params]).toEqual([MN, undefined, { QnRtn: '6' }]);
-    await until(() => (agent.health().uplinks['province']!.refused['bad-crc'] ?? 0) >= 100, '100 bad CRCs counted');
-    expect(agent.health().uplinks['province']!.refused).toEqual({ 'unknown-version': 1, 'bad-crc': 100 });
-    expect(lines.filter((l) => l['reason'] === 'bad-crc' && l['uplink'] === 'province' && l['mn'] === MN)).toHaveLength(
-      REFUSAL_LOGS_PER_MINUTE,
-    );
-    expect(REFUSAL_LOGS_PER_MINUTE).toBe(20);
-  });
+      const agent = await agentOn(
+        waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port),
+        logger,
+        clock,
+      );
+      await until(() => got.some((p) => p.cn === '9011' && p.qn === Q), 'the answer to the bad Flag');
+      const answer = got.find((p) => p.cn === '9011' && p.qn === Q)!;
+      expect([answer.mn, answer.pw, answer.cp.params]).toEqual([MN, undefined, { QnRtn: '6' }]);
+      await until(() => (agent.health().uplinks['province']!.refused['bad-crc'] ?? 0) >= 100, '100 bad CRCs counted');
+      expect(agent.health().uplinks['province']!.refused).toEqual({ 'unknown-version': 1, 'bad-crc': 100 });
+      expect(
+        lines.filter((l) => l['reason'] === 'bad-crc' && l['uplink'] === 'province' && l['mn'] === MN),
+      ).toHaveLength(REFUSAL_LOGS_PER_MINUTE);
+      expect(REFUSAL_LOGS_PER_MINUTE).toBe(20);
+    },
+  );
 
-  it('drops the link to a platform that sends requests and never reads the answers, past 1 MiB unread, and redials', async () => {
-    const { clock, sim, data, logger, lines } = await setup();
-    const peers: Socket[] = [];
-    const request1011 = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1011', {}, { qn: '20250601000000789' }));
-    const server = createServer((socket) => {
-      peers.push(socket);
-      socket.on('error', () => undefined);
-      // Never read: once the kernel's buffers are full, the box's answers pile up in its socket.
-      socket.pause();
-      // 40 000 requests of ~110 bytes; each is answered with three frames (9011, 1011, 9012), ~12 MB in all
-      const burst = request1011.repeat(1000);
-      for (let i = 0; i < 40; i++) socket.write(burst);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      for (const p of peers) p.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    expect(MAX_UNREAD_BYTES).toBe(1024 * 1024);
-    const config = waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port);
-    // Long answer timeouts: the link must go for the unread bytes, not for uploads left unanswered.
-    const agent = await agentOn({ ...config, uplinks: [{ ...config.uplinks[0]!, timeoutSeconds: 60 }] }, logger, clock);
-    await until(
-      () => lines.some((l) => l['reason'] === 'peer-not-reading'),
-      'the box to give up on the platform',
-      30_000,
-    );
-    await until(() => peers.length >= 2, 'the box to redial', 30_000);
-    expect(agent.health().uplinks['province']!.refused['peer-not-reading']).toBeGreaterThanOrEqual(1);
-  });
-
-  it('logs garbage and answers a request with a bad CRC 9011 QnRtn=9 (table 7), then answers it sent again', async () => {
-    const { clock, sim, data, logger, lines } = await setup();
-    const got: Packet[] = [];
-    const peers: Socket[] = [];
-    const server = createServer((socket) => {
-      peers.push(socket);
-      const decoder = new StreamDecoder();
-      socket.on('data', (chunk: Buffer) => {
-        for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+  it(
+    'drops the link to a platform that sends requests and never reads ' + 'the answers, past 1 MiB unread, and redials',
+    async () => {
+      const { clock, sim, data, logger, lines } = await setup();
+      const peers: Socket[] = [];
+      const request1011 = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1011', {}, { qn: '20250601000000789' }));
+      const server = createServer((socket) => {
+        peers.push(socket);
+        socket.on('error', () => undefined);
+        // Never read: once the kernel's buffers are full, the box's answers pile up in its socket.
+        socket.pause();
+        // 40 000 requests of ~110 bytes; each is answered with three frames (9011, 1011, 9012), ~12 MB in all
+        const burst = request1011.repeat(1000);
+        for (let i = 0; i < 40; i++) socket.write(burst);
       });
-      const good = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1061', {}, { qn: '20250601000000123' }));
-      const badCrc = `${good.slice(0, -6)}${good.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
-      socket.write(`garbage\r\n${badCrc}`);
-      setTimeout(() => socket.write(good), 100);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      for (const p of peers) p.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    await agentOn(waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port), logger, clock);
-    await until(
-      () => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'),
-      'the answer to the good request',
-    );
-    expect(
-      got.filter((p) => p.qn === '20250601000000123').map((p) => [p.cn, p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn']]),
-    ).toEqual([
-      ['9011', '9'],
-      ['9011', '1'],
-      ['1061', undefined],
-      ['9012', '1'],
-    ]);
-    expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(
-      expect.arrayContaining(['bad-crc']),
-    );
-    expect(lines.some((l) => l['msg'] === 'platform link down; the outbox keeps the data')).toBe(false);
-  });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      cleanups.push(async () => {
+        for (const p of peers) p.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      });
+      expect(MAX_UNREAD_BYTES).toBe(1024 * 1024);
+      const config = waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port);
+      // Long answer timeouts: the link must go for the unread bytes, not for uploads left unanswered.
+      const agent = await agentOn(
+        { ...config, uplinks: [{ ...config.uplinks[0]!, timeoutSeconds: 60 }] },
+        logger,
+        clock,
+      );
+      await until(
+        () => lines.some((l) => l['reason'] === 'peer-not-reading'),
+        'the box to give up on the platform',
+        30_000,
+      );
+      await until(() => peers.length >= 2, 'the box to redial', 30_000);
+      expect(agent.health().uplinks['province']!.refused['peer-not-reading']).toBeGreaterThanOrEqual(1);
+    },
+  );
+
+  it(
+    'logs garbage and answers a request with a bad CRC 9011 ' + 'QnRtn=9 (table 7), then answers it sent again',
+    async () => {
+      const { clock, sim, data, logger, lines } = await setup();
+      const got: Packet[] = [];
+      const peers: Socket[] = [];
+      const server = createServer((socket) => {
+        peers.push(socket);
+        const decoder = new StreamDecoder();
+        socket.on('data', (chunk: Buffer) => {
+          for (const r of decoder.push(chunk)) if (r.ok) got.push(r.frame.packet);
+        });
+        const good = encodeFrame(request({ mn: MN, pw: PW, st: '32' }, '1061', {}, { qn: '20250601000000123' }));
+        const badCrc = `${good.slice(0, -6)}${good.slice(-6, -2) === '0000' ? 'FFFF' : '0000'}\r\n`;
+        socket.write(`garbage\r\n${badCrc}`);
+        setTimeout(() => socket.write(good), 100);
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      cleanups.push(async () => {
+        for (const p of peers) p.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      });
+      await agentOn(waterOutlet(data.dir, sim.tcp!.port, (server.address() as AddressInfo).port), logger, clock);
+      await until(
+        () => got.some((p) => p.cn === '9012' && p.qn === '20250601000000123'),
+        'the answer to the good request',
+      );
+      expect(
+        got
+          .filter((p) => p.qn === '20250601000000123')
+          .map((p) => [p.cn, p.cp.params['QnRtn'] ?? p.cp.params['ExeRtn']]),
+      ).toEqual([
+        ['9011', '9'],
+        ['9011', '1'],
+        ['1061', undefined],
+        ['9012', '1'],
+      ]);
+      expect(lines.filter((l) => l['msg'] === 'frame from the peer rejected').map((l) => l['reason'])).toEqual(
+        expect.arrayContaining(['bad-crc']),
+      );
+      expect(lines.some((l) => l['msg'] === 'platform link down; the outbox keeps the data')).toBe(false);
+    },
+  );
 });

@@ -164,193 +164,208 @@ describe('crashes along the chain', () => {
   afterAll(async () => build?.remove());
 
   for (const transport of ['hj212-tcp', 'mqtt'] as const) {
-    it(`edge killed with kill -9 three times at random moments (${transport} uplink): every record it made is stored once`, async () => {
+    it(
+      `edge killed with kill -9 three times at random moments (${transport} ` +
+        'uplink): every record it made is stored once',
+      async () => {
+        const seed = Date.now() % 100_000;
+        const realStart = Date.now();
+        const clock = warpedClock(WARP, EARLY);
+        const sim = await analyzers(clock);
+        const { cloud, config: configFor } = await cloudOver(transport);
+        const data = await tempDir();
+        cleanups.push(data.remove);
+        const config = configFor(data.dir, sim.tcp!.port);
+        const timing = { warp: WARP, realStart, simStart: EARLY };
+        let agent: AgentProcess | undefined;
+        cleanups.push(async () => void agent?.child.kill('SIGKILL'));
+        const recoveries: number[] = [];
+        const crashes: number[] = [];
+        for (const pause of pauses(seed, 3, HOUR_MS / 3, HOUR_MS * 1.2)) {
+          agent = await spawnAgent(build.entry, config, data.dir, timing);
+          const restarted = Date.now();
+          const before = cloud.cloud.ingest.stats.stored;
+          await until(() => cloud.cloud.ingest.stats.stored > before, 'an upload stored after the (re)start', 15_000);
+          recoveries.push(Date.now() - restarted);
+          await sleep(pause);
+          crashes.push(clock());
+          agent.child.kill('SIGKILL');
+          await agent.exited;
+        }
+        // A last run long enough to close an hour and replay what the kills left behind, then a clean stop.
+        agent = await spawnAgent(build.entry, config, data.dir, timing);
+        await sleep(HOUR_MS * 1.5);
+        agent.child.kill('SIGTERM');
+        await agent.exited;
+        const edge = edgeLedger(data.dir);
+        const rows = await cloudRows(cloud.cloud.store);
+        const r = reconcile(edge, counts(rows));
+        console.info(
+          JSON.stringify({
+            fault: `edge kill -9 x3 (${transport})`,
+            mn: MN,
+            seed,
+            recoveryMs: recoveries,
+            delivered: r.delivered,
+            pending: edge.pending.size,
+          }),
+        );
+        expectReconciled(r, edge.pending.size);
+        expectValuesAndSeries(edge, rows, crashes, downtimes(crashes, edge.times['2011']));
+        expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
+      },
+      60_000,
+    );
+  }
+
+  it(
+    'cloud ingest killed with kill -9 twice mid-stream (once while the edge ' +
+      'replays its backlog): every record stored once',
+    async () => {
       const seed = Date.now() % 100_000;
-      const realStart = Date.now();
       const clock = warpedClock(WARP, EARLY);
       const sim = await analyzers(clock);
-      const { cloud, config: configFor } = await cloudOver(transport);
+      const port = await freePort();
+      const cloud = await cloudProcess(port, [await edgeStation()]);
+      cleanups.push(() => cloud.remove());
+      await cloud.start();
       const data = await tempDir();
       cleanups.push(data.remove);
-      const config = configFor(data.dir, sim.tcp!.port);
-      const timing = { warp: WARP, realStart, simStart: EARLY };
-      let agent: AgentProcess | undefined;
-      cleanups.push(async () => void agent?.child.kill('SIGKILL'));
+      const { logger } = memoryLogger();
+      const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), { logger, clock, tickMs: 25 });
+      let stopped = false;
+      cleanups.push(async () => void (stopped || (await agent.close())));
+      const acked = (): number => agent.health().uplinks['province']!.outbox.records;
       const recoveries: number[] = [];
       const crashes: number[] = [];
-      for (const pause of pauses(seed, 3, HOUR_MS / 3, HOUR_MS * 1.2)) {
-        agent = await spawnAgent(build.entry, config, data.dir, timing);
-        const restarted = Date.now();
-        const before = cloud.cloud.ingest.stats.stored;
-        await until(() => cloud.cloud.ingest.stats.stored > before, 'an upload stored after the (re)start', 15_000);
-        recoveries.push(Date.now() - restarted);
+      for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
         await sleep(pause);
         crashes.push(clock());
-        agent.child.kill('SIGKILL');
-        await agent.exited;
+        await cloud.kill9();
+        // Down for a while, so a backlog builds up; the second kill lands while it is being replayed.
+        await sleep(HOUR_MS / 2);
+        const backlog = acked();
+        expect(backlog).toBeGreaterThan(0);
+        const restarted = Date.now();
+        await cloud.start();
+        if (i === 0) {
+          // The second kill must land mid-replay: wait until the restarted ingest has confirmed a record.
+          await until(() => acked() < backlog, 'the replay to start (a backlog record confirmed)', 15_000);
+          continue;
+        }
+        await until(() => acked() <= 2, 'the backlog to drain', 20_000);
+        recoveries.push(Date.now() - restarted);
       }
-      // A last run long enough to close an hour and replay what the kills left behind, then a clean stop.
-      agent = await spawnAgent(build.entry, config, data.dir, timing);
-      await sleep(HOUR_MS * 1.5);
-      agent.child.kill('SIGTERM');
-      await agent.exited;
+      await sleep(HOUR_MS);
+      await agent.close();
+      stopped = true;
+      await cloud.stop();
       const edge = edgeLedger(data.dir);
-      const rows = await cloudRows(cloud.cloud.store);
+      const store = cloud.openStore();
+      try {
+        const rows = await cloudRows(store);
+        const r = reconcile(edge, counts(rows));
+        console.info(
+          JSON.stringify({
+            fault: 'cloud kill -9 x2',
+            mn: MN,
+            seed,
+            drainMs: recoveries,
+            delivered: r.delivered,
+            pending: edge.pending.size,
+          }),
+        );
+        expectReconciled(r, edge.pending.size);
+        // The edge ran throughout: no period is excused.
+        expectValuesAndSeries(edge, rows, crashes, []);
+      } finally {
+        store.db.close();
+      }
+    },
+    60_000,
+  );
+  it(
+    'cloud ingest on InfluxDB (real influxd) killed with kill -9 twice mid-batch: ' +
+      'the spill queue survives, every record is in InfluxDB once',
+    async () => {
+      const seed = Date.now() % 100_000;
+      const user = { name: 'hj212', password: 's3cret' };
+      const influx = await startInfluxd();
+      cleanups.push(() => influx.stop());
+      // A frozen influxd ignores SIGTERM until it runs again: thawed before it is stopped.
+      cleanups.push(async () => void influx.child.kill('SIGCONT'));
+      const query = await influxDatabase(influx, user, 'fault');
+      const port = await freePort();
+      const store = {
+        type: 'influxdb',
+        url: `http://127.0.0.1:${influx.port}`,
+        database: 'fault',
+        username: user.name,
+        password: user.password,
+        spillPath: 'spill.db',
+        batchSize: 20,
+        flushIntervalMs: 50,
+      };
+      const cloud = await cloudProcess(port, [await edgeStation()], store);
+      cleanups.push(() => cloud.remove());
+      await cloud.start();
+      const spilled = (): number => spillDepth(join(cloud.dir, 'spill.db'));
+      const clock = warpedClock(WARP, EARLY);
+      const sim = await analyzers(clock);
+      const data = await tempDir();
+      cleanups.push(data.remove);
+      const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), {
+        logger: memoryLogger().logger,
+        clock,
+        tickMs: 25,
+      });
+      let stopped = false;
+      cleanups.push(async () => void (stopped || (await agent.close())));
+      const outbox = (): number => agent.health().uplinks['province']!.outbox.records;
+      const recoveries: number[] = [];
+      const survived: number[] = [];
+      const crashes: number[] = [];
+      for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
+        await sleep(pause);
+        crashes.push(clock());
+        // influxd frozen: the flusher's batch is sent and never answered, and every upload answered
+        // from now on exists only in the spill queue, so a 9014 sent before the spill had it loses data.
+        influx.child.kill('SIGSTOP');
+        await until(() => spilled() >= 20, 'uploads answered while InfluxDB is frozen', 15_000);
+        await cloud.kill9();
+        survived.push(spilled());
+        influx.child.kill('SIGCONT');
+        await sleep(HOUR_MS / 2);
+        const restarted = Date.now();
+        await cloud.start();
+        // The second kill lands while the edge replays the backlog the first one left.
+        if (i === 0) continue;
+        await until(() => spilled() === 0 && outbox() <= 2, 'the spill queue and the edge backlog to drain', 20_000);
+        recoveries.push(Date.now() - restarted);
+      }
+      await sleep(HOUR_MS);
+      await agent.close();
+      stopped = true;
+      await until(() => spilled() === 0, 'the last points to reach InfluxDB', 10_000);
+      await cloud.stop();
+      const edge = edgeLedger(data.dir);
+      const rows = await influxRows(query, 'fault');
       const r = reconcile(edge, counts(rows));
       console.info(
         JSON.stringify({
-          fault: `edge kill -9 x3 (${transport})`,
+          fault: 'cloud (InfluxDB) kill -9 x2 mid-batch',
           mn: MN,
           seed,
+          spillAfterKill: survived,
           recoveryMs: recoveries,
           delivered: r.delivered,
           pending: edge.pending.size,
         }),
       );
+      expect(Math.min(...survived), 'points the spill queue held through the kill').toBeGreaterThan(0);
       expectReconciled(r, edge.pending.size);
-      expectValuesAndSeries(edge, rows, crashes, downtimes(crashes, edge.times['2011']));
-      expect([...edge.produced].some((k) => k.includes('|hour|'))).toBe(true);
-    }, 60_000);
-  }
-
-  it('cloud ingest killed with kill -9 twice mid-stream (once while the edge replays its backlog): every record stored once', async () => {
-    const seed = Date.now() % 100_000;
-    const clock = warpedClock(WARP, EARLY);
-    const sim = await analyzers(clock);
-    const port = await freePort();
-    const cloud = await cloudProcess(port, [await edgeStation()]);
-    cleanups.push(() => cloud.remove());
-    await cloud.start();
-    const data = await tempDir();
-    cleanups.push(data.remove);
-    const { logger } = memoryLogger();
-    const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), { logger, clock, tickMs: 25 });
-    let stopped = false;
-    cleanups.push(async () => void (stopped || (await agent.close())));
-    const acked = (): number => agent.health().uplinks['province']!.outbox.records;
-    const recoveries: number[] = [];
-    const crashes: number[] = [];
-    for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
-      await sleep(pause);
-      crashes.push(clock());
-      await cloud.kill9();
-      // Down for a while, so a backlog builds up; the second kill lands while it is being replayed.
-      await sleep(HOUR_MS / 2);
-      const backlog = acked();
-      expect(backlog).toBeGreaterThan(0);
-      const restarted = Date.now();
-      await cloud.start();
-      if (i === 0) {
-        // The second kill must land mid-replay: wait until the restarted ingest has confirmed a record.
-        await until(() => acked() < backlog, 'the replay to start (a backlog record confirmed)', 15_000);
-        continue;
-      }
-      await until(() => acked() <= 2, 'the backlog to drain', 20_000);
-      recoveries.push(Date.now() - restarted);
-    }
-    await sleep(HOUR_MS);
-    await agent.close();
-    stopped = true;
-    await cloud.stop();
-    const edge = edgeLedger(data.dir);
-    const store = cloud.openStore();
-    try {
-      const rows = await cloudRows(store);
-      const r = reconcile(edge, counts(rows));
-      console.info(
-        JSON.stringify({
-          fault: 'cloud kill -9 x2',
-          mn: MN,
-          seed,
-          drainMs: recoveries,
-          delivered: r.delivered,
-          pending: edge.pending.size,
-        }),
-      );
-      expectReconciled(r, edge.pending.size);
-      // The edge ran throughout: no period is excused.
       expectValuesAndSeries(edge, rows, crashes, []);
-    } finally {
-      store.db.close();
-    }
-  }, 60_000);
-  it('cloud ingest on InfluxDB (real influxd) killed with kill -9 twice mid-batch: the spill queue survives, every record is in InfluxDB once', async () => {
-    const seed = Date.now() % 100_000;
-    const user = { name: 'hj212', password: 's3cret' };
-    const influx = await startInfluxd();
-    cleanups.push(() => influx.stop());
-    // A frozen influxd ignores SIGTERM until it runs again: thawed before it is stopped.
-    cleanups.push(async () => void influx.child.kill('SIGCONT'));
-    const query = await influxDatabase(influx, user, 'fault');
-    const port = await freePort();
-    const store = {
-      type: 'influxdb',
-      url: `http://127.0.0.1:${influx.port}`,
-      database: 'fault',
-      username: user.name,
-      password: user.password,
-      spillPath: 'spill.db',
-      batchSize: 20,
-      flushIntervalMs: 50,
-    };
-    const cloud = await cloudProcess(port, [await edgeStation()], store);
-    cleanups.push(() => cloud.remove());
-    await cloud.start();
-    const spilled = (): number => spillDepth(join(cloud.dir, 'spill.db'));
-    const clock = warpedClock(WARP, EARLY);
-    const sim = await analyzers(clock);
-    const data = await tempDir();
-    cleanups.push(data.remove);
-    const agent = await startAgent(waterOutlet(data.dir, sim.tcp!.port, port), {
-      logger: memoryLogger().logger,
-      clock,
-      tickMs: 25,
-    });
-    let stopped = false;
-    cleanups.push(async () => void (stopped || (await agent.close())));
-    const outbox = (): number => agent.health().uplinks['province']!.outbox.records;
-    const recoveries: number[] = [];
-    const survived: number[] = [];
-    const crashes: number[] = [];
-    for (const [i, pause] of pauses(seed, 2, HOUR_MS / 2, HOUR_MS).entries()) {
-      await sleep(pause);
-      crashes.push(clock());
-      // influxd frozen: the flusher's batch is sent and never answered, and every upload answered
-      // from now on exists only in the spill queue, so a 9014 sent before the spill had it loses data.
-      influx.child.kill('SIGSTOP');
-      await until(() => spilled() >= 20, 'uploads answered while InfluxDB is frozen', 15_000);
-      await cloud.kill9();
-      survived.push(spilled());
-      influx.child.kill('SIGCONT');
-      await sleep(HOUR_MS / 2);
-      const restarted = Date.now();
-      await cloud.start();
-      // The second kill lands while the edge replays the backlog the first one left.
-      if (i === 0) continue;
-      await until(() => spilled() === 0 && outbox() <= 2, 'the spill queue and the edge backlog to drain', 20_000);
-      recoveries.push(Date.now() - restarted);
-    }
-    await sleep(HOUR_MS);
-    await agent.close();
-    stopped = true;
-    await until(() => spilled() === 0, 'the last points to reach InfluxDB', 10_000);
-    await cloud.stop();
-    const edge = edgeLedger(data.dir);
-    const rows = await influxRows(query, 'fault');
-    const r = reconcile(edge, counts(rows));
-    console.info(
-      JSON.stringify({
-        fault: 'cloud (InfluxDB) kill -9 x2 mid-batch',
-        mn: MN,
-        seed,
-        spillAfterKill: survived,
-        recoveryMs: recoveries,
-        delivered: r.delivered,
-        pending: edge.pending.size,
-      }),
-    );
-    expect(Math.min(...survived), 'points the spill queue held through the kill').toBeGreaterThan(0);
-    expectReconciled(r, edge.pending.size);
-    expectValuesAndSeries(edge, rows, crashes, []);
-  }, 80_000);
+    },
+    80_000,
+  );
 });

@@ -104,97 +104,107 @@ async function reconciled(
 }
 
 describe('outages', () => {
-  it('InfluxDB (real influxd) stopped for an hour of data during ingest, then restarted: the spill catches up, every record stored once', async () => {
-    const user = { name: 'hj212', password: 's3cret' };
-    let influx: Proc = await startInfluxd();
-    cleanups.push(() => influx.stop());
-    await influxDatabase(influx, user, 'fault');
-    const spill = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
-    cleanups.push(() => rm(spill, { recursive: true, force: true }));
-    const c = await startTestCloud(
-      {
-        store: {
-          type: 'influxdb',
-          url: `http://127.0.0.1:${influx.port}`,
-          database: 'fault',
-          username: user.name,
-          password: user.password,
-          spillPath: join(spill, 'spill.db'),
-          flushIntervalMs: 50,
+  it(
+    'InfluxDB (real influxd) stopped for an hour of data during ingest, then ' +
+      'restarted: the spill catches up, every record stored once',
+    async () => {
+      const user = { name: 'hj212', password: 's3cret' };
+      let influx: Proc = await startInfluxd();
+      cleanups.push(() => influx.stop());
+      await influxDatabase(influx, user, 'fault');
+      const spill = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
+      cleanups.push(() => rm(spill, { recursive: true, force: true }));
+      const c = await startTestCloud(
+        {
+          store: {
+            type: 'influxdb',
+            url: `http://127.0.0.1:${influx.port}`,
+            database: 'fault',
+            username: user.name,
+            password: user.password,
+            spillPath: join(spill, 'spill.db'),
+            flushIntervalMs: 50,
+          },
         },
-      },
-      [await edgeStation()],
-    );
-    cleanups.push(() => c.stop());
-    const store = c.cloud.store as InfluxStore;
-    const e = await edge((modbus, dir) => waterOutlet(dir, modbus, c.cloud.tcp!.address.port));
-    await sleep(HOUR_MS / 2);
-    const outage = e.clock();
-    await influx.kill();
-    await sleep(HOUR_MS);
-    expect(store.pending, 'points waiting in the spill while InfluxDB is down').toBeGreaterThan(0);
-    const restarted = Date.now();
-    influx = await startInfluxd(influx.dir, influx.port);
-    await until(() => store.pending === 0, 'the spill to drain into InfluxDB', 20_000);
-    const recovery = Date.now() - restarted;
-    await sleep(HOUR_MS / 2);
-    await e.close();
-    await until(() => store.pending === 0, 'the last points to reach InfluxDB', 10_000);
-    expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
-    await reconciled(c, e.dir, 'influxd stopped 1 h', { recoveryMs: recovery }, [outage]);
-  }, 60_000);
-
-  it('MQTT: the broker (mosquitto) restarted mid-stream, then the link cut for an hour of data: every record stored once', async () => {
-    const mosq = await startMosquitto();
-    let broker: Proc = mosq;
-    cleanups.push(() => broker.stop());
-    const url = `mqtt://127.0.0.1:${mosq.port}`;
-    const restart = async (downMs: number): Promise<void> => {
-      await broker.kill();
-      await sleep(downMs);
-      broker = await launch(
-        mosq.dir,
-        mosq.port,
-        '/usr/sbin/mosquitto',
-        ['-c', join(mosq.dir, 'mosquitto.conf')],
-        'mosquitto',
+        [await edgeStation()],
       );
-    };
-    const c = await startTestCloud({ mqtt: { mode: 'external', url }, tcp: undefined }, [await edgeStation()]);
-    cleanups.push(() => c.stop());
-    const mqtt = {
-      id: 'province',
-      kind: 'mqtt' as const,
-      url,
-      username: MN,
-      pw: PW,
-      timeoutSeconds: 1,
-      reconnectMinSeconds: 0.1,
-      reconnectMaxSeconds: 0.5,
-    };
-    const e = await edge((modbus, dir) => waterOutlet(dir, modbus, 1, { uplinks: [mqtt] }));
-    const stored = (): number => c.cloud.ingest.stats.stored;
-    await until(() => stored() > 5, 'the first uploads over MQTT', 15_000);
-    const outages = [e.clock()];
-    await restart(100);
-    let at = Date.now();
-    const before = stored();
-    await until(() => stored() > before, 'uploads after the broker restart', 15_000);
-    const restartRecovery = Date.now() - at;
-    outages.push(e.clock());
-    await restart(HOUR_MS);
-    at = Date.now();
-    const backlog = e.outbox();
-    await until(() => e.outbox() <= 2, 'the hour of backlog to drain', 20_000);
-    const cutRecovery = Date.now() - at;
-    await sleep(HOUR_MS / 2);
-    await e.close();
-    await reconciled(
-      c,
-      e.dir,
-      'mosquitto restart + 1 h cut',
-      { restartRecoveryMs: restartRecovery, backlog, recoveryMs: cutRecovery },
-      outages,
-    );
-  }, 60_000);
+      cleanups.push(() => c.stop());
+      const store = c.cloud.store as InfluxStore;
+      const e = await edge((modbus, dir) => waterOutlet(dir, modbus, c.cloud.tcp!.address.port));
+      await sleep(HOUR_MS / 2);
+      const outage = e.clock();
+      await influx.kill();
+      await sleep(HOUR_MS);
+      expect(store.pending, 'points waiting in the spill while InfluxDB is down').toBeGreaterThan(0);
+      const restarted = Date.now();
+      influx = await startInfluxd(influx.dir, influx.port);
+      await until(() => store.pending === 0, 'the spill to drain into InfluxDB', 20_000);
+      const recovery = Date.now() - restarted;
+      await sleep(HOUR_MS / 2);
+      await e.close();
+      await until(() => store.pending === 0, 'the last points to reach InfluxDB', 10_000);
+      expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
+      await reconciled(c, e.dir, 'influxd stopped 1 h', { recoveryMs: recovery }, [outage]);
+    },
+    60_000,
+  );
+
+  it(
+    'MQTT: the broker (mosquitto) restarted mid-stream, then the link cut ' +
+      'for an hour of data: every record stored once',
+    async () => {
+      const mosq = await startMosquitto();
+      let broker: Proc = mosq;
+      cleanups.push(() => broker.stop());
+      const url = `mqtt://127.0.0.1:${mosq.port}`;
+      const restart = async (downMs: number): Promise<void> => {
+        await broker.kill();
+        await sleep(downMs);
+        broker = await launch(
+          mosq.dir,
+          mosq.port,
+          '/usr/sbin/mosquitto',
+          ['-c', join(mosq.dir, 'mosquitto.conf')],
+          'mosquitto',
+        );
+      };
+      const c = await startTestCloud({ mqtt: { mode: 'external', url }, tcp: undefined }, [await edgeStation()]);
+      cleanups.push(() => c.stop());
+      const mqtt = {
+        id: 'province',
+        kind: 'mqtt' as const,
+        url,
+        username: MN,
+        pw: PW,
+        timeoutSeconds: 1,
+        reconnectMinSeconds: 0.1,
+        reconnectMaxSeconds: 0.5,
+      };
+      const e = await edge((modbus, dir) => waterOutlet(dir, modbus, 1, { uplinks: [mqtt] }));
+      const stored = (): number => c.cloud.ingest.stats.stored;
+      await until(() => stored() > 5, 'the first uploads over MQTT', 15_000);
+      const outages = [e.clock()];
+      await restart(100);
+      let at = Date.now();
+      const before = stored();
+      await until(() => stored() > before, 'uploads after the broker restart', 15_000);
+      const restartRecovery = Date.now() - at;
+      outages.push(e.clock());
+      await restart(HOUR_MS);
+      at = Date.now();
+      const backlog = e.outbox();
+      await until(() => e.outbox() <= 2, 'the hour of backlog to drain', 20_000);
+      const cutRecovery = Date.now() - at;
+      await sleep(HOUR_MS / 2);
+      await e.close();
+      await reconciled(
+        c,
+        e.dir,
+        'mosquitto restart + 1 h cut',
+        { restartRecoveryMs: restartRecovery, backlog, recoveryMs: cutRecovery },
+        outages,
+      );
+    },
+    60_000,
+  );
 });

@@ -134,37 +134,41 @@ describe('fuzzing the streaming decoder', () => {
     );
   });
 
-  describe('strict: a damaged frame whose length reaches over the next frames does not swallow them (found by the fuzzer)', () => {
-    const next = (mn: string): Buffer =>
-      frameBytes({
-        version: '2017',
-        qn: '20261120100000000',
-        st: '32',
-        cn: '2061',
-        pw: '123abc',
-        mn,
-        flag: 5,
-        cp: { params: { DataTime: '20261120000000' }, factors: { w01018: { Avg: '0.0', Flag: 'N' } } },
-      });
-    const v = next('0AAA0AAA000A0AAA00AA0A0A');
-    const w = next('A0AA0000A000AAAA00AA00AA');
-    const cases: [string, Buffer, Buffer[]][] = [
-      // Four bytes lost after the length, then cut off: its declared end falls on a lower-case hex digit of the next
-      // frame.
-      [
-        'lower-case hex where its CRC should be',
-        Buffer.from('##01420261120100000000;ST=32;CN=2061;PW=123abc;MN=A0A0'),
-        [v],
-      ],
-      ['a CR LF ## before its declared end', Buffer.from('##1025'), [v, w]],
-      ['the stream ending before its declared end', Buffer.from('##9999'), [v]],
-    ];
-    for (const [name, damaged, frames] of cases) {
-      it(name, () => {
-        const fed = feed(Buffer.concat([damaged, ...frames]), [], { mode: 'strict', maxSegment: 9999 });
-        expect(okPackets(fed.results).map((p) => encodeFrame(p))).toEqual(frames.map(String));
-        expectAccounted(fed);
-      });
-    }
-  });
+  describe(
+    'strict: a damaged frame whose length reaches over the next frames ' +
+      'does not swallow them (found by the fuzzer)',
+    () => {
+      const next = (mn: string): Buffer =>
+        frameBytes({
+          version: '2017',
+          qn: '20261120100000000',
+          st: '32',
+          cn: '2061',
+          pw: '123abc',
+          mn,
+          flag: 5,
+          cp: { params: { DataTime: '20261120000000' }, factors: { w01018: { Avg: '0.0', Flag: 'N' } } },
+        });
+      const v = next('0AAA0AAA000A0AAA00AA0A0A');
+      const w = next('A0AA0000A000AAAA00AA00AA');
+      const cases: [string, Buffer, Buffer[]][] = [
+        // Four bytes lost after the length, then cut off: its declared end falls on a lower-case hex digit of the next
+        // frame.
+        [
+          'lower-case hex where its CRC should be',
+          Buffer.from('##01420261120100000000;ST=32;CN=2061;PW=123abc;MN=A0A0'),
+          [v],
+        ],
+        ['a CR LF ## before its declared end', Buffer.from('##1025'), [v, w]],
+        ['the stream ending before its declared end', Buffer.from('##9999'), [v]],
+      ];
+      for (const [name, damaged, frames] of cases) {
+        it(name, () => {
+          const fed = feed(Buffer.concat([damaged, ...frames]), [], { mode: 'strict', maxSegment: 9999 });
+          expect(okPackets(fed.results).map((p) => encodeFrame(p))).toEqual(frames.map(String));
+          expectAccounted(fed);
+        });
+      }
+    },
+  );
 });

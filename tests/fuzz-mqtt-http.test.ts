@@ -57,7 +57,10 @@ async function mqttClient(url: string, username: string, password: string, clien
   return client;
 }
 
-/** The honest station: uploads number `from` to `to` one after another, each waiting for its 9014; counts every 9014 it gets by QN. */
+/**
+ * The honest station: uploads number `from` to `to` one after another, each waiting for its 9014; counts every 9014 it
+ * gets by QN.
+ */
 async function honestDevice(
   url: string,
 ): Promise<{ send(from: number, to: number): Promise<void>; answers: Map<string, number> }> {
@@ -178,7 +181,8 @@ describe('fuzzing the MQTT input of a running ingest', () => {
     ['external broker (Mosquitto as deployed)', mosquitto, TOOLS.mosquitto()],
   ] as const) {
     it.skipIf(!available)(
-      `${name}: random, damaged, oversize, non-UTF-8, multi-frame and wrong-MN payloads and wrong topics next to an honest device; nothing lost, every refusal counted and logged by reason and MN, memory bounded`,
+      `${name}: random, damaged, oversize, non-UTF-8, multi-frame and wrong-MN payloads and wrong topics next to an ` +
+        'honest device; nothing lost, every refusal counted and logged by reason and MN, memory bounded',
       async () => {
         const seed = fuzzSeed(`MQTT fuzz, ${name}`);
         const { url, child, ingestIsBroker, broker } = await setup();
@@ -358,7 +362,8 @@ const oddRecordArb = (() => {
 /** What the store holds for the water station, hour data, as upload numbers (hourUpload's Avg). */
 async function storedUploads(child: IngestChild): Promise<number[]> {
   const res = await fetch(
-    `http://127.0.0.1:${child.ports.http}/stations/${WATER_MN}/data?kind=hour&from=0&to=${Number.MAX_SAFE_INTEGER}&limit=100000`,
+    `http://127.0.0.1:${child.ports.http}/stations/${WATER_MN}/data?kind=hour&from=0&to=${Number.MAX_SAFE_INTEGER}&` +
+      'limit=100000',
     { headers: { authorization: `Bearer ${child.token}` } },
   );
   const rows = (await res.json()) as { values: { Avg: number } }[];
@@ -366,176 +371,181 @@ async function storedUploads(child: IngestChild): Promise<number[]> {
 }
 
 describe('fuzzing the HTTP ingestion routes of a running ingest', () => {
-  it('answers random, mistyped, huge and deeply nested bodies with a 4xx naming the body, or per-record results; stores every valid record among invalid ones; never a 500; memory bounded', async () => {
-    const seed = fuzzSeed('HTTP fuzz');
-    const child = await ingestChild({ http: { bodyLimit: BODY_LIMIT, rate: 100_000, burst: 100_000 } });
-    let next = 0;
-    const sent: number[] = [];
-    /** A valid record (as `hj212 decode` prints it), each its own hour, remembered to be looked for in the store. */
-    const validRecord = (): Record<string, unknown> => {
-      sent.push(next);
-      return { ...hourUpload(WATER_MN, WATER_PW, next++) };
-    };
-    const template = fc.constant(hourUpload(WATER_MN, WATER_PW, 9000) as unknown as Record<string, unknown>);
-    const stats = { badRecords: 0 };
-    // Warm up on valid records, so the baseline includes what a running API holds anyway.
-    for (let i = 0; i < 5; i++)
-      expect(
-        (
-          await post(
-            child,
-            '/ingest/records',
-            JSON.stringify({ packets: [validRecord(), validRecord()] }),
-            'application/json',
-          )
-        ).status,
-      ).toBe(200);
-    const baseline = child.rss();
-    const rss = sampleRss(() => child.rss());
+  it(
+    'answers random, mistyped, huge and deeply nested bodies with a 4xx naming the body, or per-record ' +
+      'results; stores every valid record among invalid ones; never a 500; memory bounded',
+    async () => {
+      const seed = fuzzSeed('HTTP fuzz');
+      const child = await ingestChild({ http: { bodyLimit: BODY_LIMIT, rate: 100_000, burst: 100_000 } });
+      let next = 0;
+      const sent: number[] = [];
+      /** A valid record (as `hj212 decode` prints it), each its own hour, remembered to be looked for in the store. */
+      const validRecord = (): Record<string, unknown> => {
+        sent.push(next);
+        return { ...hourUpload(WATER_MN, WATER_PW, next++) };
+      };
+      const template = fc.constant(hourUpload(WATER_MN, WATER_PW, 9000) as unknown as Record<string, unknown>);
+      const stats = { badRecords: 0 };
+      // Warm up on valid records, so the baseline includes what a running API holds anyway.
+      for (let i = 0; i < 5; i++)
+        expect(
+          (
+            await post(
+              child,
+              '/ingest/records',
+              JSON.stringify({ packets: [validRecord(), validRecord()] }),
+              'application/json',
+            )
+          ).status,
+        ).toBe(200);
+      const baseline = child.rss();
+      const rss = sampleRss(() => child.rss());
 
-    // Not even the shape: random JSON, the wrong types for `packets`, too few or too many.
-    const shapes = [
-      ...fc.sample(fc.json({ maxDepth: 4 }), { numRuns: 80, seed }),
-      '{"packets":"x"}',
-      '{"packets":{}}',
-      '{"packets":[]}',
-      '{"packets":null}',
-      JSON.stringify({ packets: Array(1001).fill({}) }),
-    ];
-    for (const body of shapes) {
-      const r = await post(child, '/ingest/records', body, 'application/json');
-      if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
-      else expectNamedRefusal(r, body.slice(0, 80));
-    }
-
-    // Valid records mixed with invalid ones: each gets its own result, in order; the valid ones are stored.
-    const mixes = fc.sample(
-      fc.array(fc.oneof(fc.constant(undefined), badRecordArb(template)), { minLength: 1, maxLength: 30 }),
-      { numRuns: 60, seed: seed + 1 },
-    );
-    for (const mix of mixes) {
-      const packets = mix.map((m) => (m === undefined ? validRecord() : m));
-      const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
-      expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
-      const results = resultsOf(r);
-      expect(results).toHaveLength(packets.length);
-      results.forEach((res, i) => {
-        expect(res.ok, `packets.${i}: ${JSON.stringify(packets[i])} → ${JSON.stringify(res)}`).toBe(
-          mix[i] === undefined,
-        );
-        if (!res.ok) expect(typeof res.reason).toBe('string');
-        if (res.reason === 'bad-record') expect(res.detail).toMatch(new RegExp(`^packets\\.${i}: `));
-      });
-      stats.badRecords += results.filter((x) => x.reason === 'bad-record').length;
-    }
-
-    // Records the schema takes but the ingest may not: each gets a result, none a 500.
-    for (const packets of fc.sample(fc.array(oddRecordArb, { minLength: 1, maxLength: 20 }), {
-      numRuns: 40,
-      seed: seed + 3,
-    })) {
-      const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
-      expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
-      const results = resultsOf(r);
-      expect(results).toHaveLength(packets.length);
-      for (const res of results) expect(res.ok || typeof res.reason === 'string', JSON.stringify(res)).toBe(true);
-    }
-
-    // Raw frames: intact ones among damaged ones and junk, in one body.
-    const frameBodies = fc.sample(
-      fc.array(fc.oneof(fc.constant(undefined), mqttPayloadArb(WATER_MN, 'wrong1', GAS_MN)), {
-        minLength: 1,
-        maxLength: 20,
-      }),
-      { numRuns: 50, seed: seed + 2 },
-    );
-    for (const items of frameBodies) {
-      const qns: string[] = [];
-      const body = Buffer.concat(
-        items.map((b) => {
-          if (b !== undefined) return b;
-          const record = validRecord();
-          qns.push(record['qn'] as string);
-          return Buffer.from(encodeFrame(record as unknown as Parameters<typeof encodeFrame>[0]));
-        }),
-      );
-      const r = await post(child, '/ingest/frames', body, 'text/plain');
-      if (body.length === 0 || r.status !== 200) {
-        expectNamedRefusal(r, 'frames');
-        expect(qns).toEqual([]);
-        continue;
+      // Not even the shape: random JSON, the wrong types for `packets`, too few or too many.
+      const shapes = [
+        ...fc.sample(fc.json({ maxDepth: 4 }), { numRuns: 80, seed }),
+        '{"packets":"x"}',
+        '{"packets":{}}',
+        '{"packets":[]}',
+        '{"packets":null}',
+        JSON.stringify({ packets: Array(1001).fill({}) }),
+      ];
+      for (const body of shapes) {
+        const r = await post(child, '/ingest/records', body, 'application/json');
+        if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
+        else expectNamedRefusal(r, body.slice(0, 80));
       }
-      const okQns = resultsOf(r)
-        .filter((x) => x.ok)
-        .map((x) => x.qn);
-      expect(okQns, body.toString('latin1').slice(0, 300)).toEqual(qns);
-    }
 
-    // Line breaks in header values: once taken by the lenient decoder, whose answer then threw, a 500
-    // that dropped the frames after it (found by the TCP fuzz). Now refused alone, the others stored.
-    const around = [validRecord(), validRecord()] as unknown as Packet[];
-    const breaks = Buffer.concat([
-      frameBytes(around[0]!),
-      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9001), 'QN'),
-      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'),
-      withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'),
-      frameBytes(around[1]!),
-    ]);
-    const broken = await post(child, '/ingest/frames', breaks, 'text/plain');
-    expect(broken.status, JSON.stringify(broken.body)).toBe(200);
-    expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([
-      [true, undefined],
-      [false, 'bad-field'],
-      [false, 'bad-field'],
-      [false, 'bad-field'],
-      [true, undefined],
-    ]);
+      // Valid records mixed with invalid ones: each gets its own result, in order; the valid ones are stored.
+      const mixes = fc.sample(
+        fc.array(fc.oneof(fc.constant(undefined), badRecordArb(template)), { minLength: 1, maxLength: 30 }),
+        { numRuns: 60, seed: seed + 1 },
+      );
+      for (const mix of mixes) {
+        const packets = mix.map((m) => (m === undefined ? validRecord() : m));
+        const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
+        expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+        const results = resultsOf(r);
+        expect(results).toHaveLength(packets.length);
+        results.forEach((res, i) => {
+          expect(res.ok, `packets.${i}: ${JSON.stringify(packets[i])} → ${JSON.stringify(res)}`).toBe(
+            mix[i] === undefined,
+          );
+          if (!res.ok) expect(typeof res.reason).toBe('string');
+          if (res.reason === 'bad-record') expect(res.detail).toMatch(new RegExp(`^packets\\.${i}: `));
+        });
+        stats.badRecords += results.filter((x) => x.reason === 'bad-record').length;
+      }
 
-    // Over the body limit (with and without a length up front), deeply nested, not JSON, not a type we take.
-    const nested = (depth: number): string => `{"packets":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
-    const nestedObjects = (depth: number): string =>
-      `{"packets":[${'{"__proto__":'.repeat(depth)}1${'}'.repeat(depth)}]}`;
-    const huge = JSON.stringify({
-      packets: [{ ...hourUpload(WATER_MN, WATER_PW, 9001), pad: 'x'.repeat(BODY_LIMIT) }],
-    });
-    const hugeStream = new Blob([huge]).stream();
-    for (const [what, path, body, type] of [
-      ['huge JSON', '/ingest/records', huge, 'application/json'],
-      ['huge text', '/ingest/frames', Buffer.alloc(BODY_LIMIT + 1, '#'), 'text/plain'],
-      ['nested arrays', '/ingest/records', nested(50_000), 'application/json'],
-      ['nested objects', '/ingest/records', nestedObjects(15_000), 'application/json'],
-      ['broken JSON', '/ingest/records', '{"packets":[{"cn":"2061"', 'application/json'],
-      ['XML', '/ingest/records', '<packets/>', 'application/xml'],
-    ] as const) {
-      const r = await post(child, path, body, type);
-      if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
-      else expectNamedRefusal(r, what);
-    }
-    const chunked = await fetch(`http://127.0.0.1:${child.ports.http}/ingest/records`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${child.token}`, 'content-type': 'application/json' },
-      body: hugeStream,
-      duplex: 'half',
-    } as RequestInit);
-    expect(chunked.status).toBe(413);
+      // Records the schema takes but the ingest may not: each gets a result, none a 500.
+      for (const packets of fc.sample(fc.array(oddRecordArb, { minLength: 1, maxLength: 20 }), {
+        numRuns: 40,
+        seed: seed + 3,
+      })) {
+        const r = await post(child, '/ingest/records', JSON.stringify({ packets }), 'application/json');
+        expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(200);
+        const results = resultsOf(r);
+        expect(results).toHaveLength(packets.length);
+        for (const res of results) expect(res.ok || typeof res.reason === 'string', JSON.stringify(res)).toBe(true);
+      }
 
-    expect(await storedUploads(child)).toEqual(sent);
-    const samples = rss.stop();
-    const v = rssVerdict(baseline, samples);
-    expect(v.ok, v.why).toBe(true);
-    expect(child.alive()).toBe(true);
-    const counters = await child.stop();
-    expect(counters.rejected['bad-record'] ?? 0).toBe(stats.badRecords);
-    expect(counters.rejected['internal-error']).toBeUndefined();
-    const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
-    expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
-    expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'http')).toBe(true);
-    expect(
-      child
-        .lines()
-        .filter(
-          (l) => Number(l['level']) >= 50 || (l['res'] as { statusCode?: number } | undefined)?.statusCode === 500,
-        ),
-    ).toEqual([]);
-  }, 90_000);
+      // Raw frames: intact ones among damaged ones and junk, in one body.
+      const frameBodies = fc.sample(
+        fc.array(fc.oneof(fc.constant(undefined), mqttPayloadArb(WATER_MN, 'wrong1', GAS_MN)), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        { numRuns: 50, seed: seed + 2 },
+      );
+      for (const items of frameBodies) {
+        const qns: string[] = [];
+        const body = Buffer.concat(
+          items.map((b) => {
+            if (b !== undefined) return b;
+            const record = validRecord();
+            qns.push(record['qn'] as string);
+            return Buffer.from(encodeFrame(record as unknown as Parameters<typeof encodeFrame>[0]));
+          }),
+        );
+        const r = await post(child, '/ingest/frames', body, 'text/plain');
+        if (body.length === 0 || r.status !== 200) {
+          expectNamedRefusal(r, 'frames');
+          expect(qns).toEqual([]);
+          continue;
+        }
+        const okQns = resultsOf(r)
+          .filter((x) => x.ok)
+          .map((x) => x.qn);
+        expect(okQns, body.toString('latin1').slice(0, 300)).toEqual(qns);
+      }
+
+      // Line breaks in header values: once taken by the lenient decoder, whose answer then threw, a 500
+      // that dropped the frames after it (found by the TCP fuzz). Now refused alone, the others stored.
+      const around = [validRecord(), validRecord()] as unknown as Packet[];
+      const breaks = Buffer.concat([
+        frameBytes(around[0]!),
+        withBreakIn(hourUpload(WATER_MN, WATER_PW, 9001), 'QN'),
+        withBreakIn(hourUpload(WATER_MN, WATER_PW, 9002), 'PW'),
+        withBreakIn(hourUpload(WATER_MN, WATER_PW, 9003), 'MN'),
+        frameBytes(around[1]!),
+      ]);
+      const broken = await post(child, '/ingest/frames', breaks, 'text/plain');
+      expect(broken.status, JSON.stringify(broken.body)).toBe(200);
+      expect(resultsOf(broken).map((x) => [x.ok, x.reason])).toEqual([
+        [true, undefined],
+        [false, 'bad-field'],
+        [false, 'bad-field'],
+        [false, 'bad-field'],
+        [true, undefined],
+      ]);
+
+      // Over the body limit (with and without a length up front), deeply nested, not JSON, not a type we take.
+      const nested = (depth: number): string => `{"packets":[${'['.repeat(depth)}${']'.repeat(depth)}]}`;
+      const nestedObjects = (depth: number): string =>
+        `{"packets":[${'{"__proto__":'.repeat(depth)}1${'}'.repeat(depth)}]}`;
+      const huge = JSON.stringify({
+        packets: [{ ...hourUpload(WATER_MN, WATER_PW, 9001), pad: 'x'.repeat(BODY_LIMIT) }],
+      });
+      const hugeStream = new Blob([huge]).stream();
+      for (const [what, path, body, type] of [
+        ['huge JSON', '/ingest/records', huge, 'application/json'],
+        ['huge text', '/ingest/frames', Buffer.alloc(BODY_LIMIT + 1, '#'), 'text/plain'],
+        ['nested arrays', '/ingest/records', nested(50_000), 'application/json'],
+        ['nested objects', '/ingest/records', nestedObjects(15_000), 'application/json'],
+        ['broken JSON', '/ingest/records', '{"packets":[{"cn":"2061"', 'application/json'],
+        ['XML', '/ingest/records', '<packets/>', 'application/xml'],
+      ] as const) {
+        const r = await post(child, path, body, type);
+        if (r.status === 200) stats.badRecords += resultsOf(r).filter((x) => x.reason === 'bad-record').length;
+        else expectNamedRefusal(r, what);
+      }
+      const chunked = await fetch(`http://127.0.0.1:${child.ports.http}/ingest/records`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${child.token}`, 'content-type': 'application/json' },
+        body: hugeStream,
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(413);
+
+      expect(await storedUploads(child)).toEqual(sent);
+      const samples = rss.stop();
+      const v = rssVerdict(baseline, samples);
+      expect(v.ok, v.why).toBe(true);
+      expect(child.alive()).toBe(true);
+      const counters = await child.stop();
+      expect(counters.rejected['bad-record'] ?? 0).toBe(stats.badRecords);
+      expect(counters.rejected['internal-error']).toBeUndefined();
+      const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
+      expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
+      expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'http')).toBe(true);
+      expect(
+        child
+          .lines()
+          .filter(
+            (l) => Number(l['level']) >= 50 || (l['res'] as { statusCode?: number } | undefined)?.statusCode === 500,
+          ),
+      ).toEqual([]);
+    },
+    90_000,
+  );
 });

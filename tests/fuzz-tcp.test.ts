@@ -146,128 +146,142 @@ function slowStream(): Buffer {
 }
 
 describe('fuzzing the TCP listener over real sockets', () => {
-  it('survives random, damaged, oversize and byte-at-a-time traffic on many connections; an honest logger next to it loses nothing; every rejection is counted and logged with its reason', async () => {
-    const c = await cloud();
-    const { damaged, random } = fuzzStreams(12, 6, 212);
-    const huge = hugeStream(2_000_000);
-    const slow = slowStream();
-    const streams = [...damaged, ...random, huge, slow];
-    const rssBefore = process.memoryUsage().rss;
-    await Promise.all([
-      ...damaged.map((s, i) => sendInPieces(port(c), s, [1 + i * 37, 3, 500])),
-      ...random.map((s) => sendInPieces(port(c), s, [4096])),
-      sendInPieces(port(c), huge, [65536]),
-      // A slow sender: one byte at a time.
-      sendInPieces(port(c), slow, [1], 1),
-      honestLogger(c, 60),
-    ]);
-    const rejected = await settled(() => ({ ...c.cloud.ingest.stats.rejected }));
-    const rssGrowth = process.memoryUsage().rss - rssBefore;
-
-    const want = expectedOf(streams);
-    for (const reason of want.decoderReasons) expect(rejected, reason).toHaveProperty(reason);
-    // Every frame that decoded was a stranger's: each refused once, none stored.
-    expect(AUTH_REASONS.reduce((n, r) => n + (rejected[r] ?? 0), 0)).toBe(want.frames);
-    expect(rejected['oversize']).toBeGreaterThanOrEqual(1);
-    expect(await c.cloud.store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Date.now() })).toEqual([]);
-    // Every rejection counted is a log line naming its reason and the transport.
-    const logged = c.lines.filter((l) => l['msg'] === 'packet rejected');
-    expect(logged).toHaveLength(Object.values(rejected).reduce((a, b) => a + b, 0));
-    expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'tcp')).toBe(true);
-    // 2 MB went through one connection; a listener that kept it would show it (the test process is the listener).
-    expect(rssGrowth).toBeLessThan(64 * 1024 * 1024);
-  });
-
-  it('stops reading a logger that never reads its answers, instead of buffering them without bound; others are unaffected', async () => {
-    const c = await cloud();
-    // Each is answered 9011 (unknown MN): 40,000 answers, far more than the socket buffers hold.
-    const frames = 40_000;
-    const one = frameBytes({ ...hourUpload(0), mn: STRANGER });
-    const deaf = await deafSender(port(c), Buffer.concat(Array(frames).fill(one) as Buffer[]));
-    cleanup.push(() => deaf.stop());
-    const handled = await settled(() => c.cloud.ingest.stats.rejected['unknown-mn'] ?? 0, 1000);
-    expect(handled).toBeGreaterThan(0);
-    expect(handled).toBeLessThan(frames);
-    await honestLogger(c, 20);
-  });
-
-  it('as its own process: rounds of fuzz, huge announced lengths, slow senders, half-open and reset connections keep its memory bounded; an honest logger loses nothing; every refusal is counted and logged', async () => {
-    const seed = fuzzSeed('TCP fuzz, ingest process');
-    const child = await startIngestChild(
-      { tcp: { maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } },
-      await testStations(),
-    );
-    cleanup.push(() => child.remove());
-    const tcp = child.ports.tcp!;
-    const honest = await rawClient(tcp);
-    cleanup.push(async () => honest.close());
-    let sent = 0;
-    /** `n` more honest uploads, all answered before it resolves. */
-    const honestUploads = async (n: number): Promise<void> => {
-      for (let i = 0; i < n; i++) honest.socket.write(encodeFrame(hourUpload(sent++)));
-      await honest.received(sent);
-    };
-
-    await honestUploads(20);
-    const baseline = child.rss();
-    const rss = sampleRss(() => child.rss());
-    const streams: Buffer[] = [];
-    const idle: Socket[] = [];
-    const ROUNDS = 4;
-    const RESETS = 10;
-    // 4 x 48 MiB: a listener that kept what it was sent would go well past the bound.
-    const huge = hugeStream(48 * MiB);
-    const slow = slowStream();
-    for (let round = 0; round < ROUNDS; round++) {
-      const { damaged, random } = fuzzStreams(6, 4, seed + 2 * round);
-      streams.push(...damaged, ...random, huge, slow);
-      idle.push(...(await halfOpen(tcp, 50)));
+  it(
+    'survives random, damaged, oversize and byte-at-a-time traffic on many connections; an honest logger ' +
+      'next to it loses nothing; every rejection is counted and logged with its reason',
+    async () => {
+      const c = await cloud();
+      const { damaged, random } = fuzzStreams(12, 6, 212);
+      const huge = hugeStream(2_000_000);
+      const slow = slowStream();
+      const streams = [...damaged, ...random, huge, slow];
+      const rssBefore = process.memoryUsage().rss;
       await Promise.all([
-        ...damaged.map((s, i) => sendInPieces(tcp, s, [1 + i * 37, 3, 500])),
-        ...random.map((s) => sendInPieces(tcp, s, [4096])),
-        sendInPieces(tcp, huge, [65536]),
-        sendInPieces(tcp, slow, [1], 1),
-        resetMidFrame(tcp, RESETS),
-        honestUploads(20),
+        ...damaged.map((s, i) => sendInPieces(port(c), s, [1 + i * 37, 3, 500])),
+        ...random.map((s) => sendInPieces(port(c), s, [4096])),
+        sendInPieces(port(c), huge, [65536]),
+        // A slow sender: one byte at a time.
+        sendInPieces(port(c), slow, [1], 1),
+        honestLogger(c, 60),
       ]);
-    }
-    // The half-open peers finally hang up: what they held is a truncated frame each, reported.
-    for (const s of idle) s.end();
-    await settled(() => child.lines().length, 1000);
-    const samples = rss.stop();
-    expect(child.alive()).toBe(true);
-    const counters = await child.stop();
+      const rejected = await settled(() => ({ ...c.cloud.ingest.stats.rejected }));
+      const rssGrowth = process.memoryUsage().rss - rssBefore;
 
-    const context = `seed ${seed}`;
-    const want = expectedOf(streams);
-    for (const reason of want.decoderReasons) expect(counters.rejected, `${reason}, ${context}`).toHaveProperty(reason);
-    expect(
-      AUTH_REASONS.reduce((n, r) => n + (counters.rejected[r] ?? 0), 0),
-      context,
-    ).toBe(want.frames);
-    expect(counters.rejected['internal-error'], context).toBeUndefined();
-    const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
-    expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
-    expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'tcp')).toBe(true);
-    const cutOff = (mn: string): number => logged.filter((l) => l['mn'] === mn && l['reason'] === 'truncated').length;
-    expect([cutOff(HALF_OPEN_MN), cutOff(RESET_MN)]).toEqual([idle.length, ROUNDS * RESETS]);
+      const want = expectedOf(streams);
+      for (const reason of want.decoderReasons) expect(rejected, reason).toHaveProperty(reason);
+      // Every frame that decoded was a stranger's: each refused once, none stored.
+      expect(AUTH_REASONS.reduce((n, r) => n + (rejected[r] ?? 0), 0)).toBe(want.frames);
+      expect(rejected['oversize']).toBeGreaterThanOrEqual(1);
+      expect(await c.cloud.store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Date.now() })).toEqual([]);
+      // Every rejection counted is a log line naming its reason and the transport.
+      const logged = c.lines.filter((l) => l['msg'] === 'packet rejected');
+      expect(logged).toHaveLength(Object.values(rejected).reduce((a, b) => a + b, 0));
+      expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'tcp')).toBe(true);
+      // 2 MB went through one connection; a listener that kept it would show it (the test process is the listener).
+      expect(rssGrowth).toBeLessThan(64 * 1024 * 1024);
+    },
+  );
 
-    expect(honest.packets.map((p) => p.cn)).toEqual(Array(sent).fill('9014'));
-    const store = child.openStore();
-    try {
-      const rows = await store.query({
-        mn: WATER_MN,
-        kind: 'hour',
-        from: 0,
-        to: Number.MAX_SAFE_INTEGER,
-        limit: 10_000,
-      });
-      expect(rows.map((r) => r.values['Avg'])).toEqual(Array.from({ length: sent }, (_, i) => i));
-      expect(await store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER })).toEqual([]);
-    } finally {
-      await store.close();
-    }
-    const v = rssVerdict(baseline, samples);
-    expect(v.ok, v.why).toBe(true);
-  }, 90_000);
+  it(
+    'stops reading a logger that never reads its answers, instead of ' +
+      'buffering them without bound; others are unaffected',
+    async () => {
+      const c = await cloud();
+      // Each is answered 9011 (unknown MN): 40,000 answers, far more than the socket buffers hold.
+      const frames = 40_000;
+      const one = frameBytes({ ...hourUpload(0), mn: STRANGER });
+      const deaf = await deafSender(port(c), Buffer.concat(Array(frames).fill(one) as Buffer[]));
+      cleanup.push(() => deaf.stop());
+      const handled = await settled(() => c.cloud.ingest.stats.rejected['unknown-mn'] ?? 0, 1000);
+      expect(handled).toBeGreaterThan(0);
+      expect(handled).toBeLessThan(frames);
+      await honestLogger(c, 20);
+    },
+  );
+
+  it(
+    'as its own process: rounds of fuzz, huge announced lengths, slow senders, half-open and reset connections ' +
+      'keep its memory bounded; an honest logger loses nothing; every refusal is counted and logged',
+    async () => {
+      const seed = fuzzSeed('TCP fuzz, ingest process');
+      const child = await startIngestChild(
+        { tcp: { maxSegment: MAX_SEGMENT, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: 1000 } },
+        await testStations(),
+      );
+      cleanup.push(() => child.remove());
+      const tcp = child.ports.tcp!;
+      const honest = await rawClient(tcp);
+      cleanup.push(async () => honest.close());
+      let sent = 0;
+      /** `n` more honest uploads, all answered before it resolves. */
+      const honestUploads = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) honest.socket.write(encodeFrame(hourUpload(sent++)));
+        await honest.received(sent);
+      };
+
+      await honestUploads(20);
+      const baseline = child.rss();
+      const rss = sampleRss(() => child.rss());
+      const streams: Buffer[] = [];
+      const idle: Socket[] = [];
+      const ROUNDS = 4;
+      const RESETS = 10;
+      // 4 x 48 MiB: a listener that kept what it was sent would go well past the bound.
+      const huge = hugeStream(48 * MiB);
+      const slow = slowStream();
+      for (let round = 0; round < ROUNDS; round++) {
+        const { damaged, random } = fuzzStreams(6, 4, seed + 2 * round);
+        streams.push(...damaged, ...random, huge, slow);
+        idle.push(...(await halfOpen(tcp, 50)));
+        await Promise.all([
+          ...damaged.map((s, i) => sendInPieces(tcp, s, [1 + i * 37, 3, 500])),
+          ...random.map((s) => sendInPieces(tcp, s, [4096])),
+          sendInPieces(tcp, huge, [65536]),
+          sendInPieces(tcp, slow, [1], 1),
+          resetMidFrame(tcp, RESETS),
+          honestUploads(20),
+        ]);
+      }
+      // The half-open peers finally hang up: what they held is a truncated frame each, reported.
+      for (const s of idle) s.end();
+      await settled(() => child.lines().length, 1000);
+      const samples = rss.stop();
+      expect(child.alive()).toBe(true);
+      const counters = await child.stop();
+
+      const context = `seed ${seed}`;
+      const want = expectedOf(streams);
+      for (const reason of want.decoderReasons)
+        expect(counters.rejected, `${reason}, ${context}`).toHaveProperty(reason);
+      expect(
+        AUTH_REASONS.reduce((n, r) => n + (counters.rejected[r] ?? 0), 0),
+        context,
+      ).toBe(want.frames);
+      expect(counters.rejected['internal-error'], context).toBeUndefined();
+      const logged = child.lines().filter((l) => l['msg'] === 'packet rejected');
+      expect(logged).toHaveLength(Object.values(counters.rejected).reduce((a, b) => a + b, 0));
+      expect(logged.every((l) => typeof l['reason'] === 'string' && l['via'] === 'tcp')).toBe(true);
+      const cutOff = (mn: string): number => logged.filter((l) => l['mn'] === mn && l['reason'] === 'truncated').length;
+      expect([cutOff(HALF_OPEN_MN), cutOff(RESET_MN)]).toEqual([idle.length, ROUNDS * RESETS]);
+
+      expect(honest.packets.map((p) => p.cn)).toEqual(Array(sent).fill('9014'));
+      const store = child.openStore();
+      try {
+        const rows = await store.query({
+          mn: WATER_MN,
+          kind: 'hour',
+          from: 0,
+          to: Number.MAX_SAFE_INTEGER,
+          limit: 10_000,
+        });
+        expect(rows.map((r) => r.values['Avg'])).toEqual(Array.from({ length: sent }, (_, i) => i));
+        expect(await store.query({ mn: STRANGER, kind: 'hour', from: 0, to: Number.MAX_SAFE_INTEGER })).toEqual([]);
+      } finally {
+        await store.close();
+      }
+      const v = rssVerdict(baseline, samples);
+      expect(v.ok, v.why).toBe(true);
+    },
+    90_000,
+  );
 });

@@ -16,7 +16,9 @@ import { qnPlus } from '../protocol/time.js';
 import { versionFromFlag } from '../protocol/flag.js';
 
 const MN = '010000A8900016F000169DC0';
-const SEG_2011 = `QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=${MN};Flag=5;CP=&&DataTime=20160801085857;w01018-Rtd=101.0,w01018-Flag=N;w21003-Rtd=2.1,w21003-Flag=N&&`;
+const SEG_2011 =
+  `QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=${MN};Flag=5;CP=&&DataTime=20160801085857;` +
+  'w01018-Rtd=101.0,w01018-Flag=N;w21003-Rtd=2.1,w21003-Flag=N&&';
 
 function ok(r: DecodeResult) {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -75,7 +77,8 @@ describe('versions and Flag', () => {
 describe('HJ/T 212-2005', () => {
   // The upload printed in HJ/T 212-2005's examples, without its trailing "..." (no QN, no Flag).
   const seg =
-    'ST=32;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20040516020111;B01-Rtd=100;101-Rtd=1.1,101-Flag=N;102-Rtd=2.2,102-Flag=N&&';
+    'ST=32;CN=2011;PW=123456;MN=88888880000001;CP=&&DataTime=20040516020111;B01-Rtd=100;101-Rtd=1.1,101-Flag=N;' +
+    '102-Rtd=2.2,102-Flag=N&&';
 
   it('decodes strictly and maps 2005 factor codes to 2017 codes', () => {
     const f = ok(decodeFrame(frameSegment(seg), { mode: 'strict' }));
@@ -160,6 +163,8 @@ describe('HJ 212-2025', () => {
 describe('strict mode and the lenient dialects', () => {
   const good = frameSegment(SEG_2011);
   const crc = good.slice(-6, -2);
+  /** A segment with a Chinese (3 bytes a character in UTF-8) CP value. */
+  const cjk = SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X');
 
   const dialects: Array<[string, string, string]> = [
     ['lower-case CRC hex', withCrc(SEG_2011, crc.toLowerCase()), 'crc-lowercase'],
@@ -181,11 +186,7 @@ describe('strict mode and the lenient dialects', () => {
     ['14-character MN', frameSegment(SEG_2011.replace(MN, '88888880000001')), 'value-format'],
     [
       'length counted in characters',
-      withCrc(
-        SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X'),
-        crcHex(crc16(Buffer.from(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X')))),
-        String(SEG_2011.replace('DataTime', 'DataTime=20160801085857;i11001-Info=//维护//;X').length).padStart(4, '0'),
-      ),
+      withCrc(cjk, crcHex(crc16(Buffer.from(cjk))), String(cjk.length).padStart(4, '0')),
       'length-mismatch',
     ],
   ];
@@ -207,7 +208,9 @@ describe('strict mode and the lenient dialects', () => {
   });
 
   it('a GBK data segment is accepted leniently and rejected strictly', () => {
-    const text = `QN=20160801085857223;ST=32;CN=3020;PW=123456;MN=${MN};Flag=4;CP=&&DataTime=20160801085857;PolId=w01018;i11001-Info=//`;
+    const text =
+      `QN=20160801085857223;ST=32;CN=3020;PW=123456;MN=${MN};Flag=4;CP=&&DataTime=20160801085857;` +
+      'PolId=w01018;i11001-Info=//';
     const gbkBytes = Buffer.concat([Buffer.from(text), Buffer.from([0xc7, 0xe5, 0xcf, 0xb4]), Buffer.from('//&&')]);
     const frame = Buffer.concat([
       Buffer.from(`##${String(gbkBytes.length).padStart(4, '0')}`),
@@ -286,7 +289,8 @@ describe('time helpers', () => {
       qn: '20160801085857223',
     });
     expect(buildSegment(p)).toBe(
-      `QN=20160801085857223;ST=32;CN=2061;PW=123456;MN=${MN};Flag=5;CP=&&BeginTime=20160801080000;EndTime=20160801080000&&`,
+      `QN=20160801085857223;ST=32;CN=2061;PW=123456;MN=${MN};Flag=5;CP=&&BeginTime=20160801080000;` +
+        'EndTime=20160801080000&&',
     );
   });
 });

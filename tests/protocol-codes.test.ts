@@ -356,7 +356,11 @@ describe('appendix B factors', () => {
       dataType: 'N6.1',
       code2005: 'B02',
     });
-    expect(factor('a34013')).toMatchObject({ name: '烟尘', nameEn: 'Particulate matter (smoke/dust)', code2005: '01' });
+    expect(factor('a34013')).toMatchObject({
+      name: '烟尘',
+      nameEn: 'Particulate matter (smoke/dust)',
+      code2005: '01',
+    });
     expect(factor('a01012')).toMatchObject({ unit: '℃', code2005: 'S03' });
     expect(factor('a01013')).toMatchObject({ unit: 'kPa', code2005: 'S08' });
     expect(factor('a01011')).toMatchObject({ unit: 'm/s', code2005: 'S02' });

@@ -37,7 +37,8 @@ const CP_NOT_LAST =
  * DataTime=…; 24, w01018-Rtd=10.0, 16, w01018-Flag=N 13, && 2 → 21+6+8+10+28+7+5+24+16+13+2 = 140.
  */
 const GOOD_140 =
-  '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20160801085857;w01018-Rtd=10.0,w01018-Flag=N&&AD81\r\n';
+  '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;' +
+  'CP=&&DataTime=20160801085857;w01018-Rtd=10.0,w01018-Flag=N&&AD81\r\n';
 const WRONG_99 = GOOD_140.replace('##0140', '##0099');
 const WRONG_200 = GOOD_140.replace('##0140', '##0200');
 
@@ -67,42 +68,53 @@ describe('a length field that disagrees with the segment', () => {
     expect(f.packet.cp.factors['w01018']).toEqual({ Rtd: '10.0', Flag: 'N' });
   });
 
-  it('in a stream, each such frame is one length-mismatch, never a missing CR LF, and the good frame after it decodes', () => {
-    const d = new StreamDecoder({ mode: 'strict' });
-    const results = [...d.push(Buffer.from(WRONG_99 + WRONG_99 + GOOD_140)), ...d.end()];
-    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['length-mismatch', 'length-mismatch', 'ok']);
-    expect(d.stats.reasons).toEqual({ 'length-mismatch': 2 });
-  });
+  it(
+    'in a stream, each such frame is one length-mismatch, never a ' +
+      'missing CR LF, and the good frame after it decodes',
+    () => {
+      const d = new StreamDecoder({ mode: 'strict' });
+      const results = [...d.push(Buffer.from(WRONG_99 + WRONG_99 + GOOD_140)), ...d.end()];
+      expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['length-mismatch', 'length-mismatch', 'ok']);
+      expect(d.stats.reasons).toEqual({ 'length-mismatch': 2 });
+    },
+  );
 
-  it('a length longer than the frame (##0200 on 140 bytes) is judged at once when the CRC checks out up to && CR LF', () => {
-    for (const mode of ['strict', 'lenient'] as const) {
-      const d = new StreamDecoder({ mode });
-      const results = d.push(Buffer.from(WRONG_200));
-      expect(results).toHaveLength(1);
-      expect(d.pending).toBe(0);
-      if (mode === 'strict') expect(err(results[0]).code).toBe('length-mismatch');
-      else expect(codes(results[0]!)).toEqual(['length-mismatch']);
-    }
-  });
+  it(
+    'a length longer than the frame (##0200 on 140 bytes) is judged at ' +
+      'once when the CRC checks out up to && CR LF',
+    () => {
+      for (const mode of ['strict', 'lenient'] as const) {
+        const d = new StreamDecoder({ mode });
+        const results = d.push(Buffer.from(WRONG_200));
+        expect(results).toHaveLength(1);
+        expect(d.pending).toBe(0);
+        if (mode === 'strict') expect(err(results[0]).code).toBe('length-mismatch');
+        else expect(codes(results[0]!)).toEqual(['length-mismatch']);
+      }
+    },
+  );
 });
 
 describe('values strict decoding refuses and lenient decoding lists', () => {
   const cases: Array<[string, string, { code: string; field: string }, string]> = [
     [
       'ST=T1, not a system code of table 5',
-      '##0140QN=20160801085857223;ST=T1;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20160801085857;w01018-Rtd=10.0,w01018-Flag=N&&4680\r\n',
+      '##0140QN=20160801085857223;ST=T1;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;' +
+        'CP=&&DataTime=20160801085857;w01018-Rtd=10.0,w01018-Flag=N&&4680\r\n',
       { code: 'bad-field', field: 'ST' },
       'unknown-system-code',
     ],
     [
       'DataTime=20241305100000, month 13',
-      '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20241305100000;w01018-Rtd=10.0,w01018-Flag=N&&6E80\r\n',
+      '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;' +
+        'CP=&&DataTime=20241305100000;w01018-Rtd=10.0,w01018-Flag=N&&6E80\r\n',
       { code: 'bad-value', field: 'DataTime' },
       'value-format',
     ],
     [
       '";" between two fields of w01018',
-      '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;CP=&&DataTime=20160801085857;w01018-Rtd=10.0;w01018-Flag=N&&BA41\r\n',
+      '##0140QN=20160801085857223;ST=32;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;' +
+        'CP=&&DataTime=20160801085857;w01018-Rtd=10.0;w01018-Flag=N&&BA41\r\n',
       { code: 'bad-cp', field: 'w01018-Flag' },
       'factor-separator',
     ],
@@ -194,10 +206,12 @@ describe('HJ/T 212-2005 data segments', () => {
 
   it('a split packet carries PNUM and PNO right after QN (HJ/T 212-2005 6.3.2)', () => {
     expect(buildSegment(part)).toBe(
-      'QN=20040516010101001;PNUM=2;PNO=1;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;CP=&&DataTime=20040516021000;101-Cou=2.5&&',
+      'QN=20040516010101001;PNUM=2;PNO=1;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;' +
+        'CP=&&DataTime=20040516021000;101-Cou=2.5&&',
     );
     const frame =
-      '##0125QN=20040516010101001;PNUM=2;PNO=1;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;CP=&&DataTime=20040516021000;101-Cou=2.5&&4400\r\n';
+      '##0125QN=20040516010101001;PNUM=2;PNO=1;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;' +
+      'CP=&&DataTime=20040516021000;101-Cou=2.5&&4400\r\n';
     expect(encodeFrame(part)).toBe(frame);
     expect(ok(decodeFrame(frame, { mode: 'strict' })).packet).toEqual(part);
   });
@@ -216,7 +230,8 @@ describe('HJ/T 212-2005 data segments', () => {
 
   it('the 2017 place of PNUM/PNO (after Flag) is a field-order dialect in a 2005 frame', () => {
     const frame =
-      '##0125QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;PNUM=2;PNO=1;CP=&&DataTime=20040516021000;101-Cou=2.5&&5000\r\n';
+      '##0125QN=20040516010101001;ST=32;CN=2051;PW=123456;MN=88888880000001;Flag=3;PNUM=2;PNO=1;' +
+      'CP=&&DataTime=20040516021000;101-Cou=2.5&&5000\r\n';
     expect(err(decodeFrame(frame, { mode: 'strict' }))).toMatchObject({ code: 'bad-field' });
     expect(codes(decodeFrame(frame))).toEqual(['field-order']);
   });

@@ -51,9 +51,12 @@ describe('the HJ 212-2025 CP on the wire', () => {
   // (OpenSSL 3.0 command line); the frame's length is 87 bytes of header fields + 128 hex digits = 215,
   // and its CRC comes from a transcription of appendix A's CRC16_Checkout run outside this code base.
   const CIPHER =
-    '420EC151EBADB1AE5A00535ACAD259ECE5477CA13F1FC4B4A70C7C75BDD27776875AE5EBE762279627FAD8A6D739F664E4E02EA613E760BBA8AC8DFC10D5B4E3';
+    '420EC151EBADB1AE5A00535ACAD259ECE5477CA13F1FC4B4A70C7C75BDD27776875AE5EBE762279627FAD8A6D739F664E4E02EA613E760BB' +
+    'A8AC8DFC10D5B4E3';
   const WIRE = `##0215QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=${MN};Flag=9;CP=&&${CIPHER}&&E381\r\n`;
-  const CLEAR = `##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=${MN};Flag=9;CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&BA41\r\n`;
+  const CLEAR =
+    `##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=${MN};Flag=9;CP=&&DataTime=20260301120000;` +
+    'w01018-Rtd=35.2,w01018-Flag=N&&BA41\r\n';
   const keys = (mn: string | undefined): Uint8Array | undefined => (mn === MN ? KEY : undefined);
 
   it('a fixed key and CP give the fixed cipher text, the whole frame byte for byte', () => {
@@ -89,7 +92,9 @@ describe('the HJ 212-2025 CP on the wire', () => {
   });
 
   it('clear text stays fine where no key is held, and for commands HJ 212-2025 does not encrypt', () => {
-    const stranger = `##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=${OTHER_MN};Flag=9;CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&B681\r\n`;
+    const stranger =
+      `##0140QN=20260301120000000;ST=32;CN=2011;PW=123456;MN=${OTHER_MN};Flag=9;` +
+      'CP=&&DataTime=20260301120000;w01018-Rtd=35.2,w01018-Flag=N&&B681\r\n';
     expect(ok(decodeFrame(stranger, { mode: 'strict', sm4Key: keys })).relaxations).toEqual([]);
     const answer = encodeFrame(
       { ...packet, cn: '9014', st: '91', flag: 8, cp: { params: { QN: packet.qn! }, factors: {} } },

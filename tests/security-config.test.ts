@@ -46,19 +46,22 @@ async function serve(config: Record<string, unknown>, registry?: unknown): Promi
 const TOKENS = [{ name: 'ops', role: 'read', sha256: 'a'.repeat(64) }];
 
 describe('config errors say field: reason', () => {
-  it('a stray key (hots: under http, one at the top, one in the registry) is an error, not a silent default', async () => {
-    expect(await serve({ http: { hots: '127.0.0.1', port: 0, tokens: TOKENS } })).toEqual({
-      code: 1,
-      err: expect.stringMatching(/cloud\.yaml: http\.hots: not a known key \(a typo\?\)/),
-    });
-    expect((await serve({ tcp: { host: '127.0.0.1', port: 0 }, logLevl: 'debug' })).err).toMatch(
-      /: logLevl: not a known key/,
-    );
-    const [water] = await testStations();
-    expect(
-      (await serve({ tcp: { host: '127.0.0.1', port: 0 } }, { stations: [{ ...water!, pasword: 'x' }] })).err,
-    ).toMatch(/stations\.yaml: stations\[0\]\.pasword: not a known key/);
-  });
+  it(
+    'a stray key (hots: under http, one at the top, one in the ' + 'registry) is an error, not a silent default',
+    async () => {
+      expect(await serve({ http: { hots: '127.0.0.1', port: 0, tokens: TOKENS } })).toEqual({
+        code: 1,
+        err: expect.stringMatching(/cloud\.yaml: http\.hots: not a known key \(a typo\?\)/),
+      });
+      expect((await serve({ tcp: { host: '127.0.0.1', port: 0 }, logLevl: 'debug' })).err).toMatch(
+        /: logLevl: not a known key/,
+      );
+      const [water] = await testStations();
+      expect(
+        (await serve({ tcp: { host: '127.0.0.1', port: 0 } }, { stations: [{ ...water!, pasword: 'x' }] })).err,
+      ).toMatch(/stations\.yaml: stations\[0\]\.pasword: not a known key/);
+    },
+  );
 
   it('a missing state folder, a store path that is a directory, a port in use and an unknown host', async () => {
     const d = await dir();
@@ -66,14 +69,17 @@ describe('config errors say field: reason', () => {
     const missing = await serve({ state: join(d, 'no-such-folder', 'state.db'), tcp: { host: '127.0.0.1', port: 0 } });
     expect(missing).toEqual({
       code: 1,
-      err: `hj212 cloud: state: the folder ${join(d, 'no-such-folder')} does not exist; create it or give another path\n`,
+      err:
+        `hj212 cloud: state: the folder ${join(d, 'no-such-folder')} does not exist; create it or give another ` +
+        'path\n',
     });
     const isDir = await serve({
       store: { type: 'sqlite', path: join(d, 'a-dir') },
       tcp: { host: '127.0.0.1', port: 0 },
     });
     expect(isDir.err).toBe(
-      `hj212 cloud: store.path: ${join(d, 'a-dir')} is a directory; give a file in it, e.g. ${join(d, 'a-dir')}/hj212.db\n`,
+      `hj212 cloud: store.path: ${join(d, 'a-dir')} is a directory; give a file in it, e.g. ` +
+        `${join(d, 'a-dir')}/hj212.db\n`,
     );
 
     const taken: Server = createServer();
@@ -84,7 +90,8 @@ describe('config errors say field: reason', () => {
       `hj212 cloud: tcp.port: ${port} on 127.0.0.1 is in use by another process; stop it or choose another port\n`,
     );
     expect((await serve({ tcp: undefined, http: { host: 'no-such-host.invalid', port: 0, tokens: TOKENS } })).err).toBe(
-      'hj212 cloud: http.host: unknown host no-such-host.invalid; give an address of this machine, e.g. 127.0.0.1 or 0.0.0.0\n',
+      'hj212 cloud: http.host: unknown host no-such-host.invalid; give an address of this machine, e.g. 127.0.0.1 or ' +
+        '0.0.0.0\n',
     );
   });
 });

@@ -37,45 +37,49 @@ const fromNow = (ms: number): string =>
     .slice(0, 14);
 
 describe('data times against the receiver’s clock', () => {
-  it('refuses DataTime 9999 and one 2 h ahead with 9011 QnRtn 2, answers an impossible DataTime likewise; none is stored or becomes latest; honest hours around them are', async () => {
-    const { c, latest } = await cloud('refuse');
-    const logger = await rawClient(c.cloud.tcp!.address.port);
-    cleanup.push(async () => logger.close());
-    logger.socket.write(
-      [
-        hourFrame(WATER_MN, WATER_PW, { hours: 0, avg: '10' }),
-        hourFrame(WATER_MN, WATER_PW, { dataTime: '99991231230000', avg: '666' }),
-        hourFrame(WATER_MN, WATER_PW, { dataTime: fromNow(2 * HOUR_MS), avg: '667' }),
-        hourFrame(WATER_MN, WATER_PW, { dataTime: '20261340250000', avg: '668' }),
-        hourFrame(WATER_MN, WATER_PW, { hours: 1, avg: '11' }),
-      ].join(''),
-    );
-    const answers = await logger.received(5);
-    expect(answers.map((a) => [a.cn, a.cp.params['QnRtn']])).toEqual([
-      ['9014', undefined],
-      ['9011', '2'],
-      ['9011', '2'],
-      ['9011', '2'],
-      ['9014', undefined],
-    ]);
-    expect(refusals(c)).toEqual([
-      ['future-data', WATER_MN, '127.0.0.1'],
-      ['future-data', WATER_MN, '127.0.0.1'],
-      ['bad-data', WATER_MN, '127.0.0.1'],
-    ]);
-    expect(c.lines.filter((l) => l['reason'] === 'future-data').map((l) => l['dataTime'])).toEqual([
-      '99991231230000',
-      fromNow(2 * HOUR_MS),
-    ]);
-    expect(await storedHours(c, WATER_MN, 2)).toHaveLength(2);
-    expect(
-      await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: Date.parse('9999-12-31T23:59:59Z') }),
-    ).toHaveLength(2);
-    // Latest is the honest hour 1 (11), not 666.
-    expect(await latest()).toEqual({
-      w01018: { kind: 'hour', time: T0 + HOUR_MS, value: 11, flag: 'N', judged: 11, state: 'normal' },
-    });
-  });
+  it(
+    'refuses DataTime 9999 and one 2 h ahead with 9011 QnRtn 2, answers an impossible DataTime ' +
+      'likewise; none is stored or becomes latest; honest hours around them are',
+    async () => {
+      const { c, latest } = await cloud('refuse');
+      const logger = await rawClient(c.cloud.tcp!.address.port);
+      cleanup.push(async () => logger.close());
+      logger.socket.write(
+        [
+          hourFrame(WATER_MN, WATER_PW, { hours: 0, avg: '10' }),
+          hourFrame(WATER_MN, WATER_PW, { dataTime: '99991231230000', avg: '666' }),
+          hourFrame(WATER_MN, WATER_PW, { dataTime: fromNow(2 * HOUR_MS), avg: '667' }),
+          hourFrame(WATER_MN, WATER_PW, { dataTime: '20261340250000', avg: '668' }),
+          hourFrame(WATER_MN, WATER_PW, { hours: 1, avg: '11' }),
+        ].join(''),
+      );
+      const answers = await logger.received(5);
+      expect(answers.map((a) => [a.cn, a.cp.params['QnRtn']])).toEqual([
+        ['9014', undefined],
+        ['9011', '2'],
+        ['9011', '2'],
+        ['9011', '2'],
+        ['9014', undefined],
+      ]);
+      expect(refusals(c)).toEqual([
+        ['future-data', WATER_MN, '127.0.0.1'],
+        ['future-data', WATER_MN, '127.0.0.1'],
+        ['bad-data', WATER_MN, '127.0.0.1'],
+      ]);
+      expect(c.lines.filter((l) => l['reason'] === 'future-data').map((l) => l['dataTime'])).toEqual([
+        '99991231230000',
+        fromNow(2 * HOUR_MS),
+      ]);
+      expect(await storedHours(c, WATER_MN, 2)).toHaveLength(2);
+      expect(
+        await c.cloud.store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: Date.parse('9999-12-31T23:59:59Z') }),
+      ).toHaveLength(2);
+      // Latest is the honest hour 1 (11), not 666.
+      expect(await latest()).toEqual({
+        w01018: { kind: 'hour', time: T0 + HOUR_MS, value: 11, flag: 'N', judged: 11, state: 'normal' },
+      });
+    },
+  );
 
   it('with futureData: store, stores and answers it but keeps it out of the latest values', async () => {
     const { c, latest } = await cloud('store');

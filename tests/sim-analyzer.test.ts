@@ -191,7 +191,8 @@ describe('scenario files', () => {
     expect(durationMs('90', 's')).toBe(90_000);
     expect(durationMs('2x', 's')).toBeUndefined();
     const scenario = parseScenarioYaml(
-      `seed: 3\nstart: ${START_ISO}\nwarp: 1440\nsignals:\n  cod:\n    events:\n      - { kind: zero, from: 2h, to: 150m }\n`,
+      `seed: 3\nstart: ${START_ISO}\nwarp: 1440\nsignals:\n  cod:\n    events:\n      - { kind: zero, from: 2h, to: ` +
+        '150m }\n',
       'day.yaml',
     );
     expect(scenario).toMatchObject({ seed: 3, start: START, warp: 1440 });

@@ -91,29 +91,33 @@ describe('retries', () => {
 });
 
 describe('backlog', () => {
-  it('uploads the hour records of the backlog hours before the clock’s hour on start, oldest first, then only the schedule', async () => {
-    // Each upload answered 9014, so nothing is retried.
-    const srv = await testServer((socket, p) => socket.write(encodeFrame(dataAnswer(p))));
-    // 10:20 China time (02:20 UTC): the backlog of 3 hours is 07:00, 08:00 and 09:00 China time (23:00-01:00 UTC).
-    const now = Date.parse('2026-03-01T02:20:00Z');
-    const config = LoggerConfigSchema.parse({
-      port: srv.port,
-      stations: [{ mn: MN, pw: 'pw1234' }],
-      intervals: { rtd: 30, minute: 10, hour: true, day: false },
-      tick: 10,
-      timeCalibration: false,
-      backlogHours: 3,
-    });
-    const fleet = await startLoggers(config, { clock: { now: () => now }, log: silent });
-    await srv.firstFrame;
-    const summary = await fleet.stop();
-    expect(srv.frames.map((f) => [f.cn, f.cp.params['DataTime']])).toEqual([
-      ['2061', '20260301070000'],
-      ['2061', '20260301080000'],
-      ['2061', '20260301090000'],
-    ]);
-    expect(summary.perCn['2061']).toEqual({ sent: 3, acknowledged: 3, unacknowledged: 0 });
-  });
+  it(
+    'uploads the hour records of the backlog hours before the clock’s ' +
+      'hour on start, oldest first, then only the schedule',
+    async () => {
+      // Each upload answered 9014, so nothing is retried.
+      const srv = await testServer((socket, p) => socket.write(encodeFrame(dataAnswer(p))));
+      // 10:20 China time (02:20 UTC): the backlog of 3 hours is 07:00, 08:00 and 09:00 China time (23:00-01:00 UTC).
+      const now = Date.parse('2026-03-01T02:20:00Z');
+      const config = LoggerConfigSchema.parse({
+        port: srv.port,
+        stations: [{ mn: MN, pw: 'pw1234' }],
+        intervals: { rtd: 30, minute: 10, hour: true, day: false },
+        tick: 10,
+        timeCalibration: false,
+        backlogHours: 3,
+      });
+      const fleet = await startLoggers(config, { clock: { now: () => now }, log: silent });
+      await srv.firstFrame;
+      const summary = await fleet.stop();
+      expect(srv.frames.map((f) => [f.cn, f.cp.params['DataTime']])).toEqual([
+        ['2061', '20260301070000'],
+        ['2061', '20260301080000'],
+        ['2061', '20260301090000'],
+      ]);
+      expect(summary.perCn['2061']).toEqual({ sent: 3, acknowledged: 3, unacknowledged: 0 });
+    },
+  );
 });
 
 describe('reconnect', () => {
@@ -217,29 +221,39 @@ describe('request handling (pure)', () => {
     expect(handleRequest(state, request(target, '1063')).replies[1]!.cp.params['MinInterval']).toBe('10');
   });
 
-  it('1014 (HJ 212-2025): a NewKey of 32 hex digits is 9011, 9012 ExeRtn=1 and the key to switch to; a bad one ExeRtn=3; before 2025 QnRtn=2', () => {
-    const v2025: LoggerState = { ...state, identity: { ...state.identity, version: '2025' } };
-    const to2025 = { ...target, version: '2025' as const };
-    const key = '00112233445566778899aabbccddeeff';
-    const ok = handleRequest(v2025, request(to2025, '1014', { NewKey: key }));
-    expect(cns(ok.replies)).toEqual(['90111', '90121']);
-    expect(ok.change.sm4Key).toBe('00112233445566778899AABBCCDDEEFF');
-    const bad = handleRequest(v2025, request(to2025, '1014', { NewKey: 'ABC' }));
-    expect([cns(bad.replies), bad.change.sm4Key]).toEqual([['90111', '90123'], undefined]);
-    expect(cns(handleRequest(state, request(target, '1014', { NewKey: key })).replies)).toEqual(['90112']);
-  });
+  it(
+    '1014 (HJ 212-2025): a NewKey of 32 hex digits is 9011, 9012 ExeRtn=1 and the ' +
+      'key to switch to; a bad one ExeRtn=3; before 2025 QnRtn=2',
+    () => {
+      const v2025: LoggerState = { ...state, identity: { ...state.identity, version: '2025' } };
+      const to2025 = { ...target, version: '2025' as const };
+      const key = '00112233445566778899aabbccddeeff';
+      const ok = handleRequest(v2025, request(to2025, '1014', { NewKey: key }));
+      expect(cns(ok.replies)).toEqual(['90111', '90121']);
+      expect(ok.change.sm4Key).toBe('00112233445566778899AABBCCDDEEFF');
+      const bad = handleRequest(v2025, request(to2025, '1014', { NewKey: 'ABC' }));
+      expect([cns(bad.replies), bad.change.sm4Key]).toEqual([['90111', '90123'], undefined]);
+      expect(cns(handleRequest(state, request(target, '1014', { NewKey: key })).replies)).toEqual(['90112']);
+    },
+  );
 
-  it('1072 (C.9): a NewPW of up to 6 letters or digits is 9011, 9012 ExeRtn=1 and the PW to use; another ExeRtn=3', () => {
-    const ok = handleRequest(state, request(target, '1072', { NewPW: 'Ab3456' }));
-    expect([cns(ok.replies), ok.replies.map((p) => p.pw), ok.change]).toEqual([
-      ['90111', '90121'],
-      ['pw1234', 'pw1234'],
-      { pw: 'Ab3456' },
-    ]);
-    for (const NewPW of ['abc_12', '1234567'])
-      expect(handleRequest(state, request(target, '1072', { NewPW }))).toMatchObject({ change: {} });
-    expect(cns(handleRequest(state, request(target, '1072', { NewPW: 'abc_12' })).replies)).toEqual(['90111', '90123']);
-  });
+  it(
+    '1072 (C.9): a NewPW of up to 6 letters or digits is 9011, 9012 ' + 'ExeRtn=1 and the PW to use; another ExeRtn=3',
+    () => {
+      const ok = handleRequest(state, request(target, '1072', { NewPW: 'Ab3456' }));
+      expect([cns(ok.replies), ok.replies.map((p) => p.pw), ok.change]).toEqual([
+        ['90111', '90121'],
+        ['pw1234', 'pw1234'],
+        { pw: 'Ab3456' },
+      ]);
+      for (const NewPW of ['abc_12', '1234567'])
+        expect(handleRequest(state, request(target, '1072', { NewPW }))).toMatchObject({ change: {} });
+      expect(cns(handleRequest(state, request(target, '1072', { NewPW: 'abc_12' })).replies)).toEqual([
+        '90111',
+        '90123',
+      ]);
+    },
+  );
 
   it('3016 sets what 3017 reads back; a PolId not of the outlet is ExeRtn=3; 3015 takes the next vase', () => {
     const set = handleRequest(state, request(target, '3016', { PolId: 'w21003', CstartTime: '013000', CTime: '4' }));

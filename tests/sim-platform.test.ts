@@ -115,89 +115,97 @@ const upload = (mn: string, pw: string, qn = makeQn(new Date())): Packet => ({
 });
 
 describe('logger ↔ platform end to end', () => {
-  it('three loggers (2017, 2005, 2025 with SM4) are acknowledged, pass, and answer scripted 1011 and 2061 requests in sequence', async () => {
-    const p = await platform({
-      stations: [
-        { mn: MN_2017, pw: 'a1b2c3', version: '2017' },
-        { mn: MN_2005, pw: 'x9y8z7', version: '2005', st: '31' },
-        { mn: MN_2025, pw: 'k2025k', version: '2025', sm4Key: KEY },
-      ],
-      requestTimeout: '5s',
-      script: [
-        { after: '100ms', mn: MN_2017, cn: '1011' },
-        { after: '150ms', mn: MN_2017, cn: '2061', last: '3h' },
-        { after: '150ms', mn: MN_2005, cn: '1011' },
-        { after: '200ms', mn: MN_2025, cn: '2061', last: '3h' },
-      ],
-    });
-    const done = exchanges(p, 4);
-    const f = await fleet(p.port, {
-      stations: [
-        { mn: MN_2017, pw: 'a1b2c3', version: '2017', outlet: 'water' },
-        { mn: MN_2005, pw: 'x9y8z7', version: '2005', outlet: 'gas' },
-        { mn: MN_2025, pw: 'k2025k', version: '2025', outlet: 'water', sm4Key: KEY },
-      ],
-      warp: 600,
-      intervals: { rtd: 30, minute: 1, hour: true, day: false },
-      ackTimeout: '2s',
-      retries: 1,
-      tick: 20,
-      // The scripted exchanges only: a 1013 at connect would have the platform add a 1012 for each logger.
-      timeCalibration: false,
-    });
-    const records = await done;
-    const summary = await f.stop();
-    const report = await p.close();
+  it(
+    'three loggers (2017, 2005, 2025 with SM4) are acknowledged, pass, and ' +
+      'answer scripted 1011 and 2061 requests in sequence',
+    async () => {
+      const p = await platform({
+        stations: [
+          { mn: MN_2017, pw: 'a1b2c3', version: '2017' },
+          { mn: MN_2005, pw: 'x9y8z7', version: '2005', st: '31' },
+          { mn: MN_2025, pw: 'k2025k', version: '2025', sm4Key: KEY },
+        ],
+        requestTimeout: '5s',
+        script: [
+          { after: '100ms', mn: MN_2017, cn: '1011' },
+          { after: '150ms', mn: MN_2017, cn: '2061', last: '3h' },
+          { after: '150ms', mn: MN_2005, cn: '1011' },
+          { after: '200ms', mn: MN_2025, cn: '2061', last: '3h' },
+        ],
+      });
+      const done = exchanges(p, 4);
+      const f = await fleet(p.port, {
+        stations: [
+          { mn: MN_2017, pw: 'a1b2c3', version: '2017', outlet: 'water' },
+          { mn: MN_2005, pw: 'x9y8z7', version: '2005', outlet: 'gas' },
+          { mn: MN_2025, pw: 'k2025k', version: '2025', outlet: 'water', sm4Key: KEY },
+        ],
+        warp: 600,
+        intervals: { rtd: 30, minute: 1, hour: true, day: false },
+        ackTimeout: '2s',
+        retries: 1,
+        tick: 20,
+        // The scripted exchanges only: a 1013 at connect would have the platform add a 1012 for each logger.
+        timeCalibration: false,
+      });
+      const records = await done;
+      const summary = await f.stop();
+      const report = await p.close();
 
-    expect(summary.connected).toBe(3);
-    expect(summary.sent).toBeGreaterThan(0);
-    expect(summary.acknowledged).toBe(summary.sent);
-    expect(summary.failed).toBe(0);
-    expect(summary.retries).toBe(0);
-    expect(report.totals.acknowledged).toBe(summary.acknowledged);
+      expect(summary.connected).toBe(3);
+      expect(summary.sent).toBeGreaterThan(0);
+      expect(summary.acknowledged).toBe(summary.sent);
+      expect(summary.failed).toBe(0);
+      expect(summary.retries).toBe(0);
+      expect(report.totals.acknowledged).toBe(summary.acknowledged);
 
-    // The platform refuses a clear CP from a keyed 2025 station (unencrypted-cp), so the 2025 logger's
-    // pass also says every data upload it sent was SM4-encrypted on the wire.
-    for (const mn of [MN_2017, MN_2005, MN_2025]) {
-      const s = report.stations.find((x) => x.mn === mn);
-      expect(s, mn).toBeDefined();
-      expect(s!.verdict, `${mn}\n${renderReport(report)}`).toBe('pass');
-      expect(s!.acknowledged).toBeGreaterThan(0);
-    }
-    expect(report.stations.find((x) => x.mn === MN_2005)!.versions).toEqual(['2005']);
-    expect(report.stations.find((x) => x.mn === MN_2025)!.versions).toEqual(['2025']);
+      // The platform refuses a clear CP from a keyed 2025 station (unencrypted-cp), so the 2025 logger's
+      // pass also says every data upload it sent was SM4-encrypted on the wire.
+      for (const mn of [MN_2017, MN_2005, MN_2025]) {
+        const s = report.stations.find((x) => x.mn === mn);
+        expect(s, mn).toBeDefined();
+        expect(s!.verdict, `${mn}\n${renderReport(report)}`).toBe('pass');
+        expect(s!.acknowledged).toBeGreaterThan(0);
+      }
+      expect(report.stations.find((x) => x.mn === MN_2005)!.versions).toEqual(['2005']);
+      expect(report.stations.find((x) => x.mn === MN_2025)!.versions).toEqual(['2025']);
 
-    const time = records.find((r) => r.mn === MN_2017 && r.cn === '1011')!;
-    expect(time.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
-    expect(time.ok).toBe(true);
-    const time2005 = records.find((r) => r.mn === MN_2005 && r.cn === '1011')!;
-    expect(time2005.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
-    for (const mn of [MN_2017, MN_2025]) {
-      const hist = records.find((r) => r.mn === mn && r.cn === '2061')!;
-      expect(hist.ok, hist.reason).toBe(true);
-      expect(hist.answers[0]).toBe('9011 QnRtn=1');
-      expect(hist.answers.at(-1)).toBe('9012 ExeRtn=1');
-      expect(hist.dataPackets).toBeGreaterThanOrEqual(2);
-      expect(hist.answers.slice(1, -1).every((a) => a === '2061')).toBe(true);
-      expect(report.stations.find((x) => x.mn === mn)!.requests.map((r) => r.cn)).toContain('2061');
-    }
-    expect(renderReport(report)).toContain(`PASS  ${MN_2017}`);
-  });
+      const time = records.find((r) => r.mn === MN_2017 && r.cn === '1011')!;
+      expect(time.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
+      expect(time.ok).toBe(true);
+      const time2005 = records.find((r) => r.mn === MN_2005 && r.cn === '1011')!;
+      expect(time2005.answers).toEqual(['9011 QnRtn=1', '1011', '9012 ExeRtn=1']);
+      for (const mn of [MN_2017, MN_2025]) {
+        const hist = records.find((r) => r.mn === mn && r.cn === '2061')!;
+        expect(hist.ok, hist.reason).toBe(true);
+        expect(hist.answers[0]).toBe('9011 QnRtn=1');
+        expect(hist.answers.at(-1)).toBe('9012 ExeRtn=1');
+        expect(hist.dataPackets).toBeGreaterThanOrEqual(2);
+        expect(hist.answers.slice(1, -1).every((a) => a === '2061')).toBe(true);
+        expect(report.stations.find((x) => x.mn === mn)!.requests.map((r) => r.cn)).toContain('2061');
+      }
+      expect(renderReport(report)).toContain(`PASS  ${MN_2017}`);
+    },
+  );
 });
 
 describe('time calibration (HJ 212-2017 C.4)', () => {
-  it('a logger sends 1013 at connect; the platform answers 9013 and sets its clock with 1012, answered 9011 then 9012', async () => {
-    const p = await platform({ stations: [{ mn: MN_2017, pw: 'a1b2c3' }], requestTimeout: '5s' });
-    const done = exchanges(p, 1);
-    await fleet(p.port, {
-      stations: [{ mn: MN_2017, pw: 'a1b2c3' }],
-      intervals: { rtd: 30, minute: 10, hour: false, day: false },
-      tick: 20,
-    });
-    const [setTime] = await done;
-    expect(setTime).toMatchObject({ mn: MN_2017, cn: '1012', ok: true });
-    expect(setTime!.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
-  });
+  it(
+    'a logger sends 1013 at connect; the platform answers 9013 and sets ' +
+      'its clock with 1012, answered 9011 then 9012',
+    async () => {
+      const p = await platform({ stations: [{ mn: MN_2017, pw: 'a1b2c3' }], requestTimeout: '5s' });
+      const done = exchanges(p, 1);
+      await fleet(p.port, {
+        stations: [{ mn: MN_2017, pw: 'a1b2c3' }],
+        intervals: { rtd: 30, minute: 10, hour: false, day: false },
+        tick: 20,
+      });
+      const [setTime] = await done;
+      expect(setTime).toMatchObject({ mn: MN_2017, cn: '1012', ok: true });
+      expect(setTime!.answers).toEqual(['9011 QnRtn=1', '9012 ExeRtn=1']);
+    },
+  );
 });
 
 describe('bad input', () => {
@@ -226,39 +234,43 @@ describe('bad input', () => {
     expect(s.checks['password']!.reasons[0]).toMatch(/PW wrong1/);
   });
 
-  it('reports a bad CRC (answered QnRtn=9), garbage and a dialect frame with reasons, and still accepts the valid frame after them', async () => {
-    const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
-    const c = await rawClient(p.port);
-    const badQn = '20260301120000001';
-    const good = encodeFrame(upload(MN_2017, 'pw2017', badQn));
-    const badCrc = good.slice(0, -6) + (good.slice(-6, -2) === '0000' ? '0001' : '0000') + '\r\n';
-    const dialectSeg = buildSegment(upload(MN_2017, 'pw2017', '20260301120000002'));
-    const modbus = crcFor('modbus', Buffer.from(dialectSeg)).toString(16).toUpperCase().padStart(4, '0');
-    const dialect = `##${String(Buffer.byteLength(dialectSeg)).padStart(4, '0')}${dialectSeg}${modbus}\r\n`;
-    const validQn = '20260301120000003';
-    c.socket.write(badCrc + 'garbage bytes here\r\n' + dialect + encodeFrame(upload(MN_2017, 'pw2017', validQn)));
+  it(
+    'reports a bad CRC (answered QnRtn=9), garbage and a dialect frame with ' +
+      'reasons, and still accepts the valid frame after them',
+    async () => {
+      const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
+      const c = await rawClient(p.port);
+      const badQn = '20260301120000001';
+      const good = encodeFrame(upload(MN_2017, 'pw2017', badQn));
+      const badCrc = good.slice(0, -6) + (good.slice(-6, -2) === '0000' ? '0001' : '0000') + '\r\n';
+      const dialectSeg = buildSegment(upload(MN_2017, 'pw2017', '20260301120000002'));
+      const modbus = crcFor('modbus', Buffer.from(dialectSeg)).toString(16).toUpperCase().padStart(4, '0');
+      const dialect = `##${String(Buffer.byteLength(dialectSeg)).padStart(4, '0')}${dialectSeg}${modbus}\r\n`;
+      const validQn = '20260301120000003';
+      c.socket.write(badCrc + 'garbage bytes here\r\n' + dialect + encodeFrame(upload(MN_2017, 'pw2017', validQn)));
 
-    const crcAnswer = await c.next((x) => x.cn === '9011');
-    expect(crcAnswer.qn).toBe(badQn);
-    expect(crcAnswer.cp.params['QnRtn']).toBe('9');
-    const ack = await c.next((x) => x.cn === '9014');
-    expect(ack.qn).toBe(validQn);
-    expect(c.received.filter((x) => x.cn === '9014')).toHaveLength(1);
+      const crcAnswer = await c.next((x) => x.cn === '9011');
+      expect(crcAnswer.qn).toBe(badQn);
+      expect(crcAnswer.cp.params['QnRtn']).toBe('9');
+      const ack = await c.next((x) => x.cn === '9014');
+      expect(ack.qn).toBe(validQn);
+      expect(c.received.filter((x) => x.cn === '9014')).toHaveLength(1);
 
-    const report = await p.close();
-    const s = report.stations.find((x) => x.mn === MN_2017)!;
-    expect(s.uploads['2011']).toBe(1);
-    expect(s.acknowledged).toBe(1);
-    expect(s.verdict).toBe('fail');
-    const codes = s.rejected.map((r) => r.error.code);
-    expect(codes).toContain('bad-crc');
-    const dialectFrame = s.rejected.find((r) => r.lenient.ok);
-    expect(dialectFrame?.lenient).toMatchObject({ ok: true, crcDialect: 'modbus' });
-    expect(s.checks['frame-strict']!.failed).toBe(2);
-    const garbage = report.stations.find((x) => x.mn.startsWith('unidentified'));
-    expect(garbage?.rejected[0]?.error.code).toBe('garbage');
-    expect(renderReport(report)).toMatch(/bad-crc: CRC/);
-  });
+      const report = await p.close();
+      const s = report.stations.find((x) => x.mn === MN_2017)!;
+      expect(s.uploads['2011']).toBe(1);
+      expect(s.acknowledged).toBe(1);
+      expect(s.verdict).toBe('fail');
+      const codes = s.rejected.map((r) => r.error.code);
+      expect(codes).toContain('bad-crc');
+      const dialectFrame = s.rejected.find((r) => r.lenient.ok);
+      expect(dialectFrame?.lenient).toMatchObject({ ok: true, crcDialect: 'modbus' });
+      expect(s.checks['frame-strict']!.failed).toBe(2);
+      const garbage = report.stations.find((x) => x.mn.startsWith('unidentified'));
+      expect(garbage?.rejected[0]?.error.code).toBe('garbage');
+      expect(renderReport(report)).toMatch(/bad-crc: CRC/);
+    },
+  );
 
   it('answers an unknown MN that asked for an answer with QnRtn=4 and reports it', async () => {
     const p = await platform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
@@ -438,40 +450,43 @@ describe('the report names each failing frame, in English or Chinese, in China t
     cp: { params: { DataTime: dataTime }, factors },
   });
 
-  it('a DataTime off its period fails data-time with the QN, CN and first bytes of the frame; times are UTC+8', async () => {
-    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017', minInterval: 10 }] });
-    const c = await rawClient(p.port);
-    const w = { w01018: { Avg: '38.2', Flag: 'N' } };
-    // An hour stamped 12:05, a minute record at 12:05 on a 10-minute interval, and a good hour at 12:00.
-    const late = encodeFrame(hourAt('20260301120600001', '20260301120500', w));
-    const offInterval = encodeFrame({ ...hourAt('20260301120600002', '20260301120500', w), cn: '2051' });
-    c.socket.write(late + offInterval + encodeFrame(hourAt('20260301120600003', '20260301120000', w)));
-    await c.next((x) => x.cn === '9014' && x.qn === '20260301120600003');
-    const report = await p.close();
-    expect(report.generatedAt).toBe('2026-03-01T12:00:00.000+08:00');
-    const s = report.stations.find((x) => x.mn === MN_2017)!;
-    expect(s.verdict).toBe('fail');
-    expect(s.checks['data-time']).toMatchObject({ passed: 1, failed: 2 });
-    expect(s.checks['data-time']!.failures).toEqual([
-      {
-        reason: 'DataTime=20260301120500 is not on a whole hour (hour data start on one)',
-        frame: { qn: '20260301120600001', cn: '2061', excerpt: `${late.slice(0, 72)}…` },
-      },
-      {
-        reason: "DataTime=20260301120500 is not on the station's 10-minute interval",
-        frame: { qn: '20260301120600002', cn: '2051', excerpt: `${offInterval.slice(0, 72)}…` },
-      },
-    ]);
-    const text = renderReport(report);
-    expect(text).toContain('HJ 212 conformance report 2026-03-01 12:00:00 China time (UTC+8)');
-    expect(text).toContain(
-      `- QN=20260301120600001 CN=2061 "${late.slice(0, 72)}…": DataTime=20260301120500 is not on a whole hour`,
-    );
-    const zh = renderReport(report, { lang: 'zh' });
-    expect(zh).toContain('HJ 212 联网符合性报告 2026-03-01 12:00:00（北京时间 UTC+8）');
-    expect(zh).toContain(`不通过  ${MN_2017}`);
-    expect(zh).toMatch(/x 数据时间 DataTime\s+通过 {5}1 失败 {5}2/); // padStart(5) and a space
-  });
+  it(
+    'a DataTime off its period fails data-time with the QN, CN and ' + 'first bytes of the frame; times are UTC+8',
+    async () => {
+      const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017', minInterval: 10 }] });
+      const c = await rawClient(p.port);
+      const w = { w01018: { Avg: '38.2', Flag: 'N' } };
+      // An hour stamped 12:05, a minute record at 12:05 on a 10-minute interval, and a good hour at 12:00.
+      const late = encodeFrame(hourAt('20260301120600001', '20260301120500', w));
+      const offInterval = encodeFrame({ ...hourAt('20260301120600002', '20260301120500', w), cn: '2051' });
+      c.socket.write(late + offInterval + encodeFrame(hourAt('20260301120600003', '20260301120000', w)));
+      await c.next((x) => x.cn === '9014' && x.qn === '20260301120600003');
+      const report = await p.close();
+      expect(report.generatedAt).toBe('2026-03-01T12:00:00.000+08:00');
+      const s = report.stations.find((x) => x.mn === MN_2017)!;
+      expect(s.verdict).toBe('fail');
+      expect(s.checks['data-time']).toMatchObject({ passed: 1, failed: 2 });
+      expect(s.checks['data-time']!.failures).toEqual([
+        {
+          reason: 'DataTime=20260301120500 is not on a whole hour (hour data start on one)',
+          frame: { qn: '20260301120600001', cn: '2061', excerpt: `${late.slice(0, 72)}…` },
+        },
+        {
+          reason: "DataTime=20260301120500 is not on the station's 10-minute interval",
+          frame: { qn: '20260301120600002', cn: '2051', excerpt: `${offInterval.slice(0, 72)}…` },
+        },
+      ]);
+      const text = renderReport(report);
+      expect(text).toContain('HJ 212 conformance report 2026-03-01 12:00:00 China time (UTC+8)');
+      expect(text).toContain(
+        `- QN=20260301120600001 CN=2061 "${late.slice(0, 72)}…": DataTime=20260301120500 is not on a whole hour`,
+      );
+      const zh = renderReport(report, { lang: 'zh' });
+      expect(zh).toContain('HJ 212 联网符合性报告 2026-03-01 12:00:00（北京时间 UTC+8）');
+      expect(zh).toContain(`不通过  ${MN_2017}`);
+      expect(zh).toMatch(/x 数据时间 DataTime\s+通过 {5}1 失败 {5}2/); // padStart(5) and a space
+    },
+  );
 
   it('QN, ST and length faults are named checks with their frame; unknown factor codes are a warning', async () => {
     const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }] });
@@ -526,34 +541,37 @@ describe('the report names each failing frame, in English or Chinese, in China t
     expect(s.checks['split']!.reasons[0]).toMatch(/the platform stopped; missing PNO 2,3 of 3/);
   });
 
-  it('takes a history answer split as table C.49 has it (each part its own QN) as the answer to its request', async () => {
-    const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }], requestTimeout: '5s' });
-    const c = await rawClient(p.port);
-    c.socket.write(encodeFrame(upload(MN_2017, 'pw2017', '20260301120000001')));
-    await c.next((x) => x.cn === '9014');
-    const done = exchanges(p, 1);
-    p.issue({ mn: MN_2017, cn: '2061', params: { BeginTime: '20260301100000', EndTime: '20260301100000' } });
-    const req = await c.next((x) => x.cn === '2061');
-    const part = (qn: string, pno: number, code: string): string =>
-      encodeFrame({
-        ...hourAt(qn, '20260301100000', { [code]: { Avg: '1.0', Flag: 'N' } }),
-        flag: 6, // 2017, split, no answer wanted (C.49)
-        pnum: 2,
-        pno,
-      });
-    c.socket.write(
-      encodeFrame(qnRtnAnswer(req, 1)) +
-        part('20260301120000534', 1, 'w01018') +
-        part('20260301120000535', 2, 'w21003') +
-        encodeFrame(exeRtnAnswer(req, 1)),
-    );
-    const [record] = await done;
-    expect(record!.answers).toEqual(['9011 QnRtn=1', '2061', '2061', '9012 ExeRtn=1']);
-    expect(record!.ok).toBe(true);
-    const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
-    expect(s.checks['split']).toMatchObject({ passed: 1, failed: 0 });
-    expect(s.checks['answers']).toBeUndefined();
-  });
+  it(
+    'takes a history answer split as table C.49 has it (each part ' + 'its own QN) as the answer to its request',
+    async () => {
+      const p = await clockedPlatform({ stations: [{ mn: MN_2017, pw: 'pw2017' }], requestTimeout: '5s' });
+      const c = await rawClient(p.port);
+      c.socket.write(encodeFrame(upload(MN_2017, 'pw2017', '20260301120000001')));
+      await c.next((x) => x.cn === '9014');
+      const done = exchanges(p, 1);
+      p.issue({ mn: MN_2017, cn: '2061', params: { BeginTime: '20260301100000', EndTime: '20260301100000' } });
+      const req = await c.next((x) => x.cn === '2061');
+      const part = (qn: string, pno: number, code: string): string =>
+        encodeFrame({
+          ...hourAt(qn, '20260301100000', { [code]: { Avg: '1.0', Flag: 'N' } }),
+          flag: 6, // 2017, split, no answer wanted (C.49)
+          pnum: 2,
+          pno,
+        });
+      c.socket.write(
+        encodeFrame(qnRtnAnswer(req, 1)) +
+          part('20260301120000534', 1, 'w01018') +
+          part('20260301120000535', 2, 'w21003') +
+          encodeFrame(exeRtnAnswer(req, 1)),
+      );
+      const [record] = await done;
+      expect(record!.answers).toEqual(['9011 QnRtn=1', '2061', '2061', '9012 ExeRtn=1']);
+      expect(record!.ok).toBe(true);
+      const s = (await p.close()).stations.find((x) => x.mn === MN_2017)!;
+      expect(s.checks['split']).toMatchObject({ passed: 1, failed: 0 });
+      expect(s.checks['answers']).toBeUndefined();
+    },
+  );
 
   it('hj212 sim platform --lang zh prints the table in Chinese; another language is refused', async () => {
     const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {

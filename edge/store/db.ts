@@ -4,7 +4,12 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS history (cn TEXT NOT NULL, at INTEGER NOT NULL, stats TEXT NOT NULL, PRIMARY KEY (cn, at)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+  cn TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  stats TEXT NOT NULL,
+  PRIMARY KEY (cn, at)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS minutes (at INTEGER PRIMARY KEY, stats TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -27,7 +32,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS outbox_qn ON outbox (uplink, qn);
 /** What the write-ahead log is cut back to after a checkpoint (journal_size_limit). */
 export const WAL_LIMIT_BYTES = 1024 * 1024;
 
-/** Every statement of the store, by name: prepared once when the database opens. `pluck` ones return the first column. */
+/**
+ * Every statement of the store, by name: prepared once when the database opens. `pluck` ones return the first column.
+ */
 const SQL = {
   insertMinute: { sql: 'INSERT OR REPLACE INTO minutes (at, stats) VALUES (?, ?)' },
   insertHistory: { sql: 'INSERT OR REPLACE INTO history (cn, at, stats) VALUES (?, ?, ?)' },
@@ -114,7 +121,8 @@ function convertToIncrementalVacuum(db: Database.Database, dataDir: string, logg
   } catch (err) {
     logger.warn(
       { reason: (err as Error).message, dataDir },
-      'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; retried at the next start',
+      'edge.db keeps auto-vacuum off: a full disk will drop data without handing the space back; ' +
+        'retried at the next start',
     );
   }
 }

@@ -100,7 +100,8 @@ export class DiskGuard {
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       throw new DiskFullError(
-        `disk full: no room for ${join(this.dataDir, 'edge.db')} even after dropping real-time and minute data; free disk space on that filesystem or lower the uplinks' outboxBytes`,
+        `disk full: no room for ${join(this.dataDir, 'edge.db')} even after dropping real-time and minute data; free ` +
+          `disk space on that filesystem or lower the uplinks' outboxBytes`,
         { cause: err },
       );
     }

@@ -26,7 +26,10 @@ export class HistoryStore implements HistoryPager {
       if (record.st === undefined) this.sql.insertHistory.run(record.cn, record.at, body);
   }
 
-  /** Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read `historyPage`. */
+  /**
+   * Records of one kind whose DataTime is within [from, to], all at once: for tools and tests. History requests read
+   * `historyPage`.
+   */
   history(cn: HistoryCn, from: number, to: number): DataRecord[] {
     return (this.sql.historyRange.all(cn, from, to) as Row[]).map((r) => fromBody(cn, r.at, r.stats));
   }

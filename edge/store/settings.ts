@@ -49,7 +49,10 @@ const PW_SUFFIX = '.pw';
 const MN_SUFFIX = '.mn';
 const KEY_SUFFIX = '.sm4Key';
 
-/** Rows of the state table (key `setting:<name>`), the layout earlier versions wrote, so an existing edge.db keeps its settings. */
+/**
+ * Rows of the state table (key `setting:<name>`), the layout earlier versions wrote, so an existing edge.db keeps its
+ * settings.
+ */
 export function encodeSettings(patch: SettingsPatch): [key: string, value: string][] {
   const rows: [string, string][] = [];
   if (patch.rtdIntervalSeconds !== undefined) rows.push(['rtdIntervalSeconds', String(patch.rtdIntervalSeconds)]);

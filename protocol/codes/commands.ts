@@ -14,7 +14,11 @@ const up = (kind: CommandKind, name: string, nameEn: string): CommandUse => ({ d
  */
 export const COMMANDS: readonly CommandDef[] = [
   // 初始化命令
-  { cn: '1000', group: 'init', uses: [down('request', '设置超时时间及重发次数', 'Set timeout and retry count')] },
+  {
+    cn: '1000',
+    group: 'init',
+    uses: [down('request', '设置超时时间及重发次数', 'Set timeout and retry count')],
+  },
   {
     // 2025 addition (third-party descriptions, unverified): the logger reports its hardware serial number
     // when it connects, so that a platform can tell a replaced box from a re-registered one.
@@ -37,7 +41,11 @@ export const COMMANDS: readonly CommandDef[] = [
     uses: [down('request', '提取现场机时间', 'Get logger time'), up('upload', '上传现场机时间', 'Upload logger time')],
   },
   { cn: '1012', group: 'param', uses: [down('request', '设置现场机时间', 'Set logger time')] },
-  { cn: '1013', group: 'param', uses: [up('notice', '现场机时间校准请求', 'Logger time calibration request')] },
+  {
+    cn: '1013',
+    group: 'param',
+    uses: [up('notice', '现场机时间校准请求', 'Logger time calibration request')],
+  },
   {
     // 2025 addition (third-party descriptions, unverified): the SM4 key is set by the platform or fetched by the
     // logger.
@@ -77,7 +85,11 @@ export const COMMANDS: readonly CommandDef[] = [
       up('upload', '上传污染物实时数据', 'Upload real-time pollutant data'),
     ],
   },
-  { cn: '2012', group: 'data', uses: [down('notice', '停止察看污染物实时数据', 'Stop real-time pollutant data')] },
+  {
+    cn: '2012',
+    group: 'data',
+    uses: [down('notice', '停止察看污染物实时数据', 'Stop real-time pollutant data')],
+  },
   {
     // 2025 addition (third-party descriptions, unverified): VOC raw measurements with peak data and spectra.
     cn: '2013',
@@ -93,7 +105,11 @@ export const COMMANDS: readonly CommandDef[] = [
       up('upload', '上传设备运行状态数据', 'Upload equipment run-state data'),
     ],
   },
-  { cn: '2022', group: 'data', uses: [down('notice', '停止察看设备运行状态', 'Stop equipment run-state data')] },
+  {
+    cn: '2022',
+    group: 'data',
+    uses: [down('notice', '停止察看设备运行状态', 'Stop equipment run-state data')],
+  },
   {
     cn: '2031',
     group: 'data',

@@ -298,8 +298,16 @@ const NOISE: readonly ItemRow[] = [
  * characters xx number identical equipment of one process, 01~99. The table reserves "a-b" for extensions.
  */
 export const WATER_PROCESSES: readonly ProcessDef[] = [
-  { code: '1', name: '污水处理厂进口污水流量及污染物', nameEn: 'Treatment plant inlet: flow and pollutants' },
-  { code: '2', name: '污水处理厂出口污水流量及污染物', nameEn: 'Treatment plant outlet: flow and pollutants' },
+  {
+    code: '1',
+    name: '污水处理厂进口污水流量及污染物',
+    nameEn: 'Treatment plant inlet: flow and pollutants',
+  },
+  {
+    code: '2',
+    name: '污水处理厂出口污水流量及污染物',
+    nameEn: 'Treatment plant outlet: flow and pollutants',
+  },
   { code: '3', name: '传统活性污泥法', nameEn: 'Conventional activated sludge' },
   { code: '4', name: '氧化沟法', nameEn: 'Oxidation ditch' },
   // Printed "AO 法—A O 法" with the superscript 2 of A²O on the line above.

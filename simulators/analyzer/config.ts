@@ -129,7 +129,8 @@ export function planSimulation(config: AnalyzerConfig, now: number): SimulationP
     const other = units.get(device.unit);
     if (other !== undefined) {
       problems.push(
-        `devices[${i}].unit: unit ${device.unit} is already used by devices[${other}]; give each device its own unit id`,
+        `devices[${i}].unit: unit ${device.unit} is already used by devices[${other}]; ` +
+          'give each device its own unit id',
       );
     }
     units.set(device.unit, i);

@@ -3,8 +3,8 @@ import type { WriteOutcome } from './modbus.js';
 
 /**
  * The control block every simulated analyzer serves, for the HJ 212-2017 analyzer control commands
- * 3011-3019 and HJ 212-2025's 3022/3024 a data logger passes on (docs/analyzer-simulator.md, "Control registers"). Addresses sit
- * far above the profiles' measurement registers so the two never overlap.
+ * 3011-3019 and HJ 212-2025's 3022/3024 a data logger passes on (docs/analyzer-simulator.md, "Control registers").
+ * Addresses sit far above the profiles' measurement registers so the two never overlap.
  */
 export const CONTROL_BASE = 9000;
 export const CONTROL_REGISTERS = {

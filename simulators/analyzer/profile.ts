@@ -125,7 +125,8 @@ function checkProfile(profile: ProfileObject, ctx: z.core.$RefinementCtx<Profile
     if (Array.from({ length: span }, (_, k) => reg.address + k).some((a) => AnalyzerControl.covers(a)))
       issue(
         ['registers', i, 'address'],
-        `addresses ${CONTROL_BASE}-9015 are the control block of every simulated analyzer (3011-3019); move the register`,
+        `addresses ${CONTROL_BASE}-9015 are the control block of every simulated analyzer (3011-3019); ` +
+          'move the register',
       );
     if (reg.wordOrder && span === 1) {
       issue(['registers', i, 'wordOrder'], `${reg.type} is one register and has no word order; remove it`);

@@ -35,7 +35,9 @@ export const instantSchema = z.string().transform((input, ctx) => {
   if (Number.isNaN(ms)) {
     ctx.addIssue({
       code: 'custom',
-      message: `expected an ISO 8601 time with an offset, such as 2025-06-01T00:00:00+08:00; got ${JSON.stringify(input)}`,
+      message:
+        'expected an ISO 8601 time with an offset, such as 2025-06-01T00:00:00+08:00; got ' +
+        `${JSON.stringify(input)}`,
     });
     return z.NEVER;
   }

@@ -101,7 +101,10 @@ export const LoggerConfigSchema = z
      */
     outages: z.array(WindowSchema).default([]),
     allowDefaultPassword: z.boolean().default(false),
-    /** Over MQTT to this broker (hj212/<MN>/up and /down, QoS 1) instead of TCP to host:port; `secret` is each device's MQTT password. */
+    /**
+     * Over MQTT to this broker (hj212/<MN>/up and /down, QoS 1) instead of TCP to host:port; `secret` is each device's
+     * MQTT password.
+     */
     mqtt: z
       .strictObject({
         url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'),
@@ -176,7 +179,9 @@ export const LoggerConfigSchema = z
         ctx.addIssue({
           code: 'custom',
           path,
-          message: `${DEFAULT_PASSWORD} is the field default password; pass allowDefaultPassword (--allow-default-password) to use it`,
+          message:
+            `${DEFAULT_PASSWORD} is the field default password; pass allowDefaultPassword ` +
+            '(--allow-default-password) to use it',
         });
       }
     }

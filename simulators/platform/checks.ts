@@ -107,7 +107,10 @@ export function checkSt(packet: Packet): CheckOutcome {
     return {
       check: 'st',
       ok: false,
-      reason: `ST=91 (system interaction) on a ${packet.cn} data upload; use the monitored system's code, e.g. 32 or 31`,
+      reason:
+        'ST=91 (system interaction) ' +
+        `on a ${packet.cn} data upload; ` +
+        "use the monitored system's code, e.g. 32 or 31",
     };
   return { check: 'st', ok: true };
 }

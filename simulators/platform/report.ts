@@ -49,7 +49,10 @@ export function frameRef(raw: string, packet?: { qn?: string; cn?: string }): Fr
 export function chinaIso(date: Date): string {
   const t = formatHjTime(date);
   const ms = String(date.getUTCMilliseconds()).padStart(3, '0');
-  return `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}.${ms}${CHINA_ISO_OFFSET}`;
+  return (
+    `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:${t.slice(12, 14)}` +
+    `.${ms}${CHINA_ISO_OFFSET}`
+  );
 }
 
 export interface StationReport {
@@ -185,7 +188,8 @@ const TEXT = {
     title: 'HJ 212 conformance report',
     time: (t: string) => `${t} China time (UTC+8)`,
     totals: (t: ConformanceReport['totals']) =>
-      `connections ${t.connections}, frames accepted ${t.accepted}, rejected ${t.rejected}, uploads ${t.uploads}, acknowledged ${t.acknowledged}`,
+      `connections ${t.connections}, frames accepted ${t.accepted}, rejected ${t.rejected}, uploads ${t.uploads}, ` +
+      `acknowledged ${t.acknowledged}`,
     pass: 'PASS',
     fail: 'FAIL',
     unconfigured: '  (not a configured station)',
@@ -266,7 +270,8 @@ export function renderReport(r: ConformanceReport, opts: { lang?: ReportLang } =
   for (const s of r.stations) {
     lines.push('');
     lines.push(
-      `${s.verdict === 'pass' ? T.pass : T.fail}  ${s.mn}${s.configured ? '' : T.unconfigured}  HJ 212-${s.versions.join('/') || '?'}`,
+      `${s.verdict === 'pass' ? T.pass : T.fail}  ${s.mn}${s.configured ? '' : T.unconfigured}  ` +
+        `HJ 212-${s.versions.join('/') || '?'}`,
     );
     const uploads =
       Object.entries(s.uploads)
@@ -275,7 +280,8 @@ export function renderReport(r: ConformanceReport, opts: { lang?: ReportLang } =
     lines.push(`      ${T.frames(s.frames.accepted, s.frames.rejected, uploads, s.acknowledged)}`);
     for (const [name, c] of Object.entries(s.checks)) {
       lines.push(
-        `  ${c.failed > 0 ? 'x' : 'ok'} ${checkName(lang, name).padEnd(18)} ${T.tally(c.passed, c.failed)}${c.reasons.length > 0 ? `  ${c.reasons.join(' | ')}` : ''}`,
+        `  ${c.failed > 0 ? 'x' : 'ok'} ${checkName(lang, name).padEnd(18)} ` +
+          `${T.tally(c.passed, c.failed)}${c.reasons.length > 0 ? `  ${c.reasons.join(' | ')}` : ''}`,
       );
       for (const f of c.failures) if (f.frame) lines.push(`       - ${describeFrame(f.frame)}: ${f.reason}`);
     }
@@ -289,7 +295,8 @@ export function renderReport(r: ConformanceReport, opts: { lang?: ReportLang } =
     for (const w of s.warnings) lines.push(`  ! ${w}`);
     for (const q of s.requests) {
       lines.push(
-        `  ${q.ok ? 'ok' : 'x'} ${T.request} ${q.cn} QN=${q.qn} ${showTime(q.sentAt)}: ${q.answers.join(' → ') || T.noAnswer}${q.reason ? `  ${q.reason}` : ''}`,
+        `  ${q.ok ? 'ok' : 'x'} ${T.request} ${q.cn} QN=${q.qn} ${showTime(q.sentAt)}: ` +
+          `${q.answers.join(' → ') || T.noAnswer}${q.reason ? `  ${q.reason}` : ''}`,
       );
     }
   }

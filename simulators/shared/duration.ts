@@ -42,7 +42,9 @@ export function durationMsSchema(bare: BareUnit) {
     if (ms === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected a duration such as 90s, 500ms, 15m, 2h or 1d6h30m (a bare number means ${MEANS[bare]}); got ${JSON.stringify(input)}`,
+        message:
+          `expected a duration such as 90s, 500ms, 15m, 2h or 1d6h30m (a bare number means ${MEANS[bare]}); ` +
+          `got ${JSON.stringify(input)}`,
       });
       return z.NEVER;
     }

@@ -94,14 +94,17 @@ export async function apiCloud(
   return { c, base, call };
 }
 
-/** An enterprise system's token (示例化工有限公司, admin) and an authority's (城西区, operator) for scopedCloud. */
+/**
+ * An enterprise system's token (示例化工有限公司, admin) and an authority's (城西区, operator) for
+ * scopedCloud.
+ */
 export const CHEM = 'chem-token-0123456789abcdef';
 export const WEST = 'west-token-0123456789abcdef';
 export const CHEM_NAME = '示例化工有限公司';
 
 /**
- * apiCloud with regions (water 示例化工 in 城东区, gas 示例电厂 in 城西区) and, beside the centre's read and admin
- * tokens, an enterprise token (chem-system) and an authority token (west-bureau).
+ * apiCloud with regions (water 示例化工 in 城东区, gas 示例电厂 in 城西区) and, beside the centre's read
+ * and admin tokens, an enterprise token (chem-system) and an authority token (west-bureau).
  */
 export async function scopedCloud(options: CloudOptions = {}, http: object = {}): ReturnType<typeof apiCloud> {
   const [water, gas] = await testStations();

@@ -2,7 +2,10 @@ import { sha256, type StationInput } from '../../cloud/index.js';
 import { testStations } from './cloud-fixtures.js';
 import { ADMIN, apiCloud, CHEM, CHEM_NAME, READ, WEST } from './dashboard-api.js';
 
-/** The enterprise system of 示例电厂 (the gas outlet's enterprise, operator) and the authority of 城东区 (operator). */
+/**
+ * The enterprise system of 示例电厂 (the gas outlet's enterprise, operator) and the authority of 城东区
+ * (operator).
+ */
 export const POWER = 'power-token-0123456789abcdef';
 export const POWER_NAME = '示例电厂';
 export const EAST = 'east-token-0123456789abcdef';
@@ -14,8 +17,8 @@ export interface TestClock {
 
 /**
  * apiCloud on a clock the test moves, with the centre's read and admin tokens, both enterprises' systems
- * (chem-system for 示例化工 in 城东区, power-system for 示例电厂 in 城西区) and both authorities (east-bureau,
- * west-bureau). Stations default to the water outlet in 城东区 and the gas outlet in 城西区.
+ * (chem-system for 示例化工 in 城东区, power-system for 示例电厂 in 城西区) and both authorities
+ * (east-bureau, west-bureau). Stations default to the water outlet in 城东区 and the gas outlet in 城西区.
  */
 export async function enterpriseSideCloud(
   clock: TestClock,

@@ -10,7 +10,8 @@ const DEPLOY = new URL('../../deploy/cloud/', import.meta.url);
 
 /**
  * Mosquitto as deploy/cloud/ configures it for a centre (no anonymous logins, the shipped ACL file
- * as is), its device listener on `port` and its ingest listener on `ingestPort` (loopback), logging everything to stderr so refusals can be asserted.
+ * as is), its device listener on `port` and its ingest listener on `ingestPort` (loopback), logging everything to
+ * stderr so refusals can be asserted.
  */
 export async function startDeployedMosquitto(users: Record<string, string>): Promise<Proc & { ingestPort: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'hj212-mosq-acl-'));

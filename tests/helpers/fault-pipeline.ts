@@ -242,7 +242,10 @@ export function reconcile(
   return { missing, unknown, duplicated, delivered: [...edge.produced].filter((k) => cloud.has(k)).length };
 }
 
-/** `hj212 cloud` as its own process (SQLite store unless told) on a fixed port, so a test can kill -9 it and start it again on the same files. */
+/**
+ * `hj212 cloud` as its own process (SQLite store unless told) on a fixed port, so a test can kill -9 it and start it
+ * again on the same files.
+ */
 export interface CloudProcess {
   port: number;
   dir: string;

@@ -134,7 +134,10 @@ export function vmRss(pid: number): number {
   return Number(kb) * 1024;
 }
 
-/** Samples a process's RSS every `everyMs` until stopped; a failed read (the process died) is kept and rethrown at the end. */
+/**
+ * Samples a process's RSS every `everyMs` until stopped; a failed read (the process died) is kept and rethrown at the
+ * end.
+ */
 export function sampleRss(read: () => number, everyMs = 50): { stop(): number[] } {
   const samples: number[] = [];
   let failure: unknown;
@@ -171,6 +174,8 @@ export function rssVerdict(
   const third = median(samples.slice(2 * q, 3 * q));
   const last = median(samples.slice(3 * q));
   const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
-  const why = `baseline ${mib(baseline)}, peak ${mib(peak)}, 3rd-quarter median ${mib(third)}, last-quarter median ${mib(last)} over ${samples.length} samples`;
+  const why =
+    `baseline ${mib(baseline)}, peak ${mib(peak)}, 3rd-quarter median ${mib(third)}, last-quarter median ` +
+    `${mib(last)} over ${samples.length} samples`;
   return { ok: samples.length >= 8 && peak <= baseline + marginMiB * MiB && last <= third + driftMiB * MiB, why };
 }
