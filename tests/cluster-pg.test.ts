@@ -100,7 +100,7 @@ describe.runIf(havePostgres())(
 
     it(
       'stores every upload once, raises every exceedance and missing hour once and closes it, ' +
-        "takes a SIGKILLed process's stations over, gives a late joiner its share, and lists the same alarms everywhere",
+        "takes a SIGKILLed process's stations over, gives a joiner its share, and lists the same alarms everywhere",
       { timeout: 240_000 },
       async () => {
         const url = await freshDatabase(postgres, 'cluster');

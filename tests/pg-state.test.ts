@@ -64,7 +64,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     await insert(3_600_000);
   });
 
-  it("splits the buckets among the members, hands a killed one's over after its lease expires, and gives a joining one its share", async () => {
+  it("splits buckets among members, hands a killed one's over on lease expiry, gives a joiner its share", async () => {
     const url = await freshDatabase(postgres.server(), 'leases');
     const q = pool(url);
     await migrate(q);
@@ -177,7 +177,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       kind: 'hour',
     } as const;
 
-    it('keeps its open episodes across a restart: the reopened store raises the peak and closes the same episode', async () => {
+    it('keeps open episodes across a restart: reopened, it raises the peak and closes the same episode', async () => {
       const url = await freshDatabase(postgres.server(), 'alarms_restart');
       const firstPool = pool(url);
       const first = new PgAlarmStore(firstPool);
@@ -223,7 +223,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       expect(told).toEqual([opened]);
     });
 
-    it('raises a condition once when several processes evaluate it at the same time, and not again once closed', async () => {
+    it('raises a condition once when several processes evaluate it at once, and not again once closed', async () => {
       const url = await freshDatabase(postgres.server(), 'alarms_once');
       const ps = [pool(url), pool(url), pool(url)];
       const stores = ps.map((p) => new PgAlarmStore(p));
@@ -249,7 +249,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     const T0 = Date.UTC(2026, 10, 20, 0, 0, 0);
     const H = 3_600_000;
 
-    it('keeps the latest acknowledgement, one row per follow-up change, shutdown windows and back-filled hours once', async () => {
+    it('keeps the latest ack, one row per follow-up change, shutdown windows and back-filled hours once', async () => {
       const url = await freshDatabase(postgres.server(), 'stores');
       const p = pool(url);
       await migrate(p);
@@ -283,7 +283,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
       expect(await backfills.list('A1', T0 + H, T0 + 2 * H)).toEqual([]);
     });
 
-    it("serializes one station's rules across processes by its row lock, and keeps nothing of a failed evaluation", async () => {
+    it("serializes one station's rules across processes by its row lock, keeps nothing of a failed one", async () => {
       const url = await freshDatabase(postgres.server(), 'rule_state');
       const pools3 = [pool(url), pool(url), pool(url)];
       await migrate(pools3[0]!);
@@ -312,7 +312,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     });
   });
 
-  it('keeps the station registry as the YAML file has it, checked by the same schema, for every process to load', async () => {
+  it('keeps the station registry as the YAML file has it, checked by its schema, for every process', async () => {
     const url = await freshDatabase(postgres.server(), 'registry');
     const p = pool(url);
     await migrate(p);
@@ -344,7 +344,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     expect(await registryStamp(p)).toBe('1:3');
   });
 
-  it('takes over the buckets of a member process killed with SIGKILL in the first round after its leases expire', async () => {
+  it('takes over the buckets of a member killed with SIGKILL in the first round after its leases expire', async () => {
     const url = await freshDatabase(postgres.server(), 'leases_sigkill');
     const q = pool(url);
     await migrate(q);

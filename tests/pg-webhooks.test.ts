@@ -158,7 +158,7 @@ describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a rea
     expect(refused[0]).toMatchObject({ mn: MN, reason: 'HTTP 400', event: 'e1', url: hook.url });
   });
 
-  it('delivers an event queued in a transaction once it commits, and never one whose transaction rolled back', async () => {
+  it('delivers an event queued in a transaction once it commits, never one whose transaction rolled back', async () => {
     const [p1, p2] = await database('wh_rollback');
     const hook = await receiver();
     const a = outbox(p1!, [hook.url]);
@@ -185,7 +185,7 @@ describe.runIf(havePostgres())('alarm webhooks of a cluster in PostgreSQL (a rea
     expect(alarms.rows).toEqual([{ key: 'committed' }]);
   });
 
-  it('hands the rest over when the delivering process stops mid-POST: the cut-off event is posted again, nothing lost', async () => {
+  it('hands the rest over when the delivering process stops mid-POST: the cut-off event posted again', async () => {
     const [p1, p2] = await database('wh_handover');
     let held = false;
     const hook = await receiver((key) => {
