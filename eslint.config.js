@@ -10,6 +10,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+      // Prettier's width (.prettierrc); it cannot break a long string or comment, this says where one is.
+      'max-len': ['error', { code: 120, tabWidth: 2 }],
     },
   },
 );
