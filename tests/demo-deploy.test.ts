@@ -12,7 +12,10 @@ const centre = fileURLToPath(CENTRE);
 const read = (path: string) => readFile(join(centre, path), 'utf8');
 
 interface Service {
+  image?: string;
   build?: { context: string; dockerfile: string };
+  depends_on?: Record<string, { condition: string }> | string[];
+  healthcheck?: { test: string[] };
   volumes?: string[];
   ports?: string[];
   environment?: Record<string, string>;
@@ -25,19 +28,49 @@ describe('deploy/centre/compose.yaml', () => {
     services = (parse(await read('compose.yaml'), { merge: true }) as { services: Record<string, Service> }).services;
   });
 
-  it(
-    'runs InfluxDB with a retention, a broker (Mosquitto, EMQX as a ' +
-      'profile), two ingest processes and a load balancer',
-    () => {
-      expect(Object.keys(services).sort()).toEqual(['emqx', 'influxdb', 'ingest-1', 'ingest-2', 'lb', 'mosquitto']);
-      expect(services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_RETENTION).toMatch(/^\d+d$/);
-      expect(services.emqx!.profiles).toEqual(['emqx']);
-      expect(services.mosquitto!.ports).toEqual(['8883:8883']);
-      expect(services.lb!.ports).toEqual(['9212:9212', '8443:8443']);
-      expect(services['ingest-1']!.environment!.NODE_INDEX).toBe('0');
-      expect(services['ingest-2']!.environment!.NODE_INDEX).toBe('1');
-    },
-  );
+  it('runs InfluxDB (a retention), a broker (EMQX as a profile), PostgreSQL, two ingest processes, an LB', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'emqx',
+      'influxdb',
+      'ingest-1',
+      'ingest-2',
+      'lb',
+      'mosquitto',
+      'postgres',
+    ]);
+    expect(services.influxdb!.environment!.DOCKER_INFLUXDB_INIT_RETENTION).toMatch(/^\d+d$/);
+    expect(services.emqx!.profiles).toEqual(['emqx']);
+    expect(services.mosquitto!.ports).toEqual(['8883:8883']);
+    expect(services.lb!.ports).toEqual(['9212:9212', '8443:8443']);
+    // Each ingest process has its own name in the cluster.
+    expect(services['ingest-1']!.environment!.MEMBER).toBe('ingest-1');
+    expect(services['ingest-2']!.environment!.MEMBER).toBe('ingest-2');
+  });
+
+  it("PostgreSQL, the cluster's shared state: official Debian image, a volume, a healthcheck the ingest awaits", () => {
+    const pg = services.postgres!;
+    expect(pg.image).toMatch(/^postgres:\d+-bookworm$/);
+    expect(pg.volumes).toContain('postgres-data:/var/lib/postgresql/data');
+    expect(pg.environment).toMatchObject({ POSTGRES_USER: 'hj212', POSTGRES_DB: 'hj212' });
+    expect(pg.environment!.POSTGRES_PASSWORD).toBe('${POSTGRES_PASSWORD:?run ./init.sh}');
+    expect(pg.healthcheck!.test).toEqual(expect.arrayContaining(['pg_isready']));
+    expect(pg.ports).toBeUndefined(); // only the ingest processes reach it, on the compose network
+    for (const n of ['ingest-1', 'ingest-2']) {
+      expect(services[n]!.depends_on, n).toMatchObject({ postgres: { condition: 'service_healthy' } });
+      expect(services[n]!.environment!.POSTGRES_PASSWORD, n).toBe('${POSTGRES_PASSWORD:?run ./init.sh}');
+    }
+  });
+
+  it('every secret compose requires is one init.sh writes into .env', async () => {
+    const init = await read('init.sh');
+    const required = [...(await read('compose.yaml')).matchAll(/\$\{([A-Z_]+):\?run \.\/init\.sh\}/g)].map(
+      (m) => m[1]!,
+    );
+    expect(new Set(required)).toEqual(
+      new Set(['INFLUX_ADMIN_PASSWORD', 'INFLUX_TOKEN', 'INGEST_MQTT_PASSWORD', 'POSTGRES_PASSWORD']),
+    );
+    for (const name of required) expect(init, name).toContain(`${name}=%s`);
+  });
 
   it('declares every named volume, and gives each ingest a writable one for its state and spill', async () => {
     const doc = parse(await read('compose.yaml'), { merge: true }) as { volumes: Record<string, unknown> };
@@ -75,6 +108,7 @@ describe('deploy/centre/compose.yaml', () => {
       ...services['ingest-1']!.environment,
       INFLUX_TOKEN: 't',
       INGEST_MQTT_PASSWORD: 'p',
+      POSTGRES_PASSWORD: 'pg',
       BROKER_HOST: 'mosquitto',
     };
     const saved = { ...process.env };
@@ -88,7 +122,13 @@ describe('deploy/centre/compose.yaml', () => {
         username: 'ingest',
         password: 'p',
       });
-      expect(config.cluster).toEqual({ nodeIndex: 0, nodeCount: 2 });
+      expect(config.cluster).toEqual({
+        postgres: 'postgres://hj212:pg@postgres:5432/hj212', // the compose service, its user and database
+        member: 'ingest-1',
+        leaseSeconds: 10,
+        renewSeconds: 2,
+        poolSize: 10,
+      });
       Registry.parse(parse(await read('config/stations.yaml')), 'stations.yaml');
     } finally {
       for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
@@ -155,32 +195,52 @@ describe('deploy/centre Mosquitto config and ACL, on a real mosquitto', () => {
 
     const atIngest = received(ingest, 1500);
     await a.publishAsync(`hj212/${B}/up`, FRAME, { qos: 1 }).catch(() => undefined); // refused: B's topic
-    await a.publishAsync('hj212/_cluster/0/x', FRAME, { qos: 1 }).catch(() => undefined); // refused: not a device topic
+    // Refused: not a device topic (a device posing as an ingest process asking a logger for something).
+    await a.publishAsync(`hj212/_cluster/send/${B}`, FRAME, { qos: 1 }).catch(() => undefined);
     await a.publishAsync(`hj212/${A}/up`, FRAME, { qos: 1 });
     expect(await atIngest).toEqual([`hj212/${A}/up`]);
 
     const atA = received(a, 1000);
     const atB = received(b, 1000);
-    for (const topic of [`hj212/${A}/down`, `hj212/${B}/down`, `hj212/alarms/${A}`, 'hj212/_cluster/0/x'])
+    for (const topic of [`hj212/${A}/down`, `hj212/${B}/down`, `hj212/alarms/${A}`, `hj212/_cluster/send/${A}`])
       await ingest.publishAsync(topic, FRAME, { qos: 1 });
     expect(await atA).toEqual([`hj212/${A}/down`]);
     expect(await atB).toEqual([`hj212/${B}/down`]);
   });
 
-  it('the ingest account has the cluster channel; the alarms account only reads alarms', async () => {
+  it("the ingest account has only the cluster's requests channel; the alarms account only reads alarms", async () => {
     const ingest = await login('ingest', 'ingest-secret');
     const alarms = await login('alarms', 'alarms-secret');
     const a = await login(A, 'secret-a');
     await ingest.subscribeAsync('hj212/_cluster/#', { qos: 1 });
-    await alarms.subscribeAsync(['hj212/alarms/#', 'hj212/+/up', 'hj212/+/down'], { qos: 1 });
+    await alarms.subscribeAsync(['hj212/alarms/#', 'hj212/+/up', 'hj212/+/down', 'hj212/_cluster/#'], { qos: 1 });
     const atIngest = received(ingest, 1000);
     const atAlarms = received(alarms, 1000);
-    await ingest.publishAsync('hj212/_cluster/1/x', '{}', { qos: 1 });
+    await ingest.publishAsync(`hj212/_cluster/send/${A}`, '{}', { qos: 1 });
+    // The topics of the MQTT replication that PostgreSQL replaced are no longer the ingest's.
+    for (const gone of [
+      'hj212/_cluster/1/x',
+      'hj212/_cluster/alarms/1',
+      'hj212/_cluster/acks/1',
+      'hj212/_cluster/sync/1',
+    ])
+      await ingest.publishAsync(gone, '{}', { qos: 1 }).catch(() => undefined);
     await ingest.publishAsync(`hj212/alarms/${A}`, '{}', { qos: 1 });
     await ingest.publishAsync(`hj212/${A}/down`, FRAME, { qos: 1 });
     await a.publishAsync(`hj212/${A}/up`, FRAME, { qos: 1 });
     await alarms.publishAsync(`hj212/alarms/${A}`, 'forged', { qos: 1 }).catch(() => undefined);
-    expect(await atIngest).toEqual(['hj212/_cluster/1/x']);
+    expect(await atIngest).toEqual([`hj212/_cluster/send/${A}`]);
     expect(await atAlarms).toEqual([`hj212/alarms/${A}`]);
+  });
+});
+
+describe('deploy/centre EMQX ACL', () => {
+  it('gives the ingest the same topics as the Mosquitto ACL: of the cluster, only the requests channel', async () => {
+    const rules = (await read('emqx/acl.conf')).split('\n').filter((l) => l.includes('{username, "ingest"}'));
+    expect(rules).toHaveLength(2);
+    const cluster = rules.flatMap((l) => [...l.matchAll(/"(hj212\/_cluster\/[^"]*)"/g)].map((m) => m[1]));
+    expect(cluster).toEqual(['hj212/_cluster/send/#', 'hj212/_cluster/send/#']);
+    const mosquitto = await read('mosquitto/hj212.acl');
+    expect(mosquitto.match(/^topic .*_cluster.*$/gm)).toEqual(['topic readwrite hj212/_cluster/send/#']);
   });
 });

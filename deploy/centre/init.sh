@@ -9,8 +9,16 @@ secret() { openssl rand -base64 32 | tr -d '/+=\n' | cut -c1-32; }
 
 if [ ! -f .env ]; then
   umask 077
-  printf 'INFLUX_ADMIN_PASSWORD=%s\nINFLUX_TOKEN=%s\nINGEST_MQTT_PASSWORD=%s\n' "$(secret)" "$(secret)" "$(secret)" > .env
+  printf 'INFLUX_ADMIN_PASSWORD=%s\nINFLUX_TOKEN=%s\nINGEST_MQTT_PASSWORD=%s\nPOSTGRES_PASSWORD=%s\n' \
+    "$(secret)" "$(secret)" "$(secret)" "$(secret)" > .env
   echo "wrote .env (keep it secret, back it up)"
+fi
+# A .env from before the cluster's PostgreSQL: add its password, leave the others as they are. It is
+# PostgreSQL's superuser password, set when its volume is first initialized (changing it here later
+# does not change it there).
+if ! grep -q '^POSTGRES_PASSWORD=' .env; then
+  printf 'POSTGRES_PASSWORD=%s\n' "$(secret)" >> .env
+  echo "added POSTGRES_PASSWORD to .env"
 fi
 . ./.env
 
