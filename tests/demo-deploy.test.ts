@@ -128,6 +128,9 @@ describe('deploy/centre/compose.yaml', () => {
         leaseSeconds: 10,
         renewSeconds: 2,
         poolSize: 10,
+        // Both processes read the one stations.yaml compose mounts.
+        registry: 'file',
+        registryPollSeconds: 10,
       });
       Registry.parse(parse(await read('config/stations.yaml')), 'stations.yaml');
     } finally {
