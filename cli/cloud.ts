@@ -5,6 +5,9 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { hashSecret, importCsv, loadCloudConfig, ConfigError, sha256, startCloud } from '../cloud/index.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
+import { Registry } from '../cloud/registry.js';
+import { saveRegistry } from '../cloud/state/pg-registry.js';
+import { migrate, openPg } from '../cloud/state/pg-schema.js';
 import { USER_HELP, userCommand } from './cloud-users.js';
 import type { CliIo } from './index.js';
 
@@ -13,6 +16,9 @@ const HELP = `Usage: hj212 cloud --config FILE.yaml        run the cloud ingest 
        hj212 cloud token                        print a new API token and the sha256 the config stores for it
        hj212 cloud import-csv FILE [--allow-default-password]
                                                 turn a regulator's CSV export into a registry (YAML on stdout)
+       hj212 cloud registry-push --config FILE.yaml
+                                                a cluster with registry: postgres: check the config's registry
+                                                file and make it the one every process reads
 ${USER_HELP}
 See docs/cloud.md for the config, the registry and the CSV columns.
 `;
@@ -32,6 +38,23 @@ async function serve(file: string, io: CliIo): Promise<number> {
   await life.untilSignal();
   await life.close();
   io.stdout.write(`${JSON.stringify(cloud.ingest.stats)}\n`);
+  return 0;
+}
+
+/** The config's registry file into its cluster's PostgreSQL, checked whole first (cloud/state/pg-registry.ts). */
+async function pushRegistry(file: string, io: CliIo): Promise<number> {
+  const config = await loadCloudConfig(file);
+  if (!config.cluster) throw new ConfigError(`${file}: registry-push needs a cluster: { postgres: ... } to push to`);
+  const doc = await Registry.readDocument(config.registry);
+  Registry.parse(doc, config.registry);
+  const pool = openPg(config.cluster.postgres, 2);
+  try {
+    await migrate(pool);
+    const n = await saveRegistry(pool, doc, Date.now());
+    io.stdout.write(`${JSON.stringify({ stations: n, registry: config.registry })}\n`);
+  } finally {
+    await pool.end();
+  }
   return 0;
 }
 
@@ -73,6 +96,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(stringify(registry));
       return 0;
     }
+    if (sub === 'registry-push' && values.config !== undefined) return await pushRegistry(values.config, io);
     if (sub === undefined && values.config !== undefined) return await serve(values.config, io);
     io.stderr.write(HELP);
     return 2;

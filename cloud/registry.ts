@@ -173,13 +173,16 @@ export class Registry {
   }
 
   static async load(file: string): Promise<Registry> {
-    let doc: unknown;
+    return Registry.parse(await Registry.readDocument(file), file);
+  }
+
+  /** A registry file's document as written, unchecked (Registry.parse checks it). */
+  static async readDocument(file: string): Promise<unknown> {
     try {
-      doc = parseRegistryText(await readFile(file, 'utf8'), file);
+      return parseRegistryText(await readFile(file, 'utf8'), file);
     } catch (e) {
       throw new ConfigError(`${file}: ${(e as Error).message}`);
     }
-    return Registry.parse(doc, file);
   }
 
   get(mn: string | undefined): Station | undefined {

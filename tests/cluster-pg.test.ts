@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { encodeFrame, formatHjTime, parseHjTime } from '../protocol/index.js';
 import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
 import { bucketOf, winnerOf } from '../cloud/state/leases.js';
-import { freePort, startInfluxd, until, type Proc } from './helpers/common.js';
+import { freePort, spawnCli, startInfluxd, until, type Proc } from './helpers/common.js';
 import { influxDatabase, type InfluxQuery } from './helpers/cloud-procs.js';
 import { rawClient, type RawClient } from './helpers/cloud-fixtures.js';
 import {
@@ -370,6 +370,77 @@ describe.runIf(havePostgres())(
         await Promise.all([a, b, again, d].map((n) => n.stop()));
       },
     );
+
+    it('reads the registry from PostgreSQL as registry-push left it, takes a change without restarting', async () => {
+      const url = await freshDatabase(postgres, 'registry');
+      const sub = await mkdtemp(join(dir, 'registry-'));
+      await writeFile(join(sub, 'stations.yaml'), stringify({ stations: [] }));
+      const port = await freePort();
+      const n = await startIngestNode({
+        dir: sub,
+        member: 'g',
+        postgres: url,
+        cluster: { registry: 'postgres', registryPollSeconds: 1 },
+        brokerUrl: broker.ingestUrl,
+        caFile: broker.caFile,
+        password: 'ingest-secret',
+        tcpPort: port,
+      });
+      nodes.push(n);
+      const mn = MNS[0]!;
+      const station = {
+        mn,
+        enterprise: 'E',
+        outlet: 'WS',
+        type: 'water',
+        passwordHash: await hashSecret(pw(mn), 1024),
+        factors: { w01018: { upper: LIMIT } },
+      };
+      const push = async (doc: unknown): Promise<[number | null, string]> => {
+        await writeFile(join(sub, 'stations.yaml'), stringify(doc));
+        const cli = spawnCli(['cloud', 'registry-push', '--config', join(sub, 'cloud-g.yaml')]);
+        const [code] = await cli.exited;
+        return [code, cli.output()];
+      };
+      const upload = async (): Promise<string | undefined> => {
+        const logger = await rawClient(port);
+        sockets.push(logger);
+        const t = Math.floor(Date.now() / H) * H - H;
+        logger.socket.write(
+          encodeFrame({
+            version: '2017',
+            qn: `${formatHjTime(new Date(t))}001`,
+            st: '32',
+            cn: '2061',
+            pw: pw(mn),
+            mn,
+            flag: 5,
+            cp: { params: { DataTime: formatHjTime(new Date(t)) }, factors: { w01018: { Avg: '40', Flag: 'N' } } },
+          }),
+        );
+        // The first answer, or none if the cloud closes the connection instead.
+        const answer = await Promise.race([
+          logger.received(1).then(([p]) => p?.cn),
+          once(logger.socket, 'close').then(() => undefined),
+        ]);
+        logger.close();
+        return answer;
+      };
+      // Not in the registry yet: refused.
+      expect(await upload()).not.toBe('9014');
+      expect(await push({ stations: [station] })).toEqual([
+        0,
+        `{"stations":1,"registry":"${join(sub, 'stations.yaml')}"}\n`,
+      ]);
+      await until(() => n.output().includes('"source":"postgres","stations":1'), 'the registry reloaded', 15_000);
+      expect(await upload()).toBe('9014');
+      // A registry that does not pass its schema changes nothing, and the push says which field.
+      const [code, said] = await push({ stations: [{ ...station, factors: { w01018: { uppper: 50 } } }] });
+      expect(code).toBe(1);
+      expect(said).toContain('uppper');
+      expect(await upload()).toBe('9014');
+      await n.stop();
+    });
 
     it('refuses a request on the cluster channel that is not what its topic says, and stops nothing', async () => {
       const url = await freshDatabase(postgres, 'relay');

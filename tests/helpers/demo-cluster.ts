@@ -36,6 +36,8 @@ export interface NodeSetup {
   tcpPort?: number;
   /** Also serve the HTTP API on this loopback port, for CLUSTER_TOKEN (admin). */
   httpPort?: number;
+  /** More `cluster` keys (e.g. registry: postgres). */
+  cluster?: Record<string, unknown>;
   /** Alarm webhooks (rules.webhooks). */
   webhooks?: string[];
   /** State database file name, default `state-{member}.db`. */
@@ -62,7 +64,12 @@ export async function startIngestNode(s: NodeSetup): Promise<IngestNode> {
         group: 'ingest',
         ca: s.caFile,
       },
-      cluster: { postgres: s.postgres, member: s.member, ...(s.lease ?? { leaseSeconds: 4, renewSeconds: 1 }) },
+      cluster: {
+        postgres: s.postgres,
+        member: s.member,
+        ...(s.lease ?? { leaseSeconds: 4, renewSeconds: 1 }),
+        ...s.cluster,
+      },
       ...(s.tcpPort !== undefined && { tcp: { host: '127.0.0.1', port: s.tcpPort } }),
       ...(s.httpPort !== undefined && {
         http: {
