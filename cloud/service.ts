@@ -13,7 +13,8 @@ import { AlarmStore } from './alarms/store.js';
 import { WebhookOutbox } from './alarms/webhooks.js';
 import { PgWebhookOutbox } from './alarms/pg-webhooks.js';
 import { Authenticator } from './auth.js';
-import { CommandStore } from './commands/store.js';
+import { CommandStore, type CommandBook } from './commands/store.js';
+import { PgCommandStore } from './state/pg-commands.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { StationKeys } from './keys.js';
 import { joinRelay, memberOf, type ClusterOptions, type Relay } from './cluster.js';
@@ -198,7 +199,14 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     // A key a 1014 issued (state database) overrides the registry's; otherwise whatever registry is in
     // force when a frame comes has the key. A keyed 2025 station's data in clear text is refused
     // (unencrypted-cp), not stored as if it were its own.
-    const commands = new CommandStore(stateDb);
+    // A cluster's requests to loggers are in PostgreSQL: made through one process, answered through any.
+    let commands: CommandBook = new CommandStore(stateDb);
+    if (pool) {
+      const pgCommands = new PgCommandStore(pool, log);
+      await pgCommands.start();
+      life.add('commands (PostgreSQL)', () => pgCommands.stop());
+      commands = pgCommands;
+    }
     // A PW the platform's 1072 set (once the logger's 9012 confirmed it) is checked before the registry's.
     const passwords = new StationPasswords(stateDb, { now: clock.wall, graceMs: config.keyGraceSeconds * 1000, log });
     auth.usePasswords(passwords);
@@ -288,7 +296,14 @@ function startTransports(
       onPacket: (st, p, via) => {
         // An answer to a request sent from the API (9011, 9012, the data it asked for) goes to its record too.
         // The station page shows its requests' states: it re-reads them on this event.
-        if (core.commands.answer(st.mn, p, clock.wall())) core.live.publish({ type: 'command', mn: st.mn });
+        const answered = core.commands.answer(st.mn, p, clock.wall());
+        const changed = () => core.live.publish({ type: 'command', mn: st.mn });
+        if (answered instanceof Promise)
+          answered.then(
+            (yes) => yes && changed(),
+            (e: Error) => log.error({ mn: st.mn, reason: e.message }, 'answer to a request not recorded'),
+          );
+        else if (answered) changed();
         core.passwords.onPacket(st, p);
         // 动态管控: an analyzer's id (3019) or parameters (3020) against the instrument register.
         rules.call((r) => r.instrumentReport(st, p));

@@ -289,6 +289,36 @@ describe.runIf(havePostgres())(
         expect(parseHjTime(request.cp.params['BeginTime']!).getTime()).toBe(h0 + 2 * H);
         expect(of('missing-hour', 'opened').map((e) => e.alarm.mn)).toEqual([tcpGap]);
 
+        // A request through b's API to the logger on a's socket (relayed), answered 9011 and 9012 there:
+        // recorded once, as every process shows it.
+        type Command = { id: number; qn: string; state: string; answers: { cn: string }[] };
+        const command = await nodeApi<Command>(http['b']!, `/stations/${tcpGap}/commands`, {
+          method: 'POST',
+          body: { cn: '1000', OverTime: 5, ReCount: 3 },
+        });
+        await until(() => logger.packets.some((p) => p.cn === '1000'), 'the 1000 relayed to a', 20_000);
+        expect(logger.packets.find((p) => p.cn === '1000')!.qn).toBe(command.qn);
+        for (const [cn, params] of [
+          ['9011', { QnRtn: '1' }],
+          ['9012', { ExeRtn: '1' }],
+        ] as const)
+          logger.socket.write(
+            encodeFrame({
+              version: '2017',
+              qn: command.qn,
+              st: '91',
+              cn,
+              pw: pw(tcpGap),
+              mn: tcpGap,
+              flag: 4,
+              cp: { params, factors: {} },
+            }),
+          );
+        const done = async (port: number) => (await nodeApi<Command>(port, `/commands/${command.id}`)).state === 'done';
+        await until(() => done(http['b']!), 'the request done on b', 15_000);
+        const commandOnA = await nodeApi<Command>(http['a']!, `/commands/${command.id}`);
+        expect(commandOnA).toMatchObject({ state: 'done', answers: [{ cn: '9011' }, { cn: '9012' }] });
+
         // c dies mid-episode; its buckets go to a and b, whose check on taking them over raises
         // gappy's missing hour without a sweep asked for.
         await c.kill();

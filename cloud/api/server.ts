@@ -8,7 +8,7 @@ import { SessionOptionsSchema, SessionTable, type UserStore } from '../accounts.
 import type { BackfillReader } from '../alarms/backfills.js';
 import type { AlarmReader } from '../alarms/store.js';
 import type { Clock } from '../clock.js';
-import type { CommandStore } from '../commands/store.js';
+import type { CommandBook } from '../commands/store.js';
 import type { AuthOptions } from '../guessing.js';
 import { dashboard } from '../dashboard/plugin.js';
 import type { Ingest, Via } from '../ingest/ingest.js';
@@ -119,7 +119,7 @@ export interface ApiContext {
   acks: AckBook;
   followUps: FollowUpBook;
   /** Requests sent to loggers from the API, with their answers. */
-  commands: CommandStore;
+  commands: CommandBook;
   /** HJ 212-2025 station keys (1014 key changes). */
   keys: StationKeys;
   /** Station PWs set by the platform's 1072. */

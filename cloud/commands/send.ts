@@ -2,7 +2,7 @@ import { request, type Packet, type Version } from '../../protocol/index.js';
 import type { Via } from '../ingest/ingest.js';
 import type { Station } from '../registry.js';
 import { commandCp, type CommandBody } from './requests.js';
-import type { CommandRecord, CommandStore } from './store.js';
+import type { CommandBook, CommandRecord } from './store.js';
 
 /** What a recorded 1072 shows for its NewPW. */
 export const PW_REDACTED = '(new PW)';
@@ -16,7 +16,7 @@ export interface Addressed {
 }
 
 export interface SendDeps {
-  commands: Pick<CommandStore, 'nextQn' | 'add'>;
+  commands: Pick<CommandBook, 'nextQn' | 'add' | 'notConnected'>;
   /** The station's last accepted PW, ST, version and transport (none: never heard since start-up). */
   addressOf: (mn: string) => Addressed | undefined;
   /** Sends over the station's transport; false when it is not reachable. */
@@ -29,7 +29,12 @@ export interface SendDeps {
  * or `not-connected` when the logger cannot be reached (never heard, no PW to address it with, or its
  * transport has no way back to it).
  */
-export function sendCommand(d: SendDeps, station: Station, body: CommandBody, by: string): CommandRecord {
+export async function sendCommand(
+  d: SendDeps,
+  station: Station,
+  body: CommandBody,
+  by: string,
+): Promise<CommandRecord> {
   const now = d.now();
   const qn = d.commands.nextQn(station.mn, now);
   const seen = d.addressOf(station.mn);
@@ -43,8 +48,10 @@ export function sendCommand(d: SendDeps, station: Station, body: CommandBody, by
       : undefined;
   // The whole CP, factor-style fields too (3021's `<InfoId>-Info`), not only the named ones `request` takes.
   if (packet) packet.cp = cp;
-  const sent = packet !== undefined && seen !== undefined && d.send(station.mn, seen.via, packet);
-  return d.commands.add({
+  const reachable = packet !== undefined && seen !== undefined;
+  // Recorded before it goes on the wire: in a cluster the answer may reach another process first,
+  // which finds the request by its QN.
+  const record = await d.commands.add({
     mn: station.mn,
     cn: body.cn,
     // A 1072's NewPW goes on the wire only: records are read by anyone with the read role.
@@ -54,6 +61,9 @@ export function sendCommand(d: SendDeps, station: Station, body: CommandBody, by
     by,
     via: seen?.via ?? null,
     deadline: now + station.timeoutSeconds * 1000,
-    state: sent ? 'sent' : 'not-connected',
+    state: reachable ? 'sent' : 'not-connected',
   });
+  if (!reachable || d.send(station.mn, seen.via, packet)) return record;
+  await d.commands.notConnected(record.id);
+  return { ...record, state: 'not-connected' };
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { CN, exeRtn, makeQn, parseHjTime, qnRtn, type Cp, type Packet } from '../../protocol/index.js';
 import type { Via } from '../ingest/ingest.js';
+import type { Awaitable } from '../rules/state.js';
 
 /**
  * Where a request stands (HJ 212-2017 §6.6, appendix C): `sent`, awaiting 9011; `refused`, 9011 with a
@@ -41,7 +42,23 @@ export interface CommandRecord {
 
 export type NewCommand = Omit<CommandRecord, 'id' | 'answers' | 'result'>;
 
-interface Row {
+/**
+ * Requests to loggers as the API and the ingest use them: in the state database (CommandStore), or in
+ * a cluster's PostgreSQL (PgCommandStore), where a request made through one process is answered
+ * through whichever process the logger's answer reaches.
+ */
+export interface CommandBook {
+  nextQn(mn: string, now: number): string;
+  add(c: NewCommand): Awaitable<CommandRecord>;
+  /** A request recorded as sent turned out not to be (its transport had no way to the logger). */
+  notConnected(id: number): Awaitable<void>;
+  answer(mn: string, packet: Packet, at: number): Awaitable<boolean>;
+  expire(now: number): Awaitable<void>;
+  get(id: number): Awaitable<CommandRecord | undefined>;
+  list(mn: string, limit: number): Awaitable<CommandRecord[]>;
+}
+
+export interface Row {
   id: number;
   mn: string;
   cn: string;
@@ -56,12 +73,12 @@ interface Row {
   meaning: string | null;
 }
 
-const COLUMNS = 'id, mn, cn, cp, qn, sent_at, by, via, deadline, state, code, meaning';
+export const COLUMNS = 'id, mn, cn, cp, qn, sent_at, by, via, deadline, state, code, meaning';
 
 /**
  * States a logger's packet can still be recorded to (a late answer to a timed-out request is kept, the state stays).
  */
-const OPEN = new Set<CommandState>(['sent', 'executing', 'timed-out']);
+export const OPEN = new Set<CommandState>(['sent', 'executing', 'timed-out']);
 
 const meaningOf = (def: { name: string; nameEn: string } | undefined): string =>
   def ? `${def.nameEn} (${def.name})` : 'not a code of the standard';
@@ -71,7 +88,7 @@ const meaningOf = (def: { name: string; nameEn: string } | undefined): string =>
  * QNs are unique per station (the answers are found by MN and QN), so two requests in one millisecond
  * take consecutive milliseconds.
  */
-export class CommandStore {
+export class CommandStore implements CommandBook {
   /** The time of the last QN given per station since start-up. */
   private readonly lastQn = new Map<string, number>();
   /** Every authenticated packet is looked up here: prepared once. */
@@ -135,11 +152,9 @@ export class CommandStore {
     if (qn === undefined) return false;
     const row = this.byQn.get(mn, qn) as Row | undefined;
     if (!row || !OPEN.has(row.state)) return false;
+    const next = answered(row, packet, at);
+    if (next === false) return false;
     const cn = packet.cn;
-    if (cn !== CN.QnRtn && cn !== CN.ExeRtn && cn !== CN.NoticeAnswer && cn !== row.cn) return false;
-    // An answer after the deadline finds the request timed out, whether or not anyone looked in between.
-    if (row.state === 'sent' && row.deadline <= at) row.state = 'timed-out';
-    const next = transition(row, packet) ?? (row.state === 'timed-out' ? { state: row.state } : undefined);
     this.db.transaction(() => {
       this.db
         .prepare('INSERT INTO command_answers (command_id, cn, at, cp) VALUES (?, ?, ?, ?)')
@@ -150,6 +165,10 @@ export class CommandStore {
           .run(next.state, next.result?.code ?? null, next.result?.meaning ?? null, row.id);
     })();
     return true;
+  }
+
+  notConnected(id: number): void {
+    this.db.prepare("UPDATE commands SET state = 'not-connected' WHERE id = ?").run(id);
   }
 
   /** Marks requests still without a 9011 at `now` as timed out. */
@@ -171,28 +190,49 @@ export class CommandStore {
   }
 
   private record(r: Row): CommandRecord {
-    const answers = (
-      this.db.prepare('SELECT cn, at, cp FROM command_answers WHERE command_id = ? ORDER BY seq').all(r.id) as {
-        cn: string;
-        at: number;
-        cp: string;
-      }[]
-    ).map((a) => ({ cn: a.cn, at: a.at, cp: JSON.parse(a.cp) as Cp }));
-    return {
-      id: r.id,
-      mn: r.mn,
-      cn: r.cn,
-      cp: JSON.parse(r.cp) as Cp,
-      qn: r.qn,
-      sentAt: r.sent_at,
-      by: r.by,
-      via: r.via,
-      deadline: r.deadline,
-      state: r.state,
-      result: r.code === null ? null : { code: r.code, meaning: r.meaning ?? '' },
-      answers,
-    };
+    const answers = this.db
+      .prepare('SELECT cn, at, cp FROM command_answers WHERE command_id = ? ORDER BY seq')
+      .all(r.id) as AnswerRow[];
+    return toRecord(r, answers);
   }
+}
+
+/** An answer as the tables keep it (its CP as JSON). */
+export interface AnswerRow {
+  cn: string;
+  at: number;
+  cp: string;
+}
+
+/** A request as the API shows it, from its row and its answers' rows. */
+export function toRecord(r: Row, answers: readonly AnswerRow[]): CommandRecord {
+  return {
+    id: r.id,
+    mn: r.mn,
+    cn: r.cn,
+    cp: JSON.parse(r.cp) as Cp,
+    qn: r.qn,
+    sentAt: r.sent_at,
+    by: r.by,
+    via: r.via,
+    deadline: r.deadline,
+    state: r.state,
+    result: r.code === null ? null : { code: r.code, meaning: r.meaning ?? '' },
+    answers: answers.map((a) => ({ cn: a.cn, at: a.at, cp: JSON.parse(a.cp) as Cp })),
+  };
+}
+
+/** Whether a packet answers a request (false if not), and the state it moves the request to, if any. */
+export function answered(
+  row: Row,
+  packet: Packet,
+  at: number,
+): { state: CommandState; result?: { code: number; meaning: string } } | undefined | false {
+  const cn = packet.cn;
+  if (cn !== CN.QnRtn && cn !== CN.ExeRtn && cn !== CN.NoticeAnswer && cn !== row.cn) return false;
+  // An answer after the deadline finds the request timed out, whether or not anyone looked in between.
+  if (row.state === 'sent' && row.deadline <= at) row.state = 'timed-out';
+  return transition(row, packet) ?? (row.state === 'timed-out' ? { state: row.state } : undefined);
 }
 
 /** The state an answer moves a request to (appendix C's flows), or undefined when it stays. */

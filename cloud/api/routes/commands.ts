@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { command, EXE_RTN, QN_RTN } from '../../../protocol/index.js';
 import { sendCommand, type SendDeps } from '../../commands/send.js';
 import { CommandBodySchema } from '../../commands/requests.js';
-import { COMMAND_STATES, type CommandStore } from '../../commands/store.js';
+import { COMMAND_STATES, type CommandBook } from '../../commands/store.js';
 import type { StationKeys } from '../../keys.js';
 import type { StationPasswords } from '../../passwords.js';
 import { hashSecret } from '../../secrets.js';
@@ -15,7 +15,7 @@ import { stationOf } from './station.js';
 
 export interface CommandsDeps extends Omit<SendDeps, 'commands'> {
   registry: () => Registry;
-  commands: Pick<CommandStore, 'nextQn' | 'add' | 'get' | 'list' | 'expire'>;
+  commands: Pick<CommandBook, 'nextQn' | 'add' | 'notConnected' | 'get' | 'list' | 'expire'>;
   /** HJ 212-2025 station keys (1014): issued here, withdrawn when the request cannot go out. */
   keys: Pick<StationKeys, 'issue' | 'withdraw' | 'keyed'>;
   /** PWs a 1072 sets: the centre takes the NewPW once the logger's 9012 confirms it (cloud/passwords.ts). */
@@ -106,7 +106,7 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       const station = stationOf(registry, params.mn);
       // C.9: the logger uses the NewPW after its 9012; hashed before the request goes, so it is held in time.
       const newPw = body.cn === '1072' ? await hashSecret(body.NewPW) : undefined;
-      const record = sendCommand(deps, station, body, principal!.name);
+      const record = await sendCommand(deps, station, body, principal!.name);
       if (newPw !== undefined && record.state === 'sent') deps.passwords.propose(station.mn, record.qn, newPw);
       if (record.state === 'not-connected') {
         const seen = deps.addressOf(station.mn);
@@ -134,7 +134,7 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
     },
     async ({ params, query }) => {
       const station = stationOf(registry, params.mn);
-      commands.expire(now());
+      await commands.expire(now());
       return commands.list(station.mn, query.limit);
     },
   );
@@ -159,7 +159,7 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       const packet = seen?.pw !== undefined ? deps.keys.issue(station.mn) : undefined;
       const sent = packet !== undefined && seen !== undefined && deps.send(station.mn, seen.via, packet);
       if (packet && !sent) deps.keys.withdraw(station.mn, packet.qn!);
-      const record = commands.add({
+      const record = await commands.add({
         mn: station.mn,
         cn: '1014',
         cp: { params: { NewKey: KEY_REDACTED }, factors: {} },
@@ -200,8 +200,8 @@ export const commandsRoutes: FastifyPluginAsyncZod<CommandsDeps> = async (app, d
       schema: { summary: 'one request and its answers', params: CommandParams, response: { 200: CommandViewSchema } },
     },
     async ({ params, principal }) => {
-      commands.expire(now());
-      const record = commands.get(params.id);
+      await commands.expire(now());
+      const record = await commands.get(params.id);
       if (!record) throw new ApiErrors.NoCommand(params.id);
       const station = registry().get(record.mn);
       if (station) assertSees(principal!, station);
