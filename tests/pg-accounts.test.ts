@@ -1,8 +1,17 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { sessionDigest, type SessionOptions } from '../cloud/accounts.js';
+import { sha256 } from '../cloud/index.js';
 import { PgSessionStore, PgUserStore } from '../cloud/state/pg-accounts.js';
 import { migrate, openPg } from '../cloud/state/pg-schema.js';
+import { runCli } from '../cli/index.js';
+import { startTestCloud, type TestCloud } from './helpers/cloud-fixtures.js';
+import { startMosquitto, TOOLS, type Proc as Server } from './helpers/common.js';
+import { ADMIN, type Json } from './helpers/dashboard-api.js';
 import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
 
 const PASSWORD = 'correct horse battery';
@@ -203,3 +212,141 @@ describe.runIf(havePostgres())('dashboard accounts and sessions of a cluster in 
     expect(usable.filter((u) => u !== undefined)).toHaveLength(3);
   });
 });
+
+describe.runIf(havePostgres() && TOOLS.mosquitto())(
+  'logins across two cloud processes of a cluster behind one load balancer (PostgreSQL, Mosquitto)',
+  () => {
+    let server: Postgres;
+    let broker: Server;
+    const clouds: TestCloud[] = [];
+    beforeAll(async () => {
+      [server, broker] = await Promise.all([startPostgres(), startMosquitto()]);
+    }, 60_000);
+    afterEach(async () => {
+      for (const c of clouds.splice(0).reverse()) await c.stop();
+    });
+    afterAll(async () => {
+      await Promise.all([server?.stop(), broker?.stop()]);
+    });
+
+    /** Two processes of one cluster with the HTTP API, and how to call either as a browser would. */
+    async function twoProcesses(name: string) {
+      const postgres = await freshDatabase(server, name);
+      const mqtt = { mode: 'external' as const, url: `mqtt://127.0.0.1:${broker.port}`, group: name };
+      const http = {
+        host: '127.0.0.1',
+        port: 0,
+        tokens: [{ name: 'ops', sha256: sha256(ADMIN), role: 'admin' as const }],
+      };
+      for (const member of ['a', 'b']) clouds.push(await startTestCloud({ http, mqtt, cluster: { postgres, member } }));
+      const bases = clouds.map((c) => `http://127.0.0.1:${c.cloud.http!.address.port}`);
+      const call = async (
+        on: 0 | 1,
+        method: string,
+        path: string,
+        o: { cookie?: string; token?: string; json?: unknown } = {},
+      ): Promise<{ status: number; body: Json; cookie: string | undefined }> => {
+        const headers: Record<string, string> = { 'x-requested-with': 'test' };
+        if (o.cookie !== undefined) headers['cookie'] = o.cookie;
+        if (o.token !== undefined) headers['authorization'] = `Bearer ${o.token}`;
+        if (o.json !== undefined) headers['content-type'] = 'application/json';
+        const res = await fetch(bases[on] + path, {
+          method,
+          headers,
+          body: o.json === undefined ? undefined : JSON.stringify(o.json),
+        });
+        const text = await res.text();
+        const cookie = res.headers.get('set-cookie')?.split(';')[0];
+        return { status: res.status, body: text === '' ? undefined : JSON.parse(text), cookie };
+      };
+      const login = async (on: 0 | 1, password = PASSWORD): Promise<string> => {
+        const r = await call(on, 'POST', '/session/login', { json: { user: 'wang', password } });
+        expect(r.status).toBe(200);
+        return r.cookie!;
+      };
+      /** `hj212 cloud user …` on a config naming the cluster's database (its state file is another's). */
+      const cli = async (args: string[], input = ''): Promise<{ code: number; err: string }> => {
+        const file = join(clouds[0]!.dir, 'cli.yaml');
+        const cluster = { postgres };
+        await writeFile(file, stringify({ registry: clouds[0]!.registryFile, state: 'cli-state.db', mqtt, cluster }));
+        const [stdin, stdout, stderr] = [new PassThrough(), new PassThrough(), new PassThrough()];
+        const err: Buffer[] = [];
+        stderr.on('data', (c: Buffer) => err.push(c));
+        stdout.resume();
+        stdin.end(input);
+        const code = await runCli(['cloud', 'user', ...args, '--config', file], { stdin, stdout, stderr });
+        return { code, err: Buffer.concat(err).toString() };
+      };
+      return { call, login, cli };
+    }
+
+    it('a login through one process holds on the other; a password set or removal on one ends it on both', async () => {
+      const { call, login } = await twoProcesses('e2e_api');
+      const added = await call(0, 'POST', '/users', {
+        token: ADMIN,
+        json: { name: 'wang', role: 'operator', password: PASSWORD },
+      });
+      expect(added.status).toBe(201);
+      const cookie = await login(0);
+      expect((await call(1, 'GET', '/whoami', { cookie })).body).toMatchObject({ name: 'wang', role: 'operator' });
+      const session = (await call(1, 'GET', '/session', { cookie })).body;
+      expect(session).toMatchObject({ via: 'session' });
+      expect(session.expiresInSeconds).toBeGreaterThan(12 * 3600 - 10);
+      // A role set through one process applies on the other, and ends the session there.
+      expect((await call(1, 'PUT', '/users/wang/role', { token: ADMIN, json: { role: 'read' } })).status).toBe(200);
+      expect((await call(0, 'GET', '/whoami', { cookie })).status).toBe(401);
+
+      // The user sets their own password through one process: the other's session ends, the new one holds on both.
+      const other = await login(1);
+      const mine = await login(0);
+      const set = await call(0, 'PUT', '/session/password', {
+        cookie: mine,
+        json: { current: PASSWORD, password: 'another long password' },
+      });
+      expect(set.status).toBe(200);
+      expect((await call(1, 'GET', '/whoami', { cookie: other })).status).toBe(401);
+      expect((await call(1, 'GET', '/whoami', { cookie: mine })).status).toBe(401);
+      expect((await call(1, 'GET', '/whoami', { cookie: set.cookie })).body).toMatchObject({ name: 'wang' });
+      expect((await call(1, 'POST', '/session/login', { json: { user: 'wang', password: PASSWORD } })).status).toBe(
+        401,
+      );
+
+      // Logging out through one process ends it on the other.
+      const out = await login(1, 'another long password');
+      expect((await call(0, 'POST', '/session/logout', { cookie: out })).status).toBe(204);
+      expect((await call(1, 'GET', '/whoami', { cookie: out })).status).toBe(401);
+
+      // An admin's password change through one process ends the sessions on the other.
+      const before = await login(0, 'another long password');
+      const admin = { token: ADMIN, json: { password: 'a third long password' } };
+      expect((await call(1, 'PUT', '/users/wang/password', admin)).status).toBe(200);
+      expect((await call(0, 'GET', '/whoami', { cookie: before })).status).toBe(401);
+
+      const last = await login(1, 'a third long password');
+      expect((await call(0, 'DELETE', '/users/wang', { token: ADMIN })).status).toBe(204);
+      expect((await call(1, 'GET', '/whoami', { cookie: last })).status).toBe(401);
+      expect((await call(1, 'GET', '/users', { token: ADMIN })).body).toEqual([]);
+    });
+
+    it('`hj212 cloud user` with a cluster config manages the cluster’s accounts and ends their sessions', async () => {
+      const { call, login, cli } = await twoProcesses('e2e_cli');
+      expect(await cli(['add', 'wang', '--role', 'operator'], `${PASSWORD}\n`)).toEqual({
+        code: 0,
+        err: 'added wang (operator)\n',
+      });
+      const cookie = await login(1);
+      expect((await call(0, 'GET', '/whoami', { cookie })).body).toMatchObject({ name: 'wang', role: 'operator' });
+      expect((await cli(['role', 'wang', '--role', 'read'])).code).toBe(0);
+      expect((await call(0, 'GET', '/whoami', { cookie })).status).toBe(401);
+      const again = await login(0);
+      expect((await call(1, 'GET', '/whoami', { cookie: again })).body).toMatchObject({ role: 'read' });
+      expect((await cli(['passwd', 'wang'], 'another long password\n')).code).toBe(0);
+      expect((await call(1, 'GET', '/whoami', { cookie: again })).status).toBe(401);
+      const third = await login(1, 'another long password');
+      expect((await cli(['remove', 'wang'])).code).toBe(0);
+      expect((await call(0, 'GET', '/whoami', { cookie: third })).status).toBe(401);
+      expect((await call(0, 'GET', '/users', { token: ADMIN })).body).toEqual([]);
+      expect(await cli(['remove', 'wang'])).toEqual({ code: 1, err: 'hj212 cloud user: no user wang\n' });
+    });
+  },
+);
