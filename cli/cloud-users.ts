@@ -1,6 +1,16 @@
 import type { ReadStream } from 'node:tty';
 import { loadCloudConfig, openSqlite } from '../cloud/index.js';
-import { passwordProblem, RoleSchema, UserNameSchema, UserStore } from '../cloud/accounts.js';
+import {
+  passwordProblem,
+  RoleSchema,
+  SessionOptionsSchema,
+  UserNameSchema,
+  UserStore,
+  type UserBook,
+} from '../cloud/accounts.js';
+import type { CloudConfig } from '../cloud/config.js';
+import { PgSessionStore, PgUserStore } from '../cloud/state/pg-accounts.js';
+import { migrate, openPg } from '../cloud/state/pg-schema.js';
 import { scopeView, ScopeSchema } from '../cloud/scope.js';
 import type { CliIo } from './index.js';
 
@@ -16,7 +26,8 @@ export const USER_HELP = `       ${ADD_USAGE}
                                                 an enterprise user sees only its enterprise, an authority
                                                 only its region; neither: the whole centre
        hj212 cloud user remove NAME --config FILE.yaml
-       hj212 cloud user list --config FILE.yaml     the accounts in the config's state database
+       hj212 cloud user list --config FILE.yaml     the accounts in the config's state database (a cluster's:
+                                                its PostgreSQL, cluster.postgres)
 `;
 
 /** Reads one line from a terminal with echo off (raw mode), showing the prompt on stderr. */
@@ -67,6 +78,36 @@ async function readPassword(io: CliIo): Promise<string> {
 
 class UserCliError extends Error {}
 
+/** The accounts of a cloud config and how to end a user's sessions (a no-op where a running cloud does it). */
+interface Accounts {
+  users: UserBook;
+  endSessions(user: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A single cloud's accounts are in its state database (SQLite); a cluster's in its PostgreSQL, migrated
+ * first (the CLI may run before any process has). There a role or scope changed here also ends the user's
+ * sessions on every process at once, as through the API; a removed user's go with the row, and a new
+ * password ends them at their next request (the stamp).
+ */
+async function openAccounts(config: CloudConfig): Promise<Accounts> {
+  if (config.cluster) {
+    const pool = openPg(config.cluster.postgres, 2);
+    try {
+      await migrate(pool);
+    } catch (e) {
+      await pool.end();
+      throw new UserCliError(`cluster.postgres: ${(e as Error).message}`);
+    }
+    // Only closeUser is used here, which no session option bears on.
+    const sessions = new PgSessionStore(pool, SessionOptionsSchema.parse({}));
+    return { users: new PgUserStore(pool), endSessions: (u) => sessions.closeUser(u), close: () => pool.end() };
+  }
+  const db = openSqlite(config.state);
+  return { users: new UserStore(db), endSessions: async () => undefined, close: async () => void db.close() };
+}
+
 /** `hj212 cloud user …`: accounts in the state database of a cloud config (the cloud may be running). */
 export async function userCommand(
   args: string[],
@@ -91,13 +132,19 @@ export async function userCommand(
   const scope = ScopeSchema.safeParse(scopeView({ enterprise: opts.enterprise, region: opts.region }));
   if (!scope.success) return fail('--enterprise and --region exclude each other: an account is one or the other', 2);
   const config = await loadCloudConfig(opts.config);
-  const db = openSqlite(config.state);
+  let accounts: Accounts;
   try {
-    const users = new UserStore(db);
+    accounts = await openAccounts(config);
+  } catch (e) {
+    if (e instanceof UserCliError) return fail(e.message);
+    throw e;
+  }
+  const { users } = accounts;
+  try {
     const user = name!;
     switch (action) {
       case 'list':
-        for (const u of users.list())
+        for (const u of await users.list())
           io.stdout.write(
             `${JSON.stringify({
               ...u,
@@ -107,21 +154,23 @@ export async function userCommand(
           );
         return 0;
       case 'remove':
-        if (!users.remove(user)) return fail(`no user ${user}`);
+        if (!(await users.remove(user))) return fail(`no user ${user}`);
         io.stderr.write(`removed ${user}; a running cloud ends its sessions at their next request\n`);
         return 0;
       case 'scope':
-        if (!users.setScope(user, scope.data)) return fail(`no user ${user}`);
+        if (!(await users.setScope(user, scope.data))) return fail(`no user ${user}`);
+        await accounts.endSessions(user);
         io.stderr.write(`${user} sees ${scope.data.enterprise ?? scope.data.region ?? 'the whole centre'} now\n`);
         return 0;
       case 'role':
-        if (!users.setRole(user, role!.data!)) return fail(`no user ${user}`);
+        if (!(await users.setRole(user, role!.data!))) return fail(`no user ${user}`);
+        await accounts.endSessions(user);
         io.stderr.write(`${user} is ${role!.data} now\n`);
         return 0;
     }
-    if (action === 'add' && users.get(user))
+    if (action === 'add' && (await users.get(user)))
       return fail(`a user ${user} exists already (user passwd ${user} sets its password)`);
-    if (action === 'passwd' && !users.get(user)) return fail(`no user ${user} (user add ${user} adds it)`);
+    if (action === 'passwd' && !(await users.get(user))) return fail(`no user ${user} (user add ${user} adds it)`);
     let password: string;
     try {
       password = await readPassword(io);
@@ -131,10 +180,13 @@ export async function userCommand(
     const problem = passwordProblem(user, password);
     if (problem !== undefined) return fail(problem);
     if (action === 'add') await users.add(user, role!.data!, password, scope.data);
-    else await users.passwd(user, password);
+    else {
+      await users.passwd(user, password);
+      await accounts.endSessions(user);
+    }
     io.stderr.write(action === 'add' ? `added ${user} (${role!.data})\n` : `password of ${user} set\n`);
     return 0;
   } finally {
-    db.close();
+    await accounts.close();
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { Awaitable } from './rules/state.js';
 import { scopeView, type Scope } from './scope.js';
 import { DEFAULT_PASSWORD, hashSecret } from './secrets.js';
 
@@ -43,7 +44,22 @@ export interface User extends Scope {
   passwordChangedAt: number;
 }
 
-interface Row {
+/**
+ * The accounts as the API and the CLI use them: the SQLite UserStore here (sync) or, in cluster mode, the
+ * PgUserStore (cloud/state/pg-accounts.ts, async) that every process shares; callers `await` each read.
+ */
+export interface UserBook {
+  list(): Awaitable<User[]>;
+  get(name: string): Awaitable<User | undefined>;
+  hashOf(name: string): Awaitable<string | undefined>;
+  add(name: string, role: Role, password: string, scope?: Scope): Promise<boolean>;
+  setScope(name: string, scope: Scope): Awaitable<boolean>;
+  passwd(name: string, password: string): Promise<boolean>;
+  setRole(name: string, role: Role): Awaitable<boolean>;
+  remove(name: string): Awaitable<boolean>;
+}
+
+export interface Row {
   name: string;
   role: Role;
   hash: string;
@@ -53,7 +69,7 @@ interface Row {
   region: string | null;
 }
 
-const view = (r: Row): User => ({
+export const userView = (r: Row): User => ({
   name: r.name,
   role: r.role,
   ...scopeView({ enterprise: r.enterprise ?? undefined, region: r.region ?? undefined }),
@@ -66,7 +82,7 @@ const view = (r: Row): User => ({
  * so the salt (16 random bytes per user) and the cost are stored with the hash and a later cost
  * applies to passwords set after it.
  */
-export class UserStore {
+export class UserStore implements UserBook {
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number = Date.now,
@@ -81,12 +97,12 @@ export class UserStore {
   }
 
   list(): User[] {
-    return (this.db.prepare('SELECT * FROM users ORDER BY name').all() as Row[]).map(view);
+    return (this.db.prepare('SELECT * FROM users ORDER BY name').all() as Row[]).map(userView);
   }
 
   get(name: string): User | undefined {
     const row = this.row(name);
-    return row && view(row);
+    return row && userView(row);
   }
 
   /** The stored hash of a user's password (for the login check only). */
@@ -163,6 +179,22 @@ export type SessionOptions = z.output<typeof SessionOptionsSchema>;
 
 export const SESSION_COOKIE = 'hj212_session';
 
+/**
+ * Login sessions as the API uses them: the SessionTable here (in memory, sync, one process's) or, in
+ * cluster mode, the PgSessionStore (cloud/state/pg-accounts.ts, async) that every process shares.
+ */
+export interface SessionBook {
+  /** A new session of `user` (whose passwordChangedAt is `stamp`); its id goes into the cookie. */
+  open(user: string, stamp: number): Awaitable<string>;
+  /** The user of a live session, which counts as used now; undefined if unknown, expired or idle too long. */
+  use(id: string): Awaitable<{ user: string; stamp: number } | undefined>;
+  /** Seconds the session has left before its absolute end. */
+  remainingSeconds(id: string): Awaitable<number | undefined>;
+  close(id: string): Awaitable<void>;
+  /** Ends every session of a user (password changed, user removed or role changed). */
+  closeUser(user: string): Awaitable<void>;
+}
+
 interface Session {
   user: string;
   /** The user's passwordChangedAt at login: a password set since (by any process) ends the session. */
@@ -172,14 +204,14 @@ interface Session {
   seen: number;
 }
 
-const digest = (id: string): string => createHash('sha256').update(id).digest('hex');
+export const sessionDigest = (id: string): string => createHash('sha256').update(id).digest('hex');
 
 /**
  * Logged-in sessions, in memory, on the monotonic clock: a step of the wall clock neither ends nor
  * prolongs one. Only the SHA-256 of a session id is kept, so a heap dump gives no usable cookie.
  * A restart ends every session (people log in again; machines use API tokens).
  */
-export class SessionTable {
+export class SessionTable implements SessionBook {
   private readonly sessions = new Map<string, Session>();
 
   constructor(
@@ -193,13 +225,13 @@ export class SessionTable {
     if (this.sessions.size >= this.o.max) this.sessions.delete(this.sessions.keys().next().value!);
     const id = randomBytes(32).toString('base64url');
     const now = this.mono();
-    this.sessions.set(digest(id), { user, stamp, started: now, seen: now });
+    this.sessions.set(sessionDigest(id), { user, stamp, started: now, seen: now });
     return id;
   }
 
   /** The user of a live session, which counts as used now; undefined if unknown, expired or idle too long. */
   use(id: string): { user: string; stamp: number } | undefined {
-    const key = digest(id);
+    const key = sessionDigest(id);
     const s = this.sessions.get(key);
     if (!s) return undefined;
     const now = this.mono();
@@ -216,13 +248,13 @@ export class SessionTable {
 
   /** Seconds the session has left before its absolute end (for GET /session). */
   remainingSeconds(id: string): number | undefined {
-    const s = this.sessions.get(digest(id));
+    const s = this.sessions.get(sessionDigest(id));
     if (!s) return undefined;
     return Math.max(0, Math.floor((s.started + this.o.ttlSeconds * 1000 - this.mono()) / 1000));
   }
 
   close(id: string): void {
-    this.sessions.delete(digest(id));
+    this.sessions.delete(sessionDigest(id));
   }
 
   /** Ends every session of a user (password changed, user removed or role changed). */

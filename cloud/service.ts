@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { encodeFrame, type Packet } from '../protocol/index.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
-import { UserStore } from './accounts.js';
+import { UserStore, type SessionBook, type SessionOptions, type UserBook } from './accounts.js';
 import { AckStore } from './api/acks.js';
 import { LiveHub } from './api/live.js';
 import { startApi, type ApiContext } from './api/server.js';
@@ -27,6 +27,7 @@ import { PgRuleState } from './state/pg-rule-state.js';
 import { migrate, openPg } from './state/pg-schema.js';
 import { loadRegistry, watchPgRegistry } from './state/pg-registry.js';
 import { PgAckStore, PgBackfillStore, PgFollowUpStore } from './state/pg-stores.js';
+import { PgSessionStore, PgUserStore } from './state/pg-accounts.js';
 import type pg from 'pg';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -140,6 +141,9 @@ interface Shared {
   acks: AckBook;
   followUps: FollowUpBook;
   backfills: BackfillReader;
+  /** Dashboard accounts; a cluster's login sessions too (absent: each process's own, in memory). */
+  users: UserBook;
+  sessions?: (options: SessionOptions) => SessionBook;
 }
 
 /**
@@ -235,8 +239,10 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
           acks: new PgAckStore(pool),
           followUps: new PgFollowUpStore(pool),
           backfills: new PgBackfillStore(pool),
+          users: new PgUserStore(pool),
+          sessions: (o) => new PgSessionStore(pool, o),
         }
-      : { alarms, acks, followUps: acks.followUps, backfills };
+      : { alarms, acks, followUps: acks.followUps, backfills, users: new UserStore(stateDb, clock.wall) };
     // A cluster's webhook events are queued in PostgreSQL with the change that raised them, and posted
     // by one process at a time per receiver (cloud/alarms/pg-webhooks.ts).
     const pgWebhooks =
@@ -253,7 +259,6 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       keys,
       store,
       alarms,
-      users: new UserStore(stateDb, clock.wall),
       commands,
       serials: new StationSerials(stateDb, log),
       passwords,
@@ -481,12 +486,12 @@ function startHttp(
       webhookPending: core.pgWebhooks ? await core.pgWebhooks.pending() : webhooks.pending(),
     });
     const { registry, shutdowns, registrations, omRecords, marks, codec, live } = core;
-    const { commands, users, instruments, plans, serials, keys, passwords, supervision } = core;
-    // Episodes, acknowledgements, follow-ups and back-filled hours as every process of a cluster sees them.
-    const { alarms, acks, followUps, backfills } = core.shared;
+    const { commands, instruments, plans, serials, keys, passwords, supervision } = core;
+    // Episodes, acknowledgements, follow-ups, back-filled hours, accounts and sessions as all of a cluster sees them.
+    const { alarms, acks, followUps, backfills, users, sessions } = core.shared;
     const context: ApiContext = {
       ...{ registry, store, alarms, backfills, shutdowns, registrations, omRecords, marks, codec, live, acks },
-      followUps,
+      ...{ followUps, sessions },
       ...{ commands, users, instruments, plans, serials, keys, passwords, supervision },
       instrumentRegistered: (mn: string, factor: string) => rules.instrumentRegistered(mn, factor),
       guessing: config.auth,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { atLeast, RoleSchema, SESSION_COOKIE, type Role, type SessionTable, type UserStore } from '../accounts.js';
+import { atLeast, RoleSchema, SESSION_COOKIE, type Role, type SessionBook, type UserBook } from '../accounts.js';
 import { TokenBucket } from '../rate.js';
 import { Registry, type Station } from '../registry.js';
 import { reviews, scopeKind, scopeView, sees, type Scope } from '../scope.js';
@@ -100,8 +100,8 @@ export interface AuthDeps {
   rate: number;
   burst: number;
   /** Login sessions and the accounts they belong to (a user's role is read at each request). */
-  sessions?: SessionTable;
-  users?: Pick<UserStore, 'get'>;
+  sessions?: SessionBook;
+  users?: Pick<UserBook, 'get'>;
 }
 
 /**
@@ -125,14 +125,15 @@ export function apiAuth(app: FastifyInstance, opts: AuthDeps, mono: () => number
     };
     const sid = bearer === undefined ? cookie(req, SESSION_COOKIE) : undefined;
     if (sid !== undefined && opts.sessions && opts.users) {
-      const live = opts.sessions.use(sid);
-      // The account is read at every request: a removed user, or a password set since the login (here or by
-      // `hj212 cloud user passwd` on the same state database), ends the session; a new role applies at once.
-      const user = live === undefined ? undefined : opts.users.get(live.user);
+      const live = await opts.sessions.use(sid);
+      // The account is read at every request: a removed user, or a password set since the login (by any
+      // process of a cluster, or by `hj212 cloud user passwd` on the same database), ends the session; a new
+      // role applies at once.
+      const user = live === undefined ? undefined : await opts.users.get(live.user);
       if (user && user.passwordChangedAt === live!.stamp) {
         principal = { name: user.name, role: user.role, via: 'session', ...scopeView(user) };
         req.sessionId = sid;
-      } else if (live !== undefined) opts.sessions.close(sid);
+      } else if (live !== undefined) await opts.sessions.close(sid);
     }
     const who = principal ? `${principal.via === 'token' ? 'token' : 'user'}:${principal.name}` : `addr:${req.ip}`;
     // Addresses are unbounded; forgetting them all now and then only resets their allowance.

@@ -4,7 +4,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { SessionOptionsSchema, SessionTable, type UserStore } from '../accounts.js';
+import {
+  SessionOptionsSchema,
+  SessionTable,
+  type SessionBook,
+  type SessionOptions,
+  type UserBook,
+} from '../accounts.js';
 import type { BackfillReader } from '../alarms/backfills.js';
 import type { AlarmReader } from '../alarms/store.js';
 import type { Clock } from '../clock.js';
@@ -130,8 +136,10 @@ export interface ApiContext {
   send: (mn: string, via: Via, packet: Packet) => boolean;
   /** Connections and queues of this process, for `GET /ingest/stats`. */
   gauges: () => IngestGauges | Promise<IngestGauges>;
-  /** The accounts people log in with (state database). */
-  users: UserStore;
+  /** The accounts people log in with (state database; a cluster's PostgreSQL). */
+  users: UserBook;
+  /** Where login sessions are kept, given their options; absent: in this process's memory (SessionTable). */
+  sessions?: (options: SessionOptions) => SessionBook;
   /** The guessing limits (config `auth`), applied to logins per user and per address. */
   guessing: AuthOptions;
   /** The service's clocks (rate limits run on `mono`); default the system's. */
@@ -169,7 +177,7 @@ async function buildApi(opts: HttpOptions, ctx: ApiContext, log: Logger): Promis
     reply.header('x-content-type-options', 'nosniff');
   });
   const mono = ctx.clock?.mono ?? (() => performance.now());
-  const sessions = new SessionTable(opts.sessions, mono);
+  const sessions = ctx.sessions ? ctx.sessions(opts.sessions) : new SessionTable(opts.sessions, mono);
   apiAuth(app, { ...opts, sessions, users: ctx.users }, mono);
   scopeGuard(app, ctx.registry);
   await app.register(swagger, swaggerOptions);

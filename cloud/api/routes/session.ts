@@ -5,8 +5,8 @@ import {
   passwordProblem,
   SESSION_COOKIE,
   type SessionOptions,
-  type SessionTable,
-  type UserStore,
+  type SessionBook,
+  type UserBook,
 } from '../../accounts.js';
 import { GuessingGuard, Limiter, type AuthOptions } from '../../guessing.js';
 import { scopeView } from '../../scope.js';
@@ -16,8 +16,8 @@ import { ApiErrors } from '../errors.js';
 import { SessionViewSchema, WhoamiSchema } from '../schemas.js';
 
 export interface SessionDeps {
-  users: Pick<UserStore, 'get' | 'hashOf' | 'passwd'>;
-  sessions: SessionTable;
+  users: Pick<UserBook, 'get' | 'hashOf' | 'passwd'>;
+  sessions: SessionBook;
   options: SessionOptions;
   /** The guessing limits of station logins (config `auth`), applied per user and per address. */
   guessing: AuthOptions;
@@ -81,7 +81,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       role: principal!.role,
       ...scopeView(principal!),
       via: principal!.via,
-      expiresInSeconds: sessionId === null ? null : (sessions.remainingSeconds(sessionId) ?? 0),
+      expiresInSeconds: sessionId === null ? null : ((await sessions.remainingSeconds(sessionId)) ?? 0),
     }),
   );
 
@@ -113,13 +113,13 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
         log('locked-out');
         throw Object.assign(new ApiErrors.LockedOut(Math.ceil(ms / 1000)), { retryAfterMs: ms });
       }
-      const hash = users.hashOf(user);
+      const hash = await users.hashOf(user);
       const ok = await limiter.run(async () => verifySecret(password, hash ?? (await dummy)));
       if (ok === undefined) {
         log('busy');
         throw new ApiErrors.LoginBusy();
       }
-      const account = hash === undefined ? undefined : users.get(user);
+      const account = hash === undefined ? undefined : await users.get(user);
       if (!ok || !account) {
         const { delayMs, lockedNow } = guard.fail(keys);
         log(account ? 'bad-password' : 'unknown-user');
@@ -132,7 +132,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
         throw new ApiErrors.BadLogin();
       }
       guard.succeed(`user:${user}`);
-      const id = sessions.open(account.name, account.passwordChangedAt);
+      const id = await sessions.open(account.name, account.passwordChangedAt);
       reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
       req.log.info({ who: `user:${account.name}`, addr }, 'logged in');
       return { name: account.name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
@@ -162,7 +162,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
         refuse('locked-out');
         throw Object.assign(new ApiErrors.LockedOut(Math.ceil(ms / 1000)), { retryAfterMs: ms });
       }
-      const hash = users.hashOf(name);
+      const hash = await users.hashOf(name);
       const ok = hash !== undefined && (await limiter.run(() => verifySecret(req.body.current, hash)));
       if (ok === undefined) throw new ApiErrors.LoginBusy();
       if (!ok) {
@@ -175,9 +175,9 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       const problem = passwordProblem(name, req.body.password);
       if (problem !== undefined) throw new ApiErrors.WeakPassword(problem);
       await users.passwd(name, req.body.password);
-      sessions.closeUser(name);
-      const account = users.get(name)!;
-      const id = sessions.open(name, account.passwordChangedAt);
+      await sessions.closeUser(name);
+      const account = (await users.get(name))!;
+      const id = await sessions.open(name, account.passwordChangedAt);
       reply.header('set-cookie', sessionCookie(id, options.ttlSeconds, secure(req)));
       req.log.warn({ who: `user:${name}`, addr, reason: 'password-set' }, 'password changed');
       return { name, role: account.role, via: 'session' as const, expiresInSeconds: options.ttlSeconds };
@@ -191,7 +191,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<SessionDeps> = async (app, dep
       schema: { summary: 'end the session of the cookie presented and clear the cookie', response: { 204: z.null() } },
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
-      if (req.sessionId !== null) sessions.close(req.sessionId);
+      if (req.sessionId !== null) await sessions.close(req.sessionId);
       reply.header('set-cookie', sessionCookie('', 0, secure(req)));
       return reply.code(204).send();
     },

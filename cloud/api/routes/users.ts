@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { passwordProblem, RoleSchema, UserNameSchema, type SessionTable, type UserStore } from '../../accounts.js';
+import { passwordProblem, RoleSchema, UserNameSchema, type SessionBook, type UserBook } from '../../accounts.js';
 import type { Registry } from '../../registry.js';
 import { scopeView, ScopeSchema, type Scope } from '../../scope.js';
 import { assertCentre } from '../auth.js';
@@ -8,8 +8,8 @@ import { ApiErrors } from '../errors.js';
 import { UserViewSchema } from '../schemas.js';
 
 export interface UsersDeps {
-  users: Pick<UserStore, 'list' | 'get' | 'add' | 'passwd' | 'setRole' | 'setScope' | 'remove'>;
-  sessions: Pick<SessionTable, 'closeUser'>;
+  users: Pick<UserBook, 'list' | 'get' | 'add' | 'passwd' | 'setRole' | 'setScope' | 'remove'>;
+  sessions: Pick<SessionBook, 'closeUser'>;
   /** The enterprises and regions a scope may name. */
   registry: () => Registry;
 }
@@ -57,8 +57,8 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
     const problem = passwordProblem(name, password);
     if (problem !== undefined) throw new ApiErrors.WeakPassword(problem);
   };
-  const existing = (name: string) => {
-    const user = users.get(name);
+  const existing = async (name: string) => {
+    const user = await users.get(name);
     if (!user) throw new ApiErrors.NoUser(name);
     return user;
   };
@@ -69,7 +69,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
       config: { role: 'admin' },
       schema: { summary: 'the accounts, by name', response: { 200: z.array(UserViewSchema) } },
     },
-    async () => users.list(),
+    async () => await users.list(),
   );
 
   app.post(
@@ -86,7 +86,7 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
         { who: `user:${body.name}`, by: principal!.name, role: body.role, ...scope, reason: 'user-added' },
         'account added',
       );
-      return reply.code(201).send(existing(body.name));
+      return reply.code(201).send(await existing(body.name));
     },
   );
 
@@ -102,12 +102,12 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
       },
     },
     async ({ params, body, principal, log }) => {
-      existing(params.name);
+      await existing(params.name);
       strong(params.name, body.password);
       await users.passwd(params.name, body.password);
-      sessions.closeUser(params.name);
+      await sessions.closeUser(params.name);
       log.warn({ who: `user:${params.name}`, by: principal!.name, reason: 'password-set' }, 'password changed');
-      return existing(params.name);
+      return await existing(params.name);
     },
   );
 
@@ -123,14 +123,14 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
       },
     },
     async ({ params, body, principal, log }) => {
-      existing(params.name);
-      users.setRole(params.name, body.role);
-      sessions.closeUser(params.name);
+      await existing(params.name);
+      await users.setRole(params.name, body.role);
+      await sessions.closeUser(params.name);
       log.warn(
         { who: `user:${params.name}`, by: principal!.name, role: body.role, reason: 'role-set' },
         'role changed',
       );
-      return existing(params.name);
+      return await existing(params.name);
     },
   );
 
@@ -147,12 +147,12 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
       },
     },
     async ({ params, body, principal, log }) => {
-      existing(params.name);
+      await existing(params.name);
       const scope = known(body);
-      users.setScope(params.name, scope);
-      sessions.closeUser(params.name);
+      await users.setScope(params.name, scope);
+      await sessions.closeUser(params.name);
       log.warn({ who: `user:${params.name}`, by: principal!.name, ...scope, reason: 'scope-set' }, 'scope changed');
-      return existing(params.name);
+      return await existing(params.name);
     },
   );
 
@@ -163,8 +163,8 @@ export const usersRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { users
       schema: { summary: 'remove an account (its sessions end)', params: UserParams, response: { 204: z.null() } },
     },
     async ({ params, principal, log }, reply) => {
-      if (!users.remove(params.name)) throw new ApiErrors.NoUser(params.name);
-      sessions.closeUser(params.name);
+      if (!(await users.remove(params.name))) throw new ApiErrors.NoUser(params.name);
+      await sessions.closeUser(params.name);
       log.warn({ who: `user:${params.name}`, by: principal!.name, reason: 'user-removed' }, 'account removed');
       return reply.code(204).send(null);
     },
