@@ -24,7 +24,7 @@ import type { AckBook, FollowUpBook } from './api/acks.js';
 import { Leases } from './state/leases.js';
 import { PgRuleState } from './state/pg-rule-state.js';
 import { migrate, openPg } from './state/pg-schema.js';
-import { PgAckStore, PgBackfillStore, PgFollowUpStore } from './state/pg-stores.js';
+import { PgAckStore, PgBackfillStore, PgFollowUpStore, PgShutdownStore } from './state/pg-stores.js';
 import type pg from 'pg';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -37,7 +37,7 @@ import { RuleEngine } from './rules/engine.js';
 import { SqliteMarkStore } from './marks.js';
 import { StationSerials } from './serials.js';
 import { StationPasswords } from './passwords.js';
-import { ShutdownStore } from './shutdowns.js';
+import { ShutdownStore, type ShutdownBook } from './shutdowns.js';
 import { RegistrationStore } from './registrations.js';
 import { OmRecordStore } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
@@ -56,7 +56,7 @@ export interface Cloud {
   alarms: AlarmStore;
   backfills: BackfillStore;
   rules: RuleEngine;
-  shutdowns: ShutdownStore;
+  shutdowns: ShutdownBook;
   /**
    * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over the transport it last
    * used (TCP or MQTT); false when it is no keyed 2025 station, has not spoken since the start, or is not
@@ -206,11 +206,12 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       log,
     });
     life.add('webhooks', () => webhooks.stop());
-    const shutdowns = new ShutdownStore(stateDb);
     const alarms = new AlarmStore(stateDb);
     const acks = new AckStore(stateDb);
     const backfills = new BackfillStore(stateDb);
     const pool = config.cluster && (await startPostgres(config.cluster, log, life));
+    // Shutdown windows registered through the API, as every process of a cluster reads them (the rules' missing hours).
+    const shutdowns: ShutdownBook = pool ? new PgShutdownStore(pool) : new ShutdownStore(stateDb);
     const shared: Shared = pool
       ? {
           alarms: new PgAlarmStore(pool),

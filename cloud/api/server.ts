@@ -18,7 +18,7 @@ import type { Registry } from '../registry.js';
 import type { Packet } from '../../protocol/index.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { MarkStore } from '../marks.js';
-import type { ShutdownStore } from '../shutdowns.js';
+import type { ShutdownBook } from '../shutdowns.js';
 import type { RegistrationStore } from '../registrations.js';
 import type { OmRecordStore } from '../om-records.js';
 import type { InstrumentStore } from '../instruments.js';
@@ -93,7 +93,7 @@ export interface ApiContext {
   backfills: BackfillReader;
   rules: RuleEngine;
   ingest: Ingest;
-  shutdowns: ShutdownStore;
+  shutdowns: ShutdownBook;
   /** Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones in force. */
   registrations: RegistrationStore;
   /** O&M records (运维记录) that explain flagged hours. */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dataFlag } from '../../../protocol/index.js';
 import { OM_TYPES, OmRecordBodySchema, unexplained, type OmRecord, type OmRecordStore } from '../../om-records.js';
 import type { Registry } from '../../registry.js';
-import type { ShutdownStore } from '../../shutdowns.js';
+import type { ShutdownBook } from '../../shutdowns.js';
 import type { MeasurementStore } from '../../store/types.js';
 import { ApiErrors } from '../errors.js';
 import { MnParams, OmRecordSchema, TimeSchema, UnexplainedSchema, type OmRecordView } from '../schemas.js';
@@ -13,7 +13,7 @@ export interface OmRecordsDeps {
   registry: () => Registry;
   omRecords: Pick<OmRecordStore, 'add' | 'list'>;
   store: Pick<MeasurementStore, 'query'>;
-  shutdowns: Pick<ShutdownStore, 'windows'>;
+  shutdowns: Pick<ShutdownBook, 'windows'>;
   now: () => number;
 }
 
@@ -83,7 +83,7 @@ export const omRecordsRoutes: FastifyPluginAsyncZod<OmRecordsDeps> = async (
     async ({ params, query }) => {
       const s = stationOf(registry, params.mn);
       const hours = await store.query({ mn: s.mn, kind: 'hour', from: query.from, to: query.to, limit: MAX_READ });
-      return unexplained(hours, omRecords.list(s.mn, query.from, query.to), shutdowns.windows(s)).map((u) => ({
+      return unexplained(hours, omRecords.list(s.mn, query.from, query.to), await shutdowns.windows(s)).map((u) => ({
         ...u,
         flagName: dataFlag(u.flag)?.name ?? u.flag,
       }));
