@@ -25,6 +25,8 @@ import { Leases } from './state/leases.js';
 import { PgRuleState } from './state/pg-rule-state.js';
 import { migrate, openPg } from './state/pg-schema.js';
 import { PgAckStore, PgBackfillStore, PgFollowUpStore, PgShutdownStore } from './state/pg-stores.js';
+import { PgMarkStore, PgOmRecordStore, PgPlanStore, PgRegistrationStore } from './state/pg-enterprise.js';
+import { PgSupervisionStore } from './state/pg-enterprise.js';
 import type pg from 'pg';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -34,15 +36,15 @@ import { TcpListener } from './ingest/tcp.js';
 import { Registry } from './registry.js';
 import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
-import { SqliteMarkStore } from './marks.js';
+import { SqliteMarkStore, type MarkStore } from './marks.js';
 import { StationSerials } from './serials.js';
 import { StationPasswords } from './passwords.js';
 import { ShutdownStore, type ShutdownBook } from './shutdowns.js';
-import { RegistrationStore } from './registrations.js';
-import { OmRecordStore } from './om-records.js';
+import { RegistrationStore, type RegistrationBook } from './registrations.js';
+import { OmRecordStore, type OmRecordBook } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
-import { PlanStore } from './plans.js';
-import { SupervisionStore } from './supervision.js';
+import { PlanStore, type PlanBook } from './plans.js';
+import { SupervisionStore, type SupervisionBook } from './supervision.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -140,6 +142,15 @@ interface Shared {
   backfills: BackfillReader;
 }
 
+/** The records enterprises, O&M companies and authorities keep through the API: a cluster's in PostgreSQL. */
+interface EnterpriseRecords {
+  marks: MarkStore;
+  registrations: RegistrationBook;
+  omRecords: OmRecordBook;
+  plans: PlanBook;
+  supervision: SupervisionBook;
+}
+
 /** A cluster's PostgreSQL: connected and migrated to the schema this hj212 knows, or a startup error naming the field. */
 async function startPostgres(c: ClusterOptions, log: Logger, life: Lifecycle): Promise<pg.Pool> {
   const pool = openPg(c.postgres, c.poolSize, log);
@@ -211,7 +222,23 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
     const backfills = new BackfillStore(stateDb);
     const pool = config.cluster && (await startPostgres(config.cluster, log, life));
     // Shutdown windows registered through the API, as every process of a cluster reads them (the rules' missing hours).
-    const shutdowns: ShutdownBook = pool ? new PgShutdownStore(pool) : new ShutdownStore(stateDb);
+    const localShutdowns = new ShutdownStore(stateDb);
+    const shutdowns: ShutdownBook = pool ? new PgShutdownStore(pool) : localShutdowns;
+    const records: EnterpriseRecords = pool
+      ? {
+          marks: new PgMarkStore(pool),
+          registrations: new PgRegistrationStore(pool),
+          omRecords: new PgOmRecordStore(pool),
+          plans: new PgPlanStore(pool),
+          supervision: new PgSupervisionStore(pool),
+        }
+      : {
+          marks: new SqliteMarkStore(stateDb),
+          registrations: new RegistrationStore(stateDb, localShutdowns),
+          omRecords: new OmRecordStore(stateDb),
+          plans: new PlanStore(stateDb),
+          supervision: new SupervisionStore(stateDb),
+        };
     const shared: Shared = pool
       ? {
           alarms: new PgAlarmStore(pool),
@@ -241,12 +268,8 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       serials: new StationSerials(stateDb, log),
       passwords,
       shutdowns,
-      registrations: new RegistrationStore(stateDb, shutdowns),
-      omRecords: new OmRecordStore(stateDb),
+      ...records,
       instruments: new InstrumentStore(stateDb),
-      plans: new PlanStore(stateDb),
-      marks: new SqliteMarkStore(stateDb),
-      supervision: new SupervisionStore(stateDb),
       backfills,
       live: new LiveHub(),
       webhooks,

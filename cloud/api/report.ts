@@ -9,7 +9,7 @@ import type { RuleEngine } from '../rules/engine.js';
 import { applyMarks, stoppedByMarks, type MarkStore } from '../marks.js';
 import type { ShutdownBook } from '../shutdowns.js';
 import { chinaTime, emissionName, factorName, shownUnit, type Lang } from './labels.js';
-import type { ManualResult, PlanStore } from '../plans.js';
+import type { ManualResult, PlanBook } from '../plans.js';
 import { toCsv, toXlsx, type Cell } from './sheets.js';
 import type { MeasurementStore, Point } from '../store/types.js';
 
@@ -191,7 +191,7 @@ export interface ReportSource {
   since: (s: Station) => Promise<number | undefined>;
   backfills: (s: Station, from: number, to: number) => Awaitable<Backfill[]>;
   /** Manual results (手工监测) of [from, to). */
-  manualOf: (s: Station, from: number, to: number) => ManualResult[];
+  manualOf: (s: Station, from: number, to: number) => Awaitable<ManualResult[]>;
   rules: RateRules;
   now: number;
 }
@@ -206,7 +206,7 @@ export async function periodReport(
   const outlets = await Promise.all(
     src.registry.stations.map(async (station) => {
       const since = await src.since(station);
-      const results = src.manualOf(station, from, to);
+      const results = await src.manualOf(station, from, to);
       manual.push(...results);
       return outletPeriod({
         station,
@@ -422,7 +422,7 @@ export interface ReportDeps {
   backfills: BackfillReader;
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
   marks: Pick<MarkStore, 'active'>;
-  plans: Pick<PlanStore, 'results'>;
+  plans: Pick<PlanBook, 'results'>;
 }
 
 /**
