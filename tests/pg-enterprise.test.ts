@@ -16,6 +16,9 @@ import {
 } from '../cloud/state/pg-enterprise.js';
 import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
 import { PgShutdownStore } from '../cloud/state/pg-stores.js';
+import { sha256 } from '../cloud/index.js';
+import { startTestCloud, WATER_MN, type TestCloud } from './helpers/cloud-fixtures.js';
+import { startMosquitto, TOOLS, type Proc } from './helpers/common.js';
 import { ENTERPRISE_EXPECTATIONS, type EnterpriseStores } from './helpers/enterprise-stores.js';
 import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
 
@@ -159,5 +162,89 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
     );
     expect(outs.filter((o) => o === 'wrong-state')).toHaveLength(1);
     expect((await new PgSupervisionStore(p).get(item.id))!.steps.map((s) => s.action)).toEqual(['send', 'answer']);
+  });
+
+  describe.runIf(TOOLS.mosquitto())('two ingest processes of one cluster', () => {
+    let broker: Proc;
+    const clouds: TestCloud[] = [];
+    const TOKEN = 'enterprise-cluster-token-0123456789';
+    beforeAll(async () => {
+      broker = await startMosquitto();
+    });
+    afterAll(async () => {
+      for (const c of clouds.splice(0)) await c.stop();
+      await broker?.stop();
+    });
+
+    /** A process of the cluster on `url`, each with its own state database and store, and a client for its API. */
+    const member = async (url: string, name: string) => {
+      const c = await startTestCloud({
+        http: { host: '127.0.0.1', port: 0, tokens: [{ name: 'ops', sha256: sha256(TOKEN), role: 'admin' }] },
+        mqtt: { mode: 'external', url: `mqtt://127.0.0.1:${broker.port}`, group: 'ingest' },
+        cluster: { postgres: url, member: name, leaseSeconds: 4, renewSeconds: 1 },
+      });
+      clouds.push(c);
+      const base = `http://127.0.0.1:${c.cloud.http!.address.port}`;
+      const call = async (method: string, path: string, json?: unknown) => {
+        const res = await fetch(base + path, {
+          method,
+          headers: {
+            authorization: `Bearer ${TOKEN}`,
+            ...(json !== undefined && { 'content-type': 'application/json' }),
+          },
+          ...(json !== undefined && { body: JSON.stringify(json) }),
+        });
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      return { c, call };
+    };
+
+    it('reads on one process what the API of another took: windows, marks, registrations, O&M records, plans', async () => {
+      const url = await freshDatabase(server, 'enterprise_cluster');
+      const [a, b] = [await member(url, 'a'), await member(url, 'b')];
+      const window = { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: '停产' };
+      expect((await a.call('POST', `/stations/${WATER_MN}/shutdowns`, window)).status).toBe(201);
+      expect((await b.call('GET', `/stations/${WATER_MN}/shutdowns`)).body).toEqual([window]);
+      // What the rules' missing-hour check reads, on the other process.
+      const station = b.c.cloud.registry().get(WATER_MN)!;
+      expect(await b.c.cloud.shutdowns.windows(station)).toEqual([...station.shutdowns, window]);
+
+      const mark = { from: '2026-11-22T08:00:00+08:00', to: '2026-11-22T10:00:00+08:00', reason: 'fault' };
+      expect((await a.call('POST', `/stations/${WATER_MN}/marks`, mark)).status).toBe(201);
+      const marks = await b.call('GET', `/stations/${WATER_MN}/marks`);
+      expect(marks.status).toBe(200);
+      expect(JSON.stringify(marks.body)).toContain('"reason":"fault"');
+
+      const registration = {
+        from: '2026-11-23T00:00:00+08:00',
+        to: '2026-11-24T00:00:00+08:00',
+        reason: 'maintenance',
+        detail: '更换计量泵',
+      };
+      const submitted = await a.call('POST', `/stations/${WATER_MN}/registrations`, registration);
+      expect(submitted.status).toBe(201);
+      const reviewed = await b.call('POST', `/registrations/${submitted.body.id}/review`, { decision: 'approve' });
+      expect(reviewed.body).toMatchObject({ state: 'approved' });
+      expect((await a.call('GET', `/stations/${WATER_MN}/shutdowns`)).body).toEqual([
+        window,
+        { from: registration.from, to: registration.to, reason: '检修（不正常运行登记 #1）：更换计量泵' },
+      ]);
+      expect((await a.call('GET', '/registrations?state=approved')).body).toHaveLength(1);
+
+      const record = { type: 'inspection', from: '2026-11-22T09:00:00+08:00', to: '2026-11-22T10:00:00+08:00' };
+      expect(
+        (await b.call('POST', `/stations/${WATER_MN}/om-records`, { ...record, company: '运维公司' })).status,
+      ).toBe(201);
+      const from = Date.parse('2026-11-22T00:00:00+08:00');
+      const records = await a.call('GET', `/stations/${WATER_MN}/om-records?from=${from}&to=${from + 86_400_000}`);
+      expect(records.body).toMatchObject([{ id: 1, type: 'inspection', company: '运维公司' }]);
+
+      const plan = { items: [{ factor: 'w01018', mode: 'automatic' }] };
+      const planned = await a.call('POST', `/stations/${WATER_MN}/plans`, plan);
+      expect(planned.status).toBe(201);
+      expect((await b.call('POST', `/plans/${planned.body.id}/review`, { decision: 'approve' })).status).toBe(200);
+      expect((await a.call('GET', `/stations/${WATER_MN}/plan`)).body).toMatchObject({ state: 'approved' });
+    }, 60_000);
   });
 });
