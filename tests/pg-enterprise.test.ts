@@ -200,7 +200,7 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
       return { c, call };
     };
 
-    it('reads on one process what the API of another took: windows, marks, registrations, O&M records, plans', async () => {
+    it('reads on one process what the API of another took: windows, marks, registrations, O&M, plans', async () => {
       const url = await freshDatabase(server, 'enterprise_cluster');
       const [a, b] = [await member(url, 'a'), await member(url, 'b')];
       const window = { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: '停产' };
