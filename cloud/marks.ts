@@ -131,7 +131,8 @@ export interface MarkStore {
   audit(mn: string): Promise<MarkAudit[]>;
 }
 
-interface Row {
+/** A row of the marks table (SQLite and a cluster's PostgreSQL). */
+export interface MarkRow {
   id: number;
   mn: string;
   factor: string | null;
@@ -147,7 +148,7 @@ interface Row {
   revoked_at: number | null;
 }
 
-const toMark = (r: Row): Mark => ({
+export const toMark = (r: MarkRow): Mark => ({
   id: r.id,
   mn: r.mn,
   factor: r.factor,
@@ -161,6 +162,15 @@ const toMark = (r: Row): Mark => ({
   at: r.at,
   ...(r.revoked_at !== null && { revoked: { by: r.revoked_by!, at: r.revoked_at } }),
 });
+
+/** The audit trail of an outlet's marks (in id order): each mark and each withdrawal a line, oldest first. */
+export function auditOf(marks: readonly Mark[]): MarkAudit[] {
+  const lines: MarkAudit[] = marks.flatMap((m) => [
+    { action: 'mark' as const, by: m.by, at: m.at, mark: m },
+    ...(m.revoked ? [{ action: 'revoke' as const, by: m.revoked.by, at: m.revoked.at, mark: m }] : []),
+  ]);
+  return lines.sort((a, b) => a.at - b.at);
+}
 
 /** Marks in the state database (SQLite). */
 export class SqliteMarkStore implements MarkStore {
@@ -205,21 +215,16 @@ export class SqliteMarkStore implements MarkStore {
   async active(mn: string, from: number, to: number): Promise<Mark[]> {
     const rows = this.db
       .prepare('SELECT * FROM marks WHERE mn = ? AND revoked_at IS NULL AND from_ms < ? AND to_ms > ? ORDER BY at, id')
-      .all(mn, to, from) as Row[];
+      .all(mn, to, from) as MarkRow[];
     return rows.map(toMark);
   }
 
   async audit(mn: string): Promise<MarkAudit[]> {
-    const marks = (this.db.prepare('SELECT * FROM marks WHERE mn = ? ORDER BY id').all(mn) as Row[]).map(toMark);
-    const lines: MarkAudit[] = marks.flatMap((m) => [
-      { action: 'mark' as const, by: m.by, at: m.at, mark: m },
-      ...(m.revoked ? [{ action: 'revoke' as const, by: m.revoked.by, at: m.revoked.at, mark: m }] : []),
-    ]);
-    return lines.sort((a, b) => a.at - b.at);
+    return auditOf((this.db.prepare('SELECT * FROM marks WHERE mn = ? ORDER BY id').all(mn) as MarkRow[]).map(toMark));
   }
 
   private get(id: number): Mark | undefined {
-    const row = this.db.prepare('SELECT * FROM marks WHERE id = ?').get(id) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM marks WHERE id = ?').get(id) as MarkRow | undefined;
     return row && toMark(row);
   }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Shutdown } from './registry.js';
+import type { Awaitable } from './rules/state.js';
 import type { Point } from './store/types.js';
 
 /**
@@ -143,7 +144,8 @@ export function unexplained(
   return out.sort((a, b) => a.time - b.time || a.factor.localeCompare(b.factor));
 }
 
-type Row = {
+/** A row of the om_records table (SQLite and a cluster's PostgreSQL). */
+export type OmRecordRow = {
   id: number;
   mn: string;
   factor: string | null;
@@ -158,7 +160,7 @@ type Row = {
   at: number;
 };
 
-const toRecord = (r: Row): OmRecord => ({
+export const toOmRecord = (r: OmRecordRow): OmRecord => ({
   id: r.id,
   mn: r.mn,
   factor: r.factor,
@@ -174,8 +176,35 @@ const toRecord = (r: Row): OmRecord => ({
   at: r.at,
 });
 
+/** The values an O&M record is inserted with, in column order (mn … at), from its body. */
+export function omRecordValues(mn: string, body: OmRecordBody, by: string, at: number): unknown[] {
+  return [
+    mn,
+    body.factor ?? null,
+    body.type,
+    Date.parse(body.from),
+    Date.parse(body.to),
+    body.company,
+    body.standardValue ?? null,
+    body.reading ?? null,
+    body.note,
+    by,
+    at,
+  ];
+}
+
+/**
+ * Where O&M records are kept: the state database (OmRecordStore) or a cluster's PostgreSQL
+ * (PgOmRecordStore, cloud/state/pg-enterprise.ts); callers await.
+ */
+export interface OmRecordBook {
+  add(mn: string, body: OmRecordBody, by: string, at: number): Awaitable<OmRecord>;
+  /** A station's records overlapping [from, to), oldest first. */
+  list(mn: string, from: number, to: number): Awaitable<OmRecord[]>;
+}
+
 /** O&M records in the state database. */
-export class OmRecordStore {
+export class OmRecordStore implements OmRecordBook {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS om_records (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
       factor TEXT, type TEXT NOT NULL, from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, company TEXT NOT NULL,
@@ -189,20 +218,8 @@ export class OmRecordStore {
         `INSERT INTO om_records (mn, factor, type, from_ms, to_ms, company, standard_value, reading, note, "by", at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(
-        mn,
-        body.factor ?? null,
-        body.type,
-        Date.parse(body.from),
-        Date.parse(body.to),
-        body.company,
-        body.standardValue ?? null,
-        body.reading ?? null,
-        body.note,
-        by,
-        at,
-      ) as Row;
-    return toRecord(r);
+      .get(...omRecordValues(mn, body, by, at)) as OmRecordRow;
+    return toOmRecord(r);
   }
 
   /** A station's records overlapping [from, to), oldest first. */
@@ -210,7 +227,7 @@ export class OmRecordStore {
     return (
       this.db
         .prepare('SELECT * FROM om_records WHERE mn = ? AND from_ms < ? AND to_ms > ? ORDER BY from_ms, id')
-        .all(mn, to, from) as Row[]
-    ).map(toRecord);
+        .all(mn, to, from) as OmRecordRow[]
+    ).map(toOmRecord);
   }
 }

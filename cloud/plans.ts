@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { factor as factorDef } from '../protocol/index.js';
 import { CHINA_ISO_OFFSET } from '../protocol/time.js';
+import type { Awaitable } from './rules/state.js';
 import { listFilter } from './state/sqlite-filter.js';
 
 /**
@@ -233,7 +234,8 @@ export function itemCompletion(
   };
 }
 
-type PlanRow = {
+/** A row of the plans table (SQLite and a cluster's PostgreSQL), without the attachment's bytes. */
+export type PlanRow = {
   id: number;
   mn: string;
   items: string;
@@ -247,18 +249,44 @@ type PlanRow = {
   attachment_bytes: number | null;
 };
 
-function toPlan(r: PlanRow): Plan {
+export function toPlan(r: PlanRow): Plan {
   const p: Plan = { id: r.id, mn: r.mn, items: JSON.parse(r.items) as PlanItem[], state: r.state, by: r.by, at: r.at };
   if (r.reviewed_by !== null) p.review = { by: r.reviewed_by, at: r.reviewed_at!, comment: r.review_comment ?? '' };
   if (r.attachment_name !== null) p.attachment = { name: r.attachment_name, bytes: r.attachment_bytes! };
   return p;
 }
 
-const PLAN_COLUMNS =
+export const PLAN_COLUMNS =
   'id, mn, items, state, "by", at, reviewed_by, reviewed_at, review_comment, attachment_name, attachment_bytes';
 
+/**
+ * Where plans and manual results are kept: the state database (PlanStore) or a cluster's PostgreSQL
+ * (PgPlanStore, cloud/state/pg-enterprise.ts); callers await.
+ */
+export interface PlanBook {
+  submit(mn: string, body: PlanBody, by: string, at: number): Awaitable<Plan>;
+  get(id: number): Awaitable<Plan | undefined>;
+  list(filter?: { mns?: readonly string[]; state?: PlanState }): Awaitable<Plan[]>;
+  /** The plan in force at an outlet: the last one approved (by approval time), if any. */
+  inForce(mn: string): Awaitable<Plan | undefined>;
+  /** Approves or rejects a submitted plan once; 'not-submitted' if it was reviewed already. */
+  review(
+    id: number,
+    state: 'approved' | 'rejected',
+    by: string,
+    at: number,
+    comment: string,
+  ): Awaitable<Plan | 'not-submitted'>;
+  attach(id: number, name: string, bytes: Buffer): Awaitable<void>;
+  attachment(id: number): Awaitable<{ name: string; bytes: Buffer } | undefined>;
+  /** Enters a manual result; 'duplicate' if the outlet has one of the factor at that time already. */
+  addResult(r: Omit<ManualResult, 'id'>): Awaitable<ManualResult | 'duplicate'>;
+  /** An outlet's manual results taken in [from, to), by time then factor. */
+  results(mn: string, from: number, to: number): Awaitable<ManualResult[]>;
+}
+
 /** Plans and manual results in the state database. */
-export class PlanStore {
+export class PlanStore implements PlanBook {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS plans (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
       items TEXT NOT NULL, state TEXT NOT NULL, "by" TEXT NOT NULL, at INTEGER NOT NULL, reviewed_by TEXT,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { Awaitable } from './rules/state.js';
 import type { ShutdownStore } from './shutdowns.js';
 import { listFilter } from './state/sqlite-filter.js';
 
@@ -78,7 +79,8 @@ export interface Registration {
   review?: { by: string; at: number; comment: string };
 }
 
-type Row = {
+/** A row of the registrations table (SQLite and a cluster's PostgreSQL). */
+export type RegistrationRow = {
   id: number;
   mn: string;
   from: string;
@@ -93,7 +95,7 @@ type Row = {
   review_comment: string | null;
 };
 
-function toRegistration(r: Row): Registration {
+export function toRegistration(r: RegistrationRow): Registration {
   const out: Registration = {
     id: r.id,
     mn: r.mn,
@@ -112,8 +114,26 @@ function toRegistration(r: Row): Registration {
 /** Why a review cannot be made, or undefined. */
 export type ReviewRefusal = 'not-found' | 'already-reviewed' | 'no-comment';
 
+/** The reason of the shutdown window an approved registration puts in force: it names its registration. */
+export function windowReason(r: Pick<Registration, 'id' | 'reason' | 'detail'>): string {
+  return `${REGISTRATION_REASONS[r.reason]}（不正常运行登记 #${r.id}）${r.detail ? `：${r.detail}` : ''}`;
+}
+
+/**
+ * Where registrations are kept: the state database (RegistrationStore, answers at once) or a cluster's
+ * PostgreSQL (PgRegistrationStore, cloud/state/pg-enterprise.ts); callers await.
+ */
+export interface RegistrationBook {
+  submit(mn: string, body: RegistrationBody, by: string, at: number): Awaitable<Registration>;
+  get(id: number): Awaitable<Registration | undefined>;
+  /** A station's registrations, or those of a set of stations (undefined: every station), oldest period first. */
+  list(filter?: { mns?: readonly string[]; state?: RegistrationState }): Awaitable<Registration[]>;
+  /** Approves or rejects a submitted registration once; an approval puts its period in force as a shutdown window. */
+  review(id: number, body: ReviewBody, by: string, at: number): Awaitable<Registration | ReviewRefusal>;
+}
+
 /** Registrations in the state database; an approval writes the shutdown window in the same transaction. */
-export class RegistrationStore {
+export class RegistrationStore implements RegistrationBook {
   constructor(
     private readonly db: Database.Database,
     private readonly shutdowns: Pick<ShutdownStore, 'add'>,
@@ -130,21 +150,21 @@ export class RegistrationStore {
         'INSERT INTO registrations (mn, "from", "to", reason, detail, state, "by", at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
       )
-      .get(mn, body.from, body.to, body.reason, body.detail, 'submitted', by, at) as Row;
+      .get(mn, body.from, body.to, body.reason, body.detail, 'submitted', by, at) as RegistrationRow;
     return toRegistration(r);
   }
 
   get(id: number): Registration | undefined {
-    const r = this.db.prepare('SELECT * FROM registrations WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM registrations WHERE id = ?').get(id) as RegistrationRow | undefined;
     return r && toRegistration(r);
   }
 
   /** A station's registrations, or those of a set of stations (undefined: every station), oldest period first. */
   list(filter: { mns?: readonly string[]; state?: RegistrationState } = {}): Registration[] {
     const { cond, args } = listFilter(filter);
-    return (this.db.prepare(`SELECT * FROM registrations ${cond} ORDER BY "from", id`).all(...args) as Row[]).map(
-      toRegistration,
-    );
+    return (
+      this.db.prepare(`SELECT * FROM registrations ${cond} ORDER BY "from", id`).all(...args) as RegistrationRow[]
+    ).map(toRegistration);
   }
 
   /**
@@ -165,9 +185,7 @@ export class RegistrationStore {
         .run(state, by, at, body.comment, id);
       if (state === 'approved') {
         // The window names its registration, so an hour it leaves out is explained by the record that did.
-        const detail = r.detail ? `：${r.detail}` : '';
-        const reason = `${REGISTRATION_REASONS[r.reason]}（不正常运行登记 #${r.id}）${detail}`;
-        this.shutdowns.add(r.mn, { from: r.from, to: r.to, reason });
+        this.shutdowns.add(r.mn, { from: r.from, to: r.to, reason: windowReason(r) });
       }
       return this.get(id)!;
     })();

@@ -26,8 +26,10 @@ import { Leases } from './state/leases.js';
 import { PgRuleState } from './state/pg-rule-state.js';
 import { migrate, openPg } from './state/pg-schema.js';
 import { loadRegistry, watchPgRegistry } from './state/pg-registry.js';
-import { PgAckStore, PgBackfillStore, PgFollowUpStore } from './state/pg-stores.js';
+import { PgAckStore, PgBackfillStore, PgFollowUpStore, PgShutdownStore } from './state/pg-stores.js';
 import { PgSessionStore, PgUserStore } from './state/pg-accounts.js';
+import { PgMarkStore, PgOmRecordStore, PgPlanStore, PgRegistrationStore } from './state/pg-enterprise.js';
+import { PgSupervisionStore } from './state/pg-enterprise.js';
 import type pg from 'pg';
 import type { CloudConfig } from './config.js';
 import { Ingest, type Via } from './ingest/ingest.js';
@@ -37,15 +39,15 @@ import { TcpListener } from './ingest/tcp.js';
 import { Registry } from './registry.js';
 import { fileError, listenError } from './startup-errors.js';
 import { RuleEngine } from './rules/engine.js';
-import { SqliteMarkStore } from './marks.js';
+import { SqliteMarkStore, type MarkStore } from './marks.js';
 import { StationSerials } from './serials.js';
 import { StationPasswords } from './passwords.js';
-import { ShutdownStore } from './shutdowns.js';
-import { RegistrationStore } from './registrations.js';
-import { OmRecordStore } from './om-records.js';
+import { ShutdownStore, type ShutdownBook } from './shutdowns.js';
+import { RegistrationStore, type RegistrationBook } from './registrations.js';
+import { OmRecordStore, type OmRecordBook } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
-import { PlanStore } from './plans.js';
-import { SupervisionStore } from './supervision.js';
+import { PlanStore, type PlanBook } from './plans.js';
+import { SupervisionStore, type SupervisionBook } from './supervision.js';
 import { InfluxStore } from './store/influx.js';
 import { openSqlite, SqliteStore } from './store/sqlite.js';
 import type { MeasurementStore } from './store/types.js';
@@ -59,7 +61,7 @@ export interface Cloud {
   alarms: AlarmStore;
   backfills: BackfillStore;
   rules: RuleEngine;
-  shutdowns: ShutdownStore;
+  shutdowns: ShutdownBook;
   /**
    * Issues station `mn` a new SM4 key (HJ 212-2025 1014 from the platform) over the transport it last
    * used (TCP or MQTT); false when it is no keyed 2025 station, has not spoken since the start, or is not
@@ -147,6 +149,18 @@ interface Shared {
 }
 
 /**
+ * The records enterprises, O&M companies and authorities keep through the API: a cluster's in
+ * PostgreSQL.
+ */
+interface EnterpriseRecords {
+  marks: MarkStore;
+  registrations: RegistrationBook;
+  omRecords: OmRecordBook;
+  plans: PlanBook;
+  supervision: SupervisionBook;
+}
+
+/**
  * A cluster's PostgreSQL: connected and migrated to the schema this hj212 knows, or a startup error
  * naming the field.
  */
@@ -229,10 +243,28 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       log,
     });
     life.add('webhooks', () => webhooks.stop());
-    const shutdowns = new ShutdownStore(stateDb);
     const alarms = new AlarmStore(stateDb);
     const acks = new AckStore(stateDb);
     const backfills = new BackfillStore(stateDb);
+    // Shutdown windows registered through the API, as every process of a cluster reads them (the rules'
+    // missing hours).
+    const localShutdowns = new ShutdownStore(stateDb);
+    const shutdowns: ShutdownBook = pool ? new PgShutdownStore(pool) : localShutdowns;
+    const records: EnterpriseRecords = pool
+      ? {
+          marks: new PgMarkStore(pool),
+          registrations: new PgRegistrationStore(pool),
+          omRecords: new PgOmRecordStore(pool),
+          plans: new PgPlanStore(pool),
+          supervision: new PgSupervisionStore(pool),
+        }
+      : {
+          marks: new SqliteMarkStore(stateDb),
+          registrations: new RegistrationStore(stateDb, localShutdowns),
+          omRecords: new OmRecordStore(stateDb),
+          plans: new PlanStore(stateDb),
+          supervision: new SupervisionStore(stateDb),
+        };
     const shared: Shared = pool
       ? {
           alarms: new PgAlarmStore(pool),
@@ -263,12 +295,8 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       serials: new StationSerials(stateDb, log),
       passwords,
       shutdowns,
-      registrations: new RegistrationStore(stateDb, shutdowns),
-      omRecords: new OmRecordStore(stateDb),
+      ...records,
       instruments: new InstrumentStore(stateDb),
-      plans: new PlanStore(stateDb),
-      marks: new SqliteMarkStore(stateDb),
-      supervision: new SupervisionStore(stateDb),
       backfills,
       live: new LiveHub(),
       webhooks,

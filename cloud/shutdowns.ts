@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { Shutdown, Station } from './registry.js';
+import type { Awaitable } from './rules/state.js';
 
 export const ShutdownBodySchema = z
   .object({
@@ -16,8 +17,20 @@ export const ShutdownBodySchema = z
     path: ['to'],
   });
 
+/**
+ * Shutdown windows registered through the API (and by approved registrations), kept beside the ones in the
+ * registry file: the SQLite ShutdownStore answers at once, a cluster's PgShutdownStore (cloud/state/pg-stores.ts)
+ * later; callers await.
+ */
+export interface ShutdownBook {
+  add(mn: string, w: Shutdown): Awaitable<void>;
+  list(mn: string): Awaitable<Shutdown[]>;
+  /** Every window of a station: the registry's and the registered ones. */
+  windows(station: Pick<Station, 'mn' | 'shutdowns'>): Awaitable<Shutdown[]>;
+}
+
 /** Shutdown windows registered through the API, kept beside the ones in the registry file. */
-export class ShutdownStore {
+export class ShutdownStore implements ShutdownBook {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS shutdowns (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
       "from" TEXT NOT NULL, "to" TEXT NOT NULL, reason TEXT NOT NULL);

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { MarkParty } from './marks.js';
+import type { Awaitable } from './rules/state.js';
 import { listFilter } from './state/sqlite-filter.js';
 import { AttachmentSchema } from './attachments.js';
 
@@ -120,7 +121,8 @@ export interface SupervisionItem extends SupervisionSubject {
   steps: SupervisionStep[];
 }
 
-type ItemRow = {
+/** A row of the supervision_items table (SQLite and a cluster's PostgreSQL). */
+export type ItemRow = {
   id: number;
   mn: string;
   kind: SupervisionKind;
@@ -134,7 +136,8 @@ type ItemRow = {
   by: string;
   at: number;
 };
-type StepRow = {
+/** A row of the supervision_steps table. */
+export type StepRow = {
   id: number;
   item_id: number;
   action: SupervisionAction;
@@ -151,12 +154,12 @@ type StepRow = {
 export type StepRefusal = 'not-found' | 'wrong-state';
 
 /** Which states a step may be taken from. */
-const FROM: Record<Exclude<SupervisionAction, 'send'>, readonly SupervisionState[]> = {
+export const FROM: Record<Exclude<SupervisionAction, 'send'>, readonly SupervisionState[]> = {
   answer: ['sent', 'returned'],
   return: ['answered'],
   accept: ['answered'],
 };
-const TO: Record<Exclude<SupervisionAction, 'send'>, SupervisionState> = {
+export const TO: Record<Exclude<SupervisionAction, 'send'>, SupervisionState> = {
   answer: 'answered',
   return: 'returned',
   accept: 'accepted',
@@ -172,8 +175,46 @@ export const STEP_NEEDS: Record<Exclude<SupervisionAction, 'send'>, string> = {
 export const overdue = (i: Pick<SupervisionItem, 'state' | 'deadline'>, now: number): boolean =>
   i.state !== 'accepted' && now > i.deadline;
 
+/**
+ * Where supervision items are kept: the state database (SupervisionStore) or a cluster's PostgreSQL
+ * (PgSupervisionStore, cloud/state/pg-enterprise.ts); callers await.
+ */
+export interface SupervisionBook {
+  /** Sends an item: its row and its first step in one transaction. */
+  send(
+    subject: SupervisionSubject,
+    deadline: number,
+    request: string,
+    by: string,
+    party: MarkParty,
+    at: number,
+  ): Awaitable<SupervisionItem>;
+  get(id: number): Awaitable<SupervisionItem | undefined>;
+  /** Items of a set of stations (undefined: every station), oldest first. */
+  list(filter?: { mns?: readonly string[]; state?: SupervisionState }): Awaitable<SupervisionItem[]>;
+  /** The open (not accepted) item sent for an alarm, if any. */
+  openForAlarm(alarmId: number): Awaitable<number | undefined>;
+  /** The enterprise answers: the step, its attachments and the new state in one transaction. */
+  answer(
+    id: number,
+    body: SupervisionAnswer,
+    by: string,
+    party: MarkParty,
+    at: number,
+  ): Awaitable<SupervisionItem | StepRefusal>;
+  /** The authority (or the centre) accepts or returns an answered item. */
+  review(
+    id: number,
+    body: SupervisionReview,
+    by: string,
+    party: MarkParty,
+    at: number,
+  ): Awaitable<SupervisionItem | StepRefusal>;
+  attachment(itemId: number, attachmentId: number): Awaitable<{ name: string; bytes: Buffer } | undefined>;
+}
+
 /** Supervision items, their steps and their answers' attachments, in the state database. */
-export class SupervisionStore {
+export class SupervisionStore implements SupervisionBook {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS supervision_items (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
       kind TEXT NOT NULL, alarm_id INTEGER, factor TEXT, from_ms INTEGER NOT NULL, to_ms INTEGER,
@@ -312,33 +353,41 @@ export class SupervisionStore {
       .all(r.id) as StepRow[];
     const files = this.db
       .prepare('SELECT id, step_id, name, bytes FROM supervision_attachments WHERE item_id = ? ORDER BY id')
-      .all(r.id) as { id: number; step_id: number; name: string; bytes: number }[];
-    return {
-      id: r.id,
-      mn: r.mn,
-      kind: r.kind,
-      ...(r.alarm_id !== null && { alarmId: r.alarm_id }),
-      ...(r.factor !== null && { factor: r.factor }),
-      from: r.from_ms,
-      ...(r.to_ms !== null && { to: r.to_ms }),
-      deadline: r.deadline,
-      request: r.request,
-      state: r.state,
-      by: r.by,
-      at: r.at,
-      steps: steps.map((s) => ({
-        action: s.action,
-        state: s.state,
-        by: s.by,
-        party: s.party,
-        at: s.at,
-        comment: s.comment,
-        ...(s.reason !== null && { reason: s.reason }),
-        ...(s.measures !== null && { measures: s.measures }),
-        ...(s.action === 'answer' && {
-          attachments: files.filter((f) => f.step_id === s.id).map((f) => ({ id: f.id, name: f.name, bytes: f.bytes })),
-        }),
-      })),
-    };
+      .all(r.id) as AttachmentRow[];
+    return toItem(r, steps, files);
   }
+}
+
+/** An attachment's row without its bytes. */
+export type AttachmentRow = { id: number; step_id: number; name: string; bytes: number };
+
+/** An item from its row, its steps' rows and its attachments' rows (each in id order). */
+export function toItem(r: ItemRow, steps: readonly StepRow[], files: readonly AttachmentRow[]): SupervisionItem {
+  return {
+    id: r.id,
+    mn: r.mn,
+    kind: r.kind,
+    ...(r.alarm_id !== null && { alarmId: r.alarm_id }),
+    ...(r.factor !== null && { factor: r.factor }),
+    from: r.from_ms,
+    ...(r.to_ms !== null && { to: r.to_ms }),
+    deadline: r.deadline,
+    request: r.request,
+    state: r.state,
+    by: r.by,
+    at: r.at,
+    steps: steps.map((s) => ({
+      action: s.action,
+      state: s.state,
+      by: s.by,
+      party: s.party,
+      at: s.at,
+      comment: s.comment,
+      ...(s.reason !== null && { reason: s.reason }),
+      ...(s.measures !== null && { measures: s.measures }),
+      ...(s.action === 'answer' && {
+        attachments: files.filter((f) => f.step_id === s.id).map((f) => ({ id: f.id, name: f.name, bytes: f.bytes })),
+      }),
+    })),
+  };
 }

@@ -7,9 +7,9 @@ import { exceedance, isAssessed, isValid } from '../rules/judge.js';
 import { factorRates, periodBounds, pooled, type FactorRates, type RateRules, type Rates } from '../rules/rates.js';
 import type { RuleEngine } from '../rules/engine.js';
 import { applyMarks, stoppedByMarks, type MarkStore } from '../marks.js';
-import type { ShutdownStore } from '../shutdowns.js';
+import type { ShutdownBook } from '../shutdowns.js';
 import { chinaTime, emissionName, factorName, shownUnit, shownValue, type Lang } from './labels.js';
-import type { ManualResult, PlanStore } from '../plans.js';
+import type { ManualResult, PlanBook } from '../plans.js';
 import { toCsv, toXlsx, type Cell } from './sheets.js';
 import type { MeasurementStore, Point } from '../store/types.js';
 
@@ -187,11 +187,11 @@ export interface ReportSource {
   /** Which factor hours review marked 停运. */
   stoppedOf: (s: Station, from: number, to: number) => Promise<(factor: string, hour: number) => boolean>;
   daysOf: (s: Station, from: number, to: number) => Promise<Point[]>;
-  shutdowns: (s: Station) => Shutdown[];
+  shutdowns: (s: Station) => Awaitable<Shutdown[]>;
   since: (s: Station) => Promise<number | undefined>;
   backfills: (s: Station, from: number, to: number) => Awaitable<Backfill[]>;
   /** Manual results (手工监测) of [from, to). */
-  manualOf: (s: Station, from: number, to: number) => ManualResult[];
+  manualOf: (s: Station, from: number, to: number) => Awaitable<ManualResult[]>;
   rules: RateRules;
   now: number;
 }
@@ -206,7 +206,7 @@ export async function periodReport(
   const outlets = await Promise.all(
     src.registry.stations.map(async (station) => {
       const since = await src.since(station);
-      const results = src.manualOf(station, from, to);
+      const results = await src.manualOf(station, from, to);
       manual.push(...results);
       return outletPeriod({
         station,
@@ -216,7 +216,7 @@ export async function periodReport(
         ...(since !== undefined && { since }),
         hours: await src.hoursOf(station, from, to),
         stopped: await src.stoppedOf(station, from, to),
-        shutdowns: src.shutdowns(station),
+        shutdowns: await src.shutdowns(station),
         rules: src.rules,
         backfills: await src.backfills(station, from, to),
         days: await src.daysOf(station, from, to),
@@ -418,11 +418,11 @@ export function reportXlsx(
 export interface ReportDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
-  shutdowns: Pick<ShutdownStore, 'windows'>;
+  shutdowns: Pick<ShutdownBook, 'windows'>;
   backfills: BackfillReader;
   rules: Pick<RuleEngine, 'now' | 'monitoredSince' | 'options'>;
   marks: Pick<MarkStore, 'active'>;
-  plans: Pick<PlanStore, 'results'>;
+  plans: Pick<PlanBook, 'results'>;
 }
 
 /**

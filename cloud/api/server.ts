@@ -24,13 +24,13 @@ import type { Registry } from '../registry.js';
 import type { Packet } from '../../protocol/index.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { MarkStore } from '../marks.js';
-import type { ShutdownStore } from '../shutdowns.js';
-import type { RegistrationStore } from '../registrations.js';
-import type { OmRecordStore } from '../om-records.js';
+import type { ShutdownBook } from '../shutdowns.js';
+import type { RegistrationBook } from '../registrations.js';
+import type { OmRecordBook } from '../om-records.js';
 import type { InstrumentStore } from '../instruments.js';
-import type { PlanStore } from '../plans.js';
+import type { PlanBook } from '../plans.js';
 import { ENTERPRISE_MARK_HOURS } from '../marks.js';
-import type { SupervisionStore } from '../supervision.js';
+import type { SupervisionBook } from '../supervision.js';
 import type { MeasurementStore } from '../store/types.js';
 import type { AckBook, FollowUpBook } from './acks.js';
 import { ApiTokenSchema, apiAuth, scopeGuard } from './auth.js';
@@ -102,24 +102,24 @@ export interface ApiContext {
   backfills: BackfillReader;
   rules: RuleEngine;
   ingest: Ingest;
-  shutdowns: ShutdownStore;
+  shutdowns: ShutdownBook;
   /**
    * Abnormal-operation registrations (不正常运行登记): submitted by enterprises, reviewed, approved ones
    * in force.
    */
-  registrations: RegistrationStore;
+  registrations: RegistrationBook;
   /** O&M records (运维记录) that explain flagged hours. */
-  omRecords: OmRecordStore;
+  omRecords: OmRecordBook;
   /** The instrument register (仪器备案) and the analyzers' last reports. */
   instruments: InstrumentStore;
   /** Monitoring plans (自行监测方案) and manual results. */
-  plans: PlanStore;
+  plans: PlanBook;
   /** A registration changed: the rules check the analyzer's last reports again (动态管控). */
   instrumentRegistered: (mn: string, factor: string) => void;
   /** Review marks (数据审核/标记) the rates, reports and history apply. */
   marks: MarkStore;
   /** Electronic supervision items (电子督办) and their steps. */
-  supervision: SupervisionStore;
+  supervision: SupervisionBook;
   codec: Keys;
   live: LiveHub;
   acks: AckBook;

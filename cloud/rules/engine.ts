@@ -76,7 +76,7 @@ export interface RuleEngineOptions {
   /** The QN of a request to a station, unique per station (cloud/commands/store.ts); default the clock's. */
   qn?: (mn: string, now: number) => string;
   /** Shutdown windows of a station: the registry's and those registered since. */
-  shutdowns: (station: Station) => Shutdown[];
+  shutdowns: (station: Station) => Awaitable<Shutdown[]>;
   log: Logger;
   now?: () => number;
   /** Whether this process keeps the rule state of a station (cloud/cluster.ts); all of them by default. */
@@ -371,7 +371,7 @@ export class RuleEngine {
           ...stored.map((p) => key(p.factor, p.time)),
           ...this.recentHours(st.mn, now - lookbackMs - HOUR),
         ]),
-        shutdowns: this.o.shutdowns(st),
+        shutdowns: await this.o.shutdowns(st),
         now,
         graceMs: graceMinutes * 60_000,
         lookbackMs,

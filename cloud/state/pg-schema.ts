@@ -87,6 +87,67 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at timestamptz NOT NULL DEFAULT now(),
         epoch bigint NOT NULL DEFAULT 0);`,
   },
+  {
+    version: 6,
+    name: 'review marks',
+    sql: `
+      -- An overlay on hour records (cloud/marks.ts): withdrawn marks stay, for the audit trail.
+      CREATE TABLE marks (id bigserial PRIMARY KEY, mn text NOT NULL, factor text, from_ms bigint NOT NULL,
+        to_ms bigint NOT NULL, reason text NOT NULL, flag text NOT NULL, note text NOT NULL, "by" text NOT NULL,
+        by_party text, at bigint NOT NULL, revoked_by text, revoked_at bigint);
+      CREATE INDEX marks_mn ON marks (mn, from_ms);`,
+  },
+  {
+    version: 7,
+    name: 'abnormal-operation registrations',
+    sql: `
+      -- Periods as given (ISO 8601 with zone), like the shutdown windows an approval writes.
+      CREATE TABLE registrations (id bigserial PRIMARY KEY, mn text NOT NULL, "from" text NOT NULL, "to" text NOT NULL,
+        reason text NOT NULL, detail text NOT NULL, state text NOT NULL, "by" text NOT NULL, at bigint NOT NULL,
+        reviewed_by text, reviewed_at bigint, review_comment text);
+      CREATE INDEX registrations_mn ON registrations (mn, "from");`,
+  },
+  {
+    version: 8,
+    name: 'O&M records',
+    sql: `
+      CREATE TABLE om_records (id bigserial PRIMARY KEY, mn text NOT NULL, factor text, type text NOT NULL,
+        from_ms bigint NOT NULL, to_ms bigint NOT NULL, company text NOT NULL, standard_value double precision,
+        reading double precision, note text NOT NULL, "by" text NOT NULL, at bigint NOT NULL);
+      CREATE INDEX om_records_mn ON om_records (mn, from_ms);`,
+  },
+  {
+    version: 9,
+    name: 'monitoring plans and manual results',
+    sql: `
+      -- items: the plan's items as JSON text, kept as submitted (key order included).
+      CREATE TABLE plans (id bigserial PRIMARY KEY, mn text NOT NULL, items text NOT NULL, state text NOT NULL,
+        "by" text NOT NULL, at bigint NOT NULL, reviewed_by text, reviewed_at bigint, review_comment text,
+        attachment_name text, attachment_bytes integer, attachment bytea);
+      CREATE INDEX plans_mn ON plans (mn, id);
+      CREATE TABLE manual_results (id bigserial PRIMARY KEY, mn text NOT NULL, factor text NOT NULL,
+        time bigint NOT NULL, value double precision NOT NULL, method text NOT NULL, method_source text NOT NULL,
+        lab text NOT NULL, note text NOT NULL, plan_id bigint NOT NULL REFERENCES plans (id), "by" text NOT NULL,
+        at bigint NOT NULL, UNIQUE (mn, factor, time));`,
+  },
+  {
+    version: 10,
+    name: 'electronic supervision',
+    sql: `
+      CREATE TABLE supervision_items (id bigserial PRIMARY KEY, mn text NOT NULL, kind text NOT NULL, alarm_id bigint,
+        factor text, from_ms bigint NOT NULL, to_ms bigint, deadline bigint NOT NULL, request text NOT NULL,
+        state text NOT NULL, "by" text NOT NULL, at bigint NOT NULL);
+      CREATE INDEX supervision_items_mn ON supervision_items (mn, id);
+      CREATE INDEX supervision_items_alarm ON supervision_items (alarm_id) WHERE alarm_id IS NOT NULL;
+      CREATE TABLE supervision_steps (id bigserial PRIMARY KEY,
+        item_id bigint NOT NULL REFERENCES supervision_items (id), action text NOT NULL, state text NOT NULL,
+        "by" text NOT NULL, party text NOT NULL, at bigint NOT NULL, comment text NOT NULL, reason text, measures text);
+      CREATE INDEX supervision_steps_item ON supervision_steps (item_id, id);
+      CREATE TABLE supervision_attachments (id bigserial PRIMARY KEY,
+        item_id bigint NOT NULL REFERENCES supervision_items (id),
+        step_id bigint NOT NULL REFERENCES supervision_steps (id), name text NOT NULL, bytes integer NOT NULL,
+        data bytea NOT NULL);`,
+  },
 ];
 
 /** Any 64-bit number the cluster agrees on: the advisory lock that serializes concurrent migrations. */

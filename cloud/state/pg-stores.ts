@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import type { Backfill } from '../alarms/backfills.js';
 import type { Ack, FollowUp } from '../api/acks.js';
-import type { Shutdown } from '../registry.js';
+import type { Shutdown, Station } from '../registry.js';
+import type { ShutdownBook } from '../shutdowns.js';
 import type { StationRules } from '../rules/state.js';
 
 /**
@@ -61,7 +62,7 @@ export class PgFollowUpStore {
 }
 
 /** Shutdown windows registered through the API (the registry's own stay in the registry). */
-export class PgShutdownStore {
+export class PgShutdownStore implements ShutdownBook {
   constructor(private readonly db: Pick<pg.Pool, 'query'>) {}
 
   async add(mn: string, w: Shutdown): Promise<void> {
@@ -75,10 +76,15 @@ export class PgShutdownStore {
 
   async list(mn: string): Promise<Shutdown[]> {
     const r = await this.db.query<Shutdown>(
-      'SELECT "from", "to", reason FROM shutdowns WHERE mn = $1 ORDER BY "from", id',
+      'SELECT "from", "to", reason FROM shutdowns WHERE mn = $1 ORDER BY "from" COLLATE "C", id',
       [mn],
     );
     return r.rows;
+  }
+
+  /** Every window of a station: the registry's and the registered ones. */
+  async windows(station: Pick<Station, 'mn' | 'shutdowns'>): Promise<Shutdown[]> {
+    return [...station.shutdowns, ...(await this.list(station.mn))];
   }
 }
 

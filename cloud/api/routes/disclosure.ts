@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { chinaDay } from '../../../protocol/time.js';
 import { disclosedOutlet } from '../../disclosure.js';
 import { applyMarks, type MarkStore } from '../../marks.js';
-import type { PlanStore } from '../../plans.js';
+import type { PlanBook } from '../../plans.js';
 import type { Registry } from '../../registry.js';
 import { periodBounds } from '../../rules/rates.js';
 import type { MeasurementStore } from '../../store/types.js';
@@ -21,7 +21,7 @@ import {
 export interface DisclosureDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
-  plans: Pick<PlanStore, 'inForce' | 'results'>;
+  plans: Pick<PlanBook, 'inForce' | 'results'>;
   marks: Pick<MarkStore, 'active'>;
   now: () => number;
 }
@@ -38,10 +38,10 @@ export const disclosureRoutes: FastifyPluginAsyncZod<DisclosureDeps> = async (
   app,
   { registry, store, plans, marks, now },
 ) => {
-  const disclosed = () => {
+  const disclosed = async () => {
     const by = new Map<string, { enterprise: string; region?: string; outlets: number }>();
     for (const s of registry().stations) {
-      if (!plans.inForce(s.mn)) continue;
+      if (!(await plans.inForce(s.mn))) continue;
       const e = by.get(s.enterprise) ?? { enterprise: s.enterprise, ...(s.region && { region: s.region }), outlets: 0 };
       e.outlets++;
       by.set(s.enterprise, e);
@@ -57,7 +57,7 @@ export const disclosureRoutes: FastifyPluginAsyncZod<DisclosureDeps> = async (
     const stations = registry().stations.filter((s) => s.enterprise === enterprise);
     const outlets = [];
     for (const s of stations) {
-      const plan = plans.inForce(s.mn);
+      const plan = await plans.inForce(s.mn);
       if (!plan) continue;
       const hours = applyMarks(
         await store.query({ mn: s.mn, kind: 'hour', from, to, limit: MAX_READ }),
@@ -65,7 +65,14 @@ export const disclosureRoutes: FastifyPluginAsyncZod<DisclosureDeps> = async (
       );
       const days = await store.query({ mn: s.mn, kind: 'day', from, to, limit: MAX_READ });
       outlets.push(
-        disclosedOutlet({ station: s, plan, hours, days, manual: plans.results(s.mn, yearFrom, to), lang: q.lang }),
+        disclosedOutlet({
+          station: s,
+          plan,
+          hours,
+          days,
+          manual: await plans.results(s.mn, yearFrom, to),
+          lang: q.lang,
+        }),
       );
     }
     if (outlets.length === 0) throw new ApiErrors.NotDisclosed(enterprise);
@@ -103,7 +110,7 @@ export const disclosureRoutes: FastifyPluginAsyncZod<DisclosureDeps> = async (
 
   // The pages for the public: server-rendered, no script, the stylesheet the dashboard serves.
   app.get('/disclosure', { schema: { querystring: DisclosureQuery.pick({ lang: true }) } }, async ({ query }, reply) =>
-    page(reply, disclosureListPage(disclosed(), query.lang)),
+    page(reply, disclosureListPage(await disclosed(), query.lang)),
   );
   app.get(
     '/disclosure/:enterprise',

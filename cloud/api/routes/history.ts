@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { applyMarks, type MarkStore } from '../../marks.js';
 import type { Registry } from '../../registry.js';
-import type { PlanStore } from '../../plans.js';
+import type { PlanBook } from '../../plans.js';
 import type { MeasurementStore } from '../../store/types.js';
 import { HISTORY_KIND_NAMES, historySheet, historyTable, manualPoint } from '../history.js';
 import { HistoryExportQuery, HistoryPageSchema, HistoryQuery, MnParams } from '../schemas.js';
@@ -14,7 +14,7 @@ export interface HistoryDeps {
   store: Pick<MeasurementStore, 'query'>;
   marks: Pick<MarkStore, 'active'>;
   /** Manual results (手工监测), shown as the kind `manual`. */
-  plans: Pick<PlanStore, 'results'>;
+  plans: Pick<PlanBook, 'results'>;
 }
 
 /** The most records one read returns (the store's largest page). */
@@ -27,7 +27,7 @@ export const historyRoutes: FastifyPluginAsyncZod<HistoryDeps> = async (app, { r
   const read = async (mn: string, q: z.output<typeof HistoryExportQuery>) => {
     const s = stationOf(registry, mn);
     if (q.kind === 'manual') {
-      const results = plans.results(s.mn, q.from, q.to).slice(0, MAX_READ);
+      const results = (await plans.results(s.mn, q.from, q.to)).slice(0, MAX_READ);
       return { s, table: historyTable(s, results.map(manualPoint), q.lang), truncated: results.length === MAX_READ };
     }
     const points = await store.query({ mn: s.mn, kind: q.kind, from: q.from, to: q.to, limit: MAX_READ });

@@ -8,12 +8,12 @@ import {
   type JurisdictionRow,
   type OutletFacts,
 } from '../../jurisdictions.js';
-import type { PlanStore } from '../../plans.js';
-import type { RegistrationStore } from '../../registrations.js';
+import type { PlanBook } from '../../plans.js';
+import type { RegistrationBook } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
 import { periodBounds } from '../../rules/rates.js';
 import type { MeasurementStore } from '../../store/types.js';
-import { overdue, type SupervisionStore } from '../../supervision.js';
+import { overdue, type SupervisionBook } from '../../supervision.js';
 import { visible, type Principal } from '../auth.js';
 import { ReportQuery } from '../schemas.js';
 import { attachment, toCsv, type Cell } from '../sheets.js';
@@ -21,9 +21,9 @@ import { attachment, toCsv, type Cell } from '../sheets.js';
 export interface JurisdictionsDeps {
   registry: () => Registry;
   store: Pick<MeasurementStore, 'query'>;
-  plans: Pick<PlanStore, 'list'>;
-  registrations: Pick<RegistrationStore, 'list'>;
-  supervision: Pick<SupervisionStore, 'list'>;
+  plans: Pick<PlanBook, 'list'>;
+  registrations: Pick<RegistrationBook, 'list'>;
+  supervision: Pick<SupervisionBook, 'list'>;
   now: () => number;
 }
 
@@ -74,9 +74,11 @@ export const jurisdictionsRoutes: FastifyPluginAsyncZod<JurisdictionsDeps> = asy
     const stations = visible(p, registry()).stations;
     const mns = stations.map((s) => s.mn);
     const inPeriod = (t: number | undefined) => t !== undefined && t >= from && t < to;
-    const allPlans = plans.list({ mns });
-    const allRegistrations = registrations.list({ mns });
-    const items = supervision.list({ mns });
+    const [allPlans, allRegistrations, items] = await Promise.all([
+      plans.list({ mns }),
+      registrations.list({ mns }),
+      supervision.list({ mns }),
+    ]);
     const facts: OutletFacts[] = await Promise.all(
       stations.map(async (station): Promise<OutletFacts> => {
         const own = items.filter((i) => i.mn === station.mn && inPeriod(i.at));

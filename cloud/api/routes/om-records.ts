@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { dataFlag } from '../../../protocol/index.js';
-import { OM_TYPES, OmRecordBodySchema, unexplained, type OmRecord, type OmRecordStore } from '../../om-records.js';
+import { OM_TYPES, OmRecordBodySchema, unexplained, type OmRecord, type OmRecordBook } from '../../om-records.js';
 import type { Registry } from '../../registry.js';
-import type { ShutdownStore } from '../../shutdowns.js';
+import type { ShutdownBook } from '../../shutdowns.js';
 import type { MeasurementStore } from '../../store/types.js';
 import { ApiErrors } from '../errors.js';
 import { MnParams, OmRecordSchema, TimeSchema, UnexplainedSchema, type OmRecordView } from '../schemas.js';
@@ -11,9 +11,9 @@ import { stationOf } from './station.js';
 
 export interface OmRecordsDeps {
   registry: () => Registry;
-  omRecords: Pick<OmRecordStore, 'add' | 'list'>;
+  omRecords: Pick<OmRecordBook, 'add' | 'list'>;
   store: Pick<MeasurementStore, 'query'>;
-  shutdowns: Pick<ShutdownStore, 'windows'>;
+  shutdowns: Pick<ShutdownBook, 'windows'>;
   now: () => number;
 }
 
@@ -50,7 +50,7 @@ export const omRecordsRoutes: FastifyPluginAsyncZod<OmRecordsDeps> = async (
     async ({ params, body, principal }, reply) => {
       const s = stationOf(registry, params.mn);
       if (body.factor !== undefined && !(body.factor in s.factors)) throw new ApiErrors.NoFactor(body.factor, s.mn);
-      return reply.code(201).send(view(omRecords.add(s.mn, body, principal!.name, now())));
+      return reply.code(201).send(view(await omRecords.add(s.mn, body, principal!.name, now())));
     },
   );
 
@@ -65,7 +65,8 @@ export const omRecordsRoutes: FastifyPluginAsyncZod<OmRecordsDeps> = async (
         response: { 200: z.array(OmRecordSchema) },
       },
     },
-    async ({ params, query }) => omRecords.list(stationOf(registry, params.mn).mn, query.from, query.to).map(view),
+    async ({ params, query }) =>
+      (await omRecords.list(stationOf(registry, params.mn).mn, query.from, query.to)).map(view),
   );
 
   app.get(
@@ -83,10 +84,12 @@ export const omRecordsRoutes: FastifyPluginAsyncZod<OmRecordsDeps> = async (
     async ({ params, query }) => {
       const s = stationOf(registry, params.mn);
       const hours = await store.query({ mn: s.mn, kind: 'hour', from: query.from, to: query.to, limit: MAX_READ });
-      return unexplained(hours, omRecords.list(s.mn, query.from, query.to), shutdowns.windows(s)).map((u) => ({
-        ...u,
-        flagName: dataFlag(u.flag)?.name ?? u.flag,
-      }));
+      return unexplained(hours, await omRecords.list(s.mn, query.from, query.to), await shutdowns.windows(s)).map(
+        (u) => ({
+          ...u,
+          flagName: dataFlag(u.flag)?.name ?? u.flag,
+        }),
+      );
     },
   );
 };

@@ -13,7 +13,7 @@ import {
   PlanBodySchema,
   planProblem,
   subPeriods,
-  type PlanStore,
+  type PlanBook,
 } from '../../plans.js';
 import { ReviewBodySchema } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
@@ -36,7 +36,7 @@ import { AttachmentResponse, sendAttachment } from '../attachments.js';
 
 export interface PlansDeps {
   registry: () => Registry;
-  plans: PlanStore;
+  plans: PlanBook;
   now: () => number;
   /** A CJK font file for the PDF export (config `http.pdfFont`); absent, the system's (plan-pdf.ts). */
   pdfFont?: string;
@@ -55,8 +55,8 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
   app,
   { registry, plans, now, pdfFont: configuredFont },
 ) => {
-  const planOf = (id: number, p: Parameters<typeof assertSees>[0]) => {
-    const plan = plans.get(id);
+  const planOf = async (id: number, p: Parameters<typeof assertSees>[0]): Promise<Plan> => {
+    const plan = await plans.get(id);
     if (!plan) throw new ApiErrors.NoPlan(id);
     const station = registry().get(plan.mn);
     if (station) assertSees(p, station);
@@ -64,13 +64,13 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
   };
 
   /** Enters one result of a manual item of the plan in force, or throws the API error saying why not. */
-  const enter = (mn: string, plan: Plan, body: ManualResultBody, by: string): ManualResult => {
+  const enter = async (mn: string, plan: Plan, body: ManualResultBody, by: string): Promise<ManualResult> => {
     const item = plan.items.find((i) => i.factor === body.factor);
     if (!item || item.mode !== 'manual') throw new ApiErrors.NotManual(body.factor, plan.id);
     const time = Date.parse(body.time);
     if (time > now())
       throw new ApiErrors.BadRequest('body.time: a sample is taken before it is entered, not in the future');
-    const r = plans.addResult({
+    const r = await plans.addResult({
       mn,
       factor: body.factor,
       time,
@@ -102,7 +102,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       const s = stationOf(registry, params.mn);
       const problem = planProblem(body, Object.keys(s.factors));
       if (problem) throw new ApiErrors.BadRequest(`body.${problem}`);
-      return reply.code(201).send(plans.submit(s.mn, body, principal!.name, now()));
+      return reply.code(201).send(await plans.submit(s.mn, body, principal!.name, now()));
     },
   );
 
@@ -118,7 +118,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       },
     },
     async ({ params, query }) =>
-      plans.list({ mns: [stationOf(registry, params.mn).mn], ...(query.state && { state: query.state }) }),
+      await plans.list({ mns: [stationOf(registry, params.mn).mn], ...(query.state && { state: query.state }) }),
   );
 
   app.get(
@@ -133,7 +133,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     },
     async ({ params }) => {
       const s = stationOf(registry, params.mn);
-      const plan = plans.inForce(s.mn);
+      const plan = await plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
       return plan;
     },
@@ -151,7 +151,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     },
     async ({ query, principal }) => {
       const mns = visibleMns(principal, registry());
-      return plans.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) });
+      return await plans.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) });
     },
   );
 
@@ -167,10 +167,10 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       },
     },
     async ({ params, body, principal }) => {
-      const plan = planOf(params.id, principal!);
+      const plan = await planOf(params.id, principal!);
       if (body.decision === 'reject' && body.comment === '')
         throw new ApiErrors.BadRequest('body.comment: say why it is rejected');
-      const out = plans.review(
+      const out = await plans.review(
         plan.id,
         body.decision === 'approve' ? 'approved' : 'rejected',
         principal!.name,
@@ -194,9 +194,9 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       },
     },
     async ({ params, body, principal }) => {
-      const plan = planOf(params.id, principal!);
-      plans.attach(plan.id, body.name, Buffer.from(body.base64, 'base64'));
-      return plans.get(plan.id)!;
+      const plan = await planOf(params.id, principal!);
+      await plans.attach(plan.id, body.name, Buffer.from(body.base64, 'base64'));
+      return (await plans.get(plan.id))!;
     },
   );
 
@@ -211,8 +211,8 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       },
     },
     async ({ params, principal }, reply) => {
-      const plan = planOf(params.id, principal!);
-      const file = plans.attachment(plan.id);
+      const plan = await planOf(params.id, principal!);
+      const file = await plans.attachment(plan.id);
       if (!file) throw new ApiErrors.NoAttachment(plan.id);
       return sendAttachment(reply, file);
     },
@@ -235,7 +235,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       },
     },
     async ({ params, query, principal }, reply) => {
-      const plan = planOf(params.id, principal!);
+      const plan = await planOf(params.id, principal!);
       const station = stationOf(registry, plan.mn);
       const font = pdfFont(configuredFont);
       if (font === undefined) throw new ApiErrors.NoPdfFont();
@@ -260,9 +260,9 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     },
     async ({ params, body, principal }, reply) => {
       const s = stationOf(registry, params.mn);
-      const plan = plans.inForce(s.mn);
+      const plan = await plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
-      return reply.code(201).send(enter(s.mn, plan, body, principal!.name));
+      return reply.code(201).send(await enter(s.mn, plan, body, principal!.name));
     },
   );
 
@@ -284,7 +284,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     },
     async ({ params, body, principal }) => {
       const s = stationOf(registry, params.mn);
-      const plan = plans.inForce(s.mn);
+      const plan = await plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
       const parsed = parseManualCsv(parseCsv(body));
       if (typeof parsed === 'string') throw new ApiErrors.BadRequest(`body: ${parsed}`);
@@ -292,7 +292,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
       const rejected = parsed.rejected.map((r) => ({ ...r, code: 'API_BAD_REQUEST' }));
       for (const { line, body: row } of parsed.bodies) {
         try {
-          imported.push(enter(s.mn, plan, row, principal!.name));
+          imported.push(await enter(s.mn, plan, row, principal!.name));
         } catch (e) {
           const err = e as { code?: string; message: string };
           // The single entry's message names body.FIELD; in a sheet the field is a column of the line.
@@ -315,7 +315,7 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
         response: { 200: z.array(ManualResultSchema) },
       },
     },
-    async ({ params, query }) => plans.results(stationOf(registry, params.mn).mn, query.from, query.to),
+    async ({ params, query }) => await plans.results(stationOf(registry, params.mn).mn, query.from, query.to),
   );
 
   app.get(
@@ -333,10 +333,10 @@ export const plansRoutes: FastifyPluginAsyncZod<PlansDeps> = async (
     },
     async ({ params, query }) => {
       const s = stationOf(registry, params.mn);
-      const plan = plans.inForce(s.mn);
+      const plan = await plans.inForce(s.mn);
       if (!plan) throw new ApiErrors.NoPlanInForce(s.mn);
       const [from, to] = subPeriods(query.year, 'year') as [number, number];
-      const results = plans.results(s.mn, from, to);
+      const results = await plans.results(s.mn, from, to);
       const items = plan.items.flatMap((i) =>
         i.mode === 'manual'
           ? [

@@ -34,7 +34,7 @@ export const ratesRoutes: FastifyPluginAsyncZod<ReportDeps> = async (app, deps) 
         ...(since !== undefined && { since }),
         hours: await src.hoursOf(s, from, to),
         stopped: await src.stoppedOf(s, from, to),
-        shutdowns: src.shutdowns(s),
+        shutdowns: await src.shutdowns(s),
         rules: src.rules,
       };
       return {

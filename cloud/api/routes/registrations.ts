@@ -6,7 +6,7 @@ import {
   RegistrationBodySchema,
   ReviewBodySchema,
   type Registration,
-  type RegistrationStore,
+  type RegistrationBook,
 } from '../../registrations.js';
 import type { Registry } from '../../registry.js';
 import { assertSees, visibleMns } from '../auth.js';
@@ -17,7 +17,7 @@ import { stationOf } from './station.js';
 
 export interface RegistrationsDeps {
   registry: () => Registry;
-  registrations: Pick<RegistrationStore, 'submit' | 'get' | 'list' | 'review'>;
+  registrations: Pick<RegistrationBook, 'submit' | 'get' | 'list' | 'review'>;
   live: Pick<LiveHub, 'publish'>;
   now: () => number;
 }
@@ -57,7 +57,7 @@ export const registrationsRoutes: FastifyPluginAsyncZod<RegistrationsDeps> = asy
     },
     async ({ params, body, principal }, reply) => {
       const s = stationOf(registry, params.mn);
-      return reply.code(201).send(view(registrations.submit(s.mn, body, principal!.name, now())));
+      return reply.code(201).send(view(await registrations.submit(s.mn, body, principal!.name, now())));
     },
   );
 
@@ -74,7 +74,7 @@ export const registrationsRoutes: FastifyPluginAsyncZod<RegistrationsDeps> = asy
     },
     async ({ params, query }) => {
       const s = stationOf(registry, params.mn);
-      return registrations.list({ mns: [s.mn], ...(query.state && { state: query.state }) }).map(view);
+      return (await registrations.list({ mns: [s.mn], ...(query.state && { state: query.state }) })).map(view);
     },
   );
 
@@ -90,7 +90,7 @@ export const registrationsRoutes: FastifyPluginAsyncZod<RegistrationsDeps> = asy
     },
     async ({ query, principal }) => {
       const mns = visibleMns(principal, registry());
-      return registrations.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) }).map(view);
+      return (await registrations.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) })).map(view);
     },
   );
 
@@ -106,11 +106,11 @@ export const registrationsRoutes: FastifyPluginAsyncZod<RegistrationsDeps> = asy
       },
     },
     async ({ params, body, principal }) => {
-      const r = registrations.get(params.id);
+      const r = await registrations.get(params.id);
       if (!r) throw new ApiErrors.NoRegistration(params.id);
       const station = registry().get(r.mn);
       if (station) assertSees(principal!, station);
-      const out = registrations.review(params.id, body, principal!.name, now());
+      const out = await registrations.review(params.id, body, principal!.name, now());
       if (out === 'not-found') throw new ApiErrors.NoRegistration(params.id);
       if (out === 'already-reviewed') throw new ApiErrors.Reviewed(r.id, r.state, r.review?.by ?? '');
       if (out === 'no-comment') throw new ApiErrors.BadRequest('body.comment: say why it is rejected');

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Registry } from '../../registry.js';
-import { ShutdownBodySchema, type ShutdownStore } from '../../shutdowns.js';
+import { ShutdownBodySchema, type ShutdownBook } from '../../shutdowns.js';
 import { MnParams, ShutdownSchema } from '../schemas.js';
 import { stationOf } from './station.js';
 
 export interface ShutdownsDeps {
   registry: () => Registry;
-  shutdowns: Pick<ShutdownStore, 'windows' | 'add'>;
+  shutdowns: Pick<ShutdownBook, 'windows' | 'add'>;
 }
 
 /** `GET/POST /stations/:mn/shutdowns`: windows the rates leave out (停产). */
@@ -38,7 +38,7 @@ export const shutdownsRoutes: FastifyPluginAsyncZod<ShutdownsDeps> = async (app,
       },
     },
     async ({ params, body }, reply) => {
-      shutdowns.add(stationOf(registry, params.mn).mn, body);
+      await shutdowns.add(stationOf(registry, params.mn).mn, body);
       return reply.code(201).send(body);
     },
   );

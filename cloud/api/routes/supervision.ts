@@ -14,7 +14,7 @@ import {
   SupervisionSendSchema,
   type SupervisionItem,
   type SupervisionKind,
-  type SupervisionStore,
+  type SupervisionBook,
   type SupervisionSubject,
 } from '../../supervision.js';
 import { assertSees, visibleMns, type Principal } from '../auth.js';
@@ -26,7 +26,7 @@ import { AttachmentResponse, sendAttachment } from '../attachments.js';
 
 export interface SupervisionDeps {
   registry: () => Registry;
-  supervision: SupervisionStore;
+  supervision: SupervisionBook;
   alarms: Pick<AlarmReader, 'get'>;
   live: Pick<LiveHub, 'publish'>;
   now: () => number;
@@ -117,8 +117,8 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
     };
   };
   /** The item, refused when its station is not the principal's to see. */
-  const itemOf = (id: number, p: Principal): SupervisionItem => {
-    const item = supervision.get(id);
+  const itemOf = async (id: number, p: Principal): Promise<SupervisionItem> => {
+    const item = await supervision.get(id);
     if (!item) throw new ApiErrors.NoSupervision(id);
     const station = registry().get(item.mn);
     if (station) assertSees(p, station);
@@ -151,7 +151,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
           );
         const station = registry().get(alarm.mn);
         if (station) assertSees(principal!, station);
-        const open = supervision.openForAlarm(alarm.id);
+        const open = await supervision.openForAlarm(alarm.id);
         if (open !== undefined) throw new ApiErrors.SupervisionExists(alarm.id, open);
         subject = {
           mn: alarm.mn,
@@ -175,7 +175,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       }
       const deadline = Date.parse(body.deadline);
       if (deadline <= at) throw new ApiErrors.BadRequest('body.deadline: a deadline is later than now');
-      const item = supervision.send(subject, deadline, body.request, principal!.name, scopeKind(principal!), at);
+      const item = await supervision.send(subject, deadline, body.request, principal!.name, scopeKind(principal!), at);
       return reply.code(201).send(view(changed(item), at));
     },
   );
@@ -196,8 +196,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       const at = now();
       const seen = visibleMns(principal, registry());
       const mns = query.mn === undefined ? seen : seen === undefined || seen.includes(query.mn) ? [query.mn] : [];
-      return supervision
-        .list({ ...(mns && { mns }), ...(query.state && { state: query.state }) })
+      return (await supervision.list({ ...(mns && { mns }), ...(query.state && { state: query.state }) }))
         .map((i) => view(i, at))
         .filter((i) => query.overdue === undefined || i.overdue === (query.overdue === 'true'));
     },
@@ -213,7 +212,7 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
         response: { 200: SupervisionItemSchema },
       },
     },
-    async ({ params, principal }) => view(itemOf(params.id, principal!), now()),
+    async ({ params, principal }) => view(await itemOf(params.id, principal!), now()),
   );
 
   app.post(
@@ -228,16 +227,16 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       },
     },
     async ({ params, body, principal }) => {
-      const item = itemOf(params.id, principal!);
+      const item = await itemOf(params.id, principal!);
       if (scopeKind(principal!) !== 'enterprise')
         throw new ApiErrors.EnterpriseOnly(
           `answering a supervision item is the enterprise's; ${principal!.name} is of ${scopeText(principal!)}`,
         );
       const at = now();
-      const out = supervision.answer(item.id, body, principal!.name, 'enterprise', at);
+      const out = await supervision.answer(item.id, body, principal!.name, 'enterprise', at);
       if (out === 'not-found') throw new ApiErrors.NoSupervision(item.id);
       if (out === 'wrong-state')
-        throw new ApiErrors.SupervisionState(item.id, supervision.get(item.id)!.state, STEP_NEEDS.answer);
+        throw new ApiErrors.SupervisionState(item.id, (await supervision.get(item.id))!.state, STEP_NEEDS.answer);
       return view(changed(out), at);
     },
   );
@@ -255,14 +254,18 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       },
     },
     async ({ params, body, principal }) => {
-      const item = itemOf(params.id, principal!);
+      const item = await itemOf(params.id, principal!);
       if (body.decision === 'return' && body.comment === '')
         throw new ApiErrors.BadRequest('body.comment: say why it is returned');
       const at = now();
-      const out = supervision.review(item.id, body, principal!.name, scopeKind(principal!), at);
+      const out = await supervision.review(item.id, body, principal!.name, scopeKind(principal!), at);
       if (out === 'not-found') throw new ApiErrors.NoSupervision(item.id);
       if (out === 'wrong-state')
-        throw new ApiErrors.SupervisionState(item.id, supervision.get(item.id)!.state, STEP_NEEDS[body.decision]);
+        throw new ApiErrors.SupervisionState(
+          item.id,
+          (await supervision.get(item.id))!.state,
+          STEP_NEEDS[body.decision],
+        );
       return view(changed(out), at);
     },
   );
@@ -278,8 +281,8 @@ export const supervisionRoutes: FastifyPluginAsyncZod<SupervisionDeps> = async (
       },
     },
     async ({ params, principal }, reply) => {
-      const item = itemOf(params.id, principal!);
-      const file = supervision.attachment(item.id, params.n);
+      const item = await itemOf(params.id, principal!);
+      const file = await supervision.attachment(item.id, params.n);
       if (!file) throw new ApiErrors.NoSupervisionAttachment(item.id, params.n);
       return sendAttachment(reply, file);
     },
