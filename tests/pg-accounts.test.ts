@@ -130,7 +130,7 @@ describe.runIf(havePostgres())('dashboard accounts and sessions of a cluster in 
     expect(await rows(a)).toBe(0);
   });
 
-  it('writes the last use at most once per throttle interval (an idle end comes early by that, never late)', async () => {
+  it('writes the last use at most once per throttle interval (an idle end comes early by it, never late)', async () => {
     const [a, b] = await cluster('acc_touch');
     const id = await login(a);
     const seen = async (): Promise<number> =>
