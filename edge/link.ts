@@ -167,6 +167,7 @@ export abstract class UplinkBase implements Uplink {
       utcOffsetMinutes: deps.station.utcOffsetMinutes,
       codec: this.codec,
       write: (frame) => this.out(frame),
+      batch: (send) => this.batch(send),
       onGiveUp: (reason) => {
         this.setState(this.state, reason);
         this.logger.warn({ reason }, 'no answers from the peer; reconnecting');
@@ -180,6 +181,10 @@ export abstract class UplinkBase implements Uplink {
   abstract stop(): Promise<void>;
   /** Sends one frame on the link (dropped when the link is down: the outbox still has it). */
   protected abstract write(frame: string): void;
+  /** Runs `send`, whose writes the transport may put on the wire together (TCP: one write for a refill's records). */
+  protected batch(send: () => void): void {
+    send();
+  }
   /** Resolves once the link has taken what was written (or went down), so a history answer sends a page at a time. */
   protected abstract flush(): Promise<void>;
   /** Drops the link and connects again. */

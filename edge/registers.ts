@@ -84,6 +84,12 @@ interface Wanted {
 }
 
 /**
+ * The order of Modbus function names (ASCII): `localeCompare` would give the same for them, but its first
+ * call loads ICU's collation data (about 2.5 MB of the box's memory, for the whole run).
+ */
+const byFunction = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
  * Coalesces the registers a device needs into as few reads as possible: ranges closer than
  * `maxGap` registers share one read (bytes on a 9600 baud line cost less than a request round trip),
  * no read exceeds `maxRegisters`.
@@ -95,7 +101,7 @@ export function planReads(
 ): ReadBlock[] {
   const wanted: Wanted[] = specs
     .map((s) => ({ function: s.function, from: s.address, to: s.address + registerWidth(s.type) }))
-    .sort((a, b) => a.function.localeCompare(b.function) || a.from - b.from);
+    .sort((a, b) => byFunction(a.function, b.function) || a.from - b.from);
   const blocks: ReadBlock[] = [];
   let current: Wanted | undefined;
   for (const w of wanted) {

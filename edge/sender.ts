@@ -22,6 +22,8 @@ export interface SenderOptions {
   /** The SM4 key of an HJ 212-2025 link. */
   codec?: Pick<CodecOptions, 'sm4Key'>;
   write: (frame: string) => void;
+  /** Runs `send`, whose `write`s may go out together (a TCP socket corked meanwhile); just runs it by default. */
+  batch?: (send: () => void) => void;
   /** No answer after every retry: the link is presumed dead; the record stays in the outbox. */
   onGiveUp: (reason: string) => void;
 }
@@ -150,7 +152,15 @@ export class OutboxSender {
     if (!this.up) return;
     const free = o.window - this.inFlight.size;
     if (free <= 0) return;
-    for (const row of o.outbox.nextBatch(free, this.inFlightIds)) {
+    const rows = o.outbox.nextBatch(free, this.inFlightIds);
+    if (rows.length === 0) return;
+    if (o.batch) o.batch(() => this.send(rows));
+    else this.send(rows);
+  }
+
+  private send(rows: readonly OutboxRow[]): void {
+    const o = this.options;
+    for (const row of rows) {
       let parts: { qn: string; frame: string }[];
       try {
         parts = recordFrames(row.record, row.qn, o.addressee(), o.decimals, o.utcOffsetMinutes, o.codec);

@@ -68,6 +68,18 @@ export class TcpUplink extends UplinkBase {
     socket.write(frame);
   }
 
+  /** The records of one refill go out in one write (a writev), not one system call a record. */
+  protected override batch(send: () => void): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return send();
+    socket.cork();
+    try {
+      send();
+    } finally {
+      socket.uncork();
+    }
+  }
+
   protected flush(): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.destroyed || !socket.writableNeedDrain) return Promise.resolve();

@@ -28,7 +28,15 @@ export function readFrames(socket: Socket, codec: CodecOptions, reader: FrameRea
       socket.destroy();
       return;
     }
-    reader.results(results);
+    if (results.length === 0) return reader.results(results);
+    // What the handler writes in answer to one read (a 9014 for each upload it carried) goes out in one
+    // write rather than one a frame: uncorked as soon as the handler returns, so nothing waits.
+    socket.cork();
+    try {
+      reader.results(results);
+    } finally {
+      socket.uncork();
+    }
   };
   let ended = false;
   const hangUp = (): void => {

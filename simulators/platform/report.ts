@@ -117,7 +117,8 @@ export class ReportBuilder {
     return s;
   }
 
-  check(mn: string, check: string, ok: boolean, reason?: string, frame?: FrameRef): void {
+  /** `frame` may be given as a function: only a failure needs it, and most checks pass. */
+  check(mn: string, check: string, ok: boolean, reason?: string, frame?: FrameRef | (() => FrameRef)): void {
     const t = (this.station(mn).checks[check] ??= { passed: 0, failed: 0, reasons: [], failures: [] });
     if (ok) t.passed++;
     else {
@@ -125,7 +126,7 @@ export class ReportBuilder {
       if (reason !== undefined && t.reasons.length < MAX_REASONS && !t.reasons.includes(reason)) t.reasons.push(reason);
       if (t.failures.length < MAX_REASONS) {
         const failure: CheckFailure = { reason: reason ?? check };
-        if (frame) failure.frame = frame;
+        if (frame) failure.frame = typeof frame === 'function' ? frame() : frame;
         t.failures.push(failure);
       }
     }

@@ -193,7 +193,9 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
     const p = frame.packet;
     // Strict decoding makes MN mandatory, so this is the station's MN.
     const mn = p.mn ?? conn.mn ?? conn.label;
-    const ref = frameRef(frame.raw, p);
+    // Named only by a failed check: not built for every frame that passes them all.
+    let built: FrameRef | undefined;
+    const ref = (): FrameRef => (built ??= frameRef(frame.raw, p));
     this.report.accepted(mn, p.version);
     this.report.check(mn, 'frame-strict', true);
     this.report.check(mn, 'qn', true);
@@ -286,7 +288,7 @@ export class PlatformServer extends EventEmitter<PlatformEvents> {
   }
 
   /** The checks on what a packet says: data content, DataTime on its period, ST, factor codes. */
-  private contentChecks(mn: string, station: StationConfig, p: Packet, ref: FrameRef): void {
+  private contentChecks(mn: string, station: StationConfig, p: Packet, ref: () => FrameRef): void {
     for (const c of checkDataPacket(p, station.minInterval)) this.report.check(mn, c.check, c.ok, c.reason, ref);
     const st = checkSt(p);
     this.report.check(mn, st.check, st.ok, st.reason, ref);
