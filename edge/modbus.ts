@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import Module from 'node:module';
-import type ModbusSerial from 'modbus-serial';
+import ModbusSerial from 'modbus-serial';
 import type { Logger } from 'pino';
 import type { BusConfig, DeviceConfig } from './config.js';
 import {
@@ -17,36 +15,8 @@ import { DeviceReadError } from './modbus-errors.js';
 import type { ModbusAction } from './control.js';
 
 // modbus-serial's typings declare an ES default export; under NodeNext the CommonJS module itself is the class.
-type ModbusRTUClass = typeof ModbusSerial.default;
-export type ModbusClient = InstanceType<ModbusRTUClass>;
-
-const requireCjs = createRequire(import.meta.url);
-let modbusRTU: ModbusRTUClass | undefined;
-
-/**
- * modbus-serial, loaded by the first bus that opens. Its index loads `serialport` (its optional dependency,
- * each `require` of it in a try: the package documents installing without it) and with it serialport's
- * native binding and parsers, about 1.5 MB of a box that has no serial line. The first bus being TCP, the
- * index is loaded as on such an install; a serial bus opened later still gets serialport, since
- * `connectRTUBuffered` requires its port module, and with it serialport, when it is called (a module whose
- * load failed is not cached). The first bus being serial, the index loads as usual.
- */
-function modbusClass(serial: boolean): ModbusRTUClass {
-  if (modbusRTU) return modbusRTU;
-  if (serial) return (modbusRTU = requireCjs('modbus-serial') as ModbusRTUClass);
-  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
-  const load = loader._load;
-  loader._load = function (this: unknown, request: string, ...rest: unknown[]) {
-    if (request === 'serialport')
-      throw Object.assign(new Error(`${request} is loaded by the first serial bus`), { code: 'MODULE_NOT_FOUND' });
-    return load.call(this, request, ...rest);
-  };
-  try {
-    return (modbusRTU = requireCjs('modbus-serial') as ModbusRTUClass);
-  } finally {
-    loader._load = load;
-  }
-}
+const ModbusRTU = ModbusSerial as unknown as typeof ModbusSerial.default;
+export type ModbusClient = InstanceType<typeof ModbusRTU>;
 
 /** One poll of a device: readings (B-flagged, value held, when the device did not answer). */
 export interface DevicePoll {
@@ -127,7 +97,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 
 /** Opens the port of a bus (TCP socket or serial device); `onError` hears port errors after opening. */
 export async function openModbusClient(bus: BusConfig, onError: (err: unknown) => void): Promise<ModbusClient> {
-  const ModbusRTU = modbusClass(bus.kind !== 'tcp');
   const client = new ModbusRTU();
   const opening =
     bus.kind === 'tcp'
