@@ -377,6 +377,17 @@ describe.runIf(havePostgres())(
         expect(lists[0]!.map(view)).toHaveLength(3);
         expect(lists[0]!.every((l) => l.closedAt !== undefined)).toBe(true);
         for (const l of lists) expect(l.map(view)).toEqual(lists[0]!.map(view));
+        // Every process shows a station heard by any of them online (each heard only some of them).
+        type Listing = { mn: string; online: boolean }[];
+        for (const m of ['a', 'b', 'c', 'd'])
+          await until(
+            async () => {
+              const listed = await nodeApi<Listing>(http[m]!, '/stations');
+              return [gappy, exceeding, normal, tcpGap].every((mn) => listed.find((s) => s.mn === mn)?.online);
+            },
+            `the heard stations online on ${m}`,
+            15_000,
+          );
         // Acknowledged on one process, shown by another at once: one row in the database.
         const episode = lists[0]!.find((l) => l.type === 'warning')!;
         await nodeApi(http['d']!, `/alarms/${episode.id}/ack`, { method: 'POST', body: { comment: '已冲洗采样管路' } });

@@ -53,6 +53,9 @@ export const RulesOptionsSchema = z
   .prefault({});
 export type RulesOptions = z.output<typeof RulesOptionsSchema>;
 
+/** How often a cluster's process reads what the others heard (RuleState.heard). */
+const HEARD_EVERY_MS = 5_000;
+
 /** Parts joined by `|`, by a template rather than an array join: one is built for every condition of every point. */
 function key(a: string | number, b: string | number, c?: string | number, d?: string | number): string {
   if (c === undefined) return `${a}|${b}`;
@@ -126,6 +129,7 @@ export class RuleEngine {
   private readonly hoursStored = new Map<string, Map<string, number>>();
   private readonly started: number;
   private timer: NodeJS.Timeout | undefined;
+  private heardTimer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private again: Promise<void> | undefined;
   /** Units not yet committed (PostgreSQL): awaited by stop(). */
@@ -185,6 +189,22 @@ export class RuleEngine {
 
   start(): void {
     this.timer = setInterval(() => void this.check(), this.o.options.checkEverySeconds * 1000);
+    const heard = this.state.heard?.bind(this.state);
+    if (!heard) return;
+    // Stations other processes hear: their online flags and addresses on this one, every few seconds.
+    let reading = false;
+    const read = (): void => {
+      if (reading) return;
+      reading = true;
+      heard()
+        .then((all) => {
+          for (const [mn, seen] of all) this.learn(mn, seen);
+        })
+        .catch((e: Error) => this.o.log.warn({ reason: e.message }, 'last packets of the cluster not read'))
+        .finally(() => (reading = false));
+    };
+    read();
+    this.heardTimer = setInterval(read, HEARD_EVERY_MS);
   }
 
   /**
@@ -211,6 +231,7 @@ export class RuleEngine {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.heardTimer);
     await this.again;
     await this.checking;
     await Promise.all(this.inflight);

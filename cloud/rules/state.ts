@@ -78,6 +78,11 @@ export interface RuleState {
   unit(mn: string, fn: (u: StationUnit) => void): Awaitable<void>;
   /** The committed state of these stations (a sweep reads it before it takes a station's unit). */
   peek(mns: readonly string[]): Awaitable<ReadonlyMap<string, StationRules>>;
+  /**
+   * The last packet any process heard of each station, where other processes hear stations too (a
+   * cluster): what the online flags, the overview and requests to a station go by on every process.
+   */
+  heard?(): Promise<ReadonlyMap<string, Seen>>;
 }
 
 /** The log line of an episode change, once it is committed. */

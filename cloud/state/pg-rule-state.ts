@@ -4,8 +4,8 @@ import type { Backfill } from '../alarms/backfills.js';
 import type { AlarmEvent } from '../alarms/notify.js';
 import { PgAlarmStore } from '../alarms/pg-store.js';
 import type { Alarm, AlarmOpen, ClosedBy } from '../alarms/store.js';
-import { logChange, type RuleState, type StationRules, type StationUnit } from '../rules/state.js';
-import { PgBackfillStore, readStationStates, withStationState } from './pg-stores.js';
+import { logChange, type RuleState, type Seen, type StationRules, type StationUnit } from '../rules/state.js';
+import { PgBackfillStore, readHeard, readStationStates, withStationState } from './pg-stores.js';
 
 type Op =
   | { op: 'open'; a: AlarmOpen & { raisedAt: number } }
@@ -38,6 +38,10 @@ export class PgRuleState implements RuleState {
 
   peek(mns: readonly string[]): Promise<ReadonlyMap<string, StationRules>> {
     return readStationStates(this.o.pool, mns);
+  }
+
+  heard(): Promise<ReadonlyMap<string, Seen>> {
+    return readHeard(this.o.pool);
   }
 
   unit(mn: string, fn: (u: StationUnit) => void): Promise<void> {

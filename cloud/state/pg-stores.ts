@@ -144,6 +144,14 @@ function toRules(r: RuleRow): StationRules {
   return s;
 }
 
+/** The last packet heard of every station that has been heard, by any process. */
+export async function readHeard(db: Pick<pg.Pool, 'query'>): Promise<Map<string, NonNullable<StationRules['seen']>>> {
+  const r = await db.query<{ mn: string; seen: NonNullable<StationRules['seen']> }>(
+    "SELECT mn, seen FROM rule_state WHERE seen IS NOT NULL AND seen <> 'null'::jsonb",
+  );
+  return new Map(r.rows.map((row) => [row.mn, row.seen]));
+}
+
 /** The committed rule state of these stations (those without a row have none yet). */
 export async function readStationStates(
   db: Pick<pg.Pool, 'query'>,
