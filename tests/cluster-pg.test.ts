@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { encodeFrame, formatHjTime, parseHjTime } from '../protocol/index.js';
 import { LoggerConfigSchema, startLoggers } from '../simulators/logger/index.js';
 import { bucketOf, winnerOf } from '../cloud/state/leases.js';
-import { freePort, spawnCli, startInfluxd, until, type Proc } from './helpers/common.js';
+import { freePort, sleep, spawnCli, startInfluxd, until, type Proc } from './helpers/common.js';
 import { influxDatabase, type InfluxQuery } from './helpers/cloud-procs.js';
 import { rawClient, type RawClient } from './helpers/cloud-fixtures.js';
 import {
@@ -314,7 +314,10 @@ describe.runIf(havePostgres())(
               cp: { params, factors: {} },
             }),
           );
-        const done = async (port: number) => (await nodeApi<Command>(port, `/commands/${command.id}`)).state === 'done';
+        const done = async (port: number) => {
+          await sleep(200); // the API's rate limit: 20 requests a second
+          return (await nodeApi<Command>(port, `/commands/${command.id}`)).state === 'done';
+        };
         await until(() => done(http['b']!), 'the request done on b', 15_000);
         const commandOnA = await nodeApi<Command>(http['a']!, `/commands/${command.id}`);
         expect(commandOnA).toMatchObject({ state: 'done', answers: [{ cn: '9011' }, { cn: '9012' }] });
@@ -382,6 +385,7 @@ describe.runIf(havePostgres())(
         for (const m of ['a', 'b', 'c', 'd'])
           await until(
             async () => {
+              await sleep(200); // the API's rate limit: 20 requests a second
               const listed = await nodeApi<Listing>(http[m]!, '/stations');
               return [gappy, exceeding, normal, tcpGap].every((mn) => listed.find((s) => s.mn === mn)?.online);
             },
