@@ -43,6 +43,8 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '0' },
     'idle-seconds': { type: 'string', default: '10' },
     'heap-mb': { type: 'string' },
+    /** More options for the ingest's node, space-separated (`--heapsnapshot-signal=SIGUSR2`). */
+    'node-args': { type: 'string' },
   },
 });
 const STORE = values.store;
@@ -184,6 +186,7 @@ try {
     [
       ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
       ...(values['heap-mb'] !== undefined ? [`--max-old-space-size=${values['heap-mb']}`] : []),
+      ...(values['node-args']?.split(' ').filter((a) => a !== '') ?? []),
       join(import.meta.dirname, '..', 'cli', 'main.js'),
       'cloud',
       '--config',
