@@ -361,7 +361,7 @@ try {
     }),
   );
 } finally {
-  if (child && child.exitCode === null) {
+  if (child && child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
     await new Promise((r) => child!.once('exit', r));
   }
