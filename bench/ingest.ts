@@ -7,8 +7,16 @@
  * 1,000 packets/s, its CPU per packet (`cpuUsPerPacket`: utime + stime from /proc, the counters
  * process.cpuUsage reads, taken of the ingest process from outside), and how many points it POSTed to
  * InfluxDB per point InfluxDB holds (`pointsSentPerStored`, counted by a pass-through proxy in front
- * of influxd; 1.0 when no batch is sent twice). Linux only (/proc). One JSON line.
- *   node dist/bench/ingest.js [--connections 1000,10000] [--seconds 20] [--mqtt true]
+ * of influxd; 1.0 when no batch is sent twice), and `rssMb`, its RSS at the end of the phase.
+ * `--store sqlite` runs the same phases against the embedded SQLite store instead (no influxd).
+ * With InfluxDB, `ratioToInfluxd` is the phase's points/s over the points/s of an ideal client into the same
+ * influxd: line protocol built in advance, POSTed in batches of the ingest's batch size, one at a time, for
+ * as long as a phase (measured once per run, after the phases).
+ * `--idle N` (0: none) ends with N loggers connected, each having sent one answered upload, then idle for
+ * `--idle-seconds`: the ingest's RSS then (`idle.rssMb`). `--heap-mb M` runs the ingest under
+ * `--max-old-space-size=M`. Linux only (/proc). One JSON line.
+ *   node dist/bench/ingest.js [--connections 1000,10000] [--seconds 20] [--mqtt true] [--store influxdb|sqlite]
+ *     [--idle 10000] [--idle-seconds 10] [--heap-mb 128]
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,11 +39,21 @@ const { values } = parseArgs({
     mqtt: { type: 'string', default: 'true' },
     /** The ingest process runs under `node --cpu-prof` and writes its profile to this directory on exit. */
     'cpu-prof': { type: 'string' },
+    store: { type: 'string', default: 'influxdb' },
+    idle: { type: 'string', default: '0' },
+    'idle-seconds': { type: 'string', default: '10' },
+    'heap-mb': { type: 'string' },
+    /** More options for the ingest's node, space-separated (`--heapsnapshot-signal=SIGUSR2`). */
+    'node-args': { type: 'string' },
   },
 });
+const STORE = values.store;
+if (STORE !== 'influxdb' && STORE !== 'sqlite') throw new Error('--store is influxdb or sqlite');
+const IDLE = Number(values.idle);
 const SIZES = values.connections.split(',').map(Number);
 const SECONDS = Number(values.seconds);
-const MAX = Math.max(...SIZES);
+const MAX = Math.max(...SIZES, IDLE);
+const BATCH = 5000;
 const FACTORS = 10;
 const CLK_TCK = 100;
 const USER = { name: 'bench', password: 'b3nch' };
@@ -56,7 +74,7 @@ async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
 const percentile = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 
-const influx = await startInfluxd();
+const influx = STORE === 'influxdb' ? await startInfluxd() : undefined;
 
 /**
  * Points POSTed to InfluxDB: the ingest talks to this pass-through proxy, which counts the lines of
@@ -68,7 +86,7 @@ const proxy = createServer((req, res) => {
   const counting = req.method === 'POST' && req.url?.startsWith('/write') === true;
   let last = 10;
   const up = request(
-    { host: '127.0.0.1', port: influx.port, method: req.method, path: req.url, headers: req.headers, agent },
+    { host: '127.0.0.1', port: influx!.port, method: req.method, path: req.url, headers: req.headers, agent },
     (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -99,14 +117,18 @@ let child: ReturnType<typeof spawn> | undefined;
 try {
   const query = async (q: string, db?: string): Promise<unknown> => {
     const params = new URLSearchParams({ q, u: USER.name, p: USER.password, ...(db && { db }) });
-    const res = await fetch(`http://127.0.0.1:${influx.port}/query?${params}`, { method: 'POST' });
+    const res = await fetch(`http://127.0.0.1:${influx!.port}/query?${params}`, { method: 'POST' });
     if (!res.ok) throw new Error(await res.text());
     return res.json();
   };
-  await query(`CREATE USER ${USER.name} WITH PASSWORD '${USER.password}' WITH ALL PRIVILEGES`);
-  await query('CREATE DATABASE bench');
-  /** Points InfluxDB itself holds (not the ingest's spill queue). */
+  if (influx) {
+    await query(`CREATE USER ${USER.name} WITH PASSWORD '${USER.password}' WITH ALL PRIVILEGES`);
+    await query('CREATE DATABASE bench');
+  }
+  /** Points InfluxDB itself holds (not the ingest's spill queue); with SQLite, every point answered is there. */
+  let answeredPoints = 0;
   const inInflux = async (): Promise<number> => {
+    if (!influx) return answeredPoints;
     const r = (await query('SELECT count(Rtd) FROM rtd', 'bench')) as {
       results: { series?: { values: [string, number][] }[] }[];
     };
@@ -138,16 +160,19 @@ try {
     stringify({
       registry: 'stations.yaml',
       state: 'state.db',
-      store: {
-        type: 'influxdb',
-        url: `http://127.0.0.1:${proxyPort}`,
-        database: 'bench',
-        username: USER.name,
-        password: USER.password,
-        spillPath: 'spill.db',
-        maxSpill: 10_000_000,
-        batchSize: 5000,
-      },
+      store:
+        STORE === 'influxdb'
+          ? {
+              type: 'influxdb',
+              url: `http://127.0.0.1:${proxyPort}`,
+              database: 'bench',
+              username: USER.name,
+              password: USER.password,
+              spillPath: 'spill.db',
+              maxSpill: 10_000_000,
+              batchSize: BATCH,
+            }
+          : { type: 'sqlite', path: 'data.db' },
       tcp: { host: '127.0.0.1', port: 0, rate: 100_000, burst: 100_000, maxConnectionsPerAddress: MAX + 100 },
       mqtt: { mode: 'embedded', host: '127.0.0.1', port: 0 },
       rules: { checkEverySeconds: 3600 },
@@ -160,6 +185,8 @@ try {
     process.execPath,
     [
       ...(values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+      ...(values['heap-mb'] !== undefined ? [`--max-old-space-size=${values['heap-mb']}`] : []),
+      ...(values['node-args']?.split(' ').filter((a) => a !== '') ?? []),
       join(import.meta.dirname, '..', 'cli', 'main.js'),
       'cloud',
       '--config',
@@ -197,8 +224,69 @@ try {
       }
     }
   }
+  let idle: Record<string, number | string> | undefined;
+  if (IDLE > 0 && !phases.some((p) => p.error !== undefined))
+    try {
+      idle = await Promise.race([died, idlePhase(IDLE)]);
+    } catch (e) {
+      idle = { connections: IDLE, error: (e as Error).message };
+    }
+  const ideal = influx ? await idealClient() : undefined;
+  if (ideal)
+    for (const p of phases) if (typeof p.pointsPerS === 'number') p.ratioToInfluxd = +(p.pointsPerS / ideal).toFixed(2);
+
+  /** N loggers connected over TCP, each with one upload answered, then nothing for a while: the ingest's RSS. */
+  async function idlePhase(n: number): Promise<Record<string, number | string>> {
+    const fleet = await tcpLoggers(ports.tcp, n, mnOf, PW);
+    await fleet.round();
+    sent += n;
+    answeredPoints += n * FACTORS;
+    process.stderr.write(`idle ${n}: connected and answered, idling\n`);
+    await new Promise((r) => setTimeout(r, Number(values['idle-seconds']) * 1000));
+    const m = await proc(c.pid!);
+    const r = { connections: fleet.connected, idleSeconds: Number(values['idle-seconds']), rssMb: Math.round(m.rssMb) };
+    await fleet.close();
+    return r;
+  }
+
+  /**
+   * The ideal client's points/s into the same influxd: the lines of 10-factor uploads (as the ingest writes
+   * them) built beforehand, POSTed in batches of BATCH, one at a time, for SECONDS, into a database of its own.
+   */
+  async function idealClient(): Promise<number> {
+    await query('CREATE DATABASE ideal');
+    const bodies: string[] = [];
+    for (let b = 0; b < 200; b++) {
+      const lines: string[] = [];
+      for (let k = 0; k < BATCH / FACTORS; k++) {
+        const i = (b * (BATCH / FACTORS) + k) % MAX;
+        const t = Date.UTC(2026, 0, 1) + (b * (BATCH / FACTORS) + k) * 1000;
+        for (const [j, f] of Object.keys(factors).entries())
+          lines.push(`rtd,factor=${f},mn=${mnOf(i)},outlet=WS-${i} Rtd=${10 + j + (k % 7) / 10},flag="N" ${t}`);
+      }
+      bodies.push(lines.join('\n'));
+    }
+    const auth = `Basic ${Buffer.from(`${USER.name}:${USER.password}`).toString('base64')}`;
+    const url = `http://127.0.0.1:${influx!.port}/write?db=ideal&precision=ms`;
+    let points = 0;
+    const t0 = performance.now();
+    for (let b = 0; performance.now() - t0 < SECONDS * 1000; b++) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { Authorization: auth },
+        body: bodies[b % bodies.length],
+      });
+      if (res.status !== 204) throw new Error(`ideal client: influxd answered ${res.status}`);
+      await res.arrayBuffer();
+      points += BATCH;
+    }
+    return Math.round(points / ((performance.now() - t0) / 1000));
+  }
+
   /** Waits (up to 2 minutes) until InfluxDB holds the points of `packets` packets. */
   async function drain(packets: number): Promise<void> {
+    // SQLite: what was answered is stored.
+    if (!influx) return;
     const t0 = performance.now();
     while ((await inInflux()) < packets * FACTORS && performance.now() - t0 < 120_000)
       await new Promise((r) => setTimeout(r, 100));
@@ -222,13 +310,14 @@ try {
     const wall = (performance.now() - t0) / 1000;
     const after = await proc(c.pid!);
     sent += latencies.length + n;
+    answeredPoints += (latencies.length + n) * FACTORS;
     process.stderr.write(`${transport} ${n}: ran, ${fleet.unanswered()} unanswered\n`);
     const drained = performance.now();
     await drain(sent);
     const influxLagMs = Math.round(performance.now() - drained);
     // Every point of the phase held by InfluxDB: what was POSTed for them, per point.
     const stored = (await inInflux()) - storedBefore;
-    const pointsSentPerStored = +((linesPosted - postedBefore) / stored).toFixed(3);
+    const pointsSentPerStored = influx ? +((linesPosted - postedBefore) / stored).toFixed(3) : '-';
     const pps = latencies.length / wall;
     const cores = (after.cpuMs - before.cpuMs) / 1000 / wall;
     phases.push({
@@ -245,7 +334,7 @@ try {
       cpuUsPerPacket: Math.round(((after.cpuMs - before.cpuMs) * 1000) / latencies.length),
       pointsSentPerStored,
       ingestCores: +cores.toFixed(2),
-      ingestRssMb: Math.round(after.rssMb),
+      rssMb: Math.round(after.rssMb),
       cpuCoresPer1000PacketsPerS: +(cores / (pps / 1000)).toFixed(3),
       rssMbPer1000PacketsPerS: +(after.rssMb / (pps / 1000)).toFixed(1),
     });
@@ -261,21 +350,24 @@ try {
   console.log(
     JSON.stringify({
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
-      store: 'influxdb 1.x (real influxd)',
+      store: STORE === 'influxdb' ? 'influxdb 1.x (real influxd)' : 'sqlite',
+      ...(values['heap-mb'] !== undefined && { maxOldSpaceMb: Number(values['heap-mb']) }),
       factorsPerPacket: FACTORS,
       secondsPerPhase: SECONDS,
       phases,
+      ...(ideal !== undefined && { idealPointsPerS: ideal }),
+      ...(idle && { idle }),
       ratios: { tcpThroughputLargestVsSmallest: ratio('tcp'), mqttThroughputLargestVsSmallest: ratio('mqtt') },
     }),
   );
 } finally {
-  if (child && child.exitCode === null) {
+  if (child && child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM');
     await new Promise((r) => child!.once('exit', r));
   }
   proxy.close();
   agent.destroy();
-  await influx.stop();
+  await influx?.stop();
   await rm(dir, { recursive: true, force: true });
 }
 // Connections of a phase cut short by a dead ingest may still be open: do not wait for them.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import { AuthOptionsSchema, GuessingGuard, Limiter, type AuthOptions } from './guessing.js';
 import type { StationPasswords } from './passwords.js';
@@ -11,7 +11,8 @@ export type AuthResult =
 
 type Which = 'passwordHash' | 'mqttSecretHash';
 
-const digest = (s: string): string => createHash('sha256').update(s).digest('hex');
+// One-shot: no Hash object per packet (every authenticated packet's PW is digested to compare it with the one verified).
+const digest = (s: string): string => oneShotHash('sha256', s, 'hex');
 
 /** A key locked out for guessing: the MN (or login) or the address, for the log and the alarm. */
 export interface Lockout {
@@ -37,9 +38,15 @@ export interface AuthenticatorOptions {
  * keeps delivering). scrypt runs a few at a time, so guesses cannot take the libuv pool from file I/O.
  */
 export class Authenticator {
-  private readonly verified = new Map<string, { hash: string; digest: string }>();
-  /** Addresses each station logged in from with its right secret: they keep working while its MN is locked out. */
-  private readonly trusted = new Map<string, Set<string>>();
+  /** By MN: the hash a station's PW (or MQTT secret) was verified against, and the SHA-256 of that secret. */
+  private readonly verifiedPw = new Map<string, { hash: string; digest: string }>();
+  private readonly verifiedMqtt = new Map<string, { hash: string; digest: string }>();
+  /**
+   * By MN, PW logins and MQTT logins apart: the addresses each station logged in from with its right secret; they
+   * keep working while its MN is locked out.
+   */
+  private readonly trustedPw = new Map<string, Set<string>>();
+  private readonly trustedMqtt = new Map<string, Set<string>>();
   private readonly guard: GuessingGuard;
   private readonly limiter: Limiter;
   private readonly options: AuthOptions;
@@ -95,12 +102,43 @@ export class Authenticator {
     return 'bad-password';
   }
 
+  /**
+   * The usual case of `check`, synchronously: the secret is the one verified before (same SHA-256, its hash still
+   * in force), nothing is locked out and the address is trusted already. Undefined whenever `check` has more to
+   * do; then `check` decides as it always did. Builds no key string, array or promise.
+   */
+  known(
+    mn: string | undefined,
+    secret: string | undefined,
+    which: Which = 'passwordHash',
+    addr?: string,
+  ): AuthResult | undefined {
+    if (secret === undefined) return undefined;
+    const station = this.registry.get(mn);
+    if (!station) return undefined;
+    const known = (which === 'passwordHash' ? this.verifiedPw : this.verifiedMqtt).get(station.mn);
+    if (known === undefined) return undefined;
+    const isDefault = secret === DEFAULT_PASSWORD;
+    if (isDefault && !station.allowDefaultPassword) return undefined;
+    // Any failure remembered (the guard's keys expire): the full path checks the lockouts.
+    if (!this.guard.empty) return undefined;
+    if (
+      addr !== undefined &&
+      (which === 'passwordHash' ? this.trustedPw : this.trustedMqtt).get(station.mn)?.has(addr) !== true
+    )
+      return undefined;
+    if (known.digest !== digest(secret) || !this.hashesOf(station, which).includes(known.hash)) return undefined;
+    return { ok: true, station, defaultPassword: isDefault };
+  }
+
   async check(
     mn: string | undefined,
     secret: string | undefined,
     which: Which = 'passwordHash',
     addr?: string,
   ): Promise<AuthResult> {
+    const fast = this.known(mn, secret, which, addr);
+    if (fast !== undefined) return fast;
     const station = this.registry.get(mn);
     if (!station) {
       // Unknown MNs are not remembered one by one (there are too many); the address is.
@@ -110,8 +148,8 @@ export class Authenticator {
     const mnKey = `${which === 'passwordHash' ? 'pw' : 'mqtt'}:${station.mn}`;
     const keys = this.keys(mnKey, addr);
     const hashes = this.hashesOf(station, which);
-    const key = `${which}:${station.mn}`;
-    const known = this.verified.get(key);
+    const verified = which === 'passwordHash' ? this.verifiedPw : this.verifiedMqtt;
+    const known = verified.get(station.mn);
     const d = secret === undefined ? undefined : digest(secret);
     const isDefault = secret === DEFAULT_PASSWORD;
     if (isDefault && !station.allowDefaultPassword) return { ok: false, reason: 'default-password', station };
@@ -121,13 +159,13 @@ export class Authenticator {
       // the device under attack keeps delivering, a guesser learns nothing (not even a right guess).
       // No address: a frame an external broker relayed from the device's own topic, the login of
       // which the broker checked; a guesser cannot publish there.
-      if (right && (addr === undefined || this.trusted.get(mnKey)?.has(addr) === true))
+      if (right && (addr === undefined || this.trustedOf(which).get(station.mn)?.has(addr) === true))
         return { ok: true, station, defaultPassword: isDefault };
       this.report(this.guard.fail(keys).lockedNow, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
       return { ok: false, reason: 'locked-out', station };
     }
     if (right) {
-      this.trust(mnKey, addr);
+      this.trust(which, station.mn, addr);
       return { ok: true, station, defaultPassword: isDefault };
     }
     let matched: string | undefined;
@@ -144,8 +182,8 @@ export class Authenticator {
       return { ok: false, reason: 'bad-password', station };
     }
     this.guard.succeed(mnKey);
-    this.trust(mnKey, addr);
-    this.verified.set(key, { hash: matched, digest: d! });
+    this.trust(which, station.mn, addr);
+    verified.set(station.mn, { hash: matched, digest: d! });
     return { ok: true, station, defaultPassword: isDefault };
   }
 
@@ -155,11 +193,19 @@ export class Authenticator {
     return keys;
   }
 
-  private trust(mnKey: string, addr: string | undefined): void {
+  private trustedOf(which: Which): Map<string, Set<string>> {
+    return which === 'passwordHash' ? this.trustedPw : this.trustedMqtt;
+  }
+
+  private trust(which: Which, mn: string, addr: string | undefined): void {
     if (addr === undefined) return;
-    const set = this.trusted.get(mnKey) ?? new Set<string>();
-    if (set.size >= 16) set.clear();
-    this.trusted.set(mnKey, set.add(addr));
+    const trusted = this.trustedOf(which);
+    const set = trusted.get(mn);
+    if (set === undefined) trusted.set(mn, new Set([addr]));
+    else if (!set.has(addr)) {
+      if (set.size >= 16) set.clear();
+      set.add(addr);
+    }
   }
 
   /** Counts a failure, reports new lockouts, then waits out the delay before the answer goes back. */

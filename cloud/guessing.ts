@@ -45,6 +45,11 @@ export class GuessingGuard {
     private readonly mono: () => number,
   ) {}
 
+  /** No failure remembered for any key: nothing is locked out or delayed. */
+  get empty(): boolean {
+    return this.entries.size === 0;
+  }
+
   private entry(key: string): Entry | undefined {
     const e = this.entries.get(key);
     if (e && this.mono() - Math.max(e.last, e.until ?? 0) > this.o.lockoutSeconds * 1000) {

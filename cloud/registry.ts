@@ -154,6 +154,21 @@ export type StationInput = z.input<typeof StationSchema>;
 export type RegistryInput = z.input<typeof RegistrySchema>;
 export type Shutdown = Station['shutdowns'][number];
 
+/**
+ * Stations whose factors are the same (the usual case: one outlet type, one set of analyzers and limits) share one
+ * `factors` object after parsing, rather than 10k copies of the same ten definitions: a large registry's heap is
+ * mostly these. Nothing changes a parsed station's factors; what reads them sees equal values either way.
+ */
+function shareFactors(stations: Station[]): void {
+  const shared = new Map<string, Station['factors']>();
+  for (const s of stations) {
+    const key = JSON.stringify(s.factors);
+    const same = shared.get(key);
+    if (same === undefined) shared.set(key, s.factors);
+    else s.factors = same;
+  }
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -169,6 +184,7 @@ export class Registry {
   static parse(input: unknown, source = 'registry'): Registry {
     const r = RegistrySchema.safeParse(input);
     if (!r.success) throw new ConfigError(describeIssues(r.error, { source, docs: 'docs/cloud.md' }));
+    shareFactors(r.data.stations);
     return new Registry(r.data.stations);
   }
 

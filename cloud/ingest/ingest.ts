@@ -79,6 +79,7 @@ export interface IngestStats {
 export class Ingest {
   readonly stats: IngestStats = { packets: 0, stored: 0, points: 0, rejected: {} };
   private readonly defaultWarned = new Set<string>();
+  private limits: IngestConfig | undefined;
 
   constructor(private readonly o: IngestOptions) {}
 
@@ -123,10 +124,12 @@ export class Ingest {
 
   async accept(packet: Packet, via: Via, addr?: string): Promise<Verdict> {
     this.stats.packets++;
-    const ctx = { mn: packet.mn, cn: packet.cn, qn: packet.qn, via, ...(addr !== undefined && { addr }) };
-    const auth = await this.o.auth.check(packet.mn, packet.pw, 'passwordHash', addr);
+    // A PW verified before is checked synchronously (no promise); anything else takes the full check.
+    const auth =
+      this.o.auth.known(packet.mn, packet.pw, 'passwordHash', addr) ??
+      (await this.o.auth.check(packet.mn, packet.pw, 'passwordHash', addr));
     if (!auth.ok) {
-      this.reject(auth.reason, ctx);
+      this.reject(auth.reason, ctxOf(packet, via, addr));
       // Busy: not answered, the logger sends again; a lockout is answered as the wrong PW it stands for.
       if (auth.reason === 'busy') return { ok: false, reason: auth.reason };
       const code = auth.reason === 'unknown-mn' ? QnRtn.BadMn : QnRtn.BadPassword;
@@ -149,18 +152,22 @@ export class Ingest {
       // send it again as it is, where no answer at all would have it resent forever.
       const refused = (): Packet => qnRtnAnswer(answerable(packet), QnRtn.Rejected);
       if (!r.ok) {
-        this.reject('bad-data', { ...ctx, detail: r.reason });
+        this.reject('bad-data', { ...ctxOf(packet, via, addr), detail: r.reason });
         return { ok: false, reason: 'bad-data', answer: refused() };
       }
       points = r.points;
-      const limits = this.o.limits ?? IngestOptionsSchema.parse({});
+      const limits = (this.limits ??= this.o.limits ?? IngestOptionsSchema.parse({}));
       const now = this.o.now?.() ?? Date.now();
       let latest = -Infinity;
       for (const p of points) if (p.time > latest) latest = p.time;
       const aheadMs = latest - now;
       const future = aheadMs > limits.maxFutureSeconds * 1000;
       if (future) {
-        const detail = { ...ctx, dataTime: packet.cp.params['DataTime'], aheadSeconds: Math.round(aheadMs / 1000) };
+        const detail = {
+          ...ctxOf(packet, via, addr),
+          dataTime: packet.cp.params['DataTime'],
+          aheadSeconds: Math.round(aheadMs / 1000),
+        };
         this.reject('future-data', { ...detail, action: limits.futureData });
         if (limits.futureData === 'refuse') return { ok: false, reason: 'future-data', answer: refused() };
       }
@@ -171,21 +178,24 @@ export class Ingest {
       // before any 9014 its A bit asks for; one without a usable SN is refused as bad data is.
       const sn = packet.cp.params[SERIAL_FIELD];
       if (!isSerial(sn)) {
-        this.reject('bad-data', { ...ctx, detail: 'no SN (1-64 printable characters) in the CP of 1001' });
+        this.reject('bad-data', {
+          ...ctxOf(packet, via, addr),
+          detail: 'no SN (1-64 printable characters) in the CP of 1001',
+        });
         return { ok: false, reason: 'bad-data', answer: qnRtnAnswer(answerable(packet), QnRtn.Rejected) };
       }
       this.o.serials?.report(station.mn, sn, this.o.now?.() ?? Date.now());
-      this.o.log.info({ ...ctx, serial: sn, reason: 'serial' }, 'logger hardware serial (1001)');
+      this.o.log.info({ ...ctxOf(packet, via, addr), serial: sn, reason: 'serial' }, 'logger hardware serial (1001)');
     }
     if (packet.cn === CN.TimeCalibration) return { ok: true, station, points, ...this.calibrate(station, packet, via) };
     if (packet.cn === CN.Heartbeat) {
       // HJ 212-2025 heartbeat (the 2025 text is not public here; assumed from public implementations, see
       // docs/protocol-2025.md): the centre answers 9013 whatever the A bit, and the packet counts as proof
       // the station is online (onPacket above updated its last-seen). It carries no data: nothing is stored.
-      this.o.log.debug({ ...ctx, reason: 'heartbeat' }, 'heartbeat');
+      this.o.log.debug({ ...ctxOf(packet, via, addr), reason: 'heartbeat' }, 'heartbeat');
       return { ok: true, station, points, answer: noticeAnswer(answerable(packet)) };
     }
-    if (packet.cn === CN.QnRtn || packet.cn === CN.ExeRtn) this.logAnswer(packet, ctx);
+    if (packet.cn === CN.QnRtn || packet.cn === CN.ExeRtn) this.logAnswer(packet, ctxOf(packet, via, addr));
     return needsAck(packet.flag) && isUpload(packet.cn)
       ? { ok: true, station, points, answer: dataAnswer(answerable(packet)) }
       : { ok: true, station, points };
@@ -228,6 +238,15 @@ export class Ingest {
     else this.o.log.warn(line, `logger refused or failed request ${packet.qn ?? '(no QN)'} (${packet.cn})`);
   }
 }
+
+/** The log context of a packet, built only for one that is logged (most are not). */
+const ctxOf = (packet: Packet, via: Via, addr: string | undefined): Record<string, unknown> => ({
+  mn: packet.mn,
+  cn: packet.cn,
+  qn: packet.qn,
+  via,
+  ...(addr !== undefined && { addr }),
+});
 
 /**
  * Uploads (2xxx, 3019 the analyzer id of C.39, 3020, and the HJ 212-2025 serial 1001; 1013 aside) are what

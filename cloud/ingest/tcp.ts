@@ -2,7 +2,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { qnRtnAnswer, QnRtn, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
-import { readFrames, writePacket } from '../../protocol/link.js';
+import { readFrames, writePacket, type FrameReader } from '../../protocol/link.js';
+import type { StreamDecoder } from '../../protocol/stream.js';
 import { TokenBucket } from '../rate.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
@@ -39,10 +40,12 @@ export type Keys = Pick<CodecOptions, 'sm4Key' | 'sm4DecodeKeys' | 'clearCp'>;
 export class TcpListener {
   private server: Server | undefined;
   private readonly perAddress = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
+  private readonly conns = new Set<Conn>();
+  private sweep: NodeJS.Timeout | undefined;
   /** The latest connection each MN was seen on, for requests back to the logger. */
   private readonly byMn = new Map<string, Socket>();
   private closing = false;
+  private decodeOptions: CodecOptions = {};
 
   constructor(
     private readonly opts: TcpOptions,
@@ -55,10 +58,11 @@ export class TcpListener {
 
   /** Open logger connections. */
   get connections(): number {
-    return this.sockets.size;
+    return this.conns.size;
   }
 
   async listen(): Promise<AddressInfo> {
+    this.decodeOptions = { ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment };
     const server = createServer((s) => this.connection(s));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -78,7 +82,8 @@ export class TcpListener {
   async close(): Promise<void> {
     // Work loops stop at their next frame: the store is about to close, unanswered frames are sent again.
     this.closing = true;
-    for (const s of this.sockets) s.destroy();
+    this.stopSweeping();
+    for (const c of this.conns) c.socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -96,89 +101,127 @@ export class TcpListener {
       return;
     }
     this.perAddress.set(addr, count);
-    this.sockets.add(socket);
-    const bucket = new TokenBucket(this.opts.rate, this.opts.burst, this.mono);
-    const queue: DecodeResult[] = [];
-    let working = false;
-
-    const work = async (): Promise<void> => {
-      working = true;
-      // Frames already received are handled even if the logger has hung up: their data is kept.
-      while (queue.length > 0 && !this.closing) {
-        const wait = bucket.take();
-        if (wait > 0) {
-          await new Promise((r) => setTimeout(r, wait));
-          continue;
-        }
-        const r = queue.shift()!;
-        try {
-          if ((await this.handle(r, socket, addr)) === 'locked-out') {
-            // The connection was closed for guessing: what it still queued is refused unchecked, so a lockout that
-            // runs out while a long queue drains does not start checking the guesser's passwords again.
-            for (const rest of queue.splice(0))
-              this.ingest.reject('locked-out', { addr, mn: rest.ok ? rest.frame.packet.mn : undefined, via: 'tcp' });
-            break;
-          }
-        } catch (e) {
-          // A fault of ours (rules, state database) must not take the connection or the process down.
-          this.ingest.reject('internal-error', { addr, via: 'tcp', detail: (e as Error).message });
-        }
-        // A logger that does not read its answers must not make us hold them without bound: stop reading it until they
-        // drain.
-        if (socket.writableNeedDrain && !socket.destroyed) {
-          socket.pause();
-          await new Promise<void>((resolve) => {
-            const done = (): void => (socket.off('drain', done), socket.off('close', done), resolve());
-            socket.on('drain', done).on('close', done);
-          });
-        }
-        if (queue.length < HIGH_WATER / 2 && socket.isPaused()) socket.resume();
-      }
-      working = false;
-    };
-
-    socket.setTimeout(this.opts.idleTimeoutMs, () => {
-      this.log.info({ addr, reason: 'idle-timeout', idleMs: this.opts.idleTimeoutMs }, 'closing idle connection');
-      socket.destroy();
-    });
-    // The idle timeout does not end a connection that sends a byte now and then: a frame begun must end in time.
-    let deadline: NodeJS.Timeout | undefined;
-    const overdue = (): void => {
-      const ctx = { addr, pendingBytes: decoder.pending, deadlineMs: this.opts.frameDeadlineMs, via: 'tcp' };
-      this.ingest.reject('frame-deadline', ctx);
-      socket.destroy();
-    };
+    const conn = new Conn(this, socket, addr, new TokenBucket(this.opts.rate, this.opts.burst, this.mono));
+    this.conns.add(conn);
+    this.sweeping();
     // Registered before the clean-up below, so a truncated frame held at hang-up is queued first.
-    const decoder = readFrames(
-      socket,
-      { ...this.codec, mode: 'lenient', maxSegment: this.opts.maxSegment },
-      {
-        results: (results) => {
-          if (results.length > 0 || decoder.pending === 0) {
-            clearTimeout(deadline);
-            deadline = undefined;
-          }
-          if (decoder.pending > 0) deadline ??= setTimeout(overdue, this.opts.frameDeadlineMs);
-          queue.push(...results);
-          if (queue.length >= HIGH_WATER) socket.pause();
-          if (!working) void work();
-        },
-        failed: (e) => this.ingest.reject('decoder-failed', { addr, via: 'tcp', detail: e.message }),
-      },
-    );
+    conn.decoder = readFrames(socket, this.decodeOptions, conn);
     socket.on('error', (e) => this.log.debug({ addr, reason: e.message }, 'socket error'));
-    socket.on('close', () => {
-      clearTimeout(deadline);
-      this.sockets.delete(socket);
-      const left = (this.perAddress.get(addr) ?? 1) - 1;
-      if (left === 0) this.perAddress.delete(addr);
-      else this.perAddress.set(addr, left);
-      for (const [mn, s] of this.byMn) if (s === socket) this.byMn.delete(mn);
-    });
+    socket.on('close', () => this.closed(conn));
+  }
+
+  private closed(conn: Conn): void {
+    conn.deadlineAt = 0;
+    this.conns.delete(conn);
+    const addr = conn.addr;
+    const left = (this.perAddress.get(addr) ?? 1) - 1;
+    if (left === 0) this.perAddress.delete(addr);
+    else this.perAddress.set(addr, left);
+    for (const mn of conn.mns) if (this.byMn.get(mn) === conn.socket) this.byMn.delete(mn);
+    if (this.conns.size === 0) this.stopSweeping();
+  }
+
+  /**
+   * One timer for every connection instead of two per socket: it closes the connections idle for `idleTimeoutMs`
+   * (nothing read from them) and those whose frame begun is not complete by its deadline. It runs every tenth of
+   * the shorter of the two (within 10 ms-1 s) while connections are open, so each fires at most that late.
+   */
+  private sweeping(): void {
+    if (this.sweep !== undefined) return;
+    const every = Math.max(10, Math.min(1000, Math.min(this.opts.idleTimeoutMs, this.opts.frameDeadlineMs) / 10));
+    this.sweep = setInterval(() => this.sweepNow(), every).unref();
+  }
+
+  private stopSweeping(): void {
+    clearInterval(this.sweep);
+    this.sweep = undefined;
+  }
+
+  private sweepNow(): void {
+    const now = performance.now();
+    const idleBefore = now - this.opts.idleTimeoutMs;
+    for (const c of this.conns) {
+      if (c.socket.destroyed) continue;
+      if (c.deadlineAt !== 0 && c.deadlineAt <= now) {
+        const ctx = {
+          addr: c.addr,
+          pendingBytes: c.decoder?.pending,
+          deadlineMs: this.opts.frameDeadlineMs,
+          via: 'tcp',
+        };
+        this.ingest.reject('frame-deadline', ctx);
+        c.socket.destroy();
+      } else if (c.seen <= idleBefore && !c.working) {
+        this.log.info(
+          { addr: c.addr, reason: 'idle-timeout', idleMs: this.opts.idleTimeoutMs },
+          'closing idle connection',
+        );
+        c.socket.destroy();
+      }
+    }
+  }
+
+  /** Frames of a connection are handled one at a time, in order. */
+  async work(c: Conn): Promise<void> {
+    c.working = true;
+    const { socket, queue } = c;
+    // Frames already received are handled even if the logger has hung up: their data is kept.
+    while (queue.length > 0 && !this.closing) {
+      const wait = c.bucket.take();
+      if (wait > 0) {
+        await new Promise((r) => setTimeout(r, wait));
+        continue;
+      }
+      const r = queue.shift()!;
+      try {
+        if ((await this.handle(r, c)) === 'locked-out') {
+          // The connection was closed for guessing: what it still queued is refused unchecked, so a lockout that
+          // runs out while a long queue drains does not start checking the guesser's passwords again.
+          for (const rest of queue.splice(0))
+            this.ingest.reject('locked-out', {
+              addr: c.addr,
+              mn: rest.ok ? rest.frame.packet.mn : undefined,
+              via: 'tcp',
+            });
+          break;
+        }
+      } catch (e) {
+        // A fault of ours (rules, state database) must not take the connection or the process down.
+        this.ingest.reject('internal-error', { addr: c.addr, via: 'tcp', detail: (e as Error).message });
+      }
+      // A logger that does not read its answers must not make us hold them without bound: stop reading it until they
+      // drain.
+      if (socket.writableNeedDrain && !socket.destroyed) {
+        socket.pause();
+        await new Promise<void>((resolve) => {
+          const done = (): void => (socket.off('drain', done), socket.off('close', done), resolve());
+          socket.on('drain', done).on('close', done);
+        });
+      }
+      if (queue.length < HIGH_WATER / 2 && socket.isPaused()) socket.resume();
+    }
+    c.seen = performance.now();
+    c.working = false;
+  }
+
+  /** What a connection's reads decoded (FrameReader.results through its Conn). */
+  received(c: Conn, results: DecodeResult[]): void {
+    c.seen = performance.now();
+    const decoder = c.decoder!;
+    if (results.length > 0 || decoder.pending === 0) c.deadlineAt = 0;
+    if (decoder.pending > 0 && c.deadlineAt === 0) c.deadlineAt = c.seen + this.opts.frameDeadlineMs;
+    for (const r of results) c.queue.push(r);
+    if (c.queue.length >= HIGH_WATER) c.socket.pause();
+    if (!c.working) void this.work(c);
+  }
+
+  failed(c: Conn, e: Error): void {
+    this.ingest.reject('decoder-failed', { addr: c.addr, via: 'tcp', detail: e.message });
   }
 
   /** Handles one frame; 'locked-out' when it closed the connection of a locked-out login. */
-  private async handle(r: DecodeResult, socket: Socket, addr: string): Promise<'locked-out' | undefined> {
+  private async handle(r: DecodeResult, c: Conn): Promise<'locked-out' | undefined> {
+    const { socket, addr } = c;
     if (!r.ok) {
       const header = headerOf(r.raw);
       this.ingest.reject(r.error.code, {
@@ -195,7 +238,10 @@ export class TcpListener {
     }
     const packet = r.frame.packet;
     const v = await this.ingest.accept(packet, 'tcp', addr);
-    if (v.ok && packet.mn !== undefined) this.byMn.set(packet.mn, socket);
+    if (v.ok && packet.mn !== undefined && this.byMn.get(packet.mn) !== socket) {
+      this.byMn.set(packet.mn, socket);
+      if (!c.mns.includes(packet.mn)) c.mns.push(packet.mn);
+    }
     if (v.answer) writePacket(socket, v.answer, this.codec);
     if (v.ok) for (const next of v.then ?? []) writePacket(socket, next, this.codec);
     // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
@@ -205,5 +251,36 @@ export class TcpListener {
       return 'locked-out';
     }
     return undefined;
+  }
+}
+
+/**
+ * One logger connection: what it queued, its rate, and what the listener's sweep reads (last read, frame deadline).
+ * Its reads come to the listener through it (it is the connection's FrameReader): no closures per connection.
+ */
+class Conn implements FrameReader {
+  readonly queue: DecodeResult[] = [];
+  working = false;
+  /** performance.now() of the last read or the end of the last frame handled. */
+  seen = performance.now();
+  /** When the frame begun must be complete (performance.now() ms), 0: none begun. */
+  deadlineAt = 0;
+  decoder: StreamDecoder | undefined;
+  /** The MNs this connection was the latest of (usually one). */
+  readonly mns: string[] = [];
+
+  constructor(
+    private readonly listener: TcpListener,
+    readonly socket: Socket,
+    readonly addr: string,
+    readonly bucket: TokenBucket,
+  ) {}
+
+  results(results: DecodeResult[]): void {
+    this.listener.received(this, results);
+  }
+
+  failed(e: Error): void {
+    this.listener.failed(this, e);
   }
 }
