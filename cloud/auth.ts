@@ -11,7 +11,8 @@ export type AuthResult =
 
 type Which = 'passwordHash' | 'mqttSecretHash';
 
-// One-shot: no Hash object per packet (every authenticated packet's PW is digested to compare it with the one verified).
+// One-shot: no Hash object per packet (every authenticated packet's PW is digested to compare it with
+// the one verified).
 const digest = (s: string): string => oneShotHash('sha256', s, 'hex');
 
 /** A key locked out for guessing: the MN (or login) or the address, for the log and the alarm. */
