@@ -13,9 +13,11 @@ import {
   type Packet,
 } from '../protocol/index.js';
 import type { Registry } from './registry.js';
+import { SqliteStateTable, type StationStateTable } from './state/station-state.js';
 
 export interface StationKeysOptions {
-  db: Database.Database;
+  /** The state database, or a cluster's table in PostgreSQL (a 1014 issued by one process, confirmed by another). */
+  db: Database.Database | StationStateTable;
   registry: () => Registry;
   /** Wall clock, ms since epoch. */
   now: () => number;
@@ -45,20 +47,19 @@ interface Seen {
 export class StationKeys {
   private readonly states = new Map<string, KeyState>();
   private readonly seen = new Map<string, Seen>();
-  private readonly save: Database.Statement;
+  private readonly table: StationStateTable;
 
   constructor(private readonly o: StationKeysOptions) {
-    o.db.exec('CREATE TABLE IF NOT EXISTS station_keys (mn TEXT PRIMARY KEY, state TEXT NOT NULL)');
-    this.save = o.db.prepare(
-      'INSERT INTO station_keys (mn, state) VALUES (?, ?) ON CONFLICT(mn) DO UPDATE SET state = excluded.state',
-    );
-    for (const row of o.db.prepare('SELECT mn, state FROM station_keys').all() as { mn: string; state: string }[]) {
+    this.table = 'prepare' in o.db ? new SqliteStateTable(o.db, 'station_keys') : o.db;
+    const apply = (mn: string, state: string): void => {
       try {
-        this.states.set(row.mn, JSON.parse(row.state) as KeyState);
+        this.states.set(mn, JSON.parse(state) as KeyState);
       } catch {
-        o.log.error({ mn: row.mn, reason: 'unreadable-key-state' }, 'stored SM4 key state ignored');
+        o.log.error({ mn, reason: 'unreadable-key-state' }, 'stored SM4 key state ignored');
       }
-    }
+    };
+    for (const [mn, state] of this.table.rows) apply(mn, state);
+    this.table.watch(apply);
   }
 
   /** The key a station's frames are encoded with and first tried on decode (`CodecOptions.sm4Key`). */
@@ -141,7 +142,7 @@ export class StationKeys {
   }
 
   private put(mn: string, state: KeyState): void {
-    this.save.run(mn, JSON.stringify(state));
+    this.table.put(mn, JSON.stringify(state));
     this.states.set(mn, state);
   }
 }

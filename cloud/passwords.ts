@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { SqliteStateTable, type StationStateTable } from './state/station-state.js';
 import { CN, ExeRtn, type Packet } from '../protocol/index.js';
 import type { Station } from './registry.js';
 
@@ -26,18 +27,36 @@ interface SetPassword {
 export class StationPasswords {
   private readonly set = new Map<string, SetPassword>();
   private readonly pending = new Map<string, { qn: string; hash: string }>();
-  private readonly save: Database.Statement<[string, string]>;
+  private readonly table: StationStateTable;
 
+  /**
+   * `db`: the state database, or the table of a cluster's PostgreSQL, where a 1072 sent through one
+   * process is confirmed by the 9012 another process receives (the pending PW is stored too).
+   */
   constructor(
-    db: Database.Database,
+    db: Database.Database | StationStateTable,
     private readonly o: { now: () => number; graceMs: number; log: Logger },
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS station_passwords (mn TEXT PRIMARY KEY, state TEXT NOT NULL)');
-    this.save = db.prepare(
-      'INSERT INTO station_passwords (mn, state) VALUES (?, ?) ON CONFLICT (mn) DO UPDATE SET state = excluded.state',
-    );
-    for (const r of db.prepare('SELECT mn, state FROM station_passwords').all() as { mn: string; state: string }[])
-      this.set.set(r.mn, JSON.parse(r.state) as SetPassword);
+    this.table = 'prepare' in db ? new SqliteStateTable(db, 'station_passwords') : db;
+    for (const [mn, state] of this.table.rows) this.apply(mn, state);
+    this.table.watch((mn, state) => this.apply(mn, state));
+  }
+
+  /** A stored row: the PW in force and a pending one (rows before pending was stored hold the first alone). */
+  private apply(mn: string, text: string): void {
+    const row = JSON.parse(text) as SetPassword | { set?: SetPassword; pending?: { qn: string; hash: string } };
+    const set = 'hash' in row ? row : row.set;
+    const pending = 'hash' in row ? undefined : row.pending;
+    if (set) this.set.set(mn, set);
+    else this.set.delete(mn);
+    if (pending) this.pending.set(mn, pending);
+    else this.pending.delete(mn);
+  }
+
+  private save(mn: string): void {
+    const set = this.set.get(mn);
+    const pending = this.pending.get(mn);
+    this.table.put(mn, JSON.stringify({ ...(set && { set }), ...(pending && { pending }) }));
   }
 
   /**
@@ -59,6 +78,7 @@ export class StationPasswords {
   /** A 1072 with this NewPW hash went out to `mn` as request `qn`. */
   propose(mn: string, qn: string, hash: string): void {
     this.pending.set(mn, { qn, hash });
+    this.save(mn);
   }
 
   /** A logger's authenticated packet: its 9012 to our 1072 makes the new PW the one in force, or drops it. */
@@ -68,6 +88,7 @@ export class StationPasswords {
     this.pending.delete(station.mn);
     const exeRtn = Number(packet.cp.params['ExeRtn']);
     if (exeRtn !== ExeRtn.Success) {
+      this.save(station.mn);
       this.o.log.warn(
         { mn: station.mn, qn: packet.qn, exeRtn, reason: 'password-change-refused' },
         'the logger refused the new PW (1072)',
@@ -82,8 +103,8 @@ export class StationPasswords {
       previousUntil: now + this.o.graceMs,
       since: now,
     };
-    this.save.run(station.mn, JSON.stringify(state));
     this.set.set(station.mn, state);
+    this.save(station.mn);
     this.o.log.info({ mn: station.mn, qn: packet.qn, reason: 'password-changed' }, 'station PW changed (1072)');
   }
 }

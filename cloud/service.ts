@@ -15,6 +15,7 @@ import { PgWebhookOutbox } from './alarms/pg-webhooks.js';
 import { Authenticator } from './auth.js';
 import { CommandStore, type CommandBook } from './commands/store.js';
 import { PgCommandStore } from './state/pg-commands.js';
+import { PgStateTable, type StateTableName } from './state/station-state.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { StationKeys } from './keys.js';
 import { joinRelay, memberOf, type ClusterOptions, type Relay } from './cluster.js';
@@ -225,11 +226,23 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       life.add('commands (PostgreSQL)', () => pgCommands.stop());
       commands = pgCommands;
     }
+    // A cluster's keys (1014) and PWs (1072) are in PostgreSQL, each process holding them in memory and
+    // hearing the others' changes: a change sent through one process is confirmed by whichever gets the 9012.
+    const table = async (name: StateTableName) => {
+      if (!pool) return stateDb;
+      const t = await PgStateTable.open(pool, name, log);
+      life.add(name, () => t.close());
+      return t;
+    };
     // A PW the platform's 1072 set (once the logger's 9012 confirmed it) is checked before the registry's.
-    const passwords = new StationPasswords(stateDb, { now: clock.wall, graceMs: config.keyGraceSeconds * 1000, log });
+    const passwords = new StationPasswords(await table('station_passwords'), {
+      now: clock.wall,
+      graceMs: config.keyGraceSeconds * 1000,
+      log,
+    });
     auth.usePasswords(passwords);
     const keys = new StationKeys({
-      db: stateDb,
+      db: await table('station_keys'),
       registry: () => registry,
       now: clock.wall,
       graceMs: config.keyGraceSeconds * 1000,

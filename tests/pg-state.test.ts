@@ -17,6 +17,11 @@ import {
   withStationState,
 } from '../cloud/state/pg-stores.js';
 import { migrate, MIGRATIONS } from '../cloud/state/pg-schema.js';
+import { PgStateTable } from '../cloud/state/station-state.js';
+import { StationKeys } from '../cloud/keys.js';
+import { StationPasswords } from '../cloud/passwords.js';
+import { Registry } from '../cloud/registry.js';
+import type { Packet } from '../protocol/index.js';
 import { ROOT, until } from './helpers/common.js';
 import { freshDatabase, havePostgres, usePostgres } from './helpers/postgres.js';
 
@@ -44,7 +49,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     const p = pool(url);
     await migrate(p);
     await p.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
-    await expect(migrate(p)).rejects.toThrow(/schema version 999, newer than this hj212 knows \(10\): upgrade hj212/);
+    await expect(migrate(p)).rejects.toThrow(/schema version 999, newer than this hj212 knows \(11\): upgrade hj212/);
   });
 
   it('raises an alarm once: a second open episode of a key, or the same episode again, is refused', async () => {
@@ -353,10 +358,7 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     const script = `
       import { Leases } from ${JSON.stringify(join(ROOT, 'dist/cloud/state/leases.js'))};
       import { openPg } from ${JSON.stringify(join(ROOT, 'dist/cloud/state/pg-schema.js'))};
-      import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join } from 'node:path';
-import { pino } from 'pino';
+      import { pino } from 'pino';
       const leases = new Leases({ pool: openPg(${JSON.stringify(url)}, 2), id: 'victim', ttlMs: 1000, renewMs: 200,
         buckets: ${BUCKETS}, log: pino({ level: 'silent' }) });
       await leases.start();`;
@@ -414,5 +416,73 @@ import { pino } from 'pino';
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+  });
+  it('confirms a key (1014) and a PW (1072) sent through one process by the 9012 another one receives', async () => {
+    const url = await freshDatabase(postgres.server(), 'station_state');
+    const [p1, p2] = [pool(url), pool(url)];
+    await migrate(p1);
+    const log = pino({ level: 'silent' });
+    const MN = '0100000000A89000000000C1';
+    const KEY = 'AABBCCDDEEFF00112233445566778899';
+    const registry = Registry.parse({
+      stations: [
+        {
+          mn: MN,
+          enterprise: 'E',
+          outlet: 'WS',
+          type: 'water',
+          version: '2025',
+          sm4Key: KEY,
+          passwordHash: await hashSecret('p', 1024),
+          factors: { w01018: {} },
+        },
+      ],
+    });
+    const hex = (k: Uint8Array | undefined) => (k ? Buffer.from(k).toString('hex').toUpperCase() : undefined);
+    const node = async (p: pg.Pool) => {
+      const [keys, pws] = [
+        await PgStateTable.open(p, 'station_keys', log),
+        await PgStateTable.open(p, 'station_passwords', log),
+      ];
+      const o = { now: () => Date.now(), graceMs: 600_000, log };
+      return {
+        tables: [keys, pws],
+        keys: new StationKeys({ db: keys, registry: () => registry, qn: () => '20261206120000001', ...o }),
+        passwords: new StationPasswords(pws, o),
+      };
+    };
+    const [a, b] = [await node(p1), await node(p2)];
+    const exe = (qn: string): Packet => ({
+      version: '2025',
+      qn,
+      st: '32',
+      cn: '9012',
+      pw: 'p',
+      mn: MN,
+      flag: 4,
+      cp: { params: { ExeRtn: '1' }, factors: {} },
+    });
+    // a issues a new key (it has heard the station); b decodes under it once a's change reaches it.
+    a.keys.onPacket(MN, { ...exe('0'), cn: '2011' });
+    const request = a.keys.issue(MN)!;
+    const fresh = request.cp.params['NewKey']!;
+    await until(() => b.keys.sm4DecodeKeys(MN).some((k) => hex(k) === fresh), 'the pending key on b');
+    expect(hex(b.keys.sm4Key(MN))).toBe(KEY);
+    // The logger's 9012 reaches b: the new key is in force on both.
+    b.keys.onPacket(MN, exe(request.qn!));
+    expect(hex(b.keys.sm4Key(MN))).toBe(fresh);
+    await until(() => hex(a.keys.sm4Key(MN)) === fresh, 'the new key in force on a');
+    // A 1072 through a, its 9012 through b.
+    const station = { mn: MN, passwordHash: registry.get(MN)!.passwordHash };
+    a.passwords.propose(MN, 'Q1', 'H-new');
+    await until(() => b.passwords.hashes(station).includes('H-new'), 'the pending PW on b');
+    b.passwords.onPacket(station, exe('Q1'));
+    await until(() => a.passwords.hashes(station)[0] === 'H-new', 'the new PW in force on a');
+    // A process started later reads both from the database.
+    for (const t of [...a.tables, ...b.tables]) await t.close();
+    const c = await node(pool(url));
+    expect(hex(c.keys.sm4Key(MN))).toBe(fresh);
+    expect(c.passwords.hashes(station)[0]).toBe('H-new');
+    for (const t of c.tables) await t.close();
   });
 });

@@ -148,6 +148,13 @@ export const MIGRATIONS: readonly Migration[] = [
         step_id bigint NOT NULL REFERENCES supervision_steps (id), name text NOT NULL, bytes integer NOT NULL,
         data bytea NOT NULL);`,
   },
+  {
+    version: 11,
+    name: 'station PWs set by 1072',
+    sql: `
+      -- The PW in force after a 1072 and a pending one, per station (JSON, as the state SQLite keeps it).
+      CREATE TABLE station_passwords (mn text PRIMARY KEY, state text NOT NULL);`,
+  },
 ];
 
 /** Any 64-bit number the cluster agrees on: the advisory lock that serializes concurrent migrations. */

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * A small state per station (a JSON text: the SM4 key after 1014 changes, the PW after a 1072) that
+ * every packet's check reads: kept in memory, read synchronously, and written through to a table.
+ * In the state SQLite for one process; in PostgreSQL for a cluster, where every process hears the
+ * others' changes (LISTEN/NOTIFY) and applies them to its memory.
+ */
+export interface StationStateTable {
+  /** Every station's state as stored, at start. */
+  readonly rows: ReadonlyMap<string, string>;
+  put(mn: string, state: string): void;
+  /** Calls `fn` with each change another process made (none in SQLite). */
+  watch(fn: (mn: string, state: string) => void): void;
+}
+
+export type StateTableName = 'station_keys' | 'station_passwords';
+
+/** One process's table in the state database. */
+export class SqliteStateTable implements StationStateTable {
+  readonly rows: ReadonlyMap<string, string>;
+  private readonly save: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database, table: StateTableName) {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${table} (mn TEXT PRIMARY KEY, state TEXT NOT NULL)`);
+    this.save = db.prepare(
+      `INSERT INTO ${table} (mn, state) VALUES (?, ?) ON CONFLICT (mn) DO UPDATE SET state = excluded.state`,
+    );
+    const all = db.prepare(`SELECT mn, state FROM ${table}`).all() as { mn: string; state: string }[];
+    this.rows = new Map(all.map((r) => [r.mn, r.state]));
+  }
+
+  put(mn: string, state: string): void {
+    this.save.run(mn, state);
+  }
+
+  watch(): void {}
+}
+
+/**
+ * A cluster's table in PostgreSQL. A change is written and announced in one statement (pg_notify is
+ * delivered on commit); each process ignores its own announcements (its memory has the change already,
+ * and an older one arriving late must not undo a newer). Writes are asynchronous: the caller's memory
+ * holds the change at once, and a write that fails is logged.
+ */
+export class PgStateTable implements StationStateTable {
+  private readonly watchers: ((mn: string, state: string) => void)[] = [];
+  private readonly self = randomUUID();
+  /** This process's writes, one after another: the table ends with the last, as the memory does. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly table: StateTableName,
+    readonly rows: ReadonlyMap<string, string>,
+    private readonly listener: pg.PoolClient,
+    private readonly log: Logger,
+  ) {
+    listener.on('notification', (n) => {
+      if (n.channel !== table || !n.payload) return;
+      const { from, mn, state } = JSON.parse(n.payload) as { from: string; mn: string; state: string };
+      if (from === this.self) return;
+      for (const fn of this.watchers) fn(mn, state);
+    });
+  }
+
+  static async open(pool: pg.Pool, table: StateTableName, log: Logger): Promise<PgStateTable> {
+    // Listening before reading: a change made between the two is heard, not missed.
+    const listener = await pool.connect();
+    listener.on('error', (e) =>
+      log.warn({ reason: 'postgres-listen-lost', table, detail: e.message }, 'station state notifications lost'),
+    );
+    await listener.query(`LISTEN ${table}`);
+    const all = await pool.query<{ mn: string; state: string }>(`SELECT mn, state FROM ${table}`);
+    return new PgStateTable(pool, table, new Map(all.rows.map((r) => [r.mn, r.state])), listener, log);
+  }
+
+  put(mn: string, state: string): void {
+    const payload = JSON.stringify({ from: this.self, mn, state });
+    const write = () =>
+      this.pool.query(
+        `WITH saved AS (INSERT INTO ${this.table} (mn, state) VALUES ($1, $2)
+           ON CONFLICT (mn) DO UPDATE SET state = excluded.state RETURNING mn)
+         SELECT pg_notify($3, $4) FROM saved`,
+        [mn, state, this.table, payload],
+      );
+    this.writes = this.writes
+      .then(write)
+      .catch((e: Error) =>
+        this.log.error({ mn, table: this.table, reason: e.message }, 'station state not stored in PostgreSQL'),
+      );
+  }
+
+  /** Resolves once every write made so far is stored (or has failed and been logged). */
+  settled(): Promise<unknown> {
+    return this.writes;
+  }
+
+  watch(fn: (mn: string, state: string) => void): void {
+    this.watchers.push(fn);
+  }
+
+  async close(): Promise<void> {
+    await this.writes;
+    this.listener.release(true);
+  }
+}
