@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Awaitable } from './rules/state.js';
 import { z } from 'zod';
 import type { Packet } from '../protocol/index.js';
 
@@ -128,10 +129,21 @@ export function mismatches(registered: InstrumentBody | undefined, reported: Rep
   return out;
 }
 
-type Row = { mn: string; factor: string; version: number; body: string; by: string; at: number };
+export type InstrumentRow = { mn: string; factor: string; version: number; body: string; by: string; at: number };
+type Row = InstrumentRow;
+
+/** The register as the API and the rules use it: in the state database, or a cluster's PostgreSQL. */
+export interface InstrumentBook {
+  put(mn: string, factor: string, body: InstrumentBody, by: string, at: number): Awaitable<Instrument>;
+  current(mn: string): Awaitable<Instrument[]>;
+  get(mn: string, factor: string): Awaitable<Instrument | undefined>;
+  history(mn: string, factor: string): Awaitable<Instrument[]>;
+  report(mn: string, factor: string, reported: Reported, at: number): Awaitable<void>;
+  reported(mn: string, factor: string): Awaitable<Reported>;
+}
 
 /** The register in the state database: every version kept, the newest in force; the last reports beside it. */
-export class InstrumentStore {
+export class InstrumentStore implements InstrumentBook {
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS instruments (mn TEXT NOT NULL, factor TEXT NOT NULL, version INTEGER NOT NULL,
       body TEXT NOT NULL, "by" TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (mn, factor, version));
@@ -195,7 +207,7 @@ export class InstrumentStore {
   }
 }
 
-function toInstrument(r: Row): Instrument {
+export function toInstrument(r: Row): Instrument {
   return {
     ...(JSON.parse(r.body) as InstrumentBody),
     mn: r.mn,

@@ -47,6 +47,7 @@ import { ShutdownStore, type ShutdownBook } from './shutdowns.js';
 import { RegistrationStore, type RegistrationBook } from './registrations.js';
 import { OmRecordStore, type OmRecordBook } from './om-records.js';
 import { InstrumentStore } from './instruments.js';
+import { PgInstrumentStore } from './state/pg-instruments.js';
 import { PlanStore, type PlanBook } from './plans.js';
 import { SupervisionStore, type SupervisionBook } from './supervision.js';
 import { InfluxStore } from './store/influx.js';
@@ -309,7 +310,8 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       passwords,
       shutdowns,
       ...records,
-      instruments: new InstrumentStore(stateDb),
+      // A cluster's register is in PostgreSQL: registered through one process, checked on any.
+      instruments: pool ? new PgInstrumentStore(pool) : new InstrumentStore(stateDb),
       backfills,
       live: new LiveHub(),
       webhooks,

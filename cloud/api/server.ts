@@ -27,7 +27,7 @@ import type { MarkStore } from '../marks.js';
 import type { ShutdownBook } from '../shutdowns.js';
 import type { RegistrationBook } from '../registrations.js';
 import type { OmRecordBook } from '../om-records.js';
-import type { InstrumentStore } from '../instruments.js';
+import type { InstrumentBook } from '../instruments.js';
 import type { PlanBook } from '../plans.js';
 import { ENTERPRISE_MARK_HOURS } from '../marks.js';
 import type { SupervisionBook } from '../supervision.js';
@@ -111,7 +111,7 @@ export interface ApiContext {
   /** O&M records (运维记录) that explain flagged hours. */
   omRecords: OmRecordBook;
   /** The instrument register (仪器备案) and the analyzers' last reports. */
-  instruments: InstrumentStore;
+  instruments: InstrumentBook;
   /** Monitoring plans (自行监测方案) and manual results. */
   plans: PlanBook;
   /** A registration changed: the rules check the analyzer's last reports again (动态管控). */

@@ -10,7 +10,7 @@ import { headlineValue, type MeasurementStore, type Point } from '../store/types
 import { judge, nextRun, type Condition, type Run } from './judge.js';
 import { HOUR, missingHours } from './missing.js';
 import { judgeTreatment } from './treatment.js';
-import { mismatches, reportedBy, type InstrumentStore, type Mismatch } from '../instruments.js';
+import { mismatches, reportedBy, type InstrumentBook, type Mismatch } from '../instruments.js';
 import {
   LocalRuleState,
   andThen,
@@ -85,7 +85,7 @@ export interface RuleEngineOptions {
   /** Whether this process keeps the rule state of a station (cloud/cluster.ts); all of them by default. */
   owns?: (mn: string) => boolean;
   /** The instrument register the analyzers' reports are checked against (动态管控); no check without it. */
-  instruments?: Pick<InstrumentStore, 'get' | 'current' | 'report' | 'reported'>;
+  instruments?: Pick<InstrumentBook, 'get' | 'current' | 'report' | 'reported'>;
 }
 
 /** The register's fields as the platforms name them, for an alarm's detail. */
@@ -481,29 +481,52 @@ export class RuleEngine {
     const reg = this.o.instruments;
     if (!reg || (packet.cn !== '3019' && packet.cn !== '3020')) return;
     const at = this.now();
-    const factors: string[] = [];
-    for (const [factor, reported] of reportedBy(packet)) {
-      reg.report(station.mn, factor, reported, at);
-      factors.push(factor);
-    }
-    return this.unit(station.mn, (u) => {
-      for (const factor of factors) this.instrumentCheck(u, station.mn, factor, at);
-    });
+    const reports = [...reportedBy(packet)];
+    return andThen(
+      sequence(reports, ([factor, reported]) => reg.report(station.mn, factor, reported, at)),
+      () =>
+        this.instrumentCheck(
+          station.mn,
+          reports.map(([factor]) => factor),
+          at,
+        ),
+    );
   }
 
   /** A registration changed: the analyzer's last reports are checked again. */
   instrumentRegistered(mn: string, factor: string): Awaitable<void> {
-    const at = this.now();
-    return this.unit(mn, (u) => this.instrumentCheck(u, mn, factor, at));
+    return this.instrumentCheck(mn, [factor], this.now());
   }
 
-  private instrumentCheck(u: StationUnit, mn: string, factor: string, at: number): void {
+  /**
+   * The register's verdict on each factor (read first: in a cluster it is in PostgreSQL), then one unit
+   * of the station opening or closing each factor's episode.
+   */
+  private instrumentCheck(mn: string, factors: readonly string[], at: number): Awaitable<void> {
     const reg = this.o.instruments!;
-    if (reg.current(mn).length === 0) return;
-    const found = mismatches(reg.get(mn, factor), reg.reported(mn, factor));
-    const k = key('instrument-mismatch', mn, factor);
-    if (found.length === 0) close(u, k, at);
-    else open(u, { key: k, type: 'instrument-mismatch', mn, factor, time: at, detail: mismatchDetail(found) }, at);
+    return andThen(reg.current(mn), (current) => {
+      if (current.length === 0) return;
+      const found = new Map<string, Mismatch[]>();
+      const read = sequence(factors, (factor) =>
+        andThen(reg.get(mn, factor), (registered) =>
+          andThen(reg.reported(mn, factor), (reported) => void found.set(factor, mismatches(registered, reported))),
+        ),
+      );
+      return andThen(read, () =>
+        this.unit(mn, (u) => {
+          for (const [factor, differ] of found) {
+            const k = key('instrument-mismatch', mn, factor);
+            if (differ.length === 0) close(u, k, at);
+            else
+              open(
+                u,
+                { key: k, type: 'instrument-mismatch', mn, factor, time: at, detail: mismatchDetail(differ) },
+                at,
+              );
+          }
+        }),
+      );
+    });
   }
 }
 

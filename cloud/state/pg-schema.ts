@@ -155,6 +155,15 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The PW in force after a 1072 and a pending one, per station (JSON, as the state SQLite keeps it).
       CREATE TABLE station_passwords (mn text PRIMARY KEY, state text NOT NULL);`,
   },
+  {
+    version: 12,
+    name: "instrument register and the analyzers' last reports",
+    sql: `
+      CREATE TABLE instruments (mn text NOT NULL, factor text NOT NULL, version integer NOT NULL, body text NOT NULL,
+        "by" text NOT NULL, at bigint NOT NULL, PRIMARY KEY (mn, factor, version));
+      CREATE TABLE instrument_reports (mn text NOT NULL, factor text NOT NULL, field text NOT NULL,
+        value text NOT NULL, at bigint NOT NULL, PRIMARY KEY (mn, factor, field));`,
+  },
 ];
 
 /** Any 64-bit number the cluster agrees on: the advisory lock that serializes concurrent migrations. */

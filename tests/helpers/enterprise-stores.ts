@@ -4,6 +4,7 @@
  * runs each against both, on a fresh, empty set of stores.
  */
 import { expect } from 'vitest';
+import type { InstrumentBody, InstrumentBook } from '../../cloud/instruments.js';
 import type { MarkStore } from '../../cloud/marks.js';
 import type { OmRecordBook } from '../../cloud/om-records.js';
 import type { PlanBook, PlanBody } from '../../cloud/plans.js';
@@ -19,6 +20,7 @@ export interface EnterpriseStores {
   omRecords: OmRecordBook;
   plans: PlanBook;
   supervision: SupervisionBook;
+  instruments: InstrumentBook;
 }
 
 const H = 3_600_000;
@@ -336,6 +338,42 @@ export async function expectSupervision({ supervision }: EnterpriseStores): Prom
   expect(await supervision.list({ mns: [] })).toEqual([]);
 }
 
+export async function expectInstruments({ instruments }: EnterpriseStores): Promise<void> {
+  const body: InstrumentBody = {
+    name: 'COD 在线自动监测仪',
+    manufacturer: '某仪器公司',
+    model: 'CODmax II',
+    principle: '重铬酸钾法',
+    serial: 'S-1',
+    sn: '0123456789ABCDEF01234567',
+    range: '0-500',
+    slope: 1,
+    intercept: 0,
+    installer: '安装公司',
+    omCompany: '运维公司',
+  };
+  expect(await instruments.current('A1')).toEqual([]);
+  expect(await instruments.get('A1', 'w01018')).toBeUndefined();
+  // Versions count per analyzer; the newest is in force.
+  const v1 = await instruments.put('A1', 'w01018', body, 'ent', T0);
+  expect(v1).toEqual({ ...body, mn: 'A1', factor: 'w01018', by: 'ent', at: T0, version: 1 });
+  await instruments.put('A1', 'w21003', { ...body, range: '0-50' }, 'ent', T0 + 1);
+  const v2 = await instruments.put('A1', 'w01018', { ...body, range: '0-1000' }, 'om', T0 + H);
+  expect(v2.version).toBe(2);
+  expect(await instruments.get('A1', 'w01018')).toEqual(v2);
+  expect((await instruments.current('A1')).map((i) => [i.factor, i.version, i.range])).toEqual([
+    ['w01018', 2, '0-1000'],
+    ['w21003', 1, '0-50'],
+  ]);
+  expect((await instruments.history('A1', 'w01018')).map((i) => i.version)).toEqual([1, 2]);
+  expect(await instruments.current('A2')).toEqual([]);
+  // The last report of each field, whatever came before it.
+  await instruments.report('A1', 'w01018', { range: '0-500', slope: 1 }, T0);
+  await instruments.report('A1', 'w01018', { slope: 1.05 }, T0 + H);
+  expect(await instruments.reported('A1', 'w01018')).toEqual({ range: '0-500', slope: 1.05 });
+  expect(await instruments.reported('A1', 'w21003')).toEqual({});
+}
+
 /** Every expectation, by store, for one `it` each. */
 export const ENTERPRISE_EXPECTATIONS = {
   'shutdown windows': expectShutdowns,
@@ -344,4 +382,5 @@ export const ENTERPRISE_EXPECTATIONS = {
   'O&M records': expectOmRecords,
   'monitoring plans and manual results': expectPlans,
   'electronic supervision': expectSupervision,
+  'instrument register': expectInstruments,
 } as const;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { InstrumentBodySchema, mismatches, type InstrumentStore } from '../../instruments.js';
+import { InstrumentBodySchema, mismatches, type InstrumentBook } from '../../instruments.js';
 import type { Registry } from '../../registry.js';
 import { ApiErrors } from '../errors.js';
 import { InstrumentSchema, InstrumentStatusSchema, MnParams } from '../schemas.js';
@@ -8,9 +8,9 @@ import { stationOf } from './station.js';
 
 export interface InstrumentsDeps {
   registry: () => Registry;
-  instruments: Pick<InstrumentStore, 'put' | 'get' | 'history' | 'reported'>;
+  instruments: Pick<InstrumentBook, 'put' | 'get' | 'history' | 'reported'>;
   /** After a registration: the analyzer's last reports checked again, so a registered change closes its alarm. */
-  onRegistered: (mn: string, factor: string) => void;
+  onRegistered: (mn: string, factor: string) => unknown;
   now: () => number;
 }
 
@@ -37,11 +37,15 @@ export const instrumentsRoutes: FastifyPluginAsyncZod<InstrumentsDeps> = async (
     },
     async ({ params }) => {
       const s = stationOf(registry, params.mn);
-      return Object.keys(s.factors).map((factor) => {
-        const registered = instruments.get(s.mn, factor);
-        const reported = instruments.reported(s.mn, factor);
-        return { factor, registered: registered ?? null, reported, mismatches: mismatches(registered, reported) };
-      });
+      return Promise.all(
+        Object.keys(s.factors).map(async (factor) => {
+          const [registered, reported] = await Promise.all([
+            instruments.get(s.mn, factor),
+            instruments.reported(s.mn, factor),
+          ]);
+          return { factor, registered: registered ?? null, reported, mismatches: mismatches(registered, reported) };
+        }),
+      );
     },
   );
 
@@ -59,8 +63,8 @@ export const instrumentsRoutes: FastifyPluginAsyncZod<InstrumentsDeps> = async (
     async ({ params, body, principal }) => {
       const s = stationOf(registry, params.mn);
       if (!(params.factor in s.factors)) throw new ApiErrors.NoFactorParam(params.factor, s.mn);
-      const put = instruments.put(s.mn, params.factor, body, principal!.name, now());
-      onRegistered(s.mn, params.factor);
+      const put = await instruments.put(s.mn, params.factor, body, principal!.name, now());
+      await onRegistered(s.mn, params.factor);
       return put;
     },
   );
