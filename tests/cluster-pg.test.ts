@@ -208,7 +208,8 @@ describe.runIf(havePostgres())(
         const exceeding = MNS.find((mn) => ![gappy, tcpGap].includes(mn))!;
         const normal = MNS.find((mn) => ![gappy, tcpGap, exceeding].includes(mn))!;
         const simulated = MNS.find((mn) => ![gappy, tcpGap, exceeding, normal].includes(mn))!;
-        expect([gappy, tcpGap, exceeding, normal, simulated].every(Boolean)).toBe(true);
+        const simulatedMqtt = MNS.find((mn) => ![gappy, tcpGap, exceeding, normal, simulated].includes(mn))!;
+        expect([gappy, tcpGap, exceeding, normal, simulated, simulatedMqtt].every(Boolean)).toBe(true);
 
         const observer = await broker.client('alarms', 'alarms-secret');
         clients.push(observer);
@@ -223,6 +224,17 @@ describe.runIf(havePostgres())(
             port: tcp['b'],
             stations: [{ mn: simulated, pw: pw(simulated), version: '2017', outlet: 'water' }],
             intervals: { rtd: 1, minute: 60, hour: false, day: false },
+          }),
+          { log: pino({ level: 'silent' }) },
+        );
+
+        // And over MQTT through the broker, whose shared subscription splits its uploads over the processes.
+        const mqttFleet = await startLoggers(
+          LoggerConfigSchema.parse({
+            port: tcp['b'], // unused over MQTT
+            stations: [{ mn: simulatedMqtt, pw: pw(simulatedMqtt), version: '2017', outlet: 'water' }],
+            intervals: { rtd: 1, minute: 60, hour: false, day: false },
+            mqtt: { url: broker.url, secret: `mqtt-${simulatedMqtt}`, ca: broker.caFile },
           }),
           { log: pino({ level: 'silent' }) },
         );
@@ -353,6 +365,7 @@ describe.runIf(havePostgres())(
         // Sweeps everywhere, run to their end, raise nothing again.
         for (const n of [a, b, again, d]) await n.checkRules();
         const summary = await fleet.stop();
+        const mqttSummary = await mqttFleet.stop();
 
         expect(of('warning', 'opened').map((e) => [e.alarm.mn, e.alarm.factor])).toEqual([[exceeding, 'w01018']]);
         expect(of('warning', 'closed').map((e) => e.alarm.mn)).toEqual([exceeding]);
@@ -411,6 +424,13 @@ describe.runIf(havePostgres())(
           15_000,
         );
         expect(await stored(simulated, 'rtd')).toBeLessThanOrEqual(summary.sent);
+        expect(mqttSummary.acknowledged).toBeGreaterThan(0);
+        await until(
+          async () => (await stored(simulatedMqtt, 'rtd')) >= mqttSummary.acknowledged,
+          'the MQTT simulator stored',
+          15_000,
+        );
+        expect(await stored(simulatedMqtt, 'rtd')).toBeLessThanOrEqual(mqttSummary.sent);
         for (const n of [a, b, again, d]) expect(n.child.exitCode).toBe(null);
         await Promise.all([a, b, again, d].map((n) => n.stop()));
       },

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { decodeFrame, encodeFrames, type CodecOptions, type DecodeResult, type Packet } from '../../protocol/index.js';
 import { downTopic, upTopic } from '../../protocol/wire.js';
@@ -6,6 +7,8 @@ import { downTopic, upTopic } from '../../protocol/wire.js';
 export interface MqttLinkOptions {
   url: string;
   secret?: string;
+  /** A PEM file of the CA that signed an mqtts:// broker's certificate (a private CA, as deploy/centre's). */
+  ca?: string;
 }
 
 /**
@@ -30,6 +33,7 @@ export class MqttFrameLink {
     const client = await connectAsync(o.url, {
       username: o.mn,
       ...(o.secret !== undefined && { password: o.secret }),
+      ...(o.ca !== undefined && { ca: await readFile(o.ca) }),
       clientId: o.clientId,
       reconnectPeriod: 0,
     });

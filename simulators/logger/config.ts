@@ -109,6 +109,8 @@ export const LoggerConfigSchema = z
       .strictObject({
         url: z.string().regex(/^mqtts?:\/\//, 'an mqtt:// or mqtts:// URL'),
         secret: z.string().min(1).optional(),
+        /** A PEM file of the CA that signed an mqtts:// broker's certificate (a private CA). */
+        ca: z.string().min(1).optional(),
       })
       .optional(),
     /** Send a 1013 (现场机时间校准请求, HJ 212-2017 C.4) on each connect, as a field logger does at boot. */
