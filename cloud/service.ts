@@ -15,6 +15,7 @@ import { PgWebhookOutbox } from './alarms/pg-webhooks.js';
 import { Authenticator } from './auth.js';
 import { CommandStore, type CommandBook } from './commands/store.js';
 import { PgCommandStore } from './state/pg-commands.js';
+import { PgLiveRelay } from './state/pg-live.js';
 import { PgStateTable, type StateTableName } from './state/station-state.js';
 import { systemClock, watchClockSteps, type Clock } from './clock.js';
 import { StationKeys } from './keys.js';
@@ -295,6 +296,13 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       pool &&
       new PgWebhookOutbox(pool, { urls: config.rules.webhooks, retryHours: config.rules.webhookRetryHours, log });
     if (pgWebhooks) life.add('webhooks (PostgreSQL)', () => pgWebhooks.stop());
+    // The dashboards on every process of a cluster hear what any of them learns.
+    const live = new LiveHub();
+    if (pool) {
+      const relay = await PgLiveRelay.open(pool, live, log);
+      live.relayTo(relay);
+      life.add('live relay', () => relay.close());
+    }
     return {
       ...(pool && { pool }),
       ...(pgWebhooks && { pgWebhooks }),
@@ -313,7 +321,7 @@ function startCore(config: CloudConfig, log: Logger, clock: Clock, rules: Handov
       // A cluster's register is in PostgreSQL: registered through one process, checked on any.
       instruments: pool ? new PgInstrumentStore(pool) : new InstrumentStore(stateDb),
       backfills,
-      live: new LiveHub(),
+      live,
       webhooks,
     };
   });

@@ -393,6 +393,20 @@ describe.runIf(havePostgres())(
         expect(lists[0]!.map(view)).toHaveLength(3);
         expect(lists[0]!.every((l) => l.closedAt !== undefined)).toBe(true);
         for (const l of lists) expect(l.map(view)).toEqual(lists[0]!.map(view));
+        // The newest value of a station is the same on the processes that ran throughout, whichever stored it.
+        type Latest = { mn: string; latest: Record<string, { time: number; value?: number }> }[];
+        const lastRtd = h0 + HOURS * H + (EPISODE.length - 1) * 30_000;
+        for (const m of ['a', 'b'])
+          await until(
+            async () => {
+              await sleep(200); // the API's rate limit: 20 requests a second
+              const listed = await nodeApi<Latest>(http[m]!, '/stations');
+              const cod = listed.find((s) => s.mn === exceeding)?.latest['w01018'];
+              return cod?.time === lastRtd && cod.value === EPISODE.at(-1);
+            },
+            `the newest COD of ${exceeding} on ${m}`,
+            15_000,
+          );
         // Every process shows a station heard by any of them online (each heard only some of them).
         type Listing = { mn: string; online: boolean }[];
         for (const m of ['a', 'b', 'c', 'd'])

@@ -26,16 +26,46 @@ export type LiveEvent =
 
 type Send = (event: LiveEvent) => void;
 
+/** What one process of a cluster tells the others' live views: an event, and the newest values it brought. */
+export interface LiveMessage {
+  event: LiveEvent;
+  latest?: { mn: string; values: Record<string, Latest> };
+}
+
+/** Carries live messages between the processes of a cluster (cloud/state/pg-live.ts). */
+export interface LiveRelay {
+  send(message: LiveMessage): void;
+}
+
 /** Newest values per station and factor, and the open event streams they are pushed to. */
 export class LiveHub {
   private readonly latest = new Map<string, Map<string, Latest>>();
   private readonly streams = new Set<Send>();
+  private relay: LiveRelay | undefined;
+
+  /** From now on every event and newest value of this process also goes to the others. */
+  relayTo(relay: LiveRelay): void {
+    this.relay = relay;
+  }
+
+  /** Another process's message: its newest values where newer than ours, its event to our streams. */
+  receive(message: LiveMessage): void {
+    if (message.latest) {
+      const { mn, values } = message.latest;
+      const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
+      this.latest.set(mn, byFactor);
+      for (const [factor, l] of Object.entries(values))
+        if ((byFactor.get(factor)?.time ?? -Infinity) <= l.time) byFactor.set(factor, l);
+    }
+    for (const send of this.streams) send(message.event);
+  }
 
   stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
     const mn = station.mn;
     const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
     this.latest.set(mn, byFactor);
     const judged = judgeAll(station, points);
+    const changed: Record<string, Latest> = {};
     for (const [i, p] of points.entries()) {
       const before = byFactor.get(p.factor);
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
@@ -50,8 +80,12 @@ export class LiveHub {
         l.state = j.state;
       }
       byFactor.set(p.factor, l);
+      changed[p.factor] = l;
     }
-    if (points.length > 0) this.publish({ type: 'data', mn, time: Math.max(...points.map((p) => p.time)) });
+    if (points.length === 0) return;
+    const event: LiveEvent = { type: 'data', mn, time: Math.max(...points.map((p) => p.time)) };
+    for (const send of this.streams) send(event);
+    this.relay?.send({ event, latest: { mn, values: changed } });
   }
 
   values(mn: string): Record<string, Latest> {
@@ -60,6 +94,7 @@ export class LiveHub {
 
   publish(event: LiveEvent): void {
     for (const send of this.streams) send(event);
+    this.relay?.send({ event });
   }
 
   subscribe(send: Send): () => void {
