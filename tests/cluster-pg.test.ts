@@ -336,12 +336,17 @@ describe.runIf(havePostgres())(
 
         // c dies mid-episode; its buckets go to a and b, whose check on taking them over raises
         // gappy's missing hour without a sweep asked for.
+        const killedAt = performance.now();
         await c.kill();
+        // The bound (leaseSeconds 4 + renewSeconds 1 + a round trip here) is the leases' to keep, and
+        // tests/pg-state.test.ts checks it by order (no bucket before expiry, all in the first round
+        // after); this waits for the check it triggers and prints how long the takeover took.
         await until(
           () => of('missing-hour', 'opened').some((e) => e.alarm.mn === gappy),
           "gappy's gap raised by the takeover",
           30_000,
         );
+        console.log(JSON.stringify({ takeoverMs: Math.round(performance.now() - killedAt), boundMs: 5_000 }));
         const after = await settled(['a', 'b']);
         expect(after.get(bucketOf(gappy))).not.toBe('c');
         expect(a.output() + b.output()).toContain('station buckets moved');
