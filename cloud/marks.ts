@@ -172,6 +172,22 @@ export function auditOf(marks: readonly Mark[]): MarkAudit[] {
   return lines.sort((a, b) => a.at - b.at);
 }
 
+/** A new mark's columns, in the order both stores insert them (mn, factor … by_party). */
+export function markValues(mn: string, body: MarkBody, by: string, at: number, party?: MarkParty) {
+  return [
+    mn,
+    body.factor ?? null,
+    Date.parse(body.from),
+    Date.parse(body.to),
+    body.reason,
+    MARK_REASONS[body.reason],
+    body.note,
+    by,
+    at,
+    party ?? null,
+  ] as const;
+}
+
 /** Marks in the state database (SQLite). */
 export class SqliteMarkStore implements MarkStore {
   constructor(private readonly db: Database.Database) {
@@ -190,18 +206,7 @@ export class SqliteMarkStore implements MarkStore {
         'INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, by, at, by_party) ' +
           'VALUES (?,?,?,?,?,?,?,?,?,?)',
       )
-      .run(
-        mn,
-        body.factor ?? null,
-        Date.parse(body.from),
-        Date.parse(body.to),
-        body.reason,
-        MARK_REASONS[body.reason],
-        body.note,
-        by,
-        at,
-        party ?? null,
-      );
+      .run(...markValues(mn, body, by, at, party));
     return this.get(Number(lastInsertRowid))!;
   }
 

@@ -175,6 +175,22 @@ export const STEP_NEEDS: Record<Exclude<SupervisionAction, 'send'>, string> = {
 export const overdue = (i: Pick<SupervisionItem, 'state' | 'deadline'>, now: number): boolean =>
   i.state !== 'accepted' && now > i.deadline;
 
+/** A new item's columns, in the order both stores insert them (mn, kind … by, at). */
+export function itemValues(subject: SupervisionSubject, deadline: number, request: string, by: string, at: number) {
+  return [
+    subject.mn,
+    subject.kind,
+    subject.alarmId ?? null,
+    subject.factor ?? null,
+    subject.from,
+    subject.to ?? null,
+    deadline,
+    request,
+    by,
+    at,
+  ] as const;
+}
+
 /**
  * Where supervision items are kept: the state database (SupervisionStore) or a cluster's PostgreSQL
  * (PgSupervisionStore, cloud/state/pg-enterprise.ts); callers await.
@@ -245,18 +261,7 @@ export class SupervisionStore implements SupervisionBook {
            (mn, kind, alarm_id, factor, from_ms, to_ms, deadline, request, state, "by", at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?) RETURNING id`,
         )
-        .get(
-          subject.mn,
-          subject.kind,
-          subject.alarmId ?? null,
-          subject.factor ?? null,
-          subject.from,
-          subject.to ?? null,
-          deadline,
-          request,
-          by,
-          at,
-        ) as { id: number };
+        .get(...itemValues(subject, deadline, request, by, at)) as { id: number };
       this.step(id, 'send', 'sent', by, party, at, request);
       return this.get(id)!;
     })();

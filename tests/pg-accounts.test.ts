@@ -7,12 +7,12 @@ import { stringify } from 'yaml';
 import { sessionDigest, type SessionOptions } from '../cloud/accounts.js';
 import { sha256 } from '../cloud/index.js';
 import { PgSessionStore, PgUserStore } from '../cloud/state/pg-accounts.js';
-import { migrate, openPg } from '../cloud/state/pg-schema.js';
+import { migrate } from '../cloud/state/pg-schema.js';
 import { runCli } from '../cli/index.js';
 import { startTestCloud, type TestCloud } from './helpers/cloud-fixtures.js';
 import { startMosquitto, TOOLS, type Proc as Server } from './helpers/common.js';
 import { ADMIN, type Json } from './helpers/dashboard-api.js';
-import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+import { freshDatabase, havePostgres, startPostgres, usePostgres, type Postgres } from './helpers/postgres.js';
 
 const PASSWORD = 'correct horse battery';
 const OPTIONS: Pick<SessionOptions, 'ttlSeconds' | 'idleSeconds' | 'max'> = {
@@ -29,22 +29,13 @@ interface Proc {
 }
 
 describe.runIf(havePostgres())('dashboard accounts and sessions of a cluster in PostgreSQL (a real server)', () => {
-  let server: Postgres;
-  const pools: pg.Pool[] = [];
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await server?.stop();
-  });
+  const postgres = usePostgres();
 
   /** A migrated fresh database and two processes on it, with user `wang` (operator). */
   async function cluster(name: string, options = OPTIONS): Promise<[Proc, Proc]> {
-    const url = await freshDatabase(server, name);
+    const url = await freshDatabase(postgres.server(), name);
     const procs = [0, 1].map(() => {
-      const pool = openPg(url, 4);
-      pools.push(pool);
+      const pool = postgres.pool(url);
       return { pool, users: new PgUserStore(pool), sessions: new PgSessionStore(pool, options) };
     }) as [Proc, Proc];
     await migrate(procs[0].pool);

@@ -16,13 +16,13 @@ import {
   PgRegistrationStore,
   PgSupervisionStore,
 } from '../cloud/state/pg-enterprise.js';
-import { migrate, MIGRATIONS, openPg } from '../cloud/state/pg-schema.js';
+import { migrate, MIGRATIONS } from '../cloud/state/pg-schema.js';
 import { PgShutdownStore } from '../cloud/state/pg-stores.js';
 import { sha256 } from '../cloud/index.js';
 import { startTestCloud, WATER_MN, type TestCloud } from './helpers/cloud-fixtures.js';
 import { startMosquitto, TOOLS, type Proc } from './helpers/common.js';
 import { ENTERPRISE_EXPECTATIONS, type EnterpriseStores } from './helpers/enterprise-stores.js';
-import { freshDatabase, havePostgres, startPostgres, type Postgres } from './helpers/postgres.js';
+import { freshDatabase, havePostgres, usePostgres } from './helpers/postgres.js';
 
 /** The SQLite stores on one in-memory state database. */
 function sqliteStores(): EnterpriseStores & { close(): void } {
@@ -65,23 +65,14 @@ describe('enterprise stores in the state database (SQLite)', () => {
 });
 
 describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a real server)', () => {
-  let server: Postgres;
-  const pools: pg.Pool[] = [];
+  const postgres = usePostgres();
   let n = 0;
   /** A pool on a fresh database migrated to the last version. */
   const fresh = async (): Promise<pg.Pool> => {
-    const p = openPg(await freshDatabase(server, `enterprise_${++n}`), 4);
-    pools.push(p);
+    const p = postgres.pool(await freshDatabase(postgres.server(), `enterprise_${++n}`));
     await migrate(p);
     return p;
   };
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await server?.stop();
-  });
 
   for (const [name, expectation] of Object.entries(ENTERPRISE_EXPECTATIONS))
     it(`${name}: as in SQLite`, async () => {
@@ -102,8 +93,7 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
 
   it('shows what one process took to another: a mark, an approved registration’s window, a plan in force', async () => {
     const p = await fresh();
-    const other = openPg(p.options.connectionString!, 2);
-    pools.push(other);
+    const other = postgres.pool(p.options.connectionString!, 2);
     const [here, there] = [pgStores(p), pgStores(other)];
     const mark = await here.marks.add(
       'A1',
@@ -129,8 +119,7 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
 
   it('decides a registration once when two reviewers on two processes decide it at the same time', async () => {
     const p = await fresh();
-    const others = [openPg(p.options.connectionString!, 2), openPg(p.options.connectionString!, 2)];
-    pools.push(...others);
+    const others = [postgres.pool(p.options.connectionString!, 2), postgres.pool(p.options.connectionString!, 2)];
     const r = await new PgRegistrationStore(p).submit(
       'A1',
       { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: 'maintenance', detail: '' },
@@ -150,8 +139,7 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
 
   it('takes one answer of a supervision item sent twice at once from two processes', async () => {
     const p = await fresh();
-    const others = [openPg(p.options.connectionString!, 2), openPg(p.options.connectionString!, 2)];
-    pools.push(...others);
+    const others = [postgres.pool(p.options.connectionString!, 2), postgres.pool(p.options.connectionString!, 2)];
     const item = await new PgSupervisionStore(p).send(
       { mn: 'A1', kind: 'dataGap', from: 0, to: 3_600_000 },
       86_400_000,
@@ -205,7 +193,7 @@ describe.runIf(havePostgres())('enterprise stores in a cluster’s PostgreSQL (a
     };
 
     it('reads on one process what the API of another took: windows, marks, registrations, O&M, plans', async () => {
-      const url = await freshDatabase(server, 'enterprise_cluster');
+      const url = await freshDatabase(postgres.server(), 'enterprise_cluster');
       const [a, b] = [await member(url, 'a'), await member(url, 'b')];
       const window = { from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00', reason: '停产' };
       expect((await a.call('POST', `/stations/${WATER_MN}/shutdowns`, window)).status).toBe(201);

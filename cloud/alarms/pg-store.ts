@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../state/pg-schema.js';
 import { AlarmFilterSchema, type Alarm, type AlarmFilter, type AlarmOpen, type ClosedBy } from './store.js';
 
 type Row = {
@@ -72,21 +73,10 @@ export class PgAlarmStore {
    * go together or not at all); watchers hear of the changes once committed.
    */
   async atomically<T>(fn: (tx: PgAlarmStore, client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
     const changes: Alarm[] = [];
-    const tx = new PgAlarmStore(this.pool, client, changes);
-    try {
-      await client.query('BEGIN');
-      const result = await fn(tx, client);
-      await client.query('COMMIT');
-      for (const alarm of changes) for (const w of this.watchers) w(alarm);
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    const result = await inTransaction(this.pool, (client) => fn(new PgAlarmStore(this.pool, client, changes), client));
+    for (const alarm of changes) for (const w of this.watchers) w(alarm);
+    return result;
   }
 
   /** Opens an episode, or raises the peak of the open one; returns the alarm only when it is new. */

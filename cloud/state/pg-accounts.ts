@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from './pg-schema.js';
 import {
   sessionDigest,
   userView,
@@ -134,9 +135,7 @@ export class PgSessionStore implements SessionBook {
    */
   async open(user: string, stamp: number): Promise<string> {
     const id = randomBytes(32).toString('base64url');
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       // One opening at a time in the cluster, so two logins at once do not both find room under the cap.
       await c.query('SELECT pg_advisory_xact_lock($1)', [OPEN_LOCK]);
       await c.query(`DELETE FROM sessions WHERE started_at <= ${NOW_MS} - $1 OR seen_at <= ${NOW_MS} - $2`, [
@@ -146,22 +145,16 @@ export class PgSessionStore implements SessionBook {
       // Room for the new one: the max - 1 used last stay.
       await c.query(
         `DELETE FROM sessions WHERE digest IN
-           (SELECT digest FROM sessions ORDER BY seen_at DESC, started_at DESC OFFSET $1)`,
+         (SELECT digest FROM sessions ORDER BY seen_at DESC, started_at DESC OFFSET $1)`,
         [this.o.max - 1],
       );
       await c.query(
         `INSERT INTO sessions (digest, user_name, stamp, started_at, seen_at)
-         SELECT $1, name, password_changed_at, ${NOW_MS}, ${NOW_MS} FROM users
-         WHERE name = $2 AND password_changed_at = $3`,
+       SELECT $1, name, password_changed_at, ${NOW_MS}, ${NOW_MS} FROM users
+       WHERE name = $2 AND password_changed_at = $3`,
         [sessionDigest(id), user, stamp],
       );
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
     return id;
   }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CN, makeQn, type Packet } from '../../protocol/index.js';
+import { inTransaction } from './pg-schema.js';
 import {
   answered,
   COLUMNS,
@@ -71,24 +72,17 @@ export class PgCommandStore implements CommandBook {
   }
 
   async add(c: NewCommand): Promise<CommandRecord> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const id = await inTransaction(this.pool, async (client) => {
       const r = await client.query<{ id: number }>(
         `INSERT INTO commands (mn, cn, cp, qn, sent_at, by, via, deadline, state)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
         [c.mn, c.cn, JSON.stringify(c.cp), c.qn, c.sentAt, c.by, c.via, c.deadline, c.state],
       );
       if (OPEN.has(c.state)) await client.query('SELECT pg_notify($1, $2)', [CHANNEL, c.mn]);
-      await client.query('COMMIT');
-      if (OPEN.has(c.state)) this.answerable.add(c.mn);
-      return { ...c, id: r.rows[0]!.id, result: null, answers: [] };
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+      return r.rows[0]!.id;
+    });
+    if (OPEN.has(c.state)) this.answerable.add(c.mn);
+    return { ...c, id, result: null, answers: [] };
   }
 
   async notConnected(id: number): Promise<void> {
@@ -100,18 +94,13 @@ export class PgCommandStore implements CommandBook {
     // HJ/T 212-2005 answers carry the QN in the CP.
     const qn = packet.qn ?? packet.cp.params['QN'];
     if (qn === undefined) return false;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       // Locked: two answers of one request (its 9011 and 9012 through two processes) move it in turn.
       const row = (
         await client.query<Row>(`SELECT ${COLUMNS} FROM commands WHERE mn = $1 AND qn = $2 FOR UPDATE`, [mn, qn])
       ).rows[0];
       const next = row && OPEN.has(row.state) ? answered(row, packet, at) : false;
-      if (next === false) {
-        await client.query('ROLLBACK');
-        return false;
-      }
+      if (next === false) return false;
       await client.query('INSERT INTO command_answers (command_id, cn, at, cp) VALUES ($1, $2, $3, $4)', [
         row!.id,
         packet.cn,
@@ -125,14 +114,8 @@ export class PgCommandStore implements CommandBook {
           next.result?.code ?? null,
           next.result?.meaning ?? null,
         ]);
-      await client.query('COMMIT');
       return true;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async expire(now: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { auditOf, MARK_REASONS, toMark, type Mark, type MarkAudit, type MarkBody, type MarkParty } from '../marks.js';
+import { inTransaction } from './pg-schema.js';
+import { auditOf, markValues, toMark, type Mark, type MarkAudit, type MarkBody, type MarkParty } from '../marks.js';
 import type { MarkRow, MarkStore } from '../marks.js';
 import {
   omRecordValues,
@@ -22,7 +23,16 @@ import {
   type ReviewBody,
   type ReviewRefusal,
 } from '../registrations.js';
-import { FROM, TO, toItem, type AttachmentRow, type ItemRow, type StepRefusal, type StepRow } from '../supervision.js';
+import {
+  FROM,
+  itemValues,
+  TO,
+  toItem,
+  type AttachmentRow,
+  type ItemRow,
+  type StepRefusal,
+  type StepRow,
+} from '../supervision.js';
 import type { SupervisionAction, SupervisionAnswer, SupervisionBook, SupervisionItem } from '../supervision.js';
 import type { SupervisionReview, SupervisionState, SupervisionSubject } from '../supervision.js';
 import { PgShutdownStore } from './pg-stores.js';
@@ -56,22 +66,6 @@ function listFilter(f: { mns?: readonly string[] | undefined; state?: string | u
   return { cond: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
-/** Runs `fn` in one transaction on a connection of its own: committed if it returns, rolled back if it throws. */
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const out = await fn(c);
-    await c.query('COMMIT');
-    return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
-}
-
 /** Review marks (数据审核/标记): the same overlay and audit trail as SqliteMarkStore. */
 export class PgMarkStore implements MarkStore {
   constructor(private readonly db: Db) {}
@@ -80,18 +74,7 @@ export class PgMarkStore implements MarkStore {
     const r = await this.db.query<MarkRow>(
       `INSERT INTO marks (mn, factor, from_ms, to_ms, reason, flag, note, "by", at, by_party)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-      [
-        mn,
-        body.factor ?? null,
-        Date.parse(body.from),
-        Date.parse(body.to),
-        body.reason,
-        MARK_REASONS[body.reason],
-        body.note,
-        by,
-        at,
-        party ?? null,
-      ],
+      [...markValues(mn, body, by, at, party)],
     );
     return toMark(r.rows[0]!);
   }
@@ -295,18 +278,7 @@ export class PgSupervisionStore implements SupervisionBook {
       const r = await c.query<{ id: number }>(
         `INSERT INTO supervision_items (mn, kind, alarm_id, factor, from_ms, to_ms, deadline, request, state, "by", at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'sent', $9, $10) RETURNING id`,
-        [
-          subject.mn,
-          subject.kind,
-          subject.alarmId ?? null,
-          subject.factor ?? null,
-          subject.from,
-          subject.to ?? null,
-          deadline,
-          request,
-          by,
-          at,
-        ],
+        [...itemValues(subject, deadline, request, by, at)],
       );
       const id = r.rows[0]!.id;
       await this.step(c, id, 'send', 'sent', by, party, at, request);

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigError, Registry, RegistrySchema } from '../registry.js';
+import { inTransaction } from './pg-schema.js';
 
 /**
  * The station registry kept in PostgreSQL (`stations`, one document per MN, as the YAML file writes
@@ -23,23 +24,19 @@ export async function saveRegistry(pool: pg.Pool, doc: unknown, now: number): Pr
   const checked = RegistrySchema.safeParse(doc);
   if (!checked.success) Registry.parse(doc, 'registry to import');
   const stations = (doc as { stations: { mn: string }[] }).stations;
-  const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    await client.query('DELETE FROM stations WHERE mn <> ALL($1::text[])', [stations.map((s) => s.mn)]);
-    for (const s of stations)
-      await client.query(
-        `INSERT INTO stations (mn, doc, updated_at) VALUES ($1, $2, $3)
-         ON CONFLICT (mn) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at
-         WHERE stations.doc IS DISTINCT FROM excluded.doc`,
-        [s.mn, JSON.stringify(s), now],
-      );
-    await client.query('COMMIT');
+    await inTransaction(pool, async (client) => {
+      await client.query('DELETE FROM stations WHERE mn <> ALL($1::text[])', [stations.map((s) => s.mn)]);
+      for (const s of stations)
+        await client.query(
+          `INSERT INTO stations (mn, doc, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (mn) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at
+           WHERE stations.doc IS DISTINCT FROM excluded.doc`,
+          [s.mn, JSON.stringify(s), now],
+        );
+    });
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
     throw e instanceof ConfigError ? e : new Error(`registry not saved: ${(e as Error).message}`);
-  } finally {
-    client.release();
   }
   return stations.length;
 }

@@ -4,6 +4,7 @@ import type { Ack, FollowUp } from '../api/acks.js';
 import type { Shutdown, Station } from '../registry.js';
 import type { ShutdownBook } from '../shutdowns.js';
 import type { StationRules } from '../rules/state.js';
+import { inTransaction } from './pg-schema.js';
 
 /**
  * The smaller shared stores of a cluster in PostgreSQL: the same records and rules as their SQLite
@@ -176,9 +177,7 @@ export async function withStationState<T>(
   mn: string,
   fn: (state: StationRules, client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('INSERT INTO rule_state (mn) VALUES ($1) ON CONFLICT (mn) DO NOTHING', [mn]);
     const row = (
       await client.query<RuleRow & { mn: string }>(`SELECT ${RULE_COLUMNS} FROM rule_state WHERE mn = $1 FOR UPDATE`, [
@@ -198,12 +197,6 @@ export async function withStationState<T>(
         state.requestedAt ?? null,
       ],
     );
-    await client.query('COMMIT');
     return result;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }
