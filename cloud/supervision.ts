@@ -175,6 +175,13 @@ export const STEP_NEEDS: Record<Exclude<SupervisionAction, 'send'>, string> = {
 export const overdue = (i: Pick<SupervisionItem, 'state' | 'deadline'>, now: number): boolean =>
   i.state !== 'accepted' && now > i.deadline;
 
+/** One step of an item's trail, as both stores record it (its attachments go in after it). */
+export type NewStep = Omit<SupervisionStep, 'attachments'> & { item: number };
+
+/** A step's columns, in the order both stores insert them (item_id, action … measures). */
+export const stepValues = (s: NewStep) =>
+  [s.item, s.action, s.state, s.by, s.party, s.at, s.comment, s.reason ?? null, s.measures ?? null] as const;
+
 /** A new item's columns, in the order both stores insert them (mn, kind … by, at). */
 export function itemValues(subject: SupervisionSubject, deadline: number, request: string, by: string, at: number) {
   return [
@@ -262,7 +269,7 @@ export class SupervisionStore implements SupervisionBook {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?) RETURNING id`,
         )
         .get(...itemValues(subject, deadline, request, by, at)) as { id: number };
-      this.step(id, 'send', 'sent', by, party, at, request);
+      this.step({ item: id, action: 'send', state: 'sent', by, party, at, comment: request });
       return this.get(id)!;
     })();
   }
@@ -292,7 +299,12 @@ export class SupervisionStore implements SupervisionBook {
     return this.db.transaction((): SupervisionItem | StepRefusal => {
       const moved = this.move(id, 'answer');
       if (moved !== undefined) return moved;
-      const stepId = this.step(id, 'answer', TO.answer, by, party, at, '', body.reason, body.measures);
+      const stepId = this.step({
+        item: id,
+        action: 'answer',
+        state: TO.answer,
+        ...{ by, party, at, comment: '', reason: body.reason, measures: body.measures },
+      });
       const put = this.db.prepare(
         'INSERT INTO supervision_attachments (item_id, step_id, name, bytes, data) VALUES (?, ?, ?, ?, ?)',
       );
@@ -310,7 +322,7 @@ export class SupervisionStore implements SupervisionBook {
     return this.db.transaction((): SupervisionItem | StepRefusal => {
       const moved = this.move(id, action);
       if (moved !== undefined) return moved;
-      this.step(id, action, TO[action], by, party, at, body.comment);
+      this.step({ item: id, action, state: TO[action], by, party, at, comment: body.comment });
       return this.get(id)!;
     })();
   }
@@ -332,23 +344,13 @@ export class SupervisionStore implements SupervisionBook {
     return undefined;
   }
 
-  private step(
-    itemId: number,
-    action: SupervisionAction,
-    state: SupervisionState,
-    by: string,
-    party: MarkParty,
-    at: number,
-    comment: string,
-    reason?: string,
-    measures?: string,
-  ): number {
+  private step(s: NewStep): number {
     const { id } = this.db
       .prepare(
         `INSERT INTO supervision_steps (item_id, action, state, "by", party, at, comment, reason, measures)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       )
-      .get(itemId, action, state, by, party, at, comment, reason ?? null, measures ?? null) as { id: number };
+      .get(...stepValues(s)) as { id: number };
     return id;
   }
 

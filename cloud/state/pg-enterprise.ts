@@ -26,6 +26,8 @@ import {
 import {
   FROM,
   itemValues,
+  stepValues,
+  type NewStep,
   TO,
   toItem,
   type AttachmentRow,
@@ -281,7 +283,7 @@ export class PgSupervisionStore implements SupervisionBook {
         [...itemValues(subject, deadline, request, by, at)],
       );
       const id = r.rows[0]!.id;
-      await this.step(c, id, 'send', 'sent', by, party, at, request);
+      await this.step(c, { item: id, action: 'send', state: 'sent', by, party, at, comment: request });
       return (await this.get(id, c))!;
     });
   }
@@ -315,7 +317,12 @@ export class PgSupervisionStore implements SupervisionBook {
     return inTransaction(this.pool, async (c): Promise<SupervisionItem | StepRefusal> => {
       const moved = await this.move(c, id, 'answer');
       if (moved !== undefined) return moved;
-      const stepId = await this.step(c, id, 'answer', TO.answer, by, party, at, '', body.reason, body.measures);
+      const stepId = await this.step(c, {
+        item: id,
+        action: 'answer',
+        state: TO.answer,
+        ...{ by, party, at, comment: '', reason: body.reason, measures: body.measures },
+      });
       for (const a of body.attachments) {
         const data = Buffer.from(a.base64, 'base64');
         await c.query(
@@ -338,7 +345,7 @@ export class PgSupervisionStore implements SupervisionBook {
     return inTransaction(this.pool, async (c): Promise<SupervisionItem | StepRefusal> => {
       const moved = await this.move(c, id, action);
       if (moved !== undefined) return moved;
-      await this.step(c, id, action, TO[action], by, party, at, body.comment);
+      await this.step(c, { item: id, action, state: TO[action], by, party, at, comment: body.comment });
       return (await this.get(id, c))!;
     });
   }
@@ -391,22 +398,11 @@ export class PgSupervisionStore implements SupervisionBook {
     return undefined;
   }
 
-  private async step(
-    c: pg.PoolClient,
-    itemId: number,
-    action: SupervisionAction,
-    state: SupervisionState,
-    by: string,
-    party: MarkParty,
-    at: number,
-    comment: string,
-    reason?: string,
-    measures?: string,
-  ): Promise<number> {
+  private async step(c: pg.PoolClient, s: NewStep): Promise<number> {
     const r = await c.query<{ id: number }>(
       `INSERT INTO supervision_steps (item_id, action, state, "by", party, at, comment, reason, measures)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [itemId, action, state, by, party, at, comment, reason ?? null, measures ?? null],
+      [...stepValues(s)],
     );
     return r.rows[0]!.id;
   }
