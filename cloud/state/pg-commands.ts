@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { CN, makeQn, type Packet } from '../../protocol/index.js';
+import { listen } from './pg-listen.js';
 import { inTransaction } from './pg-schema.js';
 import {
   answered,
@@ -31,7 +32,7 @@ const ANSWERS = new Set<string>([CN.QnRtn, CN.ExeRtn, CN.NoticeAnswer]);
 export class PgCommandStore implements CommandBook {
   private readonly lastQn = new Map<string, number>();
   private readonly answerable = new Set<string>();
-  private listener: pg.PoolClient | undefined;
+  private unlisten: (() => void) | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -45,20 +46,14 @@ export class PgCommandStore implements CommandBook {
       [[...OPEN]],
     );
     for (const { mn } of open.rows) this.answerable.add(mn);
-    const client = await this.pool.connect();
-    client.on('notification', (n) => {
-      if (n.channel === CHANNEL && n.payload) this.answerable.add(n.payload);
-    });
-    client.on('error', (e) =>
-      this.log.warn({ reason: 'postgres-listen-lost', detail: e.message }, 'command notifications lost'),
+    this.unlisten = await listen(this.pool, CHANNEL, this.log, 'command notifications', (mn) =>
+      this.answerable.add(mn),
     );
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
   }
 
   async stop(): Promise<void> {
-    this.listener?.release(true);
-    this.listener = undefined;
+    this.unlisten?.();
+    this.unlisten = undefined;
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { LiveHub, LiveMessage, LiveRelay } from '../api/live.js';
+import { listen } from './pg-listen.js';
 
 const CHANNEL = 'hj212_live';
 /** PostgreSQL's limit on a NOTIFY payload is 8000 bytes; a message over it goes without its values. */
@@ -17,25 +18,20 @@ const MAX_PAYLOAD = 7_900;
 export class PgLiveRelay implements LiveRelay {
   private readonly self = randomUUID();
 
+  private unlisten: () => void = () => undefined;
+
   private constructor(
     private readonly pool: pg.Pool,
-    private readonly listener: pg.PoolClient,
     private readonly log: Logger,
   ) {}
 
   /** Listens for the others' messages and hands them to `hub`; `hub` sends its own through the result. */
   static async open(pool: pg.Pool, hub: LiveHub, log: Logger): Promise<PgLiveRelay> {
-    const listener = await pool.connect();
-    const relay = new PgLiveRelay(pool, listener, log);
-    listener.on('error', (e) =>
-      log.warn({ reason: 'postgres-listen-lost', detail: e.message }, 'live events of the cluster lost'),
-    );
-    listener.on('notification', (n) => {
-      if (n.channel !== CHANNEL || !n.payload) return;
-      const { from, message } = JSON.parse(n.payload) as { from: string; message: LiveMessage };
+    const relay = new PgLiveRelay(pool, log);
+    relay.unlisten = await listen(pool, CHANNEL, log, 'live events of the cluster', (payload) => {
+      const { from, message } = JSON.parse(payload) as { from: string; message: LiveMessage };
       if (from !== relay.self) hub.receive(message);
     });
-    await listener.query(`LISTEN ${CHANNEL}`);
     return relay;
   }
 
@@ -49,6 +45,6 @@ export class PgLiveRelay implements LiveRelay {
   }
 
   close(): void {
-    this.listener.release(true);
+    this.unlisten();
   }
 }

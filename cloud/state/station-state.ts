@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { listen } from './pg-listen.js';
 
 /**
  * A small state per station (a JSON text: the SM4 key after 1014 changes, the PW after a 1072) that
@@ -52,30 +53,32 @@ export class PgStateTable implements StationStateTable {
   /** This process's writes, one after another: the table ends with the last, as the memory does. */
   private writes: Promise<unknown> = Promise.resolve();
 
+  readonly rows = new Map<string, string>();
+  private unlisten: () => void = () => undefined;
+
   private constructor(
     private readonly pool: pg.Pool,
     private readonly table: StateTableName,
-    readonly rows: ReadonlyMap<string, string>,
-    private readonly listener: pg.PoolClient,
     private readonly log: Logger,
-  ) {
-    listener.on('notification', (n) => {
-      if (n.channel !== table || !n.payload) return;
-      const { from, mn, state } = JSON.parse(n.payload) as { from: string; mn: string; state: string };
-      if (from === this.self) return;
-      for (const fn of this.watchers) fn(mn, state);
-    });
-  }
+  ) {}
 
   static async open(pool: pg.Pool, table: StateTableName, log: Logger): Promise<PgStateTable> {
-    // Listening before reading: a change made between the two is heard, not missed.
-    const listener = await pool.connect();
-    listener.on('error', (e) =>
-      log.warn({ reason: 'postgres-listen-lost', table, detail: e.message }, 'station state notifications lost'),
-    );
-    await listener.query(`LISTEN ${table}`);
+    const t = new PgStateTable(pool, table, log);
+    // Listening before reading: a change another process makes meanwhile is held and applied over what
+    // the read found, in the order made, so it is neither missed nor undone by the read.
+    const held: [string, string][] = [];
+    let apply = (mn: string, state: string): void => void held.push([mn, state]);
+    t.unlisten = await listen(pool, table, log, 'station state notifications', (payload) => {
+      const { from, mn, state } = JSON.parse(payload) as { from: string; mn: string; state: string };
+      if (from !== t.self) apply(mn, state);
+    });
     const all = await pool.query<{ mn: string; state: string }>(`SELECT mn, state FROM ${table}`);
-    return new PgStateTable(pool, table, new Map(all.rows.map((r) => [r.mn, r.state])), listener, log);
+    for (const r of all.rows) t.rows.set(r.mn, r.state);
+    for (const [mn, state] of held) t.rows.set(mn, state);
+    apply = (mn, state) => {
+      for (const fn of t.watchers) fn(mn, state);
+    };
+    return t;
   }
 
   put(mn: string, state: string): void {
@@ -105,6 +108,6 @@ export class PgStateTable implements StationStateTable {
 
   async close(): Promise<void> {
     await this.writes;
-    this.listener.release(true);
+    this.unlisten();
   }
 }
