@@ -151,7 +151,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     };
     const water = await analyzers(waterAnalyzers(0));
     const cems = await analyzers(cemsAnalyzers(0));
-    const pollSeconds = Math.max(0.05, 60 / warp);
+    // Four polls a simulated minute: with one, a poll's jitter puts two samples in one minute and none in the
+    // next, and a water minute without a sample is B, so its hour is not judged (HJ 212-2017 C.16-C.17 notes).
+    const pollSeconds = Math.max(0.05, 15 / warp);
     const agent = async (mn: string, input: ReturnType<typeof waterEdge>): Promise<RunningAgent> => {
       const a = await startAgent(parseEdgeConfig(input, `demo edge ${mn}`), {
         logger: log.child({ part: 'edge' }),

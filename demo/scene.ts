@@ -97,7 +97,7 @@ interface EdgeSetup {
   analyzerPort: number;
   mqttUrl: string;
   credentials: Credentials;
-  /** Real seconds between polls: about one reading per simulated minute at any warp. */
+  /** Real seconds between polls: a few readings per simulated minute at any warp. */
   pollSeconds: number;
 }
 
