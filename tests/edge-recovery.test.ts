@@ -3,7 +3,7 @@ import { startAgent } from '../edge/index.js';
 import { EdgeStore } from '../edge/store/index.js';
 import type { EdgeConfig } from '../edge/index.js';
 import type { DataCn } from '../edge/aggregator.js';
-import { MN, startPlatform, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { MN, startPlatform, tempDir, wallWarpedClock, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { compileChild, spawnAgent } from './helpers/edge-process.js';
 import { SIM_START, flat, memoryLogger, startSim, until } from './helpers/edge-sim.js';
 
@@ -162,7 +162,7 @@ describe('recovery', () => {
 
     it('restarts with nothing lost: the open hour resumes from disk and the outbox is replayed', async () => {
       const realStart = Date.now();
-      const clock = warpedClock(WARP, EARLY);
+      const clock = wallWarpedClock(WARP, EARLY, realStart);
       const sim = await analyzers(clock);
       const platform = await startPlatform(0, clock);
       cleanups.push(async () => void (await platform.server.close()));

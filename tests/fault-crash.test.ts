@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type EdgeConfig } from '../edge/index.js';
 import { freePort, influxDatabase, startInfluxd } from './helpers/cloud-procs.js';
 import { startTestCloud } from './helpers/cloud-fixtures.js';
-import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { MN, PW, tempDir, wallWarpedClock, warpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
 import { flat, memoryLogger, SIM_START, startSim, until } from './helpers/edge-sim.js';
 import {
@@ -170,7 +170,7 @@ describe('crashes along the chain', () => {
       async () => {
         const seed = Date.now() % 100_000;
         const realStart = Date.now();
-        const clock = warpedClock(WARP, EARLY);
+        const clock = wallWarpedClock(WARP, EARLY, realStart);
         const sim = await analyzers(clock);
         const { cloud, config: configFor } = await cloudOver(transport);
         const data = await tempDir();

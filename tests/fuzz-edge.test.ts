@@ -13,7 +13,7 @@ function polledSince(h: HealthView, simAt: number): boolean {
   return at !== undefined && Date.parse(at) > simAt;
 }
 import { freePort } from './helpers/cloud-procs.js';
-import { MN, PW, tempDir, warpedClock, waterOutlet } from './helpers/edge-agent.js';
+import { MN, PW, tempDir, wallWarpedClock, waterOutlet } from './helpers/edge-agent.js';
 import { cloudPeer, startAedes } from './helpers/edge-broker.js';
 import { compileChild, spawnAgent, type AgentProcess } from './helpers/edge-process.js';
 import { SIM_START, startWaterSim, until } from './helpers/edge-sim.js';
@@ -45,7 +45,7 @@ afterAll(async () => build?.remove());
 /** The chain: analyzers → agent (child) → raw platform (TCP) and broker + cloud peer (MQTT). */
 async function chain() {
   const realStart = Date.now();
-  const clock = warpedClock(WARP);
+  const clock = wallWarpedClock(WARP, SIM_START, realStart);
   const sim = await startWaterSim(clock);
   cleanups.push(() => sim.close());
   const platform = await rawPlatform();

@@ -15,10 +15,33 @@ import { SIM_START } from './edge-sim.js';
 export const MN = '010000A8900016F000169DC0';
 export const PW = 'a1B2c3';
 
-/** A clock `warp` times faster than real time from SIM_START: at 1200 an hour takes 3 s. */
+/** The most real time one reading of a warped clock counts (see warpedClock). */
+const WARP_STEP_MS = 50;
+
+/**
+ * A clock `warp` times faster than real time from SIM_START: at 1200 an hour takes 3 s. It counts at
+ * most 50 ms of real time between two readings, so while the process is held up (a GC, an fsync on a
+ * busy disk) simulated time waits too, instead of jumping past minutes the pollers never saw. The
+ * agents, the cloud and the tests read it every few milliseconds, so otherwise it runs at `warp`.
+ */
 export function warpedClock(warp: number, start = SIM_START): () => number {
-  const t0 = Date.now();
-  return () => start + (Date.now() - t0) * warp;
+  // (A clock shared with child processes is wallWarpedClock's: they compute it from the wall too.)
+  let real = Date.now();
+  let simulated = start;
+  return () => {
+    const now = Date.now();
+    simulated += Math.min(Math.max(0, now - real), WARP_STEP_MS) * warp;
+    real = now;
+    return simulated;
+  };
+}
+
+/**
+ * The clock of edge-child.ts: `warp` times real time from `realStart`, read off the wall, so a test and the
+ * processes it spawns with the same timing agree on it at any moment.
+ */
+export function wallWarpedClock(warp: number, start: number, realStart: number): () => number {
+  return () => start + (Date.now() - realStart) * warp;
 }
 
 /** The platform simulator on a loopback port, recording every upload (by QN) and finished exchange. */
