@@ -485,4 +485,40 @@ describe.runIf(havePostgres())('cluster state in PostgreSQL (a real server)', ()
     expect(c.passwords.hashes(station)[0]).toBe('H-new');
     for (const t of c.tables) await t.close();
   });
+
+  it('listens again after a lost LISTEN connection: reads what changed in the gap, hears what follows', async () => {
+    const url = await freshDatabase(postgres.server(), 'listen_lost');
+    const [p1, p2] = [pool(url), pool(url)];
+    await migrate(p1);
+    const lines: { reason?: string }[] = [];
+    const heard = pino(
+      { level: 'info' },
+      { write: (l: string) => void lines.push(JSON.parse(l) as { reason?: string }) },
+    );
+    const a = await PgStateTable.open(p1, 'station_keys', log);
+    const b = await PgStateTable.open(p2, 'station_keys', heard);
+    const seen: [string, string][] = [];
+    b.watch((mn, state) => seen.push([mn, state]));
+    const reasons = () => lines.map((l) => l.reason);
+    // The server ends every session LISTENing on the table's channel (a's and b's): as a restart would.
+    const admin = await postgres.server().client();
+    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'LISTEN station_keys'`);
+    await admin.end();
+    await until(() => reasons().includes('postgres-listen-lost'), "b's lost LISTEN connection logged");
+    // Changed while b hears nothing: its notification is gone; b reads it once it listens again.
+    a.put('MN-GAP', '{"key":"1"}');
+    await a.settled();
+    await until(() => seen.some(([mn]) => mn === 'MN-GAP'), 'the change made in the gap, on b');
+    expect(reasons()).toContain('postgres-listen-back');
+    expect(b.rows.get('MN-GAP')).toBe('{"key":"1"}');
+    // Listening again: the next change is heard (once), as before the loss.
+    a.put('MN-GAP', '{"key":"2"}');
+    await until(() => seen.some(([, state]) => state === '{"key":"2"}'), 'the next change, heard on b');
+    expect(seen).toEqual([
+      ['MN-GAP', '{"key":"1"}'],
+      ['MN-GAP', '{"key":"2"}'],
+    ]);
+    await a.close();
+    await b.close();
+  });
 });

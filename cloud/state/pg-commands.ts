@@ -39,16 +39,29 @@ export class PgCommandStore implements CommandBook {
     private readonly log: Logger,
   ) {}
 
-  /** Reads the stations with open requests and listens for new ones. */
+  /**
+   * Listens for new requests, then reads the stations with open ones (in this order, so a request made
+   * between the two is not missed); the read is made again whenever the LISTEN connection was lost.
+   */
   async start(): Promise<void> {
-    const open = await this.pool.query<{ mn: string }>(
-      'SELECT DISTINCT mn FROM commands WHERE state = ANY($1::text[])',
-      [[...OPEN]],
+    const read = async (): Promise<void> => {
+      const open = await this.pool.query<{ mn: string }>(
+        'SELECT DISTINCT mn FROM commands WHERE state = ANY($1::text[])',
+        [[...OPEN]],
+      );
+      for (const { mn } of open.rows) this.answerable.add(mn);
+    };
+    this.unlisten = await listen(
+      this.pool,
+      CHANNEL,
+      this.log,
+      'command notifications',
+      (mn) => this.answerable.add(mn),
+      {
+        resync: read,
+      },
     );
-    for (const { mn } of open.rows) this.answerable.add(mn);
-    this.unlisten = await listen(this.pool, CHANNEL, this.log, 'command notifications', (mn) =>
-      this.answerable.add(mn),
-    );
+    await read();
   }
 
   async stop(): Promise<void> {

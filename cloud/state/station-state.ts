@@ -11,7 +11,7 @@ import { listen } from './pg-listen.js';
  * others' changes (LISTEN/NOTIFY) and applies them to its memory.
  */
 export interface StationStateTable {
-  /** Every station's state as stored, at start. */
+  /** Every station's state as stored, at start (in PostgreSQL kept current: what a resync compares with). */
   readonly rows: ReadonlyMap<string, string>;
   put(mn: string, state: string): void;
   /** Calls `fn` with each change another process made (none in SQLite). */
@@ -55,6 +55,8 @@ export class PgStateTable implements StationStateTable {
 
   readonly rows = new Map<string, string>();
   private unlisten: () => void = () => undefined;
+  /** The stations this process changes while a resync reads the table. */
+  private touched: Set<string> | undefined;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -68,20 +70,51 @@ export class PgStateTable implements StationStateTable {
     // the read found, in the order made, so it is neither missed nor undone by the read.
     const held: [string, string][] = [];
     let apply = (mn: string, state: string): void => void held.push([mn, state]);
-    t.unlisten = await listen(pool, table, log, 'station state notifications', (payload) => {
-      const { from, mn, state } = JSON.parse(payload) as { from: string; mn: string; state: string };
-      if (from !== t.self) apply(mn, state);
-    });
+    t.unlisten = await listen(
+      pool,
+      table,
+      log,
+      'station state notifications',
+      (payload) => {
+        const { from, mn, state } = JSON.parse(payload) as { from: string; mn: string; state: string };
+        if (from !== t.self) apply(mn, state);
+      },
+      { resync: () => t.resync() },
+    );
     const all = await pool.query<{ mn: string; state: string }>(`SELECT mn, state FROM ${table}`);
     for (const r of all.rows) t.rows.set(r.mn, r.state);
     for (const [mn, state] of held) t.rows.set(mn, state);
     apply = (mn, state) => {
+      t.rows.set(mn, state);
       for (const fn of t.watchers) fn(mn, state);
     };
     return t;
   }
 
+  /**
+   * After a lost LISTEN connection: the changes the others made meanwhile, read from the table and
+   * told to the watchers. A station this process changed since the read began keeps its own change
+   * (it is newer than what the read found).
+   */
+  private async resync(): Promise<void> {
+    await this.writes;
+    const mine = new Set<string>();
+    this.touched = mine;
+    try {
+      const all = await this.pool.query<{ mn: string; state: string }>(`SELECT mn, state FROM ${this.table}`);
+      for (const { mn, state } of all.rows) {
+        if (mine.has(mn) || this.rows.get(mn) === state) continue;
+        this.rows.set(mn, state);
+        for (const fn of this.watchers) fn(mn, state);
+      }
+    } finally {
+      if (this.touched === mine) this.touched = undefined;
+    }
+  }
+
   put(mn: string, state: string): void {
+    this.touched?.add(mn);
+    this.rows.set(mn, state);
     const payload = JSON.stringify({ from: this.self, mn, state });
     const write = () =>
       this.pool.query(
