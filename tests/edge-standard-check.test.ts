@@ -344,7 +344,16 @@ describe('the 2062 goes through the durable outbox', () => {
         () => platform.received.some((r) => r.packet.cn === '9012' && r.packet.qn === qn),
         'the 9012',
         15_000,
-      );
+      ).catch((e: Error) => {
+        // What the platform got and what the edge logged, to tell a slow machine from a lost answer.
+        const got = platform.received.map((r) => `${r.packet.cn} ${r.packet.qn}`).join(', ');
+        throw new Error(
+          `${e.message}\nreceived: ${got}\n${lines
+            .slice(-30)
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
+      });
       const seen = platform.received.filter((r) => of(r.packet)).map((r) => r.packet);
       const checkQn = seen.find((p) => p.cn === '2062')!.qn!;
       // 9011, the 2062 sent and resent once (same QN, no 9014), then the 9012 once the record was given up on.
