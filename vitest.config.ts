@@ -8,6 +8,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const UNIT = [
   'cloud-commands-store',
   'cloud-rules',
+  'cloud-answer-frame',
   'cloud-store',
   'dashboard-events',
   'dashboard-format',
