@@ -9,6 +9,7 @@ const UNIT = [
   'cloud-commands-store',
   'cloud-rules',
   'cloud-answer-frame',
+  'cloud-live',
   'cloud-store',
   'dashboard-events',
   'dashboard-format',
