@@ -8,6 +8,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const UNIT = [
   'cloud-commands-store',
   'cloud-rules',
+  'cloud-answer-frame',
+  'cloud-live',
   'cloud-store',
   'dashboard-events',
   'dashboard-format',

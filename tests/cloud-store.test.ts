@@ -51,6 +51,19 @@ describe('SQLite store', () => {
     ).toEqual([0, 1, 2, 3]);
   });
 
+  it('stores writes of any size (several rows per INSERT), the later row of a key winning within a write', async () => {
+    const store = await tempStore();
+    const many = Array.from({ length: 37 }, (_, i) => point(`w${String(i).padStart(5, '0')}`, 'hour', T0, i));
+    await Promise.all([store.write(many), store.write([point('w00001', 'hour', T0, 99, 'M')])]);
+    await store.write([point('w00002', 'hour', T0, 5), point('w00002', 'hour', T0, 6, 'D')]);
+    const got = await store.query({ mn: WATER_MN, kind: 'hour', from: T0, to: T0 + 1 });
+    expect(got).toHaveLength(37);
+    expect(got[0]).toEqual(point('w00000', 'hour', T0, 0));
+    expect(got[1]).toEqual(point('w00001', 'hour', T0, 99, 'M'));
+    expect(got[2]).toEqual(point('w00002', 'hour', T0, 6, 'D'));
+    expect(got[36]).toEqual(point('w00036', 'hour', T0, 36));
+  });
+
   it('overwrites the same MN, factor, kind and time, and keeps kinds apart', async () => {
     const store = await tempStore();
     await store.write([point('w01018', 'hour', T0, 20), point('w21003', 'hour', T0, 1)]);

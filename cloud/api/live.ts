@@ -62,34 +62,57 @@ export class LiveHub {
 
   stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
     const mn = station.mn;
-    const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
-    this.latest.set(mn, byFactor);
+    let byFactor = this.latest.get(mn);
+    if (!byFactor) this.latest.set(mn, (byFactor = new Map<string, Latest>()));
+    if (points.length === 0) return;
     const judged = judgeAll(station, points);
-    const changed: Record<string, Latest> = {};
-    for (const [i, p] of points.entries()) {
+    // What the other processes are told: only built where there are others (a cluster's relay).
+    const changed: Record<string, Latest> | undefined = this.relay ? {} : undefined;
+    // Index loops, not entries() and a spread of a mapped array: every stored upload passes here.
+    let time = -Infinity;
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (p.time > time) time = p.time;
       const before = byFactor.get(p.factor);
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
       if (before && before.time > p.time) continue;
-      const l: Latest = { kind: p.kind, time: p.time };
       const value = headlineValue(p);
-      if (value !== undefined) l.value = value;
-      if (p.flag !== undefined) l.flag = p.flag;
       const j = judged[i];
-      if (j) {
-        l.judged = j.value;
-        l.state = j.state;
+      let l: Latest;
+      if (before && sameFields(before, value, p.flag, j)) {
+        // Updated in place where it has the same fields (nearly always): one replaced per value of every upload
+        // outlives the young generation and leaves the old one to collect. Readers get copies (values()).
+        l = before;
+        l.kind = p.kind;
+        l.time = p.time;
+        if (value !== undefined) l.value = value;
+        if (p.flag !== undefined) l.flag = p.flag;
+        if (j) {
+          l.judged = j.value;
+          l.state = j.state;
+        }
+      } else {
+        l = { kind: p.kind, time: p.time };
+        if (value !== undefined) l.value = value;
+        if (p.flag !== undefined) l.flag = p.flag;
+        if (j) {
+          l.judged = j.value;
+          l.state = j.state;
+        }
+        byFactor.set(p.factor, l);
       }
-      byFactor.set(p.factor, l);
-      changed[p.factor] = l;
+      if (changed) changed[p.factor] = l;
     }
-    if (points.length === 0) return;
-    const event: LiveEvent = { type: 'data', mn, time: Math.max(...points.map((p) => p.time)) };
+    const event: LiveEvent = { type: 'data', mn, time };
     for (const send of this.streams) send(event);
-    this.relay?.send({ event, latest: { mn, values: changed } });
+    this.relay?.send({ event, latest: { mn, values: changed! } });
   }
 
   values(mn: string): Record<string, Latest> {
-    return Object.fromEntries(this.latest.get(mn) ?? []);
+    // Copies: the held values change in place as data comes (see stored).
+    const out: Record<string, Latest> = {};
+    for (const [factor, l] of this.latest.get(mn) ?? []) out[factor] = { ...l };
+    return out;
   }
 
   publish(event: LiveEvent): void {
@@ -102,3 +125,12 @@ export class LiveHub {
     return () => this.streams.delete(send);
   }
 }
+
+/** Whether a held value has the optional fields a new one brings, and no others (so it can be updated in place). */
+const sameFields = (
+  l: Latest,
+  value: number | undefined,
+  flag: string | undefined,
+  j: Judgement | undefined,
+): boolean =>
+  'value' in l === (value !== undefined) && 'flag' in l === (flag !== undefined) && 'judged' in l === (j !== undefined);
