@@ -3,11 +3,17 @@
  * - footprint: RSS and CPU of `hj212 edge` (its own process) for a typical outlet, 10 analyzers polled
  *   every second over Modbus TCP from the analyzer simulator, uploading to the platform simulator;
  * - replay: records/s an HJ 212 TCP uplink moves to the platform simulator from an outbox holding a
- *   7-day outage (real-time every 30 s, minute, hour and day data of the 10 factors);
+ *   7-day outage (real-time every 30 s, minute, hour and day data of the 10 factors), the simulator in this
+ *   thread (CPU a record is then edge and simulator together);
+ * - replayPlatformWorker: the same with the simulator in a worker thread, as a platform on another machine
+ *   (each side's event-loop active time a record: `activeUsPerRecord` the edge's, `platformUsPerRecord`);
+ * - platformFloor: the simulator alone, fed the same records framed beforehand by a sender that does nothing
+ *   else, at the same window: the most the peer takes here, so a replay near it is limited by the simulator;
  * - replayCloud: an outbox of `--cloud-days` replayed into our cloud ingest (SQLite store, in this
  *   process), each record confirmed by 9014 once stored, over each path: HJ 212 TCP, MQTT through the
  *   ingest's embedded broker, and MQTT through Debian's Mosquitto as shipped and with set_tcp_nodelay.
  *   node dist/bench/edge.js [--seconds 30] [--days 7] [--cloud-days 1] [--paths tcp,mqttEmbedded,...] [--window 4]
+ *     [--replays inline,worker,floor]
  *   (--seconds 0 skips the footprint; --window sets the uplink's window in the replays, the config's default otherwise)
  */
 import { spawn } from 'node:child_process';
@@ -16,7 +22,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { ExeRtn } from '../protocol/index.js';
@@ -25,6 +34,8 @@ import { parseEdgeConfig } from '../edge/index.js';
 import { EdgeStore } from '../edge/store/index.js';
 import { MqttUplink } from '../edge/uplink-mqtt.js';
 import { TcpUplink } from '../edge/uplink-tcp.js';
+import { recordFrames } from '../edge/sender.js';
+import { makeQn } from '../protocol/index.js';
 import type { EdgeConfig } from '../edge/index.js';
 import type { DataCn, DataRecord } from '../edge/aggregator.js';
 import type { PeriodStats } from '../edge/datasets.js';
@@ -176,11 +187,12 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
     setParameters: async () => ExeRtn.BadCondition,
     control: async () => ({ exeRtn: ExeRtn.BadCondition, reason: 'not-mapped' }),
   });
-  const [t0, cpu0] = [Date.now(), process.cpuUsage()];
+  const [t0, cpu0, elu0] = [Date.now(), process.cpuUsage(), performance.eventLoopUtilization()];
   uplink.start();
   while (store.outboxDepth('province').records > 0) await new Promise((r) => setTimeout(r, 50));
   const seconds = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const activeMs = performance.eventLoopUtilization(elu0).active;
   await uplink.stop();
   store.close();
   return {
@@ -192,7 +204,81 @@ async function drain(dataDir: string, days: number, make: (config: EdgeConfig, d
     // CPU of this process (the edge's uplink and store, and the receiver beside it) per record: on a
     // loaded machine the process gets a fraction of a core, so records/s alone says more about the load.
     cpuUsPerRecord: Math.round((cpu.user + cpu.system) / records.length),
+    // This thread's event-loop active time a record: the edge's alone when the platform is in a worker.
+    activeUsPerRecord: Math.round((1000 * activeMs) / records.length),
   };
+}
+
+/** `drain` against the platform simulator in a worker thread; each thread's active time a record. */
+async function replayWorker(dir: string, days: number) {
+  const worker = new Worker(new URL('./edge-platform.js', import.meta.url), { workerData: { mn: MN, pw: PW } });
+  try {
+    const [{ port }] = (await once(worker, 'message')) as [{ port: number }];
+    const result = await drain(
+      join(dir, 'replay-worker'),
+      days,
+      (config, deps) => new TcpUplink({ ...(config.uplinks[0] as UplinkOf<'hj212-tcp'>), port }, deps),
+    );
+    worker.postMessage('close');
+    const [{ activeMs }] = (await once(worker, 'message')) as [{ activeMs: number }];
+    return {
+      ...result,
+      platformUsPerRecord: Math.round((1000 * activeMs) / result.records),
+    };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/**
+ * The platform simulator's floor: the outage's records framed beforehand (as the uplink frames them), sent
+ * `window` at a time on one connection, the next one for each 9014 (counted in the bytes, not decoded).
+ */
+async function platformFloor(days: number) {
+  const server = await platform();
+  const to = { mn: MN, pw: PW, st: '31', version: '2017' as const };
+  const t0 = Date.parse('2026-01-01T00:00:00+08:00');
+  const frames = outage(days).flatMap((r, i) =>
+    recordFrames(r, makeQn(new Date(t0 + i * 10), 480), to, new Map(), 480).map((f) => f.frame),
+  );
+  const w = window ?? outlet('', 1, 1).uplinks[0]!.window;
+  const socket = connect({ host: '127.0.0.1', port: server.port });
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  try {
+    const [start, cpu0] = [Date.now(), process.cpuUsage()];
+    let [sent, answered, tail] = [0, 0, ''];
+    const done = new Promise<void>((resolve) => {
+      const more = (n: number) => {
+        socket.cork();
+        for (let k = 0; k < n && sent < frames.length; k++) socket.write(frames[sent++]!);
+        socket.uncork();
+      };
+      socket.on('data', (chunk: Buffer) => {
+        const text = tail + chunk.toString('latin1');
+        let found = 0;
+        for (let at = text.indexOf('CN=9014'); at >= 0; at = text.indexOf('CN=9014', at + 7)) found++;
+        tail = text.slice(-6);
+        answered += found;
+        if (answered >= frames.length) resolve();
+        else more(found);
+      });
+      more(w);
+    });
+    await done;
+    const seconds = (Date.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      records: frames.length,
+      window: w,
+      seconds: Number(seconds.toFixed(2)),
+      recordsPerSecond: Math.round(frames.length / seconds),
+      cpuUsPerRecord: Math.round((cpu.user + cpu.system) / frames.length),
+    };
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
 }
 
 async function replay(dir: string, days: number) {
@@ -307,8 +393,10 @@ const { values } = parseArgs({
     'cloud-days': { type: 'string', default: '1' },
     paths: { type: 'string', default: paths.join(',') },
     window: { type: 'string' },
+    replays: { type: 'string', default: 'inline,worker,floor' },
   },
 });
+const replays = values.replays.split(',');
 const window = values.window === undefined ? undefined : Number(values.window);
 const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
 try {
@@ -318,7 +406,9 @@ try {
     cpu: cpus()[0]?.model,
     cores: cpus().length,
     footprint: Number(values.seconds) > 0 ? await footprint(dir, Number(values.seconds)) : undefined,
-    replay: await replay(dir, Number(values.days)),
+    replay: replays.includes('inline') ? await replay(dir, Number(values.days)) : undefined,
+    replayPlatformWorker: replays.includes('worker') ? await replayWorker(dir, Number(values.days)) : undefined,
+    platformFloor: replays.includes('floor') ? await platformFloor(Number(values.days)) : undefined,
     replayCloud: await replayCloud(dir, Number(values['cloud-days']), values.paths.split(',')),
   };
   console.log(JSON.stringify(result));

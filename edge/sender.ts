@@ -253,7 +253,9 @@ export class OutboxSender {
     clearTimeout(flight.timer);
     this.inFlight.delete(id);
     this.inFlightIds.delete(id);
-    if (this.options.outbox.confirm(flight.row.qn)) this.counts.confirmed += 1;
+    // Held for the refill below to tell: while records are in flight their 9014s follow shortly and the delete
+    // shares their commit (a replay commits once every few dozen records rather than every turn).
+    if (this.options.outbox.confirm(flight.row.qn, true)) this.counts.confirmed += 1;
     for (const w of this.waiters) if (w.match(flight.row.record)) w.done(true);
     // One socket read carries the 9014s of many records: the window is refilled once, after all of them,
     // with one batch from the store for every free slot, instead of one record per 9014. A microtask runs
@@ -264,6 +266,9 @@ export class OutboxSender {
     queueMicrotask(() => {
       this.refillQueued = false;
       this.pump();
+      // Nothing more in flight (the outbox is drained, or the link went down): no 9014 will come to share
+      // the commit, which happens at the end of this turn as for live data.
+      if (this.inFlight.size === 0) this.options.outbox.release();
     });
   }
 }

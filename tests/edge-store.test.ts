@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../edge/store/index.js';
+import { CONFIRM_COMMIT_MS, CONFIRMS_PER_COMMIT } from '../edge/store/outbox.js';
 import type { DataCn, DataRecord } from '../edge/aggregator.js';
 import { memoryLogger } from './helpers/edge-sim.js';
 
@@ -84,6 +85,47 @@ describe('the durable outbox', () => {
       raw.close();
     },
   );
+
+  it('holds the deletes of a replay for one commit until released, a bound or a timeout', async () => {
+    const { store } = open();
+    const n = CONFIRMS_PER_COMMIT + 2;
+    store.commitTick(T0, { minutes: [], state, records: Array.from({ length: n }, (_, i) => record('2051', i)) }, [
+      everyone('a'),
+    ]);
+    const raw = new Database(join(dir, 'edge.db'), { readonly: true });
+    const rows = () => raw.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+    const turn = () => new Promise((r) => setImmediate(r));
+    const box = store.outbox('a');
+    const batch = box.nextBatch(n, new Set());
+    // More 9014s expected: the turn ends with both deletes held, the records hidden meanwhile.
+    expect(box.confirm(batch[0]!.qn, true)).toBe(true);
+    expect(box.confirm(batch[1]!.qn, true)).toBe(true);
+    await turn();
+    expect(rows()).toBe(n);
+    expect(box.nextBatch(n, new Set()).map((r) => r.qn)).not.toContain(batch[0]!.qn);
+    // Nothing left in flight: released, committed at the end of this turn.
+    box.release();
+    await turn();
+    expect(rows()).toBe(n - 2);
+    // A full commit's worth is not held further.
+    for (const r of batch.slice(2)) box.confirm(r.qn, true);
+    await turn();
+    expect(rows()).toBe(0);
+    raw.close();
+  });
+
+  it('commits held deletes within CONFIRM_COMMIT_MS even if never released', async () => {
+    const { store } = open();
+    store.commitTick(T0, { minutes: [], state, records: [record('2051', 0), record('2051', 1)] }, [everyone('a')]);
+    const raw = new Database(join(dir, 'edge.db'), { readonly: true });
+    const rows = () => raw.prepare('SELECT COUNT(*) FROM outbox').pluck().get() as number;
+    const box = store.outbox('a');
+    const [r0] = box.nextBatch(2, new Set());
+    box.confirm(r0!.qn, true);
+    await new Promise((r) => setTimeout(r, CONFIRM_COMMIT_MS + 30));
+    expect(rows()).toBe(1);
+    raw.close();
+  });
 
   it('carries 3020 field information through the outbox', () => {
     const { store } = open();

@@ -26,8 +26,15 @@ export interface Outbox {
    * live data is not held back behind a week of backlog. `skip` are ids already in flight.
    */
   nextBatch(size: number, skip: ReadonlySet<number>): OutboxRow[];
-  /** The receiver confirmed `qn` (9014): the record leaves the outbox. Returns whether it was there. */
-  confirm(qn: string): boolean;
+  /**
+   * The receiver confirmed `qn` (9014): the record leaves the outbox. Returns whether it was there.
+   * `more`: the caller expects more 9014s shortly (records still in flight), so the delete may wait for
+   * theirs and share one commit (see `Outboxes`) until `release`; without it, it is committed once this
+   * turn is over.
+   */
+  confirm(qn: string, more?: boolean): boolean;
+  /** The 9014s expected with `more` will not come (nothing left in flight): what is held commits this turn. */
+  release(): void;
   /** Records and bytes waiting, and the DataTime of the oldest one. */
   depth(): { records: number; bytes: number; oldestAt?: number };
 }
@@ -69,8 +76,8 @@ interface Shared {
   logger: Logger;
   /** Deletes every confirmed record now (depth, close). */
   flush: () => void;
-  /** Deletes the confirmed records once this turn of the event loop is over: one transaction for all its 9014s. */
-  schedule: () => void;
+  /** A record was confirmed (`held`), or the held ones are released: arranges the delete (`Outboxes.schedule`). */
+  schedule: (more: boolean, held: number) => void;
 }
 
 class SqliteOutbox implements Outbox {
@@ -162,15 +169,19 @@ class SqliteOutbox implements Outbox {
     return batch;
   }
 
-  confirm(qn: string): boolean {
+  confirm(qn: string, more = false): boolean {
     if (this.confirmed.has(qn)) return false;
     const id = this.handedOut.get(qn) ?? (this.s.sql.outboxId.get(this.uplink, qn) as number | undefined);
     if (id === undefined) return false;
     this.handedOut.delete(qn);
     this.confirmed.set(qn, id);
     this.confirmedIds.add(id);
-    this.s.schedule();
+    this.s.schedule(more, 1);
     return true;
+  }
+
+  release(): void {
+    this.s.schedule(false, 0);
   }
 
   depth(): { records: number; bytes: number; oldestAt?: number } {
@@ -258,11 +269,27 @@ class SqliteOutbox implements Outbox {
   }
 }
 
+/**
+ * Confirmations one commit carries at most while more are expected. Each commit of a delete writes about six
+ * pages to the WAL (the table leaf, three index leaves, and the freelist pages when a leaf empties) whatever it
+ * deletes, so at a window of 4, with two 9014s a turn, the commit was most of the store's cost a record. The
+ * bound is also what a kill -9 in a replay may send again beyond the window in flight (the platform drops a
+ * repeated QN); a lost confirmation never loses a record.
+ */
+export const CONFIRMS_PER_COMMIT = 32;
+/** How long a confirmation waits for others to share its commit, at most. */
+export const CONFIRM_COMMIT_MS = 20;
+
 /** Every uplink's outbox in edge.db, and the batching of their confirmations. */
 export class Outboxes {
   private readonly boxes = new Map<string, SqliteOutbox>();
   private readonly shared: Shared;
+  /** A flush is queued for the end of this turn (setImmediate). */
   private scheduled = false;
+  /** A flush is queued for CONFIRM_COMMIT_MS after the first held confirmation. */
+  private timer: NodeJS.Timeout | undefined;
+  /** Confirmations since the last flush. */
+  private held = 0;
   private closed = false;
   /** The confirmations' transaction, wrapped once rather than at every flush. */
   private readonly deleteConfirmed: (boxes: SqliteOutbox[]) => number[];
@@ -280,18 +307,35 @@ export class Outboxes {
       guard,
       logger,
       flush: () => this.flush(),
-      schedule: () => {
-        if (this.scheduled) return;
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (!this.closed) this.flush();
-        });
-      },
+      schedule: (more, held) => this.schedule(more, held),
     };
     this.deleteConfirmed = db.transaction((boxes: SqliteOutbox[]) => boxes.map((b) => b.deleteConfirmed()));
     for (const { uplink, total } of sql.outboxTotals.all() as { uplink: string; total: number }[])
       this.get(uplink).bytes = total;
+  }
+
+  /**
+   * A confirmation's delete: committed once this turn of the event loop is over, in one transaction with the
+   * turn's other 9014s; or, while its sender expects more (a replay), with theirs, once CONFIRMS_PER_COMMIT are
+   * held or CONFIRM_COMMIT_MS after the first, whichever comes first. Meanwhile the record is hidden from
+   * `nextBatch`. A confirmation without `more` (the last in flight, live data) commits this turn as before.
+   */
+  private schedule(more: boolean, held: number): void {
+    this.held += held;
+    if (this.held === 0) return;
+    if (!more || this.held >= CONFIRMS_PER_COMMIT) {
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        if (!this.closed) this.flush();
+      });
+    } else if (!this.timer && !this.scheduled) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.closed) this.flush();
+      }, CONFIRM_COMMIT_MS);
+    }
   }
 
   get(uplink: string): SqliteOutbox {
@@ -314,6 +358,9 @@ export class Outboxes {
    * handler's aftermath: a full disk is logged, never thrown, since a throw would take the agent down.
    */
   flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held = 0;
     const boxes = this.all().filter((b) => b.hasConfirmed);
     if (boxes.length === 0) return;
     const { sql, guard, logger } = this.shared;
