@@ -295,7 +295,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     },
   );
 
-  it('spills lines to an append-only log; a batch is the next batchSize lines of it, as bytes of the file', async () => {
+  it('spills lines to an append-only log; a batch is its next batchSize lines, as bytes of the file', async () => {
     // A proxy to the real influxd that keeps the /write bodies.
     const bodies: string[] = [];
     const proxy = createServer((req, res) => {

@@ -34,7 +34,7 @@ function crash(log: SpillLog): void {
 const segments = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.lp'));
 
 describe('spill log', () => {
-  it('appends lines, offers only fsynced bytes to send, reads them back by range and keeps the sent position', async () => {
+  it('appends lines, offers only fsynced bytes to send, reads ranges back, keeps the sent position', async () => {
     const dir = tempDir();
     const log = open(dir);
     expect(log.append('a,x=1 v=1 1\nb,x=1 v=2 1\n')).toEqual({ seq: 1, offset: 0 });
@@ -103,7 +103,7 @@ describe('spill log', () => {
     expect(after.next()).toEqual({ seq: 2, offset: 0, end: 12 });
   });
 
-  it('after a crash with the sent position lost: replays every segment whole (InfluxDB keeps the point once)', async () => {
+  it('after a crash that lost the sent position: replays every segment whole (InfluxDB keeps a point once)', async () => {
     const dir = tempDir();
     const before = open(dir);
     before.append('m,k=1 v=1 1\n');
@@ -181,7 +181,8 @@ describe('line runs', () => {
     ]);
     expect(runs.map((r) => r.text).join('')).toBe(points.map((x) => `${toLine(x)}\n`).join(''));
     expect(runs[0]!.text).toBe(
-      'rtd,factor=w01018,mn=M\\ 1,outlet=总排口\\,1 Rtd=1.5,flag="N" 5\nrtd,factor=w21003,mn=M\\ 1,outlet=总排口\\,1 flag="" 5\n',
+      'rtd,factor=w01018,mn=M\\ 1,outlet=总排口\\,1 Rtd=1.5,flag="N" 5\n' +
+        'rtd,factor=w21003,mn=M\\ 1,outlet=总排口\\,1 flag="" 5\n',
     );
   });
 });
