@@ -103,7 +103,7 @@ describe('spill log', () => {
     expect(after.next()).toEqual({ seq: 2, offset: 0, end: 12 });
   });
 
-  it('after a crash that lost the sent position: replays every segment whole (InfluxDB keeps a point once)', async () => {
+  it('with the sent position lost in a crash: replays each segment whole (InfluxDB keeps a point once)', async () => {
     const dir = tempDir();
     const before = open(dir);
     before.append('m,k=1 v=1 1\n');
