@@ -108,7 +108,8 @@ export class InfluxStore implements MeasurementStore {
 
   /** Moves everything spilled to InfluxDB now; rejects if InfluxDB refuses. */
   async flush(): Promise<void> {
-    while (this.pending > 0) await this.flushBatch();
+    // Nothing on disk to send while lines are pending: their fsync is running, and they go once it is done.
+    while (this.pending > 0) if ((await this.flushBatch()).lines === 0) await this.log.sync();
   }
 
   async query(input: PointQuery): Promise<Point[]> {
@@ -174,22 +175,28 @@ export class InfluxStore implements MeasurementStore {
     if (this.closed || this.timer !== undefined || this.flushing !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.drain().finally(() => {
+      this.flushing = this.drain().then((full) => {
         this.flushing = undefined;
-        if (this.pending > 0) this.schedule(this.failures > 0 ? backoffMs(this.failures) : 0);
+        // After a short batch the next waits flushIntervalMs for more lines: a POST (and an InfluxDB WAL
+        // fsync) per fsync of ours would share the disk with the fsyncs the 9014s wait for.
+        if (this.pending > 0)
+          this.schedule(this.failures > 0 ? backoffMs(this.failures) : full ? 0 : this.o.flushIntervalMs);
       });
     }, ms);
   }
 
-  private async drain(): Promise<void> {
+  /** Sends full batches while there are; whether the last one was full (more may be waiting). */
+  private async drain(): Promise<boolean> {
     try {
-      while (!this.closed && this.pending > 0) await this.flushBatch();
+      let full = true;
+      while (!this.closed && full) full = (await this.flushBatch()).full;
       if (this.failures > 0)
         this.logger.info(
           { store: 'influxdb', url: loggable(this.o.url) },
           'InfluxDB reachable again; spill queue drained',
         );
       this.failures = 0;
+      return full;
     } catch (e) {
       this.failures++;
       if (this.failures === 1)
@@ -197,22 +204,23 @@ export class InfluxStore implements MeasurementStore {
           { store: 'influxdb', url: loggable(this.o.url), reason: (e as Error).message, pending: this.pending },
           'InfluxDB write failed; spilling until it is back',
         );
+      return false;
     }
   }
 
-  private flushBatch(): Promise<void> {
+  /**
+   * One batch, after the one before it: the lines it sent, and whether it was full (batchSize lines, or as
+   * many bytes as it read: more lines may wait).
+   */
+  private flushBatch(): Promise<{ lines: number; full: boolean }> {
     const next = this.sending.then(() => this.sendBatch());
     this.sending = next.catch(() => undefined);
     return next;
   }
 
-  private async sendBatch(): Promise<void> {
+  private async sendBatch(): Promise<{ lines: number; full: boolean }> {
     const range = this.log.next();
-    if (range === undefined) {
-      // Pending lines not on disk yet: the fsync they wait for is running (they are sent once it is done).
-      if (this.pending > 0) await this.log.sync();
-      return;
-    }
+    if (range === undefined) return { lines: 0, full: false };
     // The bytes of about batchSize lines, as they are in the file: nothing is parsed or rebuilt on the way
     // out. A batch ends at a line's end; a line longer than the bytes read has them read again, doubled.
     let want = this.o.batchSize * this.lineBytes;
@@ -224,12 +232,13 @@ export class InfluxStore implements MeasurementStore {
       if (cut.lines > 0) break;
       want *= 2;
     }
-    if (cut.lines === this.o.batchSize || body.length === want)
-      this.lineBytes = Math.max(16, Math.ceil((cut.bytes / cut.lines) * 1.25));
+    const full = cut.lines === this.o.batchSize || body.length === want;
+    if (full) this.lineBytes = Math.max(16, Math.ceil((cut.bytes / cut.lines) * 1.25));
     const res = await this.request('/write', { db: this.o.database, precision: 'ms' }, body.subarray(0, cut.bytes));
     await res.arrayBuffer();
     this.log.sent(range.seq, range.offset + cut.bytes);
     this.spilled -= cut.lines;
+    return { lines: cut.lines, full };
   }
 
   private async request(path: string, params: Record<string, string>, body?: Buffer): Promise<Response> {
