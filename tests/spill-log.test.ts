@@ -41,9 +41,9 @@ describe('spill log', () => {
     expect(log.append('c,x=1 v=3 2\n')).toEqual({ seq: 1, offset: 24 });
     // Written, not yet on disk: nothing to send.
     expect(log.next()).toBeUndefined();
-    await log.sync();
+    log.syncNow();
     expect(log.next()).toEqual({ seq: 1, offset: 0, end: 36 });
-    expect((await log.read(1, 12, 24)).toString()).toBe('b,x=1 v=2 1\nc,x=1 v=3 2\n');
+    expect(log.readNow(1, 12, 24).toString()).toBe('b,x=1 v=2 1\nc,x=1 v=3 2\n');
     expect(log.readNow(1, 24, 12).toString()).toBe('c,x=1 v=3 2\n');
     expect(unsentLines(dir)).toBe(3);
     log.sent(1, 24);
@@ -62,7 +62,7 @@ describe('spill log', () => {
     log.append('m,k=1 v=1 1\n'); // 12 bytes: segment 1 has room for more
     log.append('m,k=1 v=2 2\n'); // 24: full
     expect(log.append('m,k=1 v=3 3\n')).toEqual({ seq: 2, offset: 0 });
-    await log.sync();
+    log.syncNow();
     expect(segments(dir)).toEqual(['0000000001.lp', '0000000002.lp']);
     expect(log.next()).toEqual({ seq: 1, offset: 0, end: 24 });
     log.sent(1, 12);
@@ -82,7 +82,7 @@ describe('spill log', () => {
     const before = open(dir);
     before.append('m,k=1 v=1 1\nm,k=1 v=2 2\n');
     before.append('m,k=1 v=3 3\n');
-    await before.sync();
+    before.syncNow();
     before.sent(1, 12);
     crash(before);
     // The process died inside a write of a line it never confirmed.
@@ -99,7 +99,7 @@ describe('spill log', () => {
     expect(after.next()).toEqual({ seq: 1, offset: 12, end: 36 });
     after.sent(1, 36);
     expect(segments(dir)).toEqual(['0000000002.lp']);
-    await after.sync();
+    after.syncNow();
     expect(after.next()).toEqual({ seq: 2, offset: 0, end: 12 });
   });
 
@@ -107,7 +107,7 @@ describe('spill log', () => {
     const dir = tempDir();
     const before = open(dir);
     before.append('m,k=1 v=1 1\n');
-    await before.sync();
+    before.syncNow();
     before.sent(1, 12);
     crash(before);
     rmSync(join(dir, 'sent'));

@@ -108,8 +108,8 @@ export class InfluxStore implements MeasurementStore {
 
   /** Moves everything spilled to InfluxDB now; rejects if InfluxDB refuses. */
   async flush(): Promise<void> {
-    // Nothing on disk to send while lines are pending: their fsync is running, and they go once it is done.
-    while (this.pending > 0) if ((await this.flushBatch()).lines === 0) await this.log.sync();
+    // Nothing on disk to send while lines are pending: their fsync failed; one more, or fail here.
+    while (this.pending > 0) if ((await this.flushBatch()).lines === 0) this.log.syncNow();
   }
 
   async query(input: PointQuery): Promise<Point[]> {
@@ -149,10 +149,9 @@ export class InfluxStore implements MeasurementStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    this.writer.flush(true);
+    this.writer.flush();
     await this.flushing;
     await this.sending;
-    await this.log.idle();
     this.log.close();
   }
 
@@ -227,7 +226,7 @@ export class InfluxStore implements MeasurementStore {
     let body: Buffer;
     let cut: { bytes: number; lines: number };
     for (;;) {
-      body = await this.log.read(range.seq, range.offset, Math.min(want, range.end - range.offset));
+      body = this.log.readNow(range.seq, range.offset, Math.min(want, range.end - range.offset));
       cut = firstLines(body, this.o.batchSize);
       if (cut.lines > 0) break;
       want *= 2;

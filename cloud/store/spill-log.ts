@@ -1,15 +1,12 @@
 import {
   closeSync,
   existsSync,
-  fdatasync,
   fdatasyncSync,
   fstatSync,
-  fsync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
-  read,
   readdirSync,
   readFileSync,
   readSync,
@@ -59,8 +56,6 @@ export class SpillLog {
   private readonly dirFd: number;
   /** A new segment's directory entry waits for the next sync. */
   private dirDirty = false;
-  private syncing: Promise<void> | undefined;
-  private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
   /**
    * Opens (or creates) the log in `dir`. Segments wholly before the sent position are deleted; a torn
@@ -123,18 +118,11 @@ export class SpillLog {
   }
 
   /**
-   * Resolves once everything appended before the call is on disk. One fsync at a time: the writes that
-   * come while one runs share the next, so a busy ingest pays an fsync per round trip of the disk, and
-   * the event loop goes on taking packets while the disk works.
+   * Everything appended on disk now. Blocking, on the event loop, as the SQLite store's COMMIT is: the
+   * packets that arrive meanwhile make the next group. (An fsync on libuv's pool measured worse on this
+   * shared 2-core machine: each hand-over to and from a pool thread waits for a core, and the 9014s and
+   * the flusher's reads waited with it.)
    */
-  sync(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      if (this.syncing === undefined) this.startSync();
-    });
-  }
-
-  /** Everything appended on disk now, blocking (at close and start). */
   syncNow(): void {
     for (const seg of this.segments)
       if (seg.durable < seg.size) {
@@ -143,11 +131,6 @@ export class SpillLog {
       }
     if (this.dirDirty) fsyncSync(this.dirFd);
     this.dirDirty = false;
-  }
-
-  /** Resolves when no sync is running (before the files close). */
-  async idle(): Promise<void> {
-    while (this.syncing !== undefined) await this.syncing;
   }
 
   /** The first durable bytes not yet sent, if any; segments wholly sent are deleted on the way. */
@@ -160,16 +143,10 @@ export class SpillLog {
     }
   }
 
-  /** Reads `length` bytes of segment `seq` from `offset` (for sending). */
-  read(seq: number, offset: number, length: number): Promise<Buffer> {
-    const seg = this.segment(seq);
-    const buf = Buffer.allocUnsafe(length);
-    return new Promise((resolve, reject) =>
-      read(seg.fd, buf, 0, length, offset, (e, n) => (e ? reject(e) : resolve(buf.subarray(0, n)))),
-    );
-  }
-
-  /** The same, at once (the lines a query must see are read before it asks InfluxDB). */
+  /**
+   * Reads `length` bytes of segment `seq` from `offset`: a batch to send (just written: from the page
+   * cache), or the lines a query must see, read before it asks InfluxDB.
+   */
   readNow(seq: number, offset: number, length: number): Buffer {
     const buf = Buffer.allocUnsafe(length);
     return buf.subarray(0, readSync(this.segment(seq).fd, buf, 0, length, offset));
@@ -230,37 +207,6 @@ export class SpillLog {
 
   private writeMarker(): void {
     writeSync(this.markerFd, markerText(this.segments[0]!.seq, this.sentOffset), 0);
-  }
-
-  private startSync(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    // Every segment with bytes not yet on disk (two just after a segment was started), and the directory
-    // if a segment was added: a new segment's lines are durable only once its name is.
-    const work: Promise<void>[] = this.segments
-      .filter((s) => s.durable < s.size)
-      .map((seg) => {
-        const upto = seg.size;
-        return promised(fdatasync, seg.fd).then(() => {
-          seg.durable = Math.max(seg.durable, upto);
-        });
-      });
-    if (this.dirDirty) {
-      this.dirDirty = false;
-      work.push(promised(fsync, this.dirFd));
-    }
-    this.syncing = Promise.all(work).then(
-      () => this.synced(waiters),
-      (e: unknown) => this.synced(waiters, e),
-    );
-  }
-
-  private synced(waiters: { resolve: () => void; reject: (e: unknown) => void }[], error?: unknown): void {
-    this.syncing = undefined;
-    for (const w of waiters)
-      if (error === undefined) w.resolve();
-      else w.reject(error);
-    if (this.waiters.length > 0) this.startSync();
   }
 }
 
@@ -343,8 +289,4 @@ function syncDir(dir: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-function promised(f: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void, fd: number): Promise<void> {
-  return new Promise((resolve, reject) => f(fd, (e) => (e ? reject(e) : resolve())));
 }

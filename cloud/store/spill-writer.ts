@@ -9,8 +9,8 @@ interface Waiting {
 }
 
 /**
- * Group commit into the spill log: the writes of one event-loop turn are appended in one write, then
- * wait for an fsync together (the 9014 a logger is waiting for is sent only after it, as the logger
+ * Group commit into the spill log: the writes of one event-loop turn are appended in one write and
+ * fsynced once (the 9014 a logger is waiting for is sent only after it, as the logger
  * deletes what we confirm). If the append fails (a full disk), each write is tried alone, so one that
  * fits is not failed by its neighbours. A run is indexed as soon as it is in the file, for queries.
  */
@@ -33,8 +33,8 @@ export class SpillWriter {
     });
   }
 
-  /** Appends what waits now; `durable` says whether to fsync at once, blocking (at close). */
-  flush(durable = false): void {
+  /** Appends what waits now, and fsyncs it. */
+  flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     const batch = this.waiting;
@@ -54,19 +54,12 @@ export class SpillWriter {
         }
     }
     if (done.length === 0) return;
-    if (durable) {
-      try {
-        this.log.syncNow();
-        for (const w of done) w.resolve();
-      } catch (e) {
-        for (const w of done) w.reject(e);
-      }
-      return;
+    try {
+      this.log.syncNow();
+      for (const w of done) w.resolve();
+    } catch (e) {
+      for (const w of done) w.reject(e);
     }
-    this.log.sync().then(
-      () => done.forEach((w) => w.resolve()),
-      (e: unknown) => done.forEach((w) => w.reject(e)),
-    );
   }
 
   private append(batch: readonly Waiting[]): void {
