@@ -34,6 +34,7 @@ const UNIT = [
   'protocol-property',
   'protocol-sm4',
   'sim-analyzer',
+  'spill-log',
 ].map((name) => `tests/${name}.test.ts`);
 
 export default defineConfig({

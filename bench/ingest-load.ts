@@ -12,6 +12,12 @@ export interface Fleet {
   round(): Promise<void>;
   /** Each logger sends its next upload when the last is answered, for `ms`; the send → answer latencies. */
   run(ms: number): Promise<number[]>;
+  /**
+   * Open loop: `rate` uploads a second for `ms`, in 10 ms ticks, each from the next logger with none in flight
+   * (one that has one in flight is skipped, so a slow ingest sees fewer than `rate`); the latencies, and when
+   * each answer came (performance.now()), in order.
+   */
+  paced(ms: number, rate: number): Promise<{ latencies: number[]; answeredAt: number[] }>;
   /** Uploads sent and not answered (after `run`: lost answers). */
   unanswered(): number;
   close(): Promise<void>;
@@ -88,6 +94,40 @@ function fleet(
           }
         };
         for (let i = 0; i < n; i++) fire(i);
+      }),
+    paced: (ms, rate) =>
+      new Promise((resolve) => {
+        const latencies: number[] = [];
+        const answeredAt: number[] = [];
+        onAnswer = (_i, latency) => {
+          latencies.push(latency);
+          answeredAt.push(performance.now());
+        };
+        const t0 = performance.now();
+        let due = 0;
+        let cursor = 0;
+        const tick = setInterval(() => {
+          const elapsed = performance.now() - t0;
+          if (elapsed >= ms) {
+            clearInterval(tick);
+            // The last answers: until every upload is answered, or 30 s.
+            const end = performance.now() + 30_000;
+            const wait = setInterval(() => {
+              if (inFlight.size > 0 && performance.now() < end) return;
+              clearInterval(wait);
+              resolve({ latencies, answeredAt });
+            }, 10);
+            return;
+          }
+          // Uploads due by now, at `rate` a second from t0.
+          for (const target = Math.floor((elapsed / 1000) * rate); due < target; due++)
+            for (let k = 0; k < n; k++) {
+              const i = cursor++ % n;
+              if (inFlight.has(i)) continue;
+              fire(i);
+              break;
+            }
+        }, 10);
       }),
     close,
   };

@@ -12,10 +12,15 @@
  * With InfluxDB, `ratioToInfluxd` is the phase's points/s over the points/s of an ideal client into the same
  * influxd: line protocol built in advance, POSTed in batches of the ingest's batch size, one at a time, for
  * as long as a phase (measured once per run, after the phases).
+ * `--rate R` (0: the closed loop above) sends R uploads a second instead, each from the next logger with none in
+ * flight, and adds `lagP99Ms`: InfluxDB polled every 100 ms during and after the phase, a packet's lag is the
+ * time from its 9014 to the first poll that counts as many points as were answered up to it (InfluxDB is taken
+ * to hold points in the order they were answered: the spill sends them so), and `ackP99Ms` (= `p99Ms`).
  * `--idle N` (0: none) ends with N loggers connected, each having sent one answered upload, then idle for
  * `--idle-seconds`: the ingest's RSS then (`idle.rssMb`). `--heap-mb M` runs the ingest under
  * `--max-old-space-size=M`. Linux only (/proc). One JSON line.
  *   node dist/bench/ingest.js [--connections 1000,10000] [--seconds 20] [--mqtt true] [--store influxdb|sqlite]
+ *     [--rate 2000]
  *     [--idle 10000] [--idle-seconds 10] [--heap-mb 128]
  */
 import { spawn } from 'node:child_process';
@@ -41,6 +46,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     store: { type: 'string', default: 'influxdb' },
     idle: { type: 'string', default: '0' },
+    rate: { type: 'string', default: '0' },
     'idle-seconds': { type: 'string', default: '10' },
     'heap-mb': { type: 'string' },
     /** More options for the ingest's node, space-separated (`--heapsnapshot-signal=SIGUSR2`). */
@@ -50,6 +56,7 @@ const { values } = parseArgs({
 const STORE = values.store;
 if (STORE !== 'influxdb' && STORE !== 'sqlite') throw new Error('--store is influxdb or sqlite');
 const IDLE = Number(values.idle);
+const RATE = Number(values.rate);
 const SIZES = values.connections.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const MAX = Math.max(...SIZES, IDLE);
@@ -69,6 +76,21 @@ async function proc(pid: number): Promise<{ cpuMs: number; rssMb: number }> {
     cpuMs: (Number(stat[11]) + Number(stat[12])) * (1000 / CLK_TCK),
     rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024,
   };
+}
+
+/**
+ * Per packet (in the order answered), the time from its 9014 to the first poll at which InfluxDB held as many
+ * of the phase's points as were answered up to and with it; 0 if InfluxDB had them before the 9014 arrived.
+ */
+function packetLags(answeredAt: number[], polls: [at: number, points: number][]): number[] {
+  const lags: number[] = [];
+  let j = 0;
+  for (const [k, at] of answeredAt.entries()) {
+    while (j < polls.length && polls[j]![1] < (k + 1) * FACTORS) j++;
+    if (j === polls.length) break;
+    lags.push(Math.max(0, polls[j]![0] - at));
+  }
+  return lags;
 }
 
 const percentile = (xs: number[], p: number): number =>
@@ -306,7 +328,18 @@ try {
     const storedBefore = await inInflux();
     const before = await proc(c.pid!);
     const t0 = performance.now();
-    const latencies = await fleet.run(SECONDS * 1000);
+    // Paced: InfluxDB's count every 100 ms (one poll at a time), from the start until it holds the phase's points.
+    const polls: [at: number, points: number][] = [];
+    let polling = RATE > 0 && influx !== undefined;
+    const poller = (async () => {
+      while (polling) {
+        const stored = (await inInflux()) - storedBefore;
+        polls.push([performance.now(), stored]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const paced = RATE > 0 ? await fleet.paced(SECONDS * 1000, RATE) : undefined;
+    const latencies = paced?.latencies ?? (await fleet.run(SECONDS * 1000));
     const wall = (performance.now() - t0) / 1000;
     const after = await proc(c.pid!);
     sent += latencies.length + n;
@@ -315,6 +348,9 @@ try {
     const drained = performance.now();
     await drain(sent);
     const influxLagMs = Math.round(performance.now() - drained);
+    polling = false;
+    await poller;
+    const lags = paced && influx ? packetLags(paced.answeredAt, polls) : undefined;
     // Every point of the phase held by InfluxDB: what was POSTed for them, per point.
     const stored = (await inInflux()) - storedBefore;
     const pointsSentPerStored = influx ? +((linesPosted - postedBefore) / stored).toFixed(3) : '-';
@@ -331,6 +367,12 @@ try {
       p99Ms: +percentile(latencies, 99).toFixed(1),
       medianMs: +median(latencies).toFixed(1),
       influxLagMs,
+      ...(RATE > 0 && {
+        ratePerS: RATE,
+        ackP99Ms: +percentile(latencies, 99).toFixed(1),
+        lagP50Ms: lags ? Math.round(percentile(lags, 50)) : '-',
+        lagP99Ms: lags ? Math.round(percentile(lags, 99)) : '-',
+      }),
       cpuUsPerPacket: Math.round(((after.cpuMs - before.cpuMs) * 1000) / latencies.length),
       pointsSentPerStored,
       ingestCores: +cores.toFixed(2),

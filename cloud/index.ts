@@ -22,7 +22,7 @@ export { MqttOptionsSchema, type MqttOptions, type MqttInput } from './ingest/mq
 export { upTopic, downTopic } from '../protocol/wire.js';
 export { SqliteStore, openSqlite } from './store/sqlite.js';
 export { InfluxStore, InfluxOptionsSchema, type InfluxOptions } from './store/influx.js';
-export { fromLine, toLine } from './store/line-protocol.js';
+export { fromLine, lineRuns, toLine, type LineRun } from './store/line-protocol.js';
 export { KindSchema, type Kind, type Point, type PointQuery, type MeasurementStore } from './store/types.js';
 export { RuleEngine, RulesOptionsSchema, type RulesOptions } from './rules/engine.js';
 export {

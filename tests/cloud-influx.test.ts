@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -295,23 +295,27 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     },
   );
 
-  it('spills an upload as one row of its lines; a batch takes whole rows up to batchSize points', async () => {
-    // A proxy to the real influxd that counts the /write requests.
-    let writes = 0;
+  it('spills lines to an append-only log; a batch is its next batchSize lines, as bytes of the file', async () => {
+    // A proxy to the real influxd that keeps the /write bodies.
+    const bodies: string[] = [];
     const proxy = createServer((req, res) => {
-      if (req.url?.startsWith('/write') === true) writes++;
-      const up = request(
-        { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
-        (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
-      );
-      req.pipe(up);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.url?.startsWith('/write') === true) bodies.push(body.toString());
+        const up = request(
+          { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
+        );
+        up.end(body);
+      });
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise((r) => proxy.close(r)));
     const port = (proxy.address() as AddressInfo).port;
     // A flush interval far beyond the test: nothing is sent until flush() is called.
-    const { s, o } = await store({ url: `http://127.0.0.1:${port}`, batchSize: 3, flushIntervalMs: 600_000 });
-    // Three uploads of two factors each (one key per upload), the last written in one call with the second.
+    const { s, o } = await store({ url: `http://127.0.0.1:${port}`, batchSize: 4, flushIntervalMs: 600_000 });
     await s.write([point('w01018', 'hour', T0, { Avg: 1 }), point('w21003', 'hour', T0, { Avg: 2 })]);
     await s.write([
       point('w01018', 'hour', T0 + H, { Avg: 3 }),
@@ -320,19 +324,20 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       point('w21003', 'hour', T0 + 2 * H, { Avg: 6 }, 'M'),
     ]);
     expect(s.pending).toBe(6);
-    const file = new Database(o.spillPath, { readonly: true });
-    const rows = file.prepare('SELECT time, n, line FROM spill ORDER BY id').all() as {
-      time: number;
-      n: number;
-      line: string;
-    }[];
-    file.close();
-    expect(rows.map((r) => [r.time - T0, r.n, r.line.split('\n').length])).toEqual([
-      [0, 2, 2],
-      [H, 2, 2],
-      [2 * H, 2, 2],
-    ]);
-    // Queried from the spill, line by line.
+    const t = (h: number): number => T0 + h * H;
+    const lines = [
+      `hour,factor=w01018,mn=${WATER_MN},outlet=WS\\ 01 Avg=1,flag="N" ${t(0)}`,
+      `hour,factor=w21003,mn=${WATER_MN},outlet=WS\\ 01 Avg=2,flag="N" ${t(0)}`,
+      `hour,factor=w01018,mn=${WATER_MN},outlet=WS\\ 01 Avg=3,flag="N" ${t(1)}`,
+      `hour,factor=w21003,mn=${WATER_MN},outlet=WS\\ 01 Avg=4,flag="N" ${t(1)}`,
+      `hour,factor=w01018,mn=${WATER_MN},outlet=WS\\ 01 Avg=5,flag="N" ${t(2)}`,
+      `hour,factor=w21003,mn=${WATER_MN},outlet=WS\\ 01 Avg=6,flag="M" ${t(2)}`,
+    ];
+    // One segment file, the lines as written, each ending in a newline.
+    const segments = (await readdir(`${o.spillPath}.log`)).filter((f) => f.endsWith('.lp'));
+    expect(segments).toHaveLength(1);
+    expect(await readFile(join(`${o.spillPath}.log`, segments[0]!), 'utf8')).toBe(lines.map((l) => `${l}\n`).join(''));
+    // Queried from the log (InfluxDB has none of it yet).
     expect(
       (await s.query({ mn: WATER_MN, kind: 'hour', factor: 'w21003', from: T0, to: T0 + 3 * H })).map((p) => [
         p.time - T0,
@@ -345,8 +350,17 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       [2 * H, { Avg: 6 }, 'M'],
     ]);
     await s.flush();
-    // batchSize 3: two rows of two points would be 4, so each POST carries one row.
-    expect(writes).toBe(3);
+    // batchSize 4: the first four lines, then the last two, byte for byte.
+    expect(bodies).toEqual([
+      lines
+        .slice(0, 4)
+        .map((l) => `${l}\n`)
+        .join(''),
+      lines
+        .slice(4)
+        .map((l) => `${l}\n`)
+        .join(''),
+    ]);
     expect(s.pending).toBe(0);
     const count = (await influxql('SELECT count("Avg") FROM "hour"', o.database)) as {
       results: { series: { values: number[][] }[] }[];

@@ -1,10 +1,11 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { fromLine, quote, toLine } from './line-protocol.js';
+import { fromLine, lineRuns, quote } from './line-protocol.js';
 import { loggable } from '../redact.js';
-import { GroupCommit } from './group-commit.js';
-import { openSqlite } from './sqlite.js';
+import { SpillIndex } from './spill-index.js';
+import { legacySpillLines, removeLegacySpill } from './spill-legacy.js';
+import { firstLines, SpillLog } from './spill-log.js';
+import { SpillWriter } from './spill-writer.js';
 import { PointQuerySchema, type MeasurementStore, type Point, type PointQuery } from './types.js';
 
 export const InfluxOptionsSchema = z
@@ -18,7 +19,10 @@ export const InfluxOptionsSchema = z
     password: z.string().optional(),
     /** 2.x/3.x token authentication. */
     token: z.string().optional(),
-    /** The durable spill queue (SQLite) that holds points until InfluxDB has them. */
+    /**
+     * Where points wait until InfluxDB has them: the spill log, in the directory `<spillPath>.log`. A SQLite
+     * spill queue an earlier version left at `spillPath` itself is moved into the log at start.
+     */
     spillPath: z.string().default('hj212-spill.db'),
     /** Points the spill queue may hold; past it uploads go unanswered so loggers keep and resend them. */
     maxSpill: z.number().int().min(1).default(1_000_000),
@@ -32,65 +36,59 @@ export const InfluxOptionsSchema = z
   });
 export type InfluxOptions = z.output<typeof InfluxOptionsSchema>;
 
-/**
- * A spill row: the points of one key (mn, kind, time: one upload's factors) as their lines joined by
- * newlines, built once when they are written, and how many they are. One row, one index entry and one
- * delete per upload rather than per point: the spill's SQLite work was a quarter of the ingest's CPU.
- */
-type SpillRow = [mn: string, kind: string, time: number, lines: string, n: number];
 type Series = { name: string; columns: string[]; values: unknown[][] };
 type QueryResponse = { results?: { series?: Series[]; error?: string }[]; error?: string };
 
 const TAGS = new Set(['time', 'mn', 'factor', 'outlet', 'flag']);
 
+/** Test hooks: a small segment size shows rotation without writing 8 MB. */
+export interface InfluxTuning {
+  segmentBytes?: number;
+}
+
 /**
  * InfluxDB behind the store interface, over the v1 HTTP API (`/write`, `/query`) that 1.x serves
  * natively and 2.x/3.x serve for compatibility, so one code path covers all three. A write is
- * durable once it is in the local spill queue; a flusher moves batches to InfluxDB and deletes them
- * only when InfluxDB has acknowledged them, so an outage delays points and loses none.
+ * durable once its lines are fsynced in the local spill log (`spill-log.ts`); one flusher sends the
+ * log's bytes to InfluxDB in order, as they are in the file, and the log drops a segment once
+ * InfluxDB has acknowledged all of it, so an outage delays points and loses none. After a crash the
+ * unsent tail of the log is sent again (InfluxDB keeps one point per series and time).
  */
 export class InfluxStore implements MeasurementStore {
-  private readonly db: Database.Database;
+  private readonly log: SpillLog;
+  private readonly index = new SpillIndex();
+  private readonly writer: SpillWriter;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  /** Batches are sent one at a time: two in flight would both read, and send, the same first spill rows. */
+  /** Batches are sent one at a time: they are the log's bytes in order, and each starts where the last ended. */
   private sending: Promise<unknown> = Promise.resolve();
   private failures = 0;
   private closed = false;
-  private spilled: number;
-  private readonly group: GroupCommit<SpillRow>;
-  private readonly batch: Database.Statement<[number], [number, string, number]>;
-  private readonly sent: Database.Statement<[number]>;
-  private readonly spilledOf: Database.Statement<[string, string, number, number], string>;
+  private spilled = 0;
+  /** Bytes a batch reads: about batchSize lines, learnt from the lines seen. */
+  private lineBytes = 128;
 
   constructor(
     private readonly o: InfluxOptions,
-    private readonly log: Logger,
+    private readonly logger: Logger,
+    tuning: InfluxTuning = {},
   ) {
-    this.db = openSqlite(o.spillPath, { durable: true });
-    this.db.exec(`CREATE TABLE IF NOT EXISTS spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL,
-      kind TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 1);
-      CREATE INDEX IF NOT EXISTS spill_key ON spill (mn, kind, time)`);
-    migrateJsonSpill(this.db);
-    migrateLineSpill(this.db);
-    this.spilled = this.db.prepare('SELECT coalesce(sum(n), 0) FROM spill').pluck().get() as number;
-    const insert = this.db.prepare('INSERT INTO spill (mn, kind, time, line, n) VALUES (?, ?, ?, ?, ?)');
-    const spillGroups = this.db.transaction((groups: readonly (readonly SpillRow[])[]) => {
-      for (const rows of groups) for (const r of rows) insert.run(r);
+    this.log = new SpillLog(`${o.spillPath}.log`, {
+      ...(tuning.segmentBytes !== undefined && { segmentBytes: tuning.segmentBytes }),
+      onDrop: (seq) => this.index.drop(seq),
     });
-    this.group = new GroupCommit((groups) => {
-      spillGroups(groups);
-      for (const rows of groups) for (const r of rows) this.spilled += r[4];
-    });
-    this.batch = this.db
-      .prepare<[number], [number, string, number]>('SELECT id, line, n FROM spill ORDER BY id LIMIT ?')
-      .raw();
-    this.sent = this.db.prepare('DELETE FROM spill WHERE id <= ?');
-    this.spilledOf = this.db
-      .prepare<[string, string, number, number], string>(
-        'SELECT line FROM spill WHERE mn = ? AND kind = ? AND time >= ? AND time < ? ORDER BY id',
-      )
-      .pluck();
+    // What an earlier run left unsent: counted and indexed line by line (a run of one line each).
+    for (const { seq, offset, bytes } of this.log.unsent()) this.indexLines(seq, offset, bytes);
+    this.writer = new SpillWriter(this.log, this.index, (n) => (this.spilled += n));
+    const legacy = legacySpillLines(o.spillPath);
+    if (legacy !== undefined) {
+      if (legacy !== '') {
+        const at = this.log.append(legacy);
+        this.log.syncNow();
+        this.indexLines(at.seq, at.offset, Buffer.from(legacy));
+      }
+      removeLegacySpill(o.spillPath);
+    }
     // A spill left by the last run goes out at once; an empty one arms nothing until the first write.
     if (this.spilled > 0) this.schedule(0);
   }
@@ -104,20 +102,23 @@ export class InfluxStore implements MeasurementStore {
     if (this.pending + points.length > this.o.maxSpill) {
       throw new Error(`spill queue full (${this.o.maxSpill} points) while InfluxDB is unreachable`);
     }
-    await this.group.add(spillRows(points));
+    await this.writer.add(lineRuns(points));
     if (this.failures === 0) this.schedule(this.o.flushIntervalMs);
   }
 
   /** Moves everything spilled to InfluxDB now; rejects if InfluxDB refuses. */
   async flush(): Promise<void> {
-    while (this.pending > 0) await this.flushBatch();
+    // Nothing on disk to send while lines are pending: their fsync failed; one more, or fail here.
+    while (this.pending > 0) if ((await this.flushBatch()).lines === 0) this.log.syncNow();
   }
 
   async query(input: PointQuery): Promise<Point[]> {
     const q = PointQuerySchema.parse(input);
-    // Read your writes: the spill is read before InfluxDB, so a batch the flusher moves (and deletes)
-    // while InfluxDB answers is in one or the other, never in neither.
-    const spilled = this.spilledOf.all(q.mn, q.kind, q.from, q.to);
+    // Read your writes: the spilled lines are read before InfluxDB is asked, so a segment the flusher
+    // sends (and deletes) while InfluxDB answers is in one or the other, never in neither.
+    const spilled = this.index
+      .find(q.mn, q.kind, q.from, q.to)
+      .map((r) => this.log.readNow(r.seq, r.offset, r.length).toString());
     const where = [`"mn" = ${quote(q.mn)}`, `time >= ${q.from}ms`, `time < ${q.to}ms`];
     if (q.factor !== undefined) where.push(`"factor" = ${quote(q.factor)}`);
     const res = await this.request('/query', {
@@ -133,9 +134,10 @@ export class InfluxStore implements MeasurementStore {
         const p = fromRow(q.kind, s.columns, row);
         byKey.set(`${p.time}|${p.factor}`, p);
       }
-    // What still waited in the spill queue is newer than what InfluxDB has.
-    for (const lines of spilled)
-      for (const line of lines.split('\n')) {
+    // The log is newer than InfluxDB, and its later lines newer than its earlier ones.
+    for (const text of spilled)
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
         const p = fromLine(line);
         if (q.factor === undefined || p.factor === q.factor) byKey.set(`${p.time}|${p.factor}`, p);
       }
@@ -147,9 +149,21 @@ export class InfluxStore implements MeasurementStore {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
-    this.group.flush();
+    this.writer.flush();
     await this.flushing;
-    this.db.close();
+    await this.sending;
+    this.log.close();
+  }
+
+  /** Counts and indexes the lines of `bytes`, read from segment `seq` at `offset`. */
+  private indexLines(seq: number, offset: number, bytes: Buffer): void {
+    for (let start = 0; start < bytes.length;) {
+      const end = bytes.indexOf(10, start) + 1;
+      const p = fromLine(bytes.toString('utf8', start, end - 1));
+      this.index.add(seq, p.mn, p.kind, p.time, offset + start, end - start);
+      this.spilled++;
+      start = end;
+    }
   }
 
   /**
@@ -160,59 +174,73 @@ export class InfluxStore implements MeasurementStore {
     if (this.closed || this.timer !== undefined || this.flushing !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.flushing = this.drain().finally(() => {
+      this.flushing = this.drain().then((full) => {
         this.flushing = undefined;
-        if (this.pending > 0) this.schedule(this.failures > 0 ? backoffMs(this.failures) : 0);
+        // After a short batch the next waits flushIntervalMs for more lines: a POST (and an InfluxDB WAL
+        // fsync) per fsync of ours would share the disk with the fsyncs the 9014s wait for.
+        if (this.pending > 0)
+          this.schedule(this.failures > 0 ? backoffMs(this.failures) : full ? 0 : this.o.flushIntervalMs);
       });
     }, ms);
   }
 
-  private async drain(): Promise<void> {
+  /** Sends full batches while there are; whether the last one was full (more may be waiting). */
+  private async drain(): Promise<boolean> {
     try {
-      while (!this.closed && this.pending > 0) await this.flushBatch();
+      let full = true;
+      while (!this.closed && full) full = (await this.flushBatch()).full;
       if (this.failures > 0)
-        this.log.info(
+        this.logger.info(
           { store: 'influxdb', url: loggable(this.o.url) },
           'InfluxDB reachable again; spill queue drained',
         );
       this.failures = 0;
+      return full;
     } catch (e) {
       this.failures++;
       if (this.failures === 1)
-        this.log.warn(
+        this.logger.warn(
           { store: 'influxdb', url: loggable(this.o.url), reason: (e as Error).message, pending: this.pending },
           'InfluxDB write failed; spilling until it is back',
         );
+      return false;
     }
   }
 
-  private flushBatch(): Promise<void> {
+  /**
+   * One batch, after the one before it: the lines it sent, and whether it was full (batchSize lines, or as
+   * many bytes as it read: more lines may wait).
+   */
+  private flushBatch(): Promise<{ lines: number; full: boolean }> {
     const next = this.sending.then(() => this.sendBatch());
     this.sending = next.catch(() => undefined);
     return next;
   }
 
-  private async sendBatch(): Promise<void> {
-    // The lines as they were spilled: nothing is parsed or rebuilt on the way out. Rows up to batchSize
-    // points (always one, however many it holds); every row holds at least one point.
-    let body = '';
-    let points = 0;
-    let last: number | undefined;
-    for (const [id, lines, n] of this.batch.iterate(this.o.batchSize)) {
-      if (last !== undefined && points + n > this.o.batchSize) break;
-      body += last === undefined ? lines : `\n${lines}`;
-      points += n;
-      last = id;
+  private async sendBatch(): Promise<{ lines: number; full: boolean }> {
+    const range = this.log.next();
+    if (range === undefined) return { lines: 0, full: false };
+    // The bytes of about batchSize lines, as they are in the file: nothing is parsed or rebuilt on the way
+    // out. A batch ends at a line's end; a line longer than the bytes read has them read again, doubled.
+    let want = this.o.batchSize * this.lineBytes;
+    let body: Buffer;
+    let cut: { bytes: number; lines: number };
+    for (;;) {
+      body = this.log.readNow(range.seq, range.offset, Math.min(want, range.end - range.offset));
+      cut = firstLines(body, this.o.batchSize);
+      if (cut.lines > 0) break;
+      want *= 2;
     }
-    if (last === undefined) return;
-    const res = await this.request('/write', { db: this.o.database, precision: 'ms' }, body);
+    const full = cut.lines === this.o.batchSize || body.length === want;
+    if (full) this.lineBytes = Math.max(16, Math.ceil((cut.bytes / cut.lines) * 1.25));
+    const res = await this.request('/write', { db: this.o.database, precision: 'ms' }, body.subarray(0, cut.bytes));
     await res.arrayBuffer();
-    // Batches are sent one at a time and ids only grow, so the rows up to `last` are the ones just sent.
-    this.sent.run(last);
-    this.spilled -= points;
+    this.log.sent(range.seq, range.offset + cut.bytes);
+    this.spilled -= cut.lines;
+    return { lines: cut.lines, full };
   }
 
-  private async request(path: string, params: Record<string, string>, body?: string): Promise<Response> {
+  private async request(path: string, params: Record<string, string>, body?: Buffer): Promise<Response> {
     const url = new URL(path, this.o.url);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     if (path === '/query') url.searchParams.set('db', this.o.database);
@@ -226,53 +254,12 @@ export class InfluxStore implements MeasurementStore {
       headers,
       signal: AbortSignal.timeout(this.o.timeoutMs),
     };
-    if (body !== undefined) init.body = body;
+    // A Buffer is a Uint8Array, which fetch sends as it is.
+    if (body !== undefined) init.body = body as Uint8Array<ArrayBuffer>;
     const res = await fetch(url, init);
     if (!res.ok) throw new Error(`InfluxDB ${path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     return res;
   }
-}
-
-/**
- * A spill queue written before lines were stored (each point as JSON in a `point` column) becomes one
- * of lines, in one transaction and in its order, so an upgrade in the middle of an outage loses nothing.
- */
-function migrateJsonSpill(db: Database.Database): void {
-  const columns = db.prepare('PRAGMA table_info(spill)').all() as { name: string }[];
-  if (!columns.some((c) => c.name === 'point')) return;
-  db.function('hj212_line', (point: unknown) => toLine(JSON.parse(String(point)) as Point));
-  db.transaction(() => {
-    db.exec(`ALTER TABLE spill RENAME TO spill_json;
-      DROP INDEX IF EXISTS spill_key;
-      CREATE TABLE spill (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, kind TEXT NOT NULL,
-        time INTEGER NOT NULL, line TEXT NOT NULL);
-      CREATE INDEX spill_key ON spill (mn, kind, time);
-      INSERT INTO spill (mn, kind, time, line) SELECT mn, kind, time, hj212_line(point) FROM spill_json ORDER BY id;
-      DROP TABLE spill_json`);
-  })();
-}
-
-/**
- * A spill queue of one line per row (written before a row held an upload's lines) gains the count
- * column: each of its rows is one point, and is sent and queried as before.
- */
-function migrateLineSpill(db: Database.Database): void {
-  const columns = db.prepare('PRAGMA table_info(spill)').all() as { name: string }[];
-  if (!columns.some((c) => c.name === 'n')) db.exec('ALTER TABLE spill ADD COLUMN n INTEGER NOT NULL DEFAULT 1');
-}
-
-/** The spill rows of points: one per run of points sharing mn, kind and time (an upload's factors). */
-function spillRows(points: readonly Point[]): SpillRow[] {
-  const rows: SpillRow[] = [];
-  let row: SpillRow | undefined;
-  for (const p of points) {
-    const line = toLine(p);
-    if (row !== undefined && row[0] === p.mn && row[1] === p.kind && row[2] === p.time) {
-      row[3] += `\n${line}`;
-      row[4]++;
-    } else rows.push((row = [p.mn, p.kind, p.time, line, 1]));
-  }
-  return rows;
 }
 
 /** Back off to at most 5 s between attempts during an outage. */

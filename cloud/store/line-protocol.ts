@@ -11,18 +11,55 @@ const str = (s: string): string => (QUOTED.test(s) ? `"${s.replace(/["\\]/g, (c)
  * Tags are written in key order (factor, mn, outlet), which InfluxDB asks for.
  */
 export function toLine(p: Point): string {
-  let line = `${p.kind},factor=${tag(p.factor)},mn=${tag(p.mn)}`;
-  if (p.outlet !== undefined && p.outlet !== '') line += `,outlet=${tag(p.outlet)}`;
+  return `${p.kind},factor=${tag(p.factor)}${stationTags(p)} ${fields(p)} ${p.time}`;
+}
+
+/** The lines of points sharing station, kind, time and outlet (an upload's factors), each ending in a newline. */
+export interface LineRun {
+  mn: string;
+  kind: Kind;
+  time: number;
+  text: string;
+  /** Its points (lines). */
+  n: number;
+}
+
+/**
+ * The lines of `points` (as `toLine` writes them), in runs of consecutive points of one station, kind,
+ * time and outlet: the station's tags and the time are escaped and formatted once a run, not once a point.
+ */
+export function lineRuns(points: readonly Point[]): LineRun[] {
+  const runs: LineRun[] = [];
+  let run: LineRun | undefined;
+  let outlet: string | undefined;
+  let station = '';
+  let tail = '';
+  for (const p of points) {
+    if (run === undefined || run.mn !== p.mn || run.kind !== p.kind || run.time !== p.time || outlet !== p.outlet) {
+      runs.push((run = { mn: p.mn, kind: p.kind, time: p.time, text: '', n: 0 }));
+      outlet = p.outlet;
+      station = stationTags(p);
+      tail = ` ${p.time}\n`;
+    }
+    run.text += `${p.kind},factor=${tag(p.factor)}${station} ${fields(p)}${tail}`;
+    run.n++;
+  }
+  return runs;
+}
+
+const stationTags = (p: Point): string =>
+  p.outlet !== undefined && p.outlet !== '' ? `,mn=${tag(p.mn)},outlet=${tag(p.outlet)}` : `,mn=${tag(p.mn)}`;
+
+function fields(p: Point): string {
   let fields = '';
   for (const k in p.values) fields += `${fields === '' ? '' : ','}${tag(k)}=${p.values[k]}`;
   if (p.flag !== undefined) fields += `${fields === '' ? '' : ','}flag=${str(p.flag)}`;
   // A point with neither values nor a flag still records that the factor reported.
-  if (fields === '') fields = 'flag=""';
-  return `${line} ${fields} ${p.time}`;
+  return fields === '' ? 'flag=""' : fields;
 }
 
 /**
- * The point of a line `toLine` wrote (the spill queue keeps lines, and reads them back for queries
+ * The point of a line `toLine` wrote (the spill log keeps lines, and reads them back for queries
  * that must see what InfluxDB does not have yet). Not a general line-protocol parser: it knows our
  * tags, float fields and the one string field, `flag`.
  */

@@ -76,6 +76,6 @@ export interface MeasurementStore {
   /** Points of one station in [from, to), ordered by time then factor. */
   query(q: PointQuery): Promise<Point[]>;
   close(): Promise<void>;
-  /** Points accepted but not yet in the database proper (InfluxDB's spill queue). */
+  /** Points accepted but not yet in the database proper (InfluxDB's spill log). */
   readonly pending?: number;
 }

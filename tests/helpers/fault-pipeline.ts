@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { DATA_CN, SqliteStore, type MeasurementStore, type StationInput } from '../../cloud/index.js';
+import { unsentLines } from '../../cloud/store/spill-log.js';
 import { EdgeStore } from '../../edge/store/index.js';
 import type { DataCn, DataRecord } from '../../edge/aggregator.js';
 import type { FactorStat } from '../../edge/datasets.js';
@@ -141,13 +141,8 @@ export async function cloudKeys(store: MeasurementStore): Promise<Map<string, nu
 
 /** Points the ingest's InfluxDB spill queue holds right now (read from its file, the ingest alive or not). */
 export function spillDepth(file: string): number {
-  const db = new Database(file, { fileMustExist: true });
-  try {
-    // Points, not rows: a row holds the lines of one upload (`n` of them).
-    return (db.prepare('SELECT coalesce(sum(n), 0) AS n FROM spill').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
+  // The spill log is the directory `<spillPath>.log`: its lines after the sent position.
+  return unsentLines(`${file}.log`);
 }
 
 type InfluxSeries = { name: string; columns: string[]; values: unknown[][] };
