@@ -3,6 +3,7 @@ import type { Station } from '../registry.js';
 import type { SupervisionState } from '../supervision.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
 import { headlineValue, type Point } from '../store/types.js';
+import { LatestValues } from './live-latest.js';
 
 /** The newest value of one factor, whatever kind of record brought it. */
 export interface Latest {
@@ -39,7 +40,7 @@ export interface LiveRelay {
 
 /** Newest values per station and factor, and the open event streams they are pushed to. */
 export class LiveHub {
-  private readonly latest = new Map<string, Map<string, Latest>>();
+  private readonly latest = new Map<string, LatestValues>();
   private readonly streams = new Set<Send>();
   private relay: LiveRelay | undefined;
 
@@ -52,24 +53,24 @@ export class LiveHub {
   receive(message: LiveMessage): void {
     if (message.latest) {
       const { mn, values } = message.latest;
-      const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
+      const byFactor = this.latest.get(mn) ?? new LatestValues();
       this.latest.set(mn, byFactor);
       for (const [factor, l] of Object.entries(values))
-        if ((byFactor.get(factor)?.time ?? -Infinity) <= l.time) byFactor.set(factor, l);
+        if ((byFactor.timeOf(factor) ?? -Infinity) <= l.time) byFactor.set(factor, l);
     }
     for (const send of this.streams) send(message.event);
   }
 
   stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
     const mn = station.mn;
-    const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
+    const byFactor = this.latest.get(mn) ?? new LatestValues();
     this.latest.set(mn, byFactor);
     const judged = judgeAll(station, points);
     const changed: Record<string, Latest> = {};
     for (const [i, p] of points.entries()) {
-      const before = byFactor.get(p.factor);
+      const before = byFactor.timeOf(p.factor);
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
-      if (before && before.time > p.time) continue;
+      if (before !== undefined && before > p.time) continue;
       const l: Latest = { kind: p.kind, time: p.time };
       const value = headlineValue(p);
       if (value !== undefined) l.value = value;
@@ -89,7 +90,7 @@ export class LiveHub {
   }
 
   values(mn: string): Record<string, Latest> {
-    return Object.fromEntries(this.latest.get(mn) ?? []);
+    return Object.fromEntries(this.latest.get(mn)?.entries() ?? []);
   }
 
   publish(event: LiveEvent): void {
