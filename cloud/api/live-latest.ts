@@ -24,21 +24,34 @@ const intern = (code: string): string => {
  * same `Latest` object that was `set` (a key present only where it was).
  */
 export class LatestValues {
-  private readonly factors: string[] = [];
-  private readonly nums: number[] = [];
-  private readonly tags: (string | undefined)[] = [];
+  private count = 0;
+  private readonly factors: string[];
+  private readonly nums: number[];
+  private readonly tags: (string | undefined)[];
+
+  /** `size`: the factors expected (the station's); the arrays are made that long, not grown in steps past it. */
+  constructor(size = 0) {
+    this.factors = new Array<string>(size).fill('');
+    this.nums = new Array<number>(size * NUMS).fill(0);
+    this.tags = new Array<string | undefined>(size * TAGS).fill(undefined);
+  }
+
+  private indexOf(factor: string): number {
+    for (let i = 0; i < this.count; i++) if (this.factors[i] === factor) return i;
+    return -1;
+  }
 
   /** The time of a factor's newest value; undefined when it has none. */
   timeOf(factor: string): number | undefined {
-    const i = this.factors.indexOf(factor);
+    const i = this.indexOf(factor);
     return i < 0 ? undefined : this.nums[i * NUMS];
   }
 
   set(factor: string, l: Latest): void {
-    let i = this.factors.indexOf(factor);
+    let i = this.indexOf(factor);
     if (i < 0) {
-      i = this.factors.length;
-      this.factors.push(intern(factor));
+      i = this.count++;
+      this.factors[i] = intern(factor);
     }
     const n = i * NUMS;
     this.nums[n] = l.time;
@@ -51,7 +64,7 @@ export class LatestValues {
     this.tags[t + 2] = l.state;
   }
 
-  get(i: number): Latest {
+  private get(i: number): Latest {
     const n = i * NUMS;
     const t = i * TAGS;
     const l: Latest = { kind: this.tags[t] as Latest['kind'], time: this.nums[n]! };
@@ -65,6 +78,8 @@ export class LatestValues {
 
   /** Factor → newest value, in the order the factors first came. */
   entries(): [string, Latest][] {
-    return this.factors.map((f, i) => [f, this.get(i)]);
+    const all: [string, Latest][] = [];
+    for (let i = 0; i < this.count; i++) all.push([this.factors[i]!, this.get(i)]);
+    return all;
   }
 }

@@ -63,7 +63,7 @@ export class LiveHub {
 
   stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
     const mn = station.mn;
-    const byFactor = this.latest.get(mn) ?? new LatestValues();
+    const byFactor = this.latest.get(mn) ?? new LatestValues(Object.keys(station.factors).length);
     this.latest.set(mn, byFactor);
     const judged = judgeAll(station, points);
     const changed: Record<string, Latest> = {};
