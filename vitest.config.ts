@@ -7,6 +7,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 const UNIT = [
   'cloud-commands-store',
+  'cloud-live-latest',
   'cloud-rules',
   'cloud-answer-frame',
   'cloud-live',

@@ -15,6 +15,11 @@ type Which = 'passwordHash' | 'mqttSecretHash';
 // the one verified).
 const digest = (s: string): string => oneShotHash('sha256', s, 'hex');
 
+/** The addresses a station is trusted from: one, or a few. */
+type Trusted = string | Set<string>;
+const trusts = (t: Trusted | undefined, addr: string): boolean =>
+  t !== undefined && (typeof t === 'string' ? t === addr : t.has(addr));
+
 /** A key locked out for guessing: the MN (or login) or the address, for the log and the alarm. */
 export interface Lockout {
   key: string;
@@ -44,10 +49,11 @@ export class Authenticator {
   private readonly verifiedMqtt = new Map<string, { hash: string; digest: string }>();
   /**
    * By MN, PW logins and MQTT logins apart: the addresses each station logged in from with its right secret; they
-   * keep working while its MN is locked out.
+   * keep working while its MN is locked out. Usually one address (a string), a Set only for a second one: 10k
+   * stations of one address each were 10k Sets (~150 bytes apiece).
    */
-  private readonly trustedPw = new Map<string, Set<string>>();
-  private readonly trustedMqtt = new Map<string, Set<string>>();
+  private readonly trustedPw = new Map<string, Trusted>();
+  private readonly trustedMqtt = new Map<string, Trusted>();
   private readonly guard: GuessingGuard;
   private readonly limiter: Limiter;
   private readonly options: AuthOptions;
@@ -125,7 +131,7 @@ export class Authenticator {
     if (!this.guard.empty) return undefined;
     if (
       addr !== undefined &&
-      (which === 'passwordHash' ? this.trustedPw : this.trustedMqtt).get(station.mn)?.has(addr) !== true
+      !trusts((which === 'passwordHash' ? this.trustedPw : this.trustedMqtt).get(station.mn), addr)
     )
       return undefined;
     if (known.digest !== digest(secret) || !this.hashesOf(station, which).includes(known.hash)) return undefined;
@@ -160,7 +166,7 @@ export class Authenticator {
       // the device under attack keeps delivering, a guesser learns nothing (not even a right guess).
       // No address: a frame an external broker relayed from the device's own topic, the login of
       // which the broker checked; a guesser cannot publish there.
-      if (right && (addr === undefined || this.trustedOf(which).get(station.mn)?.has(addr) === true))
+      if (right && (addr === undefined || trusts(this.trustedOf(which).get(station.mn), addr)))
         return { ok: true, station, defaultPassword: isDefault };
       this.report(this.guard.fail(keys).lockedNow, { key: mnKey, mn: station.mn, ...(addr !== undefined && { addr }) });
       return { ok: false, reason: 'locked-out', station };
@@ -194,18 +200,20 @@ export class Authenticator {
     return keys;
   }
 
-  private trustedOf(which: Which): Map<string, Set<string>> {
+  private trustedOf(which: Which): Map<string, Trusted> {
     return which === 'passwordHash' ? this.trustedPw : this.trustedMqtt;
   }
 
   private trust(which: Which, mn: string, addr: string | undefined): void {
     if (addr === undefined) return;
     const trusted = this.trustedOf(which);
-    const set = trusted.get(mn);
-    if (set === undefined) trusted.set(mn, new Set([addr]));
-    else if (!set.has(addr)) {
-      if (set.size >= 16) set.clear();
-      set.add(addr);
+    const known = trusted.get(mn);
+    if (known === undefined) trusted.set(mn, addr);
+    else if (typeof known === 'string') {
+      if (known !== addr) trusted.set(mn, new Set([known, addr]));
+    } else if (!known.has(addr)) {
+      if (known.size >= 16) known.clear();
+      known.add(addr);
     }
   }
 

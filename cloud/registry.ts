@@ -5,6 +5,7 @@ import { parseRegistryText } from './registry-file.js';
 import { SecretHashSchema } from './secrets.js';
 import { describeIssues } from '../protocol/zod-issues.js';
 import { TreatmentRuleSchema } from './rules/treatment.js';
+import { compactStations } from './registry-compact.js';
 
 const Hash = SecretHashSchema;
 
@@ -157,16 +158,24 @@ export type Shutdown = Station['shutdowns'][number];
 /**
  * Stations whose factors are the same (the usual case: one outlet type, one set of analyzers and limits) share one
  * `factors` object after parsing, rather than 10k copies of the same ten definitions: a large registry's heap is
- * mostly these. Nothing changes a parsed station's factors; what reads them sees equal values either way.
+ * mostly these. The same for `intervals`. Nothing changes a parsed station's factors or intervals; what reads them
+ * sees equal values either way.
  */
-function shareFactors(stations: Station[]): void {
-  const shared = new Map<string, Station['factors']>();
+function shareEqual(stations: Station[]): void {
+  const factors = new Map<string, Station['factors']>();
+  const intervals = new Map<string, Station['intervals']>();
   for (const s of stations) {
-    const key = JSON.stringify(s.factors);
-    const same = shared.get(key);
-    if (same === undefined) shared.set(key, s.factors);
-    else s.factors = same;
+    s.factors = shared(factors, s.factors);
+    s.intervals = shared(intervals, s.intervals);
   }
+}
+
+function shared<T>(seen: Map<string, T>, value: T): T {
+  const key = JSON.stringify(value);
+  const same = seen.get(key);
+  if (same !== undefined) return same;
+  seen.set(key, value);
+  return value;
 }
 
 export class ConfigError extends Error {
@@ -184,8 +193,8 @@ export class Registry {
   static parse(input: unknown, source = 'registry'): Registry {
     const r = RegistrySchema.safeParse(input);
     if (!r.success) throw new ConfigError(describeIssues(r.error, { source, docs: 'docs/cloud.md' }));
-    shareFactors(r.data.stations);
-    return new Registry(r.data.stations);
+    shareEqual(r.data.stations);
+    return new Registry(compactStations(r.data.stations));
   }
 
   static async load(file: string): Promise<Registry> {

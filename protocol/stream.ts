@@ -4,6 +4,8 @@ import { checkFrame, locateFrame, maxSegmentOf } from './frame.js';
 import type { CodecOptions, DecodeResult } from './types.js';
 
 const HASH = 0x23;
+/** Nothing held: one empty buffer for every decoder (never written into), not one per connection's read. */
+const EMPTY = Buffer.alloc(0);
 
 export interface StreamStats {
   frames: number;
@@ -28,7 +30,7 @@ function isBlank(b: Buffer, from: number, to: number): boolean {
  * bounded by the largest acceptable frame.
  */
 export class StreamDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private base = 0;
   readonly stats: StreamStats = { frames: 0, rejected: 0, bytes: 0, reasons: {} };
 
@@ -119,7 +121,7 @@ export class StreamDecoder {
       pos = inner >= 0 && inner < loc.end ? inner : loc.end;
     }
     // Copy the remainder so one pending frame does not pin a large read buffer.
-    this.buf = pos >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
+    this.buf = pos >= b.length ? EMPTY : Buffer.from(b.subarray(pos));
     this.base += pos;
     return results;
   }

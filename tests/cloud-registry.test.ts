@@ -9,6 +9,7 @@ import {
   parseCsv,
   Registry,
   ConfigError,
+  RegistrySchema,
   verifySecret,
   watchRegistry,
 } from '../cloud/index.js';
@@ -28,6 +29,15 @@ describe('registry', () => {
     expect(water.factors['w01018']).toMatchObject({ unit: 'mg/L', upper: 50 });
     expect(r.get(GAS_MN)!.st).toBe('31');
     expect(r.get('nope')).toBeUndefined();
+  });
+
+  it('keeps each station as parsed (keys in their order, values) when it compacts the parsed registry', async () => {
+    const input = { stations: await testStations() };
+    input.stations[0]!.shutdowns = [{ from: '2026-11-20T00:00:00+08:00', to: '2026-11-21T00:00:00+08:00' }];
+    const r = Registry.parse(input);
+    const plain = RegistrySchema.parse(input).stations;
+    expect(r.stations).toStrictEqual(plain);
+    r.stations.forEach((s, i) => expect(Object.keys(s)).toEqual(Object.keys(plain[i]!)));
   });
 
   it('names the field at fault and how to fix it', async () => {

@@ -3,6 +3,7 @@ import type { Station } from '../registry.js';
 import type { SupervisionState } from '../supervision.js';
 import { judgeAll, type Judgement } from '../rules/judge.js';
 import { headlineValue, type Point } from '../store/types.js';
+import { LatestValues } from './live-latest.js';
 
 /** The newest value of one factor, whatever kind of record brought it. */
 export interface Latest {
@@ -39,7 +40,7 @@ export interface LiveRelay {
 
 /** Newest values per station and factor, and the open event streams they are pushed to. */
 export class LiveHub {
-  private readonly latest = new Map<string, Map<string, Latest>>();
+  private readonly latest = new Map<string, LatestValues>();
   private readonly streams = new Set<Send>();
   private relay: LiveRelay | undefined;
 
@@ -52,18 +53,18 @@ export class LiveHub {
   receive(message: LiveMessage): void {
     if (message.latest) {
       const { mn, values } = message.latest;
-      const byFactor = this.latest.get(mn) ?? new Map<string, Latest>();
+      const byFactor = this.latest.get(mn) ?? new LatestValues();
       this.latest.set(mn, byFactor);
       for (const [factor, l] of Object.entries(values))
-        if ((byFactor.get(factor)?.time ?? -Infinity) <= l.time) byFactor.set(factor, l);
+        if ((byFactor.timeOf(factor) ?? -Infinity) <= l.time) byFactor.set(factor, l);
     }
     for (const send of this.streams) send(message.event);
   }
 
   stored(station: Pick<Station, 'mn' | 'type' | 'o2Ref' | 'factors'>, points: readonly Point[]): void {
     const mn = station.mn;
-    let byFactor = this.latest.get(mn);
-    if (!byFactor) this.latest.set(mn, (byFactor = new Map<string, Latest>()));
+    const byFactor = this.latest.get(mn) ?? new LatestValues(Object.keys(station.factors).length);
+    this.latest.set(mn, byFactor);
     if (points.length === 0) return;
     const judged = judgeAll(station, points);
     // What the other processes are told: only built where there are others (a cluster's relay).
@@ -73,34 +74,20 @@ export class LiveHub {
     for (let i = 0; i < points.length; i++) {
       const p = points[i]!;
       if (p.time > time) time = p.time;
-      const before = byFactor.get(p.factor);
+      const before = byFactor.timeOf(p.factor);
       // A 2061 backfill of an old hour must not hide the real-time value that came before it.
-      if (before && before.time > p.time) continue;
+      if (before !== undefined && before > p.time) continue;
+      // Short-lived: LatestValues copies its fields into its arrays.
+      const l: Latest = { kind: p.kind, time: p.time };
       const value = headlineValue(p);
+      if (value !== undefined) l.value = value;
+      if (p.flag !== undefined) l.flag = p.flag;
       const j = judged[i];
-      let l: Latest;
-      if (before && sameFields(before, value, p.flag, j)) {
-        // Updated in place where it has the same fields (nearly always): one replaced per value of every upload
-        // outlives the young generation and leaves the old one to collect. Readers get copies (values()).
-        l = before;
-        l.kind = p.kind;
-        l.time = p.time;
-        if (value !== undefined) l.value = value;
-        if (p.flag !== undefined) l.flag = p.flag;
-        if (j) {
-          l.judged = j.value;
-          l.state = j.state;
-        }
-      } else {
-        l = { kind: p.kind, time: p.time };
-        if (value !== undefined) l.value = value;
-        if (p.flag !== undefined) l.flag = p.flag;
-        if (j) {
-          l.judged = j.value;
-          l.state = j.state;
-        }
-        byFactor.set(p.factor, l);
+      if (j) {
+        l.judged = j.value;
+        l.state = j.state;
       }
+      byFactor.set(p.factor, l);
       if (changed) changed[p.factor] = l;
     }
     const event: LiveEvent = { type: 'data', mn, time };
@@ -109,10 +96,8 @@ export class LiveHub {
   }
 
   values(mn: string): Record<string, Latest> {
-    // Copies: the held values change in place as data comes (see stored).
-    const out: Record<string, Latest> = {};
-    for (const [factor, l] of this.latest.get(mn) ?? []) out[factor] = { ...l };
-    return out;
+    // Fresh objects: LatestValues holds the values in arrays, not as the objects handed out.
+    return Object.fromEntries(this.latest.get(mn)?.entries() ?? []);
   }
 
   publish(event: LiveEvent): void {
@@ -125,12 +110,3 @@ export class LiveHub {
     return () => this.streams.delete(send);
   }
 }
-
-/** Whether a held value has the optional fields a new one brings, and no others (so it can be updated in place). */
-const sameFields = (
-  l: Latest,
-  value: number | undefined,
-  flag: string | undefined,
-  j: Judgement | undefined,
-): boolean =>
-  'value' in l === (value !== undefined) && 'flag' in l === (flag !== undefined) && 'judged' in l === (j !== undefined);

@@ -239,9 +239,11 @@ export class TcpListener {
     }
     const packet = r.frame.packet;
     const v = await this.ingest.accept(packet, 'tcp', addr);
-    if (v.ok && packet.mn !== undefined && this.byMn.get(packet.mn) !== socket) {
-      this.byMn.set(packet.mn, socket);
-      if (!c.mns.includes(packet.mn)) c.mns.push(packet.mn);
+    // The registry's MN string, not the packet's: that one is a slice of the frame's text and would keep it alive.
+    if (v.ok && this.byMn.get(v.station.mn) !== socket) {
+      const mn = v.station.mn;
+      this.byMn.set(mn, socket);
+      if (!c.mns.includes(mn)) c.mns.push(mn);
     }
     if (v.answer && !socket.destroyed && socket.writable) socket.write(answerFrame(v.answer, this.codec));
     if (v.ok) for (const next of v.then ?? []) writePacket(socket, next, this.codec);
