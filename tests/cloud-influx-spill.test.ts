@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxOptionsSchema, InfluxStore, type Point } from '../cloud/index.js';
 import { unsentLines } from '../cloud/store/spill-log.js';
 import { captureLog } from './helpers/cloud-fixtures.js';
-import { startInfluxd, type Proc } from './helpers/cloud-procs.js';
+import { influxAdmin, startInfluxd, type InfluxQuery, type Proc } from './helpers/cloud-procs.js';
 
 /**
  * The spill log across the two faults it is for, with the values InfluxDB must end up holding written
@@ -27,16 +27,7 @@ let influx: Proc;
 let dbs = 0;
 const cleanup: (() => Promise<unknown>)[] = [];
 
-async function influxql(q: string, db?: string): Promise<unknown> {
-  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-  url.searchParams.set('q', q);
-  if (db !== undefined) url.searchParams.set('db', db);
-  url.searchParams.set('u', USER);
-  url.searchParams.set('p', PASSWORD);
-  const res = await fetch(url, { method: 'POST' });
-  if (!res.ok) throw new Error(await res.text());
-  return res.json();
-}
+let influxql: InfluxQuery;
 
 /** What InfluxDB itself holds of measurement `hour`: [factor, hours after T0, Avg, flag], by time then factor. */
 async function hours(db: string): Promise<[string, number, number, string][]> {
@@ -51,10 +42,7 @@ async function hours(db: string): Promise<[string, number, number, string][]> {
 
 beforeAll(async () => {
   influx = await startInfluxd();
-  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-  url.searchParams.set('q', `CREATE USER ${USER} WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`);
-  const res = await fetch(url, { method: 'POST' });
-  if (!res.ok) throw new Error(await res.text());
+  influxql = await influxAdmin(influx, { name: USER, password: PASSWORD });
 });
 afterAll(async () => influx?.stop());
 afterEach(async () => {

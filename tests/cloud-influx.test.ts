@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromLine, InfluxOptionsSchema, InfluxStore, toLine, type InfluxOptions, type Point } from '../cloud/index.js';
 import { encodeFrame } from '../protocol/index.js';
 import { captureLog, rawClient, startTestCloud, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
-import { startInfluxd, type Proc } from './helpers/cloud-procs.js';
+import { influxAdmin, startInfluxd, type InfluxQuery, type Proc } from './helpers/cloud-procs.js';
 
 const USER = 'hj212';
 const PASSWORD = 's3cret';
@@ -16,16 +16,7 @@ let influx: Proc;
 let dbs = 0;
 const cleanup: (() => Promise<unknown>)[] = [];
 
-async function influxql(q: string, db?: string): Promise<unknown> {
-  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-  url.searchParams.set('q', q);
-  if (db !== undefined) url.searchParams.set('db', db);
-  url.searchParams.set('u', USER);
-  url.searchParams.set('p', PASSWORD);
-  const res = await fetch(url, { method: 'POST' });
-  if (!res.ok) throw new Error(await res.text());
-  return res.json();
-}
+let influxql: InfluxQuery;
 
 async function database(): Promise<string> {
   const name = `hj212_${++dbs}`;
@@ -35,11 +26,7 @@ async function database(): Promise<string> {
 
 beforeAll(async () => {
   influx = await startInfluxd();
-  // With auth on and no users yet, InfluxDB 1.x lets exactly this statement through.
-  const url = new URL('/query', `http://127.0.0.1:${influx.port}`);
-  url.searchParams.set('q', `CREATE USER ${USER} WITH PASSWORD '${PASSWORD}' WITH ALL PRIVILEGES`);
-  const res = await fetch(url, { method: 'POST' });
-  if (!res.ok) throw new Error(await res.text());
+  influxql = await influxAdmin(influx, { name: USER, password: PASSWORD });
 });
 afterAll(async () => influx?.stop());
 afterEach(async () => {
