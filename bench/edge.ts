@@ -13,7 +13,7 @@
  *   process), each record confirmed by 9014 once stored, over each path: HJ 212 TCP, MQTT through the
  *   ingest's embedded broker, and MQTT through Debian's Mosquitto as shipped and with set_tcp_nodelay.
  *   node dist/bench/edge.js [--seconds 30] [--days 7] [--cloud-days 1] [--paths tcp,mqttEmbedded,...] [--window 4]
- *     [--replays inline,worker,floor]
+ *     [--replays inline,worker,floor] [--node-args '--optimize-for-size']
  *   (--seconds 0 skips the footprint; --window sets the uplink's window in the replays, the config's default otherwise)
  */
 import { spawn } from 'node:child_process';
@@ -106,7 +106,7 @@ async function footprint(dir: string, seconds: number) {
   const file = join(dir, 'edge.yaml');
   await writeFile(file, stringify(outlet(join(dir, 'footprint'), sim.tcp!.port, server.port)));
   const main = new URL('../cli/main.js', import.meta.url).pathname;
-  const agent = spawn(process.execPath, [main, 'edge', '--config', file, '--log-level', 'warn'], {
+  const agent = spawn(process.execPath, [...nodeArgs, main, 'edge', '--config', file, '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -394,9 +394,12 @@ const { values } = parseArgs({
     paths: { type: 'string', default: paths.join(',') },
     window: { type: 'string' },
     replays: { type: 'string', default: 'inline,worker,floor' },
+    'node-args': { type: 'string' },
   },
 });
 const replays = values.replays.split(',');
+/** Node's own flags for the footprint's agent (`--node-args '--optimize-for-size'`: flags NODE_OPTIONS refuses). */
+const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const window = values.window === undefined ? undefined : Number(values.window);
 const dir = await mkdtemp(join(tmpdir(), 'hj212-edge-bench-'));
 try {

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Level } from 'pino';
-import { EdgeConfigError, configWarnings, edgeConfigJsonSchema, loadEdgeConfig, startAgent } from '../edge/index.js';
+// Not '../edge/index.js': that loads the zod schema, which only the configuration's worker needs (edge/config-load.ts).
+import { startAgent } from '../edge/agent/index.js';
+import { loadEdgeConfigApart } from '../edge/config-load.js';
+import { EdgeConfigError } from '../edge/config-values.js';
 import { Lifecycle } from '../runtime/lifecycle.js';
 import type { CliIo } from './index.js';
 import { prettyDestination } from './log-pretty.js';
@@ -52,6 +55,7 @@ export async function run(argv: string[], io: CliIo, waitForStop?: () => Promise
     return 0;
   }
   if (values['json-schema']) {
+    const { edgeConfigJsonSchema } = await import('../edge/config.js');
     io.stdout.write(`${JSON.stringify(edgeConfigJsonSchema(), null, 2)}\n`);
     return 0;
   }
@@ -65,10 +69,10 @@ export async function run(argv: string[], io: CliIo, waitForStop?: () => Promise
     return 2;
   }
   try {
-    const config = await loadEdgeConfig(values.config);
+    const { config, warnings } = await loadEdgeConfigApart(values.config);
     if (values.check) {
       io.stdout.write(`${values.config}: ok (${config.devices.length} devices, ${config.uplinks.length} uplinks)\n`);
-      for (const warning of configWarnings(config)) io.stdout.write(`${values.config}: warning: ${warning}\n`);
+      for (const warning of warnings) io.stdout.write(`${values.config}: warning: ${warning}\n`);
       return 0;
     }
     const logger = pino(

@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import type { Answered, Packet } from '../protocol/index.js';
 import type { HistoryCn } from './aggregator.js';
-import { MIN_INTERVALS, RETRIES_MAX, TIMEOUT_SECONDS_MAX } from './config.js';
+import { MIN_INTERVALS, RETRIES_MAX, TIMEOUT_SECONDS_MAX } from './config-values.js';
 import type { ClockPolicy } from './config.js';
 import { CONTROL_CNS_2025, isControlCn } from './control.js';
 import type { ControlResult } from './control.js';

@@ -9,31 +9,29 @@ import { ORDERS, REGISTER_TYPES } from '../modbus/registers.js';
 import { conversionFor, readingUnit } from './units.js';
 import { issueMessage, issuePath, siteChecks } from './config-check.js';
 
-/** A configuration the agent cannot run with; the message names the file, the field and the fix. */
-export class EdgeConfigError extends Error {
-  override name = 'EdgeConfigError';
-}
-
 export { REGISTER_TYPES as DATA_TYPES } from '../modbus/registers.js';
 export type { RegisterType as DataType } from '../modbus/registers.js';
-export const HJ_FLAGS = ['N', 'F', 'M', 'S', 'D', 'C', 'T', 'B'] as const;
-export type HjFlag = (typeof HJ_FLAGS)[number];
-
-// HJ 212-2017 §6.6.4: RtdInterval 30..3600 s; MinInterval one of these minutes (divisors of an hour).
-export const MIN_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30] as const;
-
-/**
- * The answer timeout and resend count an uplink takes, from its config (timeoutSeconds, retries) or a
- * platform's 1000 (OverTime, ReCount, HJ 212-2017 C.1). Table 1 recommends 5-10 s and 3; the standard's
- * N2 fields allow 1-99. The box takes what its own config takes: up to 120 s, and 0-10 resends (0 is
- * a link where the platform answers at once or the box reconnects).
- */
-export const TIMEOUT_SECONDS_MAX = 120;
-export const RETRIES_MAX = 10;
-
-/** What a platform's 1012 does to the box clock (docs/edge.md): set it, or keep the NTP time and answer success. */
-export const CLOCK_POLICIES = ['keep-ntp', 'set'] as const;
-export type ClockPolicy = (typeof CLOCK_POLICIES)[number];
+// The values the running agent uses live apart from the schema, so that importing them loads no zod (config-values.ts).
+export {
+  EdgeConfigError,
+  CLOCK_POLICIES,
+  HJ_FLAGS,
+  MIN_INTERVALS,
+  RETRIES_MAX,
+  TIMEOUT_SECONDS_MAX,
+  clockPolicyOf,
+  type ClockPolicy,
+  type HjFlag,
+} from './config-values.js';
+import type { HjFlag } from './config-values.js';
+import {
+  EdgeConfigError,
+  CLOCK_POLICIES,
+  HJ_FLAGS,
+  MIN_INTERVALS,
+  RETRIES_MAX,
+  TIMEOUT_SECONDS_MAX,
+} from './config-values.js';
 
 const factorCode = z
   .string()
@@ -775,10 +773,6 @@ export const FLUE_GAS_STATE_CODES = ['a01012', 'a01013', 'a01014'] as const;
 
 export type EdgeConfig = ParsedConfig;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
-
-/** The 1012 policy in force: the configured one, else keep-ntp on a box whose clock follows NTP, else set. */
-export const clockPolicyOf = (config: Pick<EdgeConfig, 'clockPolicy' | 'clockTrusted'>): ClockPolicy =>
-  config.clockPolicy ?? (config.clockTrusted ? 'keep-ntp' : 'set');
 
 /** `plant.yaml: devices[cod].factors[w01018].value.address: …`: list items by their id, the fix said. */
 function describeIssue(source: string, issue: z.core.$ZodIssue, input: unknown): string {

@@ -1,7 +1,7 @@
 import { Aggregator } from './aggregator.js';
 import type { DataRecord } from './aggregator.js';
 import type { EdgeConfig, HjFlag } from './config.js';
-import { HJ_FLAGS } from './config.js';
+import { HJ_FLAGS } from './config-values.js';
 import { ReadingPipeline, dataStation } from './readings.js';
 
 /**

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { run } from '../cli/edge.js';
 import { runCli } from '../cli/index.js';
+import { spawnCli } from './helpers/common.js';
 import { MN, PW, startPlatform, tempDir } from './helpers/edge-agent.js';
 import { flat, startSim, until } from './helpers/edge-sim.js';
 
@@ -48,6 +49,29 @@ describe('hj212 edge', () => {
     expect(bad.err()).toContain(`hj212 edge: ${file}: buses: declare at least one Modbus bus`);
     const level = io();
     expect(await run(['--config', file, '--log-level', 'loud'], level.io)).toBe(2);
+  });
+
+  it('built, validates the configuration in a worker and answers as in one thread', async () => {
+    // dist/cli/main.js loads the configuration in edge/config-worker.js (edge/config-load.ts), so the agent's isolate
+    // loads no zod; the answers are the ones the in-thread run above prints.
+    const data = await tempDir();
+    cleanups.push(data.remove);
+    const ok = spawnCli([
+      'edge',
+      '--config',
+      new URL('../deploy/edge/cems-outlet.yaml', import.meta.url).pathname,
+      '--check',
+    ]);
+    expect((await ok.exited)[0]).toBe(0);
+    expect(ok.stdout()).toMatch(/cems-outlet\.yaml: ok \(6 devices, 1 uplinks\)/);
+    const file = join(data.dir, 'bad.yaml');
+    await writeFile(file, 'station: { mn: "123", st: "32", kind: water }\ndataDir: /tmp\nbuses: []\ndevices: []\n');
+    const bad = spawnCli(['edge', '--config', file]);
+    expect((await bad.exited)[0]).toBe(2);
+    expect(bad.stderr()).toContain(`hj212 edge: ${file}: buses: declare at least one Modbus bus`);
+    const missing = spawnCli(['edge', '--config', join(data.dir, 'none.yaml')]);
+    expect((await missing.exited)[0]).toBe(2);
+    expect(missing.stderr()).toContain('cannot read the configuration');
   });
 
   it('runs the agent from a YAML file, serves /health and stops cleanly', async () => {

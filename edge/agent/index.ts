@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SettingEffect } from '../commands.js';
 import { dataSetDecimals } from '../conditions.js';
-import { clockPolicyOf } from '../config.js';
+import { clockPolicyOf } from '../config-values.js';
 import type { EdgeConfig } from '../config.js';
 import { controlDevice } from '../control.js';
 import { periodStart } from '../datasets.js';

@@ -15,13 +15,7 @@ import { SettingsStore, type EdgeSettings, type SettingsPatch } from './settings
 export { DiskFullError, type DiskFullStats } from './disk-guard.js';
 export type { Outbox, OutboxRow } from './outbox.js';
 export { isDroppable, planDrops, compareDrop, dropClass, type DropCandidate, type DropClass } from './retention.js';
-export {
-  EdgeSettingsSchema,
-  decodeSettings,
-  encodeSettings,
-  type EdgeSettings,
-  type SettingsPatch,
-} from './settings.js';
+export { decodeSettings, encodeSettings, type EdgeSettings, type SettingsPatch } from './settings.js';
 
 /** QNs are this far apart: a record split into PNUM parts numbers its parts QN+1, QN+2... (HJ 212-2017 6.3.3, C.49). */
 const QN_STEP_MS = 10;

@@ -1,48 +1,112 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
-import { RETRIES_MAX, TIMEOUT_SECONDS_MAX } from '../config.js';
+import { RETRIES_MAX, TIMEOUT_SECONDS_MAX } from '../config-values.js';
 import type { Statements } from './db.js';
 import { DiskFullError, type DiskGuard } from './disk-guard.js';
 
-/** The facilities' open day (edge/facilities.ts RunTimeState), as the store checks it back in. */
-const RunTimeStateSchema = z
-  .object({
-    day: z.number(),
-    runMs: z.record(z.string(), z.number()),
-    last: z.record(z.string(), z.object({ at: z.number(), rs: z.number() }).strict()),
-  })
-  .strict();
+/** The facilities' open day (edge/facilities.ts RunTimeState), as the store keeps it. */
+export interface RunTimeSettings {
+  day: number;
+  runMs: Record<string, number>;
+  last: Record<string, { at: number; rs: number }>;
+}
 
-const hex32 = z.string().regex(/^[0-9A-Fa-f]{32}$/);
 /** protocol/sm4-keys.ts KeyState as stored (no pending key: the box switches as soon as it answers). */
-const KeyStateSchema = z
-  .object({ key: hex32, since: z.number(), previous: hex32.optional(), previousUntil: z.number().optional() })
-  .strict();
+export interface KeySettings {
+  key: string;
+  since: number;
+  previous?: string;
+  previousUntil?: number;
+}
 
 /** What the agent keeps across restarts besides data: what platform commands changed, and the facilities' open day. */
-export const EdgeSettingsSchema = z
-  .object({
-    /** Set by a platform's 1062. */
-    rtdIntervalSeconds: z.number().int().positive().optional(),
-    /** Set by a platform's 1064. */
-    minIntervalMinutes: z.number().int().positive().optional(),
-    runTime: RunTimeStateSchema.optional(),
-    /** Set by a platform's 1000 (OverTime, HJ 212-2017 C.1): every uplink's answer timeout. */
-    overTimeSeconds: z.number().int().min(1).max(TIMEOUT_SECONDS_MAX).optional(),
-    /** Set by a platform's 1000 (ReCount): every uplink's resends. */
-    reCount: z.number().int().min(0).max(RETRIES_MAX).optional(),
-    /** An uplink's access password as a platform set it (1072), by uplink id. */
-    passwords: z.record(z.string(), z.string()),
-    /** An uplink's MN as a platform set it (1002, HJ 212-2025), by uplink id. */
-    mns: z.record(z.string(), z.string().regex(/^[0-9A-Za-z]{14,24}$/)).optional(),
-    /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
-    sm4Keys: z.record(z.string(), KeyStateSchema).optional(),
-  })
-  .strict();
-
-export type EdgeSettings = z.infer<typeof EdgeSettingsSchema>;
+export interface EdgeSettings {
+  /** Set by a platform's 1062. */
+  rtdIntervalSeconds?: number;
+  /** Set by a platform's 1064. */
+  minIntervalMinutes?: number;
+  runTime?: RunTimeSettings;
+  /** Set by a platform's 1000 (OverTime, HJ 212-2017 C.1): every uplink's answer timeout. */
+  overTimeSeconds?: number;
+  /** Set by a platform's 1000 (ReCount): every uplink's resends. */
+  reCount?: number;
+  /** An uplink's access password as a platform set it (1072), by uplink id. */
+  passwords: Record<string, string>;
+  /** An uplink's MN as a platform set it (1002, HJ 212-2025), by uplink id. */
+  mns?: Record<string, string>;
+  /** An uplink's SM4 keys after a 1014 key change (HJ 212-2025), by uplink id; overrides the configured sm4Key. */
+  sm4Keys?: Record<string, KeySettings>;
+}
 /** Settings to change; a password given replaces that uplink's only. */
 export type SettingsPatch = Partial<EdgeSettings>;
+
+/*
+ * The rows are checked by hand rather than with zod: the agent's isolate then loads no zod at all (the
+ * configuration is validated in a worker that exits, cli/edge.ts), about 5 MB of RSS (bench/README.md, 2026-12-08).
+ * A check answers undefined for a good value, or why it is refused.
+ */
+type Check = (v: unknown) => string | undefined;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Check =>
+  (v) =>
+    !Number.isInteger(v)
+      ? 'expected an integer'
+      : (v as number) < min || (v as number) > max
+        ? `expected ${min} to ${max}`
+        : undefined;
+/** Exactly these keys, each checked (a key marked optional may be absent). */
+const object =
+  (fields: Record<string, { check: Check; optional?: boolean }>): Check =>
+  (v) => {
+    if (!isRecord(v)) return 'expected an object';
+    for (const key of Object.keys(v)) if (!Object.hasOwn(fields, key)) return `unrecognized key "${key}"`;
+    for (const [key, { check, optional }] of Object.entries(fields)) {
+      if (!Object.hasOwn(v, key)) {
+        if (optional) continue;
+        return `${key}: required`;
+      }
+      const why = check(v[key]);
+      if (why) return `${key}: ${why}`;
+    }
+    return undefined;
+  };
+const record =
+  (each: Check): Check =>
+  (v) => {
+    if (!isRecord(v)) return 'expected an object';
+    for (const [key, value] of Object.entries(v)) {
+      const why = each(value);
+      if (why) return `${key}: ${why}`;
+    }
+    return undefined;
+  };
+const number: Check = (v) => (finite(v) ? undefined : 'expected a number');
+const hex32: Check = (v) =>
+  typeof v === 'string' && /^[0-9A-Fa-f]{32}$/.test(v) ? undefined : 'expected 32 hex digits';
+
+const checkRunTime = object({
+  day: { check: number },
+  runMs: { check: record(number) },
+  last: { check: record(object({ at: { check: number }, rs: { check: number } })) },
+});
+const checkKeyState = object({
+  key: { check: hex32 },
+  since: { check: number },
+  previous: { check: hex32, optional: true },
+  previousUntil: { check: number, optional: true },
+});
+
+/** The settings of one row each, and how a stored value is checked. */
+const FIELD = {
+  rtdIntervalSeconds: integer(1),
+  minIntervalMinutes: integer(1),
+  runTime: checkRunTime,
+  overTimeSeconds: integer(1, TIMEOUT_SECONDS_MAX),
+  reCount: integer(0, RETRIES_MAX),
+} satisfies Record<string, Check>;
+type Field = keyof typeof FIELD;
+const isField = (name: string): name is Field => Object.hasOwn(FIELD, name);
 
 const PREFIX = 'setting:';
 const PW_SUFFIX = '.pw';
@@ -66,13 +130,6 @@ export function encodeSettings(patch: SettingsPatch): [key: string, value: strin
     rows.push([`${uplink}${KEY_SUFFIX}`, JSON.stringify(keys)]);
   return rows.map(([k, v]) => [PREFIX + k, v]);
 }
-
-const FIELD = EdgeSettingsSchema.shape;
-/** A setting of one row; passwords have a row per uplink. */
-/** Per-uplink settings (a row per uplink, named by suffix) are not fields of one row. */
-const PER_UPLINK = new Set(['passwords', 'mns', 'sm4Keys']);
-type Field = Exclude<keyof typeof FIELD, 'passwords' | 'mns' | 'sm4Keys'>;
-const isField = (name: string): name is Field => !PER_UPLINK.has(name) && Object.hasOwn(FIELD, name);
 
 /**
  * The stored rows read back: each value checked against its schema; one that fails (a damaged or
@@ -102,9 +159,10 @@ export function decodeSettings(
       continue;
     }
     if (name.endsWith(KEY_SUFFIX)) {
-      const parsed = KeyStateSchema.safeParse(json(value));
-      if (parsed.success) (out.sm4Keys ??= {})[name.slice(0, -KEY_SUFFIX.length)] = parsed.data;
-      else reject(name, parsed.error.issues[0]?.message ?? 'invalid');
+      const parsed = json(value);
+      const why = checkKeyState(parsed);
+      if (!why) (out.sm4Keys ??= {})[name.slice(0, -KEY_SUFFIX.length)] = parsed as KeySettings;
+      else reject(name, why);
       continue;
     }
     const field = isField(name) ? name : undefined;
@@ -112,12 +170,13 @@ export function decodeSettings(
       reject(name, 'not a setting this version knows');
       continue;
     }
-    const parsed = FIELD[field].safeParse(json(value));
-    if (!parsed.success || parsed.data === undefined) {
-      reject(name, parsed.success ? 'empty' : (parsed.error.issues[0]?.message ?? 'invalid'));
+    const parsed = json(value);
+    const why = parsed === undefined ? 'empty' : FIELD[field](parsed);
+    if (why) {
+      reject(name, why);
       continue;
     }
-    Object.assign(out, { [field]: parsed.data });
+    Object.assign(out, { [field]: parsed });
   }
   return out;
 }
