@@ -12,18 +12,7 @@ import { issueMessage, issuePath, siteChecks } from './config-check.js';
 export { REGISTER_TYPES as DATA_TYPES } from '../modbus/registers.js';
 export type { RegisterType as DataType } from '../modbus/registers.js';
 // The values the running agent uses live apart from the schema, so that importing them loads no zod (config-values.ts).
-export {
-  EdgeConfigError,
-  CLOCK_POLICIES,
-  HJ_FLAGS,
-  MIN_INTERVALS,
-  RETRIES_MAX,
-  TIMEOUT_SECONDS_MAX,
-  clockPolicyOf,
-  type ClockPolicy,
-  type HjFlag,
-} from './config-values.js';
-import type { HjFlag } from './config-values.js';
+export * from './config-values.js';
 import {
   EdgeConfigError,
   CLOCK_POLICIES,
@@ -31,6 +20,7 @@ import {
   MIN_INTERVALS,
   RETRIES_MAX,
   TIMEOUT_SECONDS_MAX,
+  type HjFlag,
 } from './config-values.js';
 
 const factorCode = z

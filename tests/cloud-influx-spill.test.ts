@@ -6,11 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { InfluxOptionsSchema, InfluxStore, type Point } from '../cloud/index.js';
 import { unsentLines } from '../cloud/store/spill-log.js';
 import { captureLog } from './helpers/cloud-fixtures.js';
-import { influxAdmin, startInfluxd, type InfluxQuery, type Proc } from './helpers/cloud-procs.js';
+import { startInfluxd, type InfluxQuery } from './helpers/cloud-procs.js';
+import { useInfluxd } from './helpers/influxd.js';
 
 /**
  * The spill log across the two faults it is for, with the values InfluxDB must end up holding written
@@ -23,11 +24,11 @@ const PASSWORD = 's3cret';
 const MN = '010000A8900016F000169DC0';
 const T0 = Date.parse('2026-11-20T10:00:00+08:00');
 const H = 3_600_000;
-let influx: Proc;
 let dbs = 0;
 const cleanup: (() => Promise<unknown>)[] = [];
 
-let influxql: InfluxQuery;
+const influxd = useInfluxd({ name: USER, password: PASSWORD });
+const influxql: InfluxQuery = (q, db) => influxd.query(q, db);
 
 /** What InfluxDB itself holds of measurement `hour`: [factor, hours after T0, Avg, flag], by time then factor. */
 async function hours(db: string): Promise<[string, number, number, string][]> {
@@ -40,11 +41,6 @@ async function hours(db: string): Promise<[string, number, number, string][]> {
     .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]));
 }
 
-beforeAll(async () => {
-  influx = await startInfluxd();
-  influxql = await influxAdmin(influx, { name: USER, password: PASSWORD });
-});
-afterAll(async () => influx?.stop());
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -126,7 +122,7 @@ describe('spill log, faults (real influxd)', () => {
     const segments = readdirSync(`${spillPath}.log`).filter((f) => f.endsWith('.lp'));
     appendFileSync(join(`${spillPath}.log`, segments.at(-1)!), `hour,factor=w01018,mn=${MN} Avg=99`);
 
-    const s = new InfluxStore(options(`http://127.0.0.1:${influx.port}`, spillPath, database), captureLog().log);
+    const s = new InfluxStore(options(`http://127.0.0.1:${influxd.proc.port}`, spillPath, database), captureLog().log);
     cleanup.push(() => s.close());
     expect(s.pending).toBe(7);
     // Queryable from the log before InfluxDB has it; the later write of (w01018, hour 1) wins.
@@ -156,11 +152,11 @@ describe('spill log, faults (real influxd)', () => {
 
   it('InfluxDB down while points are written and the ingest restarts: none lost, all sent once back', async () => {
     const { spillPath, database } = await setup();
-    const o = options(`http://127.0.0.1:${influx.port}`, spillPath, database);
+    const o = options(`http://127.0.0.1:${influxd.proc.port}`, spillPath, database);
     const first = new InfluxStore(o, captureLog().log);
     await first.write([point('w01018', 0, 1), point('w21003', 0, 2)]);
     await first.flush();
-    await influx.kill();
+    await influxd.proc.kill();
     await first.write([point('w01018', 1, 3), point('w21003', 1, 4, 'M')]);
     await first.write([point('w01018', 2, 5)]);
     await expect(first.flush()).rejects.toThrow();
@@ -172,7 +168,7 @@ describe('spill log, faults (real influxd)', () => {
     expect(again.pending).toBe(3);
     await again.write([point('w21003', 2, 6)]);
     expect(again.pending).toBe(4);
-    influx = await startInfluxd(influx.dir, influx.port);
+    influxd.proc = await startInfluxd(influxd.proc.dir, influxd.proc.port);
     while (again.pending > 0) await new Promise((r) => setTimeout(r, 20));
     expect(await hours(database)).toEqual([
       ['w01018', 0, 1, 'N'],

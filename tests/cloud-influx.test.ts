@@ -4,19 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { fromLine, InfluxOptionsSchema, InfluxStore, toLine, type InfluxOptions, type Point } from '../cloud/index.js';
 import { encodeFrame } from '../protocol/index.js';
 import { captureLog, rawClient, startTestCloud, WATER_MN, WATER_PW } from './helpers/cloud-fixtures.js';
-import { influxAdmin, startInfluxd, type InfluxQuery, type Proc } from './helpers/cloud-procs.js';
+import { startInfluxd, type InfluxQuery } from './helpers/cloud-procs.js';
+import { useInfluxd } from './helpers/influxd.js';
 
 const USER = 'hj212';
 const PASSWORD = 's3cret';
-let influx: Proc;
 let dbs = 0;
 const cleanup: (() => Promise<unknown>)[] = [];
 
-let influxql: InfluxQuery;
+const influxd = useInfluxd({ name: USER, password: PASSWORD });
+const influxql: InfluxQuery = (q, db) => influxd.query(q, db);
 
 async function database(): Promise<string> {
   const name = `hj212_${++dbs}`;
@@ -24,11 +25,6 @@ async function database(): Promise<string> {
   return name;
 }
 
-beforeAll(async () => {
-  influx = await startInfluxd();
-  influxql = await influxAdmin(influx, { name: USER, password: PASSWORD });
-});
-afterAll(async () => influx?.stop());
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -37,7 +33,7 @@ async function store(patch: Partial<InfluxOptions> = {}): Promise<{ s: InfluxSto
   const dir = await mkdtemp(join(tmpdir(), 'hj212-spill-'));
   const o = InfluxOptionsSchema.parse({
     type: 'influxdb',
-    url: `http://127.0.0.1:${influx.port}`,
+    url: `http://127.0.0.1:${influxd.proc.port}`,
     database: await database(),
     username: USER,
     password: PASSWORD,
@@ -172,7 +168,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
         maxInFlight = Math.max(maxInFlight, inFlight);
         setTimeout(() => {
           const up = request(
-            { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+            { host: '127.0.0.1', port: influxd.proc.port, path: req.url, method: req.method, headers: req.headers },
             (r) => {
               res.writeHead(r.statusCode ?? 502, r.headers);
               r.pipe(res).on('finish', () => inFlight--);
@@ -210,7 +206,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
       req.on('end', () => {
         const forward = (): void => {
           const up = request(
-            { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+            { host: '127.0.0.1', port: influxd.proc.port, path: req.url, method: req.method, headers: req.headers },
             (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
           );
           up.end(Buffer.concat(chunks));
@@ -292,7 +288,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
         const body = Buffer.concat(chunks);
         if (req.url?.startsWith('/write') === true) bodies.push(body.toString());
         const up = request(
-          { host: '127.0.0.1', port: influx.port, path: req.url, method: req.method, headers: req.headers },
+          { host: '127.0.0.1', port: influxd.proc.port, path: req.url, method: req.method, headers: req.headers },
           (r) => (res.writeHead(r.statusCode ?? 502, r.headers), r.pipe(res)),
         );
         up.end(body);
@@ -399,7 +395,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     const c = await startTestCloud({
       store: {
         type: 'influxdb',
-        url: `http://127.0.0.1:${influx.port}`,
+        url: `http://127.0.0.1:${influxd.proc.port}`,
         database: db,
         username: USER,
         password: PASSWORD,
@@ -435,7 +431,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     await client.received(1);
     await s.flush();
 
-    await influx.kill();
+    await influxd.proc.kill();
     for (const h of [1, 2, 3]) send(h);
     expect((await client.received(4)).map((a) => a.cn)).toEqual(['9014', '9014', '9014', '9014']);
     expect(s.pending).toBe(6);
@@ -445,7 +441,7 @@ describe('InfluxDB 1.x store (real influxd, user/password)', () => {
     expect(client.packets).toHaveLength(4);
     expect(c.lines.some((l) => l['msg'] === 'InfluxDB write failed; spilling until it is back')).toBe(true);
 
-    influx = await startInfluxd(influx.dir, influx.port);
+    influxd.proc = await startInfluxd(influxd.proc.dir, influxd.proc.port);
     while (s.pending > 0) await new Promise((r) => setTimeout(r, 50));
     const hours = await s.query({ mn: WATER_MN, kind: 'hour', factor: 'w01018', from: T0, to: T0 + 5 * H });
     expect(hours.map((p) => p.values['Avg'])).toEqual([0, 1, 2, 3]);
