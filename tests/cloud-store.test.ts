@@ -146,4 +146,26 @@ describe('group commit', () => {
       expect(commits.slice(1)).toEqual([[[4]], [[5]]]);
     },
   );
+
+  it('makes a turn durable once, after its commits and the fallback; refuses them all if that fails', async () => {
+    const steps: string[] = [];
+    let syncFails = false;
+    const group = new GroupCommit<number>(
+      (groups) => {
+        if (groups.some((g) => g.includes(-1))) throw new Error('disk says no');
+        steps.push(`append ${groups.map((g) => g.join('+')).join(',')}`);
+      },
+      () => {
+        steps.push('sync');
+        if (syncFails) throw new Error('fsync failed');
+      },
+    );
+    const outcomes = await Promise.allSettled([group.add([1]), group.add([-1]), group.add([2])]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(steps).toEqual(['append 1', 'append 2', 'sync']);
+    syncFails = true;
+    const failed = await Promise.allSettled([group.add([3]), group.add([4])]);
+    expect(failed.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(steps.slice(3)).toEqual(['append 3,4', 'sync']);
+  });
 });

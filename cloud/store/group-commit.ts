@@ -13,8 +13,16 @@ export class GroupCommit<T> {
   private pending: Pending<T>[] = [];
   private scheduled: NodeJS.Immediate | undefined;
 
-  /** `commit` writes every group in one transaction (and throws if it did not). */
-  constructor(private readonly commit: (groups: readonly (readonly T[])[]) => void) {}
+  /**
+   * `commit` writes every group in one transaction (and throws if it did not). Where writing and
+   * making durable are two steps (an append, then an fsync), `sync` is the second: run once after the
+   * commits of a turn, the fallback's included; the writes resolve only once it has returned, and are
+   * all rejected if it throws.
+   */
+  constructor(
+    private readonly commit: (groups: readonly (readonly T[])[]) => void,
+    private readonly sync?: () => void,
+  ) {}
 
   /** Resolves once `items` are committed. */
   add(items: readonly T[]): Promise<void> {
@@ -31,18 +39,26 @@ export class GroupCommit<T> {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
+    let done: Pending<T>[] = [];
     try {
       this.commit(batch.map((p) => p.items));
-      for (const p of batch) p.resolve();
+      done = batch;
     } catch {
       for (const p of batch) {
         try {
           this.commit([p.items]);
-          p.resolve();
+          done.push(p);
         } catch (e) {
           p.reject(e);
         }
       }
+    }
+    if (done.length === 0) return;
+    try {
+      this.sync?.();
+      for (const p of done) p.resolve();
+    } catch (e) {
+      for (const p of done) p.reject(e);
     }
   }
 }
