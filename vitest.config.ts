@@ -9,7 +9,7 @@ const UNIT = [
   'cloud-commands-store',
   'cloud-live-latest',
   'cloud-rules',
-  'cloud-answer-frame',
+  'protocol-answer-frame',
   'cloud-live',
   'cloud-store',
   'dashboard-events',

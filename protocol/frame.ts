@@ -1,3 +1,4 @@
+import { emptyCpFrame } from './answer-frame.js';
 import { crc16, crcHex, matchCrcDialect } from './crc.js';
 import { Hj212Error } from './errors.js';
 import { buildSegment, parseSegment } from './segment.js';
@@ -40,7 +41,8 @@ export type EncodeOptions = Pick<CodecOptions, 'sm4Key' | 'maxSegment'>;
  * `encodeFrames(packet, { split: true })`, or raise `maxSegment` for a peer that takes more.
  */
 export function encodeFrame(packet: Packet, opts: EncodeOptions = {}): string {
-  return frameSegment(buildSegment(packet, opts), Math.min(opts.maxSegment ?? STANDARD_MAX_SEGMENT, LENGTH_FIELD_MAX));
+  const max = Math.min(opts.maxSegment ?? STANDARD_MAX_SEGMENT, LENGTH_FIELD_MAX);
+  return emptyCpFrame(packet, max) ?? frameSegment(buildSegment(packet, opts), max);
 }
 
 export type Located =

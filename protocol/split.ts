@@ -1,6 +1,7 @@
 import { Hj212Error, type Hj212ErrorInfo } from './errors.js';
 import { FLAG_SPLIT, makeFlag, needsAck } from './flag.js';
-import { encodeFrame, STANDARD_MAX_SEGMENT, type EncodeOptions } from './frame.js';
+import { emptyCpFrame } from './answer-frame.js';
+import { encodeFrame, LENGTH_FIELD_MAX, STANDARD_MAX_SEGMENT, type EncodeOptions } from './frame.js';
 import { buildSegment } from './segment.js';
 import { qnPlus } from './time.js';
 import type { CodecOptions, Cp, InfoGroup, Packet } from './types.js';
@@ -67,6 +68,9 @@ export function splitPacket(packet: Packet, opts: Pick<CodecOptions, 'sm4Key' | 
  * 6.3.2, table C.49); without `split` an oversize packet is refused as by `encodeFrame`.
  */
 export function encodeFrames(packet: Packet, opts: EncodeOptions & { split?: boolean } = {}): string[] {
+  // An answer with an empty CP that fits needs no split probe (it is one frame).
+  const answer = emptyCpFrame(packet, Math.min(opts.maxSegment ?? STANDARD_MAX_SEGMENT, LENGTH_FIELD_MAX));
+  if (answer !== undefined) return [answer];
   const parts = opts.split ? splitPacket(packet, opts) : [packet];
   return parts.map((p) => encodeFrame(p, opts));
 }

@@ -5,7 +5,6 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { decodeFrame, encodeFrame, qnRtnAnswer, QnRtn, type Packet } from '../../protocol/index.js';
-import { emptyCpFrame } from './answer-frame.js';
 import { downTopic, mnOfUpTopic, upTopic, UP_FILTER } from '../../protocol/wire.js';
 import type { Authenticator } from '../auth.js';
 import { loggable } from '../redact.js';
@@ -102,7 +101,7 @@ async function answerUpload(
   try {
     // In order: a 9013 before the 1012 that follows it (HJ 212-2017 C.4).
     for (const p of await handleUpload(topic, payload, maxPayload, ingest, codec, addr))
-      if (p.mn !== undefined) await publish(downTopic(p.mn), emptyCpFrame(p) ?? encodeFrame(p, codec));
+      if (p.mn !== undefined) await publish(downTopic(p.mn), encodeFrame(p, codec));
   } catch (e) {
     ingest.reject('internal-error', { topic, via: 'mqtt', detail: (e as Error).message });
   }

@@ -5,7 +5,6 @@ import { qnRtnAnswer, QnRtn, type CodecOptions, type DecodeResult, type Packet }
 import { readFrames, writePacket, type FrameReader } from '../../protocol/link.js';
 import type { StreamDecoder } from '../../protocol/stream.js';
 import { TokenBucket } from '../rate.js';
-import { answerFrame } from './answer-frame.js';
 import { headerOf } from './header.js';
 import type { Ingest } from './ingest.js';
 
@@ -245,7 +244,7 @@ export class TcpListener {
       this.byMn.set(mn, socket);
       if (!c.mns.includes(mn)) c.mns.push(mn);
     }
-    if (v.answer && !socket.destroyed && socket.writable) socket.write(answerFrame(v.answer, this.codec));
+    if (v.answer) writePacket(socket, v.answer, this.codec);
     if (v.ok) for (const next of v.then ?? []) writePacket(socket, next, this.codec);
     // A guesser locked out gets its answer, then the connection is closed (what it queued is refused unanswered).
     if (!v.ok && v.reason === 'locked-out' && socket.writable) {

@@ -1,27 +1,20 @@
-import { crc16, crcHex } from '../../protocol/crc.js';
-import type { EncodeOptions } from '../../protocol/frame.js';
-import { makeFlag, FLAG_ACK } from '../../protocol/flag.js';
-import { encodeFrames } from '../../protocol/split.js';
-import type { Packet } from '../../protocol/types.js';
+import { crc16, crcHex } from './crc.js';
+import { makeFlag, FLAG_ACK } from './flag.js';
+import type { Packet } from './types.js';
 
-/** The standard's data segment cap, as the generic encoder applies it to our answers. */
-const MAX_SEGMENT = 1024;
-/** Room for the UTF-8 bytes of any segment of at most MAX_SEGMENT characters. */
-const scratch = Buffer.allocUnsafe(MAX_SEGMENT * 3);
+/** The largest segment the length field states (frame.ts's LENGTH_FIELD_MAX; frame.ts imports this module). */
+const LENGTH_FIELD_MAX = 9999;
+/** Room for the UTF-8 bytes of any segment of at most LENGTH_FIELD_MAX UTF-16 units (3 bytes each at most). */
+const scratch = Buffer.allocUnsafe(LENGTH_FIELD_MAX * 3);
 
 /**
- * The frame of an answer of ours, exactly as `encodeFrames(packet, { split: true })` writes it. Every upload is
- * answered, so the answers with an empty CP (9014, 9013) of HJ 212-2017 and 2025 are built here as one template
- * string and one CRC over a reused buffer, instead of through the generic encoder's header table, checks,
- * split probe and Buffer per frame; anything else (2005's CP echo, a 9011's QnRtn, values the encoder would
- * refuse, an oversize segment) goes the generic way, errors included.
+ * The frame of a 2017/2025 answer with an empty CP (9014, 9013), exactly as the generic encoder writes it, or
+ * undefined where the generic encoder must decide. Every upload is answered with one, so they are built as one
+ * template string and one CRC over a reused buffer, instead of through the header table, checks, split probe and
+ * Buffer per frame; anything else (2005's CP echo, a 9011's QnRtn, values the encoder would refuse, a segment over
+ * `maxSegment`) goes the generic way, errors included. Used by encodeFrame and encodeFrames.
  */
-export function answerFrame(packet: Packet, codec: EncodeOptions = {}): string {
-  return emptyCpFrame(packet) ?? encodeFrames(packet, { ...codec, split: true }).join('');
-}
-
-/** The frame of a 2017/2025 answer with an empty CP; undefined where the generic encoder must decide. */
-export function emptyCpFrame(packet: Packet): string | undefined {
+export function emptyCpFrame(packet: Packet, maxSegment: number): string | undefined {
   const { version, cn, cp, flag } = packet;
   if (version === '2005' || (cn !== '9014' && cn !== '9013')) return undefined;
   if (packet.pnum !== undefined || packet.pno !== undefined || cp.info !== undefined) return undefined;
@@ -39,9 +32,9 @@ export function emptyCpFrame(packet: Packet): string | undefined {
     (pw !== undefined ? `PW=${pw};` : '') +
     (mn !== undefined ? `MN=${mn};` : '') +
     `Flag=${flag};CP=&&&&`;
-  if (segment.length > MAX_SEGMENT) return undefined;
+  if (segment.length > maxSegment) return undefined;
   const bytes = scratch.write(segment, 0, 'utf8');
-  if (bytes > MAX_SEGMENT) return undefined;
+  if (bytes > maxSegment) return undefined;
   return `##${String(bytes).padStart(4, '0')}${segment}${crcHex(crc16(scratch, 0, bytes))}\r\n`;
 }
 
